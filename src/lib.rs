@@ -1,0 +1,41 @@
+//! capa-rs: an OpenAPI spec made into a capability Worker.
+//!
+//! A caller Worker holds a service binding to this Worker and calls generated methods over RPC
+//! (`env.STRIPE.customers.retrieve("cus_1")`). It gets the *ability* to call the provider's API —
+//! exactly the operations the spec declares — and never the credential, which stays in a Worker
+//! secret (or arrives per call and goes no further than the upstream request).
+//!
+//! # Layout
+//!
+//! - [`table`]: the operation table the generator emits for one provider, as static data.
+//! - [`args`], [`request`], [`encode`]: from positional arguments to an upstream request.
+//! - [`response`], [`receipt`], [`error`]: from the upstream's answer to an envelope.
+//! - [`secret`]: credentials that cannot print, and the redactor for upstream text.
+//! - [`call`]: the call as a state machine with no I/O, driven by the JS entry.
+//! - `wasm` (wasm32 only): the exports the generated JS entry calls.
+//!
+//! Everything but `wasm` is plain Rust, tested natively with `cargo test`.
+//!
+//! # Which provider
+//!
+//! One build is one provider: `build.rs` includes `generated/<CAPA_PROVIDER>/operations.rs`
+//! (default `stripe`). wrangler.toml's `[env.<provider>]` build commands set it.
+
+pub mod args;
+pub mod call;
+pub mod encode;
+pub mod error;
+pub mod receipt;
+pub mod request;
+pub mod response;
+pub mod secret;
+pub mod table;
+pub mod value;
+
+#[cfg(target_arch = "wasm32")]
+mod wasm;
+
+/// The provider this build serves, emitted by `capa-gen build <provider>`.
+pub mod provider {
+    include!(env!("CAPA_TABLE"));
+}

@@ -1,0 +1,78 @@
+//! capa-gen: an OpenAPI spec and a small manifest become a capa-rs capability Worker.
+//!
+//! Stages, one module each: [`spec`] (parse) → [`model`] (the operations as the runtime needs
+//! them) → [`names`] (`resource.method` for each) → [`emit`] (operation table, JS entry,
+//! TypeScript declaration, method table). Output for the shipped providers is pinned by golden
+//! tests (`generator/tests/golden.rs`); `npm run regen` rewrites it.
+#![deny(missing_docs)]
+
+/// Stage 4: the generated files.
+pub mod emit;
+/// The provider manifest (`openapi/<provider>/capa.toml`).
+pub mod manifest;
+/// Stage 2: operations as the runtime needs them.
+pub mod model;
+/// Stage 3: public names.
+pub mod names;
+/// Stage 1: the spec as a JSON tree.
+pub mod spec;
+
+use anyhow::Result;
+use std::path::{Path, PathBuf};
+
+/// One generated file: its name inside `generated/<provider>/`, and its text.
+pub struct File {
+    /// File name, e.g. `entry.js`.
+    pub name: &'static str,
+    /// Contents.
+    pub text: String,
+}
+
+/// Everything generated for one provider.
+pub struct Output {
+    /// The provider's name (its `openapi/` directory and wrangler env).
+    pub capability: String,
+    /// The files, in a fixed order.
+    pub files: Vec<File>,
+    /// Operations left out, and why.
+    pub skipped: Vec<(String, String)>,
+}
+
+/// Generates the files for the provider whose manifest is `manifest_path`.
+pub fn generate(manifest_path: &Path) -> Result<Output> {
+    let manifest = manifest::Manifest::load(manifest_path)?;
+    let spec = spec::Spec::load(&manifest.spec_path())?;
+    let model = model::build(&spec, &manifest)?;
+    let names = names::assign(&model.operations, &manifest.names)?;
+    let tree = emit::tree::build(&names);
+    let files = vec![
+        File { name: "operations.rs", text: emit::rust::emit(&manifest, &model, &names) },
+        File { name: "entry.js", text: emit::js::emit(&manifest, &model, &names, &tree) },
+        File { name: "index.d.ts", text: emit::ts::emit(&spec, &manifest, &model, &tree) },
+        File { name: "methods.txt", text: emit::methods::emit(&manifest, &model, &names) },
+    ];
+    Ok(Output { capability: manifest.capability, files, skipped: model.skipped })
+}
+
+/// The repository root: the parent of this crate's directory.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+}
+
+/// Every provider with a manifest under `openapi/`, sorted.
+pub fn providers(root: &Path) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(root.join("openapi"))? {
+        let entry = entry?;
+        if entry.path().join("capa.toml").exists() {
+            out.push(entry.file_name().to_string_lossy().into_owned());
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// `openapi/<provider>/capa.toml`.
+pub fn manifest_path(root: &Path, provider: &str) -> PathBuf {
+    root.join("openapi").join(provider).join("capa.toml")
+}

@@ -1,0 +1,185 @@
+//! The provider manifest: the few facts a spec does not say, in `openapi/<provider>/capa.toml`.
+//!
+//! ```toml
+//! capability = "stripe"                 # the wrangler env and receipt name
+//! spec = "spec3.2023-09-12.yaml"        # next to this file
+//! secret = "STRIPE_API_KEY"             # wrangler secret put STRIPE_API_KEY --env stripe
+//! binding = "STRIPE"                    # the service binding name callers use (docs, d.ts)
+//!
+//! [auth]
+//! scheme = "bearer"                     # bearer | basic | header
+//! # header = "X-Api-Key"                # for scheme = "header"
+//! # unspecified = "never"               # operations the spec gives no `security`: never | optional | required
+//!
+//! [call]
+//! headers = ["Stripe-Account"]          # per-call auth/context headers callers may set
+//!
+//! [upstream]
+//! # origin = "https://petstore3.swagger.io"  # resolves relative `servers` URLs
+//! request_id_header = "Request-Id"
+//! error_object = "error"                # where the provider's error object sits in error bodies
+//! headers = { "Stripe-Version" = "2023-08-16" }   # pinned on every request
+//!
+//! [names]                               # operationId = "resource.method", when the rule's name won't do
+//! ```
+
+use anyhow::{bail, Context, Result};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// A provider manifest.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    /// The provider's short name: wrangler env, receipts, `generated/<capability>/`.
+    pub capability: String,
+    /// The spec file, relative to the manifest.
+    pub spec: PathBuf,
+    /// The Worker secret holding the default credential.
+    pub secret: String,
+    /// The service binding name callers are expected to use.
+    pub binding: String,
+    /// How the credential is attached.
+    pub auth: Auth,
+    /// What callers may set per call.
+    #[serde(default)]
+    pub call: Call,
+    /// Facts about the upstream.
+    #[serde(default)]
+    pub upstream: Upstream,
+    /// Name overrides: operationId → `resource.method`.
+    #[serde(default)]
+    pub names: BTreeMap<String, String>,
+    /// The directory the manifest was read from.
+    #[serde(skip)]
+    pub dir: PathBuf,
+}
+
+/// `[auth]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Auth {
+    /// bearer, basic or header.
+    pub scheme: Scheme,
+    /// The header name, for `scheme = "header"`.
+    pub header: Option<String>,
+    /// What operations without any `security` need.
+    #[serde(default)]
+    pub unspecified: Unspecified,
+}
+
+/// How the credential travels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[allow(missing_docs)]
+pub enum Scheme {
+    Bearer,
+    Basic,
+    Header,
+}
+
+/// What an operation needs when neither it nor the document states `security`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[allow(missing_docs)]
+pub enum Unspecified {
+    #[default]
+    Never,
+    Optional,
+    Required,
+}
+
+/// `[call]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Call {
+    /// Headers callers may set through `options.auth.headers`.
+    #[serde(default)]
+    pub headers: Vec<String>,
+}
+
+/// `[upstream]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Upstream {
+    /// Resolves relative `servers` URLs.
+    pub origin: Option<String>,
+    /// Response header with the upstream's request id.
+    pub request_id_header: Option<String>,
+    /// Key of the provider's error object in error bodies.
+    pub error_object: Option<String>,
+    /// Headers pinned on every request.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+}
+
+/// Headers a manifest may neither pin nor let callers set: the runtime owns them.
+const RUNTIME_HEADERS: &[&str] = &["authorization", "content-type", "content-length", "host", "cookie", "transfer-encoding"];
+
+impl Manifest {
+    /// Reads and checks a manifest.
+    pub fn load(path: &Path) -> Result<Manifest> {
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let mut manifest: Manifest = toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+        manifest.dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+        manifest.check().with_context(|| format!("in {}", path.display()))?;
+        Ok(manifest)
+    }
+
+    /// The spec's path.
+    pub fn spec_path(&self) -> PathBuf {
+        self.dir.join(&self.spec)
+    }
+
+    fn check(&self) -> Result<()> {
+        let ident = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+        if !ident(&self.capability) {
+            bail!("capability {:?} must be lowercase letters, digits, - or _", self.capability);
+        }
+        let env_name = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
+        if !env_name(&self.secret) || !env_name(&self.binding) {
+            bail!("secret and binding must be UPPER_SNAKE_CASE names");
+        }
+        let token = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+        match (self.auth.scheme, &self.auth.header) {
+            (Scheme::Header, Some(h)) if token(h) && !RUNTIME_HEADERS.contains(&h.to_ascii_lowercase().as_str()) => {}
+            (Scheme::Header, _) => bail!("auth.scheme = \"header\" needs auth.header, a header name the runtime does not own"),
+            (_, Some(_)) => bail!("auth.header is only for auth.scheme = \"header\""),
+            _ => {}
+        }
+        let auth_header = self.auth_header().to_ascii_lowercase();
+        for h in &self.call.headers {
+            let lower = h.to_ascii_lowercase();
+            if !token(h) || RUNTIME_HEADERS.contains(&lower.as_str()) || lower == auth_header {
+                bail!("call header {h:?} cannot be allowed per call: not a header name, or the runtime owns it");
+            }
+            if self.upstream.headers.keys().any(|p| p.eq_ignore_ascii_case(h)) {
+                bail!("call header {h:?} is also pinned in upstream.headers; a header is one or the other");
+            }
+        }
+        for (h, v) in &self.upstream.headers {
+            let lower = h.to_ascii_lowercase();
+            if !token(h) || RUNTIME_HEADERS.contains(&lower.as_str()) || lower == auth_header {
+                bail!("upstream header {h:?} cannot be pinned: not a header name, or the runtime owns it");
+            }
+            if v.chars().any(char::is_control) {
+                bail!("upstream header {h:?} has control characters in its value");
+            }
+        }
+        if let Some(origin) = &self.upstream.origin {
+            if !(origin.starts_with("https://") || origin.starts_with("http://")) || origin.trim_end_matches('/').matches('/').count() > 2 {
+                bail!("upstream.origin {origin:?} must be scheme://host[:port], no path");
+            }
+        }
+        Ok(())
+    }
+
+    /// The header carrying the credential, lowercase for bearer/basic.
+    pub fn auth_header(&self) -> &str {
+        match self.auth.scheme {
+            Scheme::Header => self.auth.header.as_deref().unwrap_or(""),
+            _ => "authorization",
+        }
+    }
+}

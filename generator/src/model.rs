@@ -1,0 +1,384 @@
+//! Stage 2, model: the operations as the runtime will see them.
+//!
+//! Each operation gets its server, path parameters (in template order), the params object's
+//! keys with where each travels (query with its style, header, body field), the body encoding,
+//! whether it needs the credential, and whether its success response is a list (names use it).
+//! Anything the runtime cannot do faithfully is left out with a note, never half-supported.
+
+use crate::manifest::{Manifest, Unspecified};
+use crate::spec::Spec;
+use anyhow::{bail, Context, Result};
+use serde_json::Value;
+
+/// The HTTP methods a path item can hold, lowercase as in the spec.
+pub const METHODS: [&str; 7] = ["get", "put", "post", "delete", "options", "head", "patch"];
+
+/// The provider's operations, ready to name and emit.
+#[derive(Debug)]
+pub struct Model {
+    /// Distinct absolute server base URLs; operations refer to them by index.
+    pub servers: Vec<String>,
+    /// Every supported operation, sorted by path then method.
+    pub operations: Vec<Operation>,
+    /// Operations left out, with why.
+    pub skipped: Vec<(String, String)>,
+    /// Notes on tolerated spec defects.
+    pub warnings: Vec<String>,
+}
+
+/// One operation.
+#[derive(Debug, Clone)]
+pub struct Operation {
+    /// `operationId`, or `METHOD /path` when the spec has none.
+    pub id: String,
+    /// Uppercase.
+    pub method: String,
+    /// The path template.
+    pub path: String,
+    /// Index into [`Model::servers`].
+    pub server: usize,
+    /// Template parameters in order.
+    pub path_params: Vec<String>,
+    /// Query, header and body parameters: the params object's keys.
+    pub params: Vec<Param>,
+    /// Body encoding.
+    pub body: Body,
+    /// Whether the credential is sent.
+    pub auth: AuthUse,
+    /// A GET whose success response is a list.
+    pub returns_list: bool,
+    /// The spec's summary, for the TypeScript doc comment.
+    pub summary: Option<String>,
+    /// Marked deprecated in the spec.
+    pub deprecated: bool,
+}
+
+/// A key of the params object.
+#[derive(Debug, Clone)]
+pub struct Param {
+    /// The key.
+    pub name: String,
+    /// Where it travels.
+    pub at: At,
+    /// Must be given (and not null).
+    pub required: bool,
+    /// The parameter's schema, for the TypeScript declaration.
+    pub schema: Value,
+}
+
+/// Where a parameter travels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum At {
+    /// The query string, serialized per the style.
+    Query(Style),
+    /// A request header.
+    Header,
+    /// A top-level field of the body (or, named `body`, the whole body).
+    Body,
+}
+
+/// Query serialization styles (see `src/table.rs` for their wire forms).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    /// `form`, exploded.
+    Form,
+    /// `form`, not exploded.
+    FormCsv,
+    /// `deepObject`.
+    DeepObject,
+    /// `spaceDelimited`.
+    SpaceDelimited,
+    /// `pipeDelimited`.
+    PipeDelimited,
+}
+
+/// Request body encodings (see `src/table.rs`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub enum Body {
+    None,
+    Form { open: bool },
+    Json { open: bool },
+    JsonValue,
+    Text(String),
+}
+
+/// Whether an operation sends the credential (see `src/table.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub enum AuthUse {
+    Required,
+    Optional,
+    Never,
+}
+
+/// Headers OpenAPI says to ignore when declared as parameters, plus the runtime's own.
+const IGNORED_HEADER_PARAMS: &[&str] = &["accept", "content-type", "authorization", "content-length", "host"];
+
+/// Builds the model of `spec` under `manifest`.
+pub fn build(spec: &Spec, manifest: &Manifest) -> Result<Model> {
+    let mut model = Model { servers: Vec::new(), operations: Vec::new(), skipped: Vec::new(), warnings: Vec::new() };
+    let doc = &spec.doc;
+    let paths = doc.get("paths").and_then(Value::as_object).context("no paths")?;
+    for (path, item) in paths {
+        let item = spec.resolve(item)?;
+        for method in METHODS {
+            let Some(op) = item.get(method) else { continue };
+            let id = op
+                .get("operationId")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .unwrap_or_else(|| format!("{} {path}", method.to_uppercase()));
+            match operation(spec, manifest, &mut model, path, item, method, op, &id) {
+                Ok(Some(operation)) => model.operations.push(operation),
+                Ok(None) => {}
+                Err(e) => model.skipped.push((id, format!("{e:#}"))),
+            }
+        }
+    }
+    model.operations.sort_by(|a, b| (&a.path, &a.method).cmp(&(&b.path, &b.method)));
+    Ok(model)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn operation(
+    spec: &Spec,
+    manifest: &Manifest,
+    model: &mut Model,
+    path: &str,
+    item: &Value,
+    method: &str,
+    op: &Value,
+    id: &str,
+) -> Result<Option<Operation>> {
+    let server_url = server(spec, manifest, [op, item, &spec.doc])?;
+    let server = match model.servers.iter().position(|s| *s == server_url) {
+        Some(i) => i,
+        None => {
+            model.servers.push(server_url);
+            model.servers.len() - 1
+        }
+    };
+
+    let path_params = template_params(path)?;
+    let auth_header = manifest.auth_header().to_ascii_lowercase();
+
+    // Path-level parameters, overridden by the operation's own of the same name and place.
+    let mut declared: Vec<(String, String, Value)> = Vec::new();
+    for source in [item.get("parameters"), op.get("parameters")].into_iter().flatten() {
+        for p in source.as_array().into_iter().flatten() {
+            let p = spec.resolve(p)?;
+            let name = p.get("name").and_then(Value::as_str).context("a parameter without a name")?.to_owned();
+            let place = p.get("in").and_then(Value::as_str).context("a parameter without `in`")?.to_owned();
+            declared.retain(|(n, i, _)| !(*n == name && *i == place));
+            declared.push((name, place, p.clone()));
+        }
+    }
+
+    let mut params = Vec::new();
+    for (name, place, p) in &declared {
+        let required = p.get("required").and_then(Value::as_bool).unwrap_or(false);
+        let schema = p.get("schema").cloned().unwrap_or(Value::Null);
+        let at = match place.as_str() {
+            "path" => {
+                if !path_params.contains(name) {
+                    model.warnings.push(format!("{id}: path parameter `{name}` is not in the template {path}; ignored"));
+                }
+                continue;
+            }
+            "query" => At::Query(style(p, &name.clone(), id)?),
+            "header" => {
+                let lower = name.to_ascii_lowercase();
+                if IGNORED_HEADER_PARAMS.contains(&lower.as_str()) || lower == auth_header {
+                    continue;
+                }
+                if manifest.upstream.headers.keys().any(|h| h.eq_ignore_ascii_case(name)) {
+                    continue;
+                }
+                At::Header
+            }
+            "cookie" => bail!("cookie parameter `{name}`: cookies are not supported"),
+            other => bail!("parameter `{name}` in unknown place {other:?}"),
+        };
+        params.push(Param { name: name.clone(), at, required, schema: spec.resolve(&schema)?.clone() });
+    }
+    for name in &path_params {
+        if !declared.iter().any(|(n, i, _)| n == name && i == "path") {
+            model.warnings.push(format!("{id}: template parameter `{name}` of {path} is not declared; taken as a string"));
+        }
+    }
+
+    let upper = method.to_ascii_uppercase();
+    let body = match op.get("requestBody") {
+        None => Body::None,
+        Some(rb) => request_body(spec, rb, &upper, &mut params, id)?,
+    };
+
+    // Params that appear twice (a query and a body field of one name) cannot be told apart.
+    let mut names: Vec<&str> = params.iter().map(|p| p.name.as_str()).collect();
+    names.sort_unstable();
+    if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
+        bail!("parameter `{}` is declared twice (query/header/body); the params object cannot hold both", w[0]);
+    }
+
+    let security = op.get("security").or_else(|| spec.doc.get("security"));
+    let auth = match security.and_then(Value::as_array) {
+        None => match manifest.auth.unspecified {
+            Unspecified::Never => AuthUse::Never,
+            Unspecified::Optional => AuthUse::Optional,
+            Unspecified::Required => AuthUse::Required,
+        },
+        Some(reqs) if reqs.is_empty() => AuthUse::Never,
+        Some(reqs) if reqs.iter().any(|r| r.as_object().is_some_and(|o| o.is_empty())) => AuthUse::Optional,
+        Some(_) => AuthUse::Required,
+    };
+
+    Ok(Some(Operation {
+        id: id.to_owned(),
+        method: upper.clone(),
+        path: path.to_owned(),
+        server,
+        path_params,
+        params,
+        body,
+        auth,
+        returns_list: upper == "GET" && returns_list(spec, op)?,
+        summary: op.get("summary").and_then(Value::as_str).map(str::to_owned),
+        deprecated: op.get("deprecated").and_then(Value::as_bool).unwrap_or(false),
+    }))
+}
+
+/// `{name}`s of a path template, in order.
+fn template_params(path: &str) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    let mut rest = path;
+    while let Some(open) = rest.find('{') {
+        let close = rest[open..].find('}').context("unclosed `{` in the path")? + open;
+        let name = &rest[open + 1..close];
+        let segment_start = rest[..open].rfind('/').map_or(0, |i| i + 1);
+        let segment_end = rest[close..].find('/').map_or(rest.len(), |i| close + i);
+        if open != segment_start || close + 1 != segment_end {
+            bail!("path parameter `{name}` shares its segment with other text ({path}); not supported yet");
+        }
+        if out.iter().any(|n| n == name) {
+            bail!("path parameter `{name}` appears twice in {path}");
+        }
+        out.push(name.to_owned());
+        rest = &rest[close + 1..];
+    }
+    Ok(out)
+}
+
+fn style(p: &Value, name: &str, id: &str) -> Result<Style> {
+    let style = p.get("style").and_then(Value::as_str).unwrap_or("form");
+    let explode = p.get("explode").and_then(Value::as_bool).unwrap_or(style == "form");
+    Ok(match (style, explode) {
+        ("form", true) => Style::Form,
+        ("form", false) => Style::FormCsv,
+        ("deepObject", _) => Style::DeepObject,
+        ("spaceDelimited", _) => Style::SpaceDelimited,
+        ("pipeDelimited", _) => Style::PipeDelimited,
+        (other, _) => bail!("{id}: query parameter `{name}` has style {other:?}, which query parameters cannot have"),
+    })
+}
+
+/// The body encoding, and the body's top-level fields added to `params`.
+fn request_body(spec: &Spec, rb: &Value, method: &str, params: &mut Vec<Param>, id: &str) -> Result<Body> {
+    let rb = spec.resolve(rb)?;
+    let required = rb.get("required").and_then(Value::as_bool).unwrap_or(false);
+    let content = rb.get("content").and_then(Value::as_object).context("requestBody without content")?;
+    let json = content.keys().find(|k| is_json(k));
+    let pick = json
+        .or_else(|| content.keys().find(|k| *k == "application/x-www-form-urlencoded"))
+        .or_else(|| content.keys().find(|k| k.starts_with("text/") || *k == "application/octet-stream"));
+    let Some(media) = pick else {
+        let offered: Vec<&str> = content.keys().map(String::as_str).collect();
+        bail!("{id}: request bodies of {} are not supported yet", offered.join(", "));
+    };
+    let schema = content[media].get("schema").cloned().unwrap_or(Value::Null);
+    let form = media == "application/x-www-form-urlencoded";
+    if form || is_json(media) {
+        if let Some(shape) = spec.object_shape(&schema)? {
+            // GET/DELETE operations declaring an empty form body (246 in Stripe's spec) send none.
+            if shape.properties.is_empty() && !shape.open {
+                return Ok(Body::None);
+            }
+            for (name, schema) in &shape.properties {
+                params.push(Param {
+                    name: name.clone(),
+                    at: At::Body,
+                    required: required && shape.required.contains(name),
+                    schema: spec.resolve(schema)?.clone(),
+                });
+            }
+            return Ok(if form { Body::Form { open: shape.open } } else { Body::Json { open: shape.open } });
+        }
+        if form {
+            bail!("{id}: a form body whose schema is not an object");
+        }
+        if method == "GET" {
+            bail!("{id}: a JSON body on GET, which fetch cannot send");
+        }
+    }
+    // The body is the params argument itself, or its `body` key when there are other params.
+    if !params.is_empty() {
+        params.push(Param { name: "body".into(), at: At::Body, required, schema: spec.resolve(&schema)?.clone() });
+    }
+    Ok(if is_json(media) { Body::JsonValue } else { Body::Text(media.clone()) })
+}
+
+fn is_json(media: &str) -> bool {
+    media == "application/json" || (media.starts_with("application/") && media.ends_with("+json"))
+}
+
+/// Whether the success response is a list: a JSON array, or a list envelope (Stripe's
+/// `{object: "list", data: [...]}`, or any `data` array beside `has_more`).
+fn returns_list(spec: &Spec, op: &Value) -> Result<bool> {
+    let Some(responses) = op.get("responses").and_then(Value::as_object) else { return Ok(false) };
+    let Some((_, ok)) = responses.iter().find(|(code, _)| code.starts_with('2')) else { return Ok(false) };
+    let ok = spec.resolve(ok)?;
+    let Some(schema) = ok.get("content").and_then(Value::as_object).and_then(|c| c.iter().find(|(k, _)| is_json(k))).and_then(|(_, m)| m.get("schema")) else {
+        return Ok(false);
+    };
+    let schema = spec.resolve(schema)?;
+    if schema.get("type").and_then(Value::as_str) == Some("array") {
+        return Ok(true);
+    }
+    let Some(props) = schema.get("properties") else { return Ok(false) };
+    let data_is_array = props.get("data").map(|d| spec.resolve(d)).transpose()?.and_then(|d| d.get("type")).and_then(Value::as_str) == Some("array");
+    let list_object = props
+        .get("object")
+        .and_then(|o| o.get("enum"))
+        .and_then(Value::as_array)
+        .is_some_and(|e| e.iter().any(|v| v == "list"));
+    Ok(data_is_array && (list_object || props.get("has_more").is_some()))
+}
+
+/// The absolute base URL for an operation: the first `servers` entry of the operation, its path
+/// item or the document; relative URLs resolved against the manifest's `upstream.origin`.
+fn server(spec: &Spec, manifest: &Manifest, scopes: [&Value; 3]) -> Result<String> {
+    let entry = scopes
+        .iter()
+        .find_map(|s| s.get("servers").and_then(Value::as_array).and_then(|a| a.first()))
+        .context("no `servers` in the spec; add one or set upstream.origin")?;
+    let _ = spec;
+    let mut url = entry.get("url").and_then(Value::as_str).context("a server without url")?.to_owned();
+    if let Some(Value::Object(vars)) = entry.get("variables") {
+        for (name, var) in vars {
+            let default = var.get("default").and_then(|d| d.as_str().map(str::to_owned).or_else(|| Some(d.to_string()))).unwrap_or_default();
+            url = url.replace(&format!("{{{name}}}"), &default);
+        }
+    }
+    if url.starts_with('/') {
+        let origin = manifest
+            .upstream
+            .origin
+            .as_deref()
+            .with_context(|| format!("the spec's server {url:?} is relative: set upstream.origin in the manifest"))?;
+        url = format!("{}{url}", origin.trim_end_matches('/'));
+    }
+    if !(url.starts_with("https://") || url.starts_with("http://")) || url.contains('{') {
+        bail!("server URL {url:?} is not an absolute http(s) URL");
+    }
+    Ok(url.trim_end_matches('/').to_owned())
+}

@@ -1,0 +1,217 @@
+//! Stage 3, names: `resource.method` for every operation, from its path and verb.
+//!
+//! The rule (documented in the README, "Names"):
+//!
+//! 1. Drop a leading version segment (`/v1`). Literal segments, camelCased, are resources,
+//!    nested under their parents; parameters select an item and add no name.
+//! 2. A path ending in a parameter is an **item**: GET `retrieve`, POST/PUT/PATCH `update`,
+//!    DELETE `del`.
+//! 3. A path ending in a literal is a **collection** when some path continues it with a parameter
+//!    (`/customers` → `/customers/{customer}`) or its GET returns a list: GET `list`, POST
+//!    `create`, PUT/PATCH `update`, DELETE `del`.
+//! 4. Otherwise the last literal is a **singleton** (GET `retrieve`, POST/PUT/PATCH `update`,
+//!    DELETE `del`) when other paths continue it (`/invoices/upcoming` + `/invoices/upcoming/lines`),
+//!    or when it hangs off the root or a bare namespace (`/v1/balance`, `/v1/tax/settings`) —
+//!    except that POST alone there creates (`/v1/account_links` → `accountLinks.create`).
+//! 5. Otherwise it is an **action** of its parent (`/payment_intents/{intent}/confirm` →
+//!    `paymentIntents.confirm`, `/customers/search` → `customers.search`) — unless the parent is
+//!    an item and the verb reads or deletes (GET, DELETE) or the path also has a GET: then it is
+//!    a singleton below the item (`/customers/{customer}/discount` DELETE →
+//!    `customers.discount.del`), and a listing GET makes it a collection (`invoices.lines.list`).
+//! 6. Manifest `[names]` entries (`operationId = "resource.method"`) win over the rule.
+//! 7. Collisions: operations that end up with one name all take their operationId, camelCased,
+//!    as the method (`pet.updatePet`); a name that is both a method and a sub-resource of the same
+//!    resource keeps the resource and the method takes the operationId too. Names the runtime or
+//!    RPC reserve (`then`, `constructor`, `fetch`, `env`, ...) get a trailing `_`.
+
+use crate::model::Operation;
+use anyhow::{bail, Result};
+use heck::ToLowerCamelCase;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Property names that must not be resources or methods: JS/RPC plumbing (`then` would make a
+/// stub thenable), and the entrypoint's own members.
+const RESERVED: &[&str] = &[
+    "then", "constructor", "prototype", "__proto__", "toString", "valueOf", "toJSON", "dup", "fetch", "connect", "env", "ctx",
+    "queue", "scheduled", "tail", "trace", "email", "alarm", "webSocketMessage", "webSocketClose", "webSocketError",
+];
+
+/// One operation's public name: resource path and method.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Name {
+    /// Resource path, e.g. `["customers", "balanceTransactions"]`.
+    pub resource: Vec<String>,
+    /// Method, e.g. `list`.
+    pub method: String,
+}
+
+impl Name {
+    /// `resource.method`.
+    pub fn call(&self) -> String {
+        format!("{}.{}", self.resource.join("."), self.method)
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Seg<'a> {
+    Lit(&'a str),
+    Param,
+}
+
+fn segments(path: &str) -> Vec<Seg<'_>> {
+    let mut segs: Vec<Seg<'_>> = path
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(|s| if s.starts_with('{') { Seg::Param } else { Seg::Lit(s) })
+        .collect();
+    if let Some(Seg::Lit(first)) = segs.first() {
+        let version = first.len() >= 2 && first.starts_with('v') && first[1..].bytes().all(|b| b.is_ascii_digit());
+        if version && segs.len() > 1 {
+            segs.remove(0);
+        }
+    }
+    segs
+}
+
+fn key(segs: &[Seg<'_>]) -> String {
+    segs.iter().map(|s| match s { Seg::Lit(l) => *l, Seg::Param => "*" }).collect::<Vec<_>>().join("/")
+}
+
+/// Names every operation; the result is parallel to `ops`.
+pub fn assign(ops: &[Operation], overrides: &BTreeMap<String, String>) -> Result<Vec<Name>> {
+    // Path shapes with parameters wildcarded, and facts about each.
+    let mut shapes: BTreeSet<String> = BTreeSet::new();
+    let mut list_gets: BTreeSet<String> = BTreeSet::new();
+    let mut methods_at: BTreeMap<String, BTreeSet<&str>> = BTreeMap::new();
+    for op in ops {
+        let k = key(&segments(&op.path));
+        if op.returns_list {
+            list_gets.insert(k.clone());
+        }
+        methods_at.entry(k.clone()).or_default().insert(op.method.as_str());
+        shapes.insert(k);
+    }
+    let continued = |k: &str, by_param: bool| {
+        let prefix = if k.is_empty() { String::new() } else { format!("{k}/") };
+        shapes.range(prefix.clone()..).take_while(|s| s.starts_with(&prefix)).any(|s| {
+            let next = s[prefix.len()..].split('/').next().unwrap_or("");
+            if by_param { next == "*" } else { next != "*" && !next.is_empty() }
+        })
+    };
+    let collection = |k: &str| continued(k, true) || list_gets.contains(k);
+
+    let mut names = Vec::with_capacity(ops.len());
+    for op in ops {
+        if let Some(name) = overrides.get(&op.id) {
+            let mut parts: Vec<String> = name.split('.').map(str::to_owned).collect();
+            if parts.len() < 2 || parts.iter().any(|p| !is_ident(p)) {
+                bail!("[names] {} = {name:?}: expected resource.method with identifier parts", op.id);
+            }
+            let method = parts.pop().unwrap_or_default();
+            names.push(Name { resource: parts, method });
+            continue;
+        }
+        let segs = segments(&op.path);
+        let k = key(&segs);
+        let literals = |segs: &[Seg<'_>]| -> Vec<String> {
+            segs.iter().filter_map(|s| if let Seg::Lit(l) = s { Some(camel(l)) } else { None }).collect()
+        };
+        let verb = op.method.as_str();
+        let item_verb = || match verb {
+            "GET" => "retrieve",
+            "DELETE" => "del",
+            "HEAD" => "head",
+            "OPTIONS" => "options",
+            _ => "update",
+        };
+        let name = match segs.last() {
+            None => Name { resource: vec!["api".into()], method: item_verb().into() },
+            Some(Seg::Param) => Name { resource: literals(&segs), method: item_verb().into() },
+            Some(Seg::Lit(last)) => {
+                let parent = &segs[..segs.len() - 1];
+                let parent_key = key(parent);
+                let parent_is_item = matches!(parent.last(), Some(Seg::Param));
+                let parent_is_collection = !parent.is_empty() && !parent_is_item && collection(&parent_key);
+                let verbs = methods_at.get(&k).cloned().unwrap_or_default();
+                if collection(&k) && !(parent_is_collection && !continued(&k, true)) {
+                    let method = match verb {
+                        "GET" => "list",
+                        "POST" => "create",
+                        "DELETE" => "del",
+                        "HEAD" => "head",
+                        "OPTIONS" => "options",
+                        _ => "update",
+                    };
+                    Name { resource: literals(&segs), method: method.into() }
+                } else if continued(&k, false) || (!parent_is_item && !parent_is_collection && !parent.contains(&Seg::Param)) {
+                    let post_only = verbs.len() == 1 && verb == "POST";
+                    let method = if post_only && !continued(&k, false) { "create" } else { item_verb() };
+                    Name { resource: literals(&segs), method: method.into() }
+                } else if parent_is_item && (matches!(verb, "GET" | "DELETE") || verbs.contains("GET")) {
+                    Name { resource: literals(&segs), method: item_verb().into() }
+                } else {
+                    Name { resource: literals(parent), method: camel(last) }
+                }
+            }
+        };
+        names.push(name);
+    }
+
+    for name in &mut names {
+        if name.resource.is_empty() {
+            name.resource.push("api".into());
+        }
+        for part in name.resource.iter_mut().chain(std::iter::once(&mut name.method)) {
+            if RESERVED.contains(&part.as_str()) {
+                part.push('_');
+            }
+        }
+    }
+    resolve_collisions(ops, &mut names)?;
+    Ok(names)
+}
+
+fn resolve_collisions(ops: &[Operation], names: &mut [Name]) -> Result<()> {
+    let fallback = |op: &Operation| {
+        let m = camel(&op.id.replace(['/', ' ', '{', '}', '-', '.'], "_"));
+        if RESERVED.contains(&m.as_str()) { format!("{m}_") } else { m }
+    };
+    // Same full name.
+    let mut by_call: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (i, n) in names.iter().enumerate() {
+        by_call.entry(n.call()).or_default().push(i);
+    }
+    for group in by_call.values().filter(|g| g.len() > 1) {
+        for &i in group {
+            names[i].method = fallback(&ops[i]);
+        }
+    }
+    // A method named like a sub-resource of its own resource.
+    let resources: BTreeSet<Vec<String>> = names.iter().flat_map(|n| (1..=n.resource.len()).map(|l| n.resource[..l].to_vec())).collect();
+    for i in 0..names.len() {
+        let mut as_resource = names[i].resource.clone();
+        as_resource.push(names[i].method.clone());
+        if resources.contains(&as_resource) {
+            names[i].method = fallback(&ops[i]);
+        }
+    }
+    let mut seen = BTreeMap::new();
+    for (i, n) in names.iter().enumerate() {
+        if let Some(j) = seen.insert(n.call(), i) {
+            bail!("{} and {} both end up as {}; name one in the manifest's [names]", ops[j].id, ops[i].id, n.call());
+        }
+    }
+    Ok(())
+}
+
+/// `balance_transactions` → `balanceTransactions`; a leading digit gets an `_`.
+pub fn camel(s: &str) -> String {
+    let c = s.to_lower_camel_case();
+    if c.starts_with(|ch: char| ch.is_ascii_digit()) { format!("_{c}") } else { c }
+}
+
+/// Whether `s` is a plain JS identifier.
+pub fn is_ident(s: &str) -> bool {
+    s.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '$')
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
+}

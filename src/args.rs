@@ -1,0 +1,334 @@
+//! From a call's positional arguments to path values, a params value and options.
+//!
+//! The shape is stripe-node's: `retrieve(id, options?)`, `create(params, options?)`,
+//! `update(id, params, options?)`. Path parameters come first, in template order. Then, when the
+//! operation declares query, header or body parameters, one params value. Then `options`.
+//!
+//! With a single trailing object the question is whether it is params or options. It is options
+//! when every key is an option key ([`OPTION_KEYS`]) and none of them is also a parameter the
+//! operation declares; otherwise it is params. An operation with a parameter named like an
+//! option key (say `auth`) thus reads `{ auth }` as params, and takes options only in the
+//! options slot: `call(id, params_or_null, { auth })`.
+//!
+//! Trailing `null`s are dropped first: `undefined` arguments arrive as `null` through
+//! `JSON.stringify`, so `retrieve("cus_1", undefined)` is `retrieve("cus_1")`.
+
+use crate::error::CallError;
+use crate::secret::Secret;
+use crate::table::{Body, Operation};
+use crate::value::Value;
+
+/// Keys of the options object. A trailing object made of these alone is options.
+pub const OPTION_KEYS: &[&str] = &["auth"];
+
+/// The call's arguments, sorted by role.
+#[derive(Debug)]
+pub struct Args {
+    /// One value per path parameter, in template order, not yet checked.
+    pub path: Vec<Value>,
+    /// The params value: an object of named parameters, or the body itself for operations whose
+    /// body is not an object. `None` when not given.
+    pub params: Option<Value>,
+    pub options: CallOptions,
+}
+
+/// What `options` asked for.
+#[derive(Debug, Default)]
+pub struct CallOptions {
+    /// `options.auth.apiKey`: replaces the Worker secret for this call.
+    pub api_key: Option<Secret>,
+    /// `options.auth.headers`, matched to the allow-list: canonical name and value.
+    pub headers: Vec<(&'static str, Secret)>,
+}
+
+/// Whether the operation takes a params argument at all.
+pub fn takes_params(op: &Operation) -> bool {
+    !op.params.is_empty()
+        || matches!(op.body, Body::Form { open: true } | Body::Json { open: true } | Body::JsonValue | Body::Text(_))
+}
+
+/// Splits the arguments of a call to `op`.
+pub fn split(op: &Operation, call_headers: &'static [&'static str], mut args: Vec<Value>) -> Result<Args, CallError> {
+    let n = op.path_params.len();
+    if args.len() < n {
+        return Err(CallError::invalid(format!(
+            "{} takes {} path argument(s) ({}) before params and options; got {}",
+            op.call,
+            n,
+            op.path_params.join(", "),
+            args.len()
+        )));
+    }
+    while args.len() > n && args.last() == Some(&Value::Null) {
+        args.pop();
+    }
+    let mut rest = args.split_off(n);
+    let path = args;
+
+    let takes = takes_params(op);
+    let max = if takes { 2 } else { 1 };
+    if rest.len() > max {
+        return Err(CallError::invalid(format!(
+            "{} takes {}{}options; got {} argument(s) after the path arguments",
+            op.call,
+            if n > 0 { "its path arguments, " } else { "" },
+            if takes { "params, then " } else { "" },
+            rest.len()
+        )));
+    }
+
+    let (params, options) = match (rest.len(), takes) {
+        (0, _) => (None, None),
+        (1, true) => {
+            let only = rest.pop();
+            if only.as_ref().is_some_and(|v| is_options(v, op)) {
+                (None, only)
+            } else {
+                (only, None)
+            }
+        }
+        (1, false) => {
+            let only = rest.pop().unwrap_or(Value::Null);
+            if !is_options(&only, op) {
+                if let Value::Object(entries) = &only {
+                    return Err(CallError::UnknownParameter {
+                        call: op.call,
+                        names: entries.iter().map(|(k, _)| k.clone()).collect(),
+                        hint: "; it takes no parameters, and its options are: auth",
+                    });
+                }
+                return Err(CallError::invalid(format!(
+                    "{}: the argument after the path arguments is options, an object; got {}",
+                    op.call,
+                    only.kind()
+                )));
+            }
+            (None, Some(only))
+        }
+        _ => {
+            let options = rest.pop();
+            let params = rest.pop().filter(|p| *p != Value::Null);
+            (params, options)
+        }
+    };
+
+    Ok(Args {
+        path,
+        params,
+        options: match options {
+            Some(v) => parse_options(&v, call_headers)?,
+            None => CallOptions::default(),
+        },
+    })
+}
+
+fn is_options(value: &Value, op: &Operation) -> bool {
+    match value.as_object() {
+        Some(entries) if !entries.is_empty() => entries
+            .iter()
+            .all(|(k, _)| OPTION_KEYS.contains(&k.as_str()) && !op.params.iter().any(|p| p.name == k)),
+        _ => false,
+    }
+}
+
+fn parse_options(value: &Value, call_headers: &'static [&'static str]) -> Result<CallOptions, CallError> {
+    let entries = match value {
+        Value::Null => return Ok(CallOptions::default()),
+        Value::Object(entries) => entries,
+        other => return Err(CallError::invalid(format!("options must be an object, not {}", other.kind()))),
+    };
+    let mut options = CallOptions::default();
+    for (key, value) in entries {
+        match key.as_str() {
+            "auth" => parse_auth(value, call_headers, &mut options)?,
+            other => {
+                return Err(CallError::invalid(format!(
+                    "unknown option `{}`; options are: {}",
+                    printable(other),
+                    OPTION_KEYS.join(", ")
+                )))
+            }
+        }
+    }
+    Ok(options)
+}
+
+fn parse_auth(value: &Value, call_headers: &'static [&'static str], options: &mut CallOptions) -> Result<(), CallError> {
+    let entries = match value {
+        Value::Null => return Ok(()),
+        Value::Object(entries) => entries,
+        other => return Err(CallError::invalid(format!("options.auth must be an object, not {}", other.kind()))),
+    };
+    for (key, value) in entries {
+        match key.as_str() {
+            "apiKey" => match value {
+                Value::Null => {}
+                Value::String(s) if header_safe(s) => options.api_key = Some(Secret::new(s.clone())),
+                Value::String(_) => {
+                    return Err(CallError::invalid(
+                        "options.auth.apiKey must be a non-empty string without control characters",
+                    ))
+                }
+                other => {
+                    return Err(CallError::invalid(format!("options.auth.apiKey must be a string, not {}", other.kind())))
+                }
+            },
+            "headers" => {
+                let headers = match value {
+                    Value::Null => continue,
+                    Value::Object(h) => h,
+                    other => {
+                        return Err(CallError::invalid(format!(
+                            "options.auth.headers must be an object of header names to strings, not {}",
+                            other.kind()
+                        )))
+                    }
+                };
+                for (name, value) in headers {
+                    let Some(canonical) = call_headers.iter().find(|h| h.eq_ignore_ascii_case(name)) else {
+                        return Err(CallError::HeaderNotAllowed { name: printable(name), allowed: call_headers });
+                    };
+                    match value {
+                        Value::String(s) if header_safe(s) => options.headers.push((canonical, Secret::new(s.clone()))),
+                        _ => {
+                            return Err(CallError::invalid(format!(
+                                "options.auth.headers[`{canonical}`] must be a non-empty string without control characters"
+                            )))
+                        }
+                    }
+                }
+            }
+            other => {
+                return Err(CallError::invalid(format!(
+                    "unknown key `{}` in options.auth; it takes apiKey and headers",
+                    printable(other)
+                )))
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A value that can travel in an HTTP header: non-empty, no control characters.
+fn header_safe(s: &str) -> bool {
+    !s.is_empty() && !s.chars().any(char::is_control)
+}
+
+/// A caller-supplied name fit to quote in a message: short token characters only, so an error
+/// never carries more than a name back (not a pasted key, not a control sequence).
+pub fn printable(name: &str) -> String {
+    let token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+    if name.len() <= 64 && name.chars().all(token) {
+        name.to_owned()
+    } else {
+        "<unprintable name>".to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Code;
+    use crate::table::{At, AuthUse, Method, Param, Style};
+
+    const HEADERS: &[&str] = &["Stripe-Account"];
+
+    static RETRIEVE: Operation = Operation {
+        id: "GetCustomersCustomer",
+        call: "customers.retrieve",
+        method: Method::Get,
+        path: "/v1/customers/{customer}",
+        server: 0,
+        path_params: &["customer"],
+        params: &[Param { name: "expand", at: At::Query(Style::DeepObject), required: false }],
+        body: Body::None,
+        auth: AuthUse::Required,
+    };
+
+    static DEL: Operation = Operation {
+        id: "DeleteCustomersCustomer",
+        call: "customers.del",
+        method: Method::Delete,
+        path: "/v1/customers/{customer}",
+        server: 0,
+        path_params: &["customer"],
+        params: &[],
+        body: Body::None,
+        auth: AuthUse::Required,
+    };
+
+    static WITH_AUTH_PARAM: Operation = Operation {
+        id: "Odd",
+        call: "odd.create",
+        method: Method::Post,
+        path: "/odd",
+        server: 0,
+        path_params: &[],
+        params: &[Param { name: "auth", at: At::Body, required: false }],
+        body: Body::Json { open: false },
+        auth: AuthUse::Required,
+    };
+
+    fn args(json: &str) -> Vec<Value> {
+        match serde_json::from_str(json).unwrap() {
+            Value::Array(items) => items,
+            _ => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn lone_options_object_is_options() {
+        let a = split(&RETRIEVE, HEADERS, args(r#"["cus_1",{"auth":{"apiKey":"sk_call"}}]"#)).unwrap();
+        assert!(a.params.is_none());
+        assert_eq!(a.options.api_key.unwrap().expose(), "sk_call");
+    }
+
+    #[test]
+    fn lone_params_object_is_params() {
+        let a = split(&RETRIEVE, HEADERS, args(r#"["cus_1",{"expand":["sources"]}]"#)).unwrap();
+        assert!(a.params.unwrap().get("expand").is_some());
+        assert!(a.options.api_key.is_none());
+    }
+
+    #[test]
+    fn params_then_options() {
+        let a = split(&RETRIEVE, HEADERS, args(r#"["cus_1",null,{"auth":{"headers":{"stripe-account":"acct_1"}}}]"#)).unwrap();
+        assert!(a.params.is_none());
+        assert_eq!(a.options.headers[0].0, "Stripe-Account");
+        assert_eq!(a.options.headers[0].1.expose(), "acct_1");
+    }
+
+    #[test]
+    fn trailing_nulls_are_undefined_arguments() {
+        let a = split(&DEL, HEADERS, args(r#"["cus_1",null]"#)).unwrap();
+        assert_eq!(a.path.len(), 1);
+    }
+
+    #[test]
+    fn a_declared_param_named_like_an_option_stays_a_param() {
+        let a = split(&WITH_AUTH_PARAM, HEADERS, args(r#"[{"auth":"x"}]"#)).unwrap();
+        assert!(a.params.is_some());
+        let a = split(&WITH_AUTH_PARAM, HEADERS, args(r#"[null,{"auth":{"apiKey":"k"}}]"#)).unwrap();
+        assert!(a.params.is_none() && a.options.api_key.is_some());
+    }
+
+    #[test]
+    fn refusals_are_typed() {
+        let code = |op, json| split(op, HEADERS, args(json)).unwrap_err().code();
+        assert_eq!(code(&RETRIEVE, "[]"), Code::InvalidArgument);
+        assert_eq!(code(&RETRIEVE, r#"["c",{},{},{}]"#), Code::InvalidArgument);
+        assert_eq!(code(&DEL, r#"["c",{"expand":["x"]}]"#), Code::UnknownParameter);
+        assert_eq!(code(&DEL, r#"["c",5]"#), Code::InvalidArgument);
+        assert_eq!(code(&RETRIEVE, r#"["c",null,{"retries":1}]"#), Code::InvalidArgument);
+        assert_eq!(code(&RETRIEVE, r#"["c",{"auth":{"headers":{"Authorization":"x"}}}]"#), Code::HeaderNotAllowed);
+        assert_eq!(code(&RETRIEVE, r#"["c",{"auth":{"apiKey":""}}]"#), Code::InvalidArgument);
+        assert_eq!(code(&RETRIEVE, r#"["c",{"auth":{"apiKey":"a\nb"}}]"#), Code::InvalidArgument);
+        assert_eq!(code(&RETRIEVE, r#"["c",{"auth":{"headers":{"Stripe-Account":7}}}]"#), Code::InvalidArgument);
+    }
+
+    #[test]
+    fn refused_header_names_are_quoted_only_when_harmless() {
+        let e = split(&RETRIEVE, HEADERS, args(r#"["c",{"auth":{"headers":{"sk_live_x y":"v"}}}]"#)).unwrap_err();
+        assert!(e.to_string().contains("<unprintable name>"), "{e}");
+    }
+}

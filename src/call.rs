@@ -1,0 +1,171 @@
+//! One call, as a state machine that never touches the network.
+//!
+//! [`begin`] turns `(operation, arguments, Worker config)` into either a finished envelope (the
+//! call was refused) or a [`Call`] plus the request to send. The JS entry sends it and reports
+//! the response to [`Call::finish`], which answers with the envelope or with the next request
+//! (a same-origin redirect). A network failure goes to [`Call::unreachable`].
+//!
+//! Keeping I/O out of Rust has three payoffs. Every step is a synchronous wasm call, so a panic
+//! surfaces as an exception in the JS entry, which still answers with an envelope, instead of
+//! stranding a promise inside the wasm executor. The awaits are the runtime's own, with no
+//! future/closure glue per call. And the whole flow — arguments to envelope — is tested natively
+//! with `cargo test`, no Worker needed.
+
+use crate::args;
+use crate::error::CallError;
+use crate::receipt::{self, Envelope, Receipt};
+use crate::request::{self, Config, CredentialUse, HttpRequest};
+use crate::response::{self, HttpResponse, Outcome};
+use crate::secret::{Redactor, Secret};
+use crate::table::{Method, Provider};
+use crate::value::Value;
+
+/// Worker variable holding a loopback origin that replaces the spec's servers. Set by `.dev.vars`
+/// for `wrangler dev` and by the tests; ignored unless loopback (see [`request::loopback_origin`]).
+pub const ORIGIN_OVERRIDE_VAR: &str = "CAPA_LOOPBACK_ORIGIN";
+
+/// Worker variable for fault injection: `panic:<call>` makes that call panic inside the runtime,
+/// so tests can check that a panic still answers with an envelope. Only whoever configures the
+/// Worker can set it; callers cannot.
+pub const FAULT_VAR: &str = "CAPA_FAULT_INJECTION";
+
+/// Reads the Worker's bindings (secrets and vars).
+pub trait Bindings {
+    fn get(&self, name: &str) -> Option<String>;
+}
+
+/// What to do next.
+#[derive(Debug)]
+pub enum Step {
+    /// Send [`Call::request`], then report to [`Call::finish`].
+    Fetch(Call),
+    /// The call is over.
+    Done(Envelope),
+}
+
+/// A call in flight.
+#[derive(Debug)]
+pub struct Call {
+    provider: &'static Provider,
+    op_index: usize,
+    request: HttpRequest,
+    redactor: Redactor,
+    credential: CredentialUse,
+    started_ms: f64,
+    attempts: u32,
+}
+
+/// Starts a call to operation `op_index` with `args_json`, the JSON array of the call's arguments.
+pub fn begin(provider: &'static Provider, op_index: u32, args_json: &str, bindings: &dyn Bindings, now_ms: f64) -> Step {
+    let Some(op) = provider.operations.get(op_index as usize) else {
+        // Only the generated entry calls in, with indices from the same table.
+        return Step::Done(Envelope::Complete(internal(provider, op_index, now_ms)));
+    };
+    let mut receipt = Receipt::new(provider, op, now_ms);
+    let mut redactor = Redactor::default();
+
+    let result = (|| {
+        if let Some(fault) = bindings.get(FAULT_VAR) {
+            if fault.strip_prefix("panic:") == Some(op.call) {
+                panic!("fault injection: {FAULT_VAR} asked {} to panic", op.call);
+            }
+        }
+        let values: Vec<Value> = serde_json::from_str(args_json)
+            .map_err(|_| CallError::invalid("arguments must be JSON-compatible values (no functions, BigInts or cycles)"))?;
+        let args = args::split(op, provider.call_headers, values)?;
+        let config = Config {
+            secret: bindings.get(provider.secret).filter(|s| !s.is_empty()).map(Secret::new),
+            origin_override: bindings.get(ORIGIN_OVERRIDE_VAR).and_then(|v| request::loopback_origin(&v)),
+        };
+        request::collect_credentials(provider, &config, &args.options, &mut redactor);
+        request::build(provider, op, args, config)
+    })();
+
+    match result {
+        Ok((request, credential)) => Step::Fetch(Call {
+            provider,
+            op_index: op_index as usize,
+            request,
+            redactor,
+            credential,
+            started_ms: now_ms,
+            attempts: 1,
+        }),
+        Err(error) => {
+            receipt.close(now_ms, now_ms, false);
+            Step::Done(Envelope::Complete(receipt::fail(&error, redactor.redact(&error.to_string()).into_owned(), &receipt)))
+        }
+    }
+}
+
+impl Call {
+    /// The request to send now.
+    pub fn request(&self) -> &HttpRequest {
+        &self.request
+    }
+
+    /// The upstream answered.
+    pub fn finish(mut self, response: &HttpResponse<'_>, now_ms: f64) -> Step {
+        let post = self.request.method == Method::Post;
+        let outcome = response::judge(self.provider, &self.request.url, post, response, &self.redactor, self.attempts - 1);
+        let mut receipt = self.receipt(Some(response.status), response.request_id);
+        let pass = !matches!(outcome, Outcome::Error(_) | Outcome::Follow { .. });
+        receipt.close(self.started_ms, now_ms, pass);
+        let envelope = match outcome {
+            Outcome::Null => Envelope::Complete(receipt::ok("null", &receipt)),
+            Outcome::Body { json } => Envelope::AttachBody { json, envelope: receipt::ok_without_result(&receipt) },
+            Outcome::Redacted { json_text } => Envelope::Complete(receipt::ok(&json_text, &receipt)),
+            Outcome::Error(error) => Envelope::Complete(self.failure(&error, &receipt)),
+            Outcome::Follow { url, as_get } => {
+                self.request.url = url;
+                if as_get {
+                    self.request.method = Method::Get;
+                    self.request.body = None;
+                    self.request.headers.retain(|(name, _)| *name != "content-type");
+                }
+                self.attempts += 1;
+                return Step::Fetch(self);
+            }
+        };
+        Step::Done(envelope)
+    }
+
+    /// `fetch` itself failed: DNS, connection refused, reset. `message` is the runtime's.
+    pub fn unreachable(self, message: &str, now_ms: f64) -> Envelope {
+        let mut receipt = self.receipt(None, None);
+        receipt.close(self.started_ms, now_ms, false);
+        Envelope::Complete(self.failure(&CallError::Unreachable(message.to_owned()), &receipt))
+    }
+
+    fn receipt(&self, status: Option<u16>, request_id: Option<&str>) -> Receipt {
+        let op = &self.provider.operations[self.op_index];
+        let mut receipt = Receipt::new(self.provider, op, self.started_ms);
+        receipt.status = status;
+        receipt.request_id = request_id.map(|id| self.redactor.redact(id).into_owned());
+        receipt.attempts = self.attempts;
+        receipt.credential = self.credential.as_str();
+        receipt
+    }
+
+    fn failure(&self, error: &CallError, receipt: &Receipt) -> String {
+        receipt::fail(error, self.redactor.redact(&error.to_string()).into_owned(), receipt)
+    }
+}
+
+/// The envelope for a fault inside the runtime (a panic, a lost call): `internal`, with a receipt
+/// naming the operation when it is known. The details are in the Worker's log, not here.
+pub fn internal(provider: &'static Provider, op_index: u32, now_ms: f64) -> String {
+    let error = CallError::Internal("the Worker's log has details");
+    match provider.operations.get(op_index as usize) {
+        Some(op) => {
+            let mut receipt = Receipt::new(provider, op, now_ms);
+            receipt.close(now_ms, now_ms, false);
+            receipt::fail(&error, error.to_string(), &receipt)
+        }
+        None => format!(
+            r#"{{"ok":false,"error":{{"code":"internal","message":"{error}"}},"receipt":{{"capability":"{}","startedAt":"{}","verdict":"fail"}}}}"#,
+            provider.capability,
+            receipt::iso8601(now_ms)
+        ),
+    }
+}

@@ -1,0 +1,313 @@
+//! Turning argument values into URL paths, query strings and form bodies.
+//!
+//! Everything outside RFC 3986's unreserved set (`A-Z a-z 0-9 - . _ ~`) is percent-encoded, in
+//! path segments, query keys and values, and form fields alike. That one rule is what keeps an
+//! argument inside its slot: a `/`, `?`, `#`, `%` or `\` in a value can never become structure.
+//! The only structure characters written unencoded are the brackets of nested keys (`a[b][0]`),
+//! as stripe-node writes them; they are in the query's allowed set, so URL parsers leave them be.
+//!
+//! Dot segments are the one hole left: `.` is unreserved, and URL parsers resolve `..` (and its
+//! encoded forms) against the path. Path values `.` and `..` are therefore refused, as is the
+//! empty value, which would collapse two segments into one.
+
+use crate::error::CallError;
+use crate::table::Style;
+use crate::value::Value;
+
+/// Appends `text` percent-encoded: unreserved bytes as they are, every other byte as `%XX`.
+pub fn percent_encode_into(out: &mut String, text: &str) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for &b in text.as_bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push('%');
+            out.push(HEX[usize::from(b >> 4)] as char);
+            out.push(HEX[usize::from(b & 15)] as char);
+        }
+    }
+}
+
+/// The text of a path parameter: strings and numbers, nothing that could leave its segment.
+pub fn path_value<'v>(name: &str, value: &'v Value) -> Result<std::borrow::Cow<'v, str>, CallError> {
+    let text = match value {
+        Value::String(_) | Value::Number(_) => value.scalar_text().unwrap_or_default(),
+        other => {
+            return Err(CallError::invalid(format!(
+                "path parameter `{name}` must be a string or a number, not {}",
+                other.kind()
+            )))
+        }
+    };
+    match &*text {
+        "" => Err(CallError::invalid(format!("path parameter `{name}` must not be empty"))),
+        "." | ".." => Err(CallError::invalid(format!(
+            "path parameter `{name}` must not be `.` or `..`: it would change the path"
+        ))),
+        _ => Ok(text),
+    }
+}
+
+/// Fills a path template (`/v1/customers/{customer}`) with already-checked values, in order.
+pub fn fill_path(out: &mut String, template: &str, values: &[std::borrow::Cow<'_, str>]) {
+    let mut rest = template;
+    let mut values = values.iter();
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let close = rest[open..].find('}').map_or(rest.len(), |c| open + c + 1);
+        if let Some(value) = values.next() {
+            percent_encode_into(out, value);
+        }
+        rest = &rest[close..];
+    }
+    out.push_str(rest);
+}
+
+/// A `key=value&...` string under construction (query or form body).
+#[derive(Debug, Default)]
+pub struct Pairs {
+    text: String,
+}
+
+impl Pairs {
+    pub fn is_empty(&self) -> bool {
+        self.text.is_empty()
+    }
+
+    pub fn into_string(self) -> String {
+        self.text
+    }
+
+    fn start(&mut self) {
+        if !self.text.is_empty() {
+            self.text.push('&');
+        }
+    }
+
+    /// `key=value`, both encoded.
+    pub fn push(&mut self, key: &str, value: &str) {
+        self.start();
+        percent_encode_into(&mut self.text, key);
+        self.text.push('=');
+        percent_encode_into(&mut self.text, value);
+    }
+
+    /// `key` (already encoded, brackets included) `=value`.
+    fn push_raw_key(&mut self, key: &str, value: &str) {
+        self.start();
+        self.text.push_str(key);
+        self.text.push('=');
+        percent_encode_into(&mut self.text, value);
+    }
+
+    /// `key=value` where value is already encoded (delimited styles).
+    fn push_raw_value(&mut self, key: &str, value: &str) {
+        self.start();
+        percent_encode_into(&mut self.text, key);
+        self.text.push('=');
+        self.text.push_str(value);
+    }
+
+    /// Stripe's nested form encoding: `a[b][0]=c`. Arrays take indices, `null` is the empty
+    /// string (Stripe's "unset"), empty arrays and objects send nothing.
+    pub fn push_nested(&mut self, key: &str, value: &Value) {
+        let mut prefix = String::with_capacity(key.len() + 8);
+        percent_encode_into(&mut prefix, key);
+        self.nested(&mut prefix, value, ArrayKeys::Indexed);
+    }
+
+    /// One query parameter, serialized per its OpenAPI style.
+    pub fn push_query(&mut self, name: &str, style: Style, value: &Value) {
+        match (style, value) {
+            (_, Value::Null) => {}
+            (_, v) if v.is_scalar() => self.push(name, &v.scalar_text().unwrap_or_default()),
+            (Style::DeepObject, v) => {
+                let mut prefix = String::with_capacity(name.len() + 8);
+                percent_encode_into(&mut prefix, name);
+                self.nested(&mut prefix, v, ArrayKeys::Empty);
+            }
+            (Style::Form, Value::Array(items)) => {
+                for item in items {
+                    match item.scalar_text() {
+                        Some(text) => self.push(name, &text),
+                        None => self.push_json(name, item),
+                    }
+                }
+            }
+            (Style::Form, Value::Object(entries)) => {
+                for (k, v) in entries {
+                    match v.scalar_text() {
+                        Some(text) => self.push(k, &text),
+                        None => self.push_json(k, v),
+                    }
+                }
+            }
+            (Style::FormCsv | Style::SpaceDelimited | Style::PipeDelimited, v) => {
+                let sep = match style {
+                    Style::SpaceDelimited => "%20",
+                    Style::PipeDelimited => "|",
+                    _ => ",",
+                };
+                let mut joined = String::new();
+                let mut first = true;
+                let mut part = |text: &str, joined: &mut String| {
+                    if !std::mem::take(&mut first) {
+                        joined.push_str(sep);
+                    }
+                    percent_encode_into(joined, text);
+                };
+                match v {
+                    Value::Array(items) => {
+                        for item in items {
+                            part(&scalar_or_json(item), &mut joined);
+                        }
+                    }
+                    Value::Object(entries) => {
+                        for (k, v) in entries {
+                            part(k, &mut joined);
+                            part(&scalar_or_json(v), &mut joined);
+                        }
+                    }
+                    _ => unreachable!("scalars are handled above"),
+                }
+                self.push_raw_value(name, &joined);
+            }
+            (_, v) => self.push_json(name, v),
+        }
+    }
+
+    fn push_json(&mut self, key: &str, value: &Value) {
+        self.push(key, &serde_json::to_string(value).unwrap_or_default());
+    }
+
+    fn nested(&mut self, prefix: &mut String, value: &Value, arrays: ArrayKeys) {
+        match value {
+            Value::Object(entries) => {
+                for (k, v) in entries {
+                    let len = prefix.len();
+                    prefix.push('[');
+                    percent_encode_into(prefix, k);
+                    prefix.push(']');
+                    self.nested(prefix, v, arrays);
+                    prefix.truncate(len);
+                }
+            }
+            Value::Array(items) => {
+                let bare = arrays == ArrayKeys::Empty && items.iter().all(Value::is_scalar);
+                for (i, item) in items.iter().enumerate() {
+                    let len = prefix.len();
+                    if bare {
+                        prefix.push_str("[]");
+                    } else {
+                        prefix.push('[');
+                        prefix.push_str(&i.to_string());
+                        prefix.push(']');
+                    }
+                    self.nested(prefix, item, arrays);
+                    prefix.truncate(len);
+                }
+            }
+            scalar => {
+                let text = scalar.scalar_text().unwrap_or_default();
+                self.push_raw_key(prefix, &text);
+            }
+        }
+    }
+}
+
+/// How arrays of scalars are keyed inside nested encodings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ArrayKeys {
+    /// `a[0]=x&a[1]=y`: form bodies, as stripe-node sends them.
+    Indexed,
+    /// `a[]=x&a[]=y`: deepObject query arrays of scalars (Stripe's `expand[]`). Arrays holding
+    /// objects keep indices, or their members' fields could not be told apart.
+    Empty,
+}
+
+fn scalar_or_json(value: &Value) -> String {
+    match value.scalar_text() {
+        Some(text) => text.into_owned(),
+        None => serde_json::to_string(value).unwrap_or_default(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(json: &str) -> Value {
+        serde_json::from_str(json).unwrap()
+    }
+
+    fn query(name: &str, style: Style, json: &str) -> String {
+        let mut p = Pairs::default();
+        p.push_query(name, style, &v(json));
+        p.into_string()
+    }
+
+    #[test]
+    fn percent_encodes_everything_but_unreserved() {
+        let mut s = String::new();
+        percent_encode_into(&mut s, "a b/c?d#e%f\\g&h=i+j.k_l~m-é");
+        assert_eq!(s, "a%20b%2Fc%3Fd%23e%25f%5Cg%26h%3Di%2Bj.k_l~m-%C3%A9");
+    }
+
+    #[test]
+    fn path_values_stay_in_their_segment() {
+        let values: Vec<_> = ["cus/../x", "%2e%2e", "7"].iter().map(|s| std::borrow::Cow::Borrowed(*s)).collect();
+        let mut out = String::from("https://api.stripe.com");
+        fill_path(&mut out, "/v1/{a}/b/{c}/{d}", &values);
+        assert_eq!(out, "https://api.stripe.com/v1/cus%2F..%2Fx/b/%252e%252e/7");
+    }
+
+    #[test]
+    fn path_values_refuse_dot_segments_empty_and_containers() {
+        for bad in [r#"".""#, r#""..""#, r#""""#, "true", "null", "[1]", r#"{"a":1}"#] {
+            let err = path_value("id", &v(bad)).unwrap_err();
+            assert_eq!(err.code(), crate::error::Code::InvalidArgument, "{bad}");
+        }
+        assert_eq!(path_value("id", &v("7")).unwrap(), "7");
+        assert_eq!(path_value("id", &v(r#""a.b""#)).unwrap(), "a.b");
+    }
+
+    #[test]
+    fn stripe_form_bodies_nest_with_brackets_and_indices() {
+        let mut p = Pairs::default();
+        let body = v(r#"{"amount":2500,"metadata":{"order":"A 1","empty":null},"items":[{"price":"p_1","qty":2}],"expand":["customer"],"unset":"","none":[],"zero":{}}"#);
+        for (k, val) in body.as_object().unwrap() {
+            p.push_nested(k, val);
+        }
+        assert_eq!(
+            p.into_string(),
+            "amount=2500&metadata[order]=A%201&metadata[empty]=&items[0][price]=p_1&items[0][qty]=2&expand[0]=customer&unset="
+        );
+    }
+
+    #[test]
+    fn nested_keys_are_encoded_too() {
+        let mut p = Pairs::default();
+        p.push_nested("metadata", &v(r#"{"a]b[c&d=":"x"}"#));
+        assert_eq!(p.into_string(), "metadata[a%5Db%5Bc%26d%3D]=x");
+    }
+
+    #[test]
+    fn deep_object_queries_use_empty_brackets_for_scalar_arrays() {
+        assert_eq!(query("expand", Style::DeepObject, r#"["data.default_source","x y"]"#), "expand[]=data.default_source&expand[]=x%20y");
+        assert_eq!(query("created", Style::DeepObject, r#"{"gte":1,"lt":2}"#), "created[gte]=1&created[lt]=2");
+        assert_eq!(query("created", Style::DeepObject, "1690000000"), "created=1690000000");
+        assert_eq!(query("f", Style::DeepObject, r#"[{"a":1}]"#), "f[0][a]=1");
+    }
+
+    #[test]
+    fn form_queries_follow_explode() {
+        assert_eq!(query("id", Style::Form, r#"["1","2"]"#), "id=1&id=2");
+        assert_eq!(query("id", Style::FormCsv, r#"["1","a,b"]"#), "id=1,a%2Cb");
+        assert_eq!(query("id", Style::SpaceDelimited, "[1,2]"), "id=1%202");
+        assert_eq!(query("id", Style::PipeDelimited, "[1,2]"), "id=1|2");
+        assert_eq!(query("o", Style::Form, r#"{"a":1,"b":"x"}"#), "a=1&b=x");
+        assert_eq!(query("o", Style::FormCsv, r#"{"a":1,"b":"x"}"#), "o=a,1,b,x");
+        assert_eq!(query("flag", Style::Form, "true"), "flag=true");
+        assert_eq!(query("skip", Style::Form, "null"), "");
+    }
+}

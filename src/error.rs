@@ -1,0 +1,161 @@
+//! Typed call errors and their stable codes.
+//!
+//! Workers RPC keeps only `name` and `message` of a thrown error, so a capability never throws:
+//! every failure is a value, `{ ok: false, error: { code, message, status?, upstream? } }`.
+//! `code` is the contract callers branch on (listed in the README); `message` is for humans and
+//! names what went wrong — a parameter, a header name, the secret to set — never a value that
+//! could be a credential.
+
+use crate::value::Value;
+
+/// The stable error codes. Their strings are part of the public contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Code {
+    /// No Worker secret and no `options.auth.apiKey` for an operation that needs one.
+    MissingCredential,
+    /// `options.auth.headers` named a header outside the provider's allow-list.
+    HeaderNotAllowed,
+    /// An argument has the wrong shape: arity, type, missing required parameter, bad option.
+    InvalidArgument,
+    /// The params object holds keys the operation does not declare.
+    UnknownParameter,
+    /// The upstream answered with an HTTP error status (4xx/5xx).
+    UpstreamError,
+    /// The upstream redirected to another origin; credentials are not sent there.
+    UpstreamRedirect,
+    /// The upstream could not be reached (DNS, connection, TLS, reset).
+    UpstreamUnreachable,
+    /// A fault inside the capability itself (a bug, a panic); details go to the Worker log.
+    Internal,
+}
+
+impl Code {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::MissingCredential => "missing_credential",
+            Code::HeaderNotAllowed => "header_not_allowed",
+            Code::InvalidArgument => "invalid_argument",
+            Code::UnknownParameter => "unknown_parameter",
+            Code::UpstreamError => "upstream_error",
+            Code::UpstreamRedirect => "upstream_redirect",
+            Code::UpstreamUnreachable => "upstream_unreachable",
+            Code::Internal => "internal",
+        }
+    }
+
+    /// Every code, for the README check and for callers' exhaustive matches.
+    pub const ALL: [Code; 8] = [
+        Code::MissingCredential,
+        Code::HeaderNotAllowed,
+        Code::InvalidArgument,
+        Code::UnknownParameter,
+        Code::UpstreamError,
+        Code::UpstreamRedirect,
+        Code::UpstreamUnreachable,
+        Code::Internal,
+    ];
+}
+
+/// Why a call failed.
+#[derive(Debug, PartialEq, thiserror::Error)]
+pub enum CallError {
+    #[error(
+        "no credential for {capability}: set the Worker secret with `wrangler secret put {secret} --env {capability}`, or pass options.auth.apiKey"
+    )]
+    MissingCredential { capability: &'static str, secret: &'static str },
+
+    #[error("header `{name}` may not be set per call; allowed: {}", allowed_list(.allowed))]
+    HeaderNotAllowed { name: String, allowed: &'static [&'static str] },
+
+    #[error("{0}")]
+    InvalidArgument(String),
+
+    #[error("{call} does not accept parameter(s) {}{hint}", quoted(.names))]
+    UnknownParameter { call: &'static str, names: Vec<String>, hint: &'static str },
+
+    /// `message` comes from the provider's error object, already redacted.
+    #[error("{message}")]
+    Upstream { status: u16, message: String, upstream: Option<Value> },
+
+    #[error("upstream redirected ({status}) to another origin; not followed, so no credential leaves the API's origin")]
+    Redirect { status: u16, upstream: Option<Value> },
+
+    #[error("upstream unreachable: {0}")]
+    Unreachable(String),
+
+    #[error("internal error in the capability: {0}")]
+    Internal(&'static str),
+}
+
+impl CallError {
+    pub fn invalid(message: impl Into<String>) -> Self {
+        CallError::InvalidArgument(message.into())
+    }
+
+    pub fn code(&self) -> Code {
+        match self {
+            CallError::MissingCredential { .. } => Code::MissingCredential,
+            CallError::HeaderNotAllowed { .. } => Code::HeaderNotAllowed,
+            CallError::InvalidArgument(_) => Code::InvalidArgument,
+            CallError::UnknownParameter { .. } => Code::UnknownParameter,
+            CallError::Upstream { .. } => Code::UpstreamError,
+            CallError::Redirect { .. } => Code::UpstreamRedirect,
+            CallError::Unreachable(_) => Code::UpstreamUnreachable,
+            CallError::Internal(_) => Code::Internal,
+        }
+    }
+
+    /// The upstream HTTP status, when the upstream answered.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            CallError::Upstream { status, .. } | CallError::Redirect { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// The provider's own error object (Stripe's `error`), credentials redacted.
+    pub fn upstream(&self) -> Option<&Value> {
+        match self {
+            CallError::Upstream { upstream, .. } | CallError::Redirect { upstream, .. } => upstream.as_ref(),
+            _ => None,
+        }
+    }
+}
+
+fn quoted(names: &[String]) -> String {
+    names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+}
+
+fn allowed_list(allowed: &[&str]) -> String {
+    if allowed.is_empty() {
+        "none".to_owned()
+    } else {
+        allowed.join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_name_what_to_do() {
+        let e = CallError::MissingCredential { capability: "stripe", secret: "STRIPE_API_KEY" };
+        assert_eq!(e.code().as_str(), "missing_credential");
+        assert!(e.to_string().contains("wrangler secret put STRIPE_API_KEY --env stripe"));
+
+        let e = CallError::HeaderNotAllowed { name: "X-Evil".into(), allowed: &["Stripe-Account"] };
+        assert_eq!(e.to_string(), "header `X-Evil` may not be set per call; allowed: Stripe-Account");
+
+        let e = CallError::UnknownParameter { call: "customers.list", names: vec!["foo".into(), "bar".into()], hint: "" };
+        assert_eq!(e.to_string(), "customers.list does not accept parameter(s) `foo`, `bar`");
+    }
+
+    #[test]
+    fn codes_are_distinct() {
+        let mut seen: Vec<_> = Code::ALL.iter().map(|c| c.as_str()).collect();
+        seen.sort();
+        seen.dedup();
+        assert_eq!(seen.len(), Code::ALL.len());
+    }
+}

@@ -1,0 +1,152 @@
+//! Receipts: evidence of what a call did, and envelopes that carry them.
+//!
+//! A receipt names the operation, the method and the path *template* (never the filled path,
+//! whose values could be anything), the upstream status and request id, when the call started
+//! and how long it took, how many upstream attempts it made, which credential kind it used, and
+//! the verdict. It holds no credential, header value or query value: the struct has no field
+//! that could take one.
+
+use crate::error::CallError;
+use crate::request::CredentialUse;
+use crate::table::{Operation, Provider};
+use crate::value::Value;
+use serde::Serialize;
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Receipt {
+    pub capability: &'static str,
+    pub operation: &'static str,
+    pub call: &'static str,
+    pub method: &'static str,
+    pub path: &'static str,
+    /// The upstream's final HTTP status; `null` when no upstream answered.
+    pub status: Option<u16>,
+    /// The upstream's request id header (Stripe `Request-Id`), for support tickets.
+    pub request_id: Option<String>,
+    /// ISO-8601, UTC, milliseconds.
+    pub started_at: String,
+    pub duration_ms: u64,
+    /// Upstream requests made (redirects followed count too); 0 when refused before any.
+    pub attempts: u32,
+    /// `secret` (the Worker secret), `call` (`options.auth.apiKey`) or `none`.
+    pub credential: &'static str,
+    /// `pass` when the call did what was asked, else `fail`.
+    pub verdict: &'static str,
+}
+
+impl Receipt {
+    pub fn new(provider: &'static Provider, op: &'static Operation, started_ms: f64) -> Self {
+        Receipt {
+            capability: provider.capability,
+            operation: op.id,
+            call: op.call,
+            method: op.method.as_str(),
+            path: op.path,
+            status: None,
+            request_id: None,
+            started_at: iso8601(started_ms),
+            duration_ms: 0,
+            attempts: 0,
+            credential: CredentialUse::None.as_str(),
+            verdict: "fail",
+        }
+    }
+
+    pub fn close(&mut self, started_ms: f64, now_ms: f64, pass: bool) {
+        self.duration_ms = (now_ms - started_ms).max(0.0) as u64;
+        self.verdict = if pass { "pass" } else { "fail" };
+    }
+}
+
+/// How the success result reaches the caller.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Envelope {
+    /// The whole envelope, as JSON.
+    Complete(String),
+    /// The envelope without `result`; the JS entry adds the upstream body it already holds,
+    /// parsed as JSON (`json: true`) or as text. Used when the body holds no credential, so a
+    /// large body is never copied back out of wasm nor re-encoded.
+    AttachBody { json: bool, envelope: String },
+}
+
+/// `{ ok: true, result, receipt }` with `result` as raw JSON text.
+pub fn ok(result_json: &str, receipt: &Receipt) -> String {
+    let receipt = serde_json::to_string(receipt).unwrap_or_default();
+    let mut out = String::with_capacity(result_json.len() + receipt.len() + 32);
+    out.push_str("{\"ok\":true,\"result\":");
+    out.push_str(result_json);
+    out.push_str(",\"receipt\":");
+    out.push_str(&receipt);
+    out.push('}');
+    out
+}
+
+/// `{ ok: true, receipt }`, the result to be attached by the JS entry.
+pub fn ok_without_result(receipt: &Receipt) -> String {
+    format!("{{\"ok\":true,\"receipt\":{}}}", serde_json::to_string(receipt).unwrap_or_default())
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    code: &'static str,
+    message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    upstream: Option<&'a Value>,
+}
+
+#[derive(Serialize)]
+struct Failure<'a> {
+    ok: bool,
+    error: ErrorBody<'a>,
+    receipt: &'a Receipt,
+}
+
+/// `{ ok: false, error: { code, message, status?, upstream? }, receipt }`. `message` has passed
+/// through the call's redactor.
+pub fn fail(error: &CallError, message: String, receipt: &Receipt) -> String {
+    let failure = Failure {
+        ok: false,
+        error: ErrorBody { code: error.code().as_str(), message, status: error.status(), upstream: error.upstream() },
+        receipt,
+    };
+    serde_json::to_string(&failure).unwrap_or_default()
+}
+
+/// Milliseconds since the Unix epoch as `2026-11-24T03:07:00.123Z`.
+pub fn iso8601(ms: f64) -> String {
+    let ms = if ms.is_finite() && ms >= 0.0 { ms as u64 } else { 0 };
+    let (secs, millis) = (ms / 1000, ms % 1000);
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    let (y, m, d) = civil_from_days(days as i64);
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{millis:03}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+/// Howard Hinnant's `civil_from_days`: proleptic Gregorian date of a day count since 1970-01-01.
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iso8601_formats_utc_milliseconds() {
+        assert_eq!(iso8601(0.0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(iso8601(951_782_400_000.0), "2000-02-29T00:00:00.000Z");
+        assert_eq!(iso8601(1_795_489_629_248.0), "2026-11-24T03:07:09.248Z");
+        assert_eq!(iso8601(f64::NAN), "1970-01-01T00:00:00.000Z");
+    }
+}

@@ -1,0 +1,342 @@
+//! Building the upstream request from an operation and a call's arguments.
+//!
+//! Everything here is decided by the table: which key goes to the query, the body or a header,
+//! how it is encoded, where the request goes. A key the operation does not declare is refused
+//! (`unknown_parameter`) unless the body schema itself is open: a capability does only what its
+//! spec declares.
+
+use crate::args::{Args, CallOptions};
+use crate::encode::{fill_path, path_value, Pairs};
+use crate::error::CallError;
+use crate::secret::{base64, Redactor, Secret};
+use crate::table::{At, AuthScheme, AuthUse, Body, Method, Operation, Provider};
+use crate::value::Value;
+use std::borrow::Cow;
+
+/// An upstream request, ready to hand to `fetch`.
+#[derive(Debug)]
+pub struct HttpRequest {
+    pub method: Method,
+    pub url: String,
+    pub headers: Vec<(&'static str, HeaderValue)>,
+    pub body: Option<String>,
+}
+
+/// A header value; credentials stay wrapped until the request is handed to `fetch`.
+#[derive(Debug)]
+pub enum HeaderValue {
+    Plain(String),
+    Secret(Secret),
+}
+
+impl HeaderValue {
+    fn expose(&self) -> &str {
+        match self {
+            HeaderValue::Plain(s) => s,
+            HeaderValue::Secret(s) => s.expose(),
+        }
+    }
+}
+
+impl HttpRequest {
+    /// The request as JSON for the JS entry to pass to `fetch(url, init)`: `{ url, method,
+    /// headers: [[name, value]...], body? }`. This is the one place credentials are written out,
+    /// on their way upstream; nothing else serializes a request.
+    pub fn to_fetch_json(&self) -> String {
+        let mut out = String::with_capacity(self.url.len() + 256 + self.body.as_ref().map_or(0, String::len));
+        out.push_str("{\"url\":");
+        push_json_str(&mut out, &self.url);
+        out.push_str(",\"method\":\"");
+        out.push_str(self.method.as_str());
+        out.push_str("\",\"headers\":[");
+        for (i, (name, value)) in self.headers.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push('[');
+            push_json_str(&mut out, name);
+            out.push(',');
+            push_json_str(&mut out, value.expose());
+            out.push(']');
+        }
+        out.push(']');
+        if let Some(body) = &self.body {
+            out.push_str(",\"body\":");
+            push_json_str(&mut out, body);
+        }
+        out.push('}');
+        out
+    }
+
+    /// The value of a header, for tests.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.expose())
+    }
+}
+
+fn push_json_str(out: &mut String, s: &str) {
+    // serde_json's escaping, without building a Value.
+    out.push_str(&serde_json::to_string(s).unwrap_or_default());
+}
+
+/// Which credential a call used; shown in the receipt as `credential`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CredentialUse {
+    /// The Worker secret.
+    Secret,
+    /// `options.auth.apiKey`.
+    Call,
+    /// None sent.
+    None,
+}
+
+impl CredentialUse {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CredentialUse::Secret => "secret",
+            CredentialUse::Call => "call",
+            CredentialUse::None => "none",
+        }
+    }
+}
+
+/// The Worker's configuration, as far as a call reads it.
+pub struct Config {
+    /// The Worker secret named by [`Provider::secret`], if set.
+    pub secret: Option<Secret>,
+    /// A loopback origin replacing the spec's servers (dev and tests), already vetted by
+    /// [`loopback_origin`].
+    pub origin_override: Option<String>,
+}
+
+/// Adds every credential of the call, in every form it travels, to the redactor.
+pub fn collect_credentials(provider: &Provider, config: &Config, options: &CallOptions, redactor: &mut Redactor) {
+    let keys = config.secret.iter().chain(options.api_key.iter());
+    for key in keys.chain(options.headers.iter().map(|(_, v)| v)) {
+        let key = key.expose();
+        redactor.add(key);
+        // JSON escapes some characters: an echo inside a JSON string shows the escaped form.
+        let escaped = serde_json::to_string(key).unwrap_or_default();
+        redactor.add(&escaped[1..escaped.len().saturating_sub(1)]);
+        if provider.auth == AuthScheme::Basic {
+            redactor.add(&base64(format!("{key}:").as_bytes()));
+        }
+    }
+}
+
+/// Builds the request for `op`.
+pub fn build(provider: &'static Provider, op: &'static Operation, args: Args, config: Config) -> Result<(HttpRequest, CredentialUse), CallError> {
+    // Path first: nothing else matters if an argument would leave its segment.
+    let path_values = args
+        .path
+        .iter()
+        .zip(op.path_params)
+        .map(|(v, name)| path_value(name, v))
+        .collect::<Result<Vec<Cow<'_, str>>, _>>()?;
+
+    let mut query = Pairs::default();
+    let mut headers: Vec<(&'static str, HeaderValue)> = Vec::with_capacity(8);
+    let mut body_fields: Vec<(String, Value)> = Vec::new();
+    let mut whole_body: Option<Value> = None;
+    let mut given: Vec<&'static str> = Vec::new();
+
+    match (op.body, args.params) {
+        (_, None) => {}
+        (Body::JsonValue | Body::Text(_), Some(params)) if op.params.is_empty() => whole_body = Some(params),
+        (_, Some(Value::Object(entries))) => {
+            let mut placed = Placed { query: &mut query, headers: &mut headers, body: &mut body_fields, whole: &mut whole_body, given: &mut given };
+            place(op, entries, &mut placed)?
+        }
+        (_, Some(other)) => {
+            return Err(CallError::invalid(format!(
+                "{}: params must be an object of parameter names to values, not {}",
+                op.call,
+                other.kind()
+            )))
+        }
+    }
+
+    let missing: Vec<String> = op
+        .params
+        .iter()
+        .filter(|p| p.required && !given.contains(&p.name))
+        .map(|p| format!("`{}`", p.name))
+        .collect();
+    if !missing.is_empty() {
+        return Err(CallError::invalid(format!("{} requires parameter(s) {}", op.call, missing.join(", "))));
+    }
+
+    // Credential: the call's key, else the Worker secret, as the operation's security asks.
+    let (credential, used) = match (op.auth, args.options.api_key, config.secret) {
+        (AuthUse::Never, _, _) => (None, CredentialUse::None),
+        (_, Some(key), _) => (Some(key), CredentialUse::Call),
+        (_, None, Some(secret)) => (Some(secret), CredentialUse::Secret),
+        (AuthUse::Optional, None, None) => (None, CredentialUse::None),
+        (AuthUse::Required, None, None) => {
+            return Err(CallError::MissingCredential { capability: provider.capability, secret: provider.secret })
+        }
+    };
+
+    let mut request_headers: Vec<(&'static str, HeaderValue)> = Vec::with_capacity(headers.len() + 8);
+    if !provider.static_headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("accept")) {
+        request_headers.push(("accept", HeaderValue::Plain("application/json".into())));
+    }
+    for (name, value) in provider.static_headers {
+        request_headers.push((name, HeaderValue::Plain((*value).into())));
+    }
+    if let Some(key) = credential {
+        request_headers.push(match provider.auth {
+            AuthScheme::Bearer => ("authorization", HeaderValue::Secret(Secret::new(format!("Bearer {}", key.expose())))),
+            AuthScheme::Basic => (
+                "authorization",
+                HeaderValue::Secret(Secret::new(format!("Basic {}", base64(format!("{}:", key.expose()).as_bytes())))),
+            ),
+            AuthScheme::Header(name) => (name, HeaderValue::Secret(key)),
+        });
+    }
+
+    // Form bodies of reads go to the query, as stripe-node sends them: fetch refuses a GET body.
+    let form_in_query = matches!(op.method, Method::Get | Method::Head | Method::Delete);
+    let body = match op.body {
+        Body::None => None,
+        Body::Form { .. } if form_in_query => {
+            for (k, v) in &body_fields {
+                query.push_nested(k, v);
+            }
+            None
+        }
+        Body::Form { .. } => {
+            let mut form = Pairs::default();
+            for (k, v) in &body_fields {
+                form.push_nested(k, v);
+            }
+            request_headers.push(("content-type", HeaderValue::Plain("application/x-www-form-urlencoded".into())));
+            Some(form.into_string())
+        }
+        Body::Json { .. } if body_fields.is_empty() => None,
+        Body::Json { .. } => {
+            request_headers.push(("content-type", HeaderValue::Plain("application/json".into())));
+            Some(serde_json::to_string(&Value::Object(body_fields)).unwrap_or_default())
+        }
+        Body::JsonValue => whole_body.map(|v| {
+            request_headers.push(("content-type", HeaderValue::Plain("application/json".into())));
+            serde_json::to_string(&v).unwrap_or_default()
+        }),
+        Body::Text(media_type) => match whole_body {
+            None => None,
+            Some(Value::String(text)) => {
+                request_headers.push(("content-type", HeaderValue::Plain(media_type.into())));
+                Some(text)
+            }
+            Some(other) => {
+                return Err(CallError::invalid(format!("{}: the body is {media_type} text, a string; got {}", op.call, other.kind())))
+            }
+        },
+    };
+
+    for (name, value) in args.options.headers {
+        request_headers.push((name, HeaderValue::Secret(value)));
+    }
+    request_headers.extend(headers);
+
+    let server = provider.servers.get(usize::from(op.server)).copied().unwrap_or_default();
+    let mut url = String::with_capacity(server.len() + op.path.len() + 64);
+    match &config.origin_override {
+        Some(origin) => {
+            url.push_str(origin);
+            url.push_str(server_path(server));
+        }
+        None => url.push_str(server),
+    }
+    fill_path(&mut url, op.path, &path_values);
+    if !query.is_empty() {
+        url.push('?');
+        url.push_str(&query.into_string());
+    }
+
+    Ok((HttpRequest { method: op.method, url, headers: request_headers, body }, used))
+}
+
+/// Where the params object's entries went.
+struct Placed<'a> {
+    query: &'a mut Pairs,
+    headers: &'a mut Vec<(&'static str, HeaderValue)>,
+    body: &'a mut Vec<(String, Value)>,
+    whole: &'a mut Option<Value>,
+    /// Declared parameters given a non-null value, for the `required` check.
+    given: &'a mut Vec<&'static str>,
+}
+
+/// Sorts the params object's entries into query, headers and body.
+fn place(op: &'static Operation, entries: Vec<(String, Value)>, out: &mut Placed<'_>) -> Result<(), CallError> {
+    let open = matches!(op.body, Body::Form { open: true } | Body::Json { open: true });
+    let mut unknown = Vec::new();
+    for (key, value) in entries {
+        let Some(param) = op.params.iter().find(|p| p.name == key) else {
+            if open && !op.path_params.contains(&key.as_str()) {
+                out.body.push((key, value));
+            } else {
+                unknown.push(key);
+            }
+            continue;
+        };
+        if value != Value::Null {
+            out.given.push(param.name);
+        }
+        match param.at {
+            At::Query(style) => out.query.push_query(param.name, style, &value),
+            At::Header => match value {
+                Value::Null => {}
+                v if v.is_scalar() => {
+                    let text = v.scalar_text().unwrap_or_default().into_owned();
+                    if text.chars().any(char::is_control) {
+                        return Err(CallError::invalid(format!("header parameter `{key}` has control characters")));
+                    }
+                    out.headers.push((param.name, HeaderValue::Plain(text)));
+                }
+                other => {
+                    return Err(CallError::invalid(format!("header parameter `{key}` must be a scalar, not {}", other.kind())))
+                }
+            },
+            At::Body if matches!(op.body, Body::JsonValue | Body::Text(_)) => *out.whole = Some(value),
+            At::Body => out.body.push((key, value)),
+        }
+    }
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    let positional = unknown.iter().any(|k| op.path_params.contains(&k.as_str()));
+    Err(CallError::UnknownParameter {
+        call: op.call,
+        names: unknown.into_iter().map(|k| crate::args::printable(&k)).collect(),
+        hint: if positional { " (path parameters are positional arguments)" } else { "" },
+    })
+}
+
+/// The path part of a server URL: `/api/v3` of `https://petstore3.swagger.io/api/v3`.
+fn server_path(server: &str) -> &str {
+    let after_scheme = server.find("://").map_or(0, |i| i + 3);
+    server[after_scheme..].find('/').map_or("", |i| &server[after_scheme + i..])
+}
+
+/// The origin of a URL: `https://api.stripe.com` of `https://api.stripe.com/v1/x`.
+pub fn origin_of(url: &str) -> &str {
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    url[after_scheme..].find(['/', '?', '#']).map_or(url, |i| &url[..after_scheme + i])
+}
+
+/// `value` if it is a loopback origin (`http://127.0.0.1:8787`, `http://localhost:9000`,
+/// `http://[::1]:8080`, no path), else `None`. Only such an origin may replace the spec's
+/// servers: an override pointing anywhere else could carry the credential off, so it is ignored.
+pub fn loopback_origin(value: &str) -> Option<String> {
+    let value = value.trim().trim_end_matches('/');
+    let rest = value.strip_prefix("http://").or_else(|| value.strip_prefix("https://"))?;
+    let (host, port) = match rest.strip_prefix("[::1]") {
+        Some(port) => ("[::1]", port),
+        None => rest.split_at(rest.find(':').unwrap_or(rest.len())),
+    };
+    let port_ok = port.is_empty()
+        || port.strip_prefix(':').is_some_and(|p| !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()));
+    let host_ok = matches!(host.to_ascii_lowercase().as_str(), "127.0.0.1" | "localhost" | "[::1]");
+    (host_ok && port_ok).then(|| value.to_owned())
+}

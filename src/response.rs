@@ -1,0 +1,213 @@
+//! Reading the upstream's answer: result, typed error, or a redirect to follow.
+//!
+//! - 2xx: the result. 204/205 and empty bodies give `null`, JSON media types give the parsed
+//!   body, anything else gives the text.
+//! - 3xx: followed only within the request's origin (credentials never go elsewhere), at most
+//!   [`MAX_REDIRECTS`] times; to another origin it is an `upstream_redirect` error.
+//! - 4xx/5xx: `upstream_error` with the status and the provider's error object (the key named
+//!   by the manifest's `error_object`, Stripe's `error`), its `message` as the message.
+//!
+//! Upstream text passes through the call's redactor before anything of it is kept.
+
+use crate::error::CallError;
+use crate::secret::Redactor;
+use crate::table::Provider;
+use crate::value::Value;
+
+pub const MAX_REDIRECTS: u32 = 5;
+
+/// What the JS entry reports of an upstream response.
+#[derive(Debug, Clone, Copy)]
+pub struct HttpResponse<'a> {
+    pub status: u16,
+    pub content_type: Option<&'a str>,
+    pub request_id: Option<&'a str>,
+    pub location: Option<&'a str>,
+    pub body: &'a str,
+}
+
+/// The verdict on one upstream response.
+#[derive(Debug, PartialEq)]
+pub enum Outcome {
+    /// Success with no body: `result: null`.
+    Null,
+    /// Success whose body holds no credential; `json`: parse it as JSON.
+    Body { json: bool },
+    /// Success whose body had credentials replaced: the redacted JSON text, or a string value.
+    Redacted { json_text: String },
+    /// Same-origin redirect: fetch this URL next, as `GET` without body when `as_get`.
+    Follow { url: String, as_get: bool },
+    Error(CallError),
+}
+
+pub fn is_json(content_type: Option<&str>) -> bool {
+    content_type.is_some_and(|ct| {
+        let essence = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        essence == "application/json" || essence.ends_with("+json")
+    })
+}
+
+/// Judges `response` to a request sent to `request_url` with `method`.
+pub fn judge(provider: &Provider, request_url: &str, post: bool, response: &HttpResponse<'_>, redactor: &Redactor, redirects: u32) -> Outcome {
+    let status = response.status;
+    let json = is_json(response.content_type);
+    match status {
+        200..=299 => {
+            if status == 204 || status == 205 || response.body.is_empty() {
+                Outcome::Null
+            } else if !redactor.finds_in(response.body) {
+                Outcome::Body { json }
+            } else {
+                let redacted = redactor.redact(response.body);
+                let json_text = if json && serde_json::from_str::<serde::de::IgnoredAny>(&redacted).is_ok() {
+                    redacted.into_owned()
+                } else {
+                    serde_json::to_string(&*redacted).unwrap_or_default()
+                };
+                Outcome::Redacted { json_text }
+            }
+        }
+        300..=399 if status != 304 => {
+            let location = response.location.map(|l| redactor.redact(l).into_owned());
+            let origin = crate::request::origin_of(request_url);
+            let target = match location.as_deref() {
+                Some(l) if l.starts_with('/') && !l.starts_with("//") => Some(format!("{origin}{l}")),
+                Some(l) if crate::request::origin_of(l).eq_ignore_ascii_case(origin) => Some(l.to_owned()),
+                _ => None,
+            };
+            match target {
+                Some(url) if redirects < MAX_REDIRECTS => {
+                    Outcome::Follow { url, as_get: status == 303 || (post && (status == 301 || status == 302)) }
+                }
+                Some(_) => Outcome::Error(CallError::Upstream {
+                    status,
+                    message: format!("upstream redirected more than {MAX_REDIRECTS} times"),
+                    upstream: None,
+                }),
+                None => Outcome::Error(CallError::Redirect {
+                    status,
+                    upstream: location.map(|l| Value::Object(vec![("location".into(), Value::String(l))])),
+                }),
+            }
+        }
+        _ => Outcome::Error(upstream_error(provider, status, json, response.body, redactor)),
+    }
+}
+
+/// The typed error for an HTTP error status, carrying the provider's error object.
+fn upstream_error(provider: &Provider, status: u16, json: bool, body: &str, redactor: &Redactor) -> CallError {
+    let body = redactor.redact(body);
+    let parsed: Option<Value> = if json { serde_json::from_str(&body).ok() } else { None };
+    let upstream = match (parsed, provider.error_object) {
+        (Some(whole), Some(key)) => match whole.get(key) {
+            Some(inner) => Some(inner.clone()),
+            None => Some(whole),
+        },
+        (Some(whole), None) => Some(whole),
+        (None, _) if body.trim().is_empty() => None,
+        (None, _) => Some(Value::String(truncate(&body, 2048).to_owned())),
+    };
+    let message = upstream
+        .as_ref()
+        .and_then(|u| u.get("message"))
+        .and_then(Value::as_str)
+        .map(|m| truncate(m, 1024).to_owned())
+        .unwrap_or_else(|| format!("upstream answered HTTP {status}"));
+    CallError::Upstream { status, message, upstream }
+}
+
+fn truncate(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::table::AuthScheme;
+
+    static STRIPE: Provider = Provider {
+        capability: "stripe",
+        secret: "STRIPE_API_KEY",
+        auth: AuthScheme::Bearer,
+        call_headers: &[],
+        static_headers: &[],
+        request_id_header: Some("Request-Id"),
+        error_object: Some("error"),
+        servers: &["https://api.stripe.com"],
+        operations: &[],
+    };
+
+    fn resp(status: u16, ct: &'static str, body: &'static str) -> HttpResponse<'static> {
+        HttpResponse { status, content_type: Some(ct), request_id: None, location: None, body }
+    }
+
+    fn redactor() -> Redactor {
+        let mut r = Redactor::default();
+        r.add("sk_test_CANARY");
+        r
+    }
+
+    const URL: &str = "https://api.stripe.com/v1/customers/cus_1";
+
+    #[test]
+    fn success_bodies() {
+        let r = redactor();
+        assert_eq!(judge(&STRIPE, URL, false, &resp(200, "application/json; charset=utf-8", "{}"), &r, 0), Outcome::Body { json: true });
+        assert_eq!(judge(&STRIPE, URL, false, &resp(200, "text/plain", "hi"), &r, 0), Outcome::Body { json: false });
+        assert_eq!(judge(&STRIPE, URL, false, &resp(204, "application/json", ""), &r, 0), Outcome::Null);
+        assert_eq!(
+            judge(&STRIPE, URL, false, &resp(200, "application/json", r#"{"echo":"Bearer sk_test_CANARY"}"#), &r, 0),
+            Outcome::Redacted { json_text: r#"{"echo":"Bearer [REDACTED]"}"#.into() }
+        );
+        assert_eq!(
+            judge(&STRIPE, URL, false, &resp(200, "text/plain", "key sk_test_CANARY"), &r, 0),
+            Outcome::Redacted { json_text: r#""key [REDACTED]""#.into() }
+        );
+    }
+
+    #[test]
+    fn stripe_errors_carry_the_error_object() {
+        let body = r#"{"error":{"type":"card_error","code":"card_declined","decline_code":"insufficient_funds","message":"Your card has insufficient funds. sk_test_CANARY"}}"#;
+        let Outcome::Error(e) = judge(&STRIPE, URL, true, &resp(402, "application/json", body), &redactor(), 0) else { panic!() };
+        assert_eq!(e.status(), Some(402));
+        assert_eq!(e.to_string(), "Your card has insufficient funds. [REDACTED]");
+        let upstream = serde_json::to_string(e.upstream().unwrap()).unwrap();
+        assert_eq!(upstream, r#"{"type":"card_error","code":"card_declined","decline_code":"insufficient_funds","message":"Your card has insufficient funds. [REDACTED]"}"#);
+    }
+
+    #[test]
+    fn non_json_errors_keep_text() {
+        let Outcome::Error(e) = judge(&STRIPE, URL, false, &resp(502, "text/html", "<h1>Bad gateway</h1>"), &redactor(), 0) else { panic!() };
+        assert_eq!(e.to_string(), "upstream answered HTTP 502");
+        assert_eq!(e.upstream(), Some(&Value::String("<h1>Bad gateway</h1>".into())));
+    }
+
+    #[test]
+    fn redirects_stay_on_origin() {
+        let r = redactor();
+        let mut response = resp(302, "text/plain", "");
+        response.location = Some("/v1/customers/cus_2");
+        assert_eq!(
+            judge(&STRIPE, URL, true, &response, &r, 0),
+            Outcome::Follow { url: "https://api.stripe.com/v1/customers/cus_2".into(), as_get: true }
+        );
+        response.status = 307;
+        response.location = Some("https://API.stripe.com/v1/x");
+        assert_eq!(judge(&STRIPE, URL, true, &response, &r, 0), Outcome::Follow { url: "https://API.stripe.com/v1/x".into(), as_get: false });
+        for off in ["https://evil.example/v1/x", "//evil.example/x", "https://api.stripe.com.evil.example/x", "https://api.stripe.com@evil.example/"] {
+            response.location = Some(off);
+            let Outcome::Error(e) = judge(&STRIPE, URL, false, &response, &r, 0) else { panic!("{off}") };
+            assert_eq!(e.code(), crate::error::Code::UpstreamRedirect, "{off}");
+        }
+        response.location = Some("/again");
+        let Outcome::Error(e) = judge(&STRIPE, URL, false, &response, &r, MAX_REDIRECTS) else { panic!() };
+        assert_eq!(e.code(), crate::error::Code::UpstreamError);
+    }
+}

@@ -1,0 +1,137 @@
+//! Credentials, and the redaction that keeps them out of everything a caller sees.
+//!
+//! A [`Secret`] can be read only by asking for it ([`Secret::expose`]). It prints as
+//! `Secret(<redacted>)` under `Debug` and `Display`, and implements neither `Serialize` nor
+//! `Clone`, so it cannot slip into a receipt, an error message, a log line or a panic message by
+//! accident: the compiler refuses.
+//!
+//! Upstreams sometimes echo what they received (a debugging endpoint, an error quoting a header).
+//! Every upstream text that reaches the caller therefore goes through a [`Redactor`] holding the
+//! call's credentials, and each occurrence is replaced by [`REDACTED`].
+
+use std::borrow::Cow;
+use std::fmt;
+
+/// What replaces a credential found in upstream text.
+pub const REDACTED: &str = "[REDACTED]";
+
+/// A credential value: the Worker secret, a per-call key, or a per-call auth header value.
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: String) -> Self {
+        Secret(value)
+    }
+
+    /// The value itself, for the one place that must send it: the upstream request.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+/// The credential values of one call, and the forms in which they travel upstream.
+#[derive(Debug, Default)]
+pub struct Redactor {
+    needles: Vec<Secret>,
+}
+
+impl Redactor {
+    /// Adds a value to look for. Empty values are ignored (they would match everywhere).
+    pub fn add(&mut self, value: &str) {
+        if !value.is_empty() && !self.needles.iter().any(|n| n.0 == value) {
+            // Longest first, so a key is replaced whole before any shorter needle inside it.
+            let at = self.needles.partition_point(|n| n.0.len() >= value.len());
+            self.needles.insert(at, Secret(value.to_owned()));
+        }
+    }
+
+    /// Whether `text` holds any credential.
+    pub fn finds_in(&self, text: &str) -> bool {
+        self.needles.iter().any(|n| text.contains(n.expose()))
+    }
+
+    /// `text` with every credential replaced by [`REDACTED`]; borrowed when there is none.
+    pub fn redact<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        let mut out = Cow::Borrowed(text);
+        for needle in &self.needles {
+            if out.contains(needle.expose()) {
+                out = Cow::Owned(out.replace(needle.expose(), REDACTED));
+            }
+        }
+        out
+    }
+}
+
+/// Standard base64 with padding: `Authorization: Basic` wants it, and an upstream echoing that
+/// header echoes this form of the key, so the redactor looks for it too.
+pub fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i)) as usize & 63] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_never_prints() {
+        let s = Secret::new("sk_test_CANARY".into());
+        assert_eq!(format!("{s:?} {s}"), "Secret(<redacted>) <redacted>");
+    }
+
+    #[test]
+    fn redacts_every_occurrence_of_every_needle() {
+        let mut r = Redactor::default();
+        r.add("sk_test_CANARY");
+        r.add("acct_1");
+        r.add("");
+        let text = r#"{"key":"sk_test_CANARY","h":"Bearer sk_test_CANARY","acct":"acct_1"}"#;
+        assert!(r.finds_in(text));
+        assert_eq!(
+            r.redact(text),
+            r#"{"key":"[REDACTED]","h":"Bearer [REDACTED]","acct":"[REDACTED]"}"#
+        );
+        assert!(matches!(r.redact("nothing here"), Cow::Borrowed(_)));
+        assert!(!r.finds_in("nothing here"));
+    }
+
+    #[test]
+    fn longer_needles_go_first() {
+        let mut r = Redactor::default();
+        r.add("abc");
+        r.add("abcdef");
+        assert_eq!(r.redact("xabcdefx abc"), "x[REDACTED]x [REDACTED]");
+    }
+
+    #[test]
+    fn base64_matches_rfc4648_vectors() {
+        let cases = [("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foob", "Zm9vYg=="), ("fooba", "Zm9vYmE="), ("foobar", "Zm9vYmFy")];
+        for (plain, encoded) in cases {
+            assert_eq!(base64(plain.as_bytes()), encoded);
+        }
+    }
+}

@@ -1,0 +1,151 @@
+//! The operation table: what a capability can do, as static data.
+//!
+//! The generator (`generator/`, `capa-gen build <provider>`) turns a provider's OpenAPI spec and
+//! manifest into one `static PROVIDER: Provider` written to `generated/<provider>/operations.rs`;
+//! `build.rs` picks the file named by `CAPA_PROVIDER` and `lib.rs` includes it. Being plain
+//! `'static` data, the table costs nothing at start-up: no parsing, no allocation.
+//!
+//! The table is also the capability's boundary. A call names an operation by its index in
+//! [`Provider::operations`], and only what an [`Operation`] declares can reach the upstream.
+
+/// One provider's capability: where it calls, how it authenticates, what it may do.
+#[derive(Debug)]
+pub struct Provider {
+    /// Short name used in receipts and in `wrangler ... --env <capability>`.
+    pub capability: &'static str,
+    /// Name of the Worker secret holding the default credential (`wrangler secret put <secret>`).
+    pub secret: &'static str,
+    /// How the credential is attached to upstream requests.
+    pub auth: AuthScheme,
+    /// Headers a caller may set per call through `options.auth.headers`, in their canonical
+    /// spelling. Compared case-insensitively; anything else is refused.
+    pub call_headers: &'static [&'static str],
+    /// Headers pinned on every upstream request (e.g. `Stripe-Version`). Callers cannot override them.
+    pub static_headers: &'static [(&'static str, &'static str)],
+    /// Response header carrying the upstream's request id (Stripe: `Request-Id`).
+    pub request_id_header: Option<&'static str>,
+    /// Key of the provider's error object in error bodies (Stripe: `error`); `None`: the whole body.
+    pub error_object: Option<&'static str>,
+    /// Absolute base URLs (origin plus base path, no trailing slash) from the spec's `servers`.
+    pub servers: &'static [&'static str],
+    /// Every callable operation; a call names one by index.
+    pub operations: &'static [Operation],
+}
+
+/// How the credential travels upstream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthScheme {
+    /// `Authorization: Bearer <key>`.
+    Bearer,
+    /// `Authorization: Basic base64(<key>:)`, the key as user name (Stripe accepts this too).
+    Basic,
+    /// The key as the value of the named header (OpenAPI `apiKey` in `header`).
+    Header(&'static str),
+}
+
+/// Whether an operation needs the credential, from the spec's `security`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthUse {
+    /// No credential, no call: refused with `missing_credential`.
+    Required,
+    /// Sent when there is one (the spec lists an empty requirement among others).
+    Optional,
+    /// Never sent (`security: []`): a key has no business travelling there.
+    Never,
+}
+
+/// HTTP methods an operation may use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Post,
+    Put,
+    Patch,
+    Delete,
+    Head,
+    Options,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Patch => "PATCH",
+            Method::Delete => "DELETE",
+            Method::Head => "HEAD",
+            Method::Options => "OPTIONS",
+        }
+    }
+}
+
+/// One operation of the spec, as the runtime needs it.
+#[derive(Debug)]
+pub struct Operation {
+    /// The spec's `operationId` (or the generator's stand-in when it has none).
+    pub id: &'static str,
+    /// The public name, `resource.method` (`customers.balanceTransactions.list`).
+    pub call: &'static str,
+    pub method: Method,
+    /// Path template as written in the spec (`/v1/customers/{customer}`); also the receipt's `path`.
+    pub path: &'static str,
+    /// Index into [`Provider::servers`].
+    pub server: u16,
+    /// Path parameters in template order: the call's leading positional arguments.
+    pub path_params: &'static [&'static str],
+    /// Declared query, header and body parameters: the keys of the params object.
+    pub params: &'static [Param],
+    /// How the params that go to the body are encoded.
+    pub body: Body,
+    pub auth: AuthUse,
+}
+
+/// A named parameter of the params object.
+#[derive(Debug)]
+pub struct Param {
+    pub name: &'static str,
+    pub at: At,
+    pub required: bool,
+}
+
+/// Where a parameter travels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum At {
+    Query(Style),
+    Header,
+    /// A top-level field of the request body.
+    Body,
+}
+
+/// OpenAPI serialization style of a query parameter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    /// `style: form, explode: true` (the default): `id=1&id=2`, objects spread into keys.
+    Form,
+    /// `style: form, explode: false`: `id=1,2`.
+    FormCsv,
+    /// `style: deepObject`: `created[gte]=1`; scalar arrays as `expand[]=a` (Stripe's form).
+    DeepObject,
+    /// `style: spaceDelimited`: `id=1%202`.
+    SpaceDelimited,
+    /// `style: pipeDelimited`: `id=1|2`.
+    PipeDelimited,
+}
+
+/// The request body an operation sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Body {
+    /// No body. Also GET/DELETE operations whose spec declares an empty form body.
+    None,
+    /// `application/x-www-form-urlencoded` with bracket nesting (`a[b][0]=c`).
+    /// `open`: the schema allows properties it does not name.
+    Form { open: bool },
+    /// `application/json` object built from the body params. `open` as above.
+    Json { open: bool },
+    /// `application/json` whose schema is not an object (an array, say): the params argument
+    /// is the body itself.
+    JsonValue,
+    /// A text body of the given media type: the params argument is the body, a string.
+    Text(&'static str),
+}
