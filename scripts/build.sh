@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Builds one provider's Worker: generate its table, entry and types from openapi/<provider>/,
+# then compile the runtime to wasm with that table (build/<provider>/).
+# wrangler.toml's [env.<provider>] build command; `scripts/build.sh stripe` by hand.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+cd "$ROOT"
+provider="${1:?usage: scripts/build.sh <provider>}"
+cargo run -q --release -p capa-gen -- build "$provider"
+CAPA_PROVIDER="$provider" worker-build --release --out-dir "build/$provider"

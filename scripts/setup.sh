@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs everything the project needs, idempotently: npm packages (Node 22, wrangler,
+# miniflare, esbuild, binaryen), the wasm32 Rust target, and worker-build + wasm-bindgen-cli
+# into .tools/ at the versions the build pins. A second run does nothing and takes a second.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+cd "$ROOT"
+
+WORKER_BUILD_VERSION=0.8.7
+# Must equal the wasm-bindgen crate in Cargo.lock.
+WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); print $3 }' Cargo.lock)
+
+# `npm ci` refuses here (the registry lacks workerd's darwin builds, so no lock can list them);
+# `npm install` with the committed lock leaves it unchanged.
+if [ ! -x node_modules/.bin/wrangler ] || [ ! -x node_modules/.bin/node ] || [ package.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: npm install" >&2
+  npm install --no-audit --no-fund --loglevel=error
+fi
+
+if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+  echo "setup: rustup target add wasm32-unknown-unknown" >&2
+  rustup target add wasm32-unknown-unknown
+fi
+
+pids=()
+if [ "$(.tools/bin/worker-build --version 2>/dev/null)" != "$WORKER_BUILD_VERSION" ]; then
+  echo "setup: cargo install worker-build $WORKER_BUILD_VERSION (a few minutes, once)" >&2
+  cargo install -q worker-build --version "=$WORKER_BUILD_VERSION" --locked --root .tools &
+  pids+=($!)
+fi
+if ! .tools/bin/wasm-bindgen --version 2>/dev/null | grep -q " $WASM_BINDGEN_VERSION\$"; then
+  echo "setup: cargo install wasm-bindgen-cli $WASM_BINDGEN_VERSION (a few minutes, once)" >&2
+  # Not --locked: its lock wants a crate version this registry lacks.
+  cargo install -q wasm-bindgen-cli --version "=$WASM_BINDGEN_VERSION" --root .tools &
+  pids+=($!)
+fi
+for pid in "${pids[@]}"; do wait "$pid"; done

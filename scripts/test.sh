@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs everything (idempotently) and runs every test:
+#   1. native `cargo test`: the runtime's pure logic, and the generator's golden files;
+#   2. each provider built as deployed (`wrangler deploy --dry-run --outdir dist/<provider>`);
+#   3. node:test suites running those bundles in workerd through Miniflare, called over a
+#      service binding from a caller Worker, against a recording upstream on 127.0.0.1.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+cd "$ROOT"
+bash scripts/setup.sh
+
+echo "== cargo test (native)" >&2
+cargo test -q --workspace
+
+for provider in stripe petstore; do
+  echo "== build $provider (wrangler deploy --dry-run)" >&2
+  wrangler deploy --dry-run --outdir "dist/$provider" --env "$provider" > "dist-$provider.log" 2>&1 || { cat "dist-$provider.log"; exit 1; }
+  grep -E "Total Upload" "dist-$provider.log" >&2 || true
+  rm -f "dist-$provider.log"
+done
+
+echo "== workerd tests (Miniflare)" >&2
+node --test --test-timeout=120000 --test-concurrency=1 "tests/*.test.mjs"
