@@ -14,9 +14,10 @@ cargo test -q --workspace
 
 for provider in stripe petstore; do
   echo "== build $provider (wrangler deploy --dry-run)" >&2
-  wrangler deploy --dry-run --outdir "dist/$provider" --env "$provider" > "dist-$provider.log" 2>&1 || { cat "dist-$provider.log"; exit 1; }
-  grep -E "Total Upload" "dist-$provider.log" >&2 || true
-  rm -f "dist-$provider.log"
+  rm -rf "dist/$provider" && mkdir -p dist
+  log="dist/$provider.build.log"
+  wrangler deploy --dry-run --outdir "dist/$provider" --env "$provider" > "$log" 2>&1 || { cat "$log"; exit 1; }
+  grep -E "Total Upload" "$log" >&2 || true
 done
 
 echo "== workerd tests (Miniflare)" >&2

@@ -122,6 +122,18 @@ pub fn split(op: &Operation, call_headers: &'static [&'static str], mut args: Ve
     })
 }
 
+/// Every string a call passed as a credential (`auth.apiKey`, secret `auth.headers`) in its last
+/// two arguments, read before the arguments are judged: a call refused for a malformed option
+/// must not echo a key it carried elsewhere in the same options.
+pub fn credential_strings<'a>(args: &'a [Value], secret_headers: &'a [&'a str]) -> impl Iterator<Item = &'a str> {
+    args.iter().rev().take(2).filter_map(|a| a.get("auth")).flat_map(move |auth| {
+        let key = auth.get("apiKey").and_then(Value::as_str);
+        let headers = auth.get("headers").and_then(Value::as_object).unwrap_or_default();
+        let secret = headers.iter().filter(|(name, _)| secret_headers.iter().any(|h| h.eq_ignore_ascii_case(name)));
+        key.into_iter().chain(secret.filter_map(|(_, v)| v.as_str()))
+    })
+}
+
 fn is_options(value: &Value, op: &Operation) -> bool {
     match value.as_object() {
         Some(entries) if !entries.is_empty() => entries
@@ -324,6 +336,13 @@ mod tests {
         assert_eq!(code(&RETRIEVE, r#"["c",{"auth":{"apiKey":""}}]"#), Code::InvalidArgument);
         assert_eq!(code(&RETRIEVE, r#"["c",{"auth":{"apiKey":"a\nb"}}]"#), Code::InvalidArgument);
         assert_eq!(code(&RETRIEVE, r#"["c",{"auth":{"headers":{"Stripe-Account":7}}}]"#), Code::InvalidArgument);
+    }
+
+    #[test]
+    fn credential_strings_are_keys_and_secret_header_values_only() {
+        let a = args(r#"["c",{"expand":["x"]},{"auth":{"apiKey":"k1","headers":{"x-secret":"s1","Stripe-Account":"acct_1"}}}]"#);
+        let found: Vec<&str> = credential_strings(&a, &["X-Secret"]).collect();
+        assert_eq!(found, ["k1", "s1"]);
     }
 
     #[test]

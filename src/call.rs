@@ -72,12 +72,14 @@ pub fn begin(provider: &'static Provider, op_index: u32, args_json: &str, bindin
         }
         let values: Vec<Value> = serde_json::from_str(args_json)
             .map_err(|_| CallError::invalid("arguments must be JSON-compatible values (no functions, BigInts or cycles)"))?;
-        let args = args::split(op, provider.call_headers, values)?;
         let config = Config {
             secret: bindings.get(provider.secret).filter(|s| !s.is_empty()).map(Secret::new),
             origin_override: bindings.get(ORIGIN_OVERRIDE_VAR).and_then(|v| request::loopback_origin(&v)),
         };
-        request::collect_credentials(provider, &config, &args.options, &mut redactor);
+        for value in config.secret.iter().map(Secret::expose).chain(args::credential_strings(&values, provider.secret_call_headers)) {
+            request::redact_credential(provider, value, &mut redactor);
+        }
+        let args = args::split(op, provider.call_headers, values)?;
         request::build(provider, op, args, config)
     })();
 

@@ -5,7 +5,7 @@
 //! (`unknown_parameter`) unless the body schema itself is open: a capability does only what its
 //! spec declares.
 
-use crate::args::{Args, CallOptions};
+use crate::args::Args;
 use crate::encode::{fill_path, path_value, Pairs};
 use crate::error::CallError;
 use crate::secret::{base64, Redactor, Secret};
@@ -109,18 +109,14 @@ pub struct Config {
     pub origin_override: Option<String>,
 }
 
-/// Adds every credential of the call, in every form it travels, to the redactor.
-pub fn collect_credentials(provider: &Provider, config: &Config, options: &CallOptions, redactor: &mut Redactor) {
-    let keys = config.secret.iter().chain(options.api_key.iter());
-    for key in keys.chain(options.headers.iter().map(|(_, v)| v)) {
-        let key = key.expose();
-        redactor.add(key);
-        // JSON escapes some characters: an echo inside a JSON string shows the escaped form.
-        let escaped = serde_json::to_string(key).unwrap_or_default();
-        redactor.add(&escaped[1..escaped.len().saturating_sub(1)]);
-        if provider.auth == AuthScheme::Basic {
-            redactor.add(&base64(format!("{key}:").as_bytes()));
-        }
+/// Adds a credential to the redactor in every form it travels in.
+pub fn redact_credential(provider: &Provider, key: &str, redactor: &mut Redactor) {
+    redactor.add(key);
+    // JSON escapes some characters: an echo inside a JSON string shows the escaped form.
+    let escaped = serde_json::to_string(key).unwrap_or_default();
+    redactor.add(&escaped[1..escaped.len().saturating_sub(1)]);
+    if provider.auth == AuthScheme::Basic {
+        redactor.add(&base64(format!("{key}:").as_bytes()));
     }
 }
 

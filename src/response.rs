@@ -137,6 +137,7 @@ mod tests {
         secret: "STRIPE_API_KEY",
         auth: AuthScheme::Bearer,
         call_headers: &[],
+        secret_call_headers: &[],
         static_headers: &[],
         request_id_header: Some("Request-Id"),
         error_object: Some("error"),

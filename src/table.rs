@@ -20,6 +20,10 @@ pub struct Provider {
     /// Headers a caller may set per call through `options.auth.headers`, in their canonical
     /// spelling. Compared case-insensitively; anything else is refused.
     pub call_headers: &'static [&'static str],
+    /// Those of [`Provider::call_headers`] whose values are credentials (not mere context like
+    /// `Stripe-Account`): scrubbed from upstream text like keys. Values of the others never
+    /// reach receipts, errors or logs either, but may legitimately come back in results.
+    pub secret_call_headers: &'static [&'static str],
     /// Headers pinned on every upstream request (e.g. `Stripe-Version`). Callers cannot override them.
     pub static_headers: &'static [(&'static str, &'static str)],
     /// Response header carrying the upstream's request id (Stripe: `Request-Id`).

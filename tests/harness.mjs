@@ -14,8 +14,10 @@ export const COMPATIBILITY_DATE = "2026-11-01";
 export const CANARY = {
   secret: "sk_test_CANARYsecret0000000000000000",
   callKey: "sk_test_CANARYcallkey111111111111111",
-  account: "acct_CANARYheader2222",
 };
+// A per-call context header value (Stripe-Account): never in receipts, errors or logs, but an
+// identifier the upstream may legitimately return in results, so not scrubbed from them.
+export const ACCOUNT = "acct_CONTEXT2222";
 
 /** A recording upstream on 127.0.0.1. `reply` decides each response (default: 200 `{}`). */
 export async function startUpstream() {

@@ -3,7 +3,7 @@
 // envelope the caller got; canary credentials must appear nowhere but upstream.
 import { test, before, after, beforeEach } from "node:test";
 import assert from "node:assert/strict";
-import { CANARY, startUpstream, startWorkers, assertNoCanary } from "./harness.mjs";
+import { ACCOUNT, CANARY, startUpstream, startWorkers, assertNoCanary } from "./harness.mjs";
 
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 let upstream, cap;
@@ -99,11 +99,12 @@ test("params, then options: both honoured", async () => {
 });
 
 test("allow-listed per-call headers pass, matched case-insensitively", async () => {
-  const r = await call("customers.retrieve", "cus_123", { auth: { headers: { "stripe-account": CANARY.account } } });
+  const r = await call("customers.retrieve", "cus_123", { auth: { headers: { "stripe-account": ACCOUNT } } });
   const req = upstream.take();
-  assert.equal(req.headers["stripe-account"], CANARY.account);
+  assert.equal(req.headers["stripe-account"], ACCOUNT);
   stripeHeaders(req, `Bearer ${CANARY.secret}`);
   assert.equal(r.ok, true);
+  assert.ok(!JSON.stringify(r.receipt).includes(ACCOUNT), "no header value in the receipt");
 });
 
 test("headers outside the allow-list are refused before any upstream call", async () => {
@@ -236,8 +237,9 @@ test("upstream 5xx: typed error with the body it sent", async () => {
 
 test("credentials echoed back by the upstream are redacted, in results and errors", async () => {
   upstream.reply = (req) => ({ status: 200, json: { echo: req.headers.authorization, account: req.headers["stripe-account"] } });
-  let r = await call("customers.retrieve", "cus_123", { auth: { headers: { "Stripe-Account": CANARY.account } } });
-  assert.deepEqual(r.result, { echo: "Bearer [REDACTED]", account: "[REDACTED]" });
+  let r = await call("customers.retrieve", "cus_123", { auth: { headers: { "Stripe-Account": ACCOUNT } } });
+  // The key is scrubbed; the connected account's id is context, and stays.
+  assert.deepEqual(r.result, { echo: "Bearer [REDACTED]", account: ACCOUNT });
 
   upstream.reply = (req) => ({ status: 401, json: { error: { type: "invalid_request_error", message: `Invalid API Key provided: ${req.headers.authorization.slice(7)}` } } });
   r = await call("customers.retrieve", "cus_123", { auth: { apiKey: CANARY.callKey } });

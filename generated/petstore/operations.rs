@@ -8,6 +8,7 @@ pub static PROVIDER: Provider = Provider {
     secret: "PETSTORE_API_KEY",
     auth: AuthScheme::Header("api_key"),
     call_headers: &[],
+    secret_call_headers: &[],
     static_headers: &[],
     request_id_header: None,
     error_object: None,

@@ -8,6 +8,7 @@ pub static PROVIDER: Provider = Provider {
     secret: "STRIPE_API_KEY",
     auth: AuthScheme::Bearer,
     call_headers: &["Stripe-Account", "Stripe-Context"],
+    secret_call_headers: &[],
     static_headers: &[("Stripe-Version", "2023-08-16"), ("User-Agent", "capa-rs/0.1")],
     request_id_header: Some("Request-Id"),
     error_object: Some("error"),

@@ -12,7 +12,8 @@
 //! # unspecified = "never"               # operations the spec gives no `security`: never | optional | required
 //!
 //! [call]
-//! headers = ["Stripe-Account"]          # per-call auth/context headers callers may set
+//! headers = ["Stripe-Account"]          # per-call context headers callers may set
+//! # secret_headers = ["X-Client-Secret"] # per-call headers that are credentials (scrubbed from results)
 //!
 //! [upstream]
 //! # origin = "https://petstore3.swagger.io"  # resolves relative `servers` URLs
@@ -94,9 +95,12 @@ pub enum Unspecified {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Call {
-    /// Headers callers may set through `options.auth.headers`.
+    /// Context headers callers may set through `options.auth.headers` (`Stripe-Account`).
     #[serde(default)]
     pub headers: Vec<String>,
+    /// Allowed per-call headers whose values are credentials: scrubbed from upstream text.
+    #[serde(default)]
+    pub secret_headers: Vec<String>,
 }
 
 /// `[upstream]`.
@@ -112,6 +116,13 @@ pub struct Upstream {
     /// Headers pinned on every request.
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
+}
+
+impl Call {
+    /// Every header callers may set: context headers, then secret ones.
+    pub fn allowed(&self) -> impl Iterator<Item = &String> {
+        self.headers.iter().chain(&self.secret_headers)
+    }
 }
 
 /// Headers a manifest may neither pin nor let callers set: the runtime owns them.
@@ -149,7 +160,12 @@ impl Manifest {
             _ => {}
         }
         let auth_header = self.auth_header().to_ascii_lowercase();
-        for h in &self.call.headers {
+        let mut allowed: Vec<String> = self.call.allowed().map(|h| h.to_ascii_lowercase()).collect();
+        allowed.sort();
+        if let Some(w) = allowed.windows(2).find(|w| w[0] == w[1]) {
+            bail!("call header {:?} is listed twice", w[0]);
+        }
+        for h in self.call.allowed() {
             let lower = h.to_ascii_lowercase();
             if !token(h) || RUNTIME_HEADERS.contains(&lower.as_str()) || lower == auth_header {
                 bail!("call header {h:?} cannot be allowed per call: not a header name, or the runtime owns it");

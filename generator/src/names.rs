@@ -215,3 +215,94 @@ pub fn is_ident(s: &str) -> bool {
     s.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '$')
         && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{AuthUse, Body, Operation};
+
+    fn op(method: &str, path: &str, list: bool) -> Operation {
+        Operation {
+            id: format!("{method}{}", path.replace(['/', '{', '}'], "_")),
+            method: method.into(),
+            path: path.into(),
+            server: 0,
+            path_params: vec![],
+            params: vec![],
+            body: Body::None,
+            auth: AuthUse::Required,
+            returns_list: list,
+            summary: None,
+            deprecated: false,
+        }
+    }
+
+    fn names(ops: &[Operation]) -> Vec<String> {
+        assign(ops, &BTreeMap::new()).unwrap().iter().map(Name::call).collect()
+    }
+
+    #[test]
+    fn the_documented_rule_on_stripe_shapes() {
+        let ops = [
+            op("GET", "/v1/customers", true),
+            op("POST", "/v1/customers", false),
+            op("GET", "/v1/customers/{customer}", false),
+            op("POST", "/v1/customers/{customer}", false),
+            op("DELETE", "/v1/customers/{customer}", false),
+            op("GET", "/v1/customers/search", true),
+            op("GET", "/v1/customers/{customer}/balance_transactions", true),
+            op("GET", "/v1/customers/{customer}/balance_transactions/{transaction}", false),
+            op("DELETE", "/v1/customers/{customer}/discount", false),
+            op("GET", "/v1/customers/{customer}/cash_balance", false),
+            op("POST", "/v1/customers/{customer}/cash_balance", false),
+            op("POST", "/v1/payment_intents/{intent}/confirm", false),
+            op("GET", "/v1/invoices/{invoice}/lines", true),
+            op("GET", "/v1/invoices/upcoming", false),
+            op("GET", "/v1/invoices/upcoming/lines", true),
+            op("GET", "/v1/balance", false),
+            op("POST", "/v1/account_links", false),
+            op("GET", "/v1/tax/settings", false),
+            op("POST", "/v1/tax/settings", false),
+        ];
+        assert_eq!(
+            names(&ops),
+            [
+                "customers.list",
+                "customers.create",
+                "customers.retrieve",
+                "customers.update",
+                "customers.del",
+                "customers.search",
+                "customers.balanceTransactions.list",
+                "customers.balanceTransactions.retrieve",
+                "customers.discount.del",
+                "customers.cashBalance.retrieve",
+                "customers.cashBalance.update",
+                "paymentIntents.confirm",
+                "invoices.lines.list",
+                "invoices.upcoming.retrieve",
+                "invoices.upcoming.lines.list",
+                "balance.retrieve",
+                "accountLinks.create",
+                "tax.settings.retrieve",
+                "tax.settings.update",
+            ]
+        );
+    }
+
+    #[test]
+    fn collisions_take_the_operation_id_and_reserved_names_an_underscore() {
+        let ops = [op("PUT", "/pet", false), op("POST", "/pet/{petId}", false), op("GET", "/pet/{petId}", false), op("GET", "/then", false)];
+        assert_eq!(names(&ops), ["pet.putPet", "pet.postPetPetId", "pet.retrieve", "then_.retrieve"]);
+    }
+
+    #[test]
+    fn manifest_overrides_win_and_are_checked() {
+        let ops = [op("GET", "/v1/balance", false)];
+        let mut overrides = BTreeMap::new();
+        overrides.insert(ops[0].id.clone(), "accountBalance.get".to_owned());
+        assert_eq!(assign(&ops, &overrides).unwrap()[0].call(), "accountBalance.get");
+        overrides.insert(ops[0].id.clone(), "nodot".to_owned());
+        assert!(assign(&ops, &overrides).is_err());
+    }
+}

@@ -23,7 +23,8 @@ pub fn emit(manifest: &Manifest, model: &Model, names: &[Name]) -> String {
         Scheme::Header => format!("AuthScheme::Header({:?})", manifest.auth.header.as_deref().unwrap_or_default()),
     };
     let _ = writeln!(w, "    auth: {auth},");
-    let _ = writeln!(w, "    call_headers: &{:?},", manifest.call.headers);
+    let _ = writeln!(w, "    call_headers: &{:?},", manifest.call.allowed().collect::<Vec<_>>());
+    let _ = writeln!(w, "    secret_call_headers: &{:?},", manifest.call.secret_headers);
     let pinned: Vec<String> = manifest.upstream.headers.iter().map(|(k, v)| format!("({k:?}, {v:?})")).collect();
     let _ = writeln!(w, "    static_headers: &[{}],", pinned.join(", "));
     let _ = writeln!(w, "    request_id_header: {:?},", manifest.upstream.request_id_header);

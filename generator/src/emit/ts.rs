@@ -76,7 +76,7 @@ pub fn emit(spec: &Spec, manifest: &Manifest, model: &Model, root: &Node) -> Str
     let _ = writeln!(w, "  auth?: {{");
     let _ = writeln!(w, "    /** Replaces the Worker secret {} for this call only. */", manifest.secret);
     let _ = writeln!(w, "    apiKey?: string;");
-    let headers: Vec<String> = manifest.call.headers.iter().map(|h| format!("{h:?}?: string")).collect();
+    let headers: Vec<String> = manifest.call.allowed().map(|h| format!("{h:?}?: string")).collect();
     let _ = writeln!(w, "    /** Per-call headers, from the provider's allow-list only. */");
     let _ = writeln!(w, "    headers?: {{ {} }};", headers.join("; "));
     let _ = writeln!(w, "  }};");

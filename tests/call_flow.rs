@@ -1,0 +1,185 @@
+//! The whole call, natively: arguments in, upstream request out, response in, envelope out,
+//! through the generated Stripe table (the default build). The same flow runs in workerd in
+//! `tests/*.test.mjs`; here it is fast and exhaustive about the pure decisions.
+
+use capa_rs::call::{begin, Bindings, Call, Step, ORIGIN_OVERRIDE_VAR};
+use capa_rs::provider::PROVIDER;
+use capa_rs::receipt::Envelope;
+use capa_rs::response::HttpResponse;
+use std::collections::HashMap;
+
+const SECRET: &str = "sk_test_CANARYsecret";
+const NOW: f64 = 1_795_489_629_248.0;
+
+struct Env(HashMap<&'static str, String>);
+
+impl Bindings for Env {
+    fn get(&self, name: &str) -> Option<String> {
+        self.0.get(name).cloned()
+    }
+}
+
+fn env() -> Env {
+    Env(HashMap::from([("STRIPE_API_KEY", SECRET.to_owned())]))
+}
+
+fn op(call: &str) -> u32 {
+    PROVIDER.operations.iter().position(|o| o.call == call).unwrap_or_else(|| panic!("no {call}")) as u32
+}
+
+fn start(call: &str, args: &str, env: &Env) -> Step {
+    begin(&PROVIDER, op(call), args, env, NOW)
+}
+
+fn fetch(step: Step) -> Call {
+    match step {
+        Step::Fetch(call) => call,
+        Step::Done(envelope) => panic!("expected a request, got {envelope:?}"),
+    }
+}
+
+fn complete(step: Step) -> serde_json::Value {
+    match step {
+        Step::Done(Envelope::Complete(text)) => {
+            assert!(!text.contains(SECRET), "credential in envelope: {text}");
+            serde_json::from_str(&text).unwrap()
+        }
+        other => panic!("expected a complete envelope, got {other:?}"),
+    }
+}
+
+fn json_response(status: u16, body: &str) -> HttpResponse<'_> {
+    HttpResponse { status, content_type: Some("application/json"), request_id: Some("req_1"), location: None, body }
+}
+
+#[test]
+fn retrieve_builds_the_request_and_attaches_the_body_in_js() {
+    let call = fetch(start("customers.retrieve", r#"["cus_123",{"expand":["sources"]}]"#, &env()));
+    let req = call.request();
+    assert_eq!(req.url, "https://api.stripe.com/v1/customers/cus_123?expand[]=sources");
+    assert_eq!(req.header("authorization"), Some(&*format!("Bearer {SECRET}")));
+    assert_eq!(req.header("stripe-version"), Some("2023-08-16"));
+    assert_eq!(req.body, None);
+    let fetch_json: serde_json::Value = serde_json::from_str(&req.to_fetch_json()).unwrap();
+    assert_eq!(fetch_json["method"], "GET");
+    assert_eq!(fetch_json["headers"][0], serde_json::json!(["accept", "application/json"]));
+
+    match call.finish(&json_response(200, r#"{"id":"cus_123"}"#), NOW + 12.0) {
+        Step::Done(Envelope::AttachBody { json: true, envelope }) => {
+            let v: serde_json::Value = serde_json::from_str(&envelope).unwrap();
+            assert_eq!(v["ok"], true);
+            assert_eq!(v["receipt"]["durationMs"], 12);
+            assert_eq!(v["receipt"]["startedAt"], "2026-11-24T03:07:09.248Z");
+            assert_eq!(v["receipt"]["requestId"], "req_1");
+            assert_eq!(v["receipt"]["credential"], "secret");
+            assert_eq!(v["receipt"]["verdict"], "pass");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn the_loopback_override_replaces_only_the_origin() {
+    let mut e = env();
+    e.0.insert(ORIGIN_OVERRIDE_VAR, "http://127.0.0.1:9999".into());
+    assert_eq!(fetch(start("customers.del", r#"["cus_1"]"#, &e)).request().url, "http://127.0.0.1:9999/v1/customers/cus_1");
+    for ignored in ["https://evil.example", "http://127.0.0.1:9999/x", "http://user@127.0.0.1:9999", "http://127.0.0.2"] {
+        e.0.insert(ORIGIN_OVERRIDE_VAR, ignored.into());
+        assert_eq!(fetch(start("customers.del", r#"["cus_1"]"#, &e)).request().url, "https://api.stripe.com/v1/customers/cus_1", "{ignored}");
+    }
+}
+
+#[test]
+fn form_bodies_of_reads_travel_in_the_query() {
+    // Stripe declares `expand` as a form body field on some DELETEs; fetch sends no DELETE body
+    // the way stripe-node does, so it goes to the query.
+    let id = PROVIDER
+        .operations
+        .iter()
+        .position(|o| o.method == capa_rs::table::Method::Delete && matches!(o.body, capa_rs::table::Body::Form { .. }))
+        .expect("a DELETE with a form body") as u32;
+    let op = &PROVIDER.operations[id as usize];
+    let field = op.params.iter().find(|p| p.at == capa_rs::table::At::Body).unwrap().name;
+    let path_args: Vec<String> = op.path_params.iter().map(|_| "\"x\"".to_owned()).collect();
+    let args = format!("[{}{}{{\"{field}\":[\"a\"]}}]", path_args.join(","), if path_args.is_empty() { "" } else { "," });
+    let call = fetch(begin(&PROVIDER, id, &args, &env(), NOW));
+    assert!(call.request().url.ends_with(&format!("?{field}[0]=a")), "{}", call.request().url);
+    assert_eq!(call.request().body, None);
+}
+
+#[test]
+fn refusals_happen_before_any_request_with_receipts() {
+    let v = complete(start("customers.retrieve", r#"["cus_1",{"auth":{"headers":{"Cookie":"a"}}}]"#, &env()));
+    assert_eq!(v["error"]["code"], "header_not_allowed");
+    assert_eq!(v["receipt"]["attempts"], 0);
+    assert_eq!(v["receipt"]["status"], serde_json::Value::Null);
+    assert_eq!(v["receipt"]["call"], "customers.retrieve");
+
+    let v = complete(start("customers.retrieve", r#"["cus_1"]"#, &Env(HashMap::new())));
+    assert_eq!(v["error"]["code"], "missing_credential");
+
+    let v = complete(start("customers.list", r#"[{"limit":3,"bogus":1}]"#, &env()));
+    assert_eq!(v["error"]["code"], "unknown_parameter");
+
+    let v = complete(start("customers.list", "not json", &env()));
+    assert_eq!(v["error"]["code"], "invalid_argument");
+
+    let v = complete(begin(&PROVIDER, u32::MAX, "[]", &env(), NOW));
+    assert_eq!(v["error"]["code"], "internal");
+}
+
+#[test]
+fn a_per_call_key_is_redacted_even_from_our_own_messages() {
+    let key = "sk_test_CANARYcall";
+    // A caller pasting its key as a header name gets the refusal without the key echoed.
+    let args = format!(r#"["cus_1",{{"auth":{{"apiKey":"{key}","headers":{{"{key}":"v"}}}}}}]"#);
+    match start("customers.retrieve", &args, &env()) {
+        Step::Done(Envelope::Complete(text)) => assert!(!text.contains(key) && !text.contains(SECRET), "{text}"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn errors_redirects_and_network_failures() {
+    let call = fetch(start("paymentIntents.confirm", r#"["pi_1",{"payment_method":"pm_x"}]"#, &env()));
+    let body = format!(r#"{{"error":{{"type":"card_error","code":"card_declined","message":"declined {SECRET}"}}}}"#);
+    let v = complete(call.finish(&json_response(402, &body), NOW));
+    assert_eq!(v["error"]["code"], "upstream_error");
+    assert_eq!(v["error"]["status"], 402);
+    assert_eq!(v["error"]["message"], "declined [REDACTED]");
+    assert_eq!(v["error"]["upstream"]["code"], "card_declined");
+
+    let call = fetch(start("customers.create", r#"[{"email":"a@b.c"}]"#, &env()));
+    let moved = HttpResponse { status: 303, content_type: None, request_id: None, location: Some("/v1/customers/cus_9"), body: "" };
+    let call = fetch(call.finish(&moved, NOW));
+    assert_eq!(call.request().url, "https://api.stripe.com/v1/customers/cus_9");
+    assert_eq!(call.request().method, capa_rs::table::Method::Get);
+    assert_eq!(call.request().body, None);
+    assert_eq!(call.request().header("content-type"), None);
+    assert_eq!(call.request().header("authorization"), Some(&*format!("Bearer {SECRET}")));
+    let v = complete(call.finish(&HttpResponse { status: 204, content_type: None, request_id: None, location: None, body: "" }, NOW));
+    assert_eq!(v["result"], serde_json::Value::Null);
+    assert_eq!(v["receipt"]["attempts"], 2);
+
+    let call = fetch(start("customers.list", "[]", &env()));
+    match call.unreachable(&format!("connect failed for Bearer {SECRET}"), NOW) {
+        Envelope::Complete(text) => {
+            let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(v["error"]["code"], "upstream_unreachable");
+            assert_eq!(v["error"]["message"], "upstream unreachable: connect failed for Bearer [REDACTED]");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn every_generated_operation_has_a_consistent_entry() {
+    let mut calls = std::collections::HashSet::new();
+    for op in PROVIDER.operations {
+        assert!(calls.insert(op.call), "duplicate call name {}", op.call);
+        let template_params = op.path.matches('{').count();
+        assert_eq!(template_params, op.path_params.len(), "{}", op.id);
+        assert!(usize::from(op.server) < PROVIDER.servers.len(), "{}", op.id);
+    }
+    assert_eq!(PROVIDER.operations.len(), 467);
+}
