@@ -159,3 +159,16 @@ mod tests {
         assert_eq!(seen.len(), Code::ALL.len());
     }
 }
+
+#[cfg(test)]
+mod readme {
+    use super::Code;
+
+    #[test]
+    fn the_readme_lists_every_code() {
+        let readme = include_str!("../README.md");
+        for code in Code::ALL {
+            assert!(readme.contains(&format!("| `{}` |", code.as_str())), "README's error table lacks {}", code.as_str());
+        }
+    }
+}

@@ -1,0 +1,30 @@
+// A caller Worker using the Stripe capability over its service binding (RPC). The routes below
+// exist only to drive the demo with curl; a real caller just calls env.STRIPE.<resource>.<method>.
+const HELP = `capa-rs demo caller. Try:
+  curl -s http://127.0.0.1:8787/customers/cus_123
+  curl -s -X POST http://127.0.0.1:8787/payment_intents -d '{"amount":2500,"currency":"usd"}'
+  curl -s -X POST http://127.0.0.1:8787/call/customers.list -d '[{"limit":3,"expand":["data.default_source"]}]'
+`;
+
+export default {
+  async fetch(request, env) {
+    const url = new URL(request.url);
+    const [, first, second] = url.pathname.split("/");
+    let result;
+    if (first === "customers" && second && request.method === "GET") {
+      result = await env.STRIPE.customers.retrieve(decodeURIComponent(second), { expand: ["default_source"] });
+    } else if (first === "payment_intents" && request.method === "POST") {
+      result = await env.STRIPE.paymentIntents.create(await request.json());
+    } else if (first === "call" && second && request.method === "POST") {
+      // Any method: POST /call/<resource.method> with the JSON array of arguments.
+      const path = second.split(".");
+      let target = env.STRIPE;
+      for (const key of path.slice(0, -1)) target = target[key];
+      const args = await request.json();
+      result = await target[path[path.length - 1]](...(Array.isArray(args) ? args : [args]));
+    } else {
+      return new Response(HELP, { headers: { "content-type": "text/plain" } });
+    }
+    return new Response(JSON.stringify(result, null, 2) + "\n", { headers: { "content-type": "application/json" } });
+  },
+};

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The main job, locally: the Stripe capability Worker and the demo caller Worker under
+# `wrangler dev` on 127.0.0.1:8787, calling a local stand-in for api.stripe.com (demo/upstream.mjs)
+# through the loopback origin override. Installs everything it needs first. Ctrl-C stops all.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+cd "$ROOT"
+bash scripts/setup.sh
+
+UPSTREAM_PORT="${UPSTREAM_PORT:-12111}"
+PORT="${PORT:-8787}"
+# Local secrets and vars for `wrangler dev --env stripe` (gitignored). A demo key, never a real one.
+if [ ! -f .dev.vars.stripe ]; then
+  cat > .dev.vars.stripe <<VARS
+STRIPE_API_KEY=sk_test_demo_not_a_real_key_0000
+CAPA_LOOPBACK_ORIGIN=http://127.0.0.1:$UPSTREAM_PORT
+VARS
+fi
+
+PORT="$UPSTREAM_PORT" node demo/upstream.mjs &
+upstream=$!
+trap 'kill $upstream 2>/dev/null || true' EXIT
+
+echo "dev: try  curl -s http://127.0.0.1:$PORT/customers/cus_123" >&2
+# The demo caller first: its fetch is what listens on $PORT; the capability's own fetch is closed.
+wrangler dev -c demo/wrangler.toml -c wrangler.toml --env stripe --ip 127.0.0.1 --port "$PORT" --show-interactive-dev-session=false
