@@ -4,6 +4,7 @@
 //! capa-gen build [provider...]   write generated/<provider>/ (all providers when none named)
 //! capa-gen check [provider...]   fail if generated/<provider>/ is not what build would write
 //! capa-gen methods <provider>    print the method table
+//! capa-gen stats <spec-file>     parse, model and name a spec with no manifest; print timings
 //! ```
 
 use anyhow::{bail, Context, Result};
@@ -18,6 +19,33 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// Stage timings for one spec, as JSON on stdout (the benchmark reads them).
+fn stats(path: &std::path::Path) -> Result<()> {
+    let manifest = capa_gen::manifest::Manifest::stand_in(path);
+    let t = Instant::now();
+    let spec = capa_gen::spec::Spec::load(path)?;
+    let parse = t.elapsed();
+    let t = Instant::now();
+    let model = capa_gen::model::build(&spec, &manifest)?;
+    let modelled = t.elapsed();
+    let t = Instant::now();
+    let names = capa_gen::names::assign(&model.operations, &manifest.names);
+    let named = t.elapsed();
+    println!(
+        "{}",
+        serde_json::json!({
+            "spec": path.file_name().map(|f| f.to_string_lossy().into_owned()),
+            "operations": model.operations.len(),
+            "skipped": model.skipped.len(),
+            "parse_ms": parse.as_secs_f64() * 1e3,
+            "model_ms": modelled.as_secs_f64() * 1e3,
+            "names_ms": named.as_secs_f64() * 1e3,
+            "names": names.map(|n| n.len().to_string()).unwrap_or_else(|e| format!("error: {e:#}")),
+        })
+    );
+    Ok(())
 }
 
 fn run() -> Result<ExitCode> {
@@ -64,7 +92,11 @@ fn run() -> Result<ExitCode> {
             let methods = out.files.iter().find(|f| f.name == "methods.txt").context("no method table")?;
             print!("{}", methods.text);
         }
-        other => bail!("unknown command {other:?}; expected build, check or methods"),
+        "stats" => {
+            let [spec] = names else { bail!("usage: capa-gen stats <spec-file>") };
+            stats(std::path::Path::new(spec))?;
+        }
+        other => bail!("unknown command {other:?}; expected build, check, methods or stats"),
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -138,6 +138,22 @@ impl Manifest {
         Ok(manifest)
     }
 
+    /// A stand-in manifest for measuring a spec that has none yet (`capa-gen stats`): bearer
+    /// auth, credential required where the spec is silent.
+    pub fn stand_in(spec: &Path) -> Manifest {
+        Manifest {
+            capability: "stats".into(),
+            spec: spec.file_name().map(PathBuf::from).unwrap_or_default(),
+            secret: "API_KEY".into(),
+            binding: "API".into(),
+            auth: Auth { scheme: Scheme::Bearer, header: None, unspecified: Unspecified::Required },
+            call: Call::default(),
+            upstream: Upstream::default(),
+            names: BTreeMap::new(),
+            dir: spec.parent().unwrap_or(Path::new(".")).to_path_buf(),
+        }
+    }
+
     /// The spec's path.
     pub fn spec_path(&self) -> PathBuf {
         self.dir.join(&self.spec)

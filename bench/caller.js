@@ -1,0 +1,56 @@
+// The benchmark's caller Worker. Loops run inside workerd, timed as whole loops: workerd's clock
+// only advances on I/O, and every iteration does I/O.
+const KEY = "sk_test_bench_0000000000000000000000";
+const CASES = {
+  create: {
+    rpc: (s) => s.paymentIntents.create({ amount: 2500, currency: "usd", metadata: { order_id: "A1" } }),
+    direct: () =>
+      fetch("https://api.stripe.com/v1/payment_intents", {
+        method: "POST",
+        headers: { authorization: `Bearer ${KEY}`, "content-type": "application/x-www-form-urlencoded", "stripe-version": "2023-08-16" },
+        body: "amount=2500&currency=usd&metadata[order_id]=A1",
+      }),
+  },
+  list: {
+    rpc: (s) => s.customers.list({ limit: 3, expand: ["data.default_source"] }),
+    direct: () => fetch("https://api.stripe.com/v1/customers?limit=3&expand[]=data.default_source", { headers: { authorization: `Bearer ${KEY}`, "stripe-version": "2023-08-16" } }),
+  },
+  big: {
+    rpc: (s) => s.customers.list({ limit: 100 }),
+    direct: () => fetch("https://api.stripe.com/v1/customers?limit=100", { headers: { authorization: `Bearer ${KEY}`, "stripe-version": "2023-08-16" } }),
+  },
+};
+
+async function once(env, target, name) {
+  const c = CASES[name];
+  if (target === "direct") {
+    const res = await c.direct();
+    const result = await res.json();
+    if (!res.ok) throw new Error(`direct ${name}: ${res.status}`);
+    return result;
+  }
+  const r = await c.rpc(target === "rust" ? env.RUST : env.TWIN);
+  if (!r.ok) throw new Error(`${target} ${name}: ${JSON.stringify(r.error)}`);
+  return r.result;
+}
+
+export default {
+  async fetch(request, env) {
+    const u = new URL(request.url);
+    const target = u.searchParams.get("target");
+    const name = u.searchParams.get("case");
+    const n = Number(u.searchParams.get("n") ?? 1);
+    const c = Number(u.searchParams.get("c") ?? 1);
+    try {
+      const started = Date.now();
+      await Promise.all(
+        Array.from({ length: c }, async () => {
+          for (let i = 0; i < n / c; i++) await once(env, target, name);
+        }),
+      );
+      return Response.json({ ms: Date.now() - started, n });
+    } catch (e) {
+      return Response.json({ error: String(e?.message ?? e) }, { status: 500 });
+    }
+  },
+};

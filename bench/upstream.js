@@ -1,0 +1,27 @@
+// The benchmark's stand-in for api.stripe.com, a Worker reached through Miniflare's
+// outboundService, so every measurement stays inside one workerd.
+const customer = (i) => ({
+  id: `cus_${String(i).padStart(14, "0")}`, object: "customer", address: null, balance: 0, created: 1690000000 + i, currency: "usd",
+  default_source: null, delinquent: false, description: "A benchmark customer with a description of moderate length", discount: null,
+  email: `customer${i}@example.com`, invoice_prefix: "ABCD1234", invoice_settings: { custom_fields: null, default_payment_method: null, footer: null, rendering_options: null },
+  livemode: false, metadata: { order_id: `order_${i}`, segment: "benchmark" }, name: `Customer ${i}`, next_invoice_sequence: 1, phone: null,
+  preferred_locales: [], shipping: null, tax_exempt: "none", test_clock: null,
+});
+const list = (n) => JSON.stringify({ object: "list", url: "/v1/customers", has_more: false, data: Array.from({ length: n }, (_, i) => customer(i)) });
+const SMALL_LIST = list(3);
+// About 200 KB.
+const BIG_LIST = list(Math.round(200_000 / (list(1).length - 60)));
+const INTENT = JSON.stringify({ id: "pi_3NtBenchmark000001", object: "payment_intent", amount: 2500, currency: "usd", status: "requires_payment_method", livemode: false, metadata: { order_id: "A1" } });
+const HEADERS = { "content-type": "application/json", "request-id": "req_bench" };
+
+export default {
+  async fetch(request) {
+    const url = new URL(request.url);
+    if (request.method === "POST") {
+      await request.arrayBuffer();
+      return new Response(INTENT, { headers: HEADERS });
+    }
+    const big = url.searchParams.get("limit") === "100";
+    return new Response(big ? BIG_LIST : SMALL_LIST, { headers: HEADERS });
+  },
+};
