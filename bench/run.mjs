@@ -17,6 +17,11 @@ const KEY = "sk_test_bench_0000000000000000000000";
 const N = Number(process.env.BENCH_N ?? 1000); // calls per loop
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const COLD_RUNS = Number(process.env.BENCH_COLD ?? 7);
+// BENCH_ONLY=percall,cold,... runs only those sections (for quick iterations while profiling).
+const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(",")) : null;
+const want = (section) => !ONLY || ONLY.has(section);
+const targets = ["direct", "twin", "rust"];
+const cases = ["create", "list", "big"];
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const kib = (bytes) => (bytes / 1024).toFixed(1);
 const log = (...a) => console.error("bench:", ...a);
@@ -36,7 +41,7 @@ function rustModules() {
 function workers(targets) {
   const capability = (name, source) => ({ name, compatibilityDate: COMPAT, bindings: { STRIPE_API_KEY: KEY }, outboundService: "upstream", ...source });
   const list = [
-    { name: "caller", modules: true, scriptPath: path.join(BENCH, "caller.js"), compatibilityDate: COMPAT, outboundService: "upstream", serviceBindings: { RUST: "rust", TWIN: "twin" } },
+    { name: "caller", modules: true, scriptPath: path.join(BENCH, "caller.js"), compatibilityDate: COMPAT, outboundService: "upstream", serviceBindings: Object.fromEntries(targets.map((t) => [t.toUpperCase(), t])) },
     { name: "upstream", modules: true, scriptPath: path.join(BENCH, "upstream.js"), compatibilityDate: COMPAT },
   ];
   if (targets.includes("rust")) list.push(capability("rust", rustModules()));
@@ -54,123 +59,138 @@ async function loop(mf, target, name, n, c = 1) {
 // ---------------------------------------------------------------------------------------------
 const results = { date: new Date().toISOString(), machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB` };
 
-log("bundle sizes");
-results.bundle = {};
-for (const provider of ["stripe", "petstore"]) {
-  const out = readFileSync(path.join(ROOT, "dist", `${provider}.build.log`), "utf8");
-  const m = out.match(/Total Upload: ([\d.]+) KiB \/ gzip: ([\d.]+) KiB/);
-  const dir = path.join(ROOT, "dist", provider);
-  const wasm = readFileSync(path.join(dir, readdirSync(dir).find((f) => f.endsWith(".wasm"))));
-  const entry = readFileSync(path.join(dir, "entry.js"));
-  results.bundle[provider] = {
-    uploadKiB: Number(m[1]),
-    uploadGzipKiB: Number(m[2]),
-    wasmKiB: Number(kib(wasm.length)),
-    wasmGzipKiB: Number(kib(gzipSync(wasm).length)),
-    jsKiB: Number(kib(entry.length)),
-    jsGzipKiB: Number(kib(gzipSync(entry).length)),
-  };
-}
-{
-  const twin = execFileSync(path.join(ROOT, "node_modules/.bin/esbuild"), [path.join(BENCH, "twin.js"), "--bundle", "--minify", "--format=esm", "--external:cloudflare:*"]);
-  results.bundle.twin = { uploadKiB: Number(kib(twin.length)), uploadGzipKiB: Number(kib(gzipSync(twin).length)) };
-}
-
-log("generator");
-results.generator = [];
-for (const spec of ["openapi/stripe/spec3.2023-09-12.yaml", "../shared/specs/github/api.github.com.octokit-23.0.2.json"]) {
-  const file = path.join(ROOT, spec);
-  try {
-    statSync(file);
-  } catch {
-    continue;
+if (want("bundle")) {
+  log("bundle sizes");
+  results.bundle = {};
+  for (const provider of ["stripe", "petstore"]) {
+    const out = readFileSync(path.join(ROOT, "dist", `${provider}.build.log`), "utf8");
+    const m = out.match(/Total Upload: ([\d.]+) KiB \/ gzip: ([\d.]+) KiB/);
+    const dir = path.join(ROOT, "dist", provider);
+    const wasm = readFileSync(path.join(dir, readdirSync(dir).find((f) => f.endsWith(".wasm"))));
+    const entry = readFileSync(path.join(dir, "entry.js"));
+    results.bundle[provider] = {
+      uploadKiB: Number(m[1]),
+      uploadGzipKiB: Number(m[2]),
+      wasmKiB: Number(kib(wasm.length)),
+      wasmGzipKiB: Number(kib(gzipSync(wasm).length)),
+      jsKiB: Number(kib(entry.length)),
+      jsGzipKiB: Number(kib(gzipSync(entry).length)),
+    };
   }
-  const measured = [];
-  for (let i = 0; i < 3; i++) {
-    const r = execFileSync("sh", ["-c", `/usr/bin/time -f "TIME %e %M" "${path.join(ROOT, "target/release/capa-gen")}" stats "${file}" 2>&1`], { encoding: "utf8" });
-    const stats = JSON.parse(r.split("\n").find((l) => l.startsWith("{")));
-    const [, secs, kb] = r.match(/TIME ([\d.]+) (\d+)/);
-    measured.push({ ...stats, wallMs: Number(secs) * 1000, peakMiB: Number(kb) / 1024 });
-  }
-  const pick = (k) => median(measured.map((m) => m[k]));
-  results.generator.push({ spec: measured[0].spec, operations: measured[0].operations, parseMs: pick("parse_ms"), modelMs: pick("model_ms"), namesMs: pick("names_ms"), wallMs: pick("wallMs"), peakMiB: pick("peakMiB") });
-}
-
-log(`cold start (${COLD_RUNS} runs each, alternating)`);
-const cold = { rust: { ready: [], first: [] }, twin: { ready: [], first: [] } };
-for (let i = 0; i < COLD_RUNS; i++) {
-  for (const target of i % 2 ? ["twin", "rust"] : ["rust", "twin"]) {
-    const t0 = performance.now();
-    const mf = workers([target]);
-    await mf.ready;
-    const t1 = performance.now();
-    await loop(mf, target, "list", 1);
-    const t2 = performance.now();
-    cold[target].ready.push(t1 - t0);
-    cold[target].first.push(t2 - t1);
-    await mf.dispose();
+  {
+    const twin = execFileSync(path.join(ROOT, "node_modules/.bin/esbuild"), [path.join(BENCH, "twin.js"), "--bundle", "--minify", "--format=esm", "--external:cloudflare:*"]);
+    results.bundle.twin = { uploadKiB: Number(kib(twin.length)), uploadGzipKiB: Number(kib(gzipSync(twin).length)) };
   }
 }
-results.cold = Object.fromEntries(Object.entries(cold).map(([k, v]) => [k, { readyMs: median(v.ready), firstCallMs: median(v.first) }]));
-
-log(`per call (${N} sequential calls per loop, ${ROUNDS} interleaved rounds, median)`);
-const mf = workers(["rust", "twin"]);
-await mf.ready;
-const targets = ["direct", "twin", "rust"];
-const cases = ["create", "list", "big"];
-for (const name of cases) for (const t of targets) await loop(mf, t, name, 50); // warm up
-const perCall = Object.fromEntries(cases.map((c) => [c, Object.fromEntries(targets.map((t) => [t, []]))]));
-for (let round = 0; round < ROUNDS; round++) {
-  for (const name of cases) {
-    const order = round % 2 ? [...targets].reverse() : targets;
-    for (const t of order) perCall[name][t].push((await loop(mf, t, name, N)) / N);
+if (want("generator")) {
+  log("generator");
+  results.generator = [];
+  for (const spec of ["openapi/stripe/spec3.2023-09-12.yaml", "../shared/specs/github/api.github.com.octokit-23.0.2.json"]) {
+    const file = path.join(ROOT, spec);
+    try {
+      statSync(file);
+    } catch {
+      continue;
+    }
+    const measured = [];
+    for (let i = 0; i < 3; i++) {
+      const r = execFileSync("sh", ["-c", `/usr/bin/time -f "TIME %e %M" "${path.join(ROOT, "target/release/capa-gen")}" stats "${file}" 2>&1`], { encoding: "utf8" });
+      const stats = JSON.parse(r.split("\n").find((l) => l.startsWith("{")));
+      const [, secs, kb] = r.match(/TIME ([\d.]+) (\d+)/);
+      measured.push({ ...stats, wallMs: Number(secs) * 1000, peakMiB: Number(kb) / 1024 });
+    }
+    const pick = (k) => median(measured.map((m) => m[k]));
+    results.generator.push({ spec: measured[0].spec, operations: measured[0].operations, parseMs: pick("parse_ms"), modelMs: pick("model_ms"), namesMs: pick("names_ms"), wallMs: pick("wallMs"), peakMiB: pick("peakMiB") });
   }
 }
-results.perCall = Object.fromEntries(cases.map((c) => [c, Object.fromEntries(targets.map((t) => [t, median(perCall[c][t])]))]));
-
-log("concurrency (50 concurrent callers)");
-results.concurrency = {};
-const CONC_N = Math.max(N * 2, 1000);
-for (const t of targets) {
-  const runs = [];
-  for (let i = 0; i < 3; i++) runs.push(await loop(mf, t, "list", CONC_N, 50));
-  results.concurrency[t] = { calls: CONC_N, perSecond: Math.round(CONC_N / (median(runs) / 1000)) };
+if (want("cold")) {
+  log(`cold start (${COLD_RUNS} runs each, alternating)`);
+  const cold = { rust: { ready: [], first: [] }, twin: { ready: [], first: [] } };
+  for (let i = 0; i < COLD_RUNS; i++) {
+    for (const target of i % 2 ? ["twin", "rust"] : ["rust", "twin"]) {
+      const t0 = performance.now();
+      const mf = workers([target]);
+      await mf.ready;
+      const t1 = performance.now();
+      await loop(mf, target, "list", 1);
+      const t2 = performance.now();
+      cold[target].ready.push(t1 - t0);
+      cold[target].first.push(t2 - t1);
+      await mf.dispose();
+    }
+  }
+  results.cold = Object.fromEntries(Object.entries(cold).map(([k, v]) => [k, { readyMs: median(v.ready), firstCallMs: median(v.first) }]));
 }
-await mf.dispose();
-
+if (want("percall") || want("concurrency")) {
+  log(`per call (${N} sequential calls per loop, ${ROUNDS} interleaved rounds, median)`);
+  const mf = workers(["rust", "twin"]);
+  await mf.ready;
+  for (const name of cases) for (const t of targets) await loop(mf, t, name, 50); // warm up
+  if (want("percall")) {
+    const perCall = Object.fromEntries(cases.map((c) => [c, Object.fromEntries(targets.map((t) => [t, []]))]));
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const name of cases) {
+        const order = round % 2 ? [...targets].reverse() : targets;
+        for (const t of order) perCall[name][t].push((await loop(mf, t, name, N)) / N);
+      }
+    }
+    results.perCall = Object.fromEntries(cases.map((c) => [c, Object.fromEntries(targets.map((t) => [t, median(perCall[c][t])]))]));
+  }
+  if (want("concurrency")) {
+    log("concurrency (50 concurrent callers)");
+    results.concurrency = {};
+    const calls = Math.max(N * 2, 1000);
+    for (const t of targets) {
+      const runs = [];
+      for (let i = 0; i < 3; i++) runs.push(await loop(mf, t, "list", calls, 50));
+      results.concurrency[t] = { calls, perSecond: Math.round(calls / (median(runs) / 1000)) };
+    }
+  }
+  await mf.dispose();
+}
 // ---------------------------------------------------------------------------------------------
 const f2 = (x) => x.toFixed(3);
 const lines = [];
 const row = (...cells) => lines.push(`| ${cells.join(" | ")} |`);
 lines.push(`# capa-rs benchmark results`, "", `${results.date} · ${results.machine} · workerd via Miniflare, upstream a JS Worker via outboundService.`, "");
-lines.push("## Bundle (budget: Stripe ≤ 150 KiB gzip)", "");
-row("worker", "upload", "upload gzip", "wasm", "wasm gzip", "JS entry", "JS entry gzip");
-row("---", "---:", "---:", "---:", "---:", "---:", "---:");
-for (const [k, b] of Object.entries(results.bundle)) row(k, `${b.uploadKiB} KiB`, `${b.uploadGzipKiB} KiB`, b.wasmKiB ? `${b.wasmKiB} KiB` : "–", b.wasmGzipKiB ? `${b.wasmGzipKiB} KiB` : "–", b.jsKiB ? `${b.jsKiB} KiB` : "–", b.jsGzipKiB ? `${b.jsGzipKiB} KiB` : "–");
-lines.push("", "(`twin`: the plain-JS twin in bench/twin.js, three operations only, esbuild-minified.)", "");
-lines.push("## Cold start (budget: Rust ≤ 1.5× twin)", "");
-row("worker", "Miniflare ready (ms)", "first call (ms)");
-row("---", "---:", "---:");
-for (const [k, c] of Object.entries(results.cold)) row(k, c.readyMs.toFixed(1), c.firstCallMs.toFixed(1));
-row("rust / twin", (results.cold.rust.readyMs / results.cold.twin.readyMs).toFixed(2) + "×", (results.cold.rust.firstCallMs / results.cold.twin.firstCallMs).toFixed(2) + "×");
-lines.push("", `## Per call (budget: Rust ≤ twin on every case, ≤ 0.3 ms over direct for the small ones)`, "");
-lines.push(`Mean ms per call over ${N} sequential calls, median of ${ROUNDS} interleaved rounds.`, "");
-row("case", "direct (ms)", "twin (ms)", "rust (ms)", "rust / twin", "rust − direct (ms)", "twin − direct (ms)");
-row("---", "---:", "---:", "---:", "---:", "---:", "---:");
-const caseName = { create: "paymentIntents.create (form)", list: "customers.list (deepObject)", big: "customers.list, 200 KB response" };
-for (const c of cases) {
-  const p = results.perCall[c];
-  row(caseName[c], f2(p.direct), f2(p.twin), f2(p.rust), (p.rust / p.twin).toFixed(2), f2(p.rust - p.direct), f2(p.twin - p.direct));
+if (results.bundle) {
+  lines.push("## Bundle (budget: Stripe ≤ 150 KiB gzip)", "");
+  row("worker", "upload", "upload gzip", "wasm", "wasm gzip", "JS entry", "JS entry gzip");
+  row("---", "---:", "---:", "---:", "---:", "---:", "---:");
+  for (const [k, b] of Object.entries(results.bundle)) row(k, `${b.uploadKiB} KiB`, `${b.uploadGzipKiB} KiB`, b.wasmKiB ? `${b.wasmKiB} KiB` : "–", b.wasmGzipKiB ? `${b.wasmGzipKiB} KiB` : "–", b.jsKiB ? `${b.jsKiB} KiB` : "–", b.jsGzipKiB ? `${b.jsGzipKiB} KiB` : "–");
+  lines.push("", "(`twin`: the plain-JS twin in bench/twin.js, three operations only, esbuild-minified.)", "");
 }
-lines.push("", "## Concurrency: 50 concurrent callers, customers.list", "");
-row("target", "calls", "calls/s");
-row("---", "---:", "---:");
-for (const [k, c] of Object.entries(results.concurrency)) row(k, c.calls, c.perSecond);
-lines.push("", "## Generator (budget: ≤ 1 s and ≤ 300 MB on GitHub's spec)", "");
-row("spec", "operations", "parse (ms)", "model (ms)", "names (ms)", "wall (ms)", "peak RSS (MiB)");
-row("---", "---:", "---:", "---:", "---:", "---:", "---:");
-for (const g of results.generator) row(g.spec, g.operations, g.parseMs.toFixed(0), g.modelMs.toFixed(0), g.namesMs.toFixed(0), g.wallMs.toFixed(0), g.peakMiB.toFixed(0));
+if (results.cold) {
+  lines.push("## Cold start (budget: Rust ≤ 1.5× twin)", "");
+  row("worker", "Miniflare ready (ms)", "first call (ms)");
+  row("---", "---:", "---:");
+  for (const [k, c] of Object.entries(results.cold)) row(k, c.readyMs.toFixed(1), c.firstCallMs.toFixed(1));
+  row("rust / twin", (results.cold.rust.readyMs / results.cold.twin.readyMs).toFixed(2) + "×", (results.cold.rust.firstCallMs / results.cold.twin.firstCallMs).toFixed(2) + "×");
+}
+if (results.perCall) {
+  lines.push("", `## Per call (budget: Rust ≤ twin on every case, ≤ 0.3 ms over direct for the small ones)`, "");
+  lines.push(`Mean ms per call over ${N} sequential calls, median of ${ROUNDS} interleaved rounds.`, "");
+  row("case", "direct (ms)", "twin (ms)", "rust (ms)", "rust / twin", "rust − direct (ms)", "twin − direct (ms)");
+  row("---", "---:", "---:", "---:", "---:", "---:", "---:");
+  const caseName = { create: "paymentIntents.create (form)", list: "customers.list (deepObject)", big: "customers.list, 200 KB response" };
+  for (const c of cases) {
+    const p = results.perCall[c];
+    row(caseName[c], f2(p.direct), f2(p.twin), f2(p.rust), (p.rust / p.twin).toFixed(2), f2(p.rust - p.direct), f2(p.twin - p.direct));
+  }
+}
+if (results.concurrency) {
+  lines.push("", "## Concurrency: 50 concurrent callers, customers.list", "");
+  row("target", "calls", "calls/s");
+  row("---", "---:", "---:");
+  for (const [k, c] of Object.entries(results.concurrency)) row(k, c.calls, c.perSecond);
+}
+if (results.generator) {
+  lines.push("", "## Generator (budget: ≤ 1 s and ≤ 300 MB on GitHub's spec)", "");
+  row("spec", "operations", "parse (ms)", "model (ms)", "names (ms)", "wall (ms)", "peak RSS (MiB)");
+  row("---", "---:", "---:", "---:", "---:", "---:", "---:");
+  for (const g of results.generator) row(g.spec, g.operations, g.parseMs.toFixed(0), g.modelMs.toFixed(0), g.namesMs.toFixed(0), g.wallMs.toFixed(0), g.peakMiB.toFixed(0));
+}
 lines.push("", "<details><summary>raw</summary>", "", "```json", JSON.stringify(results, null, 2), "```", "</details>", "");
 const md = lines.join("\n");
-writeFileSync(path.join(BENCH, "RESULTS.md"), md);
+if (!ONLY) writeFileSync(path.join(BENCH, "RESULTS.md"), md);
 console.log(md.split("<details>")[0]);

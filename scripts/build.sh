@@ -8,3 +8,8 @@ cd "$ROOT"
 provider="${1:?usage: scripts/build.sh <provider>}"
 cargo run -q --release -p capa-gen -- build "$provider"
 CAPA_PROVIDER="$provider" worker-build --release --out-dir "build/$provider"
+# Optimise for size without the names section; the feature list is worker-build's, so no newer
+# encoding reaches workerd before it supports it.
+wasm-opt "build/$provider/index_bg.wasm" -O -o "build/$provider/index_bg.wasm" \
+  --enable-mutable-globals --enable-sign-ext --enable-nontrapping-float-to-int --enable-bulk-memory \
+  --enable-multivalue --enable-reference-types --enable-exception-handling

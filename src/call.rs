@@ -61,7 +61,6 @@ pub fn begin(provider: &'static Provider, op_index: u32, args_json: &str, bindin
         // Only the generated entry calls in, with indices from the same table.
         return Step::Done(Envelope::Complete(internal(provider, op_index, now_ms)));
     };
-    let mut receipt = Receipt::new(provider, op, now_ms);
     let mut redactor = Redactor::default();
 
     let result = (|| {
@@ -70,8 +69,11 @@ pub fn begin(provider: &'static Provider, op_index: u32, args_json: &str, bindin
                 panic!("fault injection: {FAULT_VAR} asked {} to panic", op.call);
             }
         }
-        let values: Vec<Value> = serde_json::from_str(args_json)
-            .map_err(|_| CallError::invalid("arguments must be JSON-compatible values (no functions, BigInts or cycles)"))?;
+        // Parsed as any Value, then required to be an array: deserializing straight into a `Vec`
+        // would link serde's float-formatting refusal path (see `value::Key`).
+        let Ok(Value::Array(values)) = serde_json::from_str::<Value>(args_json) else {
+            return Err(CallError::invalid("arguments must be JSON-compatible values (no functions, BigInts or cycles)"));
+        };
         let config = Config {
             secret: bindings.get(provider.secret).filter(|s| !s.is_empty()).map(Secret::new),
             origin_override: bindings.get(ORIGIN_OVERRIDE_VAR).and_then(|v| request::loopback_origin(&v)),
@@ -94,6 +96,7 @@ pub fn begin(provider: &'static Provider, op_index: u32, args_json: &str, bindin
             attempts: 1,
         }),
         Err(error) => {
+            let mut receipt = Receipt::new(provider, op, now_ms);
             receipt.close(now_ms, now_ms, false);
             Step::Done(Envelope::Complete(receipt::fail(&error, redactor.redact(&error.to_string()).into_owned(), &receipt)))
         }

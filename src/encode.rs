@@ -17,15 +17,23 @@ use crate::value::Value;
 /// Appends `text` percent-encoded: unreserved bytes as they are, every other byte as `%XX`.
 pub fn percent_encode_into(out: &mut String, text: &str) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    for &b in text.as_bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
+    let unreserved = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~');
+    let bytes = text.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if !unreserved(b) {
+            // Runs of unreserved bytes are copied whole: ASCII, so they start and end on char
+            // boundaries (an empty run may not, inside a multi-byte character: skipped).
+            if start < i {
+                out.push_str(&text[start..i]);
+            }
             out.push('%');
             out.push(HEX[usize::from(b >> 4)] as char);
             out.push(HEX[usize::from(b & 15)] as char);
+            start = i + 1;
         }
     }
+    out.push_str(&text[start..]);
 }
 
 /// The text of a path parameter: strings and numbers, nothing that could leave its segment.

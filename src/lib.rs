@@ -9,7 +9,7 @@
 //!
 //! - [`table`]: the operation table the generator emits for one provider, as static data.
 //! - [`args`], [`request`], [`encode`]: from positional arguments to an upstream request.
-//! - [`response`], [`receipt`], [`error`]: from the upstream's answer to an envelope.
+//! - [`response`], [`receipt`], [`error`], [`json`]: from the upstream's answer to an envelope.
 //! - [`secret`]: credentials that cannot print, and the redactor for upstream text.
 //! - [`call`]: the call as a state machine with no I/O, driven by the JS entry.
 //! - `wasm` (wasm32 only): the exports the generated JS entry calls.
@@ -25,6 +25,7 @@ pub mod args;
 pub mod call;
 pub mod encode;
 pub mod error;
+pub mod json;
 pub mod receipt;
 pub mod request;
 pub mod response;

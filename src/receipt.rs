@@ -7,13 +7,14 @@
 //! that could take one.
 
 use crate::error::CallError;
+use crate::json::{push_key, push_str, push_u64};
 use crate::request::CredentialUse;
 use crate::table::{Operation, Provider};
 use crate::value::Value;
 use serde::Serialize;
 
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
+/// Written as JSON by [`Receipt::push_json`], camelCase keys in this order.
+#[derive(Debug)]
 pub struct Receipt {
     pub capability: &'static str,
     pub operation: &'static str,
@@ -57,6 +58,45 @@ impl Receipt {
         self.duration_ms = (now_ms - started_ms).max(0.0) as u64;
         self.verdict = if pass { "pass" } else { "fail" };
     }
+
+    /// Appends the receipt as a JSON object.
+    pub fn push_json(&self, out: &mut String) {
+        out.push('{');
+        for (i, (key, value)) in [
+            ("capability", self.capability),
+            ("operation", self.operation),
+            ("call", self.call),
+            ("method", self.method),
+            ("path", self.path),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            push_key(out, key, i == 0);
+            push_str(out, value);
+        }
+        push_key(out, "status", false);
+        match self.status {
+            Some(status) => push_u64(out, u64::from(status), 0),
+            None => out.push_str("null"),
+        }
+        push_key(out, "requestId", false);
+        match &self.request_id {
+            Some(id) => push_str(out, id),
+            None => out.push_str("null"),
+        }
+        push_key(out, "startedAt", false);
+        push_str(out, &self.started_at);
+        push_key(out, "durationMs", false);
+        push_u64(out, self.duration_ms, 0);
+        push_key(out, "attempts", false);
+        push_u64(out, u64::from(self.attempts), 0);
+        push_key(out, "credential", false);
+        push_str(out, self.credential);
+        push_key(out, "verdict", false);
+        push_str(out, self.verdict);
+        out.push('}');
+    }
 }
 
 /// How the success result reaches the caller.
@@ -72,19 +112,22 @@ pub enum Envelope {
 
 /// `{ ok: true, result, receipt }` with `result` as raw JSON text.
 pub fn ok(result_json: &str, receipt: &Receipt) -> String {
-    let receipt = serde_json::to_string(receipt).unwrap_or_default();
-    let mut out = String::with_capacity(result_json.len() + receipt.len() + 32);
+    let mut out = String::with_capacity(result_json.len() + 400);
     out.push_str("{\"ok\":true,\"result\":");
     out.push_str(result_json);
     out.push_str(",\"receipt\":");
-    out.push_str(&receipt);
+    receipt.push_json(&mut out);
     out.push('}');
     out
 }
 
 /// `{ ok: true, receipt }`, the result to be attached by the JS entry.
 pub fn ok_without_result(receipt: &Receipt) -> String {
-    format!("{{\"ok\":true,\"receipt\":{}}}", serde_json::to_string(receipt).unwrap_or_default())
+    let mut out = String::with_capacity(400);
+    out.push_str("{\"ok\":true,\"receipt\":");
+    receipt.push_json(&mut out);
+    out.push('}');
+    out
 }
 
 #[derive(Serialize)]
@@ -97,22 +140,17 @@ struct ErrorBody<'a> {
     upstream: Option<&'a Value>,
 }
 
-#[derive(Serialize)]
-struct Failure<'a> {
-    ok: bool,
-    error: ErrorBody<'a>,
-    receipt: &'a Receipt,
-}
-
 /// `{ ok: false, error: { code, message, status?, upstream? }, receipt }`. `message` has passed
 /// through the call's redactor.
 pub fn fail(error: &CallError, message: String, receipt: &Receipt) -> String {
-    let failure = Failure {
-        ok: false,
-        error: ErrorBody { code: error.code().as_str(), message, status: error.status(), upstream: error.upstream() },
-        receipt,
-    };
-    serde_json::to_string(&failure).unwrap_or_default()
+    let body = ErrorBody { code: error.code().as_str(), message, status: error.status(), upstream: error.upstream() };
+    let mut out = String::with_capacity(512);
+    out.push_str("{\"ok\":false,\"error\":");
+    out.push_str(&serde_json::to_string(&body).unwrap_or_default());
+    out.push_str(",\"receipt\":");
+    receipt.push_json(&mut out);
+    out.push('}');
+    out
 }
 
 /// Milliseconds since the Unix epoch as `2026-11-24T03:07:00.123Z`.
@@ -121,7 +159,21 @@ pub fn iso8601(ms: f64) -> String {
     let (secs, millis) = (ms / 1000, ms % 1000);
     let (days, rem) = (secs / 86_400, secs % 86_400);
     let (y, m, d) = civil_from_days(days as i64);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{millis:03}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+    // By hand rather than `format!`: this runs for every call.
+    let mut out = String::with_capacity(24);
+    for (n, width, sep) in [
+        (y.max(0) as u64, 4, '-'),
+        (u64::from(m), 2, '-'),
+        (u64::from(d), 2, 'T'),
+        (rem / 3600, 2, ':'),
+        (rem % 3600 / 60, 2, ':'),
+        (rem % 60, 2, '.'),
+        (millis, 3, 'Z'),
+    ] {
+        push_u64(&mut out, n, width);
+        out.push(sep);
+    }
+    out
 }
 
 /// Howard Hinnant's `civil_from_days`: proleptic Gregorian date of a day count since 1970-01-01.

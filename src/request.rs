@@ -45,7 +45,7 @@ impl HttpRequest {
     pub fn to_fetch_json(&self) -> String {
         let mut out = String::with_capacity(self.url.len() + 256 + self.body.as_ref().map_or(0, String::len));
         out.push_str("{\"url\":");
-        push_json_str(&mut out, &self.url);
+        crate::json::push_str(&mut out, &self.url);
         out.push_str(",\"method\":\"");
         out.push_str(self.method.as_str());
         out.push_str("\",\"headers\":[");
@@ -54,15 +54,15 @@ impl HttpRequest {
                 out.push(',');
             }
             out.push('[');
-            push_json_str(&mut out, name);
+            crate::json::push_str(&mut out, name);
             out.push(',');
-            push_json_str(&mut out, value.expose());
+            crate::json::push_str(&mut out, value.expose());
             out.push(']');
         }
         out.push(']');
         if let Some(body) = &self.body {
             out.push_str(",\"body\":");
-            push_json_str(&mut out, body);
+            crate::json::push_str(&mut out, body);
         }
         out.push('}');
         out
@@ -72,11 +72,6 @@ impl HttpRequest {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.expose())
     }
-}
-
-fn push_json_str(out: &mut String, s: &str) {
-    // serde_json's escaping, without building a Value.
-    out.push_str(&serde_json::to_string(s).unwrap_or_default());
 }
 
 /// Which credential a call used; shown in the receipt as `credential`.

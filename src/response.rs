@@ -17,13 +17,36 @@ use crate::value::Value;
 pub const MAX_REDIRECTS: u32 = 5;
 
 /// What the JS entry reports of an upstream response.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct HttpResponse<'a> {
     pub status: u16,
     pub content_type: Option<&'a str>,
     pub request_id: Option<&'a str>,
     pub location: Option<&'a str>,
-    pub body: &'a str,
+    pub body: &'a dyn BodyText,
+}
+
+/// The response body, wherever it lives. In the Worker it stays a JS string: a success body is
+/// only searched for credentials (`String.prototype.includes`, no copy into wasm) and, when it
+/// holds none, the entry attaches its own copy. Only bodies that must be rewritten or read
+/// (redaction, error objects) are copied in.
+pub trait BodyText {
+    fn is_empty(&self) -> bool;
+    fn contains(&self, needle: &str) -> bool;
+    /// The text itself.
+    fn text(&self) -> std::borrow::Cow<'_, str>;
+}
+
+impl BodyText for &str {
+    fn is_empty(&self) -> bool {
+        str::is_empty(self)
+    }
+    fn contains(&self, needle: &str) -> bool {
+        str::contains(self, needle)
+    }
+    fn text(&self) -> std::borrow::Cow<'_, str> {
+        std::borrow::Cow::Borrowed(self)
+    }
 }
 
 /// The verdict on one upstream response.
@@ -58,7 +81,8 @@ pub fn judge(provider: &Provider, request_url: &str, post: bool, response: &Http
             } else if !redactor.finds_in(response.body) {
                 Outcome::Body { json }
             } else {
-                let redacted = redactor.redact(response.body);
+                let text = response.body.text();
+                let redacted = redactor.redact(&text);
                 let json_text = if json && serde_json::from_str::<serde::de::IgnoredAny>(&redacted).is_ok() {
                     redacted.into_owned()
                 } else {
@@ -90,7 +114,7 @@ pub fn judge(provider: &Provider, request_url: &str, post: bool, response: &Http
                 }),
             }
         }
-        _ => Outcome::Error(upstream_error(provider, status, json, response.body, redactor)),
+        _ => Outcome::Error(upstream_error(provider, status, json, &response.body.text(), redactor)),
     }
 }
 
@@ -145,7 +169,7 @@ mod tests {
         operations: &[],
     };
 
-    fn resp(status: u16, ct: &'static str, body: &'static str) -> HttpResponse<'static> {
+    fn resp(status: u16, ct: &'static str, body: &'static &'static str) -> HttpResponse<'static> {
         HttpResponse { status, content_type: Some(ct), request_id: None, location: None, body }
     }
 
@@ -160,23 +184,23 @@ mod tests {
     #[test]
     fn success_bodies() {
         let r = redactor();
-        assert_eq!(judge(&STRIPE, URL, false, &resp(200, "application/json; charset=utf-8", "{}"), &r, 0), Outcome::Body { json: true });
-        assert_eq!(judge(&STRIPE, URL, false, &resp(200, "text/plain", "hi"), &r, 0), Outcome::Body { json: false });
-        assert_eq!(judge(&STRIPE, URL, false, &resp(204, "application/json", ""), &r, 0), Outcome::Null);
+        assert_eq!(judge(&STRIPE, URL, false, &resp(200, "application/json; charset=utf-8", &"{}"), &r, 0), Outcome::Body { json: true });
+        assert_eq!(judge(&STRIPE, URL, false, &resp(200, "text/plain", &"hi"), &r, 0), Outcome::Body { json: false });
+        assert_eq!(judge(&STRIPE, URL, false, &resp(204, "application/json", &""), &r, 0), Outcome::Null);
         assert_eq!(
-            judge(&STRIPE, URL, false, &resp(200, "application/json", r#"{"echo":"Bearer sk_test_CANARY"}"#), &r, 0),
+            judge(&STRIPE, URL, false, &resp(200, "application/json", &r#"{"echo":"Bearer sk_test_CANARY"}"#), &r, 0),
             Outcome::Redacted { json_text: r#"{"echo":"Bearer [REDACTED]"}"#.into() }
         );
         assert_eq!(
-            judge(&STRIPE, URL, false, &resp(200, "text/plain", "key sk_test_CANARY"), &r, 0),
+            judge(&STRIPE, URL, false, &resp(200, "text/plain", &"key sk_test_CANARY"), &r, 0),
             Outcome::Redacted { json_text: r#""key [REDACTED]""#.into() }
         );
     }
 
     #[test]
     fn stripe_errors_carry_the_error_object() {
-        let body = r#"{"error":{"type":"card_error","code":"card_declined","decline_code":"insufficient_funds","message":"Your card has insufficient funds. sk_test_CANARY"}}"#;
-        let Outcome::Error(e) = judge(&STRIPE, URL, true, &resp(402, "application/json", body), &redactor(), 0) else { panic!() };
+        const BODY: &str = r#"{"error":{"type":"card_error","code":"card_declined","decline_code":"insufficient_funds","message":"Your card has insufficient funds. sk_test_CANARY"}}"#;
+        let Outcome::Error(e) = judge(&STRIPE, URL, true, &resp(402, "application/json", &BODY), &redactor(), 0) else { panic!() };
         assert_eq!(e.status(), Some(402));
         assert_eq!(e.to_string(), "Your card has insufficient funds. [REDACTED]");
         let upstream = serde_json::to_string(e.upstream().unwrap()).unwrap();
@@ -185,7 +209,7 @@ mod tests {
 
     #[test]
     fn non_json_errors_keep_text() {
-        let Outcome::Error(e) = judge(&STRIPE, URL, false, &resp(502, "text/html", "<h1>Bad gateway</h1>"), &redactor(), 0) else { panic!() };
+        let Outcome::Error(e) = judge(&STRIPE, URL, false, &resp(502, "text/html", &"<h1>Bad gateway</h1>"), &redactor(), 0) else { panic!() };
         assert_eq!(e.to_string(), "upstream answered HTTP 502");
         assert_eq!(e.upstream(), Some(&Value::String("<h1>Bad gateway</h1>".into())));
     }
@@ -193,7 +217,7 @@ mod tests {
     #[test]
     fn redirects_stay_on_origin() {
         let r = redactor();
-        let mut response = resp(302, "text/plain", "");
+        let mut response = resp(302, "text/plain", &"");
         response.location = Some("/v1/customers/cus_2");
         assert_eq!(
             judge(&STRIPE, URL, true, &response, &r, 0),

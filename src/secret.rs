@@ -58,7 +58,7 @@ impl Redactor {
     }
 
     /// Whether `text` holds any credential.
-    pub fn finds_in(&self, text: &str) -> bool {
+    pub fn finds_in(&self, text: &(impl crate::response::BodyText + ?Sized)) -> bool {
         self.needles.iter().any(|n| text.contains(n.expose()))
     }
 
@@ -110,13 +110,13 @@ mod tests {
         r.add("acct_1");
         r.add("");
         let text = r#"{"key":"sk_test_CANARY","h":"Bearer sk_test_CANARY","acct":"acct_1"}"#;
-        assert!(r.finds_in(text));
+        assert!(r.finds_in(&text));
         assert_eq!(
             r.redact(text),
             r#"{"key":"[REDACTED]","h":"Bearer [REDACTED]","acct":"[REDACTED]"}"#
         );
         assert!(matches!(r.redact("nothing here"), Cow::Borrowed(_)));
-        assert!(!r.finds_in("nothing here"));
+        assert!(!r.finds_in(&"nothing here"));
     }
 
     #[test]

@@ -63,7 +63,9 @@ impl Value {
             Value::Null => Some(Cow::Borrowed("")),
             Value::Bool(true) => Some(Cow::Borrowed("true")),
             Value::Bool(false) => Some(Cow::Borrowed("false")),
-            Value::Number(n) => Some(Cow::Owned(n.to_string())),
+            // serde_json's writer, not `Display`: the latter drags in core's float formatting
+            // (~15 KiB of wasm) for the same digits.
+            Value::Number(n) => Some(Cow::Owned(serde_json::to_string(n).unwrap_or_default())),
             Value::String(s) => Some(Cow::Borrowed(s)),
             Value::Array(_) | Value::Object(_) => None,
         }
@@ -123,7 +125,8 @@ impl<'de> Visitor<'de> for ValueVisitor {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut entries: Vec<(String, Value)> = Vec::with_capacity(map.size_hint().unwrap_or(0));
-        while let Some((key, value)) = map.next_entry::<String, Value>()? {
+        while let Some(key) = map.next_key_seed(Key)? {
+            let value: Value = map.next_value()?;
             // JSON.stringify never repeats a key; a hand-written duplicate keeps the last, as JS does.
             if let Some(slot) = entries.iter_mut().find(|(k, _)| *k == key) {
                 slot.1 = value;
@@ -132,6 +135,34 @@ impl<'de> Visitor<'de> for ValueVisitor {
             }
         }
         Ok(Value::Object(entries))
+    }
+}
+
+/// Object keys. `String`'s own visitor would do, but its refusal of a non-string formats the
+/// value it got, floats included, and that alone links core's float formatting (~15 KiB of
+/// wasm). JSON keys are always strings; this visitor refuses anything else without formatting.
+struct Key;
+
+impl<'de> de::DeserializeSeed<'de> for Key {
+    type Value = String;
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<String, D::Error> {
+        deserializer.deserialize_string(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Key {
+    type Value = String;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a string key")
+    }
+    fn visit_str<E>(self, v: &str) -> Result<String, E> {
+        Ok(v.to_owned())
+    }
+    fn visit_string<E>(self, v: String) -> Result<String, E> {
+        Ok(v)
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<String, E> {
+        Err(E::custom("object keys must be strings"))
     }
 }
 

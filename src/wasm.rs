@@ -24,16 +24,48 @@
 use crate::call::{self, Bindings, Call, Step};
 use crate::provider::PROVIDER;
 use crate::receipt::Envelope;
-use crate::response::HttpResponse;
+use crate::response::{BodyText, HttpResponse};
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
 
-/// The Worker's `env`, read through `Reflect.get`: secrets and vars are plain strings on it.
-struct EnvBindings(worker::Env);
+/// The bindings the runtime reads, read once per `env` object. workerd hands every call of an
+/// isolate the same `env`, so a call costs one identity check instead of three `Reflect.get`s
+/// and string copies across the wasm boundary; a different `env` is read afresh.
+struct EnvBindings {
+    env: worker::Env,
+    values: [(&'static str, Option<String>); 3],
+}
+
+impl EnvBindings {
+    fn read(env: worker::Env) -> Self {
+        let get = |name: &str| js_sys::Reflect::get(env.as_ref(), &JsValue::from_str(name)).ok()?.as_string();
+        let values = [PROVIDER.secret, call::ORIGIN_OVERRIDE_VAR, call::FAULT_VAR].map(|name| (name, get(name)));
+        EnvBindings { env, values }
+    }
+}
 
 impl Bindings for EnvBindings {
     fn get(&self, name: &str) -> Option<String> {
-        js_sys::Reflect::get(self.0.as_ref(), &JsValue::from_str(name)).ok()?.as_string()
+        self.values.iter().find(|(n, _)| *n == name).and_then(|(_, v)| v.clone())
+    }
+}
+
+thread_local! {
+    static ENV: RefCell<Option<EnvBindings>> = const { RefCell::new(None) };
+}
+
+/// A response body left in JS (see [`BodyText`]).
+struct JsBody(js_sys::JsString);
+
+impl BodyText for JsBody {
+    fn is_empty(&self) -> bool {
+        self.0.length() == 0
+    }
+    fn contains(&self, needle: &str) -> bool {
+        self.0.includes(needle, 0)
+    }
+    fn text(&self) -> std::borrow::Cow<'_, str> {
+        std::borrow::Cow::Owned(String::from(&self.0))
     }
 }
 
@@ -109,7 +141,17 @@ fn wire(step: Step, now: f64) -> String {
 #[wasm_bindgen]
 pub fn capa_begin(op: u32, args: &str, env: worker::Env) -> String {
     let now = now();
-    wire(call::begin(&PROVIDER, op, args, &EnvBindings(env), now), now)
+    let step = ENV.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        let bindings = match cache.take() {
+            Some(cached) if AsRef::<JsValue>::as_ref(&cached.env) == AsRef::<JsValue>::as_ref(&env) => cached,
+            _ => EnvBindings::read(env),
+        };
+        let step = call::begin(&PROVIDER, op, args, &bindings, now);
+        *cache = Some(bindings);
+        step
+    });
+    wire(step, now)
 }
 
 /// The upstream answered the call `handle`.
@@ -121,7 +163,7 @@ pub fn capa_finish(
     content_type: Option<String>,
     request_id: Option<String>,
     location: Option<String>,
-    body: &str,
+    body: js_sys::JsString,
 ) -> String {
     let now = now();
     let Some(call) = CALLS.with(|c| c.borrow_mut().take(handle)) else {
@@ -132,7 +174,7 @@ pub fn capa_finish(
         content_type: content_type.as_deref(),
         request_id: request_id.as_deref(),
         location: location.as_deref(),
-        body,
+        body: &JsBody(body),
     };
     wire(call.finish(&response, now), now)
 }

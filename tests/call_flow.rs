@@ -48,7 +48,7 @@ fn complete(step: Step) -> serde_json::Value {
     }
 }
 
-fn json_response(status: u16, body: &str) -> HttpResponse<'_> {
+fn json_response<'a>(status: u16, body: &'a &'a str) -> HttpResponse<'a> {
     HttpResponse { status, content_type: Some("application/json"), request_id: Some("req_1"), location: None, body }
 }
 
@@ -64,7 +64,7 @@ fn retrieve_builds_the_request_and_attaches_the_body_in_js() {
     assert_eq!(fetch_json["method"], "GET");
     assert_eq!(fetch_json["headers"][0], serde_json::json!(["accept", "application/json"]));
 
-    match call.finish(&json_response(200, r#"{"id":"cus_123"}"#), NOW + 12.0) {
+    match call.finish(&json_response(200, &r#"{"id":"cus_123"}"#), NOW + 12.0) {
         Step::Done(Envelope::AttachBody { json: true, envelope }) => {
             let v: serde_json::Value = serde_json::from_str(&envelope).unwrap();
             assert_eq!(v["ok"], true);
@@ -143,21 +143,21 @@ fn a_per_call_key_is_redacted_even_from_our_own_messages() {
 fn errors_redirects_and_network_failures() {
     let call = fetch(start("paymentIntents.confirm", r#"["pi_1",{"payment_method":"pm_x"}]"#, &env()));
     let body = format!(r#"{{"error":{{"type":"card_error","code":"card_declined","message":"declined {SECRET}"}}}}"#);
-    let v = complete(call.finish(&json_response(402, &body), NOW));
+    let v = complete(call.finish(&json_response(402, &body.as_str()), NOW));
     assert_eq!(v["error"]["code"], "upstream_error");
     assert_eq!(v["error"]["status"], 402);
     assert_eq!(v["error"]["message"], "declined [REDACTED]");
     assert_eq!(v["error"]["upstream"]["code"], "card_declined");
 
     let call = fetch(start("customers.create", r#"[{"email":"a@b.c"}]"#, &env()));
-    let moved = HttpResponse { status: 303, content_type: None, request_id: None, location: Some("/v1/customers/cus_9"), body: "" };
+    let moved = HttpResponse { status: 303, content_type: None, request_id: None, location: Some("/v1/customers/cus_9"), body: &"" };
     let call = fetch(call.finish(&moved, NOW));
     assert_eq!(call.request().url, "https://api.stripe.com/v1/customers/cus_9");
     assert_eq!(call.request().method, capa_rs::table::Method::Get);
     assert_eq!(call.request().body, None);
     assert_eq!(call.request().header("content-type"), None);
     assert_eq!(call.request().header("authorization"), Some(&*format!("Bearer {SECRET}")));
-    let v = complete(call.finish(&HttpResponse { status: 204, content_type: None, request_id: None, location: None, body: "" }, NOW));
+    let v = complete(call.finish(&HttpResponse { status: 204, content_type: None, request_id: None, location: None, body: &"" }, NOW));
     assert_eq!(v["result"], serde_json::Value::Null);
     assert_eq!(v["receipt"]["attempts"], 2);
 

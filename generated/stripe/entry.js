@@ -3,7 +3,7 @@
 //
 // The stripe capability's Worker entry: a WorkerEntrypoint whose getters return one RpcTarget
 // per resource. Each method forwards its arguments and this Worker's env to the Rust runtime.
-import { RpcTarget } from "cloudflare:workers";
+import { RpcTarget, WorkerEntrypoint } from "cloudflare:workers";
 import Base from "../../build/stripe/index.js";
 
 const CAPABILITY = "stripe";
@@ -11,7 +11,9 @@ const REQUEST_ID = "request-id";
 
 // worker-build puts every wasm export on its entrypoint class, which would make each one an RPC
 // method any caller could reach, passing its own env. Keep the runtime's four exports here and
-// strip the class bare: only the resources below are callable (tests/surface.test.mjs).
+// strip that class bare; the entrypoint below does not extend it (no per-call Proxy either), so
+// only the resources are callable (tests/surface.test.mjs). After a panic, wasm-bindgen's abort
+// handler (worker-build enables it) replaces the wasm instance before the next call.
 const proto = Base.prototype;
 const { capa_begin, capa_finish, capa_unreachable, capa_internal } = proto;
 for (const key of Object.getOwnPropertyNames(proto)) if (key !== "constructor") delete proto[key];
@@ -3015,7 +3017,7 @@ class WebhookEndpoints extends RpcTarget {
   }
 }
 
-export default class StripeCapability extends Base {
+export default class StripeCapability extends WorkerEntrypoint {
   get account() {
     return new Account(this.env);
   }

@@ -10,7 +10,7 @@ use crate::names::{is_ident, Name};
 use heck::ToUpperCamelCase;
 use std::fmt::Write;
 
-const PRELUDE: &str = r#"import { RpcTarget } from "cloudflare:workers";
+const PRELUDE: &str = r#"import { RpcTarget, WorkerEntrypoint } from "cloudflare:workers";
 import Base from "../../build/__CAPABILITY__/index.js";
 
 const CAPABILITY = "__CAPABILITY__";
@@ -18,7 +18,9 @@ const REQUEST_ID = __REQUEST_ID__;
 
 // worker-build puts every wasm export on its entrypoint class, which would make each one an RPC
 // method any caller could reach, passing its own env. Keep the runtime's four exports here and
-// strip the class bare: only the resources below are callable (tests/surface.test.mjs).
+// strip that class bare; the entrypoint below does not extend it (no per-call Proxy either), so
+// only the resources are callable (tests/surface.test.mjs). After a panic, wasm-bindgen's abort
+// handler (worker-build enables it) replaces the wasm instance before the next call.
 const proto = Base.prototype;
 const { capa_begin, capa_finish, capa_unreachable, capa_internal } = proto;
 for (const key of Object.getOwnPropertyNames(proto)) if (key !== "constructor") delete proto[key];
@@ -124,7 +126,7 @@ pub fn emit(manifest: &Manifest, model: &Model, names: &[Name], root: &Node) -> 
     let _ = names;
 
     let _ = writeln!(w);
-    let _ = writeln!(w, "export default class {}Capability extends Base {{", manifest.capability.to_upper_camel_case());
+    let _ = writeln!(w, "export default class {}Capability extends WorkerEntrypoint {{", manifest.capability.to_upper_camel_case());
     for (name, child) in &root.children {
         let _ = writeln!(w, "  get {}() {{", member(name));
         let _ = writeln!(w, "    return new {}(this.env);", child.type_name());
