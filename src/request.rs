@@ -25,6 +25,8 @@ pub struct HttpRequest {
 /// A header value; credentials stay wrapped until the request is handed to `fetch`.
 #[derive(Debug)]
 pub enum HeaderValue {
+    /// From the table or the manifest: no allocation per call.
+    Static(&'static str),
     Plain(String),
     Secret(Secret),
 }
@@ -32,6 +34,7 @@ pub enum HeaderValue {
 impl HeaderValue {
     fn expose(&self) -> &str {
         match self {
+            HeaderValue::Static(s) => s,
             HeaderValue::Plain(s) => s,
             HeaderValue::Secret(s) => s.expose(),
         }
@@ -108,8 +111,11 @@ pub struct Config {
 pub fn redact_credential(provider: &Provider, key: &str, redactor: &mut Redactor) {
     redactor.add(key);
     // JSON escapes some characters: an echo inside a JSON string shows the escaped form.
-    let escaped = serde_json::to_string(key).unwrap_or_default();
-    redactor.add(&escaped[1..escaped.len().saturating_sub(1)]);
+    let mut escaped = String::new();
+    crate::json::push_str(&mut escaped, key);
+    if escaped.len() != key.len() + 2 {
+        redactor.add(&escaped[1..escaped.len() - 1]);
+    }
     if provider.auth == AuthScheme::Basic {
         redactor.add(&base64(format!("{key}:").as_bytes()));
     }
@@ -170,10 +176,10 @@ pub fn build(provider: &'static Provider, op: &'static Operation, args: Args, co
 
     let mut request_headers: Vec<(&'static str, HeaderValue)> = Vec::with_capacity(headers.len() + 8);
     if !provider.static_headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("accept")) {
-        request_headers.push(("accept", HeaderValue::Plain("application/json".into())));
+        request_headers.push(("accept", HeaderValue::Static("application/json")));
     }
     for (name, value) in provider.static_headers {
-        request_headers.push((name, HeaderValue::Plain((*value).into())));
+        request_headers.push((name, HeaderValue::Static(value)));
     }
     if let Some(key) = credential {
         request_headers.push(match provider.auth {
@@ -201,22 +207,22 @@ pub fn build(provider: &'static Provider, op: &'static Operation, args: Args, co
             for (k, v) in &body_fields {
                 form.push_nested(k, v);
             }
-            request_headers.push(("content-type", HeaderValue::Plain("application/x-www-form-urlencoded".into())));
+            request_headers.push(("content-type", HeaderValue::Static("application/x-www-form-urlencoded")));
             Some(form.into_string())
         }
         Body::Json { .. } if body_fields.is_empty() => None,
         Body::Json { .. } => {
-            request_headers.push(("content-type", HeaderValue::Plain("application/json".into())));
+            request_headers.push(("content-type", HeaderValue::Static("application/json")));
             Some(serde_json::to_string(&Value::Object(body_fields)).unwrap_or_default())
         }
         Body::JsonValue => whole_body.map(|v| {
-            request_headers.push(("content-type", HeaderValue::Plain("application/json".into())));
+            request_headers.push(("content-type", HeaderValue::Static("application/json")));
             serde_json::to_string(&v).unwrap_or_default()
         }),
         Body::Text(media_type) => match whole_body {
             None => None,
             Some(Value::String(text)) => {
-                request_headers.push(("content-type", HeaderValue::Plain(media_type.into())));
+                request_headers.push(("content-type", HeaderValue::Static(media_type)));
                 Some(text)
             }
             Some(other) => {
