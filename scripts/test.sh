@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything (idempotently) and runs every test:
-#   1. native `cargo test`: the runtime's pure logic, and the generator's golden files;
+#   1. native `cargo test`: the runtime's pure logic, and the generator's golden files; then
+#      `tsc` over a caller written against the generated declarations;
 #   2. each provider built as deployed (`wrangler deploy --dry-run --outdir dist/<provider>`);
 #   3. node:test suites running those bundles in workerd through Miniflare, called over a
 #      service binding from a caller Worker, against a recording upstream on 127.0.0.1.
@@ -11,6 +12,9 @@ bash scripts/setup.sh
 
 echo "== cargo test (native)" >&2
 cargo test -q --workspace
+
+echo "== TypeScript declarations (tsc)" >&2
+tsc --noEmit --strict --target es2022 --module esnext --moduleResolution bundler tests/types/usage.ts
 
 for provider in stripe petstore; do
   echo "== build $provider (wrangler deploy --dry-run)" >&2
