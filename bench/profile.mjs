@@ -29,13 +29,13 @@ await (await mf.dispatchFetch(`http://caller/?target=${target}&case=${kase}&n=50
 await send("Profiler.enable");
 await send("Profiler.setSamplingInterval", { interval: 20 });
 await send("Profiler.start");
-const r = await (await mf.dispatchFetch(`http://caller/?target=${target}&case=${kase}&n=3000`)).json();
+const r = await (await mf.dispatchFetch(`http://caller/?target=${target}&case=${kase}&n=3000&c=${process.env.C ?? 1}`)).json();
 const { profile } = await send("Profiler.stop");
 const self = new Map(); let total = 0;
 for (const n of profile.nodes) { const k = `${n.callFrame.functionName || "(anon)"} ${n.callFrame.url.split("/").pop()}:${n.callFrame.lineNumber}`; self.set(k, (self.get(k) ?? 0) + n.hitCount); total += n.hitCount; }
 console.log(target, kase, "ms/call", r.ms / r.n, "samples", total);
 const groups = new Map();
-for (const [k, v] of self) { const g = k.includes(".wasm") ? "wasm" : k.startsWith("(") ? k.split(" ")[0] : k.includes(".js:") ? "js:" + k.split(" ").pop().split(":")[0] : "builtin:" + k.split(" ")[0]; groups.set(g, (groups.get(g) ?? 0) + v); }
+for (const [k, v] of self) { const g = k.includes(".wasm") || k.startsWith("wasm-function") ? "wasm" : k.startsWith("(") ? k.split(" ")[0] : k.includes(".js:") ? "js:" + k.split(" ").pop().split(":")[0] : "builtin:" + k.split(" ")[0]; groups.set(g, (groups.get(g) ?? 0) + v); }
 console.log([...groups].sort((a, b) => b[1] - a[1]).map(([g, v]) => `${g} ${(100 * v / total).toFixed(1)}%`).join(", "));
 for (const [k, v] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 30)) console.log((100 * v / total).toFixed(1).padStart(5) + "%", k);
 ws.close(); await mf.dispose();

@@ -15,7 +15,7 @@ const BENCH = path.join(ROOT, "bench");
 const COMPAT = "2026-11-01";
 const KEY = "sk_test_bench_0000000000000000000000";
 const N = Number(process.env.BENCH_N ?? 1000); // calls per loop
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 11);
 const COLD_RUNS = Number(process.env.BENCH_COLD ?? 7);
 // BENCH_ONLY=percall,cold,... runs only those sections (for quick iterations while profiling).
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(",")) : null;
@@ -140,11 +140,11 @@ if (want("percall") || want("concurrency")) {
     log("concurrency (50 concurrent callers)");
     results.concurrency = {};
     const calls = Math.max(N * 2, 1000);
-    for (const t of targets) {
-      const runs = [];
-      for (let i = 0; i < 3; i++) runs.push(await loop(mf, t, "list", calls, 50));
-      results.concurrency[t] = { calls, perSecond: Math.round(calls / (median(runs) / 1000)) };
+    const runs = Object.fromEntries(targets.map((t) => [t, []]));
+    for (let i = 0; i < 5; i++) {
+      for (const t of i % 2 ? [...targets].reverse() : targets) runs[t].push(await loop(mf, t, "list", calls, 50));
     }
+    for (const t of targets) results.concurrency[t] = { calls, perSecond: Math.round(calls / (median(runs[t]) / 1000)) };
   }
   await mf.dispose();
 }

@@ -7,8 +7,8 @@ use capa_rs::provider::PROVIDER;
 use capa_rs::response::HttpResponse;
 struct Env;
 impl Bindings for Env {
-    fn get(&self, name: &str) -> Option<String> {
-        (name == "STRIPE_API_KEY").then(|| "sk_test_bench_0000000000000000000000".to_owned())
+    fn get(&self, name: &str) -> Option<&str> {
+        (name == "STRIPE_API_KEY").then_some("sk_test_bench_0000000000000000000000")
     }
 }
 fn main() {

@@ -31,7 +31,7 @@ pub const FAULT_VAR: &str = "CAPA_FAULT_INJECTION";
 
 /// Reads the Worker's bindings (secrets and vars).
 pub trait Bindings {
-    fn get(&self, name: &str) -> Option<String>;
+    fn get(&self, name: &str) -> Option<&str>;
 }
 
 /// What to do next.
@@ -75,8 +75,8 @@ pub fn begin(provider: &'static Provider, op_index: u32, args_json: &str, bindin
             return Err(CallError::invalid("arguments must be JSON-compatible values (no functions, BigInts or cycles)"));
         };
         let config = Config {
-            secret: bindings.get(provider.secret).filter(|s| !s.is_empty()).map(Secret::new),
-            origin_override: bindings.get(ORIGIN_OVERRIDE_VAR).and_then(|v| request::loopback_origin(&v)),
+            secret: bindings.get(provider.secret).filter(|s| !s.is_empty()).map(|s| Secret::new(s.to_owned())),
+            origin_override: bindings.get(ORIGIN_OVERRIDE_VAR).and_then(request::loopback_origin),
         };
         for value in config.secret.iter().map(Secret::expose).chain(args::credential_strings(&values, provider.secret_call_headers)) {
             request::redact_credential(provider, value, &mut redactor);

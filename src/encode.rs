@@ -128,7 +128,9 @@ impl Pairs {
     pub fn push_query(&mut self, name: &str, style: Style, value: &Value) {
         match (style, value) {
             (_, Value::Null) => {}
-            (_, v) if v.is_scalar() => self.push(name, &v.scalar_text().unwrap_or_default()),
+            (_, v) if v.is_scalar() => {
+                v.with_text(|text| self.push(name, text));
+            }
             (Style::DeepObject, v) => {
                 let mut prefix = String::with_capacity(name.len() + 8);
                 percent_encode_into(&mut prefix, name);
@@ -216,8 +218,7 @@ impl Pairs {
                 }
             }
             scalar => {
-                let text = scalar.scalar_text().unwrap_or_default();
-                self.push_raw_key(prefix, &text);
+                scalar.with_text(|text| self.push_raw_key(prefix, text));
             }
         }
     }

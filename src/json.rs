@@ -20,7 +20,7 @@ static ESCAPED: [bool; 256] = {
 
 /// Whether any byte is one JSON escapes, eight bytes at a time (SWAR): most strings written per
 /// call (URLs, header values, receipt fields) need no escaping, and this check is their cost.
-fn needs_escape(bytes: &[u8]) -> bool {
+pub fn needs_escape(bytes: &[u8]) -> bool {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
     let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS != 0;
@@ -48,9 +48,8 @@ pub fn push_str(out: &mut String, s: &str) {
     }
 }
 
-/// Appends `n` in decimal, zero-padded to `width` digits.
-pub fn push_u64(out: &mut String, mut n: u64, width: usize) {
-    let mut buf = [0u8; 20];
+/// `n` in decimal, written into `buf`: no allocation.
+pub fn u64_text(buf: &mut [u8; 20], mut n: u64) -> &str {
     let mut i = buf.len();
     loop {
         i -= 1;
@@ -60,11 +59,18 @@ pub fn push_u64(out: &mut String, mut n: u64, width: usize) {
             break;
         }
     }
-    for _ in (buf.len() - i)..width {
+    // Only ASCII digits were written.
+    std::str::from_utf8(&buf[i..]).unwrap_or_default()
+}
+
+/// Appends `n` in decimal, zero-padded to `width` digits.
+pub fn push_u64(out: &mut String, n: u64, width: usize) {
+    let mut buf = [0u8; 20];
+    let text = u64_text(&mut buf, n);
+    for _ in text.len()..width {
         out.push('0');
     }
-    // Only ASCII digits were written.
-    out.push_str(std::str::from_utf8(&buf[i..]).unwrap_or_default());
+    out.push_str(text);
 }
 
 #[cfg(test)]

@@ -111,9 +111,9 @@ pub struct Config {
 pub fn redact_credential(provider: &Provider, key: &str, redactor: &mut Redactor) {
     redactor.add(key);
     // JSON escapes some characters: an echo inside a JSON string shows the escaped form.
-    let mut escaped = String::new();
-    crate::json::push_str(&mut escaped, key);
-    if escaped.len() != key.len() + 2 {
+    if crate::json::needs_escape(key.as_bytes()) {
+        let mut escaped = String::new();
+        crate::json::push_str(&mut escaped, key);
         redactor.add(&escaped[1..escaped.len() - 1]);
     }
     if provider.auth == AuthScheme::Basic {

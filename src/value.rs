@@ -60,13 +60,27 @@ impl Value {
     pub fn scalar_text(&self) -> Option<std::borrow::Cow<'_, str>> {
         use std::borrow::Cow;
         match self {
-            Value::Null => Some(Cow::Borrowed("")),
-            Value::Bool(true) => Some(Cow::Borrowed("true")),
-            Value::Bool(false) => Some(Cow::Borrowed("false")),
-            // serde_json's writer, not `Display`: the latter drags in core's float formatting
-            // (~15 KiB of wasm) for the same digits.
-            Value::Number(n) => Some(Cow::Owned(serde_json::to_string(n).unwrap_or_default())),
             Value::String(s) => Some(Cow::Borrowed(s)),
+            other => other.with_text(|text| Cow::Owned(text.to_owned())),
+        }
+    }
+
+    /// Calls `f` with the scalar's text (see [`Value::scalar_text`]) without allocating for
+    /// integers; `None` for containers.
+    pub fn with_text<R>(&self, f: impl FnOnce(&str) -> R) -> Option<R> {
+        let mut buf = [0u8; 20];
+        match self {
+            Value::Null => Some(f("")),
+            Value::Bool(true) => Some(f("true")),
+            Value::Bool(false) => Some(f("false")),
+            Value::String(s) => Some(f(s)),
+            Value::Number(n) => Some(match (n.as_u64(), n.as_i64()) {
+                (Some(u), _) => f(crate::json::u64_text(&mut buf, u)),
+                (None, Some(i)) => f(&format!("-{}", crate::json::u64_text(&mut buf, i.unsigned_abs()))),
+                // serde_json's writer, not `Display`: the latter drags in core's float
+                // formatting (~15 KiB of wasm) for the same digits.
+                _ => f(&serde_json::to_string(n).unwrap_or_default()),
+            }),
             Value::Array(_) | Value::Object(_) => None,
         }
     }

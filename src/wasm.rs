@@ -45,8 +45,8 @@ impl EnvBindings {
 }
 
 impl Bindings for EnvBindings {
-    fn get(&self, name: &str) -> Option<String> {
-        self.values.iter().find(|(n, _)| *n == name).and_then(|(_, v)| v.clone())
+    fn get(&self, name: &str) -> Option<&str> {
+        self.values.iter().find(|(n, _)| *n == name).and_then(|(_, v)| v.as_deref())
     }
 }
 

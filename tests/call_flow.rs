@@ -14,8 +14,8 @@ const NOW: f64 = 1_795_489_629_248.0;
 struct Env(HashMap<&'static str, String>);
 
 impl Bindings for Env {
-    fn get(&self, name: &str) -> Option<String> {
-        self.0.get(name).cloned()
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(String::as_str)
     }
 }
 
