@@ -47,7 +47,7 @@ pub fn generate(manifest_path: &Path) -> Result<Output> {
     let tree = emit::tree::build(&names);
     let files = vec![
         File { name: "operations.rs", text: emit::rust::emit(&manifest, &model, &names) },
-        File { name: "entry.js", text: emit::js::emit(&manifest, &model, &names, &tree) },
+        File { name: "entry.js", text: emit::js::emit(&manifest, &model, &tree) },
         File { name: "index.d.ts", text: emit::ts::emit(&spec, &manifest, &model, &tree) },
         File { name: "methods.txt", text: emit::methods::emit(&manifest, &model, &names) },
     ];

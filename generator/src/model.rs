@@ -151,7 +151,7 @@ fn operation(
     op: &Value,
     id: &str,
 ) -> Result<Option<Operation>> {
-    let server_url = server(spec, manifest, [op, item, &spec.doc])?;
+    let server_url = server(manifest, [op, item, &spec.doc])?;
     let server = match model.servers.iter().position(|s| *s == server_url) {
         Some(i) => i,
         None => {
@@ -356,12 +356,11 @@ fn returns_list(spec: &Spec, op: &Value) -> Result<bool> {
 
 /// The absolute base URL for an operation: the first `servers` entry of the operation, its path
 /// item or the document; relative URLs resolved against the manifest's `upstream.origin`.
-fn server(spec: &Spec, manifest: &Manifest, scopes: [&Value; 3]) -> Result<String> {
+fn server(manifest: &Manifest, scopes: [&Value; 3]) -> Result<String> {
     let entry = scopes
         .iter()
         .find_map(|s| s.get("servers").and_then(Value::as_array).and_then(|a| a.first()))
         .context("no `servers` in the spec; add one or set upstream.origin")?;
-    let _ = spec;
     let mut url = entry.get("url").and_then(Value::as_str).context("a server without url")?.to_owned();
     if let Some(Value::Object(vars)) = entry.get("variables") {
         for (name, var) in vars {

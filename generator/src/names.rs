@@ -133,7 +133,10 @@ pub fn assign(ops: &[Operation], overrides: &BTreeMap<String, String>) -> Result
                 let parent_is_item = matches!(parent.last(), Some(Seg::Param));
                 let parent_is_collection = !parent.is_empty() && !parent_is_item && collection(&parent_key);
                 let verbs = methods_at.get(&k).cloned().unwrap_or_default();
-                if collection(&k) && !(parent_is_collection && !continued(&k, true)) {
+                // Below a collection, a listing literal with no items of its own is an action of
+                // that collection (`customers.search`), not a collection itself.
+                let listing_action = parent_is_collection && !continued(&k, true);
+                if collection(&k) && !listing_action {
                     let method = match verb {
                         "GET" => "list",
                         "POST" => "create",
