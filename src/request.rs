@@ -46,9 +46,17 @@ impl HttpRequest {
     /// headers: [[name, value]...], body? }`. This is the one place credentials are written out,
     /// on their way upstream; nothing else serializes a request.
     pub fn to_fetch_json(&self) -> String {
-        let mut out = String::with_capacity(self.url.len() + 256 + self.body.as_ref().map_or(0, String::len));
+        let mut out = String::new();
+        self.push_fetch_json(&mut out);
+        out
+    }
+
+    /// [`HttpRequest::to_fetch_json`], appended to `out`.
+    pub fn push_fetch_json(&self, out: &mut String) {
+        out.reserve(self.url.len() + 256 + self.body.as_ref().map_or(0, String::len));
+        let out = out;
         out.push_str("{\"url\":");
-        crate::json::push_str(&mut out, &self.url);
+        crate::json::push_str(out, &self.url);
         out.push_str(",\"method\":\"");
         out.push_str(self.method.as_str());
         out.push_str("\",\"headers\":[");
@@ -57,18 +65,17 @@ impl HttpRequest {
                 out.push(',');
             }
             out.push('[');
-            crate::json::push_str(&mut out, name);
+            crate::json::push_str(out, name);
             out.push(',');
-            crate::json::push_str(&mut out, value.expose());
+            crate::json::push_str(out, value.expose());
             out.push(']');
         }
         out.push(']');
         if let Some(body) = &self.body {
             out.push_str(",\"body\":");
-            crate::json::push_str(&mut out, body);
+            crate::json::push_str(out, body);
         }
         out.push('}');
-        out
     }
 
     /// The value of a header, for tests.
@@ -183,7 +190,7 @@ pub fn build(provider: &'static Provider, op: &'static Operation, args: Args, co
     }
     if let Some(key) = credential {
         request_headers.push(match provider.auth {
-            AuthScheme::Bearer => ("authorization", HeaderValue::Secret(Secret::new(format!("Bearer {}", key.expose())))),
+            AuthScheme::Bearer => ("authorization", HeaderValue::Secret(Secret::new(["Bearer ", key.expose()].concat()))),
             AuthScheme::Basic => (
                 "authorization",
                 HeaderValue::Secret(Secret::new(format!("Basic {}", base64(format!("{}:", key.expose()).as_bytes())))),

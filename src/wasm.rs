@@ -122,11 +122,18 @@ fn now() -> f64 {
 
 fn wire(step: Step, now: f64) -> String {
     match step {
-        Step::Fetch(call) => {
-            let request = call.request().to_fetch_json();
-            let handle = CALLS.with(|c| c.borrow_mut().insert(call, now));
-            format!("F{handle}:{request}")
-        }
+        Step::Fetch(call) => CALLS.with(|calls| {
+            let mut calls = calls.borrow_mut();
+            let handle = calls.insert(call, now);
+            let mut out = String::with_capacity(512);
+            out.push('F');
+            crate::json::push_u64(&mut out, u64::from(handle), 0);
+            out.push(':');
+            if let Some(Some((call, _))) = calls.calls.get(handle as usize) {
+                call.request().push_fetch_json(&mut out);
+            }
+            out
+        }),
         Step::Done(Envelope::Complete(envelope)) => envelope,
         Step::Done(Envelope::AttachBody { json, envelope }) => {
             let mut out = String::with_capacity(envelope.len() + 1);
