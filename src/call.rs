@@ -98,7 +98,7 @@ pub fn begin(provider: &'static Provider, op_index: u32, args_json: &str, bindin
         Err(error) => {
             let mut receipt = Receipt::new(provider, op, now_ms);
             receipt.close(now_ms, now_ms, false);
-            Step::Done(Envelope::Complete(receipt::fail(&error, redactor.redact(&error.to_string()).into_owned(), &receipt)))
+            Step::Done(Envelope::Complete(receipt::fail(&error, &redactor, &receipt)))
         }
     }
 }
@@ -109,37 +109,41 @@ impl Call {
         &self.request
     }
 
+    /// When the call began (ms since the epoch).
+    pub fn started_ms(&self) -> f64 {
+        self.started_ms
+    }
+
     /// The upstream answered.
     pub fn finish(mut self, response: &HttpResponse<'_>, now_ms: f64) -> Step {
         let post = self.request.method == Method::Post;
         let outcome = response::judge(self.provider, &self.request.url, post, response, &self.redactor, self.attempts - 1);
+        if let Outcome::Follow { url, as_get } = outcome {
+            self.request.url = url;
+            if as_get {
+                self.request.method = Method::Get;
+                self.request.body = None;
+                self.request.headers.retain(|(name, _)| *name != "content-type");
+            }
+            self.attempts += 1;
+            return Step::Fetch(self);
+        }
         let mut receipt = self.receipt(Some(response.status), response.request_id);
-        let pass = !matches!(outcome, Outcome::Error(_) | Outcome::Follow { .. });
-        receipt.close(self.started_ms, now_ms, pass);
-        let envelope = match outcome {
+        receipt.close(self.started_ms, now_ms, !matches!(outcome, Outcome::Error(_)));
+        Step::Done(match outcome {
             Outcome::Null => Envelope::Complete(receipt::ok("null", &receipt)),
             Outcome::Body { json } => Envelope::AttachBody { json, envelope: receipt::ok_without_result(&receipt) },
             Outcome::Redacted { json_text } => Envelope::Complete(receipt::ok(&json_text, &receipt)),
-            Outcome::Error(error) => Envelope::Complete(self.failure(&error, &receipt)),
-            Outcome::Follow { url, as_get } => {
-                self.request.url = url;
-                if as_get {
-                    self.request.method = Method::Get;
-                    self.request.body = None;
-                    self.request.headers.retain(|(name, _)| *name != "content-type");
-                }
-                self.attempts += 1;
-                return Step::Fetch(self);
-            }
-        };
-        Step::Done(envelope)
+            Outcome::Error(error) => Envelope::Complete(receipt::fail(&error, &self.redactor, &receipt)),
+            Outcome::Follow { .. } => unreachable!("redirects return above"),
+        })
     }
 
     /// `fetch` itself failed: DNS, connection refused, reset. `message` is the runtime's.
     pub fn unreachable(self, message: &str, now_ms: f64) -> Envelope {
         let mut receipt = self.receipt(None, None);
         receipt.close(self.started_ms, now_ms, false);
-        Envelope::Complete(self.failure(&CallError::Unreachable(message.to_owned()), &receipt))
+        Envelope::Complete(receipt::fail(&CallError::Unreachable(message.to_owned()), &self.redactor, &receipt))
     }
 
     fn receipt(&self, status: Option<u16>, request_id: Option<&str>) -> Receipt {
@@ -151,10 +155,6 @@ impl Call {
         receipt.credential = self.credential.as_str();
         receipt
     }
-
-    fn failure(&self, error: &CallError, receipt: &Receipt) -> String {
-        receipt::fail(error, self.redactor.redact(&error.to_string()).into_owned(), receipt)
-    }
 }
 
 /// The envelope for a fault inside the runtime (a panic, a lost call): `internal`, with a receipt
@@ -165,7 +165,7 @@ pub fn internal(provider: &'static Provider, op_index: u32, now_ms: f64) -> Stri
         Some(op) => {
             let mut receipt = Receipt::new(provider, op, now_ms);
             receipt.close(now_ms, now_ms, false);
-            receipt::fail(&error, error.to_string(), &receipt)
+            receipt::fail(&error, &Redactor::default(), &receipt)
         }
         None => format!(
             r#"{{"ok":false,"error":{{"code":"internal","message":"{error}"}},"receipt":{{"capability":"{}","startedAt":"{}","verdict":"fail"}}}}"#,

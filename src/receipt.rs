@@ -9,6 +9,7 @@
 use crate::error::CallError;
 use crate::json::{push_str, push_u64};
 use crate::request::CredentialUse;
+use crate::secret::Redactor;
 use crate::table::{Operation, Provider};
 use crate::value::Value;
 use serde::Serialize;
@@ -136,9 +137,11 @@ struct ErrorBody<'a> {
     upstream: Option<&'a Value>,
 }
 
-/// `{ ok: false, error: { code, message, status?, upstream? }, receipt }`. `message` has passed
-/// through the call's redactor.
-pub fn fail(error: &CallError, message: String, receipt: &Receipt) -> String {
+/// `{ ok: false, error: { code, message, status?, upstream? }, receipt }`. The message passes
+/// through the call's redactor here, so no failure envelope can skip it; `upstream` was redacted
+/// before it was parsed.
+pub fn fail(error: &CallError, redactor: &Redactor, receipt: &Receipt) -> String {
+    let message = redactor.redact(&error.to_string()).into_owned();
     let body = ErrorBody { code: error.code().as_str(), message, status: error.status(), upstream: error.upstream() };
     let mut out = String::with_capacity(512);
     out.push_str("{\"ok\":false,\"error\":");

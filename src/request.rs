@@ -54,7 +54,6 @@ impl HttpRequest {
     /// [`HttpRequest::to_fetch_json`], appended to `out`.
     pub fn push_fetch_json(&self, out: &mut String) {
         out.reserve(self.url.len() + 256 + self.body.as_ref().map_or(0, String::len));
-        let out = out;
         out.push_str("{\"url\":");
         crate::json::push_str(out, &self.url);
         out.push_str(",\"method\":\"");

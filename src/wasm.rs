@@ -71,7 +71,7 @@ impl BodyText for JsBody {
 
 /// Calls waiting for their upstream response.
 struct Slab {
-    calls: Vec<Option<(Call, f64)>>,
+    calls: Vec<Option<Call>>,
     free: Vec<u32>,
 }
 
@@ -90,25 +90,29 @@ impl Slab {
         }
         match self.free.pop() {
             Some(i) => {
-                self.calls[i as usize] = Some((call, now));
+                self.calls[i as usize] = Some(call);
                 i
             }
             None => {
-                self.calls.push(Some((call, now)));
+                self.calls.push(Some(call));
                 (self.calls.len() - 1) as u32
             }
         }
     }
 
+    fn get(&self, handle: u32) -> Option<&Call> {
+        self.calls.get(handle as usize)?.as_ref()
+    }
+
     fn take(&mut self, handle: u32) -> Option<Call> {
-        let call = self.calls.get_mut(handle as usize)?.take()?.0;
+        let call = self.calls.get_mut(handle as usize)?.take()?;
         self.free.push(handle);
         Some(call)
     }
 
     fn sweep(&mut self, now: f64) {
         for (i, slot) in self.calls.iter_mut().enumerate() {
-            if slot.as_ref().is_some_and(|(_, at)| now - at > ABANDONED_MS) {
+            if slot.as_ref().is_some_and(|call| now - call.started_ms() > ABANDONED_MS) {
                 *slot = None;
                 self.free.push(i as u32);
             }
@@ -129,7 +133,7 @@ fn wire(step: Step, now: f64) -> String {
             out.push('F');
             crate::json::push_u64(&mut out, u64::from(handle), 0);
             out.push(':');
-            if let Some(Some((call, _))) = calls.calls.get(handle as usize) {
+            if let Some(call) = calls.get(handle) {
                 call.request().push_fetch_json(&mut out);
             }
             out
