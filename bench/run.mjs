@@ -21,7 +21,7 @@ const COLD_RUNS = Number(process.env.BENCH_COLD ?? 7);
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(",")) : null;
 const want = (section) => !ONLY || ONLY.has(section);
 const targets = ["direct", "twin", "rust"];
-const cases = ["create", "list", "big"];
+const cases = process.env.BENCH_CASES ? process.env.BENCH_CASES.split(",") : ["create", "list", "big"];
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const kib = (bytes) => (bytes / 1024).toFixed(1);
 const log = (...a) => console.error("bench:", ...a);

@@ -24,7 +24,9 @@ fn main() {
     let t = std::time::Instant::now();
     for _ in 0..n {
         let Step::Fetch(c) = begin(&PROVIDER, op, args, &Env, 1.0) else { panic!() };
-        let _ = std::hint::black_box(c.request().to_fetch_json());
+        let mut out = String::new();
+        c.push_fetch_json(&mut out);
+        std::hint::black_box(out);
         let r = HttpResponse { status: 200, content_type: Some("application/json"), request_id: Some("req_1"), location: None, body: &body };
         std::hint::black_box(c.finish(&r, 2.0));
     }

@@ -109,6 +109,12 @@ impl Call {
         &self.request
     }
 
+    /// The request to send now, as the JS entry's `fetch` wants it (with the credentials to scan
+    /// the response for): see [`HttpRequest::push_fetch_json`].
+    pub fn push_fetch_json(&self, out: &mut String) {
+        self.request.push_fetch_json(out, &self.redactor);
+    }
+
     /// When the call began (ms since the epoch).
     pub fn started_ms(&self) -> f64 {
         self.started_ms

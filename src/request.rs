@@ -43,17 +43,19 @@ impl HeaderValue {
 
 impl HttpRequest {
     /// The request as JSON for the JS entry to pass to `fetch(url, init)`: `{ url, method,
-    /// headers: [[name, value]...], body? }`. This is the one place credentials are written out,
-    /// on their way upstream; nothing else serializes a request.
-    pub fn to_fetch_json(&self) -> String {
+    /// headers: [[name, value]...], body?, scan: [...] }`, where `scan` lists the credential
+    /// values (in every form they travel) the entry looks for in the response body. This is the
+    /// one place credentials are written out, on their way upstream; nothing else serializes a
+    /// request.
+    pub fn to_fetch_json(&self, scan: &Redactor) -> String {
         let mut out = String::new();
-        self.push_fetch_json(&mut out);
+        self.push_fetch_json(&mut out, scan);
         out
     }
 
     /// [`HttpRequest::to_fetch_json`], appended to `out`.
-    pub fn push_fetch_json(&self, out: &mut String) {
-        out.reserve(self.url.len() + 256 + self.body.as_ref().map_or(0, String::len));
+    pub fn push_fetch_json(&self, out: &mut String, scan: &Redactor) {
+        out.reserve(self.url.len() + 320 + self.body.as_ref().map_or(0, String::len));
         out.push_str("{\"url\":");
         crate::json::push_str(out, &self.url);
         out.push_str(",\"method\":\"");
@@ -74,6 +76,8 @@ impl HttpRequest {
             out.push_str(",\"body\":");
             crate::json::push_str(out, body);
         }
+        out.push_str(",\"scan\":");
+        scan.push_needles_json(out);
         out.push('}');
     }
 

@@ -26,13 +26,15 @@ pub struct HttpResponse<'a> {
     pub body: &'a dyn BodyText,
 }
 
-/// The response body, wherever it lives. In the Worker it stays a JS string: a success body is
-/// only searched for credentials (`String.prototype.includes`, no copy into wasm) and, when it
-/// holds none, the entry attaches its own copy. Only bodies that must be rewritten or read
-/// (redaction, error objects) are copied in.
+/// The response body, wherever it lives. In the Worker it stays a JS string: the entry scans it
+/// for the call's credentials itself (`String.prototype.includes` over the needles the request
+/// names, see [`crate::request::HttpRequest::push_fetch_json`]) and, when it holds none, attaches
+/// its own copy to the envelope. Only bodies that must be rewritten or read (redaction, error
+/// objects) are copied into wasm.
 pub trait BodyText {
     fn is_empty(&self) -> bool;
-    fn contains(&self, needle: &str) -> bool;
+    /// Whether the body holds any of `redactor`'s credentials.
+    fn holds_credential(&self, redactor: &Redactor) -> bool;
     /// The text itself.
     fn text(&self) -> std::borrow::Cow<'_, str>;
 }
@@ -41,8 +43,8 @@ impl BodyText for &str {
     fn is_empty(&self) -> bool {
         str::is_empty(self)
     }
-    fn contains(&self, needle: &str) -> bool {
-        str::contains(self, needle)
+    fn holds_credential(&self, redactor: &Redactor) -> bool {
+        redactor.finds_in(self)
     }
     fn text(&self) -> std::borrow::Cow<'_, str> {
         std::borrow::Cow::Borrowed(self)
@@ -78,7 +80,7 @@ pub fn judge(provider: &Provider, request_url: &str, post: bool, response: &Http
         200..=299 => {
             if status == 204 || status == 205 || response.body.is_empty() {
                 Outcome::Null
-            } else if !redactor.finds_in(response.body) {
+            } else if !response.body.holds_credential(redactor) {
                 Outcome::Body { json }
             } else {
                 let text = response.body.text();

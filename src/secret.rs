@@ -58,8 +58,22 @@ impl Redactor {
     }
 
     /// Whether `text` holds any credential.
-    pub fn finds_in(&self, text: &(impl crate::response::BodyText + ?Sized)) -> bool {
+    pub fn finds_in(&self, text: &str) -> bool {
         self.needles.iter().any(|n| text.contains(n.expose()))
+    }
+
+    /// Appends the values as a JSON array of strings, for the JS entry to scan response bodies
+    /// with. Only the request description carries it: it goes where the credentials themselves
+    /// already go (the request's headers), never into an envelope.
+    pub fn push_needles_json(&self, out: &mut String) {
+        out.push('[');
+        for (i, needle) in self.needles.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            crate::json::push_str(out, needle.expose());
+        }
+        out.push(']');
     }
 
     /// `text` with every credential replaced by [`REDACTED`]; borrowed when there is none.
@@ -110,13 +124,16 @@ mod tests {
         r.add("acct_1");
         r.add("");
         let text = r#"{"key":"sk_test_CANARY","h":"Bearer sk_test_CANARY","acct":"acct_1"}"#;
-        assert!(r.finds_in(&text));
+        assert!(r.finds_in(text));
         assert_eq!(
             r.redact(text),
             r#"{"key":"[REDACTED]","h":"Bearer [REDACTED]","acct":"[REDACTED]"}"#
         );
         assert!(matches!(r.redact("nothing here"), Cow::Borrowed(_)));
-        assert!(!r.finds_in(&"nothing here"));
+        assert!(!r.finds_in("nothing here"));
+        let mut json = String::new();
+        r.push_needles_json(&mut json);
+        assert_eq!(json, r#"["sk_test_CANARY","acct_1"]"#);
     }
 
     #[test]

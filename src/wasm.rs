@@ -9,10 +9,14 @@
 //! # The wire between Rust and the entry
 //!
 //! Arguments cross as one JSON string (`JSON.stringify(args)`: one copy into wasm, one parse).
-//! Every export returns a string whose first character says what it is:
+//! The entry passes the time (`Date.now()`) into every export rather than the runtime importing
+//! it: each crossing of the boundary costs more than the call it makes. Every export returns a
+//! string whose first character says what it is:
 //!
 //! - `F<handle>:<request JSON>`: fetch this (`{url, method, headers, body?}`, `redirect: "manual"`),
-//!   then report the response to [`capa_finish`] (or a network failure to [`capa_unreachable`]).
+//!   scan the response body for each string of the request's `scan` list, then report the
+//!   response to [`capa_finish`] (or a network failure to [`capa_unreachable`]). The scan is the
+//!   entry's because the body is the entry's: it stays a JS string unless the runtime must read it.
 //! - `{...}`: the finished envelope.
 //! - `J{...}` / `T{...}`: the envelope without `result`; the entry adds the response body it
 //!   holds, parsed as JSON (`J`) or as text (`T`). Only when the body holds no credential.
@@ -54,18 +58,23 @@ thread_local! {
     static ENV: RefCell<Option<EnvBindings>> = const { RefCell::new(None) };
 }
 
-/// A response body left in JS (see [`BodyText`]).
-struct JsBody(js_sys::JsString);
+/// A response body left in JS (see [`BodyText`]), with what the entry found scanning it.
+struct JsBody {
+    text: js_sys::JsString,
+    empty: bool,
+    /// The entry found one of the request's `scan` strings, which are this call's redactor's.
+    holds_credential: bool,
+}
 
 impl BodyText for JsBody {
     fn is_empty(&self) -> bool {
-        self.0.length() == 0
+        self.empty
     }
-    fn contains(&self, needle: &str) -> bool {
-        self.0.includes(needle, 0)
+    fn holds_credential(&self, _: &crate::secret::Redactor) -> bool {
+        self.holds_credential
     }
     fn text(&self) -> std::borrow::Cow<'_, str> {
-        std::borrow::Cow::Owned(String::from(&self.0))
+        std::borrow::Cow::Owned(String::from(&self.text))
     }
 }
 
@@ -120,10 +129,6 @@ impl Slab {
     }
 }
 
-fn now() -> f64 {
-    js_sys::Date::now()
-}
-
 fn wire(step: Step, now: f64) -> String {
     match step {
         Step::Fetch(call) => CALLS.with(|calls| {
@@ -134,7 +139,7 @@ fn wire(step: Step, now: f64) -> String {
             crate::json::push_u64(&mut out, u64::from(handle), 0);
             out.push(':');
             if let Some(call) = calls.get(handle) {
-                call.request().push_fetch_json(&mut out);
+                call.push_fetch_json(&mut out);
             }
             out
         }),
@@ -148,10 +153,10 @@ fn wire(step: Step, now: f64) -> String {
     }
 }
 
-/// Starts a call of operation `op` with `args`, the JSON text of the argument array.
+/// Starts a call of operation `op` with `args`, the JSON text of the argument array, at `now`
+/// (ms since the epoch).
 #[wasm_bindgen]
-pub fn capa_begin(op: u32, args: &str, env: worker::Env) -> String {
-    let now = now();
+pub fn capa_begin(op: u32, args: &str, env: worker::Env, now: f64) -> String {
     let step = ENV.with(|cache| {
         let mut cache = cache.borrow_mut();
         let bindings = match cache.take() {
@@ -165,18 +170,22 @@ pub fn capa_begin(op: u32, args: &str, env: worker::Env) -> String {
     wire(step, now)
 }
 
-/// The upstream answered the call `handle`.
+/// The upstream answered the call `handle`. `body` stays a JS string; `empty` and
+/// `holds_credential` are what the entry found (the latter scanning for the request's `scan`).
 #[wasm_bindgen]
+#[allow(clippy::too_many_arguments)]
 pub fn capa_finish(
     handle: u32,
     op: u32,
+    now: f64,
     status: u16,
     content_type: Option<String>,
     request_id: Option<String>,
     location: Option<String>,
     body: js_sys::JsString,
+    empty: bool,
+    holds_credential: bool,
 ) -> String {
-    let now = now();
     let Some(call) = CALLS.with(|c| c.borrow_mut().take(handle)) else {
         return call::internal(&PROVIDER, op, now);
     };
@@ -185,15 +194,14 @@ pub fn capa_finish(
         content_type: content_type.as_deref(),
         request_id: request_id.as_deref(),
         location: location.as_deref(),
-        body: &JsBody(body),
+        body: &JsBody { text: body, empty, holds_credential },
     };
     wire(call.finish(&response, now), now)
 }
 
 /// `fetch` failed for the call `handle`; `message` is the runtime's error message.
 #[wasm_bindgen]
-pub fn capa_unreachable(handle: u32, op: u32, message: &str) -> String {
-    let now = now();
+pub fn capa_unreachable(handle: u32, op: u32, now: f64, message: &str) -> String {
     match CALLS.with(|c| c.borrow_mut().take(handle)) {
         Some(call) => wire(Step::Done(call.unreachable(message, now)), now),
         None => call::internal(&PROVIDER, op, now),
@@ -202,6 +210,6 @@ pub fn capa_unreachable(handle: u32, op: u32, message: &str) -> String {
 
 /// The envelope for a call that hit a fault in the runtime (the panic itself is in the log).
 #[wasm_bindgen]
-pub fn capa_internal(op: u32) -> String {
-    call::internal(&PROVIDER, op, now())
+pub fn capa_internal(op: u32, now: f64) -> String {
+    call::internal(&PROVIDER, op, now)
 }

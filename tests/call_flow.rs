@@ -60,7 +60,10 @@ fn retrieve_builds_the_request_and_attaches_the_body_in_js() {
     assert_eq!(req.header("authorization"), Some(&*format!("Bearer {SECRET}")));
     assert_eq!(req.header("stripe-version"), Some("2023-08-16"));
     assert_eq!(req.body, None);
-    let fetch_json: serde_json::Value = serde_json::from_str(&req.to_fetch_json()).unwrap();
+    let mut text = String::new();
+    call.push_fetch_json(&mut text);
+    let fetch_json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(fetch_json["scan"], serde_json::json!([SECRET]));
     assert_eq!(fetch_json["method"], "GET");
     assert_eq!(fetch_json["headers"][0], serde_json::json!(["accept", "application/json"]));
 

@@ -31,7 +31,7 @@ async function invoke(env, op, args) {
     } catch {
       json = ""; // BigInt, cycles: the runtime answers invalid_argument.
     }
-    out = capa_begin(op, json, env);
+    out = capa_begin(op, json, env, Date.now());
     while (out.charCodeAt(0) === 70 /* F: fetch */) {
       const colon = out.indexOf(":");
       const handle = +out.slice(1, colon);
@@ -41,11 +41,14 @@ async function invoke(env, op, args) {
         res = await fetch(req.url, { method: req.method, headers: req.headers, body: req.body, redirect: "manual" });
         body = await res.text();
       } catch (e) {
-        out = capa_unreachable(handle, op, String(e?.message ?? e));
+        out = capa_unreachable(handle, op, Date.now(), String(e?.message ?? e));
         break;
       }
+      // The runtime redacts what this finds; the body crosses into wasm only if it must be read.
+      let found = false;
+      for (const needle of req.scan) if (body.includes(needle)) found = true;
       const h = res.headers;
-      out = capa_finish(handle, op, res.status, h.get("content-type"), REQUEST_ID && h.get(REQUEST_ID), h.get("location"), body);
+      out = capa_finish(handle, op, Date.now(), res.status, h.get("content-type"), REQUEST_ID && h.get(REQUEST_ID), h.get("location"), body, body.length === 0, found);
     }
   } catch {
     // A fault in the runtime: a panic aborts the wasm instance, which workers-rs replaces before
@@ -69,7 +72,7 @@ async function invoke(env, op, args) {
 
 function internal(op) {
   try {
-    return JSON.parse(capa_internal(op));
+    return JSON.parse(capa_internal(op, Date.now()));
   } catch {
     return { ok: false, error: { code: "internal", message: "internal error in the capability; the Worker's log has details" }, receipt: { capability: CAPABILITY, verdict: "fail" } };
   }
