@@ -78,6 +78,11 @@ pub struct Pairs {
 }
 
 impl Pairs {
+    /// Room for a typical call's query or form body, so it is written without growing.
+    pub fn new() -> Self {
+        Pairs { text: String::with_capacity(128) }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.text.is_empty()
     }

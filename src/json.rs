@@ -63,14 +63,26 @@ pub fn u64_text(buf: &mut [u8; 20], mut n: u64) -> &str {
     std::str::from_utf8(&buf[i..]).unwrap_or_default()
 }
 
-/// Appends `n` in decimal, zero-padded to `width` digits.
-pub fn push_u64(out: &mut String, n: u64, width: usize) {
-    let mut buf = [0u8; 20];
-    let text = u64_text(&mut buf, n);
-    for _ in text.len()..width {
+/// Appends `n` in decimal, zero-padded to `width` digits. Digit by digit, with no `str` in
+/// between: a receipt writes a dozen small numbers, and validating each as UTF-8 cost more
+/// than writing it.
+pub fn push_u64(out: &mut String, mut n: u64, width: usize) {
+    let mut digits = [0u8; 20];
+    let mut len = 0;
+    loop {
+        digits[len] = b'0' + (n % 10) as u8;
+        len += 1;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for _ in len..width {
         out.push('0');
     }
-    out.push_str(text);
+    for &d in digits[..len].iter().rev() {
+        out.push(char::from(d));
+    }
 }
 
 #[cfg(test)]

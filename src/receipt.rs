@@ -26,8 +26,8 @@ pub struct Receipt {
     pub status: Option<u16>,
     /// The upstream's request id header (Stripe `Request-Id`), for support tickets.
     pub request_id: Option<String>,
-    /// ISO-8601, UTC, milliseconds.
-    pub started_at: String,
+    /// When the call started (ms since the epoch); written as ISO-8601, UTC, milliseconds.
+    pub started_ms: f64,
     pub duration_ms: u64,
     /// Upstream requests made (redirects followed count too); 0 when refused before any.
     pub attempts: u32,
@@ -47,7 +47,7 @@ impl Receipt {
             path: op.path,
             status: None,
             request_id: None,
-            started_at: iso8601(started_ms),
+            started_ms,
             duration_ms: 0,
             attempts: 0,
             credential: CredentialUse::None.as_str(),
@@ -60,19 +60,23 @@ impl Receipt {
         self.verdict = if pass { "pass" } else { "fail" };
     }
 
-    /// Appends the receipt as a JSON object (keys are literals: nothing to check or escape).
+    /// Appends the receipt as a JSON object. Keys are literals and the table's strings (names,
+    /// path templates) need no escaping — the generator leaves out operations whose id or path
+    /// would, and a test checks the compiled table — so only the request id, which comes from
+    /// upstream, goes through the escaping writer.
     pub fn push_json(&self, out: &mut String) {
-        out.push_str("{\"capability\":");
-        push_str(out, self.capability);
-        out.push_str(",\"operation\":");
-        push_str(out, self.operation);
-        out.push_str(",\"call\":");
-        push_str(out, self.call);
-        out.push_str(",\"method\":");
-        push_str(out, self.method);
-        out.push_str(",\"path\":");
-        push_str(out, self.path);
-        out.push_str(",\"status\":");
+        out.reserve(320);
+        for (key, value) in [
+            ("{\"capability\":\"", self.capability),
+            ("\",\"operation\":\"", self.operation),
+            ("\",\"call\":\"", self.call),
+            ("\",\"method\":\"", self.method),
+            ("\",\"path\":\"", self.path),
+        ] {
+            out.push_str(key);
+            out.push_str(value);
+        }
+        out.push_str("\",\"status\":");
         match self.status {
             Some(status) => push_u64(out, u64::from(status), 0),
             None => out.push_str("null"),
@@ -82,17 +86,17 @@ impl Receipt {
             Some(id) => push_str(out, id),
             None => out.push_str("null"),
         }
-        out.push_str(",\"startedAt\":");
-        push_str(out, &self.started_at);
-        out.push_str(",\"durationMs\":");
+        out.push_str(",\"startedAt\":\"");
+        push_iso8601(out, self.started_ms);
+        out.push_str("\",\"durationMs\":");
         push_u64(out, self.duration_ms, 0);
         out.push_str(",\"attempts\":");
         push_u64(out, u64::from(self.attempts), 0);
-        out.push_str(",\"credential\":");
-        push_str(out, self.credential);
-        out.push_str(",\"verdict\":");
-        push_str(out, self.verdict);
-        out.push('}');
+        out.push_str(",\"credential\":\"");
+        out.push_str(self.credential);
+        out.push_str("\",\"verdict\":\"");
+        out.push_str(self.verdict);
+        out.push_str("\"}");
     }
 }
 
@@ -154,12 +158,17 @@ pub fn fail(error: &CallError, redactor: &Redactor, receipt: &Receipt) -> String
 
 /// Milliseconds since the Unix epoch as `2026-11-24T03:07:00.123Z`.
 pub fn iso8601(ms: f64) -> String {
+    let mut out = String::with_capacity(24);
+    push_iso8601(&mut out, ms);
+    out
+}
+
+/// [`iso8601`], appended to `out` (by hand rather than `format!`: every receipt has one).
+pub fn push_iso8601(out: &mut String, ms: f64) {
     let ms = if ms.is_finite() && ms >= 0.0 { ms as u64 } else { 0 };
     let (secs, millis) = (ms / 1000, ms % 1000);
     let (days, rem) = (secs / 86_400, secs % 86_400);
     let (y, m, d) = civil_from_days(days as i64);
-    // By hand rather than `format!`: this runs for every call.
-    let mut out = String::with_capacity(24);
     for (n, width, sep) in [
         (y.max(0) as u64, 4, '-'),
         (u64::from(m), 2, '-'),
@@ -169,10 +178,9 @@ pub fn iso8601(ms: f64) -> String {
         (rem % 60, 2, '.'),
         (millis, 3, 'Z'),
     ] {
-        push_u64(&mut out, n, width);
+        push_u64(out, n, width);
         out.push(sep);
     }
-    out
 }
 
 /// Howard Hinnant's `civil_from_days`: proleptic Gregorian date of a day count since 1970-01-01.
@@ -192,6 +200,41 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn table_strings_written_raw_need_no_escaping() {
+        let provider = &crate::provider::PROVIDER;
+        assert!(!crate::json::needs_escape(provider.capability.as_bytes()));
+        for op in provider.operations {
+            for text in [op.id, op.call, op.path, op.method.as_str()] {
+                assert!(!crate::json::needs_escape(text.as_bytes()), "{text}");
+            }
+            // Static header values, written raw into the request description.
+            if let crate::table::Body::Text(media_type) = op.body {
+                assert!(!crate::json::needs_escape(media_type.as_bytes()), "{media_type}");
+            }
+        }
+        for (name, value) in provider.static_headers {
+            assert!(!crate::json::needs_escape(name.as_bytes()) && !crate::json::needs_escape(value.as_bytes()), "{name}");
+        }
+    }
+
+    #[test]
+    fn receipts_are_json() {
+        let provider = &crate::provider::PROVIDER;
+        let mut receipt = Receipt::new(provider, &provider.operations[0], 1_795_489_629_248.0);
+        receipt.request_id = Some("req_\"1".into());
+        receipt.status = Some(200);
+        receipt.close(1_795_489_629_248.0, 1_795_489_629_260.0, true);
+        let mut out = String::new();
+        receipt.push_json(&mut out);
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["startedAt"], "2026-11-24T03:07:09.248Z");
+        assert_eq!(v["requestId"], "req_\"1");
+        assert_eq!(v["durationMs"], 12);
+        assert_eq!(v["verdict"], "pass");
+        assert_eq!(v["path"], provider.operations[0].path);
+    }
 
     #[test]
     fn iso8601_formats_utc_milliseconds() {

@@ -65,10 +65,19 @@ impl HttpRequest {
             if i > 0 {
                 out.push(',');
             }
-            out.push('[');
-            crate::json::push_str(out, name);
-            out.push(',');
-            crate::json::push_str(out, value.expose());
+            // Header names are HTTP tokens from the table (no character JSON escapes), and so
+            // are the table's static values; anything else goes through the escaping writer.
+            out.push_str("[\"");
+            out.push_str(name);
+            out.push_str("\",");
+            match value {
+                HeaderValue::Static(text) => {
+                    out.push('"');
+                    out.push_str(text);
+                    out.push('"');
+                }
+                other => crate::json::push_str(out, other.expose()),
+            }
             out.push(']');
         }
         out.push(']');
@@ -141,7 +150,7 @@ pub fn build(provider: &'static Provider, op: &'static Operation, args: Args, co
         .map(|(v, name)| path_value(name, v))
         .collect::<Result<Vec<Cow<'_, str>>, _>>()?;
 
-    let mut query = Pairs::default();
+    let mut query = Pairs::new();
     let mut headers: Vec<(&'static str, HeaderValue)> = Vec::with_capacity(8);
     let mut body_fields: Vec<(String, Value)> = Vec::new();
     let mut whole_body: Option<Value> = None;
@@ -213,7 +222,7 @@ pub fn build(provider: &'static Provider, op: &'static Operation, args: Args, co
             None
         }
         Body::Form { .. } => {
-            let mut form = Pairs::default();
+            let mut form = Pairs::new();
             for (k, v) in &body_fields {
                 form.push_nested(k, v);
             }
@@ -247,7 +256,8 @@ pub fn build(provider: &'static Provider, op: &'static Operation, args: Args, co
     request_headers.extend(headers);
 
     let server = provider.servers.get(usize::from(op.server)).copied().unwrap_or_default();
-    let mut url = String::with_capacity(server.len() + op.path.len() + 64);
+    let query = query.into_string();
+    let mut url = String::with_capacity(server.len() + op.path.len() + 64 + query.len());
     match &config.origin_override {
         Some(origin) => {
             url.push_str(origin);
@@ -258,7 +268,7 @@ pub fn build(provider: &'static Provider, op: &'static Operation, args: Args, co
     fill_path(&mut url, op.path, &path_values);
     if !query.is_empty() {
         url.push('?');
-        url.push_str(&query.into_string());
+        url.push_str(&query);
     }
 
     Ok((HttpRequest { method: op.method, url, headers: request_headers, body }, used))

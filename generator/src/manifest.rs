@@ -195,8 +195,9 @@ impl Manifest {
             if !token(h) || RUNTIME_HEADERS.contains(&lower.as_str()) || lower == auth_header {
                 bail!("upstream header {h:?} cannot be pinned: not a header name, or the runtime owns it");
             }
-            if v.chars().any(char::is_control) {
-                bail!("upstream header {h:?} has control characters in its value");
+            // The runtime writes pinned values into the request unescaped (src/request.rs).
+            if v.chars().any(|c| c.is_control() || c == '"' || c == '\\') {
+                bail!("upstream header {h:?} has control characters, quotes or backslashes in its value");
             }
         }
         if let Some(origin) = &self.upstream.origin {

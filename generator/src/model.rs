@@ -151,6 +151,12 @@ fn operation(
     op: &Value,
     id: &str,
 ) -> Result<Option<Operation>> {
+    // The runtime writes these into every receipt as they are, unescaped (src/receipt.rs).
+    for (what, text) in [("operationId", id), ("path", path)] {
+        if text.chars().any(|c| c == '"' || c == '\\' || c.is_control()) {
+            anyhow::bail!("its {what} has a quote, backslash or control character");
+        }
+    }
     let server_url = server(manifest, [op, item, &spec.doc])?;
     let server = match model.servers.iter().position(|s| *s == server_url) {
         Some(i) => i,
@@ -323,6 +329,10 @@ fn request_body(spec: &Spec, rb: &Value, method: &str, params: &mut Vec<Param>, 
     // The body is the params argument itself, or its `body` key when there are other params.
     if !params.is_empty() {
         params.push(Param { name: "body".into(), at: At::Body, required, schema: spec.resolve(&schema)?.clone() });
+    }
+    if media.chars().any(|c| c == '"' || c == '\\' || c.is_control()) {
+        // The runtime sends it as a static header value, unescaped (src/request.rs).
+        bail!("{id}: media type {media:?} has a quote, backslash or control character");
     }
     Ok(if is_json(media) { Body::JsonValue } else { Body::Text(media.clone()) })
 }
