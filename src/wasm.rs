@@ -13,7 +13,7 @@
 //! it: each crossing of the boundary costs more than the call it makes. Every export returns a
 //! string whose first character says what it is:
 //!
-//! - `F<handle>:<request JSON>`: fetch this (`{url, method, headers, body?}`, `redirect: "manual"`),
+//! - `F<handle>:<request JSON>`: fetch this (`{url, method, headers, body?, scan}`, `redirect: "manual"`),
 //!   scan the response body for each string of the request's `scan` list, then report the
 //!   response to [`capa_finish`] (or a network failure to [`capa_unreachable`]). The scan is the
 //!   entry's because the body is the entry's: it stays a JS string unless the runtime must read it.
