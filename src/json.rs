@@ -48,8 +48,8 @@ pub fn push_str(out: &mut String, s: &str) {
     }
 }
 
-/// `n` in decimal, written into `buf`: no allocation.
-pub fn u64_text(buf: &mut [u8; 20], mut n: u64) -> &str {
+/// The decimal digits of `n`, written at the end of `buf`: no allocation.
+fn digits(buf: &mut [u8; 20], mut n: u64) -> &[u8] {
     let mut i = buf.len();
     loop {
         i -= 1;
@@ -59,28 +59,25 @@ pub fn u64_text(buf: &mut [u8; 20], mut n: u64) -> &str {
             break;
         }
     }
-    // Only ASCII digits were written.
-    std::str::from_utf8(&buf[i..]).unwrap_or_default()
+    &buf[i..]
 }
 
-/// Appends `n` in decimal, zero-padded to `width` digits. Digit by digit, with no `str` in
+/// `n` in decimal, written into `buf`: no allocation.
+pub fn u64_text(buf: &mut [u8; 20], n: u64) -> &str {
+    // Only ASCII digits were written.
+    std::str::from_utf8(digits(buf, n)).unwrap_or_default()
+}
+
+/// Appends `n` in decimal, zero-padded to `width` digits. Byte by byte, with no `str` in
 /// between: a receipt writes a dozen small numbers, and validating each as UTF-8 cost more
 /// than writing it.
-pub fn push_u64(out: &mut String, mut n: u64, width: usize) {
-    let mut digits = [0u8; 20];
-    let mut len = 0;
-    loop {
-        digits[len] = b'0' + (n % 10) as u8;
-        len += 1;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    for _ in len..width {
+pub fn push_u64(out: &mut String, n: u64, width: usize) {
+    let mut buf = [0u8; 20];
+    let digits = digits(&mut buf, n);
+    for _ in digits.len()..width {
         out.push('0');
     }
-    for &d in digits[..len].iter().rev() {
+    for &d in digits {
         out.push(char::from(d));
     }
 }
