@@ -23,7 +23,7 @@ const HZ = 4000;
 if (process.argv[2] === "--child") {
   // One target, one case, looped inside workerd (the parent records this process with perf).
   const [, , , target, kase, n] = process.argv;
-  const dist = path.join(ROOT, "dist", "stripe");
+  const dist = process.env.OWN_CPU_DIST ? path.resolve(ROOT, process.env.OWN_CPU_DIST) : path.join(ROOT, "dist", "stripe");
   const wasm = readdirSync(dist).find((f) => f.endsWith(".wasm"));
   const source =
     target === "rust"
@@ -65,18 +65,19 @@ const kinds = [
 function measure(target, kase) {
   const dir = mkdtempSync(path.join(os.tmpdir(), "capa-own-cpu-"));
   const data = path.join(dir, "perf.data");
-  const env = { ...process.env, MINIFLARE_WORKERD_V8_FLAGS: "--perf-basic-prof" };
+  const env = { ...process.env, MINIFLARE_WORKERD_V8_FLAGS: ["--perf-basic-prof", process.env.OWN_CPU_V8_FLAGS].filter(Boolean).join(" ") };
   const rec = spawnSync("perf", ["record", "-q", "-e", "cpu-clock", "-F", String(HZ), "-g", "-o", data, "--", process.execPath, fileURLToPath(import.meta.url), "--child", target, kase, String(calls)], { cwd: ROOT, env, stdio: ["ignore", "ignore", "pipe"] });
   // V8 writes a log per isolate next to the perf map; workerd needs the scripts under its cwd.
   for (const f of readdirSync(ROOT)) if (/^isolate-.*-v8\.log$/.test(f)) rmSync(path.join(ROOT, f));
   if (rec.status !== 0) throw new Error(`perf record failed: ${rec.stderr}`);
   const script = execFileSync("perf", ["script", "-i", data, "-F", "comm,tid,ip,sym"], { maxBuffer: 1 << 30, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
   rmSync(dir, { recursive: true, force: true });
-  const counts = { own: 0, exchange: 0, wasm: 0, JSON: 0, TextDecoder: 0, GC: 0, js: 0 };
+  const counts = { all: 0, own: 0, exchange: 0, wasm: 0, JSON: 0, TextDecoder: 0, GC: 0, js: 0 };
   const total = WARM + calls;
   for (const sample of script.split("\n\n")) {
     const lines = sample.split("\n");
     if (!lines[0]?.startsWith("workerd")) continue;
+    counts.all++;
     const stack = lines.slice(1).map((l) => l.trim().replace(/^\S+\s+/, ""));
     if (!stack.some((f) => own[target].some((p) => f.includes(p)))) continue;
     if (stack.some((f) => f.includes("caller.js:") || f.includes("upstream.js:"))) continue;
@@ -95,12 +96,12 @@ function measure(target, kase) {
 
 const rows = [];
 for (const kase of cases) {
-  for (const target of ["twin", "rust"]) {
+  for (const target of (process.env.OWN_CPU_TARGETS ?? "twin,rust").split(",")) {
     console.error(`own-cpu: ${target} ${kase} (${calls} calls under perf)`);
     rows.push({ target, kase, ...measure(target, kase) });
   }
 }
 const f1 = (x) => x.toFixed(1);
-console.log("| case | target | own CPU µs/call | wasm | JSON | TextDecoder | GC | JS and the rest | upstream exchange µs/call |");
-console.log("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
-for (const r of rows) console.log(`| ${r.kase} | ${r.target} | ${f1(r.own)} | ${f1(r.wasm)} | ${f1(r.JSON)} | ${f1(r.TextDecoder)} | ${f1(r.GC)} | ${f1(r.js)} | ${f1(r.exchange)} |`);
+console.log("| case | target | own CPU µs/call | wasm | JSON | TextDecoder | GC | JS and the rest | upstream exchange µs/call | all of workerd µs/call |");
+console.log("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+for (const r of rows) console.log(`| ${r.kase} | ${r.target} | ${f1(r.own)} | ${f1(r.wasm)} | ${f1(r.JSON)} | ${f1(r.TextDecoder)} | ${f1(r.GC)} | ${f1(r.js)} | ${f1(r.exchange)} | ${f1(r.all)} |`);

@@ -62,25 +62,25 @@ pub fn split(op: &Operation, call_headers: &'static [&'static str], mut args: Ve
     while args.len() > n && args.last() == Some(&Value::Null) {
         args.pop();
     }
-    let mut rest = args.split_off(n);
-    let path = args;
+    // What follows the path arguments is popped off the end, leaving `args` the path values.
+    let rest = args.len() - n;
 
     let takes = takes_params(op);
     let max = if takes { 2 } else { 1 };
-    if rest.len() > max {
+    if rest > max {
         return Err(CallError::invalid(format!(
             "{} takes {}{}options; got {} argument(s) after the path arguments",
             op.call,
             if n > 0 { "its path arguments, " } else { "" },
             if takes { "params, then " } else { "" },
-            rest.len()
+            rest
         )));
     }
 
-    let (params, options) = match (rest.len(), takes) {
+    let (params, options) = match (rest, takes) {
         (0, _) => (None, None),
         (1, true) => {
-            let only = rest.pop();
+            let only = args.pop();
             if only.as_ref().is_some_and(|v| is_options(v, op)) {
                 (None, only)
             } else {
@@ -88,7 +88,7 @@ pub fn split(op: &Operation, call_headers: &'static [&'static str], mut args: Ve
             }
         }
         (1, false) => {
-            let only = rest.pop().unwrap_or(Value::Null);
+            let only = args.pop().unwrap_or(Value::Null);
             if !is_options(&only, op) {
                 if let Value::Object(entries) = &only {
                     return Err(CallError::UnknownParameter {
@@ -106,14 +106,14 @@ pub fn split(op: &Operation, call_headers: &'static [&'static str], mut args: Ve
             (None, Some(only))
         }
         _ => {
-            let options = rest.pop();
-            let params = rest.pop().filter(|p| *p != Value::Null);
+            let options = args.pop();
+            let params = args.pop().filter(|p| *p != Value::Null);
             (params, options)
         }
     };
 
     Ok(Args {
-        path,
+        path: args,
         params,
         options: match options {
             Some(v) => parse_options(&v, call_headers)?,

@@ -14,9 +14,10 @@
 use crate::args;
 use crate::error::CallError;
 use crate::receipt::{self, Envelope, Receipt};
-use crate::request::{self, Config, CredentialUse, HttpRequest};
+use crate::request::{self, Config, CredentialUse, HttpRequest, WorkerSecret};
 use crate::response::{self, HttpResponse, Outcome};
-use crate::secret::{Redactor, Secret};
+use crate::secret::Redactor;
+use std::rc::Rc;
 use crate::table::{Method, Provider};
 use crate::value::Value;
 
@@ -32,6 +33,18 @@ pub const FAULT_VAR: &str = "CAPA_FAULT_INJECTION";
 /// Reads the Worker's bindings (secrets and vars).
 pub trait Bindings {
     fn get(&self, name: &str) -> Option<&str>;
+
+    /// The Worker secret ([`Provider::secret`]) prepared for sending, if set. Prepared per call
+    /// unless the bindings keep it (the wasm entry does, per `env`).
+    fn worker_secret(&self, provider: &Provider) -> Option<Rc<WorkerSecret>> {
+        worker_secret(provider, self)
+    }
+}
+
+/// The Worker secret as [`Bindings::worker_secret`] gives it, prepared afresh.
+pub fn worker_secret(provider: &Provider, bindings: &(impl Bindings + ?Sized)) -> Option<Rc<WorkerSecret>> {
+    let value = bindings.get(provider.secret).filter(|s| !s.is_empty())?;
+    Some(Rc::new(WorkerSecret::new(provider, value)))
 }
 
 /// What to do next.
@@ -61,7 +74,8 @@ pub fn begin(provider: &'static Provider, op_index: u32, args_json: &str, bindin
         // Only the generated entry calls in, with indices from the same table.
         return Step::Done(Envelope::Complete(internal(provider, op_index, now_ms)));
     };
-    let mut redactor = Redactor::default();
+    let secret = bindings.worker_secret(provider);
+    let mut redactor = Redactor::with_shared(secret.as_ref().map(|s| s.needles()));
 
     let result = (|| {
         if let Some(fault) = bindings.get(FAULT_VAR) {
@@ -74,13 +88,13 @@ pub fn begin(provider: &'static Provider, op_index: u32, args_json: &str, bindin
         let Ok(Value::Array(values)) = serde_json::from_str::<Value>(args_json) else {
             return Err(CallError::invalid("arguments must be JSON-compatible values (no functions, BigInts or cycles)"));
         };
-        let config = Config {
-            secret: bindings.get(provider.secret).filter(|s| !s.is_empty()).map(|s| Secret::new(s.to_owned())),
-            origin_override: bindings.get(ORIGIN_OVERRIDE_VAR).and_then(request::loopback_origin),
-        };
-        for value in config.secret.iter().map(Secret::expose).chain(args::credential_strings(&values, provider.secret_call_headers)) {
+        // The call's own credentials join the Worker secret's (already in the redactor) before
+        // anything is judged: a call refused for a malformed option must not echo a key it
+        // carried elsewhere in the same options.
+        for value in args::credential_strings(&values, provider.secret_call_headers) {
             request::redact_credential(provider, value, &mut redactor);
         }
+        let config = Config { secret, origin_override: bindings.get(ORIGIN_OVERRIDE_VAR).and_then(request::loopback_origin) };
         let args = args::split(op, provider.call_headers, values)?;
         request::build(provider, op, args, config)
     })();
@@ -138,7 +152,7 @@ impl Call {
         receipt.close(self.started_ms, now_ms, !matches!(outcome, Outcome::Error(_)));
         Step::Done(match outcome {
             Outcome::Null => Envelope::Complete(receipt::ok("null", &receipt)),
-            Outcome::Body { json } => Envelope::AttachBody { json, envelope: receipt::ok_without_result(&receipt) },
+            Outcome::Body { json } => Envelope::AttachBody { json, receipt: receipt::values(&receipt) },
             Outcome::Redacted { json_text } => Envelope::Complete(receipt::ok(&json_text, &receipt)),
             Outcome::Error(error) => Envelope::Complete(receipt::fail(&error, &self.redactor, &receipt)),
             Outcome::Follow { .. } => unreachable!("redirects return above"),
@@ -152,11 +166,11 @@ impl Call {
         Envelope::Complete(receipt::fail(&CallError::Unreachable(message.to_owned()), &self.redactor, &receipt))
     }
 
-    fn receipt(&self, status: Option<u16>, request_id: Option<&str>) -> Receipt {
+    fn receipt<'r>(&'r self, status: Option<u16>, request_id: Option<&'r str>) -> Receipt<'r> {
         let op = &self.provider.operations[self.op_index];
         let mut receipt = Receipt::new(self.provider, op, self.started_ms);
         receipt.status = status;
-        receipt.request_id = request_id.map(|id| self.redactor.redact(id).into_owned());
+        receipt.request_id = request_id.map(|id| self.redactor.redact(id));
         receipt.attempts = self.attempts;
         receipt.credential = self.credential.as_str();
         receipt

@@ -75,12 +75,14 @@ pub fn fill_path(out: &mut String, template: &str, values: &[std::borrow::Cow<'_
 #[derive(Debug, Default)]
 pub struct Pairs {
     text: String,
+    /// Scratch for nested keys (`metadata[order_id]`), reused by every parameter of the call.
+    prefix: String,
 }
 
 impl Pairs {
     /// Room for a typical call's query or form body, so it is written without growing.
     pub fn new() -> Self {
-        Pairs { text: String::with_capacity(128) }
+        Pairs { text: String::with_capacity(128), prefix: String::new() }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -124,9 +126,18 @@ impl Pairs {
     /// Stripe's nested form encoding: `a[b][0]=c`. Arrays take indices, `null` is the empty
     /// string (Stripe's "unset"), empty arrays and objects send nothing.
     pub fn push_nested(&mut self, key: &str, value: &Value) {
-        let mut prefix = String::with_capacity(key.len() + 8);
+        if value.with_text(|text| self.push(key, text)).is_none() {
+            self.push_under(key, value, ArrayKeys::Indexed);
+        }
+    }
+
+    /// The members of a container under `key[...]`.
+    fn push_under(&mut self, key: &str, value: &Value, arrays: ArrayKeys) {
+        let mut prefix = std::mem::take(&mut self.prefix);
+        prefix.clear();
         percent_encode_into(&mut prefix, key);
-        self.nested(&mut prefix, value, ArrayKeys::Indexed);
+        self.nested(&mut prefix, value, arrays);
+        self.prefix = prefix;
     }
 
     /// One query parameter, serialized per its OpenAPI style.
@@ -136,11 +147,7 @@ impl Pairs {
             (_, v) if v.is_scalar() => {
                 v.with_text(|text| self.push(name, text));
             }
-            (Style::DeepObject, v) => {
-                let mut prefix = String::with_capacity(name.len() + 8);
-                percent_encode_into(&mut prefix, name);
-                self.nested(&mut prefix, v, ArrayKeys::Empty);
-            }
+            (Style::DeepObject, v) => self.push_under(name, v, ArrayKeys::Empty),
             (Style::Form, Value::Array(items)) => {
                 for item in items {
                     match item.scalar_text() {
@@ -215,7 +222,7 @@ impl Pairs {
                         prefix.push_str("[]");
                     } else {
                         prefix.push('[');
-                        prefix.push_str(&i.to_string());
+                        prefix.push_str(crate::json::u64_text(&mut [0; 20], i as u64));
                         prefix.push(']');
                     }
                     self.nested(prefix, item, arrays);

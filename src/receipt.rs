@@ -13,10 +13,11 @@ use crate::secret::Redactor;
 use crate::table::{Operation, Provider};
 use crate::value::Value;
 use serde::Serialize;
+use std::borrow::Cow;
 
 /// Written as JSON by [`Receipt::push_json`], camelCase keys in this order.
 #[derive(Debug)]
-pub struct Receipt {
+pub struct Receipt<'a> {
     pub capability: &'static str,
     pub operation: &'static str,
     pub call: &'static str,
@@ -24,8 +25,9 @@ pub struct Receipt {
     pub path: &'static str,
     /// The upstream's final HTTP status; `null` when no upstream answered.
     pub status: Option<u16>,
-    /// The upstream's request id header (Stripe `Request-Id`), for support tickets.
-    pub request_id: Option<String>,
+    /// The upstream's request id header (Stripe `Request-Id`), for support tickets; borrowed
+    /// from the response unless redaction had to rewrite it.
+    pub request_id: Option<Cow<'a, str>>,
     /// When the call started (ms since the epoch); written as ISO-8601, UTC, milliseconds.
     pub started_ms: f64,
     pub duration_ms: u64,
@@ -37,7 +39,7 @@ pub struct Receipt {
     pub verdict: &'static str,
 }
 
-impl Receipt {
+impl Receipt<'_> {
     pub fn new(provider: &'static Provider, op: &'static Operation, started_ms: f64) -> Self {
         Receipt {
             capability: provider.capability,
@@ -60,59 +62,103 @@ impl Receipt {
         self.verdict = if pass { "pass" } else { "fail" };
     }
 
-    /// Appends the receipt as a JSON object. Keys are literals and the table's strings (names,
-    /// path templates) need no escaping — the generator leaves out operations whose id or path
-    /// would, and a test checks the compiled table — so only the request id, which comes from
-    /// upstream, goes through the escaping writer.
+    /// Appends the receipt as a JSON object, keys in [`FIELDS`] order. The table's strings
+    /// (names, path templates) need no escaping — the generator leaves out operations whose id
+    /// or path would, and a test checks the compiled table — so only the request id, which comes
+    /// from upstream, goes through the escaping writer.
     pub fn push_json(&self, out: &mut String) {
+        self.push(out, true);
+    }
+
+    /// Appends the receipt's values as a JSON array in [`FIELDS`] order: the success wire to the
+    /// JS entry, which names them back. Parsing an array builds no object shape and looks up no
+    /// key, and a success answer is what nearly every call returns.
+    pub fn push_values(&self, out: &mut String) {
+        self.push(out, false);
+    }
+
+    fn push(&self, out: &mut String, named: bool) {
         out.reserve(320);
-        for (key, value) in [
-            ("{\"capability\":\"", self.capability),
-            ("\",\"operation\":\"", self.operation),
-            ("\",\"call\":\"", self.call),
-            ("\",\"method\":\"", self.method),
-            ("\",\"path\":\"", self.path),
-        ] {
-            out.push_str(key);
-            out.push_str(value);
+        out.push(if named { '{' } else { '[' });
+        let mut fields = FIELDS.iter();
+        let mut field = |out: &mut String| {
+            let name = fields.next().copied().unwrap_or_default();
+            if name != FIELDS[0] {
+                out.push(',');
+            }
+            if named {
+                out.push('"');
+                out.push_str(name);
+                out.push_str("\":");
+            }
+        };
+        let raw = |out: &mut String, text: &str| {
+            out.push('"');
+            out.push_str(text);
+            out.push('"');
+        };
+        for text in [self.capability, self.operation, self.call, self.method, self.path] {
+            field(out);
+            raw(out, text);
         }
-        out.push_str("\",\"status\":");
+        field(out);
         match self.status {
             Some(status) => push_u64(out, u64::from(status), 0),
             None => out.push_str("null"),
         }
-        out.push_str(",\"requestId\":");
+        field(out);
         match &self.request_id {
             Some(id) => push_str(out, id),
             None => out.push_str("null"),
         }
-        out.push_str(",\"startedAt\":\"");
+        field(out);
+        out.push('"');
         push_iso8601(out, self.started_ms);
-        out.push_str("\",\"durationMs\":");
+        out.push('"');
+        field(out);
         push_u64(out, self.duration_ms, 0);
-        out.push_str(",\"attempts\":");
+        field(out);
         push_u64(out, u64::from(self.attempts), 0);
-        out.push_str(",\"credential\":\"");
-        out.push_str(self.credential);
-        out.push_str("\",\"verdict\":\"");
-        out.push_str(self.verdict);
-        out.push_str("\"}");
+        field(out);
+        raw(out, self.credential);
+        field(out);
+        raw(out, self.verdict);
+        out.push(if named { '}' } else { ']' });
     }
 }
+
+/// A receipt's fields, in the order [`Receipt::push_json`] writes them and
+/// [`Receipt::push_values`] lists them. The generated JS entry names the values back in this
+/// order (`receiptOf`); `tests/wire.rs` checks its list against this one.
+pub const FIELDS: [&str; 12] = [
+    "capability",
+    "operation",
+    "call",
+    "method",
+    "path",
+    "status",
+    "requestId",
+    "startedAt",
+    "durationMs",
+    "attempts",
+    "credential",
+    "verdict",
+];
 
 /// How the success result reaches the caller.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Envelope {
     /// The whole envelope, as JSON.
     Complete(String),
-    /// The envelope without `result`; the JS entry adds the upstream body it already holds,
-    /// parsed as JSON (`json: true`) or as text. Used when the body holds no credential, so a
-    /// large body is never copied back out of wasm nor re-encoded.
-    AttachBody { json: bool, envelope: String },
+    /// Success, with the upstream body the JS entry already holds as `result`, parsed as JSON
+    /// (`json: true`) or as text; `receipt` is the receipt's values ([`Receipt::push_values`]).
+    /// Used when the body holds no credential, so a large body is never copied back out of wasm
+    /// nor re-encoded.
+    AttachBody { json: bool, receipt: String },
 }
 
 /// `{ ok: true, result, receipt }` with `result` as raw JSON text.
-pub fn ok(result_json: &str, receipt: &Receipt) -> String {
+pub fn ok(result_json: &str, receipt: &Receipt<'_>) -> String {
     let mut out = String::with_capacity(result_json.len() + 400);
     out.push_str("{\"ok\":true,\"result\":");
     out.push_str(result_json);
@@ -122,12 +168,10 @@ pub fn ok(result_json: &str, receipt: &Receipt) -> String {
     out
 }
 
-/// `{ ok: true, receipt }`, the result to be attached by the JS entry.
-pub fn ok_without_result(receipt: &Receipt) -> String {
-    let mut out = String::with_capacity(400);
-    out.push_str("{\"ok\":true,\"receipt\":");
-    receipt.push_json(&mut out);
-    out.push('}');
+/// The receipt's values for [`Envelope::AttachBody`] (with room for a wire prefix).
+pub fn values(receipt: &Receipt<'_>) -> String {
+    let mut out = String::with_capacity(320);
+    receipt.push_values(&mut out);
     out
 }
 
@@ -144,7 +188,7 @@ struct ErrorBody<'a> {
 /// `{ ok: false, error: { code, message, status?, upstream? }, receipt }`. The message passes
 /// through the call's redactor here, so no failure envelope can skip it; `upstream` was redacted
 /// before it was parsed.
-pub fn fail(error: &CallError, redactor: &Redactor, receipt: &Receipt) -> String {
+pub fn fail(error: &CallError, redactor: &Redactor, receipt: &Receipt<'_>) -> String {
     let message = redactor.redact(&error.to_string()).into_owned();
     let body = ErrorBody { code: error.code().as_str(), message, status: error.status(), upstream: error.upstream() };
     let mut out = String::with_capacity(512);
@@ -223,7 +267,7 @@ mod tests {
     fn receipts_are_json() {
         let provider = &crate::provider::PROVIDER;
         let mut receipt = Receipt::new(provider, &provider.operations[0], 1_795_489_629_248.0);
-        receipt.request_id = Some("req_\"1".into());
+        receipt.request_id = Some(Cow::Borrowed("req_\"1"));
         receipt.status = Some(200);
         receipt.close(1_795_489_629_248.0, 1_795_489_629_260.0, true);
         let mut out = String::new();
@@ -234,6 +278,14 @@ mod tests {
         assert_eq!(v["durationMs"], 12);
         assert_eq!(v["verdict"], "pass");
         assert_eq!(v["path"], provider.operations[0].path);
+        let at = FIELDS.map(|name| out.find(&format!("\"{name}\":")).unwrap());
+        assert!(at.windows(2).all(|w| w[0] < w[1]), "keys out of FIELDS order: {out}");
+        let mut values = String::new();
+        receipt.push_values(&mut values);
+        let values: Vec<serde_json::Value> = serde_json::from_str(&values).unwrap();
+        for (name, value) in FIELDS.iter().zip(&values) {
+            assert_eq!(&v[name], value, "{name}");
+        }
     }
 
     #[test]

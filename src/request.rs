@@ -8,7 +8,8 @@
 use crate::args::Args;
 use crate::encode::{fill_path, path_value, Pairs};
 use crate::error::CallError;
-use crate::secret::{base64, Redactor, Secret};
+use crate::secret::{base64, Needles, Redactor, Secret};
+use std::rc::Rc;
 use crate::table::{At, AuthScheme, AuthUse, Body, Method, Operation, Provider};
 use crate::value::Value;
 use std::borrow::Cow;
@@ -29,6 +30,8 @@ pub enum HeaderValue {
     Static(&'static str),
     Plain(String),
     Secret(Secret),
+    /// The Worker secret's auth header, prepared once per `env`.
+    WorkerSecret(Rc<WorkerSecret>),
 }
 
 impl HeaderValue {
@@ -37,16 +40,57 @@ impl HeaderValue {
             HeaderValue::Static(s) => s,
             HeaderValue::Plain(s) => s,
             HeaderValue::Secret(s) => s.expose(),
+            HeaderValue::WorkerSecret(w) => w.header.expose(),
         }
     }
 }
 
+/// The Worker secret with what every call that sends it needs: its auth header value and the
+/// forms it travels in, for the redactor. The Worker's bindings do not change between calls, so
+/// the wasm entry prepares this once per `env` (`src/wasm.rs`) instead of once per call.
+#[derive(Debug)]
+pub struct WorkerSecret {
+    header: Secret,
+    needles: Rc<Needles>,
+}
+
+impl WorkerSecret {
+    pub fn new(provider: &Provider, value: &str) -> Self {
+        let mut needles = Needles::default();
+        credential_forms(provider, value, |form| needles.add(form));
+        WorkerSecret { header: auth_header_value(provider, value), needles: Rc::new(needles) }
+    }
+
+    /// The needles a call's redactor starts from.
+    pub fn needles(&self) -> Rc<Needles> {
+        Rc::clone(&self.needles)
+    }
+}
+
+/// The value of the auth header carrying `key`, as the provider's scheme wants it.
+fn auth_header_value(provider: &Provider, key: &str) -> Secret {
+    Secret::new(match provider.auth {
+        AuthScheme::Bearer => ["Bearer ", key].concat(),
+        AuthScheme::Basic => format!("Basic {}", base64(format!("{key}:").as_bytes())),
+        AuthScheme::Header(_) => key.to_owned(),
+    })
+}
+
+/// The name of the auth header.
+fn auth_header_name(provider: &Provider) -> &'static str {
+    match provider.auth {
+        AuthScheme::Bearer | AuthScheme::Basic => "authorization",
+        AuthScheme::Header(name) => name,
+    }
+}
+
 impl HttpRequest {
-    /// The request as JSON for the JS entry to pass to `fetch(url, init)`: `{ url, method,
-    /// headers: [[name, value]...], body?, scan: [...] }`, where `scan` lists the credential
-    /// values (in every form they travel) the entry looks for in the response body. This is the
-    /// one place credentials are written out, on their way upstream; nothing else serializes a
-    /// request.
+    /// The request as JSON for the JS entry to pass to `fetch(url, init)`: the array
+    /// `[url, method, body or null, [[name, value]...], scan]`, where `scan` lists the credential
+    /// values (in every form they travel) the entry looks for in the response body. An array
+    /// rather than an object: the entry parses one per call, and an array builds no object
+    /// shape and looks up no key. This is the one place credentials are written out, on their
+    /// way upstream; nothing else serializes a request.
     pub fn to_fetch_json(&self, scan: &Redactor) -> String {
         let mut out = String::new();
         self.push_fetch_json(&mut out, scan);
@@ -56,11 +100,16 @@ impl HttpRequest {
     /// [`HttpRequest::to_fetch_json`], appended to `out`.
     pub fn push_fetch_json(&self, out: &mut String, scan: &Redactor) {
         out.reserve(self.url.len() + 320 + self.body.as_ref().map_or(0, String::len));
-        out.push_str("{\"url\":");
+        out.push('[');
         crate::json::push_str(out, &self.url);
-        out.push_str(",\"method\":\"");
+        out.push_str(",\"");
         out.push_str(self.method.as_str());
-        out.push_str("\",\"headers\":[");
+        out.push_str("\",");
+        match &self.body {
+            Some(body) => crate::json::push_str(out, body),
+            None => out.push_str("null"),
+        }
+        out.push_str(",[");
         for (i, (name, value)) in self.headers.iter().enumerate() {
             if i > 0 {
                 out.push(',');
@@ -80,14 +129,9 @@ impl HttpRequest {
             }
             out.push(']');
         }
-        out.push(']');
-        if let Some(body) = &self.body {
-            out.push_str(",\"body\":");
-            crate::json::push_str(out, body);
-        }
-        out.push_str(",\"scan\":");
+        out.push_str("],");
         scan.push_needles_json(out);
-        out.push('}');
+        out.push(']');
     }
 
     /// The value of a header, for tests.
@@ -120,7 +164,7 @@ impl CredentialUse {
 /// The Worker's configuration, as far as a call reads it.
 pub struct Config {
     /// The Worker secret named by [`Provider::secret`], if set.
-    pub secret: Option<Secret>,
+    pub secret: Option<Rc<WorkerSecret>>,
     /// A loopback origin replacing the spec's servers (dev and tests), already vetted by
     /// [`loopback_origin`].
     pub origin_override: Option<String>,
@@ -128,16 +172,28 @@ pub struct Config {
 
 /// Adds a credential to the redactor in every form it travels in.
 pub fn redact_credential(provider: &Provider, key: &str, redactor: &mut Redactor) {
-    redactor.add(key);
+    credential_forms(provider, key, |form| redactor.add(form));
+}
+
+/// Calls `add` with each form a credential travels in.
+fn credential_forms(provider: &Provider, key: &str, mut add: impl FnMut(&str)) {
+    add(key);
     // JSON escapes some characters: an echo inside a JSON string shows the escaped form.
     if crate::json::needs_escape(key.as_bytes()) {
         let mut escaped = String::new();
         crate::json::push_str(&mut escaped, key);
-        redactor.add(&escaped[1..escaped.len() - 1]);
+        add(&escaped[1..escaped.len() - 1]);
     }
     if provider.auth == AuthScheme::Basic {
-        redactor.add(&base64(format!("{key}:").as_bytes()));
+        add(&base64(format!("{key}:").as_bytes()));
     }
+}
+
+/// The credential a request sends.
+enum Credential {
+    /// `options.auth.apiKey`.
+    Call(Secret),
+    Worker(Rc<WorkerSecret>),
 }
 
 /// Builds the request for `op`.
@@ -150,17 +206,31 @@ pub fn build(provider: &'static Provider, op: &'static Operation, args: Args, co
         .map(|(v, name)| path_value(name, v))
         .collect::<Result<Vec<Cow<'_, str>>, _>>()?;
 
+    // Required parameters are checked against the params object before it is taken apart (and
+    // reported after the checks of its entries): no bookkeeping per entry, nothing allocated
+    // unless one is missing.
+    let given = |name: &str| match &args.params {
+        Some(Value::Object(entries)) => entries.iter().any(|(k, v)| k == name && *v != Value::Null),
+        _ => false,
+    };
+    let missing: Vec<String> = op
+        .params
+        .iter()
+        .filter(|p| p.required && !given(p.name))
+        .map(|p| format!("`{}`", p.name))
+        .collect();
+
     let mut query = Pairs::new();
-    let mut headers: Vec<(&'static str, HeaderValue)> = Vec::with_capacity(8);
+    // Header parameters are rare: nothing allocated unless one is given.
+    let mut headers: Vec<(&'static str, HeaderValue)> = Vec::new();
     let mut body_fields: Vec<(String, Value)> = Vec::new();
     let mut whole_body: Option<Value> = None;
-    let mut given: Vec<&'static str> = Vec::new();
 
     match (op.body, args.params) {
         (_, None) => {}
         (Body::JsonValue | Body::Text(_), Some(params)) if op.params.is_empty() => whole_body = Some(params),
         (_, Some(Value::Object(entries))) => {
-            let mut placed = Placed { query: &mut query, headers: &mut headers, body: &mut body_fields, whole: &mut whole_body, given: &mut given };
+            let mut placed = Placed { query: &mut query, headers: &mut headers, body: &mut body_fields, whole: &mut whole_body };
             place(op, entries, &mut placed)?
         }
         (_, Some(other)) => {
@@ -172,12 +242,6 @@ pub fn build(provider: &'static Provider, op: &'static Operation, args: Args, co
         }
     }
 
-    let missing: Vec<String> = op
-        .params
-        .iter()
-        .filter(|p| p.required && !given.contains(&p.name))
-        .map(|p| format!("`{}`", p.name))
-        .collect();
     if !missing.is_empty() {
         return Err(CallError::invalid(format!("{} requires parameter(s) {}", op.call, missing.join(", "))));
     }
@@ -185,8 +249,8 @@ pub fn build(provider: &'static Provider, op: &'static Operation, args: Args, co
     // Credential: the call's key, else the Worker secret, as the operation's security asks.
     let (credential, used) = match (op.auth, args.options.api_key, config.secret) {
         (AuthUse::Never, _, _) => (None, CredentialUse::None),
-        (_, Some(key), _) => (Some(key), CredentialUse::Call),
-        (_, None, Some(secret)) => (Some(secret), CredentialUse::Secret),
+        (_, Some(key), _) => (Some(Credential::Call(key)), CredentialUse::Call),
+        (_, None, Some(secret)) => (Some(Credential::Worker(secret)), CredentialUse::Secret),
         (AuthUse::Optional, None, None) => (None, CredentialUse::None),
         (AuthUse::Required, None, None) => {
             return Err(CallError::MissingCredential { capability: provider.capability, secret: provider.secret })
@@ -200,15 +264,16 @@ pub fn build(provider: &'static Provider, op: &'static Operation, args: Args, co
     for (name, value) in provider.static_headers {
         request_headers.push((name, HeaderValue::Static(value)));
     }
-    if let Some(key) = credential {
-        request_headers.push(match provider.auth {
-            AuthScheme::Bearer => ("authorization", HeaderValue::Secret(Secret::new(["Bearer ", key.expose()].concat()))),
-            AuthScheme::Basic => (
-                "authorization",
-                HeaderValue::Secret(Secret::new(format!("Basic {}", base64(format!("{}:", key.expose()).as_bytes())))),
-            ),
-            AuthScheme::Header(name) => (name, HeaderValue::Secret(key)),
-        });
+    match credential {
+        Some(Credential::Call(key)) => {
+            let value = match provider.auth {
+                AuthScheme::Header(_) => key,
+                _ => auth_header_value(provider, key.expose()),
+            };
+            request_headers.push((auth_header_name(provider), HeaderValue::Secret(value)));
+        }
+        Some(Credential::Worker(secret)) => request_headers.push((auth_header_name(provider), HeaderValue::WorkerSecret(secret))),
+        None => {}
     }
 
     // Form bodies of reads go to the query, as stripe-node sends them: fetch refuses a GET body.
@@ -280,8 +345,6 @@ struct Placed<'a> {
     headers: &'a mut Vec<(&'static str, HeaderValue)>,
     body: &'a mut Vec<(String, Value)>,
     whole: &'a mut Option<Value>,
-    /// Declared parameters given a non-null value, for the `required` check.
-    given: &'a mut Vec<&'static str>,
 }
 
 /// Sorts the params object's entries into query, headers and body.
@@ -297,9 +360,6 @@ fn place(op: &'static Operation, entries: Vec<(String, Value)>, out: &mut Placed
             }
             continue;
         };
-        if value != Value::Null {
-            out.given.push(param.name);
-        }
         match param.at {
             At::Query(style) => out.query.push_query(param.name, style, &value),
             At::Header => match value {

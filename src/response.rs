@@ -67,8 +67,10 @@ pub enum Outcome {
 
 pub fn is_json(content_type: Option<&str>) -> bool {
     content_type.is_some_and(|ct| {
-        let essence = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-        essence == "application/json" || essence.ends_with("+json")
+        // Compared in place: lowering a copy would allocate on every call.
+        let essence = ct.split(';').next().unwrap_or("").trim().as_bytes();
+        essence.eq_ignore_ascii_case(b"application/json")
+            || essence.len() >= 5 && essence[essence.len() - 5..].eq_ignore_ascii_case(b"+json")
     })
 }
 

@@ -11,6 +11,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::rc::Rc;
 
 /// What replaces a credential found in upstream text.
 pub const REDACTED: &str = "[REDACTED]";
@@ -42,24 +43,56 @@ impl fmt::Display for Secret {
 }
 
 /// The credential values of one call, and the forms in which they travel upstream.
+///
+/// The Worker secret's forms are the same for every call, so they are prepared once (per `env`)
+/// and shared; a call adds only what it brought itself (`options.auth`).
 #[derive(Debug, Default)]
 pub struct Redactor {
-    needles: Vec<Secret>,
+    shared: Option<Rc<Needles>>,
+    own: Needles,
+}
+
+/// Credential values, longest first, so a key is replaced whole before any shorter needle
+/// inside it.
+#[derive(Debug, Default)]
+pub struct Needles(Vec<Secret>);
+
+impl Needles {
+    /// Adds a value to look for. Empty values are ignored (they would match everywhere).
+    pub fn add(&mut self, value: &str) {
+        if !value.is_empty() && !self.holds(value) {
+            let at = self.0.partition_point(|n| n.0.len() >= value.len());
+            self.0.insert(at, Secret(value.to_owned()));
+        }
+    }
+
+    fn holds(&self, value: &str) -> bool {
+        self.0.iter().any(|n| n.0 == value)
+    }
 }
 
 impl Redactor {
+    /// A redactor starting from prepared needles (the Worker secret's).
+    pub fn with_shared(shared: Option<Rc<Needles>>) -> Self {
+        Redactor { shared, own: Needles::default() }
+    }
+
     /// Adds a value to look for. Empty values are ignored (they would match everywhere).
     pub fn add(&mut self, value: &str) {
-        if !value.is_empty() && !self.needles.iter().any(|n| n.0 == value) {
-            // Longest first, so a key is replaced whole before any shorter needle inside it.
-            let at = self.needles.partition_point(|n| n.0.len() >= value.len());
-            self.needles.insert(at, Secret(value.to_owned()));
+        if !self.shared.as_ref().is_some_and(|s| s.holds(value)) {
+            self.own.add(value);
         }
+    }
+
+    fn needles(&self) -> impl Iterator<Item = &Secret> {
+        self.shared.iter().flat_map(|s| s.0.iter()).chain(&self.own.0)
     }
 
     /// Whether `text` holds any credential.
     pub fn finds_in(&self, text: &str) -> bool {
-        self.needles.iter().any(|n| n.0.len() <= text.len() && text.contains(n.expose()))
+        // Length first: most texts checked per call (request ids) are shorter than a key, and
+        // setting up a substring search costs more than the search.
+        self.needles().any(|n| n.0.len() <= text.len() && text.contains(n.expose()))
     }
 
     /// Appends the values as a JSON array of strings, for the JS entry to scan response bodies
@@ -67,7 +100,7 @@ impl Redactor {
     /// already go (the request's headers), never into an envelope.
     pub fn push_needles_json(&self, out: &mut String) {
         out.push('[');
-        for (i, needle) in self.needles.iter().enumerate() {
+        for (i, needle) in self.needles().enumerate() {
             if i > 0 {
                 out.push(',');
             }
@@ -78,15 +111,20 @@ impl Redactor {
 
     /// `text` with every credential replaced by [`REDACTED`]; borrowed when there is none.
     pub fn redact<'a>(&self, text: &'a str) -> Cow<'a, str> {
-        let mut out = Cow::Borrowed(text);
-        for needle in &self.needles {
-            // The length check first: most texts checked per call (request ids) are shorter than
-            // a key, and setting up a substring search costs more than the search.
-            if needle.0.len() <= out.len() && out.contains(needle.expose()) {
-                out = Cow::Owned(out.replace(needle.expose(), REDACTED));
+        // Most texts checked per call (request ids) hold nothing: no ordering, no allocation.
+        if !self.finds_in(text) {
+            return Cow::Borrowed(text);
+        }
+        // Longest first across both sets, so a key is replaced whole before any shorter needle.
+        let mut needles: Vec<&Secret> = self.needles().collect();
+        needles.sort_by_key(|n| std::cmp::Reverse(n.0.len()));
+        let mut out = text.to_owned();
+        for needle in needles {
+            if out.contains(needle.expose()) {
+                out = out.replace(needle.expose(), REDACTED);
             }
         }
-        out
+        Cow::Owned(out)
     }
 }
 

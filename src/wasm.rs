@@ -13,13 +13,18 @@
 //! it: each crossing of the boundary costs more than the call it makes. Every export returns a
 //! string whose first character says what it is:
 //!
-//! - `F<handle>:<request JSON>`: fetch this (`{url, method, headers, body?, scan}`, `redirect: "manual"`),
-//!   scan the response body for each string of the request's `scan` list, then report the
+//! - `F<handle>:<request JSON>`: fetch this (`[url, method, body, headers, scan]`, with
+//!   `redirect: "manual"`), scan the response body for each string of `scan`, then report the
 //!   response to [`capa_finish`] (or a network failure to [`capa_unreachable`]). The scan is the
 //!   entry's because the body is the entry's: it stays a JS string unless the runtime must read it.
 //! - `{...}`: the finished envelope.
-//! - `J{...}` / `T{...}`: the envelope without `result`; the entry adds the response body it
-//!   holds, parsed as JSON (`J`) or as text (`T`). Only when the body holds no credential.
+//! - `J[...]` / `T[...]`: success; the receipt's values in [`crate::receipt::FIELDS`] order,
+//!   which the entry names back, and the response body it holds as `result`, parsed as JSON
+//!   (`J`) or as text (`T`). Only when the body holds no credential.
+//!
+//! The two per-call answers are JSON arrays, not objects: the entry parses one of each per
+//! call, and parsing an array builds no object shape and internalizes no key (measured in
+//! bench/README.md).
 //!
 //! Calls in flight live in a slab keyed by handle. A panic aborts the wasm instance, which
 //! workers-rs then replaces; the entry answers that call with [`capa_internal`], and calls whose
@@ -27,30 +32,42 @@
 
 use crate::call::{self, Bindings, Call, Step};
 use crate::provider::PROVIDER;
+use crate::request::WorkerSecret;
+use crate::table::Provider;
 use crate::receipt::Envelope;
 use crate::response::{BodyText, HttpResponse};
 use std::cell::RefCell;
+use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 
 /// The bindings the runtime reads, read once per `env` object. workerd hands every call of an
 /// isolate the same `env`, so a call costs one identity check instead of three `Reflect.get`s
-/// and string copies across the wasm boundary; a different `env` is read afresh.
+/// and string copies across the wasm boundary; a different `env` is read afresh. The Worker
+/// secret is kept prepared ([`WorkerSecret`]: its auth header and redaction needles), so a call
+/// that sends it copies nothing.
 struct EnvBindings {
     env: worker::Env,
     values: [(&'static str, Option<String>); 3],
+    secret: Option<Rc<WorkerSecret>>,
 }
 
 impl EnvBindings {
     fn read(env: worker::Env) -> Self {
         let get = |name: &str| js_sys::Reflect::get(env.as_ref(), &JsValue::from_str(name)).ok()?.as_string();
         let values = [PROVIDER.secret, call::ORIGIN_OVERRIDE_VAR, call::FAULT_VAR].map(|name| (name, get(name)));
-        EnvBindings { env, values }
+        let mut bindings = EnvBindings { env, values, secret: None };
+        bindings.secret = call::worker_secret(&PROVIDER, &bindings);
+        bindings
     }
 }
 
 impl Bindings for EnvBindings {
     fn get(&self, name: &str) -> Option<&str> {
         self.values.iter().find(|(n, _)| *n == name).and_then(|(_, v)| v.as_deref())
+    }
+
+    fn worker_secret(&self, _: &Provider) -> Option<Rc<WorkerSecret>> {
+        self.secret.clone()
     }
 }
 
@@ -144,11 +161,10 @@ fn wire(step: Step, now: f64) -> String {
             out
         }),
         Step::Done(Envelope::Complete(envelope)) => envelope,
-        Step::Done(Envelope::AttachBody { json, envelope }) => {
-            let mut out = String::with_capacity(envelope.len() + 1);
-            out.push(if json { 'J' } else { 'T' });
-            out.push_str(&envelope);
-            out
+        Step::Done(Envelope::AttachBody { json, mut receipt }) => {
+            // Within the room `receipt::values` left: no copy to a new buffer.
+            receipt.insert(0, if json { 'J' } else { 'T' });
+            receipt
         }
     }
 }

@@ -48,6 +48,13 @@ fn complete(step: Step) -> serde_json::Value {
     }
 }
 
+/// A receipt from its values on the success wire, named as the JS entry names them.
+fn receipt_of(values: &str) -> serde_json::Value {
+    let values: Vec<serde_json::Value> = serde_json::from_str(values).unwrap();
+    assert_eq!(values.len(), capa_rs::receipt::FIELDS.len());
+    capa_rs::receipt::FIELDS.iter().map(|k| k.to_string()).zip(values).collect()
+}
+
 fn json_response<'a>(status: u16, body: &'a &'a str) -> HttpResponse<'a> {
     HttpResponse { status, content_type: Some("application/json"), request_id: Some("req_1"), location: None, body }
 }
@@ -62,20 +69,23 @@ fn retrieve_builds_the_request_and_attaches_the_body_in_js() {
     assert_eq!(req.body, None);
     let mut text = String::new();
     call.push_fetch_json(&mut text);
+    // The entry's `fetch` wire: [url, method, body, headers, scan].
     let fetch_json: serde_json::Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(fetch_json["scan"], serde_json::json!([SECRET]));
-    assert_eq!(fetch_json["method"], "GET");
-    assert_eq!(fetch_json["headers"][0], serde_json::json!(["accept", "application/json"]));
+    assert_eq!(fetch_json[0], req.url.as_str());
+    assert_eq!(fetch_json[1], "GET");
+    assert_eq!(fetch_json[2], serde_json::Value::Null);
+    assert_eq!(fetch_json[3][0], serde_json::json!(["accept", "application/json"]));
+    assert_eq!(fetch_json[4], serde_json::json!([SECRET]));
 
     match call.finish(&json_response(200, &r#"{"id":"cus_123"}"#), NOW + 12.0) {
-        Step::Done(Envelope::AttachBody { json: true, envelope }) => {
-            let v: serde_json::Value = serde_json::from_str(&envelope).unwrap();
-            assert_eq!(v["ok"], true);
-            assert_eq!(v["receipt"]["durationMs"], 12);
-            assert_eq!(v["receipt"]["startedAt"], "2026-11-24T03:07:09.248Z");
-            assert_eq!(v["receipt"]["requestId"], "req_1");
-            assert_eq!(v["receipt"]["credential"], "secret");
-            assert_eq!(v["receipt"]["verdict"], "pass");
+        Step::Done(Envelope::AttachBody { json: true, receipt }) => {
+            let v = receipt_of(&receipt);
+            assert_eq!(v["durationMs"], 12);
+            assert_eq!(v["startedAt"], "2026-11-24T03:07:09.248Z");
+            assert_eq!(v["requestId"], "req_1");
+            assert_eq!(v["credential"], "secret");
+            assert_eq!(v["verdict"], "pass");
+            assert_eq!(v["path"], "/v1/customers/{customer}");
         }
         other => panic!("{other:?}"),
     }
