@@ -135,6 +135,8 @@ impl Pairs {
     fn push_under(&mut self, key: &str, value: &Value, arrays: ArrayKeys) {
         let mut prefix = std::mem::take(&mut self.prefix);
         prefix.clear();
+        // Sized once for typical nesting (`metadata[order_id]`), not grown byte by byte.
+        prefix.reserve(64);
         percent_encode_into(&mut prefix, key);
         self.nested(&mut prefix, value, arrays);
         self.prefix = prefix;

@@ -22,6 +22,7 @@ pub struct HttpResponse<'a> {
     pub status: u16,
     pub content_type: Option<&'a str>,
     pub request_id: Option<&'a str>,
+    /// Read only for a 3xx (the entry reports it for those alone).
     pub location: Option<&'a str>,
     pub body: &'a dyn BodyText,
 }

@@ -115,11 +115,20 @@ impl Redactor {
         if !self.finds_in(text) {
             return Cow::Borrowed(text);
         }
-        // Longest first across both sets, so a key is replaced whole before any shorter needle.
-        let mut needles: Vec<&Secret> = self.needles().collect();
-        needles.sort_by_key(|n| std::cmp::Reverse(n.0.len()));
+        // Longest first across both sets (each already is), so a key is replaced whole before any
+        // shorter needle inside it.
+        let shared = self.shared.as_deref().map_or(&[][..], |n| &n.0[..]);
+        let own = &self.own.0[..];
+        let (mut i, mut j) = (0, 0);
         let mut out = text.to_owned();
-        for needle in needles {
+        while i < shared.len() || j < own.len() {
+            let needle = if j == own.len() || (i < shared.len() && shared[i].0.len() >= own[j].0.len()) {
+                i += 1;
+                &shared[i - 1]
+            } else {
+                j += 1;
+                &own[j - 1]
+            };
             if out.contains(needle.expose()) {
                 out = out.replace(needle.expose(), REDACTED);
             }
@@ -174,6 +183,21 @@ mod tests {
         let mut json = String::new();
         r.push_needles_json(&mut json);
         assert_eq!(json, r#"["sk_test_CANARY","acct_1"]"#);
+    }
+
+    #[test]
+    fn longer_needles_go_first_across_shared_and_own() {
+        let mut shared = Needles::default();
+        shared.add("abc");
+        shared.add("wxyz");
+        let mut r = Redactor::with_shared(Some(Rc::new(shared)));
+        r.add("abcdef");
+        r.add("xy");
+        r.add("abc");
+        assert_eq!(r.redact("xabcdefx abc wxyz xy"), "x[REDACTED]x [REDACTED] [REDACTED] [REDACTED]");
+        let mut scan = String::new();
+        r.push_needles_json(&mut scan);
+        assert_eq!(scan, r#"["wxyz","abc","abcdef","xy"]"#);
     }
 
     #[test]

@@ -188,6 +188,7 @@ pub fn capa_begin(op: u32, args: &str, env: worker::Env, now: f64) -> String {
 
 /// The upstream answered the call `handle`. `body` stays a JS string; `empty` and
 /// `holds_credential` are what the entry found (the latter scanning for the request's `scan`).
+/// `location` is given for a 3xx only: each header the entry reads is a call into the runtime.
 #[wasm_bindgen]
 #[allow(clippy::too_many_arguments)]
 pub fn capa_finish(

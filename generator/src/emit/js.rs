@@ -54,8 +54,10 @@ async function invoke(env, op, args) {
       // The runtime redacts what this finds; the body crosses into wasm only if it must be read.
       let found = false;
       for (const needle of scan) if (body.includes(needle)) found = true;
-      const h = res.headers;
-      out = capa_finish(handle, op, Date.now(), res.status, h.get("content-type"), REQUEST_ID && h.get(REQUEST_ID), h.get("location"), body, body.length === 0, found);
+      const h = res.headers, status = res.status;
+      // Each header read is a call into the runtime; the location matters only to a redirect.
+      const location = status >= 300 && status < 400 ? h.get("location") : null;
+      out = capa_finish(handle, op, Date.now(), status, h.get("content-type"), REQUEST_ID && h.get(REQUEST_ID), location, body, body.length === 0, found);
     }
   } catch {
     // A fault in the runtime: a panic aborts the wasm instance, which workers-rs replaces before
