@@ -18,6 +18,7 @@
 //!   response to [`capa_finish`] (or a network failure to [`capa_unreachable`]). The scan is the
 //!   entry's because the body is the entry's: it stays a JS string unless the runtime must read it.
 //! - `{...}`: the finished envelope.
+//! - `E` (from [`capa_begin`] only): pass `env` again, the runtime holds no bindings.
 //! - `J[...]` / `T[...]`: success; the receipt's values in [`crate::receipt::FIELDS`] order,
 //!   which the entry names back, and the response body it holds as `result`, parsed as JSON
 //!   (`J`) or as text (`T`). Only when the body holds no credential.
@@ -37,16 +38,17 @@ use crate::table::Provider;
 use crate::receipt::Envelope;
 use crate::response::{BodyText, HttpResponse};
 use std::cell::RefCell;
+use js_sys::JsString;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 
 /// The bindings the runtime reads, read once per `env` object. workerd hands every call of an
-/// isolate the same `env`, so a call costs one identity check instead of three `Reflect.get`s
-/// and string copies across the wasm boundary; a different `env` is read afresh. The Worker
-/// secret is kept prepared ([`WorkerSecret`]: its auth header and redaction needles), so a call
-/// that sends it copies nothing.
+/// isolate the same `env`, so the entry passes it only when it differs from the one it passed
+/// last (see [`capa_begin`]): a call costs nothing here instead of three `Reflect.get`s and
+/// string copies across the wasm boundary. The Worker secret is kept prepared
+/// ([`WorkerSecret`]: its auth header and redaction needles), so a call that sends it copies
+/// nothing.
 struct EnvBindings {
-    env: worker::Env,
     values: [(&'static str, Option<String>); 3],
     secret: Option<Rc<WorkerSecret>>,
 }
@@ -55,7 +57,7 @@ impl EnvBindings {
     fn read(env: worker::Env) -> Self {
         let get = |name: &str| js_sys::Reflect::get(env.as_ref(), &JsValue::from_str(name)).ok()?.as_string();
         let values = [PROVIDER.secret, call::ORIGIN_OVERRIDE_VAR, call::FAULT_VAR].map(|name| (name, get(name)));
-        let mut bindings = EnvBindings { env, values, secret: None };
+        let mut bindings = EnvBindings { values, secret: None };
         bindings.secret = call::worker_secret(&PROVIDER, &bindings);
         bindings
     }
@@ -170,25 +172,28 @@ fn wire(step: Step, now: f64) -> String {
 }
 
 /// Starts a call of operation `op` with `args`, the JSON text of the argument array, at `now`
-/// (ms since the epoch).
+/// (ms since the epoch). `env` is the Worker's env when it is not the one passed last time;
+/// without it the bindings read then serve. A runtime without them (a fresh instance, after a
+/// panic replaced the old one) answers `E`, and the entry calls again with `env`.
 #[wasm_bindgen]
-pub fn capa_begin(op: u32, args: &str, env: worker::Env, now: f64) -> String {
+pub fn capa_begin(op: u32, args: &str, env: Option<worker::Env>, now: f64) -> JsString {
     let step = ENV.with(|cache| {
         let mut cache = cache.borrow_mut();
-        let bindings = match cache.take() {
-            Some(cached) if AsRef::<JsValue>::as_ref(&cached.env) == AsRef::<JsValue>::as_ref(&env) => cached,
-            _ => EnvBindings::read(env),
-        };
-        let step = call::begin(&PROVIDER, op, args, &bindings, now);
-        *cache = Some(bindings);
-        step
+        if let Some(env) = env {
+            *cache = Some(EnvBindings::read(env));
+        }
+        cache.as_ref().map(|bindings| call::begin(&PROVIDER, op, args, bindings, now))
     });
-    wire(step, now)
+    match step {
+        Some(step) => wire(step, now).as_str().into(),
+        None => JsString::from("E"),
+    }
 }
 
 /// The upstream answered the call `handle`. `body` stays a JS string; `empty` and
 /// `holds_credential` are what the entry found (the latter scanning for the request's `scan`).
-/// `location` is given for a 3xx only: each header the entry reads is a call into the runtime.
+/// `headers` holds the response's content type, request id ([`Provider::request_id_header`])
+/// and, for a 3xx only, its location (each header the entry reads is a call into the runtime).
 #[wasm_bindgen]
 #[allow(clippy::too_many_arguments)]
 pub fn capa_finish(
@@ -196,24 +201,27 @@ pub fn capa_finish(
     op: u32,
     now: f64,
     status: u16,
-    content_type: Option<String>,
-    request_id: Option<String>,
-    location: Option<String>,
+    headers: &str,
     body: js_sys::JsString,
     empty: bool,
     holds_credential: bool,
-) -> String {
+) -> JsString {
     let Some(call) = CALLS.with(|c| c.borrow_mut().take(handle)) else {
-        return call::internal(&PROVIDER, op, now);
+        return call::internal(&PROVIDER, op, now).as_str().into();
     };
+    // `content-type \n request-id \n location`, absent ones empty: one string to copy in, not
+    // three. A header value cannot hold a line feed (fetch refuses and strips them).
+    let mut headers = headers.split('\n').map(|value| Some(value).filter(|v| !v.is_empty()));
+    let mut next = || headers.next().flatten();
+    let (content_type, request_id, location) = (next(), next(), next());
     let response = HttpResponse {
         status,
-        content_type: content_type.as_deref(),
-        request_id: request_id.as_deref(),
-        location: location.as_deref(),
+        content_type,
+        request_id,
+        location,
         body: &JsBody { text: body, empty, holds_credential },
     };
-    wire(call.finish(&response, now), now)
+    wire(call.finish(&response, now), now).as_str().into()
 }
 
 /// `fetch` failed for the call `handle`; `message` is the runtime's error message.

@@ -28,6 +28,9 @@ if (typeof capa_begin !== "function" || typeof capa_finish !== "function" || typ
   throw new Error("capa: the wasm build lacks the runtime's exports");
 }
 
+// The env whose bindings the runtime holds.
+let bound;
+
 // One call: the runtime answers with an envelope or a request to send (see src/wasm.rs).
 async function invoke(env, op, args) {
   let out, body;
@@ -38,7 +41,10 @@ async function invoke(env, op, args) {
     } catch {
       json = ""; // BigInt, cycles: the runtime answers invalid_argument.
     }
-    out = capa_begin(op, json, env, Date.now());
+    // The env is passed only when it is not the one the runtime read last (workerd hands every
+    // call the same one); "E": the runtime holds none (a new instance after a panic).
+    out = capa_begin(op, json, env === bound ? undefined : (bound = env), Date.now());
+    if (out === "E") out = capa_begin(op, json, (bound = env), Date.now());
     while (out.charCodeAt(0) === 70 /* F: fetch */) {
       const colon = out.indexOf(":");
       const handle = +out.slice(1, colon);
@@ -54,10 +60,12 @@ async function invoke(env, op, args) {
       // The runtime redacts what this finds; the body crosses into wasm only if it must be read.
       let found = false;
       for (const needle of scan) if (body.includes(needle)) found = true;
+      // Content type, request id and (for a redirect only: each read is a call into the runtime)
+      // location, as one string: one copy into wasm instead of three. Values hold no line feed.
       const h = res.headers, status = res.status;
-      // Each header read is a call into the runtime; the location matters only to a redirect.
-      const location = status >= 300 && status < 400 ? h.get("location") : null;
-      out = capa_finish(handle, op, Date.now(), status, h.get("content-type"), REQUEST_ID && h.get(REQUEST_ID), location, body, body.length === 0, found);
+      let heads = (h.get("content-type") ?? "") + "\n" + ((REQUEST_ID && h.get(REQUEST_ID)) ?? "");
+      if (status >= 300 && status < 400) heads += "\n" + (h.get("location") ?? "");
+      out = capa_finish(handle, op, Date.now(), status, heads, body, body.length === 0, found);
     }
   } catch {
     // A fault in the runtime: a panic aborts the wasm instance, which workers-rs replaces before
