@@ -15,14 +15,22 @@ const BENCH = path.join(ROOT, "bench");
 const COMPAT = "2026-11-01";
 const KEY = "sk_test_bench_0000000000000000000000";
 const N = Number(process.env.BENCH_N ?? 1000); // calls per loop
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 11);
-const COLD_RUNS = Number(process.env.BENCH_COLD ?? 7);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 21);
+const COLD_RUNS = Number(process.env.BENCH_COLD ?? 15);
 // BENCH_ONLY=percall,cold,... runs only those sections (for quick iterations while profiling).
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(",")) : null;
 const want = (section) => !ONLY || ONLY.has(section);
 const targets = ["direct", "twin", "rust"];
 const cases = process.env.BENCH_CASES ? process.env.BENCH_CASES.split(",") : ["create", "list", "big"];
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+// Quartiles of per-round ratios: runs minutes apart on these VMs move by ±10 %, so the ratio of
+// two targets is taken round by round (they ran back to back) and reported with its spread.
+const quartiles = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return [s[Math.floor((s.length - 1) / 4)], s[Math.floor(s.length / 2)], s[Math.ceil((3 * (s.length - 1)) / 4)]];
+};
+const paired = (as, bs) => quartiles(as.map((a, i) => a / bs[i]));
+const spread = ([lo, mid, hi], unit = "") => `${mid.toFixed(2)}${unit} (${lo.toFixed(2)}–${hi.toFixed(2)})`;
 const kib = (bytes) => (bytes / 1024).toFixed(1);
 const log = (...a) => console.error("bench:", ...a);
 
@@ -120,6 +128,7 @@ if (want("cold")) {
     }
   }
   results.cold = Object.fromEntries(Object.entries(cold).map(([k, v]) => [k, { readyMs: median(v.ready), firstCallMs: median(v.first) }]));
+  results.cold.ratio = { ready: paired(cold.rust.ready, cold.twin.ready), first: paired(cold.rust.first, cold.twin.first) };
 }
 if (want("percall") || want("concurrency")) {
   log(`per call (${N} sequential calls per loop, ${ROUNDS} interleaved rounds, median)`);
@@ -135,6 +144,7 @@ if (want("percall") || want("concurrency")) {
       }
     }
     results.perCall = Object.fromEntries(cases.map((c) => [c, Object.fromEntries(targets.map((t) => [t, median(perCall[c][t])]))]));
+    for (const c of cases) results.perCall[c].ratio = paired(perCall[c].rust, perCall[c].twin);
   }
   if (want("concurrency")) {
     log("concurrency (50 concurrent callers)");
@@ -164,18 +174,19 @@ if (results.cold) {
   lines.push("## Cold start (budget: Rust ≤ 1.5× twin)", "");
   row("worker", "Miniflare ready (ms)", "first call (ms)");
   row("---", "---:", "---:");
-  for (const [k, c] of Object.entries(results.cold)) row(k, c.readyMs.toFixed(1), c.firstCallMs.toFixed(1));
-  row("rust / twin", (results.cold.rust.readyMs / results.cold.twin.readyMs).toFixed(2) + "×", (results.cold.rust.firstCallMs / results.cold.twin.firstCallMs).toFixed(2) + "×");
+  for (const k of ["rust", "twin"]) row(k, results.cold[k].readyMs.toFixed(1), results.cold[k].firstCallMs.toFixed(1));
+  row("rust / twin", spread(results.cold.ratio.ready, "×"), spread(results.cold.ratio.first, "×"));
+  lines.push("", `Medians of ${COLD_RUNS} runs each, alternating; the ratio is the median of the runs' paired ratios (quartiles in brackets).`, "");
 }
 if (results.perCall) {
   lines.push("", `## Per call (budget: Rust ≤ twin on every case, ≤ 0.3 ms over direct for the small ones)`, "");
-  lines.push(`Mean ms per call over ${N} sequential calls, median of ${ROUNDS} interleaved rounds.`, "");
+  lines.push(`Mean ms per call over ${N} sequential calls, median of ${ROUNDS} interleaved rounds. \`rust / twin\` is the median of the rounds' paired ratios, quartiles in brackets.`, "");
   row("case", "direct (ms)", "twin (ms)", "rust (ms)", "rust / twin", "rust − direct (ms)", "twin − direct (ms)");
   row("---", "---:", "---:", "---:", "---:", "---:", "---:");
   const caseName = { create: "paymentIntents.create (form)", list: "customers.list (deepObject)", big: "customers.list, 200 KB response" };
   for (const c of cases) {
     const p = results.perCall[c];
-    row(caseName[c], f2(p.direct), f2(p.twin), f2(p.rust), (p.rust / p.twin).toFixed(2), f2(p.rust - p.direct), f2(p.twin - p.direct));
+    row(caseName[c], f2(p.direct), f2(p.twin), f2(p.rust), spread(p.ratio), f2(p.rust - p.direct), f2(p.twin - p.direct));
   }
 }
 if (results.concurrency) {
