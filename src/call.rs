@@ -17,9 +17,9 @@ use crate::receipt::{self, Envelope, Receipt};
 use crate::request::{self, Config, CredentialUse, HttpRequest, WorkerSecret};
 use crate::response::{self, HttpResponse, Outcome};
 use crate::secret::Redactor;
-use std::rc::Rc;
 use crate::table::{Method, Provider};
 use crate::value::Value;
+use std::rc::Rc;
 
 /// Worker variable holding a loopback origin that replaces the spec's servers. Set by `.dev.vars`
 /// for `wrangler dev` and by the tests; ignored unless loopback (see [`request::loopback_origin`]).

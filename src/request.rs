@@ -9,10 +9,10 @@ use crate::args::Args;
 use crate::encode::{fill_path, path_value, Pairs};
 use crate::error::CallError;
 use crate::secret::{base64, Needles, Redactor, Secret};
-use std::rc::Rc;
 use crate::table::{At, AuthScheme, AuthUse, Body, Method, Operation, Provider};
 use crate::value::Value;
 use std::borrow::Cow;
+use std::rc::Rc;
 
 /// An upstream request, ready to hand to `fetch`.
 #[derive(Debug)]

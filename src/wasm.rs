@@ -10,8 +10,10 @@
 //!
 //! Arguments cross as one JSON string (`JSON.stringify(args)`: one copy into wasm, one parse).
 //! The entry passes the time (`Date.now()`) into every export rather than the runtime importing
-//! it: each crossing of the boundary costs more than the call it makes. Every export returns a
-//! string whose first character says what it is:
+//! it: each crossing of the boundary costs more than the call it makes. For the same reason the
+//! per-call exports return a JS string made inside the runtime (one import that decodes it),
+//! not a Rust `String` the entry must decode and then free with another call into wasm. Every
+//! export returns a string whose first character says what it is:
 //!
 //! - `F<handle>:<request JSON>`: fetch this (`[url, method, body, headers, scan]`, with
 //!   `redirect: "manual"`), scan the response body for each string of `scan`, then report the
@@ -33,12 +35,12 @@
 
 use crate::call::{self, Bindings, Call, Step};
 use crate::provider::PROVIDER;
-use crate::request::WorkerSecret;
-use crate::table::Provider;
 use crate::receipt::Envelope;
+use crate::request::WorkerSecret;
 use crate::response::{BodyText, HttpResponse};
-use std::cell::RefCell;
+use crate::table::Provider;
 use js_sys::JsString;
+use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 
