@@ -85,19 +85,12 @@ fn auth_header_name(provider: &Provider) -> &'static str {
 }
 
 impl HttpRequest {
-    /// The request as JSON for the JS entry to pass to `fetch(url, init)`: the array
+    /// Writes the request as JSON for the JS entry to pass to `fetch(url, init)`: the array
     /// `[url, method, body or null, [[name, value]...], scan]`, where `scan` lists the credential
     /// values (in every form they travel) the entry looks for in the response body. An array
     /// rather than an object: the entry parses one per call, and an array builds no object
     /// shape and looks up no key. This is the one place credentials are written out, on their
-    /// way upstream; nothing else serializes a request.
-    pub fn to_fetch_json(&self, scan: &Redactor) -> String {
-        let mut out = String::new();
-        self.push_fetch_json(&mut out, scan);
-        out
-    }
-
-    /// [`HttpRequest::to_fetch_json`], appended to `out`.
+    /// way upstream; nothing else serializes a request. Appended to `out`, the wire string.
     pub fn push_fetch_json(&self, out: &mut String, scan: &Redactor) {
         out.reserve(self.url.len() + 320 + self.body.as_ref().map_or(0, String::len));
         out.push('[');

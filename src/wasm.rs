@@ -11,7 +11,7 @@
 //! Arguments cross as one JSON string (`JSON.stringify(args)`: one copy into wasm, one parse).
 //! The entry passes the time (`Date.now()`) into every export rather than the runtime importing
 //! it: each crossing of the boundary costs more than the call it makes. For the same reason the
-//! per-call exports return a JS string made inside the runtime (one import that decodes it),
+//! exports return a JS string made inside the runtime (one import that decodes it),
 //! not a Rust `String` the entry must decode and then free with another call into wasm. Every
 //! export returns a string whose first character says what it is:
 //!
@@ -150,8 +150,9 @@ impl Slab {
     }
 }
 
-fn wire(step: Step, now: f64) -> String {
-    match step {
+/// A step as the entry reads it: a JS string made here (see the module docs).
+fn wire(step: Step, now: f64) -> JsString {
+    let text = match step {
         Step::Fetch(call) => CALLS.with(|calls| {
             let mut calls = calls.borrow_mut();
             let handle = calls.insert(call, now);
@@ -170,7 +171,13 @@ fn wire(step: Step, now: f64) -> String {
             receipt.insert(0, if json { 'J' } else { 'T' });
             receipt
         }
-    }
+    };
+    JsString::from(text.as_str())
+}
+
+/// The `internal` envelope for `op`, as the entry reads it.
+fn internal(op: u32, now: f64) -> JsString {
+    JsString::from(call::internal(&PROVIDER, op, now).as_str())
 }
 
 /// Starts a call of operation `op` with `args`, the JSON text of the argument array, at `now`
@@ -187,7 +194,7 @@ pub fn capa_begin(op: u32, args: &str, env: Option<worker::Env>, now: f64) -> Js
         cache.as_ref().map(|bindings| call::begin(&PROVIDER, op, args, bindings, now))
     });
     match step {
-        Some(step) => wire(step, now).as_str().into(),
+        Some(step) => wire(step, now),
         None => JsString::from("E"),
     }
 }
@@ -209,7 +216,7 @@ pub fn capa_finish(
     holds_credential: bool,
 ) -> JsString {
     let Some(call) = CALLS.with(|c| c.borrow_mut().take(handle)) else {
-        return call::internal(&PROVIDER, op, now).as_str().into();
+        return internal(op, now);
     };
     // `content-type \n request-id \n location`, absent ones empty: one string to copy in, not
     // three. A header value cannot hold a line feed (fetch refuses and strips them).
@@ -223,20 +230,20 @@ pub fn capa_finish(
         location,
         body: &JsBody { text: body, empty, holds_credential },
     };
-    wire(call.finish(&response, now), now).as_str().into()
+    wire(call.finish(&response, now), now)
 }
 
 /// `fetch` failed for the call `handle`; `message` is the runtime's error message.
 #[wasm_bindgen]
-pub fn capa_unreachable(handle: u32, op: u32, now: f64, message: &str) -> String {
+pub fn capa_unreachable(handle: u32, op: u32, now: f64, message: &str) -> JsString {
     match CALLS.with(|c| c.borrow_mut().take(handle)) {
         Some(call) => wire(Step::Done(call.unreachable(message, now)), now),
-        None => call::internal(&PROVIDER, op, now),
+        None => internal(op, now),
     }
 }
 
 /// The envelope for a call that hit a fault in the runtime (the panic itself is in the log).
 #[wasm_bindgen]
-pub fn capa_internal(op: u32, now: f64) -> String {
-    call::internal(&PROVIDER, op, now)
+pub fn capa_internal(op: u32, now: f64) -> JsString {
+    internal(op, now)
 }
