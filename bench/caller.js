@@ -34,6 +34,23 @@ async function once(env, target, name) {
   return r.result;
 }
 
+// `targets=a,b,c&block=B`: n calls per target, in blocks of B calls that take turns (the order
+// rotating each pass), each block timed on its own. Targets compared this way share every stretch
+// of the machine's drift, where loops run one after another each meet their own.
+async function interleaved(env, targets, name, n, block) {
+  const ms = Object.fromEntries(targets.map((t) => [t, 0]));
+  for (let pass = 0; pass * block < n; pass++) {
+    const calls = Math.min(block, n - pass * block);
+    for (let k = 0; k < targets.length; k++) {
+      const t = targets[(pass + k) % targets.length];
+      const started = Date.now();
+      for (let i = 0; i < calls; i++) await once(env, t, name);
+      ms[t] += Date.now() - started;
+    }
+  }
+  return ms;
+}
+
 export default {
   async fetch(request, env) {
     const u = new URL(request.url);
@@ -42,6 +59,10 @@ export default {
     const n = Number(u.searchParams.get("n") ?? 1);
     const c = Number(u.searchParams.get("c") ?? 1);
     try {
+      if (u.searchParams.has("targets")) {
+        const block = Number(u.searchParams.get("block") ?? 50);
+        return Response.json({ ms: await interleaved(env, u.searchParams.get("targets").split(","), name, n, block), n });
+      }
       const started = Date.now();
       await Promise.all(
         Array.from({ length: c }, async () => {

@@ -7,10 +7,11 @@
 //   node bench/own-cpu.mjs [create,list] [calls]
 // End-to-end per-call figures move ±10 % between runs on these machines; this figure moves ±3 µs.
 import { Miniflare, convertV4MiniflareOptions } from "miniflare";
-import { execFileSync, spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 
 const BENCH = path.dirname(fileURLToPath(import.meta.url));
@@ -62,7 +63,7 @@ const kinds = [
   ["GC", (f) => f.includes("Scavenger") || f.includes("MarkCompact") || f.includes("Heap::")],
 ];
 
-function measure(target, kase) {
+async function measure(target, kase) {
   const dir = mkdtempSync(path.join(os.tmpdir(), "capa-own-cpu-"));
   const data = path.join(dir, "perf.data");
   const env = { ...process.env, MINIFLARE_WORKERD_V8_FLAGS: ["--perf-basic-prof", process.env.OWN_CPU_V8_FLAGS].filter(Boolean).join(" ") };
@@ -70,26 +71,35 @@ function measure(target, kase) {
   // V8 writes a log per isolate next to the perf map; workerd needs the scripts under its cwd.
   for (const f of readdirSync(ROOT)) if (/^isolate-.*-v8\.log$/.test(f)) rmSync(path.join(ROOT, f));
   if (rec.status !== 0) throw new Error(`perf record failed: ${rec.stderr}`);
-  const script = execFileSync("perf", ["script", "-i", data, "-F", "comm,tid,ip,sym"], { maxBuffer: 1 << 30, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
-  rmSync(dir, { recursive: true, force: true });
   const counts = { all: 0, own: 0, exchange: 0, wasm: 0, JSON: 0, TextDecoder: 0, GC: 0, js: 0 };
   const total = WARM + calls;
-  for (const sample of script.split("\n\n")) {
-    const lines = sample.split("\n");
-    if (!lines[0]?.startsWith("workerd")) continue;
+  const count = (lines) => {
+    if (!lines[0]?.startsWith("workerd")) return;
     counts.all++;
     const stack = lines.slice(1).map((l) => l.trim().replace(/^\S+\s+/, ""));
-    if (!stack.some((f) => own[target].some((p) => f.includes(p)))) continue;
-    if (stack.some((f) => f.includes("caller.js:") || f.includes("upstream.js:"))) continue;
+    if (!stack.some((f) => own[target].some((p) => f.includes(p)))) return;
+    if (stack.some((f) => f.includes("caller.js:") || f.includes("upstream.js:"))) return;
     if (stack.some((f) => exchange.some((p) => f.includes(p)))) {
       counts.exchange++;
-      continue;
+      return;
     }
     counts.own++;
     // Attribute to the first recognised frame from the leaf up; the capability's JS otherwise.
     const kind = stack.map((f) => kinds.find(([, test]) => test(f))?.[0]).find(Boolean) ?? "js";
     counts[kind]++;
+  };
+  // `perf script` prints one stack per sample, blank-line separated: read it as a stream, since a
+  // long run's text outgrows what one JS string may hold.
+  const script = spawn("perf", ["script", "-i", data, "-F", "comm,tid,ip,sym"], { stdio: ["ignore", "pipe", "ignore"] });
+  let sample = [];
+  for await (const line of createInterface({ input: script.stdout, crlfDelay: Infinity })) {
+    if (line === "") {
+      count(sample);
+      sample = [];
+    } else sample.push(line);
   }
+  count(sample);
+  rmSync(dir, { recursive: true, force: true });
   const us = (k) => (counts[k] / HZ / total) * 1e6;
   return Object.fromEntries(Object.keys(counts).map((k) => [k, us(k)]));
 }
@@ -98,7 +108,7 @@ const rows = [];
 for (const kase of cases) {
   for (const target of (process.env.OWN_CPU_TARGETS ?? "twin,rust").split(",")) {
     console.error(`own-cpu: ${target} ${kase} (${calls} calls under perf)`);
-    rows.push({ target, kase, ...measure(target, kase) });
+    rows.push({ target, kase, ...(await measure(target, kase)) });
   }
 }
 const f1 = (x) => x.toFixed(1);
