@@ -91,6 +91,7 @@ async function measure(target, kase) {
   // `perf script` prints one stack per sample, blank-line separated: read it as a stream, since a
   // long run's text outgrows what one JS string may hold.
   const script = spawn("perf", ["script", "-i", data, "-F", "comm,tid,ip,sym"], { stdio: ["ignore", "pipe", "ignore"] });
+  const exited = new Promise((resolve) => script.on("close", resolve));
   let sample = [];
   for await (const line of createInterface({ input: script.stdout, crlfDelay: Infinity })) {
     if (line === "") {
@@ -99,7 +100,9 @@ async function measure(target, kase) {
     } else sample.push(line);
   }
   count(sample);
+  const code = await exited;
   rmSync(dir, { recursive: true, force: true });
+  if (code !== 0) throw new Error(`perf script failed (exit ${code})`);
   const us = (k) => (counts[k] / HZ / total) * 1e6;
   return Object.fromEntries(Object.keys(counts).map((k) => [k, us(k)]));
 }
