@@ -1,22 +1,10 @@
 // Where the time goes: a V8 CPU profile of one capability Worker's isolate (through workerd's
 // inspector) while the benchmark caller loops over one case. Diagnostics, not a benchmark.
 //   node bench/profile.mjs rust|twin create|list|big     (after scripts/bench.sh built dist/)
-import { Miniflare, convertV4MiniflareOptions } from "miniflare";
-import { readdirSync } from "node:fs";
-import path from "node:path";
 import WebSocket from "ws";
-import { fileURLToPath } from "node:url";
-const BENCH = path.dirname(fileURLToPath(import.meta.url)), ROOT = path.dirname(BENCH), COMPAT = "2026-11-01", KEY = "sk_test_bench_0000000000000000000000";
+import { benchWorkers } from "./workers.mjs";
 const target = process.argv[2] ?? "rust", kase = process.argv[3] ?? "list";
-const dir = path.join(ROOT, "dist", "stripe");
-const wasm = readdirSync(dir).find((f) => f.endsWith(".wasm"));
-const cap = (name, src) => ({ name, compatibilityDate: COMPAT, bindings: { STRIPE_API_KEY: KEY }, outboundService: "upstream", ...src });
-const mf = new Miniflare(convertV4MiniflareOptions({ cf: false, inspectorPort: 9333, workers: [
-  { name: "caller", modules: true, scriptPath: BENCH + "/caller.js", compatibilityDate: COMPAT, outboundService: "upstream", serviceBindings: { RUST: "rust", TWIN: "twin" } },
-  { name: "upstream", modules: true, scriptPath: BENCH + "/upstream.js", compatibilityDate: COMPAT },
-  cap("rust", { modulesRoot: dir, modules: [{ type: "ESModule", path: dir + "/entry.js" }, { type: "CompiledWasm", path: dir + "/" + wasm }] }),
-  cap("twin", { modules: true, scriptPath: BENCH + "/twin.js" }),
-]}));
+const mf = benchWorkers(["rust", "twin"], { inspectorPort: 9333 });
 await mf.ready;
 const list = await (await fetch("http://127.0.0.1:9333/json/list")).json();
 const t = list.find((x) => x.title?.includes(target) || x.url?.includes(target)) ?? list.find((x) => JSON.stringify(x).includes(target));

@@ -2,18 +2,13 @@
 // side by side in one run, printed as one table and written to bench/RESULTS.md.
 // Run with `npm run bench` (scripts/bench.sh builds everything first). Not a test: no budgets
 // fail here; the budgets are printed beside the figures.
-import { Miniflare, convertV4MiniflareOptions } from "miniflare";
 import { readFileSync, readdirSync, writeFileSync, statSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import { gzipSync } from "node:zlib";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { BENCH, ROOT, benchWorkers } from "./workers.mjs";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const BENCH = path.join(ROOT, "bench");
-const COMPAT = "2026-11-01";
-const KEY = "sk_test_bench_0000000000000000000000";
 const N = Number(process.env.BENCH_N ?? 1000); // calls per target per round
 const BLOCK = Number(process.env.BENCH_BLOCK ?? 50); // calls per turn within a round
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 21);
@@ -34,29 +29,6 @@ const paired = (as, bs) => quartiles(as.map((a, i) => a / bs[i]));
 const spread = ([lo, mid, hi], unit = "") => `${mid.toFixed(2)}${unit} (${lo.toFixed(2)}–${hi.toFixed(2)})`;
 const kib = (bytes) => (bytes / 1024).toFixed(1);
 const log = (...a) => console.error("bench:", ...a);
-
-function rustModules() {
-  const dir = path.join(ROOT, "dist", "stripe");
-  const wasm = readdirSync(dir).find((f) => f.endsWith(".wasm"));
-  return {
-    modulesRoot: dir,
-    modules: [
-      { type: "ESModule", path: path.join(dir, "entry.js") },
-      { type: "CompiledWasm", path: path.join(dir, wasm) },
-    ],
-  };
-}
-
-function workers(targets) {
-  const capability = (name, source) => ({ name, compatibilityDate: COMPAT, bindings: { STRIPE_API_KEY: KEY }, outboundService: "upstream", ...source });
-  const list = [
-    { name: "caller", modules: true, scriptPath: path.join(BENCH, "caller.js"), compatibilityDate: COMPAT, outboundService: "upstream", serviceBindings: Object.fromEntries(targets.map((t) => [t.toUpperCase(), t])) },
-    { name: "upstream", modules: true, scriptPath: path.join(BENCH, "upstream.js"), compatibilityDate: COMPAT },
-  ];
-  if (targets.includes("rust")) list.push(capability("rust", rustModules()));
-  if (targets.includes("twin")) list.push(capability("twin", { modules: true, scriptPath: path.join(BENCH, "twin.js") }));
-  return new Miniflare(convertV4MiniflareOptions({ cf: false, workers: list }));
-}
 
 async function loop(mf, target, name, n, c = 1) {
   const res = await mf.dispatchFetch(`http://caller/?target=${target}&case=${name}&n=${n}&c=${c}`);
@@ -126,7 +98,7 @@ if (want("cold")) {
   for (let i = 0; i < COLD_RUNS; i++) {
     for (const target of i % 2 ? ["twin", "rust"] : ["rust", "twin"]) {
       const t0 = performance.now();
-      const mf = workers([target]);
+      const mf = benchWorkers([target]);
       await mf.ready;
       const t1 = performance.now();
       await loop(mf, target, "list", 1);
@@ -141,7 +113,7 @@ if (want("cold")) {
 }
 if (want("percall") || want("concurrency")) {
   log(`per call (${N} sequential calls per target per round, in turns of ${BLOCK}; ${ROUNDS} rounds, median)`);
-  const mf = workers(["rust", "twin"]);
+  const mf = benchWorkers(["rust", "twin"]);
   await mf.ready;
   for (const name of cases) for (const t of targets) await loop(mf, t, name, 50); // warm up
   if (want("percall")) {
