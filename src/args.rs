@@ -143,6 +143,7 @@ fn is_options(value: &Value, op: &Operation) -> bool {
     }
 }
 
+#[inline(never)]
 fn parse_options(value: &Value, call_headers: &'static [&'static str]) -> Result<CallOptions, CallError> {
     let entries = match value {
         Value::Null => return Ok(CallOptions::default()),

@@ -80,7 +80,7 @@ pub fn begin(provider: &'static Provider, op_index: u32, args_json: &str, bindin
     let result = (|| {
         if let Some(fault) = bindings.get(FAULT_VAR) {
             if fault.strip_prefix("panic:") == Some(op.call) {
-                panic!("fault injection: {FAULT_VAR} asked {} to panic", op.call);
+                injected_panic(op.call);
             }
         }
         // Parsed as any Value, then required to be an array: deserializing straight into a `Vec`
@@ -177,8 +177,16 @@ impl Call {
     }
 }
 
+#[cold]
+#[inline(never)]
+fn injected_panic(call: &str) -> ! {
+    panic!("fault injection: {FAULT_VAR} asked {call} to panic");
+}
+
 /// The envelope for a fault inside the runtime (a panic, a lost call): `internal`, with a receipt
 /// naming the operation when it is known. The details are in the Worker's log, not here.
+#[cold]
+#[inline(never)]
 pub fn internal(provider: &'static Provider, op_index: u32, now_ms: f64) -> String {
     let error = CallError::Internal("the Worker's log has details");
     match provider.operations.get(op_index as usize) {

@@ -188,6 +188,8 @@ struct ErrorBody<'a> {
 /// `{ ok: false, error: { code, message, status?, upstream? }, receipt }`. The message passes
 /// through the call's redactor here, so no failure envelope can skip it; `upstream` was redacted
 /// before it was parsed.
+#[cold]
+#[inline(never)]
 pub fn fail(error: &CallError, redactor: &Redactor, receipt: &Receipt<'_>) -> String {
     let message = redactor.redact(&error.to_string()).into_owned();
     let body = ErrorBody { code: error.code().as_str(), message, status: error.status(), upstream: error.upstream() };

@@ -290,11 +290,11 @@ pub fn build(provider: &'static Provider, op: &'static Operation, args: Args, co
         Body::Json { .. } if body_fields.is_empty() => None,
         Body::Json { .. } => {
             request_headers.push(("content-type", HeaderValue::Static("application/json")));
-            Some(serde_json::to_string(&Value::Object(body_fields)).unwrap_or_default())
+            Some(json_text(&Value::Object(body_fields)))
         }
         Body::JsonValue => whole_body.map(|v| {
             request_headers.push(("content-type", HeaderValue::Static("application/json")));
-            serde_json::to_string(&v).unwrap_or_default()
+            json_text(&v)
         }),
         Body::Text(media_type) => match whole_body {
             None => None,
@@ -355,19 +355,7 @@ fn place(op: &'static Operation, entries: Vec<(String, Value)>, out: &mut Placed
         };
         match param.at {
             At::Query(style) => out.query.push_query(param.name, style, &value),
-            At::Header => match value {
-                Value::Null => {}
-                v if v.is_scalar() => {
-                    let text = v.scalar_text().unwrap_or_default().into_owned();
-                    if text.chars().any(char::is_control) {
-                        return Err(CallError::invalid(format!("header parameter `{key}` has control characters")));
-                    }
-                    out.headers.push((param.name, HeaderValue::Plain(text)));
-                }
-                other => {
-                    return Err(CallError::invalid(format!("header parameter `{key}` must be a scalar, not {}", other.kind())))
-                }
-            },
+            At::Header => header_param(param.name, &key, value, out.headers)?,
             At::Body if matches!(op.body, Body::JsonValue | Body::Text(_)) => *out.whole = Some(value),
             At::Body => out.body.push((key, value)),
         }
@@ -381,6 +369,29 @@ fn place(op: &'static Operation, entries: Vec<(String, Value)>, out: &mut Placed
         names: unknown.into_iter().map(|k| crate::args::printable(&k)).collect(),
         hint: if positional { " (path parameters are positional arguments)" } else { "" },
     })
+}
+
+/// A JSON request body, out of line: only calls that send one compile serde_json's serializer.
+#[inline(never)]
+fn json_text(value: &Value) -> String {
+    serde_json::to_string(value).unwrap_or_default()
+}
+
+/// A header parameter's value: a scalar without control characters; `null` sends none.
+#[inline(never)]
+fn header_param(name: &'static str, key: &str, value: Value, headers: &mut Vec<(&'static str, HeaderValue)>) -> Result<(), CallError> {
+    match value {
+        Value::Null => Ok(()),
+        v if v.is_scalar() => {
+            let text = v.scalar_text().unwrap_or_default().into_owned();
+            if text.chars().any(char::is_control) {
+                return Err(CallError::invalid(format!("header parameter `{key}` has control characters")));
+            }
+            headers.push((name, HeaderValue::Plain(text)));
+            Ok(())
+        }
+        other => Err(CallError::invalid(format!("header parameter `{key}` must be a scalar, not {}", other.kind()))),
+    }
 }
 
 /// The path part of a server URL: `/api/v3` of `https://petstore3.swagger.io/api/v3`.

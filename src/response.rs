@@ -86,44 +86,58 @@ pub fn judge(provider: &Provider, request_url: &str, post: bool, response: &Http
             } else if !response.body.holds_credential(redactor) {
                 Outcome::Body { json }
             } else {
-                let text = response.body.text();
-                let redacted = redactor.redact(&text);
-                let json_text = if json && serde_json::from_str::<serde::de::IgnoredAny>(&redacted).is_ok() {
-                    redacted.into_owned()
-                } else {
-                    serde_json::to_string(&*redacted).unwrap_or_default()
-                };
-                Outcome::Redacted { json_text }
+                redacted(json, response, redactor)
             }
         }
-        300..=399 if status != 304 => {
-            let location = response.location.map(|l| redactor.redact(l).into_owned());
-            let origin = crate::request::origin_of(request_url);
-            let target = match location.as_deref() {
-                Some(l) if l.starts_with('/') && !l.starts_with("//") => Some(format!("{origin}{l}")),
-                Some(l) if crate::request::origin_of(l).eq_ignore_ascii_case(origin) => Some(l.to_owned()),
-                _ => None,
-            };
-            match target {
-                Some(url) if redirects < MAX_REDIRECTS => {
-                    Outcome::Follow { url, as_get: status == 303 || (post && (status == 301 || status == 302)) }
-                }
-                Some(_) => Outcome::Error(CallError::Upstream {
-                    status,
-                    message: format!("upstream redirected more than {MAX_REDIRECTS} times"),
-                    upstream: None,
-                }),
-                None => Outcome::Error(CallError::Redirect {
-                    status,
-                    upstream: location.map(|l| Value::Object(vec![("location".into(), Value::String(l))])),
-                }),
-            }
-        }
+        300..=399 if status != 304 => redirect(request_url, post, response, redactor, redirects),
         _ => Outcome::Error(upstream_error(provider, status, json, &response.body.text(), redactor)),
     }
 }
 
+// The branches below are out of line: a Worker's first call compiles the wasm functions it runs,
+// whole, so code a common call does not take is kept out of the functions it does.
+
+/// A success whose body holds a credential: the redacted text, as JSON when it still is.
+#[cold]
+#[inline(never)]
+fn redacted(json: bool, response: &HttpResponse<'_>, redactor: &Redactor) -> Outcome {
+    let text = response.body.text();
+    let redacted = redactor.redact(&text);
+    let json_text = if json && serde_json::from_str::<serde::de::IgnoredAny>(&redacted).is_ok() {
+        redacted.into_owned()
+    } else {
+        serde_json::to_string(&*redacted).unwrap_or_default()
+    };
+    Outcome::Redacted { json_text }
+}
+
+/// A 3xx: followed within the request's origin, refused beyond it.
+#[inline(never)]
+fn redirect(request_url: &str, post: bool, response: &HttpResponse<'_>, redactor: &Redactor, redirects: u32) -> Outcome {
+    let status = response.status;
+    let location = response.location.map(|l| redactor.redact(l).into_owned());
+    let origin = crate::request::origin_of(request_url);
+    let target = match location.as_deref() {
+        Some(l) if l.starts_with('/') && !l.starts_with("//") => Some(format!("{origin}{l}")),
+        Some(l) if crate::request::origin_of(l).eq_ignore_ascii_case(origin) => Some(l.to_owned()),
+        _ => None,
+    };
+    match target {
+        Some(url) if redirects < MAX_REDIRECTS => Outcome::Follow { url, as_get: status == 303 || (post && (status == 301 || status == 302)) },
+        Some(_) => Outcome::Error(CallError::Upstream {
+            status,
+            message: format!("upstream redirected more than {MAX_REDIRECTS} times"),
+            upstream: None,
+        }),
+        None => Outcome::Error(CallError::Redirect {
+            status,
+            upstream: location.map(|l| Value::Object(vec![("location".into(), Value::String(l))])),
+        }),
+    }
+}
+
 /// The typed error for an HTTP error status, carrying the provider's error object.
+#[inline(never)]
 fn upstream_error(provider: &Provider, status: u16, json: bool, body: &str, redactor: &Redactor) -> CallError {
     let body = redactor.redact(body);
     let parsed: Option<Value> = if json { serde_json::from_str(&body).ok() } else { None };
