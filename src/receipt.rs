@@ -7,7 +7,7 @@
 //! that could take one.
 
 use crate::error::CallError;
-use crate::json::{push_str, push_u64};
+use crate::json::{push_raw, push_str, push_u64};
 use crate::request::CredentialUse;
 use crate::secret::Redactor;
 use crate::table::{Operation, Provider};
@@ -92,14 +92,9 @@ impl Receipt<'_> {
                 out.push_str("\":");
             }
         };
-        let raw = |out: &mut String, text: &str| {
-            out.push('"');
-            out.push_str(text);
-            out.push('"');
-        };
         for text in [self.capability, self.operation, self.call, self.method, self.path] {
             field(out);
-            raw(out, text);
+            push_raw(out, text);
         }
         field(out);
         match self.status {
@@ -120,9 +115,9 @@ impl Receipt<'_> {
         field(out);
         push_u64(out, u64::from(self.attempts), 0);
         field(out);
-        raw(out, self.credential);
+        push_raw(out, self.credential);
         field(out);
-        raw(out, self.verdict);
+        push_raw(out, self.verdict);
         out.push(if named { '}' } else { ']' });
     }
 }

@@ -113,11 +113,7 @@ impl HttpRequest {
             out.push_str(name);
             out.push_str("\",");
             match value {
-                HeaderValue::Static(text) => {
-                    out.push('"');
-                    out.push_str(text);
-                    out.push('"');
-                }
+                HeaderValue::Static(text) => crate::json::push_raw(out, text),
                 other => crate::json::push_str(out, other.expose()),
             }
             out.push(']');
