@@ -20,6 +20,13 @@ pub mod spec;
 use anyhow::Result;
 use std::path::{Path, PathBuf};
 
+/// Whether `text` holds a quote, a backslash or a control character. The runtime writes the
+/// table's strings (operation ids, paths, media types, pinned header values) into JSON as they
+/// are, unescaped (`json::push_raw` in src/json.rs), so the generator refuses any such string.
+pub fn unfit_for_raw_json(text: &str) -> bool {
+    text.chars().any(|c| c == '"' || c == '\\' || c.is_control())
+}
+
 /// One generated file: its name inside `generated/<provider>/`, and its text.
 pub struct File {
     /// File name, e.g. `entry.js`.

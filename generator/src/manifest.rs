@@ -196,7 +196,7 @@ impl Manifest {
                 bail!("upstream header {h:?} cannot be pinned: not a header name, or the runtime owns it");
             }
             // The runtime writes pinned values into the request unescaped (src/request.rs).
-            if v.chars().any(|c| c.is_control() || c == '"' || c == '\\') {
+            if crate::unfit_for_raw_json(v) {
                 bail!("upstream header {h:?} has control characters, quotes or backslashes in its value");
             }
         }

@@ -153,7 +153,7 @@ fn operation(
 ) -> Result<Option<Operation>> {
     // The runtime writes these into every receipt as they are, unescaped (src/receipt.rs).
     for (what, text) in [("operationId", id), ("path", path)] {
-        if text.chars().any(|c| c == '"' || c == '\\' || c.is_control()) {
+        if crate::unfit_for_raw_json(text) {
             anyhow::bail!("its {what} has a quote, backslash or control character");
         }
     }
@@ -330,7 +330,7 @@ fn request_body(spec: &Spec, rb: &Value, method: &str, params: &mut Vec<Param>, 
     if !params.is_empty() {
         params.push(Param { name: "body".into(), at: At::Body, required, schema: spec.resolve(&schema)?.clone() });
     }
-    if media.chars().any(|c| c == '"' || c == '\\' || c.is_control()) {
+    if crate::unfit_for_raw_json(media) {
         // The runtime sends it as a static header value, unescaped (src/request.rs).
         bail!("{id}: media type {media:?} has a quote, backslash or control character");
     }
