@@ -29,7 +29,7 @@ async function once(env, target, name) {
     if (!res.ok) throw new Error(`direct ${name}: ${res.status}`);
     return result;
   }
-  const r = await c.rpc(target === "rust" ? env.RUST : env.TWIN);
+  const r = await c.rpc(env[target.toUpperCase()]);
   if (!r.ok) throw new Error(`${target} ${name}: ${JSON.stringify(r.error)}`);
   return r.result;
 }

@@ -12,17 +12,21 @@ export const COMPAT = "2026-11-01";
 export const KEY = "sk_test_bench_0000000000000000000000";
 
 /// `targets`: any of "rust" and "twin", bound in the caller as RUST and TWIN. `dist`: the Rust
-/// Worker's build (`wrangler deploy --dry-run --outdir`); other keys go to Miniflare as they are.
-export function benchWorkers(targets, { dist = path.join(ROOT, "dist", "stripe"), ...options } = {}) {
+/// Worker's build (`wrangler deploy --dry-run --outdir`); `variants`: more builds of it to compare,
+/// `{ name: dist }`, each bound in the caller under its name in capitals (bench/ab.mjs); other keys
+/// go to Miniflare as they are.
+export function benchWorkers(targets, { dist = path.join(ROOT, "dist", "stripe"), variants = {}, ...options } = {}) {
   const capability = (name, source) => ({ name, compatibilityDate: COMPAT, bindings: { STRIPE_API_KEY: KEY }, outboundService: "upstream", ...source });
   const workers = [
-    { name: "caller", modules: true, scriptPath: path.join(BENCH, "caller.js"), compatibilityDate: COMPAT, outboundService: "upstream", serviceBindings: Object.fromEntries(targets.map((t) => [t.toUpperCase(), t])) },
+    { name: "caller", modules: true, scriptPath: path.join(BENCH, "caller.js"), compatibilityDate: COMPAT, outboundService: "upstream", serviceBindings: Object.fromEntries([...targets, ...Object.keys(variants)].map((t) => [t.toUpperCase(), t])) },
     { name: "upstream", modules: true, scriptPath: path.join(BENCH, "upstream.js"), compatibilityDate: COMPAT },
   ];
-  if (targets.includes("rust")) {
-    const wasm = readdirSync(dist).find((f) => f.endsWith(".wasm"));
-    workers.push(capability("rust", { modulesRoot: dist, modules: [{ type: "ESModule", path: path.join(dist, "entry.js") }, { type: "CompiledWasm", path: path.join(dist, wasm) }] }));
-  }
+  const rust = (name, dir) => {
+    const wasm = readdirSync(dir).find((f) => f.endsWith(".wasm"));
+    workers.push(capability(name, { modulesRoot: dir, modules: [{ type: "ESModule", path: path.join(dir, "entry.js") }, { type: "CompiledWasm", path: path.join(dir, wasm) }] }));
+  };
+  if (targets.includes("rust")) rust("rust", dist);
+  for (const [name, dir] of Object.entries(variants)) rust(name, dir);
   if (targets.includes("twin")) workers.push(capability("twin", { modules: true, scriptPath: path.join(BENCH, "twin.js") }));
   return new Miniflare(convertV4MiniflareOptions({ cf: false, ...options, workers }));
 }
