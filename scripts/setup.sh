@@ -10,8 +10,8 @@ WORKER_BUILD_VERSION=0.8.7
 # Must equal the wasm-bindgen crate in Cargo.lock.
 WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); print $3 }' Cargo.lock)
 
-# `npm ci` refuses here (the registry lacks workerd's darwin builds, so no lock can list them);
-# `npm install` with the committed lock leaves it unchanged.
+# `npm install` with the committed lock leaves it unchanged (it lists workerd's builds for every
+# platform, as the registry now has them); unlike `npm ci` it keeps a current node_modules as it is.
 if [ ! -x node_modules/.bin/wrangler ] || [ ! -x node_modules/.bin/node ] || [ package.json -nt node_modules/.package-lock.json ]; then
   echo "setup: npm install" >&2
   npm install --no-audit --no-fund --loglevel=error
