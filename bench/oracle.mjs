@@ -18,7 +18,9 @@ import { ROOT } from "./workers.mjs";
 const HOT = 10;
 const plain = path.join(ROOT, "dist", "stripe-plain");
 rmSync(plain, { recursive: true, force: true });
-execFileSync("wrangler", ["deploy", "--dry-run", "--outdir", plain, "--env", "stripe", "--minify=false"], { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"] });
+// scripts/env.sh: the project's wrangler and tools, kept offline.
+const build = 'source scripts/env.sh && wrangler deploy --dry-run --outdir "$1" --env stripe --minify=false';
+execFileSync("bash", ["-c", build, "oracle.mjs", plain], { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"] });
 
 // Each edit must match the generated entry exactly once: if the entry changed, this fails loudly
 // rather than measuring something else.
