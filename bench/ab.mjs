@@ -6,12 +6,8 @@
 // Differences under ~3 % need several runs on these VMs: per-round ratios spread by ±5 %.
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { ROOT, benchWorkers } from "./workers.mjs";
-
-const quartiles = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return [s[Math.floor((s.length - 1) / 4)], s[Math.floor(s.length / 2)], s[Math.ceil((3 * (s.length - 1)) / 4)]];
-};
+import { paired, quartiles } from "./stats.mjs";
+import { ROOT, benchWorkers, turns } from "./workers.mjs";
 
 /// Per case and target: median ms per call, and the median of per-round ratios to the twin with
 /// quartiles. `variants`: `{ name: dist }`.
@@ -23,11 +19,10 @@ export async function compare(variants, { cases = ["create", "list"], n = 1000, 
     for (const kase of cases) {
       const ms = [];
       for (let r = 0; r < rounds + 1; r++) {
-        const res = await (await mf.dispatchFetch(`http://caller/?targets=${targets.join(",")}&case=${kase}&n=${n}&block=${block}`)).json();
-        if (res.error) throw new Error(res.error);
-        if (r > 0) ms.push(res.ms); // the first round warms up
+        const round = await turns(mf, targets, kase, n, block);
+        if (r > 0) ms.push(round); // the first round warms up
       }
-      out[kase] = Object.fromEntries(targets.map((t) => [t, { ms: quartiles(ms.map((m) => m[t] / n))[1], ratio: quartiles(ms.map((m) => m[t] / m.twin)) }]));
+      out[kase] = Object.fromEntries(targets.map((t) => [t, { ms: quartiles(ms.map((m) => m[t] / n))[1], ratio: paired(ms.map((m) => m[t]), ms.map((m) => m.twin)) }]));
     }
   } finally {
     await mf.dispose();

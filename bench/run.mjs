@@ -7,7 +7,8 @@ import { execFileSync } from "node:child_process";
 import { gzipSync } from "node:zlib";
 import os from "node:os";
 import path from "node:path";
-import { BENCH, ROOT, benchWorkers } from "./workers.mjs";
+import { median, paired } from "./stats.mjs";
+import { BENCH, ROOT, benchWorkers, turns } from "./workers.mjs";
 
 const N = Number(process.env.BENCH_N ?? 1000); // calls per target per round
 const BLOCK = Number(process.env.BENCH_BLOCK ?? 50); // calls per turn within a round
@@ -18,28 +19,12 @@ const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(","))
 const want = (section) => !ONLY || ONLY.has(section);
 const targets = ["direct", "twin", "rust"];
 const cases = process.env.BENCH_CASES ? process.env.BENCH_CASES.split(",") : ["create", "list", "big"];
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-// Quartiles of per-round ratios: runs minutes apart on these VMs move by ±10 %, so the ratio of
-// two targets is taken round by round (they ran back to back) and reported with its spread.
-const quartiles = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return [s[Math.floor((s.length - 1) / 4)], s[Math.floor(s.length / 2)], s[Math.ceil((3 * (s.length - 1)) / 4)]];
-};
-const paired = (as, bs) => quartiles(as.map((a, i) => a / bs[i]));
 const spread = ([lo, mid, hi], unit = "") => `${mid.toFixed(2)}${unit} (${lo.toFixed(2)}–${hi.toFixed(2)})`;
 const kib = (bytes) => (bytes / 1024).toFixed(1);
 const log = (...a) => console.error("bench:", ...a);
 
 async function loop(mf, target, name, n, c = 1) {
   const res = await mf.dispatchFetch(`http://caller/?target=${target}&case=${name}&n=${n}&c=${c}`);
-  const out = await res.json();
-  if (out.error) throw new Error(out.error);
-  return out.ms;
-}
-
-// One round: `n` calls per target, in turns of `block` calls, each target's turns summed.
-async function turns(mf, targets, name, n, block) {
-  const res = await mf.dispatchFetch(`http://caller/?targets=${targets.join(",")}&case=${name}&n=${n}&block=${block}`);
   const out = await res.json();
   if (out.error) throw new Error(out.error);
   return out.ms;

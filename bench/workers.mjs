@@ -30,3 +30,12 @@ export function benchWorkers(targets, { dist = path.join(ROOT, "dist", "stripe")
   if (targets.includes("twin")) workers.push(capability("twin", { modules: true, scriptPath: path.join(BENCH, "twin.js") }));
   return new Miniflare(convertV4MiniflareOptions({ cf: false, ...options, workers }));
 }
+
+/// One round in the caller: `n` calls per target, in turns of `block` calls (the order rotating
+/// each pass), each target's turns summed: `{ target: ms }`.
+export async function turns(mf, targets, name, n, block) {
+  const res = await mf.dispatchFetch(`http://caller/?targets=${targets.join(",")}&case=${name}&n=${n}&block=${block}`);
+  const out = await res.json();
+  if (out.error) throw new Error(out.error);
+  return out.ms;
+}
