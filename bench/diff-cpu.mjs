@@ -7,14 +7,11 @@
 // What it showed (bench/README.md, last section): the difference is spread over dozens of
 // sub-µs items (wasm functions, JSON of the wire, typed-array views, allocator, Liftoff frames),
 // with no single one worth a design change.
-import { fileURLToPath } from "node:url";
-import { havePerf, sampleWorkerd } from "./perf.mjs";
+import { havePerf, sampleCalls } from "./perf.mjs";
 import { ROOT } from "./workers.mjs";
 
-const HZ = 4000, WARM = 500;
 const kase = process.argv[2] ?? "create";
 const calls = Number(process.argv[3] ?? 10000);
-const child = fileURLToPath(new URL("./own-cpu.mjs", import.meta.url));
 if (!havePerf()) {
   console.log("diff-cpu: needs Linux perf (`perf record`); not found, nothing measured");
   process.exit(0);
@@ -23,13 +20,12 @@ const norm = (f) => f.replace(/\+0x[0-9a-f]+$/, "").replace(/wasm-function\[(\d+
 async function hist(target) {
   const leaf = new Map(), incl = new Map();
   let all = 0;
-  await sampleWorkerd({ root: ROOT, script: child, args: ["--child", target, kase, String(calls)], hz: HZ }, (stack) => {
+  const us = await sampleCalls({ root: ROOT, target, kase, calls }, (stack) => {
     all++;
     const l = norm(stack[0] ?? "?");
     leaf.set(l, (leaf.get(l) ?? 0) + 1);
     for (const f of new Set(stack.map(norm))) incl.set(f, (incl.get(f) ?? 0) + 1);
   });
-  const us = (c) => (c / HZ / (WARM + calls)) * 1e6;
   return { all: us(all), leaf: new Map([...leaf].map(([k, v]) => [k, us(v)])), incl: new Map([...incl].map(([k, v]) => [k, us(v)])) };
 }
 const twin = await hist("twin");

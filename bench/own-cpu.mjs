@@ -7,12 +7,8 @@
 //   node bench/own-cpu.mjs [create,list] [calls]
 // End-to-end per-call figures move ±10 % between runs on these machines; this figure moves ±3 µs.
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { havePerf, sampleWorkerd } from "./perf.mjs";
+import { WARM, havePerf, sampleCalls } from "./perf.mjs";
 import { ROOT, benchWorkers } from "./workers.mjs";
-
-const WARM = 500;
-const HZ = 4000;
 
 if (process.argv[2] === "--child") {
   // One target, one case, looped inside workerd (the parent records this process with perf).
@@ -44,7 +40,7 @@ const kinds = [
 
 async function measure(target, kase) {
   const counts = { all: 0, own: 0, exchange: 0, wasm: 0, JSON: 0, TextDecoder: 0, GC: 0, js: 0 };
-  await sampleWorkerd({ root: ROOT, script: fileURLToPath(import.meta.url), args: ["--child", target, kase, String(calls)], hz: HZ }, (stack) => {
+  const us = await sampleCalls({ root: ROOT, target, kase, calls }, (stack) => {
     counts.all++;
     if (!stack.some((f) => own[target].some((p) => f.includes(p)))) return;
     if (stack.some((f) => f.includes("caller.js:") || f.includes("upstream.js:"))) return;
@@ -57,8 +53,7 @@ async function measure(target, kase) {
     const kind = stack.map((f) => kinds.find(([, test]) => test(f))?.[0]).find(Boolean) ?? "js";
     counts[kind]++;
   });
-  const us = (k) => (counts[k] / HZ / (WARM + calls)) * 1e6;
-  return Object.fromEntries(Object.keys(counts).map((k) => [k, us(k)]));
+  return Object.fromEntries(Object.keys(counts).map((k) => [k, us(counts[k])]));
 }
 
 const rows = [];

@@ -40,3 +40,17 @@ export async function sampleWorkerd({ root, script, args, hz }, onSample) {
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/// The calls own-cpu.mjs's child makes before the measured ones: perf records the whole child, so
+/// per-call figures divide by both.
+export const WARM = 500;
+const CALLS_HZ = 4000;
+
+/// Samples workerd while own-cpu.mjs's child loops `calls` calls of one case on one target
+/// (`rust` or `twin`), handing each stack to `onSample`; returns a converter from a sample count
+/// to µs per call. own-cpu.mjs and diff-cpu.mjs both measure this way.
+export async function sampleCalls({ root, target, kase, calls }, onSample) {
+  const script = path.join(root, "bench", "own-cpu.mjs");
+  await sampleWorkerd({ root, script, args: ["--child", target, kase, String(calls)], hz: CALLS_HZ }, onSample);
+  return (samples) => (samples / CALLS_HZ / (WARM + calls)) * 1e6;
+}
