@@ -25,4 +25,4 @@ for provider in stripe petstore; do
 done
 
 echo "== workerd tests (Miniflare)" >&2
-node --test --test-timeout=120000 --test-concurrency=1 "tests/*.test.mjs"
+node --test --test-timeout=120000 --test-concurrency=1 "tests/*.test.mjs" "tests/security/*.test.mjs"

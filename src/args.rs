@@ -14,6 +14,7 @@
 //! `JSON.stringify`, so `retrieve("cus_1", undefined)` is `retrieve("cus_1")`.
 
 use crate::error::CallError;
+use crate::header;
 use crate::secret::Secret;
 use crate::table::{Body, Operation};
 use crate::value::Value;
@@ -39,6 +40,59 @@ pub struct CallOptions {
     pub api_key: Option<Secret>,
     /// `options.auth.headers`, matched to the allow-list: canonical name and value.
     pub headers: Vec<(&'static str, Secret)>,
+}
+
+/// The argument array, from the JSON text the entry made of it (`src/js/args.js`), which may
+/// instead report the first value JSON cannot carry: `"\0"` and `[kind, ...path]`.
+pub fn parse(args_json: &str) -> Result<Vec<Value>, CallError> {
+    // Parsed as any Value, then required to be an array: deserializing straight into a `Vec`
+    // would link serde's float-formatting refusal path (see `value::Key`).
+    match serde_json::from_str::<Value>(args_json) {
+        Ok(Value::Array(values)) => Ok(values),
+        Ok(_) => Err(unreadable(args_json, None)),
+        Err(e) => Err(unreadable(args_json, Some(e))),
+    }
+}
+
+/// Why the arguments could not be read, as the caller can act on it.
+#[cold]
+#[inline(never)]
+fn unreadable(args_json: &str, error: Option<serde_json::Error>) -> CallError {
+    const JSON_ONLY: &str = "only JSON values are sent: null, booleans, finite numbers, strings, arrays and plain objects";
+    let Some(report) = args_json.strip_prefix('\0') else {
+        return match error {
+            // serde_json's messages name what failed and where, never the text itself.
+            Some(e) => CallError::invalid(format!("arguments could not be read ({e}); {JSON_ONLY}")),
+            None => CallError::invalid(format!("arguments must arrive as an array; {JSON_ONLY}")),
+        };
+    };
+    // As a Value, not a Vec<String>: serde's own refusal of a non-string formats it, floats
+    // included, and that links core's float formatting (~15 KiB of wasm; see `value::Key`).
+    let report = match serde_json::from_str::<Value>(report) {
+        Ok(Value::Array(items)) => items.into_iter().filter_map(|v| if let Value::String(s) = v { Some(s) } else { None }).collect(),
+        _ => Vec::new(),
+    };
+    let (kind, path) = report.split_first().map_or(("unserializable", &[][..]), |(k, p)| (k.as_str(), p));
+    let mut at = String::from("argument");
+    for (i, key) in path.iter().enumerate() {
+        match (i, key.parse::<u32>()) {
+            (0, Ok(n)) => at.push_str(&format!(" {}", n + 1)),
+            (_, Ok(n)) => at.push_str(&format!("[{n}]")),
+            (_, Err(_)) => at.push_str(&format!(".{}", printable(key))),
+        }
+    }
+    let what = match kind {
+        "depth" => return CallError::invalid(format!("{at} is nested more than 128 levels deep, or holds itself")),
+        "unserializable" => "a value JSON cannot write".to_owned(),
+        "function" => "a function (a stub, over RPC)".to_owned(),
+        "bigint" => "a BigInt (send it as a string or a number)".to_owned(),
+        "symbol" => "a Symbol".to_owned(),
+        "undefined" => "undefined inside an array (JSON would send null)".to_owned(),
+        "NaN" | "Infinity" | "-Infinity" => format!("{kind} (JSON would send null)"),
+        "Date" => "a Date (send a Unix timestamp or date.toISOString())".to_owned(),
+        other => format!("a {} (JSON would send it as an object, or drop it)", printable(other)),
+    };
+    CallError::invalid(format!("{at} is {what}; {JSON_ONLY}"))
 }
 
 /// Whether the operation takes a params argument at all.
@@ -176,12 +230,10 @@ fn parse_auth(value: &Value, call_headers: &'static [&'static str], options: &mu
         match key.as_str() {
             "apiKey" => match value {
                 Value::Null => {}
-                Value::String(s) if header_safe(s) => options.api_key = Some(Secret::new(s.clone())),
-                Value::String(_) => {
-                    return Err(CallError::invalid(
-                        "options.auth.apiKey must be a non-empty string without control characters",
-                    ))
-                }
+                Value::String(s) => match header::value_fault(s) {
+                    None => options.api_key = Some(Secret::new(s.clone())),
+                    Some(fault) => return Err(CallError::invalid(format!("options.auth.apiKey {fault}"))),
+                },
                 other => {
                     return Err(CallError::invalid(format!("options.auth.apiKey must be a string, not {}", other.kind())))
                 }
@@ -201,14 +253,22 @@ fn parse_auth(value: &Value, call_headers: &'static [&'static str], options: &mu
                     let Some(canonical) = call_headers.iter().find(|h| h.eq_ignore_ascii_case(name)) else {
                         return Err(CallError::HeaderNotAllowed { name: printable(name), allowed: call_headers });
                     };
-                    match value {
-                        Value::String(s) if header_safe(s) => options.headers.push((canonical, Secret::new(s.clone()))),
-                        _ => {
-                            return Err(CallError::invalid(format!(
-                                "options.auth.headers[`{canonical}`] must be a non-empty string without control characters"
-                            )))
-                        }
+                    // Two spellings of one name would reach the upstream as one header holding
+                    // both values, joined by a comma.
+                    if options.headers.iter().any(|(n, _)| n == canonical) {
+                        return Err(CallError::invalid(format!("options.auth.headers names `{canonical}` twice")));
                     }
+                    let fault = match value {
+                        Value::String(s) => match header::value_fault(s) {
+                            None => {
+                                options.headers.push((canonical, Secret::new(s.clone())));
+                                continue;
+                            }
+                            Some(fault) => fault.to_owned(),
+                        },
+                        other => format!("must be a string, not {}", other.kind()),
+                    };
+                    return Err(CallError::invalid(format!("options.auth.headers[`{canonical}`] {fault}")));
                 }
             }
             other => {
@@ -220,11 +280,6 @@ fn parse_auth(value: &Value, call_headers: &'static [&'static str], options: &mu
         }
     }
     Ok(())
-}
-
-/// A value that can travel in an HTTP header: non-empty, no control characters.
-fn header_safe(s: &str) -> bool {
-    !s.is_empty() && !s.chars().any(char::is_control)
 }
 
 /// A caller-supplied name fit to quote in a message: short token characters only, so an error
@@ -344,6 +399,23 @@ mod tests {
         let a = args(r#"["c",{"expand":["x"]},{"auth":{"apiKey":"k1","headers":{"x-secret":"s1","Stripe-Account":"acct_1"}}}]"#);
         let found: Vec<&str> = credential_strings(&a, &["X-Secret"]).collect();
         assert_eq!(found, ["k1", "s1"]);
+    }
+
+    #[test]
+    fn values_json_cannot_carry_are_named_with_where_they_are() {
+        let message = |json: &str| parse(json).unwrap_err().to_string();
+        assert_eq!(
+            message("\0[\"Map\",\"1\",\"metadata\",\"tags\",\"2\"]"),
+            "argument 2.metadata.tags[2] is a Map (JSON would send it as an object, or drop it); only JSON values are sent: null, booleans, finite numbers, strings, arrays and plain objects"
+        );
+        assert!(message("\0[\"NaN\",\"0\",\"amount\"]").starts_with("argument 1.amount is NaN (JSON would send null)"));
+        assert!(message("\0[\"depth\",\"0\",\"a\"]").contains("nested more than 128 levels deep"));
+        assert!(message("\0[\"function\",\"0\",\"sk_live_x y\"]").starts_with("argument 1.<unprintable name> is a function"));
+        assert!(message("").starts_with("arguments could not be read"));
+        assert!(message("{}").starts_with("arguments must arrive as an array"));
+        let deep = format!("[{}{}]", "[".repeat(200), "]".repeat(200));
+        assert!(message(&deep).contains("recursion limit exceeded"), "{}", message(&deep));
+        assert_eq!(parse("[1,\"a\",null]").unwrap().len(), 3);
     }
 
     #[test]

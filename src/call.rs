@@ -16,9 +16,8 @@ use crate::error::CallError;
 use crate::receipt::{self, Envelope, Receipt};
 use crate::request::{self, Config, CredentialUse, HttpRequest, WorkerSecret};
 use crate::response::{self, HttpResponse, Outcome};
-use crate::secret::Redactor;
+use crate::redact::Redactor;
 use crate::table::{Method, Provider};
-use crate::value::Value;
 use std::rc::Rc;
 
 /// Worker variable holding a loopback origin that replaces the spec's servers. Set by `.dev.vars`
@@ -75,7 +74,7 @@ pub fn begin(provider: &'static Provider, op_index: u32, args_json: &str, bindin
         return Step::Done(Envelope::Complete(internal(provider, op_index, now_ms)));
     };
     let secret = bindings.worker_secret(provider);
-    let mut redactor = Redactor::with_shared(secret.as_ref().map(|s| s.needles()));
+    let mut redactor = Redactor::with_shared(secret.as_ref().map(|s| s.credentials()));
 
     let result = (|| {
         if let Some(fault) = bindings.get(FAULT_VAR) {
@@ -83,16 +82,12 @@ pub fn begin(provider: &'static Provider, op_index: u32, args_json: &str, bindin
                 injected_panic(op.call);
             }
         }
-        // Parsed as any Value, then required to be an array: deserializing straight into a `Vec`
-        // would link serde's float-formatting refusal path (see `value::Key`).
-        let Ok(Value::Array(values)) = serde_json::from_str::<Value>(args_json) else {
-            return Err(CallError::invalid("arguments must be JSON-compatible values (no functions, BigInts or cycles)"));
-        };
+        let values = args::parse(args_json)?;
         // The call's own credentials join the Worker secret's (already in the redactor) before
         // anything is judged: a call refused for a malformed option must not echo a key it
         // carried elsewhere in the same options.
         for value in args::credential_strings(&values, provider.secret_call_headers) {
-            request::redact_credential(provider, value, &mut redactor);
+            redactor.add(value);
         }
         let config = Config { secret, origin_override: bindings.get(ORIGIN_OVERRIDE_VAR).and_then(request::loopback_origin) };
         let args = args::split(op, provider.call_headers, values)?;

@@ -158,14 +158,8 @@ impl Pairs {
                     }
                 }
             }
-            (Style::Form, Value::Object(entries)) => {
-                for (k, v) in entries {
-                    match v.scalar_text() {
-                        Some(text) => self.push(k, &text),
-                        None => self.push_json(k, v),
-                    }
-                }
-            }
+            // An exploded object would spread its keys into parameters of their own: the request
+            // builder refuses it (`request::exploded_object`); here it stays under its own name.
             (Style::FormCsv | Style::SpaceDelimited | Style::PipeDelimited, v) => {
                 let sep = match style {
                     Style::SpaceDelimited => "%20",
@@ -328,7 +322,7 @@ mod tests {
         assert_eq!(query("id", Style::FormCsv, r#"["1","a,b"]"#), "id=1,a%2Cb");
         assert_eq!(query("id", Style::SpaceDelimited, "[1,2]"), "id=1%202");
         assert_eq!(query("id", Style::PipeDelimited, "[1,2]"), "id=1|2");
-        assert_eq!(query("o", Style::Form, r#"{"a":1,"b":"x"}"#), "a=1&b=x");
+        assert_eq!(query("o", Style::Form, r#"{"a":1,"b":"x"}"#), "o=%7B%22a%22%3A1%2C%22b%22%3A%22x%22%7D");
         assert_eq!(query("o", Style::FormCsv, r#"{"a":1,"b":"x"}"#), "o=a,1,b,x");
         assert_eq!(query("flag", Style::Form, "true"), "flag=true");
         assert_eq!(query("skip", Style::Form, "null"), "");

@@ -11,7 +11,8 @@ use crate::value::Value;
 /// The stable error codes. Their strings are part of the public contract.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Code {
-    /// No Worker secret and no `options.auth.apiKey` for an operation that needs one.
+    /// No Worker secret and no `options.auth.apiKey` for an operation that needs one, or a
+    /// Worker secret no header can carry.
     MissingCredential,
     /// `options.auth.headers` named a header outside the provider's allow-list.
     HeaderNotAllowed,
@@ -64,6 +65,11 @@ pub enum CallError {
     )]
     MissingCredential { capability: &'static str, secret: &'static str },
 
+    #[error(
+        "the Worker secret {secret} is set but cannot be sent: it {fault}; set it again with `wrangler secret put {secret} --env {capability}` (a trailing newline is the usual cause)"
+    )]
+    UnsendableSecret { capability: &'static str, secret: &'static str, fault: &'static str },
+
     #[error("header `{name}` may not be set per call; allowed: {}", allowed_list(.allowed))]
     HeaderNotAllowed { name: String, allowed: &'static [&'static str] },
 
@@ -94,7 +100,7 @@ impl CallError {
 
     pub fn code(&self) -> Code {
         match self {
-            CallError::MissingCredential { .. } => Code::MissingCredential,
+            CallError::MissingCredential { .. } | CallError::UnsendableSecret { .. } => Code::MissingCredential,
             CallError::HeaderNotAllowed { .. } => Code::HeaderNotAllowed,
             CallError::InvalidArgument(_) => Code::InvalidArgument,
             CallError::UnknownParameter { .. } => Code::UnknownParameter,

@@ -10,7 +10,8 @@
 //! - [`table`]: the operation table the generator emits for one provider, as static data.
 //! - [`args`], [`request`], [`encode`]: from positional arguments to an upstream request.
 //! - [`response`], [`receipt`], [`error`], [`json`]: from the upstream's answer to an envelope.
-//! - [`secret`]: credentials that cannot print, and the redactor for upstream text.
+//! - [`secret`], [`redact`], [`forms`], [`header`]: credentials that cannot print, the forms
+//!   they take in upstream text and their redaction, what a header may carry.
 //! - [`call`]: the call as a state machine with no I/O, driven by the JS entry.
 //! - `wasm` (wasm32 only): the exports the generated JS entry calls.
 //!
@@ -25,8 +26,11 @@ pub mod args;
 pub mod call;
 pub mod encode;
 pub mod error;
+pub mod forms;
+pub mod header;
 pub mod json;
 pub mod receipt;
+pub mod redact;
 pub mod request;
 pub mod response;
 pub mod secret;

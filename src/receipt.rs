@@ -9,7 +9,7 @@
 use crate::error::CallError;
 use crate::json::{push_raw, push_str, push_u64};
 use crate::request::CredentialUse;
-use crate::secret::Redactor;
+use crate::redact::Redactor;
 use crate::table::{Operation, Provider};
 use crate::value::Value;
 use serde::Serialize;

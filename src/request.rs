@@ -8,8 +8,10 @@
 use crate::args::Args;
 use crate::encode::{fill_path, path_value, Pairs};
 use crate::error::CallError;
-use crate::secret::{base64, Needles, Redactor, Secret};
-use crate::table::{At, AuthScheme, AuthUse, Body, Method, Operation, Provider};
+use crate::forms::base64;
+use crate::redact::{Credentials, Redactor};
+use crate::secret::Secret;
+use crate::table::{At, AuthScheme, AuthUse, Body, Method, Operation, Provider, Style};
 use crate::value::Value;
 use std::borrow::Cow;
 use std::rc::Rc;
@@ -45,25 +47,32 @@ impl HeaderValue {
     }
 }
 
-/// The Worker secret with what every call that sends it needs: its auth header value and the
-/// forms it travels in, for the redactor. The Worker's bindings do not change between calls, so
-/// the wasm entry prepares this once per `env` (`src/wasm.rs`) instead of once per call.
+/// The Worker secret with what every call that sends it needs: its auth header value and what
+/// finds it in upstream text, for the redactor. The Worker's bindings do not change between
+/// calls, so the wasm entry prepares this once per `env` (`src/wasm.rs`) instead of once per call.
 #[derive(Debug)]
 pub struct WorkerSecret {
     header: Secret,
-    needles: Rc<Needles>,
+    credentials: Rc<Credentials>,
+    /// Why the value cannot travel in a header, if it cannot (a trailing newline from
+    /// `echo key | wrangler secret put`): calls that would send it are refused, naming the fix.
+    fault: Option<&'static str>,
 }
 
 impl WorkerSecret {
     pub fn new(provider: &Provider, value: &str) -> Self {
-        let mut needles = Needles::default();
-        credential_forms(provider, value, |form| needles.add(form));
-        WorkerSecret { header: auth_header_value(provider, value), needles: Rc::new(needles) }
+        let mut credentials = Credentials::default();
+        credentials.add(value);
+        WorkerSecret {
+            header: auth_header_value(provider, value),
+            credentials: Rc::new(credentials),
+            fault: crate::header::value_fault(value),
+        }
     }
 
-    /// The needles a call's redactor starts from.
-    pub fn needles(&self) -> Rc<Needles> {
-        Rc::clone(&self.needles)
+    /// The credentials a call's redactor starts from.
+    pub fn credentials(&self) -> Rc<Credentials> {
+        Rc::clone(&self.credentials)
     }
 }
 
@@ -119,7 +128,7 @@ impl HttpRequest {
             out.push(']');
         }
         out.push_str("],");
-        scan.push_needles_json(out);
+        scan.push_scan_json(out);
         out.push(']');
     }
 
@@ -157,25 +166,6 @@ pub struct Config {
     /// A loopback origin replacing the spec's servers (dev and tests), already vetted by
     /// [`loopback_origin`].
     pub origin_override: Option<String>,
-}
-
-/// Adds a credential to the redactor in every form it travels in.
-pub fn redact_credential(provider: &Provider, key: &str, redactor: &mut Redactor) {
-    credential_forms(provider, key, |form| redactor.add(form));
-}
-
-/// Calls `add` with each form a credential travels in.
-fn credential_forms(provider: &Provider, key: &str, mut add: impl FnMut(&str)) {
-    add(key);
-    // JSON escapes some characters: an echo inside a JSON string shows the escaped form.
-    if crate::json::needs_escape(key.as_bytes()) {
-        let mut escaped = String::new();
-        crate::json::push_str(&mut escaped, key);
-        add(&escaped[1..escaped.len() - 1]);
-    }
-    if provider.auth == AuthScheme::Basic {
-        add(&base64(format!("{key}:").as_bytes()));
-    }
 }
 
 /// The credential a request sends.
@@ -239,7 +229,10 @@ pub fn build(provider: &'static Provider, op: &'static Operation, args: Args, co
     let (credential, used) = match (op.auth, args.options.api_key, config.secret) {
         (AuthUse::Never, _, _) => (None, CredentialUse::None),
         (_, Some(key), _) => (Some(Credential::Call(key)), CredentialUse::Call),
-        (_, None, Some(secret)) => (Some(Credential::Worker(secret)), CredentialUse::Secret),
+        (_, None, Some(secret)) => match secret.fault {
+            None => (Some(Credential::Worker(secret)), CredentialUse::Secret),
+            Some(fault) => return Err(CallError::UnsendableSecret { capability: provider.capability, secret: provider.secret, fault }),
+        },
         (AuthUse::Optional, None, None) => (None, CredentialUse::None),
         (AuthUse::Required, None, None) => {
             return Err(CallError::MissingCredential { capability: provider.capability, secret: provider.secret })
@@ -350,6 +343,7 @@ fn place(op: &'static Operation, entries: Vec<(String, Value)>, out: &mut Placed
             continue;
         };
         match param.at {
+            At::Query(Style::Form) if matches!(value, Value::Object(_)) => return Err(exploded_object(op, param.name)),
             At::Query(style) => out.query.push_query(param.name, style, &value),
             At::Header => header_param(param.name, &key, value, out.headers)?,
             At::Body if matches!(op.body, Body::JsonValue | Body::Text(_)) => *out.whole = Some(value),
@@ -367,21 +361,34 @@ fn place(op: &'static Operation, entries: Vec<(String, Value)>, out: &mut Placed
     })
 }
 
+/// An object for an exploded `form` query parameter: OpenAPI spreads its keys into query
+/// parameters of their own (`?R=100&G=200`), which would let a caller send any query parameter,
+/// declared or not, under the cover of one. Refused.
+#[cold]
+#[inline(never)]
+fn exploded_object(op: &Operation, name: &str) -> CallError {
+    CallError::invalid(format!(
+        "{}: `{name}` takes a scalar or an array; an object's keys would become query parameters of their own",
+        op.call
+    ))
+}
+
 /// A JSON request body, out of line: only calls that send one compile serde_json's serializer.
 #[inline(never)]
 fn json_text(value: &Value) -> String {
     serde_json::to_string(value).unwrap_or_default()
 }
 
-/// A header parameter's value: a scalar without control characters; `null` sends none.
+/// A header parameter's value: a scalar that can travel in a header (see [`crate::header`]);
+/// `null` sends none.
 #[inline(never)]
 fn header_param(name: &'static str, key: &str, value: Value, headers: &mut Vec<(&'static str, HeaderValue)>) -> Result<(), CallError> {
     match value {
         Value::Null => Ok(()),
         v if v.is_scalar() => {
             let text = v.scalar_text().unwrap_or_default().into_owned();
-            if text.chars().any(char::is_control) {
-                return Err(CallError::invalid(format!("header parameter `{key}` has control characters")));
+            if let Some(fault) = crate::header::value_fault(&text) {
+                return Err(CallError::invalid(format!("header parameter `{key}` {fault}")));
             }
             headers.push((name, HeaderValue::Plain(text)));
             Ok(())

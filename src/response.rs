@@ -10,7 +10,7 @@
 //! Upstream text passes through the call's redactor before anything of it is kept.
 
 use crate::error::CallError;
-use crate::secret::Redactor;
+use crate::redact::Redactor;
 use crate::table::Provider;
 use crate::value::Value;
 

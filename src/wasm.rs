@@ -16,9 +16,10 @@
 //! export returns a string whose first character says what it is:
 //!
 //! - `F<handle>:<request JSON>`: fetch this (`[url, method, body, headers, scan]`, with
-//!   `redirect: "manual"`), scan the response body for each string of `scan`, then report the
-//!   response to [`capa_finish`] (or a network failure to [`capa_unreachable`]). The scan is the
-//!   entry's because the body is the entry's: it stays a JS string unless the runtime must read it.
+//!   `redirect: "manual"`), scan the response body for the needles of `scan` (`[k, ...needles]`,
+//!   the first `k` the Worker secret's: see [`crate::redact`]), then report the response to
+//!   [`capa_finish`] (or a network failure to [`capa_unreachable`]). The scan is the entry's
+//!   because the body is the entry's: it stays a JS string unless the runtime must read it.
 //! - `{...}`: the finished envelope.
 //! - `E` (from [`capa_begin`] only): pass `env` again, the runtime holds no bindings.
 //! - `J[...]` / `T[...]`: success; the receipt's values in [`crate::receipt::FIELDS`] order,
@@ -91,7 +92,7 @@ impl BodyText for JsBody {
     fn is_empty(&self) -> bool {
         self.empty
     }
-    fn holds_credential(&self, _: &crate::secret::Redactor) -> bool {
+    fn holds_credential(&self, _: &crate::redact::Redactor) -> bool {
         self.holds_credential
     }
     fn text(&self) -> std::borrow::Cow<'_, str> {

@@ -61,6 +61,16 @@ pub fn generate(manifest_path: &Path) -> Result<Output> {
     Ok(Output { capability: manifest.capability, files, skipped: model.skipped })
 }
 
+/// The method table of the provider whose manifest is `manifest_path`, as JSON
+/// ([`emit::table`]).
+pub fn table(manifest_path: &Path) -> Result<serde_json::Value> {
+    let manifest = manifest::Manifest::load(manifest_path)?;
+    let spec = spec::Spec::load(&manifest.spec_path())?;
+    let model = model::build(&spec, &manifest)?;
+    let names = names::assign(&model.operations, &manifest.names)?;
+    Ok(emit::table::emit(&manifest, &model, &names))
+}
+
 /// The repository root: the parent of this crate's directory.
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()

@@ -4,6 +4,7 @@
 //! capa-gen build [provider...]   write generated/<provider>/ (all providers when none named)
 //! capa-gen check [provider...]   fail if generated/<provider>/ is not what build would write
 //! capa-gen methods <provider>    print the method table
+//! capa-gen table <provider>      print the method table as JSON (for tests)
 //! capa-gen stats <spec-file>     parse, model and name a spec with no manifest; print timings
 //! ```
 
@@ -92,11 +93,15 @@ fn run() -> Result<ExitCode> {
             let methods = out.files.iter().find(|f| f.name == "methods.txt").context("no method table")?;
             print!("{}", methods.text);
         }
+        "table" => {
+            let [provider] = names else { bail!("usage: capa-gen table <provider>") };
+            println!("{}", capa_gen::table(&capa_gen::manifest_path(&root, provider))?);
+        }
         "stats" => {
             let [spec] = names else { bail!("usage: capa-gen stats <spec-file>") };
             stats(std::path::Path::new(spec))?;
         }
-        other => bail!("unknown command {other:?}; expected build, check, methods or stats"),
+        other => bail!("unknown command {other:?}; expected build, check, methods, table or stats"),
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -12,6 +12,8 @@ use std::fmt::Write;
 
 const PRELUDE: &str = r#"import { RpcTarget, WorkerEntrypoint } from "cloudflare:workers";
 import Base from "../../build/__CAPABILITY__/index.js";
+import { argsJson } from "../../src/js/args.js";
+import { compile, holdsAny } from "../../src/js/scan.js";
 
 const CAPABILITY = "__CAPABILITY__";
 const REQUEST_ID = __REQUEST_ID__;
@@ -31,16 +33,27 @@ if (typeof capa_begin !== "function" || typeof capa_finish !== "function" || typ
 // The env whose bindings the runtime holds.
 let bound;
 
+// What response bodies are scanned for (see src/redact.rs): `[k, ...needles]`, the first k the
+// Worker secret's, the same for every call with this env, so compiled once and kept; the rest
+// the call's own (a per-call key), compiled for that call alone and never kept.
+let shared = { needles: [], compiled: compile([]) };
+function scanner(scan) {
+  const k = scan[0];
+  let same = k === shared.needles.length;
+  for (let i = 0; same && i < k; i++) same = scan[i + 1] === shared.needles[i];
+  if (!same) {
+    const needles = scan.slice(1, k + 1);
+    shared = { needles, compiled: compile(needles) };
+  }
+  return scan.length === k + 1 ? shared.compiled : compile(scan.slice(1));
+}
+
 // One call: the runtime answers with an envelope or a request to send (see src/wasm.rs).
 async function invoke(env, op, args) {
   let out, body;
   try {
-    let json;
-    try {
-      json = JSON.stringify(args);
-    } catch {
-      json = ""; // BigInt, cycles: the runtime answers invalid_argument.
-    }
+    // JSON text, or the report of a value JSON would change (a Map, NaN): src/js/args.js.
+    const json = argsJson(args);
     // The env is passed only when it is not the one the runtime read last (workerd hands every
     // call the same one); "E": the runtime holds none (a new instance after a panic).
     out = capa_begin(op, json, env === bound ? undefined : (bound = env), Date.now());
@@ -58,8 +71,7 @@ async function invoke(env, op, args) {
         break;
       }
       // The runtime redacts what this finds; the body crosses into wasm only if it must be read.
-      let found = false;
-      for (const needle of scan) if (body.includes(needle)) found = true;
+      const found = body.length !== 0 && scan.length > 1 && holdsAny(body, scanner(scan));
       // Content type, request id and (for a redirect only: each read is a call into the runtime)
       // location, as one string: one copy into wasm instead of three. Values hold no line feed.
       const h = res.headers, status = res.status;

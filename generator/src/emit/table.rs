@@ -1,0 +1,69 @@
+//! The method table as JSON (`capa-gen table <provider>`), for tests that call every operation
+//! of a provider: the security suite's randomized calls pick operations and build their
+//! arguments from it. Printed on demand, not written to `generated/`: the Worker is built from
+//! `operations.rs`, which holds the same facts.
+
+use crate::manifest::Manifest;
+use crate::model::{At, AuthUse, Body, Model, Style};
+use crate::names::Name;
+use serde_json::{json, Value};
+
+/// `{ capability, secret, callHeaders, secretCallHeaders, servers, operations: [...] }`.
+pub fn emit(manifest: &Manifest, model: &Model, names: &[Name]) -> Value {
+    let operations: Vec<Value> = model
+        .operations
+        .iter()
+        .zip(names)
+        .map(|(op, name)| {
+            let params: Vec<Value> = op
+                .params
+                .iter()
+                .map(|p| {
+                    let (at, style) = match p.at {
+                        At::Query(style) => (
+                            "query",
+                            Some(match style {
+                                Style::Form => "form",
+                                Style::FormCsv => "formCsv",
+                                Style::DeepObject => "deepObject",
+                                Style::SpaceDelimited => "spaceDelimited",
+                                Style::PipeDelimited => "pipeDelimited",
+                            }),
+                        ),
+                        At::Header => ("header", None),
+                        At::Body => ("body", None),
+                    };
+                    json!({ "name": p.name, "at": at, "style": style, "required": p.required })
+                })
+                .collect();
+            let (body, open) = match &op.body {
+                Body::None => ("none", false),
+                Body::Form { open } => ("form", *open),
+                Body::Json { open } => ("json", *open),
+                Body::JsonValue => ("jsonValue", false),
+                Body::Text(_) => ("text", false),
+            };
+            json!({
+                "call": name.call(),
+                "id": op.id,
+                "method": op.method,
+                "path": op.path,
+                "server": model.servers[op.server],
+                "pathParams": op.path_params,
+                "params": params,
+                "body": body,
+                "open": open,
+                "auth": match op.auth { AuthUse::Required => "required", AuthUse::Optional => "optional", AuthUse::Never => "never" },
+            })
+        })
+        .collect();
+    json!({
+        "capability": manifest.capability,
+        "secret": manifest.secret,
+        "authHeader": manifest.auth_header(),
+        "callHeaders": manifest.call.headers,
+        "secretCallHeaders": manifest.call.secret_headers,
+        "staticHeaders": manifest.upstream.headers,
+        "operations": operations,
+    })
+}

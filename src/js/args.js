@@ -1,0 +1,64 @@
+// A call's arguments as the JSON text the runtime reads (src/call.rs), refusing values JSON
+// would change without a word.
+//
+// `JSON.stringify` turns a Map, a Set or a typed array into `{}` or a bag of indices, NaN into
+// null (which a form body sends as `key=`, Stripe's "unset"), and drops functions; the upstream
+// would receive something the caller never wrote. So the arguments are walked first, and the
+// first such value is reported instead of sent: "\0" followed by the JSON array
+// `[kind, ...path]`, which the runtime answers with `invalid_argument` naming both. Only JSON's
+// own values pass: null, booleans, finite numbers, strings, arrays and plain objects. An object
+// member that is `undefined` is absent, as in `JSON.stringify` (an optional parameter left out);
+// a trailing `undefined` argument is an argument not given.
+
+// As deep as the runtime's parser goes (serde_json's limit), the argument list included.
+const MAX_DEPTH = 128;
+
+/** The JSON text of `args`, or "\0" and the report of the first value JSON cannot carry. */
+export function argsJson(args) {
+  const odd = oddValue(args, 0);
+  if (odd !== undefined) {
+    const [kind, ...path] = odd;
+    return "\0" + JSON.stringify([kind, ...path.reverse()]);
+  }
+  try {
+    return JSON.stringify(args);
+  } catch {
+    return "\0" + JSON.stringify(["unserializable"]);
+  }
+}
+
+// `[kind, ...path, reversed]` of the first odd value inside `v`, or undefined.
+function oddValue(v, depth) {
+  switch (typeof v) {
+    case "string":
+    case "boolean":
+      return undefined;
+    case "number":
+      return Number.isFinite(v) ? undefined : [String(v)];
+    case "object":
+      break;
+    default:
+      // function (an RPC stub, over a service binding), bigint, symbol, undefined in an array.
+      return [typeof v];
+  }
+  if (v === null) return undefined;
+  if (depth >= MAX_DEPTH) return ["depth"];
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      // Trailing undefined arguments are arguments not given.
+      if (depth === 0 && v[i] === undefined) continue;
+      const odd = oddValue(v[i], depth + 1);
+      if (odd !== undefined) return odd.push(String(i)), odd;
+    }
+    return undefined;
+  }
+  const proto = Object.getPrototypeOf(v);
+  if (proto !== Object.prototype && proto !== null) return [Object.prototype.toString.call(v).slice(8, -1)];
+  for (const key of Object.keys(v)) {
+    const x = v[key];
+    if (x === undefined) continue;
+    const odd = oddValue(x, depth + 1);
+    if (odd !== undefined) return odd.push(key), odd;
+  }
+  return undefined;
+}

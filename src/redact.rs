@@ -1,0 +1,297 @@
+//! Redaction: every credential of a call, in every form, out of everything its caller sees.
+//!
+//! A call's [`Redactor`] holds two sets of [`Credentials`]: the Worker secret's, prepared once
+//! per `env` and shared by every call (`src/wasm.rs` keeps it), and the call's own (its
+//! `options.auth.apiKey`, its secret per-call headers), made for the call and dropped with it.
+//! Nothing a call brought outlives it.
+//!
+//! Looking is split from replacing, because nearly every body holds nothing:
+//!
+//! - **Looking** ([`Redactor::finds_in`], and the JS entry's one pass over each response body,
+//!   `src/js/scan.js`) searches for a short list of plain strings, the *scan* needles, at least
+//!   one of which is inside every form of every credential ([`crate::forms`]: each value's
+//!   anchor or literal variants, and its base64 cores). The list crosses to the entry with the
+//!   request, where the body is, so a body that holds nothing never enters the wasm.
+//! - **Replacing** ([`Redactor::redact`]) runs only on text that looking flagged (and on error
+//!   bodies, which are small and read anyway). One left-to-right pass replaces, at each
+//!   position, the longest of: a whole textual form of a value (raw, JSON-escaped,
+//!   percent-encoded, in any mix: [`crate::forms::decoded_len`]) or a plain form (an anchor, a
+//!   base64 core, a literal variant). Replaced text is not scanned again, so redaction always
+//!   ends and `[REDACTED]` cannot be eaten by a credential that contains part of it.
+//! - **Failing closed**: if the result still holds a scan needle (a credential can contain `[`,
+//!   and so reappear across the seam of a replacement), the whole text becomes `[REDACTED]`.
+
+use crate::forms;
+use crate::secret::Secret;
+use std::borrow::Cow;
+use std::rc::Rc;
+
+/// What replaces a credential found in upstream text.
+pub const REDACTED: &str = "[REDACTED]";
+
+/// Credential values and the strings that find them.
+#[derive(Debug, Default)]
+pub struct Credentials {
+    /// The values themselves, for matching their textual forms whole.
+    values: Vec<Secret>,
+    /// Plain strings replaced wherever they occur (anchors, base64 cores, literal variants),
+    /// longest first so that a longer form is replaced whole before a shorter one inside it.
+    literals: Vec<Secret>,
+    /// The needles looking searches for: a subset of `literals`, one inside every form.
+    scan: Vec<Secret>,
+}
+
+impl Credentials {
+    /// Adds a credential value. Empty values are ignored (they would match everywhere).
+    pub fn add(&mut self, value: &str) {
+        if value.is_empty() || self.holds(value) {
+            return;
+        }
+        self.values.push(Secret::new(value.to_owned()));
+        let mut forms: Vec<String> = Vec::with_capacity(8);
+        let mut push = |form: &str| {
+            if !form.is_empty() && !forms.iter().any(|f| f == form) {
+                forms.push(form.to_owned());
+            }
+        };
+        match forms::anchor(value) {
+            Some(anchor) => push(anchor),
+            None => forms::literal_variants(value, &mut push),
+        }
+        forms::base64_cores(value.as_bytes(), &mut push);
+        let json = forms::json_escaped(value);
+        if *json != *value {
+            forms::base64_cores(json.as_bytes(), &mut push);
+        }
+        for form in forms {
+            if !self.scan.iter().any(|s| s.expose() == form) {
+                self.scan.push(Secret::new(form.clone()));
+            }
+            if !self.literals.iter().any(|s| s.expose() == form) {
+                let at = self.literals.partition_point(|s| s.expose().len() >= form.len());
+                self.literals.insert(at, Secret::new(form));
+            }
+        }
+    }
+
+    fn holds(&self, value: &str) -> bool {
+        self.values.iter().any(|v| v.expose() == value)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+}
+
+/// The credentials of one call: the Worker secret's (shared) and the call's own.
+#[derive(Debug, Default)]
+pub struct Redactor {
+    shared: Option<Rc<Credentials>>,
+    own: Credentials,
+}
+
+impl Redactor {
+    /// A redactor starting from prepared credentials (the Worker secret's).
+    pub fn with_shared(shared: Option<Rc<Credentials>>) -> Self {
+        Redactor { shared, own: Credentials::default() }
+    }
+
+    /// Adds a credential the call brought. Empty values are ignored.
+    pub fn add(&mut self, value: &str) {
+        if !self.shared.as_ref().is_some_and(|s| s.holds(value)) {
+            self.own.add(value);
+        }
+    }
+
+    fn sets(&self) -> impl Iterator<Item = &Credentials> {
+        self.shared.as_deref().into_iter().chain(std::iter::once(&self.own))
+    }
+
+    fn scan_needles(&self) -> impl Iterator<Item = &Secret> {
+        self.sets().flat_map(|s| s.scan.iter())
+    }
+
+    /// Whether `text` holds any credential.
+    pub fn finds_in(&self, text: &str) -> bool {
+        // Length first: most texts checked per call (request ids) are shorter than a needle, and
+        // setting up a substring search costs more than the search.
+        self.scan_needles().any(|n| n.expose().len() <= text.len() && text.contains(n.expose()))
+    }
+
+    /// Appends the scan needles as a JSON array for the JS entry, the number of the Worker
+    /// secret's first: `[k, shared..., own...]`. The entry compiles the shared ones once and
+    /// keeps them; the call's own are compiled for the call and dropped with it. Only the
+    /// request description carries this list: it goes where the credentials themselves already
+    /// go (the request's headers), never into an envelope.
+    pub fn push_scan_json(&self, out: &mut String) {
+        out.push('[');
+        let shared = self.shared.as_ref().map_or(0, |s| s.scan.len());
+        crate::json::push_u64(out, shared as u64, 0);
+        for needle in self.scan_needles() {
+            out.push(',');
+            crate::json::push_str(out, needle.expose());
+        }
+        out.push(']');
+    }
+
+    /// `text` with every credential replaced by [`REDACTED`]; borrowed when there is none.
+    pub fn redact<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        // Most texts checked per call (request ids) hold nothing: no allocation.
+        if !self.finds_in(text) {
+            return Cow::Borrowed(text);
+        }
+        match self.replace_all(text) {
+            Some(out) if !self.finds_in(&out) => Cow::Owned(out),
+            _ => Cow::Borrowed(REDACTED),
+        }
+    }
+
+    /// One pass: at each position, the longest form of any credential is replaced.
+    #[cold]
+    #[inline(never)]
+    fn replace_all(&self, text: &str) -> Option<String> {
+        let bytes = text.as_bytes();
+        let mut starts = [false; 256];
+        for set in self.sets() {
+            for literal in &set.literals {
+                starts[usize::from(literal.expose().as_bytes()[0])] = true;
+            }
+            for value in &set.values {
+                let first = value.expose().as_bytes()[0];
+                starts[usize::from(first)] = true;
+                starts[usize::from(b'%')] = true;
+                starts[usize::from(b'\\')] = true;
+                if first == b' ' {
+                    starts[usize::from(b'+')] = true;
+                }
+            }
+        }
+        let mut out = String::with_capacity(text.len());
+        let (mut copied, mut i) = (0, 0);
+        while i < bytes.len() {
+            if !starts[usize::from(bytes[i])] {
+                i += 1;
+                continue;
+            }
+            let mut longest = 0;
+            for set in self.sets().filter(|s| !s.is_empty()) {
+                for value in &set.values {
+                    let value = value.expose().as_bytes();
+                    if forms::may_start(bytes[i], value[0]) {
+                        longest = longest.max(forms::decoded_len(bytes, i, value).unwrap_or(0));
+                    }
+                }
+                for literal in &set.literals {
+                    if bytes[i..].starts_with(literal.expose().as_bytes()) {
+                        longest = longest.max(literal.expose().len());
+                        break; // longest first
+                    }
+                }
+            }
+            if longest == 0 {
+                i += 1;
+                continue;
+            }
+            out.push_str(text.get(copied..i)?);
+            out.push_str(REDACTED);
+            i += longest;
+            copied = i;
+        }
+        out.push_str(text.get(copied..)?);
+        Some(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_every_occurrence_of_every_credential() {
+        let mut r = Redactor::default();
+        r.add("sk_test_CANARY");
+        r.add("acct_1234567");
+        r.add("");
+        let text = r#"{"key":"sk_test_CANARY","h":"Bearer sk_test_CANARY","acct":"acct_1234567"}"#;
+        assert!(r.finds_in(text));
+        assert_eq!(r.redact(text), r#"{"key":"[REDACTED]","h":"Bearer [REDACTED]","acct":"[REDACTED]"}"#);
+        assert!(matches!(r.redact("nothing here"), Cow::Borrowed(_)));
+        assert!(!r.finds_in("nothing here"));
+    }
+
+    #[test]
+    fn every_listed_form_is_found_and_replaced_whole() {
+        let key = "sk_test_CANARY\"&/+= x%~";
+        let mut r = Redactor::default();
+        r.add(key);
+        let json = serde_json::to_string(key).unwrap();
+        let json = &json[1..json.len() - 1];
+        let upper: String = key.bytes().map(|b| if b.is_ascii_alphanumeric() || b == b'_' { (b as char).to_string() } else { format!("%{b:02X}") }).collect();
+        let lower = upper.to_lowercase().replace("sk_test_canary", "sk_test_CANARY");
+        let b64 = |s: &str, alphabet| forms::base64_with(s.as_bytes(), alphabet, true);
+        let std = forms::base64(key.as_bytes());
+        let forms = [
+            key.to_owned(),
+            json.to_owned(),
+            upper,
+            lower,
+            std.clone(),
+            std.trim_end_matches('=').to_owned(),
+            b64(key, b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
+            forms::base64(format!("{key}:").as_bytes()),
+            forms::base64(format!("user:{key}").as_bytes()),
+            forms::base64(format!("{{\"authorization\":\"Bearer {json}\"}}").as_bytes()),
+        ];
+        for form in forms {
+            let text = format!("echo <{form}> end");
+            assert!(r.finds_in(&text), "not found: {form}");
+            let out = r.redact(&text);
+            assert!(out.starts_with("echo <") && out.ends_with("> end"), "{form} → {out}");
+            assert!(!out.contains("CANARY") && !r.finds_in(&out), "{form} → {out}");
+        }
+    }
+
+    #[test]
+    fn shared_and_own_credentials_both_count_and_the_scan_list_says_which_is_which() {
+        let mut shared = Credentials::default();
+        shared.add("sk_test_SHAREDKEY1");
+        let mut r = Redactor::with_shared(Some(Rc::new(shared)));
+        r.add("sk_test_SHAREDKEY1");
+        r.add("sk_test_OWNKEY2222");
+        assert_eq!(r.redact("a sk_test_SHAREDKEY1 b sk_test_OWNKEY2222 c"), "a [REDACTED] b [REDACTED] c");
+        let mut scan = String::new();
+        r.push_scan_json(&mut scan);
+        let scan: Vec<serde_json::Value> = serde_json::from_str(&scan).unwrap();
+        // Each key: its anchor (the whole key) and three cores (no `+` or `/` in them, so the URL
+        // alphabet's are the same); the Worker secret's first.
+        assert_eq!(scan[0], 4);
+        let needles: Vec<&str> = scan[1..].iter().filter_map(|v| v.as_str()).collect();
+        assert_eq!(
+            needles,
+            [
+                "sk_test_SHAREDKEY1", "c2tfdGVzdF9TSEFSRURLRVkx", "NrX3Rlc3RfU0hBUkVES0VZM", "za190ZXN0X1NIQVJFREtFWT",
+                "sk_test_OWNKEY2222", "c2tfdGVzdF9PV05LRVkyMjIy", "NrX3Rlc3RfT1dOS0VZMjIyM", "za190ZXN0X09XTktFWTIyMj",
+            ]
+        );
+    }
+
+    #[test]
+    fn longer_forms_go_first() {
+        let mut r = Redactor::default();
+        r.add("abcdefgh");
+        r.add("abcdefghijkl");
+        assert_eq!(r.redact("xabcdefghijklx abcdefgh"), "x[REDACTED]x [REDACTED]");
+    }
+
+    #[test]
+    fn replacement_never_loops_and_fails_closed_on_seams() {
+        // A key inside the marker: whatever is left holds it, so the whole text goes.
+        let mut r = Redactor::default();
+        r.add("ED]");
+        assert_eq!(r.redact("[REDACTED] ED]"), REDACTED);
+        // A key that reappears across the seam of its own replacement: the whole text goes.
+        let mut r = Redactor::default();
+        r.add("xx[RED");
+        assert_eq!(r.redact("xxxx[RED"), REDACTED);
+    }
+}

@@ -1,0 +1,46 @@
+// The entry's argument check (src/js/args.js): JSON's own values pass as JSON.stringify writes
+// them; anything JSON would change without a word is reported, with where it is.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { argsJson } from "../../src/js/args.js";
+
+const report = (args) => {
+  const out = argsJson(args);
+  assert.equal(out[0], "\0", `expected a report for ${String(args)}`);
+  return JSON.parse(out.slice(1));
+};
+
+test("args: JSON values pass unchanged", () => {
+  const plain = [["cus_1", { expand: ["a"], metadata: { k: "v" }, n: -0, f: 1.5, t: true, z: null }, { auth: { apiKey: "k" } }], [], [1, "x", null, false]];
+  for (const args of plain) assert.equal(argsJson(args), JSON.stringify(args));
+  // undefined members are absent, and undefined arguments are arguments not given.
+  assert.equal(argsJson([{ a: 1, b: undefined }, undefined]), '[{"a":1},null]');
+  assert.equal(argsJson([Object.assign(Object.create(null), { a: 1 })]), '[{"a":1}]');
+  // An own __proto__ key is data, as JSON has it.
+  assert.equal(argsJson([JSON.parse('{"__proto__":{"x":1},"constructor":"c"}')]), '[{"__proto__":{"x":1},"constructor":"c"}]');
+});
+
+test("args: values JSON would change are reported with their path", () => {
+  assert.deepEqual(report([{ metadata: new Map([["a", 1]]) }]), ["Map", "0", "metadata"]);
+  assert.deepEqual(report(["cus_1", { tags: new Set(["a"]) }]), ["Set", "1", "tags"]);
+  assert.deepEqual(report([{ amount: NaN }]), ["NaN", "0", "amount"]);
+  assert.deepEqual(report([{ amount: Infinity }]), ["Infinity", "0", "amount"]);
+  assert.deepEqual(report([{ f: () => 1 }]), ["function", "0", "f"]);
+  assert.deepEqual(report([{ n: 10n }]), ["bigint", "0", "n"]);
+  assert.deepEqual(report([{ s: Symbol("x") }]), ["symbol", "0", "s"]);
+  assert.deepEqual(report([{ list: [1, undefined] }]), ["undefined", "0", "list", "1"]);
+  assert.deepEqual(report([{ list: [1, , 3] }]), ["undefined", "0", "list", "1"]);
+  assert.deepEqual(report([{ bytes: new Uint8Array([1]) }]), ["Uint8Array", "0", "bytes"]);
+  assert.deepEqual(report([{ buf: new ArrayBuffer(1) }]), ["ArrayBuffer", "0", "buf"]);
+  assert.deepEqual(report([{ when: new Date(0) }]), ["Date", "0", "when"]);
+  assert.deepEqual(report([{ re: /x/ }]), ["RegExp", "0", "re"]);
+  class Thing {}
+  assert.deepEqual(report([{ t: new Thing() }]), ["Object", "0", "t"]);
+  const cyclic = { a: {} };
+  cyclic.a.b = cyclic;
+  assert.equal(report([cyclic])[0], "depth");
+  let deep = {};
+  const root = deep;
+  for (let i = 0; i < 1000; i++) deep = deep.x = {};
+  assert.equal(report([root])[0], "depth");
+});
