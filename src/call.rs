@@ -91,6 +91,13 @@ pub fn begin(provider: &'static Provider, op_index: u32, args_json: &str, bindin
         }
         let config = Config { secret, origin_override: bindings.get(ORIGIN_OVERRIDE_VAR).and_then(request::loopback_origin) };
         let args = args::split(op, provider.call_headers, values)?;
+        // Context headers (Stripe-Account) are no credentials, but the receipt carries none of
+        // them either, even when the upstream puts one in its request id.
+        for (name, value) in &args.options.headers {
+            if !provider.secret_call_headers.contains(name) {
+                redactor.add_context(value.expose());
+            }
+        }
         request::build(provider, op, args, config)
     })();
 
@@ -165,7 +172,7 @@ impl Call {
         let op = &self.provider.operations[self.op_index];
         let mut receipt = Receipt::new(self.provider, op, self.started_ms);
         receipt.status = status;
-        receipt.request_id = request_id.map(|id| self.redactor.redact(id));
+        receipt.request_id = request_id.map(|id| self.redactor.redact_receipt(id));
         receipt.attempts = self.attempts;
         receipt.credential = self.credential.as_str();
         receipt

@@ -83,17 +83,19 @@ impl Credentials {
     }
 }
 
-/// The credentials of one call: the Worker secret's (shared) and the call's own.
+/// The credentials of one call: the Worker secret's (shared) and the call's own; and the
+/// call's context header values, kept out of its receipt alone.
 #[derive(Debug, Default)]
 pub struct Redactor {
     shared: Option<Rc<Credentials>>,
     own: Credentials,
+    context: Vec<Secret>,
 }
 
 impl Redactor {
     /// A redactor starting from prepared credentials (the Worker secret's).
     pub fn with_shared(shared: Option<Rc<Credentials>>) -> Self {
-        Redactor { shared, own: Credentials::default() }
+        Redactor { shared, own: Credentials::default(), context: Vec::new() }
     }
 
     /// Adds a credential the call brought. Empty values are ignored.
@@ -101,6 +103,28 @@ impl Redactor {
         if !self.shared.as_ref().is_some_and(|s| s.holds(value)) {
             self.own.add(value);
         }
+    }
+
+    /// Adds a per-call context value (`Stripe-Account`): an identifier results may hold, but
+    /// a receipt may not ([`Redactor::redact_receipt`]).
+    pub fn add_context(&mut self, value: &str) {
+        if !value.is_empty() {
+            self.context.push(Secret::new(value.to_owned()));
+        }
+    }
+
+    /// Upstream text bound for the receipt (its request id): credentials and context values
+    /// replaced.
+    pub fn redact_receipt<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        let text = self.redact(text);
+        if !self.context.iter().any(|c| text.contains(c.expose())) {
+            return text;
+        }
+        let mut out = text.into_owned();
+        for value in &self.context {
+            out = out.replace(value.expose(), REDACTED);
+        }
+        Cow::Owned(out)
     }
 
     fn sets(&self) -> impl Iterator<Item = &Credentials> {
@@ -273,6 +297,16 @@ mod tests {
                 "sk_test_OWNKEY2222", "c2tfdGVzdF9PV05LRVkyMjIy", "NrX3Rlc3RfT1dOS0VZMjIyM", "za190ZXN0X09XTktFWTIyMj",
             ]
         );
+    }
+
+    #[test]
+    fn context_values_leave_receipts_only() {
+        let mut r = Redactor::default();
+        r.add("sk_test_CANARYkey1");
+        r.add_context("acct_CONTEXT1");
+        assert_eq!(r.redact("req_acct_CONTEXT1"), "req_acct_CONTEXT1");
+        assert_eq!(r.redact_receipt("req_acct_CONTEXT1_sk_test_CANARYkey1"), "req_[REDACTED]_[REDACTED]");
+        assert!(matches!(r.redact_receipt("req_1"), Cow::Borrowed(_)));
     }
 
     #[test]

@@ -32,7 +32,12 @@
 //!
 //! Calls in flight live in a slab keyed by handle. A panic aborts the wasm instance, which
 //! workers-rs then replaces; the entry answers that call with [`capa_internal`], and calls whose
-//! handles died with the old instance get `internal` from [`capa_finish`].
+//! handles died with the old instance get `internal` from [`capa_finish`]. The new instance's
+//! slab starts empty, so it hands out the dead one's handles again: every call therefore also
+//! carries the entry's *ticket* (a counter in the JS module, which outlives instances), and a
+//! handle is honoured only with the ticket it was issued with. Without it, a response to a call
+//! of the dead instance would be judged by, and redacted for, a call of the new one that got its
+//! handle: another tenant's credentials (the security suite found this).
 
 use crate::call::{self, Bindings, Call, Step};
 use crate::provider::PROVIDER;
@@ -102,7 +107,7 @@ impl BodyText for JsBody {
 
 /// Calls waiting for their upstream response.
 struct Slab {
-    calls: Vec<Option<Call>>,
+    calls: Vec<Option<(f64, Call)>>,
     free: Vec<u32>,
 }
 
@@ -115,35 +120,40 @@ thread_local! {
 }
 
 impl Slab {
-    fn insert(&mut self, call: Call, now: f64) -> u32 {
+    fn insert(&mut self, ticket: f64, call: Call, now: f64) -> u32 {
         if self.free.is_empty() && self.calls.len() % 256 == 255 {
             self.sweep(now);
         }
         match self.free.pop() {
             Some(i) => {
-                self.calls[i as usize] = Some(call);
+                self.calls[i as usize] = Some((ticket, call));
                 i
             }
             None => {
-                self.calls.push(Some(call));
+                self.calls.push(Some((ticket, call)));
                 (self.calls.len() - 1) as u32
             }
         }
     }
 
     fn get(&self, handle: u32) -> Option<&Call> {
-        self.calls.get(handle as usize)?.as_ref()
+        self.calls.get(handle as usize)?.as_ref().map(|(_, call)| call)
     }
 
-    fn take(&mut self, handle: u32) -> Option<Call> {
-        let call = self.calls.get_mut(handle as usize)?.take()?;
+    /// The call `handle` names, if it was issued with `ticket`.
+    fn take(&mut self, handle: u32, ticket: f64) -> Option<Call> {
+        let slot = self.calls.get_mut(handle as usize)?;
+        if slot.as_ref()?.0 != ticket {
+            return None;
+        }
+        let (_, call) = slot.take()?;
         self.free.push(handle);
         Some(call)
     }
 
     fn sweep(&mut self, now: f64) {
         for (i, slot) in self.calls.iter_mut().enumerate() {
-            if slot.as_ref().is_some_and(|call| now - call.started_ms() > ABANDONED_MS) {
+            if slot.as_ref().is_some_and(|(_, call)| now - call.started_ms() > ABANDONED_MS) {
                 *slot = None;
                 self.free.push(i as u32);
             }
@@ -152,11 +162,11 @@ impl Slab {
 }
 
 /// A step as the entry reads it: a JS string made here (see the module docs).
-fn wire(step: Step, now: f64) -> JsString {
+fn wire(step: Step, ticket: f64, now: f64) -> JsString {
     let text = match step {
         Step::Fetch(call) => CALLS.with(|calls| {
             let mut calls = calls.borrow_mut();
-            let handle = calls.insert(call, now);
+            let handle = calls.insert(ticket, call, now);
             let mut out = String::with_capacity(512);
             out.push('F');
             crate::json::push_u64(&mut out, u64::from(handle), 0);
@@ -182,11 +192,11 @@ fn internal(op: u32, now: f64) -> JsString {
 }
 
 /// Starts a call of operation `op` with `args`, the JSON text of the argument array, at `now`
-/// (ms since the epoch). `env` is the Worker's env when it is not the one passed last time;
+/// (ms since the epoch). `ticket` is the entry's number for this call (see the module docs). `env` is the Worker's env when it is not the one passed last time;
 /// without it the bindings read then serve. A runtime without them (a fresh instance, after a
 /// panic replaced the old one) answers `E`, and the entry calls again with `env`.
 #[wasm_bindgen]
-pub fn capa_begin(op: u32, args: &str, env: Option<worker::Env>, now: f64) -> JsString {
+pub fn capa_begin(op: u32, ticket: f64, args: &str, env: Option<worker::Env>, now: f64) -> JsString {
     let step = ENV.with(|cache| {
         let mut cache = cache.borrow_mut();
         if let Some(env) = env {
@@ -195,12 +205,12 @@ pub fn capa_begin(op: u32, args: &str, env: Option<worker::Env>, now: f64) -> Js
         cache.as_ref().map(|bindings| call::begin(&PROVIDER, op, args, bindings, now))
     });
     match step {
-        Some(step) => wire(step, now),
+        Some(step) => wire(step, ticket, now),
         None => JsString::from("E"),
     }
 }
 
-/// The upstream answered the call `handle`. `body` stays a JS string; `empty` and
+/// The upstream answered the call `handle`, issued with `ticket`. `body` stays a JS string; `empty` and
 /// `holds_credential` are what the entry found (the latter scanning for the request's `scan`).
 /// `headers` holds the response's content type, request id ([`Provider::request_id_header`])
 /// and, for a 3xx only, its location (each header the entry reads is a call into the runtime).
@@ -208,6 +218,7 @@ pub fn capa_begin(op: u32, args: &str, env: Option<worker::Env>, now: f64) -> Js
 #[allow(clippy::too_many_arguments)]
 pub fn capa_finish(
     handle: u32,
+    ticket: f64,
     op: u32,
     now: f64,
     status: u16,
@@ -216,7 +227,7 @@ pub fn capa_finish(
     empty: bool,
     holds_credential: bool,
 ) -> JsString {
-    let Some(call) = CALLS.with(|c| c.borrow_mut().take(handle)) else {
+    let Some(call) = CALLS.with(|c| c.borrow_mut().take(handle, ticket)) else {
         return internal(op, now);
     };
     // `content-type \n request-id \n location`, absent ones empty: one string to copy in, not
@@ -231,14 +242,14 @@ pub fn capa_finish(
         location,
         body: &JsBody { text: body, empty, holds_credential },
     };
-    wire(call.finish(&response, now), now)
+    wire(call.finish(&response, now), ticket, now)
 }
 
-/// `fetch` failed for the call `handle`; `message` is the runtime's error message.
+/// `fetch` failed for the call `handle`, issued with `ticket`; `message` is the runtime's.
 #[wasm_bindgen]
-pub fn capa_unreachable(handle: u32, op: u32, now: f64, message: &str) -> JsString {
-    match CALLS.with(|c| c.borrow_mut().take(handle)) {
-        Some(call) => wire(Step::Done(call.unreachable(message, now)), now),
+pub fn capa_unreachable(handle: u32, ticket: f64, op: u32, now: f64, message: &str) -> JsString {
+    match CALLS.with(|c| c.borrow_mut().take(handle, ticket)) {
+        Some(call) => wire(Step::Done(call.unreachable(message, now)), ticket, now),
         None => internal(op, now),
     }
 }

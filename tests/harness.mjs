@@ -4,6 +4,7 @@
 import { Miniflare, convertV4MiniflareOptions } from "miniflare";
 import { createServer } from "node:http";
 import { readdirSync } from "node:fs";
+import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 
@@ -19,27 +20,37 @@ export const CANARY = {
 // identifier the upstream may legitimately return in results, so not scrubbed from them.
 export const ACCOUNT = "acct_CONTEXT2222";
 
-/** A recording upstream on 127.0.0.1. `reply` decides each response (default: 200 `{}`). */
+/**
+ * A recording upstream on 127.0.0.1. `reply` decides each response (default: 200 `{}`):
+ * `{ status, headers, json | body, delay? }`, or `{ destroy: true }` to drop the connection.
+ */
 export async function startUpstream() {
   const upstream = {
     requests: [],
     reply: () => ({ status: 200, json: {} }),
   };
-  const server = createServer((req, res) => {
+  // Long URLs (hostile path values of 64 KiB) are read, not refused, so the tests see what was sent.
+  const server = createServer({ maxHeaderSize: 1 << 20 }, (req, res) => {
     const chunks = [];
     req.on("data", (c) => chunks.push(c));
     req.on("end", () => {
       const recorded = { method: req.method, url: req.url, headers: req.headers, body: Buffer.concat(chunks).toString("utf8") };
       upstream.requests.push(recorded);
       const out = upstream.reply(recorded) ?? { status: 200, json: {} };
+      // `destroy`: the connection dies unanswered (the capability sees upstream_unreachable).
+      if (out.destroy) return req.socket.destroy();
       const headers = { ...(out.headers ?? {}) };
       let body = out.body ?? "";
       if (out.json !== undefined) {
         body = JSON.stringify(out.json);
         headers["content-type"] ??= "application/json";
       }
-      res.writeHead(out.status ?? 200, headers);
-      res.end(body);
+      const send = () => {
+        res.writeHead(out.status ?? 200, headers);
+        res.end(body);
+      };
+      if (out.delay) setTimeout(send, out.delay);
+      else send();
     });
   });
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -54,46 +65,69 @@ export async function startUpstream() {
   return upstream;
 }
 
-// The caller: POST {path: ["customers", "retrieve"], args: [...]} → env.CAP.customers.retrieve(...args).
+// The caller: POST {target?, path: ["customers", "retrieve"], args: [...]} →
+// env[target ?? "CAP"].customers.retrieve(...args); POST /batch {calls: [...], concurrency} runs
+// many such calls, `concurrency` at a time, and answers their outcomes in order.
 const CALLER = `
+async function one({ target = "CAP", path, args }, env) {
+  try {
+    let stub = env[target];
+    for (const key of path.slice(0, -1)) stub = stub[key];
+    const value = await stub[path[path.length - 1]](...args);
+    if (value instanceof Response) return { value: { status: value.status, text: await value.text() } };
+    return { value };
+  } catch (e) {
+    return { thrown: { name: e?.name, message: String(e?.message ?? e) } };
+  }
+}
 export default {
   async fetch(request, env) {
-    const { path, args } = await request.json();
-    try {
-      let target = env.CAP;
-      for (const key of path.slice(0, -1)) target = target[key];
-      const value = await target[path[path.length - 1]](...args);
-      if (value instanceof Response) return Response.json({ value: { status: value.status, text: await value.text() } });
-      return Response.json({ value });
-    } catch (e) {
-      return Response.json({ thrown: { name: e?.name, message: String(e?.message ?? e) } });
-    }
+    const body = await request.json();
+    if (new URL(request.url).pathname !== "/batch") return Response.json(await one(body, env));
+    const out = new Array(body.calls.length);
+    let next = 0;
+    const lane = async () => {
+      while (next < body.calls.length) {
+        const i = next++;
+        out[i] = await one(body.calls[i], env);
+      }
+    };
+    await Promise.all(Array.from({ length: body.concurrency ?? 1 }, lane));
+    return Response.json(out);
   },
 };`;
 
-/** The capability Worker for `provider` and a caller bound to it. */
-export async function startWorkers({ provider, bindings = {}, outboundService } = {}) {
+/**
+ * The capability Worker for `provider` and a caller bound to it as CAP. `variants` adds more
+ * instances of the same bundle with other bindings, bound in the caller under their names
+ * (`{ CAP_BARE: { bindings } }` → env.CAP_BARE).
+ */
+export async function startWorkers({ provider, bindings = {}, outboundService, variants = {} } = {}) {
   const dir = path.join(ROOT, "dist", provider);
   const wasm = readdirSync(dir).filter((f) => f.endsWith(".wasm"));
   if (wasm.length !== 1) throw new Error(`${dir}: expected one .wasm beside entry.js; run scripts/test.sh`);
   const logs = [];
+  const capability = (name, bindings) => ({
+    name,
+    modulesRoot: dir,
+    modules: [
+      { type: "ESModule", path: path.join(dir, "entry.js") },
+      { type: "CompiledWasm", path: path.join(dir, wasm[0]) },
+    ],
+    compatibilityDate: COMPATIBILITY_DATE,
+    bindings,
+    ...(outboundService ? { outboundService } : {}),
+  });
+  const targets = { CAP: "capability", ...Object.fromEntries(Object.keys(variants).map((v) => [v, `capability-${v.toLowerCase()}`])) };
   const mf = new Miniflare(
     convertV4MiniflareOptions({
       cf: false,
+      // Every line workerd writes (console output, uncaught errors, its own warnings) arrives here.
       handleStructuredLogs: (log) => logs.push(log.message),
       workers: [
-        { name: "caller", modules: true, script: CALLER, compatibilityDate: COMPATIBILITY_DATE, serviceBindings: { CAP: "capability" } },
-        {
-          name: "capability",
-          modulesRoot: dir,
-          modules: [
-            { type: "ESModule", path: path.join(dir, "entry.js") },
-            { type: "CompiledWasm", path: path.join(dir, wasm[0]) },
-          ],
-          compatibilityDate: COMPATIBILITY_DATE,
-          bindings,
-          ...(outboundService ? { outboundService } : {}),
-        },
+        { name: "caller", modules: true, script: CALLER, compatibilityDate: COMPATIBILITY_DATE, serviceBindings: targets },
+        capability("capability", bindings),
+        ...Object.entries(variants).map(([v, options]) => capability(targets[v], options.bindings ?? {})),
       ],
     }),
   );
@@ -104,7 +138,18 @@ export async function startWorkers({ provider, bindings = {}, outboundService } 
     if (out.thrown) throw Object.assign(new Error(`RPC threw: ${out.thrown.name}: ${out.thrown.message}`), { thrown: out.thrown });
     return out.value;
   };
-  return { mf, call, logs, dispose: () => mf.dispose() };
+  /** Runs `calls` ({target?, call: "a.b", args}) `concurrency` at a time: [{value} | {thrown}]. */
+  const batch = async (calls, concurrency = 16) => {
+    const body = JSON.stringify({ calls: calls.map((c) => ({ target: c.target, path: c.call.split("."), args: c.args })), concurrency });
+    const res = await mf.dispatchFetch("http://caller/batch", { method: "POST", body });
+    return res.json();
+  };
+  return { mf, call, batch, logs, dispose: () => mf.dispose() };
+}
+
+/** The provider's method table as JSON (`capa-gen table`, built with the Worker). */
+export function tableOf(provider) {
+  return JSON.parse(execFileSync(path.join(ROOT, "target", "release", "capa-gen"), ["table", provider], { encoding: "utf8", maxBuffer: 64 << 20 }));
 }
 
 /** Fails if any canary value appears in `what` (anything JSON-able). */

