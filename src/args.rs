@@ -75,6 +75,10 @@ fn unreadable(args_json: &str, error: Option<serde_json::Error>) -> CallError {
     let (kind, path) = report.split_first().map_or(("unserializable", &[][..]), |(k, p)| (k.as_str(), p));
     let mut at = String::from("argument");
     for (i, key) in path.iter().enumerate() {
+        if i == 8 {
+            at.push_str("…");
+            break;
+        }
         match (i, key.parse::<u32>()) {
             (0, Ok(n)) => at.push_str(&format!(" {}", n + 1)),
             (_, Ok(n)) => at.push_str(&format!("[{n}]")),
@@ -82,7 +86,7 @@ fn unreadable(args_json: &str, error: Option<serde_json::Error>) -> CallError {
         }
     }
     let what = match kind {
-        "depth" => return CallError::invalid(format!("{at} is nested more than 128 levels deep, or holds itself")),
+        "depth" => return CallError::invalid(format!("{at} is nested deeper than 127 levels (the argument list is the first), or holds itself")),
         "unserializable" => "a value JSON cannot write".to_owned(),
         "function" => "a function (a stub, over RPC)".to_owned(),
         "bigint" => "a BigInt (send it as a string or a number)".to_owned(),
@@ -409,10 +413,14 @@ mod tests {
             "argument 2.metadata.tags[2] is a Map (JSON would send it as an object, or drop it); only JSON values are sent: null, booleans, finite numbers, strings, arrays and plain objects"
         );
         assert!(message("\0[\"NaN\",\"0\",\"amount\"]").starts_with("argument 1.amount is NaN (JSON would send null)"));
-        assert!(message("\0[\"depth\",\"0\",\"a\"]").contains("nested more than 128 levels deep"));
+        assert!(message("\0[\"depth\",\"0\",\"a\"]").contains("nested deeper than 127 levels"));
         assert!(message("\0[\"function\",\"0\",\"sk_live_x y\"]").starts_with("argument 1.<unprintable name> is a function"));
         assert!(message("").starts_with("arguments could not be read"));
         assert!(message("{}").starts_with("arguments must arrive as an array"));
+        // The entry refuses nesting past 127 levels itself (src/js/args.js, MAX_DEPTH), because
+        // that is where this parser stops: 127 levels read, 128 do not.
+        assert!(parse(&format!("{}{}", "[".repeat(127), "]".repeat(127))).is_ok());
+        assert!(parse(&format!("{}{}", "[".repeat(128), "]".repeat(128))).is_err());
         let deep = format!("[{}{}]", "[".repeat(200), "]".repeat(200));
         assert!(message(&deep).contains("recursion limit exceeded"), "{}", message(&deep));
         assert_eq!(parse("[1,\"a\",null]").unwrap().len(), 3);

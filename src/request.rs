@@ -318,6 +318,9 @@ pub fn build(provider: &'static Provider, op: &'static Operation, args: Args, co
         url.push_str(&query);
     }
 
+    if url.len() > MAX_URL {
+        return Err(too_long(op, url.len()));
+    }
     Ok((HttpRequest { method: op.method, url, headers: request_headers, body }, used))
 }
 
@@ -359,6 +362,19 @@ fn place(op: &'static Operation, entries: Vec<(String, Value)>, out: &mut Placed
         names: unknown.into_iter().map(|k| crate::args::printable(&k)).collect(),
         hint: if positional { " (path parameters are positional arguments)" } else { "" },
     })
+}
+
+/// The longest upstream URL a call may make: 16 KiB, what Cloudflare accepts (its fetch fails on
+/// longer ones with an opaque internal error, which would read as `upstream_unreachable`).
+pub const MAX_URL: usize = 16 * 1024;
+
+#[cold]
+#[inline(never)]
+fn too_long(op: &Operation, len: usize) -> CallError {
+    CallError::invalid(format!(
+        "{}: the request URL would be {len} bytes, over the 16 KiB Cloudflare allows; a path or query value is too long",
+        op.call
+    ))
 }
 
 /// An object for an exploded `form` query parameter: OpenAPI spreads its keys into query

@@ -143,6 +143,22 @@ fn refusals_happen_before_any_request_with_receipts() {
 
     let v = complete(begin(&PROVIDER, u32::MAX, "[]", &env(), NOW));
     assert_eq!(v["error"]["code"], "internal");
+
+    // Cloudflare's fetch refuses URLs over 16 KiB with an opaque error: refused here, named.
+    let long = "a".repeat(capa_rs::request::MAX_URL);
+    let v = complete(start("customers.retrieve", &format!(r#"["{long}"]"#), &env()));
+    assert_eq!(v["error"]["code"], "invalid_argument");
+    assert!(v["error"]["message"].as_str().unwrap().contains("over the 16 KiB Cloudflare allows"));
+    let fits = "a".repeat(capa_rs::request::MAX_URL - "https://api.stripe.com/v1/customers/".len());
+    assert_eq!(fetch(start("customers.retrieve", &format!(r#"["{fits}"]"#), &env())).request().url.len(), capa_rs::request::MAX_URL);
+
+    // A Worker secret no header can carry (a trailing newline) is missing_credential, naming the fix.
+    let v = complete(start("customers.retrieve", r#"["cus_1"]"#, &Env(HashMap::from([("STRIPE_API_KEY", format!("{SECRET}\n"))]))));
+    assert_eq!(v["error"]["code"], "missing_credential");
+    assert!(v["error"]["message"].as_str().unwrap().contains("wrangler secret put STRIPE_API_KEY --env stripe"), "{v}");
+    assert!(!v.to_string().contains(SECRET));
+    // A call with its own key does not need it.
+    fetch(start("customers.retrieve", r#"["cus_1",{"auth":{"apiKey":"sk_test_own"}}]"#, &Env(HashMap::from([("STRIPE_API_KEY", format!("{SECRET}\n"))]))));
 }
 
 #[test]

@@ -10,8 +10,9 @@
 // member that is `undefined` is absent, as in `JSON.stringify` (an optional parameter left out);
 // a trailing `undefined` argument is an argument not given.
 
-// As deep as the runtime's parser goes (serde_json's limit), the argument list included.
-const MAX_DEPTH = 128;
+// Containers nest at most this deep, the argument list being the first: as deep as the
+// runtime's parser goes (serde_json refuses the 128th level).
+const MAX_DEPTH = 127;
 
 /** The JSON text of `args`, or "\0" and the report of the first value JSON cannot carry. */
 export function argsJson(args) {

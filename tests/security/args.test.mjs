@@ -39,6 +39,11 @@ test("args: values JSON would change are reported with their path", () => {
   const cyclic = { a: {} };
   cyclic.a.b = cyclic;
   assert.equal(report([cyclic])[0], "depth");
+  // 127 levels, the argument list the first, is what the runtime's parser reads (src/args.rs
+  // holds it to the same number): the deepest passes, one more is reported.
+  const nest = (n) => (n === 1 ? [] : [nest(n - 1)]);
+  assert.equal(argsJson(nest(127)), JSON.stringify(nest(127)));
+  assert.equal(report(nest(128))[0], "depth");
   let deep = {};
   const root = deep;
   for (let i = 0; i < 1000; i++) deep = deep.x = {};
