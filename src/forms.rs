@@ -71,45 +71,68 @@ pub fn anchor(value: &str) -> Option<&str> {
 const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
 const HEX_LOWER: &[u8; 16] = b"0123456789abcdef";
 
-/// The textual forms common encoders produce, for values without an [`anchor`]: JSON-escaped
-/// (minimal, with `\/`, and HTML-safe with `\u00XX` in either case), and percent-encoded (RFC
-/// 3986's unreserved set, `encodeURIComponent`'s, WHATWG forms' with `+`), each in upper- and
-/// lower-case hex. `add` may see a form twice.
+/// The textual forms common encoders produce, for values without an [`anchor`], each as that
+/// encoder writes it (a value without an anchor is found only in these exact forms; one with an
+/// anchor, in any mix of escapes):
+///
+/// - JSON: minimal (`\"`, `\\`: serde, JavaScript, Python), PHP's (`\/` too), Go's (`<>&` as
+///   `\u003c`...), Gson's (`<>&='` likewise), and .NET's (`"<>&'+` and a backtick as `\u0022`...,
+///   upper-case hex);
+/// - percent-encoding: RFC 3986's (everything but unreserved; upper- and lower-case hex), with
+///   `+` for a space (Go's `QueryEscape`, Python's `quote_plus`), keeping `/` (Python's `quote`),
+///   `encodeURIComponent`'s (keeping `!'()*`, either case), and WHATWG forms' (keeping `*-._`,
+///   `+` for a space).
+///
+/// `add` may see a form twice.
 pub fn literal_variants(value: &str, add: &mut dyn FnMut(&str)) {
     add(value);
-    let mut out = String::with_capacity(value.len() * 3);
-    // JSON: (escape `/`, escape HTML-sensitive characters as \u00XX, hex digits).
-    for (solidus, html, hex) in [(false, None, HEX_LOWER), (true, None, HEX_LOWER), (false, Some(()), HEX_LOWER), (true, Some(()), HEX_LOWER), (false, Some(()), HEX_UPPER)] {
+    let mut out = String::with_capacity(value.len() * 6);
+    // JSON: (characters written as \u00XX, `/` as `\/`, `"` as \u0022, hex digits).
+    const JSON: [(&str, bool, bool, &[u8; 16]); 5] = [
+        ("", false, false, HEX_LOWER),
+        ("", true, false, HEX_LOWER),
+        ("<>&", false, false, HEX_LOWER),
+        ("<>&='", false, false, HEX_LOWER),
+        ("<>&'+`", false, true, HEX_UPPER),
+    ];
+    for (unicode, solidus, quote_unicode, hex) in JSON {
         out.clear();
         for c in value.chars() {
             match c {
+                '"' if quote_unicode => push_unicode_escape(&mut out, b'"', hex),
                 '"' => out.push_str("\\\""),
                 '\\' => out.push_str("\\\\"),
                 '/' if solidus => out.push_str("\\/"),
-                '<' | '>' | '&' | '\'' | '=' | '+' | '`' if html.is_some() => push_unicode_escape(&mut out, c as u8, hex),
-                c if (c as u32) < 0x20 => push_unicode_escape(&mut out, c as u8, hex),
+                c if (c as u32) < 0x20 || (c.is_ascii() && unicode.contains(c)) => push_unicode_escape(&mut out, c as u8, hex),
                 c => out.push(c),
             }
         }
         add(&out);
     }
-    // Percent-encoding: (characters left as they are besides alphanumerics, space as `+`).
-    for (keep, plus) in [("-._~", false), ("-._~!'()*", false), ("*-._", true)] {
-        for hex in [HEX_UPPER, HEX_LOWER] {
-            out.clear();
-            for &b in value.as_bytes() {
-                if b.is_ascii_alphanumeric() || keep.as_bytes().contains(&b) {
-                    out.push(b as char);
-                } else if b == b' ' && plus {
-                    out.push('+');
-                } else {
-                    out.push('%');
-                    out.push(hex[usize::from(b >> 4)] as char);
-                    out.push(hex[usize::from(b & 15)] as char);
-                }
+    // Percent-encoding: (characters kept besides alphanumerics, space as `+`, hex digits).
+    const PERCENT: [(&str, bool, &[u8; 16]); 7] = [
+        ("-._~", false, HEX_UPPER),
+        ("-._~", false, HEX_LOWER),
+        ("-._~", true, HEX_UPPER),
+        ("-._~/", false, HEX_UPPER),
+        ("-._~!'()*", false, HEX_UPPER),
+        ("-._~!'()*", false, HEX_LOWER),
+        ("*-._", true, HEX_UPPER),
+    ];
+    for (keep, plus, hex) in PERCENT {
+        out.clear();
+        for &b in value.as_bytes() {
+            if b.is_ascii_alphanumeric() || keep.as_bytes().contains(&b) {
+                out.push(b as char);
+            } else if b == b' ' && plus {
+                out.push('+');
+            } else {
+                out.push('%');
+                out.push(hex[usize::from(b >> 4)] as char);
+                out.push(hex[usize::from(b & 15)] as char);
             }
-            add(&out);
         }
+        add(&out);
     }
 }
 
@@ -187,7 +210,9 @@ pub fn json_escaped(value: &str) -> std::borrow::Cow<'_, str> {
 
 /// The length of the textual form of `value` starting at `text[at..]`, if one does: each byte of
 /// the value as itself, as `%XX` (either case), as `\u00XX` (either case), as `\` followed by
-/// itself (JSON's `\"`, `\\`, `\/`), or, for a space, as `+`. The longest such form is taken.
+/// itself (JSON's `\"`, `\\`, `\/`), or, for a space, as `+`. The longest such form is taken
+/// (the redactor replaces the union of all forms it finds, so a reading that runs into the next
+/// form's first character costs nothing).
 ///
 /// Simulated as a small NFA (the set of text positions reachable after each byte of the value),
 /// so a value holding `%`, `\` or `+`, which both stand for themselves and start an escape,
@@ -283,6 +308,8 @@ mod tests {
         assert_eq!(decoded_len(b"k\"e\\y/ &+=%", 0, value.as_bytes()), None, "a prefix is not the value");
         // `%` standing for itself, then as the start of `%25`: both paths are followed.
         assert_eq!(decoded_len(b"a%25%b", 0, b"a%%b"), Some(6));
+        // A value ending in `\` before another escape: both readings, the longer taken.
+        assert_eq!(decoded_len(b"ab\\\\u003b", 0, b"ab\\"), Some(4));
     }
 
     #[test]
@@ -312,7 +339,7 @@ mod tests {
     fn literal_variants_include_the_common_encoders_output() {
         let mut seen = Vec::new();
         literal_variants("a b&c/d", &mut |v| seen.push(v.to_owned()));
-        for want in ["a b&c/d", "a b&c\\/d", "a b\\u0026c/d", "a%20b%26c%2Fd", "a%20b%26c%2fd", "a+b%26c%2Fd", "a+b%26c%2fd"] {
+        for want in ["a b&c/d", "a b&c\\/d", "a b\\u0026c/d", "a b\\u0026c/d", "a%20b%26c%2Fd", "a%20b%26c%2fd", "a+b%26c%2Fd", "a%20b%26c/d"] {
             assert!(seen.iter().any(|s| s == want), "{want} missing from {seen:?}");
         }
     }

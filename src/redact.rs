@@ -170,7 +170,10 @@ impl Redactor {
         }
     }
 
-    /// One pass: at each position, the longest form of any credential is replaced.
+    /// One pass: every character inside any form of any credential is replaced, overlapping and
+    /// adjacent forms under one marker. (Replacing the first form found and skipping past it
+    /// would let a short form, an anchor, cut into a longer one that starts after it and leave
+    /// that one's tail behind.)
     #[cold]
     #[inline(never)]
     fn replace_all(&self, text: &str) -> Option<String> {
@@ -191,37 +194,46 @@ impl Redactor {
             }
         }
         let mut out = String::with_capacity(text.len());
-        let (mut copied, mut i) = (0, 0);
-        while i < bytes.len() {
+        let mut copied = 0;
+        // The interval being replaced, [from, to).
+        let mut span: Option<(usize, usize)> = None;
+        for i in 0..bytes.len() {
+            if let Some((from, to)) = span {
+                if i >= to {
+                    out.push_str(text.get(copied..from)?);
+                    out.push_str(REDACTED);
+                    copied = to;
+                    span = None;
+                }
+            }
             if !starts[usize::from(bytes[i])] {
-                i += 1;
                 continue;
             }
-            let mut longest = 0;
+            let mut end = i;
             for set in self.sets().filter(|s| !s.is_empty()) {
                 for value in &set.values {
                     let value = value.expose().as_bytes();
                     if forms::may_start(bytes[i], value[0]) {
-                        longest = longest.max(forms::decoded_len(bytes, i, value).unwrap_or(0));
+                        end = end.max(i + forms::decoded_len(bytes, i, value).unwrap_or(0));
                     }
                 }
-                for literal in &set.literals {
-                    if bytes[i..].starts_with(literal.expose().as_bytes()) {
-                        longest = longest.max(literal.expose().len());
-                        break; // longest first
-                    }
+                if let Some(literal) = set.literals.iter().find(|l| bytes[i..].starts_with(l.expose().as_bytes())) {
+                    end = end.max(i + literal.expose().len());
                 }
             }
-            if longest == 0 {
-                i += 1;
-                continue;
+            if end > i {
+                span = Some(match span {
+                    Some((from, to)) => (from, to.max(end)),
+                    None => (i, end),
+                });
             }
-            out.push_str(text.get(copied..i)?);
-            out.push_str(REDACTED);
-            i += longest;
-            copied = i;
         }
-        out.push_str(text.get(copied..)?);
+        if let Some((from, _)) = span {
+            out.push_str(text.get(copied..from)?);
+            out.push_str(REDACTED);
+        } else {
+            out.push_str(text.get(copied..)?);
+        }
         Some(out)
     }
 }
