@@ -45,9 +45,7 @@ pub struct CallOptions {
 /// The argument array, from the JSON text the entry made of it (`src/js/args.js`), which may
 /// instead report the first value JSON cannot carry: `"\0"` and `[kind, ...path]`.
 pub fn parse(args_json: &str) -> Result<Vec<Value>, CallError> {
-    // Parsed as any Value, then required to be an array: deserializing straight into a `Vec`
-    // would link serde's float-formatting refusal path (see `value::Key`).
-    match serde_json::from_str::<Value>(args_json) {
+    match crate::parse::parse(args_json) {
         Ok(Value::Array(values)) => Ok(values),
         Ok(_) => Err(unreadable(args_json, None)),
         Err(e) => Err(unreadable(args_json, Some(e))),
@@ -57,18 +55,16 @@ pub fn parse(args_json: &str) -> Result<Vec<Value>, CallError> {
 /// Why the arguments could not be read, as the caller can act on it.
 #[cold]
 #[inline(never)]
-fn unreadable(args_json: &str, error: Option<serde_json::Error>) -> CallError {
+fn unreadable(args_json: &str, error: Option<crate::parse::ParseError>) -> CallError {
     const JSON_ONLY: &str = "only JSON values are sent: null, booleans, finite numbers, strings, arrays and plain objects";
     let Some(report) = args_json.strip_prefix('\0') else {
         return match error {
-            // serde_json's messages name what failed and where, never the text itself.
+            // Parse errors name what failed and where, never the text itself.
             Some(e) => CallError::invalid(format!("arguments could not be read ({e}); {JSON_ONLY}")),
             None => CallError::invalid(format!("arguments must arrive as an array; {JSON_ONLY}")),
         };
     };
-    // As a Value, not a Vec<String>: serde's own refusal of a non-string formats it, floats
-    // included, and that links core's float formatting (~15 KiB of wasm; see `value::Key`).
-    let report = match serde_json::from_str::<Value>(report) {
+    let report = match crate::parse::parse(report) {
         Ok(Value::Array(items)) => items.into_iter().filter_map(|v| if let Value::String(s) = v { Some(s) } else { None }).collect(),
         _ => Vec::new(),
     };
@@ -342,7 +338,7 @@ mod tests {
     };
 
     fn args(json: &str) -> Vec<Value> {
-        match serde_json::from_str(json).unwrap() {
+        match crate::parse::parse(json).unwrap() {
             Value::Array(items) => items,
             _ => unreachable!(),
         }
@@ -422,7 +418,7 @@ mod tests {
         assert!(parse(&format!("{}{}", "[".repeat(127), "]".repeat(127))).is_ok());
         assert!(parse(&format!("{}{}", "[".repeat(128), "]".repeat(128))).is_err());
         let deep = format!("[{}{}]", "[".repeat(200), "]".repeat(200));
-        assert!(message(&deep).contains("recursion limit exceeded"), "{}", message(&deep));
+        assert!(message(&deep).contains("nested deeper than 127 levels"), "{}", message(&deep));
         assert_eq!(parse("[1,\"a\",null]").unwrap().len(), 3);
     }
 

@@ -195,7 +195,7 @@ impl Pairs {
     }
 
     fn push_json(&mut self, key: &str, value: &Value) {
-        self.push(key, &serde_json::to_string(value).unwrap_or_default());
+        self.push(key, &value.to_json());
     }
 
     fn nested(&mut self, prefix: &mut String, value: &Value, arrays: ArrayKeys) {
@@ -245,7 +245,7 @@ enum ArrayKeys {
 fn scalar_or_json(value: &Value) -> String {
     match value.scalar_text() {
         Some(text) => text.into_owned(),
-        None => serde_json::to_string(value).unwrap_or_default(),
+        None => value.to_json(),
     }
 }
 
@@ -254,7 +254,7 @@ mod tests {
     use super::*;
 
     fn v(json: &str) -> Value {
-        serde_json::from_str(json).unwrap()
+        crate::parse::parse(json).unwrap()
     }
 
     fn query(name: &str, style: Style, json: &str) -> String {

@@ -2,8 +2,8 @@
 //!
 //! Every call writes a receipt and a request description. Through `serde_json` those cost more
 //! than the rest of the call put together (formatter plumbing, an `io::Write` per string, an
-//! allocation per number); these helpers write straight into one `String`. Anything unusual —
-//! a string that needs escaping — still goes through `serde_json`, so the output is the same.
+//! allocation per number); these helpers write straight into one `String`, escaping strings as
+//! serde_json does (the tests hold them to it).
 
 /// Bytes JSON escapes inside strings: control characters, `"` and `\`.
 static ESCAPED: [bool; 256] = {
@@ -41,8 +41,43 @@ pub fn push_str(out: &mut String, s: &str) {
     if !needs_escape(s.as_bytes()) {
         push_raw(out, s);
     } else {
-        out.push_str(&serde_json::to_string(s).unwrap_or_default());
+        push_escaped(out, s);
     }
+}
+
+/// `s` as a JSON string literal, escaped as serde_json escapes (short forms where JSON has them,
+/// `\u00xx` for other control characters).
+#[cold]
+#[inline(never)]
+fn push_escaped(out: &mut String, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.reserve(s.len() + 8);
+    out.push('"');
+    let mut from = 0;
+    for (i, b) in s.bytes().enumerate() {
+        if !ESCAPED[usize::from(b)] {
+            continue;
+        }
+        // Escaped bytes are ASCII: the runs between them are whole characters.
+        out.push_str(&s[from..i]);
+        match b {
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            0x08 => out.push_str("\\b"),
+            0x0c => out.push_str("\\f"),
+            b => {
+                out.push_str("\\u00");
+                out.push(HEX[usize::from(b >> 4)] as char);
+                out.push(HEX[usize::from(b & 15)] as char);
+            }
+        }
+        from = i + 1;
+    }
+    out.push_str(&s[from..]);
+    out.push('"');
 }
 
 /// Appends `s`, which needs no escaping, as a JSON string literal without checking it: for the

@@ -9,7 +9,8 @@
 //!
 //! - [`table`]: the operation table the generator emits for one provider, as static data.
 //! - [`args`], [`request`], [`encode`]: from positional arguments to an upstream request.
-//! - [`response`], [`receipt`], [`error`], [`json`]: from the upstream's answer to an envelope.
+//! - [`response`], [`receipt`], [`error`], [`json`], [`parse`], [`value`]: from the upstream's
+//!   answer to an envelope, and JSON read and written by hand (numbers keep their text).
 //! - [`secret`], [`redact`], [`forms`], [`header`]: credentials that cannot print, the forms
 //!   they take in upstream text and their redaction, what a header may carry.
 //! - [`call`]: the call as a state machine with no I/O, driven by the JS entry.
@@ -29,6 +30,7 @@ pub mod error;
 pub mod forms;
 pub mod header;
 pub mod json;
+pub mod parse;
 pub mod receipt;
 pub mod redact;
 pub mod request;

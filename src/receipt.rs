@@ -11,8 +11,6 @@ use crate::json::{push_raw, push_str, push_u64};
 use crate::request::CredentialUse;
 use crate::redact::Redactor;
 use crate::table::{Operation, Provider};
-use crate::value::Value;
-use serde::Serialize;
 use std::borrow::Cow;
 
 /// Written as JSON by [`Receipt::push_json`], camelCase keys in this order.
@@ -170,16 +168,6 @@ pub fn values(receipt: &Receipt<'_>) -> String {
     out
 }
 
-#[derive(Serialize)]
-struct ErrorBody<'a> {
-    code: &'static str,
-    message: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    status: Option<u16>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    upstream: Option<&'a Value>,
-}
-
 /// `{ ok: false, error: { code, message, status?, upstream? }, receipt }`. The message passes
 /// through the call's redactor here, so no failure envelope can skip it; `upstream` was redacted
 /// before it was parsed.
@@ -187,11 +175,20 @@ struct ErrorBody<'a> {
 #[inline(never)]
 pub fn fail(error: &CallError, redactor: &Redactor, receipt: &Receipt<'_>) -> String {
     let message = redactor.redact(&error.to_string()).into_owned();
-    let body = ErrorBody { code: error.code().as_str(), message, status: error.status(), upstream: error.upstream() };
     let mut out = String::with_capacity(512);
-    out.push_str("{\"ok\":false,\"error\":");
-    out.push_str(&serde_json::to_string(&body).unwrap_or_default());
-    out.push_str(",\"receipt\":");
+    out.push_str("{\"ok\":false,\"error\":{\"code\":");
+    push_raw(&mut out, error.code().as_str());
+    out.push_str(",\"message\":");
+    push_str(&mut out, &message);
+    if let Some(status) = error.status() {
+        out.push_str(",\"status\":");
+        push_u64(&mut out, u64::from(status), 0);
+    }
+    if let Some(upstream) = error.upstream() {
+        out.push_str(",\"upstream\":");
+        upstream.push_json(&mut out);
+    }
+    out.push_str("},\"receipt\":");
     receipt.push_json(&mut out);
     out.push('}');
     out

@@ -32,13 +32,17 @@ pub const REDACTED: &str = "[REDACTED]";
 /// Credential values and the strings that find them.
 #[derive(Debug, Default)]
 pub struct Credentials {
-    /// The values themselves, for matching their textual forms whole.
-    values: Vec<Secret>,
-    /// Plain strings replaced wherever they occur (anchors, base64 cores, literal variants),
-    /// longest first so that a longer form is replaced whole before a shorter one inside it.
+    /// The values and their base64 cores, each matched whole in any textual form (a core, too,
+    /// is text an upstream may JSON-escape or percent-encode: PHP writes `/` as `\/`).
+    forms: Vec<Secret>,
+    /// Plain strings replaced wherever they occur: the forms' anchors, or their literal
+    /// variants when they have none.
     literals: Vec<Secret>,
-    /// The needles looking searches for: a subset of `literals`, one inside every form.
+    /// The needles looking searches for, one inside every textual form of every form: the
+    /// literals, less those holding another.
     scan: Vec<Secret>,
+    /// How many credentials were added (the first entries of `forms` are not all of them).
+    count: usize,
 }
 
 impl Credentials {
@@ -47,39 +51,48 @@ impl Credentials {
         if value.is_empty() || self.holds(value) {
             return;
         }
-        self.values.push(Secret::new(value.to_owned()));
-        let mut forms: Vec<String> = Vec::with_capacity(8);
+        self.count += 1;
+        let mut found: Vec<String> = vec![value.to_owned()];
         let mut push = |form: &str| {
-            if !form.is_empty() && !forms.iter().any(|f| f == form) {
-                forms.push(form.to_owned());
+            if !form.is_empty() && !found.iter().any(|f| f == form) {
+                found.push(form.to_owned());
             }
         };
-        match forms::anchor(value) {
-            Some(anchor) => push(anchor),
-            None => forms::literal_variants(value, &mut push),
-        }
         forms::base64_cores(value.as_bytes(), &mut push);
         let json = forms::json_escaped(value);
         if *json != *value {
             forms::base64_cores(json.as_bytes(), &mut push);
         }
-        for form in forms {
-            if !self.scan.iter().any(|s| s.expose() == form) {
-                self.scan.push(Secret::new(form.clone()));
+        for form in found {
+            match forms::anchor(&form) {
+                Some(anchor) => self.add_literal(anchor),
+                None => forms::literal_variants(&form, &mut |v| self.add_literal(v)),
             }
-            if !self.literals.iter().any(|s| s.expose() == form) {
-                let at = self.literals.partition_point(|s| s.expose().len() >= form.len());
-                self.literals.insert(at, Secret::new(form));
+            if !self.forms.iter().any(|f| f.expose() == form) {
+                self.forms.push(Secret::new(form));
             }
         }
     }
 
+    fn add_literal(&mut self, literal: &str) {
+        if literal.is_empty() || self.literals.iter().any(|s| s.expose() == literal) {
+            return;
+        }
+        let at = self.literals.partition_point(|s| s.expose().len() >= literal.len());
+        self.literals.insert(at, Secret::new(literal.to_owned()));
+        // Looking needs only the needles no other is inside of.
+        if !self.scan.iter().any(|s| literal.contains(s.expose())) {
+            self.scan.retain(|s| !s.expose().contains(literal));
+            self.scan.push(Secret::new(literal.to_owned()));
+        }
+    }
+
     fn holds(&self, value: &str) -> bool {
-        self.values.iter().any(|v| v.expose() == value)
+        self.forms.iter().any(|v| v.expose() == value)
     }
 
     fn is_empty(&self) -> bool {
-        self.values.is_empty()
+        self.count == 0
     }
 }
 
@@ -183,7 +196,7 @@ impl Redactor {
             for literal in &set.literals {
                 starts[usize::from(literal.expose().as_bytes()[0])] = true;
             }
-            for value in &set.values {
+            for value in &set.forms {
                 let first = value.expose().as_bytes()[0];
                 starts[usize::from(first)] = true;
                 starts[usize::from(b'%')] = true;
@@ -211,7 +224,7 @@ impl Redactor {
             }
             let mut end = i;
             for set in self.sets().filter(|s| !s.is_empty()) {
-                for value in &set.values {
+                for value in &set.forms {
                     let value = value.expose().as_bytes();
                     if forms::may_start(bytes[i], value[0]) {
                         end = end.max(i + forms::decoded_len(bytes, i, value).unwrap_or(0));

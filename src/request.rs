@@ -392,7 +392,7 @@ fn exploded_object(op: &Operation, name: &str) -> CallError {
 /// A JSON request body, out of line: only calls that send one compile serde_json's serializer.
 #[inline(never)]
 fn json_text(value: &Value) -> String {
-    serde_json::to_string(value).unwrap_or_default()
+    value.to_json()
 }
 
 /// A header parameter's value: a scalar that can travel in a header (see [`crate::header`]);

@@ -103,10 +103,12 @@ pub fn judge(provider: &Provider, request_url: &str, post: bool, response: &Http
 fn redacted(json: bool, response: &HttpResponse<'_>, redactor: &Redactor) -> Outcome {
     let text = response.body.text();
     let redacted = redactor.redact(&text);
-    let json_text = if json && serde_json::from_str::<serde::de::IgnoredAny>(&redacted).is_ok() {
+    let json_text = if json && crate::parse::parse(&redacted).is_ok() {
         redacted.into_owned()
     } else {
-        serde_json::to_string(&*redacted).unwrap_or_default()
+        let mut text = String::with_capacity(redacted.len() + 2);
+        crate::json::push_str(&mut text, &redacted);
+        text
     };
     Outcome::Redacted { json_text }
 }
@@ -140,7 +142,7 @@ fn redirect(request_url: &str, post: bool, response: &HttpResponse<'_>, redactor
 #[inline(never)]
 fn upstream_error(provider: &Provider, status: u16, json: bool, body: &str, redactor: &Redactor) -> CallError {
     let body = redactor.redact(body);
-    let parsed: Option<Value> = if json { serde_json::from_str(&body).ok() } else { None };
+    let parsed: Option<Value> = if json { crate::parse::parse(&body).ok() } else { None };
     let upstream = match (parsed, provider.error_object) {
         (Some(whole), Some(key)) => match whole.get(key) {
             Some(inner) => Some(inner.clone()),
@@ -222,7 +224,7 @@ mod tests {
         let Outcome::Error(e) = judge(&STRIPE, URL, true, &resp(402, "application/json", &BODY), &redactor(), 0) else { panic!() };
         assert_eq!(e.status(), Some(402));
         assert_eq!(e.to_string(), "Your card has insufficient funds. [REDACTED]");
-        let upstream = serde_json::to_string(e.upstream().unwrap()).unwrap();
+        let upstream = e.upstream().unwrap().to_json();
         assert_eq!(upstream, r#"{"type":"card_error","code":"card_declined","decline_code":"insufficient_funds","message":"Your card has insufficient funds. [REDACTED]"}"#);
     }
 

@@ -1,23 +1,36 @@
-//! Call arguments as JSON values that keep the caller's key order.
+//! Call arguments as JSON values that keep the caller's key order and numbers' text.
 //!
 //! `serde_json::Value` sorts object keys (a `BTreeMap`) unless `preserve_order` pulls in
 //! `indexmap` and `hashbrown`, which cost bundle size. Bodies are expected to read the way the
 //! caller wrote them (`amount=2500&currency=usd`, not alphabetised), and arguments are small, so
-//! an object is a `Vec` of entries: order kept, lookups linear, no extra crate.
-
-use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
-use std::fmt;
+//! an object is a `Vec` of entries: order kept, lookups linear, no extra crate. A number is its
+//! JSON text, as `JSON.stringify` wrote it, sent on unchanged (see [`crate::parse`]). Values are
+//! read by [`crate::parse::parse`] and written by [`Value::push_json`].
 
 /// A JSON value; objects keep insertion order.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     Null,
     Bool(bool),
-    Number(serde_json::Number),
+    Number(Number),
     String(String),
     Array(Vec<Value>),
     Object(Vec<(String, Value)>),
+}
+
+/// A JSON number: its text, valid by the JSON grammar (only the parser makes one).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Number(String);
+
+impl Number {
+    /// A number from text the parser has checked against the grammar.
+    pub(crate) fn from_json(text: &str) -> Self {
+        Number(text.to_owned())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
 }
 
 impl Value {
@@ -65,22 +78,15 @@ impl Value {
         }
     }
 
-    /// Calls `f` with the scalar's text (see [`Value::scalar_text`]) without allocating for
-    /// integers; `None` for containers.
+    /// Calls `f` with the scalar's text (see [`Value::scalar_text`]) without allocating;
+    /// `None` for containers.
     pub fn with_text<R>(&self, f: impl FnOnce(&str) -> R) -> Option<R> {
-        let mut buf = [0u8; 20];
         match self {
             Value::Null => Some(f("")),
             Value::Bool(true) => Some(f("true")),
             Value::Bool(false) => Some(f("false")),
             Value::String(s) => Some(f(s)),
-            Value::Number(n) => Some(match (n.as_u64(), n.as_i64()) {
-                (Some(u), _) => f(crate::json::u64_text(&mut buf, u)),
-                (None, Some(i)) => f(&format!("-{}", crate::json::u64_text(&mut buf, i.unsigned_abs()))),
-                // serde_json's writer, not `Display`: the latter drags in core's float
-                // formatting (~15 KiB of wasm) for the same digits.
-                _ => f(&serde_json::to_string(n).unwrap_or_default()),
-            }),
+            Value::Number(n) => Some(f(n.as_str())),
             Value::Array(_) | Value::Object(_) => None,
         }
     }
@@ -88,156 +94,73 @@ impl Value {
     pub fn is_scalar(&self) -> bool {
         !matches!(self, Value::Array(_) | Value::Object(_))
     }
-}
 
-impl<'de> Deserialize<'de> for Value {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(ValueVisitor)
-    }
-}
-
-struct ValueVisitor;
-
-impl<'de> Visitor<'de> for ValueVisitor {
-    type Value = Value;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a JSON value")
-    }
-    fn visit_unit<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-    fn visit_none<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
-        Ok(Value::Bool(v))
-    }
-    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
-        Ok(Value::Number(v.into()))
-    }
-    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
-        Ok(Value::Number(v.into()))
-    }
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
-        serde_json::Number::from_f64(v)
-            .map(Value::Number)
-            .ok_or_else(|| E::custom("non-finite number"))
-    }
-    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
-        Ok(Value::String(v.to_owned()))
-    }
-    fn visit_string<E>(self, v: String) -> Result<Value, E> {
-        Ok(Value::String(v))
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
-        while let Some(item) = seq.next_element()? {
-            items.push(item);
-        }
-        Ok(Value::Array(items))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut entries: Vec<(String, Value)> = Vec::with_capacity(map.size_hint().unwrap_or(0));
-        while let Some(key) = map.next_key_seed(Key)? {
-            let value: Value = map.next_value()?;
-            // JSON.stringify never repeats a key; a hand-written duplicate keeps the last, as JS does.
-            if let Some(slot) = entries.iter_mut().find(|(k, _)| *k == key) {
-                slot.1 = value;
-            } else {
-                entries.push((key, value));
-            }
-        }
-        Ok(Value::Object(entries))
-    }
-}
-
-/// Object keys. `String`'s own visitor would do, but its refusal of a non-string formats the
-/// value it got, floats included, and that alone links core's float formatting (~15 KiB of
-/// wasm). JSON keys are always strings; this visitor refuses anything else without formatting.
-struct Key;
-
-impl<'de> de::DeserializeSeed<'de> for Key {
-    type Value = String;
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<String, D::Error> {
-        deserializer.deserialize_string(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Key {
-    type Value = String;
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a string key")
-    }
-    fn visit_str<E>(self, v: &str) -> Result<String, E> {
-        Ok(v.to_owned())
-    }
-    fn visit_string<E>(self, v: String) -> Result<String, E> {
-        Ok(v)
-    }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<String, E> {
-        Err(E::custom("object keys must be strings"))
-    }
-}
-
-impl Serialize for Value {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+    /// Appends the value as JSON: keys in their order, numbers as their text, strings escaped
+    /// as serde_json escapes them.
+    pub fn push_json(&self, out: &mut String) {
         match self {
-            Value::Null => serializer.serialize_unit(),
-            Value::Bool(b) => serializer.serialize_bool(*b),
-            Value::Number(n) => n.serialize(serializer),
-            Value::String(s) => serializer.serialize_str(s),
+            Value::Null => out.push_str("null"),
+            Value::Bool(true) => out.push_str("true"),
+            Value::Bool(false) => out.push_str("false"),
+            Value::Number(n) => out.push_str(n.as_str()),
+            Value::String(s) => crate::json::push_str(out, s),
             Value::Array(items) => {
-                let mut seq = serializer.serialize_seq(Some(items.len()))?;
-                for item in items {
-                    seq.serialize_element(item)?;
+                out.push('[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    item.push_json(out);
                 }
-                seq.end()
+                out.push(']');
             }
             Value::Object(entries) => {
-                let mut map = serializer.serialize_map(Some(entries.len()))?;
-                for (k, v) in entries {
-                    map.serialize_entry(k, v)?;
+                out.push('{');
+                for (i, (k, v)) in entries.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    crate::json::push_str(out, k);
+                    out.push(':');
+                    v.push_json(out);
                 }
-                map.end()
+                out.push('}');
             }
         }
     }
+
+    /// The value as JSON text.
+    pub fn to_json(&self) -> String {
+        let mut out = String::new();
+        self.push_json(&mut out);
+        out
+    }
 }
+
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::parse::parse;
 
     #[test]
-    fn keeps_key_order_through_a_round_trip() {
-        let text = r#"{"z":1,"a":[true,null,"x"],"m":{"b":2.5,"a":-3}}"#;
-        let v: Value = serde_json::from_str(text).unwrap();
-        assert_eq!(serde_json::to_string(&v).unwrap(), text);
+    fn keeps_key_order_and_number_text_through_a_round_trip() {
+        let text = r#"{"z":1,"a":[true,null,"x"],"m":{"b":2.5,"a":-3,"c":990287651305.0679}}"#;
+        assert_eq!(parse(text).unwrap().to_json(), text);
     }
 
     #[test]
-    fn duplicate_keys_keep_the_last_value_in_the_first_place() {
-        let v: Value = serde_json::from_str(r#"{"a":1,"b":2,"a":3}"#).unwrap();
-        assert_eq!(serde_json::to_string(&v).unwrap(), r#"{"a":3,"b":2}"#);
+    fn strings_are_written_as_serde_json_writes_them() {
+        for s in ["plain", "quote\"d", "back\\slash", "ctl \u{1}\u{8}\u{c}\n\r\t\u{1f}", "é 😀", "</script>"] {
+            assert_eq!(Value::String(s.to_owned()).to_json(), serde_json::to_string(s).unwrap());
+        }
     }
 
     #[test]
     fn scalar_text_is_what_a_form_carries() {
-        let v: Value = serde_json::from_str(r#"[null,true,2500,1.5,"usd",[],{}]"#).unwrap();
-        let Value::Array(items) = v else { panic!() };
+        let Value::Array(items) = parse(r#"[null,true,2500,1.5,"usd",[],{},1e+21]"#).unwrap() else { panic!() };
         let texts: Vec<_> = items.iter().map(|v| v.scalar_text().map(|c| c.into_owned())).collect();
-        assert_eq!(
-            texts,
-            [
-                Some("".into()),
-                Some("true".into()),
-                Some("2500".into()),
-                Some("1.5".into()),
-                Some("usd".into()),
-                None,
-                None
-            ]
-        );
+        let want = [Some(""), Some("true"), Some("2500"), Some("1.5"), Some("usd"), None, None, Some("1e+21")];
+        assert_eq!(texts, want.map(|t| t.map(str::to_owned)));
     }
 }

@@ -1,0 +1,634 @@
+//! Fuzz target: the request builder, and the call around it. Random operations (of the Stripe
+//! table and of synthetic providers covering every query style, header parameters, every body
+//! kind, every auth scheme and use), random arguments (hostile path values, random params and
+//! keys, random per-call keys and headers, values of any JSON type), random Worker
+//! configuration; then a random upstream answer echoing the call's credentials in random forms.
+//!
+//! Must hold, for every input: no panic; a refusal is a typed envelope with no upstream attempt;
+//! a request goes to the table's origin (or the loopback override), its path is the template with
+//! each value inside its own segment, every query and form key belongs to a declared parameter
+//! (`name` or `name[...]`), every header is one the table allows with a value a header can carry,
+//! the credential is the one the call chose; and no envelope — complete, or a body the entry
+//! attaches as it came — holds a credential in any decoding.
+//!
+//! `CAPA_FUZZ_SECONDS=600 cargo test --release --test fuzz_request` runs it for ten minutes
+//! (`npm run fuzz`); `npm test` runs a short round.
+
+#[path = "security/corpus.rs"]
+mod corpus;
+#[path = "security/echo.rs"]
+mod echo;
+#[path = "security/fuzz.rs"]
+mod fuzz;
+
+use capa_rs::call::{begin, Bindings, Call, Step, ORIGIN_OVERRIDE_VAR};
+use capa_rs::receipt::Envelope;
+use capa_rs::response::HttpResponse;
+use capa_rs::table::{At, AuthScheme, AuthUse, Body, Method, Operation, Param, Provider, Style};
+use echo::{contains, decodings, form, render, Form};
+use proptest::prelude::*;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+// ---------------------------------------------------------------------------------------------
+// Synthetic providers: every query style, header parameters, every body kind and auth use.
+
+const fn p(name: &'static str, at: At, required: bool) -> Param {
+    Param { name, at, required }
+}
+
+static OPS: [Operation; 8] = [
+    Operation {
+        id: "ListThings",
+        call: "things.list",
+        method: Method::Get,
+        path: "/v1/things",
+        server: 0,
+        path_params: &[],
+        params: &[
+            p("form", At::Query(Style::Form), false),
+            p("csv", At::Query(Style::FormCsv), false),
+            p("deep", At::Query(Style::DeepObject), false),
+            p("space", At::Query(Style::SpaceDelimited), false),
+            p("pipe", At::Query(Style::PipeDelimited), false),
+            p("X-Trace", At::Header, false),
+        ],
+        body: Body::None,
+        auth: AuthUse::Required,
+    },
+    Operation {
+        id: "CreatePart",
+        call: "things.parts.create",
+        method: Method::Post,
+        path: "/v1/things/{thing}/parts/{part}",
+        server: 0,
+        path_params: &["thing", "part"],
+        params: &[p("expand", At::Query(Style::DeepObject), false), p("name", At::Body, true), p("meta", At::Body, false), p("items", At::Body, false)],
+        body: Body::Form { open: false },
+        auth: AuthUse::Required,
+    },
+    Operation {
+        id: "PutThing",
+        call: "things.update",
+        method: Method::Put,
+        path: "/v1/things/{id}",
+        server: 1,
+        path_params: &["id"],
+        params: &[p("title", At::Body, false), p("If-Match", At::Header, false)],
+        body: Body::Json { open: true },
+        auth: AuthUse::Required,
+    },
+    Operation {
+        id: "PostDoc",
+        call: "docs.create",
+        method: Method::Post,
+        path: "/v1/docs/{id}",
+        server: 0,
+        path_params: &["id"],
+        params: &[],
+        body: Body::JsonValue,
+        auth: AuthUse::Optional,
+    },
+    Operation {
+        id: "PostText",
+        call: "text.create",
+        method: Method::Post,
+        path: "/v1/text",
+        server: 0,
+        path_params: &[],
+        params: &[p("lang", At::Query(Style::Form), false), p("body", At::Body, true)],
+        body: Body::Text("text/plain"),
+        auth: AuthUse::Required,
+    },
+    Operation {
+        id: "Public",
+        call: "public.retrieve",
+        method: Method::Get,
+        path: "/v1/public",
+        server: 0,
+        path_params: &[],
+        params: &[p("q", At::Query(Style::Form), false)],
+        body: Body::None,
+        auth: AuthUse::Never,
+    },
+    Operation {
+        id: "DeleteThing",
+        call: "things.del",
+        method: Method::Delete,
+        path: "/v1/things/{id}",
+        server: 0,
+        path_params: &["id"],
+        params: &[p("expand", At::Body, false)],
+        body: Body::Form { open: true },
+        auth: AuthUse::Required,
+    },
+    Operation {
+        id: "PatchOpen",
+        call: "things.patch",
+        method: Method::Patch,
+        path: "/v1/things/{id}/{sub}",
+        server: 1,
+        path_params: &["id", "sub"],
+        params: &[],
+        body: Body::Form { open: true },
+        auth: AuthUse::Optional,
+    },
+];
+
+macro_rules! synthetic {
+    ($name:ident, $auth:expr) => {
+        static $name: Provider = Provider {
+            capability: "fuzz",
+            secret: "FUZZ_KEY",
+            auth: $auth,
+            call_headers: &["X-Account", "X-Tenant-Secret"],
+            secret_call_headers: &["X-Tenant-Secret"],
+            static_headers: &[("X-Version", "1")],
+            request_id_header: Some("Request-Id"),
+            error_object: Some("error"),
+            servers: &["https://api.example.com/base", "https://uploads.example.com"],
+            operations: &OPS,
+        };
+    };
+}
+synthetic!(BEARER, AuthScheme::Bearer);
+synthetic!(BASIC, AuthScheme::Basic);
+synthetic!(HEADER, AuthScheme::Header("X-Api-Key"));
+
+fn providers() -> [&'static Provider; 4] {
+    [&capa_rs::provider::PROVIDER, &BEARER, &BASIC, &HEADER]
+}
+
+// ---------------------------------------------------------------------------------------------
+// Inputs.
+
+fn corpus() -> &'static corpus::Corpus {
+    static CORPUS: OnceLock<corpus::Corpus> = OnceLock::new();
+    CORPUS.get_or_init(corpus::load)
+}
+
+fn pick(list: fn(&'static corpus::Corpus) -> &'static Vec<String>) -> BoxedStrategy<String> {
+    let list = list(corpus());
+    (0..list.len()).prop_map(move |i| list[i].clone()).boxed()
+}
+
+fn text() -> BoxedStrategy<String> {
+    prop_oneof![3 => "[a-z0-9_ .-]{0,12}", 1 => "[ -~]{0,16}", 1 => "\\PC{0,8}", 1 => pick(|c| &c.query_values), 1 => pick(|c| &c.paths)].boxed()
+}
+
+fn key() -> BoxedStrategy<String> {
+    prop_oneof![3 => "[a-z_]{1,8}", 1 => pick(|c| &c.query_keys), 1 => "\\PC{0,6}"].boxed()
+}
+
+fn json_value() -> BoxedStrategy<Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::from),
+        (-1e12f64..1e12).prop_map(Value::from),
+        text().prop_map(Value::String),
+    ];
+    leaf.prop_recursive(4, 24, 4, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            prop::collection::vec((key(), inner), 0..4).prop_map(|kv| Value::Object(kv.into_iter().collect())),
+        ]
+    })
+    .boxed()
+}
+
+/// A credential canary: the marker, then characters of every kind a header value may hold
+/// (and now and then one it may not, which must be refused).
+fn canary(prefix: &'static str) -> BoxedStrategy<String> {
+    let alphabet = corpus().call_key_alphabet.clone();
+    (prop::collection::vec(0..alphabet.len(), 1..24), prop::option::weighted(0.05, pick(|c| &c.header_values_refused)))
+        .prop_map(move |(chars, bad)| {
+            let mut s: String = format!("{prefix}{}x", chars.iter().map(|&i| alphabet[i]).collect::<String>());
+            if let Some(bad) = bad {
+                s.push_str(&bad);
+            }
+            s
+        })
+        .boxed()
+}
+
+fn header_name(provider: &'static Provider) -> BoxedStrategy<String> {
+    let allowed: Vec<&'static str> = provider.call_headers.to_vec();
+    prop_oneof![
+        4 => (0..allowed.len().max(1), any::<bool>()).prop_map(move |(i, lower)| {
+            let name = allowed.get(i).copied().unwrap_or("X-None");
+            if lower { name.to_ascii_lowercase() } else { name.to_owned() }
+        }),
+        1 => pick(|c| &c.header_names_refused),
+        1 => "[A-Za-z-]{0,12}",
+    ]
+    .boxed()
+}
+
+fn options(provider: &'static Provider) -> BoxedStrategy<Option<Value>> {
+    let value = prop_oneof![
+        4 => canary("acct_CONTEXT").prop_map(Value::String),
+        2 => canary("shv_CANARY").prop_map(Value::String),
+        1 => json_value(),
+    ];
+    // A secret header's value is a credential canary; any other's a context one (the upstream may
+    // echo those into results, by design).
+    let headers = prop::collection::vec((header_name(provider), value), 0..3).prop_map(move |kv| {
+        let kv = kv.into_iter().map(|(name, value)| {
+            let secret = provider.secret_call_headers.iter().any(|h| h.eq_ignore_ascii_case(&name));
+            let value = match value {
+                Value::String(s) if s.starts_with("shv_CANARY") || s.starts_with("acct_CONTEXT") => {
+                    let tail = s.trim_start_matches("shv_CANARY").trim_start_matches("acct_CONTEXT");
+                    Value::String(format!("{}{tail}", if secret { "shv_CANARY" } else { "acct_CONTEXT" }))
+                }
+                other => other,
+            };
+            (name, value)
+        });
+        Value::Object(kv.collect())
+    });
+    let api_key = prop_oneof![8 => canary("sk_test_CANARY").prop_map(Value::String), 1 => json_value()];
+    prop::option::weighted(0.6, (prop::option::of(api_key), prop::option::of(headers)))
+        .prop_map(|o| {
+            o.map(|(key, headers)| {
+                let mut auth = serde_json::Map::new();
+                if let Some(k) = key {
+                    auth.insert("apiKey".into(), k);
+                }
+                if let Some(h) = headers {
+                    auth.insert("headers".into(), h);
+                }
+                json!({ "auth": auth })
+            })
+        })
+        .boxed()
+}
+
+fn params(op: &'static Operation) -> BoxedStrategy<Option<Value>> {
+    let declared: Vec<&'static str> = op.params.iter().map(|p| p.name).collect();
+    let whole = matches!(op.body, Body::JsonValue | Body::Text(_)) && op.params.is_empty();
+    if whole {
+        return prop::option::weighted(0.9, prop_oneof![text().prop_map(Value::String), json_value()]).boxed();
+    }
+    let entries = prop::collection::vec(
+        (
+            prop_oneof![8 => (0..declared.len().max(1)).prop_map(move |i| declared.get(i).copied().unwrap_or("x").to_owned()), 1 => key()],
+            json_value(),
+        ),
+        0..6,
+    );
+    prop::option::weighted(0.85, prop_oneof![9 => entries.prop_map(|kv| Value::Object(kv.into_iter().collect())), 1 => json_value()]).boxed()
+}
+
+fn path_value() -> BoxedStrategy<Value> {
+    prop_oneof![
+        6 => "[a-z0-9_]{1,12}".prop_map(Value::String),
+        3 => pick(|c| &c.paths).prop_map(Value::String),
+        1 => any::<i32>().prop_map(Value::from),
+        1 => json_value(),
+    ]
+    .boxed()
+}
+
+/// What the upstream answers, and in which forms it echoes the call's credentials.
+#[derive(Debug, Clone)]
+struct Answer {
+    status: u16,
+    json: bool,
+    forms: Vec<Form>,
+    location: Option<String>,
+    request_id: bool,
+}
+
+fn answer() -> impl Strategy<Value = Answer> {
+    (
+        prop::sample::select(vec![200u16, 200, 201, 204, 302, 303, 307, 400, 401, 402, 404, 500, 503]),
+        any::<bool>(),
+        prop::collection::vec(form(64), 0..4),
+        prop::option::of(prop::sample::select(vec!["/moved", "https://evil.example/x", "//evil.example/x", "/moved?k=KEY"])),
+        any::<bool>(),
+    )
+        .prop_map(|(status, json, forms, location, request_id)| Answer { status, json, forms, location: location.map(str::to_owned), request_id })
+}
+
+#[derive(Debug, Clone)]
+struct Input {
+    provider: usize,
+    op: usize,
+    args: Value,
+    secret: Option<String>,
+    loopback: bool,
+    answer: Answer,
+}
+
+fn input() -> impl Strategy<Value = Input> {
+    (0..providers().len())
+        .prop_flat_map(|pi| (Just(pi), 0..providers()[pi].operations.len()))
+        .prop_flat_map(|(pi, oi)| {
+            let provider = providers()[pi];
+            let op = &provider.operations[oi];
+            let n = op.path_params.len();
+            let path = prop::collection::vec(path_value(), if n == 0 { 0..1 } else { n - 1..n + 2 });
+            (
+                Just(pi),
+                Just(oi),
+                path,
+                params(op),
+                options(provider),
+                prop::option::weighted(0.85, canary("sk_test_CANARYsecret")),
+                any::<bool>(),
+                answer(),
+                0..4u8,
+            )
+        })
+        .prop_map(|(provider, op, path, params, options, secret, loopback, answer, shape)| {
+            let mut args: Vec<Value> = path;
+            match (params, options, shape) {
+                (p, Some(o), 0) => {
+                    args.push(p.unwrap_or(Value::Null));
+                    args.push(o);
+                }
+                (None, Some(o), _) => args.push(o),
+                (Some(p), Some(o), _) => {
+                    args.push(p);
+                    args.push(o);
+                }
+                (Some(p), None, _) => args.push(p),
+                (None, None, _) => {}
+            }
+            if shape == 3 && args.len() % 5 == 0 {
+                args.push(json!("one too many"));
+            }
+            Input { provider, op, args: Value::Array(args), secret, loopback, answer }
+        })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checks.
+
+struct Env(HashMap<&'static str, String>);
+
+impl Bindings for Env {
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(String::as_str)
+    }
+}
+
+const CODES: [&str; 8] = ["missing_credential", "header_not_allowed", "invalid_argument", "unknown_parameter", "upstream_error", "upstream_redirect", "upstream_unreachable", "internal"];
+
+/// No credential marker in any decoding of any string of `text`.
+fn clean(what: &str, text: &str) -> Result<(), TestCaseError> {
+    for decoded in decodings(text) {
+        prop_assert!(!contains(&decoded, corpus::CREDENTIAL_MARKER.as_bytes()), "{what} holds a credential: {text}");
+    }
+    Ok(())
+}
+
+fn strings_of(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::String(s) => out.push(s.clone()),
+        Value::Array(items) => items.iter().for_each(|i| strings_of(i, out)),
+        Value::Object(o) => o.iter().for_each(|(k, v)| {
+            out.push(k.clone());
+            strings_of(v, out)
+        }),
+        _ => {}
+    }
+}
+
+fn check_envelope(text: &str, refused: bool) -> Result<Value, TestCaseError> {
+    let v: Value = serde_json::from_str(text).map_err(|e| TestCaseError::fail(format!("envelope is not JSON ({e}): {text}")))?;
+    let mut all = Vec::new();
+    strings_of(&v, &mut all);
+    for s in &all {
+        clean("an envelope", s)?;
+    }
+    if v["ok"] == false {
+        prop_assert!(CODES.contains(&v["error"]["code"].as_str().unwrap_or("")), "unknown code in {text}");
+    }
+    if refused {
+        prop_assert_eq!(&v["ok"], &Value::Bool(false));
+        prop_assert_eq!(&v["receipt"]["attempts"], &json!(0));
+        prop_assert_eq!(&v["receipt"]["status"], &Value::Null);
+        let mut receipt = Vec::new();
+        strings_of(&v["receipt"], &mut receipt);
+        strings_of(&v["error"], &mut receipt);
+        for s in receipt {
+            prop_assert!(!s.contains("CONTEXT"), "a refusal names a context value: {text}");
+        }
+    }
+    Ok(v)
+}
+
+fn percent_decode(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// Every `key=value` of a query or form body keeps its key under a declared name.
+fn check_pairs(what: &str, text: &str, allowed: &dyn Fn(&str) -> bool) -> Result<(), TestCaseError> {
+    if text.is_empty() {
+        return Ok(());
+    }
+    for pair in text.split('&') {
+        let (key, value) = pair.split_once('=').ok_or_else(|| TestCaseError::fail(format!("{what}: `{pair}` has no `=`")))?;
+        prop_assert!(!value.contains('=') && !value.contains('[') && !value.contains(']'), "{what}: a value holds structure: {pair}");
+        // `base` then `[...]` groups with nothing but encoded text inside.
+        let base_end = key.find('[').unwrap_or(key.len());
+        let mut rest = &key[base_end..];
+        while !rest.is_empty() {
+            prop_assert!(rest.starts_with('['), "{what}: key {key} is not name[...]...");
+            let close = rest.find(']').ok_or_else(|| TestCaseError::fail(format!("{what}: unclosed bracket in {key}")))?;
+            prop_assert!(!rest[1..close].contains('['), "{what}: nested bracket in {key}");
+            rest = &rest[close + 1..];
+        }
+        let base = percent_decode(&key[..base_end]).ok_or_else(|| TestCaseError::fail(format!("{what}: key {key} does not decode")))?;
+        prop_assert!(allowed(&base), "{what}: key {key} ({base:?}) is no declared parameter");
+        prop_assert!(percent_decode(value).is_some() || value.contains('|') || value.contains(','), "{what}: value of {key} does not decode");
+    }
+    Ok(())
+}
+
+fn expected_auth(provider: &Provider, key: &str) -> String {
+    match provider.auth {
+        AuthScheme::Bearer => format!("Bearer {key}"),
+        AuthScheme::Basic => format!("Basic {}", capa_rs::forms::base64(format!("{key}:").as_bytes())),
+        AuthScheme::Header(_) => key.to_owned(),
+    }
+}
+
+fn check_request(provider: &'static Provider, op: &'static Operation, input: &Input, call: &Call) -> Result<(), TestCaseError> {
+    let req = call.request();
+    let server = provider.servers[usize::from(op.server)];
+    let base = if input.loopback {
+        let after = server.find("://").map_or(0, |i| i + 3);
+        format!("http://127.0.0.1:8787{}", server[after..].find('/').map_or("", |i| &server[after + i..]))
+    } else {
+        server.to_owned()
+    };
+    prop_assert!(req.url.starts_with(&format!("{base}/")), "{} does not start at {base}", req.url);
+    prop_assert!(!req.url.contains('#'), "a fragment in {}", req.url);
+    let rest = &req.url[base.len()..];
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    prop_assert!(!query.contains('?'), "two queries in {}", req.url);
+    clean("the URL", &req.url)?;
+
+    // The path: the template, each value in its own segment.
+    let args = input.args.as_array().unwrap();
+    let template: Vec<&str> = op.path.split('/').collect();
+    let segments: Vec<&str> = path.split('/').collect();
+    prop_assert_eq!(template.len(), segments.len(), "{} against {}", path, op.path);
+    let mut k = 0;
+    for (t, s) in template.iter().zip(&segments) {
+        if t.starts_with('{') {
+            let want = match &args[k] {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            let got = percent_decode(s).ok_or_else(|| TestCaseError::fail(format!("segment {s} does not decode")))?;
+            prop_assert_eq!(&got, &want, "segment {} of {}", k, path);
+            prop_assert!(!matches!(got.as_str(), "" | "." | ".."), "a dot or empty segment was sent: {path}");
+            k += 1;
+        } else {
+            prop_assert_eq!(t, s);
+        }
+    }
+
+    // Query and body keys: declared parameters only (any key of an open body but a path name).
+    let query_names: Vec<&str> = op.params.iter().filter(|p| matches!(p.at, At::Query(_))).map(|p| p.name).collect();
+    let body_names: Vec<&str> = op.params.iter().filter(|p| p.at == At::Body).map(|p| p.name).collect();
+    let open = matches!(op.body, Body::Form { open: true } | Body::Json { open: true });
+    let form_in_query = matches!(op.method, Method::Get | Method::Head | Method::Delete) && matches!(op.body, Body::Form { .. });
+    let in_body = |name: &str| body_names.contains(&name) || (open && !op.path_params.contains(&name) && !op.params.iter().any(|p| p.name == name && p.at != At::Body));
+    check_pairs("the query", query, &|name| query_names.contains(&name) || (form_in_query && in_body(name)))?;
+    match (&op.body, &req.body) {
+        (Body::Form { .. }, Some(body)) => check_pairs("the form body", body, &|name| in_body(name))?,
+        (Body::Json { open: false }, Some(body)) => {
+            let v: Value = serde_json::from_str(body).map_err(|e| TestCaseError::fail(format!("JSON body: {e}")))?;
+            for key in v.as_object().into_iter().flatten().map(|(k, _)| k) {
+                prop_assert!(body_names.contains(&key.as_str()), "JSON body key {key} is not declared");
+            }
+        }
+        (Body::Json { .. } | Body::JsonValue, Some(body)) => prop_assert!(serde_json::from_str::<Value>(body).is_ok(), "JSON body does not parse"),
+        (Body::None, Some(_)) => prop_assert!(false, "a body for an operation without one"),
+        _ => {}
+    }
+    if let Some(body) = &req.body {
+        clean("the body", body)?;
+    }
+
+    // Headers: only those the table allows, each fit for a header.
+    let auth_name = match provider.auth {
+        AuthScheme::Header(name) => name,
+        _ => "authorization",
+    };
+    for (name, _) in &req.headers {
+        let ok = ["accept", "content-type", auth_name].iter().any(|n| n.eq_ignore_ascii_case(name))
+            || provider.static_headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name))
+            || provider.call_headers.iter().any(|n| n.eq_ignore_ascii_case(name))
+            || op.params.iter().any(|p| p.at == At::Header && p.name.eq_ignore_ascii_case(name));
+        prop_assert!(ok, "header {name} is not one the table allows");
+        let value = req.header(name).unwrap_or_default();
+        prop_assert!(capa_rs::header::value_fault(value).is_none(), "header {name} cannot carry {value:?}");
+    }
+    prop_assert_eq!(req.header("content-type").is_some(), req.body.is_some(), "content-type without a body, or a body without one");
+
+    // The credential is the call's key, else the Worker secret, as the operation uses one.
+    let key = args.iter().rev().take(2).find_map(|a| a.get("auth")).and_then(|a| a.get("apiKey")).and_then(Value::as_str);
+    let want = match (op.auth, key, &input.secret) {
+        (AuthUse::Never, _, _) => None,
+        (_, Some(key), _) => Some(expected_auth(provider, key)),
+        (_, None, Some(secret)) => Some(expected_auth(provider, secret)),
+        (_, None, None) => None,
+    };
+    prop_assert_eq!(req.header(auth_name).map(str::to_owned), want, "the credential sent");
+    Ok(())
+}
+
+/// The credentials of the call, as the upstream saw them: what it may echo.
+fn credentials(req: &capa_rs::request::HttpRequest) -> Vec<String> {
+    let mut out = Vec::new();
+    for (name, _) in &req.headers {
+        let value = req.header(name).unwrap_or_default();
+        if value.contains("CANARY") || value.starts_with("Basic ") || value.contains("CONTEXT") {
+            out.push(value.strip_prefix("Bearer ").unwrap_or(value).to_owned());
+        }
+    }
+    out
+}
+
+fn respond(call: Call, answer: &Answer) -> Result<(), TestCaseError> {
+    let creds = credentials(call.request());
+    let mut body = String::from(if answer.json { "{\"echo\":\"" } else { "echo: " });
+    for (i, form) in answer.forms.iter().enumerate() {
+        if let Some(c) = creds.get(i % creds.len().max(1)) {
+            body.push_str(&render(c, form));
+            body.push(' ');
+        }
+    }
+    if answer.json {
+        body.push_str("\"}");
+    }
+    let location = answer.location.as_ref().map(|l| l.replace("KEY", creds.first().map_or("k", String::as_str)));
+    let request_id = creds.first().filter(|_| answer.request_id).cloned();
+    let response = HttpResponse {
+        status: answer.status,
+        content_type: Some(if answer.json { "application/json" } else { "text/plain" }),
+        request_id: request_id.as_deref(),
+        location: location.as_deref(),
+        body: &body.as_str(),
+    };
+    let origin = capa_rs::request::origin_of(&call.request().url).to_owned();
+    match call.finish(&response, 1.0) {
+        Step::Fetch(next) => {
+            prop_assert!(next.request().url.starts_with(&origin), "a redirect left the origin: {}", next.request().url);
+            let ok = Answer { status: 200, json: true, forms: answer.forms.clone(), location: None, request_id: false };
+            respond(next, &ok)
+        }
+        Step::Done(Envelope::Complete(text)) => check_envelope(&text, false).map(|_| ()),
+        Step::Done(Envelope::AttachBody { receipt, .. }) => {
+            // The entry hands the body to the caller as it came: it must hold nothing.
+            clean("a body attached as it came", &body)?;
+            clean("a receipt", &receipt)?;
+            prop_assert!(!receipt.contains("CONTEXT"), "a receipt names a context value: {receipt}");
+            Ok(())
+        }
+    }
+}
+
+#[test]
+fn requests_stay_in_their_slots_and_envelopes_hold_no_credential() {
+    fuzz::run("request", input(), |input| {
+        let provider = providers()[input.provider];
+        let op = &provider.operations[input.op];
+        let mut env = HashMap::new();
+        if let Some(secret) = &input.secret {
+            env.insert(provider.secret, secret.clone());
+        }
+        if input.loopback {
+            env.insert(ORIGIN_OVERRIDE_VAR, "http://127.0.0.1:8787".to_owned());
+        }
+        let args = input.args.to_string();
+        match begin(provider, input.op as u32, &args, &Env(env), 0.0) {
+            Step::Done(Envelope::Complete(text)) => check_envelope(&text, true).map(|_| ()),
+            Step::Done(other) => Err(TestCaseError::fail(format!("a refusal that is not a complete envelope: {other:?}"))),
+            Step::Fetch(call) => {
+                check_request(provider, op, &input, &call)?;
+                respond(call, &input.answer)
+            }
+        }
+    });
+}
