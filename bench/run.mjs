@@ -17,7 +17,7 @@ const COLD_RUNS = Number(process.env.BENCH_COLD ?? 15);
 // BENCH_ONLY=percall,cold,... runs only those sections (for quick iterations while profiling).
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(",")) : null;
 const want = (section) => !ONLY || ONLY.has(section);
-const targets = ["direct", "twin", "rust"];
+const targets = ["direct", "bare", "twin", "rust"];
 const cases = process.env.BENCH_CASES ? process.env.BENCH_CASES.split(",") : ["create", "list", "big"];
 const spread = ([lo, mid, hi], unit = "") => `${mid.toFixed(2)}${unit} (${lo.toFixed(2)}–${hi.toFixed(2)})`;
 const kib = (bytes) => (bytes / 1024).toFixed(1);
@@ -98,7 +98,7 @@ if (want("cold")) {
 }
 if (want("percall") || want("concurrency")) {
   log(`per call (${N} sequential calls per target per round, in turns of ${BLOCK}; ${ROUNDS} rounds, median)`);
-  const mf = benchWorkers(["rust", "twin"]);
+  const mf = benchWorkers(["rust", "twin", "bare"]);
   await mf.ready;
   for (const name of cases) for (const t of targets) await loop(mf, t, name, 50); // warm up
   if (want("percall")) {
@@ -112,6 +112,7 @@ if (want("percall") || want("concurrency")) {
     results.perCall = Object.fromEntries(cases.map((c) => [c, Object.fromEntries(targets.map((t) => [t, median(perCall[c][t])]))]));
     for (const c of cases) {
       results.perCall[c].ratio = paired(perCall[c].rust, perCall[c].twin);
+      results.perCall[c].ratioBare = paired(perCall[c].rust, perCall[c].bare);
       results.perCall[c].rounds = perCall[c];
     }
   }
@@ -149,13 +150,13 @@ if (results.cold) {
 }
 if (results.perCall) {
   lines.push("", `## Per call (budget: Rust ≤ twin on every case, ≤ 0.3 ms over direct for the small ones)`, "");
-  lines.push(`Mean ms per call, median of ${ROUNDS} rounds; in each round every target makes ${N} sequential calls in turns of ${BLOCK}, so all three share the same stretch of time. \`rust / twin\` is the median of the rounds' paired ratios, quartiles in brackets.`, "");
-  row("case", "direct (ms)", "twin (ms)", "rust (ms)", "rust / twin", "rust − direct (ms)", "twin − direct (ms)");
-  row("---", "---:", "---:", "---:", "---:", "---:", "---:");
+  lines.push(`Mean ms per call, median of ${ROUNDS} rounds; in each round every target makes ${N} sequential calls in turns of ${BLOCK}, so all share the same stretch of time. \`rust / twin\` is the median of the rounds' paired ratios, quartiles in brackets. \`bare\` is the twin scanning nothing (budget for the 200 KB case: rust ≤ 1.05× twin, ≤ 1.10× bare).`, "");
+  row("case", "direct (ms)", "bare (ms)", "twin (ms)", "rust (ms)", "rust / twin", "rust / bare", "rust − direct (ms)", "twin − direct (ms)");
+  row("---", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:");
   const caseName = { create: "paymentIntents.create (form)", list: "customers.list (deepObject)", big: "customers.list, 200 KB response" };
   for (const c of cases) {
     const p = results.perCall[c];
-    row(caseName[c], f2(p.direct), f2(p.twin), f2(p.rust), spread(p.ratio), f2(p.rust - p.direct), f2(p.twin - p.direct));
+    row(caseName[c], f2(p.direct), f2(p.bare), f2(p.twin), f2(p.rust), spread(p.ratio), spread(p.ratioBare), f2(p.rust - p.direct), f2(p.twin - p.direct));
   }
 }
 if (results.concurrency) {

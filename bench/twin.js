@@ -1,8 +1,11 @@
 // The plain-JS twin of the Stripe capability, for benchmarks only: the same RPC shape, the same
 // request building (argument splitting, options detection, unknown/required checks, strict
 // percent-encoding, deepObject query, bracketed form body, auth and pinned headers, manual
-// redirects), the same envelope and receipt, and the same credential scrub of upstream text, for
-// the operations the benchmark measures. It is the bar the Rust Worker has to clear.
+// redirects), the same envelope and receipt, and a credential scrub of upstream text for the
+// forms the README lists (raw, JSON-escaped, percent-encoded in either hex case, base64 and
+// base64url of the key and of `key:`), written the plain way: one `includes` per form. It is the
+// bar the Rust Worker has to clear. With the var TWIN_SCAN=off it scans nothing: the baseline
+// that says what looking costs at all (bench/workers.mjs binds it as "bare").
 import { WorkerEntrypoint, RpcTarget } from "cloudflare:workers";
 
 const PROVIDER = {
@@ -142,7 +145,7 @@ function build(op, args, env) {
   }
   headers.push(...options.headers);
   if (qs.length) url += "?" + qs.join("&");
-  return { url, init: { method: op.method, headers, body, redirect: "manual" }, secrets: [key], credential: options.apiKey ? "call" : "secret" };
+  return { url, init: { method: op.method, headers, body, redirect: "manual" }, secrets: formsOf(key, env), credential: options.apiKey ? "call" : "secret" };
 }
 
 function receipt(op, started, status, requestId, attempts, credential, pass) {
@@ -154,6 +157,20 @@ function receipt(op, started, status, requestId, attempts, credential, pass) {
 function scrub(text, secrets) {
   for (const s of secrets) if (text.includes(s)) text = text.split(s).join("[REDACTED]");
   return text;
+}
+const base64url = (s) => btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+function forms(key) {
+  const percent = enc(key);
+  const all = [key, JSON.stringify(key).slice(1, -1), percent, percent.replace(/%[0-9A-F]{2}/g, (h) => h.toLowerCase()), btoa(key), base64url(key), btoa(`${key}:`), base64url(`${key}:`)];
+  return [...new Set(all)].sort((a, b) => b.length - a.length);
+}
+// The Worker secret's forms are the same every call: made once per value.
+let secretForms = { key: undefined, forms: [] };
+function formsOf(key, env) {
+  if (env.TWIN_SCAN === "off") return [];
+  if (key !== env[PROVIDER.secret]) return forms(key);
+  if (secretForms.key !== key) secretForms = { key, forms: forms(key) };
+  return secretForms.forms;
 }
 
 async function invoke(env, opIndex, args) {

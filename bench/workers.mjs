@@ -11,7 +11,8 @@ export const ROOT = path.dirname(BENCH);
 export const COMPAT = "2026-11-01";
 export const KEY = "sk_test_bench_0000000000000000000000";
 
-/// `targets`: any of "rust" and "twin", bound in the caller as RUST and TWIN. `dist`: the Rust
+/// `targets`: any of "rust", "twin" and "bare" (the twin scanning nothing), bound in the caller
+/// as RUST, TWIN and BARE. `dist`: the Rust
 /// Worker's build (`wrangler deploy --dry-run --outdir`); `variants`: more builds of it to compare,
 /// `{ name: dist }`, each bound in the caller under its name in capitals (bench/ab.mjs); other keys
 /// go to Miniflare as they are.
@@ -28,6 +29,8 @@ export function benchWorkers(targets, { dist = path.join(ROOT, "dist", "stripe")
   if (targets.includes("rust")) rust("rust", dist);
   for (const [name, dir] of Object.entries(variants)) rust(name, dir);
   if (targets.includes("twin")) workers.push(capability("twin", { modules: true, scriptPath: path.join(BENCH, "twin.js") }));
+  // The twin scanning nothing: what looking for credentials costs at all.
+  if (targets.includes("bare")) workers.push(capability("bare", { modules: true, scriptPath: path.join(BENCH, "twin.js"), bindings: { STRIPE_API_KEY: KEY, TWIN_SCAN: "off" } }));
   return new Miniflare(convertV4MiniflareOptions({ cf: false, ...options, workers }));
 }
 
