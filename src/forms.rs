@@ -21,17 +21,21 @@
 //! anything that contains it: `user:key` for Basic auth, a whole JSON document. Base64 writes
 //! 6 bits per character, so the characters a value's bytes produce depend on where the value
 //! starts modulo 3 bytes. For each of the three alignments, the run of characters that depend on
-//! the value's bytes alone — its *core* ([`base64_cores`]) — is a plain string that every base64
+//! the value's bytes alone — its *core* ([`base64_cores`]) — is a string that every base64
 //! encoding of every text containing the value at that alignment contains. Three cores (six
-//! with the URL alphabet) find the value in any base64. A value under [`CORE_MIN_BYTES`] bytes
-//! has cores too short to tell from chance; its own standalone encodings are looked for instead.
-//! A value that JSON escapes (it holds `"` or `\`) also gets the cores of its escaped form, for
-//! base64 of a JSON document holding it (a JWT's claims, a logged request); base64 of the
-//! value's other textual forms (of a percent-encoded value, say) is not looked for.
+//! with the URL alphabet) find the value in any base64. A core is itself text an upstream may
+//! escape (PHP's JSON writes `/` as `\/`, a query `%2F`), so the redactor treats cores as it
+//! treats values: matched in any textual form, looked for by their anchors (the standard core's
+//! anchor, an alphanumeric run, is inside the URL-alphabet core too). A value under
+//! [`CORE_MIN_BYTES`] bytes has cores too short to tell from chance; its own standalone
+//! encodings are used instead. A value that JSON escapes (it holds `"` or `\`) also gets the
+//! cores of its escaped form, for base64 of a JSON document holding it (a JWT's claims, a logged
+//! request); base64 of the value's other textual forms (of a percent-encoded value, say) is not
+//! looked for.
 //!
-//! Anchors, cores and literal variants are what the JS entry scans response bodies for (one
-//! pass, `src/scan.js`); redaction ([`crate::redact`]) replaces the whole textual form where it
-//! finds one, and any anchor or core left standing.
+//! The anchors (or literal variants) of values and cores are what the JS entry scans response
+//! bodies for (one pass, `src/js/scan.js`); redaction ([`crate::redact`]) replaces every
+//! character inside any form it finds.
 
 /// The shortest anchor taken as distinctive. Below this a run could occur by chance in a
 /// response (and its redaction would then damage results), so the literal variants are used.

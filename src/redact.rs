@@ -9,15 +9,18 @@
 //!
 //! - **Looking** ([`Redactor::finds_in`], and the JS entry's one pass over each response body,
 //!   `src/js/scan.js`) searches for a short list of plain strings, the *scan* needles, at least
-//!   one of which is inside every form of every credential ([`crate::forms`]: each value's
-//!   anchor or literal variants, and its base64 cores). The list crosses to the entry with the
-//!   request, where the body is, so a body that holds nothing never enters the wasm.
+//!   one of which is inside every form of every credential ([`crate::forms`]: the anchors, or
+//!   literal variants, of each value and of its base64 cores; a typical key has four). The list
+//!   crosses to the entry with the request, where the body is, so a body that holds nothing
+//!   never enters the wasm.
 //! - **Replacing** ([`Redactor::redact`]) runs only on text that looking flagged (and on error
-//!   bodies, which are small and read anyway). One left-to-right pass replaces, at each
-//!   position, the longest of: a whole textual form of a value (raw, JSON-escaped,
-//!   percent-encoded, in any mix: [`crate::forms::decoded_len`]) or a plain form (an anchor, a
-//!   base64 core, a literal variant). Replaced text is not scanned again, so redaction always
-//!   ends and `[REDACTED]` cannot be eaten by a credential that contains part of it.
+//!   bodies, which are small and read anyway). One left-to-right pass finds, at each position,
+//!   every form starting there — a whole textual form of a value or core (raw, JSON-escaped,
+//!   percent-encoded, in any mix: [`crate::forms::decoded_len`]), or a plain one (an anchor, a
+//!   literal variant) — and replaces the union of all of them, overlapping and adjacent ones
+//!   under one marker. (Replacing the first form found and skipping past it let a short form cut
+//!   into a longer one starting after it and leave that one's tail: the fuzz target found it.)
+//!   Replaced text is not scanned again, so redaction always ends.
 //! - **Failing closed**: if the result still holds a scan needle (a credential can contain `[`,
 //!   and so reappear across the seam of a replacement), the whole text becomes `[REDACTED]`.
 

@@ -28,7 +28,7 @@ pub struct HttpResponse<'a> {
 }
 
 /// The response body, wherever it lives. In the Worker it stays a JS string: the entry scans it
-/// for the call's credentials itself (`String.prototype.includes` over the needles the request
+/// for the call's credentials itself (one pass over it for all the needles the request
 /// names, see [`crate::request::HttpRequest::push_fetch_json`]) and, when it holds none, attaches
 /// its own copy to the envelope. Only bodies that must be rewritten or read (redaction, error
 /// objects) are copied into wasm.

@@ -112,8 +112,9 @@ pub enum AuthUse {
     Never,
 }
 
-/// Headers OpenAPI says to ignore when declared as parameters, plus the runtime's own.
-const IGNORED_HEADER_PARAMS: &[&str] = &["accept", "content-type", "authorization", "content-length", "host"];
+/// Headers OpenAPI says to ignore when declared as parameters, plus those the runtime or
+/// `fetch` owns (a caller setting them could confuse the upstream about the request itself).
+const IGNORED_HEADER_PARAMS: &[&str] = &["accept", "content-type", "authorization", "content-length", "host", "cookie", "transfer-encoding", "connection"];
 
 /// Builds the model of `spec` under `manifest`.
 pub fn build(spec: &Spec, manifest: &Manifest) -> Result<Model> {
@@ -198,7 +199,10 @@ fn operation(
                 if IGNORED_HEADER_PARAMS.contains(&lower.as_str()) || lower == auth_header {
                     continue;
                 }
-                if manifest.upstream.headers.keys().any(|h| h.eq_ignore_ascii_case(name)) {
+                // Pinned headers are the manifest's; per-call ones travel in options.auth.headers,
+                // checked against the allow-list. Neither may also arrive as a parameter: two
+                // values of one header would reach the upstream joined by a comma.
+                if manifest.upstream.headers.keys().chain(manifest.call.allowed()).any(|h| h.eq_ignore_ascii_case(name)) {
                     continue;
                 }
                 At::Header
@@ -390,4 +394,37 @@ fn server(manifest: &Manifest, scopes: [&Value; 3]) -> Result<String> {
         bail!("server URL {url:?} is not an absolute http(s) URL");
     }
     Ok(url.trim_end_matches('/').to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn header_parameters_the_runtime_or_the_manifest_owns_are_not_offered() {
+        let spec = Spec::from_value(json!({
+            "openapi": "3.0.0",
+            "servers": [{ "url": "https://api.example.com" }],
+            "paths": { "/things": { "get": {
+                "operationId": "ListThings",
+                "parameters": [
+                    { "name": "X-Trace", "in": "header" },
+                    { "name": "stripe-account", "in": "header" },
+                    { "name": "Stripe-Version", "in": "header" },
+                    { "name": "Cookie", "in": "header" },
+                    { "name": "Authorization", "in": "header" },
+                    { "name": "Transfer-Encoding", "in": "header" },
+                ],
+                "responses": { "200": { "description": "ok" } },
+            } } },
+        }))
+        .unwrap();
+        let mut manifest = Manifest::stand_in(std::path::Path::new("spec.json"));
+        manifest.call.headers = vec!["Stripe-Account".into()];
+        manifest.upstream.headers.insert("Stripe-Version".into(), "2024-04-10".into());
+        let model = build(&spec, &manifest).unwrap();
+        let names: Vec<&str> = model.operations[0].params.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["X-Trace"]);
+    }
 }
