@@ -16,8 +16,8 @@ pub enum Form {
     /// Per character, a choice among raw, `%XX`, `%xx`, and `+` for a space.
     Percent(Vec<u8>),
     /// Base64 of `prefix + value + suffix` (of the value's JSON-escaped form when `json`), then
-    /// itself written as text is: as it is, JSON with `\/` (PHP), JSON with `\u002B` (.NET),
-    /// percent-encoded (a query), by `wrap`.
+    /// itself written as text is: as it is, JSON with `\/` (PHP), JSON with `\u002B` (.NET's
+    /// System.Text.Json), percent-encoded in either hex case (a query), by `wrap`.
     Base64 { url: bool, pad: bool, prefix: Vec<u8>, suffix: Vec<u8>, json: bool, wrap: u8 },
 }
 
@@ -125,7 +125,7 @@ pub fn render(secret: &str, form: &Form) -> String {
             let text = forms::base64_with(&bytes, alphabet, *pad);
             match wrap % 5 {
                 1 => text.replace('/', "\\/"),
-                2 => text.replace('+', "\\u002B").replace('/', "\\u002F").replace('=', "\\u003D"),
+                2 => text.replace('+', "\\u002B"),
                 3 => text.replace('+', "%2B").replace('/', "%2F").replace('=', "%3D"),
                 4 => text.replace('+', "%2b").replace('/', "%2f").replace('=', "%3d"),
                 _ => text,
