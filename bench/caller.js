@@ -7,17 +7,17 @@ const CASES = {
     direct: () =>
       fetch("https://api.stripe.com/v1/payment_intents", {
         method: "POST",
-        headers: { authorization: `Bearer ${KEY}`, "content-type": "application/x-www-form-urlencoded", "stripe-version": "2023-08-16" },
+        headers: { authorization: `Bearer ${KEY}`, "content-type": "application/x-www-form-urlencoded", "stripe-version": "2024-04-10" },
         body: "amount=2500&currency=usd&metadata[order_id]=A1",
       }),
   },
   list: {
     rpc: (s) => s.customers.list({ limit: 3, expand: ["data.default_source"] }),
-    direct: () => fetch("https://api.stripe.com/v1/customers?limit=3&expand[]=data.default_source", { headers: { authorization: `Bearer ${KEY}`, "stripe-version": "2023-08-16" } }),
+    direct: () => fetch("https://api.stripe.com/v1/customers?limit=3&expand[]=data.default_source", { headers: { authorization: `Bearer ${KEY}`, "stripe-version": "2024-04-10" } }),
   },
   big: {
     rpc: (s) => s.customers.list({ limit: 100 }),
-    direct: () => fetch("https://api.stripe.com/v1/customers?limit=100", { headers: { authorization: `Bearer ${KEY}`, "stripe-version": "2023-08-16" } }),
+    direct: () => fetch("https://api.stripe.com/v1/customers?limit=100", { headers: { authorization: `Bearer ${KEY}`, "stripe-version": "2024-04-10" } }),
   },
 };
 

@@ -12,7 +12,7 @@ const PROVIDER = {
   capability: "stripe",
   secret: "STRIPE_API_KEY",
   callHeaders: ["Stripe-Account", "Stripe-Context"],
-  staticHeaders: [["Stripe-Version", "2023-08-16"], ["User-Agent", "capa-rs/0.1"]],
+  staticHeaders: [["Stripe-Version", "2024-04-10"], ["User-Agent", "capa-rs/0.1"]],
   server: "https://api.stripe.com",
 };
 const q = (style) => ({ at: "query", style });

@@ -16,7 +16,7 @@ cargo test -q --workspace
 echo "== TypeScript declarations (tsc)" >&2
 tsc --noEmit --strict --target es2022 --module esnext --moduleResolution bundler tests/types/usage.ts
 
-for provider in stripe petstore; do
+for provider in stripe petstore github twitch; do
   echo "== build $provider (wrangler deploy --dry-run)" >&2
   rm -rf "dist/$provider" && mkdir -p dist
   log="dist/$provider.build.log"

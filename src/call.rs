@@ -89,7 +89,13 @@ pub fn begin(provider: &'static Provider, op_index: u32, args_json: &str, bindin
         for value in args::credential_strings(&values, provider.secret_call_headers) {
             redactor.add(value);
         }
-        let config = Config { secret, origin_override: bindings.get(ORIGIN_OVERRIDE_VAR).and_then(request::loopback_origin) };
+        let bound_headers: Vec<(&'static str, &str)> =
+            provider.bound_headers.iter().filter_map(|&(header, binding)| Some((header, bindings.get(binding).filter(|v| !v.is_empty())?))).collect();
+        // Deployment context values (a Client-Id) stay out of receipts like per-call ones.
+        for (_, value) in &bound_headers {
+            redactor.add_context(value);
+        }
+        let config = Config { secret, origin_override: bindings.get(ORIGIN_OVERRIDE_VAR).and_then(request::loopback_origin), bound_headers };
         let args = args::split(op, provider.call_headers, values)?;
         // Context headers (Stripe-Account) are no credentials, but the receipt carries none of
         // them either, even when the upstream puts one in its request id.

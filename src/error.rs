@@ -70,6 +70,11 @@ pub enum CallError {
     )]
     UnsendableSecret { capability: &'static str, secret: &'static str, fault: &'static str },
 
+    #[error(
+        "the Worker binding {binding} is set but cannot be sent as `{header}`: it {fault}; set it again with `wrangler secret put {binding} --env {capability}` (or the var in wrangler.toml)"
+    )]
+    UnsendableBinding { capability: &'static str, binding: &'static str, header: &'static str, fault: &'static str },
+
     #[error("header `{name}` may not be set per call; allowed: {}", allowed_list(.allowed))]
     HeaderNotAllowed { name: String, allowed: &'static [&'static str] },
 
@@ -100,7 +105,7 @@ impl CallError {
 
     pub fn code(&self) -> Code {
         match self {
-            CallError::MissingCredential { .. } | CallError::UnsendableSecret { .. } => Code::MissingCredential,
+            CallError::MissingCredential { .. } | CallError::UnsendableSecret { .. } | CallError::UnsendableBinding { .. } => Code::MissingCredential,
             CallError::HeaderNotAllowed { .. } => Code::HeaderNotAllowed,
             CallError::InvalidArgument(_) => Code::InvalidArgument,
             CallError::UnknownParameter { .. } => Code::UnknownParameter,

@@ -160,12 +160,14 @@ impl CredentialUse {
 }
 
 /// The Worker's configuration, as far as a call reads it.
-pub struct Config {
+pub struct Config<'a> {
     /// The Worker secret named by [`Provider::secret`], if set.
     pub secret: Option<Rc<WorkerSecret>>,
     /// A loopback origin replacing the spec's servers (dev and tests), already vetted by
     /// [`loopback_origin`].
     pub origin_override: Option<String>,
+    /// The values of [`Provider::bound_headers`] the Worker has set: `(header, value)`.
+    pub bound_headers: Vec<(&'static str, &'a str)>,
 }
 
 /// The credential a request sends.
@@ -176,7 +178,7 @@ enum Credential {
 }
 
 /// Builds the request for `op`.
-pub fn build(provider: &'static Provider, op: &'static Operation, args: Args, config: Config) -> Result<(HttpRequest, CredentialUse), CallError> {
+pub fn build(provider: &'static Provider, op: &'static Operation, args: Args, config: Config<'_>) -> Result<(HttpRequest, CredentialUse), CallError> {
     // Path first: nothing else matters if an argument would leave its segment.
     let path_values = args
         .path
@@ -245,6 +247,12 @@ pub fn build(provider: &'static Provider, op: &'static Operation, args: Args, co
     }
     for (name, value) in provider.static_headers {
         request_headers.push((name, HeaderValue::Static(value)));
+    }
+    // A bound header's deployment value, unless the call brings its own.
+    for &(name, value) in &config.bound_headers {
+        if !args.options.headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name)) {
+            bound_header(provider, name, value, &mut request_headers)?;
+        }
     }
     match credential {
         Some(Credential::Call(key)) => {
@@ -362,6 +370,17 @@ fn place(op: &'static Operation, entries: Vec<(String, Value)>, out: &mut Placed
         names: unknown.into_iter().map(|k| crate::args::printable(&k)).collect(),
         hint: if positional { " (path parameters are positional arguments)" } else { "" },
     })
+}
+
+/// A header whose deployment value comes from a binding, checked like any header value.
+#[inline(never)]
+fn bound_header(provider: &Provider, name: &'static str, value: &str, headers: &mut Vec<(&'static str, HeaderValue)>) -> Result<(), CallError> {
+    if let Some(fault) = crate::header::value_fault(value) {
+        let binding = provider.bound_headers.iter().find(|(h, _)| *h == name).map_or("", |(_, b)| b);
+        return Err(CallError::UnsendableBinding { capability: provider.capability, binding, header: name, fault });
+    }
+    headers.push((name, HeaderValue::Plain(value.to_owned())));
+    Ok(())
 }
 
 /// The longest upstream URL a call may make: 16 KiB, what Cloudflare accepts (its fetch fails on

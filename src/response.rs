@@ -184,6 +184,7 @@ mod tests {
         call_headers: &[],
         secret_call_headers: &[],
         static_headers: &[],
+        bound_headers: &[],
         request_id_header: Some("Request-Id"),
         error_object: Some("error"),
         servers: &["https://api.stripe.com"],

@@ -26,6 +26,10 @@ pub struct Provider {
     pub secret_call_headers: &'static [&'static str],
     /// Headers pinned on every upstream request (e.g. `Stripe-Version`). Callers cannot override them.
     pub static_headers: &'static [(&'static str, &'static str)],
+    /// Headers whose value is a Worker binding, a secret or a var (Twitch's `Client-Id` from
+    /// `TWITCH_CLIENT_ID`): `(header, binding)`. Sent when the binding is set; a caller replaces
+    /// one per call when [`Provider::call_headers`] allows it.
+    pub bound_headers: &'static [(&'static str, &'static str)],
     /// Response header carrying the upstream's request id (Stripe: `Request-Id`).
     pub request_id_header: Option<&'static str>,
     /// Key of the provider's error object in error bodies (Stripe: `error`); `None`: the whole body.

@@ -57,14 +57,15 @@ use wasm_bindgen::prelude::*;
 /// ([`WorkerSecret`]: its auth header and redaction needles), so a call that sends it copies
 /// nothing.
 struct EnvBindings {
-    values: [(&'static str, Option<String>); 3],
+    values: Vec<(&'static str, Option<String>)>,
     secret: Option<Rc<WorkerSecret>>,
 }
 
 impl EnvBindings {
     fn read(env: worker::Env) -> Self {
         let get = |name: &str| js_sys::Reflect::get(env.as_ref(), &JsValue::from_str(name)).ok()?.as_string();
-        let values = [PROVIDER.secret, call::ORIGIN_OVERRIDE_VAR, call::FAULT_VAR].map(|name| (name, get(name)));
+        let names = [PROVIDER.secret, call::ORIGIN_OVERRIDE_VAR, call::FAULT_VAR].into_iter().chain(PROVIDER.bound_headers.iter().map(|(_, b)| *b));
+        let values = names.map(|name| (name, get(name))).collect();
         let mut bindings = EnvBindings { values, secret: None };
         bindings.secret = call::worker_secret(&PROVIDER, &bindings);
         bindings

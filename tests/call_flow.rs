@@ -65,7 +65,7 @@ fn retrieve_builds_the_request_and_attaches_the_body_in_js() {
     let req = call.request();
     assert_eq!(req.url, "https://api.stripe.com/v1/customers/cus_123?expand[]=sources");
     assert_eq!(req.header("authorization"), Some(&*format!("Bearer {SECRET}")));
-    assert_eq!(req.header("stripe-version"), Some("2023-08-16"));
+    assert_eq!(req.header("stripe-version"), Some("2024-04-10"));
     assert_eq!(req.body, None);
     let mut text = String::new();
     call.push_fetch_json(&mut text);
@@ -214,5 +214,5 @@ fn every_generated_operation_has_a_consistent_entry() {
         assert_eq!(template_params, op.path_params.len(), "{}", op.id);
         assert!(usize::from(op.server) < PROVIDER.servers.len(), "{}", op.id);
     }
-    assert_eq!(PROVIDER.operations.len(), 467);
+    assert_eq!(PROVIDER.operations.len(), 532);
 }

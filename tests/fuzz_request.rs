@@ -142,9 +142,10 @@ macro_rules! synthetic {
             capability: "fuzz",
             secret: "FUZZ_KEY",
             auth: $auth,
-            call_headers: &["X-Account", "X-Tenant-Secret"],
+            call_headers: &["X-Account", "X-Tenant-Secret", "X-Client"],
             secret_call_headers: &["X-Tenant-Secret"],
             static_headers: &[("X-Version", "1")],
+            bound_headers: &[("X-Client", "FUZZ_CLIENT")],
             request_id_header: Some("Request-Id"),
             error_object: Some("error"),
             servers: &["https://api.example.com/base", "https://uploads.example.com"],
@@ -318,6 +319,8 @@ struct Input {
     op: usize,
     args: Value,
     secret: Option<String>,
+    /// The deployment's value of the bound header `X-Client` (synthetic providers).
+    client: Option<String>,
     loopback: bool,
     answer: Answer,
 }
@@ -336,13 +339,13 @@ fn input() -> impl Strategy<Value = Input> {
                 path,
                 params(op),
                 options(provider),
-                prop::option::weighted(0.85, canary("sk_test_CANARYsecret")),
+                (prop::option::weighted(0.85, canary("sk_test_CANARYsecret")), prop::option::of(canary("acct_CONTEXTclient"))),
                 any::<bool>(),
                 answer(),
                 0..4u8,
             )
         })
-        .prop_map(|(provider, op, path, params, options, secret, loopback, answer, shape)| {
+        .prop_map(|(provider, op, path, params, options, (secret, client), loopback, answer, shape)| {
             let mut args: Vec<Value> = path;
             match (params, options, shape) {
                 (p, Some(o), 0) => {
@@ -360,7 +363,7 @@ fn input() -> impl Strategy<Value = Input> {
             if shape == 3 && args.len() % 5 == 0 {
                 args.push(json!("one too many"));
             }
-            Input { provider, op, args: Value::Array(args), secret, loopback, answer }
+            Input { provider, op, args: Value::Array(args), secret, client, loopback, answer }
         })
 }
 
@@ -539,6 +542,7 @@ fn check_request(provider: &'static Provider, op: &'static Operation, input: &In
         let ok = ["accept", "content-type", auth_name].iter().any(|n| n.eq_ignore_ascii_case(name))
             || provider.static_headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name))
             || provider.call_headers.iter().any(|n| n.eq_ignore_ascii_case(name))
+            || provider.bound_headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name))
             || op.params.iter().any(|p| p.at == At::Header && p.name.eq_ignore_ascii_case(name));
         prop_assert!(ok, "header {name} is not one the table allows");
         let value = req.header(name).unwrap_or_default();
@@ -555,6 +559,13 @@ fn check_request(provider: &'static Provider, op: &'static Operation, input: &In
         (_, None, None) => None,
     };
     prop_assert_eq!(req.header(auth_name).map(str::to_owned), want, "the credential sent");
+
+    // A bound header: the call's own value, else the deployment's.
+    for &(name, _) in provider.bound_headers {
+        let own = args.iter().rev().take(2).find_map(|a| a.get("auth")).and_then(|a| a.get("headers")).and_then(Value::as_object).and_then(|h| h.iter().find(|(k, _)| k.eq_ignore_ascii_case(name))).and_then(|(_, v)| v.as_str());
+        let want = own.or(input.client.as_deref()).map(str::to_owned);
+        prop_assert_eq!(req.header(name).map(str::to_owned), want, "bound header {}", name);
+    }
     Ok(())
 }
 
@@ -620,6 +631,9 @@ fn requests_stay_in_their_slots_and_envelopes_hold_no_credential() {
         }
         if input.loopback {
             env.insert(ORIGIN_OVERRIDE_VAR, "http://127.0.0.1:8787".to_owned());
+        }
+        if let Some(client) = &input.client {
+            env.insert("FUZZ_CLIENT", client.clone());
         }
         let args = input.args.to_string();
         match begin(provider, input.op as u32, &args, &Env(env), 0.0) {

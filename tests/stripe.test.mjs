@@ -34,7 +34,7 @@ async function call(dotted, ...args) {
 
 function stripeHeaders(request, authorization) {
   assert.equal(request.headers.authorization, authorization);
-  assert.equal(request.headers["stripe-version"], "2023-08-16");
+  assert.equal(request.headers["stripe-version"], "2024-04-10");
   assert.equal(request.headers["user-agent"], "capa-rs/0.1");
   assert.equal(request.headers.accept, "application/json");
 }

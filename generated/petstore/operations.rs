@@ -10,6 +10,7 @@ pub static PROVIDER: Provider = Provider {
     call_headers: &[],
     secret_call_headers: &[],
     static_headers: &[],
+    bound_headers: &[],
     request_id_header: None,
     error_object: None,
     servers: &["https://petstore3.swagger.io/api/v3"],

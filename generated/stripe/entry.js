@@ -437,6 +437,85 @@ class BalanceTransactions extends RpcTarget {
   }
 }
 
+class Billing extends RpcTarget {
+  #env;
+  constructor(env) {
+    super();
+    this.#env = env;
+  }
+  get meterEventAdjustments() {
+    return new Billing_MeterEventAdjustments(this.#env);
+  }
+  get meterEvents() {
+    return new Billing_MeterEvents(this.#env);
+  }
+  get meters() {
+    return new Billing_Meters(this.#env);
+  }
+}
+
+class Billing_MeterEventAdjustments extends RpcTarget {
+  #env;
+  constructor(env) {
+    super();
+    this.#env = env;
+  }
+  create(...args) {
+    return invoke(this.#env, 52, args); // POST /v1/billing/meter_event_adjustments
+  }
+}
+
+class Billing_MeterEvents extends RpcTarget {
+  #env;
+  constructor(env) {
+    super();
+    this.#env = env;
+  }
+  create(...args) {
+    return invoke(this.#env, 53, args); // POST /v1/billing/meter_events
+  }
+}
+
+class Billing_Meters extends RpcTarget {
+  #env;
+  constructor(env) {
+    super();
+    this.#env = env;
+  }
+  get eventSummaries() {
+    return new Billing_Meters_EventSummaries(this.#env);
+  }
+  create(...args) {
+    return invoke(this.#env, 55, args); // POST /v1/billing/meters
+  }
+  deactivate(...args) {
+    return invoke(this.#env, 58, args); // POST /v1/billing/meters/{id}/deactivate
+  }
+  list(...args) {
+    return invoke(this.#env, 54, args); // GET /v1/billing/meters
+  }
+  reactivate(...args) {
+    return invoke(this.#env, 60, args); // POST /v1/billing/meters/{id}/reactivate
+  }
+  retrieve(...args) {
+    return invoke(this.#env, 56, args); // GET /v1/billing/meters/{id}
+  }
+  update(...args) {
+    return invoke(this.#env, 57, args); // POST /v1/billing/meters/{id}
+  }
+}
+
+class Billing_Meters_EventSummaries extends RpcTarget {
+  #env;
+  constructor(env) {
+    super();
+    this.#env = env;
+  }
+  list(...args) {
+    return invoke(this.#env, 59, args); // GET /v1/billing/meters/{id}/event_summaries
+  }
+}
+
 class BillingPortal extends RpcTarget {
   #env;
   constructor(env) {
@@ -458,16 +537,16 @@ class BillingPortal_Configurations extends RpcTarget {
     this.#env = env;
   }
   create(...args) {
-    return invoke(this.#env, 53, args); // POST /v1/billing_portal/configurations
+    return invoke(this.#env, 62, args); // POST /v1/billing_portal/configurations
   }
   list(...args) {
-    return invoke(this.#env, 52, args); // GET /v1/billing_portal/configurations
+    return invoke(this.#env, 61, args); // GET /v1/billing_portal/configurations
   }
   retrieve(...args) {
-    return invoke(this.#env, 54, args); // GET /v1/billing_portal/configurations/{configuration}
+    return invoke(this.#env, 63, args); // GET /v1/billing_portal/configurations/{configuration}
   }
   update(...args) {
-    return invoke(this.#env, 55, args); // POST /v1/billing_portal/configurations/{configuration}
+    return invoke(this.#env, 64, args); // POST /v1/billing_portal/configurations/{configuration}
   }
 }
 
@@ -478,7 +557,7 @@ class BillingPortal_Sessions extends RpcTarget {
     this.#env = env;
   }
   create(...args) {
-    return invoke(this.#env, 56, args); // POST /v1/billing_portal/sessions
+    return invoke(this.#env, 65, args); // POST /v1/billing_portal/sessions
   }
 }
 
@@ -495,25 +574,25 @@ class Charges extends RpcTarget {
     return new Charges_Refunds(this.#env);
   }
   capture(...args) {
-    return invoke(this.#env, 62, args); // POST /v1/charges/{charge}/capture
+    return invoke(this.#env, 71, args); // POST /v1/charges/{charge}/capture
   }
   create(...args) {
-    return invoke(this.#env, 58, args); // POST /v1/charges
+    return invoke(this.#env, 67, args); // POST /v1/charges
   }
   list(...args) {
-    return invoke(this.#env, 57, args); // GET /v1/charges
+    return invoke(this.#env, 66, args); // GET /v1/charges
   }
   refund(...args) {
-    return invoke(this.#env, 66, args); // POST /v1/charges/{charge}/refund
+    return invoke(this.#env, 75, args); // POST /v1/charges/{charge}/refund
   }
   retrieve(...args) {
-    return invoke(this.#env, 60, args); // GET /v1/charges/{charge}
+    return invoke(this.#env, 69, args); // GET /v1/charges/{charge}
   }
   search(...args) {
-    return invoke(this.#env, 59, args); // GET /v1/charges/search
+    return invoke(this.#env, 68, args); // GET /v1/charges/search
   }
   update(...args) {
-    return invoke(this.#env, 61, args); // POST /v1/charges/{charge}
+    return invoke(this.#env, 70, args); // POST /v1/charges/{charge}
   }
 }
 
@@ -524,13 +603,13 @@ class Charges_Dispute extends RpcTarget {
     this.#env = env;
   }
   close(...args) {
-    return invoke(this.#env, 65, args); // POST /v1/charges/{charge}/dispute/close
+    return invoke(this.#env, 74, args); // POST /v1/charges/{charge}/dispute/close
   }
   retrieve(...args) {
-    return invoke(this.#env, 63, args); // GET /v1/charges/{charge}/dispute
+    return invoke(this.#env, 72, args); // GET /v1/charges/{charge}/dispute
   }
   update(...args) {
-    return invoke(this.#env, 64, args); // POST /v1/charges/{charge}/dispute
+    return invoke(this.#env, 73, args); // POST /v1/charges/{charge}/dispute
   }
 }
 
@@ -541,16 +620,16 @@ class Charges_Refunds extends RpcTarget {
     this.#env = env;
   }
   create(...args) {
-    return invoke(this.#env, 68, args); // POST /v1/charges/{charge}/refunds
+    return invoke(this.#env, 77, args); // POST /v1/charges/{charge}/refunds
   }
   list(...args) {
-    return invoke(this.#env, 67, args); // GET /v1/charges/{charge}/refunds
+    return invoke(this.#env, 76, args); // GET /v1/charges/{charge}/refunds
   }
   retrieve(...args) {
-    return invoke(this.#env, 69, args); // GET /v1/charges/{charge}/refunds/{refund}
+    return invoke(this.#env, 78, args); // GET /v1/charges/{charge}/refunds/{refund}
   }
   update(...args) {
-    return invoke(this.#env, 70, args); // POST /v1/charges/{charge}/refunds/{refund}
+    return invoke(this.#env, 79, args); // POST /v1/charges/{charge}/refunds/{refund}
   }
 }
 
@@ -575,16 +654,16 @@ class Checkout_Sessions extends RpcTarget {
     return new Checkout_Sessions_LineItems(this.#env);
   }
   create(...args) {
-    return invoke(this.#env, 72, args); // POST /v1/checkout/sessions
+    return invoke(this.#env, 81, args); // POST /v1/checkout/sessions
   }
   expire(...args) {
-    return invoke(this.#env, 74, args); // POST /v1/checkout/sessions/{session}/expire
+    return invoke(this.#env, 83, args); // POST /v1/checkout/sessions/{session}/expire
   }
   list(...args) {
-    return invoke(this.#env, 71, args); // GET /v1/checkout/sessions
+    return invoke(this.#env, 80, args); // GET /v1/checkout/sessions
   }
   retrieve(...args) {
-    return invoke(this.#env, 73, args); // GET /v1/checkout/sessions/{session}
+    return invoke(this.#env, 82, args); // GET /v1/checkout/sessions/{session}
   }
 }
 
@@ -595,7 +674,86 @@ class Checkout_Sessions_LineItems extends RpcTarget {
     this.#env = env;
   }
   list(...args) {
-    return invoke(this.#env, 75, args); // GET /v1/checkout/sessions/{session}/line_items
+    return invoke(this.#env, 84, args); // GET /v1/checkout/sessions/{session}/line_items
+  }
+}
+
+class Climate extends RpcTarget {
+  #env;
+  constructor(env) {
+    super();
+    this.#env = env;
+  }
+  get orders() {
+    return new Climate_Orders(this.#env);
+  }
+  get products() {
+    return new Climate_Products(this.#env);
+  }
+  get suppliers() {
+    return new Climate_Suppliers(this.#env);
+  }
+}
+
+class Climate_Orders extends RpcTarget {
+  #env;
+  constructor(env) {
+    super();
+    this.#env = env;
+  }
+  cancel(...args) {
+    return invoke(this.#env, 89, args); // POST /v1/climate/orders/{order}/cancel
+  }
+  create(...args) {
+    return invoke(this.#env, 86, args); // POST /v1/climate/orders
+  }
+  list(...args) {
+    return invoke(this.#env, 85, args); // GET /v1/climate/orders
+  }
+  retrieve(...args) {
+    return invoke(this.#env, 87, args); // GET /v1/climate/orders/{order}
+  }
+  update(...args) {
+    return invoke(this.#env, 88, args); // POST /v1/climate/orders/{order}
+  }
+}
+
+class Climate_Products extends RpcTarget {
+  #env;
+  constructor(env) {
+    super();
+    this.#env = env;
+  }
+  list(...args) {
+    return invoke(this.#env, 90, args); // GET /v1/climate/products
+  }
+  retrieve(...args) {
+    return invoke(this.#env, 91, args); // GET /v1/climate/products/{product}
+  }
+}
+
+class Climate_Suppliers extends RpcTarget {
+  #env;
+  constructor(env) {
+    super();
+    this.#env = env;
+  }
+  list(...args) {
+    return invoke(this.#env, 92, args); // GET /v1/climate/suppliers
+  }
+  retrieve(...args) {
+    return invoke(this.#env, 93, args); // GET /v1/climate/suppliers/{supplier}
+  }
+}
+
+class ConfirmationTokens extends RpcTarget {
+  #env;
+  constructor(env) {
+    super();
+    this.#env = env;
+  }
+  retrieve(...args) {
+    return invoke(this.#env, 94, args); // GET /v1/confirmation_tokens/{confirmation_token}
   }
 }
 
@@ -606,10 +764,10 @@ class CountrySpecs extends RpcTarget {
     this.#env = env;
   }
   list(...args) {
-    return invoke(this.#env, 76, args); // GET /v1/country_specs
+    return invoke(this.#env, 95, args); // GET /v1/country_specs
   }
   retrieve(...args) {
-    return invoke(this.#env, 77, args); // GET /v1/country_specs/{country}
+    return invoke(this.#env, 96, args); // GET /v1/country_specs/{country}
   }
 }
 
@@ -620,19 +778,19 @@ class Coupons extends RpcTarget {
     this.#env = env;
   }
   create(...args) {
-    return invoke(this.#env, 79, args); // POST /v1/coupons
+    return invoke(this.#env, 98, args); // POST /v1/coupons
   }
   del(...args) {
-    return invoke(this.#env, 80, args); // DELETE /v1/coupons/{coupon}
+    return invoke(this.#env, 99, args); // DELETE /v1/coupons/{coupon}
   }
   list(...args) {
-    return invoke(this.#env, 78, args); // GET /v1/coupons
+    return invoke(this.#env, 97, args); // GET /v1/coupons
   }
   retrieve(...args) {
-    return invoke(this.#env, 81, args); // GET /v1/coupons/{coupon}
+    return invoke(this.#env, 100, args); // GET /v1/coupons/{coupon}
   }
   update(...args) {
-    return invoke(this.#env, 82, args); // POST /v1/coupons/{coupon}
+    return invoke(this.#env, 101, args); // POST /v1/coupons/{coupon}
   }
 }
 
@@ -649,19 +807,19 @@ class CreditNotes extends RpcTarget {
     return new CreditNotes_Preview(this.#env);
   }
   create(...args) {
-    return invoke(this.#env, 84, args); // POST /v1/credit_notes
+    return invoke(this.#env, 103, args); // POST /v1/credit_notes
   }
   list(...args) {
-    return invoke(this.#env, 83, args); // GET /v1/credit_notes
+    return invoke(this.#env, 102, args); // GET /v1/credit_notes
   }
   retrieve(...args) {
-    return invoke(this.#env, 88, args); // GET /v1/credit_notes/{id}
+    return invoke(this.#env, 107, args); // GET /v1/credit_notes/{id}
   }
   update(...args) {
-    return invoke(this.#env, 89, args); // POST /v1/credit_notes/{id}
+    return invoke(this.#env, 108, args); // POST /v1/credit_notes/{id}
   }
   void(...args) {
-    return invoke(this.#env, 90, args); // POST /v1/credit_notes/{id}/void
+    return invoke(this.#env, 109, args); // POST /v1/credit_notes/{id}/void
   }
 }
 
@@ -672,7 +830,7 @@ class CreditNotes_Lines extends RpcTarget {
     this.#env = env;
   }
   list(...args) {
-    return invoke(this.#env, 87, args); // GET /v1/credit_notes/{credit_note}/lines
+    return invoke(this.#env, 106, args); // GET /v1/credit_notes/{credit_note}/lines
   }
 }
 
@@ -686,7 +844,7 @@ class CreditNotes_Preview extends RpcTarget {
     return new CreditNotes_Preview_Lines(this.#env);
   }
   retrieve(...args) {
-    return invoke(this.#env, 85, args); // GET /v1/credit_notes/preview
+    return invoke(this.#env, 104, args); // GET /v1/credit_notes/preview
   }
 }
 
@@ -697,7 +855,18 @@ class CreditNotes_Preview_Lines extends RpcTarget {
     this.#env = env;
   }
   list(...args) {
-    return invoke(this.#env, 86, args); // GET /v1/credit_notes/preview/lines
+    return invoke(this.#env, 105, args); // GET /v1/credit_notes/preview/lines
+  }
+}
+
+class CustomerSessions extends RpcTarget {
+  #env;
+  constructor(env) {
+    super();
+    this.#env = env;
+  }
+  create(...args) {
+    return invoke(this.#env, 110, args); // POST /v1/customer_sessions
   }
 }
 
@@ -738,25 +907,25 @@ class Customers extends RpcTarget {
     return new Customers_TaxIds(this.#env);
   }
   create(...args) {
-    return invoke(this.#env, 92, args); // POST /v1/customers
+    return invoke(this.#env, 112, args); // POST /v1/customers
   }
   del(...args) {
-    return invoke(this.#env, 94, args); // DELETE /v1/customers/{customer}
+    return invoke(this.#env, 114, args); // DELETE /v1/customers/{customer}
   }
   fundingInstructions(...args) {
-    return invoke(this.#env, 118, args); // POST /v1/customers/{customer}/funding_instructions
+    return invoke(this.#env, 138, args); // POST /v1/customers/{customer}/funding_instructions
   }
   list(...args) {
-    return invoke(this.#env, 91, args); // GET /v1/customers
+    return invoke(this.#env, 111, args); // GET /v1/customers
   }
   retrieve(...args) {
-    return invoke(this.#env, 95, args); // GET /v1/customers/{customer}
+    return invoke(this.#env, 115, args); // GET /v1/customers/{customer}
   }
   search(...args) {
-    return invoke(this.#env, 93, args); // GET /v1/customers/search
+    return invoke(this.#env, 113, args); // GET /v1/customers/search
   }
   update(...args) {
-    return invoke(this.#env, 96, args); // POST /v1/customers/{customer}
+    return invoke(this.#env, 116, args); // POST /v1/customers/{customer}
   }
 }
 
@@ -767,16 +936,16 @@ class Customers_BalanceTransactions extends RpcTarget {
     this.#env = env;
   }
   create(...args) {
-    return invoke(this.#env, 98, args); // POST /v1/customers/{customer}/balance_transactions
+    return invoke(this.#env, 118, args); // POST /v1/customers/{customer}/balance_transactions
   }
   list(...args) {
-    return invoke(this.#env, 97, args); // GET /v1/customers/{customer}/balance_transactions
+    return invoke(this.#env, 117, args); // GET /v1/customers/{customer}/balance_transactions
   }
   retrieve(...args) {
-    return invoke(this.#env, 99, args); // GET /v1/customers/{customer}/balance_transactions/{transaction}
+    return invoke(this.#env, 119, args); // GET /v1/customers/{customer}/balance_transactions/{transaction}
   }
   update(...args) {
-    return invoke(this.#env, 100, args); // POST /v1/customers/{customer}/balance_transactions/{transaction}
+    return invoke(this.#env, 120, args); // POST /v1/customers/{customer}/balance_transactions/{transaction}
   }
 }
 
@@ -787,22 +956,22 @@ class Customers_BankAccounts extends RpcTarget {
     this.#env = env;
   }
   create(...args) {
-    return invoke(this.#env, 102, args); // POST /v1/customers/{customer}/bank_accounts
+    return invoke(this.#env, 122, args); // POST /v1/customers/{customer}/bank_accounts
   }
   del(...args) {
-    return invoke(this.#env, 103, args); // DELETE /v1/customers/{customer}/bank_accounts/{id}
+    return invoke(this.#env, 123, args); // DELETE /v1/customers/{customer}/bank_accounts/{id}
   }
   list(...args) {
-    return invoke(this.#env, 101, args); // GET /v1/customers/{customer}/bank_accounts
+    return invoke(this.#env, 121, args); // GET /v1/customers/{customer}/bank_accounts
   }
   retrieve(...args) {
-    return invoke(this.#env, 104, args); // GET /v1/customers/{customer}/bank_accounts/{id}
+    return invoke(this.#env, 124, args); // GET /v1/customers/{customer}/bank_accounts/{id}
   }
   update(...args) {
-    return invoke(this.#env, 105, args); // POST /v1/customers/{customer}/bank_accounts/{id}
+    return invoke(this.#env, 125, args); // POST /v1/customers/{customer}/bank_accounts/{id}
   }
   verify(...args) {
-    return invoke(this.#env, 106, args); // POST /v1/customers/{customer}/bank_accounts/{id}/verify
+    return invoke(this.#env, 126, args); // POST /v1/customers/{customer}/bank_accounts/{id}/verify
   }
 }
 
@@ -813,19 +982,19 @@ class Customers_Cards extends RpcTarget {
     this.#env = env;
   }
   create(...args) {
-    return invoke(this.#env, 108, args); // POST /v1/customers/{customer}/cards
+    return invoke(this.#env, 128, args); // POST /v1/customers/{customer}/cards
   }
   del(...args) {
-    return invoke(this.#env, 109, args); // DELETE /v1/customers/{customer}/cards/{id}
+    return invoke(this.#env, 129, args); // DELETE /v1/customers/{customer}/cards/{id}
   }
   list(...args) {
-    return invoke(this.#env, 107, args); // GET /v1/customers/{customer}/cards
+    return invoke(this.#env, 127, args); // GET /v1/customers/{customer}/cards
   }
   retrieve(...args) {
-    return invoke(this.#env, 110, args); // GET /v1/customers/{customer}/cards/{id}
+    return invoke(this.#env, 130, args); // GET /v1/customers/{customer}/cards/{id}
   }
   update(...args) {
-    return invoke(this.#env, 111, args); // POST /v1/customers/{customer}/cards/{id}
+    return invoke(this.#env, 131, args); // POST /v1/customers/{customer}/cards/{id}
   }
 }
 
@@ -836,10 +1005,10 @@ class Customers_CashBalance extends RpcTarget {
     this.#env = env;
   }
   retrieve(...args) {
-    return invoke(this.#env, 112, args); // GET /v1/customers/{customer}/cash_balance
+    return invoke(this.#env, 132, args); // GET /v1/customers/{customer}/cash_balance
   }
   update(...args) {
-    return invoke(this.#env, 113, args); // POST /v1/customers/{customer}/cash_balance
+    return invoke(this.#env, 133, args); // POST /v1/customers/{customer}/cash_balance
   }
 }
 
@@ -850,10 +1019,10 @@ class Customers_CashBalanceTransactions extends RpcTarget {
     this.#env = env;
   }
   list(...args) {
-    return invoke(this.#env, 114, args); // GET /v1/customers/{customer}/cash_balance_transactions
+    return invoke(this.#env, 134, args); // GET /v1/customers/{customer}/cash_balance_transactions
   }
   retrieve(...args) {
-    return invoke(this.#env, 115, args); // GET /v1/customers/{customer}/cash_balance_transactions/{transaction}
+    return invoke(this.#env, 135, args); // GET /v1/customers/{customer}/cash_balance_transactions/{transaction}
   }
 }
 
@@ -864,10 +1033,10 @@ class Customers_Discount extends RpcTarget {
     this.#env = env;
   }
   del(...args) {
-    return invoke(this.#env, 116, args); // DELETE /v1/customers/{customer}/discount
+    return invoke(this.#env, 136, args); // DELETE /v1/customers/{customer}/discount
   }
   retrieve(...args) {
-    return invoke(this.#env, 117, args); // GET /v1/customers/{customer}/discount
+    return invoke(this.#env, 137, args); // GET /v1/customers/{customer}/discount
   }
 }
 
@@ -878,10 +1047,10 @@ class Customers_PaymentMethods extends RpcTarget {
     this.#env = env;
   }
   list(...args) {
-    return invoke(this.#env, 119, args); // GET /v1/customers/{customer}/payment_methods
+    return invoke(this.#env, 139, args); // GET /v1/customers/{customer}/payment_methods
   }
   retrieve(...args) {
-    return invoke(this.#env, 120, args); // GET /v1/customers/{customer}/payment_methods/{payment_method}
+    return invoke(this.#env, 140, args); // GET /v1/customers/{customer}/payment_methods/{payment_method}
   }
 }
 
@@ -892,22 +1061,22 @@ class Customers_Sources extends RpcTarget {
     this.#env = env;
   }
   create(...args) {
-    return invoke(this.#env, 122, args); // POST /v1/customers/{customer}/sources
+    return invoke(this.#env, 142, args); // POST /v1/customers/{customer}/sources
   }
   del(...args) {
-    return invoke(this.#env, 123, args); // DELETE /v1/customers/{customer}/sources/{id}
+    return invoke(this.#env, 143, args); // DELETE /v1/customers/{customer}/sources/{id}
   }
   list(...args) {
-    return invoke(this.#env, 121, args); // GET /v1/customers/{customer}/sources
+    return invoke(this.#env, 141, args); // GET /v1/customers/{customer}/sources
   }
   retrieve(...args) {
-    return invoke(this.#env, 124, args); // GET /v1/customers/{customer}/sources/{id}
+    return invoke(this.#env, 144, args); // GET /v1/customers/{customer}/sources/{id}
   }
   update(...args) {
-    return invoke(this.#env, 125, args); // POST /v1/customers/{customer}/sources/{id}
+    return invoke(this.#env, 145, args); // POST /v1/customers/{customer}/sources/{id}
   }
   verify(...args) {
-    return invoke(this.#env, 126, args); // POST /v1/customers/{customer}/sources/{id}/verify
+    return invoke(this.#env, 146, args); // POST /v1/customers/{customer}/sources/{id}/verify
   }
 }
 
@@ -921,19 +1090,19 @@ class Customers_Subscriptions extends RpcTarget {
     return new Customers_Subscriptions_Discount(this.#env);
   }
   create(...args) {
-    return invoke(this.#env, 128, args); // POST /v1/customers/{customer}/subscriptions
+    return invoke(this.#env, 148, args); // POST /v1/customers/{customer}/subscriptions
   }
   del(...args) {
-    return invoke(this.#env, 129, args); // DELETE /v1/customers/{customer}/subscriptions/{subscription_exposed_id}
+    return invoke(this.#env, 149, args); // DELETE /v1/customers/{customer}/subscriptions/{subscription_exposed_id}
   }
   list(...args) {
-    return invoke(this.#env, 127, args); // GET /v1/customers/{customer}/subscriptions
+    return invoke(this.#env, 147, args); // GET /v1/customers/{customer}/subscriptions
   }
   retrieve(...args) {
-    return invoke(this.#env, 130, args); // GET /v1/customers/{customer}/subscriptions/{subscription_exposed_id}
+    return invoke(this.#env, 150, args); // GET /v1/customers/{customer}/subscriptions/{subscription_exposed_id}
   }
   update(...args) {
-    return invoke(this.#env, 131, args); // POST /v1/customers/{customer}/subscriptions/{subscription_exposed_id}
+    return invoke(this.#env, 151, args); // POST /v1/customers/{customer}/subscriptions/{subscription_exposed_id}
   }
 }
 
@@ -944,10 +1113,10 @@ class Customers_Subscriptions_Discount extends RpcTarget {
     this.#env = env;
   }
   del(...args) {
-    return invoke(this.#env, 132, args); // DELETE /v1/customers/{customer}/subscriptions/{subscription_exposed_id}/discount
+    return invoke(this.#env, 152, args); // DELETE /v1/customers/{customer}/subscriptions/{subscription_exposed_id}/discount
   }
   retrieve(...args) {
-    return invoke(this.#env, 133, args); // GET /v1/customers/{customer}/subscriptions/{subscription_exposed_id}/discount
+    return invoke(this.#env, 153, args); // GET /v1/customers/{customer}/subscriptions/{subscription_exposed_id}/discount
   }
 }
 
@@ -958,16 +1127,16 @@ class Customers_TaxIds extends RpcTarget {
     this.#env = env;
   }
   create(...args) {
-    return invoke(this.#env, 135, args); // POST /v1/customers/{customer}/tax_ids
+    return invoke(this.#env, 155, args); // POST /v1/customers/{customer}/tax_ids
   }
   del(...args) {
-    return invoke(this.#env, 136, args); // DELETE /v1/customers/{customer}/tax_ids/{id}
+    return invoke(this.#env, 156, args); // DELETE /v1/customers/{customer}/tax_ids/{id}
   }
   list(...args) {
-    return invoke(this.#env, 134, args); // GET /v1/customers/{customer}/tax_ids
+    return invoke(this.#env, 154, args); // GET /v1/customers/{customer}/tax_ids
   }
   retrieve(...args) {
-    return invoke(this.#env, 137, args); // GET /v1/customers/{customer}/tax_ids/{id}
+    return invoke(this.#env, 157, args); // GET /v1/customers/{customer}/tax_ids/{id}
   }
 }
 
@@ -978,16 +1147,64 @@ class Disputes extends RpcTarget {
     this.#env = env;
   }
   close(...args) {
-    return invoke(this.#env, 141, args); // POST /v1/disputes/{dispute}/close
+    return invoke(this.#env, 161, args); // POST /v1/disputes/{dispute}/close
   }
   list(...args) {
-    return invoke(this.#env, 138, args); // GET /v1/disputes
+    return invoke(this.#env, 158, args); // GET /v1/disputes
   }
   retrieve(...args) {
-    return invoke(this.#env, 139, args); // GET /v1/disputes/{dispute}
+    return invoke(this.#env, 159, args); // GET /v1/disputes/{dispute}
   }
   update(...args) {
-    return invoke(this.#env, 140, args); // POST /v1/disputes/{dispute}
+    return invoke(this.#env, 160, args); // POST /v1/disputes/{dispute}
+  }
+}
+
+class Entitlements extends RpcTarget {
+  #env;
+  constructor(env) {
+    super();
+    this.#env = env;
+  }
+  get activeEntitlements() {
+    return new Entitlements_ActiveEntitlements(this.#env);
+  }
+  get features() {
+    return new Entitlements_Features(this.#env);
+  }
+}
+
+class Entitlements_ActiveEntitlements extends RpcTarget {
+  #env;
+  constructor(env) {
+    super();
+    this.#env = env;
+  }
+  list(...args) {
+    return invoke(this.#env, 162, args); // GET /v1/entitlements/active_entitlements
+  }
+  retrieve(...args) {
+    return invoke(this.#env, 163, args); // GET /v1/entitlements/active_entitlements/{id}
+  }
+}
+
+class Entitlements_Features extends RpcTarget {
+  #env;
+  constructor(env) {
+    super();
+    this.#env = env;
+  }
+  create(...args) {
+    return invoke(this.#env, 165, args); // POST /v1/entitlements/features
+  }
+  list(...args) {
+    return invoke(this.#env, 164, args); // GET /v1/entitlements/features
+  }
+  retrieve(...args) {
+    return invoke(this.#env, 166, args); // GET /v1/entitlements/features/{id}
+  }
+  update(...args) {
+    return invoke(this.#env, 167, args); // POST /v1/entitlements/features/{id}
   }
 }
 
@@ -998,10 +1215,10 @@ class EphemeralKeys extends RpcTarget {
     this.#env = env;
   }
   create(...args) {
-    return invoke(this.#env, 142, args); // POST /v1/ephemeral_keys
+    return invoke(this.#env, 168, args); // POST /v1/ephemeral_keys
   }
   del(...args) {
-    return invoke(this.#env, 143, args); // DELETE /v1/ephemeral_keys/{key}
+    return invoke(this.#env, 169, args); // DELETE /v1/ephemeral_keys/{key}
   }
 }
 
@@ -1012,10 +1229,10 @@ class Events extends RpcTarget {
     this.#env = env;
   }
   list(...args) {
-    return invoke(this.#env, 144, args); // GET /v1/events
+    return invoke(this.#env, 170, args); // GET /v1/events
   }
   retrieve(...args) {
-    return invoke(this.#env, 145, args); // GET /v1/events/{id}
+    return invoke(this.#env, 171, args); // GET /v1/events/{id}
   }
 }
 
@@ -1026,10 +1243,10 @@ class ExchangeRates extends RpcTarget {
     this.#env = env;
   }
   list(...args) {
-    return invoke(this.#env, 146, args); // GET /v1/exchange_rates
+    return invoke(this.#env, 172, args); // GET /v1/exchange_rates
   }
   retrieve(...args) {
-    return invoke(this.#env, 147, args); // GET /v1/exchange_rates/{rate_id}
+    return invoke(this.#env, 173, args); // GET /v1/exchange_rates/{rate_id}
   }
 }
 
@@ -1040,16 +1257,16 @@ class FileLinks extends RpcTarget {
     this.#env = env;
   }
   create(...args) {
-    return invoke(this.#env, 149, args); // POST /v1/file_links
+    return invoke(this.#env, 175, args); // POST /v1/file_links
   }
   list(...args) {
-    return invoke(this.#env, 148, args); // GET /v1/file_links
+    return invoke(this.#env, 174, args); // GET /v1/file_links
   }
   retrieve(...args) {
-    return invoke(this.#env, 150, args); // GET /v1/file_links/{link}
+    return invoke(this.#env, 176, args); // GET /v1/file_links/{link}
   }
   update(...args) {
-    return invoke(this.#env, 151, args); // POST /v1/file_links/{link}
+    return invoke(this.#env, 177, args); // POST /v1/file_links/{link}
   }
 }
 
@@ -1060,10 +1277,10 @@ class Files extends RpcTarget {
     this.#env = env;
   }
   list(...args) {
-    return invoke(this.#env, 152, args); // GET /v1/files
+    return invoke(this.#env, 178, args); // GET /v1/files
   }
   retrieve(...args) {
-    return invoke(this.#env, 153, args); // GET /v1/files/{file}
+    return invoke(this.#env, 179, args); // GET /v1/files/{file}
   }
 }
 
@@ -1079,6 +1296,9 @@ class FinancialConnections extends RpcTarget {
   get sessions() {
     return new FinancialConnections_Sessions(this.#env);
   }
+  get transactions() {
+    return new FinancialConnections_Transactions(this.#env);
+  }
 }
 
 class FinancialConnections_Accounts extends RpcTarget {
@@ -1091,16 +1311,22 @@ class FinancialConnections_Accounts extends RpcTarget {
     return new FinancialConnections_Accounts_Owners(this.#env);
   }
   disconnect(...args) {
-    return invoke(this.#env, 156, args); // POST /v1/financial_connections/accounts/{account}/disconnect
+    return invoke(this.#env, 182, args); // POST /v1/financial_connections/accounts/{account}/disconnect
   }
   list(...args) {
-    return invoke(this.#env, 154, args); // GET /v1/financial_connections/accounts
+    return invoke(this.#env, 180, args); // GET /v1/financial_connections/accounts
   }
   refresh(...args) {
-    return invoke(this.#env, 158, args); // POST /v1/financial_connections/accounts/{account}/refresh
+    return invoke(this.#env, 184, args); // POST /v1/financial_connections/accounts/{account}/refresh
   }
   retrieve(...args) {
-    return invoke(this.#env, 155, args); // GET /v1/financial_connections/accounts/{account}
+    return invoke(this.#env, 181, args); // GET /v1/financial_connections/accounts/{account}
+  }
+  subscribe(...args) {
+    return invoke(this.#env, 185, args); // POST /v1/financial_connections/accounts/{account}/subscribe
+  }
+  unsubscribe(...args) {
+    return invoke(this.#env, 186, args); // POST /v1/financial_connections/accounts/{account}/unsubscribe
   }
 }
 
@@ -1111,7 +1337,7 @@ class FinancialConnections_Accounts_Owners extends RpcTarget {
     this.#env = env;
   }
   list(...args) {
-    return invoke(this.#env, 157, args); // GET /v1/financial_connections/accounts/{account}/owners
+    return invoke(this.#env, 183, args); // GET /v1/financial_connections/accounts/{account}/owners
   }
 }
 
@@ -1122,10 +1348,52 @@ class FinancialConnections_Sessions extends RpcTarget {
     this.#env = env;
   }
   create(...args) {
-    return invoke(this.#env, 159, args); // POST /v1/financial_connections/sessions
+    return invoke(this.#env, 187, args); // POST /v1/financial_connections/sessions
   }
   retrieve(...args) {
-    return invoke(this.#env, 160, args); // GET /v1/financial_connections/sessions/{session}
+    return invoke(this.#env, 188, args); // GET /v1/financial_connections/sessions/{session}
+  }
+}
+
+class FinancialConnections_Transactions extends RpcTarget {
+  #env;
+  constructor(env) {
+    super();
+    this.#env = env;
+  }
+  list(...args) {
+    return invoke(this.#env, 189, args); // GET /v1/financial_connections/transactions
+  }
+  retrieve(...args) {
+    return invoke(this.#env, 190, args); // GET /v1/financial_connections/transactions/{transaction}
+  }
+}
+
+class Forwarding extends RpcTarget {
+  #env;
+  constructor(env) {
+    super();
+    this.#env = env;
+  }
+  get requests() {
+    return new Forwarding_Requests(this.#env);
+  }
+}
+
+class Forwarding_Requests extends RpcTarget {
+  #env;
+  constructor(env) {
+    super();
+    this.#env = env;
+  }
+  create(...args) {
+    return invoke(this.#env, 192, args); // POST /v1/forwarding/requests
+  }
+  list(...args) {
+    return invoke(this.#env, 191, args); // GET /v1/forwarding/requests
+  }
+  retrieve(...args) {
+    return invoke(this.#env, 193, args); // GET /v1/forwarding/requests/{id}
   }
 }
 
@@ -1150,10 +1418,10 @@ class Identity_VerificationReports extends RpcTarget {
     this.#env = env;
   }
   list(...args) {
-    return invoke(this.#env, 161, args); // GET /v1/identity/verification_reports
+    return invoke(this.#env, 194, args); // GET /v1/identity/verification_reports
   }
   retrieve(...args) {
-    return invoke(this.#env, 162, args); // GET /v1/identity/verification_reports/{report}
+    return invoke(this.#env, 195, args); // GET /v1/identity/verification_reports/{report}
   }
 }
 
@@ -1164,22 +1432,22 @@ class Identity_VerificationSessions extends RpcTarget {
     this.#env = env;
   }
   cancel(...args) {
-    return invoke(this.#env, 167, args); // POST /v1/identity/verification_sessions/{session}/cancel
+    return invoke(this.#env, 200, args); // POST /v1/identity/verification_sessions/{session}/cancel
   }
   create(...args) {
-    return invoke(this.#env, 164, args); // POST /v1/identity/verification_sessions
+    return invoke(this.#env, 197, args); // POST /v1/identity/verification_sessions
   }
   list(...args) {
-    return invoke(this.#env, 163, args); // GET /v1/identity/verification_sessions
+    return invoke(this.#env, 196, args); // GET /v1/identity/verification_sessions
   }
   redact(...args) {
-    return invoke(this.#env, 168, args); // POST /v1/identity/verification_sessions/{session}/redact
+    return invoke(this.#env, 201, args); // POST /v1/identity/verification_sessions/{session}/redact
   }
   retrieve(...args) {
-    return invoke(this.#env, 165, args); // GET /v1/identity/verification_sessions/{session}
+    return invoke(this.#env, 198, args); // GET /v1/identity/verification_sessions/{session}
   }
   update(...args) {
-    return invoke(this.#env, 166, args); // POST /v1/identity/verification_sessions/{session}
+    return invoke(this.#env, 199, args); // POST /v1/identity/verification_sessions/{session}
   }
 }
 
@@ -1190,19 +1458,19 @@ class Invoiceitems extends RpcTarget {
     this.#env = env;
   }
   create(...args) {
-    return invoke(this.#env, 170, args); // POST /v1/invoiceitems
+    return invoke(this.#env, 203, args); // POST /v1/invoiceitems
   }
   del(...args) {
-    return invoke(this.#env, 171, args); // DELETE /v1/invoiceitems/{invoiceitem}
+    return invoke(this.#env, 204, args); // DELETE /v1/invoiceitems/{invoiceitem}
   }
   list(...args) {
-    return invoke(this.#env, 169, args); // GET /v1/invoiceitems
+    return invoke(this.#env, 202, args); // GET /v1/invoiceitems
   }
   retrieve(...args) {
-    return invoke(this.#env, 172, args); // GET /v1/invoiceitems/{invoiceitem}
+    return invoke(this.#env, 205, args); // GET /v1/invoiceitems/{invoiceitem}
   }
   update(...args) {
-    return invoke(this.#env, 173, args); // POST /v1/invoiceitems/{invoiceitem}
+    return invoke(this.#env, 206, args); // POST /v1/invoiceitems/{invoiceitem}
   }
 }
 
@@ -1219,37 +1487,40 @@ class Invoices extends RpcTarget {
     return new Invoices_Upcoming(this.#env);
   }
   create(...args) {
-    return invoke(this.#env, 175, args); // POST /v1/invoices
+    return invoke(this.#env, 208, args); // POST /v1/invoices
+  }
+  createPreview(...args) {
+    return invoke(this.#env, 209, args); // POST /v1/invoices/create_preview
   }
   del(...args) {
-    return invoke(this.#env, 179, args); // DELETE /v1/invoices/{invoice}
+    return invoke(this.#env, 213, args); // DELETE /v1/invoices/{invoice}
   }
   finalize(...args) {
-    return invoke(this.#env, 182, args); // POST /v1/invoices/{invoice}/finalize
+    return invoke(this.#env, 216, args); // POST /v1/invoices/{invoice}/finalize
   }
   list(...args) {
-    return invoke(this.#env, 174, args); // GET /v1/invoices
+    return invoke(this.#env, 207, args); // GET /v1/invoices
   }
   markUncollectible(...args) {
-    return invoke(this.#env, 184, args); // POST /v1/invoices/{invoice}/mark_uncollectible
+    return invoke(this.#env, 219, args); // POST /v1/invoices/{invoice}/mark_uncollectible
   }
   pay(...args) {
-    return invoke(this.#env, 185, args); // POST /v1/invoices/{invoice}/pay
+    return invoke(this.#env, 220, args); // POST /v1/invoices/{invoice}/pay
   }
   retrieve(...args) {
-    return invoke(this.#env, 180, args); // GET /v1/invoices/{invoice}
+    return invoke(this.#env, 214, args); // GET /v1/invoices/{invoice}
   }
   search(...args) {
-    return invoke(this.#env, 176, args); // GET /v1/invoices/search
+    return invoke(this.#env, 210, args); // GET /v1/invoices/search
   }
   send(...args) {
-    return invoke(this.#env, 186, args); // POST /v1/invoices/{invoice}/send
+    return invoke(this.#env, 221, args); // POST /v1/invoices/{invoice}/send
   }
   update(...args) {
-    return invoke(this.#env, 181, args); // POST /v1/invoices/{invoice}
+    return invoke(this.#env, 215, args); // POST /v1/invoices/{invoice}
   }
   void(...args) {
-    return invoke(this.#env, 187, args); // POST /v1/invoices/{invoice}/void
+    return invoke(this.#env, 222, args); // POST /v1/invoices/{invoice}/void
   }
 }
 
@@ -1260,7 +1531,10 @@ class Invoices_Lines extends RpcTarget {
     this.#env = env;
   }
   list(...args) {
-    return invoke(this.#env, 183, args); // GET /v1/invoices/{invoice}/lines
+    return invoke(this.#env, 217, args); // GET /v1/invoices/{invoice}/lines
+  }
+  update(...args) {
+    return invoke(this.#env, 218, args); // POST /v1/invoices/{invoice}/lines/{line_item_id}
   }
 }
 
@@ -1274,7 +1548,7 @@ class Invoices_Upcoming extends RpcTarget {
     return new Invoices_Upcoming_Lines(this.#env);
   }
   retrieve(...args) {
-    return invoke(this.#env, 177, args); // GET /v1/invoices/upcoming
+    return invoke(this.#env, 211, args); // GET /v1/invoices/upcoming
   }
 }
 
@@ -1285,7 +1559,7 @@ class Invoices_Upcoming_Lines extends RpcTarget {
     this.#env = env;
   }
   list(...args) {
-    return invoke(this.#env, 178, args); // GET /v1/invoices/upcoming/lines
+    return invoke(this.#env, 212, args); // GET /v1/invoices/upcoming/lines
   }
 }
 
@@ -1307,8 +1581,17 @@ class Issuing extends RpcTarget {
   get disputes() {
     return new Issuing_Disputes(this.#env);
   }
+  get personalizationDesigns() {
+    return new Issuing_PersonalizationDesigns(this.#env);
+  }
+  get physicalBundles() {
+    return new Issuing_PhysicalBundles(this.#env);
+  }
   get settlements() {
     return new Issuing_Settlements(this.#env);
+  }
+  get tokens() {
+    return new Issuing_Tokens(this.#env);
   }
   get transactions() {
     return new Issuing_Transactions(this.#env);
@@ -1322,19 +1605,19 @@ class Issuing_Authorizations extends RpcTarget {
     this.#env = env;
   }
   approve(...args) {
-    return invoke(this.#env, 191, args); // POST /v1/issuing/authorizations/{authorization}/approve
+    return invoke(this.#env, 226, args); // POST /v1/issuing/authorizations/{authorization}/approve
   }
   decline(...args) {
-    return invoke(this.#env, 192, args); // POST /v1/issuing/authorizations/{authorization}/decline
+    return invoke(this.#env, 227, args); // POST /v1/issuing/authorizations/{authorization}/decline
   }
   list(...args) {
-    return invoke(this.#env, 188, args); // GET /v1/issuing/authorizations
+    return invoke(this.#env, 223, args); // GET /v1/issuing/authorizations
   }
   retrieve(...args) {
-    return invoke(this.#env, 189, args); // GET /v1/issuing/authorizations/{authorization}
+    return invoke(this.#env, 224, args); // GET /v1/issuing/authorizations/{authorization}
   }
   update(...args) {
-    return invoke(this.#env, 190, args); // POST /v1/issuing/authorizations/{authorization}
+    return invoke(this.#env, 225, args); // POST /v1/issuing/authorizations/{authorization}
   }
 }
 
@@ -1345,16 +1628,16 @@ class Issuing_Cardholders extends RpcTarget {
     this.#env = env;
   }
   create(...args) {
-    return invoke(this.#env, 194, args); // POST /v1/issuing/cardholders
+    return invoke(this.#env, 229, args); // POST /v1/issuing/cardholders
   }
   list(...args) {
-    return invoke(this.#env, 193, args); // GET /v1/issuing/cardholders
+    return invoke(this.#env, 228, args); // GET /v1/issuing/cardholders
   }
   retrieve(...args) {
-    return invoke(this.#env, 195, args); // GET /v1/issuing/cardholders/{cardholder}
+    return invoke(this.#env, 230, args); // GET /v1/issuing/cardholders/{cardholder}
   }
   update(...args) {
-    return invoke(this.#env, 196, args); // POST /v1/issuing/cardholders/{cardholder}
+    return invoke(this.#env, 231, args); // POST /v1/issuing/cardholders/{cardholder}
   }
 }
 
@@ -1365,16 +1648,16 @@ class Issuing_Cards extends RpcTarget {
     this.#env = env;
   }
   create(...args) {
-    return invoke(this.#env, 198, args); // POST /v1/issuing/cards
+    return invoke(this.#env, 233, args); // POST /v1/issuing/cards
   }
   list(...args) {
-    return invoke(this.#env, 197, args); // GET /v1/issuing/cards
+    return invoke(this.#env, 232, args); // GET /v1/issuing/cards
   }
   retrieve(...args) {
-    return invoke(this.#env, 199, args); // GET /v1/issuing/cards/{card}
+    return invoke(this.#env, 234, args); // GET /v1/issuing/cards/{card}
   }
   update(...args) {
-    return invoke(this.#env, 200, args); // POST /v1/issuing/cards/{card}
+    return invoke(this.#env, 235, args); // POST /v1/issuing/cards/{card}
   }
 }
 
@@ -1385,19 +1668,53 @@ class Issuing_Disputes extends RpcTarget {
     this.#env = env;
   }
   create(...args) {
-    return invoke(this.#env, 202, args); // POST /v1/issuing/disputes
+    return invoke(this.#env, 237, args); // POST /v1/issuing/disputes
   }
   list(...args) {
-    return invoke(this.#env, 201, args); // GET /v1/issuing/disputes
+    return invoke(this.#env, 236, args); // GET /v1/issuing/disputes
   }
   retrieve(...args) {
-    return invoke(this.#env, 203, args); // GET /v1/issuing/disputes/{dispute}
+    return invoke(this.#env, 238, args); // GET /v1/issuing/disputes/{dispute}
   }
   submit(...args) {
-    return invoke(this.#env, 205, args); // POST /v1/issuing/disputes/{dispute}/submit
+    return invoke(this.#env, 240, args); // POST /v1/issuing/disputes/{dispute}/submit
   }
   update(...args) {
-    return invoke(this.#env, 204, args); // POST /v1/issuing/disputes/{dispute}
+    return invoke(this.#env, 239, args); // POST /v1/issuing/disputes/{dispute}
+  }
+}
+
+class Issuing_PersonalizationDesigns extends RpcTarget {
+  #env;
+  constructor(env) {
+    super();
+    this.#env = env;
+  }
+  create(...args) {
+    return invoke(this.#env, 242, args); // POST /v1/issuing/personalization_designs
+  }
+  list(...args) {
+    return invoke(this.#env, 241, args); // GET /v1/issuing/personalization_designs
+  }
+  retrieve(...args) {
+    return invoke(this.#env, 243, args); // GET /v1/issuing/personalization_designs/{personalization_design}
+  }
+  update(...args) {
+    return invoke(this.#env, 244, args); // POST /v1/issuing/personalization_designs/{personalization_design}
+  }
+}
+
+class Issuing_PhysicalBundles extends RpcTarget {
+  #env;
+  constructor(env) {
+    super();
+    this.#env = env;
+  }
+  list(...args) {
+    return invoke(this.#env, 245, args); // GET /v1/issuing/physical_bundles
+  }
+  retrieve(...args) {
+    return invoke(this.#env, 246, args); // GET /v1/issuing/physical_bundles/{physical_bundle}
   }
 }
 
@@ -1407,14 +1724,28 @@ class Issuing_Settlements extends RpcTarget {
     super();
     this.#env = env;
   }
-  list(...args) {
-    return invoke(this.#env, 206, args); // GET /v1/issuing/settlements
-  }
   retrieve(...args) {
-    return invoke(this.#env, 207, args); // GET /v1/issuing/settlements/{settlement}
+    return invoke(this.#env, 247, args); // GET /v1/issuing/settlements/{settlement}
   }
   update(...args) {
-    return invoke(this.#env, 208, args); // POST /v1/issuing/settlements/{settlement}
+    return invoke(this.#env, 248, args); // POST /v1/issuing/settlements/{settlement}
+  }
+}
+
+class Issuing_Tokens extends RpcTarget {
+  #env;
+  constructor(env) {
+    super();
+    this.#env = env;
+  }
+  list(...args) {
+    return invoke(this.#env, 249, args); // GET /v1/issuing/tokens
+  }
+  retrieve(...args) {
+    return invoke(this.#env, 250, args); // GET /v1/issuing/tokens/{token}
+  }
+  update(...args) {
+    return invoke(this.#env, 251, args); // POST /v1/issuing/tokens/{token}
   }
 }
 
@@ -1425,13 +1756,13 @@ class Issuing_Transactions extends RpcTarget {
     this.#env = env;
   }
   list(...args) {
-    return invoke(this.#env, 209, args); // GET /v1/issuing/transactions
+    return invoke(this.#env, 252, args); // GET /v1/issuing/transactions
   }
   retrieve(...args) {
-    return invoke(this.#env, 210, args); // GET /v1/issuing/transactions/{transaction}
+    return invoke(this.#env, 253, args); // GET /v1/issuing/transactions/{transaction}
   }
   update(...args) {
-    return invoke(this.#env, 211, args); // POST /v1/issuing/transactions/{transaction}
+    return invoke(this.#env, 254, args); // POST /v1/issuing/transactions/{transaction}
   }
 }
 
@@ -1442,10 +1773,10 @@ class LinkAccountSessions extends RpcTarget {
     this.#env = env;
   }
   create(...args) {
-    return invoke(this.#env, 212, args); // POST /v1/link_account_sessions
+    return invoke(this.#env, 255, args); // POST /v1/link_account_sessions
   }
   retrieve(...args) {
-    return invoke(this.#env, 213, args); // GET /v1/link_account_sessions/{session}
+    return invoke(this.#env, 256, args); // GET /v1/link_account_sessions/{session}
   }
 }
 
@@ -1459,16 +1790,16 @@ class LinkedAccounts extends RpcTarget {
     return new LinkedAccounts_Owners(this.#env);
   }
   disconnect(...args) {
-    return invoke(this.#env, 216, args); // POST /v1/linked_accounts/{account}/disconnect
+    return invoke(this.#env, 259, args); // POST /v1/linked_accounts/{account}/disconnect
   }
   list(...args) {
-    return invoke(this.#env, 214, args); // GET /v1/linked_accounts
+    return invoke(this.#env, 257, args); // GET /v1/linked_accounts
   }
   refresh(...args) {
-    return invoke(this.#env, 218, args); // POST /v1/linked_accounts/{account}/refresh
+    return invoke(this.#env, 261, args); // POST /v1/linked_accounts/{account}/refresh
   }
   retrieve(...args) {
-    return invoke(this.#env, 215, args); // GET /v1/linked_accounts/{account}
+    return invoke(this.#env, 258, args); // GET /v1/linked_accounts/{account}
   }
 }
 
@@ -1479,7 +1810,7 @@ class LinkedAccounts_Owners extends RpcTarget {
     this.#env = env;
   }
   list(...args) {
-    return invoke(this.#env, 217, args); // GET /v1/linked_accounts/{account}/owners
+    return invoke(this.#env, 260, args); // GET /v1/linked_accounts/{account}/owners
   }
 }
 
@@ -1490,7 +1821,7 @@ class Mandates extends RpcTarget {
     this.#env = env;
   }
   retrieve(...args) {
-    return invoke(this.#env, 219, args); // GET /v1/mandates/{mandate}
+    return invoke(this.#env, 262, args); // GET /v1/mandates/{mandate}
   }
 }
 
@@ -1501,37 +1832,37 @@ class PaymentIntents extends RpcTarget {
     this.#env = env;
   }
   applyCustomerBalance(...args) {
-    return invoke(this.#env, 225, args); // POST /v1/payment_intents/{intent}/apply_customer_balance
+    return invoke(this.#env, 268, args); // POST /v1/payment_intents/{intent}/apply_customer_balance
   }
   cancel(...args) {
-    return invoke(this.#env, 226, args); // POST /v1/payment_intents/{intent}/cancel
+    return invoke(this.#env, 269, args); // POST /v1/payment_intents/{intent}/cancel
   }
   capture(...args) {
-    return invoke(this.#env, 227, args); // POST /v1/payment_intents/{intent}/capture
+    return invoke(this.#env, 270, args); // POST /v1/payment_intents/{intent}/capture
   }
   confirm(...args) {
-    return invoke(this.#env, 228, args); // POST /v1/payment_intents/{intent}/confirm
+    return invoke(this.#env, 271, args); // POST /v1/payment_intents/{intent}/confirm
   }
   create(...args) {
-    return invoke(this.#env, 221, args); // POST /v1/payment_intents
+    return invoke(this.#env, 264, args); // POST /v1/payment_intents
   }
   incrementAuthorization(...args) {
-    return invoke(this.#env, 229, args); // POST /v1/payment_intents/{intent}/increment_authorization
+    return invoke(this.#env, 272, args); // POST /v1/payment_intents/{intent}/increment_authorization
   }
   list(...args) {
-    return invoke(this.#env, 220, args); // GET /v1/payment_intents
+    return invoke(this.#env, 263, args); // GET /v1/payment_intents
   }
   retrieve(...args) {
-    return invoke(this.#env, 223, args); // GET /v1/payment_intents/{intent}
+    return invoke(this.#env, 266, args); // GET /v1/payment_intents/{intent}
   }
   search(...args) {
-    return invoke(this.#env, 222, args); // GET /v1/payment_intents/search
+    return invoke(this.#env, 265, args); // GET /v1/payment_intents/search
   }
   update(...args) {
-    return invoke(this.#env, 224, args); // POST /v1/payment_intents/{intent}
+    return invoke(this.#env, 267, args); // POST /v1/payment_intents/{intent}
   }
   verifyMicrodeposits(...args) {
-    return invoke(this.#env, 230, args); // POST /v1/payment_intents/{intent}/verify_microdeposits
+    return invoke(this.#env, 273, args); // POST /v1/payment_intents/{intent}/verify_microdeposits
   }
 }
 
@@ -1545,16 +1876,16 @@ class PaymentLinks extends RpcTarget {
     return new PaymentLinks_LineItems(this.#env);
   }
   create(...args) {
-    return invoke(this.#env, 232, args); // POST /v1/payment_links
+    return invoke(this.#env, 275, args); // POST /v1/payment_links
   }
   list(...args) {
-    return invoke(this.#env, 231, args); // GET /v1/payment_links
+    return invoke(this.#env, 274, args); // GET /v1/payment_links
   }
   retrieve(...args) {
-    return invoke(this.#env, 233, args); // GET /v1/payment_links/{payment_link}
+    return invoke(this.#env, 276, args); // GET /v1/payment_links/{payment_link}
   }
   update(...args) {
-    return invoke(this.#env, 234, args); // POST /v1/payment_links/{payment_link}
+    return invoke(this.#env, 277, args); // POST /v1/payment_links/{payment_link}
   }
 }
 
@@ -1565,7 +1896,27 @@ class PaymentLinks_LineItems extends RpcTarget {
     this.#env = env;
   }
   list(...args) {
-    return invoke(this.#env, 235, args); // GET /v1/payment_links/{payment_link}/line_items
+    return invoke(this.#env, 278, args); // GET /v1/payment_links/{payment_link}/line_items
+  }
+}
+
+class PaymentMethodConfigurations extends RpcTarget {
+  #env;
+  constructor(env) {
+    super();
+    this.#env = env;
+  }
+  create(...args) {
+    return invoke(this.#env, 280, args); // POST /v1/payment_method_configurations
+  }
+  list(...args) {
+    return invoke(this.#env, 279, args); // GET /v1/payment_method_configurations
+  }
+  retrieve(...args) {
+    return invoke(this.#env, 281, args); // GET /v1/payment_method_configurations/{configuration}
+  }
+  update(...args) {
+    return invoke(this.#env, 282, args); // POST /v1/payment_method_configurations/{configuration}
   }
 }
 
@@ -1576,19 +1927,19 @@ class PaymentMethodDomains extends RpcTarget {
     this.#env = env;
   }
   create(...args) {
-    return invoke(this.#env, 237, args); // POST /v1/payment_method_domains
+    return invoke(this.#env, 284, args); // POST /v1/payment_method_domains
   }
   list(...args) {
-    return invoke(this.#env, 236, args); // GET /v1/payment_method_domains
+    return invoke(this.#env, 283, args); // GET /v1/payment_method_domains
   }
   retrieve(...args) {
-    return invoke(this.#env, 238, args); // GET /v1/payment_method_domains/{payment_method_domain}
+    return invoke(this.#env, 285, args); // GET /v1/payment_method_domains/{payment_method_domain}
   }
   update(...args) {
-    return invoke(this.#env, 239, args); // POST /v1/payment_method_domains/{payment_method_domain}
+    return invoke(this.#env, 286, args); // POST /v1/payment_method_domains/{payment_method_domain}
   }
   validate(...args) {
-    return invoke(this.#env, 240, args); // POST /v1/payment_method_domains/{payment_method_domain}/validate
+    return invoke(this.#env, 287, args); // POST /v1/payment_method_domains/{payment_method_domain}/validate
   }
 }
 
@@ -1599,22 +1950,22 @@ class PaymentMethods extends RpcTarget {
     this.#env = env;
   }
   attach(...args) {
-    return invoke(this.#env, 245, args); // POST /v1/payment_methods/{payment_method}/attach
+    return invoke(this.#env, 292, args); // POST /v1/payment_methods/{payment_method}/attach
   }
   create(...args) {
-    return invoke(this.#env, 242, args); // POST /v1/payment_methods
+    return invoke(this.#env, 289, args); // POST /v1/payment_methods
   }
   detach(...args) {
-    return invoke(this.#env, 246, args); // POST /v1/payment_methods/{payment_method}/detach
+    return invoke(this.#env, 293, args); // POST /v1/payment_methods/{payment_method}/detach
   }
   list(...args) {
-    return invoke(this.#env, 241, args); // GET /v1/payment_methods
+    return invoke(this.#env, 288, args); // GET /v1/payment_methods
   }
   retrieve(...args) {
-    return invoke(this.#env, 243, args); // GET /v1/payment_methods/{payment_method}
+    return invoke(this.#env, 290, args); // GET /v1/payment_methods/{payment_method}
   }
   update(...args) {
-    return invoke(this.#env, 244, args); // POST /v1/payment_methods/{payment_method}
+    return invoke(this.#env, 291, args); // POST /v1/payment_methods/{payment_method}
   }
 }
 
@@ -1625,22 +1976,22 @@ class Payouts extends RpcTarget {
     this.#env = env;
   }
   cancel(...args) {
-    return invoke(this.#env, 251, args); // POST /v1/payouts/{payout}/cancel
+    return invoke(this.#env, 298, args); // POST /v1/payouts/{payout}/cancel
   }
   create(...args) {
-    return invoke(this.#env, 248, args); // POST /v1/payouts
+    return invoke(this.#env, 295, args); // POST /v1/payouts
   }
   list(...args) {
-    return invoke(this.#env, 247, args); // GET /v1/payouts
+    return invoke(this.#env, 294, args); // GET /v1/payouts
   }
   retrieve(...args) {
-    return invoke(this.#env, 249, args); // GET /v1/payouts/{payout}
+    return invoke(this.#env, 296, args); // GET /v1/payouts/{payout}
   }
   reverse(...args) {
-    return invoke(this.#env, 252, args); // POST /v1/payouts/{payout}/reverse
+    return invoke(this.#env, 299, args); // POST /v1/payouts/{payout}/reverse
   }
   update(...args) {
-    return invoke(this.#env, 250, args); // POST /v1/payouts/{payout}
+    return invoke(this.#env, 297, args); // POST /v1/payouts/{payout}
   }
 }
 
@@ -1651,19 +2002,19 @@ class Plans extends RpcTarget {
     this.#env = env;
   }
   create(...args) {
-    return invoke(this.#env, 254, args); // POST /v1/plans
+    return invoke(this.#env, 301, args); // POST /v1/plans
   }
   del(...args) {
-    return invoke(this.#env, 255, args); // DELETE /v1/plans/{plan}
+    return invoke(this.#env, 302, args); // DELETE /v1/plans/{plan}
   }
   list(...args) {
-    return invoke(this.#env, 253, args); // GET /v1/plans
+    return invoke(this.#env, 300, args); // GET /v1/plans
   }
   retrieve(...args) {
-    return invoke(this.#env, 256, args); // GET /v1/plans/{plan}
+    return invoke(this.#env, 303, args); // GET /v1/plans/{plan}
   }
   update(...args) {
-    return invoke(this.#env, 257, args); // POST /v1/plans/{plan}
+    return invoke(this.#env, 304, args); // POST /v1/plans/{plan}
   }
 }
 
@@ -1674,19 +2025,19 @@ class Prices extends RpcTarget {
     this.#env = env;
   }
   create(...args) {
-    return invoke(this.#env, 259, args); // POST /v1/prices
+    return invoke(this.#env, 306, args); // POST /v1/prices
   }
   list(...args) {
-    return invoke(this.#env, 258, args); // GET /v1/prices
+    return invoke(this.#env, 305, args); // GET /v1/prices
   }
   retrieve(...args) {
-    return invoke(this.#env, 261, args); // GET /v1/prices/{price}
+    return invoke(this.#env, 308, args); // GET /v1/prices/{price}
   }
   search(...args) {
-    return invoke(this.#env, 260, args); // GET /v1/prices/search
+    return invoke(this.#env, 307, args); // GET /v1/prices/search
   }
   update(...args) {
-    return invoke(this.#env, 262, args); // POST /v1/prices/{price}
+    return invoke(this.#env, 309, args); // POST /v1/prices/{price}
   }
 }
 
@@ -1696,23 +2047,46 @@ class Products extends RpcTarget {
     super();
     this.#env = env;
   }
+  get features() {
+    return new Products_Features(this.#env);
+  }
   create(...args) {
-    return invoke(this.#env, 264, args); // POST /v1/products
+    return invoke(this.#env, 311, args); // POST /v1/products
   }
   del(...args) {
-    return invoke(this.#env, 266, args); // DELETE /v1/products/{id}
+    return invoke(this.#env, 313, args); // DELETE /v1/products/{id}
   }
   list(...args) {
-    return invoke(this.#env, 263, args); // GET /v1/products
+    return invoke(this.#env, 310, args); // GET /v1/products
   }
   retrieve(...args) {
-    return invoke(this.#env, 267, args); // GET /v1/products/{id}
+    return invoke(this.#env, 314, args); // GET /v1/products/{id}
   }
   search(...args) {
-    return invoke(this.#env, 265, args); // GET /v1/products/search
+    return invoke(this.#env, 312, args); // GET /v1/products/search
   }
   update(...args) {
-    return invoke(this.#env, 268, args); // POST /v1/products/{id}
+    return invoke(this.#env, 315, args); // POST /v1/products/{id}
+  }
+}
+
+class Products_Features extends RpcTarget {
+  #env;
+  constructor(env) {
+    super();
+    this.#env = env;
+  }
+  create(...args) {
+    return invoke(this.#env, 317, args); // POST /v1/products/{product}/features
+  }
+  del(...args) {
+    return invoke(this.#env, 318, args); // DELETE /v1/products/{product}/features/{id}
+  }
+  list(...args) {
+    return invoke(this.#env, 316, args); // GET /v1/products/{product}/features
+  }
+  retrieve(...args) {
+    return invoke(this.#env, 319, args); // GET /v1/products/{product}/features/{id}
   }
 }
 
@@ -1723,16 +2097,16 @@ class PromotionCodes extends RpcTarget {
     this.#env = env;
   }
   create(...args) {
-    return invoke(this.#env, 270, args); // POST /v1/promotion_codes
+    return invoke(this.#env, 321, args); // POST /v1/promotion_codes
   }
   list(...args) {
-    return invoke(this.#env, 269, args); // GET /v1/promotion_codes
+    return invoke(this.#env, 320, args); // GET /v1/promotion_codes
   }
   retrieve(...args) {
-    return invoke(this.#env, 271, args); // GET /v1/promotion_codes/{promotion_code}
+    return invoke(this.#env, 322, args); // GET /v1/promotion_codes/{promotion_code}
   }
   update(...args) {
-    return invoke(this.#env, 272, args); // POST /v1/promotion_codes/{promotion_code}
+    return invoke(this.#env, 323, args); // POST /v1/promotion_codes/{promotion_code}
   }
 }
 
@@ -1752,25 +2126,25 @@ class Quotes extends RpcTarget {
     return new Quotes_Pdf(this.#env);
   }
   accept(...args) {
-    return invoke(this.#env, 277, args); // POST /v1/quotes/{quote}/accept
+    return invoke(this.#env, 328, args); // POST /v1/quotes/{quote}/accept
   }
   cancel(...args) {
-    return invoke(this.#env, 278, args); // POST /v1/quotes/{quote}/cancel
+    return invoke(this.#env, 329, args); // POST /v1/quotes/{quote}/cancel
   }
   create(...args) {
-    return invoke(this.#env, 274, args); // POST /v1/quotes
+    return invoke(this.#env, 325, args); // POST /v1/quotes
   }
   finalize(...args) {
-    return invoke(this.#env, 280, args); // POST /v1/quotes/{quote}/finalize
+    return invoke(this.#env, 331, args); // POST /v1/quotes/{quote}/finalize
   }
   list(...args) {
-    return invoke(this.#env, 273, args); // GET /v1/quotes
+    return invoke(this.#env, 324, args); // GET /v1/quotes
   }
   retrieve(...args) {
-    return invoke(this.#env, 275, args); // GET /v1/quotes/{quote}
+    return invoke(this.#env, 326, args); // GET /v1/quotes/{quote}
   }
   update(...args) {
-    return invoke(this.#env, 276, args); // POST /v1/quotes/{quote}
+    return invoke(this.#env, 327, args); // POST /v1/quotes/{quote}
   }
 }
 
@@ -1781,7 +2155,7 @@ class Quotes_ComputedUpfrontLineItems extends RpcTarget {
     this.#env = env;
   }
   list(...args) {
-    return invoke(this.#env, 279, args); // GET /v1/quotes/{quote}/computed_upfront_line_items
+    return invoke(this.#env, 330, args); // GET /v1/quotes/{quote}/computed_upfront_line_items
   }
 }
 
@@ -1792,7 +2166,7 @@ class Quotes_LineItems extends RpcTarget {
     this.#env = env;
   }
   list(...args) {
-    return invoke(this.#env, 281, args); // GET /v1/quotes/{quote}/line_items
+    return invoke(this.#env, 332, args); // GET /v1/quotes/{quote}/line_items
   }
 }
 
@@ -1803,7 +2177,7 @@ class Quotes_Pdf extends RpcTarget {
     this.#env = env;
   }
   retrieve(...args) {
-    return invoke(this.#env, 282, args); // GET /v1/quotes/{quote}/pdf
+    return invoke(this.#env, 333, args); // GET /v1/quotes/{quote}/pdf
   }
 }
 
@@ -1831,10 +2205,10 @@ class Radar_EarlyFraudWarnings extends RpcTarget {
     this.#env = env;
   }
   list(...args) {
-    return invoke(this.#env, 283, args); // GET /v1/radar/early_fraud_warnings
+    return invoke(this.#env, 334, args); // GET /v1/radar/early_fraud_warnings
   }
   retrieve(...args) {
-    return invoke(this.#env, 284, args); // GET /v1/radar/early_fraud_warnings/{early_fraud_warning}
+    return invoke(this.#env, 335, args); // GET /v1/radar/early_fraud_warnings/{early_fraud_warning}
   }
 }
 
@@ -1845,16 +2219,16 @@ class Radar_ValueListItems extends RpcTarget {
     this.#env = env;
   }
   create(...args) {
-    return invoke(this.#env, 286, args); // POST /v1/radar/value_list_items
+    return invoke(this.#env, 337, args); // POST /v1/radar/value_list_items
   }
   del(...args) {
-    return invoke(this.#env, 287, args); // DELETE /v1/radar/value_list_items/{item}
+    return invoke(this.#env, 338, args); // DELETE /v1/radar/value_list_items/{item}
   }
   list(...args) {
-    return invoke(this.#env, 285, args); // GET /v1/radar/value_list_items
+    return invoke(this.#env, 336, args); // GET /v1/radar/value_list_items
   }
   retrieve(...args) {
-    return invoke(this.#env, 288, args); // GET /v1/radar/value_list_items/{item}
+    return invoke(this.#env, 339, args); // GET /v1/radar/value_list_items/{item}
   }
 }
 
@@ -1865,19 +2239,19 @@ class Radar_ValueLists extends RpcTarget {
     this.#env = env;
   }
   create(...args) {
-    return invoke(this.#env, 290, args); // POST /v1/radar/value_lists
+    return invoke(this.#env, 341, args); // POST /v1/radar/value_lists
   }
   del(...args) {
-    return invoke(this.#env, 291, args); // DELETE /v1/radar/value_lists/{value_list}
+    return invoke(this.#env, 342, args); // DELETE /v1/radar/value_lists/{value_list}
   }
   list(...args) {
-    return invoke(this.#env, 289, args); // GET /v1/radar/value_lists
+    return invoke(this.#env, 340, args); // GET /v1/radar/value_lists
   }
   retrieve(...args) {
-    return invoke(this.#env, 292, args); // GET /v1/radar/value_lists/{value_list}
+    return invoke(this.#env, 343, args); // GET /v1/radar/value_lists/{value_list}
   }
   update(...args) {
-    return invoke(this.#env, 293, args); // POST /v1/radar/value_lists/{value_list}
+    return invoke(this.#env, 344, args); // POST /v1/radar/value_lists/{value_list}
   }
 }
 
@@ -1888,19 +2262,19 @@ class Refunds extends RpcTarget {
     this.#env = env;
   }
   cancel(...args) {
-    return invoke(this.#env, 298, args); // POST /v1/refunds/{refund}/cancel
+    return invoke(this.#env, 349, args); // POST /v1/refunds/{refund}/cancel
   }
   create(...args) {
-    return invoke(this.#env, 295, args); // POST /v1/refunds
+    return invoke(this.#env, 346, args); // POST /v1/refunds
   }
   list(...args) {
-    return invoke(this.#env, 294, args); // GET /v1/refunds
+    return invoke(this.#env, 345, args); // GET /v1/refunds
   }
   retrieve(...args) {
-    return invoke(this.#env, 296, args); // GET /v1/refunds/{refund}
+    return invoke(this.#env, 347, args); // GET /v1/refunds/{refund}
   }
   update(...args) {
-    return invoke(this.#env, 297, args); // POST /v1/refunds/{refund}
+    return invoke(this.#env, 348, args); // POST /v1/refunds/{refund}
   }
 }
 
@@ -1925,13 +2299,13 @@ class Reporting_ReportRuns extends RpcTarget {
     this.#env = env;
   }
   create(...args) {
-    return invoke(this.#env, 300, args); // POST /v1/reporting/report_runs
+    return invoke(this.#env, 351, args); // POST /v1/reporting/report_runs
   }
   list(...args) {
-    return invoke(this.#env, 299, args); // GET /v1/reporting/report_runs
+    return invoke(this.#env, 350, args); // GET /v1/reporting/report_runs
   }
   retrieve(...args) {
-    return invoke(this.#env, 301, args); // GET /v1/reporting/report_runs/{report_run}
+    return invoke(this.#env, 352, args); // GET /v1/reporting/report_runs/{report_run}
   }
 }
 
@@ -1942,10 +2316,10 @@ class Reporting_ReportTypes extends RpcTarget {
     this.#env = env;
   }
   list(...args) {
-    return invoke(this.#env, 302, args); // GET /v1/reporting/report_types
+    return invoke(this.#env, 353, args); // GET /v1/reporting/report_types
   }
   retrieve(...args) {
-    return invoke(this.#env, 303, args); // GET /v1/reporting/report_types/{report_type}
+    return invoke(this.#env, 354, args); // GET /v1/reporting/report_types/{report_type}
   }
 }
 
@@ -1956,13 +2330,13 @@ class Reviews extends RpcTarget {
     this.#env = env;
   }
   approve(...args) {
-    return invoke(this.#env, 306, args); // POST /v1/reviews/{review}/approve
+    return invoke(this.#env, 357, args); // POST /v1/reviews/{review}/approve
   }
   list(...args) {
-    return invoke(this.#env, 304, args); // GET /v1/reviews
+    return invoke(this.#env, 355, args); // GET /v1/reviews
   }
   retrieve(...args) {
-    return invoke(this.#env, 305, args); // GET /v1/reviews/{review}
+    return invoke(this.#env, 356, args); // GET /v1/reviews/{review}
   }
 }
 
@@ -1973,7 +2347,7 @@ class SetupAttempts extends RpcTarget {
     this.#env = env;
   }
   list(...args) {
-    return invoke(this.#env, 307, args); // GET /v1/setup_attempts
+    return invoke(this.#env, 358, args); // GET /v1/setup_attempts
   }
 }
 
@@ -1984,25 +2358,25 @@ class SetupIntents extends RpcTarget {
     this.#env = env;
   }
   cancel(...args) {
-    return invoke(this.#env, 312, args); // POST /v1/setup_intents/{intent}/cancel
+    return invoke(this.#env, 363, args); // POST /v1/setup_intents/{intent}/cancel
   }
   confirm(...args) {
-    return invoke(this.#env, 313, args); // POST /v1/setup_intents/{intent}/confirm
+    return invoke(this.#env, 364, args); // POST /v1/setup_intents/{intent}/confirm
   }
   create(...args) {
-    return invoke(this.#env, 309, args); // POST /v1/setup_intents
+    return invoke(this.#env, 360, args); // POST /v1/setup_intents
   }
   list(...args) {
-    return invoke(this.#env, 308, args); // GET /v1/setup_intents
+    return invoke(this.#env, 359, args); // GET /v1/setup_intents
   }
   retrieve(...args) {
-    return invoke(this.#env, 310, args); // GET /v1/setup_intents/{intent}
+    return invoke(this.#env, 361, args); // GET /v1/setup_intents/{intent}
   }
   update(...args) {
-    return invoke(this.#env, 311, args); // POST /v1/setup_intents/{intent}
+    return invoke(this.#env, 362, args); // POST /v1/setup_intents/{intent}
   }
   verifyMicrodeposits(...args) {
-    return invoke(this.#env, 314, args); // POST /v1/setup_intents/{intent}/verify_microdeposits
+    return invoke(this.#env, 365, args); // POST /v1/setup_intents/{intent}/verify_microdeposits
   }
 }
 
@@ -2013,16 +2387,16 @@ class ShippingRates extends RpcTarget {
     this.#env = env;
   }
   create(...args) {
-    return invoke(this.#env, 316, args); // POST /v1/shipping_rates
+    return invoke(this.#env, 367, args); // POST /v1/shipping_rates
   }
   list(...args) {
-    return invoke(this.#env, 315, args); // GET /v1/shipping_rates
+    return invoke(this.#env, 366, args); // GET /v1/shipping_rates
   }
   retrieve(...args) {
-    return invoke(this.#env, 317, args); // GET /v1/shipping_rates/{shipping_rate_token}
+    return invoke(this.#env, 368, args); // GET /v1/shipping_rates/{shipping_rate_token}
   }
   update(...args) {
-    return invoke(this.#env, 318, args); // POST /v1/shipping_rates/{shipping_rate_token}
+    return invoke(this.#env, 369, args); // POST /v1/shipping_rates/{shipping_rate_token}
   }
 }
 
@@ -2044,10 +2418,10 @@ class Sigma_ScheduledQueryRuns extends RpcTarget {
     this.#env = env;
   }
   list(...args) {
-    return invoke(this.#env, 319, args); // GET /v1/sigma/scheduled_query_runs
+    return invoke(this.#env, 370, args); // GET /v1/sigma/scheduled_query_runs
   }
   retrieve(...args) {
-    return invoke(this.#env, 320, args); // GET /v1/sigma/scheduled_query_runs/{scheduled_query_run}
+    return invoke(this.#env, 371, args); // GET /v1/sigma/scheduled_query_runs/{scheduled_query_run}
   }
 }
 
@@ -2064,16 +2438,16 @@ class Sources extends RpcTarget {
     return new Sources_SourceTransactions(this.#env);
   }
   create(...args) {
-    return invoke(this.#env, 321, args); // POST /v1/sources
+    return invoke(this.#env, 372, args); // POST /v1/sources
   }
   retrieve(...args) {
-    return invoke(this.#env, 322, args); // GET /v1/sources/{source}
+    return invoke(this.#env, 373, args); // GET /v1/sources/{source}
   }
   update(...args) {
-    return invoke(this.#env, 323, args); // POST /v1/sources/{source}
+    return invoke(this.#env, 374, args); // POST /v1/sources/{source}
   }
   verify(...args) {
-    return invoke(this.#env, 327, args); // POST /v1/sources/{source}/verify
+    return invoke(this.#env, 378, args); // POST /v1/sources/{source}/verify
   }
 }
 
@@ -2084,7 +2458,7 @@ class Sources_MandateNotifications extends RpcTarget {
     this.#env = env;
   }
   retrieve(...args) {
-    return invoke(this.#env, 324, args); // GET /v1/sources/{source}/mandate_notifications/{mandate_notification}
+    return invoke(this.#env, 375, args); // GET /v1/sources/{source}/mandate_notifications/{mandate_notification}
   }
 }
 
@@ -2095,10 +2469,10 @@ class Sources_SourceTransactions extends RpcTarget {
     this.#env = env;
   }
   list(...args) {
-    return invoke(this.#env, 325, args); // GET /v1/sources/{source}/source_transactions
+    return invoke(this.#env, 376, args); // GET /v1/sources/{source}/source_transactions
   }
   retrieve(...args) {
-    return invoke(this.#env, 326, args); // GET /v1/sources/{source}/source_transactions/{source_transaction}
+    return invoke(this.#env, 377, args); // GET /v1/sources/{source}/source_transactions/{source_transaction}
   }
 }
 
@@ -2112,22 +2486,22 @@ class SubscriptionItems extends RpcTarget {
     return new SubscriptionItems_UsageRecordSummaries(this.#env);
   }
   create(...args) {
-    return invoke(this.#env, 329, args); // POST /v1/subscription_items
+    return invoke(this.#env, 380, args); // POST /v1/subscription_items
   }
   del(...args) {
-    return invoke(this.#env, 330, args); // DELETE /v1/subscription_items/{item}
+    return invoke(this.#env, 381, args); // DELETE /v1/subscription_items/{item}
   }
   list(...args) {
-    return invoke(this.#env, 328, args); // GET /v1/subscription_items
+    return invoke(this.#env, 379, args); // GET /v1/subscription_items
   }
   retrieve(...args) {
-    return invoke(this.#env, 331, args); // GET /v1/subscription_items/{item}
+    return invoke(this.#env, 382, args); // GET /v1/subscription_items/{item}
   }
   update(...args) {
-    return invoke(this.#env, 332, args); // POST /v1/subscription_items/{item}
+    return invoke(this.#env, 383, args); // POST /v1/subscription_items/{item}
   }
   usageRecords(...args) {
-    return invoke(this.#env, 334, args); // POST /v1/subscription_items/{subscription_item}/usage_records
+    return invoke(this.#env, 385, args); // POST /v1/subscription_items/{subscription_item}/usage_records
   }
 }
 
@@ -2138,7 +2512,7 @@ class SubscriptionItems_UsageRecordSummaries extends RpcTarget {
     this.#env = env;
   }
   list(...args) {
-    return invoke(this.#env, 333, args); // GET /v1/subscription_items/{subscription_item}/usage_record_summaries
+    return invoke(this.#env, 384, args); // GET /v1/subscription_items/{subscription_item}/usage_record_summaries
   }
 }
 
@@ -2149,22 +2523,22 @@ class SubscriptionSchedules extends RpcTarget {
     this.#env = env;
   }
   cancel(...args) {
-    return invoke(this.#env, 339, args); // POST /v1/subscription_schedules/{schedule}/cancel
+    return invoke(this.#env, 390, args); // POST /v1/subscription_schedules/{schedule}/cancel
   }
   create(...args) {
-    return invoke(this.#env, 336, args); // POST /v1/subscription_schedules
+    return invoke(this.#env, 387, args); // POST /v1/subscription_schedules
   }
   list(...args) {
-    return invoke(this.#env, 335, args); // GET /v1/subscription_schedules
+    return invoke(this.#env, 386, args); // GET /v1/subscription_schedules
   }
   release(...args) {
-    return invoke(this.#env, 340, args); // POST /v1/subscription_schedules/{schedule}/release
+    return invoke(this.#env, 391, args); // POST /v1/subscription_schedules/{schedule}/release
   }
   retrieve(...args) {
-    return invoke(this.#env, 337, args); // GET /v1/subscription_schedules/{schedule}
+    return invoke(this.#env, 388, args); // GET /v1/subscription_schedules/{schedule}
   }
   update(...args) {
-    return invoke(this.#env, 338, args); // POST /v1/subscription_schedules/{schedule}
+    return invoke(this.#env, 389, args); // POST /v1/subscription_schedules/{schedule}
   }
 }
 
@@ -2178,25 +2552,25 @@ class Subscriptions extends RpcTarget {
     return new Subscriptions_Discount(this.#env);
   }
   create(...args) {
-    return invoke(this.#env, 342, args); // POST /v1/subscriptions
+    return invoke(this.#env, 393, args); // POST /v1/subscriptions
   }
   del(...args) {
-    return invoke(this.#env, 344, args); // DELETE /v1/subscriptions/{subscription_exposed_id}
+    return invoke(this.#env, 395, args); // DELETE /v1/subscriptions/{subscription_exposed_id}
   }
   list(...args) {
-    return invoke(this.#env, 341, args); // GET /v1/subscriptions
+    return invoke(this.#env, 392, args); // GET /v1/subscriptions
   }
   resume(...args) {
-    return invoke(this.#env, 348, args); // POST /v1/subscriptions/{subscription}/resume
+    return invoke(this.#env, 399, args); // POST /v1/subscriptions/{subscription}/resume
   }
   retrieve(...args) {
-    return invoke(this.#env, 345, args); // GET /v1/subscriptions/{subscription_exposed_id}
+    return invoke(this.#env, 396, args); // GET /v1/subscriptions/{subscription_exposed_id}
   }
   search(...args) {
-    return invoke(this.#env, 343, args); // GET /v1/subscriptions/search
+    return invoke(this.#env, 394, args); // GET /v1/subscriptions/search
   }
   update(...args) {
-    return invoke(this.#env, 346, args); // POST /v1/subscriptions/{subscription_exposed_id}
+    return invoke(this.#env, 397, args); // POST /v1/subscriptions/{subscription_exposed_id}
   }
 }
 
@@ -2207,7 +2581,7 @@ class Subscriptions_Discount extends RpcTarget {
     this.#env = env;
   }
   del(...args) {
-    return invoke(this.#env, 347, args); // DELETE /v1/subscriptions/{subscription_exposed_id}/discount
+    return invoke(this.#env, 398, args); // DELETE /v1/subscriptions/{subscription_exposed_id}/discount
   }
 }
 
@@ -2219,6 +2593,9 @@ class Tax extends RpcTarget {
   }
   get calculations() {
     return new Tax_Calculations(this.#env);
+  }
+  get registrations() {
+    return new Tax_Registrations(this.#env);
   }
   get settings() {
     return new Tax_Settings(this.#env);
@@ -2238,7 +2615,7 @@ class Tax_Calculations extends RpcTarget {
     return new Tax_Calculations_LineItems(this.#env);
   }
   create(...args) {
-    return invoke(this.#env, 349, args); // POST /v1/tax/calculations
+    return invoke(this.#env, 400, args); // POST /v1/tax/calculations
   }
 }
 
@@ -2249,7 +2626,27 @@ class Tax_Calculations_LineItems extends RpcTarget {
     this.#env = env;
   }
   list(...args) {
-    return invoke(this.#env, 350, args); // GET /v1/tax/calculations/{calculation}/line_items
+    return invoke(this.#env, 401, args); // GET /v1/tax/calculations/{calculation}/line_items
+  }
+}
+
+class Tax_Registrations extends RpcTarget {
+  #env;
+  constructor(env) {
+    super();
+    this.#env = env;
+  }
+  create(...args) {
+    return invoke(this.#env, 403, args); // POST /v1/tax/registrations
+  }
+  list(...args) {
+    return invoke(this.#env, 402, args); // GET /v1/tax/registrations
+  }
+  retrieve(...args) {
+    return invoke(this.#env, 404, args); // GET /v1/tax/registrations/{id}
+  }
+  update(...args) {
+    return invoke(this.#env, 405, args); // POST /v1/tax/registrations/{id}
   }
 }
 
@@ -2260,10 +2657,10 @@ class Tax_Settings extends RpcTarget {
     this.#env = env;
   }
   retrieve(...args) {
-    return invoke(this.#env, 351, args); // GET /v1/tax/settings
+    return invoke(this.#env, 406, args); // GET /v1/tax/settings
   }
   update(...args) {
-    return invoke(this.#env, 352, args); // POST /v1/tax/settings
+    return invoke(this.#env, 407, args); // POST /v1/tax/settings
   }
 }
 
@@ -2277,13 +2674,13 @@ class Tax_Transactions extends RpcTarget {
     return new Tax_Transactions_LineItems(this.#env);
   }
   createFromCalculation(...args) {
-    return invoke(this.#env, 353, args); // POST /v1/tax/transactions/create_from_calculation
+    return invoke(this.#env, 408, args); // POST /v1/tax/transactions/create_from_calculation
   }
   createReversal(...args) {
-    return invoke(this.#env, 354, args); // POST /v1/tax/transactions/create_reversal
+    return invoke(this.#env, 409, args); // POST /v1/tax/transactions/create_reversal
   }
   retrieve(...args) {
-    return invoke(this.#env, 355, args); // GET /v1/tax/transactions/{transaction}
+    return invoke(this.#env, 410, args); // GET /v1/tax/transactions/{transaction}
   }
 }
 
@@ -2294,7 +2691,7 @@ class Tax_Transactions_LineItems extends RpcTarget {
     this.#env = env;
   }
   list(...args) {
-    return invoke(this.#env, 356, args); // GET /v1/tax/transactions/{transaction}/line_items
+    return invoke(this.#env, 411, args); // GET /v1/tax/transactions/{transaction}/line_items
   }
 }
 
@@ -2305,10 +2702,30 @@ class TaxCodes extends RpcTarget {
     this.#env = env;
   }
   list(...args) {
-    return invoke(this.#env, 357, args); // GET /v1/tax_codes
+    return invoke(this.#env, 412, args); // GET /v1/tax_codes
   }
   retrieve(...args) {
-    return invoke(this.#env, 358, args); // GET /v1/tax_codes/{id}
+    return invoke(this.#env, 413, args); // GET /v1/tax_codes/{id}
+  }
+}
+
+class TaxIds extends RpcTarget {
+  #env;
+  constructor(env) {
+    super();
+    this.#env = env;
+  }
+  create(...args) {
+    return invoke(this.#env, 415, args); // POST /v1/tax_ids
+  }
+  del(...args) {
+    return invoke(this.#env, 416, args); // DELETE /v1/tax_ids/{id}
+  }
+  list(...args) {
+    return invoke(this.#env, 414, args); // GET /v1/tax_ids
+  }
+  retrieve(...args) {
+    return invoke(this.#env, 417, args); // GET /v1/tax_ids/{id}
   }
 }
 
@@ -2319,16 +2736,16 @@ class TaxRates extends RpcTarget {
     this.#env = env;
   }
   create(...args) {
-    return invoke(this.#env, 360, args); // POST /v1/tax_rates
+    return invoke(this.#env, 419, args); // POST /v1/tax_rates
   }
   list(...args) {
-    return invoke(this.#env, 359, args); // GET /v1/tax_rates
+    return invoke(this.#env, 418, args); // GET /v1/tax_rates
   }
   retrieve(...args) {
-    return invoke(this.#env, 361, args); // GET /v1/tax_rates/{tax_rate}
+    return invoke(this.#env, 420, args); // GET /v1/tax_rates/{tax_rate}
   }
   update(...args) {
-    return invoke(this.#env, 362, args); // POST /v1/tax_rates/{tax_rate}
+    return invoke(this.#env, 421, args); // POST /v1/tax_rates/{tax_rate}
   }
 }
 
@@ -2359,19 +2776,19 @@ class Terminal_Configurations extends RpcTarget {
     this.#env = env;
   }
   create(...args) {
-    return invoke(this.#env, 364, args); // POST /v1/terminal/configurations
+    return invoke(this.#env, 423, args); // POST /v1/terminal/configurations
   }
   del(...args) {
-    return invoke(this.#env, 365, args); // DELETE /v1/terminal/configurations/{configuration}
+    return invoke(this.#env, 424, args); // DELETE /v1/terminal/configurations/{configuration}
   }
   list(...args) {
-    return invoke(this.#env, 363, args); // GET /v1/terminal/configurations
+    return invoke(this.#env, 422, args); // GET /v1/terminal/configurations
   }
   retrieve(...args) {
-    return invoke(this.#env, 366, args); // GET /v1/terminal/configurations/{configuration}
+    return invoke(this.#env, 425, args); // GET /v1/terminal/configurations/{configuration}
   }
   update(...args) {
-    return invoke(this.#env, 367, args); // POST /v1/terminal/configurations/{configuration}
+    return invoke(this.#env, 426, args); // POST /v1/terminal/configurations/{configuration}
   }
 }
 
@@ -2382,7 +2799,7 @@ class Terminal_ConnectionTokens extends RpcTarget {
     this.#env = env;
   }
   create(...args) {
-    return invoke(this.#env, 368, args); // POST /v1/terminal/connection_tokens
+    return invoke(this.#env, 427, args); // POST /v1/terminal/connection_tokens
   }
 }
 
@@ -2393,19 +2810,19 @@ class Terminal_Locations extends RpcTarget {
     this.#env = env;
   }
   create(...args) {
-    return invoke(this.#env, 370, args); // POST /v1/terminal/locations
+    return invoke(this.#env, 429, args); // POST /v1/terminal/locations
   }
   del(...args) {
-    return invoke(this.#env, 371, args); // DELETE /v1/terminal/locations/{location}
+    return invoke(this.#env, 430, args); // DELETE /v1/terminal/locations/{location}
   }
   list(...args) {
-    return invoke(this.#env, 369, args); // GET /v1/terminal/locations
+    return invoke(this.#env, 428, args); // GET /v1/terminal/locations
   }
   retrieve(...args) {
-    return invoke(this.#env, 372, args); // GET /v1/terminal/locations/{location}
+    return invoke(this.#env, 431, args); // GET /v1/terminal/locations/{location}
   }
   update(...args) {
-    return invoke(this.#env, 373, args); // POST /v1/terminal/locations/{location}
+    return invoke(this.#env, 432, args); // POST /v1/terminal/locations/{location}
   }
 }
 
@@ -2416,34 +2833,34 @@ class Terminal_Readers extends RpcTarget {
     this.#env = env;
   }
   cancelAction(...args) {
-    return invoke(this.#env, 379, args); // POST /v1/terminal/readers/{reader}/cancel_action
+    return invoke(this.#env, 438, args); // POST /v1/terminal/readers/{reader}/cancel_action
   }
   create(...args) {
-    return invoke(this.#env, 375, args); // POST /v1/terminal/readers
+    return invoke(this.#env, 434, args); // POST /v1/terminal/readers
   }
   del(...args) {
-    return invoke(this.#env, 376, args); // DELETE /v1/terminal/readers/{reader}
+    return invoke(this.#env, 435, args); // DELETE /v1/terminal/readers/{reader}
   }
   list(...args) {
-    return invoke(this.#env, 374, args); // GET /v1/terminal/readers
+    return invoke(this.#env, 433, args); // GET /v1/terminal/readers
   }
   processPaymentIntent(...args) {
-    return invoke(this.#env, 380, args); // POST /v1/terminal/readers/{reader}/process_payment_intent
+    return invoke(this.#env, 439, args); // POST /v1/terminal/readers/{reader}/process_payment_intent
   }
   processSetupIntent(...args) {
-    return invoke(this.#env, 381, args); // POST /v1/terminal/readers/{reader}/process_setup_intent
+    return invoke(this.#env, 440, args); // POST /v1/terminal/readers/{reader}/process_setup_intent
   }
   refundPayment(...args) {
-    return invoke(this.#env, 382, args); // POST /v1/terminal/readers/{reader}/refund_payment
+    return invoke(this.#env, 441, args); // POST /v1/terminal/readers/{reader}/refund_payment
   }
   retrieve(...args) {
-    return invoke(this.#env, 377, args); // GET /v1/terminal/readers/{reader}
+    return invoke(this.#env, 436, args); // GET /v1/terminal/readers/{reader}
   }
   setReaderDisplay(...args) {
-    return invoke(this.#env, 383, args); // POST /v1/terminal/readers/{reader}/set_reader_display
+    return invoke(this.#env, 442, args); // POST /v1/terminal/readers/{reader}/set_reader_display
   }
   update(...args) {
-    return invoke(this.#env, 378, args); // POST /v1/terminal/readers/{reader}
+    return invoke(this.#env, 437, args); // POST /v1/terminal/readers/{reader}
   }
 }
 
@@ -2452,6 +2869,9 @@ class TestHelpers extends RpcTarget {
   constructor(env) {
     super();
     this.#env = env;
+  }
+  get confirmationTokens() {
+    return new TestHelpers_ConfirmationTokens(this.#env);
   }
   get customers() {
     return new TestHelpers_Customers(this.#env);
@@ -2473,6 +2893,17 @@ class TestHelpers extends RpcTarget {
   }
 }
 
+class TestHelpers_ConfirmationTokens extends RpcTarget {
+  #env;
+  constructor(env) {
+    super();
+    this.#env = env;
+  }
+  create(...args) {
+    return invoke(this.#env, 443, args); // POST /v1/test_helpers/confirmation_tokens
+  }
+}
+
 class TestHelpers_Customers extends RpcTarget {
   #env;
   constructor(env) {
@@ -2480,7 +2911,7 @@ class TestHelpers_Customers extends RpcTarget {
     this.#env = env;
   }
   fundCashBalance(...args) {
-    return invoke(this.#env, 384, args); // POST /v1/test_helpers/customers/{customer}/fund_cash_balance
+    return invoke(this.#env, 444, args); // POST /v1/test_helpers/customers/{customer}/fund_cash_balance
   }
 }
 
@@ -2496,6 +2927,9 @@ class TestHelpers_Issuing extends RpcTarget {
   get cards() {
     return new TestHelpers_Issuing_Cards(this.#env);
   }
+  get personalizationDesigns() {
+    return new TestHelpers_Issuing_PersonalizationDesigns(this.#env);
+  }
   get transactions() {
     return new TestHelpers_Issuing_Transactions(this.#env);
   }
@@ -2508,19 +2942,19 @@ class TestHelpers_Issuing_Authorizations extends RpcTarget {
     this.#env = env;
   }
   capture(...args) {
-    return invoke(this.#env, 386, args); // POST /v1/test_helpers/issuing/authorizations/{authorization}/capture
+    return invoke(this.#env, 446, args); // POST /v1/test_helpers/issuing/authorizations/{authorization}/capture
   }
   create(...args) {
-    return invoke(this.#env, 385, args); // POST /v1/test_helpers/issuing/authorizations
+    return invoke(this.#env, 445, args); // POST /v1/test_helpers/issuing/authorizations
   }
   expire(...args) {
-    return invoke(this.#env, 387, args); // POST /v1/test_helpers/issuing/authorizations/{authorization}/expire
+    return invoke(this.#env, 447, args); // POST /v1/test_helpers/issuing/authorizations/{authorization}/expire
   }
   increment(...args) {
-    return invoke(this.#env, 388, args); // POST /v1/test_helpers/issuing/authorizations/{authorization}/increment
+    return invoke(this.#env, 448, args); // POST /v1/test_helpers/issuing/authorizations/{authorization}/increment
   }
   reverse(...args) {
-    return invoke(this.#env, 389, args); // POST /v1/test_helpers/issuing/authorizations/{authorization}/reverse
+    return invoke(this.#env, 449, args); // POST /v1/test_helpers/issuing/authorizations/{authorization}/reverse
   }
 }
 
@@ -2542,16 +2976,33 @@ class TestHelpers_Issuing_Cards_Shipping extends RpcTarget {
     this.#env = env;
   }
   deliver(...args) {
-    return invoke(this.#env, 390, args); // POST /v1/test_helpers/issuing/cards/{card}/shipping/deliver
+    return invoke(this.#env, 450, args); // POST /v1/test_helpers/issuing/cards/{card}/shipping/deliver
   }
   fail(...args) {
-    return invoke(this.#env, 391, args); // POST /v1/test_helpers/issuing/cards/{card}/shipping/fail
+    return invoke(this.#env, 451, args); // POST /v1/test_helpers/issuing/cards/{card}/shipping/fail
   }
   return(...args) {
-    return invoke(this.#env, 392, args); // POST /v1/test_helpers/issuing/cards/{card}/shipping/return
+    return invoke(this.#env, 452, args); // POST /v1/test_helpers/issuing/cards/{card}/shipping/return
   }
   ship(...args) {
-    return invoke(this.#env, 393, args); // POST /v1/test_helpers/issuing/cards/{card}/shipping/ship
+    return invoke(this.#env, 453, args); // POST /v1/test_helpers/issuing/cards/{card}/shipping/ship
+  }
+}
+
+class TestHelpers_Issuing_PersonalizationDesigns extends RpcTarget {
+  #env;
+  constructor(env) {
+    super();
+    this.#env = env;
+  }
+  activate(...args) {
+    return invoke(this.#env, 454, args); // POST /v1/test_helpers/issuing/personalization_designs/{personalization_design}/activate
+  }
+  deactivate(...args) {
+    return invoke(this.#env, 455, args); // POST /v1/test_helpers/issuing/personalization_designs/{personalization_design}/deactivate
+  }
+  reject(...args) {
+    return invoke(this.#env, 456, args); // POST /v1/test_helpers/issuing/personalization_designs/{personalization_design}/reject
   }
 }
 
@@ -2562,13 +3013,13 @@ class TestHelpers_Issuing_Transactions extends RpcTarget {
     this.#env = env;
   }
   createForceCapture(...args) {
-    return invoke(this.#env, 394, args); // POST /v1/test_helpers/issuing/transactions/create_force_capture
+    return invoke(this.#env, 457, args); // POST /v1/test_helpers/issuing/transactions/create_force_capture
   }
   createUnlinkedRefund(...args) {
-    return invoke(this.#env, 395, args); // POST /v1/test_helpers/issuing/transactions/create_unlinked_refund
+    return invoke(this.#env, 458, args); // POST /v1/test_helpers/issuing/transactions/create_unlinked_refund
   }
   refund(...args) {
-    return invoke(this.#env, 396, args); // POST /v1/test_helpers/issuing/transactions/{transaction}/refund
+    return invoke(this.#env, 459, args); // POST /v1/test_helpers/issuing/transactions/{transaction}/refund
   }
 }
 
@@ -2579,7 +3030,7 @@ class TestHelpers_Refunds extends RpcTarget {
     this.#env = env;
   }
   expire(...args) {
-    return invoke(this.#env, 397, args); // POST /v1/test_helpers/refunds/{refund}/expire
+    return invoke(this.#env, 460, args); // POST /v1/test_helpers/refunds/{refund}/expire
   }
 }
 
@@ -2601,7 +3052,7 @@ class TestHelpers_Terminal_Readers extends RpcTarget {
     this.#env = env;
   }
   presentPaymentMethod(...args) {
-    return invoke(this.#env, 398, args); // POST /v1/test_helpers/terminal/readers/{reader}/present_payment_method
+    return invoke(this.#env, 461, args); // POST /v1/test_helpers/terminal/readers/{reader}/present_payment_method
   }
 }
 
@@ -2612,19 +3063,19 @@ class TestHelpers_TestClocks extends RpcTarget {
     this.#env = env;
   }
   advance(...args) {
-    return invoke(this.#env, 403, args); // POST /v1/test_helpers/test_clocks/{test_clock}/advance
+    return invoke(this.#env, 466, args); // POST /v1/test_helpers/test_clocks/{test_clock}/advance
   }
   create(...args) {
-    return invoke(this.#env, 400, args); // POST /v1/test_helpers/test_clocks
+    return invoke(this.#env, 463, args); // POST /v1/test_helpers/test_clocks
   }
   del(...args) {
-    return invoke(this.#env, 401, args); // DELETE /v1/test_helpers/test_clocks/{test_clock}
+    return invoke(this.#env, 464, args); // DELETE /v1/test_helpers/test_clocks/{test_clock}
   }
   list(...args) {
-    return invoke(this.#env, 399, args); // GET /v1/test_helpers/test_clocks
+    return invoke(this.#env, 462, args); // GET /v1/test_helpers/test_clocks
   }
   retrieve(...args) {
-    return invoke(this.#env, 402, args); // GET /v1/test_helpers/test_clocks/{test_clock}
+    return invoke(this.#env, 465, args); // GET /v1/test_helpers/test_clocks/{test_clock}
   }
 }
 
@@ -2658,13 +3109,13 @@ class TestHelpers_Treasury_InboundTransfers extends RpcTarget {
     this.#env = env;
   }
   fail(...args) {
-    return invoke(this.#env, 404, args); // POST /v1/test_helpers/treasury/inbound_transfers/{id}/fail
+    return invoke(this.#env, 467, args); // POST /v1/test_helpers/treasury/inbound_transfers/{id}/fail
   }
   return(...args) {
-    return invoke(this.#env, 405, args); // POST /v1/test_helpers/treasury/inbound_transfers/{id}/return
+    return invoke(this.#env, 468, args); // POST /v1/test_helpers/treasury/inbound_transfers/{id}/return
   }
   succeed(...args) {
-    return invoke(this.#env, 406, args); // POST /v1/test_helpers/treasury/inbound_transfers/{id}/succeed
+    return invoke(this.#env, 469, args); // POST /v1/test_helpers/treasury/inbound_transfers/{id}/succeed
   }
 }
 
@@ -2675,13 +3126,16 @@ class TestHelpers_Treasury_OutboundPayments extends RpcTarget {
     this.#env = env;
   }
   fail(...args) {
-    return invoke(this.#env, 407, args); // POST /v1/test_helpers/treasury/outbound_payments/{id}/fail
+    return invoke(this.#env, 471, args); // POST /v1/test_helpers/treasury/outbound_payments/{id}/fail
   }
   post(...args) {
-    return invoke(this.#env, 408, args); // POST /v1/test_helpers/treasury/outbound_payments/{id}/post
+    return invoke(this.#env, 472, args); // POST /v1/test_helpers/treasury/outbound_payments/{id}/post
   }
   return(...args) {
-    return invoke(this.#env, 409, args); // POST /v1/test_helpers/treasury/outbound_payments/{id}/return
+    return invoke(this.#env, 473, args); // POST /v1/test_helpers/treasury/outbound_payments/{id}/return
+  }
+  update(...args) {
+    return invoke(this.#env, 470, args); // POST /v1/test_helpers/treasury/outbound_payments/{id}
   }
 }
 
@@ -2692,13 +3146,16 @@ class TestHelpers_Treasury_OutboundTransfers extends RpcTarget {
     this.#env = env;
   }
   fail(...args) {
-    return invoke(this.#env, 410, args); // POST /v1/test_helpers/treasury/outbound_transfers/{outbound_transfer}/fail
+    return invoke(this.#env, 475, args); // POST /v1/test_helpers/treasury/outbound_transfers/{outbound_transfer}/fail
   }
   post(...args) {
-    return invoke(this.#env, 411, args); // POST /v1/test_helpers/treasury/outbound_transfers/{outbound_transfer}/post
+    return invoke(this.#env, 476, args); // POST /v1/test_helpers/treasury/outbound_transfers/{outbound_transfer}/post
   }
   return(...args) {
-    return invoke(this.#env, 412, args); // POST /v1/test_helpers/treasury/outbound_transfers/{outbound_transfer}/return
+    return invoke(this.#env, 477, args); // POST /v1/test_helpers/treasury/outbound_transfers/{outbound_transfer}/return
+  }
+  update(...args) {
+    return invoke(this.#env, 474, args); // POST /v1/test_helpers/treasury/outbound_transfers/{outbound_transfer}
   }
 }
 
@@ -2709,7 +3166,7 @@ class TestHelpers_Treasury_ReceivedCredits extends RpcTarget {
     this.#env = env;
   }
   create(...args) {
-    return invoke(this.#env, 413, args); // POST /v1/test_helpers/treasury/received_credits
+    return invoke(this.#env, 478, args); // POST /v1/test_helpers/treasury/received_credits
   }
 }
 
@@ -2720,7 +3177,7 @@ class TestHelpers_Treasury_ReceivedDebits extends RpcTarget {
     this.#env = env;
   }
   create(...args) {
-    return invoke(this.#env, 414, args); // POST /v1/test_helpers/treasury/received_debits
+    return invoke(this.#env, 479, args); // POST /v1/test_helpers/treasury/received_debits
   }
 }
 
@@ -2731,10 +3188,10 @@ class Tokens extends RpcTarget {
     this.#env = env;
   }
   create(...args) {
-    return invoke(this.#env, 415, args); // POST /v1/tokens
+    return invoke(this.#env, 480, args); // POST /v1/tokens
   }
   retrieve(...args) {
-    return invoke(this.#env, 416, args); // GET /v1/tokens/{token}
+    return invoke(this.#env, 481, args); // GET /v1/tokens/{token}
   }
 }
 
@@ -2745,19 +3202,19 @@ class Topups extends RpcTarget {
     this.#env = env;
   }
   cancel(...args) {
-    return invoke(this.#env, 421, args); // POST /v1/topups/{topup}/cancel
+    return invoke(this.#env, 486, args); // POST /v1/topups/{topup}/cancel
   }
   create(...args) {
-    return invoke(this.#env, 418, args); // POST /v1/topups
+    return invoke(this.#env, 483, args); // POST /v1/topups
   }
   list(...args) {
-    return invoke(this.#env, 417, args); // GET /v1/topups
+    return invoke(this.#env, 482, args); // GET /v1/topups
   }
   retrieve(...args) {
-    return invoke(this.#env, 419, args); // GET /v1/topups/{topup}
+    return invoke(this.#env, 484, args); // GET /v1/topups/{topup}
   }
   update(...args) {
-    return invoke(this.#env, 420, args); // POST /v1/topups/{topup}
+    return invoke(this.#env, 485, args); // POST /v1/topups/{topup}
   }
 }
 
@@ -2771,16 +3228,16 @@ class Transfers extends RpcTarget {
     return new Transfers_Reversals(this.#env);
   }
   create(...args) {
-    return invoke(this.#env, 423, args); // POST /v1/transfers
+    return invoke(this.#env, 488, args); // POST /v1/transfers
   }
   list(...args) {
-    return invoke(this.#env, 422, args); // GET /v1/transfers
+    return invoke(this.#env, 487, args); // GET /v1/transfers
   }
   retrieve(...args) {
-    return invoke(this.#env, 426, args); // GET /v1/transfers/{transfer}
+    return invoke(this.#env, 491, args); // GET /v1/transfers/{transfer}
   }
   update(...args) {
-    return invoke(this.#env, 427, args); // POST /v1/transfers/{transfer}
+    return invoke(this.#env, 492, args); // POST /v1/transfers/{transfer}
   }
 }
 
@@ -2791,16 +3248,16 @@ class Transfers_Reversals extends RpcTarget {
     this.#env = env;
   }
   create(...args) {
-    return invoke(this.#env, 425, args); // POST /v1/transfers/{id}/reversals
+    return invoke(this.#env, 490, args); // POST /v1/transfers/{id}/reversals
   }
   list(...args) {
-    return invoke(this.#env, 424, args); // GET /v1/transfers/{id}/reversals
+    return invoke(this.#env, 489, args); // GET /v1/transfers/{id}/reversals
   }
   retrieve(...args) {
-    return invoke(this.#env, 428, args); // GET /v1/transfers/{transfer}/reversals/{id}
+    return invoke(this.#env, 493, args); // GET /v1/transfers/{transfer}/reversals/{id}
   }
   update(...args) {
-    return invoke(this.#env, 429, args); // POST /v1/transfers/{transfer}/reversals/{id}
+    return invoke(this.#env, 494, args); // POST /v1/transfers/{transfer}/reversals/{id}
   }
 }
 
@@ -2849,13 +3306,13 @@ class Treasury_CreditReversals extends RpcTarget {
     this.#env = env;
   }
   create(...args) {
-    return invoke(this.#env, 431, args); // POST /v1/treasury/credit_reversals
+    return invoke(this.#env, 496, args); // POST /v1/treasury/credit_reversals
   }
   list(...args) {
-    return invoke(this.#env, 430, args); // GET /v1/treasury/credit_reversals
+    return invoke(this.#env, 495, args); // GET /v1/treasury/credit_reversals
   }
   retrieve(...args) {
-    return invoke(this.#env, 432, args); // GET /v1/treasury/credit_reversals/{credit_reversal}
+    return invoke(this.#env, 497, args); // GET /v1/treasury/credit_reversals/{credit_reversal}
   }
 }
 
@@ -2866,13 +3323,13 @@ class Treasury_DebitReversals extends RpcTarget {
     this.#env = env;
   }
   create(...args) {
-    return invoke(this.#env, 434, args); // POST /v1/treasury/debit_reversals
+    return invoke(this.#env, 499, args); // POST /v1/treasury/debit_reversals
   }
   list(...args) {
-    return invoke(this.#env, 433, args); // GET /v1/treasury/debit_reversals
+    return invoke(this.#env, 498, args); // GET /v1/treasury/debit_reversals
   }
   retrieve(...args) {
-    return invoke(this.#env, 435, args); // GET /v1/treasury/debit_reversals/{debit_reversal}
+    return invoke(this.#env, 500, args); // GET /v1/treasury/debit_reversals/{debit_reversal}
   }
 }
 
@@ -2886,16 +3343,16 @@ class Treasury_FinancialAccounts extends RpcTarget {
     return new Treasury_FinancialAccounts_Features(this.#env);
   }
   create(...args) {
-    return invoke(this.#env, 437, args); // POST /v1/treasury/financial_accounts
+    return invoke(this.#env, 502, args); // POST /v1/treasury/financial_accounts
   }
   list(...args) {
-    return invoke(this.#env, 436, args); // GET /v1/treasury/financial_accounts
+    return invoke(this.#env, 501, args); // GET /v1/treasury/financial_accounts
   }
   retrieve(...args) {
-    return invoke(this.#env, 438, args); // GET /v1/treasury/financial_accounts/{financial_account}
+    return invoke(this.#env, 503, args); // GET /v1/treasury/financial_accounts/{financial_account}
   }
   update(...args) {
-    return invoke(this.#env, 439, args); // POST /v1/treasury/financial_accounts/{financial_account}
+    return invoke(this.#env, 504, args); // POST /v1/treasury/financial_accounts/{financial_account}
   }
 }
 
@@ -2906,10 +3363,10 @@ class Treasury_FinancialAccounts_Features extends RpcTarget {
     this.#env = env;
   }
   retrieve(...args) {
-    return invoke(this.#env, 440, args); // GET /v1/treasury/financial_accounts/{financial_account}/features
+    return invoke(this.#env, 505, args); // GET /v1/treasury/financial_accounts/{financial_account}/features
   }
   update(...args) {
-    return invoke(this.#env, 441, args); // POST /v1/treasury/financial_accounts/{financial_account}/features
+    return invoke(this.#env, 506, args); // POST /v1/treasury/financial_accounts/{financial_account}/features
   }
 }
 
@@ -2920,16 +3377,16 @@ class Treasury_InboundTransfers extends RpcTarget {
     this.#env = env;
   }
   cancel(...args) {
-    return invoke(this.#env, 445, args); // POST /v1/treasury/inbound_transfers/{inbound_transfer}/cancel
+    return invoke(this.#env, 510, args); // POST /v1/treasury/inbound_transfers/{inbound_transfer}/cancel
   }
   create(...args) {
-    return invoke(this.#env, 443, args); // POST /v1/treasury/inbound_transfers
+    return invoke(this.#env, 508, args); // POST /v1/treasury/inbound_transfers
   }
   list(...args) {
-    return invoke(this.#env, 442, args); // GET /v1/treasury/inbound_transfers
+    return invoke(this.#env, 507, args); // GET /v1/treasury/inbound_transfers
   }
   retrieve(...args) {
-    return invoke(this.#env, 444, args); // GET /v1/treasury/inbound_transfers/{id}
+    return invoke(this.#env, 509, args); // GET /v1/treasury/inbound_transfers/{id}
   }
 }
 
@@ -2940,16 +3397,16 @@ class Treasury_OutboundPayments extends RpcTarget {
     this.#env = env;
   }
   cancel(...args) {
-    return invoke(this.#env, 449, args); // POST /v1/treasury/outbound_payments/{id}/cancel
+    return invoke(this.#env, 514, args); // POST /v1/treasury/outbound_payments/{id}/cancel
   }
   create(...args) {
-    return invoke(this.#env, 447, args); // POST /v1/treasury/outbound_payments
+    return invoke(this.#env, 512, args); // POST /v1/treasury/outbound_payments
   }
   list(...args) {
-    return invoke(this.#env, 446, args); // GET /v1/treasury/outbound_payments
+    return invoke(this.#env, 511, args); // GET /v1/treasury/outbound_payments
   }
   retrieve(...args) {
-    return invoke(this.#env, 448, args); // GET /v1/treasury/outbound_payments/{id}
+    return invoke(this.#env, 513, args); // GET /v1/treasury/outbound_payments/{id}
   }
 }
 
@@ -2960,16 +3417,16 @@ class Treasury_OutboundTransfers extends RpcTarget {
     this.#env = env;
   }
   cancel(...args) {
-    return invoke(this.#env, 453, args); // POST /v1/treasury/outbound_transfers/{outbound_transfer}/cancel
+    return invoke(this.#env, 518, args); // POST /v1/treasury/outbound_transfers/{outbound_transfer}/cancel
   }
   create(...args) {
-    return invoke(this.#env, 451, args); // POST /v1/treasury/outbound_transfers
+    return invoke(this.#env, 516, args); // POST /v1/treasury/outbound_transfers
   }
   list(...args) {
-    return invoke(this.#env, 450, args); // GET /v1/treasury/outbound_transfers
+    return invoke(this.#env, 515, args); // GET /v1/treasury/outbound_transfers
   }
   retrieve(...args) {
-    return invoke(this.#env, 452, args); // GET /v1/treasury/outbound_transfers/{outbound_transfer}
+    return invoke(this.#env, 517, args); // GET /v1/treasury/outbound_transfers/{outbound_transfer}
   }
 }
 
@@ -2980,10 +3437,10 @@ class Treasury_ReceivedCredits extends RpcTarget {
     this.#env = env;
   }
   list(...args) {
-    return invoke(this.#env, 454, args); // GET /v1/treasury/received_credits
+    return invoke(this.#env, 519, args); // GET /v1/treasury/received_credits
   }
   retrieve(...args) {
-    return invoke(this.#env, 455, args); // GET /v1/treasury/received_credits/{id}
+    return invoke(this.#env, 520, args); // GET /v1/treasury/received_credits/{id}
   }
 }
 
@@ -2994,10 +3451,10 @@ class Treasury_ReceivedDebits extends RpcTarget {
     this.#env = env;
   }
   list(...args) {
-    return invoke(this.#env, 456, args); // GET /v1/treasury/received_debits
+    return invoke(this.#env, 521, args); // GET /v1/treasury/received_debits
   }
   retrieve(...args) {
-    return invoke(this.#env, 457, args); // GET /v1/treasury/received_debits/{id}
+    return invoke(this.#env, 522, args); // GET /v1/treasury/received_debits/{id}
   }
 }
 
@@ -3008,10 +3465,10 @@ class Treasury_TransactionEntries extends RpcTarget {
     this.#env = env;
   }
   list(...args) {
-    return invoke(this.#env, 458, args); // GET /v1/treasury/transaction_entries
+    return invoke(this.#env, 523, args); // GET /v1/treasury/transaction_entries
   }
   retrieve(...args) {
-    return invoke(this.#env, 459, args); // GET /v1/treasury/transaction_entries/{id}
+    return invoke(this.#env, 524, args); // GET /v1/treasury/transaction_entries/{id}
   }
 }
 
@@ -3022,10 +3479,10 @@ class Treasury_Transactions extends RpcTarget {
     this.#env = env;
   }
   list(...args) {
-    return invoke(this.#env, 460, args); // GET /v1/treasury/transactions
+    return invoke(this.#env, 525, args); // GET /v1/treasury/transactions
   }
   retrieve(...args) {
-    return invoke(this.#env, 461, args); // GET /v1/treasury/transactions/{id}
+    return invoke(this.#env, 526, args); // GET /v1/treasury/transactions/{id}
   }
 }
 
@@ -3036,19 +3493,19 @@ class WebhookEndpoints extends RpcTarget {
     this.#env = env;
   }
   create(...args) {
-    return invoke(this.#env, 463, args); // POST /v1/webhook_endpoints
+    return invoke(this.#env, 528, args); // POST /v1/webhook_endpoints
   }
   del(...args) {
-    return invoke(this.#env, 464, args); // DELETE /v1/webhook_endpoints/{webhook_endpoint}
+    return invoke(this.#env, 529, args); // DELETE /v1/webhook_endpoints/{webhook_endpoint}
   }
   list(...args) {
-    return invoke(this.#env, 462, args); // GET /v1/webhook_endpoints
+    return invoke(this.#env, 527, args); // GET /v1/webhook_endpoints
   }
   retrieve(...args) {
-    return invoke(this.#env, 465, args); // GET /v1/webhook_endpoints/{webhook_endpoint}
+    return invoke(this.#env, 530, args); // GET /v1/webhook_endpoints/{webhook_endpoint}
   }
   update(...args) {
-    return invoke(this.#env, 466, args); // POST /v1/webhook_endpoints/{webhook_endpoint}
+    return invoke(this.#env, 531, args); // POST /v1/webhook_endpoints/{webhook_endpoint}
   }
 }
 
@@ -3080,6 +3537,9 @@ export default class StripeCapability extends WorkerEntrypoint {
   get balanceTransactions() {
     return new BalanceTransactions(this.env);
   }
+  get billing() {
+    return new Billing(this.env);
+  }
   get billingPortal() {
     return new BillingPortal(this.env);
   }
@@ -3088,6 +3548,12 @@ export default class StripeCapability extends WorkerEntrypoint {
   }
   get checkout() {
     return new Checkout(this.env);
+  }
+  get climate() {
+    return new Climate(this.env);
+  }
+  get confirmationTokens() {
+    return new ConfirmationTokens(this.env);
   }
   get countrySpecs() {
     return new CountrySpecs(this.env);
@@ -3098,11 +3564,17 @@ export default class StripeCapability extends WorkerEntrypoint {
   get creditNotes() {
     return new CreditNotes(this.env);
   }
+  get customerSessions() {
+    return new CustomerSessions(this.env);
+  }
   get customers() {
     return new Customers(this.env);
   }
   get disputes() {
     return new Disputes(this.env);
+  }
+  get entitlements() {
+    return new Entitlements(this.env);
   }
   get ephemeralKeys() {
     return new EphemeralKeys(this.env);
@@ -3121,6 +3593,9 @@ export default class StripeCapability extends WorkerEntrypoint {
   }
   get financialConnections() {
     return new FinancialConnections(this.env);
+  }
+  get forwarding() {
+    return new Forwarding(this.env);
   }
   get identity() {
     return new Identity(this.env);
@@ -3148,6 +3623,9 @@ export default class StripeCapability extends WorkerEntrypoint {
   }
   get paymentLinks() {
     return new PaymentLinks(this.env);
+  }
+  get paymentMethodConfigurations() {
+    return new PaymentMethodConfigurations(this.env);
   }
   get paymentMethodDomains() {
     return new PaymentMethodDomains(this.env);
@@ -3214,6 +3692,9 @@ export default class StripeCapability extends WorkerEntrypoint {
   }
   get taxCodes() {
     return new TaxCodes(this.env);
+  }
+  get taxIds() {
+    return new TaxIds(this.env);
   }
   get taxRates() {
     return new TaxRates(this.env);

@@ -50,7 +50,7 @@ pub fn generate(manifest_path: &Path) -> Result<Output> {
     let manifest = manifest::Manifest::load(manifest_path)?;
     let spec = spec::Spec::load(&manifest.spec_path())?;
     let model = model::build(&spec, &manifest)?;
-    let names = names::assign(&model.operations, &manifest.names)?;
+    let names = names::assign(&model.operations, &manifest.names, manifest.naming)?;
     let tree = emit::tree::build(&names);
     let files = vec![
         File { name: "operations.rs", text: emit::rust::emit(&manifest, &model, &names) },
@@ -67,7 +67,7 @@ pub fn table(manifest_path: &Path) -> Result<serde_json::Value> {
     let manifest = manifest::Manifest::load(manifest_path)?;
     let spec = spec::Spec::load(&manifest.spec_path())?;
     let model = model::build(&spec, &manifest)?;
-    let names = names::assign(&model.operations, &manifest.names)?;
+    let names = names::assign(&model.operations, &manifest.names, manifest.naming)?;
     Ok(emit::table::emit(&manifest, &model, &names))
 }
 

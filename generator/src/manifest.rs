@@ -2,14 +2,16 @@
 //!
 //! ```toml
 //! capability = "stripe"                 # the wrangler env and receipt name
-//! spec = "spec3.2023-09-12.yaml"        # next to this file
+//! spec = "spec3.json"                  # next to this file
 //! secret = "STRIPE_API_KEY"             # wrangler secret put STRIPE_API_KEY --env stripe
 //! binding = "STRIPE"                    # the service binding name callers use (docs, d.ts)
+//! # naming = "operationId"              # name methods from `tag/verb-noun` operationIds (GitHub)
 //!
 //! [auth]
 //! scheme = "bearer"                     # bearer | basic | header
 //! # header = "X-Api-Key"                # for scheme = "header"
-//! # unspecified = "never"               # operations the spec gives no `security`: never | optional | required
+//! # unspecified = "required"            # operations stating no `security` of their own: never |
+//! #                                     # optional | required; unset: the document's, else never
 //!
 //! [call]
 //! headers = ["Stripe-Account"]          # per-call context headers callers may set
@@ -19,7 +21,8 @@
 //! # origin = "https://petstore3.swagger.io"  # resolves relative `servers` URLs
 //! request_id_header = "Request-Id"
 //! error_object = "error"                # where the provider's error object sits in error bodies
-//! headers = { "Stripe-Version" = "2023-08-16" }   # pinned on every request
+//! headers = { "Stripe-Version" = "2024-04-10" }   # pinned on every request
+//! # bound_headers = { "Client-Id" = "TWITCH_CLIENT_ID" }   # value from a Worker secret or var
 //!
 //! [names]                               # operationId = "resource.method", when the rule's name won't do
 //! ```
@@ -49,6 +52,9 @@ pub struct Manifest {
     /// Facts about the upstream.
     #[serde(default)]
     pub upstream: Upstream,
+    /// How methods are named: from paths (default) or operationIds.
+    #[serde(default)]
+    pub naming: crate::names::Naming,
     /// Name overrides: operationId → `resource.method`.
     #[serde(default)]
     pub names: BTreeMap<String, String>,
@@ -65,9 +71,10 @@ pub struct Auth {
     pub scheme: Scheme,
     /// The header name, for `scheme = "header"`.
     pub header: Option<String>,
-    /// What operations without any `security` need.
-    #[serde(default)]
-    pub unspecified: Unspecified,
+    /// What operations stating no `security` of their own need. Unset: the document's
+    /// `security`, or none when it has none. Set, it replaces the document's (Twitch's says `[]`
+    /// though every Helix endpoint wants a token).
+    pub unspecified: Option<Unspecified>,
 }
 
 /// How the credential travels.
@@ -80,12 +87,11 @@ pub enum Scheme {
     Header,
 }
 
-/// What an operation needs when neither it nor the document states `security`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+/// What an operation stating no `security` of its own needs, by the manifest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 #[allow(missing_docs)]
 pub enum Unspecified {
-    #[default]
     Never,
     Optional,
     Required,
@@ -116,6 +122,9 @@ pub struct Upstream {
     /// Headers pinned on every request.
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
+    /// Headers whose value is a Worker binding (secret or var): header → binding name.
+    #[serde(default)]
+    pub bound_headers: BTreeMap<String, String>,
 }
 
 impl Call {
@@ -146,9 +155,10 @@ impl Manifest {
             spec: spec.file_name().map(PathBuf::from).unwrap_or_default(),
             secret: "API_KEY".into(),
             binding: "API".into(),
-            auth: Auth { scheme: Scheme::Bearer, header: None, unspecified: Unspecified::Required },
+            auth: Auth { scheme: Scheme::Bearer, header: None, unspecified: Some(Unspecified::Required) },
             call: Call::default(),
             upstream: Upstream::default(),
+            naming: crate::names::Naming::Path,
             names: BTreeMap::new(),
             dir: spec.parent().unwrap_or(Path::new(".")).to_path_buf(),
         }
@@ -189,6 +199,9 @@ impl Manifest {
             if self.upstream.headers.keys().any(|p| p.eq_ignore_ascii_case(h)) {
                 bail!("call header {h:?} is also pinned in upstream.headers; a header is one or the other");
             }
+            if self.call.secret_headers.contains(h) && self.upstream.bound_headers.keys().any(|b| b.eq_ignore_ascii_case(h)) {
+                bail!("call header {h:?} is secret, but bound headers are context: its deployment value would not be scrubbed");
+            }
         }
         for (h, v) in &self.upstream.headers {
             let lower = h.to_ascii_lowercase();
@@ -198,6 +211,15 @@ impl Manifest {
             // The runtime writes pinned values into the request unescaped (src/request.rs).
             if crate::unfit_for_raw_json(v) {
                 bail!("upstream header {h:?} has control characters, quotes or backslashes in its value");
+            }
+        }
+        for (h, binding) in &self.upstream.bound_headers {
+            let lower = h.to_ascii_lowercase();
+            if !token(h) || RUNTIME_HEADERS.contains(&lower.as_str()) || lower == auth_header || self.upstream.headers.keys().any(|p| p.eq_ignore_ascii_case(h)) {
+                bail!("bound header {h:?} cannot be sent: not a header name, pinned, or owned by the runtime");
+            }
+            if !env_name(binding) || *binding == self.secret {
+                bail!("bound header {h:?} must name a binding in UPPER_SNAKE_CASE other than the secret, not {binding:?}");
             }
         }
         if let Some(origin) = &self.upstream.origin {

@@ -231,12 +231,16 @@ fn operation(
         bail!("parameter `{}` is declared twice (query/header/body); the params object cannot hold both", w[0]);
     }
 
-    let security = op.get("security").or_else(|| spec.doc.get("security"));
+    let security = match (op.get("security"), manifest.auth.unspecified) {
+        (Some(own), _) => Some(own),
+        (None, Some(_)) => None,
+        (None, None) => spec.doc.get("security"),
+    };
     let auth = match security.and_then(Value::as_array) {
         None => match manifest.auth.unspecified {
-            Unspecified::Never => AuthUse::Never,
-            Unspecified::Optional => AuthUse::Optional,
-            Unspecified::Required => AuthUse::Required,
+            None | Some(Unspecified::Never) => AuthUse::Never,
+            Some(Unspecified::Optional) => AuthUse::Optional,
+            Some(Unspecified::Required) => AuthUse::Required,
         },
         Some(reqs) if reqs.is_empty() => AuthUse::Never,
         Some(reqs) if reqs.iter().any(|r| r.as_object().is_some_and(|o| o.is_empty())) => AuthUse::Optional,
@@ -345,8 +349,8 @@ fn is_json(media: &str) -> bool {
     media == "application/json" || (media.starts_with("application/") && media.ends_with("+json"))
 }
 
-/// Whether the success response is a list: a JSON array, or a list envelope (Stripe's
-/// `{object: "list", data: [...]}`, or any `data` array beside `has_more`).
+/// Whether the success response is a list: a JSON array, or an object whose `data` is one (the
+/// common envelope: Stripe's `{object: "list", data, has_more}`, Twitch's `{data, pagination}`).
 fn returns_list(spec: &Spec, op: &Value) -> Result<bool> {
     let Some(responses) = op.get("responses").and_then(Value::as_object) else { return Ok(false) };
     let Some((_, ok)) = responses.iter().find(|(code, _)| code.starts_with('2')) else { return Ok(false) };
@@ -360,12 +364,7 @@ fn returns_list(spec: &Spec, op: &Value) -> Result<bool> {
     }
     let Some(props) = schema.get("properties") else { return Ok(false) };
     let data_is_array = props.get("data").map(|d| spec.resolve(d)).transpose()?.and_then(|d| d.get("type")).and_then(Value::as_str) == Some("array");
-    let list_object = props
-        .get("object")
-        .and_then(|o| o.get("enum"))
-        .and_then(Value::as_array)
-        .is_some_and(|e| e.iter().any(|v| v == "list"));
-    Ok(data_is_array && (list_object || props.get("has_more").is_some()))
+    Ok(data_is_array)
 }
 
 /// The absolute base URL for an operation: the first `servers` entry of the operation, its path

@@ -19,22 +19,45 @@
 //!    a singleton below the item (`/customers/{customer}/discount` DELETE →
 //!    `customers.discount.del`), and a listing GET makes it a collection (`invoices.lines.list`).
 //! 6. Manifest `[names]` entries (`operationId = "resource.method"`) win over the rule.
+//!
+//! With `naming = "operationId"` in the manifest, operationIds of the form `tag/verb-noun` (what
+//! Octokit users know: `issues/get`, `repos/get-content`) name instead: each `/`-separated part
+//! but the last a resource, the last the method, camelCased (`issues.get`, `repos.getContent`).
+//! An operationId without a `/` falls back to the path rule.
 //! 7. Collisions: operations that end up with one name all take their operationId, camelCased,
 //!    as the method (`pet.updatePet`); a name that is both a method and a sub-resource of the same
-//!    resource keeps the resource and the method takes the operationId too. Names the runtime or
-//!    RPC reserve (`then`, `constructor`, `fetch`, `env`, ...) get a trailing `_`.
+//!    resource keeps the resource and the method takes the operationId too. Names JS or RPC
+//!    reserve on every object (`then`, `constructor`, `toString`, ...) get a trailing `_`; so do
+//!    top-level resources named like the entrypoint's own members (`fetch`, `env`, `email`,
+//!    `withAuth`, ...), which nested names cannot clash with (`users.email` stays `email`).
 
 use crate::model::Operation;
 use anyhow::{bail, Result};
 use heck::ToLowerCamelCase;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// Property names that must not be resources or methods: JS/RPC plumbing (`then` would make a
-/// stub thenable), and the entrypoint's own members.
-const RESERVED: &[&str] = &[
-    "then", "constructor", "prototype", "__proto__", "toString", "valueOf", "toJSON", "dup", "fetch", "connect", "env", "ctx",
-    "queue", "scheduled", "tail", "trace", "email", "alarm", "webSocketMessage", "webSocketClose", "webSocketError",
+/// Names no resource or method may have, at any depth: JS and RPC plumbing (`then` would make a
+/// stub thenable; `dup` is reserved by workerd's stubs).
+const RESERVED: &[&str] = &["then", "constructor", "prototype", "__proto__", "toString", "toLocaleString", "valueOf", "toJSON", "hasOwnProperty", "isPrototypeOf", "propertyIsEnumerable", "dup"];
+
+/// Names a top-level resource may not have: the entrypoint's own members (its handlers, and the
+/// session methods a later issue adds).
+const ENTRYPOINT_RESERVED: &[&str] = &[
+    "fetch", "connect", "env", "ctx", "queue", "scheduled", "tail", "trace", "email", "alarm", "webSocketMessage", "webSocketClose", "webSocketError",
+    "withAuth", "attenuate",
 ];
+
+/// How operations are named (manifest `naming`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+pub enum Naming {
+    /// From the path and verb (the rule above).
+    #[default]
+    #[serde(rename = "path")]
+    Path,
+    /// From `tag/verb-noun` operationIds.
+    #[serde(rename = "operationId")]
+    OperationId,
+}
 
 /// One operation's public name: resource path and method.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -78,7 +101,7 @@ fn key(segs: &[Seg<'_>]) -> String {
 }
 
 /// Names every operation; the result is parallel to `ops`.
-pub fn assign(ops: &[Operation], overrides: &BTreeMap<String, String>) -> Result<Vec<Name>> {
+pub fn assign(ops: &[Operation], overrides: &BTreeMap<String, String>, naming: Naming) -> Result<Vec<Name>> {
     // Path shapes with parameters wildcarded, and facts about each.
     let mut shapes: BTreeSet<String> = BTreeSet::new();
     let mut list_gets: BTreeSet<String> = BTreeSet::new();
@@ -110,6 +133,14 @@ pub fn assign(ops: &[Operation], overrides: &BTreeMap<String, String>) -> Result
             let method = parts.pop().unwrap_or_default();
             names.push(Name { resource: parts, method });
             continue;
+        }
+        if naming == Naming::OperationId && op.id.contains('/') {
+            let mut parts: Vec<String> = op.id.split('/').map(camel).collect();
+            let method = parts.pop().unwrap_or_default();
+            if parts.iter().chain([&method]).all(|p| is_ident(p)) {
+                names.push(Name { resource: parts, method });
+                continue;
+            }
         }
         let segs = segments(&op.path);
         let k = key(&segs);
@@ -163,6 +194,9 @@ pub fn assign(ops: &[Operation], overrides: &BTreeMap<String, String>) -> Result
     for name in &mut names {
         if name.resource.is_empty() {
             name.resource.push("api".into());
+        }
+        if ENTRYPOINT_RESERVED.contains(&name.resource[0].as_str()) {
+            name.resource[0].push('_');
         }
         for part in name.resource.iter_mut().chain(std::iter::once(&mut name.method)) {
             if RESERVED.contains(&part.as_str()) {
@@ -241,7 +275,7 @@ mod tests {
     }
 
     fn names(ops: &[Operation]) -> Vec<String> {
-        assign(ops, &BTreeMap::new()).unwrap().iter().map(Name::call).collect()
+        assign(ops, &BTreeMap::new(), Naming::Path).unwrap().iter().map(Name::call).collect()
     }
 
     #[test]
@@ -304,8 +338,24 @@ mod tests {
         let ops = [op("GET", "/v1/balance", false)];
         let mut overrides = BTreeMap::new();
         overrides.insert(ops[0].id.clone(), "accountBalance.get".to_owned());
-        assert_eq!(assign(&ops, &overrides).unwrap()[0].call(), "accountBalance.get");
+        assert_eq!(assign(&ops, &overrides, Naming::Path).unwrap()[0].call(), "accountBalance.get");
         overrides.insert(ops[0].id.clone(), "nodot".to_owned());
-        assert!(assign(&ops, &overrides).is_err());
+        assert!(assign(&ops, &overrides, Naming::Path).is_err());
+    }
+
+    #[test]
+    fn operation_id_naming_reads_octokit_ids() {
+        let mut ops = vec![op("GET", "/repos/{owner}/{repo}/issues/{issue_number}", false), op("GET", "/repos/{owner}/{repo}/contents/{path}", false), op("PUT", "/repos/{owner}/{repo}/pulls/{pull_number}/merge", false), op("GET", "/emojis", false)];
+        for (o, id) in ops.iter_mut().zip(["issues/get", "repos/get-content", "pulls/merge", "GetEmojis"]) {
+            o.id = id.into();
+        }
+        let named = assign(&ops, &BTreeMap::new(), Naming::OperationId).unwrap();
+        assert_eq!(named.iter().map(Name::call).collect::<Vec<_>>(), ["issues.get", "repos.getContent", "pulls.merge", "emojis.retrieve"]);
+    }
+
+    #[test]
+    fn entrypoint_names_are_reserved_at_the_top_only() {
+        let ops = [op("GET", "/email", false), op("GET", "/users/{id}/email", false), op("GET", "/with_auth", false), op("GET", "/users/{id}/then", false)];
+        assert_eq!(names(&ops), ["email_.retrieve", "users.email.retrieve", "withAuth_.retrieve", "users.then_.retrieve"]);
     }
 }

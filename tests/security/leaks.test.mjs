@@ -1,4 +1,4 @@
-// No leak, anywhere: randomized calls of every operation of the Stripe and Petstore tables, with
+// No leak, anywhere: randomized calls of every operation of the Stripe, Petstore and Twitch tables, with
 // random arguments, random per-call credentials (canaries with characters JSON, URLs and forms
 // escape) and a hostile upstream that echoes them back in every form, on every path a call can
 // take — success, every typed error, 4xx/5xx echoes, malformed JSON, redirects carrying the key,
@@ -18,9 +18,12 @@ const SEED = Number(process.env.SECURITY_SEED ?? 20261201);
 const CODES = ["missing_credential", "header_not_allowed", "invalid_argument", "unknown_parameter", "upstream_error", "upstream_redirect", "upstream_unreachable", "internal"];
 const [SECRET, HOSTILE_SECRET] = CANARIES.secret.values;
 
+// Twitch brings a deployment value bound to a header (Client-Id, a context canary) that calls may
+// replace.
 const PROVIDERS = [
-  { provider: "stripe", share: 0.6, secret: "STRIPE_API_KEY", panicOn: "customers.retrieve" },
-  { provider: "petstore", share: 0.4, secret: "PETSTORE_API_KEY", panicOn: "pet.retrieve" },
+  { provider: "stripe", share: 0.5, secret: "STRIPE_API_KEY", panicOn: "customers.retrieve" },
+  { provider: "petstore", share: 0.3, secret: "PETSTORE_API_KEY", panicOn: "pet.retrieve" },
+  { provider: "twitch", share: 0.2, secret: "TWITCH_API_KEY", panicOn: "users.list", bound: { TWITCH_CLIENT_ID: "acct_CONTEXTdeploymentclient" } },
 ];
 
 const totals = { calls: 0, leaks: 0, thrown: 0, upstreamRequests: 0, outcomes: {}, behaviours: {} };
@@ -36,14 +39,14 @@ after(async () => {
   );
 });
 
-for (const { provider, share, secret, panicOn } of PROVIDERS) {
+for (const { provider, share, secret, panicOn, bound = {} } of PROVIDERS) {
   test(`${provider}: ${Math.round(CALLS * share)} randomized calls leak no credential, in any form, anywhere`, async () => {
     const table = tableOf(provider);
     const r = rng(SEED + provider.length);
     const stats = totals.behaviours;
     upstream.requests.length = 0;
     upstream.reply = (request) => hostileReply(r, request, { authHeader: table.authHeader, contextHeaders: table.callHeaders, stats });
-    const base = { CAPA_LOOPBACK_ORIGIN: upstream.origin };
+    const base = { CAPA_LOOPBACK_ORIGIN: upstream.origin, ...bound };
     const cap = await startWorkers({
       provider,
       bindings: { ...base, [secret]: SECRET },

@@ -41,7 +41,7 @@ export default {
   },
 };`;
 
-for (const provider of ["stripe", "petstore"]) {
+for (const provider of ["stripe", "petstore", "github", "twitch"]) {
   const dir = path.join(ROOT, "dist", provider);
   const wasmFile = readdirSync(dir).find((f) => f.endsWith(".wasm"));
   const table = tableOf(provider);

@@ -27,6 +27,8 @@ pub fn emit(manifest: &Manifest, model: &Model, names: &[Name]) -> String {
     let _ = writeln!(w, "    secret_call_headers: &{:?},", manifest.call.secret_headers);
     let pinned: Vec<String> = manifest.upstream.headers.iter().map(|(k, v)| format!("({k:?}, {v:?})")).collect();
     let _ = writeln!(w, "    static_headers: &[{}],", pinned.join(", "));
+    let bound: Vec<String> = manifest.upstream.bound_headers.iter().map(|(k, v)| format!("({k:?}, {v:?})")).collect();
+    let _ = writeln!(w, "    bound_headers: &[{}],", bound.join(", "));
     let _ = writeln!(w, "    request_id_header: {:?},", manifest.upstream.request_id_header);
     let _ = writeln!(w, "    error_object: {:?},", manifest.upstream.error_object);
     let _ = writeln!(w, "    servers: &{:?},", model.servers);

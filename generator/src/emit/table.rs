@@ -64,6 +64,7 @@ pub fn emit(manifest: &Manifest, model: &Model, names: &[Name]) -> Value {
         "callHeaders": manifest.call.headers,
         "secretCallHeaders": manifest.call.secret_headers,
         "staticHeaders": manifest.upstream.headers,
+        "boundHeaders": manifest.upstream.bound_headers,
         "operations": operations,
     })
 }

@@ -1,0 +1,105 @@
+// The GitHub capability: Octokit's names (`naming = "operationId"`), pinned User-Agent, API version
+// and Accept, a token sent when the Worker has one (the description declares no security), a
+// text/plain body, an operation on its own server (uploads.github.com), a DELETE with a body.
+import { test, before, after, beforeEach } from "node:test";
+import assert from "node:assert/strict";
+import { startUpstream, startWorkers } from "./harness.mjs";
+import { CANARIES, findLeaks } from "./security/corpus.mjs";
+
+const TOKEN = CANARIES.secret.values[0];
+let upstream, cap;
+
+before(async () => {
+  upstream = await startUpstream();
+  cap = await startWorkers({ provider: "github", bindings: { GITHUB_TOKEN: TOKEN, CAPA_LOOPBACK_ORIGIN: upstream.origin } });
+});
+after(async () => {
+  assert.deepEqual(findLeaks(null, cap.logs), []);
+  await cap.dispose();
+  await upstream.close();
+});
+beforeEach(() => {
+  upstream.requests.length = 0;
+  upstream.reply = () => ({ status: 200, headers: { "x-github-request-id": "CAFE:1" }, json: { number: 1347, title: "Found a bug" } });
+});
+
+async function call(dotted, ...args) {
+  const envelope = await cap.call(dotted, ...args);
+  assert.deepEqual(findLeaks(envelope), [], dotted);
+  return envelope;
+}
+
+test("issues.get(owner, repo, number): Octokit's name, GitHub's headers", async () => {
+  const r = await call("issues.get", "octocat", "Hello-World", 1347);
+  const req = upstream.take();
+  assert.equal(`${req.method} ${req.url}`, "GET /repos/octocat/Hello-World/issues/1347");
+  assert.equal(req.headers.authorization, `Bearer ${TOKEN}`);
+  assert.equal(req.headers["user-agent"], "capa-rs/0.1");
+  assert.equal(req.headers["x-github-api-version"], "2022-11-28");
+  assert.equal(req.headers.accept, "application/vnd.github+json");
+  assert.equal(r.result.title, "Found a bug");
+  assert.equal(r.receipt.operation, "issues/get");
+  assert.equal(r.receipt.requestId, "CAFE:1");
+});
+
+test("pulls.merge and repos.getContent read as Octokit's", async () => {
+  upstream.reply = () => ({ status: 200, json: { merged: true } });
+  await call("pulls.merge", "o", "r", 7, { merge_method: "squash", commit_title: "t" });
+  let req = upstream.take();
+  assert.equal(`${req.method} ${req.url}`, "PUT /repos/o/r/pulls/7/merge");
+  assert.equal(req.body, '{"merge_method":"squash","commit_title":"t"}');
+  await call("repos.getContent", "o", "r", "README.md", { ref: "main" });
+  req = upstream.take();
+  assert.equal(req.url, "/repos/o/r/contents/README.md?ref=main");
+});
+
+test("markdown.renderRaw sends its text/plain body as given", async () => {
+  upstream.reply = () => ({ status: 200, headers: { "content-type": "text/html" }, body: "<p>Hello <strong>world</strong></p>" });
+  const r = await call("markdown.renderRaw", "Hello **world**");
+  const req = upstream.take();
+  assert.equal(`${req.method} ${req.url}`, "POST /markdown/raw");
+  assert.equal(req.headers["content-type"], "text/plain");
+  assert.equal(req.body, "Hello **world**");
+  assert.equal(r.result, "<p>Hello <strong>world</strong></p>");
+});
+
+test("an operation on its own server goes there (uploads.github.com, mapped to the loopback origin here)", async () => {
+  const seen = [];
+  const outboundService = async (request) => {
+    seen.push(new URL(request.url).origin + new URL(request.url).pathname);
+    return Response.json({ id: 1 });
+  };
+  const real = await startWorkers({ provider: "github", bindings: { GITHUB_TOKEN: TOKEN }, outboundService });
+  try {
+    await real.call("repos.uploadReleaseAsset", "o", "r", 9, { name: "a.txt", body: "bytes" });
+    await real.call("issues.get", "o", "r", 1);
+  } finally {
+    await real.dispose();
+  }
+  assert.deepEqual(seen, ["https://uploads.github.com/repos/o/r/releases/9/assets", "https://api.github.com/repos/o/r/issues/1"]);
+});
+
+test("a DELETE with a body sends it", async () => {
+  upstream.reply = () => ({ status: 204 });
+  const r = await call("repos.removeCollaborator", "o", "r", "u");
+  assert.equal(upstream.take().method, "DELETE");
+  assert.equal(r.result, null);
+  await call("issues.removeAssignees", "o", "r", 5, { assignees: ["hubot"] });
+  const req = upstream.take();
+  assert.equal(`${req.method} ${req.url}`, "DELETE /repos/o/r/issues/5/assignees");
+  assert.equal(req.body, '{"assignees":["hubot"]}');
+});
+
+test("without a token, calls go out unauthenticated (the description asks for none)", async () => {
+  const bare = await startWorkers({ provider: "github", bindings: { CAPA_LOOPBACK_ORIGIN: upstream.origin } });
+  try {
+    const r = await bare.call("meta.get");
+    assert.equal(r.ok, true, JSON.stringify(r.error));
+    const req = upstream.take();
+    assert.equal(req.url, "/meta");
+    assert.equal(req.headers.authorization, undefined);
+    assert.equal(r.receipt.credential, "none");
+  } finally {
+    await bare.dispose();
+  }
+});
