@@ -56,19 +56,78 @@ pub fn path_value<'v>(name: &str, value: &'v Value) -> Result<std::borrow::Cow<'
     }
 }
 
-/// Fills a path template (`/v1/customers/{customer}`) with already-checked values, in order.
-pub fn fill_path(out: &mut String, template: &str, values: &[std::borrow::Cow<'_, str>]) {
+/// Fills a path template (`/v1/customers/{customer}`) with values already checked by
+/// [`path_value`], in order, each confined to its own part of the path:
+///
+/// - percent-encoded, so nothing in it is structure;
+/// - a parameter that shares its segment with template text (`{base}...{head}`,
+///   `{id}.json`) may not hold that text, nor make it anew across its edge (`base = "a."`
+///   before `...`), either of which would move the boundary a server reads; and the segments it
+///   makes may not be `.` or `..`;
+/// - a multi-segment parameter (bit `i` of `multi` for the `i`-th; OpenAPI's `x-multi-segment`,
+///   GitHub's `{path}`) keeps its `/`s, each sub-segment encoded and none empty, `.` or `..`.
+pub fn fill_path(out: &mut String, template: &str, names: &[&str], values: &[std::borrow::Cow<'_, str>], multi: u8) -> Result<(), CallError> {
+    let start = out.len();
     let mut rest = template;
-    let mut values = values.iter();
-    while let Some(open) = rest.find('{') {
-        out.push_str(&rest[..open]);
+    let mut shared = false;
+    for (i, value) in values.iter().enumerate() {
+        let Some(open) = rest.find('{') else { break };
         let close = rest[open..].find('}').map_or(rest.len(), |c| open + c + 1);
-        if let Some(value) = values.next() {
+        // Template text beside the parameter within its segment.
+        let before = &rest[rest[..open].rfind(['/', '}']).map_or(0, |b| b + 1)..open];
+        let after = &rest[close..rest[close..].find(['/', '{']).map_or(rest.len(), |a| close + a)];
+        out.push_str(&rest[..open]);
+        let name = names.get(i).copied().unwrap_or("");
+        let value: &str = value;
+        if !before.is_empty() || !after.is_empty() || rest[close..].starts_with('{') {
+            shared = true;
+            // Nor make it anew across its edge: "a." before "..." reads as "a" and "....".
+            let moves = |text: &str, edge: bool| {
+                let joined = if edge { [value, text].concat() } else { [text, value].concat() };
+                if edge { joined.find(text) != Some(value.len()) } else { joined.rfind(text) != Some(0) }
+            };
+            if !after.is_empty() && moves(after, true) {
+                return Err(shares_segment(name, after));
+            }
+            if !before.is_empty() && moves(before, false) {
+                return Err(shares_segment(name, before));
+            }
+        }
+        if multi & (1 << i) != 0 {
+            multi_segment(out, name, value)?;
+        } else {
             percent_encode_into(out, value);
         }
         rest = &rest[close..];
     }
     out.push_str(rest);
+    if shared && out[start..].split('/').any(|s| s == "." || s == "..") {
+        return Err(CallError::invalid("the path parameters make a `.` or `..` segment, which URL parsers would resolve"));
+    }
+    Ok(())
+}
+
+#[cold]
+#[inline(never)]
+fn shares_segment(name: &str, text: &str) -> CallError {
+    CallError::invalid(format!("path parameter `{name}` must not hold `{text}`: it shares its path segment with that text, and a server would split it there"))
+}
+
+/// A multi-segment value: its `/`s kept, each sub-segment encoded, none empty, `.` or `..`.
+#[inline(never)]
+fn multi_segment(out: &mut String, name: &str, value: &str) -> Result<(), CallError> {
+    for (k, part) in value.split('/').enumerate() {
+        if matches!(part, "" | "." | "..") {
+            return Err(CallError::invalid(format!(
+                "path parameter `{name}` spans segments, none of which may be empty, `.` or `..`: they would change the path"
+            )));
+        }
+        if k > 0 {
+            out.push('/');
+        }
+        percent_encode_into(out, part);
+    }
+    Ok(())
 }
 
 /// A `key=value&...` string under construction (query or form body).
@@ -274,8 +333,45 @@ mod tests {
     fn path_values_stay_in_their_segment() {
         let values: Vec<_> = ["cus/../x", "%2e%2e", "7"].iter().map(|s| std::borrow::Cow::Borrowed(*s)).collect();
         let mut out = String::from("https://api.stripe.com");
-        fill_path(&mut out, "/v1/{a}/b/{c}/{d}", &values);
+        fill_path(&mut out, "/v1/{a}/b/{c}/{d}", &["a", "c", "d"], &values, 0).unwrap();
         assert_eq!(out, "https://api.stripe.com/v1/cus%2F..%2Fx/b/%252e%252e/7");
+    }
+
+    fn filled(template: &str, values: &[&str], multi: u8) -> Result<String, CallError> {
+        let values: Vec<_> = values.iter().map(|s| std::borrow::Cow::Borrowed(*s)).collect();
+        let mut out = String::new();
+        fill_path(&mut out, template, &["a", "b"], &values, multi).map(|()| out)
+    }
+
+    #[test]
+    fn parameters_sharing_a_segment_keep_to_their_part() {
+        assert_eq!(filled("/compare/{a}...{b}", &["main", "feature/x"], 0).unwrap(), "/compare/main...feature%2Fx");
+        assert_eq!(filled("/items/{a}.json", &["7"], 0).unwrap(), "/items/7.json");
+        for bad in [&["a...b", "c"][..], &["a", "b...c"]] {
+            assert_eq!(filled("/compare/{a}...{b}", bad, 0).unwrap_err().code(), crate::error::Code::InvalidArgument, "{bad:?}");
+        }
+        assert!(filled("/items/{a}.json", &["x.json"], 0).is_err());
+        // Nor make the text anew across its edge (the security suite's find).
+        for bad in [&["a.", "b"][..], &["a..", "b"], &["a", ".b"], &["a", "..b"]] {
+            assert!(filled("/compare/{a}...{b}", bad, 0).is_err(), "{bad:?}");
+        }
+        assert!(filled("/v{a}/x", &["2"], 0).is_ok());
+        assert!(filled("/v{a}/x", &["v2"], 0).is_err(), "conservative: whatever a server reads first");
+        assert!(filled("/items/{a}.json", &["x.js"], 0).is_ok());
+        // Two values that together make a dot segment.
+        assert!(filled("/x/{a}{b}", &[".", "."], 0).is_err());
+        assert_eq!(filled("/x/{a}{b}", &["a", "b"], 0).unwrap(), "/x/ab");
+    }
+
+    #[test]
+    fn multi_segment_parameters_keep_their_slashes_and_nothing_else() {
+        assert_eq!(filled("/repos/o/r/contents/{a}", &["docs/a b/README.md"], 1).unwrap(), "/repos/o/r/contents/docs/a%20b/README.md");
+        assert_eq!(filled("/git/ref/{a}", &["heads/feature/x?y#z"], 1).unwrap(), "/git/ref/heads/feature/x%3Fy%23z");
+        for bad in ["a/../b", "./a", "a//b", "/a", "a/", "..", "a/."] {
+            assert!(filled("/contents/{a}", &[bad], 1).is_err(), "{bad}");
+        }
+        // Without the flag, a slash stays inside the segment.
+        assert_eq!(filled("/contents/{a}", &["a/b"], 0).unwrap(), "/contents/a%2Fb");
     }
 
     #[test]

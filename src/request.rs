@@ -320,7 +320,7 @@ pub fn build(provider: &'static Provider, op: &'static Operation, args: Args, co
         }
         None => url.push_str(server),
     }
-    fill_path(&mut url, op.path, &path_values);
+    fill_path(&mut url, op.path, op.path_params, &path_values, op.multi)?;
     if !query.is_empty() {
         url.push('?');
         url.push_str(&query);

@@ -102,6 +102,9 @@ pub struct Operation {
     pub server: u16,
     /// Path parameters in template order: the call's leading positional arguments.
     pub path_params: &'static [&'static str],
+    /// Bit `i` set: the `i`-th path parameter may span segments, keeping its `/`s (OpenAPI's
+    /// `x-multi-segment`, GitHub's `{path}`).
+    pub multi: u8,
     /// Declared query, header and body parameters: the keys of the params object.
     pub params: &'static [Param],
     /// How the params that go to the body are encoded.

@@ -103,3 +103,29 @@ test("without a token, calls go out unauthenticated (the description asks for no
     await bare.dispose();
   }
 });
+
+test("{path} spans segments (x-multi-segment): its slashes kept, each part encoded, dot parts refused", async () => {
+  upstream.reply = () => ({ status: 200, json: { type: "file" } });
+  await call("repos.getContent", "o", "r", "docs/a b/README.md");
+  assert.equal(upstream.take().url, "/repos/o/r/contents/docs/a%20b/README.md");
+  await call("repos.getBranch", "o", "r", "feature/login?x#y");
+  assert.equal(upstream.take().url, "/repos/o/r/branches/feature/login%3Fx%23y");
+  for (const bad of ["docs/../../../orgs/x", "./a", "a//b", "/a", "a/", ".."]) {
+    const r = await call("repos.getContent", "o", "r", bad);
+    assert.equal(r.error?.code, "invalid_argument", bad);
+  }
+  // An ordinary parameter keeps a slash inside its segment.
+  await call("issues.get", "o", "r/x", 1);
+  assert.equal(upstream.take().url, "/repos/o/r%2Fx/issues/1");
+  assert.equal(upstream.requests.length, 0);
+});
+
+test("compareCommits: two parameters in one segment, each kept to its part", async () => {
+  upstream.reply = () => ({ status: 200, json: { status: "ahead" } });
+  await call("repos.compareCommits", "o", "r", "main", "feature/x");
+  assert.equal(upstream.take().url, "/repos/o/r/compare/main...feature%2Fx");
+  const r = await call("repos.compareCommits", "o", "r", "a...b", "c");
+  assert.equal(r.error.code, "invalid_argument");
+  assert.match(r.error.message, /path parameter `base` must not hold `...`/);
+  assert.equal(upstream.requests.length, 0);
+});

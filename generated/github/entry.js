@@ -141,13 +141,13 @@ class Actions extends RpcTarget {
     return invoke(this.#env, 578, args); // POST /repos/{owner}/{repo}/actions/runs/{run_id}/cancel
   }
   createEnvironmentVariable(...args) {
-    return invoke(this.#env, 784, args); // POST /repos/{owner}/{repo}/environments/{environment_name}/variables
+    return invoke(this.#env, 785, args); // POST /repos/{owner}/{repo}/environments/{environment_name}/variables
   }
   createHostedRunnerForOrg(...args) {
     return invoke(this.#env, 151, args); // POST /orgs/{org}/actions/hosted-runners
   }
   createOrUpdateEnvironmentSecret(...args) {
-    return invoke(this.#env, 782, args); // PUT /repos/{owner}/{repo}/environments/{environment_name}/secrets/{secret_name}
+    return invoke(this.#env, 783, args); // PUT /repos/{owner}/{repo}/environments/{environment_name}/secrets/{secret_name}
   }
   createOrUpdateOrgSecret(...args) {
     return invoke(this.#env, 223, args); // PUT /orgs/{org}/actions/secrets/{secret_name}
@@ -195,10 +195,10 @@ class Actions extends RpcTarget {
     return invoke(this.#env, 156, args); // DELETE /orgs/{org}/actions/hosted-runners/images/custom/{image_definition_id}/versions/{version}
   }
   deleteEnvironmentSecret(...args) {
-    return invoke(this.#env, 780, args); // DELETE /repos/{owner}/{repo}/environments/{environment_name}/secrets/{secret_name}
+    return invoke(this.#env, 781, args); // DELETE /repos/{owner}/{repo}/environments/{environment_name}/secrets/{secret_name}
   }
   deleteEnvironmentVariable(...args) {
-    return invoke(this.#env, 785, args); // DELETE /repos/{owner}/{repo}/environments/{environment_name}/variables/{name}
+    return invoke(this.#env, 786, args); // DELETE /repos/{owner}/{repo}/environments/{environment_name}/variables/{name}
   }
   deleteHostedRunnerForOrg(...args) {
     return invoke(this.#env, 163, args); // DELETE /orgs/{org}/actions/hosted-runners/{hosted_runner_id}
@@ -327,13 +327,13 @@ class Actions extends RpcTarget {
     return invoke(this.#env, 539, args); // GET /repos/{owner}/{repo}/actions/oidc/customization/sub
   }
   getEnvironmentPublicKey(...args) {
-    return invoke(this.#env, 779, args); // GET /repos/{owner}/{repo}/environments/{environment_name}/secrets/public-key
+    return invoke(this.#env, 780, args); // GET /repos/{owner}/{repo}/environments/{environment_name}/secrets/public-key
   }
   getEnvironmentSecret(...args) {
-    return invoke(this.#env, 781, args); // GET /repos/{owner}/{repo}/environments/{environment_name}/secrets/{secret_name}
+    return invoke(this.#env, 782, args); // GET /repos/{owner}/{repo}/environments/{environment_name}/secrets/{secret_name}
   }
   getEnvironmentVariable(...args) {
-    return invoke(this.#env, 786, args); // GET /repos/{owner}/{repo}/environments/{environment_name}/variables/{name}
+    return invoke(this.#env, 787, args); // GET /repos/{owner}/{repo}/environments/{environment_name}/variables/{name}
   }
   getForkPrContributorApprovalPermissionsOrganization(...args) {
     return invoke(this.#env, 175, args); // GET /orgs/{org}/actions/permissions/fork-pr-contributor-approval
@@ -450,10 +450,10 @@ class Actions extends RpcTarget {
     return invoke(this.#env, 152, args); // GET /orgs/{org}/actions/hosted-runners/images/custom
   }
   listEnvironmentSecrets(...args) {
-    return invoke(this.#env, 778, args); // GET /repos/{owner}/{repo}/environments/{environment_name}/secrets
+    return invoke(this.#env, 779, args); // GET /repos/{owner}/{repo}/environments/{environment_name}/secrets
   }
   listEnvironmentVariables(...args) {
-    return invoke(this.#env, 783, args); // GET /repos/{owner}/{repo}/environments/{environment_name}/variables
+    return invoke(this.#env, 784, args); // GET /repos/{owner}/{repo}/environments/{environment_name}/variables
   }
   listGithubHostedRunnersInGroupForOrg(...args) {
     return invoke(this.#env, 198, args); // GET /orgs/{org}/actions/runner-groups/{runner_group_id}/hosted-runners
@@ -663,7 +663,7 @@ class Actions extends RpcTarget {
     return invoke(this.#env, 546, args); // PUT /repos/{owner}/{repo}/actions/permissions/access
   }
   updateEnvironmentVariable(...args) {
-    return invoke(this.#env, 787, args); // PATCH /repos/{owner}/{repo}/environments/{environment_name}/variables/{name}
+    return invoke(this.#env, 788, args); // PATCH /repos/{owner}/{repo}/environments/{environment_name}/variables/{name}
   }
   updateHostedRunnerForOrg(...args) {
     return invoke(this.#env, 165, args); // PATCH /orgs/{org}/actions/hosted-runners/{hosted_runner_id}
@@ -686,10 +686,10 @@ class Activity extends RpcTarget {
     this.#env = env;
   }
   checkRepoIsStarredByAuthenticatedUser(...args) {
-    return invoke(this.#env, 1149, args); // GET /user/starred/{owner}/{repo}
+    return invoke(this.#env, 1150, args); // GET /user/starred/{owner}/{repo}
   }
   deleteRepoSubscription(...args) {
-    return invoke(this.#env, 1019, args); // DELETE /repos/{owner}/{repo}/subscription
+    return invoke(this.#env, 1020, args); // DELETE /repos/{owner}/{repo}/subscription
   }
   deleteThreadSubscription(...args) {
     return invoke(this.#env, 127, args); // DELETE /notifications/threads/{thread_id}/subscription
@@ -698,10 +698,10 @@ class Activity extends RpcTarget {
     return invoke(this.#env, 85, args); // GET /feeds
   }
   getRepoSubscription(...args) {
-    return invoke(this.#env, 1020, args); // GET /repos/{owner}/{repo}/subscription
+    return invoke(this.#env, 1021, args); // GET /repos/{owner}/{repo}/subscription
   }
   getStargazerCountForRepo(...args) {
-    return invoke(this.#env, 1011, args); // GET /repos/{owner}/{repo}/stargazers/count
+    return invoke(this.#env, 1012, args); // GET /repos/{owner}/{repo}/stargazers/count
   }
   getThread(...args) {
     return invoke(this.#env, 125, args); // GET /notifications/threads/{thread_id}
@@ -710,13 +710,13 @@ class Activity extends RpcTarget {
     return invoke(this.#env, 128, args); // GET /notifications/threads/{thread_id}/subscription
   }
   listEventsForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1178, args); // GET /users/{username}/events
+    return invoke(this.#env, 1179, args); // GET /users/{username}/events
   }
   listNotificationsForAuthenticatedUser(...args) {
     return invoke(this.#env, 122, args); // GET /notifications
   }
   listOrgEventsForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1179, args); // GET /users/{username}/events/orgs/{org}
+    return invoke(this.#env, 1180, args); // GET /users/{username}/events/orgs/{org}
   }
   listPublicEvents(...args) {
     return invoke(this.#env, 84, args); // GET /events
@@ -725,46 +725,46 @@ class Activity extends RpcTarget {
     return invoke(this.#env, 121, args); // GET /networks/{owner}/{repo}/events
   }
   listPublicEventsForUser(...args) {
-    return invoke(this.#env, 1180, args); // GET /users/{username}/events/public
+    return invoke(this.#env, 1181, args); // GET /users/{username}/events/public
   }
   listPublicOrgEvents(...args) {
     return invoke(this.#env, 349, args); // GET /orgs/{org}/events
   }
   listReceivedEventsForUser(...args) {
-    return invoke(this.#env, 1209, args); // GET /users/{username}/received_events
+    return invoke(this.#env, 1210, args); // GET /users/{username}/received_events
   }
   listReceivedPublicEventsForUser(...args) {
-    return invoke(this.#env, 1210, args); // GET /users/{username}/received_events/public
+    return invoke(this.#env, 1211, args); // GET /users/{username}/received_events/public
   }
   listRepoEvents(...args) {
-    return invoke(this.#env, 788, args); // GET /repos/{owner}/{repo}/events
+    return invoke(this.#env, 789, args); // GET /repos/{owner}/{repo}/events
   }
   listRepoNotificationsForAuthenticatedUser(...args) {
-    return invoke(this.#env, 908, args); // GET /repos/{owner}/{repo}/notifications
+    return invoke(this.#env, 909, args); // GET /repos/{owner}/{repo}/notifications
   }
   listReposStarredByAuthenticatedUser(...args) {
-    return invoke(this.#env, 1147, args); // GET /user/starred
+    return invoke(this.#env, 1148, args); // GET /user/starred
   }
   listReposStarredByUser(...args) {
-    return invoke(this.#env, 1218, args); // GET /users/{username}/starred
+    return invoke(this.#env, 1219, args); // GET /users/{username}/starred
   }
   listReposWatchedByUser(...args) {
-    return invoke(this.#env, 1219, args); // GET /users/{username}/subscriptions
+    return invoke(this.#env, 1220, args); // GET /users/{username}/subscriptions
   }
   listStargazersForRepo(...args) {
-    return invoke(this.#env, 1010, args); // GET /repos/{owner}/{repo}/stargazers
+    return invoke(this.#env, 1011, args); // GET /repos/{owner}/{repo}/stargazers
   }
   listWatchedReposForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1151, args); // GET /user/subscriptions
+    return invoke(this.#env, 1152, args); // GET /user/subscriptions
   }
   listWatchersForRepo(...args) {
-    return invoke(this.#env, 1018, args); // GET /repos/{owner}/{repo}/subscribers
+    return invoke(this.#env, 1019, args); // GET /repos/{owner}/{repo}/subscribers
   }
   markNotificationsAsRead(...args) {
     return invoke(this.#env, 123, args); // PUT /notifications
   }
   markRepoNotificationsAsRead(...args) {
-    return invoke(this.#env, 909, args); // PUT /repos/{owner}/{repo}/notifications
+    return invoke(this.#env, 910, args); // PUT /repos/{owner}/{repo}/notifications
   }
   markThreadAsDone(...args) {
     return invoke(this.#env, 124, args); // DELETE /notifications/threads/{thread_id}
@@ -773,16 +773,16 @@ class Activity extends RpcTarget {
     return invoke(this.#env, 126, args); // PATCH /notifications/threads/{thread_id}
   }
   setRepoSubscription(...args) {
-    return invoke(this.#env, 1021, args); // PUT /repos/{owner}/{repo}/subscription
+    return invoke(this.#env, 1022, args); // PUT /repos/{owner}/{repo}/subscription
   }
   setThreadSubscription(...args) {
     return invoke(this.#env, 129, args); // PUT /notifications/threads/{thread_id}/subscription
   }
   starRepoForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1150, args); // PUT /user/starred/{owner}/{repo}
+    return invoke(this.#env, 1151, args); // PUT /user/starred/{owner}/{repo}
   }
   unstarRepoForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1148, args); // DELETE /user/starred/{owner}/{repo}
+    return invoke(this.#env, 1149, args); // DELETE /user/starred/{owner}/{repo}
   }
 }
 
@@ -949,7 +949,7 @@ class Apps extends RpcTarget {
     this.#env = env;
   }
   addRepoToInstallationForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1104, args); // PUT /user/installations/{installation_id}/repositories/{repository_id}
+    return invoke(this.#env, 1105, args); // PUT /user/installations/{installation_id}/repositories/{repository_id}
   }
   checkToken(...args) {
     return invoke(this.#env, 25, args); // POST /applications/{client_id}/token
@@ -982,7 +982,7 @@ class Apps extends RpcTarget {
     return invoke(this.#env, 371, args); // GET /orgs/{org}/installation
   }
   getRepoInstallation(...args) {
-    return invoke(this.#env, 828, args); // GET /repos/{owner}/{repo}/installation
+    return invoke(this.#env, 829, args); // GET /repos/{owner}/{repo}/installation
   }
   getSubscriptionPlanForAccount(...args) {
     return invoke(this.#env, 114, args); // GET /marketplace_listing/accounts/{account_id}
@@ -991,7 +991,7 @@ class Apps extends RpcTarget {
     return invoke(this.#env, 117, args); // GET /marketplace_listing/stubbed/accounts/{account_id}
   }
   getUserInstallation(...args) {
-    return invoke(this.#env, 1187, args); // GET /users/{username}/installation
+    return invoke(this.#env, 1188, args); // GET /users/{username}/installation
   }
   getWebhookConfigForApp(...args) {
     return invoke(this.#env, 10, args); // GET /app/hook/config
@@ -1006,7 +1006,7 @@ class Apps extends RpcTarget {
     return invoke(this.#env, 119, args); // GET /marketplace_listing/stubbed/plans/{plan_id}/accounts
   }
   listInstallationReposForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1102, args); // GET /user/installations/{installation_id}/repositories
+    return invoke(this.#env, 1103, args); // GET /user/installations/{installation_id}/repositories
   }
   listInstallationRequestsForAuthenticatedApp(...args) {
     return invoke(this.#env, 15, args); // GET /app/installation-requests
@@ -1015,7 +1015,7 @@ class Apps extends RpcTarget {
     return invoke(this.#env, 16, args); // GET /app/installations
   }
   listInstallationsForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1101, args); // GET /user/installations
+    return invoke(this.#env, 1102, args); // GET /user/installations
   }
   listPlans(...args) {
     return invoke(this.#env, 115, args); // GET /marketplace_listing/plans
@@ -1027,10 +1027,10 @@ class Apps extends RpcTarget {
     return invoke(this.#env, 107, args); // GET /installation/repositories
   }
   listSubscriptionsForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1113, args); // GET /user/marketplace_purchases
+    return invoke(this.#env, 1114, args); // GET /user/marketplace_purchases
   }
   listSubscriptionsForAuthenticatedUserStubbed(...args) {
-    return invoke(this.#env, 1114, args); // GET /user/marketplace_purchases/stubbed
+    return invoke(this.#env, 1115, args); // GET /user/marketplace_purchases/stubbed
   }
   listWebhookDeliveries(...args) {
     return invoke(this.#env, 12, args); // GET /app/hook/deliveries
@@ -1039,7 +1039,7 @@ class Apps extends RpcTarget {
     return invoke(this.#env, 14, args); // POST /app/hook/deliveries/{delivery_id}/attempts
   }
   removeRepoFromInstallationForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1103, args); // DELETE /user/installations/{installation_id}/repositories/{repository_id}
+    return invoke(this.#env, 1104, args); // DELETE /user/installations/{installation_id}/repositories/{repository_id}
   }
   resetToken(...args) {
     return invoke(this.#env, 24, args); // PATCH /applications/{client_id}/token
@@ -1083,25 +1083,25 @@ class Billing extends RpcTarget {
     return invoke(this.#env, 136, args); // GET /organizations/{org}/settings/billing/ai_credit/usage
   }
   getGithubBillingAiCreditUsageReportUser(...args) {
-    return invoke(this.#env, 1212, args); // GET /users/{username}/settings/billing/ai_credit/usage
+    return invoke(this.#env, 1213, args); // GET /users/{username}/settings/billing/ai_credit/usage
   }
   getGithubBillingPremiumRequestUsageReportOrg(...args) {
     return invoke(this.#env, 142, args); // GET /organizations/{org}/settings/billing/premium_request/usage
   }
   getGithubBillingPremiumRequestUsageReportUser(...args) {
-    return invoke(this.#env, 1213, args); // GET /users/{username}/settings/billing/premium_request/usage
+    return invoke(this.#env, 1214, args); // GET /users/{username}/settings/billing/premium_request/usage
   }
   getGithubBillingUsageReportOrg(...args) {
     return invoke(this.#env, 143, args); // GET /organizations/{org}/settings/billing/usage
   }
   getGithubBillingUsageReportUser(...args) {
-    return invoke(this.#env, 1214, args); // GET /users/{username}/settings/billing/usage
+    return invoke(this.#env, 1215, args); // GET /users/{username}/settings/billing/usage
   }
   getGithubBillingUsageSummaryReportOrg(...args) {
     return invoke(this.#env, 144, args); // GET /organizations/{org}/settings/billing/usage/summary
   }
   getGithubBillingUsageSummaryReportUser(...args) {
-    return invoke(this.#env, 1215, args); // GET /users/{username}/settings/billing/usage/summary
+    return invoke(this.#env, 1216, args); // GET /users/{username}/settings/billing/usage/summary
   }
   updateBudgetOrg(...args) {
     return invoke(this.#env, 141, args); // PATCH /organizations/{org}/settings/billing/budgets/{budget_id}
@@ -1381,7 +1381,7 @@ class Codespaces extends RpcTarget {
     this.#env = env;
   }
   addRepositoryForSecretForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1077, args); // PUT /user/codespaces/secrets/{secret_name}/repositories/{repository_id}
+    return invoke(this.#env, 1078, args); // PUT /user/codespaces/secrets/{secret_name}/repositories/{repository_id}
   }
   addSelectedRepoToOrgSecret(...args) {
     return invoke(this.#env, 300, args); // PUT /orgs/{org}/codespaces/secrets/{secret_name}/repositories/{repository_id}
@@ -1390,10 +1390,10 @@ class Codespaces extends RpcTarget {
     return invoke(this.#env, 708, args); // GET /repos/{owner}/{repo}/codespaces/permissions_check
   }
   codespaceMachinesForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1083, args); // GET /user/codespaces/{codespace_name}/machines
+    return invoke(this.#env, 1084, args); // GET /user/codespaces/{codespace_name}/machines
   }
   createForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1068, args); // POST /user/codespaces
+    return invoke(this.#env, 1069, args); // POST /user/codespaces
   }
   createOrUpdateOrgSecret(...args) {
     return invoke(this.#env, 296, args); // PUT /orgs/{org}/codespaces/secrets/{secret_name}
@@ -1402,10 +1402,10 @@ class Codespaces extends RpcTarget {
     return invoke(this.#env, 713, args); // PUT /repos/{owner}/{repo}/codespaces/secrets/{secret_name}
   }
   createOrUpdateSecretForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1073, args); // PUT /user/codespaces/secrets/{secret_name}
+    return invoke(this.#env, 1074, args); // PUT /user/codespaces/secrets/{secret_name}
   }
   createWithPrForAuthenticatedUser(...args) {
-    return invoke(this.#env, 938, args); // POST /repos/{owner}/{repo}/pulls/{pull_number}/codespaces
+    return invoke(this.#env, 939, args); // POST /repos/{owner}/{repo}/pulls/{pull_number}/codespaces
   }
   createWithRepoForAuthenticatedUser(...args) {
     return invoke(this.#env, 704, args); // POST /repos/{owner}/{repo}/codespaces
@@ -1414,7 +1414,7 @@ class Codespaces extends RpcTarget {
     return invoke(this.#env, 290, args); // DELETE /orgs/{org}/codespaces/access/selected_users
   }
   deleteForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1078, args); // DELETE /user/codespaces/{codespace_name}
+    return invoke(this.#env, 1079, args); // DELETE /user/codespaces/{codespace_name}
   }
   deleteFromOrganization(...args) {
     return invoke(this.#env, 395, args); // DELETE /orgs/{org}/members/{username}/codespaces/{codespace_name}
@@ -1426,19 +1426,19 @@ class Codespaces extends RpcTarget {
     return invoke(this.#env, 711, args); // DELETE /repos/{owner}/{repo}/codespaces/secrets/{secret_name}
   }
   deleteSecretForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1071, args); // DELETE /user/codespaces/secrets/{secret_name}
+    return invoke(this.#env, 1072, args); // DELETE /user/codespaces/secrets/{secret_name}
   }
   exportForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1081, args); // POST /user/codespaces/{codespace_name}/exports
+    return invoke(this.#env, 1082, args); // POST /user/codespaces/{codespace_name}/exports
   }
   getCodespacesForUserInOrg(...args) {
     return invoke(this.#env, 394, args); // GET /orgs/{org}/members/{username}/codespaces
   }
   getExportDetailsForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1082, args); // GET /user/codespaces/{codespace_name}/exports/{export_id}
+    return invoke(this.#env, 1083, args); // GET /user/codespaces/{codespace_name}/exports/{export_id}
   }
   getForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1079, args); // GET /user/codespaces/{codespace_name}
+    return invoke(this.#env, 1080, args); // GET /user/codespaces/{codespace_name}
   }
   getOrgPublicKey(...args) {
     return invoke(this.#env, 293, args); // GET /orgs/{org}/codespaces/secrets/public-key
@@ -1447,7 +1447,7 @@ class Codespaces extends RpcTarget {
     return invoke(this.#env, 295, args); // GET /orgs/{org}/codespaces/secrets/{secret_name}
   }
   getPublicKeyForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1070, args); // GET /user/codespaces/secrets/public-key
+    return invoke(this.#env, 1071, args); // GET /user/codespaces/secrets/public-key
   }
   getRepoPublicKey(...args) {
     return invoke(this.#env, 710, args); // GET /repos/{owner}/{repo}/codespaces/secrets/public-key
@@ -1456,13 +1456,13 @@ class Codespaces extends RpcTarget {
     return invoke(this.#env, 712, args); // GET /repos/{owner}/{repo}/codespaces/secrets/{secret_name}
   }
   getSecretForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1072, args); // GET /user/codespaces/secrets/{secret_name}
+    return invoke(this.#env, 1073, args); // GET /user/codespaces/secrets/{secret_name}
   }
   listDevcontainersInRepositoryForAuthenticatedUser(...args) {
     return invoke(this.#env, 705, args); // GET /repos/{owner}/{repo}/codespaces/devcontainers
   }
   listForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1067, args); // GET /user/codespaces
+    return invoke(this.#env, 1068, args); // GET /user/codespaces
   }
   listInOrganization(...args) {
     return invoke(this.#env, 288, args); // GET /orgs/{org}/codespaces
@@ -1477,10 +1477,10 @@ class Codespaces extends RpcTarget {
     return invoke(this.#env, 709, args); // GET /repos/{owner}/{repo}/codespaces/secrets
   }
   listRepositoriesForSecretForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1074, args); // GET /user/codespaces/secrets/{secret_name}/repositories
+    return invoke(this.#env, 1075, args); // GET /user/codespaces/secrets/{secret_name}/repositories
   }
   listSecretsForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1069, args); // GET /user/codespaces/secrets
+    return invoke(this.#env, 1070, args); // GET /user/codespaces/secrets
   }
   listSelectedReposForOrgSecret(...args) {
     return invoke(this.#env, 297, args); // GET /orgs/{org}/codespaces/secrets/{secret_name}/repositories
@@ -1489,10 +1489,10 @@ class Codespaces extends RpcTarget {
     return invoke(this.#env, 707, args); // GET /repos/{owner}/{repo}/codespaces/new
   }
   publishForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1084, args); // POST /user/codespaces/{codespace_name}/publish
+    return invoke(this.#env, 1085, args); // POST /user/codespaces/{codespace_name}/publish
   }
   removeRepositoryForSecretForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1076, args); // DELETE /user/codespaces/secrets/{secret_name}/repositories/{repository_id}
+    return invoke(this.#env, 1077, args); // DELETE /user/codespaces/secrets/{secret_name}/repositories/{repository_id}
   }
   removeSelectedRepoFromOrgSecret(...args) {
     return invoke(this.#env, 299, args); // DELETE /orgs/{org}/codespaces/secrets/{secret_name}/repositories/{repository_id}
@@ -1507,22 +1507,22 @@ class Codespaces extends RpcTarget {
     return invoke(this.#env, 291, args); // POST /orgs/{org}/codespaces/access/selected_users
   }
   setRepositoriesForSecretForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1075, args); // PUT /user/codespaces/secrets/{secret_name}/repositories
+    return invoke(this.#env, 1076, args); // PUT /user/codespaces/secrets/{secret_name}/repositories
   }
   setSelectedReposForOrgSecret(...args) {
     return invoke(this.#env, 298, args); // PUT /orgs/{org}/codespaces/secrets/{secret_name}/repositories
   }
   startForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1085, args); // POST /user/codespaces/{codespace_name}/start
+    return invoke(this.#env, 1086, args); // POST /user/codespaces/{codespace_name}/start
   }
   stopForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1086, args); // POST /user/codespaces/{codespace_name}/stop
+    return invoke(this.#env, 1087, args); // POST /user/codespaces/{codespace_name}/stop
   }
   stopInOrganization(...args) {
     return invoke(this.#env, 396, args); // POST /orgs/{org}/members/{username}/codespaces/{codespace_name}/stop
   }
   updateForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1080, args); // PATCH /user/codespaces/{codespace_name}
+    return invoke(this.#env, 1081, args); // PATCH /user/codespaces/{codespace_name}
   }
 }
 
@@ -1593,7 +1593,7 @@ class Copilot extends RpcTarget {
     return invoke(this.#env, 326, args); // PUT /orgs/{org}/copilot/coding-agent/permissions/repositories/{repository_id}
   }
   getCopilotCloudAgentConfiguration(...args) {
-    return invoke(this.#env, 742, args); // GET /repos/{owner}/{repo}/copilot/cloud-agent/configuration
+    return invoke(this.#env, 743, args); // GET /repos/{owner}/{repo}/copilot/cloud-agent/configuration
   }
   getCopilotCodingAgentPermissionsOrganization(...args) {
     return invoke(this.#env, 321, args); // GET /orgs/{org}/copilot/coding-agent/permissions
@@ -1637,85 +1637,85 @@ class CopilotSpaces extends RpcTarget {
     return invoke(this.#env, 307, args); // POST /orgs/{org}/copilot-spaces/{space_number}/collaborators
   }
   addCollaboratorForUser(...args) {
-    return invoke(this.#env, 1169, args); // POST /users/{username}/copilot-spaces/{space_number}/collaborators
+    return invoke(this.#env, 1170, args); // POST /users/{username}/copilot-spaces/{space_number}/collaborators
   }
   createForOrg(...args) {
     return invoke(this.#env, 302, args); // POST /orgs/{org}/copilot-spaces
   }
   createForUser(...args) {
-    return invoke(this.#env, 1164, args); // POST /users/{username}/copilot-spaces
+    return invoke(this.#env, 1165, args); // POST /users/{username}/copilot-spaces
   }
   createResourceForOrg(...args) {
     return invoke(this.#env, 311, args); // POST /orgs/{org}/copilot-spaces/{space_number}/resources
   }
   createResourceForUser(...args) {
-    return invoke(this.#env, 1173, args); // POST /users/{username}/copilot-spaces/{space_number}/resources
+    return invoke(this.#env, 1174, args); // POST /users/{username}/copilot-spaces/{space_number}/resources
   }
   deleteForOrg(...args) {
     return invoke(this.#env, 303, args); // DELETE /orgs/{org}/copilot-spaces/{space_number}
   }
   deleteForUser(...args) {
-    return invoke(this.#env, 1165, args); // DELETE /users/{username}/copilot-spaces/{space_number}
+    return invoke(this.#env, 1166, args); // DELETE /users/{username}/copilot-spaces/{space_number}
   }
   deleteResourceForOrg(...args) {
     return invoke(this.#env, 312, args); // DELETE /orgs/{org}/copilot-spaces/{space_number}/resources/{space_resource_id}
   }
   deleteResourceForUser(...args) {
-    return invoke(this.#env, 1174, args); // DELETE /users/{username}/copilot-spaces/{space_number}/resources/{space_resource_id}
+    return invoke(this.#env, 1175, args); // DELETE /users/{username}/copilot-spaces/{space_number}/resources/{space_resource_id}
   }
   getForOrg(...args) {
     return invoke(this.#env, 304, args); // GET /orgs/{org}/copilot-spaces/{space_number}
   }
   getForUser(...args) {
-    return invoke(this.#env, 1166, args); // GET /users/{username}/copilot-spaces/{space_number}
+    return invoke(this.#env, 1167, args); // GET /users/{username}/copilot-spaces/{space_number}
   }
   getResourceForOrg(...args) {
     return invoke(this.#env, 313, args); // GET /orgs/{org}/copilot-spaces/{space_number}/resources/{space_resource_id}
   }
   getResourceForUser(...args) {
-    return invoke(this.#env, 1175, args); // GET /users/{username}/copilot-spaces/{space_number}/resources/{space_resource_id}
+    return invoke(this.#env, 1176, args); // GET /users/{username}/copilot-spaces/{space_number}/resources/{space_resource_id}
   }
   listCollaboratorsForOrg(...args) {
     return invoke(this.#env, 306, args); // GET /orgs/{org}/copilot-spaces/{space_number}/collaborators
   }
   listCollaboratorsForUser(...args) {
-    return invoke(this.#env, 1168, args); // GET /users/{username}/copilot-spaces/{space_number}/collaborators
+    return invoke(this.#env, 1169, args); // GET /users/{username}/copilot-spaces/{space_number}/collaborators
   }
   listForOrg(...args) {
     return invoke(this.#env, 301, args); // GET /orgs/{org}/copilot-spaces
   }
   listForUser(...args) {
-    return invoke(this.#env, 1163, args); // GET /users/{username}/copilot-spaces
+    return invoke(this.#env, 1164, args); // GET /users/{username}/copilot-spaces
   }
   listResourcesForOrg(...args) {
     return invoke(this.#env, 310, args); // GET /orgs/{org}/copilot-spaces/{space_number}/resources
   }
   listResourcesForUser(...args) {
-    return invoke(this.#env, 1172, args); // GET /users/{username}/copilot-spaces/{space_number}/resources
+    return invoke(this.#env, 1173, args); // GET /users/{username}/copilot-spaces/{space_number}/resources
   }
   removeCollaboratorForOrg(...args) {
     return invoke(this.#env, 308, args); // DELETE /orgs/{org}/copilot-spaces/{space_number}/collaborators/{actor_type}/{actor_identifier}
   }
   removeCollaboratorForUser(...args) {
-    return invoke(this.#env, 1170, args); // DELETE /users/{username}/copilot-spaces/{space_number}/collaborators/{actor_type}/{actor_identifier}
+    return invoke(this.#env, 1171, args); // DELETE /users/{username}/copilot-spaces/{space_number}/collaborators/{actor_type}/{actor_identifier}
   }
   updateCollaboratorForOrg(...args) {
     return invoke(this.#env, 309, args); // PUT /orgs/{org}/copilot-spaces/{space_number}/collaborators/{actor_type}/{actor_identifier}
   }
   updateCollaboratorForUser(...args) {
-    return invoke(this.#env, 1171, args); // PUT /users/{username}/copilot-spaces/{space_number}/collaborators/{actor_type}/{actor_identifier}
+    return invoke(this.#env, 1172, args); // PUT /users/{username}/copilot-spaces/{space_number}/collaborators/{actor_type}/{actor_identifier}
   }
   updateForOrg(...args) {
     return invoke(this.#env, 305, args); // PUT /orgs/{org}/copilot-spaces/{space_number}
   }
   updateForUser(...args) {
-    return invoke(this.#env, 1167, args); // PUT /users/{username}/copilot-spaces/{space_number}
+    return invoke(this.#env, 1168, args); // PUT /users/{username}/copilot-spaces/{space_number}
   }
   updateResourceForOrg(...args) {
     return invoke(this.#env, 314, args); // PUT /orgs/{org}/copilot-spaces/{space_number}/resources/{space_resource_id}
   }
   updateResourceForUser(...args) {
-    return invoke(this.#env, 1176, args); // PUT /users/{username}/copilot-spaces/{space_number}/resources/{space_resource_id}
+    return invoke(this.#env, 1177, args); // PUT /users/{username}/copilot-spaces/{space_number}/resources/{space_resource_id}
   }
 }
 
@@ -1743,16 +1743,16 @@ class Dependabot extends RpcTarget {
     return invoke(this.#env, 343, args); // PUT /orgs/{org}/dependabot/secrets/{secret_name}
   }
   createOrUpdateRepoSecret(...args) {
-    return invoke(this.#env, 750, args); // PUT /repos/{owner}/{repo}/dependabot/secrets/{secret_name}
+    return invoke(this.#env, 751, args); // PUT /repos/{owner}/{repo}/dependabot/secrets/{secret_name}
   }
   deleteOrgSecret(...args) {
     return invoke(this.#env, 341, args); // DELETE /orgs/{org}/dependabot/secrets/{secret_name}
   }
   deleteRepoSecret(...args) {
-    return invoke(this.#env, 748, args); // DELETE /repos/{owner}/{repo}/dependabot/secrets/{secret_name}
+    return invoke(this.#env, 749, args); // DELETE /repos/{owner}/{repo}/dependabot/secrets/{secret_name}
   }
   getAlert(...args) {
-    return invoke(this.#env, 744, args); // GET /repos/{owner}/{repo}/dependabot/alerts/{alert_number}
+    return invoke(this.#env, 745, args); // GET /repos/{owner}/{repo}/dependabot/alerts/{alert_number}
   }
   getOrgPublicKey(...args) {
     return invoke(this.#env, 340, args); // GET /orgs/{org}/dependabot/secrets/public-key
@@ -1761,10 +1761,10 @@ class Dependabot extends RpcTarget {
     return invoke(this.#env, 342, args); // GET /orgs/{org}/dependabot/secrets/{secret_name}
   }
   getRepoPublicKey(...args) {
-    return invoke(this.#env, 747, args); // GET /repos/{owner}/{repo}/dependabot/secrets/public-key
+    return invoke(this.#env, 748, args); // GET /repos/{owner}/{repo}/dependabot/secrets/public-key
   }
   getRepoSecret(...args) {
-    return invoke(this.#env, 749, args); // GET /repos/{owner}/{repo}/dependabot/secrets/{secret_name}
+    return invoke(this.#env, 750, args); // GET /repos/{owner}/{repo}/dependabot/secrets/{secret_name}
   }
   listAlertsForEnterprise(...args) {
     return invoke(this.#env, 63, args); // GET /enterprises/{enterprise}/dependabot/alerts
@@ -1773,13 +1773,13 @@ class Dependabot extends RpcTarget {
     return invoke(this.#env, 335, args); // GET /orgs/{org}/dependabot/alerts
   }
   listAlertsForRepo(...args) {
-    return invoke(this.#env, 743, args); // GET /repos/{owner}/{repo}/dependabot/alerts
+    return invoke(this.#env, 744, args); // GET /repos/{owner}/{repo}/dependabot/alerts
   }
   listOrgSecrets(...args) {
     return invoke(this.#env, 339, args); // GET /orgs/{org}/dependabot/secrets
   }
   listRepoSecrets(...args) {
-    return invoke(this.#env, 746, args); // GET /repos/{owner}/{repo}/dependabot/secrets
+    return invoke(this.#env, 747, args); // GET /repos/{owner}/{repo}/dependabot/secrets
   }
   listSelectedReposForOrgSecret(...args) {
     return invoke(this.#env, 344, args); // GET /orgs/{org}/dependabot/secrets/{secret_name}/repositories
@@ -1803,7 +1803,7 @@ class Dependabot extends RpcTarget {
     return invoke(this.#env, 345, args); // PUT /orgs/{org}/dependabot/secrets/{secret_name}/repositories
   }
   updateAlert(...args) {
-    return invoke(this.#env, 745, args); // PATCH /repos/{owner}/{repo}/dependabot/alerts/{alert_number}
+    return invoke(this.#env, 746, args); // PATCH /repos/{owner}/{repo}/dependabot/alerts/{alert_number}
   }
   updateRepositoryAccessForEnterprise(...args) {
     return invoke(this.#env, 65, args); // PATCH /enterprises/{enterprise}/dependabot/repository-access
@@ -1820,19 +1820,19 @@ class DependencyGraph extends RpcTarget {
     this.#env = env;
   }
   createRepositorySnapshot(...args) {
-    return invoke(this.#env, 755, args); // POST /repos/{owner}/{repo}/dependency-graph/snapshots
+    return invoke(this.#env, 756, args); // POST /repos/{owner}/{repo}/dependency-graph/snapshots
   }
   diffRange(...args) {
-    return invoke(this.#env, 751, args); // GET /repos/{owner}/{repo}/dependency-graph/compare/{basehead}
+    return invoke(this.#env, 752, args); // GET /repos/{owner}/{repo}/dependency-graph/compare/{basehead}
   }
   exportSbom(...args) {
-    return invoke(this.#env, 752, args); // GET /repos/{owner}/{repo}/dependency-graph/sbom
+    return invoke(this.#env, 753, args); // GET /repos/{owner}/{repo}/dependency-graph/sbom
   }
   fetchSbomReport(...args) {
-    return invoke(this.#env, 753, args); // GET /repos/{owner}/{repo}/dependency-graph/sbom/fetch-report/{sbom_uuid}
+    return invoke(this.#env, 754, args); // GET /repos/{owner}/{repo}/dependency-graph/sbom/fetch-report/{sbom_uuid}
   }
   generateSbomReport(...args) {
-    return invoke(this.#env, 754, args); // GET /repos/{owner}/{repo}/dependency-graph/sbom/generate-report
+    return invoke(this.#env, 755, args); // GET /repos/{owner}/{repo}/dependency-graph/sbom/generate-report
   }
 }
 
@@ -1965,7 +1965,7 @@ class Gists extends RpcTarget {
     return invoke(this.#env, 98, args); // GET /gists/{gist_id}/commits
   }
   listForUser(...args) {
-    return invoke(this.#env, 1184, args); // GET /users/{username}/gists
+    return invoke(this.#env, 1185, args); // GET /users/{username}/gists
   }
   listForks(...args) {
     return invoke(this.#env, 99, args); // GET /gists/{gist_id}/forks
@@ -1997,43 +1997,43 @@ class Git extends RpcTarget {
     this.#env = env;
   }
   createBlob(...args) {
-    return invoke(this.#env, 791, args); // POST /repos/{owner}/{repo}/git/blobs
+    return invoke(this.#env, 792, args); // POST /repos/{owner}/{repo}/git/blobs
   }
   createCommit(...args) {
-    return invoke(this.#env, 793, args); // POST /repos/{owner}/{repo}/git/commits
+    return invoke(this.#env, 794, args); // POST /repos/{owner}/{repo}/git/commits
   }
   createRef(...args) {
-    return invoke(this.#env, 797, args); // POST /repos/{owner}/{repo}/git/refs
+    return invoke(this.#env, 798, args); // POST /repos/{owner}/{repo}/git/refs
   }
   createTag(...args) {
-    return invoke(this.#env, 800, args); // POST /repos/{owner}/{repo}/git/tags
+    return invoke(this.#env, 801, args); // POST /repos/{owner}/{repo}/git/tags
   }
   createTree(...args) {
-    return invoke(this.#env, 802, args); // POST /repos/{owner}/{repo}/git/trees
+    return invoke(this.#env, 803, args); // POST /repos/{owner}/{repo}/git/trees
   }
   deleteRef(...args) {
-    return invoke(this.#env, 798, args); // DELETE /repos/{owner}/{repo}/git/refs/{ref}
+    return invoke(this.#env, 799, args); // DELETE /repos/{owner}/{repo}/git/refs/{ref}
   }
   getBlob(...args) {
-    return invoke(this.#env, 792, args); // GET /repos/{owner}/{repo}/git/blobs/{file_sha}
+    return invoke(this.#env, 793, args); // GET /repos/{owner}/{repo}/git/blobs/{file_sha}
   }
   getCommit(...args) {
-    return invoke(this.#env, 794, args); // GET /repos/{owner}/{repo}/git/commits/{commit_sha}
+    return invoke(this.#env, 795, args); // GET /repos/{owner}/{repo}/git/commits/{commit_sha}
   }
   getRef(...args) {
-    return invoke(this.#env, 796, args); // GET /repos/{owner}/{repo}/git/ref/{ref}
+    return invoke(this.#env, 797, args); // GET /repos/{owner}/{repo}/git/ref/{ref}
   }
   getTag(...args) {
-    return invoke(this.#env, 801, args); // GET /repos/{owner}/{repo}/git/tags/{tag_sha}
+    return invoke(this.#env, 802, args); // GET /repos/{owner}/{repo}/git/tags/{tag_sha}
   }
   getTree(...args) {
-    return invoke(this.#env, 803, args); // GET /repos/{owner}/{repo}/git/trees/{tree_sha}
+    return invoke(this.#env, 804, args); // GET /repos/{owner}/{repo}/git/trees/{tree_sha}
   }
   listMatchingRefs(...args) {
-    return invoke(this.#env, 795, args); // GET /repos/{owner}/{repo}/git/matching-refs/{ref}
+    return invoke(this.#env, 796, args); // GET /repos/{owner}/{repo}/git/matching-refs/{ref}
   }
   updateRef(...args) {
-    return invoke(this.#env, 799, args); // PATCH /repos/{owner}/{repo}/git/refs/{ref}
+    return invoke(this.#env, 800, args); // PATCH /repos/{owner}/{repo}/git/refs/{ref}
   }
 }
 
@@ -2084,52 +2084,52 @@ class Interactions extends RpcTarget {
     this.#env = env;
   }
   getPullRequestBypassListForRepo(...args) {
-    return invoke(this.#env, 833, args); // GET /repos/{owner}/{repo}/interaction-limits/pulls/bypass-list
+    return invoke(this.#env, 834, args); // GET /repos/{owner}/{repo}/interaction-limits/pulls/bypass-list
   }
   getPullRequestCreationCapForOrg(...args) {
     return invoke(this.#env, 376, args); // GET /orgs/{org}/interaction-limits/pulls/creation-cap
   }
   getPullRequestCreationCapForRepo(...args) {
-    return invoke(this.#env, 835, args); // GET /repos/{owner}/{repo}/interaction-limits/pulls/creation-cap
+    return invoke(this.#env, 836, args); // GET /repos/{owner}/{repo}/interaction-limits/pulls/creation-cap
   }
   getRestrictionsForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1106, args); // GET /user/interaction-limits
+    return invoke(this.#env, 1107, args); // GET /user/interaction-limits
   }
   getRestrictionsForOrg(...args) {
     return invoke(this.#env, 374, args); // GET /orgs/{org}/interaction-limits
   }
   getRestrictionsForRepo(...args) {
-    return invoke(this.#env, 830, args); // GET /repos/{owner}/{repo}/interaction-limits
+    return invoke(this.#env, 831, args); // GET /repos/{owner}/{repo}/interaction-limits
   }
   removePullRequestBypassListForRepo(...args) {
-    return invoke(this.#env, 832, args); // DELETE /repos/{owner}/{repo}/interaction-limits/pulls/bypass-list
+    return invoke(this.#env, 833, args); // DELETE /repos/{owner}/{repo}/interaction-limits/pulls/bypass-list
   }
   removeRestrictionsForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1105, args); // DELETE /user/interaction-limits
+    return invoke(this.#env, 1106, args); // DELETE /user/interaction-limits
   }
   removeRestrictionsForOrg(...args) {
     return invoke(this.#env, 373, args); // DELETE /orgs/{org}/interaction-limits
   }
   removeRestrictionsForRepo(...args) {
-    return invoke(this.#env, 829, args); // DELETE /repos/{owner}/{repo}/interaction-limits
+    return invoke(this.#env, 830, args); // DELETE /repos/{owner}/{repo}/interaction-limits
   }
   setPullRequestBypassListForRepo(...args) {
-    return invoke(this.#env, 834, args); // PUT /repos/{owner}/{repo}/interaction-limits/pulls/bypass-list
+    return invoke(this.#env, 835, args); // PUT /repos/{owner}/{repo}/interaction-limits/pulls/bypass-list
   }
   setRestrictionsForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1107, args); // PUT /user/interaction-limits
+    return invoke(this.#env, 1108, args); // PUT /user/interaction-limits
   }
   setRestrictionsForOrg(...args) {
     return invoke(this.#env, 375, args); // PUT /orgs/{org}/interaction-limits
   }
   setRestrictionsForRepo(...args) {
-    return invoke(this.#env, 831, args); // PUT /repos/{owner}/{repo}/interaction-limits
+    return invoke(this.#env, 832, args); // PUT /repos/{owner}/{repo}/interaction-limits
   }
   updatePullRequestCreationCapForOrg(...args) {
     return invoke(this.#env, 377, args); // PATCH /orgs/{org}/interaction-limits/pulls/creation-cap
   }
   updatePullRequestCreationCapForRepo(...args) {
-    return invoke(this.#env, 836, args); // PATCH /repos/{owner}/{repo}/interaction-limits/pulls/creation-cap
+    return invoke(this.#env, 837, args); // PATCH /repos/{owner}/{repo}/interaction-limits/pulls/creation-cap
   }
 }
 
@@ -2140,73 +2140,73 @@ class Issues extends RpcTarget {
     this.#env = env;
   }
   addAssignees(...args) {
-    return invoke(this.#env, 857, args); // POST /repos/{owner}/{repo}/issues/{issue_number}/assignees
+    return invoke(this.#env, 858, args); // POST /repos/{owner}/{repo}/issues/{issue_number}/assignees
   }
   addBlockedByDependency(...args) {
-    return invoke(this.#env, 862, args); // POST /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by
+    return invoke(this.#env, 863, args); // POST /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by
   }
   addIssueFieldValues(...args) {
-    return invoke(this.#env, 867, args); // POST /repos/{owner}/{repo}/issues/{issue_number}/issue-field-values
+    return invoke(this.#env, 868, args); // POST /repos/{owner}/{repo}/issues/{issue_number}/issue-field-values
   }
   addLabels(...args) {
-    return invoke(this.#env, 872, args); // POST /repos/{owner}/{repo}/issues/{issue_number}/labels
+    return invoke(this.#env, 873, args); // POST /repos/{owner}/{repo}/issues/{issue_number}/labels
   }
   addSubIssue(...args) {
-    return invoke(this.#env, 883, args); // POST /repos/{owner}/{repo}/issues/{issue_number}/sub_issues
+    return invoke(this.#env, 884, args); // POST /repos/{owner}/{repo}/issues/{issue_number}/sub_issues
   }
   approveSuggestion(...args) {
-    return invoke(this.#env, 886, args); // POST /repos/{owner}/{repo}/issues/{issue_number}/suggestions/{suggestion_id}/approve
+    return invoke(this.#env, 887, args); // POST /repos/{owner}/{repo}/issues/{issue_number}/suggestions/{suggestion_id}/approve
   }
   checkUserCanBeAssigned(...args) {
     return invoke(this.#env, 621, args); // GET /repos/{owner}/{repo}/assignees/{assignee}
   }
   checkUserCanBeAssignedToIssue(...args) {
-    return invoke(this.#env, 858, args); // GET /repos/{owner}/{repo}/issues/{issue_number}/assignees/{assignee}
+    return invoke(this.#env, 859, args); // GET /repos/{owner}/{repo}/issues/{issue_number}/assignees/{assignee}
   }
   create(...args) {
-    return invoke(this.#env, 842, args); // POST /repos/{owner}/{repo}/issues
+    return invoke(this.#env, 843, args); // POST /repos/{owner}/{repo}/issues
   }
   createComment(...args) {
-    return invoke(this.#env, 860, args); // POST /repos/{owner}/{repo}/issues/{issue_number}/comments
+    return invoke(this.#env, 861, args); // POST /repos/{owner}/{repo}/issues/{issue_number}/comments
   }
   createLabel(...args) {
-    return invoke(this.#env, 894, args); // POST /repos/{owner}/{repo}/labels
+    return invoke(this.#env, 895, args); // POST /repos/{owner}/{repo}/labels
   }
   createMilestone(...args) {
-    return invoke(this.#env, 903, args); // POST /repos/{owner}/{repo}/milestones
+    return invoke(this.#env, 904, args); // POST /repos/{owner}/{repo}/milestones
   }
   deleteComment(...args) {
-    return invoke(this.#env, 844, args); // DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}
+    return invoke(this.#env, 845, args); // DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}
   }
   deleteIssueFieldValue(...args) {
-    return invoke(this.#env, 869, args); // DELETE /repos/{owner}/{repo}/issues/{issue_number}/issue-field-values/{issue_field_id}
+    return invoke(this.#env, 870, args); // DELETE /repos/{owner}/{repo}/issues/{issue_number}/issue-field-values/{issue_field_id}
   }
   deleteLabel(...args) {
-    return invoke(this.#env, 895, args); // DELETE /repos/{owner}/{repo}/labels/{name}
+    return invoke(this.#env, 896, args); // DELETE /repos/{owner}/{repo}/labels/{name}
   }
   deleteMilestone(...args) {
-    return invoke(this.#env, 904, args); // DELETE /repos/{owner}/{repo}/milestones/{milestone_number}
+    return invoke(this.#env, 905, args); // DELETE /repos/{owner}/{repo}/milestones/{milestone_number}
   }
   dismissSuggestion(...args) {
-    return invoke(this.#env, 887, args); // POST /repos/{owner}/{repo}/issues/{issue_number}/suggestions/{suggestion_id}/dismiss
+    return invoke(this.#env, 888, args); // POST /repos/{owner}/{repo}/issues/{issue_number}/suggestions/{suggestion_id}/dismiss
   }
   get(...args) {
-    return invoke(this.#env, 854, args); // GET /repos/{owner}/{repo}/issues/{issue_number}
+    return invoke(this.#env, 855, args); // GET /repos/{owner}/{repo}/issues/{issue_number}
   }
   getComment(...args) {
-    return invoke(this.#env, 845, args); // GET /repos/{owner}/{repo}/issues/comments/{comment_id}
+    return invoke(this.#env, 846, args); // GET /repos/{owner}/{repo}/issues/comments/{comment_id}
   }
   getEvent(...args) {
-    return invoke(this.#env, 853, args); // GET /repos/{owner}/{repo}/issues/events/{event_id}
+    return invoke(this.#env, 854, args); // GET /repos/{owner}/{repo}/issues/events/{event_id}
   }
   getLabel(...args) {
-    return invoke(this.#env, 896, args); // GET /repos/{owner}/{repo}/labels/{name}
+    return invoke(this.#env, 897, args); // GET /repos/{owner}/{repo}/labels/{name}
   }
   getMilestone(...args) {
-    return invoke(this.#env, 905, args); // GET /repos/{owner}/{repo}/milestones/{milestone_number}
+    return invoke(this.#env, 906, args); // GET /repos/{owner}/{repo}/milestones/{milestone_number}
   }
   getParent(...args) {
-    return invoke(this.#env, 877, args); // GET /repos/{owner}/{repo}/issues/{issue_number}/parent
+    return invoke(this.#env, 878, args); // GET /repos/{owner}/{repo}/issues/{issue_number}/parent
   }
   list(...args) {
     return invoke(this.#env, 109, args); // GET /issues
@@ -2215,103 +2215,103 @@ class Issues extends RpcTarget {
     return invoke(this.#env, 620, args); // GET /repos/{owner}/{repo}/assignees
   }
   listComments(...args) {
-    return invoke(this.#env, 859, args); // GET /repos/{owner}/{repo}/issues/{issue_number}/comments
+    return invoke(this.#env, 860, args); // GET /repos/{owner}/{repo}/issues/{issue_number}/comments
   }
   listCommentsForRepo(...args) {
-    return invoke(this.#env, 843, args); // GET /repos/{owner}/{repo}/issues/comments
+    return invoke(this.#env, 844, args); // GET /repos/{owner}/{repo}/issues/comments
   }
   listDependenciesBlockedBy(...args) {
-    return invoke(this.#env, 861, args); // GET /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by
+    return invoke(this.#env, 862, args); // GET /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by
   }
   listDependenciesBlocking(...args) {
-    return invoke(this.#env, 864, args); // GET /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocking
+    return invoke(this.#env, 865, args); // GET /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocking
   }
   listEvents(...args) {
-    return invoke(this.#env, 865, args); // GET /repos/{owner}/{repo}/issues/{issue_number}/events
+    return invoke(this.#env, 866, args); // GET /repos/{owner}/{repo}/issues/{issue_number}/events
   }
   listEventsForRepo(...args) {
-    return invoke(this.#env, 852, args); // GET /repos/{owner}/{repo}/issues/events
+    return invoke(this.#env, 853, args); // GET /repos/{owner}/{repo}/issues/events
   }
   listEventsForTimeline(...args) {
-    return invoke(this.#env, 888, args); // GET /repos/{owner}/{repo}/issues/{issue_number}/timeline
+    return invoke(this.#env, 889, args); // GET /repos/{owner}/{repo}/issues/{issue_number}/timeline
   }
   listForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1108, args); // GET /user/issues
+    return invoke(this.#env, 1109, args); // GET /user/issues
   }
   listForOrg(...args) {
     return invoke(this.#env, 390, args); // GET /orgs/{org}/issues
   }
   listForRepo(...args) {
-    return invoke(this.#env, 841, args); // GET /repos/{owner}/{repo}/issues
+    return invoke(this.#env, 842, args); // GET /repos/{owner}/{repo}/issues
   }
   listIssueFieldValuesForIssue(...args) {
-    return invoke(this.#env, 866, args); // GET /repos/{owner}/{repo}/issues/{issue_number}/issue-field-values
+    return invoke(this.#env, 867, args); // GET /repos/{owner}/{repo}/issues/{issue_number}/issue-field-values
   }
   listLabelsForMilestone(...args) {
-    return invoke(this.#env, 907, args); // GET /repos/{owner}/{repo}/milestones/{milestone_number}/labels
+    return invoke(this.#env, 908, args); // GET /repos/{owner}/{repo}/milestones/{milestone_number}/labels
   }
   listLabelsForRepo(...args) {
-    return invoke(this.#env, 893, args); // GET /repos/{owner}/{repo}/labels
+    return invoke(this.#env, 894, args); // GET /repos/{owner}/{repo}/labels
   }
   listLabelsOnIssue(...args) {
-    return invoke(this.#env, 871, args); // GET /repos/{owner}/{repo}/issues/{issue_number}/labels
+    return invoke(this.#env, 872, args); // GET /repos/{owner}/{repo}/issues/{issue_number}/labels
   }
   listMilestones(...args) {
-    return invoke(this.#env, 902, args); // GET /repos/{owner}/{repo}/milestones
+    return invoke(this.#env, 903, args); // GET /repos/{owner}/{repo}/milestones
   }
   listSubIssues(...args) {
-    return invoke(this.#env, 882, args); // GET /repos/{owner}/{repo}/issues/{issue_number}/sub_issues
+    return invoke(this.#env, 883, args); // GET /repos/{owner}/{repo}/issues/{issue_number}/sub_issues
   }
   listSuggestions(...args) {
-    return invoke(this.#env, 885, args); // GET /repos/{owner}/{repo}/issues/{issue_number}/suggestions
+    return invoke(this.#env, 886, args); // GET /repos/{owner}/{repo}/issues/{issue_number}/suggestions
   }
   lock(...args) {
-    return invoke(this.#env, 876, args); // PUT /repos/{owner}/{repo}/issues/{issue_number}/lock
+    return invoke(this.#env, 877, args); // PUT /repos/{owner}/{repo}/issues/{issue_number}/lock
   }
   pinComment(...args) {
-    return invoke(this.#env, 848, args); // PUT /repos/{owner}/{repo}/issues/comments/{comment_id}/pin
+    return invoke(this.#env, 849, args); // PUT /repos/{owner}/{repo}/issues/comments/{comment_id}/pin
   }
   removeAllLabels(...args) {
-    return invoke(this.#env, 870, args); // DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels
+    return invoke(this.#env, 871, args); // DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels
   }
   removeAssignees(...args) {
-    return invoke(this.#env, 856, args); // DELETE /repos/{owner}/{repo}/issues/{issue_number}/assignees
+    return invoke(this.#env, 857, args); // DELETE /repos/{owner}/{repo}/issues/{issue_number}/assignees
   }
   removeDependencyBlockedBy(...args) {
-    return invoke(this.#env, 863, args); // DELETE /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by/{issue_id}
+    return invoke(this.#env, 864, args); // DELETE /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by/{issue_id}
   }
   removeLabel(...args) {
-    return invoke(this.#env, 874, args); // DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels/{name}
+    return invoke(this.#env, 875, args); // DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels/{name}
   }
   removeSubIssue(...args) {
-    return invoke(this.#env, 881, args); // DELETE /repos/{owner}/{repo}/issues/{issue_number}/sub_issue
+    return invoke(this.#env, 882, args); // DELETE /repos/{owner}/{repo}/issues/{issue_number}/sub_issue
   }
   reprioritizeSubIssue(...args) {
-    return invoke(this.#env, 884, args); // PATCH /repos/{owner}/{repo}/issues/{issue_number}/sub_issues/priority
+    return invoke(this.#env, 885, args); // PATCH /repos/{owner}/{repo}/issues/{issue_number}/sub_issues/priority
   }
   setIssueFieldValues(...args) {
-    return invoke(this.#env, 868, args); // PUT /repos/{owner}/{repo}/issues/{issue_number}/issue-field-values
+    return invoke(this.#env, 869, args); // PUT /repos/{owner}/{repo}/issues/{issue_number}/issue-field-values
   }
   setLabels(...args) {
-    return invoke(this.#env, 873, args); // PUT /repos/{owner}/{repo}/issues/{issue_number}/labels
+    return invoke(this.#env, 874, args); // PUT /repos/{owner}/{repo}/issues/{issue_number}/labels
   }
   unlock(...args) {
-    return invoke(this.#env, 875, args); // DELETE /repos/{owner}/{repo}/issues/{issue_number}/lock
+    return invoke(this.#env, 876, args); // DELETE /repos/{owner}/{repo}/issues/{issue_number}/lock
   }
   unpinComment(...args) {
-    return invoke(this.#env, 847, args); // DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}/pin
+    return invoke(this.#env, 848, args); // DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}/pin
   }
   update(...args) {
-    return invoke(this.#env, 855, args); // PATCH /repos/{owner}/{repo}/issues/{issue_number}
+    return invoke(this.#env, 856, args); // PATCH /repos/{owner}/{repo}/issues/{issue_number}
   }
   updateComment(...args) {
-    return invoke(this.#env, 846, args); // PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}
+    return invoke(this.#env, 847, args); // PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}
   }
   updateLabel(...args) {
-    return invoke(this.#env, 897, args); // PATCH /repos/{owner}/{repo}/labels/{name}
+    return invoke(this.#env, 898, args); // PATCH /repos/{owner}/{repo}/labels/{name}
   }
   updateMilestone(...args) {
-    return invoke(this.#env, 906, args); // PATCH /repos/{owner}/{repo}/milestones/{milestone_number}
+    return invoke(this.#env, 907, args); // PATCH /repos/{owner}/{repo}/milestones/{milestone_number}
   }
 }
 
@@ -2328,7 +2328,7 @@ class Licenses extends RpcTarget {
     return invoke(this.#env, 110, args); // GET /licenses
   }
   getForRepo(...args) {
-    return invoke(this.#env, 899, args); // GET /repos/{owner}/{repo}/license
+    return invoke(this.#env, 900, args); // GET /repos/{owner}/{repo}/license
   }
 }
 
@@ -2356,13 +2356,13 @@ class Meta extends RpcTarget {
     return invoke(this.#env, 120, args); // GET /meta
   }
   getAllVersions(...args) {
-    return invoke(this.#env, 1220, args); // GET /versions
+    return invoke(this.#env, 1221, args); // GET /versions
   }
   getOctocat(...args) {
     return invoke(this.#env, 130, args); // GET /octocat
   }
   getZen(...args) {
-    return invoke(this.#env, 1221, args); // GET /zen
+    return invoke(this.#env, 1222, args); // GET /zen
   }
   root(...args) {
     return invoke(this.#env, 0, args); // GET /
@@ -2376,10 +2376,10 @@ class Migrations extends RpcTarget {
     this.#env = env;
   }
   cancelImport(...args) {
-    return invoke(this.#env, 820, args); // DELETE /repos/{owner}/{repo}/import
+    return invoke(this.#env, 821, args); // DELETE /repos/{owner}/{repo}/import
   }
   deleteArchiveForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1121, args); // DELETE /user/migrations/{migration_id}/archive
+    return invoke(this.#env, 1122, args); // DELETE /user/migrations/{migration_id}/archive
   }
   deleteArchiveForOrg(...args) {
     return invoke(this.#env, 404, args); // DELETE /orgs/{org}/migrations/{migration_id}/archive
@@ -2388,58 +2388,58 @@ class Migrations extends RpcTarget {
     return invoke(this.#env, 405, args); // GET /orgs/{org}/migrations/{migration_id}/archive
   }
   getArchiveForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1122, args); // GET /user/migrations/{migration_id}/archive
+    return invoke(this.#env, 1123, args); // GET /user/migrations/{migration_id}/archive
   }
   getCommitAuthors(...args) {
-    return invoke(this.#env, 824, args); // GET /repos/{owner}/{repo}/import/authors
+    return invoke(this.#env, 825, args); // GET /repos/{owner}/{repo}/import/authors
   }
   getImportStatus(...args) {
-    return invoke(this.#env, 821, args); // GET /repos/{owner}/{repo}/import
+    return invoke(this.#env, 822, args); // GET /repos/{owner}/{repo}/import
   }
   getLargeFiles(...args) {
-    return invoke(this.#env, 826, args); // GET /repos/{owner}/{repo}/import/large_files
+    return invoke(this.#env, 827, args); // GET /repos/{owner}/{repo}/import/large_files
   }
   getStatusForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1120, args); // GET /user/migrations/{migration_id}
+    return invoke(this.#env, 1121, args); // GET /user/migrations/{migration_id}
   }
   getStatusForOrg(...args) {
     return invoke(this.#env, 403, args); // GET /orgs/{org}/migrations/{migration_id}
   }
   listForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1118, args); // GET /user/migrations
+    return invoke(this.#env, 1119, args); // GET /user/migrations
   }
   listForOrg(...args) {
     return invoke(this.#env, 401, args); // GET /orgs/{org}/migrations
   }
   listReposForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1124, args); // GET /user/migrations/{migration_id}/repositories
+    return invoke(this.#env, 1125, args); // GET /user/migrations/{migration_id}/repositories
   }
   listReposForOrg(...args) {
     return invoke(this.#env, 407, args); // GET /orgs/{org}/migrations/{migration_id}/repositories
   }
   mapCommitAuthor(...args) {
-    return invoke(this.#env, 825, args); // PATCH /repos/{owner}/{repo}/import/authors/{author_id}
+    return invoke(this.#env, 826, args); // PATCH /repos/{owner}/{repo}/import/authors/{author_id}
   }
   setLfsPreference(...args) {
-    return invoke(this.#env, 827, args); // PATCH /repos/{owner}/{repo}/import/lfs
+    return invoke(this.#env, 828, args); // PATCH /repos/{owner}/{repo}/import/lfs
   }
   startForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1119, args); // POST /user/migrations
+    return invoke(this.#env, 1120, args); // POST /user/migrations
   }
   startForOrg(...args) {
     return invoke(this.#env, 402, args); // POST /orgs/{org}/migrations
   }
   startImport(...args) {
-    return invoke(this.#env, 823, args); // PUT /repos/{owner}/{repo}/import
+    return invoke(this.#env, 824, args); // PUT /repos/{owner}/{repo}/import
   }
   unlockRepoForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1123, args); // DELETE /user/migrations/{migration_id}/repos/{repo_name}/lock
+    return invoke(this.#env, 1124, args); // DELETE /user/migrations/{migration_id}/repos/{repo_name}/lock
   }
   unlockRepoForOrg(...args) {
     return invoke(this.#env, 406, args); // DELETE /orgs/{org}/migrations/{migration_id}/repos/{repo_name}/lock
   }
   updateImport(...args) {
-    return invoke(this.#env, 822, args); // PATCH /repos/{owner}/{repo}/import
+    return invoke(this.#env, 823, args); // PATCH /repos/{owner}/{repo}/import
   }
 }
 
@@ -2593,7 +2593,7 @@ class Orgs extends RpcTarget {
     return invoke(this.#env, 492, args); // GET /orgs/{org}/settings/immutable-releases/repositories
   }
   getMembershipForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1116, args); // GET /user/memberships/orgs/{org}
+    return invoke(this.#env, 1117, args); // GET /user/memberships/orgs/{org}
   }
   getMembershipForUser(...args) {
     return invoke(this.#env, 399, args); // GET /orgs/{org}/memberships/{username}
@@ -2644,10 +2644,10 @@ class Orgs extends RpcTarget {
     return invoke(this.#env, 350, args); // GET /orgs/{org}/failed_invitations
   }
   listForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1125, args); // GET /user/orgs
+    return invoke(this.#env, 1126, args); // GET /user/orgs
   }
   listForUser(...args) {
-    return invoke(this.#env, 1189, args); // GET /users/{username}/orgs
+    return invoke(this.#env, 1190, args); // GET /users/{username}/orgs
   }
   listInvitationTeams(...args) {
     return invoke(this.#env, 381, args); // GET /orgs/{org}/invitations/{invitation_id}/teams
@@ -2662,7 +2662,7 @@ class Orgs extends RpcTarget {
     return invoke(this.#env, 391, args); // GET /orgs/{org}/members
   }
   listMembershipsForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1115, args); // GET /user/memberships/orgs
+    return invoke(this.#env, 1116, args); // GET /user/memberships/orgs
   }
   listOrgRoleTeams(...args) {
     return invoke(this.#env, 417, args); // GET /orgs/{org}/organization-roles/{role_id}/teams
@@ -2773,7 +2773,7 @@ class Orgs extends RpcTarget {
     return invoke(this.#env, 389, args); // PUT /orgs/{org}/issue-types/{issue_type_id}
   }
   updateMembershipForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1117, args); // PATCH /user/memberships/orgs/{org}
+    return invoke(this.#env, 1118, args); // PATCH /user/memberships/orgs/{org}
   }
   updatePatAccess(...args) {
     return invoke(this.#env, 436, args); // POST /orgs/{org}/personal-access-tokens/{pat_id}
@@ -2796,85 +2796,85 @@ class Packages extends RpcTarget {
     this.#env = env;
   }
   deletePackageForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1127, args); // DELETE /user/packages/{package_type}/{package_name}
+    return invoke(this.#env, 1128, args); // DELETE /user/packages/{package_type}/{package_name}
   }
   deletePackageForOrg(...args) {
     return invoke(this.#env, 423, args); // DELETE /orgs/{org}/packages/{package_type}/{package_name}
   }
   deletePackageForUser(...args) {
-    return invoke(this.#env, 1191, args); // DELETE /users/{username}/packages/{package_type}/{package_name}
+    return invoke(this.#env, 1192, args); // DELETE /users/{username}/packages/{package_type}/{package_name}
   }
   deletePackageVersionForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1131, args); // DELETE /user/packages/{package_type}/{package_name}/versions/{package_version_id}
+    return invoke(this.#env, 1132, args); // DELETE /user/packages/{package_type}/{package_name}/versions/{package_version_id}
   }
   deletePackageVersionForOrg(...args) {
     return invoke(this.#env, 427, args); // DELETE /orgs/{org}/packages/{package_type}/{package_name}/versions/{package_version_id}
   }
   deletePackageVersionForUser(...args) {
-    return invoke(this.#env, 1195, args); // DELETE /users/{username}/packages/{package_type}/{package_name}/versions/{package_version_id}
+    return invoke(this.#env, 1196, args); // DELETE /users/{username}/packages/{package_type}/{package_name}/versions/{package_version_id}
   }
   getAllPackageVersionsForPackageOwnedByAuthenticatedUser(...args) {
-    return invoke(this.#env, 1130, args); // GET /user/packages/{package_type}/{package_name}/versions
+    return invoke(this.#env, 1131, args); // GET /user/packages/{package_type}/{package_name}/versions
   }
   getAllPackageVersionsForPackageOwnedByOrg(...args) {
     return invoke(this.#env, 426, args); // GET /orgs/{org}/packages/{package_type}/{package_name}/versions
   }
   getAllPackageVersionsForPackageOwnedByUser(...args) {
-    return invoke(this.#env, 1194, args); // GET /users/{username}/packages/{package_type}/{package_name}/versions
+    return invoke(this.#env, 1195, args); // GET /users/{username}/packages/{package_type}/{package_name}/versions
   }
   getPackageForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1128, args); // GET /user/packages/{package_type}/{package_name}
+    return invoke(this.#env, 1129, args); // GET /user/packages/{package_type}/{package_name}
   }
   getPackageForOrganization(...args) {
     return invoke(this.#env, 424, args); // GET /orgs/{org}/packages/{package_type}/{package_name}
   }
   getPackageForUser(...args) {
-    return invoke(this.#env, 1192, args); // GET /users/{username}/packages/{package_type}/{package_name}
+    return invoke(this.#env, 1193, args); // GET /users/{username}/packages/{package_type}/{package_name}
   }
   getPackageVersionForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1132, args); // GET /user/packages/{package_type}/{package_name}/versions/{package_version_id}
+    return invoke(this.#env, 1133, args); // GET /user/packages/{package_type}/{package_name}/versions/{package_version_id}
   }
   getPackageVersionForOrganization(...args) {
     return invoke(this.#env, 428, args); // GET /orgs/{org}/packages/{package_type}/{package_name}/versions/{package_version_id}
   }
   getPackageVersionForUser(...args) {
-    return invoke(this.#env, 1196, args); // GET /users/{username}/packages/{package_type}/{package_name}/versions/{package_version_id}
+    return invoke(this.#env, 1197, args); // GET /users/{username}/packages/{package_type}/{package_name}/versions/{package_version_id}
   }
   listDockerMigrationConflictingPackagesForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1087, args); // GET /user/docker/conflicts
+    return invoke(this.#env, 1088, args); // GET /user/docker/conflicts
   }
   listDockerMigrationConflictingPackagesForOrganization(...args) {
     return invoke(this.#env, 348, args); // GET /orgs/{org}/docker/conflicts
   }
   listDockerMigrationConflictingPackagesForUser(...args) {
-    return invoke(this.#env, 1177, args); // GET /users/{username}/docker/conflicts
+    return invoke(this.#env, 1178, args); // GET /users/{username}/docker/conflicts
   }
   listPackagesForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1126, args); // GET /user/packages
+    return invoke(this.#env, 1127, args); // GET /user/packages
   }
   listPackagesForOrganization(...args) {
     return invoke(this.#env, 422, args); // GET /orgs/{org}/packages
   }
   listPackagesForUser(...args) {
-    return invoke(this.#env, 1190, args); // GET /users/{username}/packages
+    return invoke(this.#env, 1191, args); // GET /users/{username}/packages
   }
   restorePackageForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1129, args); // POST /user/packages/{package_type}/{package_name}/restore
+    return invoke(this.#env, 1130, args); // POST /user/packages/{package_type}/{package_name}/restore
   }
   restorePackageForOrg(...args) {
     return invoke(this.#env, 425, args); // POST /orgs/{org}/packages/{package_type}/{package_name}/restore
   }
   restorePackageForUser(...args) {
-    return invoke(this.#env, 1193, args); // POST /users/{username}/packages/{package_type}/{package_name}/restore
+    return invoke(this.#env, 1194, args); // POST /users/{username}/packages/{package_type}/{package_name}/restore
   }
   restorePackageVersionForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1133, args); // POST /user/packages/{package_type}/{package_name}/versions/{package_version_id}/restore
+    return invoke(this.#env, 1134, args); // POST /user/packages/{package_type}/{package_name}/versions/{package_version_id}/restore
   }
   restorePackageVersionForOrg(...args) {
     return invoke(this.#env, 429, args); // POST /orgs/{org}/packages/{package_type}/{package_name}/versions/{package_version_id}/restore
   }
   restorePackageVersionForUser(...args) {
-    return invoke(this.#env, 1197, args); // POST /users/{username}/packages/{package_type}/{package_name}/versions/{package_version_id}/restore
+    return invoke(this.#env, 1198, args); // POST /users/{username}/packages/{package_type}/{package_name}/versions/{package_version_id}/restore
   }
 }
 
@@ -2914,16 +2914,16 @@ class Projects extends RpcTarget {
     return invoke(this.#env, 448, args); // POST /orgs/{org}/projectsV2/{project_number}/fields
   }
   addFieldForUser(...args) {
-    return invoke(this.#env, 1201, args); // POST /users/{username}/projectsV2/{project_number}/fields
+    return invoke(this.#env, 1202, args); // POST /users/{username}/projectsV2/{project_number}/fields
   }
   addItemForOrg(...args) {
     return invoke(this.#env, 451, args); // POST /orgs/{org}/projectsV2/{project_number}/items
   }
   addItemForUser(...args) {
-    return invoke(this.#env, 1204, args); // POST /users/{username}/projectsV2/{project_number}/items
+    return invoke(this.#env, 1205, args); // POST /users/{username}/projectsV2/{project_number}/items
   }
   createDraftItemForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1154, args); // POST /user/{user_id}/projectsV2/{project_number}/drafts
+    return invoke(this.#env, 1155, args); // POST /user/{user_id}/projectsV2/{project_number}/drafts
   }
   createDraftItemForOrg(...args) {
     return invoke(this.#env, 446, args); // POST /orgs/{org}/projectsV2/{project_number}/drafts
@@ -2932,61 +2932,61 @@ class Projects extends RpcTarget {
     return invoke(this.#env, 455, args); // POST /orgs/{org}/projectsV2/{project_number}/views
   }
   createViewForUser(...args) {
-    return invoke(this.#env, 1156, args); // POST /users/{user_id}/projectsV2/{project_number}/views
+    return invoke(this.#env, 1157, args); // POST /users/{user_id}/projectsV2/{project_number}/views
   }
   deleteItemForOrg(...args) {
     return invoke(this.#env, 452, args); // DELETE /orgs/{org}/projectsV2/{project_number}/items/{item_id}
   }
   deleteItemForUser(...args) {
-    return invoke(this.#env, 1205, args); // DELETE /users/{username}/projectsV2/{project_number}/items/{item_id}
+    return invoke(this.#env, 1206, args); // DELETE /users/{username}/projectsV2/{project_number}/items/{item_id}
   }
   getFieldForOrg(...args) {
     return invoke(this.#env, 449, args); // GET /orgs/{org}/projectsV2/{project_number}/fields/{field_id}
   }
   getFieldForUser(...args) {
-    return invoke(this.#env, 1202, args); // GET /users/{username}/projectsV2/{project_number}/fields/{field_id}
+    return invoke(this.#env, 1203, args); // GET /users/{username}/projectsV2/{project_number}/fields/{field_id}
   }
   getForOrg(...args) {
     return invoke(this.#env, 445, args); // GET /orgs/{org}/projectsV2/{project_number}
   }
   getForUser(...args) {
-    return invoke(this.#env, 1199, args); // GET /users/{username}/projectsV2/{project_number}
+    return invoke(this.#env, 1200, args); // GET /users/{username}/projectsV2/{project_number}
   }
   getOrgItem(...args) {
     return invoke(this.#env, 453, args); // GET /orgs/{org}/projectsV2/{project_number}/items/{item_id}
   }
   getUserItem(...args) {
-    return invoke(this.#env, 1206, args); // GET /users/{username}/projectsV2/{project_number}/items/{item_id}
+    return invoke(this.#env, 1207, args); // GET /users/{username}/projectsV2/{project_number}/items/{item_id}
   }
   listFieldsForOrg(...args) {
     return invoke(this.#env, 447, args); // GET /orgs/{org}/projectsV2/{project_number}/fields
   }
   listFieldsForUser(...args) {
-    return invoke(this.#env, 1200, args); // GET /users/{username}/projectsV2/{project_number}/fields
+    return invoke(this.#env, 1201, args); // GET /users/{username}/projectsV2/{project_number}/fields
   }
   listForOrg(...args) {
     return invoke(this.#env, 444, args); // GET /orgs/{org}/projectsV2
   }
   listForUser(...args) {
-    return invoke(this.#env, 1198, args); // GET /users/{username}/projectsV2
+    return invoke(this.#env, 1199, args); // GET /users/{username}/projectsV2
   }
   listItemsForOrg(...args) {
     return invoke(this.#env, 450, args); // GET /orgs/{org}/projectsV2/{project_number}/items
   }
   listItemsForUser(...args) {
-    return invoke(this.#env, 1203, args); // GET /users/{username}/projectsV2/{project_number}/items
+    return invoke(this.#env, 1204, args); // GET /users/{username}/projectsV2/{project_number}/items
   }
   listViewItemsForOrg(...args) {
     return invoke(this.#env, 456, args); // GET /orgs/{org}/projectsV2/{project_number}/views/{view_number}/items
   }
   listViewItemsForUser(...args) {
-    return invoke(this.#env, 1208, args); // GET /users/{username}/projectsV2/{project_number}/views/{view_number}/items
+    return invoke(this.#env, 1209, args); // GET /users/{username}/projectsV2/{project_number}/views/{view_number}/items
   }
   updateItemForOrg(...args) {
     return invoke(this.#env, 454, args); // PATCH /orgs/{org}/projectsV2/{project_number}/items/{item_id}
   }
   updateItemForUser(...args) {
-    return invoke(this.#env, 1207, args); // PATCH /users/{username}/projectsV2/{project_number}/items/{item_id}
+    return invoke(this.#env, 1208, args); // PATCH /users/{username}/projectsV2/{project_number}/items/{item_id}
   }
 }
 
@@ -2997,19 +2997,19 @@ class PullRequestStacks extends RpcTarget {
     this.#env = env;
   }
   add(...args) {
-    return invoke(this.#env, 1008, args); // POST /repos/{owner}/{repo}/stacks/{stack_number}/add
+    return invoke(this.#env, 1009, args); // POST /repos/{owner}/{repo}/stacks/{stack_number}/add
   }
   create(...args) {
-    return invoke(this.#env, 1006, args); // POST /repos/{owner}/{repo}/stacks
+    return invoke(this.#env, 1007, args); // POST /repos/{owner}/{repo}/stacks
   }
   get(...args) {
-    return invoke(this.#env, 1007, args); // GET /repos/{owner}/{repo}/stacks/{stack_number}
+    return invoke(this.#env, 1008, args); // GET /repos/{owner}/{repo}/stacks/{stack_number}
   }
   list(...args) {
-    return invoke(this.#env, 1005, args); // GET /repos/{owner}/{repo}/stacks
+    return invoke(this.#env, 1006, args); // GET /repos/{owner}/{repo}/stacks
   }
   unstack(...args) {
-    return invoke(this.#env, 1009, args); // POST /repos/{owner}/{repo}/stacks/{stack_number}/unstack
+    return invoke(this.#env, 1010, args); // POST /repos/{owner}/{repo}/stacks/{stack_number}/unstack
   }
 }
 
@@ -3020,91 +3020,91 @@ class Pulls extends RpcTarget {
     this.#env = env;
   }
   checkIfMerged(...args) {
-    return invoke(this.#env, 944, args); // GET /repos/{owner}/{repo}/pulls/{pull_number}/merge
+    return invoke(this.#env, 945, args); // GET /repos/{owner}/{repo}/pulls/{pull_number}/merge
   }
   create(...args) {
-    return invoke(this.#env, 928, args); // POST /repos/{owner}/{repo}/pulls
+    return invoke(this.#env, 929, args); // POST /repos/{owner}/{repo}/pulls
   }
   createReplyForReviewComment(...args) {
-    return invoke(this.#env, 941, args); // POST /repos/{owner}/{repo}/pulls/{pull_number}/comments/{comment_id}/replies
+    return invoke(this.#env, 942, args); // POST /repos/{owner}/{repo}/pulls/{pull_number}/comments/{comment_id}/replies
   }
   createReview(...args) {
-    return invoke(this.#env, 952, args); // POST /repos/{owner}/{repo}/pulls/{pull_number}/reviews
+    return invoke(this.#env, 953, args); // POST /repos/{owner}/{repo}/pulls/{pull_number}/reviews
   }
   createReviewComment(...args) {
-    return invoke(this.#env, 940, args); // POST /repos/{owner}/{repo}/pulls/{pull_number}/comments
+    return invoke(this.#env, 941, args); // POST /repos/{owner}/{repo}/pulls/{pull_number}/comments
   }
   deletePendingReview(...args) {
-    return invoke(this.#env, 953, args); // DELETE /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}
+    return invoke(this.#env, 954, args); // DELETE /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}
   }
   deleteReviewComment(...args) {
-    return invoke(this.#env, 930, args); // DELETE /repos/{owner}/{repo}/pulls/comments/{comment_id}
+    return invoke(this.#env, 931, args); // DELETE /repos/{owner}/{repo}/pulls/comments/{comment_id}
   }
   dismissReview(...args) {
-    return invoke(this.#env, 957, args); // PUT /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/dismissals
+    return invoke(this.#env, 958, args); // PUT /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/dismissals
   }
   get(...args) {
-    return invoke(this.#env, 936, args); // GET /repos/{owner}/{repo}/pulls/{pull_number}
+    return invoke(this.#env, 937, args); // GET /repos/{owner}/{repo}/pulls/{pull_number}
   }
   getMergeAsyncResult(...args) {
-    return invoke(this.#env, 947, args); // GET /repos/{owner}/{repo}/pulls/{pull_number}/merge-async/{uuid}
+    return invoke(this.#env, 948, args); // GET /repos/{owner}/{repo}/pulls/{pull_number}/merge-async/{uuid}
   }
   getReview(...args) {
-    return invoke(this.#env, 954, args); // GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}
+    return invoke(this.#env, 955, args); // GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}
   }
   getReviewComment(...args) {
-    return invoke(this.#env, 931, args); // GET /repos/{owner}/{repo}/pulls/comments/{comment_id}
+    return invoke(this.#env, 932, args); // GET /repos/{owner}/{repo}/pulls/comments/{comment_id}
   }
   list(...args) {
-    return invoke(this.#env, 927, args); // GET /repos/{owner}/{repo}/pulls
+    return invoke(this.#env, 928, args); // GET /repos/{owner}/{repo}/pulls
   }
   listCommentsForReview(...args) {
-    return invoke(this.#env, 956, args); // GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/comments
+    return invoke(this.#env, 957, args); // GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/comments
   }
   listCommits(...args) {
-    return invoke(this.#env, 942, args); // GET /repos/{owner}/{repo}/pulls/{pull_number}/commits
+    return invoke(this.#env, 943, args); // GET /repos/{owner}/{repo}/pulls/{pull_number}/commits
   }
   listFiles(...args) {
-    return invoke(this.#env, 943, args); // GET /repos/{owner}/{repo}/pulls/{pull_number}/files
+    return invoke(this.#env, 944, args); // GET /repos/{owner}/{repo}/pulls/{pull_number}/files
   }
   listRequestedReviewers(...args) {
-    return invoke(this.#env, 949, args); // GET /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers
+    return invoke(this.#env, 950, args); // GET /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers
   }
   listReviewComments(...args) {
-    return invoke(this.#env, 939, args); // GET /repos/{owner}/{repo}/pulls/{pull_number}/comments
+    return invoke(this.#env, 940, args); // GET /repos/{owner}/{repo}/pulls/{pull_number}/comments
   }
   listReviewCommentsForRepo(...args) {
-    return invoke(this.#env, 929, args); // GET /repos/{owner}/{repo}/pulls/comments
+    return invoke(this.#env, 930, args); // GET /repos/{owner}/{repo}/pulls/comments
   }
   listReviews(...args) {
-    return invoke(this.#env, 951, args); // GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews
+    return invoke(this.#env, 952, args); // GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews
   }
   merge(...args) {
-    return invoke(this.#env, 945, args); // PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge
+    return invoke(this.#env, 946, args); // PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge
   }
   mergeAsync(...args) {
-    return invoke(this.#env, 946, args); // PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge-async
+    return invoke(this.#env, 947, args); // PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge-async
   }
   removeRequestedReviewers(...args) {
-    return invoke(this.#env, 948, args); // DELETE /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers
+    return invoke(this.#env, 949, args); // DELETE /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers
   }
   requestReviewers(...args) {
-    return invoke(this.#env, 950, args); // POST /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers
+    return invoke(this.#env, 951, args); // POST /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers
   }
   submitReview(...args) {
-    return invoke(this.#env, 958, args); // POST /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/events
+    return invoke(this.#env, 959, args); // POST /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/events
   }
   update(...args) {
-    return invoke(this.#env, 937, args); // PATCH /repos/{owner}/{repo}/pulls/{pull_number}
+    return invoke(this.#env, 938, args); // PATCH /repos/{owner}/{repo}/pulls/{pull_number}
   }
   updateBranch(...args) {
-    return invoke(this.#env, 959, args); // PUT /repos/{owner}/{repo}/pulls/{pull_number}/update-branch
+    return invoke(this.#env, 960, args); // PUT /repos/{owner}/{repo}/pulls/{pull_number}/update-branch
   }
   updateReview(...args) {
-    return invoke(this.#env, 955, args); // PUT /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}
+    return invoke(this.#env, 956, args); // PUT /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}
   }
   updateReviewComment(...args) {
-    return invoke(this.#env, 932, args); // PATCH /repos/{owner}/{repo}/pulls/comments/{comment_id}
+    return invoke(this.#env, 933, args); // PATCH /repos/{owner}/{repo}/pulls/comments/{comment_id}
   }
 }
 
@@ -3129,46 +3129,46 @@ class Reactions extends RpcTarget {
     return invoke(this.#env, 724, args); // POST /repos/{owner}/{repo}/comments/{comment_id}/reactions
   }
   createForIssue(...args) {
-    return invoke(this.#env, 879, args); // POST /repos/{owner}/{repo}/issues/{issue_number}/reactions
+    return invoke(this.#env, 880, args); // POST /repos/{owner}/{repo}/issues/{issue_number}/reactions
   }
   createForIssueComment(...args) {
-    return invoke(this.#env, 850, args); // POST /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions
+    return invoke(this.#env, 851, args); // POST /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions
   }
   createForPullRequestReviewComment(...args) {
-    return invoke(this.#env, 934, args); // POST /repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions
+    return invoke(this.#env, 935, args); // POST /repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions
   }
   createForRelease(...args) {
-    return invoke(this.#env, 976, args); // POST /repos/{owner}/{repo}/releases/{release_id}/reactions
+    return invoke(this.#env, 977, args); // POST /repos/{owner}/{repo}/releases/{release_id}/reactions
   }
   deleteForCommitComment(...args) {
     return invoke(this.#env, 725, args); // DELETE /repos/{owner}/{repo}/comments/{comment_id}/reactions/{reaction_id}
   }
   deleteForIssue(...args) {
-    return invoke(this.#env, 880, args); // DELETE /repos/{owner}/{repo}/issues/{issue_number}/reactions/{reaction_id}
+    return invoke(this.#env, 881, args); // DELETE /repos/{owner}/{repo}/issues/{issue_number}/reactions/{reaction_id}
   }
   deleteForIssueComment(...args) {
-    return invoke(this.#env, 851, args); // DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions/{reaction_id}
+    return invoke(this.#env, 852, args); // DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions/{reaction_id}
   }
   deleteForPullRequestComment(...args) {
-    return invoke(this.#env, 935, args); // DELETE /repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions/{reaction_id}
+    return invoke(this.#env, 936, args); // DELETE /repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions/{reaction_id}
   }
   deleteForRelease(...args) {
-    return invoke(this.#env, 977, args); // DELETE /repos/{owner}/{repo}/releases/{release_id}/reactions/{reaction_id}
+    return invoke(this.#env, 978, args); // DELETE /repos/{owner}/{repo}/releases/{release_id}/reactions/{reaction_id}
   }
   listForCommitComment(...args) {
     return invoke(this.#env, 723, args); // GET /repos/{owner}/{repo}/comments/{comment_id}/reactions
   }
   listForIssue(...args) {
-    return invoke(this.#env, 878, args); // GET /repos/{owner}/{repo}/issues/{issue_number}/reactions
+    return invoke(this.#env, 879, args); // GET /repos/{owner}/{repo}/issues/{issue_number}/reactions
   }
   listForIssueComment(...args) {
-    return invoke(this.#env, 849, args); // GET /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions
+    return invoke(this.#env, 850, args); // GET /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions
   }
   listForPullRequestReviewComment(...args) {
-    return invoke(this.#env, 933, args); // GET /repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions
+    return invoke(this.#env, 934, args); // GET /repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions
   }
   listForRelease(...args) {
-    return invoke(this.#env, 975, args); // GET /repos/{owner}/{repo}/releases/{release_id}/reactions
+    return invoke(this.#env, 976, args); // GET /repos/{owner}/{repo}/releases/{release_id}/reactions
   }
 }
 
@@ -3179,7 +3179,7 @@ class Repos extends RpcTarget {
     this.#env = env;
   }
   acceptInvitationForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1139, args); // PATCH /user/repository_invitations/{invitation_id}
+    return invoke(this.#env, 1140, args); // PATCH /user/repository_invitations/{invitation_id}
   }
   addAppAccessRestrictions(...args) {
     return invoke(this.#env, 656, args); // POST /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/apps
@@ -3197,7 +3197,7 @@ class Repos extends RpcTarget {
     return invoke(this.#env, 664, args); // POST /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/users
   }
   cancelPagesDeployment(...args) {
-    return invoke(this.#env, 920, args); // POST /repos/{owner}/{repo}/pages/deployments/{pages_deployment_id}/cancel
+    return invoke(this.#env, 921, args); // POST /repos/{owner}/{repo}/pages/deployments/{pages_deployment_id}/cancel
   }
   checkAutomatedSecurityFixes(...args) {
     return invoke(this.#env, 629, args); // GET /repos/{owner}/{repo}/automated-security-fixes
@@ -3206,16 +3206,19 @@ class Repos extends RpcTarget {
     return invoke(this.#env, 716, args); // GET /repos/{owner}/{repo}/collaborators/{username}
   }
   checkImmutableReleases(...args) {
-    return invoke(this.#env, 818, args); // GET /repos/{owner}/{repo}/immutable-releases
+    return invoke(this.#env, 819, args); // GET /repos/{owner}/{repo}/immutable-releases
   }
   checkPrivateVulnerabilityReporting(...args) {
-    return invoke(this.#env, 923, args); // GET /repos/{owner}/{repo}/private-vulnerability-reporting
+    return invoke(this.#env, 924, args); // GET /repos/{owner}/{repo}/private-vulnerability-reporting
   }
   checkVulnerabilityAlerts(...args) {
-    return invoke(this.#env, 1033, args); // GET /repos/{owner}/{repo}/vulnerability-alerts
+    return invoke(this.#env, 1034, args); // GET /repos/{owner}/{repo}/vulnerability-alerts
   }
   codeownersErrors(...args) {
     return invoke(this.#env, 702, args); // GET /repos/{owner}/{repo}/codeowners/errors
+  }
+  compareCommits(...args) {
+    return invoke(this.#env, 738, args); // GET /repos/{owner}/{repo}/compare/{base}...{head}
   }
   compareCommitsWithBasehead(...args) {
     return invoke(this.#env, 737, args); // GET /repos/{owner}/{repo}/compare/{basehead}
@@ -3233,70 +3236,70 @@ class Repos extends RpcTarget {
     return invoke(this.#env, 644, args); // POST /repos/{owner}/{repo}/branches/{branch}/protection/required_signatures
   }
   createCommitStatus(...args) {
-    return invoke(this.#env, 1017, args); // POST /repos/{owner}/{repo}/statuses/{sha}
+    return invoke(this.#env, 1018, args); // POST /repos/{owner}/{repo}/statuses/{sha}
   }
   createDeployKey(...args) {
-    return invoke(this.#env, 890, args); // POST /repos/{owner}/{repo}/keys
+    return invoke(this.#env, 891, args); // POST /repos/{owner}/{repo}/keys
   }
   createDeployment(...args) {
-    return invoke(this.#env, 757, args); // POST /repos/{owner}/{repo}/deployments
+    return invoke(this.#env, 758, args); // POST /repos/{owner}/{repo}/deployments
   }
   createDeploymentBranchPolicy(...args) {
-    return invoke(this.#env, 769, args); // POST /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies
+    return invoke(this.#env, 770, args); // POST /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies
   }
   createDeploymentProtectionRule(...args) {
-    return invoke(this.#env, 774, args); // POST /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules
+    return invoke(this.#env, 775, args); // POST /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules
   }
   createDeploymentStatus(...args) {
-    return invoke(this.#env, 761, args); // POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses
+    return invoke(this.#env, 762, args); // POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses
   }
   createDispatchEvent(...args) {
-    return invoke(this.#env, 763, args); // POST /repos/{owner}/{repo}/dispatches
+    return invoke(this.#env, 764, args); // POST /repos/{owner}/{repo}/dispatches
   }
   createForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1136, args); // POST /user/repos
+    return invoke(this.#env, 1137, args); // POST /user/repos
   }
   createFork(...args) {
-    return invoke(this.#env, 790, args); // POST /repos/{owner}/{repo}/forks
+    return invoke(this.#env, 791, args); // POST /repos/{owner}/{repo}/forks
   }
   createInOrg(...args) {
     return invoke(this.#env, 469, args); // POST /orgs/{org}/repos
   }
   createOrUpdateEnvironment(...args) {
-    return invoke(this.#env, 767, args); // PUT /repos/{owner}/{repo}/environments/{environment_name}
+    return invoke(this.#env, 768, args); // PUT /repos/{owner}/{repo}/environments/{environment_name}
   }
   createOrUpdateFileContents(...args) {
-    return invoke(this.#env, 740, args); // PUT /repos/{owner}/{repo}/contents/{path}
+    return invoke(this.#env, 741, args); // PUT /repos/{owner}/{repo}/contents/{path}
   }
   createOrgRuleset(...args) {
     return invoke(this.#env, 471, args); // POST /orgs/{org}/rulesets
   }
   createPagesDeployment(...args) {
-    return invoke(this.#env, 918, args); // POST /repos/{owner}/{repo}/pages/deployments
+    return invoke(this.#env, 919, args); // POST /repos/{owner}/{repo}/pages/deployments
   }
   createPagesSite(...args) {
-    return invoke(this.#env, 912, args); // POST /repos/{owner}/{repo}/pages
+    return invoke(this.#env, 913, args); // POST /repos/{owner}/{repo}/pages
   }
   createRelease(...args) {
-    return invoke(this.#env, 963, args); // POST /repos/{owner}/{repo}/releases
+    return invoke(this.#env, 964, args); // POST /repos/{owner}/{repo}/releases
   }
   createRepoRuleset(...args) {
-    return invoke(this.#env, 980, args); // POST /repos/{owner}/{repo}/rulesets
+    return invoke(this.#env, 981, args); // POST /repos/{owner}/{repo}/rulesets
   }
   createUsingTemplate(...args) {
-    return invoke(this.#env, 1036, args); // POST /repos/{template_owner}/{template_repo}/generate
+    return invoke(this.#env, 1037, args); // POST /repos/{template_owner}/{template_repo}/generate
   }
   createWebhook(...args) {
-    return invoke(this.#env, 806, args); // POST /repos/{owner}/{repo}/hooks
+    return invoke(this.#env, 807, args); // POST /repos/{owner}/{repo}/hooks
   }
   customPropertiesForReposCreateOrUpdateRepositoryValues(...args) {
-    return invoke(this.#env, 926, args); // PATCH /repos/{owner}/{repo}/properties/values
+    return invoke(this.#env, 927, args); // PATCH /repos/{owner}/{repo}/properties/values
   }
   customPropertiesForReposGetRepositoryValues(...args) {
-    return invoke(this.#env, 925, args); // GET /repos/{owner}/{repo}/properties/values
+    return invoke(this.#env, 926, args); // GET /repos/{owner}/{repo}/properties/values
   }
   declineInvitationForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1138, args); // DELETE /user/repository_invitations/{invitation_id}
+    return invoke(this.#env, 1139, args); // DELETE /user/repository_invitations/{invitation_id}
   }
   delete(...args) {
     return invoke(this.#env, 519, args); // DELETE /repos/{owner}/{repo}
@@ -3308,7 +3311,7 @@ class Repos extends RpcTarget {
     return invoke(this.#env, 636, args); // DELETE /repos/{owner}/{repo}/branches/{branch}/protection/enforce_admins
   }
   deleteAnEnvironment(...args) {
-    return invoke(this.#env, 765, args); // DELETE /repos/{owner}/{repo}/environments/{environment_name}
+    return invoke(this.#env, 766, args); // DELETE /repos/{owner}/{repo}/environments/{environment_name}
   }
   deleteAutolink(...args) {
     return invoke(this.#env, 626, args); // DELETE /repos/{owner}/{repo}/autolinks/{autolink_id}
@@ -3323,76 +3326,76 @@ class Repos extends RpcTarget {
     return invoke(this.#env, 642, args); // DELETE /repos/{owner}/{repo}/branches/{branch}/protection/required_signatures
   }
   deleteDeployKey(...args) {
-    return invoke(this.#env, 891, args); // DELETE /repos/{owner}/{repo}/keys/{key_id}
+    return invoke(this.#env, 892, args); // DELETE /repos/{owner}/{repo}/keys/{key_id}
   }
   deleteDeployment(...args) {
-    return invoke(this.#env, 758, args); // DELETE /repos/{owner}/{repo}/deployments/{deployment_id}
+    return invoke(this.#env, 759, args); // DELETE /repos/{owner}/{repo}/deployments/{deployment_id}
   }
   deleteDeploymentBranchPolicy(...args) {
-    return invoke(this.#env, 770, args); // DELETE /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies/{branch_policy_id}
+    return invoke(this.#env, 771, args); // DELETE /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies/{branch_policy_id}
   }
   deleteFile(...args) {
-    return invoke(this.#env, 738, args); // DELETE /repos/{owner}/{repo}/contents/{path}
+    return invoke(this.#env, 739, args); // DELETE /repos/{owner}/{repo}/contents/{path}
   }
   deleteInvitation(...args) {
-    return invoke(this.#env, 838, args); // DELETE /repos/{owner}/{repo}/invitations/{invitation_id}
+    return invoke(this.#env, 839, args); // DELETE /repos/{owner}/{repo}/invitations/{invitation_id}
   }
   deleteOrgRuleset(...args) {
     return invoke(this.#env, 474, args); // DELETE /orgs/{org}/rulesets/{ruleset_id}
   }
   deletePagesSite(...args) {
-    return invoke(this.#env, 910, args); // DELETE /repos/{owner}/{repo}/pages
+    return invoke(this.#env, 911, args); // DELETE /repos/{owner}/{repo}/pages
   }
   deletePullRequestReviewProtection(...args) {
     return invoke(this.#env, 639, args); // DELETE /repos/{owner}/{repo}/branches/{branch}/protection/required_pull_request_reviews
   }
   deleteRelease(...args) {
-    return invoke(this.#env, 970, args); // DELETE /repos/{owner}/{repo}/releases/{release_id}
+    return invoke(this.#env, 971, args); // DELETE /repos/{owner}/{repo}/releases/{release_id}
   }
   deleteReleaseAsset(...args) {
-    return invoke(this.#env, 964, args); // DELETE /repos/{owner}/{repo}/releases/assets/{asset_id}
+    return invoke(this.#env, 965, args); // DELETE /repos/{owner}/{repo}/releases/assets/{asset_id}
   }
   deleteRepoRuleset(...args) {
-    return invoke(this.#env, 983, args); // DELETE /repos/{owner}/{repo}/rulesets/{ruleset_id}
+    return invoke(this.#env, 984, args); // DELETE /repos/{owner}/{repo}/rulesets/{ruleset_id}
   }
   deleteWebhook(...args) {
-    return invoke(this.#env, 807, args); // DELETE /repos/{owner}/{repo}/hooks/{hook_id}
+    return invoke(this.#env, 808, args); // DELETE /repos/{owner}/{repo}/hooks/{hook_id}
   }
   disableAutomatedSecurityFixes(...args) {
     return invoke(this.#env, 628, args); // DELETE /repos/{owner}/{repo}/automated-security-fixes
   }
   disableDeploymentProtectionRule(...args) {
-    return invoke(this.#env, 776, args); // DELETE /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules/{protection_rule_id}
+    return invoke(this.#env, 777, args); // DELETE /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules/{protection_rule_id}
   }
   disableImmutableReleases(...args) {
-    return invoke(this.#env, 817, args); // DELETE /repos/{owner}/{repo}/immutable-releases
+    return invoke(this.#env, 818, args); // DELETE /repos/{owner}/{repo}/immutable-releases
   }
   disablePrivateVulnerabilityReporting(...args) {
-    return invoke(this.#env, 922, args); // DELETE /repos/{owner}/{repo}/private-vulnerability-reporting
+    return invoke(this.#env, 923, args); // DELETE /repos/{owner}/{repo}/private-vulnerability-reporting
   }
   disableVulnerabilityAlerts(...args) {
-    return invoke(this.#env, 1032, args); // DELETE /repos/{owner}/{repo}/vulnerability-alerts
+    return invoke(this.#env, 1033, args); // DELETE /repos/{owner}/{repo}/vulnerability-alerts
   }
   downloadTarballArchive(...args) {
-    return invoke(this.#env, 1023, args); // GET /repos/{owner}/{repo}/tarball/{ref}
+    return invoke(this.#env, 1024, args); // GET /repos/{owner}/{repo}/tarball/{ref}
   }
   downloadZipballArchive(...args) {
-    return invoke(this.#env, 1035, args); // GET /repos/{owner}/{repo}/zipball/{ref}
+    return invoke(this.#env, 1036, args); // GET /repos/{owner}/{repo}/zipball/{ref}
   }
   enableAutomatedSecurityFixes(...args) {
     return invoke(this.#env, 630, args); // PUT /repos/{owner}/{repo}/automated-security-fixes
   }
   enableImmutableReleases(...args) {
-    return invoke(this.#env, 819, args); // PUT /repos/{owner}/{repo}/immutable-releases
+    return invoke(this.#env, 820, args); // PUT /repos/{owner}/{repo}/immutable-releases
   }
   enablePrivateVulnerabilityReporting(...args) {
-    return invoke(this.#env, 924, args); // PUT /repos/{owner}/{repo}/private-vulnerability-reporting
+    return invoke(this.#env, 925, args); // PUT /repos/{owner}/{repo}/private-vulnerability-reporting
   }
   enableVulnerabilityAlerts(...args) {
-    return invoke(this.#env, 1034, args); // PUT /repos/{owner}/{repo}/vulnerability-alerts
+    return invoke(this.#env, 1035, args); // PUT /repos/{owner}/{repo}/vulnerability-alerts
   }
   generateReleaseNotes(...args) {
-    return invoke(this.#env, 967, args); // POST /repos/{owner}/{repo}/releases/generate-notes
+    return invoke(this.#env, 968, args); // POST /repos/{owner}/{repo}/releases/generate-notes
   }
   get(...args) {
     return invoke(this.#env, 520, args); // GET /repos/{owner}/{repo}
@@ -3404,16 +3407,16 @@ class Repos extends RpcTarget {
     return invoke(this.#env, 637, args); // GET /repos/{owner}/{repo}/branches/{branch}/protection/enforce_admins
   }
   getAllDeploymentProtectionRules(...args) {
-    return invoke(this.#env, 773, args); // GET /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules
+    return invoke(this.#env, 774, args); // GET /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules
   }
   getAllEnvironments(...args) {
-    return invoke(this.#env, 764, args); // GET /repos/{owner}/{repo}/environments
+    return invoke(this.#env, 765, args); // GET /repos/{owner}/{repo}/environments
   }
   getAllStatusCheckContexts(...args) {
     return invoke(this.#env, 649, args); // GET /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks/contexts
   }
   getAllTopics(...args) {
-    return invoke(this.#env, 1025, args); // GET /repos/{owner}/{repo}/topics
+    return invoke(this.#env, 1026, args); // GET /repos/{owner}/{repo}/topics
   }
   getAppsWithAccessToProtectedBranch(...args) {
     return invoke(this.#env, 655, args); // GET /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/apps
@@ -3428,13 +3431,13 @@ class Repos extends RpcTarget {
     return invoke(this.#env, 634, args); // GET /repos/{owner}/{repo}/branches/{branch}/protection
   }
   getBranchRules(...args) {
-    return invoke(this.#env, 978, args); // GET /repos/{owner}/{repo}/rules/branches/{branch}
+    return invoke(this.#env, 979, args); // GET /repos/{owner}/{repo}/rules/branches/{branch}
   }
   getClones(...args) {
-    return invoke(this.#env, 1027, args); // GET /repos/{owner}/{repo}/traffic/clones
+    return invoke(this.#env, 1028, args); // GET /repos/{owner}/{repo}/traffic/clones
   }
   getCodeFrequencyStats(...args) {
-    return invoke(this.#env, 1012, args); // GET /repos/{owner}/{repo}/stats/code_frequency
+    return invoke(this.#env, 1013, args); // GET /repos/{owner}/{repo}/stats/code_frequency
   }
   getCollaboratorPermissionLevel(...args) {
     return invoke(this.#env, 718, args); // GET /repos/{owner}/{repo}/collaborators/{username}/permission
@@ -3446,7 +3449,7 @@ class Repos extends RpcTarget {
     return invoke(this.#env, 731, args); // GET /repos/{owner}/{repo}/commits/{ref}
   }
   getCommitActivityStats(...args) {
-    return invoke(this.#env, 1013, args); // GET /repos/{owner}/{repo}/stats/commit_activity
+    return invoke(this.#env, 1014, args); // GET /repos/{owner}/{repo}/stats/commit_activity
   }
   getCommitComment(...args) {
     return invoke(this.#env, 721, args); // GET /repos/{owner}/{repo}/comments/{comment_id}
@@ -3458,37 +3461,37 @@ class Repos extends RpcTarget {
     return invoke(this.#env, 736, args); // GET /repos/{owner}/{repo}/community/profile
   }
   getContent(...args) {
-    return invoke(this.#env, 739, args); // GET /repos/{owner}/{repo}/contents/{path}
+    return invoke(this.#env, 740, args); // GET /repos/{owner}/{repo}/contents/{path}
   }
   getContributorsStats(...args) {
-    return invoke(this.#env, 1014, args); // GET /repos/{owner}/{repo}/stats/contributors
+    return invoke(this.#env, 1015, args); // GET /repos/{owner}/{repo}/stats/contributors
   }
   getCustomDeploymentProtectionRule(...args) {
-    return invoke(this.#env, 777, args); // GET /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules/{protection_rule_id}
+    return invoke(this.#env, 778, args); // GET /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules/{protection_rule_id}
   }
   getDeployKey(...args) {
-    return invoke(this.#env, 892, args); // GET /repos/{owner}/{repo}/keys/{key_id}
+    return invoke(this.#env, 893, args); // GET /repos/{owner}/{repo}/keys/{key_id}
   }
   getDeployment(...args) {
-    return invoke(this.#env, 759, args); // GET /repos/{owner}/{repo}/deployments/{deployment_id}
+    return invoke(this.#env, 760, args); // GET /repos/{owner}/{repo}/deployments/{deployment_id}
   }
   getDeploymentBranchPolicy(...args) {
-    return invoke(this.#env, 771, args); // GET /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies/{branch_policy_id}
+    return invoke(this.#env, 772, args); // GET /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies/{branch_policy_id}
   }
   getDeploymentStatus(...args) {
-    return invoke(this.#env, 762, args); // GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses/{status_id}
+    return invoke(this.#env, 763, args); // GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses/{status_id}
   }
   getEnvironment(...args) {
-    return invoke(this.#env, 766, args); // GET /repos/{owner}/{repo}/environments/{environment_name}
+    return invoke(this.#env, 767, args); // GET /repos/{owner}/{repo}/environments/{environment_name}
   }
   getHashAlgorithm(...args) {
-    return invoke(this.#env, 804, args); // GET /repos/{owner}/{repo}/hash-algorithm
+    return invoke(this.#env, 805, args); // GET /repos/{owner}/{repo}/hash-algorithm
   }
   getLatestPagesBuild(...args) {
-    return invoke(this.#env, 916, args); // GET /repos/{owner}/{repo}/pages/builds/latest
+    return invoke(this.#env, 917, args); // GET /repos/{owner}/{repo}/pages/builds/latest
   }
   getLatestRelease(...args) {
-    return invoke(this.#env, 968, args); // GET /repos/{owner}/{repo}/releases/latest
+    return invoke(this.#env, 969, args); // GET /repos/{owner}/{repo}/releases/latest
   }
   getOrgRuleSuite(...args) {
     return invoke(this.#env, 473, args); // GET /orgs/{org}/rulesets/rule-suites/{rule_suite_id}
@@ -3503,58 +3506,58 @@ class Repos extends RpcTarget {
     return invoke(this.#env, 470, args); // GET /orgs/{org}/rulesets
   }
   getPages(...args) {
-    return invoke(this.#env, 911, args); // GET /repos/{owner}/{repo}/pages
+    return invoke(this.#env, 912, args); // GET /repos/{owner}/{repo}/pages
   }
   getPagesBuild(...args) {
-    return invoke(this.#env, 917, args); // GET /repos/{owner}/{repo}/pages/builds/{build_id}
+    return invoke(this.#env, 918, args); // GET /repos/{owner}/{repo}/pages/builds/{build_id}
   }
   getPagesDeployment(...args) {
-    return invoke(this.#env, 919, args); // GET /repos/{owner}/{repo}/pages/deployments/{pages_deployment_id}
+    return invoke(this.#env, 920, args); // GET /repos/{owner}/{repo}/pages/deployments/{pages_deployment_id}
   }
   getPagesHealthCheck(...args) {
-    return invoke(this.#env, 921, args); // GET /repos/{owner}/{repo}/pages/health
+    return invoke(this.#env, 922, args); // GET /repos/{owner}/{repo}/pages/health
   }
   getParticipationStats(...args) {
-    return invoke(this.#env, 1015, args); // GET /repos/{owner}/{repo}/stats/participation
+    return invoke(this.#env, 1016, args); // GET /repos/{owner}/{repo}/stats/participation
   }
   getPullRequestReviewProtection(...args) {
     return invoke(this.#env, 640, args); // GET /repos/{owner}/{repo}/branches/{branch}/protection/required_pull_request_reviews
   }
   getPunchCardStats(...args) {
-    return invoke(this.#env, 1016, args); // GET /repos/{owner}/{repo}/stats/punch_card
+    return invoke(this.#env, 1017, args); // GET /repos/{owner}/{repo}/stats/punch_card
   }
   getReadme(...args) {
-    return invoke(this.#env, 960, args); // GET /repos/{owner}/{repo}/readme
+    return invoke(this.#env, 961, args); // GET /repos/{owner}/{repo}/readme
   }
   getReadmeInDirectory(...args) {
-    return invoke(this.#env, 961, args); // GET /repos/{owner}/{repo}/readme/{dir}
+    return invoke(this.#env, 962, args); // GET /repos/{owner}/{repo}/readme/{dir}
   }
   getRelease(...args) {
-    return invoke(this.#env, 971, args); // GET /repos/{owner}/{repo}/releases/{release_id}
+    return invoke(this.#env, 972, args); // GET /repos/{owner}/{repo}/releases/{release_id}
   }
   getReleaseAsset(...args) {
-    return invoke(this.#env, 965, args); // GET /repos/{owner}/{repo}/releases/assets/{asset_id}
+    return invoke(this.#env, 966, args); // GET /repos/{owner}/{repo}/releases/assets/{asset_id}
   }
   getReleaseByTag(...args) {
-    return invoke(this.#env, 969, args); // GET /repos/{owner}/{repo}/releases/tags/{tag}
+    return invoke(this.#env, 970, args); // GET /repos/{owner}/{repo}/releases/tags/{tag}
   }
   getRepoRuleSuite(...args) {
-    return invoke(this.#env, 982, args); // GET /repos/{owner}/{repo}/rulesets/rule-suites/{rule_suite_id}
+    return invoke(this.#env, 983, args); // GET /repos/{owner}/{repo}/rulesets/rule-suites/{rule_suite_id}
   }
   getRepoRuleSuites(...args) {
-    return invoke(this.#env, 981, args); // GET /repos/{owner}/{repo}/rulesets/rule-suites
+    return invoke(this.#env, 982, args); // GET /repos/{owner}/{repo}/rulesets/rule-suites
   }
   getRepoRuleset(...args) {
-    return invoke(this.#env, 984, args); // GET /repos/{owner}/{repo}/rulesets/{ruleset_id}
+    return invoke(this.#env, 985, args); // GET /repos/{owner}/{repo}/rulesets/{ruleset_id}
   }
   getRepoRulesetHistory(...args) {
-    return invoke(this.#env, 986, args); // GET /repos/{owner}/{repo}/rulesets/{ruleset_id}/history
+    return invoke(this.#env, 987, args); // GET /repos/{owner}/{repo}/rulesets/{ruleset_id}/history
   }
   getRepoRulesetVersion(...args) {
-    return invoke(this.#env, 987, args); // GET /repos/{owner}/{repo}/rulesets/{ruleset_id}/history/{version_id}
+    return invoke(this.#env, 988, args); // GET /repos/{owner}/{repo}/rulesets/{ruleset_id}/history/{version_id}
   }
   getRepoRulesets(...args) {
-    return invoke(this.#env, 979, args); // GET /repos/{owner}/{repo}/rulesets
+    return invoke(this.#env, 980, args); // GET /repos/{owner}/{repo}/rulesets
   }
   getStatusChecksProtection(...args) {
     return invoke(this.#env, 646, args); // GET /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks
@@ -3563,25 +3566,25 @@ class Repos extends RpcTarget {
     return invoke(this.#env, 659, args); // GET /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/teams
   }
   getTopPaths(...args) {
-    return invoke(this.#env, 1028, args); // GET /repos/{owner}/{repo}/traffic/popular/paths
+    return invoke(this.#env, 1029, args); // GET /repos/{owner}/{repo}/traffic/popular/paths
   }
   getTopReferrers(...args) {
-    return invoke(this.#env, 1029, args); // GET /repos/{owner}/{repo}/traffic/popular/referrers
+    return invoke(this.#env, 1030, args); // GET /repos/{owner}/{repo}/traffic/popular/referrers
   }
   getUsersWithAccessToProtectedBranch(...args) {
     return invoke(this.#env, 663, args); // GET /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/users
   }
   getViews(...args) {
-    return invoke(this.#env, 1030, args); // GET /repos/{owner}/{repo}/traffic/views
+    return invoke(this.#env, 1031, args); // GET /repos/{owner}/{repo}/traffic/views
   }
   getWebhook(...args) {
-    return invoke(this.#env, 808, args); // GET /repos/{owner}/{repo}/hooks/{hook_id}
+    return invoke(this.#env, 809, args); // GET /repos/{owner}/{repo}/hooks/{hook_id}
   }
   getWebhookConfigForRepo(...args) {
-    return invoke(this.#env, 810, args); // GET /repos/{owner}/{repo}/hooks/{hook_id}/config
+    return invoke(this.#env, 811, args); // GET /repos/{owner}/{repo}/hooks/{hook_id}/config
   }
   getWebhookDelivery(...args) {
-    return invoke(this.#env, 813, args); // GET /repos/{owner}/{repo}/hooks/{hook_id}/deliveries/{delivery_id}
+    return invoke(this.#env, 814, args); // GET /repos/{owner}/{repo}/hooks/{hook_id}/deliveries/{delivery_id}
   }
   listActivities(...args) {
     return invoke(this.#env, 607, args); // GET /repos/{owner}/{repo}/activity
@@ -3614,85 +3617,85 @@ class Repos extends RpcTarget {
     return invoke(this.#env, 726, args); // GET /repos/{owner}/{repo}/commits
   }
   listContributors(...args) {
-    return invoke(this.#env, 741, args); // GET /repos/{owner}/{repo}/contributors
+    return invoke(this.#env, 742, args); // GET /repos/{owner}/{repo}/contributors
   }
   listCustomDeploymentRuleIntegrations(...args) {
-    return invoke(this.#env, 775, args); // GET /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules/apps
+    return invoke(this.#env, 776, args); // GET /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules/apps
   }
   listDeployKeys(...args) {
-    return invoke(this.#env, 889, args); // GET /repos/{owner}/{repo}/keys
+    return invoke(this.#env, 890, args); // GET /repos/{owner}/{repo}/keys
   }
   listDeploymentBranchPolicies(...args) {
-    return invoke(this.#env, 768, args); // GET /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies
+    return invoke(this.#env, 769, args); // GET /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies
   }
   listDeploymentStatuses(...args) {
-    return invoke(this.#env, 760, args); // GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses
+    return invoke(this.#env, 761, args); // GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses
   }
   listDeployments(...args) {
-    return invoke(this.#env, 756, args); // GET /repos/{owner}/{repo}/deployments
+    return invoke(this.#env, 757, args); // GET /repos/{owner}/{repo}/deployments
   }
   listForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1135, args); // GET /user/repos
+    return invoke(this.#env, 1136, args); // GET /user/repos
   }
   listForOrg(...args) {
     return invoke(this.#env, 468, args); // GET /orgs/{org}/repos
   }
   listForUser(...args) {
-    return invoke(this.#env, 1211, args); // GET /users/{username}/repos
+    return invoke(this.#env, 1212, args); // GET /users/{username}/repos
   }
   listForks(...args) {
-    return invoke(this.#env, 789, args); // GET /repos/{owner}/{repo}/forks
+    return invoke(this.#env, 790, args); // GET /repos/{owner}/{repo}/forks
   }
   listInvitations(...args) {
-    return invoke(this.#env, 837, args); // GET /repos/{owner}/{repo}/invitations
+    return invoke(this.#env, 838, args); // GET /repos/{owner}/{repo}/invitations
   }
   listInvitationsForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1137, args); // GET /user/repository_invitations
+    return invoke(this.#env, 1138, args); // GET /user/repository_invitations
   }
   listIssueTypes(...args) {
-    return invoke(this.#env, 840, args); // GET /repos/{owner}/{repo}/issue-types
+    return invoke(this.#env, 841, args); // GET /repos/{owner}/{repo}/issue-types
   }
   listLanguages(...args) {
-    return invoke(this.#env, 898, args); // GET /repos/{owner}/{repo}/languages
+    return invoke(this.#env, 899, args); // GET /repos/{owner}/{repo}/languages
   }
   listPagesBuilds(...args) {
-    return invoke(this.#env, 914, args); // GET /repos/{owner}/{repo}/pages/builds
+    return invoke(this.#env, 915, args); // GET /repos/{owner}/{repo}/pages/builds
   }
   listPublic(...args) {
-    return invoke(this.#env, 1037, args); // GET /repositories
+    return invoke(this.#env, 1038, args); // GET /repositories
   }
   listPullRequestsAssociatedWithCommit(...args) {
     return invoke(this.#env, 730, args); // GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls
   }
   listReleaseAssets(...args) {
-    return invoke(this.#env, 973, args); // GET /repos/{owner}/{repo}/releases/{release_id}/assets
+    return invoke(this.#env, 974, args); // GET /repos/{owner}/{repo}/releases/{release_id}/assets
   }
   listReleases(...args) {
-    return invoke(this.#env, 962, args); // GET /repos/{owner}/{repo}/releases
+    return invoke(this.#env, 963, args); // GET /repos/{owner}/{repo}/releases
   }
   listTags(...args) {
-    return invoke(this.#env, 1022, args); // GET /repos/{owner}/{repo}/tags
+    return invoke(this.#env, 1023, args); // GET /repos/{owner}/{repo}/tags
   }
   listTeams(...args) {
-    return invoke(this.#env, 1024, args); // GET /repos/{owner}/{repo}/teams
+    return invoke(this.#env, 1025, args); // GET /repos/{owner}/{repo}/teams
   }
   listWebhookDeliveries(...args) {
-    return invoke(this.#env, 812, args); // GET /repos/{owner}/{repo}/hooks/{hook_id}/deliveries
+    return invoke(this.#env, 813, args); // GET /repos/{owner}/{repo}/hooks/{hook_id}/deliveries
   }
   listWebhooks(...args) {
-    return invoke(this.#env, 805, args); // GET /repos/{owner}/{repo}/hooks
+    return invoke(this.#env, 806, args); // GET /repos/{owner}/{repo}/hooks
   }
   merge(...args) {
-    return invoke(this.#env, 901, args); // POST /repos/{owner}/{repo}/merges
+    return invoke(this.#env, 902, args); // POST /repos/{owner}/{repo}/merges
   }
   mergeUpstream(...args) {
-    return invoke(this.#env, 900, args); // POST /repos/{owner}/{repo}/merge-upstream
+    return invoke(this.#env, 901, args); // POST /repos/{owner}/{repo}/merge-upstream
   }
   pingWebhook(...args) {
-    return invoke(this.#env, 815, args); // POST /repos/{owner}/{repo}/hooks/{hook_id}/pings
+    return invoke(this.#env, 816, args); // POST /repos/{owner}/{repo}/hooks/{hook_id}/pings
   }
   redeliverWebhookDelivery(...args) {
-    return invoke(this.#env, 814, args); // POST /repos/{owner}/{repo}/hooks/{hook_id}/deliveries/{delivery_id}/attempts
+    return invoke(this.#env, 815, args); // POST /repos/{owner}/{repo}/hooks/{hook_id}/deliveries/{delivery_id}/attempts
   }
   removeAppAccessRestrictions(...args) {
     return invoke(this.#env, 654, args); // DELETE /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/apps
@@ -3716,10 +3719,10 @@ class Repos extends RpcTarget {
     return invoke(this.#env, 666, args); // POST /repos/{owner}/{repo}/branches/{branch}/rename
   }
   replaceAllTopics(...args) {
-    return invoke(this.#env, 1026, args); // PUT /repos/{owner}/{repo}/topics
+    return invoke(this.#env, 1027, args); // PUT /repos/{owner}/{repo}/topics
   }
   requestPagesBuild(...args) {
-    return invoke(this.#env, 915, args); // POST /repos/{owner}/{repo}/pages/builds
+    return invoke(this.#env, 916, args); // POST /repos/{owner}/{repo}/pages/builds
   }
   setAdminBranchProtection(...args) {
     return invoke(this.#env, 638, args); // POST /repos/{owner}/{repo}/branches/{branch}/protection/enforce_admins
@@ -3737,10 +3740,10 @@ class Repos extends RpcTarget {
     return invoke(this.#env, 665, args); // PUT /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/users
   }
   testPushWebhook(...args) {
-    return invoke(this.#env, 816, args); // POST /repos/{owner}/{repo}/hooks/{hook_id}/tests
+    return invoke(this.#env, 817, args); // POST /repos/{owner}/{repo}/hooks/{hook_id}/tests
   }
   transfer(...args) {
-    return invoke(this.#env, 1031, args); // POST /repos/{owner}/{repo}/transfer
+    return invoke(this.#env, 1032, args); // POST /repos/{owner}/{repo}/transfer
   }
   update(...args) {
     return invoke(this.#env, 521, args); // PATCH /repos/{owner}/{repo}
@@ -3752,13 +3755,13 @@ class Repos extends RpcTarget {
     return invoke(this.#env, 722, args); // PATCH /repos/{owner}/{repo}/comments/{comment_id}
   }
   updateDeploymentBranchPolicy(...args) {
-    return invoke(this.#env, 772, args); // PUT /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies/{branch_policy_id}
+    return invoke(this.#env, 773, args); // PUT /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies/{branch_policy_id}
   }
   updateInformationAboutPagesSite(...args) {
-    return invoke(this.#env, 913, args); // PUT /repos/{owner}/{repo}/pages
+    return invoke(this.#env, 914, args); // PUT /repos/{owner}/{repo}/pages
   }
   updateInvitation(...args) {
-    return invoke(this.#env, 839, args); // PATCH /repos/{owner}/{repo}/invitations/{invitation_id}
+    return invoke(this.#env, 840, args); // PATCH /repos/{owner}/{repo}/invitations/{invitation_id}
   }
   updateOrgRuleset(...args) {
     return invoke(this.#env, 476, args); // PUT /orgs/{org}/rulesets/{ruleset_id}
@@ -3767,25 +3770,25 @@ class Repos extends RpcTarget {
     return invoke(this.#env, 641, args); // PATCH /repos/{owner}/{repo}/branches/{branch}/protection/required_pull_request_reviews
   }
   updateRelease(...args) {
-    return invoke(this.#env, 972, args); // PATCH /repos/{owner}/{repo}/releases/{release_id}
+    return invoke(this.#env, 973, args); // PATCH /repos/{owner}/{repo}/releases/{release_id}
   }
   updateReleaseAsset(...args) {
-    return invoke(this.#env, 966, args); // PATCH /repos/{owner}/{repo}/releases/assets/{asset_id}
+    return invoke(this.#env, 967, args); // PATCH /repos/{owner}/{repo}/releases/assets/{asset_id}
   }
   updateRepoRuleset(...args) {
-    return invoke(this.#env, 985, args); // PUT /repos/{owner}/{repo}/rulesets/{ruleset_id}
+    return invoke(this.#env, 986, args); // PUT /repos/{owner}/{repo}/rulesets/{ruleset_id}
   }
   updateStatusCheckProtection(...args) {
     return invoke(this.#env, 647, args); // PATCH /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks
   }
   updateWebhook(...args) {
-    return invoke(this.#env, 809, args); // PATCH /repos/{owner}/{repo}/hooks/{hook_id}
+    return invoke(this.#env, 810, args); // PATCH /repos/{owner}/{repo}/hooks/{hook_id}
   }
   updateWebhookConfigForRepo(...args) {
-    return invoke(this.#env, 811, args); // PATCH /repos/{owner}/{repo}/hooks/{hook_id}/config
+    return invoke(this.#env, 812, args); // PATCH /repos/{owner}/{repo}/hooks/{hook_id}/config
   }
   uploadReleaseAsset(...args) {
-    return invoke(this.#env, 974, args); // POST /repos/{owner}/{repo}/releases/{release_id}/assets
+    return invoke(this.#env, 975, args); // POST /repos/{owner}/{repo}/releases/{release_id}/assets
   }
 }
 
@@ -3796,25 +3799,25 @@ class Search extends RpcTarget {
     this.#env = env;
   }
   code(...args) {
-    return invoke(this.#env, 1038, args); // GET /search/code
+    return invoke(this.#env, 1039, args); // GET /search/code
   }
   commits(...args) {
-    return invoke(this.#env, 1039, args); // GET /search/commits
+    return invoke(this.#env, 1040, args); // GET /search/commits
   }
   issuesAndPullRequests(...args) {
-    return invoke(this.#env, 1040, args); // GET /search/issues
+    return invoke(this.#env, 1041, args); // GET /search/issues
   }
   labels(...args) {
-    return invoke(this.#env, 1041, args); // GET /search/labels
+    return invoke(this.#env, 1042, args); // GET /search/labels
   }
   repos(...args) {
-    return invoke(this.#env, 1042, args); // GET /search/repositories
+    return invoke(this.#env, 1043, args); // GET /search/repositories
   }
   topics(...args) {
-    return invoke(this.#env, 1043, args); // GET /search/topics
+    return invoke(this.#env, 1044, args); // GET /search/topics
   }
   users(...args) {
-    return invoke(this.#env, 1044, args); // GET /search/users
+    return invoke(this.#env, 1045, args); // GET /search/users
   }
 }
 
@@ -3828,31 +3831,31 @@ class SecretScanning extends RpcTarget {
     return invoke(this.#env, 482, args); // POST /orgs/{org}/secret-scanning/custom-patterns
   }
   bulkCreateRepoCustomPatterns(...args) {
-    return invoke(this.#env, 994, args); // POST /repos/{owner}/{repo}/secret-scanning/custom-patterns
+    return invoke(this.#env, 995, args); // POST /repos/{owner}/{repo}/secret-scanning/custom-patterns
   }
   bulkDeleteOrgCustomPatterns(...args) {
     return invoke(this.#env, 480, args); // DELETE /orgs/{org}/secret-scanning/custom-patterns
   }
   bulkDeleteRepoCustomPatterns(...args) {
-    return invoke(this.#env, 992, args); // DELETE /repos/{owner}/{repo}/secret-scanning/custom-patterns
+    return invoke(this.#env, 993, args); // DELETE /repos/{owner}/{repo}/secret-scanning/custom-patterns
   }
   createPushProtectionBypass(...args) {
-    return invoke(this.#env, 996, args); // POST /repos/{owner}/{repo}/secret-scanning/push-protection-bypasses
+    return invoke(this.#env, 997, args); // POST /repos/{owner}/{repo}/secret-scanning/push-protection-bypasses
   }
   getAlert(...args) {
-    return invoke(this.#env, 989, args); // GET /repos/{owner}/{repo}/secret-scanning/alerts/{alert_number}
+    return invoke(this.#env, 990, args); // GET /repos/{owner}/{repo}/secret-scanning/alerts/{alert_number}
   }
   getScanHistory(...args) {
-    return invoke(this.#env, 997, args); // GET /repos/{owner}/{repo}/secret-scanning/scan-history
+    return invoke(this.#env, 998, args); // GET /repos/{owner}/{repo}/secret-scanning/scan-history
   }
   listAlertsForOrg(...args) {
     return invoke(this.#env, 479, args); // GET /orgs/{org}/secret-scanning/alerts
   }
   listAlertsForRepo(...args) {
-    return invoke(this.#env, 988, args); // GET /repos/{owner}/{repo}/secret-scanning/alerts
+    return invoke(this.#env, 989, args); // GET /repos/{owner}/{repo}/secret-scanning/alerts
   }
   listLocationsForAlert(...args) {
-    return invoke(this.#env, 991, args); // GET /repos/{owner}/{repo}/secret-scanning/alerts/{alert_number}/locations
+    return invoke(this.#env, 992, args); // GET /repos/{owner}/{repo}/secret-scanning/alerts/{alert_number}/locations
   }
   listOrgCustomPatterns(...args) {
     return invoke(this.#env, 481, args); // GET /orgs/{org}/secret-scanning/custom-patterns
@@ -3861,10 +3864,10 @@ class SecretScanning extends RpcTarget {
     return invoke(this.#env, 484, args); // GET /orgs/{org}/secret-scanning/pattern-configurations
   }
   listRepoCustomPatterns(...args) {
-    return invoke(this.#env, 993, args); // GET /repos/{owner}/{repo}/secret-scanning/custom-patterns
+    return invoke(this.#env, 994, args); // GET /repos/{owner}/{repo}/secret-scanning/custom-patterns
   }
   updateAlert(...args) {
-    return invoke(this.#env, 990, args); // PATCH /repos/{owner}/{repo}/secret-scanning/alerts/{alert_number}
+    return invoke(this.#env, 991, args); // PATCH /repos/{owner}/{repo}/secret-scanning/alerts/{alert_number}
   }
   updateOrgCustomPattern(...args) {
     return invoke(this.#env, 483, args); // PATCH /orgs/{org}/secret-scanning/custom-patterns/{pattern_id}
@@ -3873,7 +3876,7 @@ class SecretScanning extends RpcTarget {
     return invoke(this.#env, 485, args); // PATCH /orgs/{org}/secret-scanning/pattern-configurations
   }
   updateRepoCustomPattern(...args) {
-    return invoke(this.#env, 995, args); // PATCH /repos/{owner}/{repo}/secret-scanning/custom-patterns/{pattern_id}
+    return invoke(this.#env, 996, args); // PATCH /repos/{owner}/{repo}/secret-scanning/custom-patterns/{pattern_id}
   }
 }
 
@@ -3884,22 +3887,22 @@ class SecurityAdvisories extends RpcTarget {
     this.#env = env;
   }
   createFork(...args) {
-    return invoke(this.#env, 1004, args); // POST /repos/{owner}/{repo}/security-advisories/{ghsa_id}/forks
+    return invoke(this.#env, 1005, args); // POST /repos/{owner}/{repo}/security-advisories/{ghsa_id}/forks
   }
   createPrivateVulnerabilityReport(...args) {
-    return invoke(this.#env, 1000, args); // POST /repos/{owner}/{repo}/security-advisories/reports
+    return invoke(this.#env, 1001, args); // POST /repos/{owner}/{repo}/security-advisories/reports
   }
   createRepositoryAdvisory(...args) {
-    return invoke(this.#env, 999, args); // POST /repos/{owner}/{repo}/security-advisories
+    return invoke(this.#env, 1000, args); // POST /repos/{owner}/{repo}/security-advisories
   }
   createRepositoryAdvisoryCveRequest(...args) {
-    return invoke(this.#env, 1003, args); // POST /repos/{owner}/{repo}/security-advisories/{ghsa_id}/cve
+    return invoke(this.#env, 1004, args); // POST /repos/{owner}/{repo}/security-advisories/{ghsa_id}/cve
   }
   getGlobalAdvisory(...args) {
     return invoke(this.#env, 2, args); // GET /advisories/{ghsa_id}
   }
   getRepositoryAdvisory(...args) {
-    return invoke(this.#env, 1001, args); // GET /repos/{owner}/{repo}/security-advisories/{ghsa_id}
+    return invoke(this.#env, 1002, args); // GET /repos/{owner}/{repo}/security-advisories/{ghsa_id}
   }
   listGlobalAdvisories(...args) {
     return invoke(this.#env, 1, args); // GET /advisories
@@ -3908,10 +3911,10 @@ class SecurityAdvisories extends RpcTarget {
     return invoke(this.#env, 486, args); // GET /orgs/{org}/security-advisories
   }
   listRepositoryAdvisories(...args) {
-    return invoke(this.#env, 998, args); // GET /repos/{owner}/{repo}/security-advisories
+    return invoke(this.#env, 999, args); // GET /repos/{owner}/{repo}/security-advisories
   }
   updateRepositoryAdvisory(...args) {
-    return invoke(this.#env, 1002, args); // PATCH /repos/{owner}/{repo}/security-advisories/{ghsa_id}
+    return invoke(this.#env, 1003, args); // PATCH /repos/{owner}/{repo}/security-advisories/{ghsa_id}
   }
 }
 
@@ -3922,25 +3925,25 @@ class Teams extends RpcTarget {
     this.#env = env;
   }
   addMemberLegacy(...args) {
-    return invoke(this.#env, 1052, args); // PUT /teams/{team_id}/members/{username}
+    return invoke(this.#env, 1053, args); // PUT /teams/{team_id}/members/{username}
   }
   addOrUpdateMembershipForUserInOrg(...args) {
     return invoke(this.#env, 511, args); // PUT /orgs/{org}/teams/{team_slug}/memberships/{username}
   }
   addOrUpdateMembershipForUserLegacy(...args) {
-    return invoke(this.#env, 1055, args); // PUT /teams/{team_id}/memberships/{username}
+    return invoke(this.#env, 1056, args); // PUT /teams/{team_id}/memberships/{username}
   }
   addOrUpdateRepoPermissionsInOrg(...args) {
     return invoke(this.#env, 515, args); // PUT /orgs/{org}/teams/{team_slug}/repos/{owner}/{repo}
   }
   addOrUpdateRepoPermissionsLegacy(...args) {
-    return invoke(this.#env, 1059, args); // PUT /teams/{team_id}/repos/{owner}/{repo}
+    return invoke(this.#env, 1060, args); // PUT /teams/{team_id}/repos/{owner}/{repo}
   }
   checkPermissionsForRepoInOrg(...args) {
     return invoke(this.#env, 514, args); // GET /orgs/{org}/teams/{team_slug}/repos/{owner}/{repo}
   }
   checkPermissionsForRepoLegacy(...args) {
-    return invoke(this.#env, 1058, args); // GET /teams/{team_id}/repos/{owner}/{repo}
+    return invoke(this.#env, 1059, args); // GET /teams/{team_id}/repos/{owner}/{repo}
   }
   create(...args) {
     return invoke(this.#env, 503, args); // POST /orgs/{org}/teams
@@ -3949,22 +3952,22 @@ class Teams extends RpcTarget {
     return invoke(this.#env, 504, args); // DELETE /orgs/{org}/teams/{team_slug}
   }
   deleteLegacy(...args) {
-    return invoke(this.#env, 1045, args); // DELETE /teams/{team_id}
+    return invoke(this.#env, 1046, args); // DELETE /teams/{team_id}
   }
   getByName(...args) {
     return invoke(this.#env, 505, args); // GET /orgs/{org}/teams/{team_slug}
   }
   getLegacy(...args) {
-    return invoke(this.#env, 1046, args); // GET /teams/{team_id}
+    return invoke(this.#env, 1047, args); // GET /teams/{team_id}
   }
   getMemberLegacy(...args) {
-    return invoke(this.#env, 1051, args); // GET /teams/{team_id}/members/{username}
+    return invoke(this.#env, 1052, args); // GET /teams/{team_id}/members/{username}
   }
   getMembershipForUserInOrg(...args) {
     return invoke(this.#env, 510, args); // GET /orgs/{org}/teams/{team_slug}/memberships/{username}
   }
   getMembershipForUserLegacy(...args) {
-    return invoke(this.#env, 1054, args); // GET /teams/{team_id}/memberships/{username}
+    return invoke(this.#env, 1055, args); // GET /teams/{team_id}/memberships/{username}
   }
   list(...args) {
     return invoke(this.#env, 502, args); // GET /orgs/{org}/teams
@@ -3973,49 +3976,49 @@ class Teams extends RpcTarget {
     return invoke(this.#env, 516, args); // GET /orgs/{org}/teams/{team_slug}/teams
   }
   listChildLegacy(...args) {
-    return invoke(this.#env, 1060, args); // GET /teams/{team_id}/teams
+    return invoke(this.#env, 1061, args); // GET /teams/{team_id}/teams
   }
   listForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1152, args); // GET /user/teams
+    return invoke(this.#env, 1153, args); // GET /user/teams
   }
   listMembersInOrg(...args) {
     return invoke(this.#env, 508, args); // GET /orgs/{org}/teams/{team_slug}/members
   }
   listMembersLegacy(...args) {
-    return invoke(this.#env, 1049, args); // GET /teams/{team_id}/members
+    return invoke(this.#env, 1050, args); // GET /teams/{team_id}/members
   }
   listPendingInvitationsInOrg(...args) {
     return invoke(this.#env, 507, args); // GET /orgs/{org}/teams/{team_slug}/invitations
   }
   listPendingInvitationsLegacy(...args) {
-    return invoke(this.#env, 1048, args); // GET /teams/{team_id}/invitations
+    return invoke(this.#env, 1049, args); // GET /teams/{team_id}/invitations
   }
   listReposInOrg(...args) {
     return invoke(this.#env, 512, args); // GET /orgs/{org}/teams/{team_slug}/repos
   }
   listReposLegacy(...args) {
-    return invoke(this.#env, 1056, args); // GET /teams/{team_id}/repos
+    return invoke(this.#env, 1057, args); // GET /teams/{team_id}/repos
   }
   removeMemberLegacy(...args) {
-    return invoke(this.#env, 1050, args); // DELETE /teams/{team_id}/members/{username}
+    return invoke(this.#env, 1051, args); // DELETE /teams/{team_id}/members/{username}
   }
   removeMembershipForUserInOrg(...args) {
     return invoke(this.#env, 509, args); // DELETE /orgs/{org}/teams/{team_slug}/memberships/{username}
   }
   removeMembershipForUserLegacy(...args) {
-    return invoke(this.#env, 1053, args); // DELETE /teams/{team_id}/memberships/{username}
+    return invoke(this.#env, 1054, args); // DELETE /teams/{team_id}/memberships/{username}
   }
   removeRepoInOrg(...args) {
     return invoke(this.#env, 513, args); // DELETE /orgs/{org}/teams/{team_slug}/repos/{owner}/{repo}
   }
   removeRepoLegacy(...args) {
-    return invoke(this.#env, 1057, args); // DELETE /teams/{team_id}/repos/{owner}/{repo}
+    return invoke(this.#env, 1058, args); // DELETE /teams/{team_id}/repos/{owner}/{repo}
   }
   updateInOrg(...args) {
     return invoke(this.#env, 506, args); // PATCH /orgs/{org}/teams/{team_slug}
   }
   updateLegacy(...args) {
-    return invoke(this.#env, 1047, args); // PATCH /teams/{team_id}
+    return invoke(this.#env, 1048, args); // PATCH /teams/{team_id}
   }
 }
 
@@ -4026,145 +4029,145 @@ class Users extends RpcTarget {
     this.#env = env;
   }
   addEmailForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1091, args); // POST /user/emails
+    return invoke(this.#env, 1092, args); // POST /user/emails
   }
   addSocialAccountForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1142, args); // POST /user/social_accounts
+    return invoke(this.#env, 1143, args); // POST /user/social_accounts
   }
   block(...args) {
-    return invoke(this.#env, 1066, args); // PUT /user/blocks/{username}
+    return invoke(this.#env, 1067, args); // PUT /user/blocks/{username}
   }
   checkBlocked(...args) {
-    return invoke(this.#env, 1065, args); // GET /user/blocks/{username}
+    return invoke(this.#env, 1066, args); // GET /user/blocks/{username}
   }
   checkFollowingForUser(...args) {
-    return invoke(this.#env, 1183, args); // GET /users/{username}/following/{target_user}
+    return invoke(this.#env, 1184, args); // GET /users/{username}/following/{target_user}
   }
   checkPersonIsFollowedByAuthenticated(...args) {
-    return invoke(this.#env, 1095, args); // GET /user/following/{username}
+    return invoke(this.#env, 1096, args); // GET /user/following/{username}
   }
   createGpgKeyForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1098, args); // POST /user/gpg_keys
+    return invoke(this.#env, 1099, args); // POST /user/gpg_keys
   }
   createPublicSshKeyForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1110, args); // POST /user/keys
+    return invoke(this.#env, 1111, args); // POST /user/keys
   }
   createSshSigningKeyForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1144, args); // POST /user/ssh_signing_keys
+    return invoke(this.#env, 1145, args); // POST /user/ssh_signing_keys
   }
   deleteAttestationsBulk(...args) {
-    return invoke(this.#env, 1159, args); // POST /users/{username}/attestations/delete-request
+    return invoke(this.#env, 1160, args); // POST /users/{username}/attestations/delete-request
   }
   deleteAttestationsById(...args) {
-    return invoke(this.#env, 1161, args); // DELETE /users/{username}/attestations/{attestation_id}
+    return invoke(this.#env, 1162, args); // DELETE /users/{username}/attestations/{attestation_id}
   }
   deleteAttestationsBySubjectDigest(...args) {
-    return invoke(this.#env, 1160, args); // DELETE /users/{username}/attestations/digest/{subject_digest}
+    return invoke(this.#env, 1161, args); // DELETE /users/{username}/attestations/digest/{subject_digest}
   }
   deleteEmailForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1089, args); // DELETE /user/emails
+    return invoke(this.#env, 1090, args); // DELETE /user/emails
   }
   deleteGpgKeyForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1099, args); // DELETE /user/gpg_keys/{gpg_key_id}
+    return invoke(this.#env, 1100, args); // DELETE /user/gpg_keys/{gpg_key_id}
   }
   deletePublicSshKeyForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1111, args); // DELETE /user/keys/{key_id}
+    return invoke(this.#env, 1112, args); // DELETE /user/keys/{key_id}
   }
   deleteSocialAccountForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1140, args); // DELETE /user/social_accounts
+    return invoke(this.#env, 1141, args); // DELETE /user/social_accounts
   }
   deleteSshSigningKeyForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1145, args); // DELETE /user/ssh_signing_keys/{ssh_signing_key_id}
+    return invoke(this.#env, 1146, args); // DELETE /user/ssh_signing_keys/{ssh_signing_key_id}
   }
   follow(...args) {
-    return invoke(this.#env, 1096, args); // PUT /user/following/{username}
+    return invoke(this.#env, 1097, args); // PUT /user/following/{username}
   }
   getAuthenticated(...args) {
-    return invoke(this.#env, 1061, args); // GET /user
+    return invoke(this.#env, 1062, args); // GET /user
   }
   getById(...args) {
-    return invoke(this.#env, 1153, args); // GET /user/{account_id}
+    return invoke(this.#env, 1154, args); // GET /user/{account_id}
   }
   getByUsername(...args) {
-    return invoke(this.#env, 1157, args); // GET /users/{username}
+    return invoke(this.#env, 1158, args); // GET /users/{username}
   }
   getContextForUser(...args) {
-    return invoke(this.#env, 1186, args); // GET /users/{username}/hovercard
+    return invoke(this.#env, 1187, args); // GET /users/{username}/hovercard
   }
   getGpgKeyForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1100, args); // GET /user/gpg_keys/{gpg_key_id}
+    return invoke(this.#env, 1101, args); // GET /user/gpg_keys/{gpg_key_id}
   }
   getPublicSshKeyForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1112, args); // GET /user/keys/{key_id}
+    return invoke(this.#env, 1113, args); // GET /user/keys/{key_id}
   }
   getSshSigningKeyForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1146, args); // GET /user/ssh_signing_keys/{ssh_signing_key_id}
+    return invoke(this.#env, 1147, args); // GET /user/ssh_signing_keys/{ssh_signing_key_id}
   }
   list(...args) {
-    return invoke(this.#env, 1155, args); // GET /users
+    return invoke(this.#env, 1156, args); // GET /users
   }
   listAttestations(...args) {
-    return invoke(this.#env, 1162, args); // GET /users/{username}/attestations/{subject_digest}
+    return invoke(this.#env, 1163, args); // GET /users/{username}/attestations/{subject_digest}
   }
   listAttestationsBulk(...args) {
-    return invoke(this.#env, 1158, args); // POST /users/{username}/attestations/bulk-list
+    return invoke(this.#env, 1159, args); // POST /users/{username}/attestations/bulk-list
   }
   listBlockedByAuthenticatedUser(...args) {
-    return invoke(this.#env, 1063, args); // GET /user/blocks
+    return invoke(this.#env, 1064, args); // GET /user/blocks
   }
   listEmailsForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1090, args); // GET /user/emails
+    return invoke(this.#env, 1091, args); // GET /user/emails
   }
   listFollowedByAuthenticatedUser(...args) {
-    return invoke(this.#env, 1093, args); // GET /user/following
+    return invoke(this.#env, 1094, args); // GET /user/following
   }
   listFollowersForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1092, args); // GET /user/followers
+    return invoke(this.#env, 1093, args); // GET /user/followers
   }
   listFollowersForUser(...args) {
-    return invoke(this.#env, 1181, args); // GET /users/{username}/followers
+    return invoke(this.#env, 1182, args); // GET /users/{username}/followers
   }
   listFollowingForUser(...args) {
-    return invoke(this.#env, 1182, args); // GET /users/{username}/following
+    return invoke(this.#env, 1183, args); // GET /users/{username}/following
   }
   listGpgKeysForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1097, args); // GET /user/gpg_keys
+    return invoke(this.#env, 1098, args); // GET /user/gpg_keys
   }
   listGpgKeysForUser(...args) {
-    return invoke(this.#env, 1185, args); // GET /users/{username}/gpg_keys
+    return invoke(this.#env, 1186, args); // GET /users/{username}/gpg_keys
   }
   listPublicEmailsForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1134, args); // GET /user/public_emails
+    return invoke(this.#env, 1135, args); // GET /user/public_emails
   }
   listPublicKeysForUser(...args) {
-    return invoke(this.#env, 1188, args); // GET /users/{username}/keys
+    return invoke(this.#env, 1189, args); // GET /users/{username}/keys
   }
   listPublicSshKeysForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1109, args); // GET /user/keys
+    return invoke(this.#env, 1110, args); // GET /user/keys
   }
   listSocialAccountsForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1141, args); // GET /user/social_accounts
+    return invoke(this.#env, 1142, args); // GET /user/social_accounts
   }
   listSocialAccountsForUser(...args) {
-    return invoke(this.#env, 1216, args); // GET /users/{username}/social_accounts
+    return invoke(this.#env, 1217, args); // GET /users/{username}/social_accounts
   }
   listSshSigningKeysForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1143, args); // GET /user/ssh_signing_keys
+    return invoke(this.#env, 1144, args); // GET /user/ssh_signing_keys
   }
   listSshSigningKeysForUser(...args) {
-    return invoke(this.#env, 1217, args); // GET /users/{username}/ssh_signing_keys
+    return invoke(this.#env, 1218, args); // GET /users/{username}/ssh_signing_keys
   }
   setPrimaryEmailVisibilityForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1088, args); // PATCH /user/email/visibility
+    return invoke(this.#env, 1089, args); // PATCH /user/email/visibility
   }
   unblock(...args) {
-    return invoke(this.#env, 1064, args); // DELETE /user/blocks/{username}
+    return invoke(this.#env, 1065, args); // DELETE /user/blocks/{username}
   }
   unfollow(...args) {
-    return invoke(this.#env, 1094, args); // DELETE /user/following/{username}
+    return invoke(this.#env, 1095, args); // DELETE /user/following/{username}
   }
   updateAuthenticated(...args) {
-    return invoke(this.#env, 1062, args); // PATCH /user
+    return invoke(this.#env, 1063, args); // PATCH /user
   }
 }
 

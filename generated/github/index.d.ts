@@ -2391,6 +2391,9 @@ export interface GithubRepos {
   /** List CODEOWNERS errors — GET /repos/{owner}/{repo}/codeowners/errors */
   codeownersErrors(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result>;
   codeownersErrors(owner: string | number, repo: string | number, params?: { ref?: string } | null, options?: CallOptions): Promise<Result>;
+  /** Compare two commits — GET /repos/{owner}/{repo}/compare/{base}...{head} */
+  compareCommits(owner: string | number, repo: string | number, base: string | number, head: string | number, options?: CallOptions): Promise<Result>;
+  compareCommits(owner: string | number, repo: string | number, base: string | number, head: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result>;
   /** Compare two commits — GET /repos/{owner}/{repo}/compare/{basehead} */
   compareCommitsWithBasehead(owner: string | number, repo: string | number, basehead: string | number, options?: CallOptions): Promise<Result>;
   compareCommitsWithBasehead(owner: string | number, repo: string | number, basehead: string | number, params?: { page?: number; per_page?: number } | null, options?: CallOptions): Promise<Result>;

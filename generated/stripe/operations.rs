@@ -22,6 +22,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/account",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -35,6 +36,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/account_links",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "account", at: At::Body, required: true },
                 Param { name: "collect", at: At::Body, required: false },
@@ -54,6 +56,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/account_sessions",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "account", at: At::Body, required: true },
                 Param { name: "components", at: At::Body, required: true },
@@ -69,6 +72,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/accounts",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "created", at: At::Query(Style::DeepObject), required: false },
                 Param { name: "ending_before", at: At::Query(Style::Form), required: false },
@@ -86,6 +90,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/accounts",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "account_token", at: At::Body, required: false },
                 Param { name: "bank_account", at: At::Body, required: false },
@@ -116,6 +121,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/accounts/{account}",
             server: 0,
             path_params: &["account"],
+            multi: 0,
             params: &[],
             body: Body::None,
             auth: AuthUse::Required,
@@ -127,6 +133,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/accounts/{account}",
             server: 0,
             path_params: &["account"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -140,6 +147,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/accounts/{account}",
             server: 0,
             path_params: &["account"],
+            multi: 0,
             params: &[
                 Param { name: "account_token", at: At::Body, required: false },
                 Param { name: "business_profile", at: At::Body, required: false },
@@ -166,6 +174,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/accounts/{account}/bank_accounts",
             server: 0,
             path_params: &["account"],
+            multi: 0,
             params: &[
                 Param { name: "bank_account", at: At::Body, required: false },
                 Param { name: "default_for_currency", at: At::Body, required: false },
@@ -183,6 +192,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/accounts/{account}/bank_accounts/{id}",
             server: 0,
             path_params: &["account", "id"],
+            multi: 0,
             params: &[],
             body: Body::None,
             auth: AuthUse::Required,
@@ -194,6 +204,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/accounts/{account}/bank_accounts/{id}",
             server: 0,
             path_params: &["account", "id"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -207,6 +218,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/accounts/{account}/bank_accounts/{id}",
             server: 0,
             path_params: &["account", "id"],
+            multi: 0,
             params: &[
                 Param { name: "account_holder_name", at: At::Body, required: false },
                 Param { name: "account_holder_type", at: At::Body, required: false },
@@ -235,6 +247,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/accounts/{account}/capabilities",
             server: 0,
             path_params: &["account"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -248,6 +261,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/accounts/{account}/capabilities/{capability}",
             server: 0,
             path_params: &["account", "capability"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -261,6 +275,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/accounts/{account}/capabilities/{capability}",
             server: 0,
             path_params: &["account", "capability"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "requested", at: At::Body, required: false },
@@ -275,6 +290,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/accounts/{account}/external_accounts",
             server: 0,
             path_params: &["account"],
+            multi: 0,
             params: &[
                 Param { name: "ending_before", at: At::Query(Style::Form), required: false },
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
@@ -292,6 +308,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/accounts/{account}/external_accounts",
             server: 0,
             path_params: &["account"],
+            multi: 0,
             params: &[
                 Param { name: "bank_account", at: At::Body, required: false },
                 Param { name: "default_for_currency", at: At::Body, required: false },
@@ -309,6 +326,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/accounts/{account}/external_accounts/{id}",
             server: 0,
             path_params: &["account", "id"],
+            multi: 0,
             params: &[],
             body: Body::None,
             auth: AuthUse::Required,
@@ -320,6 +338,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/accounts/{account}/external_accounts/{id}",
             server: 0,
             path_params: &["account", "id"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -333,6 +352,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/accounts/{account}/external_accounts/{id}",
             server: 0,
             path_params: &["account", "id"],
+            multi: 0,
             params: &[
                 Param { name: "account_holder_name", at: At::Body, required: false },
                 Param { name: "account_holder_type", at: At::Body, required: false },
@@ -361,6 +381,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/accounts/{account}/login_links",
             server: 0,
             path_params: &["account"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
@@ -374,6 +395,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/accounts/{account}/people",
             server: 0,
             path_params: &["account"],
+            multi: 0,
             params: &[
                 Param { name: "ending_before", at: At::Query(Style::Form), required: false },
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
@@ -391,6 +413,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/accounts/{account}/people",
             server: 0,
             path_params: &["account"],
+            multi: 0,
             params: &[
                 Param { name: "additional_tos_acceptances", at: At::Body, required: false },
                 Param { name: "address", at: At::Body, required: false },
@@ -431,6 +454,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/accounts/{account}/people/{person}",
             server: 0,
             path_params: &["account", "person"],
+            multi: 0,
             params: &[],
             body: Body::None,
             auth: AuthUse::Required,
@@ -442,6 +466,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/accounts/{account}/people/{person}",
             server: 0,
             path_params: &["account", "person"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -455,6 +480,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/accounts/{account}/people/{person}",
             server: 0,
             path_params: &["account", "person"],
+            multi: 0,
             params: &[
                 Param { name: "additional_tos_acceptances", at: At::Body, required: false },
                 Param { name: "address", at: At::Body, required: false },
@@ -495,6 +521,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/accounts/{account}/persons",
             server: 0,
             path_params: &["account"],
+            multi: 0,
             params: &[
                 Param { name: "ending_before", at: At::Query(Style::Form), required: false },
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
@@ -512,6 +539,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/accounts/{account}/persons",
             server: 0,
             path_params: &["account"],
+            multi: 0,
             params: &[
                 Param { name: "additional_tos_acceptances", at: At::Body, required: false },
                 Param { name: "address", at: At::Body, required: false },
@@ -552,6 +580,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/accounts/{account}/persons/{person}",
             server: 0,
             path_params: &["account", "person"],
+            multi: 0,
             params: &[],
             body: Body::None,
             auth: AuthUse::Required,
@@ -563,6 +592,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/accounts/{account}/persons/{person}",
             server: 0,
             path_params: &["account", "person"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -576,6 +606,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/accounts/{account}/persons/{person}",
             server: 0,
             path_params: &["account", "person"],
+            multi: 0,
             params: &[
                 Param { name: "additional_tos_acceptances", at: At::Body, required: false },
                 Param { name: "address", at: At::Body, required: false },
@@ -616,6 +647,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/accounts/{account}/reject",
             server: 0,
             path_params: &["account"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "reason", at: At::Body, required: true },
@@ -630,6 +662,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/apple_pay/domains",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "domain_name", at: At::Query(Style::Form), required: false },
                 Param { name: "ending_before", at: At::Query(Style::Form), required: false },
@@ -647,6 +680,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/apple_pay/domains",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "domain_name", at: At::Body, required: true },
                 Param { name: "expand", at: At::Body, required: false },
@@ -661,6 +695,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/apple_pay/domains/{domain}",
             server: 0,
             path_params: &["domain"],
+            multi: 0,
             params: &[],
             body: Body::None,
             auth: AuthUse::Required,
@@ -672,6 +707,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/apple_pay/domains/{domain}",
             server: 0,
             path_params: &["domain"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -685,6 +721,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/application_fees",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "charge", at: At::Query(Style::Form), required: false },
                 Param { name: "created", at: At::Query(Style::DeepObject), required: false },
@@ -703,6 +740,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/application_fees/{fee}/refunds/{id}",
             server: 0,
             path_params: &["fee", "id"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -716,6 +754,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/application_fees/{fee}/refunds/{id}",
             server: 0,
             path_params: &["fee", "id"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "metadata", at: At::Body, required: false },
@@ -730,6 +769,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/application_fees/{id}",
             server: 0,
             path_params: &["id"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -743,6 +783,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/application_fees/{id}/refund",
             server: 0,
             path_params: &["id"],
+            multi: 0,
             params: &[
                 Param { name: "amount", at: At::Body, required: false },
                 Param { name: "directive", at: At::Body, required: false },
@@ -758,6 +799,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/application_fees/{id}/refunds",
             server: 0,
             path_params: &["id"],
+            multi: 0,
             params: &[
                 Param { name: "ending_before", at: At::Query(Style::Form), required: false },
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
@@ -774,6 +816,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/application_fees/{id}/refunds",
             server: 0,
             path_params: &["id"],
+            multi: 0,
             params: &[
                 Param { name: "amount", at: At::Body, required: false },
                 Param { name: "expand", at: At::Body, required: false },
@@ -789,6 +832,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/apps/secrets",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "ending_before", at: At::Query(Style::Form), required: false },
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
@@ -806,6 +850,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/apps/secrets",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "expires_at", at: At::Body, required: false },
@@ -823,6 +868,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/apps/secrets/delete",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "name", at: At::Body, required: true },
@@ -838,6 +884,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/apps/secrets/find",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
                 Param { name: "name", at: At::Query(Style::Form), required: true },
@@ -853,6 +900,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/balance",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -866,6 +914,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/balance/history",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "created", at: At::Query(Style::DeepObject), required: false },
                 Param { name: "currency", at: At::Query(Style::Form), required: false },
@@ -887,6 +936,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/balance/history/{id}",
             server: 0,
             path_params: &["id"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -900,6 +950,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/balance_transactions",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "created", at: At::Query(Style::DeepObject), required: false },
                 Param { name: "currency", at: At::Query(Style::Form), required: false },
@@ -921,6 +972,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/balance_transactions/{id}",
             server: 0,
             path_params: &["id"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -934,6 +986,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/billing/meter_event_adjustments",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "cancel", at: At::Body, required: false },
                 Param { name: "event_name", at: At::Body, required: true },
@@ -950,6 +1003,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/billing/meter_events",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "event_name", at: At::Body, required: true },
                 Param { name: "expand", at: At::Body, required: false },
@@ -967,6 +1021,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/billing/meters",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "ending_before", at: At::Query(Style::Form), required: false },
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
@@ -984,6 +1039,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/billing/meters",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "customer_mapping", at: At::Body, required: false },
                 Param { name: "default_aggregation", at: At::Body, required: true },
@@ -1003,6 +1059,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/billing/meters/{id}",
             server: 0,
             path_params: &["id"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -1016,6 +1073,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/billing/meters/{id}",
             server: 0,
             path_params: &["id"],
+            multi: 0,
             params: &[
                 Param { name: "display_name", at: At::Body, required: false },
                 Param { name: "expand", at: At::Body, required: false },
@@ -1030,6 +1088,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/billing/meters/{id}/deactivate",
             server: 0,
             path_params: &["id"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
@@ -1043,6 +1102,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/billing/meters/{id}/event_summaries",
             server: 0,
             path_params: &["id"],
+            multi: 0,
             params: &[
                 Param { name: "customer", at: At::Query(Style::Form), required: true },
                 Param { name: "end_time", at: At::Query(Style::Form), required: true },
@@ -1063,6 +1123,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/billing/meters/{id}/reactivate",
             server: 0,
             path_params: &["id"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
@@ -1076,6 +1137,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/billing_portal/configurations",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "active", at: At::Query(Style::Form), required: false },
                 Param { name: "ending_before", at: At::Query(Style::Form), required: false },
@@ -1094,6 +1156,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/billing_portal/configurations",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "business_profile", at: At::Body, required: true },
                 Param { name: "default_return_url", at: At::Body, required: false },
@@ -1112,6 +1175,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/billing_portal/configurations/{configuration}",
             server: 0,
             path_params: &["configuration"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -1125,6 +1189,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/billing_portal/configurations/{configuration}",
             server: 0,
             path_params: &["configuration"],
+            multi: 0,
             params: &[
                 Param { name: "active", at: At::Body, required: false },
                 Param { name: "business_profile", at: At::Body, required: false },
@@ -1144,6 +1209,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/billing_portal/sessions",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "configuration", at: At::Body, required: false },
                 Param { name: "customer", at: At::Body, required: true },
@@ -1163,6 +1229,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/charges",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "created", at: At::Query(Style::DeepObject), required: false },
                 Param { name: "customer", at: At::Query(Style::Form), required: false },
@@ -1183,6 +1250,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/charges",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "amount", at: At::Body, required: false },
                 Param { name: "application_fee", at: At::Body, required: false },
@@ -1215,6 +1283,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/charges/search",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
                 Param { name: "limit", at: At::Query(Style::Form), required: false },
@@ -1231,6 +1300,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/charges/{charge}",
             server: 0,
             path_params: &["charge"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -1244,6 +1314,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/charges/{charge}",
             server: 0,
             path_params: &["charge"],
+            multi: 0,
             params: &[
                 Param { name: "customer", at: At::Body, required: false },
                 Param { name: "description", at: At::Body, required: false },
@@ -1264,6 +1335,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/charges/{charge}/capture",
             server: 0,
             path_params: &["charge"],
+            multi: 0,
             params: &[
                 Param { name: "amount", at: At::Body, required: false },
                 Param { name: "application_fee", at: At::Body, required: false },
@@ -1285,6 +1357,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/charges/{charge}/dispute",
             server: 0,
             path_params: &["charge"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -1298,6 +1371,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/charges/{charge}/dispute",
             server: 0,
             path_params: &["charge"],
+            multi: 0,
             params: &[
                 Param { name: "evidence", at: At::Body, required: false },
                 Param { name: "expand", at: At::Body, required: false },
@@ -1314,6 +1388,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/charges/{charge}/dispute/close",
             server: 0,
             path_params: &["charge"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
@@ -1327,6 +1402,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/charges/{charge}/refund",
             server: 0,
             path_params: &["charge"],
+            multi: 0,
             params: &[
                 Param { name: "amount", at: At::Body, required: false },
                 Param { name: "expand", at: At::Body, required: false },
@@ -1347,6 +1423,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/charges/{charge}/refunds",
             server: 0,
             path_params: &["charge"],
+            multi: 0,
             params: &[
                 Param { name: "ending_before", at: At::Query(Style::Form), required: false },
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
@@ -1363,6 +1440,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/charges/{charge}/refunds",
             server: 0,
             path_params: &["charge"],
+            multi: 0,
             params: &[
                 Param { name: "amount", at: At::Body, required: false },
                 Param { name: "currency", at: At::Body, required: false },
@@ -1386,6 +1464,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/charges/{charge}/refunds/{refund}",
             server: 0,
             path_params: &["charge", "refund"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -1399,6 +1478,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/charges/{charge}/refunds/{refund}",
             server: 0,
             path_params: &["charge", "refund"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "metadata", at: At::Body, required: false },
@@ -1413,6 +1493,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/checkout/sessions",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "created", at: At::Query(Style::DeepObject), required: false },
                 Param { name: "customer", at: At::Query(Style::Form), required: false },
@@ -1436,6 +1517,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/checkout/sessions",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "after_expiration", at: At::Body, required: false },
                 Param { name: "allow_promotion_codes", at: At::Body, required: false },
@@ -1488,6 +1570,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/checkout/sessions/{session}",
             server: 0,
             path_params: &["session"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -1501,6 +1584,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/checkout/sessions/{session}/expire",
             server: 0,
             path_params: &["session"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
@@ -1514,6 +1598,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/checkout/sessions/{session}/line_items",
             server: 0,
             path_params: &["session"],
+            multi: 0,
             params: &[
                 Param { name: "ending_before", at: At::Query(Style::Form), required: false },
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
@@ -1530,6 +1615,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/climate/orders",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "ending_before", at: At::Query(Style::Form), required: false },
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
@@ -1546,6 +1632,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/climate/orders",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "amount", at: At::Body, required: false },
                 Param { name: "beneficiary", at: At::Body, required: false },
@@ -1565,6 +1652,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/climate/orders/{order}",
             server: 0,
             path_params: &["order"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -1578,6 +1666,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/climate/orders/{order}",
             server: 0,
             path_params: &["order"],
+            multi: 0,
             params: &[
                 Param { name: "beneficiary", at: At::Body, required: false },
                 Param { name: "expand", at: At::Body, required: false },
@@ -1593,6 +1682,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/climate/orders/{order}/cancel",
             server: 0,
             path_params: &["order"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
@@ -1606,6 +1696,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/climate/products",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "ending_before", at: At::Query(Style::Form), required: false },
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
@@ -1622,6 +1713,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/climate/products/{product}",
             server: 0,
             path_params: &["product"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -1635,6 +1727,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/climate/suppliers",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "ending_before", at: At::Query(Style::Form), required: false },
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
@@ -1651,6 +1744,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/climate/suppliers/{supplier}",
             server: 0,
             path_params: &["supplier"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -1664,6 +1758,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/confirmation_tokens/{confirmation_token}",
             server: 0,
             path_params: &["confirmation_token"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -1677,6 +1772,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/country_specs",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "ending_before", at: At::Query(Style::Form), required: false },
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
@@ -1693,6 +1789,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/country_specs/{country}",
             server: 0,
             path_params: &["country"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -1706,6 +1803,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/coupons",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "created", at: At::Query(Style::DeepObject), required: false },
                 Param { name: "ending_before", at: At::Query(Style::Form), required: false },
@@ -1723,6 +1821,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/coupons",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "amount_off", at: At::Body, required: false },
                 Param { name: "applies_to", at: At::Body, required: false },
@@ -1748,6 +1847,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/coupons/{coupon}",
             server: 0,
             path_params: &["coupon"],
+            multi: 0,
             params: &[],
             body: Body::None,
             auth: AuthUse::Required,
@@ -1759,6 +1859,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/coupons/{coupon}",
             server: 0,
             path_params: &["coupon"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -1772,6 +1873,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/coupons/{coupon}",
             server: 0,
             path_params: &["coupon"],
+            multi: 0,
             params: &[
                 Param { name: "currency_options", at: At::Body, required: false },
                 Param { name: "expand", at: At::Body, required: false },
@@ -1788,6 +1890,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/credit_notes",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "created", at: At::Query(Style::DeepObject), required: false },
                 Param { name: "customer", at: At::Query(Style::Form), required: false },
@@ -1807,6 +1910,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/credit_notes",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "amount", at: At::Body, required: false },
                 Param { name: "credit_amount", at: At::Body, required: false },
@@ -1832,6 +1936,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/credit_notes/preview",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "amount", at: At::Query(Style::Form), required: false },
                 Param { name: "credit_amount", at: At::Query(Style::Form), required: false },
@@ -1857,6 +1962,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/credit_notes/preview/lines",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "amount", at: At::Query(Style::Form), required: false },
                 Param { name: "credit_amount", at: At::Query(Style::Form), required: false },
@@ -1885,6 +1991,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/credit_notes/{credit_note}/lines",
             server: 0,
             path_params: &["credit_note"],
+            multi: 0,
             params: &[
                 Param { name: "ending_before", at: At::Query(Style::Form), required: false },
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
@@ -1901,6 +2008,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/credit_notes/{id}",
             server: 0,
             path_params: &["id"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -1914,6 +2022,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/credit_notes/{id}",
             server: 0,
             path_params: &["id"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "memo", at: At::Body, required: false },
@@ -1929,6 +2038,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/credit_notes/{id}/void",
             server: 0,
             path_params: &["id"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
@@ -1942,6 +2052,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/customer_sessions",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "components", at: At::Body, required: true },
                 Param { name: "customer", at: At::Body, required: true },
@@ -1957,6 +2068,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/customers",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "created", at: At::Query(Style::DeepObject), required: false },
                 Param { name: "email", at: At::Query(Style::Form), required: false },
@@ -1976,6 +2088,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/customers",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "address", at: At::Body, required: false },
                 Param { name: "balance", at: At::Body, required: false },
@@ -2010,6 +2123,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/customers/search",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
                 Param { name: "limit", at: At::Query(Style::Form), required: false },
@@ -2026,6 +2140,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/customers/{customer}",
             server: 0,
             path_params: &["customer"],
+            multi: 0,
             params: &[],
             body: Body::None,
             auth: AuthUse::Required,
@@ -2037,6 +2152,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/customers/{customer}",
             server: 0,
             path_params: &["customer"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -2050,6 +2166,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/customers/{customer}",
             server: 0,
             path_params: &["customer"],
+            multi: 0,
             params: &[
                 Param { name: "address", at: At::Body, required: false },
                 Param { name: "balance", at: At::Body, required: false },
@@ -2087,6 +2204,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/customers/{customer}/balance_transactions",
             server: 0,
             path_params: &["customer"],
+            multi: 0,
             params: &[
                 Param { name: "ending_before", at: At::Query(Style::Form), required: false },
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
@@ -2103,6 +2221,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/customers/{customer}/balance_transactions",
             server: 0,
             path_params: &["customer"],
+            multi: 0,
             params: &[
                 Param { name: "amount", at: At::Body, required: true },
                 Param { name: "currency", at: At::Body, required: true },
@@ -2120,6 +2239,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/customers/{customer}/balance_transactions/{transaction}",
             server: 0,
             path_params: &["customer", "transaction"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -2133,6 +2253,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/customers/{customer}/balance_transactions/{transaction}",
             server: 0,
             path_params: &["customer", "transaction"],
+            multi: 0,
             params: &[
                 Param { name: "description", at: At::Body, required: false },
                 Param { name: "expand", at: At::Body, required: false },
@@ -2148,6 +2269,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/customers/{customer}/bank_accounts",
             server: 0,
             path_params: &["customer"],
+            multi: 0,
             params: &[
                 Param { name: "ending_before", at: At::Query(Style::Form), required: false },
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
@@ -2164,6 +2286,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/customers/{customer}/bank_accounts",
             server: 0,
             path_params: &["customer"],
+            multi: 0,
             params: &[
                 Param { name: "alipay_account", at: At::Body, required: false },
                 Param { name: "bank_account", at: At::Body, required: false },
@@ -2182,6 +2305,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/customers/{customer}/bank_accounts/{id}",
             server: 0,
             path_params: &["customer", "id"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
@@ -2195,6 +2319,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/customers/{customer}/bank_accounts/{id}",
             server: 0,
             path_params: &["customer", "id"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -2208,6 +2333,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/customers/{customer}/bank_accounts/{id}",
             server: 0,
             path_params: &["customer", "id"],
+            multi: 0,
             params: &[
                 Param { name: "account_holder_name", at: At::Body, required: false },
                 Param { name: "account_holder_type", at: At::Body, required: false },
@@ -2234,6 +2360,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/customers/{customer}/bank_accounts/{id}/verify",
             server: 0,
             path_params: &["customer", "id"],
+            multi: 0,
             params: &[
                 Param { name: "amounts", at: At::Body, required: false },
                 Param { name: "expand", at: At::Body, required: false },
@@ -2248,6 +2375,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/customers/{customer}/cards",
             server: 0,
             path_params: &["customer"],
+            multi: 0,
             params: &[
                 Param { name: "ending_before", at: At::Query(Style::Form), required: false },
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
@@ -2264,6 +2392,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/customers/{customer}/cards",
             server: 0,
             path_params: &["customer"],
+            multi: 0,
             params: &[
                 Param { name: "alipay_account", at: At::Body, required: false },
                 Param { name: "bank_account", at: At::Body, required: false },
@@ -2282,6 +2411,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/customers/{customer}/cards/{id}",
             server: 0,
             path_params: &["customer", "id"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
@@ -2295,6 +2425,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/customers/{customer}/cards/{id}",
             server: 0,
             path_params: &["customer", "id"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -2308,6 +2439,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/customers/{customer}/cards/{id}",
             server: 0,
             path_params: &["customer", "id"],
+            multi: 0,
             params: &[
                 Param { name: "account_holder_name", at: At::Body, required: false },
                 Param { name: "account_holder_type", at: At::Body, required: false },
@@ -2334,6 +2466,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/customers/{customer}/cash_balance",
             server: 0,
             path_params: &["customer"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -2347,6 +2480,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/customers/{customer}/cash_balance",
             server: 0,
             path_params: &["customer"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "settings", at: At::Body, required: false },
@@ -2361,6 +2495,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/customers/{customer}/cash_balance_transactions",
             server: 0,
             path_params: &["customer"],
+            multi: 0,
             params: &[
                 Param { name: "ending_before", at: At::Query(Style::Form), required: false },
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
@@ -2377,6 +2512,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/customers/{customer}/cash_balance_transactions/{transaction}",
             server: 0,
             path_params: &["customer", "transaction"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -2390,6 +2526,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/customers/{customer}/discount",
             server: 0,
             path_params: &["customer"],
+            multi: 0,
             params: &[],
             body: Body::None,
             auth: AuthUse::Required,
@@ -2401,6 +2538,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/customers/{customer}/discount",
             server: 0,
             path_params: &["customer"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -2414,6 +2552,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/customers/{customer}/funding_instructions",
             server: 0,
             path_params: &["customer"],
+            multi: 0,
             params: &[
                 Param { name: "bank_transfer", at: At::Body, required: true },
                 Param { name: "currency", at: At::Body, required: true },
@@ -2430,6 +2569,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/customers/{customer}/payment_methods",
             server: 0,
             path_params: &["customer"],
+            multi: 0,
             params: &[
                 Param { name: "allow_redisplay", at: At::Query(Style::Form), required: false },
                 Param { name: "ending_before", at: At::Query(Style::Form), required: false },
@@ -2448,6 +2588,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/customers/{customer}/payment_methods/{payment_method}",
             server: 0,
             path_params: &["customer", "payment_method"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -2461,6 +2602,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/customers/{customer}/sources",
             server: 0,
             path_params: &["customer"],
+            multi: 0,
             params: &[
                 Param { name: "ending_before", at: At::Query(Style::Form), required: false },
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
@@ -2478,6 +2620,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/customers/{customer}/sources",
             server: 0,
             path_params: &["customer"],
+            multi: 0,
             params: &[
                 Param { name: "alipay_account", at: At::Body, required: false },
                 Param { name: "bank_account", at: At::Body, required: false },
@@ -2496,6 +2639,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/customers/{customer}/sources/{id}",
             server: 0,
             path_params: &["customer", "id"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
@@ -2509,6 +2653,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/customers/{customer}/sources/{id}",
             server: 0,
             path_params: &["customer", "id"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -2522,6 +2667,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/customers/{customer}/sources/{id}",
             server: 0,
             path_params: &["customer", "id"],
+            multi: 0,
             params: &[
                 Param { name: "account_holder_name", at: At::Body, required: false },
                 Param { name: "account_holder_type", at: At::Body, required: false },
@@ -2548,6 +2694,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/customers/{customer}/sources/{id}/verify",
             server: 0,
             path_params: &["customer", "id"],
+            multi: 0,
             params: &[
                 Param { name: "amounts", at: At::Body, required: false },
                 Param { name: "expand", at: At::Body, required: false },
@@ -2562,6 +2709,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/customers/{customer}/subscriptions",
             server: 0,
             path_params: &["customer"],
+            multi: 0,
             params: &[
                 Param { name: "ending_before", at: At::Query(Style::Form), required: false },
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
@@ -2578,6 +2726,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/customers/{customer}/subscriptions",
             server: 0,
             path_params: &["customer"],
+            multi: 0,
             params: &[
                 Param { name: "add_invoice_items", at: At::Body, required: false },
                 Param { name: "application_fee_percent", at: At::Body, required: false },
@@ -2621,6 +2770,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/customers/{customer}/subscriptions/{subscription_exposed_id}",
             server: 0,
             path_params: &["customer", "subscription_exposed_id"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "invoice_now", at: At::Body, required: false },
@@ -2636,6 +2786,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/customers/{customer}/subscriptions/{subscription_exposed_id}",
             server: 0,
             path_params: &["customer", "subscription_exposed_id"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -2649,6 +2800,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/customers/{customer}/subscriptions/{subscription_exposed_id}",
             server: 0,
             path_params: &["customer", "subscription_exposed_id"],
+            multi: 0,
             params: &[
                 Param { name: "add_invoice_items", at: At::Body, required: false },
                 Param { name: "application_fee_percent", at: At::Body, required: false },
@@ -2692,6 +2844,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/customers/{customer}/subscriptions/{subscription_exposed_id}/discount",
             server: 0,
             path_params: &["customer", "subscription_exposed_id"],
+            multi: 0,
             params: &[],
             body: Body::None,
             auth: AuthUse::Required,
@@ -2703,6 +2856,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/customers/{customer}/subscriptions/{subscription_exposed_id}/discount",
             server: 0,
             path_params: &["customer", "subscription_exposed_id"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -2716,6 +2870,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/customers/{customer}/tax_ids",
             server: 0,
             path_params: &["customer"],
+            multi: 0,
             params: &[
                 Param { name: "ending_before", at: At::Query(Style::Form), required: false },
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
@@ -2732,6 +2887,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/customers/{customer}/tax_ids",
             server: 0,
             path_params: &["customer"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "type", at: At::Body, required: true },
@@ -2747,6 +2903,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/customers/{customer}/tax_ids/{id}",
             server: 0,
             path_params: &["customer", "id"],
+            multi: 0,
             params: &[],
             body: Body::None,
             auth: AuthUse::Required,
@@ -2758,6 +2915,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/customers/{customer}/tax_ids/{id}",
             server: 0,
             path_params: &["customer", "id"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -2771,6 +2929,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/disputes",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "charge", at: At::Query(Style::Form), required: false },
                 Param { name: "created", at: At::Query(Style::DeepObject), required: false },
@@ -2790,6 +2949,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/disputes/{dispute}",
             server: 0,
             path_params: &["dispute"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -2803,6 +2963,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/disputes/{dispute}",
             server: 0,
             path_params: &["dispute"],
+            multi: 0,
             params: &[
                 Param { name: "evidence", at: At::Body, required: false },
                 Param { name: "expand", at: At::Body, required: false },
@@ -2819,6 +2980,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/disputes/{dispute}/close",
             server: 0,
             path_params: &["dispute"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
@@ -2832,6 +2994,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/entitlements/active_entitlements",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "customer", at: At::Query(Style::Form), required: true },
                 Param { name: "ending_before", at: At::Query(Style::Form), required: false },
@@ -2849,6 +3012,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/entitlements/active_entitlements/{id}",
             server: 0,
             path_params: &["id"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -2862,6 +3026,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/entitlements/features",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "archived", at: At::Query(Style::Form), required: false },
                 Param { name: "ending_before", at: At::Query(Style::Form), required: false },
@@ -2880,6 +3045,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/entitlements/features",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "lookup_key", at: At::Body, required: true },
@@ -2896,6 +3062,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/entitlements/features/{id}",
             server: 0,
             path_params: &["id"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -2909,6 +3076,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/entitlements/features/{id}",
             server: 0,
             path_params: &["id"],
+            multi: 0,
             params: &[
                 Param { name: "active", at: At::Body, required: false },
                 Param { name: "expand", at: At::Body, required: false },
@@ -2925,6 +3093,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/ephemeral_keys",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "customer", at: At::Body, required: false },
                 Param { name: "expand", at: At::Body, required: false },
@@ -2942,6 +3111,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/ephemeral_keys/{key}",
             server: 0,
             path_params: &["key"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
@@ -2955,6 +3125,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/events",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "created", at: At::Query(Style::DeepObject), required: false },
                 Param { name: "delivery_success", at: At::Query(Style::Form), required: false },
@@ -2975,6 +3146,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/events/{id}",
             server: 0,
             path_params: &["id"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -2988,6 +3160,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/exchange_rates",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "ending_before", at: At::Query(Style::Form), required: false },
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
@@ -3004,6 +3177,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/exchange_rates/{rate_id}",
             server: 0,
             path_params: &["rate_id"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -3017,6 +3191,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/file_links",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "created", at: At::Query(Style::DeepObject), required: false },
                 Param { name: "ending_before", at: At::Query(Style::Form), required: false },
@@ -3036,6 +3211,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/file_links",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "expires_at", at: At::Body, required: false },
@@ -3052,6 +3228,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/file_links/{link}",
             server: 0,
             path_params: &["link"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -3065,6 +3242,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/file_links/{link}",
             server: 0,
             path_params: &["link"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "expires_at", at: At::Body, required: false },
@@ -3080,6 +3258,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/files",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "created", at: At::Query(Style::DeepObject), required: false },
                 Param { name: "ending_before", at: At::Query(Style::Form), required: false },
@@ -3098,6 +3277,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/files/{file}",
             server: 0,
             path_params: &["file"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -3111,6 +3291,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/financial_connections/accounts",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "account_holder", at: At::Query(Style::DeepObject), required: false },
                 Param { name: "ending_before", at: At::Query(Style::Form), required: false },
@@ -3129,6 +3310,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/financial_connections/accounts/{account}",
             server: 0,
             path_params: &["account"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -3142,6 +3324,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/financial_connections/accounts/{account}/disconnect",
             server: 0,
             path_params: &["account"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
@@ -3155,6 +3338,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/financial_connections/accounts/{account}/owners",
             server: 0,
             path_params: &["account"],
+            multi: 0,
             params: &[
                 Param { name: "ending_before", at: At::Query(Style::Form), required: false },
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
@@ -3172,6 +3356,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/financial_connections/accounts/{account}/refresh",
             server: 0,
             path_params: &["account"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "features", at: At::Body, required: true },
@@ -3186,6 +3371,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/financial_connections/accounts/{account}/subscribe",
             server: 0,
             path_params: &["account"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "features", at: At::Body, required: true },
@@ -3200,6 +3386,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/financial_connections/accounts/{account}/unsubscribe",
             server: 0,
             path_params: &["account"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "features", at: At::Body, required: true },
@@ -3214,6 +3401,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/financial_connections/sessions",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "account_holder", at: At::Body, required: true },
                 Param { name: "expand", at: At::Body, required: false },
@@ -3232,6 +3420,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/financial_connections/sessions/{session}",
             server: 0,
             path_params: &["session"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -3245,6 +3434,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/financial_connections/transactions",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "account", at: At::Query(Style::Form), required: true },
                 Param { name: "ending_before", at: At::Query(Style::Form), required: false },
@@ -3264,6 +3454,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/financial_connections/transactions/{transaction}",
             server: 0,
             path_params: &["transaction"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -3277,6 +3468,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/forwarding/requests",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "created", at: At::Query(Style::DeepObject), required: false },
                 Param { name: "ending_before", at: At::Query(Style::Form), required: false },
@@ -3294,6 +3486,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/forwarding/requests",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "payment_method", at: At::Body, required: true },
@@ -3311,6 +3504,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/forwarding/requests/{id}",
             server: 0,
             path_params: &["id"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -3324,6 +3518,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/identity/verification_reports",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "client_reference_id", at: At::Query(Style::Form), required: false },
                 Param { name: "created", at: At::Query(Style::DeepObject), required: false },
@@ -3344,6 +3539,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/identity/verification_reports/{report}",
             server: 0,
             path_params: &["report"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -3357,6 +3553,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/identity/verification_sessions",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "client_reference_id", at: At::Query(Style::Form), required: false },
                 Param { name: "created", at: At::Query(Style::DeepObject), required: false },
@@ -3376,6 +3573,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/identity/verification_sessions",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "client_reference_id", at: At::Body, required: false },
                 Param { name: "expand", at: At::Body, required: false },
@@ -3396,6 +3594,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/identity/verification_sessions/{session}",
             server: 0,
             path_params: &["session"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -3409,6 +3608,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/identity/verification_sessions/{session}",
             server: 0,
             path_params: &["session"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "metadata", at: At::Body, required: false },
@@ -3426,6 +3626,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/identity/verification_sessions/{session}/cancel",
             server: 0,
             path_params: &["session"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
@@ -3439,6 +3640,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/identity/verification_sessions/{session}/redact",
             server: 0,
             path_params: &["session"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
@@ -3452,6 +3654,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/invoiceitems",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "created", at: At::Query(Style::DeepObject), required: false },
                 Param { name: "customer", at: At::Query(Style::Form), required: false },
@@ -3472,6 +3675,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/invoiceitems",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "amount", at: At::Body, required: false },
                 Param { name: "currency", at: At::Body, required: false },
@@ -3503,6 +3707,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/invoiceitems/{invoiceitem}",
             server: 0,
             path_params: &["invoiceitem"],
+            multi: 0,
             params: &[],
             body: Body::None,
             auth: AuthUse::Required,
@@ -3514,6 +3719,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/invoiceitems/{invoiceitem}",
             server: 0,
             path_params: &["invoiceitem"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -3527,6 +3733,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/invoiceitems/{invoiceitem}",
             server: 0,
             path_params: &["invoiceitem"],
+            multi: 0,
             params: &[
                 Param { name: "amount", at: At::Body, required: false },
                 Param { name: "description", at: At::Body, required: false },
@@ -3554,6 +3761,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/invoices",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "collection_method", at: At::Query(Style::Form), required: false },
                 Param { name: "created", at: At::Query(Style::DeepObject), required: false },
@@ -3576,6 +3784,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/invoices",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "account_tax_ids", at: At::Body, required: false },
                 Param { name: "application_fee_amount", at: At::Body, required: false },
@@ -3619,6 +3828,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/invoices/create_preview",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "automatic_tax", at: At::Body, required: false },
                 Param { name: "coupon", at: At::Body, required: false },
@@ -3646,6 +3856,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/invoices/search",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
                 Param { name: "limit", at: At::Query(Style::Form), required: false },
@@ -3662,6 +3873,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/invoices/upcoming",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "automatic_tax", at: At::Query(Style::DeepObject), required: false },
                 Param { name: "coupon", at: At::Query(Style::Form), required: false },
@@ -3700,6 +3912,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/invoices/upcoming/lines",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "automatic_tax", at: At::Query(Style::DeepObject), required: false },
                 Param { name: "coupon", at: At::Query(Style::Form), required: false },
@@ -3741,6 +3954,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/invoices/{invoice}",
             server: 0,
             path_params: &["invoice"],
+            multi: 0,
             params: &[],
             body: Body::None,
             auth: AuthUse::Required,
@@ -3752,6 +3966,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/invoices/{invoice}",
             server: 0,
             path_params: &["invoice"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -3765,6 +3980,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/invoices/{invoice}",
             server: 0,
             path_params: &["invoice"],
+            multi: 0,
             params: &[
                 Param { name: "account_tax_ids", at: At::Body, required: false },
                 Param { name: "application_fee_amount", at: At::Body, required: false },
@@ -3803,6 +4019,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/invoices/{invoice}/finalize",
             server: 0,
             path_params: &["invoice"],
+            multi: 0,
             params: &[
                 Param { name: "auto_advance", at: At::Body, required: false },
                 Param { name: "expand", at: At::Body, required: false },
@@ -3817,6 +4034,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/invoices/{invoice}/lines",
             server: 0,
             path_params: &["invoice"],
+            multi: 0,
             params: &[
                 Param { name: "ending_before", at: At::Query(Style::Form), required: false },
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
@@ -3833,6 +4051,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/invoices/{invoice}/lines/{line_item_id}",
             server: 0,
             path_params: &["invoice", "line_item_id"],
+            multi: 0,
             params: &[
                 Param { name: "amount", at: At::Body, required: false },
                 Param { name: "description", at: At::Body, required: false },
@@ -3857,6 +4076,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/invoices/{invoice}/mark_uncollectible",
             server: 0,
             path_params: &["invoice"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
@@ -3870,6 +4090,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/invoices/{invoice}/pay",
             server: 0,
             path_params: &["invoice"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "forgive", at: At::Body, required: false },
@@ -3889,6 +4110,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/invoices/{invoice}/send",
             server: 0,
             path_params: &["invoice"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
@@ -3902,6 +4124,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/invoices/{invoice}/void",
             server: 0,
             path_params: &["invoice"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
@@ -3915,6 +4138,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/issuing/authorizations",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "card", at: At::Query(Style::Form), required: false },
                 Param { name: "cardholder", at: At::Query(Style::Form), required: false },
@@ -3935,6 +4159,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/issuing/authorizations/{authorization}",
             server: 0,
             path_params: &["authorization"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -3948,6 +4173,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/issuing/authorizations/{authorization}",
             server: 0,
             path_params: &["authorization"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "metadata", at: At::Body, required: false },
@@ -3962,6 +4188,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/issuing/authorizations/{authorization}/approve",
             server: 0,
             path_params: &["authorization"],
+            multi: 0,
             params: &[
                 Param { name: "amount", at: At::Body, required: false },
                 Param { name: "expand", at: At::Body, required: false },
@@ -3977,6 +4204,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/issuing/authorizations/{authorization}/decline",
             server: 0,
             path_params: &["authorization"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "metadata", at: At::Body, required: false },
@@ -3991,6 +4219,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/issuing/cardholders",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "created", at: At::Query(Style::DeepObject), required: false },
                 Param { name: "email", at: At::Query(Style::Form), required: false },
@@ -4012,6 +4241,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/issuing/cardholders",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "billing", at: At::Body, required: true },
                 Param { name: "company", at: At::Body, required: false },
@@ -4036,6 +4266,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/issuing/cardholders/{cardholder}",
             server: 0,
             path_params: &["cardholder"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -4049,6 +4280,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/issuing/cardholders/{cardholder}",
             server: 0,
             path_params: &["cardholder"],
+            multi: 0,
             params: &[
                 Param { name: "billing", at: At::Body, required: false },
                 Param { name: "company", at: At::Body, required: false },
@@ -4071,6 +4303,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/issuing/cards",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "cardholder", at: At::Query(Style::Form), required: false },
                 Param { name: "created", at: At::Query(Style::DeepObject), required: false },
@@ -4095,6 +4328,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/issuing/cards",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "cardholder", at: At::Body, required: false },
                 Param { name: "currency", at: At::Body, required: true },
@@ -4121,6 +4355,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/issuing/cards/{card}",
             server: 0,
             path_params: &["card"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -4134,6 +4369,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/issuing/cards/{card}",
             server: 0,
             path_params: &["card"],
+            multi: 0,
             params: &[
                 Param { name: "cancellation_reason", at: At::Body, required: false },
                 Param { name: "expand", at: At::Body, required: false },
@@ -4153,6 +4389,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/issuing/disputes",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "created", at: At::Query(Style::DeepObject), required: false },
                 Param { name: "ending_before", at: At::Query(Style::Form), required: false },
@@ -4172,6 +4409,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/issuing/disputes",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "amount", at: At::Body, required: false },
                 Param { name: "evidence", at: At::Body, required: false },
@@ -4190,6 +4428,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/issuing/disputes/{dispute}",
             server: 0,
             path_params: &["dispute"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -4203,6 +4442,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/issuing/disputes/{dispute}",
             server: 0,
             path_params: &["dispute"],
+            multi: 0,
             params: &[
                 Param { name: "amount", at: At::Body, required: false },
                 Param { name: "evidence", at: At::Body, required: false },
@@ -4219,6 +4459,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/issuing/disputes/{dispute}/submit",
             server: 0,
             path_params: &["dispute"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "metadata", at: At::Body, required: false },
@@ -4233,6 +4474,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/issuing/personalization_designs",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "ending_before", at: At::Query(Style::Form), required: false },
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
@@ -4252,6 +4494,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/issuing/personalization_designs",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "card_logo", at: At::Body, required: false },
                 Param { name: "carrier_text", at: At::Body, required: false },
@@ -4273,6 +4516,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/issuing/personalization_designs/{personalization_design}",
             server: 0,
             path_params: &["personalization_design"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -4286,6 +4530,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/issuing/personalization_designs/{personalization_design}",
             server: 0,
             path_params: &["personalization_design"],
+            multi: 0,
             params: &[
                 Param { name: "card_logo", at: At::Body, required: false },
                 Param { name: "carrier_text", at: At::Body, required: false },
@@ -4307,6 +4552,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/issuing/physical_bundles",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "ending_before", at: At::Query(Style::Form), required: false },
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
@@ -4325,6 +4571,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/issuing/physical_bundles/{physical_bundle}",
             server: 0,
             path_params: &["physical_bundle"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -4338,6 +4585,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/issuing/settlements/{settlement}",
             server: 0,
             path_params: &["settlement"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -4351,6 +4599,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/issuing/settlements/{settlement}",
             server: 0,
             path_params: &["settlement"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "metadata", at: At::Body, required: false },
@@ -4365,6 +4614,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/issuing/tokens",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "card", at: At::Query(Style::Form), required: true },
                 Param { name: "created", at: At::Query(Style::DeepObject), required: false },
@@ -4384,6 +4634,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/issuing/tokens/{token}",
             server: 0,
             path_params: &["token"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -4397,6 +4648,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/issuing/tokens/{token}",
             server: 0,
             path_params: &["token"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "status", at: At::Body, required: true },
@@ -4411,6 +4663,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/issuing/transactions",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "card", at: At::Query(Style::Form), required: false },
                 Param { name: "cardholder", at: At::Query(Style::Form), required: false },
@@ -4431,6 +4684,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/issuing/transactions/{transaction}",
             server: 0,
             path_params: &["transaction"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -4444,6 +4698,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/issuing/transactions/{transaction}",
             server: 0,
             path_params: &["transaction"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "metadata", at: At::Body, required: false },
@@ -4458,6 +4713,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/link_account_sessions",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "account_holder", at: At::Body, required: true },
                 Param { name: "expand", at: At::Body, required: false },
@@ -4476,6 +4732,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/link_account_sessions/{session}",
             server: 0,
             path_params: &["session"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -4489,6 +4746,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/linked_accounts",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "account_holder", at: At::Query(Style::DeepObject), required: false },
                 Param { name: "ending_before", at: At::Query(Style::Form), required: false },
@@ -4507,6 +4765,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/linked_accounts/{account}",
             server: 0,
             path_params: &["account"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -4520,6 +4779,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/linked_accounts/{account}/disconnect",
             server: 0,
             path_params: &["account"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
@@ -4533,6 +4793,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/linked_accounts/{account}/owners",
             server: 0,
             path_params: &["account"],
+            multi: 0,
             params: &[
                 Param { name: "ending_before", at: At::Query(Style::Form), required: false },
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
@@ -4550,6 +4811,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/linked_accounts/{account}/refresh",
             server: 0,
             path_params: &["account"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "features", at: At::Body, required: true },
@@ -4564,6 +4826,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/mandates/{mandate}",
             server: 0,
             path_params: &["mandate"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -4577,6 +4840,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/payment_intents",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "created", at: At::Query(Style::DeepObject), required: false },
                 Param { name: "customer", at: At::Query(Style::Form), required: false },
@@ -4595,6 +4859,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/payment_intents",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "amount", at: At::Body, required: true },
                 Param { name: "application_fee_amount", at: At::Body, required: false },
@@ -4639,6 +4904,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/payment_intents/search",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
                 Param { name: "limit", at: At::Query(Style::Form), required: false },
@@ -4655,6 +4921,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/payment_intents/{intent}",
             server: 0,
             path_params: &["intent"],
+            multi: 0,
             params: &[
                 Param { name: "client_secret", at: At::Query(Style::Form), required: false },
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
@@ -4669,6 +4936,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/payment_intents/{intent}",
             server: 0,
             path_params: &["intent"],
+            multi: 0,
             params: &[
                 Param { name: "amount", at: At::Body, required: false },
                 Param { name: "application_fee_amount", at: At::Body, required: false },
@@ -4701,6 +4969,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/payment_intents/{intent}/apply_customer_balance",
             server: 0,
             path_params: &["intent"],
+            multi: 0,
             params: &[
                 Param { name: "amount", at: At::Body, required: false },
                 Param { name: "currency", at: At::Body, required: false },
@@ -4716,6 +4985,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/payment_intents/{intent}/cancel",
             server: 0,
             path_params: &["intent"],
+            multi: 0,
             params: &[
                 Param { name: "cancellation_reason", at: At::Body, required: false },
                 Param { name: "expand", at: At::Body, required: false },
@@ -4730,6 +5000,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/payment_intents/{intent}/capture",
             server: 0,
             path_params: &["intent"],
+            multi: 0,
             params: &[
                 Param { name: "amount_to_capture", at: At::Body, required: false },
                 Param { name: "application_fee_amount", at: At::Body, required: false },
@@ -4750,6 +5021,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/payment_intents/{intent}/confirm",
             server: 0,
             path_params: &["intent"],
+            multi: 0,
             params: &[
                 Param { name: "capture_method", at: At::Body, required: false },
                 Param { name: "client_secret", at: At::Body, required: false },
@@ -4780,6 +5052,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/payment_intents/{intent}/increment_authorization",
             server: 0,
             path_params: &["intent"],
+            multi: 0,
             params: &[
                 Param { name: "amount", at: At::Body, required: true },
                 Param { name: "application_fee_amount", at: At::Body, required: false },
@@ -4799,6 +5072,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/payment_intents/{intent}/verify_microdeposits",
             server: 0,
             path_params: &["intent"],
+            multi: 0,
             params: &[
                 Param { name: "amounts", at: At::Body, required: false },
                 Param { name: "client_secret", at: At::Body, required: false },
@@ -4815,6 +5089,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/payment_links",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "active", at: At::Query(Style::Form), required: false },
                 Param { name: "ending_before", at: At::Query(Style::Form), required: false },
@@ -4832,6 +5107,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/payment_links",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "after_completion", at: At::Body, required: false },
                 Param { name: "allow_promotion_codes", at: At::Body, required: false },
@@ -4872,6 +5148,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/payment_links/{payment_link}",
             server: 0,
             path_params: &["payment_link"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -4885,6 +5162,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/payment_links/{payment_link}",
             server: 0,
             path_params: &["payment_link"],
+            multi: 0,
             params: &[
                 Param { name: "active", at: At::Body, required: false },
                 Param { name: "after_completion", at: At::Body, required: false },
@@ -4916,6 +5194,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/payment_links/{payment_link}/line_items",
             server: 0,
             path_params: &["payment_link"],
+            multi: 0,
             params: &[
                 Param { name: "ending_before", at: At::Query(Style::Form), required: false },
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
@@ -4932,6 +5211,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/payment_method_configurations",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "application", at: At::Query(Style::DeepObject), required: false },
                 Param { name: "ending_before", at: At::Query(Style::Form), required: false },
@@ -4949,6 +5229,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/payment_method_configurations",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "acss_debit", at: At::Body, required: false },
                 Param { name: "affirm", at: At::Body, required: false },
@@ -5003,6 +5284,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/payment_method_configurations/{configuration}",
             server: 0,
             path_params: &["configuration"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -5016,6 +5298,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/payment_method_configurations/{configuration}",
             server: 0,
             path_params: &["configuration"],
+            multi: 0,
             params: &[
                 Param { name: "acss_debit", at: At::Body, required: false },
                 Param { name: "active", at: At::Body, required: false },
@@ -5070,6 +5353,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/payment_method_domains",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "domain_name", at: At::Query(Style::Form), required: false },
                 Param { name: "enabled", at: At::Query(Style::Form), required: false },
@@ -5088,6 +5372,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/payment_method_domains",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "domain_name", at: At::Body, required: true },
                 Param { name: "enabled", at: At::Body, required: false },
@@ -5103,6 +5388,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/payment_method_domains/{payment_method_domain}",
             server: 0,
             path_params: &["payment_method_domain"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -5116,6 +5402,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/payment_method_domains/{payment_method_domain}",
             server: 0,
             path_params: &["payment_method_domain"],
+            multi: 0,
             params: &[
                 Param { name: "enabled", at: At::Body, required: false },
                 Param { name: "expand", at: At::Body, required: false },
@@ -5130,6 +5417,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/payment_method_domains/{payment_method_domain}/validate",
             server: 0,
             path_params: &["payment_method_domain"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
@@ -5143,6 +5431,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/payment_methods",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "customer", at: At::Query(Style::Form), required: false },
                 Param { name: "ending_before", at: At::Query(Style::Form), required: false },
@@ -5161,6 +5450,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/payment_methods",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "acss_debit", at: At::Body, required: false },
                 Param { name: "affirm", at: At::Body, required: false },
@@ -5217,6 +5507,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/payment_methods/{payment_method}",
             server: 0,
             path_params: &["payment_method"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -5230,6 +5521,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/payment_methods/{payment_method}",
             server: 0,
             path_params: &["payment_method"],
+            multi: 0,
             params: &[
                 Param { name: "allow_redisplay", at: At::Body, required: false },
                 Param { name: "billing_details", at: At::Body, required: false },
@@ -5249,6 +5541,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/payment_methods/{payment_method}/attach",
             server: 0,
             path_params: &["payment_method"],
+            multi: 0,
             params: &[
                 Param { name: "customer", at: At::Body, required: true },
                 Param { name: "expand", at: At::Body, required: false },
@@ -5263,6 +5556,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/payment_methods/{payment_method}/detach",
             server: 0,
             path_params: &["payment_method"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
@@ -5276,6 +5570,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/payouts",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "arrival_date", at: At::Query(Style::DeepObject), required: false },
                 Param { name: "created", at: At::Query(Style::DeepObject), required: false },
@@ -5296,6 +5591,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/payouts",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "amount", at: At::Body, required: true },
                 Param { name: "currency", at: At::Body, required: true },
@@ -5317,6 +5613,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/payouts/{payout}",
             server: 0,
             path_params: &["payout"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -5330,6 +5627,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/payouts/{payout}",
             server: 0,
             path_params: &["payout"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "metadata", at: At::Body, required: false },
@@ -5344,6 +5642,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/payouts/{payout}/cancel",
             server: 0,
             path_params: &["payout"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
@@ -5357,6 +5656,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/payouts/{payout}/reverse",
             server: 0,
             path_params: &["payout"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "metadata", at: At::Body, required: false },
@@ -5371,6 +5671,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/plans",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "active", at: At::Query(Style::Form), required: false },
                 Param { name: "created", at: At::Query(Style::DeepObject), required: false },
@@ -5390,6 +5691,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/plans",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "active", at: At::Body, required: false },
                 Param { name: "aggregate_usage", at: At::Body, required: false },
@@ -5421,6 +5723,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/plans/{plan}",
             server: 0,
             path_params: &["plan"],
+            multi: 0,
             params: &[],
             body: Body::None,
             auth: AuthUse::Required,
@@ -5432,6 +5735,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/plans/{plan}",
             server: 0,
             path_params: &["plan"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -5445,6 +5749,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/plans/{plan}",
             server: 0,
             path_params: &["plan"],
+            multi: 0,
             params: &[
                 Param { name: "active", at: At::Body, required: false },
                 Param { name: "expand", at: At::Body, required: false },
@@ -5463,6 +5768,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/prices",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "active", at: At::Query(Style::Form), required: false },
                 Param { name: "created", at: At::Query(Style::DeepObject), required: false },
@@ -5486,6 +5792,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/prices",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "active", at: At::Body, required: false },
                 Param { name: "billing_scheme", at: At::Body, required: false },
@@ -5517,6 +5824,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/prices/search",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
                 Param { name: "limit", at: At::Query(Style::Form), required: false },
@@ -5533,6 +5841,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/prices/{price}",
             server: 0,
             path_params: &["price"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -5546,6 +5855,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/prices/{price}",
             server: 0,
             path_params: &["price"],
+            multi: 0,
             params: &[
                 Param { name: "active", at: At::Body, required: false },
                 Param { name: "currency_options", at: At::Body, required: false },
@@ -5566,6 +5876,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/products",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "active", at: At::Query(Style::Form), required: false },
                 Param { name: "created", at: At::Query(Style::DeepObject), required: false },
@@ -5587,6 +5898,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/products",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "active", at: At::Body, required: false },
                 Param { name: "default_price_data", at: At::Body, required: false },
@@ -5614,6 +5926,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/products/search",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
                 Param { name: "limit", at: At::Query(Style::Form), required: false },
@@ -5630,6 +5943,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/products/{id}",
             server: 0,
             path_params: &["id"],
+            multi: 0,
             params: &[],
             body: Body::None,
             auth: AuthUse::Required,
@@ -5641,6 +5955,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/products/{id}",
             server: 0,
             path_params: &["id"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -5654,6 +5969,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/products/{id}",
             server: 0,
             path_params: &["id"],
+            multi: 0,
             params: &[
                 Param { name: "active", at: At::Body, required: false },
                 Param { name: "default_price", at: At::Body, required: false },
@@ -5680,6 +5996,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/products/{product}/features",
             server: 0,
             path_params: &["product"],
+            multi: 0,
             params: &[
                 Param { name: "ending_before", at: At::Query(Style::Form), required: false },
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
@@ -5696,6 +6013,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/products/{product}/features",
             server: 0,
             path_params: &["product"],
+            multi: 0,
             params: &[
                 Param { name: "entitlement_feature", at: At::Body, required: true },
                 Param { name: "expand", at: At::Body, required: false },
@@ -5710,6 +6028,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/products/{product}/features/{id}",
             server: 0,
             path_params: &["product", "id"],
+            multi: 0,
             params: &[],
             body: Body::None,
             auth: AuthUse::Required,
@@ -5721,6 +6040,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/products/{product}/features/{id}",
             server: 0,
             path_params: &["product", "id"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -5734,6 +6054,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/promotion_codes",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "active", at: At::Query(Style::Form), required: false },
                 Param { name: "code", at: At::Query(Style::Form), required: false },
@@ -5755,6 +6076,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/promotion_codes",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "active", at: At::Body, required: false },
                 Param { name: "code", at: At::Body, required: false },
@@ -5776,6 +6098,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/promotion_codes/{promotion_code}",
             server: 0,
             path_params: &["promotion_code"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -5789,6 +6112,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/promotion_codes/{promotion_code}",
             server: 0,
             path_params: &["promotion_code"],
+            multi: 0,
             params: &[
                 Param { name: "active", at: At::Body, required: false },
                 Param { name: "expand", at: At::Body, required: false },
@@ -5805,6 +6129,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/quotes",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "customer", at: At::Query(Style::Form), required: false },
                 Param { name: "ending_before", at: At::Query(Style::Form), required: false },
@@ -5824,6 +6149,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/quotes",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "application_fee_amount", at: At::Body, required: false },
                 Param { name: "application_fee_percent", at: At::Body, required: false },
@@ -5856,6 +6182,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/quotes/{quote}",
             server: 0,
             path_params: &["quote"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -5869,6 +6196,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/quotes/{quote}",
             server: 0,
             path_params: &["quote"],
+            multi: 0,
             params: &[
                 Param { name: "application_fee_amount", at: At::Body, required: false },
                 Param { name: "application_fee_percent", at: At::Body, required: false },
@@ -5899,6 +6227,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/quotes/{quote}/accept",
             server: 0,
             path_params: &["quote"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
@@ -5912,6 +6241,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/quotes/{quote}/cancel",
             server: 0,
             path_params: &["quote"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
@@ -5925,6 +6255,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/quotes/{quote}/computed_upfront_line_items",
             server: 0,
             path_params: &["quote"],
+            multi: 0,
             params: &[
                 Param { name: "ending_before", at: At::Query(Style::Form), required: false },
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
@@ -5941,6 +6272,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/quotes/{quote}/finalize",
             server: 0,
             path_params: &["quote"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "expires_at", at: At::Body, required: false },
@@ -5955,6 +6287,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/quotes/{quote}/line_items",
             server: 0,
             path_params: &["quote"],
+            multi: 0,
             params: &[
                 Param { name: "ending_before", at: At::Query(Style::Form), required: false },
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
@@ -5971,6 +6304,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/quotes/{quote}/pdf",
             server: 1,
             path_params: &["quote"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -5984,6 +6318,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/radar/early_fraud_warnings",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "charge", at: At::Query(Style::Form), required: false },
                 Param { name: "created", at: At::Query(Style::DeepObject), required: false },
@@ -6003,6 +6338,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/radar/early_fraud_warnings/{early_fraud_warning}",
             server: 0,
             path_params: &["early_fraud_warning"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -6016,6 +6352,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/radar/value_list_items",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "created", at: At::Query(Style::DeepObject), required: false },
                 Param { name: "ending_before", at: At::Query(Style::Form), required: false },
@@ -6035,6 +6372,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/radar/value_list_items",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "value", at: At::Body, required: true },
@@ -6050,6 +6388,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/radar/value_list_items/{item}",
             server: 0,
             path_params: &["item"],
+            multi: 0,
             params: &[],
             body: Body::None,
             auth: AuthUse::Required,
@@ -6061,6 +6400,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/radar/value_list_items/{item}",
             server: 0,
             path_params: &["item"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -6074,6 +6414,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/radar/value_lists",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "alias", at: At::Query(Style::Form), required: false },
                 Param { name: "contains", at: At::Query(Style::Form), required: false },
@@ -6093,6 +6434,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/radar/value_lists",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "alias", at: At::Body, required: true },
                 Param { name: "expand", at: At::Body, required: false },
@@ -6110,6 +6452,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/radar/value_lists/{value_list}",
             server: 0,
             path_params: &["value_list"],
+            multi: 0,
             params: &[],
             body: Body::None,
             auth: AuthUse::Required,
@@ -6121,6 +6464,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/radar/value_lists/{value_list}",
             server: 0,
             path_params: &["value_list"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -6134,6 +6478,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/radar/value_lists/{value_list}",
             server: 0,
             path_params: &["value_list"],
+            multi: 0,
             params: &[
                 Param { name: "alias", at: At::Body, required: false },
                 Param { name: "expand", at: At::Body, required: false },
@@ -6150,6 +6495,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/refunds",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "charge", at: At::Query(Style::Form), required: false },
                 Param { name: "created", at: At::Query(Style::DeepObject), required: false },
@@ -6169,6 +6515,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/refunds",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "amount", at: At::Body, required: false },
                 Param { name: "charge", at: At::Body, required: false },
@@ -6193,6 +6540,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/refunds/{refund}",
             server: 0,
             path_params: &["refund"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -6206,6 +6554,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/refunds/{refund}",
             server: 0,
             path_params: &["refund"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "metadata", at: At::Body, required: false },
@@ -6220,6 +6569,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/refunds/{refund}/cancel",
             server: 0,
             path_params: &["refund"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
@@ -6233,6 +6583,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/reporting/report_runs",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "created", at: At::Query(Style::DeepObject), required: false },
                 Param { name: "ending_before", at: At::Query(Style::Form), required: false },
@@ -6250,6 +6601,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/reporting/report_runs",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "parameters", at: At::Body, required: false },
@@ -6265,6 +6617,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/reporting/report_runs/{report_run}",
             server: 0,
             path_params: &["report_run"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -6278,6 +6631,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/reporting/report_types",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -6291,6 +6645,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/reporting/report_types/{report_type}",
             server: 0,
             path_params: &["report_type"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -6304,6 +6659,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/reviews",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "created", at: At::Query(Style::DeepObject), required: false },
                 Param { name: "ending_before", at: At::Query(Style::Form), required: false },
@@ -6321,6 +6677,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/reviews/{review}",
             server: 0,
             path_params: &["review"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -6334,6 +6691,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/reviews/{review}/approve",
             server: 0,
             path_params: &["review"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
@@ -6347,6 +6705,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/setup_attempts",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "created", at: At::Query(Style::DeepObject), required: false },
                 Param { name: "ending_before", at: At::Query(Style::Form), required: false },
@@ -6365,6 +6724,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/setup_intents",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "attach_to_self", at: At::Query(Style::Form), required: false },
                 Param { name: "created", at: At::Query(Style::DeepObject), required: false },
@@ -6385,6 +6745,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/setup_intents",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "attach_to_self", at: At::Body, required: false },
                 Param { name: "automatic_payment_methods", at: At::Body, required: false },
@@ -6417,6 +6778,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/setup_intents/{intent}",
             server: 0,
             path_params: &["intent"],
+            multi: 0,
             params: &[
                 Param { name: "client_secret", at: At::Query(Style::Form), required: false },
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
@@ -6431,6 +6793,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/setup_intents/{intent}",
             server: 0,
             path_params: &["intent"],
+            multi: 0,
             params: &[
                 Param { name: "attach_to_self", at: At::Body, required: false },
                 Param { name: "customer", at: At::Body, required: false },
@@ -6454,6 +6817,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/setup_intents/{intent}/cancel",
             server: 0,
             path_params: &["intent"],
+            multi: 0,
             params: &[
                 Param { name: "cancellation_reason", at: At::Body, required: false },
                 Param { name: "expand", at: At::Body, required: false },
@@ -6468,6 +6832,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/setup_intents/{intent}/confirm",
             server: 0,
             path_params: &["intent"],
+            multi: 0,
             params: &[
                 Param { name: "client_secret", at: At::Body, required: false },
                 Param { name: "confirmation_token", at: At::Body, required: false },
@@ -6489,6 +6854,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/setup_intents/{intent}/verify_microdeposits",
             server: 0,
             path_params: &["intent"],
+            multi: 0,
             params: &[
                 Param { name: "amounts", at: At::Body, required: false },
                 Param { name: "client_secret", at: At::Body, required: false },
@@ -6505,6 +6871,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/shipping_rates",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "active", at: At::Query(Style::Form), required: false },
                 Param { name: "created", at: At::Query(Style::DeepObject), required: false },
@@ -6524,6 +6891,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/shipping_rates",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "delivery_estimate", at: At::Body, required: false },
                 Param { name: "display_name", at: At::Body, required: true },
@@ -6544,6 +6912,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/shipping_rates/{shipping_rate_token}",
             server: 0,
             path_params: &["shipping_rate_token"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -6557,6 +6926,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/shipping_rates/{shipping_rate_token}",
             server: 0,
             path_params: &["shipping_rate_token"],
+            multi: 0,
             params: &[
                 Param { name: "active", at: At::Body, required: false },
                 Param { name: "expand", at: At::Body, required: false },
@@ -6574,6 +6944,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/sigma/scheduled_query_runs",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "ending_before", at: At::Query(Style::Form), required: false },
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
@@ -6590,6 +6961,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/sigma/scheduled_query_runs/{scheduled_query_run}",
             server: 0,
             path_params: &["scheduled_query_run"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -6603,6 +6975,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/sources",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "amount", at: At::Body, required: false },
                 Param { name: "currency", at: At::Body, required: false },
@@ -6631,6 +7004,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/sources/{source}",
             server: 0,
             path_params: &["source"],
+            multi: 0,
             params: &[
                 Param { name: "client_secret", at: At::Query(Style::Form), required: false },
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
@@ -6645,6 +7019,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/sources/{source}",
             server: 0,
             path_params: &["source"],
+            multi: 0,
             params: &[
                 Param { name: "amount", at: At::Body, required: false },
                 Param { name: "expand", at: At::Body, required: false },
@@ -6663,6 +7038,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/sources/{source}/mandate_notifications/{mandate_notification}",
             server: 0,
             path_params: &["source", "mandate_notification"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -6676,6 +7052,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/sources/{source}/source_transactions",
             server: 0,
             path_params: &["source"],
+            multi: 0,
             params: &[
                 Param { name: "ending_before", at: At::Query(Style::Form), required: false },
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
@@ -6692,6 +7069,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/sources/{source}/source_transactions/{source_transaction}",
             server: 0,
             path_params: &["source", "source_transaction"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -6705,6 +7083,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/sources/{source}/verify",
             server: 0,
             path_params: &["source"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "values", at: At::Body, required: true },
@@ -6719,6 +7098,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/subscription_items",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "ending_before", at: At::Query(Style::Form), required: false },
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
@@ -6736,6 +7116,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/subscription_items",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "billing_thresholds", at: At::Body, required: false },
                 Param { name: "discounts", at: At::Body, required: false },
@@ -6760,6 +7141,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/subscription_items/{item}",
             server: 0,
             path_params: &["item"],
+            multi: 0,
             params: &[
                 Param { name: "clear_usage", at: At::Body, required: false },
                 Param { name: "proration_behavior", at: At::Body, required: false },
@@ -6775,6 +7157,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/subscription_items/{item}",
             server: 0,
             path_params: &["item"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -6788,6 +7171,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/subscription_items/{item}",
             server: 0,
             path_params: &["item"],
+            multi: 0,
             params: &[
                 Param { name: "billing_thresholds", at: At::Body, required: false },
                 Param { name: "discounts", at: At::Body, required: false },
@@ -6812,6 +7196,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/subscription_items/{subscription_item}/usage_record_summaries",
             server: 0,
             path_params: &["subscription_item"],
+            multi: 0,
             params: &[
                 Param { name: "ending_before", at: At::Query(Style::Form), required: false },
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
@@ -6828,6 +7213,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/subscription_items/{subscription_item}/usage_records",
             server: 0,
             path_params: &["subscription_item"],
+            multi: 0,
             params: &[
                 Param { name: "action", at: At::Body, required: false },
                 Param { name: "expand", at: At::Body, required: false },
@@ -6844,6 +7230,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/subscription_schedules",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "canceled_at", at: At::Query(Style::DeepObject), required: false },
                 Param { name: "completed_at", at: At::Query(Style::DeepObject), required: false },
@@ -6866,6 +7253,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/subscription_schedules",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "customer", at: At::Body, required: false },
                 Param { name: "default_settings", at: At::Body, required: false },
@@ -6886,6 +7274,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/subscription_schedules/{schedule}",
             server: 0,
             path_params: &["schedule"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -6899,6 +7288,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/subscription_schedules/{schedule}",
             server: 0,
             path_params: &["schedule"],
+            multi: 0,
             params: &[
                 Param { name: "default_settings", at: At::Body, required: false },
                 Param { name: "end_behavior", at: At::Body, required: false },
@@ -6917,6 +7307,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/subscription_schedules/{schedule}/cancel",
             server: 0,
             path_params: &["schedule"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "invoice_now", at: At::Body, required: false },
@@ -6932,6 +7323,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/subscription_schedules/{schedule}/release",
             server: 0,
             path_params: &["schedule"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "preserve_cancel_date", at: At::Body, required: false },
@@ -6946,6 +7338,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/subscriptions",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "automatic_tax", at: At::Query(Style::DeepObject), required: false },
                 Param { name: "collection_method", at: At::Query(Style::Form), required: false },
@@ -6971,6 +7364,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/subscriptions",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "add_invoice_items", at: At::Body, required: false },
                 Param { name: "application_fee_percent", at: At::Body, required: false },
@@ -7018,6 +7412,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/subscriptions/search",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
                 Param { name: "limit", at: At::Query(Style::Form), required: false },
@@ -7034,6 +7429,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/subscriptions/{subscription_exposed_id}",
             server: 0,
             path_params: &["subscription_exposed_id"],
+            multi: 0,
             params: &[
                 Param { name: "cancellation_details", at: At::Body, required: false },
                 Param { name: "expand", at: At::Body, required: false },
@@ -7050,6 +7446,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/subscriptions/{subscription_exposed_id}",
             server: 0,
             path_params: &["subscription_exposed_id"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -7063,6 +7460,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/subscriptions/{subscription_exposed_id}",
             server: 0,
             path_params: &["subscription_exposed_id"],
+            multi: 0,
             params: &[
                 Param { name: "add_invoice_items", at: At::Body, required: false },
                 Param { name: "application_fee_percent", at: At::Body, required: false },
@@ -7108,6 +7506,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/subscriptions/{subscription_exposed_id}/discount",
             server: 0,
             path_params: &["subscription_exposed_id"],
+            multi: 0,
             params: &[],
             body: Body::None,
             auth: AuthUse::Required,
@@ -7119,6 +7518,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/subscriptions/{subscription}/resume",
             server: 0,
             path_params: &["subscription"],
+            multi: 0,
             params: &[
                 Param { name: "billing_cycle_anchor", at: At::Body, required: false },
                 Param { name: "expand", at: At::Body, required: false },
@@ -7135,6 +7535,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/tax/calculations",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "currency", at: At::Body, required: true },
                 Param { name: "customer", at: At::Body, required: false },
@@ -7155,6 +7556,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/tax/calculations/{calculation}/line_items",
             server: 0,
             path_params: &["calculation"],
+            multi: 0,
             params: &[
                 Param { name: "ending_before", at: At::Query(Style::Form), required: false },
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
@@ -7171,6 +7573,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/tax/registrations",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "ending_before", at: At::Query(Style::Form), required: false },
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
@@ -7188,6 +7591,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/tax/registrations",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "active_from", at: At::Body, required: true },
                 Param { name: "country", at: At::Body, required: true },
@@ -7205,6 +7609,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/tax/registrations/{id}",
             server: 0,
             path_params: &["id"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -7218,6 +7623,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/tax/registrations/{id}",
             server: 0,
             path_params: &["id"],
+            multi: 0,
             params: &[
                 Param { name: "active_from", at: At::Body, required: false },
                 Param { name: "expand", at: At::Body, required: false },
@@ -7233,6 +7639,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/tax/settings",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -7246,6 +7653,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/tax/settings",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "defaults", at: At::Body, required: false },
                 Param { name: "expand", at: At::Body, required: false },
@@ -7261,6 +7669,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/tax/transactions/create_from_calculation",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "calculation", at: At::Body, required: true },
                 Param { name: "expand", at: At::Body, required: false },
@@ -7277,6 +7686,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/tax/transactions/create_reversal",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "flat_amount", at: At::Body, required: false },
@@ -7297,6 +7707,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/tax/transactions/{transaction}",
             server: 0,
             path_params: &["transaction"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -7310,6 +7721,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/tax/transactions/{transaction}/line_items",
             server: 0,
             path_params: &["transaction"],
+            multi: 0,
             params: &[
                 Param { name: "ending_before", at: At::Query(Style::Form), required: false },
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
@@ -7326,6 +7738,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/tax_codes",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "ending_before", at: At::Query(Style::Form), required: false },
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
@@ -7342,6 +7755,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/tax_codes/{id}",
             server: 0,
             path_params: &["id"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -7355,6 +7769,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/tax_ids",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "ending_before", at: At::Query(Style::Form), required: false },
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
@@ -7372,6 +7787,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/tax_ids",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "owner", at: At::Body, required: false },
@@ -7388,6 +7804,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/tax_ids/{id}",
             server: 0,
             path_params: &["id"],
+            multi: 0,
             params: &[],
             body: Body::None,
             auth: AuthUse::Required,
@@ -7399,6 +7816,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/tax_ids/{id}",
             server: 0,
             path_params: &["id"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -7412,6 +7830,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/tax_rates",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "active", at: At::Query(Style::Form), required: false },
                 Param { name: "created", at: At::Query(Style::DeepObject), required: false },
@@ -7431,6 +7850,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/tax_rates",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "active", at: At::Body, required: false },
                 Param { name: "country", at: At::Body, required: false },
@@ -7454,6 +7874,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/tax_rates/{tax_rate}",
             server: 0,
             path_params: &["tax_rate"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -7467,6 +7888,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/tax_rates/{tax_rate}",
             server: 0,
             path_params: &["tax_rate"],
+            multi: 0,
             params: &[
                 Param { name: "active", at: At::Body, required: false },
                 Param { name: "country", at: At::Body, required: false },
@@ -7488,6 +7910,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/terminal/configurations",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "ending_before", at: At::Query(Style::Form), required: false },
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
@@ -7505,6 +7928,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/terminal/configurations",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "bbpos_wisepos_e", at: At::Body, required: false },
                 Param { name: "expand", at: At::Body, required: false },
@@ -7524,6 +7948,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/terminal/configurations/{configuration}",
             server: 0,
             path_params: &["configuration"],
+            multi: 0,
             params: &[],
             body: Body::None,
             auth: AuthUse::Required,
@@ -7535,6 +7960,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/terminal/configurations/{configuration}",
             server: 0,
             path_params: &["configuration"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -7548,6 +7974,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/terminal/configurations/{configuration}",
             server: 0,
             path_params: &["configuration"],
+            multi: 0,
             params: &[
                 Param { name: "bbpos_wisepos_e", at: At::Body, required: false },
                 Param { name: "expand", at: At::Body, required: false },
@@ -7567,6 +7994,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/terminal/connection_tokens",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "location", at: At::Body, required: false },
@@ -7581,6 +8009,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/terminal/locations",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "ending_before", at: At::Query(Style::Form), required: false },
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
@@ -7597,6 +8026,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/terminal/locations",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "address", at: At::Body, required: true },
                 Param { name: "configuration_overrides", at: At::Body, required: false },
@@ -7614,6 +8044,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/terminal/locations/{location}",
             server: 0,
             path_params: &["location"],
+            multi: 0,
             params: &[],
             body: Body::None,
             auth: AuthUse::Required,
@@ -7625,6 +8056,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/terminal/locations/{location}",
             server: 0,
             path_params: &["location"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -7638,6 +8070,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/terminal/locations/{location}",
             server: 0,
             path_params: &["location"],
+            multi: 0,
             params: &[
                 Param { name: "address", at: At::Body, required: false },
                 Param { name: "configuration_overrides", at: At::Body, required: false },
@@ -7655,6 +8088,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/terminal/readers",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "device_type", at: At::Query(Style::Form), required: false },
                 Param { name: "ending_before", at: At::Query(Style::Form), required: false },
@@ -7675,6 +8109,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/terminal/readers",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "label", at: At::Body, required: false },
@@ -7692,6 +8127,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/terminal/readers/{reader}",
             server: 0,
             path_params: &["reader"],
+            multi: 0,
             params: &[],
             body: Body::None,
             auth: AuthUse::Required,
@@ -7703,6 +8139,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/terminal/readers/{reader}",
             server: 0,
             path_params: &["reader"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -7716,6 +8153,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/terminal/readers/{reader}",
             server: 0,
             path_params: &["reader"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "label", at: At::Body, required: false },
@@ -7731,6 +8169,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/terminal/readers/{reader}/cancel_action",
             server: 0,
             path_params: &["reader"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
@@ -7744,6 +8183,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/terminal/readers/{reader}/process_payment_intent",
             server: 0,
             path_params: &["reader"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "payment_intent", at: At::Body, required: true },
@@ -7759,6 +8199,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/terminal/readers/{reader}/process_setup_intent",
             server: 0,
             path_params: &["reader"],
+            multi: 0,
             params: &[
                 Param { name: "customer_consent_collected", at: At::Body, required: true },
                 Param { name: "expand", at: At::Body, required: false },
@@ -7775,6 +8216,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/terminal/readers/{reader}/refund_payment",
             server: 0,
             path_params: &["reader"],
+            multi: 0,
             params: &[
                 Param { name: "amount", at: At::Body, required: false },
                 Param { name: "charge", at: At::Body, required: false },
@@ -7795,6 +8237,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/terminal/readers/{reader}/set_reader_display",
             server: 0,
             path_params: &["reader"],
+            multi: 0,
             params: &[
                 Param { name: "cart", at: At::Body, required: false },
                 Param { name: "expand", at: At::Body, required: false },
@@ -7810,6 +8253,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/test_helpers/confirmation_tokens",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "payment_method", at: At::Body, required: false },
@@ -7828,6 +8272,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/test_helpers/customers/{customer}/fund_cash_balance",
             server: 0,
             path_params: &["customer"],
+            multi: 0,
             params: &[
                 Param { name: "amount", at: At::Body, required: true },
                 Param { name: "currency", at: At::Body, required: true },
@@ -7844,6 +8289,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/test_helpers/issuing/authorizations",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "amount", at: At::Body, required: true },
                 Param { name: "amount_details", at: At::Body, required: false },
@@ -7867,6 +8313,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/test_helpers/issuing/authorizations/{authorization}/capture",
             server: 0,
             path_params: &["authorization"],
+            multi: 0,
             params: &[
                 Param { name: "capture_amount", at: At::Body, required: false },
                 Param { name: "close_authorization", at: At::Body, required: false },
@@ -7883,6 +8330,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/test_helpers/issuing/authorizations/{authorization}/expire",
             server: 0,
             path_params: &["authorization"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
@@ -7896,6 +8344,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/test_helpers/issuing/authorizations/{authorization}/increment",
             server: 0,
             path_params: &["authorization"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "increment_amount", at: At::Body, required: true },
@@ -7911,6 +8360,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/test_helpers/issuing/authorizations/{authorization}/reverse",
             server: 0,
             path_params: &["authorization"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "reverse_amount", at: At::Body, required: false },
@@ -7925,6 +8375,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/test_helpers/issuing/cards/{card}/shipping/deliver",
             server: 0,
             path_params: &["card"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
@@ -7938,6 +8389,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/test_helpers/issuing/cards/{card}/shipping/fail",
             server: 0,
             path_params: &["card"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
@@ -7951,6 +8403,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/test_helpers/issuing/cards/{card}/shipping/return",
             server: 0,
             path_params: &["card"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
@@ -7964,6 +8417,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/test_helpers/issuing/cards/{card}/shipping/ship",
             server: 0,
             path_params: &["card"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
@@ -7977,6 +8431,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/test_helpers/issuing/personalization_designs/{personalization_design}/activate",
             server: 0,
             path_params: &["personalization_design"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
@@ -7990,6 +8445,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/test_helpers/issuing/personalization_designs/{personalization_design}/deactivate",
             server: 0,
             path_params: &["personalization_design"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
@@ -8003,6 +8459,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/test_helpers/issuing/personalization_designs/{personalization_design}/reject",
             server: 0,
             path_params: &["personalization_design"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "rejection_reasons", at: At::Body, required: true },
@@ -8017,6 +8474,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/test_helpers/issuing/transactions/create_force_capture",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "amount", at: At::Body, required: true },
                 Param { name: "card", at: At::Body, required: true },
@@ -8035,6 +8493,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/test_helpers/issuing/transactions/create_unlinked_refund",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "amount", at: At::Body, required: true },
                 Param { name: "card", at: At::Body, required: true },
@@ -8053,6 +8512,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/test_helpers/issuing/transactions/{transaction}/refund",
             server: 0,
             path_params: &["transaction"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "refund_amount", at: At::Body, required: false },
@@ -8067,6 +8527,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/test_helpers/refunds/{refund}/expire",
             server: 0,
             path_params: &["refund"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
@@ -8080,6 +8541,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/test_helpers/terminal/readers/{reader}/present_payment_method",
             server: 0,
             path_params: &["reader"],
+            multi: 0,
             params: &[
                 Param { name: "amount_tip", at: At::Body, required: false },
                 Param { name: "card_present", at: At::Body, required: false },
@@ -8097,6 +8559,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/test_helpers/test_clocks",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "ending_before", at: At::Query(Style::Form), required: false },
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
@@ -8113,6 +8576,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/test_helpers/test_clocks",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "frozen_time", at: At::Body, required: true },
@@ -8128,6 +8592,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/test_helpers/test_clocks/{test_clock}",
             server: 0,
             path_params: &["test_clock"],
+            multi: 0,
             params: &[],
             body: Body::None,
             auth: AuthUse::Required,
@@ -8139,6 +8604,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/test_helpers/test_clocks/{test_clock}",
             server: 0,
             path_params: &["test_clock"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -8152,6 +8618,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/test_helpers/test_clocks/{test_clock}/advance",
             server: 0,
             path_params: &["test_clock"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "frozen_time", at: At::Body, required: true },
@@ -8166,6 +8633,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/test_helpers/treasury/inbound_transfers/{id}/fail",
             server: 0,
             path_params: &["id"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "failure_details", at: At::Body, required: false },
@@ -8180,6 +8648,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/test_helpers/treasury/inbound_transfers/{id}/return",
             server: 0,
             path_params: &["id"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
@@ -8193,6 +8662,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/test_helpers/treasury/inbound_transfers/{id}/succeed",
             server: 0,
             path_params: &["id"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
@@ -8206,6 +8676,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/test_helpers/treasury/outbound_payments/{id}",
             server: 0,
             path_params: &["id"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "tracking_details", at: At::Body, required: true },
@@ -8220,6 +8691,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/test_helpers/treasury/outbound_payments/{id}/fail",
             server: 0,
             path_params: &["id"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
@@ -8233,6 +8705,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/test_helpers/treasury/outbound_payments/{id}/post",
             server: 0,
             path_params: &["id"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
@@ -8246,6 +8719,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/test_helpers/treasury/outbound_payments/{id}/return",
             server: 0,
             path_params: &["id"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "returned_details", at: At::Body, required: false },
@@ -8260,6 +8734,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/test_helpers/treasury/outbound_transfers/{outbound_transfer}",
             server: 0,
             path_params: &["outbound_transfer"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "tracking_details", at: At::Body, required: true },
@@ -8274,6 +8749,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/test_helpers/treasury/outbound_transfers/{outbound_transfer}/fail",
             server: 0,
             path_params: &["outbound_transfer"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
@@ -8287,6 +8763,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/test_helpers/treasury/outbound_transfers/{outbound_transfer}/post",
             server: 0,
             path_params: &["outbound_transfer"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
@@ -8300,6 +8777,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/test_helpers/treasury/outbound_transfers/{outbound_transfer}/return",
             server: 0,
             path_params: &["outbound_transfer"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "returned_details", at: At::Body, required: false },
@@ -8314,6 +8792,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/test_helpers/treasury/received_credits",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "amount", at: At::Body, required: true },
                 Param { name: "currency", at: At::Body, required: true },
@@ -8333,6 +8812,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/test_helpers/treasury/received_debits",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "amount", at: At::Body, required: true },
                 Param { name: "currency", at: At::Body, required: true },
@@ -8352,6 +8832,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/tokens",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "account", at: At::Body, required: false },
                 Param { name: "bank_account", at: At::Body, required: false },
@@ -8372,6 +8853,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/tokens/{token}",
             server: 0,
             path_params: &["token"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -8385,6 +8867,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/topups",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "amount", at: At::Query(Style::DeepObject), required: false },
                 Param { name: "created", at: At::Query(Style::DeepObject), required: false },
@@ -8404,6 +8887,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/topups",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "amount", at: At::Body, required: true },
                 Param { name: "currency", at: At::Body, required: true },
@@ -8424,6 +8908,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/topups/{topup}",
             server: 0,
             path_params: &["topup"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -8437,6 +8922,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/topups/{topup}",
             server: 0,
             path_params: &["topup"],
+            multi: 0,
             params: &[
                 Param { name: "description", at: At::Body, required: false },
                 Param { name: "expand", at: At::Body, required: false },
@@ -8452,6 +8938,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/topups/{topup}/cancel",
             server: 0,
             path_params: &["topup"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
@@ -8465,6 +8952,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/transfers",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "created", at: At::Query(Style::DeepObject), required: false },
                 Param { name: "destination", at: At::Query(Style::Form), required: false },
@@ -8484,6 +8972,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/transfers",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "amount", at: At::Body, required: false },
                 Param { name: "currency", at: At::Body, required: true },
@@ -8505,6 +8994,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/transfers/{id}/reversals",
             server: 0,
             path_params: &["id"],
+            multi: 0,
             params: &[
                 Param { name: "ending_before", at: At::Query(Style::Form), required: false },
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
@@ -8521,6 +9011,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/transfers/{id}/reversals",
             server: 0,
             path_params: &["id"],
+            multi: 0,
             params: &[
                 Param { name: "amount", at: At::Body, required: false },
                 Param { name: "description", at: At::Body, required: false },
@@ -8538,6 +9029,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/transfers/{transfer}",
             server: 0,
             path_params: &["transfer"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -8551,6 +9043,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/transfers/{transfer}",
             server: 0,
             path_params: &["transfer"],
+            multi: 0,
             params: &[
                 Param { name: "description", at: At::Body, required: false },
                 Param { name: "expand", at: At::Body, required: false },
@@ -8566,6 +9059,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/transfers/{transfer}/reversals/{id}",
             server: 0,
             path_params: &["transfer", "id"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -8579,6 +9073,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/transfers/{transfer}/reversals/{id}",
             server: 0,
             path_params: &["transfer", "id"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "metadata", at: At::Body, required: false },
@@ -8593,6 +9088,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/treasury/credit_reversals",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "ending_before", at: At::Query(Style::Form), required: false },
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
@@ -8612,6 +9108,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/treasury/credit_reversals",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "metadata", at: At::Body, required: false },
@@ -8627,6 +9124,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/treasury/credit_reversals/{credit_reversal}",
             server: 0,
             path_params: &["credit_reversal"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -8640,6 +9138,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/treasury/debit_reversals",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "ending_before", at: At::Query(Style::Form), required: false },
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
@@ -8660,6 +9159,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/treasury/debit_reversals",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "metadata", at: At::Body, required: false },
@@ -8675,6 +9175,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/treasury/debit_reversals/{debit_reversal}",
             server: 0,
             path_params: &["debit_reversal"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -8688,6 +9189,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/treasury/financial_accounts",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "created", at: At::Query(Style::DeepObject), required: false },
                 Param { name: "ending_before", at: At::Query(Style::Form), required: false },
@@ -8705,6 +9207,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/treasury/financial_accounts",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "features", at: At::Body, required: false },
@@ -8722,6 +9225,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/treasury/financial_accounts/{financial_account}",
             server: 0,
             path_params: &["financial_account"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -8735,6 +9239,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/treasury/financial_accounts/{financial_account}",
             server: 0,
             path_params: &["financial_account"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "features", at: At::Body, required: false },
@@ -8751,6 +9256,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/treasury/financial_accounts/{financial_account}/features",
             server: 0,
             path_params: &["financial_account"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -8764,6 +9270,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/treasury/financial_accounts/{financial_account}/features",
             server: 0,
             path_params: &["financial_account"],
+            multi: 0,
             params: &[
                 Param { name: "card_issuing", at: At::Body, required: false },
                 Param { name: "deposit_insurance", at: At::Body, required: false },
@@ -8784,6 +9291,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/treasury/inbound_transfers",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "ending_before", at: At::Query(Style::Form), required: false },
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
@@ -8802,6 +9310,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/treasury/inbound_transfers",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "amount", at: At::Body, required: true },
                 Param { name: "currency", at: At::Body, required: true },
@@ -8822,6 +9331,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/treasury/inbound_transfers/{id}",
             server: 0,
             path_params: &["id"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -8835,6 +9345,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/treasury/inbound_transfers/{inbound_transfer}/cancel",
             server: 0,
             path_params: &["inbound_transfer"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
@@ -8848,6 +9359,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/treasury/outbound_payments",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "created", at: At::Query(Style::DeepObject), required: false },
                 Param { name: "customer", at: At::Query(Style::Form), required: false },
@@ -8868,6 +9380,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/treasury/outbound_payments",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "amount", at: At::Body, required: true },
                 Param { name: "currency", at: At::Body, required: true },
@@ -8892,6 +9405,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/treasury/outbound_payments/{id}",
             server: 0,
             path_params: &["id"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -8905,6 +9419,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/treasury/outbound_payments/{id}/cancel",
             server: 0,
             path_params: &["id"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
@@ -8918,6 +9433,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/treasury/outbound_transfers",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "ending_before", at: At::Query(Style::Form), required: false },
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
@@ -8936,6 +9452,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/treasury/outbound_transfers",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "amount", at: At::Body, required: true },
                 Param { name: "currency", at: At::Body, required: true },
@@ -8957,6 +9474,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/treasury/outbound_transfers/{outbound_transfer}",
             server: 0,
             path_params: &["outbound_transfer"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -8970,6 +9488,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/treasury/outbound_transfers/{outbound_transfer}/cancel",
             server: 0,
             path_params: &["outbound_transfer"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
@@ -8983,6 +9502,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/treasury/received_credits",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "ending_before", at: At::Query(Style::Form), required: false },
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
@@ -9002,6 +9522,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/treasury/received_credits/{id}",
             server: 0,
             path_params: &["id"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -9015,6 +9536,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/treasury/received_debits",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "ending_before", at: At::Query(Style::Form), required: false },
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
@@ -9033,6 +9555,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/treasury/received_debits/{id}",
             server: 0,
             path_params: &["id"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -9046,6 +9569,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/treasury/transaction_entries",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "created", at: At::Query(Style::DeepObject), required: false },
                 Param { name: "effective_at", at: At::Query(Style::DeepObject), required: false },
@@ -9067,6 +9591,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/treasury/transaction_entries/{id}",
             server: 0,
             path_params: &["id"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -9080,6 +9605,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/treasury/transactions",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "created", at: At::Query(Style::DeepObject), required: false },
                 Param { name: "ending_before", at: At::Query(Style::Form), required: false },
@@ -9101,6 +9627,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/treasury/transactions/{id}",
             server: 0,
             path_params: &["id"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -9114,6 +9641,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/webhook_endpoints",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "ending_before", at: At::Query(Style::Form), required: false },
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
@@ -9130,6 +9658,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/webhook_endpoints",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "api_version", at: At::Body, required: false },
                 Param { name: "connect", at: At::Body, required: false },
@@ -9149,6 +9678,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/webhook_endpoints/{webhook_endpoint}",
             server: 0,
             path_params: &["webhook_endpoint"],
+            multi: 0,
             params: &[],
             body: Body::None,
             auth: AuthUse::Required,
@@ -9160,6 +9690,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/webhook_endpoints/{webhook_endpoint}",
             server: 0,
             path_params: &["webhook_endpoint"],
+            multi: 0,
             params: &[
                 Param { name: "expand", at: At::Query(Style::DeepObject), required: false },
             ],
@@ -9173,6 +9704,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/v1/webhook_endpoints/{webhook_endpoint}",
             server: 0,
             path_params: &["webhook_endpoint"],
+            multi: 0,
             params: &[
                 Param { name: "description", at: At::Body, required: false },
                 Param { name: "disabled", at: At::Body, required: false },

@@ -22,6 +22,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/analytics/extensions",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "extension_id", at: At::Query(Style::Form), required: false },
                 Param { name: "type", at: At::Query(Style::Form), required: false },
@@ -40,6 +41,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/analytics/games",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "game_id", at: At::Query(Style::Form), required: false },
                 Param { name: "type", at: At::Query(Style::Form), required: false },
@@ -58,6 +60,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/authorization/users",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "user_id", at: At::Query(Style::Form), required: true },
             ],
@@ -71,6 +74,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/bits/cheermotes",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "broadcaster_id", at: At::Query(Style::Form), required: false },
             ],
@@ -84,6 +88,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/bits/extensions",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "should_include_all", at: At::Query(Style::Form), required: false },
             ],
@@ -97,6 +102,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/bits/extensions",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "cost", at: At::Body, required: false },
                 Param { name: "display_name", at: At::Body, required: false },
@@ -115,6 +121,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/bits/leaderboard",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "count", at: At::Query(Style::Form), required: false },
                 Param { name: "period", at: At::Query(Style::Form), required: false },
@@ -131,6 +138,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/channel_points/custom_rewards",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "broadcaster_id", at: At::Query(Style::Form), required: true },
                 Param { name: "id", at: At::Query(Style::Form), required: true },
@@ -145,6 +153,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/channel_points/custom_rewards",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "broadcaster_id", at: At::Query(Style::Form), required: true },
                 Param { name: "id", at: At::Query(Style::Form), required: false },
@@ -160,6 +169,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/channel_points/custom_rewards",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "broadcaster_id", at: At::Query(Style::Form), required: true },
                 Param { name: "id", at: At::Query(Style::Form), required: true },
@@ -188,6 +198,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/channel_points/custom_rewards",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "broadcaster_id", at: At::Query(Style::Form), required: true },
                 Param { name: "background_color", at: At::Body, required: false },
@@ -214,6 +225,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/channel_points/custom_rewards/redemptions",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "broadcaster_id", at: At::Query(Style::Form), required: true },
                 Param { name: "reward_id", at: At::Query(Style::Form), required: true },
@@ -233,6 +245,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/channel_points/custom_rewards/redemptions",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "id", at: At::Query(Style::Form), required: true },
                 Param { name: "broadcaster_id", at: At::Query(Style::Form), required: true },
@@ -249,6 +262,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/channels",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "broadcaster_id", at: At::Query(Style::Form), required: true },
             ],
@@ -262,6 +276,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/channels",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "broadcaster_id", at: At::Query(Style::Form), required: true },
                 Param { name: "broadcaster_language", at: At::Body, required: false },
@@ -282,6 +297,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/channels/ads",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "broadcaster_id", at: At::Query(Style::Form), required: true },
             ],
@@ -295,6 +311,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/channels/ads/schedule/snooze",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "broadcaster_id", at: At::Query(Style::Form), required: true },
             ],
@@ -308,6 +325,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/channels/commercial",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "broadcaster_id", at: At::Body, required: false },
                 Param { name: "length", at: At::Body, required: false },
@@ -322,6 +340,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/channels/editors",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "broadcaster_id", at: At::Query(Style::Form), required: true },
             ],
@@ -335,6 +354,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/channels/followed",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "user_id", at: At::Query(Style::Form), required: true },
                 Param { name: "broadcaster_id", at: At::Query(Style::Form), required: false },
@@ -351,6 +371,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/channels/followers",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "user_id", at: At::Query(Style::Form), required: false },
                 Param { name: "broadcaster_id", at: At::Query(Style::Form), required: true },
@@ -367,6 +388,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/channels/vips",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "user_id", at: At::Query(Style::Form), required: true },
                 Param { name: "broadcaster_id", at: At::Query(Style::Form), required: true },
@@ -381,6 +403,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/channels/vips",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "user_id", at: At::Query(Style::Form), required: false },
                 Param { name: "broadcaster_id", at: At::Query(Style::Form), required: true },
@@ -397,6 +420,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/channels/vips",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "user_id", at: At::Query(Style::Form), required: true },
                 Param { name: "broadcaster_id", at: At::Query(Style::Form), required: true },
@@ -411,6 +435,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/charity/campaigns",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "broadcaster_id", at: At::Query(Style::Form), required: true },
             ],
@@ -424,6 +449,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/charity/donations",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "broadcaster_id", at: At::Query(Style::Form), required: true },
                 Param { name: "first", at: At::Query(Style::Form), required: false },
@@ -439,6 +465,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/chat/announcements",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "broadcaster_id", at: At::Query(Style::Form), required: true },
                 Param { name: "moderator_id", at: At::Query(Style::Form), required: true },
@@ -455,6 +482,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/chat/badges",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "broadcaster_id", at: At::Query(Style::Form), required: true },
             ],
@@ -468,6 +496,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/chat/badges/global",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[],
             body: Body::None,
             auth: AuthUse::Required,
@@ -479,6 +508,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/chat/chatters",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "broadcaster_id", at: At::Query(Style::Form), required: true },
                 Param { name: "moderator_id", at: At::Query(Style::Form), required: true },
@@ -495,6 +525,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/chat/color",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "user_id", at: At::Query(Style::Form), required: true },
             ],
@@ -508,6 +539,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/chat/color",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "user_id", at: At::Query(Style::Form), required: true },
                 Param { name: "color", at: At::Query(Style::Form), required: true },
@@ -522,6 +554,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/chat/emotes",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "broadcaster_id", at: At::Query(Style::Form), required: true },
             ],
@@ -535,6 +568,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/chat/emotes/global",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[],
             body: Body::None,
             auth: AuthUse::Required,
@@ -546,6 +580,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/chat/emotes/set",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "emote_set_id", at: At::Query(Style::Form), required: true },
             ],
@@ -559,6 +594,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/chat/emotes/user",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "user_id", at: At::Query(Style::Form), required: true },
                 Param { name: "after", at: At::Query(Style::Form), required: false },
@@ -574,6 +610,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/chat/messages",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "broadcaster_id", at: At::Body, required: false },
                 Param { name: "for_source_only", at: At::Body, required: false },
@@ -591,6 +628,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/chat/settings",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "broadcaster_id", at: At::Query(Style::Form), required: true },
                 Param { name: "moderator_id", at: At::Query(Style::Form), required: false },
@@ -605,6 +643,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/chat/settings",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "broadcaster_id", at: At::Query(Style::Form), required: true },
                 Param { name: "moderator_id", at: At::Query(Style::Form), required: true },
@@ -628,6 +667,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/chat/shoutouts",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "from_broadcaster_id", at: At::Query(Style::Form), required: true },
                 Param { name: "to_broadcaster_id", at: At::Query(Style::Form), required: true },
@@ -643,6 +683,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/clips",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "broadcaster_id", at: At::Query(Style::Form), required: false },
                 Param { name: "game_id", at: At::Query(Style::Form), required: false },
@@ -664,6 +705,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/clips",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "broadcaster_id", at: At::Query(Style::Form), required: true },
                 Param { name: "title", at: At::Query(Style::Form), required: false },
@@ -679,6 +721,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/clips/downloads",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "editor_id", at: At::Query(Style::Form), required: true },
                 Param { name: "broadcaster_id", at: At::Query(Style::Form), required: true },
@@ -694,6 +737,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/content_classification_labels",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "locale", at: At::Query(Style::Form), required: false },
             ],
@@ -707,6 +751,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/entitlements/drops",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "id", at: At::Query(Style::Form), required: false },
                 Param { name: "user_id", at: At::Query(Style::Form), required: false },
@@ -725,6 +770,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/entitlements/drops",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "entitlement_ids", at: At::Body, required: false },
                 Param { name: "fulfillment_status", at: At::Body, required: false },
@@ -739,6 +785,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/eventsub/conduits",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "id", at: At::Query(Style::Form), required: true },
             ],
@@ -752,6 +799,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/eventsub/conduits",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[],
             body: Body::None,
             auth: AuthUse::Required,
@@ -763,6 +811,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/eventsub/conduits",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "id", at: At::Body, required: false },
                 Param { name: "shard_count", at: At::Body, required: false },
@@ -777,6 +826,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/eventsub/conduits",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "shard_count", at: At::Body, required: false },
             ],
@@ -790,6 +840,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/eventsub/conduits/shards",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "conduit_id", at: At::Query(Style::Form), required: true },
                 Param { name: "status", at: At::Query(Style::Form), required: false },
@@ -805,6 +856,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/eventsub/conduits/shards",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "conduit_id", at: At::Body, required: false },
                 Param { name: "shards", at: At::Body, required: false },
@@ -819,6 +871,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/eventsub/subscriptions",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "id", at: At::Query(Style::Form), required: true },
             ],
@@ -832,6 +885,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/eventsub/subscriptions",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "status", at: At::Query(Style::Form), required: false },
                 Param { name: "type", at: At::Query(Style::Form), required: false },
@@ -849,6 +903,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/eventsub/subscriptions",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "condition", at: At::Body, required: false },
                 Param { name: "transport", at: At::Body, required: false },
@@ -865,6 +920,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/extensions",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "extension_id", at: At::Query(Style::Form), required: true },
                 Param { name: "extension_version", at: At::Query(Style::Form), required: false },
@@ -879,6 +935,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/extensions/chat",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "broadcaster_id", at: At::Query(Style::Form), required: true },
                 Param { name: "extension_id", at: At::Body, required: false },
@@ -895,6 +952,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/extensions/configurations",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "broadcaster_id", at: At::Query(Style::Form), required: false },
                 Param { name: "extension_id", at: At::Query(Style::Form), required: true },
@@ -910,6 +968,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/extensions/configurations",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "broadcaster_id", at: At::Body, required: false },
                 Param { name: "content", at: At::Body, required: false },
@@ -927,6 +986,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/extensions/jwt/secrets",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[],
             body: Body::None,
             auth: AuthUse::Required,
@@ -938,6 +998,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/extensions/jwt/secrets",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "extension_id", at: At::Query(Style::Form), required: true },
                 Param { name: "delay", at: At::Query(Style::Form), required: false },
@@ -952,6 +1013,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/extensions/live",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "extension_id", at: At::Query(Style::Form), required: true },
                 Param { name: "first", at: At::Query(Style::Form), required: false },
@@ -967,6 +1029,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/extensions/pubsub",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "broadcaster_id", at: At::Body, required: false },
                 Param { name: "is_global_broadcast", at: At::Body, required: false },
@@ -983,6 +1046,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/extensions/released",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "extension_id", at: At::Query(Style::Form), required: true },
                 Param { name: "extension_version", at: At::Query(Style::Form), required: false },
@@ -997,6 +1061,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/extensions/required_configuration",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "broadcaster_id", at: At::Query(Style::Form), required: true },
                 Param { name: "extension_id", at: At::Body, required: false },
@@ -1013,6 +1078,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/extensions/transactions",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "extension_id", at: At::Query(Style::Form), required: true },
                 Param { name: "id", at: At::Query(Style::Form), required: false },
@@ -1029,6 +1095,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/games",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "id", at: At::Query(Style::Form), required: false },
                 Param { name: "name", at: At::Query(Style::Form), required: false },
@@ -1044,6 +1111,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/games/top",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "first", at: At::Query(Style::Form), required: false },
                 Param { name: "after", at: At::Query(Style::Form), required: false },
@@ -1059,6 +1127,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/goals",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "broadcaster_id", at: At::Query(Style::Form), required: true },
             ],
@@ -1072,6 +1141,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/guest_star/channel_settings",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "broadcaster_id", at: At::Query(Style::Form), required: true },
                 Param { name: "moderator_id", at: At::Query(Style::Form), required: true },
@@ -1086,6 +1156,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/guest_star/channel_settings",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "broadcaster_id", at: At::Query(Style::Form), required: true },
                 Param { name: "group_layout", at: At::Body, required: false },
@@ -1104,6 +1175,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/guest_star/invites",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "broadcaster_id", at: At::Query(Style::Form), required: true },
                 Param { name: "moderator_id", at: At::Query(Style::Form), required: true },
@@ -1120,6 +1192,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/guest_star/invites",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "broadcaster_id", at: At::Query(Style::Form), required: true },
                 Param { name: "moderator_id", at: At::Query(Style::Form), required: true },
@@ -1135,6 +1208,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/guest_star/invites",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "broadcaster_id", at: At::Query(Style::Form), required: true },
                 Param { name: "moderator_id", at: At::Query(Style::Form), required: true },
@@ -1151,6 +1225,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/guest_star/session",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "broadcaster_id", at: At::Query(Style::Form), required: true },
                 Param { name: "session_id", at: At::Query(Style::Form), required: true },
@@ -1165,6 +1240,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/guest_star/session",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "broadcaster_id", at: At::Query(Style::Form), required: true },
                 Param { name: "moderator_id", at: At::Query(Style::Form), required: true },
@@ -1179,6 +1255,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/guest_star/session",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "broadcaster_id", at: At::Query(Style::Form), required: true },
             ],
@@ -1192,6 +1269,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/guest_star/slot",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "broadcaster_id", at: At::Query(Style::Form), required: true },
                 Param { name: "moderator_id", at: At::Query(Style::Form), required: true },
@@ -1210,6 +1288,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/guest_star/slot",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "broadcaster_id", at: At::Query(Style::Form), required: true },
                 Param { name: "moderator_id", at: At::Query(Style::Form), required: true },
@@ -1227,6 +1306,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/guest_star/slot",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "broadcaster_id", at: At::Query(Style::Form), required: true },
                 Param { name: "moderator_id", at: At::Query(Style::Form), required: true },
@@ -1244,6 +1324,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/guest_star/slot_settings",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "broadcaster_id", at: At::Query(Style::Form), required: true },
                 Param { name: "moderator_id", at: At::Query(Style::Form), required: true },
@@ -1264,6 +1345,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/hypetrain/status",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "broadcaster_id", at: At::Query(Style::Form), required: true },
             ],
@@ -1277,6 +1359,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/moderation/automod/message",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "action", at: At::Body, required: false },
                 Param { name: "msg_id", at: At::Body, required: false },
@@ -1292,6 +1375,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/moderation/automod/settings",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "broadcaster_id", at: At::Query(Style::Form), required: true },
                 Param { name: "moderator_id", at: At::Query(Style::Form), required: true },
@@ -1306,6 +1390,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/moderation/automod/settings",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "broadcaster_id", at: At::Query(Style::Form), required: true },
                 Param { name: "moderator_id", at: At::Query(Style::Form), required: true },
@@ -1329,6 +1414,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/moderation/banned",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "broadcaster_id", at: At::Query(Style::Form), required: true },
                 Param { name: "user_id", at: At::Query(Style::Form), required: false },
@@ -1346,6 +1432,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/moderation/bans",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "broadcaster_id", at: At::Query(Style::Form), required: true },
                 Param { name: "moderator_id", at: At::Query(Style::Form), required: true },
@@ -1361,6 +1448,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/moderation/bans",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "broadcaster_id", at: At::Query(Style::Form), required: true },
                 Param { name: "moderator_id", at: At::Query(Style::Form), required: true },
@@ -1376,6 +1464,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/moderation/blocked_terms",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "broadcaster_id", at: At::Query(Style::Form), required: true },
                 Param { name: "moderator_id", at: At::Query(Style::Form), required: true },
@@ -1391,6 +1480,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/moderation/blocked_terms",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "broadcaster_id", at: At::Query(Style::Form), required: true },
                 Param { name: "moderator_id", at: At::Query(Style::Form), required: true },
@@ -1407,6 +1497,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/moderation/blocked_terms",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "broadcaster_id", at: At::Query(Style::Form), required: true },
                 Param { name: "moderator_id", at: At::Query(Style::Form), required: true },
@@ -1422,6 +1513,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/moderation/channels",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "user_id", at: At::Query(Style::Form), required: true },
                 Param { name: "after", at: At::Query(Style::Form), required: false },
@@ -1437,6 +1529,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/moderation/chat",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "broadcaster_id", at: At::Query(Style::Form), required: true },
                 Param { name: "moderator_id", at: At::Query(Style::Form), required: true },
@@ -1452,6 +1545,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/moderation/enforcements/status",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "broadcaster_id", at: At::Query(Style::Form), required: true },
                 Param { name: "data", at: At::Body, required: false },
@@ -1466,6 +1560,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/moderation/moderators",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "broadcaster_id", at: At::Query(Style::Form), required: true },
                 Param { name: "user_id", at: At::Query(Style::Form), required: true },
@@ -1480,6 +1575,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/moderation/moderators",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "broadcaster_id", at: At::Query(Style::Form), required: true },
                 Param { name: "user_id", at: At::Query(Style::Form), required: false },
@@ -1496,6 +1592,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/moderation/moderators",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "broadcaster_id", at: At::Query(Style::Form), required: true },
                 Param { name: "user_id", at: At::Query(Style::Form), required: true },
@@ -1510,6 +1607,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/moderation/shield_mode",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "broadcaster_id", at: At::Query(Style::Form), required: true },
                 Param { name: "moderator_id", at: At::Query(Style::Form), required: true },
@@ -1524,6 +1622,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/moderation/shield_mode",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "broadcaster_id", at: At::Query(Style::Form), required: true },
                 Param { name: "moderator_id", at: At::Query(Style::Form), required: true },
@@ -1539,6 +1638,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/moderation/suspicious_users",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "broadcaster_id", at: At::Query(Style::Form), required: true },
                 Param { name: "moderator_id", at: At::Query(Style::Form), required: true },
@@ -1554,6 +1654,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/moderation/suspicious_users",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "broadcaster_id", at: At::Query(Style::Form), required: true },
                 Param { name: "moderator_id", at: At::Query(Style::Form), required: true },
@@ -1570,6 +1671,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/moderation/unban_requests",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "broadcaster_id", at: At::Query(Style::Form), required: true },
                 Param { name: "moderator_id", at: At::Query(Style::Form), required: true },
@@ -1588,6 +1690,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/moderation/unban_requests",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "broadcaster_id", at: At::Query(Style::Form), required: true },
                 Param { name: "moderator_id", at: At::Query(Style::Form), required: true },
@@ -1605,6 +1708,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/moderation/warnings",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "broadcaster_id", at: At::Query(Style::Form), required: true },
                 Param { name: "moderator_id", at: At::Query(Style::Form), required: true },
@@ -1620,6 +1724,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/polls",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "broadcaster_id", at: At::Query(Style::Form), required: true },
                 Param { name: "id", at: At::Query(Style::Form), required: false },
@@ -1636,6 +1741,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/polls",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "broadcaster_id", at: At::Body, required: false },
                 Param { name: "id", at: At::Body, required: false },
@@ -1651,6 +1757,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/polls",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "broadcaster_id", at: At::Body, required: false },
                 Param { name: "channel_points_per_vote", at: At::Body, required: false },
@@ -1669,6 +1776,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/predictions",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "broadcaster_id", at: At::Query(Style::Form), required: true },
                 Param { name: "id", at: At::Query(Style::Form), required: false },
@@ -1685,6 +1793,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/predictions",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "broadcaster_id", at: At::Body, required: false },
                 Param { name: "id", at: At::Body, required: false },
@@ -1701,6 +1810,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/predictions",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "broadcaster_id", at: At::Body, required: false },
                 Param { name: "outcomes", at: At::Body, required: false },
@@ -1717,6 +1827,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/raids",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "broadcaster_id", at: At::Query(Style::Form), required: true },
             ],
@@ -1730,6 +1841,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/raids",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "from_broadcaster_id", at: At::Query(Style::Form), required: false },
                 Param { name: "to_broadcaster_id", at: At::Query(Style::Form), required: false },
@@ -1744,6 +1856,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/schedule",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "broadcaster_id", at: At::Query(Style::Form), required: true },
                 Param { name: "id", at: At::Query(Style::Form), required: false },
@@ -1762,6 +1875,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/schedule/icalendar",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "broadcaster_id", at: At::Query(Style::Form), required: true },
             ],
@@ -1775,6 +1889,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/schedule/segment",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "broadcaster_id", at: At::Query(Style::Form), required: true },
                 Param { name: "id", at: At::Query(Style::Form), required: true },
@@ -1789,6 +1904,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/schedule/segment",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "broadcaster_id", at: At::Query(Style::Form), required: true },
                 Param { name: "id", at: At::Query(Style::Form), required: true },
@@ -1809,6 +1925,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/schedule/segment",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "broadcaster_id", at: At::Query(Style::Form), required: true },
                 Param { name: "category_id", at: At::Body, required: false },
@@ -1828,6 +1945,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/schedule/settings",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "broadcaster_id", at: At::Query(Style::Form), required: true },
                 Param { name: "is_vacation_enabled", at: At::Query(Style::Form), required: false },
@@ -1845,6 +1963,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/search/categories",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "query", at: At::Query(Style::Form), required: true },
                 Param { name: "first", at: At::Query(Style::Form), required: false },
@@ -1860,6 +1979,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/search/channels",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "query", at: At::Query(Style::Form), required: true },
                 Param { name: "live_only", at: At::Query(Style::Form), required: false },
@@ -1876,6 +1996,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/shared_chat/session",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "broadcaster_id", at: At::Query(Style::Form), required: true },
             ],
@@ -1889,6 +2010,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/streams",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "user_id", at: At::Query(Style::Form), required: false },
                 Param { name: "user_login", at: At::Query(Style::Form), required: false },
@@ -1909,6 +2031,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/streams/followed",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "user_id", at: At::Query(Style::Form), required: true },
                 Param { name: "first", at: At::Query(Style::Form), required: false },
@@ -1924,6 +2047,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/streams/key",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "broadcaster_id", at: At::Query(Style::Form), required: true },
             ],
@@ -1937,6 +2061,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/streams/markers",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "user_id", at: At::Query(Style::Form), required: false },
                 Param { name: "video_id", at: At::Query(Style::Form), required: false },
@@ -1954,6 +2079,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/streams/markers",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "description", at: At::Body, required: false },
                 Param { name: "user_id", at: At::Body, required: false },
@@ -1968,6 +2094,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/streams/tags",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "broadcaster_id", at: At::Query(Style::Form), required: true },
             ],
@@ -1981,6 +2108,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/subscriptions",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "broadcaster_id", at: At::Query(Style::Form), required: true },
                 Param { name: "user_id", at: At::Query(Style::Form), required: false },
@@ -1998,6 +2126,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/subscriptions/user",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "broadcaster_id", at: At::Query(Style::Form), required: true },
                 Param { name: "user_id", at: At::Query(Style::Form), required: true },
@@ -2012,6 +2141,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/tags/streams",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "tag_id", at: At::Query(Style::Form), required: false },
                 Param { name: "first", at: At::Query(Style::Form), required: false },
@@ -2027,6 +2157,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/teams",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "name", at: At::Query(Style::Form), required: false },
                 Param { name: "id", at: At::Query(Style::Form), required: false },
@@ -2041,6 +2172,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/teams/channel",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "broadcaster_id", at: At::Query(Style::Form), required: true },
             ],
@@ -2054,6 +2186,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/users",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "id", at: At::Query(Style::Form), required: false },
                 Param { name: "login", at: At::Query(Style::Form), required: false },
@@ -2068,6 +2201,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/users",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "description", at: At::Query(Style::Form), required: false },
             ],
@@ -2081,6 +2215,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/users/blocks",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "target_user_id", at: At::Query(Style::Form), required: true },
             ],
@@ -2094,6 +2229,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/users/blocks",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "broadcaster_id", at: At::Query(Style::Form), required: true },
                 Param { name: "first", at: At::Query(Style::Form), required: false },
@@ -2109,6 +2245,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/users/blocks",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "target_user_id", at: At::Query(Style::Form), required: true },
                 Param { name: "source_context", at: At::Query(Style::Form), required: false },
@@ -2124,6 +2261,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/users/extensions",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "user_id", at: At::Query(Style::Form), required: false },
             ],
@@ -2137,6 +2275,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/users/extensions",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "data", at: At::Body, required: false },
             ],
@@ -2150,6 +2289,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/users/extensions/list",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[],
             body: Body::None,
             auth: AuthUse::Required,
@@ -2161,6 +2301,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/videos",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "id", at: At::Query(Style::Form), required: true },
             ],
@@ -2174,6 +2315,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/videos",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "id", at: At::Query(Style::Form), required: false },
                 Param { name: "user_id", at: At::Query(Style::Form), required: false },
@@ -2196,6 +2338,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/videos/clips",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "editor_id", at: At::Query(Style::Form), required: true },
                 Param { name: "broadcaster_id", at: At::Query(Style::Form), required: true },
@@ -2214,6 +2357,7 @@ pub static PROVIDER: Provider = Provider {
             path: "/whispers",
             server: 0,
             path_params: &[],
+            multi: 0,
             params: &[
                 Param { name: "from_user_id", at: At::Query(Style::Form), required: true },
                 Param { name: "to_user_id", at: At::Query(Style::Form), required: true },

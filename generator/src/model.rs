@@ -39,6 +39,8 @@ pub struct Operation {
     pub server: usize,
     /// Template parameters in order.
     pub path_params: Vec<String>,
+    /// Bit `i`: the `i`-th path parameter spans segments (`x-multi-segment`).
+    pub multi: u8,
     /// Query, header and body parameters: the params object's keys.
     pub params: Vec<Param>,
     /// Body encoding.
@@ -212,9 +214,12 @@ fn operation(
         };
         params.push(Param { name: name.clone(), at, required, schema: spec.resolve(&schema)?.clone() });
     }
-    for name in &path_params {
-        if !declared.iter().any(|(n, i, _)| n == name && i == "path") {
-            model.warnings.push(format!("{id}: template parameter `{name}` of {path} is not declared; taken as a string"));
+    let mut multi = 0u8;
+    for (i, name) in path_params.iter().enumerate() {
+        match declared.iter().find(|(n, place, _)| n == name && place == "path") {
+            None => model.warnings.push(format!("{id}: template parameter `{name}` of {path} is not declared; taken as a string")),
+            Some((_, _, p)) if p.get("x-multi-segment").and_then(Value::as_bool) == Some(true) => multi |= 1 << i,
+            Some(_) => {}
         }
     }
 
@@ -253,6 +258,7 @@ fn operation(
         path: path.to_owned(),
         server,
         path_params,
+        multi,
         params,
         body,
         auth,
@@ -262,23 +268,25 @@ fn operation(
     }))
 }
 
-/// `{name}`s of a path template, in order.
+/// `{name}`s of a path template, in order. A parameter may share its segment with text or other
+/// parameters (`/compare/{base}...{head}`); the runtime keeps each value to its own part.
 fn template_params(path: &str) -> Result<Vec<String>> {
     let mut out = Vec::new();
     let mut rest = path;
     while let Some(open) = rest.find('{') {
         let close = rest[open..].find('}').context("unclosed `{` in the path")? + open;
         let name = &rest[open + 1..close];
-        let segment_start = rest[..open].rfind('/').map_or(0, |i| i + 1);
-        let segment_end = rest[close..].find('/').map_or(rest.len(), |i| close + i);
-        if open != segment_start || close + 1 != segment_end {
-            bail!("path parameter `{name}` shares its segment with other text ({path}); not supported yet");
+        if name.is_empty() || name.contains(['{', '/']) {
+            bail!("path parameter `{name}` in {path} is not a name");
         }
         if out.iter().any(|n| n == name) {
             bail!("path parameter `{name}` appears twice in {path}");
         }
         out.push(name.to_owned());
         rest = &rest[close + 1..];
+    }
+    if out.len() > 8 {
+        bail!("{path} has more than 8 path parameters");
     }
     Ok(out)
 }

@@ -265,6 +265,7 @@ mod tests {
             path: path.into(),
             server: 0,
             path_params: vec![],
+            multi: 0,
             params: vec![],
             body: Body::None,
             auth: AuthUse::Required,

@@ -124,6 +124,39 @@ test("petstore: hostile path values stay in their segment, or are refused", asyn
   }
 });
 
+test("github: hostile values of a multi-segment {path} keep to its segments; a shared segment keeps each to its part", async () => {
+  const cap = await startWorkers({ provider: "github", bindings: { GITHUB_TOKEN: SECRET, CAPA_LOOPBACK_ORIGIN: upstream.origin } });
+  try {
+    for (const v of [...PATHS, ...PATHS.map((p) => `docs/${p}`), ...PATHS.map((p) => `${p}/x`)]) {
+      for (const [call, args, prefix, parts] of [
+        ["repos.getContent", ["o", "r", v], "/repos/o/r/contents/", (u) => u.split("/")],
+        ["repos.compareCommits", ["o", "r", v, "main"], "/repos/o/r/compare/", (u) => u.split("...")],
+      ]) {
+        tally.tried++;
+        upstream.requests.length = 0;
+        const r = await cap.call(call, ...args);
+        if (!r.ok) {
+          assert.equal(r.error.code, "invalid_argument", `${call} ${JSON.stringify(v).slice(0, 40)}: ${JSON.stringify(r.error)}`);
+          tally.refused++;
+          if (upstream.requests.length) escape(`${call}(${JSON.stringify(v).slice(0, 40)}) refused but sent`);
+          continue;
+        }
+        tally.sent++;
+        const url = upstream.take().url.split("?")[0];
+        if (!url.startsWith(prefix)) escape(`${call}: ${url.slice(0, 80)} left ${prefix}`);
+        const rest = url.slice(prefix.length);
+        const decoded = parts(rest).map((p) => decodeURIComponent(p));
+        const want = call === "repos.getContent" ? v.split("/") : [v, "main"];
+        if (JSON.stringify(decoded) !== JSON.stringify(want)) escape(`${call}(${JSON.stringify(v).slice(0, 40)}) → ${rest.slice(0, 80)}`);
+        if (rest.split("/").some((s) => s === "." || s === "..")) escape(`${call}: a dot segment in ${rest.slice(0, 80)}`);
+      }
+    }
+    assert.deepEqual(tally.escapes, []);
+  } finally {
+    await cap.dispose();
+  }
+});
+
 /** Keys and values of a query or form body as servers decode them. */
 const pairs = (text) => [...new URLSearchParams(text)];
 

@@ -42,6 +42,7 @@ pub fn emit(manifest: &Manifest, model: &Model, names: &[Name]) -> String {
         let _ = writeln!(w, "            path: {:?},", op.path);
         let _ = writeln!(w, "            server: {},", op.server);
         let _ = writeln!(w, "            path_params: &{:?},", op.path_params);
+        let _ = writeln!(w, "            multi: {},", op.multi);
         if op.params.is_empty() {
             let _ = writeln!(w, "            params: &[],");
         } else {
