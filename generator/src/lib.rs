@@ -43,6 +43,8 @@ pub struct Output {
     pub files: Vec<File>,
     /// Operations left out, and why.
     pub skipped: Vec<(String, String)>,
+    /// How many spec defects were tolerated (listed in `methods.txt`).
+    pub warnings: usize,
 }
 
 /// Generates the files for the provider whose manifest is `manifest_path`.
@@ -58,7 +60,7 @@ pub fn generate(manifest_path: &Path) -> Result<Output> {
         File { name: "index.d.ts", text: emit::ts::emit(&spec, &manifest, &model, &tree) },
         File { name: "methods.txt", text: emit::methods::emit(&manifest, &model, &names) },
     ];
-    Ok(Output { capability: manifest.capability, files, skipped: model.skipped })
+    Ok(Output { capability: manifest.capability, files, warnings: model.warnings.len(), skipped: model.skipped })
 }
 
 /// The method table of the provider whose manifest is `manifest_path`, as JSON

@@ -76,10 +76,11 @@ fn run() -> Result<ExitCode> {
                     }
                 }
                 eprintln!(
-                    "capa-gen: {provider}: {} file(s) in {:.0?}{}",
+                    "capa-gen: {provider}: {} file(s) in {:.0?}{}{}",
                     out.files.len(),
                     started.elapsed(),
-                    if out.skipped.is_empty() { String::new() } else { format!(", {} operation(s) skipped (see methods.txt)", out.skipped.len()) }
+                    if out.skipped.is_empty() { String::new() } else { format!(", {} operation(s) skipped (see methods.txt)", out.skipped.len()) },
+                    if out.warnings == 0 { String::new() } else { format!(", {} spec warning(s) (see methods.txt)", out.warnings) }
                 );
             }
             if !stale.is_empty() {

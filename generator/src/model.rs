@@ -140,7 +140,62 @@ pub fn build(spec: &Spec, manifest: &Manifest) -> Result<Model> {
         }
     }
     model.operations.sort_by(|a, b| (&a.path, &a.method).cmp(&(&b.path, &b.method)));
+    lint(&spec.doc, &mut Vec::new(), &mut model.warnings);
     Ok(model)
+}
+
+/// A step of [`lint`]'s walk.
+enum Step<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+/// Defects real specs carry that the generator tolerates, each noted (`methods.txt`, "spec
+/// warnings"): never accepted in silence. `at` is the walk's path, made a JSON pointer only for
+/// a warning (the walk visits every node of a 13 MB spec).
+fn lint<'a>(value: &'a Value, at: &mut Vec<Step<'a>>, warnings: &mut Vec<String>) {
+    let pointer = |at: &[Step<'_>]| {
+        at.iter()
+            .map(|step| match step {
+                Step::Key(k) => format!("/{}", k.replace('~', "~0").replace('/', "~1")),
+                Step::Index(i) => format!("/{i}"),
+            })
+            .collect::<String>()
+    };
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::Array(required)) = map.get("required") {
+                let mut seen: Vec<&str> = Vec::new();
+                for name in required.iter().filter_map(Value::as_str) {
+                    if seen.contains(&name) {
+                        warnings.push(format!("#{}: `required` lists `{name}` twice", pointer(at)));
+                    }
+                    seen.push(name);
+                }
+            }
+            if let (Some(Value::Object(responses)), Some(Step::Key("paths"))) = (map.get("responses"), at.first()) {
+                for code in responses.keys() {
+                    let status = code.len() == 3 && matches!(code.as_bytes()[0], b'1'..=b'5') && code[1..].bytes().all(|b| b.is_ascii_digit() || b == b'X' || b == b'x');
+                    if !status && code != "default" {
+                        warnings.push(format!("#{}/responses: `{code}` is not a status code; ignored", pointer(at)));
+                    }
+                }
+            }
+            for (key, inner) in map {
+                at.push(Step::Key(key));
+                lint(inner, at, warnings);
+                at.pop();
+            }
+        }
+        Value::Array(items) => {
+            for (i, inner) in items.iter().enumerate() {
+                at.push(Step::Index(i));
+                lint(inner, at, warnings);
+                at.pop();
+            }
+        }
+        _ => {}
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -177,8 +232,12 @@ fn operation(
     for source in [item.get("parameters"), op.get("parameters")].into_iter().flatten() {
         for p in source.as_array().into_iter().flatten() {
             let p = spec.resolve(p)?;
-            let name = p.get("name").and_then(Value::as_str).context("a parameter without a name")?.to_owned();
+            let name = p.get("name").and_then(Value::as_str).unwrap_or("").to_owned();
             let place = p.get("in").and_then(Value::as_str).context("a parameter without `in`")?.to_owned();
+            if name.is_empty() {
+                model.warnings.push(format!("{id}: a {place} parameter without a name; ignored"));
+                continue;
+            }
             declared.retain(|(n, i, _)| !(*n == name && *i == place));
             declared.push((name, place, p.clone()));
         }
@@ -433,5 +492,32 @@ mod tests {
         let model = build(&spec, &manifest).unwrap();
         let names: Vec<&str> = model.operations[0].params.iter().map(|p| p.name.as_str()).collect();
         assert_eq!(names, ["X-Trace"]);
+    }
+
+    #[test]
+    fn tolerated_defects_are_warned_never_accepted_in_silence() {
+        let spec = Spec::from_value(json!({
+            "openapi": "3.0.0",
+            "servers": [{ "url": "https://api.example.com" }],
+            "paths": { "/things": { "post": {
+                "operationId": "CreateThing",
+                "parameters": [{ "name": "", "in": "query" }],
+                "requestBody": { "content": { "application/json": { "schema": {
+                    "type": "object", "required": ["a", "a"], "properties": { "a": { "type": "string" } },
+                } } } },
+                "responses": { "200": { "description": "ok" }, "2xx ": { "description": "odd" } },
+            } } },
+        }))
+        .unwrap();
+        let model = build(&spec, &Manifest::stand_in(std::path::Path::new("spec.json"))).unwrap();
+        assert_eq!(model.operations.len(), 1, "the operation is generated");
+        assert_eq!(
+            model.warnings,
+            [
+                "CreateThing: a query parameter without a name; ignored",
+                "#/paths/~1things/post/responses: `2xx ` is not a status code; ignored",
+                "#/paths/~1things/post/requestBody/content/application~1json/schema: `required` lists `a` twice",
+            ]
+        );
     }
 }
