@@ -35,3 +35,10 @@ if ! .tools/bin/wasm-bindgen --version 2>/dev/null | grep -q " $WASM_BINDGEN_VER
   pids+=($!)
 fi
 for pid in "${pids[@]}"; do wait "$pid"; done
+
+# stripe-mock, Stripe's own validator (the conformance suite, `npm start`'s upstream): built from
+# ../shared/tools/stripe-mock (its build installs Debian's golang-go when go is missing); the
+# build does nothing when the binary is there already.
+if [ -d ../shared/tools/stripe-mock ]; then
+  bash ../shared/tools/stripe-mock/build.sh .tools/stripe-mock
+fi

@@ -4,7 +4,8 @@
 #      `tsc` over a caller written against the generated declarations;
 #   2. each provider built as deployed (`wrangler deploy --dry-run --outdir dist/<provider>`);
 #   3. node:test suites running those bundles in workerd through Miniflare, called over a
-#      service binding from a caller Worker, against a recording upstream on 127.0.0.1.
+#      service binding from a caller Worker, against a recording upstream on 127.0.0.1, and the
+#      conformance suites against independent validators (stripe-mock).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$ROOT"
@@ -25,4 +26,4 @@ for provider in stripe petstore github twitch; do
 done
 
 echo "== workerd tests (Miniflare)" >&2
-node --test --test-timeout=120000 --test-concurrency=1 "tests/*.test.mjs" "tests/security/*.test.mjs"
+node --test --test-timeout=600000 --test-concurrency=1 "tests/*.test.mjs" "tests/security/*.test.mjs" "tests/conformance/*.test.mjs"
