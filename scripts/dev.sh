@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The main job, locally: the Stripe capability Worker and the demo caller Worker under
-# `wrangler dev` on 127.0.0.1:8787, calling a local stand-in for api.stripe.com (demo/upstream.mjs)
-# through the loopback origin override. Installs everything it needs first. Ctrl-C stops all.
+# `wrangler dev` on 127.0.0.1:8787, calling stripe-mock (Stripe's own validator, which answers
+# with Stripe's fixtures and refuses a malformed call as Stripe would) on 127.0.0.1:12111 through
+# the loopback origin override. UPSTREAM=recording uses demo/upstream.mjs instead, which logs the
+# exact requests it receives. Installs everything it needs first. Ctrl-C stops all.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$ROOT"
@@ -9,15 +11,21 @@ bash scripts/setup.sh
 
 UPSTREAM_PORT="${UPSTREAM_PORT:-12111}"
 PORT="${PORT:-8787}"
-# Local secrets and vars for `wrangler dev --env stripe` (gitignored). A demo key, never a real one.
+# Local secrets and vars for `wrangler dev --env stripe` (gitignored). A demo key, never a real one
+# (alphanumeric after sk_test_: stripe-mock refuses keys that do not look like Stripe's).
 if [ ! -f .dev.vars.stripe ]; then
   cat > .dev.vars.stripe <<VARS
-STRIPE_API_KEY=sk_test_demo_not_a_real_key_0000
+STRIPE_API_KEY=sk_test_DemoNotARealKey0000
 CAPA_LOOPBACK_ORIGIN=http://127.0.0.1:$UPSTREAM_PORT
 VARS
 fi
 
-PORT="$UPSTREAM_PORT" node demo/upstream.mjs &
+if [ "${UPSTREAM:-stripe-mock}" = recording ]; then
+  PORT="$UPSTREAM_PORT" node demo/upstream.mjs &
+else
+  # Both listeners on 127.0.0.1: given one, stripe-mock opens the other on every interface.
+  PORT= .tools/stripe-mock/stripe-mock -http-addr "127.0.0.1:$UPSTREAM_PORT" -https-addr "127.0.0.1:$((UPSTREAM_PORT + 1))" &
+fi
 upstream=$!
 trap 'kill $upstream 2>/dev/null || true' EXIT
 
