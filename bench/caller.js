@@ -15,6 +15,11 @@ const CASES = {
     rpc: (s) => s.customers.list({ limit: 3, expand: ["data.default_source"] }),
     direct: () => fetch("https://api.stripe.com/v1/customers?limit=3&expand[]=data.default_source", { headers: { authorization: `Bearer ${KEY}`, "stripe-version": "2024-04-10" } }),
   },
+  // GitHub's capability, for its first call (cold start); the bench upstream answers any GET.
+  github: {
+    rpc: (s) => s.meta.get(),
+    direct: () => fetch("https://api.github.com/meta"),
+  },
   big: {
     rpc: (s) => s.customers.list({ limit: 100 }),
     direct: () => fetch("https://api.stripe.com/v1/customers?limit=100", { headers: { authorization: `Bearer ${KEY}`, "stripe-version": "2024-04-10" } }),

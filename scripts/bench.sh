@@ -8,7 +8,7 @@ cd "$ROOT"
 bash scripts/setup.sh
 cargo build -q --release -p capa-gen
 mkdir -p dist
-for provider in stripe petstore; do
+for provider in stripe petstore github twitch; do
   rm -rf "dist/$provider"
   wrangler deploy --dry-run --outdir "dist/$provider" --env "$provider" > "dist/$provider.build.log" 2>&1 || { cat "dist/$provider.build.log"; exit 1; }
 done
