@@ -7,7 +7,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$ROOT"
 bash scripts/setup.sh
 mkdir -p dist
-for provider in stripe; do
+for provider in stripe petstore github twitch; do
   rm -rf "dist/$provider"
   wrangler deploy --dry-run --outdir "dist/$provider" --env "$provider" > "dist/$provider.build.log" 2>&1 || { cat "dist/$provider.build.log"; exit 1; }
 done

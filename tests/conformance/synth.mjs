@@ -6,7 +6,12 @@
 // Nothing here knows a provider: only OpenAPI. The calls go through the built capability to an
 // independent validator (tests/conformance/*.test.mjs).
 
+import { JSONSchemaFaker } from "json-schema-faker";
+
 const METHODS = ["get", "put", "post", "delete", "patch", "head", "options"];
+// Strings a `pattern` constrains come from json-schema-faker (its regex-driven generator), made
+// deterministic.
+JSONSchemaFaker.option({ random: () => 0.37 });
 
 export class Spec {
   constructor(doc) {
@@ -86,6 +91,7 @@ export function synth(spec, schema, { round = 0, depth = 0, name = "" } = {}) {
       if (schema.format === "date") return "2026-01-01";
       if (schema.format === "email") return "jenny@example.com";
       if (schema.format === "uri") return "https://example.com";
+      if (schema.pattern) return JSONSchemaFaker.generate({ type: "string", pattern: schema.pattern, minLength: schema.minLength, maxLength: schema.maxLength });
       const text = "example";
       return schema.maxLength !== undefined ? text.slice(0, Math.max(1, schema.maxLength)) : text;
     }

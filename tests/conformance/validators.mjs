@@ -1,6 +1,7 @@
 // The independent validators the conformance suites send requests to, each started on
 // 127.0.0.1 ports of its own, and the tally they make.
 import { spawn } from "node:child_process";
+import { createServer as createHttpServer, request as httpRequest } from "node:http";
 import { existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import path from "node:path";
@@ -48,6 +49,56 @@ export async function stripeMock() {
   const origin = `http://127.0.0.1:${http}`;
   await waitFor(`${origin}/v1/customers`, 20000, child, "stripe-mock");
   return { origin, stop: () => child.kill() };
+}
+
+/**
+ * Prism (`@stoplight/prism-cli`, npm) mocking `spec`, behind a recording proxy on 127.0.0.1 that
+ * takes the spec's server path off (Prism serves `paths` at its root; the capability sends
+ * `/helix/channels` for Twitch's `https://api.twitch.tv/helix`). Each request is recorded with
+ * Prism's verdict: its status and the request violations of its `sl-violations` header.
+ */
+export async function prism(spec, { serverPath = "" } = {}) {
+  const port = await freePort();
+  const bin = path.join(ROOT, "node_modules", "@stoplight", "prism-cli", "dist", "index.js");
+  if (!existsSync(bin)) throw new Error(`${bin} is missing: run scripts/setup.sh (npm install)`);
+  const child = started("prism", process.execPath, [bin, "mock", "-h", "127.0.0.1", "-p", String(port), spec]);
+  await waitFor(`http://127.0.0.1:${port}/`, 60000, child, "prism");
+  const requests = [];
+  const proxy = createHttpServer((req, res) => {
+    const chunks = [];
+    req.on("data", (c) => chunks.push(c));
+    req.on("end", () => {
+      const body = Buffer.concat(chunks);
+      const url = serverPath && req.url.startsWith(serverPath) ? req.url.slice(serverPath.length) || "/" : req.url;
+      const forward = httpRequest({ host: "127.0.0.1", port, method: req.method, path: url, headers: { ...req.headers, host: `127.0.0.1:${port}` } }, (answer) => {
+        const out = [];
+        answer.on("data", (c) => out.push(c));
+        answer.on("end", () => {
+          let violations = [];
+          try {
+            violations = JSON.parse(answer.headers["sl-violations"] ?? "[]").filter((v) => v.severity === "Error" && v.location?.[0] === "request");
+          } catch {}
+          requests.push({ method: req.method, url, status: answer.statusCode, violations });
+          res.writeHead(answer.statusCode, answer.headers);
+          res.end(Buffer.concat(out));
+        });
+      });
+      forward.on("error", (e) => {
+        requests.push({ method: req.method, url, status: 0, violations: [{ location: ["request"], message: String(e) }] });
+        res.writeHead(502).end();
+      });
+      forward.end(body);
+    });
+  });
+  await new Promise((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+  return {
+    origin: `http://127.0.0.1:${proxy.address().port}`,
+    requests,
+    stop: async () => {
+      child.kill();
+      await new Promise((resolve) => proxy.close(resolve));
+    },
+  };
 }
 
 /**
