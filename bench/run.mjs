@@ -59,7 +59,7 @@ if (want("bundle")) {
 if (want("generator")) {
   log("generator");
   results.generator = [];
-  for (const spec of ["openapi/stripe/spec3.json", "../shared/specs/github/api.github.com.octokit-23.0.2.json"]) {
+  for (const spec of ["openapi/stripe/spec3.json", "openapi/github/api.github.com.octokit-23.0.2.json"]) {
     const file = path.join(ROOT, spec);
     try {
       statSync(file);

@@ -37,8 +37,17 @@ fi
 for pid in "${pids[@]}"; do wait "$pid"; done
 
 # stripe-mock, Stripe's own validator (the conformance suite, `npm start`'s upstream): built from
-# ../shared/tools/stripe-mock (its build installs Debian's golang-go when go is missing); the
-# build does nothing when the binary is there already.
-if [ -d ../shared/tools/stripe-mock ]; then
-  bash ../shared/tools/stripe-mock/build.sh .tools/stripe-mock
+# the machine's shared tools (tools/stripe-mock beside this checkout, or $CAPA_SHARED, or
+# /work/shared); its build installs Debian's golang-go when go is missing, and does nothing when
+# the binary is there already.
+if [ ! -x .tools/stripe-mock/stripe-mock ] || [ -n "${CAPA_SHARED:-}" ]; then
+  shared=""
+  for candidate in "${CAPA_SHARED:-}" "$ROOT/../shared" /work/shared; do
+    if [ -n "$candidate" ] && [ -f "$candidate/tools/stripe-mock/build.sh" ]; then shared="$candidate"; break; fi
+  done
+  if [ -z "$shared" ]; then
+    echo "setup: stripe-mock's source (shared/tools/stripe-mock) is not beside this checkout nor in /work/shared; set CAPA_SHARED to the directory holding tools/stripe-mock" >&2
+    exit 1
+  fi
+  bash "$shared/tools/stripe-mock/build.sh" .tools/stripe-mock
 fi

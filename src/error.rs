@@ -26,6 +26,8 @@ pub enum Code {
     UpstreamRedirect,
     /// The upstream could not be reached (DNS, connection, TLS, reset).
     UpstreamUnreachable,
+    /// The upstream answered success with a JSON media type and a body that is not JSON.
+    UpstreamInvalidBody,
     /// A fault inside the capability itself (a bug, a panic); details go to the Worker log.
     Internal,
 }
@@ -40,12 +42,13 @@ impl Code {
             Code::UpstreamError => "upstream_error",
             Code::UpstreamRedirect => "upstream_redirect",
             Code::UpstreamUnreachable => "upstream_unreachable",
+            Code::UpstreamInvalidBody => "upstream_invalid_body",
             Code::Internal => "internal",
         }
     }
 
     /// Every code, for the README check and for callers' exhaustive matches.
-    pub const ALL: [Code; 8] = [
+    pub const ALL: [Code; 9] = [
         Code::MissingCredential,
         Code::HeaderNotAllowed,
         Code::InvalidArgument,
@@ -53,6 +56,7 @@ impl Code {
         Code::UpstreamError,
         Code::UpstreamRedirect,
         Code::UpstreamUnreachable,
+        Code::UpstreamInvalidBody,
         Code::Internal,
     ];
 }
@@ -94,6 +98,10 @@ pub enum CallError {
     #[error("upstream unreachable: {0}")]
     Unreachable(String),
 
+    /// `upstream` holds the body's first 2 KiB as text, credentials redacted.
+    #[error("the upstream answered {status} as {content_type} with a body that does not parse as JSON")]
+    InvalidBody { status: u16, content_type: String, upstream: Option<Value> },
+
     #[error("internal error in the capability: {0}")]
     Internal(&'static str),
 }
@@ -112,6 +120,7 @@ impl CallError {
             CallError::Upstream { .. } => Code::UpstreamError,
             CallError::Redirect { .. } => Code::UpstreamRedirect,
             CallError::Unreachable(_) => Code::UpstreamUnreachable,
+            CallError::InvalidBody { .. } => Code::UpstreamInvalidBody,
             CallError::Internal(_) => Code::Internal,
         }
     }
@@ -119,7 +128,7 @@ impl CallError {
     /// The upstream HTTP status, when the upstream answered.
     pub fn status(&self) -> Option<u16> {
         match self {
-            CallError::Upstream { status, .. } | CallError::Redirect { status, .. } => Some(*status),
+            CallError::Upstream { status, .. } | CallError::Redirect { status, .. } | CallError::InvalidBody { status, .. } => Some(*status),
             _ => None,
         }
     }
@@ -127,7 +136,7 @@ impl CallError {
     /// The provider's own error object (Stripe's `error`), credentials redacted.
     pub fn upstream(&self) -> Option<&Value> {
         match self {
-            CallError::Upstream { upstream, .. } | CallError::Redirect { upstream, .. } => upstream.as_ref(),
+            CallError::Upstream { upstream, .. } | CallError::Redirect { upstream, .. } | CallError::InvalidBody { upstream, .. } => upstream.as_ref(),
             _ => None,
         }
     }

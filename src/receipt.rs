@@ -11,6 +11,7 @@ use crate::json::{push_raw, push_str, push_u64};
 use crate::request::CredentialUse;
 use crate::redact::Redactor;
 use crate::table::{Operation, Provider};
+use crate::value::Value;
 use std::borrow::Cow;
 
 /// Written as JSON by [`Receipt::push_json`], camelCase keys in this order.
@@ -176,22 +177,54 @@ pub fn values(receipt: &Receipt<'_>) -> String {
 pub fn fail(error: &CallError, redactor: &Redactor, receipt: &Receipt<'_>) -> String {
     let message = redactor.redact(&error.to_string()).into_owned();
     let mut out = String::with_capacity(512);
-    out.push_str("{\"ok\":false,\"error\":{\"code\":");
-    push_raw(&mut out, error.code().as_str());
-    out.push_str(",\"message\":");
-    push_str(&mut out, &message);
-    if let Some(status) = error.status() {
-        out.push_str(",\"status\":");
-        push_u64(&mut out, u64::from(status), 0);
-    }
-    if let Some(upstream) = error.upstream() {
-        out.push_str(",\"upstream\":");
-        upstream.push_json(&mut out);
-    }
-    out.push_str("},\"receipt\":");
+    push_error(&mut out, error, &message);
     receipt.push_json(&mut out);
     out.push('}');
     out
+}
+
+/// A failure envelope for a call the runtime already answered with a success receipt's values
+/// ([`values`]), which the entry hands back: the entry found the body it attached is not what
+/// the receipt said (JSON that does not parse). The verdict becomes `fail`; the rest is the
+/// runtime's own receipt. `None` when `values` is not such a list.
+#[cold]
+#[inline(never)]
+pub fn fail_with_values(error: &CallError, values: &str) -> Option<String> {
+    let Value::Array(mut values) = crate::parse::parse(values).ok()? else { return None };
+    if values.len() != FIELDS.len() {
+        return None;
+    }
+    values[FIELDS.len() - 1] = Value::String("fail".into());
+    let mut out = String::with_capacity(512);
+    push_error(&mut out, error, &error.to_string());
+    out.push('{');
+    for (i, (name, value)) in FIELDS.iter().zip(&values).enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        push_raw(&mut out, name);
+        out.push(':');
+        value.push_json(&mut out);
+    }
+    out.push_str("}}");
+    Some(out)
+}
+
+/// `{"ok":false,"error":{...},"receipt":` — the envelope up to its receipt.
+fn push_error(out: &mut String, error: &CallError, message: &str) {
+    out.push_str("{\"ok\":false,\"error\":{\"code\":");
+    push_raw(out, error.code().as_str());
+    out.push_str(",\"message\":");
+    push_str(out, message);
+    if let Some(status) = error.status() {
+        out.push_str(",\"status\":");
+        push_u64(out, u64::from(status), 0);
+    }
+    if let Some(upstream) = error.upstream() {
+        out.push_str(",\"upstream\":");
+        upstream.push_json(out);
+    }
+    out.push_str("},\"receipt\":");
 }
 
 /// Milliseconds since the Unix epoch as `2026-11-24T03:07:00.123Z`.
@@ -280,6 +313,25 @@ mod tests {
         for (name, value) in FIELDS.iter().zip(&values) {
             assert_eq!(&v[name], value, "{name}");
         }
+    }
+
+    #[test]
+    fn a_success_receipt_handed_back_becomes_a_failure_envelope() {
+        let provider = &crate::provider::PROVIDER;
+        let mut receipt = Receipt::new(provider, &provider.operations[0], 1_795_489_629_248.0);
+        receipt.status = Some(200);
+        receipt.close(1_795_489_629_248.0, 1_795_489_629_250.0, true);
+        let error = crate::response::invalid_body(200, "application/json; charset=utf-8", "<html>");
+        let envelope = fail_with_values(&error, &values(&receipt)).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&envelope).unwrap();
+        assert_eq!(v["ok"], false);
+        assert_eq!(v["error"]["code"], "upstream_invalid_body");
+        assert_eq!(v["error"]["upstream"], "<html>");
+        assert_eq!(v["receipt"]["verdict"], "fail");
+        assert_eq!(v["receipt"]["durationMs"], 2);
+        assert_eq!(v["receipt"]["call"], provider.operations[0].call);
+        assert_eq!(fail_with_values(&error, "[1,2]"), None);
+        assert_eq!(fail_with_values(&error, "not json"), None);
     }
 
     #[test]

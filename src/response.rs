@@ -97,13 +97,17 @@ pub fn judge(provider: &Provider, request_url: &str, post: bool, response: &Http
 // The branches below are out of line: a Worker's first call compiles the wasm functions it runs,
 // whole, so code a common call does not take is kept out of the functions it does.
 
-/// A success whose body holds a credential: the redacted text, as JSON when it still is.
+/// A success whose body holds a credential: the redacted text, parsed as JSON when its media
+/// type says it is (and `upstream_invalid_body` when it is not).
 #[cold]
 #[inline(never)]
 fn redacted(json: bool, response: &HttpResponse<'_>, redactor: &Redactor) -> Outcome {
     let text = response.body.text();
     let redacted = redactor.redact(&text);
-    let json_text = if json && crate::parse::parse(&redacted).is_ok() {
+    if json && crate::parse::parse(&redacted).is_err() {
+        return Outcome::Error(invalid_body(response.status, response.content_type.unwrap_or(""), &redacted));
+    }
+    let json_text = if json {
         redacted.into_owned()
     } else {
         let mut text = String::with_capacity(redacted.len() + 2);
@@ -111,6 +115,20 @@ fn redacted(json: bool, response: &HttpResponse<'_>, redactor: &Redactor) -> Out
         text
     };
     Outcome::Redacted { json_text }
+}
+
+/// `upstream_invalid_body` for a success whose JSON media type came with something else; `text`
+/// has been redacted (or found to hold no credential).
+#[cold]
+#[inline(never)]
+pub fn invalid_body(status: u16, content_type: &str, text: &str) -> CallError {
+    let content_type = content_type.split(';').next().unwrap_or("").trim();
+    let content_type = if crate::header::value_fault(content_type).is_none() { content_type } else { "JSON" };
+    CallError::InvalidBody {
+        status,
+        content_type: content_type.to_owned(),
+        upstream: (!text.is_empty()).then(|| Value::String(truncate(text, 2048).to_owned())),
+    }
 }
 
 /// A 3xx: followed within the request's origin, refused beyond it.

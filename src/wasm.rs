@@ -255,6 +255,19 @@ pub fn capa_unreachable(handle: u32, ticket: f64, op: u32, now: f64, message: &s
     }
 }
 
+/// The upstream's success said JSON and the entry could not parse the body it attached (see
+/// [`Envelope::AttachBody`]): `upstream_invalid_body`, with the receipt the runtime gave
+/// (`values`, the `J` answer's) turned to `fail`. `excerpt` is the body's start, which the entry's
+/// scan found to hold no credential. Stateless: the call is over.
+#[wasm_bindgen]
+pub fn capa_invalid_body(op: u32, now: f64, status: u16, content_type: &str, values: &str, excerpt: &str) -> JsString {
+    let error = crate::response::invalid_body(status, content_type, excerpt);
+    match crate::receipt::fail_with_values(&error, values) {
+        Some(envelope) => JsString::from(envelope.as_str()),
+        None => internal(op, now),
+    }
+}
+
 /// The envelope for a call that hit a fault in the runtime (the panic itself is in the log).
 #[wasm_bindgen]
 pub fn capa_internal(op: u32, now: f64) -> JsString {

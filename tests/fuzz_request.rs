@@ -410,7 +410,7 @@ impl Bindings for Env {
     }
 }
 
-const CODES: [&str; 8] = ["missing_credential", "header_not_allowed", "invalid_argument", "unknown_parameter", "upstream_error", "upstream_redirect", "upstream_unreachable", "internal"];
+const CODES: [&str; 9] = ["missing_credential", "header_not_allowed", "invalid_argument", "unknown_parameter", "upstream_error", "upstream_redirect", "upstream_unreachable", "upstream_invalid_body", "internal"];
 
 /// No credential marker in any decoding of any string of `text`.
 fn clean(what: &str, text: &str) -> Result<(), TestCaseError> {

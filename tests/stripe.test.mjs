@@ -355,3 +355,25 @@ test("deployed config calls https://api.stripe.com; a non-loopback override is i
     assert.equal(s.authorization, `Bearer ${CANARY.secret}`);
   }
 });
+
+test("a success whose JSON media type comes with something else is upstream_invalid_body, credentials redacted", async () => {
+  upstream.reply = () => ({ status: 200, headers: { "content-type": "application/json; charset=utf-8", "request-id": "req_bad" }, body: "<html>oops</html>" });
+  let r = await call("customers.retrieve", "cus_123");
+  assert.equal(r.ok, false);
+  assert.deepEqual(r.error, {
+    code: "upstream_invalid_body",
+    message: "the upstream answered 200 as application/json with a body that does not parse as JSON",
+    status: 200,
+    upstream: "<html>oops</html>",
+  });
+  assert.equal(r.receipt.verdict, "fail");
+  assert.equal(r.receipt.status, 200);
+  assert.equal(r.receipt.requestId, "req_bad");
+  assert.equal(r.receipt.call, "customers.retrieve");
+  // With the key in it, the runtime reads it and redacts it.
+  upstream.reply = (req) => ({ status: 201, headers: { "content-type": "application/json" }, body: `{"echo":"${req.headers.authorization}"` });
+  r = await call("customers.retrieve", "cus_123");
+  assert.equal(r.error.code, "upstream_invalid_body");
+  assert.equal(r.error.status, 201);
+  assert.equal(r.error.upstream, '{"echo":"Bearer [REDACTED]"');
+});

@@ -12,14 +12,14 @@ const CAPABILITY = "petstore";
 const REQUEST_ID = null;
 
 // worker-build puts every wasm export on its entrypoint class, which would make each one an RPC
-// method any caller could reach, passing its own env. Keep the runtime's four exports here and
+// method any caller could reach, passing its own env. Keep the runtime's exports here and
 // strip that class bare; the entrypoint below does not extend it (no per-call Proxy either), so
 // only the resources are callable (tests/surface.test.mjs). After a panic, wasm-bindgen's abort
 // handler (worker-build enables it) replaces the wasm instance before the next call.
 const proto = Base.prototype;
-const { capa_begin, capa_finish, capa_unreachable, capa_internal } = proto;
+const { capa_begin, capa_finish, capa_unreachable, capa_internal, capa_invalid_body } = proto;
 for (const key of Object.getOwnPropertyNames(proto)) if (key !== "constructor") delete proto[key];
-if (typeof capa_begin !== "function" || typeof capa_finish !== "function" || typeof capa_unreachable !== "function" || typeof capa_internal !== "function") {
+if ([capa_begin, capa_finish, capa_unreachable, capa_internal, capa_invalid_body].some((f) => typeof f !== "function")) {
   throw new Error("capa: the wasm build lacks the runtime's exports");
 }
 
@@ -47,7 +47,7 @@ function scanner(scan) {
 // One call: the runtime answers with an envelope or a request to send (see src/wasm.rs).
 async function invoke(env, op, args) {
   const ticket = ++tickets;
-  let out, body;
+  let out, body, status, type;
   try {
     // JSON text, or the report of a value JSON would change (a Map, NaN): src/js/args.js.
     const json = argsJson(args);
@@ -71,8 +71,10 @@ async function invoke(env, op, args) {
       const found = body.length !== 0 && scan.length > 1 && holdsAny(body, scanner(scan));
       // Content type, request id and (for a redirect only: each read is a call into the runtime)
       // location, as one string: one copy into wasm instead of three. Values hold no line feed.
-      const h = res.headers, status = res.status;
-      let heads = (h.get("content-type") ?? "") + "\n" + ((REQUEST_ID && h.get(REQUEST_ID)) ?? "");
+      const h = res.headers;
+      status = res.status;
+      type = h.get("content-type") ?? "";
+      let heads = type + "\n" + ((REQUEST_ID && h.get(REQUEST_ID)) ?? "");
       if (status >= 300 && status < 400) heads += "\n" + (h.get("location") ?? "");
       out = capa_finish(handle, ticket, op, Date.now(), status, heads, body, body.length === 0, found);
     }
@@ -90,7 +92,13 @@ async function invoke(env, op, args) {
     try {
       result = JSON.parse(body);
     } catch {
-      // Declared JSON but is not: the text, as it came.
+      // Declared JSON but is not: the runtime's upstream_invalid_body, with the body's start
+      // (the scan found no credential in it) and this very receipt turned to fail.
+      try {
+        return JSON.parse(capa_invalid_body(op, Date.now(), status, type, out.slice(1), body.slice(0, 2048)));
+      } catch {
+        return internal(op);
+      }
     }
   }
   return { ok: true, result, receipt };

@@ -33,6 +33,7 @@ export type ErrorCode =
   | "upstream_error"
   | "upstream_redirect"
   | "upstream_unreachable"
+  | "upstream_invalid_body"
   | "internal";
 
 export interface CapabilityError {

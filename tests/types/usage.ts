@@ -33,7 +33,7 @@ export async function calls(key: string): Promise<Result[]> {
   if (r.ok) {
     r.result satisfies unknown;
   } else {
-    r.error.code satisfies "missing_credential" | "header_not_allowed" | "invalid_argument" | "unknown_parameter" | "upstream_error" | "upstream_redirect" | "upstream_unreachable" | "internal";
+    r.error.code satisfies "missing_credential" | "header_not_allowed" | "invalid_argument" | "unknown_parameter" | "upstream_error" | "upstream_redirect" | "upstream_unreachable" | "upstream_invalid_body" | "internal";
   }
   return out;
 }
