@@ -31,6 +31,9 @@ pub struct Args {
     /// body is not an object. `None` when not given.
     pub params: Option<Value>,
     pub options: CallOptions,
+    /// Whether the arguments hold binary data anywhere (set by the caller of [`split`] from
+    /// what [`parse`] read): only then are values searched for it.
+    pub binaries: bool,
 }
 
 /// What `options` asked for.
@@ -45,11 +48,54 @@ pub struct CallOptions {
 /// The argument array, from the JSON text the entry made of it (`src/js/args.js`), which may
 /// instead report the first value JSON cannot carry: `"\0"` and `[kind, ...path]`.
 pub fn parse(args_json: &str) -> Result<Vec<Value>, CallError> {
+    if let Some(rest) = args_json.strip_prefix('\u{1}') {
+        return with_binaries(rest);
+    }
     match crate::parse::parse(args_json) {
         Ok(Value::Array(values)) => Ok(values),
         Ok(_) => Err(unreadable(args_json, None)),
         Err(e) => Err(unreadable(args_json, Some(e))),
     }
+}
+
+/// Arguments holding binary data: `<reports>\u{1}<arguments>`, the arguments' JSON with `null`
+/// where each binary was, and a report `[size, type, name, ...path]` for each, in the order of
+/// the entry's list of them (`src/js/args.js`). Each `null` becomes a [`Value::Binary`].
+#[cold]
+#[inline(never)]
+fn with_binaries(text: &str) -> Result<Vec<Value>, CallError> {
+    let broken = || CallError::invalid("arguments with binary data could not be read");
+    let (reports, json) = text.split_once('\u{1}').ok_or_else(broken)?;
+    let mut values = parse(json)?;
+    let Ok(Value::Array(reports)) = crate::parse::parse(reports) else { return Err(broken()) };
+    for (index, report) in reports.into_iter().enumerate() {
+        let Value::Array(items) = report else { return Err(broken()) };
+        let mut items = items.into_iter();
+        let (Some(Value::Number(size)), Some(Value::String(media_type)), Some(Value::String(name))) = (items.next(), items.next(), items.next()) else {
+            return Err(broken());
+        };
+        let index_of = |step: &Value| match step {
+            Value::Number(i) => i.as_str().parse::<usize>().ok(),
+            _ => None,
+        };
+        let first = items.next().ok_or_else(broken)?;
+        let mut slot = index_of(&first).and_then(|i| values.get_mut(i));
+        for step in items {
+            slot = match (slot, &step) {
+                (Some(Value::Array(items)), Value::Number(_)) => index_of(&step).and_then(|i| items.get_mut(i)),
+                (Some(Value::Object(entries)), Value::String(key)) => entries.iter_mut().find(|(k, _)| k == key).map(|(_, v)| v),
+                _ => None,
+            };
+        }
+        let slot = slot.filter(|v| **v == Value::Null).ok_or_else(broken)?;
+        *slot = Value::Binary(Box::new(crate::value::Binary {
+            index: index as u32,
+            size: size.as_str().parse().map_err(|_| broken())?,
+            media_type,
+            name,
+        }));
+    }
+    Ok(values)
 }
 
 /// Why the arguments could not be read, as the caller can act on it.
@@ -98,7 +144,10 @@ fn unreadable(args_json: &str, error: Option<crate::parse::ParseError>) -> CallE
 /// Whether the operation takes a params argument at all.
 pub fn takes_params(op: &Operation) -> bool {
     !op.params.is_empty()
-        || matches!(op.body, Body::Form { open: true } | Body::Json { open: true } | Body::JsonValue | Body::Text(_))
+        || matches!(
+            op.body,
+            Body::Form { open: true } | Body::Json { open: true } | Body::Multipart { open: true, .. } | Body::JsonValue | Body::Text(_) | Body::Binary(_)
+        )
 }
 
 /// Splits the arguments of a call to `op`.
@@ -173,6 +222,7 @@ pub fn split(op: &Operation, call_headers: &'static [&'static str], mut args: Ve
             Some(v) => parse_options(&v, call_headers)?,
             None => CallOptions::default(),
         },
+        binaries: false,
     })
 }
 
@@ -402,6 +452,22 @@ mod tests {
         let a = args(r#"["c",{"expand":["x"]},{"auth":{"apiKey":"k1","headers":{"x-secret":"s1","Stripe-Account":"acct_1"}}}]"#);
         let found: Vec<&str> = credential_strings(&a, &["X-Secret"]).collect();
         assert_eq!(found, ["k1", "s1"]);
+    }
+
+    #[test]
+    fn binary_reports_become_binary_values_where_they_say() {
+        let values = parse("\u{1}[[3,\"image/png\",\"a.png\",1,\"files\",0],[2,\"\",\"\",0]]\u{1}[null,{\"files\":[null,\"x\"]}]").unwrap();
+        let Value::Binary(first) = &values[0] else { panic!("{values:?}") };
+        assert_eq!((first.index, first.size, first.media_type.as_str(), first.name.as_str()), (1, 2, "", ""));
+        let files = values[1].get("files").unwrap();
+        let Value::Array(items) = files else { panic!() };
+        let Value::Binary(b) = &items[0] else { panic!("{items:?}") };
+        assert_eq!((b.index, b.size, b.media_type.as_str(), b.name.as_str()), (0, 3, "image/png", "a.png"));
+        assert_eq!(items[1], Value::String("x".into()));
+        // A report that points at no null, or nowhere, is refused, never guessed at.
+        for broken in ["\u{1}[[1,\"\",\"\",0]]\u{1}[\"x\"]", "\u{1}[[1,\"\",\"\",3]]\u{1}[null]", "\u{1}[[1,\"\",\"\",0,\"k\"]]\u{1}[[null]]", "\u{1}[[1]]\u{1}[null]", "\u{1}[]"] {
+            assert_eq!(parse(broken).unwrap_err().code(), Code::InvalidArgument, "{broken:?}");
+        }
     }
 
     #[test]

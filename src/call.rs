@@ -96,7 +96,8 @@ pub fn begin(provider: &'static Provider, op_index: u32, args_json: &str, bindin
             redactor.add_context(value);
         }
         let config = Config { secret, origin_override: bindings.get(ORIGIN_OVERRIDE_VAR).and_then(request::loopback_origin), bound_headers };
-        let args = args::split(op, provider.call_headers, values)?;
+        let mut args = args::split(op, provider.call_headers, values)?;
+        args.binaries = args_json.starts_with('\u{1}');
         // Context headers (Stripe-Account) are no credentials, but the receipt carries none of
         // them either, even when the upstream puts one in its request id.
         for (name, value) in &args.options.headers {
@@ -160,7 +161,7 @@ impl Call {
         receipt.close(self.started_ms, now_ms, !matches!(outcome, Outcome::Error(_)));
         Step::Done(match outcome {
             Outcome::Null => Envelope::Complete(receipt::ok("null", &receipt)),
-            Outcome::Body { json } => Envelope::AttachBody { json, receipt: receipt::values(&receipt) },
+            Outcome::Body(attach) => Envelope::AttachBody { attach, receipt: receipt::values(&receipt) },
             Outcome::Redacted { json_text } => Envelope::Complete(receipt::ok(&json_text, &receipt)),
             Outcome::Error(error) => Envelope::Complete(receipt::fail(&error, &self.redactor, &receipt)),
             Outcome::Follow { .. } => unreachable!("redirects return above"),

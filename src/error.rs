@@ -28,6 +28,9 @@ pub enum Code {
     UpstreamUnreachable,
     /// The upstream answered success with a JSON media type and a body that is not JSON.
     UpstreamInvalidBody,
+    /// The upstream answered success with a binary body holding one of the call's credentials:
+    /// bytes cannot be redacted without corrupting them, so the body is withheld.
+    UpstreamBodyWithheld,
     /// A fault inside the capability itself (a bug, a panic); details go to the Worker log.
     Internal,
 }
@@ -43,12 +46,13 @@ impl Code {
             Code::UpstreamRedirect => "upstream_redirect",
             Code::UpstreamUnreachable => "upstream_unreachable",
             Code::UpstreamInvalidBody => "upstream_invalid_body",
+            Code::UpstreamBodyWithheld => "upstream_body_withheld",
             Code::Internal => "internal",
         }
     }
 
     /// Every code, for the README check and for callers' exhaustive matches.
-    pub const ALL: [Code; 9] = [
+    pub const ALL: [Code; 10] = [
         Code::MissingCredential,
         Code::HeaderNotAllowed,
         Code::InvalidArgument,
@@ -57,6 +61,7 @@ impl Code {
         Code::UpstreamRedirect,
         Code::UpstreamUnreachable,
         Code::UpstreamInvalidBody,
+        Code::UpstreamBodyWithheld,
         Code::Internal,
     ];
 }
@@ -102,6 +107,10 @@ pub enum CallError {
     #[error("the upstream answered {status} as {content_type} with a body that does not parse as JSON")]
     InvalidBody { status: u16, content_type: String, upstream: Option<Value> },
 
+    /// `upstream` holds the body's media type and size, never its bytes.
+    #[error("the upstream answered {status} with a binary body ({content_type}) that holds a credential of this call; bytes cannot be redacted faithfully, so it is withheld")]
+    BodyWithheld { status: u16, content_type: String, upstream: Option<Value> },
+
     #[error("internal error in the capability: {0}")]
     Internal(&'static str),
 }
@@ -121,6 +130,7 @@ impl CallError {
             CallError::Redirect { .. } => Code::UpstreamRedirect,
             CallError::Unreachable(_) => Code::UpstreamUnreachable,
             CallError::InvalidBody { .. } => Code::UpstreamInvalidBody,
+            CallError::BodyWithheld { .. } => Code::UpstreamBodyWithheld,
             CallError::Internal(_) => Code::Internal,
         }
     }
@@ -128,7 +138,10 @@ impl CallError {
     /// The upstream HTTP status, when the upstream answered.
     pub fn status(&self) -> Option<u16> {
         match self {
-            CallError::Upstream { status, .. } | CallError::Redirect { status, .. } | CallError::InvalidBody { status, .. } => Some(*status),
+            CallError::Upstream { status, .. }
+            | CallError::Redirect { status, .. }
+            | CallError::InvalidBody { status, .. }
+            | CallError::BodyWithheld { status, .. } => Some(*status),
             _ => None,
         }
     }
@@ -136,7 +149,10 @@ impl CallError {
     /// The provider's own error object (Stripe's `error`), credentials redacted.
     pub fn upstream(&self) -> Option<&Value> {
         match self {
-            CallError::Upstream { upstream, .. } | CallError::Redirect { upstream, .. } | CallError::InvalidBody { upstream, .. } => upstream.as_ref(),
+            CallError::Upstream { upstream, .. }
+            | CallError::Redirect { upstream, .. }
+            | CallError::InvalidBody { upstream, .. }
+            | CallError::BodyWithheld { upstream, .. } => upstream.as_ref(),
             _ => None,
         }
     }

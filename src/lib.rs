@@ -8,7 +8,8 @@
 //! # Layout
 //!
 //! - [`table`]: the operation table the generator emits for one provider, as static data.
-//! - [`args`], [`request`], [`encode`]: from positional arguments to an upstream request.
+//! - [`args`], [`request`], [`encode`], [`body`]: from positional arguments to an upstream
+//!   request (bodies that are not one string, binary and multipart, in [`body`]).
 //! - [`response`], [`receipt`], [`error`], [`json`], [`parse`], [`value`]: from the upstream's
 //!   answer to an envelope, and JSON read and written by hand (numbers keep their text).
 //! - [`secret`], [`redact`], [`forms`], [`header`]: credentials that cannot print, the forms
@@ -24,6 +25,7 @@
 //! (default `stripe`). wrangler.toml's `[env.<provider>]` build commands set it.
 
 pub mod args;
+pub mod body;
 pub mod call;
 pub mod encode;
 pub mod error;

@@ -144,11 +144,11 @@ pub const FIELDS: [&str; 12] = [
 pub enum Envelope {
     /// The whole envelope, as JSON.
     Complete(String),
-    /// Success, with the upstream body the JS entry already holds as `result`, parsed as JSON
-    /// (`json: true`) or as text; `receipt` is the receipt's values ([`Receipt::push_values`]).
+    /// Success, with the upstream body the JS entry already holds as `result`, attached as
+    /// `attach` says; `receipt` is the receipt's values ([`Receipt::push_values`]).
     /// Used when the body holds no credential, so a large body is never copied back out of wasm
     /// nor re-encoded.
-    AttachBody { json: bool, receipt: String },
+    AttachBody { attach: crate::response::Attach, receipt: String },
 }
 
 /// `{ ok: true, result, receipt }` with `result` as raw JSON text.

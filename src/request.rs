@@ -6,6 +6,7 @@
 //! spec declares.
 
 use crate::args::Args;
+use crate::body::RequestBody;
 use crate::encode::{fill_path, path_value, Pairs};
 use crate::error::CallError;
 use crate::forms::base64;
@@ -22,7 +23,7 @@ pub struct HttpRequest {
     pub method: Method,
     pub url: String,
     pub headers: Vec<(&'static str, HeaderValue)>,
-    pub body: Option<String>,
+    pub body: Option<RequestBody>,
 }
 
 /// A header value; credentials stay wrapped until the request is handed to `fetch`.
@@ -95,20 +96,21 @@ fn auth_header_name(provider: &Provider) -> &'static str {
 
 impl HttpRequest {
     /// Writes the request as JSON for the JS entry to pass to `fetch(url, init)`: the array
-    /// `[url, method, body or null, [[name, value]...], scan]`, where `scan` lists the credential
+    /// `[url, method, body or null, [[name, value]...], scan]` (a body that is not text is
+    /// described for the entry to assemble: [`crate::body`]), where `scan` lists the credential
     /// values (in every form they travel) the entry looks for in the response body. An array
     /// rather than an object: the entry parses one per call, and an array builds no object
     /// shape and looks up no key. This is the one place credentials are written out, on their
     /// way upstream; nothing else serializes a request. Appended to `out`, the wire string.
     pub fn push_fetch_json(&self, out: &mut String, scan: &Redactor) {
-        out.reserve(self.url.len() + 320 + self.body.as_ref().map_or(0, String::len));
+        out.reserve(self.url.len() + 320 + self.body.as_ref().map_or(0, RequestBody::text_len));
         out.push('[');
         crate::json::push_str(out, &self.url);
         out.push_str(",\"");
         out.push_str(self.method.as_str());
         out.push_str("\",");
         match &self.body {
-            Some(body) => crate::json::push_str(out, body),
+            Some(body) => body.push_json(out),
             None => out.push_str("null"),
         }
         out.push_str(",[");
@@ -209,10 +211,10 @@ pub fn build(provider: &'static Provider, op: &'static Operation, args: Args, co
 
     match (op.body, args.params) {
         (_, None) => {}
-        (Body::JsonValue | Body::Text(_), Some(params)) if op.params.is_empty() => whole_body = Some(params),
+        (Body::JsonValue | Body::Text(_) | Body::Binary(_), Some(params)) if op.params.is_empty() => whole_body = Some(params),
         (_, Some(Value::Object(entries))) => {
             let mut placed = Placed { query: &mut query, headers: &mut headers, body: &mut body_fields, whole: &mut whole_body };
-            place(op, entries, &mut placed)?
+            place(op, entries, &mut placed, args.binaries)?
         }
         (_, Some(other)) => {
             return Err(CallError::invalid(format!(
@@ -225,6 +227,9 @@ pub fn build(provider: &'static Provider, op: &'static Operation, args: Args, co
 
     if !missing.is_empty() {
         return Err(CallError::invalid(format!("{} requires parameter(s) {}", op.call, missing.join(", "))));
+    }
+    if args.binaries && !matches!(op.body, Body::Binary(_)) && whole_body.as_ref().is_some_and(Value::holds_binary) {
+        return Err(crate::body::misplaced(op, "body"));
     }
 
     // Credential: the call's key, else the Worker secret, as the operation's security asks.
@@ -282,25 +287,36 @@ pub fn build(provider: &'static Provider, op: &'static Operation, args: Args, co
                 form.push_nested(k, v);
             }
             request_headers.push(("content-type", HeaderValue::Static("application/x-www-form-urlencoded")));
-            Some(form.into_string())
+            Some(RequestBody::Text(form.into_string()))
         }
         Body::Json { .. } if body_fields.is_empty() => None,
         Body::Json { .. } => {
             request_headers.push(("content-type", HeaderValue::Static("application/json")));
-            Some(json_text(&Value::Object(body_fields)))
+            Some(RequestBody::Text(json_text(&Value::Object(body_fields))))
         }
         Body::JsonValue => whole_body.map(|v| {
             request_headers.push(("content-type", HeaderValue::Static("application/json")));
-            json_text(&v)
+            RequestBody::Text(json_text(&v))
         }),
         Body::Text(media_type) => match whole_body {
             None => None,
             Some(Value::String(text)) => {
                 request_headers.push(("content-type", HeaderValue::Static(media_type)));
-                Some(text)
+                Some(RequestBody::Text(text))
             }
             Some(other) => {
                 return Err(CallError::invalid(format!("{}: the body is {media_type} text, a string; got {}", op.call, other.kind())))
+            }
+        },
+        // No Content-Type: the entry's FormData writes it, with its boundary.
+        Body::Multipart { .. } if body_fields.is_empty() => None,
+        Body::Multipart { deep, .. } => Some(crate::body::multipart(op, body_fields, deep)?),
+        Body::Binary(media) => match whole_body {
+            None => None,
+            Some(value) => {
+                let (body, media_type) = crate::body::binary(op, media, value)?;
+                request_headers.push(("content-type", HeaderValue::Plain(media_type)));
+                Some(body)
             }
         },
     };
@@ -341,11 +357,24 @@ struct Placed<'a> {
 }
 
 /// Sorts the params object's entries into query, headers and body.
-fn place(op: &'static Operation, entries: Vec<(String, Value)>, out: &mut Placed<'_>) -> Result<(), CallError> {
-    let open = matches!(op.body, Body::Form { open: true } | Body::Json { open: true });
+///
+/// `binaries`: the values may hold binary data, which only a multipart body's fields and a
+/// binary body may carry (the multipart encoder refuses it deeper than a field).
+fn place(op: &'static Operation, entries: Vec<(String, Value)>, out: &mut Placed<'_>, binaries: bool) -> Result<(), CallError> {
+    let open = matches!(op.body, Body::Form { open: true } | Body::Json { open: true } | Body::Multipart { open: true, .. });
     let mut unknown = Vec::new();
     for (key, value) in entries {
-        let Some(param) = op.params.iter().find(|p| p.name == key) else {
+        let param = op.params.iter().find(|p| p.name == key);
+        if binaries && value.holds_binary() {
+            let carried = match param.map(|p| p.at) {
+                Some(At::Body) | None => matches!(op.body, Body::Multipart { .. } | Body::Binary(_)),
+                Some(_) => false,
+            };
+            if !carried && (param.is_some() || open) {
+                return Err(crate::body::misplaced(op, &key));
+            }
+        }
+        let Some(param) = param else {
             if open && !op.path_params.contains(&key.as_str()) {
                 out.body.push((key, value));
             } else {
@@ -357,7 +386,7 @@ fn place(op: &'static Operation, entries: Vec<(String, Value)>, out: &mut Placed
             At::Query(Style::Form) if matches!(value, Value::Object(_)) => return Err(exploded_object(op, param.name)),
             At::Query(style) => out.query.push_query(param.name, style, &value),
             At::Header => header_param(param.name, &key, value, out.headers)?,
-            At::Body if matches!(op.body, Body::JsonValue | Body::Text(_)) => *out.whole = Some(value),
+            At::Body if matches!(op.body, Body::JsonValue | Body::Text(_) | Body::Binary(_)) => *out.whole = Some(value),
             At::Body => out.body.push((key, value)),
         }
     }

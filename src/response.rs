@@ -1,7 +1,10 @@
 //! Reading the upstream's answer: result, typed error, or a redirect to follow.
 //!
 //! - 2xx: the result. 204/205 and empty bodies give `null`, JSON media types give the parsed
-//!   body, anything else gives the text.
+//!   body, other text (as the entry tells text from bytes: `src/js/body.js`) gives the text,
+//!   anything else the bytes, a `Uint8Array`. A binary body holding a credential of the call is
+//!   withheld (`upstream_body_withheld`): text can be redacted, bytes cannot without corrupting
+//!   them, and a half-masked file is worse than none.
 //! - 3xx: followed only within the request's origin (credentials never go elsewhere), at most
 //!   [`MAX_REDIRECTS`] times; to another origin it is an `upstream_redirect` error.
 //! - 4xx/5xx: `upstream_error` with the status and the provider's error object (the key named
@@ -24,6 +27,10 @@ pub struct HttpResponse<'a> {
     pub request_id: Option<&'a str>,
     /// Read only for a 3xx (the entry reports it for those alone).
     pub location: Option<&'a str>,
+    /// The entry read the body as bytes (a 2xx whose media type is not text), which it keeps:
+    /// [`BodyText::text`] is then empty, and [`BodyText::holds_credential`] what the entry found
+    /// in the bytes' ASCII.
+    pub binary: bool,
     pub body: &'a dyn BodyText,
 }
 
@@ -57,13 +64,24 @@ impl BodyText for &str {
 pub enum Outcome {
     /// Success with no body: `result: null`.
     Null,
-    /// Success whose body holds no credential; `json`: parse it as JSON.
-    Body { json: bool },
+    /// Success whose body holds no credential, for the entry to attach as it says.
+    Body(Attach),
     /// Success whose body had credentials replaced: the redacted JSON text, or a string value.
     Redacted { json_text: String },
     /// Same-origin redirect: fetch this URL next, as `GET` without body when `as_get`.
     Follow { url: String, as_get: bool },
     Error(CallError),
+}
+
+/// How the entry attaches a success body it holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attach {
+    /// Parsed as JSON.
+    Json,
+    /// As text.
+    Text,
+    /// As its bytes, a `Uint8Array`.
+    Bytes,
 }
 
 pub fn is_json(content_type: Option<&str>) -> bool {
@@ -83,8 +101,14 @@ pub fn judge(provider: &Provider, request_url: &str, post: bool, response: &Http
         200..=299 => {
             if status == 204 || status == 205 || response.body.is_empty() {
                 Outcome::Null
+            } else if response.binary {
+                if response.body.holds_credential(redactor) {
+                    Outcome::Error(withheld(status, response.content_type.unwrap_or("")))
+                } else {
+                    Outcome::Body(Attach::Bytes)
+                }
             } else if !response.body.holds_credential(redactor) {
-                Outcome::Body { json }
+                Outcome::Body(if json { Attach::Json } else { Attach::Text })
             } else {
                 redacted(json, response, redactor)
             }
@@ -128,6 +152,29 @@ pub fn invalid_body(status: u16, content_type: &str, text: &str) -> CallError {
         status,
         content_type: content_type.to_owned(),
         upstream: (!text.is_empty()).then(|| Value::String(truncate(text, 2048).to_owned())),
+    }
+}
+
+/// `upstream_body_withheld`: a binary success body holding a credential of the call.
+#[cold]
+#[inline(never)]
+fn withheld(status: u16, content_type: &str) -> CallError {
+    let content_type = printable_type(content_type);
+    CallError::BodyWithheld {
+        status,
+        upstream: Some(Value::Object(vec![("contentType".into(), Value::String(content_type.clone()))])),
+        content_type,
+    }
+}
+
+/// A media type as a message may show it: its essence, or a stand-in if it could not travel in
+/// a header (so it cannot carry anything a message should not).
+fn printable_type(content_type: &str) -> String {
+    let essence = content_type.split(';').next().unwrap_or("").trim();
+    if essence.is_empty() || crate::header::value_fault(essence).is_some() {
+        "unknown type".to_owned()
+    } else {
+        essence.to_owned()
     }
 }
 
@@ -210,7 +257,7 @@ mod tests {
     };
 
     fn resp(status: u16, ct: &'static str, body: &'static &'static str) -> HttpResponse<'static> {
-        HttpResponse { status, content_type: Some(ct), request_id: None, location: None, body }
+        HttpResponse { status, content_type: Some(ct), request_id: None, location: None, binary: false, body }
     }
 
     fn redactor() -> Redactor {
@@ -224,8 +271,15 @@ mod tests {
     #[test]
     fn success_bodies() {
         let r = redactor();
-        assert_eq!(judge(&STRIPE, URL, false, &resp(200, "application/json; charset=utf-8", &"{}"), &r, 0), Outcome::Body { json: true });
-        assert_eq!(judge(&STRIPE, URL, false, &resp(200, "text/plain", &"hi"), &r, 0), Outcome::Body { json: false });
+        assert_eq!(judge(&STRIPE, URL, false, &resp(200, "application/json; charset=utf-8", &"{}"), &r, 0), Outcome::Body(Attach::Json));
+        assert_eq!(judge(&STRIPE, URL, false, &resp(200, "text/plain", &"hi"), &r, 0), Outcome::Body(Attach::Text));
+        let mut pdf = resp(200, "application/pdf", &"%PDF");
+        pdf.binary = true;
+        assert_eq!(judge(&STRIPE, URL, false, &pdf, &r, 0), Outcome::Body(Attach::Bytes));
+        pdf.body = &"%PDF sk_test_CANARY";
+        let Outcome::Error(e) = judge(&STRIPE, URL, false, &pdf, &r, 0) else { panic!() };
+        assert_eq!((e.code(), e.status()), (crate::error::Code::UpstreamBodyWithheld, Some(200)));
+        assert_eq!(e.upstream().unwrap().to_json(), r#"{"contentType":"application/pdf"}"#);
         assert_eq!(judge(&STRIPE, URL, false, &resp(204, "application/json", &""), &r, 0), Outcome::Null);
         assert_eq!(
             judge(&STRIPE, URL, false, &resp(200, "application/json", &r#"{"echo":"Bearer sk_test_CANARY"}"#), &r, 0),

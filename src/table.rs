@@ -159,4 +159,12 @@ pub enum Body {
     JsonValue,
     /// A text body of the given media type: the params argument is the body, a string.
     Text(&'static str),
+    /// `multipart/form-data`, one part per body field (see [`crate::body`]): binary data a file
+    /// part, scalars text parts, arrays of either repeated parts; the objects named in `deep`
+    /// (OpenAPI's `encoding: {style: deepObject}`) spread into bracketed text parts (`a[b]`, as
+    /// Stripe reads them), any other object a part holding its JSON. `open` as above.
+    Multipart { open: bool, deep: &'static [&'static str] },
+    /// A binary body (`application/octet-stream`, `image/*`, `*/*`...): the params argument is
+    /// the bytes (`Uint8Array`, `ArrayBuffer`, `Blob`), or a string sent as UTF-8.
+    Binary(&'static str),
 }

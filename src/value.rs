@@ -16,6 +16,23 @@ pub enum Value {
     String(String),
     Array(Vec<Value>),
     Object(Vec<(String, Value)>),
+    /// Bytes the caller passed (a `Uint8Array`, an `ArrayBuffer`, a `Blob`): they stay in the JS
+    /// entry, which reported where they were (`src/js/args.js`); only a multipart file field or
+    /// a binary body may carry them, and the request names them by index for the entry to send.
+    Binary(Box<Binary>),
+}
+
+/// What the entry reported of one binary argument; the bytes themselves never enter the wasm.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Binary {
+    /// Its place in the call's list of binaries, which the request hands back to the entry.
+    pub index: u32,
+    /// Length in bytes.
+    pub size: u64,
+    /// A `Blob`'s own `type` (empty for bytes, or a Blob without one).
+    pub media_type: String,
+    /// A `File`'s `name` (empty otherwise).
+    pub name: String,
 }
 
 /// A JSON number: its text, valid by the JSON grammar (only the parser makes one).
@@ -65,6 +82,7 @@ impl Value {
             Value::String(_) => "string",
             Value::Array(_) => "array",
             Value::Object(_) => "object",
+            Value::Binary(_) => "binary data",
         }
     }
 
@@ -87,12 +105,22 @@ impl Value {
             Value::Bool(false) => Some(f("false")),
             Value::String(s) => Some(f(s)),
             Value::Number(n) => Some(f(n.as_str())),
-            Value::Array(_) | Value::Object(_) => None,
+            Value::Array(_) | Value::Object(_) | Value::Binary(_) => None,
         }
     }
 
     pub fn is_scalar(&self) -> bool {
-        !matches!(self, Value::Array(_) | Value::Object(_))
+        !matches!(self, Value::Array(_) | Value::Object(_) | Value::Binary(_))
+    }
+
+    /// Whether binary data is anywhere inside.
+    pub fn holds_binary(&self) -> bool {
+        match self {
+            Value::Binary(_) => true,
+            Value::Array(items) => items.iter().any(Value::holds_binary),
+            Value::Object(entries) => entries.iter().any(|(_, v)| v.holds_binary()),
+            _ => false,
+        }
     }
 
     /// Appends the value as JSON: keys in their order, numbers as their text, strings escaped
@@ -126,6 +154,9 @@ impl Value {
                 }
                 out.push('}');
             }
+            // Never written: the request builder refuses binary data anywhere but a multipart
+            // file field or a binary body, neither of which is JSON.
+            Value::Binary(_) => out.push_str("null"),
         }
     }
 

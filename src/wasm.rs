@@ -16,15 +16,19 @@
 //! export returns a string whose first character says what it is:
 //!
 //! - `F<handle>:<request JSON>`: fetch this (`[url, method, body, headers, scan]`, with
-//!   `redirect: "manual"`), scan the response body for the needles of `scan` (`[k, ...needles]`,
-//!   the first `k` the Worker secret's: see [`crate::redact`]), then report the response to
-//!   [`capa_finish`] (or a network failure to [`capa_unreachable`]). The scan is the entry's
-//!   because the body is the entry's: it stays a JS string unless the runtime must read it.
+//!   `redirect: "manual"`; a body that is not a string or `null` is assembled from the call's
+//!   binary arguments, which never enter the wasm: [`crate::body`]), scan the response body for
+//!   the needles of `scan` (`[k, ...needles]`, the first `k` the Worker secret's: see
+//!   [`crate::redact`]), then report the response to [`capa_finish`] (or a network failure to
+//!   [`capa_unreachable`]). The scan is the entry's because the body is the entry's: it stays a
+//!   JS string (or, for a 2xx whose media type is not text, bytes: `src/js/body.js`) unless the
+//!   runtime must read it.
 //! - `{...}`: the finished envelope.
 //! - `E` (from [`capa_begin`] only): pass `env` again, the runtime holds no bindings.
-//! - `J[...]` / `T[...]`: success; the receipt's values in [`crate::receipt::FIELDS`] order,
-//!   which the entry names back, and the response body it holds as `result`, parsed as JSON
-//!   (`J`) or as text (`T`). Only when the body holds no credential.
+//! - `J[...]` / `T[...]` / `B[...]`: success; the receipt's values in
+//!   [`crate::receipt::FIELDS`] order, which the entry names back, and the response body it
+//!   holds as `result`, parsed as JSON (`J`), as text (`T`) or as its bytes (`B`, a
+//!   `Uint8Array`). Only when the body holds no credential.
 //!
 //! The two per-call answers are JSON arrays, not objects: the entry parses one of each per
 //! call, and parsing an array builds no object shape and internalizes no key (measured in
@@ -43,7 +47,7 @@ use crate::call::{self, Bindings, Call, Step};
 use crate::provider::PROVIDER;
 use crate::receipt::Envelope;
 use crate::request::WorkerSecret;
-use crate::response::{BodyText, HttpResponse};
+use crate::response::{Attach, BodyText, HttpResponse};
 use crate::table::Provider;
 use js_sys::JsString;
 use std::cell::RefCell;
@@ -178,9 +182,16 @@ fn wire(step: Step, ticket: f64, now: f64) -> JsString {
             out
         }),
         Step::Done(Envelope::Complete(envelope)) => envelope,
-        Step::Done(Envelope::AttachBody { json, mut receipt }) => {
+        Step::Done(Envelope::AttachBody { attach, mut receipt }) => {
             // Within the room `receipt::values` left: no copy to a new buffer.
-            receipt.insert(0, if json { 'J' } else { 'T' });
+            receipt.insert(
+                0,
+                match attach {
+                    Attach::Json => 'J',
+                    Attach::Text => 'T',
+                    Attach::Bytes => 'B',
+                },
+            );
             receipt
         }
     };
@@ -212,7 +223,8 @@ pub fn capa_begin(op: u32, ticket: f64, args: &str, env: Option<worker::Env>, no
 }
 
 /// The upstream answered the call `handle`, issued with `ticket`. `body` stays a JS string; `empty` and
-/// `holds_credential` are what the entry found (the latter scanning for the request's `scan`).
+/// `holds_credential` are what the entry found (the latter scanning for the request's `scan`);
+/// `binary`: the entry read the body as bytes, which it keeps (`body` is then empty).
 /// `headers` holds the response's content type, request id ([`Provider::request_id_header`])
 /// and, for a 3xx only, its location (each header the entry reads is a call into the runtime).
 #[wasm_bindgen]
@@ -227,6 +239,7 @@ pub fn capa_finish(
     body: js_sys::JsString,
     empty: bool,
     holds_credential: bool,
+    binary: bool,
 ) -> JsString {
     let Some(call) = CALLS.with(|c| c.borrow_mut().take(handle, ticket)) else {
         return internal(op, now);
@@ -241,6 +254,7 @@ pub fn capa_finish(
         content_type,
         request_id,
         location,
+        binary,
         body: &JsBody { text: body, empty, holds_credential },
     };
     wire(call.finish(&response, now), ticket, now)

@@ -56,7 +56,7 @@ fn receipt_of(values: &str) -> serde_json::Value {
 }
 
 fn json_response<'a>(status: u16, body: &'a &'a str) -> HttpResponse<'a> {
-    HttpResponse { status, content_type: Some("application/json"), request_id: Some("req_1"), location: None, body }
+    HttpResponse { status, content_type: Some("application/json"), request_id: Some("req_1"), location: None, binary: false, body }
 }
 
 #[test]
@@ -82,7 +82,7 @@ fn retrieve_builds_the_request_and_attaches_the_body_in_js() {
     assert_eq!(fetch_json[4].as_array().unwrap().len(), 5);
 
     match call.finish(&json_response(200, &r#"{"id":"cus_123"}"#), NOW + 12.0) {
-        Step::Done(Envelope::AttachBody { json: true, receipt }) => {
+        Step::Done(Envelope::AttachBody { attach: capa_rs::response::Attach::Json, receipt }) => {
             let v = receipt_of(&receipt);
             assert_eq!(v["durationMs"], 12);
             assert_eq!(v["startedAt"], "2026-11-24T03:07:09.248Z");
@@ -183,14 +183,14 @@ fn errors_redirects_and_network_failures() {
     assert_eq!(v["error"]["upstream"]["code"], "card_declined");
 
     let call = fetch(start("customers.create", r#"[{"email":"a@b.c"}]"#, &env()));
-    let moved = HttpResponse { status: 303, content_type: None, request_id: None, location: Some("/v1/customers/cus_9"), body: &"" };
+    let moved = HttpResponse { status: 303, content_type: None, request_id: None, location: Some("/v1/customers/cus_9"), binary: false, body: &"" };
     let call = fetch(call.finish(&moved, NOW));
     assert_eq!(call.request().url, "https://api.stripe.com/v1/customers/cus_9");
     assert_eq!(call.request().method, capa_rs::table::Method::Get);
     assert_eq!(call.request().body, None);
     assert_eq!(call.request().header("content-type"), None);
     assert_eq!(call.request().header("authorization"), Some(&*format!("Bearer {SECRET}")));
-    let v = complete(call.finish(&HttpResponse { status: 204, content_type: None, request_id: None, location: None, body: &"" }, NOW));
+    let v = complete(call.finish(&HttpResponse { status: 204, content_type: None, request_id: None, location: None, binary: false, body: &"" }, NOW));
     assert_eq!(v["result"], serde_json::Value::Null);
     assert_eq!(v["receipt"]["attempts"], 2);
 
@@ -214,5 +214,5 @@ fn every_generated_operation_has_a_consistent_entry() {
         assert_eq!(template_params, op.path_params.len(), "{}", op.id);
         assert!(usize::from(op.server) < PROVIDER.servers.len(), "{}", op.id);
     }
-    assert_eq!(PROVIDER.operations.len(), 532);
+    assert_eq!(PROVIDER.operations.len(), 533);
 }

@@ -300,7 +300,7 @@ fn options(provider: &'static Provider) -> BoxedStrategy<Option<Value>> {
 
 fn params(op: &'static Operation) -> BoxedStrategy<Option<Value>> {
     let declared: Vec<&'static str> = op.params.iter().map(|p| p.name).collect();
-    let whole = matches!(op.body, Body::JsonValue | Body::Text(_)) && op.params.is_empty();
+    let whole = matches!(op.body, Body::JsonValue | Body::Text(_) | Body::Binary(_)) && op.params.is_empty();
     if whole {
         return prop::option::weighted(0.9, prop_oneof![text().prop_map(Value::String), json_value()]).boxed();
     }
@@ -332,6 +332,8 @@ struct Answer {
     forms: Vec<Form>,
     location: Option<String>,
     request_id: bool,
+    /// A 2xx the entry read as bytes (its media type not text).
+    binary: bool,
 }
 
 fn answer() -> impl Strategy<Value = Answer> {
@@ -341,8 +343,16 @@ fn answer() -> impl Strategy<Value = Answer> {
         prop::collection::vec(form(64), 0..4),
         prop::option::of(prop::sample::select(vec!["/moved", "https://evil.example/x", "//evil.example/x", "/moved?k=KEY"])),
         any::<bool>(),
+        prop::sample::select(vec![false, false, false, true]),
     )
-        .prop_map(|(status, json, forms, location, request_id)| Answer { status, json, forms, location: location.map(str::to_owned), request_id })
+        .prop_map(|(status, json, forms, location, request_id, binary)| Answer {
+            status,
+            json: json && !binary,
+            forms,
+            location: location.map(str::to_owned),
+            request_id,
+            binary: binary && (200..300).contains(&status),
+        })
 }
 
 #[derive(Debug, Clone)]
@@ -410,7 +420,6 @@ impl Bindings for Env {
     }
 }
 
-const CODES: [&str; 9] = ["missing_credential", "header_not_allowed", "invalid_argument", "unknown_parameter", "upstream_error", "upstream_redirect", "upstream_unreachable", "upstream_invalid_body", "internal"];
 
 /// No credential marker in any decoding of any string of `text`.
 fn clean(what: &str, text: &str) -> Result<(), TestCaseError> {
@@ -440,7 +449,8 @@ fn check_envelope(text: &str, refused: bool) -> Result<Value, TestCaseError> {
         clean("an envelope", s)?;
     }
     if v["ok"] == false {
-        prop_assert!(CODES.contains(&v["error"]["code"].as_str().unwrap_or("")), "unknown code in {text}");
+        let code = v["error"]["code"].as_str().unwrap_or("");
+        prop_assert!(capa_rs::error::Code::ALL.iter().any(|c| c.as_str() == code), "unknown code in {text}");
     }
     if refused {
         prop_assert_eq!(&v["ok"], &Value::Bool(false));
@@ -553,11 +563,12 @@ fn check_request(provider: &'static Provider, op: &'static Operation, input: &In
     // Query and body keys: declared parameters only (any key of an open body but a path name).
     let query_names: Vec<&str> = op.params.iter().filter(|p| matches!(p.at, At::Query(_))).map(|p| p.name).collect();
     let body_names: Vec<&str> = op.params.iter().filter(|p| p.at == At::Body).map(|p| p.name).collect();
-    let open = matches!(op.body, Body::Form { open: true } | Body::Json { open: true });
+    let open = matches!(op.body, Body::Form { open: true } | Body::Json { open: true } | Body::Multipart { open: true, .. });
     let form_in_query = matches!(op.method, Method::Get | Method::Head | Method::Delete) && matches!(op.body, Body::Form { .. });
     let in_body = |name: &str| body_names.contains(&name) || (open && !op.path_params.contains(&name) && !op.params.iter().any(|p| p.name == name && p.at != At::Body));
     check_pairs("the query", query, &|name| query_names.contains(&name) || (form_in_query && in_body(name)))?;
-    match (&op.body, &req.body) {
+    let text_body = req.body.as_ref().and_then(|b| b.as_text());
+    match (&op.body, text_body) {
         (Body::Form { .. }, Some(body)) => check_pairs("the form body", body, &|name| in_body(name))?,
         (Body::Json { open: false }, Some(body)) => {
             let v: Value = serde_json::from_str(body).map_err(|e| TestCaseError::fail(format!("JSON body: {e}")))?;
@@ -569,7 +580,7 @@ fn check_request(provider: &'static Provider, op: &'static Operation, input: &In
         (Body::None, Some(_)) => prop_assert!(false, "a body for an operation without one"),
         _ => {}
     }
-    if let Some(body) = &req.body {
+    if let Some(body) = text_body {
         clean("the body", body)?;
     }
 
@@ -588,7 +599,9 @@ fn check_request(provider: &'static Provider, op: &'static Operation, input: &In
         let value = req.header(name).unwrap_or_default();
         prop_assert!(capa_rs::header::value_fault(value).is_none(), "header {name} cannot carry {value:?}");
     }
-    prop_assert_eq!(req.header("content-type").is_some(), req.body.is_some(), "content-type without a body, or a body without one");
+    // A multipart body's Content-Type is the entry's FormData's (it holds the boundary).
+    let multipart = matches!(req.body, Some(capa_rs::body::RequestBody::Multipart(_)));
+    prop_assert_eq!(req.header("content-type").is_some(), req.body.is_some() && !multipart, "content-type without a body, or a body without one");
 
     // The credential is the call's key, else the Worker secret, as the operation uses one.
     let key = args.iter().rev().take(2).find_map(|a| a.get("auth")).and_then(|a| a.get("apiKey")).and_then(Value::as_str);
@@ -637,16 +650,17 @@ fn respond(call: Call, answer: &Answer) -> Result<(), TestCaseError> {
     let request_id = creds.first().filter(|_| answer.request_id).cloned();
     let response = HttpResponse {
         status: answer.status,
-        content_type: Some(if answer.json { "application/json" } else { "text/plain" }),
+        content_type: Some(if answer.json { "application/json" } else if answer.binary { "application/pdf" } else { "text/plain" }),
         request_id: request_id.as_deref(),
         location: location.as_deref(),
+        binary: answer.binary,
         body: &body.as_str(),
     };
     let origin = capa_rs::request::origin_of(&call.request().url).to_owned();
     match call.finish(&response, 1.0) {
         Step::Fetch(next) => {
             prop_assert!(next.request().url.starts_with(&origin), "a redirect left the origin: {}", next.request().url);
-            let ok = Answer { status: 200, json: true, forms: answer.forms.clone(), location: None, request_id: false };
+            let ok = Answer { status: 200, json: true, forms: answer.forms.clone(), location: None, request_id: false, binary: false };
             respond(next, &ok)
         }
         Step::Done(Envelope::Complete(text)) => check_envelope(&text, false).map(|_| ()),

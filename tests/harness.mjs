@@ -34,7 +34,8 @@ export async function startUpstream() {
     const chunks = [];
     req.on("data", (c) => chunks.push(c));
     req.on("end", () => {
-      const recorded = { method: req.method, url: req.url, headers: req.headers, body: Buffer.concat(chunks).toString("utf8") };
+      const raw = Buffer.concat(chunks);
+      const recorded = { method: req.method, url: req.url, headers: req.headers, body: raw.toString("utf8"), raw };
       upstream.requests.push(recorded);
       const out = upstream.reply(recorded) ?? { status: 200, json: {} };
       // `destroy`: the connection dies unanswered (the capability sees upstream_unreachable).
@@ -67,13 +68,40 @@ export async function startUpstream() {
 
 // The caller: POST {target?, path: ["customers", "retrieve"], args: [...]} →
 // env[target ?? "CAP"].customers.retrieve(...args); POST /batch {calls: [...], concurrency} runs
-// many such calls, `concurrency` at a time, and answers their outcomes in order.
+// many such calls, `concurrency` at a time, and answers their outcomes in order. Binary values
+// cross as JSON both ways (see `bytes` below): an argument {$bytes: base64, as?, type?, name?}
+// becomes a Uint8Array (or the `as` kind: ArrayBuffer, DataView, Uint16Array, Blob, File)
+// in the caller, and binary data in a result comes back as {$bytes, as}.
 const CALLER = `
+function revive(v) {
+  if (Array.isArray(v)) return v.map(revive);
+  if (v === null || typeof v !== "object") return v;
+  if (typeof v.$bytes !== "string") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, revive(x)]));
+  const u8 = Uint8Array.from(atob(v.$bytes), (c) => c.charCodeAt(0));
+  switch (v.as) {
+    case "ArrayBuffer": return u8.buffer;
+    case "DataView": return new DataView(u8.buffer);
+    case "Uint16Array": return new Uint16Array(u8.buffer);
+    case "Blob": return new Blob([u8], { type: v.type ?? "" });
+    case "File": return new File([u8], v.name, { type: v.type ?? "" });
+    default: return u8;
+  }
+}
+function bytesOut(_, v) {
+  if (v instanceof ArrayBuffer || ArrayBuffer.isView(v)) {
+    const u8 = v instanceof ArrayBuffer ? new Uint8Array(v) : new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+    let text = "";
+    for (let i = 0; i < u8.length; i += 8192) text += String.fromCharCode(...u8.subarray(i, i + 8192));
+    return { $bytes: btoa(text), as: v.constructor.name };
+  }
+  return v;
+}
+const json = (v) => new Response(JSON.stringify(v, bytesOut), { headers: { "content-type": "application/json" } });
 async function one({ target = "CAP", path, args }, env) {
   try {
     let stub = env[target];
     for (const key of path.slice(0, -1)) stub = stub[key];
-    const value = await stub[path[path.length - 1]](...args);
+    const value = await stub[path[path.length - 1]](...revive(args));
     if (value instanceof Response) return { value: { status: value.status, text: await value.text() } };
     return { value };
   } catch (e) {
@@ -83,7 +111,7 @@ async function one({ target = "CAP", path, args }, env) {
 export default {
   async fetch(request, env) {
     const body = await request.json();
-    if (new URL(request.url).pathname !== "/batch") return Response.json(await one(body, env));
+    if (new URL(request.url).pathname !== "/batch") return json(await one(body, env));
     const out = new Array(body.calls.length);
     let next = 0;
     const lane = async () => {
@@ -93,7 +121,7 @@ export default {
       }
     };
     await Promise.all(Array.from({ length: body.concurrency ?? 1 }, lane));
-    return Response.json(out);
+    return json(out);
   },
 };`;
 
@@ -145,6 +173,18 @@ export async function startWorkers({ provider, bindings = {}, outboundService, v
     return res.json();
   };
   return { mf, call, batch, logs, dispose: () => mf.dispose() };
+}
+
+/** An argument the caller Worker turns into binary data (see CALLER): `as` one of Uint8Array
+ * (the default), ArrayBuffer, DataView, Uint16Array, Blob, File. */
+export function bytes(data, { as, type, name } = {}) {
+  return { $bytes: Buffer.from(data).toString("base64"), as, type, name };
+}
+
+/** The bytes of a result's binary data, as the caller Worker sent them back. */
+export function bytesOf(value) {
+  if (typeof value?.$bytes !== "string") throw new Error(`not binary data: ${JSON.stringify(value)?.slice(0, 200)}`);
+  return Buffer.from(value.$bytes, "base64");
 }
 
 /** The provider's method table as JSON (`capa-gen table`, built with the Worker). */

@@ -34,7 +34,14 @@ export type ErrorCode =
   | "upstream_redirect"
   | "upstream_unreachable"
   | "upstream_invalid_body"
+  | "upstream_body_withheld"
   | "internal";
+
+/** Bytes, for a binary body or a multipart file field (a Blob's type travels with it). */
+export type Binary = Uint8Array | ArrayBuffer | ArrayBufferView | Blob;
+
+/** A multipart file field: the bytes, or the bytes with the file's name and type (a File cannot cross RPC). */
+export type FilePart = Binary | { data: Binary; name?: string; type?: string };
 
 export interface CapabilityError {
   code: ErrorCode;
@@ -2840,7 +2847,7 @@ export interface GithubRepos {
   updateWebhookConfigForRepo(owner: string | number, repo: string | number, hookId: string | number, options?: CallOptions): Promise<Result>;
   updateWebhookConfigForRepo(owner: string | number, repo: string | number, hookId: string | number, params?: { content_type?: string; insecure_ssl?: string | number; secret?: string; url?: string } | null, options?: CallOptions): Promise<Result>;
   /** Upload a release asset — POST /repos/{owner}/{repo}/releases/{release_id}/assets */
-  uploadReleaseAsset(owner: string | number, repo: string | number, releaseId: string | number, params: { name: string; label?: string; body?: string }, options?: CallOptions): Promise<Result>;
+  uploadReleaseAsset(owner: string | number, repo: string | number, releaseId: string | number, params: { name: string; label?: string; body?: Binary | string }, options?: CallOptions): Promise<Result>;
 }
 
 export interface GithubSearch {

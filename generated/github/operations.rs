@@ -14103,7 +14103,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "label", at: At::Query(Style::Form), required: false },
                 Param { name: "body", at: At::Body, required: false },
             ],
-            body: Body::Text("application/octet-stream"),
+            body: Body::Binary("application/octet-stream"),
             auth: AuthUse::Optional,
         },
         Operation {

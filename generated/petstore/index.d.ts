@@ -34,7 +34,14 @@ export type ErrorCode =
   | "upstream_redirect"
   | "upstream_unreachable"
   | "upstream_invalid_body"
+  | "upstream_body_withheld"
   | "internal";
+
+/** Bytes, for a binary body or a multipart file field (a Blob's type travels with it). */
+export type Binary = Uint8Array | ArrayBuffer | ArrayBufferView | Blob;
+
+/** A multipart file field: the bytes, or the bytes with the file's name and type (a File cannot cross RPC). */
+export type FilePart = Binary | { data: Binary; name?: string; type?: string };
 
 export interface CapabilityError {
   code: ErrorCode;
@@ -86,7 +93,7 @@ export interface PetstorePet {
   updatePetWithForm(petId: string | number, params?: { name?: string; status?: string } | null, options?: CallOptions): Promise<Result>;
   /** Uploads an image. — POST /pet/{petId}/uploadImage */
   uploadImage(petId: string | number, options?: CallOptions): Promise<Result>;
-  uploadImage(petId: string | number, params?: { additionalMetadata?: string; body?: string } | null, options?: CallOptions): Promise<Result>;
+  uploadImage(petId: string | number, params?: { additionalMetadata?: string; body?: Binary | string } | null, options?: CallOptions): Promise<Result>;
 }
 
 export interface PetstoreStore {

@@ -132,7 +132,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "additionalMetadata", at: At::Query(Style::Form), required: false },
                 Param { name: "body", at: At::Body, required: false },
             ],
-            body: Body::Text("application/octet-stream"),
+            body: Body::Binary("application/octet-stream"),
             auth: AuthUse::Required,
         },
         Operation {

@@ -5,7 +5,8 @@
 // per resource. Each method forwards its arguments and this Worker's env to the Rust runtime.
 import { RpcTarget, WorkerEntrypoint } from "cloudflare:workers";
 import Base from "../../build/stripe/index.js";
-import { argsJson } from "../../src/js/args.js";
+import { argsJson, takeBinaries } from "../../src/js/args.js";
+import { isText, requestBody, scanText } from "../../src/js/body.js";
 import { compile, holdsAny } from "../../src/js/scan.js";
 
 const CAPABILITY = "stripe";
@@ -47,10 +48,12 @@ function scanner(scan) {
 // One call: the runtime answers with an envelope or a request to send (see src/wasm.rs).
 async function invoke(env, op, args) {
   const ticket = ++tickets;
-  let out, body, status, type;
+  let out, body, bytes, status, type;
   try {
-    // JSON text, or the report of a value JSON would change (a Map, NaN): src/js/args.js.
+    // JSON text, or the report of a value JSON would change (a Map, NaN): src/js/args.js. Binary
+    // arguments stay here; the runtime's requests name them by index (src/js/body.js).
     const json = argsJson(args);
+    const binaries = json.charCodeAt(0) === 1 ? takeBinaries() : null;
     // The env is passed only when it is not the one the runtime read last (workerd hands every
     // call the same one); "E": the runtime holds none (a new instance after a panic).
     out = capa_begin(op, ticket, json, env === bound ? undefined : (bound = env), Date.now());
@@ -59,24 +62,35 @@ async function invoke(env, op, args) {
       const colon = out.indexOf(":");
       const handle = +out.slice(1, colon);
       const [url, method, reqBody, headers, scan] = JSON.parse(out.slice(colon + 1));
-      let res;
+      let res, h;
       try {
-        res = await fetch(url, { method, headers, body: reqBody, redirect: "manual" });
-        body = await res.text();
+        const init = { method, headers, body: reqBody === null || typeof reqBody === "string" ? reqBody : requestBody(reqBody, binaries), redirect: "manual" };
+        res = await fetch(url, init);
+        h = res.headers;
+        status = res.status;
+        type = h.get("content-type") ?? "";
+        // A success that is not text is bytes, handed back as they came.
+        if (status >= 200 && status < 300 && !isText(type)) {
+          bytes = new Uint8Array(await res.arrayBuffer());
+          body = "";
+        } else {
+          bytes = null;
+          body = await res.text();
+        }
       } catch (e) {
         out = capa_unreachable(handle, ticket, op, Date.now(), String(e?.message ?? e));
         break;
       }
-      // The runtime redacts what this finds; the body crosses into wasm only if it must be read.
-      const found = body.length !== 0 && scan.length > 1 && holdsAny(body, scanner(scan));
+      // The runtime redacts what this finds (withholds bytes that hold any); the body crosses
+      // into wasm only if it must be read.
+      const found =
+        scan.length > 1 && (bytes === null ? body.length !== 0 && holdsAny(body, scanner(scan)) : bytes.length !== 0 && holdsAny(scanText(bytes), scanner(scan)));
       // Content type, request id and (for a redirect only: each read is a call into the runtime)
       // location, as one string: one copy into wasm instead of three. Values hold no line feed.
-      const h = res.headers;
-      status = res.status;
-      type = h.get("content-type") ?? "";
       let heads = type + "\n" + ((REQUEST_ID && h.get(REQUEST_ID)) ?? "");
       if (status >= 300 && status < 400) heads += "\n" + (h.get("location") ?? "");
-      out = capa_finish(handle, ticket, op, Date.now(), status, heads, body, body.length === 0, found);
+      const empty = bytes === null ? body.length === 0 : bytes.length === 0;
+      out = capa_finish(handle, ticket, op, Date.now(), status, heads, body, empty, found, bytes !== null);
     }
   } catch {
     // A fault in the runtime: a panic aborts the wasm instance, which workers-rs replaces before
@@ -85,8 +99,9 @@ async function invoke(env, op, args) {
   }
   const kind = out.charCodeAt(0);
   if (kind === 123 /* { */) return JSON.parse(out);
-  // J/T: the body held no credential; attach it here rather than copy it through wasm.
+  // J/T/B: the body held no credential; attach it here rather than copy it through wasm.
   const receipt = receiptOf(JSON.parse(out.slice(1)));
+  if (kind === 66 /* B */) return { ok: true, result: bytes, receipt };
   let result = body;
   if (kind === 74 /* J */) {
     try {
@@ -1284,11 +1299,14 @@ class Files extends RpcTarget {
     super();
     this.#env = env;
   }
+  create(...args) {
+    return invoke(this.#env, 179, args); // POST /v1/files
+  }
   list(...args) {
     return invoke(this.#env, 178, args); // GET /v1/files
   }
   retrieve(...args) {
-    return invoke(this.#env, 179, args); // GET /v1/files/{file}
+    return invoke(this.#env, 180, args); // GET /v1/files/{file}
   }
 }
 
@@ -1319,22 +1337,22 @@ class FinancialConnections_Accounts extends RpcTarget {
     return new FinancialConnections_Accounts_Owners(this.#env);
   }
   disconnect(...args) {
-    return invoke(this.#env, 182, args); // POST /v1/financial_connections/accounts/{account}/disconnect
+    return invoke(this.#env, 183, args); // POST /v1/financial_connections/accounts/{account}/disconnect
   }
   list(...args) {
-    return invoke(this.#env, 180, args); // GET /v1/financial_connections/accounts
+    return invoke(this.#env, 181, args); // GET /v1/financial_connections/accounts
   }
   refresh(...args) {
-    return invoke(this.#env, 184, args); // POST /v1/financial_connections/accounts/{account}/refresh
+    return invoke(this.#env, 185, args); // POST /v1/financial_connections/accounts/{account}/refresh
   }
   retrieve(...args) {
-    return invoke(this.#env, 181, args); // GET /v1/financial_connections/accounts/{account}
+    return invoke(this.#env, 182, args); // GET /v1/financial_connections/accounts/{account}
   }
   subscribe(...args) {
-    return invoke(this.#env, 185, args); // POST /v1/financial_connections/accounts/{account}/subscribe
+    return invoke(this.#env, 186, args); // POST /v1/financial_connections/accounts/{account}/subscribe
   }
   unsubscribe(...args) {
-    return invoke(this.#env, 186, args); // POST /v1/financial_connections/accounts/{account}/unsubscribe
+    return invoke(this.#env, 187, args); // POST /v1/financial_connections/accounts/{account}/unsubscribe
   }
 }
 
@@ -1345,7 +1363,7 @@ class FinancialConnections_Accounts_Owners extends RpcTarget {
     this.#env = env;
   }
   list(...args) {
-    return invoke(this.#env, 183, args); // GET /v1/financial_connections/accounts/{account}/owners
+    return invoke(this.#env, 184, args); // GET /v1/financial_connections/accounts/{account}/owners
   }
 }
 
@@ -1356,10 +1374,10 @@ class FinancialConnections_Sessions extends RpcTarget {
     this.#env = env;
   }
   create(...args) {
-    return invoke(this.#env, 187, args); // POST /v1/financial_connections/sessions
+    return invoke(this.#env, 188, args); // POST /v1/financial_connections/sessions
   }
   retrieve(...args) {
-    return invoke(this.#env, 188, args); // GET /v1/financial_connections/sessions/{session}
+    return invoke(this.#env, 189, args); // GET /v1/financial_connections/sessions/{session}
   }
 }
 
@@ -1370,10 +1388,10 @@ class FinancialConnections_Transactions extends RpcTarget {
     this.#env = env;
   }
   list(...args) {
-    return invoke(this.#env, 189, args); // GET /v1/financial_connections/transactions
+    return invoke(this.#env, 190, args); // GET /v1/financial_connections/transactions
   }
   retrieve(...args) {
-    return invoke(this.#env, 190, args); // GET /v1/financial_connections/transactions/{transaction}
+    return invoke(this.#env, 191, args); // GET /v1/financial_connections/transactions/{transaction}
   }
 }
 
@@ -1395,13 +1413,13 @@ class Forwarding_Requests extends RpcTarget {
     this.#env = env;
   }
   create(...args) {
-    return invoke(this.#env, 192, args); // POST /v1/forwarding/requests
+    return invoke(this.#env, 193, args); // POST /v1/forwarding/requests
   }
   list(...args) {
-    return invoke(this.#env, 191, args); // GET /v1/forwarding/requests
+    return invoke(this.#env, 192, args); // GET /v1/forwarding/requests
   }
   retrieve(...args) {
-    return invoke(this.#env, 193, args); // GET /v1/forwarding/requests/{id}
+    return invoke(this.#env, 194, args); // GET /v1/forwarding/requests/{id}
   }
 }
 
@@ -1426,10 +1444,10 @@ class Identity_VerificationReports extends RpcTarget {
     this.#env = env;
   }
   list(...args) {
-    return invoke(this.#env, 194, args); // GET /v1/identity/verification_reports
+    return invoke(this.#env, 195, args); // GET /v1/identity/verification_reports
   }
   retrieve(...args) {
-    return invoke(this.#env, 195, args); // GET /v1/identity/verification_reports/{report}
+    return invoke(this.#env, 196, args); // GET /v1/identity/verification_reports/{report}
   }
 }
 
@@ -1440,22 +1458,22 @@ class Identity_VerificationSessions extends RpcTarget {
     this.#env = env;
   }
   cancel(...args) {
-    return invoke(this.#env, 200, args); // POST /v1/identity/verification_sessions/{session}/cancel
+    return invoke(this.#env, 201, args); // POST /v1/identity/verification_sessions/{session}/cancel
   }
   create(...args) {
-    return invoke(this.#env, 197, args); // POST /v1/identity/verification_sessions
+    return invoke(this.#env, 198, args); // POST /v1/identity/verification_sessions
   }
   list(...args) {
-    return invoke(this.#env, 196, args); // GET /v1/identity/verification_sessions
+    return invoke(this.#env, 197, args); // GET /v1/identity/verification_sessions
   }
   redact(...args) {
-    return invoke(this.#env, 201, args); // POST /v1/identity/verification_sessions/{session}/redact
+    return invoke(this.#env, 202, args); // POST /v1/identity/verification_sessions/{session}/redact
   }
   retrieve(...args) {
-    return invoke(this.#env, 198, args); // GET /v1/identity/verification_sessions/{session}
+    return invoke(this.#env, 199, args); // GET /v1/identity/verification_sessions/{session}
   }
   update(...args) {
-    return invoke(this.#env, 199, args); // POST /v1/identity/verification_sessions/{session}
+    return invoke(this.#env, 200, args); // POST /v1/identity/verification_sessions/{session}
   }
 }
 
@@ -1466,19 +1484,19 @@ class Invoiceitems extends RpcTarget {
     this.#env = env;
   }
   create(...args) {
-    return invoke(this.#env, 203, args); // POST /v1/invoiceitems
+    return invoke(this.#env, 204, args); // POST /v1/invoiceitems
   }
   del(...args) {
-    return invoke(this.#env, 204, args); // DELETE /v1/invoiceitems/{invoiceitem}
+    return invoke(this.#env, 205, args); // DELETE /v1/invoiceitems/{invoiceitem}
   }
   list(...args) {
-    return invoke(this.#env, 202, args); // GET /v1/invoiceitems
+    return invoke(this.#env, 203, args); // GET /v1/invoiceitems
   }
   retrieve(...args) {
-    return invoke(this.#env, 205, args); // GET /v1/invoiceitems/{invoiceitem}
+    return invoke(this.#env, 206, args); // GET /v1/invoiceitems/{invoiceitem}
   }
   update(...args) {
-    return invoke(this.#env, 206, args); // POST /v1/invoiceitems/{invoiceitem}
+    return invoke(this.#env, 207, args); // POST /v1/invoiceitems/{invoiceitem}
   }
 }
 
@@ -1495,40 +1513,40 @@ class Invoices extends RpcTarget {
     return new Invoices_Upcoming(this.#env);
   }
   create(...args) {
-    return invoke(this.#env, 208, args); // POST /v1/invoices
+    return invoke(this.#env, 209, args); // POST /v1/invoices
   }
   createPreview(...args) {
-    return invoke(this.#env, 209, args); // POST /v1/invoices/create_preview
+    return invoke(this.#env, 210, args); // POST /v1/invoices/create_preview
   }
   del(...args) {
-    return invoke(this.#env, 213, args); // DELETE /v1/invoices/{invoice}
+    return invoke(this.#env, 214, args); // DELETE /v1/invoices/{invoice}
   }
   finalize(...args) {
-    return invoke(this.#env, 216, args); // POST /v1/invoices/{invoice}/finalize
+    return invoke(this.#env, 217, args); // POST /v1/invoices/{invoice}/finalize
   }
   list(...args) {
-    return invoke(this.#env, 207, args); // GET /v1/invoices
+    return invoke(this.#env, 208, args); // GET /v1/invoices
   }
   markUncollectible(...args) {
-    return invoke(this.#env, 219, args); // POST /v1/invoices/{invoice}/mark_uncollectible
+    return invoke(this.#env, 220, args); // POST /v1/invoices/{invoice}/mark_uncollectible
   }
   pay(...args) {
-    return invoke(this.#env, 220, args); // POST /v1/invoices/{invoice}/pay
+    return invoke(this.#env, 221, args); // POST /v1/invoices/{invoice}/pay
   }
   retrieve(...args) {
-    return invoke(this.#env, 214, args); // GET /v1/invoices/{invoice}
+    return invoke(this.#env, 215, args); // GET /v1/invoices/{invoice}
   }
   search(...args) {
-    return invoke(this.#env, 210, args); // GET /v1/invoices/search
+    return invoke(this.#env, 211, args); // GET /v1/invoices/search
   }
   send(...args) {
-    return invoke(this.#env, 221, args); // POST /v1/invoices/{invoice}/send
+    return invoke(this.#env, 222, args); // POST /v1/invoices/{invoice}/send
   }
   update(...args) {
-    return invoke(this.#env, 215, args); // POST /v1/invoices/{invoice}
+    return invoke(this.#env, 216, args); // POST /v1/invoices/{invoice}
   }
   void(...args) {
-    return invoke(this.#env, 222, args); // POST /v1/invoices/{invoice}/void
+    return invoke(this.#env, 223, args); // POST /v1/invoices/{invoice}/void
   }
 }
 
@@ -1539,10 +1557,10 @@ class Invoices_Lines extends RpcTarget {
     this.#env = env;
   }
   list(...args) {
-    return invoke(this.#env, 217, args); // GET /v1/invoices/{invoice}/lines
+    return invoke(this.#env, 218, args); // GET /v1/invoices/{invoice}/lines
   }
   update(...args) {
-    return invoke(this.#env, 218, args); // POST /v1/invoices/{invoice}/lines/{line_item_id}
+    return invoke(this.#env, 219, args); // POST /v1/invoices/{invoice}/lines/{line_item_id}
   }
 }
 
@@ -1556,7 +1574,7 @@ class Invoices_Upcoming extends RpcTarget {
     return new Invoices_Upcoming_Lines(this.#env);
   }
   retrieve(...args) {
-    return invoke(this.#env, 211, args); // GET /v1/invoices/upcoming
+    return invoke(this.#env, 212, args); // GET /v1/invoices/upcoming
   }
 }
 
@@ -1567,7 +1585,7 @@ class Invoices_Upcoming_Lines extends RpcTarget {
     this.#env = env;
   }
   list(...args) {
-    return invoke(this.#env, 212, args); // GET /v1/invoices/upcoming/lines
+    return invoke(this.#env, 213, args); // GET /v1/invoices/upcoming/lines
   }
 }
 
@@ -1613,19 +1631,19 @@ class Issuing_Authorizations extends RpcTarget {
     this.#env = env;
   }
   approve(...args) {
-    return invoke(this.#env, 226, args); // POST /v1/issuing/authorizations/{authorization}/approve
+    return invoke(this.#env, 227, args); // POST /v1/issuing/authorizations/{authorization}/approve
   }
   decline(...args) {
-    return invoke(this.#env, 227, args); // POST /v1/issuing/authorizations/{authorization}/decline
+    return invoke(this.#env, 228, args); // POST /v1/issuing/authorizations/{authorization}/decline
   }
   list(...args) {
-    return invoke(this.#env, 223, args); // GET /v1/issuing/authorizations
+    return invoke(this.#env, 224, args); // GET /v1/issuing/authorizations
   }
   retrieve(...args) {
-    return invoke(this.#env, 224, args); // GET /v1/issuing/authorizations/{authorization}
+    return invoke(this.#env, 225, args); // GET /v1/issuing/authorizations/{authorization}
   }
   update(...args) {
-    return invoke(this.#env, 225, args); // POST /v1/issuing/authorizations/{authorization}
+    return invoke(this.#env, 226, args); // POST /v1/issuing/authorizations/{authorization}
   }
 }
 
@@ -1636,16 +1654,16 @@ class Issuing_Cardholders extends RpcTarget {
     this.#env = env;
   }
   create(...args) {
-    return invoke(this.#env, 229, args); // POST /v1/issuing/cardholders
+    return invoke(this.#env, 230, args); // POST /v1/issuing/cardholders
   }
   list(...args) {
-    return invoke(this.#env, 228, args); // GET /v1/issuing/cardholders
+    return invoke(this.#env, 229, args); // GET /v1/issuing/cardholders
   }
   retrieve(...args) {
-    return invoke(this.#env, 230, args); // GET /v1/issuing/cardholders/{cardholder}
+    return invoke(this.#env, 231, args); // GET /v1/issuing/cardholders/{cardholder}
   }
   update(...args) {
-    return invoke(this.#env, 231, args); // POST /v1/issuing/cardholders/{cardholder}
+    return invoke(this.#env, 232, args); // POST /v1/issuing/cardholders/{cardholder}
   }
 }
 
@@ -1656,16 +1674,16 @@ class Issuing_Cards extends RpcTarget {
     this.#env = env;
   }
   create(...args) {
-    return invoke(this.#env, 233, args); // POST /v1/issuing/cards
+    return invoke(this.#env, 234, args); // POST /v1/issuing/cards
   }
   list(...args) {
-    return invoke(this.#env, 232, args); // GET /v1/issuing/cards
+    return invoke(this.#env, 233, args); // GET /v1/issuing/cards
   }
   retrieve(...args) {
-    return invoke(this.#env, 234, args); // GET /v1/issuing/cards/{card}
+    return invoke(this.#env, 235, args); // GET /v1/issuing/cards/{card}
   }
   update(...args) {
-    return invoke(this.#env, 235, args); // POST /v1/issuing/cards/{card}
+    return invoke(this.#env, 236, args); // POST /v1/issuing/cards/{card}
   }
 }
 
@@ -1676,19 +1694,19 @@ class Issuing_Disputes extends RpcTarget {
     this.#env = env;
   }
   create(...args) {
-    return invoke(this.#env, 237, args); // POST /v1/issuing/disputes
+    return invoke(this.#env, 238, args); // POST /v1/issuing/disputes
   }
   list(...args) {
-    return invoke(this.#env, 236, args); // GET /v1/issuing/disputes
+    return invoke(this.#env, 237, args); // GET /v1/issuing/disputes
   }
   retrieve(...args) {
-    return invoke(this.#env, 238, args); // GET /v1/issuing/disputes/{dispute}
+    return invoke(this.#env, 239, args); // GET /v1/issuing/disputes/{dispute}
   }
   submit(...args) {
-    return invoke(this.#env, 240, args); // POST /v1/issuing/disputes/{dispute}/submit
+    return invoke(this.#env, 241, args); // POST /v1/issuing/disputes/{dispute}/submit
   }
   update(...args) {
-    return invoke(this.#env, 239, args); // POST /v1/issuing/disputes/{dispute}
+    return invoke(this.#env, 240, args); // POST /v1/issuing/disputes/{dispute}
   }
 }
 
@@ -1699,16 +1717,16 @@ class Issuing_PersonalizationDesigns extends RpcTarget {
     this.#env = env;
   }
   create(...args) {
-    return invoke(this.#env, 242, args); // POST /v1/issuing/personalization_designs
+    return invoke(this.#env, 243, args); // POST /v1/issuing/personalization_designs
   }
   list(...args) {
-    return invoke(this.#env, 241, args); // GET /v1/issuing/personalization_designs
+    return invoke(this.#env, 242, args); // GET /v1/issuing/personalization_designs
   }
   retrieve(...args) {
-    return invoke(this.#env, 243, args); // GET /v1/issuing/personalization_designs/{personalization_design}
+    return invoke(this.#env, 244, args); // GET /v1/issuing/personalization_designs/{personalization_design}
   }
   update(...args) {
-    return invoke(this.#env, 244, args); // POST /v1/issuing/personalization_designs/{personalization_design}
+    return invoke(this.#env, 245, args); // POST /v1/issuing/personalization_designs/{personalization_design}
   }
 }
 
@@ -1719,10 +1737,10 @@ class Issuing_PhysicalBundles extends RpcTarget {
     this.#env = env;
   }
   list(...args) {
-    return invoke(this.#env, 245, args); // GET /v1/issuing/physical_bundles
+    return invoke(this.#env, 246, args); // GET /v1/issuing/physical_bundles
   }
   retrieve(...args) {
-    return invoke(this.#env, 246, args); // GET /v1/issuing/physical_bundles/{physical_bundle}
+    return invoke(this.#env, 247, args); // GET /v1/issuing/physical_bundles/{physical_bundle}
   }
 }
 
@@ -1733,10 +1751,10 @@ class Issuing_Settlements extends RpcTarget {
     this.#env = env;
   }
   retrieve(...args) {
-    return invoke(this.#env, 247, args); // GET /v1/issuing/settlements/{settlement}
+    return invoke(this.#env, 248, args); // GET /v1/issuing/settlements/{settlement}
   }
   update(...args) {
-    return invoke(this.#env, 248, args); // POST /v1/issuing/settlements/{settlement}
+    return invoke(this.#env, 249, args); // POST /v1/issuing/settlements/{settlement}
   }
 }
 
@@ -1747,13 +1765,13 @@ class Issuing_Tokens extends RpcTarget {
     this.#env = env;
   }
   list(...args) {
-    return invoke(this.#env, 249, args); // GET /v1/issuing/tokens
+    return invoke(this.#env, 250, args); // GET /v1/issuing/tokens
   }
   retrieve(...args) {
-    return invoke(this.#env, 250, args); // GET /v1/issuing/tokens/{token}
+    return invoke(this.#env, 251, args); // GET /v1/issuing/tokens/{token}
   }
   update(...args) {
-    return invoke(this.#env, 251, args); // POST /v1/issuing/tokens/{token}
+    return invoke(this.#env, 252, args); // POST /v1/issuing/tokens/{token}
   }
 }
 
@@ -1764,13 +1782,13 @@ class Issuing_Transactions extends RpcTarget {
     this.#env = env;
   }
   list(...args) {
-    return invoke(this.#env, 252, args); // GET /v1/issuing/transactions
+    return invoke(this.#env, 253, args); // GET /v1/issuing/transactions
   }
   retrieve(...args) {
-    return invoke(this.#env, 253, args); // GET /v1/issuing/transactions/{transaction}
+    return invoke(this.#env, 254, args); // GET /v1/issuing/transactions/{transaction}
   }
   update(...args) {
-    return invoke(this.#env, 254, args); // POST /v1/issuing/transactions/{transaction}
+    return invoke(this.#env, 255, args); // POST /v1/issuing/transactions/{transaction}
   }
 }
 
@@ -1781,10 +1799,10 @@ class LinkAccountSessions extends RpcTarget {
     this.#env = env;
   }
   create(...args) {
-    return invoke(this.#env, 255, args); // POST /v1/link_account_sessions
+    return invoke(this.#env, 256, args); // POST /v1/link_account_sessions
   }
   retrieve(...args) {
-    return invoke(this.#env, 256, args); // GET /v1/link_account_sessions/{session}
+    return invoke(this.#env, 257, args); // GET /v1/link_account_sessions/{session}
   }
 }
 
@@ -1798,16 +1816,16 @@ class LinkedAccounts extends RpcTarget {
     return new LinkedAccounts_Owners(this.#env);
   }
   disconnect(...args) {
-    return invoke(this.#env, 259, args); // POST /v1/linked_accounts/{account}/disconnect
+    return invoke(this.#env, 260, args); // POST /v1/linked_accounts/{account}/disconnect
   }
   list(...args) {
-    return invoke(this.#env, 257, args); // GET /v1/linked_accounts
+    return invoke(this.#env, 258, args); // GET /v1/linked_accounts
   }
   refresh(...args) {
-    return invoke(this.#env, 261, args); // POST /v1/linked_accounts/{account}/refresh
+    return invoke(this.#env, 262, args); // POST /v1/linked_accounts/{account}/refresh
   }
   retrieve(...args) {
-    return invoke(this.#env, 258, args); // GET /v1/linked_accounts/{account}
+    return invoke(this.#env, 259, args); // GET /v1/linked_accounts/{account}
   }
 }
 
@@ -1818,7 +1836,7 @@ class LinkedAccounts_Owners extends RpcTarget {
     this.#env = env;
   }
   list(...args) {
-    return invoke(this.#env, 260, args); // GET /v1/linked_accounts/{account}/owners
+    return invoke(this.#env, 261, args); // GET /v1/linked_accounts/{account}/owners
   }
 }
 
@@ -1829,7 +1847,7 @@ class Mandates extends RpcTarget {
     this.#env = env;
   }
   retrieve(...args) {
-    return invoke(this.#env, 262, args); // GET /v1/mandates/{mandate}
+    return invoke(this.#env, 263, args); // GET /v1/mandates/{mandate}
   }
 }
 
@@ -1840,37 +1858,37 @@ class PaymentIntents extends RpcTarget {
     this.#env = env;
   }
   applyCustomerBalance(...args) {
-    return invoke(this.#env, 268, args); // POST /v1/payment_intents/{intent}/apply_customer_balance
+    return invoke(this.#env, 269, args); // POST /v1/payment_intents/{intent}/apply_customer_balance
   }
   cancel(...args) {
-    return invoke(this.#env, 269, args); // POST /v1/payment_intents/{intent}/cancel
+    return invoke(this.#env, 270, args); // POST /v1/payment_intents/{intent}/cancel
   }
   capture(...args) {
-    return invoke(this.#env, 270, args); // POST /v1/payment_intents/{intent}/capture
+    return invoke(this.#env, 271, args); // POST /v1/payment_intents/{intent}/capture
   }
   confirm(...args) {
-    return invoke(this.#env, 271, args); // POST /v1/payment_intents/{intent}/confirm
+    return invoke(this.#env, 272, args); // POST /v1/payment_intents/{intent}/confirm
   }
   create(...args) {
-    return invoke(this.#env, 264, args); // POST /v1/payment_intents
+    return invoke(this.#env, 265, args); // POST /v1/payment_intents
   }
   incrementAuthorization(...args) {
-    return invoke(this.#env, 272, args); // POST /v1/payment_intents/{intent}/increment_authorization
+    return invoke(this.#env, 273, args); // POST /v1/payment_intents/{intent}/increment_authorization
   }
   list(...args) {
-    return invoke(this.#env, 263, args); // GET /v1/payment_intents
+    return invoke(this.#env, 264, args); // GET /v1/payment_intents
   }
   retrieve(...args) {
-    return invoke(this.#env, 266, args); // GET /v1/payment_intents/{intent}
+    return invoke(this.#env, 267, args); // GET /v1/payment_intents/{intent}
   }
   search(...args) {
-    return invoke(this.#env, 265, args); // GET /v1/payment_intents/search
+    return invoke(this.#env, 266, args); // GET /v1/payment_intents/search
   }
   update(...args) {
-    return invoke(this.#env, 267, args); // POST /v1/payment_intents/{intent}
+    return invoke(this.#env, 268, args); // POST /v1/payment_intents/{intent}
   }
   verifyMicrodeposits(...args) {
-    return invoke(this.#env, 273, args); // POST /v1/payment_intents/{intent}/verify_microdeposits
+    return invoke(this.#env, 274, args); // POST /v1/payment_intents/{intent}/verify_microdeposits
   }
 }
 
@@ -1884,16 +1902,16 @@ class PaymentLinks extends RpcTarget {
     return new PaymentLinks_LineItems(this.#env);
   }
   create(...args) {
-    return invoke(this.#env, 275, args); // POST /v1/payment_links
+    return invoke(this.#env, 276, args); // POST /v1/payment_links
   }
   list(...args) {
-    return invoke(this.#env, 274, args); // GET /v1/payment_links
+    return invoke(this.#env, 275, args); // GET /v1/payment_links
   }
   retrieve(...args) {
-    return invoke(this.#env, 276, args); // GET /v1/payment_links/{payment_link}
+    return invoke(this.#env, 277, args); // GET /v1/payment_links/{payment_link}
   }
   update(...args) {
-    return invoke(this.#env, 277, args); // POST /v1/payment_links/{payment_link}
+    return invoke(this.#env, 278, args); // POST /v1/payment_links/{payment_link}
   }
 }
 
@@ -1904,7 +1922,7 @@ class PaymentLinks_LineItems extends RpcTarget {
     this.#env = env;
   }
   list(...args) {
-    return invoke(this.#env, 278, args); // GET /v1/payment_links/{payment_link}/line_items
+    return invoke(this.#env, 279, args); // GET /v1/payment_links/{payment_link}/line_items
   }
 }
 
@@ -1915,16 +1933,16 @@ class PaymentMethodConfigurations extends RpcTarget {
     this.#env = env;
   }
   create(...args) {
-    return invoke(this.#env, 280, args); // POST /v1/payment_method_configurations
+    return invoke(this.#env, 281, args); // POST /v1/payment_method_configurations
   }
   list(...args) {
-    return invoke(this.#env, 279, args); // GET /v1/payment_method_configurations
+    return invoke(this.#env, 280, args); // GET /v1/payment_method_configurations
   }
   retrieve(...args) {
-    return invoke(this.#env, 281, args); // GET /v1/payment_method_configurations/{configuration}
+    return invoke(this.#env, 282, args); // GET /v1/payment_method_configurations/{configuration}
   }
   update(...args) {
-    return invoke(this.#env, 282, args); // POST /v1/payment_method_configurations/{configuration}
+    return invoke(this.#env, 283, args); // POST /v1/payment_method_configurations/{configuration}
   }
 }
 
@@ -1935,19 +1953,19 @@ class PaymentMethodDomains extends RpcTarget {
     this.#env = env;
   }
   create(...args) {
-    return invoke(this.#env, 284, args); // POST /v1/payment_method_domains
+    return invoke(this.#env, 285, args); // POST /v1/payment_method_domains
   }
   list(...args) {
-    return invoke(this.#env, 283, args); // GET /v1/payment_method_domains
+    return invoke(this.#env, 284, args); // GET /v1/payment_method_domains
   }
   retrieve(...args) {
-    return invoke(this.#env, 285, args); // GET /v1/payment_method_domains/{payment_method_domain}
+    return invoke(this.#env, 286, args); // GET /v1/payment_method_domains/{payment_method_domain}
   }
   update(...args) {
-    return invoke(this.#env, 286, args); // POST /v1/payment_method_domains/{payment_method_domain}
+    return invoke(this.#env, 287, args); // POST /v1/payment_method_domains/{payment_method_domain}
   }
   validate(...args) {
-    return invoke(this.#env, 287, args); // POST /v1/payment_method_domains/{payment_method_domain}/validate
+    return invoke(this.#env, 288, args); // POST /v1/payment_method_domains/{payment_method_domain}/validate
   }
 }
 
@@ -1958,22 +1976,22 @@ class PaymentMethods extends RpcTarget {
     this.#env = env;
   }
   attach(...args) {
-    return invoke(this.#env, 292, args); // POST /v1/payment_methods/{payment_method}/attach
+    return invoke(this.#env, 293, args); // POST /v1/payment_methods/{payment_method}/attach
   }
   create(...args) {
-    return invoke(this.#env, 289, args); // POST /v1/payment_methods
+    return invoke(this.#env, 290, args); // POST /v1/payment_methods
   }
   detach(...args) {
-    return invoke(this.#env, 293, args); // POST /v1/payment_methods/{payment_method}/detach
+    return invoke(this.#env, 294, args); // POST /v1/payment_methods/{payment_method}/detach
   }
   list(...args) {
-    return invoke(this.#env, 288, args); // GET /v1/payment_methods
+    return invoke(this.#env, 289, args); // GET /v1/payment_methods
   }
   retrieve(...args) {
-    return invoke(this.#env, 290, args); // GET /v1/payment_methods/{payment_method}
+    return invoke(this.#env, 291, args); // GET /v1/payment_methods/{payment_method}
   }
   update(...args) {
-    return invoke(this.#env, 291, args); // POST /v1/payment_methods/{payment_method}
+    return invoke(this.#env, 292, args); // POST /v1/payment_methods/{payment_method}
   }
 }
 
@@ -1984,22 +2002,22 @@ class Payouts extends RpcTarget {
     this.#env = env;
   }
   cancel(...args) {
-    return invoke(this.#env, 298, args); // POST /v1/payouts/{payout}/cancel
+    return invoke(this.#env, 299, args); // POST /v1/payouts/{payout}/cancel
   }
   create(...args) {
-    return invoke(this.#env, 295, args); // POST /v1/payouts
+    return invoke(this.#env, 296, args); // POST /v1/payouts
   }
   list(...args) {
-    return invoke(this.#env, 294, args); // GET /v1/payouts
+    return invoke(this.#env, 295, args); // GET /v1/payouts
   }
   retrieve(...args) {
-    return invoke(this.#env, 296, args); // GET /v1/payouts/{payout}
+    return invoke(this.#env, 297, args); // GET /v1/payouts/{payout}
   }
   reverse(...args) {
-    return invoke(this.#env, 299, args); // POST /v1/payouts/{payout}/reverse
+    return invoke(this.#env, 300, args); // POST /v1/payouts/{payout}/reverse
   }
   update(...args) {
-    return invoke(this.#env, 297, args); // POST /v1/payouts/{payout}
+    return invoke(this.#env, 298, args); // POST /v1/payouts/{payout}
   }
 }
 
@@ -2010,19 +2028,19 @@ class Plans extends RpcTarget {
     this.#env = env;
   }
   create(...args) {
-    return invoke(this.#env, 301, args); // POST /v1/plans
+    return invoke(this.#env, 302, args); // POST /v1/plans
   }
   del(...args) {
-    return invoke(this.#env, 302, args); // DELETE /v1/plans/{plan}
+    return invoke(this.#env, 303, args); // DELETE /v1/plans/{plan}
   }
   list(...args) {
-    return invoke(this.#env, 300, args); // GET /v1/plans
+    return invoke(this.#env, 301, args); // GET /v1/plans
   }
   retrieve(...args) {
-    return invoke(this.#env, 303, args); // GET /v1/plans/{plan}
+    return invoke(this.#env, 304, args); // GET /v1/plans/{plan}
   }
   update(...args) {
-    return invoke(this.#env, 304, args); // POST /v1/plans/{plan}
+    return invoke(this.#env, 305, args); // POST /v1/plans/{plan}
   }
 }
 
@@ -2033,19 +2051,19 @@ class Prices extends RpcTarget {
     this.#env = env;
   }
   create(...args) {
-    return invoke(this.#env, 306, args); // POST /v1/prices
+    return invoke(this.#env, 307, args); // POST /v1/prices
   }
   list(...args) {
-    return invoke(this.#env, 305, args); // GET /v1/prices
+    return invoke(this.#env, 306, args); // GET /v1/prices
   }
   retrieve(...args) {
-    return invoke(this.#env, 308, args); // GET /v1/prices/{price}
+    return invoke(this.#env, 309, args); // GET /v1/prices/{price}
   }
   search(...args) {
-    return invoke(this.#env, 307, args); // GET /v1/prices/search
+    return invoke(this.#env, 308, args); // GET /v1/prices/search
   }
   update(...args) {
-    return invoke(this.#env, 309, args); // POST /v1/prices/{price}
+    return invoke(this.#env, 310, args); // POST /v1/prices/{price}
   }
 }
 
@@ -2059,22 +2077,22 @@ class Products extends RpcTarget {
     return new Products_Features(this.#env);
   }
   create(...args) {
-    return invoke(this.#env, 311, args); // POST /v1/products
+    return invoke(this.#env, 312, args); // POST /v1/products
   }
   del(...args) {
-    return invoke(this.#env, 313, args); // DELETE /v1/products/{id}
+    return invoke(this.#env, 314, args); // DELETE /v1/products/{id}
   }
   list(...args) {
-    return invoke(this.#env, 310, args); // GET /v1/products
+    return invoke(this.#env, 311, args); // GET /v1/products
   }
   retrieve(...args) {
-    return invoke(this.#env, 314, args); // GET /v1/products/{id}
+    return invoke(this.#env, 315, args); // GET /v1/products/{id}
   }
   search(...args) {
-    return invoke(this.#env, 312, args); // GET /v1/products/search
+    return invoke(this.#env, 313, args); // GET /v1/products/search
   }
   update(...args) {
-    return invoke(this.#env, 315, args); // POST /v1/products/{id}
+    return invoke(this.#env, 316, args); // POST /v1/products/{id}
   }
 }
 
@@ -2085,16 +2103,16 @@ class Products_Features extends RpcTarget {
     this.#env = env;
   }
   create(...args) {
-    return invoke(this.#env, 317, args); // POST /v1/products/{product}/features
+    return invoke(this.#env, 318, args); // POST /v1/products/{product}/features
   }
   del(...args) {
-    return invoke(this.#env, 318, args); // DELETE /v1/products/{product}/features/{id}
+    return invoke(this.#env, 319, args); // DELETE /v1/products/{product}/features/{id}
   }
   list(...args) {
-    return invoke(this.#env, 316, args); // GET /v1/products/{product}/features
+    return invoke(this.#env, 317, args); // GET /v1/products/{product}/features
   }
   retrieve(...args) {
-    return invoke(this.#env, 319, args); // GET /v1/products/{product}/features/{id}
+    return invoke(this.#env, 320, args); // GET /v1/products/{product}/features/{id}
   }
 }
 
@@ -2105,16 +2123,16 @@ class PromotionCodes extends RpcTarget {
     this.#env = env;
   }
   create(...args) {
-    return invoke(this.#env, 321, args); // POST /v1/promotion_codes
+    return invoke(this.#env, 322, args); // POST /v1/promotion_codes
   }
   list(...args) {
-    return invoke(this.#env, 320, args); // GET /v1/promotion_codes
+    return invoke(this.#env, 321, args); // GET /v1/promotion_codes
   }
   retrieve(...args) {
-    return invoke(this.#env, 322, args); // GET /v1/promotion_codes/{promotion_code}
+    return invoke(this.#env, 323, args); // GET /v1/promotion_codes/{promotion_code}
   }
   update(...args) {
-    return invoke(this.#env, 323, args); // POST /v1/promotion_codes/{promotion_code}
+    return invoke(this.#env, 324, args); // POST /v1/promotion_codes/{promotion_code}
   }
 }
 
@@ -2134,25 +2152,25 @@ class Quotes extends RpcTarget {
     return new Quotes_Pdf(this.#env);
   }
   accept(...args) {
-    return invoke(this.#env, 328, args); // POST /v1/quotes/{quote}/accept
+    return invoke(this.#env, 329, args); // POST /v1/quotes/{quote}/accept
   }
   cancel(...args) {
-    return invoke(this.#env, 329, args); // POST /v1/quotes/{quote}/cancel
+    return invoke(this.#env, 330, args); // POST /v1/quotes/{quote}/cancel
   }
   create(...args) {
-    return invoke(this.#env, 325, args); // POST /v1/quotes
+    return invoke(this.#env, 326, args); // POST /v1/quotes
   }
   finalize(...args) {
-    return invoke(this.#env, 331, args); // POST /v1/quotes/{quote}/finalize
+    return invoke(this.#env, 332, args); // POST /v1/quotes/{quote}/finalize
   }
   list(...args) {
-    return invoke(this.#env, 324, args); // GET /v1/quotes
+    return invoke(this.#env, 325, args); // GET /v1/quotes
   }
   retrieve(...args) {
-    return invoke(this.#env, 326, args); // GET /v1/quotes/{quote}
+    return invoke(this.#env, 327, args); // GET /v1/quotes/{quote}
   }
   update(...args) {
-    return invoke(this.#env, 327, args); // POST /v1/quotes/{quote}
+    return invoke(this.#env, 328, args); // POST /v1/quotes/{quote}
   }
 }
 
@@ -2163,7 +2181,7 @@ class Quotes_ComputedUpfrontLineItems extends RpcTarget {
     this.#env = env;
   }
   list(...args) {
-    return invoke(this.#env, 330, args); // GET /v1/quotes/{quote}/computed_upfront_line_items
+    return invoke(this.#env, 331, args); // GET /v1/quotes/{quote}/computed_upfront_line_items
   }
 }
 
@@ -2174,7 +2192,7 @@ class Quotes_LineItems extends RpcTarget {
     this.#env = env;
   }
   list(...args) {
-    return invoke(this.#env, 332, args); // GET /v1/quotes/{quote}/line_items
+    return invoke(this.#env, 333, args); // GET /v1/quotes/{quote}/line_items
   }
 }
 
@@ -2185,7 +2203,7 @@ class Quotes_Pdf extends RpcTarget {
     this.#env = env;
   }
   retrieve(...args) {
-    return invoke(this.#env, 333, args); // GET /v1/quotes/{quote}/pdf
+    return invoke(this.#env, 334, args); // GET /v1/quotes/{quote}/pdf
   }
 }
 
@@ -2213,10 +2231,10 @@ class Radar_EarlyFraudWarnings extends RpcTarget {
     this.#env = env;
   }
   list(...args) {
-    return invoke(this.#env, 334, args); // GET /v1/radar/early_fraud_warnings
+    return invoke(this.#env, 335, args); // GET /v1/radar/early_fraud_warnings
   }
   retrieve(...args) {
-    return invoke(this.#env, 335, args); // GET /v1/radar/early_fraud_warnings/{early_fraud_warning}
+    return invoke(this.#env, 336, args); // GET /v1/radar/early_fraud_warnings/{early_fraud_warning}
   }
 }
 
@@ -2227,16 +2245,16 @@ class Radar_ValueListItems extends RpcTarget {
     this.#env = env;
   }
   create(...args) {
-    return invoke(this.#env, 337, args); // POST /v1/radar/value_list_items
+    return invoke(this.#env, 338, args); // POST /v1/radar/value_list_items
   }
   del(...args) {
-    return invoke(this.#env, 338, args); // DELETE /v1/radar/value_list_items/{item}
+    return invoke(this.#env, 339, args); // DELETE /v1/radar/value_list_items/{item}
   }
   list(...args) {
-    return invoke(this.#env, 336, args); // GET /v1/radar/value_list_items
+    return invoke(this.#env, 337, args); // GET /v1/radar/value_list_items
   }
   retrieve(...args) {
-    return invoke(this.#env, 339, args); // GET /v1/radar/value_list_items/{item}
+    return invoke(this.#env, 340, args); // GET /v1/radar/value_list_items/{item}
   }
 }
 
@@ -2247,19 +2265,19 @@ class Radar_ValueLists extends RpcTarget {
     this.#env = env;
   }
   create(...args) {
-    return invoke(this.#env, 341, args); // POST /v1/radar/value_lists
+    return invoke(this.#env, 342, args); // POST /v1/radar/value_lists
   }
   del(...args) {
-    return invoke(this.#env, 342, args); // DELETE /v1/radar/value_lists/{value_list}
+    return invoke(this.#env, 343, args); // DELETE /v1/radar/value_lists/{value_list}
   }
   list(...args) {
-    return invoke(this.#env, 340, args); // GET /v1/radar/value_lists
+    return invoke(this.#env, 341, args); // GET /v1/radar/value_lists
   }
   retrieve(...args) {
-    return invoke(this.#env, 343, args); // GET /v1/radar/value_lists/{value_list}
+    return invoke(this.#env, 344, args); // GET /v1/radar/value_lists/{value_list}
   }
   update(...args) {
-    return invoke(this.#env, 344, args); // POST /v1/radar/value_lists/{value_list}
+    return invoke(this.#env, 345, args); // POST /v1/radar/value_lists/{value_list}
   }
 }
 
@@ -2270,19 +2288,19 @@ class Refunds extends RpcTarget {
     this.#env = env;
   }
   cancel(...args) {
-    return invoke(this.#env, 349, args); // POST /v1/refunds/{refund}/cancel
+    return invoke(this.#env, 350, args); // POST /v1/refunds/{refund}/cancel
   }
   create(...args) {
-    return invoke(this.#env, 346, args); // POST /v1/refunds
+    return invoke(this.#env, 347, args); // POST /v1/refunds
   }
   list(...args) {
-    return invoke(this.#env, 345, args); // GET /v1/refunds
+    return invoke(this.#env, 346, args); // GET /v1/refunds
   }
   retrieve(...args) {
-    return invoke(this.#env, 347, args); // GET /v1/refunds/{refund}
+    return invoke(this.#env, 348, args); // GET /v1/refunds/{refund}
   }
   update(...args) {
-    return invoke(this.#env, 348, args); // POST /v1/refunds/{refund}
+    return invoke(this.#env, 349, args); // POST /v1/refunds/{refund}
   }
 }
 
@@ -2307,13 +2325,13 @@ class Reporting_ReportRuns extends RpcTarget {
     this.#env = env;
   }
   create(...args) {
-    return invoke(this.#env, 351, args); // POST /v1/reporting/report_runs
+    return invoke(this.#env, 352, args); // POST /v1/reporting/report_runs
   }
   list(...args) {
-    return invoke(this.#env, 350, args); // GET /v1/reporting/report_runs
+    return invoke(this.#env, 351, args); // GET /v1/reporting/report_runs
   }
   retrieve(...args) {
-    return invoke(this.#env, 352, args); // GET /v1/reporting/report_runs/{report_run}
+    return invoke(this.#env, 353, args); // GET /v1/reporting/report_runs/{report_run}
   }
 }
 
@@ -2324,10 +2342,10 @@ class Reporting_ReportTypes extends RpcTarget {
     this.#env = env;
   }
   list(...args) {
-    return invoke(this.#env, 353, args); // GET /v1/reporting/report_types
+    return invoke(this.#env, 354, args); // GET /v1/reporting/report_types
   }
   retrieve(...args) {
-    return invoke(this.#env, 354, args); // GET /v1/reporting/report_types/{report_type}
+    return invoke(this.#env, 355, args); // GET /v1/reporting/report_types/{report_type}
   }
 }
 
@@ -2338,13 +2356,13 @@ class Reviews extends RpcTarget {
     this.#env = env;
   }
   approve(...args) {
-    return invoke(this.#env, 357, args); // POST /v1/reviews/{review}/approve
+    return invoke(this.#env, 358, args); // POST /v1/reviews/{review}/approve
   }
   list(...args) {
-    return invoke(this.#env, 355, args); // GET /v1/reviews
+    return invoke(this.#env, 356, args); // GET /v1/reviews
   }
   retrieve(...args) {
-    return invoke(this.#env, 356, args); // GET /v1/reviews/{review}
+    return invoke(this.#env, 357, args); // GET /v1/reviews/{review}
   }
 }
 
@@ -2355,7 +2373,7 @@ class SetupAttempts extends RpcTarget {
     this.#env = env;
   }
   list(...args) {
-    return invoke(this.#env, 358, args); // GET /v1/setup_attempts
+    return invoke(this.#env, 359, args); // GET /v1/setup_attempts
   }
 }
 
@@ -2366,25 +2384,25 @@ class SetupIntents extends RpcTarget {
     this.#env = env;
   }
   cancel(...args) {
-    return invoke(this.#env, 363, args); // POST /v1/setup_intents/{intent}/cancel
+    return invoke(this.#env, 364, args); // POST /v1/setup_intents/{intent}/cancel
   }
   confirm(...args) {
-    return invoke(this.#env, 364, args); // POST /v1/setup_intents/{intent}/confirm
+    return invoke(this.#env, 365, args); // POST /v1/setup_intents/{intent}/confirm
   }
   create(...args) {
-    return invoke(this.#env, 360, args); // POST /v1/setup_intents
+    return invoke(this.#env, 361, args); // POST /v1/setup_intents
   }
   list(...args) {
-    return invoke(this.#env, 359, args); // GET /v1/setup_intents
+    return invoke(this.#env, 360, args); // GET /v1/setup_intents
   }
   retrieve(...args) {
-    return invoke(this.#env, 361, args); // GET /v1/setup_intents/{intent}
+    return invoke(this.#env, 362, args); // GET /v1/setup_intents/{intent}
   }
   update(...args) {
-    return invoke(this.#env, 362, args); // POST /v1/setup_intents/{intent}
+    return invoke(this.#env, 363, args); // POST /v1/setup_intents/{intent}
   }
   verifyMicrodeposits(...args) {
-    return invoke(this.#env, 365, args); // POST /v1/setup_intents/{intent}/verify_microdeposits
+    return invoke(this.#env, 366, args); // POST /v1/setup_intents/{intent}/verify_microdeposits
   }
 }
 
@@ -2395,16 +2413,16 @@ class ShippingRates extends RpcTarget {
     this.#env = env;
   }
   create(...args) {
-    return invoke(this.#env, 367, args); // POST /v1/shipping_rates
+    return invoke(this.#env, 368, args); // POST /v1/shipping_rates
   }
   list(...args) {
-    return invoke(this.#env, 366, args); // GET /v1/shipping_rates
+    return invoke(this.#env, 367, args); // GET /v1/shipping_rates
   }
   retrieve(...args) {
-    return invoke(this.#env, 368, args); // GET /v1/shipping_rates/{shipping_rate_token}
+    return invoke(this.#env, 369, args); // GET /v1/shipping_rates/{shipping_rate_token}
   }
   update(...args) {
-    return invoke(this.#env, 369, args); // POST /v1/shipping_rates/{shipping_rate_token}
+    return invoke(this.#env, 370, args); // POST /v1/shipping_rates/{shipping_rate_token}
   }
 }
 
@@ -2426,10 +2444,10 @@ class Sigma_ScheduledQueryRuns extends RpcTarget {
     this.#env = env;
   }
   list(...args) {
-    return invoke(this.#env, 370, args); // GET /v1/sigma/scheduled_query_runs
+    return invoke(this.#env, 371, args); // GET /v1/sigma/scheduled_query_runs
   }
   retrieve(...args) {
-    return invoke(this.#env, 371, args); // GET /v1/sigma/scheduled_query_runs/{scheduled_query_run}
+    return invoke(this.#env, 372, args); // GET /v1/sigma/scheduled_query_runs/{scheduled_query_run}
   }
 }
 
@@ -2446,16 +2464,16 @@ class Sources extends RpcTarget {
     return new Sources_SourceTransactions(this.#env);
   }
   create(...args) {
-    return invoke(this.#env, 372, args); // POST /v1/sources
+    return invoke(this.#env, 373, args); // POST /v1/sources
   }
   retrieve(...args) {
-    return invoke(this.#env, 373, args); // GET /v1/sources/{source}
+    return invoke(this.#env, 374, args); // GET /v1/sources/{source}
   }
   update(...args) {
-    return invoke(this.#env, 374, args); // POST /v1/sources/{source}
+    return invoke(this.#env, 375, args); // POST /v1/sources/{source}
   }
   verify(...args) {
-    return invoke(this.#env, 378, args); // POST /v1/sources/{source}/verify
+    return invoke(this.#env, 379, args); // POST /v1/sources/{source}/verify
   }
 }
 
@@ -2466,7 +2484,7 @@ class Sources_MandateNotifications extends RpcTarget {
     this.#env = env;
   }
   retrieve(...args) {
-    return invoke(this.#env, 375, args); // GET /v1/sources/{source}/mandate_notifications/{mandate_notification}
+    return invoke(this.#env, 376, args); // GET /v1/sources/{source}/mandate_notifications/{mandate_notification}
   }
 }
 
@@ -2477,10 +2495,10 @@ class Sources_SourceTransactions extends RpcTarget {
     this.#env = env;
   }
   list(...args) {
-    return invoke(this.#env, 376, args); // GET /v1/sources/{source}/source_transactions
+    return invoke(this.#env, 377, args); // GET /v1/sources/{source}/source_transactions
   }
   retrieve(...args) {
-    return invoke(this.#env, 377, args); // GET /v1/sources/{source}/source_transactions/{source_transaction}
+    return invoke(this.#env, 378, args); // GET /v1/sources/{source}/source_transactions/{source_transaction}
   }
 }
 
@@ -2494,22 +2512,22 @@ class SubscriptionItems extends RpcTarget {
     return new SubscriptionItems_UsageRecordSummaries(this.#env);
   }
   create(...args) {
-    return invoke(this.#env, 380, args); // POST /v1/subscription_items
+    return invoke(this.#env, 381, args); // POST /v1/subscription_items
   }
   del(...args) {
-    return invoke(this.#env, 381, args); // DELETE /v1/subscription_items/{item}
+    return invoke(this.#env, 382, args); // DELETE /v1/subscription_items/{item}
   }
   list(...args) {
-    return invoke(this.#env, 379, args); // GET /v1/subscription_items
+    return invoke(this.#env, 380, args); // GET /v1/subscription_items
   }
   retrieve(...args) {
-    return invoke(this.#env, 382, args); // GET /v1/subscription_items/{item}
+    return invoke(this.#env, 383, args); // GET /v1/subscription_items/{item}
   }
   update(...args) {
-    return invoke(this.#env, 383, args); // POST /v1/subscription_items/{item}
+    return invoke(this.#env, 384, args); // POST /v1/subscription_items/{item}
   }
   usageRecords(...args) {
-    return invoke(this.#env, 385, args); // POST /v1/subscription_items/{subscription_item}/usage_records
+    return invoke(this.#env, 386, args); // POST /v1/subscription_items/{subscription_item}/usage_records
   }
 }
 
@@ -2520,7 +2538,7 @@ class SubscriptionItems_UsageRecordSummaries extends RpcTarget {
     this.#env = env;
   }
   list(...args) {
-    return invoke(this.#env, 384, args); // GET /v1/subscription_items/{subscription_item}/usage_record_summaries
+    return invoke(this.#env, 385, args); // GET /v1/subscription_items/{subscription_item}/usage_record_summaries
   }
 }
 
@@ -2531,22 +2549,22 @@ class SubscriptionSchedules extends RpcTarget {
     this.#env = env;
   }
   cancel(...args) {
-    return invoke(this.#env, 390, args); // POST /v1/subscription_schedules/{schedule}/cancel
+    return invoke(this.#env, 391, args); // POST /v1/subscription_schedules/{schedule}/cancel
   }
   create(...args) {
-    return invoke(this.#env, 387, args); // POST /v1/subscription_schedules
+    return invoke(this.#env, 388, args); // POST /v1/subscription_schedules
   }
   list(...args) {
-    return invoke(this.#env, 386, args); // GET /v1/subscription_schedules
+    return invoke(this.#env, 387, args); // GET /v1/subscription_schedules
   }
   release(...args) {
-    return invoke(this.#env, 391, args); // POST /v1/subscription_schedules/{schedule}/release
+    return invoke(this.#env, 392, args); // POST /v1/subscription_schedules/{schedule}/release
   }
   retrieve(...args) {
-    return invoke(this.#env, 388, args); // GET /v1/subscription_schedules/{schedule}
+    return invoke(this.#env, 389, args); // GET /v1/subscription_schedules/{schedule}
   }
   update(...args) {
-    return invoke(this.#env, 389, args); // POST /v1/subscription_schedules/{schedule}
+    return invoke(this.#env, 390, args); // POST /v1/subscription_schedules/{schedule}
   }
 }
 
@@ -2560,25 +2578,25 @@ class Subscriptions extends RpcTarget {
     return new Subscriptions_Discount(this.#env);
   }
   create(...args) {
-    return invoke(this.#env, 393, args); // POST /v1/subscriptions
+    return invoke(this.#env, 394, args); // POST /v1/subscriptions
   }
   del(...args) {
-    return invoke(this.#env, 395, args); // DELETE /v1/subscriptions/{subscription_exposed_id}
+    return invoke(this.#env, 396, args); // DELETE /v1/subscriptions/{subscription_exposed_id}
   }
   list(...args) {
-    return invoke(this.#env, 392, args); // GET /v1/subscriptions
+    return invoke(this.#env, 393, args); // GET /v1/subscriptions
   }
   resume(...args) {
-    return invoke(this.#env, 399, args); // POST /v1/subscriptions/{subscription}/resume
+    return invoke(this.#env, 400, args); // POST /v1/subscriptions/{subscription}/resume
   }
   retrieve(...args) {
-    return invoke(this.#env, 396, args); // GET /v1/subscriptions/{subscription_exposed_id}
+    return invoke(this.#env, 397, args); // GET /v1/subscriptions/{subscription_exposed_id}
   }
   search(...args) {
-    return invoke(this.#env, 394, args); // GET /v1/subscriptions/search
+    return invoke(this.#env, 395, args); // GET /v1/subscriptions/search
   }
   update(...args) {
-    return invoke(this.#env, 397, args); // POST /v1/subscriptions/{subscription_exposed_id}
+    return invoke(this.#env, 398, args); // POST /v1/subscriptions/{subscription_exposed_id}
   }
 }
 
@@ -2589,7 +2607,7 @@ class Subscriptions_Discount extends RpcTarget {
     this.#env = env;
   }
   del(...args) {
-    return invoke(this.#env, 398, args); // DELETE /v1/subscriptions/{subscription_exposed_id}/discount
+    return invoke(this.#env, 399, args); // DELETE /v1/subscriptions/{subscription_exposed_id}/discount
   }
 }
 
@@ -2623,7 +2641,7 @@ class Tax_Calculations extends RpcTarget {
     return new Tax_Calculations_LineItems(this.#env);
   }
   create(...args) {
-    return invoke(this.#env, 400, args); // POST /v1/tax/calculations
+    return invoke(this.#env, 401, args); // POST /v1/tax/calculations
   }
 }
 
@@ -2634,7 +2652,7 @@ class Tax_Calculations_LineItems extends RpcTarget {
     this.#env = env;
   }
   list(...args) {
-    return invoke(this.#env, 401, args); // GET /v1/tax/calculations/{calculation}/line_items
+    return invoke(this.#env, 402, args); // GET /v1/tax/calculations/{calculation}/line_items
   }
 }
 
@@ -2645,16 +2663,16 @@ class Tax_Registrations extends RpcTarget {
     this.#env = env;
   }
   create(...args) {
-    return invoke(this.#env, 403, args); // POST /v1/tax/registrations
+    return invoke(this.#env, 404, args); // POST /v1/tax/registrations
   }
   list(...args) {
-    return invoke(this.#env, 402, args); // GET /v1/tax/registrations
+    return invoke(this.#env, 403, args); // GET /v1/tax/registrations
   }
   retrieve(...args) {
-    return invoke(this.#env, 404, args); // GET /v1/tax/registrations/{id}
+    return invoke(this.#env, 405, args); // GET /v1/tax/registrations/{id}
   }
   update(...args) {
-    return invoke(this.#env, 405, args); // POST /v1/tax/registrations/{id}
+    return invoke(this.#env, 406, args); // POST /v1/tax/registrations/{id}
   }
 }
 
@@ -2665,10 +2683,10 @@ class Tax_Settings extends RpcTarget {
     this.#env = env;
   }
   retrieve(...args) {
-    return invoke(this.#env, 406, args); // GET /v1/tax/settings
+    return invoke(this.#env, 407, args); // GET /v1/tax/settings
   }
   update(...args) {
-    return invoke(this.#env, 407, args); // POST /v1/tax/settings
+    return invoke(this.#env, 408, args); // POST /v1/tax/settings
   }
 }
 
@@ -2682,13 +2700,13 @@ class Tax_Transactions extends RpcTarget {
     return new Tax_Transactions_LineItems(this.#env);
   }
   createFromCalculation(...args) {
-    return invoke(this.#env, 408, args); // POST /v1/tax/transactions/create_from_calculation
+    return invoke(this.#env, 409, args); // POST /v1/tax/transactions/create_from_calculation
   }
   createReversal(...args) {
-    return invoke(this.#env, 409, args); // POST /v1/tax/transactions/create_reversal
+    return invoke(this.#env, 410, args); // POST /v1/tax/transactions/create_reversal
   }
   retrieve(...args) {
-    return invoke(this.#env, 410, args); // GET /v1/tax/transactions/{transaction}
+    return invoke(this.#env, 411, args); // GET /v1/tax/transactions/{transaction}
   }
 }
 
@@ -2699,7 +2717,7 @@ class Tax_Transactions_LineItems extends RpcTarget {
     this.#env = env;
   }
   list(...args) {
-    return invoke(this.#env, 411, args); // GET /v1/tax/transactions/{transaction}/line_items
+    return invoke(this.#env, 412, args); // GET /v1/tax/transactions/{transaction}/line_items
   }
 }
 
@@ -2710,10 +2728,10 @@ class TaxCodes extends RpcTarget {
     this.#env = env;
   }
   list(...args) {
-    return invoke(this.#env, 412, args); // GET /v1/tax_codes
+    return invoke(this.#env, 413, args); // GET /v1/tax_codes
   }
   retrieve(...args) {
-    return invoke(this.#env, 413, args); // GET /v1/tax_codes/{id}
+    return invoke(this.#env, 414, args); // GET /v1/tax_codes/{id}
   }
 }
 
@@ -2724,16 +2742,16 @@ class TaxIds extends RpcTarget {
     this.#env = env;
   }
   create(...args) {
-    return invoke(this.#env, 415, args); // POST /v1/tax_ids
+    return invoke(this.#env, 416, args); // POST /v1/tax_ids
   }
   del(...args) {
-    return invoke(this.#env, 416, args); // DELETE /v1/tax_ids/{id}
+    return invoke(this.#env, 417, args); // DELETE /v1/tax_ids/{id}
   }
   list(...args) {
-    return invoke(this.#env, 414, args); // GET /v1/tax_ids
+    return invoke(this.#env, 415, args); // GET /v1/tax_ids
   }
   retrieve(...args) {
-    return invoke(this.#env, 417, args); // GET /v1/tax_ids/{id}
+    return invoke(this.#env, 418, args); // GET /v1/tax_ids/{id}
   }
 }
 
@@ -2744,16 +2762,16 @@ class TaxRates extends RpcTarget {
     this.#env = env;
   }
   create(...args) {
-    return invoke(this.#env, 419, args); // POST /v1/tax_rates
+    return invoke(this.#env, 420, args); // POST /v1/tax_rates
   }
   list(...args) {
-    return invoke(this.#env, 418, args); // GET /v1/tax_rates
+    return invoke(this.#env, 419, args); // GET /v1/tax_rates
   }
   retrieve(...args) {
-    return invoke(this.#env, 420, args); // GET /v1/tax_rates/{tax_rate}
+    return invoke(this.#env, 421, args); // GET /v1/tax_rates/{tax_rate}
   }
   update(...args) {
-    return invoke(this.#env, 421, args); // POST /v1/tax_rates/{tax_rate}
+    return invoke(this.#env, 422, args); // POST /v1/tax_rates/{tax_rate}
   }
 }
 
@@ -2784,19 +2802,19 @@ class Terminal_Configurations extends RpcTarget {
     this.#env = env;
   }
   create(...args) {
-    return invoke(this.#env, 423, args); // POST /v1/terminal/configurations
+    return invoke(this.#env, 424, args); // POST /v1/terminal/configurations
   }
   del(...args) {
-    return invoke(this.#env, 424, args); // DELETE /v1/terminal/configurations/{configuration}
+    return invoke(this.#env, 425, args); // DELETE /v1/terminal/configurations/{configuration}
   }
   list(...args) {
-    return invoke(this.#env, 422, args); // GET /v1/terminal/configurations
+    return invoke(this.#env, 423, args); // GET /v1/terminal/configurations
   }
   retrieve(...args) {
-    return invoke(this.#env, 425, args); // GET /v1/terminal/configurations/{configuration}
+    return invoke(this.#env, 426, args); // GET /v1/terminal/configurations/{configuration}
   }
   update(...args) {
-    return invoke(this.#env, 426, args); // POST /v1/terminal/configurations/{configuration}
+    return invoke(this.#env, 427, args); // POST /v1/terminal/configurations/{configuration}
   }
 }
 
@@ -2807,7 +2825,7 @@ class Terminal_ConnectionTokens extends RpcTarget {
     this.#env = env;
   }
   create(...args) {
-    return invoke(this.#env, 427, args); // POST /v1/terminal/connection_tokens
+    return invoke(this.#env, 428, args); // POST /v1/terminal/connection_tokens
   }
 }
 
@@ -2818,19 +2836,19 @@ class Terminal_Locations extends RpcTarget {
     this.#env = env;
   }
   create(...args) {
-    return invoke(this.#env, 429, args); // POST /v1/terminal/locations
+    return invoke(this.#env, 430, args); // POST /v1/terminal/locations
   }
   del(...args) {
-    return invoke(this.#env, 430, args); // DELETE /v1/terminal/locations/{location}
+    return invoke(this.#env, 431, args); // DELETE /v1/terminal/locations/{location}
   }
   list(...args) {
-    return invoke(this.#env, 428, args); // GET /v1/terminal/locations
+    return invoke(this.#env, 429, args); // GET /v1/terminal/locations
   }
   retrieve(...args) {
-    return invoke(this.#env, 431, args); // GET /v1/terminal/locations/{location}
+    return invoke(this.#env, 432, args); // GET /v1/terminal/locations/{location}
   }
   update(...args) {
-    return invoke(this.#env, 432, args); // POST /v1/terminal/locations/{location}
+    return invoke(this.#env, 433, args); // POST /v1/terminal/locations/{location}
   }
 }
 
@@ -2841,34 +2859,34 @@ class Terminal_Readers extends RpcTarget {
     this.#env = env;
   }
   cancelAction(...args) {
-    return invoke(this.#env, 438, args); // POST /v1/terminal/readers/{reader}/cancel_action
+    return invoke(this.#env, 439, args); // POST /v1/terminal/readers/{reader}/cancel_action
   }
   create(...args) {
-    return invoke(this.#env, 434, args); // POST /v1/terminal/readers
+    return invoke(this.#env, 435, args); // POST /v1/terminal/readers
   }
   del(...args) {
-    return invoke(this.#env, 435, args); // DELETE /v1/terminal/readers/{reader}
+    return invoke(this.#env, 436, args); // DELETE /v1/terminal/readers/{reader}
   }
   list(...args) {
-    return invoke(this.#env, 433, args); // GET /v1/terminal/readers
+    return invoke(this.#env, 434, args); // GET /v1/terminal/readers
   }
   processPaymentIntent(...args) {
-    return invoke(this.#env, 439, args); // POST /v1/terminal/readers/{reader}/process_payment_intent
+    return invoke(this.#env, 440, args); // POST /v1/terminal/readers/{reader}/process_payment_intent
   }
   processSetupIntent(...args) {
-    return invoke(this.#env, 440, args); // POST /v1/terminal/readers/{reader}/process_setup_intent
+    return invoke(this.#env, 441, args); // POST /v1/terminal/readers/{reader}/process_setup_intent
   }
   refundPayment(...args) {
-    return invoke(this.#env, 441, args); // POST /v1/terminal/readers/{reader}/refund_payment
+    return invoke(this.#env, 442, args); // POST /v1/terminal/readers/{reader}/refund_payment
   }
   retrieve(...args) {
-    return invoke(this.#env, 436, args); // GET /v1/terminal/readers/{reader}
+    return invoke(this.#env, 437, args); // GET /v1/terminal/readers/{reader}
   }
   setReaderDisplay(...args) {
-    return invoke(this.#env, 442, args); // POST /v1/terminal/readers/{reader}/set_reader_display
+    return invoke(this.#env, 443, args); // POST /v1/terminal/readers/{reader}/set_reader_display
   }
   update(...args) {
-    return invoke(this.#env, 437, args); // POST /v1/terminal/readers/{reader}
+    return invoke(this.#env, 438, args); // POST /v1/terminal/readers/{reader}
   }
 }
 
@@ -2908,7 +2926,7 @@ class TestHelpers_ConfirmationTokens extends RpcTarget {
     this.#env = env;
   }
   create(...args) {
-    return invoke(this.#env, 443, args); // POST /v1/test_helpers/confirmation_tokens
+    return invoke(this.#env, 444, args); // POST /v1/test_helpers/confirmation_tokens
   }
 }
 
@@ -2919,7 +2937,7 @@ class TestHelpers_Customers extends RpcTarget {
     this.#env = env;
   }
   fundCashBalance(...args) {
-    return invoke(this.#env, 444, args); // POST /v1/test_helpers/customers/{customer}/fund_cash_balance
+    return invoke(this.#env, 445, args); // POST /v1/test_helpers/customers/{customer}/fund_cash_balance
   }
 }
 
@@ -2950,19 +2968,19 @@ class TestHelpers_Issuing_Authorizations extends RpcTarget {
     this.#env = env;
   }
   capture(...args) {
-    return invoke(this.#env, 446, args); // POST /v1/test_helpers/issuing/authorizations/{authorization}/capture
+    return invoke(this.#env, 447, args); // POST /v1/test_helpers/issuing/authorizations/{authorization}/capture
   }
   create(...args) {
-    return invoke(this.#env, 445, args); // POST /v1/test_helpers/issuing/authorizations
+    return invoke(this.#env, 446, args); // POST /v1/test_helpers/issuing/authorizations
   }
   expire(...args) {
-    return invoke(this.#env, 447, args); // POST /v1/test_helpers/issuing/authorizations/{authorization}/expire
+    return invoke(this.#env, 448, args); // POST /v1/test_helpers/issuing/authorizations/{authorization}/expire
   }
   increment(...args) {
-    return invoke(this.#env, 448, args); // POST /v1/test_helpers/issuing/authorizations/{authorization}/increment
+    return invoke(this.#env, 449, args); // POST /v1/test_helpers/issuing/authorizations/{authorization}/increment
   }
   reverse(...args) {
-    return invoke(this.#env, 449, args); // POST /v1/test_helpers/issuing/authorizations/{authorization}/reverse
+    return invoke(this.#env, 450, args); // POST /v1/test_helpers/issuing/authorizations/{authorization}/reverse
   }
 }
 
@@ -2984,16 +3002,16 @@ class TestHelpers_Issuing_Cards_Shipping extends RpcTarget {
     this.#env = env;
   }
   deliver(...args) {
-    return invoke(this.#env, 450, args); // POST /v1/test_helpers/issuing/cards/{card}/shipping/deliver
+    return invoke(this.#env, 451, args); // POST /v1/test_helpers/issuing/cards/{card}/shipping/deliver
   }
   fail(...args) {
-    return invoke(this.#env, 451, args); // POST /v1/test_helpers/issuing/cards/{card}/shipping/fail
+    return invoke(this.#env, 452, args); // POST /v1/test_helpers/issuing/cards/{card}/shipping/fail
   }
   return(...args) {
-    return invoke(this.#env, 452, args); // POST /v1/test_helpers/issuing/cards/{card}/shipping/return
+    return invoke(this.#env, 453, args); // POST /v1/test_helpers/issuing/cards/{card}/shipping/return
   }
   ship(...args) {
-    return invoke(this.#env, 453, args); // POST /v1/test_helpers/issuing/cards/{card}/shipping/ship
+    return invoke(this.#env, 454, args); // POST /v1/test_helpers/issuing/cards/{card}/shipping/ship
   }
 }
 
@@ -3004,13 +3022,13 @@ class TestHelpers_Issuing_PersonalizationDesigns extends RpcTarget {
     this.#env = env;
   }
   activate(...args) {
-    return invoke(this.#env, 454, args); // POST /v1/test_helpers/issuing/personalization_designs/{personalization_design}/activate
+    return invoke(this.#env, 455, args); // POST /v1/test_helpers/issuing/personalization_designs/{personalization_design}/activate
   }
   deactivate(...args) {
-    return invoke(this.#env, 455, args); // POST /v1/test_helpers/issuing/personalization_designs/{personalization_design}/deactivate
+    return invoke(this.#env, 456, args); // POST /v1/test_helpers/issuing/personalization_designs/{personalization_design}/deactivate
   }
   reject(...args) {
-    return invoke(this.#env, 456, args); // POST /v1/test_helpers/issuing/personalization_designs/{personalization_design}/reject
+    return invoke(this.#env, 457, args); // POST /v1/test_helpers/issuing/personalization_designs/{personalization_design}/reject
   }
 }
 
@@ -3021,13 +3039,13 @@ class TestHelpers_Issuing_Transactions extends RpcTarget {
     this.#env = env;
   }
   createForceCapture(...args) {
-    return invoke(this.#env, 457, args); // POST /v1/test_helpers/issuing/transactions/create_force_capture
+    return invoke(this.#env, 458, args); // POST /v1/test_helpers/issuing/transactions/create_force_capture
   }
   createUnlinkedRefund(...args) {
-    return invoke(this.#env, 458, args); // POST /v1/test_helpers/issuing/transactions/create_unlinked_refund
+    return invoke(this.#env, 459, args); // POST /v1/test_helpers/issuing/transactions/create_unlinked_refund
   }
   refund(...args) {
-    return invoke(this.#env, 459, args); // POST /v1/test_helpers/issuing/transactions/{transaction}/refund
+    return invoke(this.#env, 460, args); // POST /v1/test_helpers/issuing/transactions/{transaction}/refund
   }
 }
 
@@ -3038,7 +3056,7 @@ class TestHelpers_Refunds extends RpcTarget {
     this.#env = env;
   }
   expire(...args) {
-    return invoke(this.#env, 460, args); // POST /v1/test_helpers/refunds/{refund}/expire
+    return invoke(this.#env, 461, args); // POST /v1/test_helpers/refunds/{refund}/expire
   }
 }
 
@@ -3060,7 +3078,7 @@ class TestHelpers_Terminal_Readers extends RpcTarget {
     this.#env = env;
   }
   presentPaymentMethod(...args) {
-    return invoke(this.#env, 461, args); // POST /v1/test_helpers/terminal/readers/{reader}/present_payment_method
+    return invoke(this.#env, 462, args); // POST /v1/test_helpers/terminal/readers/{reader}/present_payment_method
   }
 }
 
@@ -3071,19 +3089,19 @@ class TestHelpers_TestClocks extends RpcTarget {
     this.#env = env;
   }
   advance(...args) {
-    return invoke(this.#env, 466, args); // POST /v1/test_helpers/test_clocks/{test_clock}/advance
+    return invoke(this.#env, 467, args); // POST /v1/test_helpers/test_clocks/{test_clock}/advance
   }
   create(...args) {
-    return invoke(this.#env, 463, args); // POST /v1/test_helpers/test_clocks
+    return invoke(this.#env, 464, args); // POST /v1/test_helpers/test_clocks
   }
   del(...args) {
-    return invoke(this.#env, 464, args); // DELETE /v1/test_helpers/test_clocks/{test_clock}
+    return invoke(this.#env, 465, args); // DELETE /v1/test_helpers/test_clocks/{test_clock}
   }
   list(...args) {
-    return invoke(this.#env, 462, args); // GET /v1/test_helpers/test_clocks
+    return invoke(this.#env, 463, args); // GET /v1/test_helpers/test_clocks
   }
   retrieve(...args) {
-    return invoke(this.#env, 465, args); // GET /v1/test_helpers/test_clocks/{test_clock}
+    return invoke(this.#env, 466, args); // GET /v1/test_helpers/test_clocks/{test_clock}
   }
 }
 
@@ -3117,13 +3135,13 @@ class TestHelpers_Treasury_InboundTransfers extends RpcTarget {
     this.#env = env;
   }
   fail(...args) {
-    return invoke(this.#env, 467, args); // POST /v1/test_helpers/treasury/inbound_transfers/{id}/fail
+    return invoke(this.#env, 468, args); // POST /v1/test_helpers/treasury/inbound_transfers/{id}/fail
   }
   return(...args) {
-    return invoke(this.#env, 468, args); // POST /v1/test_helpers/treasury/inbound_transfers/{id}/return
+    return invoke(this.#env, 469, args); // POST /v1/test_helpers/treasury/inbound_transfers/{id}/return
   }
   succeed(...args) {
-    return invoke(this.#env, 469, args); // POST /v1/test_helpers/treasury/inbound_transfers/{id}/succeed
+    return invoke(this.#env, 470, args); // POST /v1/test_helpers/treasury/inbound_transfers/{id}/succeed
   }
 }
 
@@ -3134,16 +3152,16 @@ class TestHelpers_Treasury_OutboundPayments extends RpcTarget {
     this.#env = env;
   }
   fail(...args) {
-    return invoke(this.#env, 471, args); // POST /v1/test_helpers/treasury/outbound_payments/{id}/fail
+    return invoke(this.#env, 472, args); // POST /v1/test_helpers/treasury/outbound_payments/{id}/fail
   }
   post(...args) {
-    return invoke(this.#env, 472, args); // POST /v1/test_helpers/treasury/outbound_payments/{id}/post
+    return invoke(this.#env, 473, args); // POST /v1/test_helpers/treasury/outbound_payments/{id}/post
   }
   return(...args) {
-    return invoke(this.#env, 473, args); // POST /v1/test_helpers/treasury/outbound_payments/{id}/return
+    return invoke(this.#env, 474, args); // POST /v1/test_helpers/treasury/outbound_payments/{id}/return
   }
   update(...args) {
-    return invoke(this.#env, 470, args); // POST /v1/test_helpers/treasury/outbound_payments/{id}
+    return invoke(this.#env, 471, args); // POST /v1/test_helpers/treasury/outbound_payments/{id}
   }
 }
 
@@ -3154,16 +3172,16 @@ class TestHelpers_Treasury_OutboundTransfers extends RpcTarget {
     this.#env = env;
   }
   fail(...args) {
-    return invoke(this.#env, 475, args); // POST /v1/test_helpers/treasury/outbound_transfers/{outbound_transfer}/fail
+    return invoke(this.#env, 476, args); // POST /v1/test_helpers/treasury/outbound_transfers/{outbound_transfer}/fail
   }
   post(...args) {
-    return invoke(this.#env, 476, args); // POST /v1/test_helpers/treasury/outbound_transfers/{outbound_transfer}/post
+    return invoke(this.#env, 477, args); // POST /v1/test_helpers/treasury/outbound_transfers/{outbound_transfer}/post
   }
   return(...args) {
-    return invoke(this.#env, 477, args); // POST /v1/test_helpers/treasury/outbound_transfers/{outbound_transfer}/return
+    return invoke(this.#env, 478, args); // POST /v1/test_helpers/treasury/outbound_transfers/{outbound_transfer}/return
   }
   update(...args) {
-    return invoke(this.#env, 474, args); // POST /v1/test_helpers/treasury/outbound_transfers/{outbound_transfer}
+    return invoke(this.#env, 475, args); // POST /v1/test_helpers/treasury/outbound_transfers/{outbound_transfer}
   }
 }
 
@@ -3174,7 +3192,7 @@ class TestHelpers_Treasury_ReceivedCredits extends RpcTarget {
     this.#env = env;
   }
   create(...args) {
-    return invoke(this.#env, 478, args); // POST /v1/test_helpers/treasury/received_credits
+    return invoke(this.#env, 479, args); // POST /v1/test_helpers/treasury/received_credits
   }
 }
 
@@ -3185,7 +3203,7 @@ class TestHelpers_Treasury_ReceivedDebits extends RpcTarget {
     this.#env = env;
   }
   create(...args) {
-    return invoke(this.#env, 479, args); // POST /v1/test_helpers/treasury/received_debits
+    return invoke(this.#env, 480, args); // POST /v1/test_helpers/treasury/received_debits
   }
 }
 
@@ -3196,10 +3214,10 @@ class Tokens extends RpcTarget {
     this.#env = env;
   }
   create(...args) {
-    return invoke(this.#env, 480, args); // POST /v1/tokens
+    return invoke(this.#env, 481, args); // POST /v1/tokens
   }
   retrieve(...args) {
-    return invoke(this.#env, 481, args); // GET /v1/tokens/{token}
+    return invoke(this.#env, 482, args); // GET /v1/tokens/{token}
   }
 }
 
@@ -3210,19 +3228,19 @@ class Topups extends RpcTarget {
     this.#env = env;
   }
   cancel(...args) {
-    return invoke(this.#env, 486, args); // POST /v1/topups/{topup}/cancel
+    return invoke(this.#env, 487, args); // POST /v1/topups/{topup}/cancel
   }
   create(...args) {
-    return invoke(this.#env, 483, args); // POST /v1/topups
+    return invoke(this.#env, 484, args); // POST /v1/topups
   }
   list(...args) {
-    return invoke(this.#env, 482, args); // GET /v1/topups
+    return invoke(this.#env, 483, args); // GET /v1/topups
   }
   retrieve(...args) {
-    return invoke(this.#env, 484, args); // GET /v1/topups/{topup}
+    return invoke(this.#env, 485, args); // GET /v1/topups/{topup}
   }
   update(...args) {
-    return invoke(this.#env, 485, args); // POST /v1/topups/{topup}
+    return invoke(this.#env, 486, args); // POST /v1/topups/{topup}
   }
 }
 
@@ -3236,16 +3254,16 @@ class Transfers extends RpcTarget {
     return new Transfers_Reversals(this.#env);
   }
   create(...args) {
-    return invoke(this.#env, 488, args); // POST /v1/transfers
+    return invoke(this.#env, 489, args); // POST /v1/transfers
   }
   list(...args) {
-    return invoke(this.#env, 487, args); // GET /v1/transfers
+    return invoke(this.#env, 488, args); // GET /v1/transfers
   }
   retrieve(...args) {
-    return invoke(this.#env, 491, args); // GET /v1/transfers/{transfer}
+    return invoke(this.#env, 492, args); // GET /v1/transfers/{transfer}
   }
   update(...args) {
-    return invoke(this.#env, 492, args); // POST /v1/transfers/{transfer}
+    return invoke(this.#env, 493, args); // POST /v1/transfers/{transfer}
   }
 }
 
@@ -3256,16 +3274,16 @@ class Transfers_Reversals extends RpcTarget {
     this.#env = env;
   }
   create(...args) {
-    return invoke(this.#env, 490, args); // POST /v1/transfers/{id}/reversals
+    return invoke(this.#env, 491, args); // POST /v1/transfers/{id}/reversals
   }
   list(...args) {
-    return invoke(this.#env, 489, args); // GET /v1/transfers/{id}/reversals
+    return invoke(this.#env, 490, args); // GET /v1/transfers/{id}/reversals
   }
   retrieve(...args) {
-    return invoke(this.#env, 493, args); // GET /v1/transfers/{transfer}/reversals/{id}
+    return invoke(this.#env, 494, args); // GET /v1/transfers/{transfer}/reversals/{id}
   }
   update(...args) {
-    return invoke(this.#env, 494, args); // POST /v1/transfers/{transfer}/reversals/{id}
+    return invoke(this.#env, 495, args); // POST /v1/transfers/{transfer}/reversals/{id}
   }
 }
 
@@ -3314,13 +3332,13 @@ class Treasury_CreditReversals extends RpcTarget {
     this.#env = env;
   }
   create(...args) {
-    return invoke(this.#env, 496, args); // POST /v1/treasury/credit_reversals
+    return invoke(this.#env, 497, args); // POST /v1/treasury/credit_reversals
   }
   list(...args) {
-    return invoke(this.#env, 495, args); // GET /v1/treasury/credit_reversals
+    return invoke(this.#env, 496, args); // GET /v1/treasury/credit_reversals
   }
   retrieve(...args) {
-    return invoke(this.#env, 497, args); // GET /v1/treasury/credit_reversals/{credit_reversal}
+    return invoke(this.#env, 498, args); // GET /v1/treasury/credit_reversals/{credit_reversal}
   }
 }
 
@@ -3331,13 +3349,13 @@ class Treasury_DebitReversals extends RpcTarget {
     this.#env = env;
   }
   create(...args) {
-    return invoke(this.#env, 499, args); // POST /v1/treasury/debit_reversals
+    return invoke(this.#env, 500, args); // POST /v1/treasury/debit_reversals
   }
   list(...args) {
-    return invoke(this.#env, 498, args); // GET /v1/treasury/debit_reversals
+    return invoke(this.#env, 499, args); // GET /v1/treasury/debit_reversals
   }
   retrieve(...args) {
-    return invoke(this.#env, 500, args); // GET /v1/treasury/debit_reversals/{debit_reversal}
+    return invoke(this.#env, 501, args); // GET /v1/treasury/debit_reversals/{debit_reversal}
   }
 }
 
@@ -3351,16 +3369,16 @@ class Treasury_FinancialAccounts extends RpcTarget {
     return new Treasury_FinancialAccounts_Features(this.#env);
   }
   create(...args) {
-    return invoke(this.#env, 502, args); // POST /v1/treasury/financial_accounts
+    return invoke(this.#env, 503, args); // POST /v1/treasury/financial_accounts
   }
   list(...args) {
-    return invoke(this.#env, 501, args); // GET /v1/treasury/financial_accounts
+    return invoke(this.#env, 502, args); // GET /v1/treasury/financial_accounts
   }
   retrieve(...args) {
-    return invoke(this.#env, 503, args); // GET /v1/treasury/financial_accounts/{financial_account}
+    return invoke(this.#env, 504, args); // GET /v1/treasury/financial_accounts/{financial_account}
   }
   update(...args) {
-    return invoke(this.#env, 504, args); // POST /v1/treasury/financial_accounts/{financial_account}
+    return invoke(this.#env, 505, args); // POST /v1/treasury/financial_accounts/{financial_account}
   }
 }
 
@@ -3371,10 +3389,10 @@ class Treasury_FinancialAccounts_Features extends RpcTarget {
     this.#env = env;
   }
   retrieve(...args) {
-    return invoke(this.#env, 505, args); // GET /v1/treasury/financial_accounts/{financial_account}/features
+    return invoke(this.#env, 506, args); // GET /v1/treasury/financial_accounts/{financial_account}/features
   }
   update(...args) {
-    return invoke(this.#env, 506, args); // POST /v1/treasury/financial_accounts/{financial_account}/features
+    return invoke(this.#env, 507, args); // POST /v1/treasury/financial_accounts/{financial_account}/features
   }
 }
 
@@ -3385,16 +3403,16 @@ class Treasury_InboundTransfers extends RpcTarget {
     this.#env = env;
   }
   cancel(...args) {
-    return invoke(this.#env, 510, args); // POST /v1/treasury/inbound_transfers/{inbound_transfer}/cancel
+    return invoke(this.#env, 511, args); // POST /v1/treasury/inbound_transfers/{inbound_transfer}/cancel
   }
   create(...args) {
-    return invoke(this.#env, 508, args); // POST /v1/treasury/inbound_transfers
+    return invoke(this.#env, 509, args); // POST /v1/treasury/inbound_transfers
   }
   list(...args) {
-    return invoke(this.#env, 507, args); // GET /v1/treasury/inbound_transfers
+    return invoke(this.#env, 508, args); // GET /v1/treasury/inbound_transfers
   }
   retrieve(...args) {
-    return invoke(this.#env, 509, args); // GET /v1/treasury/inbound_transfers/{id}
+    return invoke(this.#env, 510, args); // GET /v1/treasury/inbound_transfers/{id}
   }
 }
 
@@ -3405,16 +3423,16 @@ class Treasury_OutboundPayments extends RpcTarget {
     this.#env = env;
   }
   cancel(...args) {
-    return invoke(this.#env, 514, args); // POST /v1/treasury/outbound_payments/{id}/cancel
+    return invoke(this.#env, 515, args); // POST /v1/treasury/outbound_payments/{id}/cancel
   }
   create(...args) {
-    return invoke(this.#env, 512, args); // POST /v1/treasury/outbound_payments
+    return invoke(this.#env, 513, args); // POST /v1/treasury/outbound_payments
   }
   list(...args) {
-    return invoke(this.#env, 511, args); // GET /v1/treasury/outbound_payments
+    return invoke(this.#env, 512, args); // GET /v1/treasury/outbound_payments
   }
   retrieve(...args) {
-    return invoke(this.#env, 513, args); // GET /v1/treasury/outbound_payments/{id}
+    return invoke(this.#env, 514, args); // GET /v1/treasury/outbound_payments/{id}
   }
 }
 
@@ -3425,16 +3443,16 @@ class Treasury_OutboundTransfers extends RpcTarget {
     this.#env = env;
   }
   cancel(...args) {
-    return invoke(this.#env, 518, args); // POST /v1/treasury/outbound_transfers/{outbound_transfer}/cancel
+    return invoke(this.#env, 519, args); // POST /v1/treasury/outbound_transfers/{outbound_transfer}/cancel
   }
   create(...args) {
-    return invoke(this.#env, 516, args); // POST /v1/treasury/outbound_transfers
+    return invoke(this.#env, 517, args); // POST /v1/treasury/outbound_transfers
   }
   list(...args) {
-    return invoke(this.#env, 515, args); // GET /v1/treasury/outbound_transfers
+    return invoke(this.#env, 516, args); // GET /v1/treasury/outbound_transfers
   }
   retrieve(...args) {
-    return invoke(this.#env, 517, args); // GET /v1/treasury/outbound_transfers/{outbound_transfer}
+    return invoke(this.#env, 518, args); // GET /v1/treasury/outbound_transfers/{outbound_transfer}
   }
 }
 
@@ -3445,10 +3463,10 @@ class Treasury_ReceivedCredits extends RpcTarget {
     this.#env = env;
   }
   list(...args) {
-    return invoke(this.#env, 519, args); // GET /v1/treasury/received_credits
+    return invoke(this.#env, 520, args); // GET /v1/treasury/received_credits
   }
   retrieve(...args) {
-    return invoke(this.#env, 520, args); // GET /v1/treasury/received_credits/{id}
+    return invoke(this.#env, 521, args); // GET /v1/treasury/received_credits/{id}
   }
 }
 
@@ -3459,10 +3477,10 @@ class Treasury_ReceivedDebits extends RpcTarget {
     this.#env = env;
   }
   list(...args) {
-    return invoke(this.#env, 521, args); // GET /v1/treasury/received_debits
+    return invoke(this.#env, 522, args); // GET /v1/treasury/received_debits
   }
   retrieve(...args) {
-    return invoke(this.#env, 522, args); // GET /v1/treasury/received_debits/{id}
+    return invoke(this.#env, 523, args); // GET /v1/treasury/received_debits/{id}
   }
 }
 
@@ -3473,10 +3491,10 @@ class Treasury_TransactionEntries extends RpcTarget {
     this.#env = env;
   }
   list(...args) {
-    return invoke(this.#env, 523, args); // GET /v1/treasury/transaction_entries
+    return invoke(this.#env, 524, args); // GET /v1/treasury/transaction_entries
   }
   retrieve(...args) {
-    return invoke(this.#env, 524, args); // GET /v1/treasury/transaction_entries/{id}
+    return invoke(this.#env, 525, args); // GET /v1/treasury/transaction_entries/{id}
   }
 }
 
@@ -3487,10 +3505,10 @@ class Treasury_Transactions extends RpcTarget {
     this.#env = env;
   }
   list(...args) {
-    return invoke(this.#env, 525, args); // GET /v1/treasury/transactions
+    return invoke(this.#env, 526, args); // GET /v1/treasury/transactions
   }
   retrieve(...args) {
-    return invoke(this.#env, 526, args); // GET /v1/treasury/transactions/{id}
+    return invoke(this.#env, 527, args); // GET /v1/treasury/transactions/{id}
   }
 }
 
@@ -3501,19 +3519,19 @@ class WebhookEndpoints extends RpcTarget {
     this.#env = env;
   }
   create(...args) {
-    return invoke(this.#env, 528, args); // POST /v1/webhook_endpoints
+    return invoke(this.#env, 529, args); // POST /v1/webhook_endpoints
   }
   del(...args) {
-    return invoke(this.#env, 529, args); // DELETE /v1/webhook_endpoints/{webhook_endpoint}
+    return invoke(this.#env, 530, args); // DELETE /v1/webhook_endpoints/{webhook_endpoint}
   }
   list(...args) {
-    return invoke(this.#env, 527, args); // GET /v1/webhook_endpoints
+    return invoke(this.#env, 528, args); // GET /v1/webhook_endpoints
   }
   retrieve(...args) {
-    return invoke(this.#env, 530, args); // GET /v1/webhook_endpoints/{webhook_endpoint}
+    return invoke(this.#env, 531, args); // GET /v1/webhook_endpoints/{webhook_endpoint}
   }
   update(...args) {
-    return invoke(this.#env, 531, args); // POST /v1/webhook_endpoints/{webhook_endpoint}
+    return invoke(this.#env, 532, args); // POST /v1/webhook_endpoints/{webhook_endpoint}
   }
 }
 

@@ -34,7 +34,14 @@ export type ErrorCode =
   | "upstream_redirect"
   | "upstream_unreachable"
   | "upstream_invalid_body"
+  | "upstream_body_withheld"
   | "internal";
+
+/** Bytes, for a binary body or a multipart file field (a Blob's type travels with it). */
+export type Binary = Uint8Array | ArrayBuffer | ArrayBufferView | Blob;
+
+/** A multipart file field: the bytes, or the bytes with the file's name and type (a File cannot cross RPC). */
+export type FilePart = Binary | { data: Binary; name?: string; type?: string };
 
 export interface CapabilityError {
   code: ErrorCode;
@@ -860,6 +867,8 @@ export interface StripeFileLinks {
 }
 
 export interface StripeFiles {
+  /** POST /v1/files */
+  create(params: { expand?: string[]; file: FilePart; file_link_data?: { create: boolean; expires_at?: number; metadata?: (Record<string, unknown>) | "" }; purpose: "account_requirement" | "additional_verification" | "business_icon" | "business_logo" | "customer_signature" | "dispute_evidence" | "identity_document" | "pci_document" | "tax_document_user_upload" | "terminal_reader_splashscreen" }, options?: CallOptions): Promise<Result>;
   /** GET /v1/files */
   list(options?: CallOptions): Promise<Result>;
   list(params?: { created?: { gt?: number; gte?: number; lt?: number; lte?: number } | number; ending_before?: string; expand?: string[]; limit?: number; purpose?: "account_requirement" | "additional_verification" | "business_icon" | "business_logo" | "customer_signature" | "dispute_evidence" | "document_provider_identity_document" | "finance_report_run" | "identity_document" | "identity_document_downloadable" | "pci_document" | "selfie" | "sigma_scheduled_query" | "tax_document_user_upload" | "terminal_reader_splashscreen"; starting_after?: string } | null, options?: CallOptions): Promise<Result>;

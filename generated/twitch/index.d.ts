@@ -34,7 +34,14 @@ export type ErrorCode =
   | "upstream_redirect"
   | "upstream_unreachable"
   | "upstream_invalid_body"
+  | "upstream_body_withheld"
   | "internal";
+
+/** Bytes, for a binary body or a multipart file field (a Blob's type travels with it). */
+export type Binary = Uint8Array | ArrayBuffer | ArrayBufferView | Blob;
+
+/** A multipart file field: the bytes, or the bytes with the file's name and type (a File cannot cross RPC). */
+export type FilePart = Binary | { data: Binary; name?: string; type?: string };
 
 export interface CapabilityError {
   code: ErrorCode;

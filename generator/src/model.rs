@@ -103,6 +103,10 @@ pub enum Body {
     Json { open: bool },
     JsonValue,
     Text(String),
+    /// `multipart/form-data`; `deep`: the fields its `encoding` makes `deepObject`.
+    Multipart { open: bool, deep: Vec<String> },
+    /// Bytes of this media type (or range: `image/*`, `*/*`).
+    Binary(String),
 }
 
 /// Whether an operation sends the credential (see `src/table.rs`).
@@ -368,15 +372,32 @@ fn request_body(spec: &Spec, rb: &Value, method: &str, params: &mut Vec<Param>, 
     let rb = spec.resolve(rb)?;
     let required = rb.get("required").and_then(Value::as_bool).unwrap_or(false);
     let content = rb.get("content").and_then(Value::as_object).context("requestBody without content")?;
-    let json = content.keys().find(|k| is_json(k));
-    let pick = json
-        .or_else(|| content.keys().find(|k| *k == "application/x-www-form-urlencoded"))
-        .or_else(|| content.keys().find(|k| k.starts_with("text/") || *k == "application/octet-stream"));
-    let Some(media) = pick else {
-        let offered: Vec<&str> = content.keys().map(String::as_str).collect();
-        bail!("{id}: request bodies of {} are not supported yet", offered.join(", "));
-    };
+    // The most structured encoding the operation offers: JSON, then forms, then text, then bytes.
+    let essence = |k: &String| k.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let pick = content
+        .keys()
+        .find(|k| is_json(&essence(k)))
+        .or_else(|| content.keys().find(|k| essence(k) == "application/x-www-form-urlencoded"))
+        .or_else(|| content.keys().find(|k| essence(k) == "multipart/form-data"))
+        .or_else(|| content.keys().find(|k| is_text(&essence(k))))
+        .or_else(|| content.keys().next());
+    let Some(media) = pick else { bail!("{id}: a requestBody whose content names no media type") };
     let schema = content[media].get("schema").cloned().unwrap_or(Value::Null);
+    let media = &essence(media);
+    if media == "multipart/form-data" {
+        let Some(shape) = spec.object_shape(&schema)? else { bail!("{id}: a multipart body whose schema is not an object") };
+        for (name, schema) in &shape.properties {
+            params.push(Param { name: name.clone(), at: At::Body, required: required && shape.required.contains(name), schema: spec.resolve(schema)?.clone() });
+        }
+        let encoding = content.iter().find(|(k, _)| essence(k) == *media).and_then(|(_, m)| m.get("encoding")).and_then(Value::as_object);
+        let deep = encoding
+            .into_iter()
+            .flatten()
+            .filter(|(_, e)| e.get("style").and_then(Value::as_str) == Some("deepObject"))
+            .map(|(name, _)| name.clone())
+            .collect();
+        return Ok(Body::Multipart { open: shape.open, deep });
+    }
     let form = media == "application/x-www-form-urlencoded";
     if form || is_json(media) {
         if let Some(shape) = spec.object_shape(&schema)? {
@@ -409,7 +430,18 @@ fn request_body(spec: &Spec, rb: &Value, method: &str, params: &mut Vec<Param>, 
         // The runtime sends it as a static header value, unescaped (src/request.rs).
         bail!("{id}: media type {media:?} has a quote, backslash or control character");
     }
-    Ok(if is_json(media) { Body::JsonValue } else { Body::Text(media.clone()) })
+    Ok(if is_json(media) {
+        Body::JsonValue
+    } else if is_text(media) {
+        Body::Text(media.clone())
+    } else {
+        Body::Binary(media.clone())
+    })
+}
+
+/// Media types whose bodies are text: `text/*`, and XML (which, unlike bytes, a string holds).
+fn is_text(media: &str) -> bool {
+    media.starts_with("text/") || media == "application/xml" || media.ends_with("+xml")
 }
 
 fn is_json(media: &str) -> bool {

@@ -87,6 +87,9 @@ export function synth(spec, schema, { round = 0, depth = 0, name = "" } = {}) {
     case "object":
       return object(spec, schema, { round, depth, name });
     default: {
+      // A file (3.0's `format: binary`, 3.1's `contentMediaType`): bytes, which the caller Worker
+      // makes a Uint8Array (tests/harness.mjs).
+      if (schema.format === "binary" || schema.contentMediaType) return BYTES;
       if (schema.format === "date-time") return "2026-01-01T00:00:00Z";
       if (schema.format === "date") return "2026-01-01";
       if (schema.format === "email") return "jenny@example.com";
@@ -97,6 +100,8 @@ export function synth(spec, schema, { round = 0, depth = 0, name = "" } = {}) {
     }
   }
 }
+
+const BYTES = { $bytes: Buffer.from("capa conformance \x00\xff").toString("base64") };
 
 function object(spec, schema, { round, depth, name }) {
   const out = {};
@@ -154,7 +159,11 @@ export function validCall(spec, operation, tableEntry, round) {
     const [media, content] = Object.entries(body.content).find(([m]) => m.includes("json")) ?? Object.entries(body.content)[0];
     const example = content.example ?? firstExample(spec, content.examples);
     const value = example !== undefined ? example : synth(spec, content.schema ?? {}, { round, name: operation.id });
-    if (tableEntry.body === "text") {
+    if (tableEntry.body === "binary") {
+      const whole = example !== undefined && typeof example === "string" ? example : BYTES;
+      if (tableEntry.params.length) params.body = whole;
+      else return { path, params: whole, media };
+    } else if (tableEntry.body === "text") {
       const whole = typeof value === "string" ? value : "example";
       if (tableEntry.params.length) params.body = whole;
       else return { path, params: whole, media };
@@ -167,7 +176,7 @@ export function validCall(spec, operation, tableEntry, round) {
       }
     }
   }
-  const takes = tableEntry.params.length > 0 || tableEntry.open || tableEntry.body === "jsonValue" || tableEntry.body === "text";
+  const takes = tableEntry.params.length > 0 || tableEntry.open || ["jsonValue", "text", "binary"].includes(tableEntry.body);
   return { path, params: takes ? params : undefined };
 }
 

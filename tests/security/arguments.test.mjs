@@ -114,8 +114,9 @@ async function run(name, call) {
 const REFUSED = {
   map: /argument 1\.metadata is a Map/,
   set: /argument 1\.expand is a Set/,
-  uint8: /argument 1\.description is a Uint8Array/,
-  arrayBuffer: /argument 1\.description is a ArrayBuffer/,
+  // Bytes cross (binary bodies, multipart files), but a form field cannot carry them.
+  uint8: /`description` holds binary data, which only a binary body or a multipart file field can carry/,
+  arrayBuffer: /`description` holds binary data/,
   date: /argument 1\.description is a Date \(send a Unix timestamp or date\.toISOString\(\)\)/,
   regexp: /argument 1\.description is a RegExp/,
   error: /argument 1\.description is a Error/,

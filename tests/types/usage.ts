@@ -22,7 +22,14 @@ export async function calls(key: string): Promise<Result[]> {
     await petstore.pet.retrieve(7),
     await petstore.pet.findByStatus({ status: "sold" }),
     await petstore.user.createWithList([{ username: "a" }]),
+    await stripe.files.create({ file: new Uint8Array([37, 80, 68, 70]), purpose: "dispute_evidence" }),
+    await stripe.files.create({ file: new Blob(["%PDF"], { type: "application/pdf" }), purpose: "dispute_evidence", file_link_data: { create: true } }),
+    await stripe.files.create({ file: { data: new Uint8Array(4), name: "scan.pdf", type: "application/pdf" }, purpose: "dispute_evidence" }),
+    await petstore.pet.uploadImage(7, { body: new ArrayBuffer(8) }),
+    await petstore.pet.uploadImage(7, { additionalMetadata: "front", body: "text" }),
   ];
+  // @ts-expect-error a file field takes bytes, not a number
+  await stripe.files.create({ file: 42, purpose: "dispute_evidence" });
   // @ts-expect-error amount is required
   await stripe.paymentIntents.create({ currency: "usd" });
   // @ts-expect-error only allow-listed headers
@@ -33,7 +40,7 @@ export async function calls(key: string): Promise<Result[]> {
   if (r.ok) {
     r.result satisfies unknown;
   } else {
-    r.error.code satisfies "missing_credential" | "header_not_allowed" | "invalid_argument" | "unknown_parameter" | "upstream_error" | "upstream_redirect" | "upstream_unreachable" | "upstream_invalid_body" | "internal";
+    r.error.code satisfies "missing_credential" | "header_not_allowed" | "invalid_argument" | "unknown_parameter" | "upstream_error" | "upstream_redirect" | "upstream_unreachable" | "upstream_invalid_body" | "upstream_body_withheld" | "internal";
   }
   return out;
 }

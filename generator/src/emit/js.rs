@@ -12,7 +12,8 @@ use std::fmt::Write;
 
 const PRELUDE: &str = r#"import { RpcTarget, WorkerEntrypoint } from "cloudflare:workers";
 import Base from "../../build/__CAPABILITY__/index.js";
-import { argsJson } from "../../src/js/args.js";
+import { argsJson, takeBinaries } from "../../src/js/args.js";
+import { isText, requestBody, scanText } from "../../src/js/body.js";
 import { compile, holdsAny } from "../../src/js/scan.js";
 
 const CAPABILITY = "__CAPABILITY__";
@@ -54,10 +55,12 @@ function scanner(scan) {
 // One call: the runtime answers with an envelope or a request to send (see src/wasm.rs).
 async function invoke(env, op, args) {
   const ticket = ++tickets;
-  let out, body, status, type;
+  let out, body, bytes, status, type;
   try {
-    // JSON text, or the report of a value JSON would change (a Map, NaN): src/js/args.js.
+    // JSON text, or the report of a value JSON would change (a Map, NaN): src/js/args.js. Binary
+    // arguments stay here; the runtime's requests name them by index (src/js/body.js).
     const json = argsJson(args);
+    const binaries = json.charCodeAt(0) === 1 ? takeBinaries() : null;
     // The env is passed only when it is not the one the runtime read last (workerd hands every
     // call the same one); "E": the runtime holds none (a new instance after a panic).
     out = capa_begin(op, ticket, json, env === bound ? undefined : (bound = env), Date.now());
@@ -66,24 +69,35 @@ async function invoke(env, op, args) {
       const colon = out.indexOf(":");
       const handle = +out.slice(1, colon);
       const [url, method, reqBody, headers, scan] = JSON.parse(out.slice(colon + 1));
-      let res;
+      let res, h;
       try {
-        res = await fetch(url, { method, headers, body: reqBody, redirect: "manual" });
-        body = await res.text();
+        const init = { method, headers, body: reqBody === null || typeof reqBody === "string" ? reqBody : requestBody(reqBody, binaries), redirect: "manual" };
+        res = await fetch(url, init);
+        h = res.headers;
+        status = res.status;
+        type = h.get("content-type") ?? "";
+        // A success that is not text is bytes, handed back as they came.
+        if (status >= 200 && status < 300 && !isText(type)) {
+          bytes = new Uint8Array(await res.arrayBuffer());
+          body = "";
+        } else {
+          bytes = null;
+          body = await res.text();
+        }
       } catch (e) {
         out = capa_unreachable(handle, ticket, op, Date.now(), String(e?.message ?? e));
         break;
       }
-      // The runtime redacts what this finds; the body crosses into wasm only if it must be read.
-      const found = body.length !== 0 && scan.length > 1 && holdsAny(body, scanner(scan));
+      // The runtime redacts what this finds (withholds bytes that hold any); the body crosses
+      // into wasm only if it must be read.
+      const found =
+        scan.length > 1 && (bytes === null ? body.length !== 0 && holdsAny(body, scanner(scan)) : bytes.length !== 0 && holdsAny(scanText(bytes), scanner(scan)));
       // Content type, request id and (for a redirect only: each read is a call into the runtime)
       // location, as one string: one copy into wasm instead of three. Values hold no line feed.
-      const h = res.headers;
-      status = res.status;
-      type = h.get("content-type") ?? "";
       let heads = type + "\n" + ((REQUEST_ID && h.get(REQUEST_ID)) ?? "");
       if (status >= 300 && status < 400) heads += "\n" + (h.get("location") ?? "");
-      out = capa_finish(handle, ticket, op, Date.now(), status, heads, body, body.length === 0, found);
+      const empty = bytes === null ? body.length === 0 : bytes.length === 0;
+      out = capa_finish(handle, ticket, op, Date.now(), status, heads, body, empty, found, bytes !== null);
     }
   } catch {
     // A fault in the runtime: a panic aborts the wasm instance, which workers-rs replaces before
@@ -92,8 +106,9 @@ async function invoke(env, op, args) {
   }
   const kind = out.charCodeAt(0);
   if (kind === 123 /* { */) return JSON.parse(out);
-  // J/T: the body held no credential; attach it here rather than copy it through wasm.
+  // J/T/B: the body held no credential; attach it here rather than copy it through wasm.
   const receipt = receiptOf(JSON.parse(out.slice(1)));
+  if (kind === 66 /* B */) return { ok: true, result: bytes, receipt };
   let result = body;
   if (kind === 74 /* J */) {
     try {

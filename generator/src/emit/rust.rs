@@ -72,6 +72,8 @@ pub fn emit(manifest: &Manifest, model: &Model, names: &[Name]) -> String {
             Body::Json { open } => format!("Body::Json {{ open: {open} }}"),
             Body::JsonValue => "Body::JsonValue".to_owned(),
             Body::Text(media) => format!("Body::Text({media:?})"),
+            Body::Multipart { open, deep } => format!("Body::Multipart {{ open: {open}, deep: &{deep:?} }}"),
+            Body::Binary(media) => format!("Body::Binary({media:?})"),
         };
         let _ = writeln!(w, "            body: {body},");
         let auth = match op.auth {

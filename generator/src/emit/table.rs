@@ -42,6 +42,8 @@ pub fn emit(manifest: &Manifest, model: &Model, names: &[Name]) -> Value {
                 Body::Json { open } => ("json", *open),
                 Body::JsonValue => ("jsonValue", false),
                 Body::Text(_) => ("text", false),
+                Body::Multipart { open, .. } => ("multipart", *open),
+                Body::Binary(_) => ("binary", false),
             };
             json!({
                 "call": name.call(),

@@ -42,7 +42,14 @@ export type ErrorCode =
   | "upstream_redirect"
   | "upstream_unreachable"
   | "upstream_invalid_body"
+  | "upstream_body_withheld"
   | "internal";
+
+/** Bytes, for a binary body or a multipart file field (a Blob's type travels with it). */
+export type Binary = Uint8Array | ArrayBuffer | ArrayBufferView | Blob;
+
+/** A multipart file field: the bytes, or the bytes with the file's name and type (a File cannot cross RPC). */
+export type FilePart = Binary | { data: Binary; name?: string; type?: string };
 
 export interface CapabilityError {
   code: ErrorCode;
@@ -126,18 +133,27 @@ pub fn emit(spec: &Spec, manifest: &Manifest, model: &Model, root: &Node) -> Str
 
 /// The params argument's type and whether it is required; `None` when the operation takes none.
 fn params_type(spec: &Spec, op: &Operation) -> Option<(String, bool)> {
-    let whole = matches!(op.body, Body::JsonValue | Body::Text(_)) && op.params.is_empty();
+    let whole = matches!(op.body, Body::JsonValue | Body::Text(_) | Body::Binary(_)) && op.params.is_empty();
     if whole {
-        return Some((if matches!(op.body, Body::Text(_)) { "string".into() } else { "unknown".into() }, false));
+        let ty = match op.body {
+            Body::Text(_) => "string",
+            Body::Binary(_) => "Binary | string",
+            _ => "unknown",
+        };
+        return Some((ty.into(), false));
     }
-    let open = matches!(op.body, Body::Form { open: true } | Body::Json { open: true });
+    let binary_body = matches!(op.body, Body::Binary(_));
+    let open = matches!(op.body, Body::Form { open: true } | Body::Json { open: true } | Body::Multipart { open: true, .. });
     if op.params.is_empty() && !open {
         return None;
     }
     let mut fields: Vec<String> = op
         .params
         .iter()
-        .map(|p| format!("{}{}: {}", member(&p.name), if p.required { "" } else { "?" }, ts_type(spec, &p.schema, 0)))
+        .map(|p| {
+            let ty = if binary_body && p.name == "body" { "Binary | string".to_owned() } else { ts_type(spec, &p.schema, 0) };
+            format!("{}{}: {ty}", member(&p.name), if p.required { "" } else { "?" })
+        })
         .collect();
     if open {
         fields.push("[key: string]: unknown".into());
@@ -171,6 +187,8 @@ fn base_type(spec: &Spec, schema: &Value, depth: usize) -> String {
         }
     }
     match schema.get("type").and_then(Value::as_str) {
+        // Bytes (3.0's `format: binary`, 3.1's `contentMediaType`): a file field.
+        Some("string") if schema.get("format").and_then(Value::as_str) == Some("binary") || schema.get("contentMediaType").is_some() => "FilePart".into(),
         Some("string") => "string".into(),
         Some("integer" | "number") => "number".into(),
         Some("boolean") => "boolean".into(),

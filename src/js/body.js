@@ -1,0 +1,39 @@
+// Bodies that are not one string, both ways: what the entry sends from a call's binary
+// arguments, and how it reads a response it may hand back as bytes.
+//
+// Binary arguments never cross into wasm (src/js/args.js keeps them); the runtime describes the
+// body it wants by reference (src/body.rs): the index of the bytes to send, or the list of a
+// multipart body's parts, `[name, text]` and `[name, index, filename, type]`. A FormData writes
+// its own boundary and Content-Type, which is why the runtime sets none for it.
+
+/** The fetch body the runtime described (a number or a list of parts), from `binaries`. */
+export function requestBody(spec, binaries) {
+  if (typeof spec === "number") return binaries[spec];
+  const form = new FormData();
+  for (const [name, value, filename, type] of spec) {
+    if (typeof value === "string") form.append(name, value);
+    else form.append(name, new Blob([binaries[value]], { type }), filename);
+  }
+  return form;
+}
+
+// Media types read as text: `text/*`, JSON and XML (`+json`, `+xml` included), forms,
+// JavaScript; and any type that names a charset, which only text has. Any other success body is
+// read as bytes and handed to the caller as a Uint8Array (a PDF, an archive, an image), not as a
+// string mangled by decoding. A response that names no type is read as text, as before.
+const TEXT = /^(?:text\/|application\/(?:json|xml|javascript|x-www-form-urlencoded|x-ndjson)(?:$|[\s;])|[^;]*\+(?:json|xml)(?:$|[\s;])|[^;]*;.*\bcharset=)/i;
+
+/** Whether a success body of `type` (a Content-Type, or "") is read as text. */
+export function isText(type) {
+  return type === "" || TEXT.test(type.trimStart());
+}
+
+// Credentials are ASCII (the runtime refuses others), and UTF-8 decoding keeps every ASCII byte
+// as it is (a broken sequence becomes U+FFFD, never swallows the ASCII after it), so the text
+// of any bytes holds each credential form the bytes hold.
+const utf8 = new TextDecoder();
+
+/** `bytes` as text to scan for credentials. */
+export function scanText(bytes) {
+  return utf8.decode(bytes);
+}
