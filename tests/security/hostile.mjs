@@ -46,10 +46,18 @@ export function hostileReply(r, request, { authHeader, contextHeaders = [], stat
     bigWithKeyAtEnd: () => ({ status: 200, json: { data: "x".repeat(150_000 + r.int(100_000)), tail: forms[pick] } }),
     slowEcho: () => ({ status: 200, delay: 1 + r.int(20), json: { echo: header, forms } }),
     plainOk: () => ({ status: 200, json: { id: "obj_1", object: "thing", context } }),
+    // Bytes (a PDF, an archive): handed back as they came, or withheld when they hold a key.
+    binaryEcho: () => ({ status: 200, headers: { "content-type": r.pick(["application/pdf", "application/octet-stream", "image/png"]) }, body: Buffer.concat([noise(r), Buffer.from(forms[pick], "latin1"), noise(r)]) }),
+    binaryClean: () => ({ status: 200, headers: { "content-type": "application/zip" }, body: Buffer.concat([noise(r), Buffer.from(context.join(","))]) }),
   };
   const name = r.pick(Object.keys(behaviours));
   stats[name] = (stats[name] ?? 0) + 1;
   return behaviours[name]();
+}
+
+/** Random bytes, no UTF-8: what a binary body is made of. */
+function noise(r) {
+  return Buffer.from(Array.from({ length: r.int(64) }, () => r.int(256)));
 }
 
 const SCALAR_STRINGS = ["plain", "with space", "ü", "a&b=c", ...CORPUS.queryValues.values];

@@ -15,7 +15,7 @@ import { credentialOf, hostileReply, randomArgs } from "./hostile.mjs";
 
 const CALLS = Number(process.env.SECURITY_CALLS ?? 10000);
 const SEED = Number(process.env.SECURITY_SEED ?? 20261201);
-const CODES = ["missing_credential", "header_not_allowed", "invalid_argument", "unknown_parameter", "upstream_error", "upstream_redirect", "upstream_unreachable", "upstream_invalid_body", "internal"];
+const CODES = ["missing_credential", "header_not_allowed", "invalid_argument", "unknown_parameter", "upstream_error", "upstream_redirect", "upstream_unreachable", "upstream_invalid_body", "upstream_body_withheld", "internal"];
 const [SECRET, HOSTILE_SECRET] = CANARIES.secret.values;
 
 // Twitch brings a deployment value bound to a header (Client-Id, a context canary) that calls may
@@ -99,7 +99,7 @@ for (const { provider, share, secret, panicOn, bound = {} } of PROVIDERS) {
       assert.deepEqual(seen.leaks.slice(0, 5), [], `${seen.leaks.length} leak(s)`);
       // The run reached the paths it claims to: successes, upstream errors, refusals, panics,
       // redirects and unreachable upstreams all occurred.
-      for (const kind of ["ok", "upstream_error", "invalid_argument", "internal", "upstream_redirect", "upstream_unreachable", "upstream_invalid_body", "missing_credential"]) {
+      for (const kind of ["ok", "upstream_error", "invalid_argument", "internal", "upstream_redirect", "upstream_unreachable", "upstream_invalid_body", "upstream_body_withheld", "missing_credential"]) {
         if (n >= 2000) assert.ok(seen.outcomes[kind] > 0, `no ${kind} outcome in ${n} calls: ${JSON.stringify(seen.outcomes)}`);
       }
       assert.ok(cap.logs.some((l) => l.includes("fault injection")), "the panics were logged (and their logs searched)");
