@@ -17,7 +17,8 @@ cargo test -q --workspace
 echo "== TypeScript declarations (tsc)" >&2
 tsc --noEmit --strict --target es2022 --module esnext --moduleResolution bundler tests/types/usage.ts
 
-for provider in stripe petstore github twitch; do
+# Every provider with a manifest (openapi/<provider>/capa.toml), each a wrangler env.
+for provider in $(ls openapi/*/capa.toml | cut -d/ -f2); do
   echo "== build $provider (wrangler deploy --dry-run)" >&2
   rm -rf "dist/$provider" && mkdir -p dist
   log="dist/$provider.build.log"

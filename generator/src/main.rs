@@ -40,6 +40,8 @@ fn stats(path: &std::path::Path) -> Result<()> {
             "spec": path.file_name().map(|f| f.to_string_lossy().into_owned()),
             "operations": model.operations.len(),
             "skipped": model.skipped.len(),
+            "skipped_why": model.skipped.iter().map(|(id, why)| format!("{id}: {why}")).collect::<Vec<_>>(),
+            "warnings": model.warnings,
             "parse_ms": parse.as_secs_f64() * 1e3,
             "model_ms": modelled.as_secs_f64() * 1e3,
             "names_ms": named.as_secs_f64() * 1e3,

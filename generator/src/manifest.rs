@@ -18,7 +18,9 @@
 //! # secret_headers = ["X-Client-Secret"] # per-call headers that are credentials (scrubbed from results)
 //!
 //! [upstream]
-//! # origin = "https://petstore3.swagger.io"  # resolves relative `servers` URLs
+//! # origin = "https://petstore3.swagger.io"  # resolves relative `servers` URLs (none given: `/`)
+//! # server_variables = { region = "eu" }     # values for `https://{region}.api.example.com`
+//! # allow_http = true                   # send credentials to a plain http:// server (warned)
 //! request_id_header = "Request-Id"
 //! error_object = "error"                # where the provider's error object sits in error bodies
 //! headers = { "Stripe-Version" = "2024-04-10" }   # pinned on every request
@@ -115,6 +117,14 @@ pub struct Call {
 pub struct Upstream {
     /// Resolves relative `servers` URLs.
     pub origin: Option<String>,
+    /// Values for the servers' variables (`https://{region}.example.com`); unset ones take the
+    /// spec's `default`.
+    #[serde(default)]
+    pub server_variables: BTreeMap<String, String>,
+    /// Operations that send a credential may use a plain `http://` server (not loopback): the
+    /// credential then travels in the clear. Off unless the manifest says so; warned when on.
+    #[serde(default)]
+    pub allow_http: bool,
     /// Response header with the upstream's request id.
     pub request_id_header: Option<String>,
     /// Key of the provider's error object in error bodies.
@@ -157,7 +167,8 @@ impl Manifest {
             binding: "API".into(),
             auth: Auth { scheme: Scheme::Bearer, header: None, unspecified: Some(Unspecified::Required) },
             call: Call::default(),
-            upstream: Upstream::default(),
+            // Relative servers resolve somewhere, so that every operation is counted.
+            upstream: Upstream { origin: Some("https://stand-in.invalid".into()), ..Upstream::default() },
             naming: crate::names::Naming::Path,
             names: BTreeMap::new(),
             dir: spec.parent().unwrap_or(Path::new(".")).to_path_buf(),

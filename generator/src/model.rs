@@ -127,6 +127,14 @@ pub fn build(spec: &Spec, manifest: &Manifest) -> Result<Model> {
     let mut model = Model { servers: Vec::new(), operations: Vec::new(), skipped: Vec::new(), warnings: Vec::new() };
     let doc = &spec.doc;
     let paths = doc.get("paths").and_then(Value::as_object).context("no paths")?;
+    if let Some(Value::Object(webhooks)) = doc.get("webhooks") {
+        if !webhooks.is_empty() {
+            model.warnings.push(format!(
+                "{} webhook(s) ignored: they are the provider's calls to you, not operations a capability makes",
+                webhooks.len()
+            ));
+        }
+    }
     for (path, item) in paths {
         let item = spec.resolve(item)?;
         for method in METHODS {
@@ -220,13 +228,6 @@ fn operation(
         }
     }
     let server_url = server(manifest, [op, item, &spec.doc])?;
-    let server = match model.servers.iter().position(|s| *s == server_url) {
-        Some(i) => i,
-        None => {
-            model.servers.push(server_url);
-            model.servers.len() - 1
-        }
-    };
 
     let path_params = template_params(path)?;
     let auth_header = manifest.auth_header().to_ascii_lowercase();
@@ -313,6 +314,25 @@ fn operation(
         Some(reqs) if reqs.is_empty() => AuthUse::Never,
         Some(reqs) if reqs.iter().any(|r| r.as_object().is_some_and(|o| o.is_empty())) => AuthUse::Optional,
         Some(_) => AuthUse::Required,
+    };
+
+    // A credential never travels in the clear: a plain http:// server (not loopback) takes only
+    // operations that send none, unless the manifest opts in.
+    if auth != AuthUse::Never && server_url.starts_with("http://") && !is_loopback(&server_url) {
+        if !manifest.upstream.allow_http {
+            bail!("its server {server_url} is plain http, and it sends a credential, which would travel in the clear; use an https:// server, or set upstream.allow_http = true in the manifest");
+        }
+        let warning = format!("server {server_url} is plain http: upstream.allow_http sends credentials there in the clear");
+        if !model.warnings.contains(&warning) {
+            model.warnings.push(warning);
+        }
+    }
+    let server = match model.servers.iter().position(|s| *s == server_url) {
+        Some(i) => i,
+        None => {
+            model.servers.push(server_url);
+            model.servers.len() - 1
+        }
     };
 
     Ok(Some(Operation {
@@ -444,6 +464,15 @@ fn is_text(media: &str) -> bool {
     media.starts_with("text/") || media == "application/xml" || media.ends_with("+xml")
 }
 
+/// `http://127.0.0.1…`, `http://localhost…`, `http://[::1]…`: where plain http is fine.
+fn is_loopback(url: &str) -> bool {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+    let name = if host.starts_with('[') { host.split_inclusive(']').next().unwrap_or("") } else { host.split(':').next().unwrap_or("") };
+    matches!(name.to_ascii_lowercase().as_str(), "127.0.0.1" | "localhost" | "[::1]")
+}
+
 fn is_json(media: &str) -> bool {
     media == "application/json" || (media.starts_with("application/") && media.ends_with("+json"))
 }
@@ -467,17 +496,29 @@ fn returns_list(spec: &Spec, op: &Value) -> Result<bool> {
 }
 
 /// The absolute base URL for an operation: the first `servers` entry of the operation, its path
-/// item or the document; relative URLs resolved against the manifest's `upstream.origin`.
+/// item or the document (none anywhere: `/`, as OpenAPI says); its variables filled from the
+/// manifest's `upstream.server_variables`, else their defaults; relative URLs resolved against
+/// the manifest's `upstream.origin`.
 fn server(manifest: &Manifest, scopes: [&Value; 3]) -> Result<String> {
-    let entry = scopes
-        .iter()
-        .find_map(|s| s.get("servers").and_then(Value::as_array).and_then(|a| a.first()))
-        .context("no `servers` in the spec; add one or set upstream.origin")?;
-    let mut url = entry.get("url").and_then(Value::as_str).context("a server without url")?.to_owned();
-    if let Some(Value::Object(vars)) = entry.get("variables") {
+    let entry = scopes.iter().find_map(|s| s.get("servers").and_then(Value::as_array).and_then(|a| a.first()));
+    let mut url = match entry {
+        Some(entry) => entry.get("url").and_then(Value::as_str).context("a server without url")?.to_owned(),
+        None => "/".to_owned(),
+    };
+    if let Some(Value::Object(vars)) = entry.and_then(|e| e.get("variables")) {
         for (name, var) in vars {
-            let default = var.get("default").and_then(|d| d.as_str().map(str::to_owned).or_else(|| Some(d.to_string()))).unwrap_or_default();
-            url = url.replace(&format!("{{{name}}}"), &default);
+            let default = var.get("default").and_then(|d| d.as_str().map(str::to_owned).or_else(|| Some(d.to_string())));
+            let value = match (manifest.upstream.server_variables.get(name), default) {
+                (Some(v), _) => v.clone(),
+                (None, Some(d)) => d,
+                (None, None) => bail!("server variable `{name}` of {url} has no default: set upstream.server_variables.{name} in the manifest"),
+            };
+            if let Some(Value::Array(allowed)) = var.get("enum") {
+                if !allowed.iter().any(|a| a.as_str() == Some(&value)) {
+                    bail!("server variable `{name}` = {value:?} is not one the spec allows ({})", allowed.iter().map(Value::to_string).collect::<Vec<_>>().join(", "));
+                }
+            }
+            url = url.replace(&format!("{{{name}}}"), &value);
         }
     }
     if url.starts_with('/') {
@@ -485,7 +526,7 @@ fn server(manifest: &Manifest, scopes: [&Value; 3]) -> Result<String> {
             .upstream
             .origin
             .as_deref()
-            .with_context(|| format!("the spec's server {url:?} is relative: set upstream.origin in the manifest"))?;
+            .with_context(|| format!("the spec's server {url:?} is relative (a spec naming none has `/`): set upstream.origin in the manifest"))?;
         url = format!("{}{url}", origin.trim_end_matches('/'));
     }
     if !(url.starts_with("https://") || url.starts_with("http://")) || url.contains('{') {
@@ -524,6 +565,60 @@ mod tests {
         let model = build(&spec, &manifest).unwrap();
         let names: Vec<&str> = model.operations[0].params.iter().map(|p| p.name.as_str()).collect();
         assert_eq!(names, ["X-Trace"]);
+    }
+
+    #[test]
+    fn a_document_of_webhooks_alone_generates_nothing_and_says_why() {
+        let spec = Spec::from_value(json!({
+            "openapi": "3.1.0",
+            "webhooks": { "newPet": { "post": { "responses": { "200": { "description": "ok" } } } } },
+        }))
+        .unwrap();
+        let model = build(&spec, &Manifest::stand_in(std::path::Path::new("spec.json"))).unwrap();
+        assert!(model.operations.is_empty() && model.skipped.is_empty());
+        assert_eq!(model.warnings, ["1 webhook(s) ignored: they are the provider's calls to you, not operations a capability makes"]);
+        // 3.0 requires `paths`.
+        assert!(Spec::from_value(json!({ "openapi": "3.0.3" })).is_err());
+    }
+
+    #[test]
+    fn servers_none_means_slash_variables_come_from_the_manifest_and_http_carries_no_credential() {
+        let doc = |servers: serde_json::Value, security: serde_json::Value| {
+            let mut doc = json!({
+                "openapi": "3.0.0",
+                "paths": { "/things": { "get": { "operationId": "ListThings", "security": security, "responses": { "200": { "description": "ok" } } } } },
+            });
+            if !servers.is_null() {
+                doc["servers"] = servers;
+            }
+            Spec::from_value(doc).unwrap()
+        };
+        let mut manifest = Manifest::stand_in(std::path::Path::new("spec.json"));
+        manifest.upstream.origin = Some("https://api.example.com".into());
+        let model = build(&doc(serde_json::Value::Null, json!([])), &manifest).unwrap();
+        assert_eq!(model.servers, ["https://api.example.com"]);
+
+        let regional = json!([{ "url": "https://{region}.api.example.com/{version}", "variables": {
+            "region": { "default": "us", "enum": ["us", "eu"] }, "version": { "default": "v2" } } }]);
+        assert_eq!(build(&doc(regional.clone(), json!([])), &manifest).unwrap().servers, ["https://us.api.example.com/v2"]);
+        manifest.upstream.server_variables.insert("region".into(), "eu".into());
+        assert_eq!(build(&doc(regional.clone(), json!([])), &manifest).unwrap().servers, ["https://eu.api.example.com/v2"]);
+        manifest.upstream.server_variables.insert("region".into(), "mars".into());
+        let model = build(&doc(regional, json!([])), &manifest).unwrap();
+        assert!(model.skipped[0].1.contains("`region` = \"mars\" is not one the spec allows"), "{:?}", model.skipped);
+
+        let plain = json!([{ "url": "http://api.example.com" }]);
+        // No credential: plain http is allowed. A credential: refused, unless opted in (warned).
+        assert_eq!(build(&doc(plain.clone(), json!([])), &manifest).unwrap().operations.len(), 1);
+        let model = build(&doc(plain.clone(), json!([{ "key": [] }])), &manifest).unwrap();
+        assert!(model.operations.is_empty() && model.skipped[0].1.contains("plain http"), "{:?}", model.skipped);
+        manifest.upstream.allow_http = true;
+        let model = build(&doc(plain, json!([{ "key": [] }])), &manifest).unwrap();
+        assert_eq!(model.operations.len(), 1);
+        assert!(model.warnings[0].contains("in the clear"), "{:?}", model.warnings);
+        manifest.upstream.allow_http = false;
+        let loopback = json!([{ "url": "http://127.0.0.1:8080" }]);
+        assert_eq!(build(&doc(loopback, json!([{ "key": [] }])), &manifest).unwrap().operations.len(), 1);
     }
 
     #[test]

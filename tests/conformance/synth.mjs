@@ -73,7 +73,8 @@ export function synth(spec, schema, { round = 0, depth = 0, name = "" } = {}) {
   const type = Array.isArray(schema.type) ? schema.type.find((t) => t !== "null") : schema.type;
   switch (type ?? (schema.properties ? "object" : schema.items ? "array" : "string")) {
     case "integer": {
-      const min = schema.minimum ?? (schema.exclusiveMinimum === true ? 1 : 0);
+      // 3.0's exclusiveMinimum is a flag on minimum; 3.1's the bound itself.
+      const min = typeof schema.exclusiveMinimum === "number" ? schema.exclusiveMinimum + 1 : (schema.minimum ?? 0) + (schema.exclusiveMinimum === true ? 1 : 0);
       return Math.max(1, Math.ceil(min));
     }
     case "number":
@@ -141,7 +142,7 @@ export function validCall(spec, operation, tableEntry, round) {
     const example = p?.example ?? firstExample(spec, p?.examples);
     if (example !== undefined) return example;
     const schema = spec.resolve(p?.schema ?? {});
-    return schema.type === "integer" ? 1 : schema.enum?.[0] ?? `${name}_123`;
+    return schema.type === "integer" ? synth(spec, schema, { round, name }) : schema.enum?.[0] ?? `${name}_123`;
   });
   const params = {};
   const optionalQuery = declared.filter((p) => p.in === "query" && !p.required && p.name !== "expand");
