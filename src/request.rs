@@ -383,9 +383,11 @@ fn place(op: &'static Operation, entries: Vec<(String, Value)>, out: &mut Placed
             continue;
         };
         match param.at {
-            At::Query(Style::Form) if matches!(value, Value::Object(_)) => return Err(exploded_object(op, param.name)),
+            At::Query(Style::Form) | At::QueryAlias(Style::Form) if matches!(value, Value::Object(_)) => return Err(exploded_object(op, param.name)),
             At::Query(style) => out.query.push_query(param.name, style, &value),
+            At::QueryAlias(style) => out.query.push_query(param.wire_name(), style, &value),
             At::Header => header_param(param.name, &key, value, out.headers)?,
+            At::HeaderAlias => header_param(param.wire_name(), &key, value, out.headers)?,
             At::Body if matches!(op.body, Body::JsonValue | Body::Text(_) | Body::Binary(_)) => *out.whole = Some(value),
             At::Body => out.body.push((key, value)),
         }
@@ -487,4 +489,51 @@ pub fn loopback_origin(value: &str) -> Option<String> {
         || port.strip_prefix(':').is_some_and(|p| !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()));
     let host_ok = matches!(host.to_ascii_lowercase().as_str(), "127.0.0.1" | "localhost" | "[::1]");
     (host_ok && port_ok).then(|| value.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::table::Param;
+
+    static OP: Operation = Operation {
+        id: "PostThings",
+        call: "things.create",
+        method: Method::Post,
+        path: "/things",
+        server: 0,
+        path_params: &[],
+        multi: 0,
+        params: &[
+            Param { name: "limit", at: At::Body, required: false },
+            Param { name: "query.limit", at: At::QueryAlias(Style::Form), required: false },
+            Param { name: "header.limit", at: At::HeaderAlias, required: false },
+        ],
+        body: Body::Json { open: false },
+        auth: AuthUse::Never,
+    };
+    static PROVIDER: Provider = Provider {
+        capability: "things",
+        secret: "THINGS_KEY",
+        auth: AuthScheme::Bearer,
+        call_headers: &[],
+        secret_call_headers: &[],
+        static_headers: &[],
+        bound_headers: &[],
+        request_id_header: None,
+        error_object: None,
+        servers: &["https://api.example.com"],
+        operations: &[],
+    };
+
+    #[test]
+    fn a_name_in_two_places_is_addressed_by_where_it_goes() {
+        let values = crate::args::parse(r#"[{"limit":5,"query.limit":10,"header.limit":"3"}]"#).unwrap();
+        let args = crate::args::split(&OP, &[], values).unwrap();
+        let config = Config { secret: None, origin_override: None, bound_headers: Vec::new() };
+        let (req, _) = build(&PROVIDER, &OP, args, config).unwrap();
+        assert_eq!(req.url, "https://api.example.com/things?limit=10");
+        assert_eq!(req.body.as_ref().and_then(RequestBody::as_text), Some(r#"{"limit":5}"#));
+        assert_eq!(req.header("limit"), Some("3"));
+    }
 }

@@ -127,6 +127,21 @@ pub enum At {
     Header,
     /// A top-level field of the request body.
     Body,
+    /// A query parameter whose name a body field (or a header) also has: the params key is
+    /// `query.<name>`, the wire name what follows `query.`.
+    QueryAlias(Style),
+    /// A header parameter whose name another parameter also has: key `header.<name>`.
+    HeaderAlias,
+}
+
+impl Param {
+    /// The name the parameter has on the wire: its key, less an alias's `query.`/`header.`.
+    pub fn wire_name(&self) -> &'static str {
+        match self.at {
+            At::QueryAlias(_) | At::HeaderAlias => self.name.split_once('.').map_or(self.name, |(_, n)| n),
+            _ => self.name,
+        }
+    }
 }
 
 /// OpenAPI serialization style of a query parameter.

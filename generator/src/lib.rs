@@ -17,7 +17,7 @@ pub mod names;
 /// Stage 1: the spec as a JSON tree.
 pub mod spec;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
 
 /// Whether `text` holds a quote, a backslash or a control character. The runtime writes the
@@ -52,7 +52,7 @@ pub fn generate(manifest_path: &Path) -> Result<Output> {
     let manifest = manifest::Manifest::load(manifest_path)?;
     let spec = spec::Spec::load(&manifest.spec_path())?;
     let model = model::build(&spec, &manifest)?;
-    let names = names::assign(&model.operations, &manifest.names, manifest.naming)?;
+    let names = names::assign(&model.operations, &manifest.names, manifest.naming, manifest.version_prefix.as_deref())?;
     let tree = emit::tree::build(&names);
     let files = vec![
         File { name: "operations.rs", text: emit::rust::emit(&manifest, &model, &names) },
@@ -60,7 +60,26 @@ pub fn generate(manifest_path: &Path) -> Result<Output> {
         File { name: "index.d.ts", text: emit::ts::emit(&spec, &manifest, &model, &tree) },
         File { name: "methods.txt", text: emit::methods::emit(&manifest, &model, &names) },
     ];
+    if let Some(entry) = files.iter().find(|f| f.name == "entry.js") {
+        check_js(&manifest.capability, &entry.text)?;
+    }
     Ok(Output { capability: manifest.capability, files, warnings: model.warnings.len(), skipped: model.skipped })
+}
+
+/// Fails unless `text` parses as a JS module, by the engine's own parser (`node --check`): a
+/// name the rules let through that JS cannot take fails here, naming the line, rather than in
+/// wrangler's bundler or at deploy.
+fn check_js(capability: &str, text: &str) -> Result<()> {
+    let path = std::env::temp_dir().join(format!("capa-gen-{}-{capability}.mjs", std::process::id()));
+    std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+    let out = std::process::Command::new("node").arg("--check").arg(&path).output();
+    let _ = std::fs::remove_file(&path);
+    let out = out.context("checking the emitted entry.js with `node --check` (is Node.js on PATH?)")?;
+    if !out.status.success() {
+        let why = String::from_utf8_lossy(&out.stderr);
+        anyhow::bail!("{capability}: the emitted entry.js does not parse, a generator bug (please report it with the spec):\n{why}");
+    }
+    Ok(())
 }
 
 /// The method table of the provider whose manifest is `manifest_path`, as JSON
@@ -69,7 +88,7 @@ pub fn table(manifest_path: &Path) -> Result<serde_json::Value> {
     let manifest = manifest::Manifest::load(manifest_path)?;
     let spec = spec::Spec::load(&manifest.spec_path())?;
     let model = model::build(&spec, &manifest)?;
-    let names = names::assign(&model.operations, &manifest.names, manifest.naming)?;
+    let names = names::assign(&model.operations, &manifest.names, manifest.naming, manifest.version_prefix.as_deref())?;
     Ok(emit::table::emit(&manifest, &model, &names))
 }
 
@@ -94,4 +113,14 @@ pub fn providers(root: &Path) -> Result<Vec<String>> {
 /// `openapi/<provider>/capa.toml`.
 pub fn manifest_path(root: &Path, provider: &str) -> PathBuf {
     root.join("openapi").join(provider).join("capa.toml")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn an_entry_that_does_not_parse_fails_the_generator() {
+        assert!(super::check_js("probe", "export default class A { get x() { return 1; } }").is_ok());
+        let e = super::check_js("probe", "class 1Clicks {}").unwrap_err().to_string();
+        assert!(e.contains("does not parse") && e.contains("SyntaxError"), "{e}");
+    }
 }

@@ -32,7 +32,7 @@ fn stats(path: &std::path::Path) -> Result<()> {
     let model = capa_gen::model::build(&spec, &manifest)?;
     let modelled = t.elapsed();
     let t = Instant::now();
-    let names = capa_gen::names::assign(&model.operations, &manifest.names, manifest.naming);
+    let names = capa_gen::names::assign(&model.operations, &manifest.names, manifest.naming, manifest.version_prefix.as_deref());
     let named = t.elapsed();
     println!(
         "{}",

@@ -6,6 +6,7 @@
 //! secret = "STRIPE_API_KEY"             # wrangler secret put STRIPE_API_KEY --env stripe
 //! binding = "STRIPE"                    # the service binding name callers use (docs, d.ts)
 //! # naming = "operationId"              # name methods from `tag/verb-noun` operationIds (GitHub)
+//! # version_prefix = "/rest/api/3"      # the path prefix names leave out (default: the rule's)
 //!
 //! [auth]
 //! scheme = "bearer"                     # bearer | basic | header
@@ -57,6 +58,8 @@ pub struct Manifest {
     /// How methods are named: from paths (default) or operationIds.
     #[serde(default)]
     pub naming: crate::names::Naming,
+    /// The path prefix names leave out (`"/rest/api/3"`); unset, the rule's (see `names`).
+    pub version_prefix: Option<String>,
     /// Name overrides: operationId → `resource.method`.
     #[serde(default)]
     pub names: BTreeMap<String, String>,
@@ -170,6 +173,7 @@ impl Manifest {
             // Relative servers resolve somewhere, so that every operation is counted.
             upstream: Upstream { origin: Some("https://stand-in.invalid".into()), ..Upstream::default() },
             naming: crate::names::Naming::Path,
+            version_prefix: None,
             names: BTreeMap::new(),
             dir: spec.parent().unwrap_or(Path::new(".")).to_path_buf(),
         }

@@ -77,6 +77,10 @@ pub enum At {
     Header,
     /// A top-level field of the body (or, named `body`, the whole body).
     Body,
+    /// A query parameter another parameter shares the name of: key `query.<name>`.
+    QueryAlias(Style),
+    /// A header parameter another parameter shares the name of: key `header.<name>`.
+    HeaderAlias,
 }
 
 /// Query serialization styles (see `src/table.rs` for their wire forms).
@@ -293,11 +297,38 @@ fn operation(
         Some(rb) => request_body(spec, rb, &upper, &mut params, id)?,
     };
 
-    // Params that appear twice (a query and a body field of one name) cannot be told apart.
+    // A name declared in two places (a query parameter and a body field, say): the body field
+    // keeps the plain key, else the query parameter; the others are `query.<name>` and
+    // `header.<name>`.
+    let rank = |at: At| match at {
+        At::Body => 0,
+        At::Query(_) | At::QueryAlias(_) => 1,
+        At::Header | At::HeaderAlias => 2,
+    };
+    let shared: Vec<String> = {
+        let mut names: Vec<&str> = params.iter().map(|p| p.name.as_str()).collect();
+        names.sort_unstable();
+        names.windows(2).filter(|w| w[0] == w[1]).map(|w| w[0].to_owned()).collect()
+    };
+    for name in shared {
+        let keeper = params.iter().enumerate().filter(|(_, p)| p.name == name).min_by_key(|(_, p)| rank(p.at)).map(|(i, _)| i);
+        for (i, p) in params.iter_mut().enumerate() {
+            if p.name != name || Some(i) == keeper {
+                continue;
+            }
+            let (prefix, at) = match p.at {
+                At::Query(style) => ("query", At::QueryAlias(style)),
+                At::Header => ("header", At::HeaderAlias),
+                _ => bail!("body field `{name}` is declared twice"),
+            };
+            p.name = format!("{prefix}.{name}");
+            p.at = at;
+        }
+    }
     let mut names: Vec<&str> = params.iter().map(|p| p.name.as_str()).collect();
     names.sort_unstable();
     if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
-        bail!("parameter `{}` is declared twice (query/header/body); the params object cannot hold both", w[0]);
+        bail!("parameter `{}` is declared twice, also as `query.`/`header.` of another; the params object cannot hold both", w[0]);
     }
 
     let security = match (op.get("security"), manifest.auth.unspecified) {
@@ -565,6 +596,25 @@ mod tests {
         let model = build(&spec, &manifest).unwrap();
         let names: Vec<&str> = model.operations[0].params.iter().map(|p| p.name.as_str()).collect();
         assert_eq!(names, ["X-Trace"]);
+    }
+
+    #[test]
+    fn a_name_in_the_query_and_the_body_keeps_both_the_body_field_plain() {
+        let spec = Spec::from_value(json!({
+            "openapi": "3.0.0",
+            "servers": [{ "url": "https://api.example.com" }],
+            "paths": { "/things": { "post": {
+                "operationId": "CreateThing",
+                "parameters": [{ "name": "limit", "in": "query" }, { "name": "limit", "in": "header" }, { "name": "q", "in": "query" }],
+                "requestBody": { "content": { "application/json": { "schema": { "type": "object", "properties": { "limit": { "type": "integer" } } } } } },
+                "responses": { "200": { "description": "ok" } },
+            } } },
+        }))
+        .unwrap();
+        let model = build(&spec, &Manifest::stand_in(std::path::Path::new("spec.json"))).unwrap();
+        assert!(model.skipped.is_empty(), "{:?}", model.skipped);
+        let params: Vec<(&str, At)> = model.operations[0].params.iter().map(|p| (p.name.as_str(), p.at)).collect();
+        assert_eq!(params, [("query.limit", At::QueryAlias(Style::Form)), ("header.limit", At::HeaderAlias), ("q", At::Query(Style::Form)), ("limit", At::Body)]);
     }
 
     #[test]

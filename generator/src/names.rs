@@ -2,8 +2,14 @@
 //!
 //! The rule (documented in the README, "Names"):
 //!
-//! 1. Drop a leading version segment (`/v1`). Literal segments, camelCased, are resources,
-//!    nested under their parents; parameters select an item and add no name.
+//! 1. Drop the version prefix: the manifest's `version_prefix` if it sets one
+//!    (`"/rest/api/3"`), else the longest run of literal segments every path starts with that
+//!    ends in a version segment (`v1`, `v2beta1`, `3`, `1.0`, a date `2010-04-01`), else, per
+//!    path, a leading version segment; never the last segment. Literal segments, camelCased,
+//!    are resources, nested under their parents; parameters (segments holding a `{`) select an
+//!    item and add no name. A literal's format extension is dropped (`Accounts.json` →
+//!    `accounts`), its dotted parts are nested names (`/admin.apps` → `admin.apps`), and a
+//!    leading digit gets an `_` (`/v2/1-clicks` → `_1Clicks`).
 //! 2. A path ending in a parameter is an **item**: GET `retrieve`, POST/PUT/PATCH `update`,
 //!    DELETE `del`.
 //! 3. A path ending in a literal is a **collection** when some path continues it with a parameter
@@ -18,6 +24,8 @@
 //!    an item and the verb reads or deletes (GET, DELETE) or the path also has a GET: then it is
 //!    a singleton below the item (`/customers/{customer}/discount` DELETE →
 //!    `customers.discount.del`), and a listing GET makes it a collection (`invoices.lines.list`).
+//!    A last literal with dots is itself `resource.method` (Slack's `/chat.postMessage` →
+//!    `chat.postMessage`, `/conversations.list` → `conversations.list`).
 //! 6. Manifest `[names]` entries (`operationId = "resource.method"`) win over the rule.
 //!
 //! With `naming = "operationId"` in the manifest, operationIds of the form `tag/verb-noun` (what
@@ -81,19 +89,62 @@ enum Seg<'a> {
     Param,
 }
 
-fn segments(path: &str) -> Vec<Seg<'_>> {
-    let mut segs: Vec<Seg<'_>> = path
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .map(|s| if s.starts_with('{') { Seg::Param } else { Seg::Lit(s) })
-        .collect();
-    if let Some(Seg::Lit(first)) = segs.first() {
-        let version = first.len() >= 2 && first.starts_with('v') && first[1..].bytes().all(|b| b.is_ascii_digit());
-        if version && segs.len() > 1 {
-            segs.remove(0);
+fn raw_segments(path: &str) -> Vec<Seg<'_>> {
+    path.split('/').filter(|s| !s.is_empty()).map(|s| if s.contains('{') { Seg::Param } else { Seg::Lit(s) }).collect()
+}
+
+/// A path's segments less the version prefix (`prefix` literals, or a leading version segment
+/// when `prefix` is `None`), keeping at least one segment.
+fn segments<'a>(path: &'a str, prefix: Option<&[&str]>) -> Vec<Seg<'a>> {
+    let mut segs = raw_segments(path);
+    let drop = match prefix {
+        Some(prefix) => {
+            let matches = prefix.len() <= segs.len() && prefix.iter().zip(&segs).all(|(p, s)| *s == Seg::Lit(p));
+            if matches { prefix.len() } else { 0 }
         }
+        None => usize::from(matches!(segs.first(), Some(Seg::Lit(first)) if is_version(first))),
+    };
+    if drop < segs.len() {
+        segs.drain(..drop);
     }
     segs
+}
+
+/// `v1`, `v2beta1`, `v1.1`, `3`, `1.0`, `2010-04-01`, `20240410`.
+pub fn is_version(segment: &str) -> bool {
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let numeric = |s: &str| s.split('.').all(digits);
+    let date = segment.len() == 10 && segment.split('-').map(str::len).eq([4, 2, 2]) && segment.split('-').all(digits);
+    let tagged = segment.strip_prefix('v').is_some_and(|rest| {
+        let end = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
+        let (number, tail) = rest.split_at(end);
+        numeric(number) && (tail.is_empty() || ["alpha", "beta", "rc", "preview"].iter().any(|t| tail.strip_prefix(t).is_some_and(|d| d.is_empty() || digits(d))))
+    });
+    date || numeric(segment) || tagged
+}
+
+/// The version prefix every path shares (see the module docs), as literals.
+fn shared_version_prefix<'a>(ops: &'a [Operation]) -> Option<Vec<&'a str>> {
+    let mut common: Option<Vec<&str>> = None;
+    for op in ops {
+        let lits: Vec<&str> = raw_segments(&op.path).into_iter().map_while(|s| if let Seg::Lit(l) = s { Some(l) } else { None }).collect();
+        common = Some(match common {
+            None => lits,
+            Some(c) => c.into_iter().zip(lits).take_while(|(a, b)| a == b).map(|(a, _)| a).collect(),
+        });
+    }
+    let mut common = common?;
+    while common.last().is_some_and(|last| !is_version(last)) {
+        common.pop();
+    }
+    (!common.is_empty()).then_some(common)
+}
+
+/// A literal segment's name parts: its format extension dropped, split at dots, camelCased.
+fn literal_parts(literal: &str) -> Vec<String> {
+    const FORMATS: &[&str] = &[".json", ".xml", ".csv", ".txt", ".html", ".yaml", ".yml", ".pdf"];
+    let bare = FORMATS.iter().find_map(|f| literal.strip_suffix(f)).filter(|b| !b.is_empty()).unwrap_or(literal);
+    bare.split('.').map(camel).filter(|p| !p.is_empty()).collect()
 }
 
 fn key(segs: &[Seg<'_>]) -> String {
@@ -101,7 +152,15 @@ fn key(segs: &[Seg<'_>]) -> String {
 }
 
 /// Names every operation; the result is parallel to `ops`.
-pub fn assign(ops: &[Operation], overrides: &BTreeMap<String, String>, naming: Naming) -> Result<Vec<Name>> {
+///
+/// `version_prefix`: the manifest's (`/rest/api/3`); `None`, the rule's.
+pub fn assign(ops: &[Operation], overrides: &BTreeMap<String, String>, naming: Naming, version_prefix: Option<&str>) -> Result<Vec<Name>> {
+    let prefix: Option<Vec<&str>> = match version_prefix {
+        Some(p) => Some(p.split('/').filter(|s| !s.is_empty()).collect()),
+        None => shared_version_prefix(ops),
+    };
+    let prefix = prefix.as_deref();
+    let segments = |path| segments(path, prefix);
     // Path shapes with parameters wildcarded, and facts about each.
     let mut shapes: BTreeSet<String> = BTreeSet::new();
     let mut list_gets: BTreeSet<String> = BTreeSet::new();
@@ -145,7 +204,7 @@ pub fn assign(ops: &[Operation], overrides: &BTreeMap<String, String>, naming: N
         let segs = segments(&op.path);
         let k = key(&segs);
         let literals = |segs: &[Seg<'_>]| -> Vec<String> {
-            segs.iter().filter_map(|s| if let Seg::Lit(l) = s { Some(camel(l)) } else { None }).collect()
+            segs.iter().flat_map(|s| if let Seg::Lit(l) = s { literal_parts(l) } else { Vec::new() }).collect()
         };
         let verb = op.method.as_str();
         let item_verb = || match verb {
@@ -155,8 +214,17 @@ pub fn assign(ops: &[Operation], overrides: &BTreeMap<String, String>, naming: N
             "OPTIONS" => "options",
             _ => "update",
         };
+        let dotted = match segs.last() {
+            Some(Seg::Lit(last)) => Some(literal_parts(last)).filter(|parts| parts.len() > 1),
+            _ => None,
+        };
         let name = match segs.last() {
             None => Name { resource: vec!["api".into()], method: item_verb().into() },
+            Some(Seg::Lit(_)) if dotted.is_some() => {
+                let mut parts = dotted.unwrap_or_default();
+                let method = parts.pop().unwrap_or_default();
+                Name { resource: [literals(&segs[..segs.len() - 1]), parts].concat(), method }
+            }
             Some(Seg::Param) => Name { resource: literals(&segs), method: item_verb().into() },
             Some(Seg::Lit(last)) => {
                 let parent = &segs[..segs.len() - 1];
@@ -184,7 +252,7 @@ pub fn assign(ops: &[Operation], overrides: &BTreeMap<String, String>, naming: N
                 } else if parent_is_item && (matches!(verb, "GET" | "DELETE") || verbs.contains("GET")) {
                     Name { resource: literals(&segs), method: item_verb().into() }
                 } else {
-                    Name { resource: literals(parent), method: camel(last) }
+                    Name { resource: literals(parent), method: literal_parts(last).concat() }
                 }
             }
         };
@@ -194,6 +262,9 @@ pub fn assign(ops: &[Operation], overrides: &BTreeMap<String, String>, naming: N
     for name in &mut names {
         if name.resource.is_empty() {
             name.resource.push("api".into());
+        }
+        for part in name.resource.iter_mut().chain(std::iter::once(&mut name.method)) {
+            *part = identifier(part);
         }
         if ENTRYPOINT_RESERVED.contains(&name.resource[0].as_str()) {
             name.resource[0].push('_');
@@ -247,6 +318,19 @@ pub fn camel(s: &str) -> String {
     if c.starts_with(|ch: char| ch.is_ascii_digit()) { format!("_{c}") } else { c }
 }
 
+/// `s` made a plain identifier: other characters become `_`, a leading digit or nothing at all
+/// gets one.
+fn identifier(s: &str) -> String {
+    if is_ident(s) {
+        return s.to_owned();
+    }
+    let mut out: String = s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '$' { c } else { '_' }).collect();
+    if !out.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_' || c == '$') {
+        out.insert(0, '_');
+    }
+    out
+}
+
 /// Whether `s` is a plain JS identifier.
 pub fn is_ident(s: &str) -> bool {
     s.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '$')
@@ -276,7 +360,7 @@ mod tests {
     }
 
     fn names(ops: &[Operation]) -> Vec<String> {
-        assign(ops, &BTreeMap::new(), Naming::Path).unwrap().iter().map(Name::call).collect()
+        assign(ops, &BTreeMap::new(), Naming::Path, None).unwrap().iter().map(Name::call).collect()
     }
 
     #[test]
@@ -339,9 +423,9 @@ mod tests {
         let ops = [op("GET", "/v1/balance", false)];
         let mut overrides = BTreeMap::new();
         overrides.insert(ops[0].id.clone(), "accountBalance.get".to_owned());
-        assert_eq!(assign(&ops, &overrides, Naming::Path).unwrap()[0].call(), "accountBalance.get");
+        assert_eq!(assign(&ops, &overrides, Naming::Path, None).unwrap()[0].call(), "accountBalance.get");
         overrides.insert(ops[0].id.clone(), "nodot".to_owned());
-        assert!(assign(&ops, &overrides, Naming::Path).is_err());
+        assert!(assign(&ops, &overrides, Naming::Path, None).is_err());
     }
 
     #[test]
@@ -350,8 +434,37 @@ mod tests {
         for (o, id) in ops.iter_mut().zip(["issues/get", "repos/get-content", "pulls/merge", "GetEmojis"]) {
             o.id = id.into();
         }
-        let named = assign(&ops, &BTreeMap::new(), Naming::OperationId).unwrap();
+        let named = assign(&ops, &BTreeMap::new(), Naming::OperationId, None).unwrap();
         assert_eq!(named.iter().map(Name::call).collect::<Vec<_>>(), ["issues.get", "repos.getContent", "pulls.merge", "emojis.retrieve"]);
+    }
+
+    #[test]
+    fn version_prefixes_and_segments_that_are_not_identifiers() {
+        // Twilio: a date prefix every path shares, `.json` formats, parameters inside segments.
+        let twilio = [op("GET", "/2010-04-01/Accounts.json", true), op("GET", "/2010-04-01/Accounts/{Sid}.json", false), op("POST", "/2010-04-01/Accounts/{AccountSid}/Messages.json", false), op("POST", "/2010-04-01/Accounts/{AccountSid}/Calls.json", false), op("GET", "/2010-04-01/Accounts/{AccountSid}/Calls.json", true)];
+        assert_eq!(names(&twilio), ["accounts.list", "accounts.retrieve", "accounts.messages", "accounts.calls.create", "accounts.calls.list"]);
+        // Jira: a prefix ending in a bare number; DigitalOcean: `/v2` and a leading digit.
+        let jira = [op("GET", "/rest/api/3/issue/{issueIdOrKey}", false), op("GET", "/rest/api/3/myself", false)];
+        assert_eq!(names(&jira), ["issue.retrieve", "myself.retrieve"]);
+        let digitalocean = [op("GET", "/v2/1-clicks", true), op("GET", "/v2/account", false)];
+        assert_eq!(names(&digitalocean), ["_1Clicks.list", "account.retrieve"]);
+        // Slack: a dotted last segment is resource.method.
+        let slack = [op("POST", "/chat.postMessage", false), op("GET", "/conversations.list", false), op("POST", "/admin.apps.approve", false)];
+        assert_eq!(names(&slack), ["chat.postMessage", "conversations.list", "admin.apps.approve"]);
+        // Mixed versions: each path's own leading version goes; the manifest can name the prefix.
+        let mixed = [op("GET", "/v1/events", true), op("GET", "/v2beta1/core/events", true), op("GET", "/api/2/things", true)];
+        assert_eq!(names(&mixed), ["events.list", "core.events.list", "api._2.things.list"]);
+        let named = assign(&mixed[2..], &BTreeMap::new(), Naming::Path, Some("/api/2")).unwrap();
+        assert_eq!(named[0].call(), "things.list");
+        // Never the last segment, and odd characters become identifiers.
+        assert_eq!(names(&[op("GET", "/v1", false)]), ["v1.retrieve"]);
+        assert_eq!(names(&[op("GET", "/users/@me", false), op("GET", "/~", false)]), ["users.me.retrieve", "api.retrieve"]);
+        for v in ["v1", "v2", "v10", "v1.1", "v2beta1", "v1alpha", "3", "1.0", "2010-04-01"] {
+            assert!(is_version(v), "{v}");
+        }
+        for v in ["v", "vault", "version", "1-clicks", "2010-4-1", "api", "v1x"] {
+            assert!(!is_version(v), "{v}");
+        }
     }
 
     #[test]

@@ -49,8 +49,9 @@ pub fn emit(manifest: &Manifest, model: &Model, names: &[Name]) -> String {
             let _ = writeln!(w, "            params: &[");
             for p in &op.params {
                 let at = match p.at {
-                    At::Query(s) => format!(
-                        "At::Query(Style::{})",
+                    At::Query(s) | At::QueryAlias(s) => format!(
+                        "At::{}(Style::{})",
+                        if matches!(p.at, At::QueryAlias(_)) { "QueryAlias" } else { "Query" },
                         match s {
                             Style::Form => "Form",
                             Style::FormCsv => "FormCsv",
@@ -60,6 +61,7 @@ pub fn emit(manifest: &Manifest, model: &Model, names: &[Name]) -> String {
                         }
                     ),
                     At::Header => "At::Header".into(),
+                    At::HeaderAlias => "At::HeaderAlias".into(),
                     At::Body => "At::Body".into(),
                 };
                 let _ = writeln!(w, "                Param {{ name: {:?}, at: {at}, required: {} }},", p.name, p.required);

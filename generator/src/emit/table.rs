@@ -20,7 +20,7 @@ pub fn emit(manifest: &Manifest, model: &Model, names: &[Name]) -> Value {
                 .iter()
                 .map(|p| {
                     let (at, style) = match p.at {
-                        At::Query(style) => (
+                        At::Query(style) | At::QueryAlias(style) => (
                             "query",
                             Some(match style {
                                 Style::Form => "form",
@@ -30,10 +30,12 @@ pub fn emit(manifest: &Manifest, model: &Model, names: &[Name]) -> Value {
                                 Style::PipeDelimited => "pipeDelimited",
                             }),
                         ),
-                        At::Header => ("header", None),
+                        At::Header | At::HeaderAlias => ("header", None),
                         At::Body => ("body", None),
                     };
-                    json!({ "name": p.name, "at": at, "style": style, "required": p.required })
+                    // `name` is the params key; `wire` the name on the wire, for an alias.
+                    let wire = matches!(p.at, At::QueryAlias(_) | At::HeaderAlias).then(|| p.name.split_once('.').map_or(p.name.as_str(), |(_, n)| n));
+                    json!({ "name": p.name, "wire": wire, "at": at, "style": style, "required": p.required })
                 })
                 .collect();
             let (body, open) = match &op.body {

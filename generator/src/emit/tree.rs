@@ -18,7 +18,9 @@ pub struct Node {
 impl Node {
     /// A class/interface name unique to this node: `Customers_BalanceTransactions`.
     pub fn type_name(&self) -> String {
-        self.path.iter().map(|p| p.to_upper_camel_case()).collect::<Vec<_>>().join("_")
+        let name = self.path.iter().map(|p| p.to_upper_camel_case()).collect::<Vec<_>>().join("_");
+        // `_1Clicks` upper-cased is `1Clicks`: no identifier.
+        if name.starts_with(|c: char| c.is_ascii_digit()) { format!("_{name}") } else { name }
     }
 
     /// Every node below this one, depth first, parents before children.
