@@ -16,6 +16,8 @@ pub mod model;
 pub mod names;
 /// Stage 1: the spec as a JSON tree.
 pub mod spec;
+/// Spec upgrades: the lock, and what a new version changes.
+pub mod upgrade;
 
 use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
@@ -45,14 +47,20 @@ pub struct Output {
     pub skipped: Vec<(String, String)>,
     /// How many spec defects were tolerated (listed in `methods.txt`).
     pub warnings: usize,
+    /// The lock this spec and generator give (`openapi/<provider>/capa.lock`), and its path.
+    pub lock: (PathBuf, upgrade::Lock),
 }
 
 /// Generates the files for the provider whose manifest is `manifest_path`.
 pub fn generate(manifest_path: &Path) -> Result<Output> {
     let manifest = manifest::Manifest::load(manifest_path)?;
+    let bytes = std::fs::read(manifest.spec_path()).with_context(|| format!("reading {}", manifest.spec_path().display()))?;
+    // A spec the lock does not pin is refused before anything is made of it.
+    upgrade::check_lock(&manifest, &bytes)?;
     let spec = spec::Spec::load(&manifest.spec_path())?;
     let model = model::build(&spec, &manifest)?;
     let names = names::assign(&model.operations, &manifest.names, manifest.naming, manifest.version_prefix.as_deref())?;
+    let lock = upgrade::Lock::new(&manifest.spec.display().to_string(), &bytes, &upgrade::methods(&spec, &model, &names), &upgrade::types(&spec));
     let tree = emit::tree::build(&names);
     let files = vec![
         File { name: "operations.rs", text: emit::rust::emit(&manifest, &model, &names) },
@@ -63,7 +71,18 @@ pub fn generate(manifest_path: &Path) -> Result<Output> {
     if let Some(entry) = files.iter().find(|f| f.name == "entry.js") {
         check_js(&manifest.capability, &entry.text)?;
     }
-    Ok(Output { capability: manifest.capability, files, warnings: model.warnings.len(), skipped: model.skipped })
+    Ok(Output { lock: (upgrade::lock_path(&manifest), lock), capability: manifest.capability, files, warnings: model.warnings.len(), skipped: model.skipped })
+}
+
+/// The methods `spec_file` gives under the manifest at `manifest_path` (the new version, for a
+/// diff), and the manifest.
+pub fn methods_of(manifest_path: &Path, spec_file: &Path) -> Result<(manifest::Manifest, Vec<upgrade::Method>, std::collections::BTreeMap<String, upgrade::Shape>)> {
+    let manifest = manifest::Manifest::load(manifest_path)?;
+    let spec = spec::Spec::load(spec_file)?;
+    let model = model::build(&spec, &manifest)?;
+    let names = names::assign(&model.operations, &manifest.names, manifest.naming, manifest.version_prefix.as_deref())?;
+    let types = upgrade::types(&spec);
+    Ok((manifest, upgrade::methods(&spec, &model, &names), types))
 }
 
 /// Fails unless `text` parses as a JS module, by the engine's own parser (`node --check`): a

@@ -49,6 +49,8 @@ pub struct Operation {
     pub auth: AuthUse,
     /// A GET whose success response is a list.
     pub returns_list: bool,
+    /// What a success answers.
+    pub result: Answer,
     /// The spec's summary, for the TypeScript doc comment.
     pub summary: Option<String>,
     /// Marked deprecated in the spec.
@@ -111,6 +113,20 @@ pub enum Body {
     Multipart { open: bool, deep: Vec<String> },
     /// Bytes of this media type (or range: `image/*`, `*/*`).
     Binary(String),
+}
+
+/// What an operation's success answers, from the first 2xx response the spec declares (the
+/// runtime decides by the actual `Content-Type`; this is what the spec promises).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Answer {
+    /// No body (204, or no content declared).
+    None,
+    /// JSON of this schema (unresolved: a `$ref` keeps its name).
+    Json(Value),
+    /// Text (`text/*`, XML).
+    Text,
+    /// Bytes.
+    Binary,
 }
 
 /// Whether an operation sends the credential (see `src/table.rs`).
@@ -377,6 +393,7 @@ fn operation(
         body,
         auth,
         returns_list: upper == "GET" && returns_list(spec, op)?,
+        result: answer(spec, op)?,
         summary: op.get("summary").and_then(Value::as_str).map(str::to_owned),
         deprecated: op.get("deprecated").and_then(Value::as_bool).unwrap_or(false),
     }))
@@ -506,6 +523,24 @@ fn is_loopback(url: &str) -> bool {
 
 fn is_json(media: &str) -> bool {
     media == "application/json" || (media.starts_with("application/") && media.ends_with("+json"))
+}
+
+/// What the first 2xx response the spec declares answers.
+fn answer(spec: &Spec, op: &Value) -> Result<Answer> {
+    let Some(responses) = op.get("responses").and_then(Value::as_object) else { return Ok(Answer::None) };
+    let mut codes: Vec<&String> = responses.keys().filter(|c| c.starts_with('2')).collect();
+    codes.sort();
+    let Some(code) = codes.first() else { return Ok(Answer::None) };
+    let response = spec.resolve(&responses[*code])?;
+    let Some(content) = response.get("content").and_then(Value::as_object).filter(|c| !c.is_empty()) else { return Ok(Answer::None) };
+    let essence = |k: &String| k.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    if let Some((_, media)) = content.iter().find(|(k, _)| is_json(&essence(k))) {
+        return Ok(Answer::Json(media.get("schema").cloned().unwrap_or(Value::Null)));
+    }
+    if content.keys().any(|k| is_text(&essence(k))) {
+        return Ok(Answer::Text);
+    }
+    Ok(Answer::Binary)
 }
 
 /// Whether the success response is a list: a JSON array, or an object whose `data` is one (the

@@ -354,6 +354,7 @@ mod tests {
             body: Body::None,
             auth: AuthUse::Required,
             returns_list: list,
+            result: crate::model::Answer::None,
             summary: None,
             deprecated: false,
         }

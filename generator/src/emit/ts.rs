@@ -163,6 +163,11 @@ fn params_type(spec: &Spec, op: &Operation) -> Option<(String, bool)> {
     Some((if required { ty } else { format!("{ty} | null") }, required))
 }
 
+/// A schema's type as the declaration writes it (two levels of nesting inline).
+pub fn type_text(spec: &Spec, schema: &Value) -> String {
+    ts_type(spec, schema, 0)
+}
+
 fn ts_type(spec: &Spec, schema: &Value, depth: usize) -> String {
     let Ok(schema) = spec.resolve(schema) else { return "unknown".into() };
     let nullable = schema.get("nullable").and_then(Value::as_bool) == Some(true);
