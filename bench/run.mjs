@@ -77,6 +77,25 @@ if (want("generator")) {
     results.generator.push({ spec: measured[0].spec, operations: measured[0].operations, parseMs: pick("parse_ms"), modelMs: pick("model_ms"), namesMs: pick("names_ms"), wallMs: pick("wallMs"), peakMiB: pick("peakMiB") });
   }
 }
+if (want("types")) {
+  // index.d.ts per provider, and `tsc --noEmit --strict` on its sample caller (tests/types/),
+  // typed through workers-types' Service<...>: median of 5 runs.
+  log("types");
+  results.types = {};
+  const tsc = path.join(ROOT, "node_modules", ".bin", "tsc");
+  for (const provider of ["stripe", "github", "twitch", "petstore"]) {
+    const dts = readFileSync(path.join(ROOT, "generated", provider, "index.d.ts"));
+    const runs = [];
+    for (let i = 0; i < 5; i++) {
+      const t = performance.now();
+      execFileSync(tsc, ["--noEmit", "--strict", "--target", "es2022", "--lib", "esnext", "--module", "esnext", "--moduleResolution", "bundler", "--types", "@cloudflare/workers-types", path.join(ROOT, "tests", "types", `${provider}.ts`)], { cwd: ROOT });
+      runs.push(performance.now() - t);
+    }
+    runs.sort((a, b) => a - b);
+    results.types[provider] = { dtsKiB: +(dts.length / 1024).toFixed(1), dtsGzipKiB: +(gzipSync(dts).length / 1024).toFixed(1), tscMs: Math.round(runs[2]) };
+  }
+}
+
 if (want("cold")) {
   log(`cold start (${COLD_RUNS} runs each, alternating)`);
   const cold = { rust: { ready: [], first: [] }, twin: { ready: [], first: [] } };
@@ -157,6 +176,13 @@ if (results.bundle) {
   row("---", "---:", "---:", "---:", "---:", "---:", "---:");
   for (const [k, b] of Object.entries(results.bundle)) row(k, `${b.uploadKiB} KiB`, `${b.uploadGzipKiB} KiB`, b.wasmKiB ? `${b.wasmKiB} KiB` : "–", b.wasmGzipKiB ? `${b.wasmGzipKiB} KiB` : "–", b.jsKiB ? `${b.jsKiB} KiB` : "–", b.jsGzipKiB ? `${b.jsGzipKiB} KiB` : "–");
   lines.push("", "(`twin`: the plain-JS twin in bench/twin.js, three operations only, esbuild-minified.)", "");
+}
+if (results.types) {
+  lines.push("## Types (index.d.ts, and tsc --noEmit --strict on a sample caller through Service<...>)", "");
+  row("provider", "index.d.ts", "gzip", "tsc (ms)");
+  row("---", "---:", "---:", "---:");
+  for (const [k, t] of Object.entries(results.types)) row(k, `${t.dtsKiB} KiB`, `${t.dtsGzipKiB} KiB`, t.tscMs);
+  lines.push("");
 }
 if (results.cold) {
   lines.push("## Cold start (budget: Rust ≤ 1.5× twin)", "");

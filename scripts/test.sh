@@ -14,8 +14,10 @@ bash scripts/setup.sh
 echo "== cargo test (native)" >&2
 cargo test -q --workspace
 
+# A caller Worker per provider, typed as Workers developers type one (`Service<...>` from
+# @cloudflare/workers-types), each with mistakes the types must catch (`@ts-expect-error`).
 echo "== TypeScript declarations (tsc)" >&2
-tsc --noEmit --strict --target es2022 --module esnext --moduleResolution bundler tests/types/usage.ts
+tsc --noEmit --strict --target es2022 --lib esnext --module esnext --moduleResolution bundler --types @cloudflare/workers-types tests/types/*.ts
 
 # Every provider with a manifest (openapi/<provider>/capa.toml), each a wrangler env.
 for provider in $(ls openapi/*/capa.toml | cut -d/ -f2); do

@@ -43,19 +43,38 @@ export type Binary = Uint8Array | ArrayBuffer | ArrayBufferView | Blob;
 /** A multipart file field: the bytes, or the bytes with the file's name and type (a File cannot cross RPC). */
 export type FilePart = Binary | { data: Binary; name?: string; type?: string };
 
-export interface CapabilityError {
-  code: ErrorCode;
-  message: string;
-  /** The upstream HTTP status, when the upstream answered. */
-  status?: number;
-  /** The provider's own error object, credentials redacted. */
-  upstream?: unknown;
-}
+/** A failed call: `code` says what failed, and which of `status` and `upstream` it carries. */
+export type CapabilityError<E = JsonValue> =
+  | {
+      code: "upstream_error";
+      message: string;
+      /** The upstream's HTTP status. */
+      status: number;
+      /** The provider's error object (credentials redacted), or its body's text when it is not JSON. */
+      upstream?: E | string;
+    }
+  | { code: "upstream_redirect"; message: string; status: number; upstream?: { location: string } }
+  | { code: "upstream_invalid_body"; message: string; status: number; /** The body's first 2 KiB. */ upstream?: string }
+  | { code: "upstream_body_withheld"; message: string; status: number; upstream: { contentType: string } }
+  | {
+      code: "missing_credential" | "header_not_allowed" | "invalid_argument" | "unknown_parameter" | "upstream_unreachable" | "internal";
+      message: string;
+      status?: undefined;
+      upstream?: undefined;
+    };
 
-/** Every method resolves to one of these; none throws. */
-export type Result<T = unknown> =
+/** Parsed JSON: what a result is where the spec says nothing more. (Interfaces, not one
+ * recursive alias: workers-types' RPC serializability check recurses without end into that.) */
+export type JsonValue = string | number | boolean | null | JsonArray | JsonObject;
+export interface JsonObject {
+  [key: string]: JsonValue;
+}
+export interface JsonArray extends Array<JsonValue> {}
+
+/** Every method resolves to one of these; none throws. `T`: the result; `E`: the provider's error object. */
+export type Result<T = JsonValue, E = JsonValue> =
   | { ok: true; result: T; receipt: Receipt }
-  | { ok: false; error: CapabilityError; receipt: Receipt };
+  | { ok: false; error: CapabilityError<E>; receipt: Receipt };
 
 /** Options every method takes last. */
 export interface CallOptions {
@@ -67,72 +86,122 @@ export interface CallOptions {
   };
 }
 
-export interface PetstoreCapability {
+export interface PetstoreCapability extends Rpc.WorkerEntrypointBranded {
   pet: PetstorePet;
   store: PetstoreStore;
   user: PetstoreUser;
 }
 
-export interface PetstorePet {
+export interface PetstorePet extends Rpc.RpcTargetBranded {
   /** Add a new pet to the store. — POST /pet */
-  create(params: { category?: { id?: number; name?: string }; id?: number; name: string; photoUrls: string[]; status?: "available" | "pending" | "sold"; tags?: ({ id?: number; name?: string })[] }, options?: CallOptions): Promise<Result>;
+  create(params: { category?: { id?: number; name?: string }; id?: number; name: string; photoUrls: string[]; status?: "available" | "pending" | "sold"; tags?: Tag[] }, options?: CallOptions): Promise<Result<Pet>>;
   /** Deletes a pet. — DELETE /pet/{petId} */
-  del(petId: string | number, options?: CallOptions): Promise<Result>;
+  del(petId: string | number, options?: CallOptions): Promise<Result<null>>;
   /** Finds Pets by status. — GET /pet/findByStatus */
-  findByStatus(options?: CallOptions): Promise<Result>;
-  findByStatus(params?: { status?: "available" | "pending" | "sold" } | null, options?: CallOptions): Promise<Result>;
+  findByStatus(options?: CallOptions): Promise<Result<Pet[]>>;
+  findByStatus(params?: { status?: "available" | "pending" | "sold" } | null, options?: CallOptions): Promise<Result<Pet[]>>;
   /** Finds Pets by tags. — GET /pet/findByTags */
-  findByTags(options?: CallOptions): Promise<Result>;
-  findByTags(params?: { tags?: string[] } | null, options?: CallOptions): Promise<Result>;
+  findByTags(options?: CallOptions): Promise<Result<Pet[]>>;
+  findByTags(params?: { tags?: string[] } | null, options?: CallOptions): Promise<Result<Pet[]>>;
   /** Find pet by ID. — GET /pet/{petId} */
-  retrieve(petId: string | number, options?: CallOptions): Promise<Result>;
+  retrieve(petId: string | number, options?: CallOptions): Promise<Result<Pet>>;
   /** Update an existing pet. — PUT /pet */
-  updatePet(params: { category?: { id?: number; name?: string }; id?: number; name: string; photoUrls: string[]; status?: "available" | "pending" | "sold"; tags?: ({ id?: number; name?: string })[] }, options?: CallOptions): Promise<Result>;
+  updatePet(params: { category?: { id?: number; name?: string }; id?: number; name: string; photoUrls: string[]; status?: "available" | "pending" | "sold"; tags?: Tag[] }, options?: CallOptions): Promise<Result<Pet>>;
   /** Updates a pet in the store with form data. — POST /pet/{petId} */
-  updatePetWithForm(petId: string | number, options?: CallOptions): Promise<Result>;
-  updatePetWithForm(petId: string | number, params?: { name?: string; status?: string } | null, options?: CallOptions): Promise<Result>;
+  updatePetWithForm(petId: string | number, options?: CallOptions): Promise<Result<Pet>>;
+  updatePetWithForm(petId: string | number, params?: { name?: string; status?: string } | null, options?: CallOptions): Promise<Result<Pet>>;
   /** Uploads an image. — POST /pet/{petId}/uploadImage */
-  uploadImage(petId: string | number, options?: CallOptions): Promise<Result>;
-  uploadImage(petId: string | number, params?: { additionalMetadata?: string; body?: Binary | string } | null, options?: CallOptions): Promise<Result>;
+  uploadImage(petId: string | number, options?: CallOptions): Promise<Result<ApiResponse>>;
+  uploadImage(petId: string | number, params?: { additionalMetadata?: string; body?: Binary | string } | null, options?: CallOptions): Promise<Result<ApiResponse>>;
 }
 
-export interface PetstoreStore {
+export interface PetstoreStore extends Rpc.RpcTargetBranded {
   inventory: PetstoreStore_Inventory;
   order: PetstoreStore_Order;
 }
 
-export interface PetstoreStore_Inventory {
+export interface PetstoreStore_Inventory extends Rpc.RpcTargetBranded {
   /** Returns pet inventories by status. — GET /store/inventory */
-  retrieve(options?: CallOptions): Promise<Result>;
+  retrieve(options?: CallOptions): Promise<Result<Record<string, number>>>;
 }
 
-export interface PetstoreStore_Order {
+export interface PetstoreStore_Order extends Rpc.RpcTargetBranded {
   /** Place an order for a pet. — POST /store/order */
-  create(options?: CallOptions): Promise<Result>;
-  create(params?: { complete?: boolean; id?: number; petId?: number; quantity?: number; shipDate?: string; status?: "placed" | "approved" | "delivered" } | null, options?: CallOptions): Promise<Result>;
+  create(options?: CallOptions): Promise<Result<Order>>;
+  create(params?: { complete?: boolean; id?: number; petId?: number; quantity?: number; shipDate?: string; status?: "placed" | "approved" | "delivered" } | null, options?: CallOptions): Promise<Result<Order>>;
   /** Delete purchase order by identifier. — DELETE /store/order/{orderId} */
-  del(orderId: string | number, options?: CallOptions): Promise<Result>;
+  del(orderId: string | number, options?: CallOptions): Promise<Result<null>>;
   /** Find purchase order by ID. — GET /store/order/{orderId} */
-  retrieve(orderId: string | number, options?: CallOptions): Promise<Result>;
+  retrieve(orderId: string | number, options?: CallOptions): Promise<Result<Order>>;
 }
 
-export interface PetstoreUser {
+export interface PetstoreUser extends Rpc.RpcTargetBranded {
   /** Create user. — POST /user */
-  create(options?: CallOptions): Promise<Result>;
-  create(params?: { email?: string; firstName?: string; id?: number; lastName?: string; password?: string; phone?: string; userStatus?: number; username?: string } | null, options?: CallOptions): Promise<Result>;
+  create(options?: CallOptions): Promise<Result<User>>;
+  create(params?: { email?: string; firstName?: string; id?: number; lastName?: string; password?: string; phone?: string; userStatus?: number; username?: string } | null, options?: CallOptions): Promise<Result<User>>;
   /** Creates list of users with given input array. — POST /user/createWithList */
-  createWithList(options?: CallOptions): Promise<Result>;
-  createWithList(params?: unknown, options?: CallOptions): Promise<Result>;
+  createWithList(options?: CallOptions): Promise<Result<User>>;
+  createWithList(params?: unknown, options?: CallOptions): Promise<Result<User>>;
   /** Delete user resource. — DELETE /user/{username} */
-  del(username: string | number, options?: CallOptions): Promise<Result>;
+  del(username: string | number, options?: CallOptions): Promise<Result<null>>;
   /** Logs user into the system. — GET /user/login */
-  login(options?: CallOptions): Promise<Result>;
-  login(params?: { username?: string; password?: string } | null, options?: CallOptions): Promise<Result>;
+  login(options?: CallOptions): Promise<Result<string>>;
+  login(params?: { username?: string; password?: string } | null, options?: CallOptions): Promise<Result<string>>;
   /** Logs out current logged in user session. — GET /user/logout */
-  logout(options?: CallOptions): Promise<Result>;
+  logout(options?: CallOptions): Promise<Result<null>>;
   /** Get user by user name. — GET /user/{username} */
-  retrieve(username: string | number, options?: CallOptions): Promise<Result>;
+  retrieve(username: string | number, options?: CallOptions): Promise<Result<User>>;
   /** Update user resource. — PUT /user/{username} */
-  update(username: string | number, options?: CallOptions): Promise<Result>;
-  update(username: string | number, params?: { email?: string; firstName?: string; id?: number; lastName?: string; password?: string; phone?: string; userStatus?: number; username?: string } | null, options?: CallOptions): Promise<Result>;
+  update(username: string | number, options?: CallOptions): Promise<Result<null>>;
+  update(username: string | number, params?: { email?: string; firstName?: string; id?: number; lastName?: string; password?: string; phone?: string; userStatus?: number; username?: string } | null, options?: CallOptions): Promise<Result<null>>;
+}
+
+// The spec's named schemas (components.schemas) the methods use.
+
+export interface ApiResponse {
+  code?: number;
+  message?: string;
+  type?: string;
+}
+
+export interface Category {
+  id?: number;
+  name?: string;
+}
+
+export interface Order {
+  complete?: boolean;
+  id?: number;
+  petId?: number;
+  quantity?: number;
+  shipDate?: string;
+  /** Order Status */
+  status?: "placed" | "approved" | "delivered";
+}
+
+export interface Pet {
+  category?: Category;
+  id?: number;
+  name: string;
+  photoUrls: string[];
+  /** pet status in the store */
+  status?: "available" | "pending" | "sold";
+  tags?: Tag[];
+}
+
+export interface Tag {
+  id?: number;
+  name?: string;
+}
+
+export interface User {
+  email?: string;
+  firstName?: string;
+  id?: number;
+  lastName?: string;
+  password?: string;
+  phone?: string;
+  /** User Status */
+  userStatus?: number;
+  username?: string;
 }

@@ -43,19 +43,38 @@ export type Binary = Uint8Array | ArrayBuffer | ArrayBufferView | Blob;
 /** A multipart file field: the bytes, or the bytes with the file's name and type (a File cannot cross RPC). */
 export type FilePart = Binary | { data: Binary; name?: string; type?: string };
 
-export interface CapabilityError {
-  code: ErrorCode;
-  message: string;
-  /** The upstream HTTP status, when the upstream answered. */
-  status?: number;
-  /** The provider's own error object, credentials redacted. */
-  upstream?: unknown;
-}
+/** A failed call: `code` says what failed, and which of `status` and `upstream` it carries. */
+export type CapabilityError<E = JsonValue> =
+  | {
+      code: "upstream_error";
+      message: string;
+      /** The upstream's HTTP status. */
+      status: number;
+      /** The provider's error object (credentials redacted), or its body's text when it is not JSON. */
+      upstream?: E | string;
+    }
+  | { code: "upstream_redirect"; message: string; status: number; upstream?: { location: string } }
+  | { code: "upstream_invalid_body"; message: string; status: number; /** The body's first 2 KiB. */ upstream?: string }
+  | { code: "upstream_body_withheld"; message: string; status: number; upstream: { contentType: string } }
+  | {
+      code: "missing_credential" | "header_not_allowed" | "invalid_argument" | "unknown_parameter" | "upstream_unreachable" | "internal";
+      message: string;
+      status?: undefined;
+      upstream?: undefined;
+    };
 
-/** Every method resolves to one of these; none throws. */
-export type Result<T = unknown> =
+/** Parsed JSON: what a result is where the spec says nothing more. (Interfaces, not one
+ * recursive alias: workers-types' RPC serializability check recurses without end into that.) */
+export type JsonValue = string | number | boolean | null | JsonArray | JsonObject;
+export interface JsonObject {
+  [key: string]: JsonValue;
+}
+export interface JsonArray extends Array<JsonValue> {}
+
+/** Every method resolves to one of these; none throws. `T`: the result; `E`: the provider's error object. */
+export type Result<T = JsonValue, E = JsonValue> =
   | { ok: true; result: T; receipt: Receipt }
-  | { ok: false; error: CapabilityError; receipt: Receipt };
+  | { ok: false; error: CapabilityError<E>; receipt: Receipt };
 
 /** Options every method takes last. */
 export interface CallOptions {
@@ -67,15 +86,50 @@ export interface CallOptions {
   };
 }
 
-export interface Petstore31Capability {
+export interface Petstore31Capability extends Rpc.WorkerEntrypointBranded {
   pet: Petstore31Pet;
 }
 
-export interface Petstore31Pet {
+export interface Petstore31Pet extends Rpc.RpcTargetBranded {
   /** Add a new pet to the store. — POST /pet */
-  create(params: { availableInstances?: number; category?: { id?: number; name?: string }; id?: number; name: string; petDetails?: { category?: { id?: number; name?: string }; id?: number; tag?: { id?: number; name?: string } }; petDetailsId?: number; photoUrls: string[]; status?: "available" | "pending" | "sold"; tags?: ({ id?: number; name?: string })[] }, options?: CallOptions): Promise<Result>;
+  create(params: { availableInstances?: number; category?: { id?: number; name?: string }; id?: number; name: string; petDetails?: { category?: Category; id?: number; tag?: Tag }; petDetailsId?: number; photoUrls: string[]; status?: "available" | "pending" | "sold"; tags?: Tag[] }, options?: CallOptions): Promise<Result<Pet>>;
   /** Find pet by it's identifier. — GET /pet/{petId} */
-  retrieve(petId: string | number, options?: CallOptions): Promise<Result>;
+  retrieve(petId: string | number, options?: CallOptions): Promise<Result<Pet>>;
   /** Update an existing pet. — PUT /pet */
-  update(params: { availableInstances?: number; category?: { id?: number; name?: string }; id?: number; name: string; petDetails?: { category?: { id?: number; name?: string }; id?: number; tag?: { id?: number; name?: string } }; petDetailsId?: number; photoUrls: string[]; status?: "available" | "pending" | "sold"; tags?: ({ id?: number; name?: string })[] }, options?: CallOptions): Promise<Result>;
+  update(params: { availableInstances?: number; category?: { id?: number; name?: string }; id?: number; name: string; petDetails?: { category?: Category; id?: number; tag?: Tag }; petDetailsId?: number; photoUrls: string[]; status?: "available" | "pending" | "sold"; tags?: Tag[] }, options?: CallOptions): Promise<Result<Pet>>;
+}
+
+// The spec's named schemas (components.schemas) the methods use.
+
+/** Category */
+export interface Category {
+  id?: number;
+  name?: string;
+}
+
+/** Pet */
+export interface Pet {
+  availableInstances?: number;
+  /** Pet Category */
+  category?: Category;
+  id?: number;
+  name: string;
+  petDetails?: PetDetails;
+  petDetailsId?: number;
+  photoUrls: string[];
+  /** pet status in the store */
+  status?: "available" | "pending" | "sold";
+  tags?: Tag[];
+}
+
+export interface PetDetails {
+  /** PetDetails Category */
+  category?: Category;
+  id?: number;
+  tag?: Tag;
+}
+
+export interface Tag {
+  id?: number;
+  name?: string;
 }

@@ -43,19 +43,38 @@ export type Binary = Uint8Array | ArrayBuffer | ArrayBufferView | Blob;
 /** A multipart file field: the bytes, or the bytes with the file's name and type (a File cannot cross RPC). */
 export type FilePart = Binary | { data: Binary; name?: string; type?: string };
 
-export interface CapabilityError {
-  code: ErrorCode;
-  message: string;
-  /** The upstream HTTP status, when the upstream answered. */
-  status?: number;
-  /** The provider's own error object, credentials redacted. */
-  upstream?: unknown;
-}
+/** A failed call: `code` says what failed, and which of `status` and `upstream` it carries. */
+export type CapabilityError<E = JsonValue> =
+  | {
+      code: "upstream_error";
+      message: string;
+      /** The upstream's HTTP status. */
+      status: number;
+      /** The provider's error object (credentials redacted), or its body's text when it is not JSON. */
+      upstream?: E | string;
+    }
+  | { code: "upstream_redirect"; message: string; status: number; upstream?: { location: string } }
+  | { code: "upstream_invalid_body"; message: string; status: number; /** The body's first 2 KiB. */ upstream?: string }
+  | { code: "upstream_body_withheld"; message: string; status: number; upstream: { contentType: string } }
+  | {
+      code: "missing_credential" | "header_not_allowed" | "invalid_argument" | "unknown_parameter" | "upstream_unreachable" | "internal";
+      message: string;
+      status?: undefined;
+      upstream?: undefined;
+    };
 
-/** Every method resolves to one of these; none throws. */
-export type Result<T = unknown> =
+/** Parsed JSON: what a result is where the spec says nothing more. (Interfaces, not one
+ * recursive alias: workers-types' RPC serializability check recurses without end into that.) */
+export type JsonValue = string | number | boolean | null | JsonArray | JsonObject;
+export interface JsonObject {
+  [key: string]: JsonValue;
+}
+export interface JsonArray extends Array<JsonValue> {}
+
+/** Every method resolves to one of these; none throws. `T`: the result; `E`: the provider's error object. */
+export type Result<T = JsonValue, E = JsonValue> =
   | { ok: true; result: T; receipt: Receipt }
-  | { ok: false; error: CapabilityError; receipt: Receipt };
+  | { ok: false; error: CapabilityError<E>; receipt: Receipt };
 
 /** Options every method takes last. */
 export interface CallOptions {
@@ -67,7 +86,7 @@ export interface CallOptions {
   };
 }
 
-export interface TwitchCapability {
+export interface TwitchCapability extends Rpc.WorkerEntrypointBranded {
   analytics: TwitchAnalytics;
   authorization: TwitchAuthorization;
   bits: TwitchBits;
@@ -100,132 +119,132 @@ export interface TwitchCapability {
   whispers: TwitchWhispers;
 }
 
-export interface TwitchAnalytics {
+export interface TwitchAnalytics extends Rpc.RpcTargetBranded {
   extensions: TwitchAnalytics_Extensions;
   games: TwitchAnalytics_Games;
 }
 
-export interface TwitchAnalytics_Extensions {
+export interface TwitchAnalytics_Extensions extends Rpc.RpcTargetBranded {
   /** Gets an analytics report for one or more extensions. — GET /analytics/extensions */
-  list(options?: CallOptions): Promise<Result>;
-  list(params?: { extension_id?: string; type?: "overview_v2"; started_at?: string; ended_at?: string; first?: number; after?: string } | null, options?: CallOptions): Promise<Result>;
+  list(options?: CallOptions): Promise<Result<GetExtensionAnalyticsResponse>>;
+  list(params?: { extension_id?: string; type?: "overview_v2"; started_at?: string; ended_at?: string; first?: number; after?: string } | null, options?: CallOptions): Promise<Result<GetExtensionAnalyticsResponse>>;
 }
 
-export interface TwitchAnalytics_Games {
+export interface TwitchAnalytics_Games extends Rpc.RpcTargetBranded {
   /** Gets an analytics report for one or more games. — GET /analytics/games */
-  list(options?: CallOptions): Promise<Result>;
-  list(params?: { game_id?: string; type?: "overview_v2"; started_at?: string; ended_at?: string; first?: number; after?: string } | null, options?: CallOptions): Promise<Result>;
+  list(options?: CallOptions): Promise<Result<GetGameAnalyticsResponse>>;
+  list(params?: { game_id?: string; type?: "overview_v2"; started_at?: string; ended_at?: string; first?: number; after?: string } | null, options?: CallOptions): Promise<Result<GetGameAnalyticsResponse>>;
 }
 
-export interface TwitchAuthorization {
+export interface TwitchAuthorization extends Rpc.RpcTargetBranded {
   users: TwitchAuthorization_Users;
 }
 
-export interface TwitchAuthorization_Users {
+export interface TwitchAuthorization_Users extends Rpc.RpcTargetBranded {
   /** NEW Gets the authorization scopes that the specified user has granted the application. — GET /authorization/users */
-  list(params: { user_id: string[] }, options?: CallOptions): Promise<Result>;
+  list(params: { user_id: string[] }, options?: CallOptions): Promise<Result<GetAuthorizationByUserResponse>>;
 }
 
-export interface TwitchBits {
+export interface TwitchBits extends Rpc.RpcTargetBranded {
   cheermotes: TwitchBits_Cheermotes;
   extensions: TwitchBits_Extensions;
   leaderboard: TwitchBits_Leaderboard;
 }
 
-export interface TwitchBits_Cheermotes {
+export interface TwitchBits_Cheermotes extends Rpc.RpcTargetBranded {
   /** Gets a list of Cheermotes that users can use to cheer Bits. — GET /bits/cheermotes */
-  list(options?: CallOptions): Promise<Result>;
-  list(params?: { broadcaster_id?: string } | null, options?: CallOptions): Promise<Result>;
+  list(options?: CallOptions): Promise<Result<GetCheermotesResponse>>;
+  list(params?: { broadcaster_id?: string } | null, options?: CallOptions): Promise<Result<GetCheermotesResponse>>;
 }
 
-export interface TwitchBits_Extensions {
+export interface TwitchBits_Extensions extends Rpc.RpcTargetBranded {
   /** Gets the list of Bits products that belongs to the extension. — GET /bits/extensions */
-  list(options?: CallOptions): Promise<Result>;
-  list(params?: { should_include_all?: boolean } | null, options?: CallOptions): Promise<Result>;
+  list(options?: CallOptions): Promise<Result<GetExtensionBitsProductsResponse>>;
+  list(params?: { should_include_all?: boolean } | null, options?: CallOptions): Promise<Result<GetExtensionBitsProductsResponse>>;
   /** Adds or updates a Bits product that the extension created. — PUT /bits/extensions */
-  update(options?: CallOptions): Promise<Result>;
-  update(params?: { cost?: { amount: number; type: "bits" }; display_name?: string; expiration?: string; in_development?: boolean; is_broadcast?: boolean; sku?: string } | null, options?: CallOptions): Promise<Result>;
+  update(options?: CallOptions): Promise<Result<UpdateExtensionBitsProductResponse>>;
+  update(params?: { cost?: { amount: number; type: "bits" }; display_name?: string; expiration?: string; in_development?: boolean; is_broadcast?: boolean; sku?: string } | null, options?: CallOptions): Promise<Result<UpdateExtensionBitsProductResponse>>;
 }
 
-export interface TwitchBits_Leaderboard {
+export interface TwitchBits_Leaderboard extends Rpc.RpcTargetBranded {
   /** Gets the Bits leaderboard for the authenticated broadcaster. — GET /bits/leaderboard */
-  list(options?: CallOptions): Promise<Result>;
-  list(params?: { count?: number; period?: "day" | "week" | "month" | "year" | "all"; started_at?: string; user_id?: string } | null, options?: CallOptions): Promise<Result>;
+  list(options?: CallOptions): Promise<Result<GetBitsLeaderboardResponse>>;
+  list(params?: { count?: number; period?: "day" | "week" | "month" | "year" | "all"; started_at?: string; user_id?: string } | null, options?: CallOptions): Promise<Result<GetBitsLeaderboardResponse>>;
 }
 
-export interface TwitchChannelPoints {
+export interface TwitchChannelPoints extends Rpc.RpcTargetBranded {
   customRewards: TwitchChannelPoints_CustomRewards;
 }
 
-export interface TwitchChannelPoints_CustomRewards {
+export interface TwitchChannelPoints_CustomRewards extends Rpc.RpcTargetBranded {
   /** Creates a Custom Reward in the broadcaster’s channel. — POST /channel_points/custom_rewards */
-  create(params: { broadcaster_id: string; background_color?: string; cost?: number; global_cooldown_seconds?: number; is_enabled?: boolean; is_global_cooldown_enabled?: boolean; is_max_per_stream_enabled?: boolean; is_max_per_user_per_stream_enabled?: boolean; is_user_input_required?: boolean; max_per_stream?: number; max_per_user_per_stream?: number; prompt?: string; should_redemptions_skip_request_queue?: boolean; title?: string }, options?: CallOptions): Promise<Result>;
+  create(params: { broadcaster_id: string; background_color?: string; cost?: number; global_cooldown_seconds?: number; is_enabled?: boolean; is_global_cooldown_enabled?: boolean; is_max_per_stream_enabled?: boolean; is_max_per_user_per_stream_enabled?: boolean; is_user_input_required?: boolean; max_per_stream?: number; max_per_user_per_stream?: number; prompt?: string; should_redemptions_skip_request_queue?: boolean; title?: string }, options?: CallOptions): Promise<Result<CreateCustomRewardsResponse>>;
   /** Deletes a custom reward that the broadcaster created. — DELETE /channel_points/custom_rewards */
-  del(params: { broadcaster_id: string; id: string }, options?: CallOptions): Promise<Result>;
+  del(params: { broadcaster_id: string; id: string }, options?: CallOptions): Promise<Result<null>>;
   /** Gets a list of redemptions for a custom reward. — GET /channel_points/custom_rewards/redemptions */
-  getCustomRewardRedemption(params: { broadcaster_id: string; reward_id: string; status?: "CANCELED" | "FULFILLED" | "UNFULFILLED"; id?: string[]; sort?: "OLDEST" | "NEWEST"; after?: string; first?: number }, options?: CallOptions): Promise<Result>;
+  getCustomRewardRedemption(params: { broadcaster_id: string; reward_id: string; status?: "CANCELED" | "FULFILLED" | "UNFULFILLED"; id?: string[]; sort?: "OLDEST" | "NEWEST"; after?: string; first?: number }, options?: CallOptions): Promise<Result<GetCustomRewardRedemptionResponse>>;
   /** Gets a list of custom rewards that the specified broadcaster created. — GET /channel_points/custom_rewards */
-  list(params: { broadcaster_id: string; id?: string[]; only_manageable_rewards?: boolean }, options?: CallOptions): Promise<Result>;
+  list(params: { broadcaster_id: string; id?: string[]; only_manageable_rewards?: boolean }, options?: CallOptions): Promise<Result<GetCustomRewardResponse>>;
   /** Updates a custom reward. — PATCH /channel_points/custom_rewards */
-  update(params: { broadcaster_id: string; id: string; background_color?: string; cost?: number; global_cooldown_seconds?: number; is_enabled?: boolean; is_global_cooldown_enabled?: boolean; is_max_per_stream_enabled?: boolean; is_max_per_user_per_stream_enabled?: boolean; is_paused?: boolean; is_user_input_required?: boolean; max_per_stream?: number; max_per_user_per_stream?: number; prompt?: string; should_redemptions_skip_request_queue?: boolean; title?: string }, options?: CallOptions): Promise<Result>;
+  update(params: { broadcaster_id: string; id: string; background_color?: string; cost?: number; global_cooldown_seconds?: number; is_enabled?: boolean; is_global_cooldown_enabled?: boolean; is_max_per_stream_enabled?: boolean; is_max_per_user_per_stream_enabled?: boolean; is_paused?: boolean; is_user_input_required?: boolean; max_per_stream?: number; max_per_user_per_stream?: number; prompt?: string; should_redemptions_skip_request_queue?: boolean; title?: string }, options?: CallOptions): Promise<Result<UpdateCustomRewardResponse>>;
   /** Updates a redemption’s status. — PATCH /channel_points/custom_rewards/redemptions */
-  updateRedemptionStatus(params: { id: string[]; broadcaster_id: string; reward_id: string; status?: "CANCELED" | "FULFILLED" }, options?: CallOptions): Promise<Result>;
+  updateRedemptionStatus(params: { id: string[]; broadcaster_id: string; reward_id: string; status?: "CANCELED" | "FULFILLED" }, options?: CallOptions): Promise<Result<UpdateRedemptionStatusResponse>>;
 }
 
-export interface TwitchChannels {
+export interface TwitchChannels extends Rpc.RpcTargetBranded {
   ads: TwitchChannels_Ads;
   /** Adds the specified user as a VIP in the broadcaster’s channel. — POST /channels/vips */
-  addChannelVip(params: { user_id: string; broadcaster_id: string }, options?: CallOptions): Promise<Result>;
+  addChannelVip(params: { user_id: string; broadcaster_id: string }, options?: CallOptions): Promise<Result<null>>;
   /** Starts a commercial on the specified channel. — POST /channels/commercial */
-  commercial(options?: CallOptions): Promise<Result>;
-  commercial(params?: { broadcaster_id?: string; length?: number } | null, options?: CallOptions): Promise<Result>;
+  commercial(options?: CallOptions): Promise<Result<StartCommercialResponse>>;
+  commercial(params?: { broadcaster_id?: string; length?: number } | null, options?: CallOptions): Promise<Result<StartCommercialResponse>>;
   /** Gets the broadcaster’s list editors. — GET /channels/editors */
-  editors(params: { broadcaster_id: string }, options?: CallOptions): Promise<Result>;
+  editors(params: { broadcaster_id: string }, options?: CallOptions): Promise<Result<GetChannelEditorsResponse>>;
   /** Gets a list of broadcasters that the specified user follows. You can also use this endpoint to see whether a user follows a specific broadcaster. — GET /channels/followed */
-  followed(params: { user_id: string; broadcaster_id?: string; first?: number; after?: string }, options?: CallOptions): Promise<Result>;
+  followed(params: { user_id: string; broadcaster_id?: string; first?: number; after?: string }, options?: CallOptions): Promise<Result<GetFollowedChannelsResponse>>;
   /** Gets a list of users that follow the specified broadcaster. You can also use this endpoint to see whether a specific user follows the broadcaster. — GET /channels/followers */
-  followers(params: { user_id?: string; broadcaster_id: string; first?: number; after?: string }, options?: CallOptions): Promise<Result>;
+  followers(params: { user_id?: string; broadcaster_id: string; first?: number; after?: string }, options?: CallOptions): Promise<Result<GetChannelFollowersResponse>>;
   /** Gets a list of the broadcaster’s VIPs. — GET /channels/vips */
-  getVips(params: { user_id?: string[]; broadcaster_id: string; first?: number; after?: string }, options?: CallOptions): Promise<Result>;
+  getVips(params: { user_id?: string[]; broadcaster_id: string; first?: number; after?: string }, options?: CallOptions): Promise<Result<GetViPsResponse>>;
   /** Gets information about one or more channels. — GET /channels */
-  list(params: { broadcaster_id: string[] }, options?: CallOptions): Promise<Result>;
+  list(params: { broadcaster_id: string[] }, options?: CallOptions): Promise<Result<GetChannelInformationResponse>>;
   /** Removes the specified user as a VIP in the broadcaster’s channel. — DELETE /channels/vips */
-  removeChannelVip(params: { user_id: string; broadcaster_id: string }, options?: CallOptions): Promise<Result>;
+  removeChannelVip(params: { user_id: string; broadcaster_id: string }, options?: CallOptions): Promise<Result<null>>;
   /** Updates a channel’s properties. — PATCH /channels */
-  update(params: { broadcaster_id: string; broadcaster_language?: string; content_classification_labels?: ({ id: "DebatedSocialIssuesAndPolitics" | "DrugsIntoxication" | "SexualThemes" | "ViolentGraphic" | "Gambling" | "ProfanityVulgarity"; is_enabled: boolean })[]; delay?: number; game_id?: string; is_branded_content?: boolean; tags?: string[]; title?: string }, options?: CallOptions): Promise<Result>;
+  update(params: { broadcaster_id: string; broadcaster_language?: string; content_classification_labels?: { id: "DebatedSocialIssuesAndPolitics" | "DrugsIntoxication" | "SexualThemes" | "ViolentGraphic" | "Gambling" | "ProfanityVulgarity"; is_enabled: boolean }[]; delay?: number; game_id?: string; is_branded_content?: boolean; tags?: string[]; title?: string }, options?: CallOptions): Promise<Result<null>>;
 }
 
-export interface TwitchChannels_Ads {
+export interface TwitchChannels_Ads extends Rpc.RpcTargetBranded {
   schedule: TwitchChannels_Ads_Schedule;
   /** Returns ad schedule related information. — GET /channels/ads */
-  retrieve(params: { broadcaster_id: string }, options?: CallOptions): Promise<Result>;
+  retrieve(params: { broadcaster_id: string }, options?: CallOptions): Promise<Result<GetAdScheduleResponse>>;
 }
 
-export interface TwitchChannels_Ads_Schedule {
+export interface TwitchChannels_Ads_Schedule extends Rpc.RpcTargetBranded {
   snooze: TwitchChannels_Ads_Schedule_Snooze;
 }
 
-export interface TwitchChannels_Ads_Schedule_Snooze {
+export interface TwitchChannels_Ads_Schedule_Snooze extends Rpc.RpcTargetBranded {
   /** Pushes back the timestamp of the upcoming automatic mid-roll ad by 5 minutes. — POST /channels/ads/schedule/snooze */
-  create(params: { broadcaster_id: string }, options?: CallOptions): Promise<Result>;
+  create(params: { broadcaster_id: string }, options?: CallOptions): Promise<Result<SnoozeNextAdResponse>>;
 }
 
-export interface TwitchCharity {
+export interface TwitchCharity extends Rpc.RpcTargetBranded {
   campaigns: TwitchCharity_Campaigns;
   donations: TwitchCharity_Donations;
 }
 
-export interface TwitchCharity_Campaigns {
+export interface TwitchCharity_Campaigns extends Rpc.RpcTargetBranded {
   /** Gets information about the broadcaster’s active charity campaign. — GET /charity/campaigns */
-  list(params: { broadcaster_id: string }, options?: CallOptions): Promise<Result>;
+  list(params: { broadcaster_id: string }, options?: CallOptions): Promise<Result<GetCharityCampaignResponse>>;
 }
 
-export interface TwitchCharity_Donations {
+export interface TwitchCharity_Donations extends Rpc.RpcTargetBranded {
   /** Gets the list of donations that users have made to the broadcaster’s active charity campaign. — GET /charity/donations */
-  list(params: { broadcaster_id: string; first?: number; after?: string }, options?: CallOptions): Promise<Result>;
+  list(params: { broadcaster_id: string; first?: number; after?: string }, options?: CallOptions): Promise<Result<GetCharityCampaignDonationsResponse>>;
 }
 
-export interface TwitchChat {
+export interface TwitchChat extends Rpc.RpcTargetBranded {
   announcements: TwitchChat_Announcements;
   badges: TwitchChat_Badges;
   chatters: TwitchChat_Chatters;
@@ -236,172 +255,172 @@ export interface TwitchChat {
   shoutouts: TwitchChat_Shoutouts;
 }
 
-export interface TwitchChat_Announcements {
+export interface TwitchChat_Announcements extends Rpc.RpcTargetBranded {
   /** Sends an announcement to the broadcaster’s chat room. — POST /chat/announcements */
-  create(params: { broadcaster_id: string; moderator_id: string; color?: "blue" | "green" | "orange" | "purple" | "primary"; message?: string }, options?: CallOptions): Promise<Result>;
+  create(params: { broadcaster_id: string; moderator_id: string; color?: "blue" | "green" | "orange" | "purple" | "primary"; message?: string }, options?: CallOptions): Promise<Result<null>>;
 }
 
-export interface TwitchChat_Badges {
+export interface TwitchChat_Badges extends Rpc.RpcTargetBranded {
   /** Gets Twitch’s list of chat badges. — GET /chat/badges/global */
-  global(options?: CallOptions): Promise<Result>;
+  global(options?: CallOptions): Promise<Result<GetGlobalChatBadgesResponse>>;
   /** Gets the broadcaster’s list of custom chat badges. — GET /chat/badges */
-  list(params: { broadcaster_id: string }, options?: CallOptions): Promise<Result>;
+  list(params: { broadcaster_id: string }, options?: CallOptions): Promise<Result<GetChannelChatBadgesResponse>>;
 }
 
-export interface TwitchChat_Chatters {
+export interface TwitchChat_Chatters extends Rpc.RpcTargetBranded {
   /** Gets the list of users that are connected to the broadcaster’s chat session. — GET /chat/chatters */
-  list(params: { broadcaster_id: string; moderator_id: string; first?: number; after?: string }, options?: CallOptions): Promise<Result>;
+  list(params: { broadcaster_id: string; moderator_id: string; first?: number; after?: string }, options?: CallOptions): Promise<Result<GetChattersResponse>>;
 }
 
-export interface TwitchChat_Color {
+export interface TwitchChat_Color extends Rpc.RpcTargetBranded {
   /** Gets the color used for the user’s name in chat. — GET /chat/color */
-  list(params: { user_id: string[] }, options?: CallOptions): Promise<Result>;
+  list(params: { user_id: string[] }, options?: CallOptions): Promise<Result<GetUserChatColorResponse>>;
   /** Updates the color used for the user’s name in chat. — PUT /chat/color */
-  update(params: { user_id: string; color: "blue" | "blue_violet" | "cadet_blue" | "chocolate" | "coral" | "dodger_blue" | "firebrick" | "golden_rod" | "green" | "hot_pink" | "orange_red" | "red" | "sea_green" | "spring_green" | "yellow_green" }, options?: CallOptions): Promise<Result>;
+  update(params: { user_id: string; color: "blue" | "blue_violet" | "cadet_blue" | "chocolate" | "coral" | "dodger_blue" | "firebrick" | "golden_rod" | "green" | "hot_pink" | "orange_red" | "red" | "sea_green" | "spring_green" | "yellow_green" }, options?: CallOptions): Promise<Result<null>>;
 }
 
-export interface TwitchChat_Emotes {
+export interface TwitchChat_Emotes extends Rpc.RpcTargetBranded {
   /** Gets all global emotes. — GET /chat/emotes/global */
-  global(options?: CallOptions): Promise<Result>;
+  global(options?: CallOptions): Promise<Result<GetGlobalEmotesResponse>>;
   /** Gets the broadcaster’s list of custom emotes. — GET /chat/emotes */
-  list(params: { broadcaster_id: string }, options?: CallOptions): Promise<Result>;
+  list(params: { broadcaster_id: string }, options?: CallOptions): Promise<Result<GetChannelEmotesResponse>>;
   /** Gets emotes for one or more specified emote sets. — GET /chat/emotes/set */
-  set(params: { emote_set_id: string[] }, options?: CallOptions): Promise<Result>;
+  set(params: { emote_set_id: string[] }, options?: CallOptions): Promise<Result<GetEmoteSetsResponse>>;
   /** Retrieves emotes available to the user across all channels. — GET /chat/emotes/user */
-  user(params: { user_id: string; after?: string; broadcaster_id?: string }, options?: CallOptions): Promise<Result>;
+  user(params: { user_id: string; after?: string; broadcaster_id?: string }, options?: CallOptions): Promise<Result<GetUserEmotesResponse>>;
 }
 
-export interface TwitchChat_Messages {
+export interface TwitchChat_Messages extends Rpc.RpcTargetBranded {
   /** Sends a message to the broadcaster’s chat room. — POST /chat/messages */
-  create(options?: CallOptions): Promise<Result>;
-  create(params?: { broadcaster_id?: string; for_source_only?: boolean; message?: string; reply_parent_message_id?: string; sender_id?: string } | null, options?: CallOptions): Promise<Result>;
+  create(options?: CallOptions): Promise<Result<SendChatMessageResponse>>;
+  create(params?: { broadcaster_id?: string; for_source_only?: boolean; message?: string; reply_parent_message_id?: string; sender_id?: string } | null, options?: CallOptions): Promise<Result<SendChatMessageResponse>>;
 }
 
-export interface TwitchChat_Settings {
+export interface TwitchChat_Settings extends Rpc.RpcTargetBranded {
   /** Gets the broadcaster’s chat settings. — GET /chat/settings */
-  list(params: { broadcaster_id: string; moderator_id?: string }, options?: CallOptions): Promise<Result>;
+  list(params: { broadcaster_id: string; moderator_id?: string }, options?: CallOptions): Promise<Result<GetChatSettingsResponse>>;
   /** Updates the broadcaster’s chat settings. — PATCH /chat/settings */
-  update(params: { broadcaster_id: string; moderator_id: string; emote_mode?: boolean; follower_mode?: boolean; follower_mode_duration?: number; non_moderator_chat_delay?: boolean; non_moderator_chat_delay_duration?: number; slow_mode?: boolean; slow_mode_wait_time?: number; subscriber_mode?: boolean; unique_chat_mode?: boolean }, options?: CallOptions): Promise<Result>;
+  update(params: { broadcaster_id: string; moderator_id: string; emote_mode?: boolean; follower_mode?: boolean; follower_mode_duration?: number; non_moderator_chat_delay?: boolean; non_moderator_chat_delay_duration?: 2 | 4 | 6; slow_mode?: boolean; slow_mode_wait_time?: number; subscriber_mode?: boolean; unique_chat_mode?: boolean }, options?: CallOptions): Promise<Result<UpdateChatSettingsResponse>>;
 }
 
-export interface TwitchChat_Shoutouts {
+export interface TwitchChat_Shoutouts extends Rpc.RpcTargetBranded {
   /** Sends a Shoutout to the specified broadcaster. — POST /chat/shoutouts */
-  create(params: { from_broadcaster_id: string; to_broadcaster_id: string; moderator_id: string }, options?: CallOptions): Promise<Result>;
+  create(params: { from_broadcaster_id: string; to_broadcaster_id: string; moderator_id: string }, options?: CallOptions): Promise<Result<null>>;
 }
 
-export interface TwitchClips {
+export interface TwitchClips extends Rpc.RpcTargetBranded {
   /** Creates a clip from the broadcaster’s stream. — POST /clips */
-  create(params: { broadcaster_id: string; title?: string; duration?: number }, options?: CallOptions): Promise<Result>;
+  create(params: { broadcaster_id: string; title?: string; duration?: number }, options?: CallOptions): Promise<Result<CreateClipResponse>>;
   /** NEW Provides URLs to download the video file(s) for the specified clips. — GET /clips/downloads */
-  downloads(params: { editor_id: string; broadcaster_id: string; clip_id: string[] }, options?: CallOptions): Promise<Result>;
+  downloads(params: { editor_id: string; broadcaster_id: string; clip_id: string[] }, options?: CallOptions): Promise<Result<GetClipsDownloadResponse>>;
   /** Gets one or more video clips. — GET /clips */
-  list(options?: CallOptions): Promise<Result>;
-  list(params?: { broadcaster_id?: string; game_id?: string; id?: string[]; started_at?: string; ended_at?: string; first?: number; before?: string; after?: string; is_featured?: boolean } | null, options?: CallOptions): Promise<Result>;
+  list(options?: CallOptions): Promise<Result<GetClipsResponse>>;
+  list(params?: { broadcaster_id?: string; game_id?: string; id?: string[]; started_at?: string; ended_at?: string; first?: number; before?: string; after?: string; is_featured?: boolean } | null, options?: CallOptions): Promise<Result<GetClipsResponse>>;
 }
 
-export interface TwitchContentClassificationLabels {
+export interface TwitchContentClassificationLabels extends Rpc.RpcTargetBranded {
   /** Gets information about Twitch content classification labels. — GET /content_classification_labels */
-  list(options?: CallOptions): Promise<Result>;
-  list(params?: { locale?: string } | null, options?: CallOptions): Promise<Result>;
+  list(options?: CallOptions): Promise<Result<GetContentClassificationLabelsResponse>>;
+  list(params?: { locale?: string } | null, options?: CallOptions): Promise<Result<GetContentClassificationLabelsResponse>>;
 }
 
-export interface TwitchEntitlements {
+export interface TwitchEntitlements extends Rpc.RpcTargetBranded {
   drops: TwitchEntitlements_Drops;
 }
 
-export interface TwitchEntitlements_Drops {
+export interface TwitchEntitlements_Drops extends Rpc.RpcTargetBranded {
   /** Gets an organization’s list of entitlements that have been granted to a game, a user, or both. — GET /entitlements/drops */
-  list(options?: CallOptions): Promise<Result>;
-  list(params?: { id?: string[]; user_id?: string; game_id?: string; fulfillment_status?: "CLAIMED" | "FULFILLED"; after?: string; first?: number } | null, options?: CallOptions): Promise<Result>;
+  list(options?: CallOptions): Promise<Result<GetDropsEntitlementsResponse>>;
+  list(params?: { id?: string[]; user_id?: string; game_id?: string; fulfillment_status?: "CLAIMED" | "FULFILLED"; after?: string; first?: number } | null, options?: CallOptions): Promise<Result<GetDropsEntitlementsResponse>>;
   /** Updates the Drop entitlement’s fulfillment status. — PATCH /entitlements/drops */
-  update(options?: CallOptions): Promise<Result>;
-  update(params?: { entitlement_ids?: string[]; fulfillment_status?: "CLAIMED" | "FULFILLED" } | null, options?: CallOptions): Promise<Result>;
+  update(options?: CallOptions): Promise<Result<UpdateDropsEntitlementsResponse>>;
+  update(params?: { entitlement_ids?: string[]; fulfillment_status?: "CLAIMED" | "FULFILLED" } | null, options?: CallOptions): Promise<Result<UpdateDropsEntitlementsResponse>>;
 }
 
-export interface TwitchEventsub {
+export interface TwitchEventsub extends Rpc.RpcTargetBranded {
   conduits: TwitchEventsub_Conduits;
   subscriptions: TwitchEventsub_Subscriptions;
 }
 
-export interface TwitchEventsub_Conduits {
+export interface TwitchEventsub_Conduits extends Rpc.RpcTargetBranded {
   /** Creates a new conduit. — POST /eventsub/conduits */
-  create(options?: CallOptions): Promise<Result>;
-  create(params?: { shard_count?: number } | null, options?: CallOptions): Promise<Result>;
+  create(options?: CallOptions): Promise<Result<CreateConduitsResponse>>;
+  create(params?: { shard_count?: number } | null, options?: CallOptions): Promise<Result<CreateConduitsResponse>>;
   /** Deletes a specified conduit. — DELETE /eventsub/conduits */
-  del(params: { id: string }, options?: CallOptions): Promise<Result>;
+  del(params: { id: string }, options?: CallOptions): Promise<Result<null>>;
   /** Gets a lists of all shards for a conduit. — GET /eventsub/conduits/shards */
-  getConduitShards(params: { conduit_id: string; status?: string; after?: string }, options?: CallOptions): Promise<Result>;
+  getConduitShards(params: { conduit_id: string; status?: string; after?: string }, options?: CallOptions): Promise<Result<GetConduitShardsResponse>>;
   /** Gets the conduits for a client ID. — GET /eventsub/conduits */
-  list(options?: CallOptions): Promise<Result>;
+  list(options?: CallOptions): Promise<Result<GetConduitsResponse>>;
   /** Updates a conduit’s shard count. — PATCH /eventsub/conduits */
-  update(options?: CallOptions): Promise<Result>;
-  update(params?: { id?: string; shard_count?: number } | null, options?: CallOptions): Promise<Result>;
+  update(options?: CallOptions): Promise<Result<UpdateConduitsResponse>>;
+  update(params?: { id?: string; shard_count?: number } | null, options?: CallOptions): Promise<Result<UpdateConduitsResponse>>;
   /** Updates shard(s) for a conduit. — PATCH /eventsub/conduits/shards */
-  updateConduitShards(options?: CallOptions): Promise<Result>;
-  updateConduitShards(params?: { conduit_id?: string; shards?: ({ id: string; transport: Record<string, unknown> })[] } | null, options?: CallOptions): Promise<Result>;
+  updateConduitShards(options?: CallOptions): Promise<Result<UpdateConduitShardsResponse>>;
+  updateConduitShards(params?: { conduit_id?: string; shards?: { id: string; transport: { callback?: string; method?: "webhook" | "websocket"; secret?: string; session_id?: string } }[] } | null, options?: CallOptions): Promise<Result<UpdateConduitShardsResponse>>;
 }
 
-export interface TwitchEventsub_Subscriptions {
+export interface TwitchEventsub_Subscriptions extends Rpc.RpcTargetBranded {
   /** Creates an EventSub subscription. — POST /eventsub/subscriptions */
-  create(options?: CallOptions): Promise<Result>;
-  create(params?: { condition?: Record<string, unknown>; transport?: { callback?: string; conduit_id?: string; method: "webhook" | "websocket" | "conduit"; secret?: string; session_id?: string }; type?: string; version?: string } | null, options?: CallOptions): Promise<Result>;
+  create(options?: CallOptions): Promise<Result<CreateEventSubSubscriptionResponse>>;
+  create(params?: { condition?: Record<string, unknown>; transport?: { callback?: string; conduit_id?: string; method: "webhook" | "websocket" | "conduit"; secret?: string; session_id?: string }; type?: "automod.message.hold" | "automod.message.update" | "automod.settings.update" | "automod.terms.update" | "channel.bits.use" | "channel.update" | "channel.follow" | "channel.ad_break.begin" | "channel.chat.clear" | "channel.chat.clear_user_messages" | "channel.chat.message" | "channel.chat.message_delete" | "channel.chat.notification" | "channel.chat_settings.update" | "channel.chat.user_message_hold" | "channel.chat.user_message_update" | "channel.shared_chat.begin" | "channel.shared_chat.update" | "channel.shared_chat.end" | "channel.subscribe" | "channel.subscription.end" | "channel.subscription.gift" | "channel.subscription.message" | "channel.cheer" | "channel.raid" | "channel.ban" | "channel.unban" | "channel.unban_request.create" | "channel.unban_request.resolve" | "channel.moderate" | "channel.moderator.add" | "channel.moderator.remove" | "channel.guest_star_session.begin" | "channel.guest_star_session.end" | "channel.guest_star_guest.update" | "channel.guest_star_settings.update" | "channel.channel_points_automatic_reward_redemption.add" | "channel.channel_points_custom_reward.add" | "channel.channel_points_custom_reward.update" | "channel.channel_points_custom_reward.remove" | "channel.channel_points_custom_reward_redemption.add" | "channel.channel_points_custom_reward_redemption.update" | "channel.poll.begin" | "channel.poll.progress" | "channel.poll.end" | "channel.prediction.begin" | "channel.prediction.progress" | "channel.prediction.lock" | "channel.prediction.end" | "channel.suspicious_user.message" | "channel.suspicious_user.update" | "channel.vip.add" | "channel.vip.remove" | "channel.warning.acknowledge" | "channel.warning.send" | "channel.charity_campaign.donate" | "channel.charity_campaign.start" | "channel.charity_campaign.progress" | "channel.charity_campaign.stop" | "conduit.shard.disabled" | "drop.entitlement.grant" | "extension.bits_transaction.create" | "channel.goal.begin" | "channel.goal.progress" | "channel.goal.end" | "channel.hype_train.begin" | "channel.hype_train.progress" | "channel.hype_train.end" | "channel.shield_mode.begin" | "channel.shield_mode.end" | "channel.shoutout.create" | "channel.shoutout.receive" | "stream.online" | "stream.offline" | "user.authorization.grant" | "user.authorization.revoke" | "user.update" | "user.whisper.message"; version?: string } | null, options?: CallOptions): Promise<Result<CreateEventSubSubscriptionResponse>>;
   /** Deletes an EventSub subscription. — DELETE /eventsub/subscriptions */
-  del(params: { id: string }, options?: CallOptions): Promise<Result>;
+  del(params: { id: string }, options?: CallOptions): Promise<Result<null>>;
   /** Gets a list of EventSub subscriptions that the client in the access token created. — GET /eventsub/subscriptions */
-  list(options?: CallOptions): Promise<Result>;
-  list(params?: { status?: "enabled" | "webhook_callback_verification_pending" | "webhook_callback_verification_failed" | "notification_failures_exceeded" | "authorization_revoked" | "moderator_removed" | "user_removed" | "chat_user_banned" | "version_removed" | "beta_maintenance" | "websocket_disconnected" | "websocket_failed_ping_pong" | "websocket_received_inbound_traffic" | "websocket_connection_unused" | "websocket_internal_error" | "websocket_network_timeout" | "websocket_network_error" | "websocket_failed_to_reconnect"; type?: string; user_id?: string; subscription_id?: string; after?: string } | null, options?: CallOptions): Promise<Result>;
+  list(options?: CallOptions): Promise<Result<GetEventSubSubscriptionsResponse>>;
+  list(params?: { status?: "enabled" | "webhook_callback_verification_pending" | "webhook_callback_verification_failed" | "notification_failures_exceeded" | "authorization_revoked" | "moderator_removed" | "user_removed" | "chat_user_banned" | "version_removed" | "beta_maintenance" | "websocket_disconnected" | "websocket_failed_ping_pong" | "websocket_received_inbound_traffic" | "websocket_connection_unused" | "websocket_internal_error" | "websocket_network_timeout" | "websocket_network_error" | "websocket_failed_to_reconnect"; type?: "automod.message.hold" | "automod.message.update" | "automod.settings.update" | "automod.terms.update" | "channel.bits.use" | "channel.update" | "channel.follow" | "channel.ad_break.begin" | "channel.chat.clear" | "channel.chat.clear_user_messages" | "channel.chat.message" | "channel.chat.message_delete" | "channel.chat.notification" | "channel.chat_settings.update" | "channel.chat.user_message_hold" | "channel.chat.user_message_update" | "channel.shared_chat.begin" | "channel.shared_chat.update" | "channel.shared_chat.end" | "channel.subscribe" | "channel.subscription.end" | "channel.subscription.gift" | "channel.subscription.message" | "channel.cheer" | "channel.raid" | "channel.ban" | "channel.unban" | "channel.unban_request.create" | "channel.unban_request.resolve" | "channel.moderate" | "channel.moderator.add" | "channel.moderator.remove" | "channel.guest_star_session.begin" | "channel.guest_star_session.end" | "channel.guest_star_guest.update" | "channel.guest_star_settings.update" | "channel.channel_points_automatic_reward_redemption.add" | "channel.channel_points_custom_reward.add" | "channel.channel_points_custom_reward.update" | "channel.channel_points_custom_reward.remove" | "channel.channel_points_custom_reward_redemption.add" | "channel.channel_points_custom_reward_redemption.update" | "channel.poll.begin" | "channel.poll.progress" | "channel.poll.end" | "channel.prediction.begin" | "channel.prediction.progress" | "channel.prediction.lock" | "channel.prediction.end" | "channel.suspicious_user.message" | "channel.suspicious_user.update" | "channel.vip.add" | "channel.vip.remove" | "channel.warning.acknowledge" | "channel.warning.send" | "channel.charity_campaign.donate" | "channel.charity_campaign.start" | "channel.charity_campaign.progress" | "channel.charity_campaign.stop" | "conduit.shard.disabled" | "drop.entitlement.grant" | "extension.bits_transaction.create" | "channel.goal.begin" | "channel.goal.progress" | "channel.goal.end" | "channel.hype_train.begin" | "channel.hype_train.progress" | "channel.hype_train.end" | "channel.shield_mode.begin" | "channel.shield_mode.end" | "channel.shoutout.create" | "channel.shoutout.receive" | "stream.online" | "stream.offline" | "user.authorization.grant" | "user.authorization.revoke" | "user.update" | "user.whisper.message"; user_id?: string; subscription_id?: string; after?: string } | null, options?: CallOptions): Promise<Result<GetEventSubSubscriptionsResponse>>;
 }
 
-export interface TwitchExtensions {
+export interface TwitchExtensions extends Rpc.RpcTargetBranded {
   jwt: TwitchExtensions_Jwt;
   /** Sends a message to the specified broadcaster’s chat room. — POST /extensions/chat */
-  chat(params: { broadcaster_id: string; extension_id?: string; extension_version?: string; text?: string }, options?: CallOptions): Promise<Result>;
+  chat(params: { broadcaster_id: string; extension_id?: string; extension_version?: string; text?: string }, options?: CallOptions): Promise<Result<null>>;
   /** Gets the specified configuration segment from the specified extension. — GET /extensions/configurations */
-  getExtensionConfigurationSegment(params: { broadcaster_id?: string; extension_id: string; segment: "broadcaster" | "developer" | "global" }, options?: CallOptions): Promise<Result>;
+  getExtensionConfigurationSegment(params: { broadcaster_id?: string; extension_id: string; segment: "broadcaster" | "developer" | "global" }, options?: CallOptions): Promise<Result<GetExtensionConfigurationSegmentResponse>>;
   /** Gets information about an extension. — GET /extensions */
-  list(params: { extension_id: string; extension_version?: string }, options?: CallOptions): Promise<Result>;
+  list(params: { extension_id: string; extension_version?: string }, options?: CallOptions): Promise<Result<GetExtensionsResponse>>;
   /** Gets a list of broadcasters that are streaming live and have installed or activated the extension. — GET /extensions/live */
-  live(params: { extension_id: string; first?: number; after?: string }, options?: CallOptions): Promise<Result>;
+  live(params: { extension_id: string; first?: number; after?: string }, options?: CallOptions): Promise<Result<GetExtensionLiveChannelsResponse>>;
   /** Sends a message to one or more viewers. — POST /extensions/pubsub */
-  pubsub(options?: CallOptions): Promise<Result>;
-  pubsub(params?: { broadcaster_id?: string; is_global_broadcast?: boolean; message?: string; target?: ("broadcast" | "global" | "whisper-<user-id>")[] } | null, options?: CallOptions): Promise<Result>;
+  pubsub(options?: CallOptions): Promise<Result<null>>;
+  pubsub(params?: { broadcaster_id?: string; is_global_broadcast?: boolean; message?: string; target?: ("broadcast" | "global" | "whisper-<user-id>")[] } | null, options?: CallOptions): Promise<Result<null>>;
   /** Gets information about a released extension. — GET /extensions/released */
-  released(params: { extension_id: string; extension_version?: string }, options?: CallOptions): Promise<Result>;
+  released(params: { extension_id: string; extension_version?: string }, options?: CallOptions): Promise<Result<GetReleasedExtensionsResponse>>;
   /** Updates the extension’s required_configuration string. — PUT /extensions/required_configuration */
-  requiredConfiguration(params: { broadcaster_id: string; extension_id?: string; extension_version?: string; required_configuration?: string }, options?: CallOptions): Promise<Result>;
+  requiredConfiguration(params: { broadcaster_id: string; extension_id?: string; extension_version?: string; required_configuration?: string }, options?: CallOptions): Promise<Result<null>>;
   /** Updates a configuration segment. — PUT /extensions/configurations */
-  setExtensionConfigurationSegment(options?: CallOptions): Promise<Result>;
-  setExtensionConfigurationSegment(params?: { broadcaster_id?: string; content?: string; extension_id?: string; segment?: "broadcaster" | "developer" | "global"; version?: string } | null, options?: CallOptions): Promise<Result>;
+  setExtensionConfigurationSegment(options?: CallOptions): Promise<Result<null>>;
+  setExtensionConfigurationSegment(params?: { broadcaster_id?: string; content?: string; extension_id?: string; segment?: "broadcaster" | "developer" | "global"; version?: string } | null, options?: CallOptions): Promise<Result<null>>;
   /** Gets an extension’s list of transactions. — GET /extensions/transactions */
-  transactions(params: { extension_id: string; id?: string[]; first?: number; after?: string }, options?: CallOptions): Promise<Result>;
+  transactions(params: { extension_id: string; id?: string[]; first?: number; after?: string }, options?: CallOptions): Promise<Result<GetExtensionTransactionsResponse>>;
 }
 
-export interface TwitchExtensions_Jwt {
+export interface TwitchExtensions_Jwt extends Rpc.RpcTargetBranded {
   secrets: TwitchExtensions_Jwt_Secrets;
 }
 
-export interface TwitchExtensions_Jwt_Secrets {
+export interface TwitchExtensions_Jwt_Secrets extends Rpc.RpcTargetBranded {
   /** Creates a shared secret used to sign and verify JWT tokens. — POST /extensions/jwt/secrets */
-  create(params: { extension_id: string; delay?: number }, options?: CallOptions): Promise<Result>;
+  create(params: { extension_id: string; delay?: number }, options?: CallOptions): Promise<Result<CreateExtensionSecretResponse>>;
   /** Gets an extension’s list of shared secrets. — GET /extensions/jwt/secrets */
-  list(options?: CallOptions): Promise<Result>;
+  list(options?: CallOptions): Promise<Result<GetExtensionSecretsResponse>>;
 }
 
-export interface TwitchGames {
+export interface TwitchGames extends Rpc.RpcTargetBranded {
   /** Gets information about specified games. — GET /games */
-  list(options?: CallOptions): Promise<Result>;
-  list(params?: { id?: string[]; name?: string[]; igdb_id?: string[] } | null, options?: CallOptions): Promise<Result>;
+  list(options?: CallOptions): Promise<Result<GetGamesResponse>>;
+  list(params?: { id?: string[]; name?: string[]; igdb_id?: string[] } | null, options?: CallOptions): Promise<Result<GetGamesResponse>>;
   /** Gets information about all broadcasts on Twitch. — GET /games/top */
-  top(options?: CallOptions): Promise<Result>;
-  top(params?: { first?: number; after?: string; before?: string } | null, options?: CallOptions): Promise<Result>;
+  top(options?: CallOptions): Promise<Result<GetTopGamesResponse>>;
+  top(params?: { first?: number; after?: string; before?: string } | null, options?: CallOptions): Promise<Result<GetTopGamesResponse>>;
 }
 
-export interface TwitchGoals {
+export interface TwitchGoals extends Rpc.RpcTargetBranded {
   /** Gets the broadcaster’s list of active goals. — GET /goals */
-  list(params: { broadcaster_id: string }, options?: CallOptions): Promise<Result>;
+  list(params: { broadcaster_id: string }, options?: CallOptions): Promise<Result<GetCreatorGoalsResponse>>;
 }
 
-export interface TwitchGuestStar {
+export interface TwitchGuestStar extends Rpc.RpcTargetBranded {
   channelSettings: TwitchGuestStar_ChannelSettings;
   invites: TwitchGuestStar_Invites;
   session: TwitchGuestStar_Session;
@@ -409,55 +428,55 @@ export interface TwitchGuestStar {
   slotSettings: TwitchGuestStar_SlotSettings;
 }
 
-export interface TwitchGuestStar_ChannelSettings {
+export interface TwitchGuestStar_ChannelSettings extends Rpc.RpcTargetBranded {
   /** BETA Gets the channel settings for configuration of the Guest Star feature for a particular host. — GET /guest_star/channel_settings */
-  retrieve(params: { broadcaster_id: string; moderator_id: string }, options?: CallOptions): Promise<Result>;
+  retrieve(params: { broadcaster_id: string; moderator_id: string }, options?: CallOptions): Promise<Result<GetChannelGuestStarSettingsResponse>>;
   /** BETA Mutates the channel settings for configuration of the Guest Star feature for a particular host. — PUT /guest_star/channel_settings */
-  update(params: { broadcaster_id: string; group_layout?: "TILED_LAYOUT" | "SCREENSHARE_LAYOUT" | "HORIZONTAL_LAYOUT" | "VERTICAL_LAYOUT"; is_browser_source_audio_enabled?: boolean; is_moderator_send_live_enabled?: boolean; regenerate_browser_sources?: boolean; slot_count?: number }, options?: CallOptions): Promise<Result>;
+  update(params: { broadcaster_id: string; group_layout?: "TILED_LAYOUT" | "SCREENSHARE_LAYOUT" | "HORIZONTAL_LAYOUT" | "VERTICAL_LAYOUT"; is_browser_source_audio_enabled?: boolean; is_moderator_send_live_enabled?: boolean; regenerate_browser_sources?: boolean; slot_count?: number }, options?: CallOptions): Promise<Result<null>>;
 }
 
-export interface TwitchGuestStar_Invites {
+export interface TwitchGuestStar_Invites extends Rpc.RpcTargetBranded {
   /** BETA Sends an invite to a specified guest on behalf of the broadcaster for a Guest Star session in progress. — POST /guest_star/invites */
-  create(params: { broadcaster_id: string; moderator_id: string; session_id: string; guest_id: string }, options?: CallOptions): Promise<Result>;
+  create(params: { broadcaster_id: string; moderator_id: string; session_id: string; guest_id: string }, options?: CallOptions): Promise<Result<null>>;
   /** BETA Revokes a previously sent invite for a Guest Star session. — DELETE /guest_star/invites */
-  del(params: { broadcaster_id: string; moderator_id: string; session_id: string; guest_id: string }, options?: CallOptions): Promise<Result>;
+  del(params: { broadcaster_id: string; moderator_id: string; session_id: string; guest_id: string }, options?: CallOptions): Promise<Result<null>>;
   /** BETA Provides the caller with a list of pending invites to a Guest Star session. — GET /guest_star/invites */
-  list(params: { broadcaster_id: string; moderator_id: string; session_id: string }, options?: CallOptions): Promise<Result>;
+  list(params: { broadcaster_id: string; moderator_id: string; session_id: string }, options?: CallOptions): Promise<Result<GetGuestStarInvitesResponse>>;
 }
 
-export interface TwitchGuestStar_Session {
+export interface TwitchGuestStar_Session extends Rpc.RpcTargetBranded {
   /** BETA Programmatically creates a Guest Star session on behalf of the broadcaster. — POST /guest_star/session */
-  create(params: { broadcaster_id: string }, options?: CallOptions): Promise<Result>;
+  create(params: { broadcaster_id: string }, options?: CallOptions): Promise<Result<CreateGuestStarSessionResponse>>;
   /** BETA Programmatically ends a Guest Star session on behalf of the broadcaster. — DELETE /guest_star/session */
-  del(params: { broadcaster_id: string; session_id: string }, options?: CallOptions): Promise<Result>;
+  del(params: { broadcaster_id: string; session_id: string }, options?: CallOptions): Promise<Result<EndGuestStarSessionResponse>>;
   /** BETA Gets information about an ongoing Guest Star session for a particular channel. — GET /guest_star/session */
-  list(params: { broadcaster_id: string; moderator_id: string }, options?: CallOptions): Promise<Result>;
+  list(params: { broadcaster_id: string; moderator_id: string }, options?: CallOptions): Promise<Result<GetGuestStarSessionResponse>>;
 }
 
-export interface TwitchGuestStar_Slot {
+export interface TwitchGuestStar_Slot extends Rpc.RpcTargetBranded {
   /** BETA Allows a previously invited user to be assigned a slot within the active Guest Star session. — POST /guest_star/slot */
-  assignGuestStarSlot(params: { broadcaster_id: string; moderator_id: string; session_id: string; guest_id: string; slot_id: string }, options?: CallOptions): Promise<Result>;
+  assignGuestStarSlot(params: { broadcaster_id: string; moderator_id: string; session_id: string; guest_id: string; slot_id: string }, options?: CallOptions): Promise<Result<null>>;
   /** BETA Allows a caller to remove a slot assignment from a user participating in an active Guest Star session. — DELETE /guest_star/slot */
-  del(params: { broadcaster_id: string; moderator_id: string; session_id: string; guest_id: string; slot_id: string; should_reinvite_guest?: string }, options?: CallOptions): Promise<Result>;
+  del(params: { broadcaster_id: string; moderator_id: string; session_id: string; guest_id: string; slot_id: string; should_reinvite_guest?: string }, options?: CallOptions): Promise<Result<null>>;
   /** BETA Allows a user to update the assigned slot for a particular user within the active Guest Star session. — PATCH /guest_star/slot */
-  updateGuestStarSlot(params: { broadcaster_id: string; moderator_id: string; session_id: string; source_slot_id: string; destination_slot_id?: string }, options?: CallOptions): Promise<Result>;
+  updateGuestStarSlot(params: { broadcaster_id: string; moderator_id: string; session_id: string; source_slot_id: string; destination_slot_id?: string }, options?: CallOptions): Promise<Result<null>>;
 }
 
-export interface TwitchGuestStar_SlotSettings {
+export interface TwitchGuestStar_SlotSettings extends Rpc.RpcTargetBranded {
   /** BETA Allows a user to update slot settings for a particular guest within a Guest Star session. — PATCH /guest_star/slot_settings */
-  update(params: { broadcaster_id: string; moderator_id: string; session_id: string; slot_id: string; is_audio_enabled?: boolean; is_video_enabled?: boolean; is_live?: boolean; volume?: number }, options?: CallOptions): Promise<Result>;
+  update(params: { broadcaster_id: string; moderator_id: string; session_id: string; slot_id: string; is_audio_enabled?: boolean; is_video_enabled?: boolean; is_live?: boolean; volume?: number }, options?: CallOptions): Promise<Result<null>>;
 }
 
-export interface TwitchHypetrain {
+export interface TwitchHypetrain extends Rpc.RpcTargetBranded {
   status: TwitchHypetrain_Status;
 }
 
-export interface TwitchHypetrain_Status {
+export interface TwitchHypetrain_Status extends Rpc.RpcTargetBranded {
   /** NEW Gets the status of a Hype Train for the specified broadcaster. — GET /hypetrain/status */
-  list(params: { broadcaster_id: string }, options?: CallOptions): Promise<Result>;
+  list(params: { broadcaster_id: string }, options?: CallOptions): Promise<Result<GetHypeTrainStatusResponse>>;
 }
 
-export interface TwitchModeration {
+export interface TwitchModeration extends Rpc.RpcTargetBranded {
   automod: TwitchModeration_Automod;
   banned: TwitchModeration_Banned;
   bans: TwitchModeration_Bans;
@@ -472,265 +491,2092 @@ export interface TwitchModeration {
   warnings: TwitchModeration_Warnings;
 }
 
-export interface TwitchModeration_Automod {
+export interface TwitchModeration_Automod extends Rpc.RpcTargetBranded {
   message: TwitchModeration_Automod_Message;
   settings: TwitchModeration_Automod_Settings;
 }
 
-export interface TwitchModeration_Automod_Message {
+export interface TwitchModeration_Automod_Message extends Rpc.RpcTargetBranded {
   /** Allow or deny the message that AutoMod flagged for review. — POST /moderation/automod/message */
-  create(options?: CallOptions): Promise<Result>;
-  create(params?: { action?: "ALLOW" | "DENY"; msg_id?: string; user_id?: string } | null, options?: CallOptions): Promise<Result>;
+  create(options?: CallOptions): Promise<Result<null>>;
+  create(params?: { action?: "ALLOW" | "DENY"; msg_id?: string; user_id?: string } | null, options?: CallOptions): Promise<Result<null>>;
 }
 
-export interface TwitchModeration_Automod_Settings {
+export interface TwitchModeration_Automod_Settings extends Rpc.RpcTargetBranded {
   /** Gets the broadcaster’s AutoMod settings. — GET /moderation/automod/settings */
-  list(params: { broadcaster_id: string; moderator_id: string }, options?: CallOptions): Promise<Result>;
+  list(params: { broadcaster_id: string; moderator_id: string }, options?: CallOptions): Promise<Result<GetAutoModSettingsResponse>>;
   /** Updates the broadcaster’s AutoMod settings. — PUT /moderation/automod/settings */
-  update(params: { broadcaster_id: string; moderator_id: string; aggression?: number; bullying?: number; disability?: number; misogyny?: number; overall_level?: number; race_ethnicity_or_religion?: number; sex_based_terms?: number; sexuality_sex_or_gender?: number; swearing?: number }, options?: CallOptions): Promise<Result>;
+  update(params: { broadcaster_id: string; moderator_id: string; aggression?: number; bullying?: number; disability?: number; misogyny?: number; overall_level?: number; race_ethnicity_or_religion?: number; sex_based_terms?: number; sexuality_sex_or_gender?: number; swearing?: number }, options?: CallOptions): Promise<Result<UpdateAutoModSettingsResponse>>;
 }
 
-export interface TwitchModeration_Banned {
+export interface TwitchModeration_Banned extends Rpc.RpcTargetBranded {
   /** Gets all users that the broadcaster banned or put in a timeout. — GET /moderation/banned */
-  list(params: { broadcaster_id: string; user_id?: string[]; first?: number; after?: string; before?: string }, options?: CallOptions): Promise<Result>;
+  list(params: { broadcaster_id: string; user_id?: string[]; first?: number; after?: string; before?: string }, options?: CallOptions): Promise<Result<GetBannedUsersResponse>>;
 }
 
-export interface TwitchModeration_Bans {
+export interface TwitchModeration_Bans extends Rpc.RpcTargetBranded {
   /** Removes the ban or timeout that was placed on the specified user. — DELETE /moderation/bans */
-  del(params: { broadcaster_id: string; moderator_id: string; user_id: string }, options?: CallOptions): Promise<Result>;
+  del(params: { broadcaster_id: string; moderator_id: string; user_id: string }, options?: CallOptions): Promise<Result<null>>;
   /** Bans a user from participating in a broadcaster’s chat room or puts them in a timeout. — POST /moderation/bans */
-  update(params: { broadcaster_id: string; moderator_id: string; data?: { duration?: number; reason?: string; user_id: string } }, options?: CallOptions): Promise<Result>;
+  update(params: { broadcaster_id: string; moderator_id: string; data?: { duration?: number; reason?: string; user_id: string } }, options?: CallOptions): Promise<Result<BanUserResponse>>;
 }
 
-export interface TwitchModeration_BlockedTerms {
+export interface TwitchModeration_BlockedTerms extends Rpc.RpcTargetBranded {
   /** Adds a word or phrase to the broadcaster’s list of blocked terms. — POST /moderation/blocked_terms */
-  create(params: { broadcaster_id: string; moderator_id: string; text?: string }, options?: CallOptions): Promise<Result>;
+  create(params: { broadcaster_id: string; moderator_id: string; text?: string }, options?: CallOptions): Promise<Result<AddBlockedTermResponse>>;
   /** Removes the word or phrase from the broadcaster’s list of blocked terms. — DELETE /moderation/blocked_terms */
-  del(params: { broadcaster_id: string; moderator_id: string; id: string }, options?: CallOptions): Promise<Result>;
+  del(params: { broadcaster_id: string; moderator_id: string; id: string }, options?: CallOptions): Promise<Result<null>>;
   /** Gets the broadcaster’s list of non-private, blocked words or phrases. — GET /moderation/blocked_terms */
-  list(params: { broadcaster_id: string; moderator_id: string; first?: number; after?: string }, options?: CallOptions): Promise<Result>;
+  list(params: { broadcaster_id: string; moderator_id: string; first?: number; after?: string }, options?: CallOptions): Promise<Result<GetBlockedTermsResponse>>;
 }
 
-export interface TwitchModeration_Channels {
+export interface TwitchModeration_Channels extends Rpc.RpcTargetBranded {
   /** Gets a list of channels that the specified user has moderator privileges in. — GET /moderation/channels */
-  list(params: { user_id: string; after?: string; first?: number }, options?: CallOptions): Promise<Result>;
+  list(params: { user_id: string; after?: string; first?: number }, options?: CallOptions): Promise<Result<GetModeratedChannelsResponse>>;
 }
 
-export interface TwitchModeration_Chat {
+export interface TwitchModeration_Chat extends Rpc.RpcTargetBranded {
   /** Removes a single chat message or all chat messages from the broadcaster’s chat room. — DELETE /moderation/chat */
-  del(params: { broadcaster_id: string; moderator_id: string; message_id?: string }, options?: CallOptions): Promise<Result>;
+  del(params: { broadcaster_id: string; moderator_id: string; message_id?: string }, options?: CallOptions): Promise<Result<null>>;
 }
 
-export interface TwitchModeration_Enforcements {
+export interface TwitchModeration_Enforcements extends Rpc.RpcTargetBranded {
   status: TwitchModeration_Enforcements_Status;
 }
 
-export interface TwitchModeration_Enforcements_Status {
+export interface TwitchModeration_Enforcements_Status extends Rpc.RpcTargetBranded {
   /** Checks whether AutoMod would flag the specified message for review. — POST /moderation/enforcements/status */
-  create(params: { broadcaster_id: string; data?: ({ msg_id: string; msg_text: string })[] }, options?: CallOptions): Promise<Result>;
+  create(params: { broadcaster_id: string; data?: { msg_id: string; msg_text: string }[] }, options?: CallOptions): Promise<Result<CheckAutoModStatusResponse>>;
 }
 
-export interface TwitchModeration_Moderators {
+export interface TwitchModeration_Moderators extends Rpc.RpcTargetBranded {
   /** Adds a moderator to the broadcaster’s chat room. — POST /moderation/moderators */
-  create(params: { broadcaster_id: string; user_id: string }, options?: CallOptions): Promise<Result>;
+  create(params: { broadcaster_id: string; user_id: string }, options?: CallOptions): Promise<Result<null>>;
   /** Removes a moderator from the broadcaster’s chat room. — DELETE /moderation/moderators */
-  del(params: { broadcaster_id: string; user_id: string }, options?: CallOptions): Promise<Result>;
+  del(params: { broadcaster_id: string; user_id: string }, options?: CallOptions): Promise<Result<null>>;
   /** Gets all users allowed to moderate the broadcaster’s chat room. — GET /moderation/moderators */
-  list(params: { broadcaster_id: string; user_id?: string[]; first?: string; after?: string }, options?: CallOptions): Promise<Result>;
+  list(params: { broadcaster_id: string; user_id?: string[]; first?: string; after?: string }, options?: CallOptions): Promise<Result<GetModeratorsResponse>>;
 }
 
-export interface TwitchModeration_ShieldMode {
+export interface TwitchModeration_ShieldMode extends Rpc.RpcTargetBranded {
   /** Gets the broadcaster’s Shield Mode activation status. — GET /moderation/shield_mode */
-  list(params: { broadcaster_id: string; moderator_id: string }, options?: CallOptions): Promise<Result>;
+  list(params: { broadcaster_id: string; moderator_id: string }, options?: CallOptions): Promise<Result<GetShieldModeStatusResponse>>;
   /** Activates or deactivates the broadcaster’s Shield Mode. — PUT /moderation/shield_mode */
-  update(params: { broadcaster_id: string; moderator_id: string; is_active?: boolean }, options?: CallOptions): Promise<Result>;
+  update(params: { broadcaster_id: string; moderator_id: string; is_active?: boolean }, options?: CallOptions): Promise<Result<UpdateShieldModeStatusResponse>>;
 }
 
-export interface TwitchModeration_SuspiciousUsers {
+export interface TwitchModeration_SuspiciousUsers extends Rpc.RpcTargetBranded {
   /** NEW Remove a suspicious user status from a chatter on broadcaster’s channel. — DELETE /moderation/suspicious_users */
-  del(params: { broadcaster_id: string; moderator_id: string; user_id: string }, options?: CallOptions): Promise<Result>;
+  del(params: { broadcaster_id: string; moderator_id: string; user_id: string }, options?: CallOptions): Promise<Result<RemoveSuspiciousStatusFromChatUserResponse>>;
   /** NEW Adds a suspicious user status to a chatter on the broadcaster’s channel. — POST /moderation/suspicious_users */
-  update(params: { broadcaster_id: string; moderator_id: string; status?: "ACTIVE_MONITORING" | "RESTRICTED"; user_id?: string }, options?: CallOptions): Promise<Result>;
+  update(params: { broadcaster_id: string; moderator_id: string; status?: "ACTIVE_MONITORING" | "RESTRICTED"; user_id?: string }, options?: CallOptions): Promise<Result<AddSuspiciousStatusToChatUserResponse>>;
 }
 
-export interface TwitchModeration_UnbanRequests {
+export interface TwitchModeration_UnbanRequests extends Rpc.RpcTargetBranded {
   /** Gets a list of unban requests for a broadcaster’s channel. — GET /moderation/unban_requests */
-  list(params: { broadcaster_id: string; moderator_id: string; status: string; user_id?: string; after?: string; first?: number }, options?: CallOptions): Promise<Result>;
+  list(params: { broadcaster_id: string; moderator_id: string; status: string; user_id?: string; after?: string; first?: number }, options?: CallOptions): Promise<Result<GetUnbanRequestsResponse>>;
   /** Resolves an unban request by approving or denying it. — PATCH /moderation/unban_requests */
-  update(params: { broadcaster_id: string; moderator_id: string; unban_request_id: string; status: string; resolution_text?: string }, options?: CallOptions): Promise<Result>;
+  update(params: { broadcaster_id: string; moderator_id: string; unban_request_id: string; status: string; resolution_text?: string }, options?: CallOptions): Promise<Result<ResolveUnbanRequestsResponse>>;
 }
 
-export interface TwitchModeration_Warnings {
+export interface TwitchModeration_Warnings extends Rpc.RpcTargetBranded {
   /** Warns a user in the specified broadcaster’s chat room, preventing them from chat interaction until the warning is acknowledged. — POST /moderation/warnings */
-  create(params: { broadcaster_id: string; moderator_id: string; data?: { reason: string; user_id: string } }, options?: CallOptions): Promise<Result>;
+  create(params: { broadcaster_id: string; moderator_id: string; data?: { reason: string; user_id: string } }, options?: CallOptions): Promise<Result<WarnChatUserResponse>>;
 }
 
-export interface TwitchPolls {
+export interface TwitchPolls extends Rpc.RpcTargetBranded {
   /** Creates a poll that viewers in the broadcaster’s channel can vote on. — POST /polls */
-  create(options?: CallOptions): Promise<Result>;
-  create(params?: { broadcaster_id?: string; channel_points_per_vote?: number; channel_points_voting_enabled?: boolean; choices?: ({ title: string })[]; duration?: number; title?: string } | null, options?: CallOptions): Promise<Result>;
+  create(options?: CallOptions): Promise<Result<CreatePollResponse>>;
+  create(params?: { broadcaster_id?: string; channel_points_per_vote?: number; channel_points_voting_enabled?: boolean; choices?: { title: string }[]; duration?: number; title?: string } | null, options?: CallOptions): Promise<Result<CreatePollResponse>>;
   /** Gets a list of polls that the broadcaster created. — GET /polls */
-  list(params: { broadcaster_id: string; id?: string[]; first?: string; after?: string }, options?: CallOptions): Promise<Result>;
+  list(params: { broadcaster_id: string; id?: string[]; first?: string; after?: string }, options?: CallOptions): Promise<Result<GetPollsResponse>>;
   /** End an active poll. — PATCH /polls */
-  update(options?: CallOptions): Promise<Result>;
-  update(params?: { broadcaster_id?: string; id?: string; status?: "TERMINATED" | "ARCHIVED" } | null, options?: CallOptions): Promise<Result>;
+  update(options?: CallOptions): Promise<Result<EndPollResponse>>;
+  update(params?: { broadcaster_id?: string; id?: string; status?: "TERMINATED" | "ARCHIVED" } | null, options?: CallOptions): Promise<Result<EndPollResponse>>;
 }
 
-export interface TwitchPredictions {
+export interface TwitchPredictions extends Rpc.RpcTargetBranded {
   /** Create a Channel Points Prediction. — POST /predictions */
-  create(options?: CallOptions): Promise<Result>;
-  create(params?: { broadcaster_id?: string; outcomes?: ({ title: string })[]; prediction_window?: number; title?: string } | null, options?: CallOptions): Promise<Result>;
+  create(options?: CallOptions): Promise<Result<CreatePredictionResponse>>;
+  create(params?: { broadcaster_id?: string; outcomes?: { title: string }[]; prediction_window?: number; title?: string } | null, options?: CallOptions): Promise<Result<CreatePredictionResponse>>;
   /** Gets a list of Channel Points Predictions that the broadcaster created. — GET /predictions */
-  list(params: { broadcaster_id: string; id?: string[]; first?: string; after?: string }, options?: CallOptions): Promise<Result>;
+  list(params: { broadcaster_id: string; id?: string[]; first?: string; after?: string }, options?: CallOptions): Promise<Result<GetPredictionsResponse>>;
   /** Locks, resolves, or cancels a Channel Points Prediction. — PATCH /predictions */
-  update(options?: CallOptions): Promise<Result>;
-  update(params?: { broadcaster_id?: string; id?: string; status?: "RESOLVED" | "CANCELED" | "LOCKED"; winning_outcome_id?: string } | null, options?: CallOptions): Promise<Result>;
+  update(options?: CallOptions): Promise<Result<EndPredictionResponse>>;
+  update(params?: { broadcaster_id?: string; id?: string; status?: "RESOLVED" | "CANCELED" | "LOCKED"; winning_outcome_id?: string } | null, options?: CallOptions): Promise<Result<EndPredictionResponse>>;
 }
 
-export interface TwitchRaids {
+export interface TwitchRaids extends Rpc.RpcTargetBranded {
   /** Cancel a pending raid. — DELETE /raids */
-  del(params: { broadcaster_id: string }, options?: CallOptions): Promise<Result>;
+  del(params: { broadcaster_id: string }, options?: CallOptions): Promise<Result<null>>;
   /** Raid another channel by sending the broadcaster’s viewers to the targeted channel. — POST /raids */
-  update(options?: CallOptions): Promise<Result>;
-  update(params?: { from_broadcaster_id?: string; to_broadcaster_id?: string } | null, options?: CallOptions): Promise<Result>;
+  update(options?: CallOptions): Promise<Result<StartARaidResponse>>;
+  update(params?: { from_broadcaster_id?: string; to_broadcaster_id?: string } | null, options?: CallOptions): Promise<Result<StartARaidResponse>>;
 }
 
-export interface TwitchSchedule {
+export interface TwitchSchedule extends Rpc.RpcTargetBranded {
   icalendar: TwitchSchedule_Icalendar;
   segment: TwitchSchedule_Segment;
   settings: TwitchSchedule_Settings;
   /** Gets the broadcaster’s streaming schedule. — GET /schedule */
-  retrieve(params: { broadcaster_id: string; id?: string[]; start_time?: string; utc_offset?: string; first?: number; after?: string }, options?: CallOptions): Promise<Result>;
+  retrieve(params: { broadcaster_id: string; id?: string[]; start_time?: string; utc_offset?: string; first?: number; after?: string }, options?: CallOptions): Promise<Result<GetChannelStreamScheduleResponse>>;
 }
 
-export interface TwitchSchedule_Icalendar {
+export interface TwitchSchedule_Icalendar extends Rpc.RpcTargetBranded {
   /** Gets the broadcaster’s streaming schedule as an iCalendar. — GET /schedule/icalendar */
-  retrieve(params: { broadcaster_id: string }, options?: CallOptions): Promise<Result>;
+  retrieve(params: { broadcaster_id: string }, options?: CallOptions): Promise<Result<string>>;
 }
 
-export interface TwitchSchedule_Segment {
+export interface TwitchSchedule_Segment extends Rpc.RpcTargetBranded {
   /** Adds a single or recurring broadcast to the broadcaster’s streaming schedule. — POST /schedule/segment */
-  createChannelStreamScheduleSegment(params: { broadcaster_id: string; category_id?: string; duration?: string; is_recurring?: boolean; start_time?: string; timezone?: string; title?: string }, options?: CallOptions): Promise<Result>;
+  createChannelStreamScheduleSegment(params: { broadcaster_id: string; category_id?: string; duration?: string; is_recurring?: boolean; start_time?: string; timezone?: string; title?: string }, options?: CallOptions): Promise<Result<CreateChannelStreamScheduleSegmentResponse>>;
   /** Deletes a broadcast from the broadcaster’s streaming schedule. — DELETE /schedule/segment */
-  del(params: { broadcaster_id: string; id: string }, options?: CallOptions): Promise<Result>;
+  del(params: { broadcaster_id: string; id: string }, options?: CallOptions): Promise<Result<null>>;
   /** Updates a scheduled broadcast segment. — PATCH /schedule/segment */
-  updateChannelStreamScheduleSegment(params: { broadcaster_id: string; id: string; category_id?: string; duration?: string; is_canceled?: boolean; start_time?: string; timezone?: string; title?: string }, options?: CallOptions): Promise<Result>;
+  updateChannelStreamScheduleSegment(params: { broadcaster_id: string; id: string; category_id?: string; duration?: string; is_canceled?: boolean; start_time?: string; timezone?: string; title?: string }, options?: CallOptions): Promise<Result<UpdateChannelStreamScheduleSegmentResponse>>;
 }
 
-export interface TwitchSchedule_Settings {
+export interface TwitchSchedule_Settings extends Rpc.RpcTargetBranded {
   /** Updates the broadcaster’s schedule settings, such as scheduling a vacation. — PATCH /schedule/settings */
-  update(params: { broadcaster_id: string; is_vacation_enabled?: boolean; vacation_start_time?: string; vacation_end_time?: string; timezone?: string }, options?: CallOptions): Promise<Result>;
+  update(params: { broadcaster_id: string; is_vacation_enabled?: boolean; vacation_start_time?: string; vacation_end_time?: string; timezone?: string }, options?: CallOptions): Promise<Result<null>>;
 }
 
-export interface TwitchSearch {
+export interface TwitchSearch extends Rpc.RpcTargetBranded {
   categories: TwitchSearch_Categories;
   channels: TwitchSearch_Channels;
 }
 
-export interface TwitchSearch_Categories {
+export interface TwitchSearch_Categories extends Rpc.RpcTargetBranded {
   /** Gets the games or categories that match the specified query. — GET /search/categories */
-  list(params: { query: string; first?: number; after?: string }, options?: CallOptions): Promise<Result>;
+  list(params: { query: string; first?: number; after?: string }, options?: CallOptions): Promise<Result<SearchCategoriesResponse>>;
 }
 
-export interface TwitchSearch_Channels {
+export interface TwitchSearch_Channels extends Rpc.RpcTargetBranded {
   /** Gets the channels that match the specified query and have streamed content within the past 6 months. — GET /search/channels */
-  list(params: { query: string; live_only?: boolean; first?: number; after?: string }, options?: CallOptions): Promise<Result>;
+  list(params: { query: string; live_only?: boolean; first?: number; after?: string }, options?: CallOptions): Promise<Result<SearchChannelsResponse>>;
 }
 
-export interface TwitchSharedChat {
+export interface TwitchSharedChat extends Rpc.RpcTargetBranded {
   session: TwitchSharedChat_Session;
 }
 
-export interface TwitchSharedChat_Session {
+export interface TwitchSharedChat_Session extends Rpc.RpcTargetBranded {
   /** NEW Retrieves the active shared chat session for a channel. — GET /shared_chat/session */
-  list(params: { broadcaster_id: string }, options?: CallOptions): Promise<Result>;
+  list(params: { broadcaster_id: string }, options?: CallOptions): Promise<Result<GetSharedChatSessionResponse>>;
 }
 
-export interface TwitchStreams {
+export interface TwitchStreams extends Rpc.RpcTargetBranded {
   /** Adds a marker to a live stream. — POST /streams/markers */
-  createStreamMarker(options?: CallOptions): Promise<Result>;
-  createStreamMarker(params?: { description?: string; user_id?: string } | null, options?: CallOptions): Promise<Result>;
+  createStreamMarker(options?: CallOptions): Promise<Result<CreateStreamMarkerResponse>>;
+  createStreamMarker(params?: { description?: string; user_id?: string } | null, options?: CallOptions): Promise<Result<CreateStreamMarkerResponse>>;
   /** Gets the list of broadcasters that the user follows and that are streaming live. — GET /streams/followed */
-  followed(params: { user_id: string; first?: number; after?: string }, options?: CallOptions): Promise<Result>;
+  followed(params: { user_id: string; first?: number; after?: string }, options?: CallOptions): Promise<Result<GetFollowedStreamsResponse>>;
   /** Gets a list of markers from the user’s most recent stream or from the specified VOD/video. — GET /streams/markers */
-  getStreamMarkers(options?: CallOptions): Promise<Result>;
-  getStreamMarkers(params?: { user_id?: string; video_id?: string; first?: string; before?: string; after?: string } | null, options?: CallOptions): Promise<Result>;
+  getStreamMarkers(options?: CallOptions): Promise<Result<GetStreamMarkersResponse>>;
+  getStreamMarkers(params?: { user_id?: string; video_id?: string; first?: string; before?: string; after?: string } | null, options?: CallOptions): Promise<Result<GetStreamMarkersResponse>>;
   /** Gets the channel’s stream key. — GET /streams/key */
-  key(params: { broadcaster_id: string }, options?: CallOptions): Promise<Result>;
+  key(params: { broadcaster_id: string }, options?: CallOptions): Promise<Result<GetStreamKeyResponse>>;
   /** Gets a list of all streams. — GET /streams */
-  list(options?: CallOptions): Promise<Result>;
-  list(params?: { user_id?: string[]; user_login?: string[]; game_id?: string[]; type?: "all" | "live"; language?: string[]; first?: number; before?: string; after?: string } | null, options?: CallOptions): Promise<Result>;
+  list(options?: CallOptions): Promise<Result<GetStreamsResponse>>;
+  list(params?: { user_id?: string[]; user_login?: string[]; game_id?: string[]; type?: "all" | "live"; language?: string[]; first?: number; before?: string; after?: string } | null, options?: CallOptions): Promise<Result<GetStreamsResponse>>;
   /** Gets the list of stream tags that the broadcaster or Twitch added to their channel. — GET /streams/tags @deprecated */
-  tags(params: { broadcaster_id: string }, options?: CallOptions): Promise<Result>;
+  tags(params: { broadcaster_id: string }, options?: CallOptions): Promise<Result<GetStreamTagsResponse>>;
 }
 
-export interface TwitchSubscriptions {
+export interface TwitchSubscriptions extends Rpc.RpcTargetBranded {
   /** Gets a list of users that subscribe to the specified broadcaster. — GET /subscriptions */
-  list(params: { broadcaster_id: string; user_id?: string[]; first?: string; after?: string; before?: string }, options?: CallOptions): Promise<Result>;
+  list(params: { broadcaster_id: string; user_id?: string[]; first?: string; after?: string; before?: string }, options?: CallOptions): Promise<Result<GetBroadcasterSubscriptionsResponse>>;
   /** Checks whether the user subscribes to the broadcaster’s channel. — GET /subscriptions/user */
-  user(params: { broadcaster_id: string; user_id: string }, options?: CallOptions): Promise<Result>;
+  user(params: { broadcaster_id: string; user_id: string }, options?: CallOptions): Promise<Result<CheckUserSubscriptionResponse>>;
 }
 
-export interface TwitchTags {
+export interface TwitchTags extends Rpc.RpcTargetBranded {
   streams: TwitchTags_Streams;
 }
 
-export interface TwitchTags_Streams {
+export interface TwitchTags_Streams extends Rpc.RpcTargetBranded {
   /** Gets the list of all stream tags that Twitch defines. You can also filter the list by one or more tag IDs. — GET /tags/streams @deprecated */
-  list(options?: CallOptions): Promise<Result>;
-  list(params?: { tag_id?: string[]; first?: number; after?: string } | null, options?: CallOptions): Promise<Result>;
+  list(options?: CallOptions): Promise<Result<GetAllStreamTagsResponse>>;
+  list(params?: { tag_id?: string[]; first?: number; after?: string } | null, options?: CallOptions): Promise<Result<GetAllStreamTagsResponse>>;
 }
 
-export interface TwitchTeams {
+export interface TwitchTeams extends Rpc.RpcTargetBranded {
   /** Gets the list of Twitch teams that the broadcaster is a member of. — GET /teams/channel */
-  channel(params: { broadcaster_id: string }, options?: CallOptions): Promise<Result>;
+  channel(params: { broadcaster_id: string }, options?: CallOptions): Promise<Result<GetChannelTeamsResponse>>;
   /** Gets information about the specified Twitch team. — GET /teams */
-  list(options?: CallOptions): Promise<Result>;
-  list(params?: { name?: string; id?: string } | null, options?: CallOptions): Promise<Result>;
+  list(options?: CallOptions): Promise<Result<GetTeamsResponse>>;
+  list(params?: { name?: string; id?: string } | null, options?: CallOptions): Promise<Result<GetTeamsResponse>>;
 }
 
-export interface TwitchUsers {
+export interface TwitchUsers extends Rpc.RpcTargetBranded {
   extensions: TwitchUsers_Extensions;
   /** Blocks the specified user from interacting with or having contact with the broadcaster. — PUT /users/blocks */
-  blockUser(params: { target_user_id: string; source_context?: "chat" | "whisper"; reason?: "harassment" | "spam" | "other" }, options?: CallOptions): Promise<Result>;
+  blockUser(params: { target_user_id: string; source_context?: "chat" | "whisper"; reason?: "harassment" | "spam" | "other" }, options?: CallOptions): Promise<Result<null>>;
   /** Gets the list of users that the broadcaster has blocked. — GET /users/blocks */
-  getUserBlockList(params: { broadcaster_id: string; first?: number; after?: string }, options?: CallOptions): Promise<Result>;
+  getUserBlockList(params: { broadcaster_id: string; first?: number; after?: string }, options?: CallOptions): Promise<Result<GetUserBlockListResponse>>;
   /** Gets information about one or more users. — GET /users */
-  list(options?: CallOptions): Promise<Result>;
-  list(params?: { id?: string[]; login?: string[] } | null, options?: CallOptions): Promise<Result>;
+  list(options?: CallOptions): Promise<Result<GetUsersResponse>>;
+  list(params?: { id?: string[]; login?: string[] } | null, options?: CallOptions): Promise<Result<GetUsersResponse>>;
   /** Removes the user from the broadcaster’s list of blocked users. — DELETE /users/blocks */
-  unblockUser(params: { target_user_id: string }, options?: CallOptions): Promise<Result>;
+  unblockUser(params: { target_user_id: string }, options?: CallOptions): Promise<Result<null>>;
   /** Updates the user’s information. — PUT /users */
-  update(options?: CallOptions): Promise<Result>;
-  update(params?: { description?: string } | null, options?: CallOptions): Promise<Result>;
+  update(options?: CallOptions): Promise<Result<UpdateUserResponse>>;
+  update(params?: { description?: string } | null, options?: CallOptions): Promise<Result<UpdateUserResponse>>;
 }
 
-export interface TwitchUsers_Extensions {
+export interface TwitchUsers_Extensions extends Rpc.RpcTargetBranded {
   list: TwitchUsers_Extensions_List;
   /** Gets the active extensions that the broadcaster has installed for each configuration. — GET /users/extensions */
-  retrieve(options?: CallOptions): Promise<Result>;
-  retrieve(params?: { user_id?: string } | null, options?: CallOptions): Promise<Result>;
+  retrieve(options?: CallOptions): Promise<Result<GetUserActiveExtensionsResponse>>;
+  retrieve(params?: { user_id?: string } | null, options?: CallOptions): Promise<Result<GetUserActiveExtensionsResponse>>;
   /** Updates an installed extension’s information. — PUT /users/extensions */
-  update(options?: CallOptions): Promise<Result>;
-  update(params?: { data?: { component?: Record<string, unknown>; overlay?: Record<string, unknown>; panel?: Record<string, unknown> } } | null, options?: CallOptions): Promise<Result>;
+  update(options?: CallOptions): Promise<Result<UpdateUserExtensionsResponse>>;
+  update(params?: { data?: { component?: Record<string, UserExtensionComponentUpdate>; overlay?: Record<string, UserExtensionOverlayUpdate>; panel?: Record<string, UserExtensionPanelUpdate> } } | null, options?: CallOptions): Promise<Result<UpdateUserExtensionsResponse>>;
 }
 
-export interface TwitchUsers_Extensions_List {
+export interface TwitchUsers_Extensions_List extends Rpc.RpcTargetBranded {
   /** Gets a list of all extensions (both active and inactive) that the broadcaster has installed. — GET /users/extensions/list */
-  list(options?: CallOptions): Promise<Result>;
+  list(options?: CallOptions): Promise<Result<GetUserExtensionsResponse>>;
 }
 
-export interface TwitchVideos {
+export interface TwitchVideos extends Rpc.RpcTargetBranded {
   /** NEW  Creates a clip from the broadcaster’s VOD. — POST /videos/clips */
-  clips(params: { editor_id: string; broadcaster_id: string; vod_id: string; vod_offset: number; duration?: number; title: string }, options?: CallOptions): Promise<Result>;
+  clips(params: { editor_id: string; broadcaster_id: string; vod_id: string; vod_offset: number; duration?: number; title: string }, options?: CallOptions): Promise<Result<CreateClipFromVodResponse>>;
   /** Deletes one or more videos. — DELETE /videos */
-  del(params: { id: string[] }, options?: CallOptions): Promise<Result>;
+  del(params: { id: string[] }, options?: CallOptions): Promise<Result<DeleteVideosResponse>>;
   /** Gets information about one or more published videos. — GET /videos */
-  list(options?: CallOptions): Promise<Result>;
-  list(params?: { id?: string[]; user_id?: string; game_id?: string; language?: string; period?: "all" | "day" | "month" | "week"; sort?: "time" | "trending" | "views"; type?: "all" | "archive" | "highlight" | "upload"; first?: string; after?: string; before?: string } | null, options?: CallOptions): Promise<Result>;
+  list(options?: CallOptions): Promise<Result<GetVideosResponse>>;
+  list(params?: { id?: string[]; user_id?: string; game_id?: string; language?: string; period?: "all" | "day" | "month" | "week"; sort?: "time" | "trending" | "views"; type?: "all" | "archive" | "highlight" | "upload"; first?: string; after?: string; before?: string } | null, options?: CallOptions): Promise<Result<GetVideosResponse>>;
 }
 
-export interface TwitchWhispers {
+export interface TwitchWhispers extends Rpc.RpcTargetBranded {
   /** Sends a whisper message to the specified user. — POST /whispers */
-  create(params: { from_user_id: string; to_user_id: string; message?: string }, options?: CallOptions): Promise<Result>;
+  create(params: { from_user_id: string; to_user_id: string; message?: string }, options?: CallOptions): Promise<Result<null>>;
+}
+
+// The spec's named schemas (components.schemas) the methods use.
+
+export interface AddBlockedTermResponse {
+  /** A list that contains the single blocked term that the broadcaster added. */
+  data: BlockedTerm[];
+}
+
+export interface AddSuspiciousStatusToChatUserResponse {
+  /** An array with one object containing information about the suspicious user action. */
+  data: { broadcaster_id: string; moderator_id: string; status: "ACTIVE_MONITORING" | "RESTRICTED"; types: ("MANUALLY_ADDED" | "DETECTED_BAN_EVADER" | "DETECTED_SUS_CHATTER" | "BANNED_IN_SHARED_CHANNEL")[]; updated_at: string; user_id: string }[];
+}
+
+export interface AutoModSettings {
+  /** The Automod level for hostility involving aggression. */
+  aggression: number;
+  /** The broadcaster’s ID. */
+  broadcaster_id: string;
+  /** The Automod level for hostility involving name calling or insults. */
+  bullying: number;
+  /** The Automod level for discrimination against disability. */
+  disability: number;
+  /** The Automod level for discrimination against women. */
+  misogyny: number;
+  /** The moderator’s ID. */
+  moderator_id: string;
+  /** The default AutoMod level for the broadcaster. This field is **null** if the broadcaster has set one or more of the individual settings. */
+  overall_level: number | null;
+  /** The Automod level for racial discrimination. */
+  race_ethnicity_or_religion: number;
+  /** The Automod level for sexual content. */
+  sex_based_terms: number;
+  /** The AutoMod level for discrimination based on sexuality, sex, or gender. */
+  sexuality_sex_or_gender: number;
+  /** The Automod level for profanity. */
+  swearing: number;
+}
+
+export interface AutoModStatus {
+  /** A Boolean value that indicates whether Twitch would approve the message for chat or hold it for moderator review or block it from chat. Is **true** if Twitch would approve the message; otherwise, **false** if Twitch would hold the message f… */
+  is_permitted: boolean;
+  /** The caller-defined ID passed in the request. */
+  msg_id: string;
+}
+
+export interface BanUserResponse {
+  /** A list that contains the user you successfully banned or put in a timeout. */
+  data: { broadcaster_id: string; created_at: string; end_time: string | null; moderator_id: string; user_id: string }[];
+}
+
+export interface BannedUser {
+  /** The UTC date and time (in RFC3339 format) of when the user was banned. */
+  created_at: string;
+  /** The UTC date and time (in RFC3339 format) of when the timeout expires, or an empty string if the user is permanently banned. */
+  expires_at: string;
+  /** The ID of the moderator that banned the user or put them in a timeout. */
+  moderator_id: string;
+  /** The moderator’s login name. */
+  moderator_login: string;
+  /** The moderator’s display name. */
+  moderator_name: string;
+  /** The reason the user was banned or put in a timeout if the moderator provided one. */
+  reason: string;
+  /** The ID of the banned user. */
+  user_id: string;
+  /** The banned user’s login name. */
+  user_login: string;
+  /** The banned user’s display name. */
+  user_name: string;
+}
+
+export interface BitsLeaderboard {
+  /** The user’s position on the leaderboard. */
+  rank: number;
+  /** The number of Bits the user has cheered. */
+  score: number;
+  /** An ID that identifies a user on the leaderboard. */
+  user_id: string;
+  /** The user’s login name. */
+  user_login: string;
+  /** The user’s display name. */
+  user_name: string;
+}
+
+export interface BlockedTerm {
+  /** The broadcaster that owns the list of blocked terms. */
+  broadcaster_id: string;
+  /** The UTC date and time (in RFC3339 format) that the term was blocked. */
+  created_at: string;
+  /** The UTC date and time (in RFC3339 format) that the blocked term is set to expire. After the block expires, users may use the term in the broadcaster’s chat room. This field is **null** if the term was added manually or was permanently block… */
+  expires_at: string | null;
+  /** An ID that identifies this blocked term. */
+  id: string;
+  /** The moderator that blocked the word or phrase from being used in the broadcaster’s chat room. */
+  moderator_id: string;
+  /** The blocked word or phrase. */
+  text: string;
+  /** The UTC date and time (in RFC3339 format) that the term was updated. When the term is added, this timestamp is the same as `created_at`. The timestamp changes as AutoMod continues to deny the term. */
+  updated_at: string;
+}
+
+export interface BroadcasterSubscription {
+  /** An ID that identifies the broadcaster. */
+  broadcaster_id: string;
+  /** The broadcaster’s login name. */
+  broadcaster_login: string;
+  /** The broadcaster’s display name. */
+  broadcaster_name: string;
+  /** The ID of the user that gifted the subscription to the user. Is an empty string if `is_gift` is **false**. */
+  gifter_id: string;
+  /** The gifter’s login name. Is an empty string if `is_gift` is **false**. */
+  gifter_login: string;
+  /** The gifter’s display name. Is an empty string if `is_gift` is **false**. */
+  gifter_name: string;
+  /** A Boolean value that determines whether the subscription is a gift subscription. Is **true** if the subscription was gifted. */
+  is_gift: boolean;
+  /** The name of the subscription. */
+  plan_name: string;
+  /** The type of subscription. Possible values are: * 1000 — Tier 1 * 2000 — Tier 2 * 3000 — Tier 3 */
+  tier: "1000" | "2000" | "3000";
+  /** An ID that identifies the subscribing user. */
+  user_id: string;
+  /** The user’s login name. */
+  user_login: string;
+  /** The user’s display name. */
+  user_name: string;
+}
+
+export interface Category {
+  /** A URL to an image of the game’s box art or streaming category. */
+  box_art_url: string;
+  /** An ID that uniquely identifies the game or category. */
+  id: string;
+  /** The name of the game or category. */
+  name: string;
+}
+
+export interface Channel {
+  /** The ISO 639-1 two-letter language code of the language used by the broadcaster. For example, _en_ for English. If the broadcaster uses a language not in the list of [supported stream languages](https://help.twitch.tv/s/article/languages-on-… */
+  broadcaster_language: string;
+  /** The broadcaster’s login name. */
+  broadcaster_login: string;
+  /** The broadcaster’s display name. */
+  display_name: string;
+  /** The ID of the game that the broadcaster is playing or last played. */
+  game_id: string;
+  /** The name of the game that the broadcaster is playing or last played. */
+  game_name: string;
+  /** An ID that uniquely identifies the channel (this is the broadcaster’s ID). */
+  id: string;
+  /** A Boolean value that determines whether the broadcaster is streaming live. Is **true** if the broadcaster is streaming live; otherwise, **false**. */
+  is_live: boolean;
+  /** The UTC date and time (in RFC3339 format) of when the broadcaster started streaming. The string is empty if the broadcaster is not streaming live. */
+  started_at: string;
+  /** **IMPORTANT** As of February 28, 2023, this field is deprecated and returns only an empty array. If you use this field, please update your code to use the `tags` field. The list of tags that apply to the stream. The list contains IDs only w… @deprecated */
+  tag_ids: string[];
+  /** The tags applied to the channel. */
+  tags: string[];
+  /** A URL to a thumbnail of the broadcaster’s profile image. */
+  thumbnail_url: string;
+  /** The stream’s title. Is an empty string if the broadcaster didn’t set it. */
+  title: string;
+}
+
+export interface ChannelEditor {
+  /** The date and time, in RFC3339 format, when the user became one of the broadcaster’s editors. */
+  created_at: string;
+  /** An ID that uniquely identifies a user with editor permissions. */
+  user_id: string;
+  /** The user’s display name. */
+  user_name: string;
+}
+
+export interface ChannelEmote {
+  /** An ID that identifies the emote set that the emote belongs to. */
+  emote_set_id: string;
+  /** The type of emote. The possible values are: * bitstier — A custom Bits tier emote. * follower — A custom follower emote. * subscriptions — A custom subscriber emote. */
+  emote_type: "bitstier" | "follower" | "subscriptions";
+  /** The formats that the emote is available in. For example, if the emote is available only as a static PNG, the array contains only `static`. But if the emote is available as a static PNG and an animated GIF, the array contains `static` and `a… */
+  format: ("animated" | "static")[];
+  /** An ID that identifies this emote. */
+  id: string;
+  /** The image URLs for the emote. These image URLs always provide a static, non-animated emote image with a light background. **NOTE:** You should use the templated URL in the `template` field to fetch the image instead of using these URLs. */
+  images: { url_1x: string; url_2x: string; url_4x: string };
+  /** The name of the emote. This is the name that viewers type in the chat window to get the emote to appear. */
+  name: string;
+  /** The sizes that the emote is available in. For example, if the emote is available in small and medium sizes, the array contains 1.0 and 2.0\. Possible sizes are: * 1.0 — A small version (28px x 28px) is available. * 2.0 — A medium version (5… */
+  scale: ("1.0" | "2.0" | "3.0")[];
+  /** The background themes that the emote is available in. Possible themes are: * dark * light */
+  theme_mode: ("dark" | "light")[];
+  /** The subscriber tier at which the emote is unlocked. This field contains the tier information only if `emote_type` is set to `subscriptions`, otherwise, it's an empty string. */
+  tier: string;
+}
+
+export interface ChannelInformation {
+  /** An ID that uniquely identifies the broadcaster. */
+  broadcaster_id: string;
+  /** The broadcaster’s preferred language. The value is an ISO 639-1 two-letter language code (for example, _en_ for English). The value is set to “other” if the language is not a Twitch supported language. */
+  broadcaster_language: string;
+  /** The broadcaster’s login name. */
+  broadcaster_login: string;
+  /** The broadcaster’s display name. */
+  broadcaster_name: string;
+  /** The CCLs applied to the channel. */
+  content_classification_labels: string[];
+  /** The value of the broadcaster’s stream delay setting, in seconds. This field’s value defaults to zero unless 1) the request specifies a user access token, 2) the ID in the _broadcaster\_id_ query parameter matches the user ID in the access t… */
+  delay: number;
+  /** An ID that uniquely identifies the game that the broadcaster is playing or last played. The value is an empty string if the broadcaster has never played a game. */
+  game_id: string;
+  /** The name of the game that the broadcaster is playing or last played. The value is an empty string if the broadcaster has never played a game. */
+  game_name: string;
+  /** Boolean flag indicating if the channel has branded content. */
+  is_branded_content: boolean;
+  /** The tags applied to the channel. */
+  tags: string[];
+  /** The title of the stream that the broadcaster is currently streaming or last streamed. The value is an empty string if the broadcaster has never streamed. */
+  title: string;
+}
+
+export interface ChannelStreamScheduleSegment {
+  /** Indicates whether the broadcaster canceled this segment of a recurring broadcast. If the broadcaster canceled this segment, this field is set to the same value that’s in the `end_time` field; otherwise, it’s set to **null**. */
+  canceled_until: string | null;
+  /** The type of content that the broadcaster plans to stream or **null** if not specified. */
+  category: { id: string; name: string };
+  /** The UTC date and time (in RFC3339 format) of when the broadcast ends. */
+  end_time: string;
+  /** An ID that identifies this broadcast segment. */
+  id: string;
+  /** A Boolean value that determines whether the broadcast is part of a recurring series that streams at the same time each week or is a one-time broadcast. Is **true** if the broadcast is part of a recurring series. */
+  is_recurring: boolean;
+  /** The UTC date and time (in RFC3339 format) of when the broadcast starts. */
+  start_time: string;
+  /** The broadcast segment’s title. */
+  title: string;
+}
+
+export interface ChannelTeam {
+  /** A URL to the team’s background image. */
+  background_image_url: string;
+  /** A URL to the team’s banner. */
+  banner: string;
+  /** An ID that identifies the broadcaster. */
+  broadcaster_id: string;
+  /** The broadcaster’s login name. */
+  broadcaster_login: string;
+  /** The broadcaster’s display name. */
+  broadcaster_name: string;
+  /** The UTC date and time (in RFC3339 format) of when the team was created. */
+  created_at: string;
+  /** An ID that identifies the team. */
+  id: string;
+  /** The team’s description. The description may contain formatting such as Markdown, HTML, newline (\\n) characters, etc. */
+  info: string;
+  /** The team’s display name. */
+  team_display_name: string;
+  /** The team’s name. */
+  team_name: string;
+  /** A URL to a thumbnail image of the team’s logo. */
+  thumbnail_url: string;
+  /** The UTC date and time (in RFC3339 format) of the last time the team was updated. */
+  updated_at: string;
+}
+
+export interface CharityCampaign {
+  /** An ID that identifies the broadcaster that’s running the campaign. */
+  broadcaster_id: string;
+  /** The broadcaster’s login name. */
+  broadcaster_login: string;
+  /** The broadcaster’s display name. */
+  broadcaster_name: string;
+  /** A description of the charity. */
+  charity_description: string;
+  /** A URL to an image of the charity’s logo. The image’s type is PNG and its size is 100px X 100px. */
+  charity_logo: string;
+  /** The charity’s name. */
+  charity_name: string;
+  /** A URL to the charity’s website. */
+  charity_website: string;
+  /** The current amount of donations that the campaign has received. */
+  current_amount: { currency: string; decimal_places: number; value: number };
+  /** An ID that identifies the charity campaign. */
+  id: string;
+  /** The campaign’s fundraising goal. This field is **null** if the broadcaster has not defined a fundraising goal. */
+  target_amount: { currency: string; decimal_places: number; value: number };
+}
+
+export interface CharityCampaignDonation {
+  /** An object that contains the amount of money that the user donated. */
+  amount: { currency: string; decimal_places: number; value: number };
+  /** An ID that identifies the charity campaign that the donation applies to. */
+  campaign_id: string;
+  /** An ID that identifies the donation. The ID is unique across campaigns. */
+  id: string;
+  /** An ID that identifies a user that donated money to the campaign. */
+  user_id: string;
+  /** The user’s login name. */
+  user_login: string;
+  /** The user’s display name. */
+  user_name: string;
+}
+
+export interface ChatBadge {
+  /** An ID that identifies this set of chat badges. For example, Bits or Subscriber. */
+  set_id: string;
+  /** The list of chat badges in this set. */
+  versions: { click_action: string; click_url: string; description: string; id: string; image_url_1x: string; image_url_2x: string; image_url_4x: string; title: string }[];
+}
+
+export interface ChatSettings {
+  /** The ID of the broadcaster specified in the request. */
+  broadcaster_id: string;
+  /** A Boolean value that determines whether chat messages must contain only emotes. Is **true** if chat messages may contain only emotes; otherwise, **false**. */
+  emote_mode: boolean;
+  /** A Boolean value that determines whether the broadcaster restricts the chat room to followers only. Is **true** if the broadcaster restricts the chat room to followers only; otherwise, **false**. See the `follower_mode_duration` field for ho… */
+  follower_mode: boolean;
+  /** The length of time, in minutes, that users must follow the broadcaster before being able to participate in the chat room. Is **null** if `follower_mode` is **false**. */
+  follower_mode_duration: number | null;
+  /** The moderator’s ID. The response includes this field only if the request specifies a user access token that includes the **moderator:read:chat\_settings** scope. */
+  moderator_id?: string;
+  /** A Boolean value that determines whether the broadcaster adds a short delay before chat messages appear in the chat room. This gives chat moderators and bots a chance to remove them before viewers can see the message. See the `non_moderator_… */
+  non_moderator_chat_delay?: boolean;
+  /** The amount of time, in seconds, that messages are delayed before appearing in chat. Is **null** if `non_moderator_chat_delay` is **false**. The response includes this field only if the request specifies a user access token that includes the… */
+  non_moderator_chat_delay_duration?: number | null;
+  /** A Boolean value that determines whether the broadcaster limits how often users in the chat room are allowed to send messages. Is **true** if the broadcaster applies a delay; otherwise, **false**. See the `slow_mode_wait_time` field for the … */
+  slow_mode: boolean;
+  /** The amount of time, in seconds, that users must wait between sending messages. Is **null** if slow\_mode is **false**. */
+  slow_mode_wait_time: number | null;
+  /** A Boolean value that determines whether only users that subscribe to the broadcaster’s channel may talk in the chat room. Is **true** if the broadcaster restricts the chat room to subscribers only; otherwise, **false**. */
+  subscriber_mode: boolean;
+  /** A Boolean value that determines whether the broadcaster requires users to post only unique messages in the chat room. Is **true** if the broadcaster requires unique messages only; otherwise, **false**. */
+  unique_chat_mode: boolean;
+}
+
+export interface ChatSettingsUpdated {
+  /** The ID of the broadcaster specified in the request. */
+  broadcaster_id: string;
+  /** A Boolean value that determines whether chat messages must contain only emotes. Is **true** if chat messages may contain only emotes; otherwise, **false**. */
+  emote_mode: boolean;
+  /** A Boolean value that determines whether the broadcaster restricts the chat room to followers only. Is **true** if the broadcaster restricts the chat room to followers only; otherwise, **false**. See the `follower_mode_duration` field for ho… */
+  follower_mode: boolean;
+  /** The length of time, in minutes, that users must follow the broadcaster before being able to participate in the chat room. Is **null** if `follower_mode` is **false**. */
+  follower_mode_duration: number | null;
+  /** The moderator’s ID. The response includes this field only if the request specifies a user access token that includes the **moderator:read:chat\_settings** scope. */
+  moderator_id?: string;
+  /** A Boolean value that determines whether the broadcaster adds a short delay before chat messages appear in the chat room. This gives chat moderators and bots a chance to remove them before viewers can see the message. See the `non_moderator_… */
+  non_moderator_chat_delay: boolean;
+  /** The amount of time, in seconds, that messages are delayed before appearing in chat. Is **null** if `non_moderator_chat_delay` is **false**. */
+  non_moderator_chat_delay_duration: number | null;
+  /** A Boolean value that determines whether the broadcaster limits how often users in the chat room are allowed to send messages. Is **true** if the broadcaster applies a delay; otherwise, **false**. See the `slow_mode_wait_time` field for the … */
+  slow_mode: boolean;
+  /** The amount of time, in seconds, that users must wait between sending messages. Is **null** if slow\_mode is **false**. */
+  slow_mode_wait_time: number | null;
+  /** A Boolean value that determines whether only users that subscribe to the broadcaster’s channel may talk in the chat room. Is **true** if the broadcaster restricts the chat room to subscribers only; otherwise, **false**. */
+  subscriber_mode: boolean;
+  /** A Boolean value that determines whether the broadcaster requires users to post only unique messages in the chat room. Is **true** if the broadcaster requires unique messages only; otherwise, **false**. */
+  unique_chat_mode: boolean;
+}
+
+export interface Chatter {
+  /** The ID of a user that’s connected to the broadcaster’s chat room. */
+  user_id: string;
+  /** The user’s login name. */
+  user_login: string;
+  /** The user’s display name. */
+  user_name: string;
+}
+
+export interface CheckAutoModStatusResponse {
+  /** The list of messages and whether Twitch would approve them for chat. */
+  data: AutoModStatus[];
+}
+
+export interface CheckUserSubscriptionResponse {
+  /** A list that contains a single object with information about the user’s subscription. */
+  data: UserSubscription[];
+}
+
+export interface Cheermote {
+  /** A Boolean value that indicates whether this Cheermote provides a charitable contribution match during charity campaigns. */
+  is_charitable: boolean;
+  /** The date and time, in RFC3339 format, when this Cheermote was last updated. */
+  last_updated: string;
+  /** The order that the Cheermotes are shown in the Bits card. The numbers may not be consecutive. For example, the numbers may jump from 1 to 7 to 13\. The order numbers are unique within a Cheermote type (for example, global\_first\_party) but… */
+  order: number;
+  /** The name portion of the Cheermote string that you use in chat to cheer Bits. The full Cheermote string is the concatenation of {prefix} + {number of Bits}. For example, if the prefix is “Cheer” and you want to cheer 100 Bits, the full Cheer… */
+  prefix: string;
+  /** A list of tier levels that the Cheermote supports. Each tier identifies the range of Bits that you can cheer at that tier level and an image that graphically identifies the tier level. */
+  tiers: { can_cheer: boolean; color: string; id: "1" | "100" | "500" | "1000" | "5000" | "10000" | "100000"; images: CheermoteImages; min_bits: number; show_in_bits_card: boolean }[];
+  /** The type of Cheermote. Possible values are: * global\_first\_party — A Twitch-defined Cheermote that is shown in the Bits card. * global\_third\_party — A Twitch-defined Cheermote that is not shown in the Bits card. * channel\_custom — A br… */
+  type: "global_first_party" | "global_third_party" | "channel_custom" | "display_only" | "sponsored";
+}
+
+export interface CheermoteImageFormat {
+  "1"?: string;
+  "1.5"?: string;
+  "2"?: string;
+  "3"?: string;
+  "4"?: string;
+}
+
+export interface CheermoteImageTheme {
+  animated?: CheermoteImageFormat;
+  static?: CheermoteImageFormat;
+}
+
+export interface CheermoteImages {
+  dark?: CheermoteImageTheme;
+  light?: CheermoteImageTheme;
+}
+
+export interface Clip {
+  /** An ID that identifies the broadcaster that the video was clipped from. */
+  broadcaster_id: string;
+  /** The broadcaster’s display name. */
+  broadcaster_name: string;
+  /** The date and time of when the clip was created. The date and time is in RFC3339 format. */
+  created_at: string;
+  /** An ID that identifies the user that created the clip. */
+  creator_id: string;
+  /** The user’s display name. */
+  creator_name: string;
+  /** The length of the clip, in seconds. Precision is 0.1. */
+  duration: number;
+  /** A URL that you can use in an iframe to embed the clip (see [Embedding Video and Clips](https://dev.twitch.tv/docs/embed/video-and-clips/)). */
+  embed_url: string;
+  /** The ID of the game that was being played when the clip was created. */
+  game_id: string;
+  /** An ID that uniquely identifies the clip. */
+  id: string;
+  /** A Boolean value that indicates if the clip is featured or not. */
+  is_featured: boolean;
+  /** The ISO 639-1 two-letter language code that the broadcaster broadcasts in. For example, _en_ for English. The value is _other_ if the broadcaster uses a language that Twitch doesn’t support. */
+  language: string;
+  /** A URL to a thumbnail image of the clip. */
+  thumbnail_url: string;
+  /** The title of the clip. */
+  title: string;
+  /** A URL to the clip. */
+  url: string;
+  /** An ID that identifies the video that the clip came from. This field contains an empty string if the video is not available. */
+  video_id: string;
+  /** The number of times the clip has been viewed. */
+  view_count: number;
+  /** The zero-based offset, in seconds, to where the clip starts in the video (VOD). Is **null** if the video is not available or hasn’t been created yet from the live stream (see `video_id`). Note that there’s a delay between when a clip is cre… */
+  vod_offset: number | null;
+}
+
+export interface ContentClassificationLabel {
+  /** Localized description of the CCL. */
+  description: string;
+  /** Unique identifier for the CCL. */
+  id: string;
+  /** Localized name of the CCL. */
+  name: string;
+}
+
+export interface CreateChannelStreamScheduleSegmentResponse {
+  /** The broadcaster’s streaming scheduled. */
+  data: { broadcaster_id: string; broadcaster_login: string; broadcaster_name: string; segments: ChannelStreamScheduleSegment[]; vacation: { end_time: string; start_time: string } };
+}
+
+export interface CreateClipFromVodResponse {
+  /** A list containing the created clip. */
+  data: { edit_url: string; id: string }[];
+}
+
+export interface CreateClipResponse {
+  /** A list containing the created clip. */
+  data: { edit_url: string; id: string }[];
+}
+
+export interface CreateConduitsResponse {
+  /** List of information about the client’s conduits. */
+  data: { id: string; shard_count: number }[];
+}
+
+export interface CreateCustomRewardsResponse {
+  /** A list that contains the single custom reward you created. */
+  data: CustomReward[];
+}
+
+export interface CreateEventSubSubscriptionResponse {
+  /** A list that contains the single subscription that you created. */
+  data: EventSubSubscription[];
+  /** The maximum total cost that you’re allowed to incur for all subscriptions you create. */
+  max_total_cost: number;
+  /** The total number of subscriptions you’ve created. */
+  total: number;
+  /** The sum of all of your subscription costs. [Learn More](https://dev.twitch.tv/docs/eventsub/manage-subscriptions/#subscription-limits) */
+  total_cost: number;
+}
+
+export interface CreateExtensionSecretResponse {
+  /** A list that contains the newly added secrets. */
+  data: ExtensionSecret[];
+}
+
+export interface CreateGuestStarSessionResponse {
+  /** Summary of the session details. */
+  data: GuestStarSession[];
+}
+
+export interface CreatePollResponse {
+  /** A list that contains the single poll that you created. */
+  data: Poll[];
+}
+
+export interface CreatePredictionResponse {
+  /** A list that contains the single prediction that you created. */
+  data: Prediction[];
+}
+
+export interface CreateStreamMarkerResponse {
+  /** A list that contains the single marker that you added. */
+  data: StreamMarkerCreated[];
+}
+
+export interface CreatorGoal {
+  /** An ID that identifies the broadcaster that created the goal. */
+  broadcaster_id: string;
+  /** The broadcaster’s login name. */
+  broadcaster_login: string;
+  /** The broadcaster’s display name. */
+  broadcaster_name: string;
+  /** The UTC date and time (in RFC3339 format) that the broadcaster created the goal. */
+  created_at: string;
+  /** The goal’s current value. The goal’s `type` determines how this value is increased or decreased. * If `type` is follower, this field is set to the broadcaster's current number of followers. This number increases with new followers and decre… */
+  current_amount: number;
+  /** A description of the goal. Is an empty string if not specified. */
+  description: string;
+  /** An ID that identifies this goal. */
+  id: string;
+  /** The goal’s target value. For example, if the broadcaster has 200 followers before creating the goal, and their goal is to double that number, this field is set to 400. */
+  target_amount: number;
+  /** The type of goal. Possible values are: * follower — The goal is to increase followers. * subscription — The goal is to increase subscriptions. This type shows the net increase or decrease in tier points associated with the subscriptions. * … */
+  type: "follower" | "subscription" | "subscription_count" | "new_subscription" | "new_subscription_count";
+}
+
+export interface CustomReward {
+  /** The background color to use for the reward. The color is in Hex format (for example, #00E5CB). */
+  background_color: string;
+  /** The ID that uniquely identifies the broadcaster. */
+  broadcaster_id: string;
+  /** The broadcaster’s login name. */
+  broadcaster_login: string;
+  /** The broadcaster’s display name. */
+  broadcaster_name: string;
+  /** The timestamp of when the cooldown period expires. Is **null** if the reward isn’t in a cooldown state. See the `global_cooldown_setting` field. */
+  cooldown_expires_at: string | null;
+  /** The cost of the reward in Channel Points. */
+  cost: number;
+  /** A set of default images for the reward. */
+  default_image: { url_1x: string; url_2x: string; url_4x: string };
+  /** The settings used to determine whether to apply a cooldown period between redemptions and the length of the cooldown. */
+  global_cooldown_setting: { global_cooldown_seconds: number; is_enabled: boolean };
+  /** The ID that uniquely identifies this custom reward. */
+  id: string;
+  /** A set of custom images for the reward. This field is **null** if the broadcaster didn’t upload images. */
+  image: { url_1x: string; url_2x: string; url_4x: string };
+  /** A Boolean value that determines whether the reward is enabled. Is **true** if enabled; otherwise, **false**. Disabled rewards aren’t shown to the user. */
+  is_enabled: boolean;
+  /** A Boolean value that determines whether the reward is currently in stock. Is **true** if the reward is in stock. Viewers can’t redeem out of stock rewards. */
+  is_in_stock: boolean;
+  /** A Boolean value that determines whether the reward is currently paused. Is **true** if the reward is paused. Viewers can’t redeem paused rewards. */
+  is_paused: boolean;
+  /** A Boolean value that determines whether the user must enter information when they redeem the reward. Is **true** if the user is prompted. */
+  is_user_input_required: boolean;
+  /** The settings used to determine whether to apply a maximum to the number of redemptions allowed per live stream. */
+  max_per_stream_setting: { is_enabled: boolean; max_per_stream: number };
+  /** The settings used to determine whether to apply a maximum to the number of redemptions allowed per user per live stream. */
+  max_per_user_per_stream_setting: { is_enabled: boolean; max_per_user_per_stream: number };
+  /** The prompt shown to the viewer when they redeem the reward if user input is required. See the `is_user_input_required` field. */
+  prompt: string;
+  /** The number of redemptions redeemed during the current live stream. The number counts against the `max_per_stream_setting` limit. This field is **null** if the broadcaster’s stream isn’t live or _max\_per\_stream\_setting_ isn’t enabled. */
+  redemptions_redeemed_current_stream: number | null;
+  /** A Boolean value that determines whether redemptions should be set to FULFILLED status immediately when a reward is redeemed. If **false**, status is set to UNFULFILLED and follows the normal request queue process. */
+  should_redemptions_skip_request_queue: boolean;
+  /** The title of the reward. */
+  title: string;
+}
+
+export interface CustomRewardRedemption {
+  /** The ID that uniquely identifies the broadcaster. */
+  broadcaster_id: string;
+  /** The broadcaster’s login name. */
+  broadcaster_login: string;
+  /** The broadcaster’s display name. */
+  broadcaster_name: string;
+  /** The ID that uniquely identifies this redemption.. */
+  id: string;
+  /** The date and time of when the reward was redeemed, in RFC3339 format. */
+  redeemed_at: string;
+  /** An object that describes the reward that the user redeemed. */
+  reward: { cost: number; id: string; prompt: string; title: string };
+  /** The state of the redemption. Possible values are: * CANCELED * FULFILLED * UNFULFILLED */
+  status: "CANCELED" | "FULFILLED" | "UNFULFILLED";
+  /** The ID of the user that redeemed the reward. */
+  user_id: string;
+  /** The text that the user entered at the prompt when they redeemed the reward; otherwise, an empty string if user input was not required. */
+  user_input: string;
+  /** The user’s login name. */
+  user_login: string;
+  /** The user’s display name. */
+  user_name: string;
+}
+
+export interface DeleteVideosResponse {
+  /** The list of IDs of the videos that were deleted. */
+  data: string[];
+}
+
+export interface DropsEntitlement {
+  /** An ID that identifies the benefit (reward). */
+  benefit_id: string;
+  /** The entitlement’s fulfillment status. Possible values are: * CLAIMED * FULFILLED */
+  fulfillment_status: "CLAIMED" | "FULFILLED";
+  /** An ID that identifies the game the user was playing when the reward was entitled. */
+  game_id: string;
+  /** An ID that identifies the entitlement. */
+  id: string;
+  /** The UTC date and time (in RFC3339 format) of when the entitlement was last updated. */
+  last_updated: string;
+  /** The UTC date and time (in RFC3339 format) of when the entitlement was granted. */
+  timestamp: string;
+  /** An ID that identifies the user who was granted the entitlement. */
+  user_id: string;
+}
+
+export interface DropsEntitlementUpdated {
+  /** The list of entitlements that the status in the `status` field applies to. */
+  ids: string[];
+  /** A string that indicates whether the status of the entitlements in the `ids` field were successfully updated. Possible values are: * INVALID\_ID — The entitlement IDs in the `ids` field are not valid. * NOT\_FOUND — The entitlement IDs in th… */
+  status: "INVALID_ID" | "NOT_FOUND" | "SUCCESS" | "UNAUTHORIZED" | "UPDATE_FAILED";
+}
+
+export interface Emote {
+  /** An ID that identifies the emote set that the emote belongs to. */
+  emote_set_id: string;
+  /** The type of emote. The possible values are: * bitstier — A Bits tier emote. * follower — A follower emote. * subscriptions — A subscriber emote. */
+  emote_type: "bitstier" | "follower" | "subscriptions";
+  /** The formats that the emote is available in. For example, if the emote is available only as a static PNG, the array contains only `static`. But if the emote is available as a static PNG and an animated GIF, the array contains `static` and `a… */
+  format: ("animated" | "static")[];
+  /** An ID that uniquely identifies this emote. */
+  id: string;
+  /** The image URLs for the emote. These image URLs always provide a static, non-animated emote image with a light background. **NOTE:** You should use the templated URL in the `template` field to fetch the image instead of using these URLs. */
+  images: { url_1x: string; url_2x: string; url_4x: string };
+  /** The name of the emote. This is the name that viewers type in the chat window to get the emote to appear. */
+  name: string;
+  /** The ID of the broadcaster who owns the emote. */
+  owner_id: string;
+  /** The sizes that the emote is available in. For example, if the emote is available in small and medium sizes, the array contains 1.0 and 2.0\. Possible sizes are: * 1.0 — A small version (28px x 28px) is available. * 2.0 — A medium version (5… */
+  scale: ("1.0" | "2.0" | "3.0")[];
+  /** The background themes that the emote is available in. Possible themes are: * dark * light */
+  theme_mode: ("dark" | "light")[];
+}
+
+export interface EndGuestStarSessionResponse {
+  /** Summary of the session details when the session was ended. */
+  data: GuestStarSession[];
+}
+
+export interface EndPollResponse {
+  /** A list that contains the poll that you ended. */
+  data: Poll[];
+}
+
+export interface EndPredictionResponse {
+  /** A list that contains the single prediction that you updated. */
+  data: Prediction[];
+}
+
+export interface EventSubSubscription {
+  /** The subscription's parameter values. This is a string-encoded JSON object whose contents are determined by the subscription type. */
+  condition: Record<string, JsonValue>;
+  /** The amount that the subscription counts against your limit. [Learn More](https://dev.twitch.tv/docs/eventsub/manage-subscriptions/#subscription-limits) */
+  cost: number;
+  /** The date and time (in RFC3339 format) of when the subscription was created. */
+  created_at: string;
+  /** An ID that identifies the subscription. */
+  id: string;
+  /** The subscription's status. The subscriber receives events only for **enabled** subscriptions. Possible values are: * enabled — The subscription is enabled. * webhook\_callback\_verification\_pending — The subscription is pending verificatio… */
+  status: "enabled" | "webhook_callback_verification_pending" | "webhook_callback_verification_failed" | "notification_failures_exceeded" | "authorization_revoked" | "moderator_removed" | "user_removed" | "version_removed" | "beta_maintenance" | "websocket_disconnected" | "websocket_failed_ping_pong" | "websocket_received_inbound_traffic" | "websocket_connection_unused" | "websocket_internal_error" | "websocket_network_timeout" | "websocket_network_error";
+  /** The transport details used to send the notifications. */
+  transport: { callback?: string; connected_at?: string; disconnected_at?: string; method: "webhook" | "websocket"; session_id?: string };
+  /** The subscription's type. See [Subscription Types](https://dev.twitch.tv/docs/eventsub/eventsub-subscription-types#subscription-types). */
+  type: "automod.message.hold" | "automod.message.update" | "automod.settings.update" | "automod.terms.update" | "channel.bits.use" | "channel.update" | "channel.follow" | "channel.ad_break.begin" | "channel.chat.clear" | "channel.chat.clear_user_messages" | "channel.chat.message" | "channel.chat.message_delete" | "channel.chat.notification" | "channel.chat_settings.update" | "channel.chat.user_message_hold" | "channel.chat.user_message_update" | "channel.shared_chat.begin" | "channel.shared_chat.update" | "channel.shared_chat.end" | "channel.subscribe" | "channel.subscription.end" | "channel.subscription.gift" | "channel.subscription.message" | "channel.cheer" | "channel.raid" | "channel.ban" | "channel.unban" | "channel.unban_request.create" | "channel.unban_request.resolve" | "channel.moderate" | "channel.moderator.add" | "channel.moderator.remove" | "channel.guest_star_session.begin" | "channel.guest_star_session.end" | "channel.guest_star_guest.update" | "channel.guest_star_settings.update" | "channel.channel_points_automatic_reward_redemption.add" | "channel.channel_points_custom_reward.add" | "channel.channel_points_custom_reward.update" | "channel.channel_points_custom_reward.remove" | "channel.channel_points_custom_reward_redemption.add" | "channel.channel_points_custom_reward_redemption.update" | "channel.poll.begin" | "channel.poll.progress" | "channel.poll.end" | "channel.prediction.begin" | "channel.prediction.progress" | "channel.prediction.lock" | "channel.prediction.end" | "channel.suspicious_user.message" | "channel.suspicious_user.update" | "channel.vip.add" | "channel.vip.remove" | "channel.warning.acknowledge" | "channel.warning.send" | "channel.charity_campaign.donate" | "channel.charity_campaign.start" | "channel.charity_campaign.progress" | "channel.charity_campaign.stop" | "conduit.shard.disabled" | "drop.entitlement.grant" | "extension.bits_transaction.create" | "channel.goal.begin" | "channel.goal.progress" | "channel.goal.end" | "channel.hype_train.begin" | "channel.hype_train.progress" | "channel.hype_train.end" | "channel.shield_mode.begin" | "channel.shield_mode.end" | "channel.shoutout.create" | "channel.shoutout.receive" | "stream.online" | "stream.offline" | "user.authorization.grant" | "user.authorization.revoke" | "user.update" | "user.whisper.message";
+  /** The version number that identifies this definition of the subscription's data. */
+  version: string;
+}
+
+export interface Extension {
+  /** Allowlisted configuration URLs for displaying the extension (the allowlist is configured on Twitch’s [developer site](https://dev.twitch.tv/console/extensions) under the **Extensions** \-> **Extension** \-> **Version** \-> **Capabilities**)… */
+  allowlisted_config_urls: string[];
+  /** Allowlisted panel URLs for displaying the extension (the allowlist is configured on Twitch’s [developer site](https://dev.twitch.tv/console/extensions) under the **Extensions** \-> **Extension** \-> **Version** \-> **Capabilities**). */
+  allowlisted_panel_urls: string[];
+  /** The name of the user or organization that owns the extension. */
+  author_name: string;
+  /** A Boolean value that determines whether the extension has features that use Bits. Is **true** if the extension has features that use Bits. */
+  bits_enabled: boolean;
+  /** A Boolean value that determines whether a user can install the extension on their channel. Is **true** if a user can install the extension. Typically, this is set to **false** if the extension is currently in testing mode and requires users… */
+  can_install: boolean;
+  /** The location of where the extension’s configuration is stored. Possible values are: * hosted — The Extensions Configuration Service hosts the configuration. * custom — The Extension Backend Service (EBS) hosts the configuration. * none — Th… */
+  configuration_location: "hosted" | "custom" | "none";
+  /** A longer description of the extension. It appears on the details page. */
+  description: string;
+  /** A URL to the extension’s Terms of Service. */
+  eula_tos_url: string;
+  /** A Boolean value that determines whether the extension can communicate with the installed channel’s chat. Is **true** if the extension can communicate with the channel’s chat room. */
+  has_chat_support: boolean;
+  /** A URL to the default icon that’s displayed in the Extensions directory. */
+  icon_url: string;
+  icon_urls: ExtensionIconUrls;
+  /** The extension’s ID. */
+  id: string;
+  /** The extension’s name. */
+  name: string;
+  /** A URL to the extension’s privacy policy. */
+  privacy_policy_url: string;
+  /** A Boolean value that determines whether the extension wants to explicitly ask viewers to link their Twitch identity. */
+  request_identity_link: boolean;
+  /** A list of URLs to screenshots that are shown in the Extensions marketplace. */
+  screenshot_urls: string[];
+  /** The extension’s state. Possible values are: * Approved * AssetsUploaded * Deleted * Deprecated * InReview * InTest * PendingAction * Rejected * Released */
+  state: "Approved" | "AssetsUploaded" | "Deleted" | "Deprecated" | "InReview" | "InTest" | "PendingAction" | "Rejected" | "Released";
+  /** Indicates whether the extension can view the user’s subscription level on the channel that the extension is installed on. Possible values are: * none — The extension can't view the user’s subscription level. * optional — The extension can v… */
+  subscriptions_support_level: "none" | "optional";
+  /** A short description of the extension that streamers see when hovering over the discovery splash screen in the Extensions manager. */
+  summary: string;
+  /** The email address that users use to get support for the extension. */
+  support_email: string;
+  /** The extension’s version number. */
+  version: string;
+  /** A brief description displayed on the channel to explain how the extension works. */
+  viewer_summary: string;
+  /** Describes all views-related information such as how the extension is displayed on mobile devices. */
+  views: { component: { aspect_ratio_x: number; aspect_ratio_y: number; autoscale: boolean; can_link_external_content: boolean; scale_pixels: number; target_height: number; viewer_url: string }; config: { can_link_external_content: boolean; viewer_url: string }; mobile: { viewer_url: string }; panel: { can_link_external_content: boolean; height: number; viewer_url: string }; video_overlay: { can_link_external_content: boolean; viewer_url: string } };
+}
+
+export interface ExtensionAnalytics {
+  /** The URL that you use to download the report. The URL is valid for 5 minutes. */
+  URL: string;
+  /** The reporting window’s start and end dates, in RFC3339 format. */
+  date_range: { ended_at: string; started_at: string };
+  /** An ID that identifies the extension that the report was generated for. */
+  extension_id: string;
+  /** The type of report. */
+  type: string;
+}
+
+export interface ExtensionBitsProduct {
+  /** An object that contains the product's cost information. */
+  cost: { amount: number; type: "bits" };
+  /** The product's name as displayed in the extension. */
+  display_name: string;
+  /** The date and time, in RFC3339 format, when the product expires. */
+  expiration: string;
+  /** A Boolean value that indicates whether the product is in development. If **true**, the product is not available for public use. */
+  in_development: boolean;
+  /** A Boolean value that determines whether Bits product purchase events are broadcast to all instances of an extension on a channel. The events are broadcast via the `onTransactionComplete` helper callback. Is **true** if the event is broadcas… */
+  is_broadcast: boolean;
+  /** The product's SKU. The SKU is unique across an extension's products. */
+  sku: string;
+}
+
+export interface ExtensionConfigurationSegment {
+  /** The ID of the broadcaster that installed the extension. The object includes this field only if the `segment` query parameter is set to developer or broadcaster. */
+  broadcaster_id?: string;
+  /** The contents of the segment. This string may be a plain-text string or a string-encoded JSON object. */
+  content: string;
+  /** The type of segment. Possible values are: * broadcaster * developer * global */
+  segment: "broadcaster" | "developer" | "global";
+  /** The version number that identifies this definition of the segment’s data. */
+  version: string;
+}
+
+/** A dictionary that contains URLs to different sizes of the default icon. The dictionary’s key identifies the icon’s size (for example, 24x24), and the dictionary’s value contains the URL to the icon. */
+export interface ExtensionIconUrls {
+  "100x100"?: string;
+  "24x24"?: string;
+  "300x200"?: string;
+}
+
+export interface ExtensionLiveChannel {
+  /** The ID of the broadcaster that is streaming live and has installed or activated the extension. */
+  broadcaster_id: string;
+  /** The broadcaster’s display name. */
+  broadcaster_name: string;
+  /** The ID of the category or game being streamed. */
+  game_id: string;
+  /** The name of the category or game being streamed. */
+  game_name: string;
+  /** The title of the broadcaster’s stream. May be an empty string if not specified. */
+  title: string;
+}
+
+export interface ExtensionSecret {
+  /** The version number that identifies this definition of the secret’s data. */
+  format_version: number;
+  /** The list of secrets. */
+  secrets: { active_at: string; content: string; expires_at: string }[];
+}
+
+export interface ExtensionTransaction {
+  /** The ID of the broadcaster that owns the channel where the transaction occurred. */
+  broadcaster_id: string;
+  /** The broadcaster’s login name. */
+  broadcaster_login: string;
+  /** The broadcaster’s display name. */
+  broadcaster_name: string;
+  /** An ID that identifies the transaction. */
+  id: string;
+  /** Contains details about the digital product. */
+  product_data: { broadcast: boolean; cost: { amount: number; type: "bits" }; displayName: string; domain: string; expiration: string; inDevelopment: boolean; sku: string };
+  /** The type of transaction. Possible values are: * BITS\_IN\_EXTENSION */
+  product_type: "BITS_IN_EXTENSION";
+  /** The UTC date and time (in RFC3339 format) of the transaction. */
+  timestamp: string;
+  /** The ID of the user that purchased the digital product. */
+  user_id: string;
+  /** The user’s login name. */
+  user_login: string;
+  /** The user’s display name. */
+  user_name: string;
+}
+
+export interface Game {
+  /** A URL to the category’s or game’s box art. You must replace the `{width}x{height}` placeholder with the size of image you want. */
+  box_art_url: string;
+  /** An ID that identifies the category or game. */
+  id: string;
+  /** The ID that [IGDB](https://www.igdb.com/) uses to identify this game. If the IGDB ID is not available to Twitch, this field is set to an empty string. */
+  igdb_id: string;
+  /** The category’s or game’s name. */
+  name: string;
+}
+
+export interface GameAnalytics {
+  /** The URL that you use to download the report. The URL is valid for 5 minutes. */
+  URL: string;
+  /** The reporting window’s start and end dates, in RFC3339 format. */
+  date_range: { ended_at: string; started_at: string };
+  /** An ID that identifies the game that the report was generated for. */
+  game_id: string;
+  /** The type of report. */
+  type: string;
+}
+
+export interface GetAdScheduleResponse {
+  /** A list that contains information related to the channel’s ad schedule. */
+  data: { duration: number; last_ad_at: number; next_ad_at: number; preroll_free_time: number; snooze_count: number; snooze_refresh_at: number }[];
+}
+
+/** @deprecated */
+export interface GetAllStreamTagsResponse {
+  /** The list of stream tags that the broadcaster can apply to their channel. */
+  data: StreamTag[];
+  /** The information used to page through the list of results. The object is empty if there are no more pages left to page through. [Read More](https://dev.twitch.tv/docs/api/guide#pagination) */
+  pagination?: { cursor?: string };
+}
+
+export interface GetAuthorizationByUserResponse {
+  /** List of users and their authorized scopes. */
+  data: { scopes: ("analytics:read:extensions" | "analytics:read:games" | "bits:read" | "channel:bot" | "channel:manage:ads" | "channel:read:ads" | "channel:manage:broadcast" | "channel:read:charity" | "channel:manage:clips" | "channel:edit:commercial" | "channel:read:editors" | "channel:manage:extensions" | "channel:read:goals" | "channel:read:guest_star" | "channel:manage:guest_star" | "channel:read:hype_train" | "channel:manage:moderators" | "channel:read:polls" | "channel:manage:polls" | "channel:read:predictions" | "channel:manage:predictions" | "channel:manage:raids" | "channel:read:redemptions" | "channel:manage:redemptions" | "channel:manage:schedule" | "channel:read:stream_key" | "channel:read:subscriptions" | "channel:manage:videos" | "channel:read:vips" | "channel:manage:vips" | "channel:moderate" | "clips:edit" | "editor:manage:clips" | "moderation:read" | "moderator:manage:announcements" | "moderator:manage:automod" | "moderator:read:automod_settings" | "moderator:manage:automod_settings" | "moderator:read:banned_users" | "moderator:manage:banned_users" | "moderator:read:blocked_terms" | "moderator:read:chat_messages" | "moderator:manage:blocked_terms" | "moderator:manage:chat_messages" | "moderator:read:chat_settings" | "moderator:manage:chat_settings" | "moderator:read:chatters" | "moderator:read:followers" | "moderator:read:guest_star" | "moderator:manage:guest_star" | "moderator:read:moderators" | "moderator:read:shield_mode" | "moderator:manage:shield_mode" | "moderator:read:shoutouts" | "moderator:manage:shoutouts" | "moderator:read:suspicious_users" | "moderator:manage:suspicious_users" | "moderator:read:unban_requests" | "moderator:manage:unban_requests" | "moderator:read:vips" | "moderator:read:warnings" | "moderator:manage:warnings" | "user:bot" | "user:edit" | "user:edit:broadcast" | "user:read:blocked_users" | "user:manage:blocked_users" | "user:read:broadcast" | "user:read:chat" | "user:manage:chat_color" | "user:read:email" | "user:read:emotes" | "user:read:follows" | "user:read:moderated_channels" | "user:read:subscriptions" | "user:read:whispers" | "user:manage:whispers" | "user:write:chat" | "chat:edit" | "chat:read" | "whispers:read")[]; user_id: string; user_login: string; user_name: string }[];
+}
+
+export interface GetAutoModSettingsResponse {
+  /** The list of AutoMod settings. The list contains a single object that contains all the AutoMod settings. */
+  data: AutoModSettings[];
+}
+
+export interface GetBannedUsersResponse {
+  /** The list of users that were banned or put in a timeout. */
+  data: BannedUser[];
+  /** Contains the information used to page through the list of results. The object is empty if there are no more pages left to page through. [Read More](https://dev.twitch.tv/docs/api/guide#pagination) */
+  pagination?: { cursor?: string };
+}
+
+export interface GetBitsLeaderboardResponse {
+  /** A list of leaderboard leaders. The leaders are returned in rank order by how much they’ve cheered. The array is empty if nobody has cheered bits. */
+  data: BitsLeaderboard[];
+  /** The reporting window’s start and end dates, in RFC3339 format. The dates are calculated by using the _started\_at_ and _period_ query parameters. If you don’t specify the _started\_at_ query parameter, the fields contain empty strings. */
+  date_range: { ended_at: string; started_at: string };
+  /** The number of ranked users in `data`. This is the value in the _count_ query parameter or the total number of entries on the leaderboard, whichever is less. */
+  total: number;
+}
+
+export interface GetBlockedTermsResponse {
+  /** The list of blocked terms. The list is in descending order of when they were created (see the `created_at` timestamp). */
+  data: BlockedTerm[];
+  /** Contains the information used to page through the list of results. The object is empty if there are no more pages left to page through. [Read More](https://dev.twitch.tv/docs/api/guide#pagination) */
+  pagination?: { cursor?: string };
+}
+
+export interface GetBroadcasterSubscriptionsResponse {
+  /** The list of users that subscribe to the broadcaster. The list is empty if the broadcaster has no subscribers. */
+  data: BroadcasterSubscription[];
+  /** Contains the information used to page through the list of results. The object is empty if there are no more pages left to page through. [Read More](https://dev.twitch.tv/docs/api/guide#pagination) */
+  pagination?: { cursor?: string };
+  /** The current number of subscriber points earned by this broadcaster. Points are based on the subscription tier of each user that subscribes to this broadcaster. For example, a Tier 1 subscription is worth 1 point, Tier 2 is worth 2 points, a… */
+  points: number;
+  /** The total number of users that subscribe to this broadcaster. */
+  total: number;
+}
+
+export interface GetChannelChatBadgesResponse {
+  /** The list of chat badges. The list is sorted in ascending order by `set_id`, and within a set, the list is sorted in ascending order by `id`. */
+  data: ChatBadge[];
+}
+
+export interface GetChannelEditorsResponse {
+  /** A list of users that are editors for the specified broadcaster. The list is empty if the broadcaster doesn’t have editors. */
+  data: ChannelEditor[];
+}
+
+export interface GetChannelEmotesResponse {
+  /** The list of emotes that the specified broadcaster created. If the broadcaster hasn't created custom emotes, the list is empty. */
+  data: ChannelEmote[];
+  /** A templated URL. Use the values from the `id`, `format`, `scale`, and `theme_mode` fields to replace the like-named placeholder strings in the templated URL to create a CDN (content delivery network) URL that you use to fetch the emote. For… */
+  template: string;
+}
+
+export interface GetChannelFollowersResponse {
+  /** The list of users that follow the specified broadcaster. The list is in descending order by `followed_at` (with the most recent follower first). The list is empty if nobody follows the broadcaster, the specified `user_id` isn’t in the follo… */
+  data: { followed_at: string; user_id: string; user_login: string; user_name: string }[];
+  /** Contains the information used to page through the list of results. The object is empty if there are no more pages left to page through. [Read more](https://dev.twitch.tv/docs/api/guide#pagination). */
+  pagination?: { cursor?: string };
+  /** The total number of users that follow this broadcaster. As someone pages through the list, the number of users may change as users follow or unfollow the broadcaster. */
+  total: number;
+}
+
+export interface GetChannelGuestStarSettingsResponse {
+  /** View only token to generate browser source URLs */
+  browser_source_token: string;
+  /** This setting determines how the guests within a session should be laid out within the browser source. Can be one of the following values: * `TILED_LAYOUT`: All live guests are tiled within the browser source with the same size. * `SCREENSHA… */
+  group_layout: "TILED_LAYOUT" | "SCREENSHARE_LAYOUT";
+  /** Flag determining if Browser Sources subscribed to sessions on this channel should output audio */
+  is_browser_source_audio_enabled: boolean;
+  /** Flag determining if Guest Star moderators have access to control whether a guest is live once assigned to a slot. */
+  is_moderator_send_live_enabled: boolean;
+  /** Number of slots the Guest Star call interface will allow the host to add to a call. Required to be between 1 and 6. */
+  slot_count: number;
+}
+
+export interface GetChannelInformationResponse {
+  /** A list that contains information about the specified channels. The list is empty if the specified channels weren’t found. */
+  data: ChannelInformation[];
+}
+
+export interface GetChannelStreamScheduleResponse {
+  /** The broadcaster’s streaming schedule. */
+  data: { broadcaster_id: string; broadcaster_login: string; broadcaster_name: string; pagination?: { cursor?: string }; segments: ChannelStreamScheduleSegment[]; vacation: { end_time: string; start_time: string } };
+}
+
+export interface GetChannelTeamsResponse {
+  /** The list of teams that the broadcaster is a member of. Returns an empty array if the broadcaster is not a member of a team. */
+  data: ChannelTeam[];
+}
+
+export interface GetCharityCampaignDonationsResponse {
+  /** A list that contains the donations that users have made to the broadcaster’s charity campaign. The list is empty if the broadcaster is not currently running a charity campaign; the donation information is not available after the campaign en… */
+  data: CharityCampaignDonation[];
+  /** An object that contains the information used to page through the list of results. The object is empty if there are no more pages left to page through. [Read More](https://dev.twitch.tv/docs/api/guide#pagination) */
+  pagination?: { cursor?: string };
+}
+
+export interface GetCharityCampaignResponse {
+  /** A list that contains the charity campaign that the broadcaster is currently running. The list is empty if the broadcaster is not running a charity campaign; the campaign information is not available after the campaign ends. */
+  data: CharityCampaign[];
+}
+
+export interface GetChatSettingsResponse {
+  /** The list of chat settings. The list contains a single object with all the settings. */
+  data: ChatSettings[];
+}
+
+export interface GetChattersResponse {
+  /** The list of users that are connected to the broadcaster’s chat room. The list is empty if no users are connected to the chat room. */
+  data: Chatter[];
+  /** Contains the information used to page through the list of results. The object is empty if there are no more pages left to page through. [Read More](https://dev.twitch.tv/docs/api/guide#pagination) */
+  pagination?: { cursor?: string };
+  /** The total number of users that are connected to the broadcaster’s chat room. As you page through the list, the number of users may change as users join and leave the chat room. */
+  total: number;
+}
+
+export interface GetCheermotesResponse {
+  /** The list of Cheermotes. The list is in ascending order by the `order` field’s value. */
+  data: Cheermote[];
+}
+
+export interface GetClipsDownloadResponse {
+  /** List of clips and their download URLs. */
+  data: { clip_id: string; landscape_download_url: string; portrait_download_url: string }[];
+}
+
+export interface GetClipsResponse {
+  /** The list of video clips. For clips returned by _game\_id_ or _broadcaster\_id_, the list is in descending order by view count. For lists returned by _id_, the list is in the same order as the input IDs. */
+  data: Clip[];
+  /** The information used to page through the list of results. The object is empty if there are no more pages left to page through. [Read More](https://dev.twitch.tv/docs/api/guide#pagination) */
+  pagination?: { cursor?: string };
+}
+
+export interface GetConduitShardsResponse {
+  /** List of information about a conduit's shards. */
+  data: { id: string; status: "enabled" | "webhook_callback_verification_pending" | "webhook_callback_verification_failed" | "notification_failures_exceeded" | "websocket_disconnected" | "websocket_failed_ping_pong" | "websocket_received_inbound_traffic" | "websocket_internal_error" | "websocket_network_timeout" | "websocket_network_error" | "websocket_failed_to_reconnect"; transport: Record<string, JsonValue> }[];
+  /** Contains information used to page through a list of results. The object is empty if there are no more pages left to page through. */
+  pagination?: { cursor?: string };
+}
+
+export interface GetConduitsResponse {
+  /** List of information about the client’s conduits. */
+  data: { id: string; shard_count: number }[];
+}
+
+export interface GetContentClassificationLabelsResponse {
+  /** A list that contains information about the available content classification labels. */
+  data: ContentClassificationLabel[];
+}
+
+export interface GetCreatorGoalsResponse {
+  /** The list of goals. The list is empty if the broadcaster hasn’t created goals. */
+  data: CreatorGoal[];
+}
+
+export interface GetCustomRewardRedemptionResponse {
+  /** The list of redemptions for the specified reward. The list is empty if there are no redemptions that match the redemption criteria. */
+  data: CustomRewardRedemption[];
+  /** Contains the information used to page through the list of results. The object is empty if there are no more pages left to page through.[Read More](https://dev.twitch.tv/docs/api/guide#pagination) */
+  pagination?: { cursor?: string };
+}
+
+export interface GetCustomRewardResponse {
+  /** A list of custom rewards. The list is in ascending order by `id`. If the broadcaster hasn’t created custom rewards, the list is empty. */
+  data: CustomReward[];
+}
+
+export interface GetDropsEntitlementsResponse {
+  /** The list of entitlements. */
+  data: DropsEntitlement[];
+  /** The information used to page through the list of results. The object is empty if there are no more pages left to page through. [Read More](https://dev.twitch.tv/docs/api/guide#pagination) */
+  pagination?: { cursor?: string };
+}
+
+export interface GetEmoteSetsResponse {
+  /** The list of emotes found in the specified emote sets. The list is empty if none of the IDs were found. The list is in the same order as the set IDs specified in the request. Each set contains one or more emoticons. */
+  data: Emote[];
+  /** A templated URL. Use the values from the `id`, `format`, `scale`, and `theme_mode` fields to replace the like-named placeholder strings in the templated URL to create a CDN (content delivery network) URL that you use to fetch the emote. For… */
+  template: string;
+}
+
+export interface GetEventSubSubscriptionsResponse {
+  /** The list of subscriptions. The list is ordered by the oldest subscription first. The list is empty if the client hasn't created subscriptions or there are no subscriptions that match the specified filter criteria. */
+  data: EventSubSubscription[];
+  /** The maximum total cost that you're allowed to incur for all subscriptions that you create. */
+  max_total_cost: number;
+  /** An object that contains the cursor used to get the next page of subscriptions. The object is empty if there are no more pages to get. The number of subscriptions returned per page is undertermined. */
+  pagination?: { cursor?: string };
+  /** The total number of subscriptions that you've created. */
+  total: number;
+  /** The sum of all of your subscription costs. [Learn More](https://dev.twitch.tv/docs/eventsub/manage-subscriptions/#subscription-limits) */
+  total_cost: number;
+}
+
+export interface GetExtensionAnalyticsResponse {
+  /** A list of reports. The reports are returned in no particular order; however, the data within each report is in ascending order by date (newest first). The report contains one row of data per day of the reporting window; the report contains … */
+  data: ExtensionAnalytics[];
+  /** Contains the information used to page through the list of results. The object is empty if there are no more pages left to page through. [Read More](https://dev.twitch.tv/docs/api/guide#pagination) */
+  pagination?: { cursor?: string };
+}
+
+export interface GetExtensionBitsProductsResponse {
+  /** A list of Bits products that the extension created. The list is in ascending SKU order. The list is empty if the extension hasn’t created any products or they’re all expired or disabled. */
+  data: ExtensionBitsProduct[];
+}
+
+export interface GetExtensionConfigurationSegmentResponse {
+  /** The list of requested configuration segments. The list is returned in the same order that you specified the list of segments in the request. */
+  data: ExtensionConfigurationSegment[];
+}
+
+export interface GetExtensionLiveChannelsResponse {
+  /** The list of broadcasters that are streaming live and that have installed or activated the extension. */
+  data: ExtensionLiveChannel[];
+  /** This field contains the cursor used to page through the results. The field is empty if there are no more pages left to page through. Note that this field is a string compared to other endpoints that use a **Pagination** object. [Read More](… */
+  pagination?: string;
+}
+
+export interface GetExtensionSecretsResponse {
+  /** The list of shared secrets that the extension created. */
+  data: ExtensionSecret[];
+}
+
+export interface GetExtensionTransactionsResponse {
+  /** The list of transactions. */
+  data: ExtensionTransaction[];
+  /** Contains the information used to page through the list of results. The object is empty if there are no more pages left to page through. [Read More](https://dev.twitch.tv/docs/api/guide#pagination) */
+  pagination?: { cursor?: string };
+}
+
+export interface GetExtensionsResponse {
+  /** A list that contains the specified extension. */
+  data: Extension[];
+}
+
+export interface GetFollowedChannelsResponse {
+  /** The list of broadcasters that the user follows. The list is in descending order by `followed_at` (with the most recently followed broadcaster first). The list is empty if the user doesn’t follow anyone. */
+  data: { broadcaster_id: string; broadcaster_login: string; broadcaster_name: string; followed_at: string }[];
+  /** Contains the information used to page through the list of results. The object is empty if there are no more pages left to page through. [Read more](https://dev.twitch.tv/docs/api/guide#pagination). */
+  pagination?: { cursor?: string };
+  /** The total number of broadcasters that the user follows. As someone pages through the list, the number may change as the user follows or unfollows broadcasters. */
+  total: number;
+}
+
+export interface GetFollowedStreamsResponse {
+  /** The list of live streams of broadcasters that the specified user follows. The list is in descending order by the number of viewers watching the stream. Because viewers come and go during a stream, it’s possible to find duplicate or missing … */
+  data: Stream[];
+  /** The information used to page through the list of results. The object is empty if there are no more pages left to page through. [Read More](https://dev.twitch.tv/docs/api/guide#pagination) */
+  pagination?: { cursor?: string };
+}
+
+export interface GetGameAnalyticsResponse {
+  /** A list of reports. The reports are returned in no particular order; however, the data within each report is in ascending order by date (newest first). The report contains one row of data per day of the reporting window; the report contains … */
+  data: GameAnalytics[];
+  /** Contains the information used to page through the list of results. The object is empty if there are no more pages left to page through. [Read More](https://dev.twitch.tv/docs/api/guide#pagination) */
+  pagination?: { cursor?: string };
+}
+
+export interface GetGamesResponse {
+  /** The list of categories and games. The list is empty if the specified categories and games weren’t found. */
+  data: Game[];
+}
+
+export interface GetGlobalChatBadgesResponse {
+  /** The list of chat badges. The list is sorted in ascending order by `set_id`, and within a set, the list is sorted in ascending order by `id`. */
+  data: ChatBadge[];
+}
+
+export interface GetGlobalEmotesResponse {
+  /** The list of global emotes. */
+  data: GlobalEmote[];
+  /** A templated URL. Use the values from the `id`, `format`, `scale`, and `theme_mode` fields to replace the like-named placeholder strings in the templated URL to create a CDN (content delivery network) URL that you use to fetch the emote. For… */
+  template: string;
+}
+
+export interface GetGuestStarInvitesResponse {
+  /** A list of invite objects describing the invited user as well as their ready status. */
+  data: GuestStarInvite[];
+}
+
+export interface GetGuestStarSessionResponse {
+  /** Summary of the session details */
+  data: GuestStarSession[];
+}
+
+export interface GetHypeTrainStatusResponse {
+  /** An object with information about the channel’s Hype Train records. Null if a Hype Train has not occurred. */
+  all_time_high: { achieved_at: string; level: number; total: number };
+  /** A list that contains information related to the channel’s Hype Train. */
+  data: { current: Record<string, JsonValue> }[];
+  /** An object with information about the channel’s shared Hype Train records. Null if a Hype Train has not occurred. */
+  shared_all_time_high: { achieved_at: string; level: number; total: number };
+}
+
+export interface GetModeratedChannelsResponse {
+  /** The list of channels that the user has moderator privileges in. */
+  data: { broadcaster_id: string; broadcaster_login: string; broadcaster_name: string }[];
+  /** Contains the information used to page through the list of results. The object is empty if there are no more pages left to page through. */
+  pagination?: { cursor?: string };
+}
+
+export interface GetModeratorsResponse {
+  /** The list of moderators. */
+  data: UserModerator[];
+  /** Contains the information used to page through the list of results. The object is empty if there are no more pages left to page through. [Read More](https://dev.twitch.tv/docs/api/guide#pagination) */
+  pagination?: { cursor?: string };
+}
+
+export interface GetPollsResponse {
+  /** A list of polls. The polls are returned in descending order of start time unless you specify IDs in the request, in which case they're returned in the same order as you passed them in the request. The list is empty if the broadcaster hasn't… */
+  data: Poll[];
+  /** Contains the information used to page through the list of results. The object is empty if there are no more pages left to page through. [Read More](https://dev.twitch.tv/docs/api/guide#pagination) */
+  pagination?: { cursor?: string };
+}
+
+export interface GetPredictionsResponse {
+  /** The broadcaster’s list of Channel Points Predictions. The list is sorted in descending ordered by when the prediction began (the most recent prediction is first). The list is empty if the broadcaster hasn’t created predictions. */
+  data: Prediction[];
+  /** Contains the information used to page through the list of results. The object is empty if there are no more pages left to page through. [Read More](https://dev.twitch.tv/docs/api/guide#pagination) */
+  pagination?: { cursor?: string };
+}
+
+export interface GetReleasedExtensionsResponse {
+  /** A list that contains the specified extension. */
+  data: Extension[];
+}
+
+export interface GetSharedChatSessionResponse {
+  data: { created_at: string; host_broadcaster_id: string; participants: Record<string, JsonValue>[]; session_id: string; updated_at: string }[];
+}
+
+export interface GetShieldModeStatusResponse {
+  /** A list that contains a single object with the broadcaster’s Shield Mode status. */
+  data: { is_active: boolean; last_activated_at: string; moderator_id: string; moderator_login: string; moderator_name: string }[];
+}
+
+export interface GetStreamKeyResponse {
+  /** A list that contains the channel’s stream key. */
+  data: { stream_key: string }[];
+}
+
+export interface GetStreamMarkersResponse {
+  /** The list of markers grouped by the user that created the marks. */
+  data: StreamMarkers[];
+  /** The information used to page through the list of results. The object is empty if there are no more pages left to page through. [Read More](https://dev.twitch.tv/docs/api/guide#pagination) */
+  pagination?: { cursor?: string };
+}
+
+/** @deprecated */
+export interface GetStreamTagsResponse {
+  /** The list of stream tags. The list is empty if the broadcaster or Twitch hasn’t added tags to the broadcaster’s channel. */
+  data: StreamTag[];
+}
+
+export interface GetStreamsResponse {
+  /** The list of streams. */
+  data: Stream[];
+  /** The information used to page through the list of results. The object is empty if there are no more pages left to page through. [Read More](https://dev.twitch.tv/docs/api/guide#pagination) */
+  pagination?: { cursor?: string };
+}
+
+export interface GetTeamsResponse {
+  /** A list that contains the single team that you requested. */
+  data: Team[];
+}
+
+export interface GetTopGamesResponse {
+  /** The list of broadcasts. The broadcasts are sorted by the number of viewers, with the most popular first. */
+  data: Game[];
+  /** Contains the information used to page through the list of results. The object is empty if there are no more pages left to page through. [Read More](https://dev.twitch.tv/docs/api/guide#pagination) */
+  pagination?: { cursor?: string };
+}
+
+export interface GetUnbanRequestsResponse {
+  /** A list that contains information about the channel's unban requests. */
+  data: { broadcaster_id: string; broadcaster_login: string; broadcaster_name: string; created_at: string; id: string; moderator_id: string; moderator_login: string; moderator_name: string; resolution_text: string; resolved_at: string; status: string; text: string; user_id: string; user_login: string; user_name: string }[];
+  /** Contains information used to page through a list of results. The object is empty if there are no more pages left to page through. */
+  pagination?: { cursor?: string };
+}
+
+export interface GetUserActiveExtensionsResponse {
+  /** The active extensions that the broadcaster has installed. */
+  data?: { component?: Record<string, UserExtensionComponent>; overlay?: Record<string, UserExtensionOverlay>; panel?: Record<string, UserExtensionPanel> };
+}
+
+export interface GetUserBlockListResponse {
+  /** The list of blocked users. The list is in descending order by when the user was blocked. */
+  data: UserBlockList[];
+  /** Contains the information used to page through the list of results. The object is empty if there are no more pages left to page through.[Read More](https://dev.twitch.tv/docs/api/guide#pagination) */
+  pagination?: { cursor?: string };
+}
+
+export interface GetUserChatColorResponse {
+  /** The list of users and the color code they use for their name. */
+  data: UserChatColor[];
+}
+
+export interface GetUserEmotesResponse {
+  data: { emote_set_id: string; emote_type: "none" | "bitstier" | "follower" | "subscriptions" | "channelpoints" | "rewards" | "hypetrain" | "prime" | "turbo" | "smilies" | "globals" | "owl2019" | "twofactor" | "limitedtime"; format: string[]; id: string; name: string; owner_id: string; scale: string[]; theme_mode: string[] }[];
+  /** Contains the information used to page through the list of results. The object is empty if there are no more pages left to page through. For more information about pagination support, see [Twitch API Guide - Pagination](https://dev.twitch.tv… */
+  pagination?: { cursor?: string };
+  /** A templated URL. Uses the values from the _id_, _format_, _scale_, and _theme\_mode_ fields to replace the like-named placeholder strings in the templated URL to create a CDN (content delivery network) URL that you use to fetch the emote. F… */
+  template: string;
+}
+
+export interface GetUserExtensionsResponse {
+  /** The list of extensions that the user has installed. */
+  data: UserExtension[];
+}
+
+export interface GetUsersResponse {
+  /** The list of users. */
+  data: User[];
+}
+
+export interface GetViPsResponse {
+  /** The list of VIPs. The list is empty if the broadcaster doesn’t have VIP users. */
+  data: UserVip[];
+  /** Contains the information used to page through the list of results. The object is empty if there are no more pages left to page through. [Read More](https://dev.twitch.tv/docs/api/guide#pagination) */
+  pagination?: { cursor?: string };
+}
+
+export interface GetVideosResponse {
+  /** The list of published videos that match the filter criteria. */
+  data: Video[];
+  /** Contains the information used to page through the list of results. The object is empty if there are no more pages left to page through. [Read More](https://dev.twitch.tv/docs/api/guide#pagination) */
+  pagination?: { cursor?: string };
+}
+
+export interface GlobalEmote {
+  /** The formats that the emote is available in. For example, if the emote is available only as a static PNG, the array contains only `static`. But if the emote is available as a static PNG and an animated GIF, the array contains `static` and `a… */
+  format: ("animated" | "static")[];
+  /** An ID that identifies this emote. */
+  id: string;
+  /** The image URLs for the emote. These image URLs always provide a static, non-animated emote image with a light background. **NOTE:** You should use the templated URL in the `template` field to fetch the image instead of using these URLs. */
+  images: { url_1x: string; url_2x: string; url_4x: string };
+  /** The name of the emote. This is the name that viewers type in the chat window to get the emote to appear. */
+  name: string;
+  /** The sizes that the emote is available in. For example, if the emote is available in small and medium sizes, the array contains 1.0 and 2.0\. Possible sizes are: * 1.0 — A small version (28px x 28px) is available. * 2.0 — A medium version (5… */
+  scale: ("1.0" | "2.0" | "3.0")[];
+  /** The background themes that the emote is available in. Possible themes are: * dark * light */
+  theme_mode: ("dark" | "light")[];
+}
+
+export interface Guest {
+  /** Timestamp when this guest was assigned a slot in the session. */
+  assigned_at: string;
+  /** Information about the guest’s audio settings */
+  audio_settings: { is_available: boolean; is_guest_enabled: boolean; is_host_enabled: boolean };
+  /** Flag determining whether or not the guest is visible in the browser source in the host’s streaming software. */
+  is_live: boolean;
+  /** ID representing this guest’s slot assignment. * Host is always in slot "0" * Guests are assigned the following consecutive IDs (e.g, "1", "2", "3", etc) * Screen Share is represented as a special guest with the ID "SCREENSHARE" * The identi… */
+  slot_id: string;
+  /** Display name of the guest assigned to this slot. */
+  user_display_name: string;
+  /** User ID of the guest assigned to this slot. */
+  user_id: string;
+  /** Login of the guest assigned to this slot. */
+  user_login: string;
+  /** Information about the guest’s video settings */
+  video_settings: { is_available: boolean; is_guest_enabled: boolean; is_host_enabled: boolean };
+  /** Value from 0 to 100 representing the host’s volume setting for this guest. */
+  volume: number;
+}
+
+export interface GuestStarInvite {
+  /** Timestamp when this user was invited to the session. */
+  invited_at: string;
+  /** Flag signaling that the invited user has an audio device available for sharing. */
+  is_audio_available: boolean;
+  /** Flag signaling that the invited user has chosen to disable their local audio device. The user has muted themselves, but they may choose to unmute their audio feed upon joining the session. */
+  is_audio_enabled: boolean;
+  /** Flag signaling that the invited user has a video device available for sharing. */
+  is_video_available: boolean;
+  /** Flag signaling that the invited user has chosen to disable their local video device. The user has hidden themselves, but they may choose to reveal their video feed upon joining the session. */
+  is_video_enabled: boolean;
+  /** Status representing the invited user’s join state. Can be one of the following: * `INVITED`: The user has been invited to the session but has not acknowledged it. * `ACCEPTED`: The invited user has acknowledged the invite and joined the wai… */
+  status: string;
+  /** Twitch User ID corresponding to the invited guest */
+  user_id: string;
+}
+
+export interface GuestStarSession {
+  /** List of guests currently interacting with the Guest Star session. */
+  guests: Guest[];
+  /** ID uniquely representing the Guest Star session. */
+  id: string;
+}
+
+export interface Poll {
+  /** Not used; will be set to 0. */
+  bits_per_vote: number;
+  /** Not used; will be set to **false**. */
+  bits_voting_enabled: boolean;
+  /** An ID that identifies the broadcaster that created the poll. */
+  broadcaster_id: string;
+  /** The broadcaster’s login name. */
+  broadcaster_login: string;
+  /** The broadcaster’s display name. */
+  broadcaster_name: string;
+  /** The number of points the viewer must spend to cast one additional vote. */
+  channel_points_per_vote: number;
+  /** A Boolean value that indicates whether viewers may cast additional votes using Channel Points. For information about Channel Points, see [Channel Points Guide](https://help.twitch.tv/s/article/channel-points-guide). */
+  channel_points_voting_enabled: boolean;
+  /** A list of choices that viewers can choose from. The list will contain a minimum of two choices and up to a maximum of five choices. */
+  choices: { bits_votes: number; channel_points_votes: number; id: string; title: string; votes: number }[];
+  /** The length of time (in seconds) that the poll will run for. */
+  duration: number;
+  /** The UTC date and time (in RFC3339 format) of when the poll ended. If `status` is ACTIVE, this field is set to **null**. */
+  ended_at: string | null;
+  /** An ID that identifies the poll. */
+  id: string;
+  /** The UTC date and time (in RFC3339 format) of when the poll began. */
+  started_at: string;
+  /** The poll’s status. Valid values are: * ACTIVE — The poll is running. * COMPLETED — The poll ended on schedule (see the `duration` field). * TERMINATED — The poll was terminated before its scheduled end. * ARCHIVED — The poll has been archiv… */
+  status: "ACTIVE" | "COMPLETED" | "TERMINATED" | "ARCHIVED" | "MODERATED" | "INVALID";
+  /** The question that viewers are voting on. For example, _What game should I play next?_ The title may contain a maximum of 60 characters. */
+  title: string;
+}
+
+export interface Prediction {
+  /** An ID that identifies the broadcaster that created the prediction. */
+  broadcaster_id: string;
+  /** The broadcaster’s login name. */
+  broadcaster_login: string;
+  /** The broadcaster’s display name. */
+  broadcaster_name: string;
+  /** The UTC date and time of when the Prediction began. */
+  created_at: string;
+  /** The UTC date and time of when the Prediction ended. If `status` is ACTIVE, this is set to **null**. */
+  ended_at: string | null;
+  /** An ID that identifies this prediction. */
+  id: string;
+  /** The UTC date and time of when the Prediction was locked. If `status` is not LOCKED, this is set to **null**. */
+  locked_at: string | null;
+  /** The list of possible outcomes for the prediction. */
+  outcomes: PredictionOutcome[];
+  /** The length of time (in seconds) that the prediction will run for. */
+  prediction_window: number;
+  /** The prediction’s status. Valid values are: * ACTIVE — The Prediction is running and viewers can make predictions. * CANCELED — The broadcaster canceled the Prediction and refunded the Channel Points to the participants. * LOCKED — The broad… */
+  status: "ACTIVE" | "CANCELED" | "LOCKED" | "RESOLVED";
+  /** The question that the prediction asks. For example, _Will I finish this entire pizza?_ */
+  title: string;
+  /** The ID of the winning outcome. Is **null** unless `status` is RESOLVED. */
+  winning_outcome_id: string | null;
+}
+
+export interface PredictionOutcome {
+  /** The number of Channel Points spent by viewers on this outcome. */
+  channel_points: number;
+  /** The color that visually identifies this outcome in the UX. Possible values are: * BLUE * PINK If the number of outcomes is two, the color is BLUE for the first outcome and PINK for the second outcome. If there are more than two outcomes, th… */
+  color: "BLUE" | "PINK";
+  /** An ID that identifies this outcome. */
+  id: string;
+  /** The outcome’s text. */
+  title: string;
+  /** A list of viewers who were the top predictors; otherwise, **null** if none. */
+  top_predictors: { channel_points_used: number; channel_points_won: number; user_id: string; user_login: string; user_name: string }[] | null;
+  /** The number of unique viewers that chose this outcome. */
+  users: number;
+}
+
+export interface RemoveSuspiciousStatusFromChatUserResponse {
+  /** An array with one object containing information about the suspicious user action. */
+  data: { broadcaster_id: string; moderator_id: string; status: "NO_TREATMENT"; types: ("MANUALLY_ADDED" | "DETECTED_BAN_EVADER" | "DETECTED_SUS_CHATTER" | "BANNED_IN_SHARED_CHANNEL")[]; updated_at: string; user_id: string }[];
+}
+
+export interface ResolveUnbanRequestsResponse {
+  data: { broadcaster_id: string; broadcaster_login: string; broadcaster_name: string; created_at: string; id: string; moderator_id: string; moderator_login: string; moderator_name: string; resolution_text: string; resolved_at: string; status: string; text: string; user_id: string; user_login: string; user_name: string }[];
+}
+
+export interface SearchCategoriesResponse {
+  /** The list of games or categories that match the query. The list is empty if there are no matches. */
+  data: Category[];
+  /** Contains the information used to page through the list of results. The object is empty if there are no more pages left to page through.[Read More](https://dev.twitch.tv/docs/api/guide#pagination) */
+  pagination?: { cursor?: string };
+}
+
+export interface SearchChannelsResponse {
+  /** The list of channels that match the query. The list is empty if there are no matches. */
+  data: Channel[];
+  /** Contains the information used to page through the list of results. The object is empty if there are no more pages left to page through.[Read More](https://dev.twitch.tv/docs/api/guide#pagination) */
+  pagination?: { cursor?: string };
+}
+
+export interface SendChatMessageResponse {
+  data: { drop_reason?: Record<string, JsonValue>; is_sent: boolean; message_id: string }[];
+}
+
+export interface SnoozeNextAdResponse {
+  /** A list that contains information about the channel’s snoozes and next upcoming ad after successfully snoozing. */
+  data: { next_ad_at: number; snooze_count: number; snooze_refresh_at: number }[];
+}
+
+export interface StartARaidResponse {
+  /** A list that contains a single object with information about the pending raid. */
+  data: { created_at: string; is_mature: boolean }[];
+}
+
+export interface StartCommercialResponse {
+  /** An array that contains a single object with the status of your start commercial request. */
+  data: { length: number; message: string; retry_after: number }[];
+}
+
+export interface Stream {
+  /** The ID of the category or game being played. */
+  game_id: string;
+  /** The ID of the category or game being played. */
+  game_name: string;
+  /** An ID that identifies the stream. You can use this ID later to look up the video on demand (VOD). */
+  id: string;
+  /** **IMPORTANT** This field is deprecated and returns only `false`. A Boolean value that indicates whether the stream is meant for mature audiences. */
+  is_mature: boolean;
+  /** The language that the stream uses. This is an ISO 639-1 two-letter language code or _other_ if the stream uses a language not in the list of [supported stream languages](https://help.twitch.tv/s/article/languages-on-twitch#streamlang). */
+  language: string;
+  /** The UTC date and time (in RFC3339 format) of when the broadcast began. */
+  started_at: string;
+  /** **IMPORTANT** As of February 28, 2023, this field is deprecated and returns only an empty array. If you use this field, please update your code to use the `tags` field. The list of tags that apply to the stream. The list contains IDs only w… @deprecated */
+  tag_ids: string[];
+  /** The tags applied to the stream. */
+  tags: string[];
+  /** A URL to an image of a frame from the last 5 minutes of the stream. Replace the width and height placeholders in the URL (`{width}x{height}`) with the size of the image you want, in pixels. */
+  thumbnail_url: string;
+  /** The stream’s title. Is an empty string if not set. */
+  title: string;
+  /** The type of stream. Possible values are: * live If an error occurs, this field is set to an empty string. */
+  type: "live";
+  /** The ID of the user that’s broadcasting the stream. */
+  user_id: string;
+  /** The user’s login name. */
+  user_login: string;
+  /** The user’s display name. */
+  user_name: string;
+  /** The number of users watching the stream. */
+  viewer_count: number;
+}
+
+export interface StreamMarkerCreated {
+  /** The UTC date and time (in RFC3339 format) of when the user created the marker. */
+  created_at: string;
+  /** A description that the user gave the marker to help them remember why they marked the location. */
+  description: string;
+  /** An ID that identifies this marker. */
+  id: string;
+  /** The relative offset (in seconds) of the marker from the beginning of the stream. */
+  position_seconds: number;
+}
+
+export interface StreamMarkers {
+  /** The ID of the user that created the marker. */
+  user_id: string;
+  /** The user’s login name. */
+  user_login: string;
+  /** The user’s display name. */
+  user_name: string;
+  /** A list of videos that contain markers. The list contains a single video. */
+  videos: { markers: Record<string, JsonValue>[]; video_id: string }[];
+}
+
+export interface StreamTag {
+  /** A Boolean value that determines whether the tag is an automatic tag. An automatic tag is one that Twitch adds to the stream. Broadcasters may not add automatic tags to their channel. The value is **true** if the tag is an automatic tag; oth… */
+  is_auto: boolean;
+  /** A dictionary that contains the localized descriptions of the tag. The key is in the form, <locale>-<coutry/region>. For example, en-us. The value is the localized description. */
+  localization_descriptions: Record<string, string>;
+  /** A dictionary that contains the localized names of the tag. The key is in the form, <locale>-<coutry/region>. For example, en-us. The value is the localized name. */
+  localization_names: Record<string, string>;
+  /** An ID that identifies this tag. */
+  tag_id: string;
+}
+
+export interface Team {
+  /** A URL to the team’s background image. */
+  background_image_url: string;
+  /** A URL to the team’s banner. */
+  banner: string;
+  /** The UTC date and time (in RFC3339 format) of when the team was created. */
+  created_at: string;
+  /** An ID that identifies the team. */
+  id: string;
+  /** The team’s description. The description may contain formatting such as Markdown, HTML, newline (\\n) characters, etc. */
+  info: string;
+  /** The team’s display name. */
+  team_display_name: string;
+  /** The team’s name. */
+  team_name: string;
+  /** A URL to a thumbnail image of the team’s logo. */
+  thumbnail_url: string;
+  /** The UTC date and time (in RFC3339 format) of the last time the team was updated. */
+  updated_at: string;
+  /** The list of team members. */
+  users: { user_id: string; user_login: string; user_name: string }[];
+}
+
+export interface UpdateAutoModSettingsResponse {
+  /** The list of AutoMod settings. The list contains a single object that contains all the AutoMod settings. */
+  data: AutoModSettings[];
+}
+
+export interface UpdateChannelStreamScheduleSegmentResponse {
+  /** The broadcaster’s streaming scheduled. */
+  data: { broadcaster_id: string; broadcaster_login: string; broadcaster_name: string; segments: ChannelStreamScheduleSegment[]; vacation: { end_time: string; start_time: string } };
+}
+
+export interface UpdateChatSettingsResponse {
+  /** The list of chat settings. The list contains a single object with all the settings. */
+  data: ChatSettingsUpdated[];
+}
+
+export interface UpdateConduitShardsResponse {
+  /** List of successful shard updates. */
+  data: { id: string; status: "enabled" | "webhook_callback_verification_pending" | "webhook_callback_verification_failed" | "notification_failures_exceeded" | "websocket_disconnected" | "websocket_failed_ping_pong" | "websocket_received_inbound_traffic" | "websocket_internal_error" | "websocket_network_timeout" | "websocket_network_error" | "websocket_failed_to_reconnect"; transport: Record<string, JsonValue> }[];
+  /** List of unsuccessful updates. */
+  errors: { code: string; id: string; message: string }[];
+}
+
+export interface UpdateConduitsResponse {
+  /** List of information about the client’s conduits. */
+  data: { id: string; shard_count: number }[];
+}
+
+export interface UpdateCustomRewardResponse {
+  /** The list contains the single reward that you updated. */
+  data: CustomReward[];
+}
+
+export interface UpdateDropsEntitlementsResponse {
+  /** A list that indicates which entitlements were successfully updated and those that weren’t. */
+  data: DropsEntitlementUpdated[];
+}
+
+export interface UpdateExtensionBitsProductResponse {
+  /** A list of Bits products that the extension created. The list is in ascending SKU order. The list is empty if the extension hasn't created any products or they're all expired or disabled. */
+  data: ExtensionBitsProduct[];
+}
+
+export interface UpdateRedemptionStatusResponse {
+  /** The list contains the single redemption that you updated. */
+  data: CustomRewardRedemption[];
+}
+
+export interface UpdateShieldModeStatusResponse {
+  /** A list that contains a single object with the broadcaster’s updated Shield Mode status. */
+  data: { is_active: boolean; last_activated_at: string; moderator_id: string; moderator_login: string; moderator_name: string }[];
+}
+
+export interface UpdateUserExtensionsResponse {
+  /** The extensions that the broadcaster updated. */
+  data: { component: Record<string, UserExtensionComponent>; overlay: Record<string, UserExtensionOverlay>; panel: Record<string, UserExtensionPanel> };
+}
+
+export interface UpdateUserResponse {
+  /** A list contains the single user that you updated. */
+  data: User[];
+}
+
+export interface User {
+  /** The type of broadcaster. Possible values are: * affiliate — An [affiliate broadcaster](https://help.twitch.tv/s/article/joining-the-affiliate-program) * partner — A [partner broadcaster](https://help.twitch.tv/s/article/partner-program-over… */
+  broadcaster_type: "affiliate" | "partner" | "";
+  /** The UTC date and time that the user's account was created. The timestamp is in RFC3339 format. */
+  created_at: string;
+  /** The user's description of their channel. */
+  description: string;
+  /** The user's display name. */
+  display_name: string;
+  /** The user's verified email address. The object includes this field only if the user access token includes the **user:read:email** scope. If the request contains more than one user, only the user associated with the access token that provided… */
+  email?: string;
+  /** An ID that identifies the user. */
+  id: string;
+  /** The user's login name. */
+  login: string;
+  /** A URL to the user's offline image. */
+  offline_image_url: string;
+  /** A URL to the user's profile image. */
+  profile_image_url: string;
+  /** The type of user. Possible values are: * admin — Twitch administrator * global\_mod * staff — Twitch staff * "" — Normal user */
+  type: "admin" | "global_mod" | "staff" | "";
+  /** The number of times the user's channel has been viewed. **NOTE**: This field has been deprecated (see [Get Users API endpoint – "view\_count" deprecation](https://discuss.dev.twitch.tv/t/get-users-api-endpoint-view-count-deprecation/37777))… @deprecated */
+  view_count: number;
+}
+
+export interface UserBlockList {
+  /** The blocked user’s display name. */
+  display_name: string;
+  /** An ID that identifies the blocked user. */
+  user_id: string;
+  /** The blocked user’s login name. */
+  user_login: string;
+}
+
+export interface UserChatColor {
+  /** The Hex color code that the user uses in chat for their name. If the user hasn’t specified a color in their settings, the string is empty. */
+  color: string;
+  /** An ID that uniquely identifies the user. */
+  user_id: string;
+  /** The user’s login name. */
+  user_login: string;
+  /** The user’s display name. */
+  user_name: string;
+}
+
+export interface UserExtension {
+  /** A Boolean value that determines whether the extension is configured and can be activated. Is **true** if the extension is configured and can be activated. */
+  can_activate: boolean;
+  /** An ID that identifies the extension. */
+  id: string;
+  /** The extension's name. */
+  name: string;
+  /** The extension types that you can activate for this extension. Possible values are: * component * mobile * overlay * panel */
+  type: ("component" | "mobile" | "overlay" | "panel")[];
+  /** The extension's version. */
+  version: string;
+}
+
+export interface UserExtensionComponent {
+  /** A Boolean value that determines the extension’s activation state. If **false**, the user has not configured a component extension. */
+  active: boolean;
+  /** An ID that identifies the extension. */
+  id?: string;
+  /** The extension’s name. */
+  name?: string;
+  /** The extension’s version. */
+  version?: string;
+  /** The x-coordinate where the extension is placed. */
+  x?: number;
+  /** The y-coordinate where the extension is placed. */
+  y?: number;
+}
+
+export interface UserExtensionComponentUpdate {
+  /** A Boolean value that determines the extension’s activation state. If **false**, the user has not configured a component extension. */
+  active: boolean;
+  /** An ID that identifies the extension. */
+  id?: string;
+  /** The extension’s version. */
+  version?: string;
+  /** The x-coordinate where the extension is placed. */
+  x?: number;
+  /** The y-coordinate where the extension is placed. */
+  y?: number;
+}
+
+export interface UserExtensionOverlay {
+  /** A Boolean value that determines the extension’s activation state. If **false**, the user has not configured an overlay extension. */
+  active: boolean;
+  /** An ID that identifies the extension. */
+  id?: string;
+  /** The extension’s name. */
+  name?: string;
+  /** The extension’s version. */
+  version?: string;
+}
+
+export interface UserExtensionOverlayUpdate {
+  /** A Boolean value that determines the extension’s activation state. If **false**, the user has not configured an overlay extension. */
+  active: boolean;
+  /** An ID that identifies the extension. */
+  id?: string;
+  /** The extension’s version. */
+  version?: string;
+}
+
+export interface UserExtensionPanel {
+  /** A Boolean value that determines the extension’s activation state. If **false**, the user has not configured a panel extension. */
+  active: boolean;
+  /** An ID that identifies the extension. */
+  id?: string;
+  /** The extension’s name. */
+  name?: string;
+  /** The extension’s version. */
+  version?: string;
+}
+
+export interface UserExtensionPanelUpdate {
+  /** A Boolean value that determines the extension’s activation state. If **false**, the user has not configured a panel extension. */
+  active: boolean;
+  /** An ID that identifies the extension. */
+  id?: string;
+  /** The extension’s version. */
+  version?: string;
+}
+
+export interface UserModerator {
+  /** The ID of the user that has permission to moderate the broadcaster’s channel. */
+  user_id: string;
+  /** The user’s login name. */
+  user_login: string;
+  /** The user’s display name. */
+  user_name: string;
+}
+
+export interface UserSubscription {
+  /** An ID that identifies the broadcaster. */
+  broadcaster_id: string;
+  /** The broadcaster’s login name. */
+  broadcaster_login: string;
+  /** The broadcaster’s display name. */
+  broadcaster_name: string;
+  /** The ID of the user that gifted the subscription. The object includes this field only if `is_gift` is **true**. */
+  gifter_id?: string;
+  /** The gifter’s login name. The object includes this field only if `is_gift` is **true**. */
+  gifter_login?: string;
+  /** The gifter’s display name. The object includes this field only if `is_gift` is **true**. */
+  gifter_name?: string;
+  /** A Boolean value that determines whether the subscription is a gift subscription. Is **true** if the subscription was gifted. */
+  is_gift: boolean;
+  /** The type of subscription. Possible values are: * 1000 — Tier 1 * 2000 — Tier 2 * 3000 — Tier 3 */
+  tier: "1000" | "2000" | "3000";
+}
+
+export interface UserVip {
+  /** An ID that uniquely identifies the VIP user. */
+  user_id: string;
+  /** The user’s login name. */
+  user_login: string;
+  /** The user’s display name. */
+  user_name: string;
+}
+
+export interface Video {
+  /** The date and time, in UTC, of when the video was created. The timestamp is in RFC3339 format. */
+  created_at: string;
+  /** The video's description. */
+  description: string;
+  /** The video's length in ISO 8601 duration format. For example, 3m21s represents 3 minutes, 21 seconds. */
+  duration: string;
+  /** An ID that identifies the video. */
+  id: string;
+  /** The ISO 639-1 two-letter language code that the video was broadcast in. For example, the language code is DE if the video was broadcast in German. For a list of supported languages, see [Supported Stream Language](https://help.twitch.tv/s/a… */
+  language: string;
+  /** The segments that Twitch Audio Recognition muted; otherwise, **null**. */
+  muted_segments: { duration: number; offset: number }[] | null;
+  /** The date and time, in UTC, of when the video was published. The timestamp is in RFC3339 format. */
+  published_at: string;
+  /** The ID of the stream that the video originated from if the video's type is "archive;" otherwise, **null**. */
+  stream_id: string | null;
+  /** A URL to a thumbnail image of the video. Before using the URL, you must replace the `%{width}` and `%{height}` placeholders with the width and height of the thumbnail you want returned. Due to current limitations, `${width}` must be 320 and… */
+  thumbnail_url: string;
+  /** The video's title. */
+  title: string;
+  /** The video's type. Possible values are: * archive — An on-demand video (VOD) of one of the broadcaster's past streams. * highlight — A highlight reel of one of the broadcaster's past streams. See [Creating Highlights](https://help.twitch.tv/… */
+  type: "archive" | "highlight" | "upload";
+  /** The video's URL. */
+  url: string;
+  /** The ID of the broadcaster that owns the video. */
+  user_id: string;
+  /** The broadcaster's login name. */
+  user_login: string;
+  /** The broadcaster's display name. */
+  user_name: string;
+  /** The number of times that users have watched the video. */
+  view_count: number;
+  /** The video's viewable state. Always set to **public**. */
+  viewable: string;
+}
+
+export interface WarnChatUserResponse {
+  /** A list that contains information about the warning. */
+  data: { broadcaster_id: string; moderator_id: string; reason: string; user_id: string }[];
 }

@@ -49,8 +49,13 @@ pub struct Operation {
     pub auth: AuthUse,
     /// A GET whose success response is a list.
     pub returns_list: bool,
-    /// What a success answers.
+    /// What a success answers (the first 2xx response the spec declares).
     pub result: Answer,
+    /// What every 2xx response answers, distinct, in status order.
+    pub results: Vec<Answer>,
+    /// The JSON schema of the spec's error responses (its first 4xx or 5xx, else `default`),
+    /// when it declares one: the provider's error body.
+    pub error: Option<Value>,
     /// The spec's summary, for the TypeScript doc comment.
     pub summary: Option<String>,
     /// Marked deprecated in the spec.
@@ -394,6 +399,8 @@ fn operation(
         auth,
         returns_list: upper == "GET" && returns_list(spec, op)?,
         result: answer(spec, op)?,
+        results: answers(spec, op)?,
+        error: error_schema(spec, op)?,
         summary: op.get("summary").and_then(Value::as_str).map(str::to_owned),
         deprecated: op.get("deprecated").and_then(Value::as_bool).unwrap_or(false),
     }))
@@ -527,11 +534,46 @@ fn is_json(media: &str) -> bool {
 
 /// What the first 2xx response the spec declares answers.
 fn answer(spec: &Spec, op: &Value) -> Result<Answer> {
-    let Some(responses) = op.get("responses").and_then(Value::as_object) else { return Ok(Answer::None) };
+    Ok(answers(spec, op)?.into_iter().next().unwrap_or(Answer::None))
+}
+
+/// What each 2xx response answers, distinct, in status order.
+fn answers(spec: &Spec, op: &Value) -> Result<Vec<Answer>> {
+    let Some(responses) = op.get("responses").and_then(Value::as_object) else { return Ok(vec![Answer::None]) };
     let mut codes: Vec<&String> = responses.keys().filter(|c| c.starts_with('2')).collect();
     codes.sort();
-    let Some(code) = codes.first() else { return Ok(Answer::None) };
-    let response = spec.resolve(&responses[*code])?;
+    let mut out = Vec::new();
+    for code in codes {
+        let answer = response_answer(spec, &responses[code])?;
+        if !out.contains(&answer) {
+            out.push(answer);
+        }
+    }
+    if out.is_empty() {
+        out.push(Answer::None);
+    }
+    Ok(out)
+}
+
+/// The JSON schema of the error responses: the first 4xx or 5xx declaring one, else `default`'s.
+fn error_schema(spec: &Spec, op: &Value) -> Result<Option<Value>> {
+    let Some(responses) = op.get("responses").and_then(Value::as_object) else { return Ok(None) };
+    let mut codes: Vec<&String> = responses.keys().filter(|c| c.starts_with('4') || c.starts_with('5')).collect();
+    codes.sort();
+    codes.extend(responses.keys().filter(|c| *c == "default"));
+    for code in codes {
+        if let Answer::Json(schema) = response_answer(spec, &responses[code])? {
+            if !schema.is_null() {
+                return Ok(Some(schema));
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// What one response answers.
+fn response_answer(spec: &Spec, response: &Value) -> Result<Answer> {
+    let response = spec.resolve(response)?;
     let Some(content) = response.get("content").and_then(Value::as_object).filter(|c| !c.is_empty()) else { return Ok(Answer::None) };
     let essence = |k: &String| k.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
     if let Some((_, media)) = content.iter().find(|(k, _)| is_json(&essence(k))) {

@@ -355,6 +355,8 @@ mod tests {
             auth: AuthUse::Required,
             returns_list: list,
             result: crate::model::Answer::None,
+            results: vec![crate::model::Answer::None],
+            error: None,
             summary: None,
             deprecated: false,
         }

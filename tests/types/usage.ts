@@ -6,7 +6,7 @@ import type { PetstoreCapability } from "../../generated/petstore/index";
 declare const stripe: StripeCapability;
 declare const petstore: PetstoreCapability;
 
-export async function calls(key: string): Promise<Result[]> {
+export async function calls(key: string): Promise<Result<unknown, unknown>[]> {
   const options: CallOptions = { auth: { apiKey: key, headers: { "Stripe-Account": "acct_1" } } };
   const out = [
     await stripe.customers.retrieve("cus_1"),

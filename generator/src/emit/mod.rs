@@ -14,3 +14,4 @@ pub mod rust;
 pub mod table;
 pub mod tree;
 pub mod ts;
+pub mod types;

@@ -1,15 +1,19 @@
 //! `index.d.ts`: the capability's RPC surface, for callers' type checking.
 //!
-//! Parameter types are read from the spec's schemas to two levels of nesting; deeper shapes are
-//! `Record<string, unknown>`. The runtime, not these types, is what enforces the contract.
+//! Parameters, results and errors are typed from the spec's schemas ([`super::types`]): the
+//! schemas under `components.schemas` a method reaches are declared once, by name, and referred
+//! to by it. Each method resolves to `Result<T, E>`: `T` its success body (parsed JSON of the
+//! declared schema, `string` for text, `Uint8Array` for bytes, `null` for no body), `E` the
+//! provider's error object where the spec declares one (the manifest's `error_object` member of
+//! the error body). The runtime, not these types, is what enforces the contract.
 
 use super::tree::Node;
 use crate::manifest::Manifest;
-use crate::model::{Body, Model, Operation};
+use super::types::{Types, Way};
+use crate::model::{Answer, Body, Model, Operation};
 use crate::names::is_ident;
 use crate::spec::Spec;
 use heck::ToUpperCamelCase;
-use serde_json::Value;
 use std::fmt::Write;
 
 const COMMON: &str = r#"/** Evidence of what a call did. Never holds a credential. */
@@ -51,19 +55,38 @@ export type Binary = Uint8Array | ArrayBuffer | ArrayBufferView | Blob;
 /** A multipart file field: the bytes, or the bytes with the file's name and type (a File cannot cross RPC). */
 export type FilePart = Binary | { data: Binary; name?: string; type?: string };
 
-export interface CapabilityError {
-  code: ErrorCode;
-  message: string;
-  /** The upstream HTTP status, when the upstream answered. */
-  status?: number;
-  /** The provider's own error object, credentials redacted. */
-  upstream?: unknown;
-}
+/** A failed call: `code` says what failed, and which of `status` and `upstream` it carries. */
+export type CapabilityError<E = JsonValue> =
+  | {
+      code: "upstream_error";
+      message: string;
+      /** The upstream's HTTP status. */
+      status: number;
+      /** The provider's error object (credentials redacted), or its body's text when it is not JSON. */
+      upstream?: E | string;
+    }
+  | { code: "upstream_redirect"; message: string; status: number; upstream?: { location: string } }
+  | { code: "upstream_invalid_body"; message: string; status: number; /** The body's first 2 KiB. */ upstream?: string }
+  | { code: "upstream_body_withheld"; message: string; status: number; upstream: { contentType: string } }
+  | {
+      code: "missing_credential" | "header_not_allowed" | "invalid_argument" | "unknown_parameter" | "upstream_unreachable" | "internal";
+      message: string;
+      status?: undefined;
+      upstream?: undefined;
+    };
 
-/** Every method resolves to one of these; none throws. */
-export type Result<T = unknown> =
+/** Parsed JSON: what a result is where the spec says nothing more. (Interfaces, not one
+ * recursive alias: workers-types' RPC serializability check recurses without end into that.) */
+export type JsonValue = string | number | boolean | null | JsonArray | JsonObject;
+export interface JsonObject {
+  [key: string]: JsonValue;
+}
+export interface JsonArray extends Array<JsonValue> {}
+
+/** Every method resolves to one of these; none throws. `T`: the result; `E`: the provider's error object. */
+export type Result<T = JsonValue, E = JsonValue> =
   | { ok: true; result: T; receipt: Receipt }
-  | { ok: false; error: CapabilityError; receipt: Receipt };
+  | { ok: false; error: CapabilityError<E>; receipt: Receipt };
 "#;
 
 /// The TypeScript declaration.
@@ -91,7 +114,15 @@ pub fn emit(spec: &Spec, manifest: &Manifest, model: &Model, root: &Node) -> Str
     let _ = writeln!(w, "}}");
     let _ = writeln!(w);
 
-    let _ = writeln!(w, "export interface {prefix}Capability {{");
+    // The declaration's own names, which no schema's may shadow.
+    let reserved: Vec<String> =
+        std::iter::once(format!("{prefix}Capability")).chain(root.descendants().iter().map(|n| format!("{prefix}{}", n.type_name()))).collect();
+    let types = Types::new(spec, &reserved);
+
+    // Branded as workers-types brands what they are (a WorkerEntrypoint, RpcTargets), so that
+    // `Service<StripeCapability>` types a binding to it: `Rpc` is the global namespace of
+    // @cloudflare/workers-types (and of `wrangler types`).
+    let _ = writeln!(w, "export interface {prefix}Capability extends Rpc.WorkerEntrypointBranded {{");
     for (name, child) in &root.children {
         let _ = writeln!(w, "  {}: {prefix}{};", member(name), child.type_name());
     }
@@ -99,7 +130,7 @@ pub fn emit(spec: &Spec, manifest: &Manifest, model: &Model, root: &Node) -> Str
 
     for node in root.descendants() {
         let _ = writeln!(w);
-        let _ = writeln!(w, "export interface {prefix}{} {{", node.type_name());
+        let _ = writeln!(w, "export interface {prefix}{} extends Rpc.RpcTargetBranded {{", node.type_name());
         for (name, child) in &node.children {
             let _ = writeln!(w, "  {}: {prefix}{};", member(name), child.type_name());
         }
@@ -113,26 +144,64 @@ pub fn emit(spec: &Spec, manifest: &Manifest, model: &Model, root: &Node) -> Str
             let _ = writeln!(w, "  /** {doc}{deprecated} */");
             let path: Vec<String> = op.path_params.iter().map(|p| format!("{}: string | number", arg(p))).collect();
             let lead = if path.is_empty() { String::new() } else { format!("{}, ", path.join(", ")) };
-            match params_type(spec, op) {
+            let result = result_type(&types, manifest, op);
+            match params_type(&types, op) {
                 Some((ty, required)) => {
                     if !required {
-                        let _ = writeln!(w, "  {}({lead}options?: CallOptions): Promise<Result>;", member(method));
+                        let _ = writeln!(w, "  {}({lead}options?: CallOptions): Promise<{result}>;", member(method));
                     }
                     let q = if required { "" } else { "?" };
-                    let _ = writeln!(w, "  {}({lead}params{q}: {ty}, options?: CallOptions): Promise<Result>;", member(method));
+                    let _ = writeln!(w, "  {}({lead}params{q}: {ty}, options?: CallOptions): Promise<{result}>;", member(method));
                 }
                 None => {
-                    let _ = writeln!(w, "  {}({lead}options?: CallOptions): Promise<Result>;", member(method));
+                    let _ = writeln!(w, "  {}({lead}options?: CallOptions): Promise<{result}>;", member(method));
                 }
             }
         }
         let _ = writeln!(w, "}}");
     }
+    let declarations = types.declarations();
+    if !declarations.is_empty() {
+        let _ = writeln!(w);
+        let _ = writeln!(w, "// The spec's named schemas (components.schemas) the methods use.");
+        let _ = writeln!(w);
+        w.push_str(&declarations);
+    }
     out
 }
 
+/// `Result<T, E>` for `op`.
+fn result_type(types: &Types<'_>, manifest: &Manifest, op: &Operation) -> String {
+    let mut members: Vec<String> = Vec::new();
+    for answer in &op.results {
+        let ty = match answer {
+            Answer::None => "null".to_owned(),
+            Answer::Text => "string".to_owned(),
+            Answer::Binary => "Uint8Array".to_owned(),
+            Answer::Json(schema) if schema.is_null() => "JsonValue".to_owned(),
+            Answer::Json(schema) => types.ty(schema, Way::Out),
+        };
+        if !members.contains(&ty) {
+            members.push(ty);
+        }
+    }
+    let result = if members.iter().any(|m| m == "JsonValue") { "JsonValue".to_owned() } else { members.join(" | ") };
+    let error = op.error.as_ref().map(|schema| {
+        // The runtime hands back the body's `error_object` member when the body has one.
+        let inner = manifest.upstream.error_object.as_deref().and_then(|key| {
+            let resolved = types.resolve(schema)?;
+            resolved.get("properties")?.get(key).cloned()
+        });
+        types.ty(inner.as_ref().unwrap_or(schema), Way::Out)
+    });
+    match error {
+        Some(e) if e != "JsonValue" => format!("Result<{result}, {e}>"),
+        _ => format!("Result<{result}>"),
+    }
+}
+
 /// The params argument's type and whether it is required; `None` when the operation takes none.
-fn params_type(spec: &Spec, op: &Operation) -> Option<(String, bool)> {
+fn params_type(types: &Types<'_>, op: &Operation) -> Option<(String, bool)> {
     let whole = matches!(op.body, Body::JsonValue | Body::Text(_) | Body::Binary(_)) && op.params.is_empty();
     if whole {
         let ty = match op.body {
@@ -151,7 +220,7 @@ fn params_type(spec: &Spec, op: &Operation) -> Option<(String, bool)> {
         .params
         .iter()
         .map(|p| {
-            let ty = if binary_body && p.name == "body" { "Binary | string".to_owned() } else { ts_type(spec, &p.schema, 0) };
+            let ty = if binary_body && p.name == "body" { "Binary | string".to_owned() } else { types.ty(&p.schema, Way::In) };
             format!("{}{}: {ty}", member(&p.name), if p.required { "" } else { "?" })
         })
         .collect();
@@ -161,64 +230,6 @@ fn params_type(spec: &Spec, op: &Operation) -> Option<(String, bool)> {
     let required = op.params.iter().any(|p| p.required);
     let ty = format!("{{ {} }}", fields.join("; "));
     Some((if required { ty } else { format!("{ty} | null") }, required))
-}
-
-/// A schema's type as the declaration writes it (two levels of nesting inline).
-pub fn type_text(spec: &Spec, schema: &Value) -> String {
-    ts_type(spec, schema, 0)
-}
-
-fn ts_type(spec: &Spec, schema: &Value, depth: usize) -> String {
-    let Ok(schema) = spec.resolve(schema) else { return "unknown".into() };
-    let nullable = schema.get("nullable").and_then(Value::as_bool) == Some(true);
-    let base = base_type(spec, schema, depth);
-    if nullable && base != "unknown" { format!("{base} | null") } else { base }
-}
-
-fn base_type(spec: &Spec, schema: &Value, depth: usize) -> String {
-    for key in ["anyOf", "oneOf"] {
-        if let Some(Value::Array(members)) = schema.get(key) {
-            let mut types: Vec<String> = members.iter().map(|m| ts_type(spec, m, depth)).collect();
-            types.dedup();
-            if types.iter().any(|t| t == "unknown") {
-                return "unknown".into();
-            }
-            return types.iter().map(|t| if t.contains(' ') && !t.starts_with('{') { format!("({t})") } else { t.clone() }).collect::<Vec<_>>().join(" | ");
-        }
-    }
-    if let Some(Value::Array(values)) = schema.get("enum") {
-        if !values.is_empty() && values.len() <= 24 && values.iter().all(Value::is_string) {
-            return values.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(" | ");
-        }
-    }
-    match schema.get("type").and_then(Value::as_str) {
-        // Bytes (3.0's `format: binary`, 3.1's `contentMediaType`): a file field.
-        Some("string") if schema.get("format").and_then(Value::as_str) == Some("binary") || schema.get("contentMediaType").is_some() => "FilePart".into(),
-        Some("string") => "string".into(),
-        Some("integer" | "number") => "number".into(),
-        Some("boolean") => "boolean".into(),
-        Some("array") => {
-            let item = schema.get("items").map_or_else(|| "unknown".into(), |i| ts_type(spec, i, depth + 1));
-            if item.contains(' ') { format!("({item})[]") } else { format!("{item}[]") }
-        }
-        Some("object") | None if schema.get("properties").is_some() => {
-            if depth >= 2 {
-                return "Record<string, unknown>".into();
-            }
-            let Ok(Some(shape)) = spec.object_shape(schema) else { return "Record<string, unknown>".into() };
-            let mut fields: Vec<String> = shape
-                .properties
-                .iter()
-                .map(|(n, s)| format!("{}{}: {}", member(n), if shape.required.contains(n) { "" } else { "?" }, ts_type(spec, s, depth + 1)))
-                .collect();
-            if shape.open {
-                fields.push("[key: string]: unknown".into());
-            }
-            format!("{{ {} }}", fields.join("; "))
-        }
-        Some("object") => "Record<string, unknown>".into(),
-        _ => "unknown".into(),
-    }
 }
 
 fn member(name: &str) -> String {
