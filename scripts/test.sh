@@ -19,8 +19,9 @@ cargo test -q --workspace
 echo "== TypeScript declarations (tsc)" >&2
 tsc --noEmit --strict --target es2022 --lib esnext --module esnext --moduleResolution bundler --types @cloudflare/workers-types tests/types/*.ts
 
-# Every provider with a manifest (openapi/<provider>/capa.toml), each a wrangler env.
-for provider in $(ls openapi/*/capa.toml | cut -d/ -f2); do
+# Every provider with a manifest (openapi/<provider>/capa.toml, and the auth fixtures in
+# tests/fixtures/auth/), each a wrangler env.
+for provider in $(for m in openapi/*/capa.toml tests/fixtures/auth/*/capa.toml; do basename "$(dirname "$m")"; done); do
   echo "== build $provider (wrangler deploy --dry-run)" >&2
   rm -rf "dist/$provider" && mkdir -p dist
   log="dist/$provider.build.log"

@@ -39,8 +39,11 @@ pub struct Args {
 /// What `options` asked for.
 #[derive(Debug, Default)]
 pub struct CallOptions {
-    /// `options.auth.apiKey`: replaces the Worker secret for this call.
+    /// `options.auth.apiKey` (or `password`, its name for basic): replaces the Worker secret
+    /// for this call.
     pub api_key: Option<Secret>,
+    /// `options.auth.username`: a basic pair's user name for this call (see [`crate::auth`]).
+    pub username: Option<Secret>,
     /// `options.auth.headers`, matched to the allow-list: canonical name and value.
     pub headers: Vec<(&'static str, Secret)>,
 }
@@ -226,16 +229,23 @@ pub fn split(op: &Operation, call_headers: &'static [&'static str], mut args: Ve
     })
 }
 
-/// Every string a call passed as a credential (`auth.apiKey`, secret `auth.headers`) in its last
-/// two arguments, read before the arguments are judged: a call refused for a malformed option
-/// must not echo a key it carried elsewhere in the same options.
+/// Every string a call passed as a credential (`auth.apiKey`, `auth.password`, secret
+/// `auth.headers`) in its last two arguments, read before the arguments are judged: a call
+/// refused for a malformed option must not echo a key it carried elsewhere in the same options.
 pub fn credential_strings<'a>(args: &'a [Value], secret_headers: &'a [&'a str]) -> impl Iterator<Item = &'a str> {
     args.iter().rev().take(2).filter_map(|a| a.get("auth")).flat_map(move |auth| {
         let key = auth.get("apiKey").and_then(Value::as_str);
+        let password = auth.get("password").and_then(Value::as_str);
         let headers = auth.get("headers").and_then(Value::as_object).unwrap_or_default();
         let secret = headers.iter().filter(|(name, _)| secret_headers.iter().any(|h| h.eq_ignore_ascii_case(name)));
-        key.into_iter().chain(secret.filter_map(|(_, v)| v.as_str()))
+        key.into_iter().chain(password).chain(secret.filter_map(|(_, v)| v.as_str()))
     })
+}
+
+/// The basic user name a call passed (`auth.username`), read like [`credential_strings`]: a
+/// context value, kept out of receipts.
+pub fn call_username(args: &[Value]) -> Option<&str> {
+    args.iter().rev().take(2).filter_map(|a| a.get("auth")).find_map(|auth| auth.get("username").and_then(Value::as_str))
 }
 
 fn is_options(value: &Value, op: &Operation) -> bool {
@@ -278,15 +288,17 @@ fn parse_auth(value: &Value, call_headers: &'static [&'static str], options: &mu
     };
     for (key, value) in entries {
         match key.as_str() {
-            "apiKey" => match value {
+            "apiKey" | "password" | "username" => match value {
                 Value::Null => {}
                 Value::String(s) => match header::value_fault(s) {
+                    None if key == "username" => options.username = Some(Secret::new(s.clone())),
+                    None if options.api_key.is_some() => {
+                        return Err(CallError::invalid("options.auth takes apiKey or password, not both: they are one credential"))
+                    }
                     None => options.api_key = Some(Secret::new(s.clone())),
-                    Some(fault) => return Err(CallError::invalid(format!("options.auth.apiKey {fault}"))),
+                    Some(fault) => return Err(CallError::invalid(format!("options.auth.{key} {fault}"))),
                 },
-                other => {
-                    return Err(CallError::invalid(format!("options.auth.apiKey must be a string, not {}", other.kind())))
-                }
+                other => return Err(CallError::invalid(format!("options.auth.{key} must be a string, not {}", other.kind()))),
             },
             "headers" => {
                 let headers = match value {
@@ -323,7 +335,7 @@ fn parse_auth(value: &Value, call_headers: &'static [&'static str], options: &mu
             }
             other => {
                 return Err(CallError::invalid(format!(
-                    "unknown key `{}` in options.auth; it takes apiKey and headers",
+                    "unknown key `{}` in options.auth; it takes apiKey (or username and password) and headers",
                     printable(other)
                 )))
             }

@@ -43,7 +43,8 @@ pub trait Bindings {
 /// The Worker secret as [`Bindings::worker_secret`] gives it, prepared afresh.
 pub fn worker_secret(provider: &Provider, bindings: &(impl Bindings + ?Sized)) -> Option<Rc<WorkerSecret>> {
     let value = bindings.get(provider.secret).filter(|s| !s.is_empty())?;
-    Some(Rc::new(WorkerSecret::new(provider, value)))
+    let username = crate::auth::username_binding(provider).and_then(|b| bindings.get(b)).filter(|s| !s.is_empty());
+    Some(Rc::new(WorkerSecret::new(provider, value, username)))
 }
 
 /// What to do next.
@@ -88,6 +89,13 @@ pub fn begin(provider: &'static Provider, op_index: u32, args_json: &str, bindin
         // carried elsewhere in the same options.
         for value in args::credential_strings(&values, provider.secret_call_headers) {
             redactor.add(value);
+        }
+        // A basic pair's user name, the Worker's and the call's: context, out of receipts.
+        if let Some(user) = secret.as_ref().and_then(|s| s.username.as_ref()) {
+            redactor.add_context(user.expose());
+        }
+        if let Some(user) = args::call_username(&values) {
+            redactor.add_context(user);
         }
         let bound_headers: Vec<(&'static str, &str)> =
             provider.bound_headers.iter().filter_map(|&(header, binding)| Some((header, bindings.get(binding).filter(|v| !v.is_empty())?))).collect();

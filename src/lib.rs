@@ -12,6 +12,7 @@
 //!   request (bodies that are not one string, binary and multipart, in [`body`]).
 //! - [`response`], [`receipt`], [`error`], [`json`], [`parse`], [`value`]: from the upstream's
 //!   answer to an envelope, and JSON read and written by hand (numbers keep their text).
+//! - [`auth`]: how each scheme puts the credential on the wire.
 //! - [`secret`], [`redact`], [`forms`], [`header`]: credentials that cannot print, the forms
 //!   they take in upstream text and their redaction, what a header may carry.
 //! - [`call`]: the call as a state machine with no I/O, driven by the JS entry.
@@ -25,6 +26,7 @@
 //! (default `stripe`). wrangler.toml's `[env.<provider>]` build commands set it.
 
 pub mod args;
+pub mod auth;
 pub mod body;
 pub mod call;
 pub mod encode;

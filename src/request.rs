@@ -6,13 +6,14 @@
 //! spec declares.
 
 use crate::args::Args;
+pub use crate::auth::WorkerSecret;
+use crate::auth::Place;
 use crate::body::RequestBody;
 use crate::encode::{fill_path, path_value, Pairs};
 use crate::error::CallError;
-use crate::forms::base64;
-use crate::redact::{Credentials, Redactor};
+use crate::redact::Redactor;
 use crate::secret::Secret;
-use crate::table::{At, AuthScheme, AuthUse, Body, Method, Operation, Provider, Style};
+use crate::table::{At, AuthUse, Body, Method, Operation, Provider, Style};
 use crate::value::Value;
 use std::borrow::Cow;
 use std::rc::Rc;
@@ -24,6 +25,10 @@ pub struct HttpRequest {
     pub url: String,
     pub headers: Vec<(&'static str, HeaderValue)>,
     pub body: Option<RequestBody>,
+    /// A credential that travels in the query (`Query` schemes): its parameter name and value,
+    /// appended to `url` only when the request is written for `fetch`, so the URL anything else
+    /// could show never holds it (see [`crate::auth`]).
+    pub query_credential: Option<(&'static str, HeaderValue)>,
 }
 
 /// A header value; credentials stay wrapped until the request is handed to `fetch`.
@@ -43,54 +48,8 @@ impl HeaderValue {
             HeaderValue::Static(s) => s,
             HeaderValue::Plain(s) => s,
             HeaderValue::Secret(s) => s.expose(),
-            HeaderValue::WorkerSecret(w) => w.header.expose(),
+            HeaderValue::WorkerSecret(w) => w.wire.expose(),
         }
-    }
-}
-
-/// The Worker secret with what every call that sends it needs: its auth header value and what
-/// finds it in upstream text, for the redactor. The Worker's bindings do not change between
-/// calls, so the wasm entry prepares this once per `env` (`src/wasm.rs`) instead of once per call.
-#[derive(Debug)]
-pub struct WorkerSecret {
-    header: Secret,
-    credentials: Rc<Credentials>,
-    /// Why the value cannot travel in a header, if it cannot (a trailing newline from
-    /// `echo key | wrangler secret put`): calls that would send it are refused, naming the fix.
-    fault: Option<&'static str>,
-}
-
-impl WorkerSecret {
-    pub fn new(provider: &Provider, value: &str) -> Self {
-        let mut credentials = Credentials::default();
-        credentials.add(value);
-        WorkerSecret {
-            header: auth_header_value(provider, value),
-            credentials: Rc::new(credentials),
-            fault: crate::header::value_fault(value),
-        }
-    }
-
-    /// The credentials a call's redactor starts from.
-    pub fn credentials(&self) -> Rc<Credentials> {
-        Rc::clone(&self.credentials)
-    }
-}
-
-/// The value of the auth header carrying `key`, as the provider's scheme wants it.
-fn auth_header_value(provider: &Provider, key: &str) -> Secret {
-    Secret::new(match provider.auth {
-        AuthScheme::Bearer => ["Bearer ", key].concat(),
-        AuthScheme::Basic => format!("Basic {}", base64(format!("{key}:").as_bytes())),
-        AuthScheme::Header(_) => key.to_owned(),
-    })
-}
-
-/// The name of the auth header.
-fn auth_header_name(provider: &Provider) -> &'static str {
-    match provider.auth {
-        AuthScheme::Bearer | AuthScheme::Basic => "authorization",
-        AuthScheme::Header(name) => name,
     }
 }
 
@@ -105,7 +64,10 @@ impl HttpRequest {
     pub fn push_fetch_json(&self, out: &mut String, scan: &Redactor) {
         out.reserve(self.url.len() + 320 + self.body.as_ref().map_or(0, RequestBody::text_len));
         out.push('[');
-        crate::json::push_str(out, &self.url);
+        match &self.query_credential {
+            None => crate::json::push_str(out, &self.url),
+            Some((name, value)) => push_url_with(out, &self.url, name, value.expose()),
+        }
         out.push_str(",\"");
         out.push_str(self.method.as_str());
         out.push_str("\",");
@@ -134,10 +96,32 @@ impl HttpRequest {
         out.push(']');
     }
 
+    /// The URL `fetch` is given: [`HttpRequest::url`] with the query credential, for tests.
+    pub fn wire_url(&self) -> String {
+        let mut out = String::new();
+        match &self.query_credential {
+            None => crate::json::push_str(&mut out, &self.url),
+            Some((name, value)) => push_url_with(&mut out, &self.url, name, value.expose()),
+        }
+        crate::parse::parse(&out).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+    }
+
     /// The value of a header, for tests.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.expose())
     }
+}
+
+/// `url` with `name=value` added to its query, as a JSON string.
+#[inline(never)]
+fn push_url_with(out: &mut String, url: &str, name: &str, value: &str) {
+    let mut full = String::with_capacity(url.len() + name.len() + value.len() * 3 + 2);
+    full.push_str(url);
+    full.push(if url.contains('?') { '&' } else { '?' });
+    crate::encode::percent_encode_into(&mut full, name);
+    full.push('=');
+    crate::encode::percent_encode_into(&mut full, value);
+    crate::json::push_str(out, &full);
 }
 
 /// Which credential a call used; shown in the receipt as `credential`.
@@ -174,7 +158,7 @@ pub struct Config<'a> {
 
 /// The credential a request sends.
 enum Credential {
-    /// `options.auth.apiKey`.
+    /// `options.auth`'s, ready for the wire.
     Call(Secret),
     Worker(Rc<WorkerSecret>),
 }
@@ -232,13 +216,17 @@ pub fn build(provider: &'static Provider, op: &'static Operation, args: Args, co
         return Err(crate::body::misplaced(op, "body"));
     }
 
+    // A user name comes with its password: never the deployment's password for the call's user.
+    if args.options.username.is_some() && args.options.api_key.is_none() {
+        return Err(CallError::invalid("options.auth.username comes with its password: give username and password together, or neither"));
+    }
     // Credential: the call's key, else the Worker secret, as the operation's security asks.
     let (credential, used) = match (op.auth, args.options.api_key, config.secret) {
         (AuthUse::Never, _, _) => (None, CredentialUse::None),
-        (_, Some(key), _) => (Some(Credential::Call(key)), CredentialUse::Call),
-        (_, None, Some(secret)) => match secret.fault {
+        (_, Some(key), _) => (Some(Credential::Call(crate::auth::call_credential(provider, key, args.options.username)?)), CredentialUse::Call),
+        (_, None, Some(secret)) => match secret.refusal(provider) {
             None => (Some(Credential::Worker(secret)), CredentialUse::Secret),
-            Some(fault) => return Err(CallError::UnsendableSecret { capability: provider.capability, secret: provider.secret, fault }),
+            Some(refusal) => return Err(refusal),
         },
         (AuthUse::Optional, None, None) => (None, CredentialUse::None),
         (AuthUse::Required, None, None) => {
@@ -259,16 +247,16 @@ pub fn build(provider: &'static Provider, op: &'static Operation, args: Args, co
             bound_header(provider, name, value, &mut request_headers)?;
         }
     }
-    match credential {
-        Some(Credential::Call(key)) => {
-            let value = match provider.auth {
-                AuthScheme::Header(_) => key,
-                _ => auth_header_value(provider, key.expose()),
-            };
-            request_headers.push((auth_header_name(provider), HeaderValue::Secret(value)));
+    let credential = credential.map(|c| match c {
+        Credential::Call(wire) => HeaderValue::Secret(wire),
+        Credential::Worker(secret) => HeaderValue::WorkerSecret(secret),
+    });
+    let mut query_credential = None;
+    if let Some(value) = credential {
+        match crate::auth::place(provider) {
+            Place::Header(name) => request_headers.push((name, value)),
+            Place::Query(name) => query_credential = Some((name, value)),
         }
-        Some(Credential::Worker(secret)) => request_headers.push((auth_header_name(provider), HeaderValue::WorkerSecret(secret))),
-        None => {}
     }
 
     // Form bodies of reads go to the query, as stripe-node sends them: fetch refuses a GET body.
@@ -342,10 +330,12 @@ pub fn build(provider: &'static Provider, op: &'static Operation, args: Args, co
         url.push_str(&query);
     }
 
-    if url.len() > MAX_URL {
-        return Err(too_long(op, url.len()));
+    // The query credential counts, percent-encoded, though it is added only on the way out.
+    let credential_len = query_credential.as_ref().map_or(0, |(name, value): &(&str, HeaderValue)| name.len() + value.expose().len() * 3 + 2);
+    if url.len() + credential_len > MAX_URL {
+        return Err(too_long(op, url.len() + credential_len));
     }
-    Ok((HttpRequest { method: op.method, url, headers: request_headers, body }, used))
+    Ok((HttpRequest { method: op.method, url, headers: request_headers, body, query_credential }, used))
 }
 
 /// Where the params object's entries went.
@@ -494,7 +484,7 @@ pub fn loopback_origin(value: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::table::Param;
+    use crate::table::{AuthScheme, Param};
 
     static OP: Operation = Operation {
         id: "PostThings",

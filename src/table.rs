@@ -49,6 +49,14 @@ pub enum AuthScheme {
     Basic,
     /// The key as the value of the named header (OpenAPI `apiKey` in `header`).
     Header(&'static str),
+    /// `Authorization: Basic base64(<user>:<key>)`, the user name from the Worker binding
+    /// `username` (Twilio: account SID + auth token), the key the password.
+    BasicPair { username: &'static str },
+    /// The key as the named query parameter (OpenAPI `apiKey` in `query`: GitLab's
+    /// `private_token`).
+    Query(&'static str),
+    /// The key as the named cookie (OpenAPI `apiKey` in `cookie`).
+    Cookie(&'static str),
 }
 
 /// Whether an operation needs the credential, from the spec's `security`.

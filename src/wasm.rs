@@ -68,7 +68,10 @@ struct EnvBindings {
 impl EnvBindings {
     fn read(env: worker::Env) -> Self {
         let get = |name: &str| js_sys::Reflect::get(env.as_ref(), &JsValue::from_str(name)).ok()?.as_string();
-        let names = [PROVIDER.secret, call::ORIGIN_OVERRIDE_VAR, call::FAULT_VAR].into_iter().chain(PROVIDER.bound_headers.iter().map(|(_, b)| *b));
+        let names = [PROVIDER.secret, call::ORIGIN_OVERRIDE_VAR, call::FAULT_VAR]
+            .into_iter()
+            .chain(crate::auth::username_binding(&PROVIDER))
+            .chain(PROVIDER.bound_headers.iter().map(|(_, b)| *b));
         let values = names.map(|name| (name, get(name))).collect();
         let mut bindings = EnvBindings { values, secret: None };
         bindings.secret = call::worker_secret(&PROVIDER, &bindings);

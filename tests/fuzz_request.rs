@@ -188,9 +188,11 @@ macro_rules! synthetic {
 synthetic!(BEARER, AuthScheme::Bearer);
 synthetic!(BASIC, AuthScheme::Basic);
 synthetic!(HEADER, AuthScheme::Header("X-Api-Key"));
+synthetic!(QUERY, AuthScheme::Query("private_token"));
+synthetic!(COOKIE, AuthScheme::Cookie("session"));
 
-fn providers() -> [&'static Provider; 4] {
-    [&capa_rs::provider::PROVIDER, &BEARER, &BASIC, &HEADER]
+fn providers() -> [&'static Provider; 6] {
+    [&capa_rs::provider::PROVIDER, &BEARER, &BASIC, &HEADER, &QUERY, &COOKIE]
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -511,7 +513,9 @@ fn expected_auth(provider: &Provider, key: &str) -> String {
     match provider.auth {
         AuthScheme::Bearer => format!("Bearer {key}"),
         AuthScheme::Basic => format!("Basic {}", capa_rs::forms::base64(format!("{key}:").as_bytes())),
-        AuthScheme::Header(_) => key.to_owned(),
+        AuthScheme::Header(_) | AuthScheme::Query(_) => key.to_owned(),
+        AuthScheme::Cookie(name) => format!("{name}={key}"),
+        AuthScheme::BasicPair { .. } => unreachable!("no synthetic provider has a basic pair"),
     }
 }
 
@@ -587,8 +591,12 @@ fn check_request(provider: &'static Provider, op: &'static Operation, input: &In
     // Headers: only those the table allows, each fit for a header.
     let auth_name = match provider.auth {
         AuthScheme::Header(name) => name,
+        AuthScheme::Cookie(_) => "cookie",
         _ => "authorization",
     };
+    // The URL anything but `fetch` sees holds no credential; the query credential is added on
+    // the way out, encoded, as the query's last parameter.
+    clean("the request URL", &req.url)?;
     for (name, _) in &req.headers {
         let ok = ["accept", "content-type", auth_name].iter().any(|n| n.eq_ignore_ascii_case(name))
             || provider.static_headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name))
@@ -611,7 +619,19 @@ fn check_request(provider: &'static Provider, op: &'static Operation, input: &In
         (_, None, Some(secret)) => Some(expected_auth(provider, secret)),
         (_, None, None) => None,
     };
-    prop_assert_eq!(req.header(auth_name).map(str::to_owned), want, "the credential sent");
+    match provider.auth {
+        AuthScheme::Query(name) => {
+            let wire = req.wire_url();
+            let mut encoded = String::new();
+            if let Some(key) = &want {
+                capa_rs::encode::percent_encode_into(&mut encoded, key);
+            }
+            let sent = wire.rsplit_once(&format!("{name}=")).map(|(_, v)| v.to_owned());
+            prop_assert_eq!(sent, want.map(|_| encoded), "the credential sent in the query");
+            prop_assert!(req.header("authorization").is_none(), "a query credential also sent as a header");
+        }
+        _ => prop_assert_eq!(req.header(auth_name).map(str::to_owned), want, "the credential sent"),
+    }
 
     // A bound header: the call's own value, else the deployment's.
     for &(name, _) in provider.bound_headers {

@@ -9,8 +9,12 @@
 //! # version_prefix = "/rest/api/3"      # the path prefix names leave out (default: the rule's)
 //!
 //! [auth]
-//! scheme = "bearer"                     # bearer | basic | header
+//! scheme = "bearer"                     # bearer | basic | header | query | cookie
 //! # header = "X-Api-Key"                # for scheme = "header"
+//! # name = "private_token"              # for scheme = "query" or "cookie": the parameter or cookie
+//! # username = "TWILIO_ACCOUNT_SID"     # for scheme = "basic": the binding holding the user name
+//! #                                     # (the secret is then the password; unset: the secret is
+//! #                                     # the user name, with no password, as Stripe takes it)
 //! # unspecified = "required"            # operations stating no `security` of their own: never |
 //! #                                     # optional | required; unset: the document's, else never
 //!
@@ -76,6 +80,11 @@ pub struct Auth {
     pub scheme: Scheme,
     /// The header name, for `scheme = "header"`.
     pub header: Option<String>,
+    /// The query parameter or cookie name, for `scheme = "query"` or `"cookie"`.
+    pub name: Option<String>,
+    /// For `scheme = "basic"`: the binding (a Worker secret or var) holding the user name; the
+    /// secret is then the password.
+    pub username: Option<String>,
     /// What operations stating no `security` of their own need. Unset: the document's
     /// `security`, or none when it has none. Set, it replaces the document's (Twitch's says `[]`
     /// though every Helix endpoint wants a token).
@@ -90,6 +99,8 @@ pub enum Scheme {
     Bearer,
     Basic,
     Header,
+    Query,
+    Cookie,
 }
 
 /// What an operation stating no `security` of its own needs, by the manifest.
@@ -168,7 +179,7 @@ impl Manifest {
             spec: spec.file_name().map(PathBuf::from).unwrap_or_default(),
             secret: "API_KEY".into(),
             binding: "API".into(),
-            auth: Auth { scheme: Scheme::Bearer, header: None, unspecified: Some(Unspecified::Required) },
+            auth: Auth { scheme: Scheme::Bearer, header: None, name: None, username: None, unspecified: Some(Unspecified::Required) },
             call: Call::default(),
             // Relative servers resolve somewhere, so that every operation is counted.
             upstream: Upstream { origin: Some("https://stand-in.invalid".into()), ..Upstream::default() },
@@ -198,6 +209,20 @@ impl Manifest {
             (Scheme::Header, Some(h)) if token(h) && !RUNTIME_HEADERS.contains(&h.to_ascii_lowercase().as_str()) => {}
             (Scheme::Header, _) => bail!("auth.scheme = \"header\" needs auth.header, a header name the runtime does not own"),
             (_, Some(_)) => bail!("auth.header is only for auth.scheme = \"header\""),
+            _ => {}
+        }
+        // A query parameter or cookie name: what a URL or a Cookie header carries unescaped.
+        let cookie_name = |s: &str| token(s) && !s.contains(['=', '%']);
+        match (self.auth.scheme, &self.auth.name) {
+            (Scheme::Query | Scheme::Cookie, Some(n)) if cookie_name(n) => {}
+            (Scheme::Query | Scheme::Cookie, _) => bail!("auth.scheme = \"query\" or \"cookie\" needs auth.name, the parameter or cookie name"),
+            (_, Some(_)) => bail!("auth.name is only for auth.scheme = \"query\" or \"cookie\""),
+            _ => {}
+        }
+        match (self.auth.scheme, &self.auth.username) {
+            (Scheme::Basic, Some(u)) if env_name(u) && *u != self.secret => {}
+            (Scheme::Basic, Some(u)) => bail!("auth.username {u:?} must name a binding in UPPER_SNAKE_CASE other than the secret"),
+            (_, Some(_)) => bail!("auth.username is only for auth.scheme = \"basic\""),
             _ => {}
         }
         let auth_header = self.auth_header().to_ascii_lowercase();
@@ -245,11 +270,24 @@ impl Manifest {
         Ok(())
     }
 
-    /// The header carrying the credential, lowercase for bearer/basic.
+    /// The header carrying the credential, lowercase for bearer/basic, `cookie` for a cookie;
+    /// empty for a key in the query.
     pub fn auth_header(&self) -> &str {
         match self.auth.scheme {
             Scheme::Header => self.auth.header.as_deref().unwrap_or(""),
-            _ => "authorization",
+            Scheme::Cookie => "cookie",
+            Scheme::Query => "",
+            Scheme::Bearer | Scheme::Basic => "authorization",
         }
+    }
+
+    /// The query parameter carrying the credential, for `scheme = "query"`.
+    pub fn auth_query(&self) -> Option<&str> {
+        (self.auth.scheme == Scheme::Query).then(|| self.auth.name.as_deref()).flatten()
+    }
+
+    /// The cookie carrying the credential, for `scheme = "cookie"`.
+    pub fn auth_cookie(&self) -> Option<&str> {
+        (self.auth.scheme == Scheme::Cookie).then(|| self.auth.name.as_deref()).flatten()
     }
 }

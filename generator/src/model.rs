@@ -284,10 +284,14 @@ fn operation(
                 }
                 continue;
             }
+            // A parameter that is the credential is the capability's to fill (see `src/auth.rs`):
+            // not the caller's.
+            "query" if manifest.auth_query() == Some(name.as_str()) => continue,
+            "cookie" if manifest.auth_cookie() == Some(name.as_str()) => continue,
             "query" => At::Query(style(p, &name.clone(), id)?),
             "header" => {
                 let lower = name.to_ascii_lowercase();
-                if IGNORED_HEADER_PARAMS.contains(&lower.as_str()) || lower == auth_header {
+                if IGNORED_HEADER_PARAMS.contains(&lower.as_str()) || (!auth_header.is_empty() && lower == auth_header) {
                     continue;
                 }
                 // Pinned headers are the manifest's; per-call ones travel in options.auth.headers,
@@ -397,7 +401,7 @@ fn operation(
         params,
         body,
         auth,
-        returns_list: upper == "GET" && returns_list(spec, op)?,
+        returns_list: upper == "GET" && returns_list(spec, op, path)?,
         result: answer(spec, op)?,
         results: answers(spec, op)?,
         error: error_schema(spec, op)?,
@@ -586,8 +590,10 @@ fn response_answer(spec: &Spec, response: &Value) -> Result<Answer> {
 }
 
 /// Whether the success response is a list: a JSON array, or an object whose `data` is one (the
-/// common envelope: Stripe's `{object: "list", data, has_more}`, Twitch's `{data, pagination}`).
-fn returns_list(spec: &Spec, op: &Value) -> Result<bool> {
+/// common envelope: Stripe's `{object: "list", data, has_more}`, Twitch's `{data, pagination}`),
+/// or whose member named as the path's last segment is one (Twilio's `Messages.json` answering
+/// `{ messages: [...], next_page_uri }`).
+fn returns_list(spec: &Spec, op: &Value, path: &str) -> Result<bool> {
     let Some(responses) = op.get("responses").and_then(Value::as_object) else { return Ok(false) };
     let Some((_, ok)) = responses.iter().find(|(code, _)| code.starts_with('2')) else { return Ok(false) };
     let ok = spec.resolve(ok)?;
@@ -598,9 +604,16 @@ fn returns_list(spec: &Spec, op: &Value) -> Result<bool> {
     if schema.get("type").and_then(Value::as_str) == Some("array") {
         return Ok(true);
     }
-    let Some(props) = schema.get("properties") else { return Ok(false) };
-    let data_is_array = props.get("data").map(|d| spec.resolve(d)).transpose()?.and_then(|d| d.get("type")).and_then(Value::as_str) == Some("array");
-    Ok(data_is_array)
+    let Some(Value::Object(props)) = schema.get("properties") else { return Ok(false) };
+    let last = path.rsplit('/').find(|s| !s.is_empty() && !s.contains('{')).unwrap_or("");
+    let resource = last.split('.').next().unwrap_or("").replace(['-', '_'], "").to_ascii_lowercase();
+    for (name, member) in props {
+        let named = name == "data" || (!resource.is_empty() && name.replace(['-', '_'], "").to_ascii_lowercase() == resource);
+        if named && spec.resolve(member)?.get("type").and_then(Value::as_str) == Some("array") {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// The absolute base URL for an operation: the first `servers` entry of the operation, its path

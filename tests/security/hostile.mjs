@@ -7,9 +7,19 @@
 // Retry-After), a refreshed token the credentials, pagination the results.
 import { CORPUS, canary, echoForms, latin1Base64 } from "./corpus.mjs";
 
-/** The credential an upstream request carried, as the upstream sees it. */
-export function credentialOf(request, authHeader) {
+/**
+ * The credential an upstream request carried, as the upstream sees it: `authHeader` (or, for a
+ * table with `authQuery`/`authCookie`/`authPair`, the query parameter, the cookie's value, the
+ * basic pair's password).
+ */
+export function credentialOf(request, authHeader, table = {}) {
+  if (table.authQuery) return new URL(request.url, "http://upstream").searchParams.get(table.authQuery) ?? "";
   const value = request.headers[authHeader.toLowerCase()] ?? "";
+  if (table.authCookie) return value.startsWith(`${table.authCookie}=`) ? value.slice(table.authCookie.length + 1) : value;
+  if (table.authPair && value.startsWith("Basic ")) {
+    const pair = Buffer.from(value.slice(6), "base64").toString("latin1");
+    return pair.slice(pair.indexOf(":") + 1);
+  }
   return authHeader.toLowerCase() === "authorization" ? value.replace(/^(Bearer|Basic) /, "") : value;
 }
 
@@ -17,9 +27,10 @@ export function credentialOf(request, authHeader) {
  * The upstream's answer to `request`, one of its behaviours at random. `stats` counts them.
  * `authHeader`: where the credential travels; `contextHeaders`: per-call context headers.
  */
-export function hostileReply(r, request, { authHeader, contextHeaders = [], stats }) {
-  const header = request.headers[authHeader.toLowerCase()] ?? "";
-  const key = credentialOf(request, authHeader);
+export function hostileReply(r, request, { authHeader, contextHeaders = [], stats, table = {} }) {
+  const key = credentialOf(request, authHeader, table);
+  // What carried it: the header, or for a key in the query the whole query string.
+  const header = table.authQuery ? request.url : (request.headers[authHeader.toLowerCase()] ?? "");
   const context = contextHeaders.map((h) => request.headers[h.toLowerCase()]).filter(Boolean);
   const forms = Object.fromEntries(echoForms(key));
   const pick = r.pick(Object.keys(forms));
@@ -97,7 +108,9 @@ export function randomOptions(r, table, issued) {
   if (r.chance(0.6)) {
     auth.apiKey = r.chance(0.95) ? canary(r) : r.pick([...CORPUS.headerValues.refused, ...CORPUS.headerValues.refusedTypes]);
     if (typeof auth.apiKey === "string") issued.add(auth.apiKey);
-  }
+    // A basic pair's tenants bring a user name with it (context), now and then without a key.
+    if (table.authPair && r.chance(0.8)) auth.username = canary(r, "context");
+  } else if (table.authPair && r.chance(0.2)) auth.username = canary(r, "context");
   if (r.chance(0.5)) {
     const headers = {};
     for (const name of table.callHeaders) {

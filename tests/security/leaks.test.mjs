@@ -20,10 +20,15 @@ const [SECRET, HOSTILE_SECRET] = CANARIES.secret.values;
 
 // Twitch brings a deployment value bound to a header (Client-Id, a context canary) that calls may
 // replace.
+// The auth fixtures bring the other schemes: a key in the query, in a cookie, a basic pair (whose
+// user name is a deployment binding, a context canary).
 const PROVIDERS = [
-  { provider: "stripe", share: 0.5, secret: "STRIPE_API_KEY", panicOn: "customers.retrieve" },
-  { provider: "petstore", share: 0.3, secret: "PETSTORE_API_KEY", panicOn: "pet.retrieve" },
-  { provider: "twitch", share: 0.2, secret: "TWITCH_API_KEY", panicOn: "users.list", bound: { TWITCH_CLIENT_ID: "acct_CONTEXTdeploymentclient" } },
+  { provider: "stripe", share: 0.4, secret: "STRIPE_API_KEY", panicOn: "customers.retrieve" },
+  { provider: "petstore", share: 0.2, secret: "PETSTORE_API_KEY", panicOn: "pet.retrieve" },
+  { provider: "twitch", share: 0.1, secret: "TWITCH_API_KEY", panicOn: "users.list", bound: { TWITCH_CLIENT_ID: "acct_CONTEXTdeploymentclient" } },
+  { provider: "auth-query", share: 0.1, secret: "AUTHQ_TOKEN", panicOn: "projects.list" },
+  { provider: "auth-cookie", share: 0.1, secret: "AUTHC_SESSION", panicOn: "me.retrieve" },
+  { provider: "auth-basic", share: 0.1, secret: "AUTHB_AUTH_TOKEN", panicOn: "accounts.messages.list", bound: { AUTHB_ACCOUNT_SID: CANARIES.basicUsername.values[1] } },
 ];
 
 const totals = { calls: 0, leaks: 0, thrown: 0, upstreamRequests: 0, outcomes: {}, behaviours: {} };
@@ -45,7 +50,7 @@ for (const { provider, share, secret, panicOn, bound = {} } of PROVIDERS) {
     const r = rng(SEED + provider.length);
     const stats = totals.behaviours;
     upstream.requests.length = 0;
-    upstream.reply = (request) => hostileReply(r, request, { authHeader: table.authHeader, contextHeaders: table.callHeaders, stats });
+    upstream.reply = (request) => hostileReply(r, request, { authHeader: table.authHeader, contextHeaders: table.callHeaders, stats, table });
     const base = { CAPA_LOOPBACK_ORIGIN: upstream.origin, ...bound };
     const cap = await startWorkers({
       provider,
@@ -89,7 +94,7 @@ for (const { provider, share, secret, panicOn, bound = {} } of PROVIDERS) {
       // some call passed; no call's key went anywhere else.
       const known = new Set([SECRET, HOSTILE_SECRET, ...issued]);
       for (const request of upstream.requests) {
-        const credential = credentialOf(request, table.authHeader);
+        const credential = credentialOf(request, table.authHeader, table);
         if (credential) assert.ok(known.has(credential), `the upstream received a credential nobody passed: ${credential.slice(0, 40)}`);
       }
       totals.calls += n;

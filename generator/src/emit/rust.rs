@@ -19,8 +19,13 @@ pub fn emit(manifest: &Manifest, model: &Model, names: &[Name]) -> String {
     let _ = writeln!(w, "    secret: {:?},", manifest.secret);
     let auth = match manifest.auth.scheme {
         Scheme::Bearer => "AuthScheme::Bearer".to_owned(),
-        Scheme::Basic => "AuthScheme::Basic".to_owned(),
+        Scheme::Basic => match &manifest.auth.username {
+            None => "AuthScheme::Basic".to_owned(),
+            Some(username) => format!("AuthScheme::BasicPair {{ username: {username:?} }}"),
+        },
         Scheme::Header => format!("AuthScheme::Header({:?})", manifest.auth.header.as_deref().unwrap_or_default()),
+        Scheme::Query => format!("AuthScheme::Query({:?})", manifest.auth.name.as_deref().unwrap_or_default()),
+        Scheme::Cookie => format!("AuthScheme::Cookie({:?})", manifest.auth.name.as_deref().unwrap_or_default()),
     };
     let _ = writeln!(w, "    auth: {auth},");
     let _ = writeln!(w, "    call_headers: &{:?},", manifest.call.allowed().collect::<Vec<_>>());

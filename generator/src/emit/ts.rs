@@ -107,6 +107,14 @@ pub fn emit(spec: &Spec, manifest: &Manifest, model: &Model, root: &Node) -> Str
     let _ = writeln!(w, "  auth?: {{");
     let _ = writeln!(w, "    /** Replaces the Worker secret {} for this call only. */", manifest.secret);
     let _ = writeln!(w, "    apiKey?: string;");
+    if manifest.auth.scheme == crate::manifest::Scheme::Basic {
+        let _ = writeln!(w, "    /** The basic password: apiKey's other name (give one of them). */");
+        let _ = writeln!(w, "    password?: string;");
+        if manifest.auth.username.is_some() {
+            let _ = writeln!(w, "    /** The basic user name for this call, with its password: a pair comes whole. */");
+            let _ = writeln!(w, "    username?: string;");
+        }
+    }
     let headers: Vec<String> = manifest.call.allowed().map(|h| format!("{h:?}?: string")).collect();
     let _ = writeln!(w, "    /** Per-call headers, from the provider's allow-list only. */");
     let _ = writeln!(w, "    headers?: {{ {} }};", headers.join("; "));
