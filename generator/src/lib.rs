@@ -6,6 +6,8 @@
 //! tests (`generator/tests/golden.rs`); `npm run regen` rewrites it.
 #![deny(missing_docs)]
 
+/// The deploy-time check of credentials: manifest against spec and `wrangler.toml`.
+pub mod check;
 /// Stage 4: the generated files.
 pub mod emit;
 /// The provider manifest (`openapi/<provider>/capa.toml`).
@@ -58,6 +60,11 @@ pub fn generate(manifest_path: &Path) -> Result<Output> {
     // A spec the lock does not pin is refused before anything is made of it.
     upgrade::check_lock(&manifest, &bytes)?;
     let spec = spec::Spec::load(&manifest.spec_path())?;
+    // Credentials declared as the spec and wrangler.toml say, or nothing is built.
+    let report = check::check(&repo_root(), &manifest, &spec);
+    if !report.errors.is_empty() {
+        anyhow::bail!("{}: the credential check failed (`npm run check -- {}`):\n  {}", manifest.capability, manifest.capability, report.errors.join("\n  "));
+    }
     let model = model::build(&spec, &manifest)?;
     let names = names::assign(&model.operations, &manifest.names, manifest.naming, manifest.version_prefix.as_deref())?;
     let lock = upgrade::Lock::new(&manifest.spec.display().to_string(), &bytes, &upgrade::methods(&spec, &model, &names), &upgrade::types(&spec));

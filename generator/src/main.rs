@@ -8,6 +8,7 @@
 //! capa-gen stats <spec-file>     parse, model and name a spec with no manifest; print timings
 //! capa-gen diff <provider> <spec-file> [--from <old>]  what moving to that spec changes (npm run spec-diff)
 //! capa-gen update <provider> <spec-file>  install that spec, lock it, regenerate (npm run spec-update)
+//! capa-gen verify [provider...]  the credential check: manifest vs spec vs wrangler.toml (npm run check)
 //! ```
 
 use anyhow::{bail, Context, Result};
@@ -151,6 +152,28 @@ fn run() -> Result<ExitCode> {
             let [spec] = names else { bail!("usage: capa-gen stats <spec-file>") };
             stats(std::path::Path::new(spec))?;
         }
+        "verify" => {
+            let mut failed = false;
+            for provider in &providers {
+                let manifest = capa_gen::manifest::Manifest::load(&capa_gen::manifest_path(&root, provider))?;
+                let spec = capa_gen::spec::Spec::load(&manifest.spec_path())?;
+                let report = capa_gen::check::check(&root, &manifest, &spec);
+                println!("{provider}: {}", if report.errors.is_empty() { "ok" } else { "FAILS" });
+                for e in &report.errors {
+                    println!("  error: {e}");
+                }
+                for w in &report.warnings {
+                    println!("  warning: {w}");
+                }
+                for h in &report.handles {
+                    println!("  handle {h}");
+                }
+                failed |= !report.errors.is_empty();
+            }
+            if failed {
+                return Ok(ExitCode::from(1));
+            }
+        }
         "diff" | "update" => {
             // `diff <provider> <new> [--from <old>]`: old defaults to the installed spec.
             let (provider, file, from_file) = match names {
@@ -178,7 +201,7 @@ fn run() -> Result<ExitCode> {
                 }
             }
         }
-        other => bail!("unknown command {other:?}; expected build, check, methods, table, stats, diff or update"),
+        other => bail!("unknown command {other:?}; expected build, check, verify, methods, table, stats, diff or update"),
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,0 +1,323 @@
+//! The deploy-time check of a provider's credentials: its manifest against its spec and against
+//! `wrangler.toml`, before anything is built or deployed (`capa-gen verify <provider>`, which
+//! `npm run check` runs; `capa-gen build` runs it too and fails on its errors).
+//!
+//! Values cannot be checked offline (a Worker secret is set with `wrangler secret put`, and an
+//! unset one is `missing_credential` at call time, naming it); what can be checked is that the
+//! declarations agree:
+//!
+//! - **The scheme against the spec's `securitySchemes`.** A manifest sending an API key in a
+//!   header, the query or a cookie under a name the spec's API-key schemes there do not use is an
+//!   error naming the spec's name (`auth.header = "api_key"`).
+//! - **Every operation's `security` against what the manifest attaches.** An alternative is met
+//!   when each scheme it requires together is: the manifest's scheme (a bearer token also
+//!   carries OAuth2 and OpenID Connect tokens), or a bound header (`[upstream.bound_headers]`)
+//!   for an API key in that header. An alternative failing only for an API-key header nothing
+//!   attaches is a missing handle: an error naming the bound header to declare and the
+//!   `wrangler secret put` that sets it. Operations whose every alternative needs what the
+//!   Worker cannot run (an OAuth2 flow through a browser, mutual TLS) are a warning: they take
+//!   the manifest's credential or a per-call token, as the Petstore's do today.
+//! - **The manifest against `wrangler.toml`.** Its `[env.<provider>]` must exist, with `main`
+//!   the generated entry and the build command that generates it.
+
+use crate::manifest::{Manifest, Scheme};
+use crate::spec::Spec;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// What the check found.
+#[derive(Debug, Default, PartialEq)]
+pub struct Report {
+    /// Declarations that disagree: the build fails on these.
+    pub errors: Vec<String>,
+    /// What the Worker cannot do as the spec says, but works around.
+    pub warnings: Vec<String>,
+    /// The handles the deployment must set, each with the command that sets it.
+    pub handles: Vec<String>,
+}
+
+/// How a spec's security scheme authenticates.
+#[derive(Debug, Clone, PartialEq)]
+enum Kind {
+    /// An API key `in` header, query or cookie, under `name`.
+    Key { place: String, name: String },
+    Bearer,
+    Basic,
+    /// An OAuth2 or OpenID Connect access token: sent as a bearer token. `browser`: every flow
+    /// needs a person in a browser (implicit, authorization code), which the Worker never runs.
+    Token { browser: bool },
+    /// Mutual TLS, HTTP digest and the like: nothing the Worker sends.
+    Unsupported(String),
+}
+
+fn kinds(spec: &Spec) -> BTreeMap<String, Kind> {
+    let mut out = BTreeMap::new();
+    let Some(schemes) = spec.doc.pointer("/components/securitySchemes").and_then(Value::as_object) else { return out };
+    for (name, scheme) in schemes {
+        let scheme = spec.resolve(scheme).unwrap_or(scheme);
+        let text = |k: &str| scheme.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
+        let kind = match text("type").as_str() {
+            "apiKey" => Kind::Key { place: text("in"), name: text("name") },
+            "http" if text("scheme").eq_ignore_ascii_case("bearer") => Kind::Bearer,
+            "http" if text("scheme").eq_ignore_ascii_case("basic") => Kind::Basic,
+            "oauth2" => {
+                let flows: Vec<String> = scheme.get("flows").and_then(Value::as_object).map(|f| f.keys().cloned().collect()).unwrap_or_default();
+                Kind::Token { browser: !flows.is_empty() && flows.iter().all(|f| f == "implicit" || f == "authorizationCode") }
+            }
+            "openIdConnect" => Kind::Token { browser: true },
+            other => Kind::Unsupported(if other == "http" { format!("http {}", text("scheme")) } else { other.to_owned() }),
+        };
+        out.insert(name.clone(), kind);
+    }
+    out
+}
+
+/// Whether the manifest attaches what `kind` asks for.
+fn attaches(manifest: &Manifest, kind: &Kind) -> bool {
+    let same = |a: &str, b: &str, place: &str| if place == "header" { a.eq_ignore_ascii_case(b) } else { a == b };
+    let bound = |place: &str, name: &str| place == "header" && manifest.upstream.bound_headers.keys().any(|h| h.eq_ignore_ascii_case(name));
+    match (manifest.auth.scheme, kind) {
+        (Scheme::Bearer, Kind::Bearer | Kind::Token { .. }) => true,
+        (Scheme::Basic, Kind::Basic) => true,
+        (Scheme::Header, Kind::Key { place, name }) if place == "header" && same(manifest.auth.header.as_deref().unwrap_or(""), name, place) => true,
+        (Scheme::Query, Kind::Key { place, name }) if place == "query" && manifest.auth.name.as_deref() == Some(name) => true,
+        (Scheme::Cookie, Kind::Key { place, name }) if place == "cookie" && manifest.auth.name.as_deref() == Some(name) => true,
+        (_, Kind::Key { place, name }) => bound(place, name),
+        _ => false,
+    }
+}
+
+/// Checks `manifest` against `spec` and the repository's `wrangler.toml`.
+pub fn check(root: &Path, manifest: &Manifest, spec: &Spec) -> Report {
+    let mut report = Report::default();
+    let kinds = kinds(spec);
+    let cap = &manifest.capability;
+
+    // The manifest's own key place against the spec's API-key schemes in the same place.
+    let own = match manifest.auth.scheme {
+        Scheme::Header => Some(("header", manifest.auth.header.clone().unwrap_or_default(), "auth.header")),
+        Scheme::Query => Some(("query", manifest.auth.name.clone().unwrap_or_default(), "auth.name")),
+        Scheme::Cookie => Some(("cookie", manifest.auth.name.clone().unwrap_or_default(), "auth.name")),
+        _ => None,
+    };
+    if let Some((place, name, key)) = own {
+        let there: Vec<(&String, &String)> =
+            kinds.iter().filter_map(|(scheme, k)| match k { Kind::Key { place: p, name: n } if p == place => Some((scheme, n)), _ => None }).collect();
+        let agrees = there.iter().any(|(_, n)| if place == "header" { n.eq_ignore_ascii_case(&name) } else { **n == name });
+        if !there.is_empty() && !agrees {
+            let (scheme, spec_name) = there[0];
+            report.errors.push(format!(
+                "the spec's API key `{scheme}` travels in {place} `{spec_name}`, but the manifest sends `{name}`: set {key} = {spec_name:?} in openapi/{cap}/capa.toml"
+            ));
+        }
+    }
+
+    // Every operation's security alternatives against what the manifest attaches.
+    let document = spec.doc.get("security");
+    let mut unmet_browser: BTreeMap<String, usize> = BTreeMap::new();
+    let mut unmet_other: BTreeMap<String, usize> = BTreeMap::new();
+    let mut missing: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (_, item) in spec.doc.get("paths").and_then(Value::as_object).into_iter().flatten() {
+        let item = spec.resolve(item).unwrap_or(item);
+        for method in crate::model::METHODS {
+            let Some(op) = item.get(method) else { continue };
+            let id = op.get("operationId").and_then(Value::as_str).unwrap_or(method).to_owned();
+            let security = match (op.get("security"), manifest.auth.unspecified) {
+                (Some(own), _) => Some(own),
+                (None, Some(_)) => None,
+                (None, None) => document,
+            };
+            let Some(alternatives) = security.and_then(Value::as_array) else { continue };
+            if alternatives.is_empty() || alternatives.iter().any(|a| a.as_object().is_some_and(|o| o.is_empty())) {
+                continue;
+            }
+            let mut met = false;
+            let mut lacking: Vec<String> = Vec::new();
+            let mut browser: Vec<String> = Vec::new();
+            let mut other: Vec<String> = Vec::new();
+            for alternative in alternatives.iter().filter_map(Value::as_object) {
+                let unmet: Vec<&String> = alternative.keys().filter(|s| !kinds.get(*s).is_some_and(|k| attaches(manifest, k))).collect();
+                if unmet.is_empty() {
+                    met = true;
+                    break;
+                }
+                // Met but for API-key headers nothing attaches: handles to declare.
+                let others_met = alternative.len() > unmet.len();
+                if others_met && unmet.iter().all(|s| matches!(kinds.get(*s), Some(Kind::Key { place, .. }) if place == "header")) {
+                    for s in &unmet {
+                        if let Some(Kind::Key { name, .. }) = kinds.get(*s) {
+                            lacking.push(name.clone());
+                        }
+                    }
+                }
+                for s in unmet {
+                    if matches!(kinds.get(s), Some(Kind::Token { browser: true } | Kind::Unsupported(_))) {
+                        browser.push(s.clone());
+                    } else {
+                        other.push(s.clone());
+                    }
+                }
+            }
+            if met {
+                continue;
+            }
+            if !lacking.is_empty() {
+                for header in lacking {
+                    missing.entry(header).or_default().push(id.clone());
+                }
+            } else if !browser.is_empty() {
+                browser.sort();
+                browser.dedup();
+                *unmet_browser.entry(browser.join(", ")).or_default() += 1;
+            } else {
+                other.sort();
+                other.dedup();
+                *unmet_other.entry(other.join(", ")).or_default() += 1;
+            }
+        }
+    }
+    for (header, ops) in missing {
+        let binding = format!("{}_{}", cap.to_ascii_uppercase().replace('-', "_"), header.to_ascii_uppercase().replace('-', "_"));
+        report.errors.push(format!(
+            "{} operation(s) (first: {}) require the header `{header}` with the credential, and nothing attaches it: declare the handle, \
+             [upstream.bound_headers] \"{header}\" = \"{binding}\" in openapi/{cap}/capa.toml, then `wrangler secret put {binding} --env {cap}`",
+            ops.len(),
+            ops[0]
+        ));
+    }
+    for (schemes, count) in unmet_other {
+        let what = if schemes.is_empty() { "schemes the spec does not define".to_owned() } else { format!("`{schemes}`") };
+        report.errors.push(format!(
+            "{count} operation(s) accept only {what}, which the manifest's auth.scheme does not send: choose the scheme the spec declares in openapi/{cap}/capa.toml"
+        ));
+    }
+    for (schemes, count) in unmet_browser {
+        let what = format!("`{schemes}`");
+        report.warnings.push(format!(
+            "{count} operation(s) accept only {what}, which the Worker cannot run (a flow through a browser, or mutual TLS): they send the manifest's credential, or a per-call token (options.auth.apiKey)"
+        ));
+    }
+
+    // The handles, and how each is set.
+    report.handles.push(format!("{}: wrangler secret put {} --env {cap}", manifest.secret, manifest.secret));
+    if let Some(user) = &manifest.auth.username {
+        report.handles.push(format!("{user}: wrangler secret put {user} --env {cap} (or a var in [env.{cap}.vars])"));
+    }
+    for binding in manifest.upstream.bound_headers.values() {
+        report.handles.push(format!("{binding}: wrangler secret put {binding} --env {cap} (or a var in [env.{cap}.vars])"));
+    }
+
+    // wrangler.toml's environment for the provider.
+    let block = format!(
+        "[env.{cap}]\nname = \"capa-{cap}\"\nmain = \"generated/{cap}/entry.js\"\nbuild = {{ command = \"bash scripts/build.sh {cap}\" }}"
+    );
+    match std::fs::read_to_string(root.join("wrangler.toml")).ok().and_then(|t| t.parse::<toml::Table>().ok()) {
+        None => report.errors.push("wrangler.toml is missing or does not parse".to_owned()),
+        Some(config) => match config.get("env").and_then(|e| e.get(cap.as_str())) {
+            None => report.errors.push(format!("wrangler.toml has no [env.{cap}]: add\n{block}")),
+            Some(env) => {
+                let main = env.get("main").and_then(toml::Value::as_str).unwrap_or("");
+                let command = env.get("build").and_then(|b| b.get("command")).and_then(toml::Value::as_str).unwrap_or("");
+                if main != format!("generated/{cap}/entry.js") || !command.split_whitespace().eq(["bash", "scripts/build.sh", cap.as_str()]) {
+                    report.errors.push(format!("wrangler.toml's [env.{cap}] does not build this provider: it should read\n{block}"));
+                }
+            }
+        },
+    }
+    report
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn spec(schemes: Value, security: Value) -> Spec {
+        Spec::from_value(json!({
+            "openapi": "3.0.3",
+            "paths": { "/things": { "get": { "operationId": "ListThings", "security": security, "responses": { "200": { "description": "ok" } } } } },
+            "components": { "securitySchemes": schemes },
+        }))
+        .unwrap()
+    }
+
+    fn manifest(scheme: Scheme, header: Option<&str>) -> Manifest {
+        let mut m = Manifest::stand_in(Path::new("spec.json"));
+        m.capability = "things".into();
+        m.secret = "THINGS_KEY".into();
+        m.auth.scheme = scheme;
+        m.auth.header = header.map(str::to_owned);
+        m.auth.unspecified = None;
+        m
+    }
+
+    fn root_with_env(cap: &str) -> std::path::PathBuf {
+        // One directory per call: the tests run in parallel.
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("capa-check-{}-{n}-{cap}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("wrangler.toml"), format!("[env.{cap}]\nmain = \"generated/{cap}/entry.js\"\nbuild = {{ command = \"bash scripts/build.sh {cap}\" }}\n")).unwrap();
+        dir
+    }
+
+    #[test]
+    fn a_header_name_that_disagrees_with_the_spec_fails_naming_the_fix() {
+        let spec = spec(json!({ "key": { "type": "apiKey", "in": "header", "name": "api_key" } }), json!([{ "key": [] }]));
+        let report = check(&root_with_env("things"), &manifest(Scheme::Header, Some("X-Api-Key")), &spec);
+        assert_eq!(report.errors.len(), 2, "{report:?}");
+        assert!(report.errors[0].contains("travels in header `api_key`, but the manifest sends `X-Api-Key`: set auth.header = \"api_key\""), "{report:?}");
+        let ok = check(&root_with_env("things"), &manifest(Scheme::Header, Some("API_KEY")), &spec);
+        assert_eq!(ok.errors, Vec::<String>::new(), "header names compare case-insensitively");
+    }
+
+    #[test]
+    fn a_credential_required_together_with_the_key_is_a_missing_handle() {
+        let spec = spec(
+            json!({ "key": { "type": "http", "scheme": "bearer" }, "app": { "type": "apiKey", "in": "header", "name": "X-App-Id" } }),
+            json!([{ "key": [], "app": [] }]),
+        );
+        let mut m = manifest(Scheme::Bearer, None);
+        let report = check(&root_with_env("things"), &m, &spec);
+        assert_eq!(report.errors.len(), 1, "{report:?}");
+        assert!(report.errors[0].contains("require the header `X-App-Id`"), "{}", report.errors[0]);
+        assert!(report.errors[0].contains("[upstream.bound_headers] \"X-App-Id\" = \"THINGS_X_APP_ID\""), "{}", report.errors[0]);
+        assert!(report.errors[0].contains("wrangler secret put THINGS_X_APP_ID --env things"), "{}", report.errors[0]);
+        m.upstream.bound_headers.insert("X-App-Id".into(), "THINGS_APP_ID".into());
+        let report = check(&root_with_env("things"), &m, &spec);
+        assert_eq!(report.errors, Vec::<String>::new());
+        assert!(report.handles.iter().any(|h| h.starts_with("THINGS_APP_ID: wrangler secret put THINGS_APP_ID --env things")), "{:?}", report.handles);
+    }
+
+    #[test]
+    fn browser_flows_are_warned_and_tokens_ride_as_bearer() {
+        let oauth = json!({ "oauth": { "type": "oauth2", "flows": { "implicit": { "authorizationUrl": "https://x", "scopes": {} } } } });
+        let report = check(&root_with_env("things"), &manifest(Scheme::Header, Some("api_key")), &spec(oauth.clone(), json!([{ "oauth": [] }])));
+        assert!(report.errors.is_empty() && report.warnings.len() == 1, "{report:?}");
+        assert!(report.warnings[0].starts_with("1 operation(s) accept only `oauth`"), "{}", report.warnings[0]);
+        let bearer = check(&root_with_env("things"), &manifest(Scheme::Bearer, None), &spec(oauth, json!([{ "oauth": [] }])));
+        assert!(bearer.errors.is_empty() && bearer.warnings.is_empty(), "{bearer:?}");
+    }
+
+    #[test]
+    fn a_provider_without_its_wrangler_env_fails_with_the_block_to_add() {
+        let spec = spec(json!({}), json!([]));
+        let report = check(&root_with_env("other"), &manifest(Scheme::Bearer, None), &spec);
+        assert_eq!(report.errors.len(), 1);
+        assert!(report.errors[0].starts_with("wrangler.toml has no [env.things]: add\n[env.things]\n"), "{}", report.errors[0]);
+    }
+
+    #[test]
+    fn every_shipped_provider_passes() {
+        let root = crate::repo_root();
+        for provider in crate::providers(&root).unwrap() {
+            let manifest = Manifest::load(&crate::manifest_path(&root, &provider)).unwrap();
+            let spec = Spec::load(&manifest.spec_path()).unwrap();
+            let report = check(&root, &manifest, &spec);
+            assert_eq!(report.errors, Vec::<String>::new(), "{provider}");
+            let expected = if provider == "petstore" { 1 } else { 0 };
+            assert_eq!(report.warnings.len(), expected, "{provider}: {:?}", report.warnings);
+        }
+    }
+}
