@@ -38,6 +38,12 @@ pub trait Bindings {
     fn worker_secret(&self, provider: &Provider) -> Option<Rc<WorkerSecret>> {
         worker_secret(provider, self)
     }
+
+    /// Whether `name` is bound to a Secrets Store secret rather than a Worker secret
+    /// ([`crate::store`]): what a missing value's error says to do differs.
+    fn in_store(&self, _name: &str) -> bool {
+        false
+    }
 }
 
 /// The Worker secret as [`Bindings::worker_secret`] gives it, prepared afresh.
@@ -103,7 +109,12 @@ pub fn begin(provider: &'static Provider, op_index: u32, args_json: &str, bindin
         for (_, value) in &bound_headers {
             redactor.add_context(value);
         }
-        let config = Config { secret, origin_override: bindings.get(ORIGIN_OVERRIDE_VAR).and_then(request::loopback_origin), bound_headers };
+        let config = Config {
+            secret,
+            origin_override: bindings.get(ORIGIN_OVERRIDE_VAR).and_then(request::loopback_origin),
+            bound_headers,
+            store_backed: crate::auth::username_binding(provider).into_iter().chain([provider.secret]).filter(|n| bindings.in_store(n)).collect(),
+        };
         let mut args = args::split(op, provider.call_headers, values)?;
         args.binaries = args_json.starts_with('\u{1}');
         // Context headers (Stripe-Account) are no credentials, but the receipt carries none of

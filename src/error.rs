@@ -75,6 +75,11 @@ pub enum CallError {
     MissingCredential { capability: &'static str, secret: &'static str },
 
     #[error(
+        "no credential for {capability}: the Secrets Store secret bound as {binding} has no value (it is not in the store, or this Worker may not read it); create it with `wrangler secrets-store secret create <store-id> --name <secret-name>` and bind it in wrangler.toml's secrets_store_secrets, or pass options.auth.apiKey"
+    )]
+    MissingStoreSecret { capability: &'static str, binding: &'static str },
+
+    #[error(
         "the Worker secret {secret} is set but cannot be sent: it {fault}; set it again with `wrangler secret put {secret} --env {capability}` (a trailing newline is the usual cause)"
     )]
     UnsendableSecret { capability: &'static str, secret: &'static str, fault: &'static str },
@@ -122,7 +127,10 @@ impl CallError {
 
     pub fn code(&self) -> Code {
         match self {
-            CallError::MissingCredential { .. } | CallError::UnsendableSecret { .. } | CallError::UnsendableBinding { .. } => Code::MissingCredential,
+            CallError::MissingCredential { .. }
+            | CallError::MissingStoreSecret { .. }
+            | CallError::UnsendableSecret { .. }
+            | CallError::UnsendableBinding { .. } => Code::MissingCredential,
             CallError::HeaderNotAllowed { .. } => Code::HeaderNotAllowed,
             CallError::InvalidArgument(_) => Code::InvalidArgument,
             CallError::UnknownParameter { .. } => Code::UnknownParameter,

@@ -12,7 +12,8 @@
 //!   request (bodies that are not one string, binary and multipart, in [`body`]).
 //! - [`response`], [`receipt`], [`error`], [`json`], [`parse`], [`value`]: from the upstream's
 //!   answer to an envelope, and JSON read and written by hand (numbers keep their text).
-//! - [`auth`]: how each scheme puts the credential on the wire.
+//! - [`auth`], [`store`]: how each scheme puts the credential on the wire; credentials read
+//!   from a Secrets Store.
 //! - [`secret`], [`redact`], [`forms`], [`header`]: credentials that cannot print, the forms
 //!   they take in upstream text and their redaction, what a header may carry.
 //! - [`call`]: the call as a state machine with no I/O, driven by the JS entry.
@@ -40,6 +41,7 @@ pub mod redact;
 pub mod request;
 pub mod response;
 pub mod secret;
+pub mod store;
 pub mod table;
 pub mod value;
 

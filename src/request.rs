@@ -154,6 +154,8 @@ pub struct Config<'a> {
     pub origin_override: Option<String>,
     /// The values of [`Provider::bound_headers`] the Worker has set: `(header, value)`.
     pub bound_headers: Vec<(&'static str, &'a str)>,
+    /// The credential handles bound to Secrets Store secrets ([`crate::store`]).
+    pub store_backed: Vec<&'static str>,
 }
 
 /// The credential a request sends.
@@ -226,9 +228,16 @@ pub fn build(provider: &'static Provider, op: &'static Operation, args: Args, co
         (_, Some(key), _) => (Some(Credential::Call(crate::auth::call_credential(provider, key, args.options.username)?)), CredentialUse::Call),
         (_, None, Some(secret)) => match secret.refusal(provider) {
             None => (Some(Credential::Worker(secret)), CredentialUse::Secret),
+            // A pair's user name missing from the store says so.
+            Some(CallError::MissingCredential { capability, secret }) if config.store_backed.contains(&secret) => {
+                return Err(CallError::MissingStoreSecret { capability, binding: secret })
+            }
             Some(refusal) => return Err(refusal),
         },
         (AuthUse::Optional, None, None) => (None, CredentialUse::None),
+        (AuthUse::Required, None, None) if config.store_backed.contains(&provider.secret) => {
+            return Err(CallError::MissingStoreSecret { capability: provider.capability, binding: provider.secret })
+        }
         (AuthUse::Required, None, None) => {
             return Err(CallError::MissingCredential { capability: provider.capability, secret: provider.secret })
         }
@@ -520,7 +529,7 @@ mod tests {
     fn a_name_in_two_places_is_addressed_by_where_it_goes() {
         let values = crate::args::parse(r#"[{"limit":5,"query.limit":10,"header.limit":"3"}]"#).unwrap();
         let args = crate::args::split(&OP, &[], values).unwrap();
-        let config = Config { secret: None, origin_override: None, bound_headers: Vec::new() };
+        let config = Config { secret: None, origin_override: None, bound_headers: Vec::new(), store_backed: Vec::new() };
         let (req, _) = build(&PROVIDER, &OP, args, config).unwrap();
         assert_eq!(req.url, "https://api.example.com/things?limit=10");
         assert_eq!(req.body.as_ref().and_then(RequestBody::as_text), Some(r#"{"limit":5}"#));

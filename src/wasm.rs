@@ -25,6 +25,9 @@
 //!   runtime must read it.
 //! - `{...}`: the finished envelope.
 //! - `E` (from [`capa_begin`] only): pass `env` again, the runtime holds no bindings.
+//! - `S[names]` (from [`capa_begin`] only): these credential handles are Secrets Store secrets
+//!   whose values are missing or stale ([`crate::store`]): await each `env[name].get()`, hand
+//!   the values to [`capa_store`], and begin the call again.
 //! - `J[...]` / `T[...]` / `B[...]`: success; the receipt's values in
 //!   [`crate::receipt::FIELDS`] order, which the entry names back, and the response body it
 //!   holds as `result`, parsed as JSON (`J`), as text (`T`) or as its bytes (`B`, a
@@ -63,19 +66,43 @@ use wasm_bindgen::prelude::*;
 struct EnvBindings {
     values: Vec<(&'static str, Option<String>)>,
     secret: Option<Rc<WorkerSecret>>,
+    /// Credential handles bound to Secrets Store secrets, and their values as last read.
+    store: crate::store::Store,
 }
 
 impl EnvBindings {
     fn read(env: worker::Env) -> Self {
-        let get = |name: &str| js_sys::Reflect::get(env.as_ref(), &JsValue::from_str(name)).ok()?.as_string();
-        let names = [PROVIDER.secret, call::ORIGIN_OVERRIDE_VAR, call::FAULT_VAR]
+        let raw = |name: &str| js_sys::Reflect::get(env.as_ref(), &JsValue::from_str(name)).ok();
+        let names = [PROVIDER.secret, call::ORIGIN_OVERRIDE_VAR, call::FAULT_VAR, crate::store::TTL_VAR]
             .into_iter()
             .chain(crate::auth::username_binding(&PROVIDER))
             .chain(PROVIDER.bound_headers.iter().map(|(_, b)| *b));
-        let values = names.map(|name| (name, get(name))).collect();
-        let mut bindings = EnvBindings { values, secret: None };
+        let mut store_names = Vec::new();
+        let mut values = Vec::new();
+        for name in names {
+            let value = raw(name);
+            // A Secrets Store binding: an object whose `get()` the entry awaits.
+            let credential = name == PROVIDER.secret || Some(name) == crate::auth::username_binding(&PROVIDER);
+            if credential && value.as_ref().is_some_and(|v| v.is_object() && js_sys::Reflect::get(v, &JsValue::from_str("get")).is_ok_and(|g| g.is_function())) {
+                store_names.push(name);
+            }
+            values.push((name, value.and_then(|v| v.as_string())));
+        }
+        let ttl = values.iter().find(|(n, _)| *n == crate::store::TTL_VAR).and_then(|(_, v)| v.clone());
+        let mut bindings = EnvBindings { values, secret: None, store: crate::store::Store::new(store_names, ttl.as_deref()) };
         bindings.secret = call::worker_secret(&PROVIDER, &bindings);
         bindings
+    }
+
+    /// A value read from the store: kept, and the prepared secret remade when it changed.
+    fn put(&mut self, name: &str, value: Option<String>, now: f64) {
+        if self.store.put(name, value, now) {
+            let fresh = self.store.value(name).map(str::to_owned);
+            if let Some((_, slot)) = self.values.iter_mut().find(|(n, _)| *n == name) {
+                *slot = fresh;
+            }
+            self.secret = call::worker_secret(&PROVIDER, self);
+        }
     }
 }
 
@@ -86,6 +113,10 @@ impl Bindings for EnvBindings {
 
     fn worker_secret(&self, _: &Provider) -> Option<Rc<WorkerSecret>> {
         self.secret.clone()
+    }
+
+    fn in_store(&self, name: &str) -> bool {
+        self.store.holds(name)
     }
 }
 
@@ -217,12 +248,31 @@ pub fn capa_begin(op: u32, ticket: f64, args: &str, env: Option<worker::Env>, no
         if let Some(env) = env {
             *cache = Some(EnvBindings::read(env));
         }
-        cache.as_ref().map(|bindings| call::begin(&PROVIDER, op, args, bindings, now))
+        cache.as_ref().map(|bindings| {
+            // Store-backed handles to read first, if any are stale (none on the plain path).
+            let read = if bindings.store.is_empty() { None } else { bindings.store.request(now) };
+            match read {
+                Some(read) => Err(read),
+                None => Ok(call::begin(&PROVIDER, op, args, bindings, now)),
+            }
+        })
     });
     match step {
-        Some(step) => wire(step, ticket, now),
+        Some(Ok(step)) => wire(step, ticket, now),
+        Some(Err(read_store)) => JsString::from(read_store.as_str()),
         None => JsString::from("E"),
     }
+}
+
+/// What the entry read of the Secrets Store secret bound as `name` (`None`: its `get()` failed),
+/// at `now`; see [`crate::store`]. The call that asked begins again afterwards.
+#[wasm_bindgen]
+pub fn capa_store(name: &str, value: Option<String>, now: f64) {
+    ENV.with(|cache| {
+        if let Some(bindings) = cache.borrow_mut().as_mut() {
+            bindings.put(name, value, now);
+        }
+    });
 }
 
 /// The upstream answered the call `handle`, issued with `ticket`. `body` stays a JS string; `empty` and

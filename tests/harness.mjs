@@ -130,12 +130,15 @@ export default {
  * instances of the same bundle with other bindings, bound in the caller under their names
  * (`{ CAP_BARE: { bindings } }` → env.CAP_BARE).
  */
-export async function startWorkers({ provider, bindings = {}, outboundService, variants = {} } = {}) {
+export async function startWorkers({ provider, bindings = {}, outboundService, variants = {}, secretsStoreSecrets } = {}) {
   const dir = path.join(ROOT, "dist", provider);
   const wasm = readdirSync(dir).filter((f) => f.endsWith(".wasm"));
   if (wasm.length !== 1) throw new Error(`${dir}: expected one .wasm beside entry.js; run scripts/test.sh`);
   const logs = [];
+  // `secretsStoreSecrets` ({ BINDING: { store_id, secret_name } }) binds Secrets Store secrets
+  // in every instance of the capability; seed them with `store(binding).create(value)`.
   const capability = (name, bindings) => ({
+    ...(secretsStoreSecrets ? { secretsStoreSecrets } : {}),
     name,
     modulesRoot: dir,
     modules: [
@@ -172,7 +175,9 @@ export async function startWorkers({ provider, bindings = {}, outboundService, v
     const res = await mf.dispatchFetch("http://caller/batch", { method: "POST", body });
     return res.json();
   };
-  return { mf, call, batch, logs, dispose: () => mf.dispose() };
+  /** The admin API of the Secrets Store secret bound as `binding` in the capability. */
+  const store = async (binding) => (await mf.getSecretsStoreSecretAPI(binding, "capability"))();
+  return { mf, call, batch, logs, store, dispose: () => mf.dispose() };
 }
 
 /** An argument the caller Worker turns into binary data (see CALLER): `as` one of Uint8Array

@@ -18,9 +18,9 @@ const REQUEST_ID = null;
 // only the resources are callable (tests/surface.test.mjs). After a panic, wasm-bindgen's abort
 // handler (worker-build enables it) replaces the wasm instance before the next call.
 const proto = Base.prototype;
-const { capa_begin, capa_finish, capa_unreachable, capa_internal, capa_invalid_body } = proto;
+const { capa_begin, capa_finish, capa_unreachable, capa_internal, capa_invalid_body, capa_store } = proto;
 for (const key of Object.getOwnPropertyNames(proto)) if (key !== "constructor") delete proto[key];
-if ([capa_begin, capa_finish, capa_unreachable, capa_internal, capa_invalid_body].some((f) => typeof f !== "function")) {
+if ([capa_begin, capa_finish, capa_unreachable, capa_internal, capa_invalid_body, capa_store].some((f) => typeof f !== "function")) {
   throw new Error("capa: the wasm build lacks the runtime's exports");
 }
 
@@ -58,6 +58,14 @@ async function invoke(env, op, args) {
     // call the same one); "E": the runtime holds none (a new instance after a panic).
     out = capa_begin(op, ticket, json, env === bound ? undefined : (bound = env), Date.now());
     if (out === "E") out = capa_begin(op, ticket, json, (bound = env), Date.now());
+    // S: credentials bound to Secrets Store secrets to read first (stale or never read), then
+    // begin again; the runtime caches them (src/store.rs).
+    for (let round = 0; round < 2 && out.charCodeAt(0) === 83 /* S */; round++) {
+      await readStore(env, JSON.parse(out.slice(1)));
+      out = capa_begin(op, ticket, json, undefined, Date.now());
+      if (out === "E") out = capa_begin(op, ticket, json, (bound = env), Date.now());
+    }
+    if (out.charCodeAt(0) === 83) throw new Error("capa: the Secrets Store values did not settle");
     while (out.charCodeAt(0) === 70 /* F: fetch */) {
       const colon = out.indexOf(":");
       const handle = +out.slice(1, colon);
@@ -117,6 +125,18 @@ async function invoke(env, op, args) {
     }
   }
   return { ok: true, result, receipt };
+}
+
+// Each named binding's `get()`, handed to the runtime; a failed read is no value (the runtime then
+// answers missing_credential naming the binding).
+async function readStore(env, names) {
+  for (const name of names) {
+    let value;
+    try {
+      value = await env[name].get();
+    } catch {}
+    capa_store(name, typeof value === "string" ? value : undefined, Date.now());
+  }
 }
 
 // A success receipt arrives as its values, in the order of FIELDS in src/receipt.rs (tests/wire.rs

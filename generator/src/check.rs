@@ -18,7 +18,9 @@
 //!   Worker cannot run (an OAuth2 flow through a browser, mutual TLS) are a warning: they take
 //!   the manifest's credential or a per-call token, as the Petstore's do today.
 //! - **The manifest against `wrangler.toml`.** Its `[env.<provider>]` must exist, with `main`
-//!   the generated entry and the build command that generates it.
+//!   the generated entry and the build command that generates it; a `secrets_store_secrets`
+//!   entry there must bind one of the provider's credential handles (the secret, a basic pair's
+//!   user name): a binding under any other name would leave the handle unset.
 
 use crate::manifest::{Manifest, Scheme};
 use crate::spec::Spec;
@@ -222,6 +224,18 @@ pub fn check(root: &Path, manifest: &Manifest, spec: &Spec) -> Report {
                 if main != format!("generated/{cap}/entry.js") || !command.split_whitespace().eq(["bash", "scripts/build.sh", cap.as_str()]) {
                     report.errors.push(format!("wrangler.toml's [env.{cap}] does not build this provider: it should read\n{block}"));
                 }
+                let handles: Vec<&str> = std::iter::once(manifest.secret.as_str()).chain(manifest.auth.username.as_deref()).collect();
+                for entry in env.get("secrets_store_secrets").and_then(toml::Value::as_array).into_iter().flatten() {
+                    let binding = entry.get("binding").and_then(toml::Value::as_str).unwrap_or("");
+                    if handles.contains(&binding) {
+                        report.handles.push(format!("{binding}: the Secrets Store secret wrangler.toml binds (read through its binding, cached per CAPA_SECRETS_STORE_TTL)"));
+                    } else {
+                        report.errors.push(format!(
+                            "wrangler.toml's [env.{cap}] binds a Secrets Store secret as `{binding}`, which is none of this provider's credential handles ({}): set binding to one of them",
+                            handles.join(", ")
+                        ));
+                    }
+                }
             }
         },
     }
@@ -298,6 +312,20 @@ mod tests {
         assert!(report.warnings[0].starts_with("1 operation(s) accept only `oauth`"), "{}", report.warnings[0]);
         let bearer = check(&root_with_env("things"), &manifest(Scheme::Bearer, None), &spec(oauth, json!([{ "oauth": [] }])));
         assert!(bearer.errors.is_empty() && bearer.warnings.is_empty(), "{bearer:?}");
+    }
+
+    #[test]
+    fn a_secrets_store_binding_must_be_a_handle() {
+        let root = root_with_env("things");
+        let toml = std::fs::read_to_string(root.join("wrangler.toml")).unwrap();
+        let store = |binding: &str| format!("{toml}[[env.things.secrets_store_secrets]]\nbinding = \"{binding}\"\nstore_id = \"s\"\nsecret_name = \"n\"\n");
+        std::fs::write(root.join("wrangler.toml"), store("THINGS_KEY")).unwrap();
+        let ok = check(&root, &manifest(Scheme::Bearer, None), &spec(json!({}), json!([])));
+        assert!(ok.errors.is_empty() && ok.handles.iter().any(|h| h.contains("the Secrets Store secret")), "{ok:?}");
+        std::fs::write(root.join("wrangler.toml"), store("THINGS_KYE")).unwrap();
+        let typo = check(&root, &manifest(Scheme::Bearer, None), &spec(json!({}), json!([])));
+        assert_eq!(typo.errors.len(), 1, "{typo:?}");
+        assert!(typo.errors[0].contains("`THINGS_KYE`, which is none of this provider's credential handles (THINGS_KEY)"), "{}", typo.errors[0]);
     }
 
     #[test]
