@@ -120,11 +120,11 @@ impl WorkerSecret {
         let mut credentials = Credentials::default();
         credentials.add(value);
         let binding = username_binding(provider);
-        let fault = match (binding, username) {
-            _ if key_fault(provider, value).is_some() => key_fault(provider, value).map(Unsendable::Secret),
-            (Some(b), None) => Some(Unsendable::NoUsername(b)),
-            (Some(b), Some(u)) => username_fault(u).map(|f| Unsendable::Username(b, f)),
-            (None, _) => None,
+        let fault = match (key_fault(provider, value), binding, username) {
+            (Some(fault), _, _) => Some(Unsendable::Secret(fault)),
+            (None, Some(b), None) => Some(Unsendable::NoUsername(b)),
+            (None, Some(b), Some(u)) => username_fault(u).map(|f| Unsendable::Username(b, f)),
+            (None, None, _) => None,
         };
         WorkerSecret {
             wire: wire_value(provider, username, value),

@@ -251,13 +251,12 @@ fn percent_decode(text: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        match (bytes[i], bytes.get(i + 1).and_then(|&b| hex(b)), bytes.get(i + 2).and_then(|&b| hex(b))) {
-            (b'%', Some(hi), Some(lo)) => {
-                out.push((hi * 16 + lo) as u8);
+        match (bytes[i], bytes.get(i + 1..i + 3).and_then(crate::forms::hex_byte)) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
                 i += 3;
             }
-            (b, _, _) => {
+            (b, _) => {
                 out.push(b);
                 i += 1;
             }

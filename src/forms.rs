@@ -261,7 +261,8 @@ pub fn decoded_len(text: &[u8], at: usize, value: &[u8]) -> Option<usize> {
     here.iter().max().map(|end| end - at)
 }
 
-fn hex_byte(two: &[u8]) -> Option<u8> {
+/// The byte two hex digits spell (`two` holds at least two bytes).
+pub(crate) fn hex_byte(two: &[u8]) -> Option<u8> {
     let digit = |c: u8| (c as char).to_digit(16);
     Some((digit(two[0])? * 16 + digit(two[1])?) as u8)
 }

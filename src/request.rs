@@ -64,10 +64,7 @@ impl HttpRequest {
     pub fn push_fetch_json(&self, out: &mut String, scan: &Redactor) {
         out.reserve(self.url.len() + 320 + self.body.as_ref().map_or(0, RequestBody::text_len));
         out.push('[');
-        match &self.query_credential {
-            None => crate::json::push_str(out, &self.url),
-            Some((name, value)) => push_url_with(out, &self.url, name, value.expose()),
-        }
+        crate::json::push_str(out, &self.wire_url());
         out.push_str(",\"");
         out.push_str(self.method.as_str());
         out.push_str("\",");
@@ -96,14 +93,12 @@ impl HttpRequest {
         out.push(']');
     }
 
-    /// The URL `fetch` is given: [`HttpRequest::url`] with the query credential, for tests.
-    pub fn wire_url(&self) -> String {
-        let mut out = String::new();
+    /// The URL `fetch` is given: [`HttpRequest::url`] with the query credential, if any.
+    pub fn wire_url(&self) -> Cow<'_, str> {
         match &self.query_credential {
-            None => crate::json::push_str(&mut out, &self.url),
-            Some((name, value)) => push_url_with(&mut out, &self.url, name, value.expose()),
+            None => Cow::Borrowed(&self.url),
+            Some((name, value)) => Cow::Owned(url_with(&self.url, name, value.expose())),
         }
-        crate::parse::parse(&out).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
     }
 
     /// The value of a header, for tests.
@@ -112,16 +107,16 @@ impl HttpRequest {
     }
 }
 
-/// `url` with `name=value` added to its query, as a JSON string.
+/// `url` with `name=value` added to its query, both percent-encoded.
 #[inline(never)]
-fn push_url_with(out: &mut String, url: &str, name: &str, value: &str) {
+fn url_with(url: &str, name: &str, value: &str) -> String {
     let mut full = String::with_capacity(url.len() + name.len() + value.len() * 3 + 2);
     full.push_str(url);
     full.push(if url.contains('?') { '&' } else { '?' });
     crate::encode::percent_encode_into(&mut full, name);
     full.push('=');
     crate::encode::percent_encode_into(&mut full, value);
-    crate::json::push_str(out, &full);
+    full
 }
 
 /// Which credential a call used; shown in the receipt as `credential`.

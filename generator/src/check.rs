@@ -116,7 +116,6 @@ pub fn check(root: &Path, manifest: &Manifest, spec: &Spec) -> Report {
     }
 
     // Every operation's security alternatives against what the manifest attaches.
-    let document = spec.doc.get("security");
     let mut unmet_browser: BTreeMap<String, usize> = BTreeMap::new();
     let mut unmet_other: BTreeMap<String, usize> = BTreeMap::new();
     let mut missing: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -125,12 +124,7 @@ pub fn check(root: &Path, manifest: &Manifest, spec: &Spec) -> Report {
         for method in crate::model::METHODS {
             let Some(op) = item.get(method) else { continue };
             let id = op.get("operationId").and_then(Value::as_str).unwrap_or(method).to_owned();
-            let security = match (op.get("security"), manifest.auth.unspecified) {
-                (Some(own), _) => Some(own),
-                (None, Some(_)) => None,
-                (None, None) => document,
-            };
-            let Some(alternatives) = security.and_then(Value::as_array) else { continue };
+            let Some(alternatives) = crate::model::security(spec, manifest, op).and_then(Value::as_array) else { continue };
             if alternatives.is_empty() || alternatives.iter().any(|a| a.as_object().is_some_and(|o| o.is_empty())) {
                 continue;
             }

@@ -49,9 +49,8 @@ pub struct Operation {
     pub auth: AuthUse,
     /// A GET whose success response is a list.
     pub returns_list: bool,
-    /// What a success answers (the first 2xx response the spec declares).
-    pub result: Answer,
-    /// What every 2xx response answers, distinct, in status order.
+    /// What every 2xx response answers, distinct, in status order; never empty (no 2xx
+    /// response: [`Answer::None`]).
     pub results: Vec<Answer>,
     /// The JSON schema of the spec's error responses (its first 4xx or 5xx, else `default`),
     /// when it declares one: the provider's error body.
@@ -356,12 +355,7 @@ fn operation(
         bail!("parameter `{}` is declared twice, also as `query.`/`header.` of another; the params object cannot hold both", w[0]);
     }
 
-    let security = match (op.get("security"), manifest.auth.unspecified) {
-        (Some(own), _) => Some(own),
-        (None, Some(_)) => None,
-        (None, None) => spec.doc.get("security"),
-    };
-    let auth = match security.and_then(Value::as_array) {
+    let auth = match security(spec, manifest, op).and_then(Value::as_array) {
         None => match manifest.auth.unspecified {
             None | Some(Unspecified::Never) => AuthUse::Never,
             Some(Unspecified::Optional) => AuthUse::Optional,
@@ -402,12 +396,26 @@ fn operation(
         body,
         auth,
         returns_list: upper == "GET" && returns_list(spec, op, path)?,
-        result: answer(spec, op)?,
         results: answers(spec, op)?,
         error: error_schema(spec, op)?,
         summary: op.get("summary").and_then(Value::as_str).map(str::to_owned),
         deprecated: op.get("deprecated").and_then(Value::as_bool).unwrap_or(false),
     }))
+}
+
+/// The `security` an operation states, else the document's — unless the manifest's
+/// `auth.unspecified` decides for operations stating none.
+pub fn security<'a>(spec: &'a Spec, manifest: &Manifest, op: &'a Value) -> Option<&'a Value> {
+    match (op.get("security"), manifest.auth.unspecified) {
+        (Some(own), _) => Some(own),
+        (None, Some(_)) => None,
+        (None, None) => spec.doc.get("security"),
+    }
+}
+
+/// A media type's essence, lowercase: `application/json` of `Application/JSON; charset=utf-8`.
+fn essence(media: &str) -> String {
+    media.split(';').next().unwrap_or("").trim().to_ascii_lowercase()
 }
 
 /// `{name}`s of a path template, in order. A parameter may share its segment with text or other
@@ -452,7 +460,6 @@ fn request_body(spec: &Spec, rb: &Value, method: &str, params: &mut Vec<Param>, 
     let required = rb.get("required").and_then(Value::as_bool).unwrap_or(false);
     let content = rb.get("content").and_then(Value::as_object).context("requestBody without content")?;
     // The most structured encoding the operation offers: JSON, then forms, then text, then bytes.
-    let essence = |k: &String| k.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
     let pick = content
         .keys()
         .find(|k| is_json(&essence(k)))
@@ -536,11 +543,6 @@ fn is_json(media: &str) -> bool {
     media == "application/json" || (media.starts_with("application/") && media.ends_with("+json"))
 }
 
-/// What the first 2xx response the spec declares answers.
-fn answer(spec: &Spec, op: &Value) -> Result<Answer> {
-    Ok(answers(spec, op)?.into_iter().next().unwrap_or(Answer::None))
-}
-
 /// What each 2xx response answers, distinct, in status order.
 fn answers(spec: &Spec, op: &Value) -> Result<Vec<Answer>> {
     let Some(responses) = op.get("responses").and_then(Value::as_object) else { return Ok(vec![Answer::None]) };
@@ -579,7 +581,6 @@ fn error_schema(spec: &Spec, op: &Value) -> Result<Option<Value>> {
 fn response_answer(spec: &Spec, response: &Value) -> Result<Answer> {
     let response = spec.resolve(response)?;
     let Some(content) = response.get("content").and_then(Value::as_object).filter(|c| !c.is_empty()) else { return Ok(Answer::None) };
-    let essence = |k: &String| k.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
     if let Some((_, media)) = content.iter().find(|(k, _)| is_json(&essence(k))) {
         return Ok(Answer::Json(media.get("schema").cloned().unwrap_or(Value::Null)));
     }

@@ -354,7 +354,6 @@ mod tests {
             body: Body::None,
             auth: AuthUse::Required,
             returns_list: list,
-            result: crate::model::Answer::None,
             results: vec![crate::model::Answer::None],
             error: None,
             summary: None,

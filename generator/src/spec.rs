@@ -173,6 +173,12 @@ fn resolve_uri(base: &str, reference: &str) -> String {
     format!("{origin}{dir}{reference}")
 }
 
+/// The base URI a schema's `$id` sets, resolved against the enclosing `base`, if it has one.
+fn own_base(schema: &serde_json::Map<String, Value>, base: &str) -> Option<String> {
+    let id = schema.get("$id")?.as_str()?;
+    Some(resolve_uri(base, id).split('#').next().unwrap_or("").to_owned())
+}
+
 /// 3.1: `$ref`s naming a URI (through `$id`s and `$anchor`s) rewritten to local pointers; see
 /// the module docs.
 fn rewrite_uri_refs(doc: &mut Value) {
@@ -180,15 +186,11 @@ fn rewrite_uri_refs(doc: &mut Value) {
     fn index(value: &Value, base: &str, pointer: &mut String, ids: &mut Vec<(String, String)>) {
         match value {
             Value::Object(map) => {
-                let own;
-                let base = match map.get("$id").and_then(Value::as_str) {
-                    Some(id) => {
-                        own = resolve_uri(base, id).split('#').next().unwrap_or("").to_owned();
-                        ids.push((own.clone(), pointer.clone()));
-                        own.as_str()
-                    }
-                    None => base,
-                };
+                let own = own_base(map, base);
+                if let Some(own) = &own {
+                    ids.push((own.clone(), pointer.clone()));
+                }
+                let base = own.as_deref().unwrap_or(base);
                 if let Some(anchor) = map.get("$anchor").and_then(Value::as_str) {
                     ids.push((format!("{base}#{anchor}"), pointer.clone()));
                 }
@@ -214,14 +216,8 @@ fn rewrite_uri_refs(doc: &mut Value) {
     fn rewrite(value: &mut Value, base: &str, ids: &[(String, String)]) {
         match value {
             Value::Object(map) => {
-                let own;
-                let base = match map.get("$id").and_then(Value::as_str) {
-                    Some(id) => {
-                        own = resolve_uri(base, id).split('#').next().unwrap_or("").to_owned();
-                        own.as_str()
-                    }
-                    None => base,
-                };
+                let own = own_base(map, base);
+                let base = own.as_deref().unwrap_or(base);
                 if let Some(Value::String(reference)) = map.get_mut("$ref") {
                     let local_pointer = reference.strip_prefix('#').is_some_and(|f| f.is_empty() || f.starts_with('/'));
                     if !local_pointer {

@@ -229,7 +229,7 @@ fn method(spec: &Spec, op: &Operation, name: &Name) -> Method {
         Body::Multipart { open, .. } => format!("multipart{}", if *open { " (open)" } else { "" }),
         Body::Binary(media) => format!("binary ({media})"),
     };
-    let result = match &op.result {
+    let result = match op.results.first().unwrap_or(&Answer::None) {
         Answer::None => "none".to_owned(),
         Answer::Text => "text".to_owned(),
         Answer::Binary => "bytes".to_owned(),
