@@ -136,9 +136,9 @@ export async function startWorkers({ provider, bindings = {}, outboundService, v
   if (wasm.length !== 1) throw new Error(`${dir}: expected one .wasm beside entry.js; run scripts/test.sh`);
   const logs = [];
   // `secretsStoreSecrets` ({ BINDING: { store_id, secret_name } }) binds Secrets Store secrets
-  // in every instance of the capability; seed them with `store(binding).create(value)`.
-  const capability = (name, bindings) => ({
-    ...(secretsStoreSecrets ? { secretsStoreSecrets } : {}),
+  // in the capability (a variant may bind its own); seed them with `store(binding).create(value)`.
+  const capability = (name, bindings, store = secretsStoreSecrets) => ({
+    ...(store ? { secretsStoreSecrets: store } : {}),
     name,
     modulesRoot: dir,
     modules: [
@@ -158,7 +158,7 @@ export async function startWorkers({ provider, bindings = {}, outboundService, v
       workers: [
         { name: "caller", modules: true, script: CALLER, compatibilityDate: COMPATIBILITY_DATE, serviceBindings: targets },
         capability("capability", bindings),
-        ...Object.entries(variants).map(([v, options]) => capability(targets[v], options.bindings ?? {})),
+        ...Object.entries(variants).map(([v, options]) => capability(targets[v], options.bindings ?? {}, options.secretsStoreSecrets)),
       ],
     }),
   );
@@ -175,8 +175,9 @@ export async function startWorkers({ provider, bindings = {}, outboundService, v
     const res = await mf.dispatchFetch("http://caller/batch", { method: "POST", body });
     return res.json();
   };
-  /** The admin API of the Secrets Store secret bound as `binding` in the capability. */
-  const store = async (binding) => (await mf.getSecretsStoreSecretAPI(binding, "capability"))();
+  /** The admin API of the Secrets Store secret bound as `binding` in the capability (or the
+   * variant named `target`). */
+  const store = async (binding, target = "CAP") => (await mf.getSecretsStoreSecretAPI(binding, targets[target]))();
   return { mf, call, batch, logs, store, dispose: () => mf.dispose() };
 }
 

@@ -17,6 +17,9 @@ const CALLS = Number(process.env.SECURITY_CALLS ?? 10000);
 const SEED = Number(process.env.SECURITY_SEED ?? 20261201);
 const CODES = ["missing_credential", "header_not_allowed", "invalid_argument", "unknown_parameter", "upstream_error", "upstream_redirect", "upstream_unreachable", "upstream_invalid_body", "upstream_body_withheld", "internal"];
 const [SECRET, HOSTILE_SECRET] = CANARIES.secret.values;
+// What the Secrets Store variant holds: a credential canary of its own, so the run can tell the
+// store path was taken.
+const STORE_SECRET = "sk_test_CANARYstore0000000000000000";
 
 // Twitch brings a deployment value bound to a header (Client-Id, a context canary) that calls may
 // replace.
@@ -59,16 +62,19 @@ for (const { provider, share, secret, panicOn, bound = {} } of PROVIDERS) {
         CAP_HOSTILE: { bindings: { ...base, [secret]: HOSTILE_SECRET } },
         CAP_BARE: { bindings: base },
         CAP_PANIC: { bindings: { ...base, [secret]: SECRET, CAPA_FAULT_INJECTION: `panic:${panicOn}` } },
+        // The secret in a Secrets Store, read through its binding on every call (TTL 0).
+        CAP_STORE: { bindings: { ...base, CAPA_SECRETS_STORE_TTL: "0" }, secretsStoreSecrets: { [secret]: { store_id: "leaks", secret_name: provider } } },
       },
     });
     const issued = new Set();
     const seen = { leaks: [], outcomes: {} };
     try {
+      await (await cap.store(secret, "CAP_STORE")).create(STORE_SECRET);
       const n = Math.round(CALLS * share);
       for (let done = 0; done < n; ) {
         const calls = [];
         for (let i = 0; i < Math.min(500, n - done); i++) {
-          const target = r.pick(["CAP", "CAP", "CAP", "CAP_HOSTILE", "CAP_BARE", "CAP_PANIC"]);
+          const target = r.pick(["CAP", "CAP", "CAP", "CAP_HOSTILE", "CAP_BARE", "CAP_PANIC", "CAP_STORE"]);
           const op = target === "CAP_PANIC" && r.chance(0.5) ? table.operations.find((o) => o.call === panicOn) : r.pick(table.operations);
           calls.push({ target, call: op.call, args: randomArgs(r, table, op, issued) });
         }
@@ -92,11 +98,14 @@ for (const { provider, share, secret, panicOn, bound = {} } of PROVIDERS) {
 
       // Upstream: every credential it received is the Worker secret of the instance or a key
       // some call passed; no call's key went anywhere else.
-      const known = new Set([SECRET, HOSTILE_SECRET, ...issued]);
+      const known = new Set([SECRET, HOSTILE_SECRET, STORE_SECRET, ...issued]);
+      let fromStore = 0;
       for (const request of upstream.requests) {
         const credential = credentialOf(request, table.authHeader, table);
         if (credential) assert.ok(known.has(credential), `the upstream received a credential nobody passed: ${credential.slice(0, 40)}`);
+        if (credential === STORE_SECRET) fromStore++;
       }
+      assert.ok(fromStore > 0, "no request carried the Secrets Store's value: the store path was not taken");
       totals.calls += n;
       totals.upstreamRequests += upstream.requests.length;
       totals.leaks += seen.leaks.length;
