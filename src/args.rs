@@ -374,6 +374,7 @@ mod tests {
         params: &[Param { name: "expand", at: At::Query(Style::DeepObject), required: false }],
         body: Body::None,
         auth: AuthUse::Required,
+        scheme: 0,
     };
 
     static DEL: Operation = Operation {
@@ -387,6 +388,7 @@ mod tests {
         params: &[],
         body: Body::None,
         auth: AuthUse::Required,
+        scheme: 0,
     };
 
     static WITH_AUTH_PARAM: Operation = Operation {
@@ -400,6 +402,7 @@ mod tests {
         params: &[Param { name: "auth", at: At::Body, required: false }],
         body: Body::Json { open: false },
         auth: AuthUse::Required,
+        scheme: 0,
     };
 
     fn args(json: &str) -> Vec<Value> {

@@ -1,8 +1,11 @@
 //! How a credential travels: the schemes that need no token exchange.
 //!
-//! A provider's table names one scheme ([`AuthScheme`]) and the handles it reads: the Worker
-//! secret [`Provider::secret`] (the key, or basic's password) and, for basic with a user of its
-//! own, the binding holding the user name. Each scheme puts exactly its bytes on the wire:
+//! A provider's table lists its [`Scheme`]s: `[0]` the manifest's `[auth]`, others its
+//! `[auth.schemes.<name>]`, each operation naming the one its spec `security` is met by
+//! ([`crate::table::Operation::scheme`]; the generator chooses). A scheme reads handles: the key
+//! ([`Scheme::secret`], basic's password), for basic with a user of its own the binding holding
+//! the user name, and the credential headers that travel with the key ([`Scheme::headers`]: an
+//! API key header plus a secret header). Each scheme puts exactly its bytes on the wire:
 //!
 //! | scheme | on the wire |
 //! |---|---|
@@ -13,23 +16,25 @@
 //! | `Query(name)` | `?<name>=<key>`, percent-encoded, after the call's own query (GitLab's `private_token`) |
 //! | `Cookie(name)` | `Cookie: <name>=<key>` |
 //!
-//! Per call, `options.auth.apiKey` replaces the key; for basic, `options.auth.password` is the
-//! same thing, and a pair's `options.auth.username` comes with it: a call brings both or
-//! neither, so no tenant's user name is ever sent with the deployment's password.
+//! Per call, `options.auth.apiKey` replaces the key of the operation's scheme; for basic,
+//! `options.auth.password` is the same thing, and a pair's `options.auth.username` comes with it,
+//! as a scheme's credential headers come in `options.auth.headers`: a call brings all of them or
+//! none, so no tenant's key is ever sent with the deployment's user name or secret header.
 //!
 //! A key in the query stays out of the request's URL until the request is written for `fetch`
 //! ([`crate::request::HttpRequest::push_fetch_json`], the one place credentials are written
 //! out): the URL a receipt, an error or a panic could show never holds it. Receipts carry the
 //! path template alone, as always.
 //!
-//! The Worker's own credential is prepared once per `env` ([`WorkerSecret`]): its wire value and
-//! the redactor's forms of it (and of the user name, kept out of receipts like a context value).
+//! The Worker's own credentials are prepared once per `env` ([`WorkerSecrets`]): each scheme's
+//! wire values ([`WorkerSecret`]) and the redactor's forms of every deployment credential, all
+//! schemes' together (every call scans for all of them, whichever it sends).
 
 use crate::error::CallError;
 use crate::forms::base64;
 use crate::redact::Credentials;
 use crate::secret::Secret;
-use crate::table::{AuthScheme, Provider};
+use crate::table::{AuthScheme, Provider, Scheme};
 use std::rc::Rc;
 
 /// Where the credential goes.
@@ -39,9 +44,9 @@ pub enum Place {
     Query(&'static str),
 }
 
-/// Where `provider`'s credential goes.
-pub fn place(provider: &Provider) -> Place {
-    match provider.auth {
+/// Where `scheme`'s key goes.
+pub fn place(scheme: &Scheme) -> Place {
+    match scheme.auth {
         AuthScheme::Bearer | AuthScheme::Basic | AuthScheme::BasicPair { .. } => Place::Header("authorization"),
         AuthScheme::Header(name) => Place::Header(name),
         AuthScheme::Cookie(_) => Place::Header("cookie"),
@@ -50,16 +55,27 @@ pub fn place(provider: &Provider) -> Place {
 }
 
 /// The binding holding a basic pair's user name, if the scheme has one.
-pub fn username_binding(provider: &Provider) -> Option<&'static str> {
-    match provider.auth {
+pub fn username_binding(scheme: &Scheme) -> Option<&'static str> {
+    match scheme.auth {
         AuthScheme::BasicPair { username } => Some(username),
         _ => None,
     }
 }
 
+/// Every handle of `provider`'s schemes whose value is a credential (keys and credential
+/// headers; a basic user name is context): what the deployment's redactor scans for.
+pub fn credential_handles(provider: &Provider) -> impl Iterator<Item = &'static str> {
+    provider.schemes.iter().flat_map(|s| std::iter::once(s.secret).chain(s.headers.iter().map(|&(_, h)| h)))
+}
+
+/// Every handle `provider`'s schemes read: keys, user names, credential headers.
+pub fn handles(provider: &Provider) -> impl Iterator<Item = &'static str> {
+    provider.schemes.iter().flat_map(|s| std::iter::once(s.secret).chain(username_binding(s)).chain(s.headers.iter().map(|&(_, h)| h)))
+}
+
 /// What travels for `key` (and a pair's `username`): a header's value, or a query parameter's.
-pub fn wire_value(provider: &Provider, username: Option<&str>, key: &str) -> Secret {
-    Secret::new(match provider.auth {
+pub fn wire_value(scheme: &Scheme, username: Option<&str>, key: &str) -> Secret {
+    Secret::new(match scheme.auth {
         AuthScheme::Bearer => ["Bearer ", key].concat(),
         AuthScheme::Basic => format!("Basic {}", base64(format!("{key}:").as_bytes())),
         AuthScheme::BasicPair { .. } => format!("Basic {}", base64(format!("{}:{key}", username.unwrap_or("")).as_bytes())),
@@ -71,11 +87,11 @@ pub fn wire_value(provider: &Provider, username: Option<&str>, key: &str) -> Sec
 /// Why `value` cannot be this scheme's key, if it cannot: what no header can carry, and for a
 /// cookie, what a cookie value cannot hold (RFC 6265: no space, `"`, `,`, `;` or `\`, which
 /// would end it or add another).
-pub fn key_fault(provider: &Provider, value: &str) -> Option<&'static str> {
+pub fn key_fault(scheme: &Scheme, value: &str) -> Option<&'static str> {
     if let Some(fault) = crate::header::value_fault(value) {
         return Some(fault);
     }
-    if matches!(provider.auth, AuthScheme::Cookie(_)) && value.bytes().any(|b| matches!(b, b' ' | b'"' | b',' | b';' | b'\\')) {
+    if matches!(scheme.auth, AuthScheme::Cookie(_)) && value.bytes().any(|b| matches!(b, b' ' | b'"' | b',' | b';' | b'\\')) {
         return Some("holds a space, quote, comma, semicolon or backslash, which a cookie value cannot");
     }
     None
@@ -87,75 +103,112 @@ pub fn username_fault(value: &str) -> Option<&'static str> {
     crate::header::value_fault(value).or_else(|| value.contains(':').then_some("holds a `:`, which ends a basic user name"))
 }
 
-/// The Worker's credential with what every call that sends it needs: its wire value and what
-/// finds it (and a pair's user name) in upstream text, for the redactor. The Worker's bindings do
-/// not change between calls, so the wasm entry prepares this once per `env` (`src/wasm.rs`)
-/// instead of once per call.
+/// The deployment's credentials, prepared once per `env` (the Worker's bindings do not change
+/// between calls, so the wasm entry keeps this, `src/wasm.rs`, instead of making it per call):
+/// each scheme's [`WorkerSecret`], and what finds any of them in upstream text, for the
+/// redactor.
+#[derive(Debug)]
+pub struct WorkerSecrets {
+    /// By scheme index; `None` where the scheme's key is unset.
+    pub(crate) schemes: Vec<Option<WorkerSecret>>,
+    credentials: Option<Rc<Credentials>>,
+    /// The basic user names: context, kept out of receipts.
+    pub(crate) usernames: Vec<Secret>,
+}
+
+/// One scheme's credential as the deployment holds it: the key's wire value, the credential
+/// headers sent with it, or why it cannot be sent.
 #[derive(Debug)]
 pub struct WorkerSecret {
     pub(crate) wire: Secret,
-    credentials: Rc<Credentials>,
-    /// A pair's user name: context, kept out of receipts.
-    pub(crate) username: Option<Secret>,
+    /// The scheme's credential headers, in [`Scheme::headers`] order.
+    pub(crate) headers: Vec<(&'static str, Secret)>,
     /// Why the value cannot travel, if it cannot (a trailing newline from
-    /// `echo key | wrangler secret put`, a basic pair missing its user name): calls that would
-    /// send it are refused, naming the fix.
-    pub(crate) fault: Option<Unsendable>,
+    /// `echo key | wrangler secret put`, a basic pair missing its user name, a credential header
+    /// unset): calls that would send it are refused, naming the fix.
+    fault: Option<Unsendable>,
 }
 
-/// Why the Worker's credential cannot be sent.
+/// Why a scheme's deployment credential cannot be sent.
 #[derive(Debug, Clone, Copy)]
-pub enum Unsendable {
-    /// The secret's value: `fault`.
+enum Unsendable {
+    /// The key's value: `fault`.
     Secret(&'static str),
-    /// The basic pair's user name binding is unset.
-    NoUsername(&'static str),
-    /// The basic pair's user name: `fault`.
-    Username(&'static str, &'static str),
+    /// A handle the scheme also needs (a pair's user name, a credential header) is unset.
+    Unset(&'static str),
+    /// That handle's value: `fault`.
+    Handle(&'static str, &'static str),
+}
+
+impl WorkerSecrets {
+    /// Reads every scheme's handles through `get` (a binding's value; empty counts as unset).
+    pub fn new<'v>(provider: &Provider, get: impl Fn(&str) -> Option<&'v str>) -> Self {
+        let get = |name: &str| get(name).filter(|v| !v.is_empty());
+        let mut credentials = Credentials::default();
+        for handle in credential_handles(provider) {
+            if let Some(value) = get(handle) {
+                credentials.add(value);
+            }
+        }
+        let usernames = provider.schemes.iter().filter_map(username_binding).filter_map(&get).map(|u| Secret::new(u.to_owned())).collect();
+        let schemes = provider
+            .schemes
+            .iter()
+            .map(|scheme| {
+                let value = get(scheme.secret)?;
+                let username = username_binding(scheme).map(|b| (b, get(b)));
+                let mut fault = key_fault(scheme, value).map(Unsendable::Secret);
+                if let Some((binding, user)) = username {
+                    fault = fault.or(match user {
+                        None => Some(Unsendable::Unset(binding)),
+                        Some(u) => username_fault(u).map(|f| Unsendable::Handle(binding, f)),
+                    });
+                }
+                let mut headers = Vec::with_capacity(scheme.headers.len());
+                for &(header, handle) in scheme.headers {
+                    match get(handle) {
+                        None => fault = fault.or(Some(Unsendable::Unset(handle))),
+                        Some(v) => {
+                            fault = fault.or(crate::header::value_fault(v).map(|f| Unsendable::Handle(handle, f)));
+                            headers.push((header, Secret::new(v.to_owned())));
+                        }
+                    }
+                }
+                Some(WorkerSecret { wire: wire_value(scheme, username.and_then(|(_, u)| u), value), headers, fault })
+            })
+            .collect();
+        WorkerSecrets { schemes, credentials: (!credentials.is_empty()).then(|| Rc::new(credentials)), usernames }
+    }
+
+    /// The credentials a call's redactor starts from: every deployment credential's.
+    pub fn credentials(&self) -> Option<Rc<Credentials>> {
+        self.credentials.clone()
+    }
+
+    /// Scheme `index`'s credential, if its key is set.
+    pub fn scheme(&self, index: u8) -> Option<&WorkerSecret> {
+        self.schemes.get(usize::from(index)).and_then(Option::as_ref)
+    }
 }
 
 impl WorkerSecret {
-    /// `value` is the secret's; `username` the pair's user name binding's, for a basic pair.
-    pub fn new(provider: &Provider, value: &str, username: Option<&str>) -> Self {
-        let mut credentials = Credentials::default();
-        credentials.add(value);
-        let binding = username_binding(provider);
-        let fault = match (key_fault(provider, value), binding, username) {
-            (Some(fault), _, _) => Some(Unsendable::Secret(fault)),
-            (None, Some(b), None) => Some(Unsendable::NoUsername(b)),
-            (None, Some(b), Some(u)) => username_fault(u).map(|f| Unsendable::Username(b, f)),
-            (None, None, _) => None,
-        };
-        WorkerSecret {
-            wire: wire_value(provider, username, value),
-            credentials: Rc::new(credentials),
-            username: binding.and(username).map(|u| Secret::new(u.to_owned())),
-            fault,
-        }
-    }
-
-    /// The credentials a call's redactor starts from.
-    pub fn credentials(&self) -> Rc<Credentials> {
-        Rc::clone(&self.credentials)
-    }
-
     /// The refusal for a call that would send this credential, if it cannot be sent.
-    pub fn refusal(&self, provider: &'static Provider) -> Option<CallError> {
+    pub fn refusal(&self, provider: &'static Provider, scheme: &'static Scheme) -> Option<CallError> {
         Some(match self.fault? {
-            Unsendable::Secret(fault) => CallError::UnsendableSecret { capability: provider.capability, secret: provider.secret, fault },
-            Unsendable::NoUsername(binding) => CallError::MissingCredential { capability: provider.capability, secret: binding },
-            Unsendable::Username(binding, fault) => CallError::UnsendableSecret { capability: provider.capability, secret: binding, fault },
+            Unsendable::Secret(fault) => CallError::UnsendableSecret { capability: provider.capability, secret: scheme.secret, fault },
+            Unsendable::Unset(handle) => CallError::MissingCredential { capability: provider.capability, secret: handle },
+            Unsendable::Handle(handle, fault) => CallError::UnsendableSecret { capability: provider.capability, secret: handle, fault },
         })
     }
 }
 
 /// A call's own credential, from `options.auth`: its wire value, checked against the scheme.
 /// `key` is `apiKey` (or `password`); `username` a pair's per-call user name.
-pub fn call_credential(provider: &'static Provider, key: Secret, username: Option<Secret>) -> Result<Secret, CallError> {
-    if let Some(fault) = key_fault(provider, key.expose()) {
+pub fn call_credential(scheme: &Scheme, key: Secret, username: Option<Secret>) -> Result<Secret, CallError> {
+    if let Some(fault) = key_fault(scheme, key.expose()) {
         return Err(CallError::invalid(format!("options.auth.apiKey {fault}")));
     }
-    match (username_binding(provider), &username) {
+    match (username_binding(scheme), &username) {
         (Some(_), None) => {
             return Err(CallError::invalid(
                 "options.auth: this provider's basic credentials are a pair: give username and password together, or neither",
@@ -169,18 +222,38 @@ pub fn call_credential(provider: &'static Provider, key: Secret, username: Optio
         (None, Some(_)) => return Err(CallError::invalid("options.auth.username is for providers whose basic credentials are a pair; this one takes apiKey")),
         (None, None) => {}
     }
-    Ok(wire_value(provider, username.as_ref().map(Secret::expose), key.expose()))
+    Ok(wire_value(scheme, username.as_ref().map(Secret::expose), key.expose()))
+}
+
+/// Whether the call's per-call headers and key agree with `scheme`'s credential headers: with
+/// `apiKey`, every one of them; without, none (the deployment's travel then). `given` says
+/// whether the call's `options.auth.headers` holds a header.
+pub fn together(scheme: &Scheme, call_key: bool, given: impl Fn(&str) -> bool) -> Result<(), CallError> {
+    let Some(&(header, _)) = scheme.headers.iter().find(|(h, _)| given(h) != call_key) else { return Ok(()) };
+    let all: Vec<&str> = scheme.headers.iter().map(|(h, _)| *h).collect();
+    Err(CallError::invalid(if call_key {
+        format!("options.auth: this operation's credentials travel together: apiKey with headers {} (missing `{header}`)", all.join(", "))
+    } else {
+        format!("options.auth.headers[\"{header}\"] is a credential that travels with apiKey: give apiKey and headers {} together, or none", all.join(", "))
+    }))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn provider(auth: AuthScheme) -> &'static Provider {
+    fn scheme(auth: AuthScheme) -> &'static Scheme {
+        scheme_with(auth, &[])
+    }
+
+    fn scheme_with(auth: AuthScheme, headers: &'static [(&'static str, &'static str)]) -> &'static Scheme {
+        Box::leak(Box::new(Scheme { secret: "PROBE_TOKEN", auth, headers }))
+    }
+
+    fn provider(schemes: &'static [Scheme]) -> &'static Provider {
         Box::leak(Box::new(Provider {
             capability: "probe",
-            secret: "PROBE_TOKEN",
-            auth,
+            schemes,
             call_headers: &[],
             secret_call_headers: &[],
             static_headers: &[],
@@ -194,32 +267,70 @@ mod tests {
 
     #[test]
     fn each_scheme_puts_its_bytes_on_the_wire() {
-        let wire = |auth, user: Option<&str>, key: &str| wire_value(provider(auth), user, key).expose().to_owned();
+        let wire = |auth, user: Option<&str>, key: &str| wire_value(scheme(auth), user, key).expose().to_owned();
         assert_eq!(wire(AuthScheme::Bearer, None, "k1"), "Bearer k1");
         assert_eq!(wire(AuthScheme::Basic, None, "sk_1"), "Basic c2tfMTo=");
         assert_eq!(wire(AuthScheme::BasicPair { username: "SID" }, Some("AC123"), "tok"), "Basic QUMxMjM6dG9r");
         assert_eq!(wire(AuthScheme::Header("X-Api-Key"), None, "k1"), "k1");
         assert_eq!(wire(AuthScheme::Query("private_token"), None, "k1"), "k1");
         assert_eq!(wire(AuthScheme::Cookie("session"), None, "k1"), "session=k1");
-        assert_eq!(place(provider(AuthScheme::Cookie("session"))), Place::Header("cookie"));
-        assert_eq!(place(provider(AuthScheme::Query("private_token"))), Place::Query("private_token"));
+        assert_eq!(place(scheme(AuthScheme::Cookie("session"))), Place::Header("cookie"));
+        assert_eq!(place(scheme(AuthScheme::Query("private_token"))), Place::Query("private_token"));
     }
 
     #[test]
     fn what_cannot_travel_is_refused_naming_the_handle() {
-        let cookie = provider(AuthScheme::Cookie("session"));
+        let cookie = scheme(AuthScheme::Cookie("session"));
         assert!(key_fault(cookie, "a;b").is_some() && key_fault(cookie, "a b").is_some() && key_fault(cookie, "ok-Value_1").is_none());
-        let pair = provider(AuthScheme::BasicPair { username: "PROBE_SID" });
-        let e = WorkerSecret::new(pair, "tok", None).refusal(pair).unwrap();
+        let pair = provider(std::slice::from_ref(Box::leak(Box::new(Scheme { secret: "PROBE_TOKEN", auth: AuthScheme::BasicPair { username: "PROBE_SID" }, headers: &[] }))));
+        let refusal = |sid: Option<&str>| {
+            let secrets = WorkerSecrets::new(pair, |n| match n {
+                "PROBE_TOKEN" => Some("tok"),
+                "PROBE_SID" => sid,
+                _ => None,
+            });
+            secrets.scheme(0).unwrap().refusal(pair, &pair.schemes[0])
+        };
+        let e = refusal(None).unwrap();
         assert_eq!(e.code(), crate::error::Code::MissingCredential);
         assert!(e.to_string().contains("PROBE_SID"), "{e}");
-        assert!(WorkerSecret::new(pair, "tok", Some("a:b")).refusal(pair).unwrap().to_string().contains("PROBE_SID"));
-        assert!(WorkerSecret::new(pair, "tok", Some("AC1")).refusal(pair).is_none());
+        assert!(refusal(Some("a:b")).unwrap().to_string().contains("PROBE_SID"));
+        assert!(refusal(Some("AC1")).is_none());
         // Per call: a pair comes whole, a user name only where the scheme has one.
+        let pair = &pair.schemes[0];
         assert!(call_credential(pair, Secret::new("t".into()), None).is_err());
         assert_eq!(call_credential(pair, Secret::new("t".into()), Some(Secret::new("u".into()))).unwrap().expose(), "Basic dTp0");
-        let bearer = provider(AuthScheme::Bearer);
+        let bearer = scheme(AuthScheme::Bearer);
         assert!(call_credential(bearer, Secret::new("t".into()), Some(Secret::new("u".into()))).is_err());
         assert!(call_credential(cookie, Secret::new("a;b=c".into()), None).is_err());
+    }
+
+    #[test]
+    fn credential_headers_travel_with_their_key_and_join_the_scan() {
+        let schemes: &'static [Scheme] = Box::leak(Box::new([
+            Scheme { secret: "PROBE_KEY", auth: AuthScheme::Header("X-Api-Key"), headers: &[("X-Api-Secret", "PROBE_API_SECRET")] },
+            Scheme { secret: "PROBE_TOKEN", auth: AuthScheme::Bearer, headers: &[] },
+        ]));
+        let p = provider(schemes);
+        let secrets = WorkerSecrets::new(p, |n| match n {
+            "PROBE_KEY" => Some("key-1"),
+            "PROBE_API_SECRET" => Some("secret-1"),
+            _ => None,
+        });
+        let first = secrets.scheme(0).unwrap();
+        assert!(first.refusal(p, &p.schemes[0]).is_none());
+        assert_eq!(first.headers.iter().map(|(h, v)| (*h, v.expose())).collect::<Vec<_>>(), [("X-Api-Secret", "secret-1")]);
+        assert!(secrets.scheme(1).is_none(), "an unset key is no credential");
+        let redactor = crate::redact::Redactor::with_shared(secrets.credentials());
+        assert!(redactor.finds_in("echo secret-1") && redactor.finds_in("echo key-1"));
+        // The secret header unset: missing_credential naming its handle.
+        let half = WorkerSecrets::new(p, |n| (n == "PROBE_KEY").then_some("key-1"));
+        let e = half.scheme(0).unwrap().refusal(p, &p.schemes[0]).unwrap();
+        assert!(e.to_string().contains("PROBE_API_SECRET"), "{e}");
+        // Per call: all or none.
+        let s = &p.schemes[0];
+        assert!(together(s, true, |h| h == "X-Api-Secret").is_ok() && together(s, false, |_| false).is_ok());
+        assert!(together(s, true, |_| false).unwrap_err().to_string().contains("X-Api-Secret"));
+        assert!(together(s, false, |h| h == "X-Api-Secret").is_err());
     }
 }

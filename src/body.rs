@@ -283,6 +283,7 @@ mod tests {
         params: &[],
         body: Body::Multipart { open: false, deep: &["file_link_data", "expand"] },
         auth: AuthUse::Required,
+        scheme: 0,
     };
 
     fn bin(index: u32, media_type: &str, name: &str) -> Value {

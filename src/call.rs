@@ -14,7 +14,8 @@
 use crate::args;
 use crate::error::CallError;
 use crate::receipt::{self, Envelope, Receipt};
-use crate::request::{self, Config, CredentialUse, HttpRequest, WorkerSecret};
+use crate::auth::WorkerSecrets;
+use crate::request::{self, Config, CredentialUse, HttpRequest};
 use crate::response::{self, HttpResponse, Outcome};
 use crate::redact::Redactor;
 use crate::table::{Method, Provider};
@@ -33,10 +34,10 @@ pub const FAULT_VAR: &str = "CAPA_FAULT_INJECTION";
 pub trait Bindings {
     fn get(&self, name: &str) -> Option<&str>;
 
-    /// The Worker secret ([`Provider::secret`]) prepared for sending, if set. Prepared per call
-    /// unless the bindings keep it (the wasm entry does, per `env`).
-    fn worker_secret(&self, provider: &Provider) -> Option<Rc<WorkerSecret>> {
-        worker_secret(provider, self)
+    /// The deployment's credentials ([`WorkerSecrets`]) prepared for sending. Prepared per call
+    /// unless the bindings keep them (the wasm entry does, per `env`).
+    fn worker_secrets(&self, provider: &Provider) -> Rc<WorkerSecrets> {
+        Rc::new(WorkerSecrets::new(provider, |name| self.get(name)))
     }
 
     /// Whether `name` is bound to a Secrets Store secret rather than a Worker secret
@@ -44,13 +45,6 @@ pub trait Bindings {
     fn in_store(&self, _name: &str) -> bool {
         false
     }
-}
-
-/// The Worker secret as [`Bindings::worker_secret`] gives it, prepared afresh.
-pub fn worker_secret(provider: &Provider, bindings: &(impl Bindings + ?Sized)) -> Option<Rc<WorkerSecret>> {
-    let value = bindings.get(provider.secret).filter(|s| !s.is_empty())?;
-    let username = crate::auth::username_binding(provider).and_then(|b| bindings.get(b)).filter(|s| !s.is_empty());
-    Some(Rc::new(WorkerSecret::new(provider, value, username)))
 }
 
 /// What to do next.
@@ -80,8 +74,8 @@ pub fn begin(provider: &'static Provider, op_index: u32, args_json: &str, bindin
         // Only the generated entry calls in, with indices from the same table.
         return Step::Done(Envelope::Complete(internal(provider, op_index, now_ms)));
     };
-    let secret = bindings.worker_secret(provider);
-    let mut redactor = Redactor::with_shared(secret.as_ref().map(|s| s.credentials()));
+    let secrets = bindings.worker_secrets(provider);
+    let mut redactor = Redactor::with_shared(secrets.credentials());
 
     let result = (|| {
         if let Some(fault) = bindings.get(FAULT_VAR) {
@@ -97,7 +91,7 @@ pub fn begin(provider: &'static Provider, op_index: u32, args_json: &str, bindin
             redactor.add(value);
         }
         // A basic pair's user name, the Worker's and the call's: context, out of receipts.
-        if let Some(user) = secret.as_ref().and_then(|s| s.username.as_ref()) {
+        for user in &secrets.usernames {
             redactor.add_context(user.expose());
         }
         if let Some(user) = args::call_username(&values) {
@@ -110,10 +104,10 @@ pub fn begin(provider: &'static Provider, op_index: u32, args_json: &str, bindin
             redactor.add_context(value);
         }
         let config = Config {
-            secret,
+            secrets,
             origin_override: bindings.get(ORIGIN_OVERRIDE_VAR).and_then(request::loopback_origin),
             bound_headers,
-            store_backed: crate::auth::username_binding(provider).into_iter().chain([provider.secret]).filter(|n| bindings.in_store(n)).collect(),
+            store_backed: crate::auth::handles(provider).filter(|n| bindings.in_store(n)).collect(),
         };
         let mut args = args::split(op, provider.call_headers, values)?;
         args.binaries = args_json.starts_with('\u{1}');

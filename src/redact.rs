@@ -94,7 +94,7 @@ impl Credentials {
         self.forms.iter().any(|v| v.expose() == value)
     }
 
-    fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.count == 0
     }
 }

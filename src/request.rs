@@ -6,8 +6,7 @@
 //! spec declares.
 
 use crate::args::Args;
-pub use crate::auth::WorkerSecret;
-use crate::auth::Place;
+use crate::auth::{Place, WorkerSecrets};
 use crate::body::RequestBody;
 use crate::encode::{fill_path, path_value, Pairs};
 use crate::error::CallError;
@@ -38,8 +37,10 @@ pub enum HeaderValue {
     Static(&'static str),
     Plain(String),
     Secret(Secret),
-    /// The Worker secret's auth header, prepared once per `env`.
-    WorkerSecret(Rc<WorkerSecret>),
+    /// The key of the deployment's scheme `.1`, prepared once per `env`.
+    WorkerKey(Rc<WorkerSecrets>, u8),
+    /// Credential header `.2` of the deployment's scheme `.1`.
+    WorkerHeader(Rc<WorkerSecrets>, u8, usize),
 }
 
 impl HeaderValue {
@@ -48,7 +49,8 @@ impl HeaderValue {
             HeaderValue::Static(s) => s,
             HeaderValue::Plain(s) => s,
             HeaderValue::Secret(s) => s.expose(),
-            HeaderValue::WorkerSecret(w) => w.wire.expose(),
+            HeaderValue::WorkerKey(w, scheme) => w.scheme(*scheme).map_or("", |s| s.wire.expose()),
+            HeaderValue::WorkerHeader(w, scheme, i) => w.scheme(*scheme).and_then(|s| s.headers.get(*i)).map_or("", |(_, v)| v.expose()),
         }
     }
 }
@@ -142,8 +144,8 @@ impl CredentialUse {
 
 /// The Worker's configuration, as far as a call reads it.
 pub struct Config<'a> {
-    /// The Worker secret named by [`Provider::secret`], if set.
-    pub secret: Option<Rc<WorkerSecret>>,
+    /// The deployment's credentials, every scheme's.
+    pub secrets: Rc<WorkerSecrets>,
     /// A loopback origin replacing the spec's servers (dev and tests), already vetted by
     /// [`loopback_origin`].
     pub origin_override: Option<String>,
@@ -153,12 +155,6 @@ pub struct Config<'a> {
     pub store_backed: Vec<&'static str>,
 }
 
-/// The credential a request sends.
-enum Credential {
-    /// `options.auth`'s, ready for the wire.
-    Call(Secret),
-    Worker(Rc<WorkerSecret>),
-}
 
 /// Builds the request for `op`.
 pub fn build(provider: &'static Provider, op: &'static Operation, args: Args, config: Config<'_>) -> Result<(HttpRequest, CredentialUse), CallError> {
@@ -217,24 +213,30 @@ pub fn build(provider: &'static Provider, op: &'static Operation, args: Args, co
     if args.options.username.is_some() && args.options.api_key.is_none() {
         return Err(CallError::invalid("options.auth.username comes with its password: give username and password together, or neither"));
     }
-    // Credential: the call's key, else the Worker secret, as the operation's security asks.
-    let (credential, used) = match (op.auth, args.options.api_key, config.secret) {
+    // Credential: the call's key, else the deployment's, in the scheme the operation uses.
+    let scheme = provider.scheme(op);
+    let call_key = args.options.api_key.is_some();
+    if !scheme.headers.is_empty() && op.auth != AuthUse::Never {
+        crate::auth::together(scheme, call_key, |h| args.options.headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(h)))?;
+    }
+    let deployment = config.secrets.scheme(op.scheme);
+    let (credential, used) = match (op.auth, args.options.api_key, deployment) {
         (AuthUse::Never, _, _) => (None, CredentialUse::None),
-        (_, Some(key), _) => (Some(Credential::Call(crate::auth::call_credential(provider, key, args.options.username)?)), CredentialUse::Call),
-        (_, None, Some(secret)) => match secret.refusal(provider) {
-            None => (Some(Credential::Worker(secret)), CredentialUse::Secret),
-            // A pair's user name missing from the store says so.
+        (_, Some(key), _) => (Some(HeaderValue::Secret(crate::auth::call_credential(scheme, key, args.options.username)?)), CredentialUse::Call),
+        (_, None, Some(secret)) => match secret.refusal(provider, scheme) {
+            None => (Some(HeaderValue::WorkerKey(Rc::clone(&config.secrets), op.scheme)), CredentialUse::Secret),
+            // A pair's user name (a credential header) missing from the store says so.
             Some(CallError::MissingCredential { capability, secret }) if config.store_backed.contains(&secret) => {
                 return Err(CallError::MissingStoreSecret { capability, binding: secret })
             }
             Some(refusal) => return Err(refusal),
         },
         (AuthUse::Optional, None, None) => (None, CredentialUse::None),
-        (AuthUse::Required, None, None) if config.store_backed.contains(&provider.secret) => {
-            return Err(CallError::MissingStoreSecret { capability: provider.capability, binding: provider.secret })
+        (AuthUse::Required, None, None) if config.store_backed.contains(&scheme.secret) => {
+            return Err(CallError::MissingStoreSecret { capability: provider.capability, binding: scheme.secret })
         }
         (AuthUse::Required, None, None) => {
-            return Err(CallError::MissingCredential { capability: provider.capability, secret: provider.secret })
+            return Err(CallError::MissingCredential { capability: provider.capability, secret: scheme.secret })
         }
     };
 
@@ -251,15 +253,16 @@ pub fn build(provider: &'static Provider, op: &'static Operation, args: Args, co
             bound_header(provider, name, value, &mut request_headers)?;
         }
     }
-    let credential = credential.map(|c| match c {
-        Credential::Call(wire) => HeaderValue::Secret(wire),
-        Credential::Worker(secret) => HeaderValue::WorkerSecret(secret),
-    });
     let mut query_credential = None;
     if let Some(value) = credential {
-        match crate::auth::place(provider) {
+        match crate::auth::place(scheme) {
             Place::Header(name) => request_headers.push((name, value)),
             Place::Query(name) => query_credential = Some((name, value)),
+        }
+        if used == CredentialUse::Secret {
+            for (i, &(name, _)) in scheme.headers.iter().enumerate() {
+                request_headers.push((name, HeaderValue::WorkerHeader(Rc::clone(&config.secrets), op.scheme, i)));
+            }
         }
     }
 
@@ -314,6 +317,10 @@ pub fn build(provider: &'static Provider, op: &'static Operation, args: Args, co
     };
 
     for (name, value) in args.options.headers {
+        // A scheme's credential header travels only with a credential.
+        if used == CredentialUse::None && scheme.headers.iter().any(|(h, _)| *h == name) {
+            continue;
+        }
         request_headers.push((name, HeaderValue::Secret(value)));
     }
     request_headers.extend(headers);
@@ -488,7 +495,7 @@ pub fn loopback_origin(value: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::table::{AuthScheme, Param};
+    use crate::table::{AuthScheme, Param, Scheme};
 
     static OP: Operation = Operation {
         id: "PostThings",
@@ -505,11 +512,11 @@ mod tests {
         ],
         body: Body::Json { open: false },
         auth: AuthUse::Never,
+        scheme: 0,
     };
     static PROVIDER: Provider = Provider {
         capability: "things",
-        secret: "THINGS_KEY",
-        auth: AuthScheme::Bearer,
+        schemes: &[Scheme { secret: "THINGS_KEY", auth: AuthScheme::Bearer, headers: &[] }],
         call_headers: &[],
         secret_call_headers: &[],
         static_headers: &[],
@@ -524,7 +531,7 @@ mod tests {
     fn a_name_in_two_places_is_addressed_by_where_it_goes() {
         let values = crate::args::parse(r#"[{"limit":5,"query.limit":10,"header.limit":"3"}]"#).unwrap();
         let args = crate::args::split(&OP, &[], values).unwrap();
-        let config = Config { secret: None, origin_override: None, bound_headers: Vec::new(), store_backed: Vec::new() };
+        let config = Config { secrets: Rc::new(WorkerSecrets::new(&PROVIDER, |_| None)), origin_override: None, bound_headers: Vec::new(), store_backed: Vec::new() };
         let (req, _) = build(&PROVIDER, &OP, args, config).unwrap();
         assert_eq!(req.url, "https://api.example.com/things?limit=10");
         assert_eq!(req.body.as_ref().and_then(RequestBody::as_text), Some(r#"{"limit":5}"#));

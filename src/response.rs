@@ -240,12 +240,11 @@ fn truncate(text: &str, max: usize) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::table::AuthScheme;
+    use crate::table::{AuthScheme, Scheme};
 
     static STRIPE: Provider = Provider {
         capability: "stripe",
-        secret: "STRIPE_API_KEY",
-        auth: AuthScheme::Bearer,
+        schemes: &[Scheme { secret: "STRIPE_API_KEY", auth: AuthScheme::Bearer, headers: &[] }],
         call_headers: &[],
         secret_call_headers: &[],
         static_headers: &[],

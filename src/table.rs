@@ -13,10 +13,10 @@
 pub struct Provider {
     /// Short name used in receipts and in `wrangler ... --env <capability>`.
     pub capability: &'static str,
-    /// Name of the Worker secret holding the default credential (`wrangler secret put <secret>`).
-    pub secret: &'static str,
-    /// How the credential is attached to upstream requests.
-    pub auth: AuthScheme,
+    /// How the Worker authenticates: `[0]` the manifest's `[auth]`, any others its
+    /// `[auth.schemes.<name>]` (see [`crate::auth`]). Each operation names the one it uses
+    /// ([`Operation::scheme`]).
+    pub schemes: &'static [Scheme],
     /// Headers a caller may set per call through `options.auth.headers`, in their canonical
     /// spelling. Compared case-insensitively; anything else is refused.
     pub call_headers: &'static [&'static str],
@@ -38,6 +38,21 @@ pub struct Provider {
     pub servers: &'static [&'static str],
     /// Every callable operation; a call names one by index.
     pub operations: &'static [Operation],
+}
+
+/// One way of authenticating: a key (or password) from a handle, attached as [`AuthScheme`]
+/// says, and any credential headers that travel with it.
+#[derive(Debug)]
+pub struct Scheme {
+    /// The handle holding the key, basic's password (`wrangler secret put <secret>`, or a
+    /// Secrets Store binding of that name).
+    pub secret: &'static str,
+    /// How the key is attached to upstream requests.
+    pub auth: AuthScheme,
+    /// Credentials sent with the key, each in its header: `(header, handle)` (a key header plus
+    /// a secret header, the spec requiring both together). Per call they come in
+    /// `options.auth.headers`, with `apiKey`, all or none.
+    pub headers: &'static [(&'static str, &'static str)],
 }
 
 /// How the credential travels upstream.
@@ -82,6 +97,13 @@ pub enum Method {
     Options,
 }
 
+impl Provider {
+    /// The scheme `op` authenticates with.
+    pub fn scheme(&self, op: &Operation) -> &'static Scheme {
+        self.schemes.get(usize::from(op.scheme)).unwrap_or(&self.schemes[0])
+    }
+}
+
 impl Method {
     pub fn as_str(self) -> &'static str {
         match self {
@@ -118,6 +140,8 @@ pub struct Operation {
     /// How the params that go to the body are encoded.
     pub body: Body,
     pub auth: AuthUse,
+    /// Index into [`Provider::schemes`]: how this operation authenticates, from its `security`.
+    pub scheme: u8,
 }
 
 /// A named parameter of the params object.

@@ -49,7 +49,7 @@
 use crate::call::{self, Bindings, Call, Step};
 use crate::provider::PROVIDER;
 use crate::receipt::Envelope;
-use crate::request::WorkerSecret;
+use crate::auth::WorkerSecrets;
 use crate::response::{Attach, BodyText, HttpResponse};
 use crate::table::Provider;
 use js_sys::JsString;
@@ -60,12 +60,12 @@ use wasm_bindgen::prelude::*;
 /// The bindings the runtime reads, read once per `env` object. workerd hands every call of an
 /// isolate the same `env`, so the entry passes it only when it differs from the one it passed
 /// last (see [`capa_begin`]): a call costs nothing here instead of three `Reflect.get`s and
-/// string copies across the wasm boundary. The Worker secret is kept prepared
-/// ([`WorkerSecret`]: its auth header and redaction needles), so a call that sends it copies
+/// string copies across the wasm boundary. The deployment's credentials are kept prepared
+/// ([`WorkerSecrets`]: their wire values and redaction needles), so a call that sends one copies
 /// nothing.
 struct EnvBindings {
     values: Vec<(&'static str, Option<String>)>,
-    secret: Option<Rc<WorkerSecret>>,
+    secrets: Rc<WorkerSecrets>,
     /// Credential handles bound to Secrets Store secrets, and their values as last read.
     store: crate::store::Store,
 }
@@ -73,25 +73,26 @@ struct EnvBindings {
 impl EnvBindings {
     fn read(env: worker::Env) -> Self {
         let raw = |name: &str| js_sys::Reflect::get(env.as_ref(), &JsValue::from_str(name)).ok();
-        let names = [PROVIDER.secret, call::ORIGIN_OVERRIDE_VAR, call::FAULT_VAR, crate::store::TTL_VAR]
-            .into_iter()
-            .chain(crate::auth::username_binding(&PROVIDER))
+        let names = crate::auth::handles(&PROVIDER)
+            .chain([call::ORIGIN_OVERRIDE_VAR, call::FAULT_VAR, crate::store::TTL_VAR])
             .chain(PROVIDER.bound_headers.iter().map(|(_, b)| *b));
         let mut store_names = Vec::new();
-        let mut values = Vec::new();
+        let mut values: Vec<(&'static str, Option<String>)> = Vec::new();
         for name in names {
+            if values.iter().any(|(n, _)| *n == name) {
+                continue;
+            }
             let value = raw(name);
             // A Secrets Store binding: an object whose `get()` the entry awaits.
-            let credential = name == PROVIDER.secret || Some(name) == crate::auth::username_binding(&PROVIDER);
+            let credential = crate::auth::handles(&PROVIDER).any(|h| h == name);
             if credential && value.as_ref().is_some_and(|v| v.is_object() && js_sys::Reflect::get(v, &JsValue::from_str("get")).is_ok_and(|g| g.is_function())) {
                 store_names.push(name);
             }
             values.push((name, value.and_then(|v| v.as_string())));
         }
         let ttl = values.iter().find(|(n, _)| *n == crate::store::TTL_VAR).and_then(|(_, v)| v.clone());
-        let mut bindings = EnvBindings { values, secret: None, store: crate::store::Store::new(store_names, ttl.as_deref()) };
-        bindings.secret = call::worker_secret(&PROVIDER, &bindings);
-        bindings
+        let secrets = Rc::new(WorkerSecrets::new(&PROVIDER, |n| values.iter().find(|(k, _)| *k == n).and_then(|(_, v)| v.as_deref())));
+        EnvBindings { values, secrets, store: crate::store::Store::new(store_names, ttl.as_deref()) }
     }
 
     /// A value read from the store: kept, and the prepared secret remade when it changed.
@@ -101,7 +102,7 @@ impl EnvBindings {
             if let Some((_, slot)) = self.values.iter_mut().find(|(n, _)| *n == name) {
                 *slot = fresh;
             }
-            self.secret = call::worker_secret(&PROVIDER, self);
+            self.secrets = Rc::new(WorkerSecrets::new(&PROVIDER, |n| self.get(n)));
         }
     }
 }
@@ -111,8 +112,8 @@ impl Bindings for EnvBindings {
         self.values.iter().find(|(n, _)| *n == name).and_then(|(_, v)| v.as_deref())
     }
 
-    fn worker_secret(&self, _: &Provider) -> Option<Rc<WorkerSecret>> {
-        self.secret.clone()
+    fn worker_secrets(&self, _: &Provider) -> Rc<WorkerSecrets> {
+        Rc::clone(&self.secrets)
     }
 
     fn in_store(&self, name: &str) -> bool {

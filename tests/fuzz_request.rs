@@ -24,7 +24,7 @@ mod fuzz;
 use capa_rs::call::{begin, Bindings, Call, Step, ORIGIN_OVERRIDE_VAR};
 use capa_rs::receipt::Envelope;
 use capa_rs::response::HttpResponse;
-use capa_rs::table::{At, AuthScheme, AuthUse, Body, Method, Operation, Param, Provider, Style};
+use capa_rs::table::{At, AuthScheme, AuthUse, Body, Method, Operation, Param, Provider, Scheme, Style};
 use echo::{contains, decodings, form, render, Form};
 use proptest::prelude::*;
 use serde_json::{json, Value};
@@ -57,6 +57,7 @@ static OPS: [Operation; 10] = [
         ],
         body: Body::None,
         auth: AuthUse::Required,
+        scheme: 0,
     },
     Operation {
         id: "CreatePart",
@@ -69,6 +70,7 @@ static OPS: [Operation; 10] = [
         params: &[p("expand", At::Query(Style::DeepObject), false), p("name", At::Body, true), p("meta", At::Body, false), p("items", At::Body, false)],
         body: Body::Form { open: false },
         auth: AuthUse::Required,
+        scheme: 0,
     },
     Operation {
         id: "PutThing",
@@ -81,6 +83,7 @@ static OPS: [Operation; 10] = [
         params: &[p("title", At::Body, false), p("If-Match", At::Header, false)],
         body: Body::Json { open: true },
         auth: AuthUse::Required,
+        scheme: 0,
     },
     Operation {
         id: "PostDoc",
@@ -93,6 +96,7 @@ static OPS: [Operation; 10] = [
         params: &[],
         body: Body::JsonValue,
         auth: AuthUse::Optional,
+        scheme: 0,
     },
     Operation {
         id: "PostText",
@@ -105,6 +109,7 @@ static OPS: [Operation; 10] = [
         params: &[p("lang", At::Query(Style::Form), false), p("body", At::Body, true)],
         body: Body::Text("text/plain"),
         auth: AuthUse::Required,
+        scheme: 0,
     },
     Operation {
         id: "Public",
@@ -117,6 +122,7 @@ static OPS: [Operation; 10] = [
         params: &[p("q", At::Query(Style::Form), false)],
         body: Body::None,
         auth: AuthUse::Never,
+        scheme: 0,
     },
     Operation {
         id: "DeleteThing",
@@ -129,6 +135,7 @@ static OPS: [Operation; 10] = [
         params: &[p("expand", At::Body, false)],
         body: Body::Form { open: true },
         auth: AuthUse::Required,
+        scheme: 0,
     },
     Operation {
         id: "Compare",
@@ -141,6 +148,7 @@ static OPS: [Operation; 10] = [
         params: &[],
         body: Body::None,
         auth: AuthUse::Required,
+        scheme: 0,
     },
     Operation {
         id: "GetContent",
@@ -153,6 +161,7 @@ static OPS: [Operation; 10] = [
         params: &[p("ref", At::Query(Style::Form), false)],
         body: Body::None,
         auth: AuthUse::Optional,
+        scheme: 0,
     },
     Operation {
         id: "PatchOpen",
@@ -165,6 +174,7 @@ static OPS: [Operation; 10] = [
         params: &[],
         body: Body::Form { open: true },
         auth: AuthUse::Optional,
+        scheme: 0,
     },
 ];
 
@@ -172,8 +182,7 @@ macro_rules! synthetic {
     ($name:ident, $auth:expr) => {
         static $name: Provider = Provider {
             capability: "fuzz",
-            secret: "FUZZ_KEY",
-            auth: $auth,
+            schemes: &[Scheme { secret: "FUZZ_KEY", auth: $auth, headers: &[] }],
             call_headers: &["X-Account", "X-Tenant-Secret", "X-Client"],
             secret_call_headers: &["X-Tenant-Secret"],
             static_headers: &[("X-Version", "1")],
@@ -510,7 +519,7 @@ fn check_pairs(what: &str, text: &str, allowed: &dyn Fn(&str) -> bool) -> Result
 }
 
 fn expected_auth(provider: &Provider, key: &str) -> String {
-    match provider.auth {
+    match provider.schemes[0].auth {
         AuthScheme::Bearer => format!("Bearer {key}"),
         AuthScheme::Basic => format!("Basic {}", capa_rs::forms::base64(format!("{key}:").as_bytes())),
         AuthScheme::Header(_) | AuthScheme::Query(_) => key.to_owned(),
@@ -589,7 +598,7 @@ fn check_request(provider: &'static Provider, op: &'static Operation, input: &In
     }
 
     // Headers: only those the table allows, each fit for a header.
-    let auth_name = match provider.auth {
+    let auth_name = match provider.schemes[0].auth {
         AuthScheme::Header(name) => name,
         AuthScheme::Cookie(_) => "cookie",
         _ => "authorization",
@@ -619,7 +628,7 @@ fn check_request(provider: &'static Provider, op: &'static Operation, input: &In
         (_, None, Some(secret)) => Some(expected_auth(provider, secret)),
         (_, None, None) => None,
     };
-    match provider.auth {
+    match provider.schemes[0].auth {
         AuthScheme::Query(name) => {
             let wire = req.wire_url();
             let mut encoded = String::new();
@@ -701,7 +710,7 @@ fn requests_stay_in_their_slots_and_envelopes_hold_no_credential() {
         let op = &provider.operations[input.op];
         let mut env = HashMap::new();
         if let Some(secret) = &input.secret {
-            env.insert(provider.secret, secret.clone());
+            env.insert(provider.schemes[0].secret, secret.clone());
         }
         if input.loopback {
             env.insert(ORIGIN_OVERRIDE_VAR, "http://127.0.0.1:8787".to_owned());

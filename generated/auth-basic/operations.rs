@@ -5,8 +5,9 @@ use crate::table::*;
 
 pub static PROVIDER: Provider = Provider {
     capability: "auth-basic",
-    secret: "AUTHB_AUTH_TOKEN",
-    auth: AuthScheme::BasicPair { username: "AUTHB_ACCOUNT_SID" },
+    schemes: &[
+        Scheme { secret: "AUTHB_AUTH_TOKEN", auth: AuthScheme::BasicPair { username: "AUTHB_ACCOUNT_SID" }, headers: &[] },
+    ],
     call_headers: &[],
     secret_call_headers: &[],
     static_headers: &[],
@@ -28,6 +29,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "CreateMessage",
@@ -44,6 +46,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
     ],
 };

@@ -5,8 +5,9 @@ use crate::table::*;
 
 pub static PROVIDER: Provider = Provider {
     capability: "auth-cookie",
-    secret: "AUTHC_SESSION",
-    auth: AuthScheme::Cookie("session"),
+    schemes: &[
+        Scheme { secret: "AUTHC_SESSION", auth: AuthScheme::Cookie("session"), headers: &[] },
+    ],
     call_headers: &[],
     secret_call_headers: &[],
     static_headers: &[],
@@ -26,6 +27,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "createNote",
@@ -40,6 +42,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
     ],
 };

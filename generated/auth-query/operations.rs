@@ -5,8 +5,9 @@ use crate::table::*;
 
 pub static PROVIDER: Provider = Provider {
     capability: "auth-query",
-    secret: "AUTHQ_TOKEN",
-    auth: AuthScheme::Query("private_token"),
+    schemes: &[
+        Scheme { secret: "AUTHQ_TOKEN", auth: AuthScheme::Query("private_token"), headers: &[] },
+    ],
     call_headers: &[],
     secret_call_headers: &[],
     static_headers: &[],
@@ -28,6 +29,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "createProject",
@@ -42,6 +44,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "getProject",
@@ -54,6 +57,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
     ],
 };

@@ -5,8 +5,9 @@ use crate::table::*;
 
 pub static PROVIDER: Provider = Provider {
     capability: "github",
-    secret: "GITHUB_TOKEN",
-    auth: AuthScheme::Bearer,
+    schemes: &[
+        Scheme { secret: "GITHUB_TOKEN", auth: AuthScheme::Bearer, headers: &[] },
+    ],
     call_headers: &[],
     secret_call_headers: &[],
     static_headers: &[("Accept", "application/vnd.github+json"), ("User-Agent", "capa-rs/0.1"), ("X-GitHub-Api-Version", "2022-11-28")],
@@ -26,6 +27,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "security-advisories/list-global-advisories",
@@ -57,6 +59,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "security-advisories/get-global-advisory",
@@ -69,6 +72,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "agent-tasks/list-tasks-for-repo",
@@ -90,6 +94,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "agent-tasks/create-task-in-repo",
@@ -109,6 +114,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "agent-tasks/get-task-by-repo-and-id",
@@ -121,6 +127,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "agent-tasks/list-tasks",
@@ -141,6 +148,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "agent-tasks/get-task-by-id",
@@ -153,6 +161,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "apps/get-authenticated",
@@ -165,6 +174,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "apps/create-from-manifest",
@@ -177,6 +187,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "apps/get-webhook-config-for-app",
@@ -189,6 +200,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "apps/update-webhook-config-for-app",
@@ -206,6 +218,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "apps/list-webhook-deliveries",
@@ -222,6 +235,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "apps/get-webhook-delivery",
@@ -234,6 +248,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "apps/redeliver-webhook-delivery",
@@ -246,6 +261,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "apps/list-installation-requests-for-authenticated-app",
@@ -261,6 +277,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "apps/list-installations",
@@ -278,6 +295,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "apps/delete-installation",
@@ -290,6 +308,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "apps/get-installation",
@@ -302,6 +321,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "apps/create-installation-access-token",
@@ -318,6 +338,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "apps/unsuspend-installation",
@@ -330,6 +351,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "apps/suspend-installation",
@@ -342,6 +364,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "apps/delete-authorization",
@@ -356,6 +379,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "apps/delete-token",
@@ -370,6 +394,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "apps/reset-token",
@@ -384,6 +409,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "apps/check-token",
@@ -398,6 +424,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "apps/scope-token",
@@ -417,6 +444,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "apps/get-by-slug",
@@ -429,6 +457,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "classroom/get-an-assignment",
@@ -441,6 +470,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "classroom/list-accepted-assignments-for-an-assignment",
@@ -456,6 +486,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "classroom/get-assignment-grades",
@@ -468,6 +499,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "classroom/list-classrooms",
@@ -483,6 +515,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "classroom/get-a-classroom",
@@ -495,6 +528,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "classroom/list-assignments-for-a-classroom",
@@ -510,6 +544,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "codes-of-conduct/get-all-codes-of-conduct",
@@ -522,6 +557,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "codes-of-conduct/get-conduct-code",
@@ -534,6 +570,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "credentials/revoke",
@@ -548,6 +585,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "emojis/get",
@@ -560,6 +598,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/get-actions-cache-retention-limit-for-enterprise",
@@ -572,6 +611,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/set-actions-cache-retention-limit-for-enterprise",
@@ -586,6 +626,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/get-actions-cache-storage-limit-for-enterprise",
@@ -598,6 +639,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/set-actions-cache-storage-limit-for-enterprise",
@@ -612,6 +654,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "oidc/list-oidc-custom-property-inclusions-for-enterprise",
@@ -624,6 +667,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "oidc/create-oidc-custom-property-inclusion-for-enterprise",
@@ -638,6 +682,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "oidc/delete-oidc-custom-property-inclusion-for-enterprise",
@@ -650,6 +695,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "code-security/get-configurations-for-enterprise",
@@ -666,6 +712,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "code-security/create-configuration-for-enterprise",
@@ -702,6 +749,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "code-security/get-default-configurations-for-enterprise",
@@ -714,6 +762,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "code-security/delete-configuration-for-enterprise",
@@ -726,6 +775,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "code-security/get-single-configuration-for-enterprise",
@@ -738,6 +788,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "code-security/update-enterprise-configuration",
@@ -774,6 +825,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "code-security/attach-enterprise-configuration",
@@ -788,6 +840,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "code-security/set-configuration-as-default-for-enterprise",
@@ -802,6 +855,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "code-security/get-repositories-for-enterprise-configuration",
@@ -819,6 +873,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "copilot/copilot-enterprise-one-day-usage-metrics",
@@ -833,6 +888,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "copilot/copilot-enterprise-usage-metrics",
@@ -845,6 +901,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "copilot/copilot-enterprise-repos-one-day-report",
@@ -859,6 +916,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "copilot/copilot-enterprise-user-teams-one-day-report",
@@ -873,6 +931,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "copilot/copilot-users-one-day-usage-metrics",
@@ -887,6 +946,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "copilot/copilot-users-usage-metrics",
@@ -899,6 +959,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "copilot/set-enterprise-coding-agent-policy",
@@ -913,6 +974,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "copilot/remove-organizations-from-enterprise-coding-agent-policy",
@@ -928,6 +990,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "copilot/add-organizations-to-enterprise-coding-agent-policy",
@@ -943,6 +1006,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "dependabot/list-alerts-for-enterprise",
@@ -971,6 +1035,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "dependabot/repository-access-for-enterprise",
@@ -986,6 +1051,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "dependabot/update-repository-access-for-enterprise",
@@ -1001,6 +1067,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "dependabot/set-repository-access-default-level-for-enterprise",
@@ -1015,6 +1082,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "enterprise-teams/list",
@@ -1030,6 +1098,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "enterprise-teams/create",
@@ -1049,6 +1118,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "enterprise-team-memberships/list",
@@ -1064,6 +1134,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "enterprise-team-memberships/bulk-add",
@@ -1078,6 +1149,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "enterprise-team-memberships/bulk-remove",
@@ -1092,6 +1164,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "enterprise-team-memberships/remove",
@@ -1104,6 +1177,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "enterprise-team-memberships/get",
@@ -1116,6 +1190,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "enterprise-team-memberships/add",
@@ -1128,6 +1203,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "enterprise-team-organizations/get-assignments",
@@ -1143,6 +1219,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "enterprise-team-organizations/bulk-add",
@@ -1157,6 +1234,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "enterprise-team-organizations/bulk-remove",
@@ -1171,6 +1249,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "enterprise-team-organizations/delete",
@@ -1183,6 +1262,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "enterprise-team-organizations/get-assignment",
@@ -1195,6 +1275,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "enterprise-team-organizations/add",
@@ -1207,6 +1288,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "enterprise-teams/delete",
@@ -1219,6 +1301,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "enterprise-teams/get",
@@ -1231,6 +1314,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "enterprise-teams/update",
@@ -1250,6 +1334,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "activity/list-public-events",
@@ -1265,6 +1350,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "activity/get-feeds",
@@ -1277,6 +1363,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "gists/list",
@@ -1293,6 +1380,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "gists/create",
@@ -1309,6 +1397,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "gists/list-public",
@@ -1325,6 +1414,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "gists/list-starred",
@@ -1341,6 +1431,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "gists/delete",
@@ -1353,6 +1444,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "gists/get",
@@ -1365,6 +1457,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "gists/update",
@@ -1380,6 +1473,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "gists/list-comments",
@@ -1395,6 +1489,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "gists/create-comment",
@@ -1409,6 +1504,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "gists/delete-comment",
@@ -1421,6 +1517,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "gists/get-comment",
@@ -1433,6 +1530,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "gists/update-comment",
@@ -1447,6 +1545,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "gists/list-commits",
@@ -1462,6 +1561,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "gists/list-forks",
@@ -1477,6 +1577,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "gists/fork",
@@ -1489,6 +1590,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "gists/unstar",
@@ -1501,6 +1603,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "gists/check-is-starred",
@@ -1513,6 +1616,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "gists/star",
@@ -1525,6 +1629,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "gists/get-revision",
@@ -1537,6 +1642,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "gitignore/get-all-templates",
@@ -1549,6 +1655,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "gitignore/get-template",
@@ -1561,6 +1668,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "apps/list-repos-accessible-to-installation",
@@ -1576,6 +1684,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "apps/revoke-installation-access-token",
@@ -1588,6 +1697,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "issues/list",
@@ -1613,6 +1723,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "licenses/get-all-commonly-used",
@@ -1629,6 +1740,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "licenses/get",
@@ -1641,6 +1753,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "markdown/render",
@@ -1657,6 +1770,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "markdown/render-raw",
@@ -1669,6 +1783,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::Text("text/plain"),
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "apps/get-subscription-plan-for-account",
@@ -1681,6 +1796,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "apps/list-plans",
@@ -1696,6 +1812,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "apps/list-accounts-for-plan",
@@ -1713,6 +1830,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "apps/get-subscription-plan-for-account-stubbed",
@@ -1725,6 +1843,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "apps/list-plans-stubbed",
@@ -1740,6 +1859,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "apps/list-accounts-for-plan-stubbed",
@@ -1757,6 +1877,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "meta/get",
@@ -1769,6 +1890,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "activity/list-public-events-for-repo-network",
@@ -1784,6 +1906,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "activity/list-notifications-for-authenticated-user",
@@ -1803,6 +1926,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "activity/mark-notifications-as-read",
@@ -1818,6 +1942,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "activity/mark-thread-as-done",
@@ -1830,6 +1955,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "activity/get-thread",
@@ -1842,6 +1968,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "activity/mark-thread-as-read",
@@ -1854,6 +1981,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "activity/delete-thread-subscription",
@@ -1866,6 +1994,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "activity/get-thread-subscription-for-authenticated-user",
@@ -1878,6 +2007,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "activity/set-thread-subscription",
@@ -1892,6 +2022,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "meta/get-octocat",
@@ -1906,6 +2037,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/list",
@@ -1921,6 +2053,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/get-actions-cache-retention-limit-for-organization",
@@ -1933,6 +2066,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/set-actions-cache-retention-limit-for-organization",
@@ -1947,6 +2081,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/get-actions-cache-storage-limit-for-organization",
@@ -1959,6 +2094,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/set-actions-cache-storage-limit-for-organization",
@@ -1973,6 +2109,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "billing/get-github-billing-ai-credit-usage-report-org",
@@ -1992,6 +2129,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "billing/get-all-budgets-org",
@@ -2009,6 +2147,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "billing/create-organization-budget",
@@ -2030,6 +2169,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "billing/delete-budget-org",
@@ -2042,6 +2182,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "billing/get-budget-org",
@@ -2054,6 +2195,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "billing/update-budget-org",
@@ -2075,6 +2217,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "billing/get-github-billing-premium-request-usage-report-org",
@@ -2094,6 +2237,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "billing/get-github-billing-usage-report-org",
@@ -2110,6 +2254,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "billing/get-github-billing-usage-summary-report-org",
@@ -2129,6 +2274,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/delete",
@@ -2141,6 +2287,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/get",
@@ -2153,6 +2300,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/update",
@@ -2196,6 +2344,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/get-actions-cache-usage-for-org",
@@ -2208,6 +2357,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/get-actions-cache-usage-by-repo-for-org",
@@ -2223,6 +2373,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/list-hosted-runners-for-org",
@@ -2238,6 +2389,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/create-hosted-runner-for-org",
@@ -2258,6 +2410,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/list-custom-images-for-org",
@@ -2270,6 +2423,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/delete-custom-image-from-org",
@@ -2282,6 +2436,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/get-custom-image-for-org",
@@ -2294,6 +2449,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/list-custom-image-versions-for-org",
@@ -2306,6 +2462,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/delete-custom-image-version-from-org",
@@ -2318,6 +2475,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/get-custom-image-version-for-org",
@@ -2330,6 +2488,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/get-hosted-runners-github-owned-images-for-org",
@@ -2342,6 +2501,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/get-hosted-runners-partner-images-for-org",
@@ -2354,6 +2514,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/get-hosted-runners-limits-for-org",
@@ -2366,6 +2527,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/get-hosted-runners-machine-specs-for-org",
@@ -2378,6 +2540,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/get-hosted-runners-platforms-for-org",
@@ -2390,6 +2553,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/delete-hosted-runner-for-org",
@@ -2402,6 +2566,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/get-hosted-runner-for-org",
@@ -2414,6 +2579,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/update-hosted-runner-for-org",
@@ -2436,6 +2602,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "oidc/list-oidc-custom-property-inclusions-for-org",
@@ -2448,6 +2615,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "oidc/create-oidc-custom-property-inclusion-for-org",
@@ -2462,6 +2630,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "oidc/delete-oidc-custom-property-inclusion-for-org",
@@ -2474,6 +2643,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "oidc/get-oidc-custom-sub-template-for-org",
@@ -2486,6 +2656,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "oidc/update-oidc-custom-sub-template-for-org",
@@ -2501,6 +2672,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/get-github-actions-permissions-organization",
@@ -2513,6 +2685,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/set-github-actions-permissions-organization",
@@ -2529,6 +2702,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/get-artifact-and-log-retention-settings-organization",
@@ -2541,6 +2715,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/set-artifact-and-log-retention-settings-organization",
@@ -2555,6 +2730,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/get-fork-pr-contributor-approval-permissions-organization",
@@ -2567,6 +2743,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/set-fork-pr-contributor-approval-permissions-organization",
@@ -2581,6 +2758,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/get-private-repo-fork-pr-workflows-settings-organization",
@@ -2593,6 +2771,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/set-private-repo-fork-pr-workflows-settings-organization",
@@ -2610,6 +2789,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/list-selected-repositories-enabled-github-actions-organization",
@@ -2625,6 +2805,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/set-selected-repositories-enabled-github-actions-organization",
@@ -2639,6 +2820,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/disable-selected-repository-github-actions-organization",
@@ -2651,6 +2833,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/enable-selected-repository-github-actions-organization",
@@ -2663,6 +2846,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/get-allowed-actions-organization",
@@ -2675,6 +2859,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/set-allowed-actions-organization",
@@ -2691,6 +2876,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/get-self-hosted-runners-permissions-organization",
@@ -2703,6 +2889,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/set-self-hosted-runners-permissions-organization",
@@ -2717,6 +2904,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/list-selected-repositories-self-hosted-runners-organization",
@@ -2732,6 +2920,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/set-selected-repositories-self-hosted-runners-organization",
@@ -2746,6 +2935,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/disable-selected-repository-self-hosted-runners-organization",
@@ -2758,6 +2948,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/enable-selected-repository-self-hosted-runners-organization",
@@ -2770,6 +2961,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/get-github-actions-default-workflow-permissions-organization",
@@ -2782,6 +2974,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/set-github-actions-default-workflow-permissions-organization",
@@ -2797,6 +2990,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/list-self-hosted-runner-groups-for-org",
@@ -2813,6 +3007,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/create-self-hosted-runner-group-for-org",
@@ -2834,6 +3029,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/delete-self-hosted-runner-group-from-org",
@@ -2846,6 +3042,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/get-self-hosted-runner-group-for-org",
@@ -2858,6 +3055,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/update-self-hosted-runner-group-for-org",
@@ -2877,6 +3075,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/list-github-hosted-runners-in-group-for-org",
@@ -2892,6 +3091,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/list-repo-access-to-self-hosted-runner-group-in-org",
@@ -2907,6 +3107,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/set-repo-access-to-self-hosted-runner-group-in-org",
@@ -2921,6 +3122,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/remove-repo-access-to-self-hosted-runner-group-in-org",
@@ -2933,6 +3135,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/add-repo-access-to-self-hosted-runner-group-in-org",
@@ -2945,6 +3148,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/list-self-hosted-runners-in-group-for-org",
@@ -2960,6 +3164,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/set-self-hosted-runners-in-group-for-org",
@@ -2974,6 +3179,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/remove-self-hosted-runner-from-group-for-org",
@@ -2986,6 +3192,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/add-self-hosted-runner-to-group-for-org",
@@ -2998,6 +3205,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/list-self-hosted-runners-for-org",
@@ -3014,6 +3222,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/list-runner-applications-for-org",
@@ -3026,6 +3235,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/generate-runner-jitconfig-for-org",
@@ -3043,6 +3253,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/create-registration-token-for-org",
@@ -3055,6 +3266,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/create-remove-token-for-org",
@@ -3067,6 +3279,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/delete-self-hosted-runner-from-org",
@@ -3079,6 +3292,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/get-self-hosted-runner-for-org",
@@ -3091,6 +3305,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/remove-all-custom-labels-from-self-hosted-runner-for-org",
@@ -3103,6 +3318,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/list-labels-for-self-hosted-runner-for-org",
@@ -3115,6 +3331,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/add-custom-labels-to-self-hosted-runner-for-org",
@@ -3129,6 +3346,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/set-custom-labels-for-self-hosted-runner-for-org",
@@ -3143,6 +3361,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/remove-custom-label-from-self-hosted-runner-for-org",
@@ -3155,6 +3374,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/list-org-secrets",
@@ -3170,6 +3390,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/get-org-public-key",
@@ -3182,6 +3403,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/delete-org-secret",
@@ -3194,6 +3416,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/get-org-secret",
@@ -3206,6 +3429,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/create-or-update-org-secret",
@@ -3223,6 +3447,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/list-selected-repos-for-org-secret",
@@ -3238,6 +3463,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/set-selected-repos-for-org-secret",
@@ -3252,6 +3478,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/remove-selected-repo-from-org-secret",
@@ -3264,6 +3491,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/add-selected-repo-to-org-secret",
@@ -3276,6 +3504,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/list-org-variables",
@@ -3291,6 +3520,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/create-org-variable",
@@ -3308,6 +3538,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/delete-org-variable",
@@ -3320,6 +3551,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/get-org-variable",
@@ -3332,6 +3564,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/update-org-variable",
@@ -3349,6 +3582,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/list-selected-repos-for-org-variable",
@@ -3364,6 +3598,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/set-selected-repos-for-org-variable",
@@ -3378,6 +3613,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/remove-selected-repo-from-org-variable",
@@ -3390,6 +3626,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/add-selected-repo-to-org-variable",
@@ -3402,6 +3639,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "agents/list-org-secrets",
@@ -3417,6 +3655,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "agents/get-org-public-key",
@@ -3429,6 +3668,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "agents/delete-org-secret",
@@ -3441,6 +3681,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "agents/get-org-secret",
@@ -3453,6 +3694,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "agents/create-or-update-org-secret",
@@ -3470,6 +3712,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "agents/list-selected-repos-for-org-secret",
@@ -3485,6 +3728,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "agents/set-selected-repos-for-org-secret",
@@ -3499,6 +3743,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "agents/remove-selected-repo-from-org-secret",
@@ -3511,6 +3756,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "agents/add-selected-repo-to-org-secret",
@@ -3523,6 +3769,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "agents/list-org-variables",
@@ -3538,6 +3785,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "agents/create-org-variable",
@@ -3555,6 +3803,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "agents/delete-org-variable",
@@ -3567,6 +3816,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "agents/get-org-variable",
@@ -3579,6 +3829,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "agents/update-org-variable",
@@ -3596,6 +3847,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "agents/list-selected-repos-for-org-variable",
@@ -3611,6 +3863,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "agents/set-selected-repos-for-org-variable",
@@ -3625,6 +3878,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "agents/remove-selected-repo-from-org-variable",
@@ -3637,6 +3891,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "agents/add-selected-repo-to-org-variable",
@@ -3649,6 +3904,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/create-artifact-deployment-record",
@@ -3674,6 +3930,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/set-cluster-deployment-records",
@@ -3692,6 +3949,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/create-cluster-deployment-records-job",
@@ -3708,6 +3966,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/get-cluster-deployment-records-job",
@@ -3720,6 +3979,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/create-artifact-storage-record",
@@ -3743,6 +4003,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/list-artifact-deployment-records",
@@ -3755,6 +4016,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/list-artifact-storage-records",
@@ -3767,6 +4029,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/list-attestations-bulk",
@@ -3785,6 +4048,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/delete-attestations-bulk",
@@ -3797,6 +4061,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::Json { open: true },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/delete-attestations-by-subject-digest",
@@ -3809,6 +4074,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/list-attestation-repositories",
@@ -3826,6 +4092,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/delete-attestations-by-id",
@@ -3838,6 +4105,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/list-attestations",
@@ -3855,6 +4123,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/list-blocked-users",
@@ -3870,6 +4139,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/unblock-user",
@@ -3882,6 +4152,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/check-blocked-user",
@@ -3894,6 +4165,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/block-user",
@@ -3906,6 +4178,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "campaigns/list-org-campaigns",
@@ -3924,6 +4197,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "campaigns/create-campaign",
@@ -3945,6 +4219,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "campaigns/delete-campaign",
@@ -3957,6 +4232,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "campaigns/get-campaign-summary",
@@ -3969,6 +4245,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "campaigns/update-campaign",
@@ -3989,6 +4266,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "code-scanning/list-alerts-for-org",
@@ -4013,6 +4291,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "code-security/get-configurations-for-org",
@@ -4030,6 +4309,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "code-security/create-configuration",
@@ -4069,6 +4349,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "code-security/get-default-configurations",
@@ -4081,6 +4362,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "code-security/detach-configuration",
@@ -4095,6 +4377,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "code-security/delete-configuration",
@@ -4107,6 +4390,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "code-security/get-configuration",
@@ -4119,6 +4403,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "code-security/update-configuration",
@@ -4158,6 +4443,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "code-security/attach-configuration",
@@ -4173,6 +4459,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "code-security/set-configuration-as-default",
@@ -4187,6 +4474,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "code-security/get-repositories-for-configuration",
@@ -4204,6 +4492,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "codespaces/list-in-organization",
@@ -4219,6 +4508,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "codespaces/set-codespaces-access",
@@ -4234,6 +4524,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "codespaces/delete-codespaces-access-users",
@@ -4248,6 +4539,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "codespaces/set-codespaces-access-users",
@@ -4262,6 +4554,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "codespaces/list-org-secrets",
@@ -4277,6 +4570,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "codespaces/get-org-public-key",
@@ -4289,6 +4583,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "codespaces/delete-org-secret",
@@ -4301,6 +4596,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "codespaces/get-org-secret",
@@ -4313,6 +4609,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "codespaces/create-or-update-org-secret",
@@ -4330,6 +4627,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "codespaces/list-selected-repos-for-org-secret",
@@ -4345,6 +4643,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "codespaces/set-selected-repos-for-org-secret",
@@ -4359,6 +4658,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "codespaces/remove-selected-repo-from-org-secret",
@@ -4371,6 +4671,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "codespaces/add-selected-repo-to-org-secret",
@@ -4383,6 +4684,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "copilot-spaces/list-for-org",
@@ -4399,6 +4701,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "copilot-spaces/create-for-org",
@@ -4417,6 +4720,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "copilot-spaces/delete-for-org",
@@ -4429,6 +4733,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "copilot-spaces/get-for-org",
@@ -4441,6 +4746,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "copilot-spaces/update-for-org",
@@ -4459,6 +4765,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "copilot-spaces/list-collaborators-for-org",
@@ -4471,6 +4778,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "copilot-spaces/add-collaborator-for-org",
@@ -4487,6 +4795,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "copilot-spaces/remove-collaborator-for-org",
@@ -4499,6 +4808,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "copilot-spaces/update-collaborator-for-org",
@@ -4513,6 +4823,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "copilot-spaces/list-resources-for-org",
@@ -4525,6 +4836,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "copilot-spaces/create-resource-for-org",
@@ -4540,6 +4852,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "copilot-spaces/delete-resource-for-org",
@@ -4552,6 +4865,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "copilot-spaces/get-resource-for-org",
@@ -4564,6 +4878,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "copilot-spaces/update-resource-for-org",
@@ -4578,6 +4893,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "copilot/get-copilot-organization-details",
@@ -4590,6 +4906,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "copilot/list-copilot-seats",
@@ -4605,6 +4922,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "copilot/cancel-copilot-seat-assignment-for-teams",
@@ -4619,6 +4937,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "copilot/add-copilot-seats-for-teams",
@@ -4633,6 +4952,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "copilot/cancel-copilot-seat-assignment-for-users",
@@ -4647,6 +4967,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "copilot/add-copilot-seats-for-users",
@@ -4661,6 +4982,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "copilot/get-copilot-coding-agent-permissions-organization",
@@ -4673,6 +4995,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "copilot/set-copilot-coding-agent-permissions-organization",
@@ -4687,6 +5010,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "copilot/list-copilot-coding-agent-selected-repositories-for-organization",
@@ -4702,6 +5026,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "copilot/set-copilot-coding-agent-selected-repositories-for-organization",
@@ -4716,6 +5041,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "copilot/disable-copilot-coding-agent-for-repository-in-organization",
@@ -4728,6 +5054,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "copilot/enable-copilot-coding-agent-for-repository-in-organization",
@@ -4740,6 +5067,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "copilot/copilot-content-exclusion-for-organization",
@@ -4752,6 +5080,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "copilot/set-copilot-content-exclusion-for-organization",
@@ -4764,6 +5093,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::Json { open: true },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "copilot/copilot-organization-one-day-usage-metrics",
@@ -4778,6 +5108,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "copilot/copilot-organization-usage-metrics",
@@ -4790,6 +5121,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "copilot/copilot-organization-repos-one-day-report",
@@ -4804,6 +5136,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "copilot/copilot-organization-user-teams-one-day-report",
@@ -4818,6 +5151,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "copilot/copilot-organization-users-one-day-usage-metrics",
@@ -4832,6 +5166,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "copilot/copilot-organization-users-usage-metrics",
@@ -4844,6 +5179,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "dependabot/list-alerts-for-org",
@@ -4875,6 +5211,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "dependabot/repository-access-for-org",
@@ -4890,6 +5227,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "dependabot/update-repository-access-for-org",
@@ -4905,6 +5243,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "dependabot/set-repository-access-default-level",
@@ -4919,6 +5258,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "dependabot/list-org-secrets",
@@ -4934,6 +5274,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "dependabot/get-org-public-key",
@@ -4946,6 +5287,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "dependabot/delete-org-secret",
@@ -4958,6 +5300,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "dependabot/get-org-secret",
@@ -4970,6 +5313,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "dependabot/create-or-update-org-secret",
@@ -4987,6 +5331,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "dependabot/list-selected-repos-for-org-secret",
@@ -5002,6 +5347,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "dependabot/set-selected-repos-for-org-secret",
@@ -5016,6 +5362,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "dependabot/remove-selected-repo-from-org-secret",
@@ -5028,6 +5375,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "dependabot/add-selected-repo-to-org-secret",
@@ -5040,6 +5388,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "packages/list-docker-migration-conflicting-packages-for-organization",
@@ -5052,6 +5401,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "activity/list-public-org-events",
@@ -5067,6 +5417,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/list-failed-invitations",
@@ -5082,6 +5433,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/list-webhooks",
@@ -5097,6 +5449,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/create-webhook",
@@ -5114,6 +5467,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/delete-webhook",
@@ -5126,6 +5480,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/get-webhook",
@@ -5138,6 +5493,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/update-webhook",
@@ -5155,6 +5511,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/get-webhook-config-for-org",
@@ -5167,6 +5524,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/update-webhook-config-for-org",
@@ -5184,6 +5542,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/list-webhook-deliveries",
@@ -5200,6 +5559,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/get-webhook-delivery",
@@ -5212,6 +5572,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/redeliver-webhook-delivery",
@@ -5224,6 +5585,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/ping-webhook",
@@ -5236,6 +5598,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "api-insights/get-route-stats-by-actor",
@@ -5256,6 +5619,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "api-insights/get-subject-stats",
@@ -5276,6 +5640,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "api-insights/get-summary-stats",
@@ -5291,6 +5656,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "api-insights/get-summary-stats-by-user",
@@ -5306,6 +5672,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "api-insights/get-summary-stats-by-actor",
@@ -5321,6 +5688,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "api-insights/get-time-stats",
@@ -5337,6 +5705,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "api-insights/get-time-stats-by-user",
@@ -5353,6 +5722,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "api-insights/get-time-stats-by-actor",
@@ -5369,6 +5739,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "api-insights/get-user-stats",
@@ -5389,6 +5760,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "apps/get-org-installation",
@@ -5401,6 +5773,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/list-app-installations",
@@ -5416,6 +5789,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "interactions/remove-restrictions-for-org",
@@ -5428,6 +5802,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "interactions/get-restrictions-for-org",
@@ -5440,6 +5815,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "interactions/set-restrictions-for-org",
@@ -5455,6 +5831,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "interactions/get-pull-request-creation-cap-for-org",
@@ -5467,6 +5844,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "interactions/update-pull-request-creation-cap-for-org",
@@ -5482,6 +5860,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/list-pending-invitations",
@@ -5499,6 +5878,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/create-invitation",
@@ -5516,6 +5896,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/cancel-invitation",
@@ -5528,6 +5909,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/list-invitation-teams",
@@ -5543,6 +5925,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/list-issue-fields",
@@ -5555,6 +5938,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/create-issue-field",
@@ -5573,6 +5957,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/delete-issue-field",
@@ -5585,6 +5970,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/update-issue-field",
@@ -5602,6 +5988,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/list-issue-types",
@@ -5614,6 +6001,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/create-issue-type",
@@ -5631,6 +6019,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/delete-issue-type",
@@ -5643,6 +6032,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/update-issue-type",
@@ -5660,6 +6050,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "issues/list-for-org",
@@ -5682,6 +6073,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/list-members",
@@ -5699,6 +6091,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/remove-member",
@@ -5711,6 +6104,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/check-membership-for-user",
@@ -5723,6 +6117,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "codespaces/get-codespaces-for-user-in-org",
@@ -5738,6 +6133,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "codespaces/delete-from-organization",
@@ -5750,6 +6146,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "codespaces/stop-in-organization",
@@ -5762,6 +6159,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "copilot/get-copilot-seat-details-for-user",
@@ -5774,6 +6172,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/remove-membership-for-user",
@@ -5786,6 +6185,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/get-membership-for-user",
@@ -5798,6 +6198,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/set-membership-for-user",
@@ -5812,6 +6213,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "migrations/list-for-org",
@@ -5828,6 +6230,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "migrations/start-for-org",
@@ -5850,6 +6253,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "migrations/get-status-for-org",
@@ -5864,6 +6268,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "migrations/delete-archive-for-org",
@@ -5876,6 +6281,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "migrations/download-archive-for-org",
@@ -5888,6 +6294,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "migrations/unlock-repo-for-org",
@@ -5900,6 +6307,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "migrations/list-repos-for-org",
@@ -5915,6 +6323,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/list-organization-fine-grained-permissions",
@@ -5927,6 +6336,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/list-org-roles",
@@ -5939,6 +6349,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/revoke-all-org-roles-team",
@@ -5951,6 +6362,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/revoke-org-role-team",
@@ -5963,6 +6375,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/assign-team-to-org-role",
@@ -5975,6 +6388,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/revoke-all-org-roles-user",
@@ -5987,6 +6401,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/revoke-org-role-user",
@@ -5999,6 +6414,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/assign-user-to-org-role",
@@ -6011,6 +6427,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/get-org-role",
@@ -6023,6 +6440,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/list-org-role-teams",
@@ -6038,6 +6456,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/list-org-role-users",
@@ -6053,6 +6472,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/list-outside-collaborators",
@@ -6069,6 +6489,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/remove-outside-collaborator",
@@ -6081,6 +6502,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/convert-member-to-outside-collaborator",
@@ -6095,6 +6517,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "packages/list-packages-for-organization",
@@ -6112,6 +6535,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "packages/delete-package-for-org",
@@ -6124,6 +6548,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "packages/get-package-for-organization",
@@ -6136,6 +6561,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "packages/restore-package-for-org",
@@ -6150,6 +6576,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "packages/get-all-package-versions-for-package-owned-by-org",
@@ -6166,6 +6593,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "packages/delete-package-version-for-org",
@@ -6178,6 +6606,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "packages/get-package-version-for-organization",
@@ -6190,6 +6619,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "packages/restore-package-version-for-org",
@@ -6202,6 +6632,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/list-pat-grant-requests",
@@ -6225,6 +6656,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/review-pat-grant-requests-in-bulk",
@@ -6241,6 +6673,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/review-pat-grant-request",
@@ -6256,6 +6689,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/list-pat-grant-request-repositories",
@@ -6271,6 +6705,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/list-pat-grants",
@@ -6294,6 +6729,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/update-pat-accesses",
@@ -6309,6 +6745,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/update-pat-access",
@@ -6323,6 +6760,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/list-pat-grant-repositories",
@@ -6338,6 +6776,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "private-registries/list-org-private-registries",
@@ -6353,6 +6792,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "private-registries/create-org-private-registry",
@@ -6390,6 +6830,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "private-registries/get-org-public-key",
@@ -6402,6 +6843,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "private-registries/delete-org-private-registry",
@@ -6414,6 +6856,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "private-registries/get-org-private-registry",
@@ -6426,6 +6869,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "private-registries/update-org-private-registry",
@@ -6463,6 +6907,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "projects/list-for-org",
@@ -6480,6 +6925,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "projects/get-for-org",
@@ -6492,6 +6938,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "projects/create-draft-item-for-org",
@@ -6507,6 +6954,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "projects/list-fields-for-org",
@@ -6523,6 +6971,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "projects/add-field-for-org",
@@ -6535,6 +6984,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::JsonValue,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "projects/get-field-for-org",
@@ -6547,6 +6997,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "projects/list-items-for-org",
@@ -6565,6 +7016,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "projects/add-item-for-org",
@@ -6583,6 +7035,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "projects/delete-item-for-org",
@@ -6595,6 +7048,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "projects/get-org-item",
@@ -6609,6 +7063,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "projects/update-item-for-org",
@@ -6623,6 +7078,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "projects/create-view-for-org",
@@ -6643,6 +7099,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "projects/list-view-items-for-org",
@@ -6660,6 +7117,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/custom-properties-for-repos-get-organization-definitions",
@@ -6672,6 +7130,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/custom-properties-for-repos-create-or-update-organization-definitions",
@@ -6686,6 +7145,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/custom-properties-for-repos-delete-organization-definition",
@@ -6698,6 +7158,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/custom-properties-for-repos-get-organization-definition",
@@ -6710,6 +7171,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/custom-properties-for-repos-create-or-update-organization-definition",
@@ -6730,6 +7192,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/custom-properties-for-repos-get-organization-values",
@@ -6746,6 +7209,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/custom-properties-for-repos-create-or-update-organization-values",
@@ -6761,6 +7225,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/list-public-members",
@@ -6776,6 +7241,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/remove-public-membership-for-authenticated-user",
@@ -6788,6 +7254,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/check-public-membership-for-user",
@@ -6800,6 +7267,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/set-public-membership-for-authenticated-user",
@@ -6812,6 +7280,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/list-for-org",
@@ -6830,6 +7299,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/create-in-org",
@@ -6868,6 +7338,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/get-org-rulesets",
@@ -6884,6 +7355,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/create-org-ruleset",
@@ -6903,6 +7375,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/get-org-rule-suites",
@@ -6924,6 +7397,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/get-org-rule-suite",
@@ -6936,6 +7410,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/delete-org-ruleset",
@@ -6948,6 +7423,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/get-org-ruleset",
@@ -6960,6 +7436,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/update-org-ruleset",
@@ -6979,6 +7456,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/get-org-ruleset-history",
@@ -6994,6 +7472,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/get-org-ruleset-version",
@@ -7006,6 +7485,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "secret-scanning/list-alerts-for-org",
@@ -7039,6 +7519,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "secret-scanning/bulk-delete-org-custom-patterns",
@@ -7054,6 +7535,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "secret-scanning/list-org-custom-patterns",
@@ -7075,6 +7557,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "secret-scanning/bulk-create-org-custom-patterns",
@@ -7089,6 +7572,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "secret-scanning/update-org-custom-pattern",
@@ -7108,6 +7592,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "secret-scanning/list-org-pattern-configs",
@@ -7120,6 +7605,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "secret-scanning/update-org-pattern-configs",
@@ -7136,6 +7622,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "security-advisories/list-org-repository-advisories",
@@ -7155,6 +7642,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/list-security-manager-teams",
@@ -7167,6 +7655,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/remove-security-manager-team",
@@ -7179,6 +7668,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/add-security-manager-team",
@@ -7191,6 +7681,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/get-immutable-releases-settings",
@@ -7203,6 +7694,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/set-immutable-releases-settings",
@@ -7218,6 +7710,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/get-immutable-releases-settings-repositories",
@@ -7233,6 +7726,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/set-immutable-releases-settings-repositories",
@@ -7247,6 +7741,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/disable-selected-repository-immutable-releases-organization",
@@ -7259,6 +7754,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/enable-selected-repository-immutable-releases-organization",
@@ -7271,6 +7767,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "hosted-compute/list-network-configurations-for-org",
@@ -7286,6 +7783,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "hosted-compute/create-network-configuration-for-org",
@@ -7304,6 +7802,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "hosted-compute/delete-network-configuration-from-org",
@@ -7316,6 +7815,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "hosted-compute/get-network-configuration-for-org",
@@ -7328,6 +7828,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "hosted-compute/update-network-configuration-for-org",
@@ -7346,6 +7847,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "hosted-compute/get-network-settings-for-org",
@@ -7358,6 +7860,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "teams/list",
@@ -7374,6 +7877,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "teams/create",
@@ -7396,6 +7900,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "teams/delete-in-org",
@@ -7408,6 +7913,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "teams/get-by-name",
@@ -7420,6 +7926,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "teams/update-in-org",
@@ -7440,6 +7947,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "teams/list-pending-invitations-in-org",
@@ -7455,6 +7963,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "teams/list-members-in-org",
@@ -7471,6 +7980,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "teams/remove-membership-for-user-in-org",
@@ -7483,6 +7993,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "teams/get-membership-for-user-in-org",
@@ -7495,6 +8006,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "teams/add-or-update-membership-for-user-in-org",
@@ -7509,6 +8021,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "teams/list-repos-in-org",
@@ -7524,6 +8037,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "teams/remove-repo-in-org",
@@ -7536,6 +8050,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "teams/check-permissions-for-repo-in-org",
@@ -7548,6 +8063,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "teams/add-or-update-repo-permissions-in-org",
@@ -7562,6 +8078,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "teams/list-child-in-org",
@@ -7577,6 +8094,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/enable-or-disable-security-product-on-all-org-repos",
@@ -7591,6 +8109,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "rate-limit/get",
@@ -7603,6 +8122,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/delete",
@@ -7615,6 +8135,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/get",
@@ -7627,6 +8148,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/update",
@@ -7667,6 +8189,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/list-artifacts-for-repo",
@@ -7683,6 +8206,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/delete-artifact",
@@ -7695,6 +8219,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/get-artifact",
@@ -7707,6 +8232,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/download-artifact",
@@ -7719,6 +8245,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/get-actions-cache-retention-limit-for-repository",
@@ -7731,6 +8258,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/set-actions-cache-retention-limit-for-repository",
@@ -7745,6 +8273,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/get-actions-cache-storage-limit-for-repository",
@@ -7757,6 +8286,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/set-actions-cache-storage-limit-for-repository",
@@ -7771,6 +8301,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/get-actions-cache-usage",
@@ -7783,6 +8314,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/delete-actions-cache-by-key",
@@ -7798,6 +8330,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/get-actions-cache-list",
@@ -7817,6 +8350,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/delete-actions-cache-by-id",
@@ -7829,6 +8363,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/list-concurrency-groups-for-repository",
@@ -7844,6 +8379,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/get-concurrency-group-for-repository",
@@ -7859,6 +8395,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/get-job-for-workflow-run",
@@ -7871,6 +8408,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/download-job-logs-for-workflow-run",
@@ -7883,6 +8421,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/re-run-job-for-workflow-run",
@@ -7898,6 +8437,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/get-custom-oidc-sub-claim-for-repo",
@@ -7910,6 +8450,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/set-custom-oidc-sub-claim-for-repo",
@@ -7926,6 +8467,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/list-repo-organization-secrets",
@@ -7941,6 +8483,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/list-repo-organization-variables",
@@ -7956,6 +8499,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/get-github-actions-permissions-repository",
@@ -7968,6 +8512,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/set-github-actions-permissions-repository",
@@ -7984,6 +8529,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/get-workflow-access-to-repository",
@@ -7996,6 +8542,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/set-workflow-access-to-repository",
@@ -8010,6 +8557,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/get-artifact-and-log-retention-settings-repository",
@@ -8022,6 +8570,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/set-artifact-and-log-retention-settings-repository",
@@ -8036,6 +8585,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/get-fork-pr-contributor-approval-permissions-repository",
@@ -8048,6 +8598,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/set-fork-pr-contributor-approval-permissions-repository",
@@ -8062,6 +8613,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/get-private-repo-fork-pr-workflows-settings-repository",
@@ -8074,6 +8626,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/set-private-repo-fork-pr-workflows-settings-repository",
@@ -8091,6 +8644,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/get-allowed-actions-repository",
@@ -8103,6 +8657,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/set-allowed-actions-repository",
@@ -8119,6 +8674,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/get-github-actions-default-workflow-permissions-repository",
@@ -8131,6 +8687,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/set-github-actions-default-workflow-permissions-repository",
@@ -8146,6 +8703,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/list-self-hosted-runners-for-repo",
@@ -8162,6 +8720,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/list-runner-applications-for-repo",
@@ -8174,6 +8733,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/generate-runner-jitconfig-for-repo",
@@ -8191,6 +8751,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/create-registration-token-for-repo",
@@ -8203,6 +8764,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/create-remove-token-for-repo",
@@ -8215,6 +8777,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/delete-self-hosted-runner-from-repo",
@@ -8227,6 +8790,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/get-self-hosted-runner-for-repo",
@@ -8239,6 +8803,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/remove-all-custom-labels-from-self-hosted-runner-for-repo",
@@ -8251,6 +8816,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/list-labels-for-self-hosted-runner-for-repo",
@@ -8263,6 +8829,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/add-custom-labels-to-self-hosted-runner-for-repo",
@@ -8277,6 +8844,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/set-custom-labels-for-self-hosted-runner-for-repo",
@@ -8291,6 +8859,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/remove-custom-label-from-self-hosted-runner-for-repo",
@@ -8303,6 +8872,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/list-workflow-runs-for-repo",
@@ -8326,6 +8896,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/delete-workflow-run",
@@ -8338,6 +8909,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/get-workflow-run",
@@ -8352,6 +8924,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/get-reviews-for-run",
@@ -8364,6 +8937,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/approve-workflow-run",
@@ -8376,6 +8950,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/list-workflow-run-artifacts",
@@ -8393,6 +8968,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/get-workflow-run-attempt",
@@ -8407,6 +8983,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/list-jobs-for-workflow-run-attempt",
@@ -8422,6 +8999,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/download-workflow-run-attempt-logs",
@@ -8434,6 +9012,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/cancel-workflow-run",
@@ -8446,6 +9025,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/list-concurrency-groups-for-workflow-run",
@@ -8462,6 +9042,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/review-custom-gates-for-run",
@@ -8474,6 +9055,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::JsonValue,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/force-cancel-workflow-run",
@@ -8486,6 +9068,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/list-jobs-for-workflow-run",
@@ -8502,6 +9085,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/delete-workflow-run-logs",
@@ -8514,6 +9098,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/download-workflow-run-logs",
@@ -8526,6 +9111,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/get-pending-deployments-for-run",
@@ -8538,6 +9124,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/review-pending-deployments-for-run",
@@ -8554,6 +9141,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/re-run-workflow",
@@ -8568,6 +9156,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/re-run-workflow-failed-jobs",
@@ -8582,6 +9171,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/get-workflow-run-usage",
@@ -8594,6 +9184,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/list-repo-secrets",
@@ -8609,6 +9200,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/get-repo-public-key",
@@ -8621,6 +9213,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/delete-repo-secret",
@@ -8633,6 +9226,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/get-repo-secret",
@@ -8645,6 +9239,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/create-or-update-repo-secret",
@@ -8660,6 +9255,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/list-repo-variables",
@@ -8675,6 +9271,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/create-repo-variable",
@@ -8690,6 +9287,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/delete-repo-variable",
@@ -8702,6 +9300,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/get-repo-variable",
@@ -8714,6 +9313,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/update-repo-variable",
@@ -8729,6 +9329,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/list-repo-workflows",
@@ -8744,6 +9345,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/get-workflow",
@@ -8756,6 +9358,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/disable-workflow",
@@ -8768,6 +9371,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/create-workflow-dispatch",
@@ -8784,6 +9388,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/enable-workflow",
@@ -8796,6 +9401,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/list-workflow-runs",
@@ -8819,6 +9425,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/get-workflow-usage",
@@ -8831,6 +9438,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/list-activities",
@@ -8852,6 +9460,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "agents/list-repo-organization-secrets",
@@ -8867,6 +9476,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "agents/list-repo-organization-variables",
@@ -8882,6 +9492,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "agents/list-repo-secrets",
@@ -8897,6 +9508,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "agents/get-repo-public-key",
@@ -8909,6 +9521,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "agents/delete-repo-secret",
@@ -8921,6 +9534,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "agents/get-repo-secret",
@@ -8933,6 +9547,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "agents/create-or-update-repo-secret",
@@ -8948,6 +9563,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "agents/list-repo-variables",
@@ -8963,6 +9579,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "agents/create-repo-variable",
@@ -8978,6 +9595,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "agents/delete-repo-variable",
@@ -8990,6 +9608,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "agents/get-repo-variable",
@@ -9002,6 +9621,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "agents/update-repo-variable",
@@ -9017,6 +9637,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "issues/list-assignees",
@@ -9032,6 +9653,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "issues/check-user-can-be-assigned",
@@ -9044,6 +9666,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/create-attestation",
@@ -9058,6 +9681,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/list-attestations",
@@ -9075,6 +9699,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/list-autolinks",
@@ -9087,6 +9712,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/create-autolink",
@@ -9103,6 +9729,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/delete-autolink",
@@ -9115,6 +9742,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/get-autolink",
@@ -9127,6 +9755,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/disable-automated-security-fixes",
@@ -9139,6 +9768,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/check-automated-security-fixes",
@@ -9151,6 +9781,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/enable-automated-security-fixes",
@@ -9163,6 +9794,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/list-branches",
@@ -9179,6 +9811,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/get-branch",
@@ -9191,6 +9824,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/delete-branch-protection",
@@ -9203,6 +9837,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/get-branch-protection",
@@ -9215,6 +9850,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/update-branch-protection",
@@ -9239,6 +9875,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/delete-admin-branch-protection",
@@ -9251,6 +9888,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/get-admin-branch-protection",
@@ -9263,6 +9901,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/set-admin-branch-protection",
@@ -9275,6 +9914,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/delete-pull-request-review-protection",
@@ -9287,6 +9927,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/get-pull-request-review-protection",
@@ -9299,6 +9940,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/update-pull-request-review-protection",
@@ -9318,6 +9960,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/delete-commit-signature-protection",
@@ -9330,6 +9973,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/get-commit-signature-protection",
@@ -9342,6 +9986,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/create-commit-signature-protection",
@@ -9354,6 +9999,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/remove-status-check-protection",
@@ -9366,6 +10012,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/get-status-checks-protection",
@@ -9378,6 +10025,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/update-status-check-protection",
@@ -9394,6 +10042,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/remove-status-check-contexts",
@@ -9406,6 +10055,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::JsonValue,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/get-all-status-check-contexts",
@@ -9418,6 +10068,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/add-status-check-contexts",
@@ -9430,6 +10081,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::JsonValue,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/set-status-check-contexts",
@@ -9442,6 +10094,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::JsonValue,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/delete-access-restrictions",
@@ -9454,6 +10107,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/get-access-restrictions",
@@ -9466,6 +10120,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/remove-app-access-restrictions",
@@ -9480,6 +10135,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/get-apps-with-access-to-protected-branch",
@@ -9492,6 +10148,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/add-app-access-restrictions",
@@ -9506,6 +10163,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/set-app-access-restrictions",
@@ -9520,6 +10178,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/remove-team-access-restrictions",
@@ -9532,6 +10191,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::JsonValue,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/get-teams-with-access-to-protected-branch",
@@ -9544,6 +10204,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/add-team-access-restrictions",
@@ -9556,6 +10217,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::JsonValue,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/set-team-access-restrictions",
@@ -9568,6 +10230,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::JsonValue,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/remove-user-access-restrictions",
@@ -9582,6 +10245,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/get-users-with-access-to-protected-branch",
@@ -9594,6 +10258,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/add-user-access-restrictions",
@@ -9608,6 +10273,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/set-user-access-restrictions",
@@ -9622,6 +10288,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/rename-branch",
@@ -9636,6 +10303,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "checks/create",
@@ -9659,6 +10327,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "checks/get",
@@ -9671,6 +10340,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "checks/update",
@@ -9693,6 +10363,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "checks/list-annotations",
@@ -9708,6 +10379,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "checks/rerequest-run",
@@ -9720,6 +10392,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "checks/create-suite",
@@ -9734,6 +10407,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "checks/set-suites-preferences",
@@ -9748,6 +10422,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "checks/get-suite",
@@ -9760,6 +10435,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "checks/list-for-suite",
@@ -9778,6 +10454,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "checks/rerequest-suite",
@@ -9790,6 +10467,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "code-quality/list-findings-for-repo",
@@ -9808,6 +10486,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "code-quality/get-finding",
@@ -9820,6 +10499,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "code-quality/get-setup",
@@ -9832,6 +10512,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "code-quality/update-setup",
@@ -9850,6 +10531,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "code-scanning/list-alerts-for-repo",
@@ -9871,6 +10553,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "code-scanning/get-alert",
@@ -9883,6 +10566,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "code-scanning/update-alert",
@@ -9901,6 +10585,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "code-scanning/get-autofix",
@@ -9913,6 +10598,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "code-scanning/create-autofix",
@@ -9925,6 +10611,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "code-scanning/commit-autofix",
@@ -9940,6 +10627,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "code-scanning/list-alert-instances",
@@ -9957,6 +10645,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "code-scanning/list-recent-analyses",
@@ -9979,6 +10668,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "code-scanning/delete-analysis",
@@ -9993,6 +10683,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "code-scanning/get-analysis",
@@ -10005,6 +10696,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "code-scanning/list-codeql-databases",
@@ -10017,6 +10709,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "code-scanning/delete-codeql-database",
@@ -10029,6 +10722,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "code-scanning/get-codeql-database",
@@ -10041,6 +10735,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "code-scanning/create-variant-analysis",
@@ -10059,6 +10754,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "code-scanning/get-variant-analysis",
@@ -10071,6 +10767,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "code-scanning/get-variant-analysis-repo-task",
@@ -10083,6 +10780,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "code-scanning/get-default-setup",
@@ -10095,6 +10793,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "code-scanning/update-default-setup",
@@ -10114,6 +10813,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "code-scanning/upload-sarif",
@@ -10134,6 +10834,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "code-scanning/get-sarif",
@@ -10146,6 +10847,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "code-security/get-configuration-for-repository",
@@ -10158,6 +10860,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/codeowners-errors",
@@ -10172,6 +10875,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "codespaces/list-in-repository-for-authenticated-user",
@@ -10187,6 +10891,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "codespaces/create-with-repo-for-authenticated-user",
@@ -10211,6 +10916,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "codespaces/list-devcontainers-in-repository-for-authenticated-user",
@@ -10226,6 +10932,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "codespaces/repo-machines-for-authenticated-user",
@@ -10242,6 +10949,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "codespaces/pre-flight-with-repo-for-authenticated-user",
@@ -10257,6 +10965,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "codespaces/check-permissions-for-devcontainer",
@@ -10272,6 +10981,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "codespaces/list-repo-secrets",
@@ -10287,6 +10997,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "codespaces/get-repo-public-key",
@@ -10299,6 +11010,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "codespaces/delete-repo-secret",
@@ -10311,6 +11023,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "codespaces/get-repo-secret",
@@ -10323,6 +11036,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "codespaces/create-or-update-repo-secret",
@@ -10338,6 +11052,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/list-collaborators",
@@ -10355,6 +11070,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/remove-collaborator",
@@ -10367,6 +11083,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/check-collaborator",
@@ -10379,6 +11096,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/add-collaborator",
@@ -10393,6 +11111,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/get-collaborator-permission-level",
@@ -10405,6 +11124,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/list-commit-comments-for-repo",
@@ -10420,6 +11140,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/delete-commit-comment",
@@ -10432,6 +11153,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/get-commit-comment",
@@ -10444,6 +11166,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/update-commit-comment",
@@ -10458,6 +11181,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "reactions/list-for-commit-comment",
@@ -10474,6 +11198,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "reactions/create-for-commit-comment",
@@ -10488,6 +11213,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "reactions/delete-for-commit-comment",
@@ -10500,6 +11226,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/list-commits",
@@ -10521,6 +11248,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/list-branches-for-head-commit",
@@ -10533,6 +11261,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/list-comments-for-commit",
@@ -10548,6 +11277,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/create-commit-comment",
@@ -10565,6 +11295,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/list-pull-requests-associated-with-commit",
@@ -10580,6 +11311,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/get-commit",
@@ -10595,6 +11327,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "checks/list-for-ref",
@@ -10614,6 +11347,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "checks/list-suites-for-ref",
@@ -10631,6 +11365,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/get-combined-status-for-ref",
@@ -10646,6 +11381,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/list-commit-statuses-for-ref",
@@ -10661,6 +11397,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/get-community-profile-metrics",
@@ -10673,6 +11410,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/compare-commits-with-basehead",
@@ -10688,6 +11426,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/compare-commits",
@@ -10703,6 +11442,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/delete-file",
@@ -10721,6 +11461,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/get-content",
@@ -10735,6 +11476,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/create-or-update-file-contents",
@@ -10754,6 +11496,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/list-contributors",
@@ -10770,6 +11513,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "copilot/get-copilot-cloud-agent-configuration",
@@ -10782,6 +11526,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "dependabot/list-alerts-for-repo",
@@ -10811,6 +11556,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "dependabot/get-alert",
@@ -10823,6 +11569,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "dependabot/update-alert",
@@ -10841,6 +11588,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "dependabot/list-repo-secrets",
@@ -10856,6 +11604,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "dependabot/get-repo-public-key",
@@ -10868,6 +11617,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "dependabot/delete-repo-secret",
@@ -10880,6 +11630,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "dependabot/get-repo-secret",
@@ -10892,6 +11643,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "dependabot/create-or-update-repo-secret",
@@ -10907,6 +11659,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "dependency-graph/diff-range",
@@ -10921,6 +11674,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "dependency-graph/export-sbom",
@@ -10933,6 +11687,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "dependency-graph/fetch-sbom-report",
@@ -10945,6 +11700,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "dependency-graph/generate-sbom-report",
@@ -10957,6 +11713,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "dependency-graph/create-repository-snapshot",
@@ -10978,6 +11735,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/list-deployments",
@@ -10997,6 +11755,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/create-deployment",
@@ -11019,6 +11778,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/delete-deployment",
@@ -11031,6 +11791,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/get-deployment",
@@ -11043,6 +11804,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/list-deployment-statuses",
@@ -11058,6 +11820,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/create-deployment-status",
@@ -11078,6 +11841,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/get-deployment-status",
@@ -11090,6 +11854,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/create-dispatch-event",
@@ -11105,6 +11870,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/get-all-environments",
@@ -11120,6 +11886,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/delete-an-environment",
@@ -11132,6 +11899,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/get-environment",
@@ -11144,6 +11912,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/create-or-update-environment",
@@ -11161,6 +11930,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/list-deployment-branch-policies",
@@ -11176,6 +11946,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/create-deployment-branch-policy",
@@ -11191,6 +11962,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/delete-deployment-branch-policy",
@@ -11203,6 +11975,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/get-deployment-branch-policy",
@@ -11215,6 +11988,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/update-deployment-branch-policy",
@@ -11229,6 +12003,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/get-all-deployment-protection-rules",
@@ -11241,6 +12016,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/create-deployment-protection-rule",
@@ -11255,6 +12031,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/list-custom-deployment-rule-integrations",
@@ -11270,6 +12047,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/disable-deployment-protection-rule",
@@ -11282,6 +12060,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/get-custom-deployment-protection-rule",
@@ -11294,6 +12073,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/list-environment-secrets",
@@ -11309,6 +12089,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/get-environment-public-key",
@@ -11321,6 +12102,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/delete-environment-secret",
@@ -11333,6 +12115,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/get-environment-secret",
@@ -11345,6 +12128,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/create-or-update-environment-secret",
@@ -11360,6 +12144,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/list-environment-variables",
@@ -11375,6 +12160,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/create-environment-variable",
@@ -11390,6 +12176,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/delete-environment-variable",
@@ -11402,6 +12189,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/get-environment-variable",
@@ -11414,6 +12202,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "actions/update-environment-variable",
@@ -11429,6 +12218,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "activity/list-repo-events",
@@ -11444,6 +12234,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/list-forks",
@@ -11460,6 +12251,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/create-fork",
@@ -11476,6 +12268,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "git/create-blob",
@@ -11491,6 +12284,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "git/get-blob",
@@ -11503,6 +12297,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "git/create-commit",
@@ -11522,6 +12317,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "git/get-commit",
@@ -11534,6 +12330,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "git/list-matching-refs",
@@ -11546,6 +12343,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "git/get-ref",
@@ -11558,6 +12356,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "git/create-ref",
@@ -11573,6 +12372,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "git/delete-ref",
@@ -11585,6 +12385,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "git/update-ref",
@@ -11600,6 +12401,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "git/create-tag",
@@ -11618,6 +12420,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "git/get-tag",
@@ -11630,6 +12433,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "git/create-tree",
@@ -11645,6 +12449,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "git/get-tree",
@@ -11659,6 +12464,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/get-hash-algorithm",
@@ -11671,6 +12477,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/list-webhooks",
@@ -11686,6 +12493,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/create-webhook",
@@ -11703,6 +12511,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/delete-webhook",
@@ -11715,6 +12524,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/get-webhook",
@@ -11727,6 +12537,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/update-webhook",
@@ -11745,6 +12556,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/get-webhook-config-for-repo",
@@ -11757,6 +12569,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/update-webhook-config-for-repo",
@@ -11774,6 +12587,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/list-webhook-deliveries",
@@ -11790,6 +12604,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/get-webhook-delivery",
@@ -11802,6 +12617,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/redeliver-webhook-delivery",
@@ -11814,6 +12630,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/ping-webhook",
@@ -11826,6 +12643,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/test-push-webhook",
@@ -11838,6 +12656,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/disable-immutable-releases",
@@ -11850,6 +12669,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/check-immutable-releases",
@@ -11862,6 +12682,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/enable-immutable-releases",
@@ -11874,6 +12695,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "migrations/cancel-import",
@@ -11886,6 +12708,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "migrations/get-import-status",
@@ -11898,6 +12721,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "migrations/update-import",
@@ -11915,6 +12739,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "migrations/start-import",
@@ -11933,6 +12758,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "migrations/get-commit-authors",
@@ -11947,6 +12773,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "migrations/map-commit-author",
@@ -11962,6 +12789,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "migrations/get-large-files",
@@ -11974,6 +12802,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "migrations/set-lfs-preference",
@@ -11988,6 +12817,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "apps/get-repo-installation",
@@ -12000,6 +12830,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "interactions/remove-restrictions-for-repo",
@@ -12012,6 +12843,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "interactions/get-restrictions-for-repo",
@@ -12024,6 +12856,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "interactions/set-restrictions-for-repo",
@@ -12039,6 +12872,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "interactions/remove-pull-request-bypass-list-for-repo",
@@ -12053,6 +12887,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "interactions/get-pull-request-bypass-list-for-repo",
@@ -12065,6 +12900,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "interactions/set-pull-request-bypass-list-for-repo",
@@ -12079,6 +12915,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "interactions/get-pull-request-creation-cap-for-repo",
@@ -12091,6 +12928,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "interactions/update-pull-request-creation-cap-for-repo",
@@ -12106,6 +12944,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/list-invitations",
@@ -12121,6 +12960,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/delete-invitation",
@@ -12133,6 +12973,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/update-invitation",
@@ -12147,6 +12988,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/list-issue-types",
@@ -12159,6 +13001,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "issues/list-for-repo",
@@ -12185,6 +13028,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "issues/create",
@@ -12206,6 +13050,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "issues/list-comments-for-repo",
@@ -12224,6 +13069,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "issues/delete-comment",
@@ -12236,6 +13082,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "issues/get-comment",
@@ -12248,6 +13095,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "issues/update-comment",
@@ -12262,6 +13110,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "issues/unpin-comment",
@@ -12274,6 +13123,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "issues/pin-comment",
@@ -12286,6 +13136,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "reactions/list-for-issue-comment",
@@ -12302,6 +13153,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "reactions/create-for-issue-comment",
@@ -12316,6 +13168,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "reactions/delete-for-issue-comment",
@@ -12328,6 +13181,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "issues/list-events-for-repo",
@@ -12343,6 +13197,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "issues/get-event",
@@ -12355,6 +13210,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "issues/get",
@@ -12367,6 +13223,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "issues/update",
@@ -12391,6 +13248,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "issues/remove-assignees",
@@ -12405,6 +13263,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "issues/add-assignees",
@@ -12419,6 +13278,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "issues/check-user-can-be-assigned-to-issue",
@@ -12431,6 +13291,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "issues/list-comments",
@@ -12447,6 +13308,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "issues/create-comment",
@@ -12461,6 +13323,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "issues/list-dependencies-blocked-by",
@@ -12476,6 +13339,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "issues/add-blocked-by-dependency",
@@ -12490,6 +13354,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "issues/remove-dependency-blocked-by",
@@ -12502,6 +13367,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "issues/list-dependencies-blocking",
@@ -12517,6 +13383,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "issues/list-events",
@@ -12532,6 +13399,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "issues/list-issue-field-values-for-issue",
@@ -12547,6 +13415,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "issues/add-issue-field-values",
@@ -12561,6 +13430,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "issues/set-issue-field-values",
@@ -12575,6 +13445,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "issues/delete-issue-field-value",
@@ -12587,6 +13458,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "issues/remove-all-labels",
@@ -12599,6 +13471,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "issues/list-labels-on-issue",
@@ -12614,6 +13487,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "issues/add-labels",
@@ -12626,6 +13500,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::JsonValue,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "issues/set-labels",
@@ -12638,6 +13513,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::JsonValue,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "issues/remove-label",
@@ -12650,6 +13526,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "issues/unlock",
@@ -12662,6 +13539,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "issues/lock",
@@ -12676,6 +13554,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "issues/get-parent",
@@ -12688,6 +13567,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "reactions/list-for-issue",
@@ -12704,6 +13584,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "reactions/create-for-issue",
@@ -12718,6 +13599,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "reactions/delete-for-issue",
@@ -12730,6 +13612,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "issues/remove-sub-issue",
@@ -12744,6 +13627,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "issues/list-sub-issues",
@@ -12759,6 +13643,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "issues/add-sub-issue",
@@ -12774,6 +13659,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "issues/reprioritize-sub-issue",
@@ -12790,6 +13676,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "issues/list-suggestions",
@@ -12807,6 +13694,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "issues/approve-suggestion",
@@ -12819,6 +13707,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "issues/dismiss-suggestion",
@@ -12831,6 +13720,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "issues/list-events-for-timeline",
@@ -12847,6 +13737,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/list-deploy-keys",
@@ -12862,6 +13753,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/create-deploy-key",
@@ -12878,6 +13770,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/delete-deploy-key",
@@ -12890,6 +13783,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/get-deploy-key",
@@ -12902,6 +13796,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "issues/list-labels-for-repo",
@@ -12917,6 +13812,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "issues/create-label",
@@ -12933,6 +13829,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "issues/delete-label",
@@ -12945,6 +13842,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "issues/get-label",
@@ -12957,6 +13855,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "issues/update-label",
@@ -12973,6 +13872,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/list-languages",
@@ -12985,6 +13885,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "licenses/get-for-repo",
@@ -12999,6 +13900,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/merge-upstream",
@@ -13013,6 +13915,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/merge",
@@ -13029,6 +13932,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "issues/list-milestones",
@@ -13047,6 +13951,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "issues/create-milestone",
@@ -13064,6 +13969,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "issues/delete-milestone",
@@ -13076,6 +13982,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "issues/get-milestone",
@@ -13088,6 +13995,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "issues/update-milestone",
@@ -13105,6 +14013,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "issues/list-labels-for-milestone",
@@ -13120,6 +14029,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "activity/list-repo-notifications-for-authenticated-user",
@@ -13139,6 +14049,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "activity/mark-repo-notifications-as-read",
@@ -13153,6 +14064,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/delete-pages-site",
@@ -13165,6 +14077,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/get-pages",
@@ -13177,6 +14090,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/create-pages-site",
@@ -13192,6 +14106,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/update-information-about-pages-site",
@@ -13209,6 +14124,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/list-pages-builds",
@@ -13224,6 +14140,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/request-pages-build",
@@ -13236,6 +14153,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/get-latest-pages-build",
@@ -13248,6 +14166,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/get-pages-build",
@@ -13260,6 +14179,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/create-pages-deployment",
@@ -13278,6 +14198,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/get-pages-deployment",
@@ -13290,6 +14211,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/cancel-pages-deployment",
@@ -13302,6 +14224,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/get-pages-health-check",
@@ -13314,6 +14237,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/disable-private-vulnerability-reporting",
@@ -13326,6 +14250,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/check-private-vulnerability-reporting",
@@ -13338,6 +14263,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/enable-private-vulnerability-reporting",
@@ -13350,6 +14276,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/custom-properties-for-repos-get-repository-values",
@@ -13362,6 +14289,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/custom-properties-for-repos-create-or-update-repository-values",
@@ -13376,6 +14304,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "pulls/list",
@@ -13396,6 +14325,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "pulls/create",
@@ -13417,6 +14347,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "pulls/list-review-comments-for-repo",
@@ -13435,6 +14366,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "pulls/delete-review-comment",
@@ -13447,6 +14379,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "pulls/get-review-comment",
@@ -13459,6 +14392,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "pulls/update-review-comment",
@@ -13473,6 +14407,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "reactions/list-for-pull-request-review-comment",
@@ -13489,6 +14424,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "reactions/create-for-pull-request-review-comment",
@@ -13503,6 +14439,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "reactions/delete-for-pull-request-comment",
@@ -13515,6 +14452,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "pulls/get",
@@ -13527,6 +14465,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "pulls/update",
@@ -13545,6 +14484,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "codespaces/create-with-pr-for-authenticated-user",
@@ -13568,6 +14508,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "pulls/list-review-comments",
@@ -13586,6 +14527,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "pulls/create-review-comment",
@@ -13609,6 +14551,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "pulls/create-reply-for-review-comment",
@@ -13623,6 +14566,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "pulls/list-commits",
@@ -13638,6 +14582,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "pulls/list-files",
@@ -13653,6 +14598,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "pulls/check-if-merged",
@@ -13665,6 +14611,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "pulls/merge",
@@ -13682,6 +14629,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "pulls/merge-async",
@@ -13700,6 +14648,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "pulls/get-merge-async-result",
@@ -13712,6 +14661,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "pulls/remove-requested-reviewers",
@@ -13727,6 +14677,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "pulls/list-requested-reviewers",
@@ -13739,6 +14690,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "pulls/request-reviewers",
@@ -13754,6 +14706,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "pulls/list-reviews",
@@ -13769,6 +14722,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "pulls/create-review",
@@ -13786,6 +14740,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "pulls/delete-pending-review",
@@ -13798,6 +14753,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "pulls/get-review",
@@ -13810,6 +14766,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "pulls/update-review",
@@ -13824,6 +14781,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "pulls/list-comments-for-review",
@@ -13839,6 +14797,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "pulls/dismiss-review",
@@ -13854,6 +14813,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "pulls/submit-review",
@@ -13869,6 +14829,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "pulls/update-branch",
@@ -13883,6 +14844,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/get-readme",
@@ -13897,6 +14859,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/get-readme-in-directory",
@@ -13911,6 +14874,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/list-releases",
@@ -13926,6 +14890,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/create-release",
@@ -13948,6 +14913,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/delete-release-asset",
@@ -13960,6 +14926,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/get-release-asset",
@@ -13972,6 +14939,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/update-release-asset",
@@ -13988,6 +14956,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/generate-release-notes",
@@ -14005,6 +14974,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/get-latest-release",
@@ -14017,6 +14987,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/get-release-by-tag",
@@ -14029,6 +15000,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/delete-release",
@@ -14041,6 +15013,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/get-release",
@@ -14053,6 +15026,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/update-release",
@@ -14074,6 +15048,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/list-release-assets",
@@ -14089,6 +15064,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/upload-release-asset",
@@ -14105,6 +15081,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Binary("application/octet-stream"),
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "reactions/list-for-release",
@@ -14121,6 +15098,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "reactions/create-for-release",
@@ -14135,6 +15113,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "reactions/delete-for-release",
@@ -14147,6 +15126,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/get-branch-rules",
@@ -14162,6 +15142,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/get-repo-rulesets",
@@ -14179,6 +15160,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/create-repo-ruleset",
@@ -14198,6 +15180,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/get-repo-rule-suites",
@@ -14218,6 +15201,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/get-repo-rule-suite",
@@ -14230,6 +15214,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/delete-repo-ruleset",
@@ -14242,6 +15227,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/get-repo-ruleset",
@@ -14256,6 +15242,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/update-repo-ruleset",
@@ -14275,6 +15262,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/get-repo-ruleset-history",
@@ -14290,6 +15278,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/get-repo-ruleset-version",
@@ -14302,6 +15291,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "secret-scanning/list-alerts-for-repo",
@@ -14335,6 +15325,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "secret-scanning/get-alert",
@@ -14349,6 +15340,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "secret-scanning/update-alert",
@@ -14367,6 +15359,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "secret-scanning/list-locations-for-alert",
@@ -14382,6 +15375,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "secret-scanning/bulk-delete-repo-custom-patterns",
@@ -14397,6 +15391,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "secret-scanning/list-repo-custom-patterns",
@@ -14418,6 +15413,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "secret-scanning/bulk-create-repo-custom-patterns",
@@ -14432,6 +15428,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "secret-scanning/update-repo-custom-pattern",
@@ -14451,6 +15448,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "secret-scanning/create-push-protection-bypass",
@@ -14466,6 +15464,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "secret-scanning/get-scan-history",
@@ -14478,6 +15477,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "security-advisories/list-repository-advisories",
@@ -14497,6 +15497,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "security-advisories/create-repository-advisory",
@@ -14519,6 +15520,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "security-advisories/create-private-vulnerability-report",
@@ -14539,6 +15541,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "security-advisories/get-repository-advisory",
@@ -14551,6 +15554,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "security-advisories/update-repository-advisory",
@@ -14575,6 +15579,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "security-advisories/create-repository-advisory-cve-request",
@@ -14587,6 +15592,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "security-advisories/create-fork",
@@ -14599,6 +15605,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "pull-request-stacks/list",
@@ -14615,6 +15622,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "pull-request-stacks/create",
@@ -14629,6 +15637,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "pull-request-stacks/get",
@@ -14641,6 +15650,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "pull-request-stacks/add",
@@ -14655,6 +15665,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "pull-request-stacks/unstack",
@@ -14667,6 +15678,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "activity/list-stargazers-for-repo",
@@ -14682,6 +15694,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "activity/get-stargazer-count-for-repo",
@@ -14694,6 +15707,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/get-code-frequency-stats",
@@ -14706,6 +15720,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/get-commit-activity-stats",
@@ -14718,6 +15733,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/get-contributors-stats",
@@ -14730,6 +15746,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/get-participation-stats",
@@ -14742,6 +15759,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/get-punch-card-stats",
@@ -14754,6 +15772,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/create-commit-status",
@@ -14771,6 +15790,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "activity/list-watchers-for-repo",
@@ -14786,6 +15806,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "activity/delete-repo-subscription",
@@ -14798,6 +15819,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "activity/get-repo-subscription",
@@ -14810,6 +15832,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "activity/set-repo-subscription",
@@ -14825,6 +15848,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/list-tags",
@@ -14840,6 +15864,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/download-tarball-archive",
@@ -14852,6 +15877,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/list-teams",
@@ -14867,6 +15893,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/get-all-topics",
@@ -14882,6 +15909,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/replace-all-topics",
@@ -14896,6 +15924,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/get-clones",
@@ -14910,6 +15939,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/get-top-paths",
@@ -14922,6 +15952,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/get-top-referrers",
@@ -14934,6 +15965,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/get-views",
@@ -14948,6 +15980,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/transfer",
@@ -14964,6 +15997,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/disable-vulnerability-alerts",
@@ -14976,6 +16010,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/check-vulnerability-alerts",
@@ -14988,6 +16023,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/enable-vulnerability-alerts",
@@ -15000,6 +16036,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/download-zipball-archive",
@@ -15012,6 +16049,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/create-using-template",
@@ -15030,6 +16068,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/list-public",
@@ -15044,6 +16083,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "search/code",
@@ -15062,6 +16102,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "search/commits",
@@ -15080,6 +16121,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "search/issues-and-pull-requests",
@@ -15100,6 +16142,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "search/labels",
@@ -15119,6 +16162,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "search/repos",
@@ -15137,6 +16181,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "search/topics",
@@ -15153,6 +16198,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "search/users",
@@ -15171,6 +16217,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "teams/delete-legacy",
@@ -15183,6 +16230,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "teams/get-legacy",
@@ -15195,6 +16243,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "teams/update-legacy",
@@ -15215,6 +16264,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "teams/list-pending-invitations-legacy",
@@ -15230,6 +16280,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "teams/list-members-legacy",
@@ -15246,6 +16297,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "teams/remove-member-legacy",
@@ -15258,6 +16310,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "teams/get-member-legacy",
@@ -15270,6 +16323,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "teams/add-member-legacy",
@@ -15282,6 +16336,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "teams/remove-membership-for-user-legacy",
@@ -15294,6 +16349,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "teams/get-membership-for-user-legacy",
@@ -15306,6 +16362,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "teams/add-or-update-membership-for-user-legacy",
@@ -15320,6 +16377,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "teams/list-repos-legacy",
@@ -15335,6 +16393,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "teams/remove-repo-legacy",
@@ -15347,6 +16406,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "teams/check-permissions-for-repo-legacy",
@@ -15359,6 +16419,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "teams/add-or-update-repo-permissions-legacy",
@@ -15373,6 +16434,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "teams/list-child-legacy",
@@ -15388,6 +16450,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "users/get-authenticated",
@@ -15400,6 +16463,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "users/update-authenticated",
@@ -15421,6 +16485,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "users/list-blocked-by-authenticated-user",
@@ -15436,6 +16501,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "users/unblock",
@@ -15448,6 +16514,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "users/check-blocked",
@@ -15460,6 +16527,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "users/block",
@@ -15472,6 +16540,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "codespaces/list-for-authenticated-user",
@@ -15488,6 +16557,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "codespaces/create-for-authenticated-user",
@@ -15500,6 +16570,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::JsonValue,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "codespaces/list-secrets-for-authenticated-user",
@@ -15515,6 +16586,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "codespaces/get-public-key-for-authenticated-user",
@@ -15527,6 +16599,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "codespaces/delete-secret-for-authenticated-user",
@@ -15539,6 +16612,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "codespaces/get-secret-for-authenticated-user",
@@ -15551,6 +16625,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "codespaces/create-or-update-secret-for-authenticated-user",
@@ -15567,6 +16642,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "codespaces/list-repositories-for-secret-for-authenticated-user",
@@ -15579,6 +16655,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "codespaces/set-repositories-for-secret-for-authenticated-user",
@@ -15593,6 +16670,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "codespaces/remove-repository-for-secret-for-authenticated-user",
@@ -15605,6 +16683,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "codespaces/add-repository-for-secret-for-authenticated-user",
@@ -15617,6 +16696,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "codespaces/delete-for-authenticated-user",
@@ -15629,6 +16709,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "codespaces/get-for-authenticated-user",
@@ -15641,6 +16722,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "codespaces/update-for-authenticated-user",
@@ -15657,6 +16739,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "codespaces/export-for-authenticated-user",
@@ -15669,6 +16752,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "codespaces/get-export-details-for-authenticated-user",
@@ -15681,6 +16765,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "codespaces/codespace-machines-for-authenticated-user",
@@ -15693,6 +16778,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "codespaces/publish-for-authenticated-user",
@@ -15708,6 +16794,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "codespaces/start-for-authenticated-user",
@@ -15720,6 +16807,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "codespaces/stop-for-authenticated-user",
@@ -15732,6 +16820,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "packages/list-docker-migration-conflicting-packages-for-authenticated-user",
@@ -15744,6 +16833,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "users/set-primary-email-visibility-for-authenticated-user",
@@ -15758,6 +16848,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "users/delete-email-for-authenticated-user",
@@ -15770,6 +16861,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::JsonValue,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "users/list-emails-for-authenticated-user",
@@ -15785,6 +16877,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "users/add-email-for-authenticated-user",
@@ -15797,6 +16890,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::JsonValue,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "users/list-followers-for-authenticated-user",
@@ -15812,6 +16906,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "users/list-followed-by-authenticated-user",
@@ -15827,6 +16922,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "users/unfollow",
@@ -15839,6 +16935,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "users/check-person-is-followed-by-authenticated",
@@ -15851,6 +16948,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "users/follow",
@@ -15863,6 +16961,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "users/list-gpg-keys-for-authenticated-user",
@@ -15878,6 +16977,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "users/create-gpg-key-for-authenticated-user",
@@ -15893,6 +16993,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "users/delete-gpg-key-for-authenticated-user",
@@ -15905,6 +17006,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "users/get-gpg-key-for-authenticated-user",
@@ -15917,6 +17019,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "apps/list-installations-for-authenticated-user",
@@ -15932,6 +17035,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "apps/list-installation-repos-for-authenticated-user",
@@ -15947,6 +17051,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "apps/remove-repo-from-installation-for-authenticated-user",
@@ -15959,6 +17064,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "apps/add-repo-to-installation-for-authenticated-user",
@@ -15971,6 +17077,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "interactions/remove-restrictions-for-authenticated-user",
@@ -15983,6 +17090,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "interactions/get-restrictions-for-authenticated-user",
@@ -15995,6 +17103,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "interactions/set-restrictions-for-authenticated-user",
@@ -16010,6 +17119,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "issues/list-for-authenticated-user",
@@ -16031,6 +17141,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "users/list-public-ssh-keys-for-authenticated-user",
@@ -16046,6 +17157,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "users/create-public-ssh-key-for-authenticated-user",
@@ -16061,6 +17173,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "users/delete-public-ssh-key-for-authenticated-user",
@@ -16073,6 +17186,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "users/get-public-ssh-key-for-authenticated-user",
@@ -16085,6 +17199,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "apps/list-subscriptions-for-authenticated-user",
@@ -16100,6 +17215,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "apps/list-subscriptions-for-authenticated-user-stubbed",
@@ -16115,6 +17231,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/list-memberships-for-authenticated-user",
@@ -16131,6 +17248,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/get-membership-for-authenticated-user",
@@ -16143,6 +17261,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/update-membership-for-authenticated-user",
@@ -16157,6 +17276,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "migrations/list-for-authenticated-user",
@@ -16172,6 +17292,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "migrations/start-for-authenticated-user",
@@ -16194,6 +17315,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "migrations/get-status-for-authenticated-user",
@@ -16208,6 +17330,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "migrations/delete-archive-for-authenticated-user",
@@ -16220,6 +17343,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "migrations/get-archive-for-authenticated-user",
@@ -16232,6 +17356,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "migrations/unlock-repo-for-authenticated-user",
@@ -16244,6 +17369,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "migrations/list-repos-for-authenticated-user",
@@ -16259,6 +17385,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/list-for-authenticated-user",
@@ -16274,6 +17401,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "packages/list-packages-for-authenticated-user",
@@ -16291,6 +17419,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "packages/delete-package-for-authenticated-user",
@@ -16303,6 +17432,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "packages/get-package-for-authenticated-user",
@@ -16315,6 +17445,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "packages/restore-package-for-authenticated-user",
@@ -16329,6 +17460,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "packages/get-all-package-versions-for-package-owned-by-authenticated-user",
@@ -16345,6 +17477,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "packages/delete-package-version-for-authenticated-user",
@@ -16357,6 +17490,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "packages/get-package-version-for-authenticated-user",
@@ -16369,6 +17503,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "packages/restore-package-version-for-authenticated-user",
@@ -16381,6 +17516,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "users/list-public-emails-for-authenticated-user",
@@ -16396,6 +17532,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/list-for-authenticated-user",
@@ -16418,6 +17555,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/create-for-authenticated-user",
@@ -16454,6 +17592,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/list-invitations-for-authenticated-user",
@@ -16469,6 +17608,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/decline-invitation-for-authenticated-user",
@@ -16481,6 +17621,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/accept-invitation-for-authenticated-user",
@@ -16493,6 +17634,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "users/delete-social-account-for-authenticated-user",
@@ -16507,6 +17649,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "users/list-social-accounts-for-authenticated-user",
@@ -16522,6 +17665,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "users/add-social-account-for-authenticated-user",
@@ -16536,6 +17680,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "users/list-ssh-signing-keys-for-authenticated-user",
@@ -16551,6 +17696,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "users/create-ssh-signing-key-for-authenticated-user",
@@ -16566,6 +17712,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "users/delete-ssh-signing-key-for-authenticated-user",
@@ -16578,6 +17725,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "users/get-ssh-signing-key-for-authenticated-user",
@@ -16590,6 +17738,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "activity/list-repos-starred-by-authenticated-user",
@@ -16607,6 +17756,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "activity/unstar-repo-for-authenticated-user",
@@ -16619,6 +17769,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "activity/check-repo-is-starred-by-authenticated-user",
@@ -16631,6 +17782,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "activity/star-repo-for-authenticated-user",
@@ -16643,6 +17795,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "activity/list-watched-repos-for-authenticated-user",
@@ -16658,6 +17811,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "teams/list-for-authenticated-user",
@@ -16673,6 +17827,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "users/get-by-id",
@@ -16685,6 +17840,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "projects/create-draft-item-for-authenticated-user",
@@ -16700,6 +17856,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "users/list",
@@ -16715,6 +17872,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "projects/create-view-for-user",
@@ -16735,6 +17893,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "users/get-by-username",
@@ -16747,6 +17906,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "users/list-attestations-bulk",
@@ -16765,6 +17925,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "users/delete-attestations-bulk",
@@ -16777,6 +17938,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::Json { open: true },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "users/delete-attestations-by-subject-digest",
@@ -16789,6 +17951,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "users/delete-attestations-by-id",
@@ -16801,6 +17964,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "users/list-attestations",
@@ -16818,6 +17982,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "copilot-spaces/list-for-user",
@@ -16834,6 +17999,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "copilot-spaces/create-for-user",
@@ -16852,6 +18018,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "copilot-spaces/delete-for-user",
@@ -16864,6 +18031,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "copilot-spaces/get-for-user",
@@ -16876,6 +18044,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "copilot-spaces/update-for-user",
@@ -16894,6 +18063,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "copilot-spaces/list-collaborators-for-user",
@@ -16906,6 +18076,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "copilot-spaces/add-collaborator-for-user",
@@ -16922,6 +18093,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "copilot-spaces/remove-collaborator-for-user",
@@ -16934,6 +18106,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "copilot-spaces/update-collaborator-for-user",
@@ -16948,6 +18121,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "copilot-spaces/list-resources-for-user",
@@ -16960,6 +18134,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "copilot-spaces/create-resource-for-user",
@@ -16975,6 +18150,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "copilot-spaces/delete-resource-for-user",
@@ -16987,6 +18163,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "copilot-spaces/get-resource-for-user",
@@ -16999,6 +18176,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "copilot-spaces/update-resource-for-user",
@@ -17013,6 +18191,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "packages/list-docker-migration-conflicting-packages-for-user",
@@ -17025,6 +18204,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "activity/list-events-for-authenticated-user",
@@ -17040,6 +18220,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "activity/list-org-events-for-authenticated-user",
@@ -17055,6 +18236,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "activity/list-public-events-for-user",
@@ -17070,6 +18252,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "users/list-followers-for-user",
@@ -17085,6 +18268,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "users/list-following-for-user",
@@ -17100,6 +18284,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "users/check-following-for-user",
@@ -17112,6 +18297,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "gists/list-for-user",
@@ -17128,6 +18314,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "users/list-gpg-keys-for-user",
@@ -17143,6 +18330,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "users/get-context-for-user",
@@ -17158,6 +18346,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "apps/get-user-installation",
@@ -17170,6 +18359,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "users/list-public-keys-for-user",
@@ -17185,6 +18375,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "orgs/list-for-user",
@@ -17200,6 +18391,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "packages/list-packages-for-user",
@@ -17217,6 +18409,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "packages/delete-package-for-user",
@@ -17229,6 +18422,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "packages/get-package-for-user",
@@ -17241,6 +18435,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "packages/restore-package-for-user",
@@ -17255,6 +18450,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "packages/get-all-package-versions-for-package-owned-by-user",
@@ -17267,6 +18463,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "packages/delete-package-version-for-user",
@@ -17279,6 +18476,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "packages/get-package-version-for-user",
@@ -17291,6 +18489,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "packages/restore-package-version-for-user",
@@ -17303,6 +18502,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "projects/list-for-user",
@@ -17320,6 +18520,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "projects/get-for-user",
@@ -17332,6 +18533,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "projects/list-fields-for-user",
@@ -17348,6 +18550,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "projects/add-field-for-user",
@@ -17360,6 +18563,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::JsonValue,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "projects/get-field-for-user",
@@ -17372,6 +18576,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "projects/list-items-for-user",
@@ -17390,6 +18595,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "projects/add-item-for-user",
@@ -17408,6 +18614,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "projects/delete-item-for-user",
@@ -17420,6 +18627,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "projects/get-user-item",
@@ -17434,6 +18642,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "projects/update-item-for-user",
@@ -17448,6 +18657,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "projects/list-view-items-for-user",
@@ -17465,6 +18675,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "activity/list-received-events-for-user",
@@ -17480,6 +18691,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "activity/list-received-public-events-for-user",
@@ -17495,6 +18707,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "repos/list-for-user",
@@ -17513,6 +18726,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "billing/get-github-billing-ai-credit-usage-report-user",
@@ -17531,6 +18745,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "billing/get-github-billing-premium-request-usage-report-user",
@@ -17549,6 +18764,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "billing/get-github-billing-usage-report-user",
@@ -17565,6 +18781,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "billing/get-github-billing-usage-summary-report-user",
@@ -17584,6 +18801,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "users/list-social-accounts-for-user",
@@ -17599,6 +18817,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "users/list-ssh-signing-keys-for-user",
@@ -17614,6 +18833,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "activity/list-repos-starred-by-user",
@@ -17631,6 +18851,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "activity/list-repos-watched-by-user",
@@ -17646,6 +18867,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "meta/get-all-versions",
@@ -17658,6 +18880,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
         Operation {
             id: "meta/get-zen",
@@ -17670,6 +18893,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Optional,
+            scheme: 0,
         },
     ],
 };

@@ -5,8 +5,9 @@ use crate::table::*;
 
 pub static PROVIDER: Provider = Provider {
     capability: "oai-petstore-expanded",
-    secret: "OAI_PETSTORE_EXPANDED_API_KEY",
-    auth: AuthScheme::Bearer,
+    schemes: &[
+        Scheme { secret: "OAI_PETSTORE_EXPANDED_API_KEY", auth: AuthScheme::Bearer, headers: &[] },
+    ],
     call_headers: &[],
     secret_call_headers: &[],
     static_headers: &[],
@@ -29,6 +30,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Never,
+            scheme: 0,
         },
         Operation {
             id: "addPet",
@@ -44,6 +46,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Never,
+            scheme: 0,
         },
         Operation {
             id: "deletePet",
@@ -56,6 +59,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Never,
+            scheme: 0,
         },
         Operation {
             id: "find pet by id",
@@ -68,6 +72,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Never,
+            scheme: 0,
         },
     ],
 };

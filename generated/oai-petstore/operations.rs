@@ -5,8 +5,9 @@ use crate::table::*;
 
 pub static PROVIDER: Provider = Provider {
     capability: "oai-petstore",
-    secret: "OAI_PETSTORE_API_KEY",
-    auth: AuthScheme::Bearer,
+    schemes: &[
+        Scheme { secret: "OAI_PETSTORE_API_KEY", auth: AuthScheme::Bearer, headers: &[] },
+    ],
     call_headers: &[],
     secret_call_headers: &[],
     static_headers: &[],
@@ -28,6 +29,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Never,
+            scheme: 0,
         },
         Operation {
             id: "createPets",
@@ -44,6 +46,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Never,
+            scheme: 0,
         },
         Operation {
             id: "showPetById",
@@ -56,6 +59,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Never,
+            scheme: 0,
         },
     ],
 };

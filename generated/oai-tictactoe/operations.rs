@@ -5,8 +5,9 @@ use crate::table::*;
 
 pub static PROVIDER: Provider = Provider {
     capability: "oai-tictactoe",
-    secret: "TICTACTOE_TOKEN",
-    auth: AuthScheme::Bearer,
+    schemes: &[
+        Scheme { secret: "TICTACTOE_TOKEN", auth: AuthScheme::Bearer, headers: &[] },
+    ],
     call_headers: &[],
     secret_call_headers: &[],
     static_headers: &[],
@@ -26,6 +27,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "get-square",
@@ -38,6 +40,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "put-square",
@@ -53,6 +56,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::JsonValue,
             auth: AuthUse::Required,
+            scheme: 0,
         },
     ],
 };

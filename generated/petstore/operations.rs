@@ -5,8 +5,9 @@ use crate::table::*;
 
 pub static PROVIDER: Provider = Provider {
     capability: "petstore",
-    secret: "PETSTORE_API_KEY",
-    auth: AuthScheme::Header("api_key"),
+    schemes: &[
+        Scheme { secret: "PETSTORE_API_KEY", auth: AuthScheme::Header("api_key"), headers: &[] },
+    ],
     call_headers: &[],
     secret_call_headers: &[],
     static_headers: &[],
@@ -33,6 +34,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "updatePet",
@@ -52,6 +54,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "findPetsByStatus",
@@ -66,6 +69,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "findPetsByTags",
@@ -80,6 +84,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "deletePet",
@@ -92,6 +97,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "getPetById",
@@ -104,6 +110,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "updatePetWithForm",
@@ -119,6 +126,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "uploadFile",
@@ -134,6 +142,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Binary("application/octet-stream"),
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "getInventory",
@@ -146,6 +155,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "placeOrder",
@@ -165,6 +175,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Never,
+            scheme: 0,
         },
         Operation {
             id: "deleteOrder",
@@ -177,6 +188,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Never,
+            scheme: 0,
         },
         Operation {
             id: "getOrderById",
@@ -189,6 +201,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Never,
+            scheme: 0,
         },
         Operation {
             id: "createUser",
@@ -210,6 +223,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Never,
+            scheme: 0,
         },
         Operation {
             id: "createUsersWithListInput",
@@ -222,6 +236,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::JsonValue,
             auth: AuthUse::Never,
+            scheme: 0,
         },
         Operation {
             id: "loginUser",
@@ -237,6 +252,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Never,
+            scheme: 0,
         },
         Operation {
             id: "logoutUser",
@@ -249,6 +265,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Never,
+            scheme: 0,
         },
         Operation {
             id: "deleteUser",
@@ -261,6 +278,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Never,
+            scheme: 0,
         },
         Operation {
             id: "getUserByName",
@@ -273,6 +291,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Never,
+            scheme: 0,
         },
         Operation {
             id: "updateUser",
@@ -294,6 +313,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Never,
+            scheme: 0,
         },
     ],
 };

@@ -5,8 +5,9 @@ use crate::table::*;
 
 pub static PROVIDER: Provider = Provider {
     capability: "petstore31",
-    secret: "PETSTORE31_TOKEN",
-    auth: AuthScheme::Bearer,
+    schemes: &[
+        Scheme { secret: "PETSTORE31_TOKEN", auth: AuthScheme::Bearer, headers: &[] },
+    ],
     call_headers: &[],
     secret_call_headers: &[],
     static_headers: &[],
@@ -36,6 +37,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "updatePet",
@@ -58,6 +60,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "getPetById",
@@ -70,6 +73,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
     ],
 };

@@ -5,8 +5,9 @@ use crate::table::*;
 
 pub static PROVIDER: Provider = Provider {
     capability: "stripe",
-    secret: "STRIPE_API_KEY",
-    auth: AuthScheme::Bearer,
+    schemes: &[
+        Scheme { secret: "STRIPE_API_KEY", auth: AuthScheme::Bearer, headers: &[] },
+    ],
     call_headers: &["Stripe-Account", "Stripe-Context"],
     secret_call_headers: &[],
     static_headers: &[("Stripe-Version", "2024-04-10"), ("User-Agent", "capa-rs/0.1")],
@@ -28,6 +29,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostAccountLinks",
@@ -48,6 +50,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostAccountSessions",
@@ -64,6 +67,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetAccounts",
@@ -82,6 +86,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostAccounts",
@@ -113,6 +118,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "DeleteAccountsAccount",
@@ -125,6 +131,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetAccountsAccount",
@@ -139,6 +146,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostAccountsAccount",
@@ -166,6 +174,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostAccountsAccountBankAccounts",
@@ -184,6 +193,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "DeleteAccountsAccountBankAccountsId",
@@ -196,6 +206,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetAccountsAccountBankAccountsId",
@@ -210,6 +221,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostAccountsAccountBankAccountsId",
@@ -239,6 +251,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetAccountsAccountCapabilities",
@@ -253,6 +266,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetAccountsAccountCapabilitiesCapability",
@@ -267,6 +281,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostAccountsAccountCapabilitiesCapability",
@@ -282,6 +297,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetAccountsAccountExternalAccounts",
@@ -300,6 +316,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostAccountsAccountExternalAccounts",
@@ -318,6 +335,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "DeleteAccountsAccountExternalAccountsId",
@@ -330,6 +348,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetAccountsAccountExternalAccountsId",
@@ -344,6 +363,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostAccountsAccountExternalAccountsId",
@@ -373,6 +393,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostAccountsAccountLoginLinks",
@@ -387,6 +408,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetAccountsAccountPeople",
@@ -405,6 +427,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostAccountsAccountPeople",
@@ -446,6 +469,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "DeleteAccountsAccountPeoplePerson",
@@ -458,6 +482,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetAccountsAccountPeoplePerson",
@@ -472,6 +497,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostAccountsAccountPeoplePerson",
@@ -513,6 +539,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetAccountsAccountPersons",
@@ -531,6 +558,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostAccountsAccountPersons",
@@ -572,6 +600,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "DeleteAccountsAccountPersonsPerson",
@@ -584,6 +613,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetAccountsAccountPersonsPerson",
@@ -598,6 +628,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostAccountsAccountPersonsPerson",
@@ -639,6 +670,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostAccountsAccountReject",
@@ -654,6 +686,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetApplePayDomains",
@@ -672,6 +705,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostApplePayDomains",
@@ -687,6 +721,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "DeleteApplePayDomainsDomain",
@@ -699,6 +734,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetApplePayDomainsDomain",
@@ -713,6 +749,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetApplicationFees",
@@ -732,6 +769,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetApplicationFeesFeeRefundsId",
@@ -746,6 +784,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostApplicationFeesFeeRefundsId",
@@ -761,6 +800,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetApplicationFeesId",
@@ -775,6 +815,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostApplicationFeesIdRefund",
@@ -791,6 +832,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetApplicationFeesIdRefunds",
@@ -808,6 +850,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostApplicationFeesIdRefunds",
@@ -824,6 +867,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetAppsSecrets",
@@ -842,6 +886,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostAppsSecrets",
@@ -860,6 +905,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostAppsSecretsDelete",
@@ -876,6 +922,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetAppsSecretsFind",
@@ -892,6 +939,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetBalance",
@@ -906,6 +954,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetBalanceHistory",
@@ -928,6 +977,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetBalanceHistoryId",
@@ -942,6 +992,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetBalanceTransactions",
@@ -964,6 +1015,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetBalanceTransactionsId",
@@ -978,6 +1030,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostBillingMeterEventAdjustments",
@@ -995,6 +1048,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostBillingMeterEvents",
@@ -1013,6 +1067,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetBillingMeters",
@@ -1031,6 +1086,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostBillingMeters",
@@ -1051,6 +1107,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetBillingMetersId",
@@ -1065,6 +1122,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostBillingMetersId",
@@ -1080,6 +1138,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostBillingMetersIdDeactivate",
@@ -1094,6 +1153,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetBillingMetersIdEventSummaries",
@@ -1115,6 +1175,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostBillingMetersIdReactivate",
@@ -1129,6 +1190,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetBillingPortalConfigurations",
@@ -1148,6 +1210,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostBillingPortalConfigurations",
@@ -1167,6 +1230,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetBillingPortalConfigurationsConfiguration",
@@ -1181,6 +1245,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostBillingPortalConfigurationsConfiguration",
@@ -1201,6 +1266,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostBillingPortalSessions",
@@ -1221,6 +1287,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetCharges",
@@ -1242,6 +1309,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostCharges",
@@ -1275,6 +1343,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetChargesSearch",
@@ -1292,6 +1361,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetChargesCharge",
@@ -1306,6 +1376,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostChargesCharge",
@@ -1327,6 +1398,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostChargesChargeCapture",
@@ -1349,6 +1421,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetChargesChargeDispute",
@@ -1363,6 +1436,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostChargesChargeDispute",
@@ -1380,6 +1454,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostChargesChargeDisputeClose",
@@ -1394,6 +1469,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostChargesChargeRefund",
@@ -1415,6 +1491,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetChargesChargeRefunds",
@@ -1432,6 +1509,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostChargesChargeRefunds",
@@ -1456,6 +1534,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetChargesChargeRefundsRefund",
@@ -1470,6 +1549,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostChargesChargeRefundsRefund",
@@ -1485,6 +1565,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetCheckoutSessions",
@@ -1509,6 +1590,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostCheckoutSessions",
@@ -1562,6 +1644,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetCheckoutSessionsSession",
@@ -1576,6 +1659,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostCheckoutSessionsSessionExpire",
@@ -1590,6 +1674,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetCheckoutSessionsSessionLineItems",
@@ -1607,6 +1692,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetClimateOrders",
@@ -1624,6 +1710,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostClimateOrders",
@@ -1644,6 +1731,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetClimateOrdersOrder",
@@ -1658,6 +1746,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostClimateOrdersOrder",
@@ -1674,6 +1763,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostClimateOrdersOrderCancel",
@@ -1688,6 +1778,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetClimateProducts",
@@ -1705,6 +1796,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetClimateProductsProduct",
@@ -1719,6 +1811,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetClimateSuppliers",
@@ -1736,6 +1829,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetClimateSuppliersSupplier",
@@ -1750,6 +1844,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetConfirmationTokensConfirmationToken",
@@ -1764,6 +1859,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetCountrySpecs",
@@ -1781,6 +1877,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetCountrySpecsCountry",
@@ -1795,6 +1892,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetCoupons",
@@ -1813,6 +1911,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostCoupons",
@@ -1839,6 +1938,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "DeleteCouponsCoupon",
@@ -1851,6 +1951,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetCouponsCoupon",
@@ -1865,6 +1966,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostCouponsCoupon",
@@ -1882,6 +1984,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetCreditNotes",
@@ -1902,6 +2005,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostCreditNotes",
@@ -1928,6 +2032,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetCreditNotesPreview",
@@ -1954,6 +2059,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetCreditNotesPreviewLines",
@@ -1983,6 +2089,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetCreditNotesCreditNoteLines",
@@ -2000,6 +2107,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetCreditNotesId",
@@ -2014,6 +2122,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostCreditNotesId",
@@ -2030,6 +2139,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostCreditNotesIdVoid",
@@ -2044,6 +2154,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostCustomerSessions",
@@ -2060,6 +2171,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetCustomers",
@@ -2080,6 +2192,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostCustomers",
@@ -2115,6 +2228,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetCustomersSearch",
@@ -2132,6 +2246,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "DeleteCustomersCustomer",
@@ -2144,6 +2259,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetCustomersCustomer",
@@ -2158,6 +2274,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostCustomersCustomer",
@@ -2196,6 +2313,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetCustomersCustomerBalanceTransactions",
@@ -2213,6 +2331,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostCustomersCustomerBalanceTransactions",
@@ -2231,6 +2350,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetCustomersCustomerBalanceTransactionsTransaction",
@@ -2245,6 +2365,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostCustomersCustomerBalanceTransactionsTransaction",
@@ -2261,6 +2382,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetCustomersCustomerBankAccounts",
@@ -2278,6 +2400,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostCustomersCustomerBankAccounts",
@@ -2297,6 +2420,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "DeleteCustomersCustomerBankAccountsId",
@@ -2311,6 +2435,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetCustomersCustomerBankAccountsId",
@@ -2325,6 +2450,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostCustomersCustomerBankAccountsId",
@@ -2352,6 +2478,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostCustomersCustomerBankAccountsIdVerify",
@@ -2367,6 +2494,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetCustomersCustomerCards",
@@ -2384,6 +2512,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostCustomersCustomerCards",
@@ -2403,6 +2532,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "DeleteCustomersCustomerCardsId",
@@ -2417,6 +2547,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetCustomersCustomerCardsId",
@@ -2431,6 +2562,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostCustomersCustomerCardsId",
@@ -2458,6 +2590,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetCustomersCustomerCashBalance",
@@ -2472,6 +2605,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostCustomersCustomerCashBalance",
@@ -2487,6 +2621,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetCustomersCustomerCashBalanceTransactions",
@@ -2504,6 +2639,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetCustomersCustomerCashBalanceTransactionsTransaction",
@@ -2518,6 +2654,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "DeleteCustomersCustomerDiscount",
@@ -2530,6 +2667,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetCustomersCustomerDiscount",
@@ -2544,6 +2682,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostCustomersCustomerFundingInstructions",
@@ -2561,6 +2700,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetCustomersCustomerPaymentMethods",
@@ -2580,6 +2720,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetCustomersCustomerPaymentMethodsPaymentMethod",
@@ -2594,6 +2735,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetCustomersCustomerSources",
@@ -2612,6 +2754,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostCustomersCustomerSources",
@@ -2631,6 +2774,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "DeleteCustomersCustomerSourcesId",
@@ -2645,6 +2789,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetCustomersCustomerSourcesId",
@@ -2659,6 +2804,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostCustomersCustomerSourcesId",
@@ -2686,6 +2832,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostCustomersCustomerSourcesIdVerify",
@@ -2701,6 +2848,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetCustomersCustomerSubscriptions",
@@ -2718,6 +2866,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostCustomersCustomerSubscriptions",
@@ -2762,6 +2911,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "DeleteCustomersCustomerSubscriptionsSubscriptionExposedId",
@@ -2778,6 +2928,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetCustomersCustomerSubscriptionsSubscriptionExposedId",
@@ -2792,6 +2943,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostCustomersCustomerSubscriptionsSubscriptionExposedId",
@@ -2836,6 +2988,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "DeleteCustomersCustomerSubscriptionsSubscriptionExposedIdDiscount",
@@ -2848,6 +3001,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetCustomersCustomerSubscriptionsSubscriptionExposedIdDiscount",
@@ -2862,6 +3016,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetCustomersCustomerTaxIds",
@@ -2879,6 +3034,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostCustomersCustomerTaxIds",
@@ -2895,6 +3051,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "DeleteCustomersCustomerTaxIdsId",
@@ -2907,6 +3064,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetCustomersCustomerTaxIdsId",
@@ -2921,6 +3079,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetDisputes",
@@ -2941,6 +3100,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetDisputesDispute",
@@ -2955,6 +3115,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostDisputesDispute",
@@ -2972,6 +3133,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostDisputesDisputeClose",
@@ -2986,6 +3148,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetEntitlementsActiveEntitlements",
@@ -3004,6 +3167,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetEntitlementsActiveEntitlementsId",
@@ -3018,6 +3182,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetEntitlementsFeatures",
@@ -3037,6 +3202,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostEntitlementsFeatures",
@@ -3054,6 +3220,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetEntitlementsFeaturesId",
@@ -3068,6 +3235,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostEntitlementsFeaturesId",
@@ -3085,6 +3253,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostEphemeralKeys",
@@ -3103,6 +3272,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "DeleteEphemeralKeysKey",
@@ -3117,6 +3287,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetEvents",
@@ -3138,6 +3309,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetEventsId",
@@ -3152,6 +3324,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetExchangeRates",
@@ -3169,6 +3342,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetExchangeRatesRateId",
@@ -3183,6 +3357,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetFileLinks",
@@ -3203,6 +3378,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostFileLinks",
@@ -3220,6 +3396,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetFileLinksLink",
@@ -3234,6 +3411,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostFileLinksLink",
@@ -3250,6 +3428,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetFiles",
@@ -3269,6 +3448,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostFiles",
@@ -3286,6 +3466,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Multipart { open: false, deep: &["expand", "file_link_data"] },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetFilesFile",
@@ -3300,6 +3481,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetFinancialConnectionsAccounts",
@@ -3319,6 +3501,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetFinancialConnectionsAccountsAccount",
@@ -3333,6 +3516,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostFinancialConnectionsAccountsAccountDisconnect",
@@ -3347,6 +3531,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetFinancialConnectionsAccountsAccountOwners",
@@ -3365,6 +3550,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostFinancialConnectionsAccountsAccountRefresh",
@@ -3380,6 +3566,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostFinancialConnectionsAccountsAccountSubscribe",
@@ -3395,6 +3582,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostFinancialConnectionsAccountsAccountUnsubscribe",
@@ -3410,6 +3598,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostFinancialConnectionsSessions",
@@ -3429,6 +3618,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetFinancialConnectionsSessionsSession",
@@ -3443,6 +3633,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetFinancialConnectionsTransactions",
@@ -3463,6 +3654,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetFinancialConnectionsTransactionsTransaction",
@@ -3477,6 +3669,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetForwardingRequests",
@@ -3495,6 +3688,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostForwardingRequests",
@@ -3513,6 +3707,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetForwardingRequestsId",
@@ -3527,6 +3722,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetIdentityVerificationReports",
@@ -3548,6 +3744,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetIdentityVerificationReportsReport",
@@ -3562,6 +3759,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetIdentityVerificationSessions",
@@ -3582,6 +3780,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostIdentityVerificationSessions",
@@ -3603,6 +3802,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetIdentityVerificationSessionsSession",
@@ -3617,6 +3817,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostIdentityVerificationSessionsSession",
@@ -3635,6 +3836,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostIdentityVerificationSessionsSessionCancel",
@@ -3649,6 +3851,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostIdentityVerificationSessionsSessionRedact",
@@ -3663,6 +3866,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetInvoiceitems",
@@ -3684,6 +3888,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostInvoiceitems",
@@ -3716,6 +3921,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "DeleteInvoiceitemsInvoiceitem",
@@ -3728,6 +3934,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetInvoiceitemsInvoiceitem",
@@ -3742,6 +3949,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostInvoiceitemsInvoiceitem",
@@ -3770,6 +3978,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetInvoices",
@@ -3793,6 +4002,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostInvoices",
@@ -3837,6 +4047,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostInvoicesCreatePreview",
@@ -3865,6 +4076,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetInvoicesSearch",
@@ -3882,6 +4094,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetInvoicesUpcoming",
@@ -3921,6 +4134,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetInvoicesUpcomingLines",
@@ -3963,6 +4177,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "DeleteInvoicesInvoice",
@@ -3975,6 +4190,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetInvoicesInvoice",
@@ -3989,6 +4205,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostInvoicesInvoice",
@@ -4028,6 +4245,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostInvoicesInvoiceFinalize",
@@ -4043,6 +4261,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetInvoicesInvoiceLines",
@@ -4060,6 +4279,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostInvoicesInvoiceLinesLineItemId",
@@ -4085,6 +4305,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostInvoicesInvoiceMarkUncollectible",
@@ -4099,6 +4320,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostInvoicesInvoicePay",
@@ -4119,6 +4341,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostInvoicesInvoiceSend",
@@ -4133,6 +4356,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostInvoicesInvoiceVoid",
@@ -4147,6 +4371,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetIssuingAuthorizations",
@@ -4168,6 +4393,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetIssuingAuthorizationsAuthorization",
@@ -4182,6 +4408,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostIssuingAuthorizationsAuthorization",
@@ -4197,6 +4424,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostIssuingAuthorizationsAuthorizationApprove",
@@ -4213,6 +4441,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostIssuingAuthorizationsAuthorizationDecline",
@@ -4228,6 +4457,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetIssuingCardholders",
@@ -4250,6 +4480,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostIssuingCardholders",
@@ -4275,6 +4506,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetIssuingCardholdersCardholder",
@@ -4289,6 +4521,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostIssuingCardholdersCardholder",
@@ -4312,6 +4545,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetIssuingCards",
@@ -4337,6 +4571,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostIssuingCards",
@@ -4364,6 +4599,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetIssuingCardsCard",
@@ -4378,6 +4614,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostIssuingCardsCard",
@@ -4398,6 +4635,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetIssuingDisputes",
@@ -4418,6 +4656,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostIssuingDisputes",
@@ -4437,6 +4676,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetIssuingDisputesDispute",
@@ -4451,6 +4691,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostIssuingDisputesDispute",
@@ -4468,6 +4709,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostIssuingDisputesDisputeSubmit",
@@ -4483,6 +4725,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetIssuingPersonalizationDesigns",
@@ -4503,6 +4746,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostIssuingPersonalizationDesigns",
@@ -4525,6 +4769,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetIssuingPersonalizationDesignsPersonalizationDesign",
@@ -4539,6 +4784,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostIssuingPersonalizationDesignsPersonalizationDesign",
@@ -4561,6 +4807,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetIssuingPhysicalBundles",
@@ -4580,6 +4827,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetIssuingPhysicalBundlesPhysicalBundle",
@@ -4594,6 +4842,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetIssuingSettlementsSettlement",
@@ -4608,6 +4857,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostIssuingSettlementsSettlement",
@@ -4623,6 +4873,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetIssuingTokens",
@@ -4643,6 +4894,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetIssuingTokensToken",
@@ -4657,6 +4909,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostIssuingTokensToken",
@@ -4672,6 +4925,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetIssuingTransactions",
@@ -4693,6 +4947,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetIssuingTransactionsTransaction",
@@ -4707,6 +4962,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostIssuingTransactionsTransaction",
@@ -4722,6 +4978,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostLinkAccountSessions",
@@ -4741,6 +4998,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetLinkAccountSessionsSession",
@@ -4755,6 +5013,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetLinkedAccounts",
@@ -4774,6 +5033,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetLinkedAccountsAccount",
@@ -4788,6 +5048,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostLinkedAccountsAccountDisconnect",
@@ -4802,6 +5063,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetLinkedAccountsAccountOwners",
@@ -4820,6 +5082,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostLinkedAccountsAccountRefresh",
@@ -4835,6 +5098,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetMandatesMandate",
@@ -4849,6 +5113,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetPaymentIntents",
@@ -4868,6 +5133,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostPaymentIntents",
@@ -4913,6 +5179,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetPaymentIntentsSearch",
@@ -4930,6 +5197,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetPaymentIntentsIntent",
@@ -4945,6 +5213,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostPaymentIntentsIntent",
@@ -4978,6 +5247,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostPaymentIntentsIntentApplyCustomerBalance",
@@ -4994,6 +5264,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostPaymentIntentsIntentCancel",
@@ -5009,6 +5280,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostPaymentIntentsIntentCapture",
@@ -5030,6 +5302,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostPaymentIntentsIntentConfirm",
@@ -5061,6 +5334,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostPaymentIntentsIntentIncrementAuthorization",
@@ -5081,6 +5355,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostPaymentIntentsIntentVerifyMicrodeposits",
@@ -5098,6 +5373,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetPaymentLinks",
@@ -5116,6 +5392,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostPaymentLinks",
@@ -5157,6 +5434,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetPaymentLinksPaymentLink",
@@ -5171,6 +5449,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostPaymentLinksPaymentLink",
@@ -5203,6 +5482,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetPaymentLinksPaymentLinkLineItems",
@@ -5220,6 +5500,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetPaymentMethodConfigurations",
@@ -5238,6 +5519,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostPaymentMethodConfigurations",
@@ -5293,6 +5575,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetPaymentMethodConfigurationsConfiguration",
@@ -5307,6 +5590,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostPaymentMethodConfigurationsConfiguration",
@@ -5362,6 +5646,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetPaymentMethodDomains",
@@ -5381,6 +5666,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostPaymentMethodDomains",
@@ -5397,6 +5683,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetPaymentMethodDomainsPaymentMethodDomain",
@@ -5411,6 +5698,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostPaymentMethodDomainsPaymentMethodDomain",
@@ -5426,6 +5714,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostPaymentMethodDomainsPaymentMethodDomainValidate",
@@ -5440,6 +5729,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetPaymentMethods",
@@ -5459,6 +5749,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostPaymentMethods",
@@ -5516,6 +5807,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetPaymentMethodsPaymentMethod",
@@ -5530,6 +5822,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostPaymentMethodsPaymentMethod",
@@ -5550,6 +5843,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostPaymentMethodsPaymentMethodAttach",
@@ -5565,6 +5859,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostPaymentMethodsPaymentMethodDetach",
@@ -5579,6 +5874,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetPayouts",
@@ -5600,6 +5896,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostPayouts",
@@ -5622,6 +5919,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetPayoutsPayout",
@@ -5636,6 +5934,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostPayoutsPayout",
@@ -5651,6 +5950,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostPayoutsPayoutCancel",
@@ -5665,6 +5965,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostPayoutsPayoutReverse",
@@ -5680,6 +5981,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetPlans",
@@ -5700,6 +6002,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostPlans",
@@ -5732,6 +6035,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "DeletePlansPlan",
@@ -5744,6 +6048,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetPlansPlan",
@@ -5758,6 +6063,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostPlansPlan",
@@ -5777,6 +6083,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetPrices",
@@ -5801,6 +6108,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostPrices",
@@ -5833,6 +6141,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetPricesSearch",
@@ -5850,6 +6159,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetPricesPrice",
@@ -5864,6 +6174,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostPricesPrice",
@@ -5885,6 +6196,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetProducts",
@@ -5907,6 +6219,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostProducts",
@@ -5935,6 +6248,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetProductsSearch",
@@ -5952,6 +6266,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "DeleteProductsId",
@@ -5964,6 +6279,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetProductsId",
@@ -5978,6 +6294,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostProductsId",
@@ -6005,6 +6322,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetProductsProductFeatures",
@@ -6022,6 +6340,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostProductsProductFeatures",
@@ -6037,6 +6356,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "DeleteProductsProductFeaturesId",
@@ -6049,6 +6369,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetProductsProductFeaturesId",
@@ -6063,6 +6384,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetPromotionCodes",
@@ -6085,6 +6407,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostPromotionCodes",
@@ -6107,6 +6430,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetPromotionCodesPromotionCode",
@@ -6121,6 +6445,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostPromotionCodesPromotionCode",
@@ -6138,6 +6463,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetQuotes",
@@ -6158,6 +6484,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostQuotes",
@@ -6191,6 +6518,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetQuotesQuote",
@@ -6205,6 +6533,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostQuotesQuote",
@@ -6236,6 +6565,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostQuotesQuoteAccept",
@@ -6250,6 +6580,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostQuotesQuoteCancel",
@@ -6264,6 +6595,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetQuotesQuoteComputedUpfrontLineItems",
@@ -6281,6 +6613,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostQuotesQuoteFinalize",
@@ -6296,6 +6629,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetQuotesQuoteLineItems",
@@ -6313,6 +6647,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetQuotesQuotePdf",
@@ -6327,6 +6662,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetRadarEarlyFraudWarnings",
@@ -6347,6 +6683,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetRadarEarlyFraudWarningsEarlyFraudWarning",
@@ -6361,6 +6698,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetRadarValueListItems",
@@ -6381,6 +6719,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostRadarValueListItems",
@@ -6397,6 +6736,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "DeleteRadarValueListItemsItem",
@@ -6409,6 +6749,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetRadarValueListItemsItem",
@@ -6423,6 +6764,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetRadarValueLists",
@@ -6443,6 +6785,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostRadarValueLists",
@@ -6461,6 +6804,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "DeleteRadarValueListsValueList",
@@ -6473,6 +6817,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetRadarValueListsValueList",
@@ -6487,6 +6832,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostRadarValueListsValueList",
@@ -6504,6 +6850,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetRefunds",
@@ -6524,6 +6871,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostRefunds",
@@ -6549,6 +6897,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetRefundsRefund",
@@ -6563,6 +6912,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostRefundsRefund",
@@ -6578,6 +6928,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostRefundsRefundCancel",
@@ -6592,6 +6943,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetReportingReportRuns",
@@ -6610,6 +6962,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostReportingReportRuns",
@@ -6626,6 +6979,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetReportingReportRunsReportRun",
@@ -6640,6 +6994,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetReportingReportTypes",
@@ -6654,6 +7009,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetReportingReportTypesReportType",
@@ -6668,6 +7024,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetReviews",
@@ -6686,6 +7043,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetReviewsReview",
@@ -6700,6 +7058,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostReviewsReviewApprove",
@@ -6714,6 +7073,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetSetupAttempts",
@@ -6733,6 +7093,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetSetupIntents",
@@ -6754,6 +7115,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostSetupIntents",
@@ -6787,6 +7149,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetSetupIntentsIntent",
@@ -6802,6 +7165,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostSetupIntentsIntent",
@@ -6826,6 +7190,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostSetupIntentsIntentCancel",
@@ -6841,6 +7206,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostSetupIntentsIntentConfirm",
@@ -6863,6 +7229,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostSetupIntentsIntentVerifyMicrodeposits",
@@ -6880,6 +7247,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetShippingRates",
@@ -6900,6 +7268,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostShippingRates",
@@ -6921,6 +7290,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetShippingRatesShippingRateToken",
@@ -6935,6 +7305,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostShippingRatesShippingRateToken",
@@ -6953,6 +7324,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetSigmaScheduledQueryRuns",
@@ -6970,6 +7342,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetSigmaScheduledQueryRunsScheduledQueryRun",
@@ -6984,6 +7357,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostSources",
@@ -7013,6 +7387,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetSourcesSource",
@@ -7028,6 +7403,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostSourcesSource",
@@ -7047,6 +7423,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetSourcesSourceMandateNotificationsMandateNotification",
@@ -7061,6 +7438,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetSourcesSourceSourceTransactions",
@@ -7078,6 +7456,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetSourcesSourceSourceTransactionsSourceTransaction",
@@ -7092,6 +7471,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostSourcesSourceVerify",
@@ -7107,6 +7487,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetSubscriptionItems",
@@ -7125,6 +7506,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostSubscriptionItems",
@@ -7150,6 +7532,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "DeleteSubscriptionItemsItem",
@@ -7166,6 +7549,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetSubscriptionItemsItem",
@@ -7180,6 +7564,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostSubscriptionItemsItem",
@@ -7205,6 +7590,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetSubscriptionItemsSubscriptionItemUsageRecordSummaries",
@@ -7222,6 +7608,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostSubscriptionItemsSubscriptionItemUsageRecords",
@@ -7239,6 +7626,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetSubscriptionSchedules",
@@ -7262,6 +7650,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostSubscriptionSchedules",
@@ -7283,6 +7672,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetSubscriptionSchedulesSchedule",
@@ -7297,6 +7687,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostSubscriptionSchedulesSchedule",
@@ -7316,6 +7707,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostSubscriptionSchedulesScheduleCancel",
@@ -7332,6 +7724,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostSubscriptionSchedulesScheduleRelease",
@@ -7347,6 +7740,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetSubscriptions",
@@ -7373,6 +7767,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostSubscriptions",
@@ -7421,6 +7816,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetSubscriptionsSearch",
@@ -7438,6 +7834,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "DeleteSubscriptionsSubscriptionExposedId",
@@ -7455,6 +7852,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetSubscriptionsSubscriptionExposedId",
@@ -7469,6 +7867,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostSubscriptionsSubscriptionExposedId",
@@ -7515,6 +7914,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "DeleteSubscriptionsSubscriptionExposedIdDiscount",
@@ -7527,6 +7927,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostSubscriptionsSubscriptionResume",
@@ -7544,6 +7945,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostTaxCalculations",
@@ -7565,6 +7967,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetTaxCalculationsCalculationLineItems",
@@ -7582,6 +7985,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetTaxRegistrations",
@@ -7600,6 +8004,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostTaxRegistrations",
@@ -7618,6 +8023,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetTaxRegistrationsId",
@@ -7632,6 +8038,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostTaxRegistrationsId",
@@ -7648,6 +8055,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetTaxSettings",
@@ -7662,6 +8070,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostTaxSettings",
@@ -7678,6 +8087,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostTaxTransactionsCreateFromCalculation",
@@ -7695,6 +8105,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostTaxTransactionsCreateReversal",
@@ -7716,6 +8127,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetTaxTransactionsTransaction",
@@ -7730,6 +8142,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetTaxTransactionsTransactionLineItems",
@@ -7747,6 +8160,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetTaxCodes",
@@ -7764,6 +8178,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetTaxCodesId",
@@ -7778,6 +8193,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetTaxIds",
@@ -7796,6 +8212,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostTaxIds",
@@ -7813,6 +8230,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "DeleteTaxIdsId",
@@ -7825,6 +8243,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetTaxIdsId",
@@ -7839,6 +8258,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetTaxRates",
@@ -7859,6 +8279,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostTaxRates",
@@ -7883,6 +8304,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetTaxRatesTaxRate",
@@ -7897,6 +8319,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostTaxRatesTaxRate",
@@ -7919,6 +8342,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetTerminalConfigurations",
@@ -7937,6 +8361,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostTerminalConfigurations",
@@ -7957,6 +8382,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "DeleteTerminalConfigurationsConfiguration",
@@ -7969,6 +8395,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetTerminalConfigurationsConfiguration",
@@ -7983,6 +8410,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostTerminalConfigurationsConfiguration",
@@ -8003,6 +8431,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostTerminalConnectionTokens",
@@ -8018,6 +8447,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetTerminalLocations",
@@ -8035,6 +8465,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostTerminalLocations",
@@ -8053,6 +8484,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "DeleteTerminalLocationsLocation",
@@ -8065,6 +8497,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetTerminalLocationsLocation",
@@ -8079,6 +8512,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostTerminalLocationsLocation",
@@ -8097,6 +8531,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetTerminalReaders",
@@ -8118,6 +8553,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostTerminalReaders",
@@ -8136,6 +8572,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "DeleteTerminalReadersReader",
@@ -8148,6 +8585,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetTerminalReadersReader",
@@ -8162,6 +8600,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostTerminalReadersReader",
@@ -8178,6 +8617,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostTerminalReadersReaderCancelAction",
@@ -8192,6 +8632,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostTerminalReadersReaderProcessPaymentIntent",
@@ -8208,6 +8649,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostTerminalReadersReaderProcessSetupIntent",
@@ -8225,6 +8667,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostTerminalReadersReaderRefundPayment",
@@ -8246,6 +8689,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostTerminalReadersReaderSetReaderDisplay",
@@ -8262,6 +8706,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostTestHelpersConfirmationTokens",
@@ -8281,6 +8726,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostTestHelpersCustomersCustomerFundCashBalance",
@@ -8298,6 +8744,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostTestHelpersIssuingAuthorizations",
@@ -8322,6 +8769,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostTestHelpersIssuingAuthorizationsAuthorizationCapture",
@@ -8339,6 +8787,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostTestHelpersIssuingAuthorizationsAuthorizationExpire",
@@ -8353,6 +8802,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostTestHelpersIssuingAuthorizationsAuthorizationIncrement",
@@ -8369,6 +8819,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostTestHelpersIssuingAuthorizationsAuthorizationReverse",
@@ -8384,6 +8835,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostTestHelpersIssuingCardsCardShippingDeliver",
@@ -8398,6 +8850,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostTestHelpersIssuingCardsCardShippingFail",
@@ -8412,6 +8865,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostTestHelpersIssuingCardsCardShippingReturn",
@@ -8426,6 +8880,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostTestHelpersIssuingCardsCardShippingShip",
@@ -8440,6 +8895,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostTestHelpersIssuingPersonalizationDesignsPersonalizationDesignActivate",
@@ -8454,6 +8910,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostTestHelpersIssuingPersonalizationDesignsPersonalizationDesignDeactivate",
@@ -8468,6 +8925,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostTestHelpersIssuingPersonalizationDesignsPersonalizationDesignReject",
@@ -8483,6 +8941,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostTestHelpersIssuingTransactionsCreateForceCapture",
@@ -8502,6 +8961,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostTestHelpersIssuingTransactionsCreateUnlinkedRefund",
@@ -8521,6 +8981,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostTestHelpersIssuingTransactionsTransactionRefund",
@@ -8536,6 +8997,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostTestHelpersRefundsRefundExpire",
@@ -8550,6 +9012,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostTestHelpersTerminalReadersReaderPresentPaymentMethod",
@@ -8568,6 +9031,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetTestHelpersTestClocks",
@@ -8585,6 +9049,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostTestHelpersTestClocks",
@@ -8601,6 +9066,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "DeleteTestHelpersTestClocksTestClock",
@@ -8613,6 +9079,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetTestHelpersTestClocksTestClock",
@@ -8627,6 +9094,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostTestHelpersTestClocksTestClockAdvance",
@@ -8642,6 +9110,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostTestHelpersTreasuryInboundTransfersIdFail",
@@ -8657,6 +9126,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostTestHelpersTreasuryInboundTransfersIdReturn",
@@ -8671,6 +9141,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostTestHelpersTreasuryInboundTransfersIdSucceed",
@@ -8685,6 +9156,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostTestHelpersTreasuryOutboundPaymentsId",
@@ -8700,6 +9172,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostTestHelpersTreasuryOutboundPaymentsIdFail",
@@ -8714,6 +9187,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostTestHelpersTreasuryOutboundPaymentsIdPost",
@@ -8728,6 +9202,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostTestHelpersTreasuryOutboundPaymentsIdReturn",
@@ -8743,6 +9218,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostTestHelpersTreasuryOutboundTransfersOutboundTransfer",
@@ -8758,6 +9234,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostTestHelpersTreasuryOutboundTransfersOutboundTransferFail",
@@ -8772,6 +9249,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostTestHelpersTreasuryOutboundTransfersOutboundTransferPost",
@@ -8786,6 +9264,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostTestHelpersTreasuryOutboundTransfersOutboundTransferReturn",
@@ -8801,6 +9280,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostTestHelpersTreasuryReceivedCredits",
@@ -8821,6 +9301,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostTestHelpersTreasuryReceivedDebits",
@@ -8841,6 +9322,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostTokens",
@@ -8862,6 +9344,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetTokensToken",
@@ -8876,6 +9359,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetTopups",
@@ -8896,6 +9380,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostTopups",
@@ -8917,6 +9402,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetTopupsTopup",
@@ -8931,6 +9417,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostTopupsTopup",
@@ -8947,6 +9434,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostTopupsTopupCancel",
@@ -8961,6 +9449,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetTransfers",
@@ -8981,6 +9470,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostTransfers",
@@ -9003,6 +9493,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetTransfersIdReversals",
@@ -9020,6 +9511,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostTransfersIdReversals",
@@ -9038,6 +9530,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetTransfersTransfer",
@@ -9052,6 +9545,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostTransfersTransfer",
@@ -9068,6 +9562,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetTransfersTransferReversalsId",
@@ -9082,6 +9577,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostTransfersTransferReversalsId",
@@ -9097,6 +9593,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetTreasuryCreditReversals",
@@ -9117,6 +9614,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostTreasuryCreditReversals",
@@ -9133,6 +9631,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetTreasuryCreditReversalsCreditReversal",
@@ -9147,6 +9646,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetTreasuryDebitReversals",
@@ -9168,6 +9668,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostTreasuryDebitReversals",
@@ -9184,6 +9685,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetTreasuryDebitReversalsDebitReversal",
@@ -9198,6 +9700,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetTreasuryFinancialAccounts",
@@ -9216,6 +9719,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostTreasuryFinancialAccounts",
@@ -9234,6 +9738,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetTreasuryFinancialAccountsFinancialAccount",
@@ -9248,6 +9753,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostTreasuryFinancialAccountsFinancialAccount",
@@ -9265,6 +9771,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetTreasuryFinancialAccountsFinancialAccountFeatures",
@@ -9279,6 +9786,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostTreasuryFinancialAccountsFinancialAccountFeatures",
@@ -9300,6 +9808,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetTreasuryInboundTransfers",
@@ -9319,6 +9828,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostTreasuryInboundTransfers",
@@ -9340,6 +9850,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetTreasuryInboundTransfersId",
@@ -9354,6 +9865,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostTreasuryInboundTransfersInboundTransferCancel",
@@ -9368,6 +9880,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetTreasuryOutboundPayments",
@@ -9389,6 +9902,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostTreasuryOutboundPayments",
@@ -9414,6 +9928,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetTreasuryOutboundPaymentsId",
@@ -9428,6 +9943,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostTreasuryOutboundPaymentsIdCancel",
@@ -9442,6 +9958,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetTreasuryOutboundTransfers",
@@ -9461,6 +9978,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostTreasuryOutboundTransfers",
@@ -9483,6 +10001,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetTreasuryOutboundTransfersOutboundTransfer",
@@ -9497,6 +10016,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostTreasuryOutboundTransfersOutboundTransferCancel",
@@ -9511,6 +10031,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetTreasuryReceivedCredits",
@@ -9531,6 +10052,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetTreasuryReceivedCreditsId",
@@ -9545,6 +10067,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetTreasuryReceivedDebits",
@@ -9564,6 +10087,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetTreasuryReceivedDebitsId",
@@ -9578,6 +10102,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetTreasuryTransactionEntries",
@@ -9600,6 +10125,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetTreasuryTransactionEntriesId",
@@ -9614,6 +10140,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetTreasuryTransactions",
@@ -9636,6 +10163,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetTreasuryTransactionsId",
@@ -9650,6 +10178,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetWebhookEndpoints",
@@ -9667,6 +10196,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostWebhookEndpoints",
@@ -9687,6 +10217,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "DeleteWebhookEndpointsWebhookEndpoint",
@@ -9699,6 +10230,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "GetWebhookEndpointsWebhookEndpoint",
@@ -9713,6 +10245,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "PostWebhookEndpointsWebhookEndpoint",
@@ -9732,6 +10265,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Form { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
     ],
 };

@@ -5,8 +5,9 @@ use crate::table::*;
 
 pub static PROVIDER: Provider = Provider {
     capability: "twitch",
-    secret: "TWITCH_API_KEY",
-    auth: AuthScheme::Bearer,
+    schemes: &[
+        Scheme { secret: "TWITCH_API_KEY", auth: AuthScheme::Bearer, headers: &[] },
+    ],
     call_headers: &["Client-Id"],
     secret_call_headers: &[],
     static_headers: &[],
@@ -33,6 +34,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "get-game-analytics",
@@ -52,6 +54,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "get-authorization-by-user",
@@ -66,6 +69,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "get-cheermotes",
@@ -80,6 +84,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "get-extension-bits-products",
@@ -94,6 +99,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "update-extension-bits-product",
@@ -113,6 +119,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "get-bits-leaderboard",
@@ -130,6 +137,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "delete-custom-reward",
@@ -145,6 +153,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "get-custom-reward",
@@ -161,6 +170,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "update-custom-reward",
@@ -190,6 +200,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "create-custom-rewards",
@@ -217,6 +228,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "get-custom-reward-redemption",
@@ -237,6 +249,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "update-redemption-status",
@@ -254,6 +267,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "get-channel-information",
@@ -268,6 +282,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "modify-channel-information",
@@ -289,6 +304,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "get-ad-schedule",
@@ -303,6 +319,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "snooze-next-ad",
@@ -317,6 +334,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "start-commercial",
@@ -332,6 +350,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "get-channel-editors",
@@ -346,6 +365,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "get-followed-channels",
@@ -363,6 +383,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "get-channel-followers",
@@ -380,6 +401,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "remove-channel-vip",
@@ -395,6 +417,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "get-vips",
@@ -412,6 +435,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "add-channel-vip",
@@ -427,6 +451,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "get-charity-campaign",
@@ -441,6 +466,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "get-charity-campaign-donations",
@@ -457,6 +483,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "send-chat-announcement",
@@ -474,6 +501,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "get-channel-chat-badges",
@@ -488,6 +516,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "get-global-chat-badges",
@@ -500,6 +529,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "get-chatters",
@@ -517,6 +547,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "get-user-chat-color",
@@ -531,6 +562,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "update-user-chat-color",
@@ -546,6 +578,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "get-channel-emotes",
@@ -560,6 +593,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "get-global-emotes",
@@ -572,6 +606,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "get-emote-sets",
@@ -586,6 +621,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "get-user-emotes",
@@ -602,6 +638,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "send-chat-message",
@@ -620,6 +657,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "get-chat-settings",
@@ -635,6 +673,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "update-chat-settings",
@@ -659,6 +698,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "send-a-shoutout",
@@ -675,6 +715,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "get-clips",
@@ -697,6 +738,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "create-clip",
@@ -713,6 +755,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "get-clips-download",
@@ -729,6 +772,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "get-content-classification-labels",
@@ -743,6 +787,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "get-drops-entitlements",
@@ -762,6 +807,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "update-drops-entitlements",
@@ -777,6 +823,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "delete-conduit",
@@ -791,6 +838,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "get-conduits",
@@ -803,6 +851,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "update-conduits",
@@ -818,6 +867,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "create-conduits",
@@ -832,6 +882,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "get-conduit-shards",
@@ -848,6 +899,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "update-conduit-shards",
@@ -863,6 +915,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "delete-eventsub-subscription",
@@ -877,6 +930,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "get-eventsub-subscriptions",
@@ -895,6 +949,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "create-eventsub-subscription",
@@ -912,6 +967,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "get-extensions",
@@ -927,6 +983,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "send-extension-chat-message",
@@ -944,6 +1001,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "get-extension-configuration-segment",
@@ -960,6 +1018,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "set-extension-configuration-segment",
@@ -978,6 +1037,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "get-extension-secrets",
@@ -990,6 +1050,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "create-extension-secret",
@@ -1005,6 +1066,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "get-extension-live-channels",
@@ -1021,6 +1083,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "send-extension-pubsub-message",
@@ -1038,6 +1101,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "get-released-extensions",
@@ -1053,6 +1117,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "set-extension-required-configuration",
@@ -1070,6 +1135,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "get-extension-transactions",
@@ -1087,6 +1153,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "get-games",
@@ -1103,6 +1170,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "get-top-games",
@@ -1119,6 +1187,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "get-creator-goals",
@@ -1133,6 +1202,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "get-channel-guest-star-settings",
@@ -1148,6 +1218,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "update-channel-guest-star-settings",
@@ -1167,6 +1238,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "delete-guest-star-invite",
@@ -1184,6 +1256,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "get-guest-star-invites",
@@ -1200,6 +1273,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "send-guest-star-invite",
@@ -1217,6 +1291,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "end-guest-star-session",
@@ -1232,6 +1307,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "get-guest-star-session",
@@ -1247,6 +1323,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "create-guest-star-session",
@@ -1261,6 +1338,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "delete-guest-star-slot",
@@ -1280,6 +1358,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "update-guest-star-slot",
@@ -1298,6 +1377,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "assign-guest-star-slot",
@@ -1316,6 +1396,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "update-guest-star-slot-settings",
@@ -1337,6 +1418,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "get-hype-train-status",
@@ -1351,6 +1433,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "manage-held-automod-messages",
@@ -1367,6 +1450,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "get-automod-settings",
@@ -1382,6 +1466,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "update-automod-settings",
@@ -1406,6 +1491,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "get-banned-users",
@@ -1424,6 +1510,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "unban-user",
@@ -1440,6 +1527,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "ban-user",
@@ -1456,6 +1544,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "remove-blocked-term",
@@ -1472,6 +1561,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "get-blocked-terms",
@@ -1489,6 +1579,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "add-blocked-term",
@@ -1505,6 +1596,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "get-moderated-channels",
@@ -1521,6 +1613,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "delete-chat-messages",
@@ -1537,6 +1630,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "check-automod-status",
@@ -1552,6 +1646,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "remove-channel-moderator",
@@ -1567,6 +1662,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "get-moderators",
@@ -1584,6 +1680,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "add-channel-moderator",
@@ -1599,6 +1696,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "get-shield-mode-status",
@@ -1614,6 +1712,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "update-shield-mode-status",
@@ -1630,6 +1729,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "remove-suspicious-status-from-chat-user",
@@ -1646,6 +1746,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "add-suspicious-status-to-chat-user",
@@ -1663,6 +1764,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "get-unban-requests",
@@ -1682,6 +1784,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "resolve-unban-requests",
@@ -1700,6 +1803,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "warn-chat-user",
@@ -1716,6 +1820,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "get-polls",
@@ -1733,6 +1838,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "end-poll",
@@ -1749,6 +1855,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "create-poll",
@@ -1768,6 +1875,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "get-predictions",
@@ -1785,6 +1893,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "end-prediction",
@@ -1802,6 +1911,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "create-prediction",
@@ -1819,6 +1929,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "cancel-a-raid",
@@ -1833,6 +1944,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "start-a-raid",
@@ -1848,6 +1960,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "get-channel-stream-schedule",
@@ -1867,6 +1980,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "get-channel-icalendar",
@@ -1881,6 +1995,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "delete-channel-stream-schedule-segment",
@@ -1896,6 +2011,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "update-channel-stream-schedule-segment",
@@ -1917,6 +2033,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "create-channel-stream-schedule-segment",
@@ -1937,6 +2054,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "update-channel-stream-schedule",
@@ -1955,6 +2073,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "search-categories",
@@ -1971,6 +2090,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "search-channels",
@@ -1988,6 +2108,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "get-shared-chat-session",
@@ -2002,6 +2123,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "get-streams",
@@ -2023,6 +2145,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "get-followed-streams",
@@ -2039,6 +2162,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "get-stream-key",
@@ -2053,6 +2177,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "get-stream-markers",
@@ -2071,6 +2196,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "create-stream-marker",
@@ -2086,6 +2212,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "get-stream-tags",
@@ -2100,6 +2227,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "get-broadcaster-subscriptions",
@@ -2118,6 +2246,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "check-user-subscription",
@@ -2133,6 +2262,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "get-all-stream-tags",
@@ -2149,6 +2279,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "get-teams",
@@ -2164,6 +2295,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "get-channel-teams",
@@ -2178,6 +2310,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "get-users",
@@ -2193,6 +2326,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "update-user",
@@ -2207,6 +2341,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "unblock-user",
@@ -2221,6 +2356,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "get-user-block-list",
@@ -2237,6 +2373,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "block-user",
@@ -2253,6 +2390,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "get-user-active-extensions",
@@ -2267,6 +2405,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "update-user-extensions",
@@ -2281,6 +2420,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "get-user-extensions",
@@ -2293,6 +2433,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "delete-videos",
@@ -2307,6 +2448,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "get-videos",
@@ -2330,6 +2472,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "create-clip-from-vod",
@@ -2349,6 +2492,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
         },
         Operation {
             id: "send-whisper",
@@ -2365,6 +2509,7 @@ pub static PROVIDER: Provider = Provider {
             ],
             body: Body::Json { open: false },
             auth: AuthUse::Required,
+            scheme: 0,
         },
     ],
 };

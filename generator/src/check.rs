@@ -23,6 +23,7 @@
 //!   user name): a binding under any other name would leave the handle unset.
 
 use crate::manifest::{Manifest, Scheme};
+use crate::security::{attaches, key_attaches, kinds, Kind};
 use crate::spec::Spec;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -39,54 +40,14 @@ pub struct Report {
     pub handles: Vec<String>,
 }
 
-/// How a spec's security scheme authenticates.
-#[derive(Debug, Clone, PartialEq)]
-enum Kind {
-    /// An API key `in` header, query or cookie, under `name`.
-    Key { place: String, name: String },
-    Bearer,
-    Basic,
-    /// An OAuth2 or OpenID Connect access token: sent as a bearer token. `browser`: every flow
-    /// needs a person in a browser (implicit, authorization code), which the Worker never runs.
-    Token { browser: bool },
-    /// Mutual TLS, HTTP digest and the like: nothing the Worker sends.
-    Unsupported(String),
-}
-
-fn kinds(spec: &Spec) -> BTreeMap<String, Kind> {
-    let mut out = BTreeMap::new();
-    let Some(schemes) = spec.doc.pointer("/components/securitySchemes").and_then(Value::as_object) else { return out };
-    for (name, scheme) in schemes {
-        let scheme = spec.resolve(scheme).unwrap_or(scheme);
-        let text = |k: &str| scheme.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
-        let kind = match text("type").as_str() {
-            "apiKey" => Kind::Key { place: text("in"), name: text("name") },
-            "http" if text("scheme").eq_ignore_ascii_case("bearer") => Kind::Bearer,
-            "http" if text("scheme").eq_ignore_ascii_case("basic") => Kind::Basic,
-            "oauth2" => {
-                let flows: Vec<String> = scheme.get("flows").and_then(Value::as_object).map(|f| f.keys().cloned().collect()).unwrap_or_default();
-                Kind::Token { browser: !flows.is_empty() && flows.iter().all(|f| f == "implicit" || f == "authorizationCode") }
-            }
-            "openIdConnect" => Kind::Token { browser: true },
-            other => Kind::Unsupported(if other == "http" { format!("http {}", text("scheme")) } else { other.to_owned() }),
-        };
-        out.insert(name.clone(), kind);
-    }
-    out
-}
-
-/// Whether the manifest attaches what `kind` asks for.
-fn attaches(manifest: &Manifest, kind: &Kind) -> bool {
-    let same = |a: &str, b: &str, place: &str| if place == "header" { a.eq_ignore_ascii_case(b) } else { a == b };
-    let bound = |place: &str, name: &str| place == "header" && manifest.upstream.bound_headers.keys().any(|h| h.eq_ignore_ascii_case(name));
-    match (manifest.auth.scheme, kind) {
-        (Scheme::Bearer, Kind::Bearer | Kind::Token { .. }) => true,
-        (Scheme::Basic, Kind::Basic) => true,
-        (Scheme::Header, Kind::Key { place, name }) if place == "header" && same(manifest.auth.header.as_deref().unwrap_or(""), name, place) => true,
-        (Scheme::Query, Kind::Key { place, name }) if place == "query" && manifest.auth.name.as_deref() == Some(name) => true,
-        (Scheme::Cookie, Kind::Key { place, name }) if place == "cookie" && manifest.auth.name.as_deref() == Some(name) => true,
-        (_, Kind::Key { place, name }) => bound(place, name),
-        _ => false,
+/// What a spec's scheme is, for a message.
+fn describe(kind: &Kind) -> String {
+    match kind {
+        Kind::Key { place, name } => format!("an API key in {place} `{name}`"),
+        Kind::Bearer => "a bearer token".to_owned(),
+        Kind::Basic => "HTTP basic".to_owned(),
+        Kind::Token { .. } => "an OAuth2 / OpenID Connect token, sent as bearer".to_owned(),
+        Kind::Unsupported(what) => format!("{what}, which the Worker cannot send"),
     }
 }
 
@@ -96,22 +57,40 @@ pub fn check(root: &Path, manifest: &Manifest, spec: &Spec) -> Report {
     let kinds = kinds(spec);
     let cap = &manifest.capability;
 
-    // The manifest's own key place against the spec's API-key schemes in the same place.
-    let own = match manifest.auth.scheme {
-        Scheme::Header => Some(("header", manifest.auth.header.clone().unwrap_or_default(), "auth.header")),
-        Scheme::Query => Some(("query", manifest.auth.name.clone().unwrap_or_default(), "auth.name")),
-        Scheme::Cookie => Some(("cookie", manifest.auth.name.clone().unwrap_or_default(), "auth.name")),
-        _ => None,
-    };
-    if let Some((place, name, key)) = own {
-        let there: Vec<(&String, &String)> =
-            kinds.iter().filter_map(|(scheme, k)| match k { Kind::Key { place: p, name: n } if p == place => Some((scheme, n)), _ => None }).collect();
-        let agrees = there.iter().any(|(_, n)| if place == "header" { n.eq_ignore_ascii_case(&name) } else { **n == name });
-        if !there.is_empty() && !agrees {
-            let (scheme, spec_name) = there[0];
-            report.errors.push(format!(
-                "the spec's API key `{scheme}` travels in {place} `{spec_name}`, but the manifest sends `{name}`: set {key} = {spec_name:?} in openapi/{cap}/capa.toml"
-            ));
+    let schemes = manifest.schemes();
+    for a in &schemes {
+        let t = a.table();
+        // A named scheme attaches the spec's scheme of its name.
+        if let Some(name) = a.spec_name {
+            match kinds.get(name) {
+                None => report.errors.push(format!(
+                    "[{t}] names no scheme of the spec (its securitySchemes: {}): rename it in openapi/{cap}/capa.toml",
+                    kinds.keys().cloned().collect::<Vec<_>>().join(", ")
+                )),
+                Some(kind) if !key_attaches(a, kind) => report.errors.push(format!(
+                    "[{t}] does not send what the spec's `{name}` is ({}): set its scheme to match in openapi/{cap}/capa.toml",
+                    describe(kind)
+                )),
+                Some(_) => {}
+            }
+        }
+        // Its key place against the spec's API-key schemes in the same place.
+        let own = match a.scheme {
+            Scheme::Header => Some(("header", a.header.unwrap_or_default(), "header")),
+            Scheme::Query => Some(("query", a.name.unwrap_or_default(), "name")),
+            Scheme::Cookie => Some(("cookie", a.name.unwrap_or_default(), "name")),
+            _ => None,
+        };
+        if let Some((place, name, key)) = own {
+            let there: Vec<(&String, &String)> =
+                kinds.iter().filter_map(|(scheme, k)| match k { Kind::Key { place: p, name: n } if p == place => Some((scheme, n)), _ => None }).collect();
+            let agrees = there.iter().any(|(_, n)| if place == "header" { n.eq_ignore_ascii_case(name) } else { *n == name });
+            if !there.is_empty() && !agrees {
+                let (scheme, spec_name) = there[0];
+                report.errors.push(format!(
+                    "the spec's API key `{scheme}` travels in {place} `{spec_name}`, but the manifest sends `{name}`: set {t}.{key} = {spec_name:?} in openapi/{cap}/capa.toml"
+                ));
+            }
         }
     }
 
@@ -133,7 +112,12 @@ pub fn check(root: &Path, manifest: &Manifest, spec: &Spec) -> Report {
             let mut browser: Vec<String> = Vec::new();
             let mut other: Vec<String> = Vec::new();
             for alternative in alternatives.iter().filter_map(Value::as_object) {
-                let unmet: Vec<&String> = alternative.keys().filter(|s| !kinds.get(*s).is_some_and(|k| attaches(manifest, k))).collect();
+                // The scheme attaching most of it: all of it, or what is left to declare.
+                let unmet: Vec<&String> = schemes
+                    .iter()
+                    .map(|a| alternative.keys().filter(|s| !kinds.get(*s).is_some_and(|k| attaches(manifest, a, k))).collect::<Vec<_>>())
+                    .min_by_key(Vec::len)
+                    .unwrap_or_default();
                 if unmet.is_empty() {
                     met = true;
                     break;
@@ -177,7 +161,7 @@ pub fn check(root: &Path, manifest: &Manifest, spec: &Spec) -> Report {
         let binding = format!("{}_{}", cap.to_ascii_uppercase().replace('-', "_"), header.to_ascii_uppercase().replace('-', "_"));
         report.errors.push(format!(
             "{} operation(s) (first: {}) require the header `{header}` with the credential, and nothing attaches it: declare the handle, \
-             [upstream.bound_headers] \"{header}\" = \"{binding}\" in openapi/{cap}/capa.toml, then `wrangler secret put {binding} --env {cap}`",
+             [auth] headers = {{ \"{header}\" = \"{binding}\" }} in openapi/{cap}/capa.toml, then `wrangler secret put {binding} --env {cap}`",
             ops.len(),
             ops[0]
         ));
@@ -196,9 +180,18 @@ pub fn check(root: &Path, manifest: &Manifest, spec: &Spec) -> Report {
     }
 
     // The handles, and how each is set.
-    report.handles.push(format!("{}: wrangler secret put {} --env {cap}", manifest.secret, manifest.secret));
-    if let Some(user) = &manifest.auth.username {
-        report.handles.push(format!("{user}: wrangler secret put {user} --env {cap} (or a var in [env.{cap}.vars])"));
+    for a in &schemes {
+        let put = |h: &str| format!("wrangler secret put {h} --env {cap}");
+        match a.spec_name {
+            None => report.handles.push(format!("{}: {}", a.secret, put(a.secret))),
+            Some(n) => report.handles.push(format!("{}: {} (the spec's `{n}`)", a.secret, put(a.secret))),
+        }
+        if let Some(user) = a.username {
+            report.handles.push(format!("{user}: {} (or a var in [env.{cap}.vars])", put(user)));
+        }
+        for (header, handle) in a.headers {
+            report.handles.push(format!("{handle}: {} (sent as `{header}` with {})", put(handle), a.secret));
+        }
     }
     for binding in manifest.upstream.bound_headers.values() {
         report.handles.push(format!("{binding}: wrangler secret put {binding} --env {cap} (or a var in [env.{cap}.vars])"));
@@ -218,7 +211,7 @@ pub fn check(root: &Path, manifest: &Manifest, spec: &Spec) -> Report {
                 if main != format!("generated/{cap}/entry.js") || !command.split_whitespace().eq(["bash", "scripts/build.sh", cap.as_str()]) {
                     report.errors.push(format!("wrangler.toml's [env.{cap}] does not build this provider: it should read\n{block}"));
                 }
-                let handles: Vec<&str> = std::iter::once(manifest.secret.as_str()).chain(manifest.auth.username.as_deref()).collect();
+                let handles: Vec<&str> = schemes.iter().flat_map(|a| a.handles()).collect();
                 for entry in env.get("secrets_store_secrets").and_then(toml::Value::as_array).into_iter().flatten() {
                     let binding = entry.get("binding").and_then(toml::Value::as_str).unwrap_or("");
                     if handles.contains(&binding) {
@@ -290,12 +283,32 @@ mod tests {
         let report = check(&root_with_env("things"), &m, &spec);
         assert_eq!(report.errors.len(), 1, "{report:?}");
         assert!(report.errors[0].contains("require the header `X-App-Id`"), "{}", report.errors[0]);
-        assert!(report.errors[0].contains("[upstream.bound_headers] \"X-App-Id\" = \"THINGS_X_APP_ID\""), "{}", report.errors[0]);
+        assert!(report.errors[0].contains("[auth] headers = { \"X-App-Id\" = \"THINGS_X_APP_ID\" }"), "{}", report.errors[0]);
         assert!(report.errors[0].contains("wrangler secret put THINGS_X_APP_ID --env things"), "{}", report.errors[0]);
         m.upstream.bound_headers.insert("X-App-Id".into(), "THINGS_APP_ID".into());
         let report = check(&root_with_env("things"), &m, &spec);
         assert_eq!(report.errors, Vec::<String>::new());
         assert!(report.handles.iter().any(|h| h.starts_with("THINGS_APP_ID: wrangler secret put THINGS_APP_ID --env things")), "{:?}", report.handles);
+    }
+
+    #[test]
+    fn a_named_scheme_names_a_spec_scheme_and_sends_what_it_is() {
+        let spec = spec(json!({ "key": { "type": "apiKey", "in": "header", "name": "X-Key" }, "token": { "type": "http", "scheme": "bearer" } }), json!([{ "token": [] }]));
+        let named = |name: &str, scheme: Scheme| {
+            let mut m = manifest(Scheme::Header, Some("X-Key"));
+            m.auth.schemes.insert(
+                name.into(),
+                crate::manifest::Named { secret: "THINGS_TOKEN".into(), scheme, header: None, name: None, username: None, headers: BTreeMap::new() },
+            );
+            check(&root_with_env("things"), &m, &spec)
+        };
+        let ok = named("token", Scheme::Bearer);
+        assert_eq!(ok.errors, Vec::<String>::new());
+        assert!(ok.handles.iter().any(|h| h.starts_with("THINGS_TOKEN: wrangler secret put THINGS_TOKEN --env things (the spec's `token`)")), "{:?}", ok.handles);
+        let typo = named("tokn", Scheme::Bearer);
+        assert!(typo.errors.iter().any(|e| e.contains("[auth.schemes.tokn] names no scheme of the spec (its securitySchemes: key, token)")), "{typo:?}");
+        let wrong = named("token", Scheme::Basic);
+        assert!(wrong.errors.iter().any(|e| e.contains("[auth.schemes.token] does not send what the spec's `token` is (a bearer token)")), "{wrong:?}");
     }
 
     #[test]

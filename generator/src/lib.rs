@@ -16,6 +16,8 @@ pub mod manifest;
 pub mod model;
 /// Stage 3: public names.
 pub mod names;
+/// Which scheme an operation authenticates with: the spec's security against the manifest's.
+pub mod security;
 /// Stage 1: the spec as a JSON tree.
 pub mod spec;
 /// Spec upgrades: the lock, and what a new version changes.

@@ -196,8 +196,10 @@ fn run() -> Result<ExitCode> {
                 update(&manifest, file, &new, &new_types)?;
                 eprintln!("capa-gen: {provider}: installed {to}, locked it, regenerating");
                 let out = capa_gen::generate(&manifest_path)?;
+                let dir = root.join("generated").join(provider);
+                std::fs::create_dir_all(&dir)?;
                 for f in &out.files {
-                    std::fs::write(root.join("generated").join(provider).join(f.name), &f.text)?;
+                    std::fs::write(dir.join(f.name), &f.text)?;
                 }
             }
         }

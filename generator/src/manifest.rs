@@ -17,6 +17,11 @@
 //! #                                     # the user name, with no password, as Stripe takes it)
 //! # unspecified = "required"            # operations stating no `security` of their own: never |
 //! #                                     # optional | required; unset: the document's, else never
+//! # headers = { "X-Api-Secret" = "ACME_API_SECRET" }  # credentials sent with the key, each a handle
+//!
+//! # [auth.schemes.petstore_auth]        # another scheme, by the spec's securitySchemes name:
+//! # scheme = "bearer"                   # operations whose `security` it meets (and the default
+//! # secret = "PETSTORE_OAUTH_TOKEN"     # does not meet first) use it; same keys as [auth]
 //!
 //! [call]
 //! headers = ["Stripe-Account"]          # per-call context headers callers may set
@@ -89,6 +94,84 @@ pub struct Auth {
     /// `security`, or none when it has none. Set, it replaces the document's (Twitch's says `[]`
     /// though every Helix endpoint wants a token).
     pub unspecified: Option<Unspecified>,
+    /// Credentials sent with the key, each in its header: header → handle (a key header plus a
+    /// secret header, which the spec requires together).
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// Further schemes, keyed by the spec's `securitySchemes` name each attaches.
+    #[serde(default)]
+    pub schemes: BTreeMap<String, Named>,
+}
+
+/// `[auth.schemes.<name>]`: a scheme beside the default, with a handle of its own.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Named {
+    /// The handle holding its key.
+    pub secret: String,
+    /// How its key travels.
+    pub scheme: Scheme,
+    /// As `auth.header`.
+    pub header: Option<String>,
+    /// As `auth.name`.
+    pub name: Option<String>,
+    /// As `auth.username`.
+    pub username: Option<String>,
+    /// As `auth.headers`.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+}
+
+/// One scheme the manifest declares, the default (`[auth]`) or a named one, as one shape.
+#[derive(Debug, Clone, Copy)]
+pub struct Attach<'a> {
+    /// `None` for the default; else the spec's `securitySchemes` name.
+    pub spec_name: Option<&'a str>,
+    /// The key's handle.
+    pub secret: &'a str,
+    /// How the key travels.
+    pub scheme: Scheme,
+    /// The key's header, for `header`.
+    pub header: Option<&'a str>,
+    /// The key's query parameter or cookie.
+    pub name: Option<&'a str>,
+    /// A basic pair's user name handle.
+    pub username: Option<&'a str>,
+    /// Credential headers sent with the key: header → handle.
+    pub headers: &'a BTreeMap<String, String>,
+}
+
+impl Attach<'_> {
+    /// Where it is declared, for messages: `auth` or `auth.schemes.<name>`.
+    pub fn table(&self) -> String {
+        self.spec_name.map_or_else(|| "auth".to_owned(), |n| format!("auth.schemes.{n}"))
+    }
+
+    /// The header carrying the key, lowercase for bearer/basic, `cookie` for a cookie; empty for
+    /// a key in the query.
+    pub fn key_header(&self) -> &str {
+        match self.scheme {
+            Scheme::Header => self.header.unwrap_or(""),
+            Scheme::Cookie => "cookie",
+            Scheme::Query => "",
+            Scheme::Bearer | Scheme::Basic => "authorization",
+        }
+    }
+
+    /// The query parameter carrying the key, for `scheme = "query"`.
+    pub fn key_query(&self) -> Option<&str> {
+        (self.scheme == Scheme::Query).then_some(self.name).flatten()
+    }
+
+    /// The cookie carrying the key, for `scheme = "cookie"`.
+    pub fn key_cookie(&self) -> Option<&str> {
+        (self.scheme == Scheme::Cookie).then_some(self.name).flatten()
+    }
+
+    /// Every handle it reads: the key's, a pair's user name, its credential headers'.
+    pub fn handles(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.secret).chain(self.username).chain(self.headers.values().map(String::as_str))
+    }
 }
 
 /// How the credential travels.
@@ -179,7 +262,15 @@ impl Manifest {
             spec: spec.file_name().map(PathBuf::from).unwrap_or_default(),
             secret: "API_KEY".into(),
             binding: "API".into(),
-            auth: Auth { scheme: Scheme::Bearer, header: None, name: None, username: None, unspecified: Some(Unspecified::Required) },
+            auth: Auth {
+                scheme: Scheme::Bearer,
+                header: None,
+                name: None,
+                username: None,
+                unspecified: Some(Unspecified::Required),
+                headers: BTreeMap::new(),
+                schemes: BTreeMap::new(),
+            },
             call: Call::default(),
             // Relative servers resolve somewhere, so that every operation is counted.
             upstream: Upstream { origin: Some("https://stand-in.invalid".into()), ..Upstream::default() },
@@ -205,27 +296,51 @@ impl Manifest {
             bail!("secret and binding must be UPPER_SNAKE_CASE names");
         }
         let token = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
-        match (self.auth.scheme, &self.auth.header) {
-            (Scheme::Header, Some(h)) if token(h) && !RUNTIME_HEADERS.contains(&h.to_ascii_lowercase().as_str()) => {}
-            (Scheme::Header, _) => bail!("auth.scheme = \"header\" needs auth.header, a header name the runtime does not own"),
-            (_, Some(_)) => bail!("auth.header is only for auth.scheme = \"header\""),
-            _ => {}
+        let schemes = self.schemes();
+        for a in &schemes {
+            let t = a.table();
+            match (a.scheme, a.header) {
+                (Scheme::Header, Some(h)) if token(h) && !RUNTIME_HEADERS.contains(&h.to_ascii_lowercase().as_str()) => {}
+                (Scheme::Header, _) => bail!("{t}.scheme = \"header\" needs {t}.header, a header name the runtime does not own"),
+                (_, Some(_)) => bail!("{t}.header is only for {t}.scheme = \"header\""),
+                _ => {}
+            }
+            // A query parameter or cookie name: what a URL or a Cookie header carries unescaped.
+            let cookie_name = |s: &str| token(s) && !s.contains(['=', '%']);
+            match (a.scheme, a.name) {
+                (Scheme::Query | Scheme::Cookie, Some(n)) if cookie_name(n) => {}
+                (Scheme::Query | Scheme::Cookie, _) => bail!("{t}.scheme = \"query\" or \"cookie\" needs {t}.name, the parameter or cookie name"),
+                (_, Some(_)) => bail!("{t}.name is only for {t}.scheme = \"query\" or \"cookie\""),
+                _ => {}
+            }
+            match (a.scheme, a.username) {
+                (Scheme::Basic, Some(u)) if env_name(u) && u != a.secret => {}
+                (Scheme::Basic, Some(u)) => bail!("{t}.username {u:?} must name a binding in UPPER_SNAKE_CASE other than the secret"),
+                (_, Some(_)) => bail!("{t}.username is only for {t}.scheme = \"basic\""),
+                _ => {}
+            }
+            if !env_name(a.secret) {
+                bail!("{t}.secret {:?} must be an UPPER_SNAKE_CASE name", a.secret);
+            }
+            for (h, handle) in a.headers {
+                let lower = h.to_ascii_lowercase();
+                if !token(h) || RUNTIME_HEADERS.contains(&lower.as_str()) || lower == a.key_header().to_ascii_lowercase() {
+                    bail!("{t}.headers: {h:?} cannot carry a credential: not a header name, or the runtime owns it");
+                }
+                if !env_name(handle) || handle == a.secret || a.username == Some(handle) {
+                    bail!("{t}.headers: {h:?} must name a handle in UPPER_SNAKE_CASE other than the scheme's secret, not {handle:?}");
+                }
+                if self.upstream.headers.keys().chain(self.upstream.bound_headers.keys()).chain(self.call.allowed()).any(|o| o.eq_ignore_ascii_case(h)) {
+                    bail!("{t}.headers: {h:?} is also pinned, bound or a call header; a credential header is allowed per call by being one");
+                }
+            }
         }
-        // A query parameter or cookie name: what a URL or a Cookie header carries unescaped.
-        let cookie_name = |s: &str| token(s) && !s.contains(['=', '%']);
-        match (self.auth.scheme, &self.auth.name) {
-            (Scheme::Query | Scheme::Cookie, Some(n)) if cookie_name(n) => {}
-            (Scheme::Query | Scheme::Cookie, _) => bail!("auth.scheme = \"query\" or \"cookie\" needs auth.name, the parameter or cookie name"),
-            (_, Some(_)) => bail!("auth.name is only for auth.scheme = \"query\" or \"cookie\""),
-            _ => {}
+        if self.auth.schemes.contains_key("") {
+            bail!("auth.schemes needs the spec's securitySchemes names as keys");
         }
-        match (self.auth.scheme, &self.auth.username) {
-            (Scheme::Basic, Some(u)) if env_name(u) && *u != self.secret => {}
-            (Scheme::Basic, Some(u)) => bail!("auth.username {u:?} must name a binding in UPPER_SNAKE_CASE other than the secret"),
-            (_, Some(_)) => bail!("auth.username is only for auth.scheme = \"basic\""),
-            _ => {}
-        }
-        let auth_header = self.auth_header().to_ascii_lowercase();
+        // A header carrying some scheme's key is the runtime's.
+        let key_headers: Vec<String> = schemes.iter().map(|a| a.key_header().to_ascii_lowercase()).filter(|h| !h.is_empty()).collect();
+        let is_key_header = |lower: &str| key_headers.iter().any(|k| k == lower);
         let mut allowed: Vec<String> = self.call.allowed().map(|h| h.to_ascii_lowercase()).collect();
         allowed.sort();
         if let Some(w) = allowed.windows(2).find(|w| w[0] == w[1]) {
@@ -233,7 +348,7 @@ impl Manifest {
         }
         for h in self.call.allowed() {
             let lower = h.to_ascii_lowercase();
-            if !token(h) || RUNTIME_HEADERS.contains(&lower.as_str()) || lower == auth_header {
+            if !token(h) || RUNTIME_HEADERS.contains(&lower.as_str()) || is_key_header(&lower) {
                 bail!("call header {h:?} cannot be allowed per call: not a header name, or the runtime owns it");
             }
             if self.upstream.headers.keys().any(|p| p.eq_ignore_ascii_case(h)) {
@@ -245,7 +360,7 @@ impl Manifest {
         }
         for (h, v) in &self.upstream.headers {
             let lower = h.to_ascii_lowercase();
-            if !token(h) || RUNTIME_HEADERS.contains(&lower.as_str()) || lower == auth_header {
+            if !token(h) || RUNTIME_HEADERS.contains(&lower.as_str()) || is_key_header(&lower) {
                 bail!("upstream header {h:?} cannot be pinned: not a header name, or the runtime owns it");
             }
             // The runtime writes pinned values into the request unescaped (src/request.rs).
@@ -255,11 +370,11 @@ impl Manifest {
         }
         for (h, binding) in &self.upstream.bound_headers {
             let lower = h.to_ascii_lowercase();
-            if !token(h) || RUNTIME_HEADERS.contains(&lower.as_str()) || lower == auth_header || self.upstream.headers.keys().any(|p| p.eq_ignore_ascii_case(h)) {
+            if !token(h) || RUNTIME_HEADERS.contains(&lower.as_str()) || is_key_header(&lower) || self.upstream.headers.keys().any(|p| p.eq_ignore_ascii_case(h)) {
                 bail!("bound header {h:?} cannot be sent: not a header name, pinned, or owned by the runtime");
             }
-            if !env_name(binding) || *binding == self.secret {
-                bail!("bound header {h:?} must name a binding in UPPER_SNAKE_CASE other than the secret, not {binding:?}");
+            if !env_name(binding) || schemes.iter().any(|a| a.handles().any(|h| h == binding)) {
+                bail!("bound header {h:?} must name a binding in UPPER_SNAKE_CASE other than a credential handle, not {binding:?}");
             }
         }
         if let Some(origin) = &self.upstream.origin {
@@ -270,8 +385,7 @@ impl Manifest {
         Ok(())
     }
 
-    /// The header carrying the credential, lowercase for bearer/basic, `cookie` for a cookie;
-    /// empty for a key in the query.
+    /// The header carrying the default scheme's key (see [`Attach::key_header`]).
     pub fn auth_header(&self) -> &str {
         match self.auth.scheme {
             Scheme::Header => self.auth.header.as_deref().unwrap_or(""),
@@ -281,13 +395,53 @@ impl Manifest {
         }
     }
 
-    /// The query parameter carrying the credential, for `scheme = "query"`.
-    pub fn auth_query(&self) -> Option<&str> {
-        (self.auth.scheme == Scheme::Query).then(|| self.auth.name.as_deref()).flatten()
+    /// Every scheme it declares: the default first, then the named ones by name (the table's
+    /// order, [`crate::model::Operation::scheme`] indexes it).
+    pub fn schemes(&self) -> Vec<Attach<'_>> {
+        let a = &self.auth;
+        let default = Attach {
+            spec_name: None,
+            secret: &self.secret,
+            scheme: a.scheme,
+            header: a.header.as_deref(),
+            name: a.name.as_deref(),
+            username: a.username.as_deref(),
+            headers: &a.headers,
+        };
+        std::iter::once(default)
+            .chain(a.schemes.iter().map(|(n, s)| Attach {
+                spec_name: Some(n),
+                secret: &s.secret,
+                scheme: s.scheme,
+                header: s.header.as_deref(),
+                name: s.name.as_deref(),
+                username: s.username.as_deref(),
+                headers: &s.headers,
+            }))
+            .collect()
     }
 
-    /// The cookie carrying the credential, for `scheme = "cookie"`.
-    pub fn auth_cookie(&self) -> Option<&str> {
-        (self.auth.scheme == Scheme::Cookie).then(|| self.auth.name.as_deref()).flatten()
+    /// Headers callers may set per call: `[call]`'s, then every scheme's credential headers.
+    pub fn call_headers(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = self.call.allowed().map(String::as_str).collect();
+        out.extend(self.credential_headers().into_iter().filter(|h| !out.contains(h)).collect::<Vec<_>>());
+        out
+    }
+
+    /// Those of [`Manifest::call_headers`] whose values are credentials.
+    pub fn secret_call_headers(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = self.call.secret_headers.iter().map(String::as_str).collect();
+        out.extend(self.credential_headers().into_iter().filter(|h| !out.contains(h)).collect::<Vec<_>>());
+        out
+    }
+
+    fn credential_headers(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for h in std::iter::once(&self.auth.headers).chain(self.auth.schemes.values().map(|s| &s.headers)).flat_map(|m| m.keys()) {
+            if !out.iter().any(|o| o.eq_ignore_ascii_case(h)) {
+                out.push(h);
+            }
+        }
+        out
     }
 }

@@ -47,6 +47,8 @@ pub struct Operation {
     pub body: Body,
     /// Whether the credential is sent.
     pub auth: AuthUse,
+    /// Index into [`Manifest::schemes`]: how it authenticates ([`crate::security::choose`]).
+    pub scheme: usize,
     /// A GET whose success response is a list.
     pub returns_list: bool,
     /// What every 2xx response answers, distinct, in status order; never empty (no 2xx
@@ -254,7 +256,9 @@ fn operation(
     let server_url = server(manifest, [op, item, &spec.doc])?;
 
     let path_params = template_params(path)?;
-    let auth_header = manifest.auth_header().to_ascii_lowercase();
+    // Every scheme's key place: a parameter there is the credential.
+    let schemes = manifest.schemes();
+    let key_header = |lower: &str| schemes.iter().any(|a| !a.key_header().is_empty() && a.key_header().eq_ignore_ascii_case(lower) || a.headers.keys().any(|h| h.eq_ignore_ascii_case(lower)));
 
     // Path-level parameters, overridden by the operation's own of the same name and place.
     let mut declared: Vec<(String, String, Value)> = Vec::new();
@@ -285,12 +289,12 @@ fn operation(
             }
             // A parameter that is the credential is the capability's to fill (see `src/auth.rs`):
             // not the caller's.
-            "query" if manifest.auth_query() == Some(name.as_str()) => continue,
-            "cookie" if manifest.auth_cookie() == Some(name.as_str()) => continue,
+            "query" if schemes.iter().any(|a| a.key_query() == Some(name.as_str())) => continue,
+            "cookie" if schemes.iter().any(|a| a.key_cookie() == Some(name.as_str())) => continue,
             "query" => At::Query(style(p, &name.clone(), id)?),
             "header" => {
                 let lower = name.to_ascii_lowercase();
-                if IGNORED_HEADER_PARAMS.contains(&lower.as_str()) || (!auth_header.is_empty() && lower == auth_header) {
+                if IGNORED_HEADER_PARAMS.contains(&lower.as_str()) || key_header(&lower) {
                     continue;
                 }
                 // Pinned headers are the manifest's; per-call ones travel in options.auth.headers,
@@ -355,6 +359,10 @@ fn operation(
         bail!("parameter `{}` is declared twice, also as `query.`/`header.` of another; the params object cannot hold both", w[0]);
     }
 
+    let scheme = match security(spec, manifest, op).and_then(Value::as_array) {
+        Some(alternatives) => crate::security::choose(spec, manifest, alternatives),
+        None => 0,
+    };
     let auth = match security(spec, manifest, op).and_then(Value::as_array) {
         None => match manifest.auth.unspecified {
             None | Some(Unspecified::Never) => AuthUse::Never,
@@ -395,6 +403,7 @@ fn operation(
         params,
         body,
         auth,
+        scheme,
         returns_list: upper == "GET" && returns_list(spec, op, path)?,
         results: answers(spec, op)?,
         error: error_schema(spec, op)?,

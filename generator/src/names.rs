@@ -353,6 +353,7 @@ mod tests {
             params: vec![],
             body: Body::None,
             auth: AuthUse::Required,
+            scheme: 0,
             returns_list: list,
             results: vec![crate::model::Answer::None],
             error: None,

@@ -16,20 +16,24 @@ pub fn emit(manifest: &Manifest, model: &Model, names: &[Name]) -> String {
     let _ = writeln!(w);
     let _ = writeln!(w, "pub static PROVIDER: Provider = Provider {{");
     let _ = writeln!(w, "    capability: {:?},", manifest.capability);
-    let _ = writeln!(w, "    secret: {:?},", manifest.secret);
-    let auth = match manifest.auth.scheme {
-        Scheme::Bearer => "AuthScheme::Bearer".to_owned(),
-        Scheme::Basic => match &manifest.auth.username {
-            None => "AuthScheme::Basic".to_owned(),
-            Some(username) => format!("AuthScheme::BasicPair {{ username: {username:?} }}"),
-        },
-        Scheme::Header => format!("AuthScheme::Header({:?})", manifest.auth.header.as_deref().unwrap_or_default()),
-        Scheme::Query => format!("AuthScheme::Query({:?})", manifest.auth.name.as_deref().unwrap_or_default()),
-        Scheme::Cookie => format!("AuthScheme::Cookie({:?})", manifest.auth.name.as_deref().unwrap_or_default()),
-    };
-    let _ = writeln!(w, "    auth: {auth},");
-    let _ = writeln!(w, "    call_headers: &{:?},", manifest.call.allowed().collect::<Vec<_>>());
-    let _ = writeln!(w, "    secret_call_headers: &{:?},", manifest.call.secret_headers);
+    let _ = writeln!(w, "    schemes: &[");
+    for a in manifest.schemes() {
+        let auth = match a.scheme {
+            Scheme::Bearer => "AuthScheme::Bearer".to_owned(),
+            Scheme::Basic => match a.username {
+                None => "AuthScheme::Basic".to_owned(),
+                Some(username) => format!("AuthScheme::BasicPair {{ username: {username:?} }}"),
+            },
+            Scheme::Header => format!("AuthScheme::Header({:?})", a.header.unwrap_or_default()),
+            Scheme::Query => format!("AuthScheme::Query({:?})", a.name.unwrap_or_default()),
+            Scheme::Cookie => format!("AuthScheme::Cookie({:?})", a.name.unwrap_or_default()),
+        };
+        let headers: Vec<String> = a.headers.iter().map(|(k, v)| format!("({k:?}, {v:?})")).collect();
+        let _ = writeln!(w, "        Scheme {{ secret: {:?}, auth: {auth}, headers: &[{}] }},", a.secret, headers.join(", "));
+    }
+    let _ = writeln!(w, "    ],");
+    let _ = writeln!(w, "    call_headers: &{:?},", manifest.call_headers());
+    let _ = writeln!(w, "    secret_call_headers: &{:?},", manifest.secret_call_headers());
     let pinned: Vec<String> = manifest.upstream.headers.iter().map(|(k, v)| format!("({k:?}, {v:?})")).collect();
     let _ = writeln!(w, "    static_headers: &[{}],", pinned.join(", "));
     let bound: Vec<String> = manifest.upstream.bound_headers.iter().map(|(k, v)| format!("({k:?}, {v:?})")).collect();
@@ -89,6 +93,7 @@ pub fn emit(manifest: &Manifest, model: &Model, names: &[Name]) -> String {
             AuthUse::Never => "Never",
         };
         let _ = writeln!(w, "            auth: AuthUse::{auth},");
+        let _ = writeln!(w, "            scheme: {},", op.scheme);
         let _ = writeln!(w, "        }},");
     }
     let _ = writeln!(w, "    ],");

@@ -58,6 +58,7 @@ pub fn emit(manifest: &Manifest, model: &Model, names: &[Name]) -> Value {
                 "body": body,
                 "open": open,
                 "auth": match op.auth { AuthUse::Required => "required", AuthUse::Optional => "optional", AuthUse::Never => "never" },
+                "scheme": op.scheme,
             })
         })
         .collect();
@@ -65,11 +66,21 @@ pub fn emit(manifest: &Manifest, model: &Model, names: &[Name]) -> Value {
         "capability": manifest.capability,
         "secret": manifest.secret,
         "authHeader": manifest.auth_header(),
-        "authQuery": manifest.auth_query(),
-        "authCookie": manifest.auth_cookie(),
+        "authQuery": manifest.schemes()[0].key_query(),
+        "authCookie": manifest.schemes()[0].key_cookie(),
         "authPair": manifest.auth.username.is_some(),
-        "callHeaders": manifest.call.headers,
-        "secretCallHeaders": manifest.call.secret_headers,
+        "authHeaders": manifest.auth.headers,
+        "schemes": manifest.schemes().iter().map(|a| json!({
+            "specName": a.spec_name,
+            "secret": a.secret,
+            "authHeader": a.key_header(),
+            "authQuery": a.key_query(),
+            "authCookie": a.key_cookie(),
+            "authPair": a.username.is_some(),
+            "authHeaders": a.headers,
+        })).collect::<Vec<_>>(),
+        "callHeaders": manifest.call_headers(),
+        "secretCallHeaders": manifest.secret_call_headers(),
         "staticHeaders": manifest.upstream.headers,
         "boundHeaders": manifest.upstream.bound_headers,
         "operations": operations,

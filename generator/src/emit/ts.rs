@@ -105,7 +105,15 @@ pub fn emit(spec: &Spec, manifest: &Manifest, model: &Model, root: &Node) -> Str
     let _ = writeln!(w, "/** Options every method takes last. */");
     let _ = writeln!(w, "export interface CallOptions {{");
     let _ = writeln!(w, "  auth?: {{");
-    let _ = writeln!(w, "    /** Replaces the Worker secret {} for this call only. */", manifest.secret);
+    let secrets: Vec<&str> = manifest.schemes().iter().map(|a| a.secret).collect();
+    match secrets.as_slice() {
+        [one] => {
+            let _ = writeln!(w, "    /** Replaces the Worker secret {one} for this call only. */");
+        }
+        many => {
+            let _ = writeln!(w, "    /** Replaces, for this call only, the key of the scheme the method uses ({}). */", many.join(", "));
+        }
+    }
     let _ = writeln!(w, "    apiKey?: string;");
     if manifest.auth.scheme == crate::manifest::Scheme::Basic {
         let _ = writeln!(w, "    /** The basic password: apiKey's other name (give one of them). */");
@@ -115,7 +123,7 @@ pub fn emit(spec: &Spec, manifest: &Manifest, model: &Model, root: &Node) -> Str
             let _ = writeln!(w, "    username?: string;");
         }
     }
-    let headers: Vec<String> = manifest.call.allowed().map(|h| format!("{h:?}?: string")).collect();
+    let headers: Vec<String> = manifest.call_headers().iter().map(|h| format!("{h:?}?: string")).collect();
     let _ = writeln!(w, "    /** Per-call headers, from the provider's allow-list only. */");
     let _ = writeln!(w, "    headers?: {{ {} }};", headers.join("; "));
     let _ = writeln!(w, "  }};");
