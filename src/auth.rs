@@ -47,7 +47,7 @@ pub enum Place {
 /// Where `scheme`'s key goes.
 pub fn place(scheme: &Scheme) -> Place {
     match scheme.auth {
-        AuthScheme::Bearer | AuthScheme::Basic | AuthScheme::BasicPair { .. } => Place::Header("authorization"),
+        AuthScheme::Bearer | AuthScheme::Basic | AuthScheme::BasicPair { .. } | AuthScheme::ClientCredentials(_) => Place::Header("authorization"),
         AuthScheme::Header(name) => Place::Header(name),
         AuthScheme::Cookie(_) => Place::Header("cookie"),
         AuthScheme::Query(name) => Place::Query(name),
@@ -62,6 +62,16 @@ pub fn username_binding(scheme: &Scheme) -> Option<&'static str> {
     }
 }
 
+/// The binding holding the identifier that goes with the key, if the scheme has one: a basic
+/// pair's user name, an OAuth2 client's id. Context, kept out of receipts.
+pub fn id_binding(scheme: &Scheme) -> Option<&'static str> {
+    match scheme.auth {
+        AuthScheme::BasicPair { username } => Some(username),
+        AuthScheme::ClientCredentials(exchange) => Some(exchange.client_id),
+        _ => None,
+    }
+}
+
 /// Every handle of `provider`'s schemes whose value is a credential (keys and credential
 /// headers; a basic user name is context): what the deployment's redactor scans for.
 pub fn credential_handles(provider: &Provider) -> impl Iterator<Item = &'static str> {
@@ -70,13 +80,14 @@ pub fn credential_handles(provider: &Provider) -> impl Iterator<Item = &'static 
 
 /// Every handle `provider`'s schemes read: keys, user names, credential headers.
 pub fn handles(provider: &Provider) -> impl Iterator<Item = &'static str> {
-    provider.schemes.iter().flat_map(|s| std::iter::once(s.secret).chain(username_binding(s)).chain(s.headers.iter().map(|&(_, h)| h)))
+    provider.schemes.iter().flat_map(|s| std::iter::once(s.secret).chain(id_binding(s)).chain(s.headers.iter().map(|&(_, h)| h)))
 }
 
 /// What travels for `key` (and a pair's `username`): a header's value, or a query parameter's.
 pub fn wire_value(scheme: &Scheme, username: Option<&str>, key: &str) -> Secret {
     Secret::new(match scheme.auth {
-        AuthScheme::Bearer => ["Bearer ", key].concat(),
+        // Per call, a client-credentials scheme's key is a ready access token.
+        AuthScheme::Bearer | AuthScheme::ClientCredentials(_) => ["Bearer ", key].concat(),
         AuthScheme::Basic => format!("Basic {}", base64(format!("{key}:").as_bytes())),
         AuthScheme::BasicPair { .. } => format!("Basic {}", base64(format!("{}:{key}", username.unwrap_or("")).as_bytes())),
         AuthScheme::Header(_) | AuthScheme::Query(_) => key.to_owned(),
@@ -112,14 +123,16 @@ pub struct WorkerSecrets {
     /// By scheme index; `None` where the scheme's key is unset.
     pub(crate) schemes: Vec<Option<WorkerSecret>>,
     credentials: Option<Rc<Credentials>>,
-    /// The basic user names: context, kept out of receipts.
-    pub(crate) usernames: Vec<Secret>,
+    /// The basic user names and client ids: context, kept out of receipts.
+    pub(crate) identifiers: Vec<Secret>,
 }
 
 /// One scheme's credential as the deployment holds it: the key's wire value, the credential
 /// headers sent with it, or why it cannot be sent.
 #[derive(Debug)]
 pub struct WorkerSecret {
+    /// What travels: the key's wire value; for a client-credentials scheme, the client's
+    /// authorization at the token endpoint ([`crate::token::client_authorization`]).
     pub(crate) wire: Secret,
     /// The scheme's credential headers, in [`Scheme::headers`] order.
     pub(crate) headers: Vec<(&'static str, Secret)>,
@@ -150,16 +163,16 @@ impl WorkerSecrets {
                 credentials.add(value);
             }
         }
-        let usernames = provider.schemes.iter().filter_map(username_binding).filter_map(&get).map(|u| Secret::new(u.to_owned())).collect();
+        let identifiers = provider.schemes.iter().filter_map(id_binding).filter_map(&get).map(|u| Secret::new(u.to_owned())).collect();
         let schemes = provider
             .schemes
             .iter()
             .map(|scheme| {
                 let value = get(scheme.secret)?;
-                let username = username_binding(scheme).map(|b| (b, get(b)));
+                let id = id_binding(scheme).map(|b| (b, get(b)));
                 let mut fault = key_fault(scheme, value).map(Unsendable::Secret);
-                if let Some((binding, user)) = username {
-                    fault = fault.or(match user {
+                if let Some((binding, id)) = id {
+                    fault = fault.or(match id {
                         None => Some(Unsendable::Unset(binding)),
                         Some(u) => username_fault(u).map(|f| Unsendable::Handle(binding, f)),
                     });
@@ -174,10 +187,15 @@ impl WorkerSecrets {
                         }
                     }
                 }
-                Some(WorkerSecret { wire: wire_value(scheme, username.and_then(|(_, u)| u), value), headers, fault })
+                let id = id.and_then(|(_, u)| u);
+                let wire = match scheme.auth {
+                    AuthScheme::ClientCredentials(_) => crate::token::client_authorization(id.unwrap_or(""), value),
+                    _ => wire_value(scheme, id, value),
+                };
+                Some(WorkerSecret { wire, headers, fault })
             })
             .collect();
-        WorkerSecrets { schemes, credentials: (!credentials.is_empty()).then(|| Rc::new(credentials)), usernames }
+        WorkerSecrets { schemes, credentials: (!credentials.is_empty()).then(|| Rc::new(credentials)), identifiers }
     }
 
     /// The credentials a call's redactor starts from: every deployment credential's.

@@ -15,7 +15,10 @@ use crate::args;
 use crate::error::CallError;
 use crate::receipt::{self, Envelope, Receipt};
 use crate::auth::WorkerSecrets;
-use crate::request::{self, Config, CredentialUse, HttpRequest};
+use crate::error::AuthStage;
+use crate::request::{self, Config, CredentialUse, HeaderValue, HttpRequest};
+use crate::table::{AuthScheme, AuthUse};
+use crate::token::{Need, Tokens};
 use crate::response::{self, HttpResponse, Outcome};
 use crate::redact::Redactor;
 use crate::table::{Method, Provider};
@@ -45,6 +48,29 @@ pub trait Bindings {
     fn in_store(&self, _name: &str) -> bool {
         false
     }
+
+    /// The isolate's access tokens ([`crate::token`]); `None`: this runtime keeps none, and
+    /// operations whose scheme exchanges credentials for a token fail `internal`.
+    fn tokens(&self) -> Option<&Tokens> {
+        None
+    }
+}
+
+/// What a call that begins again brings from its earlier rounds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Resume {
+    /// A token was obtained for it (it made the exchange, or waited for another call's).
+    pub obtained: bool,
+    /// The upstream refused its cached token once (401) and it was dropped: this is the second
+    /// attempt, and the last.
+    pub after_401: bool,
+}
+
+impl Resume {
+    /// From the entry's flags: bit 0 [`Resume::obtained`], bit 1 [`Resume::after_401`].
+    pub fn from_flags(flags: u32) -> Self {
+        Resume { obtained: flags & 1 != 0, after_401: flags & 2 != 0 }
+    }
 }
 
 /// What to do next.
@@ -52,8 +78,23 @@ pub trait Bindings {
 pub enum Step {
     /// Send [`Call::request`], then report to [`Call::finish`].
     Fetch(Call),
+    /// Obtain scheme `scheme`'s token first: send `request` (the token exchange), hand the answer
+    /// to [`Tokens::put`], then begin the call again.
+    Token { scheme: u8, request: HttpRequest },
+    /// Another call is obtaining scheme `scheme`'s token: wait for it, then begin again.
+    Wait { scheme: u8 },
+    /// The upstream refused the call's token: drop it ([`Tokens::invalidate`] with
+    /// `generation`), then begin the call again with [`Resume::after_401`].
+    Refresh { scheme: u8, generation: u32 },
     /// The call is over.
     Done(Envelope),
+}
+
+/// What the first round of a call comes to.
+enum Next {
+    Send(HttpRequest, CredentialUse),
+    Token(HttpRequest),
+    Wait,
 }
 
 /// A call in flight.
@@ -66,16 +107,25 @@ pub struct Call {
     credential: CredentialUse,
     started_ms: f64,
     attempts: u32,
+    /// The deployment's token it sent: `(scheme, generation)`.
+    token: Option<(u8, u32)>,
+    resume: Resume,
 }
 
 /// Starts a call to operation `op_index` with `args_json`, the JSON array of the call's arguments.
 pub fn begin(provider: &'static Provider, op_index: u32, args_json: &str, bindings: &dyn Bindings, now_ms: f64) -> Step {
+    begin_again(provider, op_index, args_json, bindings, now_ms, Resume::default())
+}
+
+/// [`begin`], for a call beginning again after a step its earlier round asked for.
+pub fn begin_again(provider: &'static Provider, op_index: u32, args_json: &str, bindings: &dyn Bindings, now_ms: f64, resume: Resume) -> Step {
     let Some(op) = provider.operations.get(op_index as usize) else {
         // Only the generated entry calls in, with indices from the same table.
         return Step::Done(Envelope::Complete(internal(provider, op_index, now_ms)));
     };
     let secrets = bindings.worker_secrets(provider);
     let mut redactor = Redactor::with_shared(secrets.credentials());
+    let mut token = None;
 
     let result = (|| {
         if let Some(fault) = bindings.get(FAULT_VAR) {
@@ -91,7 +141,7 @@ pub fn begin(provider: &'static Provider, op_index: u32, args_json: &str, bindin
             redactor.add(value);
         }
         // A basic pair's user name, the Worker's and the call's: context, out of receipts.
-        for user in &secrets.usernames {
+        for user in &secrets.identifiers {
             redactor.add_context(user.expose());
         }
         if let Some(user) = args::call_username(&values) {
@@ -103,11 +153,12 @@ pub fn begin(provider: &'static Provider, op_index: u32, args_json: &str, bindin
         for (_, value) in &bound_headers {
             redactor.add_context(value);
         }
-        let config = Config {
+        let mut config = Config {
             secrets,
             origin_override: bindings.get(ORIGIN_OVERRIDE_VAR).and_then(request::loopback_origin),
             bound_headers,
             store_backed: crate::auth::handles(provider).filter(|n| bindings.in_store(n)).collect(),
+            token: None,
         };
         let mut args = args::split(op, provider.call_headers, values)?;
         args.binaries = args_json.starts_with('\u{1}');
@@ -118,19 +169,46 @@ pub fn begin(provider: &'static Provider, op_index: u32, args_json: &str, bindin
                 redactor.add_context(value.expose());
             }
         }
-        request::build(provider, op, args, config)
+        // A scheme that exchanges the deployment's credentials for a token: the cached token,
+        // or the exchange first. A per-call key is a ready token and needs none.
+        let scheme = provider.scheme(op);
+        if let (AuthScheme::ClientCredentials(exchange), AuthUse::Required | AuthUse::Optional, None) = (scheme.auth, op.auth, &args.options.api_key) {
+            let sendable = config.secrets.scheme(op.scheme).is_some_and(|s| s.refusal(provider, scheme).is_none());
+            if sendable {
+                match bindings.tokens().map(|t| t.need(op.scheme, now_ms)) {
+                    Some(Need::Ready { wire, credentials, generation }) => {
+                        redactor.share_token(credentials);
+                        config.token = Some(wire);
+                        token = Some((op.scheme, generation));
+                    }
+                    Some(Need::Fetch) => {
+                        let client = HeaderValue::WorkerKey(Rc::clone(&config.secrets), op.scheme);
+                        return Ok(Next::Token(crate::token::exchange_request(exchange, client, config.origin_override.as_deref())));
+                    }
+                    Some(Need::Wait) => return Ok(Next::Wait),
+                    Some(Need::Failed(failure)) => return Err(failure.error(provider.capability, exchange, scheme.secret)),
+                    None => return Err(CallError::Internal("this runtime keeps no tokens")),
+                }
+            }
+        }
+        let (request, credential) = request::build(provider, op, args, config)?;
+        Ok(Next::Send(request, credential))
     })();
 
     match result {
-        Ok((request, credential)) => Step::Fetch(Call {
+        Ok(Next::Send(request, credential)) => Step::Fetch(Call {
             provider,
             op_index: op_index as usize,
             request,
             redactor,
             credential,
             started_ms: now_ms,
-            attempts: 1,
+            attempts: 1 + u32::from(resume.after_401),
+            token,
+            resume,
         }),
+        Ok(Next::Token(request)) => Step::Token { scheme: op.scheme, request },
+        Ok(Next::Wait) => Step::Wait { scheme: op.scheme },
         Err(error) => {
             let mut receipt = Receipt::new(provider, op, now_ms);
             receipt.close(now_ms, now_ms, false);
@@ -158,6 +236,26 @@ impl Call {
 
     /// The upstream answered.
     pub fn finish(mut self, response: &HttpResponse<'_>, now_ms: f64) -> Step {
+        // The deployment's token refused: once, drop it and begin again; a fresh one refused
+        // is the end (see `crate::token`).
+        if let (401, Some((scheme, generation))) = (response.status, self.token) {
+            if !self.resume.after_401 {
+                return Step::Refresh { scheme, generation };
+            }
+            let op = &self.provider.operations[self.op_index];
+            let s = self.provider.scheme(op);
+            let AuthScheme::ClientCredentials(exchange) = s.auth else { unreachable!("only token schemes send a token") };
+            let error = CallError::AuthFailed {
+                capability: self.provider.capability,
+                stage: AuthStage::Upstream,
+                status: Some(401),
+                why: "refused a freshly obtained access token",
+                handles: [exchange.client_id, s.secret],
+            };
+            let mut receipt = self.receipt(Some(401), response.request_id);
+            receipt.close(self.started_ms, now_ms, false);
+            return Step::Done(Envelope::Complete(receipt::fail(&error, &self.redactor, &receipt)));
+        }
         let post = self.request.method == Method::Post;
         let outcome = response::judge(self.provider, &self.request.url, post, response, &self.redactor, self.attempts - 1);
         if let Outcome::Follow { url, as_get } = outcome {
@@ -195,6 +293,7 @@ impl Call {
         receipt.request_id = request_id.map(|id| self.redactor.redact_receipt(id));
         receipt.attempts = self.attempts;
         receipt.credential = self.credential.as_str();
+        receipt.refreshed = self.resume.obtained || self.resume.after_401;
         receipt
     }
 }

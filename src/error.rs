@@ -31,8 +31,29 @@ pub enum Code {
     /// The upstream answered success with a binary body holding one of the call's credentials:
     /// bytes cannot be redacted without corrupting them, so the body is withheld.
     UpstreamBodyWithheld,
+    /// The credential's lifecycle failed where a refresh cannot help: the token endpoint refused
+    /// the client, or the upstream refused a freshly obtained token (`stage` says which).
+    AuthFailed,
     /// A fault inside the capability itself (a bug, a panic); details go to the Worker log.
     Internal,
+}
+
+/// Where a credential's lifecycle failed, for `auth_failed`'s `stage`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthStage {
+    /// Exchanging the deployment's credentials for a token.
+    Token,
+    /// The upstream refused the token obtained for it.
+    Upstream,
+}
+
+impl AuthStage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthStage::Token => "token",
+            AuthStage::Upstream => "upstream",
+        }
+    }
 }
 
 impl Code {
@@ -47,12 +68,13 @@ impl Code {
             Code::UpstreamUnreachable => "upstream_unreachable",
             Code::UpstreamInvalidBody => "upstream_invalid_body",
             Code::UpstreamBodyWithheld => "upstream_body_withheld",
+            Code::AuthFailed => "auth_failed",
             Code::Internal => "internal",
         }
     }
 
     /// Every code, for the README check and for callers' exhaustive matches.
-    pub const ALL: [Code; 10] = [
+    pub const ALL: [Code; 11] = [
         Code::MissingCredential,
         Code::HeaderNotAllowed,
         Code::InvalidArgument,
@@ -62,6 +84,7 @@ impl Code {
         Code::UpstreamUnreachable,
         Code::UpstreamInvalidBody,
         Code::UpstreamBodyWithheld,
+        Code::AuthFailed,
         Code::Internal,
     ];
 }
@@ -116,8 +139,22 @@ pub enum CallError {
     #[error("the upstream answered {status} with a binary body ({content_type}) that holds a credential of this call; bytes cannot be redacted faithfully, so it is withheld")]
     BodyWithheld { status: u16, content_type: String, upstream: Option<Value> },
 
+    /// `handles`: the client id's and secret's, which the message names (never their values).
+    #[error("{}", auth_failed(capability, *stage, *status, why, handles))]
+    AuthFailed { capability: &'static str, stage: AuthStage, status: Option<u16>, why: &'static str, handles: [&'static str; 2] },
+
     #[error("internal error in the capability: {0}")]
     Internal(&'static str),
+}
+
+fn auth_failed(capability: &str, stage: AuthStage, status: Option<u16>, why: &str, [id, secret]: &[&'static str; 2]) -> String {
+    let status = status.map_or(String::new(), |s| format!(" ({s})"));
+    match stage {
+        AuthStage::Token => format!(
+            "the token endpoint {why}{status}: check the client credentials {id} and {secret} (`wrangler secret put {secret} --env {capability}`)"
+        ),
+        AuthStage::Upstream => format!("the upstream {why}{status}: the deployment's client {id} may lack the access this call needs"),
+    }
 }
 
 impl CallError {
@@ -139,6 +176,7 @@ impl CallError {
             CallError::Unreachable(_) => Code::UpstreamUnreachable,
             CallError::InvalidBody { .. } => Code::UpstreamInvalidBody,
             CallError::BodyWithheld { .. } => Code::UpstreamBodyWithheld,
+            CallError::AuthFailed { .. } => Code::AuthFailed,
             CallError::Internal(_) => Code::Internal,
         }
     }
@@ -150,6 +188,15 @@ impl CallError {
             | CallError::Redirect { status, .. }
             | CallError::InvalidBody { status, .. }
             | CallError::BodyWithheld { status, .. } => Some(*status),
+            CallError::AuthFailed { status, .. } => *status,
+            _ => None,
+        }
+    }
+
+    /// `auth_failed`'s stage.
+    pub fn stage(&self) -> Option<AuthStage> {
+        match self {
+            CallError::AuthFailed { stage, .. } => Some(*stage),
             _ => None,
         }
     }

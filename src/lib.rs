@@ -43,6 +43,7 @@ pub mod response;
 pub mod secret;
 pub mod store;
 pub mod table;
+pub mod token;
 pub mod value;
 
 #[cfg(target_arch = "wasm32")]

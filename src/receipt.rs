@@ -34,6 +34,9 @@ pub struct Receipt<'a> {
     pub attempts: u32,
     /// `secret` (the Worker secret), `call` (`options.auth.apiKey`) or `none`.
     pub credential: &'static str,
+    /// The call obtained a new token for the deployment's credentials (none was cached, it was
+    /// due, or the upstream refused the cached one): [`crate::token`].
+    pub refreshed: bool,
     /// `pass` when the call did what was asked, else `fail`.
     pub verdict: &'static str,
 }
@@ -52,6 +55,7 @@ impl Receipt<'_> {
             duration_ms: 0,
             attempts: 0,
             credential: CredentialUse::None.as_str(),
+            refreshed: false,
             verdict: "fail",
         }
     }
@@ -116,6 +120,8 @@ impl Receipt<'_> {
         field(out);
         push_raw(out, self.credential);
         field(out);
+        out.push_str(if self.refreshed { "true" } else { "false" });
+        field(out);
         push_raw(out, self.verdict);
         out.push(if named { '}' } else { ']' });
     }
@@ -124,7 +130,7 @@ impl Receipt<'_> {
 /// A receipt's fields, in the order [`Receipt::push_json`] writes them and
 /// [`Receipt::push_values`] lists them. The generated JS entry names the values back in this
 /// order (`receiptOf`); `tests/wire.rs` checks its list against this one.
-pub const FIELDS: [&str; 12] = [
+pub const FIELDS: [&str; 13] = [
     "capability",
     "operation",
     "call",
@@ -136,6 +142,7 @@ pub const FIELDS: [&str; 12] = [
     "durationMs",
     "attempts",
     "credential",
+    "refreshed",
     "verdict",
 ];
 
@@ -216,6 +223,10 @@ fn push_error(out: &mut String, error: &CallError, message: &str) {
     push_raw(out, error.code().as_str());
     out.push_str(",\"message\":");
     push_str(out, message);
+    if let Some(stage) = error.stage() {
+        out.push_str(",\"stage\":");
+        push_raw(out, stage.as_str());
+    }
     if let Some(status) = error.status() {
         out.push_str(",\"status\":");
         push_u64(out, u64::from(status), 0);

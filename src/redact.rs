@@ -104,6 +104,9 @@ impl Credentials {
 #[derive(Debug, Default)]
 pub struct Redactor {
     shared: Option<Rc<Credentials>>,
+    /// The deployment's current access token, when the call sends one ([`crate::token`]):
+    /// shared too, compiled once by the entry until it changes.
+    token: Option<Rc<Credentials>>,
     own: Credentials,
     context: Vec<Secret>,
 }
@@ -111,12 +114,17 @@ pub struct Redactor {
 impl Redactor {
     /// A redactor starting from prepared credentials (the Worker secret's).
     pub fn with_shared(shared: Option<Rc<Credentials>>) -> Self {
-        Redactor { shared, own: Credentials::default(), context: Vec::new() }
+        Redactor { shared, token: None, own: Credentials::default(), context: Vec::new() }
+    }
+
+    /// Adds the deployment's access token the call sends (prepared when it was obtained).
+    pub fn share_token(&mut self, token: Rc<Credentials>) {
+        self.token = Some(token);
     }
 
     /// Adds a credential the call brought. Empty values are ignored.
     pub fn add(&mut self, value: &str) {
-        if !self.shared.as_ref().is_some_and(|s| s.holds(value)) {
+        if !self.shared.as_ref().is_some_and(|s| s.holds(value)) && !self.token.as_ref().is_some_and(|s| s.holds(value)) {
             self.own.add(value);
         }
     }
@@ -144,7 +152,7 @@ impl Redactor {
     }
 
     fn sets(&self) -> impl Iterator<Item = &Credentials> {
-        self.shared.as_deref().into_iter().chain(std::iter::once(&self.own))
+        self.shared.as_deref().into_iter().chain(self.token.as_deref()).chain(std::iter::once(&self.own))
     }
 
     fn scan_needles(&self) -> impl Iterator<Item = &Secret> {
@@ -165,7 +173,7 @@ impl Redactor {
     /// go (the request's headers), never into an envelope.
     pub fn push_scan_json(&self, out: &mut String) {
         out.push('[');
-        let shared = self.shared.as_ref().map_or(0, |s| s.scan.len());
+        let shared = self.shared.as_ref().map_or(0, |s| s.scan.len()) + self.token.as_ref().map_or(0, |s| s.scan.len());
         crate::json::push_u64(out, shared as u64, 0);
         for needle in self.scan_needles() {
             out.push(',');

@@ -12,7 +12,7 @@ use crate::encode::{fill_path, path_value, Pairs};
 use crate::error::CallError;
 use crate::redact::Redactor;
 use crate::secret::Secret;
-use crate::table::{At, AuthUse, Body, Method, Operation, Provider, Style};
+use crate::table::{At, AuthScheme, AuthUse, Body, Method, Operation, Provider, Style};
 use crate::value::Value;
 use std::borrow::Cow;
 use std::rc::Rc;
@@ -41,6 +41,8 @@ pub enum HeaderValue {
     WorkerKey(Rc<WorkerSecrets>, u8),
     /// Credential header `.2` of the deployment's scheme `.1`.
     WorkerHeader(Rc<WorkerSecrets>, u8, usize),
+    /// The deployment's access token, as cached ([`crate::token`]).
+    Token(Rc<Secret>),
 }
 
 impl HeaderValue {
@@ -51,6 +53,7 @@ impl HeaderValue {
             HeaderValue::Secret(s) => s.expose(),
             HeaderValue::WorkerKey(w, scheme) => w.scheme(*scheme).map_or("", |s| s.wire.expose()),
             HeaderValue::WorkerHeader(w, scheme, i) => w.scheme(*scheme).and_then(|s| s.headers.get(*i)).map_or("", |(_, v)| v.expose()),
+            HeaderValue::Token(t) => t.expose(),
         }
     }
 }
@@ -153,6 +156,9 @@ pub struct Config<'a> {
     pub bound_headers: Vec<(&'static str, &'a str)>,
     /// The credential handles bound to Secrets Store secrets ([`crate::store`]).
     pub store_backed: Vec<&'static str>,
+    /// The access token to send, for an operation whose scheme exchanges the deployment's
+    /// credentials for one (the call found it cached: [`crate::token::Need::Ready`]).
+    pub token: Option<Rc<Secret>>,
 }
 
 
@@ -224,7 +230,11 @@ pub fn build(provider: &'static Provider, op: &'static Operation, args: Args, co
         (AuthUse::Never, _, _) => (None, CredentialUse::None),
         (_, Some(key), _) => (Some(HeaderValue::Secret(crate::auth::call_credential(scheme, key, args.options.username)?)), CredentialUse::Call),
         (_, None, Some(secret)) => match secret.refusal(provider, scheme) {
-            None => (Some(HeaderValue::WorkerKey(Rc::clone(&config.secrets), op.scheme)), CredentialUse::Secret),
+            None => match (scheme.auth, config.token) {
+                (AuthScheme::ClientCredentials(_), Some(token)) => (Some(HeaderValue::Token(token)), CredentialUse::Secret),
+                (AuthScheme::ClientCredentials(_), None) => return Err(CallError::Internal("no access token was obtained for the call")),
+                _ => (Some(HeaderValue::WorkerKey(Rc::clone(&config.secrets), op.scheme)), CredentialUse::Secret),
+            },
             // A pair's user name (a credential header) missing from the store says so.
             Some(CallError::MissingCredential { capability, secret }) if config.store_backed.contains(&secret) => {
                 return Err(CallError::MissingStoreSecret { capability, binding: secret })
@@ -495,7 +505,7 @@ pub fn loopback_origin(value: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::table::{AuthScheme, Param, Scheme};
+    use crate::table::{Param, Scheme};
 
     static OP: Operation = Operation {
         id: "PostThings",
@@ -531,7 +541,7 @@ mod tests {
     fn a_name_in_two_places_is_addressed_by_where_it_goes() {
         let values = crate::args::parse(r#"[{"limit":5,"query.limit":10,"header.limit":"3"}]"#).unwrap();
         let args = crate::args::split(&OP, &[], values).unwrap();
-        let config = Config { secrets: Rc::new(WorkerSecrets::new(&PROVIDER, |_| None)), origin_override: None, bound_headers: Vec::new(), store_backed: Vec::new() };
+        let config = Config { secrets: Rc::new(WorkerSecrets::new(&PROVIDER, |_| None)), origin_override: None, bound_headers: Vec::new(), store_backed: Vec::new(), token: None };
         let (req, _) = build(&PROVIDER, &OP, args, config).unwrap();
         assert_eq!(req.url, "https://api.example.com/things?limit=10");
         assert_eq!(req.body.as_ref().and_then(RequestBody::as_text), Some(r#"{"limit":5}"#));

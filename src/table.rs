@@ -72,6 +72,25 @@ pub enum AuthScheme {
     Query(&'static str),
     /// The key as the named cookie (OpenAPI `apiKey` in `cookie`).
     Cookie(&'static str),
+    /// `Authorization: Bearer <access token>`, the token exchanged for the client's credentials
+    /// (OAuth2 client credentials, RFC 6749 §4.4): [`Scheme::secret`] is the client secret,
+    /// the exchange's `client_id` the handle of its id. See [`crate::token`].
+    ClientCredentials(&'static TokenExchange),
+}
+
+/// Where and how a token is obtained.
+#[derive(Debug, PartialEq, Eq)]
+pub struct TokenExchange {
+    /// The token endpoint (absolute; with `CAPA_LOOPBACK_ORIGIN` set, its path on that origin).
+    pub token_url: &'static str,
+    /// The handle holding the client id.
+    pub client_id: &'static str,
+    /// The scopes asked for, space-separated; empty: none asked.
+    pub scopes: &'static str,
+    // The client authenticates with HTTP basic (RFC 6749 §2.3.1: servers must support it);
+    // credentials in the form body, which the RFC discourages, are not offered.
+    /// Seconds before expiry a token is refreshed (capped at half its lifetime).
+    pub margin_s: u32,
 }
 
 /// Whether an operation needs the credential, from the spec's `security`.

@@ -28,6 +28,15 @@
 //! - `S[names]` (from [`capa_begin`] only): these credential handles are Secrets Store secrets
 //!   whose values are missing or stale ([`crate::store`]): await each `env[name].get()`, hand
 //!   the values to [`capa_store`], and begin the call again.
+//! - `X<scheme>:<request JSON>` (from [`capa_begin`] only): obtain scheme `scheme`'s access
+//!   token first ([`crate::token`]): fetch this token exchange (the `F` array's shape; its
+//!   answer is the runtime's alone, so no scan), hand the status and body text to
+//!   [`capa_token`] (status 0 when `fetch` failed), and begin again with flag 1 set. The entry
+//!   keeps the exchange's promise while it runs, so the calls told `W` can await it.
+//! - `W<scheme>` (from [`capa_begin`] only): another call is obtaining that token (single
+//!   flight): await its exchange, then begin again with flag 1 set.
+//! - `R` (from [`capa_finish`] only): the upstream refused the deployment's token, which the
+//!   runtime dropped: begin again with flag 2 set (the call's second and last attempt).
 //! - `J[...]` / `T[...]` / `B[...]`: success; the receipt's values in
 //!   [`crate::receipt::FIELDS`] order, which the entry names back, and the response body it
 //!   holds as `result`, parsed as JSON (`J`), as text (`T`) or as its bytes (`B`, a
@@ -51,7 +60,8 @@ use crate::provider::PROVIDER;
 use crate::receipt::Envelope;
 use crate::auth::WorkerSecrets;
 use crate::response::{Attach, BodyText, HttpResponse};
-use crate::table::Provider;
+use crate::table::{AuthScheme, Provider};
+use crate::token::Tokens;
 use js_sys::JsString;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -68,10 +78,13 @@ struct EnvBindings {
     secrets: Rc<WorkerSecrets>,
     /// Credential handles bound to Secrets Store secrets, and their values as last read.
     store: crate::store::Store,
+    /// The isolate's access tokens: kept across a new `env` (the same Worker's), lost with the
+    /// instance.
+    tokens: Tokens,
 }
 
 impl EnvBindings {
-    fn read(env: worker::Env) -> Self {
+    fn read(env: worker::Env, tokens: Tokens) -> Self {
         let raw = |name: &str| js_sys::Reflect::get(env.as_ref(), &JsValue::from_str(name)).ok();
         let names = crate::auth::handles(&PROVIDER)
             .chain([call::ORIGIN_OVERRIDE_VAR, call::FAULT_VAR, crate::store::TTL_VAR])
@@ -92,7 +105,7 @@ impl EnvBindings {
         }
         let ttl = values.iter().find(|(n, _)| *n == crate::store::TTL_VAR).and_then(|(_, v)| v.clone());
         let secrets = Rc::new(WorkerSecrets::new(&PROVIDER, |n| values.iter().find(|(k, _)| *k == n).and_then(|(_, v)| v.as_deref())));
-        EnvBindings { values, secrets, store: crate::store::Store::new(store_names, ttl.as_deref()) }
+        EnvBindings { values, secrets, store: crate::store::Store::new(store_names, ttl.as_deref()), tokens }
     }
 
     /// A value read from the store: kept, and the prepared secret remade when it changed.
@@ -118,6 +131,10 @@ impl Bindings for EnvBindings {
 
     fn in_store(&self, name: &str) -> bool {
         self.store.holds(name)
+    }
+
+    fn tokens(&self) -> Option<&Tokens> {
+        Some(&self.tokens)
     }
 }
 
@@ -204,6 +221,28 @@ impl Slab {
 /// A step as the entry reads it: a JS string made here (see the module docs).
 fn wire(step: Step, ticket: f64, now: f64) -> JsString {
     let text = match step {
+        Step::Token { scheme, request } => {
+            let mut out = String::with_capacity(256);
+            out.push('X');
+            crate::json::push_u64(&mut out, u64::from(scheme), 0);
+            out.push(':');
+            // Its answer is read by the runtime alone: nothing to scan it for.
+            request.push_fetch_json(&mut out, &crate::redact::Redactor::default());
+            out
+        }
+        Step::Wait { scheme } => {
+            let mut out = String::from("W");
+            crate::json::push_u64(&mut out, u64::from(scheme), 0);
+            out
+        }
+        Step::Refresh { scheme, generation } => {
+            ENV.with(|cache| {
+                if let Some(bindings) = cache.borrow().as_ref() {
+                    bindings.tokens.invalidate(scheme, generation);
+                }
+            });
+            String::from("R")
+        }
         Step::Fetch(call) => CALLS.with(|calls| {
             let mut calls = calls.borrow_mut();
             let handle = calls.insert(ticket, call, now);
@@ -242,19 +281,23 @@ fn internal(op: u32, now: f64) -> JsString {
 /// (ms since the epoch). `ticket` is the entry's number for this call (see the module docs). `env` is the Worker's env when it is not the one passed last time;
 /// without it the bindings read then serve. A runtime without them (a fresh instance, after a
 /// panic replaced the old one) answers `E`, and the entry calls again with `env`.
+///
+/// `flags` says what the call's earlier rounds did ([`call::Resume::from_flags`]): 0 on its
+/// first.
 #[wasm_bindgen]
-pub fn capa_begin(op: u32, ticket: f64, args: &str, env: Option<worker::Env>, now: f64) -> JsString {
+pub fn capa_begin(op: u32, ticket: f64, args: &str, env: Option<worker::Env>, now: f64, flags: u32) -> JsString {
     let step = ENV.with(|cache| {
         let mut cache = cache.borrow_mut();
         if let Some(env) = env {
-            *cache = Some(EnvBindings::read(env));
+            let tokens = cache.take().map(|b| b.tokens).unwrap_or_default();
+            *cache = Some(EnvBindings::read(env, tokens));
         }
         cache.as_ref().map(|bindings| {
             // Store-backed handles to read first, if any are stale (none on the plain path).
             let read = if bindings.store.is_empty() { None } else { bindings.store.request(now) };
             match read {
                 Some(read) => Err(read),
-                None => Ok(call::begin(&PROVIDER, op, args, bindings, now)),
+                None => Ok(call::begin_again(&PROVIDER, op, args, bindings, now, call::Resume::from_flags(flags))),
             }
         })
     });
@@ -272,6 +315,22 @@ pub fn capa_store(name: &str, value: Option<String>, now: f64) {
     ENV.with(|cache| {
         if let Some(bindings) = cache.borrow_mut().as_mut() {
             bindings.put(name, value, now);
+        }
+    });
+}
+
+/// The token endpoint's answer to the exchange an `X<scheme>` step asked for (`status` 0: `fetch`
+/// failed), at `now`: see [`crate::token`]. The calls that asked and waited begin again.
+#[wasm_bindgen]
+pub fn capa_token(scheme: u8, status: u16, body: &str, now: f64) {
+    let margin = PROVIDER.schemes.get(usize::from(scheme)).and_then(|s| match s.auth {
+        AuthScheme::ClientCredentials(exchange) => Some(exchange.margin_s),
+        _ => None,
+    });
+    let Some(margin) = margin else { return };
+    ENV.with(|cache| {
+        if let Some(bindings) = cache.borrow().as_ref() {
+            bindings.tokens.put(scheme, status, body, now, margin);
         }
     });
 }

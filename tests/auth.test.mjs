@@ -12,14 +12,18 @@ const [QUERY_KEY, QUERY_KEY_ODD] = CANARIES.queryKey.values;
 const [COOKIE_KEY, COOKIE_KEY_ODD] = CANARIES.cookieKey.values;
 const [PASSWORD, PASSWORD_ODD] = CANARIES.basicPassword.values;
 const [USERNAME, USERNAME_ODD] = CANARIES.basicUsername.values;
+const [API_SECRET, API_SECRET_ODD] = CANARIES.apiSecret.values;
+const MULTI_KEY = "key_CANARYmulti00000000000";
+const MULTI_TOKEN = "tok_CANARYmultitoken000000";
 const b64 = (s) => Buffer.from(s).toString("base64");
 
-let upstream, query, cookie, basic;
+let upstream, query, cookie, basic, multi;
 
 before(async () => {
   upstream = await startUpstream();
   const loopback = { CAPA_LOOPBACK_ORIGIN: upstream.origin };
-  [query, cookie, basic] = await Promise.all([
+  const multiBindings = { AUTHM_API_KEY: MULTI_KEY, AUTHM_API_SECRET: API_SECRET, AUTHM_TOKEN: MULTI_TOKEN, ...loopback };
+  [query, cookie, basic, multi] = await Promise.all([
     startWorkers({ provider: "auth-query", bindings: { AUTHQ_TOKEN: QUERY_KEY, ...loopback } }),
     startWorkers({ provider: "auth-cookie", bindings: { AUTHC_SESSION: COOKIE_KEY, ...loopback } }),
     startWorkers({
@@ -27,11 +31,20 @@ before(async () => {
       bindings: { AUTHB_AUTH_TOKEN: PASSWORD, AUTHB_ACCOUNT_SID: USERNAME, ...loopback },
       variants: { CAP_NO_SID: { bindings: { AUTHB_AUTH_TOKEN: PASSWORD, ...loopback } } },
     }),
+    startWorkers({
+      provider: "auth-multi",
+      bindings: multiBindings,
+      variants: {
+        CAP_NO_SECRET: { bindings: { AUTHM_API_KEY: MULTI_KEY, AUTHM_TOKEN: MULTI_TOKEN, ...loopback } },
+        // The secret header's handle in the Secrets Store.
+        CAP_STORE: { bindings: { AUTHM_API_KEY: MULTI_KEY, AUTHM_TOKEN: MULTI_TOKEN, ...loopback }, secretsStoreSecrets: { AUTHM_API_SECRET: { store_id: "auth", secret_name: "multi" } } },
+      },
+    }),
   ]);
 });
 after(async () => {
-  for (const cap of [query, cookie, basic]) assert.deepEqual(findLeaks(null, cap.logs), []);
-  await Promise.all([query, cookie, basic].map((c) => c.dispose()));
+  for (const cap of [query, cookie, basic, multi]) assert.deepEqual(findLeaks(null, cap.logs), []);
+  await Promise.all([query, cookie, basic, multi].map((c) => c.dispose()));
   await upstream.close();
 });
 beforeEach(() => {
@@ -156,4 +169,86 @@ test("basic pair: an upstream echoing the header, the password or the user name 
   // The user name may come back in the upstream's own answer (it names the account), never in
   // the receipt.
   assert.doesNotMatch(JSON.stringify(e.receipt), /CONTEXT/);
+});
+
+test("several at once: the key header and its secret header, each from its handle, exactly", async () => {
+  const r = await call(multi, "reports.list", { limit: 2 });
+  assert.equal(r.ok, true, JSON.stringify(r.error));
+  const req = upstream.take();
+  assert.equal(req.url, "/v1/reports?limit=2");
+  assert.equal(req.headers["x-api-key"], MULTI_KEY);
+  assert.equal(req.headers["x-api-secret"], API_SECRET);
+  assert.equal(req.headers.authorization, undefined);
+  assert.equal(r.receipt.credential, "secret");
+  // The secret header the spec also declares as a parameter is the capability's, not the caller's.
+  const e = await call(multi, "reports.list", { "X-Api-Secret": "attacker" });
+  assert.equal(e.error.code, "unknown_parameter");
+  assert.equal(upstream.requests.length, 0);
+});
+
+test("several at once: per call the key and its secret header come together, or neither", async () => {
+  await call(multi, "reports.list", {}, { auth: { apiKey: "key_CANARYtenant1", headers: { "x-api-secret": API_SECRET_ODD } } });
+  const req = upstream.take();
+  assert.equal(req.headers["x-api-key"], "key_CANARYtenant1");
+  assert.equal(req.headers["x-api-secret"], API_SECRET_ODD, "the tenant's secret alone, not joined to the deployment's");
+  for (const auth of [{ apiKey: "key_CANARYtenant1" }, { headers: { "X-Api-Secret": "sec_CANARYtenant1" } }]) {
+    const e = await call(multi, "reports.list", {}, { auth });
+    assert.equal(e.error?.code, "invalid_argument", JSON.stringify({ auth, e }));
+    assert.match(e.error.message, /X-Api-Secret/);
+  }
+  assert.equal(upstream.requests.length, 0);
+});
+
+test("a scheme per operation: each sends its own, by its spec security", async () => {
+  const sent = async (dotted, ...args) => {
+    const r = await call(multi, dotted, ...args);
+    assert.equal(r.ok, true, `${dotted}: ${JSON.stringify(r.error)}`);
+    const { headers } = upstream.take();
+    return [headers.authorization, headers["x-api-key"], headers["x-api-secret"]];
+  };
+  assert.deepEqual(await sent("me.retrieve"), [`Bearer ${MULTI_TOKEN}`, undefined, undefined]);
+  // The token is the first alternative of /either.
+  assert.deepEqual(await sent("either.retrieve"), [`Bearer ${MULTI_TOKEN}`, undefined, undefined]);
+  // A browser flow alone: [auth]'s credential.
+  assert.deepEqual(await sent("browser.retrieve"), [undefined, MULTI_KEY, API_SECRET]);
+  assert.deepEqual(await sent("public.retrieve"), [undefined, undefined, undefined]);
+  // Per call, apiKey is the key of the operation's scheme.
+  assert.deepEqual(await sent("me.retrieve", { auth: { apiKey: "tok_CANARYtenant2" } }), ["Bearer tok_CANARYtenant2", undefined, undefined]);
+});
+
+test("several at once: an unset handle is missing_credential naming it; the store serves one too", async () => {
+  const outs = await multi.batch(
+    [
+      { target: "CAP_NO_SECRET", call: "reports.list", args: [] },
+      { target: "CAP_NO_SECRET", call: "me.retrieve", args: [] },
+    ],
+    1,
+  );
+  const [missing, other] = outs.map((o) => o.value);
+  assert.deepEqual(findLeaks(missing), []);
+  assert.equal(missing.error.code, "missing_credential");
+  assert.match(missing.error.message, /wrangler secret put AUTHM_API_SECRET --env auth-multi/);
+  assert.equal(other.ok, true, "the bearer operations go on");
+  assert.equal(upstream.take().headers.authorization, `Bearer ${MULTI_TOKEN}`);
+  assert.equal(upstream.requests.length, 0);
+
+  await (await multi.store("AUTHM_API_SECRET", "CAP_STORE")).create(API_SECRET_ODD);
+  const [fromStore] = await multi.batch([{ target: "CAP_STORE", call: "reports.list", args: [] }], 1);
+  assert.equal(fromStore.value.ok, true, JSON.stringify(fromStore.value.error));
+  assert.equal(upstream.take().headers["x-api-secret"], API_SECRET_ODD);
+});
+
+test("several at once: echoes of the secret header, in any form, are scrubbed like the key", async () => {
+  upstream.reply = (req) => ({
+    status: 200,
+    json: { secret: req.headers["x-api-secret"], b64: Buffer.from(req.headers["x-api-secret"]).toString("base64"), url: encodeURIComponent(req.headers["x-api-secret"]) },
+  });
+  const ok = await call(multi, "reports.list");
+  assert.equal(ok.ok, true);
+  assert.equal(ok.result.secret, "[REDACTED]");
+  // Even from an operation that sent only the token: every deployment credential is scanned for.
+  upstream.reply = () => ({ status: 403, json: { message: `not with ${API_SECRET} or ${MULTI_KEY}` } });
+  const e = await call(multi, "me.retrieve");
+  assert.equal(e.error.code, "upstream_error");
+  assert.doesNotMatch(JSON.stringify(e), /CANARY/);
 });

@@ -34,7 +34,7 @@ fn start(call: &str, args: &str, env: &Env) -> Step {
 fn fetch(step: Step) -> Call {
     match step {
         Step::Fetch(call) => call,
-        Step::Done(envelope) => panic!("expected a request, got {envelope:?}"),
+        other => panic!("expected a request, got {other:?}"),
     }
 }
 

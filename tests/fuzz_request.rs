@@ -524,7 +524,7 @@ fn expected_auth(provider: &Provider, key: &str) -> String {
         AuthScheme::Basic => format!("Basic {}", capa_rs::forms::base64(format!("{key}:").as_bytes())),
         AuthScheme::Header(_) | AuthScheme::Query(_) => key.to_owned(),
         AuthScheme::Cookie(name) => format!("{name}={key}"),
-        AuthScheme::BasicPair { .. } => unreachable!("no synthetic provider has a basic pair"),
+        AuthScheme::BasicPair { .. } | AuthScheme::ClientCredentials(_) => unreachable!("no synthetic provider has a basic pair or a token exchange"),
     }
 }
 
@@ -700,6 +700,7 @@ fn respond(call: Call, answer: &Answer) -> Result<(), TestCaseError> {
             prop_assert!(!receipt.contains("CONTEXT"), "a receipt names a context value: {receipt}");
             Ok(())
         }
+        other => Err(TestCaseError::fail(format!("a token step for a static scheme: {other:?}"))),
     }
 }
 
@@ -726,6 +727,8 @@ fn requests_stay_in_their_slots_and_envelopes_hold_no_credential() {
                 check_request(provider, op, &input, &call)?;
                 respond(call, &input.answer)
             }
+            // No provider here exchanges credentials for a token.
+            other => Err(TestCaseError::fail(format!("a token step for a static scheme: {other:?}"))),
         }
     });
 }

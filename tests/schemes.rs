@@ -60,7 +60,7 @@ fn call(env: &Env, i: u32, args: &str) -> Result<Vec<(String, String)>, serde_js
             assert!(!text.contains("CANARY"), "a credential in an envelope: {text}");
             Err(serde_json::from_str(&text).unwrap())
         }
-        Step::Done(other) => panic!("{other:?}"),
+        other => panic!("{other:?}"),
     }
 }
 

@@ -22,6 +22,8 @@ export interface Receipt {
   durationMs: number;
   attempts: number;
   credential: "secret" | "call" | "none";
+  /** The call obtained a new access token for the deployment's credentials (none was cached, it was due, or the upstream refused the cached one). */
+  refreshed: boolean;
   verdict: "pass" | "fail";
 }
 
@@ -35,6 +37,7 @@ export type ErrorCode =
   | "upstream_unreachable"
   | "upstream_invalid_body"
   | "upstream_body_withheld"
+  | "auth_failed"
   | "internal";
 
 /** Bytes, for a binary body or a multipart file field (a Blob's type travels with it). */
@@ -56,6 +59,15 @@ export type CapabilityError<E = JsonValue> =
   | { code: "upstream_redirect"; message: string; status: number; upstream?: { location: string } }
   | { code: "upstream_invalid_body"; message: string; status: number; /** The body's first 2 KiB. */ upstream?: string }
   | { code: "upstream_body_withheld"; message: string; status: number; upstream: { contentType: string } }
+  | {
+      code: "auth_failed";
+      message: string;
+      /** Where the credential's lifecycle failed: exchanging the deployment's credentials for a token, or the upstream refusing a fresh one. */
+      stage: "token" | "upstream";
+      /** The token endpoint's or the upstream's status; absent when the token endpoint could not be reached. */
+      status?: number;
+      upstream?: undefined;
+    }
   | {
       code: "missing_credential" | "header_not_allowed" | "invalid_argument" | "unknown_parameter" | "upstream_unreachable" | "internal";
       message: string;

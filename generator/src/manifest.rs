@@ -98,6 +98,17 @@ pub struct Auth {
     /// secret header, which the spec requires together).
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
+    /// For `scheme = "oauth2"`: the handle holding the client id (the secret is the client
+    /// secret).
+    pub client_id: Option<String>,
+    /// For `oauth2`: the token endpoint; unset, the spec's `flows.clientCredentials.tokenUrl`.
+    pub token_url: Option<String>,
+    /// For `oauth2`: the scopes asked for; unset, none.
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    /// For `oauth2`: seconds before expiry a token is refreshed (default 60, at most half its
+    /// lifetime).
+    pub refresh_margin: Option<u32>,
     /// Further schemes, keyed by the spec's `securitySchemes` name each attaches.
     #[serde(default)]
     pub schemes: BTreeMap<String, Named>,
@@ -120,6 +131,17 @@ pub struct Named {
     /// As `auth.headers`.
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
+    /// For `scheme = "oauth2"`: the handle holding the client id (the secret is the client
+    /// secret).
+    pub client_id: Option<String>,
+    /// For `oauth2`: the token endpoint; unset, the spec's `flows.clientCredentials.tokenUrl`.
+    pub token_url: Option<String>,
+    /// For `oauth2`: the scopes asked for; unset, none.
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    /// For `oauth2`: seconds before expiry a token is refreshed (default 60, at most half its
+    /// lifetime).
+    pub refresh_margin: Option<u32>,
 }
 
 /// One scheme the manifest declares, the default (`[auth]`) or a named one, as one shape.
@@ -139,6 +161,14 @@ pub struct Attach<'a> {
     pub username: Option<&'a str>,
     /// Credential headers sent with the key: header → handle.
     pub headers: &'a BTreeMap<String, String>,
+    /// For `oauth2`: the client id's handle.
+    pub client_id: Option<&'a str>,
+    /// For `oauth2`: the token endpoint, if the manifest sets it.
+    pub token_url: Option<&'a str>,
+    /// For `oauth2`: the scopes asked for.
+    pub scopes: &'a [String],
+    /// For `oauth2`: the refresh margin, if set.
+    pub refresh_margin: Option<u32>,
 }
 
 impl Attach<'_> {
@@ -154,7 +184,7 @@ impl Attach<'_> {
             Scheme::Header => self.header.unwrap_or(""),
             Scheme::Cookie => "cookie",
             Scheme::Query => "",
-            Scheme::Bearer | Scheme::Basic => "authorization",
+            Scheme::Bearer | Scheme::Basic | Scheme::Oauth2 => "authorization",
         }
     }
 
@@ -168,9 +198,10 @@ impl Attach<'_> {
         (self.scheme == Scheme::Cookie).then_some(self.name).flatten()
     }
 
-    /// Every handle it reads: the key's, a pair's user name, its credential headers'.
+    /// Every handle it reads: the key's, a pair's user name or a client's id, its credential
+    /// headers'.
     pub fn handles(&self) -> impl Iterator<Item = &str> {
-        std::iter::once(self.secret).chain(self.username).chain(self.headers.values().map(String::as_str))
+        std::iter::once(self.secret).chain(self.username).chain(self.client_id).chain(self.headers.values().map(String::as_str))
     }
 }
 
@@ -184,6 +215,8 @@ pub enum Scheme {
     Header,
     Query,
     Cookie,
+    /// OAuth2 client credentials: the secret is the client secret, `client_id` its id's handle.
+    Oauth2,
 }
 
 /// What an operation stating no `security` of its own needs, by the manifest.
@@ -269,6 +302,10 @@ impl Manifest {
                 username: None,
                 unspecified: Some(Unspecified::Required),
                 headers: BTreeMap::new(),
+                client_id: None,
+                token_url: None,
+                scopes: Vec::new(),
+                refresh_margin: None,
                 schemes: BTreeMap::new(),
             },
             call: Call::default(),
@@ -321,6 +358,26 @@ impl Manifest {
             }
             if !env_name(a.secret) {
                 bail!("{t}.secret {:?} must be an UPPER_SNAKE_CASE name", a.secret);
+            }
+            match (a.scheme, a.client_id) {
+                (Scheme::Oauth2, Some(id)) if env_name(id) && id != a.secret => {}
+                (Scheme::Oauth2, _) => bail!("{t}.scheme = \"oauth2\" needs {t}.client_id, the UPPER_SNAKE_CASE handle of the client id (the secret is the client secret)"),
+                (_, Some(_)) => bail!("{t}.client_id is only for {t}.scheme = \"oauth2\""),
+                _ => {}
+            }
+            if a.scheme != Scheme::Oauth2 && (a.token_url.is_some() || !a.scopes.is_empty() || a.refresh_margin.is_some()) {
+                bail!("{t}.token_url, scopes and refresh_margin are only for {t}.scheme = \"oauth2\"");
+            }
+            if let Some(url) = a.token_url {
+                if !url.starts_with("https://") && !crate::model::is_loopback(url) || crate::unfit_for_raw_json(url) {
+                    bail!("{t}.token_url {url:?} must be an https:// URL: the client secret travels there");
+                }
+            }
+            if a.scopes.iter().any(|s| s.is_empty() || s.contains(' ') || crate::unfit_for_raw_json(s)) {
+                bail!("{t}.scopes: each scope is one non-empty word");
+            }
+            if a.refresh_margin.is_some_and(|m| m > 3600) {
+                bail!("{t}.refresh_margin is at most 3600 seconds");
             }
             for (h, handle) in a.headers {
                 let lower = h.to_ascii_lowercase();
@@ -391,7 +448,7 @@ impl Manifest {
             Scheme::Header => self.auth.header.as_deref().unwrap_or(""),
             Scheme::Cookie => "cookie",
             Scheme::Query => "",
-            Scheme::Bearer | Scheme::Basic => "authorization",
+            Scheme::Bearer | Scheme::Basic | Scheme::Oauth2 => "authorization",
         }
     }
 
@@ -407,6 +464,10 @@ impl Manifest {
             name: a.name.as_deref(),
             username: a.username.as_deref(),
             headers: &a.headers,
+            client_id: a.client_id.as_deref(),
+            token_url: a.token_url.as_deref(),
+            scopes: &a.scopes,
+            refresh_margin: a.refresh_margin,
         };
         std::iter::once(default)
             .chain(a.schemes.iter().map(|(n, s)| Attach {
@@ -417,6 +478,10 @@ impl Manifest {
                 name: s.name.as_deref(),
                 username: s.username.as_deref(),
                 headers: &s.headers,
+                client_id: s.client_id.as_deref(),
+                token_url: s.token_url.as_deref(),
+                scopes: &s.scopes,
+                refresh_margin: s.refresh_margin,
             }))
             .collect()
     }

@@ -24,6 +24,8 @@ pub struct Model {
     pub skipped: Vec<(String, String)>,
     /// Notes on tolerated spec defects.
     pub warnings: Vec<String>,
+    /// By [`Manifest::schemes`] index: the token endpoint of an `oauth2` scheme.
+    pub token_urls: Vec<Option<String>>,
 }
 
 /// One operation.
@@ -150,7 +152,7 @@ const IGNORED_HEADER_PARAMS: &[&str] = &["accept", "content-type", "authorizatio
 
 /// Builds the model of `spec` under `manifest`.
 pub fn build(spec: &Spec, manifest: &Manifest) -> Result<Model> {
-    let mut model = Model { servers: Vec::new(), operations: Vec::new(), skipped: Vec::new(), warnings: Vec::new() };
+    let mut model = Model { servers: Vec::new(), operations: Vec::new(), skipped: Vec::new(), warnings: Vec::new(), token_urls: token_urls(spec, manifest)? };
     let doc = &spec.doc;
     let paths = doc.get("paths").and_then(Value::as_object).context("no paths")?;
     if let Some(Value::Object(webhooks)) = doc.get("webhooks") {
@@ -412,6 +414,40 @@ fn operation(
     }))
 }
 
+/// Each scheme's token endpoint (`oauth2` schemes only): the manifest's `token_url`, else the
+/// spec's `flows.clientCredentials.tokenUrl` of the scheme it names (for `[auth]`, the spec's one
+/// client-credentials scheme).
+fn token_urls(spec: &Spec, manifest: &Manifest) -> Result<Vec<Option<String>>> {
+    let schemes = spec.doc.pointer("/components/securitySchemes").and_then(Value::as_object);
+    let url_of = |scheme: &Value| {
+        let scheme = spec.resolve(scheme).unwrap_or(scheme);
+        scheme.pointer("/flows/clientCredentials/tokenUrl").and_then(Value::as_str).map(str::to_owned)
+    };
+    manifest
+        .schemes()
+        .iter()
+        .map(|a| {
+            if a.scheme != crate::manifest::Scheme::Oauth2 {
+                return Ok(None);
+            }
+            if let Some(url) = a.token_url {
+                return Ok(Some(url.to_owned()));
+            }
+            let t = a.table();
+            let found: Vec<String> = match a.spec_name {
+                Some(name) => schemes.and_then(|s| s.get(name)).and_then(url_of).into_iter().collect(),
+                None => schemes.into_iter().flat_map(|s| s.values()).filter_map(url_of).collect(),
+            };
+            match found.as_slice() {
+                [url] if url.starts_with("https://") || is_loopback(url) => Ok(Some(url.clone())),
+                [url] => bail!("the spec's token URL {url:?} is not an absolute https:// URL: set {t}.token_url"),
+                [] => bail!("the spec declares no clientCredentials flow for [{t}]: set {t}.token_url"),
+                _ => bail!("the spec declares several clientCredentials flows: set {t}.token_url, or name the scheme in [auth.schemes.<name>]"),
+            }
+        })
+        .collect()
+}
+
 /// The `security` an operation states, else the document's — unless the manifest's
 /// `auth.unspecified` decides for operations stating none.
 pub fn security<'a>(spec: &'a Spec, manifest: &Manifest, op: &'a Value) -> Option<&'a Value> {
@@ -540,7 +576,7 @@ fn is_text(media: &str) -> bool {
 }
 
 /// `http://127.0.0.1…`, `http://localhost…`, `http://[::1]…`: where plain http is fine.
-fn is_loopback(url: &str) -> bool {
+pub(crate) fn is_loopback(url: &str) -> bool {
     let rest = url.split_once("://").map_or(url, |(_, r)| r);
     let host = rest.split(['/', '?', '#']).next().unwrap_or("");
     let host = host.rsplit_once('@').map_or(host, |(_, h)| h);

@@ -13,6 +13,14 @@ import { CORPUS, canary, echoForms, latin1Base64 } from "./corpus.mjs";
  * basic pair's password).
  */
 export function credentialOf(request, authHeader, table = {}) {
+  // Several schemes (a key header, a bearer token): whichever this request carried.
+  if (table.schemes?.length > 1) {
+    for (const scheme of table.schemes) {
+      const found = credentialOf(request, scheme.authHeader, scheme);
+      if (found) return found;
+    }
+    return "";
+  }
   if (table.authQuery) return new URL(request.url, "http://upstream").searchParams.get(table.authQuery) ?? "";
   const value = request.headers[authHeader.toLowerCase()] ?? "";
   if (table.authCookie) return value.startsWith(`${table.authCookie}=`) ? value.slice(table.authCookie.length + 1) : value;
@@ -28,7 +36,10 @@ export function credentialOf(request, authHeader, table = {}) {
  * `authHeader`: where the credential travels; `contextHeaders`: per-call context headers.
  */
 export function hostileReply(r, request, { authHeader, contextHeaders = [], stats, table = {} }) {
-  const key = credentialOf(request, authHeader, table);
+  // The key, or now and then a credential header sent with it (a secret header): echoed in
+  // every form alike.
+  const withKey = Object.keys(table.authHeaders ?? {}).map((h) => request.headers[h.toLowerCase()]).filter(Boolean);
+  const key = withKey.length && r.chance(0.5) ? r.pick(withKey) : credentialOf(request, authHeader, table);
   // What carried it: the header, or for a key in the query the whole query string.
   const header = table.authQuery ? request.url : (request.headers[authHeader.toLowerCase()] ?? "");
   const context = contextHeaders.map((h) => request.headers[h.toLowerCase()]).filter(Boolean);
@@ -114,7 +125,9 @@ export function randomOptions(r, table, issued) {
   if (r.chance(0.5)) {
     const headers = {};
     for (const name of table.callHeaders) {
-      if (r.chance(0.6)) headers[r.chance(0.5) ? name.toLowerCase() : name] = canary(r, "context");
+      // A secret header (one sent with the key) carries a credential canary.
+      const kind = table.secretCallHeaders?.includes(name) ? "apiSecret" : "context";
+      if (r.chance(0.6)) headers[r.chance(0.5) ? name.toLowerCase() : name] = canary(r, kind);
     }
     if (r.chance(0.1)) headers[r.pick(CORPUS.headerNames.refused)] = canary(r);
     if (r.chance(0.05) && table.callHeaders.length) headers[table.callHeaders[0]] = r.pick(CORPUS.headerValues.refused);

@@ -24,14 +24,17 @@ const STORE_SECRET = "sk_test_CANARYstore0000000000000000";
 // Twitch brings a deployment value bound to a header (Client-Id, a context canary) that calls may
 // replace.
 // The auth fixtures bring the other schemes: a key in the query, in a cookie, a basic pair (whose
-// user name is a deployment binding, a context canary).
+// user name is a deployment binding, a context canary), a key header with a secret header beside
+// a bearer token (two schemes, per operation).
 const PROVIDERS = [
-  { provider: "stripe", share: 0.4, secret: "STRIPE_API_KEY", panicOn: "customers.retrieve" },
-  { provider: "petstore", share: 0.2, secret: "PETSTORE_API_KEY", panicOn: "pet.retrieve" },
+  { provider: "stripe", share: 0.35, secret: "STRIPE_API_KEY", panicOn: "customers.retrieve" },
+  { provider: "petstore", share: 0.15, secret: "PETSTORE_API_KEY", panicOn: "pet.retrieve" },
   { provider: "twitch", share: 0.1, secret: "TWITCH_API_KEY", panicOn: "users.list", bound: { TWITCH_CLIENT_ID: "acct_CONTEXTdeploymentclient" } },
   { provider: "auth-query", share: 0.1, secret: "AUTHQ_TOKEN", panicOn: "projects.list" },
   { provider: "auth-cookie", share: 0.1, secret: "AUTHC_SESSION", panicOn: "me.retrieve" },
   { provider: "auth-basic", share: 0.1, secret: "AUTHB_AUTH_TOKEN", panicOn: "accounts.messages.list", bound: { AUTHB_ACCOUNT_SID: CANARIES.basicUsername.values[1] } },
+  // A key header with a secret header, and a bearer token for the operations that take one.
+  { provider: "auth-multi", share: 0.1, secret: "AUTHM_API_KEY", panicOn: "reports.list", bound: { AUTHM_API_SECRET: CANARIES.apiSecret.values[1], AUTHM_TOKEN: "tok_CANARYmultitoken000000" } },
 ];
 
 const totals = { calls: 0, leaks: 0, thrown: 0, upstreamRequests: 0, outcomes: {}, behaviours: {} };
@@ -98,7 +101,7 @@ for (const { provider, share, secret, panicOn, bound = {} } of PROVIDERS) {
 
       // Upstream: every credential it received is the Worker secret of the instance or a key
       // some call passed; no call's key went anywhere else.
-      const known = new Set([SECRET, HOSTILE_SECRET, STORE_SECRET, ...issued]);
+      const known = new Set([SECRET, HOSTILE_SECRET, STORE_SECRET, ...issued, ...Object.values(bound)]);
       let fromStore = 0;
       for (const request of upstream.requests) {
         const credential = credentialOf(request, table.authHeader, table);

@@ -25,9 +25,9 @@ const REQUEST_ID = __REQUEST_ID__;
 // only the resources are callable (tests/surface.test.mjs). After a panic, wasm-bindgen's abort
 // handler (worker-build enables it) replaces the wasm instance before the next call.
 const proto = Base.prototype;
-const { capa_begin, capa_finish, capa_unreachable, capa_internal, capa_invalid_body, capa_store } = proto;
+const { capa_begin, capa_finish, capa_unreachable, capa_internal, capa_invalid_body, capa_store, capa_token } = proto;
 for (const key of Object.getOwnPropertyNames(proto)) if (key !== "constructor") delete proto[key];
-if ([capa_begin, capa_finish, capa_unreachable, capa_internal, capa_invalid_body, capa_store].some((f) => typeof f !== "function")) {
+if ([capa_begin, capa_finish, capa_unreachable, capa_internal, capa_invalid_body, capa_store, capa_token].some((f) => typeof f !== "function")) {
   throw new Error("capa: the wasm build lacks the runtime's exports");
 }
 
@@ -52,6 +52,9 @@ function scanner(scan) {
   return scan.length === k + 1 ? shared.compiled : compile(scan.slice(1));
 }
 
+// Token exchanges in flight, by scheme: the calls the runtime tells to wait (W) await them.
+const flights = new Map();
+
 // One call: the runtime answers with an envelope or a request to send (see src/wasm.rs).
 async function invoke(env, op, args) {
   const ticket = ++tickets;
@@ -61,18 +64,10 @@ async function invoke(env, op, args) {
     // arguments stay here; the runtime's requests name them by index (src/js/body.js).
     const json = argsJson(args);
     const binaries = json.charCodeAt(0) === 1 ? takeBinaries() : null;
-    // The env is passed only when it is not the one the runtime read last (workerd hands every
-    // call the same one); "E": the runtime holds none (a new instance after a panic).
-    out = capa_begin(op, ticket, json, env === bound ? undefined : (bound = env), Date.now());
-    if (out === "E") out = capa_begin(op, ticket, json, (bound = env), Date.now());
-    // S: credentials bound to Secrets Store secrets to read first (stale or never read), then
-    // begin again; the runtime caches them (src/store.rs).
-    for (let round = 0; round < 2 && out.charCodeAt(0) === 83 /* S */; round++) {
-      await readStore(env, JSON.parse(out.slice(1)));
-      out = capa_begin(op, ticket, json, undefined, Date.now());
-      if (out === "E") out = capa_begin(op, ticket, json, (bound = env), Date.now());
-    }
-    if (out.charCodeAt(0) === 83) throw new Error("capa: the Secrets Store values did not settle");
+    // `flags`: what earlier rounds did (see begin).
+    let flags = 0;
+    out = begin(env, op, ticket, json, flags);
+    if (unsettled(out)) [out, flags] = await settle(env, op, ticket, json, out, flags);
     while (out.charCodeAt(0) === 70 /* F: fetch */) {
       const colon = out.indexOf(":");
       const handle = +out.slice(1, colon);
@@ -106,6 +101,13 @@ async function invoke(env, op, args) {
       if (status >= 300 && status < 400) heads += "\n" + (h.get("location") ?? "");
       const empty = bytes === null ? body.length === 0 : bytes.length === 0;
       out = capa_finish(handle, ticket, op, Date.now(), status, heads, body, empty, found, bytes !== null);
+      // R: the upstream refused the deployment's token, which the runtime dropped: once more,
+      // with a fresh one.
+      if (out === "R" && !(flags & 2)) {
+        flags |= 2;
+        out = begin(env, op, ticket, json, flags);
+        if (unsettled(out)) [out, flags] = await settle(env, op, ticket, json, out, flags);
+      }
     }
   } catch {
     // A fault in the runtime: a panic aborts the wasm instance, which workers-rs replaces before
@@ -134,6 +136,63 @@ async function invoke(env, op, args) {
   return { ok: true, result, receipt };
 }
 
+// The env is passed only when it is not the one the runtime read last (workerd hands every call
+// the same one); "E": the runtime holds none (a new instance after a panic). `flags`: what the
+// call's earlier rounds did (1: a token was obtained for it, 2: its token was refused once).
+function begin(env, op, ticket, json, flags) {
+  const out = capa_begin(op, ticket, json, env === bound ? undefined : (bound = env), Date.now(), flags);
+  return out === "E" ? capa_begin(op, ticket, json, (bound = env), Date.now(), flags) : out;
+}
+
+// What the runtime needs before the fetch: S, Secrets Store values to read (src/store.rs); X, a
+// token exchange to make, or W, another call's to await (src/token.rs).
+function unsettled(out) {
+  const step = out.charCodeAt(0);
+  return step === 83 /* S */ || step === 88 /* X */ || step === 87 /* W */;
+}
+
+// Performs those steps, beginning the call again after each (a bounded number of rounds).
+async function settle(env, op, ticket, json, out, flags) {
+  for (let round = 0; unsettled(out); round++) {
+    if (round === 4) throw new Error("capa: the call's credentials did not settle");
+    if (out.charCodeAt(0) === 83) await readStore(env, JSON.parse(out.slice(1)));
+    else {
+      await obtain(out);
+      flags |= 1;
+    }
+    out = begin(env, op, ticket, json, flags);
+  }
+  return [out, flags];
+}
+
+// X<scheme>:<request>: make the token exchange, keeping its promise for the calls told to wait;
+// W<scheme>: await the exchange another call is making (or, if its instance is gone, a moment).
+async function obtain(out) {
+  const x = out.charCodeAt(0) === 88;
+  const scheme = +out.slice(1, x ? out.indexOf(":") : undefined);
+  if (!x) return void (await (flights.get(scheme) ?? new Promise((resolve) => setTimeout(resolve, 10))));
+  const flight = exchange(scheme, JSON.parse(out.slice(out.indexOf(":") + 1)));
+  flights.set(scheme, flight);
+  try {
+    await flight;
+  } finally {
+    if (flights.get(scheme) === flight) flights.delete(scheme);
+  }
+}
+
+// A token exchange the runtime asked for, its answer handed back (status 0: fetch failed). The
+// answer is the runtime's alone: it never reaches a caller.
+async function exchange(scheme, [url, method, reqBody, headers]) {
+  let status = 0,
+    text = "";
+  try {
+    const res = await fetch(url, { method, headers, body: reqBody, redirect: "manual" });
+    status = res.status;
+    text = await res.text();
+  } catch {}
+  capa_token(scheme, status, text, Date.now());
+}
+
 // Each named binding's `get()`, handed to the runtime; a failed read is no value (the runtime then
 // answers missing_credential naming the binding).
 async function readStore(env, names) {
@@ -149,7 +208,7 @@ async function readStore(env, names) {
 // A success receipt arrives as its values, in the order of FIELDS in src/receipt.rs (tests/wire.rs
 // holds this list to it): an array parses without building an object shape or looking up keys.
 function receiptOf(v) {
-  return { capability: v[0], operation: v[1], call: v[2], method: v[3], path: v[4], status: v[5], requestId: v[6], startedAt: v[7], durationMs: v[8], attempts: v[9], credential: v[10], verdict: v[11] };
+  return { capability: v[0], operation: v[1], call: v[2], method: v[3], path: v[4], status: v[5], requestId: v[6], startedAt: v[7], durationMs: v[8], attempts: v[9], credential: v[10], refreshed: v[11], verdict: v[12] };
 }
 
 function internal(op) {

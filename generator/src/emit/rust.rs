@@ -17,8 +17,15 @@ pub fn emit(manifest: &Manifest, model: &Model, names: &[Name]) -> String {
     let _ = writeln!(w, "pub static PROVIDER: Provider = Provider {{");
     let _ = writeln!(w, "    capability: {:?},", manifest.capability);
     let _ = writeln!(w, "    schemes: &[");
-    for a in manifest.schemes() {
+    for (i, a) in manifest.schemes().iter().enumerate() {
         let auth = match a.scheme {
+            Scheme::Oauth2 => format!(
+                "AuthScheme::ClientCredentials(&TokenExchange {{ token_url: {:?}, client_id: {:?}, scopes: {:?}, margin_s: {} }})",
+                model.token_urls[i].as_deref().unwrap_or_default(),
+                a.client_id.unwrap_or_default(),
+                a.scopes.join(" "),
+                a.refresh_margin.unwrap_or(60)
+            ),
             Scheme::Bearer => "AuthScheme::Bearer".to_owned(),
             Scheme::Basic => match a.username {
                 None => "AuthScheme::Basic".to_owned(),

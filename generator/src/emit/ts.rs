@@ -34,6 +34,8 @@ export interface Receipt {
   durationMs: number;
   attempts: number;
   credential: "secret" | "call" | "none";
+  /** The call obtained a new access token for the deployment's credentials (none was cached, it was due, or the upstream refused the cached one). */
+  refreshed: boolean;
   verdict: "pass" | "fail";
 }
 
@@ -47,6 +49,7 @@ export type ErrorCode =
   | "upstream_unreachable"
   | "upstream_invalid_body"
   | "upstream_body_withheld"
+  | "auth_failed"
   | "internal";
 
 /** Bytes, for a binary body or a multipart file field (a Blob's type travels with it). */
@@ -68,6 +71,15 @@ export type CapabilityError<E = JsonValue> =
   | { code: "upstream_redirect"; message: string; status: number; upstream?: { location: string } }
   | { code: "upstream_invalid_body"; message: string; status: number; /** The body's first 2 KiB. */ upstream?: string }
   | { code: "upstream_body_withheld"; message: string; status: number; upstream: { contentType: string } }
+  | {
+      code: "auth_failed";
+      message: string;
+      /** Where the credential's lifecycle failed: exchanging the deployment's credentials for a token, or the upstream refusing a fresh one. */
+      stage: "token" | "upstream";
+      /** The token endpoint's or the upstream's status; absent when the token endpoint could not be reached. */
+      status?: number;
+      upstream?: undefined;
+    }
   | {
       code: "missing_credential" | "header_not_allowed" | "invalid_argument" | "unknown_parameter" | "upstream_unreachable" | "internal";
       message: string;
@@ -106,7 +118,11 @@ pub fn emit(spec: &Spec, manifest: &Manifest, model: &Model, root: &Node) -> Str
     let _ = writeln!(w, "export interface CallOptions {{");
     let _ = writeln!(w, "  auth?: {{");
     let secrets: Vec<&str> = manifest.schemes().iter().map(|a| a.secret).collect();
+    let schemes = manifest.schemes();
     match secrets.as_slice() {
+        [_] if schemes[0].scheme == crate::manifest::Scheme::Oauth2 => {
+            let _ = writeln!(w, "    /** A ready access token for this call alone: sent as a bearer token, never cached or refreshed (the Worker obtains its own from {} and {}). */", schemes[0].client_id.unwrap_or_default(), schemes[0].secret);
+        }
         [one] => {
             let _ = writeln!(w, "    /** Replaces the Worker secret {one} for this call only. */");
         }

@@ -1,0 +1,357 @@
+//! Tokens that expire: the access tokens a scheme exchanges the deployment's credentials for
+//! (OAuth2 client credentials, RFC 6749 §4.4), obtained, cached, refreshed and shared by the
+//! calls of one isolate.
+//!
+//! The runtime never awaits anything, so obtaining a token is a step the entry performs, like a
+//! fetch. When a call needs its scheme's token, [`Tokens::need`] answers from the cache:
+//!
+//! - **Ready**: the token is valid and not yet due; the call sends it.
+//! - **Fetch**: none is cached (or it is due, or expired) and no call is obtaining one: this call
+//!   does. The runtime answers `T` with the token request ([`exchange_request`]); the entry sends
+//!   it, hands the answer to [`Tokens::put`] (`capa_token`) and begins the call again.
+//! - **Wait**: another call of this isolate is obtaining it (*single flight*): the entry awaits
+//!   that call's exchange, then begins again. A hundred calls meeting an empty cache make one
+//!   token request.
+//! - **Failed**: the last exchange failed less than [`FAILED_HOLD_MS`] ago: the call is
+//!   `auth_failed` (`stage: "token"`) at once, so a refusing token endpoint is not stormed by
+//!   every call; the first call after that tries again.
+//!
+//! A token is due `margin` seconds before it expires (the manifest's `refresh_margin`, default
+//! 60), capped at half its lifetime so a short-lived token is not due on arrival. A due token
+//! that has not expired keeps serving the calls that meet it while one of them refreshes it:
+//! nobody waits for a refresh that could have been avoided. A token without `expires_in` is kept
+//! for [`DEFAULT_LIFETIME_S`].
+//!
+//! When the upstream answers 401 to a call that sent a cached token, the token is dropped (only
+//! if it is still the cached one: [`Tokens::invalidate`] takes its generation) and the call
+//! begins again, once: it obtains a fresh token and is sent a second time (`attempts` counts
+//! both, the receipt says `refreshed`). A second 401 is `auth_failed` (`stage: "upstream"`):
+//! a fresh token the upstream refuses is not the caller's to fix.
+//!
+//! Per call, `options.auth.apiKey` is a ready access token: sent as a bearer token, never cached,
+//! never refreshed (a 401 is the caller's `upstream_error`). Only the deployment's credentials
+//! produce cached material. The cached token is a credential like any: held in [`Secret`]s,
+//! scanned for in every response ([`crate::redact`]), never in a receipt, error or log.
+
+use crate::error::{AuthStage, CallError};
+use crate::forms::base64;
+use crate::redact::Credentials;
+use crate::request::{HeaderValue, HttpRequest};
+use crate::secret::Secret;
+use crate::table::{Method, TokenExchange};
+use crate::value::Value;
+use std::cell::RefCell;
+use std::rc::Rc;
+
+/// How long a failed exchange answers the calls that meet it before one tries again.
+pub const FAILED_HOLD_MS: f64 = 1_000.0;
+
+/// How long an exchange may be in flight before another call takes over (the call obtaining it
+/// was cancelled, or its instance died).
+pub const FLIGHT_STALE_MS: f64 = 30_000.0;
+
+/// Lifetime of a token whose answer gives no `expires_in`.
+pub const DEFAULT_LIFETIME_S: u32 = 3_600;
+
+/// What a call does about its scheme's token.
+#[derive(Debug)]
+pub enum Need {
+    /// Send this (`Bearer <token>`); `generation` names the token for [`Tokens::invalidate`].
+    Ready { wire: Rc<Secret>, credentials: Rc<Credentials>, generation: u32 },
+    /// Obtain one: this call's exchange is the flight.
+    Fetch,
+    /// Another call's exchange is in flight.
+    Wait,
+    /// The last exchange failed.
+    Failed(Failure),
+}
+
+/// Why an exchange failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// The endpoint answered this status (not 2xx).
+    Refused(u16),
+    /// The endpoint could not be reached.
+    Unreachable,
+    /// A 2xx whose body held no usable bearer token.
+    Unusable(u16),
+}
+
+impl Failure {
+    pub fn error(self, capability: &'static str, exchange: &'static TokenExchange, secret: &'static str) -> CallError {
+        let (status, why) = match self {
+            Failure::Refused(status) => (Some(status), "refused the Worker's client credentials"),
+            Failure::Unreachable => (None, "could not be reached"),
+            Failure::Unusable(status) => (Some(status), "answered without a usable bearer access token"),
+        };
+        CallError::AuthFailed { capability, stage: AuthStage::Token, status, why, handles: [exchange.client_id, secret] }
+    }
+}
+
+#[derive(Debug, Default)]
+enum Slot {
+    #[default]
+    Empty,
+    Flight { since: f64 },
+    Ready { token: Token, refreshing: Option<f64> },
+    Failed { failure: Failure, at: f64 },
+}
+
+#[derive(Debug)]
+struct Token {
+    wire: Rc<Secret>,
+    credentials: Rc<Credentials>,
+    due_at: f64,
+    expires_at: f64,
+    generation: u32,
+}
+
+/// The tokens of one isolate, by scheme index.
+#[derive(Debug, Default)]
+pub struct Tokens {
+    slots: RefCell<Vec<Slot>>,
+    generations: std::cell::Cell<u32>,
+}
+
+impl Tokens {
+    /// What a call beginning at `now` does about scheme `scheme`'s token (see the module docs).
+    /// Answering [`Need::Fetch`] makes that call the flight.
+    pub fn need(&self, scheme: u8, now: f64) -> Need {
+        let mut slots = self.slots.borrow_mut();
+        let i = usize::from(scheme);
+        if slots.len() <= i {
+            slots.resize_with(i + 1, Slot::default);
+        }
+        let slot = &mut slots[i];
+        let flight = |since: f64| now - since < FLIGHT_STALE_MS && now >= since;
+        match slot {
+            Slot::Ready { token, refreshing } if now < token.expires_at => {
+                let ready = Need::Ready { wire: Rc::clone(&token.wire), credentials: Rc::clone(&token.credentials), generation: token.generation };
+                if now < token.due_at || refreshing.is_some_and(flight) {
+                    return ready;
+                }
+                *refreshing = Some(now);
+                Need::Fetch
+            }
+            Slot::Ready { refreshing: Some(since), .. } if flight(*since) => Need::Wait,
+            Slot::Flight { since } if flight(*since) => Need::Wait,
+            Slot::Failed { failure, at } if now - *at < FAILED_HOLD_MS && now >= *at => Need::Failed(*failure),
+            _ => {
+                *slot = Slot::Flight { since: now };
+                Need::Fetch
+            }
+        }
+    }
+
+    /// The token endpoint's answer for scheme `scheme` (`status` 0: it could not be reached),
+    /// at `now`; `margin_s` as [`TokenExchange::margin_s`].
+    pub fn put(&self, scheme: u8, status: u16, body: &str, now: f64, margin_s: u32) {
+        let mut slots = self.slots.borrow_mut();
+        let i = usize::from(scheme);
+        if slots.len() <= i {
+            slots.resize_with(i + 1, Slot::default);
+        }
+        let slot = match read_token(status, body) {
+            Ok((token, lifetime_s)) => {
+                let generation = self.generations.get().wrapping_add(1);
+                self.generations.set(generation);
+                let lifetime_ms = f64::from(lifetime_s) * 1000.0;
+                let margin_ms = (f64::from(margin_s) * 1000.0).min(lifetime_ms / 2.0);
+                let mut credentials = Credentials::default();
+                credentials.add(token.expose());
+                let wire = Secret::new(["Bearer ", token.expose()].concat());
+                Slot::Ready {
+                    token: Token { wire: Rc::new(wire), credentials: Rc::new(credentials), due_at: now + lifetime_ms - margin_ms, expires_at: now + lifetime_ms, generation },
+                    refreshing: None,
+                }
+            }
+            // A refresh that failed while the token is still valid: keep serving it, and try
+            // again after the hold rather than on every call.
+            Err(_) if matches!(&slots[i], Slot::Ready { token, .. } if now < token.expires_at) => {
+                if let Slot::Ready { token, refreshing } = &mut slots[i] {
+                    token.due_at = now + FAILED_HOLD_MS;
+                    *refreshing = None;
+                }
+                return;
+            }
+            Err(failure) => Slot::Failed { failure, at: now },
+        };
+        slots[i] = slot;
+    }
+
+    /// Drops scheme `scheme`'s token if it is still the one of `generation` (the upstream
+    /// refused it); a newer one stays.
+    pub fn invalidate(&self, scheme: u8, generation: u32) {
+        if let Some(slot) = self.slots.borrow_mut().get_mut(usize::from(scheme)) {
+            if matches!(slot, Slot::Ready { token, .. } if token.generation == generation) {
+                *slot = Slot::Empty;
+            }
+        }
+    }
+}
+
+/// The access token and its lifetime (seconds) from a token endpoint's answer (RFC 6749 §5.1).
+fn read_token(status: u16, body: &str) -> Result<(Secret, u32), Failure> {
+    match status {
+        0 => return Err(Failure::Unreachable),
+        200..=299 => {}
+        other => return Err(Failure::Refused(other)),
+    }
+    let unusable = Failure::Unusable(status);
+    let value = crate::parse::parse(body).map_err(|_| unusable)?;
+    let token = value.get("access_token").and_then(Value::as_str).filter(|t| !t.is_empty()).ok_or(unusable)?;
+    if crate::header::value_fault(token).is_some() {
+        return Err(unusable);
+    }
+    // `token_type` is required, and must be one a bearer header carries (case-insensitive).
+    if !value.get("token_type").and_then(Value::as_str).is_some_and(|t| t.eq_ignore_ascii_case("bearer")) {
+        return Err(unusable);
+    }
+    // Whole seconds, as a number or (some servers) a string; anything else: the default.
+    let lifetime = match value.get("expires_in") {
+        Some(Value::Number(n)) => n.as_str().parse::<u32>().ok(),
+        Some(Value::String(s)) => s.trim().parse::<u32>().ok(),
+        _ => None,
+    };
+    Ok((Secret::new(token.to_owned()), lifetime.filter(|s| *s > 0).unwrap_or(DEFAULT_LIFETIME_S)))
+}
+
+/// The client's credentials as the token endpoint takes them (RFC 6749 §2.3.1: HTTP basic over
+/// the form-encoded id and secret).
+pub fn client_authorization(client_id: &str, secret: &str) -> Secret {
+    let mut pair = String::with_capacity(client_id.len() + secret.len() + 8);
+    crate::encode::percent_encode_into(&mut pair, client_id);
+    pair.push(':');
+    crate::encode::percent_encode_into(&mut pair, secret);
+    let wire = Secret::new(format!("Basic {}", base64(pair.as_bytes())));
+    drop(Secret::new(pair));
+    wire
+}
+
+/// The token request for `exchange`: `POST` the form `grant_type=client_credentials` (and the
+/// scopes) with the client's basic credentials (`client`, from [`client_authorization`]).
+/// `origin_override` (a vetted loopback origin, dev and tests) replaces the endpoint's origin
+/// as it does the API's.
+pub fn exchange_request(exchange: &'static TokenExchange, client: HeaderValue, origin_override: Option<&str>) -> HttpRequest {
+    let mut form = crate::encode::Pairs::new();
+    form.push("grant_type", "client_credentials");
+    if !exchange.scopes.is_empty() {
+        form.push("scope", exchange.scopes);
+    }
+    let url = match origin_override {
+        Some(origin) => {
+            let origin_len = crate::request::origin_of(exchange.token_url).len();
+            [origin, &exchange.token_url[origin_len..]].concat()
+        }
+        None => exchange.token_url.to_owned(),
+    };
+    HttpRequest {
+        method: Method::Post,
+        url,
+        headers: vec![
+            ("accept", HeaderValue::Static("application/json")),
+            ("content-type", HeaderValue::Static("application/x-www-form-urlencoded")),
+            ("authorization", client),
+        ],
+        body: Some(crate::body::RequestBody::Text(form.into_string())),
+        query_credential: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OK: &str = r#"{"access_token":"at_CANARY1","token_type":"Bearer","expires_in":120}"#;
+
+    fn ready(need: Need) -> (String, u32) {
+        match need {
+            Need::Ready { wire, generation, .. } => (wire.expose().to_owned(), generation),
+            other => panic!("expected a token, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn one_flight_for_many_calls_then_the_token_for_all() {
+        let tokens = Tokens::default();
+        assert!(matches!(tokens.need(0, 1000.0), Need::Fetch));
+        for _ in 0..99 {
+            assert!(matches!(tokens.need(0, 1000.0), Need::Wait));
+        }
+        tokens.put(0, 200, OK, 1000.0, 60);
+        assert_eq!(ready(tokens.need(0, 1000.0)).0, "Bearer at_CANARY1");
+        // Another scheme has a slot of its own.
+        assert!(matches!(tokens.need(1, 1000.0), Need::Fetch));
+    }
+
+    #[test]
+    fn a_due_token_serves_while_one_call_refreshes_it_and_an_expired_one_does_not() {
+        let tokens = Tokens::default();
+        tokens.need(0, 0.0);
+        tokens.put(0, 200, OK, 0.0, 60);
+        // 120 s lifetime, 60 s margin (at most half): due at 60 s, expired at 120 s.
+        let (_, first) = ready(tokens.need(0, 59_000.0));
+        assert!(matches!(tokens.need(0, 100_000.0), Need::Fetch), "the first call past due refreshes");
+        assert_eq!(ready(tokens.need(0, 100_001.0)).1, first, "the others keep the valid token");
+        assert!(matches!(tokens.need(0, 121_000.0), Need::Wait), "expired while the refresh is in flight: wait");
+        tokens.put(0, 200, r#"{"access_token":"at_CANARY2","token_type":"bearer"}"#, 121_000.0, 60);
+        let (wire, second) = ready(tokens.need(0, 121_000.0));
+        assert_eq!(wire, "Bearer at_CANARY2");
+        assert_ne!(first, second);
+        // No expires_in: an hour, due a minute before.
+        assert!(matches!(tokens.need(0, 121_000.0 + 3_540_000.0), Need::Fetch));
+    }
+
+    #[test]
+    fn a_failed_refresh_keeps_the_valid_token_and_waits_before_trying_again() {
+        let tokens = Tokens::default();
+        tokens.need(0, 0.0);
+        tokens.put(0, 200, OK, 0.0, 60);
+        assert!(matches!(tokens.need(0, 60_000.0), Need::Fetch));
+        tokens.put(0, 503, "", 60_000.0, 60);
+        ready(tokens.need(0, 60_500.0));
+        assert!(matches!(tokens.need(0, 61_001.0), Need::Fetch));
+    }
+
+    #[test]
+    fn a_refused_exchange_answers_for_a_moment_then_is_tried_again() {
+        let tokens = Tokens::default();
+        tokens.need(0, 0.0);
+        tokens.put(0, 401, r#"{"error":"invalid_client"}"#, 0.0, 60);
+        assert!(matches!(tokens.need(0, 10.0), Need::Failed(Failure::Refused(401))));
+        assert!(matches!(tokens.need(0, FAILED_HOLD_MS + 1.0), Need::Fetch));
+        for (status, body) in [(200, "{}"), (200, "not json"), (200, r#"{"access_token":"a","token_type":"mac"}"#), (200, r#"{"access_token":"a\nb","token_type":"bearer"}"#)] {
+            assert_eq!(read_token(status, body).unwrap_err(), Failure::Unusable(200), "{body}");
+        }
+        assert_eq!(read_token(0, "").unwrap_err(), Failure::Unreachable);
+    }
+
+    #[test]
+    fn a_refused_token_is_dropped_only_if_still_cached_and_a_stale_flight_is_taken_over() {
+        let tokens = Tokens::default();
+        tokens.need(0, 0.0);
+        tokens.put(0, 200, OK, 0.0, 60);
+        let (_, old) = ready(tokens.need(0, 1.0));
+        tokens.invalidate(0, old.wrapping_add(7));
+        assert_eq!(ready(tokens.need(0, 2.0)).1, old, "another generation's refusal drops nothing");
+        tokens.invalidate(0, old);
+        assert!(matches!(tokens.need(0, 3.0), Need::Fetch));
+        assert!(matches!(tokens.need(0, 4.0), Need::Wait));
+        assert!(matches!(tokens.need(0, 3.0 + FLIGHT_STALE_MS), Need::Fetch), "a flight nobody finished is taken over");
+    }
+
+    #[test]
+    fn the_exchange_is_a_basic_authenticated_form_post() {
+        static EXCHANGE: TokenExchange = TokenExchange { token_url: "https://auth.example.com/oauth/token", client_id: "C_ID", scopes: "read write", margin_s: 60 };
+        let client = client_authorization("id:1", "s&cret");
+        assert_eq!(client.expose(), format!("Basic {}", base64(b"id%3A1:s%26cret")));
+        let req = exchange_request(&EXCHANGE, HeaderValue::Secret(client), Some("http://127.0.0.1:9"));
+        assert_eq!(req.url, "http://127.0.0.1:9/oauth/token");
+        assert_eq!(req.method, Method::Post);
+        match &req.body {
+            Some(crate::body::RequestBody::Text(t)) => assert_eq!(t, "grant_type=client_credentials&scope=read%20write"),
+            other => panic!("{other:?}"),
+        }
+        assert!(req.header("authorization").unwrap().starts_with("Basic "));
+    }
+}

@@ -1,0 +1,187 @@
+//! A call whose scheme exchanges the deployment's client credentials for a token, natively:
+//! the exchange step, single flight, the token on the wire, refresh on a 401 then one retry,
+//! `auth_failed` at each stage, and that neither the client secret nor the token reaches an
+//! envelope. The workerd side is `tests/oauth2.test.mjs` against the `auth-oauth2` fixture.
+
+use capa_rs::call::{begin, begin_again, Bindings, Resume, Step};
+use capa_rs::receipt::Envelope;
+use capa_rs::response::HttpResponse;
+use capa_rs::table::{AuthScheme, AuthUse, Body, Method, Operation, Provider, Scheme, TokenExchange};
+use capa_rs::token::Tokens;
+use std::collections::HashMap;
+
+const NOW: f64 = 1_795_489_629_248.0;
+const SECRET: &str = "cs_CANARYclientsecret";
+const TOKEN: &str = "at_CANARYaccesstoken1";
+
+static EXCHANGE: TokenExchange = TokenExchange { token_url: "https://auth.example.com/oauth/token", client_id: "O_CLIENT_ID", scopes: "read", margin_s: 60 };
+
+static OPS: [Operation; 1] = [Operation {
+    id: "ListThings",
+    call: "things.list",
+    method: Method::Get,
+    path: "/things",
+    server: 0,
+    path_params: &[],
+    multi: 0,
+    params: &[],
+    body: Body::None,
+    auth: AuthUse::Required,
+    scheme: 0,
+}];
+
+static OAUTH: Provider = Provider {
+    capability: "oauth",
+    schemes: &[Scheme { secret: "O_CLIENT_SECRET", auth: AuthScheme::ClientCredentials(&EXCHANGE), headers: &[] }],
+    call_headers: &[],
+    secret_call_headers: &[],
+    static_headers: &[],
+    bound_headers: &[],
+    request_id_header: None,
+    error_object: None,
+    servers: &["https://api.example.com"],
+    operations: &OPS,
+};
+
+struct Env {
+    values: HashMap<&'static str, &'static str>,
+    tokens: Tokens,
+}
+
+impl Bindings for Env {
+    fn get(&self, name: &str) -> Option<&str> {
+        self.values.get(name).copied()
+    }
+    fn tokens(&self) -> Option<&Tokens> {
+        Some(&self.tokens)
+    }
+}
+
+fn env() -> Env {
+    Env { values: HashMap::from([("O_CLIENT_ID", "client-1"), ("O_CLIENT_SECRET", SECRET)]), tokens: Tokens::default() }
+}
+
+fn wire_of(step: &Step) -> serde_json::Value {
+    let mut out = String::new();
+    match step {
+        Step::Fetch(call) => call.push_fetch_json(&mut out),
+        Step::Token { request, .. } => request.push_fetch_json(&mut out, &capa_rs::redact::Redactor::default()),
+        other => panic!("no request: {other:?}"),
+    }
+    serde_json::from_str(&out).unwrap()
+}
+
+fn header(wire: &serde_json::Value, name: &str) -> Option<String> {
+    wire[3].as_array().unwrap().iter().find(|h| h[0].as_str().unwrap().eq_ignore_ascii_case(name)).map(|h| h[1].as_str().unwrap().to_owned())
+}
+
+fn envelope(step: Step) -> serde_json::Value {
+    let Step::Done(Envelope::Complete(text)) = step else { panic!("{step:?}") };
+    assert!(!text.contains("CANARY"), "a credential in an envelope: {text}");
+    serde_json::from_str(&text).unwrap()
+}
+
+const GRANTED: &str = r#"{"access_token":"at_CANARYaccesstoken1","token_type":"Bearer","expires_in":3600}"#;
+
+#[test]
+fn the_first_call_exchanges_the_client_credentials_then_sends_the_token() {
+    let env = env();
+    let step = begin(&OAUTH, 0, "[]", &env, NOW);
+    assert!(matches!(step, Step::Token { scheme: 0, .. }), "{step:?}");
+    let exchange = wire_of(&step);
+    assert_eq!(exchange[0], "https://auth.example.com/oauth/token");
+    assert_eq!(exchange[1], "POST");
+    assert_eq!(exchange[2], "grant_type=client_credentials&scope=read");
+    let basic = header(&exchange, "authorization").unwrap();
+    assert_eq!(basic, format!("Basic {}", b64(&format!("client-1:{SECRET}"))));
+    // Others meeting the flight wait for it.
+    assert!(matches!(begin(&OAUTH, 0, "[]", &env, NOW), Step::Wait { scheme: 0 }));
+    env.tokens.put(0, 200, GRANTED, NOW, 60);
+    let resumed = begin_again(&OAUTH, 0, "[]", &env, NOW, Resume { obtained: true, after_401: false });
+    let request = wire_of(&resumed);
+    assert_eq!(header(&request, "authorization").unwrap(), format!("Bearer {TOKEN}"));
+    // The token is scanned for in the response, with the client secret.
+    let scan: Vec<&str> = request[4].as_array().unwrap()[1..].iter().filter_map(|n| n.as_str()).collect();
+    assert!(scan.iter().any(|n| TOKEN.contains(n)) && scan.iter().any(|n| SECRET.contains(n)), "{scan:?}");
+    let Step::Fetch(call) = resumed else { unreachable!() };
+    let body = format!(r#"{{"echo":"{TOKEN}"}}"#);
+    let text = &body.as_str();
+    let done = call.finish(&HttpResponse { status: 200, content_type: Some("application/json"), request_id: None, location: None, binary: false, body: text }, NOW);
+    let v = envelope(done);
+    assert_eq!(v["result"]["echo"], "[REDACTED]");
+    assert_eq!(v["receipt"]["refreshed"], true);
+    assert_eq!(v["receipt"]["credential"], "secret");
+    // The next call finds it cached: no exchange, not refreshed.
+    assert!(matches!(begin(&OAUTH, 0, "[]", &env, NOW + 5.0), Step::Fetch(_)));
+}
+
+#[test]
+fn a_401_drops_the_token_once_and_a_second_is_auth_failed() {
+    let env = env();
+    env.tokens.need(0, NOW);
+    env.tokens.put(0, 200, GRANTED, NOW, 60);
+    let Step::Fetch(call) = begin(&OAUTH, 0, "[]", &env, NOW) else { panic!() };
+    let unauthorized = &"{}";
+    let response = HttpResponse { status: 401, content_type: Some("application/json"), request_id: None, location: None, binary: false, body: unauthorized };
+    let Step::Refresh { scheme: 0, generation } = call.finish(&response, NOW) else { panic!("a 401 to a cached token refreshes") };
+    env.tokens.invalidate(0, generation);
+    let again = begin_again(&OAUTH, 0, "[]", &env, NOW, Resume { obtained: false, after_401: true });
+    assert!(matches!(again, Step::Token { .. }), "the dropped token is exchanged anew");
+    env.tokens.put(0, 200, GRANTED.replace("accesstoken1", "accesstoken2").as_str(), NOW, 60);
+    let Step::Fetch(call) = begin_again(&OAUTH, 0, "[]", &env, NOW, Resume { obtained: true, after_401: true }) else { panic!() };
+    let v = envelope(call.finish(&response, NOW));
+    assert_eq!(v["error"]["code"], "auth_failed");
+    assert_eq!(v["error"]["stage"], "upstream");
+    assert_eq!(v["error"]["status"], 401);
+    assert_eq!(v["receipt"]["attempts"], 2);
+    assert_eq!(v["receipt"]["refreshed"], true);
+}
+
+#[test]
+fn a_refused_client_is_auth_failed_at_the_token_stage_naming_the_handles() {
+    let env = env();
+    assert!(matches!(begin(&OAUTH, 0, "[]", &env, NOW), Step::Token { .. }));
+    env.tokens.put(0, 401, &format!(r#"{{"error":"invalid_client","echo":"{SECRET}"}}"#), NOW, 60);
+    let v = envelope(begin_again(&OAUTH, 0, "[]", &env, NOW, Resume { obtained: true, after_401: false }));
+    assert_eq!(v["error"]["code"], "auth_failed");
+    assert_eq!(v["error"]["stage"], "token");
+    assert_eq!(v["error"]["status"], 401);
+    let message = v["error"]["message"].as_str().unwrap();
+    assert!(message.contains("O_CLIENT_ID") && message.contains("wrangler secret put O_CLIENT_SECRET --env oauth"), "{message}");
+    assert_eq!(v["receipt"]["attempts"], 0);
+}
+
+#[test]
+fn a_per_call_token_is_sent_as_is_and_a_401_is_the_callers() {
+    let env = env();
+    let step = begin(&OAUTH, 0, r#"[{"auth":{"apiKey":"at_CANARYtenant"}}]"#, &env, NOW);
+    let request = wire_of(&step);
+    assert_eq!(header(&request, "authorization").unwrap(), "Bearer at_CANARYtenant");
+    let Step::Fetch(call) = step else { unreachable!() };
+    let body = &r#"{"error":"expired"}"#;
+    let v = envelope(call.finish(&HttpResponse { status: 401, content_type: Some("application/json"), request_id: None, location: None, binary: false, body }, NOW));
+    assert_eq!(v["error"]["code"], "upstream_error");
+    assert_eq!(v["receipt"]["refreshed"], false);
+    assert!(matches!(begin(&OAUTH, 0, "[]", &env, NOW), Step::Token { .. }), "nothing was cached from the call's token");
+}
+
+#[test]
+fn an_unset_client_id_is_missing_credential_before_any_exchange() {
+    let env = Env { values: HashMap::from([("O_CLIENT_SECRET", SECRET)]), tokens: Tokens::default() };
+    let v = envelope(begin(&OAUTH, 0, "[]", &env, NOW));
+    assert_eq!(v["error"]["code"], "missing_credential");
+    assert!(v["error"]["message"].as_str().unwrap().contains("O_CLIENT_ID"));
+}
+
+fn b64(s: &str) -> String {
+    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let b = s.as_bytes();
+    let mut out = String::new();
+    for c in b.chunks(3) {
+        let n = (u32::from(c[0]) << 16) | (u32::from(*c.get(1).unwrap_or(&0)) << 8) | u32::from(*c.get(2).unwrap_or(&0));
+        for i in 0..4 {
+            out.push(if i <= c.len() { A[(n >> (18 - 6 * i) & 63) as usize] as char } else { '=' });
+        }
+    }
+    out
+}
