@@ -20,4 +20,14 @@ fn main() {
     );
     println!("cargo:rerun-if-changed={}", table.display());
     println!("cargo:rustc-env=CAPA_TABLE={}", table.display());
+
+    // `capa_tokens`: the build carries the token lifecycle (src/token.rs). A Worker whose table
+    // exchanges no credentials for tokens leaves it out, and its bundle does not pay for it;
+    // native builds (the tests) always carry it.
+    println!("cargo:rustc-check-cfg=cfg(capa_tokens)");
+    let wasm = std::env::var("TARGET").is_ok_and(|t| t.starts_with("wasm32"));
+    let text = std::fs::read_to_string(&table).unwrap_or_default();
+    if !wasm || text.contains("AuthScheme::ClientCredentials(") || text.contains("AuthScheme::ServiceAccount(") {
+        println!("cargo:rustc-cfg=capa_tokens");
+    }
 }

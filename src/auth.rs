@@ -47,7 +47,9 @@ pub enum Place {
 /// Where `scheme`'s key goes.
 pub fn place(scheme: &Scheme) -> Place {
     match scheme.auth {
-        AuthScheme::Bearer | AuthScheme::Basic | AuthScheme::BasicPair { .. } | AuthScheme::ClientCredentials(_) => Place::Header("authorization"),
+        AuthScheme::Bearer | AuthScheme::Basic | AuthScheme::BasicPair { .. } | AuthScheme::ClientCredentials(_) | AuthScheme::ServiceAccount(_) => {
+            Place::Header("authorization")
+        }
         AuthScheme::Header(name) => Place::Header(name),
         AuthScheme::Cookie(_) => Place::Header("cookie"),
         AuthScheme::Query(name) => Place::Query(name),
@@ -86,8 +88,8 @@ pub fn handles(provider: &Provider) -> impl Iterator<Item = &'static str> {
 /// What travels for `key` (and a pair's `username`): a header's value, or a query parameter's.
 pub fn wire_value(scheme: &Scheme, username: Option<&str>, key: &str) -> Secret {
     Secret::new(match scheme.auth {
-        // Per call, a client-credentials scheme's key is a ready access token.
-        AuthScheme::Bearer | AuthScheme::ClientCredentials(_) => ["Bearer ", key].concat(),
+        // Per call, a token scheme's key is a ready access token.
+        AuthScheme::Bearer | AuthScheme::ClientCredentials(_) | AuthScheme::ServiceAccount(_) => ["Bearer ", key].concat(),
         AuthScheme::Basic => format!("Basic {}", base64(format!("{key}:").as_bytes())),
         AuthScheme::BasicPair { .. } => format!("Basic {}", base64(format!("{}:{key}", username.unwrap_or("")).as_bytes())),
         AuthScheme::Header(_) | AuthScheme::Query(_) => key.to_owned(),
@@ -153,6 +155,19 @@ enum Unsendable {
     Handle(&'static str, &'static str),
 }
 
+/// A service account's private key as the entry imports it (PKCS#8 DER, base64), or why it
+/// cannot be one for the grant's algorithm.
+fn signing_key(grant: &crate::table::JwtGrant, pem: &str) -> Result<Secret, &'static str> {
+    use crate::pem::KeyKind;
+    use crate::table::JwtAlg;
+    let (der, kind) = crate::pem::pkcs8(pem)?;
+    match (grant.alg, kind) {
+        (JwtAlg::Rs256, KeyKind::Rsa) | (JwtAlg::Es256, KeyKind::Ec) => Ok(Secret::new(base64(&der))),
+        (JwtAlg::Rs256, KeyKind::Ec) => Err("is an EC key, and the manifest's algorithm RS256 signs with RSA"),
+        (JwtAlg::Es256, KeyKind::Rsa) => Err("is an RSA key, and the manifest's algorithm ES256 signs with EC P-256"),
+    }
+}
+
 impl WorkerSecrets {
     /// Reads every scheme's handles through `get` (a binding's value; empty counts as unset).
     pub fn new<'v>(provider: &Provider, get: impl Fn(&str) -> Option<&'v str>) -> Self {
@@ -170,7 +185,15 @@ impl WorkerSecrets {
             .map(|scheme| {
                 let value = get(scheme.secret)?;
                 let id = id_binding(scheme).map(|b| (b, get(b)));
-                let mut fault = key_fault(scheme, value).map(Unsendable::Secret);
+                // A private key never travels: it only has to be one WebCrypto can sign with.
+                let key = match scheme.auth {
+                    AuthScheme::ServiceAccount(grant) if cfg!(capa_tokens) => Some(signing_key(grant, value)),
+                    _ => None,
+                };
+                let mut fault = match &key {
+                    Some(key) => key.as_ref().err().map(|f| Unsendable::Secret(f)),
+                    None => key_fault(scheme, value).map(Unsendable::Secret),
+                };
                 if let Some((binding, id)) = id {
                     fault = fault.or(match id {
                         None => Some(Unsendable::Unset(binding)),
@@ -188,8 +211,9 @@ impl WorkerSecrets {
                     }
                 }
                 let id = id.and_then(|(_, u)| u);
-                let wire = match scheme.auth {
-                    AuthScheme::ClientCredentials(_) => crate::token::client_authorization(id.unwrap_or(""), value),
+                let wire = match (scheme.auth, key) {
+                    (AuthScheme::ClientCredentials(_), _) if cfg!(capa_tokens) => crate::token::client_authorization(id.unwrap_or(""), value),
+                    (_, Some(key)) => key.unwrap_or_else(|_| Secret::new(String::new())),
                     _ => wire_value(scheme, id, value),
                 };
                 Some(WorkerSecret { wire, headers, fault })

@@ -17,7 +17,8 @@ use crate::receipt::{self, Envelope, Receipt};
 use crate::auth::WorkerSecrets;
 use crate::error::AuthStage;
 use crate::request::{self, Config, CredentialUse, HeaderValue, HttpRequest};
-use crate::table::{AuthScheme, AuthUse};
+use crate::secret::Secret;
+use crate::table::{AuthScheme, AuthUse, Scheme};
 use crate::token::{Need, Tokens};
 use crate::response::{self, HttpResponse, Outcome};
 use crate::redact::Redactor;
@@ -81,6 +82,9 @@ pub enum Step {
     /// Obtain scheme `scheme`'s token first: send `request` (the token exchange), hand the answer
     /// to [`Tokens::put`], then begin the call again.
     Token { scheme: u8, request: HttpRequest },
+    /// Sign `input` (a JWT's header and claims) with `key` (PKCS#8 DER, base64) by `alg`, hand
+    /// the signature to [`crate::token::signed`], then begin again.
+    Sign { scheme: u8, alg: &'static str, key: Secret, input: String },
     /// Another call is obtaining scheme `scheme`'s token: wait for it, then begin again.
     Wait { scheme: u8 },
     /// The upstream refused the call's token: drop it ([`Tokens::invalidate`] with
@@ -94,7 +98,26 @@ pub enum Step {
 enum Next {
     Send(HttpRequest, CredentialUse),
     Token(HttpRequest),
+    Sign { alg: &'static str, key: Secret, input: String },
     Wait,
+}
+
+/// The first step of obtaining `scheme`'s token, this call being the flight: the exchange of
+/// the client's credentials, or the signature of a service account's JWT.
+#[cold]
+fn first_step(scheme: &'static Scheme, index: u8, config: &Config<'_>, now_ms: f64) -> Next {
+    match scheme.auth {
+        AuthScheme::ServiceAccount(grant) => Next::Sign {
+            alg: grant.alg.as_str(),
+            key: config.secrets.scheme(index).map_or_else(|| Secret::new(String::new()), |s| Secret::new(s.wire.expose().to_owned())),
+            input: crate::token::signing_input(grant, now_ms),
+        },
+        AuthScheme::ClientCredentials(exchange) => {
+            let client = HeaderValue::WorkerKey(Rc::clone(&config.secrets), index);
+            Next::Token(crate::token::exchange_request(exchange, client, config.origin_override.as_deref()))
+        }
+        _ => unreachable!("only token schemes have a first step"),
+    }
 }
 
 /// A call in flight.
@@ -172,7 +195,9 @@ pub fn begin_again(provider: &'static Provider, op_index: u32, args_json: &str, 
         // A scheme that exchanges the deployment's credentials for a token: the cached token,
         // or the exchange first. A per-call key is a ready token and needs none.
         let scheme = provider.scheme(op);
-        if let (AuthScheme::ClientCredentials(exchange), AuthUse::Required | AuthUse::Optional, None) = (scheme.auth, op.auth, &args.options.api_key) {
+        // (`capa_tokens`: only in builds whose table has such a scheme; see build.rs.)
+        let token_scheme = matches!(scheme.auth, AuthScheme::ClientCredentials(_) | AuthScheme::ServiceAccount(_));
+        if cfg!(capa_tokens) && token_scheme && op.auth != AuthUse::Never && args.options.api_key.is_none() {
             let sendable = config.secrets.scheme(op.scheme).is_some_and(|s| s.refusal(provider, scheme).is_none());
             if sendable {
                 match bindings.tokens().map(|t| t.need(op.scheme, now_ms)) {
@@ -181,12 +206,9 @@ pub fn begin_again(provider: &'static Provider, op_index: u32, args_json: &str, 
                         config.token = Some(wire);
                         token = Some((op.scheme, generation));
                     }
-                    Some(Need::Fetch) => {
-                        let client = HeaderValue::WorkerKey(Rc::clone(&config.secrets), op.scheme);
-                        return Ok(Next::Token(crate::token::exchange_request(exchange, client, config.origin_override.as_deref())));
-                    }
+                    Some(Need::Fetch) => return Ok(first_step(scheme, op.scheme, &config, now_ms)),
                     Some(Need::Wait) => return Ok(Next::Wait),
-                    Some(Need::Failed(failure)) => return Err(failure.error(provider.capability, exchange, scheme.secret)),
+                    Some(Need::Failed(failure)) => return Err(failure.error(provider.capability, crate::token::handles(scheme))),
                     None => return Err(CallError::Internal("this runtime keeps no tokens")),
                 }
             }
@@ -208,6 +230,7 @@ pub fn begin_again(provider: &'static Provider, op_index: u32, args_json: &str, 
             resume,
         }),
         Ok(Next::Token(request)) => Step::Token { scheme: op.scheme, request },
+        Ok(Next::Sign { alg, key, input }) => Step::Sign { scheme: op.scheme, alg, key, input },
         Ok(Next::Wait) => Step::Wait { scheme: op.scheme },
         Err(error) => {
             let mut receipt = Receipt::new(provider, op, now_ms);
@@ -238,23 +261,23 @@ impl Call {
     pub fn finish(mut self, response: &HttpResponse<'_>, now_ms: f64) -> Step {
         // The deployment's token refused: once, drop it and begin again; a fresh one refused
         // is the end (see `crate::token`).
-        if let (401, Some((scheme, generation))) = (response.status, self.token) {
-            if !self.resume.after_401 {
-                return Step::Refresh { scheme, generation };
+        if cfg!(capa_tokens) {
+            if let (401, Some((scheme, generation))) = (response.status, self.token) {
+                if !self.resume.after_401 {
+                    return Step::Refresh { scheme, generation };
+                }
+                let op = &self.provider.operations[self.op_index];
+                let error = CallError::AuthFailed {
+                    capability: self.provider.capability,
+                    stage: AuthStage::Upstream,
+                    status: Some(401),
+                    why: "the upstream refused a freshly obtained access token",
+                    handles: crate::token::handles(self.provider.scheme(op)),
+                };
+                let mut receipt = self.receipt(Some(401), response.request_id);
+                receipt.close(self.started_ms, now_ms, false);
+                return Step::Done(Envelope::Complete(receipt::fail(&error, &self.redactor, &receipt)));
             }
-            let op = &self.provider.operations[self.op_index];
-            let s = self.provider.scheme(op);
-            let AuthScheme::ClientCredentials(exchange) = s.auth else { unreachable!("only token schemes send a token") };
-            let error = CallError::AuthFailed {
-                capability: self.provider.capability,
-                stage: AuthStage::Upstream,
-                status: Some(401),
-                why: "refused a freshly obtained access token",
-                handles: [exchange.client_id, s.secret],
-            };
-            let mut receipt = self.receipt(Some(401), response.request_id);
-            receipt.close(self.started_ms, now_ms, false);
-            return Step::Done(Envelope::Complete(receipt::fail(&error, &self.redactor, &receipt)));
         }
         let post = self.request.method == Method::Post;
         let outcome = response::judge(self.provider, &self.request.url, post, response, &self.redactor, self.attempts - 1);

@@ -149,11 +149,10 @@ pub enum CallError {
 
 fn auth_failed(capability: &str, stage: AuthStage, status: Option<u16>, why: &str, [id, secret]: &[&'static str; 2]) -> String {
     let status = status.map_or(String::new(), |s| format!(" ({s})"));
+    let what = if id.is_empty() { format!("the private key {secret}") } else { format!("the client credentials {id} and {secret}") };
     match stage {
-        AuthStage::Token => format!(
-            "the token endpoint {why}{status}: check the client credentials {id} and {secret} (`wrangler secret put {secret} --env {capability}`)"
-        ),
-        AuthStage::Upstream => format!("the upstream {why}{status}: the deployment's client {id} may lack the access this call needs"),
+        AuthStage::Token => format!("{why}{status}: check {what} (`wrangler secret put {secret} --env {capability}`)"),
+        AuthStage::Upstream => format!("{why}{status}: {what} may lack the access this call needs"),
     }
 }
 

@@ -36,6 +36,7 @@ pub mod forms;
 pub mod header;
 pub mod json;
 pub mod parse;
+pub mod pem;
 pub mod receipt;
 pub mod redact;
 pub mod request;

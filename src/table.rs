@@ -76,6 +76,46 @@ pub enum AuthScheme {
     /// (OAuth2 client credentials, RFC 6749 §4.4): [`Scheme::secret`] is the client secret,
     /// the exchange's `client_id` the handle of its id. See [`crate::token`].
     ClientCredentials(&'static TokenExchange),
+    /// A service account (RFC 7523): a JWT signed with the private key [`Scheme::secret`] holds
+    /// (PEM), exchanged at a token endpoint for an access token, or sent itself as the bearer
+    /// token (a GitHub App's JWT). See [`crate::token`].
+    ServiceAccount(&'static JwtGrant),
+}
+
+/// How a service account's JWT is made and used.
+#[derive(Debug, PartialEq, Eq)]
+pub struct JwtGrant {
+    pub alg: JwtAlg,
+    /// Where the JWT is exchanged (`grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer`);
+    /// empty: the JWT itself is the bearer token.
+    pub token_url: &'static str,
+    /// The claims: `iss`, and `sub`, `aud`, `scope` when not empty.
+    pub issuer: &'static str,
+    pub subject: &'static str,
+    pub audience: &'static str,
+    pub scope: &'static str,
+    /// Seconds from `iat` to `exp` (at most an hour).
+    pub lifetime_s: u32,
+    /// As [`TokenExchange::margin_s`].
+    pub margin_s: u32,
+}
+
+/// The JWS algorithms a service account signs with (through WebCrypto, in the entry).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JwtAlg {
+    /// RSASSA-PKCS1-v1_5 with SHA-256: an RSA key.
+    Rs256,
+    /// ECDSA P-256 with SHA-256: an EC key.
+    Es256,
+}
+
+impl JwtAlg {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JwtAlg::Rs256 => "RS256",
+            JwtAlg::Es256 => "ES256",
+        }
+    }
 }
 
 /// Where and how a token is obtained.

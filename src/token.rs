@@ -1,6 +1,6 @@
 //! Tokens that expire: the access tokens a scheme exchanges the deployment's credentials for
-//! (OAuth2 client credentials, RFC 6749 §4.4), obtained, cached, refreshed and shared by the
-//! calls of one isolate.
+//! (OAuth2 client credentials, RFC 6749 §4.4; a service account's signed JWT, RFC 7523),
+//! obtained, cached, refreshed and shared by the calls of one isolate.
 //!
 //! The runtime never awaits anything, so obtaining a token is a step the entry performs, like a
 //! fetch. When a call needs its scheme's token, [`Tokens::need`] answers from the cache:
@@ -9,6 +9,12 @@
 //! - **Fetch**: none is cached (or it is due, or expired) and no call is obtaining one: this call
 //!   does. The runtime answers `T` with the token request ([`exchange_request`]); the entry sends
 //!   it, hands the answer to [`Tokens::put`] (`capa_token`) and begins the call again.
+//!   For a service account the flight starts with a signature: the runtime answers `G` with the
+//!   JWT's signing input ([`signing_input`]: header and claims, `iat` now, `exp` its lifetime
+//!   later) and the key, the entry signs it through WebCrypto (no crypto in the wasm) and hands
+//!   the signature to [`signed`] (`capa_signed`), which makes the JWT and either exchanges it at
+//!   the token endpoint (`grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer`, Google's) or
+//!   caches it as the token itself (a GitHub App's JWT).
 //! - **Wait**: another call of this isolate is obtaining it (*single flight*): the entry awaits
 //!   that call's exchange, then begins again. A hundred calls meeting an empty cache make one
 //!   token request.
@@ -34,11 +40,11 @@
 //! scanned for in every response ([`crate::redact`]), never in a receipt, error or log.
 
 use crate::error::{AuthStage, CallError};
-use crate::forms::base64;
+use crate::forms::{base64, base64_with};
 use crate::redact::Credentials;
 use crate::request::{HeaderValue, HttpRequest};
 use crate::secret::Secret;
-use crate::table::{Method, TokenExchange};
+use crate::table::{JwtGrant, Method, TokenExchange};
 use crate::value::Value;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -75,16 +81,20 @@ pub enum Failure {
     Unreachable,
     /// A 2xx whose body held no usable bearer token.
     Unusable(u16),
+    /// WebCrypto could not sign with the private key.
+    Unsigned,
 }
 
 impl Failure {
-    pub fn error(self, capability: &'static str, exchange: &'static TokenExchange, secret: &'static str) -> CallError {
+    /// The `auth_failed` error, naming `handles` (the client id's, if any, and the secret's).
+    pub fn error(self, capability: &'static str, handles: [&'static str; 2]) -> CallError {
         let (status, why) = match self {
-            Failure::Refused(status) => (Some(status), "refused the Worker's client credentials"),
-            Failure::Unreachable => (None, "could not be reached"),
-            Failure::Unusable(status) => (Some(status), "answered without a usable bearer access token"),
+            Failure::Refused(status) => (Some(status), "the token endpoint refused the Worker's credentials"),
+            Failure::Unreachable => (None, "the token endpoint could not be reached"),
+            Failure::Unusable(status) => (Some(status), "the token endpoint answered without a usable bearer access token"),
+            Failure::Unsigned => (None, "WebCrypto could not sign with the private key"),
         };
-        CallError::AuthFailed { capability, stage: AuthStage::Token, status, why, handles: [exchange.client_id, secret] }
+        CallError::AuthFailed { capability, stage: AuthStage::Token, status, why, handles }
     }
 }
 
@@ -146,12 +156,26 @@ impl Tokens {
     /// The token endpoint's answer for scheme `scheme` (`status` 0: it could not be reached),
     /// at `now`; `margin_s` as [`TokenExchange::margin_s`].
     pub fn put(&self, scheme: u8, status: u16, body: &str, now: f64, margin_s: u32) {
+        self.settle(scheme, read_token(status, body), now, margin_s);
+    }
+
+    /// A token obtained without an exchange (a service account's own JWT), valid `lifetime_s`.
+    pub fn put_token(&self, scheme: u8, token: Secret, lifetime_s: u32, now: f64, margin_s: u32) {
+        self.settle(scheme, Ok((token, lifetime_s)), now, margin_s);
+    }
+
+    /// The flight for `scheme` failed before any exchange (the signature).
+    pub fn fail(&self, scheme: u8, failure: Failure, now: f64) {
+        self.settle(scheme, Err(failure), now, 0);
+    }
+
+    fn settle(&self, scheme: u8, outcome: Result<(Secret, u32), Failure>, now: f64, margin_s: u32) {
         let mut slots = self.slots.borrow_mut();
         let i = usize::from(scheme);
         if slots.len() <= i {
             slots.resize_with(i + 1, Slot::default);
         }
-        let slot = match read_token(status, body) {
+        let slot = match outcome {
             Ok((token, lifetime_s)) => {
                 let generation = self.generations.get().wrapping_add(1);
                 self.generations.set(generation);
@@ -216,6 +240,15 @@ fn read_token(status: u16, body: &str) -> Result<(Secret, u32), Failure> {
     Ok((Secret::new(token.to_owned()), lifetime.filter(|s| *s > 0).unwrap_or(DEFAULT_LIFETIME_S)))
 }
 
+/// The handles an `auth_failed` of `scheme` names: the client id's (empty for a service
+/// account) and the secret's.
+pub fn handles(scheme: &crate::table::Scheme) -> [&'static str; 2] {
+    match scheme.auth {
+        crate::table::AuthScheme::ClientCredentials(exchange) => [exchange.client_id, scheme.secret],
+        _ => ["", scheme.secret],
+    }
+}
+
 /// The client's credentials as the token endpoint takes them (RFC 6749 §2.3.1: HTTP basic over
 /// the form-encoded id and secret).
 pub fn client_authorization(client_id: &str, secret: &str) -> Secret {
@@ -228,6 +261,51 @@ pub fn client_authorization(client_id: &str, secret: &str) -> Secret {
     wire
 }
 
+/// A service account's JWT before its signature: `base64url(header).base64url(claims)`, issued
+/// at `now` (ms), expiring `lifetime_s` later.
+pub fn signing_input(grant: &JwtGrant, now: f64) -> String {
+    let iat = (now / 1000.0) as u64;
+    let mut claims = String::with_capacity(256);
+    claims.push_str("{\"iss\":");
+    crate::json::push_str(&mut claims, grant.issuer);
+    for (name, value) in [("sub", grant.subject), ("aud", grant.audience), ("scope", grant.scope)] {
+        if !value.is_empty() {
+            claims.push_str(",\"");
+            claims.push_str(name);
+            claims.push_str("\":");
+            crate::json::push_str(&mut claims, value);
+        }
+    }
+    claims.push_str(",\"iat\":");
+    crate::json::push_u64(&mut claims, iat, 0);
+    claims.push_str(",\"exp\":");
+    crate::json::push_u64(&mut claims, iat + u64::from(grant.lifetime_s), 0);
+    claims.push('}');
+    let header = format!("{{\"alg\":\"{}\",\"typ\":\"JWT\"}}", grant.alg.as_str());
+    let url = |text: &str| base64_with(text.as_bytes(), &BASE64URL, false);
+    [url(&header), url(&claims)].join(".")
+}
+
+/// What the entry's signature of `input` comes to: the token itself (no `token_url`), cached
+/// here, or the exchange of the JWT to make (`None` when it was cached or the signing failed).
+pub fn signed(tokens: &Tokens, scheme: u8, grant: &'static JwtGrant, input: &str, signature: &[u8], now: f64, origin_override: Option<&str>) -> Option<HttpRequest> {
+    if signature.is_empty() {
+        tokens.fail(scheme, Failure::Unsigned, now);
+        return None;
+    }
+    let jwt = Secret::new([input, ".", &base64_with(signature, &BASE64URL, false)].concat());
+    if grant.token_url.is_empty() {
+        tokens.put_token(scheme, jwt, grant.lifetime_s, now, grant.margin_s);
+        return None;
+    }
+    let mut form = crate::encode::Pairs::new();
+    form.push("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer");
+    form.push("assertion", jwt.expose());
+    Some(token_request(grant.token_url, form.into_string(), None, origin_override))
+}
+
+const BASE64URL: [u8; 64] = *b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
 /// The token request for `exchange`: `POST` the form `grant_type=client_credentials` (and the
 /// scopes) with the client's basic credentials (`client`, from [`client_authorization`]).
 /// `origin_override` (a vetted loopback origin, dev and tests) replaces the endpoint's origin
@@ -238,24 +316,21 @@ pub fn exchange_request(exchange: &'static TokenExchange, client: HeaderValue, o
     if !exchange.scopes.is_empty() {
         form.push("scope", exchange.scopes);
     }
+    token_request(exchange.token_url, form.into_string(), Some(client), origin_override)
+}
+
+/// A form POST to a token endpoint (its origin replaced by a vetted loopback one in dev).
+fn token_request(token_url: &str, form: String, client: Option<HeaderValue>, origin_override: Option<&str>) -> HttpRequest {
     let url = match origin_override {
-        Some(origin) => {
-            let origin_len = crate::request::origin_of(exchange.token_url).len();
-            [origin, &exchange.token_url[origin_len..]].concat()
-        }
-        None => exchange.token_url.to_owned(),
+        Some(origin) => [origin, &token_url[crate::request::origin_of(token_url).len()..]].concat(),
+        None => token_url.to_owned(),
     };
-    HttpRequest {
-        method: Method::Post,
-        url,
-        headers: vec![
-            ("accept", HeaderValue::Static("application/json")),
-            ("content-type", HeaderValue::Static("application/x-www-form-urlencoded")),
-            ("authorization", client),
-        ],
-        body: Some(crate::body::RequestBody::Text(form.into_string())),
-        query_credential: None,
-    }
+    let mut headers = vec![
+        ("accept", HeaderValue::Static("application/json")),
+        ("content-type", HeaderValue::Static("application/x-www-form-urlencoded")),
+    ];
+    headers.extend(client.map(|c| ("authorization", c)));
+    HttpRequest { method: Method::Post, url, headers, body: Some(crate::body::RequestBody::Text(form)), query_credential: None }
 }
 
 #[cfg(test)]
@@ -338,6 +413,39 @@ mod tests {
         assert!(matches!(tokens.need(0, 3.0), Need::Fetch));
         assert!(matches!(tokens.need(0, 4.0), Need::Wait));
         assert!(matches!(tokens.need(0, 3.0 + FLIGHT_STALE_MS), Need::Fetch), "a flight nobody finished is taken over");
+    }
+
+    #[test]
+    fn a_service_accounts_jwt_carries_its_claims_and_becomes_the_token_or_its_exchange() {
+        use crate::table::JwtAlg;
+        static GRANT: JwtGrant = JwtGrant {
+            alg: JwtAlg::Rs256,
+            token_url: "https://oauth2.example.com/token",
+            issuer: "sa@example.com",
+            subject: "",
+            audience: "https://oauth2.example.com/token",
+            scope: "a b",
+            lifetime_s: 3600,
+            margin_s: 60,
+        };
+        let input = signing_input(&GRANT, 1_700_000_000_500.0);
+        let (header, claims) = input.split_once('.').unwrap();
+        let decode = |s: &str| String::from_utf8(crate::pem::tests_decode_base64url(s)).unwrap();
+        assert_eq!(decode(header), r#"{"alg":"RS256","typ":"JWT"}"#);
+        assert_eq!(decode(claims), r#"{"iss":"sa@example.com","aud":"https://oauth2.example.com/token","scope":"a b","iat":1700000000,"exp":1700003600}"#);
+        let tokens = Tokens::default();
+        let exchange = signed(&tokens, 0, &GRANT, &input, &[1, 2, 3], 0.0, None).unwrap();
+        match &exchange.body {
+            Some(crate::body::RequestBody::Text(t)) => assert_eq!(t, &format!("grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion={input}.AQID")),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(exchange.header("authorization"), None);
+        // No token URL: the JWT is the token, cached; no signature: the flight failed.
+        static APP: JwtGrant = JwtGrant { alg: JwtAlg::Es256, token_url: "", issuer: "1", subject: "", audience: "", scope: "", lifetime_s: 600, margin_s: 60 };
+        assert!(signed(&tokens, 1, &APP, "h.c", &[1, 2, 3], 0.0, None).is_none());
+        assert_eq!(ready(tokens.need(1, 1.0)).0, "Bearer h.c.AQID");
+        assert!(signed(&tokens, 2, &APP, "h.c", &[], 0.0, None).is_none());
+        assert!(matches!(tokens.need(2, 1.0), Need::Failed(Failure::Unsigned)));
     }
 
     #[test]

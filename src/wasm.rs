@@ -33,6 +33,10 @@
 //!   answer is the runtime's alone, so no scan), hand the status and body text to
 //!   [`capa_token`] (status 0 when `fetch` failed), and begin again with flag 1 set. The entry
 //!   keeps the exchange's promise while it runs, so the calls told `W` can await it.
+//! - `G<scheme>:[alg, key, input]` (from [`capa_begin`] only): a service account's token is
+//!   wanted: sign `input` with `key` (PKCS#8 DER, base64) by `alg` (RS256, ES256) through
+//!   WebCrypto, hand the signature to [`capa_signed`] (empty if signing failed), make the
+//!   exchange it may answer (`X`, as above), and begin again with flag 1 set. One flight, as X.
 //! - `W<scheme>` (from [`capa_begin`] only): another call is obtaining that token (single
 //!   flight): await its exchange, then begin again with flag 1 set.
 //! - `R` (from [`capa_finish`] only): the upstream refused the deployment's token, which the
@@ -230,6 +234,19 @@ fn wire(step: Step, ticket: f64, now: f64) -> JsString {
             request.push_fetch_json(&mut out, &crate::redact::Redactor::default());
             out
         }
+        Step::Sign { scheme, alg, key, input } => {
+            let mut out = String::with_capacity(key.expose().len() + input.len() + 32);
+            out.push('G');
+            crate::json::push_u64(&mut out, u64::from(scheme), 0);
+            out.push_str(":[\"");
+            out.push_str(alg);
+            out.push_str("\",");
+            crate::json::push_str(&mut out, key.expose());
+            out.push(',');
+            crate::json::push_str(&mut out, &input);
+            out.push(']');
+            out
+        }
         Step::Wait { scheme } => {
             let mut out = String::from("W");
             crate::json::push_u64(&mut out, u64::from(scheme), 0);
@@ -323,8 +340,12 @@ pub fn capa_store(name: &str, value: Option<String>, now: f64) {
 /// failed), at `now`: see [`crate::token`]. The calls that asked and waited begin again.
 #[wasm_bindgen]
 pub fn capa_token(scheme: u8, status: u16, body: &str, now: f64) {
+    if !cfg!(capa_tokens) {
+        return;
+    }
     let margin = PROVIDER.schemes.get(usize::from(scheme)).and_then(|s| match s.auth {
         AuthScheme::ClientCredentials(exchange) => Some(exchange.margin_s),
+        AuthScheme::ServiceAccount(grant) => Some(grant.margin_s),
         _ => None,
     });
     let Some(margin) = margin else { return };
@@ -333,6 +354,29 @@ pub fn capa_token(scheme: u8, status: u16, body: &str, now: f64) {
             bindings.tokens.put(scheme, status, body, now, margin);
         }
     });
+}
+
+/// The entry's signature (`signature`; empty when WebCrypto could not sign) of `input`, the
+/// signing input a `G<scheme>` step handed it, at `now`: the service account's JWT is cached as
+/// the token, or its exchange answered as `X<scheme>:<request JSON>` for the entry to make
+/// (then [`capa_token`]); `""` otherwise. See [`crate::token`].
+#[wasm_bindgen]
+pub fn capa_signed(scheme: u8, input: &str, signature: &[u8], now: f64) -> JsString {
+    let grant = PROVIDER.schemes.get(usize::from(scheme)).and_then(|s| match s.auth {
+        AuthScheme::ServiceAccount(grant) if cfg!(capa_tokens) => Some(grant),
+        _ => None,
+    });
+    let Some(grant) = grant else { return JsString::from("") };
+    let exchange = ENV.with(|cache| {
+        let cache = cache.borrow();
+        let bindings = cache.as_ref()?;
+        let origin = bindings.get(call::ORIGIN_OVERRIDE_VAR).and_then(crate::request::loopback_origin);
+        crate::token::signed(&bindings.tokens, scheme, grant, input, signature, now, origin.as_deref())
+    });
+    match exchange {
+        Some(request) => wire(Step::Token { scheme, request }, 0.0, now),
+        None => JsString::from(""),
+    }
 }
 
 /// The upstream answered the call `handle`, issued with `ticket`. `body` stays a JS string; `empty` and

@@ -18,9 +18,9 @@ const REQUEST_ID = null;
 // only the resources are callable (tests/surface.test.mjs). After a panic, wasm-bindgen's abort
 // handler (worker-build enables it) replaces the wasm instance before the next call.
 const proto = Base.prototype;
-const { capa_begin, capa_finish, capa_unreachable, capa_internal, capa_invalid_body, capa_store, capa_token } = proto;
+const { capa_begin, capa_finish, capa_unreachable, capa_internal, capa_invalid_body, capa_store, capa_token, capa_signed } = proto;
 for (const key of Object.getOwnPropertyNames(proto)) if (key !== "constructor") delete proto[key];
-if ([capa_begin, capa_finish, capa_unreachable, capa_internal, capa_invalid_body, capa_store, capa_token].some((f) => typeof f !== "function")) {
+if ([capa_begin, capa_finish, capa_unreachable, capa_internal, capa_invalid_body, capa_store, capa_token, capa_signed].some((f) => typeof f !== "function")) {
   throw new Error("capa: the wasm build lacks the runtime's exports");
 }
 
@@ -138,10 +138,11 @@ function begin(env, op, ticket, json, flags) {
 }
 
 // What the runtime needs before the fetch: S, Secrets Store values to read (src/store.rs); X, a
-// token exchange to make, or W, another call's to await (src/token.rs).
+// token exchange to make, G, a service account's JWT to sign (then maybe exchange), or W,
+// another call's exchange to await (src/token.rs).
 function unsettled(out) {
   const step = out.charCodeAt(0);
-  return step === 83 /* S */ || step === 88 /* X */ || step === 87 /* W */;
+  return step === 83 /* S */ || step === 88 /* X */ || step === 71 /* G */ || step === 87 /* W */;
 }
 
 // Performs those steps, beginning the call again after each (a bounded number of rounds).
@@ -158,19 +159,38 @@ async function settle(env, op, ticket, json, out, flags) {
   return [out, flags];
 }
 
-// X<scheme>:<request>: make the token exchange, keeping its promise for the calls told to wait;
-// W<scheme>: await the exchange another call is making (or, if its instance is gone, a moment).
+// X<scheme>:<request> / G<scheme>:<signing>: make the token exchange, or sign the JWT first,
+// keeping the flight's promise for the calls told to wait; W<scheme>: await the flight another
+// call is making (or, if its instance is gone, a moment).
 async function obtain(out) {
-  const x = out.charCodeAt(0) === 88;
-  const scheme = +out.slice(1, x ? out.indexOf(":") : undefined);
-  if (!x) return void (await (flights.get(scheme) ?? new Promise((resolve) => setTimeout(resolve, 10))));
-  const flight = exchange(scheme, JSON.parse(out.slice(out.indexOf(":") + 1)));
+  const step = out.charCodeAt(0);
+  const colon = out.indexOf(":");
+  const scheme = +out.slice(1, step === 87 ? undefined : colon);
+  if (step === 87) return void (await (flights.get(scheme) ?? new Promise((resolve) => setTimeout(resolve, 10))));
+  const what = JSON.parse(out.slice(colon + 1));
+  const flight = step === 71 ? signThenExchange(scheme, what) : exchange(scheme, what);
   flights.set(scheme, flight);
   try {
     await flight;
   } finally {
     if (flights.get(scheme) === flight) flights.delete(scheme);
   }
+}
+
+// A service account's JWT: its signing input signed with the key (PKCS#8 DER, base64) through
+// WebCrypto, the signature handed to the runtime (empty if the key would not import or sign),
+// and the exchange the runtime may then ask for.
+async function signThenExchange(scheme, [alg, key, input]) {
+  let signature = new Uint8Array(0);
+  try {
+    const rsa = alg === "RS256";
+    const algorithm = rsa ? { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" } : { name: "ECDSA", namedCurve: "P-256" };
+    const der = Uint8Array.from(atob(key), (c) => c.charCodeAt(0));
+    const cryptoKey = await crypto.subtle.importKey("pkcs8", der, algorithm, false, ["sign"]);
+    signature = new Uint8Array(await crypto.subtle.sign(rsa ? algorithm : { name: "ECDSA", hash: "SHA-256" }, cryptoKey, new TextEncoder().encode(input)));
+  } catch {}
+  const next = capa_signed(scheme, input, signature, Date.now());
+  if (next.charCodeAt(0) === 88) await exchange(scheme, JSON.parse(next.slice(next.indexOf(":") + 1)));
 }
 
 // A token exchange the runtime asked for, its answer handed back (status 0: fetch failed). The

@@ -6,21 +6,24 @@
 //! unset one is `missing_credential` at call time, naming it); what can be checked is that the
 //! declarations agree:
 //!
-//! - **The scheme against the spec's `securitySchemes`.** A manifest sending an API key in a
-//!   header, the query or a cookie under a name the spec's API-key schemes there do not use is an
-//!   error naming the spec's name (`auth.header = "api_key"`).
+//! - **Each scheme against the spec's `securitySchemes`.** A manifest scheme sending an API key
+//!   in a header, the query or a cookie under a name the spec's API-key schemes there do not use
+//!   is an error naming the spec's name (`auth.header = "api_key"`); a named scheme
+//!   (`[auth.schemes.<name>]`) must name a spec scheme and send what it is.
 //! - **Every operation's `security` against what the manifest attaches.** An alternative is met
-//!   when each scheme it requires together is: the manifest's scheme (a bearer token also
-//!   carries OAuth2 and OpenID Connect tokens), or a bound header (`[upstream.bound_headers]`)
-//!   for an API key in that header. An alternative failing only for an API-key header nothing
-//!   attaches is a missing handle: an error naming the bound header to declare and the
-//!   `wrangler secret put` that sets it. Operations whose every alternative needs what the
+//!   when one manifest scheme attaches each scheme it requires together ([`crate::security`]:
+//!   its key — a bearer or OAuth2 token also carries OAuth2 and OpenID Connect tokens — its
+//!   credential headers, or a bound header, `[upstream.bound_headers]`, for an API key in that
+//!   header). An alternative failing only for API-key headers nothing attaches is a missing
+//!   handle: an error naming the `[auth] headers` entry to declare and the `wrangler secret put`
+//!   that sets it. Operations whose every alternative needs what the
 //!   Worker cannot run (an OAuth2 flow through a browser, mutual TLS) are a warning: they take
 //!   the manifest's credential or a per-call token, as the Petstore's do today.
 //! - **The manifest against `wrangler.toml`.** Its `[env.<provider>]` must exist, with `main`
 //!   the generated entry and the build command that generates it; a `secrets_store_secrets`
-//!   entry there must bind one of the provider's credential handles (the secret, a basic pair's
-//!   user name): a binding under any other name would leave the handle unset.
+//!   entry there must bind one of the provider's credential handles (a scheme's secret, a basic
+//!   pair's user name, a client id, a credential header's): a binding under any other name would
+//!   leave the handle unset.
 
 use crate::manifest::{Manifest, Scheme};
 use crate::security::{attaches, key_attaches, kinds, Kind};
@@ -301,7 +304,7 @@ mod tests {
             let mut m = manifest(Scheme::Header, Some("X-Key"));
             m.auth.schemes.insert(
                 name.into(),
-                crate::manifest::Named { secret: "THINGS_TOKEN".into(), scheme, header: None, name: None, username: None, headers: BTreeMap::new(), client_id: None, token_url: None, scopes: Vec::new(), refresh_margin: None },
+                crate::manifest::Named { secret: "THINGS_TOKEN".into(), scheme, header: None, name: None, username: None, headers: BTreeMap::new(), client_id: None, token_url: None, scopes: Vec::new(), refresh_margin: None, jwt: Default::default() },
             );
             check(&root_with_env("things"), &m, &spec)
         };

@@ -109,6 +109,9 @@ pub struct Auth {
     /// For `oauth2`: seconds before expiry a token is refreshed (default 60, at most half its
     /// lifetime).
     pub refresh_margin: Option<u32>,
+    /// For `scheme = "jwt"`: the JWT's claims and how it is signed.
+    #[serde(default)]
+    pub jwt: Jwt,
     /// Further schemes, keyed by the spec's `securitySchemes` name each attaches.
     #[serde(default)]
     pub schemes: BTreeMap<String, Named>,
@@ -142,6 +145,25 @@ pub struct Named {
     /// For `oauth2`: seconds before expiry a token is refreshed (default 60, at most half its
     /// lifetime).
     pub refresh_margin: Option<u32>,
+    /// For `scheme = "jwt"`: the JWT's claims and how it is signed.
+    #[serde(default)]
+    pub jwt: Jwt,
+}
+
+/// `jwt = { ... }`: a service account's JWT (for `scheme = "jwt"`).
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Jwt {
+    /// `RS256` (default) or `ES256`.
+    pub algorithm: Option<String>,
+    /// The `iss` claim (a service account's email, a GitHub App's id).
+    pub issuer: Option<String>,
+    /// The `sub` claim, if any.
+    pub subject: Option<String>,
+    /// The `aud` claim; unset, the token URL (when there is one).
+    pub audience: Option<String>,
+    /// Seconds from `iat` to `exp` (default 3600, at most 3600).
+    pub lifetime: Option<u32>,
 }
 
 /// One scheme the manifest declares, the default (`[auth]`) or a named one, as one shape.
@@ -169,6 +191,8 @@ pub struct Attach<'a> {
     pub scopes: &'a [String],
     /// For `oauth2`: the refresh margin, if set.
     pub refresh_margin: Option<u32>,
+    /// For `jwt`: its claims and algorithm.
+    pub jwt: &'a Jwt,
 }
 
 impl Attach<'_> {
@@ -184,7 +208,7 @@ impl Attach<'_> {
             Scheme::Header => self.header.unwrap_or(""),
             Scheme::Cookie => "cookie",
             Scheme::Query => "",
-            Scheme::Bearer | Scheme::Basic | Scheme::Oauth2 => "authorization",
+            Scheme::Bearer | Scheme::Basic | Scheme::Oauth2 | Scheme::Jwt => "authorization",
         }
     }
 
@@ -217,6 +241,8 @@ pub enum Scheme {
     Cookie,
     /// OAuth2 client credentials: the secret is the client secret, `client_id` its id's handle.
     Oauth2,
+    /// A service account: the secret is a PEM private key signing a JWT (RFC 7523).
+    Jwt,
 }
 
 /// What an operation stating no `security` of its own needs, by the manifest.
@@ -306,6 +332,7 @@ impl Manifest {
                 token_url: None,
                 scopes: Vec::new(),
                 refresh_margin: None,
+                jwt: Jwt::default(),
                 schemes: BTreeMap::new(),
             },
             call: Call::default(),
@@ -365,8 +392,31 @@ impl Manifest {
                 (_, Some(_)) => bail!("{t}.client_id is only for {t}.scheme = \"oauth2\""),
                 _ => {}
             }
-            if a.scheme != Scheme::Oauth2 && (a.token_url.is_some() || !a.scopes.is_empty() || a.refresh_margin.is_some()) {
-                bail!("{t}.token_url, scopes and refresh_margin are only for {t}.scheme = \"oauth2\"");
+            let token_scheme = matches!(a.scheme, Scheme::Oauth2 | Scheme::Jwt);
+            if !token_scheme && (a.token_url.is_some() || !a.scopes.is_empty() || a.refresh_margin.is_some()) {
+                bail!("{t}.token_url, scopes and refresh_margin are only for {t}.scheme = \"oauth2\" or \"jwt\"");
+            }
+            let jwt = a.jwt;
+            let claims = [&jwt.issuer, &jwt.subject, &jwt.audience];
+            match a.scheme {
+                Scheme::Jwt => {
+                    if !matches!(jwt.algorithm.as_deref(), None | Some("RS256" | "ES256")) {
+                        bail!("{t}.jwt.algorithm is RS256 or ES256");
+                    }
+                    if jwt.issuer.as_deref().is_none_or(str::is_empty) {
+                        bail!("{t}.jwt.issuer is required: the JWT's `iss` (a service account's email, a GitHub App's id)");
+                    }
+                    if claims.iter().any(|c| c.as_deref().is_some_and(crate::unfit_for_raw_json)) {
+                        bail!("{t}.jwt: a claim has a quote, backslash or control character");
+                    }
+                    if jwt.lifetime.is_some_and(|l| l == 0 || l > 3600) {
+                        bail!("{t}.jwt.lifetime is 1 to 3600 seconds");
+                    }
+                }
+                _ if jwt.algorithm.is_some() || claims.iter().any(|c| c.is_some()) || jwt.lifetime.is_some() => {
+                    bail!("{t}.jwt is only for {t}.scheme = \"jwt\"")
+                }
+                _ => {}
             }
             if let Some(url) = a.token_url {
                 if !url.starts_with("https://") && !crate::model::is_loopback(url) || crate::unfit_for_raw_json(url) {
@@ -448,7 +498,7 @@ impl Manifest {
             Scheme::Header => self.auth.header.as_deref().unwrap_or(""),
             Scheme::Cookie => "cookie",
             Scheme::Query => "",
-            Scheme::Bearer | Scheme::Basic | Scheme::Oauth2 => "authorization",
+            Scheme::Bearer | Scheme::Basic | Scheme::Oauth2 | Scheme::Jwt => "authorization",
         }
     }
 
@@ -468,6 +518,7 @@ impl Manifest {
             token_url: a.token_url.as_deref(),
             scopes: &a.scopes,
             refresh_margin: a.refresh_margin,
+            jwt: &a.jwt,
         };
         std::iter::once(default)
             .chain(a.schemes.iter().map(|(n, s)| Attach {
@@ -482,6 +533,7 @@ impl Manifest {
                 token_url: s.token_url.as_deref(),
                 scopes: &s.scopes,
                 refresh_margin: s.refresh_margin,
+                jwt: &s.jwt,
             }))
             .collect()
     }

@@ -427,11 +427,12 @@ fn token_urls(spec: &Spec, manifest: &Manifest) -> Result<Vec<Option<String>>> {
         .schemes()
         .iter()
         .map(|a| {
-            if a.scheme != crate::manifest::Scheme::Oauth2 {
-                return Ok(None);
-            }
             if let Some(url) = a.token_url {
                 return Ok(Some(url.to_owned()));
+            }
+            // A service account without one sends its JWT itself.
+            if a.scheme != crate::manifest::Scheme::Oauth2 {
+                return Ok(None);
             }
             let t = a.table();
             let found: Vec<String> = match a.spec_name {

@@ -69,7 +69,7 @@ pub fn key_attaches(a: &Attach<'_>, kind: &Kind) -> bool {
     match (a.scheme, kind) {
         (Scheme::Bearer, Kind::Bearer | Kind::Token { .. }) => true,
         // The exchanged token is a bearer token too.
-        (Scheme::Oauth2, Kind::Bearer | Kind::Token { .. }) => true,
+        (Scheme::Oauth2 | Scheme::Jwt, Kind::Bearer | Kind::Token { .. }) => true,
         (Scheme::Basic, Kind::Basic) => true,
         (Scheme::Header, Kind::Key { place, name }) => place == "header" && a.header.is_some_and(|h| h.eq_ignore_ascii_case(name)),
         (Scheme::Query, Kind::Key { place, name }) => place == "query" && a.name == Some(name.as_str()),
@@ -136,7 +136,7 @@ mod tests {
         let choose = |m: &Manifest, security: Value| choose(&spec, m, security.as_array().unwrap());
         // One scheme: always it, as before.
         assert_eq!(choose(&m, json!([{ "token": [] }])), 0);
-        m.auth.schemes.insert("token".into(), Named { secret: "STATS_TOKEN".into(), scheme: Scheme::Bearer, header: None, name: None, username: None, headers: BTreeMap::new(), client_id: None, token_url: None, scopes: Vec::new(), refresh_margin: None });
+        m.auth.schemes.insert("token".into(), Named { secret: "STATS_TOKEN".into(), scheme: Scheme::Bearer, header: None, name: None, username: None, headers: BTreeMap::new(), client_id: None, token_url: None, scopes: Vec::new(), refresh_margin: None, jwt: Default::default() });
         assert_eq!(choose(&m, json!([{ "key": [], "secret": [] }])), 0);
         assert_eq!(choose(&m, json!([{ "token": [] }])), 1);
         assert_eq!(choose(&m, json!([{ "token": [] }, { "key": [], "secret": [] }])), 1, "spec order decides");

@@ -10,12 +10,12 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startUpstream, startWorkers, tableOf } from "../harness.mjs";
-import { CANARIES, findLeaks, rng } from "./corpus.mjs";
+import { CANARIES, canary, findLeaks, rng } from "./corpus.mjs";
 import { credentialOf, hostileReply, randomArgs } from "./hostile.mjs";
 
 const CALLS = Number(process.env.SECURITY_CALLS ?? 10000);
 const SEED = Number(process.env.SECURITY_SEED ?? 20261201);
-const CODES = ["missing_credential", "header_not_allowed", "invalid_argument", "unknown_parameter", "upstream_error", "upstream_redirect", "upstream_unreachable", "upstream_invalid_body", "upstream_body_withheld", "internal"];
+const CODES = ["missing_credential", "header_not_allowed", "invalid_argument", "unknown_parameter", "upstream_error", "upstream_redirect", "upstream_unreachable", "upstream_invalid_body", "upstream_body_withheld", "auth_failed", "internal"];
 const [SECRET, HOSTILE_SECRET] = CANARIES.secret.values;
 // What the Secrets Store variant holds: a credential canary of its own, so the run can tell the
 // store path was taken.
@@ -27,15 +27,60 @@ const STORE_SECRET = "sk_test_CANARYstore0000000000000000";
 // user name is a deployment binding, a context canary), a key header with a secret header beside
 // a bearer token (two schemes, per operation).
 const PROVIDERS = [
-  { provider: "stripe", share: 0.35, secret: "STRIPE_API_KEY", panicOn: "customers.retrieve" },
-  { provider: "petstore", share: 0.15, secret: "PETSTORE_API_KEY", panicOn: "pet.retrieve" },
+  { provider: "stripe", share: 0.3, secret: "STRIPE_API_KEY", panicOn: "customers.retrieve" },
+  { provider: "petstore", share: 0.1, secret: "PETSTORE_API_KEY", panicOn: "pet.retrieve" },
   { provider: "twitch", share: 0.1, secret: "TWITCH_API_KEY", panicOn: "users.list", bound: { TWITCH_CLIENT_ID: "acct_CONTEXTdeploymentclient" } },
   { provider: "auth-query", share: 0.1, secret: "AUTHQ_TOKEN", panicOn: "projects.list" },
   { provider: "auth-cookie", share: 0.1, secret: "AUTHC_SESSION", panicOn: "me.retrieve" },
   { provider: "auth-basic", share: 0.1, secret: "AUTHB_AUTH_TOKEN", panicOn: "accounts.messages.list", bound: { AUTHB_ACCOUNT_SID: CANARIES.basicUsername.values[1] } },
   // A key header with a secret header, and a bearer token for the operations that take one.
   { provider: "auth-multi", share: 0.1, secret: "AUTHM_API_KEY", panicOn: "reports.list", bound: { AUTHM_API_SECRET: CANARIES.apiSecret.values[1], AUTHM_TOKEN: "tok_CANARYmultitoken000000" } },
+  // OAuth2 client credentials: the secret is exchanged at a hostile token endpoint (below) for
+  // short-lived tokens, which the API side then echoes and refuses (401s refresh them).
+  { provider: "auth-oauth2", share: 0.1, secret: "AUTHO_CLIENT_SECRET", panicOn: "things.list", bound: { AUTHO_CLIENT_ID: "client-CONTEXTleaks" }, tokenUrl: "/oauth/token" },
 ];
+
+/**
+ * A hostile token endpoint: mostly a token (at_CANARY…, a lifetime of 1–5 s so refreshes
+ * happen), else a refusal echoing the client's basic header and secret, malformed JSON, a 200
+ * with no usable token, or a dropped connection. `tokens` collects what it issued.
+ */
+function hostileTokenReply(r, request, tokens, stats) {
+  const basic = request.headers.authorization ?? "";
+  const pair = Buffer.from(basic.replace(/^Basic /, ""), "base64").toString("latin1");
+  const behaviours = {
+    token: 0.7,
+    refused: 0.1,
+    malformed: 0.08,
+    noToken: 0.07,
+    dropped: 0.05,
+  };
+  let pick = r.next();
+  let name = "token";
+  for (const [k, p] of Object.entries(behaviours)) {
+    if (pick < p) {
+      name = k;
+      break;
+    }
+    pick -= p;
+  }
+  stats[`token:${name}`] = (stats[`token:${name}`] ?? 0) + 1;
+  switch (name) {
+    case "token": {
+      const token = canary(r, "accessToken");
+      tokens.add(token);
+      return { status: 200, json: { access_token: token, token_type: "Bearer", expires_in: 1 + r.int(5) } };
+    }
+    case "refused":
+      return { status: r.pick([400, 401, 403, 500]), json: { error: "invalid_client", header: basic, pair, secret: pair.slice(pair.indexOf(":") + 1) } };
+    case "malformed":
+      return { status: 200, headers: { "content-type": "application/json" }, body: `{"access_token":"${pair}` };
+    case "noToken":
+      return { status: 200, json: { token_type: "mac", echo: basic } };
+    default:
+      return { destroy: true };
+  }
+}
 
 const totals = { calls: 0, leaks: 0, thrown: 0, upstreamRequests: 0, outcomes: {}, behaviours: {} };
 let upstream;
@@ -50,13 +95,15 @@ after(async () => {
   );
 });
 
-for (const { provider, share, secret, panicOn, bound = {} } of PROVIDERS) {
+for (const { provider, share, secret, panicOn, bound = {}, tokenUrl } of PROVIDERS) {
   test(`${provider}: ${Math.round(CALLS * share)} randomized calls leak no credential, in any form, anywhere`, async () => {
     const table = tableOf(provider);
     const r = rng(SEED + provider.length);
     const stats = totals.behaviours;
     upstream.requests.length = 0;
-    upstream.reply = (request) => hostileReply(r, request, { authHeader: table.authHeader, contextHeaders: table.callHeaders, stats, table });
+    const tokens = new Set();
+    upstream.reply = (request) =>
+      tokenUrl && request.url === tokenUrl ? hostileTokenReply(r, request, tokens, stats) : hostileReply(r, request, { authHeader: table.authHeader, contextHeaders: table.callHeaders, stats, table });
     const base = { CAPA_LOOPBACK_ORIGIN: upstream.origin, ...bound };
     const cap = await startWorkers({
       provider,
@@ -101,11 +148,15 @@ for (const { provider, share, secret, panicOn, bound = {} } of PROVIDERS) {
 
       // Upstream: every credential it received is the Worker secret of the instance or a key
       // some call passed; no call's key went anywhere else.
-      const known = new Set([SECRET, HOSTILE_SECRET, STORE_SECRET, ...issued, ...Object.values(bound)]);
+      const known = new Set([SECRET, HOSTILE_SECRET, STORE_SECRET, ...issued, ...Object.values(bound), ...tokens]);
       let fromStore = 0;
       for (const request of upstream.requests) {
-        const credential = credentialOf(request, table.authHeader, table);
+        // A token exchange carries the client's secret (in its basic pair).
+        const credential =
+          tokenUrl && request.url === tokenUrl ? decodeURIComponent(credentialOf(request, "authorization", { authPair: true })) : credentialOf(request, table.authHeader, table);
         if (credential) assert.ok(known.has(credential), `the upstream received a credential nobody passed: ${credential.slice(0, 40)}`);
+        // The client secret goes to the token endpoint only, never to the API.
+        if (tokenUrl && request.url !== tokenUrl) assert.ok(![SECRET, HOSTILE_SECRET, STORE_SECRET].includes(credential), "a client secret reached the API");
         if (credential === STORE_SECRET) fromStore++;
       }
       assert.ok(fromStore > 0, "no request carried the Secrets Store's value: the store path was not taken");

@@ -19,6 +19,20 @@ pub fn emit(manifest: &Manifest, model: &Model, names: &[Name]) -> String {
     let _ = writeln!(w, "    schemes: &[");
     for (i, a) in manifest.schemes().iter().enumerate() {
         let auth = match a.scheme {
+            Scheme::Jwt => {
+                let j = a.jwt;
+                let token_url = a.token_url.unwrap_or_default();
+                format!(
+                    "AuthScheme::ServiceAccount(&JwtGrant {{ alg: JwtAlg::{}, token_url: {token_url:?}, issuer: {:?}, subject: {:?}, audience: {:?}, scope: {:?}, lifetime_s: {}, margin_s: {} }})",
+                    if j.algorithm.as_deref() == Some("ES256") { "Es256" } else { "Rs256" },
+                    j.issuer.as_deref().unwrap_or_default(),
+                    j.subject.as_deref().unwrap_or_default(),
+                    j.audience.as_deref().unwrap_or(token_url),
+                    a.scopes.join(" "),
+                    j.lifetime.unwrap_or(3600),
+                    a.refresh_margin.unwrap_or(60)
+                )
+            }
             Scheme::Oauth2 => format!(
                 "AuthScheme::ClientCredentials(&TokenExchange {{ token_url: {:?}, client_id: {:?}, scopes: {:?}, margin_s: {} }})",
                 model.token_urls[i].as_deref().unwrap_or_default(),

@@ -1,0 +1,147 @@
+//! A PEM private key as WebCrypto imports it: PKCS#8 DER.
+//!
+//! WebCrypto's `importKey` takes private keys as PKCS#8 only, and the keys providers hand out
+//! come in three wrappings: PKCS#8 (`BEGIN PRIVATE KEY`: Google service accounts), PKCS#1
+//! (`BEGIN RSA PRIVATE KEY`: GitHub App keys) and SEC1 (`BEGIN EC PRIVATE KEY`: OpenSSL's EC
+//! default). The latter two are wrapped here in the PKCS#8 structure (RFC 5208: version 0, the
+//! algorithm identifier, the key as an octet string), a few bytes of DER. Nothing is parsed
+//! beyond what says which kind of key it is; WebCrypto judges the key itself. Encrypted keys are
+//! refused: the Worker has no passphrase.
+
+/// What a key signs with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyKind {
+    Rsa,
+    /// An EC key (P-256 for ES256; WebCrypto checks the curve).
+    Ec,
+}
+
+/// DER of the rsaEncryption OID (1.2.840.113549.1.1.1).
+const RSA_ENCRYPTION: &[u8] = &[0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
+/// DER of the id-ecPublicKey OID (1.2.840.10045.2.1).
+const EC_PUBLIC_KEY: &[u8] = &[0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
+/// DER of the prime256v1 OID (1.2.840.10045.3.1.7).
+const PRIME256V1: &[u8] = &[0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
+
+/// The PKCS#8 DER of `pem`, and its kind; or why it is none the Worker can use.
+pub fn pkcs8(pem: &str) -> Result<(Vec<u8>, KeyKind), &'static str> {
+    let pem = pem.trim();
+    let label = pem.strip_prefix("-----BEGIN ").and_then(|rest| rest.split_once("-----")).map(|(label, _)| label);
+    let Some(label) = label else { return Err("is not a PEM private key (-----BEGIN PRIVATE KEY-----)") };
+    let end = format!("-----END {label}-----");
+    // After `-----BEGIN <label>-----`.
+    let body = pem["-----BEGIN ".len() + label.len() + "-----".len()..].trim_end();
+    let Some(body) = body.strip_suffix(end.as_str()) else { return Err("is a PEM block without its END line") };
+    let der = decode_base64(body).ok_or("holds a PEM body that is not base64")?;
+    match label {
+        "PRIVATE KEY" if contains(&der, RSA_ENCRYPTION) => Ok((der, KeyKind::Rsa)),
+        "PRIVATE KEY" if contains(&der, EC_PUBLIC_KEY) => Ok((der, KeyKind::Ec)),
+        "PRIVATE KEY" => Err("is a PKCS#8 key of an algorithm other than RSA or EC"),
+        "RSA PRIVATE KEY" => Ok((wrap(&[RSA_ENCRYPTION, &[0x05, 0x00]].concat(), &der), KeyKind::Rsa)),
+        "EC PRIVATE KEY" => Ok((wrap(&[EC_PUBLIC_KEY, PRIME256V1].concat(), &der), KeyKind::Ec)),
+        "ENCRYPTED PRIVATE KEY" => Err("is an encrypted key; the Worker has no passphrase: store it decrypted"),
+        _ => Err("is a PEM block that holds no private key"),
+    }
+}
+
+/// PrivateKeyInfo ::= SEQUENCE { version INTEGER 0, algorithm SEQUENCE { ... }, key OCTET STRING }
+fn wrap(algorithm: &[u8], key: &[u8]) -> Vec<u8> {
+    let mut inner = vec![0x02, 0x01, 0x00];
+    der(&mut inner, 0x30, algorithm);
+    der(&mut inner, 0x04, key);
+    let mut out = Vec::with_capacity(inner.len() + 4);
+    der(&mut out, 0x30, &inner);
+    out
+}
+
+/// Appends a DER element: tag, definite length, contents.
+fn der(out: &mut Vec<u8>, tag: u8, contents: &[u8]) {
+    out.push(tag);
+    let n = contents.len();
+    match n {
+        0..=0x7f => out.push(n as u8),
+        0x80..=0xff => out.extend([0x81, n as u8]),
+        _ => out.extend([0x82, (n >> 8) as u8, n as u8]),
+    }
+    out.extend_from_slice(contents);
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Standard base64, whitespace ignored, padding optional.
+fn decode_base64(text: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(text.len() * 3 / 4);
+    let (mut bits, mut n) = (0u32, 0u32);
+    for b in text.bytes().filter(|b| !b.is_ascii_whitespace()) {
+        let v = match b {
+            b'A'..=b'Z' => b - b'A',
+            b'a'..=b'z' => b - b'a' + 26,
+            b'0'..=b'9' => b - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            b'=' => continue,
+            _ => return None,
+        };
+        bits = (bits << 6) | u32::from(v);
+        n += 6;
+        if n >= 8 {
+            n -= 8;
+            out.push((bits >> n) as u8);
+        }
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+/// Base64url decoding, for other modules' tests.
+#[cfg(test)]
+pub fn tests_decode_base64url(text: &str) -> Vec<u8> {
+    decode_base64(&text.replace('-', "+").replace('_', "/")).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::forms::base64;
+
+    fn pem(label: &str, der: &[u8]) -> String {
+        let b64 = base64(der);
+        let lines: Vec<&str> = b64.as_bytes().chunks(64).map(|c| std::str::from_utf8(c).unwrap()).collect();
+        format!("-----BEGIN {label}-----\n{}\n-----END {label}-----\n", lines.join("\n"))
+    }
+
+    #[test]
+    fn pkcs1_and_sec1_are_wrapped_pkcs8_passes() {
+        let rsa_key = vec![0x30, 0x03, 0x02, 0x01, 0x00];
+        let (der, kind) = pkcs8(&pem("RSA PRIVATE KEY", &rsa_key)).unwrap();
+        assert_eq!(kind, KeyKind::Rsa);
+        let mut expected = vec![0x30, 0x19, 0x02, 0x01, 0x00, 0x30, 0x0d];
+        expected.extend(RSA_ENCRYPTION);
+        expected.extend([0x05, 0x00, 0x04, 0x05]);
+        expected.extend(&rsa_key);
+        assert_eq!(der, expected);
+        let (again, _) = pkcs8(&pem("PRIVATE KEY", &der)).unwrap();
+        assert_eq!(again, der, "PKCS#8 as it is");
+        let (ec, kind) = pkcs8(&pem("EC PRIVATE KEY", &[0x30, 0x00])).unwrap();
+        assert_eq!(kind, KeyKind::Ec);
+        assert!(contains(&ec, PRIME256V1));
+        // Long keys take a two-byte length.
+        let big = vec![7u8; 1200];
+        let (der, _) = pkcs8(&pem("RSA PRIVATE KEY", &big)).unwrap();
+        assert_eq!(&der[..2], &[0x30, 0x82]);
+        assert_eq!(usize::from(der[2]) << 8 | usize::from(der[3]), der.len() - 4);
+    }
+
+    #[test]
+    fn what_is_no_usable_key_is_named() {
+        assert!(pkcs8("sk_live_123").unwrap_err().contains("not a PEM"));
+        assert!(pkcs8(&pem("ENCRYPTED PRIVATE KEY", &[1, 2, 3])).unwrap_err().contains("encrypted"));
+        assert!(pkcs8(&pem("CERTIFICATE", &[1, 2, 3])).unwrap_err().contains("no private key"));
+        assert!(pkcs8("-----BEGIN PRIVATE KEY-----\n!!!\n-----END PRIVATE KEY-----").unwrap_err().contains("base64"));
+        assert!(pkcs8("-----BEGIN PRIVATE KEY-----\nAAAA\n").unwrap_err().contains("END"));
+        // A one-line secret (newlines lost to `wrangler secret put`) still reads.
+        let rsa = pem("RSA PRIVATE KEY", &[0x30, 0x00]).replace('\n', " ");
+        assert!(pkcs8(&rsa).is_ok());
+    }
+}
