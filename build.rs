@@ -27,7 +27,7 @@ fn main() {
     println!("cargo:rustc-check-cfg=cfg(capa_tokens)");
     let wasm = std::env::var("TARGET").is_ok_and(|t| t.starts_with("wasm32"));
     let text = std::fs::read_to_string(&table).unwrap_or_default();
-    if !wasm || text.contains("AuthScheme::ClientCredentials(") || text.contains("AuthScheme::ServiceAccount(") {
+    if !wasm || ["ClientCredentials(", "ServiceAccount(", "Session("].iter().any(|s| text.contains(&format!("AuthScheme::{s}"))) {
         println!("cargo:rustc-cfg=capa_tokens");
     }
 }

@@ -50,6 +50,7 @@ pub fn place(scheme: &Scheme) -> Place {
         AuthScheme::Bearer | AuthScheme::Basic | AuthScheme::BasicPair { .. } | AuthScheme::ClientCredentials(_) | AuthScheme::ServiceAccount(_) => {
             Place::Header("authorization")
         }
+        AuthScheme::Session(_) => Place::Header("cookie"),
         AuthScheme::Header(name) => Place::Header(name),
         AuthScheme::Cookie(_) => Place::Header("cookie"),
         AuthScheme::Query(name) => Place::Query(name),
@@ -74,22 +75,35 @@ pub fn id_binding(scheme: &Scheme) -> Option<&'static str> {
     }
 }
 
-/// Every handle of `provider`'s schemes whose value is a credential (keys and credential
-/// headers; a basic user name is context): what the deployment's redactor scans for.
-pub fn credential_handles(provider: &Provider) -> impl Iterator<Item = &'static str> {
-    provider.schemes.iter().flat_map(|s| std::iter::once(s.secret).chain(s.headers.iter().map(|&(_, h)| h)))
+/// A session's login field handles (its user name and password alike: credentials).
+fn login_handles(scheme: &Scheme) -> impl Iterator<Item = &'static str> {
+    let fields: &'static [(&'static str, &'static str)] = match scheme.auth {
+        AuthScheme::Session(login) => login.fields,
+        _ => &[],
+    };
+    let secret = scheme.secret;
+    fields.iter().map(|&(_, h)| h).filter(move |h| *h != secret)
 }
 
-/// Every handle `provider`'s schemes read: keys, user names, credential headers.
+/// Every handle of `provider`'s schemes whose value is a credential (keys, credential headers,
+/// login fields; a basic user name and a client id are context): what the deployment's
+/// redactor scans for.
+pub fn credential_handles(provider: &Provider) -> impl Iterator<Item = &'static str> {
+    provider.schemes.iter().flat_map(|s| std::iter::once(s.secret).chain(s.headers.iter().map(|&(_, h)| h)).chain(login_handles(s)))
+}
+
+/// Every handle `provider`'s schemes read: keys, user names, client ids, credential headers,
+/// login fields.
 pub fn handles(provider: &Provider) -> impl Iterator<Item = &'static str> {
-    provider.schemes.iter().flat_map(|s| std::iter::once(s.secret).chain(id_binding(s)).chain(s.headers.iter().map(|&(_, h)| h)))
+    provider.schemes.iter().flat_map(|s| std::iter::once(s.secret).chain(id_binding(s)).chain(s.headers.iter().map(|&(_, h)| h)).chain(login_handles(s)))
 }
 
 /// What travels for `key` (and a pair's `username`): a header's value, or a query parameter's.
 pub fn wire_value(scheme: &Scheme, username: Option<&str>, key: &str) -> Secret {
     Secret::new(match scheme.auth {
-        // Per call, a token scheme's key is a ready access token.
+        // Per call, a token scheme's key is a ready access token, a session's a ready `Cookie`.
         AuthScheme::Bearer | AuthScheme::ClientCredentials(_) | AuthScheme::ServiceAccount(_) => ["Bearer ", key].concat(),
+        AuthScheme::Session(_) => key.to_owned(),
         AuthScheme::Basic => format!("Basic {}", base64(format!("{key}:").as_bytes())),
         AuthScheme::BasicPair { .. } => format!("Basic {}", base64(format!("{}:{key}", username.unwrap_or("")).as_bytes())),
         AuthScheme::Header(_) | AuthScheme::Query(_) => key.to_owned(),
@@ -155,6 +169,31 @@ enum Unsendable {
     Handle(&'static str, &'static str),
 }
 
+/// A session's login body, its fields from their handles (`Err`: one is unset, named).
+fn login_body<'v>(login: &crate::table::Login, get: &impl Fn(&str) -> Option<&'v str>) -> Result<Secret, &'static str> {
+    let mut body = String::with_capacity(128);
+    let mut form = crate::encode::Pairs::new();
+    for (i, &(field, handle)) in login.fields.iter().enumerate() {
+        let Some(value) = get(handle) else { return Err(handle) };
+        if login.json {
+            body.push(if i == 0 { '{' } else { ',' });
+            crate::json::push_str(&mut body, field);
+            body.push(':');
+            crate::json::push_str(&mut body, value);
+        } else {
+            form.push(field, value);
+        }
+    }
+    if !login.json {
+        return Ok(Secret::new(form.into_string()));
+    }
+    if body.is_empty() {
+        body.push('{');
+    }
+    body.push('}');
+    Ok(Secret::new(body))
+}
+
 /// A service account's private key as the entry imports it (PKCS#8 DER, base64), or why it
 /// cannot be one for the grant's algorithm.
 fn signing_key(grant: &crate::table::JwtGrant, pem: &str) -> Result<Secret, &'static str> {
@@ -187,11 +226,12 @@ impl WorkerSecrets {
                 let id = id_binding(scheme).map(|b| (b, get(b)));
                 // A private key never travels: it only has to be one WebCrypto can sign with.
                 let key = match scheme.auth {
-                    AuthScheme::ServiceAccount(grant) if cfg!(capa_tokens) => Some(signing_key(grant, value)),
+                    AuthScheme::ServiceAccount(grant) if cfg!(capa_tokens) => Some(signing_key(grant, value).map_err(Unsendable::Secret)),
+                    AuthScheme::Session(login) if cfg!(capa_tokens) => Some(login_body(login, &get).map_err(Unsendable::Unset)),
                     _ => None,
                 };
                 let mut fault = match &key {
-                    Some(key) => key.as_ref().err().map(|f| Unsendable::Secret(f)),
+                    Some(key) => key.as_ref().err().copied(),
                     None => key_fault(scheme, value).map(Unsendable::Secret),
                 };
                 if let Some((binding, id)) = id {

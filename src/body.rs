@@ -32,6 +32,8 @@ use crate::value::Value;
 #[derive(Debug, PartialEq)]
 pub enum RequestBody {
     Text(String),
+    /// A text body that is a credential (a session's login fields): redacted under `Debug`.
+    Secret(crate::secret::Secret),
     /// The caller's binary argument of this index.
     Binary(u32),
     Multipart(Vec<Part>),
@@ -62,13 +64,17 @@ impl RequestBody {
 
     /// Bytes of the wire JSON this takes beyond its text, for sizing the buffer.
     pub fn text_len(&self) -> usize {
-        self.as_text().map_or(32, str::len)
+        match self {
+            RequestBody::Secret(text) => text.expose().len(),
+            other => other.as_text().map_or(32, str::len),
+        }
     }
 
     /// Appends the body's slot of the fetch description (see the module docs).
     pub fn push_json(&self, out: &mut String) {
         match self {
             RequestBody::Text(text) => crate::json::push_str(out, text),
+            RequestBody::Secret(text) => crate::json::push_str(out, text.expose()),
             RequestBody::Binary(index) => crate::json::push_u64(out, u64::from(*index), 0),
             RequestBody::Multipart(parts) => push_parts(out, parts),
         }

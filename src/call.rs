@@ -116,6 +116,10 @@ fn first_step(scheme: &'static Scheme, index: u8, config: &Config<'_>, now_ms: f
             let client = HeaderValue::WorkerKey(Rc::clone(&config.secrets), index);
             Next::Token(crate::token::exchange_request(exchange, client, config.origin_override.as_deref()))
         }
+        AuthScheme::Session(login) => {
+            let body = config.secrets.scheme(index).map_or_else(|| Secret::new(String::new()), |s| Secret::new(s.wire.expose().to_owned()));
+            Next::Token(crate::token::login_request(login, body, config.origin_override.as_deref()))
+        }
         _ => unreachable!("only token schemes have a first step"),
     }
 }
@@ -196,19 +200,24 @@ pub fn begin_again(provider: &'static Provider, op_index: u32, args_json: &str, 
         // or the exchange first. A per-call key is a ready token and needs none.
         let scheme = provider.scheme(op);
         // (`capa_tokens`: only in builds whose table has such a scheme; see build.rs.)
-        let token_scheme = matches!(scheme.auth, AuthScheme::ClientCredentials(_) | AuthScheme::ServiceAccount(_));
+        let token_scheme = matches!(scheme.auth, AuthScheme::ClientCredentials(_) | AuthScheme::ServiceAccount(_) | AuthScheme::Session(_));
         if cfg!(capa_tokens) && token_scheme && op.auth != AuthUse::Never && args.options.api_key.is_none() {
             let sendable = config.secrets.scheme(op.scheme).is_some_and(|s| s.refusal(provider, scheme).is_none());
             if sendable {
                 match bindings.tokens().map(|t| t.need(op.scheme, now_ms)) {
                     Some(Need::Ready { wire, credentials, generation }) => {
                         redactor.share_token(credentials);
+                        // A soft login wall's marker: the entry's scan then flags a page holding
+                        // it, and `finish` reads it (see `crate::token`).
+                        if let AuthScheme::Session(login) = scheme.auth {
+                            redactor.add(login.wall_marker);
+                        }
                         config.token = Some(wire);
                         token = Some((op.scheme, generation));
                     }
                     Some(Need::Fetch) => return Ok(first_step(scheme, op.scheme, &config, now_ms)),
                     Some(Need::Wait) => return Ok(Next::Wait),
-                    Some(Need::Failed(failure)) => return Err(failure.error(provider.capability, crate::token::handles(scheme))),
+                    Some(Need::Failed(failure)) => return Err(failure.error(provider.capability, crate::token::check(scheme))),
                     None => return Err(CallError::Internal("this runtime keeps no tokens")),
                 }
             }
@@ -262,19 +271,24 @@ impl Call {
         // The deployment's token refused: once, drop it and begin again; a fresh one refused
         // is the end (see `crate::token`).
         if cfg!(capa_tokens) {
-            if let (401, Some((scheme, generation))) = (response.status, self.token) {
+            let scheme_of = |call: &Call| call.provider.scheme(&call.provider.operations[call.op_index]);
+            let ended = self.token.and_then(|t| Some((t, crate::token::ended(scheme_of(&self), response, &self.redactor)?)));
+            if let Some(((scheme, generation), stage)) = ended {
                 if !self.resume.after_401 {
                     return Step::Refresh { scheme, generation };
                 }
-                let op = &self.provider.operations[self.op_index];
+                let why = match stage {
+                    AuthStage::Login => "the login wall is still there after a fresh login",
+                    _ => "the upstream refused freshly obtained credentials",
+                };
                 let error = CallError::AuthFailed {
                     capability: self.provider.capability,
-                    stage: AuthStage::Upstream,
-                    status: Some(401),
-                    why: "the upstream refused a freshly obtained access token",
-                    handles: crate::token::handles(self.provider.scheme(op)),
+                    stage,
+                    status: Some(response.status),
+                    why,
+                    check: crate::token::check(scheme_of(&self)),
                 };
-                let mut receipt = self.receipt(Some(401), response.request_id);
+                let mut receipt = self.receipt(Some(response.status), response.request_id);
                 receipt.close(self.started_ms, now_ms, false);
                 return Step::Done(Envelope::Complete(receipt::fail(&error, &self.redactor, &receipt)));
             }

@@ -43,6 +43,8 @@ pub enum Code {
 pub enum AuthStage {
     /// Exchanging the deployment's credentials for a token.
     Token,
+    /// Logging in to a cookie session, or a login wall still there after a fresh login.
+    Login,
     /// The upstream refused the token obtained for it.
     Upstream,
 }
@@ -51,6 +53,7 @@ impl AuthStage {
     pub fn as_str(self) -> &'static str {
         match self {
             AuthStage::Token => "token",
+            AuthStage::Login => "login",
             AuthStage::Upstream => "upstream",
         }
     }
@@ -139,19 +142,20 @@ pub enum CallError {
     #[error("the upstream answered {status} with a binary body ({content_type}) that holds a credential of this call; bytes cannot be redacted faithfully, so it is withheld")]
     BodyWithheld { status: u16, content_type: String, upstream: Option<Value> },
 
-    /// `handles`: the client id's and secret's, which the message names (never their values).
-    #[error("{}", auth_failed(capability, *stage, *status, why, handles))]
-    AuthFailed { capability: &'static str, stage: AuthStage, status: Option<u16>, why: &'static str, handles: [&'static str; 2] },
+    /// `check`: what the message says to check — a kind (`client credentials`) and its handles,
+    /// the secret's last (names, never values).
+    #[error("{}", auth_failed(capability, *stage, *status, why, check))]
+    AuthFailed { capability: &'static str, stage: AuthStage, status: Option<u16>, why: &'static str, check: (&'static str, &'static str, &'static str) },
 
     #[error("internal error in the capability: {0}")]
     Internal(&'static str),
 }
 
-fn auth_failed(capability: &str, stage: AuthStage, status: Option<u16>, why: &str, [id, secret]: &[&'static str; 2]) -> String {
+fn auth_failed(capability: &str, stage: AuthStage, status: Option<u16>, why: &str, &(kind, other, secret): &(&str, &str, &str)) -> String {
     let status = status.map_or(String::new(), |s| format!(" ({s})"));
-    let what = if id.is_empty() { format!("the private key {secret}") } else { format!("the client credentials {id} and {secret}") };
+    let what = if other.is_empty() { format!("the {kind} {secret}") } else { format!("the {kind} {other} and {secret}") };
     match stage {
-        AuthStage::Token => format!("{why}{status}: check {what} (`wrangler secret put {secret} --env {capability}`)"),
+        AuthStage::Token | AuthStage::Login => format!("{why}{status}: check {what} (`wrangler secret put {secret} --env {capability}`)"),
         AuthStage::Upstream => format!("{why}{status}: {what} may lack the access this call needs"),
     }
 }

@@ -231,8 +231,10 @@ pub fn build(provider: &'static Provider, op: &'static Operation, args: Args, co
         (_, Some(key), _) => (Some(HeaderValue::Secret(crate::auth::call_credential(scheme, key, args.options.username)?)), CredentialUse::Call),
         (_, None, Some(secret)) => match secret.refusal(provider, scheme) {
             None => match (scheme.auth, config.token) {
-                (AuthScheme::ClientCredentials(_) | AuthScheme::ServiceAccount(_), Some(token)) => (Some(HeaderValue::Token(token)), CredentialUse::Secret),
-                (AuthScheme::ClientCredentials(_) | AuthScheme::ServiceAccount(_), None) => {
+                (AuthScheme::ClientCredentials(_) | AuthScheme::ServiceAccount(_) | AuthScheme::Session(_), Some(token)) => {
+                    (Some(HeaderValue::Token(token)), CredentialUse::Secret)
+                }
+                (AuthScheme::ClientCredentials(_) | AuthScheme::ServiceAccount(_) | AuthScheme::Session(_), None) => {
                     return Err(CallError::Internal("no access token was obtained for the call"))
                 }
                 _ => (Some(HeaderValue::WorkerKey(Rc::clone(&config.secrets), op.scheme)), CredentialUse::Secret),

@@ -80,6 +80,32 @@ pub enum AuthScheme {
     /// (PEM), exchanged at a token endpoint for an access token, or sent itself as the bearer
     /// token (a GitHub App's JWT). See [`crate::token`].
     ServiceAccount(&'static JwtGrant),
+    /// A cookie session: the Worker logs in with the fields [`Login::fields`] names (the
+    /// password is [`Scheme::secret`]), keeps the cookies the login sets and sends them as
+    /// `Cookie`, logging in again when the upstream stops honouring them. See [`crate::token`].
+    Session(&'static Login),
+}
+
+/// How a cookie session logs in and notices it has ended.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Login {
+    /// Where the login is POSTed.
+    pub url: &'static str,
+    /// A JSON body (else a form).
+    pub json: bool,
+    /// The login's fields: `(field, handle)`.
+    pub fields: &'static [(&'static str, &'static str)],
+    /// The cookies kept from the login's `Set-Cookie`s; empty: all of them.
+    pub cookies: &'static [&'static str],
+    /// Statuses that mean the session ended: log in again (default 401, 403).
+    pub relogin: &'static [u16],
+    /// A soft login wall: a 2xx of this media type (`text/html`) is the login page; empty: none.
+    pub wall_type: &'static str,
+    /// A soft login wall: a 2xx whose body holds this text is the login page; empty: none.
+    pub wall_marker: &'static str,
+    /// Seconds a session is kept (less when a kept cookie's `Max-Age` says so).
+    pub lifetime_s: u32,
+    pub margin_s: u32,
 }
 
 /// How a service account's JWT is made and used.

@@ -44,7 +44,7 @@ use crate::forms::{base64, base64_with};
 use crate::redact::Credentials;
 use crate::request::{HeaderValue, HttpRequest};
 use crate::secret::Secret;
-use crate::table::{JwtGrant, Method, TokenExchange};
+use crate::table::{JwtGrant, Login, Method, TokenExchange};
 use crate::value::Value;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -83,18 +83,26 @@ pub enum Failure {
     Unusable(u16),
     /// WebCrypto could not sign with the private key.
     Unsigned,
+    /// A session's login answered this status (not 2xx/3xx; 0: unreachable).
+    Login(u16),
+    /// A session's login answered this status without setting the cookies kept.
+    NoSession(u16),
 }
 
 impl Failure {
-    /// The `auth_failed` error, naming `handles` (the client id's, if any, and the secret's).
-    pub fn error(self, capability: &'static str, handles: [&'static str; 2]) -> CallError {
+    /// The `auth_failed` error, naming what to check ([`check`]).
+    pub fn error(self, capability: &'static str, check: (&'static str, &'static str, &'static str)) -> CallError {
         let (status, why) = match self {
             Failure::Refused(status) => (Some(status), "the token endpoint refused the Worker's credentials"),
             Failure::Unreachable => (None, "the token endpoint could not be reached"),
             Failure::Unusable(status) => (Some(status), "the token endpoint answered without a usable bearer access token"),
             Failure::Unsigned => (None, "WebCrypto could not sign with the private key"),
+            Failure::Login(0) => (None, "the login could not be reached"),
+            Failure::Login(status) => (Some(status), "the login was refused"),
+            Failure::NoSession(status) => (Some(status), "the login set none of the session's cookies"),
         };
-        CallError::AuthFailed { capability, stage: AuthStage::Token, status, why, handles }
+        let stage = if matches!(self, Failure::Login(_) | Failure::NoSession(_)) { AuthStage::Login } else { AuthStage::Token };
+        CallError::AuthFailed { capability, stage, status, why, check }
     }
 }
 
@@ -156,12 +164,18 @@ impl Tokens {
     /// The token endpoint's answer for scheme `scheme` (`status` 0: it could not be reached),
     /// at `now`; `margin_s` as [`TokenExchange::margin_s`].
     pub fn put(&self, scheme: u8, status: u16, body: &str, now: f64, margin_s: u32) {
-        self.settle(scheme, read_token(status, body), now, margin_s);
+        self.settle(scheme, read_token(status, body).map(bearer), now, margin_s);
     }
 
     /// A token obtained without an exchange (a service account's own JWT), valid `lifetime_s`.
     pub fn put_token(&self, scheme: u8, token: Secret, lifetime_s: u32, now: f64, margin_s: u32) {
-        self.settle(scheme, Ok((token, lifetime_s)), now, margin_s);
+        self.settle(scheme, Ok(bearer((token, lifetime_s))), now, margin_s);
+    }
+
+    /// A session's login answered `status` (0: unreachable), setting `set_cookies` (one
+    /// `Set-Cookie` value per line), at `now`.
+    pub fn put_session(&self, scheme: u8, login: &Login, status: u16, set_cookies: &str, now: f64) {
+        self.settle(scheme, read_session(login, status, set_cookies), now, login.margin_s);
     }
 
     /// The flight for `scheme` failed before any exchange (the signature).
@@ -169,21 +183,18 @@ impl Tokens {
         self.settle(scheme, Err(failure), now, 0);
     }
 
-    fn settle(&self, scheme: u8, outcome: Result<(Secret, u32), Failure>, now: f64, margin_s: u32) {
+    fn settle(&self, scheme: u8, outcome: Result<Obtained, Failure>, now: f64, margin_s: u32) {
         let mut slots = self.slots.borrow_mut();
         let i = usize::from(scheme);
         if slots.len() <= i {
             slots.resize_with(i + 1, Slot::default);
         }
         let slot = match outcome {
-            Ok((token, lifetime_s)) => {
+            Ok(Obtained { wire, credentials, lifetime_s }) => {
                 let generation = self.generations.get().wrapping_add(1);
                 self.generations.set(generation);
                 let lifetime_ms = f64::from(lifetime_s) * 1000.0;
                 let margin_ms = (f64::from(margin_s) * 1000.0).min(lifetime_ms / 2.0);
-                let mut credentials = Credentials::default();
-                credentials.add(token.expose());
-                let wire = Secret::new(["Bearer ", token.expose()].concat());
                 Slot::Ready {
                     token: Token { wire: Rc::new(wire), credentials: Rc::new(credentials), due_at: now + lifetime_ms - margin_ms, expires_at: now + lifetime_ms, generation },
                     refreshing: None,
@@ -214,6 +225,79 @@ impl Tokens {
     }
 }
 
+/// What a flight obtained: the header value to send, what finds it in upstream text, and how
+/// long it lasts.
+struct Obtained {
+    wire: Secret,
+    credentials: Credentials,
+    lifetime_s: u32,
+}
+
+/// An access token as a bearer token.
+fn bearer((token, lifetime_s): (Secret, u32)) -> Obtained {
+    let mut credentials = Credentials::default();
+    credentials.add(token.expose());
+    Obtained { wire: Secret::new(["Bearer ", token.expose()].concat()), credentials, lifetime_s }
+}
+
+/// A session from a login's answer: the cookies it set that the scheme keeps, as one `Cookie`
+/// value, lasting the scheme's lifetime or the shortest `Max-Age` among them.
+fn read_session(login: &Login, status: u16, set_cookies: &str) -> Result<Obtained, Failure> {
+    if !(200..400).contains(&status) {
+        return Err(Failure::Login(status));
+    }
+    let mut jar = String::new();
+    let mut credentials = Credentials::default();
+    let mut lifetime_s = login.lifetime_s;
+    let mut kept = Vec::new();
+    for line in set_cookies.lines() {
+        let mut parts = line.split(';');
+        let Some((name, value)) = parts.next().and_then(|p| p.split_once('=')) else { continue };
+        let (name, value) = (name.trim(), value.trim());
+        if name.is_empty() || (!login.cookies.is_empty() && !login.cookies.contains(&name)) {
+            continue;
+        }
+        let max_age = parts.filter_map(|a| a.split_once('=')).find(|(k, _)| k.trim().eq_ignore_ascii_case("max-age")).map(|(_, v)| v.trim().parse::<i64>().unwrap_or(0));
+        // A cookie the login deletes (Max-Age 0 or less) is none.
+        if max_age.is_some_and(|s| s <= 0) || value.is_empty() || kept.contains(&name) {
+            continue;
+        }
+        if let Some(seconds) = max_age {
+            lifetime_s = lifetime_s.min(u32::try_from(seconds).unwrap_or(u32::MAX));
+        }
+        if !jar.is_empty() {
+            jar.push_str("; ");
+        }
+        jar.push_str(name);
+        jar.push('=');
+        jar.push_str(value);
+        credentials.add(value);
+        kept.push(name);
+    }
+    let whole = if login.cookies.is_empty() { !kept.is_empty() } else { login.cookies.iter().all(|c| kept.contains(c)) };
+    if !whole || crate::header::value_fault(&jar).is_some() {
+        drop(Secret::new(jar));
+        return Err(Failure::NoSession(status));
+    }
+    Ok(Obtained { wire: Secret::new(jar), credentials, lifetime_s: lifetime_s.max(1) })
+}
+
+/// A session's login: its fields (`body`, prepared from their handles) POSTed as a form or JSON.
+pub fn login_request(login: &'static Login, body: Secret, origin_override: Option<&str>) -> HttpRequest {
+    let url = match origin_override {
+        Some(origin) => [origin, &login.url[crate::request::origin_of(login.url).len()..]].concat(),
+        None => login.url.to_owned(),
+    };
+    let media = if login.json { "application/json" } else { "application/x-www-form-urlencoded" };
+    HttpRequest {
+        method: Method::Post,
+        url,
+        headers: vec![("content-type", HeaderValue::Static(media))],
+        body: Some(crate::body::RequestBody::Secret(body)),
+        query_credential: None,
+    }
+}
+
 /// The access token and its lifetime (seconds) from a token endpoint's answer (RFC 6749 §5.1).
 fn read_token(status: u16, body: &str) -> Result<(Secret, u32), Failure> {
     match status {
@@ -240,12 +324,35 @@ fn read_token(status: u16, body: &str) -> Result<(Secret, u32), Failure> {
     Ok((Secret::new(token.to_owned()), lifetime.filter(|s| *s > 0).unwrap_or(DEFAULT_LIFETIME_S)))
 }
 
-/// The handles an `auth_failed` of `scheme` names: the client id's (empty for a service
-/// account) and the secret's.
-pub fn handles(scheme: &crate::table::Scheme) -> [&'static str; 2] {
+/// Whether `response` says the deployment's credentials of `scheme` stopped working, and the
+/// stage an `auth_failed` names if it persists after fresh ones: a token's 401; a session's
+/// relogin statuses, or its soft login wall (a 2xx that is the login page, by its media type or
+/// its marker, which the call's scan looks for).
+pub fn ended(scheme: &crate::table::Scheme, response: &crate::response::HttpResponse<'_>, redactor: &crate::redact::Redactor) -> Option<AuthStage> {
+    use crate::table::AuthScheme;
+    let status = response.status;
     match scheme.auth {
-        crate::table::AuthScheme::ClientCredentials(exchange) => [exchange.client_id, scheme.secret],
-        _ => ["", scheme.secret],
+        AuthScheme::Session(login) => {
+            if login.relogin.contains(&status) {
+                return Some(AuthStage::Upstream);
+            }
+            let page = (200..300).contains(&status)
+                && ((!login.wall_type.is_empty() && response.content_type.is_some_and(|t| t.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case(login.wall_type)))
+                    || (!login.wall_marker.is_empty() && response.body.holds_credential(redactor) && response.body.text().contains(login.wall_marker)));
+            page.then_some(AuthStage::Login)
+        }
+        _ => (status == 401).then_some(AuthStage::Upstream),
+    }
+}
+
+/// What an `auth_failed` of `scheme` says to check: the kind of credential and its handles
+/// (another, or empty; the secret's).
+pub fn check(scheme: &crate::table::Scheme) -> (&'static str, &'static str, &'static str) {
+    use crate::table::AuthScheme;
+    match scheme.auth {
+        AuthScheme::ClientCredentials(exchange) => ("client credentials", exchange.client_id, scheme.secret),
+        AuthScheme::Session(login) => ("login", login.fields.iter().map(|&(_, h)| h).find(|h| *h != scheme.secret).unwrap_or(""), scheme.secret),
+        _ => ("private key", "", scheme.secret),
     }
 }
 
@@ -446,6 +553,33 @@ mod tests {
         assert_eq!(ready(tokens.need(1, 1.0)).0, "Bearer h.c.AQID");
         assert!(signed(&tokens, 2, &APP, "h.c", &[], 0.0, None).is_none());
         assert!(matches!(tokens.need(2, 1.0), Need::Failed(Failure::Unsigned)));
+    }
+
+    #[test]
+    fn a_session_keeps_the_cookies_it_names_and_the_shortest_max_age() {
+        static LOGIN: Login = Login {
+            url: "https://app.example.com/login",
+            json: false,
+            fields: &[],
+            cookies: &["sid", "xsrf"],
+            relogin: &[401, 403],
+            wall_type: "",
+            wall_marker: "",
+            lifetime_s: 3600,
+            margin_s: 60,
+        };
+        let lines = "sid=s1; Path=/; HttpOnly; Max-Age=600\nother=o; Path=/\nxsrf=x1\ngone=; Max-Age=0";
+        let got = read_session(&LOGIN, 302, lines).unwrap();
+        assert_eq!(got.wire.expose(), "sid=s1; xsrf=x1");
+        assert_eq!(got.lifetime_s, 600);
+        assert!(crate::redact::Redactor::with_shared(Some(Rc::new(got.credentials))).finds_in("echo s1"));
+        assert_eq!(read_session(&LOGIN, 302, "sid=s1").err(), Some(Failure::NoSession(302)), "every named cookie, or none");
+        assert_eq!(read_session(&LOGIN, 302, "sid=s1\nxsrf=x; Max-Age=0").err(), Some(Failure::NoSession(302)));
+        assert_eq!(read_session(&LOGIN, 401, lines).err(), Some(Failure::Login(401)));
+        assert_eq!(read_session(&LOGIN, 0, "").err(), Some(Failure::Login(0)));
+        static ALL: Login = Login { cookies: &[], ..LOGIN };
+        assert_eq!(read_session(&ALL, 200, "a=1\nb=2; Secure").unwrap().wire.expose(), "a=1; b=2");
+        assert_eq!(read_session(&ALL, 200, "").err(), Some(Failure::NoSession(200)));
     }
 
     #[test]

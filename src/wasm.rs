@@ -37,6 +37,8 @@
 //!   wanted: sign `input` with `key` (PKCS#8 DER, base64) by `alg` (RS256, ES256) through
 //!   WebCrypto, hand the signature to [`capa_signed`] (empty if signing failed), make the
 //!   exchange it may answer (`X`, as above), and begin again with flag 1 set. One flight, as X.
+//!   For a cookie session, `X` is its login, and the entry hands [`capa_token`] the answer's
+//!   `Set-Cookie` values too.
 //! - `W<scheme>` (from [`capa_begin`] only): another call is obtaining that token (single
 //!   flight): await its exchange, then begin again with flag 1 set.
 //! - `R` (from [`capa_finish`] only): the upstream refused the deployment's token, which the
@@ -336,22 +338,23 @@ pub fn capa_store(name: &str, value: Option<String>, now: f64) {
     });
 }
 
-/// The token endpoint's answer to the exchange an `X<scheme>` step asked for (`status` 0: `fetch`
-/// failed), at `now`: see [`crate::token`]. The calls that asked and waited begin again.
+/// The answer to the exchange (or a session's login) an `X<scheme>` step asked for: its
+/// `status` (0: `fetch` failed), body text and, for a login, its `Set-Cookie` values one per
+/// line, at `now`: see [`crate::token`]. The calls that asked and waited begin again.
 #[wasm_bindgen]
-pub fn capa_token(scheme: u8, status: u16, body: &str, now: f64) {
+pub fn capa_token(scheme: u8, status: u16, body: &str, set_cookies: &str, now: f64) {
     if !cfg!(capa_tokens) {
         return;
     }
-    let margin = PROVIDER.schemes.get(usize::from(scheme)).and_then(|s| match s.auth {
-        AuthScheme::ClientCredentials(exchange) => Some(exchange.margin_s),
-        AuthScheme::ServiceAccount(grant) => Some(grant.margin_s),
-        _ => None,
-    });
-    let Some(margin) = margin else { return };
+    let Some(s) = PROVIDER.schemes.get(usize::from(scheme)) else { return };
     ENV.with(|cache| {
-        if let Some(bindings) = cache.borrow().as_ref() {
-            bindings.tokens.put(scheme, status, body, now, margin);
+        let cache = cache.borrow();
+        let Some(bindings) = cache.as_ref() else { return };
+        match s.auth {
+            AuthScheme::ClientCredentials(exchange) => bindings.tokens.put(scheme, status, body, now, exchange.margin_s),
+            AuthScheme::ServiceAccount(grant) => bindings.tokens.put(scheme, status, body, now, grant.margin_s),
+            AuthScheme::Session(login) => bindings.tokens.put_session(scheme, login, status, set_cookies, now),
+            _ => {}
         }
     });
 }

@@ -193,17 +193,20 @@ async function signThenExchange(scheme, [alg, key, input]) {
   if (next.charCodeAt(0) === 88) await exchange(scheme, JSON.parse(next.slice(next.indexOf(":") + 1)));
 }
 
-// A token exchange the runtime asked for, its answer handed back (status 0: fetch failed). The
-// answer is the runtime's alone: it never reaches a caller.
+// A token exchange (or a session's login) the runtime asked for, its answer handed back with
+// the cookies it set (status 0: fetch failed). The answer is the runtime's alone: it never
+// reaches a caller.
 async function exchange(scheme, [url, method, reqBody, headers]) {
   let status = 0,
-    text = "";
+    text = "",
+    cookies = "";
   try {
     const res = await fetch(url, { method, headers, body: reqBody, redirect: "manual" });
     status = res.status;
+    cookies = res.headers.getSetCookie().join("\n");
     text = await res.text();
   } catch {}
-  capa_token(scheme, status, text, Date.now());
+  capa_token(scheme, status, text, cookies, Date.now());
 }
 
 // Each named binding's `get()`, handed to the runtime; a failed read is no value (the runtime then

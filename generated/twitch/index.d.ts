@@ -62,9 +62,9 @@ export type CapabilityError<E = JsonValue> =
   | {
       code: "auth_failed";
       message: string;
-      /** Where the credential's lifecycle failed: exchanging the deployment's credentials for a token, or the upstream refusing a fresh one. */
-      stage: "token" | "upstream";
-      /** The token endpoint's or the upstream's status; absent when the token endpoint could not be reached. */
+      /** Where the credential's lifecycle failed: exchanging the deployment's credentials for a token, logging in (or a login wall after a fresh login), or the upstream refusing fresh credentials. */
+      stage: "token" | "login" | "upstream";
+      /** The token endpoint's, the login's or the upstream's status; absent when it could not be reached. */
       status?: number;
       upstream?: undefined;
     }

@@ -192,6 +192,9 @@ pub fn check(root: &Path, manifest: &Manifest, spec: &Spec) -> Report {
         if let Some(user) = a.username {
             report.handles.push(format!("{user}: {} (or a var in [env.{cap}.vars])", put(user)));
         }
+        for (field, handle) in a.login.iter().flat_map(|l| &l.fields).filter(|(_, h)| *h != a.secret) {
+            report.handles.push(format!("{handle}: {} (the login's `{field}`)", put(handle)));
+        }
         if let Some(id) = a.client_id {
             report.handles.push(format!("{id}: {} (the OAuth2 client id; or a var in [env.{cap}.vars])", put(id)));
         }
@@ -304,7 +307,7 @@ mod tests {
             let mut m = manifest(Scheme::Header, Some("X-Key"));
             m.auth.schemes.insert(
                 name.into(),
-                crate::manifest::Named { secret: "THINGS_TOKEN".into(), scheme, header: None, name: None, username: None, headers: BTreeMap::new(), client_id: None, token_url: None, scopes: Vec::new(), refresh_margin: None, jwt: Default::default() },
+                crate::manifest::Named { secret: "THINGS_TOKEN".into(), scheme, header: None, name: None, username: None, headers: BTreeMap::new(), client_id: None, token_url: None, scopes: Vec::new(), refresh_margin: None, jwt: Default::default(), login: None },
             );
             check(&root_with_env("things"), &m, &spec)
         };

@@ -112,6 +112,9 @@ pub struct Auth {
     /// For `scheme = "jwt"`: the JWT's claims and how it is signed.
     #[serde(default)]
     pub jwt: Jwt,
+    /// For `scheme = "session"`: the login and how a session is seen to end.
+    #[serde(default)]
+    pub login: Option<Login>,
     /// Further schemes, keyed by the spec's `securitySchemes` name each attaches.
     #[serde(default)]
     pub schemes: BTreeMap<String, Named>,
@@ -148,6 +151,9 @@ pub struct Named {
     /// For `scheme = "jwt"`: the JWT's claims and how it is signed.
     #[serde(default)]
     pub jwt: Jwt,
+    /// For `scheme = "session"`: the login and how a session is seen to end.
+    #[serde(default)]
+    pub login: Option<Login>,
 }
 
 /// `jwt = { ... }`: a service account's JWT (for `scheme = "jwt"`).
@@ -164,6 +170,39 @@ pub struct Jwt {
     pub audience: Option<String>,
     /// Seconds from `iat` to `exp` (default 3600, at most 3600).
     pub lifetime: Option<u32>,
+}
+
+/// `login = { ... }`: a cookie session's login (for `scheme = "session"`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Login {
+    /// Where the login is POSTed (https, or loopback).
+    pub url: String,
+    /// A JSON body; default a form.
+    #[serde(default)]
+    pub json: bool,
+    /// The body's fields: field → handle (the scheme's secret among them).
+    pub fields: BTreeMap<String, String>,
+    /// The cookies kept from its `Set-Cookie`s; unset: all.
+    #[serde(default)]
+    pub cookies: Vec<String>,
+    /// Statuses meaning the session ended (default 401, 403).
+    pub relogin: Option<Vec<u16>>,
+    /// A soft login wall: a 2xx that is the login page.
+    #[serde(default)]
+    pub wall: Wall,
+    /// Seconds a session is kept (default 3600; less when a cookie's Max-Age says so).
+    pub lifetime: Option<u32>,
+}
+
+/// `wall = { content_type, marker }`: what makes a 2xx the login page (either matching).
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Wall {
+    /// Its media type (`text/html`, where the API answers JSON).
+    pub content_type: Option<String>,
+    /// Text only the login page holds (`name="password"`).
+    pub marker: Option<String>,
 }
 
 /// One scheme the manifest declares, the default (`[auth]`) or a named one, as one shape.
@@ -193,6 +232,8 @@ pub struct Attach<'a> {
     pub refresh_margin: Option<u32>,
     /// For `jwt`: its claims and algorithm.
     pub jwt: &'a Jwt,
+    /// For `session`: its login.
+    pub login: Option<&'a Login>,
 }
 
 impl Attach<'_> {
@@ -209,6 +250,7 @@ impl Attach<'_> {
             Scheme::Cookie => "cookie",
             Scheme::Query => "",
             Scheme::Bearer | Scheme::Basic | Scheme::Oauth2 | Scheme::Jwt => "authorization",
+            Scheme::Session => "cookie",
         }
     }
 
@@ -225,7 +267,8 @@ impl Attach<'_> {
     /// Every handle it reads: the key's, a pair's user name or a client's id, its credential
     /// headers'.
     pub fn handles(&self) -> impl Iterator<Item = &str> {
-        std::iter::once(self.secret).chain(self.username).chain(self.client_id).chain(self.headers.values().map(String::as_str))
+        let login = self.login.into_iter().flat_map(|l| l.fields.values().map(String::as_str)).filter(|h| *h != self.secret);
+        std::iter::once(self.secret).chain(self.username).chain(self.client_id).chain(self.headers.values().map(String::as_str)).chain(login)
     }
 }
 
@@ -243,6 +286,8 @@ pub enum Scheme {
     Oauth2,
     /// A service account: the secret is a PEM private key signing a JWT (RFC 7523).
     Jwt,
+    /// A cookie session: the Worker logs in (`login`), the secret one of the login's fields.
+    Session,
 }
 
 /// What an operation stating no `security` of its own needs, by the manifest.
@@ -333,6 +378,7 @@ impl Manifest {
                 scopes: Vec::new(),
                 refresh_margin: None,
                 jwt: Jwt::default(),
+                login: None,
                 schemes: BTreeMap::new(),
             },
             call: Call::default(),
@@ -418,6 +464,38 @@ impl Manifest {
                 }
                 _ => {}
             }
+            match (a.scheme, a.login) {
+                (Scheme::Session, Some(login)) => {
+                    if !login.url.starts_with("https://") && !crate::model::is_loopback(&login.url) || crate::unfit_for_raw_json(&login.url) {
+                        bail!("{t}.login.url {:?} must be an https:// URL: the password travels there", login.url);
+                    }
+                    if !login.fields.values().any(|h| h == a.secret) {
+                        bail!("{t}.login.fields must send the secret {} (the password) as one of its fields", a.secret);
+                    }
+                    for (field, handle) in &login.fields {
+                        if field.is_empty() || crate::unfit_for_raw_json(field) || !env_name(handle) {
+                            bail!("{t}.login.fields: {field:?} must name an UPPER_SNAKE_CASE handle");
+                        }
+                    }
+                    if login.cookies.iter().any(|c| !cookie_name(c)) {
+                        bail!("{t}.login.cookies: cookie names are tokens without `=`");
+                    }
+                    if login.relogin.as_ref().is_some_and(|r| r.is_empty() || r.iter().any(|s| !(400..600).contains(s))) {
+                        bail!("{t}.login.relogin lists 4xx or 5xx statuses");
+                    }
+                    // (The marker is only looked for, never written into JSON: quotes are fine.)
+                    let wall = [&login.wall.content_type, &login.wall.marker];
+                    if wall.iter().any(|w| w.as_deref().is_some_and(|w| w.is_empty() || w.chars().any(char::is_control))) {
+                        bail!("{t}.login.wall: its content_type and marker are non-empty text without control characters");
+                    }
+                    if login.lifetime.is_some_and(|l| l == 0) {
+                        bail!("{t}.login.lifetime is at least 1 second");
+                    }
+                }
+                (Scheme::Session, None) => bail!("{t}.scheme = \"session\" needs {t}.login = {{ url, fields, ... }}"),
+                (_, Some(_)) => bail!("{t}.login is only for {t}.scheme = \"session\""),
+                _ => {}
+            }
             if let Some(url) = a.token_url {
                 if !url.starts_with("https://") && !crate::model::is_loopback(url) || crate::unfit_for_raw_json(url) {
                     bail!("{t}.token_url {url:?} must be an https:// URL: the client secret travels there");
@@ -499,6 +577,7 @@ impl Manifest {
             Scheme::Cookie => "cookie",
             Scheme::Query => "",
             Scheme::Bearer | Scheme::Basic | Scheme::Oauth2 | Scheme::Jwt => "authorization",
+            Scheme::Session => "cookie",
         }
     }
 
@@ -519,6 +598,7 @@ impl Manifest {
             scopes: &a.scopes,
             refresh_margin: a.refresh_margin,
             jwt: &a.jwt,
+            login: a.login.as_ref(),
         };
         std::iter::once(default)
             .chain(a.schemes.iter().map(|(n, s)| Attach {
@@ -534,6 +614,7 @@ impl Manifest {
                 scopes: &s.scopes,
                 refresh_margin: s.refresh_margin,
                 jwt: &s.jwt,
+                login: s.login.as_ref(),
             }))
             .collect()
     }

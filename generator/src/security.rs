@@ -74,6 +74,8 @@ pub fn key_attaches(a: &Attach<'_>, kind: &Kind) -> bool {
         (Scheme::Header, Kind::Key { place, name }) => place == "header" && a.header.is_some_and(|h| h.eq_ignore_ascii_case(name)),
         (Scheme::Query, Kind::Key { place, name }) => place == "query" && a.name == Some(name.as_str()),
         (Scheme::Cookie, Kind::Key { place, name }) => place == "cookie" && a.name == Some(name.as_str()),
+        // A session's jar: the cookie it keeps (or any, keeping all).
+        (Scheme::Session, Kind::Key { place, name }) => place == "cookie" && a.login.is_some_and(|l| l.cookies.is_empty() || l.cookies.contains(name)),
         _ => false,
     }
 }
@@ -136,7 +138,7 @@ mod tests {
         let choose = |m: &Manifest, security: Value| choose(&spec, m, security.as_array().unwrap());
         // One scheme: always it, as before.
         assert_eq!(choose(&m, json!([{ "token": [] }])), 0);
-        m.auth.schemes.insert("token".into(), Named { secret: "STATS_TOKEN".into(), scheme: Scheme::Bearer, header: None, name: None, username: None, headers: BTreeMap::new(), client_id: None, token_url: None, scopes: Vec::new(), refresh_margin: None, jwt: Default::default() });
+        m.auth.schemes.insert("token".into(), Named { secret: "STATS_TOKEN".into(), scheme: Scheme::Bearer, header: None, name: None, username: None, headers: BTreeMap::new(), client_id: None, token_url: None, scopes: Vec::new(), refresh_margin: None, jwt: Default::default(), login: None });
         assert_eq!(choose(&m, json!([{ "key": [], "secret": [] }])), 0);
         assert_eq!(choose(&m, json!([{ "token": [] }])), 1);
         assert_eq!(choose(&m, json!([{ "token": [] }, { "key": [], "secret": [] }])), 1, "spec order decides");

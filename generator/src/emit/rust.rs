@@ -19,6 +19,22 @@ pub fn emit(manifest: &Manifest, model: &Model, names: &[Name]) -> String {
     let _ = writeln!(w, "    schemes: &[");
     for (i, a) in manifest.schemes().iter().enumerate() {
         let auth = match a.scheme {
+            Scheme::Session => {
+                let l = a.login.expect("checked: a session has its login");
+                let fields: Vec<String> = l.fields.iter().map(|(f, h)| format!("({f:?}, {h:?})")).collect();
+                format!(
+                    "AuthScheme::Session(&Login {{ url: {:?}, json: {}, fields: &[{}], cookies: &{:?}, relogin: &{:?}, wall_type: {:?}, wall_marker: {:?}, lifetime_s: {}, margin_s: {} }})",
+                    l.url,
+                    l.json,
+                    fields.join(", "),
+                    l.cookies,
+                    l.relogin.clone().unwrap_or_else(|| vec![401, 403]),
+                    l.wall.content_type.as_deref().unwrap_or_default(),
+                    l.wall.marker.as_deref().unwrap_or_default(),
+                    l.lifetime.unwrap_or(3600),
+                    a.refresh_margin.unwrap_or(60)
+                )
+            }
             Scheme::Jwt => {
                 let j = a.jwt;
                 let token_url = a.token_url.unwrap_or_default();
