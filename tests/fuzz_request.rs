@@ -524,7 +524,9 @@ fn expected_auth(provider: &Provider, key: &str) -> String {
         AuthScheme::Basic => format!("Basic {}", capa_rs::forms::base64(format!("{key}:").as_bytes())),
         AuthScheme::Header(_) | AuthScheme::Query(_) => key.to_owned(),
         AuthScheme::Cookie(name) => format!("{name}={key}"),
-        AuthScheme::BasicPair { .. } | AuthScheme::ClientCredentials(_) | AuthScheme::ServiceAccount(_) => unreachable!("no synthetic provider has a basic pair or a token scheme"),
+        AuthScheme::BasicPair { .. } | AuthScheme::ClientCredentials(_) | AuthScheme::ServiceAccount(_) | AuthScheme::Session(_) => {
+            unreachable!("no synthetic provider has a basic pair or a token scheme")
+        }
     }
 }
 

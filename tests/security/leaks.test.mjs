@@ -27,8 +27,8 @@ const STORE_SECRET = "sk_test_CANARYstore0000000000000000";
 // user name is a deployment binding, a context canary), a key header with a secret header beside
 // a bearer token (two schemes, per operation).
 const PROVIDERS = [
-  { provider: "stripe", share: 0.3, secret: "STRIPE_API_KEY", panicOn: "customers.retrieve" },
-  { provider: "petstore", share: 0.1, secret: "PETSTORE_API_KEY", panicOn: "pet.retrieve" },
+  { provider: "stripe", share: 0.25, secret: "STRIPE_API_KEY", panicOn: "customers.retrieve" },
+  { provider: "petstore", share: 0.05, secret: "PETSTORE_API_KEY", panicOn: "pet.retrieve" },
   { provider: "twitch", share: 0.1, secret: "TWITCH_API_KEY", panicOn: "users.list", bound: { TWITCH_CLIENT_ID: "acct_CONTEXTdeploymentclient" } },
   { provider: "auth-query", share: 0.1, secret: "AUTHQ_TOKEN", panicOn: "projects.list" },
   { provider: "auth-cookie", share: 0.1, secret: "AUTHC_SESSION", panicOn: "me.retrieve" },
@@ -38,7 +38,36 @@ const PROVIDERS = [
   // OAuth2 client credentials: the secret is exchanged at a hostile token endpoint (below) for
   // short-lived tokens, which the API side then echoes and refuses (401s refresh them).
   { provider: "auth-oauth2", share: 0.1, secret: "AUTHO_CLIENT_SECRET", panicOn: "things.list", bound: { AUTHO_CLIENT_ID: "client-CONTEXTleaks" }, tokenUrl: "/oauth/token" },
+  // A cookie session: the password is posted to a hostile login (below), whose cookies the API
+  // side then echoes; its login pages (soft walls) and 401s log in again.
+  { provider: "auth-session", share: 0.1, secret: "AUTHS_PASSWORD", panicOn: "projects.list", bound: { AUTHS_USERNAME: "ada@CONTEXT.example" }, loginUrl: "/login" },
 ];
+
+/**
+ * A hostile login: mostly a redirect setting a session cookie (sid_CANARY…, and a cookie not
+ * kept), else a refusal echoing the posted form, a 200 setting nothing, its login page, or a
+ * dropped connection. `tokens` collects the cookies it set, as the API side sees them.
+ */
+function hostileLoginReply(r, request, tokens, stats) {
+  const pick = r.next();
+  const name = pick < 0.7 ? "session" : pick < 0.8 ? "refused" : pick < 0.88 ? "noCookie" : pick < 0.95 ? "loginPage" : "dropped";
+  stats[`login:${name}`] = (stats[`login:${name}`] ?? 0) + 1;
+  switch (name) {
+    case "session": {
+      const sid = canary(r, "sessionCookie");
+      tokens.add(`sid=${sid}`);
+      return { status: r.pick([200, 302, 303]), headers: { location: "/home", "set-cookie": [`sid=${sid}; Path=/; HttpOnly; Max-Age=${1 + r.int(5)}`, "csrf=c; Path=/"] } };
+    }
+    case "refused":
+      return { status: r.pick([400, 401, 403, 500]), headers: { "content-type": "text/html" }, body: `<p>bad login: ${request.body}</p>` };
+    case "noCookie":
+      return { status: 200, json: { echo: request.body } };
+    case "loginPage":
+      return { status: 200, headers: { "content-type": "text/html" }, body: `<form><input name="password" value="${new URLSearchParams(request.body).get("password")}"></form>` };
+    default:
+      return { destroy: true };
+  }
+}
 
 /**
  * A hostile token endpoint: mostly a token (at_CANARY…, a lifetime of 1–5 s so refreshes
@@ -95,15 +124,20 @@ after(async () => {
   );
 });
 
-for (const { provider, share, secret, panicOn, bound = {}, tokenUrl } of PROVIDERS) {
+for (const { provider, share, secret, panicOn, bound = {}, tokenUrl, loginUrl } of PROVIDERS) {
   test(`${provider}: ${Math.round(CALLS * share)} randomized calls leak no credential, in any form, anywhere`, async () => {
     const table = tableOf(provider);
     const r = rng(SEED + provider.length);
     const stats = totals.behaviours;
     upstream.requests.length = 0;
     const tokens = new Set();
-    upstream.reply = (request) =>
-      tokenUrl && request.url === tokenUrl ? hostileTokenReply(r, request, tokens, stats) : hostileReply(r, request, { authHeader: table.authHeader, contextHeaders: table.callHeaders, stats, table });
+    upstream.reply = (request) => {
+      if (tokenUrl && request.url === tokenUrl) return hostileTokenReply(r, request, tokens, stats);
+      if (loginUrl && request.url === loginUrl) return hostileLoginReply(r, request, tokens, stats);
+      // Now and then the session's app answers its login page (a soft wall).
+      if (loginUrl && r.chance(0.05)) return { status: 200, headers: { "content-type": "text/html" }, body: `<form><input name="password"></form> ${request.headers.cookie}` };
+      return hostileReply(r, request, { authHeader: table.authHeader, contextHeaders: table.callHeaders, stats, table });
+    };
     const base = { CAPA_LOOPBACK_ORIGIN: upstream.origin, ...bound };
     const cap = await startWorkers({
       provider,
@@ -153,10 +187,15 @@ for (const { provider, share, secret, panicOn, bound = {}, tokenUrl } of PROVIDE
       for (const request of upstream.requests) {
         // A token exchange carries the client's secret (in its basic pair).
         const credential =
-          tokenUrl && request.url === tokenUrl ? decodeURIComponent(credentialOf(request, "authorization", { authPair: true })) : credentialOf(request, table.authHeader, table);
+          tokenUrl && request.url === tokenUrl
+            ? decodeURIComponent(credentialOf(request, "authorization", { authPair: true }))
+            : loginUrl && request.url === loginUrl
+              ? (new URLSearchParams(request.body).get("password") ?? "")
+              : credentialOf(request, table.authHeader, table);
         if (credential) assert.ok(known.has(credential), `the upstream received a credential nobody passed: ${credential.slice(0, 40)}`);
         // The client secret goes to the token endpoint only, never to the API.
-        if (tokenUrl && request.url !== tokenUrl) assert.ok(![SECRET, HOSTILE_SECRET, STORE_SECRET].includes(credential), "a client secret reached the API");
+        const exchange = request.url === tokenUrl || request.url === loginUrl;
+        if ((tokenUrl || loginUrl) && !exchange) assert.ok(![SECRET, HOSTILE_SECRET, STORE_SECRET].includes(credential), "a client secret or password reached the API");
         if (credential === STORE_SECRET) fromStore++;
       }
       assert.ok(fromStore > 0, "no request carried the Secrets Store's value: the store path was not taken");
