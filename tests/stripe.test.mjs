@@ -63,6 +63,7 @@ test("retrieve with the Worker secret: exact request, result and receipt", async
     requestId: "req_ok1",
     attempts: 1,
     credential: "secret",
+    refreshed: false,
     verdict: "pass",
   });
 });
