@@ -85,11 +85,11 @@ fn login_handles(scheme: &Scheme) -> impl Iterator<Item = &'static str> {
     fields.iter().map(|&(_, h)| h).filter(move |h| *h != secret)
 }
 
-/// Every handle of `provider`'s schemes whose value is a credential (keys, credential headers,
-/// login fields; a basic user name and a client id are context): what the deployment's
-/// redactor scans for.
+/// Every handle of `provider`'s schemes whose value is a credential (keys, credential
+/// headers; a basic user name, a client id and a login's other fields are context): what the
+/// deployment's redactor scans for.
 pub fn credential_handles(provider: &Provider) -> impl Iterator<Item = &'static str> {
-    provider.schemes.iter().flat_map(|s| std::iter::once(s.secret).chain(s.headers.iter().map(|&(_, h)| h)).chain(login_handles(s)))
+    provider.schemes.iter().flat_map(|s| std::iter::once(s.secret).chain(s.headers.iter().map(|&(_, h)| h)))
 }
 
 /// Every handle `provider`'s schemes read: keys, user names, client ids, credential headers,
@@ -217,7 +217,14 @@ impl WorkerSecrets {
                 credentials.add(value);
             }
         }
-        let identifiers = provider.schemes.iter().filter_map(id_binding).filter_map(&get).map(|u| Secret::new(u.to_owned())).collect();
+        // Identifiers that travel with a credential (a login's user name too): out of receipts.
+        let identifiers = provider
+            .schemes
+            .iter()
+            .flat_map(|s| id_binding(s).into_iter().chain(login_handles(s)))
+            .filter_map(&get)
+            .map(|u| Secret::new(u.to_owned()))
+            .collect();
         let schemes = provider
             .schemes
             .iter()
@@ -265,6 +272,16 @@ impl WorkerSecrets {
     /// The credentials a call's redactor starts from: every deployment credential's.
     pub fn credentials(&self) -> Option<Rc<Credentials>> {
         self.credentials.clone()
+    }
+
+    /// Whether scheme `index` holds the same deployment credential as in `other` (what its
+    /// cached tokens were obtained with).
+    pub fn same_scheme(&self, other: &WorkerSecrets, index: u8) -> bool {
+        match (self.scheme(index), other.scheme(index)) {
+            (Some(a), Some(b)) => a.wire == b.wire && a.headers == b.headers,
+            (None, None) => true,
+            _ => false,
+        }
     }
 
     /// Scheme `index`'s credential, if its key is set.

@@ -15,11 +15,16 @@ use crate::args;
 use crate::error::CallError;
 use crate::receipt::{self, Envelope, Receipt};
 use crate::auth::WorkerSecrets;
-use crate::error::AuthStage;
-use crate::request::{self, Config, CredentialUse, HeaderValue, HttpRequest};
-use crate::secret::Secret;
-use crate::table::{AuthScheme, AuthUse, Scheme};
-use crate::token::{Need, Tokens};
+use crate::request::{self, Config, CredentialUse, HttpRequest};
+use crate::token::Tokens;
+#[cfg(capa_tokens)]
+use crate::{
+    error::AuthStage,
+    request::HeaderValue,
+    secret::Secret,
+    table::{AuthScheme, AuthUse, Scheme},
+    token::Need,
+};
 use crate::response::{self, HttpResponse, Outcome};
 use crate::redact::Redactor;
 use crate::table::{Method, Provider};
@@ -58,21 +63,29 @@ pub trait Bindings {
 }
 
 /// What a call that begins again brings from its earlier rounds.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Resume {
     /// A token was obtained for it (it made the exchange, or waited for another call's).
     pub obtained: bool,
-    /// The upstream refused its cached token once (401) and it was dropped: this is the second
-    /// attempt, and the last.
+    /// The upstream refused its cached credentials once (a token's 401, a session's relogin
+    /// status or login wall) and they were dropped: this is the second attempt, and the last.
     pub after_401: bool,
+    /// When the call's first round began (ms), for its receipt; `None`: this round's time.
+    pub started_ms: Option<f64>,
 }
 
 impl Resume {
-    /// From the entry's flags: bit 0 [`Resume::obtained`], bit 1 [`Resume::after_401`].
-    pub fn from_flags(flags: u32) -> Self {
-        Resume { obtained: flags & 1 != 0, after_401: flags & 2 != 0 }
+    /// From the entry's flags (bit 0 [`Resume::obtained`], bit 1 [`Resume::after_401`]) and the
+    /// call's first round's time.
+    pub fn from_flags(flags: u32, started_ms: f64) -> Self {
+        Resume { obtained: flags & 1 != 0, after_401: flags & 2 != 0, started_ms: (flags != 0).then_some(started_ms) }
     }
 }
+
+/// A token younger than this that the upstream refuses was not expired: obtaining another would
+/// not help, and a caller could otherwise make every call an exchange (a 401 for a scope the
+/// deployment lacks). The call is `auth_failed` at once.
+pub const FRESH_TOKEN_MS: f64 = 1_000.0;
 
 /// What to do next.
 #[derive(Debug)]
@@ -80,15 +93,20 @@ pub enum Step {
     /// Send [`Call::request`], then report to [`Call::finish`].
     Fetch(Call),
     /// Obtain scheme `scheme`'s token first: send `request` (the token exchange), hand the answer
-    /// to [`Tokens::put`], then begin the call again.
+    /// to [`Tokens::put`], then begin the call again. (This and the token steps below exist only
+    /// in builds whose table has a token scheme, `capa_tokens`: see build.rs.)
+    #[cfg(capa_tokens)]
     Token { scheme: u8, request: HttpRequest },
     /// Sign `input` (a JWT's header and claims) with `key` (PKCS#8 DER, base64) by `alg`, hand
     /// the signature to [`crate::token::signed`], then begin again.
+    #[cfg(capa_tokens)]
     Sign { scheme: u8, alg: &'static str, key: Secret, input: String },
     /// Another call is obtaining scheme `scheme`'s token: wait for it, then begin again.
+    #[cfg(capa_tokens)]
     Wait { scheme: u8 },
     /// The upstream refused the call's token: drop it ([`Tokens::invalidate`] with
     /// `generation`), then begin the call again with [`Resume::after_401`].
+    #[cfg(capa_tokens)]
     Refresh { scheme: u8, generation: u32 },
     /// The call is over.
     Done(Envelope),
@@ -97,14 +115,18 @@ pub enum Step {
 /// What the first round of a call comes to.
 enum Next {
     Send(HttpRequest, CredentialUse),
+    #[cfg(capa_tokens)]
     Token(HttpRequest),
+    #[cfg(capa_tokens)]
     Sign { alg: &'static str, key: Secret, input: String },
+    #[cfg(capa_tokens)]
     Wait,
 }
 
 /// The first step of obtaining `scheme`'s token, this call being the flight: the exchange of
 /// the client's credentials, or the signature of a service account's JWT.
 #[cold]
+#[cfg(capa_tokens)]
 fn first_step(scheme: &'static Scheme, index: u8, config: &Config<'_>, now_ms: f64) -> Next {
     match scheme.auth {
         AuthScheme::ServiceAccount(grant) => Next::Sign {
@@ -134,8 +156,9 @@ pub struct Call {
     credential: CredentialUse,
     started_ms: f64,
     attempts: u32,
-    /// The deployment's token it sent: `(scheme, generation)`.
-    token: Option<(u8, u32)>,
+    /// The deployment's token it sent: `(scheme, generation, obtained_at)`.
+    #[cfg_attr(not(capa_tokens), allow(dead_code))]
+    token: Option<(u8, u32, f64)>,
     resume: Resume,
 }
 
@@ -152,6 +175,7 @@ pub fn begin_again(provider: &'static Provider, op_index: u32, args_json: &str, 
     };
     let secrets = bindings.worker_secrets(provider);
     let mut redactor = Redactor::with_shared(secrets.credentials());
+    #[cfg_attr(not(capa_tokens), allow(unused_mut))]
     let mut token = None;
 
     let result = (|| {
@@ -180,6 +204,7 @@ pub fn begin_again(provider: &'static Provider, op_index: u32, args_json: &str, 
         for (_, value) in &bound_headers {
             redactor.add_context(value);
         }
+        #[cfg_attr(not(capa_tokens), allow(unused_mut))]
         let mut config = Config {
             secrets,
             origin_override: bindings.get(ORIGIN_OVERRIDE_VAR).and_then(request::loopback_origin),
@@ -198,14 +223,18 @@ pub fn begin_again(provider: &'static Provider, op_index: u32, args_json: &str, 
         }
         // A scheme that exchanges the deployment's credentials for a token: the cached token,
         // or the exchange first. A per-call key is a ready token and needs none.
+        #[cfg(capa_tokens)]
         let scheme = provider.scheme(op);
         // (`capa_tokens`: only in builds whose table has such a scheme; see build.rs.)
-        let token_scheme = matches!(scheme.auth, AuthScheme::ClientCredentials(_) | AuthScheme::ServiceAccount(_) | AuthScheme::Session(_));
-        if cfg!(capa_tokens) && token_scheme && op.auth != AuthUse::Never && args.options.api_key.is_none() {
+        #[cfg(capa_tokens)]
+        if matches!(scheme.auth, AuthScheme::ClientCredentials(_) | AuthScheme::ServiceAccount(_) | AuthScheme::Session(_))
+            && op.auth != AuthUse::Never
+            && args.options.api_key.is_none()
+        {
             let sendable = config.secrets.scheme(op.scheme).is_some_and(|s| s.refusal(provider, scheme).is_none());
             if sendable {
                 match bindings.tokens().map(|t| t.need(op.scheme, now_ms)) {
-                    Some(Need::Ready { wire, credentials, generation }) => {
+                    Some(Need::Ready { wire, credentials, generation, obtained_at }) => {
                         redactor.share_token(credentials);
                         // A soft login wall's marker: the entry's scan then flags a page holding
                         // it, and `finish` reads it (see `crate::token`).
@@ -213,7 +242,7 @@ pub fn begin_again(provider: &'static Provider, op_index: u32, args_json: &str, 
                             redactor.add(login.wall_marker);
                         }
                         config.token = Some(wire);
-                        token = Some((op.scheme, generation));
+                        token = Some((op.scheme, generation, obtained_at));
                     }
                     Some(Need::Fetch) => return Ok(first_step(scheme, op.scheme, &config, now_ms)),
                     Some(Need::Wait) => return Ok(Next::Wait),
@@ -226,6 +255,7 @@ pub fn begin_again(provider: &'static Provider, op_index: u32, args_json: &str, 
         Ok(Next::Send(request, credential))
     })();
 
+    let started_ms = resume.started_ms.unwrap_or(now_ms);
     match result {
         Ok(Next::Send(request, credential)) => Step::Fetch(Call {
             provider,
@@ -233,17 +263,23 @@ pub fn begin_again(provider: &'static Provider, op_index: u32, args_json: &str, 
             request,
             redactor,
             credential,
-            started_ms: now_ms,
+            started_ms,
             attempts: 1 + u32::from(resume.after_401),
             token,
             resume,
         }),
+        #[cfg(capa_tokens)]
         Ok(Next::Token(request)) => Step::Token { scheme: op.scheme, request },
+        #[cfg(capa_tokens)]
         Ok(Next::Sign { alg, key, input }) => Step::Sign { scheme: op.scheme, alg, key, input },
+        #[cfg(capa_tokens)]
         Ok(Next::Wait) => Step::Wait { scheme: op.scheme },
         Err(error) => {
-            let mut receipt = Receipt::new(provider, op, now_ms);
-            receipt.close(now_ms, now_ms, false);
+            let mut receipt = Receipt::new(provider, op, started_ms);
+            // A second round's refusal still made the first round's attempt.
+            receipt.attempts = u32::from(resume.after_401);
+            receipt.refreshed = resume.obtained || resume.after_401;
+            receipt.close(started_ms, now_ms, false);
             Step::Done(Envelope::Complete(receipt::fail(&error, &redactor, &receipt)))
         }
     }
@@ -270,11 +306,12 @@ impl Call {
     pub fn finish(mut self, response: &HttpResponse<'_>, now_ms: f64) -> Step {
         // The deployment's token refused: once, drop it and begin again; a fresh one refused
         // is the end (see `crate::token`).
-        if cfg!(capa_tokens) {
+        #[cfg(capa_tokens)]
+        {
             let scheme_of = |call: &Call| call.provider.scheme(&call.provider.operations[call.op_index]);
             let ended = self.token.and_then(|t| Some((t, crate::token::ended(scheme_of(&self), response, &self.redactor)?)));
-            if let Some(((scheme, generation), stage)) = ended {
-                if !self.resume.after_401 {
+            if let Some(((scheme, generation, obtained_at), stage)) = ended {
+                if !self.resume.after_401 && now_ms - obtained_at >= FRESH_TOKEN_MS {
                     return Step::Refresh { scheme, generation };
                 }
                 let why = match stage {

@@ -25,7 +25,14 @@ const PRIME256V1: &[u8] = &[0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01
 
 /// The PKCS#8 DER of `pem`, and its kind; or why it is none the Worker can use.
 pub fn pkcs8(pem: &str) -> Result<(Vec<u8>, KeyKind), &'static str> {
-    let pem = pem.trim();
+    // A key pasted from a JSON credentials file keeps its `\n` escapes.
+    let unescaped;
+    let pem = if pem.contains("\\n") {
+        unescaped = pem.replace("\\n", "\n");
+        unescaped.trim()
+    } else {
+        pem.trim()
+    };
     let label = pem.strip_prefix("-----BEGIN ").and_then(|rest| rest.split_once("-----")).map(|(label, _)| label);
     let Some(label) = label else { return Err("is not a PEM private key (-----BEGIN PRIVATE KEY-----)") };
     let end = format!("-----END {label}-----");
@@ -61,7 +68,8 @@ fn der(out: &mut Vec<u8>, tag: u8, contents: &[u8]) {
     match n {
         0..=0x7f => out.push(n as u8),
         0x80..=0xff => out.extend([0x81, n as u8]),
-        _ => out.extend([0x82, (n >> 8) as u8, n as u8]),
+        0x100..=0xffff => out.extend([0x82, (n >> 8) as u8, n as u8]),
+        _ => out.extend([0x83, (n >> 16) as u8, (n >> 8) as u8, n as u8]),
     }
     out.extend_from_slice(contents);
 }
@@ -140,8 +148,10 @@ mod tests {
         assert!(pkcs8(&pem("CERTIFICATE", &[1, 2, 3])).unwrap_err().contains("no private key"));
         assert!(pkcs8("-----BEGIN PRIVATE KEY-----\n!!!\n-----END PRIVATE KEY-----").unwrap_err().contains("base64"));
         assert!(pkcs8("-----BEGIN PRIVATE KEY-----\nAAAA\n").unwrap_err().contains("END"));
-        // A one-line secret (newlines lost to `wrangler secret put`) still reads.
-        let rsa = pem("RSA PRIVATE KEY", &[0x30, 0x00]).replace('\n', " ");
-        assert!(pkcs8(&rsa).is_ok());
+        // A one-line secret (newlines lost to `wrangler secret put`) still reads, and so does one
+        // with the `\n` escapes of a JSON credentials file.
+        let rsa = pem("RSA PRIVATE KEY", &[0x30, 0x00]);
+        assert!(pkcs8(&rsa.replace('\n', " ")).is_ok());
+        assert!(pkcs8(&rsa.replace('\n', "\\n")).is_ok());
     }
 }

@@ -97,7 +97,7 @@ pub struct Login {
     pub fields: &'static [(&'static str, &'static str)],
     /// The cookies kept from the login's `Set-Cookie`s; empty: all of them.
     pub cookies: &'static [&'static str],
-    /// Statuses that mean the session ended: log in again (default 401, 403).
+    /// Statuses that mean the session ended: log in again (default 401).
     pub relogin: &'static [u16],
     /// A soft login wall: a 2xx of this media type (`text/html`) is the login page; empty: none.
     pub wall_type: &'static str,

@@ -62,8 +62,9 @@ pub const DEFAULT_LIFETIME_S: u32 = 3_600;
 /// What a call does about its scheme's token.
 #[derive(Debug)]
 pub enum Need {
-    /// Send this (`Bearer <token>`); `generation` names the token for [`Tokens::invalidate`].
-    Ready { wire: Rc<Secret>, credentials: Rc<Credentials>, generation: u32 },
+    /// Send this (`Bearer <token>`); `generation` names the token for [`Tokens::invalidate`];
+    /// `obtained_at` is when it arrived (ms).
+    Ready { wire: Rc<Secret>, credentials: Rc<Credentials>, generation: u32, obtained_at: f64 },
     /// Obtain one: this call's exchange is the flight.
     Fetch,
     /// Another call's exchange is in flight.
@@ -122,6 +123,7 @@ struct Token {
     due_at: f64,
     expires_at: f64,
     generation: u32,
+    obtained_at: f64,
 }
 
 /// The tokens of one isolate, by scheme index.
@@ -144,7 +146,12 @@ impl Tokens {
         let flight = |since: f64| now - since < FLIGHT_STALE_MS && now >= since;
         match slot {
             Slot::Ready { token, refreshing } if now < token.expires_at => {
-                let ready = Need::Ready { wire: Rc::clone(&token.wire), credentials: Rc::clone(&token.credentials), generation: token.generation };
+                let ready = Need::Ready {
+                    wire: Rc::clone(&token.wire),
+                    credentials: Rc::clone(&token.credentials),
+                    generation: token.generation,
+                    obtained_at: token.obtained_at,
+                };
                 if now < token.due_at || refreshing.is_some_and(flight) {
                     return ready;
                 }
@@ -196,10 +203,20 @@ impl Tokens {
                 let lifetime_ms = f64::from(lifetime_s) * 1000.0;
                 let margin_ms = (f64::from(margin_s) * 1000.0).min(lifetime_ms / 2.0);
                 Slot::Ready {
-                    token: Token { wire: Rc::new(wire), credentials: Rc::new(credentials), due_at: now + lifetime_ms - margin_ms, expires_at: now + lifetime_ms, generation },
+                    token: Token {
+                        wire: Rc::new(wire),
+                        credentials: Rc::new(credentials),
+                        due_at: now + lifetime_ms - margin_ms,
+                        expires_at: now + lifetime_ms,
+                        generation,
+                        obtained_at: now,
+                    },
                     refreshing: None,
                 }
             }
+            // A failure of a flight that is no longer the slot's (a newer token arrived, or was
+            // dropped and is being obtained again) changes nothing.
+            Err(_) if !matches!(&slots[i], Slot::Flight { .. } | Slot::Ready { refreshing: Some(_), .. }) => return,
             // A refresh that failed while the token is still valid: keep serving it, and try
             // again after the hold rather than on every call.
             Err(_) if matches!(&slots[i], Slot::Ready { token, .. } if now < token.expires_at) => {
@@ -212,6 +229,14 @@ impl Tokens {
             Err(failure) => Slot::Failed { failure, at: now },
         };
         slots[i] = slot;
+    }
+
+    /// Drops whatever scheme `scheme` holds: its credentials changed (a new `env`, a rotated
+    /// Secrets Store value), and what they obtained is not theirs to serve.
+    pub fn forget(&self, scheme: u8) {
+        if let Some(slot) = self.slots.borrow_mut().get_mut(usize::from(scheme)) {
+            *slot = Slot::Empty;
+        }
     }
 
     /// Drops scheme `scheme`'s token if it is still the one of `generation` (the upstream
@@ -246,10 +271,8 @@ fn read_session(login: &Login, status: u16, set_cookies: &str) -> Result<Obtaine
     if !(200..400).contains(&status) {
         return Err(Failure::Login(status));
     }
-    let mut jar = String::new();
-    let mut credentials = Credentials::default();
-    let mut lifetime_s = login.lifetime_s;
-    let mut kept = Vec::new();
+    // name → (value, Max-Age), the last of a repeated name winning (RFC 6265 §5.3).
+    let mut kept: Vec<(&str, &str, Option<i64>)> = Vec::new();
     for line in set_cookies.lines() {
         let mut parts = line.split(';');
         let Some((name, value)) = parts.next().and_then(|p| p.split_once('=')) else { continue };
@@ -257,13 +280,20 @@ fn read_session(login: &Login, status: u16, set_cookies: &str) -> Result<Obtaine
         if name.is_empty() || (!login.cookies.is_empty() && !login.cookies.contains(&name)) {
             continue;
         }
-        let max_age = parts.filter_map(|a| a.split_once('=')).find(|(k, _)| k.trim().eq_ignore_ascii_case("max-age")).map(|(_, v)| v.trim().parse::<i64>().unwrap_or(0));
-        // A cookie the login deletes (Max-Age 0 or less) is none.
-        if max_age.is_some_and(|s| s <= 0) || value.is_empty() || kept.contains(&name) {
-            continue;
-        }
+        // A Max-Age that is no number is ignored (§5.2.2).
+        let max_age = parts.filter_map(|a| a.split_once('=')).filter(|(k, _)| k.trim().eq_ignore_ascii_case("max-age")).find_map(|(_, v)| v.trim().parse::<i64>().ok());
+        kept.retain(|(n, _, _)| *n != name);
+        kept.push((name, value, max_age));
+    }
+    // A cookie the login deletes (Max-Age 0 or less, or empty) is none.
+    kept.retain(|(_, value, max_age)| !value.is_empty() && max_age.is_none_or(|s| s > 0));
+    let whole = if login.cookies.is_empty() { !kept.is_empty() } else { login.cookies.iter().all(|c| kept.iter().any(|(n, _, _)| n == c)) };
+    let mut jar = String::new();
+    let mut credentials = Credentials::default();
+    let mut lifetime_s = login.lifetime_s;
+    for (name, value, max_age) in &kept {
         if let Some(seconds) = max_age {
-            lifetime_s = lifetime_s.min(u32::try_from(seconds).unwrap_or(u32::MAX));
+            lifetime_s = lifetime_s.min(u32::try_from(*seconds).unwrap_or(u32::MAX));
         }
         if !jar.is_empty() {
             jar.push_str("; ");
@@ -271,16 +301,21 @@ fn read_session(login: &Login, status: u16, set_cookies: &str) -> Result<Obtaine
         jar.push_str(name);
         jar.push('=');
         jar.push_str(value);
-        credentials.add(value);
-        kept.push(name);
+        // A short value (`lang=en`) is no session secret, and as a needle would scrub every
+        // occurrence of it from every answer.
+        if value.len() >= MIN_COOKIE_SECRET {
+            credentials.add(value);
+        }
     }
-    let whole = if login.cookies.is_empty() { !kept.is_empty() } else { login.cookies.iter().all(|c| kept.contains(c)) };
     if !whole || crate::header::value_fault(&jar).is_some() {
         drop(Secret::new(jar));
         return Err(Failure::NoSession(status));
     }
     Ok(Obtained { wire: Secret::new(jar), credentials, lifetime_s: lifetime_s.max(1) })
 }
+
+/// The shortest cookie value treated as a credential (scrubbed from answers).
+pub const MIN_COOKIE_SECRET: usize = 8;
 
 /// A session's login: its fields (`body`, prepared from their handles) POSTed as a form or JSON.
 pub fn login_request(login: &'static Login, body: Secret, origin_override: Option<&str>) -> HttpRequest {
@@ -368,10 +403,15 @@ pub fn client_authorization(client_id: &str, secret: &str) -> Secret {
     wire
 }
 
+/// Seconds a JWT's `iat` is set in the past.
+pub const JWT_BACKDATE_S: u32 = 30;
+
 /// A service account's JWT before its signature: `base64url(header).base64url(claims)`, issued
 /// at `now` (ms), expiring `lifetime_s` later.
 pub fn signing_input(grant: &JwtGrant, now: f64) -> String {
-    let iat = (now / 1000.0) as u64;
+    // Issued a little in the past: a server whose clock runs behind would refuse a JWT from its
+    // future (GitHub recommends 60 s; `exp` stays within the lifetime asked for).
+    let iat = ((now / 1000.0) as u64).saturating_sub(u64::from(JWT_BACKDATE_S));
     let mut claims = String::with_capacity(256);
     claims.push_str("{\"iss\":");
     crate::json::push_str(&mut claims, grant.issuer);
@@ -402,13 +442,18 @@ pub fn signed(tokens: &Tokens, scheme: u8, grant: &'static JwtGrant, input: &str
     }
     let jwt = Secret::new([input, ".", &base64_with(signature, &BASE64URL, false)].concat());
     if grant.token_url.is_empty() {
-        tokens.put_token(scheme, jwt, grant.lifetime_s, now, grant.margin_s);
+        // Cached until its `exp`, counted from the backdated `iat`.
+        tokens.put_token(scheme, jwt, grant.lifetime_s.saturating_sub(JWT_BACKDATE_S).max(1), now, grant.margin_s);
         return None;
     }
     let mut form = crate::encode::Pairs::new();
     form.push("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer");
     form.push("assertion", jwt.expose());
-    Some(token_request(grant.token_url, form.into_string(), None, origin_override))
+    // The form holds a replayable assertion: a body that does not print.
+    let body = crate::body::RequestBody::Secret(Secret::new(form.into_string()));
+    let mut request = token_request(grant.token_url, String::new(), None, origin_override);
+    request.body = Some(body);
+    Some(request)
 }
 
 const BASE64URL: [u8; 64] = *b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -539,11 +584,11 @@ mod tests {
         let (header, claims) = input.split_once('.').unwrap();
         let decode = |s: &str| String::from_utf8(crate::pem::tests_decode_base64url(s)).unwrap();
         assert_eq!(decode(header), r#"{"alg":"RS256","typ":"JWT"}"#);
-        assert_eq!(decode(claims), r#"{"iss":"sa@example.com","aud":"https://oauth2.example.com/token","scope":"a b","iat":1700000000,"exp":1700003600}"#);
+        assert_eq!(decode(claims), r#"{"iss":"sa@example.com","aud":"https://oauth2.example.com/token","scope":"a b","iat":1699999970,"exp":1700003570}"#);
         let tokens = Tokens::default();
         let exchange = signed(&tokens, 0, &GRANT, &input, &[1, 2, 3], 0.0, None).unwrap();
         match &exchange.body {
-            Some(crate::body::RequestBody::Text(t)) => assert_eq!(t, &format!("grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion={input}.AQID")),
+            Some(crate::body::RequestBody::Secret(t)) => assert_eq!(t.expose(), format!("grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion={input}.AQID")),
             other => panic!("{other:?}"),
         }
         assert_eq!(exchange.header("authorization"), None);
@@ -551,8 +596,12 @@ mod tests {
         static APP: JwtGrant = JwtGrant { alg: JwtAlg::Es256, token_url: "", issuer: "1", subject: "", audience: "", scope: "", lifetime_s: 600, margin_s: 60 };
         assert!(signed(&tokens, 1, &APP, "h.c", &[1, 2, 3], 0.0, None).is_none());
         assert_eq!(ready(tokens.need(1, 1.0)).0, "Bearer h.c.AQID");
+        assert!(matches!(tokens.need(2, 0.0), Need::Fetch));
         assert!(signed(&tokens, 2, &APP, "h.c", &[], 0.0, None).is_none());
         assert!(matches!(tokens.need(2, 1.0), Need::Failed(Failure::Unsigned)));
+        // A failure reported for no flight (a late one, its slot since served) changes nothing.
+        assert!(signed(&tokens, 1, &APP, "h.c", &[], 2.0, None).is_none());
+        ready(tokens.need(1, 3.0));
     }
 
     #[test]
@@ -568,11 +617,13 @@ mod tests {
             lifetime_s: 3600,
             margin_s: 60,
         };
-        let lines = "sid=s1; Path=/; HttpOnly; Max-Age=600\nother=o; Path=/\nxsrf=x1\ngone=; Max-Age=0";
+        let lines = "sid=old; Max-Age=5\nsid=s1CANARY00; Path=/; HttpOnly; Max-Age=600\nother=o; Path=/\nxsrf=x1; Max-Age=soon\ngone=; Max-Age=0";
         let got = read_session(&LOGIN, 302, lines).unwrap();
-        assert_eq!(got.wire.expose(), "sid=s1; xsrf=x1");
-        assert_eq!(got.lifetime_s, 600);
-        assert!(crate::redact::Redactor::with_shared(Some(Rc::new(got.credentials))).finds_in("echo s1"));
+        assert_eq!(got.wire.expose(), "sid=s1CANARY00; xsrf=x1", "the last of a repeated name wins");
+        assert_eq!(got.lifetime_s, 600, "a Max-Age that is no number is ignored");
+        let redactor = crate::redact::Redactor::with_shared(Some(Rc::new(got.credentials)));
+        assert!(redactor.finds_in("echo s1CANARY00"));
+        assert!(!redactor.finds_in("x1 is short: no secret, no needle"));
         assert_eq!(read_session(&LOGIN, 302, "sid=s1").err(), Some(Failure::NoSession(302)), "every named cookie, or none");
         assert_eq!(read_session(&LOGIN, 302, "sid=s1\nxsrf=x; Max-Age=0").err(), Some(Failure::NoSession(302)));
         assert_eq!(read_session(&LOGIN, 401, lines).err(), Some(Failure::Login(401)));

@@ -66,7 +66,9 @@ use crate::provider::PROVIDER;
 use crate::receipt::Envelope;
 use crate::auth::WorkerSecrets;
 use crate::response::{Attach, BodyText, HttpResponse};
-use crate::table::{AuthScheme, Provider};
+use crate::table::Provider;
+#[cfg(capa_tokens)]
+use crate::table::AuthScheme;
 use crate::token::Tokens;
 use js_sys::JsString;
 use std::cell::RefCell;
@@ -121,7 +123,18 @@ impl EnvBindings {
             if let Some((_, slot)) = self.values.iter_mut().find(|(n, _)| *n == name) {
                 *slot = fresh;
             }
-            self.secrets = Rc::new(WorkerSecrets::new(&PROVIDER, |n| self.get(n)));
+            let fresh = Rc::new(WorkerSecrets::new(&PROVIDER, |n| self.get(n)));
+            let old = std::mem::replace(&mut self.secrets, fresh);
+            self.forget_changed(&old);
+        }
+    }
+
+    /// Forgets the tokens of every scheme whose deployment credentials differ from `old`'s.
+    fn forget_changed(&self, old: &WorkerSecrets) {
+        for i in 0..PROVIDER.schemes.len() as u8 {
+            if !self.secrets.same_scheme(old, i) {
+                self.tokens.forget(i);
+            }
         }
     }
 }
@@ -227,6 +240,7 @@ impl Slab {
 /// A step as the entry reads it: a JS string made here (see the module docs).
 fn wire(step: Step, ticket: f64, now: f64) -> JsString {
     let text = match step {
+        #[cfg(capa_tokens)]
         Step::Token { scheme, request } => {
             let mut out = String::with_capacity(256);
             out.push('X');
@@ -236,6 +250,7 @@ fn wire(step: Step, ticket: f64, now: f64) -> JsString {
             request.push_fetch_json(&mut out, &crate::redact::Redactor::default());
             out
         }
+        #[cfg(capa_tokens)]
         Step::Sign { scheme, alg, key, input } => {
             let mut out = String::with_capacity(key.expose().len() + input.len() + 32);
             out.push('G');
@@ -249,11 +264,13 @@ fn wire(step: Step, ticket: f64, now: f64) -> JsString {
             out.push(']');
             out
         }
+        #[cfg(capa_tokens)]
         Step::Wait { scheme } => {
             let mut out = String::from("W");
             crate::json::push_u64(&mut out, u64::from(scheme), 0);
             out
         }
+        #[cfg(capa_tokens)]
         Step::Refresh { scheme, generation } => {
             ENV.with(|cache| {
                 if let Some(bindings) = cache.borrow().as_ref() {
@@ -304,19 +321,24 @@ fn internal(op: u32, now: f64) -> JsString {
 /// `flags` says what the call's earlier rounds did ([`call::Resume::from_flags`]): 0 on its
 /// first.
 #[wasm_bindgen]
-pub fn capa_begin(op: u32, ticket: f64, args: &str, env: Option<worker::Env>, now: f64, flags: u32) -> JsString {
+pub fn capa_begin(op: u32, ticket: f64, args: &str, env: Option<worker::Env>, now: f64, flags: u32, started: f64) -> JsString {
     let step = ENV.with(|cache| {
         let mut cache = cache.borrow_mut();
         if let Some(env) = env {
-            let tokens = cache.take().map(|b| b.tokens).unwrap_or_default();
-            *cache = Some(EnvBindings::read(env, tokens));
+            // The tokens stay with the credentials that obtained them.
+            let (tokens, old) = cache.take().map_or_else(|| (Tokens::default(), None), |b| (b.tokens, Some(b.secrets)));
+            let fresh = EnvBindings::read(env, tokens);
+            if let Some(old) = &old {
+                fresh.forget_changed(old);
+            }
+            *cache = Some(fresh);
         }
         cache.as_ref().map(|bindings| {
             // Store-backed handles to read first, if any are stale (none on the plain path).
             let read = if bindings.store.is_empty() { None } else { bindings.store.request(now) };
             match read {
                 Some(read) => Err(read),
-                None => Ok(call::begin_again(&PROVIDER, op, args, bindings, now, call::Resume::from_flags(flags))),
+                None => Ok(call::begin_again(&PROVIDER, op, args, bindings, now, call::Resume::from_flags(flags, started))),
             }
         })
     });
@@ -341,11 +363,9 @@ pub fn capa_store(name: &str, value: Option<String>, now: f64) {
 /// The answer to the exchange (or a session's login) an `X<scheme>` step asked for: its
 /// `status` (0: `fetch` failed), body text and, for a login, its `Set-Cookie` values one per
 /// line, at `now`: see [`crate::token`]. The calls that asked and waited begin again.
+#[cfg(capa_tokens)]
 #[wasm_bindgen]
 pub fn capa_token(scheme: u8, status: u16, body: &str, set_cookies: &str, now: f64) {
-    if !cfg!(capa_tokens) {
-        return;
-    }
     let Some(s) = PROVIDER.schemes.get(usize::from(scheme)) else { return };
     ENV.with(|cache| {
         let cache = cache.borrow();
@@ -363,10 +383,11 @@ pub fn capa_token(scheme: u8, status: u16, body: &str, set_cookies: &str, now: f
 /// signing input a `G<scheme>` step handed it, at `now`: the service account's JWT is cached as
 /// the token, or its exchange answered as `X<scheme>:<request JSON>` for the entry to make
 /// (then [`capa_token`]); `""` otherwise. See [`crate::token`].
+#[cfg(capa_tokens)]
 #[wasm_bindgen]
 pub fn capa_signed(scheme: u8, input: &str, signature: &[u8], now: f64) -> JsString {
     let grant = PROVIDER.schemes.get(usize::from(scheme)).and_then(|s| match s.auth {
-        AuthScheme::ServiceAccount(grant) if cfg!(capa_tokens) => Some(grant),
+        AuthScheme::ServiceAccount(grant) => Some(grant),
         _ => None,
     });
     let Some(grant) = grant else { return JsString::from("") };

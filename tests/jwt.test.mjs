@@ -152,6 +152,8 @@ test("concurrent calls sign and exchange once", async () => {
 
 test("a revoked token: a new JWT, a new token, the call once more", async () => {
   const first = await run("CAP_STORM", "files.retrieve");
+  // Older than a second: a 401 to it may mean it expired (a younger one's is auth_failed at once).
+  await new Promise((resolve) => setTimeout(resolve, 1100));
   revoked.add(apiRequests[0].headers.authorization.replace(/^Bearer /, ""));
   tokenRequests = [];
   const r = await run("CAP_STORM", "files.retrieve");

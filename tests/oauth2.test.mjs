@@ -148,8 +148,21 @@ test("a token is refreshed before it expires (2 s lifetime: due after 1 s)", asy
   assert.equal(apiRequests.length, 3, "no call was refused on the way");
 });
 
-test("a 401 to the cached token: dropped, a fresh one obtained, the call sent once more", async () => {
+const settled = () => new Promise((resolve) => setTimeout(resolve, 1100));
+
+test("a 401 to a token just obtained is auth_failed at once: no exchange a caller could repeat at will", async () => {
   assert.equal((await run("CAP_401", "things.list")).ok, true);
+  valid.clear();
+  tokenRequests = [];
+  apiRequests = [];
+  const e = await run("CAP_401", "things.list");
+  assert.deepEqual([e.error.code, e.error.stage, e.error.status, e.receipt.attempts], ["auth_failed", "upstream", 401, 1]);
+  assert.equal(tokenRequests.length, 0);
+});
+
+test("a 401 to the cached token: dropped, a fresh one obtained, the call sent once more", async () => {
+  // (The token from the test before; older than a second, it may have expired.)
+  await settled();
   valid.clear(); // the upstream revokes every token
   tokenRequests = [];
   apiRequests = [];
@@ -160,6 +173,7 @@ test("a 401 to the cached token: dropped, a fresh one obtained, the call sent on
   assert.equal(apiRequests.length, 2);
   assert.notEqual(apiRequests[0].headers.authorization, apiRequests[1].headers.authorization);
   // A fresh token refused too: auth_failed at the upstream, after exactly one retry.
+  await settled();
   refuseAll = true;
   tokenRequests = [];
   apiRequests = [];

@@ -97,7 +97,7 @@ fn the_first_call_exchanges_the_client_credentials_then_sends_the_token() {
     // Others meeting the flight wait for it.
     assert!(matches!(begin(&OAUTH, 0, "[]", &env, NOW), Step::Wait { scheme: 0 }));
     env.tokens.put(0, 200, GRANTED, NOW, 60);
-    let resumed = begin_again(&OAUTH, 0, "[]", &env, NOW, Resume { obtained: true, after_401: false });
+    let resumed = begin_again(&OAUTH, 0, "[]", &env, NOW, Resume { obtained: true, after_401: false, ..Resume::default() });
     let request = wire_of(&resumed);
     assert_eq!(header(&request, "authorization").unwrap(), format!("Bearer {TOKEN}"));
     // The token is scanned for in the response, with the client secret.
@@ -123,12 +123,13 @@ fn a_401_drops_the_token_once_and_a_second_is_auth_failed() {
     let Step::Fetch(call) = begin(&OAUTH, 0, "[]", &env, NOW) else { panic!() };
     let unauthorized = &"{}";
     let response = HttpResponse { status: 401, content_type: Some("application/json"), request_id: None, location: None, binary: false, body: unauthorized };
-    let Step::Refresh { scheme: 0, generation } = call.finish(&response, NOW) else { panic!("a 401 to a cached token refreshes") };
+    let later = NOW + capa_rs::call::FRESH_TOKEN_MS + 1.0;
+    let Step::Refresh { scheme: 0, generation } = call.finish(&response, later) else { panic!("a 401 to a cached token refreshes") };
     env.tokens.invalidate(0, generation);
-    let again = begin_again(&OAUTH, 0, "[]", &env, NOW, Resume { obtained: false, after_401: true });
+    let again = begin_again(&OAUTH, 0, "[]", &env, NOW, Resume { obtained: false, after_401: true, ..Resume::default() });
     assert!(matches!(again, Step::Token { .. }), "the dropped token is exchanged anew");
     env.tokens.put(0, 200, GRANTED.replace("accesstoken1", "accesstoken2").as_str(), NOW, 60);
-    let Step::Fetch(call) = begin_again(&OAUTH, 0, "[]", &env, NOW, Resume { obtained: true, after_401: true }) else { panic!() };
+    let Step::Fetch(call) = begin_again(&OAUTH, 0, "[]", &env, NOW, Resume { obtained: true, after_401: true, ..Resume::default() }) else { panic!() };
     let v = envelope(call.finish(&response, NOW));
     assert_eq!(v["error"]["code"], "auth_failed");
     assert_eq!(v["error"]["stage"], "upstream");
@@ -138,11 +139,24 @@ fn a_401_drops_the_token_once_and_a_second_is_auth_failed() {
 }
 
 #[test]
+fn a_401_to_a_token_just_obtained_is_auth_failed_at_once() {
+    let env = env();
+    env.tokens.need(0, NOW);
+    env.tokens.put(0, 200, GRANTED, NOW, 60);
+    let Step::Fetch(call) = begin(&OAUTH, 0, "[]", &env, NOW) else { panic!() };
+    let body = &"{}";
+    let response = HttpResponse { status: 401, content_type: Some("application/json"), request_id: None, location: None, binary: false, body };
+    let v = envelope(call.finish(&response, NOW + 10.0));
+    assert_eq!((v["error"]["code"].as_str(), v["error"]["stage"].as_str()), (Some("auth_failed"), Some("upstream")));
+    assert_eq!(v["receipt"]["attempts"], 1, "no exchange for a token a second old: another would not help");
+}
+
+#[test]
 fn a_refused_client_is_auth_failed_at_the_token_stage_naming_the_handles() {
     let env = env();
     assert!(matches!(begin(&OAUTH, 0, "[]", &env, NOW), Step::Token { .. }));
     env.tokens.put(0, 401, &format!(r#"{{"error":"invalid_client","echo":"{SECRET}"}}"#), NOW, 60);
-    let v = envelope(begin_again(&OAUTH, 0, "[]", &env, NOW, Resume { obtained: true, after_401: false }));
+    let v = envelope(begin_again(&OAUTH, 0, "[]", &env, NOW, Resume { obtained: true, after_401: false, ..Resume::default() }));
     assert_eq!(v["error"]["code"], "auth_failed");
     assert_eq!(v["error"]["stage"], "token");
     assert_eq!(v["error"]["status"], 401);

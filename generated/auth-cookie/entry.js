@@ -18,9 +18,9 @@ const REQUEST_ID = null;
 // only the resources are callable (tests/surface.test.mjs). After a panic, wasm-bindgen's abort
 // handler (worker-build enables it) replaces the wasm instance before the next call.
 const proto = Base.prototype;
-const { capa_begin, capa_finish, capa_unreachable, capa_internal, capa_invalid_body, capa_store, capa_token, capa_signed } = proto;
+const { capa_begin, capa_finish, capa_unreachable, capa_internal, capa_invalid_body, capa_store } = proto;
 for (const key of Object.getOwnPropertyNames(proto)) if (key !== "constructor") delete proto[key];
-if ([capa_begin, capa_finish, capa_unreachable, capa_internal, capa_invalid_body, capa_store, capa_token, capa_signed].some((f) => typeof f !== "function")) {
+if ([capa_begin, capa_finish, capa_unreachable, capa_internal, capa_invalid_body, capa_store].some((f) => typeof f !== "function")) {
   throw new Error("capa: the wasm build lacks the runtime's exports");
 }
 
@@ -45,9 +45,6 @@ function scanner(scan) {
   return scan.length === k + 1 ? shared.compiled : compile(scan.slice(1));
 }
 
-// Token exchanges in flight, by scheme: the calls the runtime tells to wait (W) await them.
-const flights = new Map();
-
 // One call: the runtime answers with an envelope or a request to send (see src/wasm.rs).
 async function invoke(env, op, args) {
   const ticket = ++tickets;
@@ -57,10 +54,11 @@ async function invoke(env, op, args) {
     // arguments stay here; the runtime's requests name them by index (src/js/body.js).
     const json = argsJson(args);
     const binaries = json.charCodeAt(0) === 1 ? takeBinaries() : null;
-    // `flags`: what earlier rounds did (see begin).
+    // `flags`: what earlier rounds did (see begin); `t0`: when the call began, for its receipt.
     let flags = 0;
-    out = begin(env, op, ticket, json, flags);
-    if (unsettled(out)) [out, flags] = await settle(env, op, ticket, json, out, flags);
+    const t0 = Date.now();
+    out = begin(env, op, ticket, json, flags, t0);
+    if (unsettled(out)) [out, flags] = await settle(env, op, ticket, json, out, flags, t0);
     while (out.charCodeAt(0) === 70 /* F: fetch */) {
       const colon = out.indexOf(":");
       const handle = +out.slice(1, colon);
@@ -94,13 +92,6 @@ async function invoke(env, op, args) {
       if (status >= 300 && status < 400) heads += "\n" + (h.get("location") ?? "");
       const empty = bytes === null ? body.length === 0 : bytes.length === 0;
       out = capa_finish(handle, ticket, op, Date.now(), status, heads, body, empty, found, bytes !== null);
-      // R: the upstream refused the deployment's token, which the runtime dropped: once more,
-      // with a fresh one.
-      if (out === "R" && !(flags & 2)) {
-        flags |= 2;
-        out = begin(env, op, ticket, json, flags);
-        if (unsettled(out)) [out, flags] = await settle(env, op, ticket, json, out, flags);
-      }
     }
   } catch {
     // A fault in the runtime: a panic aborts the wasm instance, which workers-rs replaces before
@@ -132,9 +123,9 @@ async function invoke(env, op, args) {
 // The env is passed only when it is not the one the runtime read last (workerd hands every call
 // the same one); "E": the runtime holds none (a new instance after a panic). `flags`: what the
 // call's earlier rounds did (1: a token was obtained for it, 2: its token was refused once).
-function begin(env, op, ticket, json, flags) {
-  const out = capa_begin(op, ticket, json, env === bound ? undefined : (bound = env), Date.now(), flags);
-  return out === "E" ? capa_begin(op, ticket, json, (bound = env), Date.now(), flags) : out;
+function begin(env, op, ticket, json, flags, t0) {
+  const out = capa_begin(op, ticket, json, env === bound ? undefined : (bound = env), Date.now(), flags, t0);
+  return out === "E" ? capa_begin(op, ticket, json, (bound = env), Date.now(), flags, t0) : out;
 }
 
 // What the runtime needs before the fetch: S, Secrets Store values to read (src/store.rs); X, a
@@ -142,71 +133,25 @@ function begin(env, op, ticket, json, flags) {
 // another call's exchange to await (src/token.rs).
 function unsettled(out) {
   const step = out.charCodeAt(0);
-  return step === 83 /* S */ || step === 88 /* X */ || step === 71 /* G */ || step === 87 /* W */;
+  return step === 83 /* S */;
 }
 
-// Performs those steps, beginning the call again after each (a bounded number of rounds).
-async function settle(env, op, ticket, json, out, flags) {
-  for (let round = 0; unsettled(out); round++) {
-    if (round === 4) throw new Error("capa: the call's credentials did not settle");
-    if (out.charCodeAt(0) === 83) await readStore(env, JSON.parse(out.slice(1)));
+// Performs those steps, beginning the call again after each. Reads and waits are bounded; an
+// exchange the runtime handed this call is always made (others wait for it).
+async function settle(env, op, ticket, json, out, flags, t0) {
+  for (let round = 0; unsettled(out); ) {
+    const step = out.charCodeAt(0);
+    if (step === 83 || step === 87) {
+      if (++round > 8) throw new Error("capa: the call's credentials did not settle");
+    }
+    if (step === 83) await readStore(env, JSON.parse(out.slice(1)));
     else {
       await obtain(out);
       flags |= 1;
     }
-    out = begin(env, op, ticket, json, flags);
+    out = begin(env, op, ticket, json, flags, t0);
   }
   return [out, flags];
-}
-
-// X<scheme>:<request> / G<scheme>:<signing>: make the token exchange, or sign the JWT first,
-// keeping the flight's promise for the calls told to wait; W<scheme>: await the flight another
-// call is making (or, if its instance is gone, a moment).
-async function obtain(out) {
-  const step = out.charCodeAt(0);
-  const colon = out.indexOf(":");
-  const scheme = +out.slice(1, step === 87 ? undefined : colon);
-  if (step === 87) return void (await (flights.get(scheme) ?? new Promise((resolve) => setTimeout(resolve, 10))));
-  const what = JSON.parse(out.slice(colon + 1));
-  const flight = step === 71 ? signThenExchange(scheme, what) : exchange(scheme, what);
-  flights.set(scheme, flight);
-  try {
-    await flight;
-  } finally {
-    if (flights.get(scheme) === flight) flights.delete(scheme);
-  }
-}
-
-// A service account's JWT: its signing input signed with the key (PKCS#8 DER, base64) through
-// WebCrypto, the signature handed to the runtime (empty if the key would not import or sign),
-// and the exchange the runtime may then ask for.
-async function signThenExchange(scheme, [alg, key, input]) {
-  let signature = new Uint8Array(0);
-  try {
-    const rsa = alg === "RS256";
-    const algorithm = rsa ? { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" } : { name: "ECDSA", namedCurve: "P-256" };
-    const der = Uint8Array.from(atob(key), (c) => c.charCodeAt(0));
-    const cryptoKey = await crypto.subtle.importKey("pkcs8", der, algorithm, false, ["sign"]);
-    signature = new Uint8Array(await crypto.subtle.sign(rsa ? algorithm : { name: "ECDSA", hash: "SHA-256" }, cryptoKey, new TextEncoder().encode(input)));
-  } catch {}
-  const next = capa_signed(scheme, input, signature, Date.now());
-  if (next.charCodeAt(0) === 88) await exchange(scheme, JSON.parse(next.slice(next.indexOf(":") + 1)));
-}
-
-// A token exchange (or a session's login) the runtime asked for, its answer handed back with
-// the cookies it set (status 0: fetch failed). The answer is the runtime's alone: it never
-// reaches a caller.
-async function exchange(scheme, [url, method, reqBody, headers]) {
-  let status = 0,
-    text = "",
-    cookies = "";
-  try {
-    const res = await fetch(url, { method, headers, body: reqBody, redirect: "manual" });
-    status = res.status;
-    cookies = res.headers.getSetCookie().join("\n");
-    text = await res.text();
-  } catch {}
-  capa_token(scheme, status, text, cookies, Date.now());
 }
 
 // Each named binding's `get()`, handed to the runtime; a failed read is no value (the runtime then

@@ -45,9 +45,6 @@ function scanner(scan) {
   return scan.length === k + 1 ? shared.compiled : compile(scan.slice(1));
 }
 
-// Token exchanges in flight, by scheme: the calls the runtime tells to wait (W) await them.
-const flights = new Map();
-
 // One call: the runtime answers with an envelope or a request to send (see src/wasm.rs).
 async function invoke(env, op, args) {
   const ticket = ++tickets;
@@ -57,10 +54,11 @@ async function invoke(env, op, args) {
     // arguments stay here; the runtime's requests name them by index (src/js/body.js).
     const json = argsJson(args);
     const binaries = json.charCodeAt(0) === 1 ? takeBinaries() : null;
-    // `flags`: what earlier rounds did (see begin).
+    // `flags`: what earlier rounds did (see begin); `t0`: when the call began, for its receipt.
     let flags = 0;
-    out = begin(env, op, ticket, json, flags);
-    if (unsettled(out)) [out, flags] = await settle(env, op, ticket, json, out, flags);
+    const t0 = Date.now();
+    out = begin(env, op, ticket, json, flags, t0);
+    if (unsettled(out)) [out, flags] = await settle(env, op, ticket, json, out, flags, t0);
     while (out.charCodeAt(0) === 70 /* F: fetch */) {
       const colon = out.indexOf(":");
       const handle = +out.slice(1, colon);
@@ -98,8 +96,8 @@ async function invoke(env, op, args) {
       // with a fresh one.
       if (out === "R" && !(flags & 2)) {
         flags |= 2;
-        out = begin(env, op, ticket, json, flags);
-        if (unsettled(out)) [out, flags] = await settle(env, op, ticket, json, out, flags);
+        out = begin(env, op, ticket, json, flags, t0);
+        if (unsettled(out)) [out, flags] = await settle(env, op, ticket, json, out, flags, t0);
       }
     }
   } catch {
@@ -132,9 +130,9 @@ async function invoke(env, op, args) {
 // The env is passed only when it is not the one the runtime read last (workerd hands every call
 // the same one); "E": the runtime holds none (a new instance after a panic). `flags`: what the
 // call's earlier rounds did (1: a token was obtained for it, 2: its token was refused once).
-function begin(env, op, ticket, json, flags) {
-  const out = capa_begin(op, ticket, json, env === bound ? undefined : (bound = env), Date.now(), flags);
-  return out === "E" ? capa_begin(op, ticket, json, (bound = env), Date.now(), flags) : out;
+function begin(env, op, ticket, json, flags, t0) {
+  const out = capa_begin(op, ticket, json, env === bound ? undefined : (bound = env), Date.now(), flags, t0);
+  return out === "E" ? capa_begin(op, ticket, json, (bound = env), Date.now(), flags, t0) : out;
 }
 
 // What the runtime needs before the fetch: S, Secrets Store values to read (src/store.rs); X, a
@@ -145,18 +143,63 @@ function unsettled(out) {
   return step === 83 /* S */ || step === 88 /* X */ || step === 71 /* G */ || step === 87 /* W */;
 }
 
-// Performs those steps, beginning the call again after each (a bounded number of rounds).
-async function settle(env, op, ticket, json, out, flags) {
-  for (let round = 0; unsettled(out); round++) {
-    if (round === 4) throw new Error("capa: the call's credentials did not settle");
-    if (out.charCodeAt(0) === 83) await readStore(env, JSON.parse(out.slice(1)));
+// Performs those steps, beginning the call again after each. Reads and waits are bounded; an
+// exchange the runtime handed this call is always made (others wait for it).
+async function settle(env, op, ticket, json, out, flags, t0) {
+  for (let round = 0; unsettled(out); ) {
+    const step = out.charCodeAt(0);
+    if (step === 83 || step === 87) {
+      if (++round > 8) throw new Error("capa: the call's credentials did not settle");
+    }
+    if (step === 83) await readStore(env, JSON.parse(out.slice(1)));
     else {
       await obtain(out);
       flags |= 1;
     }
-    out = begin(env, op, ticket, json, flags);
+    out = begin(env, op, ticket, json, flags, t0);
   }
   return [out, flags];
+}
+
+// Each named binding's `get()`, handed to the runtime; a failed read is no value (the runtime then
+// answers missing_credential naming the binding).
+async function readStore(env, names) {
+  for (const name of names) {
+    let value;
+    try {
+      value = await env[name].get();
+    } catch {}
+    capa_store(name, typeof value === "string" ? value : undefined, Date.now());
+  }
+}
+
+// A success receipt arrives as its values, in the order of FIELDS in src/receipt.rs (tests/wire.rs
+// holds this list to it): an array parses without building an object shape or looking up keys.
+function receiptOf(v) {
+  return { capability: v[0], operation: v[1], call: v[2], method: v[3], path: v[4], status: v[5], requestId: v[6], startedAt: v[7], durationMs: v[8], attempts: v[9], credential: v[10], refreshed: v[11], verdict: v[12] };
+}
+
+function internal(op) {
+  try {
+    return JSON.parse(capa_internal(op, Date.now()));
+  } catch {
+    return { ok: false, error: { code: "internal", message: "internal error in the capability; the Worker's log has details" }, receipt: { capability: CAPABILITY, verdict: "fail" } };
+  }
+}
+
+// Token exchanges in flight, by scheme: the calls the runtime tells to wait (W) await them.
+const flights = new Map();
+
+// How long an exchange may take, and a call wait for another's, before it gives up on it.
+const EXCHANGE_MS = 10000;
+const later = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+async function within(promise, ms) {
+  let timer;
+  try {
+    await Promise.race([promise, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 // X<scheme>:<request> / G<scheme>:<signing>: make the token exchange, or sign the JWT first,
@@ -166,7 +209,9 @@ async function obtain(out) {
   const step = out.charCodeAt(0);
   const colon = out.indexOf(":");
   const scheme = +out.slice(1, step === 87 ? undefined : colon);
-  if (step === 87) return void (await (flights.get(scheme) ?? new Promise((resolve) => setTimeout(resolve, 10))));
+  // A waiter never adopts the flight's failure (its panic is the flight's call's), and never
+  // waits past the exchange's own limit.
+  if (step === 87) return void (await within((flights.get(scheme) ?? later(10)).catch(() => {}), EXCHANGE_MS));
   const what = JSON.parse(out.slice(colon + 1));
   const flight = step === 71 ? signThenExchange(scheme, what) : exchange(scheme, what);
   flights.set(scheme, flight);
@@ -201,38 +246,12 @@ async function exchange(scheme, [url, method, reqBody, headers]) {
     text = "",
     cookies = "";
   try {
-    const res = await fetch(url, { method, headers, body: reqBody, redirect: "manual" });
+    const res = await fetch(url, { method, headers, body: reqBody, redirect: "manual", signal: AbortSignal.timeout(EXCHANGE_MS) });
     status = res.status;
     cookies = res.headers.getSetCookie().join("\n");
     text = await res.text();
   } catch {}
   capa_token(scheme, status, text, cookies, Date.now());
-}
-
-// Each named binding's `get()`, handed to the runtime; a failed read is no value (the runtime then
-// answers missing_credential naming the binding).
-async function readStore(env, names) {
-  for (const name of names) {
-    let value;
-    try {
-      value = await env[name].get();
-    } catch {}
-    capa_store(name, typeof value === "string" ? value : undefined, Date.now());
-  }
-}
-
-// A success receipt arrives as its values, in the order of FIELDS in src/receipt.rs (tests/wire.rs
-// holds this list to it): an array parses without building an object shape or looking up keys.
-function receiptOf(v) {
-  return { capability: v[0], operation: v[1], call: v[2], method: v[3], path: v[4], status: v[5], requestId: v[6], startedAt: v[7], durationMs: v[8], attempts: v[9], credential: v[10], refreshed: v[11], verdict: v[12] };
-}
-
-function internal(op) {
-  try {
-    return JSON.parse(capa_internal(op, Date.now()));
-  } catch {
-    return { ok: false, error: { code: "internal", message: "internal error in the capability; the Worker's log has details" }, receipt: { capability: CAPABILITY, verdict: "fail" } };
-  }
 }
 
 class App extends RpcTarget {

@@ -6,7 +6,7 @@ use crate::table::*;
 pub static PROVIDER: Provider = Provider {
     capability: "auth-session",
     schemes: &[
-        Scheme { secret: "AUTHS_PASSWORD", auth: AuthScheme::Session(&Login { url: "https://app.example.com/login", json: false, fields: &[("password", "AUTHS_PASSWORD"), ("username", "AUTHS_USERNAME")], cookies: &["sid"], relogin: &[401, 403], wall_type: "text/html", wall_marker: "name=\"password\"", lifetime_s: 3600, margin_s: 60 }), headers: &[] },
+        Scheme { secret: "AUTHS_PASSWORD", auth: AuthScheme::Session(&Login { url: "https://app.example.com/login", json: false, fields: &[("password", "AUTHS_PASSWORD"), ("username", "AUTHS_USERNAME")], cookies: &["sid"], relogin: &[401], wall_type: "text/html", wall_marker: "name=\"password\"", lifetime_s: 3600, margin_s: 60 }), headers: &[] },
     ],
     call_headers: &[],
     secret_call_headers: &[],

@@ -186,7 +186,7 @@ pub struct Login {
     /// The cookies kept from its `Set-Cookie`s; unset: all.
     #[serde(default)]
     pub cookies: Vec<String>,
-    /// Statuses meaning the session ended (default 401, 403).
+    /// Statuses meaning the session ended (default 401).
     pub relogin: Option<Vec<u16>>,
     /// A soft login wall: a 2xx that is the login page.
     #[serde(default)]

@@ -4,7 +4,7 @@
 //! Worker's own `env` to the Rust runtime and performs the `fetch` the runtime asks for.
 
 use super::tree::Node;
-use crate::manifest::Manifest;
+use crate::manifest::{Manifest, Scheme};
 use crate::model::Model;
 use crate::names::is_ident;
 use heck::ToUpperCamelCase;
@@ -25,9 +25,9 @@ const REQUEST_ID = __REQUEST_ID__;
 // only the resources are callable (tests/surface.test.mjs). After a panic, wasm-bindgen's abort
 // handler (worker-build enables it) replaces the wasm instance before the next call.
 const proto = Base.prototype;
-const { capa_begin, capa_finish, capa_unreachable, capa_internal, capa_invalid_body, capa_store, capa_token, capa_signed } = proto;
+const { capa_begin, capa_finish, capa_unreachable, capa_internal, capa_invalid_body, capa_store__TOKEN_EXPORTS__ } = proto;
 for (const key of Object.getOwnPropertyNames(proto)) if (key !== "constructor") delete proto[key];
-if ([capa_begin, capa_finish, capa_unreachable, capa_internal, capa_invalid_body, capa_store, capa_token, capa_signed].some((f) => typeof f !== "function")) {
+if ([capa_begin, capa_finish, capa_unreachable, capa_internal, capa_invalid_body, capa_store__TOKEN_EXPORTS__].some((f) => typeof f !== "function")) {
   throw new Error("capa: the wasm build lacks the runtime's exports");
 }
 
@@ -52,9 +52,6 @@ function scanner(scan) {
   return scan.length === k + 1 ? shared.compiled : compile(scan.slice(1));
 }
 
-// Token exchanges in flight, by scheme: the calls the runtime tells to wait (W) await them.
-const flights = new Map();
-
 // One call: the runtime answers with an envelope or a request to send (see src/wasm.rs).
 async function invoke(env, op, args) {
   const ticket = ++tickets;
@@ -64,10 +61,11 @@ async function invoke(env, op, args) {
     // arguments stay here; the runtime's requests name them by index (src/js/body.js).
     const json = argsJson(args);
     const binaries = json.charCodeAt(0) === 1 ? takeBinaries() : null;
-    // `flags`: what earlier rounds did (see begin).
+    // `flags`: what earlier rounds did (see begin); `t0`: when the call began, for its receipt.
     let flags = 0;
-    out = begin(env, op, ticket, json, flags);
-    if (unsettled(out)) [out, flags] = await settle(env, op, ticket, json, out, flags);
+    const t0 = Date.now();
+    out = begin(env, op, ticket, json, flags, t0);
+    if (unsettled(out)) [out, flags] = await settle(env, op, ticket, json, out, flags, t0);
     while (out.charCodeAt(0) === 70 /* F: fetch */) {
       const colon = out.indexOf(":");
       const handle = +out.slice(1, colon);
@@ -101,14 +99,7 @@ async function invoke(env, op, args) {
       if (status >= 300 && status < 400) heads += "\n" + (h.get("location") ?? "");
       const empty = bytes === null ? body.length === 0 : bytes.length === 0;
       out = capa_finish(handle, ticket, op, Date.now(), status, heads, body, empty, found, bytes !== null);
-      // R: the upstream refused the deployment's token, which the runtime dropped: once more,
-      // with a fresh one.
-      if (out === "R" && !(flags & 2)) {
-        flags |= 2;
-        out = begin(env, op, ticket, json, flags);
-        if (unsettled(out)) [out, flags] = await settle(env, op, ticket, json, out, flags);
-      }
-    }
+__TOKEN_RETRY__    }
   } catch {
     // A fault in the runtime: a panic aborts the wasm instance, which workers-rs replaces before
     // the next call. The panic is in the Worker's log; the caller still gets an envelope.
@@ -139,9 +130,9 @@ async function invoke(env, op, args) {
 // The env is passed only when it is not the one the runtime read last (workerd hands every call
 // the same one); "E": the runtime holds none (a new instance after a panic). `flags`: what the
 // call's earlier rounds did (1: a token was obtained for it, 2: its token was refused once).
-function begin(env, op, ticket, json, flags) {
-  const out = capa_begin(op, ticket, json, env === bound ? undefined : (bound = env), Date.now(), flags);
-  return out === "E" ? capa_begin(op, ticket, json, (bound = env), Date.now(), flags) : out;
+function begin(env, op, ticket, json, flags, t0) {
+  const out = capa_begin(op, ticket, json, env === bound ? undefined : (bound = env), Date.now(), flags, t0);
+  return out === "E" ? capa_begin(op, ticket, json, (bound = env), Date.now(), flags, t0) : out;
 }
 
 // What the runtime needs before the fetch: S, Secrets Store values to read (src/store.rs); X, a
@@ -149,21 +140,70 @@ function begin(env, op, ticket, json, flags) {
 // another call's exchange to await (src/token.rs).
 function unsettled(out) {
   const step = out.charCodeAt(0);
-  return step === 83 /* S */ || step === 88 /* X */ || step === 71 /* G */ || step === 87 /* W */;
+  return step === 83 /* S */__TOKEN_STEPS__;
 }
 
-// Performs those steps, beginning the call again after each (a bounded number of rounds).
-async function settle(env, op, ticket, json, out, flags) {
-  for (let round = 0; unsettled(out); round++) {
-    if (round === 4) throw new Error("capa: the call's credentials did not settle");
-    if (out.charCodeAt(0) === 83) await readStore(env, JSON.parse(out.slice(1)));
+// Performs those steps, beginning the call again after each. Reads and waits are bounded; an
+// exchange the runtime handed this call is always made (others wait for it).
+async function settle(env, op, ticket, json, out, flags, t0) {
+  for (let round = 0; unsettled(out); ) {
+    const step = out.charCodeAt(0);
+    if (step === 83 || step === 87) {
+      if (++round > 8) throw new Error("capa: the call's credentials did not settle");
+    }
+    if (step === 83) await readStore(env, JSON.parse(out.slice(1)));
     else {
       await obtain(out);
       flags |= 1;
     }
-    out = begin(env, op, ticket, json, flags);
+    out = begin(env, op, ticket, json, flags, t0);
   }
   return [out, flags];
+}
+
+// Each named binding's `get()`, handed to the runtime; a failed read is no value (the runtime then
+// answers missing_credential naming the binding).
+async function readStore(env, names) {
+  for (const name of names) {
+    let value;
+    try {
+      value = await env[name].get();
+    } catch {}
+    capa_store(name, typeof value === "string" ? value : undefined, Date.now());
+  }
+}
+
+// A success receipt arrives as its values, in the order of FIELDS in src/receipt.rs (tests/wire.rs
+// holds this list to it): an array parses without building an object shape or looking up keys.
+function receiptOf(v) {
+  return { capability: v[0], operation: v[1], call: v[2], method: v[3], path: v[4], status: v[5], requestId: v[6], startedAt: v[7], durationMs: v[8], attempts: v[9], credential: v[10], refreshed: v[11], verdict: v[12] };
+}
+
+function internal(op) {
+  try {
+    return JSON.parse(capa_internal(op, Date.now()));
+  } catch {
+    return { ok: false, error: { code: "internal", message: "internal error in the capability; the Worker's log has details" }, receipt: { capability: CAPABILITY, verdict: "fail" } };
+  }
+}
+"#;
+
+/// The entry's token lifecycle (src/token.rs), for providers with a token scheme only: exchanges,
+/// signatures, logins and the single flight waiting on them.
+const TOKENS: &str = r#"
+// Token exchanges in flight, by scheme: the calls the runtime tells to wait (W) await them.
+const flights = new Map();
+
+// How long an exchange may take, and a call wait for another's, before it gives up on it.
+const EXCHANGE_MS = 10000;
+const later = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+async function within(promise, ms) {
+  let timer;
+  try {
+    await Promise.race([promise, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 // X<scheme>:<request> / G<scheme>:<signing>: make the token exchange, or sign the JWT first,
@@ -173,7 +213,9 @@ async function obtain(out) {
   const step = out.charCodeAt(0);
   const colon = out.indexOf(":");
   const scheme = +out.slice(1, step === 87 ? undefined : colon);
-  if (step === 87) return void (await (flights.get(scheme) ?? new Promise((resolve) => setTimeout(resolve, 10))));
+  // A waiter never adopts the flight's failure (its panic is the flight's call's), and never
+  // waits past the exchange's own limit.
+  if (step === 87) return void (await within((flights.get(scheme) ?? later(10)).catch(() => {}), EXCHANGE_MS));
   const what = JSON.parse(out.slice(colon + 1));
   const flight = step === 71 ? signThenExchange(scheme, what) : exchange(scheme, what);
   flights.set(scheme, flight);
@@ -208,39 +250,23 @@ async function exchange(scheme, [url, method, reqBody, headers]) {
     text = "",
     cookies = "";
   try {
-    const res = await fetch(url, { method, headers, body: reqBody, redirect: "manual" });
+    const res = await fetch(url, { method, headers, body: reqBody, redirect: "manual", signal: AbortSignal.timeout(EXCHANGE_MS) });
     status = res.status;
     cookies = res.headers.getSetCookie().join("\n");
     text = await res.text();
   } catch {}
   capa_token(scheme, status, text, cookies, Date.now());
 }
+"#;
 
-// Each named binding's `get()`, handed to the runtime; a failed read is no value (the runtime then
-// answers missing_credential naming the binding).
-async function readStore(env, names) {
-  for (const name of names) {
-    let value;
-    try {
-      value = await env[name].get();
-    } catch {}
-    capa_store(name, typeof value === "string" ? value : undefined, Date.now());
-  }
-}
-
-// A success receipt arrives as its values, in the order of FIELDS in src/receipt.rs (tests/wire.rs
-// holds this list to it): an array parses without building an object shape or looking up keys.
-function receiptOf(v) {
-  return { capability: v[0], operation: v[1], call: v[2], method: v[3], path: v[4], status: v[5], requestId: v[6], startedAt: v[7], durationMs: v[8], attempts: v[9], credential: v[10], refreshed: v[11], verdict: v[12] };
-}
-
-function internal(op) {
-  try {
-    return JSON.parse(capa_internal(op, Date.now()));
-  } catch {
-    return { ok: false, error: { code: "internal", message: "internal error in the capability; the Worker's log has details" }, receipt: { capability: CAPABILITY, verdict: "fail" } };
-  }
-}
+/// The token steps in the call loop: `R`, begin again once with fresh credentials.
+const TOKEN_RETRY: &str = r#"      // R: the upstream refused the deployment's token, which the runtime dropped: once more,
+      // with a fresh one.
+      if (out === "R" && !(flags & 2)) {
+        flags |= 2;
+        out = begin(env, op, ticket, json, flags, t0);
+        if (unsettled(out)) [out, flags] = await settle(env, op, ticket, json, out, flags, t0);
+      }
 "#;
 
 /// The JS entry module.
@@ -256,11 +282,19 @@ pub fn emit(manifest: &Manifest, model: &Model, root: &Node) -> String {
         Some(h) => format!("{:?}", h.to_ascii_lowercase()),
         None => "null".to_owned(),
     };
+    // Only a provider whose table has a token scheme carries the token lifecycle (its wasm
+    // likewise: `capa_tokens` in build.rs).
+    let tokens = manifest.schemes().iter().any(|a| matches!(a.scheme, Scheme::Oauth2 | Scheme::Jwt | Scheme::Session));
+    let pick = |text: &'static str| if tokens { text } else { "" };
     w.push_str(
         &PRELUDE
             .replace("__CAPABILITY__", &manifest.capability)
-            .replace("__REQUEST_ID__", &request_id),
+            .replace("__REQUEST_ID__", &request_id)
+            .replace("__TOKEN_EXPORTS__", pick(", capa_token, capa_signed"))
+            .replace("__TOKEN_STEPS__", pick(" || step === 88 /* X */ || step === 71 /* G */ || step === 87 /* W */"))
+            .replace("__TOKEN_RETRY__", pick(TOKEN_RETRY)),
     );
+    w.push_str(pick(TOKENS));
 
     for node in root.descendants() {
         let _ = writeln!(w);

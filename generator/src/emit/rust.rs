@@ -28,7 +28,7 @@ pub fn emit(manifest: &Manifest, model: &Model, names: &[Name]) -> String {
                     l.json,
                     fields.join(", "),
                     l.cookies,
-                    l.relogin.clone().unwrap_or_else(|| vec![401, 403]),
+                    l.relogin.clone().unwrap_or_else(|| vec![401]),
                     l.wall.content_type.as_deref().unwrap_or_default(),
                     l.wall.marker.as_deref().unwrap_or_default(),
                     l.lifetime.unwrap_or(3600),
