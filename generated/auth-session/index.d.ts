@@ -91,7 +91,7 @@ export type Result<T = JsonValue, E = JsonValue> =
 /** Options every method takes last. */
 export interface CallOptions {
   auth?: {
-    /** Replaces the Worker secret AUTHS_PASSWORD for this call only. */
+    /** A ready `Cookie` value (`sid=…`) for this call alone: sent as it is, never kept (the Worker logs in with its own). */
     apiKey?: string;
     /** Per-call headers, from the provider's allow-list only. */
     headers?: {  };

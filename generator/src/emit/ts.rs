@@ -120,6 +120,9 @@ pub fn emit(spec: &Spec, manifest: &Manifest, model: &Model, root: &Node) -> Str
     let secrets: Vec<&str> = manifest.schemes().iter().map(|a| a.secret).collect();
     let schemes = manifest.schemes();
     match secrets.as_slice() {
+        [_] if schemes[0].scheme == crate::manifest::Scheme::Session => {
+            let _ = writeln!(w, "    /** A ready `Cookie` value (`sid=…`) for this call alone: sent as it is, never kept (the Worker logs in with its own). */");
+        }
         [_] if schemes[0].scheme == crate::manifest::Scheme::Jwt => {
             let _ = writeln!(w, "    /** A ready access token for this call alone: sent as a bearer token, never cached or refreshed (the Worker signs its own with {}). */", schemes[0].secret);
         }
