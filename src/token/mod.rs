@@ -1,13 +1,14 @@
-//! Tokens that expire: the access tokens a scheme exchanges the deployment's credentials for
-//! (OAuth2 client credentials, RFC 6749 §4.4; a service account's signed JWT, RFC 7523),
-//! obtained, cached, refreshed and shared by the calls of one isolate.
+//! Tokens that expire: what a scheme obtains with the deployment's credentials — an access token
+//! for the client's credentials or a service account's signed JWT ([`oauth`]), a cookie session
+//! for a login ([`session`]) — obtained, cached, refreshed and shared by the calls of one
+//! isolate. This module is the lifecycle they share; the two others make and read the requests.
 //!
 //! The runtime never awaits anything, so obtaining a token is a step the entry performs, like a
 //! fetch. When a call needs its scheme's token, [`Tokens::need`] answers from the cache:
 //!
 //! - **Ready**: the token is valid and not yet due; the call sends it.
 //! - **Fetch**: none is cached (or it is due, or expired) and no call is obtaining one: this call
-//!   does. The runtime answers `T` with the token request ([`exchange_request`]); the entry sends
+//!   does. The runtime answers `X` with the token request (or the login) ([`exchange_request`]); the entry sends
 //!   it, hands the answer to [`Tokens::put`] (`capa_token`) and begins the call again.
 //!   For a service account the flight starts with a signature: the runtime answers `G` with the
 //!   JWT's signing input ([`signing_input`]: header and claims, `iat` now, `exp` its lifetime
@@ -28,11 +29,14 @@
 //! nobody waits for a refresh that could have been avoided. A token without `expires_in` is kept
 //! for [`DEFAULT_LIFETIME_S`].
 //!
-//! When the upstream answers 401 to a call that sent a cached token, the token is dropped (only
+//! When the upstream answers 401 to a call that sent a cached token (a session: a relogin status,
+//! or its soft login wall, [`ended`]), the token is dropped (only
 //! if it is still the cached one: [`Tokens::invalidate`] takes its generation) and the call
 //! begins again, once: it obtains a fresh token and is sent a second time (`attempts` counts
 //! both, the receipt says `refreshed`). A second 401 is `auth_failed` (`stage: "upstream"`):
-//! a fresh token the upstream refuses is not the caller's to fix.
+//! a fresh token the upstream refuses is not the caller's to fix. So is a 401 to a token under
+//! `crate::call::FRESH_TOKEN_MS` old, at once: another would not help, and no caller may turn
+//! every call into an exchange.
 //!
 //! Per call, `options.auth.apiKey` is a ready access token: sent as a bearer token, never cached,
 //! never refreshed (a 401 is the caller's `upstream_error`). Only the deployment's credentials
@@ -40,14 +44,16 @@
 //! scanned for in every response ([`crate::redact`]), never in a receipt, error or log.
 
 use crate::error::{AuthStage, CallError};
-use crate::forms::{base64, base64_with};
 use crate::redact::Credentials;
-use crate::request::{HeaderValue, HttpRequest};
 use crate::secret::Secret;
-use crate::table::{JwtGrant, Login, Method, TokenExchange};
-use crate::value::Value;
 use std::cell::RefCell;
 use std::rc::Rc;
+
+pub mod oauth;
+pub mod session;
+
+pub use oauth::{client_authorization, exchange_request, signed, signing_input, JWT_BACKDATE_S};
+pub use session::{login_request, MIN_COOKIE_SECRET};
 
 /// How long a failed exchange answers the calls that meet it before one tries again.
 pub const FAILED_HOLD_MS: f64 = 1_000.0;
@@ -171,7 +177,7 @@ impl Tokens {
     /// The token endpoint's answer for scheme `scheme` (`status` 0: it could not be reached),
     /// at `now`; `margin_s` as [`TokenExchange::margin_s`].
     pub fn put(&self, scheme: u8, status: u16, body: &str, now: f64, margin_s: u32) {
-        self.settle(scheme, read_token(status, body).map(bearer), now, margin_s);
+        self.settle(scheme, oauth::read_token(status, body).map(bearer), now, margin_s);
     }
 
     /// A token obtained without an exchange (a service account's own JWT), valid `lifetime_s`.
@@ -181,8 +187,8 @@ impl Tokens {
 
     /// A session's login answered `status` (0: unreachable), setting `set_cookies` (one
     /// `Set-Cookie` value per line), at `now`.
-    pub fn put_session(&self, scheme: u8, login: &Login, status: u16, set_cookies: &str, now: f64) {
-        self.settle(scheme, read_session(login, status, set_cookies), now, login.margin_s);
+    pub fn put_session(&self, scheme: u8, login: &crate::table::Login, status: u16, set_cookies: &str, now: f64) {
+        self.settle(scheme, session::read_session(login, status, set_cookies), now, login.margin_s);
     }
 
     /// The flight for `scheme` failed before any exchange (the signature).
@@ -252,10 +258,10 @@ impl Tokens {
 
 /// What a flight obtained: the header value to send, what finds it in upstream text, and how
 /// long it lasts.
-struct Obtained {
-    wire: Secret,
-    credentials: Credentials,
-    lifetime_s: u32,
+pub(crate) struct Obtained {
+    pub(crate) wire: Secret,
+    pub(crate) credentials: Credentials,
+    pub(crate) lifetime_s: u32,
 }
 
 /// An access token as a bearer token.
@@ -263,100 +269,6 @@ fn bearer((token, lifetime_s): (Secret, u32)) -> Obtained {
     let mut credentials = Credentials::default();
     credentials.add(token.expose());
     Obtained { wire: Secret::new(["Bearer ", token.expose()].concat()), credentials, lifetime_s }
-}
-
-/// A session from a login's answer: the cookies it set that the scheme keeps, as one `Cookie`
-/// value, lasting the scheme's lifetime or the shortest `Max-Age` among them.
-fn read_session(login: &Login, status: u16, set_cookies: &str) -> Result<Obtained, Failure> {
-    if !(200..400).contains(&status) {
-        return Err(Failure::Login(status));
-    }
-    // name → (value, Max-Age), the last of a repeated name winning (RFC 6265 §5.3).
-    let mut kept: Vec<(&str, &str, Option<i64>)> = Vec::new();
-    for line in set_cookies.lines() {
-        let mut parts = line.split(';');
-        let Some((name, value)) = parts.next().and_then(|p| p.split_once('=')) else { continue };
-        let (name, value) = (name.trim(), value.trim());
-        if name.is_empty() || (!login.cookies.is_empty() && !login.cookies.contains(&name)) {
-            continue;
-        }
-        // A Max-Age that is no number is ignored (§5.2.2).
-        let max_age = parts.filter_map(|a| a.split_once('=')).filter(|(k, _)| k.trim().eq_ignore_ascii_case("max-age")).find_map(|(_, v)| v.trim().parse::<i64>().ok());
-        kept.retain(|(n, _, _)| *n != name);
-        kept.push((name, value, max_age));
-    }
-    // A cookie the login deletes (Max-Age 0 or less, or empty) is none.
-    kept.retain(|(_, value, max_age)| !value.is_empty() && max_age.is_none_or(|s| s > 0));
-    let whole = if login.cookies.is_empty() { !kept.is_empty() } else { login.cookies.iter().all(|c| kept.iter().any(|(n, _, _)| n == c)) };
-    let mut jar = String::new();
-    let mut credentials = Credentials::default();
-    let mut lifetime_s = login.lifetime_s;
-    for (name, value, max_age) in &kept {
-        if let Some(seconds) = max_age {
-            lifetime_s = lifetime_s.min(u32::try_from(*seconds).unwrap_or(u32::MAX));
-        }
-        if !jar.is_empty() {
-            jar.push_str("; ");
-        }
-        jar.push_str(name);
-        jar.push('=');
-        jar.push_str(value);
-        // A short value (`lang=en`) is no session secret, and as a needle would scrub every
-        // occurrence of it from every answer.
-        if value.len() >= MIN_COOKIE_SECRET {
-            credentials.add(value);
-        }
-    }
-    if !whole || crate::header::value_fault(&jar).is_some() {
-        drop(Secret::new(jar));
-        return Err(Failure::NoSession(status));
-    }
-    Ok(Obtained { wire: Secret::new(jar), credentials, lifetime_s: lifetime_s.max(1) })
-}
-
-/// The shortest cookie value treated as a credential (scrubbed from answers).
-pub const MIN_COOKIE_SECRET: usize = 8;
-
-/// A session's login: its fields (`body`, prepared from their handles) POSTed as a form or JSON.
-pub fn login_request(login: &'static Login, body: Secret, origin_override: Option<&str>) -> HttpRequest {
-    let url = match origin_override {
-        Some(origin) => [origin, &login.url[crate::request::origin_of(login.url).len()..]].concat(),
-        None => login.url.to_owned(),
-    };
-    let media = if login.json { "application/json" } else { "application/x-www-form-urlencoded" };
-    HttpRequest {
-        method: Method::Post,
-        url,
-        headers: vec![("content-type", HeaderValue::Static(media))],
-        body: Some(crate::body::RequestBody::Secret(body)),
-        query_credential: None,
-    }
-}
-
-/// The access token and its lifetime (seconds) from a token endpoint's answer (RFC 6749 §5.1).
-fn read_token(status: u16, body: &str) -> Result<(Secret, u32), Failure> {
-    match status {
-        0 => return Err(Failure::Unreachable),
-        200..=299 => {}
-        other => return Err(Failure::Refused(other)),
-    }
-    let unusable = Failure::Unusable(status);
-    let value = crate::parse::parse(body).map_err(|_| unusable)?;
-    let token = value.get("access_token").and_then(Value::as_str).filter(|t| !t.is_empty()).ok_or(unusable)?;
-    if crate::header::value_fault(token).is_some() {
-        return Err(unusable);
-    }
-    // `token_type` is required, and must be one a bearer header carries (case-insensitive).
-    if !value.get("token_type").and_then(Value::as_str).is_some_and(|t| t.eq_ignore_ascii_case("bearer")) {
-        return Err(unusable);
-    }
-    // Whole seconds, as a number or (some servers) a string; anything else: the default.
-    let lifetime = match value.get("expires_in") {
-        Some(Value::Number(n)) => n.as_str().parse::<u32>().ok(),
-        Some(Value::String(s)) => s.trim().parse::<u32>().ok(),
-        _ => None,
-    };
-    Ok((Secret::new(token.to_owned()), lifetime.filter(|s| *s > 0).unwrap_or(DEFAULT_LIFETIME_S)))
 }
 
 /// Whether `response` says the deployment's credentials of `scheme` stopped working, and the
@@ -391,107 +303,13 @@ pub fn check(scheme: &crate::table::Scheme) -> (&'static str, &'static str, &'st
     }
 }
 
-/// The client's credentials as the token endpoint takes them (RFC 6749 §2.3.1: HTTP basic over
-/// the form-encoded id and secret).
-pub fn client_authorization(client_id: &str, secret: &str) -> Secret {
-    let mut pair = String::with_capacity(client_id.len() + secret.len() + 8);
-    crate::encode::percent_encode_into(&mut pair, client_id);
-    pair.push(':');
-    crate::encode::percent_encode_into(&mut pair, secret);
-    let wire = Secret::new(format!("Basic {}", base64(pair.as_bytes())));
-    drop(Secret::new(pair));
-    wire
-}
-
-/// Seconds a JWT's `iat` is set in the past.
-pub const JWT_BACKDATE_S: u32 = 30;
-
-/// A service account's JWT before its signature: `base64url(header).base64url(claims)`, issued
-/// at `now` (ms), expiring `lifetime_s` later.
-pub fn signing_input(grant: &JwtGrant, now: f64) -> String {
-    // Issued a little in the past: a server whose clock runs behind would refuse a JWT from its
-    // future (GitHub recommends 60 s; `exp` stays within the lifetime asked for).
-    let iat = ((now / 1000.0) as u64).saturating_sub(u64::from(JWT_BACKDATE_S));
-    let mut claims = String::with_capacity(256);
-    claims.push_str("{\"iss\":");
-    crate::json::push_str(&mut claims, grant.issuer);
-    for (name, value) in [("sub", grant.subject), ("aud", grant.audience), ("scope", grant.scope)] {
-        if !value.is_empty() {
-            claims.push_str(",\"");
-            claims.push_str(name);
-            claims.push_str("\":");
-            crate::json::push_str(&mut claims, value);
-        }
-    }
-    claims.push_str(",\"iat\":");
-    crate::json::push_u64(&mut claims, iat, 0);
-    claims.push_str(",\"exp\":");
-    crate::json::push_u64(&mut claims, iat + u64::from(grant.lifetime_s), 0);
-    claims.push('}');
-    let header = format!("{{\"alg\":\"{}\",\"typ\":\"JWT\"}}", grant.alg.as_str());
-    let url = |text: &str| base64_with(text.as_bytes(), &BASE64URL, false);
-    [url(&header), url(&claims)].join(".")
-}
-
-/// What the entry's signature of `input` comes to: the token itself (no `token_url`), cached
-/// here, or the exchange of the JWT to make (`None` when it was cached or the signing failed).
-pub fn signed(tokens: &Tokens, scheme: u8, grant: &'static JwtGrant, input: &str, signature: &[u8], now: f64, origin_override: Option<&str>) -> Option<HttpRequest> {
-    if signature.is_empty() {
-        tokens.fail(scheme, Failure::Unsigned, now);
-        return None;
-    }
-    let jwt = Secret::new([input, ".", &base64_with(signature, &BASE64URL, false)].concat());
-    if grant.token_url.is_empty() {
-        // Cached until its `exp`, counted from the backdated `iat`.
-        tokens.put_token(scheme, jwt, grant.lifetime_s.saturating_sub(JWT_BACKDATE_S).max(1), now, grant.margin_s);
-        return None;
-    }
-    let mut form = crate::encode::Pairs::new();
-    form.push("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer");
-    form.push("assertion", jwt.expose());
-    // The form holds a replayable assertion: a body that does not print.
-    let body = crate::body::RequestBody::Secret(Secret::new(form.into_string()));
-    let mut request = token_request(grant.token_url, String::new(), None, origin_override);
-    request.body = Some(body);
-    Some(request)
-}
-
-const BASE64URL: [u8; 64] = *b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-/// The token request for `exchange`: `POST` the form `grant_type=client_credentials` (and the
-/// scopes) with the client's basic credentials (`client`, from [`client_authorization`]).
-/// `origin_override` (a vetted loopback origin, dev and tests) replaces the endpoint's origin
-/// as it does the API's.
-pub fn exchange_request(exchange: &'static TokenExchange, client: HeaderValue, origin_override: Option<&str>) -> HttpRequest {
-    let mut form = crate::encode::Pairs::new();
-    form.push("grant_type", "client_credentials");
-    if !exchange.scopes.is_empty() {
-        form.push("scope", exchange.scopes);
-    }
-    token_request(exchange.token_url, form.into_string(), Some(client), origin_override)
-}
-
-/// A form POST to a token endpoint (its origin replaced by a vetted loopback one in dev).
-fn token_request(token_url: &str, form: String, client: Option<HeaderValue>, origin_override: Option<&str>) -> HttpRequest {
-    let url = match origin_override {
-        Some(origin) => [origin, &token_url[crate::request::origin_of(token_url).len()..]].concat(),
-        None => token_url.to_owned(),
-    };
-    let mut headers = vec![
-        ("accept", HeaderValue::Static("application/json")),
-        ("content-type", HeaderValue::Static("application/x-www-form-urlencoded")),
-    ];
-    headers.extend(client.map(|c| ("authorization", c)));
-    HttpRequest { method: Method::Post, url, headers, body: Some(crate::body::RequestBody::Text(form)), query_credential: None }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    const OK: &str = r#"{"access_token":"at_CANARY1","token_type":"Bearer","expires_in":120}"#;
+    pub(crate) const OK: &str = r#"{"access_token":"at_CANARY1","token_type":"Bearer","expires_in":120}"#;
 
-    fn ready(need: Need) -> (String, u32) {
+    pub(crate) fn ready(need: Need) -> (String, u32) {
         match need {
             Need::Ready { wire, generation, .. } => (wire.expose().to_owned(), generation),
             other => panic!("expected a token, got {other:?}"),
@@ -548,9 +366,9 @@ mod tests {
         assert!(matches!(tokens.need(0, 10.0), Need::Failed(Failure::Refused(401))));
         assert!(matches!(tokens.need(0, FAILED_HOLD_MS + 1.0), Need::Fetch));
         for (status, body) in [(200, "{}"), (200, "not json"), (200, r#"{"access_token":"a","token_type":"mac"}"#), (200, r#"{"access_token":"a\nb","token_type":"bearer"}"#)] {
-            assert_eq!(read_token(status, body).unwrap_err(), Failure::Unusable(200), "{body}");
+            assert_eq!(oauth::read_token(status, body).unwrap_err(), Failure::Unusable(200), "{body}");
         }
-        assert_eq!(read_token(0, "").unwrap_err(), Failure::Unreachable);
+        assert_eq!(oauth::read_token(0, "").unwrap_err(), Failure::Unreachable);
     }
 
     #[test]
@@ -567,84 +385,4 @@ mod tests {
         assert!(matches!(tokens.need(0, 3.0 + FLIGHT_STALE_MS), Need::Fetch), "a flight nobody finished is taken over");
     }
 
-    #[test]
-    fn a_service_accounts_jwt_carries_its_claims_and_becomes_the_token_or_its_exchange() {
-        use crate::table::JwtAlg;
-        static GRANT: JwtGrant = JwtGrant {
-            alg: JwtAlg::Rs256,
-            token_url: "https://oauth2.example.com/token",
-            issuer: "sa@example.com",
-            subject: "",
-            audience: "https://oauth2.example.com/token",
-            scope: "a b",
-            lifetime_s: 3600,
-            margin_s: 60,
-        };
-        let input = signing_input(&GRANT, 1_700_000_000_500.0);
-        let (header, claims) = input.split_once('.').unwrap();
-        let decode = |s: &str| String::from_utf8(crate::pem::tests_decode_base64url(s)).unwrap();
-        assert_eq!(decode(header), r#"{"alg":"RS256","typ":"JWT"}"#);
-        assert_eq!(decode(claims), r#"{"iss":"sa@example.com","aud":"https://oauth2.example.com/token","scope":"a b","iat":1699999970,"exp":1700003570}"#);
-        let tokens = Tokens::default();
-        let exchange = signed(&tokens, 0, &GRANT, &input, &[1, 2, 3], 0.0, None).unwrap();
-        match &exchange.body {
-            Some(crate::body::RequestBody::Secret(t)) => assert_eq!(t.expose(), format!("grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion={input}.AQID")),
-            other => panic!("{other:?}"),
-        }
-        assert_eq!(exchange.header("authorization"), None);
-        // No token URL: the JWT is the token, cached; no signature: the flight failed.
-        static APP: JwtGrant = JwtGrant { alg: JwtAlg::Es256, token_url: "", issuer: "1", subject: "", audience: "", scope: "", lifetime_s: 600, margin_s: 60 };
-        assert!(signed(&tokens, 1, &APP, "h.c", &[1, 2, 3], 0.0, None).is_none());
-        assert_eq!(ready(tokens.need(1, 1.0)).0, "Bearer h.c.AQID");
-        assert!(matches!(tokens.need(2, 0.0), Need::Fetch));
-        assert!(signed(&tokens, 2, &APP, "h.c", &[], 0.0, None).is_none());
-        assert!(matches!(tokens.need(2, 1.0), Need::Failed(Failure::Unsigned)));
-        // A failure reported for no flight (a late one, its slot since served) changes nothing.
-        assert!(signed(&tokens, 1, &APP, "h.c", &[], 2.0, None).is_none());
-        ready(tokens.need(1, 3.0));
-    }
-
-    #[test]
-    fn a_session_keeps_the_cookies_it_names_and_the_shortest_max_age() {
-        static LOGIN: Login = Login {
-            url: "https://app.example.com/login",
-            json: false,
-            fields: &[],
-            cookies: &["sid", "xsrf"],
-            relogin: &[401, 403],
-            wall_type: "",
-            wall_marker: "",
-            lifetime_s: 3600,
-            margin_s: 60,
-        };
-        let lines = "sid=old; Max-Age=5\nsid=s1CANARY00; Path=/; HttpOnly; Max-Age=600\nother=o; Path=/\nxsrf=x1; Max-Age=soon\ngone=; Max-Age=0";
-        let got = read_session(&LOGIN, 302, lines).unwrap();
-        assert_eq!(got.wire.expose(), "sid=s1CANARY00; xsrf=x1", "the last of a repeated name wins");
-        assert_eq!(got.lifetime_s, 600, "a Max-Age that is no number is ignored");
-        let redactor = crate::redact::Redactor::with_shared(Some(Rc::new(got.credentials)));
-        assert!(redactor.finds_in("echo s1CANARY00"));
-        assert!(!redactor.finds_in("x1 is short: no secret, no needle"));
-        assert_eq!(read_session(&LOGIN, 302, "sid=s1").err(), Some(Failure::NoSession(302)), "every named cookie, or none");
-        assert_eq!(read_session(&LOGIN, 302, "sid=s1\nxsrf=x; Max-Age=0").err(), Some(Failure::NoSession(302)));
-        assert_eq!(read_session(&LOGIN, 401, lines).err(), Some(Failure::Login(401)));
-        assert_eq!(read_session(&LOGIN, 0, "").err(), Some(Failure::Login(0)));
-        static ALL: Login = Login { cookies: &[], ..LOGIN };
-        assert_eq!(read_session(&ALL, 200, "a=1\nb=2; Secure").unwrap().wire.expose(), "a=1; b=2");
-        assert_eq!(read_session(&ALL, 200, "").err(), Some(Failure::NoSession(200)));
-    }
-
-    #[test]
-    fn the_exchange_is_a_basic_authenticated_form_post() {
-        static EXCHANGE: TokenExchange = TokenExchange { token_url: "https://auth.example.com/oauth/token", client_id: "C_ID", scopes: "read write", margin_s: 60 };
-        let client = client_authorization("id:1", "s&cret");
-        assert_eq!(client.expose(), format!("Basic {}", base64(b"id%3A1:s%26cret")));
-        let req = exchange_request(&EXCHANGE, HeaderValue::Secret(client), Some("http://127.0.0.1:9"));
-        assert_eq!(req.url, "http://127.0.0.1:9/oauth/token");
-        assert_eq!(req.method, Method::Post);
-        match &req.body {
-            Some(crate::body::RequestBody::Text(t)) => assert_eq!(t, "grant_type=client_credentials&scope=read%20write"),
-            other => panic!("{other:?}"),
-        }
-        assert!(req.header("authorization").unwrap().starts_with("Basic "));
-    }
 }
