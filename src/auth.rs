@@ -1,4 +1,5 @@
-//! How a credential travels: the schemes that need no token exchange.
+//! How a credential travels: each scheme's bytes on the wire, and the deployment's credentials
+//! prepared for them (the schemes that obtain a token first are [`crate::token`]'s).
 //!
 //! A provider's table lists its [`Scheme`]s: `[0]` the manifest's `[auth]`, others its
 //! `[auth.schemes.<name>]`, each operation naming the one its spec `security` is met by
@@ -75,7 +76,8 @@ pub fn id_binding(scheme: &Scheme) -> Option<&'static str> {
     }
 }
 
-/// A session's login field handles (its user name and password alike: credentials).
+/// A session's login field handles other than its secret (the user name): context, out of
+/// receipts.
 fn login_handles(scheme: &Scheme) -> impl Iterator<Item = &'static str> {
     let fields: &'static [(&'static str, &'static str)] = match scheme.auth {
         AuthScheme::Session(login) => login.fields,

@@ -234,7 +234,7 @@ pub fn misplaced(op: &Operation, name: &str) -> CallError {
 
 /// A media type fit to send: `type/subtype` with no range and nothing a header cannot carry.
 fn concrete(media: &str) -> bool {
-    let essence = media.split(';').next().unwrap_or("").trim();
+    let essence = crate::response::essence(media);
     essence.split_once('/').is_some_and(|(t, s)| !t.is_empty() && !s.is_empty())
         && !media.contains('*')
         && crate::header::value_fault(media).is_none()
@@ -242,8 +242,8 @@ fn concrete(media: &str) -> bool {
 
 /// Whether `media` falls in `range` (`*/*`, `image/*`).
 fn in_range(media: &str, range: &str) -> bool {
-    let media = media.split(';').next().unwrap_or("").trim();
-    let range = range.split(';').next().unwrap_or("").trim();
+    let media = crate::response::essence(media);
+    let range = crate::response::essence(range);
     match range.strip_suffix("/*") {
         Some("*") => true,
         Some(kind) => media.split('/').next().is_some_and(|k| k.eq_ignore_ascii_case(kind)),

@@ -128,20 +128,16 @@ enum Next {
 #[cold]
 #[cfg(capa_tokens)]
 fn first_step(scheme: &'static Scheme, index: u8, config: &Config<'_>, now_ms: f64) -> Next {
+    // What the deployment prepared for it (the key to sign with, the login body), copied for the
+    // step that carries it out.
+    let prepared = || Secret::new(config.secrets.scheme(index).map_or("", |s| s.wire.expose()).to_owned());
     match scheme.auth {
-        AuthScheme::ServiceAccount(grant) => Next::Sign {
-            alg: grant.alg.as_str(),
-            key: config.secrets.scheme(index).map_or_else(|| Secret::new(String::new()), |s| Secret::new(s.wire.expose().to_owned())),
-            input: crate::token::signing_input(grant, now_ms),
-        },
+        AuthScheme::ServiceAccount(grant) => Next::Sign { alg: grant.alg.as_str(), key: prepared(), input: crate::token::signing_input(grant, now_ms) },
         AuthScheme::ClientCredentials(exchange) => {
             let client = HeaderValue::WorkerKey(Rc::clone(&config.secrets), index);
             Next::Token(crate::token::exchange_request(exchange, client, config.origin_override.as_deref()))
         }
-        AuthScheme::Session(login) => {
-            let body = config.secrets.scheme(index).map_or_else(|| Secret::new(String::new()), |s| Secret::new(s.wire.expose().to_owned()));
-            Next::Token(crate::token::login_request(login, body, config.origin_override.as_deref()))
-        }
+        AuthScheme::Session(login) => Next::Token(crate::token::login_request(login, prepared(), config.origin_override.as_deref())),
         _ => unreachable!("only token schemes have a first step"),
     }
 }

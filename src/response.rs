@@ -84,10 +84,15 @@ pub enum Attach {
     Bytes,
 }
 
+/// A media type's essence, `type/subtype`, as written: `text/html` of `text/html; charset=utf-8`.
+pub fn essence(media: &str) -> &str {
+    media.split(';').next().unwrap_or("").trim()
+}
+
 pub fn is_json(content_type: Option<&str>) -> bool {
     content_type.is_some_and(|ct| {
         // Compared in place: lowering a copy would allocate on every call.
-        let essence = ct.split(';').next().unwrap_or("").trim().as_bytes();
+        let essence = essence(ct).as_bytes();
         essence.eq_ignore_ascii_case(b"application/json")
             || essence.len() >= 5 && essence[essence.len() - 5..].eq_ignore_ascii_case(b"+json")
     })
@@ -146,7 +151,7 @@ fn redacted(json: bool, response: &HttpResponse<'_>, redactor: &Redactor) -> Out
 #[cold]
 #[inline(never)]
 pub fn invalid_body(status: u16, content_type: &str, text: &str) -> CallError {
-    let content_type = content_type.split(';').next().unwrap_or("").trim();
+    let content_type = essence(content_type);
     let content_type = if crate::header::value_fault(content_type).is_none() { content_type } else { "JSON" };
     CallError::InvalidBody {
         status,
@@ -170,7 +175,7 @@ fn withheld(status: u16, content_type: &str) -> CallError {
 /// A media type as a message may show it: its essence, or a stand-in if it could not travel in
 /// a header (so it cannot carry anything a message should not).
 fn printable_type(content_type: &str) -> String {
-    let essence = content_type.split(';').next().unwrap_or("").trim();
+    let essence = essence(content_type);
     if essence.is_empty() || crate::header::value_fault(essence).is_some() {
         "unknown type".to_owned()
     } else {

@@ -145,10 +145,6 @@ async function settle(env, op, ticket, json, out, flags, t0) {
       if (++round > 8) throw new Error("capa: the call's credentials did not settle");
     }
     if (step === 83) await readStore(env, JSON.parse(out.slice(1)));
-    else {
-      await obtain(out);
-      flags |= 1;
-    }
     out = begin(env, op, ticket, json, flags, t0);
   }
   return [out, flags];

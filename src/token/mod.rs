@@ -271,6 +271,15 @@ fn bearer((token, lifetime_s): (Secret, u32)) -> Obtained {
     Obtained { wire: Secret::new(["Bearer ", token.expose()].concat()), credentials, lifetime_s }
 }
 
+/// A token or login endpoint's URL, its origin replaced by the vetted loopback one when set (dev
+/// and tests), as the API's is.
+fn endpoint(url: &str, origin_override: Option<&str>) -> String {
+    match origin_override {
+        Some(origin) => [origin, &url[crate::request::origin_of(url).len()..]].concat(),
+        None => url.to_owned(),
+    }
+}
+
 /// Whether `response` says the deployment's credentials of `scheme` stopped working, and the
 /// stage an `auth_failed` names if it persists after fresh ones: a token's 401; a session's
 /// relogin statuses, or its soft login wall (a 2xx that is the login page, by its media type or
@@ -284,7 +293,7 @@ pub fn ended(scheme: &crate::table::Scheme, response: &crate::response::HttpResp
                 return Some(AuthStage::Upstream);
             }
             let page = (200..300).contains(&status)
-                && ((!login.wall_type.is_empty() && response.content_type.is_some_and(|t| t.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case(login.wall_type)))
+                && ((!login.wall_type.is_empty() && response.content_type.is_some_and(|t| crate::response::essence(t).eq_ignore_ascii_case(login.wall_type)))
                     || (!login.wall_marker.is_empty() && response.body.holds_credential(redactor) && response.body.text().contains(login.wall_marker)));
             page.then_some(AuthStage::Login)
         }

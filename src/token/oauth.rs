@@ -120,10 +120,7 @@ pub fn exchange_request(exchange: &'static TokenExchange, client: HeaderValue, o
 
 /// A form POST to a token endpoint (its origin replaced by a vetted loopback one in dev).
 fn token_request(token_url: &str, form: String, client: Option<HeaderValue>, origin_override: Option<&str>) -> HttpRequest {
-    let url = match origin_override {
-        Some(origin) => [origin, &token_url[crate::request::origin_of(token_url).len()..]].concat(),
-        None => token_url.to_owned(),
-    };
+    let url = super::endpoint(token_url, origin_override);
     let mut headers = vec![
         ("accept", HeaderValue::Static("application/json")),
         ("content-type", HeaderValue::Static("application/x-www-form-urlencoded")),

@@ -64,10 +64,7 @@ pub const MIN_COOKIE_SECRET: usize = 8;
 
 /// A session's login: its fields (`body`, prepared from their handles) POSTed as a form or JSON.
 pub fn login_request(login: &'static Login, body: Secret, origin_override: Option<&str>) -> HttpRequest {
-    let url = match origin_override {
-        Some(origin) => [origin, &login.url[crate::request::origin_of(login.url).len()..]].concat(),
-        None => login.url.to_owned(),
-    };
+    let url = super::endpoint(login.url, origin_override);
     let media = if login.json { "application/json" } else { "application/x-www-form-urlencoded" };
     HttpRequest {
         method: Method::Post,

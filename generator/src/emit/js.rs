@@ -151,11 +151,7 @@ async function settle(env, op, ticket, json, out, flags, t0) {
     if (step === 83 || step === 87) {
       if (++round > 8) throw new Error("capa: the call's credentials did not settle");
     }
-    if (step === 83) await readStore(env, JSON.parse(out.slice(1)));
-    else {
-      await obtain(out);
-      flags |= 1;
-    }
+    if (step === 83) await readStore(env, JSON.parse(out.slice(1)));__TOKEN_OBTAIN__
     out = begin(env, op, ticket, json, flags, t0);
   }
   return [out, flags];
@@ -292,7 +288,8 @@ pub fn emit(manifest: &Manifest, model: &Model, root: &Node) -> String {
             .replace("__REQUEST_ID__", &request_id)
             .replace("__TOKEN_EXPORTS__", pick(", capa_token, capa_signed"))
             .replace("__TOKEN_STEPS__", pick(" || step === 88 /* X */ || step === 71 /* G */ || step === 87 /* W */"))
-            .replace("__TOKEN_RETRY__", pick(TOKEN_RETRY)),
+            .replace("__TOKEN_RETRY__", pick(TOKEN_RETRY))
+            .replace("__TOKEN_OBTAIN__", pick("\n    else {\n      await obtain(out);\n      flags |= 1;\n    }")),
     );
     w.push_str(pick(TOKENS));
 
