@@ -60,6 +60,13 @@ pub trait Bindings {
     fn tokens(&self) -> Option<&Tokens> {
         None
     }
+
+    /// Whether the isolates share tokens through the Durable Object ([`crate::token::shared`]).
+    #[cfg(capa_tokens)]
+    fn sharing(&self) -> &crate::token::shared::Sharing {
+        static OFF: crate::token::shared::Sharing = crate::token::shared::Sharing::Off;
+        &OFF
+    }
 }
 
 /// What a call that begins again brings from its earlier rounds.
@@ -104,6 +111,10 @@ pub enum Step {
     /// Another call is obtaining scheme `scheme`'s token: wait for it, then begin again.
     #[cfg(capa_tokens)]
     Wait { scheme: u8 },
+    /// Ask the Durable Object for scheme `scheme`'s token first, sealed with `key` and `aad`
+    /// ([`crate::token::shared`]), then hand it to [`crate::token::shared::adopt`].
+    #[cfg(capa_tokens)]
+    Take { scheme: u8, key: Secret, aad: String },
     /// The upstream refused the call's token: drop it ([`Tokens::invalidate`] with
     /// `generation`), then begin the call again with [`Resume::after_401`].
     #[cfg(capa_tokens)]
@@ -121,25 +132,42 @@ enum Next {
     Sign { alg: &'static str, key: Secret, input: String },
     #[cfg(capa_tokens)]
     Wait,
+    #[cfg(capa_tokens)]
+    Take { key: Secret, aad: String },
 }
 
 /// The first step of obtaining `scheme`'s token, this call being the flight: the exchange of
 /// the client's credentials, or the signature of a service account's JWT.
 #[cold]
 #[cfg(capa_tokens)]
-fn first_step(scheme: &'static Scheme, index: u8, config: &Config<'_>, now_ms: f64) -> Next {
+fn first_step(scheme: &'static Scheme, index: u8, secrets: &Rc<WorkerSecrets>, origin_override: Option<&str>, now_ms: f64) -> Next {
     // What the deployment prepared for it (the key to sign with, the login body), copied for the
     // step that carries it out.
-    let prepared = || Secret::new(config.secrets.scheme(index).map_or("", |s| s.wire.expose()).to_owned());
+    let prepared = || Secret::new(secrets.scheme(index).map_or("", |s| s.wire.expose()).to_owned());
     match scheme.auth {
         AuthScheme::ServiceAccount(grant) => Next::Sign { alg: grant.alg.as_str(), key: prepared(), input: crate::token::signing_input(grant, now_ms) },
         AuthScheme::ClientCredentials(exchange) => {
-            let client = HeaderValue::WorkerKey(Rc::clone(&config.secrets), index);
-            Next::Token(crate::token::exchange_request(exchange, client, config.origin_override.as_deref()))
+            let client = HeaderValue::WorkerKey(Rc::clone(secrets), index);
+            Next::Token(crate::token::exchange_request(exchange, client, origin_override))
         }
-        AuthScheme::Session(login) => Next::Token(crate::token::login_request(login, prepared(), config.origin_override.as_deref())),
+        AuthScheme::Session(login) => Next::Token(crate::token::login_request(login, prepared(), origin_override)),
         _ => unreachable!("only token schemes have a first step"),
     }
+}
+
+/// The first step of obtaining scheme `index`'s token when the Durable Object had none to
+/// give ([`crate::token::shared::adopt`]): as [`first_step`].
+#[cfg(capa_tokens)]
+pub fn obtaining(provider: &'static Provider, index: u8, secrets: &Rc<WorkerSecrets>, origin_override: Option<&str>, now_ms: f64) -> Option<Step> {
+    let scheme = provider.schemes.get(usize::from(index))?;
+    if !matches!(scheme.auth, AuthScheme::ClientCredentials(_) | AuthScheme::ServiceAccount(_) | AuthScheme::Session(_)) {
+        return None;
+    }
+    Some(match first_step(scheme, index, secrets, origin_override, now_ms) {
+        Next::Token(request) => Step::Token { scheme: index, request },
+        Next::Sign { alg, key, input } => Step::Sign { scheme: index, alg, key, input },
+        _ => return None,
+    })
 }
 
 /// A call in flight.
@@ -228,6 +256,8 @@ pub fn begin_again(provider: &'static Provider, op_index: u32, args_json: &str, 
             && args.options.api_key.is_none()
         {
             let sendable = config.secrets.scheme(op.scheme).is_some_and(|s| s.refusal(provider, scheme).is_none());
+            // Checked before the cache is asked: a flight begun here must be flown.
+            let shared = if sendable { bindings.sharing().key(provider.capability)? } else { None };
             if sendable {
                 match bindings.tokens().map(|t| t.need(op.scheme, now_ms)) {
                     Some(Need::Ready { wire, credentials, generation, obtained_at }) => {
@@ -240,7 +270,15 @@ pub fn begin_again(provider: &'static Provider, op_index: u32, args_json: &str, 
                         config.token = Some(wire);
                         token = Some((op.scheme, generation, obtained_at));
                     }
-                    Some(Need::Fetch) => return Ok(first_step(scheme, op.scheme, &config, now_ms)),
+                    // The Durable Object's token first, unless the upstream just refused the
+                    // one this isolate had (perhaps the object's): then a fresh one replaces it.
+                    Some(Need::Fetch) => {
+                        if let Some(key) = shared.filter(|_| !resume.after_401) {
+                            let aad = crate::token::shared::aad(provider, op.scheme, &config.secrets);
+                            return Ok(Next::Take { key: Secret::new(key.expose().to_owned()), aad });
+                        }
+                        return Ok(first_step(scheme, op.scheme, &config.secrets, config.origin_override.as_deref(), now_ms));
+                    }
                     Some(Need::Wait) => return Ok(Next::Wait),
                     Some(Need::Failed(failure)) => return Err(failure.error(provider.capability, crate::token::check(scheme))),
                     None => return Err(CallError::Internal("this runtime keeps no tokens")),
@@ -270,6 +308,8 @@ pub fn begin_again(provider: &'static Provider, op_index: u32, args_json: &str, 
         Ok(Next::Sign { alg, key, input }) => Step::Sign { scheme: op.scheme, alg, key, input },
         #[cfg(capa_tokens)]
         Ok(Next::Wait) => Step::Wait { scheme: op.scheme },
+        #[cfg(capa_tokens)]
+        Ok(Next::Take { key, aad }) => Step::Take { scheme: op.scheme, key, aad },
         Err(error) => {
             let mut receipt = Receipt::new(provider, op, started_ms);
             // A second round's refusal still made the first round's attempt.

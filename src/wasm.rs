@@ -39,6 +39,14 @@
 //!   exchange it may answer (`X`, as above), and begin again with flag 1 set. One flight, as X.
 //!   For a cookie session, `X` is its login, and the entry hands [`capa_token`] the answer's
 //!   `Set-Cookie` values too.
+//! - `D<scheme>:[key, aad]` (from [`capa_begin`] only): the flight of a deployment that shares
+//!   its tokens ([`crate::token::shared`]): ask the `CAPA_TOKENS` Durable Object (named by an
+//!   HMAC of `aad` under a key derived from `key`) for the sealed token, open it with `aad`, and
+//!   hand it and the lease to [`capa_unsealed`], which answers `""` (it serves) or the flight's
+//!   `X`/`G`; then begin again with flag 1 set. One flight, as X.
+//! - `P<scheme>:[key, aad, record, due, expires]` (from [`capa_token`] and [`capa_signed`]):
+//!   seal `record` and store it in that object (releasing the lease). A flight that holds a
+//!   lease and gets no `P` releases it.
 //! - `W<scheme>` (from [`capa_begin`] only): another call is obtaining that token (single
 //!   flight): await its exchange, then begin again with flag 1 set.
 //! - `R` (from [`capa_finish`] only): the upstream refused the deployment's token, which the
@@ -89,6 +97,9 @@ struct EnvBindings {
     /// The isolate's access tokens: kept across a new `env` (the same Worker's), lost with the
     /// instance.
     tokens: Tokens,
+    /// Whether they are shared through the `CAPA_TOKENS` Durable Object.
+    #[cfg(capa_tokens)]
+    sharing: crate::token::shared::Sharing,
 }
 
 impl EnvBindings {
@@ -113,7 +124,29 @@ impl EnvBindings {
         }
         let ttl = values.iter().find(|(n, _)| *n == crate::store::TTL_VAR).and_then(|(_, v)| v.clone());
         let secrets = Rc::new(WorkerSecrets::new(&PROVIDER, |n| values.iter().find(|(k, _)| *k == n).and_then(|(_, v)| v.as_deref())));
-        EnvBindings { values, secrets, store: crate::store::Store::new(store_names, ttl.as_deref()), tokens }
+        #[cfg(capa_tokens)]
+        let sharing = {
+            use crate::token::shared::{Sharing, BINDING, KEY_VAR};
+            let bound = raw(BINDING).is_some_and(|v| v.is_object() && js_sys::Reflect::get(&v, &JsValue::from_str("idFromName")).is_ok_and(|f| f.is_function()));
+            Sharing::read(bound, raw(KEY_VAR).and_then(|v| v.as_string()).as_deref())
+        };
+        EnvBindings {
+            values,
+            secrets,
+            store: crate::store::Store::new(store_names, ttl.as_deref()),
+            tokens,
+            #[cfg(capa_tokens)]
+            sharing,
+        }
+    }
+
+    /// The `P` step storing scheme `scheme`'s token in the Durable Object, if shared; else `""`.
+    #[cfg(capa_tokens)]
+    fn share(&self, scheme: u8) -> JsString {
+        let (crate::token::shared::Sharing::On(key), Some(record)) = (&self.sharing, self.tokens.record(scheme)) else { return JsString::from("") };
+        let mut out = String::with_capacity(record.0.len() * 2 + 128);
+        crate::token::shared::push_put(&mut out, scheme, key, &crate::token::shared::aad(&PROVIDER, scheme, &self.secrets), record);
+        JsString::from(out.as_str())
     }
 
     /// A value read from the store: kept, and the prepared secret remade when it changed.
@@ -154,6 +187,11 @@ impl Bindings for EnvBindings {
 
     fn tokens(&self) -> Option<&Tokens> {
         Some(&self.tokens)
+    }
+
+    #[cfg(capa_tokens)]
+    fn sharing(&self) -> &crate::token::shared::Sharing {
+        &self.sharing
     }
 }
 
@@ -271,6 +309,12 @@ fn wire(step: Step, ticket: f64, now: f64) -> JsString {
             out
         }
         #[cfg(capa_tokens)]
+        Step::Take { scheme, key, aad } => {
+            let mut out = String::with_capacity(key.expose().len() + aad.len() + 16);
+            crate::token::shared::push_take(&mut out, scheme, &key, &aad);
+            out
+        }
+        #[cfg(capa_tokens)]
         Step::Refresh { scheme, generation } => {
             ENV.with(|cache| {
                 if let Some(bindings) = cache.borrow().as_ref() {
@@ -362,21 +406,47 @@ pub fn capa_store(name: &str, value: Option<String>, now: f64) {
 
 /// The answer to the exchange (or a session's login) an `X<scheme>` step asked for: its
 /// `status` (0: `fetch` failed), body text and, for a login, its `Set-Cookie` values one per
-/// line, at `now`: see [`crate::token`]. The calls that asked and waited begin again.
+/// line, at `now`: see [`crate::token`]. The calls that asked and waited begin again. Answers
+/// `P<scheme>:...` when the token obtained is to be shared ([`crate::token::shared`]), else `""`.
 #[cfg(capa_tokens)]
 #[wasm_bindgen]
-pub fn capa_token(scheme: u8, status: u16, body: &str, set_cookies: &str, now: f64) {
-    let Some(s) = PROVIDER.schemes.get(usize::from(scheme)) else { return };
+pub fn capa_token(scheme: u8, status: u16, body: &str, set_cookies: &str, now: f64) -> JsString {
+    let Some(s) = PROVIDER.schemes.get(usize::from(scheme)) else { return JsString::from("") };
     ENV.with(|cache| {
         let cache = cache.borrow();
-        let Some(bindings) = cache.as_ref() else { return };
-        match s.auth {
+        let Some(bindings) = cache.as_ref() else { return JsString::from("") };
+        let arrived = match s.auth {
             AuthScheme::ClientCredentials(exchange) => bindings.tokens.put(scheme, status, body, now, exchange.margin_s),
             AuthScheme::ServiceAccount(grant) => bindings.tokens.put(scheme, status, body, now, grant.margin_s),
             AuthScheme::Session(login) => bindings.tokens.put_session(scheme, login, status, set_cookies, now),
-            _ => {}
+            _ => false,
+        };
+        if arrived { bindings.share(scheme) } else { JsString::from("") }
+    })
+}
+
+/// What the Durable Object gave a `D<scheme>` step: `record`, the token the entry opened
+/// (`undefined`: none, or none that authenticated), and whether this isolate holds the lease,
+/// at `now`: see [`crate::token::shared`]. Answers `""` when the token serves, else the
+/// flight's next step (`X` or `G`, as [`capa_begin`] would have).
+#[cfg(capa_tokens)]
+#[wasm_bindgen]
+pub fn capa_unsealed(scheme: u8, record: Option<String>, lease: bool, now: f64) -> JsString {
+    use crate::token::shared::{adopt, Adopted};
+    ENV.with(|cache| {
+        let cache = cache.borrow();
+        let Some(bindings) = cache.as_ref() else { return JsString::from("") };
+        let adopted = adopt(&bindings.tokens, scheme, record.as_deref(), lease, now);
+        drop(record.map(crate::secret::Secret::new));
+        if adopted == Adopted::Serve {
+            return JsString::from("");
         }
-    });
+        let origin = bindings.get(call::ORIGIN_OVERRIDE_VAR).and_then(crate::request::loopback_origin);
+        match call::obtaining(&PROVIDER, scheme, &bindings.secrets, origin.as_deref(), now) {
+            Some(step) => wire(step, 0.0, now),
+            None => JsString::from(""),
+        }
+    })
 }
 
 /// The entry's signature (`signature`; empty when WebCrypto could not sign) of `input`, the
@@ -391,16 +461,16 @@ pub fn capa_signed(scheme: u8, input: &str, signature: &[u8], now: f64) -> JsStr
         _ => None,
     });
     let Some(grant) = grant else { return JsString::from("") };
-    let exchange = ENV.with(|cache| {
+    ENV.with(|cache| {
         let cache = cache.borrow();
-        let bindings = cache.as_ref()?;
+        let Some(bindings) = cache.as_ref() else { return JsString::from("") };
         let origin = bindings.get(call::ORIGIN_OVERRIDE_VAR).and_then(crate::request::loopback_origin);
-        crate::token::signed(&bindings.tokens, scheme, grant, input, signature, now, origin.as_deref())
-    });
-    match exchange {
-        Some(request) => wire(Step::Token { scheme, request }, 0.0, now),
-        None => JsString::from(""),
-    }
+        match crate::token::signed(&bindings.tokens, scheme, grant, input, signature, now, origin.as_deref()) {
+            crate::token::Signed::Exchange(request) => wire(Step::Token { scheme, request }, 0.0, now),
+            crate::token::Signed::Token => bindings.share(scheme),
+            crate::token::Signed::Failed => JsString::from(""),
+        }
+    })
 }
 
 /// The upstream answered the call `handle`, issued with `ticket`. `body` stays a JS string; `empty` and

@@ -128,17 +128,20 @@ export default {
 /**
  * The capability Worker for `provider` and a caller bound to it as CAP. `variants` adds more
  * instances of the same bundle with other bindings, bound in the caller under their names
- * (`{ CAP_BARE: { bindings } }` → env.CAP_BARE).
+ * (`{ CAP_BARE: { bindings } }` → env.CAP_BARE). `durableObjects` (the main Worker's, or a
+ * variant's) are Miniflare's; the main Worker is named "capability", for `scriptName`.
+ * `workers` adds Worker options as they are (a spy); `options`, Miniflare's own.
  */
-export async function startWorkers({ provider, bindings = {}, outboundService, variants = {}, secretsStoreSecrets } = {}) {
+export async function startWorkers({ provider, bindings = {}, outboundService, variants = {}, secretsStoreSecrets, durableObjects, workers = [], options = {} } = {}) {
   const dir = path.join(ROOT, "dist", provider);
   const wasm = readdirSync(dir).filter((f) => f.endsWith(".wasm"));
   if (wasm.length !== 1) throw new Error(`${dir}: expected one .wasm beside entry.js; run scripts/test.sh`);
   const logs = [];
   // `secretsStoreSecrets` ({ BINDING: { store_id, secret_name } }) binds Secrets Store secrets
   // in the capability (a variant may bind its own); seed them with `store(binding).create(value)`.
-  const capability = (name, bindings, store = secretsStoreSecrets) => ({
+  const capability = (name, bindings, store = secretsStoreSecrets, objects) => ({
     ...(store ? { secretsStoreSecrets: store } : {}),
+    ...(objects ? { durableObjects: objects } : {}),
     name,
     modulesRoot: dir,
     modules: [
@@ -157,9 +160,11 @@ export async function startWorkers({ provider, bindings = {}, outboundService, v
       handleStructuredLogs: (log) => logs.push(log.message),
       workers: [
         { name: "caller", modules: true, script: CALLER, compatibilityDate: COMPATIBILITY_DATE, serviceBindings: targets },
-        capability("capability", bindings),
-        ...Object.entries(variants).map(([v, options]) => capability(targets[v], options.bindings ?? {}, options.secretsStoreSecrets)),
+        capability("capability", bindings, secretsStoreSecrets, durableObjects),
+        ...Object.entries(variants).map(([v, options]) => capability(targets[v], options.bindings ?? {}, options.secretsStoreSecrets, options.durableObjects)),
+        ...workers,
       ],
+      ...options,
     }),
   );
   await mf.ready;

@@ -7,6 +7,7 @@ use capa_rs::call::{begin, begin_again, Bindings, Resume, Step};
 use capa_rs::receipt::Envelope;
 use capa_rs::response::HttpResponse;
 use capa_rs::table::{AuthScheme, AuthUse, Body, Method, Operation, Provider, Scheme, TokenExchange};
+use capa_rs::token::shared::{adopt, Adopted, Sharing};
 use capa_rs::token::Tokens;
 use std::collections::HashMap;
 
@@ -46,6 +47,7 @@ static OAUTH: Provider = Provider {
 struct Env {
     values: HashMap<&'static str, &'static str>,
     tokens: Tokens,
+    sharing: Sharing,
 }
 
 impl Bindings for Env {
@@ -55,10 +57,13 @@ impl Bindings for Env {
     fn tokens(&self) -> Option<&Tokens> {
         Some(&self.tokens)
     }
+    fn sharing(&self) -> &Sharing {
+        &self.sharing
+    }
 }
 
 fn env() -> Env {
-    Env { values: HashMap::from([("O_CLIENT_ID", "client-1"), ("O_CLIENT_SECRET", SECRET)]), tokens: Tokens::default() }
+    Env { values: HashMap::from([("O_CLIENT_ID", "client-1"), ("O_CLIENT_SECRET", SECRET)]), tokens: Tokens::default(), sharing: Sharing::Off }
 }
 
 fn wire_of(step: &Step) -> serde_json::Value {
@@ -181,7 +186,7 @@ fn a_per_call_token_is_sent_as_is_and_a_401_is_the_callers() {
 
 #[test]
 fn an_unset_client_id_is_missing_credential_before_any_exchange() {
-    let env = Env { values: HashMap::from([("O_CLIENT_SECRET", SECRET)]), tokens: Tokens::default() };
+    let env = Env { values: HashMap::from([("O_CLIENT_SECRET", SECRET)]), tokens: Tokens::default(), sharing: Sharing::Off };
     let v = envelope(begin(&OAUTH, 0, "[]", &env, NOW));
     assert_eq!(v["error"]["code"], "missing_credential");
     assert!(v["error"]["message"].as_str().unwrap().contains("O_CLIENT_ID"));
@@ -198,4 +203,56 @@ fn b64(s: &str) -> String {
         }
     }
     out
+}
+
+const KEY: &str = "tk_CANARYsealing0000000000000000000000";
+
+/// An isolate of a deployment that shares its tokens.
+fn shared_env() -> Env {
+    Env { sharing: Sharing::read(true, Some(KEY)), ..env() }
+}
+
+#[test]
+fn a_shared_flight_asks_the_object_first_and_a_call_after_a_401_does_not() {
+    let env = shared_env();
+    let Step::Take { scheme: 0, key, aad } = begin(&OAUTH, 0, "[]", &env, NOW) else { panic!("the object first") };
+    assert_eq!(key.expose(), KEY);
+    assert!(aad.starts_with("capa-tokens/v1 oauth 0 ") && !aad.contains("CANARY") && !aad.contains("client-1"), "{aad}");
+    // The same credentials, the same data; others, other data (their tokens do not authenticate).
+    let Step::Take { aad: again, .. } = begin(&OAUTH, 0, "[]", &shared_env(), NOW) else { panic!() };
+    assert_eq!(aad, again);
+    let mut rotated = shared_env();
+    rotated.values.insert("O_CLIENT_SECRET", "cs_CANARYrotated000000");
+    let Step::Take { aad: other, .. } = begin(&OAUTH, 0, "[]", &rotated, NOW) else { panic!() };
+    assert_ne!(aad, other);
+    // Others wait for the flight; the object had nothing: the flight goes on to the exchange.
+    assert!(matches!(begin(&OAUTH, 0, "[]", &env, NOW), Step::Wait { scheme: 0 }));
+    assert_eq!(adopt(&env.tokens, 0, None, true, NOW), Adopted::Nothing);
+    assert!(env.tokens.put(0, 200, GRANTED, NOW, 60));
+    let (record, due, expires) = env.tokens.record(0).unwrap();
+    assert_eq!(expires - due, 60_000.0);
+    // Another isolate adopts it: the token on the wire, no exchange.
+    let second = shared_env();
+    assert!(matches!(begin(&OAUTH, 0, "[]", &second, NOW), Step::Take { .. }));
+    assert_eq!(adopt(&second.tokens, 0, Some(&record), false, NOW + 1.0), Adopted::Serve);
+    let sent = begin_again(&OAUTH, 0, "[]", &second, NOW + 2.0, Resume { obtained: true, ..Resume::default() });
+    assert_eq!(header(&wire_of(&sent), "authorization").unwrap(), format!("Bearer {TOKEN}"));
+    // After a 401 the call obtains a fresh token itself: the object's may be the refused one.
+    let after = begin_again(&OAUTH, 0, "[]", &shared_env(), NOW, Resume { obtained: false, after_401: true, started_ms: Some(NOW) });
+    assert!(matches!(after, Step::Token { scheme: 0, .. }), "{after:?}");
+}
+
+#[test]
+fn the_object_bound_without_a_key_is_named_and_begins_no_flight() {
+    let mut env = env();
+    env.sharing = Sharing::read(true, None);
+    let v = envelope(begin(&OAUTH, 0, "[]", &env, NOW));
+    assert_eq!(v["error"]["code"], "missing_credential");
+    assert!(v["error"]["message"].as_str().unwrap().contains("wrangler secret put CAPA_TOKENS_KEY --env oauth"), "{v}");
+    env.sharing = Sharing::read(true, Some("short"));
+    let v = envelope(begin(&OAUTH, 0, "[]", &env, NOW));
+    assert!(v["error"]["message"].as_str().unwrap().contains("shorter than 32 characters"), "{v}");
+    // No flight was begun: with sharing off, the next call is the flight.
+    env.sharing = Sharing::Off;
+    assert!(matches!(begin(&OAUTH, 0, "[]", &env, NOW), Step::Token { .. }));
 }

@@ -3,7 +3,7 @@
 //
 // The auth-oauth2 capability's Worker entry: a WorkerEntrypoint whose getters return one RpcTarget
 // per resource. Each method forwards its arguments and this Worker's env to the Rust runtime.
-import { RpcTarget, WorkerEntrypoint } from "cloudflare:workers";
+import { RpcTarget, WorkerEntrypoint, DurableObject } from "cloudflare:workers";
 import Base from "../../build/auth-oauth2/index.js";
 import { argsJson, takeBinaries } from "../../src/js/args.js";
 import { isText, requestBody, scanText } from "../../src/js/body.js";
@@ -18,9 +18,9 @@ const REQUEST_ID = null;
 // only the resources are callable (tests/surface.test.mjs). After a panic, wasm-bindgen's abort
 // handler (worker-build enables it) replaces the wasm instance before the next call.
 const proto = Base.prototype;
-const { capa_begin, capa_finish, capa_unreachable, capa_internal, capa_invalid_body, capa_store, capa_token, capa_signed } = proto;
+const { capa_begin, capa_finish, capa_unreachable, capa_internal, capa_invalid_body, capa_store, capa_token, capa_signed, capa_unsealed } = proto;
 for (const key of Object.getOwnPropertyNames(proto)) if (key !== "constructor") delete proto[key];
-if ([capa_begin, capa_finish, capa_unreachable, capa_internal, capa_invalid_body, capa_store, capa_token, capa_signed].some((f) => typeof f !== "function")) {
+if ([capa_begin, capa_finish, capa_unreachable, capa_internal, capa_invalid_body, capa_store, capa_token, capa_signed, capa_unsealed].some((f) => typeof f !== "function")) {
   throw new Error("capa: the wasm build lacks the runtime's exports");
 }
 
@@ -136,11 +136,12 @@ function begin(env, op, ticket, json, flags, t0) {
 }
 
 // What the runtime needs before the fetch: S, Secrets Store values to read (src/store.rs); X, a
-// token exchange to make, G, a service account's JWT to sign (then maybe exchange), or W,
-// another call's exchange to await (src/token.rs).
+// token exchange to make, G, a service account's JWT to sign (then maybe exchange), D, the
+// shared token to take from the Durable Object (then maybe either), or W, another call's
+// flight to await (src/token/).
 function unsettled(out) {
   const step = out.charCodeAt(0);
-  return step === 83 /* S */ || step === 88 /* X */ || step === 71 /* G */ || step === 87 /* W */;
+  return step === 83 /* S */ || step === 88 /* X */ || step === 71 /* G */ || step === 68 /* D */ || step === 87 /* W */;
 }
 
 // Performs those steps, beginning the call again after each. Reads and waits are bounded; an
@@ -153,7 +154,7 @@ async function settle(env, op, ticket, json, out, flags, t0) {
     }
     if (step === 83) await readStore(env, JSON.parse(out.slice(1)));
     else {
-      await obtain(out);
+      await obtain(env, out);
       flags |= 1;
     }
     out = begin(env, op, ticket, json, flags, t0);
@@ -202,23 +203,44 @@ async function within(promise, ms) {
   }
 }
 
-// X<scheme>:<request> / G<scheme>:<signing>: make the token exchange, or sign the JWT first,
-// keeping the flight's promise for the calls told to wait; W<scheme>: await the flight another
-// call is making (or, if its instance is gone, a moment).
-async function obtain(out) {
+// X<scheme>:<request> / G<scheme>:<signing> / D<scheme>:<slot>: make the token exchange, sign
+// the JWT first, or ask the Durable Object first, keeping the flight's promise for the calls
+// told to wait; W<scheme>: await the flight another call is making (or, if its instance is
+// gone, a moment).
+async function obtain(env, out) {
   const step = out.charCodeAt(0);
   const colon = out.indexOf(":");
   const scheme = +out.slice(1, step === 87 ? undefined : colon);
   // A waiter never adopts the flight's failure (its panic is the flight's call's), and never
   // waits past the exchange's own limit.
   if (step === 87) return void (await within((flights.get(scheme) ?? later(10)).catch(() => {}), EXCHANGE_MS));
-  const what = JSON.parse(out.slice(colon + 1));
-  const flight = step === 71 ? signThenExchange(scheme, what) : exchange(scheme, what);
+  const flight = fly(env, step, scheme, JSON.parse(out.slice(colon + 1)));
   flights.set(scheme, flight);
   try {
     await flight;
   } finally {
     if (flights.get(scheme) === flight) flights.delete(scheme);
+  }
+}
+
+// One flight: the Durable Object's token (D), else the exchange (X) or the signature then the
+// exchange (G); what the runtime then asks to share (P) is sealed and stored, releasing the
+// lease, and a lease that obtained nothing is released.
+async function fly(env, step, scheme, what) {
+  let lease = null;
+  if (step === 68) {
+    const [next, taken] = await take(env, scheme, what);
+    lease = taken;
+    step = next.charCodeAt(0);
+    if (step === 88 || step === 71) what = JSON.parse(next.slice(next.indexOf(":") + 1));
+  }
+  let done = "";
+  try {
+    if (step === 71) done = await signThenExchange(scheme, what);
+    else if (step === 88) done = await exchange(scheme, what);
+  } finally {
+    if (done.charCodeAt(0) === 80) await put(env, JSON.parse(done.slice(done.indexOf(":") + 1)), lease);
+    else if (lease) await within(lease.stub.release(lease.id).catch(() => {}), EXCHANGE_MS);
   }
 }
 
@@ -235,7 +257,7 @@ async function signThenExchange(scheme, [alg, key, input]) {
     signature = new Uint8Array(await crypto.subtle.sign(rsa ? algorithm : { name: "ECDSA", hash: "SHA-256" }, cryptoKey, new TextEncoder().encode(input)));
   } catch {}
   const next = capa_signed(scheme, input, signature, Date.now());
-  if (next.charCodeAt(0) === 88) await exchange(scheme, JSON.parse(next.slice(next.indexOf(":") + 1)));
+  return next.charCodeAt(0) === 88 ? exchange(scheme, JSON.parse(next.slice(next.indexOf(":") + 1))) : next;
 }
 
 // A token exchange (or a session's login) the runtime asked for, its answer handed back with
@@ -251,7 +273,123 @@ async function exchange(scheme, [url, method, reqBody, headers]) {
     cookies = res.headers.getSetCookie().join("\n");
     text = await res.text();
   } catch {}
-  capa_token(scheme, status, text, cookies, Date.now());
+  return capa_token(scheme, status, text, cookies, Date.now());
+}
+
+// Sharing through the CapaTokens Durable Object (src/token/shared.rs): it holds and answers
+// ciphertext only, sealed under keys derived from the Worker secret it never sees.
+const utf8 = (s) => new TextEncoder().encode(s);
+const sealers = new Map();
+async function slot(env, key, aad) {
+  let keys = sealers.get(key);
+  if (!keys) {
+    if (sealers.size > 3) sealers.clear();
+    sealers.set(key, (keys = derive(key)));
+  }
+  const { seal, name } = await keys;
+  const data = utf8(aad);
+  const id = [...new Uint8Array(await crypto.subtle.sign("HMAC", name, data))].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return { seal, data, stub: env.CAPA_TOKENS.get(env.CAPA_TOKENS.idFromName(id)) };
+}
+async function derive(key) {
+  const base = await crypto.subtle.importKey("raw", utf8(key), "HKDF", false, ["deriveKey"]);
+  const info = (what) => ({ name: "HKDF", hash: "SHA-256", salt: utf8("capa-tokens"), info: utf8("capa-tokens/v1 " + what) });
+  const [seal, name] = await Promise.all([
+    crypto.subtle.deriveKey(info("seal"), base, { name: "AES-GCM", length: 256 }, false, ["encrypt", "decrypt"]),
+    crypto.subtle.deriveKey(info("name"), base, { name: "HMAC", hash: "SHA-256", length: 256 }, false, ["sign"]),
+  ]);
+  return { seal, name };
+}
+async function bounded(promise) {
+  let timer;
+  try {
+    return await Promise.race([promise, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error("capa: the token object did not answer")), EXCHANGE_MS)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+// D: the object's answer, opened (nothing that does not authenticate), handed to the runtime.
+async function take(env, scheme, [key, aad]) {
+  let record, lease = null;
+  try {
+    const s = await slot(env, key, aad);
+    const got = await bounded(s.stub.take());
+    if (typeof got?.lease === "string") lease = { stub: s.stub, id: got.lease };
+    const sealed = got?.sealed;
+    if (sealed) record = new TextDecoder().decode(await crypto.subtle.decrypt({ name: "AES-GCM", iv: sealed.iv, additionalData: s.data }, s.seal, sealed.data));
+  } catch {}
+  return [capa_unsealed(scheme, record, lease !== null, Date.now()), lease];
+}
+// P: seal the token and store it with the times the object decides by.
+async function put(env, [key, aad, record, due, expires], lease) {
+  try {
+    const s = await slot(env, key, aad);
+    const iv = crypto.getRandomValues(new Uint8Array(12));
+    const data = new Uint8Array(await crypto.subtle.encrypt({ name: "AES-GCM", iv, additionalData: s.data }, s.seal, utf8(record)));
+    await bounded(s.stub.put({ iv, data, due, expires }, lease?.id ?? null));
+  } catch {}
+}
+
+// How long a lease lasts (a flight: a signature and an exchange, each bounded by EXCHANGE_MS).
+const LEASE_MS = 2 * EXCHANGE_MS + 1000;
+
+/**
+ * The capability's token object: bind it as CAPA_TOKENS to share tokens across isolates
+ * (README, "Sharing tokens"). It stores one sealed token (`{iv, data, due, expires}`), hands it
+ * out, and serialises refreshes with a lease: the first to find none (or a due one) obtains it,
+ * the others wait for it. Any Worker of the account can bind it: it never holds a usable token.
+ */
+export class CapaTokens extends DurableObject {
+  #slot;
+  #lease = null;
+  #waiters = new Set();
+
+  async take() {
+    const now = Date.now();
+    if (this.#slot === undefined) this.#slot = (await this.ctx.storage.get("slot")) ?? null;
+    const s = this.#slot;
+    const leased = this.#lease !== null && now < this.#lease.until;
+    if (s && now < s.expires) return now >= s.due && !leased ? { sealed: s, lease: this.#grant(now) } : { sealed: s };
+    if (!leased) return { lease: this.#grant(now) };
+    return new Promise((resolve) => {
+      const waiter = { resolve };
+      waiter.timer = setTimeout(() => {
+        this.#waiters.delete(waiter);
+        resolve({});
+      }, Math.min(EXCHANGE_MS, this.#lease.until - now));
+      this.#waiters.add(waiter);
+    });
+  }
+
+  async put(sealed, lease) {
+    const { iv, data, due, expires } = sealed ?? {};
+    if (!(iv instanceof Uint8Array) || iv.length !== 12 || !(data instanceof Uint8Array) || data.length > 16384 || !Number.isFinite(due) || !Number.isFinite(expires)) return false;
+    const s = { iv, data, due, expires };
+    this.#slot = s;
+    if (this.#lease?.id === lease) this.#lease = null;
+    this.#wake({ sealed: s });
+    await this.ctx.storage.put("slot", s);
+    return true;
+  }
+
+  release(lease) {
+    if (this.#lease === null || this.#lease.id !== lease) return;
+    this.#lease = null;
+    this.#wake({});
+  }
+
+  #grant(now) {
+    this.#lease = { id: crypto.randomUUID(), until: now + LEASE_MS };
+    return this.#lease.id;
+  }
+
+  #wake(answer) {
+    for (const w of this.#waiters) {
+      clearTimeout(w.timer);
+      w.resolve(answer);
+    }
+    this.#waiters.clear();
+  }
 }
 
 class Health extends RpcTarget {

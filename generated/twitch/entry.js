@@ -129,8 +129,9 @@ function begin(env, op, ticket, json, flags, t0) {
 }
 
 // What the runtime needs before the fetch: S, Secrets Store values to read (src/store.rs); X, a
-// token exchange to make, G, a service account's JWT to sign (then maybe exchange), or W,
-// another call's exchange to await (src/token.rs).
+// token exchange to make, G, a service account's JWT to sign (then maybe exchange), D, the
+// shared token to take from the Durable Object (then maybe either), or W, another call's
+// flight to await (src/token/).
 function unsettled(out) {
   const step = out.charCodeAt(0);
   return step === 83 /* S */;

@@ -51,8 +51,9 @@ use std::rc::Rc;
 
 pub mod oauth;
 pub mod session;
+pub mod shared;
 
-pub use oauth::{client_authorization, exchange_request, signed, signing_input, JWT_BACKDATE_S};
+pub use oauth::{client_authorization, exchange_request, signed, signing_input, Signed, JWT_BACKDATE_S};
 pub use session::{login_request, MIN_COOKIE_SECRET};
 
 /// How long a failed exchange answers the calls that meet it before one tries again.
@@ -126,6 +127,8 @@ enum Slot {
 struct Token {
     wire: Rc<Secret>,
     credentials: Rc<Credentials>,
+    /// The values `credentials` finds (the token, a session's cookies), for [`Tokens::record`].
+    values: Vec<Secret>,
     due_at: f64,
     expires_at: f64,
     generation: u32,
@@ -176,34 +179,62 @@ impl Tokens {
 
     /// The token endpoint's answer for scheme `scheme` (`status` 0: it could not be reached),
     /// at `now`; `margin_s` as [`TokenExchange::margin_s`].
-    pub fn put(&self, scheme: u8, status: u16, body: &str, now: f64, margin_s: u32) {
-        self.settle(scheme, oauth::read_token(status, body).map(bearer), now, margin_s);
+    pub fn put(&self, scheme: u8, status: u16, body: &str, now: f64, margin_s: u32) -> bool {
+        self.settle(scheme, oauth::read_token(status, body).map(bearer), now, margin_s)
     }
 
     /// A token obtained without an exchange (a service account's own JWT), valid `lifetime_s`.
-    pub fn put_token(&self, scheme: u8, token: Secret, lifetime_s: u32, now: f64, margin_s: u32) {
-        self.settle(scheme, Ok(bearer((token, lifetime_s))), now, margin_s);
+    pub fn put_token(&self, scheme: u8, token: Secret, lifetime_s: u32, now: f64, margin_s: u32) -> bool {
+        self.settle(scheme, Ok(bearer((token, lifetime_s))), now, margin_s)
     }
 
     /// A session's login answered `status` (0: unreachable), setting `set_cookies` (one
     /// `Set-Cookie` value per line), at `now`.
-    pub fn put_session(&self, scheme: u8, login: &crate::table::Login, status: u16, set_cookies: &str, now: f64) {
-        self.settle(scheme, session::read_session(login, status, set_cookies), now, login.margin_s);
+    pub fn put_session(&self, scheme: u8, login: &crate::table::Login, status: u16, set_cookies: &str, now: f64) -> bool {
+        self.settle(scheme, session::read_session(login, status, set_cookies), now, login.margin_s)
     }
 
     /// The flight for `scheme` failed before any exchange (the signature).
     pub fn fail(&self, scheme: u8, failure: Failure, now: f64) {
-        self.settle(scheme, Err(failure), now, 0);
+        let _ = self.settle(scheme, Err(failure), now, 0);
     }
 
-    fn settle(&self, scheme: u8, outcome: Result<Obtained, Failure>, now: f64, margin_s: u32) {
+    /// Whether `scheme`'s flight, or its refresh, is still one (a token taken from the
+    /// Durable Object is adopted only then).
+    fn flying(&self, scheme: u8) -> bool {
+        matches!(self.slots.borrow().get(usize::from(scheme)), Some(Slot::Flight { .. } | Slot::Ready { refreshing: Some(_), .. }))
+    }
+
+    /// Installs `token` (from another isolate, through [`shared`]), with its own times (ms).
+    fn install(&self, scheme: u8, token: Obtained, due_at: f64, expires_at: f64, obtained_at: f64, refreshing: Option<f64>) {
+        let mut slots = self.slots.borrow_mut();
+        let i = usize::from(scheme);
+        if slots.len() <= i {
+            slots.resize_with(i + 1, Slot::default);
+        }
+        let generation = self.generations.get().wrapping_add(1);
+        self.generations.set(generation);
+        let Obtained { wire, credentials, values, .. } = token;
+        slots[i] = Slot::Ready { token: Token { wire: Rc::new(wire), credentials: Rc::new(credentials), values, due_at, expires_at, generation, obtained_at }, refreshing };
+    }
+
+    /// `scheme`'s token as [`shared::record`] writes it, with its due and expiry times (ms).
+    pub fn record(&self, scheme: u8) -> Option<(String, f64, f64)> {
+        match self.slots.borrow().get(usize::from(scheme))? {
+            Slot::Ready { token, .. } => Some((shared::record(token.wire.expose(), &token.values, token.due_at, token.expires_at, token.obtained_at), token.due_at, token.expires_at)),
+            _ => None,
+        }
+    }
+
+    /// Settles `scheme`'s flight; `true`: a token arrived.
+    fn settle(&self, scheme: u8, outcome: Result<Obtained, Failure>, now: f64, margin_s: u32) -> bool {
         let mut slots = self.slots.borrow_mut();
         let i = usize::from(scheme);
         if slots.len() <= i {
             slots.resize_with(i + 1, Slot::default);
         }
         let slot = match outcome {
-            Ok(Obtained { wire, credentials, lifetime_s }) => {
+            Ok(Obtained { wire, credentials, values, lifetime_s }) => {
                 let generation = self.generations.get().wrapping_add(1);
                 self.generations.set(generation);
                 let lifetime_ms = f64::from(lifetime_s) * 1000.0;
@@ -212,6 +243,7 @@ impl Tokens {
                     token: Token {
                         wire: Rc::new(wire),
                         credentials: Rc::new(credentials),
+                        values,
                         due_at: now + lifetime_ms - margin_ms,
                         expires_at: now + lifetime_ms,
                         generation,
@@ -222,7 +254,7 @@ impl Tokens {
             }
             // A failure of a flight that is no longer the slot's (a newer token arrived, or was
             // dropped and is being obtained again) changes nothing.
-            Err(_) if !matches!(&slots[i], Slot::Flight { .. } | Slot::Ready { refreshing: Some(_), .. }) => return,
+            Err(_) if !matches!(&slots[i], Slot::Flight { .. } | Slot::Ready { refreshing: Some(_), .. }) => return false,
             // A refresh that failed while the token is still valid: keep serving it, and try
             // again after the hold rather than on every call.
             Err(_) if matches!(&slots[i], Slot::Ready { token, .. } if now < token.expires_at) => {
@@ -230,11 +262,13 @@ impl Tokens {
                     token.due_at = now + FAILED_HOLD_MS;
                     *refreshing = None;
                 }
-                return;
+                return false;
             }
             Err(failure) => Slot::Failed { failure, at: now },
         };
+        let arrived = matches!(slot, Slot::Ready { .. });
         slots[i] = slot;
+        arrived
     }
 
     /// Drops whatever scheme `scheme` holds: its credentials changed (a new `env`, a rotated
@@ -261,6 +295,8 @@ impl Tokens {
 pub(crate) struct Obtained {
     pub(crate) wire: Secret,
     pub(crate) credentials: Credentials,
+    /// The values `credentials` was made of.
+    pub(crate) values: Vec<Secret>,
     pub(crate) lifetime_s: u32,
 }
 
@@ -268,7 +304,7 @@ pub(crate) struct Obtained {
 fn bearer((token, lifetime_s): (Secret, u32)) -> Obtained {
     let mut credentials = Credentials::default();
     credentials.add(token.expose());
-    Obtained { wire: Secret::new(["Bearer ", token.expose()].concat()), credentials, lifetime_s }
+    Obtained { wire: Secret::new(["Bearer ", token.expose()].concat()), credentials, values: vec![token], lifetime_s }
 }
 
 /// A token or login endpoint's URL, its origin replaced by the vetted loopback one when set (dev

@@ -80,18 +80,29 @@ pub fn signing_input(grant: &JwtGrant, now: f64) -> String {
     [url(&header), url(&claims)].join(".")
 }
 
+/// What a signature came to ([`signed`]).
+#[derive(Debug)]
+pub enum Signed {
+    /// The JWT to exchange: make this request.
+    Exchange(HttpRequest),
+    /// The JWT is the token, cached.
+    Token,
+    /// No signature (the flight failed), or the JWT was not cached.
+    Failed,
+}
+
 /// What the entry's signature of `input` comes to: the token itself (no `token_url`), cached
-/// here, or the exchange of the JWT to make (`None` when it was cached or the signing failed).
-pub fn signed(tokens: &Tokens, scheme: u8, grant: &'static JwtGrant, input: &str, signature: &[u8], now: f64, origin_override: Option<&str>) -> Option<HttpRequest> {
+/// here, or the exchange of the JWT to make.
+pub fn signed(tokens: &Tokens, scheme: u8, grant: &'static JwtGrant, input: &str, signature: &[u8], now: f64, origin_override: Option<&str>) -> Signed {
     if signature.is_empty() {
         tokens.fail(scheme, Failure::Unsigned, now);
-        return None;
+        return Signed::Failed;
     }
     let jwt = Secret::new([input, ".", &base64_with(signature, &BASE64URL, false)].concat());
     if grant.token_url.is_empty() {
         // Cached until its `exp`, counted from the backdated `iat`.
-        tokens.put_token(scheme, jwt, grant.lifetime_s.saturating_sub(JWT_BACKDATE_S).max(1), now, grant.margin_s);
-        return None;
+        let cached = tokens.put_token(scheme, jwt, grant.lifetime_s.saturating_sub(JWT_BACKDATE_S).max(1), now, grant.margin_s);
+        return if cached { Signed::Token } else { Signed::Failed };
     }
     let mut form = crate::encode::Pairs::new();
     form.push("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer");
@@ -100,7 +111,7 @@ pub fn signed(tokens: &Tokens, scheme: u8, grant: &'static JwtGrant, input: &str
     let body = crate::body::RequestBody::Secret(Secret::new(form.into_string()));
     let mut request = token_request(grant.token_url, String::new(), None, origin_override);
     request.body = Some(body);
-    Some(request)
+    Signed::Exchange(request)
 }
 
 const BASE64URL: [u8; 64] = *b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -155,7 +166,7 @@ mod tests {
         assert_eq!(decode(header), r#"{"alg":"RS256","typ":"JWT"}"#);
         assert_eq!(decode(claims), r#"{"iss":"sa@example.com","aud":"https://oauth2.example.com/token","scope":"a b","iat":1699999970,"exp":1700003570}"#);
         let tokens = Tokens::default();
-        let exchange = signed(&tokens, 0, &GRANT, &input, &[1, 2, 3], 0.0, None).unwrap();
+        let Signed::Exchange(exchange) = signed(&tokens, 0, &GRANT, &input, &[1, 2, 3], 0.0, None) else { panic!("an exchange") };
         match &exchange.body {
             Some(crate::body::RequestBody::Secret(t)) => assert_eq!(t.expose(), format!("grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion={input}.AQID")),
             other => panic!("{other:?}"),
@@ -163,13 +174,13 @@ mod tests {
         assert_eq!(exchange.header("authorization"), None);
         // No token URL: the JWT is the token, cached; no signature: the flight failed.
         static APP: JwtGrant = JwtGrant { alg: JwtAlg::Es256, token_url: "", issuer: "1", subject: "", audience: "", scope: "", lifetime_s: 600, margin_s: 60 };
-        assert!(signed(&tokens, 1, &APP, "h.c", &[1, 2, 3], 0.0, None).is_none());
+        assert!(matches!(signed(&tokens, 1, &APP, "h.c", &[1, 2, 3], 0.0, None), Signed::Token));
         assert_eq!(ready(tokens.need(1, 1.0)).0, "Bearer h.c.AQID");
         assert!(matches!(tokens.need(2, 0.0), Need::Fetch));
-        assert!(signed(&tokens, 2, &APP, "h.c", &[], 0.0, None).is_none());
+        assert!(matches!(signed(&tokens, 2, &APP, "h.c", &[], 0.0, None), Signed::Failed));
         assert!(matches!(tokens.need(2, 1.0), Need::Failed(Failure::Unsigned)));
         // A failure reported for no flight (a late one, its slot since served) changes nothing.
-        assert!(signed(&tokens, 1, &APP, "h.c", &[], 2.0, None).is_none());
+        assert!(matches!(signed(&tokens, 1, &APP, "h.c", &[], 2.0, None), Signed::Failed));
         ready(tokens.need(1, 3.0));
     }
 

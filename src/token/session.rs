@@ -35,6 +35,7 @@ pub(super) fn read_session(login: &Login, status: u16, set_cookies: &str) -> Res
     let whole = if login.cookies.is_empty() { !kept.is_empty() } else { login.cookies.iter().all(|c| kept.iter().any(|(n, _, _)| n == c)) };
     let mut jar = String::new();
     let mut credentials = Credentials::default();
+    let mut values = Vec::new();
     let mut lifetime_s = login.lifetime_s;
     for (name, value, max_age) in &kept {
         if let Some(seconds) = max_age {
@@ -50,13 +51,14 @@ pub(super) fn read_session(login: &Login, status: u16, set_cookies: &str) -> Res
         // occurrence of it from every answer.
         if value.len() >= MIN_COOKIE_SECRET {
             credentials.add(value);
+            values.push(Secret::new((*value).to_owned()));
         }
     }
     if !whole || crate::header::value_fault(&jar).is_some() {
         drop(Secret::new(jar));
         return Err(Failure::NoSession(status));
     }
-    Ok(Obtained { wire: Secret::new(jar), credentials, lifetime_s: lifetime_s.max(1) })
+    Ok(Obtained { wire: Secret::new(jar), credentials, values, lifetime_s: lifetime_s.max(1) })
 }
 
 /// The shortest cookie value treated as a credential (scrubbed from answers).

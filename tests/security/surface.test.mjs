@@ -37,11 +37,17 @@ export default {
       const d = Object.getOwnPropertyDescriptor(Capability.prototype, n);
       if (d.get) walk(d.get.call(cap), n);
     }
-    return Response.json({ chain, exports: Object.keys(mod), resources });
+    // The named exports besides the entrypoint (a token provider's Durable Object class): their
+    // public members, which any Worker binding the class could call.
+    const objects = Object.fromEntries(Object.keys(mod).filter((k) => k !== "default").map((k) => [k, Object.getOwnPropertyNames(mod[k].prototype).sort()]));
+    return Response.json({ chain, exports: Object.keys(mod), resources, objects });
   },
 };`;
 
-for (const provider of ["stripe", "petstore", "github", "twitch"]) {
+// auth-oauth2: a token provider, whose entry also exports its token object (src/token/shared.rs).
+const OBJECTS = { "auth-oauth2": { CapaTokens: ["constructor", "put", "release", "take"] } };
+
+for (const provider of ["stripe", "petstore", "github", "twitch", "auth-oauth2"]) {
   const dir = path.join(ROOT, "dist", provider);
   const wasmFile = readdirSync(dir).find((f) => f.endsWith(".wasm"));
   const table = tableOf(provider);
@@ -62,8 +68,10 @@ for (const provider of ["stripe", "petstore", "github", "twitch"]) {
       }),
     );
     try {
-      const { chain, exports, resources: found } = await (await mf.dispatchFetch("http://inspect/")).json();
-      assert.deepEqual(exports, ["default"], "the main module exports one entrypoint");
+      const { chain, exports, resources: found, objects } = await (await mf.dispatchFetch("http://inspect/")).json();
+      assert.deepEqual(exports.sort(), [...Object.keys(OBJECTS[provider] ?? {}), "default"].sort(), "the main module exports one entrypoint (and a token provider its token object)");
+      // The token object answers ciphertext only; nothing else is on it.
+      assert.deepEqual(objects, OBJECTS[provider] ?? {});
       assert.equal(chain.length, 1, "the generated class, straight over WorkerEntrypoint");
       assert.deepEqual(chain[0], ["constructor", "fetch", ...resources].sort());
       // What each resource holds, from the table: its sub-resources and methods, nothing else
@@ -114,7 +122,7 @@ for (const provider of ["stripe", "petstore", "github", "twitch"]) {
       }
     };
     try {
-      const internals = ["env", "ctx", "constructor", "__proto__", "toString", "toLocaleString", "valueOf", "hasOwnProperty", "isPrototypeOf", "propertyIsEnumerable", "__defineGetter__", "__lookupGetter__", "#env", "invoke", "internal", "receiptOf", "scanner", "__worker_init_state", "__wbg_reset_state"];
+      const internals = ["env", "ctx", "constructor", "__proto__", "toString", "toLocaleString", "valueOf", "hasOwnProperty", "isPrototypeOf", "propertyIsEnumerable", "__defineGetter__", "__lookupGetter__", "#env", "invoke", "internal", "receiptOf", "scanner", "__worker_init_state", "__wbg_reset_state", "CapaTokens", "take", "put", "release", "obtain", "flights", "sealers", "slot"];
       const first = table.operations[0].call.split(".");
       for (const name of [...exported, ...internals]) {
         if (!internals.includes(name) || !(name in Object.prototype)) {
