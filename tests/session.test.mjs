@@ -41,10 +41,17 @@ before(async () => {
   upstream = await startUpstream();
   upstream.reply = serve;
   const base = { CAPA_LOOPBACK_ORIGIN: upstream.origin, AUTHS_USERNAME: USER };
+  // The main Worker defines the token object and shares its session through it (src/token/shared.rs);
+  // SHARED_* are other Workers binding it by scriptName.
+  const shared = { CAPA_TOKENS_KEY: CANARIES.sealingKey.values[0] };
+  const bound = { CAPA_TOKENS: { className: "CapaTokens", scriptName: "capability", useSQLite: true } };
   cap = await startWorkers({
     provider: "auth-session",
-    bindings: { ...base, AUTHS_PASSWORD: PASSWORD },
+    bindings: { ...base, AUTHS_PASSWORD: PASSWORD, ...shared },
+    durableObjects: { CAPA_TOKENS: { className: "CapaTokens", useSQLite: true } },
     variants: {
+      SHARED_1: { bindings: { ...base, AUTHS_PASSWORD: PASSWORD_ODD, ...shared }, durableObjects: bound },
+      SHARED_2: { bindings: { ...base, AUTHS_PASSWORD: PASSWORD_ODD, ...shared }, durableObjects: bound },
       CAP_STORM: { bindings: { ...base, AUTHS_PASSWORD: PASSWORD_ODD } },
       CAP_WALL: { bindings: { ...base, AUTHS_PASSWORD: PASSWORD } },
       CAP_WRONG: { bindings: { ...base, AUTHS_PASSWORD: "pw_CANARYwrong000000000" } },
@@ -152,4 +159,14 @@ test("a per-call cookie is sent as it is, never kept", async () => {
   assert.equal(apiRequests[0].headers.cookie, `sid=${sid}`);
   assert.deepEqual([r.receipt.credential, r.receipt.refreshed], ["call", false]);
   assert.equal(logins.length, 0);
+});
+
+test("Workers sharing the token object share one session: one login for both", async () => {
+  const outs = await cap.batch(Array.from({ length: 20 }, (_, i) => ({ target: `SHARED_${(i % 2) + 1}`, call: "me.retrieve", args: [] })), 20);
+  for (const o of outs) {
+    assert.equal(o.value?.ok, true, JSON.stringify(o.value?.error ?? o.thrown));
+    assert.deepEqual(findLeaks(o.value), []);
+  }
+  assert.equal(logins.length, 1, `logins: ${logins.length}`);
+  assert.equal(new Set(apiRequests.map((r) => r.headers.cookie)).size, 1, "both Workers replayed the one session");
 });

@@ -139,10 +139,16 @@ for (const { provider, share, secret, panicOn, bound = {}, tokenUrl, loginUrl } 
       return hostileReply(r, request, { authHeader: table.authHeader, contextHeaders: table.callHeaders, stats, table });
     };
     const base = { CAPA_LOOPBACK_ORIGIN: upstream.origin, ...bound };
+    // A token provider's main Worker shares its tokens through its token object, and CAP_SHARED,
+    // another Worker, takes them from it (src/token/shared.rs): sealed under a canary key.
+    const expiring = tokenUrl || loginUrl;
+    const sealing = expiring ? { CAPA_TOKENS_KEY: CANARIES.sealingKey.values[0] } : {};
     const cap = await startWorkers({
       provider,
-      bindings: { ...base, [secret]: SECRET },
+      bindings: { ...base, [secret]: SECRET, ...sealing },
+      ...(expiring ? { durableObjects: { CAPA_TOKENS: { className: "CapaTokens", useSQLite: true } } } : {}),
       variants: {
+        ...(expiring ? { CAP_SHARED: { bindings: { ...base, [secret]: SECRET, ...sealing }, durableObjects: { CAPA_TOKENS: { className: "CapaTokens", scriptName: "capability", useSQLite: true } } } } : {}),
         CAP_HOSTILE: { bindings: { ...base, [secret]: HOSTILE_SECRET } },
         CAP_BARE: { bindings: base },
         CAP_PANIC: { bindings: { ...base, [secret]: SECRET, CAPA_FAULT_INJECTION: `panic:${panicOn}` } },
@@ -158,7 +164,7 @@ for (const { provider, share, secret, panicOn, bound = {}, tokenUrl, loginUrl } 
       for (let done = 0; done < n; ) {
         const calls = [];
         for (let i = 0; i < Math.min(500, n - done); i++) {
-          const target = r.pick(["CAP", "CAP", "CAP", "CAP_HOSTILE", "CAP_BARE", "CAP_PANIC", "CAP_STORE"]);
+          const target = r.pick(["CAP", "CAP", "CAP", "CAP_HOSTILE", "CAP_BARE", "CAP_PANIC", "CAP_STORE", ...(expiring ? ["CAP_SHARED"] : [])]);
           const op = target === "CAP_PANIC" && r.chance(0.5) ? table.operations.find((o) => o.call === panicOn) : r.pick(table.operations);
           calls.push({ target, call: op.call, args: randomArgs(r, table, op, issued) });
         }
