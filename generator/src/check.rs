@@ -220,6 +220,7 @@ pub fn check(root: &Path, manifest: &Manifest, spec: &Spec) -> Report {
                 if main != format!("generated/{cap}/entry.js") || !command.split_whitespace().eq(["bash", "scripts/build.sh", cap.as_str()]) {
                     report.errors.push(format!("wrangler.toml's [env.{cap}] does not build this provider: it should read\n{block}"));
                 }
+                token_object(&mut report, cap, env, schemes.iter().any(|a| matches!(a.scheme, Scheme::Oauth2 | Scheme::Jwt | Scheme::Session)));
                 let handles: Vec<&str> = schemes.iter().flat_map(|a| a.handles()).collect();
                 for entry in env.get("secrets_store_secrets").and_then(toml::Value::as_array).into_iter().flatten() {
                     let binding = entry.get("binding").and_then(toml::Value::as_str).unwrap_or("");
@@ -236,6 +237,36 @@ pub fn check(root: &Path, manifest: &Manifest, spec: &Spec) -> Report {
         },
     }
     report
+}
+
+/// The token object's binding (src/token/shared.rs), if the env declares one: named
+/// `CAPA_TOKENS`, of class `CapaTokens`, in a provider with a token scheme, migrated where it is
+/// defined (no `script_name`); its sealing key joins the handles.
+fn token_object(report: &mut Report, cap: &str, env: &toml::Value, tokens: bool) {
+    let bindings = env.get("durable_objects").and_then(|d| d.get("bindings")).and_then(toml::Value::as_array).into_iter().flatten();
+    for binding in bindings {
+        let (name, class) = (binding.get("name").and_then(toml::Value::as_str).unwrap_or(""), binding.get("class_name").and_then(toml::Value::as_str).unwrap_or(""));
+        if name != "CAPA_TOKENS" && class != "CapaTokens" {
+            continue;
+        }
+        if name != "CAPA_TOKENS" || class != "CapaTokens" {
+            report.errors.push(format!("wrangler.toml's [env.{cap}] binds `{name}` to class `{class}`: the token object is bound as name = \"CAPA_TOKENS\", class_name = \"CapaTokens\""));
+            continue;
+        }
+        if !tokens {
+            report.errors.push(format!("wrangler.toml's [env.{cap}] binds CAPA_TOKENS, but {cap} has no scheme whose tokens expire (oauth2, jwt, session): nothing to share; remove the binding"));
+            continue;
+        }
+        let migrated = env.get("migrations").and_then(toml::Value::as_array).into_iter().flatten().any(|m| {
+            m.get("new_sqlite_classes").and_then(toml::Value::as_array).is_some_and(|c| c.iter().any(|c| c.as_str() == Some("CapaTokens")))
+        });
+        if binding.get("script_name").is_none() && !migrated {
+            report.errors.push(format!(
+                "wrangler.toml's [env.{cap}] binds CAPA_TOKENS but creates no CapaTokens class: add\n[[env.{cap}.migrations]]\ntag = \"capa-tokens-v1\"\nnew_sqlite_classes = [\"CapaTokens\"]"
+            ));
+        }
+        report.handles.push(format!("CAPA_TOKENS_KEY: wrangler secret put CAPA_TOKENS_KEY --env {cap} (the token object's sealing key, 32 characters or more: `openssl rand -base64 32`)"));
+    }
 }
 
 #[cfg(test)]
@@ -342,6 +373,35 @@ mod tests {
         let typo = check(&root, &manifest(Scheme::Bearer, None), &spec(json!({}), json!([])));
         assert_eq!(typo.errors.len(), 1, "{typo:?}");
         assert!(typo.errors[0].contains("`THINGS_KYE`, which is none of this provider's credential handles (THINGS_KEY)"), "{}", typo.errors[0]);
+    }
+
+    #[test]
+    fn the_token_object_is_bound_by_its_names_migrated_and_only_where_tokens_expire() {
+        let root = root_with_env("things");
+        let toml = std::fs::read_to_string(root.join("wrangler.toml")).unwrap();
+        let with = |extra: &str| {
+            std::fs::write(root.join("wrangler.toml"), format!("{toml}{extra}")).unwrap();
+        };
+        let binding = "[[env.things.durable_objects.bindings]]\nname = \"CAPA_TOKENS\"\nclass_name = \"CapaTokens\"\n";
+        let migration = "[[env.things.migrations]]\ntag = \"capa-tokens-v1\"\nnew_sqlite_classes = [\"CapaTokens\"]\n";
+        let mut oauth = manifest(Scheme::Oauth2, None);
+        oauth.auth.client_id = Some("THINGS_CLIENT_ID".into());
+        oauth.auth.token_url = Some("https://auth.example.com/token".into());
+        let empty = spec(json!({}), json!([]));
+        with(&format!("{binding}{migration}"));
+        let ok = check(&root, &oauth, &empty);
+        assert_eq!(ok.errors, Vec::<String>::new());
+        assert!(ok.handles.iter().any(|h| h.starts_with("CAPA_TOKENS_KEY: wrangler secret put CAPA_TOKENS_KEY --env things")), "{:?}", ok.handles);
+        with(binding);
+        let unmigrated = check(&root, &oauth, &empty);
+        assert!(unmigrated.errors.iter().any(|e| e.contains("creates no CapaTokens class: add\n[[env.things.migrations]]")), "{unmigrated:?}");
+        with(&format!("{}script_name = \"capa-things\"\n", binding));
+        assert_eq!(check(&root, &oauth, &empty).errors, Vec::<String>::new(), "bound from another Worker: migrated there");
+        with(&format!("{binding}{migration}"));
+        let static_key = check(&root, &manifest(Scheme::Bearer, None), &empty);
+        assert!(static_key.errors.iter().any(|e| e.contains("has no scheme whose tokens expire")), "{static_key:?}");
+        with("[[env.things.durable_objects.bindings]]\nname = \"TOKENS\"\nclass_name = \"CapaTokens\"\n");
+        assert!(check(&root, &oauth, &empty).errors.iter().any(|e| e.contains("binds `TOKENS` to class `CapaTokens`")));
     }
 
     #[test]
