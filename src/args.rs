@@ -375,6 +375,7 @@ mod tests {
         body: Body::None,
         auth: AuthUse::Required,
         scheme: 0,
+        classes: 1,
     };
 
     static DEL: Operation = Operation {
@@ -389,6 +390,7 @@ mod tests {
         body: Body::None,
         auth: AuthUse::Required,
         scheme: 0,
+        classes: 1,
     };
 
     static WITH_AUTH_PARAM: Operation = Operation {
@@ -403,6 +405,7 @@ mod tests {
         body: Body::Json { open: false },
         auth: AuthUse::Required,
         scheme: 0,
+        classes: 1,
     };
 
     fn args(json: &str) -> Vec<Value> {

@@ -362,6 +362,7 @@ mod tests {
             request_id_header: None,
             error_object: None,
             servers: &["https://api.example.com"],
+            classes: &["read", "write", "destructive"],
             operations: &[],
         }))
     }

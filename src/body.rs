@@ -290,6 +290,7 @@ mod tests {
         body: Body::Multipart { open: false, deep: &["file_link_data", "expand"] },
         auth: AuthUse::Required,
         scheme: 0,
+        classes: 1,
     };
 
     fn bin(index: u32, media_type: &str, name: &str) -> Value {

@@ -61,6 +61,12 @@ pub trait Bindings {
         None
     }
 
+    /// The deployment's rights ([`crate::rights`]): what this Worker offers at all.
+    fn rights(&self) -> &crate::rights::Deployment {
+        static OPEN: crate::rights::Deployment = crate::rights::Deployment::Open;
+        &OPEN
+    }
+
     /// Whether the isolates share tokens through the Durable Object ([`crate::token::shared`]).
     #[cfg(capa_tokens)]
     fn sharing(&self) -> &crate::token::shared::Sharing {
@@ -207,6 +213,10 @@ pub fn begin_again(provider: &'static Provider, op_index: u32, args_json: &str, 
             if fault.strip_prefix("panic:") == Some(op.call) {
                 injected_panic(op.call);
             }
+        }
+        // Outside the rights: refused before its arguments are read, with no request.
+        if let Some(refusal) = bindings.rights().refusal(provider, op) {
+            return Err(refusal);
         }
         let values = args::parse(args_json)?;
         // The call's own credentials join the Worker secret's (already in the redactor) before

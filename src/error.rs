@@ -34,6 +34,8 @@ pub enum Code {
     /// The credential's lifecycle failed where a refresh cannot help: the token endpoint refused
     /// the client, or the upstream refused a freshly obtained token (`stage` says which).
     AuthFailed,
+    /// The operation is outside the caller's rights (`crate::rights`); no upstream call.
+    OperationNotAllowed,
     /// A fault inside the capability itself (a bug, a panic); details go to the Worker log.
     Internal,
 }
@@ -72,12 +74,13 @@ impl Code {
             Code::UpstreamInvalidBody => "upstream_invalid_body",
             Code::UpstreamBodyWithheld => "upstream_body_withheld",
             Code::AuthFailed => "auth_failed",
+            Code::OperationNotAllowed => "operation_not_allowed",
             Code::Internal => "internal",
         }
     }
 
     /// Every code, for the README check and for callers' exhaustive matches.
-    pub const ALL: [Code; 11] = [
+    pub const ALL: [Code; 12] = [
         Code::MissingCredential,
         Code::HeaderNotAllowed,
         Code::InvalidArgument,
@@ -88,6 +91,7 @@ impl Code {
         Code::UpstreamInvalidBody,
         Code::UpstreamBodyWithheld,
         Code::AuthFailed,
+        Code::OperationNotAllowed,
         Code::Internal,
     ];
 }
@@ -147,6 +151,9 @@ pub enum CallError {
     #[error("{}", auth_failed(capability, *stage, *status, why, check))]
     AuthFailed { capability: &'static str, stage: AuthStage, status: Option<u16>, why: &'static str, check: (&'static str, &'static str, &'static str) },
 
+    #[error("{call} is not allowed: {layer} of {capability} does not offer it {why}")]
+    NotAllowed { capability: &'static str, call: &'static str, layer: &'static str, why: String },
+
     #[error("internal error in the capability: {0}")]
     Internal(&'static str),
 }
@@ -180,6 +187,7 @@ impl CallError {
             CallError::InvalidBody { .. } => Code::UpstreamInvalidBody,
             CallError::BodyWithheld { .. } => Code::UpstreamBodyWithheld,
             CallError::AuthFailed { .. } => Code::AuthFailed,
+            CallError::NotAllowed { .. } => Code::OperationNotAllowed,
             CallError::Internal(_) => Code::Internal,
         }
     }

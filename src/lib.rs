@@ -17,6 +17,7 @@
 //! - [`secret`], [`redact`], [`forms`], [`header`]: credentials that cannot print, the forms
 //!   they take in upstream text and their redaction, what a header may carry.
 //! - [`call`]: the call as a state machine with no I/O, driven by the JS entry.
+//! - [`rights`]: which operations a caller may invoke (the deployment's vars; classes).
 //! - `wasm` (wasm32 only): the exports the generated JS entry calls.
 //!
 //! Everything but `wasm` is plain Rust, tested natively with `cargo test`.
@@ -41,6 +42,7 @@ pub mod receipt;
 pub mod redact;
 pub mod request;
 pub mod response;
+pub mod rights;
 pub mod secret;
 pub mod store;
 pub mod table;

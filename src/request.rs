@@ -527,6 +527,7 @@ mod tests {
         body: Body::Json { open: false },
         auth: AuthUse::Never,
         scheme: 0,
+        classes: 1,
     };
     static PROVIDER: Provider = Provider {
         capability: "things",
@@ -538,6 +539,7 @@ mod tests {
         request_id_header: None,
         error_object: None,
         servers: &["https://api.example.com"],
+        classes: &["read", "write", "destructive"],
         operations: &[],
     };
 

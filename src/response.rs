@@ -257,6 +257,7 @@ mod tests {
         request_id_header: Some("Request-Id"),
         error_object: Some("error"),
         servers: &["https://api.stripe.com"],
+        classes: &["read", "write", "destructive"],
         operations: &[],
     };
 

@@ -36,6 +36,8 @@ pub struct Provider {
     pub error_object: Option<&'static str>,
     /// Absolute base URLs (origin plus base path, no trailing slash) from the spec's `servers`.
     pub servers: &'static [&'static str],
+    /// The names of the classes of operation, by bit ([`Operation::classes`]).
+    pub classes: &'static [&'static str],
     /// Every callable operation; a call names one by index.
     pub operations: &'static [Operation],
 }
@@ -227,6 +229,9 @@ pub struct Operation {
     pub auth: AuthUse,
     /// Index into [`Provider::schemes`]: how this operation authenticates, from its `security`.
     pub scheme: u8,
+    /// Its classes: bit `i` names [`Provider::classes`]`[i]` (read, write, destructive, then the
+    /// manifest's; see `generator/src/classes.rs`).
+    pub classes: u8,
 }
 
 /// A named parameter of the params object.

@@ -97,6 +97,8 @@ struct EnvBindings {
     /// The isolate's access tokens: kept across a new `env` (the same Worker's), lost with the
     /// instance.
     tokens: Tokens,
+    /// What the deployment's vars let callers invoke ([`crate::rights`]).
+    rights: crate::rights::Deployment,
     /// Whether they are shared through the `CAPA_TOKENS` Durable Object.
     #[cfg(capa_tokens)]
     sharing: crate::token::shared::Sharing,
@@ -130,8 +132,16 @@ impl EnvBindings {
             let bound = raw(BINDING).is_some_and(|v| v.is_object() && js_sys::Reflect::get(&v, &JsValue::from_str("idFromName")).is_ok_and(|f| f.is_function()));
             Sharing::read(bound, raw(KEY_VAR).and_then(|v| v.as_string()).as_deref())
         };
+        let var = |name: &str| raw(name).and_then(|v| v.as_string());
+        let rights = crate::rights::Deployment::read(
+            &PROVIDER,
+            var(crate::rights::ONLY_VAR).as_deref(),
+            var(crate::rights::EXCEPT_VAR).as_deref(),
+            var(crate::rights::READ_ONLY_VAR).as_deref(),
+        );
         EnvBindings {
             values,
+            rights,
             secrets,
             store: crate::store::Store::new(store_names, ttl.as_deref()),
             tokens,
@@ -187,6 +197,10 @@ impl Bindings for EnvBindings {
 
     fn tokens(&self) -> Option<&Tokens> {
         Some(&self.tokens)
+    }
+
+    fn rights(&self) -> &crate::rights::Deployment {
+        &self.rights
     }
 
     #[cfg(capa_tokens)]

@@ -58,6 +58,7 @@ static OPS: [Operation; 10] = [
         body: Body::None,
         auth: AuthUse::Required,
         scheme: 0,
+        classes: 1,
     },
     Operation {
         id: "CreatePart",
@@ -71,6 +72,7 @@ static OPS: [Operation; 10] = [
         body: Body::Form { open: false },
         auth: AuthUse::Required,
         scheme: 0,
+        classes: 1,
     },
     Operation {
         id: "PutThing",
@@ -84,6 +86,7 @@ static OPS: [Operation; 10] = [
         body: Body::Json { open: true },
         auth: AuthUse::Required,
         scheme: 0,
+        classes: 1,
     },
     Operation {
         id: "PostDoc",
@@ -97,6 +100,7 @@ static OPS: [Operation; 10] = [
         body: Body::JsonValue,
         auth: AuthUse::Optional,
         scheme: 0,
+        classes: 1,
     },
     Operation {
         id: "PostText",
@@ -110,6 +114,7 @@ static OPS: [Operation; 10] = [
         body: Body::Text("text/plain"),
         auth: AuthUse::Required,
         scheme: 0,
+        classes: 1,
     },
     Operation {
         id: "Public",
@@ -123,6 +128,7 @@ static OPS: [Operation; 10] = [
         body: Body::None,
         auth: AuthUse::Never,
         scheme: 0,
+        classes: 1,
     },
     Operation {
         id: "DeleteThing",
@@ -136,6 +142,7 @@ static OPS: [Operation; 10] = [
         body: Body::Form { open: true },
         auth: AuthUse::Required,
         scheme: 0,
+        classes: 1,
     },
     Operation {
         id: "Compare",
@@ -149,6 +156,7 @@ static OPS: [Operation; 10] = [
         body: Body::None,
         auth: AuthUse::Required,
         scheme: 0,
+        classes: 1,
     },
     Operation {
         id: "GetContent",
@@ -162,6 +170,7 @@ static OPS: [Operation; 10] = [
         body: Body::None,
         auth: AuthUse::Optional,
         scheme: 0,
+        classes: 1,
     },
     Operation {
         id: "PatchOpen",
@@ -175,6 +184,7 @@ static OPS: [Operation; 10] = [
         body: Body::Form { open: true },
         auth: AuthUse::Optional,
         scheme: 0,
+        classes: 1,
     },
 ];
 
@@ -190,6 +200,7 @@ macro_rules! synthetic {
             request_id_header: Some("Request-Id"),
             error_object: Some("error"),
             servers: &["https://api.example.com/base", "https://uploads.example.com"],
+            classes: &["read", "write", "destructive"],
             operations: &OPS,
         };
     };

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 const NOW: f64 = 1_795_489_629_248.0;
 
 const fn op(call: &'static str, path: &'static str, auth: AuthUse, scheme: u8) -> Operation {
-    Operation { id: call, call, method: Method::Get, path, server: 0, path_params: &[], multi: 0, params: &[], body: Body::None, auth, scheme }
+    Operation { id: call, call, method: Method::Get, path, server: 0, path_params: &[], multi: 0, params: &[], body: Body::None, auth, scheme, classes: 1 }
 }
 
 static OPS: [Operation; 3] = [
@@ -33,6 +33,7 @@ static MULTI: Provider = Provider {
     request_id_header: None,
     error_object: None,
     servers: &["https://api.example.com"],
+    classes: &["read", "write", "destructive"],
     operations: &OPS,
 };
 

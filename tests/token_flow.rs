@@ -29,6 +29,7 @@ static OPS: [Operation; 1] = [Operation {
     body: Body::None,
     auth: AuthUse::Required,
     scheme: 0,
+    classes: 1,
 }];
 
 static OAUTH: Provider = Provider {
@@ -41,6 +42,7 @@ static OAUTH: Provider = Provider {
     request_id_header: None,
     error_object: None,
     servers: &["https://api.example.com"],
+    classes: &["read", "write", "destructive"],
     operations: &OPS,
 };
 

@@ -38,6 +38,7 @@ export type ErrorCode =
   | "upstream_invalid_body"
   | "upstream_body_withheld"
   | "auth_failed"
+  | "operation_not_allowed"
   | "internal";
 
 /** Bytes, for a binary body or a multipart file field (a Blob's type travels with it). */
@@ -69,7 +70,7 @@ export type CapabilityError<E = JsonValue> =
       upstream?: undefined;
     }
   | {
-      code: "missing_credential" | "header_not_allowed" | "invalid_argument" | "unknown_parameter" | "upstream_unreachable" | "internal";
+      code: "missing_credential" | "header_not_allowed" | "invalid_argument" | "unknown_parameter" | "upstream_unreachable" | "operation_not_allowed" | "internal";
       message: string;
       status?: undefined;
       upstream?: undefined;
@@ -111,9 +112,9 @@ export interface AuthBasicAccounts extends Rpc.RpcTargetBranded {
 }
 
 export interface AuthBasicAccounts_Messages extends Rpc.RpcTargetBranded {
-  /** POST /2010-04-01/Accounts/{AccountSid}/Messages.json */
+  /** POST /2010-04-01/Accounts/{AccountSid}/Messages.json (classes: write) */
   create(accountSid: string | number, params: { Body?: string; From?: string; To: string }, options?: CallOptions): Promise<Result<{ sid?: string }>>;
-  /** GET /2010-04-01/Accounts/{AccountSid}/Messages.json */
+  /** GET /2010-04-01/Accounts/{AccountSid}/Messages.json (classes: read) */
   list(accountSid: string | number, options?: CallOptions): Promise<Result<{ messages?: Record<string, JsonValue>[] }>>;
   list(accountSid: string | number, params?: { PageSize?: number } | null, options?: CallOptions): Promise<Result<{ messages?: Record<string, JsonValue>[] }>>;
 }

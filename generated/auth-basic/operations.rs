@@ -15,6 +15,7 @@ pub static PROVIDER: Provider = Provider {
     request_id_header: None,
     error_object: None,
     servers: &["https://api.example.com"],
+    classes: &["read", "write", "destructive"],
     operations: &[
         Operation {
             id: "ListMessage",
@@ -30,6 +31,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "CreateMessage",
@@ -47,6 +49,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
     ],
 };

@@ -15,6 +15,7 @@ pub static PROVIDER: Provider = Provider {
     request_id_header: None,
     error_object: None,
     servers: &["https://app.example.com/api"],
+    classes: &["read", "write", "destructive"],
     operations: &[
         Operation {
             id: "getMe",
@@ -28,6 +29,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "createNote",
@@ -43,6 +45,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
     ],
 };

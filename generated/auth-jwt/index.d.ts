@@ -38,6 +38,7 @@ export type ErrorCode =
   | "upstream_invalid_body"
   | "upstream_body_withheld"
   | "auth_failed"
+  | "operation_not_allowed"
   | "internal";
 
 /** Bytes, for a binary body or a multipart file field (a Blob's type travels with it). */
@@ -69,7 +70,7 @@ export type CapabilityError<E = JsonValue> =
       upstream?: undefined;
     }
   | {
-      code: "missing_credential" | "header_not_allowed" | "invalid_argument" | "unknown_parameter" | "upstream_unreachable" | "internal";
+      code: "missing_credential" | "header_not_allowed" | "invalid_argument" | "unknown_parameter" | "upstream_unreachable" | "operation_not_allowed" | "internal";
       message: string;
       status?: undefined;
       upstream?: undefined;
@@ -104,12 +105,12 @@ export interface AuthJwtCapability extends Rpc.WorkerEntrypointBranded {
 }
 
 export interface AuthJwtApp extends Rpc.RpcTargetBranded {
-  /** GET /app */
+  /** GET /app (classes: read) */
   retrieve(options?: CallOptions): Promise<Result<Record<string, JsonValue>>>;
 }
 
 export interface AuthJwtFiles extends Rpc.RpcTargetBranded {
-  /** GET /files */
+  /** GET /files (classes: read) */
   retrieve(options?: CallOptions): Promise<Result<Record<string, JsonValue>>>;
   retrieve(params?: { pageSize?: number } | null, options?: CallOptions): Promise<Result<Record<string, JsonValue>>>;
 }

@@ -16,6 +16,7 @@ pub static PROVIDER: Provider = Provider {
     request_id_header: None,
     error_object: None,
     servers: &["https://api.example.com/v1"],
+    classes: &["read", "write", "destructive"],
     operations: &[
         Operation {
             id: "GetApp",
@@ -29,6 +30,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 1,
+            classes: 0b001, // read
         },
         Operation {
             id: "ListFiles",
@@ -44,6 +46,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
     ],
 };

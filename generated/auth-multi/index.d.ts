@@ -38,6 +38,7 @@ export type ErrorCode =
   | "upstream_invalid_body"
   | "upstream_body_withheld"
   | "auth_failed"
+  | "operation_not_allowed"
   | "internal";
 
 /** Bytes, for a binary body or a multipart file field (a Blob's type travels with it). */
@@ -69,7 +70,7 @@ export type CapabilityError<E = JsonValue> =
       upstream?: undefined;
     }
   | {
-      code: "missing_credential" | "header_not_allowed" | "invalid_argument" | "unknown_parameter" | "upstream_unreachable" | "internal";
+      code: "missing_credential" | "header_not_allowed" | "invalid_argument" | "unknown_parameter" | "upstream_unreachable" | "operation_not_allowed" | "internal";
       message: string;
       status?: undefined;
       upstream?: undefined;
@@ -107,27 +108,27 @@ export interface AuthMultiCapability extends Rpc.WorkerEntrypointBranded {
 }
 
 export interface AuthMultiBrowser extends Rpc.RpcTargetBranded {
-  /** GET /browser */
+  /** GET /browser (classes: read) */
   retrieve(options?: CallOptions): Promise<Result<Record<string, JsonValue>>>;
 }
 
 export interface AuthMultiEither extends Rpc.RpcTargetBranded {
-  /** GET /either */
+  /** GET /either (classes: read) */
   retrieve(options?: CallOptions): Promise<Result<Record<string, JsonValue>>>;
 }
 
 export interface AuthMultiMe extends Rpc.RpcTargetBranded {
-  /** GET /me */
+  /** GET /me (classes: read) */
   retrieve(options?: CallOptions): Promise<Result<Record<string, JsonValue>>>;
 }
 
 export interface AuthMultiPublic extends Rpc.RpcTargetBranded {
-  /** GET /public */
+  /** GET /public (classes: read) */
   retrieve(options?: CallOptions): Promise<Result<Record<string, JsonValue>>>;
 }
 
 export interface AuthMultiReports extends Rpc.RpcTargetBranded {
-  /** GET /reports */
+  /** GET /reports (classes: read) */
   list(options?: CallOptions): Promise<Result<{ data?: Record<string, JsonValue>[] }>>;
   list(params?: { limit?: number } | null, options?: CallOptions): Promise<Result<{ data?: Record<string, JsonValue>[] }>>;
 }

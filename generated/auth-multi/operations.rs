@@ -16,6 +16,7 @@ pub static PROVIDER: Provider = Provider {
     request_id_header: None,
     error_object: None,
     servers: &["https://api.example.com/v1"],
+    classes: &["read", "write", "destructive"],
     operations: &[
         Operation {
             id: "GetBrowser",
@@ -29,6 +30,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetEither",
@@ -42,6 +44,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 1,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetMe",
@@ -55,6 +58,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 1,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetPublic",
@@ -68,6 +72,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Never,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "ListReports",
@@ -83,6 +88,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
     ],
 };

@@ -38,6 +38,7 @@ export type ErrorCode =
   | "upstream_invalid_body"
   | "upstream_body_withheld"
   | "auth_failed"
+  | "operation_not_allowed"
   | "internal";
 
 /** Bytes, for a binary body or a multipart file field (a Blob's type travels with it). */
@@ -69,7 +70,7 @@ export type CapabilityError<E = JsonValue> =
       upstream?: undefined;
     }
   | {
-      code: "missing_credential" | "header_not_allowed" | "invalid_argument" | "unknown_parameter" | "upstream_unreachable" | "internal";
+      code: "missing_credential" | "header_not_allowed" | "invalid_argument" | "unknown_parameter" | "upstream_unreachable" | "operation_not_allowed" | "internal";
       message: string;
       status?: undefined;
       upstream?: undefined;
@@ -104,17 +105,17 @@ export interface AuthOauth2Capability extends Rpc.WorkerEntrypointBranded {
 }
 
 export interface AuthOauth2Health extends Rpc.RpcTargetBranded {
-  /** GET /health */
+  /** GET /health (classes: read) */
   retrieve(options?: CallOptions): Promise<Result<Record<string, JsonValue>>>;
 }
 
 export interface AuthOauth2Things extends Rpc.RpcTargetBranded {
-  /** POST /things */
+  /** POST /things (classes: write) */
   create(options?: CallOptions): Promise<Result<Record<string, JsonValue>>>;
   create(params?: { name?: string } | null, options?: CallOptions): Promise<Result<Record<string, JsonValue>>>;
-  /** GET /things */
+  /** GET /things (classes: read) */
   list(options?: CallOptions): Promise<Result<{ data?: Record<string, JsonValue>[] }>>;
   list(params?: { limit?: number } | null, options?: CallOptions): Promise<Result<{ data?: Record<string, JsonValue>[] }>>;
-  /** GET /things/{id} */
+  /** GET /things/{id} (classes: read) */
   retrieve(id: string | number, options?: CallOptions): Promise<Result<Record<string, JsonValue>>>;
 }

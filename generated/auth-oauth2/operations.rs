@@ -15,6 +15,7 @@ pub static PROVIDER: Provider = Provider {
     request_id_header: None,
     error_object: None,
     servers: &["https://api.example.com/v2"],
+    classes: &["read", "write", "destructive"],
     operations: &[
         Operation {
             id: "GetHealth",
@@ -28,6 +29,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Never,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "ListThings",
@@ -43,6 +45,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "CreateThing",
@@ -58,6 +61,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetThing",
@@ -71,6 +75,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
     ],
 };

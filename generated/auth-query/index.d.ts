@@ -38,6 +38,7 @@ export type ErrorCode =
   | "upstream_invalid_body"
   | "upstream_body_withheld"
   | "auth_failed"
+  | "operation_not_allowed"
   | "internal";
 
 /** Bytes, for a binary body or a multipart file field (a Blob's type travels with it). */
@@ -69,7 +70,7 @@ export type CapabilityError<E = JsonValue> =
       upstream?: undefined;
     }
   | {
-      code: "missing_credential" | "header_not_allowed" | "invalid_argument" | "unknown_parameter" | "upstream_unreachable" | "internal";
+      code: "missing_credential" | "header_not_allowed" | "invalid_argument" | "unknown_parameter" | "upstream_unreachable" | "operation_not_allowed" | "internal";
       message: string;
       status?: undefined;
       upstream?: undefined;
@@ -103,12 +104,12 @@ export interface AuthQueryCapability extends Rpc.WorkerEntrypointBranded {
 }
 
 export interface AuthQueryProjects extends Rpc.RpcTargetBranded {
-  /** POST /projects */
+  /** POST /projects (classes: write) */
   create(params: { name: string }, options?: CallOptions): Promise<Result<Project>>;
-  /** GET /projects */
+  /** GET /projects (classes: read) */
   list(options?: CallOptions): Promise<Result<Project[]>>;
   list(params?: { search?: string } | null, options?: CallOptions): Promise<Result<Project[]>>;
-  /** GET /projects/{id} */
+  /** GET /projects/{id} (classes: read) */
   retrieve(id: string | number, options?: CallOptions): Promise<Result<Project>>;
 }
 

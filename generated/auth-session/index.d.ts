@@ -38,6 +38,7 @@ export type ErrorCode =
   | "upstream_invalid_body"
   | "upstream_body_withheld"
   | "auth_failed"
+  | "operation_not_allowed"
   | "internal";
 
 /** Bytes, for a binary body or a multipart file field (a Blob's type travels with it). */
@@ -69,7 +70,7 @@ export type CapabilityError<E = JsonValue> =
       upstream?: undefined;
     }
   | {
-      code: "missing_credential" | "header_not_allowed" | "invalid_argument" | "unknown_parameter" | "upstream_unreachable" | "internal";
+      code: "missing_credential" | "header_not_allowed" | "invalid_argument" | "unknown_parameter" | "upstream_unreachable" | "operation_not_allowed" | "internal";
       message: string;
       status?: undefined;
       upstream?: undefined;
@@ -104,14 +105,14 @@ export interface AuthSessionCapability extends Rpc.WorkerEntrypointBranded {
 }
 
 export interface AuthSessionMe extends Rpc.RpcTargetBranded {
-  /** GET /me */
+  /** GET /me (classes: read) */
   retrieve(options?: CallOptions): Promise<Result<Record<string, JsonValue>>>;
 }
 
 export interface AuthSessionProjects extends Rpc.RpcTargetBranded {
-  /** POST /projects */
+  /** POST /projects (classes: write) */
   create(options?: CallOptions): Promise<Result<Record<string, JsonValue>>>;
   create(params?: { name?: string } | null, options?: CallOptions): Promise<Result<Record<string, JsonValue>>>;
-  /** GET /projects */
+  /** GET /projects (classes: read) */
   list(options?: CallOptions): Promise<Result<Record<string, JsonValue>[]>>;
 }

@@ -38,6 +38,7 @@ export type ErrorCode =
   | "upstream_invalid_body"
   | "upstream_body_withheld"
   | "auth_failed"
+  | "operation_not_allowed"
   | "internal";
 
 /** Bytes, for a binary body or a multipart file field (a Blob's type travels with it). */
@@ -69,7 +70,7 @@ export type CapabilityError<E = JsonValue> =
       upstream?: undefined;
     }
   | {
-      code: "missing_credential" | "header_not_allowed" | "invalid_argument" | "unknown_parameter" | "upstream_unreachable" | "internal";
+      code: "missing_credential" | "header_not_allowed" | "invalid_argument" | "unknown_parameter" | "upstream_unreachable" | "operation_not_allowed" | "internal";
       message: string;
       status?: undefined;
       upstream?: undefined;
@@ -151,3022 +152,3022 @@ export interface GithubCapability extends Rpc.WorkerEntrypointBranded {
 }
 
 export interface GithubActions extends Rpc.RpcTargetBranded {
-  /** Add custom labels to a self-hosted runner for an organization — POST /orgs/{org}/actions/runners/{runner_id}/labels */
+  /** Add custom labels to a self-hosted runner for an organization — POST /orgs/{org}/actions/runners/{runner_id}/labels (classes: write) */
   addCustomLabelsToSelfHostedRunnerForOrg(org: string | number, runnerId: string | number, params: { labels: string[] }, options?: CallOptions): Promise<Result<{ labels: RunnerLabel[]; total_count: number }, BasicError>>;
-  /** Add custom labels to a self-hosted runner for a repository — POST /repos/{owner}/{repo}/actions/runners/{runner_id}/labels */
+  /** Add custom labels to a self-hosted runner for a repository — POST /repos/{owner}/{repo}/actions/runners/{runner_id}/labels (classes: write) */
   addCustomLabelsToSelfHostedRunnerForRepo(owner: string | number, repo: string | number, runnerId: string | number, params: { labels: string[] }, options?: CallOptions): Promise<Result<{ labels: RunnerLabel[]; total_count: number }, BasicError>>;
-  /** Add repository access to a self-hosted runner group in an organization — PUT /orgs/{org}/actions/runner-groups/{runner_group_id}/repositories/{repository_id} */
+  /** Add repository access to a self-hosted runner group in an organization — PUT /orgs/{org}/actions/runner-groups/{runner_group_id}/repositories/{repository_id} (classes: write) */
   addRepoAccessToSelfHostedRunnerGroupInOrg(org: string | number, runnerGroupId: string | number, repositoryId: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Add selected repository to an organization secret — PUT /orgs/{org}/actions/secrets/{secret_name}/repositories/{repository_id} */
+  /** Add selected repository to an organization secret — PUT /orgs/{org}/actions/secrets/{secret_name}/repositories/{repository_id} (classes: write) */
   addSelectedRepoToOrgSecret(org: string | number, secretName: string | number, repositoryId: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Add selected repository to an organization variable — PUT /orgs/{org}/actions/variables/{name}/repositories/{repository_id} */
+  /** Add selected repository to an organization variable — PUT /orgs/{org}/actions/variables/{name}/repositories/{repository_id} (classes: write) */
   addSelectedRepoToOrgVariable(org: string | number, name: string | number, repositoryId: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Add a self-hosted runner to a group for an organization — PUT /orgs/{org}/actions/runner-groups/{runner_group_id}/runners/{runner_id} */
+  /** Add a self-hosted runner to a group for an organization — PUT /orgs/{org}/actions/runner-groups/{runner_group_id}/runners/{runner_id} (classes: write) */
   addSelfHostedRunnerToGroupForOrg(org: string | number, runnerGroupId: string | number, runnerId: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Approve a workflow run for a fork pull request — POST /repos/{owner}/{repo}/actions/runs/{run_id}/approve */
+  /** Approve a workflow run for a fork pull request — POST /repos/{owner}/{repo}/actions/runs/{run_id}/approve (classes: write) */
   approveWorkflowRun(owner: string | number, repo: string | number, runId: string | number, options?: CallOptions): Promise<Result<EmptyObject, BasicError>>;
-  /** Cancel a workflow run — POST /repos/{owner}/{repo}/actions/runs/{run_id}/cancel */
+  /** Cancel a workflow run — POST /repos/{owner}/{repo}/actions/runs/{run_id}/cancel (classes: write, destructive) */
   cancelWorkflowRun(owner: string | number, repo: string | number, runId: string | number, options?: CallOptions): Promise<Result<EmptyObject, BasicError>>;
-  /** Create an environment variable — POST /repos/{owner}/{repo}/environments/{environment_name}/variables */
+  /** Create an environment variable — POST /repos/{owner}/{repo}/environments/{environment_name}/variables (classes: write) */
   createEnvironmentVariable(owner: string | number, repo: string | number, environmentName: string | number, params: { name: string; value: string }, options?: CallOptions): Promise<Result<EmptyObject>>;
-  /** Create a GitHub-hosted runner for an organization — POST /orgs/{org}/actions/hosted-runners */
+  /** Create a GitHub-hosted runner for an organization — POST /orgs/{org}/actions/hosted-runners (classes: write) */
   createHostedRunnerForOrg(org: string | number, params: { enable_static_ip?: boolean; image: { id?: string; source?: "github" | "partner" | "custom"; version?: string | null }; image_gen?: boolean; maximum_runners?: number; name: string; runner_group_id: number; size: string }, options?: CallOptions): Promise<Result<ActionsHostedRunner>>;
-  /** Create or update an environment secret — PUT /repos/{owner}/{repo}/environments/{environment_name}/secrets/{secret_name} */
+  /** Create or update an environment secret — PUT /repos/{owner}/{repo}/environments/{environment_name}/secrets/{secret_name} (classes: write) */
   createOrUpdateEnvironmentSecret(owner: string | number, repo: string | number, environmentName: string | number, secretName: string | number, params: { encrypted_value: string; key_id: string }, options?: CallOptions): Promise<Result<EmptyObject | null>>;
-  /** Create or update an organization secret — PUT /orgs/{org}/actions/secrets/{secret_name} */
+  /** Create or update an organization secret — PUT /orgs/{org}/actions/secrets/{secret_name} (classes: write) */
   createOrUpdateOrgSecret(org: string | number, secretName: string | number, params: { encrypted_value?: string; key_id?: string; selected_repository_ids?: (number | string)[]; visibility: "all" | "private" | "selected" }, options?: CallOptions): Promise<Result<EmptyObject | null>>;
-  /** Create or update a repository secret — PUT /repos/{owner}/{repo}/actions/secrets/{secret_name} */
+  /** Create or update a repository secret — PUT /repos/{owner}/{repo}/actions/secrets/{secret_name} (classes: write) */
   createOrUpdateRepoSecret(owner: string | number, repo: string | number, secretName: string | number, params: { encrypted_value: string; key_id: string }, options?: CallOptions): Promise<Result<EmptyObject | null>>;
-  /** Create an organization variable — POST /orgs/{org}/actions/variables */
+  /** Create an organization variable — POST /orgs/{org}/actions/variables (classes: write) */
   createOrgVariable(org: string | number, params: { name: string; selected_repository_ids?: number[]; value: string; visibility: "all" | "private" | "selected" }, options?: CallOptions): Promise<Result<EmptyObject>>;
-  /** Create a registration token for an organization — POST /orgs/{org}/actions/runners/registration-token */
+  /** Create a registration token for an organization — POST /orgs/{org}/actions/runners/registration-token (classes: write) */
   createRegistrationTokenForOrg(org: string | number, options?: CallOptions): Promise<Result<AuthenticationToken>>;
-  /** Create a registration token for a repository — POST /repos/{owner}/{repo}/actions/runners/registration-token */
+  /** Create a registration token for a repository — POST /repos/{owner}/{repo}/actions/runners/registration-token (classes: write) */
   createRegistrationTokenForRepo(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<AuthenticationToken>>;
-  /** Create a remove token for an organization — POST /orgs/{org}/actions/runners/remove-token */
+  /** Create a remove token for an organization — POST /orgs/{org}/actions/runners/remove-token (classes: write) */
   createRemoveTokenForOrg(org: string | number, options?: CallOptions): Promise<Result<AuthenticationToken>>;
-  /** Create a remove token for a repository — POST /repos/{owner}/{repo}/actions/runners/remove-token */
+  /** Create a remove token for a repository — POST /repos/{owner}/{repo}/actions/runners/remove-token (classes: write) */
   createRemoveTokenForRepo(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<AuthenticationToken>>;
-  /** Create a repository variable — POST /repos/{owner}/{repo}/actions/variables */
+  /** Create a repository variable — POST /repos/{owner}/{repo}/actions/variables (classes: write) */
   createRepoVariable(owner: string | number, repo: string | number, params: { name: string; value: string }, options?: CallOptions): Promise<Result<EmptyObject>>;
-  /** Create a self-hosted runner group for an organization — POST /orgs/{org}/actions/runner-groups */
+  /** Create a self-hosted runner group for an organization — POST /orgs/{org}/actions/runner-groups (classes: write) */
   createSelfHostedRunnerGroupForOrg(org: string | number, params: { allows_public_repositories?: boolean; name: string; network_configuration_id?: string; restricted_to_workflows?: boolean; runners?: number[]; selected_repository_ids?: number[]; selected_workflows?: string[]; visibility?: "selected" | "all" | "private" }, options?: CallOptions): Promise<Result<RunnerGroupsOrg>>;
-  /** Create a workflow dispatch event — POST /repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches */
+  /** Create a workflow dispatch event — POST /repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches (classes: write) */
   createWorkflowDispatch(owner: string | number, repo: string | number, workflowId: string | number, params: { inputs?: Record<string, unknown>; ref: string; return_run_details?: boolean }, options?: CallOptions): Promise<Result<WorkflowDispatchResponse | null>>;
-  /** Delete a GitHub Actions cache for a repository (using a cache ID) — DELETE /repos/{owner}/{repo}/actions/caches/{cache_id} */
+  /** Delete a GitHub Actions cache for a repository (using a cache ID) — DELETE /repos/{owner}/{repo}/actions/caches/{cache_id} (classes: write, destructive) */
   deleteActionsCacheById(owner: string | number, repo: string | number, cacheId: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Delete GitHub Actions caches for a repository (using a cache key) — DELETE /repos/{owner}/{repo}/actions/caches */
+  /** Delete GitHub Actions caches for a repository (using a cache key) — DELETE /repos/{owner}/{repo}/actions/caches (classes: write, destructive) */
   deleteActionsCacheByKey(owner: string | number, repo: string | number, params: { key: string; ref?: string }, options?: CallOptions): Promise<Result<ActionsCacheList>>;
-  /** Delete an artifact — DELETE /repos/{owner}/{repo}/actions/artifacts/{artifact_id} */
+  /** Delete an artifact — DELETE /repos/{owner}/{repo}/actions/artifacts/{artifact_id} (classes: write, destructive) */
   deleteArtifact(owner: string | number, repo: string | number, artifactId: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Delete a custom image from the organization — DELETE /orgs/{org}/actions/hosted-runners/images/custom/{image_definition_id} */
+  /** Delete a custom image from the organization — DELETE /orgs/{org}/actions/hosted-runners/images/custom/{image_definition_id} (classes: write, destructive) */
   deleteCustomImageFromOrg(org: string | number, imageDefinitionId: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Delete an image version of custom image from the organization — DELETE /orgs/{org}/actions/hosted-runners/images/custom/{image_definition_id}/versions/{version} */
+  /** Delete an image version of custom image from the organization — DELETE /orgs/{org}/actions/hosted-runners/images/custom/{image_definition_id}/versions/{version} (classes: write, destructive) */
   deleteCustomImageVersionFromOrg(org: string | number, imageDefinitionId: string | number, version: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Delete an environment secret — DELETE /repos/{owner}/{repo}/environments/{environment_name}/secrets/{secret_name} */
+  /** Delete an environment secret — DELETE /repos/{owner}/{repo}/environments/{environment_name}/secrets/{secret_name} (classes: write, destructive) */
   deleteEnvironmentSecret(owner: string | number, repo: string | number, environmentName: string | number, secretName: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Delete an environment variable — DELETE /repos/{owner}/{repo}/environments/{environment_name}/variables/{name} */
+  /** Delete an environment variable — DELETE /repos/{owner}/{repo}/environments/{environment_name}/variables/{name} (classes: write, destructive) */
   deleteEnvironmentVariable(owner: string | number, repo: string | number, environmentName: string | number, name: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Delete a GitHub-hosted runner for an organization — DELETE /orgs/{org}/actions/hosted-runners/{hosted_runner_id} */
+  /** Delete a GitHub-hosted runner for an organization — DELETE /orgs/{org}/actions/hosted-runners/{hosted_runner_id} (classes: write, destructive) */
   deleteHostedRunnerForOrg(org: string | number, hostedRunnerId: string | number, options?: CallOptions): Promise<Result<ActionsHostedRunner>>;
-  /** Delete an organization secret — DELETE /orgs/{org}/actions/secrets/{secret_name} */
+  /** Delete an organization secret — DELETE /orgs/{org}/actions/secrets/{secret_name} (classes: write, destructive) */
   deleteOrgSecret(org: string | number, secretName: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Delete an organization variable — DELETE /orgs/{org}/actions/variables/{name} */
+  /** Delete an organization variable — DELETE /orgs/{org}/actions/variables/{name} (classes: write, destructive) */
   deleteOrgVariable(org: string | number, name: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Delete a repository secret — DELETE /repos/{owner}/{repo}/actions/secrets/{secret_name} */
+  /** Delete a repository secret — DELETE /repos/{owner}/{repo}/actions/secrets/{secret_name} (classes: write, destructive) */
   deleteRepoSecret(owner: string | number, repo: string | number, secretName: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Delete a repository variable — DELETE /repos/{owner}/{repo}/actions/variables/{name} */
+  /** Delete a repository variable — DELETE /repos/{owner}/{repo}/actions/variables/{name} (classes: write, destructive) */
   deleteRepoVariable(owner: string | number, repo: string | number, name: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Delete a self-hosted runner from an organization — DELETE /orgs/{org}/actions/runners/{runner_id} */
+  /** Delete a self-hosted runner from an organization — DELETE /orgs/{org}/actions/runners/{runner_id} (classes: write, destructive) */
   deleteSelfHostedRunnerFromOrg(org: string | number, runnerId: string | number, options?: CallOptions): Promise<Result<null, ValidationErrorSimple>>;
-  /** Delete a self-hosted runner from a repository — DELETE /repos/{owner}/{repo}/actions/runners/{runner_id} */
+  /** Delete a self-hosted runner from a repository — DELETE /repos/{owner}/{repo}/actions/runners/{runner_id} (classes: write, destructive) */
   deleteSelfHostedRunnerFromRepo(owner: string | number, repo: string | number, runnerId: string | number, options?: CallOptions): Promise<Result<null, ValidationErrorSimple>>;
-  /** Delete a self-hosted runner group from an organization — DELETE /orgs/{org}/actions/runner-groups/{runner_group_id} */
+  /** Delete a self-hosted runner group from an organization — DELETE /orgs/{org}/actions/runner-groups/{runner_group_id} (classes: write, destructive) */
   deleteSelfHostedRunnerGroupFromOrg(org: string | number, runnerGroupId: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Delete a workflow run — DELETE /repos/{owner}/{repo}/actions/runs/{run_id} */
+  /** Delete a workflow run — DELETE /repos/{owner}/{repo}/actions/runs/{run_id} (classes: write, destructive) */
   deleteWorkflowRun(owner: string | number, repo: string | number, runId: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Delete workflow run logs — DELETE /repos/{owner}/{repo}/actions/runs/{run_id}/logs */
+  /** Delete workflow run logs — DELETE /repos/{owner}/{repo}/actions/runs/{run_id}/logs (classes: write, destructive) */
   deleteWorkflowRunLogs(owner: string | number, repo: string | number, runId: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Disable a selected repository for GitHub Actions in an organization — DELETE /orgs/{org}/actions/permissions/repositories/{repository_id} */
+  /** Disable a selected repository for GitHub Actions in an organization — DELETE /orgs/{org}/actions/permissions/repositories/{repository_id} (classes: write, destructive) */
   disableSelectedRepositoryGithubActionsOrganization(org: string | number, repositoryId: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Remove a repository from the list of repositories allowed to use self-hosted runners in an organization — DELETE /orgs/{org}/actions/permissions/self-hosted-runners/repositories/{repository_id} */
+  /** Remove a repository from the list of repositories allowed to use self-hosted runners in an organization — DELETE /orgs/{org}/actions/permissions/self-hosted-runners/repositories/{repository_id} (classes: write, destructive) */
   disableSelectedRepositorySelfHostedRunnersOrganization(org: string | number, repositoryId: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Disable a workflow — PUT /repos/{owner}/{repo}/actions/workflows/{workflow_id}/disable */
+  /** Disable a workflow — PUT /repos/{owner}/{repo}/actions/workflows/{workflow_id}/disable (classes: write) */
   disableWorkflow(owner: string | number, repo: string | number, workflowId: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Download an artifact — GET /repos/{owner}/{repo}/actions/artifacts/{artifact_id}/{archive_format} */
+  /** Download an artifact — GET /repos/{owner}/{repo}/actions/artifacts/{artifact_id}/{archive_format} (classes: read) */
   downloadArtifact(owner: string | number, repo: string | number, artifactId: string | number, archiveFormat: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Download job logs for a workflow run — GET /repos/{owner}/{repo}/actions/jobs/{job_id}/logs */
+  /** Download job logs for a workflow run — GET /repos/{owner}/{repo}/actions/jobs/{job_id}/logs (classes: read) */
   downloadJobLogsForWorkflowRun(owner: string | number, repo: string | number, jobId: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Download workflow run attempt logs — GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}/logs */
+  /** Download workflow run attempt logs — GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}/logs (classes: read) */
   downloadWorkflowRunAttemptLogs(owner: string | number, repo: string | number, runId: string | number, attemptNumber: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Download workflow run logs — GET /repos/{owner}/{repo}/actions/runs/{run_id}/logs */
+  /** Download workflow run logs — GET /repos/{owner}/{repo}/actions/runs/{run_id}/logs (classes: read) */
   downloadWorkflowRunLogs(owner: string | number, repo: string | number, runId: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Enable a selected repository for GitHub Actions in an organization — PUT /orgs/{org}/actions/permissions/repositories/{repository_id} */
+  /** Enable a selected repository for GitHub Actions in an organization — PUT /orgs/{org}/actions/permissions/repositories/{repository_id} (classes: write) */
   enableSelectedRepositoryGithubActionsOrganization(org: string | number, repositoryId: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Add a repository to the list of repositories allowed to use self-hosted runners in an organization — PUT /orgs/{org}/actions/permissions/self-hosted-runners/repositories/{repository_id} */
+  /** Add a repository to the list of repositories allowed to use self-hosted runners in an organization — PUT /orgs/{org}/actions/permissions/self-hosted-runners/repositories/{repository_id} (classes: write) */
   enableSelectedRepositorySelfHostedRunnersOrganization(org: string | number, repositoryId: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Enable a workflow — PUT /repos/{owner}/{repo}/actions/workflows/{workflow_id}/enable */
+  /** Enable a workflow — PUT /repos/{owner}/{repo}/actions/workflows/{workflow_id}/enable (classes: write) */
   enableWorkflow(owner: string | number, repo: string | number, workflowId: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Force cancel a workflow run — POST /repos/{owner}/{repo}/actions/runs/{run_id}/force-cancel */
+  /** Force cancel a workflow run — POST /repos/{owner}/{repo}/actions/runs/{run_id}/force-cancel (classes: write) */
   forceCancelWorkflowRun(owner: string | number, repo: string | number, runId: string | number, options?: CallOptions): Promise<Result<EmptyObject, BasicError>>;
-  /** Create configuration for a just-in-time runner for an organization — POST /orgs/{org}/actions/runners/generate-jitconfig */
+  /** Create configuration for a just-in-time runner for an organization — POST /orgs/{org}/actions/runners/generate-jitconfig (classes: write) */
   generateRunnerJitconfigForOrg(org: string | number, params: { labels: string[]; name: string; runner_group_id: number; work_folder?: string }, options?: CallOptions): Promise<Result<{ encoded_jit_config: string; runner: Runner }, BasicError>>;
-  /** Create configuration for a just-in-time runner for a repository — POST /repos/{owner}/{repo}/actions/runners/generate-jitconfig */
+  /** Create configuration for a just-in-time runner for a repository — POST /repos/{owner}/{repo}/actions/runners/generate-jitconfig (classes: write) */
   generateRunnerJitconfigForRepo(owner: string | number, repo: string | number, params: { labels: string[]; name: string; runner_group_id: number; work_folder?: string }, options?: CallOptions): Promise<Result<{ encoded_jit_config: string; runner: Runner }, BasicError>>;
-  /** List GitHub Actions caches for a repository — GET /repos/{owner}/{repo}/actions/caches */
+  /** List GitHub Actions caches for a repository — GET /repos/{owner}/{repo}/actions/caches (classes: read) */
   getActionsCacheList(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<ActionsCacheList>>;
   getActionsCacheList(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number; ref?: string; key?: string; sort?: "created_at" | "last_accessed_at" | "size_in_bytes"; direction?: "asc" | "desc" } | null, options?: CallOptions): Promise<Result<ActionsCacheList>>;
-  /** Get GitHub Actions cache retention limit for an enterprise — GET /enterprises/{enterprise}/actions/cache/retention-limit */
+  /** Get GitHub Actions cache retention limit for an enterprise — GET /enterprises/{enterprise}/actions/cache/retention-limit (classes: read) */
   getActionsCacheRetentionLimitForEnterprise(enterprise: string | number, options?: CallOptions): Promise<Result<ActionsCacheRetentionLimitForEnterprise, BasicError>>;
-  /** Get GitHub Actions cache retention limit for an organization — GET /organizations/{org}/actions/cache/retention-limit */
+  /** Get GitHub Actions cache retention limit for an organization — GET /organizations/{org}/actions/cache/retention-limit (classes: read) */
   getActionsCacheRetentionLimitForOrganization(org: string | number, options?: CallOptions): Promise<Result<ActionsCacheRetentionLimitForOrganization, BasicError>>;
-  /** Get GitHub Actions cache retention limit for a repository — GET /repos/{owner}/{repo}/actions/cache/retention-limit */
+  /** Get GitHub Actions cache retention limit for a repository — GET /repos/{owner}/{repo}/actions/cache/retention-limit (classes: read) */
   getActionsCacheRetentionLimitForRepository(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<ActionsCacheRetentionLimitForRepository, BasicError>>;
-  /** Get GitHub Actions cache storage limit for an enterprise — GET /enterprises/{enterprise}/actions/cache/storage-limit */
+  /** Get GitHub Actions cache storage limit for an enterprise — GET /enterprises/{enterprise}/actions/cache/storage-limit (classes: read) */
   getActionsCacheStorageLimitForEnterprise(enterprise: string | number, options?: CallOptions): Promise<Result<ActionsCacheStorageLimitForEnterprise, BasicError>>;
-  /** Get GitHub Actions cache storage limit for an organization — GET /organizations/{org}/actions/cache/storage-limit */
+  /** Get GitHub Actions cache storage limit for an organization — GET /organizations/{org}/actions/cache/storage-limit (classes: read) */
   getActionsCacheStorageLimitForOrganization(org: string | number, options?: CallOptions): Promise<Result<ActionsCacheStorageLimitForOrganization, BasicError>>;
-  /** Get GitHub Actions cache storage limit for a repository — GET /repos/{owner}/{repo}/actions/cache/storage-limit */
+  /** Get GitHub Actions cache storage limit for a repository — GET /repos/{owner}/{repo}/actions/cache/storage-limit (classes: read) */
   getActionsCacheStorageLimitForRepository(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<ActionsCacheStorageLimitForRepository, BasicError>>;
-  /** Get GitHub Actions cache usage for a repository — GET /repos/{owner}/{repo}/actions/cache/usage */
+  /** Get GitHub Actions cache usage for a repository — GET /repos/{owner}/{repo}/actions/cache/usage (classes: read) */
   getActionsCacheUsage(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<ActionsCacheUsageByRepository>>;
-  /** List repositories with GitHub Actions cache usage for an organization — GET /orgs/{org}/actions/cache/usage-by-repository */
+  /** List repositories with GitHub Actions cache usage for an organization — GET /orgs/{org}/actions/cache/usage-by-repository (classes: read) */
   getActionsCacheUsageByRepoForOrg(org: string | number, options?: CallOptions): Promise<Result<{ repository_cache_usages: ActionsCacheUsageByRepository[]; total_count: number }>>;
   getActionsCacheUsageByRepoForOrg(org: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<{ repository_cache_usages: ActionsCacheUsageByRepository[]; total_count: number }>>;
-  /** Get GitHub Actions cache usage for an organization — GET /orgs/{org}/actions/cache/usage */
+  /** Get GitHub Actions cache usage for an organization — GET /orgs/{org}/actions/cache/usage (classes: read) */
   getActionsCacheUsageForOrg(org: string | number, options?: CallOptions): Promise<Result<ActionsCacheUsageOrgEnterprise>>;
-  /** Get allowed actions and reusable workflows for an organization — GET /orgs/{org}/actions/permissions/selected-actions */
+  /** Get allowed actions and reusable workflows for an organization — GET /orgs/{org}/actions/permissions/selected-actions (classes: read) */
   getAllowedActionsOrganization(org: string | number, options?: CallOptions): Promise<Result<SelectedActions>>;
-  /** Get allowed actions and reusable workflows for a repository — GET /repos/{owner}/{repo}/actions/permissions/selected-actions */
+  /** Get allowed actions and reusable workflows for a repository — GET /repos/{owner}/{repo}/actions/permissions/selected-actions (classes: read) */
   getAllowedActionsRepository(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<SelectedActions>>;
-  /** Get an artifact — GET /repos/{owner}/{repo}/actions/artifacts/{artifact_id} */
+  /** Get an artifact — GET /repos/{owner}/{repo}/actions/artifacts/{artifact_id} (classes: read) */
   getArtifact(owner: string | number, repo: string | number, artifactId: string | number, options?: CallOptions): Promise<Result<Artifact>>;
-  /** Get artifact and log retention settings for an organization — GET /orgs/{org}/actions/permissions/artifact-and-log-retention */
+  /** Get artifact and log retention settings for an organization — GET /orgs/{org}/actions/permissions/artifact-and-log-retention (classes: read) */
   getArtifactAndLogRetentionSettingsOrganization(org: string | number, options?: CallOptions): Promise<Result<ActionsArtifactAndLogRetentionResponse, BasicError>>;
-  /** Get artifact and log retention settings for a repository — GET /repos/{owner}/{repo}/actions/permissions/artifact-and-log-retention */
+  /** Get artifact and log retention settings for a repository — GET /repos/{owner}/{repo}/actions/permissions/artifact-and-log-retention (classes: read) */
   getArtifactAndLogRetentionSettingsRepository(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<ActionsArtifactAndLogRetentionResponse, BasicError>>;
-  /** Get a concurrency group for a repository — GET /repos/{owner}/{repo}/actions/concurrency_groups/{concurrency_group_name} */
+  /** Get a concurrency group for a repository — GET /repos/{owner}/{repo}/actions/concurrency_groups/{concurrency_group_name} (classes: read) */
   getConcurrencyGroupForRepository(owner: string | number, repo: string | number, concurrencyGroupName: string | number, options?: CallOptions): Promise<Result<ConcurrencyGroup, BasicError>>;
   getConcurrencyGroupForRepository(owner: string | number, repo: string | number, concurrencyGroupName: string | number, params?: { ahead_of_run?: number; ahead_of_job?: number } | null, options?: CallOptions): Promise<Result<ConcurrencyGroup, BasicError>>;
-  /** Get a custom image definition for GitHub Actions Hosted Runners — GET /orgs/{org}/actions/hosted-runners/images/custom/{image_definition_id} */
+  /** Get a custom image definition for GitHub Actions Hosted Runners — GET /orgs/{org}/actions/hosted-runners/images/custom/{image_definition_id} (classes: read) */
   getCustomImageForOrg(org: string | number, imageDefinitionId: string | number, options?: CallOptions): Promise<Result<ActionsHostedRunnerCustomImage>>;
-  /** Get an image version of a custom image for GitHub Actions Hosted Runners — GET /orgs/{org}/actions/hosted-runners/images/custom/{image_definition_id}/versions/{version} */
+  /** Get an image version of a custom image for GitHub Actions Hosted Runners — GET /orgs/{org}/actions/hosted-runners/images/custom/{image_definition_id}/versions/{version} (classes: read) */
   getCustomImageVersionForOrg(org: string | number, imageDefinitionId: string | number, version: string | number, options?: CallOptions): Promise<Result<ActionsHostedRunnerCustomImageVersion>>;
-  /** Get the customization template for an OIDC subject claim for a repository — GET /repos/{owner}/{repo}/actions/oidc/customization/sub */
+  /** Get the customization template for an OIDC subject claim for a repository — GET /repos/{owner}/{repo}/actions/oidc/customization/sub (classes: read) */
   getCustomOidcSubClaimForRepo(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<OidcCustomSubRepo, BasicError>>;
-  /** Get an environment public key — GET /repos/{owner}/{repo}/environments/{environment_name}/secrets/public-key */
+  /** Get an environment public key — GET /repos/{owner}/{repo}/environments/{environment_name}/secrets/public-key (classes: read) */
   getEnvironmentPublicKey(owner: string | number, repo: string | number, environmentName: string | number, options?: CallOptions): Promise<Result<ActionsPublicKey>>;
-  /** Get an environment secret — GET /repos/{owner}/{repo}/environments/{environment_name}/secrets/{secret_name} */
+  /** Get an environment secret — GET /repos/{owner}/{repo}/environments/{environment_name}/secrets/{secret_name} (classes: read) */
   getEnvironmentSecret(owner: string | number, repo: string | number, environmentName: string | number, secretName: string | number, options?: CallOptions): Promise<Result<ActionsSecret>>;
-  /** Get an environment variable — GET /repos/{owner}/{repo}/environments/{environment_name}/variables/{name} */
+  /** Get an environment variable — GET /repos/{owner}/{repo}/environments/{environment_name}/variables/{name} (classes: read) */
   getEnvironmentVariable(owner: string | number, repo: string | number, environmentName: string | number, name: string | number, options?: CallOptions): Promise<Result<ActionsVariable>>;
-  /** Get fork PR contributor approval permissions for an organization — GET /orgs/{org}/actions/permissions/fork-pr-contributor-approval */
+  /** Get fork PR contributor approval permissions for an organization — GET /orgs/{org}/actions/permissions/fork-pr-contributor-approval (classes: read) */
   getForkPrContributorApprovalPermissionsOrganization(org: string | number, options?: CallOptions): Promise<Result<ActionsForkPrContributorApproval, BasicError>>;
-  /** Get fork PR contributor approval permissions for a repository — GET /repos/{owner}/{repo}/actions/permissions/fork-pr-contributor-approval */
+  /** Get fork PR contributor approval permissions for a repository — GET /repos/{owner}/{repo}/actions/permissions/fork-pr-contributor-approval (classes: read) */
   getForkPrContributorApprovalPermissionsRepository(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<ActionsForkPrContributorApproval, BasicError>>;
-  /** Get default workflow permissions for an organization — GET /orgs/{org}/actions/permissions/workflow */
+  /** Get default workflow permissions for an organization — GET /orgs/{org}/actions/permissions/workflow (classes: read) */
   getGithubActionsDefaultWorkflowPermissionsOrganization(org: string | number, options?: CallOptions): Promise<Result<ActionsGetDefaultWorkflowPermissions>>;
-  /** Get default workflow permissions for a repository — GET /repos/{owner}/{repo}/actions/permissions/workflow */
+  /** Get default workflow permissions for a repository — GET /repos/{owner}/{repo}/actions/permissions/workflow (classes: read) */
   getGithubActionsDefaultWorkflowPermissionsRepository(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<ActionsGetDefaultWorkflowPermissions>>;
-  /** Get GitHub Actions permissions for an organization — GET /orgs/{org}/actions/permissions */
+  /** Get GitHub Actions permissions for an organization — GET /orgs/{org}/actions/permissions (classes: read) */
   getGithubActionsPermissionsOrganization(org: string | number, options?: CallOptions): Promise<Result<ActionsOrganizationPermissions>>;
-  /** Get GitHub Actions permissions for a repository — GET /repos/{owner}/{repo}/actions/permissions */
+  /** Get GitHub Actions permissions for a repository — GET /repos/{owner}/{repo}/actions/permissions (classes: read) */
   getGithubActionsPermissionsRepository(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<ActionsRepositoryPermissions>>;
-  /** Get a GitHub-hosted runner for an organization — GET /orgs/{org}/actions/hosted-runners/{hosted_runner_id} */
+  /** Get a GitHub-hosted runner for an organization — GET /orgs/{org}/actions/hosted-runners/{hosted_runner_id} (classes: read) */
   getHostedRunnerForOrg(org: string | number, hostedRunnerId: string | number, options?: CallOptions): Promise<Result<ActionsHostedRunner>>;
-  /** Get GitHub-owned images for GitHub-hosted runners in an organization — GET /orgs/{org}/actions/hosted-runners/images/github-owned */
+  /** Get GitHub-owned images for GitHub-hosted runners in an organization — GET /orgs/{org}/actions/hosted-runners/images/github-owned (classes: read) */
   getHostedRunnersGithubOwnedImagesForOrg(org: string | number, options?: CallOptions): Promise<Result<{ images: ActionsHostedRunnerCuratedImage[]; total_count: number }>>;
-  /** Get limits on GitHub-hosted runners for an organization — GET /orgs/{org}/actions/hosted-runners/limits */
+  /** Get limits on GitHub-hosted runners for an organization — GET /orgs/{org}/actions/hosted-runners/limits (classes: read) */
   getHostedRunnersLimitsForOrg(org: string | number, options?: CallOptions): Promise<Result<ActionsHostedRunnerLimits>>;
-  /** Get GitHub-hosted runners machine specs for an organization — GET /orgs/{org}/actions/hosted-runners/machine-sizes */
+  /** Get GitHub-hosted runners machine specs for an organization — GET /orgs/{org}/actions/hosted-runners/machine-sizes (classes: read) */
   getHostedRunnersMachineSpecsForOrg(org: string | number, options?: CallOptions): Promise<Result<{ machine_specs: ActionsHostedRunnerMachineSpec[]; total_count: number }>>;
-  /** Get partner images for GitHub-hosted runners in an organization — GET /orgs/{org}/actions/hosted-runners/images/partner */
+  /** Get partner images for GitHub-hosted runners in an organization — GET /orgs/{org}/actions/hosted-runners/images/partner (classes: read) */
   getHostedRunnersPartnerImagesForOrg(org: string | number, options?: CallOptions): Promise<Result<{ images: ActionsHostedRunnerCuratedImage[]; total_count: number }>>;
-  /** Get platforms for GitHub-hosted runners in an organization — GET /orgs/{org}/actions/hosted-runners/platforms */
+  /** Get platforms for GitHub-hosted runners in an organization — GET /orgs/{org}/actions/hosted-runners/platforms (classes: read) */
   getHostedRunnersPlatformsForOrg(org: string | number, options?: CallOptions): Promise<Result<{ platforms: string[]; total_count: number }>>;
-  /** Get a job for a workflow run — GET /repos/{owner}/{repo}/actions/jobs/{job_id} */
+  /** Get a job for a workflow run — GET /repos/{owner}/{repo}/actions/jobs/{job_id} (classes: read) */
   getJobForWorkflowRun(owner: string | number, repo: string | number, jobId: string | number, options?: CallOptions): Promise<Result<Job>>;
-  /** Get an organization public key — GET /orgs/{org}/actions/secrets/public-key */
+  /** Get an organization public key — GET /orgs/{org}/actions/secrets/public-key (classes: read) */
   getOrgPublicKey(org: string | number, options?: CallOptions): Promise<Result<ActionsPublicKey>>;
-  /** Get an organization secret — GET /orgs/{org}/actions/secrets/{secret_name} */
+  /** Get an organization secret — GET /orgs/{org}/actions/secrets/{secret_name} (classes: read) */
   getOrgSecret(org: string | number, secretName: string | number, options?: CallOptions): Promise<Result<OrganizationActionsSecret>>;
-  /** Get an organization variable — GET /orgs/{org}/actions/variables/{name} */
+  /** Get an organization variable — GET /orgs/{org}/actions/variables/{name} (classes: read) */
   getOrgVariable(org: string | number, name: string | number, options?: CallOptions): Promise<Result<OrganizationActionsVariable>>;
-  /** Get pending deployments for a workflow run — GET /repos/{owner}/{repo}/actions/runs/{run_id}/pending_deployments */
+  /** Get pending deployments for a workflow run — GET /repos/{owner}/{repo}/actions/runs/{run_id}/pending_deployments (classes: read) */
   getPendingDeploymentsForRun(owner: string | number, repo: string | number, runId: string | number, options?: CallOptions): Promise<Result<PendingDeployment[]>>;
-  /** Get private repo fork PR workflow settings for an organization — GET /orgs/{org}/actions/permissions/fork-pr-workflows-private-repos */
+  /** Get private repo fork PR workflow settings for an organization — GET /orgs/{org}/actions/permissions/fork-pr-workflows-private-repos (classes: read) */
   getPrivateRepoForkPrWorkflowsSettingsOrganization(org: string | number, options?: CallOptions): Promise<Result<ActionsForkPrWorkflowsPrivateRepos, BasicError>>;
-  /** Get private repo fork PR workflow settings for a repository — GET /repos/{owner}/{repo}/actions/permissions/fork-pr-workflows-private-repos */
+  /** Get private repo fork PR workflow settings for a repository — GET /repos/{owner}/{repo}/actions/permissions/fork-pr-workflows-private-repos (classes: read) */
   getPrivateRepoForkPrWorkflowsSettingsRepository(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<ActionsForkPrWorkflowsPrivateRepos, BasicError>>;
-  /** Get a repository public key — GET /repos/{owner}/{repo}/actions/secrets/public-key */
+  /** Get a repository public key — GET /repos/{owner}/{repo}/actions/secrets/public-key (classes: read) */
   getRepoPublicKey(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<ActionsPublicKey>>;
-  /** Get a repository secret — GET /repos/{owner}/{repo}/actions/secrets/{secret_name} */
+  /** Get a repository secret — GET /repos/{owner}/{repo}/actions/secrets/{secret_name} (classes: read) */
   getRepoSecret(owner: string | number, repo: string | number, secretName: string | number, options?: CallOptions): Promise<Result<ActionsSecret>>;
-  /** Get a repository variable — GET /repos/{owner}/{repo}/actions/variables/{name} */
+  /** Get a repository variable — GET /repos/{owner}/{repo}/actions/variables/{name} (classes: read) */
   getRepoVariable(owner: string | number, repo: string | number, name: string | number, options?: CallOptions): Promise<Result<ActionsVariable>>;
-  /** Get the review history for a workflow run — GET /repos/{owner}/{repo}/actions/runs/{run_id}/approvals */
+  /** Get the review history for a workflow run — GET /repos/{owner}/{repo}/actions/runs/{run_id}/approvals (classes: read) */
   getReviewsForRun(owner: string | number, repo: string | number, runId: string | number, options?: CallOptions): Promise<Result<EnvironmentApprovals[]>>;
-  /** Get a self-hosted runner for an organization — GET /orgs/{org}/actions/runners/{runner_id} */
+  /** Get a self-hosted runner for an organization — GET /orgs/{org}/actions/runners/{runner_id} (classes: read) */
   getSelfHostedRunnerForOrg(org: string | number, runnerId: string | number, options?: CallOptions): Promise<Result<Runner>>;
-  /** Get a self-hosted runner for a repository — GET /repos/{owner}/{repo}/actions/runners/{runner_id} */
+  /** Get a self-hosted runner for a repository — GET /repos/{owner}/{repo}/actions/runners/{runner_id} (classes: read) */
   getSelfHostedRunnerForRepo(owner: string | number, repo: string | number, runnerId: string | number, options?: CallOptions): Promise<Result<Runner>>;
-  /** Get a self-hosted runner group for an organization — GET /orgs/{org}/actions/runner-groups/{runner_group_id} */
+  /** Get a self-hosted runner group for an organization — GET /orgs/{org}/actions/runner-groups/{runner_group_id} (classes: read) */
   getSelfHostedRunnerGroupForOrg(org: string | number, runnerGroupId: string | number, options?: CallOptions): Promise<Result<RunnerGroupsOrg>>;
-  /** Get self-hosted runners settings for an organization — GET /orgs/{org}/actions/permissions/self-hosted-runners */
+  /** Get self-hosted runners settings for an organization — GET /orgs/{org}/actions/permissions/self-hosted-runners (classes: read) */
   getSelfHostedRunnersPermissionsOrganization(org: string | number, options?: CallOptions): Promise<Result<SelfHostedRunnersSettings, BasicError>>;
-  /** Get a workflow — GET /repos/{owner}/{repo}/actions/workflows/{workflow_id} */
+  /** Get a workflow — GET /repos/{owner}/{repo}/actions/workflows/{workflow_id} (classes: read) */
   getWorkflow(owner: string | number, repo: string | number, workflowId: string | number, options?: CallOptions): Promise<Result<Workflow>>;
-  /** Get the level of access for workflows outside of the repository — GET /repos/{owner}/{repo}/actions/permissions/access */
+  /** Get the level of access for workflows outside of the repository — GET /repos/{owner}/{repo}/actions/permissions/access (classes: read) */
   getWorkflowAccessToRepository(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<ActionsWorkflowAccessToRepository>>;
-  /** Get a workflow run — GET /repos/{owner}/{repo}/actions/runs/{run_id} */
+  /** Get a workflow run — GET /repos/{owner}/{repo}/actions/runs/{run_id} (classes: read) */
   getWorkflowRun(owner: string | number, repo: string | number, runId: string | number, options?: CallOptions): Promise<Result<WorkflowRun>>;
   getWorkflowRun(owner: string | number, repo: string | number, runId: string | number, params?: { exclude_pull_requests?: boolean } | null, options?: CallOptions): Promise<Result<WorkflowRun>>;
-  /** Get a workflow run attempt — GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number} */
+  /** Get a workflow run attempt — GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number} (classes: read) */
   getWorkflowRunAttempt(owner: string | number, repo: string | number, runId: string | number, attemptNumber: string | number, options?: CallOptions): Promise<Result<WorkflowRun>>;
   getWorkflowRunAttempt(owner: string | number, repo: string | number, runId: string | number, attemptNumber: string | number, params?: { exclude_pull_requests?: boolean } | null, options?: CallOptions): Promise<Result<WorkflowRun>>;
-  /** Get workflow run usage — GET /repos/{owner}/{repo}/actions/runs/{run_id}/timing */
+  /** Get workflow run usage — GET /repos/{owner}/{repo}/actions/runs/{run_id}/timing (classes: read) */
   getWorkflowRunUsage(owner: string | number, repo: string | number, runId: string | number, options?: CallOptions): Promise<Result<WorkflowRunUsage>>;
-  /** Get workflow usage — GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/timing */
+  /** Get workflow usage — GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/timing (classes: read) */
   getWorkflowUsage(owner: string | number, repo: string | number, workflowId: string | number, options?: CallOptions): Promise<Result<WorkflowUsage>>;
-  /** List artifacts for a repository — GET /repos/{owner}/{repo}/actions/artifacts */
+  /** List artifacts for a repository — GET /repos/{owner}/{repo}/actions/artifacts (classes: read) */
   listArtifactsForRepo(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<{ artifacts: Artifact[]; total_count: number }>>;
   listArtifactsForRepo(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number; name?: string } | null, options?: CallOptions): Promise<Result<{ artifacts: Artifact[]; total_count: number }>>;
-  /** List concurrency groups for a repository — GET /repos/{owner}/{repo}/actions/concurrency_groups */
+  /** List concurrency groups for a repository — GET /repos/{owner}/{repo}/actions/concurrency_groups (classes: read) */
   listConcurrencyGroupsForRepository(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<ConcurrencyGroupList, ValidationError>>;
   listConcurrencyGroupsForRepository(owner: string | number, repo: string | number, params?: { per_page?: number; after?: string } | null, options?: CallOptions): Promise<Result<ConcurrencyGroupList, ValidationError>>;
-  /** List concurrency groups for a workflow run — GET /repos/{owner}/{repo}/actions/runs/{run_id}/concurrency_groups */
+  /** List concurrency groups for a workflow run — GET /repos/{owner}/{repo}/actions/runs/{run_id}/concurrency_groups (classes: read) */
   listConcurrencyGroupsForWorkflowRun(owner: string | number, repo: string | number, runId: string | number, options?: CallOptions): Promise<Result<ConcurrencyGroupRunList, BasicError>>;
   listConcurrencyGroupsForWorkflowRun(owner: string | number, repo: string | number, runId: string | number, params?: { per_page?: number; before?: string; after?: string } | null, options?: CallOptions): Promise<Result<ConcurrencyGroupRunList, BasicError>>;
-  /** List image versions of a custom image for an organization — GET /orgs/{org}/actions/hosted-runners/images/custom/{image_definition_id}/versions */
+  /** List image versions of a custom image for an organization — GET /orgs/{org}/actions/hosted-runners/images/custom/{image_definition_id}/versions (classes: read) */
   listCustomImageVersionsForOrg(org: string | number, imageDefinitionId: string | number, options?: CallOptions): Promise<Result<{ image_versions: ActionsHostedRunnerCustomImageVersion[]; total_count: number }>>;
-  /** List custom images for an organization — GET /orgs/{org}/actions/hosted-runners/images/custom */
+  /** List custom images for an organization — GET /orgs/{org}/actions/hosted-runners/images/custom (classes: read) */
   listCustomImagesForOrg(org: string | number, options?: CallOptions): Promise<Result<{ images: ActionsHostedRunnerCustomImage[]; total_count: number }>>;
-  /** List environment secrets — GET /repos/{owner}/{repo}/environments/{environment_name}/secrets */
+  /** List environment secrets — GET /repos/{owner}/{repo}/environments/{environment_name}/secrets (classes: read) */
   listEnvironmentSecrets(owner: string | number, repo: string | number, environmentName: string | number, options?: CallOptions): Promise<Result<{ secrets: ActionsSecret[]; total_count: number }>>;
   listEnvironmentSecrets(owner: string | number, repo: string | number, environmentName: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<{ secrets: ActionsSecret[]; total_count: number }>>;
-  /** List environment variables — GET /repos/{owner}/{repo}/environments/{environment_name}/variables */
+  /** List environment variables — GET /repos/{owner}/{repo}/environments/{environment_name}/variables (classes: read) */
   listEnvironmentVariables(owner: string | number, repo: string | number, environmentName: string | number, options?: CallOptions): Promise<Result<{ total_count: number; variables: ActionsVariable[] }>>;
   listEnvironmentVariables(owner: string | number, repo: string | number, environmentName: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<{ total_count: number; variables: ActionsVariable[] }>>;
-  /** List GitHub-hosted runners in a group for an organization — GET /orgs/{org}/actions/runner-groups/{runner_group_id}/hosted-runners */
+  /** List GitHub-hosted runners in a group for an organization — GET /orgs/{org}/actions/runner-groups/{runner_group_id}/hosted-runners (classes: read) */
   listGithubHostedRunnersInGroupForOrg(org: string | number, runnerGroupId: string | number, options?: CallOptions): Promise<Result<{ runners: ActionsHostedRunner[]; total_count: number }>>;
   listGithubHostedRunnersInGroupForOrg(org: string | number, runnerGroupId: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<{ runners: ActionsHostedRunner[]; total_count: number }>>;
-  /** List GitHub-hosted runners for an organization — GET /orgs/{org}/actions/hosted-runners */
+  /** List GitHub-hosted runners for an organization — GET /orgs/{org}/actions/hosted-runners (classes: read) */
   listHostedRunnersForOrg(org: string | number, options?: CallOptions): Promise<Result<{ runners: ActionsHostedRunner[]; total_count: number }>>;
   listHostedRunnersForOrg(org: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<{ runners: ActionsHostedRunner[]; total_count: number }>>;
-  /** List jobs for a workflow run — GET /repos/{owner}/{repo}/actions/runs/{run_id}/jobs */
+  /** List jobs for a workflow run — GET /repos/{owner}/{repo}/actions/runs/{run_id}/jobs (classes: read) */
   listJobsForWorkflowRun(owner: string | number, repo: string | number, runId: string | number, options?: CallOptions): Promise<Result<{ jobs: Job[]; total_count: number }>>;
   listJobsForWorkflowRun(owner: string | number, repo: string | number, runId: string | number, params?: { filter?: "latest" | "all"; per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<{ jobs: Job[]; total_count: number }>>;
-  /** List jobs for a workflow run attempt — GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}/jobs */
+  /** List jobs for a workflow run attempt — GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}/jobs (classes: read) */
   listJobsForWorkflowRunAttempt(owner: string | number, repo: string | number, runId: string | number, attemptNumber: string | number, options?: CallOptions): Promise<Result<{ jobs: Job[]; total_count: number }, BasicError>>;
   listJobsForWorkflowRunAttempt(owner: string | number, repo: string | number, runId: string | number, attemptNumber: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<{ jobs: Job[]; total_count: number }, BasicError>>;
-  /** List labels for a self-hosted runner for an organization — GET /orgs/{org}/actions/runners/{runner_id}/labels */
+  /** List labels for a self-hosted runner for an organization — GET /orgs/{org}/actions/runners/{runner_id}/labels (classes: read) */
   listLabelsForSelfHostedRunnerForOrg(org: string | number, runnerId: string | number, options?: CallOptions): Promise<Result<{ labels: RunnerLabel[]; total_count: number }, BasicError>>;
-  /** List labels for a self-hosted runner for a repository — GET /repos/{owner}/{repo}/actions/runners/{runner_id}/labels */
+  /** List labels for a self-hosted runner for a repository — GET /repos/{owner}/{repo}/actions/runners/{runner_id}/labels (classes: read) */
   listLabelsForSelfHostedRunnerForRepo(owner: string | number, repo: string | number, runnerId: string | number, options?: CallOptions): Promise<Result<{ labels: RunnerLabel[]; total_count: number }, BasicError>>;
-  /** List organization secrets — GET /orgs/{org}/actions/secrets */
+  /** List organization secrets — GET /orgs/{org}/actions/secrets (classes: read) */
   listOrgSecrets(org: string | number, options?: CallOptions): Promise<Result<{ secrets: OrganizationActionsSecret[]; total_count: number }>>;
   listOrgSecrets(org: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<{ secrets: OrganizationActionsSecret[]; total_count: number }>>;
-  /** List organization variables — GET /orgs/{org}/actions/variables */
+  /** List organization variables — GET /orgs/{org}/actions/variables (classes: read) */
   listOrgVariables(org: string | number, options?: CallOptions): Promise<Result<{ total_count: number; variables: OrganizationActionsVariable[] }>>;
   listOrgVariables(org: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<{ total_count: number; variables: OrganizationActionsVariable[] }>>;
-  /** List repository access to a self-hosted runner group in an organization — GET /orgs/{org}/actions/runner-groups/{runner_group_id}/repositories */
+  /** List repository access to a self-hosted runner group in an organization — GET /orgs/{org}/actions/runner-groups/{runner_group_id}/repositories (classes: read) */
   listRepoAccessToSelfHostedRunnerGroupInOrg(org: string | number, runnerGroupId: string | number, options?: CallOptions): Promise<Result<{ repositories: MinimalRepository[]; total_count: number }>>;
   listRepoAccessToSelfHostedRunnerGroupInOrg(org: string | number, runnerGroupId: string | number, params?: { page?: number; per_page?: number } | null, options?: CallOptions): Promise<Result<{ repositories: MinimalRepository[]; total_count: number }>>;
-  /** List repository organization secrets — GET /repos/{owner}/{repo}/actions/organization-secrets */
+  /** List repository organization secrets — GET /repos/{owner}/{repo}/actions/organization-secrets (classes: read) */
   listRepoOrganizationSecrets(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<{ secrets: ActionsSecret[]; total_count: number }>>;
   listRepoOrganizationSecrets(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<{ secrets: ActionsSecret[]; total_count: number }>>;
-  /** List repository organization variables — GET /repos/{owner}/{repo}/actions/organization-variables */
+  /** List repository organization variables — GET /repos/{owner}/{repo}/actions/organization-variables (classes: read) */
   listRepoOrganizationVariables(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<{ total_count: number; variables: ActionsVariable[] }>>;
   listRepoOrganizationVariables(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<{ total_count: number; variables: ActionsVariable[] }>>;
-  /** List repository secrets — GET /repos/{owner}/{repo}/actions/secrets */
+  /** List repository secrets — GET /repos/{owner}/{repo}/actions/secrets (classes: read) */
   listRepoSecrets(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<{ secrets: ActionsSecret[]; total_count: number }>>;
   listRepoSecrets(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<{ secrets: ActionsSecret[]; total_count: number }>>;
-  /** List repository variables — GET /repos/{owner}/{repo}/actions/variables */
+  /** List repository variables — GET /repos/{owner}/{repo}/actions/variables (classes: read) */
   listRepoVariables(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<{ total_count: number; variables: ActionsVariable[] }>>;
   listRepoVariables(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<{ total_count: number; variables: ActionsVariable[] }>>;
-  /** List repository workflows — GET /repos/{owner}/{repo}/actions/workflows */
+  /** List repository workflows — GET /repos/{owner}/{repo}/actions/workflows (classes: read) */
   listRepoWorkflows(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<{ total_count: number; workflows: Workflow[] }>>;
   listRepoWorkflows(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<{ total_count: number; workflows: Workflow[] }>>;
-  /** List runner applications for an organization — GET /orgs/{org}/actions/runners/downloads */
+  /** List runner applications for an organization — GET /orgs/{org}/actions/runners/downloads (classes: read) */
   listRunnerApplicationsForOrg(org: string | number, options?: CallOptions): Promise<Result<RunnerApplication[]>>;
-  /** List runner applications for a repository — GET /repos/{owner}/{repo}/actions/runners/downloads */
+  /** List runner applications for a repository — GET /repos/{owner}/{repo}/actions/runners/downloads (classes: read) */
   listRunnerApplicationsForRepo(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<RunnerApplication[]>>;
-  /** List selected repositories for an organization secret — GET /orgs/{org}/actions/secrets/{secret_name}/repositories */
+  /** List selected repositories for an organization secret — GET /orgs/{org}/actions/secrets/{secret_name}/repositories (classes: read) */
   listSelectedReposForOrgSecret(org: string | number, secretName: string | number, options?: CallOptions): Promise<Result<{ repositories: MinimalRepository[]; total_count: number }>>;
   listSelectedReposForOrgSecret(org: string | number, secretName: string | number, params?: { page?: number; per_page?: number } | null, options?: CallOptions): Promise<Result<{ repositories: MinimalRepository[]; total_count: number }>>;
-  /** List selected repositories for an organization variable — GET /orgs/{org}/actions/variables/{name}/repositories */
+  /** List selected repositories for an organization variable — GET /orgs/{org}/actions/variables/{name}/repositories (classes: read) */
   listSelectedReposForOrgVariable(org: string | number, name: string | number, options?: CallOptions): Promise<Result<{ repositories: MinimalRepository[]; total_count: number }>>;
   listSelectedReposForOrgVariable(org: string | number, name: string | number, params?: { page?: number; per_page?: number } | null, options?: CallOptions): Promise<Result<{ repositories: MinimalRepository[]; total_count: number }>>;
-  /** List selected repositories enabled for GitHub Actions in an organization — GET /orgs/{org}/actions/permissions/repositories */
+  /** List selected repositories enabled for GitHub Actions in an organization — GET /orgs/{org}/actions/permissions/repositories (classes: read) */
   listSelectedRepositoriesEnabledGithubActionsOrganization(org: string | number, options?: CallOptions): Promise<Result<{ repositories: Repository[]; total_count: number }>>;
   listSelectedRepositoriesEnabledGithubActionsOrganization(org: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<{ repositories: Repository[]; total_count: number }>>;
-  /** List repositories allowed to use self-hosted runners in an organization — GET /orgs/{org}/actions/permissions/self-hosted-runners/repositories */
+  /** List repositories allowed to use self-hosted runners in an organization — GET /orgs/{org}/actions/permissions/self-hosted-runners/repositories (classes: read) */
   listSelectedRepositoriesSelfHostedRunnersOrganization(org: string | number, options?: CallOptions): Promise<Result<{ repositories?: Repository[]; total_count?: number }, BasicError>>;
   listSelectedRepositoriesSelfHostedRunnersOrganization(org: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<{ repositories?: Repository[]; total_count?: number }, BasicError>>;
-  /** List self-hosted runner groups for an organization — GET /orgs/{org}/actions/runner-groups */
+  /** List self-hosted runner groups for an organization — GET /orgs/{org}/actions/runner-groups (classes: read) */
   listSelfHostedRunnerGroupsForOrg(org: string | number, options?: CallOptions): Promise<Result<{ runner_groups: RunnerGroupsOrg[]; total_count: number }>>;
   listSelfHostedRunnerGroupsForOrg(org: string | number, params?: { per_page?: number; page?: number; visible_to_repository?: string } | null, options?: CallOptions): Promise<Result<{ runner_groups: RunnerGroupsOrg[]; total_count: number }>>;
-  /** List self-hosted runners for an organization — GET /orgs/{org}/actions/runners */
+  /** List self-hosted runners for an organization — GET /orgs/{org}/actions/runners (classes: read) */
   listSelfHostedRunnersForOrg(org: string | number, options?: CallOptions): Promise<Result<{ runners: Runner[]; total_count: number }>>;
   listSelfHostedRunnersForOrg(org: string | number, params?: { name?: string; per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<{ runners: Runner[]; total_count: number }>>;
-  /** List self-hosted runners for a repository — GET /repos/{owner}/{repo}/actions/runners */
+  /** List self-hosted runners for a repository — GET /repos/{owner}/{repo}/actions/runners (classes: read) */
   listSelfHostedRunnersForRepo(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<{ runners: Runner[]; total_count: number }>>;
   listSelfHostedRunnersForRepo(owner: string | number, repo: string | number, params?: { name?: string; per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<{ runners: Runner[]; total_count: number }>>;
-  /** List self-hosted runners in a group for an organization — GET /orgs/{org}/actions/runner-groups/{runner_group_id}/runners */
+  /** List self-hosted runners in a group for an organization — GET /orgs/{org}/actions/runner-groups/{runner_group_id}/runners (classes: read) */
   listSelfHostedRunnersInGroupForOrg(org: string | number, runnerGroupId: string | number, options?: CallOptions): Promise<Result<{ runners: Runner[]; total_count: number }>>;
   listSelfHostedRunnersInGroupForOrg(org: string | number, runnerGroupId: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<{ runners: Runner[]; total_count: number }>>;
-  /** List workflow run artifacts — GET /repos/{owner}/{repo}/actions/runs/{run_id}/artifacts */
+  /** List workflow run artifacts — GET /repos/{owner}/{repo}/actions/runs/{run_id}/artifacts (classes: read) */
   listWorkflowRunArtifacts(owner: string | number, repo: string | number, runId: string | number, options?: CallOptions): Promise<Result<{ artifacts: Artifact[]; total_count: number }>>;
   listWorkflowRunArtifacts(owner: string | number, repo: string | number, runId: string | number, params?: { per_page?: number; page?: number; name?: string; direction?: "asc" | "desc" } | null, options?: CallOptions): Promise<Result<{ artifacts: Artifact[]; total_count: number }>>;
-  /** List workflow runs for a workflow — GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs */
+  /** List workflow runs for a workflow — GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs (classes: read) */
   listWorkflowRuns(owner: string | number, repo: string | number, workflowId: string | number, options?: CallOptions): Promise<Result<{ total_count: number; workflow_runs: WorkflowRun[] }>>;
   listWorkflowRuns(owner: string | number, repo: string | number, workflowId: string | number, params?: { actor?: string; branch?: string; event?: string; status?: "completed" | "action_required" | "cancelled" | "failure" | "neutral" | "skipped" | "stale" | "success" | "timed_out" | "in_progress" | "queued" | "requested" | "waiting" | "pending"; per_page?: number; page?: number; created?: string; exclude_pull_requests?: boolean; check_suite_id?: number; head_sha?: string } | null, options?: CallOptions): Promise<Result<{ total_count: number; workflow_runs: WorkflowRun[] }>>;
-  /** List workflow runs for a repository — GET /repos/{owner}/{repo}/actions/runs */
+  /** List workflow runs for a repository — GET /repos/{owner}/{repo}/actions/runs (classes: read) */
   listWorkflowRunsForRepo(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<{ total_count: number; workflow_runs: WorkflowRun[] }>>;
   listWorkflowRunsForRepo(owner: string | number, repo: string | number, params?: { actor?: string; branch?: string; event?: string; status?: "completed" | "action_required" | "cancelled" | "failure" | "neutral" | "skipped" | "stale" | "success" | "timed_out" | "in_progress" | "queued" | "requested" | "waiting" | "pending"; per_page?: number; page?: number; created?: string; exclude_pull_requests?: boolean; check_suite_id?: number; head_sha?: string } | null, options?: CallOptions): Promise<Result<{ total_count: number; workflow_runs: WorkflowRun[] }>>;
-  /** Re-run a job from a workflow run — POST /repos/{owner}/{repo}/actions/jobs/{job_id}/rerun */
+  /** Re-run a job from a workflow run — POST /repos/{owner}/{repo}/actions/jobs/{job_id}/rerun (classes: write) */
   reRunJobForWorkflowRun(owner: string | number, repo: string | number, jobId: string | number, options?: CallOptions): Promise<Result<EmptyObject, BasicError>>;
   reRunJobForWorkflowRun(owner: string | number, repo: string | number, jobId: string | number, params?: { enable_debug_logging?: boolean; enable_debugger?: boolean } | null, options?: CallOptions): Promise<Result<EmptyObject, BasicError>>;
-  /** Re-run a workflow — POST /repos/{owner}/{repo}/actions/runs/{run_id}/rerun */
+  /** Re-run a workflow — POST /repos/{owner}/{repo}/actions/runs/{run_id}/rerun (classes: write) */
   reRunWorkflow(owner: string | number, repo: string | number, runId: string | number, options?: CallOptions): Promise<Result<EmptyObject>>;
   reRunWorkflow(owner: string | number, repo: string | number, runId: string | number, params?: { enable_debug_logging?: boolean } | null, options?: CallOptions): Promise<Result<EmptyObject>>;
-  /** Re-run failed jobs from a workflow run — POST /repos/{owner}/{repo}/actions/runs/{run_id}/rerun-failed-jobs */
+  /** Re-run failed jobs from a workflow run — POST /repos/{owner}/{repo}/actions/runs/{run_id}/rerun-failed-jobs (classes: write) */
   reRunWorkflowFailedJobs(owner: string | number, repo: string | number, runId: string | number, options?: CallOptions): Promise<Result<EmptyObject>>;
   reRunWorkflowFailedJobs(owner: string | number, repo: string | number, runId: string | number, params?: { enable_debug_logging?: boolean } | null, options?: CallOptions): Promise<Result<EmptyObject>>;
-  /** Remove all custom labels from a self-hosted runner for an organization — DELETE /orgs/{org}/actions/runners/{runner_id}/labels */
+  /** Remove all custom labels from a self-hosted runner for an organization — DELETE /orgs/{org}/actions/runners/{runner_id}/labels (classes: write, destructive) */
   removeAllCustomLabelsFromSelfHostedRunnerForOrg(org: string | number, runnerId: string | number, options?: CallOptions): Promise<Result<{ labels: RunnerLabel[]; total_count: number }, BasicError>>;
-  /** Remove all custom labels from a self-hosted runner for a repository — DELETE /repos/{owner}/{repo}/actions/runners/{runner_id}/labels */
+  /** Remove all custom labels from a self-hosted runner for a repository — DELETE /repos/{owner}/{repo}/actions/runners/{runner_id}/labels (classes: write, destructive) */
   removeAllCustomLabelsFromSelfHostedRunnerForRepo(owner: string | number, repo: string | number, runnerId: string | number, options?: CallOptions): Promise<Result<{ labels: RunnerLabel[]; total_count: number }, BasicError>>;
-  /** Remove a custom label from a self-hosted runner for an organization — DELETE /orgs/{org}/actions/runners/{runner_id}/labels/{name} */
+  /** Remove a custom label from a self-hosted runner for an organization — DELETE /orgs/{org}/actions/runners/{runner_id}/labels/{name} (classes: write, destructive) */
   removeCustomLabelFromSelfHostedRunnerForOrg(org: string | number, runnerId: string | number, name: string | number, options?: CallOptions): Promise<Result<{ labels: RunnerLabel[]; total_count: number }, BasicError>>;
-  /** Remove a custom label from a self-hosted runner for a repository — DELETE /repos/{owner}/{repo}/actions/runners/{runner_id}/labels/{name} */
+  /** Remove a custom label from a self-hosted runner for a repository — DELETE /repos/{owner}/{repo}/actions/runners/{runner_id}/labels/{name} (classes: write, destructive) */
   removeCustomLabelFromSelfHostedRunnerForRepo(owner: string | number, repo: string | number, runnerId: string | number, name: string | number, options?: CallOptions): Promise<Result<{ labels: RunnerLabel[]; total_count: number }, BasicError>>;
-  /** Remove repository access to a self-hosted runner group in an organization — DELETE /orgs/{org}/actions/runner-groups/{runner_group_id}/repositories/{repository_id} */
+  /** Remove repository access to a self-hosted runner group in an organization — DELETE /orgs/{org}/actions/runner-groups/{runner_group_id}/repositories/{repository_id} (classes: write, destructive) */
   removeRepoAccessToSelfHostedRunnerGroupInOrg(org: string | number, runnerGroupId: string | number, repositoryId: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Remove selected repository from an organization secret — DELETE /orgs/{org}/actions/secrets/{secret_name}/repositories/{repository_id} */
+  /** Remove selected repository from an organization secret — DELETE /orgs/{org}/actions/secrets/{secret_name}/repositories/{repository_id} (classes: write, destructive) */
   removeSelectedRepoFromOrgSecret(org: string | number, secretName: string | number, repositoryId: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Remove selected repository from an organization variable — DELETE /orgs/{org}/actions/variables/{name}/repositories/{repository_id} */
+  /** Remove selected repository from an organization variable — DELETE /orgs/{org}/actions/variables/{name}/repositories/{repository_id} (classes: write, destructive) */
   removeSelectedRepoFromOrgVariable(org: string | number, name: string | number, repositoryId: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Remove a self-hosted runner from a group for an organization — DELETE /orgs/{org}/actions/runner-groups/{runner_group_id}/runners/{runner_id} */
+  /** Remove a self-hosted runner from a group for an organization — DELETE /orgs/{org}/actions/runner-groups/{runner_group_id}/runners/{runner_id} (classes: write, destructive) */
   removeSelfHostedRunnerFromGroupForOrg(org: string | number, runnerGroupId: string | number, runnerId: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Review custom deployment protection rules for a workflow run — POST /repos/{owner}/{repo}/actions/runs/{run_id}/deployment_protection_rule */
+  /** Review custom deployment protection rules for a workflow run — POST /repos/{owner}/{repo}/actions/runs/{run_id}/deployment_protection_rule (classes: write) */
   reviewCustomGatesForRun(owner: string | number, repo: string | number, runId: string | number, options?: CallOptions): Promise<Result<null>>;
   reviewCustomGatesForRun(owner: string | number, repo: string | number, runId: string | number, params?: unknown, options?: CallOptions): Promise<Result<null>>;
-  /** Review pending deployments for a workflow run — POST /repos/{owner}/{repo}/actions/runs/{run_id}/pending_deployments */
+  /** Review pending deployments for a workflow run — POST /repos/{owner}/{repo}/actions/runs/{run_id}/pending_deployments (classes: write) */
   reviewPendingDeploymentsForRun(owner: string | number, repo: string | number, runId: string | number, params: { comment: string; environment_ids: number[]; state: "approved" | "rejected" }, options?: CallOptions): Promise<Result<Deployment[]>>;
-  /** Set GitHub Actions cache retention limit for an enterprise — PUT /enterprises/{enterprise}/actions/cache/retention-limit */
+  /** Set GitHub Actions cache retention limit for an enterprise — PUT /enterprises/{enterprise}/actions/cache/retention-limit (classes: write) */
   setActionsCacheRetentionLimitForEnterprise(enterprise: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
   setActionsCacheRetentionLimitForEnterprise(enterprise: string | number, params?: { max_cache_retention_days?: number } | null, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Set GitHub Actions cache retention limit for an organization — PUT /organizations/{org}/actions/cache/retention-limit */
+  /** Set GitHub Actions cache retention limit for an organization — PUT /organizations/{org}/actions/cache/retention-limit (classes: write) */
   setActionsCacheRetentionLimitForOrganization(org: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
   setActionsCacheRetentionLimitForOrganization(org: string | number, params?: { max_cache_retention_days?: number } | null, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Set GitHub Actions cache retention limit for a repository — PUT /repos/{owner}/{repo}/actions/cache/retention-limit */
+  /** Set GitHub Actions cache retention limit for a repository — PUT /repos/{owner}/{repo}/actions/cache/retention-limit (classes: write) */
   setActionsCacheRetentionLimitForRepository(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
   setActionsCacheRetentionLimitForRepository(owner: string | number, repo: string | number, params?: { max_cache_retention_days?: number } | null, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Set GitHub Actions cache storage limit for an enterprise — PUT /enterprises/{enterprise}/actions/cache/storage-limit */
+  /** Set GitHub Actions cache storage limit for an enterprise — PUT /enterprises/{enterprise}/actions/cache/storage-limit (classes: write) */
   setActionsCacheStorageLimitForEnterprise(enterprise: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
   setActionsCacheStorageLimitForEnterprise(enterprise: string | number, params?: { max_cache_size_gb?: number } | null, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Set GitHub Actions cache storage limit for an organization — PUT /organizations/{org}/actions/cache/storage-limit */
+  /** Set GitHub Actions cache storage limit for an organization — PUT /organizations/{org}/actions/cache/storage-limit (classes: write) */
   setActionsCacheStorageLimitForOrganization(org: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
   setActionsCacheStorageLimitForOrganization(org: string | number, params?: { max_cache_size_gb?: number } | null, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Set GitHub Actions cache storage limit for a repository — PUT /repos/{owner}/{repo}/actions/cache/storage-limit */
+  /** Set GitHub Actions cache storage limit for a repository — PUT /repos/{owner}/{repo}/actions/cache/storage-limit (classes: write) */
   setActionsCacheStorageLimitForRepository(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
   setActionsCacheStorageLimitForRepository(owner: string | number, repo: string | number, params?: { max_cache_size_gb?: number } | null, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Set allowed actions and reusable workflows for an organization — PUT /orgs/{org}/actions/permissions/selected-actions */
+  /** Set allowed actions and reusable workflows for an organization — PUT /orgs/{org}/actions/permissions/selected-actions (classes: write) */
   setAllowedActionsOrganization(org: string | number, options?: CallOptions): Promise<Result<null>>;
   setAllowedActionsOrganization(org: string | number, params?: { github_owned_allowed?: boolean; patterns_allowed?: string[]; verified_allowed?: boolean } | null, options?: CallOptions): Promise<Result<null>>;
-  /** Set allowed actions and reusable workflows for a repository — PUT /repos/{owner}/{repo}/actions/permissions/selected-actions */
+  /** Set allowed actions and reusable workflows for a repository — PUT /repos/{owner}/{repo}/actions/permissions/selected-actions (classes: write) */
   setAllowedActionsRepository(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<null>>;
   setAllowedActionsRepository(owner: string | number, repo: string | number, params?: { github_owned_allowed?: boolean; patterns_allowed?: string[]; verified_allowed?: boolean } | null, options?: CallOptions): Promise<Result<null>>;
-  /** Set artifact and log retention settings for an organization — PUT /orgs/{org}/actions/permissions/artifact-and-log-retention */
+  /** Set artifact and log retention settings for an organization — PUT /orgs/{org}/actions/permissions/artifact-and-log-retention (classes: write) */
   setArtifactAndLogRetentionSettingsOrganization(org: string | number, params: { days: number }, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Set artifact and log retention settings for a repository — PUT /repos/{owner}/{repo}/actions/permissions/artifact-and-log-retention */
+  /** Set artifact and log retention settings for a repository — PUT /repos/{owner}/{repo}/actions/permissions/artifact-and-log-retention (classes: write) */
   setArtifactAndLogRetentionSettingsRepository(owner: string | number, repo: string | number, params: { days: number }, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Set custom labels for a self-hosted runner for an organization — PUT /orgs/{org}/actions/runners/{runner_id}/labels */
+  /** Set custom labels for a self-hosted runner for an organization — PUT /orgs/{org}/actions/runners/{runner_id}/labels (classes: write) */
   setCustomLabelsForSelfHostedRunnerForOrg(org: string | number, runnerId: string | number, params: { labels: string[] }, options?: CallOptions): Promise<Result<{ labels: RunnerLabel[]; total_count: number }, BasicError>>;
-  /** Set custom labels for a self-hosted runner for a repository — PUT /repos/{owner}/{repo}/actions/runners/{runner_id}/labels */
+  /** Set custom labels for a self-hosted runner for a repository — PUT /repos/{owner}/{repo}/actions/runners/{runner_id}/labels (classes: write) */
   setCustomLabelsForSelfHostedRunnerForRepo(owner: string | number, repo: string | number, runnerId: string | number, params: { labels: string[] }, options?: CallOptions): Promise<Result<{ labels: RunnerLabel[]; total_count: number }, BasicError>>;
-  /** Set the customization template for an OIDC subject claim for a repository — PUT /repos/{owner}/{repo}/actions/oidc/customization/sub */
+  /** Set the customization template for an OIDC subject claim for a repository — PUT /repos/{owner}/{repo}/actions/oidc/customization/sub (classes: write) */
   setCustomOidcSubClaimForRepo(owner: string | number, repo: string | number, params: { include_claim_keys?: string[]; use_default: boolean; use_immutable_subject?: boolean }, options?: CallOptions): Promise<Result<EmptyObject, BasicError>>;
-  /** Set fork PR contributor approval permissions for an organization — PUT /orgs/{org}/actions/permissions/fork-pr-contributor-approval */
+  /** Set fork PR contributor approval permissions for an organization — PUT /orgs/{org}/actions/permissions/fork-pr-contributor-approval (classes: write) */
   setForkPrContributorApprovalPermissionsOrganization(org: string | number, params: { approval_policy: "first_time_contributors_new_to_github" | "first_time_contributors" | "all_external_contributors" }, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Set fork PR contributor approval permissions for a repository — PUT /repos/{owner}/{repo}/actions/permissions/fork-pr-contributor-approval */
+  /** Set fork PR contributor approval permissions for a repository — PUT /repos/{owner}/{repo}/actions/permissions/fork-pr-contributor-approval (classes: write) */
   setForkPrContributorApprovalPermissionsRepository(owner: string | number, repo: string | number, params: { approval_policy: "first_time_contributors_new_to_github" | "first_time_contributors" | "all_external_contributors" }, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Set default workflow permissions for an organization — PUT /orgs/{org}/actions/permissions/workflow */
+  /** Set default workflow permissions for an organization — PUT /orgs/{org}/actions/permissions/workflow (classes: write) */
   setGithubActionsDefaultWorkflowPermissionsOrganization(org: string | number, options?: CallOptions): Promise<Result<null>>;
   setGithubActionsDefaultWorkflowPermissionsOrganization(org: string | number, params?: { can_approve_pull_request_reviews?: boolean; default_workflow_permissions?: "read" | "write" } | null, options?: CallOptions): Promise<Result<null>>;
-  /** Set default workflow permissions for a repository — PUT /repos/{owner}/{repo}/actions/permissions/workflow */
+  /** Set default workflow permissions for a repository — PUT /repos/{owner}/{repo}/actions/permissions/workflow (classes: write) */
   setGithubActionsDefaultWorkflowPermissionsRepository(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<null>>;
   setGithubActionsDefaultWorkflowPermissionsRepository(owner: string | number, repo: string | number, params?: { can_approve_pull_request_reviews?: boolean; default_workflow_permissions?: "read" | "write" } | null, options?: CallOptions): Promise<Result<null>>;
-  /** Set GitHub Actions permissions for an organization — PUT /orgs/{org}/actions/permissions */
+  /** Set GitHub Actions permissions for an organization — PUT /orgs/{org}/actions/permissions (classes: write) */
   setGithubActionsPermissionsOrganization(org: string | number, params: { allowed_actions?: "all" | "local_only" | "selected"; enabled_repositories: "all" | "none" | "selected"; sha_pinning_required?: boolean }, options?: CallOptions): Promise<Result<null>>;
-  /** Set GitHub Actions permissions for a repository — PUT /repos/{owner}/{repo}/actions/permissions */
+  /** Set GitHub Actions permissions for a repository — PUT /repos/{owner}/{repo}/actions/permissions (classes: write) */
   setGithubActionsPermissionsRepository(owner: string | number, repo: string | number, params: { allowed_actions?: "all" | "local_only" | "selected"; enabled: boolean; sha_pinning_required?: boolean }, options?: CallOptions): Promise<Result<null>>;
-  /** Set private repo fork PR workflow settings for an organization — PUT /orgs/{org}/actions/permissions/fork-pr-workflows-private-repos */
+  /** Set private repo fork PR workflow settings for an organization — PUT /orgs/{org}/actions/permissions/fork-pr-workflows-private-repos (classes: write) */
   setPrivateRepoForkPrWorkflowsSettingsOrganization(org: string | number, params: { require_approval_for_fork_pr_workflows?: boolean; run_workflows_from_fork_pull_requests: boolean; send_secrets_and_variables?: boolean; send_write_tokens_to_workflows?: boolean }, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Set private repo fork PR workflow settings for a repository — PUT /repos/{owner}/{repo}/actions/permissions/fork-pr-workflows-private-repos */
+  /** Set private repo fork PR workflow settings for a repository — PUT /repos/{owner}/{repo}/actions/permissions/fork-pr-workflows-private-repos (classes: write) */
   setPrivateRepoForkPrWorkflowsSettingsRepository(owner: string | number, repo: string | number, params: { require_approval_for_fork_pr_workflows?: boolean; run_workflows_from_fork_pull_requests: boolean; send_secrets_and_variables?: boolean; send_write_tokens_to_workflows?: boolean }, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Set repository access for a self-hosted runner group in an organization — PUT /orgs/{org}/actions/runner-groups/{runner_group_id}/repositories */
+  /** Set repository access for a self-hosted runner group in an organization — PUT /orgs/{org}/actions/runner-groups/{runner_group_id}/repositories (classes: write) */
   setRepoAccessToSelfHostedRunnerGroupInOrg(org: string | number, runnerGroupId: string | number, params: { selected_repository_ids: number[] }, options?: CallOptions): Promise<Result<null>>;
-  /** Set selected repositories for an organization secret — PUT /orgs/{org}/actions/secrets/{secret_name}/repositories */
+  /** Set selected repositories for an organization secret — PUT /orgs/{org}/actions/secrets/{secret_name}/repositories (classes: write) */
   setSelectedReposForOrgSecret(org: string | number, secretName: string | number, params: { selected_repository_ids: number[] }, options?: CallOptions): Promise<Result<null>>;
-  /** Set selected repositories for an organization variable — PUT /orgs/{org}/actions/variables/{name}/repositories */
+  /** Set selected repositories for an organization variable — PUT /orgs/{org}/actions/variables/{name}/repositories (classes: write) */
   setSelectedReposForOrgVariable(org: string | number, name: string | number, params: { selected_repository_ids: number[] }, options?: CallOptions): Promise<Result<null>>;
-  /** Set selected repositories enabled for GitHub Actions in an organization — PUT /orgs/{org}/actions/permissions/repositories */
+  /** Set selected repositories enabled for GitHub Actions in an organization — PUT /orgs/{org}/actions/permissions/repositories (classes: write) */
   setSelectedRepositoriesEnabledGithubActionsOrganization(org: string | number, params: { selected_repository_ids: number[] }, options?: CallOptions): Promise<Result<null>>;
-  /** Set repositories allowed to use self-hosted runners in an organization — PUT /orgs/{org}/actions/permissions/self-hosted-runners/repositories */
+  /** Set repositories allowed to use self-hosted runners in an organization — PUT /orgs/{org}/actions/permissions/self-hosted-runners/repositories (classes: write) */
   setSelectedRepositoriesSelfHostedRunnersOrganization(org: string | number, params: { selected_repository_ids: number[] }, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Set self-hosted runners in a group for an organization — PUT /orgs/{org}/actions/runner-groups/{runner_group_id}/runners */
+  /** Set self-hosted runners in a group for an organization — PUT /orgs/{org}/actions/runner-groups/{runner_group_id}/runners (classes: write) */
   setSelfHostedRunnersInGroupForOrg(org: string | number, runnerGroupId: string | number, params: { runners: number[] }, options?: CallOptions): Promise<Result<null>>;
-  /** Set self-hosted runners settings for an organization — PUT /orgs/{org}/actions/permissions/self-hosted-runners */
+  /** Set self-hosted runners settings for an organization — PUT /orgs/{org}/actions/permissions/self-hosted-runners (classes: write) */
   setSelfHostedRunnersPermissionsOrganization(org: string | number, params: { enabled_repositories: "all" | "selected" | "none" }, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Set the level of access for workflows outside of the repository — PUT /repos/{owner}/{repo}/actions/permissions/access */
+  /** Set the level of access for workflows outside of the repository — PUT /repos/{owner}/{repo}/actions/permissions/access (classes: write) */
   setWorkflowAccessToRepository(owner: string | number, repo: string | number, params: { access_level: "none" | "user" | "organization" }, options?: CallOptions): Promise<Result<null>>;
-  /** Update an environment variable — PATCH /repos/{owner}/{repo}/environments/{environment_name}/variables/{name} */
+  /** Update an environment variable — PATCH /repos/{owner}/{repo}/environments/{environment_name}/variables/{name} (classes: write) */
   updateEnvironmentVariable(owner: string | number, repo: string | number, environmentName: string | number, name: string | number, options?: CallOptions): Promise<Result<null>>;
   updateEnvironmentVariable(owner: string | number, repo: string | number, environmentName: string | number, name: string | number, params?: { name?: string; value?: string } | null, options?: CallOptions): Promise<Result<null>>;
-  /** Update a GitHub-hosted runner for an organization — PATCH /orgs/{org}/actions/hosted-runners/{hosted_runner_id} */
+  /** Update a GitHub-hosted runner for an organization — PATCH /orgs/{org}/actions/hosted-runners/{hosted_runner_id} (classes: write) */
   updateHostedRunnerForOrg(org: string | number, hostedRunnerId: string | number, options?: CallOptions): Promise<Result<ActionsHostedRunner>>;
   updateHostedRunnerForOrg(org: string | number, hostedRunnerId: string | number, params?: { enable_static_ip?: boolean; image_gen?: boolean; image_id?: string; image_source?: "github" | "partner" | "custom"; image_version?: string | null; maximum_runners?: number; name?: string; runner_group_id?: number; size?: string } | null, options?: CallOptions): Promise<Result<ActionsHostedRunner>>;
-  /** Update an organization variable — PATCH /orgs/{org}/actions/variables/{name} */
+  /** Update an organization variable — PATCH /orgs/{org}/actions/variables/{name} (classes: write) */
   updateOrgVariable(org: string | number, name: string | number, options?: CallOptions): Promise<Result<null>>;
   updateOrgVariable(org: string | number, name: string | number, params?: { name?: string; selected_repository_ids?: number[]; value?: string; visibility?: "all" | "private" | "selected" } | null, options?: CallOptions): Promise<Result<null>>;
-  /** Update a repository variable — PATCH /repos/{owner}/{repo}/actions/variables/{name} */
+  /** Update a repository variable — PATCH /repos/{owner}/{repo}/actions/variables/{name} (classes: write) */
   updateRepoVariable(owner: string | number, repo: string | number, name: string | number, options?: CallOptions): Promise<Result<null>>;
   updateRepoVariable(owner: string | number, repo: string | number, name: string | number, params?: { name?: string; value?: string } | null, options?: CallOptions): Promise<Result<null>>;
-  /** Update a self-hosted runner group for an organization — PATCH /orgs/{org}/actions/runner-groups/{runner_group_id} */
+  /** Update a self-hosted runner group for an organization — PATCH /orgs/{org}/actions/runner-groups/{runner_group_id} (classes: write) */
   updateSelfHostedRunnerGroupForOrg(org: string | number, runnerGroupId: string | number, params: { allows_public_repositories?: boolean; name: string; network_configuration_id?: string | null; restricted_to_workflows?: boolean; selected_workflows?: string[]; visibility?: "selected" | "all" | "private" }, options?: CallOptions): Promise<Result<RunnerGroupsOrg>>;
 }
 
 export interface GithubActivity extends Rpc.RpcTargetBranded {
-  /** Check if a repository is starred by the authenticated user — GET /user/starred/{owner}/{repo} */
+  /** Check if a repository is starred by the authenticated user — GET /user/starred/{owner}/{repo} (classes: read) */
   checkRepoIsStarredByAuthenticatedUser(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Delete a repository subscription — DELETE /repos/{owner}/{repo}/subscription */
+  /** Delete a repository subscription — DELETE /repos/{owner}/{repo}/subscription (classes: write, destructive) */
   deleteRepoSubscription(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Delete a thread subscription — DELETE /notifications/threads/{thread_id}/subscription */
+  /** Delete a thread subscription — DELETE /notifications/threads/{thread_id}/subscription (classes: write, destructive) */
   deleteThreadSubscription(threadId: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Get feeds — GET /feeds */
+  /** Get feeds — GET /feeds (classes: read) */
   getFeeds(options?: CallOptions): Promise<Result<Feed>>;
-  /** Get a repository subscription — GET /repos/{owner}/{repo}/subscription */
+  /** Get a repository subscription — GET /repos/{owner}/{repo}/subscription (classes: read) */
   getRepoSubscription(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<RepositorySubscription, BasicError>>;
-  /** Get stargazer count — GET /repos/{owner}/{repo}/stargazers/count */
+  /** Get stargazer count — GET /repos/{owner}/{repo}/stargazers/count (classes: read) */
   getStargazerCountForRepo(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<{ count: number }, BasicError>>;
-  /** Get a thread — GET /notifications/threads/{thread_id} */
+  /** Get a thread — GET /notifications/threads/{thread_id} (classes: read) */
   getThread(threadId: string | number, options?: CallOptions): Promise<Result<Thread, BasicError>>;
-  /** Get a thread subscription for the authenticated user — GET /notifications/threads/{thread_id}/subscription */
+  /** Get a thread subscription for the authenticated user — GET /notifications/threads/{thread_id}/subscription (classes: read) */
   getThreadSubscriptionForAuthenticatedUser(threadId: string | number, options?: CallOptions): Promise<Result<ThreadSubscription, BasicError>>;
-  /** List events for the authenticated user — GET /users/{username}/events */
+  /** List events for the authenticated user — GET /users/{username}/events (classes: read) */
   listEventsForAuthenticatedUser(username: string | number, options?: CallOptions): Promise<Result<Event[]>>;
   listEventsForAuthenticatedUser(username: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<Event[]>>;
-  /** List notifications for the authenticated user — GET /notifications */
+  /** List notifications for the authenticated user — GET /notifications (classes: read) */
   listNotificationsForAuthenticatedUser(options?: CallOptions): Promise<Result<Thread[], BasicError>>;
   listNotificationsForAuthenticatedUser(params?: { all?: boolean; participating?: boolean; since?: string; before?: string; page?: number; per_page?: number } | null, options?: CallOptions): Promise<Result<Thread[], BasicError>>;
-  /** List organization events for the authenticated user — GET /users/{username}/events/orgs/{org} */
+  /** List organization events for the authenticated user — GET /users/{username}/events/orgs/{org} (classes: read) */
   listOrgEventsForAuthenticatedUser(username: string | number, org: string | number, options?: CallOptions): Promise<Result<Event[]>>;
   listOrgEventsForAuthenticatedUser(username: string | number, org: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<Event[]>>;
-  /** List public events — GET /events */
+  /** List public events — GET /events (classes: read) */
   listPublicEvents(options?: CallOptions): Promise<Result<Event[], BasicError>>;
   listPublicEvents(params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<Event[], BasicError>>;
-  /** List public events for a network of repositories — GET /networks/{owner}/{repo}/events */
+  /** List public events for a network of repositories — GET /networks/{owner}/{repo}/events (classes: read) */
   listPublicEventsForRepoNetwork(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<Event[], BasicError>>;
   listPublicEventsForRepoNetwork(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<Event[], BasicError>>;
-  /** List public events for a user — GET /users/{username}/events/public */
+  /** List public events for a user — GET /users/{username}/events/public (classes: read) */
   listPublicEventsForUser(username: string | number, options?: CallOptions): Promise<Result<Event[]>>;
   listPublicEventsForUser(username: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<Event[]>>;
-  /** List public organization events — GET /orgs/{org}/events */
+  /** List public organization events — GET /orgs/{org}/events (classes: read) */
   listPublicOrgEvents(org: string | number, options?: CallOptions): Promise<Result<Event[]>>;
   listPublicOrgEvents(org: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<Event[]>>;
-  /** List events received by the authenticated user — GET /users/{username}/received_events */
+  /** List events received by the authenticated user — GET /users/{username}/received_events (classes: read) */
   listReceivedEventsForUser(username: string | number, options?: CallOptions): Promise<Result<Event[]>>;
   listReceivedEventsForUser(username: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<Event[]>>;
-  /** List public events received by a user — GET /users/{username}/received_events/public */
+  /** List public events received by a user — GET /users/{username}/received_events/public (classes: read) */
   listReceivedPublicEventsForUser(username: string | number, options?: CallOptions): Promise<Result<Event[]>>;
   listReceivedPublicEventsForUser(username: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<Event[]>>;
-  /** List repository events — GET /repos/{owner}/{repo}/events */
+  /** List repository events — GET /repos/{owner}/{repo}/events (classes: read) */
   listRepoEvents(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<Event[]>>;
   listRepoEvents(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<Event[]>>;
-  /** List repository notifications for the authenticated user — GET /repos/{owner}/{repo}/notifications */
+  /** List repository notifications for the authenticated user — GET /repos/{owner}/{repo}/notifications (classes: read) */
   listRepoNotificationsForAuthenticatedUser(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<Thread[]>>;
   listRepoNotificationsForAuthenticatedUser(owner: string | number, repo: string | number, params?: { all?: boolean; participating?: boolean; since?: string; before?: string; per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<Thread[]>>;
-  /** List repositories starred by the authenticated user — GET /user/starred */
+  /** List repositories starred by the authenticated user — GET /user/starred (classes: read) */
   listReposStarredByAuthenticatedUser(options?: CallOptions): Promise<Result<Repository[], BasicError>>;
   listReposStarredByAuthenticatedUser(params?: { sort?: "created" | "updated"; direction?: "asc" | "desc"; per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<Repository[], BasicError>>;
-  /** List repositories starred by a user — GET /users/{username}/starred */
+  /** List repositories starred by a user — GET /users/{username}/starred (classes: read) */
   listReposStarredByUser(username: string | number, options?: CallOptions): Promise<Result<StarredRepository[] | Repository[]>>;
   listReposStarredByUser(username: string | number, params?: { sort?: "created" | "updated"; direction?: "asc" | "desc"; per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<StarredRepository[] | Repository[]>>;
-  /** List repositories watched by a user — GET /users/{username}/subscriptions */
+  /** List repositories watched by a user — GET /users/{username}/subscriptions (classes: read) */
   listReposWatchedByUser(username: string | number, options?: CallOptions): Promise<Result<MinimalRepository[]>>;
   listReposWatchedByUser(username: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<MinimalRepository[]>>;
-  /** List stargazers — GET /repos/{owner}/{repo}/stargazers */
+  /** List stargazers — GET /repos/{owner}/{repo}/stargazers (classes: read) */
   listStargazersForRepo(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<SimpleUser[] | Stargazer[], ValidationError>>;
   listStargazersForRepo(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<SimpleUser[] | Stargazer[], ValidationError>>;
-  /** List repositories watched by the authenticated user — GET /user/subscriptions */
+  /** List repositories watched by the authenticated user — GET /user/subscriptions (classes: read) */
   listWatchedReposForAuthenticatedUser(options?: CallOptions): Promise<Result<MinimalRepository[], BasicError>>;
   listWatchedReposForAuthenticatedUser(params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<MinimalRepository[], BasicError>>;
-  /** List watchers — GET /repos/{owner}/{repo}/subscribers */
+  /** List watchers — GET /repos/{owner}/{repo}/subscribers (classes: read) */
   listWatchersForRepo(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<SimpleUser[]>>;
   listWatchersForRepo(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<SimpleUser[]>>;
-  /** Mark notifications as read — PUT /notifications */
+  /** Mark notifications as read — PUT /notifications (classes: write) */
   markNotificationsAsRead(options?: CallOptions): Promise<Result<{ message?: string } | null, BasicError>>;
   markNotificationsAsRead(params?: { last_read_at?: string; read?: boolean } | null, options?: CallOptions): Promise<Result<{ message?: string } | null, BasicError>>;
-  /** Mark repository notifications as read — PUT /repos/{owner}/{repo}/notifications */
+  /** Mark repository notifications as read — PUT /repos/{owner}/{repo}/notifications (classes: write) */
   markRepoNotificationsAsRead(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<{ message?: string; url?: string } | null>>;
   markRepoNotificationsAsRead(owner: string | number, repo: string | number, params?: { last_read_at?: string } | null, options?: CallOptions): Promise<Result<{ message?: string; url?: string } | null>>;
-  /** Mark a thread as done — DELETE /notifications/threads/{thread_id} */
+  /** Mark a thread as done — DELETE /notifications/threads/{thread_id} (classes: write, destructive) */
   markThreadAsDone(threadId: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Mark a thread as read — PATCH /notifications/threads/{thread_id} */
+  /** Mark a thread as read — PATCH /notifications/threads/{thread_id} (classes: write) */
   markThreadAsRead(threadId: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Set a repository subscription — PUT /repos/{owner}/{repo}/subscription */
+  /** Set a repository subscription — PUT /repos/{owner}/{repo}/subscription (classes: write) */
   setRepoSubscription(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<RepositorySubscription>>;
   setRepoSubscription(owner: string | number, repo: string | number, params?: { ignored?: boolean; subscribed?: boolean } | null, options?: CallOptions): Promise<Result<RepositorySubscription>>;
-  /** Set a thread subscription — PUT /notifications/threads/{thread_id}/subscription */
+  /** Set a thread subscription — PUT /notifications/threads/{thread_id}/subscription (classes: write) */
   setThreadSubscription(threadId: string | number, options?: CallOptions): Promise<Result<ThreadSubscription, BasicError>>;
   setThreadSubscription(threadId: string | number, params?: { ignored?: boolean } | null, options?: CallOptions): Promise<Result<ThreadSubscription, BasicError>>;
-  /** Star a repository for the authenticated user — PUT /user/starred/{owner}/{repo} */
+  /** Star a repository for the authenticated user — PUT /user/starred/{owner}/{repo} (classes: write) */
   starRepoForAuthenticatedUser(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Unstar a repository for the authenticated user — DELETE /user/starred/{owner}/{repo} */
+  /** Unstar a repository for the authenticated user — DELETE /user/starred/{owner}/{repo} (classes: write, destructive) */
   unstarRepoForAuthenticatedUser(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
 }
 
 export interface GithubAgentTasks extends Rpc.RpcTargetBranded {
-  /** Start a task — POST /agents/repos/{owner}/{repo}/tasks */
+  /** Start a task — POST /agents/repos/{owner}/{repo}/tasks (classes: write) */
   createTaskInRepo(owner: string | number, repo: string | number, params: { base_ref?: string; create_pull_request?: boolean; custom_agent?: string; head_ref?: string; model?: string; prompt: string }, options?: CallOptions): Promise<Result<{ archived_at?: string | null; artifacts?: { data: Record<string, JsonValue>; provider: "github"; type: "pull" | "branch" }[]; created_at: string; creator?: { id?: number }; creator_type?: "user" | "organization"; custom_agent?: { id?: string }; html_url?: string; id: string; name?: string; owner?: { id?: number }; repository?: { id?: number }; session_count?: number; state: "queued" | "in_progress" | "completed" | "failed" | "idle" | "waiting_for_user" | "timed_out" | "cancelled"; updated_at?: string; url?: string; user_collaborators?: { id?: number }[] }, { documentation_url: string; errors?: { code: "missing" | "missing_field" | "invalid" | "already_exists" | "unprocessable" | "custom"; message?: string }[]; message: string }>>;
-  /** Get a task by ID — GET /agents/tasks/{task_id} */
+  /** Get a task by ID — GET /agents/tasks/{task_id} (classes: read) */
   getTaskById(taskId: string | number, options?: CallOptions): Promise<Result<{ archived_at?: string | null; artifacts?: { data: Record<string, JsonValue>; provider: "github"; type: "pull" | "branch" }[]; created_at: string; creator?: { id?: number }; creator_type?: "user" | "organization"; custom_agent?: { id?: string }; html_url?: string; id: string; name?: string; owner?: { id?: number }; repository?: { id?: number }; session_count?: number; state: "queued" | "in_progress" | "completed" | "failed" | "idle" | "waiting_for_user" | "timed_out" | "cancelled"; updated_at?: string; url?: string; user_collaborators?: { id?: number }[] } & { sessions?: { base_ref?: string; completed_at?: string; created_at: string; error?: Record<string, JsonValue>; head_ref?: string; id: string; model?: string; name?: string; owner?: Record<string, JsonValue>; prompt?: string; repository?: Record<string, JsonValue>; state: "queued" | "in_progress" | "completed" | "failed" | "idle" | "waiting_for_user" | "timed_out" | "cancelled"; task_id?: string; updated_at?: string; usage?: Record<string, JsonValue>; user?: Record<string, JsonValue> }[] }, { documentation_url: string; errors?: { code: "missing" | "missing_field" | "invalid" | "already_exists" | "unprocessable" | "custom"; message?: string }[]; message: string }>>;
-  /** Get a task by repo — GET /agents/repos/{owner}/{repo}/tasks/{task_id} */
+  /** Get a task by repo — GET /agents/repos/{owner}/{repo}/tasks/{task_id} (classes: read) */
   getTaskByRepoAndId(owner: string | number, repo: string | number, taskId: string | number, options?: CallOptions): Promise<Result<{ archived_at?: string | null; artifacts?: { data: Record<string, JsonValue>; provider: "github"; type: "pull" | "branch" }[]; created_at: string; creator?: { id?: number }; creator_type?: "user" | "organization"; custom_agent?: { id?: string }; html_url?: string; id: string; name?: string; owner?: { id?: number }; repository?: { id?: number }; session_count?: number; state: "queued" | "in_progress" | "completed" | "failed" | "idle" | "waiting_for_user" | "timed_out" | "cancelled"; updated_at?: string; url?: string; user_collaborators?: { id?: number }[] } & { sessions?: { base_ref?: string; completed_at?: string; created_at: string; error?: Record<string, JsonValue>; head_ref?: string; id: string; model?: string; name?: string; owner?: Record<string, JsonValue>; prompt?: string; repository?: Record<string, JsonValue>; state: "queued" | "in_progress" | "completed" | "failed" | "idle" | "waiting_for_user" | "timed_out" | "cancelled"; task_id?: string; updated_at?: string; usage?: Record<string, JsonValue>; user?: Record<string, JsonValue> }[] }, { documentation_url: string; errors?: { code: "missing" | "missing_field" | "invalid" | "already_exists" | "unprocessable" | "custom"; message?: string }[]; message: string }>>;
-  /** List tasks — GET /agents/tasks */
+  /** List tasks — GET /agents/tasks (classes: read) */
   listTasks(options?: CallOptions): Promise<Result<{ tasks: { archived_at?: string | null; artifacts?: Record<string, JsonValue>[]; created_at: string; creator?: Record<string, JsonValue>; creator_type?: "user" | "organization"; custom_agent?: Record<string, JsonValue>; html_url?: string; id: string; name?: string; owner?: Record<string, JsonValue>; repository?: Record<string, JsonValue>; session_count?: number; state: "queued" | "in_progress" | "completed" | "failed" | "idle" | "waiting_for_user" | "timed_out" | "cancelled"; updated_at?: string; url?: string; user_collaborators?: Record<string, JsonValue>[] }[]; total_active_count?: number; total_archived_count?: number }, { documentation_url: string; errors?: { code: "missing" | "missing_field" | "invalid" | "already_exists" | "unprocessable" | "custom"; message?: string }[]; message: string }>>;
   listTasks(params?: { per_page?: number; page?: number; sort?: "updated_at" | "created_at"; direction?: "asc" | "desc"; state?: string; is_archived?: boolean; since?: string } | null, options?: CallOptions): Promise<Result<{ tasks: { archived_at?: string | null; artifacts?: Record<string, JsonValue>[]; created_at: string; creator?: Record<string, JsonValue>; creator_type?: "user" | "organization"; custom_agent?: Record<string, JsonValue>; html_url?: string; id: string; name?: string; owner?: Record<string, JsonValue>; repository?: Record<string, JsonValue>; session_count?: number; state: "queued" | "in_progress" | "completed" | "failed" | "idle" | "waiting_for_user" | "timed_out" | "cancelled"; updated_at?: string; url?: string; user_collaborators?: Record<string, JsonValue>[] }[]; total_active_count?: number; total_archived_count?: number }, { documentation_url: string; errors?: { code: "missing" | "missing_field" | "invalid" | "already_exists" | "unprocessable" | "custom"; message?: string }[]; message: string }>>;
-  /** List tasks for repository — GET /agents/repos/{owner}/{repo}/tasks */
+  /** List tasks for repository — GET /agents/repos/{owner}/{repo}/tasks (classes: read) */
   listTasksForRepo(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<{ tasks: { archived_at?: string | null; artifacts?: Record<string, JsonValue>[]; created_at: string; creator?: Record<string, JsonValue>; creator_type?: "user" | "organization"; custom_agent?: Record<string, JsonValue>; html_url?: string; id: string; name?: string; owner?: Record<string, JsonValue>; repository?: Record<string, JsonValue>; session_count?: number; state: "queued" | "in_progress" | "completed" | "failed" | "idle" | "waiting_for_user" | "timed_out" | "cancelled"; updated_at?: string; url?: string; user_collaborators?: Record<string, JsonValue>[] }[]; total_active_count?: number; total_archived_count?: number }, { documentation_url: string; errors?: { code: "missing" | "missing_field" | "invalid" | "already_exists" | "unprocessable" | "custom"; message?: string }[]; message: string }>>;
   listTasksForRepo(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number; sort?: "updated_at" | "created_at"; direction?: "asc" | "desc"; state?: string; is_archived?: boolean; since?: string; creator_id?: number[] } | null, options?: CallOptions): Promise<Result<{ tasks: { archived_at?: string | null; artifacts?: Record<string, JsonValue>[]; created_at: string; creator?: Record<string, JsonValue>; creator_type?: "user" | "organization"; custom_agent?: Record<string, JsonValue>; html_url?: string; id: string; name?: string; owner?: Record<string, JsonValue>; repository?: Record<string, JsonValue>; session_count?: number; state: "queued" | "in_progress" | "completed" | "failed" | "idle" | "waiting_for_user" | "timed_out" | "cancelled"; updated_at?: string; url?: string; user_collaborators?: Record<string, JsonValue>[] }[]; total_active_count?: number; total_archived_count?: number }, { documentation_url: string; errors?: { code: "missing" | "missing_field" | "invalid" | "already_exists" | "unprocessable" | "custom"; message?: string }[]; message: string }>>;
 }
 
 export interface GithubAgents extends Rpc.RpcTargetBranded {
-  /** Add selected repository to an organization secret — PUT /orgs/{org}/agents/secrets/{secret_name}/repositories/{repository_id} */
+  /** Add selected repository to an organization secret — PUT /orgs/{org}/agents/secrets/{secret_name}/repositories/{repository_id} (classes: write) */
   addSelectedRepoToOrgSecret(org: string | number, secretName: string | number, repositoryId: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Add selected repository to an organization variable — PUT /orgs/{org}/agents/variables/{name}/repositories/{repository_id} */
+  /** Add selected repository to an organization variable — PUT /orgs/{org}/agents/variables/{name}/repositories/{repository_id} (classes: write) */
   addSelectedRepoToOrgVariable(org: string | number, name: string | number, repositoryId: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Create or update an organization secret — PUT /orgs/{org}/agents/secrets/{secret_name} */
+  /** Create or update an organization secret — PUT /orgs/{org}/agents/secrets/{secret_name} (classes: write) */
   createOrUpdateOrgSecret(org: string | number, secretName: string | number, params: { encrypted_value: string; key_id: string; selected_repository_ids?: number[]; visibility: "all" | "private" | "selected" }, options?: CallOptions): Promise<Result<EmptyObject | null>>;
-  /** Create or update a repository secret — PUT /repos/{owner}/{repo}/agents/secrets/{secret_name} */
+  /** Create or update a repository secret — PUT /repos/{owner}/{repo}/agents/secrets/{secret_name} (classes: write) */
   createOrUpdateRepoSecret(owner: string | number, repo: string | number, secretName: string | number, params: { encrypted_value: string; key_id: string }, options?: CallOptions): Promise<Result<EmptyObject | null>>;
-  /** Create an organization variable — POST /orgs/{org}/agents/variables */
+  /** Create an organization variable — POST /orgs/{org}/agents/variables (classes: write) */
   createOrgVariable(org: string | number, params: { name: string; selected_repository_ids?: number[]; value: string; visibility: "all" | "private" | "selected" }, options?: CallOptions): Promise<Result<EmptyObject>>;
-  /** Create a repository variable — POST /repos/{owner}/{repo}/agents/variables */
+  /** Create a repository variable — POST /repos/{owner}/{repo}/agents/variables (classes: write) */
   createRepoVariable(owner: string | number, repo: string | number, params: { name: string; value: string }, options?: CallOptions): Promise<Result<EmptyObject>>;
-  /** Delete an organization secret — DELETE /orgs/{org}/agents/secrets/{secret_name} */
+  /** Delete an organization secret — DELETE /orgs/{org}/agents/secrets/{secret_name} (classes: write, destructive) */
   deleteOrgSecret(org: string | number, secretName: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Delete an organization variable — DELETE /orgs/{org}/agents/variables/{name} */
+  /** Delete an organization variable — DELETE /orgs/{org}/agents/variables/{name} (classes: write, destructive) */
   deleteOrgVariable(org: string | number, name: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Delete a repository secret — DELETE /repos/{owner}/{repo}/agents/secrets/{secret_name} */
+  /** Delete a repository secret — DELETE /repos/{owner}/{repo}/agents/secrets/{secret_name} (classes: write, destructive) */
   deleteRepoSecret(owner: string | number, repo: string | number, secretName: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Delete a repository variable — DELETE /repos/{owner}/{repo}/agents/variables/{name} */
+  /** Delete a repository variable — DELETE /repos/{owner}/{repo}/agents/variables/{name} (classes: write, destructive) */
   deleteRepoVariable(owner: string | number, repo: string | number, name: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Get an organization public key — GET /orgs/{org}/agents/secrets/public-key */
+  /** Get an organization public key — GET /orgs/{org}/agents/secrets/public-key (classes: read) */
   getOrgPublicKey(org: string | number, options?: CallOptions): Promise<Result<ActionsPublicKey>>;
-  /** Get an organization secret — GET /orgs/{org}/agents/secrets/{secret_name} */
+  /** Get an organization secret — GET /orgs/{org}/agents/secrets/{secret_name} (classes: read) */
   getOrgSecret(org: string | number, secretName: string | number, options?: CallOptions): Promise<Result<OrganizationActionsSecret>>;
-  /** Get an organization variable — GET /orgs/{org}/agents/variables/{name} */
+  /** Get an organization variable — GET /orgs/{org}/agents/variables/{name} (classes: read) */
   getOrgVariable(org: string | number, name: string | number, options?: CallOptions): Promise<Result<OrganizationActionsVariable>>;
-  /** Get a repository public key — GET /repos/{owner}/{repo}/agents/secrets/public-key */
+  /** Get a repository public key — GET /repos/{owner}/{repo}/agents/secrets/public-key (classes: read) */
   getRepoPublicKey(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<ActionsPublicKey>>;
-  /** Get a repository secret — GET /repos/{owner}/{repo}/agents/secrets/{secret_name} */
+  /** Get a repository secret — GET /repos/{owner}/{repo}/agents/secrets/{secret_name} (classes: read) */
   getRepoSecret(owner: string | number, repo: string | number, secretName: string | number, options?: CallOptions): Promise<Result<ActionsSecret>>;
-  /** Get a repository variable — GET /repos/{owner}/{repo}/agents/variables/{name} */
+  /** Get a repository variable — GET /repos/{owner}/{repo}/agents/variables/{name} (classes: read) */
   getRepoVariable(owner: string | number, repo: string | number, name: string | number, options?: CallOptions): Promise<Result<ActionsVariable>>;
-  /** List organization secrets — GET /orgs/{org}/agents/secrets */
+  /** List organization secrets — GET /orgs/{org}/agents/secrets (classes: read) */
   listOrgSecrets(org: string | number, options?: CallOptions): Promise<Result<{ secrets: OrganizationActionsSecret[]; total_count: number }>>;
   listOrgSecrets(org: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<{ secrets: OrganizationActionsSecret[]; total_count: number }>>;
-  /** List organization variables — GET /orgs/{org}/agents/variables */
+  /** List organization variables — GET /orgs/{org}/agents/variables (classes: read) */
   listOrgVariables(org: string | number, options?: CallOptions): Promise<Result<{ total_count: number; variables: OrganizationActionsVariable[] }>>;
   listOrgVariables(org: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<{ total_count: number; variables: OrganizationActionsVariable[] }>>;
-  /** List repository organization secrets — GET /repos/{owner}/{repo}/agents/organization-secrets */
+  /** List repository organization secrets — GET /repos/{owner}/{repo}/agents/organization-secrets (classes: read) */
   listRepoOrganizationSecrets(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<{ secrets: ActionsSecret[]; total_count: number }>>;
   listRepoOrganizationSecrets(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<{ secrets: ActionsSecret[]; total_count: number }>>;
-  /** List repository organization variables — GET /repos/{owner}/{repo}/agents/organization-variables */
+  /** List repository organization variables — GET /repos/{owner}/{repo}/agents/organization-variables (classes: read) */
   listRepoOrganizationVariables(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<{ total_count: number; variables: ActionsVariable[] }>>;
   listRepoOrganizationVariables(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<{ total_count: number; variables: ActionsVariable[] }>>;
-  /** List repository secrets — GET /repos/{owner}/{repo}/agents/secrets */
+  /** List repository secrets — GET /repos/{owner}/{repo}/agents/secrets (classes: read) */
   listRepoSecrets(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<{ secrets: ActionsSecret[]; total_count: number }>>;
   listRepoSecrets(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<{ secrets: ActionsSecret[]; total_count: number }>>;
-  /** List repository variables — GET /repos/{owner}/{repo}/agents/variables */
+  /** List repository variables — GET /repos/{owner}/{repo}/agents/variables (classes: read) */
   listRepoVariables(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<{ total_count: number; variables: ActionsVariable[] }>>;
   listRepoVariables(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<{ total_count: number; variables: ActionsVariable[] }>>;
-  /** List selected repositories for an organization secret — GET /orgs/{org}/agents/secrets/{secret_name}/repositories */
+  /** List selected repositories for an organization secret — GET /orgs/{org}/agents/secrets/{secret_name}/repositories (classes: read) */
   listSelectedReposForOrgSecret(org: string | number, secretName: string | number, options?: CallOptions): Promise<Result<{ repositories: MinimalRepository[]; total_count: number }>>;
   listSelectedReposForOrgSecret(org: string | number, secretName: string | number, params?: { page?: number; per_page?: number } | null, options?: CallOptions): Promise<Result<{ repositories: MinimalRepository[]; total_count: number }>>;
-  /** List selected repositories for an organization variable — GET /orgs/{org}/agents/variables/{name}/repositories */
+  /** List selected repositories for an organization variable — GET /orgs/{org}/agents/variables/{name}/repositories (classes: read) */
   listSelectedReposForOrgVariable(org: string | number, name: string | number, options?: CallOptions): Promise<Result<{ repositories: MinimalRepository[]; total_count: number }>>;
   listSelectedReposForOrgVariable(org: string | number, name: string | number, params?: { page?: number; per_page?: number } | null, options?: CallOptions): Promise<Result<{ repositories: MinimalRepository[]; total_count: number }>>;
-  /** Remove selected repository from an organization secret — DELETE /orgs/{org}/agents/secrets/{secret_name}/repositories/{repository_id} */
+  /** Remove selected repository from an organization secret — DELETE /orgs/{org}/agents/secrets/{secret_name}/repositories/{repository_id} (classes: write, destructive) */
   removeSelectedRepoFromOrgSecret(org: string | number, secretName: string | number, repositoryId: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Remove selected repository from an organization variable — DELETE /orgs/{org}/agents/variables/{name}/repositories/{repository_id} */
+  /** Remove selected repository from an organization variable — DELETE /orgs/{org}/agents/variables/{name}/repositories/{repository_id} (classes: write, destructive) */
   removeSelectedRepoFromOrgVariable(org: string | number, name: string | number, repositoryId: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Set selected repositories for an organization secret — PUT /orgs/{org}/agents/secrets/{secret_name}/repositories */
+  /** Set selected repositories for an organization secret — PUT /orgs/{org}/agents/secrets/{secret_name}/repositories (classes: write) */
   setSelectedReposForOrgSecret(org: string | number, secretName: string | number, params: { selected_repository_ids: number[] }, options?: CallOptions): Promise<Result<null>>;
-  /** Set selected repositories for an organization variable — PUT /orgs/{org}/agents/variables/{name}/repositories */
+  /** Set selected repositories for an organization variable — PUT /orgs/{org}/agents/variables/{name}/repositories (classes: write) */
   setSelectedReposForOrgVariable(org: string | number, name: string | number, params: { selected_repository_ids: number[] }, options?: CallOptions): Promise<Result<null>>;
-  /** Update an organization variable — PATCH /orgs/{org}/agents/variables/{name} */
+  /** Update an organization variable — PATCH /orgs/{org}/agents/variables/{name} (classes: write) */
   updateOrgVariable(org: string | number, name: string | number, options?: CallOptions): Promise<Result<null>>;
   updateOrgVariable(org: string | number, name: string | number, params?: { name?: string; selected_repository_ids?: number[]; value?: string; visibility?: "all" | "private" | "selected" } | null, options?: CallOptions): Promise<Result<null>>;
-  /** Update a repository variable — PATCH /repos/{owner}/{repo}/agents/variables/{name} */
+  /** Update a repository variable — PATCH /repos/{owner}/{repo}/agents/variables/{name} (classes: write) */
   updateRepoVariable(owner: string | number, repo: string | number, name: string | number, options?: CallOptions): Promise<Result<null>>;
   updateRepoVariable(owner: string | number, repo: string | number, name: string | number, params?: { name?: string; value?: string } | null, options?: CallOptions): Promise<Result<null>>;
 }
 
 export interface GithubApiInsights extends Rpc.RpcTargetBranded {
-  /** Get route stats by actor — GET /orgs/{org}/insights/api/route-stats/{actor_type}/{actor_id} */
+  /** Get route stats by actor — GET /orgs/{org}/insights/api/route-stats/{actor_type}/{actor_id} (classes: read) */
   getRouteStatsByActor(org: string | number, actorType: string | number, actorId: string | number, params: { min_timestamp: string; max_timestamp?: string; page?: number; per_page?: number; direction?: "asc" | "desc"; sort?: ("last_rate_limited_timestamp" | "last_request_timestamp" | "rate_limited_request_count" | "http_method" | "api_route" | "total_request_count")[]; api_route_substring?: string }, options?: CallOptions): Promise<Result<ApiInsightsRouteStats>>;
-  /** Get subject stats — GET /orgs/{org}/insights/api/subject-stats */
+  /** Get subject stats — GET /orgs/{org}/insights/api/subject-stats (classes: read) */
   getSubjectStats(org: string | number, params: { min_timestamp: string; max_timestamp?: string; page?: number; per_page?: number; direction?: "asc" | "desc"; sort?: ("last_rate_limited_timestamp" | "last_request_timestamp" | "rate_limited_request_count" | "subject_name" | "total_request_count")[]; subject_name_substring?: string }, options?: CallOptions): Promise<Result<ApiInsightsSubjectStats>>;
-  /** Get summary stats — GET /orgs/{org}/insights/api/summary-stats */
+  /** Get summary stats — GET /orgs/{org}/insights/api/summary-stats (classes: read) */
   getSummaryStats(org: string | number, params: { min_timestamp: string; max_timestamp?: string }, options?: CallOptions): Promise<Result<ApiInsightsSummaryStats>>;
-  /** Get summary stats by actor — GET /orgs/{org}/insights/api/summary-stats/{actor_type}/{actor_id} */
+  /** Get summary stats by actor — GET /orgs/{org}/insights/api/summary-stats/{actor_type}/{actor_id} (classes: read) */
   getSummaryStatsByActor(org: string | number, actorType: string | number, actorId: string | number, params: { min_timestamp: string; max_timestamp?: string }, options?: CallOptions): Promise<Result<ApiInsightsSummaryStats>>;
-  /** Get summary stats by user — GET /orgs/{org}/insights/api/summary-stats/users/{user_id} */
+  /** Get summary stats by user — GET /orgs/{org}/insights/api/summary-stats/users/{user_id} (classes: read) */
   getSummaryStatsByUser(org: string | number, userId: string | number, params: { min_timestamp: string; max_timestamp?: string }, options?: CallOptions): Promise<Result<ApiInsightsSummaryStats>>;
-  /** Get time stats — GET /orgs/{org}/insights/api/time-stats */
+  /** Get time stats — GET /orgs/{org}/insights/api/time-stats (classes: read) */
   getTimeStats(org: string | number, params: { min_timestamp: string; max_timestamp?: string; timestamp_increment: string }, options?: CallOptions): Promise<Result<ApiInsightsTimeStats>>;
-  /** Get time stats by actor — GET /orgs/{org}/insights/api/time-stats/{actor_type}/{actor_id} */
+  /** Get time stats by actor — GET /orgs/{org}/insights/api/time-stats/{actor_type}/{actor_id} (classes: read) */
   getTimeStatsByActor(org: string | number, actorType: string | number, actorId: string | number, params: { min_timestamp: string; max_timestamp?: string; timestamp_increment: string }, options?: CallOptions): Promise<Result<ApiInsightsTimeStats>>;
-  /** Get time stats by user — GET /orgs/{org}/insights/api/time-stats/users/{user_id} */
+  /** Get time stats by user — GET /orgs/{org}/insights/api/time-stats/users/{user_id} (classes: read) */
   getTimeStatsByUser(org: string | number, userId: string | number, params: { min_timestamp: string; max_timestamp?: string; timestamp_increment: string }, options?: CallOptions): Promise<Result<ApiInsightsTimeStats>>;
-  /** Get user stats — GET /orgs/{org}/insights/api/user-stats/{user_id} */
+  /** Get user stats — GET /orgs/{org}/insights/api/user-stats/{user_id} (classes: read) */
   getUserStats(org: string | number, userId: string | number, params: { min_timestamp: string; max_timestamp?: string; page?: number; per_page?: number; direction?: "asc" | "desc"; sort?: ("last_rate_limited_timestamp" | "last_request_timestamp" | "rate_limited_request_count" | "subject_name" | "total_request_count")[]; actor_name_substring?: string }, options?: CallOptions): Promise<Result<ApiInsightsUserStats>>;
 }
 
 export interface GithubApps extends Rpc.RpcTargetBranded {
-  /** Add a repository to an app installation — PUT /user/installations/{installation_id}/repositories/{repository_id} */
+  /** Add a repository to an app installation — PUT /user/installations/{installation_id}/repositories/{repository_id} (classes: write) */
   addRepoToInstallationForAuthenticatedUser(installationId: string | number, repositoryId: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Check a token — POST /applications/{client_id}/token */
+  /** Check a token — POST /applications/{client_id}/token (classes: write) */
   checkToken(clientId: string | number, params: { access_token: string }, options?: CallOptions): Promise<Result<Authorization, BasicError>>;
-  /** Create a GitHub App from a manifest — POST /app-manifests/{code}/conversions */
+  /** Create a GitHub App from a manifest — POST /app-manifests/{code}/conversions (classes: write) */
   createFromManifest(code: string | number, options?: CallOptions): Promise<Result<Integration & { client_id: string; client_secret: string; pem: string; webhook_secret: string | null }, BasicError>>;
-  /** Create an installation access token for an app — POST /app/installations/{installation_id}/access_tokens */
+  /** Create an installation access token for an app — POST /app/installations/{installation_id}/access_tokens (classes: write) */
   createInstallationAccessToken(installationId: string | number, options?: CallOptions): Promise<Result<InstallationToken, BasicError>>;
   createInstallationAccessToken(installationId: string | number, params?: { permissions?: { actions?: "read" | "write"; administration?: "read" | "write"; artifact_metadata?: "read" | "write"; attestations?: "read" | "write"; checks?: "read" | "write"; code_quality?: "read" | "write"; codespaces?: "read" | "write"; contents?: "read" | "write"; custom_properties_for_organizations?: "read" | "write"; dependabot_secrets?: "read" | "write"; deployments?: "read" | "write"; discussions?: "read" | "write"; email_addresses?: "read" | "write"; enterprise_custom_properties_for_organizations?: "read" | "write" | "admin"; environments?: "read" | "write"; followers?: "read" | "write"; git_ssh_keys?: "read" | "write"; gpg_keys?: "read" | "write"; interaction_limits?: "read" | "write"; issues?: "read" | "write"; members?: "read" | "write"; merge_queues?: "read" | "write"; metadata?: "read" | "write"; organization_administration?: "read" | "write"; organization_announcement_banners?: "read" | "write"; organization_copilot_agent_settings?: "read" | "write"; organization_copilot_seat_management?: "read" | "write"; organization_custom_org_roles?: "read" | "write"; organization_custom_properties?: "read" | "write" | "admin"; organization_custom_roles?: "read" | "write"; organization_events?: "read"; organization_hooks?: "read" | "write"; organization_packages?: "read" | "write"; organization_personal_access_token_requests?: "read" | "write"; organization_personal_access_tokens?: "read" | "write"; organization_plan?: "read"; organization_projects?: "read" | "write" | "admin"; organization_secrets?: "read" | "write"; organization_self_hosted_runners?: "read" | "write"; organization_user_blocking?: "read" | "write"; packages?: "read" | "write"; pages?: "read" | "write"; profile?: "write"; pull_requests?: "read" | "write"; repository_custom_properties?: "read" | "write"; repository_hooks?: "read" | "write"; repository_projects?: "read" | "write" | "admin"; secret_scanning_alerts?: "read" | "write"; secrets?: "read" | "write"; security_events?: "read" | "write"; single_file?: "read" | "write"; starring?: "read" | "write"; statuses?: "read" | "write"; vulnerability_alerts?: "read" | "write"; workflows?: "write" }; repositories?: string[]; repository_ids?: number[] } | null, options?: CallOptions): Promise<Result<InstallationToken, BasicError>>;
-  /** Delete an app authorization — DELETE /applications/{client_id}/grant */
+  /** Delete an app authorization — DELETE /applications/{client_id}/grant (classes: write, destructive) */
   deleteAuthorization(clientId: string | number, params: { access_token: string }, options?: CallOptions): Promise<Result<null, ValidationError>>;
-  /** Delete an installation for the authenticated app — DELETE /app/installations/{installation_id} */
+  /** Delete an installation for the authenticated app — DELETE /app/installations/{installation_id} (classes: write, destructive) */
   deleteInstallation(installationId: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Delete an app token — DELETE /applications/{client_id}/token */
+  /** Delete an app token — DELETE /applications/{client_id}/token (classes: write, destructive) */
   deleteToken(clientId: string | number, params: { access_token: string }, options?: CallOptions): Promise<Result<null, ValidationError>>;
-  /** Get the authenticated app — GET /app */
+  /** Get the authenticated app — GET /app (classes: read) */
   getAuthenticated(options?: CallOptions): Promise<Result<Integration>>;
-  /** Get an app — GET /apps/{app_slug} */
+  /** Get an app — GET /apps/{app_slug} (classes: read) */
   getBySlug(appSlug: string | number, options?: CallOptions): Promise<Result<Integration, BasicError>>;
-  /** Get an installation for the authenticated app — GET /app/installations/{installation_id} */
+  /** Get an installation for the authenticated app — GET /app/installations/{installation_id} (classes: read) */
   getInstallation(installationId: string | number, options?: CallOptions): Promise<Result<Installation, BasicError>>;
-  /** Get an organization installation for the authenticated app — GET /orgs/{org}/installation */
+  /** Get an organization installation for the authenticated app — GET /orgs/{org}/installation (classes: read) */
   getOrgInstallation(org: string | number, options?: CallOptions): Promise<Result<Installation>>;
-  /** Get a repository installation for the authenticated app — GET /repos/{owner}/{repo}/installation */
+  /** Get a repository installation for the authenticated app — GET /repos/{owner}/{repo}/installation (classes: read) */
   getRepoInstallation(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<Installation, BasicError>>;
-  /** Get a subscription plan for an account — GET /marketplace_listing/accounts/{account_id} */
+  /** Get a subscription plan for an account — GET /marketplace_listing/accounts/{account_id} (classes: read) */
   getSubscriptionPlanForAccount(accountId: string | number, options?: CallOptions): Promise<Result<MarketplacePurchase, BasicError>>;
-  /** Get a subscription plan for an account (stubbed) — GET /marketplace_listing/stubbed/accounts/{account_id} */
+  /** Get a subscription plan for an account (stubbed) — GET /marketplace_listing/stubbed/accounts/{account_id} (classes: read) */
   getSubscriptionPlanForAccountStubbed(accountId: string | number, options?: CallOptions): Promise<Result<MarketplacePurchase, BasicError>>;
-  /** Get a user installation for the authenticated app — GET /users/{username}/installation */
+  /** Get a user installation for the authenticated app — GET /users/{username}/installation (classes: read) */
   getUserInstallation(username: string | number, options?: CallOptions): Promise<Result<Installation>>;
-  /** Get a webhook configuration for an app — GET /app/hook/config */
+  /** Get a webhook configuration for an app — GET /app/hook/config (classes: read) */
   getWebhookConfigForApp(options?: CallOptions): Promise<Result<WebhookConfig>>;
-  /** Get a delivery for an app webhook — GET /app/hook/deliveries/{delivery_id} */
+  /** Get a delivery for an app webhook — GET /app/hook/deliveries/{delivery_id} (classes: read) */
   getWebhookDelivery(deliveryId: string | number, options?: CallOptions): Promise<Result<HookDelivery, BasicError>>;
-  /** List accounts for a plan — GET /marketplace_listing/plans/{plan_id}/accounts */
+  /** List accounts for a plan — GET /marketplace_listing/plans/{plan_id}/accounts (classes: read) */
   listAccountsForPlan(planId: string | number, options?: CallOptions): Promise<Result<MarketplacePurchase[], BasicError>>;
   listAccountsForPlan(planId: string | number, params?: { sort?: "created" | "updated"; direction?: "asc" | "desc"; per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<MarketplacePurchase[], BasicError>>;
-  /** List accounts for a plan (stubbed) — GET /marketplace_listing/stubbed/plans/{plan_id}/accounts */
+  /** List accounts for a plan (stubbed) — GET /marketplace_listing/stubbed/plans/{plan_id}/accounts (classes: read) */
   listAccountsForPlanStubbed(planId: string | number, options?: CallOptions): Promise<Result<MarketplacePurchase[], BasicError>>;
   listAccountsForPlanStubbed(planId: string | number, params?: { sort?: "created" | "updated"; direction?: "asc" | "desc"; per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<MarketplacePurchase[], BasicError>>;
-  /** List repositories accessible to the user access token — GET /user/installations/{installation_id}/repositories */
+  /** List repositories accessible to the user access token — GET /user/installations/{installation_id}/repositories (classes: read) */
   listInstallationReposForAuthenticatedUser(installationId: string | number, options?: CallOptions): Promise<Result<{ repositories: (Repository & { custom_properties?: Record<string, JsonValue> })[]; repository_selection?: string; total_count: number }, BasicError>>;
   listInstallationReposForAuthenticatedUser(installationId: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<{ repositories: (Repository & { custom_properties?: Record<string, JsonValue> })[]; repository_selection?: string; total_count: number }, BasicError>>;
-  /** List installation requests for the authenticated app — GET /app/installation-requests */
+  /** List installation requests for the authenticated app — GET /app/installation-requests (classes: read) */
   listInstallationRequestsForAuthenticatedApp(options?: CallOptions): Promise<Result<IntegrationInstallationRequest[], BasicError>>;
   listInstallationRequestsForAuthenticatedApp(params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<IntegrationInstallationRequest[], BasicError>>;
-  /** List installations for the authenticated app — GET /app/installations */
+  /** List installations for the authenticated app — GET /app/installations (classes: read) */
   listInstallations(options?: CallOptions): Promise<Result<{ access_tokens_url: string; account: { avatar_url: string; email?: string | null; events_url: string; followers_url: string; following_url: string; gists_url: string; gravatar_id: string | null; html_url: string; id: number; login: string; name?: string | null; node_id: string; organizations_url: string; received_events_url: string; repos_url: string; site_admin: boolean; starred_at?: string; starred_url: string; subscriptions_url: string; type: string; url: string } & { avatar_url: string; created_at: string | null; description?: string | null; html_url: string; id: number; name: string; node_id: string; slug: string; updated_at: string | null; website_url?: string | null } | null; app_id: number; app_slug: string; contact_email?: string | null; created_at: string; events: string[]; has_multiple_single_files?: boolean; html_url: string; id: number; permissions: { actions?: "read" | "write"; administration?: "read" | "write"; checks?: "read" | "write"; contents?: "read" | "write"; deployments?: "read" | "write"; environments?: "read" | "write"; issues?: "read" | "write"; members?: "read" | "write"; metadata?: "read" | "write"; organization_administration?: "read" | "write"; organization_announcement_banners?: "read" | "write"; organization_custom_roles?: "read" | "write"; organization_hooks?: "read" | "write"; organization_packages?: "read" | "write"; organization_personal_access_token_requests?: "read" | "write"; organization_personal_access_tokens?: "read" | "write"; organization_plan?: "read"; organization_projects?: "read" | "write" | "admin"; organization_secrets?: "read" | "write"; organization_self_hosted_runners?: "read" | "write"; organization_user_blocking?: "read" | "write"; packages?: "read" | "write"; pages?: "read" | "write"; pull_requests?: "read" | "write"; repository_hooks?: "read" | "write"; repository_projects?: "read" | "write" | "admin"; secret_scanning_alerts?: "read" | "write"; secrets?: "read" | "write"; security_events?: "read" | "write"; single_file?: "read" | "write"; statuses?: "read" | "write"; team_discussions?: "read" | "write"; vulnerability_alerts?: "read" | "write"; workflows?: "write" }; repositories_url: string; repository_selection: "all" | "selected"; single_file_name: string | null; single_file_paths?: string[]; suspended_at: string | null; suspended_by: { avatar_url: string; email?: string | null; events_url: string; followers_url: string; following_url: string; gists_url: string; gravatar_id: string | null; html_url: string; id: number; login: string; name?: string | null; node_id: string; organizations_url: string; received_events_url: string; repos_url: string; site_admin: boolean; starred_at?: string; starred_url: string; subscriptions_url: string; type: string; url: string } | null; target_id: number; target_type: string; updated_at: string }[]>>;
   listInstallations(params?: { per_page?: number; page?: number; since?: string; outdated?: string } | null, options?: CallOptions): Promise<Result<{ access_tokens_url: string; account: { avatar_url: string; email?: string | null; events_url: string; followers_url: string; following_url: string; gists_url: string; gravatar_id: string | null; html_url: string; id: number; login: string; name?: string | null; node_id: string; organizations_url: string; received_events_url: string; repos_url: string; site_admin: boolean; starred_at?: string; starred_url: string; subscriptions_url: string; type: string; url: string } & { avatar_url: string; created_at: string | null; description?: string | null; html_url: string; id: number; name: string; node_id: string; slug: string; updated_at: string | null; website_url?: string | null } | null; app_id: number; app_slug: string; contact_email?: string | null; created_at: string; events: string[]; has_multiple_single_files?: boolean; html_url: string; id: number; permissions: { actions?: "read" | "write"; administration?: "read" | "write"; checks?: "read" | "write"; contents?: "read" | "write"; deployments?: "read" | "write"; environments?: "read" | "write"; issues?: "read" | "write"; members?: "read" | "write"; metadata?: "read" | "write"; organization_administration?: "read" | "write"; organization_announcement_banners?: "read" | "write"; organization_custom_roles?: "read" | "write"; organization_hooks?: "read" | "write"; organization_packages?: "read" | "write"; organization_personal_access_token_requests?: "read" | "write"; organization_personal_access_tokens?: "read" | "write"; organization_plan?: "read"; organization_projects?: "read" | "write" | "admin"; organization_secrets?: "read" | "write"; organization_self_hosted_runners?: "read" | "write"; organization_user_blocking?: "read" | "write"; packages?: "read" | "write"; pages?: "read" | "write"; pull_requests?: "read" | "write"; repository_hooks?: "read" | "write"; repository_projects?: "read" | "write" | "admin"; secret_scanning_alerts?: "read" | "write"; secrets?: "read" | "write"; security_events?: "read" | "write"; single_file?: "read" | "write"; statuses?: "read" | "write"; team_discussions?: "read" | "write"; vulnerability_alerts?: "read" | "write"; workflows?: "write" }; repositories_url: string; repository_selection: "all" | "selected"; single_file_name: string | null; single_file_paths?: string[]; suspended_at: string | null; suspended_by: { avatar_url: string; email?: string | null; events_url: string; followers_url: string; following_url: string; gists_url: string; gravatar_id: string | null; html_url: string; id: number; login: string; name?: string | null; node_id: string; organizations_url: string; received_events_url: string; repos_url: string; site_admin: boolean; starred_at?: string; starred_url: string; subscriptions_url: string; type: string; url: string } | null; target_id: number; target_type: string; updated_at: string }[]>>;
-  /** List app installations accessible to the user access token — GET /user/installations */
+  /** List app installations accessible to the user access token — GET /user/installations (classes: read) */
   listInstallationsForAuthenticatedUser(options?: CallOptions): Promise<Result<{ installations: Installation[]; total_count: number }, BasicError>>;
   listInstallationsForAuthenticatedUser(params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<{ installations: Installation[]; total_count: number }, BasicError>>;
-  /** List plans — GET /marketplace_listing/plans */
+  /** List plans — GET /marketplace_listing/plans (classes: read) */
   listPlans(options?: CallOptions): Promise<Result<MarketplaceListingPlan[], BasicError>>;
   listPlans(params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<MarketplaceListingPlan[], BasicError>>;
-  /** List plans (stubbed) — GET /marketplace_listing/stubbed/plans */
+  /** List plans (stubbed) — GET /marketplace_listing/stubbed/plans (classes: read) */
   listPlansStubbed(options?: CallOptions): Promise<Result<MarketplaceListingPlan[], BasicError>>;
   listPlansStubbed(params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<MarketplaceListingPlan[], BasicError>>;
-  /** List repositories accessible to the app installation — GET /installation/repositories */
+  /** List repositories accessible to the app installation — GET /installation/repositories (classes: read) */
   listReposAccessibleToInstallation(options?: CallOptions): Promise<Result<{ repositories: (Repository & { custom_properties?: Record<string, JsonValue> })[]; repository_selection?: string; total_count: number }, BasicError>>;
   listReposAccessibleToInstallation(params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<{ repositories: (Repository & { custom_properties?: Record<string, JsonValue> })[]; repository_selection?: string; total_count: number }, BasicError>>;
-  /** List subscriptions for the authenticated user — GET /user/marketplace_purchases */
+  /** List subscriptions for the authenticated user — GET /user/marketplace_purchases (classes: read) */
   listSubscriptionsForAuthenticatedUser(options?: CallOptions): Promise<Result<UserMarketplacePurchase[], BasicError>>;
   listSubscriptionsForAuthenticatedUser(params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<UserMarketplacePurchase[], BasicError>>;
-  /** List subscriptions for the authenticated user (stubbed) — GET /user/marketplace_purchases/stubbed */
+  /** List subscriptions for the authenticated user (stubbed) — GET /user/marketplace_purchases/stubbed (classes: read) */
   listSubscriptionsForAuthenticatedUserStubbed(options?: CallOptions): Promise<Result<UserMarketplacePurchase[], BasicError>>;
   listSubscriptionsForAuthenticatedUserStubbed(params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<UserMarketplacePurchase[], BasicError>>;
-  /** List deliveries for an app webhook — GET /app/hook/deliveries */
+  /** List deliveries for an app webhook — GET /app/hook/deliveries (classes: read) */
   listWebhookDeliveries(options?: CallOptions): Promise<Result<HookDeliveryItem[], BasicError>>;
   listWebhookDeliveries(params?: { per_page?: number; cursor?: string; status?: "success" | "failure" } | null, options?: CallOptions): Promise<Result<HookDeliveryItem[], BasicError>>;
-  /** Redeliver a delivery for an app webhook — POST /app/hook/deliveries/{delivery_id}/attempts */
+  /** Redeliver a delivery for an app webhook — POST /app/hook/deliveries/{delivery_id}/attempts (classes: write) */
   redeliverWebhookDelivery(deliveryId: string | number, options?: CallOptions): Promise<Result<Record<string, JsonValue>, BasicError>>;
-  /** Remove a repository from an app installation — DELETE /user/installations/{installation_id}/repositories/{repository_id} */
+  /** Remove a repository from an app installation — DELETE /user/installations/{installation_id}/repositories/{repository_id} (classes: write, destructive) */
   removeRepoFromInstallationForAuthenticatedUser(installationId: string | number, repositoryId: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Reset a token — PATCH /applications/{client_id}/token */
+  /** Reset a token — PATCH /applications/{client_id}/token (classes: write) */
   resetToken(clientId: string | number, params: { access_token: string }, options?: CallOptions): Promise<Result<Authorization, ValidationError>>;
-  /** Revoke an installation access token — DELETE /installation/token */
+  /** Revoke an installation access token — DELETE /installation/token (classes: write, destructive) */
   revokeInstallationAccessToken(options?: CallOptions): Promise<Result<null>>;
-  /** Create a scoped access token — POST /applications/{client_id}/token/scoped */
+  /** Create a scoped access token — POST /applications/{client_id}/token/scoped (classes: write) */
   scopeToken(clientId: string | number, params: { access_token: string; permissions?: { actions?: "read" | "write"; administration?: "read" | "write"; artifact_metadata?: "read" | "write"; attestations?: "read" | "write"; checks?: "read" | "write"; code_quality?: "read" | "write"; codespaces?: "read" | "write"; contents?: "read" | "write"; custom_properties_for_organizations?: "read" | "write"; dependabot_secrets?: "read" | "write"; deployments?: "read" | "write"; discussions?: "read" | "write"; email_addresses?: "read" | "write"; enterprise_custom_properties_for_organizations?: "read" | "write" | "admin"; environments?: "read" | "write"; followers?: "read" | "write"; git_ssh_keys?: "read" | "write"; gpg_keys?: "read" | "write"; interaction_limits?: "read" | "write"; issues?: "read" | "write"; members?: "read" | "write"; merge_queues?: "read" | "write"; metadata?: "read" | "write"; organization_administration?: "read" | "write"; organization_announcement_banners?: "read" | "write"; organization_copilot_agent_settings?: "read" | "write"; organization_copilot_seat_management?: "read" | "write"; organization_custom_org_roles?: "read" | "write"; organization_custom_properties?: "read" | "write" | "admin"; organization_custom_roles?: "read" | "write"; organization_events?: "read"; organization_hooks?: "read" | "write"; organization_packages?: "read" | "write"; organization_personal_access_token_requests?: "read" | "write"; organization_personal_access_tokens?: "read" | "write"; organization_plan?: "read"; organization_projects?: "read" | "write" | "admin"; organization_secrets?: "read" | "write"; organization_self_hosted_runners?: "read" | "write"; organization_user_blocking?: "read" | "write"; packages?: "read" | "write"; pages?: "read" | "write"; profile?: "write"; pull_requests?: "read" | "write"; repository_custom_properties?: "read" | "write"; repository_hooks?: "read" | "write"; repository_projects?: "read" | "write" | "admin"; secret_scanning_alerts?: "read" | "write"; secrets?: "read" | "write"; security_events?: "read" | "write"; single_file?: "read" | "write"; starring?: "read" | "write"; statuses?: "read" | "write"; vulnerability_alerts?: "read" | "write"; workflows?: "write" }; repositories?: string[]; repository_ids?: number[]; target?: string; target_id?: number }, options?: CallOptions): Promise<Result<Authorization, BasicError>>;
-  /** Suspend an app installation — PUT /app/installations/{installation_id}/suspended */
+  /** Suspend an app installation — PUT /app/installations/{installation_id}/suspended (classes: write) */
   suspendInstallation(installationId: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Unsuspend an app installation — DELETE /app/installations/{installation_id}/suspended */
+  /** Unsuspend an app installation — DELETE /app/installations/{installation_id}/suspended (classes: write, destructive) */
   unsuspendInstallation(installationId: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Update a webhook configuration for an app — PATCH /app/hook/config */
+  /** Update a webhook configuration for an app — PATCH /app/hook/config (classes: write) */
   updateWebhookConfigForApp(options?: CallOptions): Promise<Result<WebhookConfig>>;
   updateWebhookConfigForApp(params?: { content_type?: string; insecure_ssl?: string | number; secret?: string; url?: string } | null, options?: CallOptions): Promise<Result<WebhookConfig>>;
 }
 
 export interface GithubBilling extends Rpc.RpcTargetBranded {
-  /** Create a budget for an organization — POST /organizations/{org}/settings/billing/budgets */
+  /** Create a budget for an organization — POST /organizations/{org}/settings/billing/budgets (classes: write) */
   createOrganizationBudget(org: string | number, options?: CallOptions): Promise<Result<CreateBudget, BasicError>>;
   createOrganizationBudget(org: string | number, params?: { budget_alerting?: { alert_recipients?: string[]; will_alert?: boolean }; budget_amount?: number; budget_entity_name?: string; budget_product_sku?: string; budget_scope?: "organization" | "repository" | "multi_user_customer" | "user"; budget_type?: "BundlePricing" | "ProductPricing" | "SkuPricing"; prevent_further_usage?: boolean; user?: string } | null, options?: CallOptions): Promise<Result<CreateBudget, BasicError>>;
-  /** Delete a budget for an organization — DELETE /organizations/{org}/settings/billing/budgets/{budget_id} */
+  /** Delete a budget for an organization — DELETE /organizations/{org}/settings/billing/budgets/{budget_id} (classes: write, destructive) */
   deleteBudgetOrg(org: string | number, budgetId: string | number, options?: CallOptions): Promise<Result<DeleteBudget, BasicError>>;
-  /** Get all budgets for an organization — GET /organizations/{org}/settings/billing/budgets */
+  /** Get all budgets for an organization — GET /organizations/{org}/settings/billing/budgets (classes: read) */
   getAllBudgetsOrg(org: string | number, options?: CallOptions): Promise<Result<GetAllBudgets, BasicError>>;
   getAllBudgetsOrg(org: string | number, params?: { page?: number; per_page?: number; scope?: "enterprise" | "organization" | "repository" | "cost_center" | "multi_user_customer" | "user"; user?: string } | null, options?: CallOptions): Promise<Result<GetAllBudgets, BasicError>>;
-  /** Get a budget by ID for an organization — GET /organizations/{org}/settings/billing/budgets/{budget_id} */
+  /** Get a budget by ID for an organization — GET /organizations/{org}/settings/billing/budgets/{budget_id} (classes: read) */
   getBudgetOrg(org: string | number, budgetId: string | number, options?: CallOptions): Promise<Result<GetBudget, BasicError>>;
-  /** Get billing AI credit usage report for an organization — GET /organizations/{org}/settings/billing/ai_credit/usage */
+  /** Get billing AI credit usage report for an organization — GET /organizations/{org}/settings/billing/ai_credit/usage (classes: read) */
   getGithubBillingAiCreditUsageReportOrg(org: string | number, options?: CallOptions): Promise<Result<BillingAiCreditUsageReportOrg, BasicError>>;
   getGithubBillingAiCreditUsageReportOrg(org: string | number, params?: { year?: number; month?: number; day?: number; user?: string; model?: string; product?: string } | null, options?: CallOptions): Promise<Result<BillingAiCreditUsageReportOrg, BasicError>>;
-  /** Get billing AI credit usage report for a user — GET /users/{username}/settings/billing/ai_credit/usage */
+  /** Get billing AI credit usage report for a user — GET /users/{username}/settings/billing/ai_credit/usage (classes: read) */
   getGithubBillingAiCreditUsageReportUser(username: string | number, options?: CallOptions): Promise<Result<BillingAiCreditUsageReportUser, BasicError>>;
   getGithubBillingAiCreditUsageReportUser(username: string | number, params?: { year?: number; month?: number; day?: number; model?: string; product?: string } | null, options?: CallOptions): Promise<Result<BillingAiCreditUsageReportUser, BasicError>>;
-  /** Get billing premium request usage report for an organization — GET /organizations/{org}/settings/billing/premium_request/usage */
+  /** Get billing premium request usage report for an organization — GET /organizations/{org}/settings/billing/premium_request/usage (classes: read) */
   getGithubBillingPremiumRequestUsageReportOrg(org: string | number, options?: CallOptions): Promise<Result<BillingPremiumRequestUsageReportOrg, BasicError>>;
   getGithubBillingPremiumRequestUsageReportOrg(org: string | number, params?: { year?: number; month?: number; day?: number; user?: string; model?: string; product?: string } | null, options?: CallOptions): Promise<Result<BillingPremiumRequestUsageReportOrg, BasicError>>;
-  /** Get billing premium request usage report for a user — GET /users/{username}/settings/billing/premium_request/usage */
+  /** Get billing premium request usage report for a user — GET /users/{username}/settings/billing/premium_request/usage (classes: read) */
   getGithubBillingPremiumRequestUsageReportUser(username: string | number, options?: CallOptions): Promise<Result<BillingPremiumRequestUsageReportUser, BasicError>>;
   getGithubBillingPremiumRequestUsageReportUser(username: string | number, params?: { year?: number; month?: number; day?: number; model?: string; product?: string } | null, options?: CallOptions): Promise<Result<BillingPremiumRequestUsageReportUser, BasicError>>;
-  /** Get billing usage report for an organization — GET /organizations/{org}/settings/billing/usage */
+  /** Get billing usage report for an organization — GET /organizations/{org}/settings/billing/usage (classes: read) */
   getGithubBillingUsageReportOrg(org: string | number, options?: CallOptions): Promise<Result<BillingUsageReport, BasicError>>;
   getGithubBillingUsageReportOrg(org: string | number, params?: { year?: number; month?: number; day?: number } | null, options?: CallOptions): Promise<Result<BillingUsageReport, BasicError>>;
-  /** Get billing usage report for a user — GET /users/{username}/settings/billing/usage */
+  /** Get billing usage report for a user — GET /users/{username}/settings/billing/usage (classes: read) */
   getGithubBillingUsageReportUser(username: string | number, options?: CallOptions): Promise<Result<BillingUsageReportUser, BasicError>>;
   getGithubBillingUsageReportUser(username: string | number, params?: { year?: number; month?: number; day?: number } | null, options?: CallOptions): Promise<Result<BillingUsageReportUser, BasicError>>;
-  /** Get billing usage summary for an organization — GET /organizations/{org}/settings/billing/usage/summary */
+  /** Get billing usage summary for an organization — GET /organizations/{org}/settings/billing/usage/summary (classes: read) */
   getGithubBillingUsageSummaryReportOrg(org: string | number, options?: CallOptions): Promise<Result<BillingUsageSummaryReportOrg, BasicError>>;
   getGithubBillingUsageSummaryReportOrg(org: string | number, params?: { year?: number; month?: number; day?: number; repository?: string; product?: string; sku?: string } | null, options?: CallOptions): Promise<Result<BillingUsageSummaryReportOrg, BasicError>>;
-  /** Get billing usage summary for a user — GET /users/{username}/settings/billing/usage/summary */
+  /** Get billing usage summary for a user — GET /users/{username}/settings/billing/usage/summary (classes: read) */
   getGithubBillingUsageSummaryReportUser(username: string | number, options?: CallOptions): Promise<Result<BillingUsageSummaryReportUser, BasicError>>;
   getGithubBillingUsageSummaryReportUser(username: string | number, params?: { year?: number; month?: number; day?: number; repository?: string; product?: string; sku?: string } | null, options?: CallOptions): Promise<Result<BillingUsageSummaryReportUser, BasicError>>;
-  /** Update a budget for an organization — PATCH /organizations/{org}/settings/billing/budgets/{budget_id} */
+  /** Update a budget for an organization — PATCH /organizations/{org}/settings/billing/budgets/{budget_id} (classes: write) */
   updateBudgetOrg(org: string | number, budgetId: string | number, options?: CallOptions): Promise<Result<UpdateBudget, BasicError>>;
   updateBudgetOrg(org: string | number, budgetId: string | number, params?: { budget_alerting?: { alert_recipients?: string[]; will_alert?: boolean }; budget_amount?: number; budget_entity_name?: string; budget_product_sku?: string; budget_scope?: "enterprise" | "organization" | "repository" | "cost_center" | "multi_user_customer" | "user"; budget_type?: "BundlePricing" | "ProductPricing" | "SkuPricing"; prevent_further_usage?: boolean; user?: string } | null, options?: CallOptions): Promise<Result<UpdateBudget, BasicError>>;
 }
 
 export interface GithubCampaigns extends Rpc.RpcTargetBranded {
-  /** Create a campaign for an organization — POST /orgs/{org}/campaigns */
+  /** Create a campaign for an organization — POST /orgs/{org}/campaigns (classes: write) */
   createCampaign(org: string | number, params: { code_scanning_alerts?: { alert_numbers: number[]; repository_id: number }[] | null; contact_link?: string | null; description: string; ends_at: string; generate_issues?: boolean; managers?: string[]; name: string; team_managers?: string[] }, options?: CallOptions): Promise<Result<CampaignSummary, BasicError>>;
-  /** Delete a campaign for an organization — DELETE /orgs/{org}/campaigns/{campaign_number} */
+  /** Delete a campaign for an organization — DELETE /orgs/{org}/campaigns/{campaign_number} (classes: write, destructive) */
   deleteCampaign(org: string | number, campaignNumber: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Get a campaign for an organization — GET /orgs/{org}/campaigns/{campaign_number} */
+  /** Get a campaign for an organization — GET /orgs/{org}/campaigns/{campaign_number} (classes: read) */
   getCampaignSummary(org: string | number, campaignNumber: string | number, options?: CallOptions): Promise<Result<CampaignSummary, BasicError>>;
-  /** List campaigns for an organization — GET /orgs/{org}/campaigns */
+  /** List campaigns for an organization — GET /orgs/{org}/campaigns (classes: read) */
   listOrgCampaigns(org: string | number, options?: CallOptions): Promise<Result<CampaignSummary[], BasicError>>;
   listOrgCampaigns(org: string | number, params?: { page?: number; per_page?: number; direction?: "asc" | "desc"; state?: "open" | "closed"; sort?: "created" | "updated" | "ends_at" | "published" } | null, options?: CallOptions): Promise<Result<CampaignSummary[], BasicError>>;
-  /** Update a campaign — PATCH /orgs/{org}/campaigns/{campaign_number} */
+  /** Update a campaign — PATCH /orgs/{org}/campaigns/{campaign_number} (classes: write) */
   updateCampaign(org: string | number, campaignNumber: string | number, options?: CallOptions): Promise<Result<CampaignSummary, BasicError>>;
   updateCampaign(org: string | number, campaignNumber: string | number, params?: { contact_link?: string | null; description?: string; ends_at?: string; managers?: string[]; name?: string; state?: "open" | "closed"; team_managers?: string[] } | null, options?: CallOptions): Promise<Result<CampaignSummary, BasicError>>;
 }
 
 export interface GithubChecks extends Rpc.RpcTargetBranded {
-  /** Create a check run — POST /repos/{owner}/{repo}/check-runs */
+  /** Create a check run — POST /repos/{owner}/{repo}/check-runs (classes: write) */
   create(owner: string | number, repo: string | number, params: { actions?: { description: string; identifier: string; label: string }[]; completed_at?: string; conclusion?: "action_required" | "cancelled" | "failure" | "neutral" | "success" | "skipped" | "stale" | "timed_out"; details_url?: string; external_id?: string; head_sha: string; name: string; output?: { annotations?: { annotation_level: "notice" | "warning" | "failure"; end_column?: number; end_line: number; message: string; path: string; raw_details?: string; start_column?: number; start_line: number; title?: string }[]; images?: { alt: string; caption?: string; image_url: string }[]; summary: string; text?: string; title: string }; started_at?: string; status?: "queued" | "in_progress" | "completed" }, options?: CallOptions): Promise<Result<CheckRun>>;
-  /** Create a check suite — POST /repos/{owner}/{repo}/check-suites */
+  /** Create a check suite — POST /repos/{owner}/{repo}/check-suites (classes: write) */
   createSuite(owner: string | number, repo: string | number, params: { head_sha: string }, options?: CallOptions): Promise<Result<CheckSuite>>;
-  /** Get a check run — GET /repos/{owner}/{repo}/check-runs/{check_run_id} */
+  /** Get a check run — GET /repos/{owner}/{repo}/check-runs/{check_run_id} (classes: read) */
   get(owner: string | number, repo: string | number, checkRunId: string | number, options?: CallOptions): Promise<Result<CheckRun>>;
-  /** Get a check suite — GET /repos/{owner}/{repo}/check-suites/{check_suite_id} */
+  /** Get a check suite — GET /repos/{owner}/{repo}/check-suites/{check_suite_id} (classes: read) */
   getSuite(owner: string | number, repo: string | number, checkSuiteId: string | number, options?: CallOptions): Promise<Result<CheckSuite>>;
-  /** List check run annotations — GET /repos/{owner}/{repo}/check-runs/{check_run_id}/annotations */
+  /** List check run annotations — GET /repos/{owner}/{repo}/check-runs/{check_run_id}/annotations (classes: read) */
   listAnnotations(owner: string | number, repo: string | number, checkRunId: string | number, options?: CallOptions): Promise<Result<CheckAnnotation[]>>;
   listAnnotations(owner: string | number, repo: string | number, checkRunId: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<CheckAnnotation[]>>;
-  /** List check runs for a Git reference — GET /repos/{owner}/{repo}/commits/{ref}/check-runs */
+  /** List check runs for a Git reference — GET /repos/{owner}/{repo}/commits/{ref}/check-runs (classes: read) */
   listForRef(owner: string | number, repo: string | number, ref: string | number, options?: CallOptions): Promise<Result<{ check_runs: CheckRun[]; total_count: number }>>;
   listForRef(owner: string | number, repo: string | number, ref: string | number, params?: { check_name?: string; status?: "queued" | "in_progress" | "completed"; filter?: "latest" | "all"; per_page?: number; page?: number; app_id?: number } | null, options?: CallOptions): Promise<Result<{ check_runs: CheckRun[]; total_count: number }>>;
-  /** List check runs in a check suite — GET /repos/{owner}/{repo}/check-suites/{check_suite_id}/check-runs */
+  /** List check runs in a check suite — GET /repos/{owner}/{repo}/check-suites/{check_suite_id}/check-runs (classes: read) */
   listForSuite(owner: string | number, repo: string | number, checkSuiteId: string | number, options?: CallOptions): Promise<Result<{ check_runs: CheckRun[]; total_count: number }>>;
   listForSuite(owner: string | number, repo: string | number, checkSuiteId: string | number, params?: { check_name?: string; status?: "queued" | "in_progress" | "completed"; filter?: "latest" | "all"; per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<{ check_runs: CheckRun[]; total_count: number }>>;
-  /** List check suites for a Git reference — GET /repos/{owner}/{repo}/commits/{ref}/check-suites */
+  /** List check suites for a Git reference — GET /repos/{owner}/{repo}/commits/{ref}/check-suites (classes: read) */
   listSuitesForRef(owner: string | number, repo: string | number, ref: string | number, options?: CallOptions): Promise<Result<{ check_suites: CheckSuite[]; total_count: number }>>;
   listSuitesForRef(owner: string | number, repo: string | number, ref: string | number, params?: { app_id?: number; check_name?: string; per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<{ check_suites: CheckSuite[]; total_count: number }>>;
-  /** Rerequest a check run — POST /repos/{owner}/{repo}/check-runs/{check_run_id}/rerequest */
+  /** Rerequest a check run — POST /repos/{owner}/{repo}/check-runs/{check_run_id}/rerequest (classes: write) */
   rerequestRun(owner: string | number, repo: string | number, checkRunId: string | number, options?: CallOptions): Promise<Result<EmptyObject, BasicError>>;
-  /** Rerequest a check suite — POST /repos/{owner}/{repo}/check-suites/{check_suite_id}/rerequest */
+  /** Rerequest a check suite — POST /repos/{owner}/{repo}/check-suites/{check_suite_id}/rerequest (classes: write) */
   rerequestSuite(owner: string | number, repo: string | number, checkSuiteId: string | number, options?: CallOptions): Promise<Result<EmptyObject>>;
-  /** Update repository preferences for check suites — PATCH /repos/{owner}/{repo}/check-suites/preferences */
+  /** Update repository preferences for check suites — PATCH /repos/{owner}/{repo}/check-suites/preferences (classes: write) */
   setSuitesPreferences(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<CheckSuitePreference>>;
   setSuitesPreferences(owner: string | number, repo: string | number, params?: { auto_trigger_checks?: { app_id: number; setting: boolean }[] } | null, options?: CallOptions): Promise<Result<CheckSuitePreference>>;
-  /** Update a check run — PATCH /repos/{owner}/{repo}/check-runs/{check_run_id} */
+  /** Update a check run — PATCH /repos/{owner}/{repo}/check-runs/{check_run_id} (classes: write) */
   update(owner: string | number, repo: string | number, checkRunId: string | number, options?: CallOptions): Promise<Result<CheckRun>>;
   update(owner: string | number, repo: string | number, checkRunId: string | number, params?: { actions?: { description: string; identifier: string; label: string }[]; completed_at?: string; conclusion?: "action_required" | "cancelled" | "failure" | "neutral" | "success" | "skipped" | "stale" | "timed_out"; details_url?: string; external_id?: string; name?: string; output?: { annotations?: { annotation_level: "notice" | "warning" | "failure"; end_column?: number; end_line: number; message: string; path: string; raw_details?: string; start_column?: number; start_line: number; title?: string }[]; images?: { alt: string; caption?: string; image_url: string }[]; summary: string; text?: string; title?: string }; started_at?: string; status?: "queued" | "in_progress" | "completed" | "waiting" | "requested" | "pending" } | null, options?: CallOptions): Promise<Result<CheckRun>>;
 }
 
 export interface GithubClassroom extends Rpc.RpcTargetBranded {
-  /** Closing down - Get a classroom — GET /classrooms/{classroom_id} @deprecated */
+  /** Closing down - Get a classroom — GET /classrooms/{classroom_id} (classes: read) @deprecated */
   getAClassroom(classroomId: string | number, options?: CallOptions): Promise<Result<Classroom, BasicError>>;
-  /** Closing down - Get an assignment — GET /assignments/{assignment_id} @deprecated */
+  /** Closing down - Get an assignment — GET /assignments/{assignment_id} (classes: read) @deprecated */
   getAnAssignment(assignmentId: string | number, options?: CallOptions): Promise<Result<ClassroomAssignment, BasicError>>;
-  /** Closing down - Get assignment grades — GET /assignments/{assignment_id}/grades @deprecated */
+  /** Closing down - Get assignment grades — GET /assignments/{assignment_id}/grades (classes: read) @deprecated */
   getAssignmentGrades(assignmentId: string | number, options?: CallOptions): Promise<Result<ClassroomAssignmentGrade[], BasicError>>;
-  /** Closing down - List accepted assignments for an assignment — GET /assignments/{assignment_id}/accepted_assignments @deprecated */
+  /** Closing down - List accepted assignments for an assignment — GET /assignments/{assignment_id}/accepted_assignments (classes: read) @deprecated */
   listAcceptedAssignmentsForAnAssignment(assignmentId: string | number, options?: CallOptions): Promise<Result<ClassroomAcceptedAssignment[], BasicError>>;
   listAcceptedAssignmentsForAnAssignment(assignmentId: string | number, params?: { page?: number; per_page?: number } | null, options?: CallOptions): Promise<Result<ClassroomAcceptedAssignment[], BasicError>>;
-  /** Closing down - List assignments for a classroom — GET /classrooms/{classroom_id}/assignments @deprecated */
+  /** Closing down - List assignments for a classroom — GET /classrooms/{classroom_id}/assignments (classes: read) @deprecated */
   listAssignmentsForAClassroom(classroomId: string | number, options?: CallOptions): Promise<Result<SimpleClassroomAssignment[], BasicError>>;
   listAssignmentsForAClassroom(classroomId: string | number, params?: { page?: number; per_page?: number } | null, options?: CallOptions): Promise<Result<SimpleClassroomAssignment[], BasicError>>;
-  /** Closing down - List classrooms — GET /classrooms @deprecated */
+  /** Closing down - List classrooms — GET /classrooms (classes: read) @deprecated */
   listClassrooms(options?: CallOptions): Promise<Result<SimpleClassroom[], BasicError>>;
   listClassrooms(params?: { page?: number; per_page?: number } | null, options?: CallOptions): Promise<Result<SimpleClassroom[], BasicError>>;
 }
 
 export interface GithubCodeQuality extends Rpc.RpcTargetBranded {
-  /** Get a code quality finding — GET /repos/{owner}/{repo}/code-quality/findings/{finding_number} */
+  /** Get a code quality finding — GET /repos/{owner}/{repo}/code-quality/findings/{finding_number} (classes: read) */
   getFinding(owner: string | number, repo: string | number, findingNumber: string | number, options?: CallOptions): Promise<Result<CodeQualityFinding, BasicError>>;
-  /** Get a code quality setup configuration — GET /repos/{owner}/{repo}/code-quality/setup */
+  /** Get a code quality setup configuration — GET /repos/{owner}/{repo}/code-quality/setup (classes: read) */
   getSetup(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<CodeQualitySetup, BasicError>>;
-  /** List code quality findings for a repository — GET /repos/{owner}/{repo}/code-quality/findings */
+  /** List code quality findings for a repository — GET /repos/{owner}/{repo}/code-quality/findings (classes: read) */
   listFindingsForRepo(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<CodeQualityFinding[], BasicError>>;
   listFindingsForRepo(owner: string | number, repo: string | number, params?: { per_page?: number; direction?: "asc" | "desc"; before?: string; after?: string; state?: "open" | "dismissed" } | null, options?: CallOptions): Promise<Result<CodeQualityFinding[], BasicError>>;
-  /** Update a code quality setup configuration — PATCH /repos/{owner}/{repo}/code-quality/setup */
+  /** Update a code quality setup configuration — PATCH /repos/{owner}/{repo}/code-quality/setup (classes: write) */
   updateSetup(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<EmptyObject | CodeQualitySetupUpdateResponse, BasicError>>;
   updateSetup(owner: string | number, repo: string | number, params?: { ai_findings_option?: "disabled" | "on_push"; languages?: ("csharp" | "go" | "java-kotlin" | "javascript-typescript" | "python" | "ruby")[]; runner_label?: string | null; runner_type?: "standard" | "labeled"; state?: "configured" | "not-configured" } | null, options?: CallOptions): Promise<Result<EmptyObject | CodeQualitySetupUpdateResponse, BasicError>>;
 }
 
 export interface GithubCodeScanning extends Rpc.RpcTargetBranded {
-  /** Commit an autofix for a code scanning alert — POST /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/autofix/commits */
+  /** Commit an autofix for a code scanning alert — POST /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/autofix/commits (classes: write) */
   commitAutofix(owner: string | number, repo: string | number, alertNumber: string | number, options?: CallOptions): Promise<Result<CodeScanningAutofixCommitsResponse, BasicError>>;
   commitAutofix(owner: string | number, repo: string | number, alertNumber: string | number, params?: { message?: string; target_ref?: string } | null, options?: CallOptions): Promise<Result<CodeScanningAutofixCommitsResponse, BasicError>>;
-  /** Create an autofix for a code scanning alert — POST /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/autofix */
+  /** Create an autofix for a code scanning alert — POST /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/autofix (classes: write) */
   createAutofix(owner: string | number, repo: string | number, alertNumber: string | number, options?: CallOptions): Promise<Result<CodeScanningAutofix, BasicError>>;
-  /** Create a CodeQL variant analysis — POST /repos/{owner}/{repo}/code-scanning/codeql/variant-analyses */
+  /** Create a CodeQL variant analysis — POST /repos/{owner}/{repo}/code-scanning/codeql/variant-analyses (classes: write) */
   createVariantAnalysis(owner: string | number, repo: string | number, params: { language: "actions" | "cpp" | "csharp" | "go" | "java" | "javascript" | "python" | "ruby" | "rust" | "swift"; query_pack: string; repositories?: string[]; repository_lists?: string[]; repository_owners?: string[] }, options?: CallOptions): Promise<Result<CodeScanningVariantAnalysis, BasicError>>;
-  /** Delete a code scanning analysis from a repository — DELETE /repos/{owner}/{repo}/code-scanning/analyses/{analysis_id} */
+  /** Delete a code scanning analysis from a repository — DELETE /repos/{owner}/{repo}/code-scanning/analyses/{analysis_id} (classes: write, destructive) */
   deleteAnalysis(owner: string | number, repo: string | number, analysisId: string | number, options?: CallOptions): Promise<Result<CodeScanningAnalysisDeletion, BasicError>>;
   deleteAnalysis(owner: string | number, repo: string | number, analysisId: string | number, params?: { confirm_delete?: string | null } | null, options?: CallOptions): Promise<Result<CodeScanningAnalysisDeletion, BasicError>>;
-  /** Delete a CodeQL database — DELETE /repos/{owner}/{repo}/code-scanning/codeql/databases/{language} */
+  /** Delete a CodeQL database — DELETE /repos/{owner}/{repo}/code-scanning/codeql/databases/{language} (classes: write, destructive) */
   deleteCodeqlDatabase(owner: string | number, repo: string | number, language: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Get a code scanning alert — GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number} */
+  /** Get a code scanning alert — GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number} (classes: read) */
   getAlert(owner: string | number, repo: string | number, alertNumber: string | number, options?: CallOptions): Promise<Result<CodeScanningAlert, BasicError>>;
-  /** Get a code scanning analysis for a repository — GET /repos/{owner}/{repo}/code-scanning/analyses/{analysis_id} */
+  /** Get a code scanning analysis for a repository — GET /repos/{owner}/{repo}/code-scanning/analyses/{analysis_id} (classes: read) */
   getAnalysis(owner: string | number, repo: string | number, analysisId: string | number, options?: CallOptions): Promise<Result<CodeScanningAnalysis, BasicError>>;
-  /** Get the status of an autofix for a code scanning alert — GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/autofix */
+  /** Get the status of an autofix for a code scanning alert — GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/autofix (classes: read) */
   getAutofix(owner: string | number, repo: string | number, alertNumber: string | number, options?: CallOptions): Promise<Result<CodeScanningAutofix, BasicError>>;
-  /** Get a CodeQL database for a repository — GET /repos/{owner}/{repo}/code-scanning/codeql/databases/{language} */
+  /** Get a CodeQL database for a repository — GET /repos/{owner}/{repo}/code-scanning/codeql/databases/{language} (classes: read) */
   getCodeqlDatabase(owner: string | number, repo: string | number, language: string | number, options?: CallOptions): Promise<Result<CodeScanningCodeqlDatabase, BasicError>>;
-  /** Get a code scanning default setup configuration — GET /repos/{owner}/{repo}/code-scanning/default-setup */
+  /** Get a code scanning default setup configuration — GET /repos/{owner}/{repo}/code-scanning/default-setup (classes: read) */
   getDefaultSetup(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<CodeScanningDefaultSetup, BasicError>>;
-  /** Get information about a SARIF upload — GET /repos/{owner}/{repo}/code-scanning/sarifs/{sarif_id} */
+  /** Get information about a SARIF upload — GET /repos/{owner}/{repo}/code-scanning/sarifs/{sarif_id} (classes: read) */
   getSarif(owner: string | number, repo: string | number, sarifId: string | number, options?: CallOptions): Promise<Result<CodeScanningSarifsStatus, BasicError>>;
-  /** Get the summary of a CodeQL variant analysis — GET /repos/{owner}/{repo}/code-scanning/codeql/variant-analyses/{codeql_variant_analysis_id} */
+  /** Get the summary of a CodeQL variant analysis — GET /repos/{owner}/{repo}/code-scanning/codeql/variant-analyses/{codeql_variant_analysis_id} (classes: read) */
   getVariantAnalysis(owner: string | number, repo: string | number, codeqlVariantAnalysisId: string | number, options?: CallOptions): Promise<Result<CodeScanningVariantAnalysis, BasicError>>;
-  /** Get the analysis status of a repository in a CodeQL variant analysis — GET /repos/{owner}/{repo}/code-scanning/codeql/variant-analyses/{codeql_variant_analysis_id}/repos/{repo_owner}/{repo_name} */
+  /** Get the analysis status of a repository in a CodeQL variant analysis — GET /repos/{owner}/{repo}/code-scanning/codeql/variant-analyses/{codeql_variant_analysis_id}/repos/{repo_owner}/{repo_name} (classes: read) */
   getVariantAnalysisRepoTask(owner: string | number, repo: string | number, codeqlVariantAnalysisId: string | number, repoOwner: string | number, repoName: string | number, options?: CallOptions): Promise<Result<CodeScanningVariantAnalysisRepoTask, BasicError>>;
-  /** List instances of a code scanning alert — GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/instances */
+  /** List instances of a code scanning alert — GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/instances (classes: read) */
   listAlertInstances(owner: string | number, repo: string | number, alertNumber: string | number, options?: CallOptions): Promise<Result<CodeScanningAlertInstanceList[], BasicError>>;
   listAlertInstances(owner: string | number, repo: string | number, alertNumber: string | number, params?: { page?: number; per_page?: number; ref?: string; pr?: number } | null, options?: CallOptions): Promise<Result<CodeScanningAlertInstanceList[], BasicError>>;
-  /** List code scanning alerts for an organization — GET /orgs/{org}/code-scanning/alerts */
+  /** List code scanning alerts for an organization — GET /orgs/{org}/code-scanning/alerts (classes: read) */
   listAlertsForOrg(org: string | number, options?: CallOptions): Promise<Result<CodeScanningOrganizationAlertItems[], BasicError>>;
   listAlertsForOrg(org: string | number, params?: { tool_name?: string; tool_guid?: string | null; before?: string; after?: string; page?: number; per_page?: number; direction?: "asc" | "desc"; state?: "open" | "closed" | "dismissed" | "fixed"; sort?: "created" | "updated"; severity?: "critical" | "high" | "medium" | "low" | "warning" | "note" | "error"; assignees?: string } | null, options?: CallOptions): Promise<Result<CodeScanningOrganizationAlertItems[], BasicError>>;
-  /** List code scanning alerts for a repository — GET /repos/{owner}/{repo}/code-scanning/alerts */
+  /** List code scanning alerts for a repository — GET /repos/{owner}/{repo}/code-scanning/alerts (classes: read) */
   listAlertsForRepo(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<CodeScanningAlertItems[], BasicError>>;
   listAlertsForRepo(owner: string | number, repo: string | number, params?: { tool_name?: string; tool_guid?: string | null; page?: number; per_page?: number; ref?: string; direction?: "asc" | "desc"; sort?: "created" | "number" | "updated"; state?: "open" | "dismissed" | "fixed" | null } | null, options?: CallOptions): Promise<Result<CodeScanningAlertItems[], BasicError>>;
-  /** List CodeQL databases for a repository — GET /repos/{owner}/{repo}/code-scanning/codeql/databases */
+  /** List CodeQL databases for a repository — GET /repos/{owner}/{repo}/code-scanning/codeql/databases (classes: read) */
   listCodeqlDatabases(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<CodeScanningCodeqlDatabase[], BasicError>>;
-  /** List code scanning analyses for a repository — GET /repos/{owner}/{repo}/code-scanning/analyses */
+  /** List code scanning analyses for a repository — GET /repos/{owner}/{repo}/code-scanning/analyses (classes: read) */
   listRecentAnalyses(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<CodeScanningAnalysis[], BasicError>>;
   listRecentAnalyses(owner: string | number, repo: string | number, params?: { tool_name?: string; tool_guid?: string | null; page?: number; per_page?: number; pr?: number; ref?: string; sarif_id?: string; direction?: "asc" | "desc"; sort?: "created" } | null, options?: CallOptions): Promise<Result<CodeScanningAnalysis[], BasicError>>;
-  /** Update a code scanning alert — PATCH /repos/{owner}/{repo}/code-scanning/alerts/{alert_number} */
+  /** Update a code scanning alert — PATCH /repos/{owner}/{repo}/code-scanning/alerts/{alert_number} (classes: write) */
   updateAlert(owner: string | number, repo: string | number, alertNumber: string | number, options?: CallOptions): Promise<Result<CodeScanningAlert, BasicError>>;
   updateAlert(owner: string | number, repo: string | number, alertNumber: string | number, params?: { assignees?: string[]; create_request?: boolean; dismissed_comment?: string | null; dismissed_reason?: "false positive" | "won't fix" | "used in tests" | "mitigated" | null; state?: "open" | "dismissed" } | null, options?: CallOptions): Promise<Result<CodeScanningAlert, BasicError>>;
-  /** Update a code scanning default setup configuration — PATCH /repos/{owner}/{repo}/code-scanning/default-setup */
+  /** Update a code scanning default setup configuration — PATCH /repos/{owner}/{repo}/code-scanning/default-setup (classes: write) */
   updateDefaultSetup(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<EmptyObject | CodeScanningDefaultSetupUpdateResponse, BasicError>>;
   updateDefaultSetup(owner: string | number, repo: string | number, params?: { languages?: ("actions" | "c-cpp" | "csharp" | "go" | "java-kotlin" | "javascript-typescript" | "python" | "ruby" | "swift")[]; query_suite?: "default" | "extended"; runner_label?: string | null; runner_type?: "standard" | "labeled"; state?: "configured" | "not-configured"; threat_model?: "remote" | "remote_and_local" } | null, options?: CallOptions): Promise<Result<EmptyObject | CodeScanningDefaultSetupUpdateResponse, BasicError>>;
-  /** Upload an analysis as SARIF data — POST /repos/{owner}/{repo}/code-scanning/sarifs */
+  /** Upload an analysis as SARIF data — POST /repos/{owner}/{repo}/code-scanning/sarifs (classes: write) */
   uploadSarif(owner: string | number, repo: string | number, params: { checkout_uri?: string; commit_sha: string; ref: string; sarif: string; started_at?: string; tool_name?: string; validate?: boolean }, options?: CallOptions): Promise<Result<CodeScanningSarifsReceipt, BasicError>>;
 }
 
 export interface GithubCodeSecurity extends Rpc.RpcTargetBranded {
-  /** Attach a configuration to repositories — POST /orgs/{org}/code-security/configurations/{configuration_id}/attach */
+  /** Attach a configuration to repositories — POST /orgs/{org}/code-security/configurations/{configuration_id}/attach (classes: write) */
   attachConfiguration(org: string | number, configurationId: string | number, params: { scope: "all" | "all_without_configurations" | "public" | "private_or_internal" | "selected"; selected_repository_ids?: number[] }, options?: CallOptions): Promise<Result<Record<string, JsonValue>>>;
-  /** Attach an enterprise configuration to repositories — POST /enterprises/{enterprise}/code-security/configurations/{configuration_id}/attach */
+  /** Attach an enterprise configuration to repositories — POST /enterprises/{enterprise}/code-security/configurations/{configuration_id}/attach (classes: write) */
   attachEnterpriseConfiguration(enterprise: string | number, configurationId: string | number, params: { scope: "all" | "all_without_configurations" }, options?: CallOptions): Promise<Result<Record<string, JsonValue>, BasicError>>;
-  /** Create a code security configuration — POST /orgs/{org}/code-security/configurations */
+  /** Create a code security configuration — POST /orgs/{org}/code-security/configurations (classes: write) */
   createConfiguration(org: string | number, params: { advanced_security?: "enabled" | "disabled" | "code_security" | "secret_protection"; code_scanning_default_setup?: "enabled" | "disabled" | "not_set"; code_scanning_default_setup_options?: { runner_label?: string | null; runner_type?: "standard" | "labeled" | "not_set" } | null; code_scanning_delegated_alert_dismissal?: "enabled" | "disabled" | "not_set"; code_scanning_options?: { allow_advanced?: boolean | null } | null; code_security?: "enabled" | "disabled" | "not_set"; dependabot_alerts?: "enabled" | "disabled" | "not_set"; dependabot_delegated_alert_dismissal?: "enabled" | "disabled" | "not_set"; dependabot_security_updates?: "enabled" | "disabled" | "not_set"; dependency_graph?: "enabled" | "disabled" | "not_set"; dependency_graph_autosubmit_action?: "enabled" | "disabled" | "not_set"; dependency_graph_autosubmit_action_options?: { labeled_runners?: boolean }; description?: string; enforcement?: "enforced" | "unenforced"; name: string; private_vulnerability_reporting?: "enabled" | "disabled" | "not_set"; secret_protection?: "enabled" | "disabled" | "not_set"; secret_scanning?: "enabled" | "disabled" | "not_set"; secret_scanning_delegated_alert_dismissal?: "enabled" | "disabled" | "not_set"; secret_scanning_delegated_bypass?: "enabled" | "disabled" | "not_set"; secret_scanning_delegated_bypass_options?: { reviewers?: { mode?: "ALWAYS" | "EXEMPT"; reviewer_id: number; reviewer_type: "TEAM" | "ROLE" }[] }; secret_scanning_extended_metadata?: "enabled" | "disabled" | "not_set"; secret_scanning_generic_secrets?: "enabled" | "disabled" | "not_set"; secret_scanning_non_provider_patterns?: "enabled" | "disabled" | "not_set"; secret_scanning_push_protection?: "enabled" | "disabled" | "not_set"; secret_scanning_validity_checks?: "enabled" | "disabled" | "not_set" }, options?: CallOptions): Promise<Result<CodeSecurityConfiguration>>;
-  /** Create a code security configuration for an enterprise — POST /enterprises/{enterprise}/code-security/configurations */
+  /** Create a code security configuration for an enterprise — POST /enterprises/{enterprise}/code-security/configurations (classes: write) */
   createConfigurationForEnterprise(enterprise: string | number, params: { advanced_security?: "enabled" | "disabled" | "code_security" | "secret_protection"; code_scanning_default_setup?: "enabled" | "disabled" | "not_set"; code_scanning_default_setup_options?: { runner_label?: string | null; runner_type?: "standard" | "labeled" | "not_set" } | null; code_scanning_delegated_alert_dismissal?: "enabled" | "disabled" | "not_set"; code_scanning_options?: { allow_advanced?: boolean | null } | null; code_security?: "enabled" | "disabled" | "not_set"; dependabot_alerts?: "enabled" | "disabled" | "not_set"; dependabot_security_updates?: "enabled" | "disabled" | "not_set"; dependency_graph?: "enabled" | "disabled" | "not_set"; dependency_graph_autosubmit_action?: "enabled" | "disabled" | "not_set"; dependency_graph_autosubmit_action_options?: { labeled_runners?: boolean }; description?: string; enforcement?: "enforced" | "unenforced"; name: string; private_vulnerability_reporting?: "enabled" | "disabled" | "not_set"; secret_protection?: "enabled" | "disabled" | "not_set"; secret_scanning?: "enabled" | "disabled" | "not_set"; secret_scanning_delegated_alert_dismissal?: "enabled" | "disabled" | "not_set"; secret_scanning_extended_metadata?: "enabled" | "disabled" | "not_set"; secret_scanning_generic_secrets?: "enabled" | "disabled" | "not_set"; secret_scanning_non_provider_patterns?: "enabled" | "disabled" | "not_set"; secret_scanning_push_protection?: "enabled" | "disabled" | "not_set"; secret_scanning_validity_checks?: "enabled" | "disabled" | "not_set" }, options?: CallOptions): Promise<Result<CodeSecurityConfiguration, BasicError>>;
-  /** Delete a code security configuration — DELETE /orgs/{org}/code-security/configurations/{configuration_id} */
+  /** Delete a code security configuration — DELETE /orgs/{org}/code-security/configurations/{configuration_id} (classes: write, destructive) */
   deleteConfiguration(org: string | number, configurationId: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Delete a code security configuration for an enterprise — DELETE /enterprises/{enterprise}/code-security/configurations/{configuration_id} */
+  /** Delete a code security configuration for an enterprise — DELETE /enterprises/{enterprise}/code-security/configurations/{configuration_id} (classes: write, destructive) */
   deleteConfigurationForEnterprise(enterprise: string | number, configurationId: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Detach configurations from repositories — DELETE /orgs/{org}/code-security/configurations/detach */
+  /** Detach configurations from repositories — DELETE /orgs/{org}/code-security/configurations/detach (classes: write, destructive) */
   detachConfiguration(org: string | number, params: { selected_repository_ids: number[] }, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Get a code security configuration — GET /orgs/{org}/code-security/configurations/{configuration_id} */
+  /** Get a code security configuration — GET /orgs/{org}/code-security/configurations/{configuration_id} (classes: read) */
   getConfiguration(org: string | number, configurationId: string | number, options?: CallOptions): Promise<Result<CodeSecurityConfiguration, BasicError>>;
-  /** Get the code security configuration associated with a repository — GET /repos/{owner}/{repo}/code-security-configuration */
+  /** Get the code security configuration associated with a repository — GET /repos/{owner}/{repo}/code-security-configuration (classes: read) */
   getConfigurationForRepository(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<CodeSecurityConfigurationForRepository | null, BasicError>>;
-  /** Get code security configurations for an enterprise — GET /enterprises/{enterprise}/code-security/configurations */
+  /** Get code security configurations for an enterprise — GET /enterprises/{enterprise}/code-security/configurations (classes: read) */
   getConfigurationsForEnterprise(enterprise: string | number, options?: CallOptions): Promise<Result<CodeSecurityConfiguration[], BasicError>>;
   getConfigurationsForEnterprise(enterprise: string | number, params?: { per_page?: number; before?: string; after?: string } | null, options?: CallOptions): Promise<Result<CodeSecurityConfiguration[], BasicError>>;
-  /** Get code security configurations for an organization — GET /orgs/{org}/code-security/configurations */
+  /** Get code security configurations for an organization — GET /orgs/{org}/code-security/configurations (classes: read) */
   getConfigurationsForOrg(org: string | number, options?: CallOptions): Promise<Result<CodeSecurityConfiguration[], BasicError>>;
   getConfigurationsForOrg(org: string | number, params?: { target_type?: "global" | "all"; per_page?: number; before?: string; after?: string } | null, options?: CallOptions): Promise<Result<CodeSecurityConfiguration[], BasicError>>;
-  /** Get default code security configurations — GET /orgs/{org}/code-security/configurations/defaults */
+  /** Get default code security configurations — GET /orgs/{org}/code-security/configurations/defaults (classes: read) */
   getDefaultConfigurations(org: string | number, options?: CallOptions): Promise<Result<CodeSecurityDefaultConfigurations, BasicError>>;
-  /** Get default code security configurations for an enterprise — GET /enterprises/{enterprise}/code-security/configurations/defaults */
+  /** Get default code security configurations for an enterprise — GET /enterprises/{enterprise}/code-security/configurations/defaults (classes: read) */
   getDefaultConfigurationsForEnterprise(enterprise: string | number, options?: CallOptions): Promise<Result<CodeSecurityDefaultConfigurations>>;
-  /** Get repositories associated with a code security configuration — GET /orgs/{org}/code-security/configurations/{configuration_id}/repositories */
+  /** Get repositories associated with a code security configuration — GET /orgs/{org}/code-security/configurations/{configuration_id}/repositories (classes: read) */
   getRepositoriesForConfiguration(org: string | number, configurationId: string | number, options?: CallOptions): Promise<Result<CodeSecurityConfigurationRepositories[], BasicError>>;
   getRepositoriesForConfiguration(org: string | number, configurationId: string | number, params?: { per_page?: number; before?: string; after?: string; status?: string } | null, options?: CallOptions): Promise<Result<CodeSecurityConfigurationRepositories[], BasicError>>;
-  /** Get repositories associated with an enterprise code security configuration — GET /enterprises/{enterprise}/code-security/configurations/{configuration_id}/repositories */
+  /** Get repositories associated with an enterprise code security configuration — GET /enterprises/{enterprise}/code-security/configurations/{configuration_id}/repositories (classes: read) */
   getRepositoriesForEnterpriseConfiguration(enterprise: string | number, configurationId: string | number, options?: CallOptions): Promise<Result<CodeSecurityConfigurationRepositories[], BasicError>>;
   getRepositoriesForEnterpriseConfiguration(enterprise: string | number, configurationId: string | number, params?: { per_page?: number; before?: string; after?: string; status?: string } | null, options?: CallOptions): Promise<Result<CodeSecurityConfigurationRepositories[], BasicError>>;
-  /** Retrieve a code security configuration of an enterprise — GET /enterprises/{enterprise}/code-security/configurations/{configuration_id} */
+  /** Retrieve a code security configuration of an enterprise — GET /enterprises/{enterprise}/code-security/configurations/{configuration_id} (classes: read) */
   getSingleConfigurationForEnterprise(enterprise: string | number, configurationId: string | number, options?: CallOptions): Promise<Result<CodeSecurityConfiguration, BasicError>>;
-  /** Set a code security configuration as a default for an organization — PUT /orgs/{org}/code-security/configurations/{configuration_id}/defaults */
+  /** Set a code security configuration as a default for an organization — PUT /orgs/{org}/code-security/configurations/{configuration_id}/defaults (classes: write) */
   setConfigurationAsDefault(org: string | number, configurationId: string | number, options?: CallOptions): Promise<Result<{ configuration?: CodeSecurityConfiguration; default_for_new_repos?: "all" | "none" | "private_and_internal" | "public" }, BasicError>>;
   setConfigurationAsDefault(org: string | number, configurationId: string | number, params?: { default_for_new_repos?: "all" | "none" | "private_and_internal" | "public" } | null, options?: CallOptions): Promise<Result<{ configuration?: CodeSecurityConfiguration; default_for_new_repos?: "all" | "none" | "private_and_internal" | "public" }, BasicError>>;
-  /** Set a code security configuration as a default for an enterprise — PUT /enterprises/{enterprise}/code-security/configurations/{configuration_id}/defaults */
+  /** Set a code security configuration as a default for an enterprise — PUT /enterprises/{enterprise}/code-security/configurations/{configuration_id}/defaults (classes: write) */
   setConfigurationAsDefaultForEnterprise(enterprise: string | number, configurationId: string | number, options?: CallOptions): Promise<Result<{ configuration?: CodeSecurityConfiguration; default_for_new_repos?: "all" | "none" | "private_and_internal" | "public" }, BasicError>>;
   setConfigurationAsDefaultForEnterprise(enterprise: string | number, configurationId: string | number, params?: { default_for_new_repos?: "all" | "none" | "private_and_internal" | "public" } | null, options?: CallOptions): Promise<Result<{ configuration?: CodeSecurityConfiguration; default_for_new_repos?: "all" | "none" | "private_and_internal" | "public" }, BasicError>>;
-  /** Update a code security configuration — PATCH /orgs/{org}/code-security/configurations/{configuration_id} */
+  /** Update a code security configuration — PATCH /orgs/{org}/code-security/configurations/{configuration_id} (classes: write) */
   updateConfiguration(org: string | number, configurationId: string | number, options?: CallOptions): Promise<Result<CodeSecurityConfiguration | null>>;
   updateConfiguration(org: string | number, configurationId: string | number, params?: { advanced_security?: "enabled" | "disabled" | "code_security" | "secret_protection"; code_scanning_default_setup?: "enabled" | "disabled" | "not_set"; code_scanning_default_setup_options?: { runner_label?: string | null; runner_type?: "standard" | "labeled" | "not_set" } | null; code_scanning_delegated_alert_dismissal?: "enabled" | "disabled" | "not_set"; code_scanning_options?: { allow_advanced?: boolean | null } | null; code_security?: "enabled" | "disabled" | "not_set"; dependabot_alerts?: "enabled" | "disabled" | "not_set"; dependabot_delegated_alert_dismissal?: "enabled" | "disabled" | "not_set"; dependabot_security_updates?: "enabled" | "disabled" | "not_set"; dependency_graph?: "enabled" | "disabled" | "not_set"; dependency_graph_autosubmit_action?: "enabled" | "disabled" | "not_set"; dependency_graph_autosubmit_action_options?: { labeled_runners?: boolean }; description?: string; enforcement?: "enforced" | "unenforced"; name?: string; private_vulnerability_reporting?: "enabled" | "disabled" | "not_set"; secret_protection?: "enabled" | "disabled" | "not_set"; secret_scanning?: "enabled" | "disabled" | "not_set"; secret_scanning_delegated_alert_dismissal?: "enabled" | "disabled" | "not_set"; secret_scanning_delegated_bypass?: "enabled" | "disabled" | "not_set"; secret_scanning_delegated_bypass_options?: { reviewers?: { mode?: "ALWAYS" | "EXEMPT"; reviewer_id: number; reviewer_type: "TEAM" | "ROLE" }[] }; secret_scanning_extended_metadata?: "enabled" | "disabled" | "not_set"; secret_scanning_generic_secrets?: "enabled" | "disabled" | "not_set"; secret_scanning_non_provider_patterns?: "enabled" | "disabled" | "not_set"; secret_scanning_push_protection?: "enabled" | "disabled" | "not_set"; secret_scanning_validity_checks?: "enabled" | "disabled" | "not_set" } | null, options?: CallOptions): Promise<Result<CodeSecurityConfiguration | null>>;
-  /** Update a custom code security configuration for an enterprise — PATCH /enterprises/{enterprise}/code-security/configurations/{configuration_id} */
+  /** Update a custom code security configuration for an enterprise — PATCH /enterprises/{enterprise}/code-security/configurations/{configuration_id} (classes: write) */
   updateEnterpriseConfiguration(enterprise: string | number, configurationId: string | number, options?: CallOptions): Promise<Result<CodeSecurityConfiguration, BasicError>>;
   updateEnterpriseConfiguration(enterprise: string | number, configurationId: string | number, params?: { advanced_security?: "enabled" | "disabled" | "code_security" | "secret_protection"; code_scanning_default_setup?: "enabled" | "disabled" | "not_set"; code_scanning_default_setup_options?: { runner_label?: string | null; runner_type?: "standard" | "labeled" | "not_set" } | null; code_scanning_delegated_alert_dismissal?: "enabled" | "disabled" | "not_set"; code_scanning_options?: { allow_advanced?: boolean | null } | null; code_security?: "enabled" | "disabled" | "not_set"; dependabot_alerts?: "enabled" | "disabled" | "not_set"; dependabot_security_updates?: "enabled" | "disabled" | "not_set"; dependency_graph?: "enabled" | "disabled" | "not_set"; dependency_graph_autosubmit_action?: "enabled" | "disabled" | "not_set"; dependency_graph_autosubmit_action_options?: { labeled_runners?: boolean }; description?: string; enforcement?: "enforced" | "unenforced"; name?: string; private_vulnerability_reporting?: "enabled" | "disabled" | "not_set"; secret_protection?: "enabled" | "disabled" | "not_set"; secret_scanning?: "enabled" | "disabled" | "not_set"; secret_scanning_delegated_alert_dismissal?: "enabled" | "disabled" | "not_set"; secret_scanning_extended_metadata?: "enabled" | "disabled" | "not_set"; secret_scanning_generic_secrets?: "enabled" | "disabled" | "not_set"; secret_scanning_non_provider_patterns?: "enabled" | "disabled" | "not_set"; secret_scanning_push_protection?: "enabled" | "disabled" | "not_set"; secret_scanning_validity_checks?: "enabled" | "disabled" | "not_set" } | null, options?: CallOptions): Promise<Result<CodeSecurityConfiguration, BasicError>>;
 }
 
 export interface GithubCodesOfConduct extends Rpc.RpcTargetBranded {
-  /** Get all codes of conduct — GET /codes_of_conduct */
+  /** Get all codes of conduct — GET /codes_of_conduct (classes: read) */
   getAllCodesOfConduct(options?: CallOptions): Promise<Result<CodeOfConduct[]>>;
-  /** Get a code of conduct — GET /codes_of_conduct/{key} */
+  /** Get a code of conduct — GET /codes_of_conduct/{key} (classes: read) */
   getConductCode(key: string | number, options?: CallOptions): Promise<Result<CodeOfConduct, BasicError>>;
 }
 
 export interface GithubCodespaces extends Rpc.RpcTargetBranded {
-  /** Add a selected repository to a user secret — PUT /user/codespaces/secrets/{secret_name}/repositories/{repository_id} */
+  /** Add a selected repository to a user secret — PUT /user/codespaces/secrets/{secret_name}/repositories/{repository_id} (classes: write) */
   addRepositoryForSecretForAuthenticatedUser(secretName: string | number, repositoryId: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Add selected repository to an organization secret — PUT /orgs/{org}/codespaces/secrets/{secret_name}/repositories/{repository_id} */
+  /** Add selected repository to an organization secret — PUT /orgs/{org}/codespaces/secrets/{secret_name}/repositories/{repository_id} (classes: write) */
   addSelectedRepoToOrgSecret(org: string | number, secretName: string | number, repositoryId: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Check if permissions defined by a devcontainer have been accepted by the authenticated user — GET /repos/{owner}/{repo}/codespaces/permissions_check */
+  /** Check if permissions defined by a devcontainer have been accepted by the authenticated user — GET /repos/{owner}/{repo}/codespaces/permissions_check (classes: read) */
   checkPermissionsForDevcontainer(owner: string | number, repo: string | number, params: { ref: string; devcontainer_path: string }, options?: CallOptions): Promise<Result<CodespacesPermissionsCheckForDevcontainer, BasicError>>;
-  /** List machine types for a codespace — GET /user/codespaces/{codespace_name}/machines */
+  /** List machine types for a codespace — GET /user/codespaces/{codespace_name}/machines (classes: read) */
   codespaceMachinesForAuthenticatedUser(codespaceName: string | number, options?: CallOptions): Promise<Result<{ machines: CodespaceMachine[]; total_count: number }, BasicError>>;
-  /** Create a codespace for the authenticated user — POST /user/codespaces */
+  /** Create a codespace for the authenticated user — POST /user/codespaces (classes: write) */
   createForAuthenticatedUser(options?: CallOptions): Promise<Result<Codespace, BasicError>>;
   createForAuthenticatedUser(params?: unknown, options?: CallOptions): Promise<Result<Codespace, BasicError>>;
-  /** Create or update an organization secret — PUT /orgs/{org}/codespaces/secrets/{secret_name} */
+  /** Create or update an organization secret — PUT /orgs/{org}/codespaces/secrets/{secret_name} (classes: write) */
   createOrUpdateOrgSecret(org: string | number, secretName: string | number, params: { encrypted_value?: string; key_id?: string; selected_repository_ids?: number[]; visibility: "all" | "private" | "selected" }, options?: CallOptions): Promise<Result<EmptyObject | null, BasicError>>;
-  /** Create or update a repository secret — PUT /repos/{owner}/{repo}/codespaces/secrets/{secret_name} */
+  /** Create or update a repository secret — PUT /repos/{owner}/{repo}/codespaces/secrets/{secret_name} (classes: write) */
   createOrUpdateRepoSecret(owner: string | number, repo: string | number, secretName: string | number, options?: CallOptions): Promise<Result<EmptyObject | null>>;
   createOrUpdateRepoSecret(owner: string | number, repo: string | number, secretName: string | number, params?: { encrypted_value?: string; key_id?: string } | null, options?: CallOptions): Promise<Result<EmptyObject | null>>;
-  /** Create or update a secret for the authenticated user — PUT /user/codespaces/secrets/{secret_name} */
+  /** Create or update a secret for the authenticated user — PUT /user/codespaces/secrets/{secret_name} (classes: write) */
   createOrUpdateSecretForAuthenticatedUser(secretName: string | number, params: { encrypted_value?: string; key_id: string; selected_repository_ids?: (number | string)[] }, options?: CallOptions): Promise<Result<EmptyObject | null, BasicError>>;
-  /** Create a codespace from a pull request — POST /repos/{owner}/{repo}/pulls/{pull_number}/codespaces */
+  /** Create a codespace from a pull request — POST /repos/{owner}/{repo}/pulls/{pull_number}/codespaces (classes: write) */
   createWithPrForAuthenticatedUser(owner: string | number, repo: string | number, pullNumber: string | number, options?: CallOptions): Promise<Result<Codespace, BasicError>>;
   createWithPrForAuthenticatedUser(owner: string | number, repo: string | number, pullNumber: string | number, params?: { client_ip?: string; devcontainer_path?: string; display_name?: string; geo?: "EuropeWest" | "SoutheastAsia" | "UsEast" | "UsWest"; idle_timeout_minutes?: number; location?: string; machine?: string; multi_repo_permissions_opt_out?: boolean; retention_period_minutes?: number; working_directory?: string } | null, options?: CallOptions): Promise<Result<Codespace, BasicError>>;
-  /** Create a codespace in a repository — POST /repos/{owner}/{repo}/codespaces */
+  /** Create a codespace in a repository — POST /repos/{owner}/{repo}/codespaces (classes: write) */
   createWithRepoForAuthenticatedUser(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<Codespace, BasicError>>;
   createWithRepoForAuthenticatedUser(owner: string | number, repo: string | number, params?: { client_ip?: string; devcontainer_path?: string; display_name?: string; geo?: "EuropeWest" | "SoutheastAsia" | "UsEast" | "UsWest"; idle_timeout_minutes?: number; location?: string; machine?: string; multi_repo_permissions_opt_out?: boolean; ref?: string; retention_period_minutes?: number; working_directory?: string } | null, options?: CallOptions): Promise<Result<Codespace, BasicError>>;
-  /** Remove users from Codespaces access for an organization — DELETE /orgs/{org}/codespaces/access/selected_users @deprecated */
+  /** Remove users from Codespaces access for an organization — DELETE /orgs/{org}/codespaces/access/selected_users (classes: write, destructive) @deprecated */
   deleteCodespacesAccessUsers(org: string | number, params: { selected_usernames: string[] }, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Delete a codespace for the authenticated user — DELETE /user/codespaces/{codespace_name} */
+  /** Delete a codespace for the authenticated user — DELETE /user/codespaces/{codespace_name} (classes: write, destructive) */
   deleteForAuthenticatedUser(codespaceName: string | number, options?: CallOptions): Promise<Result<Record<string, JsonValue>, BasicError>>;
-  /** Delete a codespace from the organization — DELETE /orgs/{org}/members/{username}/codespaces/{codespace_name} */
+  /** Delete a codespace from the organization — DELETE /orgs/{org}/members/{username}/codespaces/{codespace_name} (classes: write, destructive) */
   deleteFromOrganization(org: string | number, username: string | number, codespaceName: string | number, options?: CallOptions): Promise<Result<Record<string, JsonValue>, BasicError>>;
-  /** Delete an organization secret — DELETE /orgs/{org}/codespaces/secrets/{secret_name} */
+  /** Delete an organization secret — DELETE /orgs/{org}/codespaces/secrets/{secret_name} (classes: write, destructive) */
   deleteOrgSecret(org: string | number, secretName: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Delete a repository secret — DELETE /repos/{owner}/{repo}/codespaces/secrets/{secret_name} */
+  /** Delete a repository secret — DELETE /repos/{owner}/{repo}/codespaces/secrets/{secret_name} (classes: write, destructive) */
   deleteRepoSecret(owner: string | number, repo: string | number, secretName: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Delete a secret for the authenticated user — DELETE /user/codespaces/secrets/{secret_name} */
+  /** Delete a secret for the authenticated user — DELETE /user/codespaces/secrets/{secret_name} (classes: write, destructive) */
   deleteSecretForAuthenticatedUser(secretName: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Export a codespace for the authenticated user — POST /user/codespaces/{codespace_name}/exports */
+  /** Export a codespace for the authenticated user — POST /user/codespaces/{codespace_name}/exports (classes: write) */
   exportForAuthenticatedUser(codespaceName: string | number, options?: CallOptions): Promise<Result<CodespaceExportDetails, BasicError>>;
-  /** List codespaces for a user in organization — GET /orgs/{org}/members/{username}/codespaces */
+  /** List codespaces for a user in organization — GET /orgs/{org}/members/{username}/codespaces (classes: read) */
   getCodespacesForUserInOrg(org: string | number, username: string | number, options?: CallOptions): Promise<Result<{ codespaces: Codespace[]; total_count: number }, BasicError>>;
   getCodespacesForUserInOrg(org: string | number, username: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<{ codespaces: Codespace[]; total_count: number }, BasicError>>;
-  /** Get details about a codespace export — GET /user/codespaces/{codespace_name}/exports/{export_id} */
+  /** Get details about a codespace export — GET /user/codespaces/{codespace_name}/exports/{export_id} (classes: read) */
   getExportDetailsForAuthenticatedUser(codespaceName: string | number, exportId: string | number, options?: CallOptions): Promise<Result<CodespaceExportDetails, BasicError>>;
-  /** Get a codespace for the authenticated user — GET /user/codespaces/{codespace_name} */
+  /** Get a codespace for the authenticated user — GET /user/codespaces/{codespace_name} (classes: read) */
   getForAuthenticatedUser(codespaceName: string | number, options?: CallOptions): Promise<Result<Codespace, BasicError>>;
-  /** Get an organization public key — GET /orgs/{org}/codespaces/secrets/public-key */
+  /** Get an organization public key — GET /orgs/{org}/codespaces/secrets/public-key (classes: read) */
   getOrgPublicKey(org: string | number, options?: CallOptions): Promise<Result<CodespacesPublicKey>>;
-  /** Get an organization secret — GET /orgs/{org}/codespaces/secrets/{secret_name} */
+  /** Get an organization secret — GET /orgs/{org}/codespaces/secrets/{secret_name} (classes: read) */
   getOrgSecret(org: string | number, secretName: string | number, options?: CallOptions): Promise<Result<CodespacesOrgSecret>>;
-  /** Get public key for the authenticated user — GET /user/codespaces/secrets/public-key */
+  /** Get public key for the authenticated user — GET /user/codespaces/secrets/public-key (classes: read) */
   getPublicKeyForAuthenticatedUser(options?: CallOptions): Promise<Result<CodespacesUserPublicKey>>;
-  /** Get a repository public key — GET /repos/{owner}/{repo}/codespaces/secrets/public-key */
+  /** Get a repository public key — GET /repos/{owner}/{repo}/codespaces/secrets/public-key (classes: read) */
   getRepoPublicKey(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<CodespacesPublicKey>>;
-  /** Get a repository secret — GET /repos/{owner}/{repo}/codespaces/secrets/{secret_name} */
+  /** Get a repository secret — GET /repos/{owner}/{repo}/codespaces/secrets/{secret_name} (classes: read) */
   getRepoSecret(owner: string | number, repo: string | number, secretName: string | number, options?: CallOptions): Promise<Result<RepoCodespacesSecret>>;
-  /** Get a secret for the authenticated user — GET /user/codespaces/secrets/{secret_name} */
+  /** Get a secret for the authenticated user — GET /user/codespaces/secrets/{secret_name} (classes: read) */
   getSecretForAuthenticatedUser(secretName: string | number, options?: CallOptions): Promise<Result<CodespacesSecret>>;
-  /** List devcontainer configurations in a repository for the authenticated user — GET /repos/{owner}/{repo}/codespaces/devcontainers */
+  /** List devcontainer configurations in a repository for the authenticated user — GET /repos/{owner}/{repo}/codespaces/devcontainers (classes: read) */
   listDevcontainersInRepositoryForAuthenticatedUser(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<{ devcontainers: { display_name?: string; name?: string; path: string }[]; total_count: number }, BasicError>>;
   listDevcontainersInRepositoryForAuthenticatedUser(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<{ devcontainers: { display_name?: string; name?: string; path: string }[]; total_count: number }, BasicError>>;
-  /** List codespaces for the authenticated user — GET /user/codespaces */
+  /** List codespaces for the authenticated user — GET /user/codespaces (classes: read) */
   listForAuthenticatedUser(options?: CallOptions): Promise<Result<{ codespaces: Codespace[]; total_count: number }, BasicError>>;
   listForAuthenticatedUser(params?: { per_page?: number; page?: number; repository_id?: number } | null, options?: CallOptions): Promise<Result<{ codespaces: Codespace[]; total_count: number }, BasicError>>;
-  /** List codespaces for the organization — GET /orgs/{org}/codespaces */
+  /** List codespaces for the organization — GET /orgs/{org}/codespaces (classes: read) */
   listInOrganization(org: string | number, options?: CallOptions): Promise<Result<{ codespaces: Codespace[]; total_count: number }, BasicError>>;
   listInOrganization(org: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<{ codespaces: Codespace[]; total_count: number }, BasicError>>;
-  /** List codespaces in a repository for the authenticated user — GET /repos/{owner}/{repo}/codespaces */
+  /** List codespaces in a repository for the authenticated user — GET /repos/{owner}/{repo}/codespaces (classes: read) */
   listInRepositoryForAuthenticatedUser(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<{ codespaces: Codespace[]; total_count: number }, BasicError>>;
   listInRepositoryForAuthenticatedUser(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<{ codespaces: Codespace[]; total_count: number }, BasicError>>;
-  /** List organization secrets — GET /orgs/{org}/codespaces/secrets */
+  /** List organization secrets — GET /orgs/{org}/codespaces/secrets (classes: read) */
   listOrgSecrets(org: string | number, options?: CallOptions): Promise<Result<{ secrets: CodespacesOrgSecret[]; total_count: number }>>;
   listOrgSecrets(org: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<{ secrets: CodespacesOrgSecret[]; total_count: number }>>;
-  /** List repository secrets — GET /repos/{owner}/{repo}/codespaces/secrets */
+  /** List repository secrets — GET /repos/{owner}/{repo}/codespaces/secrets (classes: read) */
   listRepoSecrets(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<{ secrets: RepoCodespacesSecret[]; total_count: number }>>;
   listRepoSecrets(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<{ secrets: RepoCodespacesSecret[]; total_count: number }>>;
-  /** List selected repositories for a user secret — GET /user/codespaces/secrets/{secret_name}/repositories */
+  /** List selected repositories for a user secret — GET /user/codespaces/secrets/{secret_name}/repositories (classes: read) */
   listRepositoriesForSecretForAuthenticatedUser(secretName: string | number, options?: CallOptions): Promise<Result<{ repositories: MinimalRepository[]; total_count: number }, BasicError>>;
-  /** List secrets for the authenticated user — GET /user/codespaces/secrets */
+  /** List secrets for the authenticated user — GET /user/codespaces/secrets (classes: read) */
   listSecretsForAuthenticatedUser(options?: CallOptions): Promise<Result<{ secrets: CodespacesSecret[]; total_count: number }>>;
   listSecretsForAuthenticatedUser(params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<{ secrets: CodespacesSecret[]; total_count: number }>>;
-  /** List selected repositories for an organization secret — GET /orgs/{org}/codespaces/secrets/{secret_name}/repositories */
+  /** List selected repositories for an organization secret — GET /orgs/{org}/codespaces/secrets/{secret_name}/repositories (classes: read) */
   listSelectedReposForOrgSecret(org: string | number, secretName: string | number, options?: CallOptions): Promise<Result<{ repositories: MinimalRepository[]; total_count: number }, BasicError>>;
   listSelectedReposForOrgSecret(org: string | number, secretName: string | number, params?: { page?: number; per_page?: number } | null, options?: CallOptions): Promise<Result<{ repositories: MinimalRepository[]; total_count: number }, BasicError>>;
-  /** Get default attributes for a codespace — GET /repos/{owner}/{repo}/codespaces/new */
+  /** Get default attributes for a codespace — GET /repos/{owner}/{repo}/codespaces/new (classes: read) */
   preFlightWithRepoForAuthenticatedUser(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<{ billable_owner?: SimpleUser; defaults?: { devcontainer_path: string | null; location: string } }, BasicError>>;
   preFlightWithRepoForAuthenticatedUser(owner: string | number, repo: string | number, params?: { ref?: string; client_ip?: string } | null, options?: CallOptions): Promise<Result<{ billable_owner?: SimpleUser; defaults?: { devcontainer_path: string | null; location: string } }, BasicError>>;
-  /** Create a repository from an unpublished codespace — POST /user/codespaces/{codespace_name}/publish */
+  /** Create a repository from an unpublished codespace — POST /user/codespaces/{codespace_name}/publish (classes: write) */
   publishForAuthenticatedUser(codespaceName: string | number, options?: CallOptions): Promise<Result<CodespaceWithFullRepository, BasicError>>;
   publishForAuthenticatedUser(codespaceName: string | number, params?: { name?: string; private?: boolean } | null, options?: CallOptions): Promise<Result<CodespaceWithFullRepository, BasicError>>;
-  /** Remove a selected repository from a user secret — DELETE /user/codespaces/secrets/{secret_name}/repositories/{repository_id} */
+  /** Remove a selected repository from a user secret — DELETE /user/codespaces/secrets/{secret_name}/repositories/{repository_id} (classes: write, destructive) */
   removeRepositoryForSecretForAuthenticatedUser(secretName: string | number, repositoryId: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Remove selected repository from an organization secret — DELETE /orgs/{org}/codespaces/secrets/{secret_name}/repositories/{repository_id} */
+  /** Remove selected repository from an organization secret — DELETE /orgs/{org}/codespaces/secrets/{secret_name}/repositories/{repository_id} (classes: write, destructive) */
   removeSelectedRepoFromOrgSecret(org: string | number, secretName: string | number, repositoryId: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** List available machine types for a repository — GET /repos/{owner}/{repo}/codespaces/machines */
+  /** List available machine types for a repository — GET /repos/{owner}/{repo}/codespaces/machines (classes: read) */
   repoMachinesForAuthenticatedUser(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<{ machines: CodespaceMachine[]; total_count: number }, BasicError>>;
   repoMachinesForAuthenticatedUser(owner: string | number, repo: string | number, params?: { location?: string; client_ip?: string; ref?: string } | null, options?: CallOptions): Promise<Result<{ machines: CodespaceMachine[]; total_count: number }, BasicError>>;
-  /** Manage access control for organization codespaces — PUT /orgs/{org}/codespaces/access @deprecated */
+  /** Manage access control for organization codespaces — PUT /orgs/{org}/codespaces/access (classes: write) @deprecated */
   setCodespacesAccess(org: string | number, params: { selected_usernames?: string[]; visibility: "disabled" | "selected_members" | "all_members" | "all_members_and_outside_collaborators" }, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Add users to Codespaces access for an organization — POST /orgs/{org}/codespaces/access/selected_users @deprecated */
+  /** Add users to Codespaces access for an organization — POST /orgs/{org}/codespaces/access/selected_users (classes: write) @deprecated */
   setCodespacesAccessUsers(org: string | number, params: { selected_usernames: string[] }, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Set selected repositories for a user secret — PUT /user/codespaces/secrets/{secret_name}/repositories */
+  /** Set selected repositories for a user secret — PUT /user/codespaces/secrets/{secret_name}/repositories (classes: write) */
   setRepositoriesForSecretForAuthenticatedUser(secretName: string | number, params: { selected_repository_ids: number[] }, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Set selected repositories for an organization secret — PUT /orgs/{org}/codespaces/secrets/{secret_name}/repositories */
+  /** Set selected repositories for an organization secret — PUT /orgs/{org}/codespaces/secrets/{secret_name}/repositories (classes: write) */
   setSelectedReposForOrgSecret(org: string | number, secretName: string | number, params: { selected_repository_ids: number[] }, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Start a codespace for the authenticated user — POST /user/codespaces/{codespace_name}/start */
+  /** Start a codespace for the authenticated user — POST /user/codespaces/{codespace_name}/start (classes: write) */
   startForAuthenticatedUser(codespaceName: string | number, options?: CallOptions): Promise<Result<Codespace, BasicError>>;
-  /** Stop a codespace for the authenticated user — POST /user/codespaces/{codespace_name}/stop */
+  /** Stop a codespace for the authenticated user — POST /user/codespaces/{codespace_name}/stop (classes: write) */
   stopForAuthenticatedUser(codespaceName: string | number, options?: CallOptions): Promise<Result<Codespace, BasicError>>;
-  /** Stop a codespace for an organization user — POST /orgs/{org}/members/{username}/codespaces/{codespace_name}/stop */
+  /** Stop a codespace for an organization user — POST /orgs/{org}/members/{username}/codespaces/{codespace_name}/stop (classes: write) */
   stopInOrganization(org: string | number, username: string | number, codespaceName: string | number, options?: CallOptions): Promise<Result<Codespace, BasicError>>;
-  /** Update a codespace for the authenticated user — PATCH /user/codespaces/{codespace_name} */
+  /** Update a codespace for the authenticated user — PATCH /user/codespaces/{codespace_name} (classes: write) */
   updateForAuthenticatedUser(codespaceName: string | number, options?: CallOptions): Promise<Result<Codespace, BasicError>>;
   updateForAuthenticatedUser(codespaceName: string | number, params?: { display_name?: string; machine?: string; recent_folders?: string[] } | null, options?: CallOptions): Promise<Result<Codespace, BasicError>>;
 }
 
 export interface GithubCopilot extends Rpc.RpcTargetBranded {
-  /** Add teams to the Copilot subscription for an organization — POST /orgs/{org}/copilot/billing/selected_teams */
+  /** Add teams to the Copilot subscription for an organization — POST /orgs/{org}/copilot/billing/selected_teams (classes: write) */
   addCopilotSeatsForTeams(org: string | number, params: { selected_teams: string[] }, options?: CallOptions): Promise<Result<{ seats_created: number }, BasicError>>;
-  /** Add users to the Copilot subscription for an organization — POST /orgs/{org}/copilot/billing/selected_users */
+  /** Add users to the Copilot subscription for an organization — POST /orgs/{org}/copilot/billing/selected_users (classes: write) */
   addCopilotSeatsForUsers(org: string | number, params: { selected_usernames: string[] }, options?: CallOptions): Promise<Result<{ seats_created: number }, BasicError>>;
-  /** Add organizations to the enterprise coding agent policy — POST /enterprises/{enterprise}/copilot/policies/coding_agent/organizations */
+  /** Add organizations to the enterprise coding agent policy — POST /enterprises/{enterprise}/copilot/policies/coding_agent/organizations (classes: write) */
   addOrganizationsToEnterpriseCodingAgentPolicy(enterprise: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
   addOrganizationsToEnterpriseCodingAgentPolicy(enterprise: string | number, params?: { custom_properties?: { property_name: string; values: string[] }[]; organizations?: string[] } | null, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Remove teams from the Copilot subscription for an organization — DELETE /orgs/{org}/copilot/billing/selected_teams */
+  /** Remove teams from the Copilot subscription for an organization — DELETE /orgs/{org}/copilot/billing/selected_teams (classes: write, destructive) */
   cancelCopilotSeatAssignmentForTeams(org: string | number, params: { selected_teams: string[] }, options?: CallOptions): Promise<Result<{ seats_cancelled: number }, BasicError>>;
-  /** Remove users from the Copilot subscription for an organization — DELETE /orgs/{org}/copilot/billing/selected_users */
+  /** Remove users from the Copilot subscription for an organization — DELETE /orgs/{org}/copilot/billing/selected_users (classes: write, destructive) */
   cancelCopilotSeatAssignmentForUsers(org: string | number, params: { selected_usernames: string[] }, options?: CallOptions): Promise<Result<{ seats_cancelled: number }, BasicError>>;
-  /** Get Copilot content exclusion rules for an organization — GET /orgs/{org}/copilot/content_exclusion */
+  /** Get Copilot content exclusion rules for an organization — GET /orgs/{org}/copilot/content_exclusion (classes: read) */
   copilotContentExclusionForOrganization(org: string | number, options?: CallOptions): Promise<Result<CopilotOrganizationContentExclusionDetails, BasicError>>;
-  /** Get Copilot enterprise usage metrics for a specific day — GET /enterprises/{enterprise}/copilot/metrics/reports/enterprise-1-day */
+  /** Get Copilot enterprise usage metrics for a specific day — GET /enterprises/{enterprise}/copilot/metrics/reports/enterprise-1-day (classes: read) */
   copilotEnterpriseOneDayUsageMetrics(enterprise: string | number, params: { day: string }, options?: CallOptions): Promise<Result<CopilotUsageMetrics1DayReport, BasicError>>;
-  /** Get Copilot enterprise repository report for a specific day — GET /enterprises/{enterprise}/copilot/metrics/reports/repos-1-day */
+  /** Get Copilot enterprise repository report for a specific day — GET /enterprises/{enterprise}/copilot/metrics/reports/repos-1-day (classes: read) */
   copilotEnterpriseReposOneDayReport(enterprise: string | number, params: { day: string }, options?: CallOptions): Promise<Result<CopilotUsageMetrics1DayReport | null, BasicError>>;
-  /** Get Copilot enterprise usage metrics — GET /enterprises/{enterprise}/copilot/metrics/reports/enterprise-28-day/latest */
+  /** Get Copilot enterprise usage metrics — GET /enterprises/{enterprise}/copilot/metrics/reports/enterprise-28-day/latest (classes: read) */
   copilotEnterpriseUsageMetrics(enterprise: string | number, options?: CallOptions): Promise<Result<CopilotUsageMetrics28DayReport, BasicError>>;
-  /** Get Copilot enterprise user-teams report for a specific day — GET /enterprises/{enterprise}/copilot/metrics/reports/user-teams-1-day */
+  /** Get Copilot enterprise user-teams report for a specific day — GET /enterprises/{enterprise}/copilot/metrics/reports/user-teams-1-day (classes: read) */
   copilotEnterpriseUserTeamsOneDayReport(enterprise: string | number, params: { day: string }, options?: CallOptions): Promise<Result<CopilotUsageMetrics1DayReport, BasicError>>;
-  /** Get Copilot organization usage metrics for a specific day — GET /orgs/{org}/copilot/metrics/reports/organization-1-day */
+  /** Get Copilot organization usage metrics for a specific day — GET /orgs/{org}/copilot/metrics/reports/organization-1-day (classes: read) */
   copilotOrganizationOneDayUsageMetrics(org: string | number, params: { day: string }, options?: CallOptions): Promise<Result<CopilotUsageMetrics1DayReport | null, BasicError>>;
-  /** Get Copilot organization repository report for a specific day — GET /orgs/{org}/copilot/metrics/reports/repos-1-day */
+  /** Get Copilot organization repository report for a specific day — GET /orgs/{org}/copilot/metrics/reports/repos-1-day (classes: read) */
   copilotOrganizationReposOneDayReport(org: string | number, params: { day: string }, options?: CallOptions): Promise<Result<CopilotUsageMetrics1DayReport | null, BasicError>>;
-  /** Get Copilot organization usage metrics — GET /orgs/{org}/copilot/metrics/reports/organization-28-day/latest */
+  /** Get Copilot organization usage metrics — GET /orgs/{org}/copilot/metrics/reports/organization-28-day/latest (classes: read) */
   copilotOrganizationUsageMetrics(org: string | number, options?: CallOptions): Promise<Result<CopilotUsageMetrics28DayReport, BasicError>>;
-  /** Get Copilot organization user-teams report for a specific day — GET /orgs/{org}/copilot/metrics/reports/user-teams-1-day */
+  /** Get Copilot organization user-teams report for a specific day — GET /orgs/{org}/copilot/metrics/reports/user-teams-1-day (classes: read) */
   copilotOrganizationUserTeamsOneDayReport(org: string | number, params: { day: string }, options?: CallOptions): Promise<Result<CopilotUsageMetrics1DayReport | null, BasicError>>;
-  /** Get Copilot organization users usage metrics for a specific day — GET /orgs/{org}/copilot/metrics/reports/users-1-day */
+  /** Get Copilot organization users usage metrics for a specific day — GET /orgs/{org}/copilot/metrics/reports/users-1-day (classes: read) */
   copilotOrganizationUsersOneDayUsageMetrics(org: string | number, params: { day: string }, options?: CallOptions): Promise<Result<CopilotUsageMetrics1DayReport | null, BasicError>>;
-  /** Get Copilot organization users usage metrics — GET /orgs/{org}/copilot/metrics/reports/users-28-day/latest */
+  /** Get Copilot organization users usage metrics — GET /orgs/{org}/copilot/metrics/reports/users-28-day/latest (classes: read) */
   copilotOrganizationUsersUsageMetrics(org: string | number, options?: CallOptions): Promise<Result<CopilotUsageMetrics28DayReport, BasicError>>;
-  /** Get Copilot users usage metrics for a specific day — GET /enterprises/{enterprise}/copilot/metrics/reports/users-1-day */
+  /** Get Copilot users usage metrics for a specific day — GET /enterprises/{enterprise}/copilot/metrics/reports/users-1-day (classes: read) */
   copilotUsersOneDayUsageMetrics(enterprise: string | number, params: { day: string }, options?: CallOptions): Promise<Result<CopilotUsageMetrics1DayReport, BasicError>>;
-  /** Get Copilot users usage metrics — GET /enterprises/{enterprise}/copilot/metrics/reports/users-28-day/latest */
+  /** Get Copilot users usage metrics — GET /enterprises/{enterprise}/copilot/metrics/reports/users-28-day/latest (classes: read) */
   copilotUsersUsageMetrics(enterprise: string | number, options?: CallOptions): Promise<Result<CopilotUsageMetrics28DayReport, BasicError>>;
-  /** Disable a repository for Copilot cloud agent in an organization — DELETE /orgs/{org}/copilot/coding-agent/permissions/repositories/{repository_id} */
+  /** Disable a repository for Copilot cloud agent in an organization — DELETE /orgs/{org}/copilot/coding-agent/permissions/repositories/{repository_id} (classes: write, destructive) */
   disableCopilotCodingAgentForRepositoryInOrganization(org: string | number, repositoryId: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Enable a repository for Copilot cloud agent in an organization — PUT /orgs/{org}/copilot/coding-agent/permissions/repositories/{repository_id} */
+  /** Enable a repository for Copilot cloud agent in an organization — PUT /orgs/{org}/copilot/coding-agent/permissions/repositories/{repository_id} (classes: write) */
   enableCopilotCodingAgentForRepositoryInOrganization(org: string | number, repositoryId: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Get Copilot cloud agent configuration for a repository — GET /repos/{owner}/{repo}/copilot/cloud-agent/configuration */
+  /** Get Copilot cloud agent configuration for a repository — GET /repos/{owner}/{repo}/copilot/cloud-agent/configuration (classes: read) */
   getCopilotCloudAgentConfiguration(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<{ custom_allowlist: string[]; enabled_tools: { codeql: boolean; copilot_code_review: boolean; dependency_vulnerability_checks: boolean; secret_scanning: boolean }; is_automations_enabled: boolean; is_firewall_enabled: boolean; is_firewall_recommended_allowlist_enabled: boolean; mcp_configuration: Record<string, JsonValue> | null; require_actions_workflow_approval: boolean; require_write_access_for_automation_triggers: boolean }, BasicError>>;
-  /** Get Copilot cloud agent permissions for an organization — GET /orgs/{org}/copilot/coding-agent/permissions */
+  /** Get Copilot cloud agent permissions for an organization — GET /orgs/{org}/copilot/coding-agent/permissions (classes: read) */
   getCopilotCodingAgentPermissionsOrganization(org: string | number, options?: CallOptions): Promise<Result<{ enabled_repositories: "all" | "selected" | "none"; selected_repositories_url?: string }, BasicError>>;
-  /** Get Copilot seat information and settings for an organization — GET /orgs/{org}/copilot/billing */
+  /** Get Copilot seat information and settings for an organization — GET /orgs/{org}/copilot/billing (classes: read) */
   getCopilotOrganizationDetails(org: string | number, options?: CallOptions): Promise<Result<CopilotOrganizationDetails, BasicError>>;
-  /** Get Copilot seat assignment details for a user — GET /orgs/{org}/members/{username}/copilot */
+  /** Get Copilot seat assignment details for a user — GET /orgs/{org}/members/{username}/copilot (classes: read) */
   getCopilotSeatDetailsForUser(org: string | number, username: string | number, options?: CallOptions): Promise<Result<CopilotSeatDetails, BasicError>>;
-  /** List repositories enabled for Copilot cloud agent in an organization — GET /orgs/{org}/copilot/coding-agent/permissions/repositories */
+  /** List repositories enabled for Copilot cloud agent in an organization — GET /orgs/{org}/copilot/coding-agent/permissions/repositories (classes: read) */
   listCopilotCodingAgentSelectedRepositoriesForOrganization(org: string | number, options?: CallOptions): Promise<Result<{ repositories: MinimalRepository[]; total_count: number }, BasicError>>;
   listCopilotCodingAgentSelectedRepositoriesForOrganization(org: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<{ repositories: MinimalRepository[]; total_count: number }, BasicError>>;
-  /** List all Copilot seat assignments for an organization — GET /orgs/{org}/copilot/billing/seats */
+  /** List all Copilot seat assignments for an organization — GET /orgs/{org}/copilot/billing/seats (classes: read) */
   listCopilotSeats(org: string | number, options?: CallOptions): Promise<Result<{ seats?: CopilotSeatDetails[]; total_seats?: number }, BasicError>>;
   listCopilotSeats(org: string | number, params?: { page?: number; per_page?: number } | null, options?: CallOptions): Promise<Result<{ seats?: CopilotSeatDetails[]; total_seats?: number }, BasicError>>;
-  /** Remove organizations from the enterprise coding agent policy — DELETE /enterprises/{enterprise}/copilot/policies/coding_agent/organizations */
+  /** Remove organizations from the enterprise coding agent policy — DELETE /enterprises/{enterprise}/copilot/policies/coding_agent/organizations (classes: write, destructive) */
   removeOrganizationsFromEnterpriseCodingAgentPolicy(enterprise: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
   removeOrganizationsFromEnterpriseCodingAgentPolicy(enterprise: string | number, params?: { custom_properties?: { property_name: string; values: string[] }[]; organizations?: string[] } | null, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Set Copilot cloud agent permissions for an organization — PUT /orgs/{org}/copilot/coding-agent/permissions */
+  /** Set Copilot cloud agent permissions for an organization — PUT /orgs/{org}/copilot/coding-agent/permissions (classes: write) */
   setCopilotCodingAgentPermissionsOrganization(org: string | number, params: { enabled_repositories: "all" | "selected" | "none" }, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Set selected repositories for Copilot cloud agent in an organization — PUT /orgs/{org}/copilot/coding-agent/permissions/repositories */
+  /** Set selected repositories for Copilot cloud agent in an organization — PUT /orgs/{org}/copilot/coding-agent/permissions/repositories (classes: write) */
   setCopilotCodingAgentSelectedRepositoriesForOrganization(org: string | number, params: { selected_repository_ids: number[] }, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Set Copilot content exclusion rules for an organization — PUT /orgs/{org}/copilot/content_exclusion */
+  /** Set Copilot content exclusion rules for an organization — PUT /orgs/{org}/copilot/content_exclusion (classes: write) */
   setCopilotContentExclusionForOrganization(org: string | number, options?: CallOptions): Promise<Result<{ message?: string }, BasicError>>;
   setCopilotContentExclusionForOrganization(org: string | number, params?: { [key: string]: unknown } | null, options?: CallOptions): Promise<Result<{ message?: string }, BasicError>>;
-  /** Set the coding agent policy for an enterprise — PUT /enterprises/{enterprise}/copilot/policies/coding_agent */
+  /** Set the coding agent policy for an enterprise — PUT /enterprises/{enterprise}/copilot/policies/coding_agent (classes: write) */
   setEnterpriseCodingAgentPolicy(enterprise: string | number, params: { policy_state: "enabled_for_all_orgs" | "disabled_for_all_orgs" | "enabled_for_selected_orgs" | "configured_by_org_admins" }, options?: CallOptions): Promise<Result<null, BasicError>>;
 }
 
 export interface GithubCopilotSpaces extends Rpc.RpcTargetBranded {
-  /** Add a collaborator to an organization Copilot Space — POST /orgs/{org}/copilot-spaces/{space_number}/collaborators */
+  /** Add a collaborator to an organization Copilot Space — POST /orgs/{org}/copilot-spaces/{space_number}/collaborators (classes: write) */
   addCollaboratorForOrg(org: string | number, spaceNumber: string | number, params: { actor_identifier: string; actor_type: "User" | "Team"; role: "reader" | "writer" | "admin" }, options?: CallOptions): Promise<Result<CopilotSpaceCollaborator, BasicError>>;
-  /** Add a collaborator to a Copilot Space for a user — POST /users/{username}/copilot-spaces/{space_number}/collaborators */
+  /** Add a collaborator to a Copilot Space for a user — POST /users/{username}/copilot-spaces/{space_number}/collaborators (classes: write) */
   addCollaboratorForUser(username: string | number, spaceNumber: string | number, params: { actor_identifier: string; actor_type: "User" | "Team"; role: "reader" | "writer" | "admin" }, options?: CallOptions): Promise<Result<CopilotSpaceCollaborator, BasicError>>;
-  /** Create an organization Copilot Space — POST /orgs/{org}/copilot-spaces */
+  /** Create an organization Copilot Space — POST /orgs/{org}/copilot-spaces (classes: write) */
   createForOrg(org: string | number, params: { base_role?: "reader" | "writer" | "admin" | "no_access"; description?: string; general_instructions?: string; name: string; resources_attributes?: { metadata?: { file_path?: string; name?: string; number?: number; repository_id?: number; text?: string }; resource_type?: "repository" | "github_file" | "free_text" | "github_issue" | "github_pull_request" | "media_content" | "uploaded_text_file" }[] }, options?: CallOptions): Promise<Result<CopilotSpace, BasicError>>;
-  /** Create a Copilot Space for a user — POST /users/{username}/copilot-spaces */
+  /** Create a Copilot Space for a user — POST /users/{username}/copilot-spaces (classes: write) */
   createForUser(username: string | number, params: { base_role?: "reader" | "no_access"; description?: string; general_instructions?: string; name: string; resources_attributes?: { metadata?: { file_path?: string; name?: string; number?: number; repository_id?: number; text?: string }; resource_type?: "repository" | "github_file" | "free_text" | "github_issue" | "github_pull_request" | "media_content" | "uploaded_text_file" }[] }, options?: CallOptions): Promise<Result<CopilotSpace, BasicError>>;
-  /** Create a resource for an organization Copilot Space — POST /orgs/{org}/copilot-spaces/{space_number}/resources */
+  /** Create a resource for an organization Copilot Space — POST /orgs/{org}/copilot-spaces/{space_number}/resources (classes: write) */
   createResourceForOrg(org: string | number, spaceNumber: string | number, params: { metadata: Record<string, unknown>; resource_type: "repository" | "github_file" | "free_text" | "github_issue" | "github_pull_request" }, options?: CallOptions): Promise<Result<CopilotSpaceResource, BasicError>>;
-  /** Create a resource for a Copilot Space for a user — POST /users/{username}/copilot-spaces/{space_number}/resources */
+  /** Create a resource for a Copilot Space for a user — POST /users/{username}/copilot-spaces/{space_number}/resources (classes: write) */
   createResourceForUser(username: string | number, spaceNumber: string | number, params: { metadata: Record<string, unknown>; resource_type: "repository" | "github_file" | "free_text" | "github_issue" | "github_pull_request" }, options?: CallOptions): Promise<Result<CopilotSpaceResource, BasicError>>;
-  /** Delete an organization Copilot Space — DELETE /orgs/{org}/copilot-spaces/{space_number} */
+  /** Delete an organization Copilot Space — DELETE /orgs/{org}/copilot-spaces/{space_number} (classes: write, destructive) */
   deleteForOrg(org: string | number, spaceNumber: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Delete a Copilot Space for a user — DELETE /users/{username}/copilot-spaces/{space_number} */
+  /** Delete a Copilot Space for a user — DELETE /users/{username}/copilot-spaces/{space_number} (classes: write, destructive) */
   deleteForUser(username: string | number, spaceNumber: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Delete a resource from an organization Copilot Space — DELETE /orgs/{org}/copilot-spaces/{space_number}/resources/{space_resource_id} */
+  /** Delete a resource from an organization Copilot Space — DELETE /orgs/{org}/copilot-spaces/{space_number}/resources/{space_resource_id} (classes: write, destructive) */
   deleteResourceForOrg(org: string | number, spaceNumber: string | number, spaceResourceId: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Delete a resource from a Copilot Space for a user — DELETE /users/{username}/copilot-spaces/{space_number}/resources/{space_resource_id} */
+  /** Delete a resource from a Copilot Space for a user — DELETE /users/{username}/copilot-spaces/{space_number}/resources/{space_resource_id} (classes: write, destructive) */
   deleteResourceForUser(username: string | number, spaceNumber: string | number, spaceResourceId: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Get an organization Copilot Space — GET /orgs/{org}/copilot-spaces/{space_number} */
+  /** Get an organization Copilot Space — GET /orgs/{org}/copilot-spaces/{space_number} (classes: read) */
   getForOrg(org: string | number, spaceNumber: string | number, options?: CallOptions): Promise<Result<CopilotSpace, BasicError>>;
-  /** Get a Copilot Space for a user — GET /users/{username}/copilot-spaces/{space_number} */
+  /** Get a Copilot Space for a user — GET /users/{username}/copilot-spaces/{space_number} (classes: read) */
   getForUser(username: string | number, spaceNumber: string | number, options?: CallOptions): Promise<Result<CopilotSpace, BasicError>>;
-  /** Get a resource for an organization Copilot Space — GET /orgs/{org}/copilot-spaces/{space_number}/resources/{space_resource_id} */
+  /** Get a resource for an organization Copilot Space — GET /orgs/{org}/copilot-spaces/{space_number}/resources/{space_resource_id} (classes: read) */
   getResourceForOrg(org: string | number, spaceNumber: string | number, spaceResourceId: string | number, options?: CallOptions): Promise<Result<CopilotSpaceResource, BasicError>>;
-  /** Get a resource for a Copilot Space for a user — GET /users/{username}/copilot-spaces/{space_number}/resources/{space_resource_id} */
+  /** Get a resource for a Copilot Space for a user — GET /users/{username}/copilot-spaces/{space_number}/resources/{space_resource_id} (classes: read) */
   getResourceForUser(username: string | number, spaceNumber: string | number, spaceResourceId: string | number, options?: CallOptions): Promise<Result<CopilotSpaceResource, BasicError>>;
-  /** List collaborators for an organization Copilot Space — GET /orgs/{org}/copilot-spaces/{space_number}/collaborators */
+  /** List collaborators for an organization Copilot Space — GET /orgs/{org}/copilot-spaces/{space_number}/collaborators (classes: read) */
   listCollaboratorsForOrg(org: string | number, spaceNumber: string | number, options?: CallOptions): Promise<Result<{ collaborators: CopilotSpaceCollaborator[] }, BasicError>>;
-  /** List collaborators for a Copilot Space for a user — GET /users/{username}/copilot-spaces/{space_number}/collaborators */
+  /** List collaborators for a Copilot Space for a user — GET /users/{username}/copilot-spaces/{space_number}/collaborators (classes: read) */
   listCollaboratorsForUser(username: string | number, spaceNumber: string | number, options?: CallOptions): Promise<Result<{ collaborators: CopilotSpaceCollaborator[] }, BasicError>>;
-  /** List organization Copilot Spaces — GET /orgs/{org}/copilot-spaces */
+  /** List organization Copilot Spaces — GET /orgs/{org}/copilot-spaces (classes: read) */
   listForOrg(org: string | number, options?: CallOptions): Promise<Result<{ spaces: CopilotSpace[] }, BasicError>>;
   listForOrg(org: string | number, params?: { per_page?: number; before?: string; after?: string } | null, options?: CallOptions): Promise<Result<{ spaces: CopilotSpace[] }, BasicError>>;
-  /** List Copilot Spaces for a user — GET /users/{username}/copilot-spaces */
+  /** List Copilot Spaces for a user — GET /users/{username}/copilot-spaces (classes: read) */
   listForUser(username: string | number, options?: CallOptions): Promise<Result<{ spaces: CopilotSpace[] }, BasicError>>;
   listForUser(username: string | number, params?: { per_page?: number; before?: string; after?: string } | null, options?: CallOptions): Promise<Result<{ spaces: CopilotSpace[] }, BasicError>>;
-  /** List resources for an organization Copilot Space — GET /orgs/{org}/copilot-spaces/{space_number}/resources */
+  /** List resources for an organization Copilot Space — GET /orgs/{org}/copilot-spaces/{space_number}/resources (classes: read) */
   listResourcesForOrg(org: string | number, spaceNumber: string | number, options?: CallOptions): Promise<Result<{ resources: CopilotSpaceResource[] }, BasicError>>;
-  /** List resources for a Copilot Space for a user — GET /users/{username}/copilot-spaces/{space_number}/resources */
+  /** List resources for a Copilot Space for a user — GET /users/{username}/copilot-spaces/{space_number}/resources (classes: read) */
   listResourcesForUser(username: string | number, spaceNumber: string | number, options?: CallOptions): Promise<Result<{ resources: CopilotSpaceResource[] }, BasicError>>;
-  /** Remove a collaborator from an organization Copilot Space — DELETE /orgs/{org}/copilot-spaces/{space_number}/collaborators/{actor_type}/{actor_identifier} */
+  /** Remove a collaborator from an organization Copilot Space — DELETE /orgs/{org}/copilot-spaces/{space_number}/collaborators/{actor_type}/{actor_identifier} (classes: write, destructive) */
   removeCollaboratorForOrg(org: string | number, spaceNumber: string | number, actorType: string | number, actorIdentifier: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Remove a collaborator from a Copilot Space for a user — DELETE /users/{username}/copilot-spaces/{space_number}/collaborators/{actor_type}/{actor_identifier} */
+  /** Remove a collaborator from a Copilot Space for a user — DELETE /users/{username}/copilot-spaces/{space_number}/collaborators/{actor_type}/{actor_identifier} (classes: write, destructive) */
   removeCollaboratorForUser(username: string | number, spaceNumber: string | number, actorType: string | number, actorIdentifier: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Set a collaborator role for an organization Copilot Space — PUT /orgs/{org}/copilot-spaces/{space_number}/collaborators/{actor_type}/{actor_identifier} */
+  /** Set a collaborator role for an organization Copilot Space — PUT /orgs/{org}/copilot-spaces/{space_number}/collaborators/{actor_type}/{actor_identifier} (classes: write) */
   updateCollaboratorForOrg(org: string | number, spaceNumber: string | number, actorType: string | number, actorIdentifier: string | number, params: { role: "reader" | "writer" | "admin" | "no_access" }, options?: CallOptions): Promise<Result<CopilotSpaceCollaborator | null, BasicError>>;
-  /** Set a collaborator role for a Copilot Space for a user — PUT /users/{username}/copilot-spaces/{space_number}/collaborators/{actor_type}/{actor_identifier} */
+  /** Set a collaborator role for a Copilot Space for a user — PUT /users/{username}/copilot-spaces/{space_number}/collaborators/{actor_type}/{actor_identifier} (classes: write) */
   updateCollaboratorForUser(username: string | number, spaceNumber: string | number, actorType: string | number, actorIdentifier: string | number, params: { role: "reader" | "writer" | "admin" | "no_access" }, options?: CallOptions): Promise<Result<CopilotSpaceCollaborator | null, BasicError>>;
-  /** Set an organization Copilot Space — PUT /orgs/{org}/copilot-spaces/{space_number} */
+  /** Set an organization Copilot Space — PUT /orgs/{org}/copilot-spaces/{space_number} (classes: write) */
   updateForOrg(org: string | number, spaceNumber: string | number, options?: CallOptions): Promise<Result<CopilotSpace, BasicError>>;
   updateForOrg(org: string | number, spaceNumber: string | number, params?: { base_role?: "reader" | "writer" | "admin" | "no_access"; description?: string; general_instructions?: string; name?: string; resources_attributes?: { metadata?: { file_path?: string; name?: string; number?: number; repository_id?: number; text?: string }; resource_type?: "repository" | "github_file" | "free_text" | "github_issue" | "github_pull_request" | "media_content" | "uploaded_text_file" }[] } | null, options?: CallOptions): Promise<Result<CopilotSpace, BasicError>>;
-  /** Set a Copilot Space for a user — PUT /users/{username}/copilot-spaces/{space_number} */
+  /** Set a Copilot Space for a user — PUT /users/{username}/copilot-spaces/{space_number} (classes: write) */
   updateForUser(username: string | number, spaceNumber: string | number, options?: CallOptions): Promise<Result<CopilotSpace, BasicError>>;
   updateForUser(username: string | number, spaceNumber: string | number, params?: { base_role?: "reader" | "no_access"; description?: string; general_instructions?: string; name?: string; resources_attributes?: { metadata?: { file_path?: string; name?: string; number?: number; repository_id?: number; text?: string }; resource_type?: "repository" | "github_file" | "free_text" | "github_issue" | "github_pull_request" | "media_content" | "uploaded_text_file" }[] } | null, options?: CallOptions): Promise<Result<CopilotSpace, BasicError>>;
-  /** Set a resource for an organization Copilot Space — PUT /orgs/{org}/copilot-spaces/{space_number}/resources/{space_resource_id} */
+  /** Set a resource for an organization Copilot Space — PUT /orgs/{org}/copilot-spaces/{space_number}/resources/{space_resource_id} (classes: write) */
   updateResourceForOrg(org: string | number, spaceNumber: string | number, spaceResourceId: string | number, options?: CallOptions): Promise<Result<CopilotSpaceResource, BasicError>>;
   updateResourceForOrg(org: string | number, spaceNumber: string | number, spaceResourceId: string | number, params?: { metadata?: Record<string, unknown> } | null, options?: CallOptions): Promise<Result<CopilotSpaceResource, BasicError>>;
-  /** Set a resource for a Copilot Space for a user — PUT /users/{username}/copilot-spaces/{space_number}/resources/{space_resource_id} */
+  /** Set a resource for a Copilot Space for a user — PUT /users/{username}/copilot-spaces/{space_number}/resources/{space_resource_id} (classes: write) */
   updateResourceForUser(username: string | number, spaceNumber: string | number, spaceResourceId: string | number, options?: CallOptions): Promise<Result<CopilotSpaceResource, BasicError>>;
   updateResourceForUser(username: string | number, spaceNumber: string | number, spaceResourceId: string | number, params?: { metadata?: Record<string, unknown> } | null, options?: CallOptions): Promise<Result<CopilotSpaceResource, BasicError>>;
 }
 
 export interface GithubCredentials extends Rpc.RpcTargetBranded {
-  /** Revoke a list of credentials — POST /credentials/revoke */
+  /** Revoke a list of credentials — POST /credentials/revoke (classes: write, destructive) */
   revoke(params: { credentials: string[] }, options?: CallOptions): Promise<Result<Record<string, JsonValue>, ValidationErrorSimple>>;
 }
 
 export interface GithubDependabot extends Rpc.RpcTargetBranded {
-  /** Add selected repository to an organization secret — PUT /orgs/{org}/dependabot/secrets/{secret_name}/repositories/{repository_id} */
+  /** Add selected repository to an organization secret — PUT /orgs/{org}/dependabot/secrets/{secret_name}/repositories/{repository_id} (classes: write) */
   addSelectedRepoToOrgSecret(org: string | number, secretName: string | number, repositoryId: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Create or update an organization secret — PUT /orgs/{org}/dependabot/secrets/{secret_name} */
+  /** Create or update an organization secret — PUT /orgs/{org}/dependabot/secrets/{secret_name} (classes: write) */
   createOrUpdateOrgSecret(org: string | number, secretName: string | number, params: { encrypted_value?: string; key_id?: string; selected_repository_ids?: (string | number)[]; visibility: "all" | "private" | "selected" }, options?: CallOptions): Promise<Result<EmptyObject | null>>;
-  /** Create or update a repository secret — PUT /repos/{owner}/{repo}/dependabot/secrets/{secret_name} */
+  /** Create or update a repository secret — PUT /repos/{owner}/{repo}/dependabot/secrets/{secret_name} (classes: write) */
   createOrUpdateRepoSecret(owner: string | number, repo: string | number, secretName: string | number, options?: CallOptions): Promise<Result<EmptyObject | null>>;
   createOrUpdateRepoSecret(owner: string | number, repo: string | number, secretName: string | number, params?: { encrypted_value?: string; key_id?: string } | null, options?: CallOptions): Promise<Result<EmptyObject | null>>;
-  /** Delete an organization secret — DELETE /orgs/{org}/dependabot/secrets/{secret_name} */
+  /** Delete an organization secret — DELETE /orgs/{org}/dependabot/secrets/{secret_name} (classes: write, destructive) */
   deleteOrgSecret(org: string | number, secretName: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Delete a repository secret — DELETE /repos/{owner}/{repo}/dependabot/secrets/{secret_name} */
+  /** Delete a repository secret — DELETE /repos/{owner}/{repo}/dependabot/secrets/{secret_name} (classes: write, destructive) */
   deleteRepoSecret(owner: string | number, repo: string | number, secretName: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Get a Dependabot alert — GET /repos/{owner}/{repo}/dependabot/alerts/{alert_number} */
+  /** Get a Dependabot alert — GET /repos/{owner}/{repo}/dependabot/alerts/{alert_number} (classes: read) */
   getAlert(owner: string | number, repo: string | number, alertNumber: string | number, options?: CallOptions): Promise<Result<DependabotAlert, BasicError>>;
-  /** Get an organization public key — GET /orgs/{org}/dependabot/secrets/public-key */
+  /** Get an organization public key — GET /orgs/{org}/dependabot/secrets/public-key (classes: read) */
   getOrgPublicKey(org: string | number, options?: CallOptions): Promise<Result<DependabotPublicKey>>;
-  /** Get an organization secret — GET /orgs/{org}/dependabot/secrets/{secret_name} */
+  /** Get an organization secret — GET /orgs/{org}/dependabot/secrets/{secret_name} (classes: read) */
   getOrgSecret(org: string | number, secretName: string | number, options?: CallOptions): Promise<Result<OrganizationDependabotSecret>>;
-  /** Get a repository public key — GET /repos/{owner}/{repo}/dependabot/secrets/public-key */
+  /** Get a repository public key — GET /repos/{owner}/{repo}/dependabot/secrets/public-key (classes: read) */
   getRepoPublicKey(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<DependabotPublicKey>>;
-  /** Get a repository secret — GET /repos/{owner}/{repo}/dependabot/secrets/{secret_name} */
+  /** Get a repository secret — GET /repos/{owner}/{repo}/dependabot/secrets/{secret_name} (classes: read) */
   getRepoSecret(owner: string | number, repo: string | number, secretName: string | number, options?: CallOptions): Promise<Result<DependabotSecret>>;
-  /** List Dependabot alerts for an enterprise — GET /enterprises/{enterprise}/dependabot/alerts */
+  /** List Dependabot alerts for an enterprise — GET /enterprises/{enterprise}/dependabot/alerts (classes: read) */
   listAlertsForEnterprise(enterprise: string | number, options?: CallOptions): Promise<Result<DependabotAlertWithRepository[], BasicError>>;
   listAlertsForEnterprise(enterprise: string | number, params?: { classification?: string; state?: string; severity?: string; ecosystem?: string; package?: string; epss_percentage?: string; has?: string | "patch"[]; assignee?: string; scope?: "development" | "runtime"; relationship?: string; sort?: "created" | "updated" | "epss_percentage"; direction?: "asc" | "desc"; before?: string; after?: string; per_page?: number } | null, options?: CallOptions): Promise<Result<DependabotAlertWithRepository[], BasicError>>;
-  /** List Dependabot alerts for an organization — GET /orgs/{org}/dependabot/alerts */
+  /** List Dependabot alerts for an organization — GET /orgs/{org}/dependabot/alerts (classes: read) */
   listAlertsForOrg(org: string | number, options?: CallOptions): Promise<Result<DependabotAlertWithRepository[], BasicError>>;
   listAlertsForOrg(org: string | number, params?: { classification?: string; state?: string; severity?: string; ecosystem?: string; package?: string; epss_percentage?: string; artifact_registry_url?: string; artifact_registry?: string; has?: string | ("patch" | "deployment")[]; assignee?: string; runtime_risk?: string; scope?: "development" | "runtime"; relationship?: string; sort?: "created" | "updated" | "epss_percentage"; direction?: "asc" | "desc"; before?: string; after?: string; per_page?: number } | null, options?: CallOptions): Promise<Result<DependabotAlertWithRepository[], BasicError>>;
-  /** List Dependabot alerts for a repository — GET /repos/{owner}/{repo}/dependabot/alerts */
+  /** List Dependabot alerts for a repository — GET /repos/{owner}/{repo}/dependabot/alerts (classes: read) */
   listAlertsForRepo(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<DependabotAlert[], BasicError>>;
   listAlertsForRepo(owner: string | number, repo: string | number, params?: { classification?: string; state?: string; severity?: string; ecosystem?: string; package?: string; manifest?: string; epss_percentage?: string; has?: string | "patch"[]; assignee?: string; scope?: "development" | "runtime"; relationship?: string; sort?: "created" | "updated" | "epss_percentage"; direction?: "asc" | "desc"; before?: string; after?: string; per_page?: number } | null, options?: CallOptions): Promise<Result<DependabotAlert[], BasicError>>;
-  /** List organization secrets — GET /orgs/{org}/dependabot/secrets */
+  /** List organization secrets — GET /orgs/{org}/dependabot/secrets (classes: read) */
   listOrgSecrets(org: string | number, options?: CallOptions): Promise<Result<{ secrets: OrganizationDependabotSecret[]; total_count: number }>>;
   listOrgSecrets(org: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<{ secrets: OrganizationDependabotSecret[]; total_count: number }>>;
-  /** List repository secrets — GET /repos/{owner}/{repo}/dependabot/secrets */
+  /** List repository secrets — GET /repos/{owner}/{repo}/dependabot/secrets (classes: read) */
   listRepoSecrets(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<{ secrets: DependabotSecret[]; total_count: number }>>;
   listRepoSecrets(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<{ secrets: DependabotSecret[]; total_count: number }>>;
-  /** List selected repositories for an organization secret — GET /orgs/{org}/dependabot/secrets/{secret_name}/repositories */
+  /** List selected repositories for an organization secret — GET /orgs/{org}/dependabot/secrets/{secret_name}/repositories (classes: read) */
   listSelectedReposForOrgSecret(org: string | number, secretName: string | number, options?: CallOptions): Promise<Result<{ repositories: MinimalRepository[]; total_count: number }>>;
   listSelectedReposForOrgSecret(org: string | number, secretName: string | number, params?: { page?: number; per_page?: number } | null, options?: CallOptions): Promise<Result<{ repositories: MinimalRepository[]; total_count: number }>>;
-  /** Remove selected repository from an organization secret — DELETE /orgs/{org}/dependabot/secrets/{secret_name}/repositories/{repository_id} */
+  /** Remove selected repository from an organization secret — DELETE /orgs/{org}/dependabot/secrets/{secret_name}/repositories/{repository_id} (classes: write, destructive) */
   removeSelectedRepoFromOrgSecret(org: string | number, secretName: string | number, repositoryId: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Lists the repositories Dependabot can access in an enterprise — GET /enterprises/{enterprise}/dependabot/repository-access */
+  /** Lists the repositories Dependabot can access in an enterprise — GET /enterprises/{enterprise}/dependabot/repository-access (classes: read) */
   repositoryAccessForEnterprise(enterprise: string | number, options?: CallOptions): Promise<Result<DependabotRepositoryAccessDetails, BasicError>>;
   repositoryAccessForEnterprise(enterprise: string | number, params?: { page?: number; per_page?: number } | null, options?: CallOptions): Promise<Result<DependabotRepositoryAccessDetails, BasicError>>;
-  /** Lists the repositories Dependabot can access in an organization — GET /orgs/{org}/dependabot/repository-access */
+  /** Lists the repositories Dependabot can access in an organization — GET /orgs/{org}/dependabot/repository-access (classes: read) */
   repositoryAccessForOrg(org: string | number, options?: CallOptions): Promise<Result<DependabotRepositoryAccessDetails, BasicError>>;
   repositoryAccessForOrg(org: string | number, params?: { page?: number; per_page?: number } | null, options?: CallOptions): Promise<Result<DependabotRepositoryAccessDetails, BasicError>>;
-  /** Set the default repository access level for Dependabot — PUT /orgs/{org}/dependabot/repository-access/default-level */
+  /** Set the default repository access level for Dependabot — PUT /orgs/{org}/dependabot/repository-access/default-level (classes: write) */
   setRepositoryAccessDefaultLevel(org: string | number, params: { default_level: "public" | "internal" }, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Set the default repository access level for Dependabot in an enterprise — PUT /enterprises/{enterprise}/dependabot/repository-access/default-level */
+  /** Set the default repository access level for Dependabot in an enterprise — PUT /enterprises/{enterprise}/dependabot/repository-access/default-level (classes: write) */
   setRepositoryAccessDefaultLevelForEnterprise(enterprise: string | number, params: { default_level: "public" | "internal" }, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Set selected repositories for an organization secret — PUT /orgs/{org}/dependabot/secrets/{secret_name}/repositories */
+  /** Set selected repositories for an organization secret — PUT /orgs/{org}/dependabot/secrets/{secret_name}/repositories (classes: write) */
   setSelectedReposForOrgSecret(org: string | number, secretName: string | number, params: { selected_repository_ids: number[] }, options?: CallOptions): Promise<Result<null>>;
-  /** Update a Dependabot alert — PATCH /repos/{owner}/{repo}/dependabot/alerts/{alert_number} */
+  /** Update a Dependabot alert — PATCH /repos/{owner}/{repo}/dependabot/alerts/{alert_number} (classes: write) */
   updateAlert(owner: string | number, repo: string | number, alertNumber: string | number, options?: CallOptions): Promise<Result<DependabotAlert, BasicError>>;
   updateAlert(owner: string | number, repo: string | number, alertNumber: string | number, params?: { agent_assignment?: { custom_agent?: string; custom_instructions?: string; model?: string }; assignees?: string[]; dismissed_comment?: string; dismissed_reason?: "fix_started" | "inaccurate" | "no_bandwidth" | "not_used" | "tolerable_risk"; state?: "dismissed" | "open" } | null, options?: CallOptions): Promise<Result<DependabotAlert, BasicError>>;
-  /** Updates Dependabot's repository access list for an enterprise — PATCH /enterprises/{enterprise}/dependabot/repository-access */
+  /** Updates Dependabot's repository access list for an enterprise — PATCH /enterprises/{enterprise}/dependabot/repository-access (classes: write) */
   updateRepositoryAccessForEnterprise(enterprise: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
   updateRepositoryAccessForEnterprise(enterprise: string | number, params?: { repository_ids_to_add?: number[]; repository_ids_to_remove?: number[] } | null, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Updates Dependabot's repository access list for an organization — PATCH /orgs/{org}/dependabot/repository-access */
+  /** Updates Dependabot's repository access list for an organization — PATCH /orgs/{org}/dependabot/repository-access (classes: write) */
   updateRepositoryAccessForOrg(org: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
   updateRepositoryAccessForOrg(org: string | number, params?: { repository_ids_to_add?: number[]; repository_ids_to_remove?: number[] } | null, options?: CallOptions): Promise<Result<null, BasicError>>;
 }
 
 export interface GithubDependencyGraph extends Rpc.RpcTargetBranded {
-  /** Create a snapshot of dependencies for a repository — POST /repos/{owner}/{repo}/dependency-graph/snapshots */
+  /** Create a snapshot of dependencies for a repository — POST /repos/{owner}/{repo}/dependency-graph/snapshots (classes: write) */
   createRepositorySnapshot(owner: string | number, repo: string | number, params: { detector: { name: string; url: string; version: string }; job: { correlator: string; html_url?: string; id: string }; manifests?: Record<string, Manifest>; metadata?: Record<string, string | number | boolean | null>; ref: string; scanned: string; sha: string; version: number }, options?: CallOptions): Promise<Result<{ created_at: string; id: number; message: string; result: string }>>;
-  /** Get a diff of the dependencies between commits — GET /repos/{owner}/{repo}/dependency-graph/compare/{basehead} */
+  /** Get a diff of the dependencies between commits — GET /repos/{owner}/{repo}/dependency-graph/compare/{basehead} (classes: read) */
   diffRange(owner: string | number, repo: string | number, basehead: string | number, options?: CallOptions): Promise<Result<DependencyGraphDiff, BasicError>>;
   diffRange(owner: string | number, repo: string | number, basehead: string | number, params?: { name?: string } | null, options?: CallOptions): Promise<Result<DependencyGraphDiff, BasicError>>;
-  /** Export a software bill of materials (SBOM) for a repository. — GET /repos/{owner}/{repo}/dependency-graph/sbom */
+  /** Export a software bill of materials (SBOM) for a repository. — GET /repos/{owner}/{repo}/dependency-graph/sbom (classes: read) */
   exportSbom(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<DependencyGraphSpdxSbom, BasicError>>;
-  /** Fetch a software bill of materials (SBOM) for a repository. — GET /repos/{owner}/{repo}/dependency-graph/sbom/fetch-report/{sbom_uuid} */
+  /** Fetch a software bill of materials (SBOM) for a repository. — GET /repos/{owner}/{repo}/dependency-graph/sbom/fetch-report/{sbom_uuid} (classes: read) */
   fetchSbomReport(owner: string | number, repo: string | number, sbomUuid: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Request generation of a software bill of materials (SBOM) for a repository. — GET /repos/{owner}/{repo}/dependency-graph/sbom/generate-report */
+  /** Request generation of a software bill of materials (SBOM) for a repository. — GET /repos/{owner}/{repo}/dependency-graph/sbom/generate-report (classes: read) */
   generateSbomReport(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<{ sbom_url?: string }, BasicError>>;
 }
 
 export interface GithubEmojis extends Rpc.RpcTargetBranded {
-  /** Get emojis — GET /emojis */
+  /** Get emojis — GET /emojis (classes: read) */
   get(options?: CallOptions): Promise<Result<Record<string, string>>>;
 }
 
 export interface GithubEnterpriseTeamMemberships extends Rpc.RpcTargetBranded {
-  /** Add team member — PUT /enterprises/{enterprise}/teams/{enterprise-team}/memberships/{username} */
+  /** Add team member — PUT /enterprises/{enterprise}/teams/{enterprise-team}/memberships/{username} (classes: write) */
   add(enterprise: string | number, enterpriseTeam: string | number, username: string | number, options?: CallOptions): Promise<Result<SimpleUser>>;
-  /** Bulk add team members — POST /enterprises/{enterprise}/teams/{enterprise-team}/memberships/add */
+  /** Bulk add team members — POST /enterprises/{enterprise}/teams/{enterprise-team}/memberships/add (classes: write) */
   bulkAdd(enterprise: string | number, enterpriseTeam: string | number, params: { usernames: string[] }, options?: CallOptions): Promise<Result<SimpleUser[]>>;
-  /** Bulk remove team members — POST /enterprises/{enterprise}/teams/{enterprise-team}/memberships/remove */
+  /** Bulk remove team members — POST /enterprises/{enterprise}/teams/{enterprise-team}/memberships/remove (classes: write) */
   bulkRemove(enterprise: string | number, enterpriseTeam: string | number, params: { usernames: string[] }, options?: CallOptions): Promise<Result<SimpleUser[]>>;
-  /** Get enterprise team membership — GET /enterprises/{enterprise}/teams/{enterprise-team}/memberships/{username} */
+  /** Get enterprise team membership — GET /enterprises/{enterprise}/teams/{enterprise-team}/memberships/{username} (classes: read) */
   get(enterprise: string | number, enterpriseTeam: string | number, username: string | number, options?: CallOptions): Promise<Result<SimpleUser>>;
-  /** List members in an enterprise team — GET /enterprises/{enterprise}/teams/{enterprise-team}/memberships */
+  /** List members in an enterprise team — GET /enterprises/{enterprise}/teams/{enterprise-team}/memberships (classes: read) */
   list(enterprise: string | number, enterpriseTeam: string | number, options?: CallOptions): Promise<Result<SimpleUser[]>>;
   list(enterprise: string | number, enterpriseTeam: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<SimpleUser[]>>;
-  /** Remove team membership — DELETE /enterprises/{enterprise}/teams/{enterprise-team}/memberships/{username} */
+  /** Remove team membership — DELETE /enterprises/{enterprise}/teams/{enterprise-team}/memberships/{username} (classes: write, destructive) */
   remove(enterprise: string | number, enterpriseTeam: string | number, username: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
 }
 
 export interface GithubEnterpriseTeamOrganizations extends Rpc.RpcTargetBranded {
-  /** Add an organization assignment — PUT /enterprises/{enterprise}/teams/{enterprise-team}/organizations/{org} */
+  /** Add an organization assignment — PUT /enterprises/{enterprise}/teams/{enterprise-team}/organizations/{org} (classes: write) */
   add(enterprise: string | number, enterpriseTeam: string | number, org: string | number, options?: CallOptions): Promise<Result<OrganizationSimple>>;
-  /** Add organization assignments — POST /enterprises/{enterprise}/teams/{enterprise-team}/organizations/add */
+  /** Add organization assignments — POST /enterprises/{enterprise}/teams/{enterprise-team}/organizations/add (classes: write) */
   bulkAdd(enterprise: string | number, enterpriseTeam: string | number, params: { organization_slugs: string[] }, options?: CallOptions): Promise<Result<OrganizationSimple[]>>;
-  /** Remove organization assignments — POST /enterprises/{enterprise}/teams/{enterprise-team}/organizations/remove */
+  /** Remove organization assignments — POST /enterprises/{enterprise}/teams/{enterprise-team}/organizations/remove (classes: write) */
   bulkRemove(enterprise: string | number, enterpriseTeam: string | number, params: { organization_slugs: string[] }, options?: CallOptions): Promise<Result<null>>;
-  /** Delete an organization assignment — DELETE /enterprises/{enterprise}/teams/{enterprise-team}/organizations/{org} */
+  /** Delete an organization assignment — DELETE /enterprises/{enterprise}/teams/{enterprise-team}/organizations/{org} (classes: write, destructive) */
   delete(enterprise: string | number, enterpriseTeam: string | number, org: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Get organization assignment — GET /enterprises/{enterprise}/teams/{enterprise-team}/organizations/{org} */
+  /** Get organization assignment — GET /enterprises/{enterprise}/teams/{enterprise-team}/organizations/{org} (classes: read) */
   getAssignment(enterprise: string | number, enterpriseTeam: string | number, org: string | number, options?: CallOptions): Promise<Result<OrganizationSimple>>;
-  /** Get organization assignments — GET /enterprises/{enterprise}/teams/{enterprise-team}/organizations */
+  /** Get organization assignments — GET /enterprises/{enterprise}/teams/{enterprise-team}/organizations (classes: read) */
   getAssignments(enterprise: string | number, enterpriseTeam: string | number, options?: CallOptions): Promise<Result<OrganizationSimple[]>>;
   getAssignments(enterprise: string | number, enterpriseTeam: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<OrganizationSimple[]>>;
 }
 
 export interface GithubEnterpriseTeams extends Rpc.RpcTargetBranded {
-  /** Create an enterprise team — POST /enterprises/{enterprise}/teams */
+  /** Create an enterprise team — POST /enterprises/{enterprise}/teams (classes: write) */
   create(enterprise: string | number, params: { description?: string | null; group_id?: string | null; name: string; notification_setting?: "notifications_enabled" | "notifications_disabled"; organization_selection_type?: "disabled" | "selected" | "all"; sync_to_organizations?: "all" | "disabled" }, options?: CallOptions): Promise<Result<EnterpriseTeam>>;
-  /** Delete an enterprise team — DELETE /enterprises/{enterprise}/teams/{team_slug} */
+  /** Delete an enterprise team — DELETE /enterprises/{enterprise}/teams/{team_slug} (classes: write, destructive) */
   delete(enterprise: string | number, teamSlug: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Get an enterprise team — GET /enterprises/{enterprise}/teams/{team_slug} */
+  /** Get an enterprise team — GET /enterprises/{enterprise}/teams/{team_slug} (classes: read) */
   get(enterprise: string | number, teamSlug: string | number, options?: CallOptions): Promise<Result<EnterpriseTeam, BasicError>>;
-  /** List enterprise teams — GET /enterprises/{enterprise}/teams */
+  /** List enterprise teams — GET /enterprises/{enterprise}/teams (classes: read) */
   list(enterprise: string | number, options?: CallOptions): Promise<Result<EnterpriseTeam[], BasicError>>;
   list(enterprise: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<EnterpriseTeam[], BasicError>>;
-  /** Update an enterprise team — PATCH /enterprises/{enterprise}/teams/{team_slug} */
+  /** Update an enterprise team — PATCH /enterprises/{enterprise}/teams/{team_slug} (classes: write) */
   update(enterprise: string | number, teamSlug: string | number, options?: CallOptions): Promise<Result<EnterpriseTeam, BasicError>>;
   update(enterprise: string | number, teamSlug: string | number, params?: { description?: string | null; group_id?: string | null; name?: string | null; notification_setting?: "notifications_enabled" | "notifications_disabled"; organization_selection_type?: "disabled" | "selected" | "all"; sync_to_organizations?: "all" | "disabled" } | null, options?: CallOptions): Promise<Result<EnterpriseTeam, BasicError>>;
 }
 
 export interface GithubGists extends Rpc.RpcTargetBranded {
-  /** Check if a gist is starred — GET /gists/{gist_id}/star */
+  /** Check if a gist is starred — GET /gists/{gist_id}/star (classes: read) */
   checkIsStarred(gistId: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Create a gist — POST /gists */
+  /** Create a gist — POST /gists (classes: write) */
   create(params: { description?: string; files: Record<string, { content: string }>; public?: boolean | ("true" | "false") }, options?: CallOptions): Promise<Result<GistSimple, BasicError>>;
-  /** Create a gist comment — POST /gists/{gist_id}/comments */
+  /** Create a gist comment — POST /gists/{gist_id}/comments (classes: write) */
   createComment(gistId: string | number, params: { body: string }, options?: CallOptions): Promise<Result<GistComment, BasicError>>;
-  /** Delete a gist — DELETE /gists/{gist_id} */
+  /** Delete a gist — DELETE /gists/{gist_id} (classes: write, destructive) */
   delete(gistId: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Delete a gist comment — DELETE /gists/{gist_id}/comments/{comment_id} */
+  /** Delete a gist comment — DELETE /gists/{gist_id}/comments/{comment_id} (classes: write, destructive) */
   deleteComment(gistId: string | number, commentId: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Fork a gist — POST /gists/{gist_id}/forks */
+  /** Fork a gist — POST /gists/{gist_id}/forks (classes: write) */
   fork(gistId: string | number, options?: CallOptions): Promise<Result<BaseGist, BasicError>>;
-  /** Get a gist — GET /gists/{gist_id} */
+  /** Get a gist — GET /gists/{gist_id} (classes: read) */
   get(gistId: string | number, options?: CallOptions): Promise<Result<GistSimple, { block?: { created_at?: string; html_url?: string | null; reason?: string }; documentation_url?: string; message?: string }>>;
-  /** Get a gist comment — GET /gists/{gist_id}/comments/{comment_id} */
+  /** Get a gist comment — GET /gists/{gist_id}/comments/{comment_id} (classes: read) */
   getComment(gistId: string | number, commentId: string | number, options?: CallOptions): Promise<Result<GistComment, { block?: { created_at?: string; html_url?: string | null; reason?: string }; documentation_url?: string; message?: string }>>;
-  /** Get a gist revision — GET /gists/{gist_id}/{sha} */
+  /** Get a gist revision — GET /gists/{gist_id}/{sha} (classes: read) */
   getRevision(gistId: string | number, sha: string | number, options?: CallOptions): Promise<Result<GistSimple, BasicError>>;
-  /** List gists for the authenticated user — GET /gists */
+  /** List gists for the authenticated user — GET /gists (classes: read) */
   list(options?: CallOptions): Promise<Result<BaseGist[], BasicError>>;
   list(params?: { since?: string; per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<BaseGist[], BasicError>>;
-  /** List gist comments — GET /gists/{gist_id}/comments */
+  /** List gist comments — GET /gists/{gist_id}/comments (classes: read) */
   listComments(gistId: string | number, options?: CallOptions): Promise<Result<GistComment[], BasicError>>;
   listComments(gistId: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<GistComment[], BasicError>>;
-  /** List gist commits — GET /gists/{gist_id}/commits */
+  /** List gist commits — GET /gists/{gist_id}/commits (classes: read) */
   listCommits(gistId: string | number, options?: CallOptions): Promise<Result<GistCommit[], BasicError>>;
   listCommits(gistId: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<GistCommit[], BasicError>>;
-  /** List gists for a user — GET /users/{username}/gists */
+  /** List gists for a user — GET /users/{username}/gists (classes: read) */
   listForUser(username: string | number, options?: CallOptions): Promise<Result<BaseGist[], ValidationError>>;
   listForUser(username: string | number, params?: { since?: string; per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<BaseGist[], ValidationError>>;
-  /** List gist forks — GET /gists/{gist_id}/forks */
+  /** List gist forks — GET /gists/{gist_id}/forks (classes: read) */
   listForks(gistId: string | number, options?: CallOptions): Promise<Result<GistSimple[], BasicError>>;
   listForks(gistId: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<GistSimple[], BasicError>>;
-  /** List public gists — GET /gists/public */
+  /** List public gists — GET /gists/public (classes: read) */
   listPublic(options?: CallOptions): Promise<Result<BaseGist[], BasicError>>;
   listPublic(params?: { since?: string; per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<BaseGist[], BasicError>>;
-  /** List starred gists — GET /gists/starred */
+  /** List starred gists — GET /gists/starred (classes: read) */
   listStarred(options?: CallOptions): Promise<Result<BaseGist[], BasicError>>;
   listStarred(params?: { since?: string; per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<BaseGist[], BasicError>>;
-  /** Star a gist — PUT /gists/{gist_id}/star */
+  /** Star a gist — PUT /gists/{gist_id}/star (classes: write) */
   star(gistId: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Unstar a gist — DELETE /gists/{gist_id}/star */
+  /** Unstar a gist — DELETE /gists/{gist_id}/star (classes: write, destructive) */
   unstar(gistId: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Update a gist — PATCH /gists/{gist_id} */
+  /** Update a gist — PATCH /gists/{gist_id} (classes: write) */
   update(gistId: string | number, options?: CallOptions): Promise<Result<GistSimple, BasicError>>;
   update(gistId: string | number, params?: { description?: string; files?: Record<string, { content?: string; filename?: string | null }> } | null, options?: CallOptions): Promise<Result<GistSimple, BasicError>>;
-  /** Update a gist comment — PATCH /gists/{gist_id}/comments/{comment_id} */
+  /** Update a gist comment — PATCH /gists/{gist_id}/comments/{comment_id} (classes: write) */
   updateComment(gistId: string | number, commentId: string | number, params: { body: string }, options?: CallOptions): Promise<Result<GistComment, BasicError>>;
 }
 
 export interface GithubGit extends Rpc.RpcTargetBranded {
-  /** Create a blob — POST /repos/{owner}/{repo}/git/blobs */
+  /** Create a blob — POST /repos/{owner}/{repo}/git/blobs (classes: write) */
   createBlob(owner: string | number, repo: string | number, params: { content: string; encoding?: string }, options?: CallOptions): Promise<Result<ShortBlob, BasicError>>;
-  /** Create a commit — POST /repos/{owner}/{repo}/git/commits */
+  /** Create a commit — POST /repos/{owner}/{repo}/git/commits (classes: write) */
   createCommit(owner: string | number, repo: string | number, params: { author?: { date?: string; email: string; name: string }; committer?: { date?: string; email?: string; name?: string }; message: string; parents?: string[]; signature?: string; tree: string }, options?: CallOptions): Promise<Result<GitCommit, BasicError>>;
-  /** Create a reference — POST /repos/{owner}/{repo}/git/refs */
+  /** Create a reference — POST /repos/{owner}/{repo}/git/refs (classes: write) */
   createRef(owner: string | number, repo: string | number, params: { ref: string; sha: string }, options?: CallOptions): Promise<Result<GitRef, BasicError>>;
-  /** Create a tag object — POST /repos/{owner}/{repo}/git/tags */
+  /** Create a tag object — POST /repos/{owner}/{repo}/git/tags (classes: write) */
   createTag(owner: string | number, repo: string | number, params: { message: string; object: string; tag: string; tagger?: { date?: string; email: string; name: string }; type: "commit" | "tree" | "blob" }, options?: CallOptions): Promise<Result<GitTag, BasicError>>;
-  /** Create a tree — POST /repos/{owner}/{repo}/git/trees */
+  /** Create a tree — POST /repos/{owner}/{repo}/git/trees (classes: write) */
   createTree(owner: string | number, repo: string | number, params: { base_tree?: string; tree: { content?: string; mode?: "100644" | "100755" | "040000" | "160000" | "120000"; path?: string; sha?: string | null; type?: "blob" | "tree" | "commit" }[] }, options?: CallOptions): Promise<Result<GitTree, BasicError>>;
-  /** Delete a reference — DELETE /repos/{owner}/{repo}/git/refs/{ref} */
+  /** Delete a reference — DELETE /repos/{owner}/{repo}/git/refs/{ref} (classes: write, destructive) */
   deleteRef(owner: string | number, repo: string | number, ref: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Get a blob — GET /repos/{owner}/{repo}/git/blobs/{file_sha} */
+  /** Get a blob — GET /repos/{owner}/{repo}/git/blobs/{file_sha} (classes: read) */
   getBlob(owner: string | number, repo: string | number, fileSha: string | number, options?: CallOptions): Promise<Result<Blob_, BasicError>>;
-  /** Get a commit object — GET /repos/{owner}/{repo}/git/commits/{commit_sha} */
+  /** Get a commit object — GET /repos/{owner}/{repo}/git/commits/{commit_sha} (classes: read) */
   getCommit(owner: string | number, repo: string | number, commitSha: string | number, options?: CallOptions): Promise<Result<GitCommit, BasicError>>;
-  /** Get a reference — GET /repos/{owner}/{repo}/git/ref/{ref} */
+  /** Get a reference — GET /repos/{owner}/{repo}/git/ref/{ref} (classes: read) */
   getRef(owner: string | number, repo: string | number, ref: string | number, options?: CallOptions): Promise<Result<GitRef, BasicError>>;
-  /** Get a tag — GET /repos/{owner}/{repo}/git/tags/{tag_sha} */
+  /** Get a tag — GET /repos/{owner}/{repo}/git/tags/{tag_sha} (classes: read) */
   getTag(owner: string | number, repo: string | number, tagSha: string | number, options?: CallOptions): Promise<Result<GitTag, BasicError>>;
-  /** Get a tree — GET /repos/{owner}/{repo}/git/trees/{tree_sha} */
+  /** Get a tree — GET /repos/{owner}/{repo}/git/trees/{tree_sha} (classes: read) */
   getTree(owner: string | number, repo: string | number, treeSha: string | number, options?: CallOptions): Promise<Result<GitTree, BasicError>>;
   getTree(owner: string | number, repo: string | number, treeSha: string | number, params?: { recursive?: string } | null, options?: CallOptions): Promise<Result<GitTree, BasicError>>;
-  /** List matching references — GET /repos/{owner}/{repo}/git/matching-refs/{ref} */
+  /** List matching references — GET /repos/{owner}/{repo}/git/matching-refs/{ref} (classes: read) */
   listMatchingRefs(owner: string | number, repo: string | number, ref: string | number, options?: CallOptions): Promise<Result<GitRef[], BasicError>>;
-  /** Update a reference — PATCH /repos/{owner}/{repo}/git/refs/{ref} */
+  /** Update a reference — PATCH /repos/{owner}/{repo}/git/refs/{ref} (classes: write) */
   updateRef(owner: string | number, repo: string | number, ref: string | number, params: { force?: boolean; sha: string }, options?: CallOptions): Promise<Result<GitRef, BasicError>>;
 }
 
 export interface GithubGitignore extends Rpc.RpcTargetBranded {
-  /** Get all gitignore templates — GET /gitignore/templates */
+  /** Get all gitignore templates — GET /gitignore/templates (classes: read) */
   getAllTemplates(options?: CallOptions): Promise<Result<string[]>>;
-  /** Get a gitignore template — GET /gitignore/templates/{name} */
+  /** Get a gitignore template — GET /gitignore/templates/{name} (classes: read) */
   getTemplate(name: string | number, options?: CallOptions): Promise<Result<GitignoreTemplate>>;
 }
 
 export interface GithubHostedCompute extends Rpc.RpcTargetBranded {
-  /** Create a hosted compute network configuration for an organization — POST /orgs/{org}/settings/network-configurations */
+  /** Create a hosted compute network configuration for an organization — POST /orgs/{org}/settings/network-configurations (classes: write) */
   createNetworkConfigurationForOrg(org: string | number, params: { compute_service?: "none" | "actions"; failover_network_enabled?: boolean; failover_network_settings_ids?: string[]; name: string; network_settings_ids: string[] }, options?: CallOptions): Promise<Result<NetworkConfiguration>>;
-  /** Delete a hosted compute network configuration from an organization — DELETE /orgs/{org}/settings/network-configurations/{network_configuration_id} */
+  /** Delete a hosted compute network configuration from an organization — DELETE /orgs/{org}/settings/network-configurations/{network_configuration_id} (classes: write, destructive) */
   deleteNetworkConfigurationFromOrg(org: string | number, networkConfigurationId: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Get a hosted compute network configuration for an organization — GET /orgs/{org}/settings/network-configurations/{network_configuration_id} */
+  /** Get a hosted compute network configuration for an organization — GET /orgs/{org}/settings/network-configurations/{network_configuration_id} (classes: read) */
   getNetworkConfigurationForOrg(org: string | number, networkConfigurationId: string | number, options?: CallOptions): Promise<Result<NetworkConfiguration>>;
-  /** Get a hosted compute network settings resource for an organization — GET /orgs/{org}/settings/network-settings/{network_settings_id} */
+  /** Get a hosted compute network settings resource for an organization — GET /orgs/{org}/settings/network-settings/{network_settings_id} (classes: read) */
   getNetworkSettingsForOrg(org: string | number, networkSettingsId: string | number, options?: CallOptions): Promise<Result<NetworkSettings>>;
-  /** List hosted compute network configurations for an organization — GET /orgs/{org}/settings/network-configurations */
+  /** List hosted compute network configurations for an organization — GET /orgs/{org}/settings/network-configurations (classes: read) */
   listNetworkConfigurationsForOrg(org: string | number, options?: CallOptions): Promise<Result<{ network_configurations: NetworkConfiguration[]; total_count: number }>>;
   listNetworkConfigurationsForOrg(org: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<{ network_configurations: NetworkConfiguration[]; total_count: number }>>;
-  /** Update a hosted compute network configuration for an organization — PATCH /orgs/{org}/settings/network-configurations/{network_configuration_id} */
+  /** Update a hosted compute network configuration for an organization — PATCH /orgs/{org}/settings/network-configurations/{network_configuration_id} (classes: write) */
   updateNetworkConfigurationForOrg(org: string | number, networkConfigurationId: string | number, options?: CallOptions): Promise<Result<NetworkConfiguration>>;
   updateNetworkConfigurationForOrg(org: string | number, networkConfigurationId: string | number, params?: { compute_service?: "none" | "actions"; failover_network_enabled?: boolean; failover_network_settings_ids?: string[]; name?: string; network_settings_ids?: string[] } | null, options?: CallOptions): Promise<Result<NetworkConfiguration>>;
 }
 
 export interface GithubInteractions extends Rpc.RpcTargetBranded {
-  /** Get pull request creation cap bypass list for a repository — GET /repos/{owner}/{repo}/interaction-limits/pulls/bypass-list */
+  /** Get pull request creation cap bypass list for a repository — GET /repos/{owner}/{repo}/interaction-limits/pulls/bypass-list (classes: read) */
   getPullRequestBypassListForRepo(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<SimpleUser[], BasicError>>;
-  /** Get pull request creation cap for an org — GET /orgs/{org}/interaction-limits/pulls/creation-cap */
+  /** Get pull request creation cap for an org — GET /orgs/{org}/interaction-limits/pulls/creation-cap (classes: read) */
   getPullRequestCreationCapForOrg(org: string | number, options?: CallOptions): Promise<Result<{ enabled: boolean; max_open_pull_requests: number }, BasicError>>;
-  /** Get pull request creation cap for a repository — GET /repos/{owner}/{repo}/interaction-limits/pulls/creation-cap */
+  /** Get pull request creation cap for a repository — GET /repos/{owner}/{repo}/interaction-limits/pulls/creation-cap (classes: read) */
   getPullRequestCreationCapForRepo(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<{ enabled: boolean; max_open_pull_requests: number }, BasicError>>;
-  /** Get interaction restrictions for your public repositories — GET /user/interaction-limits */
+  /** Get interaction restrictions for your public repositories — GET /user/interaction-limits (classes: read) */
   getRestrictionsForAuthenticatedUser(options?: CallOptions): Promise<Result<InteractionLimitResponse | Record<string, never> | null>>;
-  /** Get interaction restrictions for an organization — GET /orgs/{org}/interaction-limits */
+  /** Get interaction restrictions for an organization — GET /orgs/{org}/interaction-limits (classes: read) */
   getRestrictionsForOrg(org: string | number, options?: CallOptions): Promise<Result<InteractionLimitResponse | Record<string, never>>>;
-  /** Get interaction restrictions for a repository — GET /repos/{owner}/{repo}/interaction-limits */
+  /** Get interaction restrictions for a repository — GET /repos/{owner}/{repo}/interaction-limits (classes: read) */
   getRestrictionsForRepo(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<InteractionLimitResponse | Record<string, never>>>;
-  /** Remove users from the pull request creation cap bypass list for a repository — DELETE /repos/{owner}/{repo}/interaction-limits/pulls/bypass-list */
+  /** Remove users from the pull request creation cap bypass list for a repository — DELETE /repos/{owner}/{repo}/interaction-limits/pulls/bypass-list (classes: write, destructive) */
   removePullRequestBypassListForRepo(owner: string | number, repo: string | number, params: { users: string[] }, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Remove interaction restrictions from your public repositories — DELETE /user/interaction-limits */
+  /** Remove interaction restrictions from your public repositories — DELETE /user/interaction-limits (classes: write, destructive) */
   removeRestrictionsForAuthenticatedUser(options?: CallOptions): Promise<Result<null>>;
-  /** Remove interaction restrictions for an organization — DELETE /orgs/{org}/interaction-limits */
+  /** Remove interaction restrictions for an organization — DELETE /orgs/{org}/interaction-limits (classes: write, destructive) */
   removeRestrictionsForOrg(org: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Remove interaction restrictions for a repository — DELETE /repos/{owner}/{repo}/interaction-limits */
+  /** Remove interaction restrictions for a repository — DELETE /repos/{owner}/{repo}/interaction-limits (classes: write, destructive) */
   removeRestrictionsForRepo(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Add users to the pull request creation cap bypass list for a repository — PUT /repos/{owner}/{repo}/interaction-limits/pulls/bypass-list */
+  /** Add users to the pull request creation cap bypass list for a repository — PUT /repos/{owner}/{repo}/interaction-limits/pulls/bypass-list (classes: write) */
   setPullRequestBypassListForRepo(owner: string | number, repo: string | number, params: { users: string[] }, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Set interaction restrictions for your public repositories — PUT /user/interaction-limits */
+  /** Set interaction restrictions for your public repositories — PUT /user/interaction-limits (classes: write) */
   setRestrictionsForAuthenticatedUser(params: { expiry?: "one_day" | "three_days" | "one_week" | "one_month" | "six_months"; limit: "existing_users" | "contributors_only" | "collaborators_only" }, options?: CallOptions): Promise<Result<InteractionLimitResponse, ValidationError>>;
-  /** Set interaction restrictions for an organization — PUT /orgs/{org}/interaction-limits */
+  /** Set interaction restrictions for an organization — PUT /orgs/{org}/interaction-limits (classes: write) */
   setRestrictionsForOrg(org: string | number, params: { expiry?: "one_day" | "three_days" | "one_week" | "one_month" | "six_months"; limit: "existing_users" | "contributors_only" | "collaborators_only" }, options?: CallOptions): Promise<Result<InteractionLimitResponse, ValidationError>>;
-  /** Set interaction restrictions for a repository — PUT /repos/{owner}/{repo}/interaction-limits */
+  /** Set interaction restrictions for a repository — PUT /repos/{owner}/{repo}/interaction-limits (classes: write) */
   setRestrictionsForRepo(owner: string | number, repo: string | number, params: { expiry?: "one_day" | "three_days" | "one_week" | "one_month" | "six_months"; limit: "existing_users" | "contributors_only" | "collaborators_only" }, options?: CallOptions): Promise<Result<InteractionLimitResponse>>;
-  /** Update pull request creation cap for an org — PATCH /orgs/{org}/interaction-limits/pulls/creation-cap */
+  /** Update pull request creation cap for an org — PATCH /orgs/{org}/interaction-limits/pulls/creation-cap (classes: write) */
   updatePullRequestCreationCapForOrg(org: string | number, params: { enabled: boolean; max_open_pull_requests?: number }, options?: CallOptions): Promise<Result<{ enabled: boolean; max_open_pull_requests: number }, BasicError>>;
-  /** Update pull request creation cap for a repository — PATCH /repos/{owner}/{repo}/interaction-limits/pulls/creation-cap */
+  /** Update pull request creation cap for a repository — PATCH /repos/{owner}/{repo}/interaction-limits/pulls/creation-cap (classes: write) */
   updatePullRequestCreationCapForRepo(owner: string | number, repo: string | number, params: { enabled: boolean; max_open_pull_requests?: number }, options?: CallOptions): Promise<Result<{ enabled: boolean; max_open_pull_requests: number }, BasicError>>;
 }
 
 export interface GithubIssues extends Rpc.RpcTargetBranded {
-  /** Add assignees to an issue — POST /repos/{owner}/{repo}/issues/{issue_number}/assignees */
+  /** Add assignees to an issue — POST /repos/{owner}/{repo}/issues/{issue_number}/assignees (classes: write) */
   addAssignees(owner: string | number, repo: string | number, issueNumber: string | number, options?: CallOptions): Promise<Result<Issue>>;
   addAssignees(owner: string | number, repo: string | number, issueNumber: string | number, params?: { assignees?: (string | { confidence?: "low" | "medium" | "high"; login: string; rationale?: string; suggest?: boolean })[] } | null, options?: CallOptions): Promise<Result<Issue>>;
-  /** Add a dependency an issue is blocked by — POST /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by */
+  /** Add a dependency an issue is blocked by — POST /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by (classes: write) */
   addBlockedByDependency(owner: string | number, repo: string | number, issueNumber: string | number, params: { issue_id: number }, options?: CallOptions): Promise<Result<Issue, BasicError>>;
-  /** Add issue field values to an issue — POST /repos/{owner}/{repo}/issues/{issue_number}/issue-field-values */
+  /** Add issue field values to an issue — POST /repos/{owner}/{repo}/issues/{issue_number}/issue-field-values (classes: write) */
   addIssueFieldValues(owner: string | number, repo: string | number, issueNumber: string | number, options?: CallOptions): Promise<Result<IssueFieldValue[], BasicError>>;
   addIssueFieldValues(owner: string | number, repo: string | number, issueNumber: string | number, params?: { issue_field_values?: { field_id: number; value: string | number | string[] }[] } | null, options?: CallOptions): Promise<Result<IssueFieldValue[], BasicError>>;
-  /** Add labels to an issue — POST /repos/{owner}/{repo}/issues/{issue_number}/labels */
+  /** Add labels to an issue — POST /repos/{owner}/{repo}/issues/{issue_number}/labels (classes: write) */
   addLabels(owner: string | number, repo: string | number, issueNumber: string | number, options?: CallOptions): Promise<Result<Label[], BasicError>>;
   addLabels(owner: string | number, repo: string | number, issueNumber: string | number, params?: unknown, options?: CallOptions): Promise<Result<Label[], BasicError>>;
-  /** Add sub-issue — POST /repos/{owner}/{repo}/issues/{issue_number}/sub_issues */
+  /** Add sub-issue — POST /repos/{owner}/{repo}/issues/{issue_number}/sub_issues (classes: write) */
   addSubIssue(owner: string | number, repo: string | number, issueNumber: string | number, params: { replace_parent?: boolean; sub_issue_id: number }, options?: CallOptions): Promise<Result<Issue, BasicError>>;
-  /** Approve an issue suggestion — POST /repos/{owner}/{repo}/issues/{issue_number}/suggestions/{suggestion_id}/approve */
+  /** Approve an issue suggestion — POST /repos/{owner}/{repo}/issues/{issue_number}/suggestions/{suggestion_id}/approve (classes: write) */
   approveSuggestion(owner: string | number, repo: string | number, issueNumber: string | number, suggestionId: string | number, options?: CallOptions): Promise<Result<IssueSuggestion, BasicError>>;
-  /** Check if a user can be assigned — GET /repos/{owner}/{repo}/assignees/{assignee} */
+  /** Check if a user can be assigned — GET /repos/{owner}/{repo}/assignees/{assignee} (classes: read) */
   checkUserCanBeAssigned(owner: string | number, repo: string | number, assignee: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Check if a user can be assigned to a issue — GET /repos/{owner}/{repo}/issues/{issue_number}/assignees/{assignee} */
+  /** Check if a user can be assigned to a issue — GET /repos/{owner}/{repo}/issues/{issue_number}/assignees/{assignee} (classes: read) */
   checkUserCanBeAssignedToIssue(owner: string | number, repo: string | number, issueNumber: string | number, assignee: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Create an issue — POST /repos/{owner}/{repo}/issues */
+  /** Create an issue — POST /repos/{owner}/{repo}/issues (classes: write) */
   create(owner: string | number, repo: string | number, params: { assignee?: string | null; assignees?: string[]; body?: string; issue_field_values?: { field_id: number; value: string | number | string[] }[]; labels?: (string | { color?: string | null; description?: string | null; id?: number; name?: string })[]; milestone?: string | number | null; title: string | number; type?: string | null }, options?: CallOptions): Promise<Result<Issue, BasicError>>;
-  /** Create an issue comment — POST /repos/{owner}/{repo}/issues/{issue_number}/comments */
+  /** Create an issue comment — POST /repos/{owner}/{repo}/issues/{issue_number}/comments (classes: write) */
   createComment(owner: string | number, repo: string | number, issueNumber: string | number, params: { body: string }, options?: CallOptions): Promise<Result<IssueComment, BasicError>>;
-  /** Create a label — POST /repos/{owner}/{repo}/labels */
+  /** Create a label — POST /repos/{owner}/{repo}/labels (classes: write) */
   createLabel(owner: string | number, repo: string | number, params: { color?: string; description?: string; name: string }, options?: CallOptions): Promise<Result<Label, BasicError>>;
-  /** Create a milestone — POST /repos/{owner}/{repo}/milestones */
+  /** Create a milestone — POST /repos/{owner}/{repo}/milestones (classes: write) */
   createMilestone(owner: string | number, repo: string | number, params: { description?: string; due_on?: string; state?: "open" | "closed"; title: string }, options?: CallOptions): Promise<Result<Milestone, BasicError>>;
-  /** Delete an issue comment — DELETE /repos/{owner}/{repo}/issues/comments/{comment_id} */
+  /** Delete an issue comment — DELETE /repos/{owner}/{repo}/issues/comments/{comment_id} (classes: write, destructive) */
   deleteComment(owner: string | number, repo: string | number, commentId: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Delete an issue field value from an issue — DELETE /repos/{owner}/{repo}/issues/{issue_number}/issue-field-values/{issue_field_id} */
+  /** Delete an issue field value from an issue — DELETE /repos/{owner}/{repo}/issues/{issue_number}/issue-field-values/{issue_field_id} (classes: write, destructive) */
   deleteIssueFieldValue(owner: string | number, repo: string | number, issueNumber: string | number, issueFieldId: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Delete a label — DELETE /repos/{owner}/{repo}/labels/{name} */
+  /** Delete a label — DELETE /repos/{owner}/{repo}/labels/{name} (classes: write, destructive) */
   deleteLabel(owner: string | number, repo: string | number, name: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Delete a milestone — DELETE /repos/{owner}/{repo}/milestones/{milestone_number} */
+  /** Delete a milestone — DELETE /repos/{owner}/{repo}/milestones/{milestone_number} (classes: write, destructive) */
   deleteMilestone(owner: string | number, repo: string | number, milestoneNumber: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Dismiss an issue suggestion — POST /repos/{owner}/{repo}/issues/{issue_number}/suggestions/{suggestion_id}/dismiss */
+  /** Dismiss an issue suggestion — POST /repos/{owner}/{repo}/issues/{issue_number}/suggestions/{suggestion_id}/dismiss (classes: write) */
   dismissSuggestion(owner: string | number, repo: string | number, issueNumber: string | number, suggestionId: string | number, options?: CallOptions): Promise<Result<IssueSuggestion, BasicError>>;
-  /** Get an issue — GET /repos/{owner}/{repo}/issues/{issue_number} */
+  /** Get an issue — GET /repos/{owner}/{repo}/issues/{issue_number} (classes: read) */
   get(owner: string | number, repo: string | number, issueNumber: string | number, options?: CallOptions): Promise<Result<Issue, BasicError>>;
-  /** Get an issue comment — GET /repos/{owner}/{repo}/issues/comments/{comment_id} */
+  /** Get an issue comment — GET /repos/{owner}/{repo}/issues/comments/{comment_id} (classes: read) */
   getComment(owner: string | number, repo: string | number, commentId: string | number, options?: CallOptions): Promise<Result<IssueComment, BasicError>>;
-  /** Get an issue event — GET /repos/{owner}/{repo}/issues/events/{event_id} */
+  /** Get an issue event — GET /repos/{owner}/{repo}/issues/events/{event_id} (classes: read) */
   getEvent(owner: string | number, repo: string | number, eventId: string | number, options?: CallOptions): Promise<Result<IssueEvent, BasicError>>;
-  /** Get a label — GET /repos/{owner}/{repo}/labels/{name} */
+  /** Get a label — GET /repos/{owner}/{repo}/labels/{name} (classes: read) */
   getLabel(owner: string | number, repo: string | number, name: string | number, options?: CallOptions): Promise<Result<Label, BasicError>>;
-  /** Get a milestone — GET /repos/{owner}/{repo}/milestones/{milestone_number} */
+  /** Get a milestone — GET /repos/{owner}/{repo}/milestones/{milestone_number} (classes: read) */
   getMilestone(owner: string | number, repo: string | number, milestoneNumber: string | number, options?: CallOptions): Promise<Result<Milestone, BasicError>>;
-  /** Get parent issue — GET /repos/{owner}/{repo}/issues/{issue_number}/parent */
+  /** Get parent issue — GET /repos/{owner}/{repo}/issues/{issue_number}/parent (classes: read) */
   getParent(owner: string | number, repo: string | number, issueNumber: string | number, options?: CallOptions): Promise<Result<Issue, BasicError>>;
-  /** List issues assigned to the authenticated user — GET /issues */
+  /** List issues assigned to the authenticated user — GET /issues (classes: read) */
   list(options?: CallOptions): Promise<Result<Issue[], BasicError>>;
   list(params?: { filter?: "assigned" | "created" | "mentioned" | "subscribed" | "repos" | "all"; state?: "open" | "closed" | "all"; labels?: string; sort?: "created" | "updated" | "comments"; direction?: "asc" | "desc"; since?: string; collab?: boolean; orgs?: boolean; owned?: boolean; pulls?: boolean; per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<Issue[], BasicError>>;
-  /** List assignees — GET /repos/{owner}/{repo}/assignees */
+  /** List assignees — GET /repos/{owner}/{repo}/assignees (classes: read) */
   listAssignees(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<SimpleUser[], BasicError>>;
   listAssignees(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<SimpleUser[], BasicError>>;
-  /** List issue comments — GET /repos/{owner}/{repo}/issues/{issue_number}/comments */
+  /** List issue comments — GET /repos/{owner}/{repo}/issues/{issue_number}/comments (classes: read) */
   listComments(owner: string | number, repo: string | number, issueNumber: string | number, options?: CallOptions): Promise<Result<IssueComment[], BasicError>>;
   listComments(owner: string | number, repo: string | number, issueNumber: string | number, params?: { since?: string; per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<IssueComment[], BasicError>>;
-  /** List issue comments for a repository — GET /repos/{owner}/{repo}/issues/comments */
+  /** List issue comments for a repository — GET /repos/{owner}/{repo}/issues/comments (classes: read) */
   listCommentsForRepo(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<IssueComment[], BasicError>>;
   listCommentsForRepo(owner: string | number, repo: string | number, params?: { sort?: "created" | "updated"; direction?: "asc" | "desc"; since?: string; per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<IssueComment[], BasicError>>;
-  /** List dependencies an issue is blocked by — GET /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by */
+  /** List dependencies an issue is blocked by — GET /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by (classes: read) */
   listDependenciesBlockedBy(owner: string | number, repo: string | number, issueNumber: string | number, options?: CallOptions): Promise<Result<Issue[], BasicError>>;
   listDependenciesBlockedBy(owner: string | number, repo: string | number, issueNumber: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<Issue[], BasicError>>;
-  /** List dependencies an issue is blocking — GET /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocking */
+  /** List dependencies an issue is blocking — GET /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocking (classes: read) */
   listDependenciesBlocking(owner: string | number, repo: string | number, issueNumber: string | number, options?: CallOptions): Promise<Result<Issue[], BasicError>>;
   listDependenciesBlocking(owner: string | number, repo: string | number, issueNumber: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<Issue[], BasicError>>;
-  /** List issue events — GET /repos/{owner}/{repo}/issues/{issue_number}/events */
+  /** List issue events — GET /repos/{owner}/{repo}/issues/{issue_number}/events (classes: read) */
   listEvents(owner: string | number, repo: string | number, issueNumber: string | number, options?: CallOptions): Promise<Result<IssueEventForIssue[], BasicError>>;
   listEvents(owner: string | number, repo: string | number, issueNumber: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<IssueEventForIssue[], BasicError>>;
-  /** List issue events for a repository — GET /repos/{owner}/{repo}/issues/events */
+  /** List issue events for a repository — GET /repos/{owner}/{repo}/issues/events (classes: read) */
   listEventsForRepo(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<IssueEvent[], ValidationError>>;
   listEventsForRepo(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<IssueEvent[], ValidationError>>;
-  /** List timeline events for an issue — GET /repos/{owner}/{repo}/issues/{issue_number}/timeline */
+  /** List timeline events for an issue — GET /repos/{owner}/{repo}/issues/{issue_number}/timeline (classes: read) */
   listEventsForTimeline(owner: string | number, repo: string | number, issueNumber: string | number, options?: CallOptions): Promise<Result<TimelineIssueEvents[], BasicError>>;
   listEventsForTimeline(owner: string | number, repo: string | number, issueNumber: string | number, params?: { per_page?: number; page?: number; exclude?: string } | null, options?: CallOptions): Promise<Result<TimelineIssueEvents[], BasicError>>;
-  /** List user account issues assigned to the authenticated user — GET /user/issues */
+  /** List user account issues assigned to the authenticated user — GET /user/issues (classes: read) */
   listForAuthenticatedUser(options?: CallOptions): Promise<Result<Issue[], BasicError>>;
   listForAuthenticatedUser(params?: { filter?: "assigned" | "created" | "mentioned" | "subscribed" | "repos" | "all"; state?: "open" | "closed" | "all"; labels?: string; sort?: "created" | "updated" | "comments"; direction?: "asc" | "desc"; since?: string; per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<Issue[], BasicError>>;
-  /** List organization issues assigned to the authenticated user — GET /orgs/{org}/issues */
+  /** List organization issues assigned to the authenticated user — GET /orgs/{org}/issues (classes: read) */
   listForOrg(org: string | number, options?: CallOptions): Promise<Result<Issue[], BasicError>>;
   listForOrg(org: string | number, params?: { filter?: "assigned" | "created" | "mentioned" | "subscribed" | "repos" | "all"; state?: "open" | "closed" | "all"; labels?: string; type?: string; sort?: "created" | "updated" | "comments"; direction?: "asc" | "desc"; since?: string; per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<Issue[], BasicError>>;
-  /** List repository issues — GET /repos/{owner}/{repo}/issues */
+  /** List repository issues — GET /repos/{owner}/{repo}/issues (classes: read) */
   listForRepo(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<Issue[], BasicError>>;
   listForRepo(owner: string | number, repo: string | number, params?: { milestone?: string; state?: "open" | "closed" | "all"; assignee?: string; type?: string; creator?: string; mentioned?: string; issue_field_values?: string; labels?: string; sort?: "created" | "updated" | "comments"; direction?: "asc" | "desc"; since?: string; per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<Issue[], BasicError>>;
-  /** List issue field values for an issue — GET /repos/{owner}/{repo}/issues/{issue_number}/issue-field-values */
+  /** List issue field values for an issue — GET /repos/{owner}/{repo}/issues/{issue_number}/issue-field-values (classes: read) */
   listIssueFieldValuesForIssue(owner: string | number, repo: string | number, issueNumber: string | number, options?: CallOptions): Promise<Result<IssueFieldValue[], BasicError>>;
   listIssueFieldValuesForIssue(owner: string | number, repo: string | number, issueNumber: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<IssueFieldValue[], BasicError>>;
-  /** List labels for issues in a milestone — GET /repos/{owner}/{repo}/milestones/{milestone_number}/labels */
+  /** List labels for issues in a milestone — GET /repos/{owner}/{repo}/milestones/{milestone_number}/labels (classes: read) */
   listLabelsForMilestone(owner: string | number, repo: string | number, milestoneNumber: string | number, options?: CallOptions): Promise<Result<Label[]>>;
   listLabelsForMilestone(owner: string | number, repo: string | number, milestoneNumber: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<Label[]>>;
-  /** List labels for a repository — GET /repos/{owner}/{repo}/labels */
+  /** List labels for a repository — GET /repos/{owner}/{repo}/labels (classes: read) */
   listLabelsForRepo(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<Label[], BasicError>>;
   listLabelsForRepo(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<Label[], BasicError>>;
-  /** List labels for an issue — GET /repos/{owner}/{repo}/issues/{issue_number}/labels */
+  /** List labels for an issue — GET /repos/{owner}/{repo}/issues/{issue_number}/labels (classes: read) */
   listLabelsOnIssue(owner: string | number, repo: string | number, issueNumber: string | number, options?: CallOptions): Promise<Result<Label[], BasicError>>;
   listLabelsOnIssue(owner: string | number, repo: string | number, issueNumber: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<Label[], BasicError>>;
-  /** List milestones — GET /repos/{owner}/{repo}/milestones */
+  /** List milestones — GET /repos/{owner}/{repo}/milestones (classes: read) */
   listMilestones(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<Milestone[], BasicError>>;
   listMilestones(owner: string | number, repo: string | number, params?: { state?: "open" | "closed" | "all"; sort?: "due_on" | "completeness"; direction?: "asc" | "desc"; per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<Milestone[], BasicError>>;
-  /** List sub-issues — GET /repos/{owner}/{repo}/issues/{issue_number}/sub_issues */
+  /** List sub-issues — GET /repos/{owner}/{repo}/issues/{issue_number}/sub_issues (classes: read) */
   listSubIssues(owner: string | number, repo: string | number, issueNumber: string | number, options?: CallOptions): Promise<Result<Issue[], BasicError>>;
   listSubIssues(owner: string | number, repo: string | number, issueNumber: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<Issue[], BasicError>>;
-  /** List issue suggestions — GET /repos/{owner}/{repo}/issues/{issue_number}/suggestions */
+  /** List issue suggestions — GET /repos/{owner}/{repo}/issues/{issue_number}/suggestions (classes: read) */
   listSuggestions(owner: string | number, repo: string | number, issueNumber: string | number, options?: CallOptions): Promise<Result<IssueSuggestion[], BasicError>>;
   listSuggestions(owner: string | number, repo: string | number, issueNumber: string | number, params?: { state?: "pending" | "applied" | "approved" | "dismissed" | "replaced" | "invalidated" | "all"; action?: "set_type" | "add_label" | "add_field" | "add_assignee" | "close_issue"; per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<IssueSuggestion[], BasicError>>;
-  /** Lock an issue — PUT /repos/{owner}/{repo}/issues/{issue_number}/lock */
+  /** Lock an issue — PUT /repos/{owner}/{repo}/issues/{issue_number}/lock (classes: write) */
   lock(owner: string | number, repo: string | number, issueNumber: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
   lock(owner: string | number, repo: string | number, issueNumber: string | number, params?: { lock_reason?: "off-topic" | "too heated" | "resolved" | "spam" } | null, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Pin an issue comment — PUT /repos/{owner}/{repo}/issues/comments/{comment_id}/pin */
+  /** Pin an issue comment — PUT /repos/{owner}/{repo}/issues/comments/{comment_id}/pin (classes: write) */
   pinComment(owner: string | number, repo: string | number, commentId: string | number, options?: CallOptions): Promise<Result<IssueComment, BasicError>>;
-  /** Remove all labels from an issue — DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels */
+  /** Remove all labels from an issue — DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels (classes: write, destructive) */
   removeAllLabels(owner: string | number, repo: string | number, issueNumber: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Remove assignees from an issue — DELETE /repos/{owner}/{repo}/issues/{issue_number}/assignees */
+  /** Remove assignees from an issue — DELETE /repos/{owner}/{repo}/issues/{issue_number}/assignees (classes: write, destructive) */
   removeAssignees(owner: string | number, repo: string | number, issueNumber: string | number, params: { assignees: string[] }, options?: CallOptions): Promise<Result<Issue>>;
-  /** Remove dependency an issue is blocked by — DELETE /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by/{issue_id} */
+  /** Remove dependency an issue is blocked by — DELETE /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by/{issue_id} (classes: write, destructive) */
   removeDependencyBlockedBy(owner: string | number, repo: string | number, issueNumber: string | number, issueId: string | number, options?: CallOptions): Promise<Result<Issue, BasicError>>;
-  /** Remove a label from an issue — DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels/{name} */
+  /** Remove a label from an issue — DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels/{name} (classes: write, destructive) */
   removeLabel(owner: string | number, repo: string | number, issueNumber: string | number, name: string | number, options?: CallOptions): Promise<Result<Label[], BasicError>>;
-  /** Remove sub-issue — DELETE /repos/{owner}/{repo}/issues/{issue_number}/sub_issue */
+  /** Remove sub-issue — DELETE /repos/{owner}/{repo}/issues/{issue_number}/sub_issue (classes: write, destructive) */
   removeSubIssue(owner: string | number, repo: string | number, issueNumber: string | number, params: { sub_issue_id: number }, options?: CallOptions): Promise<Result<Issue, BasicError>>;
-  /** Reprioritize sub-issue — PATCH /repos/{owner}/{repo}/issues/{issue_number}/sub_issues/priority */
+  /** Reprioritize sub-issue — PATCH /repos/{owner}/{repo}/issues/{issue_number}/sub_issues/priority (classes: write) */
   reprioritizeSubIssue(owner: string | number, repo: string | number, issueNumber: string | number, params: { after_id?: number; before_id?: number; sub_issue_id: number }, options?: CallOptions): Promise<Result<Issue, BasicError>>;
-  /** Set issue field values for an issue — PUT /repos/{owner}/{repo}/issues/{issue_number}/issue-field-values */
+  /** Set issue field values for an issue — PUT /repos/{owner}/{repo}/issues/{issue_number}/issue-field-values (classes: write) */
   setIssueFieldValues(owner: string | number, repo: string | number, issueNumber: string | number, options?: CallOptions): Promise<Result<IssueFieldValue[], BasicError>>;
   setIssueFieldValues(owner: string | number, repo: string | number, issueNumber: string | number, params?: { issue_field_values?: { field_id: number; value: string | number }[] } | null, options?: CallOptions): Promise<Result<IssueFieldValue[], BasicError>>;
-  /** Set labels for an issue — PUT /repos/{owner}/{repo}/issues/{issue_number}/labels */
+  /** Set labels for an issue — PUT /repos/{owner}/{repo}/issues/{issue_number}/labels (classes: write) */
   setLabels(owner: string | number, repo: string | number, issueNumber: string | number, options?: CallOptions): Promise<Result<Label[], BasicError>>;
   setLabels(owner: string | number, repo: string | number, issueNumber: string | number, params?: unknown, options?: CallOptions): Promise<Result<Label[], BasicError>>;
-  /** Unlock an issue — DELETE /repos/{owner}/{repo}/issues/{issue_number}/lock */
+  /** Unlock an issue — DELETE /repos/{owner}/{repo}/issues/{issue_number}/lock (classes: write, destructive) */
   unlock(owner: string | number, repo: string | number, issueNumber: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Unpin an issue comment — DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}/pin */
+  /** Unpin an issue comment — DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}/pin (classes: write, destructive) */
   unpinComment(owner: string | number, repo: string | number, commentId: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Update an issue — PATCH /repos/{owner}/{repo}/issues/{issue_number} */
+  /** Update an issue — PATCH /repos/{owner}/{repo}/issues/{issue_number} (classes: write) */
   update(owner: string | number, repo: string | number, issueNumber: string | number, options?: CallOptions): Promise<Result<Issue & { suggestions?: { assignees?: Record<string, JsonValue>[]; issue_field_values?: Record<string, JsonValue>[]; labels?: Record<string, JsonValue>[]; state?: Record<string, JsonValue>[]; type?: Record<string, JsonValue>[] } }, BasicError>>;
   update(owner: string | number, repo: string | number, issueNumber: string | number, params?: { assignee?: string | null; assignees?: (string | { confidence?: "low" | "medium" | "high"; login?: string; rationale?: string; suggest?: boolean })[]; body?: string | null; duplicate_issue_id?: number; issue_field_values?: { confidence?: "low" | "medium" | "high"; field_id: number; rationale?: string; suggest?: boolean; value: string | number | string[] }[]; labels?: (string | { color?: string | null; confidence?: "low" | "medium" | "high"; description?: string | null; id?: number; name?: string; rationale?: string; suggest?: boolean })[]; milestone?: string | number | null; state?: "open" | "closed"; state_reason?: "completed" | "not_planned" | "duplicate" | "reopened" | null; title?: string | number | null; type?: string | { confidence?: "low" | "medium" | "high"; rationale?: string; suggest?: boolean; value?: string | null } | null } | null, options?: CallOptions): Promise<Result<Issue & { suggestions?: { assignees?: Record<string, JsonValue>[]; issue_field_values?: Record<string, JsonValue>[]; labels?: Record<string, JsonValue>[]; state?: Record<string, JsonValue>[]; type?: Record<string, JsonValue>[] } }, BasicError>>;
-  /** Update an issue comment — PATCH /repos/{owner}/{repo}/issues/comments/{comment_id} */
+  /** Update an issue comment — PATCH /repos/{owner}/{repo}/issues/comments/{comment_id} (classes: write) */
   updateComment(owner: string | number, repo: string | number, commentId: string | number, params: { body: string }, options?: CallOptions): Promise<Result<IssueComment, ValidationError>>;
-  /** Update a label — PATCH /repos/{owner}/{repo}/labels/{name} */
+  /** Update a label — PATCH /repos/{owner}/{repo}/labels/{name} (classes: write) */
   updateLabel(owner: string | number, repo: string | number, name: string | number, options?: CallOptions): Promise<Result<Label>>;
   updateLabel(owner: string | number, repo: string | number, name: string | number, params?: { color?: string; description?: string; new_name?: string } | null, options?: CallOptions): Promise<Result<Label>>;
-  /** Update a milestone — PATCH /repos/{owner}/{repo}/milestones/{milestone_number} */
+  /** Update a milestone — PATCH /repos/{owner}/{repo}/milestones/{milestone_number} (classes: write) */
   updateMilestone(owner: string | number, repo: string | number, milestoneNumber: string | number, options?: CallOptions): Promise<Result<Milestone>>;
   updateMilestone(owner: string | number, repo: string | number, milestoneNumber: string | number, params?: { description?: string; due_on?: string; state?: "open" | "closed"; title?: string } | null, options?: CallOptions): Promise<Result<Milestone>>;
 }
 
 export interface GithubLicenses extends Rpc.RpcTargetBranded {
-  /** Get a license — GET /licenses/{license} */
+  /** Get a license — GET /licenses/{license} (classes: read) */
   get(license: string | number, options?: CallOptions): Promise<Result<License, BasicError>>;
-  /** Get all commonly used licenses — GET /licenses */
+  /** Get all commonly used licenses — GET /licenses (classes: read) */
   getAllCommonlyUsed(options?: CallOptions): Promise<Result<LicenseSimple[]>>;
   getAllCommonlyUsed(params?: { featured?: boolean; per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<LicenseSimple[]>>;
-  /** Get the license for a repository — GET /repos/{owner}/{repo}/license */
+  /** Get the license for a repository — GET /repos/{owner}/{repo}/license (classes: read) */
   getForRepo(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<LicenseContent, BasicError>>;
   getForRepo(owner: string | number, repo: string | number, params?: { ref?: string } | null, options?: CallOptions): Promise<Result<LicenseContent, BasicError>>;
 }
 
 export interface GithubMarkdown extends Rpc.RpcTargetBranded {
-  /** Render a Markdown document — POST /markdown */
+  /** Render a Markdown document — POST /markdown (classes: write) */
   render(params: { context?: string; mode?: "markdown" | "gfm"; text: string }, options?: CallOptions): Promise<Result<string>>;
-  /** Render a Markdown document in raw mode — POST /markdown/raw */
+  /** Render a Markdown document in raw mode — POST /markdown/raw (classes: write) */
   renderRaw(options?: CallOptions): Promise<Result<string>>;
   renderRaw(params?: string, options?: CallOptions): Promise<Result<string>>;
 }
 
 export interface GithubMeta extends Rpc.RpcTargetBranded {
-  /** Get GitHub meta information — GET /meta */
+  /** Get GitHub meta information — GET /meta (classes: read) */
   get(options?: CallOptions): Promise<Result<ApiOverview>>;
-  /** Get all API versions — GET /versions */
+  /** Get all API versions — GET /versions (classes: read) */
   getAllVersions(options?: CallOptions): Promise<Result<string[], BasicError>>;
-  /** Get Octocat — GET /octocat */
+  /** Get Octocat — GET /octocat (classes: read) */
   getOctocat(options?: CallOptions): Promise<Result<Uint8Array>>;
   getOctocat(params?: { s?: string } | null, options?: CallOptions): Promise<Result<Uint8Array>>;
-  /** Get the Zen of GitHub — GET /zen */
+  /** Get the Zen of GitHub — GET /zen (classes: read) */
   getZen(options?: CallOptions): Promise<Result<string>>;
-  /** GitHub API Root — GET / */
+  /** GitHub API Root — GET / (classes: read) */
   root(options?: CallOptions): Promise<Result<Root>>;
 }
 
 export interface GithubMigrations extends Rpc.RpcTargetBranded {
-  /** Cancel an import — DELETE /repos/{owner}/{repo}/import @deprecated */
+  /** Cancel an import — DELETE /repos/{owner}/{repo}/import (classes: write, destructive) @deprecated */
   cancelImport(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Delete a user migration archive — DELETE /user/migrations/{migration_id}/archive */
+  /** Delete a user migration archive — DELETE /user/migrations/{migration_id}/archive (classes: write, destructive) */
   deleteArchiveForAuthenticatedUser(migrationId: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Delete an organization migration archive — DELETE /orgs/{org}/migrations/{migration_id}/archive */
+  /** Delete an organization migration archive — DELETE /orgs/{org}/migrations/{migration_id}/archive (classes: write, destructive) */
   deleteArchiveForOrg(org: string | number, migrationId: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Download an organization migration archive — GET /orgs/{org}/migrations/{migration_id}/archive */
+  /** Download an organization migration archive — GET /orgs/{org}/migrations/{migration_id}/archive (classes: read) */
   downloadArchiveForOrg(org: string | number, migrationId: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Download a user migration archive — GET /user/migrations/{migration_id}/archive */
+  /** Download a user migration archive — GET /user/migrations/{migration_id}/archive (classes: read) */
   getArchiveForAuthenticatedUser(migrationId: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Get commit authors — GET /repos/{owner}/{repo}/import/authors @deprecated */
+  /** Get commit authors — GET /repos/{owner}/{repo}/import/authors (classes: read) @deprecated */
   getCommitAuthors(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<PorterAuthor[], BasicError>>;
   getCommitAuthors(owner: string | number, repo: string | number, params?: { since?: number } | null, options?: CallOptions): Promise<Result<PorterAuthor[], BasicError>>;
-  /** Get an import status — GET /repos/{owner}/{repo}/import @deprecated */
+  /** Get an import status — GET /repos/{owner}/{repo}/import (classes: read) @deprecated */
   getImportStatus(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<Import, BasicError>>;
-  /** Get large files — GET /repos/{owner}/{repo}/import/large_files @deprecated */
+  /** Get large files — GET /repos/{owner}/{repo}/import/large_files (classes: read) @deprecated */
   getLargeFiles(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<PorterLargeFile[], BasicError>>;
-  /** Get a user migration status — GET /user/migrations/{migration_id} */
+  /** Get a user migration status — GET /user/migrations/{migration_id} (classes: read) */
   getStatusForAuthenticatedUser(migrationId: string | number, options?: CallOptions): Promise<Result<Migration, BasicError>>;
   getStatusForAuthenticatedUser(migrationId: string | number, params?: { exclude?: string[] } | null, options?: CallOptions): Promise<Result<Migration, BasicError>>;
-  /** Get an organization migration status — GET /orgs/{org}/migrations/{migration_id} */
+  /** Get an organization migration status — GET /orgs/{org}/migrations/{migration_id} (classes: read) */
   getStatusForOrg(org: string | number, migrationId: string | number, options?: CallOptions): Promise<Result<Migration, BasicError>>;
   getStatusForOrg(org: string | number, migrationId: string | number, params?: { exclude?: "repositories"[] } | null, options?: CallOptions): Promise<Result<Migration, BasicError>>;
-  /** List user migrations — GET /user/migrations */
+  /** List user migrations — GET /user/migrations (classes: read) */
   listForAuthenticatedUser(options?: CallOptions): Promise<Result<Migration[], BasicError>>;
   listForAuthenticatedUser(params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<Migration[], BasicError>>;
-  /** List organization migrations — GET /orgs/{org}/migrations */
+  /** List organization migrations — GET /orgs/{org}/migrations (classes: read) */
   listForOrg(org: string | number, options?: CallOptions): Promise<Result<Migration[]>>;
   listForOrg(org: string | number, params?: { per_page?: number; page?: number; exclude?: "repositories"[] } | null, options?: CallOptions): Promise<Result<Migration[]>>;
-  /** List repositories for a user migration — GET /user/migrations/{migration_id}/repositories */
+  /** List repositories for a user migration — GET /user/migrations/{migration_id}/repositories (classes: read) */
   listReposForAuthenticatedUser(migrationId: string | number, options?: CallOptions): Promise<Result<MinimalRepository[], BasicError>>;
   listReposForAuthenticatedUser(migrationId: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<MinimalRepository[], BasicError>>;
-  /** List repositories in an organization migration — GET /orgs/{org}/migrations/{migration_id}/repositories */
+  /** List repositories in an organization migration — GET /orgs/{org}/migrations/{migration_id}/repositories (classes: read) */
   listReposForOrg(org: string | number, migrationId: string | number, options?: CallOptions): Promise<Result<MinimalRepository[], BasicError>>;
   listReposForOrg(org: string | number, migrationId: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<MinimalRepository[], BasicError>>;
-  /** Map a commit author — PATCH /repos/{owner}/{repo}/import/authors/{author_id} @deprecated */
+  /** Map a commit author — PATCH /repos/{owner}/{repo}/import/authors/{author_id} (classes: write) @deprecated */
   mapCommitAuthor(owner: string | number, repo: string | number, authorId: string | number, options?: CallOptions): Promise<Result<PorterAuthor, BasicError>>;
   mapCommitAuthor(owner: string | number, repo: string | number, authorId: string | number, params?: { email?: string; name?: string } | null, options?: CallOptions): Promise<Result<PorterAuthor, BasicError>>;
-  /** Update Git LFS preference — PATCH /repos/{owner}/{repo}/import/lfs @deprecated */
+  /** Update Git LFS preference — PATCH /repos/{owner}/{repo}/import/lfs (classes: write) @deprecated */
   setLfsPreference(owner: string | number, repo: string | number, params: { use_lfs: "opt_in" | "opt_out" }, options?: CallOptions): Promise<Result<Import, ValidationError>>;
-  /** Start a user migration — POST /user/migrations */
+  /** Start a user migration — POST /user/migrations (classes: write) */
   startForAuthenticatedUser(params: { exclude?: "repositories"[]; exclude_attachments?: boolean; exclude_git_data?: boolean; exclude_metadata?: boolean; exclude_owner_projects?: boolean; exclude_releases?: boolean; lock_repositories?: boolean; org_metadata_only?: boolean; repositories: string[] }, options?: CallOptions): Promise<Result<Migration, BasicError>>;
-  /** Start an organization migration — POST /orgs/{org}/migrations */
+  /** Start an organization migration — POST /orgs/{org}/migrations (classes: write) */
   startForOrg(org: string | number, params: { exclude?: "repositories"[]; exclude_attachments?: boolean; exclude_git_data?: boolean; exclude_metadata?: boolean; exclude_owner_projects?: boolean; exclude_releases?: boolean; lock_repositories?: boolean; org_metadata_only?: boolean; repositories: string[] }, options?: CallOptions): Promise<Result<Migration, BasicError>>;
-  /** Start an import — PUT /repos/{owner}/{repo}/import @deprecated */
+  /** Start an import — PUT /repos/{owner}/{repo}/import (classes: write) @deprecated */
   startImport(owner: string | number, repo: string | number, params: { tfvc_project?: string; vcs?: "subversion" | "git" | "mercurial" | "tfvc"; vcs_password?: string; vcs_url: string; vcs_username?: string }, options?: CallOptions): Promise<Result<Import, BasicError>>;
-  /** Unlock a user repository — DELETE /user/migrations/{migration_id}/repos/{repo_name}/lock */
+  /** Unlock a user repository — DELETE /user/migrations/{migration_id}/repos/{repo_name}/lock (classes: write, destructive) */
   unlockRepoForAuthenticatedUser(migrationId: string | number, repoName: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Unlock an organization repository — DELETE /orgs/{org}/migrations/{migration_id}/repos/{repo_name}/lock */
+  /** Unlock an organization repository — DELETE /orgs/{org}/migrations/{migration_id}/repos/{repo_name}/lock (classes: write, destructive) */
   unlockRepoForOrg(org: string | number, migrationId: string | number, repoName: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Update an import — PATCH /repos/{owner}/{repo}/import @deprecated */
+  /** Update an import — PATCH /repos/{owner}/{repo}/import (classes: write) @deprecated */
   updateImport(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<Import, BasicError>>;
   updateImport(owner: string | number, repo: string | number, params?: { tfvc_project?: string; vcs?: "subversion" | "tfvc" | "git" | "mercurial"; vcs_password?: string; vcs_username?: string } | null, options?: CallOptions): Promise<Result<Import, BasicError>>;
 }
 
 export interface GithubOidc extends Rpc.RpcTargetBranded {
-  /** Create an OIDC custom property inclusion for an enterprise — POST /enterprises/{enterprise}/actions/oidc/customization/properties/repo */
+  /** Create an OIDC custom property inclusion for an enterprise — POST /enterprises/{enterprise}/actions/oidc/customization/properties/repo (classes: write) */
   createOidcCustomPropertyInclusionForEnterprise(enterprise: string | number, params: { custom_property_name: string }, options?: CallOptions): Promise<Result<OidcCustomPropertyInclusion, BasicError>>;
-  /** Create an OIDC custom property inclusion for an organization — POST /orgs/{org}/actions/oidc/customization/properties/repo */
+  /** Create an OIDC custom property inclusion for an organization — POST /orgs/{org}/actions/oidc/customization/properties/repo (classes: write) */
   createOidcCustomPropertyInclusionForOrg(org: string | number, params: { custom_property_name: string }, options?: CallOptions): Promise<Result<OidcCustomPropertyInclusion, BasicError>>;
-  /** Delete an OIDC custom property inclusion for an enterprise — DELETE /enterprises/{enterprise}/actions/oidc/customization/properties/repo/{custom_property_name} */
+  /** Delete an OIDC custom property inclusion for an enterprise — DELETE /enterprises/{enterprise}/actions/oidc/customization/properties/repo/{custom_property_name} (classes: write, destructive) */
   deleteOidcCustomPropertyInclusionForEnterprise(enterprise: string | number, customPropertyName: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Delete an OIDC custom property inclusion for an organization — DELETE /orgs/{org}/actions/oidc/customization/properties/repo/{custom_property_name} */
+  /** Delete an OIDC custom property inclusion for an organization — DELETE /orgs/{org}/actions/oidc/customization/properties/repo/{custom_property_name} (classes: write, destructive) */
   deleteOidcCustomPropertyInclusionForOrg(org: string | number, customPropertyName: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Get the customization template for an OIDC subject claim for an organization — GET /orgs/{org}/actions/oidc/customization/sub */
+  /** Get the customization template for an OIDC subject claim for an organization — GET /orgs/{org}/actions/oidc/customization/sub (classes: read) */
   getOidcCustomSubTemplateForOrg(org: string | number, options?: CallOptions): Promise<Result<OidcCustomSub>>;
-  /** List OIDC custom property inclusions for an enterprise — GET /enterprises/{enterprise}/actions/oidc/customization/properties/repo */
+  /** List OIDC custom property inclusions for an enterprise — GET /enterprises/{enterprise}/actions/oidc/customization/properties/repo (classes: read) */
   listOidcCustomPropertyInclusionsForEnterprise(enterprise: string | number, options?: CallOptions): Promise<Result<OidcCustomPropertyInclusion[], BasicError>>;
-  /** List OIDC custom property inclusions for an organization — GET /orgs/{org}/actions/oidc/customization/properties/repo */
+  /** List OIDC custom property inclusions for an organization — GET /orgs/{org}/actions/oidc/customization/properties/repo (classes: read) */
   listOidcCustomPropertyInclusionsForOrg(org: string | number, options?: CallOptions): Promise<Result<OidcCustomPropertyInclusion[], BasicError>>;
-  /** Set the customization template for an OIDC subject claim for an organization — PUT /orgs/{org}/actions/oidc/customization/sub */
+  /** Set the customization template for an OIDC subject claim for an organization — PUT /orgs/{org}/actions/oidc/customization/sub (classes: write) */
   updateOidcCustomSubTemplateForOrg(org: string | number, options?: CallOptions): Promise<Result<EmptyObject, BasicError>>;
   updateOidcCustomSubTemplateForOrg(org: string | number, params?: { include_claim_keys?: string[]; use_immutable_subject?: boolean } | null, options?: CallOptions): Promise<Result<EmptyObject, BasicError>>;
 }
 
 export interface GithubOrgs extends Rpc.RpcTargetBranded {
-  /** Add a security manager team — PUT /orgs/{org}/security-managers/teams/{team_slug} @deprecated */
+  /** Add a security manager team — PUT /orgs/{org}/security-managers/teams/{team_slug} (classes: write) @deprecated */
   addSecurityManagerTeam(org: string | number, teamSlug: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Assign an organization role to a team — PUT /orgs/{org}/organization-roles/teams/{team_slug}/{role_id} */
+  /** Assign an organization role to a team — PUT /orgs/{org}/organization-roles/teams/{team_slug}/{role_id} (classes: write) */
   assignTeamToOrgRole(org: string | number, teamSlug: string | number, roleId: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Assign an organization role to a user — PUT /orgs/{org}/organization-roles/users/{username}/{role_id} */
+  /** Assign an organization role to a user — PUT /orgs/{org}/organization-roles/users/{username}/{role_id} (classes: write) */
   assignUserToOrgRole(org: string | number, username: string | number, roleId: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Block a user from an organization — PUT /orgs/{org}/blocks/{username} */
+  /** Block a user from an organization — PUT /orgs/{org}/blocks/{username} (classes: write) */
   blockUser(org: string | number, username: string | number, options?: CallOptions): Promise<Result<null, ValidationError>>;
-  /** Cancel an organization invitation — DELETE /orgs/{org}/invitations/{invitation_id} */
+  /** Cancel an organization invitation — DELETE /orgs/{org}/invitations/{invitation_id} (classes: write, destructive) */
   cancelInvitation(org: string | number, invitationId: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Check if a user is blocked by an organization — GET /orgs/{org}/blocks/{username} */
+  /** Check if a user is blocked by an organization — GET /orgs/{org}/blocks/{username} (classes: read) */
   checkBlockedUser(org: string | number, username: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Check organization membership for a user — GET /orgs/{org}/members/{username} */
+  /** Check organization membership for a user — GET /orgs/{org}/members/{username} (classes: read) */
   checkMembershipForUser(org: string | number, username: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Check public organization membership for a user — GET /orgs/{org}/public_members/{username} */
+  /** Check public organization membership for a user — GET /orgs/{org}/public_members/{username} (classes: read) */
   checkPublicMembershipForUser(org: string | number, username: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Convert an organization member to outside collaborator — PUT /orgs/{org}/outside_collaborators/{username} */
+  /** Convert an organization member to outside collaborator — PUT /orgs/{org}/outside_collaborators/{username} (classes: write) */
   convertMemberToOutsideCollaborator(org: string | number, username: string | number, options?: CallOptions): Promise<Result<Record<string, never> | null, BasicError>>;
   convertMemberToOutsideCollaborator(org: string | number, username: string | number, params?: { async?: boolean } | null, options?: CallOptions): Promise<Result<Record<string, never> | null, BasicError>>;
-  /** Create an artifact deployment record — POST /orgs/{org}/artifacts/metadata/deployment-record */
+  /** Create an artifact deployment record — POST /orgs/{org}/artifacts/metadata/deployment-record (classes: write) */
   createArtifactDeploymentRecord(org: string | number, params: { cluster?: string; deployment_name: string; digest: string; github_repository?: string; logical_environment: string; name: string; physical_environment?: string; return_records?: boolean; runtime_risks?: ("critical-resource" | "internet-exposed" | "lateral-movement" | "sensitive-data")[]; status: "deployed" | "decommissioned"; tags?: Record<string, string>; version?: string }, options?: CallOptions): Promise<Result<{ deployment_records?: ArtifactDeploymentRecord[]; total_count: number }, BasicError>>;
-  /** Create artifact metadata storage record — POST /orgs/{org}/artifacts/metadata/storage-record */
+  /** Create artifact metadata storage record — POST /orgs/{org}/artifacts/metadata/storage-record (classes: write) */
   createArtifactStorageRecord(org: string | number, params: { artifact_url?: string; digest: string; github_repository?: string; name: string; path?: string; registry_url: string; repository?: string; return_records?: boolean; status?: "active" | "eol" | "deleted"; version?: string }, options?: CallOptions): Promise<Result<{ storage_records?: { artifact_url?: string | null; created_at?: string; digest?: string; id?: number; name?: string; registry_url?: string; repository?: string | null; status?: string; updated_at?: string }[]; total_count: number }, BasicError>>;
-  /** Create a cluster deployment records job — POST /orgs/{org}/artifacts/metadata/deployment-record/cluster/{cluster}/jobs */
+  /** Create a cluster deployment records job — POST /orgs/{org}/artifacts/metadata/deployment-record/cluster/{cluster}/jobs (classes: write) */
   createClusterDeploymentRecordsJob(org: string | number, cluster: string | number, params: { deployments: { deployment_name: string; digest: string; github_repository?: string; name: string; runtime_risks?: ("critical-resource" | "internet-exposed" | "lateral-movement" | "sensitive-data")[]; status?: "deployed" | "decommissioned"; tags?: Record<string, string>; version?: string }[]; logical_environment: string; physical_environment?: string }, options?: CallOptions): Promise<Result<{ errors?: Record<string, JsonValue>[]; job_id: number }, BasicError>>;
-  /** Create an organization invitation — POST /orgs/{org}/invitations */
+  /** Create an organization invitation — POST /orgs/{org}/invitations (classes: write) */
   createInvitation(org: string | number, options?: CallOptions): Promise<Result<OrganizationInvitation, BasicError>>;
   createInvitation(org: string | number, params?: { email?: string; invitee_id?: number; role?: "admin" | "direct_member" | "billing_manager" | "reinstate"; team_ids?: number[] } | null, options?: CallOptions): Promise<Result<OrganizationInvitation, BasicError>>;
-  /** Create issue field for an organization — POST /orgs/{org}/issue-fields */
+  /** Create issue field for an organization — POST /orgs/{org}/issue-fields (classes: write) */
   createIssueField(org: string | number, params: { data_type: "text" | "date" | "single_select" | "multi_select" | "number"; description?: string | null; name: string; options?: { color: "gray" | "blue" | "green" | "yellow" | "orange" | "red" | "pink" | "purple"; description?: string | null; name: string; priority: number }[] | null; visibility?: "organization_members_only" | "all" }, options?: CallOptions): Promise<Result<IssueField, BasicError>>;
-  /** Create issue type for an organization — POST /orgs/{org}/issue-types */
+  /** Create issue type for an organization — POST /orgs/{org}/issue-types (classes: write) */
   createIssueType(org: string | number, params: { color?: "gray" | "blue" | "green" | "yellow" | "orange" | "red" | "pink" | "purple" | null; description?: string | null; is_enabled: boolean; name: string }, options?: CallOptions): Promise<Result<IssueType, BasicError>>;
-  /** Create an organization webhook — POST /orgs/{org}/hooks */
+  /** Create an organization webhook — POST /orgs/{org}/hooks (classes: write) */
   createWebhook(org: string | number, params: { active?: boolean; config: { content_type?: WebhookConfigContentType; insecure_ssl?: WebhookConfigInsecureSsl; password?: string; secret?: WebhookConfigSecret; url: WebhookConfigUrl; username?: string }; events?: string[]; name: string }, options?: CallOptions): Promise<Result<OrgHook, BasicError>>;
-  /** Create or update a custom property for an organization — PUT /orgs/{org}/properties/schema/{custom_property_name} */
+  /** Create or update a custom property for an organization — PUT /orgs/{org}/properties/schema/{custom_property_name} (classes: write) */
   customPropertiesForReposCreateOrUpdateOrganizationDefinition(org: string | number, customPropertyName: string | number, params: { allowed_values?: string[] | null; default_value?: string | string[] | null; description?: string | null; require_explicit_values?: boolean; required?: boolean; value_type: "string" | "single_select" | "multi_select" | "true_false" | "url"; values_editable_by?: "org_actors" | "org_and_repo_actors" | null }, options?: CallOptions): Promise<Result<CustomProperty, BasicError>>;
-  /** Create or update custom properties for an organization — PATCH /orgs/{org}/properties/schema */
+  /** Create or update custom properties for an organization — PATCH /orgs/{org}/properties/schema (classes: write) */
   customPropertiesForReposCreateOrUpdateOrganizationDefinitions(org: string | number, params: { properties: CustomProperty[] }, options?: CallOptions): Promise<Result<CustomProperty[], BasicError>>;
-  /** Create or update custom property values for organization repositories — PATCH /orgs/{org}/properties/values */
+  /** Create or update custom property values for organization repositories — PATCH /orgs/{org}/properties/values (classes: write) */
   customPropertiesForReposCreateOrUpdateOrganizationValues(org: string | number, params: { properties: CustomPropertyValue[]; repository_names: string[] }, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Remove a custom property for an organization — DELETE /orgs/{org}/properties/schema/{custom_property_name} */
+  /** Remove a custom property for an organization — DELETE /orgs/{org}/properties/schema/{custom_property_name} (classes: write, destructive) */
   customPropertiesForReposDeleteOrganizationDefinition(org: string | number, customPropertyName: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Get a custom property for an organization — GET /orgs/{org}/properties/schema/{custom_property_name} */
+  /** Get a custom property for an organization — GET /orgs/{org}/properties/schema/{custom_property_name} (classes: read) */
   customPropertiesForReposGetOrganizationDefinition(org: string | number, customPropertyName: string | number, options?: CallOptions): Promise<Result<CustomProperty, BasicError>>;
-  /** Get all custom properties for an organization — GET /orgs/{org}/properties/schema */
+  /** Get all custom properties for an organization — GET /orgs/{org}/properties/schema (classes: read) */
   customPropertiesForReposGetOrganizationDefinitions(org: string | number, options?: CallOptions): Promise<Result<CustomProperty[], BasicError>>;
-  /** List custom property values for organization repositories — GET /orgs/{org}/properties/values */
+  /** List custom property values for organization repositories — GET /orgs/{org}/properties/values (classes: read) */
   customPropertiesForReposGetOrganizationValues(org: string | number, options?: CallOptions): Promise<Result<OrgRepoCustomPropertyValues[], BasicError>>;
   customPropertiesForReposGetOrganizationValues(org: string | number, params?: { per_page?: number; page?: number; repository_query?: string } | null, options?: CallOptions): Promise<Result<OrgRepoCustomPropertyValues[], BasicError>>;
-  /** Delete an organization — DELETE /orgs/{org} */
+  /** Delete an organization — DELETE /orgs/{org} (classes: write, destructive) */
   delete(org: string | number, options?: CallOptions): Promise<Result<Record<string, JsonValue>, BasicError>>;
-  /** Delete attestations in bulk — POST /orgs/{org}/attestations/delete-request */
+  /** Delete attestations in bulk — POST /orgs/{org}/attestations/delete-request (classes: write, destructive) */
   deleteAttestationsBulk(org: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
   deleteAttestationsBulk(org: string | number, params?: { [key: string]: unknown } | null, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Delete attestations by ID — DELETE /orgs/{org}/attestations/{attestation_id} */
+  /** Delete attestations by ID — DELETE /orgs/{org}/attestations/{attestation_id} (classes: write, destructive) */
   deleteAttestationsById(org: string | number, attestationId: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Delete attestations by subject digest — DELETE /orgs/{org}/attestations/digest/{subject_digest} */
+  /** Delete attestations by subject digest — DELETE /orgs/{org}/attestations/digest/{subject_digest} (classes: write, destructive) */
   deleteAttestationsBySubjectDigest(org: string | number, subjectDigest: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Delete issue field for an organization — DELETE /orgs/{org}/issue-fields/{issue_field_id} */
+  /** Delete issue field for an organization — DELETE /orgs/{org}/issue-fields/{issue_field_id} (classes: write, destructive) */
   deleteIssueField(org: string | number, issueFieldId: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Delete issue type for an organization — DELETE /orgs/{org}/issue-types/{issue_type_id} */
+  /** Delete issue type for an organization — DELETE /orgs/{org}/issue-types/{issue_type_id} (classes: write, destructive) */
   deleteIssueType(org: string | number, issueTypeId: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Delete an organization webhook — DELETE /orgs/{org}/hooks/{hook_id} */
+  /** Delete an organization webhook — DELETE /orgs/{org}/hooks/{hook_id} (classes: write, destructive) */
   deleteWebhook(org: string | number, hookId: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Disable a selected repository for immutable releases in an organization — DELETE /orgs/{org}/settings/immutable-releases/repositories/{repository_id} */
+  /** Disable a selected repository for immutable releases in an organization — DELETE /orgs/{org}/settings/immutable-releases/repositories/{repository_id} (classes: write, destructive) */
   disableSelectedRepositoryImmutableReleasesOrganization(org: string | number, repositoryId: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Enable or disable a security feature for an organization — POST /orgs/{org}/{security_product}/{enablement} @deprecated */
+  /** Enable or disable a security feature for an organization — POST /orgs/{org}/{security_product}/{enablement} (classes: write) @deprecated */
   enableOrDisableSecurityProductOnAllOrgRepos(org: string | number, securityProduct: string | number, enablement: string | number, options?: CallOptions): Promise<Result<null>>;
   enableOrDisableSecurityProductOnAllOrgRepos(org: string | number, securityProduct: string | number, enablement: string | number, params?: { query_suite?: "default" | "extended" } | null, options?: CallOptions): Promise<Result<null>>;
-  /** Enable a selected repository for immutable releases in an organization — PUT /orgs/{org}/settings/immutable-releases/repositories/{repository_id} */
+  /** Enable a selected repository for immutable releases in an organization — PUT /orgs/{org}/settings/immutable-releases/repositories/{repository_id} (classes: write) */
   enableSelectedRepositoryImmutableReleasesOrganization(org: string | number, repositoryId: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Get an organization — GET /orgs/{org} */
+  /** Get an organization — GET /orgs/{org} (classes: read) */
   get(org: string | number, options?: CallOptions): Promise<Result<OrganizationFull, BasicError>>;
-  /** Get cluster deployment records job status — GET /orgs/{org}/artifacts/metadata/deployment-record/cluster/{cluster}/jobs/{job_id} */
+  /** Get cluster deployment records job status — GET /orgs/{org}/artifacts/metadata/deployment-record/cluster/{cluster}/jobs/{job_id} (classes: read) */
   getClusterDeploymentRecordsJob(org: string | number, cluster: string | number, jobId: string | number, options?: CallOptions): Promise<Result<{ errors?: Record<string, JsonValue>[]; job_id: number; started_at?: string; status: "pending" | "processing" | "completed" | "failed"; total_count?: number }, BasicError>>;
-  /** Get immutable releases settings for an organization — GET /orgs/{org}/settings/immutable-releases */
+  /** Get immutable releases settings for an organization — GET /orgs/{org}/settings/immutable-releases (classes: read) */
   getImmutableReleasesSettings(org: string | number, options?: CallOptions): Promise<Result<ImmutableReleasesOrganizationSettings>>;
-  /** List selected repositories for immutable releases enforcement — GET /orgs/{org}/settings/immutable-releases/repositories */
+  /** List selected repositories for immutable releases enforcement — GET /orgs/{org}/settings/immutable-releases/repositories (classes: read) */
   getImmutableReleasesSettingsRepositories(org: string | number, options?: CallOptions): Promise<Result<{ repositories: MinimalRepository[]; total_count: number }>>;
   getImmutableReleasesSettingsRepositories(org: string | number, params?: { page?: number; per_page?: number } | null, options?: CallOptions): Promise<Result<{ repositories: MinimalRepository[]; total_count: number }>>;
-  /** Get an organization membership for the authenticated user — GET /user/memberships/orgs/{org} */
+  /** Get an organization membership for the authenticated user — GET /user/memberships/orgs/{org} (classes: read) */
   getMembershipForAuthenticatedUser(org: string | number, options?: CallOptions): Promise<Result<OrgMembership, BasicError>>;
-  /** Get organization membership for a user — GET /orgs/{org}/memberships/{username} */
+  /** Get organization membership for a user — GET /orgs/{org}/memberships/{username} (classes: read) */
   getMembershipForUser(org: string | number, username: string | number, options?: CallOptions): Promise<Result<OrgMembership, BasicError>>;
-  /** Get an organization role — GET /orgs/{org}/organization-roles/{role_id} */
+  /** Get an organization role — GET /orgs/{org}/organization-roles/{role_id} (classes: read) */
   getOrgRole(org: string | number, roleId: string | number, options?: CallOptions): Promise<Result<OrganizationRole, BasicError>>;
-  /** Get organization ruleset history — GET /orgs/{org}/rulesets/{ruleset_id}/history */
+  /** Get organization ruleset history — GET /orgs/{org}/rulesets/{ruleset_id}/history (classes: read) */
   getOrgRulesetHistory(org: string | number, rulesetId: string | number, options?: CallOptions): Promise<Result<RulesetVersion[], BasicError>>;
   getOrgRulesetHistory(org: string | number, rulesetId: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<RulesetVersion[], BasicError>>;
-  /** Get organization ruleset version — GET /orgs/{org}/rulesets/{ruleset_id}/history/{version_id} */
+  /** Get organization ruleset version — GET /orgs/{org}/rulesets/{ruleset_id}/history/{version_id} (classes: read) */
   getOrgRulesetVersion(org: string | number, rulesetId: string | number, versionId: string | number, options?: CallOptions): Promise<Result<RulesetVersionWithState, BasicError>>;
-  /** Get an organization webhook — GET /orgs/{org}/hooks/{hook_id} */
+  /** Get an organization webhook — GET /orgs/{org}/hooks/{hook_id} (classes: read) */
   getWebhook(org: string | number, hookId: string | number, options?: CallOptions): Promise<Result<OrgHook, BasicError>>;
-  /** Get a webhook configuration for an organization — GET /orgs/{org}/hooks/{hook_id}/config */
+  /** Get a webhook configuration for an organization — GET /orgs/{org}/hooks/{hook_id}/config (classes: read) */
   getWebhookConfigForOrg(org: string | number, hookId: string | number, options?: CallOptions): Promise<Result<WebhookConfig>>;
-  /** Get a webhook delivery for an organization webhook — GET /orgs/{org}/hooks/{hook_id}/deliveries/{delivery_id} */
+  /** Get a webhook delivery for an organization webhook — GET /orgs/{org}/hooks/{hook_id}/deliveries/{delivery_id} (classes: read) */
   getWebhookDelivery(org: string | number, hookId: string | number, deliveryId: string | number, options?: CallOptions): Promise<Result<HookDelivery, BasicError>>;
-  /** List organizations — GET /organizations */
+  /** List organizations — GET /organizations (classes: read) */
   list(options?: CallOptions): Promise<Result<OrganizationSimple[]>>;
   list(params?: { since?: number; per_page?: number } | null, options?: CallOptions): Promise<Result<OrganizationSimple[]>>;
-  /** List app installations for an organization — GET /orgs/{org}/installations */
+  /** List app installations for an organization — GET /orgs/{org}/installations (classes: read) */
   listAppInstallations(org: string | number, options?: CallOptions): Promise<Result<{ installations: Installation[]; total_count: number }>>;
   listAppInstallations(org: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<{ installations: Installation[]; total_count: number }>>;
-  /** List artifact deployment records — GET /orgs/{org}/artifacts/{subject_digest}/metadata/deployment-records */
+  /** List artifact deployment records — GET /orgs/{org}/artifacts/{subject_digest}/metadata/deployment-records (classes: read) */
   listArtifactDeploymentRecords(org: string | number, subjectDigest: string | number, options?: CallOptions): Promise<Result<{ deployment_records?: ArtifactDeploymentRecord[]; total_count?: number }>>;
-  /** List artifact storage records — GET /orgs/{org}/artifacts/{subject_digest}/metadata/storage-records */
+  /** List artifact storage records — GET /orgs/{org}/artifacts/{subject_digest}/metadata/storage-records (classes: read) */
   listArtifactStorageRecords(org: string | number, subjectDigest: string | number, options?: CallOptions): Promise<Result<{ storage_records?: { artifact_url?: string; created_at?: string; digest?: string; id?: number; name?: string; registry_url?: string; repository?: string; status?: string; updated_at?: string }[]; total_count?: number }>>;
-  /** List attestation repositories — GET /orgs/{org}/attestations/repositories */
+  /** List attestation repositories — GET /orgs/{org}/attestations/repositories (classes: read) */
   listAttestationRepositories(org: string | number, options?: CallOptions): Promise<Result<{ id?: number; name?: string }[]>>;
   listAttestationRepositories(org: string | number, params?: { per_page?: number; before?: string; after?: string; predicate_type?: string } | null, options?: CallOptions): Promise<Result<{ id?: number; name?: string }[]>>;
-  /** List attestations — GET /orgs/{org}/attestations/{subject_digest} */
+  /** List attestations — GET /orgs/{org}/attestations/{subject_digest} (classes: read) */
   listAttestations(org: string | number, subjectDigest: string | number, options?: CallOptions): Promise<Result<{ attestations?: { bundle?: Record<string, JsonValue> | null; bundle_url?: string; initiator?: string; repository_id?: number }[] }>>;
   listAttestations(org: string | number, subjectDigest: string | number, params?: { per_page?: number; before?: string; after?: string; predicate_type?: string } | null, options?: CallOptions): Promise<Result<{ attestations?: { bundle?: Record<string, JsonValue> | null; bundle_url?: string; initiator?: string; repository_id?: number }[] }>>;
-  /** List attestations by bulk subject digests — POST /orgs/{org}/attestations/bulk-list */
+  /** List attestations by bulk subject digests — POST /orgs/{org}/attestations/bulk-list (classes: write) */
   listAttestationsBulk(org: string | number, params: { per_page?: number; before?: string; after?: string; predicate_type?: string; subject_digests: string[] }, options?: CallOptions): Promise<Result<{ attestations_subject_digests?: Record<string, Record<string, JsonValue>[] | null>; page_info?: { has_next?: boolean; has_previous?: boolean; next?: string; previous?: string } }>>;
-  /** List users blocked by an organization — GET /orgs/{org}/blocks */
+  /** List users blocked by an organization — GET /orgs/{org}/blocks (classes: read) */
   listBlockedUsers(org: string | number, options?: CallOptions): Promise<Result<SimpleUser[]>>;
   listBlockedUsers(org: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<SimpleUser[]>>;
-  /** List failed organization invitations — GET /orgs/{org}/failed_invitations */
+  /** List failed organization invitations — GET /orgs/{org}/failed_invitations (classes: read) */
   listFailedInvitations(org: string | number, options?: CallOptions): Promise<Result<OrganizationInvitation[], BasicError>>;
   listFailedInvitations(org: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<OrganizationInvitation[], BasicError>>;
-  /** List organizations for the authenticated user — GET /user/orgs */
+  /** List organizations for the authenticated user — GET /user/orgs (classes: read) */
   listForAuthenticatedUser(options?: CallOptions): Promise<Result<OrganizationSimple[], BasicError>>;
   listForAuthenticatedUser(params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<OrganizationSimple[], BasicError>>;
-  /** List organizations for a user — GET /users/{username}/orgs */
+  /** List organizations for a user — GET /users/{username}/orgs (classes: read) */
   listForUser(username: string | number, options?: CallOptions): Promise<Result<OrganizationSimple[]>>;
   listForUser(username: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<OrganizationSimple[]>>;
-  /** List organization invitation teams — GET /orgs/{org}/invitations/{invitation_id}/teams */
+  /** List organization invitation teams — GET /orgs/{org}/invitations/{invitation_id}/teams (classes: read) */
   listInvitationTeams(org: string | number, invitationId: string | number, options?: CallOptions): Promise<Result<Team[], BasicError>>;
   listInvitationTeams(org: string | number, invitationId: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<Team[], BasicError>>;
-  /** List issue fields for an organization — GET /orgs/{org}/issue-fields */
+  /** List issue fields for an organization — GET /orgs/{org}/issue-fields (classes: read) */
   listIssueFields(org: string | number, options?: CallOptions): Promise<Result<IssueField[], BasicError>>;
-  /** List issue types for an organization — GET /orgs/{org}/issue-types */
+  /** List issue types for an organization — GET /orgs/{org}/issue-types (classes: read) */
   listIssueTypes(org: string | number, options?: CallOptions): Promise<Result<IssueType[], BasicError>>;
-  /** List organization members — GET /orgs/{org}/members */
+  /** List organization members — GET /orgs/{org}/members (classes: read) */
   listMembers(org: string | number, options?: CallOptions): Promise<Result<SimpleUser[], ValidationError>>;
   listMembers(org: string | number, params?: { filter?: "2fa_disabled" | "2fa_insecure" | "all"; role?: "all" | "admin" | "member"; per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<SimpleUser[], ValidationError>>;
-  /** List organization memberships for the authenticated user — GET /user/memberships/orgs */
+  /** List organization memberships for the authenticated user — GET /user/memberships/orgs (classes: read) */
   listMembershipsForAuthenticatedUser(options?: CallOptions): Promise<Result<OrgMembership[], BasicError>>;
   listMembershipsForAuthenticatedUser(params?: { state?: "active" | "pending"; per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<OrgMembership[], BasicError>>;
-  /** List teams that are assigned to an organization role — GET /orgs/{org}/organization-roles/{role_id}/teams */
+  /** List teams that are assigned to an organization role — GET /orgs/{org}/organization-roles/{role_id}/teams (classes: read) */
   listOrgRoleTeams(org: string | number, roleId: string | number, options?: CallOptions): Promise<Result<TeamRoleAssignment[]>>;
   listOrgRoleTeams(org: string | number, roleId: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<TeamRoleAssignment[]>>;
-  /** List users that are assigned to an organization role — GET /orgs/{org}/organization-roles/{role_id}/users */
+  /** List users that are assigned to an organization role — GET /orgs/{org}/organization-roles/{role_id}/users (classes: read) */
   listOrgRoleUsers(org: string | number, roleId: string | number, options?: CallOptions): Promise<Result<UserRoleAssignment[]>>;
   listOrgRoleUsers(org: string | number, roleId: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<UserRoleAssignment[]>>;
-  /** Get all organization roles for an organization — GET /orgs/{org}/organization-roles */
+  /** Get all organization roles for an organization — GET /orgs/{org}/organization-roles (classes: read) */
   listOrgRoles(org: string | number, options?: CallOptions): Promise<Result<{ roles?: OrganizationRole[]; total_count?: number }, BasicError>>;
-  /** List organization fine-grained permissions for an organization — GET /orgs/{org}/organization-fine-grained-permissions */
+  /** List organization fine-grained permissions for an organization — GET /orgs/{org}/organization-fine-grained-permissions (classes: read) */
   listOrganizationFineGrainedPermissions(org: string | number, options?: CallOptions): Promise<Result<{ description: string; name: string }[], BasicError>>;
-  /** List outside collaborators for an organization — GET /orgs/{org}/outside_collaborators */
+  /** List outside collaborators for an organization — GET /orgs/{org}/outside_collaborators (classes: read) */
   listOutsideCollaborators(org: string | number, options?: CallOptions): Promise<Result<SimpleUser[]>>;
   listOutsideCollaborators(org: string | number, params?: { filter?: "2fa_disabled" | "2fa_insecure" | "all"; per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<SimpleUser[]>>;
-  /** List repositories a fine-grained personal access token has access to — GET /orgs/{org}/personal-access-tokens/{pat_id}/repositories */
+  /** List repositories a fine-grained personal access token has access to — GET /orgs/{org}/personal-access-tokens/{pat_id}/repositories (classes: read) */
   listPatGrantRepositories(org: string | number, patId: string | number, options?: CallOptions): Promise<Result<MinimalRepository[], BasicError>>;
   listPatGrantRepositories(org: string | number, patId: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<MinimalRepository[], BasicError>>;
-  /** List repositories requested to be accessed by a fine-grained personal access token — GET /orgs/{org}/personal-access-token-requests/{pat_request_id}/repositories */
+  /** List repositories requested to be accessed by a fine-grained personal access token — GET /orgs/{org}/personal-access-token-requests/{pat_request_id}/repositories (classes: read) */
   listPatGrantRequestRepositories(org: string | number, patRequestId: string | number, options?: CallOptions): Promise<Result<MinimalRepository[], BasicError>>;
   listPatGrantRequestRepositories(org: string | number, patRequestId: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<MinimalRepository[], BasicError>>;
-  /** List requests to access organization resources with fine-grained personal access tokens — GET /orgs/{org}/personal-access-token-requests */
+  /** List requests to access organization resources with fine-grained personal access tokens — GET /orgs/{org}/personal-access-token-requests (classes: read) */
   listPatGrantRequests(org: string | number, options?: CallOptions): Promise<Result<OrganizationProgrammaticAccessGrantRequest[], BasicError>>;
   listPatGrantRequests(org: string | number, params?: { per_page?: number; page?: number; sort?: "created_at"; direction?: "asc" | "desc"; owner?: string[]; repository?: string; permission?: string; last_used_before?: string; last_used_after?: string; token_id?: string[] } | null, options?: CallOptions): Promise<Result<OrganizationProgrammaticAccessGrantRequest[], BasicError>>;
-  /** List fine-grained personal access tokens with access to organization resources — GET /orgs/{org}/personal-access-tokens */
+  /** List fine-grained personal access tokens with access to organization resources — GET /orgs/{org}/personal-access-tokens (classes: read) */
   listPatGrants(org: string | number, options?: CallOptions): Promise<Result<OrganizationProgrammaticAccessGrant[], BasicError>>;
   listPatGrants(org: string | number, params?: { per_page?: number; page?: number; sort?: "created_at"; direction?: "asc" | "desc"; owner?: string[]; repository?: string; permission?: string; last_used_before?: string; last_used_after?: string; token_id?: string[] } | null, options?: CallOptions): Promise<Result<OrganizationProgrammaticAccessGrant[], BasicError>>;
-  /** List pending organization invitations — GET /orgs/{org}/invitations */
+  /** List pending organization invitations — GET /orgs/{org}/invitations (classes: read) */
   listPendingInvitations(org: string | number, options?: CallOptions): Promise<Result<OrganizationInvitation[], BasicError>>;
   listPendingInvitations(org: string | number, params?: { per_page?: number; page?: number; role?: "all" | "admin" | "direct_member" | "billing_manager" | "hiring_manager"; invitation_source?: "all" | "member" | "scim" } | null, options?: CallOptions): Promise<Result<OrganizationInvitation[], BasicError>>;
-  /** List public organization members — GET /orgs/{org}/public_members */
+  /** List public organization members — GET /orgs/{org}/public_members (classes: read) */
   listPublicMembers(org: string | number, options?: CallOptions): Promise<Result<SimpleUser[]>>;
   listPublicMembers(org: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<SimpleUser[]>>;
-  /** List security manager teams — GET /orgs/{org}/security-managers @deprecated */
+  /** List security manager teams — GET /orgs/{org}/security-managers (classes: read) @deprecated */
   listSecurityManagerTeams(org: string | number, options?: CallOptions): Promise<Result<TeamSimple[]>>;
-  /** List deliveries for an organization webhook — GET /orgs/{org}/hooks/{hook_id}/deliveries */
+  /** List deliveries for an organization webhook — GET /orgs/{org}/hooks/{hook_id}/deliveries (classes: read) */
   listWebhookDeliveries(org: string | number, hookId: string | number, options?: CallOptions): Promise<Result<HookDeliveryItem[], BasicError>>;
   listWebhookDeliveries(org: string | number, hookId: string | number, params?: { per_page?: number; cursor?: string; status?: "success" | "failure" } | null, options?: CallOptions): Promise<Result<HookDeliveryItem[], BasicError>>;
-  /** List organization webhooks — GET /orgs/{org}/hooks */
+  /** List organization webhooks — GET /orgs/{org}/hooks (classes: read) */
   listWebhooks(org: string | number, options?: CallOptions): Promise<Result<OrgHook[], BasicError>>;
   listWebhooks(org: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<OrgHook[], BasicError>>;
-  /** Ping an organization webhook — POST /orgs/{org}/hooks/{hook_id}/pings */
+  /** Ping an organization webhook — POST /orgs/{org}/hooks/{hook_id}/pings (classes: write) */
   pingWebhook(org: string | number, hookId: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Redeliver a delivery for an organization webhook — POST /orgs/{org}/hooks/{hook_id}/deliveries/{delivery_id}/attempts */
+  /** Redeliver a delivery for an organization webhook — POST /orgs/{org}/hooks/{hook_id}/deliveries/{delivery_id}/attempts (classes: write) */
   redeliverWebhookDelivery(org: string | number, hookId: string | number, deliveryId: string | number, options?: CallOptions): Promise<Result<Record<string, JsonValue>, BasicError>>;
-  /** Remove an organization member — DELETE /orgs/{org}/members/{username} */
+  /** Remove an organization member — DELETE /orgs/{org}/members/{username} (classes: write, destructive) */
   removeMember(org: string | number, username: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Remove organization membership for a user — DELETE /orgs/{org}/memberships/{username} */
+  /** Remove organization membership for a user — DELETE /orgs/{org}/memberships/{username} (classes: write, destructive) */
   removeMembershipForUser(org: string | number, username: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Remove outside collaborator from an organization — DELETE /orgs/{org}/outside_collaborators/{username} */
+  /** Remove outside collaborator from an organization — DELETE /orgs/{org}/outside_collaborators/{username} (classes: write, destructive) */
   removeOutsideCollaborator(org: string | number, username: string | number, options?: CallOptions): Promise<Result<null, { documentation_url?: string; message?: string }>>;
-  /** Remove public organization membership for the authenticated user — DELETE /orgs/{org}/public_members/{username} */
+  /** Remove public organization membership for the authenticated user — DELETE /orgs/{org}/public_members/{username} (classes: write, destructive) */
   removePublicMembershipForAuthenticatedUser(org: string | number, username: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Remove a security manager team — DELETE /orgs/{org}/security-managers/teams/{team_slug} @deprecated */
+  /** Remove a security manager team — DELETE /orgs/{org}/security-managers/teams/{team_slug} (classes: write, destructive) @deprecated */
   removeSecurityManagerTeam(org: string | number, teamSlug: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Review a request to access organization resources with a fine-grained personal access token — POST /orgs/{org}/personal-access-token-requests/{pat_request_id} */
+  /** Review a request to access organization resources with a fine-grained personal access token — POST /orgs/{org}/personal-access-token-requests/{pat_request_id} (classes: write) */
   reviewPatGrantRequest(org: string | number, patRequestId: string | number, params: { action: "approve" | "deny"; reason?: string | null }, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Review requests to access organization resources with fine-grained personal access tokens — POST /orgs/{org}/personal-access-token-requests */
+  /** Review requests to access organization resources with fine-grained personal access tokens — POST /orgs/{org}/personal-access-token-requests (classes: write) */
   reviewPatGrantRequestsInBulk(org: string | number, params: { action: "approve" | "deny"; pat_request_ids?: number[]; reason?: string | null }, options?: CallOptions): Promise<Result<Record<string, JsonValue>, BasicError>>;
-  /** Remove all organization roles for a team — DELETE /orgs/{org}/organization-roles/teams/{team_slug} */
+  /** Remove all organization roles for a team — DELETE /orgs/{org}/organization-roles/teams/{team_slug} (classes: write, destructive) */
   revokeAllOrgRolesTeam(org: string | number, teamSlug: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Remove all organization roles for a user — DELETE /orgs/{org}/organization-roles/users/{username} */
+  /** Remove all organization roles for a user — DELETE /orgs/{org}/organization-roles/users/{username} (classes: write, destructive) */
   revokeAllOrgRolesUser(org: string | number, username: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Remove an organization role from a team — DELETE /orgs/{org}/organization-roles/teams/{team_slug}/{role_id} */
+  /** Remove an organization role from a team — DELETE /orgs/{org}/organization-roles/teams/{team_slug}/{role_id} (classes: write, destructive) */
   revokeOrgRoleTeam(org: string | number, teamSlug: string | number, roleId: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Remove an organization role from a user — DELETE /orgs/{org}/organization-roles/users/{username}/{role_id} */
+  /** Remove an organization role from a user — DELETE /orgs/{org}/organization-roles/users/{username}/{role_id} (classes: write, destructive) */
   revokeOrgRoleUser(org: string | number, username: string | number, roleId: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Set cluster deployment records — POST /orgs/{org}/artifacts/metadata/deployment-record/cluster/{cluster} */
+  /** Set cluster deployment records — POST /orgs/{org}/artifacts/metadata/deployment-record/cluster/{cluster} (classes: write) */
   setClusterDeploymentRecords(org: string | number, cluster: string | number, params: { deployments: { deployment_name: string; digest: string; github_repository?: string; name: string; runtime_risks?: ("critical-resource" | "internet-exposed" | "lateral-movement" | "sensitive-data")[]; status?: "deployed" | "decommissioned"; tags?: Record<string, string>; version?: string }[]; logical_environment: string; partial_success?: boolean; physical_environment?: string; return_records?: boolean }, options?: CallOptions): Promise<Result<{ deployment_records?: ArtifactDeploymentRecord[]; total_count: number } | { deployment_records?: ArtifactDeploymentRecord[]; errors?: { cause?: "unauthorized" | "not_found"; deployment?: Record<string, JsonValue> }[]; total_count: number }, BasicError>>;
-  /** Set immutable releases settings for an organization — PUT /orgs/{org}/settings/immutable-releases */
+  /** Set immutable releases settings for an organization — PUT /orgs/{org}/settings/immutable-releases (classes: write) */
   setImmutableReleasesSettings(org: string | number, params: { enforced_repositories: "all" | "none" | "selected"; selected_repository_ids?: number[] }, options?: CallOptions): Promise<Result<null>>;
-  /** Set selected repositories for immutable releases enforcement — PUT /orgs/{org}/settings/immutable-releases/repositories */
+  /** Set selected repositories for immutable releases enforcement — PUT /orgs/{org}/settings/immutable-releases/repositories (classes: write) */
   setImmutableReleasesSettingsRepositories(org: string | number, params: { selected_repository_ids: number[] }, options?: CallOptions): Promise<Result<null>>;
-  /** Set organization membership for a user — PUT /orgs/{org}/memberships/{username} */
+  /** Set organization membership for a user — PUT /orgs/{org}/memberships/{username} (classes: write) */
   setMembershipForUser(org: string | number, username: string | number, options?: CallOptions): Promise<Result<OrgMembership, BasicError>>;
   setMembershipForUser(org: string | number, username: string | number, params?: { role?: "admin" | "member" } | null, options?: CallOptions): Promise<Result<OrgMembership, BasicError>>;
-  /** Set public organization membership for the authenticated user — PUT /orgs/{org}/public_members/{username} */
+  /** Set public organization membership for the authenticated user — PUT /orgs/{org}/public_members/{username} (classes: write) */
   setPublicMembershipForAuthenticatedUser(org: string | number, username: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Unblock a user from an organization — DELETE /orgs/{org}/blocks/{username} */
+  /** Unblock a user from an organization — DELETE /orgs/{org}/blocks/{username} (classes: write, destructive) */
   unblockUser(org: string | number, username: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Update an organization — PATCH /orgs/{org} */
+  /** Update an organization — PATCH /orgs/{org} (classes: write) */
   update(org: string | number, options?: CallOptions): Promise<Result<OrganizationFull, BasicError>>;
   update(org: string | number, params?: { advanced_security_enabled_for_new_repositories?: boolean; billing_email?: string; blog?: string; company?: string; default_repository_permission?: "read" | "write" | "admin" | "none"; dependabot_alerts_enabled_for_new_repositories?: boolean; dependabot_security_updates_enabled_for_new_repositories?: boolean; dependency_graph_enabled_for_new_repositories?: boolean; deploy_keys_enabled_for_repositories?: boolean; description?: string; email?: string; has_organization_projects?: boolean; has_repository_projects?: boolean; location?: string; members_allowed_repository_creation_type?: "all" | "private" | "none"; members_can_create_internal_repositories?: boolean; members_can_create_pages?: boolean; members_can_create_private_pages?: boolean; members_can_create_private_repositories?: boolean; members_can_create_public_pages?: boolean; members_can_create_public_repositories?: boolean; members_can_create_repositories?: boolean; members_can_fork_private_repositories?: boolean; name?: string; secret_scanning_enabled_for_new_repositories?: boolean; secret_scanning_push_protection_custom_link?: string; secret_scanning_push_protection_custom_link_enabled?: boolean; secret_scanning_push_protection_enabled_for_new_repositories?: boolean; twitter_username?: string; web_commit_signoff_required?: boolean } | null, options?: CallOptions): Promise<Result<OrganizationFull, BasicError>>;
-  /** Update issue field for an organization — PATCH /orgs/{org}/issue-fields/{issue_field_id} */
+  /** Update issue field for an organization — PATCH /orgs/{org}/issue-fields/{issue_field_id} (classes: write) */
   updateIssueField(org: string | number, issueFieldId: string | number, options?: CallOptions): Promise<Result<IssueField, BasicError>>;
   updateIssueField(org: string | number, issueFieldId: string | number, params?: { description?: string | null; name?: string; options?: { color: "gray" | "blue" | "green" | "yellow" | "orange" | "red" | "pink" | "purple"; description?: string | null; id?: number; name: string; priority: number }[]; visibility?: "organization_members_only" | "all" } | null, options?: CallOptions): Promise<Result<IssueField, BasicError>>;
-  /** Update issue type for an organization — PUT /orgs/{org}/issue-types/{issue_type_id} */
+  /** Update issue type for an organization — PUT /orgs/{org}/issue-types/{issue_type_id} (classes: write) */
   updateIssueType(org: string | number, issueTypeId: string | number, params: { color?: "gray" | "blue" | "green" | "yellow" | "orange" | "red" | "pink" | "purple" | null; description?: string | null; is_enabled: boolean; name: string }, options?: CallOptions): Promise<Result<IssueType, BasicError>>;
-  /** Update an organization membership for the authenticated user — PATCH /user/memberships/orgs/{org} */
+  /** Update an organization membership for the authenticated user — PATCH /user/memberships/orgs/{org} (classes: write) */
   updateMembershipForAuthenticatedUser(org: string | number, params: { state: "active" }, options?: CallOptions): Promise<Result<OrgMembership, BasicError>>;
-  /** Update the access a fine-grained personal access token has to organization resources — POST /orgs/{org}/personal-access-tokens/{pat_id} */
+  /** Update the access a fine-grained personal access token has to organization resources — POST /orgs/{org}/personal-access-tokens/{pat_id} (classes: write) */
   updatePatAccess(org: string | number, patId: string | number, params: { action: "revoke" }, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Update the access to organization resources via fine-grained personal access tokens — POST /orgs/{org}/personal-access-tokens */
+  /** Update the access to organization resources via fine-grained personal access tokens — POST /orgs/{org}/personal-access-tokens (classes: write) */
   updatePatAccesses(org: string | number, params: { action: "revoke"; pat_ids: number[] }, options?: CallOptions): Promise<Result<Record<string, JsonValue>, BasicError>>;
-  /** Update an organization webhook — PATCH /orgs/{org}/hooks/{hook_id} */
+  /** Update an organization webhook — PATCH /orgs/{org}/hooks/{hook_id} (classes: write) */
   updateWebhook(org: string | number, hookId: string | number, options?: CallOptions): Promise<Result<OrgHook, BasicError>>;
   updateWebhook(org: string | number, hookId: string | number, params?: { active?: boolean; config?: { content_type?: WebhookConfigContentType; insecure_ssl?: WebhookConfigInsecureSsl; secret?: WebhookConfigSecret; url: WebhookConfigUrl }; events?: string[]; name?: string } | null, options?: CallOptions): Promise<Result<OrgHook, BasicError>>;
-  /** Update a webhook configuration for an organization — PATCH /orgs/{org}/hooks/{hook_id}/config */
+  /** Update a webhook configuration for an organization — PATCH /orgs/{org}/hooks/{hook_id}/config (classes: write) */
   updateWebhookConfigForOrg(org: string | number, hookId: string | number, options?: CallOptions): Promise<Result<WebhookConfig>>;
   updateWebhookConfigForOrg(org: string | number, hookId: string | number, params?: { content_type?: string; insecure_ssl?: string | number; secret?: string; url?: string } | null, options?: CallOptions): Promise<Result<WebhookConfig>>;
 }
 
 export interface GithubPackages extends Rpc.RpcTargetBranded {
-  /** Delete a package for the authenticated user — DELETE /user/packages/{package_type}/{package_name} */
+  /** Delete a package for the authenticated user — DELETE /user/packages/{package_type}/{package_name} (classes: write, destructive) */
   deletePackageForAuthenticatedUser(packageType: string | number, packageName: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Delete a package for an organization — DELETE /orgs/{org}/packages/{package_type}/{package_name} */
+  /** Delete a package for an organization — DELETE /orgs/{org}/packages/{package_type}/{package_name} (classes: write, destructive) */
   deletePackageForOrg(org: string | number, packageType: string | number, packageName: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Delete a package for a user — DELETE /users/{username}/packages/{package_type}/{package_name} */
+  /** Delete a package for a user — DELETE /users/{username}/packages/{package_type}/{package_name} (classes: write, destructive) */
   deletePackageForUser(username: string | number, packageType: string | number, packageName: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Delete a package version for the authenticated user — DELETE /user/packages/{package_type}/{package_name}/versions/{package_version_id} */
+  /** Delete a package version for the authenticated user — DELETE /user/packages/{package_type}/{package_name}/versions/{package_version_id} (classes: write, destructive) */
   deletePackageVersionForAuthenticatedUser(packageType: string | number, packageName: string | number, packageVersionId: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Delete package version for an organization — DELETE /orgs/{org}/packages/{package_type}/{package_name}/versions/{package_version_id} */
+  /** Delete package version for an organization — DELETE /orgs/{org}/packages/{package_type}/{package_name}/versions/{package_version_id} (classes: write, destructive) */
   deletePackageVersionForOrg(org: string | number, packageType: string | number, packageName: string | number, packageVersionId: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Delete package version for a user — DELETE /users/{username}/packages/{package_type}/{package_name}/versions/{package_version_id} */
+  /** Delete package version for a user — DELETE /users/{username}/packages/{package_type}/{package_name}/versions/{package_version_id} (classes: write, destructive) */
   deletePackageVersionForUser(username: string | number, packageType: string | number, packageName: string | number, packageVersionId: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** List package versions for a package owned by the authenticated user — GET /user/packages/{package_type}/{package_name}/versions */
+  /** List package versions for a package owned by the authenticated user — GET /user/packages/{package_type}/{package_name}/versions (classes: read) */
   getAllPackageVersionsForPackageOwnedByAuthenticatedUser(packageType: string | number, packageName: string | number, options?: CallOptions): Promise<Result<PackageVersion[], BasicError>>;
   getAllPackageVersionsForPackageOwnedByAuthenticatedUser(packageType: string | number, packageName: string | number, params?: { page?: number; per_page?: number; state?: "active" | "deleted" } | null, options?: CallOptions): Promise<Result<PackageVersion[], BasicError>>;
-  /** List package versions for a package owned by an organization — GET /orgs/{org}/packages/{package_type}/{package_name}/versions */
+  /** List package versions for a package owned by an organization — GET /orgs/{org}/packages/{package_type}/{package_name}/versions (classes: read) */
   getAllPackageVersionsForPackageOwnedByOrg(org: string | number, packageType: string | number, packageName: string | number, options?: CallOptions): Promise<Result<PackageVersion[], BasicError>>;
   getAllPackageVersionsForPackageOwnedByOrg(org: string | number, packageType: string | number, packageName: string | number, params?: { page?: number; per_page?: number; state?: "active" | "deleted" } | null, options?: CallOptions): Promise<Result<PackageVersion[], BasicError>>;
-  /** List package versions for a package owned by a user — GET /users/{username}/packages/{package_type}/{package_name}/versions */
+  /** List package versions for a package owned by a user — GET /users/{username}/packages/{package_type}/{package_name}/versions (classes: read) */
   getAllPackageVersionsForPackageOwnedByUser(username: string | number, packageType: string | number, packageName: string | number, options?: CallOptions): Promise<Result<PackageVersion[], BasicError>>;
-  /** Get a package for the authenticated user — GET /user/packages/{package_type}/{package_name} */
+  /** Get a package for the authenticated user — GET /user/packages/{package_type}/{package_name} (classes: read) */
   getPackageForAuthenticatedUser(packageType: string | number, packageName: string | number, options?: CallOptions): Promise<Result<Package>>;
-  /** Get a package for an organization — GET /orgs/{org}/packages/{package_type}/{package_name} */
+  /** Get a package for an organization — GET /orgs/{org}/packages/{package_type}/{package_name} (classes: read) */
   getPackageForOrganization(org: string | number, packageType: string | number, packageName: string | number, options?: CallOptions): Promise<Result<Package>>;
-  /** Get a package for a user — GET /users/{username}/packages/{package_type}/{package_name} */
+  /** Get a package for a user — GET /users/{username}/packages/{package_type}/{package_name} (classes: read) */
   getPackageForUser(username: string | number, packageType: string | number, packageName: string | number, options?: CallOptions): Promise<Result<Package>>;
-  /** Get a package version for the authenticated user — GET /user/packages/{package_type}/{package_name}/versions/{package_version_id} */
+  /** Get a package version for the authenticated user — GET /user/packages/{package_type}/{package_name}/versions/{package_version_id} (classes: read) */
   getPackageVersionForAuthenticatedUser(packageType: string | number, packageName: string | number, packageVersionId: string | number, options?: CallOptions): Promise<Result<PackageVersion>>;
-  /** Get a package version for an organization — GET /orgs/{org}/packages/{package_type}/{package_name}/versions/{package_version_id} */
+  /** Get a package version for an organization — GET /orgs/{org}/packages/{package_type}/{package_name}/versions/{package_version_id} (classes: read) */
   getPackageVersionForOrganization(org: string | number, packageType: string | number, packageName: string | number, packageVersionId: string | number, options?: CallOptions): Promise<Result<PackageVersion>>;
-  /** Get a package version for a user — GET /users/{username}/packages/{package_type}/{package_name}/versions/{package_version_id} */
+  /** Get a package version for a user — GET /users/{username}/packages/{package_type}/{package_name}/versions/{package_version_id} (classes: read) */
   getPackageVersionForUser(username: string | number, packageType: string | number, packageName: string | number, packageVersionId: string | number, options?: CallOptions): Promise<Result<PackageVersion>>;
-  /** Get list of conflicting packages during Docker migration for authenticated-user — GET /user/docker/conflicts */
+  /** Get list of conflicting packages during Docker migration for authenticated-user — GET /user/docker/conflicts (classes: read) */
   listDockerMigrationConflictingPackagesForAuthenticatedUser(options?: CallOptions): Promise<Result<Package[]>>;
-  /** Get list of conflicting packages during Docker migration for organization — GET /orgs/{org}/docker/conflicts */
+  /** Get list of conflicting packages during Docker migration for organization — GET /orgs/{org}/docker/conflicts (classes: read) */
   listDockerMigrationConflictingPackagesForOrganization(org: string | number, options?: CallOptions): Promise<Result<Package[], BasicError>>;
-  /** Get list of conflicting packages during Docker migration for user — GET /users/{username}/docker/conflicts */
+  /** Get list of conflicting packages during Docker migration for user — GET /users/{username}/docker/conflicts (classes: read) */
   listDockerMigrationConflictingPackagesForUser(username: string | number, options?: CallOptions): Promise<Result<Package[], BasicError>>;
-  /** List packages for the authenticated user's namespace — GET /user/packages */
+  /** List packages for the authenticated user's namespace — GET /user/packages (classes: read) */
   listPackagesForAuthenticatedUser(params: { package_type: "npm" | "maven" | "rubygems" | "docker" | "nuget" | "container"; visibility?: "public" | "private" | "internal"; page?: number; per_page?: number }, options?: CallOptions): Promise<Result<Package[]>>;
-  /** List packages for an organization — GET /orgs/{org}/packages */
+  /** List packages for an organization — GET /orgs/{org}/packages (classes: read) */
   listPackagesForOrganization(org: string | number, params: { package_type: "npm" | "maven" | "rubygems" | "docker" | "nuget" | "container"; visibility?: "public" | "private" | "internal"; page?: number; per_page?: number }, options?: CallOptions): Promise<Result<Package[], BasicError>>;
-  /** List packages for a user — GET /users/{username}/packages */
+  /** List packages for a user — GET /users/{username}/packages (classes: read) */
   listPackagesForUser(username: string | number, params: { package_type: "npm" | "maven" | "rubygems" | "docker" | "nuget" | "container"; visibility?: "public" | "private" | "internal"; page?: number; per_page?: number }, options?: CallOptions): Promise<Result<Package[], BasicError>>;
-  /** Restore a package for the authenticated user — POST /user/packages/{package_type}/{package_name}/restore */
+  /** Restore a package for the authenticated user — POST /user/packages/{package_type}/{package_name}/restore (classes: write) */
   restorePackageForAuthenticatedUser(packageType: string | number, packageName: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
   restorePackageForAuthenticatedUser(packageType: string | number, packageName: string | number, params?: { token?: string } | null, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Restore a package for an organization — POST /orgs/{org}/packages/{package_type}/{package_name}/restore */
+  /** Restore a package for an organization — POST /orgs/{org}/packages/{package_type}/{package_name}/restore (classes: write) */
   restorePackageForOrg(org: string | number, packageType: string | number, packageName: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
   restorePackageForOrg(org: string | number, packageType: string | number, packageName: string | number, params?: { token?: string } | null, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Restore a package for a user — POST /users/{username}/packages/{package_type}/{package_name}/restore */
+  /** Restore a package for a user — POST /users/{username}/packages/{package_type}/{package_name}/restore (classes: write) */
   restorePackageForUser(username: string | number, packageType: string | number, packageName: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
   restorePackageForUser(username: string | number, packageType: string | number, packageName: string | number, params?: { token?: string } | null, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Restore a package version for the authenticated user — POST /user/packages/{package_type}/{package_name}/versions/{package_version_id}/restore */
+  /** Restore a package version for the authenticated user — POST /user/packages/{package_type}/{package_name}/versions/{package_version_id}/restore (classes: write) */
   restorePackageVersionForAuthenticatedUser(packageType: string | number, packageName: string | number, packageVersionId: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Restore package version for an organization — POST /orgs/{org}/packages/{package_type}/{package_name}/versions/{package_version_id}/restore */
+  /** Restore package version for an organization — POST /orgs/{org}/packages/{package_type}/{package_name}/versions/{package_version_id}/restore (classes: write) */
   restorePackageVersionForOrg(org: string | number, packageType: string | number, packageName: string | number, packageVersionId: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Restore package version for a user — POST /users/{username}/packages/{package_type}/{package_name}/versions/{package_version_id}/restore */
+  /** Restore package version for a user — POST /users/{username}/packages/{package_type}/{package_name}/versions/{package_version_id}/restore (classes: write) */
   restorePackageVersionForUser(username: string | number, packageType: string | number, packageName: string | number, packageVersionId: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
 }
 
 export interface GithubPrivateRegistries extends Rpc.RpcTargetBranded {
-  /** Create a private registry for an organization — POST /orgs/{org}/private-registries */
+  /** Create a private registry for an organization — POST /orgs/{org}/private-registries (classes: write) */
   createOrgPrivateRegistry(org: string | number, params: { account_id?: string; api_host?: string; audience?: string; auth_type?: "token" | "username_password" | "oidc_azure" | "oidc_aws" | "oidc_jfrog" | "oidc_cloudsmith" | "oidc_gcp"; aws_region?: string; client_id?: string; domain?: string; domain_owner?: string; encrypted_value?: string; identity_mapping_name?: string; jfrog_oidc_provider_name?: string; key_id?: string; namespace?: string; registry_type: "maven_repository" | "nuget_feed" | "goproxy_server" | "npm_registry" | "rubygems_server" | "cargo_registry" | "composer_repository" | "docker_registry" | "git_source" | "helm_registry" | "hex_organization" | "hex_repository" | "pub_repository" | "python_index" | "terraform_registry"; replaces_base?: boolean; role_name?: string; selected_repository_ids?: number[]; service_account?: string; service_slug?: string; tenant_id?: string; url: string; username?: string | null; visibility: "all" | "private" | "selected"; workload_identity_provider?: string }, options?: CallOptions): Promise<Result<OrgPrivateRegistryConfigurationWithSelectedRepositories, BasicError>>;
-  /** Delete a private registry for an organization — DELETE /orgs/{org}/private-registries/{secret_name} */
+  /** Delete a private registry for an organization — DELETE /orgs/{org}/private-registries/{secret_name} (classes: write, destructive) */
   deleteOrgPrivateRegistry(org: string | number, secretName: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Get a private registry for an organization — GET /orgs/{org}/private-registries/{secret_name} */
+  /** Get a private registry for an organization — GET /orgs/{org}/private-registries/{secret_name} (classes: read) */
   getOrgPrivateRegistry(org: string | number, secretName: string | number, options?: CallOptions): Promise<Result<OrgPrivateRegistryConfiguration, BasicError>>;
-  /** Get private registries public key for an organization — GET /orgs/{org}/private-registries/public-key */
+  /** Get private registries public key for an organization — GET /orgs/{org}/private-registries/public-key (classes: read) */
   getOrgPublicKey(org: string | number, options?: CallOptions): Promise<Result<{ key: string; key_id: string }, BasicError>>;
-  /** List private registries for an organization — GET /orgs/{org}/private-registries */
+  /** List private registries for an organization — GET /orgs/{org}/private-registries (classes: read) */
   listOrgPrivateRegistries(org: string | number, options?: CallOptions): Promise<Result<{ configurations: OrgPrivateRegistryConfiguration[]; total_count: number }, BasicError>>;
   listOrgPrivateRegistries(org: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<{ configurations: OrgPrivateRegistryConfiguration[]; total_count: number }, BasicError>>;
-  /** Update a private registry for an organization — PATCH /orgs/{org}/private-registries/{secret_name} */
+  /** Update a private registry for an organization — PATCH /orgs/{org}/private-registries/{secret_name} (classes: write) */
   updateOrgPrivateRegistry(org: string | number, secretName: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
   updateOrgPrivateRegistry(org: string | number, secretName: string | number, params?: { account_id?: string; api_host?: string; audience?: string; auth_type?: "token" | "username_password" | "oidc_azure" | "oidc_aws" | "oidc_jfrog" | "oidc_cloudsmith" | "oidc_gcp"; aws_region?: string; client_id?: string; domain?: string; domain_owner?: string; encrypted_value?: string; identity_mapping_name?: string; jfrog_oidc_provider_name?: string; key_id?: string; namespace?: string; registry_type?: "maven_repository" | "nuget_feed" | "goproxy_server" | "npm_registry" | "rubygems_server" | "cargo_registry" | "composer_repository" | "docker_registry" | "git_source" | "helm_registry" | "hex_organization" | "hex_repository" | "pub_repository" | "python_index" | "terraform_registry"; replaces_base?: boolean; role_name?: string; selected_repository_ids?: number[]; service_account?: string; service_slug?: string; tenant_id?: string; url?: string; username?: string | null; visibility?: "all" | "private" | "selected"; workload_identity_provider?: string } | null, options?: CallOptions): Promise<Result<null, BasicError>>;
 }
 
 export interface GithubProjects extends Rpc.RpcTargetBranded {
-  /** Add a field to an organization-owned project. — POST /orgs/{org}/projectsV2/{project_number}/fields */
+  /** Add a field to an organization-owned project. — POST /orgs/{org}/projectsV2/{project_number}/fields (classes: write) */
   addFieldForOrg(org: string | number, projectNumber: string | number, options?: CallOptions): Promise<Result<ProjectsV2Field, BasicError>>;
   addFieldForOrg(org: string | number, projectNumber: string | number, params?: unknown, options?: CallOptions): Promise<Result<ProjectsV2Field, BasicError>>;
-  /** Add field to user owned project — POST /users/{username}/projectsV2/{project_number}/fields */
+  /** Add field to user owned project — POST /users/{username}/projectsV2/{project_number}/fields (classes: write) */
   addFieldForUser(username: string | number, projectNumber: string | number, options?: CallOptions): Promise<Result<ProjectsV2Field, BasicError>>;
   addFieldForUser(username: string | number, projectNumber: string | number, params?: unknown, options?: CallOptions): Promise<Result<ProjectsV2Field, BasicError>>;
-  /** Add item to organization owned project — POST /orgs/{org}/projectsV2/{project_number}/items */
+  /** Add item to organization owned project — POST /orgs/{org}/projectsV2/{project_number}/items (classes: write) */
   addItemForOrg(org: string | number, projectNumber: string | number, params: { id?: number; number?: number; owner?: string; repo?: string; type: "Issue" | "PullRequest" }, options?: CallOptions): Promise<Result<ProjectsV2ItemSimple, BasicError>>;
-  /** Add item to user owned project — POST /users/{username}/projectsV2/{project_number}/items */
+  /** Add item to user owned project — POST /users/{username}/projectsV2/{project_number}/items (classes: write) */
   addItemForUser(username: string | number, projectNumber: string | number, params: { id?: number; number?: number; owner?: string; repo?: string; type: "Issue" | "PullRequest" }, options?: CallOptions): Promise<Result<ProjectsV2ItemSimple, BasicError>>;
-  /** Create draft item for user owned project — POST /user/{user_id}/projectsV2/{project_number}/drafts */
+  /** Create draft item for user owned project — POST /user/{user_id}/projectsV2/{project_number}/drafts (classes: write) */
   createDraftItemForAuthenticatedUser(userId: string | number, projectNumber: string | number, params: { body?: string; title: string }, options?: CallOptions): Promise<Result<ProjectsV2ItemSimple, BasicError>>;
-  /** Create draft item for organization owned project — POST /orgs/{org}/projectsV2/{project_number}/drafts */
+  /** Create draft item for organization owned project — POST /orgs/{org}/projectsV2/{project_number}/drafts (classes: write) */
   createDraftItemForOrg(org: string | number, projectNumber: string | number, params: { body?: string; title: string }, options?: CallOptions): Promise<Result<ProjectsV2ItemSimple, BasicError>>;
-  /** Create a view for an organization-owned project — POST /orgs/{org}/projectsV2/{project_number}/views */
+  /** Create a view for an organization-owned project — POST /orgs/{org}/projectsV2/{project_number}/views (classes: write) */
   createViewForOrg(org: string | number, projectNumber: string | number, params: { filter?: string; group_by?: number[]; layout: "table" | "board" | "roadmap"; name: string; sort_by?: (number | string)[][]; vertical_group_by?: number[]; visible_fields?: number[] }, options?: CallOptions): Promise<Result<ProjectsV2View, BasicError>>;
-  /** Create a view for a user-owned project — POST /users/{user_id}/projectsV2/{project_number}/views */
+  /** Create a view for a user-owned project — POST /users/{user_id}/projectsV2/{project_number}/views (classes: write) */
   createViewForUser(userId: string | number, projectNumber: string | number, params: { filter?: string; group_by?: number[]; layout: "table" | "board" | "roadmap"; name: string; sort_by?: (number | string)[][]; vertical_group_by?: number[]; visible_fields?: number[] }, options?: CallOptions): Promise<Result<ProjectsV2View, BasicError>>;
-  /** Delete project item for organization — DELETE /orgs/{org}/projectsV2/{project_number}/items/{item_id} */
+  /** Delete project item for organization — DELETE /orgs/{org}/projectsV2/{project_number}/items/{item_id} (classes: write, destructive) */
   deleteItemForOrg(org: string | number, projectNumber: string | number, itemId: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Delete project item for user — DELETE /users/{username}/projectsV2/{project_number}/items/{item_id} */
+  /** Delete project item for user — DELETE /users/{username}/projectsV2/{project_number}/items/{item_id} (classes: write, destructive) */
   deleteItemForUser(username: string | number, projectNumber: string | number, itemId: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Get project field for organization — GET /orgs/{org}/projectsV2/{project_number}/fields/{field_id} */
+  /** Get project field for organization — GET /orgs/{org}/projectsV2/{project_number}/fields/{field_id} (classes: read) */
   getFieldForOrg(org: string | number, projectNumber: string | number, fieldId: string | number, options?: CallOptions): Promise<Result<ProjectsV2Field, BasicError>>;
-  /** Get project field for user — GET /users/{username}/projectsV2/{project_number}/fields/{field_id} */
+  /** Get project field for user — GET /users/{username}/projectsV2/{project_number}/fields/{field_id} (classes: read) */
   getFieldForUser(username: string | number, projectNumber: string | number, fieldId: string | number, options?: CallOptions): Promise<Result<ProjectsV2Field, BasicError>>;
-  /** Get project for organization — GET /orgs/{org}/projectsV2/{project_number} */
+  /** Get project for organization — GET /orgs/{org}/projectsV2/{project_number} (classes: read) */
   getForOrg(org: string | number, projectNumber: string | number, options?: CallOptions): Promise<Result<ProjectsV2, BasicError>>;
-  /** Get project for user — GET /users/{username}/projectsV2/{project_number} */
+  /** Get project for user — GET /users/{username}/projectsV2/{project_number} (classes: read) */
   getForUser(username: string | number, projectNumber: string | number, options?: CallOptions): Promise<Result<ProjectsV2, BasicError>>;
-  /** Get an item for an organization owned project — GET /orgs/{org}/projectsV2/{project_number}/items/{item_id} */
+  /** Get an item for an organization owned project — GET /orgs/{org}/projectsV2/{project_number}/items/{item_id} (classes: read) */
   getOrgItem(org: string | number, projectNumber: string | number, itemId: string | number, options?: CallOptions): Promise<Result<ProjectsV2ItemWithContent, BasicError>>;
   getOrgItem(org: string | number, projectNumber: string | number, itemId: string | number, params?: { fields?: string | string[] } | null, options?: CallOptions): Promise<Result<ProjectsV2ItemWithContent, BasicError>>;
-  /** Get an item for a user owned project — GET /users/{username}/projectsV2/{project_number}/items/{item_id} */
+  /** Get an item for a user owned project — GET /users/{username}/projectsV2/{project_number}/items/{item_id} (classes: read) */
   getUserItem(username: string | number, projectNumber: string | number, itemId: string | number, options?: CallOptions): Promise<Result<ProjectsV2ItemWithContent, BasicError>>;
   getUserItem(username: string | number, projectNumber: string | number, itemId: string | number, params?: { fields?: string | string[] } | null, options?: CallOptions): Promise<Result<ProjectsV2ItemWithContent, BasicError>>;
-  /** List project fields for organization — GET /orgs/{org}/projectsV2/{project_number}/fields */
+  /** List project fields for organization — GET /orgs/{org}/projectsV2/{project_number}/fields (classes: read) */
   listFieldsForOrg(org: string | number, projectNumber: string | number, options?: CallOptions): Promise<Result<ProjectsV2Field[], BasicError>>;
   listFieldsForOrg(org: string | number, projectNumber: string | number, params?: { per_page?: number; before?: string; after?: string } | null, options?: CallOptions): Promise<Result<ProjectsV2Field[], BasicError>>;
-  /** List project fields for user — GET /users/{username}/projectsV2/{project_number}/fields */
+  /** List project fields for user — GET /users/{username}/projectsV2/{project_number}/fields (classes: read) */
   listFieldsForUser(username: string | number, projectNumber: string | number, options?: CallOptions): Promise<Result<ProjectsV2Field[], BasicError>>;
   listFieldsForUser(username: string | number, projectNumber: string | number, params?: { per_page?: number; before?: string; after?: string } | null, options?: CallOptions): Promise<Result<ProjectsV2Field[], BasicError>>;
-  /** List projects for organization — GET /orgs/{org}/projectsV2 */
+  /** List projects for organization — GET /orgs/{org}/projectsV2 (classes: read) */
   listForOrg(org: string | number, options?: CallOptions): Promise<Result<ProjectsV2[], BasicError>>;
   listForOrg(org: string | number, params?: { q?: string; before?: string; after?: string; per_page?: number } | null, options?: CallOptions): Promise<Result<ProjectsV2[], BasicError>>;
-  /** List projects for user — GET /users/{username}/projectsV2 */
+  /** List projects for user — GET /users/{username}/projectsV2 (classes: read) */
   listForUser(username: string | number, options?: CallOptions): Promise<Result<ProjectsV2[], BasicError>>;
   listForUser(username: string | number, params?: { q?: string; before?: string; after?: string; per_page?: number } | null, options?: CallOptions): Promise<Result<ProjectsV2[], BasicError>>;
-  /** List items for an organization owned project — GET /orgs/{org}/projectsV2/{project_number}/items */
+  /** List items for an organization owned project — GET /orgs/{org}/projectsV2/{project_number}/items (classes: read) */
   listItemsForOrg(org: string | number, projectNumber: string | number, options?: CallOptions): Promise<Result<ProjectsV2ItemWithContent[], BasicError>>;
   listItemsForOrg(org: string | number, projectNumber: string | number, params?: { q?: string; fields?: string | string[]; before?: string; after?: string; per_page?: number } | null, options?: CallOptions): Promise<Result<ProjectsV2ItemWithContent[], BasicError>>;
-  /** List items for a user owned project — GET /users/{username}/projectsV2/{project_number}/items */
+  /** List items for a user owned project — GET /users/{username}/projectsV2/{project_number}/items (classes: read) */
   listItemsForUser(username: string | number, projectNumber: string | number, options?: CallOptions): Promise<Result<ProjectsV2ItemWithContent[], BasicError>>;
   listItemsForUser(username: string | number, projectNumber: string | number, params?: { before?: string; after?: string; per_page?: number; q?: string; fields?: string | string[] } | null, options?: CallOptions): Promise<Result<ProjectsV2ItemWithContent[], BasicError>>;
-  /** List items for an organization project view — GET /orgs/{org}/projectsV2/{project_number}/views/{view_number}/items */
+  /** List items for an organization project view — GET /orgs/{org}/projectsV2/{project_number}/views/{view_number}/items (classes: read) */
   listViewItemsForOrg(org: string | number, projectNumber: string | number, viewNumber: string | number, options?: CallOptions): Promise<Result<ProjectsV2ItemWithContent[], BasicError>>;
   listViewItemsForOrg(org: string | number, projectNumber: string | number, viewNumber: string | number, params?: { fields?: string | string[]; before?: string; after?: string; per_page?: number } | null, options?: CallOptions): Promise<Result<ProjectsV2ItemWithContent[], BasicError>>;
-  /** List items for a user project view — GET /users/{username}/projectsV2/{project_number}/views/{view_number}/items */
+  /** List items for a user project view — GET /users/{username}/projectsV2/{project_number}/views/{view_number}/items (classes: read) */
   listViewItemsForUser(username: string | number, projectNumber: string | number, viewNumber: string | number, options?: CallOptions): Promise<Result<ProjectsV2ItemWithContent[], BasicError>>;
   listViewItemsForUser(username: string | number, projectNumber: string | number, viewNumber: string | number, params?: { fields?: string | string[]; before?: string; after?: string; per_page?: number } | null, options?: CallOptions): Promise<Result<ProjectsV2ItemWithContent[], BasicError>>;
-  /** Update project item for organization — PATCH /orgs/{org}/projectsV2/{project_number}/items/{item_id} */
+  /** Update project item for organization — PATCH /orgs/{org}/projectsV2/{project_number}/items/{item_id} (classes: write) */
   updateItemForOrg(org: string | number, projectNumber: string | number, itemId: string | number, params: { fields: { id: number; value: string | number | null }[] }, options?: CallOptions): Promise<Result<ProjectsV2ItemWithContent, BasicError>>;
-  /** Update project item for user — PATCH /users/{username}/projectsV2/{project_number}/items/{item_id} */
+  /** Update project item for user — PATCH /users/{username}/projectsV2/{project_number}/items/{item_id} (classes: write) */
   updateItemForUser(username: string | number, projectNumber: string | number, itemId: string | number, params: { fields: { id: number; value: string | number | null }[] }, options?: CallOptions): Promise<Result<ProjectsV2ItemWithContent, BasicError>>;
 }
 
 export interface GithubPullRequestStacks extends Rpc.RpcTargetBranded {
-  /** Add pull requests to a pull request stack — POST /repos/{owner}/{repo}/stacks/{stack_number}/add */
+  /** Add pull requests to a pull request stack — POST /repos/{owner}/{repo}/stacks/{stack_number}/add (classes: write) */
   add(owner: string | number, repo: string | number, stackNumber: string | number, params: { pull_requests: number[] }, options?: CallOptions): Promise<Result<{ base: { ref: string }; created_at: string; id: number; node_id: string; number: number; open: boolean; pull_requests: PullRequestStackPullRequest[]; url: string }, BasicError>>;
-  /** Create a pull request stack — POST /repos/{owner}/{repo}/stacks */
+  /** Create a pull request stack — POST /repos/{owner}/{repo}/stacks (classes: write) */
   create(owner: string | number, repo: string | number, params: { pull_requests: number[] }, options?: CallOptions): Promise<Result<{ base: { ref: string }; created_at: string; id: number; node_id: string; number: number; open: boolean; pull_requests: PullRequestStackPullRequest[]; url: string }, BasicError>>;
-  /** Get a pull request stack — GET /repos/{owner}/{repo}/stacks/{stack_number} */
+  /** Get a pull request stack — GET /repos/{owner}/{repo}/stacks/{stack_number} (classes: read) */
   get(owner: string | number, repo: string | number, stackNumber: string | number, options?: CallOptions): Promise<Result<{ base: { ref: string }; created_at: string; id: number; node_id: string; number: number; open: boolean; pull_requests: PullRequestStackPullRequest[]; url: string }, BasicError>>;
-  /** List pull request stacks — GET /repos/{owner}/{repo}/stacks */
+  /** List pull request stacks — GET /repos/{owner}/{repo}/stacks (classes: read) */
   list(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<PullRequestStackMinimal[], BasicError>>;
   list(owner: string | number, repo: string | number, params?: { pull_request?: number; per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<PullRequestStackMinimal[], BasicError>>;
-  /** Remove pull requests from a pull request stack — POST /repos/{owner}/{repo}/stacks/{stack_number}/unstack */
+  /** Remove pull requests from a pull request stack — POST /repos/{owner}/{repo}/stacks/{stack_number}/unstack (classes: write) */
   unstack(owner: string | number, repo: string | number, stackNumber: string | number, options?: CallOptions): Promise<Result<{ base: { ref: string }; created_at: string; id: number; node_id: string; number: number; open: boolean; pull_requests: PullRequestStackPullRequest[]; url: string } | null, BasicError>>;
 }
 
 export interface GithubPulls extends Rpc.RpcTargetBranded {
-  /** Check if a pull request has been merged — GET /repos/{owner}/{repo}/pulls/{pull_number}/merge */
+  /** Check if a pull request has been merged — GET /repos/{owner}/{repo}/pulls/{pull_number}/merge (classes: read) */
   checkIfMerged(owner: string | number, repo: string | number, pullNumber: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Create a pull request — POST /repos/{owner}/{repo}/pulls */
+  /** Create a pull request — POST /repos/{owner}/{repo}/pulls (classes: write) */
   create(owner: string | number, repo: string | number, params: { base: string; body?: string; draft?: boolean; head: string; head_repo?: string; issue?: number; maintainer_can_modify?: boolean; title?: string }, options?: CallOptions): Promise<Result<PullRequest, BasicError>>;
-  /** Create a reply for a review comment — POST /repos/{owner}/{repo}/pulls/{pull_number}/comments/{comment_id}/replies */
+  /** Create a reply for a review comment — POST /repos/{owner}/{repo}/pulls/{pull_number}/comments/{comment_id}/replies (classes: write) */
   createReplyForReviewComment(owner: string | number, repo: string | number, pullNumber: string | number, commentId: string | number, params: { body: string }, options?: CallOptions): Promise<Result<PullRequestReviewComment, BasicError>>;
-  /** Create a review for a pull request — POST /repos/{owner}/{repo}/pulls/{pull_number}/reviews */
+  /** Create a review for a pull request — POST /repos/{owner}/{repo}/pulls/{pull_number}/reviews (classes: write) */
   createReview(owner: string | number, repo: string | number, pullNumber: string | number, options?: CallOptions): Promise<Result<PullRequestReview, BasicError>>;
   createReview(owner: string | number, repo: string | number, pullNumber: string | number, params?: { body?: string; comments?: { body: string; line?: number; path: string; position?: number; side?: string; start_line?: number; start_side?: string }[]; commit_id?: string; event?: "APPROVE" | "REQUEST_CHANGES" | "COMMENT" } | null, options?: CallOptions): Promise<Result<PullRequestReview, BasicError>>;
-  /** Create a review comment for a pull request — POST /repos/{owner}/{repo}/pulls/{pull_number}/comments */
+  /** Create a review comment for a pull request — POST /repos/{owner}/{repo}/pulls/{pull_number}/comments (classes: write) */
   createReviewComment(owner: string | number, repo: string | number, pullNumber: string | number, params: { body: string; commit_id: string; in_reply_to?: number; line?: number; path: string; position?: number; side?: "LEFT" | "RIGHT"; start_line?: number; start_side?: "LEFT" | "RIGHT" | "side"; subject_type?: "line" | "file" }, options?: CallOptions): Promise<Result<PullRequestReviewComment, BasicError>>;
-  /** Delete a pending review for a pull request — DELETE /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id} */
+  /** Delete a pending review for a pull request — DELETE /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id} (classes: write, destructive) */
   deletePendingReview(owner: string | number, repo: string | number, pullNumber: string | number, reviewId: string | number, options?: CallOptions): Promise<Result<PullRequestReview, BasicError>>;
-  /** Delete a review comment for a pull request — DELETE /repos/{owner}/{repo}/pulls/comments/{comment_id} */
+  /** Delete a review comment for a pull request — DELETE /repos/{owner}/{repo}/pulls/comments/{comment_id} (classes: write, destructive) */
   deleteReviewComment(owner: string | number, repo: string | number, commentId: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Dismiss a review for a pull request — PUT /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/dismissals */
+  /** Dismiss a review for a pull request — PUT /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/dismissals (classes: write) */
   dismissReview(owner: string | number, repo: string | number, pullNumber: string | number, reviewId: string | number, params: { event?: "DISMISS"; message: string }, options?: CallOptions): Promise<Result<PullRequestReview, BasicError>>;
-  /** Get a pull request — GET /repos/{owner}/{repo}/pulls/{pull_number} */
+  /** Get a pull request — GET /repos/{owner}/{repo}/pulls/{pull_number} (classes: read) */
   get(owner: string | number, repo: string | number, pullNumber: string | number, options?: CallOptions): Promise<Result<PullRequest, BasicError>>;
-  /** Get the result of an asynchronous merge — GET /repos/{owner}/{repo}/pulls/{pull_number}/merge-async/{uuid} */
+  /** Get the result of an asynchronous merge — GET /repos/{owner}/{repo}/pulls/{pull_number}/merge-async/{uuid} (classes: read) */
   getMergeAsyncResult(owner: string | number, repo: string | number, pullNumber: string | number, uuid: string | number, options?: CallOptions): Promise<Result<PullRequestMergeAsyncResult, BasicError>>;
-  /** Get a review for a pull request — GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id} */
+  /** Get a review for a pull request — GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id} (classes: read) */
   getReview(owner: string | number, repo: string | number, pullNumber: string | number, reviewId: string | number, options?: CallOptions): Promise<Result<PullRequestReview, BasicError>>;
-  /** Get a review comment for a pull request — GET /repos/{owner}/{repo}/pulls/comments/{comment_id} */
+  /** Get a review comment for a pull request — GET /repos/{owner}/{repo}/pulls/comments/{comment_id} (classes: read) */
   getReviewComment(owner: string | number, repo: string | number, commentId: string | number, options?: CallOptions): Promise<Result<PullRequestReviewComment, BasicError>>;
-  /** List pull requests — GET /repos/{owner}/{repo}/pulls */
+  /** List pull requests — GET /repos/{owner}/{repo}/pulls (classes: read) */
   list(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<PullRequestSimple[], ValidationError>>;
   list(owner: string | number, repo: string | number, params?: { state?: "open" | "closed" | "all"; head?: string; base?: string; sort?: "created" | "updated" | "popularity" | "long-running"; direction?: "asc" | "desc"; per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<PullRequestSimple[], ValidationError>>;
-  /** List comments for a pull request review — GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/comments */
+  /** List comments for a pull request review — GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/comments (classes: read) */
   listCommentsForReview(owner: string | number, repo: string | number, pullNumber: string | number, reviewId: string | number, options?: CallOptions): Promise<Result<ReviewComment[], BasicError>>;
   listCommentsForReview(owner: string | number, repo: string | number, pullNumber: string | number, reviewId: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<ReviewComment[], BasicError>>;
-  /** List commits on a pull request — GET /repos/{owner}/{repo}/pulls/{pull_number}/commits */
+  /** List commits on a pull request — GET /repos/{owner}/{repo}/pulls/{pull_number}/commits (classes: read) */
   listCommits(owner: string | number, repo: string | number, pullNumber: string | number, options?: CallOptions): Promise<Result<Commit[]>>;
   listCommits(owner: string | number, repo: string | number, pullNumber: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<Commit[]>>;
-  /** List pull requests files — GET /repos/{owner}/{repo}/pulls/{pull_number}/files */
+  /** List pull requests files — GET /repos/{owner}/{repo}/pulls/{pull_number}/files (classes: read) */
   listFiles(owner: string | number, repo: string | number, pullNumber: string | number, options?: CallOptions): Promise<Result<DiffEntry[], ValidationError>>;
   listFiles(owner: string | number, repo: string | number, pullNumber: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<DiffEntry[], ValidationError>>;
-  /** Get all requested reviewers for a pull request — GET /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers */
+  /** Get all requested reviewers for a pull request — GET /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers (classes: read) */
   listRequestedReviewers(owner: string | number, repo: string | number, pullNumber: string | number, options?: CallOptions): Promise<Result<PullRequestReviewRequest>>;
-  /** List review comments on a pull request — GET /repos/{owner}/{repo}/pulls/{pull_number}/comments */
+  /** List review comments on a pull request — GET /repos/{owner}/{repo}/pulls/{pull_number}/comments (classes: read) */
   listReviewComments(owner: string | number, repo: string | number, pullNumber: string | number, options?: CallOptions): Promise<Result<PullRequestReviewComment[]>>;
   listReviewComments(owner: string | number, repo: string | number, pullNumber: string | number, params?: { sort?: "created" | "updated"; direction?: "asc" | "desc"; since?: string; per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<PullRequestReviewComment[]>>;
-  /** List review comments in a repository — GET /repos/{owner}/{repo}/pulls/comments */
+  /** List review comments in a repository — GET /repos/{owner}/{repo}/pulls/comments (classes: read) */
   listReviewCommentsForRepo(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<PullRequestReviewComment[]>>;
   listReviewCommentsForRepo(owner: string | number, repo: string | number, params?: { sort?: "created" | "updated" | "created_at"; direction?: "asc" | "desc"; since?: string; per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<PullRequestReviewComment[]>>;
-  /** List reviews for a pull request — GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews */
+  /** List reviews for a pull request — GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews (classes: read) */
   listReviews(owner: string | number, repo: string | number, pullNumber: string | number, options?: CallOptions): Promise<Result<PullRequestReview[]>>;
   listReviews(owner: string | number, repo: string | number, pullNumber: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<PullRequestReview[]>>;
-  /** Merge a pull request — PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge */
+  /** Merge a pull request — PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge (classes: write) */
   merge(owner: string | number, repo: string | number, pullNumber: string | number, options?: CallOptions): Promise<Result<PullRequestMergeResult, BasicError>>;
   merge(owner: string | number, repo: string | number, pullNumber: string | number, params?: { commit_message?: string; commit_title?: string; merge_method?: "merge" | "squash" | "rebase"; sha?: string } | null, options?: CallOptions): Promise<Result<PullRequestMergeResult, BasicError>>;
-  /** Merge a pull request asynchronously — PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge-async */
+  /** Merge a pull request asynchronously — PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge-async (classes: write) */
   mergeAsync(owner: string | number, repo: string | number, pullNumber: string | number, options?: CallOptions): Promise<Result<PullRequestMergeAsyncResult, PullRequestMergeAsyncResult>>;
   mergeAsync(owner: string | number, repo: string | number, pullNumber: string | number, params?: { commit_message?: string; commit_title?: string; merge_action?: "default" | "direct_merge" | "merge_queue"; merge_method?: "merge" | "squash" | "rebase"; sha?: string } | null, options?: CallOptions): Promise<Result<PullRequestMergeAsyncResult, PullRequestMergeAsyncResult>>;
-  /** Remove requested reviewers from a pull request — DELETE /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers */
+  /** Remove requested reviewers from a pull request — DELETE /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers (classes: write, destructive) */
   removeRequestedReviewers(owner: string | number, repo: string | number, pullNumber: string | number, params: { reviewers: string[]; team_reviewers?: string[] }, options?: CallOptions): Promise<Result<PullRequestSimple, ValidationError>>;
-  /** Request reviewers for a pull request — POST /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers */
+  /** Request reviewers for a pull request — POST /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers (classes: write) */
   requestReviewers(owner: string | number, repo: string | number, pullNumber: string | number, options?: CallOptions): Promise<Result<PullRequestSimple, BasicError>>;
   requestReviewers(owner: string | number, repo: string | number, pullNumber: string | number, params?: { reviewers?: string[]; team_reviewers?: string[] } | null, options?: CallOptions): Promise<Result<PullRequestSimple, BasicError>>;
-  /** Submit a review for a pull request — POST /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/events */
+  /** Submit a review for a pull request — POST /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/events (classes: write) */
   submitReview(owner: string | number, repo: string | number, pullNumber: string | number, reviewId: string | number, params: { body?: string; event: "APPROVE" | "REQUEST_CHANGES" | "COMMENT" }, options?: CallOptions): Promise<Result<PullRequestReview, BasicError>>;
-  /** Update a pull request — PATCH /repos/{owner}/{repo}/pulls/{pull_number} */
+  /** Update a pull request — PATCH /repos/{owner}/{repo}/pulls/{pull_number} (classes: write) */
   update(owner: string | number, repo: string | number, pullNumber: string | number, options?: CallOptions): Promise<Result<PullRequest, BasicError>>;
   update(owner: string | number, repo: string | number, pullNumber: string | number, params?: { base?: string; body?: string; maintainer_can_modify?: boolean; state?: "open" | "closed"; title?: string } | null, options?: CallOptions): Promise<Result<PullRequest, BasicError>>;
-  /** Update a pull request branch — PUT /repos/{owner}/{repo}/pulls/{pull_number}/update-branch */
+  /** Update a pull request branch — PUT /repos/{owner}/{repo}/pulls/{pull_number}/update-branch (classes: write) */
   updateBranch(owner: string | number, repo: string | number, pullNumber: string | number, options?: CallOptions): Promise<Result<{ message?: string; url?: string }, BasicError>>;
   updateBranch(owner: string | number, repo: string | number, pullNumber: string | number, params?: { expected_head_sha?: string } | null, options?: CallOptions): Promise<Result<{ message?: string; url?: string }, BasicError>>;
-  /** Update a review for a pull request — PUT /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id} */
+  /** Update a review for a pull request — PUT /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id} (classes: write) */
   updateReview(owner: string | number, repo: string | number, pullNumber: string | number, reviewId: string | number, params: { body: string }, options?: CallOptions): Promise<Result<PullRequestReview, ValidationErrorSimple>>;
-  /** Update a review comment for a pull request — PATCH /repos/{owner}/{repo}/pulls/comments/{comment_id} */
+  /** Update a review comment for a pull request — PATCH /repos/{owner}/{repo}/pulls/comments/{comment_id} (classes: write) */
   updateReviewComment(owner: string | number, repo: string | number, commentId: string | number, params: { body: string }, options?: CallOptions): Promise<Result<PullRequestReviewComment>>;
 }
 
 export interface GithubRateLimit extends Rpc.RpcTargetBranded {
-  /** Get rate limit status for the authenticated user — GET /rate_limit */
+  /** Get rate limit status for the authenticated user — GET /rate_limit (classes: read) */
   get(options?: CallOptions): Promise<Result<RateLimitOverview, BasicError>>;
 }
 
 export interface GithubReactions extends Rpc.RpcTargetBranded {
-  /** Create reaction for a commit comment — POST /repos/{owner}/{repo}/comments/{comment_id}/reactions */
+  /** Create reaction for a commit comment — POST /repos/{owner}/{repo}/comments/{comment_id}/reactions (classes: write) */
   createForCommitComment(owner: string | number, repo: string | number, commentId: string | number, params: { content: "+1" | "-1" | "laugh" | "confused" | "heart" | "hooray" | "rocket" | "eyes" }, options?: CallOptions): Promise<Result<Reaction, ValidationError>>;
-  /** Create reaction for an issue — POST /repos/{owner}/{repo}/issues/{issue_number}/reactions */
+  /** Create reaction for an issue — POST /repos/{owner}/{repo}/issues/{issue_number}/reactions (classes: write) */
   createForIssue(owner: string | number, repo: string | number, issueNumber: string | number, params: { content: "+1" | "-1" | "laugh" | "confused" | "heart" | "hooray" | "rocket" | "eyes" }, options?: CallOptions): Promise<Result<Reaction, ValidationError>>;
-  /** Create reaction for an issue comment — POST /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions */
+  /** Create reaction for an issue comment — POST /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions (classes: write) */
   createForIssueComment(owner: string | number, repo: string | number, commentId: string | number, params: { content: "+1" | "-1" | "laugh" | "confused" | "heart" | "hooray" | "rocket" | "eyes" }, options?: CallOptions): Promise<Result<Reaction, ValidationError>>;
-  /** Create reaction for a pull request review comment — POST /repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions */
+  /** Create reaction for a pull request review comment — POST /repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions (classes: write) */
   createForPullRequestReviewComment(owner: string | number, repo: string | number, commentId: string | number, params: { content: "+1" | "-1" | "laugh" | "confused" | "heart" | "hooray" | "rocket" | "eyes" }, options?: CallOptions): Promise<Result<Reaction, ValidationError>>;
-  /** Create reaction for a release — POST /repos/{owner}/{repo}/releases/{release_id}/reactions */
+  /** Create reaction for a release — POST /repos/{owner}/{repo}/releases/{release_id}/reactions (classes: write) */
   createForRelease(owner: string | number, repo: string | number, releaseId: string | number, params: { content: "+1" | "laugh" | "heart" | "hooray" | "rocket" | "eyes" }, options?: CallOptions): Promise<Result<Reaction, ValidationError>>;
-  /** Delete a commit comment reaction — DELETE /repos/{owner}/{repo}/comments/{comment_id}/reactions/{reaction_id} */
+  /** Delete a commit comment reaction — DELETE /repos/{owner}/{repo}/comments/{comment_id}/reactions/{reaction_id} (classes: write, destructive) */
   deleteForCommitComment(owner: string | number, repo: string | number, commentId: string | number, reactionId: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Delete an issue reaction — DELETE /repos/{owner}/{repo}/issues/{issue_number}/reactions/{reaction_id} */
+  /** Delete an issue reaction — DELETE /repos/{owner}/{repo}/issues/{issue_number}/reactions/{reaction_id} (classes: write, destructive) */
   deleteForIssue(owner: string | number, repo: string | number, issueNumber: string | number, reactionId: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Delete an issue comment reaction — DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions/{reaction_id} */
+  /** Delete an issue comment reaction — DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions/{reaction_id} (classes: write, destructive) */
   deleteForIssueComment(owner: string | number, repo: string | number, commentId: string | number, reactionId: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Delete a pull request comment reaction — DELETE /repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions/{reaction_id} */
+  /** Delete a pull request comment reaction — DELETE /repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions/{reaction_id} (classes: write, destructive) */
   deleteForPullRequestComment(owner: string | number, repo: string | number, commentId: string | number, reactionId: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Delete a release reaction — DELETE /repos/{owner}/{repo}/releases/{release_id}/reactions/{reaction_id} */
+  /** Delete a release reaction — DELETE /repos/{owner}/{repo}/releases/{release_id}/reactions/{reaction_id} (classes: write, destructive) */
   deleteForRelease(owner: string | number, repo: string | number, releaseId: string | number, reactionId: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** List reactions for a commit comment — GET /repos/{owner}/{repo}/comments/{comment_id}/reactions */
+  /** List reactions for a commit comment — GET /repos/{owner}/{repo}/comments/{comment_id}/reactions (classes: read) */
   listForCommitComment(owner: string | number, repo: string | number, commentId: string | number, options?: CallOptions): Promise<Result<Reaction[], BasicError>>;
   listForCommitComment(owner: string | number, repo: string | number, commentId: string | number, params?: { content?: "+1" | "-1" | "laugh" | "confused" | "heart" | "hooray" | "rocket" | "eyes"; per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<Reaction[], BasicError>>;
-  /** List reactions for an issue — GET /repos/{owner}/{repo}/issues/{issue_number}/reactions */
+  /** List reactions for an issue — GET /repos/{owner}/{repo}/issues/{issue_number}/reactions (classes: read) */
   listForIssue(owner: string | number, repo: string | number, issueNumber: string | number, options?: CallOptions): Promise<Result<Reaction[], BasicError>>;
   listForIssue(owner: string | number, repo: string | number, issueNumber: string | number, params?: { content?: "+1" | "-1" | "laugh" | "confused" | "heart" | "hooray" | "rocket" | "eyes"; per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<Reaction[], BasicError>>;
-  /** List reactions for an issue comment — GET /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions */
+  /** List reactions for an issue comment — GET /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions (classes: read) */
   listForIssueComment(owner: string | number, repo: string | number, commentId: string | number, options?: CallOptions): Promise<Result<Reaction[], BasicError>>;
   listForIssueComment(owner: string | number, repo: string | number, commentId: string | number, params?: { content?: "+1" | "-1" | "laugh" | "confused" | "heart" | "hooray" | "rocket" | "eyes"; per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<Reaction[], BasicError>>;
-  /** List reactions for a pull request review comment — GET /repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions */
+  /** List reactions for a pull request review comment — GET /repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions (classes: read) */
   listForPullRequestReviewComment(owner: string | number, repo: string | number, commentId: string | number, options?: CallOptions): Promise<Result<Reaction[], BasicError>>;
   listForPullRequestReviewComment(owner: string | number, repo: string | number, commentId: string | number, params?: { content?: "+1" | "-1" | "laugh" | "confused" | "heart" | "hooray" | "rocket" | "eyes"; per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<Reaction[], BasicError>>;
-  /** List reactions for a release — GET /repos/{owner}/{repo}/releases/{release_id}/reactions */
+  /** List reactions for a release — GET /repos/{owner}/{repo}/releases/{release_id}/reactions (classes: read) */
   listForRelease(owner: string | number, repo: string | number, releaseId: string | number, options?: CallOptions): Promise<Result<Reaction[], BasicError>>;
   listForRelease(owner: string | number, repo: string | number, releaseId: string | number, params?: { content?: "+1" | "laugh" | "heart" | "hooray" | "rocket" | "eyes"; per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<Reaction[], BasicError>>;
 }
 
 export interface GithubRepos extends Rpc.RpcTargetBranded {
-  /** Accept a repository invitation — PATCH /user/repository_invitations/{invitation_id} */
+  /** Accept a repository invitation — PATCH /user/repository_invitations/{invitation_id} (classes: write) */
   acceptInvitationForAuthenticatedUser(invitationId: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Add app access restrictions — POST /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/apps */
+  /** Add app access restrictions — POST /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/apps (classes: write) */
   addAppAccessRestrictions(owner: string | number, repo: string | number, branch: string | number, params: { apps: string[] }, options?: CallOptions): Promise<Result<Integration[], ValidationError>>;
-  /** Add a repository collaborator — PUT /repos/{owner}/{repo}/collaborators/{username} */
+  /** Add a repository collaborator — PUT /repos/{owner}/{repo}/collaborators/{username} (classes: write) */
   addCollaborator(owner: string | number, repo: string | number, username: string | number, options?: CallOptions): Promise<Result<RepositoryInvitation | null, BasicError>>;
   addCollaborator(owner: string | number, repo: string | number, username: string | number, params?: { permission?: string } | null, options?: CallOptions): Promise<Result<RepositoryInvitation | null, BasicError>>;
-  /** Add status check contexts — POST /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks/contexts */
+  /** Add status check contexts — POST /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks/contexts (classes: write) */
   addStatusCheckContexts(owner: string | number, repo: string | number, branch: string | number, options?: CallOptions): Promise<Result<string[], BasicError>>;
   addStatusCheckContexts(owner: string | number, repo: string | number, branch: string | number, params?: unknown, options?: CallOptions): Promise<Result<string[], BasicError>>;
-  /** Add team access restrictions — POST /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/teams */
+  /** Add team access restrictions — POST /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/teams (classes: write) */
   addTeamAccessRestrictions(owner: string | number, repo: string | number, branch: string | number, options?: CallOptions): Promise<Result<Team[], ValidationError>>;
   addTeamAccessRestrictions(owner: string | number, repo: string | number, branch: string | number, params?: unknown, options?: CallOptions): Promise<Result<Team[], ValidationError>>;
-  /** Add user access restrictions — POST /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/users */
+  /** Add user access restrictions — POST /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/users (classes: write) */
   addUserAccessRestrictions(owner: string | number, repo: string | number, branch: string | number, params: { users: string[] }, options?: CallOptions): Promise<Result<SimpleUser[], ValidationError>>;
-  /** Cancel a GitHub Pages deployment — POST /repos/{owner}/{repo}/pages/deployments/{pages_deployment_id}/cancel */
+  /** Cancel a GitHub Pages deployment — POST /repos/{owner}/{repo}/pages/deployments/{pages_deployment_id}/cancel (classes: write, destructive) */
   cancelPagesDeployment(owner: string | number, repo: string | number, pagesDeploymentId: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Check if Dependabot security updates are enabled for a repository — GET /repos/{owner}/{repo}/automated-security-fixes */
+  /** Check if Dependabot security updates are enabled for a repository — GET /repos/{owner}/{repo}/automated-security-fixes (classes: read) */
   checkAutomatedSecurityFixes(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<CheckAutomatedSecurityFixes>>;
-  /** Check if a user is a repository collaborator — GET /repos/{owner}/{repo}/collaborators/{username} */
+  /** Check if a user is a repository collaborator — GET /repos/{owner}/{repo}/collaborators/{username} (classes: read) */
   checkCollaborator(owner: string | number, repo: string | number, username: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Check if immutable releases are enabled for a repository — GET /repos/{owner}/{repo}/immutable-releases */
+  /** Check if immutable releases are enabled for a repository — GET /repos/{owner}/{repo}/immutable-releases (classes: read) */
   checkImmutableReleases(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<CheckImmutableReleases>>;
-  /** Check if private vulnerability reporting is enabled for a repository — GET /repos/{owner}/{repo}/private-vulnerability-reporting */
+  /** Check if private vulnerability reporting is enabled for a repository — GET /repos/{owner}/{repo}/private-vulnerability-reporting (classes: read) */
   checkPrivateVulnerabilityReporting(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<{ enabled: boolean }, BasicError>>;
-  /** Check if vulnerability alerts are enabled for a repository — GET /repos/{owner}/{repo}/vulnerability-alerts */
+  /** Check if vulnerability alerts are enabled for a repository — GET /repos/{owner}/{repo}/vulnerability-alerts (classes: read) */
   checkVulnerabilityAlerts(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** List CODEOWNERS errors — GET /repos/{owner}/{repo}/codeowners/errors */
+  /** List CODEOWNERS errors — GET /repos/{owner}/{repo}/codeowners/errors (classes: read) */
   codeownersErrors(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<CodeownersErrors>>;
   codeownersErrors(owner: string | number, repo: string | number, params?: { ref?: string } | null, options?: CallOptions): Promise<Result<CodeownersErrors>>;
-  /** Compare two commits — GET /repos/{owner}/{repo}/compare/{base}...{head} */
+  /** Compare two commits — GET /repos/{owner}/{repo}/compare/{base}...{head} (classes: read) */
   compareCommits(owner: string | number, repo: string | number, base: string | number, head: string | number, options?: CallOptions): Promise<Result<CommitComparison, BasicError>>;
   compareCommits(owner: string | number, repo: string | number, base: string | number, head: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<CommitComparison, BasicError>>;
-  /** Compare two commits — GET /repos/{owner}/{repo}/compare/{basehead} */
+  /** Compare two commits — GET /repos/{owner}/{repo}/compare/{basehead} (classes: read) */
   compareCommitsWithBasehead(owner: string | number, repo: string | number, basehead: string | number, options?: CallOptions): Promise<Result<CommitComparison, BasicError>>;
   compareCommitsWithBasehead(owner: string | number, repo: string | number, basehead: string | number, params?: { page?: number; per_page?: number } | null, options?: CallOptions): Promise<Result<CommitComparison, BasicError>>;
-  /** Create an attestation — POST /repos/{owner}/{repo}/attestations */
+  /** Create an attestation — POST /repos/{owner}/{repo}/attestations (classes: write) */
   createAttestation(owner: string | number, repo: string | number, params: { bundle: { dsseEnvelope?: Record<string, unknown>; mediaType?: string; verificationMaterial?: Record<string, unknown> } }, options?: CallOptions): Promise<Result<{ id?: number }, BasicError>>;
-  /** Create an autolink reference for a repository — POST /repos/{owner}/{repo}/autolinks */
+  /** Create an autolink reference for a repository — POST /repos/{owner}/{repo}/autolinks (classes: write) */
   createAutolink(owner: string | number, repo: string | number, params: { is_alphanumeric?: boolean; key_prefix: string; url_template: string }, options?: CallOptions): Promise<Result<Autolink, ValidationError>>;
-  /** Create a commit comment — POST /repos/{owner}/{repo}/commits/{commit_sha}/comments */
+  /** Create a commit comment — POST /repos/{owner}/{repo}/commits/{commit_sha}/comments (classes: write) */
   createCommitComment(owner: string | number, repo: string | number, commitSha: string | number, params: { body: string; line?: number; path?: string; position?: number }, options?: CallOptions): Promise<Result<CommitComment, BasicError>>;
-  /** Create commit signature protection — POST /repos/{owner}/{repo}/branches/{branch}/protection/required_signatures */
+  /** Create commit signature protection — POST /repos/{owner}/{repo}/branches/{branch}/protection/required_signatures (classes: write) */
   createCommitSignatureProtection(owner: string | number, repo: string | number, branch: string | number, options?: CallOptions): Promise<Result<ProtectedBranchAdminEnforced, BasicError>>;
-  /** Create a commit status — POST /repos/{owner}/{repo}/statuses/{sha} */
+  /** Create a commit status — POST /repos/{owner}/{repo}/statuses/{sha} (classes: write) */
   createCommitStatus(owner: string | number, repo: string | number, sha: string | number, params: { context?: string; description?: string | null; state: "error" | "failure" | "pending" | "success"; target_url?: string | null }, options?: CallOptions): Promise<Result<Status>>;
-  /** Create a deploy key — POST /repos/{owner}/{repo}/keys */
+  /** Create a deploy key — POST /repos/{owner}/{repo}/keys (classes: write) */
   createDeployKey(owner: string | number, repo: string | number, params: { key: string; read_only?: boolean; title?: string }, options?: CallOptions): Promise<Result<DeployKey, ValidationError>>;
-  /** Create a deployment — POST /repos/{owner}/{repo}/deployments */
+  /** Create a deployment — POST /repos/{owner}/{repo}/deployments (classes: write) */
   createDeployment(owner: string | number, repo: string | number, params: { auto_merge?: boolean; description?: string | null; environment?: string; payload?: Record<string, unknown> | string; production_environment?: boolean; ref: string; required_contexts?: string[]; task?: string; transient_environment?: boolean }, options?: CallOptions): Promise<Result<Deployment | { message?: string }, ValidationError>>;
-  /** Create a deployment branch policy — POST /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies */
+  /** Create a deployment branch policy — POST /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies (classes: write) */
   createDeploymentBranchPolicy(owner: string | number, repo: string | number, environmentName: string | number, params: { name: string; type?: "branch" | "tag" }, options?: CallOptions): Promise<Result<DeploymentBranchPolicy>>;
-  /** Create a custom deployment protection rule on an environment — POST /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules */
+  /** Create a custom deployment protection rule on an environment — POST /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules (classes: write) */
   createDeploymentProtectionRule(owner: string | number, repo: string | number, environmentName: string | number, options?: CallOptions): Promise<Result<DeploymentProtectionRule>>;
   createDeploymentProtectionRule(owner: string | number, repo: string | number, environmentName: string | number, params?: { integration_id?: number } | null, options?: CallOptions): Promise<Result<DeploymentProtectionRule>>;
-  /** Create a deployment status — POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses */
+  /** Create a deployment status — POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses (classes: write) */
   createDeploymentStatus(owner: string | number, repo: string | number, deploymentId: string | number, params: { auto_inactive?: boolean; description?: string; environment?: string; environment_url?: string; log_url?: string; state: "error" | "failure" | "inactive" | "in_progress" | "queued" | "pending" | "success"; target_url?: string }, options?: CallOptions): Promise<Result<DeploymentStatus, ValidationError>>;
-  /** Create a repository dispatch event — POST /repos/{owner}/{repo}/dispatches */
+  /** Create a repository dispatch event — POST /repos/{owner}/{repo}/dispatches (classes: write) */
   createDispatchEvent(owner: string | number, repo: string | number, params: { client_payload?: Record<string, unknown>; event_type: string }, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Create a repository for the authenticated user — POST /user/repos */
+  /** Create a repository for the authenticated user — POST /user/repos (classes: write) */
   createForAuthenticatedUser(params: { allow_auto_merge?: boolean; allow_merge_commit?: boolean; allow_rebase_merge?: boolean; allow_squash_merge?: boolean; auto_init?: boolean; delete_branch_on_merge?: boolean; description?: string; gitignore_template?: string; has_discussions?: boolean; has_downloads?: boolean; has_issues?: boolean; has_projects?: boolean; has_wiki?: boolean; homepage?: string; is_template?: boolean; license_template?: string; merge_commit_message?: "PR_BODY" | "PR_TITLE" | "BLANK"; merge_commit_title?: "PR_TITLE" | "MERGE_MESSAGE"; name: string; private?: boolean; squash_merge_commit_message?: "PR_BODY" | "COMMIT_MESSAGES" | "BLANK"; squash_merge_commit_title?: "PR_TITLE" | "COMMIT_OR_PR_TITLE"; team_id?: number }, options?: CallOptions): Promise<Result<FullRepository, BasicError>>;
-  /** Create a fork — POST /repos/{owner}/{repo}/forks */
+  /** Create a fork — POST /repos/{owner}/{repo}/forks (classes: write) */
   createFork(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<FullRepository, BasicError>>;
   createFork(owner: string | number, repo: string | number, params?: { default_branch_only?: boolean; name?: string; organization?: string } | null, options?: CallOptions): Promise<Result<FullRepository, BasicError>>;
-  /** Create an organization repository — POST /orgs/{org}/repos */
+  /** Create an organization repository — POST /orgs/{org}/repos (classes: write) */
   createInOrg(org: string | number, params: { allow_auto_merge?: boolean; allow_merge_commit?: boolean; allow_rebase_merge?: boolean; allow_squash_merge?: boolean; auto_init?: boolean; custom_properties?: Record<string, unknown>; delete_branch_on_merge?: boolean; description?: string; gitignore_template?: string; has_downloads?: boolean; has_issues?: boolean; has_projects?: boolean; has_wiki?: boolean; homepage?: string; is_template?: boolean; license_template?: string; merge_commit_message?: "PR_BODY" | "PR_TITLE" | "BLANK"; merge_commit_title?: "PR_TITLE" | "MERGE_MESSAGE"; name: string; private?: boolean; squash_merge_commit_message?: "PR_BODY" | "COMMIT_MESSAGES" | "BLANK"; squash_merge_commit_title?: "PR_TITLE" | "COMMIT_OR_PR_TITLE"; team_id?: number; use_squash_pr_title_as_default?: boolean; visibility?: "public" | "private" }, options?: CallOptions): Promise<Result<FullRepository, BasicError>>;
-  /** Create or update an environment — PUT /repos/{owner}/{repo}/environments/{environment_name} */
+  /** Create or update an environment — PUT /repos/{owner}/{repo}/environments/{environment_name} (classes: write) */
   createOrUpdateEnvironment(owner: string | number, repo: string | number, environmentName: string | number, options?: CallOptions): Promise<Result<Environment, BasicError>>;
   createOrUpdateEnvironment(owner: string | number, repo: string | number, environmentName: string | number, params?: { deployment_branch_policy?: { custom_branch_policies: boolean; protected_branches: boolean } | null; prevent_self_review?: boolean; reviewers?: { id?: number; type?: DeploymentReviewerType }[] | null; wait_timer?: number } | null, options?: CallOptions): Promise<Result<Environment, BasicError>>;
-  /** Create or update file contents — PUT /repos/{owner}/{repo}/contents/{path} */
+  /** Create or update file contents — PUT /repos/{owner}/{repo}/contents/{path} (classes: write) */
   createOrUpdateFileContents(owner: string | number, repo: string | number, path: string | number, params: { author?: { date?: string; email: string; name: string }; branch?: string; committer?: { date?: string; email: string; name: string }; content: string; message: string; sha?: string }, options?: CallOptions): Promise<Result<FileCommit, BasicError>>;
-  /** Create an organization repository ruleset — POST /orgs/{org}/rulesets */
+  /** Create an organization repository ruleset — POST /orgs/{org}/rulesets (classes: write) */
   createOrgRuleset(org: string | number, params: { bypass_actors?: RepositoryRulesetBypassActor[]; conditions?: (RepositoryRulesetConditions & RepositoryRulesetConditionsRepositoryNameTarget) | (RepositoryRulesetConditions & RepositoryRulesetConditionsRepositoryIdTarget) | (RepositoryRulesetConditions & RepositoryRulesetConditionsRepositoryPropertyTarget); enforcement: "disabled" | "active" | "evaluate"; name: string; rules?: OrgRules[]; target?: "branch" | "tag" | "push" | "repository" }, options?: CallOptions): Promise<Result<RepositoryRuleset, BasicError>>;
-  /** Create a GitHub Pages deployment — POST /repos/{owner}/{repo}/pages/deployments */
+  /** Create a GitHub Pages deployment — POST /repos/{owner}/{repo}/pages/deployments (classes: write) */
   createPagesDeployment(owner: string | number, repo: string | number, params: { artifact_id?: number; artifact_url?: string; environment?: string; oidc_token: string; pages_build_version: string }, options?: CallOptions): Promise<Result<PageDeployment, BasicError>>;
-  /** Create a GitHub Pages site — POST /repos/{owner}/{repo}/pages */
+  /** Create a GitHub Pages site — POST /repos/{owner}/{repo}/pages (classes: write) */
   createPagesSite(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<Page, BasicError>>;
   createPagesSite(owner: string | number, repo: string | number, params?: { build_type?: "legacy" | "workflow"; source?: { branch: string; path?: "/" | "/docs" } } | null, options?: CallOptions): Promise<Result<Page, BasicError>>;
-  /** Create a release — POST /repos/{owner}/{repo}/releases */
+  /** Create a release — POST /repos/{owner}/{repo}/releases (classes: write) */
   createRelease(owner: string | number, repo: string | number, params: { body?: string; discussion_category_name?: string; draft?: boolean; generate_release_notes?: boolean; make_latest?: "true" | "false" | "legacy"; name?: string; prerelease?: boolean; tag_name: string; target_commitish?: string }, options?: CallOptions): Promise<Result<Release, BasicError>>;
-  /** Create a repository ruleset — POST /repos/{owner}/{repo}/rulesets */
+  /** Create a repository ruleset — POST /repos/{owner}/{repo}/rulesets (classes: write) */
   createRepoRuleset(owner: string | number, repo: string | number, params: { bypass_actors?: RepositoryRulesetBypassActor[]; conditions?: { ref_name?: { exclude?: string[]; include?: string[] } }; enforcement: "disabled" | "active" | "evaluate"; name: string; rules?: RepositoryRule[]; target?: "branch" | "tag" | "push" }, options?: CallOptions): Promise<Result<RepositoryRuleset, BasicError>>;
-  /** Create a repository using a template — POST /repos/{template_owner}/{template_repo}/generate */
+  /** Create a repository using a template — POST /repos/{template_owner}/{template_repo}/generate (classes: write) */
   createUsingTemplate(templateOwner: string | number, templateRepo: string | number, params: { description?: string; include_all_branches?: boolean; name: string; owner?: string; private?: boolean }, options?: CallOptions): Promise<Result<FullRepository>>;
-  /** Create a repository webhook — POST /repos/{owner}/{repo}/hooks */
+  /** Create a repository webhook — POST /repos/{owner}/{repo}/hooks (classes: write) */
   createWebhook(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<Hook, BasicError>>;
   createWebhook(owner: string | number, repo: string | number, params?: { active?: boolean; config?: { content_type?: WebhookConfigContentType; insecure_ssl?: WebhookConfigInsecureSsl; secret?: WebhookConfigSecret; url?: WebhookConfigUrl }; events?: string[]; name?: string } | null, options?: CallOptions): Promise<Result<Hook, BasicError>>;
-  /** Create or update custom property values for a repository — PATCH /repos/{owner}/{repo}/properties/values */
+  /** Create or update custom property values for a repository — PATCH /repos/{owner}/{repo}/properties/values (classes: write) */
   customPropertiesForReposCreateOrUpdateRepositoryValues(owner: string | number, repo: string | number, params: { properties: CustomPropertyValue[] }, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Get all custom property values for a repository — GET /repos/{owner}/{repo}/properties/values */
+  /** Get all custom property values for a repository — GET /repos/{owner}/{repo}/properties/values (classes: read) */
   customPropertiesForReposGetRepositoryValues(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<CustomPropertyValue[], BasicError>>;
-  /** Decline a repository invitation — DELETE /user/repository_invitations/{invitation_id} */
+  /** Decline a repository invitation — DELETE /user/repository_invitations/{invitation_id} (classes: write, destructive) */
   declineInvitationForAuthenticatedUser(invitationId: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Delete a repository — DELETE /repos/{owner}/{repo} */
+  /** Delete a repository — DELETE /repos/{owner}/{repo} (classes: write, destructive) */
   delete(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<null, { documentation_url?: string; message?: string }>>;
-  /** Delete access restrictions — DELETE /repos/{owner}/{repo}/branches/{branch}/protection/restrictions */
+  /** Delete access restrictions — DELETE /repos/{owner}/{repo}/branches/{branch}/protection/restrictions (classes: write, destructive) */
   deleteAccessRestrictions(owner: string | number, repo: string | number, branch: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Delete admin branch protection — DELETE /repos/{owner}/{repo}/branches/{branch}/protection/enforce_admins */
+  /** Delete admin branch protection — DELETE /repos/{owner}/{repo}/branches/{branch}/protection/enforce_admins (classes: write, destructive) */
   deleteAdminBranchProtection(owner: string | number, repo: string | number, branch: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Delete an environment — DELETE /repos/{owner}/{repo}/environments/{environment_name} */
+  /** Delete an environment — DELETE /repos/{owner}/{repo}/environments/{environment_name} (classes: write, destructive) */
   deleteAnEnvironment(owner: string | number, repo: string | number, environmentName: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Delete an autolink reference from a repository — DELETE /repos/{owner}/{repo}/autolinks/{autolink_id} */
+  /** Delete an autolink reference from a repository — DELETE /repos/{owner}/{repo}/autolinks/{autolink_id} (classes: write, destructive) */
   deleteAutolink(owner: string | number, repo: string | number, autolinkId: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Delete branch protection — DELETE /repos/{owner}/{repo}/branches/{branch}/protection */
+  /** Delete branch protection — DELETE /repos/{owner}/{repo}/branches/{branch}/protection (classes: write, destructive) */
   deleteBranchProtection(owner: string | number, repo: string | number, branch: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Delete a commit comment — DELETE /repos/{owner}/{repo}/comments/{comment_id} */
+  /** Delete a commit comment — DELETE /repos/{owner}/{repo}/comments/{comment_id} (classes: write, destructive) */
   deleteCommitComment(owner: string | number, repo: string | number, commentId: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Delete commit signature protection — DELETE /repos/{owner}/{repo}/branches/{branch}/protection/required_signatures */
+  /** Delete commit signature protection — DELETE /repos/{owner}/{repo}/branches/{branch}/protection/required_signatures (classes: write, destructive) */
   deleteCommitSignatureProtection(owner: string | number, repo: string | number, branch: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Delete a deploy key — DELETE /repos/{owner}/{repo}/keys/{key_id} */
+  /** Delete a deploy key — DELETE /repos/{owner}/{repo}/keys/{key_id} (classes: write, destructive) */
   deleteDeployKey(owner: string | number, repo: string | number, keyId: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Delete a deployment — DELETE /repos/{owner}/{repo}/deployments/{deployment_id} */
+  /** Delete a deployment — DELETE /repos/{owner}/{repo}/deployments/{deployment_id} (classes: write, destructive) */
   deleteDeployment(owner: string | number, repo: string | number, deploymentId: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Delete a deployment branch policy — DELETE /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies/{branch_policy_id} */
+  /** Delete a deployment branch policy — DELETE /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies/{branch_policy_id} (classes: write, destructive) */
   deleteDeploymentBranchPolicy(owner: string | number, repo: string | number, environmentName: string | number, branchPolicyId: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Delete a file — DELETE /repos/{owner}/{repo}/contents/{path} */
+  /** Delete a file — DELETE /repos/{owner}/{repo}/contents/{path} (classes: write, destructive) */
   deleteFile(owner: string | number, repo: string | number, path: string | number, params: { author?: { email?: string; name?: string }; branch?: string; committer?: { email?: string; name?: string }; message: string; sha: string }, options?: CallOptions): Promise<Result<FileCommit, BasicError>>;
-  /** Delete a repository invitation — DELETE /repos/{owner}/{repo}/invitations/{invitation_id} */
+  /** Delete a repository invitation — DELETE /repos/{owner}/{repo}/invitations/{invitation_id} (classes: write, destructive) */
   deleteInvitation(owner: string | number, repo: string | number, invitationId: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Delete an organization repository ruleset — DELETE /orgs/{org}/rulesets/{ruleset_id} */
+  /** Delete an organization repository ruleset — DELETE /orgs/{org}/rulesets/{ruleset_id} (classes: write, destructive) */
   deleteOrgRuleset(org: string | number, rulesetId: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Delete a GitHub Pages site — DELETE /repos/{owner}/{repo}/pages */
+  /** Delete a GitHub Pages site — DELETE /repos/{owner}/{repo}/pages (classes: write, destructive) */
   deletePagesSite(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Delete pull request review protection — DELETE /repos/{owner}/{repo}/branches/{branch}/protection/required_pull_request_reviews */
+  /** Delete pull request review protection — DELETE /repos/{owner}/{repo}/branches/{branch}/protection/required_pull_request_reviews (classes: write, destructive) */
   deletePullRequestReviewProtection(owner: string | number, repo: string | number, branch: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Delete a release — DELETE /repos/{owner}/{repo}/releases/{release_id} */
+  /** Delete a release — DELETE /repos/{owner}/{repo}/releases/{release_id} (classes: write, destructive) */
   deleteRelease(owner: string | number, repo: string | number, releaseId: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Delete a release asset — DELETE /repos/{owner}/{repo}/releases/assets/{asset_id} */
+  /** Delete a release asset — DELETE /repos/{owner}/{repo}/releases/assets/{asset_id} (classes: write, destructive) */
   deleteReleaseAsset(owner: string | number, repo: string | number, assetId: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Delete a repository ruleset — DELETE /repos/{owner}/{repo}/rulesets/{ruleset_id} */
+  /** Delete a repository ruleset — DELETE /repos/{owner}/{repo}/rulesets/{ruleset_id} (classes: write, destructive) */
   deleteRepoRuleset(owner: string | number, repo: string | number, rulesetId: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Delete a repository webhook — DELETE /repos/{owner}/{repo}/hooks/{hook_id} */
+  /** Delete a repository webhook — DELETE /repos/{owner}/{repo}/hooks/{hook_id} (classes: write, destructive) */
   deleteWebhook(owner: string | number, repo: string | number, hookId: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Disable Dependabot security updates — DELETE /repos/{owner}/{repo}/automated-security-fixes */
+  /** Disable Dependabot security updates — DELETE /repos/{owner}/{repo}/automated-security-fixes (classes: write, destructive) */
   disableAutomatedSecurityFixes(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Disable a custom protection rule for an environment — DELETE /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules/{protection_rule_id} */
+  /** Disable a custom protection rule for an environment — DELETE /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules/{protection_rule_id} (classes: write, destructive) */
   disableDeploymentProtectionRule(owner: string | number, repo: string | number, environmentName: string | number, protectionRuleId: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Disable immutable releases — DELETE /repos/{owner}/{repo}/immutable-releases */
+  /** Disable immutable releases — DELETE /repos/{owner}/{repo}/immutable-releases (classes: write, destructive) */
   disableImmutableReleases(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Disable private vulnerability reporting for a repository — DELETE /repos/{owner}/{repo}/private-vulnerability-reporting */
+  /** Disable private vulnerability reporting for a repository — DELETE /repos/{owner}/{repo}/private-vulnerability-reporting (classes: write, destructive) */
   disablePrivateVulnerabilityReporting(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Disable vulnerability alerts — DELETE /repos/{owner}/{repo}/vulnerability-alerts */
+  /** Disable vulnerability alerts — DELETE /repos/{owner}/{repo}/vulnerability-alerts (classes: write, destructive) */
   disableVulnerabilityAlerts(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Download a repository archive (tar) — GET /repos/{owner}/{repo}/tarball/{ref} */
+  /** Download a repository archive (tar) — GET /repos/{owner}/{repo}/tarball/{ref} (classes: read) */
   downloadTarballArchive(owner: string | number, repo: string | number, ref: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Download a repository archive (zip) — GET /repos/{owner}/{repo}/zipball/{ref} */
+  /** Download a repository archive (zip) — GET /repos/{owner}/{repo}/zipball/{ref} (classes: read) */
   downloadZipballArchive(owner: string | number, repo: string | number, ref: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Enable Dependabot security updates — PUT /repos/{owner}/{repo}/automated-security-fixes */
+  /** Enable Dependabot security updates — PUT /repos/{owner}/{repo}/automated-security-fixes (classes: write) */
   enableAutomatedSecurityFixes(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Enable immutable releases — PUT /repos/{owner}/{repo}/immutable-releases */
+  /** Enable immutable releases — PUT /repos/{owner}/{repo}/immutable-releases (classes: write) */
   enableImmutableReleases(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Enable private vulnerability reporting for a repository — PUT /repos/{owner}/{repo}/private-vulnerability-reporting */
+  /** Enable private vulnerability reporting for a repository — PUT /repos/{owner}/{repo}/private-vulnerability-reporting (classes: write) */
   enablePrivateVulnerabilityReporting(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Enable vulnerability alerts — PUT /repos/{owner}/{repo}/vulnerability-alerts */
+  /** Enable vulnerability alerts — PUT /repos/{owner}/{repo}/vulnerability-alerts (classes: write) */
   enableVulnerabilityAlerts(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Generate release notes content for a release — POST /repos/{owner}/{repo}/releases/generate-notes */
+  /** Generate release notes content for a release — POST /repos/{owner}/{repo}/releases/generate-notes (classes: write) */
   generateReleaseNotes(owner: string | number, repo: string | number, params: { configuration_file_path?: string; previous_tag_name?: string; tag_name: string; target_commitish?: string }, options?: CallOptions): Promise<Result<ReleaseNotesContent, BasicError>>;
-  /** Get a repository — GET /repos/{owner}/{repo} */
+  /** Get a repository — GET /repos/{owner}/{repo} (classes: read) */
   get(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<FullRepository, BasicError>>;
-  /** Get access restrictions — GET /repos/{owner}/{repo}/branches/{branch}/protection/restrictions */
+  /** Get access restrictions — GET /repos/{owner}/{repo}/branches/{branch}/protection/restrictions (classes: read) */
   getAccessRestrictions(owner: string | number, repo: string | number, branch: string | number, options?: CallOptions): Promise<Result<BranchRestrictionPolicy, BasicError>>;
-  /** Get admin branch protection — GET /repos/{owner}/{repo}/branches/{branch}/protection/enforce_admins */
+  /** Get admin branch protection — GET /repos/{owner}/{repo}/branches/{branch}/protection/enforce_admins (classes: read) */
   getAdminBranchProtection(owner: string | number, repo: string | number, branch: string | number, options?: CallOptions): Promise<Result<ProtectedBranchAdminEnforced>>;
-  /** Get all deployment protection rules for an environment — GET /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules */
+  /** Get all deployment protection rules for an environment — GET /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules (classes: read) */
   getAllDeploymentProtectionRules(owner: string | number, repo: string | number, environmentName: string | number, options?: CallOptions): Promise<Result<{ custom_deployment_protection_rules?: DeploymentProtectionRule[]; total_count?: number }>>;
-  /** List environments — GET /repos/{owner}/{repo}/environments */
+  /** List environments — GET /repos/{owner}/{repo}/environments (classes: read) */
   getAllEnvironments(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<{ environments?: Environment[]; total_count?: number }>>;
   getAllEnvironments(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<{ environments?: Environment[]; total_count?: number }>>;
-  /** Get all status check contexts — GET /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks/contexts */
+  /** Get all status check contexts — GET /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks/contexts (classes: read) */
   getAllStatusCheckContexts(owner: string | number, repo: string | number, branch: string | number, options?: CallOptions): Promise<Result<string[], BasicError>>;
-  /** Get all repository topics — GET /repos/{owner}/{repo}/topics */
+  /** Get all repository topics — GET /repos/{owner}/{repo}/topics (classes: read) */
   getAllTopics(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<Topic, BasicError>>;
   getAllTopics(owner: string | number, repo: string | number, params?: { page?: number; per_page?: number } | null, options?: CallOptions): Promise<Result<Topic, BasicError>>;
-  /** Get apps with access to the protected branch — GET /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/apps */
+  /** Get apps with access to the protected branch — GET /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/apps (classes: read) */
   getAppsWithAccessToProtectedBranch(owner: string | number, repo: string | number, branch: string | number, options?: CallOptions): Promise<Result<Integration[], BasicError>>;
-  /** Get an autolink reference of a repository — GET /repos/{owner}/{repo}/autolinks/{autolink_id} */
+  /** Get an autolink reference of a repository — GET /repos/{owner}/{repo}/autolinks/{autolink_id} (classes: read) */
   getAutolink(owner: string | number, repo: string | number, autolinkId: string | number, options?: CallOptions): Promise<Result<Autolink, BasicError>>;
-  /** Get a branch — GET /repos/{owner}/{repo}/branches/{branch} */
+  /** Get a branch — GET /repos/{owner}/{repo}/branches/{branch} (classes: read) */
   getBranch(owner: string | number, repo: string | number, branch: string | number, options?: CallOptions): Promise<Result<BranchWithProtection, BasicError>>;
-  /** Get branch protection — GET /repos/{owner}/{repo}/branches/{branch}/protection */
+  /** Get branch protection — GET /repos/{owner}/{repo}/branches/{branch}/protection (classes: read) */
   getBranchProtection(owner: string | number, repo: string | number, branch: string | number, options?: CallOptions): Promise<Result<BranchProtection, BasicError>>;
-  /** Get rules for a branch — GET /repos/{owner}/{repo}/rules/branches/{branch} */
+  /** Get rules for a branch — GET /repos/{owner}/{repo}/rules/branches/{branch} (classes: read) */
   getBranchRules(owner: string | number, repo: string | number, branch: string | number, options?: CallOptions): Promise<Result<RepositoryRuleDetailed[]>>;
   getBranchRules(owner: string | number, repo: string | number, branch: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<RepositoryRuleDetailed[]>>;
-  /** Get repository clones — GET /repos/{owner}/{repo}/traffic/clones */
+  /** Get repository clones — GET /repos/{owner}/{repo}/traffic/clones (classes: read) */
   getClones(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<CloneTraffic, BasicError>>;
   getClones(owner: string | number, repo: string | number, params?: { per?: "day" | "week" } | null, options?: CallOptions): Promise<Result<CloneTraffic, BasicError>>;
-  /** Get the weekly commit activity — GET /repos/{owner}/{repo}/stats/code_frequency */
+  /** Get the weekly commit activity — GET /repos/{owner}/{repo}/stats/code_frequency (classes: read) */
   getCodeFrequencyStats(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<CodeFrequencyStat[] | Record<string, JsonValue> | null>>;
-  /** Get repository permissions for a user — GET /repos/{owner}/{repo}/collaborators/{username}/permission */
+  /** Get repository permissions for a user — GET /repos/{owner}/{repo}/collaborators/{username}/permission (classes: read) */
   getCollaboratorPermissionLevel(owner: string | number, repo: string | number, username: string | number, options?: CallOptions): Promise<Result<RepositoryCollaboratorPermission, BasicError>>;
-  /** Get the combined status for a specific reference — GET /repos/{owner}/{repo}/commits/{ref}/status */
+  /** Get the combined status for a specific reference — GET /repos/{owner}/{repo}/commits/{ref}/status (classes: read) */
   getCombinedStatusForRef(owner: string | number, repo: string | number, ref: string | number, options?: CallOptions): Promise<Result<CombinedCommitStatus, BasicError>>;
   getCombinedStatusForRef(owner: string | number, repo: string | number, ref: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<CombinedCommitStatus, BasicError>>;
-  /** Get a commit — GET /repos/{owner}/{repo}/commits/{ref} */
+  /** Get a commit — GET /repos/{owner}/{repo}/commits/{ref} (classes: read) */
   getCommit(owner: string | number, repo: string | number, ref: string | number, options?: CallOptions): Promise<Result<Commit, BasicError>>;
   getCommit(owner: string | number, repo: string | number, ref: string | number, params?: { page?: number; per_page?: number } | null, options?: CallOptions): Promise<Result<Commit, BasicError>>;
-  /** Get the last year of commit activity — GET /repos/{owner}/{repo}/stats/commit_activity */
+  /** Get the last year of commit activity — GET /repos/{owner}/{repo}/stats/commit_activity (classes: read) */
   getCommitActivityStats(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<CommitActivity[] | Record<string, JsonValue> | null>>;
-  /** Get a commit comment — GET /repos/{owner}/{repo}/comments/{comment_id} */
+  /** Get a commit comment — GET /repos/{owner}/{repo}/comments/{comment_id} (classes: read) */
   getCommitComment(owner: string | number, repo: string | number, commentId: string | number, options?: CallOptions): Promise<Result<CommitComment, BasicError>>;
-  /** Get commit signature protection — GET /repos/{owner}/{repo}/branches/{branch}/protection/required_signatures */
+  /** Get commit signature protection — GET /repos/{owner}/{repo}/branches/{branch}/protection/required_signatures (classes: read) */
   getCommitSignatureProtection(owner: string | number, repo: string | number, branch: string | number, options?: CallOptions): Promise<Result<ProtectedBranchAdminEnforced, BasicError>>;
-  /** Get community profile metrics — GET /repos/{owner}/{repo}/community/profile */
+  /** Get community profile metrics — GET /repos/{owner}/{repo}/community/profile (classes: read) */
   getCommunityProfileMetrics(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<CommunityProfile>>;
-  /** Get repository content — GET /repos/{owner}/{repo}/contents/{path} */
+  /** Get repository content — GET /repos/{owner}/{repo}/contents/{path} (classes: read) */
   getContent(owner: string | number, repo: string | number, path: string | number, options?: CallOptions): Promise<Result<ContentDirectory | ContentFile | ContentSymlink | ContentSubmodule, BasicError>>;
   getContent(owner: string | number, repo: string | number, path: string | number, params?: { ref?: string } | null, options?: CallOptions): Promise<Result<ContentDirectory | ContentFile | ContentSymlink | ContentSubmodule, BasicError>>;
-  /** Get all contributor commit activity — GET /repos/{owner}/{repo}/stats/contributors */
+  /** Get all contributor commit activity — GET /repos/{owner}/{repo}/stats/contributors (classes: read) */
   getContributorsStats(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<ContributorActivity[] | Record<string, JsonValue> | null>>;
-  /** Get a custom deployment protection rule — GET /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules/{protection_rule_id} */
+  /** Get a custom deployment protection rule — GET /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules/{protection_rule_id} (classes: read) */
   getCustomDeploymentProtectionRule(owner: string | number, repo: string | number, environmentName: string | number, protectionRuleId: string | number, options?: CallOptions): Promise<Result<DeploymentProtectionRule>>;
-  /** Get a deploy key — GET /repos/{owner}/{repo}/keys/{key_id} */
+  /** Get a deploy key — GET /repos/{owner}/{repo}/keys/{key_id} (classes: read) */
   getDeployKey(owner: string | number, repo: string | number, keyId: string | number, options?: CallOptions): Promise<Result<DeployKey, BasicError>>;
-  /** Get a deployment — GET /repos/{owner}/{repo}/deployments/{deployment_id} */
+  /** Get a deployment — GET /repos/{owner}/{repo}/deployments/{deployment_id} (classes: read) */
   getDeployment(owner: string | number, repo: string | number, deploymentId: string | number, options?: CallOptions): Promise<Result<Deployment, BasicError>>;
-  /** Get a deployment branch policy — GET /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies/{branch_policy_id} */
+  /** Get a deployment branch policy — GET /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies/{branch_policy_id} (classes: read) */
   getDeploymentBranchPolicy(owner: string | number, repo: string | number, environmentName: string | number, branchPolicyId: string | number, options?: CallOptions): Promise<Result<DeploymentBranchPolicy>>;
-  /** Get a deployment status — GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses/{status_id} */
+  /** Get a deployment status — GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses/{status_id} (classes: read) */
   getDeploymentStatus(owner: string | number, repo: string | number, deploymentId: string | number, statusId: string | number, options?: CallOptions): Promise<Result<DeploymentStatus, BasicError>>;
-  /** Get an environment — GET /repos/{owner}/{repo}/environments/{environment_name} */
+  /** Get an environment — GET /repos/{owner}/{repo}/environments/{environment_name} (classes: read) */
   getEnvironment(owner: string | number, repo: string | number, environmentName: string | number, options?: CallOptions): Promise<Result<Environment>>;
-  /** Get the hash algorithm for a repository — GET /repos/{owner}/{repo}/hash-algorithm */
+  /** Get the hash algorithm for a repository — GET /repos/{owner}/{repo}/hash-algorithm (classes: read) */
   getHashAlgorithm(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<RepositoryHashAlgorithm, BasicError>>;
-  /** Get latest Pages build — GET /repos/{owner}/{repo}/pages/builds/latest */
+  /** Get latest Pages build — GET /repos/{owner}/{repo}/pages/builds/latest (classes: read) */
   getLatestPagesBuild(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<PageBuild>>;
-  /** Get the latest release — GET /repos/{owner}/{repo}/releases/latest */
+  /** Get the latest release — GET /repos/{owner}/{repo}/releases/latest (classes: read) */
   getLatestRelease(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<Release, BasicError>>;
-  /** Get an organization rule suite — GET /orgs/{org}/rulesets/rule-suites/{rule_suite_id} */
+  /** Get an organization rule suite — GET /orgs/{org}/rulesets/rule-suites/{rule_suite_id} (classes: read) */
   getOrgRuleSuite(org: string | number, ruleSuiteId: string | number, options?: CallOptions): Promise<Result<RuleSuite, BasicError>>;
-  /** List organization rule suites — GET /orgs/{org}/rulesets/rule-suites */
+  /** List organization rule suites — GET /orgs/{org}/rulesets/rule-suites (classes: read) */
   getOrgRuleSuites(org: string | number, options?: CallOptions): Promise<Result<RuleSuites, BasicError>>;
   getOrgRuleSuites(org: string | number, params?: { ref?: string; repository_name?: string; time_period?: "hour" | "day" | "week" | "month"; actor_name?: string; rule_suite_result?: "pass" | "fail" | "bypass" | "all"; evaluate_status?: "all" | "active" | "evaluate"; per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<RuleSuites, BasicError>>;
-  /** Get an organization repository ruleset — GET /orgs/{org}/rulesets/{ruleset_id} */
+  /** Get an organization repository ruleset — GET /orgs/{org}/rulesets/{ruleset_id} (classes: read) */
   getOrgRuleset(org: string | number, rulesetId: string | number, options?: CallOptions): Promise<Result<RepositoryRuleset, BasicError>>;
-  /** Get all organization repository rulesets — GET /orgs/{org}/rulesets */
+  /** Get all organization repository rulesets — GET /orgs/{org}/rulesets (classes: read) */
   getOrgRulesets(org: string | number, options?: CallOptions): Promise<Result<RepositoryRuleset[], BasicError>>;
   getOrgRulesets(org: string | number, params?: { per_page?: number; page?: number; targets?: string } | null, options?: CallOptions): Promise<Result<RepositoryRuleset[], BasicError>>;
-  /** Get a GitHub Pages site — GET /repos/{owner}/{repo}/pages */
+  /** Get a GitHub Pages site — GET /repos/{owner}/{repo}/pages (classes: read) */
   getPages(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<Page, BasicError>>;
-  /** Get GitHub Pages build — GET /repos/{owner}/{repo}/pages/builds/{build_id} */
+  /** Get GitHub Pages build — GET /repos/{owner}/{repo}/pages/builds/{build_id} (classes: read) */
   getPagesBuild(owner: string | number, repo: string | number, buildId: string | number, options?: CallOptions): Promise<Result<PageBuild>>;
-  /** Get the status of a GitHub Pages deployment — GET /repos/{owner}/{repo}/pages/deployments/{pages_deployment_id} */
+  /** Get the status of a GitHub Pages deployment — GET /repos/{owner}/{repo}/pages/deployments/{pages_deployment_id} (classes: read) */
   getPagesDeployment(owner: string | number, repo: string | number, pagesDeploymentId: string | number, options?: CallOptions): Promise<Result<PagesDeploymentStatus, BasicError>>;
-  /** Get a DNS health check for GitHub Pages — GET /repos/{owner}/{repo}/pages/health */
+  /** Get a DNS health check for GitHub Pages — GET /repos/{owner}/{repo}/pages/health (classes: read) */
   getPagesHealthCheck(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<PagesHealthCheck | EmptyObject, BasicError>>;
-  /** Get the weekly commit count — GET /repos/{owner}/{repo}/stats/participation */
+  /** Get the weekly commit count — GET /repos/{owner}/{repo}/stats/participation (classes: read) */
   getParticipationStats(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<ParticipationStats, BasicError>>;
-  /** Get pull request review protection — GET /repos/{owner}/{repo}/branches/{branch}/protection/required_pull_request_reviews */
+  /** Get pull request review protection — GET /repos/{owner}/{repo}/branches/{branch}/protection/required_pull_request_reviews (classes: read) */
   getPullRequestReviewProtection(owner: string | number, repo: string | number, branch: string | number, options?: CallOptions): Promise<Result<ProtectedBranchPullRequestReview>>;
-  /** Get the hourly commit count for each day — GET /repos/{owner}/{repo}/stats/punch_card */
+  /** Get the hourly commit count for each day — GET /repos/{owner}/{repo}/stats/punch_card (classes: read) */
   getPunchCardStats(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<CodeFrequencyStat[] | null>>;
-  /** Get a repository README — GET /repos/{owner}/{repo}/readme */
+  /** Get a repository README — GET /repos/{owner}/{repo}/readme (classes: read) */
   getReadme(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<ContentFile, BasicError>>;
   getReadme(owner: string | number, repo: string | number, params?: { ref?: string } | null, options?: CallOptions): Promise<Result<ContentFile, BasicError>>;
-  /** Get a repository README for a directory — GET /repos/{owner}/{repo}/readme/{dir} */
+  /** Get a repository README for a directory — GET /repos/{owner}/{repo}/readme/{dir} (classes: read) */
   getReadmeInDirectory(owner: string | number, repo: string | number, dir: string | number, options?: CallOptions): Promise<Result<ContentFile, BasicError>>;
   getReadmeInDirectory(owner: string | number, repo: string | number, dir: string | number, params?: { ref?: string } | null, options?: CallOptions): Promise<Result<ContentFile, BasicError>>;
-  /** Get a release — GET /repos/{owner}/{repo}/releases/{release_id} */
+  /** Get a release — GET /repos/{owner}/{repo}/releases/{release_id} (classes: read) */
   getRelease(owner: string | number, repo: string | number, releaseId: string | number, options?: CallOptions): Promise<Result<Release>>;
-  /** Get a release asset — GET /repos/{owner}/{repo}/releases/assets/{asset_id} */
+  /** Get a release asset — GET /repos/{owner}/{repo}/releases/assets/{asset_id} (classes: read) */
   getReleaseAsset(owner: string | number, repo: string | number, assetId: string | number, options?: CallOptions): Promise<Result<ReleaseAsset, BasicError>>;
-  /** Get a release by tag name — GET /repos/{owner}/{repo}/releases/tags/{tag} */
+  /** Get a release by tag name — GET /repos/{owner}/{repo}/releases/tags/{tag} (classes: read) */
   getReleaseByTag(owner: string | number, repo: string | number, tag: string | number, options?: CallOptions): Promise<Result<Release, BasicError>>;
-  /** Get a repository rule suite — GET /repos/{owner}/{repo}/rulesets/rule-suites/{rule_suite_id} */
+  /** Get a repository rule suite — GET /repos/{owner}/{repo}/rulesets/rule-suites/{rule_suite_id} (classes: read) */
   getRepoRuleSuite(owner: string | number, repo: string | number, ruleSuiteId: string | number, options?: CallOptions): Promise<Result<RuleSuite, BasicError>>;
-  /** List repository rule suites — GET /repos/{owner}/{repo}/rulesets/rule-suites */
+  /** List repository rule suites — GET /repos/{owner}/{repo}/rulesets/rule-suites (classes: read) */
   getRepoRuleSuites(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<RuleSuites, BasicError>>;
   getRepoRuleSuites(owner: string | number, repo: string | number, params?: { ref?: string; time_period?: "hour" | "day" | "week" | "month"; actor_name?: string; rule_suite_result?: "pass" | "fail" | "bypass" | "all"; evaluate_status?: "all" | "active" | "evaluate"; per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<RuleSuites, BasicError>>;
-  /** Get a repository ruleset — GET /repos/{owner}/{repo}/rulesets/{ruleset_id} */
+  /** Get a repository ruleset — GET /repos/{owner}/{repo}/rulesets/{ruleset_id} (classes: read) */
   getRepoRuleset(owner: string | number, repo: string | number, rulesetId: string | number, options?: CallOptions): Promise<Result<RepositoryRuleset, BasicError>>;
   getRepoRuleset(owner: string | number, repo: string | number, rulesetId: string | number, params?: { includes_parents?: boolean } | null, options?: CallOptions): Promise<Result<RepositoryRuleset, BasicError>>;
-  /** Get repository ruleset history — GET /repos/{owner}/{repo}/rulesets/{ruleset_id}/history */
+  /** Get repository ruleset history — GET /repos/{owner}/{repo}/rulesets/{ruleset_id}/history (classes: read) */
   getRepoRulesetHistory(owner: string | number, repo: string | number, rulesetId: string | number, options?: CallOptions): Promise<Result<RulesetVersion[], BasicError>>;
   getRepoRulesetHistory(owner: string | number, repo: string | number, rulesetId: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<RulesetVersion[], BasicError>>;
-  /** Get repository ruleset version — GET /repos/{owner}/{repo}/rulesets/{ruleset_id}/history/{version_id} */
+  /** Get repository ruleset version — GET /repos/{owner}/{repo}/rulesets/{ruleset_id}/history/{version_id} (classes: read) */
   getRepoRulesetVersion(owner: string | number, repo: string | number, rulesetId: string | number, versionId: string | number, options?: CallOptions): Promise<Result<RulesetVersionWithState, BasicError>>;
-  /** Get all repository rulesets — GET /repos/{owner}/{repo}/rulesets */
+  /** Get all repository rulesets — GET /repos/{owner}/{repo}/rulesets (classes: read) */
   getRepoRulesets(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<RepositoryRuleset[], BasicError>>;
   getRepoRulesets(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number; includes_parents?: boolean; targets?: string } | null, options?: CallOptions): Promise<Result<RepositoryRuleset[], BasicError>>;
-  /** Get status checks protection — GET /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks */
+  /** Get status checks protection — GET /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks (classes: read) */
   getStatusChecksProtection(owner: string | number, repo: string | number, branch: string | number, options?: CallOptions): Promise<Result<StatusCheckPolicy, BasicError>>;
-  /** Get teams with access to the protected branch — GET /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/teams */
+  /** Get teams with access to the protected branch — GET /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/teams (classes: read) */
   getTeamsWithAccessToProtectedBranch(owner: string | number, repo: string | number, branch: string | number, options?: CallOptions): Promise<Result<Team[], BasicError>>;
-  /** Get top referral paths — GET /repos/{owner}/{repo}/traffic/popular/paths */
+  /** Get top referral paths — GET /repos/{owner}/{repo}/traffic/popular/paths (classes: read) */
   getTopPaths(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<ContentTraffic[], BasicError>>;
-  /** Get top referral sources — GET /repos/{owner}/{repo}/traffic/popular/referrers */
+  /** Get top referral sources — GET /repos/{owner}/{repo}/traffic/popular/referrers (classes: read) */
   getTopReferrers(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<ReferrerTraffic[], BasicError>>;
-  /** Get users with access to the protected branch — GET /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/users */
+  /** Get users with access to the protected branch — GET /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/users (classes: read) */
   getUsersWithAccessToProtectedBranch(owner: string | number, repo: string | number, branch: string | number, options?: CallOptions): Promise<Result<SimpleUser[], BasicError>>;
-  /** Get page views — GET /repos/{owner}/{repo}/traffic/views */
+  /** Get page views — GET /repos/{owner}/{repo}/traffic/views (classes: read) */
   getViews(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<ViewTraffic, BasicError>>;
   getViews(owner: string | number, repo: string | number, params?: { per?: "day" | "week" } | null, options?: CallOptions): Promise<Result<ViewTraffic, BasicError>>;
-  /** Get a repository webhook — GET /repos/{owner}/{repo}/hooks/{hook_id} */
+  /** Get a repository webhook — GET /repos/{owner}/{repo}/hooks/{hook_id} (classes: read) */
   getWebhook(owner: string | number, repo: string | number, hookId: string | number, options?: CallOptions): Promise<Result<Hook, BasicError>>;
-  /** Get a webhook configuration for a repository — GET /repos/{owner}/{repo}/hooks/{hook_id}/config */
+  /** Get a webhook configuration for a repository — GET /repos/{owner}/{repo}/hooks/{hook_id}/config (classes: read) */
   getWebhookConfigForRepo(owner: string | number, repo: string | number, hookId: string | number, options?: CallOptions): Promise<Result<WebhookConfig>>;
-  /** Get a delivery for a repository webhook — GET /repos/{owner}/{repo}/hooks/{hook_id}/deliveries/{delivery_id} */
+  /** Get a delivery for a repository webhook — GET /repos/{owner}/{repo}/hooks/{hook_id}/deliveries/{delivery_id} (classes: read) */
   getWebhookDelivery(owner: string | number, repo: string | number, hookId: string | number, deliveryId: string | number, options?: CallOptions): Promise<Result<HookDelivery, BasicError>>;
-  /** List repository activities — GET /repos/{owner}/{repo}/activity */
+  /** List repository activities — GET /repos/{owner}/{repo}/activity (classes: read) */
   listActivities(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<Activity[], ValidationErrorSimple>>;
   listActivities(owner: string | number, repo: string | number, params?: { direction?: "asc" | "desc"; per_page?: number; before?: string; after?: string; ref?: string; actor?: string; time_period?: "day" | "week" | "month" | "quarter" | "year"; activity_type?: "push" | "force_push" | "branch_creation" | "branch_deletion" | "pr_merge" | "merge_queue_merge" } | null, options?: CallOptions): Promise<Result<Activity[], ValidationErrorSimple>>;
-  /** List attestations — GET /repos/{owner}/{repo}/attestations/{subject_digest} */
+  /** List attestations — GET /repos/{owner}/{repo}/attestations/{subject_digest} (classes: read) */
   listAttestations(owner: string | number, repo: string | number, subjectDigest: string | number, options?: CallOptions): Promise<Result<{ attestations?: { bundle?: Record<string, JsonValue>; bundle_url?: string; initiator?: string; repository_id?: number }[] }>>;
   listAttestations(owner: string | number, repo: string | number, subjectDigest: string | number, params?: { per_page?: number; before?: string; after?: string; predicate_type?: string } | null, options?: CallOptions): Promise<Result<{ attestations?: { bundle?: Record<string, JsonValue>; bundle_url?: string; initiator?: string; repository_id?: number }[] }>>;
-  /** Get all autolinks of a repository — GET /repos/{owner}/{repo}/autolinks */
+  /** Get all autolinks of a repository — GET /repos/{owner}/{repo}/autolinks (classes: read) */
   listAutolinks(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<Autolink[]>>;
-  /** List branches — GET /repos/{owner}/{repo}/branches */
+  /** List branches — GET /repos/{owner}/{repo}/branches (classes: read) */
   listBranches(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<ShortBranch[], BasicError>>;
   listBranches(owner: string | number, repo: string | number, params?: { protected?: boolean; per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<ShortBranch[], BasicError>>;
-  /** List branches for HEAD commit — GET /repos/{owner}/{repo}/commits/{commit_sha}/branches-where-head */
+  /** List branches for HEAD commit — GET /repos/{owner}/{repo}/commits/{commit_sha}/branches-where-head (classes: read) */
   listBranchesForHeadCommit(owner: string | number, repo: string | number, commitSha: string | number, options?: CallOptions): Promise<Result<BranchShort[], BasicError>>;
-  /** List repository collaborators — GET /repos/{owner}/{repo}/collaborators */
+  /** List repository collaborators — GET /repos/{owner}/{repo}/collaborators (classes: read) */
   listCollaborators(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<Collaborator[], BasicError>>;
   listCollaborators(owner: string | number, repo: string | number, params?: { affiliation?: "outside" | "direct" | "all"; permission?: "pull" | "triage" | "push" | "maintain" | "admin"; per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<Collaborator[], BasicError>>;
-  /** List commit comments — GET /repos/{owner}/{repo}/commits/{commit_sha}/comments */
+  /** List commit comments — GET /repos/{owner}/{repo}/commits/{commit_sha}/comments (classes: read) */
   listCommentsForCommit(owner: string | number, repo: string | number, commitSha: string | number, options?: CallOptions): Promise<Result<CommitComment[]>>;
   listCommentsForCommit(owner: string | number, repo: string | number, commitSha: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<CommitComment[]>>;
-  /** List commit comments for a repository — GET /repos/{owner}/{repo}/comments */
+  /** List commit comments for a repository — GET /repos/{owner}/{repo}/comments (classes: read) */
   listCommitCommentsForRepo(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<CommitComment[]>>;
   listCommitCommentsForRepo(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<CommitComment[]>>;
-  /** List commit statuses for a reference — GET /repos/{owner}/{repo}/commits/{ref}/statuses */
+  /** List commit statuses for a reference — GET /repos/{owner}/{repo}/commits/{ref}/statuses (classes: read) */
   listCommitStatusesForRef(owner: string | number, repo: string | number, ref: string | number, options?: CallOptions): Promise<Result<Status[]>>;
   listCommitStatusesForRef(owner: string | number, repo: string | number, ref: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<Status[]>>;
-  /** List commits — GET /repos/{owner}/{repo}/commits */
+  /** List commits — GET /repos/{owner}/{repo}/commits (classes: read) */
   listCommits(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<Commit[], BasicError>>;
   listCommits(owner: string | number, repo: string | number, params?: { sha?: string; path?: string; author?: string; committer?: string; since?: string; until?: string; per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<Commit[], BasicError>>;
-  /** List repository contributors — GET /repos/{owner}/{repo}/contributors */
+  /** List repository contributors — GET /repos/{owner}/{repo}/contributors (classes: read) */
   listContributors(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<Contributor[] | null, BasicError>>;
   listContributors(owner: string | number, repo: string | number, params?: { anon?: string; per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<Contributor[] | null, BasicError>>;
-  /** List custom deployment rule integrations available for an environment — GET /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules/apps */
+  /** List custom deployment rule integrations available for an environment — GET /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules/apps (classes: read) */
   listCustomDeploymentRuleIntegrations(owner: string | number, repo: string | number, environmentName: string | number, options?: CallOptions): Promise<Result<{ available_custom_deployment_protection_rule_integrations?: CustomDeploymentRuleApp[]; total_count?: number }>>;
   listCustomDeploymentRuleIntegrations(owner: string | number, repo: string | number, environmentName: string | number, params?: { page?: number; per_page?: number } | null, options?: CallOptions): Promise<Result<{ available_custom_deployment_protection_rule_integrations?: CustomDeploymentRuleApp[]; total_count?: number }>>;
-  /** List deploy keys — GET /repos/{owner}/{repo}/keys */
+  /** List deploy keys — GET /repos/{owner}/{repo}/keys (classes: read) */
   listDeployKeys(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<DeployKey[]>>;
   listDeployKeys(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<DeployKey[]>>;
-  /** List deployment branch policies — GET /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies */
+  /** List deployment branch policies — GET /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies (classes: read) */
   listDeploymentBranchPolicies(owner: string | number, repo: string | number, environmentName: string | number, options?: CallOptions): Promise<Result<{ branch_policies: DeploymentBranchPolicy[]; total_count: number }>>;
   listDeploymentBranchPolicies(owner: string | number, repo: string | number, environmentName: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<{ branch_policies: DeploymentBranchPolicy[]; total_count: number }>>;
-  /** List deployment statuses — GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses */
+  /** List deployment statuses — GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses (classes: read) */
   listDeploymentStatuses(owner: string | number, repo: string | number, deploymentId: string | number, options?: CallOptions): Promise<Result<DeploymentStatus[], BasicError>>;
   listDeploymentStatuses(owner: string | number, repo: string | number, deploymentId: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<DeploymentStatus[], BasicError>>;
-  /** List deployments — GET /repos/{owner}/{repo}/deployments */
+  /** List deployments — GET /repos/{owner}/{repo}/deployments (classes: read) */
   listDeployments(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<Deployment[]>>;
   listDeployments(owner: string | number, repo: string | number, params?: { sha?: string; ref?: string; task?: string; environment?: string | null; per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<Deployment[]>>;
-  /** List repositories for the authenticated user — GET /user/repos */
+  /** List repositories for the authenticated user — GET /user/repos (classes: read) */
   listForAuthenticatedUser(options?: CallOptions): Promise<Result<Repository[], BasicError>>;
   listForAuthenticatedUser(params?: { visibility?: "all" | "public" | "private"; affiliation?: string; type?: "all" | "owner" | "public" | "private" | "member"; sort?: "created" | "updated" | "pushed" | "full_name"; direction?: "asc" | "desc"; per_page?: number; page?: number; since?: string; before?: string } | null, options?: CallOptions): Promise<Result<Repository[], BasicError>>;
-  /** List organization repositories — GET /orgs/{org}/repos */
+  /** List organization repositories — GET /orgs/{org}/repos (classes: read) */
   listForOrg(org: string | number, options?: CallOptions): Promise<Result<MinimalRepository[]>>;
   listForOrg(org: string | number, params?: { type?: "all" | "public" | "private" | "forks" | "sources" | "member"; sort?: "created" | "updated" | "pushed" | "full_name"; direction?: "asc" | "desc"; per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<MinimalRepository[]>>;
-  /** List repositories for a user — GET /users/{username}/repos */
+  /** List repositories for a user — GET /users/{username}/repos (classes: read) */
   listForUser(username: string | number, options?: CallOptions): Promise<Result<MinimalRepository[]>>;
   listForUser(username: string | number, params?: { type?: "all" | "owner" | "member"; sort?: "created" | "updated" | "pushed" | "full_name"; direction?: "asc" | "desc"; per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<MinimalRepository[]>>;
-  /** List forks — GET /repos/{owner}/{repo}/forks */
+  /** List forks — GET /repos/{owner}/{repo}/forks (classes: read) */
   listForks(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<MinimalRepository[], BasicError>>;
   listForks(owner: string | number, repo: string | number, params?: { sort?: "newest" | "oldest" | "stargazers" | "watchers"; per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<MinimalRepository[], BasicError>>;
-  /** List repository invitations — GET /repos/{owner}/{repo}/invitations */
+  /** List repository invitations — GET /repos/{owner}/{repo}/invitations (classes: read) */
   listInvitations(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<RepositoryInvitation[]>>;
   listInvitations(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<RepositoryInvitation[]>>;
-  /** List repository invitations for the authenticated user — GET /user/repository_invitations */
+  /** List repository invitations for the authenticated user — GET /user/repository_invitations (classes: read) */
   listInvitationsForAuthenticatedUser(options?: CallOptions): Promise<Result<RepositoryInvitation[], BasicError>>;
   listInvitationsForAuthenticatedUser(params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<RepositoryInvitation[], BasicError>>;
-  /** List issue types for a repository — GET /repos/{owner}/{repo}/issue-types */
+  /** List issue types for a repository — GET /repos/{owner}/{repo}/issue-types (classes: read) */
   listIssueTypes(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<IssueType[], BasicError>>;
-  /** List repository languages — GET /repos/{owner}/{repo}/languages */
+  /** List repository languages — GET /repos/{owner}/{repo}/languages (classes: read) */
   listLanguages(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<Language>>;
-  /** List GitHub Pages builds — GET /repos/{owner}/{repo}/pages/builds */
+  /** List GitHub Pages builds — GET /repos/{owner}/{repo}/pages/builds (classes: read) */
   listPagesBuilds(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<PageBuild[]>>;
   listPagesBuilds(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<PageBuild[]>>;
-  /** List public repositories — GET /repositories */
+  /** List public repositories — GET /repositories (classes: read) */
   listPublic(options?: CallOptions): Promise<Result<MinimalRepository[], ValidationError>>;
   listPublic(params?: { since?: number } | null, options?: CallOptions): Promise<Result<MinimalRepository[], ValidationError>>;
-  /** List pull requests associated with a commit — GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls */
+  /** List pull requests associated with a commit — GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls (classes: read) */
   listPullRequestsAssociatedWithCommit(owner: string | number, repo: string | number, commitSha: string | number, options?: CallOptions): Promise<Result<PullRequestSimple[], BasicError>>;
   listPullRequestsAssociatedWithCommit(owner: string | number, repo: string | number, commitSha: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<PullRequestSimple[], BasicError>>;
-  /** List release assets — GET /repos/{owner}/{repo}/releases/{release_id}/assets */
+  /** List release assets — GET /repos/{owner}/{repo}/releases/{release_id}/assets (classes: read) */
   listReleaseAssets(owner: string | number, repo: string | number, releaseId: string | number, options?: CallOptions): Promise<Result<ReleaseAsset[]>>;
   listReleaseAssets(owner: string | number, repo: string | number, releaseId: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<ReleaseAsset[]>>;
-  /** List releases — GET /repos/{owner}/{repo}/releases */
+  /** List releases — GET /repos/{owner}/{repo}/releases (classes: read) */
   listReleases(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<Release[], BasicError>>;
   listReleases(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<Release[], BasicError>>;
-  /** List repository tags — GET /repos/{owner}/{repo}/tags */
+  /** List repository tags — GET /repos/{owner}/{repo}/tags (classes: read) */
   listTags(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<Tag[]>>;
   listTags(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<Tag[]>>;
-  /** List repository teams — GET /repos/{owner}/{repo}/teams */
+  /** List repository teams — GET /repos/{owner}/{repo}/teams (classes: read) */
   listTeams(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<Team[], BasicError>>;
   listTeams(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<Team[], BasicError>>;
-  /** List deliveries for a repository webhook — GET /repos/{owner}/{repo}/hooks/{hook_id}/deliveries */
+  /** List deliveries for a repository webhook — GET /repos/{owner}/{repo}/hooks/{hook_id}/deliveries (classes: read) */
   listWebhookDeliveries(owner: string | number, repo: string | number, hookId: string | number, options?: CallOptions): Promise<Result<HookDeliveryItem[], BasicError>>;
   listWebhookDeliveries(owner: string | number, repo: string | number, hookId: string | number, params?: { per_page?: number; cursor?: string; status?: "success" | "failure" } | null, options?: CallOptions): Promise<Result<HookDeliveryItem[], BasicError>>;
-  /** List repository webhooks — GET /repos/{owner}/{repo}/hooks */
+  /** List repository webhooks — GET /repos/{owner}/{repo}/hooks (classes: read) */
   listWebhooks(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<Hook[], BasicError>>;
   listWebhooks(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<Hook[], BasicError>>;
-  /** Merge a branch — POST /repos/{owner}/{repo}/merges */
+  /** Merge a branch — POST /repos/{owner}/{repo}/merges (classes: write) */
   merge(owner: string | number, repo: string | number, params: { base: string; commit_message?: string; head: string }, options?: CallOptions): Promise<Result<Commit | null, BasicError>>;
-  /** Sync a fork branch with the upstream repository — POST /repos/{owner}/{repo}/merge-upstream */
+  /** Sync a fork branch with the upstream repository — POST /repos/{owner}/{repo}/merge-upstream (classes: write) */
   mergeUpstream(owner: string | number, repo: string | number, params: { branch: string }, options?: CallOptions): Promise<Result<MergedUpstream>>;
-  /** Ping a repository webhook — POST /repos/{owner}/{repo}/hooks/{hook_id}/pings */
+  /** Ping a repository webhook — POST /repos/{owner}/{repo}/hooks/{hook_id}/pings (classes: write) */
   pingWebhook(owner: string | number, repo: string | number, hookId: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Redeliver a delivery for a repository webhook — POST /repos/{owner}/{repo}/hooks/{hook_id}/deliveries/{delivery_id}/attempts */
+  /** Redeliver a delivery for a repository webhook — POST /repos/{owner}/{repo}/hooks/{hook_id}/deliveries/{delivery_id}/attempts (classes: write) */
   redeliverWebhookDelivery(owner: string | number, repo: string | number, hookId: string | number, deliveryId: string | number, options?: CallOptions): Promise<Result<Record<string, JsonValue>, BasicError>>;
-  /** Remove app access restrictions — DELETE /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/apps */
+  /** Remove app access restrictions — DELETE /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/apps (classes: write, destructive) */
   removeAppAccessRestrictions(owner: string | number, repo: string | number, branch: string | number, params: { apps: string[] }, options?: CallOptions): Promise<Result<Integration[], ValidationError>>;
-  /** Remove a repository collaborator — DELETE /repos/{owner}/{repo}/collaborators/{username} */
+  /** Remove a repository collaborator — DELETE /repos/{owner}/{repo}/collaborators/{username} (classes: write, destructive) */
   removeCollaborator(owner: string | number, repo: string | number, username: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Remove status check contexts — DELETE /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks/contexts */
+  /** Remove status check contexts — DELETE /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks/contexts (classes: write, destructive) */
   removeStatusCheckContexts(owner: string | number, repo: string | number, branch: string | number, options?: CallOptions): Promise<Result<string[], BasicError>>;
   removeStatusCheckContexts(owner: string | number, repo: string | number, branch: string | number, params?: unknown, options?: CallOptions): Promise<Result<string[], BasicError>>;
-  /** Remove status check protection — DELETE /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks */
+  /** Remove status check protection — DELETE /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks (classes: write, destructive) */
   removeStatusCheckProtection(owner: string | number, repo: string | number, branch: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Remove team access restrictions — DELETE /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/teams */
+  /** Remove team access restrictions — DELETE /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/teams (classes: write, destructive) */
   removeTeamAccessRestrictions(owner: string | number, repo: string | number, branch: string | number, options?: CallOptions): Promise<Result<Team[], ValidationError>>;
   removeTeamAccessRestrictions(owner: string | number, repo: string | number, branch: string | number, params?: unknown, options?: CallOptions): Promise<Result<Team[], ValidationError>>;
-  /** Remove user access restrictions — DELETE /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/users */
+  /** Remove user access restrictions — DELETE /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/users (classes: write, destructive) */
   removeUserAccessRestrictions(owner: string | number, repo: string | number, branch: string | number, params: { users: string[] }, options?: CallOptions): Promise<Result<SimpleUser[], ValidationError>>;
-  /** Rename a branch — POST /repos/{owner}/{repo}/branches/{branch}/rename */
+  /** Rename a branch — POST /repos/{owner}/{repo}/branches/{branch}/rename (classes: write) */
   renameBranch(owner: string | number, repo: string | number, branch: string | number, params: { new_name: string }, options?: CallOptions): Promise<Result<BranchWithProtection, BasicError>>;
-  /** Replace all repository topics — PUT /repos/{owner}/{repo}/topics */
+  /** Replace all repository topics — PUT /repos/{owner}/{repo}/topics (classes: write) */
   replaceAllTopics(owner: string | number, repo: string | number, params: { names: string[] }, options?: CallOptions): Promise<Result<Topic, BasicError>>;
-  /** Request a GitHub Pages build — POST /repos/{owner}/{repo}/pages/builds */
+  /** Request a GitHub Pages build — POST /repos/{owner}/{repo}/pages/builds (classes: write) */
   requestPagesBuild(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<PageBuildStatus>>;
-  /** Set admin branch protection — POST /repos/{owner}/{repo}/branches/{branch}/protection/enforce_admins */
+  /** Set admin branch protection — POST /repos/{owner}/{repo}/branches/{branch}/protection/enforce_admins (classes: write) */
   setAdminBranchProtection(owner: string | number, repo: string | number, branch: string | number, options?: CallOptions): Promise<Result<ProtectedBranchAdminEnforced>>;
-  /** Set app access restrictions — PUT /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/apps */
+  /** Set app access restrictions — PUT /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/apps (classes: write) */
   setAppAccessRestrictions(owner: string | number, repo: string | number, branch: string | number, params: { apps: string[] }, options?: CallOptions): Promise<Result<Integration[], ValidationError>>;
-  /** Set status check contexts — PUT /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks/contexts */
+  /** Set status check contexts — PUT /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks/contexts (classes: write) */
   setStatusCheckContexts(owner: string | number, repo: string | number, branch: string | number, options?: CallOptions): Promise<Result<string[], BasicError>>;
   setStatusCheckContexts(owner: string | number, repo: string | number, branch: string | number, params?: unknown, options?: CallOptions): Promise<Result<string[], BasicError>>;
-  /** Set team access restrictions — PUT /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/teams */
+  /** Set team access restrictions — PUT /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/teams (classes: write) */
   setTeamAccessRestrictions(owner: string | number, repo: string | number, branch: string | number, options?: CallOptions): Promise<Result<Team[], ValidationError>>;
   setTeamAccessRestrictions(owner: string | number, repo: string | number, branch: string | number, params?: unknown, options?: CallOptions): Promise<Result<Team[], ValidationError>>;
-  /** Set user access restrictions — PUT /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/users */
+  /** Set user access restrictions — PUT /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/users (classes: write) */
   setUserAccessRestrictions(owner: string | number, repo: string | number, branch: string | number, params: { users: string[] }, options?: CallOptions): Promise<Result<SimpleUser[], ValidationError>>;
-  /** Test the push repository webhook — POST /repos/{owner}/{repo}/hooks/{hook_id}/tests */
+  /** Test the push repository webhook — POST /repos/{owner}/{repo}/hooks/{hook_id}/tests (classes: write) */
   testPushWebhook(owner: string | number, repo: string | number, hookId: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Transfer a repository — POST /repos/{owner}/{repo}/transfer */
+  /** Transfer a repository — POST /repos/{owner}/{repo}/transfer (classes: write) */
   transfer(owner: string | number, repo: string | number, params: { new_name?: string; new_owner: string; team_ids?: number[] }, options?: CallOptions): Promise<Result<MinimalRepository>>;
-  /** Update a repository — PATCH /repos/{owner}/{repo} */
+  /** Update a repository — PATCH /repos/{owner}/{repo} (classes: write) */
   update(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<FullRepository, BasicError>>;
   update(owner: string | number, repo: string | number, params?: { allow_auto_merge?: boolean; allow_forking?: boolean; allow_merge_commit?: boolean; allow_rebase_merge?: boolean; allow_squash_merge?: boolean; allow_update_branch?: boolean; archived?: boolean; default_branch?: string; delete_branch_on_merge?: boolean; description?: string; has_issues?: boolean; has_projects?: boolean; has_pull_requests?: boolean; has_wiki?: boolean; homepage?: string; is_template?: boolean; merge_commit_message?: "PR_BODY" | "PR_TITLE" | "BLANK"; merge_commit_title?: "PR_TITLE" | "MERGE_MESSAGE"; name?: string; private?: boolean; pull_request_creation_policy?: "all" | "collaborators_only"; security_and_analysis?: { advanced_security?: { status?: string }; code_security?: { status?: string }; secret_scanning?: { status?: string }; secret_scanning_ai_detection?: { status?: string }; secret_scanning_delegated_alert_dismissal?: { status?: string }; secret_scanning_delegated_bypass?: { status?: string }; secret_scanning_delegated_bypass_options?: { reviewers?: Record<string, unknown>[] }; secret_scanning_non_provider_patterns?: { status?: string }; secret_scanning_push_protection?: { status?: string } } | null; squash_merge_commit_message?: "PR_BODY" | "COMMIT_MESSAGES" | "BLANK"; squash_merge_commit_title?: "PR_TITLE" | "COMMIT_OR_PR_TITLE"; use_squash_pr_title_as_default?: boolean; visibility?: "public" | "private"; web_commit_signoff_required?: boolean } | null, options?: CallOptions): Promise<Result<FullRepository, BasicError>>;
-  /** Update branch protection — PUT /repos/{owner}/{repo}/branches/{branch}/protection */
+  /** Update branch protection — PUT /repos/{owner}/{repo}/branches/{branch}/protection (classes: write) */
   updateBranchProtection(owner: string | number, repo: string | number, branch: string | number, params: { allow_deletions?: boolean; allow_force_pushes?: boolean | null; allow_fork_syncing?: boolean; block_creations?: boolean; enforce_admins: boolean | null; lock_branch?: boolean; required_conversation_resolution?: boolean; required_linear_history?: boolean; required_pull_request_reviews: { bypass_pull_request_allowances?: { apps?: string[]; teams?: string[]; users?: string[] }; dismiss_stale_reviews?: boolean; dismissal_restrictions?: { apps?: string[]; teams?: string[]; users?: string[] }; require_code_owner_reviews?: boolean; require_last_push_approval?: boolean; required_approving_review_count?: number } | null; required_status_checks: { checks?: { app_id?: number; context: string }[]; contexts: string[]; strict: boolean } | null; restrictions: { apps?: string[]; teams: string[]; users: string[] } | null }, options?: CallOptions): Promise<Result<ProtectedBranch, BasicError>>;
-  /** Update a commit comment — PATCH /repos/{owner}/{repo}/comments/{comment_id} */
+  /** Update a commit comment — PATCH /repos/{owner}/{repo}/comments/{comment_id} (classes: write) */
   updateCommitComment(owner: string | number, repo: string | number, commentId: string | number, params: { body: string }, options?: CallOptions): Promise<Result<CommitComment, BasicError>>;
-  /** Update a deployment branch policy — PUT /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies/{branch_policy_id} */
+  /** Update a deployment branch policy — PUT /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies/{branch_policy_id} (classes: write) */
   updateDeploymentBranchPolicy(owner: string | number, repo: string | number, environmentName: string | number, branchPolicyId: string | number, params: { name: string }, options?: CallOptions): Promise<Result<DeploymentBranchPolicy>>;
-  /** Update information about a GitHub Pages site — PUT /repos/{owner}/{repo}/pages */
+  /** Update information about a GitHub Pages site — PUT /repos/{owner}/{repo}/pages (classes: write) */
   updateInformationAboutPagesSite(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
   updateInformationAboutPagesSite(owner: string | number, repo: string | number, params?: { build_type?: "legacy" | "workflow"; cname?: string | null; https_enforced?: boolean; source?: ("gh-pages" | "master" | "master /docs") | { branch: string; path: "/" | "/docs" } } | null, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Update a repository invitation — PATCH /repos/{owner}/{repo}/invitations/{invitation_id} */
+  /** Update a repository invitation — PATCH /repos/{owner}/{repo}/invitations/{invitation_id} (classes: write) */
   updateInvitation(owner: string | number, repo: string | number, invitationId: string | number, options?: CallOptions): Promise<Result<RepositoryInvitation>>;
   updateInvitation(owner: string | number, repo: string | number, invitationId: string | number, params?: { permissions?: "read" | "write" | "maintain" | "triage" | "admin" } | null, options?: CallOptions): Promise<Result<RepositoryInvitation>>;
-  /** Update an organization repository ruleset — PUT /orgs/{org}/rulesets/{ruleset_id} */
+  /** Update an organization repository ruleset — PUT /orgs/{org}/rulesets/{ruleset_id} (classes: write) */
   updateOrgRuleset(org: string | number, rulesetId: string | number, options?: CallOptions): Promise<Result<RepositoryRuleset, BasicError>>;
   updateOrgRuleset(org: string | number, rulesetId: string | number, params?: { bypass_actors?: RepositoryRulesetBypassActor[]; conditions?: (RepositoryRulesetConditions & RepositoryRulesetConditionsRepositoryNameTarget) | (RepositoryRulesetConditions & RepositoryRulesetConditionsRepositoryIdTarget) | (RepositoryRulesetConditions & RepositoryRulesetConditionsRepositoryPropertyTarget); enforcement?: "disabled" | "active" | "evaluate"; name?: string; rules?: OrgRules[]; target?: "branch" | "tag" | "push" | "repository" } | null, options?: CallOptions): Promise<Result<RepositoryRuleset, BasicError>>;
-  /** Update pull request review protection — PATCH /repos/{owner}/{repo}/branches/{branch}/protection/required_pull_request_reviews */
+  /** Update pull request review protection — PATCH /repos/{owner}/{repo}/branches/{branch}/protection/required_pull_request_reviews (classes: write) */
   updatePullRequestReviewProtection(owner: string | number, repo: string | number, branch: string | number, options?: CallOptions): Promise<Result<ProtectedBranchPullRequestReview, ValidationError>>;
   updatePullRequestReviewProtection(owner: string | number, repo: string | number, branch: string | number, params?: { bypass_pull_request_allowances?: { apps?: string[]; teams?: string[]; users?: string[] }; dismiss_stale_reviews?: boolean; dismissal_restrictions?: { apps?: string[]; teams?: string[]; users?: string[] }; require_code_owner_reviews?: boolean; require_last_push_approval?: boolean; required_approving_review_count?: number } | null, options?: CallOptions): Promise<Result<ProtectedBranchPullRequestReview, ValidationError>>;
-  /** Update a release — PATCH /repos/{owner}/{repo}/releases/{release_id} */
+  /** Update a release — PATCH /repos/{owner}/{repo}/releases/{release_id} (classes: write) */
   updateRelease(owner: string | number, repo: string | number, releaseId: string | number, options?: CallOptions): Promise<Result<Release, BasicError>>;
   updateRelease(owner: string | number, repo: string | number, releaseId: string | number, params?: { body?: string; discussion_category_name?: string; draft?: boolean; make_latest?: "true" | "false" | "legacy"; name?: string; prerelease?: boolean; tag_name?: string; target_commitish?: string } | null, options?: CallOptions): Promise<Result<Release, BasicError>>;
-  /** Update a release asset — PATCH /repos/{owner}/{repo}/releases/assets/{asset_id} */
+  /** Update a release asset — PATCH /repos/{owner}/{repo}/releases/assets/{asset_id} (classes: write) */
   updateReleaseAsset(owner: string | number, repo: string | number, assetId: string | number, options?: CallOptions): Promise<Result<ReleaseAsset>>;
   updateReleaseAsset(owner: string | number, repo: string | number, assetId: string | number, params?: { label?: string; name?: string; state?: string } | null, options?: CallOptions): Promise<Result<ReleaseAsset>>;
-  /** Update a repository ruleset — PUT /repos/{owner}/{repo}/rulesets/{ruleset_id} */
+  /** Update a repository ruleset — PUT /repos/{owner}/{repo}/rulesets/{ruleset_id} (classes: write) */
   updateRepoRuleset(owner: string | number, repo: string | number, rulesetId: string | number, options?: CallOptions): Promise<Result<RepositoryRuleset, BasicError>>;
   updateRepoRuleset(owner: string | number, repo: string | number, rulesetId: string | number, params?: { bypass_actors?: RepositoryRulesetBypassActor[]; conditions?: { ref_name?: { exclude?: string[]; include?: string[] } }; enforcement?: "disabled" | "active" | "evaluate"; name?: string; rules?: RepositoryRule[]; target?: "branch" | "tag" | "push" } | null, options?: CallOptions): Promise<Result<RepositoryRuleset, BasicError>>;
-  /** Update status check protection — PATCH /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks */
+  /** Update status check protection — PATCH /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks (classes: write) */
   updateStatusCheckProtection(owner: string | number, repo: string | number, branch: string | number, options?: CallOptions): Promise<Result<StatusCheckPolicy, BasicError>>;
   updateStatusCheckProtection(owner: string | number, repo: string | number, branch: string | number, params?: { checks?: { app_id?: number; context: string }[]; contexts?: string[]; strict?: boolean } | null, options?: CallOptions): Promise<Result<StatusCheckPolicy, BasicError>>;
-  /** Update a repository webhook — PATCH /repos/{owner}/{repo}/hooks/{hook_id} */
+  /** Update a repository webhook — PATCH /repos/{owner}/{repo}/hooks/{hook_id} (classes: write) */
   updateWebhook(owner: string | number, repo: string | number, hookId: string | number, options?: CallOptions): Promise<Result<Hook, BasicError>>;
   updateWebhook(owner: string | number, repo: string | number, hookId: string | number, params?: { active?: boolean; add_events?: string[]; config?: { content_type?: WebhookConfigContentType; insecure_ssl?: WebhookConfigInsecureSsl; secret?: WebhookConfigSecret; url?: WebhookConfigUrl }; events?: string[]; remove_events?: string[] } | null, options?: CallOptions): Promise<Result<Hook, BasicError>>;
-  /** Update a webhook configuration for a repository — PATCH /repos/{owner}/{repo}/hooks/{hook_id}/config */
+  /** Update a webhook configuration for a repository — PATCH /repos/{owner}/{repo}/hooks/{hook_id}/config (classes: write) */
   updateWebhookConfigForRepo(owner: string | number, repo: string | number, hookId: string | number, options?: CallOptions): Promise<Result<WebhookConfig>>;
   updateWebhookConfigForRepo(owner: string | number, repo: string | number, hookId: string | number, params?: { content_type?: string; insecure_ssl?: string | number; secret?: string; url?: string } | null, options?: CallOptions): Promise<Result<WebhookConfig>>;
-  /** Upload a release asset — POST /repos/{owner}/{repo}/releases/{release_id}/assets */
+  /** Upload a release asset — POST /repos/{owner}/{repo}/releases/{release_id}/assets (classes: write) */
   uploadReleaseAsset(owner: string | number, repo: string | number, releaseId: string | number, params: { name: string; label?: string; body?: Binary | string }, options?: CallOptions): Promise<Result<ReleaseAsset>>;
 }
 
 export interface GithubSearch extends Rpc.RpcTargetBranded {
-  /** Search code — GET /search/code */
+  /** Search code — GET /search/code (classes: read) */
   code(params: { q: string; sort?: "indexed"; order?: "desc" | "asc"; per_page?: number; page?: number }, options?: CallOptions): Promise<Result<{ incomplete_results: boolean; items: CodeSearchResultItem[]; total_count: number }, BasicError>>;
-  /** Search commits — GET /search/commits */
+  /** Search commits — GET /search/commits (classes: read) */
   commits(params: { q: string; sort?: "author-date" | "committer-date"; order?: "desc" | "asc"; per_page?: number; page?: number }, options?: CallOptions): Promise<Result<{ incomplete_results: boolean; items: CommitSearchResultItem[]; total_count: number }>>;
-  /** Search issues and pull requests — GET /search/issues */
+  /** Search issues and pull requests — GET /search/issues (classes: read) */
   issuesAndPullRequests(params: { q: string; sort?: "comments" | "reactions" | "reactions-+1" | "reactions--1" | "reactions-smile" | "reactions-thinking_face" | "reactions-heart" | "reactions-tada" | "interactions" | "created" | "updated"; order?: "desc" | "asc"; per_page?: number; page?: number; advanced_search?: string; search_type?: "semantic" | "hybrid" }, options?: CallOptions): Promise<Result<{ incomplete_results: boolean; items: IssueSearchResultItem[]; lexical_fallback_reason?: ("no_text_terms" | "quoted_text" | "non_issue_target" | "or_boolean_not_supported" | "no_accessible_repos" | "server_error" | "only_non_semantic_fields_requested" | "service_unavailable")[]; search_type: "lexical" | "semantic" | "hybrid"; total_count: number }, BasicError>>;
-  /** Search labels — GET /search/labels */
+  /** Search labels — GET /search/labels (classes: read) */
   labels(params: { repository_id: number; q: string; sort?: "created" | "updated"; order?: "desc" | "asc"; per_page?: number; page?: number }, options?: CallOptions): Promise<Result<{ incomplete_results: boolean; items: LabelSearchResultItem[]; total_count: number }, BasicError>>;
-  /** Search repositories — GET /search/repositories */
+  /** Search repositories — GET /search/repositories (classes: read) */
   repos(params: { q: string; sort?: "stars" | "forks" | "help-wanted-issues" | "updated"; order?: "desc" | "asc"; per_page?: number; page?: number }, options?: CallOptions): Promise<Result<{ incomplete_results: boolean; items: RepoSearchResultItem[]; total_count: number }, ValidationError>>;
-  /** Search topics — GET /search/topics */
+  /** Search topics — GET /search/topics (classes: read) */
   topics(params: { q: string; per_page?: number; page?: number }, options?: CallOptions): Promise<Result<{ incomplete_results: boolean; items: TopicSearchResultItem[]; total_count: number }>>;
-  /** Search users — GET /search/users */
+  /** Search users — GET /search/users (classes: read) */
   users(params: { q: string; sort?: "followers" | "repositories" | "joined"; order?: "desc" | "asc"; per_page?: number; page?: number }, options?: CallOptions): Promise<Result<{ incomplete_results: boolean; items: UserSearchResultItem[]; total_count: number }, ValidationError>>;
 }
 
 export interface GithubSecretScanning extends Rpc.RpcTargetBranded {
-  /** Bulk create organization custom patterns — POST /orgs/{org}/secret-scanning/custom-patterns */
+  /** Bulk create organization custom patterns — POST /orgs/{org}/secret-scanning/custom-patterns (classes: write) */
   bulkCreateOrgCustomPatterns(org: string | number, params: { patterns: SecretScanningCustomPatternToCreate[] }, options?: CallOptions): Promise<Result<{ created_patterns?: SecretScanningCustomPattern[] }, BasicError>>;
-  /** Bulk create repository custom patterns — POST /repos/{owner}/{repo}/secret-scanning/custom-patterns */
+  /** Bulk create repository custom patterns — POST /repos/{owner}/{repo}/secret-scanning/custom-patterns (classes: write) */
   bulkCreateRepoCustomPatterns(owner: string | number, repo: string | number, params: { patterns: SecretScanningCustomPatternToCreate[] }, options?: CallOptions): Promise<Result<{ created_patterns?: SecretScanningCustomPattern[] }, BasicError>>;
-  /** Bulk delete organization custom patterns — DELETE /orgs/{org}/secret-scanning/custom-patterns */
+  /** Bulk delete organization custom patterns — DELETE /orgs/{org}/secret-scanning/custom-patterns (classes: write, destructive) */
   bulkDeleteOrgCustomPatterns(org: string | number, params: { patterns: SecretScanningCustomPatternToDelete[]; post_delete_action?: "delete_alerts" | "resolve_alerts" }, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Bulk delete repository custom patterns — DELETE /repos/{owner}/{repo}/secret-scanning/custom-patterns */
+  /** Bulk delete repository custom patterns — DELETE /repos/{owner}/{repo}/secret-scanning/custom-patterns (classes: write, destructive) */
   bulkDeleteRepoCustomPatterns(owner: string | number, repo: string | number, params: { patterns: SecretScanningCustomPatternToDelete[]; post_delete_action?: "delete_alerts" | "resolve_alerts" }, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Create a push protection bypass — POST /repos/{owner}/{repo}/secret-scanning/push-protection-bypasses */
+  /** Create a push protection bypass — POST /repos/{owner}/{repo}/secret-scanning/push-protection-bypasses (classes: write) */
   createPushProtectionBypass(owner: string | number, repo: string | number, params: { placeholder_id: string; reason: "false_positive" | "used_in_tests" | "will_fix_later" }, options?: CallOptions): Promise<Result<SecretScanningPushProtectionBypass, { code?: string; documentation_url?: string; message?: string }>>;
-  /** Get a secret scanning alert — GET /repos/{owner}/{repo}/secret-scanning/alerts/{alert_number} */
+  /** Get a secret scanning alert — GET /repos/{owner}/{repo}/secret-scanning/alerts/{alert_number} (classes: read) */
   getAlert(owner: string | number, repo: string | number, alertNumber: string | number, options?: CallOptions): Promise<Result<SecretScanningAlertWithMetadata, { code?: string; documentation_url?: string; message?: string }>>;
   getAlert(owner: string | number, repo: string | number, alertNumber: string | number, params?: { hide_secret?: boolean } | null, options?: CallOptions): Promise<Result<SecretScanningAlertWithMetadata, { code?: string; documentation_url?: string; message?: string }>>;
-  /** Get secret scanning scan history for a repository — GET /repos/{owner}/{repo}/secret-scanning/scan-history */
+  /** Get secret scanning scan history for a repository — GET /repos/{owner}/{repo}/secret-scanning/scan-history (classes: read) */
   getScanHistory(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<SecretScanningScanHistory, { code?: string; documentation_url?: string; message?: string }>>;
-  /** List secret scanning alerts for an organization — GET /orgs/{org}/secret-scanning/alerts */
+  /** List secret scanning alerts for an organization — GET /orgs/{org}/secret-scanning/alerts (classes: read) */
   listAlertsForOrg(org: string | number, options?: CallOptions): Promise<Result<OrganizationSecretScanningAlert[], BasicError>>;
   listAlertsForOrg(org: string | number, params?: { state?: "open" | "resolved"; secret_type?: string; exclude_secret_types?: string; exclude_providers?: string; providers?: string; resolution?: string; assignee?: string; sort?: "created" | "updated"; direction?: "asc" | "desc"; page?: number; per_page?: number; before?: string; after?: string; validity?: string; is_publicly_leaked?: boolean; is_multi_repo?: boolean; hide_secret?: boolean; is_bypassed?: boolean; included_metadata?: string; owner_email_hash?: string } | null, options?: CallOptions): Promise<Result<OrganizationSecretScanningAlert[], BasicError>>;
-  /** List secret scanning alerts for a repository — GET /repos/{owner}/{repo}/secret-scanning/alerts */
+  /** List secret scanning alerts for a repository — GET /repos/{owner}/{repo}/secret-scanning/alerts (classes: read) */
   listAlertsForRepo(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<SecretScanningAlert[], { code?: string; documentation_url?: string; message?: string }>>;
   listAlertsForRepo(owner: string | number, repo: string | number, params?: { state?: "open" | "resolved"; secret_type?: string; exclude_secret_types?: string; exclude_providers?: string; providers?: string; resolution?: string; assignee?: string; sort?: "created" | "updated"; direction?: "asc" | "desc"; page?: number; per_page?: number; before?: string; after?: string; validity?: string; is_publicly_leaked?: boolean; is_multi_repo?: boolean; hide_secret?: boolean; is_bypassed?: boolean; included_metadata?: string; owner_email_hash?: string } | null, options?: CallOptions): Promise<Result<SecretScanningAlert[], { code?: string; documentation_url?: string; message?: string }>>;
-  /** List locations for a secret scanning alert — GET /repos/{owner}/{repo}/secret-scanning/alerts/{alert_number}/locations */
+  /** List locations for a secret scanning alert — GET /repos/{owner}/{repo}/secret-scanning/alerts/{alert_number}/locations (classes: read) */
   listLocationsForAlert(owner: string | number, repo: string | number, alertNumber: string | number, options?: CallOptions): Promise<Result<SecretScanningLocation[], { code?: string; documentation_url?: string; message?: string }>>;
   listLocationsForAlert(owner: string | number, repo: string | number, alertNumber: string | number, params?: { page?: number; per_page?: number } | null, options?: CallOptions): Promise<Result<SecretScanningLocation[], { code?: string; documentation_url?: string; message?: string }>>;
-  /** List organization custom patterns — GET /orgs/{org}/secret-scanning/custom-patterns */
+  /** List organization custom patterns — GET /orgs/{org}/secret-scanning/custom-patterns (classes: read) */
   listOrgCustomPatterns(org: string | number, options?: CallOptions): Promise<Result<SecretScanningCustomPattern[], BasicError>>;
   listOrgCustomPatterns(org: string | number, params?: { state?: "published" | "unpublished"; push_protection?: "enabled" | "disabled"; sort?: "created" | "updated" | "name"; direction?: "asc" | "desc"; page?: number; per_page?: number; before?: string; after?: string } | null, options?: CallOptions): Promise<Result<SecretScanningCustomPattern[], BasicError>>;
-  /** List organization pattern configurations — GET /orgs/{org}/secret-scanning/pattern-configurations */
+  /** List organization pattern configurations — GET /orgs/{org}/secret-scanning/pattern-configurations (classes: read) */
   listOrgPatternConfigs(org: string | number, options?: CallOptions): Promise<Result<SecretScanningPatternConfiguration, BasicError>>;
-  /** List repository custom patterns — GET /repos/{owner}/{repo}/secret-scanning/custom-patterns */
+  /** List repository custom patterns — GET /repos/{owner}/{repo}/secret-scanning/custom-patterns (classes: read) */
   listRepoCustomPatterns(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<SecretScanningCustomPattern[], BasicError>>;
   listRepoCustomPatterns(owner: string | number, repo: string | number, params?: { state?: "published" | "unpublished"; push_protection?: "enabled" | "disabled"; sort?: "created" | "updated" | "name"; direction?: "asc" | "desc"; page?: number; per_page?: number; before?: string; after?: string } | null, options?: CallOptions): Promise<Result<SecretScanningCustomPattern[], BasicError>>;
-  /** Update a secret scanning alert — PATCH /repos/{owner}/{repo}/secret-scanning/alerts/{alert_number} */
+  /** Update a secret scanning alert — PATCH /repos/{owner}/{repo}/secret-scanning/alerts/{alert_number} (classes: write) */
   updateAlert(owner: string | number, repo: string | number, alertNumber: string | number, options?: CallOptions): Promise<Result<SecretScanningAlertWithMetadata, { code?: string; documentation_url?: string; message?: string }>>;
   updateAlert(owner: string | number, repo: string | number, alertNumber: string | number, params?: { assignee?: string | null; resolution?: "false_positive" | "wont_fix" | "revoked" | "used_in_tests" | null; resolution_comment?: string | null; state?: "open" | "resolved"; validity?: "active" | "inactive" | null } | null, options?: CallOptions): Promise<Result<SecretScanningAlertWithMetadata, { code?: string; documentation_url?: string; message?: string }>>;
-  /** Update an organization custom pattern — PATCH /orgs/{org}/secret-scanning/custom-patterns/{pattern_id} */
+  /** Update an organization custom pattern — PATCH /orgs/{org}/secret-scanning/custom-patterns/{pattern_id} (classes: write) */
   updateOrgCustomPattern(org: string | number, patternId: string | number, params: { custom_pattern_version: string | null; end_delimiter?: string; must_match?: string[]; must_not_match?: string[]; pattern?: string; start_delimiter?: string }, options?: CallOptions): Promise<Result<SecretScanningCustomPattern, BasicError>>;
-  /** Update organization pattern configurations — PATCH /orgs/{org}/secret-scanning/pattern-configurations */
+  /** Update organization pattern configurations — PATCH /orgs/{org}/secret-scanning/pattern-configurations (classes: write) */
   updateOrgPatternConfigs(org: string | number, options?: CallOptions): Promise<Result<{ pattern_config_version?: string }, BasicError>>;
   updateOrgPatternConfigs(org: string | number, params?: { custom_pattern_settings?: { custom_pattern_version?: SecretScanningRowVersion; push_protection_setting?: "disabled" | "enabled"; token_type?: string }[]; pattern_config_version?: string | null; provider_pattern_settings?: { push_protection_setting?: "not-set" | "disabled" | "enabled"; token_type?: string }[] } | null, options?: CallOptions): Promise<Result<{ pattern_config_version?: string }, BasicError>>;
-  /** Update a repository custom pattern — PATCH /repos/{owner}/{repo}/secret-scanning/custom-patterns/{pattern_id} */
+  /** Update a repository custom pattern — PATCH /repos/{owner}/{repo}/secret-scanning/custom-patterns/{pattern_id} (classes: write) */
   updateRepoCustomPattern(owner: string | number, repo: string | number, patternId: string | number, params: { custom_pattern_version: string | null; end_delimiter?: string; must_match?: string[]; must_not_match?: string[]; pattern?: string; start_delimiter?: string }, options?: CallOptions): Promise<Result<SecretScanningCustomPattern, BasicError>>;
 }
 
 export interface GithubSecurityAdvisories extends Rpc.RpcTargetBranded {
-  /** Create a temporary private fork — POST /repos/{owner}/{repo}/security-advisories/{ghsa_id}/forks */
+  /** Create a temporary private fork — POST /repos/{owner}/{repo}/security-advisories/{ghsa_id}/forks (classes: write) */
   createFork(owner: string | number, repo: string | number, ghsaId: string | number, options?: CallOptions): Promise<Result<FullRepository, BasicError>>;
-  /** Privately report a security vulnerability — POST /repos/{owner}/{repo}/security-advisories/reports */
+  /** Privately report a security vulnerability — POST /repos/{owner}/{repo}/security-advisories/reports (classes: write) */
   createPrivateVulnerabilityReport(owner: string | number, repo: string | number, params: { cvss_vector_string?: string | null; cwe_ids?: string[] | null; description: string; severity?: "critical" | "high" | "medium" | "low" | null; start_private_fork?: boolean; summary: string; vulnerabilities?: { package: { ecosystem: SecurityAdvisoryEcosystems; name?: string | null }; patched_versions?: string | null; vulnerable_functions?: string[] | null; vulnerable_version_range?: string | null }[] | null }, options?: CallOptions): Promise<Result<RepositoryAdvisory, BasicError>>;
-  /** Create a repository security advisory — POST /repos/{owner}/{repo}/security-advisories */
+  /** Create a repository security advisory — POST /repos/{owner}/{repo}/security-advisories (classes: write) */
   createRepositoryAdvisory(owner: string | number, repo: string | number, params: { credits?: { login: string; type: SecurityAdvisoryCreditTypes }[] | null; cve_id?: string | null; cvss_vector_string?: string | null; cwe_ids?: string[] | null; description: string; severity?: "critical" | "high" | "medium" | "low" | null; start_private_fork?: boolean; summary: string; vulnerabilities: { package: { ecosystem: SecurityAdvisoryEcosystems; name?: string | null }; patched_versions?: string | null; vulnerable_functions?: string[] | null; vulnerable_version_range?: string | null }[] }, options?: CallOptions): Promise<Result<RepositoryAdvisory, BasicError>>;
-  /** Request a CVE for a repository security advisory — POST /repos/{owner}/{repo}/security-advisories/{ghsa_id}/cve */
+  /** Request a CVE for a repository security advisory — POST /repos/{owner}/{repo}/security-advisories/{ghsa_id}/cve (classes: write) */
   createRepositoryAdvisoryCveRequest(owner: string | number, repo: string | number, ghsaId: string | number, options?: CallOptions): Promise<Result<Record<string, JsonValue>, BasicError>>;
-  /** Get a global security advisory — GET /advisories/{ghsa_id} */
+  /** Get a global security advisory — GET /advisories/{ghsa_id} (classes: read) */
   getGlobalAdvisory(ghsaId: string | number, options?: CallOptions): Promise<Result<GlobalAdvisory, BasicError>>;
-  /** Get a repository security advisory — GET /repos/{owner}/{repo}/security-advisories/{ghsa_id} */
+  /** Get a repository security advisory — GET /repos/{owner}/{repo}/security-advisories/{ghsa_id} (classes: read) */
   getRepositoryAdvisory(owner: string | number, repo: string | number, ghsaId: string | number, options?: CallOptions): Promise<Result<RepositoryAdvisory, BasicError>>;
-  /** List global security advisories — GET /advisories */
+  /** List global security advisories — GET /advisories (classes: read) */
   listGlobalAdvisories(options?: CallOptions): Promise<Result<GlobalAdvisory[], ValidationErrorSimple>>;
   listGlobalAdvisories(params?: { ghsa_id?: string; type?: "reviewed" | "malware" | "unreviewed"; cve_id?: string; ecosystem?: "rubygems" | "npm" | "pip" | "maven" | "nuget" | "composer" | "go" | "rust" | "erlang" | "actions" | "pub" | "other" | "swift"; severity?: "unknown" | "low" | "medium" | "high" | "critical"; cwes?: string | string[]; is_withdrawn?: boolean; affects?: string | string[]; published?: string; updated?: string; modified?: string; epss_percentage?: string; epss_percentile?: string; before?: string; after?: string; direction?: "asc" | "desc"; per_page?: number; sort?: "updated" | "published" | "epss_percentage" | "epss_percentile" } | null, options?: CallOptions): Promise<Result<GlobalAdvisory[], ValidationErrorSimple>>;
-  /** List repository security advisories for an organization — GET /orgs/{org}/security-advisories */
+  /** List repository security advisories for an organization — GET /orgs/{org}/security-advisories (classes: read) */
   listOrgRepositoryAdvisories(org: string | number, options?: CallOptions): Promise<Result<RepositoryAdvisory[], BasicError>>;
   listOrgRepositoryAdvisories(org: string | number, params?: { direction?: "asc" | "desc"; sort?: "created" | "updated" | "published"; before?: string; after?: string; per_page?: number; state?: "triage" | "draft" | "published" | "closed" } | null, options?: CallOptions): Promise<Result<RepositoryAdvisory[], BasicError>>;
-  /** List repository security advisories — GET /repos/{owner}/{repo}/security-advisories */
+  /** List repository security advisories — GET /repos/{owner}/{repo}/security-advisories (classes: read) */
   listRepositoryAdvisories(owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<RepositoryAdvisory[], BasicError>>;
   listRepositoryAdvisories(owner: string | number, repo: string | number, params?: { direction?: "asc" | "desc"; sort?: "created" | "updated" | "published"; before?: string; after?: string; per_page?: number; state?: "triage" | "draft" | "published" | "closed" } | null, options?: CallOptions): Promise<Result<RepositoryAdvisory[], BasicError>>;
-  /** Update a repository security advisory — PATCH /repos/{owner}/{repo}/security-advisories/{ghsa_id} */
+  /** Update a repository security advisory — PATCH /repos/{owner}/{repo}/security-advisories/{ghsa_id} (classes: write) */
   updateRepositoryAdvisory(owner: string | number, repo: string | number, ghsaId: string | number, options?: CallOptions): Promise<Result<RepositoryAdvisory, BasicError>>;
   updateRepositoryAdvisory(owner: string | number, repo: string | number, ghsaId: string | number, params?: { collaborating_teams?: string[] | null; collaborating_users?: string[] | null; credits?: { login: string; type: SecurityAdvisoryCreditTypes }[] | null; cve_id?: string | null; cvss_vector_string?: string | null; cwe_ids?: string[] | null; description?: string; severity?: "critical" | "high" | "medium" | "low" | null; state?: "published" | "closed" | "draft"; summary?: string; vulnerabilities?: { package: { ecosystem: SecurityAdvisoryEcosystems; name?: string | null }; patched_versions?: string | null; vulnerable_functions?: string[] | null; vulnerable_version_range?: string | null }[] } | null, options?: CallOptions): Promise<Result<RepositoryAdvisory, BasicError>>;
 }
 
 export interface GithubTeams extends Rpc.RpcTargetBranded {
-  /** Add team member (Legacy) — PUT /teams/{team_id}/members/{username} @deprecated */
+  /** Add team member (Legacy) — PUT /teams/{team_id}/members/{username} (classes: write) @deprecated */
   addMemberLegacy(teamId: string | number, username: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Add or update team membership for a user — PUT /orgs/{org}/teams/{team_slug}/memberships/{username} */
+  /** Add or update team membership for a user — PUT /orgs/{org}/teams/{team_slug}/memberships/{username} (classes: write) */
   addOrUpdateMembershipForUserInOrg(org: string | number, teamSlug: string | number, username: string | number, options?: CallOptions): Promise<Result<TeamMembership>>;
   addOrUpdateMembershipForUserInOrg(org: string | number, teamSlug: string | number, username: string | number, params?: { role?: "member" | "maintainer" } | null, options?: CallOptions): Promise<Result<TeamMembership>>;
-  /** Add or update team membership for a user (Legacy) — PUT /teams/{team_id}/memberships/{username} @deprecated */
+  /** Add or update team membership for a user (Legacy) — PUT /teams/{team_id}/memberships/{username} (classes: write) @deprecated */
   addOrUpdateMembershipForUserLegacy(teamId: string | number, username: string | number, options?: CallOptions): Promise<Result<TeamMembership, BasicError>>;
   addOrUpdateMembershipForUserLegacy(teamId: string | number, username: string | number, params?: { role?: "member" | "maintainer" } | null, options?: CallOptions): Promise<Result<TeamMembership, BasicError>>;
-  /** Add or update team repository permissions — PUT /orgs/{org}/teams/{team_slug}/repos/{owner}/{repo} */
+  /** Add or update team repository permissions — PUT /orgs/{org}/teams/{team_slug}/repos/{owner}/{repo} (classes: write) */
   addOrUpdateRepoPermissionsInOrg(org: string | number, teamSlug: string | number, owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<null>>;
   addOrUpdateRepoPermissionsInOrg(org: string | number, teamSlug: string | number, owner: string | number, repo: string | number, params?: { permission?: string } | null, options?: CallOptions): Promise<Result<null>>;
-  /** Add or update team repository permissions (Legacy) — PUT /teams/{team_id}/repos/{owner}/{repo} @deprecated */
+  /** Add or update team repository permissions (Legacy) — PUT /teams/{team_id}/repos/{owner}/{repo} (classes: write) @deprecated */
   addOrUpdateRepoPermissionsLegacy(teamId: string | number, owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
   addOrUpdateRepoPermissionsLegacy(teamId: string | number, owner: string | number, repo: string | number, params?: { permission?: "pull" | "push" | "admin" } | null, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Check team permissions for a repository — GET /orgs/{org}/teams/{team_slug}/repos/{owner}/{repo} */
+  /** Check team permissions for a repository — GET /orgs/{org}/teams/{team_slug}/repos/{owner}/{repo} (classes: read) */
   checkPermissionsForRepoInOrg(org: string | number, teamSlug: string | number, owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<TeamRepository | null>>;
-  /** Check team permissions for a repository (Legacy) — GET /teams/{team_id}/repos/{owner}/{repo} @deprecated */
+  /** Check team permissions for a repository (Legacy) — GET /teams/{team_id}/repos/{owner}/{repo} (classes: read) @deprecated */
   checkPermissionsForRepoLegacy(teamId: string | number, owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<TeamRepository | null>>;
-  /** Create a team — POST /orgs/{org}/teams */
+  /** Create a team — POST /orgs/{org}/teams (classes: write) */
   create(org: string | number, params: { description?: string; maintainers?: string[]; name: string; notification_setting?: "notifications_enabled" | "notifications_disabled"; parent_team_id?: number; parent_team_slug?: string; permission?: "pull" | "push"; privacy?: "secret" | "closed"; repo_names?: string[] }, options?: CallOptions): Promise<Result<TeamFull, BasicError>>;
-  /** Delete a team — DELETE /orgs/{org}/teams/{team_slug} */
+  /** Delete a team — DELETE /orgs/{org}/teams/{team_slug} (classes: write, destructive) */
   deleteInOrg(org: string | number, teamSlug: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Delete a team (Legacy) — DELETE /teams/{team_id} @deprecated */
+  /** Delete a team (Legacy) — DELETE /teams/{team_id} (classes: write, destructive) @deprecated */
   deleteLegacy(teamId: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Get a team by name — GET /orgs/{org}/teams/{team_slug} */
+  /** Get a team by name — GET /orgs/{org}/teams/{team_slug} (classes: read) */
   getByName(org: string | number, teamSlug: string | number, options?: CallOptions): Promise<Result<TeamFull, BasicError>>;
-  /** Get a team (Legacy) — GET /teams/{team_id} @deprecated */
+  /** Get a team (Legacy) — GET /teams/{team_id} (classes: read) @deprecated */
   getLegacy(teamId: string | number, options?: CallOptions): Promise<Result<TeamFull, BasicError>>;
-  /** Get team member (Legacy) — GET /teams/{team_id}/members/{username} @deprecated */
+  /** Get team member (Legacy) — GET /teams/{team_id}/members/{username} (classes: read) @deprecated */
   getMemberLegacy(teamId: string | number, username: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Get team membership for a user — GET /orgs/{org}/teams/{team_slug}/memberships/{username} */
+  /** Get team membership for a user — GET /orgs/{org}/teams/{team_slug}/memberships/{username} (classes: read) */
   getMembershipForUserInOrg(org: string | number, teamSlug: string | number, username: string | number, options?: CallOptions): Promise<Result<TeamMembership>>;
-  /** Get team membership for a user (Legacy) — GET /teams/{team_id}/memberships/{username} @deprecated */
+  /** Get team membership for a user (Legacy) — GET /teams/{team_id}/memberships/{username} (classes: read) @deprecated */
   getMembershipForUserLegacy(teamId: string | number, username: string | number, options?: CallOptions): Promise<Result<TeamMembership, BasicError>>;
-  /** List teams — GET /orgs/{org}/teams */
+  /** List teams — GET /orgs/{org}/teams (classes: read) */
   list(org: string | number, options?: CallOptions): Promise<Result<Team[], BasicError>>;
   list(org: string | number, params?: { per_page?: number; page?: number; team_type?: "all" | "enterprise" | "organization" } | null, options?: CallOptions): Promise<Result<Team[], BasicError>>;
-  /** List child teams — GET /orgs/{org}/teams/{team_slug}/teams */
+  /** List child teams — GET /orgs/{org}/teams/{team_slug}/teams (classes: read) */
   listChildInOrg(org: string | number, teamSlug: string | number, options?: CallOptions): Promise<Result<Team[]>>;
   listChildInOrg(org: string | number, teamSlug: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<Team[]>>;
-  /** List child teams (Legacy) — GET /teams/{team_id}/teams @deprecated */
+  /** List child teams (Legacy) — GET /teams/{team_id}/teams (classes: read) @deprecated */
   listChildLegacy(teamId: string | number, options?: CallOptions): Promise<Result<Team[], BasicError>>;
   listChildLegacy(teamId: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<Team[], BasicError>>;
-  /** List teams for the authenticated user — GET /user/teams */
+  /** List teams for the authenticated user — GET /user/teams (classes: read) */
   listForAuthenticatedUser(options?: CallOptions): Promise<Result<TeamFull[], BasicError>>;
   listForAuthenticatedUser(params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<TeamFull[], BasicError>>;
-  /** List team members — GET /orgs/{org}/teams/{team_slug}/members */
+  /** List team members — GET /orgs/{org}/teams/{team_slug}/members (classes: read) */
   listMembersInOrg(org: string | number, teamSlug: string | number, options?: CallOptions): Promise<Result<TeamMember[]>>;
   listMembersInOrg(org: string | number, teamSlug: string | number, params?: { role?: "member" | "maintainer" | "all"; per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<TeamMember[]>>;
-  /** List team members (Legacy) — GET /teams/{team_id}/members @deprecated */
+  /** List team members (Legacy) — GET /teams/{team_id}/members (classes: read) @deprecated */
   listMembersLegacy(teamId: string | number, options?: CallOptions): Promise<Result<TeamMember[], BasicError>>;
   listMembersLegacy(teamId: string | number, params?: { role?: "member" | "maintainer" | "all"; per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<TeamMember[], BasicError>>;
-  /** List pending team invitations — GET /orgs/{org}/teams/{team_slug}/invitations */
+  /** List pending team invitations — GET /orgs/{org}/teams/{team_slug}/invitations (classes: read) */
   listPendingInvitationsInOrg(org: string | number, teamSlug: string | number, options?: CallOptions): Promise<Result<OrganizationInvitation[]>>;
   listPendingInvitationsInOrg(org: string | number, teamSlug: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<OrganizationInvitation[]>>;
-  /** List pending team invitations (Legacy) — GET /teams/{team_id}/invitations @deprecated */
+  /** List pending team invitations (Legacy) — GET /teams/{team_id}/invitations (classes: read) @deprecated */
   listPendingInvitationsLegacy(teamId: string | number, options?: CallOptions): Promise<Result<OrganizationInvitation[]>>;
   listPendingInvitationsLegacy(teamId: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<OrganizationInvitation[]>>;
-  /** List team repositories — GET /orgs/{org}/teams/{team_slug}/repos */
+  /** List team repositories — GET /orgs/{org}/teams/{team_slug}/repos (classes: read) */
   listReposInOrg(org: string | number, teamSlug: string | number, options?: CallOptions): Promise<Result<MinimalRepository[]>>;
   listReposInOrg(org: string | number, teamSlug: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<MinimalRepository[]>>;
-  /** List team repositories (Legacy) — GET /teams/{team_id}/repos @deprecated */
+  /** List team repositories (Legacy) — GET /teams/{team_id}/repos (classes: read) @deprecated */
   listReposLegacy(teamId: string | number, options?: CallOptions): Promise<Result<MinimalRepository[], BasicError>>;
   listReposLegacy(teamId: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<MinimalRepository[], BasicError>>;
-  /** Remove team member (Legacy) — DELETE /teams/{team_id}/members/{username} @deprecated */
+  /** Remove team member (Legacy) — DELETE /teams/{team_id}/members/{username} (classes: write, destructive) @deprecated */
   removeMemberLegacy(teamId: string | number, username: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Remove team membership for a user — DELETE /orgs/{org}/teams/{team_slug}/memberships/{username} */
+  /** Remove team membership for a user — DELETE /orgs/{org}/teams/{team_slug}/memberships/{username} (classes: write, destructive) */
   removeMembershipForUserInOrg(org: string | number, teamSlug: string | number, username: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Remove team membership for a user (Legacy) — DELETE /teams/{team_id}/memberships/{username} @deprecated */
+  /** Remove team membership for a user (Legacy) — DELETE /teams/{team_id}/memberships/{username} (classes: write, destructive) @deprecated */
   removeMembershipForUserLegacy(teamId: string | number, username: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Remove a repository from a team — DELETE /orgs/{org}/teams/{team_slug}/repos/{owner}/{repo} */
+  /** Remove a repository from a team — DELETE /orgs/{org}/teams/{team_slug}/repos/{owner}/{repo} (classes: write, destructive) */
   removeRepoInOrg(org: string | number, teamSlug: string | number, owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Remove a repository from a team (Legacy) — DELETE /teams/{team_id}/repos/{owner}/{repo} @deprecated */
+  /** Remove a repository from a team (Legacy) — DELETE /teams/{team_id}/repos/{owner}/{repo} (classes: write, destructive) @deprecated */
   removeRepoLegacy(teamId: string | number, owner: string | number, repo: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Update a team — PATCH /orgs/{org}/teams/{team_slug} */
+  /** Update a team — PATCH /orgs/{org}/teams/{team_slug} (classes: write) */
   updateInOrg(org: string | number, teamSlug: string | number, options?: CallOptions): Promise<Result<TeamFull, BasicError>>;
   updateInOrg(org: string | number, teamSlug: string | number, params?: { description?: string; name?: string; notification_setting?: "notifications_enabled" | "notifications_disabled"; parent_team_id?: number | null; parent_team_slug?: string | null; permission?: "pull" | "push" | "admin"; privacy?: "secret" | "closed" } | null, options?: CallOptions): Promise<Result<TeamFull, BasicError>>;
-  /** Update a team (Legacy) — PATCH /teams/{team_id} @deprecated */
+  /** Update a team (Legacy) — PATCH /teams/{team_id} (classes: write) @deprecated */
   updateLegacy(teamId: string | number, params: { description?: string; name: string; notification_setting?: "notifications_enabled" | "notifications_disabled"; parent_team_id?: number | null; parent_team_slug?: string | null; permission?: "pull" | "push" | "admin"; privacy?: "secret" | "closed" }, options?: CallOptions): Promise<Result<TeamFull, BasicError>>;
 }
 
 export interface GithubUsers extends Rpc.RpcTargetBranded {
-  /** Add an email address for the authenticated user — POST /user/emails */
+  /** Add an email address for the authenticated user — POST /user/emails (classes: write) */
   addEmailForAuthenticatedUser(options?: CallOptions): Promise<Result<Email[], BasicError>>;
   addEmailForAuthenticatedUser(params?: unknown, options?: CallOptions): Promise<Result<Email[], BasicError>>;
-  /** Add social accounts for the authenticated user — POST /user/social_accounts */
+  /** Add social accounts for the authenticated user — POST /user/social_accounts (classes: write) */
   addSocialAccountForAuthenticatedUser(params: { account_urls: string[] }, options?: CallOptions): Promise<Result<SocialAccount[], BasicError>>;
-  /** Block a user — PUT /user/blocks/{username} */
+  /** Block a user — PUT /user/blocks/{username} (classes: write) */
   block(username: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Check if a user is blocked by the authenticated user — GET /user/blocks/{username} */
+  /** Check if a user is blocked by the authenticated user — GET /user/blocks/{username} (classes: read) */
   checkBlocked(username: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Check if a user follows another user — GET /users/{username}/following/{target_user} */
+  /** Check if a user follows another user — GET /users/{username}/following/{target_user} (classes: read) */
   checkFollowingForUser(username: string | number, targetUser: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Check if a person is followed by the authenticated user — GET /user/following/{username} */
+  /** Check if a person is followed by the authenticated user — GET /user/following/{username} (classes: read) */
   checkPersonIsFollowedByAuthenticated(username: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Create a GPG key for the authenticated user — POST /user/gpg_keys */
+  /** Create a GPG key for the authenticated user — POST /user/gpg_keys (classes: write) */
   createGpgKeyForAuthenticatedUser(params: { armored_public_key: string; name?: string }, options?: CallOptions): Promise<Result<GpgKey, BasicError>>;
-  /** Create a public SSH key for the authenticated user — POST /user/keys */
+  /** Create a public SSH key for the authenticated user — POST /user/keys (classes: write) */
   createPublicSshKeyForAuthenticatedUser(params: { key: string; title?: string }, options?: CallOptions): Promise<Result<Key, BasicError>>;
-  /** Create a SSH signing key for the authenticated user — POST /user/ssh_signing_keys */
+  /** Create a SSH signing key for the authenticated user — POST /user/ssh_signing_keys (classes: write) */
   createSshSigningKeyForAuthenticatedUser(params: { key: string; title?: string }, options?: CallOptions): Promise<Result<SshSigningKey, BasicError>>;
-  /** Delete attestations in bulk — POST /users/{username}/attestations/delete-request */
+  /** Delete attestations in bulk — POST /users/{username}/attestations/delete-request (classes: write, destructive) */
   deleteAttestationsBulk(username: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
   deleteAttestationsBulk(username: string | number, params?: { [key: string]: unknown } | null, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Delete attestations by ID — DELETE /users/{username}/attestations/{attestation_id} */
+  /** Delete attestations by ID — DELETE /users/{username}/attestations/{attestation_id} (classes: write, destructive) */
   deleteAttestationsById(username: string | number, attestationId: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Delete attestations by subject digest — DELETE /users/{username}/attestations/digest/{subject_digest} */
+  /** Delete attestations by subject digest — DELETE /users/{username}/attestations/digest/{subject_digest} (classes: write, destructive) */
   deleteAttestationsBySubjectDigest(username: string | number, subjectDigest: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Delete an email address for the authenticated user — DELETE /user/emails */
+  /** Delete an email address for the authenticated user — DELETE /user/emails (classes: write, destructive) */
   deleteEmailForAuthenticatedUser(options?: CallOptions): Promise<Result<null, BasicError>>;
   deleteEmailForAuthenticatedUser(params?: unknown, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Delete a GPG key for the authenticated user — DELETE /user/gpg_keys/{gpg_key_id} */
+  /** Delete a GPG key for the authenticated user — DELETE /user/gpg_keys/{gpg_key_id} (classes: write, destructive) */
   deleteGpgKeyForAuthenticatedUser(gpgKeyId: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Delete a public SSH key for the authenticated user — DELETE /user/keys/{key_id} */
+  /** Delete a public SSH key for the authenticated user — DELETE /user/keys/{key_id} (classes: write, destructive) */
   deletePublicSshKeyForAuthenticatedUser(keyId: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Delete social accounts for the authenticated user — DELETE /user/social_accounts */
+  /** Delete social accounts for the authenticated user — DELETE /user/social_accounts (classes: write, destructive) */
   deleteSocialAccountForAuthenticatedUser(params: { account_urls: string[] }, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Delete an SSH signing key for the authenticated user — DELETE /user/ssh_signing_keys/{ssh_signing_key_id} */
+  /** Delete an SSH signing key for the authenticated user — DELETE /user/ssh_signing_keys/{ssh_signing_key_id} (classes: write, destructive) */
   deleteSshSigningKeyForAuthenticatedUser(sshSigningKeyId: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Follow a user — PUT /user/following/{username} */
+  /** Follow a user — PUT /user/following/{username} (classes: write) */
   follow(username: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Get the authenticated user — GET /user */
+  /** Get the authenticated user — GET /user (classes: read) */
   getAuthenticated(options?: CallOptions): Promise<Result<PrivateUser | PublicUser, BasicError>>;
-  /** Get a user using their ID — GET /user/{account_id} */
+  /** Get a user using their ID — GET /user/{account_id} (classes: read) */
   getById(accountId: string | number, options?: CallOptions): Promise<Result<PrivateUser | PublicUser, BasicError>>;
-  /** Get a user — GET /users/{username} */
+  /** Get a user — GET /users/{username} (classes: read) */
   getByUsername(username: string | number, options?: CallOptions): Promise<Result<PrivateUser | PublicUser, BasicError>>;
-  /** Get contextual information for a user — GET /users/{username}/hovercard */
+  /** Get contextual information for a user — GET /users/{username}/hovercard (classes: read) */
   getContextForUser(username: string | number, options?: CallOptions): Promise<Result<Hovercard, BasicError>>;
   getContextForUser(username: string | number, params?: { subject_type?: "organization" | "repository" | "issue" | "pull_request"; subject_id?: string } | null, options?: CallOptions): Promise<Result<Hovercard, BasicError>>;
-  /** Get a GPG key for the authenticated user — GET /user/gpg_keys/{gpg_key_id} */
+  /** Get a GPG key for the authenticated user — GET /user/gpg_keys/{gpg_key_id} (classes: read) */
   getGpgKeyForAuthenticatedUser(gpgKeyId: string | number, options?: CallOptions): Promise<Result<GpgKey, BasicError>>;
-  /** Get a public SSH key for the authenticated user — GET /user/keys/{key_id} */
+  /** Get a public SSH key for the authenticated user — GET /user/keys/{key_id} (classes: read) */
   getPublicSshKeyForAuthenticatedUser(keyId: string | number, options?: CallOptions): Promise<Result<Key, BasicError>>;
-  /** Get an SSH signing key for the authenticated user — GET /user/ssh_signing_keys/{ssh_signing_key_id} */
+  /** Get an SSH signing key for the authenticated user — GET /user/ssh_signing_keys/{ssh_signing_key_id} (classes: read) */
   getSshSigningKeyForAuthenticatedUser(sshSigningKeyId: string | number, options?: CallOptions): Promise<Result<SshSigningKey, BasicError>>;
-  /** List users — GET /users */
+  /** List users — GET /users (classes: read) */
   list(options?: CallOptions): Promise<Result<SimpleUser[]>>;
   list(params?: { since?: number; per_page?: number } | null, options?: CallOptions): Promise<Result<SimpleUser[]>>;
-  /** List attestations — GET /users/{username}/attestations/{subject_digest} */
+  /** List attestations — GET /users/{username}/attestations/{subject_digest} (classes: read) */
   listAttestations(username: string | number, subjectDigest: string | number, options?: CallOptions): Promise<Result<{ attestations?: { bundle?: Record<string, JsonValue>; bundle_url?: string; initiator?: string; repository_id?: number }[] } | EmptyObject | null, BasicError>>;
   listAttestations(username: string | number, subjectDigest: string | number, params?: { per_page?: number; before?: string; after?: string; predicate_type?: string } | null, options?: CallOptions): Promise<Result<{ attestations?: { bundle?: Record<string, JsonValue>; bundle_url?: string; initiator?: string; repository_id?: number }[] } | EmptyObject | null, BasicError>>;
-  /** List attestations by bulk subject digests — POST /users/{username}/attestations/bulk-list */
+  /** List attestations by bulk subject digests — POST /users/{username}/attestations/bulk-list (classes: write) */
   listAttestationsBulk(username: string | number, params: { per_page?: number; before?: string; after?: string; predicate_type?: string; subject_digests: string[] }, options?: CallOptions): Promise<Result<{ attestations_subject_digests?: Record<string, Record<string, JsonValue>[] | null>; page_info?: { has_next?: boolean; has_previous?: boolean; next?: string; previous?: string } }>>;
-  /** List users blocked by the authenticated user — GET /user/blocks */
+  /** List users blocked by the authenticated user — GET /user/blocks (classes: read) */
   listBlockedByAuthenticatedUser(options?: CallOptions): Promise<Result<SimpleUser[], BasicError>>;
   listBlockedByAuthenticatedUser(params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<SimpleUser[], BasicError>>;
-  /** List email addresses for the authenticated user — GET /user/emails */
+  /** List email addresses for the authenticated user — GET /user/emails (classes: read) */
   listEmailsForAuthenticatedUser(options?: CallOptions): Promise<Result<Email[], BasicError>>;
   listEmailsForAuthenticatedUser(params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<Email[], BasicError>>;
-  /** List the people the authenticated user follows — GET /user/following */
+  /** List the people the authenticated user follows — GET /user/following (classes: read) */
   listFollowedByAuthenticatedUser(options?: CallOptions): Promise<Result<SimpleUser[], BasicError>>;
   listFollowedByAuthenticatedUser(params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<SimpleUser[], BasicError>>;
-  /** List followers of the authenticated user — GET /user/followers */
+  /** List followers of the authenticated user — GET /user/followers (classes: read) */
   listFollowersForAuthenticatedUser(options?: CallOptions): Promise<Result<SimpleUser[], BasicError>>;
   listFollowersForAuthenticatedUser(params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<SimpleUser[], BasicError>>;
-  /** List followers of a user — GET /users/{username}/followers */
+  /** List followers of a user — GET /users/{username}/followers (classes: read) */
   listFollowersForUser(username: string | number, options?: CallOptions): Promise<Result<SimpleUser[]>>;
   listFollowersForUser(username: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<SimpleUser[]>>;
-  /** List the people a user follows — GET /users/{username}/following */
+  /** List the people a user follows — GET /users/{username}/following (classes: read) */
   listFollowingForUser(username: string | number, options?: CallOptions): Promise<Result<SimpleUser[]>>;
   listFollowingForUser(username: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<SimpleUser[]>>;
-  /** List GPG keys for the authenticated user — GET /user/gpg_keys */
+  /** List GPG keys for the authenticated user — GET /user/gpg_keys (classes: read) */
   listGpgKeysForAuthenticatedUser(options?: CallOptions): Promise<Result<GpgKey[], BasicError>>;
   listGpgKeysForAuthenticatedUser(params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<GpgKey[], BasicError>>;
-  /** List GPG keys for a user — GET /users/{username}/gpg_keys */
+  /** List GPG keys for a user — GET /users/{username}/gpg_keys (classes: read) */
   listGpgKeysForUser(username: string | number, options?: CallOptions): Promise<Result<GpgKey[]>>;
   listGpgKeysForUser(username: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<GpgKey[]>>;
-  /** List public email addresses for the authenticated user — GET /user/public_emails */
+  /** List public email addresses for the authenticated user — GET /user/public_emails (classes: read) */
   listPublicEmailsForAuthenticatedUser(options?: CallOptions): Promise<Result<Email[], BasicError>>;
   listPublicEmailsForAuthenticatedUser(params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<Email[], BasicError>>;
-  /** List public keys for a user — GET /users/{username}/keys */
+  /** List public keys for a user — GET /users/{username}/keys (classes: read) */
   listPublicKeysForUser(username: string | number, options?: CallOptions): Promise<Result<KeySimple[]>>;
   listPublicKeysForUser(username: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<KeySimple[]>>;
-  /** List public SSH keys for the authenticated user — GET /user/keys */
+  /** List public SSH keys for the authenticated user — GET /user/keys (classes: read) */
   listPublicSshKeysForAuthenticatedUser(options?: CallOptions): Promise<Result<Key[], BasicError>>;
   listPublicSshKeysForAuthenticatedUser(params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<Key[], BasicError>>;
-  /** List social accounts for the authenticated user — GET /user/social_accounts */
+  /** List social accounts for the authenticated user — GET /user/social_accounts (classes: read) */
   listSocialAccountsForAuthenticatedUser(options?: CallOptions): Promise<Result<SocialAccount[], BasicError>>;
   listSocialAccountsForAuthenticatedUser(params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<SocialAccount[], BasicError>>;
-  /** List social accounts for a user — GET /users/{username}/social_accounts */
+  /** List social accounts for a user — GET /users/{username}/social_accounts (classes: read) */
   listSocialAccountsForUser(username: string | number, options?: CallOptions): Promise<Result<SocialAccount[]>>;
   listSocialAccountsForUser(username: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<SocialAccount[]>>;
-  /** List SSH signing keys for the authenticated user — GET /user/ssh_signing_keys */
+  /** List SSH signing keys for the authenticated user — GET /user/ssh_signing_keys (classes: read) */
   listSshSigningKeysForAuthenticatedUser(options?: CallOptions): Promise<Result<SshSigningKey[], BasicError>>;
   listSshSigningKeysForAuthenticatedUser(params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<SshSigningKey[], BasicError>>;
-  /** List SSH signing keys for a user — GET /users/{username}/ssh_signing_keys */
+  /** List SSH signing keys for a user — GET /users/{username}/ssh_signing_keys (classes: read) */
   listSshSigningKeysForUser(username: string | number, options?: CallOptions): Promise<Result<SshSigningKey[]>>;
   listSshSigningKeysForUser(username: string | number, params?: { per_page?: number; page?: number } | null, options?: CallOptions): Promise<Result<SshSigningKey[]>>;
-  /** Set primary email visibility for the authenticated user — PATCH /user/email/visibility */
+  /** Set primary email visibility for the authenticated user — PATCH /user/email/visibility (classes: write) */
   setPrimaryEmailVisibilityForAuthenticatedUser(params: { visibility: "public" | "private" }, options?: CallOptions): Promise<Result<Email[], BasicError>>;
-  /** Unblock a user — DELETE /user/blocks/{username} */
+  /** Unblock a user — DELETE /user/blocks/{username} (classes: write, destructive) */
   unblock(username: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Unfollow a user — DELETE /user/following/{username} */
+  /** Unfollow a user — DELETE /user/following/{username} (classes: write, destructive) */
   unfollow(username: string | number, options?: CallOptions): Promise<Result<null, BasicError>>;
-  /** Update the authenticated user — PATCH /user */
+  /** Update the authenticated user — PATCH /user (classes: write) */
   updateAuthenticated(options?: CallOptions): Promise<Result<PrivateUser, BasicError>>;
   updateAuthenticated(params?: { bio?: string; blog?: string; company?: string; email?: string; hireable?: boolean; location?: string; name?: string; twitter_username?: string | null } | null, options?: CallOptions): Promise<Result<PrivateUser, BasicError>>;
 }

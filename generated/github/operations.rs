@@ -15,6 +15,7 @@ pub static PROVIDER: Provider = Provider {
     request_id_header: Some("X-GitHub-Request-Id"),
     error_object: None,
     servers: &["https://api.github.com", "https://uploads.github.com"],
+    classes: &["read", "write", "destructive"],
     operations: &[
         Operation {
             id: "meta/root",
@@ -28,6 +29,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "security-advisories/list-global-advisories",
@@ -60,6 +62,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "security-advisories/get-global-advisory",
@@ -73,6 +76,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "agent-tasks/list-tasks-for-repo",
@@ -95,6 +99,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "agent-tasks/create-task-in-repo",
@@ -115,6 +120,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "agent-tasks/get-task-by-repo-and-id",
@@ -128,6 +134,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "agent-tasks/list-tasks",
@@ -149,6 +156,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "agent-tasks/get-task-by-id",
@@ -162,6 +170,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "apps/get-authenticated",
@@ -175,6 +184,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "apps/create-from-manifest",
@@ -188,6 +198,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "apps/get-webhook-config-for-app",
@@ -201,6 +212,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "apps/update-webhook-config-for-app",
@@ -219,6 +231,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "apps/list-webhook-deliveries",
@@ -236,6 +249,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "apps/get-webhook-delivery",
@@ -249,6 +263,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "apps/redeliver-webhook-delivery",
@@ -262,6 +277,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "apps/list-installation-requests-for-authenticated-app",
@@ -278,6 +294,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "apps/list-installations",
@@ -296,6 +313,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "apps/delete-installation",
@@ -309,6 +327,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "apps/get-installation",
@@ -322,6 +341,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "apps/create-installation-access-token",
@@ -339,6 +359,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "apps/unsuspend-installation",
@@ -352,6 +373,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "apps/suspend-installation",
@@ -365,6 +387,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "apps/delete-authorization",
@@ -380,6 +403,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "apps/delete-token",
@@ -395,6 +419,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "apps/reset-token",
@@ -410,6 +435,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "apps/check-token",
@@ -425,6 +451,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "apps/scope-token",
@@ -445,6 +472,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "apps/get-by-slug",
@@ -458,6 +486,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "classroom/get-an-assignment",
@@ -471,6 +500,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "classroom/list-accepted-assignments-for-an-assignment",
@@ -487,6 +517,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "classroom/get-assignment-grades",
@@ -500,6 +531,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "classroom/list-classrooms",
@@ -516,6 +548,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "classroom/get-a-classroom",
@@ -529,6 +562,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "classroom/list-assignments-for-a-classroom",
@@ -545,6 +579,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "codes-of-conduct/get-all-codes-of-conduct",
@@ -558,6 +593,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "codes-of-conduct/get-conduct-code",
@@ -571,6 +607,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "credentials/revoke",
@@ -586,6 +623,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "emojis/get",
@@ -599,6 +637,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/get-actions-cache-retention-limit-for-enterprise",
@@ -612,6 +651,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/set-actions-cache-retention-limit-for-enterprise",
@@ -627,6 +667,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "actions/get-actions-cache-storage-limit-for-enterprise",
@@ -640,6 +681,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/set-actions-cache-storage-limit-for-enterprise",
@@ -655,6 +697,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "oidc/list-oidc-custom-property-inclusions-for-enterprise",
@@ -668,6 +711,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "oidc/create-oidc-custom-property-inclusion-for-enterprise",
@@ -683,6 +727,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "oidc/delete-oidc-custom-property-inclusion-for-enterprise",
@@ -696,6 +741,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "code-security/get-configurations-for-enterprise",
@@ -713,6 +759,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "code-security/create-configuration-for-enterprise",
@@ -750,6 +797,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "code-security/get-default-configurations-for-enterprise",
@@ -763,6 +811,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "code-security/delete-configuration-for-enterprise",
@@ -776,6 +825,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "code-security/get-single-configuration-for-enterprise",
@@ -789,6 +839,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "code-security/update-enterprise-configuration",
@@ -826,6 +877,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "code-security/attach-enterprise-configuration",
@@ -841,6 +893,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "code-security/set-configuration-as-default-for-enterprise",
@@ -856,6 +909,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "code-security/get-repositories-for-enterprise-configuration",
@@ -874,6 +928,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "copilot/copilot-enterprise-one-day-usage-metrics",
@@ -889,6 +944,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "copilot/copilot-enterprise-usage-metrics",
@@ -902,6 +958,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "copilot/copilot-enterprise-repos-one-day-report",
@@ -917,6 +974,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "copilot/copilot-enterprise-user-teams-one-day-report",
@@ -932,6 +990,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "copilot/copilot-users-one-day-usage-metrics",
@@ -947,6 +1006,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "copilot/copilot-users-usage-metrics",
@@ -960,6 +1020,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "copilot/set-enterprise-coding-agent-policy",
@@ -975,6 +1036,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "copilot/remove-organizations-from-enterprise-coding-agent-policy",
@@ -991,6 +1053,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "copilot/add-organizations-to-enterprise-coding-agent-policy",
@@ -1007,6 +1070,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "dependabot/list-alerts-for-enterprise",
@@ -1036,6 +1100,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "dependabot/repository-access-for-enterprise",
@@ -1052,6 +1117,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "dependabot/update-repository-access-for-enterprise",
@@ -1068,6 +1134,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "dependabot/set-repository-access-default-level-for-enterprise",
@@ -1083,6 +1150,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "enterprise-teams/list",
@@ -1099,6 +1167,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "enterprise-teams/create",
@@ -1119,6 +1188,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "enterprise-team-memberships/list",
@@ -1135,6 +1205,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "enterprise-team-memberships/bulk-add",
@@ -1150,6 +1221,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "enterprise-team-memberships/bulk-remove",
@@ -1165,6 +1237,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "enterprise-team-memberships/remove",
@@ -1178,6 +1251,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "enterprise-team-memberships/get",
@@ -1191,6 +1265,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "enterprise-team-memberships/add",
@@ -1204,6 +1279,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "enterprise-team-organizations/get-assignments",
@@ -1220,6 +1296,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "enterprise-team-organizations/bulk-add",
@@ -1235,6 +1312,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "enterprise-team-organizations/bulk-remove",
@@ -1250,6 +1328,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "enterprise-team-organizations/delete",
@@ -1263,6 +1342,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "enterprise-team-organizations/get-assignment",
@@ -1276,6 +1356,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "enterprise-team-organizations/add",
@@ -1289,6 +1370,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "enterprise-teams/delete",
@@ -1302,6 +1384,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "enterprise-teams/get",
@@ -1315,6 +1398,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "enterprise-teams/update",
@@ -1335,6 +1419,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "activity/list-public-events",
@@ -1351,6 +1436,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "activity/get-feeds",
@@ -1364,6 +1450,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "gists/list",
@@ -1381,6 +1468,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "gists/create",
@@ -1398,6 +1486,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "gists/list-public",
@@ -1415,6 +1504,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "gists/list-starred",
@@ -1432,6 +1522,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "gists/delete",
@@ -1445,6 +1536,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "gists/get",
@@ -1458,6 +1550,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "gists/update",
@@ -1474,6 +1567,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "gists/list-comments",
@@ -1490,6 +1584,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "gists/create-comment",
@@ -1505,6 +1600,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "gists/delete-comment",
@@ -1518,6 +1614,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "gists/get-comment",
@@ -1531,6 +1628,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "gists/update-comment",
@@ -1546,6 +1644,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "gists/list-commits",
@@ -1562,6 +1661,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "gists/list-forks",
@@ -1578,6 +1678,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "gists/fork",
@@ -1591,6 +1692,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "gists/unstar",
@@ -1604,6 +1706,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "gists/check-is-starred",
@@ -1617,6 +1720,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "gists/star",
@@ -1630,6 +1734,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "gists/get-revision",
@@ -1643,6 +1748,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "gitignore/get-all-templates",
@@ -1656,6 +1762,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "gitignore/get-template",
@@ -1669,6 +1776,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "apps/list-repos-accessible-to-installation",
@@ -1685,6 +1793,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "apps/revoke-installation-access-token",
@@ -1698,6 +1807,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "issues/list",
@@ -1724,6 +1834,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "licenses/get-all-commonly-used",
@@ -1741,6 +1852,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "licenses/get",
@@ -1754,6 +1866,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "markdown/render",
@@ -1771,6 +1884,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "markdown/render-raw",
@@ -1784,6 +1898,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Text("text/plain"),
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "apps/get-subscription-plan-for-account",
@@ -1797,6 +1912,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "apps/list-plans",
@@ -1813,6 +1929,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "apps/list-accounts-for-plan",
@@ -1831,6 +1948,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "apps/get-subscription-plan-for-account-stubbed",
@@ -1844,6 +1962,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "apps/list-plans-stubbed",
@@ -1860,6 +1979,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "apps/list-accounts-for-plan-stubbed",
@@ -1878,6 +1998,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "meta/get",
@@ -1891,6 +2012,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "activity/list-public-events-for-repo-network",
@@ -1907,6 +2029,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "activity/list-notifications-for-authenticated-user",
@@ -1927,6 +2050,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "activity/mark-notifications-as-read",
@@ -1943,6 +2067,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "activity/mark-thread-as-done",
@@ -1956,6 +2081,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "activity/get-thread",
@@ -1969,6 +2095,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "activity/mark-thread-as-read",
@@ -1982,6 +2109,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "activity/delete-thread-subscription",
@@ -1995,6 +2123,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "activity/get-thread-subscription-for-authenticated-user",
@@ -2008,6 +2137,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "activity/set-thread-subscription",
@@ -2023,6 +2153,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "meta/get-octocat",
@@ -2038,6 +2169,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "orgs/list",
@@ -2054,6 +2186,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/get-actions-cache-retention-limit-for-organization",
@@ -2067,6 +2200,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/set-actions-cache-retention-limit-for-organization",
@@ -2082,6 +2216,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "actions/get-actions-cache-storage-limit-for-organization",
@@ -2095,6 +2230,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/set-actions-cache-storage-limit-for-organization",
@@ -2110,6 +2246,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "billing/get-github-billing-ai-credit-usage-report-org",
@@ -2130,6 +2267,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "billing/get-all-budgets-org",
@@ -2148,6 +2286,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "billing/create-organization-budget",
@@ -2170,6 +2309,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "billing/delete-budget-org",
@@ -2183,6 +2323,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "billing/get-budget-org",
@@ -2196,6 +2337,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "billing/update-budget-org",
@@ -2218,6 +2360,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "billing/get-github-billing-premium-request-usage-report-org",
@@ -2238,6 +2381,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "billing/get-github-billing-usage-report-org",
@@ -2255,6 +2399,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "billing/get-github-billing-usage-summary-report-org",
@@ -2275,6 +2420,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "orgs/delete",
@@ -2288,6 +2434,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "orgs/get",
@@ -2301,6 +2448,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "orgs/update",
@@ -2345,6 +2493,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "actions/get-actions-cache-usage-for-org",
@@ -2358,6 +2507,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/get-actions-cache-usage-by-repo-for-org",
@@ -2374,6 +2524,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/list-hosted-runners-for-org",
@@ -2390,6 +2541,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/create-hosted-runner-for-org",
@@ -2411,6 +2563,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "actions/list-custom-images-for-org",
@@ -2424,6 +2577,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/delete-custom-image-from-org",
@@ -2437,6 +2591,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "actions/get-custom-image-for-org",
@@ -2450,6 +2605,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/list-custom-image-versions-for-org",
@@ -2463,6 +2619,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/delete-custom-image-version-from-org",
@@ -2476,6 +2633,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "actions/get-custom-image-version-for-org",
@@ -2489,6 +2647,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/get-hosted-runners-github-owned-images-for-org",
@@ -2502,6 +2661,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/get-hosted-runners-partner-images-for-org",
@@ -2515,6 +2675,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/get-hosted-runners-limits-for-org",
@@ -2528,6 +2689,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/get-hosted-runners-machine-specs-for-org",
@@ -2541,6 +2703,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/get-hosted-runners-platforms-for-org",
@@ -2554,6 +2717,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/delete-hosted-runner-for-org",
@@ -2567,6 +2731,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "actions/get-hosted-runner-for-org",
@@ -2580,6 +2745,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/update-hosted-runner-for-org",
@@ -2603,6 +2769,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "oidc/list-oidc-custom-property-inclusions-for-org",
@@ -2616,6 +2783,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "oidc/create-oidc-custom-property-inclusion-for-org",
@@ -2631,6 +2799,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "oidc/delete-oidc-custom-property-inclusion-for-org",
@@ -2644,6 +2813,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "oidc/get-oidc-custom-sub-template-for-org",
@@ -2657,6 +2827,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "oidc/update-oidc-custom-sub-template-for-org",
@@ -2673,6 +2844,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "actions/get-github-actions-permissions-organization",
@@ -2686,6 +2858,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/set-github-actions-permissions-organization",
@@ -2703,6 +2876,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "actions/get-artifact-and-log-retention-settings-organization",
@@ -2716,6 +2890,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/set-artifact-and-log-retention-settings-organization",
@@ -2731,6 +2906,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "actions/get-fork-pr-contributor-approval-permissions-organization",
@@ -2744,6 +2920,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/set-fork-pr-contributor-approval-permissions-organization",
@@ -2759,6 +2936,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "actions/get-private-repo-fork-pr-workflows-settings-organization",
@@ -2772,6 +2950,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/set-private-repo-fork-pr-workflows-settings-organization",
@@ -2790,6 +2969,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "actions/list-selected-repositories-enabled-github-actions-organization",
@@ -2806,6 +2986,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/set-selected-repositories-enabled-github-actions-organization",
@@ -2821,6 +3002,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "actions/disable-selected-repository-github-actions-organization",
@@ -2834,6 +3016,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "actions/enable-selected-repository-github-actions-organization",
@@ -2847,6 +3030,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "actions/get-allowed-actions-organization",
@@ -2860,6 +3044,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/set-allowed-actions-organization",
@@ -2877,6 +3062,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "actions/get-self-hosted-runners-permissions-organization",
@@ -2890,6 +3076,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/set-self-hosted-runners-permissions-organization",
@@ -2905,6 +3092,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "actions/list-selected-repositories-self-hosted-runners-organization",
@@ -2921,6 +3109,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/set-selected-repositories-self-hosted-runners-organization",
@@ -2936,6 +3125,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "actions/disable-selected-repository-self-hosted-runners-organization",
@@ -2949,6 +3139,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "actions/enable-selected-repository-self-hosted-runners-organization",
@@ -2962,6 +3153,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "actions/get-github-actions-default-workflow-permissions-organization",
@@ -2975,6 +3167,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/set-github-actions-default-workflow-permissions-organization",
@@ -2991,6 +3184,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "actions/list-self-hosted-runner-groups-for-org",
@@ -3008,6 +3202,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/create-self-hosted-runner-group-for-org",
@@ -3030,6 +3225,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "actions/delete-self-hosted-runner-group-from-org",
@@ -3043,6 +3239,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "actions/get-self-hosted-runner-group-for-org",
@@ -3056,6 +3253,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/update-self-hosted-runner-group-for-org",
@@ -3076,6 +3274,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "actions/list-github-hosted-runners-in-group-for-org",
@@ -3092,6 +3291,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/list-repo-access-to-self-hosted-runner-group-in-org",
@@ -3108,6 +3308,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/set-repo-access-to-self-hosted-runner-group-in-org",
@@ -3123,6 +3324,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "actions/remove-repo-access-to-self-hosted-runner-group-in-org",
@@ -3136,6 +3338,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "actions/add-repo-access-to-self-hosted-runner-group-in-org",
@@ -3149,6 +3352,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "actions/list-self-hosted-runners-in-group-for-org",
@@ -3165,6 +3369,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/set-self-hosted-runners-in-group-for-org",
@@ -3180,6 +3385,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "actions/remove-self-hosted-runner-from-group-for-org",
@@ -3193,6 +3399,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "actions/add-self-hosted-runner-to-group-for-org",
@@ -3206,6 +3413,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "actions/list-self-hosted-runners-for-org",
@@ -3223,6 +3431,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/list-runner-applications-for-org",
@@ -3236,6 +3445,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/generate-runner-jitconfig-for-org",
@@ -3254,6 +3464,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "actions/create-registration-token-for-org",
@@ -3267,6 +3478,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "actions/create-remove-token-for-org",
@@ -3280,6 +3492,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "actions/delete-self-hosted-runner-from-org",
@@ -3293,6 +3506,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "actions/get-self-hosted-runner-for-org",
@@ -3306,6 +3520,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/remove-all-custom-labels-from-self-hosted-runner-for-org",
@@ -3319,6 +3534,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "actions/list-labels-for-self-hosted-runner-for-org",
@@ -3332,6 +3548,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/add-custom-labels-to-self-hosted-runner-for-org",
@@ -3347,6 +3564,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "actions/set-custom-labels-for-self-hosted-runner-for-org",
@@ -3362,6 +3580,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "actions/remove-custom-label-from-self-hosted-runner-for-org",
@@ -3375,6 +3594,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "actions/list-org-secrets",
@@ -3391,6 +3611,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/get-org-public-key",
@@ -3404,6 +3625,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/delete-org-secret",
@@ -3417,6 +3639,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "actions/get-org-secret",
@@ -3430,6 +3653,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/create-or-update-org-secret",
@@ -3448,6 +3672,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "actions/list-selected-repos-for-org-secret",
@@ -3464,6 +3689,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/set-selected-repos-for-org-secret",
@@ -3479,6 +3705,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "actions/remove-selected-repo-from-org-secret",
@@ -3492,6 +3719,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "actions/add-selected-repo-to-org-secret",
@@ -3505,6 +3733,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "actions/list-org-variables",
@@ -3521,6 +3750,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/create-org-variable",
@@ -3539,6 +3769,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "actions/delete-org-variable",
@@ -3552,6 +3783,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "actions/get-org-variable",
@@ -3565,6 +3797,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/update-org-variable",
@@ -3583,6 +3816,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "actions/list-selected-repos-for-org-variable",
@@ -3599,6 +3833,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/set-selected-repos-for-org-variable",
@@ -3614,6 +3849,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "actions/remove-selected-repo-from-org-variable",
@@ -3627,6 +3863,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "actions/add-selected-repo-to-org-variable",
@@ -3640,6 +3877,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "agents/list-org-secrets",
@@ -3656,6 +3894,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "agents/get-org-public-key",
@@ -3669,6 +3908,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "agents/delete-org-secret",
@@ -3682,6 +3922,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "agents/get-org-secret",
@@ -3695,6 +3936,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "agents/create-or-update-org-secret",
@@ -3713,6 +3955,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "agents/list-selected-repos-for-org-secret",
@@ -3729,6 +3972,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "agents/set-selected-repos-for-org-secret",
@@ -3744,6 +3988,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "agents/remove-selected-repo-from-org-secret",
@@ -3757,6 +4002,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "agents/add-selected-repo-to-org-secret",
@@ -3770,6 +4016,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "agents/list-org-variables",
@@ -3786,6 +4033,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "agents/create-org-variable",
@@ -3804,6 +4052,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "agents/delete-org-variable",
@@ -3817,6 +4066,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "agents/get-org-variable",
@@ -3830,6 +4080,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "agents/update-org-variable",
@@ -3848,6 +4099,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "agents/list-selected-repos-for-org-variable",
@@ -3864,6 +4116,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "agents/set-selected-repos-for-org-variable",
@@ -3879,6 +4132,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "agents/remove-selected-repo-from-org-variable",
@@ -3892,6 +4146,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "agents/add-selected-repo-to-org-variable",
@@ -3905,6 +4160,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "orgs/create-artifact-deployment-record",
@@ -3931,6 +4187,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "orgs/set-cluster-deployment-records",
@@ -3950,6 +4207,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "orgs/create-cluster-deployment-records-job",
@@ -3967,6 +4225,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "orgs/get-cluster-deployment-records-job",
@@ -3980,6 +4239,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "orgs/create-artifact-storage-record",
@@ -4004,6 +4264,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "orgs/list-artifact-deployment-records",
@@ -4017,6 +4278,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "orgs/list-artifact-storage-records",
@@ -4030,6 +4292,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "orgs/list-attestations-bulk",
@@ -4049,6 +4312,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "orgs/delete-attestations-bulk",
@@ -4062,6 +4326,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: true },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "orgs/delete-attestations-by-subject-digest",
@@ -4075,6 +4340,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "orgs/list-attestation-repositories",
@@ -4093,6 +4359,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "orgs/delete-attestations-by-id",
@@ -4106,6 +4373,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "orgs/list-attestations",
@@ -4124,6 +4392,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "orgs/list-blocked-users",
@@ -4140,6 +4409,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "orgs/unblock-user",
@@ -4153,6 +4423,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "orgs/check-blocked-user",
@@ -4166,6 +4437,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "orgs/block-user",
@@ -4179,6 +4451,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "campaigns/list-org-campaigns",
@@ -4198,6 +4471,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "campaigns/create-campaign",
@@ -4220,6 +4494,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "campaigns/delete-campaign",
@@ -4233,6 +4508,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "campaigns/get-campaign-summary",
@@ -4246,6 +4522,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "campaigns/update-campaign",
@@ -4267,6 +4544,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "code-scanning/list-alerts-for-org",
@@ -4292,6 +4570,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "code-security/get-configurations-for-org",
@@ -4310,6 +4589,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "code-security/create-configuration",
@@ -4350,6 +4630,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "code-security/get-default-configurations",
@@ -4363,6 +4644,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "code-security/detach-configuration",
@@ -4378,6 +4660,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "code-security/delete-configuration",
@@ -4391,6 +4674,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "code-security/get-configuration",
@@ -4404,6 +4688,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "code-security/update-configuration",
@@ -4444,6 +4729,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "code-security/attach-configuration",
@@ -4460,6 +4746,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "code-security/set-configuration-as-default",
@@ -4475,6 +4762,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "code-security/get-repositories-for-configuration",
@@ -4493,6 +4781,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "codespaces/list-in-organization",
@@ -4509,6 +4798,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "codespaces/set-codespaces-access",
@@ -4525,6 +4815,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "codespaces/delete-codespaces-access-users",
@@ -4540,6 +4831,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "codespaces/set-codespaces-access-users",
@@ -4555,6 +4847,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "codespaces/list-org-secrets",
@@ -4571,6 +4864,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "codespaces/get-org-public-key",
@@ -4584,6 +4878,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "codespaces/delete-org-secret",
@@ -4597,6 +4892,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "codespaces/get-org-secret",
@@ -4610,6 +4906,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "codespaces/create-or-update-org-secret",
@@ -4628,6 +4925,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "codespaces/list-selected-repos-for-org-secret",
@@ -4644,6 +4942,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "codespaces/set-selected-repos-for-org-secret",
@@ -4659,6 +4958,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "codespaces/remove-selected-repo-from-org-secret",
@@ -4672,6 +4972,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "codespaces/add-selected-repo-to-org-secret",
@@ -4685,6 +4986,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "copilot-spaces/list-for-org",
@@ -4702,6 +5004,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "copilot-spaces/create-for-org",
@@ -4721,6 +5024,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "copilot-spaces/delete-for-org",
@@ -4734,6 +5038,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "copilot-spaces/get-for-org",
@@ -4747,6 +5052,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "copilot-spaces/update-for-org",
@@ -4766,6 +5072,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "copilot-spaces/list-collaborators-for-org",
@@ -4779,6 +5086,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "copilot-spaces/add-collaborator-for-org",
@@ -4796,6 +5104,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "copilot-spaces/remove-collaborator-for-org",
@@ -4809,6 +5118,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "copilot-spaces/update-collaborator-for-org",
@@ -4824,6 +5134,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "copilot-spaces/list-resources-for-org",
@@ -4837,6 +5148,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "copilot-spaces/create-resource-for-org",
@@ -4853,6 +5165,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "copilot-spaces/delete-resource-for-org",
@@ -4866,6 +5179,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "copilot-spaces/get-resource-for-org",
@@ -4879,6 +5193,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "copilot-spaces/update-resource-for-org",
@@ -4894,6 +5209,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "copilot/get-copilot-organization-details",
@@ -4907,6 +5223,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "copilot/list-copilot-seats",
@@ -4923,6 +5240,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "copilot/cancel-copilot-seat-assignment-for-teams",
@@ -4938,6 +5256,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "copilot/add-copilot-seats-for-teams",
@@ -4953,6 +5272,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "copilot/cancel-copilot-seat-assignment-for-users",
@@ -4968,6 +5288,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "copilot/add-copilot-seats-for-users",
@@ -4983,6 +5304,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "copilot/get-copilot-coding-agent-permissions-organization",
@@ -4996,6 +5318,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "copilot/set-copilot-coding-agent-permissions-organization",
@@ -5011,6 +5334,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "copilot/list-copilot-coding-agent-selected-repositories-for-organization",
@@ -5027,6 +5351,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "copilot/set-copilot-coding-agent-selected-repositories-for-organization",
@@ -5042,6 +5367,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "copilot/disable-copilot-coding-agent-for-repository-in-organization",
@@ -5055,6 +5381,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "copilot/enable-copilot-coding-agent-for-repository-in-organization",
@@ -5068,6 +5395,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "copilot/copilot-content-exclusion-for-organization",
@@ -5081,6 +5409,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "copilot/set-copilot-content-exclusion-for-organization",
@@ -5094,6 +5423,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: true },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "copilot/copilot-organization-one-day-usage-metrics",
@@ -5109,6 +5439,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "copilot/copilot-organization-usage-metrics",
@@ -5122,6 +5453,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "copilot/copilot-organization-repos-one-day-report",
@@ -5137,6 +5469,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "copilot/copilot-organization-user-teams-one-day-report",
@@ -5152,6 +5485,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "copilot/copilot-organization-users-one-day-usage-metrics",
@@ -5167,6 +5501,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "copilot/copilot-organization-users-usage-metrics",
@@ -5180,6 +5515,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "dependabot/list-alerts-for-org",
@@ -5212,6 +5548,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "dependabot/repository-access-for-org",
@@ -5228,6 +5565,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "dependabot/update-repository-access-for-org",
@@ -5244,6 +5582,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "dependabot/set-repository-access-default-level",
@@ -5259,6 +5598,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "dependabot/list-org-secrets",
@@ -5275,6 +5615,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "dependabot/get-org-public-key",
@@ -5288,6 +5629,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "dependabot/delete-org-secret",
@@ -5301,6 +5643,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "dependabot/get-org-secret",
@@ -5314,6 +5657,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "dependabot/create-or-update-org-secret",
@@ -5332,6 +5676,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "dependabot/list-selected-repos-for-org-secret",
@@ -5348,6 +5693,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "dependabot/set-selected-repos-for-org-secret",
@@ -5363,6 +5709,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "dependabot/remove-selected-repo-from-org-secret",
@@ -5376,6 +5723,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "dependabot/add-selected-repo-to-org-secret",
@@ -5389,6 +5737,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "packages/list-docker-migration-conflicting-packages-for-organization",
@@ -5402,6 +5751,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "activity/list-public-org-events",
@@ -5418,6 +5768,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "orgs/list-failed-invitations",
@@ -5434,6 +5785,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "orgs/list-webhooks",
@@ -5450,6 +5802,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "orgs/create-webhook",
@@ -5468,6 +5821,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "orgs/delete-webhook",
@@ -5481,6 +5835,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "orgs/get-webhook",
@@ -5494,6 +5849,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "orgs/update-webhook",
@@ -5512,6 +5868,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "orgs/get-webhook-config-for-org",
@@ -5525,6 +5882,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "orgs/update-webhook-config-for-org",
@@ -5543,6 +5901,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "orgs/list-webhook-deliveries",
@@ -5560,6 +5919,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "orgs/get-webhook-delivery",
@@ -5573,6 +5933,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "orgs/redeliver-webhook-delivery",
@@ -5586,6 +5947,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "orgs/ping-webhook",
@@ -5599,6 +5961,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "api-insights/get-route-stats-by-actor",
@@ -5620,6 +5983,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "api-insights/get-subject-stats",
@@ -5641,6 +6005,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "api-insights/get-summary-stats",
@@ -5657,6 +6022,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "api-insights/get-summary-stats-by-user",
@@ -5673,6 +6039,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "api-insights/get-summary-stats-by-actor",
@@ -5689,6 +6056,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "api-insights/get-time-stats",
@@ -5706,6 +6074,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "api-insights/get-time-stats-by-user",
@@ -5723,6 +6092,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "api-insights/get-time-stats-by-actor",
@@ -5740,6 +6110,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "api-insights/get-user-stats",
@@ -5761,6 +6132,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "apps/get-org-installation",
@@ -5774,6 +6146,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "orgs/list-app-installations",
@@ -5790,6 +6163,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "interactions/remove-restrictions-for-org",
@@ -5803,6 +6177,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "interactions/get-restrictions-for-org",
@@ -5816,6 +6191,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "interactions/set-restrictions-for-org",
@@ -5832,6 +6208,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "interactions/get-pull-request-creation-cap-for-org",
@@ -5845,6 +6222,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "interactions/update-pull-request-creation-cap-for-org",
@@ -5861,6 +6239,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "orgs/list-pending-invitations",
@@ -5879,6 +6258,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "orgs/create-invitation",
@@ -5897,6 +6277,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "orgs/cancel-invitation",
@@ -5910,6 +6291,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "orgs/list-invitation-teams",
@@ -5926,6 +6308,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "orgs/list-issue-fields",
@@ -5939,6 +6322,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "orgs/create-issue-field",
@@ -5958,6 +6342,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "orgs/delete-issue-field",
@@ -5971,6 +6356,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "orgs/update-issue-field",
@@ -5989,6 +6375,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "orgs/list-issue-types",
@@ -6002,6 +6389,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "orgs/create-issue-type",
@@ -6020,6 +6408,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "orgs/delete-issue-type",
@@ -6033,6 +6422,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "orgs/update-issue-type",
@@ -6051,6 +6441,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "issues/list-for-org",
@@ -6074,6 +6465,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "orgs/list-members",
@@ -6092,6 +6484,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "orgs/remove-member",
@@ -6105,6 +6498,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "orgs/check-membership-for-user",
@@ -6118,6 +6512,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "codespaces/get-codespaces-for-user-in-org",
@@ -6134,6 +6529,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "codespaces/delete-from-organization",
@@ -6147,6 +6543,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "codespaces/stop-in-organization",
@@ -6160,6 +6557,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "copilot/get-copilot-seat-details-for-user",
@@ -6173,6 +6571,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "orgs/remove-membership-for-user",
@@ -6186,6 +6585,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "orgs/get-membership-for-user",
@@ -6199,6 +6599,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "orgs/set-membership-for-user",
@@ -6214,6 +6615,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "migrations/list-for-org",
@@ -6231,6 +6633,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "migrations/start-for-org",
@@ -6254,6 +6657,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "migrations/get-status-for-org",
@@ -6269,6 +6673,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "migrations/delete-archive-for-org",
@@ -6282,6 +6687,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "migrations/download-archive-for-org",
@@ -6295,6 +6701,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "migrations/unlock-repo-for-org",
@@ -6308,6 +6715,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "migrations/list-repos-for-org",
@@ -6324,6 +6732,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "orgs/list-organization-fine-grained-permissions",
@@ -6337,6 +6746,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "orgs/list-org-roles",
@@ -6350,6 +6760,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "orgs/revoke-all-org-roles-team",
@@ -6363,6 +6774,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "orgs/revoke-org-role-team",
@@ -6376,6 +6788,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "orgs/assign-team-to-org-role",
@@ -6389,6 +6802,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "orgs/revoke-all-org-roles-user",
@@ -6402,6 +6816,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "orgs/revoke-org-role-user",
@@ -6415,6 +6830,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "orgs/assign-user-to-org-role",
@@ -6428,6 +6844,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "orgs/get-org-role",
@@ -6441,6 +6858,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "orgs/list-org-role-teams",
@@ -6457,6 +6875,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "orgs/list-org-role-users",
@@ -6473,6 +6892,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "orgs/list-outside-collaborators",
@@ -6490,6 +6910,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "orgs/remove-outside-collaborator",
@@ -6503,6 +6924,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "orgs/convert-member-to-outside-collaborator",
@@ -6518,6 +6940,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "packages/list-packages-for-organization",
@@ -6536,6 +6959,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "packages/delete-package-for-org",
@@ -6549,6 +6973,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "packages/get-package-for-organization",
@@ -6562,6 +6987,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "packages/restore-package-for-org",
@@ -6577,6 +7003,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "packages/get-all-package-versions-for-package-owned-by-org",
@@ -6594,6 +7021,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "packages/delete-package-version-for-org",
@@ -6607,6 +7035,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "packages/get-package-version-for-organization",
@@ -6620,6 +7049,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "packages/restore-package-version-for-org",
@@ -6633,6 +7063,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "orgs/list-pat-grant-requests",
@@ -6657,6 +7088,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "orgs/review-pat-grant-requests-in-bulk",
@@ -6674,6 +7106,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "orgs/review-pat-grant-request",
@@ -6690,6 +7123,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "orgs/list-pat-grant-request-repositories",
@@ -6706,6 +7140,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "orgs/list-pat-grants",
@@ -6730,6 +7165,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "orgs/update-pat-accesses",
@@ -6746,6 +7182,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "orgs/update-pat-access",
@@ -6761,6 +7198,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "orgs/list-pat-grant-repositories",
@@ -6777,6 +7215,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "private-registries/list-org-private-registries",
@@ -6793,6 +7232,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "private-registries/create-org-private-registry",
@@ -6831,6 +7271,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "private-registries/get-org-public-key",
@@ -6844,6 +7285,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "private-registries/delete-org-private-registry",
@@ -6857,6 +7299,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "private-registries/get-org-private-registry",
@@ -6870,6 +7313,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "private-registries/update-org-private-registry",
@@ -6908,6 +7352,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "projects/list-for-org",
@@ -6926,6 +7371,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "projects/get-for-org",
@@ -6939,6 +7385,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "projects/create-draft-item-for-org",
@@ -6955,6 +7402,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "projects/list-fields-for-org",
@@ -6972,6 +7420,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "projects/add-field-for-org",
@@ -6985,6 +7434,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::JsonValue,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "projects/get-field-for-org",
@@ -6998,6 +7448,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "projects/list-items-for-org",
@@ -7017,6 +7468,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "projects/add-item-for-org",
@@ -7036,6 +7488,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "projects/delete-item-for-org",
@@ -7049,6 +7502,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "projects/get-org-item",
@@ -7064,6 +7518,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "projects/update-item-for-org",
@@ -7079,6 +7534,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "projects/create-view-for-org",
@@ -7100,6 +7556,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "projects/list-view-items-for-org",
@@ -7118,6 +7575,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "orgs/custom-properties-for-repos-get-organization-definitions",
@@ -7131,6 +7589,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "orgs/custom-properties-for-repos-create-or-update-organization-definitions",
@@ -7146,6 +7605,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "orgs/custom-properties-for-repos-delete-organization-definition",
@@ -7159,6 +7619,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "orgs/custom-properties-for-repos-get-organization-definition",
@@ -7172,6 +7633,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "orgs/custom-properties-for-repos-create-or-update-organization-definition",
@@ -7193,6 +7655,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "orgs/custom-properties-for-repos-get-organization-values",
@@ -7210,6 +7673,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "orgs/custom-properties-for-repos-create-or-update-organization-values",
@@ -7226,6 +7690,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "orgs/list-public-members",
@@ -7242,6 +7707,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "orgs/remove-public-membership-for-authenticated-user",
@@ -7255,6 +7721,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "orgs/check-public-membership-for-user",
@@ -7268,6 +7735,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "orgs/set-public-membership-for-authenticated-user",
@@ -7281,6 +7749,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "repos/list-for-org",
@@ -7300,6 +7769,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/create-in-org",
@@ -7339,6 +7809,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "repos/get-org-rulesets",
@@ -7356,6 +7827,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/create-org-ruleset",
@@ -7376,6 +7848,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "repos/get-org-rule-suites",
@@ -7398,6 +7871,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/get-org-rule-suite",
@@ -7411,6 +7885,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/delete-org-ruleset",
@@ -7424,6 +7899,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "repos/get-org-ruleset",
@@ -7437,6 +7913,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/update-org-ruleset",
@@ -7457,6 +7934,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "orgs/get-org-ruleset-history",
@@ -7473,6 +7951,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "orgs/get-org-ruleset-version",
@@ -7486,6 +7965,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "secret-scanning/list-alerts-for-org",
@@ -7520,6 +8000,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "secret-scanning/bulk-delete-org-custom-patterns",
@@ -7536,6 +8017,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "secret-scanning/list-org-custom-patterns",
@@ -7558,6 +8040,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "secret-scanning/bulk-create-org-custom-patterns",
@@ -7573,6 +8056,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "secret-scanning/update-org-custom-pattern",
@@ -7593,6 +8077,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "secret-scanning/list-org-pattern-configs",
@@ -7606,6 +8091,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "secret-scanning/update-org-pattern-configs",
@@ -7623,6 +8109,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "security-advisories/list-org-repository-advisories",
@@ -7643,6 +8130,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "orgs/list-security-manager-teams",
@@ -7656,6 +8144,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "orgs/remove-security-manager-team",
@@ -7669,6 +8158,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "orgs/add-security-manager-team",
@@ -7682,6 +8172,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "orgs/get-immutable-releases-settings",
@@ -7695,6 +8186,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "orgs/set-immutable-releases-settings",
@@ -7711,6 +8203,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "orgs/get-immutable-releases-settings-repositories",
@@ -7727,6 +8220,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "orgs/set-immutable-releases-settings-repositories",
@@ -7742,6 +8236,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "orgs/disable-selected-repository-immutable-releases-organization",
@@ -7755,6 +8250,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "orgs/enable-selected-repository-immutable-releases-organization",
@@ -7768,6 +8264,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "hosted-compute/list-network-configurations-for-org",
@@ -7784,6 +8281,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "hosted-compute/create-network-configuration-for-org",
@@ -7803,6 +8301,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "hosted-compute/delete-network-configuration-from-org",
@@ -7816,6 +8315,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "hosted-compute/get-network-configuration-for-org",
@@ -7829,6 +8329,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "hosted-compute/update-network-configuration-for-org",
@@ -7848,6 +8349,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "hosted-compute/get-network-settings-for-org",
@@ -7861,6 +8363,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "teams/list",
@@ -7878,6 +8381,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "teams/create",
@@ -7901,6 +8405,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "teams/delete-in-org",
@@ -7914,6 +8419,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "teams/get-by-name",
@@ -7927,6 +8433,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "teams/update-in-org",
@@ -7948,6 +8455,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "teams/list-pending-invitations-in-org",
@@ -7964,6 +8472,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "teams/list-members-in-org",
@@ -7981,6 +8490,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "teams/remove-membership-for-user-in-org",
@@ -7994,6 +8504,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "teams/get-membership-for-user-in-org",
@@ -8007,6 +8518,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "teams/add-or-update-membership-for-user-in-org",
@@ -8022,6 +8534,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "teams/list-repos-in-org",
@@ -8038,6 +8551,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "teams/remove-repo-in-org",
@@ -8051,6 +8565,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "teams/check-permissions-for-repo-in-org",
@@ -8064,6 +8579,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "teams/add-or-update-repo-permissions-in-org",
@@ -8079,6 +8595,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "teams/list-child-in-org",
@@ -8095,6 +8612,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "orgs/enable-or-disable-security-product-on-all-org-repos",
@@ -8110,6 +8628,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "rate-limit/get",
@@ -8123,6 +8642,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/delete",
@@ -8136,6 +8656,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "repos/get",
@@ -8149,6 +8670,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/update",
@@ -8190,6 +8712,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "actions/list-artifacts-for-repo",
@@ -8207,6 +8730,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/delete-artifact",
@@ -8220,6 +8744,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "actions/get-artifact",
@@ -8233,6 +8758,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/download-artifact",
@@ -8246,6 +8772,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/get-actions-cache-retention-limit-for-repository",
@@ -8259,6 +8786,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/set-actions-cache-retention-limit-for-repository",
@@ -8274,6 +8802,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "actions/get-actions-cache-storage-limit-for-repository",
@@ -8287,6 +8816,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/set-actions-cache-storage-limit-for-repository",
@@ -8302,6 +8832,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "actions/get-actions-cache-usage",
@@ -8315,6 +8846,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/delete-actions-cache-by-key",
@@ -8331,6 +8863,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "actions/get-actions-cache-list",
@@ -8351,6 +8884,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/delete-actions-cache-by-id",
@@ -8364,6 +8898,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "actions/list-concurrency-groups-for-repository",
@@ -8380,6 +8915,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/get-concurrency-group-for-repository",
@@ -8396,6 +8932,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/get-job-for-workflow-run",
@@ -8409,6 +8946,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/download-job-logs-for-workflow-run",
@@ -8422,6 +8960,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/re-run-job-for-workflow-run",
@@ -8438,6 +8977,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "actions/get-custom-oidc-sub-claim-for-repo",
@@ -8451,6 +8991,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/set-custom-oidc-sub-claim-for-repo",
@@ -8468,6 +9009,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "actions/list-repo-organization-secrets",
@@ -8484,6 +9026,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/list-repo-organization-variables",
@@ -8500,6 +9043,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/get-github-actions-permissions-repository",
@@ -8513,6 +9057,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/set-github-actions-permissions-repository",
@@ -8530,6 +9075,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "actions/get-workflow-access-to-repository",
@@ -8543,6 +9089,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/set-workflow-access-to-repository",
@@ -8558,6 +9105,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "actions/get-artifact-and-log-retention-settings-repository",
@@ -8571,6 +9119,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/set-artifact-and-log-retention-settings-repository",
@@ -8586,6 +9135,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "actions/get-fork-pr-contributor-approval-permissions-repository",
@@ -8599,6 +9149,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/set-fork-pr-contributor-approval-permissions-repository",
@@ -8614,6 +9165,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "actions/get-private-repo-fork-pr-workflows-settings-repository",
@@ -8627,6 +9179,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/set-private-repo-fork-pr-workflows-settings-repository",
@@ -8645,6 +9198,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "actions/get-allowed-actions-repository",
@@ -8658,6 +9212,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/set-allowed-actions-repository",
@@ -8675,6 +9230,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "actions/get-github-actions-default-workflow-permissions-repository",
@@ -8688,6 +9244,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/set-github-actions-default-workflow-permissions-repository",
@@ -8704,6 +9261,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "actions/list-self-hosted-runners-for-repo",
@@ -8721,6 +9279,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/list-runner-applications-for-repo",
@@ -8734,6 +9293,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/generate-runner-jitconfig-for-repo",
@@ -8752,6 +9312,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "actions/create-registration-token-for-repo",
@@ -8765,6 +9326,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "actions/create-remove-token-for-repo",
@@ -8778,6 +9340,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "actions/delete-self-hosted-runner-from-repo",
@@ -8791,6 +9354,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "actions/get-self-hosted-runner-for-repo",
@@ -8804,6 +9368,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/remove-all-custom-labels-from-self-hosted-runner-for-repo",
@@ -8817,6 +9382,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "actions/list-labels-for-self-hosted-runner-for-repo",
@@ -8830,6 +9396,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/add-custom-labels-to-self-hosted-runner-for-repo",
@@ -8845,6 +9412,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "actions/set-custom-labels-for-self-hosted-runner-for-repo",
@@ -8860,6 +9428,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "actions/remove-custom-label-from-self-hosted-runner-for-repo",
@@ -8873,6 +9442,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "actions/list-workflow-runs-for-repo",
@@ -8897,6 +9467,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/delete-workflow-run",
@@ -8910,6 +9481,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "actions/get-workflow-run",
@@ -8925,6 +9497,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/get-reviews-for-run",
@@ -8938,6 +9511,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/approve-workflow-run",
@@ -8951,6 +9525,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "actions/list-workflow-run-artifacts",
@@ -8969,6 +9544,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/get-workflow-run-attempt",
@@ -8984,6 +9560,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/list-jobs-for-workflow-run-attempt",
@@ -9000,6 +9577,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/download-workflow-run-attempt-logs",
@@ -9013,6 +9591,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/cancel-workflow-run",
@@ -9026,6 +9605,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "actions/list-concurrency-groups-for-workflow-run",
@@ -9043,6 +9623,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/review-custom-gates-for-run",
@@ -9056,6 +9637,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::JsonValue,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "actions/force-cancel-workflow-run",
@@ -9069,6 +9651,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "actions/list-jobs-for-workflow-run",
@@ -9086,6 +9669,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/delete-workflow-run-logs",
@@ -9099,6 +9683,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "actions/download-workflow-run-logs",
@@ -9112,6 +9697,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/get-pending-deployments-for-run",
@@ -9125,6 +9711,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/review-pending-deployments-for-run",
@@ -9142,6 +9729,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "actions/re-run-workflow",
@@ -9157,6 +9745,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "actions/re-run-workflow-failed-jobs",
@@ -9172,6 +9761,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "actions/get-workflow-run-usage",
@@ -9185,6 +9775,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/list-repo-secrets",
@@ -9201,6 +9792,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/get-repo-public-key",
@@ -9214,6 +9806,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/delete-repo-secret",
@@ -9227,6 +9820,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "actions/get-repo-secret",
@@ -9240,6 +9834,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/create-or-update-repo-secret",
@@ -9256,6 +9851,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "actions/list-repo-variables",
@@ -9272,6 +9868,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/create-repo-variable",
@@ -9288,6 +9885,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "actions/delete-repo-variable",
@@ -9301,6 +9899,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "actions/get-repo-variable",
@@ -9314,6 +9913,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/update-repo-variable",
@@ -9330,6 +9930,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "actions/list-repo-workflows",
@@ -9346,6 +9947,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/get-workflow",
@@ -9359,6 +9961,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/disable-workflow",
@@ -9372,6 +9975,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "actions/create-workflow-dispatch",
@@ -9389,6 +9993,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "actions/enable-workflow",
@@ -9402,6 +10007,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "actions/list-workflow-runs",
@@ -9426,6 +10032,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/get-workflow-usage",
@@ -9439,6 +10046,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/list-activities",
@@ -9461,6 +10069,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "agents/list-repo-organization-secrets",
@@ -9477,6 +10086,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "agents/list-repo-organization-variables",
@@ -9493,6 +10103,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "agents/list-repo-secrets",
@@ -9509,6 +10120,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "agents/get-repo-public-key",
@@ -9522,6 +10134,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "agents/delete-repo-secret",
@@ -9535,6 +10148,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "agents/get-repo-secret",
@@ -9548,6 +10162,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "agents/create-or-update-repo-secret",
@@ -9564,6 +10179,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "agents/list-repo-variables",
@@ -9580,6 +10196,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "agents/create-repo-variable",
@@ -9596,6 +10213,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "agents/delete-repo-variable",
@@ -9609,6 +10227,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "agents/get-repo-variable",
@@ -9622,6 +10241,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "agents/update-repo-variable",
@@ -9638,6 +10258,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "issues/list-assignees",
@@ -9654,6 +10275,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "issues/check-user-can-be-assigned",
@@ -9667,6 +10289,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/create-attestation",
@@ -9682,6 +10305,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "repos/list-attestations",
@@ -9700,6 +10324,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/list-autolinks",
@@ -9713,6 +10338,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/create-autolink",
@@ -9730,6 +10356,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "repos/delete-autolink",
@@ -9743,6 +10370,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "repos/get-autolink",
@@ -9756,6 +10384,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/disable-automated-security-fixes",
@@ -9769,6 +10398,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "repos/check-automated-security-fixes",
@@ -9782,6 +10412,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/enable-automated-security-fixes",
@@ -9795,6 +10426,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "repos/list-branches",
@@ -9812,6 +10444,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/get-branch",
@@ -9825,6 +10458,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/delete-branch-protection",
@@ -9838,6 +10472,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "repos/get-branch-protection",
@@ -9851,6 +10486,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/update-branch-protection",
@@ -9876,6 +10512,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "repos/delete-admin-branch-protection",
@@ -9889,6 +10526,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "repos/get-admin-branch-protection",
@@ -9902,6 +10540,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/set-admin-branch-protection",
@@ -9915,6 +10554,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "repos/delete-pull-request-review-protection",
@@ -9928,6 +10568,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "repos/get-pull-request-review-protection",
@@ -9941,6 +10582,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/update-pull-request-review-protection",
@@ -9961,6 +10603,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "repos/delete-commit-signature-protection",
@@ -9974,6 +10617,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "repos/get-commit-signature-protection",
@@ -9987,6 +10631,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/create-commit-signature-protection",
@@ -10000,6 +10645,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "repos/remove-status-check-protection",
@@ -10013,6 +10659,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "repos/get-status-checks-protection",
@@ -10026,6 +10673,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/update-status-check-protection",
@@ -10043,6 +10691,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "repos/remove-status-check-contexts",
@@ -10056,6 +10705,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::JsonValue,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "repos/get-all-status-check-contexts",
@@ -10069,6 +10719,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/add-status-check-contexts",
@@ -10082,6 +10733,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::JsonValue,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "repos/set-status-check-contexts",
@@ -10095,6 +10747,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::JsonValue,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "repos/delete-access-restrictions",
@@ -10108,6 +10761,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "repos/get-access-restrictions",
@@ -10121,6 +10775,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/remove-app-access-restrictions",
@@ -10136,6 +10791,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "repos/get-apps-with-access-to-protected-branch",
@@ -10149,6 +10805,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/add-app-access-restrictions",
@@ -10164,6 +10821,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "repos/set-app-access-restrictions",
@@ -10179,6 +10837,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "repos/remove-team-access-restrictions",
@@ -10192,6 +10851,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::JsonValue,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "repos/get-teams-with-access-to-protected-branch",
@@ -10205,6 +10865,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/add-team-access-restrictions",
@@ -10218,6 +10879,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::JsonValue,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "repos/set-team-access-restrictions",
@@ -10231,6 +10893,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::JsonValue,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "repos/remove-user-access-restrictions",
@@ -10246,6 +10909,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "repos/get-users-with-access-to-protected-branch",
@@ -10259,6 +10923,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/add-user-access-restrictions",
@@ -10274,6 +10939,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "repos/set-user-access-restrictions",
@@ -10289,6 +10955,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "repos/rename-branch",
@@ -10304,6 +10971,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "checks/create",
@@ -10328,6 +10996,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "checks/get",
@@ -10341,6 +11010,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "checks/update",
@@ -10364,6 +11034,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "checks/list-annotations",
@@ -10380,6 +11051,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "checks/rerequest-run",
@@ -10393,6 +11065,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "checks/create-suite",
@@ -10408,6 +11081,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "checks/set-suites-preferences",
@@ -10423,6 +11097,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "checks/get-suite",
@@ -10436,6 +11111,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "checks/list-for-suite",
@@ -10455,6 +11131,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "checks/rerequest-suite",
@@ -10468,6 +11145,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "code-quality/list-findings-for-repo",
@@ -10487,6 +11165,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "code-quality/get-finding",
@@ -10500,6 +11179,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "code-quality/get-setup",
@@ -10513,6 +11193,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "code-quality/update-setup",
@@ -10532,6 +11213,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "code-scanning/list-alerts-for-repo",
@@ -10554,6 +11236,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "code-scanning/get-alert",
@@ -10567,6 +11250,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "code-scanning/update-alert",
@@ -10586,6 +11270,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "code-scanning/get-autofix",
@@ -10599,6 +11284,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "code-scanning/create-autofix",
@@ -10612,6 +11298,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "code-scanning/commit-autofix",
@@ -10628,6 +11315,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "code-scanning/list-alert-instances",
@@ -10646,6 +11334,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "code-scanning/list-recent-analyses",
@@ -10669,6 +11358,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "code-scanning/delete-analysis",
@@ -10684,6 +11374,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "code-scanning/get-analysis",
@@ -10697,6 +11388,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "code-scanning/list-codeql-databases",
@@ -10710,6 +11402,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "code-scanning/delete-codeql-database",
@@ -10723,6 +11416,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "code-scanning/get-codeql-database",
@@ -10736,6 +11430,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "code-scanning/create-variant-analysis",
@@ -10755,6 +11450,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "code-scanning/get-variant-analysis",
@@ -10768,6 +11464,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "code-scanning/get-variant-analysis-repo-task",
@@ -10781,6 +11478,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "code-scanning/get-default-setup",
@@ -10794,6 +11492,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "code-scanning/update-default-setup",
@@ -10814,6 +11513,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "code-scanning/upload-sarif",
@@ -10835,6 +11535,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "code-scanning/get-sarif",
@@ -10848,6 +11549,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "code-security/get-configuration-for-repository",
@@ -10861,6 +11563,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/codeowners-errors",
@@ -10876,6 +11579,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "codespaces/list-in-repository-for-authenticated-user",
@@ -10892,6 +11596,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "codespaces/create-with-repo-for-authenticated-user",
@@ -10917,6 +11622,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "codespaces/list-devcontainers-in-repository-for-authenticated-user",
@@ -10933,6 +11639,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "codespaces/repo-machines-for-authenticated-user",
@@ -10950,6 +11657,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "codespaces/pre-flight-with-repo-for-authenticated-user",
@@ -10966,6 +11674,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "codespaces/check-permissions-for-devcontainer",
@@ -10982,6 +11691,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "codespaces/list-repo-secrets",
@@ -10998,6 +11708,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "codespaces/get-repo-public-key",
@@ -11011,6 +11722,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "codespaces/delete-repo-secret",
@@ -11024,6 +11736,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "codespaces/get-repo-secret",
@@ -11037,6 +11750,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "codespaces/create-or-update-repo-secret",
@@ -11053,6 +11767,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "repos/list-collaborators",
@@ -11071,6 +11786,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/remove-collaborator",
@@ -11084,6 +11800,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "repos/check-collaborator",
@@ -11097,6 +11814,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/add-collaborator",
@@ -11112,6 +11830,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "repos/get-collaborator-permission-level",
@@ -11125,6 +11844,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/list-commit-comments-for-repo",
@@ -11141,6 +11861,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/delete-commit-comment",
@@ -11154,6 +11875,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "repos/get-commit-comment",
@@ -11167,6 +11889,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/update-commit-comment",
@@ -11182,6 +11905,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "reactions/list-for-commit-comment",
@@ -11199,6 +11923,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "reactions/create-for-commit-comment",
@@ -11214,6 +11939,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "reactions/delete-for-commit-comment",
@@ -11227,6 +11953,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "repos/list-commits",
@@ -11249,6 +11976,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/list-branches-for-head-commit",
@@ -11262,6 +11990,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/list-comments-for-commit",
@@ -11278,6 +12007,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/create-commit-comment",
@@ -11296,6 +12026,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "repos/list-pull-requests-associated-with-commit",
@@ -11312,6 +12043,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/get-commit",
@@ -11328,6 +12060,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "checks/list-for-ref",
@@ -11348,6 +12081,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "checks/list-suites-for-ref",
@@ -11366,6 +12100,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/get-combined-status-for-ref",
@@ -11382,6 +12117,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/list-commit-statuses-for-ref",
@@ -11398,6 +12134,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/get-community-profile-metrics",
@@ -11411,6 +12148,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/compare-commits-with-basehead",
@@ -11427,6 +12165,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/compare-commits",
@@ -11443,6 +12182,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/delete-file",
@@ -11462,6 +12202,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "repos/get-content",
@@ -11477,6 +12218,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/create-or-update-file-contents",
@@ -11497,6 +12239,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "repos/list-contributors",
@@ -11514,6 +12257,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "copilot/get-copilot-cloud-agent-configuration",
@@ -11527,6 +12271,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "dependabot/list-alerts-for-repo",
@@ -11557,6 +12302,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "dependabot/get-alert",
@@ -11570,6 +12316,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "dependabot/update-alert",
@@ -11589,6 +12336,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "dependabot/list-repo-secrets",
@@ -11605,6 +12353,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "dependabot/get-repo-public-key",
@@ -11618,6 +12367,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "dependabot/delete-repo-secret",
@@ -11631,6 +12381,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "dependabot/get-repo-secret",
@@ -11644,6 +12395,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "dependabot/create-or-update-repo-secret",
@@ -11660,6 +12412,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "dependency-graph/diff-range",
@@ -11675,6 +12428,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "dependency-graph/export-sbom",
@@ -11688,6 +12442,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "dependency-graph/fetch-sbom-report",
@@ -11701,6 +12456,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "dependency-graph/generate-sbom-report",
@@ -11714,6 +12470,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "dependency-graph/create-repository-snapshot",
@@ -11736,6 +12493,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "repos/list-deployments",
@@ -11756,6 +12514,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/create-deployment",
@@ -11779,6 +12538,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "repos/delete-deployment",
@@ -11792,6 +12552,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "repos/get-deployment",
@@ -11805,6 +12566,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/list-deployment-statuses",
@@ -11821,6 +12583,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/create-deployment-status",
@@ -11842,6 +12605,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "repos/get-deployment-status",
@@ -11855,6 +12619,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/create-dispatch-event",
@@ -11871,6 +12636,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "repos/get-all-environments",
@@ -11887,6 +12653,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/delete-an-environment",
@@ -11900,6 +12667,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "repos/get-environment",
@@ -11913,6 +12681,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/create-or-update-environment",
@@ -11931,6 +12700,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "repos/list-deployment-branch-policies",
@@ -11947,6 +12717,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/create-deployment-branch-policy",
@@ -11963,6 +12734,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "repos/delete-deployment-branch-policy",
@@ -11976,6 +12748,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "repos/get-deployment-branch-policy",
@@ -11989,6 +12762,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/update-deployment-branch-policy",
@@ -12004,6 +12778,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "repos/get-all-deployment-protection-rules",
@@ -12017,6 +12792,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/create-deployment-protection-rule",
@@ -12032,6 +12808,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "repos/list-custom-deployment-rule-integrations",
@@ -12048,6 +12825,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/disable-deployment-protection-rule",
@@ -12061,6 +12839,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "repos/get-custom-deployment-protection-rule",
@@ -12074,6 +12853,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/list-environment-secrets",
@@ -12090,6 +12870,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/get-environment-public-key",
@@ -12103,6 +12884,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/delete-environment-secret",
@@ -12116,6 +12898,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "actions/get-environment-secret",
@@ -12129,6 +12912,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/create-or-update-environment-secret",
@@ -12145,6 +12929,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "actions/list-environment-variables",
@@ -12161,6 +12946,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/create-environment-variable",
@@ -12177,6 +12963,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "actions/delete-environment-variable",
@@ -12190,6 +12977,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "actions/get-environment-variable",
@@ -12203,6 +12991,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "actions/update-environment-variable",
@@ -12219,6 +13008,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "activity/list-repo-events",
@@ -12235,6 +13025,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/list-forks",
@@ -12252,6 +13043,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/create-fork",
@@ -12269,6 +13061,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "git/create-blob",
@@ -12285,6 +13078,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "git/get-blob",
@@ -12298,6 +13092,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "git/create-commit",
@@ -12318,6 +13113,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "git/get-commit",
@@ -12331,6 +13127,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "git/list-matching-refs",
@@ -12344,6 +13141,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "git/get-ref",
@@ -12357,6 +13155,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "git/create-ref",
@@ -12373,6 +13172,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "git/delete-ref",
@@ -12386,6 +13186,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "git/update-ref",
@@ -12402,6 +13203,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "git/create-tag",
@@ -12421,6 +13223,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "git/get-tag",
@@ -12434,6 +13237,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "git/create-tree",
@@ -12450,6 +13254,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "git/get-tree",
@@ -12465,6 +13270,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/get-hash-algorithm",
@@ -12478,6 +13284,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/list-webhooks",
@@ -12494,6 +13301,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/create-webhook",
@@ -12512,6 +13320,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "repos/delete-webhook",
@@ -12525,6 +13334,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "repos/get-webhook",
@@ -12538,6 +13348,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/update-webhook",
@@ -12557,6 +13368,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "repos/get-webhook-config-for-repo",
@@ -12570,6 +13382,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/update-webhook-config-for-repo",
@@ -12588,6 +13401,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "repos/list-webhook-deliveries",
@@ -12605,6 +13419,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/get-webhook-delivery",
@@ -12618,6 +13433,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/redeliver-webhook-delivery",
@@ -12631,6 +13447,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "repos/ping-webhook",
@@ -12644,6 +13461,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "repos/test-push-webhook",
@@ -12657,6 +13475,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "repos/disable-immutable-releases",
@@ -12670,6 +13489,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "repos/check-immutable-releases",
@@ -12683,6 +13503,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/enable-immutable-releases",
@@ -12696,6 +13517,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "migrations/cancel-import",
@@ -12709,6 +13531,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "migrations/get-import-status",
@@ -12722,6 +13545,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "migrations/update-import",
@@ -12740,6 +13564,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "migrations/start-import",
@@ -12759,6 +13584,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "migrations/get-commit-authors",
@@ -12774,6 +13600,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "migrations/map-commit-author",
@@ -12790,6 +13617,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "migrations/get-large-files",
@@ -12803,6 +13631,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "migrations/set-lfs-preference",
@@ -12818,6 +13647,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "apps/get-repo-installation",
@@ -12831,6 +13661,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "interactions/remove-restrictions-for-repo",
@@ -12844,6 +13675,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "interactions/get-restrictions-for-repo",
@@ -12857,6 +13689,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "interactions/set-restrictions-for-repo",
@@ -12873,6 +13706,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "interactions/remove-pull-request-bypass-list-for-repo",
@@ -12888,6 +13722,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "interactions/get-pull-request-bypass-list-for-repo",
@@ -12901,6 +13736,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "interactions/set-pull-request-bypass-list-for-repo",
@@ -12916,6 +13752,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "interactions/get-pull-request-creation-cap-for-repo",
@@ -12929,6 +13766,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "interactions/update-pull-request-creation-cap-for-repo",
@@ -12945,6 +13783,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "repos/list-invitations",
@@ -12961,6 +13800,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/delete-invitation",
@@ -12974,6 +13814,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "repos/update-invitation",
@@ -12989,6 +13830,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "repos/list-issue-types",
@@ -13002,6 +13844,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "issues/list-for-repo",
@@ -13029,6 +13872,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "issues/create",
@@ -13051,6 +13895,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "issues/list-comments-for-repo",
@@ -13070,6 +13915,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "issues/delete-comment",
@@ -13083,6 +13929,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "issues/get-comment",
@@ -13096,6 +13943,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "issues/update-comment",
@@ -13111,6 +13959,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "issues/unpin-comment",
@@ -13124,6 +13973,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "issues/pin-comment",
@@ -13137,6 +13987,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "reactions/list-for-issue-comment",
@@ -13154,6 +14005,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "reactions/create-for-issue-comment",
@@ -13169,6 +14021,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "reactions/delete-for-issue-comment",
@@ -13182,6 +14035,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "issues/list-events-for-repo",
@@ -13198,6 +14052,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "issues/get-event",
@@ -13211,6 +14066,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "issues/get",
@@ -13224,6 +14080,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "issues/update",
@@ -13249,6 +14106,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "issues/remove-assignees",
@@ -13264,6 +14122,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "issues/add-assignees",
@@ -13279,6 +14138,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "issues/check-user-can-be-assigned-to-issue",
@@ -13292,6 +14152,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "issues/list-comments",
@@ -13309,6 +14170,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "issues/create-comment",
@@ -13324,6 +14186,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "issues/list-dependencies-blocked-by",
@@ -13340,6 +14203,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "issues/add-blocked-by-dependency",
@@ -13355,6 +14219,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "issues/remove-dependency-blocked-by",
@@ -13368,6 +14233,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "issues/list-dependencies-blocking",
@@ -13384,6 +14250,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "issues/list-events",
@@ -13400,6 +14267,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "issues/list-issue-field-values-for-issue",
@@ -13416,6 +14284,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "issues/add-issue-field-values",
@@ -13431,6 +14300,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "issues/set-issue-field-values",
@@ -13446,6 +14316,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "issues/delete-issue-field-value",
@@ -13459,6 +14330,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "issues/remove-all-labels",
@@ -13472,6 +14344,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "issues/list-labels-on-issue",
@@ -13488,6 +14361,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "issues/add-labels",
@@ -13501,6 +14375,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::JsonValue,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "issues/set-labels",
@@ -13514,6 +14389,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::JsonValue,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "issues/remove-label",
@@ -13527,6 +14403,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "issues/unlock",
@@ -13540,6 +14417,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "issues/lock",
@@ -13555,6 +14433,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "issues/get-parent",
@@ -13568,6 +14447,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "reactions/list-for-issue",
@@ -13585,6 +14465,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "reactions/create-for-issue",
@@ -13600,6 +14481,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "reactions/delete-for-issue",
@@ -13613,6 +14495,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "issues/remove-sub-issue",
@@ -13628,6 +14511,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "issues/list-sub-issues",
@@ -13644,6 +14528,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "issues/add-sub-issue",
@@ -13660,6 +14545,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "issues/reprioritize-sub-issue",
@@ -13677,6 +14563,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "issues/list-suggestions",
@@ -13695,6 +14582,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "issues/approve-suggestion",
@@ -13708,6 +14596,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "issues/dismiss-suggestion",
@@ -13721,6 +14610,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "issues/list-events-for-timeline",
@@ -13738,6 +14628,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/list-deploy-keys",
@@ -13754,6 +14645,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/create-deploy-key",
@@ -13771,6 +14663,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "repos/delete-deploy-key",
@@ -13784,6 +14677,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "repos/get-deploy-key",
@@ -13797,6 +14691,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "issues/list-labels-for-repo",
@@ -13813,6 +14708,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "issues/create-label",
@@ -13830,6 +14726,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "issues/delete-label",
@@ -13843,6 +14740,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "issues/get-label",
@@ -13856,6 +14754,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "issues/update-label",
@@ -13873,6 +14772,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "repos/list-languages",
@@ -13886,6 +14786,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "licenses/get-for-repo",
@@ -13901,6 +14802,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/merge-upstream",
@@ -13916,6 +14818,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "repos/merge",
@@ -13933,6 +14836,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "issues/list-milestones",
@@ -13952,6 +14856,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "issues/create-milestone",
@@ -13970,6 +14875,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "issues/delete-milestone",
@@ -13983,6 +14889,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "issues/get-milestone",
@@ -13996,6 +14903,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "issues/update-milestone",
@@ -14014,6 +14922,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "issues/list-labels-for-milestone",
@@ -14030,6 +14939,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "activity/list-repo-notifications-for-authenticated-user",
@@ -14050,6 +14960,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "activity/mark-repo-notifications-as-read",
@@ -14065,6 +14976,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "repos/delete-pages-site",
@@ -14078,6 +14990,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "repos/get-pages",
@@ -14091,6 +15004,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/create-pages-site",
@@ -14107,6 +15021,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "repos/update-information-about-pages-site",
@@ -14125,6 +15040,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "repos/list-pages-builds",
@@ -14141,6 +15057,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/request-pages-build",
@@ -14154,6 +15071,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "repos/get-latest-pages-build",
@@ -14167,6 +15085,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/get-pages-build",
@@ -14180,6 +15099,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/create-pages-deployment",
@@ -14199,6 +15119,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "repos/get-pages-deployment",
@@ -14212,6 +15133,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/cancel-pages-deployment",
@@ -14225,6 +15147,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "repos/get-pages-health-check",
@@ -14238,6 +15161,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/disable-private-vulnerability-reporting",
@@ -14251,6 +15175,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "repos/check-private-vulnerability-reporting",
@@ -14264,6 +15189,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/enable-private-vulnerability-reporting",
@@ -14277,6 +15203,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "repos/custom-properties-for-repos-get-repository-values",
@@ -14290,6 +15217,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/custom-properties-for-repos-create-or-update-repository-values",
@@ -14305,6 +15233,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "pulls/list",
@@ -14326,6 +15255,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "pulls/create",
@@ -14348,6 +15278,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "pulls/list-review-comments-for-repo",
@@ -14367,6 +15298,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "pulls/delete-review-comment",
@@ -14380,6 +15312,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "pulls/get-review-comment",
@@ -14393,6 +15326,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "pulls/update-review-comment",
@@ -14408,6 +15342,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "reactions/list-for-pull-request-review-comment",
@@ -14425,6 +15360,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "reactions/create-for-pull-request-review-comment",
@@ -14440,6 +15376,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "reactions/delete-for-pull-request-comment",
@@ -14453,6 +15390,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "pulls/get",
@@ -14466,6 +15404,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "pulls/update",
@@ -14485,6 +15424,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "codespaces/create-with-pr-for-authenticated-user",
@@ -14509,6 +15449,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "pulls/list-review-comments",
@@ -14528,6 +15469,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "pulls/create-review-comment",
@@ -14552,6 +15494,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "pulls/create-reply-for-review-comment",
@@ -14567,6 +15510,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "pulls/list-commits",
@@ -14583,6 +15527,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "pulls/list-files",
@@ -14599,6 +15544,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "pulls/check-if-merged",
@@ -14612,6 +15558,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "pulls/merge",
@@ -14630,6 +15577,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "pulls/merge-async",
@@ -14649,6 +15597,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "pulls/get-merge-async-result",
@@ -14662,6 +15611,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "pulls/remove-requested-reviewers",
@@ -14678,6 +15628,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "pulls/list-requested-reviewers",
@@ -14691,6 +15642,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "pulls/request-reviewers",
@@ -14707,6 +15659,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "pulls/list-reviews",
@@ -14723,6 +15676,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "pulls/create-review",
@@ -14741,6 +15695,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "pulls/delete-pending-review",
@@ -14754,6 +15709,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "pulls/get-review",
@@ -14767,6 +15723,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "pulls/update-review",
@@ -14782,6 +15739,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "pulls/list-comments-for-review",
@@ -14798,6 +15756,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "pulls/dismiss-review",
@@ -14814,6 +15773,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "pulls/submit-review",
@@ -14830,6 +15790,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "pulls/update-branch",
@@ -14845,6 +15806,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "repos/get-readme",
@@ -14860,6 +15822,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/get-readme-in-directory",
@@ -14875,6 +15838,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/list-releases",
@@ -14891,6 +15855,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/create-release",
@@ -14914,6 +15879,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "repos/delete-release-asset",
@@ -14927,6 +15893,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "repos/get-release-asset",
@@ -14940,6 +15907,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/update-release-asset",
@@ -14957,6 +15925,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "repos/generate-release-notes",
@@ -14975,6 +15944,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "repos/get-latest-release",
@@ -14988,6 +15958,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/get-release-by-tag",
@@ -15001,6 +15972,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/delete-release",
@@ -15014,6 +15986,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "repos/get-release",
@@ -15027,6 +16000,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/update-release",
@@ -15049,6 +16023,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "repos/list-release-assets",
@@ -15065,6 +16040,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/upload-release-asset",
@@ -15082,6 +16058,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Binary("application/octet-stream"),
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "reactions/list-for-release",
@@ -15099,6 +16076,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "reactions/create-for-release",
@@ -15114,6 +16092,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "reactions/delete-for-release",
@@ -15127,6 +16106,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "repos/get-branch-rules",
@@ -15143,6 +16123,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/get-repo-rulesets",
@@ -15161,6 +16142,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/create-repo-ruleset",
@@ -15181,6 +16163,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "repos/get-repo-rule-suites",
@@ -15202,6 +16185,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/get-repo-rule-suite",
@@ -15215,6 +16199,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/delete-repo-ruleset",
@@ -15228,6 +16213,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "repos/get-repo-ruleset",
@@ -15243,6 +16229,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/update-repo-ruleset",
@@ -15263,6 +16250,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "repos/get-repo-ruleset-history",
@@ -15279,6 +16267,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/get-repo-ruleset-version",
@@ -15292,6 +16281,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "secret-scanning/list-alerts-for-repo",
@@ -15326,6 +16316,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "secret-scanning/get-alert",
@@ -15341,6 +16332,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "secret-scanning/update-alert",
@@ -15360,6 +16352,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "secret-scanning/list-locations-for-alert",
@@ -15376,6 +16369,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "secret-scanning/bulk-delete-repo-custom-patterns",
@@ -15392,6 +16386,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "secret-scanning/list-repo-custom-patterns",
@@ -15414,6 +16409,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "secret-scanning/bulk-create-repo-custom-patterns",
@@ -15429,6 +16425,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "secret-scanning/update-repo-custom-pattern",
@@ -15449,6 +16446,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "secret-scanning/create-push-protection-bypass",
@@ -15465,6 +16463,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "secret-scanning/get-scan-history",
@@ -15478,6 +16477,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "security-advisories/list-repository-advisories",
@@ -15498,6 +16498,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "security-advisories/create-repository-advisory",
@@ -15521,6 +16522,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "security-advisories/create-private-vulnerability-report",
@@ -15542,6 +16544,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "security-advisories/get-repository-advisory",
@@ -15555,6 +16558,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "security-advisories/update-repository-advisory",
@@ -15580,6 +16584,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "security-advisories/create-repository-advisory-cve-request",
@@ -15593,6 +16598,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "security-advisories/create-fork",
@@ -15606,6 +16612,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "pull-request-stacks/list",
@@ -15623,6 +16630,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "pull-request-stacks/create",
@@ -15638,6 +16646,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "pull-request-stacks/get",
@@ -15651,6 +16660,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "pull-request-stacks/add",
@@ -15666,6 +16676,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "pull-request-stacks/unstack",
@@ -15679,6 +16690,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "activity/list-stargazers-for-repo",
@@ -15695,6 +16707,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "activity/get-stargazer-count-for-repo",
@@ -15708,6 +16721,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/get-code-frequency-stats",
@@ -15721,6 +16735,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/get-commit-activity-stats",
@@ -15734,6 +16749,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/get-contributors-stats",
@@ -15747,6 +16763,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/get-participation-stats",
@@ -15760,6 +16777,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/get-punch-card-stats",
@@ -15773,6 +16791,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/create-commit-status",
@@ -15791,6 +16810,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "activity/list-watchers-for-repo",
@@ -15807,6 +16827,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "activity/delete-repo-subscription",
@@ -15820,6 +16841,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "activity/get-repo-subscription",
@@ -15833,6 +16855,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "activity/set-repo-subscription",
@@ -15849,6 +16872,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "repos/list-tags",
@@ -15865,6 +16889,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/download-tarball-archive",
@@ -15878,6 +16903,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/list-teams",
@@ -15894,6 +16920,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/get-all-topics",
@@ -15910,6 +16937,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/replace-all-topics",
@@ -15925,6 +16953,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "repos/get-clones",
@@ -15940,6 +16969,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/get-top-paths",
@@ -15953,6 +16983,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/get-top-referrers",
@@ -15966,6 +16997,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/get-views",
@@ -15981,6 +17013,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/transfer",
@@ -15998,6 +17031,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "repos/disable-vulnerability-alerts",
@@ -16011,6 +17045,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "repos/check-vulnerability-alerts",
@@ -16024,6 +17059,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/enable-vulnerability-alerts",
@@ -16037,6 +17073,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "repos/download-zipball-archive",
@@ -16050,6 +17087,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/create-using-template",
@@ -16069,6 +17107,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "repos/list-public",
@@ -16084,6 +17123,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "search/code",
@@ -16103,6 +17143,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "search/commits",
@@ -16122,6 +17163,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "search/issues-and-pull-requests",
@@ -16143,6 +17185,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "search/labels",
@@ -16163,6 +17206,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "search/repos",
@@ -16182,6 +17226,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "search/topics",
@@ -16199,6 +17244,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "search/users",
@@ -16218,6 +17264,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "teams/delete-legacy",
@@ -16231,6 +17278,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "teams/get-legacy",
@@ -16244,6 +17292,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "teams/update-legacy",
@@ -16265,6 +17314,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "teams/list-pending-invitations-legacy",
@@ -16281,6 +17331,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "teams/list-members-legacy",
@@ -16298,6 +17349,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "teams/remove-member-legacy",
@@ -16311,6 +17363,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "teams/get-member-legacy",
@@ -16324,6 +17377,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "teams/add-member-legacy",
@@ -16337,6 +17391,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "teams/remove-membership-for-user-legacy",
@@ -16350,6 +17405,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "teams/get-membership-for-user-legacy",
@@ -16363,6 +17419,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "teams/add-or-update-membership-for-user-legacy",
@@ -16378,6 +17435,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "teams/list-repos-legacy",
@@ -16394,6 +17452,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "teams/remove-repo-legacy",
@@ -16407,6 +17466,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "teams/check-permissions-for-repo-legacy",
@@ -16420,6 +17480,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "teams/add-or-update-repo-permissions-legacy",
@@ -16435,6 +17496,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "teams/list-child-legacy",
@@ -16451,6 +17513,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "users/get-authenticated",
@@ -16464,6 +17527,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "users/update-authenticated",
@@ -16486,6 +17550,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "users/list-blocked-by-authenticated-user",
@@ -16502,6 +17567,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "users/unblock",
@@ -16515,6 +17581,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "users/check-blocked",
@@ -16528,6 +17595,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "users/block",
@@ -16541,6 +17609,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "codespaces/list-for-authenticated-user",
@@ -16558,6 +17627,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "codespaces/create-for-authenticated-user",
@@ -16571,6 +17641,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::JsonValue,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "codespaces/list-secrets-for-authenticated-user",
@@ -16587,6 +17658,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "codespaces/get-public-key-for-authenticated-user",
@@ -16600,6 +17672,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "codespaces/delete-secret-for-authenticated-user",
@@ -16613,6 +17686,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "codespaces/get-secret-for-authenticated-user",
@@ -16626,6 +17700,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "codespaces/create-or-update-secret-for-authenticated-user",
@@ -16643,6 +17718,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "codespaces/list-repositories-for-secret-for-authenticated-user",
@@ -16656,6 +17732,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "codespaces/set-repositories-for-secret-for-authenticated-user",
@@ -16671,6 +17748,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "codespaces/remove-repository-for-secret-for-authenticated-user",
@@ -16684,6 +17762,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "codespaces/add-repository-for-secret-for-authenticated-user",
@@ -16697,6 +17776,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "codespaces/delete-for-authenticated-user",
@@ -16710,6 +17790,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "codespaces/get-for-authenticated-user",
@@ -16723,6 +17804,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "codespaces/update-for-authenticated-user",
@@ -16740,6 +17822,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "codespaces/export-for-authenticated-user",
@@ -16753,6 +17836,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "codespaces/get-export-details-for-authenticated-user",
@@ -16766,6 +17850,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "codespaces/codespace-machines-for-authenticated-user",
@@ -16779,6 +17864,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "codespaces/publish-for-authenticated-user",
@@ -16795,6 +17881,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "codespaces/start-for-authenticated-user",
@@ -16808,6 +17895,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "codespaces/stop-for-authenticated-user",
@@ -16821,6 +17909,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "packages/list-docker-migration-conflicting-packages-for-authenticated-user",
@@ -16834,6 +17923,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "users/set-primary-email-visibility-for-authenticated-user",
@@ -16849,6 +17939,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "users/delete-email-for-authenticated-user",
@@ -16862,6 +17953,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::JsonValue,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "users/list-emails-for-authenticated-user",
@@ -16878,6 +17970,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "users/add-email-for-authenticated-user",
@@ -16891,6 +17984,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::JsonValue,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "users/list-followers-for-authenticated-user",
@@ -16907,6 +18001,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "users/list-followed-by-authenticated-user",
@@ -16923,6 +18018,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "users/unfollow",
@@ -16936,6 +18032,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "users/check-person-is-followed-by-authenticated",
@@ -16949,6 +18046,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "users/follow",
@@ -16962,6 +18060,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "users/list-gpg-keys-for-authenticated-user",
@@ -16978,6 +18077,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "users/create-gpg-key-for-authenticated-user",
@@ -16994,6 +18094,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "users/delete-gpg-key-for-authenticated-user",
@@ -17007,6 +18108,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "users/get-gpg-key-for-authenticated-user",
@@ -17020,6 +18122,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "apps/list-installations-for-authenticated-user",
@@ -17036,6 +18139,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "apps/list-installation-repos-for-authenticated-user",
@@ -17052,6 +18156,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "apps/remove-repo-from-installation-for-authenticated-user",
@@ -17065,6 +18170,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "apps/add-repo-to-installation-for-authenticated-user",
@@ -17078,6 +18184,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "interactions/remove-restrictions-for-authenticated-user",
@@ -17091,6 +18198,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "interactions/get-restrictions-for-authenticated-user",
@@ -17104,6 +18212,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "interactions/set-restrictions-for-authenticated-user",
@@ -17120,6 +18229,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "issues/list-for-authenticated-user",
@@ -17142,6 +18252,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "users/list-public-ssh-keys-for-authenticated-user",
@@ -17158,6 +18269,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "users/create-public-ssh-key-for-authenticated-user",
@@ -17174,6 +18286,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "users/delete-public-ssh-key-for-authenticated-user",
@@ -17187,6 +18300,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "users/get-public-ssh-key-for-authenticated-user",
@@ -17200,6 +18314,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "apps/list-subscriptions-for-authenticated-user",
@@ -17216,6 +18331,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "apps/list-subscriptions-for-authenticated-user-stubbed",
@@ -17232,6 +18348,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "orgs/list-memberships-for-authenticated-user",
@@ -17249,6 +18366,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "orgs/get-membership-for-authenticated-user",
@@ -17262,6 +18380,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "orgs/update-membership-for-authenticated-user",
@@ -17277,6 +18396,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "migrations/list-for-authenticated-user",
@@ -17293,6 +18413,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "migrations/start-for-authenticated-user",
@@ -17316,6 +18437,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "migrations/get-status-for-authenticated-user",
@@ -17331,6 +18453,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "migrations/delete-archive-for-authenticated-user",
@@ -17344,6 +18467,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "migrations/get-archive-for-authenticated-user",
@@ -17357,6 +18481,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "migrations/unlock-repo-for-authenticated-user",
@@ -17370,6 +18495,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "migrations/list-repos-for-authenticated-user",
@@ -17386,6 +18512,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "orgs/list-for-authenticated-user",
@@ -17402,6 +18529,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "packages/list-packages-for-authenticated-user",
@@ -17420,6 +18548,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "packages/delete-package-for-authenticated-user",
@@ -17433,6 +18562,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "packages/get-package-for-authenticated-user",
@@ -17446,6 +18576,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "packages/restore-package-for-authenticated-user",
@@ -17461,6 +18592,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "packages/get-all-package-versions-for-package-owned-by-authenticated-user",
@@ -17478,6 +18610,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "packages/delete-package-version-for-authenticated-user",
@@ -17491,6 +18624,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "packages/get-package-version-for-authenticated-user",
@@ -17504,6 +18638,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "packages/restore-package-version-for-authenticated-user",
@@ -17517,6 +18652,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "users/list-public-emails-for-authenticated-user",
@@ -17533,6 +18669,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/list-for-authenticated-user",
@@ -17556,6 +18693,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/create-for-authenticated-user",
@@ -17593,6 +18731,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "repos/list-invitations-for-authenticated-user",
@@ -17609,6 +18748,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/decline-invitation-for-authenticated-user",
@@ -17622,6 +18762,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "repos/accept-invitation-for-authenticated-user",
@@ -17635,6 +18776,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "users/delete-social-account-for-authenticated-user",
@@ -17650,6 +18792,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "users/list-social-accounts-for-authenticated-user",
@@ -17666,6 +18809,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "users/add-social-account-for-authenticated-user",
@@ -17681,6 +18825,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "users/list-ssh-signing-keys-for-authenticated-user",
@@ -17697,6 +18842,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "users/create-ssh-signing-key-for-authenticated-user",
@@ -17713,6 +18859,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "users/delete-ssh-signing-key-for-authenticated-user",
@@ -17726,6 +18873,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "users/get-ssh-signing-key-for-authenticated-user",
@@ -17739,6 +18887,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "activity/list-repos-starred-by-authenticated-user",
@@ -17757,6 +18906,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "activity/unstar-repo-for-authenticated-user",
@@ -17770,6 +18920,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "activity/check-repo-is-starred-by-authenticated-user",
@@ -17783,6 +18934,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "activity/star-repo-for-authenticated-user",
@@ -17796,6 +18948,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "activity/list-watched-repos-for-authenticated-user",
@@ -17812,6 +18965,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "teams/list-for-authenticated-user",
@@ -17828,6 +18982,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "users/get-by-id",
@@ -17841,6 +18996,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "projects/create-draft-item-for-authenticated-user",
@@ -17857,6 +19013,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "users/list",
@@ -17873,6 +19030,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "projects/create-view-for-user",
@@ -17894,6 +19052,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "users/get-by-username",
@@ -17907,6 +19066,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "users/list-attestations-bulk",
@@ -17926,6 +19086,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "users/delete-attestations-bulk",
@@ -17939,6 +19100,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: true },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "users/delete-attestations-by-subject-digest",
@@ -17952,6 +19114,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "users/delete-attestations-by-id",
@@ -17965,6 +19128,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "users/list-attestations",
@@ -17983,6 +19147,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "copilot-spaces/list-for-user",
@@ -18000,6 +19165,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "copilot-spaces/create-for-user",
@@ -18019,6 +19185,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "copilot-spaces/delete-for-user",
@@ -18032,6 +19199,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "copilot-spaces/get-for-user",
@@ -18045,6 +19213,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "copilot-spaces/update-for-user",
@@ -18064,6 +19233,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "copilot-spaces/list-collaborators-for-user",
@@ -18077,6 +19247,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "copilot-spaces/add-collaborator-for-user",
@@ -18094,6 +19265,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "copilot-spaces/remove-collaborator-for-user",
@@ -18107,6 +19279,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "copilot-spaces/update-collaborator-for-user",
@@ -18122,6 +19295,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "copilot-spaces/list-resources-for-user",
@@ -18135,6 +19309,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "copilot-spaces/create-resource-for-user",
@@ -18151,6 +19326,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "copilot-spaces/delete-resource-for-user",
@@ -18164,6 +19340,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "copilot-spaces/get-resource-for-user",
@@ -18177,6 +19354,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "copilot-spaces/update-resource-for-user",
@@ -18192,6 +19370,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "packages/list-docker-migration-conflicting-packages-for-user",
@@ -18205,6 +19384,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "activity/list-events-for-authenticated-user",
@@ -18221,6 +19401,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "activity/list-org-events-for-authenticated-user",
@@ -18237,6 +19418,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "activity/list-public-events-for-user",
@@ -18253,6 +19435,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "users/list-followers-for-user",
@@ -18269,6 +19452,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "users/list-following-for-user",
@@ -18285,6 +19469,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "users/check-following-for-user",
@@ -18298,6 +19483,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "gists/list-for-user",
@@ -18315,6 +19501,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "users/list-gpg-keys-for-user",
@@ -18331,6 +19518,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "users/get-context-for-user",
@@ -18347,6 +19535,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "apps/get-user-installation",
@@ -18360,6 +19549,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "users/list-public-keys-for-user",
@@ -18376,6 +19566,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "orgs/list-for-user",
@@ -18392,6 +19583,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "packages/list-packages-for-user",
@@ -18410,6 +19602,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "packages/delete-package-for-user",
@@ -18423,6 +19616,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "packages/get-package-for-user",
@@ -18436,6 +19630,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "packages/restore-package-for-user",
@@ -18451,6 +19646,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "packages/get-all-package-versions-for-package-owned-by-user",
@@ -18464,6 +19660,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "packages/delete-package-version-for-user",
@@ -18477,6 +19674,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "packages/get-package-version-for-user",
@@ -18490,6 +19688,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "packages/restore-package-version-for-user",
@@ -18503,6 +19702,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "projects/list-for-user",
@@ -18521,6 +19721,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "projects/get-for-user",
@@ -18534,6 +19735,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "projects/list-fields-for-user",
@@ -18551,6 +19753,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "projects/add-field-for-user",
@@ -18564,6 +19767,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::JsonValue,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "projects/get-field-for-user",
@@ -18577,6 +19781,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "projects/list-items-for-user",
@@ -18596,6 +19801,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "projects/add-item-for-user",
@@ -18615,6 +19821,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "projects/delete-item-for-user",
@@ -18628,6 +19835,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "projects/get-user-item",
@@ -18643,6 +19851,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "projects/update-item-for-user",
@@ -18658,6 +19867,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "projects/list-view-items-for-user",
@@ -18676,6 +19886,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "activity/list-received-events-for-user",
@@ -18692,6 +19903,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "activity/list-received-public-events-for-user",
@@ -18708,6 +19920,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "repos/list-for-user",
@@ -18727,6 +19940,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "billing/get-github-billing-ai-credit-usage-report-user",
@@ -18746,6 +19960,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "billing/get-github-billing-premium-request-usage-report-user",
@@ -18765,6 +19980,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "billing/get-github-billing-usage-report-user",
@@ -18782,6 +19998,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "billing/get-github-billing-usage-summary-report-user",
@@ -18802,6 +20019,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "users/list-social-accounts-for-user",
@@ -18818,6 +20036,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "users/list-ssh-signing-keys-for-user",
@@ -18834,6 +20053,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "activity/list-repos-starred-by-user",
@@ -18852,6 +20072,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "activity/list-repos-watched-by-user",
@@ -18868,6 +20089,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "meta/get-all-versions",
@@ -18881,6 +20103,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "meta/get-zen",
@@ -18894,6 +20117,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
+            classes: 0b001, // read
         },
     ],
 };

@@ -38,6 +38,7 @@ export type ErrorCode =
   | "upstream_invalid_body"
   | "upstream_body_withheld"
   | "auth_failed"
+  | "operation_not_allowed"
   | "internal";
 
 /** Bytes, for a binary body or a multipart file field (a Blob's type travels with it). */
@@ -69,7 +70,7 @@ export type CapabilityError<E = JsonValue> =
       upstream?: undefined;
     }
   | {
-      code: "missing_credential" | "header_not_allowed" | "invalid_argument" | "unknown_parameter" | "upstream_unreachable" | "internal";
+      code: "missing_credential" | "header_not_allowed" | "invalid_argument" | "unknown_parameter" | "upstream_unreachable" | "operation_not_allowed" | "internal";
       message: string;
       status?: undefined;
       upstream?: undefined;
@@ -103,14 +104,14 @@ export interface OaiPetstoreExpandedCapability extends Rpc.WorkerEntrypointBrand
 }
 
 export interface OaiPetstoreExpandedPets extends Rpc.RpcTargetBranded {
-  /** POST /pets */
+  /** POST /pets (classes: write) */
   create(params: { name: string; tag?: string }, options?: CallOptions): Promise<Result<Pet, Error_>>;
-  /** DELETE /pets/{id} */
+  /** DELETE /pets/{id} (classes: write, destructive) */
   del(id: string | number, options?: CallOptions): Promise<Result<null, Error_>>;
-  /** GET /pets */
+  /** GET /pets (classes: read) */
   list(options?: CallOptions): Promise<Result<Pet[], Error_>>;
   list(params?: { tags?: string[]; limit?: number } | null, options?: CallOptions): Promise<Result<Pet[], Error_>>;
-  /** GET /pets/{id} */
+  /** GET /pets/{id} (classes: read) */
   retrieve(id: string | number, options?: CallOptions): Promise<Result<Pet, Error_>>;
 }
 

@@ -15,6 +15,7 @@ pub static PROVIDER: Provider = Provider {
     request_id_header: None,
     error_object: None,
     servers: &["https://petstore.swagger.io/v2"],
+    classes: &["read", "write", "destructive"],
     operations: &[
         Operation {
             id: "findPets",
@@ -31,6 +32,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Never,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "addPet",
@@ -47,6 +49,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Never,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "deletePet",
@@ -60,6 +63,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Never,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "find pet by id",
@@ -73,6 +77,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Never,
             scheme: 0,
+            classes: 0b001, // read
         },
     ],
 };

@@ -38,6 +38,7 @@ export type ErrorCode =
   | "upstream_invalid_body"
   | "upstream_body_withheld"
   | "auth_failed"
+  | "operation_not_allowed"
   | "internal";
 
 /** Bytes, for a binary body or a multipart file field (a Blob's type travels with it). */
@@ -69,7 +70,7 @@ export type CapabilityError<E = JsonValue> =
       upstream?: undefined;
     }
   | {
-      code: "missing_credential" | "header_not_allowed" | "invalid_argument" | "unknown_parameter" | "upstream_unreachable" | "internal";
+      code: "missing_credential" | "header_not_allowed" | "invalid_argument" | "unknown_parameter" | "upstream_unreachable" | "operation_not_allowed" | "internal";
       message: string;
       status?: undefined;
       upstream?: undefined;
@@ -103,12 +104,12 @@ export interface OaiPetstoreCapability extends Rpc.WorkerEntrypointBranded {
 }
 
 export interface OaiPetstorePets extends Rpc.RpcTargetBranded {
-  /** Create a pet — POST /pets */
+  /** Create a pet — POST /pets (classes: write) */
   create(params: { id: number; name: string; tag?: string }, options?: CallOptions): Promise<Result<null, Error_>>;
-  /** List all pets — GET /pets */
+  /** List all pets — GET /pets (classes: read) */
   list(options?: CallOptions): Promise<Result<Pets, Error_>>;
   list(params?: { limit?: number } | null, options?: CallOptions): Promise<Result<Pets, Error_>>;
-  /** Info for a specific pet — GET /pets/{petId} */
+  /** Info for a specific pet — GET /pets/{petId} (classes: read) */
   retrieve(petId: string | number, options?: CallOptions): Promise<Result<Pet, Error_>>;
 }
 

@@ -15,6 +15,7 @@ pub static PROVIDER: Provider = Provider {
     request_id_header: None,
     error_object: None,
     servers: &["http://petstore.swagger.io/v1"],
+    classes: &["read", "write", "destructive"],
     operations: &[
         Operation {
             id: "listPets",
@@ -30,6 +31,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Never,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "createPets",
@@ -47,6 +49,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Never,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "showPetById",
@@ -60,6 +63,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Never,
             scheme: 0,
+            classes: 0b001, // read
         },
     ],
 };

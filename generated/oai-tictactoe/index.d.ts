@@ -38,6 +38,7 @@ export type ErrorCode =
   | "upstream_invalid_body"
   | "upstream_body_withheld"
   | "auth_failed"
+  | "operation_not_allowed"
   | "internal";
 
 /** Bytes, for a binary body or a multipart file field (a Blob's type travels with it). */
@@ -69,7 +70,7 @@ export type CapabilityError<E = JsonValue> =
       upstream?: undefined;
     }
   | {
-      code: "missing_credential" | "header_not_allowed" | "invalid_argument" | "unknown_parameter" | "upstream_unreachable" | "internal";
+      code: "missing_credential" | "header_not_allowed" | "invalid_argument" | "unknown_parameter" | "upstream_unreachable" | "operation_not_allowed" | "internal";
       message: string;
       status?: undefined;
       upstream?: undefined;
@@ -103,11 +104,11 @@ export interface OaiTictactoeCapability extends Rpc.WorkerEntrypointBranded {
 }
 
 export interface OaiTictactoeBoard extends Rpc.RpcTargetBranded {
-  /** Get the whole board — GET /board */
+  /** Get the whole board — GET /board (classes: read) */
   list(options?: CallOptions): Promise<Result<Status>>;
-  /** Get a single board square — GET /board/{row}/{column} */
+  /** Get a single board square — GET /board/{row}/{column} (classes: read) */
   retrieve(row: string | number, column: string | number, options?: CallOptions): Promise<Result<Mark>>;
-  /** Set a single board square — PUT /board/{row}/{column} */
+  /** Set a single board square — PUT /board/{row}/{column} (classes: write) */
   update(row: string | number, column: string | number, params: { progressUrl?: string; body: "." | "X" | "O" }, options?: CallOptions): Promise<Result<Status | null>>;
 }
 

@@ -15,6 +15,7 @@ pub static PROVIDER: Provider = Provider {
     request_id_header: None,
     error_object: None,
     servers: &["https://tictactoe.example.com"],
+    classes: &["read", "write", "destructive"],
     operations: &[
         Operation {
             id: "get-board",
@@ -28,6 +29,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "get-square",
@@ -41,6 +43,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "put-square",
@@ -57,6 +60,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::JsonValue,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
     ],
 };

@@ -38,6 +38,7 @@ export type ErrorCode =
   | "upstream_invalid_body"
   | "upstream_body_withheld"
   | "auth_failed"
+  | "operation_not_allowed"
   | "internal";
 
 /** Bytes, for a binary body or a multipart file field (a Blob's type travels with it). */
@@ -69,7 +70,7 @@ export type CapabilityError<E = JsonValue> =
       upstream?: undefined;
     }
   | {
-      code: "missing_credential" | "header_not_allowed" | "invalid_argument" | "unknown_parameter" | "upstream_unreachable" | "internal";
+      code: "missing_credential" | "header_not_allowed" | "invalid_argument" | "unknown_parameter" | "upstream_unreachable" | "operation_not_allowed" | "internal";
       message: string;
       status?: undefined;
       upstream?: undefined;
@@ -105,24 +106,24 @@ export interface PetstoreCapability extends Rpc.WorkerEntrypointBranded {
 }
 
 export interface PetstorePet extends Rpc.RpcTargetBranded {
-  /** Add a new pet to the store. — POST /pet */
+  /** Add a new pet to the store. — POST /pet (classes: write) */
   create(params: { category?: { id?: number; name?: string }; id?: number; name: string; photoUrls: string[]; status?: "available" | "pending" | "sold"; tags?: Tag[] }, options?: CallOptions): Promise<Result<Pet>>;
-  /** Deletes a pet. — DELETE /pet/{petId} */
+  /** Deletes a pet. — DELETE /pet/{petId} (classes: write, destructive) */
   del(petId: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Finds Pets by status. — GET /pet/findByStatus */
+  /** Finds Pets by status. — GET /pet/findByStatus (classes: read) */
   findByStatus(options?: CallOptions): Promise<Result<Pet[]>>;
   findByStatus(params?: { status?: "available" | "pending" | "sold" } | null, options?: CallOptions): Promise<Result<Pet[]>>;
-  /** Finds Pets by tags. — GET /pet/findByTags */
+  /** Finds Pets by tags. — GET /pet/findByTags (classes: read) */
   findByTags(options?: CallOptions): Promise<Result<Pet[]>>;
   findByTags(params?: { tags?: string[] } | null, options?: CallOptions): Promise<Result<Pet[]>>;
-  /** Find pet by ID. — GET /pet/{petId} */
+  /** Find pet by ID. — GET /pet/{petId} (classes: read) */
   retrieve(petId: string | number, options?: CallOptions): Promise<Result<Pet>>;
-  /** Update an existing pet. — PUT /pet */
+  /** Update an existing pet. — PUT /pet (classes: write) */
   updatePet(params: { category?: { id?: number; name?: string }; id?: number; name: string; photoUrls: string[]; status?: "available" | "pending" | "sold"; tags?: Tag[] }, options?: CallOptions): Promise<Result<Pet>>;
-  /** Updates a pet in the store with form data. — POST /pet/{petId} */
+  /** Updates a pet in the store with form data. — POST /pet/{petId} (classes: write) */
   updatePetWithForm(petId: string | number, options?: CallOptions): Promise<Result<Pet>>;
   updatePetWithForm(petId: string | number, params?: { name?: string; status?: string } | null, options?: CallOptions): Promise<Result<Pet>>;
-  /** Uploads an image. — POST /pet/{petId}/uploadImage */
+  /** Uploads an image. — POST /pet/{petId}/uploadImage (classes: write) */
   uploadImage(petId: string | number, options?: CallOptions): Promise<Result<ApiResponse>>;
   uploadImage(petId: string | number, params?: { additionalMetadata?: string; body?: Binary | string } | null, options?: CallOptions): Promise<Result<ApiResponse>>;
 }
@@ -133,37 +134,37 @@ export interface PetstoreStore extends Rpc.RpcTargetBranded {
 }
 
 export interface PetstoreStore_Inventory extends Rpc.RpcTargetBranded {
-  /** Returns pet inventories by status. — GET /store/inventory */
+  /** Returns pet inventories by status. — GET /store/inventory (classes: read) */
   retrieve(options?: CallOptions): Promise<Result<Record<string, number>>>;
 }
 
 export interface PetstoreStore_Order extends Rpc.RpcTargetBranded {
-  /** Place an order for a pet. — POST /store/order */
+  /** Place an order for a pet. — POST /store/order (classes: write) */
   create(options?: CallOptions): Promise<Result<Order>>;
   create(params?: { complete?: boolean; id?: number; petId?: number; quantity?: number; shipDate?: string; status?: "placed" | "approved" | "delivered" } | null, options?: CallOptions): Promise<Result<Order>>;
-  /** Delete purchase order by identifier. — DELETE /store/order/{orderId} */
+  /** Delete purchase order by identifier. — DELETE /store/order/{orderId} (classes: write, destructive) */
   del(orderId: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Find purchase order by ID. — GET /store/order/{orderId} */
+  /** Find purchase order by ID. — GET /store/order/{orderId} (classes: read) */
   retrieve(orderId: string | number, options?: CallOptions): Promise<Result<Order>>;
 }
 
 export interface PetstoreUser extends Rpc.RpcTargetBranded {
-  /** Create user. — POST /user */
+  /** Create user. — POST /user (classes: write) */
   create(options?: CallOptions): Promise<Result<User>>;
   create(params?: { email?: string; firstName?: string; id?: number; lastName?: string; password?: string; phone?: string; userStatus?: number; username?: string } | null, options?: CallOptions): Promise<Result<User>>;
-  /** Creates list of users with given input array. — POST /user/createWithList */
+  /** Creates list of users with given input array. — POST /user/createWithList (classes: write) */
   createWithList(options?: CallOptions): Promise<Result<User>>;
   createWithList(params?: unknown, options?: CallOptions): Promise<Result<User>>;
-  /** Delete user resource. — DELETE /user/{username} */
+  /** Delete user resource. — DELETE /user/{username} (classes: write, destructive) */
   del(username: string | number, options?: CallOptions): Promise<Result<null>>;
-  /** Logs user into the system. — GET /user/login */
+  /** Logs user into the system. — GET /user/login (classes: read) */
   login(options?: CallOptions): Promise<Result<string>>;
   login(params?: { username?: string; password?: string } | null, options?: CallOptions): Promise<Result<string>>;
-  /** Logs out current logged in user session. — GET /user/logout */
+  /** Logs out current logged in user session. — GET /user/logout (classes: read) */
   logout(options?: CallOptions): Promise<Result<null>>;
-  /** Get user by user name. — GET /user/{username} */
+  /** Get user by user name. — GET /user/{username} (classes: read) */
   retrieve(username: string | number, options?: CallOptions): Promise<Result<User>>;
-  /** Update user resource. — PUT /user/{username} */
+  /** Update user resource. — PUT /user/{username} (classes: write) */
   update(username: string | number, options?: CallOptions): Promise<Result<null>>;
   update(username: string | number, params?: { email?: string; firstName?: string; id?: number; lastName?: string; password?: string; phone?: string; userStatus?: number; username?: string } | null, options?: CallOptions): Promise<Result<null>>;
 }

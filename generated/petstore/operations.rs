@@ -15,6 +15,7 @@ pub static PROVIDER: Provider = Provider {
     request_id_header: None,
     error_object: None,
     servers: &["https://petstore3.swagger.io/api/v3"],
+    classes: &["read", "write", "destructive"],
     operations: &[
         Operation {
             id: "addPet",
@@ -35,6 +36,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "updatePet",
@@ -55,6 +57,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "findPetsByStatus",
@@ -70,6 +73,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "findPetsByTags",
@@ -85,6 +89,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "deletePet",
@@ -98,6 +103,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "getPetById",
@@ -111,6 +117,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "updatePetWithForm",
@@ -127,6 +134,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "uploadFile",
@@ -143,6 +151,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Binary("application/octet-stream"),
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "getInventory",
@@ -156,6 +165,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "placeOrder",
@@ -176,6 +186,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Never,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "deleteOrder",
@@ -189,6 +200,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Never,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "getOrderById",
@@ -202,6 +214,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Never,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "createUser",
@@ -224,6 +237,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Never,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "createUsersWithListInput",
@@ -237,6 +251,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::JsonValue,
             auth: AuthUse::Never,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "loginUser",
@@ -253,6 +268,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Never,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "logoutUser",
@@ -266,6 +282,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Never,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "deleteUser",
@@ -279,6 +296,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Never,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "getUserByName",
@@ -292,6 +310,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Never,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "updateUser",
@@ -314,6 +333,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Never,
             scheme: 0,
+            classes: 0b010, // write
         },
     ],
 };

@@ -38,6 +38,7 @@ export type ErrorCode =
   | "upstream_invalid_body"
   | "upstream_body_withheld"
   | "auth_failed"
+  | "operation_not_allowed"
   | "internal";
 
 /** Bytes, for a binary body or a multipart file field (a Blob's type travels with it). */
@@ -69,7 +70,7 @@ export type CapabilityError<E = JsonValue> =
       upstream?: undefined;
     }
   | {
-      code: "missing_credential" | "header_not_allowed" | "invalid_argument" | "unknown_parameter" | "upstream_unreachable" | "internal";
+      code: "missing_credential" | "header_not_allowed" | "invalid_argument" | "unknown_parameter" | "upstream_unreachable" | "operation_not_allowed" | "internal";
       message: string;
       status?: undefined;
       upstream?: undefined;
@@ -103,11 +104,11 @@ export interface Petstore31Capability extends Rpc.WorkerEntrypointBranded {
 }
 
 export interface Petstore31Pet extends Rpc.RpcTargetBranded {
-  /** Add a new pet to the store. — POST /pet */
+  /** Add a new pet to the store. — POST /pet (classes: write) */
   create(params: { availableInstances?: number; category?: { id?: number; name?: string }; id?: number; name: string; petDetails?: { category?: Category; id?: number; tag?: Tag }; petDetailsId?: number; photoUrls: string[]; status?: "available" | "pending" | "sold"; tags?: Tag[] }, options?: CallOptions): Promise<Result<Pet>>;
-  /** Find pet by it's identifier. — GET /pet/{petId} */
+  /** Find pet by it's identifier. — GET /pet/{petId} (classes: read) */
   retrieve(petId: string | number, options?: CallOptions): Promise<Result<Pet>>;
-  /** Update an existing pet. — PUT /pet */
+  /** Update an existing pet. — PUT /pet (classes: write) */
   update(params: { availableInstances?: number; category?: { id?: number; name?: string }; id?: number; name: string; petDetails?: { category?: Category; id?: number; tag?: Tag }; petDetailsId?: number; photoUrls: string[]; status?: "available" | "pending" | "sold"; tags?: Tag[] }, options?: CallOptions): Promise<Result<Pet>>;
 }
 

@@ -15,6 +15,7 @@ pub static PROVIDER: Provider = Provider {
     request_id_header: Some("Request-Id"),
     error_object: Some("error"),
     servers: &["https://api.stripe.com", "https://files.stripe.com"],
+    classes: &["read", "write", "destructive", "money"],
     operations: &[
         Operation {
             id: "GetAccount",
@@ -30,6 +31,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostAccountLinks",
@@ -51,6 +53,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "PostAccountSessions",
@@ -68,6 +71,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetAccounts",
@@ -87,6 +91,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostAccounts",
@@ -119,6 +124,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "DeleteAccountsAccount",
@@ -132,6 +138,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "GetAccountsAccount",
@@ -147,6 +154,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostAccountsAccount",
@@ -175,6 +183,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "PostAccountsAccountBankAccounts",
@@ -194,6 +203,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "DeleteAccountsAccountBankAccountsId",
@@ -207,6 +217,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "GetAccountsAccountBankAccountsId",
@@ -222,6 +233,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostAccountsAccountBankAccountsId",
@@ -252,6 +264,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetAccountsAccountCapabilities",
@@ -267,6 +280,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetAccountsAccountCapabilitiesCapability",
@@ -282,6 +296,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostAccountsAccountCapabilitiesCapability",
@@ -298,6 +313,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetAccountsAccountExternalAccounts",
@@ -317,6 +333,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostAccountsAccountExternalAccounts",
@@ -336,6 +353,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "DeleteAccountsAccountExternalAccountsId",
@@ -349,6 +367,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "GetAccountsAccountExternalAccountsId",
@@ -364,6 +383,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostAccountsAccountExternalAccountsId",
@@ -394,6 +414,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "PostAccountsAccountLoginLinks",
@@ -409,6 +430,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetAccountsAccountPeople",
@@ -428,6 +450,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostAccountsAccountPeople",
@@ -470,6 +493,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "DeleteAccountsAccountPeoplePerson",
@@ -483,6 +507,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "GetAccountsAccountPeoplePerson",
@@ -498,6 +523,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostAccountsAccountPeoplePerson",
@@ -540,6 +566,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetAccountsAccountPersons",
@@ -559,6 +586,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostAccountsAccountPersons",
@@ -601,6 +629,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "DeleteAccountsAccountPersonsPerson",
@@ -614,6 +643,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "GetAccountsAccountPersonsPerson",
@@ -629,6 +659,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostAccountsAccountPersonsPerson",
@@ -671,6 +702,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "PostAccountsAccountReject",
@@ -687,6 +719,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "GetApplePayDomains",
@@ -706,6 +739,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostApplePayDomains",
@@ -722,6 +756,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "DeleteApplePayDomainsDomain",
@@ -735,6 +770,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "GetApplePayDomainsDomain",
@@ -750,6 +786,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetApplicationFees",
@@ -770,6 +807,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetApplicationFeesFeeRefundsId",
@@ -785,6 +823,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostApplicationFeesFeeRefundsId",
@@ -801,6 +840,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetApplicationFeesId",
@@ -816,6 +856,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostApplicationFeesIdRefund",
@@ -833,6 +874,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b1010, // write, money
         },
         Operation {
             id: "GetApplicationFeesIdRefunds",
@@ -851,6 +893,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostApplicationFeesIdRefunds",
@@ -868,6 +911,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b1010, // write, money
         },
         Operation {
             id: "GetAppsSecrets",
@@ -887,6 +931,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostAppsSecrets",
@@ -906,6 +951,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "PostAppsSecretsDelete",
@@ -923,6 +969,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "GetAppsSecretsFind",
@@ -940,6 +987,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetBalance",
@@ -955,6 +1003,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetBalanceHistory",
@@ -978,6 +1027,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetBalanceHistoryId",
@@ -993,6 +1043,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetBalanceTransactions",
@@ -1016,6 +1067,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetBalanceTransactionsId",
@@ -1031,6 +1083,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostBillingMeterEventAdjustments",
@@ -1049,6 +1102,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "PostBillingMeterEvents",
@@ -1068,6 +1122,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetBillingMeters",
@@ -1087,6 +1142,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostBillingMeters",
@@ -1108,6 +1164,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetBillingMetersId",
@@ -1123,6 +1180,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostBillingMetersId",
@@ -1139,6 +1197,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "PostBillingMetersIdDeactivate",
@@ -1154,6 +1213,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetBillingMetersIdEventSummaries",
@@ -1176,6 +1236,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostBillingMetersIdReactivate",
@@ -1191,6 +1252,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetBillingPortalConfigurations",
@@ -1211,6 +1273,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostBillingPortalConfigurations",
@@ -1231,6 +1294,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetBillingPortalConfigurationsConfiguration",
@@ -1246,6 +1310,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostBillingPortalConfigurationsConfiguration",
@@ -1267,6 +1332,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "PostBillingPortalSessions",
@@ -1288,6 +1354,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetCharges",
@@ -1310,6 +1377,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostCharges",
@@ -1344,6 +1412,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b1010, // write, money
         },
         Operation {
             id: "GetChargesSearch",
@@ -1362,6 +1431,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetChargesCharge",
@@ -1377,6 +1447,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostChargesCharge",
@@ -1399,6 +1470,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "PostChargesChargeCapture",
@@ -1422,6 +1494,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b1010, // write, money
         },
         Operation {
             id: "GetChargesChargeDispute",
@@ -1437,6 +1510,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostChargesChargeDispute",
@@ -1455,6 +1529,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "PostChargesChargeDisputeClose",
@@ -1470,6 +1545,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "PostChargesChargeRefund",
@@ -1492,6 +1568,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b1010, // write, money
         },
         Operation {
             id: "GetChargesChargeRefunds",
@@ -1510,6 +1587,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostChargesChargeRefunds",
@@ -1535,6 +1613,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b1010, // write, money
         },
         Operation {
             id: "GetChargesChargeRefundsRefund",
@@ -1550,6 +1629,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostChargesChargeRefundsRefund",
@@ -1566,6 +1646,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetCheckoutSessions",
@@ -1591,6 +1672,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostCheckoutSessions",
@@ -1645,6 +1727,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetCheckoutSessionsSession",
@@ -1660,6 +1743,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostCheckoutSessionsSessionExpire",
@@ -1675,6 +1759,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "GetCheckoutSessionsSessionLineItems",
@@ -1693,6 +1778,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetClimateOrders",
@@ -1711,6 +1797,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostClimateOrders",
@@ -1732,6 +1819,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetClimateOrdersOrder",
@@ -1747,6 +1835,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostClimateOrdersOrder",
@@ -1764,6 +1853,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "PostClimateOrdersOrderCancel",
@@ -1779,6 +1869,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "GetClimateProducts",
@@ -1797,6 +1888,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetClimateProductsProduct",
@@ -1812,6 +1904,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetClimateSuppliers",
@@ -1830,6 +1923,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetClimateSuppliersSupplier",
@@ -1845,6 +1939,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetConfirmationTokensConfirmationToken",
@@ -1860,6 +1955,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetCountrySpecs",
@@ -1878,6 +1974,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetCountrySpecsCountry",
@@ -1893,6 +1990,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetCoupons",
@@ -1912,6 +2010,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostCoupons",
@@ -1939,6 +2038,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "DeleteCouponsCoupon",
@@ -1952,6 +2052,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "GetCouponsCoupon",
@@ -1967,6 +2068,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostCouponsCoupon",
@@ -1985,6 +2087,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetCreditNotes",
@@ -2006,6 +2109,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostCreditNotes",
@@ -2033,6 +2137,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b1010, // write, money
         },
         Operation {
             id: "GetCreditNotesPreview",
@@ -2060,6 +2165,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetCreditNotesPreviewLines",
@@ -2090,6 +2196,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetCreditNotesCreditNoteLines",
@@ -2108,6 +2215,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetCreditNotesId",
@@ -2123,6 +2231,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostCreditNotesId",
@@ -2140,6 +2249,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "PostCreditNotesIdVoid",
@@ -2155,6 +2265,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "PostCustomerSessions",
@@ -2172,6 +2283,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetCustomers",
@@ -2193,6 +2305,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostCustomers",
@@ -2229,6 +2342,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetCustomersSearch",
@@ -2247,6 +2361,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "DeleteCustomersCustomer",
@@ -2260,6 +2375,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "GetCustomersCustomer",
@@ -2275,6 +2391,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostCustomersCustomer",
@@ -2314,6 +2431,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetCustomersCustomerBalanceTransactions",
@@ -2332,6 +2450,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostCustomersCustomerBalanceTransactions",
@@ -2351,6 +2470,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b1010, // write, money
         },
         Operation {
             id: "GetCustomersCustomerBalanceTransactionsTransaction",
@@ -2366,6 +2486,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostCustomersCustomerBalanceTransactionsTransaction",
@@ -2383,6 +2504,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetCustomersCustomerBankAccounts",
@@ -2401,6 +2523,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostCustomersCustomerBankAccounts",
@@ -2421,6 +2544,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "DeleteCustomersCustomerBankAccountsId",
@@ -2436,6 +2560,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "GetCustomersCustomerBankAccountsId",
@@ -2451,6 +2576,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostCustomersCustomerBankAccountsId",
@@ -2479,6 +2605,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "PostCustomersCustomerBankAccountsIdVerify",
@@ -2495,6 +2622,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetCustomersCustomerCards",
@@ -2513,6 +2641,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostCustomersCustomerCards",
@@ -2533,6 +2662,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "DeleteCustomersCustomerCardsId",
@@ -2548,6 +2678,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "GetCustomersCustomerCardsId",
@@ -2563,6 +2694,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostCustomersCustomerCardsId",
@@ -2591,6 +2723,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetCustomersCustomerCashBalance",
@@ -2606,6 +2739,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostCustomersCustomerCashBalance",
@@ -2622,6 +2756,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b1010, // write, money
         },
         Operation {
             id: "GetCustomersCustomerCashBalanceTransactions",
@@ -2640,6 +2775,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetCustomersCustomerCashBalanceTransactionsTransaction",
@@ -2655,6 +2791,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "DeleteCustomersCustomerDiscount",
@@ -2668,6 +2805,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "GetCustomersCustomerDiscount",
@@ -2683,6 +2821,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostCustomersCustomerFundingInstructions",
@@ -2701,6 +2840,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetCustomersCustomerPaymentMethods",
@@ -2721,6 +2861,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetCustomersCustomerPaymentMethodsPaymentMethod",
@@ -2736,6 +2877,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetCustomersCustomerSources",
@@ -2755,6 +2897,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostCustomersCustomerSources",
@@ -2775,6 +2918,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "DeleteCustomersCustomerSourcesId",
@@ -2790,6 +2934,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "GetCustomersCustomerSourcesId",
@@ -2805,6 +2950,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostCustomersCustomerSourcesId",
@@ -2833,6 +2979,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "PostCustomersCustomerSourcesIdVerify",
@@ -2849,6 +2996,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetCustomersCustomerSubscriptions",
@@ -2867,6 +3015,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostCustomersCustomerSubscriptions",
@@ -2912,6 +3061,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "DeleteCustomersCustomerSubscriptionsSubscriptionExposedId",
@@ -2929,6 +3079,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "GetCustomersCustomerSubscriptionsSubscriptionExposedId",
@@ -2944,6 +3095,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostCustomersCustomerSubscriptionsSubscriptionExposedId",
@@ -2989,6 +3141,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "DeleteCustomersCustomerSubscriptionsSubscriptionExposedIdDiscount",
@@ -3002,6 +3155,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "GetCustomersCustomerSubscriptionsSubscriptionExposedIdDiscount",
@@ -3017,6 +3171,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetCustomersCustomerTaxIds",
@@ -3035,6 +3190,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostCustomersCustomerTaxIds",
@@ -3052,6 +3208,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "DeleteCustomersCustomerTaxIdsId",
@@ -3065,6 +3222,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "GetCustomersCustomerTaxIdsId",
@@ -3080,6 +3238,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetDisputes",
@@ -3101,6 +3260,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetDisputesDispute",
@@ -3116,6 +3276,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostDisputesDispute",
@@ -3134,6 +3295,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "PostDisputesDisputeClose",
@@ -3149,6 +3311,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "GetEntitlementsActiveEntitlements",
@@ -3168,6 +3331,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetEntitlementsActiveEntitlementsId",
@@ -3183,6 +3347,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetEntitlementsFeatures",
@@ -3203,6 +3368,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostEntitlementsFeatures",
@@ -3221,6 +3387,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetEntitlementsFeaturesId",
@@ -3236,6 +3403,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostEntitlementsFeaturesId",
@@ -3254,6 +3422,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "PostEphemeralKeys",
@@ -3273,6 +3442,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "DeleteEphemeralKeysKey",
@@ -3288,6 +3458,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "GetEvents",
@@ -3310,6 +3481,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetEventsId",
@@ -3325,6 +3497,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetExchangeRates",
@@ -3343,6 +3516,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetExchangeRatesRateId",
@@ -3358,6 +3532,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetFileLinks",
@@ -3379,6 +3554,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostFileLinks",
@@ -3397,6 +3573,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetFileLinksLink",
@@ -3412,6 +3589,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostFileLinksLink",
@@ -3429,6 +3607,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetFiles",
@@ -3449,6 +3628,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostFiles",
@@ -3467,6 +3647,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Multipart { open: false, deep: &["expand", "file_link_data"] },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetFilesFile",
@@ -3482,6 +3663,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetFinancialConnectionsAccounts",
@@ -3502,6 +3684,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetFinancialConnectionsAccountsAccount",
@@ -3517,6 +3700,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostFinancialConnectionsAccountsAccountDisconnect",
@@ -3532,6 +3716,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetFinancialConnectionsAccountsAccountOwners",
@@ -3551,6 +3736,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostFinancialConnectionsAccountsAccountRefresh",
@@ -3567,6 +3753,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "PostFinancialConnectionsAccountsAccountSubscribe",
@@ -3583,6 +3770,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "PostFinancialConnectionsAccountsAccountUnsubscribe",
@@ -3599,6 +3787,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "PostFinancialConnectionsSessions",
@@ -3619,6 +3808,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetFinancialConnectionsSessionsSession",
@@ -3634,6 +3824,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetFinancialConnectionsTransactions",
@@ -3655,6 +3846,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetFinancialConnectionsTransactionsTransaction",
@@ -3670,6 +3862,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetForwardingRequests",
@@ -3689,6 +3882,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostForwardingRequests",
@@ -3708,6 +3902,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetForwardingRequestsId",
@@ -3723,6 +3918,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetIdentityVerificationReports",
@@ -3745,6 +3941,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetIdentityVerificationReportsReport",
@@ -3760,6 +3957,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetIdentityVerificationSessions",
@@ -3781,6 +3979,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostIdentityVerificationSessions",
@@ -3803,6 +4002,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetIdentityVerificationSessionsSession",
@@ -3818,6 +4018,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostIdentityVerificationSessionsSession",
@@ -3837,6 +4038,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "PostIdentityVerificationSessionsSessionCancel",
@@ -3852,6 +4054,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "PostIdentityVerificationSessionsSessionRedact",
@@ -3867,6 +4070,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetInvoiceitems",
@@ -3889,6 +4093,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostInvoiceitems",
@@ -3922,6 +4127,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "DeleteInvoiceitemsInvoiceitem",
@@ -3935,6 +4141,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "GetInvoiceitemsInvoiceitem",
@@ -3950,6 +4157,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostInvoiceitemsInvoiceitem",
@@ -3979,6 +4187,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetInvoices",
@@ -4003,6 +4212,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostInvoices",
@@ -4048,6 +4258,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "PostInvoicesCreatePreview",
@@ -4077,6 +4288,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetInvoicesSearch",
@@ -4095,6 +4307,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetInvoicesUpcoming",
@@ -4135,6 +4348,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetInvoicesUpcomingLines",
@@ -4178,6 +4392,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "DeleteInvoicesInvoice",
@@ -4191,6 +4406,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "GetInvoicesInvoice",
@@ -4206,6 +4422,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostInvoicesInvoice",
@@ -4246,6 +4463,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "PostInvoicesInvoiceFinalize",
@@ -4262,6 +4480,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetInvoicesInvoiceLines",
@@ -4280,6 +4499,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostInvoicesInvoiceLinesLineItemId",
@@ -4306,6 +4526,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "PostInvoicesInvoiceMarkUncollectible",
@@ -4321,6 +4542,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "PostInvoicesInvoicePay",
@@ -4342,6 +4564,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b1010, // write, money
         },
         Operation {
             id: "PostInvoicesInvoiceSend",
@@ -4357,6 +4580,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "PostInvoicesInvoiceVoid",
@@ -4372,6 +4596,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "GetIssuingAuthorizations",
@@ -4394,6 +4619,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetIssuingAuthorizationsAuthorization",
@@ -4409,6 +4635,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostIssuingAuthorizationsAuthorization",
@@ -4425,6 +4652,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "PostIssuingAuthorizationsAuthorizationApprove",
@@ -4442,6 +4670,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b1010, // write, money
         },
         Operation {
             id: "PostIssuingAuthorizationsAuthorizationDecline",
@@ -4458,6 +4687,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetIssuingCardholders",
@@ -4481,6 +4711,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostIssuingCardholders",
@@ -4507,6 +4738,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetIssuingCardholdersCardholder",
@@ -4522,6 +4754,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostIssuingCardholdersCardholder",
@@ -4546,6 +4779,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetIssuingCards",
@@ -4572,6 +4806,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostIssuingCards",
@@ -4600,6 +4835,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetIssuingCardsCard",
@@ -4615,6 +4851,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostIssuingCardsCard",
@@ -4636,6 +4873,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetIssuingDisputes",
@@ -4657,6 +4895,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostIssuingDisputes",
@@ -4677,6 +4916,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetIssuingDisputesDispute",
@@ -4692,6 +4932,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostIssuingDisputesDispute",
@@ -4710,6 +4951,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "PostIssuingDisputesDisputeSubmit",
@@ -4726,6 +4968,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetIssuingPersonalizationDesigns",
@@ -4747,6 +4990,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostIssuingPersonalizationDesigns",
@@ -4770,6 +5014,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetIssuingPersonalizationDesignsPersonalizationDesign",
@@ -4785,6 +5030,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostIssuingPersonalizationDesignsPersonalizationDesign",
@@ -4808,6 +5054,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetIssuingPhysicalBundles",
@@ -4828,6 +5075,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetIssuingPhysicalBundlesPhysicalBundle",
@@ -4843,6 +5091,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetIssuingSettlementsSettlement",
@@ -4858,6 +5107,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostIssuingSettlementsSettlement",
@@ -4874,6 +5124,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetIssuingTokens",
@@ -4895,6 +5146,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetIssuingTokensToken",
@@ -4910,6 +5162,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostIssuingTokensToken",
@@ -4926,6 +5179,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetIssuingTransactions",
@@ -4948,6 +5202,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetIssuingTransactionsTransaction",
@@ -4963,6 +5218,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostIssuingTransactionsTransaction",
@@ -4979,6 +5235,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "PostLinkAccountSessions",
@@ -4999,6 +5256,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetLinkAccountSessionsSession",
@@ -5014,6 +5272,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetLinkedAccounts",
@@ -5034,6 +5293,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetLinkedAccountsAccount",
@@ -5049,6 +5309,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostLinkedAccountsAccountDisconnect",
@@ -5064,6 +5325,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetLinkedAccountsAccountOwners",
@@ -5083,6 +5345,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostLinkedAccountsAccountRefresh",
@@ -5099,6 +5362,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetMandatesMandate",
@@ -5114,6 +5378,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetPaymentIntents",
@@ -5134,6 +5399,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostPaymentIntents",
@@ -5180,6 +5446,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b1010, // write, money
         },
         Operation {
             id: "GetPaymentIntentsSearch",
@@ -5198,6 +5465,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetPaymentIntentsIntent",
@@ -5214,6 +5482,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostPaymentIntentsIntent",
@@ -5248,6 +5517,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "PostPaymentIntentsIntentApplyCustomerBalance",
@@ -5265,6 +5535,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b1010, // write, money
         },
         Operation {
             id: "PostPaymentIntentsIntentCancel",
@@ -5281,6 +5552,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "PostPaymentIntentsIntentCapture",
@@ -5303,6 +5575,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b1010, // write, money
         },
         Operation {
             id: "PostPaymentIntentsIntentConfirm",
@@ -5335,6 +5608,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b1010, // write, money
         },
         Operation {
             id: "PostPaymentIntentsIntentIncrementAuthorization",
@@ -5356,6 +5630,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b1010, // write, money
         },
         Operation {
             id: "PostPaymentIntentsIntentVerifyMicrodeposits",
@@ -5374,6 +5649,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetPaymentLinks",
@@ -5393,6 +5669,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostPaymentLinks",
@@ -5435,6 +5712,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetPaymentLinksPaymentLink",
@@ -5450,6 +5728,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostPaymentLinksPaymentLink",
@@ -5483,6 +5762,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetPaymentLinksPaymentLinkLineItems",
@@ -5501,6 +5781,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetPaymentMethodConfigurations",
@@ -5520,6 +5801,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostPaymentMethodConfigurations",
@@ -5576,6 +5858,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetPaymentMethodConfigurationsConfiguration",
@@ -5591,6 +5874,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostPaymentMethodConfigurationsConfiguration",
@@ -5647,6 +5931,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetPaymentMethodDomains",
@@ -5667,6 +5952,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostPaymentMethodDomains",
@@ -5684,6 +5970,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetPaymentMethodDomainsPaymentMethodDomain",
@@ -5699,6 +5986,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostPaymentMethodDomainsPaymentMethodDomain",
@@ -5715,6 +6003,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "PostPaymentMethodDomainsPaymentMethodDomainValidate",
@@ -5730,6 +6019,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetPaymentMethods",
@@ -5750,6 +6040,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostPaymentMethods",
@@ -5808,6 +6099,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetPaymentMethodsPaymentMethod",
@@ -5823,6 +6115,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostPaymentMethodsPaymentMethod",
@@ -5844,6 +6137,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "PostPaymentMethodsPaymentMethodAttach",
@@ -5860,6 +6154,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "PostPaymentMethodsPaymentMethodDetach",
@@ -5875,6 +6170,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetPayouts",
@@ -5897,6 +6193,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostPayouts",
@@ -5920,6 +6217,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b1010, // write, money
         },
         Operation {
             id: "GetPayoutsPayout",
@@ -5935,6 +6233,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostPayoutsPayout",
@@ -5951,6 +6250,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "PostPayoutsPayoutCancel",
@@ -5966,6 +6266,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "PostPayoutsPayoutReverse",
@@ -5982,6 +6283,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b1010, // write, money
         },
         Operation {
             id: "GetPlans",
@@ -6003,6 +6305,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostPlans",
@@ -6036,6 +6339,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "DeletePlansPlan",
@@ -6049,6 +6353,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "GetPlansPlan",
@@ -6064,6 +6369,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostPlansPlan",
@@ -6084,6 +6390,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetPrices",
@@ -6109,6 +6416,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostPrices",
@@ -6142,6 +6450,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetPricesSearch",
@@ -6160,6 +6469,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetPricesPrice",
@@ -6175,6 +6485,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostPricesPrice",
@@ -6197,6 +6508,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetProducts",
@@ -6220,6 +6532,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostProducts",
@@ -6249,6 +6562,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetProductsSearch",
@@ -6267,6 +6581,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "DeleteProductsId",
@@ -6280,6 +6595,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "GetProductsId",
@@ -6295,6 +6611,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostProductsId",
@@ -6323,6 +6640,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetProductsProductFeatures",
@@ -6341,6 +6659,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostProductsProductFeatures",
@@ -6357,6 +6676,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "DeleteProductsProductFeaturesId",
@@ -6370,6 +6690,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "GetProductsProductFeaturesId",
@@ -6385,6 +6706,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetPromotionCodes",
@@ -6408,6 +6730,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostPromotionCodes",
@@ -6431,6 +6754,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetPromotionCodesPromotionCode",
@@ -6446,6 +6770,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostPromotionCodesPromotionCode",
@@ -6464,6 +6789,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetQuotes",
@@ -6485,6 +6811,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostQuotes",
@@ -6519,6 +6846,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetQuotesQuote",
@@ -6534,6 +6862,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostQuotesQuote",
@@ -6566,6 +6895,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "PostQuotesQuoteAccept",
@@ -6581,6 +6911,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "PostQuotesQuoteCancel",
@@ -6596,6 +6927,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "GetQuotesQuoteComputedUpfrontLineItems",
@@ -6614,6 +6946,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostQuotesQuoteFinalize",
@@ -6630,6 +6963,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetQuotesQuoteLineItems",
@@ -6648,6 +6982,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetQuotesQuotePdf",
@@ -6663,6 +6998,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetRadarEarlyFraudWarnings",
@@ -6684,6 +7020,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetRadarEarlyFraudWarningsEarlyFraudWarning",
@@ -6699,6 +7036,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetRadarValueListItems",
@@ -6720,6 +7058,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostRadarValueListItems",
@@ -6737,6 +7076,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "DeleteRadarValueListItemsItem",
@@ -6750,6 +7090,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "GetRadarValueListItemsItem",
@@ -6765,6 +7106,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetRadarValueLists",
@@ -6786,6 +7128,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostRadarValueLists",
@@ -6805,6 +7148,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "DeleteRadarValueListsValueList",
@@ -6818,6 +7162,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "GetRadarValueListsValueList",
@@ -6833,6 +7178,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostRadarValueListsValueList",
@@ -6851,6 +7197,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetRefunds",
@@ -6872,6 +7219,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostRefunds",
@@ -6898,6 +7246,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b1010, // write, money
         },
         Operation {
             id: "GetRefundsRefund",
@@ -6913,6 +7262,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostRefundsRefund",
@@ -6929,6 +7279,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "PostRefundsRefundCancel",
@@ -6944,6 +7295,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "GetReportingReportRuns",
@@ -6963,6 +7315,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostReportingReportRuns",
@@ -6980,6 +7333,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetReportingReportRunsReportRun",
@@ -6995,6 +7349,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetReportingReportTypes",
@@ -7010,6 +7365,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetReportingReportTypesReportType",
@@ -7025,6 +7381,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetReviews",
@@ -7044,6 +7401,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetReviewsReview",
@@ -7059,6 +7417,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostReviewsReviewApprove",
@@ -7074,6 +7433,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetSetupAttempts",
@@ -7094,6 +7454,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetSetupIntents",
@@ -7116,6 +7477,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostSetupIntents",
@@ -7150,6 +7512,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetSetupIntentsIntent",
@@ -7166,6 +7529,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostSetupIntentsIntent",
@@ -7191,6 +7555,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "PostSetupIntentsIntentCancel",
@@ -7207,6 +7572,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "PostSetupIntentsIntentConfirm",
@@ -7230,6 +7596,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "PostSetupIntentsIntentVerifyMicrodeposits",
@@ -7248,6 +7615,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetShippingRates",
@@ -7269,6 +7637,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostShippingRates",
@@ -7291,6 +7660,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetShippingRatesShippingRateToken",
@@ -7306,6 +7676,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostShippingRatesShippingRateToken",
@@ -7325,6 +7696,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetSigmaScheduledQueryRuns",
@@ -7343,6 +7715,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetSigmaScheduledQueryRunsScheduledQueryRun",
@@ -7358,6 +7731,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostSources",
@@ -7388,6 +7762,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetSourcesSource",
@@ -7404,6 +7779,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostSourcesSource",
@@ -7424,6 +7800,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetSourcesSourceMandateNotificationsMandateNotification",
@@ -7439,6 +7816,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetSourcesSourceSourceTransactions",
@@ -7457,6 +7835,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetSourcesSourceSourceTransactionsSourceTransaction",
@@ -7472,6 +7851,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostSourcesSourceVerify",
@@ -7488,6 +7868,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetSubscriptionItems",
@@ -7507,6 +7888,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostSubscriptionItems",
@@ -7533,6 +7915,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "DeleteSubscriptionItemsItem",
@@ -7550,6 +7933,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "GetSubscriptionItemsItem",
@@ -7565,6 +7949,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostSubscriptionItemsItem",
@@ -7591,6 +7976,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetSubscriptionItemsSubscriptionItemUsageRecordSummaries",
@@ -7609,6 +7995,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostSubscriptionItemsSubscriptionItemUsageRecords",
@@ -7627,6 +8014,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetSubscriptionSchedules",
@@ -7651,6 +8039,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostSubscriptionSchedules",
@@ -7673,6 +8062,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetSubscriptionSchedulesSchedule",
@@ -7688,6 +8078,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostSubscriptionSchedulesSchedule",
@@ -7708,6 +8099,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "PostSubscriptionSchedulesScheduleCancel",
@@ -7725,6 +8117,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "PostSubscriptionSchedulesScheduleRelease",
@@ -7741,6 +8134,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetSubscriptions",
@@ -7768,6 +8162,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostSubscriptions",
@@ -7817,6 +8212,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b1010, // write, money
         },
         Operation {
             id: "GetSubscriptionsSearch",
@@ -7835,6 +8231,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "DeleteSubscriptionsSubscriptionExposedId",
@@ -7853,6 +8250,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "GetSubscriptionsSubscriptionExposedId",
@@ -7868,6 +8266,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostSubscriptionsSubscriptionExposedId",
@@ -7915,6 +8314,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "DeleteSubscriptionsSubscriptionExposedIdDiscount",
@@ -7928,6 +8328,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "PostSubscriptionsSubscriptionResume",
@@ -7946,6 +8347,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b1010, // write, money
         },
         Operation {
             id: "PostTaxCalculations",
@@ -7968,6 +8370,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetTaxCalculationsCalculationLineItems",
@@ -7986,6 +8389,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetTaxRegistrations",
@@ -8005,6 +8409,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostTaxRegistrations",
@@ -8024,6 +8429,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetTaxRegistrationsId",
@@ -8039,6 +8445,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostTaxRegistrationsId",
@@ -8056,6 +8463,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetTaxSettings",
@@ -8071,6 +8479,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostTaxSettings",
@@ -8088,6 +8497,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "PostTaxTransactionsCreateFromCalculation",
@@ -8106,6 +8516,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "PostTaxTransactionsCreateReversal",
@@ -8128,6 +8539,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetTaxTransactionsTransaction",
@@ -8143,6 +8555,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetTaxTransactionsTransactionLineItems",
@@ -8161,6 +8574,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetTaxCodes",
@@ -8179,6 +8593,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetTaxCodesId",
@@ -8194,6 +8609,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetTaxIds",
@@ -8213,6 +8629,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostTaxIds",
@@ -8231,6 +8648,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "DeleteTaxIdsId",
@@ -8244,6 +8662,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "GetTaxIdsId",
@@ -8259,6 +8678,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetTaxRates",
@@ -8280,6 +8700,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostTaxRates",
@@ -8305,6 +8726,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetTaxRatesTaxRate",
@@ -8320,6 +8742,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostTaxRatesTaxRate",
@@ -8343,6 +8766,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetTerminalConfigurations",
@@ -8362,6 +8786,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostTerminalConfigurations",
@@ -8383,6 +8808,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "DeleteTerminalConfigurationsConfiguration",
@@ -8396,6 +8822,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "GetTerminalConfigurationsConfiguration",
@@ -8411,6 +8838,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostTerminalConfigurationsConfiguration",
@@ -8432,6 +8860,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "PostTerminalConnectionTokens",
@@ -8448,6 +8877,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetTerminalLocations",
@@ -8466,6 +8896,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostTerminalLocations",
@@ -8485,6 +8916,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "DeleteTerminalLocationsLocation",
@@ -8498,6 +8930,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "GetTerminalLocationsLocation",
@@ -8513,6 +8946,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostTerminalLocationsLocation",
@@ -8532,6 +8966,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetTerminalReaders",
@@ -8554,6 +8989,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostTerminalReaders",
@@ -8573,6 +9009,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "DeleteTerminalReadersReader",
@@ -8586,6 +9023,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "GetTerminalReadersReader",
@@ -8601,6 +9039,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostTerminalReadersReader",
@@ -8618,6 +9057,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "PostTerminalReadersReaderCancelAction",
@@ -8633,6 +9073,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "PostTerminalReadersReaderProcessPaymentIntent",
@@ -8650,6 +9091,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "PostTerminalReadersReaderProcessSetupIntent",
@@ -8668,6 +9110,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "PostTerminalReadersReaderRefundPayment",
@@ -8690,6 +9133,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "PostTerminalReadersReaderSetReaderDisplay",
@@ -8707,6 +9151,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "PostTestHelpersConfirmationTokens",
@@ -8727,6 +9172,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "PostTestHelpersCustomersCustomerFundCashBalance",
@@ -8745,6 +9191,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "PostTestHelpersIssuingAuthorizations",
@@ -8770,6 +9217,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "PostTestHelpersIssuingAuthorizationsAuthorizationCapture",
@@ -8788,6 +9236,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "PostTestHelpersIssuingAuthorizationsAuthorizationExpire",
@@ -8803,6 +9252,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "PostTestHelpersIssuingAuthorizationsAuthorizationIncrement",
@@ -8820,6 +9270,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "PostTestHelpersIssuingAuthorizationsAuthorizationReverse",
@@ -8836,6 +9287,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "PostTestHelpersIssuingCardsCardShippingDeliver",
@@ -8851,6 +9303,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "PostTestHelpersIssuingCardsCardShippingFail",
@@ -8866,6 +9319,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "PostTestHelpersIssuingCardsCardShippingReturn",
@@ -8881,6 +9335,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "PostTestHelpersIssuingCardsCardShippingShip",
@@ -8896,6 +9351,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "PostTestHelpersIssuingPersonalizationDesignsPersonalizationDesignActivate",
@@ -8911,6 +9367,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "PostTestHelpersIssuingPersonalizationDesignsPersonalizationDesignDeactivate",
@@ -8926,6 +9383,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "PostTestHelpersIssuingPersonalizationDesignsPersonalizationDesignReject",
@@ -8942,6 +9400,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "PostTestHelpersIssuingTransactionsCreateForceCapture",
@@ -8962,6 +9421,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "PostTestHelpersIssuingTransactionsCreateUnlinkedRefund",
@@ -8982,6 +9442,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "PostTestHelpersIssuingTransactionsTransactionRefund",
@@ -8998,6 +9459,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "PostTestHelpersRefundsRefundExpire",
@@ -9013,6 +9475,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "PostTestHelpersTerminalReadersReaderPresentPaymentMethod",
@@ -9032,6 +9495,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetTestHelpersTestClocks",
@@ -9050,6 +9514,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostTestHelpersTestClocks",
@@ -9067,6 +9532,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "DeleteTestHelpersTestClocksTestClock",
@@ -9080,6 +9546,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "GetTestHelpersTestClocksTestClock",
@@ -9095,6 +9562,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostTestHelpersTestClocksTestClockAdvance",
@@ -9111,6 +9579,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "PostTestHelpersTreasuryInboundTransfersIdFail",
@@ -9127,6 +9596,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "PostTestHelpersTreasuryInboundTransfersIdReturn",
@@ -9142,6 +9612,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "PostTestHelpersTreasuryInboundTransfersIdSucceed",
@@ -9157,6 +9628,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "PostTestHelpersTreasuryOutboundPaymentsId",
@@ -9173,6 +9645,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "PostTestHelpersTreasuryOutboundPaymentsIdFail",
@@ -9188,6 +9661,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "PostTestHelpersTreasuryOutboundPaymentsIdPost",
@@ -9203,6 +9677,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "PostTestHelpersTreasuryOutboundPaymentsIdReturn",
@@ -9219,6 +9694,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "PostTestHelpersTreasuryOutboundTransfersOutboundTransfer",
@@ -9235,6 +9711,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "PostTestHelpersTreasuryOutboundTransfersOutboundTransferFail",
@@ -9250,6 +9727,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "PostTestHelpersTreasuryOutboundTransfersOutboundTransferPost",
@@ -9265,6 +9743,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "PostTestHelpersTreasuryOutboundTransfersOutboundTransferReturn",
@@ -9281,6 +9760,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "PostTestHelpersTreasuryReceivedCredits",
@@ -9302,6 +9782,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "PostTestHelpersTreasuryReceivedDebits",
@@ -9323,6 +9804,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "PostTokens",
@@ -9345,6 +9827,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetTokensToken",
@@ -9360,6 +9843,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetTopups",
@@ -9381,6 +9865,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostTopups",
@@ -9403,6 +9888,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b1010, // write, money
         },
         Operation {
             id: "GetTopupsTopup",
@@ -9418,6 +9904,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostTopupsTopup",
@@ -9435,6 +9922,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "PostTopupsTopupCancel",
@@ -9450,6 +9938,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "GetTransfers",
@@ -9471,6 +9960,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostTransfers",
@@ -9494,6 +9984,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b1010, // write, money
         },
         Operation {
             id: "GetTransfersIdReversals",
@@ -9512,6 +10003,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostTransfersIdReversals",
@@ -9531,6 +10023,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b1010, // write, money
         },
         Operation {
             id: "GetTransfersTransfer",
@@ -9546,6 +10039,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostTransfersTransfer",
@@ -9563,6 +10057,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetTransfersTransferReversalsId",
@@ -9578,6 +10073,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostTransfersTransferReversalsId",
@@ -9594,6 +10090,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetTreasuryCreditReversals",
@@ -9615,6 +10112,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostTreasuryCreditReversals",
@@ -9632,6 +10130,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b1010, // write, money
         },
         Operation {
             id: "GetTreasuryCreditReversalsCreditReversal",
@@ -9647,6 +10146,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetTreasuryDebitReversals",
@@ -9669,6 +10169,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostTreasuryDebitReversals",
@@ -9686,6 +10187,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b1010, // write, money
         },
         Operation {
             id: "GetTreasuryDebitReversalsDebitReversal",
@@ -9701,6 +10203,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetTreasuryFinancialAccounts",
@@ -9720,6 +10223,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostTreasuryFinancialAccounts",
@@ -9739,6 +10243,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetTreasuryFinancialAccountsFinancialAccount",
@@ -9754,6 +10259,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostTreasuryFinancialAccountsFinancialAccount",
@@ -9772,6 +10278,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetTreasuryFinancialAccountsFinancialAccountFeatures",
@@ -9787,6 +10294,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostTreasuryFinancialAccountsFinancialAccountFeatures",
@@ -9809,6 +10317,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "GetTreasuryInboundTransfers",
@@ -9829,6 +10338,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostTreasuryInboundTransfers",
@@ -9851,6 +10361,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b1010, // write, money
         },
         Operation {
             id: "GetTreasuryInboundTransfersId",
@@ -9866,6 +10377,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostTreasuryInboundTransfersInboundTransferCancel",
@@ -9881,6 +10393,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "GetTreasuryOutboundPayments",
@@ -9903,6 +10416,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostTreasuryOutboundPayments",
@@ -9929,6 +10443,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b1010, // write, money
         },
         Operation {
             id: "GetTreasuryOutboundPaymentsId",
@@ -9944,6 +10459,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostTreasuryOutboundPaymentsIdCancel",
@@ -9959,6 +10475,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "GetTreasuryOutboundTransfers",
@@ -9979,6 +10496,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostTreasuryOutboundTransfers",
@@ -10002,6 +10520,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b1010, // write, money
         },
         Operation {
             id: "GetTreasuryOutboundTransfersOutboundTransfer",
@@ -10017,6 +10536,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostTreasuryOutboundTransfersOutboundTransferCancel",
@@ -10032,6 +10552,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "GetTreasuryReceivedCredits",
@@ -10053,6 +10574,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetTreasuryReceivedCreditsId",
@@ -10068,6 +10590,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetTreasuryReceivedDebits",
@@ -10088,6 +10611,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetTreasuryReceivedDebitsId",
@@ -10103,6 +10627,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetTreasuryTransactionEntries",
@@ -10126,6 +10651,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetTreasuryTransactionEntriesId",
@@ -10141,6 +10667,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetTreasuryTransactions",
@@ -10164,6 +10691,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetTreasuryTransactionsId",
@@ -10179,6 +10707,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "GetWebhookEndpoints",
@@ -10197,6 +10726,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostWebhookEndpoints",
@@ -10218,6 +10748,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "DeleteWebhookEndpointsWebhookEndpoint",
@@ -10231,6 +10762,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "GetWebhookEndpointsWebhookEndpoint",
@@ -10246,6 +10778,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "PostWebhookEndpointsWebhookEndpoint",
@@ -10266,6 +10799,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
     ],
 };

@@ -38,6 +38,7 @@ export type ErrorCode =
   | "upstream_invalid_body"
   | "upstream_body_withheld"
   | "auth_failed"
+  | "operation_not_allowed"
   | "internal";
 
 /** Bytes, for a binary body or a multipart file field (a Blob's type travels with it). */
@@ -69,7 +70,7 @@ export type CapabilityError<E = JsonValue> =
       upstream?: undefined;
     }
   | {
-      code: "missing_credential" | "header_not_allowed" | "invalid_argument" | "unknown_parameter" | "upstream_unreachable" | "internal";
+      code: "missing_credential" | "header_not_allowed" | "invalid_argument" | "unknown_parameter" | "upstream_unreachable" | "operation_not_allowed" | "internal";
       message: string;
       status?: undefined;
       upstream?: undefined;
@@ -137,13 +138,13 @@ export interface TwitchAnalytics extends Rpc.RpcTargetBranded {
 }
 
 export interface TwitchAnalytics_Extensions extends Rpc.RpcTargetBranded {
-  /** Gets an analytics report for one or more extensions. — GET /analytics/extensions */
+  /** Gets an analytics report for one or more extensions. — GET /analytics/extensions (classes: read) */
   list(options?: CallOptions): Promise<Result<GetExtensionAnalyticsResponse>>;
   list(params?: { extension_id?: string; type?: "overview_v2"; started_at?: string; ended_at?: string; first?: number; after?: string } | null, options?: CallOptions): Promise<Result<GetExtensionAnalyticsResponse>>;
 }
 
 export interface TwitchAnalytics_Games extends Rpc.RpcTargetBranded {
-  /** Gets an analytics report for one or more games. — GET /analytics/games */
+  /** Gets an analytics report for one or more games. — GET /analytics/games (classes: read) */
   list(options?: CallOptions): Promise<Result<GetGameAnalyticsResponse>>;
   list(params?: { game_id?: string; type?: "overview_v2"; started_at?: string; ended_at?: string; first?: number; after?: string } | null, options?: CallOptions): Promise<Result<GetGameAnalyticsResponse>>;
 }
@@ -153,7 +154,7 @@ export interface TwitchAuthorization extends Rpc.RpcTargetBranded {
 }
 
 export interface TwitchAuthorization_Users extends Rpc.RpcTargetBranded {
-  /** NEW Gets the authorization scopes that the specified user has granted the application. — GET /authorization/users */
+  /** NEW Gets the authorization scopes that the specified user has granted the application. — GET /authorization/users (classes: read) */
   list(params: { user_id: string[] }, options?: CallOptions): Promise<Result<GetAuthorizationByUserResponse>>;
 }
 
@@ -164,22 +165,22 @@ export interface TwitchBits extends Rpc.RpcTargetBranded {
 }
 
 export interface TwitchBits_Cheermotes extends Rpc.RpcTargetBranded {
-  /** Gets a list of Cheermotes that users can use to cheer Bits. — GET /bits/cheermotes */
+  /** Gets a list of Cheermotes that users can use to cheer Bits. — GET /bits/cheermotes (classes: read) */
   list(options?: CallOptions): Promise<Result<GetCheermotesResponse>>;
   list(params?: { broadcaster_id?: string } | null, options?: CallOptions): Promise<Result<GetCheermotesResponse>>;
 }
 
 export interface TwitchBits_Extensions extends Rpc.RpcTargetBranded {
-  /** Gets the list of Bits products that belongs to the extension. — GET /bits/extensions */
+  /** Gets the list of Bits products that belongs to the extension. — GET /bits/extensions (classes: read) */
   list(options?: CallOptions): Promise<Result<GetExtensionBitsProductsResponse>>;
   list(params?: { should_include_all?: boolean } | null, options?: CallOptions): Promise<Result<GetExtensionBitsProductsResponse>>;
-  /** Adds or updates a Bits product that the extension created. — PUT /bits/extensions */
+  /** Adds or updates a Bits product that the extension created. — PUT /bits/extensions (classes: write) */
   update(options?: CallOptions): Promise<Result<UpdateExtensionBitsProductResponse>>;
   update(params?: { cost?: { amount: number; type: "bits" }; display_name?: string; expiration?: string; in_development?: boolean; is_broadcast?: boolean; sku?: string } | null, options?: CallOptions): Promise<Result<UpdateExtensionBitsProductResponse>>;
 }
 
 export interface TwitchBits_Leaderboard extends Rpc.RpcTargetBranded {
-  /** Gets the Bits leaderboard for the authenticated broadcaster. — GET /bits/leaderboard */
+  /** Gets the Bits leaderboard for the authenticated broadcaster. — GET /bits/leaderboard (classes: read) */
   list(options?: CallOptions): Promise<Result<GetBitsLeaderboardResponse>>;
   list(params?: { count?: number; period?: "day" | "week" | "month" | "year" | "all"; started_at?: string; user_id?: string } | null, options?: CallOptions): Promise<Result<GetBitsLeaderboardResponse>>;
 }
@@ -189,46 +190,46 @@ export interface TwitchChannelPoints extends Rpc.RpcTargetBranded {
 }
 
 export interface TwitchChannelPoints_CustomRewards extends Rpc.RpcTargetBranded {
-  /** Creates a Custom Reward in the broadcaster’s channel. — POST /channel_points/custom_rewards */
+  /** Creates a Custom Reward in the broadcaster’s channel. — POST /channel_points/custom_rewards (classes: write) */
   create(params: { broadcaster_id: string; background_color?: string; cost?: number; global_cooldown_seconds?: number; is_enabled?: boolean; is_global_cooldown_enabled?: boolean; is_max_per_stream_enabled?: boolean; is_max_per_user_per_stream_enabled?: boolean; is_user_input_required?: boolean; max_per_stream?: number; max_per_user_per_stream?: number; prompt?: string; should_redemptions_skip_request_queue?: boolean; title?: string }, options?: CallOptions): Promise<Result<CreateCustomRewardsResponse>>;
-  /** Deletes a custom reward that the broadcaster created. — DELETE /channel_points/custom_rewards */
+  /** Deletes a custom reward that the broadcaster created. — DELETE /channel_points/custom_rewards (classes: write, destructive) */
   del(params: { broadcaster_id: string; id: string }, options?: CallOptions): Promise<Result<null>>;
-  /** Gets a list of redemptions for a custom reward. — GET /channel_points/custom_rewards/redemptions */
+  /** Gets a list of redemptions for a custom reward. — GET /channel_points/custom_rewards/redemptions (classes: read) */
   getCustomRewardRedemption(params: { broadcaster_id: string; reward_id: string; status?: "CANCELED" | "FULFILLED" | "UNFULFILLED"; id?: string[]; sort?: "OLDEST" | "NEWEST"; after?: string; first?: number }, options?: CallOptions): Promise<Result<GetCustomRewardRedemptionResponse>>;
-  /** Gets a list of custom rewards that the specified broadcaster created. — GET /channel_points/custom_rewards */
+  /** Gets a list of custom rewards that the specified broadcaster created. — GET /channel_points/custom_rewards (classes: read) */
   list(params: { broadcaster_id: string; id?: string[]; only_manageable_rewards?: boolean }, options?: CallOptions): Promise<Result<GetCustomRewardResponse>>;
-  /** Updates a custom reward. — PATCH /channel_points/custom_rewards */
+  /** Updates a custom reward. — PATCH /channel_points/custom_rewards (classes: write) */
   update(params: { broadcaster_id: string; id: string; background_color?: string; cost?: number; global_cooldown_seconds?: number; is_enabled?: boolean; is_global_cooldown_enabled?: boolean; is_max_per_stream_enabled?: boolean; is_max_per_user_per_stream_enabled?: boolean; is_paused?: boolean; is_user_input_required?: boolean; max_per_stream?: number; max_per_user_per_stream?: number; prompt?: string; should_redemptions_skip_request_queue?: boolean; title?: string }, options?: CallOptions): Promise<Result<UpdateCustomRewardResponse>>;
-  /** Updates a redemption’s status. — PATCH /channel_points/custom_rewards/redemptions */
+  /** Updates a redemption’s status. — PATCH /channel_points/custom_rewards/redemptions (classes: write) */
   updateRedemptionStatus(params: { id: string[]; broadcaster_id: string; reward_id: string; status?: "CANCELED" | "FULFILLED" }, options?: CallOptions): Promise<Result<UpdateRedemptionStatusResponse>>;
 }
 
 export interface TwitchChannels extends Rpc.RpcTargetBranded {
   ads: TwitchChannels_Ads;
-  /** Adds the specified user as a VIP in the broadcaster’s channel. — POST /channels/vips */
+  /** Adds the specified user as a VIP in the broadcaster’s channel. — POST /channels/vips (classes: write) */
   addChannelVip(params: { user_id: string; broadcaster_id: string }, options?: CallOptions): Promise<Result<null>>;
-  /** Starts a commercial on the specified channel. — POST /channels/commercial */
+  /** Starts a commercial on the specified channel. — POST /channels/commercial (classes: write) */
   commercial(options?: CallOptions): Promise<Result<StartCommercialResponse>>;
   commercial(params?: { broadcaster_id?: string; length?: number } | null, options?: CallOptions): Promise<Result<StartCommercialResponse>>;
-  /** Gets the broadcaster’s list editors. — GET /channels/editors */
+  /** Gets the broadcaster’s list editors. — GET /channels/editors (classes: read) */
   editors(params: { broadcaster_id: string }, options?: CallOptions): Promise<Result<GetChannelEditorsResponse>>;
-  /** Gets a list of broadcasters that the specified user follows. You can also use this endpoint to see whether a user follows a specific broadcaster. — GET /channels/followed */
+  /** Gets a list of broadcasters that the specified user follows. You can also use this endpoint to see whether a user follows a specific broadcaster. — GET /channels/followed (classes: read) */
   followed(params: { user_id: string; broadcaster_id?: string; first?: number; after?: string }, options?: CallOptions): Promise<Result<GetFollowedChannelsResponse>>;
-  /** Gets a list of users that follow the specified broadcaster. You can also use this endpoint to see whether a specific user follows the broadcaster. — GET /channels/followers */
+  /** Gets a list of users that follow the specified broadcaster. You can also use this endpoint to see whether a specific user follows the broadcaster. — GET /channels/followers (classes: read) */
   followers(params: { user_id?: string; broadcaster_id: string; first?: number; after?: string }, options?: CallOptions): Promise<Result<GetChannelFollowersResponse>>;
-  /** Gets a list of the broadcaster’s VIPs. — GET /channels/vips */
+  /** Gets a list of the broadcaster’s VIPs. — GET /channels/vips (classes: read) */
   getVips(params: { user_id?: string[]; broadcaster_id: string; first?: number; after?: string }, options?: CallOptions): Promise<Result<GetViPsResponse>>;
-  /** Gets information about one or more channels. — GET /channels */
+  /** Gets information about one or more channels. — GET /channels (classes: read) */
   list(params: { broadcaster_id: string[] }, options?: CallOptions): Promise<Result<GetChannelInformationResponse>>;
-  /** Removes the specified user as a VIP in the broadcaster’s channel. — DELETE /channels/vips */
+  /** Removes the specified user as a VIP in the broadcaster’s channel. — DELETE /channels/vips (classes: write, destructive) */
   removeChannelVip(params: { user_id: string; broadcaster_id: string }, options?: CallOptions): Promise<Result<null>>;
-  /** Updates a channel’s properties. — PATCH /channels */
+  /** Updates a channel’s properties. — PATCH /channels (classes: write) */
   update(params: { broadcaster_id: string; broadcaster_language?: string; content_classification_labels?: { id: "DebatedSocialIssuesAndPolitics" | "DrugsIntoxication" | "SexualThemes" | "ViolentGraphic" | "Gambling" | "ProfanityVulgarity"; is_enabled: boolean }[]; delay?: number; game_id?: string; is_branded_content?: boolean; tags?: string[]; title?: string }, options?: CallOptions): Promise<Result<null>>;
 }
 
 export interface TwitchChannels_Ads extends Rpc.RpcTargetBranded {
   schedule: TwitchChannels_Ads_Schedule;
-  /** Returns ad schedule related information. — GET /channels/ads */
+  /** Returns ad schedule related information. — GET /channels/ads (classes: read) */
   retrieve(params: { broadcaster_id: string }, options?: CallOptions): Promise<Result<GetAdScheduleResponse>>;
 }
 
@@ -237,7 +238,7 @@ export interface TwitchChannels_Ads_Schedule extends Rpc.RpcTargetBranded {
 }
 
 export interface TwitchChannels_Ads_Schedule_Snooze extends Rpc.RpcTargetBranded {
-  /** Pushes back the timestamp of the upcoming automatic mid-roll ad by 5 minutes. — POST /channels/ads/schedule/snooze */
+  /** Pushes back the timestamp of the upcoming automatic mid-roll ad by 5 minutes. — POST /channels/ads/schedule/snooze (classes: write) */
   create(params: { broadcaster_id: string }, options?: CallOptions): Promise<Result<SnoozeNextAdResponse>>;
 }
 
@@ -247,12 +248,12 @@ export interface TwitchCharity extends Rpc.RpcTargetBranded {
 }
 
 export interface TwitchCharity_Campaigns extends Rpc.RpcTargetBranded {
-  /** Gets information about the broadcaster’s active charity campaign. — GET /charity/campaigns */
+  /** Gets information about the broadcaster’s active charity campaign. — GET /charity/campaigns (classes: read) */
   list(params: { broadcaster_id: string }, options?: CallOptions): Promise<Result<GetCharityCampaignResponse>>;
 }
 
 export interface TwitchCharity_Donations extends Rpc.RpcTargetBranded {
-  /** Gets the list of donations that users have made to the broadcaster’s active charity campaign. — GET /charity/donations */
+  /** Gets the list of donations that users have made to the broadcaster’s active charity campaign. — GET /charity/donations (classes: read) */
   list(params: { broadcaster_id: string; first?: number; after?: string }, options?: CallOptions): Promise<Result<GetCharityCampaignDonationsResponse>>;
 }
 
@@ -268,70 +269,70 @@ export interface TwitchChat extends Rpc.RpcTargetBranded {
 }
 
 export interface TwitchChat_Announcements extends Rpc.RpcTargetBranded {
-  /** Sends an announcement to the broadcaster’s chat room. — POST /chat/announcements */
+  /** Sends an announcement to the broadcaster’s chat room. — POST /chat/announcements (classes: write) */
   create(params: { broadcaster_id: string; moderator_id: string; color?: "blue" | "green" | "orange" | "purple" | "primary"; message?: string }, options?: CallOptions): Promise<Result<null>>;
 }
 
 export interface TwitchChat_Badges extends Rpc.RpcTargetBranded {
-  /** Gets Twitch’s list of chat badges. — GET /chat/badges/global */
+  /** Gets Twitch’s list of chat badges. — GET /chat/badges/global (classes: read) */
   global(options?: CallOptions): Promise<Result<GetGlobalChatBadgesResponse>>;
-  /** Gets the broadcaster’s list of custom chat badges. — GET /chat/badges */
+  /** Gets the broadcaster’s list of custom chat badges. — GET /chat/badges (classes: read) */
   list(params: { broadcaster_id: string }, options?: CallOptions): Promise<Result<GetChannelChatBadgesResponse>>;
 }
 
 export interface TwitchChat_Chatters extends Rpc.RpcTargetBranded {
-  /** Gets the list of users that are connected to the broadcaster’s chat session. — GET /chat/chatters */
+  /** Gets the list of users that are connected to the broadcaster’s chat session. — GET /chat/chatters (classes: read) */
   list(params: { broadcaster_id: string; moderator_id: string; first?: number; after?: string }, options?: CallOptions): Promise<Result<GetChattersResponse>>;
 }
 
 export interface TwitchChat_Color extends Rpc.RpcTargetBranded {
-  /** Gets the color used for the user’s name in chat. — GET /chat/color */
+  /** Gets the color used for the user’s name in chat. — GET /chat/color (classes: read) */
   list(params: { user_id: string[] }, options?: CallOptions): Promise<Result<GetUserChatColorResponse>>;
-  /** Updates the color used for the user’s name in chat. — PUT /chat/color */
+  /** Updates the color used for the user’s name in chat. — PUT /chat/color (classes: write) */
   update(params: { user_id: string; color: "blue" | "blue_violet" | "cadet_blue" | "chocolate" | "coral" | "dodger_blue" | "firebrick" | "golden_rod" | "green" | "hot_pink" | "orange_red" | "red" | "sea_green" | "spring_green" | "yellow_green" }, options?: CallOptions): Promise<Result<null>>;
 }
 
 export interface TwitchChat_Emotes extends Rpc.RpcTargetBranded {
-  /** Gets all global emotes. — GET /chat/emotes/global */
+  /** Gets all global emotes. — GET /chat/emotes/global (classes: read) */
   global(options?: CallOptions): Promise<Result<GetGlobalEmotesResponse>>;
-  /** Gets the broadcaster’s list of custom emotes. — GET /chat/emotes */
+  /** Gets the broadcaster’s list of custom emotes. — GET /chat/emotes (classes: read) */
   list(params: { broadcaster_id: string }, options?: CallOptions): Promise<Result<GetChannelEmotesResponse>>;
-  /** Gets emotes for one or more specified emote sets. — GET /chat/emotes/set */
+  /** Gets emotes for one or more specified emote sets. — GET /chat/emotes/set (classes: read) */
   set(params: { emote_set_id: string[] }, options?: CallOptions): Promise<Result<GetEmoteSetsResponse>>;
-  /** Retrieves emotes available to the user across all channels. — GET /chat/emotes/user */
+  /** Retrieves emotes available to the user across all channels. — GET /chat/emotes/user (classes: read) */
   user(params: { user_id: string; after?: string; broadcaster_id?: string }, options?: CallOptions): Promise<Result<GetUserEmotesResponse>>;
 }
 
 export interface TwitchChat_Messages extends Rpc.RpcTargetBranded {
-  /** Sends a message to the broadcaster’s chat room. — POST /chat/messages */
+  /** Sends a message to the broadcaster’s chat room. — POST /chat/messages (classes: write) */
   create(options?: CallOptions): Promise<Result<SendChatMessageResponse>>;
   create(params?: { broadcaster_id?: string; for_source_only?: boolean; message?: string; reply_parent_message_id?: string; sender_id?: string } | null, options?: CallOptions): Promise<Result<SendChatMessageResponse>>;
 }
 
 export interface TwitchChat_Settings extends Rpc.RpcTargetBranded {
-  /** Gets the broadcaster’s chat settings. — GET /chat/settings */
+  /** Gets the broadcaster’s chat settings. — GET /chat/settings (classes: read) */
   list(params: { broadcaster_id: string; moderator_id?: string }, options?: CallOptions): Promise<Result<GetChatSettingsResponse>>;
-  /** Updates the broadcaster’s chat settings. — PATCH /chat/settings */
+  /** Updates the broadcaster’s chat settings. — PATCH /chat/settings (classes: write) */
   update(params: { broadcaster_id: string; moderator_id: string; emote_mode?: boolean; follower_mode?: boolean; follower_mode_duration?: number; non_moderator_chat_delay?: boolean; non_moderator_chat_delay_duration?: 2 | 4 | 6; slow_mode?: boolean; slow_mode_wait_time?: number; subscriber_mode?: boolean; unique_chat_mode?: boolean }, options?: CallOptions): Promise<Result<UpdateChatSettingsResponse>>;
 }
 
 export interface TwitchChat_Shoutouts extends Rpc.RpcTargetBranded {
-  /** Sends a Shoutout to the specified broadcaster. — POST /chat/shoutouts */
+  /** Sends a Shoutout to the specified broadcaster. — POST /chat/shoutouts (classes: write) */
   create(params: { from_broadcaster_id: string; to_broadcaster_id: string; moderator_id: string }, options?: CallOptions): Promise<Result<null>>;
 }
 
 export interface TwitchClips extends Rpc.RpcTargetBranded {
-  /** Creates a clip from the broadcaster’s stream. — POST /clips */
+  /** Creates a clip from the broadcaster’s stream. — POST /clips (classes: write) */
   create(params: { broadcaster_id: string; title?: string; duration?: number }, options?: CallOptions): Promise<Result<CreateClipResponse>>;
-  /** NEW Provides URLs to download the video file(s) for the specified clips. — GET /clips/downloads */
+  /** NEW Provides URLs to download the video file(s) for the specified clips. — GET /clips/downloads (classes: read) */
   downloads(params: { editor_id: string; broadcaster_id: string; clip_id: string[] }, options?: CallOptions): Promise<Result<GetClipsDownloadResponse>>;
-  /** Gets one or more video clips. — GET /clips */
+  /** Gets one or more video clips. — GET /clips (classes: read) */
   list(options?: CallOptions): Promise<Result<GetClipsResponse>>;
   list(params?: { broadcaster_id?: string; game_id?: string; id?: string[]; started_at?: string; ended_at?: string; first?: number; before?: string; after?: string; is_featured?: boolean } | null, options?: CallOptions): Promise<Result<GetClipsResponse>>;
 }
 
 export interface TwitchContentClassificationLabels extends Rpc.RpcTargetBranded {
-  /** Gets information about Twitch content classification labels. — GET /content_classification_labels */
+  /** Gets information about Twitch content classification labels. — GET /content_classification_labels (classes: read) */
   list(options?: CallOptions): Promise<Result<GetContentClassificationLabelsResponse>>;
   list(params?: { locale?: string } | null, options?: CallOptions): Promise<Result<GetContentClassificationLabelsResponse>>;
 }
@@ -341,10 +342,10 @@ export interface TwitchEntitlements extends Rpc.RpcTargetBranded {
 }
 
 export interface TwitchEntitlements_Drops extends Rpc.RpcTargetBranded {
-  /** Gets an organization’s list of entitlements that have been granted to a game, a user, or both. — GET /entitlements/drops */
+  /** Gets an organization’s list of entitlements that have been granted to a game, a user, or both. — GET /entitlements/drops (classes: read) */
   list(options?: CallOptions): Promise<Result<GetDropsEntitlementsResponse>>;
   list(params?: { id?: string[]; user_id?: string; game_id?: string; fulfillment_status?: "CLAIMED" | "FULFILLED"; after?: string; first?: number } | null, options?: CallOptions): Promise<Result<GetDropsEntitlementsResponse>>;
-  /** Updates the Drop entitlement’s fulfillment status. — PATCH /entitlements/drops */
+  /** Updates the Drop entitlement’s fulfillment status. — PATCH /entitlements/drops (classes: write) */
   update(options?: CallOptions): Promise<Result<UpdateDropsEntitlementsResponse>>;
   update(params?: { entitlement_ids?: string[]; fulfillment_status?: "CLAIMED" | "FULFILLED" } | null, options?: CallOptions): Promise<Result<UpdateDropsEntitlementsResponse>>;
 }
@@ -355,55 +356,55 @@ export interface TwitchEventsub extends Rpc.RpcTargetBranded {
 }
 
 export interface TwitchEventsub_Conduits extends Rpc.RpcTargetBranded {
-  /** Creates a new conduit. — POST /eventsub/conduits */
+  /** Creates a new conduit. — POST /eventsub/conduits (classes: write) */
   create(options?: CallOptions): Promise<Result<CreateConduitsResponse>>;
   create(params?: { shard_count?: number } | null, options?: CallOptions): Promise<Result<CreateConduitsResponse>>;
-  /** Deletes a specified conduit. — DELETE /eventsub/conduits */
+  /** Deletes a specified conduit. — DELETE /eventsub/conduits (classes: write, destructive) */
   del(params: { id: string }, options?: CallOptions): Promise<Result<null>>;
-  /** Gets a lists of all shards for a conduit. — GET /eventsub/conduits/shards */
+  /** Gets a lists of all shards for a conduit. — GET /eventsub/conduits/shards (classes: read) */
   getConduitShards(params: { conduit_id: string; status?: string; after?: string }, options?: CallOptions): Promise<Result<GetConduitShardsResponse>>;
-  /** Gets the conduits for a client ID. — GET /eventsub/conduits */
+  /** Gets the conduits for a client ID. — GET /eventsub/conduits (classes: read) */
   list(options?: CallOptions): Promise<Result<GetConduitsResponse>>;
-  /** Updates a conduit’s shard count. — PATCH /eventsub/conduits */
+  /** Updates a conduit’s shard count. — PATCH /eventsub/conduits (classes: write) */
   update(options?: CallOptions): Promise<Result<UpdateConduitsResponse>>;
   update(params?: { id?: string; shard_count?: number } | null, options?: CallOptions): Promise<Result<UpdateConduitsResponse>>;
-  /** Updates shard(s) for a conduit. — PATCH /eventsub/conduits/shards */
+  /** Updates shard(s) for a conduit. — PATCH /eventsub/conduits/shards (classes: write) */
   updateConduitShards(options?: CallOptions): Promise<Result<UpdateConduitShardsResponse>>;
   updateConduitShards(params?: { conduit_id?: string; shards?: { id: string; transport: { callback?: string; method?: "webhook" | "websocket"; secret?: string; session_id?: string } }[] } | null, options?: CallOptions): Promise<Result<UpdateConduitShardsResponse>>;
 }
 
 export interface TwitchEventsub_Subscriptions extends Rpc.RpcTargetBranded {
-  /** Creates an EventSub subscription. — POST /eventsub/subscriptions */
+  /** Creates an EventSub subscription. — POST /eventsub/subscriptions (classes: write) */
   create(options?: CallOptions): Promise<Result<CreateEventSubSubscriptionResponse>>;
   create(params?: { condition?: Record<string, unknown>; transport?: { callback?: string; conduit_id?: string; method: "webhook" | "websocket" | "conduit"; secret?: string; session_id?: string }; type?: "automod.message.hold" | "automod.message.update" | "automod.settings.update" | "automod.terms.update" | "channel.bits.use" | "channel.update" | "channel.follow" | "channel.ad_break.begin" | "channel.chat.clear" | "channel.chat.clear_user_messages" | "channel.chat.message" | "channel.chat.message_delete" | "channel.chat.notification" | "channel.chat_settings.update" | "channel.chat.user_message_hold" | "channel.chat.user_message_update" | "channel.shared_chat.begin" | "channel.shared_chat.update" | "channel.shared_chat.end" | "channel.subscribe" | "channel.subscription.end" | "channel.subscription.gift" | "channel.subscription.message" | "channel.cheer" | "channel.raid" | "channel.ban" | "channel.unban" | "channel.unban_request.create" | "channel.unban_request.resolve" | "channel.moderate" | "channel.moderator.add" | "channel.moderator.remove" | "channel.guest_star_session.begin" | "channel.guest_star_session.end" | "channel.guest_star_guest.update" | "channel.guest_star_settings.update" | "channel.channel_points_automatic_reward_redemption.add" | "channel.channel_points_custom_reward.add" | "channel.channel_points_custom_reward.update" | "channel.channel_points_custom_reward.remove" | "channel.channel_points_custom_reward_redemption.add" | "channel.channel_points_custom_reward_redemption.update" | "channel.poll.begin" | "channel.poll.progress" | "channel.poll.end" | "channel.prediction.begin" | "channel.prediction.progress" | "channel.prediction.lock" | "channel.prediction.end" | "channel.suspicious_user.message" | "channel.suspicious_user.update" | "channel.vip.add" | "channel.vip.remove" | "channel.warning.acknowledge" | "channel.warning.send" | "channel.charity_campaign.donate" | "channel.charity_campaign.start" | "channel.charity_campaign.progress" | "channel.charity_campaign.stop" | "conduit.shard.disabled" | "drop.entitlement.grant" | "extension.bits_transaction.create" | "channel.goal.begin" | "channel.goal.progress" | "channel.goal.end" | "channel.hype_train.begin" | "channel.hype_train.progress" | "channel.hype_train.end" | "channel.shield_mode.begin" | "channel.shield_mode.end" | "channel.shoutout.create" | "channel.shoutout.receive" | "stream.online" | "stream.offline" | "user.authorization.grant" | "user.authorization.revoke" | "user.update" | "user.whisper.message"; version?: string } | null, options?: CallOptions): Promise<Result<CreateEventSubSubscriptionResponse>>;
-  /** Deletes an EventSub subscription. — DELETE /eventsub/subscriptions */
+  /** Deletes an EventSub subscription. — DELETE /eventsub/subscriptions (classes: write, destructive) */
   del(params: { id: string }, options?: CallOptions): Promise<Result<null>>;
-  /** Gets a list of EventSub subscriptions that the client in the access token created. — GET /eventsub/subscriptions */
+  /** Gets a list of EventSub subscriptions that the client in the access token created. — GET /eventsub/subscriptions (classes: read) */
   list(options?: CallOptions): Promise<Result<GetEventSubSubscriptionsResponse>>;
   list(params?: { status?: "enabled" | "webhook_callback_verification_pending" | "webhook_callback_verification_failed" | "notification_failures_exceeded" | "authorization_revoked" | "moderator_removed" | "user_removed" | "chat_user_banned" | "version_removed" | "beta_maintenance" | "websocket_disconnected" | "websocket_failed_ping_pong" | "websocket_received_inbound_traffic" | "websocket_connection_unused" | "websocket_internal_error" | "websocket_network_timeout" | "websocket_network_error" | "websocket_failed_to_reconnect"; type?: "automod.message.hold" | "automod.message.update" | "automod.settings.update" | "automod.terms.update" | "channel.bits.use" | "channel.update" | "channel.follow" | "channel.ad_break.begin" | "channel.chat.clear" | "channel.chat.clear_user_messages" | "channel.chat.message" | "channel.chat.message_delete" | "channel.chat.notification" | "channel.chat_settings.update" | "channel.chat.user_message_hold" | "channel.chat.user_message_update" | "channel.shared_chat.begin" | "channel.shared_chat.update" | "channel.shared_chat.end" | "channel.subscribe" | "channel.subscription.end" | "channel.subscription.gift" | "channel.subscription.message" | "channel.cheer" | "channel.raid" | "channel.ban" | "channel.unban" | "channel.unban_request.create" | "channel.unban_request.resolve" | "channel.moderate" | "channel.moderator.add" | "channel.moderator.remove" | "channel.guest_star_session.begin" | "channel.guest_star_session.end" | "channel.guest_star_guest.update" | "channel.guest_star_settings.update" | "channel.channel_points_automatic_reward_redemption.add" | "channel.channel_points_custom_reward.add" | "channel.channel_points_custom_reward.update" | "channel.channel_points_custom_reward.remove" | "channel.channel_points_custom_reward_redemption.add" | "channel.channel_points_custom_reward_redemption.update" | "channel.poll.begin" | "channel.poll.progress" | "channel.poll.end" | "channel.prediction.begin" | "channel.prediction.progress" | "channel.prediction.lock" | "channel.prediction.end" | "channel.suspicious_user.message" | "channel.suspicious_user.update" | "channel.vip.add" | "channel.vip.remove" | "channel.warning.acknowledge" | "channel.warning.send" | "channel.charity_campaign.donate" | "channel.charity_campaign.start" | "channel.charity_campaign.progress" | "channel.charity_campaign.stop" | "conduit.shard.disabled" | "drop.entitlement.grant" | "extension.bits_transaction.create" | "channel.goal.begin" | "channel.goal.progress" | "channel.goal.end" | "channel.hype_train.begin" | "channel.hype_train.progress" | "channel.hype_train.end" | "channel.shield_mode.begin" | "channel.shield_mode.end" | "channel.shoutout.create" | "channel.shoutout.receive" | "stream.online" | "stream.offline" | "user.authorization.grant" | "user.authorization.revoke" | "user.update" | "user.whisper.message"; user_id?: string; subscription_id?: string; after?: string } | null, options?: CallOptions): Promise<Result<GetEventSubSubscriptionsResponse>>;
 }
 
 export interface TwitchExtensions extends Rpc.RpcTargetBranded {
   jwt: TwitchExtensions_Jwt;
-  /** Sends a message to the specified broadcaster’s chat room. — POST /extensions/chat */
+  /** Sends a message to the specified broadcaster’s chat room. — POST /extensions/chat (classes: write) */
   chat(params: { broadcaster_id: string; extension_id?: string; extension_version?: string; text?: string }, options?: CallOptions): Promise<Result<null>>;
-  /** Gets the specified configuration segment from the specified extension. — GET /extensions/configurations */
+  /** Gets the specified configuration segment from the specified extension. — GET /extensions/configurations (classes: read) */
   getExtensionConfigurationSegment(params: { broadcaster_id?: string; extension_id: string; segment: "broadcaster" | "developer" | "global" }, options?: CallOptions): Promise<Result<GetExtensionConfigurationSegmentResponse>>;
-  /** Gets information about an extension. — GET /extensions */
+  /** Gets information about an extension. — GET /extensions (classes: read) */
   list(params: { extension_id: string; extension_version?: string }, options?: CallOptions): Promise<Result<GetExtensionsResponse>>;
-  /** Gets a list of broadcasters that are streaming live and have installed or activated the extension. — GET /extensions/live */
+  /** Gets a list of broadcasters that are streaming live and have installed or activated the extension. — GET /extensions/live (classes: read) */
   live(params: { extension_id: string; first?: number; after?: string }, options?: CallOptions): Promise<Result<GetExtensionLiveChannelsResponse>>;
-  /** Sends a message to one or more viewers. — POST /extensions/pubsub */
+  /** Sends a message to one or more viewers. — POST /extensions/pubsub (classes: write) */
   pubsub(options?: CallOptions): Promise<Result<null>>;
   pubsub(params?: { broadcaster_id?: string; is_global_broadcast?: boolean; message?: string; target?: ("broadcast" | "global" | "whisper-<user-id>")[] } | null, options?: CallOptions): Promise<Result<null>>;
-  /** Gets information about a released extension. — GET /extensions/released */
+  /** Gets information about a released extension. — GET /extensions/released (classes: read) */
   released(params: { extension_id: string; extension_version?: string }, options?: CallOptions): Promise<Result<GetReleasedExtensionsResponse>>;
-  /** Updates the extension’s required_configuration string. — PUT /extensions/required_configuration */
+  /** Updates the extension’s required_configuration string. — PUT /extensions/required_configuration (classes: write) */
   requiredConfiguration(params: { broadcaster_id: string; extension_id?: string; extension_version?: string; required_configuration?: string }, options?: CallOptions): Promise<Result<null>>;
-  /** Updates a configuration segment. — PUT /extensions/configurations */
+  /** Updates a configuration segment. — PUT /extensions/configurations (classes: write) */
   setExtensionConfigurationSegment(options?: CallOptions): Promise<Result<null>>;
   setExtensionConfigurationSegment(params?: { broadcaster_id?: string; content?: string; extension_id?: string; segment?: "broadcaster" | "developer" | "global"; version?: string } | null, options?: CallOptions): Promise<Result<null>>;
-  /** Gets an extension’s list of transactions. — GET /extensions/transactions */
+  /** Gets an extension’s list of transactions. — GET /extensions/transactions (classes: read) */
   transactions(params: { extension_id: string; id?: string[]; first?: number; after?: string }, options?: CallOptions): Promise<Result<GetExtensionTransactionsResponse>>;
 }
 
@@ -412,23 +413,23 @@ export interface TwitchExtensions_Jwt extends Rpc.RpcTargetBranded {
 }
 
 export interface TwitchExtensions_Jwt_Secrets extends Rpc.RpcTargetBranded {
-  /** Creates a shared secret used to sign and verify JWT tokens. — POST /extensions/jwt/secrets */
+  /** Creates a shared secret used to sign and verify JWT tokens. — POST /extensions/jwt/secrets (classes: write) */
   create(params: { extension_id: string; delay?: number }, options?: CallOptions): Promise<Result<CreateExtensionSecretResponse>>;
-  /** Gets an extension’s list of shared secrets. — GET /extensions/jwt/secrets */
+  /** Gets an extension’s list of shared secrets. — GET /extensions/jwt/secrets (classes: read) */
   list(options?: CallOptions): Promise<Result<GetExtensionSecretsResponse>>;
 }
 
 export interface TwitchGames extends Rpc.RpcTargetBranded {
-  /** Gets information about specified games. — GET /games */
+  /** Gets information about specified games. — GET /games (classes: read) */
   list(options?: CallOptions): Promise<Result<GetGamesResponse>>;
   list(params?: { id?: string[]; name?: string[]; igdb_id?: string[] } | null, options?: CallOptions): Promise<Result<GetGamesResponse>>;
-  /** Gets information about all broadcasts on Twitch. — GET /games/top */
+  /** Gets information about all broadcasts on Twitch. — GET /games/top (classes: read) */
   top(options?: CallOptions): Promise<Result<GetTopGamesResponse>>;
   top(params?: { first?: number; after?: string; before?: string } | null, options?: CallOptions): Promise<Result<GetTopGamesResponse>>;
 }
 
 export interface TwitchGoals extends Rpc.RpcTargetBranded {
-  /** Gets the broadcaster’s list of active goals. — GET /goals */
+  /** Gets the broadcaster’s list of active goals. — GET /goals (classes: read) */
   list(params: { broadcaster_id: string }, options?: CallOptions): Promise<Result<GetCreatorGoalsResponse>>;
 }
 
@@ -441,41 +442,41 @@ export interface TwitchGuestStar extends Rpc.RpcTargetBranded {
 }
 
 export interface TwitchGuestStar_ChannelSettings extends Rpc.RpcTargetBranded {
-  /** BETA Gets the channel settings for configuration of the Guest Star feature for a particular host. — GET /guest_star/channel_settings */
+  /** BETA Gets the channel settings for configuration of the Guest Star feature for a particular host. — GET /guest_star/channel_settings (classes: read) */
   retrieve(params: { broadcaster_id: string; moderator_id: string }, options?: CallOptions): Promise<Result<GetChannelGuestStarSettingsResponse>>;
-  /** BETA Mutates the channel settings for configuration of the Guest Star feature for a particular host. — PUT /guest_star/channel_settings */
+  /** BETA Mutates the channel settings for configuration of the Guest Star feature for a particular host. — PUT /guest_star/channel_settings (classes: write) */
   update(params: { broadcaster_id: string; group_layout?: "TILED_LAYOUT" | "SCREENSHARE_LAYOUT" | "HORIZONTAL_LAYOUT" | "VERTICAL_LAYOUT"; is_browser_source_audio_enabled?: boolean; is_moderator_send_live_enabled?: boolean; regenerate_browser_sources?: boolean; slot_count?: number }, options?: CallOptions): Promise<Result<null>>;
 }
 
 export interface TwitchGuestStar_Invites extends Rpc.RpcTargetBranded {
-  /** BETA Sends an invite to a specified guest on behalf of the broadcaster for a Guest Star session in progress. — POST /guest_star/invites */
+  /** BETA Sends an invite to a specified guest on behalf of the broadcaster for a Guest Star session in progress. — POST /guest_star/invites (classes: write) */
   create(params: { broadcaster_id: string; moderator_id: string; session_id: string; guest_id: string }, options?: CallOptions): Promise<Result<null>>;
-  /** BETA Revokes a previously sent invite for a Guest Star session. — DELETE /guest_star/invites */
+  /** BETA Revokes a previously sent invite for a Guest Star session. — DELETE /guest_star/invites (classes: write, destructive) */
   del(params: { broadcaster_id: string; moderator_id: string; session_id: string; guest_id: string }, options?: CallOptions): Promise<Result<null>>;
-  /** BETA Provides the caller with a list of pending invites to a Guest Star session. — GET /guest_star/invites */
+  /** BETA Provides the caller with a list of pending invites to a Guest Star session. — GET /guest_star/invites (classes: read) */
   list(params: { broadcaster_id: string; moderator_id: string; session_id: string }, options?: CallOptions): Promise<Result<GetGuestStarInvitesResponse>>;
 }
 
 export interface TwitchGuestStar_Session extends Rpc.RpcTargetBranded {
-  /** BETA Programmatically creates a Guest Star session on behalf of the broadcaster. — POST /guest_star/session */
+  /** BETA Programmatically creates a Guest Star session on behalf of the broadcaster. — POST /guest_star/session (classes: write) */
   create(params: { broadcaster_id: string }, options?: CallOptions): Promise<Result<CreateGuestStarSessionResponse>>;
-  /** BETA Programmatically ends a Guest Star session on behalf of the broadcaster. — DELETE /guest_star/session */
+  /** BETA Programmatically ends a Guest Star session on behalf of the broadcaster. — DELETE /guest_star/session (classes: write, destructive) */
   del(params: { broadcaster_id: string; session_id: string }, options?: CallOptions): Promise<Result<EndGuestStarSessionResponse>>;
-  /** BETA Gets information about an ongoing Guest Star session for a particular channel. — GET /guest_star/session */
+  /** BETA Gets information about an ongoing Guest Star session for a particular channel. — GET /guest_star/session (classes: read) */
   list(params: { broadcaster_id: string; moderator_id: string }, options?: CallOptions): Promise<Result<GetGuestStarSessionResponse>>;
 }
 
 export interface TwitchGuestStar_Slot extends Rpc.RpcTargetBranded {
-  /** BETA Allows a previously invited user to be assigned a slot within the active Guest Star session. — POST /guest_star/slot */
+  /** BETA Allows a previously invited user to be assigned a slot within the active Guest Star session. — POST /guest_star/slot (classes: write) */
   assignGuestStarSlot(params: { broadcaster_id: string; moderator_id: string; session_id: string; guest_id: string; slot_id: string }, options?: CallOptions): Promise<Result<null>>;
-  /** BETA Allows a caller to remove a slot assignment from a user participating in an active Guest Star session. — DELETE /guest_star/slot */
+  /** BETA Allows a caller to remove a slot assignment from a user participating in an active Guest Star session. — DELETE /guest_star/slot (classes: write, destructive) */
   del(params: { broadcaster_id: string; moderator_id: string; session_id: string; guest_id: string; slot_id: string; should_reinvite_guest?: string }, options?: CallOptions): Promise<Result<null>>;
-  /** BETA Allows a user to update the assigned slot for a particular user within the active Guest Star session. — PATCH /guest_star/slot */
+  /** BETA Allows a user to update the assigned slot for a particular user within the active Guest Star session. — PATCH /guest_star/slot (classes: write) */
   updateGuestStarSlot(params: { broadcaster_id: string; moderator_id: string; session_id: string; source_slot_id: string; destination_slot_id?: string }, options?: CallOptions): Promise<Result<null>>;
 }
 
 export interface TwitchGuestStar_SlotSettings extends Rpc.RpcTargetBranded {
-  /** BETA Allows a user to update slot settings for a particular guest within a Guest Star session. — PATCH /guest_star/slot_settings */
+  /** BETA Allows a user to update slot settings for a particular guest within a Guest Star session. — PATCH /guest_star/slot_settings (classes: write) */
   update(params: { broadcaster_id: string; moderator_id: string; session_id: string; slot_id: string; is_audio_enabled?: boolean; is_video_enabled?: boolean; is_live?: boolean; volume?: number }, options?: CallOptions): Promise<Result<null>>;
 }
 
@@ -484,7 +485,7 @@ export interface TwitchHypetrain extends Rpc.RpcTargetBranded {
 }
 
 export interface TwitchHypetrain_Status extends Rpc.RpcTargetBranded {
-  /** NEW Gets the status of a Hype Train for the specified broadcaster. — GET /hypetrain/status */
+  /** NEW Gets the status of a Hype Train for the specified broadcaster. — GET /hypetrain/status (classes: read) */
   list(params: { broadcaster_id: string }, options?: CallOptions): Promise<Result<GetHypeTrainStatusResponse>>;
 }
 
@@ -509,46 +510,46 @@ export interface TwitchModeration_Automod extends Rpc.RpcTargetBranded {
 }
 
 export interface TwitchModeration_Automod_Message extends Rpc.RpcTargetBranded {
-  /** Allow or deny the message that AutoMod flagged for review. — POST /moderation/automod/message */
+  /** Allow or deny the message that AutoMod flagged for review. — POST /moderation/automod/message (classes: write) */
   create(options?: CallOptions): Promise<Result<null>>;
   create(params?: { action?: "ALLOW" | "DENY"; msg_id?: string; user_id?: string } | null, options?: CallOptions): Promise<Result<null>>;
 }
 
 export interface TwitchModeration_Automod_Settings extends Rpc.RpcTargetBranded {
-  /** Gets the broadcaster’s AutoMod settings. — GET /moderation/automod/settings */
+  /** Gets the broadcaster’s AutoMod settings. — GET /moderation/automod/settings (classes: read) */
   list(params: { broadcaster_id: string; moderator_id: string }, options?: CallOptions): Promise<Result<GetAutoModSettingsResponse>>;
-  /** Updates the broadcaster’s AutoMod settings. — PUT /moderation/automod/settings */
+  /** Updates the broadcaster’s AutoMod settings. — PUT /moderation/automod/settings (classes: write) */
   update(params: { broadcaster_id: string; moderator_id: string; aggression?: number; bullying?: number; disability?: number; misogyny?: number; overall_level?: number; race_ethnicity_or_religion?: number; sex_based_terms?: number; sexuality_sex_or_gender?: number; swearing?: number }, options?: CallOptions): Promise<Result<UpdateAutoModSettingsResponse>>;
 }
 
 export interface TwitchModeration_Banned extends Rpc.RpcTargetBranded {
-  /** Gets all users that the broadcaster banned or put in a timeout. — GET /moderation/banned */
+  /** Gets all users that the broadcaster banned or put in a timeout. — GET /moderation/banned (classes: read) */
   list(params: { broadcaster_id: string; user_id?: string[]; first?: number; after?: string; before?: string }, options?: CallOptions): Promise<Result<GetBannedUsersResponse>>;
 }
 
 export interface TwitchModeration_Bans extends Rpc.RpcTargetBranded {
-  /** Removes the ban or timeout that was placed on the specified user. — DELETE /moderation/bans */
+  /** Removes the ban or timeout that was placed on the specified user. — DELETE /moderation/bans (classes: write, destructive) */
   del(params: { broadcaster_id: string; moderator_id: string; user_id: string }, options?: CallOptions): Promise<Result<null>>;
-  /** Bans a user from participating in a broadcaster’s chat room or puts them in a timeout. — POST /moderation/bans */
+  /** Bans a user from participating in a broadcaster’s chat room or puts them in a timeout. — POST /moderation/bans (classes: write) */
   update(params: { broadcaster_id: string; moderator_id: string; data?: { duration?: number; reason?: string; user_id: string } }, options?: CallOptions): Promise<Result<BanUserResponse>>;
 }
 
 export interface TwitchModeration_BlockedTerms extends Rpc.RpcTargetBranded {
-  /** Adds a word or phrase to the broadcaster’s list of blocked terms. — POST /moderation/blocked_terms */
+  /** Adds a word or phrase to the broadcaster’s list of blocked terms. — POST /moderation/blocked_terms (classes: write) */
   create(params: { broadcaster_id: string; moderator_id: string; text?: string }, options?: CallOptions): Promise<Result<AddBlockedTermResponse>>;
-  /** Removes the word or phrase from the broadcaster’s list of blocked terms. — DELETE /moderation/blocked_terms */
+  /** Removes the word or phrase from the broadcaster’s list of blocked terms. — DELETE /moderation/blocked_terms (classes: write, destructive) */
   del(params: { broadcaster_id: string; moderator_id: string; id: string }, options?: CallOptions): Promise<Result<null>>;
-  /** Gets the broadcaster’s list of non-private, blocked words or phrases. — GET /moderation/blocked_terms */
+  /** Gets the broadcaster’s list of non-private, blocked words or phrases. — GET /moderation/blocked_terms (classes: read) */
   list(params: { broadcaster_id: string; moderator_id: string; first?: number; after?: string }, options?: CallOptions): Promise<Result<GetBlockedTermsResponse>>;
 }
 
 export interface TwitchModeration_Channels extends Rpc.RpcTargetBranded {
-  /** Gets a list of channels that the specified user has moderator privileges in. — GET /moderation/channels */
+  /** Gets a list of channels that the specified user has moderator privileges in. — GET /moderation/channels (classes: read) */
   list(params: { user_id: string; after?: string; first?: number }, options?: CallOptions): Promise<Result<GetModeratedChannelsResponse>>;
 }
 
 export interface TwitchModeration_Chat extends Rpc.RpcTargetBranded {
-  /** Removes a single chat message or all chat messages from the broadcaster’s chat room. — DELETE /moderation/chat */
+  /** Removes a single chat message or all chat messages from the broadcaster’s chat room. — DELETE /moderation/chat (classes: write, destructive) */
   del(params: { broadcaster_id: string; moderator_id: string; message_id?: string }, options?: CallOptions): Promise<Result<null>>;
 }
 
@@ -557,71 +558,71 @@ export interface TwitchModeration_Enforcements extends Rpc.RpcTargetBranded {
 }
 
 export interface TwitchModeration_Enforcements_Status extends Rpc.RpcTargetBranded {
-  /** Checks whether AutoMod would flag the specified message for review. — POST /moderation/enforcements/status */
+  /** Checks whether AutoMod would flag the specified message for review. — POST /moderation/enforcements/status (classes: write) */
   create(params: { broadcaster_id: string; data?: { msg_id: string; msg_text: string }[] }, options?: CallOptions): Promise<Result<CheckAutoModStatusResponse>>;
 }
 
 export interface TwitchModeration_Moderators extends Rpc.RpcTargetBranded {
-  /** Adds a moderator to the broadcaster’s chat room. — POST /moderation/moderators */
+  /** Adds a moderator to the broadcaster’s chat room. — POST /moderation/moderators (classes: write) */
   create(params: { broadcaster_id: string; user_id: string }, options?: CallOptions): Promise<Result<null>>;
-  /** Removes a moderator from the broadcaster’s chat room. — DELETE /moderation/moderators */
+  /** Removes a moderator from the broadcaster’s chat room. — DELETE /moderation/moderators (classes: write, destructive) */
   del(params: { broadcaster_id: string; user_id: string }, options?: CallOptions): Promise<Result<null>>;
-  /** Gets all users allowed to moderate the broadcaster’s chat room. — GET /moderation/moderators */
+  /** Gets all users allowed to moderate the broadcaster’s chat room. — GET /moderation/moderators (classes: read) */
   list(params: { broadcaster_id: string; user_id?: string[]; first?: string; after?: string }, options?: CallOptions): Promise<Result<GetModeratorsResponse>>;
 }
 
 export interface TwitchModeration_ShieldMode extends Rpc.RpcTargetBranded {
-  /** Gets the broadcaster’s Shield Mode activation status. — GET /moderation/shield_mode */
+  /** Gets the broadcaster’s Shield Mode activation status. — GET /moderation/shield_mode (classes: read) */
   list(params: { broadcaster_id: string; moderator_id: string }, options?: CallOptions): Promise<Result<GetShieldModeStatusResponse>>;
-  /** Activates or deactivates the broadcaster’s Shield Mode. — PUT /moderation/shield_mode */
+  /** Activates or deactivates the broadcaster’s Shield Mode. — PUT /moderation/shield_mode (classes: write) */
   update(params: { broadcaster_id: string; moderator_id: string; is_active?: boolean }, options?: CallOptions): Promise<Result<UpdateShieldModeStatusResponse>>;
 }
 
 export interface TwitchModeration_SuspiciousUsers extends Rpc.RpcTargetBranded {
-  /** NEW Remove a suspicious user status from a chatter on broadcaster’s channel. — DELETE /moderation/suspicious_users */
+  /** NEW Remove a suspicious user status from a chatter on broadcaster’s channel. — DELETE /moderation/suspicious_users (classes: write, destructive) */
   del(params: { broadcaster_id: string; moderator_id: string; user_id: string }, options?: CallOptions): Promise<Result<RemoveSuspiciousStatusFromChatUserResponse>>;
-  /** NEW Adds a suspicious user status to a chatter on the broadcaster’s channel. — POST /moderation/suspicious_users */
+  /** NEW Adds a suspicious user status to a chatter on the broadcaster’s channel. — POST /moderation/suspicious_users (classes: write) */
   update(params: { broadcaster_id: string; moderator_id: string; status?: "ACTIVE_MONITORING" | "RESTRICTED"; user_id?: string }, options?: CallOptions): Promise<Result<AddSuspiciousStatusToChatUserResponse>>;
 }
 
 export interface TwitchModeration_UnbanRequests extends Rpc.RpcTargetBranded {
-  /** Gets a list of unban requests for a broadcaster’s channel. — GET /moderation/unban_requests */
+  /** Gets a list of unban requests for a broadcaster’s channel. — GET /moderation/unban_requests (classes: read) */
   list(params: { broadcaster_id: string; moderator_id: string; status: string; user_id?: string; after?: string; first?: number }, options?: CallOptions): Promise<Result<GetUnbanRequestsResponse>>;
-  /** Resolves an unban request by approving or denying it. — PATCH /moderation/unban_requests */
+  /** Resolves an unban request by approving or denying it. — PATCH /moderation/unban_requests (classes: write) */
   update(params: { broadcaster_id: string; moderator_id: string; unban_request_id: string; status: string; resolution_text?: string }, options?: CallOptions): Promise<Result<ResolveUnbanRequestsResponse>>;
 }
 
 export interface TwitchModeration_Warnings extends Rpc.RpcTargetBranded {
-  /** Warns a user in the specified broadcaster’s chat room, preventing them from chat interaction until the warning is acknowledged. — POST /moderation/warnings */
+  /** Warns a user in the specified broadcaster’s chat room, preventing them from chat interaction until the warning is acknowledged. — POST /moderation/warnings (classes: write) */
   create(params: { broadcaster_id: string; moderator_id: string; data?: { reason: string; user_id: string } }, options?: CallOptions): Promise<Result<WarnChatUserResponse>>;
 }
 
 export interface TwitchPolls extends Rpc.RpcTargetBranded {
-  /** Creates a poll that viewers in the broadcaster’s channel can vote on. — POST /polls */
+  /** Creates a poll that viewers in the broadcaster’s channel can vote on. — POST /polls (classes: write) */
   create(options?: CallOptions): Promise<Result<CreatePollResponse>>;
   create(params?: { broadcaster_id?: string; channel_points_per_vote?: number; channel_points_voting_enabled?: boolean; choices?: { title: string }[]; duration?: number; title?: string } | null, options?: CallOptions): Promise<Result<CreatePollResponse>>;
-  /** Gets a list of polls that the broadcaster created. — GET /polls */
+  /** Gets a list of polls that the broadcaster created. — GET /polls (classes: read) */
   list(params: { broadcaster_id: string; id?: string[]; first?: string; after?: string }, options?: CallOptions): Promise<Result<GetPollsResponse>>;
-  /** End an active poll. — PATCH /polls */
+  /** End an active poll. — PATCH /polls (classes: write) */
   update(options?: CallOptions): Promise<Result<EndPollResponse>>;
   update(params?: { broadcaster_id?: string; id?: string; status?: "TERMINATED" | "ARCHIVED" } | null, options?: CallOptions): Promise<Result<EndPollResponse>>;
 }
 
 export interface TwitchPredictions extends Rpc.RpcTargetBranded {
-  /** Create a Channel Points Prediction. — POST /predictions */
+  /** Create a Channel Points Prediction. — POST /predictions (classes: write) */
   create(options?: CallOptions): Promise<Result<CreatePredictionResponse>>;
   create(params?: { broadcaster_id?: string; outcomes?: { title: string }[]; prediction_window?: number; title?: string } | null, options?: CallOptions): Promise<Result<CreatePredictionResponse>>;
-  /** Gets a list of Channel Points Predictions that the broadcaster created. — GET /predictions */
+  /** Gets a list of Channel Points Predictions that the broadcaster created. — GET /predictions (classes: read) */
   list(params: { broadcaster_id: string; id?: string[]; first?: string; after?: string }, options?: CallOptions): Promise<Result<GetPredictionsResponse>>;
-  /** Locks, resolves, or cancels a Channel Points Prediction. — PATCH /predictions */
+  /** Locks, resolves, or cancels a Channel Points Prediction. — PATCH /predictions (classes: write) */
   update(options?: CallOptions): Promise<Result<EndPredictionResponse>>;
   update(params?: { broadcaster_id?: string; id?: string; status?: "RESOLVED" | "CANCELED" | "LOCKED"; winning_outcome_id?: string } | null, options?: CallOptions): Promise<Result<EndPredictionResponse>>;
 }
 
 export interface TwitchRaids extends Rpc.RpcTargetBranded {
-  /** Cancel a pending raid. — DELETE /raids */
+  /** Cancel a pending raid. — DELETE /raids (classes: write, destructive) */
   del(params: { broadcaster_id: string }, options?: CallOptions): Promise<Result<null>>;
-  /** Raid another channel by sending the broadcaster’s viewers to the targeted channel. — POST /raids */
+  /** Raid another channel by sending the broadcaster’s viewers to the targeted channel. — POST /raids (classes: write) */
   update(options?: CallOptions): Promise<Result<StartARaidResponse>>;
   update(params?: { from_broadcaster_id?: string; to_broadcaster_id?: string } | null, options?: CallOptions): Promise<Result<StartARaidResponse>>;
 }
@@ -630,26 +631,26 @@ export interface TwitchSchedule extends Rpc.RpcTargetBranded {
   icalendar: TwitchSchedule_Icalendar;
   segment: TwitchSchedule_Segment;
   settings: TwitchSchedule_Settings;
-  /** Gets the broadcaster’s streaming schedule. — GET /schedule */
+  /** Gets the broadcaster’s streaming schedule. — GET /schedule (classes: read) */
   retrieve(params: { broadcaster_id: string; id?: string[]; start_time?: string; utc_offset?: string; first?: number; after?: string }, options?: CallOptions): Promise<Result<GetChannelStreamScheduleResponse>>;
 }
 
 export interface TwitchSchedule_Icalendar extends Rpc.RpcTargetBranded {
-  /** Gets the broadcaster’s streaming schedule as an iCalendar. — GET /schedule/icalendar */
+  /** Gets the broadcaster’s streaming schedule as an iCalendar. — GET /schedule/icalendar (classes: read) */
   retrieve(params: { broadcaster_id: string }, options?: CallOptions): Promise<Result<string>>;
 }
 
 export interface TwitchSchedule_Segment extends Rpc.RpcTargetBranded {
-  /** Adds a single or recurring broadcast to the broadcaster’s streaming schedule. — POST /schedule/segment */
+  /** Adds a single or recurring broadcast to the broadcaster’s streaming schedule. — POST /schedule/segment (classes: write) */
   createChannelStreamScheduleSegment(params: { broadcaster_id: string; category_id?: string; duration?: string; is_recurring?: boolean; start_time?: string; timezone?: string; title?: string }, options?: CallOptions): Promise<Result<CreateChannelStreamScheduleSegmentResponse>>;
-  /** Deletes a broadcast from the broadcaster’s streaming schedule. — DELETE /schedule/segment */
+  /** Deletes a broadcast from the broadcaster’s streaming schedule. — DELETE /schedule/segment (classes: write, destructive) */
   del(params: { broadcaster_id: string; id: string }, options?: CallOptions): Promise<Result<null>>;
-  /** Updates a scheduled broadcast segment. — PATCH /schedule/segment */
+  /** Updates a scheduled broadcast segment. — PATCH /schedule/segment (classes: write) */
   updateChannelStreamScheduleSegment(params: { broadcaster_id: string; id: string; category_id?: string; duration?: string; is_canceled?: boolean; start_time?: string; timezone?: string; title?: string }, options?: CallOptions): Promise<Result<UpdateChannelStreamScheduleSegmentResponse>>;
 }
 
 export interface TwitchSchedule_Settings extends Rpc.RpcTargetBranded {
-  /** Updates the broadcaster’s schedule settings, such as scheduling a vacation. — PATCH /schedule/settings */
+  /** Updates the broadcaster’s schedule settings, such as scheduling a vacation. — PATCH /schedule/settings (classes: write) */
   update(params: { broadcaster_id: string; is_vacation_enabled?: boolean; vacation_start_time?: string; vacation_end_time?: string; timezone?: string }, options?: CallOptions): Promise<Result<null>>;
 }
 
@@ -659,12 +660,12 @@ export interface TwitchSearch extends Rpc.RpcTargetBranded {
 }
 
 export interface TwitchSearch_Categories extends Rpc.RpcTargetBranded {
-  /** Gets the games or categories that match the specified query. — GET /search/categories */
+  /** Gets the games or categories that match the specified query. — GET /search/categories (classes: read) */
   list(params: { query: string; first?: number; after?: string }, options?: CallOptions): Promise<Result<SearchCategoriesResponse>>;
 }
 
 export interface TwitchSearch_Channels extends Rpc.RpcTargetBranded {
-  /** Gets the channels that match the specified query and have streamed content within the past 6 months. — GET /search/channels */
+  /** Gets the channels that match the specified query and have streamed content within the past 6 months. — GET /search/channels (classes: read) */
   list(params: { query: string; live_only?: boolean; first?: number; after?: string }, options?: CallOptions): Promise<Result<SearchChannelsResponse>>;
 }
 
@@ -673,32 +674,32 @@ export interface TwitchSharedChat extends Rpc.RpcTargetBranded {
 }
 
 export interface TwitchSharedChat_Session extends Rpc.RpcTargetBranded {
-  /** NEW Retrieves the active shared chat session for a channel. — GET /shared_chat/session */
+  /** NEW Retrieves the active shared chat session for a channel. — GET /shared_chat/session (classes: read) */
   list(params: { broadcaster_id: string }, options?: CallOptions): Promise<Result<GetSharedChatSessionResponse>>;
 }
 
 export interface TwitchStreams extends Rpc.RpcTargetBranded {
-  /** Adds a marker to a live stream. — POST /streams/markers */
+  /** Adds a marker to a live stream. — POST /streams/markers (classes: write) */
   createStreamMarker(options?: CallOptions): Promise<Result<CreateStreamMarkerResponse>>;
   createStreamMarker(params?: { description?: string; user_id?: string } | null, options?: CallOptions): Promise<Result<CreateStreamMarkerResponse>>;
-  /** Gets the list of broadcasters that the user follows and that are streaming live. — GET /streams/followed */
+  /** Gets the list of broadcasters that the user follows and that are streaming live. — GET /streams/followed (classes: read) */
   followed(params: { user_id: string; first?: number; after?: string }, options?: CallOptions): Promise<Result<GetFollowedStreamsResponse>>;
-  /** Gets a list of markers from the user’s most recent stream or from the specified VOD/video. — GET /streams/markers */
+  /** Gets a list of markers from the user’s most recent stream or from the specified VOD/video. — GET /streams/markers (classes: read) */
   getStreamMarkers(options?: CallOptions): Promise<Result<GetStreamMarkersResponse>>;
   getStreamMarkers(params?: { user_id?: string; video_id?: string; first?: string; before?: string; after?: string } | null, options?: CallOptions): Promise<Result<GetStreamMarkersResponse>>;
-  /** Gets the channel’s stream key. — GET /streams/key */
+  /** Gets the channel’s stream key. — GET /streams/key (classes: read) */
   key(params: { broadcaster_id: string }, options?: CallOptions): Promise<Result<GetStreamKeyResponse>>;
-  /** Gets a list of all streams. — GET /streams */
+  /** Gets a list of all streams. — GET /streams (classes: read) */
   list(options?: CallOptions): Promise<Result<GetStreamsResponse>>;
   list(params?: { user_id?: string[]; user_login?: string[]; game_id?: string[]; type?: "all" | "live"; language?: string[]; first?: number; before?: string; after?: string } | null, options?: CallOptions): Promise<Result<GetStreamsResponse>>;
-  /** Gets the list of stream tags that the broadcaster or Twitch added to their channel. — GET /streams/tags @deprecated */
+  /** Gets the list of stream tags that the broadcaster or Twitch added to their channel. — GET /streams/tags (classes: read) @deprecated */
   tags(params: { broadcaster_id: string }, options?: CallOptions): Promise<Result<GetStreamTagsResponse>>;
 }
 
 export interface TwitchSubscriptions extends Rpc.RpcTargetBranded {
-  /** Gets a list of users that subscribe to the specified broadcaster. — GET /subscriptions */
+  /** Gets a list of users that subscribe to the specified broadcaster. — GET /subscriptions (classes: read) */
   list(params: { broadcaster_id: string; user_id?: string[]; first?: string; after?: string; before?: string }, options?: CallOptions): Promise<Result<GetBroadcasterSubscriptionsResponse>>;
-  /** Checks whether the user subscribes to the broadcaster’s channel. — GET /subscriptions/user */
+  /** Checks whether the user subscribes to the broadcaster’s channel. — GET /subscriptions/user (classes: read) */
   user(params: { broadcaster_id: string; user_id: string }, options?: CallOptions): Promise<Result<CheckUserSubscriptionResponse>>;
 }
 
@@ -707,62 +708,62 @@ export interface TwitchTags extends Rpc.RpcTargetBranded {
 }
 
 export interface TwitchTags_Streams extends Rpc.RpcTargetBranded {
-  /** Gets the list of all stream tags that Twitch defines. You can also filter the list by one or more tag IDs. — GET /tags/streams @deprecated */
+  /** Gets the list of all stream tags that Twitch defines. You can also filter the list by one or more tag IDs. — GET /tags/streams (classes: read) @deprecated */
   list(options?: CallOptions): Promise<Result<GetAllStreamTagsResponse>>;
   list(params?: { tag_id?: string[]; first?: number; after?: string } | null, options?: CallOptions): Promise<Result<GetAllStreamTagsResponse>>;
 }
 
 export interface TwitchTeams extends Rpc.RpcTargetBranded {
-  /** Gets the list of Twitch teams that the broadcaster is a member of. — GET /teams/channel */
+  /** Gets the list of Twitch teams that the broadcaster is a member of. — GET /teams/channel (classes: read) */
   channel(params: { broadcaster_id: string }, options?: CallOptions): Promise<Result<GetChannelTeamsResponse>>;
-  /** Gets information about the specified Twitch team. — GET /teams */
+  /** Gets information about the specified Twitch team. — GET /teams (classes: read) */
   list(options?: CallOptions): Promise<Result<GetTeamsResponse>>;
   list(params?: { name?: string; id?: string } | null, options?: CallOptions): Promise<Result<GetTeamsResponse>>;
 }
 
 export interface TwitchUsers extends Rpc.RpcTargetBranded {
   extensions: TwitchUsers_Extensions;
-  /** Blocks the specified user from interacting with or having contact with the broadcaster. — PUT /users/blocks */
+  /** Blocks the specified user from interacting with or having contact with the broadcaster. — PUT /users/blocks (classes: write) */
   blockUser(params: { target_user_id: string; source_context?: "chat" | "whisper"; reason?: "harassment" | "spam" | "other" }, options?: CallOptions): Promise<Result<null>>;
-  /** Gets the list of users that the broadcaster has blocked. — GET /users/blocks */
+  /** Gets the list of users that the broadcaster has blocked. — GET /users/blocks (classes: read) */
   getUserBlockList(params: { broadcaster_id: string; first?: number; after?: string }, options?: CallOptions): Promise<Result<GetUserBlockListResponse>>;
-  /** Gets information about one or more users. — GET /users */
+  /** Gets information about one or more users. — GET /users (classes: read) */
   list(options?: CallOptions): Promise<Result<GetUsersResponse>>;
   list(params?: { id?: string[]; login?: string[] } | null, options?: CallOptions): Promise<Result<GetUsersResponse>>;
-  /** Removes the user from the broadcaster’s list of blocked users. — DELETE /users/blocks */
+  /** Removes the user from the broadcaster’s list of blocked users. — DELETE /users/blocks (classes: write, destructive) */
   unblockUser(params: { target_user_id: string }, options?: CallOptions): Promise<Result<null>>;
-  /** Updates the user’s information. — PUT /users */
+  /** Updates the user’s information. — PUT /users (classes: write) */
   update(options?: CallOptions): Promise<Result<UpdateUserResponse>>;
   update(params?: { description?: string } | null, options?: CallOptions): Promise<Result<UpdateUserResponse>>;
 }
 
 export interface TwitchUsers_Extensions extends Rpc.RpcTargetBranded {
   list: TwitchUsers_Extensions_List;
-  /** Gets the active extensions that the broadcaster has installed for each configuration. — GET /users/extensions */
+  /** Gets the active extensions that the broadcaster has installed for each configuration. — GET /users/extensions (classes: read) */
   retrieve(options?: CallOptions): Promise<Result<GetUserActiveExtensionsResponse>>;
   retrieve(params?: { user_id?: string } | null, options?: CallOptions): Promise<Result<GetUserActiveExtensionsResponse>>;
-  /** Updates an installed extension’s information. — PUT /users/extensions */
+  /** Updates an installed extension’s information. — PUT /users/extensions (classes: write) */
   update(options?: CallOptions): Promise<Result<UpdateUserExtensionsResponse>>;
   update(params?: { data?: { component?: Record<string, UserExtensionComponentUpdate>; overlay?: Record<string, UserExtensionOverlayUpdate>; panel?: Record<string, UserExtensionPanelUpdate> } } | null, options?: CallOptions): Promise<Result<UpdateUserExtensionsResponse>>;
 }
 
 export interface TwitchUsers_Extensions_List extends Rpc.RpcTargetBranded {
-  /** Gets a list of all extensions (both active and inactive) that the broadcaster has installed. — GET /users/extensions/list */
+  /** Gets a list of all extensions (both active and inactive) that the broadcaster has installed. — GET /users/extensions/list (classes: read) */
   list(options?: CallOptions): Promise<Result<GetUserExtensionsResponse>>;
 }
 
 export interface TwitchVideos extends Rpc.RpcTargetBranded {
-  /** NEW  Creates a clip from the broadcaster’s VOD. — POST /videos/clips */
+  /** NEW  Creates a clip from the broadcaster’s VOD. — POST /videos/clips (classes: write) */
   clips(params: { editor_id: string; broadcaster_id: string; vod_id: string; vod_offset: number; duration?: number; title: string }, options?: CallOptions): Promise<Result<CreateClipFromVodResponse>>;
-  /** Deletes one or more videos. — DELETE /videos */
+  /** Deletes one or more videos. — DELETE /videos (classes: write, destructive) */
   del(params: { id: string[] }, options?: CallOptions): Promise<Result<DeleteVideosResponse>>;
-  /** Gets information about one or more published videos. — GET /videos */
+  /** Gets information about one or more published videos. — GET /videos (classes: read) */
   list(options?: CallOptions): Promise<Result<GetVideosResponse>>;
   list(params?: { id?: string[]; user_id?: string; game_id?: string; language?: string; period?: "all" | "day" | "month" | "week"; sort?: "time" | "trending" | "views"; type?: "all" | "archive" | "highlight" | "upload"; first?: string; after?: string; before?: string } | null, options?: CallOptions): Promise<Result<GetVideosResponse>>;
 }
 
 export interface TwitchWhispers extends Rpc.RpcTargetBranded {
-  /** Sends a whisper message to the specified user. — POST /whispers */
+  /** Sends a whisper message to the specified user. — POST /whispers (classes: write) */
   create(params: { from_user_id: string; to_user_id: string; message?: string }, options?: CallOptions): Promise<Result<null>>;
 }
 

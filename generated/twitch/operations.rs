@@ -15,6 +15,7 @@ pub static PROVIDER: Provider = Provider {
     request_id_header: None,
     error_object: None,
     servers: &["https://api.twitch.tv/helix"],
+    classes: &["read", "write", "destructive"],
     operations: &[
         Operation {
             id: "get-extension-analytics",
@@ -35,6 +36,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "get-game-analytics",
@@ -55,6 +57,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "get-authorization-by-user",
@@ -70,6 +73,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "get-cheermotes",
@@ -85,6 +89,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "get-extension-bits-products",
@@ -100,6 +105,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "update-extension-bits-product",
@@ -120,6 +126,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "get-bits-leaderboard",
@@ -138,6 +145,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "delete-custom-reward",
@@ -154,6 +162,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "get-custom-reward",
@@ -171,6 +180,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "update-custom-reward",
@@ -201,6 +211,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "create-custom-rewards",
@@ -229,6 +240,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "get-custom-reward-redemption",
@@ -250,6 +262,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "update-redemption-status",
@@ -268,6 +281,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "get-channel-information",
@@ -283,6 +297,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "modify-channel-information",
@@ -305,6 +320,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "get-ad-schedule",
@@ -320,6 +336,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "snooze-next-ad",
@@ -335,6 +352,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "start-commercial",
@@ -351,6 +369,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "get-channel-editors",
@@ -366,6 +385,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "get-followed-channels",
@@ -384,6 +404,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "get-channel-followers",
@@ -402,6 +423,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "remove-channel-vip",
@@ -418,6 +440,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "get-vips",
@@ -436,6 +459,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "add-channel-vip",
@@ -452,6 +476,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "get-charity-campaign",
@@ -467,6 +492,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "get-charity-campaign-donations",
@@ -484,6 +510,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "send-chat-announcement",
@@ -502,6 +529,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "get-channel-chat-badges",
@@ -517,6 +545,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "get-global-chat-badges",
@@ -530,6 +559,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "get-chatters",
@@ -548,6 +578,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "get-user-chat-color",
@@ -563,6 +594,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "update-user-chat-color",
@@ -579,6 +611,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "get-channel-emotes",
@@ -594,6 +627,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "get-global-emotes",
@@ -607,6 +641,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "get-emote-sets",
@@ -622,6 +657,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "get-user-emotes",
@@ -639,6 +675,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "send-chat-message",
@@ -658,6 +695,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "get-chat-settings",
@@ -674,6 +712,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "update-chat-settings",
@@ -699,6 +738,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "send-a-shoutout",
@@ -716,6 +756,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "get-clips",
@@ -739,6 +780,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "create-clip",
@@ -756,6 +798,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "get-clips-download",
@@ -773,6 +816,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "get-content-classification-labels",
@@ -788,6 +832,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "get-drops-entitlements",
@@ -808,6 +853,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "update-drops-entitlements",
@@ -824,6 +870,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "delete-conduit",
@@ -839,6 +886,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "get-conduits",
@@ -852,6 +900,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "update-conduits",
@@ -868,6 +917,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "create-conduits",
@@ -883,6 +933,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "get-conduit-shards",
@@ -900,6 +951,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "update-conduit-shards",
@@ -916,6 +968,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "delete-eventsub-subscription",
@@ -931,6 +984,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "get-eventsub-subscriptions",
@@ -950,6 +1004,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "create-eventsub-subscription",
@@ -968,6 +1023,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "get-extensions",
@@ -984,6 +1040,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "send-extension-chat-message",
@@ -1002,6 +1059,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "get-extension-configuration-segment",
@@ -1019,6 +1077,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "set-extension-configuration-segment",
@@ -1038,6 +1097,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "get-extension-secrets",
@@ -1051,6 +1111,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "create-extension-secret",
@@ -1067,6 +1128,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "get-extension-live-channels",
@@ -1084,6 +1146,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "send-extension-pubsub-message",
@@ -1102,6 +1165,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "get-released-extensions",
@@ -1118,6 +1182,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "set-extension-required-configuration",
@@ -1136,6 +1201,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "get-extension-transactions",
@@ -1154,6 +1220,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "get-games",
@@ -1171,6 +1238,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "get-top-games",
@@ -1188,6 +1256,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "get-creator-goals",
@@ -1203,6 +1272,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "get-channel-guest-star-settings",
@@ -1219,6 +1289,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "update-channel-guest-star-settings",
@@ -1239,6 +1310,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "delete-guest-star-invite",
@@ -1257,6 +1329,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "get-guest-star-invites",
@@ -1274,6 +1347,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "send-guest-star-invite",
@@ -1292,6 +1366,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "end-guest-star-session",
@@ -1308,6 +1383,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "get-guest-star-session",
@@ -1324,6 +1400,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "create-guest-star-session",
@@ -1339,6 +1416,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "delete-guest-star-slot",
@@ -1359,6 +1437,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "update-guest-star-slot",
@@ -1378,6 +1457,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "assign-guest-star-slot",
@@ -1397,6 +1477,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "update-guest-star-slot-settings",
@@ -1419,6 +1500,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "get-hype-train-status",
@@ -1434,6 +1516,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "manage-held-automod-messages",
@@ -1451,6 +1534,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "get-automod-settings",
@@ -1467,6 +1551,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "update-automod-settings",
@@ -1492,6 +1577,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "get-banned-users",
@@ -1511,6 +1597,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "unban-user",
@@ -1528,6 +1615,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "ban-user",
@@ -1545,6 +1633,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "remove-blocked-term",
@@ -1562,6 +1651,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "get-blocked-terms",
@@ -1580,6 +1670,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "add-blocked-term",
@@ -1597,6 +1688,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "get-moderated-channels",
@@ -1614,6 +1706,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "delete-chat-messages",
@@ -1631,6 +1724,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "check-automod-status",
@@ -1647,6 +1741,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "remove-channel-moderator",
@@ -1663,6 +1758,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "get-moderators",
@@ -1681,6 +1777,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "add-channel-moderator",
@@ -1697,6 +1794,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "get-shield-mode-status",
@@ -1713,6 +1811,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "update-shield-mode-status",
@@ -1730,6 +1829,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "remove-suspicious-status-from-chat-user",
@@ -1747,6 +1847,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "add-suspicious-status-to-chat-user",
@@ -1765,6 +1866,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "get-unban-requests",
@@ -1785,6 +1887,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "resolve-unban-requests",
@@ -1804,6 +1907,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "warn-chat-user",
@@ -1821,6 +1925,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "get-polls",
@@ -1839,6 +1944,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "end-poll",
@@ -1856,6 +1962,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "create-poll",
@@ -1876,6 +1983,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "get-predictions",
@@ -1894,6 +2002,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "end-prediction",
@@ -1912,6 +2021,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "create-prediction",
@@ -1930,6 +2040,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "cancel-a-raid",
@@ -1945,6 +2056,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "start-a-raid",
@@ -1961,6 +2073,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "get-channel-stream-schedule",
@@ -1981,6 +2094,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "get-channel-icalendar",
@@ -1996,6 +2110,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "delete-channel-stream-schedule-segment",
@@ -2012,6 +2127,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "update-channel-stream-schedule-segment",
@@ -2034,6 +2150,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "create-channel-stream-schedule-segment",
@@ -2055,6 +2172,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "update-channel-stream-schedule",
@@ -2074,6 +2192,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "search-categories",
@@ -2091,6 +2210,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "search-channels",
@@ -2109,6 +2229,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "get-shared-chat-session",
@@ -2124,6 +2245,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "get-streams",
@@ -2146,6 +2268,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "get-followed-streams",
@@ -2163,6 +2286,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "get-stream-key",
@@ -2178,6 +2302,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "get-stream-markers",
@@ -2197,6 +2322,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "create-stream-marker",
@@ -2213,6 +2339,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "get-stream-tags",
@@ -2228,6 +2355,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "get-broadcaster-subscriptions",
@@ -2247,6 +2375,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "check-user-subscription",
@@ -2263,6 +2392,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "get-all-stream-tags",
@@ -2280,6 +2410,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "get-teams",
@@ -2296,6 +2427,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "get-channel-teams",
@@ -2311,6 +2443,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "get-users",
@@ -2327,6 +2460,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "update-user",
@@ -2342,6 +2476,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "unblock-user",
@@ -2357,6 +2492,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "get-user-block-list",
@@ -2374,6 +2510,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "block-user",
@@ -2391,6 +2528,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "get-user-active-extensions",
@@ -2406,6 +2544,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "update-user-extensions",
@@ -2421,6 +2560,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "get-user-extensions",
@@ -2434,6 +2574,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "delete-videos",
@@ -2449,6 +2590,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "get-videos",
@@ -2473,6 +2615,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b001, // read
         },
         Operation {
             id: "create-clip-from-vod",
@@ -2493,6 +2636,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
         Operation {
             id: "send-whisper",
@@ -2510,6 +2654,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Required,
             scheme: 0,
+            classes: 0b010, // write
         },
     ],
 };

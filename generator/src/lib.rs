@@ -8,6 +8,8 @@
 
 /// The deploy-time check of credentials: manifest against spec and `wrangler.toml`.
 pub mod check;
+/// Classes of operation (read, write, destructive, the manifest's).
+pub mod classes;
 /// Stage 4: the generated files.
 pub mod emit;
 /// The provider manifest (`openapi/<provider>/capa.toml`).
@@ -69,13 +71,14 @@ pub fn generate(manifest_path: &Path) -> Result<Output> {
     }
     let model = model::build(&spec, &manifest)?;
     let names = names::assign(&model.operations, &manifest.names, manifest.naming, manifest.version_prefix.as_deref())?;
+    let classes = classes_of(&manifest, &model, &names)?;
     let lock = upgrade::Lock::new(&manifest.spec.display().to_string(), &bytes, &upgrade::methods(&spec, &model, &names), &upgrade::types(&spec));
     let tree = emit::tree::build(&names);
     let files = vec![
-        File { name: "operations.rs", text: emit::rust::emit(&manifest, &model, &names) },
+        File { name: "operations.rs", text: emit::rust::emit(&manifest, &model, &names, &classes) },
         File { name: "entry.js", text: emit::js::emit(&manifest, &model, &tree) },
-        File { name: "index.d.ts", text: emit::ts::emit(&spec, &manifest, &model, &tree) },
-        File { name: "methods.txt", text: emit::methods::emit(&manifest, &model, &names) },
+        File { name: "index.d.ts", text: emit::ts::emit(&spec, &manifest, &model, &tree, &classes) },
+        File { name: "methods.txt", text: emit::methods::emit(&manifest, &model, &names, &classes) },
     ];
     if let Some(entry) = files.iter().find(|f| f.name == "entry.js") {
         check_js(&manifest.capability, &entry.text)?;
@@ -117,7 +120,14 @@ pub fn table(manifest_path: &Path) -> Result<serde_json::Value> {
     let spec = spec::Spec::load(&manifest.spec_path())?;
     let model = model::build(&spec, &manifest)?;
     let names = names::assign(&model.operations, &manifest.names, manifest.naming, manifest.version_prefix.as_deref())?;
-    Ok(emit::table::emit(&manifest, &model, &names))
+    let classes = classes_of(&manifest, &model, &names)?;
+    Ok(emit::table::emit(&manifest, &model, &names, &classes))
+}
+
+/// Each operation's classes ([`classes::assign`]).
+fn classes_of(manifest: &manifest::Manifest, model: &model::Model, names: &[names::Name]) -> Result<classes::Classes> {
+    let methods: Vec<&str> = model.operations.iter().map(|o| o.method.as_str()).collect();
+    classes::assign(&methods, names, &manifest.classes).map_err(|e| anyhow::anyhow!("{}: {e}", manifest.capability))
 }
 
 /// The repository root: the parent of this crate's directory.

@@ -72,6 +72,10 @@ pub struct Manifest {
     /// Name overrides: operationId → `resource.method`.
     #[serde(default)]
     pub names: BTreeMap<String, String>,
+    /// Classes of operation beyond read, write and destructive, by pattern
+    /// (`money = ["charges.create", "refunds.*"]`): see [`crate::classes`].
+    #[serde(default)]
+    pub classes: BTreeMap<String, Vec<String>>,
     /// The directory the manifest was read from.
     #[serde(skip)]
     pub dir: PathBuf,
@@ -385,6 +389,7 @@ impl Manifest {
             // Relative servers resolve somewhere, so that every operation is counted.
             upstream: Upstream { origin: Some("https://stand-in.invalid".into()), ..Upstream::default() },
             naming: crate::names::Naming::Path,
+            classes: BTreeMap::new(),
             version_prefix: None,
             names: BTreeMap::new(),
             dir: spec.parent().unwrap_or(Path::new(".")).to_path_buf(),

@@ -15,7 +15,7 @@ import { credentialOf, hostileReply, randomArgs } from "./hostile.mjs";
 
 const CALLS = Number(process.env.SECURITY_CALLS ?? 10000);
 const SEED = Number(process.env.SECURITY_SEED ?? 20261201);
-const CODES = ["missing_credential", "header_not_allowed", "invalid_argument", "unknown_parameter", "upstream_error", "upstream_redirect", "upstream_unreachable", "upstream_invalid_body", "upstream_body_withheld", "auth_failed", "internal"];
+const CODES = ["missing_credential", "header_not_allowed", "invalid_argument", "unknown_parameter", "upstream_error", "upstream_redirect", "upstream_unreachable", "upstream_invalid_body", "upstream_body_withheld", "auth_failed", "operation_not_allowed", "internal"];
 const [SECRET, HOSTILE_SECRET] = CANARIES.secret.values;
 // What the Secrets Store variant holds: a credential canary of its own, so the run can tell the
 // store path was taken.
@@ -151,6 +151,8 @@ for (const { provider, share, secret, panicOn, bound = {}, tokenUrl, loginUrl } 
         ...(expiring ? { CAP_SHARED: { bindings: { ...base, [secret]: SECRET, ...sealing }, durableObjects: { CAPA_TOKENS: { className: "CapaTokens", scriptName: "capability", useSQLite: true } } } } : {}),
         CAP_HOSTILE: { bindings: { ...base, [secret]: HOSTILE_SECRET } },
         CAP_BARE: { bindings: base },
+        // Narrowed by the deployment's vars (src/rights.rs): refused calls leak nothing either.
+        CAP_READ_ONLY: { bindings: { ...base, [secret]: SECRET, ...sealing, CAPA_READ_ONLY: "true" } },
         CAP_PANIC: { bindings: { ...base, [secret]: SECRET, CAPA_FAULT_INJECTION: `panic:${panicOn}` } },
         // The secret in a Secrets Store, read through its binding on every call (TTL 0).
         CAP_STORE: { bindings: { ...base, CAPA_SECRETS_STORE_TTL: "0" }, secretsStoreSecrets: { [secret]: { store_id: "leaks", secret_name: provider } } },
@@ -164,7 +166,7 @@ for (const { provider, share, secret, panicOn, bound = {}, tokenUrl, loginUrl } 
       for (let done = 0; done < n; ) {
         const calls = [];
         for (let i = 0; i < Math.min(500, n - done); i++) {
-          const target = r.pick(["CAP", "CAP", "CAP", "CAP_HOSTILE", "CAP_BARE", "CAP_PANIC", "CAP_STORE", ...(expiring ? ["CAP_SHARED"] : [])]);
+          const target = r.pick(["CAP", "CAP", "CAP", "CAP_HOSTILE", "CAP_BARE", "CAP_PANIC", "CAP_STORE", "CAP_READ_ONLY", ...(expiring ? ["CAP_SHARED"] : [])]);
           const op = target === "CAP_PANIC" && r.chance(0.5) ? table.operations.find((o) => o.call === panicOn) : r.pick(table.operations);
           calls.push({ target, call: op.call, args: randomArgs(r, table, op, issued) });
         }

@@ -6,12 +6,13 @@ use crate::names::Name;
 use std::fmt::Write;
 
 /// The method table.
-pub fn emit(manifest: &Manifest, model: &Model, names: &[Name]) -> String {
+pub fn emit(manifest: &Manifest, model: &Model, names: &[Name], classes: &crate::classes::Classes) -> String {
     let mut rows: Vec<(String, String, String)> = model
         .operations
         .iter()
         .zip(names)
-        .map(|(op, name)| {
+        .zip(&classes.of)
+        .map(|((op, name), bits)| {
             let mut args: Vec<String> = op.path_params.clone();
             let whole = matches!(op.body, Body::JsonValue | Body::Text(_) | Body::Binary(_)) && op.params.is_empty();
             let open = matches!(op.body, Body::Form { open: true } | Body::Json { open: true } | Body::Multipart { open: true, .. });
@@ -19,7 +20,8 @@ pub fn emit(manifest: &Manifest, model: &Model, names: &[Name]) -> String {
                 args.push(if op.params.iter().any(|p| p.required) { "params".into() } else { "params?".into() });
             }
             args.push("options?".into());
-            (format!("{}({})", name.call(), args.join(", ")), format!("{} {}", op.method, op.path), op.id.clone())
+            let id = format!("{}  [{}]", op.id, crate::classes::named(classes, *bits).join(", "));
+            (format!("{}({})", name.call(), args.join(", ")), format!("{} {}", op.method, op.path), id)
         })
         .collect();
     rows.sort();
@@ -34,6 +36,8 @@ pub fn emit(manifest: &Manifest, model: &Model, names: &[Name]) -> String {
         if model.skipped.is_empty() { String::new() } else { format!(", {} skipped (listed at the end)", model.skipped.len()) },
         manifest.capability
     );
+    let counts: Vec<String> = classes.names.iter().enumerate().map(|(i, n)| format!("{n} {}", classes.of.iter().filter(|b| *b & (1 << i) != 0).count())).collect();
+    let _ = writeln!(out, "# classes: {}", counts.join(", "));
     for (call, http, id) in &rows {
         let _ = writeln!(out, "{call:width$}  {http:width2$}  {id}");
     }

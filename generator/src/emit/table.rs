@@ -9,12 +9,13 @@ use crate::names::Name;
 use serde_json::{json, Value};
 
 /// `{ capability, secret, callHeaders, secretCallHeaders, servers, operations: [...] }`.
-pub fn emit(manifest: &Manifest, model: &Model, names: &[Name]) -> Value {
+pub fn emit(manifest: &Manifest, model: &Model, names: &[Name], classes: &crate::classes::Classes) -> Value {
     let operations: Vec<Value> = model
         .operations
         .iter()
         .zip(names)
-        .map(|(op, name)| {
+        .zip(&classes.of)
+        .map(|((op, name), bits)| {
             let params: Vec<Value> = op
                 .params
                 .iter()
@@ -59,6 +60,7 @@ pub fn emit(manifest: &Manifest, model: &Model, names: &[Name]) -> Value {
                 "open": open,
                 "auth": match op.auth { AuthUse::Required => "required", AuthUse::Optional => "optional", AuthUse::Never => "never" },
                 "scheme": op.scheme,
+                "classes": crate::classes::named(classes, *bits),
             })
         })
         .collect();
@@ -83,6 +85,7 @@ pub fn emit(manifest: &Manifest, model: &Model, names: &[Name]) -> Value {
         "secretCallHeaders": manifest.secret_call_headers(),
         "staticHeaders": manifest.upstream.headers,
         "boundHeaders": manifest.upstream.bound_headers,
+        "classes": classes.names,
         "operations": operations,
     })
 }

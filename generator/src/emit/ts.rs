@@ -50,6 +50,7 @@ export type ErrorCode =
   | "upstream_invalid_body"
   | "upstream_body_withheld"
   | "auth_failed"
+  | "operation_not_allowed"
   | "internal";
 
 /** Bytes, for a binary body or a multipart file field (a Blob's type travels with it). */
@@ -81,7 +82,7 @@ export type CapabilityError<E = JsonValue> =
       upstream?: undefined;
     }
   | {
-      code: "missing_credential" | "header_not_allowed" | "invalid_argument" | "unknown_parameter" | "upstream_unreachable" | "internal";
+      code: "missing_credential" | "header_not_allowed" | "invalid_argument" | "unknown_parameter" | "upstream_unreachable" | "operation_not_allowed" | "internal";
       message: string;
       status?: undefined;
       upstream?: undefined;
@@ -102,7 +103,7 @@ export type Result<T = JsonValue, E = JsonValue> =
 "#;
 
 /// The TypeScript declaration.
-pub fn emit(spec: &Spec, manifest: &Manifest, model: &Model, root: &Node) -> String {
+pub fn emit(spec: &Spec, manifest: &Manifest, model: &Model, root: &Node, classes: &crate::classes::Classes) -> String {
     let prefix = manifest.capability.to_upper_camel_case();
     let mut out = String::new();
     let w = &mut out;
@@ -179,7 +180,9 @@ pub fn emit(spec: &Spec, manifest: &Manifest, model: &Model, root: &Node) -> Str
                 None => format!("{} {}", op.method, op.path),
             };
             let deprecated = if op.deprecated { " @deprecated" } else { "" };
-            let _ = writeln!(w, "  /** {doc}{deprecated} */");
+            // Its classes, which rights name (README, "Rights").
+            let classes = crate::classes::named(classes, classes.of[i]).join(", ");
+            let _ = writeln!(w, "  /** {doc} (classes: {classes}){deprecated} */");
             let path: Vec<String> = op.path_params.iter().map(|p| format!("{}: string | number", arg(p))).collect();
             let lead = if path.is_empty() { String::new() } else { format!("{}, ", path.join(", ")) };
             let result = result_type(&types, manifest, op);

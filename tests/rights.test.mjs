@@ -1,0 +1,96 @@
+// Rights set by the deployment (src/rights.rs): the Stripe capability built as deployed, in
+// workerd, with CAPA_ONLY / CAPA_EXCEPT / CAPA_READ_ONLY vars, called over a service binding
+// against a recording upstream. Allowed calls go through; refused ones are operation_not_allowed
+// naming the deployment, with no upstream request and no credential anywhere; classes (read,
+// destructive, Stripe's money) work as patterns; a var entry naming nothing refuses every call.
+import { test, before, after, beforeEach } from "node:test";
+import assert from "node:assert/strict";
+import { CANARY, startUpstream, startWorkers, assertNoCanary } from "./harness.mjs";
+
+let upstream, cap;
+
+before(async () => {
+  upstream = await startUpstream();
+  const base = { STRIPE_API_KEY: CANARY.secret, CAPA_LOOPBACK_ORIGIN: upstream.origin };
+  const narrowed = (vars) => ({ bindings: { ...base, ...vars } });
+  cap = await startWorkers({
+    provider: "stripe",
+    bindings: base,
+    variants: {
+      NO_MONEY: narrowed({ CAPA_EXCEPT: "money, destructive" }),
+      READ_ONLY: narrowed({ CAPA_READ_ONLY: "true" }),
+      CUSTOMERS: narrowed({ CAPA_ONLY: "customers.*, paymentIntents.retrieve", CAPA_EXCEPT: "customers.del" }),
+      TYPO: narrowed({ CAPA_EXCEPT: "mony" }),
+    },
+  });
+});
+after(async () => {
+  assertNoCanary(assert, cap.logs, "the Worker's console output");
+  await cap.dispose();
+  await upstream.close();
+});
+beforeEach(() => {
+  upstream.requests.length = 0;
+  upstream.reply = () => ({ status: 200, json: { id: "cus_123", object: "customer" } });
+});
+
+async function run(target, call, ...args) {
+  const [out] = await cap.batch([{ target, call, args }], 1);
+  assert.equal(out.thrown, undefined, JSON.stringify(out.thrown));
+  assertNoCanary(assert, out.value, `${target} ${call}`);
+  return out.value;
+}
+
+async function refused(target, call, ...args) {
+  const before = upstream.requests.length;
+  const r = await run(target, call, ...args);
+  assert.equal(r.ok, false, `${target} ${call} went through`);
+  assert.equal(r.error.code, "operation_not_allowed", JSON.stringify(r.error));
+  assert.match(r.error.message, new RegExp(`^${call.replace(/\./g, "\\.")} is not allowed: the deployment of stripe does not offer it`));
+  assert.deepEqual([r.receipt.call, r.receipt.attempts, r.receipt.status, r.receipt.verdict], [call, 0, null, "fail"]);
+  assert.equal(upstream.requests.length, before, "no upstream request");
+  return r;
+}
+
+async function allowed(target, call, ...args) {
+  const r = await run(target, call, ...args);
+  assert.equal(r.ok, true, `${target} ${call}: ${JSON.stringify(r.error)}`);
+  return r;
+}
+
+test("no vars: every operation is offered", async () => {
+  await allowed("CAP", "paymentIntents.create", { amount: 100, currency: "usd" });
+  await allowed("CAP", "customers.del", "cus_1");
+});
+
+test("except money and destructive: reads and other writes pass, money and cancellations do not", async () => {
+  await allowed("NO_MONEY", "customers.list", { limit: 1 });
+  await allowed("NO_MONEY", "customers.create", { email: "a@example.com" });
+  await refused("NO_MONEY", "paymentIntents.create", { amount: 100, currency: "usd" });
+  await refused("NO_MONEY", "refunds.create", { charge: "ch_1" });
+  await refused("NO_MONEY", "paymentIntents.cancel", "pi_1");
+  await refused("NO_MONEY", "customers.del", "cus_1");
+  assert.equal(upstream.requests.length, 2);
+});
+
+test("read-only: GETs only; even bad arguments are refused for the right before they are read", async () => {
+  await allowed("READ_ONLY", "customers.retrieve", "cus_1");
+  await refused("READ_ONLY", "customers.create", { email: "a@example.com" });
+  await refused("READ_ONLY", "customers.update", "cus_1", { not: { a: "param" } }, { auth: { apiKey: "sk_test_CANARYcaller000000" } });
+});
+
+test("only a resource and one method, less one: the union, minus the exception", async () => {
+  await allowed("CUSTOMERS", "customers.list");
+  await allowed("CUSTOMERS", "customers.balanceTransactions.list", "cus_1");
+  await allowed("CUSTOMERS", "paymentIntents.retrieve", "pi_1");
+  await refused("CUSTOMERS", "customers.del", "cus_1");
+  await refused("CUSTOMERS", "paymentIntents.list");
+  await refused("CUSTOMERS", "charges.list");
+});
+
+test("a var entry that names nothing refuses every call, naming the var and the entry", async () => {
+  for (const call of ["customers.list", "paymentIntents.create"]) {
+    const r = await refused("TYPO", call);
+    assert.match(r.error.message, /CAPA_EXCEPT names `mony`, which is no class \(read, write, destructive, money\)/);
+  }
+});
