@@ -43,6 +43,12 @@ pub const FAULT_VAR: &str = "CAPA_FAULT_INJECTION";
 pub trait Bindings {
     fn get(&self, name: &str) -> Option<&str>;
 
+    /// The vetted loopback origin that replaces the spec's servers and token endpoints (dev and
+    /// tests): [`ORIGIN_OVERRIDE_VAR`], if loopback.
+    fn origin_override(&self) -> Option<String> {
+        self.get(ORIGIN_OVERRIDE_VAR).and_then(request::loopback_origin)
+    }
+
     /// The deployment's credentials ([`WorkerSecrets`]) prepared for sending. Prepared per call
     /// unless the bindings keep them (the wasm entry does, per `env`).
     fn worker_secrets(&self, provider: &Provider) -> Rc<WorkerSecrets> {
@@ -241,7 +247,7 @@ pub fn begin_again(provider: &'static Provider, op_index: u32, args_json: &str, 
         #[cfg_attr(not(capa_tokens), allow(unused_mut))]
         let mut config = Config {
             secrets,
-            origin_override: bindings.get(ORIGIN_OVERRIDE_VAR).and_then(request::loopback_origin),
+            origin_override: bindings.origin_override(),
             bound_headers,
             store_backed: crate::auth::handles(provider).filter(|n| bindings.in_store(n)).collect(),
             token: None,

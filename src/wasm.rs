@@ -126,13 +126,13 @@ impl EnvBindings {
         }
         let ttl = values.iter().find(|(n, _)| *n == crate::store::TTL_VAR).and_then(|(_, v)| v.clone());
         let secrets = Rc::new(WorkerSecrets::new(&PROVIDER, |n| values.iter().find(|(k, _)| *k == n).and_then(|(_, v)| v.as_deref())));
+        let var = |name: &str| raw(name).and_then(|v| v.as_string());
         #[cfg(capa_tokens)]
         let sharing = {
             use crate::token::shared::{Sharing, BINDING, KEY_VAR};
             let bound = raw(BINDING).is_some_and(|v| v.is_object() && js_sys::Reflect::get(&v, &JsValue::from_str("idFromName")).is_ok_and(|f| f.is_function()));
-            Sharing::read(bound, raw(KEY_VAR).and_then(|v| v.as_string()).as_deref())
+            Sharing::read(bound, var(KEY_VAR).as_deref())
         };
-        let var = |name: &str| raw(name).and_then(|v| v.as_string());
         let rights = crate::rights::Deployment::read(
             &PROVIDER,
             var(crate::rights::ONLY_VAR).as_deref(),
@@ -450,13 +450,10 @@ pub fn capa_unsealed(scheme: u8, record: Option<String>, lease: bool, now: f64) 
     ENV.with(|cache| {
         let cache = cache.borrow();
         let Some(bindings) = cache.as_ref() else { return JsString::from("") };
-        let adopted = adopt(&bindings.tokens, scheme, record.as_deref(), lease, now);
-        drop(record.map(crate::secret::Secret::new));
-        if adopted == Adopted::Serve {
+        if adopt(&bindings.tokens, scheme, record.as_deref(), lease, now) == Adopted::Serve {
             return JsString::from("");
         }
-        let origin = bindings.get(call::ORIGIN_OVERRIDE_VAR).and_then(crate::request::loopback_origin);
-        match call::obtaining(&PROVIDER, scheme, &bindings.secrets, origin.as_deref(), now) {
+        match call::obtaining(&PROVIDER, scheme, &bindings.secrets, bindings.origin_override().as_deref(), now) {
             Some(step) => wire(step, 0.0, now),
             None => JsString::from(""),
         }
@@ -478,8 +475,7 @@ pub fn capa_signed(scheme: u8, input: &str, signature: &[u8], now: f64) -> JsStr
     ENV.with(|cache| {
         let cache = cache.borrow();
         let Some(bindings) = cache.as_ref() else { return JsString::from("") };
-        let origin = bindings.get(call::ORIGIN_OVERRIDE_VAR).and_then(crate::request::loopback_origin);
-        match crate::token::signed(&bindings.tokens, scheme, grant, input, signature, now, origin.as_deref()) {
+        match crate::token::signed(&bindings.tokens, scheme, grant, input, signature, now, bindings.origin_override().as_deref()) {
             crate::token::Signed::Exchange(request) => wire(Step::Token { scheme, request }, 0.0, now),
             crate::token::Signed::Token => bindings.share(scheme),
             crate::token::Signed::Failed => JsString::from(""),

@@ -123,6 +123,13 @@ enum Slot {
     Failed { failure: Failure, at: f64 },
 }
 
+impl Slot {
+    /// Whether a flight (or a refresh) is obtaining this slot's token.
+    fn in_flight(&self) -> bool {
+        matches!(self, Slot::Flight { .. } | Slot::Ready { refreshing: Some(_), .. })
+    }
+}
+
 #[derive(Debug)]
 struct Token {
     wire: Rc<Secret>,
@@ -147,11 +154,7 @@ impl Tokens {
     /// Answering [`Need::Fetch`] makes that call the flight.
     pub fn need(&self, scheme: u8, now: f64) -> Need {
         let mut slots = self.slots.borrow_mut();
-        let i = usize::from(scheme);
-        if slots.len() <= i {
-            slots.resize_with(i + 1, Slot::default);
-        }
-        let slot = &mut slots[i];
+        let slot = slot_of(&mut slots, scheme);
         let flight = |since: f64| now - since < FLIGHT_STALE_MS && now >= since;
         match slot {
             Slot::Ready { token, refreshing } if now < token.expires_at => {
@@ -202,20 +205,23 @@ impl Tokens {
     /// Whether `scheme`'s flight, or its refresh, is still one (a token taken from the
     /// Durable Object is adopted only then).
     fn flying(&self, scheme: u8) -> bool {
-        matches!(self.slots.borrow().get(usize::from(scheme)), Some(Slot::Flight { .. } | Slot::Ready { refreshing: Some(_), .. }))
+        self.slots.borrow().get(usize::from(scheme)).is_some_and(Slot::in_flight)
     }
 
     /// Installs `token` (from another isolate, through [`shared`]), with its own times (ms).
     fn install(&self, scheme: u8, token: Obtained, due_at: f64, expires_at: f64, obtained_at: f64, refreshing: Option<f64>) {
-        let mut slots = self.slots.borrow_mut();
-        let i = usize::from(scheme);
-        if slots.len() <= i {
-            slots.resize_with(i + 1, Slot::default);
-        }
+        let ready = self.ready(token, due_at, expires_at, obtained_at, refreshing);
+        *slot_of(&mut self.slots.borrow_mut(), scheme) = ready;
+    }
+
+    /// A slot holding `token`, under a new generation.
+    fn ready(&self, obtained: Obtained, due_at: f64, expires_at: f64, obtained_at: f64, refreshing: Option<f64>) -> Slot {
         let generation = self.generations.get().wrapping_add(1);
         self.generations.set(generation);
-        let Obtained { wire, credentials, values, .. } = token;
-        slots[i] = Slot::Ready { token: Token { wire: Rc::new(wire), credentials: Rc::new(credentials), values, due_at, expires_at, generation, obtained_at }, refreshing };
+        let credentials = Rc::new(obtained.credentials());
+        let Obtained { wire, values, .. } = obtained;
+        let token = Token { wire: Rc::new(wire), credentials, values, due_at, expires_at, generation, obtained_at };
+        Slot::Ready { token, refreshing }
     }
 
     /// `scheme`'s token as [`shared::record`] writes it, with its due and expiry times (ms).
@@ -229,36 +235,20 @@ impl Tokens {
     /// Settles `scheme`'s flight; `true`: a token arrived.
     fn settle(&self, scheme: u8, outcome: Result<Obtained, Failure>, now: f64, margin_s: u32) -> bool {
         let mut slots = self.slots.borrow_mut();
-        let i = usize::from(scheme);
-        if slots.len() <= i {
-            slots.resize_with(i + 1, Slot::default);
-        }
-        let slot = match outcome {
-            Ok(Obtained { wire, credentials, values, lifetime_s }) => {
-                let generation = self.generations.get().wrapping_add(1);
-                self.generations.set(generation);
-                let lifetime_ms = f64::from(lifetime_s) * 1000.0;
+        let slot = slot_of(&mut slots, scheme);
+        *slot = match outcome {
+            Ok(token) => {
+                let lifetime_ms = f64::from(token.lifetime_s) * 1000.0;
                 let margin_ms = (f64::from(margin_s) * 1000.0).min(lifetime_ms / 2.0);
-                Slot::Ready {
-                    token: Token {
-                        wire: Rc::new(wire),
-                        credentials: Rc::new(credentials),
-                        values,
-                        due_at: now + lifetime_ms - margin_ms,
-                        expires_at: now + lifetime_ms,
-                        generation,
-                        obtained_at: now,
-                    },
-                    refreshing: None,
-                }
+                self.ready(token, now + lifetime_ms - margin_ms, now + lifetime_ms, now, None)
             }
             // A failure of a flight that is no longer the slot's (a newer token arrived, or was
             // dropped and is being obtained again) changes nothing.
-            Err(_) if !matches!(&slots[i], Slot::Flight { .. } | Slot::Ready { refreshing: Some(_), .. }) => return false,
+            Err(_) if !slot.in_flight() => return false,
             // A refresh that failed while the token is still valid: keep serving it, and try
             // again after the hold rather than on every call.
-            Err(_) if matches!(&slots[i], Slot::Ready { token, .. } if now < token.expires_at) => {
-                if let Slot::Ready { token, refreshing } = &mut slots[i] {
+            Err(_) if matches!(slot, Slot::Ready { token, .. } if now < token.expires_at) => {
+                if let Slot::Ready { token, refreshing } = slot {
                     token.due_at = now + FAILED_HOLD_MS;
                     *refreshing = None;
                 }
@@ -266,9 +256,7 @@ impl Tokens {
             }
             Err(failure) => Slot::Failed { failure, at: now },
         };
-        let arrived = matches!(slot, Slot::Ready { .. });
-        slots[i] = slot;
-        arrived
+        matches!(slot, Slot::Ready { .. })
     }
 
     /// Drops whatever scheme `scheme` holds: its credentials changed (a new `env`, a rotated
@@ -290,21 +278,37 @@ impl Tokens {
     }
 }
 
-/// What a flight obtained: the header value to send, what finds it in upstream text, and how
-/// long it lasts.
+/// What a flight obtained: the header value to send, the credential values in it (what the
+/// redactor looks for in upstream text), and how long it lasts.
 pub(crate) struct Obtained {
     pub(crate) wire: Secret,
-    pub(crate) credentials: Credentials,
-    /// The values `credentials` was made of.
     pub(crate) values: Vec<Secret>,
     pub(crate) lifetime_s: u32,
 }
 
+impl Obtained {
+    /// What finds its values in upstream text.
+    pub(crate) fn credentials(&self) -> Credentials {
+        let mut credentials = Credentials::default();
+        for value in &self.values {
+            credentials.add(value.expose());
+        }
+        credentials
+    }
+}
+
+/// Scheme `scheme`'s slot, made (empty) if there is none yet.
+fn slot_of(slots: &mut Vec<Slot>, scheme: u8) -> &mut Slot {
+    let i = usize::from(scheme);
+    if slots.len() <= i {
+        slots.resize_with(i + 1, Slot::default);
+    }
+    &mut slots[i]
+}
+
 /// An access token as a bearer token.
 fn bearer((token, lifetime_s): (Secret, u32)) -> Obtained {
-    let mut credentials = Credentials::default();
-    credentials.add(token.expose());
-    Obtained { wire: Secret::new(["Bearer ", token.expose()].concat()), credentials, values: vec![token], lifetime_s }
+    Obtained { wire: Secret::new(["Bearer ", token.expose()].concat()), values: vec![token], lifetime_s }
 }
 
 /// A token or login endpoint's URL, its origin replaced by the vetted loopback one when set (dev

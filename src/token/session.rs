@@ -5,7 +5,6 @@
 //! scheme's lifetime or the shortest `Max-Age`.
 
 use super::{Failure, Obtained};
-use crate::redact::Credentials;
 use crate::request::{HeaderValue, HttpRequest};
 use crate::secret::Secret;
 use crate::table::{Login, Method};
@@ -34,7 +33,6 @@ pub(super) fn read_session(login: &Login, status: u16, set_cookies: &str) -> Res
     kept.retain(|(_, value, max_age)| !value.is_empty() && max_age.is_none_or(|s| s > 0));
     let whole = if login.cookies.is_empty() { !kept.is_empty() } else { login.cookies.iter().all(|c| kept.iter().any(|(n, _, _)| n == c)) };
     let mut jar = String::new();
-    let mut credentials = Credentials::default();
     let mut values = Vec::new();
     let mut lifetime_s = login.lifetime_s;
     for (name, value, max_age) in &kept {
@@ -50,7 +48,6 @@ pub(super) fn read_session(login: &Login, status: u16, set_cookies: &str) -> Res
         // A short value (`lang=en`) is no session secret, and as a needle would scrub every
         // occurrence of it from every answer.
         if value.len() >= MIN_COOKIE_SECRET {
-            credentials.add(value);
             values.push(Secret::new((*value).to_owned()));
         }
     }
@@ -58,7 +55,7 @@ pub(super) fn read_session(login: &Login, status: u16, set_cookies: &str) -> Res
         drop(Secret::new(jar));
         return Err(Failure::NoSession(status));
     }
-    Ok(Obtained { wire: Secret::new(jar), credentials, values, lifetime_s: lifetime_s.max(1) })
+    Ok(Obtained { wire: Secret::new(jar), values, lifetime_s: lifetime_s.max(1) })
 }
 
 /// The shortest cookie value treated as a credential (scrubbed from answers).
@@ -100,7 +97,7 @@ mod tests {
         let got = read_session(&LOGIN, 302, lines).unwrap();
         assert_eq!(got.wire.expose(), "sid=s1CANARY00; xsrf=x1", "the last of a repeated name wins");
         assert_eq!(got.lifetime_s, 600, "a Max-Age that is no number is ignored");
-        let redactor = crate::redact::Redactor::with_shared(Some(Rc::new(got.credentials)));
+        let redactor = crate::redact::Redactor::with_shared(Some(Rc::new(got.credentials())));
         assert!(redactor.finds_in("echo s1CANARY00"));
         assert!(!redactor.finds_in("x1 is short: no secret, no needle"));
         assert_eq!(read_session(&LOGIN, 302, "sid=s1").err(), Some(Failure::NoSession(302)), "every named cookie, or none");

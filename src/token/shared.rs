@@ -47,7 +47,6 @@
 use super::{Obtained, Tokens};
 use crate::auth::WorkerSecrets;
 use crate::error::CallError;
-use crate::redact::Credentials;
 use crate::secret::Secret;
 use crate::table::{AuthScheme, Provider};
 use crate::value::Value;
@@ -212,37 +211,31 @@ fn read(record: &str) -> Option<(Obtained, f64, f64, f64)> {
     };
     let (due_at, expires_at, obtained_at) = (time(items.first()?)?, time(items.get(1)?)?, time(items.get(2)?)?);
     let wire = items.get(3)?.as_str().filter(|w| !w.is_empty() && crate::header::value_fault(w).is_none())?;
-    let mut values = Vec::new();
-    let mut credentials = Credentials::default();
-    for v in &items[4..] {
-        let v = v.as_str().filter(|v| !v.is_empty())?;
-        credentials.add(v);
-        values.push(Secret::new(v.to_owned()));
-    }
-    let token = Obtained { wire: Secret::new(wire.to_owned()), credentials, values, lifetime_s: 0 };
+    let values = items[4..].iter().map(|v| v.as_str().filter(|v| !v.is_empty()).map(|v| Secret::new(v.to_owned()))).collect::<Option<Vec<_>>>()?;
+    let token = Obtained { wire: Secret::new(wire.to_owned()), values, lifetime_s: 0 };
     Some((token, due_at.min(expires_at), expires_at, obtained_at))
 }
 
 /// The `D` step: `D<scheme>:[key, aad]`, the sealing key and the additional data the entry
 /// names the object by and opens its answer with.
 pub fn push_take(out: &mut String, scheme: u8, key: &Secret, aad: &str) {
-    out.push('D');
+    push_slot(out, 'D', scheme, key, aad);
+    out.push(']');
+}
+
+/// `<step><scheme>:[key, aad`: what both steps begin with.
+fn push_slot(out: &mut String, step: char, scheme: u8, key: &Secret, aad: &str) {
+    out.push(step);
     crate::json::push_u64(out, u64::from(scheme), 0);
     out.push_str(":[");
     crate::json::push_str(out, key.expose());
     out.push(',');
     crate::json::push_str(out, aad);
-    out.push(']');
 }
 
 /// The `P` step: `P<scheme>:[key, aad, record, due, expires]`, the token to seal and store.
 pub fn push_put(out: &mut String, scheme: u8, key: &Secret, aad: &str, (record, due_at, expires_at): (String, f64, f64)) {
-    out.push('P');
-    crate::json::push_u64(out, u64::from(scheme), 0);
-    out.push_str(":[");
-    crate::json::push_str(out, key.expose());
-    out.push(',');
-    crate::json::push_str(out, aad);
+    push_slot(out, 'P', scheme, key, aad);
     out.push(',');
     crate::json::push_str(out, &record);
     for t in [due_at, expires_at] {

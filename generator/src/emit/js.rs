@@ -194,10 +194,11 @@ const flights = new Map();
 // How long an exchange may take, and a call wait for another's, before it gives up on it.
 const EXCHANGE_MS = 10000;
 const later = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-async function within(promise, ms) {
+// `promise`'s value, or a rejection once EXCHANGE_MS have passed without one.
+async function bounded(promise) {
   let timer;
   try {
-    await Promise.race([promise, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+    return await Promise.race([promise, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error("capa: no answer in time")), EXCHANGE_MS)))]);
   } finally {
     clearTimeout(timer);
   }
@@ -213,7 +214,7 @@ async function obtain(env, out) {
   const scheme = +out.slice(1, step === 87 ? undefined : colon);
   // A waiter never adopts the flight's failure (its panic is the flight's call's), and never
   // waits past the exchange's own limit.
-  if (step === 87) return void (await within((flights.get(scheme) ?? later(10)).catch(() => {}), EXCHANGE_MS));
+  if (step === 87) return void (await bounded(flights.get(scheme) ?? later(10)).catch(() => {}));
   const flight = fly(env, step, scheme, JSON.parse(out.slice(colon + 1)));
   flights.set(scheme, flight);
   try {
@@ -240,7 +241,7 @@ async function fly(env, step, scheme, what) {
     else if (step === 88) done = await exchange(scheme, what);
   } finally {
     if (done.charCodeAt(0) === 80) await put(env, JSON.parse(done.slice(done.indexOf(":") + 1)), lease);
-    else if (lease) await within(lease.stub.release(lease.id).catch(() => {}), EXCHANGE_MS);
+    else if (lease) await bounded(lease.stub.release(lease.id)).catch(() => {});
   }
 }
 
@@ -299,14 +300,6 @@ async function derive(key) {
     crypto.subtle.deriveKey(info("name"), base, { name: "HMAC", hash: "SHA-256", length: 256 }, false, ["sign"]),
   ]);
   return { seal, name };
-}
-async function bounded(promise) {
-  let timer;
-  try {
-    return await Promise.race([promise, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error("capa: the token object did not answer")), EXCHANGE_MS)))]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 // D: the object's answer, opened (nothing that does not authenticate), handed to the runtime.
 async function take(env, scheme, [key, aad]) {
