@@ -26,6 +26,40 @@ const CASES = {
   },
 };
 
+// The ways of making one call (bench/sessions.mjs), for one target, taking turns like targets do:
+// plain, with a per-call key, through a session made once (`held`), and through a session made in
+// the same pipelined call.
+const LIST = { limit: 3, expand: ["data.default_source"] };
+const WAYS = {
+  plain: (s) => s.customers.list(LIST),
+  callKey: (s) => s.customers.list(LIST, { auth: { apiKey: KEY } }),
+  held: (s, held) => held.customers.list(LIST),
+  pipelined: async (s) => {
+    // Not awaited before its use: one round trip. Disposed, as workerd asks of every stub.
+    using session = s.withAuth({ apiKey: KEY });
+    return await session.customers.list(LIST);
+  },
+};
+
+async function ways(env, target, names, n, block) {
+  const stub = env[target.toUpperCase()];
+  using held = await stub.withAuth({ apiKey: KEY });
+  const ms = Object.fromEntries(names.map((w) => [w, 0]));
+  for (let pass = 0; pass * block < n; pass++) {
+    const calls = Math.min(block, n - pass * block);
+    for (let k = 0; k < names.length; k++) {
+      const w = names[(pass + k) % names.length];
+      const started = Date.now();
+      for (let i = 0; i < calls; i++) {
+        const r = await WAYS[w](stub, held);
+        if (!r.ok) throw new Error(`${target} ${w}: ${JSON.stringify(r.error)}`);
+      }
+      ms[w] += Date.now() - started;
+    }
+  }
+  return ms;
+}
+
 async function once(env, target, name) {
   const c = CASES[name];
   if (target === "direct") {
@@ -64,6 +98,10 @@ export default {
     const n = Number(u.searchParams.get("n") ?? 1);
     const c = Number(u.searchParams.get("c") ?? 1);
     try {
+      if (u.searchParams.has("ways")) {
+        const block = Number(u.searchParams.get("block") ?? 50);
+        return Response.json({ ms: await ways(env, target, u.searchParams.get("ways").split(","), n, block), n });
+      }
       if (u.searchParams.has("targets")) {
         const block = Number(u.searchParams.get("block") ?? 50);
         return Response.json({ ms: await interleaved(env, u.searchParams.get("targets").split(","), name, n, block), n });

@@ -9,6 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { median, paired } from "./stats.mjs";
 import { BENCH, ROOT, benchWorkers, turns } from "./workers.mjs";
+import { sessions } from "./sessions.mjs";
 
 const N = Number(process.env.BENCH_N ?? 1000); // calls per target per round
 const BLOCK = Number(process.env.BENCH_BLOCK ?? 50); // calls per turn within a round
@@ -165,6 +166,10 @@ if (want("percall") || want("concurrency")) {
   }
   await mf.dispose();
 }
+if (want("sessions")) {
+  log(`sessions (customers.list four ways, ${N} calls each per round in turns; ${ROUNDS} rounds)`);
+  results.sessions = await sessions({ n: N, block: BLOCK, rounds: ROUNDS });
+}
 // ---------------------------------------------------------------------------------------------
 const f2 = (x) => x.toFixed(3);
 const lines = [];
@@ -202,6 +207,13 @@ if (results.perCall) {
     const p = results.perCall[c];
     row(caseName[c], f2(p.direct), f2(p.bare), f2(p.twin), f2(p.rust), spread(p.ratio), spread(p.ratioBare), f2(p.rust - p.direct), f2(p.twin - p.direct));
   }
+}
+if (results.sessions) {
+  lines.push("", "## Sessions: customers.list through the Rust Worker, four ways (src/grant.rs)", "");
+  lines.push("Median ms per call; the ratio is to the plain call, the median of per-round paired ratios (quartiles in brackets). `held`: a session made once (`withAuth`), then called; `pipelined`: `withAuth(...).customers.list()` each time, one round trip that also makes the session.", "");
+  row("way", "ms per call", "/ plain");
+  row("---", "---:", "---:");
+  for (const [w, v] of Object.entries(results.sessions)) row(w, f2(v.ms), spread(v.ratio));
 }
 if (results.concurrency) {
   lines.push("", "## Concurrency: 50 concurrent callers, customers.list", "");

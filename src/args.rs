@@ -46,6 +46,8 @@ pub struct CallOptions {
     pub username: Option<Secret>,
     /// `options.auth.headers`, matched to the allow-list: canonical name and value.
     pub headers: Vec<(&'static str, Secret)>,
+    /// Whether `options.auth` was given at all (not `null`): a session's methods refuse it.
+    pub auth_given: bool,
 }
 
 /// The argument array, from the JSON text the entry made of it (`src/js/args.js`), which may
@@ -257,6 +259,24 @@ fn is_options(value: &Value, op: &Operation) -> bool {
     }
 }
 
+/// Whether `options` (an options object) would pass as a call's, for a session's auth checked
+/// when the session is made.
+pub fn check_options(options: &Value, call_headers: &'static [&'static str]) -> Result<(), CallError> {
+    parse_options(options, call_headers).map(drop)
+}
+
+/// A session's call: its fixed `session` options replace the call's, which may not carry
+/// `auth` (the holder cannot switch tenant or connected account).
+pub fn fix_options(args: &mut Args, session: &Value, call: &str, call_headers: &'static [&'static str]) -> Result<(), CallError> {
+    if args.options.auth_given {
+        return Err(CallError::invalid(format!(
+            "{call} is a session's method: its auth is fixed by withAuth, and options.auth is refused (make another session for other credentials)"
+        )));
+    }
+    args.options = parse_options(session, call_headers)?;
+    Ok(())
+}
+
 #[inline(never)]
 fn parse_options(value: &Value, call_headers: &'static [&'static str]) -> Result<CallOptions, CallError> {
     let entries = match value {
@@ -267,7 +287,10 @@ fn parse_options(value: &Value, call_headers: &'static [&'static str]) -> Result
     let mut options = CallOptions::default();
     for (key, value) in entries {
         match key.as_str() {
-            "auth" => parse_auth(value, call_headers, &mut options)?,
+            "auth" => {
+                options.auth_given = *value != Value::Null;
+                parse_auth(value, call_headers, &mut options)?
+            }
             other => {
                 return Err(CallError::invalid(format!(
                     "unknown option `{}`; options are: {}",

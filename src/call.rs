@@ -205,6 +205,12 @@ pub fn begin(provider: &'static Provider, op_index: u32, args_json: &str, bindin
 
 /// [`begin`], for a call beginning again after a step its earlier round asked for.
 pub fn begin_again(provider: &'static Provider, op_index: u32, args_json: &str, bindings: &dyn Bindings, now_ms: f64, resume: Resume) -> Step {
+    begin_held(provider, op_index, args_json, bindings, now_ms, resume, None)
+}
+
+/// [`begin_again`] for a call made through what its caller holds: `grant`, the text of its
+/// binding's props or its session ([`crate::grant`]); `None`, the plain path.
+pub fn begin_held(provider: &'static Provider, op_index: u32, args_json: &str, bindings: &dyn Bindings, now_ms: f64, resume: Resume, grant: Option<&str>) -> Step {
     let Some(op) = provider.operations.get(op_index as usize) else {
         // Only the generated entry calls in, with indices from the same table.
         return Step::Done(Envelope::Complete(internal(provider, op_index, now_ms)));
@@ -223,6 +229,20 @@ pub fn begin_again(provider: &'static Provider, op_index: u32, args_json: &str, 
         // Outside the rights: refused before its arguments are read, with no request.
         if let Some(refusal) = bindings.rights().refusal(provider, op) {
             return Err(refusal);
+        }
+        let held = grant.map(crate::grant::Held::read).transpose()?;
+        if let Some(refusal) = held.as_ref().and_then(|h| h.refusal(provider, op, op_index as usize)) {
+            return Err(refusal);
+        }
+        let session = held.as_ref().map(crate::grant::Held::options).transpose()?.flatten();
+        // A session's credentials are the call's own, redacted like them.
+        if let Some(options) = &session {
+            for value in args::credential_strings(std::slice::from_ref(options), provider.secret_call_headers) {
+                redactor.add(value);
+            }
+            if let Some(user) = args::call_username(std::slice::from_ref(options)) {
+                redactor.add_context(user);
+            }
         }
         let values = args::parse(args_json)?;
         // The call's own credentials join the Worker secret's (already in the redactor) before
@@ -253,6 +273,9 @@ pub fn begin_again(provider: &'static Provider, op_index: u32, args_json: &str, 
             token: None,
         };
         let mut args = args::split(op, provider.call_headers, values)?;
+        if let Some(options) = &session {
+            args::fix_options(&mut args, options, op.call, provider.call_headers)?;
+        }
         args.binaries = args_json.starts_with('\u{1}');
         // Context headers (Stripe-Account) are no credentials, but the receipt carries none of
         // them either, even when the upstream puts one in its request id.

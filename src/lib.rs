@@ -17,7 +17,8 @@
 //! - [`secret`], [`redact`], [`forms`], [`header`]: credentials that cannot print, the forms
 //!   they take in upstream text and their redaction, what a header may carry.
 //! - [`call`]: the call as a state machine with no I/O, driven by the JS entry.
-//! - [`rights`]: which operations a caller may invoke (the deployment's vars; classes).
+//! - [`rights`], [`grant`]: which operations a caller may invoke (the deployment's vars;
+//!   classes), and what a caller holds (its binding's props, sessions).
 //! - `wasm` (wasm32 only): the exports the generated JS entry calls.
 //!
 //! Everything but `wasm` is plain Rust, tested natively with `cargo test`.
@@ -34,6 +35,7 @@ pub mod call;
 pub mod encode;
 pub mod error;
 pub mod forms;
+pub mod grant;
 pub mod header;
 pub mod json;
 pub mod parse;

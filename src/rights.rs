@@ -62,11 +62,77 @@ pub struct Rights {
 }
 
 impl Rights {
+    /// From a layer's lists, each entry resolved against `provider`'s classes and operations;
+    /// `Err(entry)`: the first entry that names neither (the layer then refuses everything).
+    pub fn from_lists<'a>(
+        provider: &Provider,
+        only: Option<impl IntoIterator<Item = &'a str>>,
+        except: impl IntoIterator<Item = &'a str>,
+        read_only: bool,
+    ) -> Result<Self, String> {
+        let list = |entries: &mut dyn Iterator<Item = &'a str>| -> Result<Vec<Pattern>, String> {
+            entries.map(str::trim).filter(|e| !e.is_empty()).map(|e| pattern(provider, e).ok_or_else(|| e.to_owned())).collect()
+        };
+        let only = match only {
+            Some(only) => Some(list(&mut only.into_iter())?),
+            None => None,
+        };
+        Ok(Rights { only, except: list(&mut except.into_iter())?, read_only })
+    }
+
     /// Whether this layer allows `op`.
     pub fn allows(&self, op: &Operation) -> bool {
         (!self.read_only || op.classes & READ != 0)
             && self.only.as_ref().is_none_or(|only| only.iter().any(|p| p.matches(op)))
             && !self.except.iter().any(|p| p.matches(op))
+    }
+}
+
+/// Which of `provider`'s operations a layer allows, as text: `*` (all of them) or `x` and one
+/// hex digit per four operations, bit `i % 4` of digit `i / 4` for operation `i`: read per call
+/// by [`Layer::allows`] without being decoded (see [`crate::grant`]).
+pub fn layer_text(provider: &Provider, allows: impl Fn(&Operation) -> bool) -> String {
+    let ops = provider.operations;
+    if ops.iter().all(&allows) {
+        return String::from("*");
+    }
+    let mut text = String::with_capacity(1 + ops.len().div_ceil(4));
+    text.push('x');
+    for four in ops.chunks(4) {
+        let digit = four.iter().enumerate().fold(0u32, |d, (i, op)| if allows(op) { d | 1 << i } else { d });
+        text.push(char::from_digit(digit, 16).unwrap_or('0'));
+    }
+    text
+}
+
+/// A layer's text as [`layer_text`] wrote it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Layer<'a>(pub &'a str);
+
+impl Layer<'_> {
+    /// Whether the layer allows operation `index`; text that is no layer allows nothing.
+    pub fn allows(self, index: usize) -> bool {
+        if self.0 == "*" {
+            return true;
+        }
+        let Some(digits) = self.0.strip_prefix('x') else { return false };
+        digits.as_bytes().get(index / 4).and_then(|d| char::from(*d).to_digit(16)).is_some_and(|d| d & 1 << (index % 4) != 0)
+    }
+}
+
+/// The operations both layers allow, as layer text.
+pub fn intersect(a: &str, b: &str) -> String {
+    match (a, b) {
+        ("*", other) | (other, "*") => other.to_owned(),
+        _ => {
+            let (a, b) = (a.strip_prefix('x').unwrap_or(""), b.strip_prefix('x').unwrap_or(""));
+            let digit = |d: Option<&u8>| d.and_then(|d| char::from(*d).to_digit(16)).unwrap_or(0);
+            let mut text = String::from("x");
+            for i in 0..a.len().max(b.len()) {
+                text.push(char::from_digit(digit(a.as_bytes().get(i)) & digit(b.as_bytes().get(i)), 16).unwrap_or('0'));
+            }
+            text
+        }
     }
 }
 
@@ -87,23 +153,19 @@ impl Deployment {
         if only.is_none() && except.is_none() && read_only.is_none() {
             return Deployment::Open;
         }
-        let list = |var: &'static str, text: &str| -> Result<Vec<Pattern>, Deployment> {
-            text.split(',').map(str::trim).filter(|e| !e.is_empty()).map(|e| pattern(provider, e).ok_or_else(|| Deployment::Broken(var, e.to_owned()))).collect()
-        };
-        let only = match only.map(|t| list(ONLY_VAR, t)).transpose() {
-            Ok(only) => only,
-            Err(broken) => return broken,
-        };
-        let except = match except.map(|t| list(EXCEPT_VAR, t)).transpose() {
-            Ok(except) => except.unwrap_or_default(),
-            Err(broken) => return broken,
-        };
         let read_only = match read_only.map(str::trim) {
             None | Some("" | "false" | "0") => false,
             Some("true" | "1") => true,
             Some(other) => return Deployment::Broken(READ_ONLY_VAR, other.to_owned()),
         };
-        Deployment::Narrowed(Rights { only, except, read_only })
+        // Which var an entry that names nothing came from, for the message.
+        if let Err(entry) = Rights::from_lists(provider, only.map(|t| t.split(',')), [], false) {
+            return Deployment::Broken(ONLY_VAR, entry);
+        }
+        match Rights::from_lists(provider, only.map(|t| t.split(',')), except.unwrap_or("").split(','), read_only) {
+            Ok(rights) => Deployment::Narrowed(rights),
+            Err(entry) => Deployment::Broken(EXCEPT_VAR, entry),
+        }
     }
 
     /// The refusal of a call to `op`, if this layer refuses it.

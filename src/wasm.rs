@@ -378,8 +378,12 @@ fn internal(op: u32, now: f64) -> JsString {
 ///
 /// `flags` says what the call's earlier rounds did ([`call::Resume::from_flags`]): 0 on its
 /// first.
+///
+/// `grant`: what the caller holds, its binding's props or its session ([`crate::grant`]), as the
+/// entry got it from [`capa_grant`]; `undefined` on the plain path.
 #[wasm_bindgen]
-pub fn capa_begin(op: u32, ticket: f64, args: &str, env: Option<worker::Env>, now: f64, flags: u32, started: f64) -> JsString {
+#[allow(clippy::too_many_arguments)]
+pub fn capa_begin(op: u32, ticket: f64, args: &str, env: Option<worker::Env>, now: f64, flags: u32, started: f64, grant: Option<String>) -> JsString {
     let step = ENV.with(|cache| {
         let mut cache = cache.borrow_mut();
         if let Some(env) = env {
@@ -396,7 +400,7 @@ pub fn capa_begin(op: u32, ticket: f64, args: &str, env: Option<worker::Env>, no
             let read = if bindings.store.is_empty() { None } else { bindings.store.request(now) };
             match read {
                 Some(read) => Err(read),
-                None => Ok(call::begin_again(&PROVIDER, op, args, bindings, now, call::Resume::from_flags(flags, started))),
+                None => Ok(call::begin_held(&PROVIDER, op, args, bindings, now, call::Resume::from_flags(flags, started), grant.as_deref())),
             }
         })
     });
@@ -405,6 +409,20 @@ pub fn capa_begin(op: u32, ticket: f64, args: &str, env: Option<worker::Env>, no
         Some(Err(read_store)) => JsString::from(read_store.as_str()),
         None => JsString::from("E"),
     }
+}
+
+/// A grant ([`crate::grant`]), for the entry to keep and hand to [`capa_begin`]: `kind` 0, of a
+/// binding's props (`json`, their JSON; `""`: they narrow nothing); 1, of `withAuth` (`json`: its
+/// argument array as `argsJson` wrote it) made through the binding whose grant is `from`; 2, of
+/// `attenuate` (`json`: its argument array) on the session whose grant is `from`.
+#[wasm_bindgen]
+pub fn capa_grant(from: &str, json: &str, kind: u8) -> JsString {
+    let made = match kind {
+        0 => crate::grant::props(&PROVIDER, json),
+        1 => crate::grant::session(&PROVIDER, from, json),
+        _ => crate::grant::attenuate(&PROVIDER, from, json),
+    };
+    JsString::from(made.as_str())
 }
 
 /// What the entry read of the Secrets Store secret bound as `name` (`None`: its `get()` failed),

@@ -67,12 +67,13 @@ export async function startUpstream() {
 }
 
 // The caller: POST {target?, path: ["customers", "retrieve"], args: [...]} →
-// env[target ?? "CAP"].customers.retrieve(...args); POST /batch {calls: [...], concurrency} runs
+// env[target ?? "CAP"].customers.retrieve(...args) (a step of the path may be a call,
+// {call: "withAuth", args}, made without awaiting it: a pipelined session); POST /batch {calls: [...], concurrency} runs
 // many such calls, `concurrency` at a time, and answers their outcomes in order. Binary values
 // cross as JSON both ways (see `bytes` below): an argument {$bytes: base64, as?, type?, name?}
 // becomes a Uint8Array (or the `as` kind: ArrayBuffer, DataView, Uint16Array, Blob, File)
 // in the caller, and binary data in a result comes back as {$bytes, as}.
-const CALLER = `
+export const CALLER = `
 function revive(v) {
   if (Array.isArray(v)) return v.map(revive);
   if (v === null || typeof v !== "object") return v;
@@ -100,7 +101,8 @@ const json = (v) => new Response(JSON.stringify(v, bytesOut), { headers: { "cont
 async function one({ target = "CAP", path, args }, env) {
   try {
     let stub = env[target];
-    for (const key of path.slice(0, -1)) stub = stub[key];
+    // A step may be a call ({ call: "withAuth", args }), pipelined: its answer is not awaited.
+    for (const key of path.slice(0, -1)) stub = typeof key === "string" ? stub[key] : stub[key.call](...revive(key.args));
     const value = await stub[path[path.length - 1]](...revive(args));
     if (value instanceof Response) return { value: { status: value.status, text: await value.text() } };
     return { value };
@@ -130,9 +132,11 @@ export default {
  * instances of the same bundle with other bindings, bound in the caller under their names
  * (`{ CAP_BARE: { bindings } }` → env.CAP_BARE). `durableObjects` (the main Worker's, or a
  * variant's) are Miniflare's; the main Worker is named "capability", for `scriptName`.
- * `workers` adds Worker options as they are (a spy); `options`, Miniflare's own.
+ * `workers` adds Worker options as they are (a spy); `options`, Miniflare's own. `props`
+ * (`{ CAP_READ: { only: ["read"] } }`) adds bindings in the caller to the main Worker carrying
+ * those props, as a caller's deployer would set them.
  */
-export async function startWorkers({ provider, bindings = {}, outboundService, variants = {}, secretsStoreSecrets, durableObjects, workers = [], options = {} } = {}) {
+export async function startWorkers({ provider, bindings = {}, outboundService, variants = {}, secretsStoreSecrets, durableObjects, workers = [], options = {}, props = {} } = {}) {
   const dir = path.join(ROOT, "dist", provider);
   const wasm = readdirSync(dir).filter((f) => f.endsWith(".wasm"));
   if (wasm.length !== 1) throw new Error(`${dir}: expected one .wasm beside entry.js; run scripts/test.sh`);
@@ -159,7 +163,13 @@ export async function startWorkers({ provider, bindings = {}, outboundService, v
       // Every line workerd writes (console output, uncaught errors, its own warnings) arrives here.
       handleStructuredLogs: (log) => logs.push(log.message),
       workers: [
-        { name: "caller", modules: true, script: CALLER, compatibilityDate: COMPATIBILITY_DATE, serviceBindings: targets },
+        {
+          name: "caller",
+          modules: true,
+          script: CALLER,
+          compatibilityDate: COMPATIBILITY_DATE,
+          serviceBindings: { ...targets, ...Object.fromEntries(Object.entries(props).map(([b, p]) => [b, { name: "capability", props: p }])) },
+        },
         capability("capability", bindings, secretsStoreSecrets, durableObjects),
         ...Object.entries(variants).map(([v, options]) => capability(targets[v], options.bindings ?? {}, options.secretsStoreSecrets, options.durableObjects)),
         ...workers,
@@ -176,7 +186,7 @@ export async function startWorkers({ provider, bindings = {}, outboundService, v
   };
   /** Runs `calls` ({target?, call: "a.b", args}) `concurrency` at a time: [{value} | {thrown}]. */
   const batch = async (calls, concurrency = 16) => {
-    const body = JSON.stringify({ calls: calls.map((c) => ({ target: c.target, path: c.call.split("."), args: c.args })), concurrency });
+    const body = JSON.stringify({ calls: calls.map((c) => ({ target: c.target, path: c.path ?? c.call.split("."), args: c.args })), concurrency });
     const res = await mf.dispatchFetch("http://caller/batch", { method: "POST", body });
     return res.json();
   };

@@ -103,18 +103,61 @@ export interface CallOptions {
   };
 }
 
+/** A session's auth (`withAuth`): fixed for every call of the session. */
+export type Auth = NonNullable<CallOptions["auth"]>;
+
+/** Options of a session's methods: its auth is fixed, so they take none. */
+export type SessionOptions = Omit<CallOptions, "auth"> & { auth?: never };
+
 export interface AuthBasicCapability extends Rpc.WorkerEntrypointBranded {
   accounts: AuthBasicAccounts;
+  /** A session (README, "Sessions"): `readOnly` keeps the read methods alone. */
+  withAuth(auth: Auth | null | undefined, rights: AuthBasicRights & { readOnly: true }): AuthBasicReadSession;
+  withAuth(auth?: Auth | null, rights?: AuthBasicRights): AuthBasicSession;
 }
 
-export interface AuthBasicAccounts extends Rpc.RpcTargetBranded {
-  messages: AuthBasicAccounts_Messages;
+/** `withAuth`'s answer: the resources, bound to one auth and narrowed by rights. */
+export interface AuthBasicSession extends Rpc.RpcTargetBranded {
+  accounts: AuthBasicAccounts<SessionOptions>;
+  /** A session (README, "Sessions"): `readOnly` keeps the read methods alone. */
+  attenuate(rights: AuthBasicRights & { readOnly: true }): AuthBasicReadSession;
+  attenuate(rights: AuthBasicRights): AuthBasicSession;
 }
 
-export interface AuthBasicAccounts_Messages extends Rpc.RpcTargetBranded {
+/** A `readOnly` session: its read methods alone (classes: read). */
+export interface AuthBasicReadSession extends Rpc.RpcTargetBranded {
+  accounts: AuthBasicReadAccounts;
+  attenuate(rights: AuthBasicRights): AuthBasicReadSession;
+}
+
+/** The classes of auth-basic's operations, which rights name (README, "Rights"). */
+export type AuthBasicClass = "read" | "write" | "destructive";
+
+/** What a session may call: `only` the union of its patterns (`resource.method`, `resource.*`, a class), `except` removed, `readOnly` the read class. */
+export interface AuthBasicRights {
+  only?: (AuthBasicClass | (string & {}))[];
+  except?: (AuthBasicClass | (string & {}))[];
+  readOnly?: boolean;
+}
+
+export interface AuthBasicAccounts<O = CallOptions> extends Rpc.RpcTargetBranded {
+  messages: AuthBasicAccounts_Messages<O>;
+}
+
+export interface AuthBasicAccounts_Messages<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** POST /2010-04-01/Accounts/{AccountSid}/Messages.json (classes: write) */
-  create(accountSid: string | number, params: { Body?: string; From?: string; To: string }, options?: CallOptions): Promise<Result<{ sid?: string }>>;
+  create(accountSid: string | number, params: { Body?: string; From?: string; To: string }, options?: O): Promise<Result<{ sid?: string }>>;
   /** GET /2010-04-01/Accounts/{AccountSid}/Messages.json (classes: read) */
-  list(accountSid: string | number, options?: CallOptions): Promise<Result<{ messages?: Record<string, JsonValue>[] }>>;
-  list(accountSid: string | number, params?: { PageSize?: number } | null, options?: CallOptions): Promise<Result<{ messages?: Record<string, JsonValue>[] }>>;
+  list(accountSid: string | number, options?: O): Promise<Result<{ messages?: Record<string, JsonValue>[] }>>;
+  list(accountSid: string | number, params?: { PageSize?: number } | null, options?: O): Promise<Result<{ messages?: Record<string, JsonValue>[] }>>;
+}
+
+export interface AuthBasicReadAccounts<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  messages: AuthBasicReadAccounts_Messages<O>;
+}
+
+export interface AuthBasicReadAccounts_Messages<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** GET /2010-04-01/Accounts/{AccountSid}/Messages.json (classes: read) */
+  list(accountSid: string | number, options?: O): Promise<Result<{ messages?: Record<string, JsonValue>[] }>>;
+  list(accountSid: string | number, params?: { PageSize?: number } | null, options?: O): Promise<Result<{ messages?: Record<string, JsonValue>[] }>>;
 }

@@ -18,9 +18,9 @@ const REQUEST_ID = null;
 // only the resources are callable (tests/surface.test.mjs). After a panic, wasm-bindgen's abort
 // handler (worker-build enables it) replaces the wasm instance before the next call.
 const proto = Base.prototype;
-const { capa_begin, capa_finish, capa_unreachable, capa_internal, capa_invalid_body, capa_store } = proto;
+const { capa_begin, capa_finish, capa_unreachable, capa_internal, capa_invalid_body, capa_store, capa_grant } = proto;
 for (const key of Object.getOwnPropertyNames(proto)) if (key !== "constructor") delete proto[key];
-if ([capa_begin, capa_finish, capa_unreachable, capa_internal, capa_invalid_body, capa_store].some((f) => typeof f !== "function")) {
+if ([capa_begin, capa_finish, capa_unreachable, capa_internal, capa_invalid_body, capa_store, capa_grant].some((f) => typeof f !== "function")) {
   throw new Error("capa: the wasm build lacks the runtime's exports");
 }
 
@@ -46,7 +46,7 @@ function scanner(scan) {
 }
 
 // One call: the runtime answers with an envelope or a request to send (see src/wasm.rs).
-async function invoke(env, op, args) {
+async function invoke(env, op, args, grant) {
   const ticket = ++tickets;
   let out, body, bytes, status, type;
   try {
@@ -57,8 +57,8 @@ async function invoke(env, op, args) {
     // `flags`: what earlier rounds did (see begin); `t0`: when the call began, for its receipt.
     let flags = 0;
     const t0 = Date.now();
-    out = begin(env, op, ticket, json, flags, t0);
-    if (unsettled(out)) [out, flags] = await settle(env, op, ticket, json, out, flags, t0);
+    out = begin(env, op, ticket, json, flags, t0, grant);
+    if (unsettled(out)) [out, flags] = await settle(env, op, ticket, json, out, flags, t0, grant);
     while (out.charCodeAt(0) === 70 /* F: fetch */) {
       const colon = out.indexOf(":");
       const handle = +out.slice(1, colon);
@@ -123,9 +123,56 @@ async function invoke(env, op, args) {
 // The env is passed only when it is not the one the runtime read last (workerd hands every call
 // the same one); "E": the runtime holds none (a new instance after a panic). `flags`: what the
 // call's earlier rounds did (1: a token was obtained for it, 2: its token was refused once).
-function begin(env, op, ticket, json, flags, t0) {
-  const out = capa_begin(op, ticket, json, env === bound ? undefined : (bound = env), Date.now(), flags, t0);
-  return out === "E" ? capa_begin(op, ticket, json, (bound = env), Date.now(), flags, t0) : out;
+// `grant`: what the caller holds (its binding's props, its session), undefined on the plain path.
+function begin(env, op, ticket, json, flags, t0, grant) {
+  const out = capa_begin(op, ticket, json, env === bound ? undefined : (bound = env), Date.now(), flags, t0, grant);
+  return out === "E" ? capa_begin(op, ticket, json, (bound = env), Date.now(), flags, t0, grant) : out;
+}
+
+// What the caller's binding grants (src/grant.rs): none without props, which workerd hands each
+// call as `ctx.props` (`{}` without). The runtime compiles each distinct props once.
+const propsGrants = new Map();
+function held(ctx) {
+  const props = ctx.props;
+  for (const _ in props) return propsGrant(props);
+  return undefined;
+}
+
+function propsGrant(props) {
+  let json;
+  try {
+    json = JSON.stringify(props);
+  } catch {
+    json = "null";
+  }
+  let grant = propsGrants.get(json);
+  if (grant === undefined) {
+    grant = made("", json, 0) || null;
+    if (propsGrants.size < 64) propsGrants.set(json, grant);
+  }
+  return grant ?? undefined;
+}
+
+// The grant of `withAuth` (kind 1) or `attenuate` (2) from `args`, made by the runtime, which
+// validates them now and answers each of the session's calls accordingly: neither ever throws.
+function grantOf(from, args, kind) {
+  let json;
+  try {
+    json = argsJson(args);
+    takeBinaries();
+  } catch {
+    json = "\0[\"unserializable\"]";
+  }
+  return made(from, json, kind);
+}
+
+// A fault in the runtime makes a grant that refuses every call (fail closed), not an exception.
+function made(from, json, kind) {
+  try {
+    return capa_grant(from, json, kind);
+  } catch {
+    return "!the capability could not read these rights: an internal error (the Worker's log has details)";
+  }
 }
 
 // What the runtime needs before the fetch: S, Secrets Store values to read (src/store.rs); X, a
@@ -139,14 +186,14 @@ function unsettled(out) {
 
 // Performs those steps, beginning the call again after each. Reads and waits are bounded; an
 // exchange the runtime handed this call is always made (others wait for it).
-async function settle(env, op, ticket, json, out, flags, t0) {
+async function settle(env, op, ticket, json, out, flags, t0, grant) {
   for (let round = 0; unsettled(out); ) {
     const step = out.charCodeAt(0);
     if (step === 83 || step === 87) {
       if (++round > 8) throw new Error("capa: the call's credentials did not settle");
     }
     if (step === 83) await readStore(env, JSON.parse(out.slice(1)));
-    out = begin(env, op, ticket, json, flags, t0);
+    out = begin(env, op, ticket, json, flags, t0, grant);
   }
   return [out, flags];
 }
@@ -179,32 +226,66 @@ function internal(op) {
 
 class Me extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   retrieve(...args) {
-    return invoke(this.#env, 0, args); // GET /me
+    return invoke(this.#env, 0, args, this.#grant); // GET /me
   }
 }
 
 class Notes extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 1, args); // POST /notes
+    return invoke(this.#env, 1, args, this.#grant); // POST /notes
+  }
+}
+
+// `withAuth(auth, rights)`'s answer (src/grant.rs): the resources, bound to one auth, narrowed.
+class Session extends RpcTarget {
+  #env;
+  #grant;
+  constructor(env, grant) {
+    super();
+    this.#env = env;
+    this.#grant = grant;
+  }
+  get me() {
+    return new Me(this.#env, this.#grant);
+  }
+  get notes() {
+    return new Notes(this.#env, this.#grant);
+  }
+  // Disposing the session's stub (`using`) wipes its credential here, if workerd calls this on
+  // the target (README, "Sessions": what tests/sessions.test.mjs found).
+  [Symbol.dispose]() {
+    this.#grant = "!this session was disposed; it makes no call";
+  }
+  // A narrower session: the intersection of these rights with this one's, never wider.
+  attenuate(...args) {
+    return new Session(this.#env, grantOf(this.#grant, args, 2));
   }
 }
 
 export default class AuthCookieCapability extends WorkerEntrypoint {
   get me() {
-    return new Me(this.env);
+    return new Me(this.env, held(this.ctx));
   }
   get notes() {
-    return new Notes(this.env);
+    return new Notes(this.env, held(this.ctx));
+  }
+  // A session bound to `auth`, narrowed by `rights` and by this caller's binding.
+  withAuth(...args) {
+    return new Session(this.env, grantOf(held(this.ctx) ?? "", args, 1));
   }
   // Reachable only over RPC: plain HTTP gets nothing.
   fetch() {

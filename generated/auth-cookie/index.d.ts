@@ -99,17 +99,56 @@ export interface CallOptions {
   };
 }
 
+/** A session's auth (`withAuth`): fixed for every call of the session. */
+export type Auth = NonNullable<CallOptions["auth"]>;
+
+/** Options of a session's methods: its auth is fixed, so they take none. */
+export type SessionOptions = Omit<CallOptions, "auth"> & { auth?: never };
+
 export interface AuthCookieCapability extends Rpc.WorkerEntrypointBranded {
   me: AuthCookieMe;
   notes: AuthCookieNotes;
+  /** A session (README, "Sessions"): `readOnly` keeps the read methods alone. */
+  withAuth(auth: Auth | null | undefined, rights: AuthCookieRights & { readOnly: true }): AuthCookieReadSession;
+  withAuth(auth?: Auth | null, rights?: AuthCookieRights): AuthCookieSession;
 }
 
-export interface AuthCookieMe extends Rpc.RpcTargetBranded {
+/** `withAuth`'s answer: the resources, bound to one auth and narrowed by rights. */
+export interface AuthCookieSession extends Rpc.RpcTargetBranded {
+  me: AuthCookieMe<SessionOptions>;
+  notes: AuthCookieNotes<SessionOptions>;
+  /** A session (README, "Sessions"): `readOnly` keeps the read methods alone. */
+  attenuate(rights: AuthCookieRights & { readOnly: true }): AuthCookieReadSession;
+  attenuate(rights: AuthCookieRights): AuthCookieSession;
+}
+
+/** A `readOnly` session: its read methods alone (classes: read). */
+export interface AuthCookieReadSession extends Rpc.RpcTargetBranded {
+  me: AuthCookieReadMe;
+  attenuate(rights: AuthCookieRights): AuthCookieReadSession;
+}
+
+/** The classes of auth-cookie's operations, which rights name (README, "Rights"). */
+export type AuthCookieClass = "read" | "write" | "destructive";
+
+/** What a session may call: `only` the union of its patterns (`resource.method`, `resource.*`, a class), `except` removed, `readOnly` the read class. */
+export interface AuthCookieRights {
+  only?: (AuthCookieClass | (string & {}))[];
+  except?: (AuthCookieClass | (string & {}))[];
+  readOnly?: boolean;
+}
+
+export interface AuthCookieMe<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** GET /me (classes: read) */
-  retrieve(options?: CallOptions): Promise<Result<{ id?: string }>>;
+  retrieve(options?: O): Promise<Result<{ id?: string }>>;
 }
 
-export interface AuthCookieNotes extends Rpc.RpcTargetBranded {
+export interface AuthCookieNotes<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** POST /notes (classes: write) */
-  create(params: { text: string }, options?: CallOptions): Promise<Result<null>>;
+  create(params: { text: string }, options?: O): Promise<Result<null>>;
+}
+
+export interface AuthCookieReadMe<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** GET /me (classes: read) */
+  retrieve(options?: O): Promise<Result<{ id?: string }>>;
 }

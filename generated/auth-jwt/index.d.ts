@@ -99,18 +99,64 @@ export interface CallOptions {
   };
 }
 
+/** A session's auth (`withAuth`): fixed for every call of the session. */
+export type Auth = NonNullable<CallOptions["auth"]>;
+
+/** Options of a session's methods: its auth is fixed, so they take none. */
+export type SessionOptions = Omit<CallOptions, "auth"> & { auth?: never };
+
 export interface AuthJwtCapability extends Rpc.WorkerEntrypointBranded {
   app: AuthJwtApp;
   files: AuthJwtFiles;
+  /** A session (README, "Sessions"): `readOnly` keeps the read methods alone. */
+  withAuth(auth: Auth | null | undefined, rights: AuthJwtRights & { readOnly: true }): AuthJwtReadSession;
+  withAuth(auth?: Auth | null, rights?: AuthJwtRights): AuthJwtSession;
 }
 
-export interface AuthJwtApp extends Rpc.RpcTargetBranded {
+/** `withAuth`'s answer: the resources, bound to one auth and narrowed by rights. */
+export interface AuthJwtSession extends Rpc.RpcTargetBranded {
+  app: AuthJwtApp<SessionOptions>;
+  files: AuthJwtFiles<SessionOptions>;
+  /** A session (README, "Sessions"): `readOnly` keeps the read methods alone. */
+  attenuate(rights: AuthJwtRights & { readOnly: true }): AuthJwtReadSession;
+  attenuate(rights: AuthJwtRights): AuthJwtSession;
+}
+
+/** A `readOnly` session: its read methods alone (classes: read). */
+export interface AuthJwtReadSession extends Rpc.RpcTargetBranded {
+  app: AuthJwtReadApp;
+  files: AuthJwtReadFiles;
+  attenuate(rights: AuthJwtRights): AuthJwtReadSession;
+}
+
+/** The classes of auth-jwt's operations, which rights name (README, "Rights"). */
+export type AuthJwtClass = "read" | "write" | "destructive";
+
+/** What a session may call: `only` the union of its patterns (`resource.method`, `resource.*`, a class), `except` removed, `readOnly` the read class. */
+export interface AuthJwtRights {
+  only?: (AuthJwtClass | (string & {}))[];
+  except?: (AuthJwtClass | (string & {}))[];
+  readOnly?: boolean;
+}
+
+export interface AuthJwtApp<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** GET /app (classes: read) */
-  retrieve(options?: CallOptions): Promise<Result<Record<string, JsonValue>>>;
+  retrieve(options?: O): Promise<Result<Record<string, JsonValue>>>;
 }
 
-export interface AuthJwtFiles extends Rpc.RpcTargetBranded {
+export interface AuthJwtFiles<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** GET /files (classes: read) */
-  retrieve(options?: CallOptions): Promise<Result<Record<string, JsonValue>>>;
-  retrieve(params?: { pageSize?: number } | null, options?: CallOptions): Promise<Result<Record<string, JsonValue>>>;
+  retrieve(options?: O): Promise<Result<Record<string, JsonValue>>>;
+  retrieve(params?: { pageSize?: number } | null, options?: O): Promise<Result<Record<string, JsonValue>>>;
+}
+
+export interface AuthJwtReadApp<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** GET /app (classes: read) */
+  retrieve(options?: O): Promise<Result<Record<string, JsonValue>>>;
+}
+
+export interface AuthJwtReadFiles<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** GET /files (classes: read) */
+  retrieve(options?: O): Promise<Result<Record<string, JsonValue>>>;
+  retrieve(params?: { pageSize?: number } | null, options?: O): Promise<Result<Record<string, JsonValue>>>;
 }

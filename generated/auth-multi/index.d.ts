@@ -99,36 +99,103 @@ export interface CallOptions {
   };
 }
 
+/** A session's auth (`withAuth`): fixed for every call of the session. */
+export type Auth = NonNullable<CallOptions["auth"]>;
+
+/** Options of a session's methods: its auth is fixed, so they take none. */
+export type SessionOptions = Omit<CallOptions, "auth"> & { auth?: never };
+
 export interface AuthMultiCapability extends Rpc.WorkerEntrypointBranded {
   browser: AuthMultiBrowser;
   either: AuthMultiEither;
   me: AuthMultiMe;
   public: AuthMultiPublic;
   reports: AuthMultiReports;
+  /** A session (README, "Sessions"): `readOnly` keeps the read methods alone. */
+  withAuth(auth: Auth | null | undefined, rights: AuthMultiRights & { readOnly: true }): AuthMultiReadSession;
+  withAuth(auth?: Auth | null, rights?: AuthMultiRights): AuthMultiSession;
 }
 
-export interface AuthMultiBrowser extends Rpc.RpcTargetBranded {
+/** `withAuth`'s answer: the resources, bound to one auth and narrowed by rights. */
+export interface AuthMultiSession extends Rpc.RpcTargetBranded {
+  browser: AuthMultiBrowser<SessionOptions>;
+  either: AuthMultiEither<SessionOptions>;
+  me: AuthMultiMe<SessionOptions>;
+  public: AuthMultiPublic<SessionOptions>;
+  reports: AuthMultiReports<SessionOptions>;
+  /** A session (README, "Sessions"): `readOnly` keeps the read methods alone. */
+  attenuate(rights: AuthMultiRights & { readOnly: true }): AuthMultiReadSession;
+  attenuate(rights: AuthMultiRights): AuthMultiSession;
+}
+
+/** A `readOnly` session: its read methods alone (classes: read). */
+export interface AuthMultiReadSession extends Rpc.RpcTargetBranded {
+  browser: AuthMultiReadBrowser;
+  either: AuthMultiReadEither;
+  me: AuthMultiReadMe;
+  public: AuthMultiReadPublic;
+  reports: AuthMultiReadReports;
+  attenuate(rights: AuthMultiRights): AuthMultiReadSession;
+}
+
+/** The classes of auth-multi's operations, which rights name (README, "Rights"). */
+export type AuthMultiClass = "read" | "write" | "destructive";
+
+/** What a session may call: `only` the union of its patterns (`resource.method`, `resource.*`, a class), `except` removed, `readOnly` the read class. */
+export interface AuthMultiRights {
+  only?: (AuthMultiClass | (string & {}))[];
+  except?: (AuthMultiClass | (string & {}))[];
+  readOnly?: boolean;
+}
+
+export interface AuthMultiBrowser<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** GET /browser (classes: read) */
-  retrieve(options?: CallOptions): Promise<Result<Record<string, JsonValue>>>;
+  retrieve(options?: O): Promise<Result<Record<string, JsonValue>>>;
 }
 
-export interface AuthMultiEither extends Rpc.RpcTargetBranded {
+export interface AuthMultiEither<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** GET /either (classes: read) */
-  retrieve(options?: CallOptions): Promise<Result<Record<string, JsonValue>>>;
+  retrieve(options?: O): Promise<Result<Record<string, JsonValue>>>;
 }
 
-export interface AuthMultiMe extends Rpc.RpcTargetBranded {
+export interface AuthMultiMe<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** GET /me (classes: read) */
-  retrieve(options?: CallOptions): Promise<Result<Record<string, JsonValue>>>;
+  retrieve(options?: O): Promise<Result<Record<string, JsonValue>>>;
 }
 
-export interface AuthMultiPublic extends Rpc.RpcTargetBranded {
+export interface AuthMultiPublic<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** GET /public (classes: read) */
-  retrieve(options?: CallOptions): Promise<Result<Record<string, JsonValue>>>;
+  retrieve(options?: O): Promise<Result<Record<string, JsonValue>>>;
 }
 
-export interface AuthMultiReports extends Rpc.RpcTargetBranded {
+export interface AuthMultiReports<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** GET /reports (classes: read) */
-  list(options?: CallOptions): Promise<Result<{ data?: Record<string, JsonValue>[] }>>;
-  list(params?: { limit?: number } | null, options?: CallOptions): Promise<Result<{ data?: Record<string, JsonValue>[] }>>;
+  list(options?: O): Promise<Result<{ data?: Record<string, JsonValue>[] }>>;
+  list(params?: { limit?: number } | null, options?: O): Promise<Result<{ data?: Record<string, JsonValue>[] }>>;
+}
+
+export interface AuthMultiReadBrowser<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** GET /browser (classes: read) */
+  retrieve(options?: O): Promise<Result<Record<string, JsonValue>>>;
+}
+
+export interface AuthMultiReadEither<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** GET /either (classes: read) */
+  retrieve(options?: O): Promise<Result<Record<string, JsonValue>>>;
+}
+
+export interface AuthMultiReadMe<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** GET /me (classes: read) */
+  retrieve(options?: O): Promise<Result<Record<string, JsonValue>>>;
+}
+
+export interface AuthMultiReadPublic<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** GET /public (classes: read) */
+  retrieve(options?: O): Promise<Result<Record<string, JsonValue>>>;
+}
+
+export interface AuthMultiReadReports<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** GET /reports (classes: read) */
+  list(options?: O): Promise<Result<{ data?: Record<string, JsonValue>[] }>>;
+  list(params?: { limit?: number } | null, options?: O): Promise<Result<{ data?: Record<string, JsonValue>[] }>>;
 }

@@ -99,23 +99,71 @@ export interface CallOptions {
   };
 }
 
+/** A session's auth (`withAuth`): fixed for every call of the session. */
+export type Auth = NonNullable<CallOptions["auth"]>;
+
+/** Options of a session's methods: its auth is fixed, so they take none. */
+export type SessionOptions = Omit<CallOptions, "auth"> & { auth?: never };
+
 export interface AuthOauth2Capability extends Rpc.WorkerEntrypointBranded {
   health: AuthOauth2Health;
   things: AuthOauth2Things;
+  /** A session (README, "Sessions"): `readOnly` keeps the read methods alone. */
+  withAuth(auth: Auth | null | undefined, rights: AuthOauth2Rights & { readOnly: true }): AuthOauth2ReadSession;
+  withAuth(auth?: Auth | null, rights?: AuthOauth2Rights): AuthOauth2Session;
 }
 
-export interface AuthOauth2Health extends Rpc.RpcTargetBranded {
+/** `withAuth`'s answer: the resources, bound to one auth and narrowed by rights. */
+export interface AuthOauth2Session extends Rpc.RpcTargetBranded {
+  health: AuthOauth2Health<SessionOptions>;
+  things: AuthOauth2Things<SessionOptions>;
+  /** A session (README, "Sessions"): `readOnly` keeps the read methods alone. */
+  attenuate(rights: AuthOauth2Rights & { readOnly: true }): AuthOauth2ReadSession;
+  attenuate(rights: AuthOauth2Rights): AuthOauth2Session;
+}
+
+/** A `readOnly` session: its read methods alone (classes: read). */
+export interface AuthOauth2ReadSession extends Rpc.RpcTargetBranded {
+  health: AuthOauth2ReadHealth;
+  things: AuthOauth2ReadThings;
+  attenuate(rights: AuthOauth2Rights): AuthOauth2ReadSession;
+}
+
+/** The classes of auth-oauth2's operations, which rights name (README, "Rights"). */
+export type AuthOauth2Class = "read" | "write" | "destructive";
+
+/** What a session may call: `only` the union of its patterns (`resource.method`, `resource.*`, a class), `except` removed, `readOnly` the read class. */
+export interface AuthOauth2Rights {
+  only?: (AuthOauth2Class | (string & {}))[];
+  except?: (AuthOauth2Class | (string & {}))[];
+  readOnly?: boolean;
+}
+
+export interface AuthOauth2Health<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** GET /health (classes: read) */
-  retrieve(options?: CallOptions): Promise<Result<Record<string, JsonValue>>>;
+  retrieve(options?: O): Promise<Result<Record<string, JsonValue>>>;
 }
 
-export interface AuthOauth2Things extends Rpc.RpcTargetBranded {
+export interface AuthOauth2Things<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** POST /things (classes: write) */
-  create(options?: CallOptions): Promise<Result<Record<string, JsonValue>>>;
-  create(params?: { name?: string } | null, options?: CallOptions): Promise<Result<Record<string, JsonValue>>>;
+  create(options?: O): Promise<Result<Record<string, JsonValue>>>;
+  create(params?: { name?: string } | null, options?: O): Promise<Result<Record<string, JsonValue>>>;
   /** GET /things (classes: read) */
-  list(options?: CallOptions): Promise<Result<{ data?: Record<string, JsonValue>[] }>>;
-  list(params?: { limit?: number } | null, options?: CallOptions): Promise<Result<{ data?: Record<string, JsonValue>[] }>>;
+  list(options?: O): Promise<Result<{ data?: Record<string, JsonValue>[] }>>;
+  list(params?: { limit?: number } | null, options?: O): Promise<Result<{ data?: Record<string, JsonValue>[] }>>;
   /** GET /things/{id} (classes: read) */
-  retrieve(id: string | number, options?: CallOptions): Promise<Result<Record<string, JsonValue>>>;
+  retrieve(id: string | number, options?: O): Promise<Result<Record<string, JsonValue>>>;
+}
+
+export interface AuthOauth2ReadHealth<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** GET /health (classes: read) */
+  retrieve(options?: O): Promise<Result<Record<string, JsonValue>>>;
+}
+
+export interface AuthOauth2ReadThings<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** GET /things (classes: read) */
+  list(options?: O): Promise<Result<{ data?: Record<string, JsonValue>[] }>>;
+  list(params?: { limit?: number } | null, options?: O): Promise<Result<{ data?: Record<string, JsonValue>[] }>>;
+  /** GET /things/{id} (classes: read) */
+  retrieve(id: string | number, options?: O): Promise<Result<Record<string, JsonValue>>>;
 }

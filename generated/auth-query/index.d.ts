@@ -99,18 +99,59 @@ export interface CallOptions {
   };
 }
 
+/** A session's auth (`withAuth`): fixed for every call of the session. */
+export type Auth = NonNullable<CallOptions["auth"]>;
+
+/** Options of a session's methods: its auth is fixed, so they take none. */
+export type SessionOptions = Omit<CallOptions, "auth"> & { auth?: never };
+
 export interface AuthQueryCapability extends Rpc.WorkerEntrypointBranded {
   projects: AuthQueryProjects;
+  /** A session (README, "Sessions"): `readOnly` keeps the read methods alone. */
+  withAuth(auth: Auth | null | undefined, rights: AuthQueryRights & { readOnly: true }): AuthQueryReadSession;
+  withAuth(auth?: Auth | null, rights?: AuthQueryRights): AuthQuerySession;
 }
 
-export interface AuthQueryProjects extends Rpc.RpcTargetBranded {
+/** `withAuth`'s answer: the resources, bound to one auth and narrowed by rights. */
+export interface AuthQuerySession extends Rpc.RpcTargetBranded {
+  projects: AuthQueryProjects<SessionOptions>;
+  /** A session (README, "Sessions"): `readOnly` keeps the read methods alone. */
+  attenuate(rights: AuthQueryRights & { readOnly: true }): AuthQueryReadSession;
+  attenuate(rights: AuthQueryRights): AuthQuerySession;
+}
+
+/** A `readOnly` session: its read methods alone (classes: read). */
+export interface AuthQueryReadSession extends Rpc.RpcTargetBranded {
+  projects: AuthQueryReadProjects;
+  attenuate(rights: AuthQueryRights): AuthQueryReadSession;
+}
+
+/** The classes of auth-query's operations, which rights name (README, "Rights"). */
+export type AuthQueryClass = "read" | "write" | "destructive";
+
+/** What a session may call: `only` the union of its patterns (`resource.method`, `resource.*`, a class), `except` removed, `readOnly` the read class. */
+export interface AuthQueryRights {
+  only?: (AuthQueryClass | (string & {}))[];
+  except?: (AuthQueryClass | (string & {}))[];
+  readOnly?: boolean;
+}
+
+export interface AuthQueryProjects<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** POST /projects (classes: write) */
-  create(params: { name: string }, options?: CallOptions): Promise<Result<Project>>;
+  create(params: { name: string }, options?: O): Promise<Result<Project>>;
   /** GET /projects (classes: read) */
-  list(options?: CallOptions): Promise<Result<Project[]>>;
-  list(params?: { search?: string } | null, options?: CallOptions): Promise<Result<Project[]>>;
+  list(options?: O): Promise<Result<Project[]>>;
+  list(params?: { search?: string } | null, options?: O): Promise<Result<Project[]>>;
   /** GET /projects/{id} (classes: read) */
-  retrieve(id: string | number, options?: CallOptions): Promise<Result<Project>>;
+  retrieve(id: string | number, options?: O): Promise<Result<Project>>;
+}
+
+export interface AuthQueryReadProjects<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** GET /projects (classes: read) */
+  list(options?: O): Promise<Result<Project[]>>;
+  list(params?: { search?: string } | null, options?: O): Promise<Result<Project[]>>;
+  /** GET /projects/{id} (classes: read) */
+  retrieve(id: string | number, options?: O): Promise<Result<Project>>;
 }
 
 // The spec's named schemas (components.schemas) the methods use.

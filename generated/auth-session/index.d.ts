@@ -99,20 +99,65 @@ export interface CallOptions {
   };
 }
 
+/** A session's auth (`withAuth`): fixed for every call of the session. */
+export type Auth = NonNullable<CallOptions["auth"]>;
+
+/** Options of a session's methods: its auth is fixed, so they take none. */
+export type SessionOptions = Omit<CallOptions, "auth"> & { auth?: never };
+
 export interface AuthSessionCapability extends Rpc.WorkerEntrypointBranded {
   me: AuthSessionMe;
   projects: AuthSessionProjects;
+  /** A session (README, "Sessions"): `readOnly` keeps the read methods alone. */
+  withAuth(auth: Auth | null | undefined, rights: AuthSessionRights & { readOnly: true }): AuthSessionReadSession;
+  withAuth(auth?: Auth | null, rights?: AuthSessionRights): AuthSessionSession;
 }
 
-export interface AuthSessionMe extends Rpc.RpcTargetBranded {
+/** `withAuth`'s answer: the resources, bound to one auth and narrowed by rights. */
+export interface AuthSessionSession extends Rpc.RpcTargetBranded {
+  me: AuthSessionMe<SessionOptions>;
+  projects: AuthSessionProjects<SessionOptions>;
+  /** A session (README, "Sessions"): `readOnly` keeps the read methods alone. */
+  attenuate(rights: AuthSessionRights & { readOnly: true }): AuthSessionReadSession;
+  attenuate(rights: AuthSessionRights): AuthSessionSession;
+}
+
+/** A `readOnly` session: its read methods alone (classes: read). */
+export interface AuthSessionReadSession extends Rpc.RpcTargetBranded {
+  me: AuthSessionReadMe;
+  projects: AuthSessionReadProjects;
+  attenuate(rights: AuthSessionRights): AuthSessionReadSession;
+}
+
+/** The classes of auth-session's operations, which rights name (README, "Rights"). */
+export type AuthSessionClass = "read" | "write" | "destructive";
+
+/** What a session may call: `only` the union of its patterns (`resource.method`, `resource.*`, a class), `except` removed, `readOnly` the read class. */
+export interface AuthSessionRights {
+  only?: (AuthSessionClass | (string & {}))[];
+  except?: (AuthSessionClass | (string & {}))[];
+  readOnly?: boolean;
+}
+
+export interface AuthSessionMe<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** GET /me (classes: read) */
-  retrieve(options?: CallOptions): Promise<Result<Record<string, JsonValue>>>;
+  retrieve(options?: O): Promise<Result<Record<string, JsonValue>>>;
 }
 
-export interface AuthSessionProjects extends Rpc.RpcTargetBranded {
+export interface AuthSessionProjects<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** POST /projects (classes: write) */
-  create(options?: CallOptions): Promise<Result<Record<string, JsonValue>>>;
-  create(params?: { name?: string } | null, options?: CallOptions): Promise<Result<Record<string, JsonValue>>>;
+  create(options?: O): Promise<Result<Record<string, JsonValue>>>;
+  create(params?: { name?: string } | null, options?: O): Promise<Result<Record<string, JsonValue>>>;
   /** GET /projects (classes: read) */
-  list(options?: CallOptions): Promise<Result<Record<string, JsonValue>[]>>;
+  list(options?: O): Promise<Result<Record<string, JsonValue>[]>>;
+}
+
+export interface AuthSessionReadMe<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** GET /me (classes: read) */
+  retrieve(options?: O): Promise<Result<Record<string, JsonValue>>>;
+}
+
+export interface AuthSessionReadProjects<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** GET /projects (classes: read) */
+  list(options?: O): Promise<Result<Record<string, JsonValue>[]>>;
 }

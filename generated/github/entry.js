@@ -18,9 +18,9 @@ const REQUEST_ID = "x-github-request-id";
 // only the resources are callable (tests/surface.test.mjs). After a panic, wasm-bindgen's abort
 // handler (worker-build enables it) replaces the wasm instance before the next call.
 const proto = Base.prototype;
-const { capa_begin, capa_finish, capa_unreachable, capa_internal, capa_invalid_body, capa_store } = proto;
+const { capa_begin, capa_finish, capa_unreachable, capa_internal, capa_invalid_body, capa_store, capa_grant } = proto;
 for (const key of Object.getOwnPropertyNames(proto)) if (key !== "constructor") delete proto[key];
-if ([capa_begin, capa_finish, capa_unreachable, capa_internal, capa_invalid_body, capa_store].some((f) => typeof f !== "function")) {
+if ([capa_begin, capa_finish, capa_unreachable, capa_internal, capa_invalid_body, capa_store, capa_grant].some((f) => typeof f !== "function")) {
   throw new Error("capa: the wasm build lacks the runtime's exports");
 }
 
@@ -46,7 +46,7 @@ function scanner(scan) {
 }
 
 // One call: the runtime answers with an envelope or a request to send (see src/wasm.rs).
-async function invoke(env, op, args) {
+async function invoke(env, op, args, grant) {
   const ticket = ++tickets;
   let out, body, bytes, status, type;
   try {
@@ -57,8 +57,8 @@ async function invoke(env, op, args) {
     // `flags`: what earlier rounds did (see begin); `t0`: when the call began, for its receipt.
     let flags = 0;
     const t0 = Date.now();
-    out = begin(env, op, ticket, json, flags, t0);
-    if (unsettled(out)) [out, flags] = await settle(env, op, ticket, json, out, flags, t0);
+    out = begin(env, op, ticket, json, flags, t0, grant);
+    if (unsettled(out)) [out, flags] = await settle(env, op, ticket, json, out, flags, t0, grant);
     while (out.charCodeAt(0) === 70 /* F: fetch */) {
       const colon = out.indexOf(":");
       const handle = +out.slice(1, colon);
@@ -123,9 +123,56 @@ async function invoke(env, op, args) {
 // The env is passed only when it is not the one the runtime read last (workerd hands every call
 // the same one); "E": the runtime holds none (a new instance after a panic). `flags`: what the
 // call's earlier rounds did (1: a token was obtained for it, 2: its token was refused once).
-function begin(env, op, ticket, json, flags, t0) {
-  const out = capa_begin(op, ticket, json, env === bound ? undefined : (bound = env), Date.now(), flags, t0);
-  return out === "E" ? capa_begin(op, ticket, json, (bound = env), Date.now(), flags, t0) : out;
+// `grant`: what the caller holds (its binding's props, its session), undefined on the plain path.
+function begin(env, op, ticket, json, flags, t0, grant) {
+  const out = capa_begin(op, ticket, json, env === bound ? undefined : (bound = env), Date.now(), flags, t0, grant);
+  return out === "E" ? capa_begin(op, ticket, json, (bound = env), Date.now(), flags, t0, grant) : out;
+}
+
+// What the caller's binding grants (src/grant.rs): none without props, which workerd hands each
+// call as `ctx.props` (`{}` without). The runtime compiles each distinct props once.
+const propsGrants = new Map();
+function held(ctx) {
+  const props = ctx.props;
+  for (const _ in props) return propsGrant(props);
+  return undefined;
+}
+
+function propsGrant(props) {
+  let json;
+  try {
+    json = JSON.stringify(props);
+  } catch {
+    json = "null";
+  }
+  let grant = propsGrants.get(json);
+  if (grant === undefined) {
+    grant = made("", json, 0) || null;
+    if (propsGrants.size < 64) propsGrants.set(json, grant);
+  }
+  return grant ?? undefined;
+}
+
+// The grant of `withAuth` (kind 1) or `attenuate` (2) from `args`, made by the runtime, which
+// validates them now and answers each of the session's calls accordingly: neither ever throws.
+function grantOf(from, args, kind) {
+  let json;
+  try {
+    json = argsJson(args);
+    takeBinaries();
+  } catch {
+    json = "\0[\"unserializable\"]";
+  }
+  return made(from, json, kind);
+}
+
+// A fault in the runtime makes a grant that refuses every call (fail closed), not an exception.
+function made(from, json, kind) {
+  try {
+    return capa_grant(from, json, kind);
+  } catch {
+    return "!the capability could not read these rights: an internal error (the Worker's log has details)";
+  }
 }
 
 // What the runtime needs before the fetch: S, Secrets Store values to read (src/store.rs); X, a
@@ -139,14 +186,14 @@ function unsettled(out) {
 
 // Performs those steps, beginning the call again after each. Reads and waits are bounded; an
 // exchange the runtime handed this call is always made (others wait for it).
-async function settle(env, op, ticket, json, out, flags, t0) {
+async function settle(env, op, ticket, json, out, flags, t0, grant) {
   for (let round = 0; unsettled(out); ) {
     const step = out.charCodeAt(0);
     if (step === 83 || step === 87) {
       if (++round > 8) throw new Error("capa: the call's credentials did not settle");
     }
     if (step === 83) await readStore(env, JSON.parse(out.slice(1)));
-    out = begin(env, op, ticket, json, flags, t0);
+    out = begin(env, op, ticket, json, flags, t0, grant);
   }
   return [out, flags];
 }
@@ -179,4212 +226,4481 @@ function internal(op) {
 
 class Actions extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   addCustomLabelsToSelfHostedRunnerForOrg(...args) {
-    return invoke(this.#env, 216, args); // POST /orgs/{org}/actions/runners/{runner_id}/labels
+    return invoke(this.#env, 216, args, this.#grant); // POST /orgs/{org}/actions/runners/{runner_id}/labels
   }
   addCustomLabelsToSelfHostedRunnerForRepo(...args) {
-    return invoke(this.#env, 566, args); // POST /repos/{owner}/{repo}/actions/runners/{runner_id}/labels
+    return invoke(this.#env, 566, args, this.#grant); // POST /repos/{owner}/{repo}/actions/runners/{runner_id}/labels
   }
   addRepoAccessToSelfHostedRunnerGroupInOrg(...args) {
-    return invoke(this.#env, 202, args); // PUT /orgs/{org}/actions/runner-groups/{runner_group_id}/repositories/{repository_id}
+    return invoke(this.#env, 202, args, this.#grant); // PUT /orgs/{org}/actions/runner-groups/{runner_group_id}/repositories/{repository_id}
   }
   addSelectedRepoToOrgSecret(...args) {
-    return invoke(this.#env, 227, args); // PUT /orgs/{org}/actions/secrets/{secret_name}/repositories/{repository_id}
+    return invoke(this.#env, 227, args, this.#grant); // PUT /orgs/{org}/actions/secrets/{secret_name}/repositories/{repository_id}
   }
   addSelectedRepoToOrgVariable(...args) {
-    return invoke(this.#env, 236, args); // PUT /orgs/{org}/actions/variables/{name}/repositories/{repository_id}
+    return invoke(this.#env, 236, args, this.#grant); // PUT /orgs/{org}/actions/variables/{name}/repositories/{repository_id}
   }
   addSelfHostedRunnerToGroupForOrg(...args) {
-    return invoke(this.#env, 206, args); // PUT /orgs/{org}/actions/runner-groups/{runner_group_id}/runners/{runner_id}
+    return invoke(this.#env, 206, args, this.#grant); // PUT /orgs/{org}/actions/runner-groups/{runner_group_id}/runners/{runner_id}
   }
   approveWorkflowRun(...args) {
-    return invoke(this.#env, 573, args); // POST /repos/{owner}/{repo}/actions/runs/{run_id}/approve
+    return invoke(this.#env, 573, args, this.#grant); // POST /repos/{owner}/{repo}/actions/runs/{run_id}/approve
   }
   cancelWorkflowRun(...args) {
-    return invoke(this.#env, 578, args); // POST /repos/{owner}/{repo}/actions/runs/{run_id}/cancel
+    return invoke(this.#env, 578, args, this.#grant); // POST /repos/{owner}/{repo}/actions/runs/{run_id}/cancel
   }
   createEnvironmentVariable(...args) {
-    return invoke(this.#env, 785, args); // POST /repos/{owner}/{repo}/environments/{environment_name}/variables
+    return invoke(this.#env, 785, args, this.#grant); // POST /repos/{owner}/{repo}/environments/{environment_name}/variables
   }
   createHostedRunnerForOrg(...args) {
-    return invoke(this.#env, 151, args); // POST /orgs/{org}/actions/hosted-runners
+    return invoke(this.#env, 151, args, this.#grant); // POST /orgs/{org}/actions/hosted-runners
   }
   createOrUpdateEnvironmentSecret(...args) {
-    return invoke(this.#env, 783, args); // PUT /repos/{owner}/{repo}/environments/{environment_name}/secrets/{secret_name}
+    return invoke(this.#env, 783, args, this.#grant); // PUT /repos/{owner}/{repo}/environments/{environment_name}/secrets/{secret_name}
   }
   createOrUpdateOrgSecret(...args) {
-    return invoke(this.#env, 223, args); // PUT /orgs/{org}/actions/secrets/{secret_name}
+    return invoke(this.#env, 223, args, this.#grant); // PUT /orgs/{org}/actions/secrets/{secret_name}
   }
   createOrUpdateRepoSecret(...args) {
-    return invoke(this.#env, 594, args); // PUT /repos/{owner}/{repo}/actions/secrets/{secret_name}
+    return invoke(this.#env, 594, args, this.#grant); // PUT /repos/{owner}/{repo}/actions/secrets/{secret_name}
   }
   createOrgVariable(...args) {
-    return invoke(this.#env, 229, args); // POST /orgs/{org}/actions/variables
+    return invoke(this.#env, 229, args, this.#grant); // POST /orgs/{org}/actions/variables
   }
   createRegistrationTokenForOrg(...args) {
-    return invoke(this.#env, 210, args); // POST /orgs/{org}/actions/runners/registration-token
+    return invoke(this.#env, 210, args, this.#grant); // POST /orgs/{org}/actions/runners/registration-token
   }
   createRegistrationTokenForRepo(...args) {
-    return invoke(this.#env, 560, args); // POST /repos/{owner}/{repo}/actions/runners/registration-token
+    return invoke(this.#env, 560, args, this.#grant); // POST /repos/{owner}/{repo}/actions/runners/registration-token
   }
   createRemoveTokenForOrg(...args) {
-    return invoke(this.#env, 211, args); // POST /orgs/{org}/actions/runners/remove-token
+    return invoke(this.#env, 211, args, this.#grant); // POST /orgs/{org}/actions/runners/remove-token
   }
   createRemoveTokenForRepo(...args) {
-    return invoke(this.#env, 561, args); // POST /repos/{owner}/{repo}/actions/runners/remove-token
+    return invoke(this.#env, 561, args, this.#grant); // POST /repos/{owner}/{repo}/actions/runners/remove-token
   }
   createRepoVariable(...args) {
-    return invoke(this.#env, 596, args); // POST /repos/{owner}/{repo}/actions/variables
+    return invoke(this.#env, 596, args, this.#grant); // POST /repos/{owner}/{repo}/actions/variables
   }
   createSelfHostedRunnerGroupForOrg(...args) {
-    return invoke(this.#env, 194, args); // POST /orgs/{org}/actions/runner-groups
+    return invoke(this.#env, 194, args, this.#grant); // POST /orgs/{org}/actions/runner-groups
   }
   createWorkflowDispatch(...args) {
-    return invoke(this.#env, 603, args); // POST /repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches
+    return invoke(this.#env, 603, args, this.#grant); // POST /repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches
   }
   deleteActionsCacheById(...args) {
-    return invoke(this.#env, 533, args); // DELETE /repos/{owner}/{repo}/actions/caches/{cache_id}
+    return invoke(this.#env, 533, args, this.#grant); // DELETE /repos/{owner}/{repo}/actions/caches/{cache_id}
   }
   deleteActionsCacheByKey(...args) {
-    return invoke(this.#env, 531, args); // DELETE /repos/{owner}/{repo}/actions/caches
+    return invoke(this.#env, 531, args, this.#grant); // DELETE /repos/{owner}/{repo}/actions/caches
   }
   deleteArtifact(...args) {
-    return invoke(this.#env, 523, args); // DELETE /repos/{owner}/{repo}/actions/artifacts/{artifact_id}
+    return invoke(this.#env, 523, args, this.#grant); // DELETE /repos/{owner}/{repo}/actions/artifacts/{artifact_id}
   }
   deleteCustomImageFromOrg(...args) {
-    return invoke(this.#env, 153, args); // DELETE /orgs/{org}/actions/hosted-runners/images/custom/{image_definition_id}
+    return invoke(this.#env, 153, args, this.#grant); // DELETE /orgs/{org}/actions/hosted-runners/images/custom/{image_definition_id}
   }
   deleteCustomImageVersionFromOrg(...args) {
-    return invoke(this.#env, 156, args); // DELETE /orgs/{org}/actions/hosted-runners/images/custom/{image_definition_id}/versions/{version}
+    return invoke(this.#env, 156, args, this.#grant); // DELETE /orgs/{org}/actions/hosted-runners/images/custom/{image_definition_id}/versions/{version}
   }
   deleteEnvironmentSecret(...args) {
-    return invoke(this.#env, 781, args); // DELETE /repos/{owner}/{repo}/environments/{environment_name}/secrets/{secret_name}
+    return invoke(this.#env, 781, args, this.#grant); // DELETE /repos/{owner}/{repo}/environments/{environment_name}/secrets/{secret_name}
   }
   deleteEnvironmentVariable(...args) {
-    return invoke(this.#env, 786, args); // DELETE /repos/{owner}/{repo}/environments/{environment_name}/variables/{name}
+    return invoke(this.#env, 786, args, this.#grant); // DELETE /repos/{owner}/{repo}/environments/{environment_name}/variables/{name}
   }
   deleteHostedRunnerForOrg(...args) {
-    return invoke(this.#env, 163, args); // DELETE /orgs/{org}/actions/hosted-runners/{hosted_runner_id}
+    return invoke(this.#env, 163, args, this.#grant); // DELETE /orgs/{org}/actions/hosted-runners/{hosted_runner_id}
   }
   deleteOrgSecret(...args) {
-    return invoke(this.#env, 221, args); // DELETE /orgs/{org}/actions/secrets/{secret_name}
+    return invoke(this.#env, 221, args, this.#grant); // DELETE /orgs/{org}/actions/secrets/{secret_name}
   }
   deleteOrgVariable(...args) {
-    return invoke(this.#env, 230, args); // DELETE /orgs/{org}/actions/variables/{name}
+    return invoke(this.#env, 230, args, this.#grant); // DELETE /orgs/{org}/actions/variables/{name}
   }
   deleteRepoSecret(...args) {
-    return invoke(this.#env, 592, args); // DELETE /repos/{owner}/{repo}/actions/secrets/{secret_name}
+    return invoke(this.#env, 592, args, this.#grant); // DELETE /repos/{owner}/{repo}/actions/secrets/{secret_name}
   }
   deleteRepoVariable(...args) {
-    return invoke(this.#env, 597, args); // DELETE /repos/{owner}/{repo}/actions/variables/{name}
+    return invoke(this.#env, 597, args, this.#grant); // DELETE /repos/{owner}/{repo}/actions/variables/{name}
   }
   deleteSelfHostedRunnerFromOrg(...args) {
-    return invoke(this.#env, 212, args); // DELETE /orgs/{org}/actions/runners/{runner_id}
+    return invoke(this.#env, 212, args, this.#grant); // DELETE /orgs/{org}/actions/runners/{runner_id}
   }
   deleteSelfHostedRunnerFromRepo(...args) {
-    return invoke(this.#env, 562, args); // DELETE /repos/{owner}/{repo}/actions/runners/{runner_id}
+    return invoke(this.#env, 562, args, this.#grant); // DELETE /repos/{owner}/{repo}/actions/runners/{runner_id}
   }
   deleteSelfHostedRunnerGroupFromOrg(...args) {
-    return invoke(this.#env, 195, args); // DELETE /orgs/{org}/actions/runner-groups/{runner_group_id}
+    return invoke(this.#env, 195, args, this.#grant); // DELETE /orgs/{org}/actions/runner-groups/{runner_group_id}
   }
   deleteWorkflowRun(...args) {
-    return invoke(this.#env, 570, args); // DELETE /repos/{owner}/{repo}/actions/runs/{run_id}
+    return invoke(this.#env, 570, args, this.#grant); // DELETE /repos/{owner}/{repo}/actions/runs/{run_id}
   }
   deleteWorkflowRunLogs(...args) {
-    return invoke(this.#env, 583, args); // DELETE /repos/{owner}/{repo}/actions/runs/{run_id}/logs
+    return invoke(this.#env, 583, args, this.#grant); // DELETE /repos/{owner}/{repo}/actions/runs/{run_id}/logs
   }
   disableSelectedRepositoryGithubActionsOrganization(...args) {
-    return invoke(this.#env, 181, args); // DELETE /orgs/{org}/actions/permissions/repositories/{repository_id}
+    return invoke(this.#env, 181, args, this.#grant); // DELETE /orgs/{org}/actions/permissions/repositories/{repository_id}
   }
   disableSelectedRepositorySelfHostedRunnersOrganization(...args) {
-    return invoke(this.#env, 189, args); // DELETE /orgs/{org}/actions/permissions/self-hosted-runners/repositories/{repository_id}
+    return invoke(this.#env, 189, args, this.#grant); // DELETE /orgs/{org}/actions/permissions/self-hosted-runners/repositories/{repository_id}
   }
   disableWorkflow(...args) {
-    return invoke(this.#env, 602, args); // PUT /repos/{owner}/{repo}/actions/workflows/{workflow_id}/disable
+    return invoke(this.#env, 602, args, this.#grant); // PUT /repos/{owner}/{repo}/actions/workflows/{workflow_id}/disable
   }
   downloadArtifact(...args) {
-    return invoke(this.#env, 525, args); // GET /repos/{owner}/{repo}/actions/artifacts/{artifact_id}/{archive_format}
+    return invoke(this.#env, 525, args, this.#grant); // GET /repos/{owner}/{repo}/actions/artifacts/{artifact_id}/{archive_format}
   }
   downloadJobLogsForWorkflowRun(...args) {
-    return invoke(this.#env, 537, args); // GET /repos/{owner}/{repo}/actions/jobs/{job_id}/logs
+    return invoke(this.#env, 537, args, this.#grant); // GET /repos/{owner}/{repo}/actions/jobs/{job_id}/logs
   }
   downloadWorkflowRunAttemptLogs(...args) {
-    return invoke(this.#env, 577, args); // GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}/logs
+    return invoke(this.#env, 577, args, this.#grant); // GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}/logs
   }
   downloadWorkflowRunLogs(...args) {
-    return invoke(this.#env, 584, args); // GET /repos/{owner}/{repo}/actions/runs/{run_id}/logs
+    return invoke(this.#env, 584, args, this.#grant); // GET /repos/{owner}/{repo}/actions/runs/{run_id}/logs
   }
   enableSelectedRepositoryGithubActionsOrganization(...args) {
-    return invoke(this.#env, 182, args); // PUT /orgs/{org}/actions/permissions/repositories/{repository_id}
+    return invoke(this.#env, 182, args, this.#grant); // PUT /orgs/{org}/actions/permissions/repositories/{repository_id}
   }
   enableSelectedRepositorySelfHostedRunnersOrganization(...args) {
-    return invoke(this.#env, 190, args); // PUT /orgs/{org}/actions/permissions/self-hosted-runners/repositories/{repository_id}
+    return invoke(this.#env, 190, args, this.#grant); // PUT /orgs/{org}/actions/permissions/self-hosted-runners/repositories/{repository_id}
   }
   enableWorkflow(...args) {
-    return invoke(this.#env, 604, args); // PUT /repos/{owner}/{repo}/actions/workflows/{workflow_id}/enable
+    return invoke(this.#env, 604, args, this.#grant); // PUT /repos/{owner}/{repo}/actions/workflows/{workflow_id}/enable
   }
   forceCancelWorkflowRun(...args) {
-    return invoke(this.#env, 581, args); // POST /repos/{owner}/{repo}/actions/runs/{run_id}/force-cancel
+    return invoke(this.#env, 581, args, this.#grant); // POST /repos/{owner}/{repo}/actions/runs/{run_id}/force-cancel
   }
   generateRunnerJitconfigForOrg(...args) {
-    return invoke(this.#env, 209, args); // POST /orgs/{org}/actions/runners/generate-jitconfig
+    return invoke(this.#env, 209, args, this.#grant); // POST /orgs/{org}/actions/runners/generate-jitconfig
   }
   generateRunnerJitconfigForRepo(...args) {
-    return invoke(this.#env, 559, args); // POST /repos/{owner}/{repo}/actions/runners/generate-jitconfig
+    return invoke(this.#env, 559, args, this.#grant); // POST /repos/{owner}/{repo}/actions/runners/generate-jitconfig
   }
   getActionsCacheList(...args) {
-    return invoke(this.#env, 532, args); // GET /repos/{owner}/{repo}/actions/caches
+    return invoke(this.#env, 532, args, this.#grant); // GET /repos/{owner}/{repo}/actions/caches
   }
   getActionsCacheRetentionLimitForEnterprise(...args) {
-    return invoke(this.#env, 38, args); // GET /enterprises/{enterprise}/actions/cache/retention-limit
+    return invoke(this.#env, 38, args, this.#grant); // GET /enterprises/{enterprise}/actions/cache/retention-limit
   }
   getActionsCacheRetentionLimitForOrganization(...args) {
-    return invoke(this.#env, 132, args); // GET /organizations/{org}/actions/cache/retention-limit
+    return invoke(this.#env, 132, args, this.#grant); // GET /organizations/{org}/actions/cache/retention-limit
   }
   getActionsCacheRetentionLimitForRepository(...args) {
-    return invoke(this.#env, 526, args); // GET /repos/{owner}/{repo}/actions/cache/retention-limit
+    return invoke(this.#env, 526, args, this.#grant); // GET /repos/{owner}/{repo}/actions/cache/retention-limit
   }
   getActionsCacheStorageLimitForEnterprise(...args) {
-    return invoke(this.#env, 40, args); // GET /enterprises/{enterprise}/actions/cache/storage-limit
+    return invoke(this.#env, 40, args, this.#grant); // GET /enterprises/{enterprise}/actions/cache/storage-limit
   }
   getActionsCacheStorageLimitForOrganization(...args) {
-    return invoke(this.#env, 134, args); // GET /organizations/{org}/actions/cache/storage-limit
+    return invoke(this.#env, 134, args, this.#grant); // GET /organizations/{org}/actions/cache/storage-limit
   }
   getActionsCacheStorageLimitForRepository(...args) {
-    return invoke(this.#env, 528, args); // GET /repos/{owner}/{repo}/actions/cache/storage-limit
+    return invoke(this.#env, 528, args, this.#grant); // GET /repos/{owner}/{repo}/actions/cache/storage-limit
   }
   getActionsCacheUsage(...args) {
-    return invoke(this.#env, 530, args); // GET /repos/{owner}/{repo}/actions/cache/usage
+    return invoke(this.#env, 530, args, this.#grant); // GET /repos/{owner}/{repo}/actions/cache/usage
   }
   getActionsCacheUsageByRepoForOrg(...args) {
-    return invoke(this.#env, 149, args); // GET /orgs/{org}/actions/cache/usage-by-repository
+    return invoke(this.#env, 149, args, this.#grant); // GET /orgs/{org}/actions/cache/usage-by-repository
   }
   getActionsCacheUsageForOrg(...args) {
-    return invoke(this.#env, 148, args); // GET /orgs/{org}/actions/cache/usage
+    return invoke(this.#env, 148, args, this.#grant); // GET /orgs/{org}/actions/cache/usage
   }
   getAllowedActionsOrganization(...args) {
-    return invoke(this.#env, 183, args); // GET /orgs/{org}/actions/permissions/selected-actions
+    return invoke(this.#env, 183, args, this.#grant); // GET /orgs/{org}/actions/permissions/selected-actions
   }
   getAllowedActionsRepository(...args) {
-    return invoke(this.#env, 553, args); // GET /repos/{owner}/{repo}/actions/permissions/selected-actions
+    return invoke(this.#env, 553, args, this.#grant); // GET /repos/{owner}/{repo}/actions/permissions/selected-actions
   }
   getArtifact(...args) {
-    return invoke(this.#env, 524, args); // GET /repos/{owner}/{repo}/actions/artifacts/{artifact_id}
+    return invoke(this.#env, 524, args, this.#grant); // GET /repos/{owner}/{repo}/actions/artifacts/{artifact_id}
   }
   getArtifactAndLogRetentionSettingsOrganization(...args) {
-    return invoke(this.#env, 173, args); // GET /orgs/{org}/actions/permissions/artifact-and-log-retention
+    return invoke(this.#env, 173, args, this.#grant); // GET /orgs/{org}/actions/permissions/artifact-and-log-retention
   }
   getArtifactAndLogRetentionSettingsRepository(...args) {
-    return invoke(this.#env, 547, args); // GET /repos/{owner}/{repo}/actions/permissions/artifact-and-log-retention
+    return invoke(this.#env, 547, args, this.#grant); // GET /repos/{owner}/{repo}/actions/permissions/artifact-and-log-retention
   }
   getConcurrencyGroupForRepository(...args) {
-    return invoke(this.#env, 535, args); // GET /repos/{owner}/{repo}/actions/concurrency_groups/{concurrency_group_name}
+    return invoke(this.#env, 535, args, this.#grant); // GET /repos/{owner}/{repo}/actions/concurrency_groups/{concurrency_group_name}
   }
   getCustomImageForOrg(...args) {
-    return invoke(this.#env, 154, args); // GET /orgs/{org}/actions/hosted-runners/images/custom/{image_definition_id}
+    return invoke(this.#env, 154, args, this.#grant); // GET /orgs/{org}/actions/hosted-runners/images/custom/{image_definition_id}
   }
   getCustomImageVersionForOrg(...args) {
-    return invoke(this.#env, 157, args); // GET /orgs/{org}/actions/hosted-runners/images/custom/{image_definition_id}/versions/{version}
+    return invoke(this.#env, 157, args, this.#grant); // GET /orgs/{org}/actions/hosted-runners/images/custom/{image_definition_id}/versions/{version}
   }
   getCustomOidcSubClaimForRepo(...args) {
-    return invoke(this.#env, 539, args); // GET /repos/{owner}/{repo}/actions/oidc/customization/sub
+    return invoke(this.#env, 539, args, this.#grant); // GET /repos/{owner}/{repo}/actions/oidc/customization/sub
   }
   getEnvironmentPublicKey(...args) {
-    return invoke(this.#env, 780, args); // GET /repos/{owner}/{repo}/environments/{environment_name}/secrets/public-key
+    return invoke(this.#env, 780, args, this.#grant); // GET /repos/{owner}/{repo}/environments/{environment_name}/secrets/public-key
   }
   getEnvironmentSecret(...args) {
-    return invoke(this.#env, 782, args); // GET /repos/{owner}/{repo}/environments/{environment_name}/secrets/{secret_name}
+    return invoke(this.#env, 782, args, this.#grant); // GET /repos/{owner}/{repo}/environments/{environment_name}/secrets/{secret_name}
   }
   getEnvironmentVariable(...args) {
-    return invoke(this.#env, 787, args); // GET /repos/{owner}/{repo}/environments/{environment_name}/variables/{name}
+    return invoke(this.#env, 787, args, this.#grant); // GET /repos/{owner}/{repo}/environments/{environment_name}/variables/{name}
   }
   getForkPrContributorApprovalPermissionsOrganization(...args) {
-    return invoke(this.#env, 175, args); // GET /orgs/{org}/actions/permissions/fork-pr-contributor-approval
+    return invoke(this.#env, 175, args, this.#grant); // GET /orgs/{org}/actions/permissions/fork-pr-contributor-approval
   }
   getForkPrContributorApprovalPermissionsRepository(...args) {
-    return invoke(this.#env, 549, args); // GET /repos/{owner}/{repo}/actions/permissions/fork-pr-contributor-approval
+    return invoke(this.#env, 549, args, this.#grant); // GET /repos/{owner}/{repo}/actions/permissions/fork-pr-contributor-approval
   }
   getGithubActionsDefaultWorkflowPermissionsOrganization(...args) {
-    return invoke(this.#env, 191, args); // GET /orgs/{org}/actions/permissions/workflow
+    return invoke(this.#env, 191, args, this.#grant); // GET /orgs/{org}/actions/permissions/workflow
   }
   getGithubActionsDefaultWorkflowPermissionsRepository(...args) {
-    return invoke(this.#env, 555, args); // GET /repos/{owner}/{repo}/actions/permissions/workflow
+    return invoke(this.#env, 555, args, this.#grant); // GET /repos/{owner}/{repo}/actions/permissions/workflow
   }
   getGithubActionsPermissionsOrganization(...args) {
-    return invoke(this.#env, 171, args); // GET /orgs/{org}/actions/permissions
+    return invoke(this.#env, 171, args, this.#grant); // GET /orgs/{org}/actions/permissions
   }
   getGithubActionsPermissionsRepository(...args) {
-    return invoke(this.#env, 543, args); // GET /repos/{owner}/{repo}/actions/permissions
+    return invoke(this.#env, 543, args, this.#grant); // GET /repos/{owner}/{repo}/actions/permissions
   }
   getHostedRunnerForOrg(...args) {
-    return invoke(this.#env, 164, args); // GET /orgs/{org}/actions/hosted-runners/{hosted_runner_id}
+    return invoke(this.#env, 164, args, this.#grant); // GET /orgs/{org}/actions/hosted-runners/{hosted_runner_id}
   }
   getHostedRunnersGithubOwnedImagesForOrg(...args) {
-    return invoke(this.#env, 158, args); // GET /orgs/{org}/actions/hosted-runners/images/github-owned
+    return invoke(this.#env, 158, args, this.#grant); // GET /orgs/{org}/actions/hosted-runners/images/github-owned
   }
   getHostedRunnersLimitsForOrg(...args) {
-    return invoke(this.#env, 160, args); // GET /orgs/{org}/actions/hosted-runners/limits
+    return invoke(this.#env, 160, args, this.#grant); // GET /orgs/{org}/actions/hosted-runners/limits
   }
   getHostedRunnersMachineSpecsForOrg(...args) {
-    return invoke(this.#env, 161, args); // GET /orgs/{org}/actions/hosted-runners/machine-sizes
+    return invoke(this.#env, 161, args, this.#grant); // GET /orgs/{org}/actions/hosted-runners/machine-sizes
   }
   getHostedRunnersPartnerImagesForOrg(...args) {
-    return invoke(this.#env, 159, args); // GET /orgs/{org}/actions/hosted-runners/images/partner
+    return invoke(this.#env, 159, args, this.#grant); // GET /orgs/{org}/actions/hosted-runners/images/partner
   }
   getHostedRunnersPlatformsForOrg(...args) {
-    return invoke(this.#env, 162, args); // GET /orgs/{org}/actions/hosted-runners/platforms
+    return invoke(this.#env, 162, args, this.#grant); // GET /orgs/{org}/actions/hosted-runners/platforms
   }
   getJobForWorkflowRun(...args) {
-    return invoke(this.#env, 536, args); // GET /repos/{owner}/{repo}/actions/jobs/{job_id}
+    return invoke(this.#env, 536, args, this.#grant); // GET /repos/{owner}/{repo}/actions/jobs/{job_id}
   }
   getOrgPublicKey(...args) {
-    return invoke(this.#env, 220, args); // GET /orgs/{org}/actions/secrets/public-key
+    return invoke(this.#env, 220, args, this.#grant); // GET /orgs/{org}/actions/secrets/public-key
   }
   getOrgSecret(...args) {
-    return invoke(this.#env, 222, args); // GET /orgs/{org}/actions/secrets/{secret_name}
+    return invoke(this.#env, 222, args, this.#grant); // GET /orgs/{org}/actions/secrets/{secret_name}
   }
   getOrgVariable(...args) {
-    return invoke(this.#env, 231, args); // GET /orgs/{org}/actions/variables/{name}
+    return invoke(this.#env, 231, args, this.#grant); // GET /orgs/{org}/actions/variables/{name}
   }
   getPendingDeploymentsForRun(...args) {
-    return invoke(this.#env, 585, args); // GET /repos/{owner}/{repo}/actions/runs/{run_id}/pending_deployments
+    return invoke(this.#env, 585, args, this.#grant); // GET /repos/{owner}/{repo}/actions/runs/{run_id}/pending_deployments
   }
   getPrivateRepoForkPrWorkflowsSettingsOrganization(...args) {
-    return invoke(this.#env, 177, args); // GET /orgs/{org}/actions/permissions/fork-pr-workflows-private-repos
+    return invoke(this.#env, 177, args, this.#grant); // GET /orgs/{org}/actions/permissions/fork-pr-workflows-private-repos
   }
   getPrivateRepoForkPrWorkflowsSettingsRepository(...args) {
-    return invoke(this.#env, 551, args); // GET /repos/{owner}/{repo}/actions/permissions/fork-pr-workflows-private-repos
+    return invoke(this.#env, 551, args, this.#grant); // GET /repos/{owner}/{repo}/actions/permissions/fork-pr-workflows-private-repos
   }
   getRepoPublicKey(...args) {
-    return invoke(this.#env, 591, args); // GET /repos/{owner}/{repo}/actions/secrets/public-key
+    return invoke(this.#env, 591, args, this.#grant); // GET /repos/{owner}/{repo}/actions/secrets/public-key
   }
   getRepoSecret(...args) {
-    return invoke(this.#env, 593, args); // GET /repos/{owner}/{repo}/actions/secrets/{secret_name}
+    return invoke(this.#env, 593, args, this.#grant); // GET /repos/{owner}/{repo}/actions/secrets/{secret_name}
   }
   getRepoVariable(...args) {
-    return invoke(this.#env, 598, args); // GET /repos/{owner}/{repo}/actions/variables/{name}
+    return invoke(this.#env, 598, args, this.#grant); // GET /repos/{owner}/{repo}/actions/variables/{name}
   }
   getReviewsForRun(...args) {
-    return invoke(this.#env, 572, args); // GET /repos/{owner}/{repo}/actions/runs/{run_id}/approvals
+    return invoke(this.#env, 572, args, this.#grant); // GET /repos/{owner}/{repo}/actions/runs/{run_id}/approvals
   }
   getSelfHostedRunnerForOrg(...args) {
-    return invoke(this.#env, 213, args); // GET /orgs/{org}/actions/runners/{runner_id}
+    return invoke(this.#env, 213, args, this.#grant); // GET /orgs/{org}/actions/runners/{runner_id}
   }
   getSelfHostedRunnerForRepo(...args) {
-    return invoke(this.#env, 563, args); // GET /repos/{owner}/{repo}/actions/runners/{runner_id}
+    return invoke(this.#env, 563, args, this.#grant); // GET /repos/{owner}/{repo}/actions/runners/{runner_id}
   }
   getSelfHostedRunnerGroupForOrg(...args) {
-    return invoke(this.#env, 196, args); // GET /orgs/{org}/actions/runner-groups/{runner_group_id}
+    return invoke(this.#env, 196, args, this.#grant); // GET /orgs/{org}/actions/runner-groups/{runner_group_id}
   }
   getSelfHostedRunnersPermissionsOrganization(...args) {
-    return invoke(this.#env, 185, args); // GET /orgs/{org}/actions/permissions/self-hosted-runners
+    return invoke(this.#env, 185, args, this.#grant); // GET /orgs/{org}/actions/permissions/self-hosted-runners
   }
   getWorkflow(...args) {
-    return invoke(this.#env, 601, args); // GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}
+    return invoke(this.#env, 601, args, this.#grant); // GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}
   }
   getWorkflowAccessToRepository(...args) {
-    return invoke(this.#env, 545, args); // GET /repos/{owner}/{repo}/actions/permissions/access
+    return invoke(this.#env, 545, args, this.#grant); // GET /repos/{owner}/{repo}/actions/permissions/access
   }
   getWorkflowRun(...args) {
-    return invoke(this.#env, 571, args); // GET /repos/{owner}/{repo}/actions/runs/{run_id}
+    return invoke(this.#env, 571, args, this.#grant); // GET /repos/{owner}/{repo}/actions/runs/{run_id}
   }
   getWorkflowRunAttempt(...args) {
-    return invoke(this.#env, 575, args); // GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}
+    return invoke(this.#env, 575, args, this.#grant); // GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}
   }
   getWorkflowRunUsage(...args) {
-    return invoke(this.#env, 589, args); // GET /repos/{owner}/{repo}/actions/runs/{run_id}/timing
+    return invoke(this.#env, 589, args, this.#grant); // GET /repos/{owner}/{repo}/actions/runs/{run_id}/timing
   }
   getWorkflowUsage(...args) {
-    return invoke(this.#env, 606, args); // GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/timing
+    return invoke(this.#env, 606, args, this.#grant); // GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/timing
   }
   listArtifactsForRepo(...args) {
-    return invoke(this.#env, 522, args); // GET /repos/{owner}/{repo}/actions/artifacts
+    return invoke(this.#env, 522, args, this.#grant); // GET /repos/{owner}/{repo}/actions/artifacts
   }
   listConcurrencyGroupsForRepository(...args) {
-    return invoke(this.#env, 534, args); // GET /repos/{owner}/{repo}/actions/concurrency_groups
+    return invoke(this.#env, 534, args, this.#grant); // GET /repos/{owner}/{repo}/actions/concurrency_groups
   }
   listConcurrencyGroupsForWorkflowRun(...args) {
-    return invoke(this.#env, 579, args); // GET /repos/{owner}/{repo}/actions/runs/{run_id}/concurrency_groups
+    return invoke(this.#env, 579, args, this.#grant); // GET /repos/{owner}/{repo}/actions/runs/{run_id}/concurrency_groups
   }
   listCustomImageVersionsForOrg(...args) {
-    return invoke(this.#env, 155, args); // GET /orgs/{org}/actions/hosted-runners/images/custom/{image_definition_id}/versions
+    return invoke(this.#env, 155, args, this.#grant); // GET /orgs/{org}/actions/hosted-runners/images/custom/{image_definition_id}/versions
   }
   listCustomImagesForOrg(...args) {
-    return invoke(this.#env, 152, args); // GET /orgs/{org}/actions/hosted-runners/images/custom
+    return invoke(this.#env, 152, args, this.#grant); // GET /orgs/{org}/actions/hosted-runners/images/custom
   }
   listEnvironmentSecrets(...args) {
-    return invoke(this.#env, 779, args); // GET /repos/{owner}/{repo}/environments/{environment_name}/secrets
+    return invoke(this.#env, 779, args, this.#grant); // GET /repos/{owner}/{repo}/environments/{environment_name}/secrets
   }
   listEnvironmentVariables(...args) {
-    return invoke(this.#env, 784, args); // GET /repos/{owner}/{repo}/environments/{environment_name}/variables
+    return invoke(this.#env, 784, args, this.#grant); // GET /repos/{owner}/{repo}/environments/{environment_name}/variables
   }
   listGithubHostedRunnersInGroupForOrg(...args) {
-    return invoke(this.#env, 198, args); // GET /orgs/{org}/actions/runner-groups/{runner_group_id}/hosted-runners
+    return invoke(this.#env, 198, args, this.#grant); // GET /orgs/{org}/actions/runner-groups/{runner_group_id}/hosted-runners
   }
   listHostedRunnersForOrg(...args) {
-    return invoke(this.#env, 150, args); // GET /orgs/{org}/actions/hosted-runners
+    return invoke(this.#env, 150, args, this.#grant); // GET /orgs/{org}/actions/hosted-runners
   }
   listJobsForWorkflowRun(...args) {
-    return invoke(this.#env, 582, args); // GET /repos/{owner}/{repo}/actions/runs/{run_id}/jobs
+    return invoke(this.#env, 582, args, this.#grant); // GET /repos/{owner}/{repo}/actions/runs/{run_id}/jobs
   }
   listJobsForWorkflowRunAttempt(...args) {
-    return invoke(this.#env, 576, args); // GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}/jobs
+    return invoke(this.#env, 576, args, this.#grant); // GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}/jobs
   }
   listLabelsForSelfHostedRunnerForOrg(...args) {
-    return invoke(this.#env, 215, args); // GET /orgs/{org}/actions/runners/{runner_id}/labels
+    return invoke(this.#env, 215, args, this.#grant); // GET /orgs/{org}/actions/runners/{runner_id}/labels
   }
   listLabelsForSelfHostedRunnerForRepo(...args) {
-    return invoke(this.#env, 565, args); // GET /repos/{owner}/{repo}/actions/runners/{runner_id}/labels
+    return invoke(this.#env, 565, args, this.#grant); // GET /repos/{owner}/{repo}/actions/runners/{runner_id}/labels
   }
   listOrgSecrets(...args) {
-    return invoke(this.#env, 219, args); // GET /orgs/{org}/actions/secrets
+    return invoke(this.#env, 219, args, this.#grant); // GET /orgs/{org}/actions/secrets
   }
   listOrgVariables(...args) {
-    return invoke(this.#env, 228, args); // GET /orgs/{org}/actions/variables
+    return invoke(this.#env, 228, args, this.#grant); // GET /orgs/{org}/actions/variables
   }
   listRepoAccessToSelfHostedRunnerGroupInOrg(...args) {
-    return invoke(this.#env, 199, args); // GET /orgs/{org}/actions/runner-groups/{runner_group_id}/repositories
+    return invoke(this.#env, 199, args, this.#grant); // GET /orgs/{org}/actions/runner-groups/{runner_group_id}/repositories
   }
   listRepoOrganizationSecrets(...args) {
-    return invoke(this.#env, 541, args); // GET /repos/{owner}/{repo}/actions/organization-secrets
+    return invoke(this.#env, 541, args, this.#grant); // GET /repos/{owner}/{repo}/actions/organization-secrets
   }
   listRepoOrganizationVariables(...args) {
-    return invoke(this.#env, 542, args); // GET /repos/{owner}/{repo}/actions/organization-variables
+    return invoke(this.#env, 542, args, this.#grant); // GET /repos/{owner}/{repo}/actions/organization-variables
   }
   listRepoSecrets(...args) {
-    return invoke(this.#env, 590, args); // GET /repos/{owner}/{repo}/actions/secrets
+    return invoke(this.#env, 590, args, this.#grant); // GET /repos/{owner}/{repo}/actions/secrets
   }
   listRepoVariables(...args) {
-    return invoke(this.#env, 595, args); // GET /repos/{owner}/{repo}/actions/variables
+    return invoke(this.#env, 595, args, this.#grant); // GET /repos/{owner}/{repo}/actions/variables
   }
   listRepoWorkflows(...args) {
-    return invoke(this.#env, 600, args); // GET /repos/{owner}/{repo}/actions/workflows
+    return invoke(this.#env, 600, args, this.#grant); // GET /repos/{owner}/{repo}/actions/workflows
   }
   listRunnerApplicationsForOrg(...args) {
-    return invoke(this.#env, 208, args); // GET /orgs/{org}/actions/runners/downloads
+    return invoke(this.#env, 208, args, this.#grant); // GET /orgs/{org}/actions/runners/downloads
   }
   listRunnerApplicationsForRepo(...args) {
-    return invoke(this.#env, 558, args); // GET /repos/{owner}/{repo}/actions/runners/downloads
+    return invoke(this.#env, 558, args, this.#grant); // GET /repos/{owner}/{repo}/actions/runners/downloads
   }
   listSelectedReposForOrgSecret(...args) {
-    return invoke(this.#env, 224, args); // GET /orgs/{org}/actions/secrets/{secret_name}/repositories
+    return invoke(this.#env, 224, args, this.#grant); // GET /orgs/{org}/actions/secrets/{secret_name}/repositories
   }
   listSelectedReposForOrgVariable(...args) {
-    return invoke(this.#env, 233, args); // GET /orgs/{org}/actions/variables/{name}/repositories
+    return invoke(this.#env, 233, args, this.#grant); // GET /orgs/{org}/actions/variables/{name}/repositories
   }
   listSelectedRepositoriesEnabledGithubActionsOrganization(...args) {
-    return invoke(this.#env, 179, args); // GET /orgs/{org}/actions/permissions/repositories
+    return invoke(this.#env, 179, args, this.#grant); // GET /orgs/{org}/actions/permissions/repositories
   }
   listSelectedRepositoriesSelfHostedRunnersOrganization(...args) {
-    return invoke(this.#env, 187, args); // GET /orgs/{org}/actions/permissions/self-hosted-runners/repositories
+    return invoke(this.#env, 187, args, this.#grant); // GET /orgs/{org}/actions/permissions/self-hosted-runners/repositories
   }
   listSelfHostedRunnerGroupsForOrg(...args) {
-    return invoke(this.#env, 193, args); // GET /orgs/{org}/actions/runner-groups
+    return invoke(this.#env, 193, args, this.#grant); // GET /orgs/{org}/actions/runner-groups
   }
   listSelfHostedRunnersForOrg(...args) {
-    return invoke(this.#env, 207, args); // GET /orgs/{org}/actions/runners
+    return invoke(this.#env, 207, args, this.#grant); // GET /orgs/{org}/actions/runners
   }
   listSelfHostedRunnersForRepo(...args) {
-    return invoke(this.#env, 557, args); // GET /repos/{owner}/{repo}/actions/runners
+    return invoke(this.#env, 557, args, this.#grant); // GET /repos/{owner}/{repo}/actions/runners
   }
   listSelfHostedRunnersInGroupForOrg(...args) {
-    return invoke(this.#env, 203, args); // GET /orgs/{org}/actions/runner-groups/{runner_group_id}/runners
+    return invoke(this.#env, 203, args, this.#grant); // GET /orgs/{org}/actions/runner-groups/{runner_group_id}/runners
   }
   listWorkflowRunArtifacts(...args) {
-    return invoke(this.#env, 574, args); // GET /repos/{owner}/{repo}/actions/runs/{run_id}/artifacts
+    return invoke(this.#env, 574, args, this.#grant); // GET /repos/{owner}/{repo}/actions/runs/{run_id}/artifacts
   }
   listWorkflowRuns(...args) {
-    return invoke(this.#env, 605, args); // GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs
+    return invoke(this.#env, 605, args, this.#grant); // GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs
   }
   listWorkflowRunsForRepo(...args) {
-    return invoke(this.#env, 569, args); // GET /repos/{owner}/{repo}/actions/runs
+    return invoke(this.#env, 569, args, this.#grant); // GET /repos/{owner}/{repo}/actions/runs
   }
   reRunJobForWorkflowRun(...args) {
-    return invoke(this.#env, 538, args); // POST /repos/{owner}/{repo}/actions/jobs/{job_id}/rerun
+    return invoke(this.#env, 538, args, this.#grant); // POST /repos/{owner}/{repo}/actions/jobs/{job_id}/rerun
   }
   reRunWorkflow(...args) {
-    return invoke(this.#env, 587, args); // POST /repos/{owner}/{repo}/actions/runs/{run_id}/rerun
+    return invoke(this.#env, 587, args, this.#grant); // POST /repos/{owner}/{repo}/actions/runs/{run_id}/rerun
   }
   reRunWorkflowFailedJobs(...args) {
-    return invoke(this.#env, 588, args); // POST /repos/{owner}/{repo}/actions/runs/{run_id}/rerun-failed-jobs
+    return invoke(this.#env, 588, args, this.#grant); // POST /repos/{owner}/{repo}/actions/runs/{run_id}/rerun-failed-jobs
   }
   removeAllCustomLabelsFromSelfHostedRunnerForOrg(...args) {
-    return invoke(this.#env, 214, args); // DELETE /orgs/{org}/actions/runners/{runner_id}/labels
+    return invoke(this.#env, 214, args, this.#grant); // DELETE /orgs/{org}/actions/runners/{runner_id}/labels
   }
   removeAllCustomLabelsFromSelfHostedRunnerForRepo(...args) {
-    return invoke(this.#env, 564, args); // DELETE /repos/{owner}/{repo}/actions/runners/{runner_id}/labels
+    return invoke(this.#env, 564, args, this.#grant); // DELETE /repos/{owner}/{repo}/actions/runners/{runner_id}/labels
   }
   removeCustomLabelFromSelfHostedRunnerForOrg(...args) {
-    return invoke(this.#env, 218, args); // DELETE /orgs/{org}/actions/runners/{runner_id}/labels/{name}
+    return invoke(this.#env, 218, args, this.#grant); // DELETE /orgs/{org}/actions/runners/{runner_id}/labels/{name}
   }
   removeCustomLabelFromSelfHostedRunnerForRepo(...args) {
-    return invoke(this.#env, 568, args); // DELETE /repos/{owner}/{repo}/actions/runners/{runner_id}/labels/{name}
+    return invoke(this.#env, 568, args, this.#grant); // DELETE /repos/{owner}/{repo}/actions/runners/{runner_id}/labels/{name}
   }
   removeRepoAccessToSelfHostedRunnerGroupInOrg(...args) {
-    return invoke(this.#env, 201, args); // DELETE /orgs/{org}/actions/runner-groups/{runner_group_id}/repositories/{repository_id}
+    return invoke(this.#env, 201, args, this.#grant); // DELETE /orgs/{org}/actions/runner-groups/{runner_group_id}/repositories/{repository_id}
   }
   removeSelectedRepoFromOrgSecret(...args) {
-    return invoke(this.#env, 226, args); // DELETE /orgs/{org}/actions/secrets/{secret_name}/repositories/{repository_id}
+    return invoke(this.#env, 226, args, this.#grant); // DELETE /orgs/{org}/actions/secrets/{secret_name}/repositories/{repository_id}
   }
   removeSelectedRepoFromOrgVariable(...args) {
-    return invoke(this.#env, 235, args); // DELETE /orgs/{org}/actions/variables/{name}/repositories/{repository_id}
+    return invoke(this.#env, 235, args, this.#grant); // DELETE /orgs/{org}/actions/variables/{name}/repositories/{repository_id}
   }
   removeSelfHostedRunnerFromGroupForOrg(...args) {
-    return invoke(this.#env, 205, args); // DELETE /orgs/{org}/actions/runner-groups/{runner_group_id}/runners/{runner_id}
+    return invoke(this.#env, 205, args, this.#grant); // DELETE /orgs/{org}/actions/runner-groups/{runner_group_id}/runners/{runner_id}
   }
   reviewCustomGatesForRun(...args) {
-    return invoke(this.#env, 580, args); // POST /repos/{owner}/{repo}/actions/runs/{run_id}/deployment_protection_rule
+    return invoke(this.#env, 580, args, this.#grant); // POST /repos/{owner}/{repo}/actions/runs/{run_id}/deployment_protection_rule
   }
   reviewPendingDeploymentsForRun(...args) {
-    return invoke(this.#env, 586, args); // POST /repos/{owner}/{repo}/actions/runs/{run_id}/pending_deployments
+    return invoke(this.#env, 586, args, this.#grant); // POST /repos/{owner}/{repo}/actions/runs/{run_id}/pending_deployments
   }
   setActionsCacheRetentionLimitForEnterprise(...args) {
-    return invoke(this.#env, 39, args); // PUT /enterprises/{enterprise}/actions/cache/retention-limit
+    return invoke(this.#env, 39, args, this.#grant); // PUT /enterprises/{enterprise}/actions/cache/retention-limit
   }
   setActionsCacheRetentionLimitForOrganization(...args) {
-    return invoke(this.#env, 133, args); // PUT /organizations/{org}/actions/cache/retention-limit
+    return invoke(this.#env, 133, args, this.#grant); // PUT /organizations/{org}/actions/cache/retention-limit
   }
   setActionsCacheRetentionLimitForRepository(...args) {
-    return invoke(this.#env, 527, args); // PUT /repos/{owner}/{repo}/actions/cache/retention-limit
+    return invoke(this.#env, 527, args, this.#grant); // PUT /repos/{owner}/{repo}/actions/cache/retention-limit
   }
   setActionsCacheStorageLimitForEnterprise(...args) {
-    return invoke(this.#env, 41, args); // PUT /enterprises/{enterprise}/actions/cache/storage-limit
+    return invoke(this.#env, 41, args, this.#grant); // PUT /enterprises/{enterprise}/actions/cache/storage-limit
   }
   setActionsCacheStorageLimitForOrganization(...args) {
-    return invoke(this.#env, 135, args); // PUT /organizations/{org}/actions/cache/storage-limit
+    return invoke(this.#env, 135, args, this.#grant); // PUT /organizations/{org}/actions/cache/storage-limit
   }
   setActionsCacheStorageLimitForRepository(...args) {
-    return invoke(this.#env, 529, args); // PUT /repos/{owner}/{repo}/actions/cache/storage-limit
+    return invoke(this.#env, 529, args, this.#grant); // PUT /repos/{owner}/{repo}/actions/cache/storage-limit
   }
   setAllowedActionsOrganization(...args) {
-    return invoke(this.#env, 184, args); // PUT /orgs/{org}/actions/permissions/selected-actions
+    return invoke(this.#env, 184, args, this.#grant); // PUT /orgs/{org}/actions/permissions/selected-actions
   }
   setAllowedActionsRepository(...args) {
-    return invoke(this.#env, 554, args); // PUT /repos/{owner}/{repo}/actions/permissions/selected-actions
+    return invoke(this.#env, 554, args, this.#grant); // PUT /repos/{owner}/{repo}/actions/permissions/selected-actions
   }
   setArtifactAndLogRetentionSettingsOrganization(...args) {
-    return invoke(this.#env, 174, args); // PUT /orgs/{org}/actions/permissions/artifact-and-log-retention
+    return invoke(this.#env, 174, args, this.#grant); // PUT /orgs/{org}/actions/permissions/artifact-and-log-retention
   }
   setArtifactAndLogRetentionSettingsRepository(...args) {
-    return invoke(this.#env, 548, args); // PUT /repos/{owner}/{repo}/actions/permissions/artifact-and-log-retention
+    return invoke(this.#env, 548, args, this.#grant); // PUT /repos/{owner}/{repo}/actions/permissions/artifact-and-log-retention
   }
   setCustomLabelsForSelfHostedRunnerForOrg(...args) {
-    return invoke(this.#env, 217, args); // PUT /orgs/{org}/actions/runners/{runner_id}/labels
+    return invoke(this.#env, 217, args, this.#grant); // PUT /orgs/{org}/actions/runners/{runner_id}/labels
   }
   setCustomLabelsForSelfHostedRunnerForRepo(...args) {
-    return invoke(this.#env, 567, args); // PUT /repos/{owner}/{repo}/actions/runners/{runner_id}/labels
+    return invoke(this.#env, 567, args, this.#grant); // PUT /repos/{owner}/{repo}/actions/runners/{runner_id}/labels
   }
   setCustomOidcSubClaimForRepo(...args) {
-    return invoke(this.#env, 540, args); // PUT /repos/{owner}/{repo}/actions/oidc/customization/sub
+    return invoke(this.#env, 540, args, this.#grant); // PUT /repos/{owner}/{repo}/actions/oidc/customization/sub
   }
   setForkPrContributorApprovalPermissionsOrganization(...args) {
-    return invoke(this.#env, 176, args); // PUT /orgs/{org}/actions/permissions/fork-pr-contributor-approval
+    return invoke(this.#env, 176, args, this.#grant); // PUT /orgs/{org}/actions/permissions/fork-pr-contributor-approval
   }
   setForkPrContributorApprovalPermissionsRepository(...args) {
-    return invoke(this.#env, 550, args); // PUT /repos/{owner}/{repo}/actions/permissions/fork-pr-contributor-approval
+    return invoke(this.#env, 550, args, this.#grant); // PUT /repos/{owner}/{repo}/actions/permissions/fork-pr-contributor-approval
   }
   setGithubActionsDefaultWorkflowPermissionsOrganization(...args) {
-    return invoke(this.#env, 192, args); // PUT /orgs/{org}/actions/permissions/workflow
+    return invoke(this.#env, 192, args, this.#grant); // PUT /orgs/{org}/actions/permissions/workflow
   }
   setGithubActionsDefaultWorkflowPermissionsRepository(...args) {
-    return invoke(this.#env, 556, args); // PUT /repos/{owner}/{repo}/actions/permissions/workflow
+    return invoke(this.#env, 556, args, this.#grant); // PUT /repos/{owner}/{repo}/actions/permissions/workflow
   }
   setGithubActionsPermissionsOrganization(...args) {
-    return invoke(this.#env, 172, args); // PUT /orgs/{org}/actions/permissions
+    return invoke(this.#env, 172, args, this.#grant); // PUT /orgs/{org}/actions/permissions
   }
   setGithubActionsPermissionsRepository(...args) {
-    return invoke(this.#env, 544, args); // PUT /repos/{owner}/{repo}/actions/permissions
+    return invoke(this.#env, 544, args, this.#grant); // PUT /repos/{owner}/{repo}/actions/permissions
   }
   setPrivateRepoForkPrWorkflowsSettingsOrganization(...args) {
-    return invoke(this.#env, 178, args); // PUT /orgs/{org}/actions/permissions/fork-pr-workflows-private-repos
+    return invoke(this.#env, 178, args, this.#grant); // PUT /orgs/{org}/actions/permissions/fork-pr-workflows-private-repos
   }
   setPrivateRepoForkPrWorkflowsSettingsRepository(...args) {
-    return invoke(this.#env, 552, args); // PUT /repos/{owner}/{repo}/actions/permissions/fork-pr-workflows-private-repos
+    return invoke(this.#env, 552, args, this.#grant); // PUT /repos/{owner}/{repo}/actions/permissions/fork-pr-workflows-private-repos
   }
   setRepoAccessToSelfHostedRunnerGroupInOrg(...args) {
-    return invoke(this.#env, 200, args); // PUT /orgs/{org}/actions/runner-groups/{runner_group_id}/repositories
+    return invoke(this.#env, 200, args, this.#grant); // PUT /orgs/{org}/actions/runner-groups/{runner_group_id}/repositories
   }
   setSelectedReposForOrgSecret(...args) {
-    return invoke(this.#env, 225, args); // PUT /orgs/{org}/actions/secrets/{secret_name}/repositories
+    return invoke(this.#env, 225, args, this.#grant); // PUT /orgs/{org}/actions/secrets/{secret_name}/repositories
   }
   setSelectedReposForOrgVariable(...args) {
-    return invoke(this.#env, 234, args); // PUT /orgs/{org}/actions/variables/{name}/repositories
+    return invoke(this.#env, 234, args, this.#grant); // PUT /orgs/{org}/actions/variables/{name}/repositories
   }
   setSelectedRepositoriesEnabledGithubActionsOrganization(...args) {
-    return invoke(this.#env, 180, args); // PUT /orgs/{org}/actions/permissions/repositories
+    return invoke(this.#env, 180, args, this.#grant); // PUT /orgs/{org}/actions/permissions/repositories
   }
   setSelectedRepositoriesSelfHostedRunnersOrganization(...args) {
-    return invoke(this.#env, 188, args); // PUT /orgs/{org}/actions/permissions/self-hosted-runners/repositories
+    return invoke(this.#env, 188, args, this.#grant); // PUT /orgs/{org}/actions/permissions/self-hosted-runners/repositories
   }
   setSelfHostedRunnersInGroupForOrg(...args) {
-    return invoke(this.#env, 204, args); // PUT /orgs/{org}/actions/runner-groups/{runner_group_id}/runners
+    return invoke(this.#env, 204, args, this.#grant); // PUT /orgs/{org}/actions/runner-groups/{runner_group_id}/runners
   }
   setSelfHostedRunnersPermissionsOrganization(...args) {
-    return invoke(this.#env, 186, args); // PUT /orgs/{org}/actions/permissions/self-hosted-runners
+    return invoke(this.#env, 186, args, this.#grant); // PUT /orgs/{org}/actions/permissions/self-hosted-runners
   }
   setWorkflowAccessToRepository(...args) {
-    return invoke(this.#env, 546, args); // PUT /repos/{owner}/{repo}/actions/permissions/access
+    return invoke(this.#env, 546, args, this.#grant); // PUT /repos/{owner}/{repo}/actions/permissions/access
   }
   updateEnvironmentVariable(...args) {
-    return invoke(this.#env, 788, args); // PATCH /repos/{owner}/{repo}/environments/{environment_name}/variables/{name}
+    return invoke(this.#env, 788, args, this.#grant); // PATCH /repos/{owner}/{repo}/environments/{environment_name}/variables/{name}
   }
   updateHostedRunnerForOrg(...args) {
-    return invoke(this.#env, 165, args); // PATCH /orgs/{org}/actions/hosted-runners/{hosted_runner_id}
+    return invoke(this.#env, 165, args, this.#grant); // PATCH /orgs/{org}/actions/hosted-runners/{hosted_runner_id}
   }
   updateOrgVariable(...args) {
-    return invoke(this.#env, 232, args); // PATCH /orgs/{org}/actions/variables/{name}
+    return invoke(this.#env, 232, args, this.#grant); // PATCH /orgs/{org}/actions/variables/{name}
   }
   updateRepoVariable(...args) {
-    return invoke(this.#env, 599, args); // PATCH /repos/{owner}/{repo}/actions/variables/{name}
+    return invoke(this.#env, 599, args, this.#grant); // PATCH /repos/{owner}/{repo}/actions/variables/{name}
   }
   updateSelfHostedRunnerGroupForOrg(...args) {
-    return invoke(this.#env, 197, args); // PATCH /orgs/{org}/actions/runner-groups/{runner_group_id}
+    return invoke(this.#env, 197, args, this.#grant); // PATCH /orgs/{org}/actions/runner-groups/{runner_group_id}
   }
 }
 
 class Activity extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   checkRepoIsStarredByAuthenticatedUser(...args) {
-    return invoke(this.#env, 1150, args); // GET /user/starred/{owner}/{repo}
+    return invoke(this.#env, 1150, args, this.#grant); // GET /user/starred/{owner}/{repo}
   }
   deleteRepoSubscription(...args) {
-    return invoke(this.#env, 1020, args); // DELETE /repos/{owner}/{repo}/subscription
+    return invoke(this.#env, 1020, args, this.#grant); // DELETE /repos/{owner}/{repo}/subscription
   }
   deleteThreadSubscription(...args) {
-    return invoke(this.#env, 127, args); // DELETE /notifications/threads/{thread_id}/subscription
+    return invoke(this.#env, 127, args, this.#grant); // DELETE /notifications/threads/{thread_id}/subscription
   }
   getFeeds(...args) {
-    return invoke(this.#env, 85, args); // GET /feeds
+    return invoke(this.#env, 85, args, this.#grant); // GET /feeds
   }
   getRepoSubscription(...args) {
-    return invoke(this.#env, 1021, args); // GET /repos/{owner}/{repo}/subscription
+    return invoke(this.#env, 1021, args, this.#grant); // GET /repos/{owner}/{repo}/subscription
   }
   getStargazerCountForRepo(...args) {
-    return invoke(this.#env, 1012, args); // GET /repos/{owner}/{repo}/stargazers/count
+    return invoke(this.#env, 1012, args, this.#grant); // GET /repos/{owner}/{repo}/stargazers/count
   }
   getThread(...args) {
-    return invoke(this.#env, 125, args); // GET /notifications/threads/{thread_id}
+    return invoke(this.#env, 125, args, this.#grant); // GET /notifications/threads/{thread_id}
   }
   getThreadSubscriptionForAuthenticatedUser(...args) {
-    return invoke(this.#env, 128, args); // GET /notifications/threads/{thread_id}/subscription
+    return invoke(this.#env, 128, args, this.#grant); // GET /notifications/threads/{thread_id}/subscription
   }
   listEventsForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1179, args); // GET /users/{username}/events
+    return invoke(this.#env, 1179, args, this.#grant); // GET /users/{username}/events
   }
   listNotificationsForAuthenticatedUser(...args) {
-    return invoke(this.#env, 122, args); // GET /notifications
+    return invoke(this.#env, 122, args, this.#grant); // GET /notifications
   }
   listOrgEventsForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1180, args); // GET /users/{username}/events/orgs/{org}
+    return invoke(this.#env, 1180, args, this.#grant); // GET /users/{username}/events/orgs/{org}
   }
   listPublicEvents(...args) {
-    return invoke(this.#env, 84, args); // GET /events
+    return invoke(this.#env, 84, args, this.#grant); // GET /events
   }
   listPublicEventsForRepoNetwork(...args) {
-    return invoke(this.#env, 121, args); // GET /networks/{owner}/{repo}/events
+    return invoke(this.#env, 121, args, this.#grant); // GET /networks/{owner}/{repo}/events
   }
   listPublicEventsForUser(...args) {
-    return invoke(this.#env, 1181, args); // GET /users/{username}/events/public
+    return invoke(this.#env, 1181, args, this.#grant); // GET /users/{username}/events/public
   }
   listPublicOrgEvents(...args) {
-    return invoke(this.#env, 349, args); // GET /orgs/{org}/events
+    return invoke(this.#env, 349, args, this.#grant); // GET /orgs/{org}/events
   }
   listReceivedEventsForUser(...args) {
-    return invoke(this.#env, 1210, args); // GET /users/{username}/received_events
+    return invoke(this.#env, 1210, args, this.#grant); // GET /users/{username}/received_events
   }
   listReceivedPublicEventsForUser(...args) {
-    return invoke(this.#env, 1211, args); // GET /users/{username}/received_events/public
+    return invoke(this.#env, 1211, args, this.#grant); // GET /users/{username}/received_events/public
   }
   listRepoEvents(...args) {
-    return invoke(this.#env, 789, args); // GET /repos/{owner}/{repo}/events
+    return invoke(this.#env, 789, args, this.#grant); // GET /repos/{owner}/{repo}/events
   }
   listRepoNotificationsForAuthenticatedUser(...args) {
-    return invoke(this.#env, 909, args); // GET /repos/{owner}/{repo}/notifications
+    return invoke(this.#env, 909, args, this.#grant); // GET /repos/{owner}/{repo}/notifications
   }
   listReposStarredByAuthenticatedUser(...args) {
-    return invoke(this.#env, 1148, args); // GET /user/starred
+    return invoke(this.#env, 1148, args, this.#grant); // GET /user/starred
   }
   listReposStarredByUser(...args) {
-    return invoke(this.#env, 1219, args); // GET /users/{username}/starred
+    return invoke(this.#env, 1219, args, this.#grant); // GET /users/{username}/starred
   }
   listReposWatchedByUser(...args) {
-    return invoke(this.#env, 1220, args); // GET /users/{username}/subscriptions
+    return invoke(this.#env, 1220, args, this.#grant); // GET /users/{username}/subscriptions
   }
   listStargazersForRepo(...args) {
-    return invoke(this.#env, 1011, args); // GET /repos/{owner}/{repo}/stargazers
+    return invoke(this.#env, 1011, args, this.#grant); // GET /repos/{owner}/{repo}/stargazers
   }
   listWatchedReposForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1152, args); // GET /user/subscriptions
+    return invoke(this.#env, 1152, args, this.#grant); // GET /user/subscriptions
   }
   listWatchersForRepo(...args) {
-    return invoke(this.#env, 1019, args); // GET /repos/{owner}/{repo}/subscribers
+    return invoke(this.#env, 1019, args, this.#grant); // GET /repos/{owner}/{repo}/subscribers
   }
   markNotificationsAsRead(...args) {
-    return invoke(this.#env, 123, args); // PUT /notifications
+    return invoke(this.#env, 123, args, this.#grant); // PUT /notifications
   }
   markRepoNotificationsAsRead(...args) {
-    return invoke(this.#env, 910, args); // PUT /repos/{owner}/{repo}/notifications
+    return invoke(this.#env, 910, args, this.#grant); // PUT /repos/{owner}/{repo}/notifications
   }
   markThreadAsDone(...args) {
-    return invoke(this.#env, 124, args); // DELETE /notifications/threads/{thread_id}
+    return invoke(this.#env, 124, args, this.#grant); // DELETE /notifications/threads/{thread_id}
   }
   markThreadAsRead(...args) {
-    return invoke(this.#env, 126, args); // PATCH /notifications/threads/{thread_id}
+    return invoke(this.#env, 126, args, this.#grant); // PATCH /notifications/threads/{thread_id}
   }
   setRepoSubscription(...args) {
-    return invoke(this.#env, 1022, args); // PUT /repos/{owner}/{repo}/subscription
+    return invoke(this.#env, 1022, args, this.#grant); // PUT /repos/{owner}/{repo}/subscription
   }
   setThreadSubscription(...args) {
-    return invoke(this.#env, 129, args); // PUT /notifications/threads/{thread_id}/subscription
+    return invoke(this.#env, 129, args, this.#grant); // PUT /notifications/threads/{thread_id}/subscription
   }
   starRepoForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1151, args); // PUT /user/starred/{owner}/{repo}
+    return invoke(this.#env, 1151, args, this.#grant); // PUT /user/starred/{owner}/{repo}
   }
   unstarRepoForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1149, args); // DELETE /user/starred/{owner}/{repo}
+    return invoke(this.#env, 1149, args, this.#grant); // DELETE /user/starred/{owner}/{repo}
   }
 }
 
 class AgentTasks extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   createTaskInRepo(...args) {
-    return invoke(this.#env, 4, args); // POST /agents/repos/{owner}/{repo}/tasks
+    return invoke(this.#env, 4, args, this.#grant); // POST /agents/repos/{owner}/{repo}/tasks
   }
   getTaskById(...args) {
-    return invoke(this.#env, 7, args); // GET /agents/tasks/{task_id}
+    return invoke(this.#env, 7, args, this.#grant); // GET /agents/tasks/{task_id}
   }
   getTaskByRepoAndId(...args) {
-    return invoke(this.#env, 5, args); // GET /agents/repos/{owner}/{repo}/tasks/{task_id}
+    return invoke(this.#env, 5, args, this.#grant); // GET /agents/repos/{owner}/{repo}/tasks/{task_id}
   }
   listTasks(...args) {
-    return invoke(this.#env, 6, args); // GET /agents/tasks
+    return invoke(this.#env, 6, args, this.#grant); // GET /agents/tasks
   }
   listTasksForRepo(...args) {
-    return invoke(this.#env, 3, args); // GET /agents/repos/{owner}/{repo}/tasks
+    return invoke(this.#env, 3, args, this.#grant); // GET /agents/repos/{owner}/{repo}/tasks
   }
 }
 
 class Agents extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   addSelectedRepoToOrgSecret(...args) {
-    return invoke(this.#env, 245, args); // PUT /orgs/{org}/agents/secrets/{secret_name}/repositories/{repository_id}
+    return invoke(this.#env, 245, args, this.#grant); // PUT /orgs/{org}/agents/secrets/{secret_name}/repositories/{repository_id}
   }
   addSelectedRepoToOrgVariable(...args) {
-    return invoke(this.#env, 254, args); // PUT /orgs/{org}/agents/variables/{name}/repositories/{repository_id}
+    return invoke(this.#env, 254, args, this.#grant); // PUT /orgs/{org}/agents/variables/{name}/repositories/{repository_id}
   }
   createOrUpdateOrgSecret(...args) {
-    return invoke(this.#env, 241, args); // PUT /orgs/{org}/agents/secrets/{secret_name}
+    return invoke(this.#env, 241, args, this.#grant); // PUT /orgs/{org}/agents/secrets/{secret_name}
   }
   createOrUpdateRepoSecret(...args) {
-    return invoke(this.#env, 614, args); // PUT /repos/{owner}/{repo}/agents/secrets/{secret_name}
+    return invoke(this.#env, 614, args, this.#grant); // PUT /repos/{owner}/{repo}/agents/secrets/{secret_name}
   }
   createOrgVariable(...args) {
-    return invoke(this.#env, 247, args); // POST /orgs/{org}/agents/variables
+    return invoke(this.#env, 247, args, this.#grant); // POST /orgs/{org}/agents/variables
   }
   createRepoVariable(...args) {
-    return invoke(this.#env, 616, args); // POST /repos/{owner}/{repo}/agents/variables
+    return invoke(this.#env, 616, args, this.#grant); // POST /repos/{owner}/{repo}/agents/variables
   }
   deleteOrgSecret(...args) {
-    return invoke(this.#env, 239, args); // DELETE /orgs/{org}/agents/secrets/{secret_name}
+    return invoke(this.#env, 239, args, this.#grant); // DELETE /orgs/{org}/agents/secrets/{secret_name}
   }
   deleteOrgVariable(...args) {
-    return invoke(this.#env, 248, args); // DELETE /orgs/{org}/agents/variables/{name}
+    return invoke(this.#env, 248, args, this.#grant); // DELETE /orgs/{org}/agents/variables/{name}
   }
   deleteRepoSecret(...args) {
-    return invoke(this.#env, 612, args); // DELETE /repos/{owner}/{repo}/agents/secrets/{secret_name}
+    return invoke(this.#env, 612, args, this.#grant); // DELETE /repos/{owner}/{repo}/agents/secrets/{secret_name}
   }
   deleteRepoVariable(...args) {
-    return invoke(this.#env, 617, args); // DELETE /repos/{owner}/{repo}/agents/variables/{name}
+    return invoke(this.#env, 617, args, this.#grant); // DELETE /repos/{owner}/{repo}/agents/variables/{name}
   }
   getOrgPublicKey(...args) {
-    return invoke(this.#env, 238, args); // GET /orgs/{org}/agents/secrets/public-key
+    return invoke(this.#env, 238, args, this.#grant); // GET /orgs/{org}/agents/secrets/public-key
   }
   getOrgSecret(...args) {
-    return invoke(this.#env, 240, args); // GET /orgs/{org}/agents/secrets/{secret_name}
+    return invoke(this.#env, 240, args, this.#grant); // GET /orgs/{org}/agents/secrets/{secret_name}
   }
   getOrgVariable(...args) {
-    return invoke(this.#env, 249, args); // GET /orgs/{org}/agents/variables/{name}
+    return invoke(this.#env, 249, args, this.#grant); // GET /orgs/{org}/agents/variables/{name}
   }
   getRepoPublicKey(...args) {
-    return invoke(this.#env, 611, args); // GET /repos/{owner}/{repo}/agents/secrets/public-key
+    return invoke(this.#env, 611, args, this.#grant); // GET /repos/{owner}/{repo}/agents/secrets/public-key
   }
   getRepoSecret(...args) {
-    return invoke(this.#env, 613, args); // GET /repos/{owner}/{repo}/agents/secrets/{secret_name}
+    return invoke(this.#env, 613, args, this.#grant); // GET /repos/{owner}/{repo}/agents/secrets/{secret_name}
   }
   getRepoVariable(...args) {
-    return invoke(this.#env, 618, args); // GET /repos/{owner}/{repo}/agents/variables/{name}
+    return invoke(this.#env, 618, args, this.#grant); // GET /repos/{owner}/{repo}/agents/variables/{name}
   }
   listOrgSecrets(...args) {
-    return invoke(this.#env, 237, args); // GET /orgs/{org}/agents/secrets
+    return invoke(this.#env, 237, args, this.#grant); // GET /orgs/{org}/agents/secrets
   }
   listOrgVariables(...args) {
-    return invoke(this.#env, 246, args); // GET /orgs/{org}/agents/variables
+    return invoke(this.#env, 246, args, this.#grant); // GET /orgs/{org}/agents/variables
   }
   listRepoOrganizationSecrets(...args) {
-    return invoke(this.#env, 608, args); // GET /repos/{owner}/{repo}/agents/organization-secrets
+    return invoke(this.#env, 608, args, this.#grant); // GET /repos/{owner}/{repo}/agents/organization-secrets
   }
   listRepoOrganizationVariables(...args) {
-    return invoke(this.#env, 609, args); // GET /repos/{owner}/{repo}/agents/organization-variables
+    return invoke(this.#env, 609, args, this.#grant); // GET /repos/{owner}/{repo}/agents/organization-variables
   }
   listRepoSecrets(...args) {
-    return invoke(this.#env, 610, args); // GET /repos/{owner}/{repo}/agents/secrets
+    return invoke(this.#env, 610, args, this.#grant); // GET /repos/{owner}/{repo}/agents/secrets
   }
   listRepoVariables(...args) {
-    return invoke(this.#env, 615, args); // GET /repos/{owner}/{repo}/agents/variables
+    return invoke(this.#env, 615, args, this.#grant); // GET /repos/{owner}/{repo}/agents/variables
   }
   listSelectedReposForOrgSecret(...args) {
-    return invoke(this.#env, 242, args); // GET /orgs/{org}/agents/secrets/{secret_name}/repositories
+    return invoke(this.#env, 242, args, this.#grant); // GET /orgs/{org}/agents/secrets/{secret_name}/repositories
   }
   listSelectedReposForOrgVariable(...args) {
-    return invoke(this.#env, 251, args); // GET /orgs/{org}/agents/variables/{name}/repositories
+    return invoke(this.#env, 251, args, this.#grant); // GET /orgs/{org}/agents/variables/{name}/repositories
   }
   removeSelectedRepoFromOrgSecret(...args) {
-    return invoke(this.#env, 244, args); // DELETE /orgs/{org}/agents/secrets/{secret_name}/repositories/{repository_id}
+    return invoke(this.#env, 244, args, this.#grant); // DELETE /orgs/{org}/agents/secrets/{secret_name}/repositories/{repository_id}
   }
   removeSelectedRepoFromOrgVariable(...args) {
-    return invoke(this.#env, 253, args); // DELETE /orgs/{org}/agents/variables/{name}/repositories/{repository_id}
+    return invoke(this.#env, 253, args, this.#grant); // DELETE /orgs/{org}/agents/variables/{name}/repositories/{repository_id}
   }
   setSelectedReposForOrgSecret(...args) {
-    return invoke(this.#env, 243, args); // PUT /orgs/{org}/agents/secrets/{secret_name}/repositories
+    return invoke(this.#env, 243, args, this.#grant); // PUT /orgs/{org}/agents/secrets/{secret_name}/repositories
   }
   setSelectedReposForOrgVariable(...args) {
-    return invoke(this.#env, 252, args); // PUT /orgs/{org}/agents/variables/{name}/repositories
+    return invoke(this.#env, 252, args, this.#grant); // PUT /orgs/{org}/agents/variables/{name}/repositories
   }
   updateOrgVariable(...args) {
-    return invoke(this.#env, 250, args); // PATCH /orgs/{org}/agents/variables/{name}
+    return invoke(this.#env, 250, args, this.#grant); // PATCH /orgs/{org}/agents/variables/{name}
   }
   updateRepoVariable(...args) {
-    return invoke(this.#env, 619, args); // PATCH /repos/{owner}/{repo}/agents/variables/{name}
+    return invoke(this.#env, 619, args, this.#grant); // PATCH /repos/{owner}/{repo}/agents/variables/{name}
   }
 }
 
 class ApiInsights extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   getRouteStatsByActor(...args) {
-    return invoke(this.#env, 362, args); // GET /orgs/{org}/insights/api/route-stats/{actor_type}/{actor_id}
+    return invoke(this.#env, 362, args, this.#grant); // GET /orgs/{org}/insights/api/route-stats/{actor_type}/{actor_id}
   }
   getSubjectStats(...args) {
-    return invoke(this.#env, 363, args); // GET /orgs/{org}/insights/api/subject-stats
+    return invoke(this.#env, 363, args, this.#grant); // GET /orgs/{org}/insights/api/subject-stats
   }
   getSummaryStats(...args) {
-    return invoke(this.#env, 364, args); // GET /orgs/{org}/insights/api/summary-stats
+    return invoke(this.#env, 364, args, this.#grant); // GET /orgs/{org}/insights/api/summary-stats
   }
   getSummaryStatsByActor(...args) {
-    return invoke(this.#env, 366, args); // GET /orgs/{org}/insights/api/summary-stats/{actor_type}/{actor_id}
+    return invoke(this.#env, 366, args, this.#grant); // GET /orgs/{org}/insights/api/summary-stats/{actor_type}/{actor_id}
   }
   getSummaryStatsByUser(...args) {
-    return invoke(this.#env, 365, args); // GET /orgs/{org}/insights/api/summary-stats/users/{user_id}
+    return invoke(this.#env, 365, args, this.#grant); // GET /orgs/{org}/insights/api/summary-stats/users/{user_id}
   }
   getTimeStats(...args) {
-    return invoke(this.#env, 367, args); // GET /orgs/{org}/insights/api/time-stats
+    return invoke(this.#env, 367, args, this.#grant); // GET /orgs/{org}/insights/api/time-stats
   }
   getTimeStatsByActor(...args) {
-    return invoke(this.#env, 369, args); // GET /orgs/{org}/insights/api/time-stats/{actor_type}/{actor_id}
+    return invoke(this.#env, 369, args, this.#grant); // GET /orgs/{org}/insights/api/time-stats/{actor_type}/{actor_id}
   }
   getTimeStatsByUser(...args) {
-    return invoke(this.#env, 368, args); // GET /orgs/{org}/insights/api/time-stats/users/{user_id}
+    return invoke(this.#env, 368, args, this.#grant); // GET /orgs/{org}/insights/api/time-stats/users/{user_id}
   }
   getUserStats(...args) {
-    return invoke(this.#env, 370, args); // GET /orgs/{org}/insights/api/user-stats/{user_id}
+    return invoke(this.#env, 370, args, this.#grant); // GET /orgs/{org}/insights/api/user-stats/{user_id}
   }
 }
 
 class Apps extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   addRepoToInstallationForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1105, args); // PUT /user/installations/{installation_id}/repositories/{repository_id}
+    return invoke(this.#env, 1105, args, this.#grant); // PUT /user/installations/{installation_id}/repositories/{repository_id}
   }
   checkToken(...args) {
-    return invoke(this.#env, 25, args); // POST /applications/{client_id}/token
+    return invoke(this.#env, 25, args, this.#grant); // POST /applications/{client_id}/token
   }
   createFromManifest(...args) {
-    return invoke(this.#env, 9, args); // POST /app-manifests/{code}/conversions
+    return invoke(this.#env, 9, args, this.#grant); // POST /app-manifests/{code}/conversions
   }
   createInstallationAccessToken(...args) {
-    return invoke(this.#env, 19, args); // POST /app/installations/{installation_id}/access_tokens
+    return invoke(this.#env, 19, args, this.#grant); // POST /app/installations/{installation_id}/access_tokens
   }
   deleteAuthorization(...args) {
-    return invoke(this.#env, 22, args); // DELETE /applications/{client_id}/grant
+    return invoke(this.#env, 22, args, this.#grant); // DELETE /applications/{client_id}/grant
   }
   deleteInstallation(...args) {
-    return invoke(this.#env, 17, args); // DELETE /app/installations/{installation_id}
+    return invoke(this.#env, 17, args, this.#grant); // DELETE /app/installations/{installation_id}
   }
   deleteToken(...args) {
-    return invoke(this.#env, 23, args); // DELETE /applications/{client_id}/token
+    return invoke(this.#env, 23, args, this.#grant); // DELETE /applications/{client_id}/token
   }
   getAuthenticated(...args) {
-    return invoke(this.#env, 8, args); // GET /app
+    return invoke(this.#env, 8, args, this.#grant); // GET /app
   }
   getBySlug(...args) {
-    return invoke(this.#env, 27, args); // GET /apps/{app_slug}
+    return invoke(this.#env, 27, args, this.#grant); // GET /apps/{app_slug}
   }
   getInstallation(...args) {
-    return invoke(this.#env, 18, args); // GET /app/installations/{installation_id}
+    return invoke(this.#env, 18, args, this.#grant); // GET /app/installations/{installation_id}
   }
   getOrgInstallation(...args) {
-    return invoke(this.#env, 371, args); // GET /orgs/{org}/installation
+    return invoke(this.#env, 371, args, this.#grant); // GET /orgs/{org}/installation
   }
   getRepoInstallation(...args) {
-    return invoke(this.#env, 829, args); // GET /repos/{owner}/{repo}/installation
+    return invoke(this.#env, 829, args, this.#grant); // GET /repos/{owner}/{repo}/installation
   }
   getSubscriptionPlanForAccount(...args) {
-    return invoke(this.#env, 114, args); // GET /marketplace_listing/accounts/{account_id}
+    return invoke(this.#env, 114, args, this.#grant); // GET /marketplace_listing/accounts/{account_id}
   }
   getSubscriptionPlanForAccountStubbed(...args) {
-    return invoke(this.#env, 117, args); // GET /marketplace_listing/stubbed/accounts/{account_id}
+    return invoke(this.#env, 117, args, this.#grant); // GET /marketplace_listing/stubbed/accounts/{account_id}
   }
   getUserInstallation(...args) {
-    return invoke(this.#env, 1188, args); // GET /users/{username}/installation
+    return invoke(this.#env, 1188, args, this.#grant); // GET /users/{username}/installation
   }
   getWebhookConfigForApp(...args) {
-    return invoke(this.#env, 10, args); // GET /app/hook/config
+    return invoke(this.#env, 10, args, this.#grant); // GET /app/hook/config
   }
   getWebhookDelivery(...args) {
-    return invoke(this.#env, 13, args); // GET /app/hook/deliveries/{delivery_id}
+    return invoke(this.#env, 13, args, this.#grant); // GET /app/hook/deliveries/{delivery_id}
   }
   listAccountsForPlan(...args) {
-    return invoke(this.#env, 116, args); // GET /marketplace_listing/plans/{plan_id}/accounts
+    return invoke(this.#env, 116, args, this.#grant); // GET /marketplace_listing/plans/{plan_id}/accounts
   }
   listAccountsForPlanStubbed(...args) {
-    return invoke(this.#env, 119, args); // GET /marketplace_listing/stubbed/plans/{plan_id}/accounts
+    return invoke(this.#env, 119, args, this.#grant); // GET /marketplace_listing/stubbed/plans/{plan_id}/accounts
   }
   listInstallationReposForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1103, args); // GET /user/installations/{installation_id}/repositories
+    return invoke(this.#env, 1103, args, this.#grant); // GET /user/installations/{installation_id}/repositories
   }
   listInstallationRequestsForAuthenticatedApp(...args) {
-    return invoke(this.#env, 15, args); // GET /app/installation-requests
+    return invoke(this.#env, 15, args, this.#grant); // GET /app/installation-requests
   }
   listInstallations(...args) {
-    return invoke(this.#env, 16, args); // GET /app/installations
+    return invoke(this.#env, 16, args, this.#grant); // GET /app/installations
   }
   listInstallationsForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1102, args); // GET /user/installations
+    return invoke(this.#env, 1102, args, this.#grant); // GET /user/installations
   }
   listPlans(...args) {
-    return invoke(this.#env, 115, args); // GET /marketplace_listing/plans
+    return invoke(this.#env, 115, args, this.#grant); // GET /marketplace_listing/plans
   }
   listPlansStubbed(...args) {
-    return invoke(this.#env, 118, args); // GET /marketplace_listing/stubbed/plans
+    return invoke(this.#env, 118, args, this.#grant); // GET /marketplace_listing/stubbed/plans
   }
   listReposAccessibleToInstallation(...args) {
-    return invoke(this.#env, 107, args); // GET /installation/repositories
+    return invoke(this.#env, 107, args, this.#grant); // GET /installation/repositories
   }
   listSubscriptionsForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1114, args); // GET /user/marketplace_purchases
+    return invoke(this.#env, 1114, args, this.#grant); // GET /user/marketplace_purchases
   }
   listSubscriptionsForAuthenticatedUserStubbed(...args) {
-    return invoke(this.#env, 1115, args); // GET /user/marketplace_purchases/stubbed
+    return invoke(this.#env, 1115, args, this.#grant); // GET /user/marketplace_purchases/stubbed
   }
   listWebhookDeliveries(...args) {
-    return invoke(this.#env, 12, args); // GET /app/hook/deliveries
+    return invoke(this.#env, 12, args, this.#grant); // GET /app/hook/deliveries
   }
   redeliverWebhookDelivery(...args) {
-    return invoke(this.#env, 14, args); // POST /app/hook/deliveries/{delivery_id}/attempts
+    return invoke(this.#env, 14, args, this.#grant); // POST /app/hook/deliveries/{delivery_id}/attempts
   }
   removeRepoFromInstallationForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1104, args); // DELETE /user/installations/{installation_id}/repositories/{repository_id}
+    return invoke(this.#env, 1104, args, this.#grant); // DELETE /user/installations/{installation_id}/repositories/{repository_id}
   }
   resetToken(...args) {
-    return invoke(this.#env, 24, args); // PATCH /applications/{client_id}/token
+    return invoke(this.#env, 24, args, this.#grant); // PATCH /applications/{client_id}/token
   }
   revokeInstallationAccessToken(...args) {
-    return invoke(this.#env, 108, args); // DELETE /installation/token
+    return invoke(this.#env, 108, args, this.#grant); // DELETE /installation/token
   }
   scopeToken(...args) {
-    return invoke(this.#env, 26, args); // POST /applications/{client_id}/token/scoped
+    return invoke(this.#env, 26, args, this.#grant); // POST /applications/{client_id}/token/scoped
   }
   suspendInstallation(...args) {
-    return invoke(this.#env, 21, args); // PUT /app/installations/{installation_id}/suspended
+    return invoke(this.#env, 21, args, this.#grant); // PUT /app/installations/{installation_id}/suspended
   }
   unsuspendInstallation(...args) {
-    return invoke(this.#env, 20, args); // DELETE /app/installations/{installation_id}/suspended
+    return invoke(this.#env, 20, args, this.#grant); // DELETE /app/installations/{installation_id}/suspended
   }
   updateWebhookConfigForApp(...args) {
-    return invoke(this.#env, 11, args); // PATCH /app/hook/config
+    return invoke(this.#env, 11, args, this.#grant); // PATCH /app/hook/config
   }
 }
 
 class Billing extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   createOrganizationBudget(...args) {
-    return invoke(this.#env, 138, args); // POST /organizations/{org}/settings/billing/budgets
+    return invoke(this.#env, 138, args, this.#grant); // POST /organizations/{org}/settings/billing/budgets
   }
   deleteBudgetOrg(...args) {
-    return invoke(this.#env, 139, args); // DELETE /organizations/{org}/settings/billing/budgets/{budget_id}
+    return invoke(this.#env, 139, args, this.#grant); // DELETE /organizations/{org}/settings/billing/budgets/{budget_id}
   }
   getAllBudgetsOrg(...args) {
-    return invoke(this.#env, 137, args); // GET /organizations/{org}/settings/billing/budgets
+    return invoke(this.#env, 137, args, this.#grant); // GET /organizations/{org}/settings/billing/budgets
   }
   getBudgetOrg(...args) {
-    return invoke(this.#env, 140, args); // GET /organizations/{org}/settings/billing/budgets/{budget_id}
+    return invoke(this.#env, 140, args, this.#grant); // GET /organizations/{org}/settings/billing/budgets/{budget_id}
   }
   getGithubBillingAiCreditUsageReportOrg(...args) {
-    return invoke(this.#env, 136, args); // GET /organizations/{org}/settings/billing/ai_credit/usage
+    return invoke(this.#env, 136, args, this.#grant); // GET /organizations/{org}/settings/billing/ai_credit/usage
   }
   getGithubBillingAiCreditUsageReportUser(...args) {
-    return invoke(this.#env, 1213, args); // GET /users/{username}/settings/billing/ai_credit/usage
+    return invoke(this.#env, 1213, args, this.#grant); // GET /users/{username}/settings/billing/ai_credit/usage
   }
   getGithubBillingPremiumRequestUsageReportOrg(...args) {
-    return invoke(this.#env, 142, args); // GET /organizations/{org}/settings/billing/premium_request/usage
+    return invoke(this.#env, 142, args, this.#grant); // GET /organizations/{org}/settings/billing/premium_request/usage
   }
   getGithubBillingPremiumRequestUsageReportUser(...args) {
-    return invoke(this.#env, 1214, args); // GET /users/{username}/settings/billing/premium_request/usage
+    return invoke(this.#env, 1214, args, this.#grant); // GET /users/{username}/settings/billing/premium_request/usage
   }
   getGithubBillingUsageReportOrg(...args) {
-    return invoke(this.#env, 143, args); // GET /organizations/{org}/settings/billing/usage
+    return invoke(this.#env, 143, args, this.#grant); // GET /organizations/{org}/settings/billing/usage
   }
   getGithubBillingUsageReportUser(...args) {
-    return invoke(this.#env, 1215, args); // GET /users/{username}/settings/billing/usage
+    return invoke(this.#env, 1215, args, this.#grant); // GET /users/{username}/settings/billing/usage
   }
   getGithubBillingUsageSummaryReportOrg(...args) {
-    return invoke(this.#env, 144, args); // GET /organizations/{org}/settings/billing/usage/summary
+    return invoke(this.#env, 144, args, this.#grant); // GET /organizations/{org}/settings/billing/usage/summary
   }
   getGithubBillingUsageSummaryReportUser(...args) {
-    return invoke(this.#env, 1216, args); // GET /users/{username}/settings/billing/usage/summary
+    return invoke(this.#env, 1216, args, this.#grant); // GET /users/{username}/settings/billing/usage/summary
   }
   updateBudgetOrg(...args) {
-    return invoke(this.#env, 141, args); // PATCH /organizations/{org}/settings/billing/budgets/{budget_id}
+    return invoke(this.#env, 141, args, this.#grant); // PATCH /organizations/{org}/settings/billing/budgets/{budget_id}
   }
 }
 
 class Campaigns extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   createCampaign(...args) {
-    return invoke(this.#env, 273, args); // POST /orgs/{org}/campaigns
+    return invoke(this.#env, 273, args, this.#grant); // POST /orgs/{org}/campaigns
   }
   deleteCampaign(...args) {
-    return invoke(this.#env, 274, args); // DELETE /orgs/{org}/campaigns/{campaign_number}
+    return invoke(this.#env, 274, args, this.#grant); // DELETE /orgs/{org}/campaigns/{campaign_number}
   }
   getCampaignSummary(...args) {
-    return invoke(this.#env, 275, args); // GET /orgs/{org}/campaigns/{campaign_number}
+    return invoke(this.#env, 275, args, this.#grant); // GET /orgs/{org}/campaigns/{campaign_number}
   }
   listOrgCampaigns(...args) {
-    return invoke(this.#env, 272, args); // GET /orgs/{org}/campaigns
+    return invoke(this.#env, 272, args, this.#grant); // GET /orgs/{org}/campaigns
   }
   updateCampaign(...args) {
-    return invoke(this.#env, 276, args); // PATCH /orgs/{org}/campaigns/{campaign_number}
+    return invoke(this.#env, 276, args, this.#grant); // PATCH /orgs/{org}/campaigns/{campaign_number}
   }
 }
 
 class Checks extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 667, args); // POST /repos/{owner}/{repo}/check-runs
+    return invoke(this.#env, 667, args, this.#grant); // POST /repos/{owner}/{repo}/check-runs
   }
   createSuite(...args) {
-    return invoke(this.#env, 672, args); // POST /repos/{owner}/{repo}/check-suites
+    return invoke(this.#env, 672, args, this.#grant); // POST /repos/{owner}/{repo}/check-suites
   }
   get(...args) {
-    return invoke(this.#env, 668, args); // GET /repos/{owner}/{repo}/check-runs/{check_run_id}
+    return invoke(this.#env, 668, args, this.#grant); // GET /repos/{owner}/{repo}/check-runs/{check_run_id}
   }
   getSuite(...args) {
-    return invoke(this.#env, 674, args); // GET /repos/{owner}/{repo}/check-suites/{check_suite_id}
+    return invoke(this.#env, 674, args, this.#grant); // GET /repos/{owner}/{repo}/check-suites/{check_suite_id}
   }
   listAnnotations(...args) {
-    return invoke(this.#env, 670, args); // GET /repos/{owner}/{repo}/check-runs/{check_run_id}/annotations
+    return invoke(this.#env, 670, args, this.#grant); // GET /repos/{owner}/{repo}/check-runs/{check_run_id}/annotations
   }
   listForRef(...args) {
-    return invoke(this.#env, 732, args); // GET /repos/{owner}/{repo}/commits/{ref}/check-runs
+    return invoke(this.#env, 732, args, this.#grant); // GET /repos/{owner}/{repo}/commits/{ref}/check-runs
   }
   listForSuite(...args) {
-    return invoke(this.#env, 675, args); // GET /repos/{owner}/{repo}/check-suites/{check_suite_id}/check-runs
+    return invoke(this.#env, 675, args, this.#grant); // GET /repos/{owner}/{repo}/check-suites/{check_suite_id}/check-runs
   }
   listSuitesForRef(...args) {
-    return invoke(this.#env, 733, args); // GET /repos/{owner}/{repo}/commits/{ref}/check-suites
+    return invoke(this.#env, 733, args, this.#grant); // GET /repos/{owner}/{repo}/commits/{ref}/check-suites
   }
   rerequestRun(...args) {
-    return invoke(this.#env, 671, args); // POST /repos/{owner}/{repo}/check-runs/{check_run_id}/rerequest
+    return invoke(this.#env, 671, args, this.#grant); // POST /repos/{owner}/{repo}/check-runs/{check_run_id}/rerequest
   }
   rerequestSuite(...args) {
-    return invoke(this.#env, 676, args); // POST /repos/{owner}/{repo}/check-suites/{check_suite_id}/rerequest
+    return invoke(this.#env, 676, args, this.#grant); // POST /repos/{owner}/{repo}/check-suites/{check_suite_id}/rerequest
   }
   setSuitesPreferences(...args) {
-    return invoke(this.#env, 673, args); // PATCH /repos/{owner}/{repo}/check-suites/preferences
+    return invoke(this.#env, 673, args, this.#grant); // PATCH /repos/{owner}/{repo}/check-suites/preferences
   }
   update(...args) {
-    return invoke(this.#env, 669, args); // PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}
+    return invoke(this.#env, 669, args, this.#grant); // PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}
   }
 }
 
 class Classroom extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   getAClassroom(...args) {
-    return invoke(this.#env, 32, args); // GET /classrooms/{classroom_id}
+    return invoke(this.#env, 32, args, this.#grant); // GET /classrooms/{classroom_id}
   }
   getAnAssignment(...args) {
-    return invoke(this.#env, 28, args); // GET /assignments/{assignment_id}
+    return invoke(this.#env, 28, args, this.#grant); // GET /assignments/{assignment_id}
   }
   getAssignmentGrades(...args) {
-    return invoke(this.#env, 30, args); // GET /assignments/{assignment_id}/grades
+    return invoke(this.#env, 30, args, this.#grant); // GET /assignments/{assignment_id}/grades
   }
   listAcceptedAssignmentsForAnAssignment(...args) {
-    return invoke(this.#env, 29, args); // GET /assignments/{assignment_id}/accepted_assignments
+    return invoke(this.#env, 29, args, this.#grant); // GET /assignments/{assignment_id}/accepted_assignments
   }
   listAssignmentsForAClassroom(...args) {
-    return invoke(this.#env, 33, args); // GET /classrooms/{classroom_id}/assignments
+    return invoke(this.#env, 33, args, this.#grant); // GET /classrooms/{classroom_id}/assignments
   }
   listClassrooms(...args) {
-    return invoke(this.#env, 31, args); // GET /classrooms
+    return invoke(this.#env, 31, args, this.#grant); // GET /classrooms
   }
 }
 
 class CodeQuality extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   getFinding(...args) {
-    return invoke(this.#env, 678, args); // GET /repos/{owner}/{repo}/code-quality/findings/{finding_number}
+    return invoke(this.#env, 678, args, this.#grant); // GET /repos/{owner}/{repo}/code-quality/findings/{finding_number}
   }
   getSetup(...args) {
-    return invoke(this.#env, 679, args); // GET /repos/{owner}/{repo}/code-quality/setup
+    return invoke(this.#env, 679, args, this.#grant); // GET /repos/{owner}/{repo}/code-quality/setup
   }
   listFindingsForRepo(...args) {
-    return invoke(this.#env, 677, args); // GET /repos/{owner}/{repo}/code-quality/findings
+    return invoke(this.#env, 677, args, this.#grant); // GET /repos/{owner}/{repo}/code-quality/findings
   }
   updateSetup(...args) {
-    return invoke(this.#env, 680, args); // PATCH /repos/{owner}/{repo}/code-quality/setup
+    return invoke(this.#env, 680, args, this.#grant); // PATCH /repos/{owner}/{repo}/code-quality/setup
   }
 }
 
 class CodeScanning extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   commitAutofix(...args) {
-    return invoke(this.#env, 686, args); // POST /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/autofix/commits
+    return invoke(this.#env, 686, args, this.#grant); // POST /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/autofix/commits
   }
   createAutofix(...args) {
-    return invoke(this.#env, 685, args); // POST /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/autofix
+    return invoke(this.#env, 685, args, this.#grant); // POST /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/autofix
   }
   createVariantAnalysis(...args) {
-    return invoke(this.#env, 694, args); // POST /repos/{owner}/{repo}/code-scanning/codeql/variant-analyses
+    return invoke(this.#env, 694, args, this.#grant); // POST /repos/{owner}/{repo}/code-scanning/codeql/variant-analyses
   }
   deleteAnalysis(...args) {
-    return invoke(this.#env, 689, args); // DELETE /repos/{owner}/{repo}/code-scanning/analyses/{analysis_id}
+    return invoke(this.#env, 689, args, this.#grant); // DELETE /repos/{owner}/{repo}/code-scanning/analyses/{analysis_id}
   }
   deleteCodeqlDatabase(...args) {
-    return invoke(this.#env, 692, args); // DELETE /repos/{owner}/{repo}/code-scanning/codeql/databases/{language}
+    return invoke(this.#env, 692, args, this.#grant); // DELETE /repos/{owner}/{repo}/code-scanning/codeql/databases/{language}
   }
   getAlert(...args) {
-    return invoke(this.#env, 682, args); // GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}
+    return invoke(this.#env, 682, args, this.#grant); // GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}
   }
   getAnalysis(...args) {
-    return invoke(this.#env, 690, args); // GET /repos/{owner}/{repo}/code-scanning/analyses/{analysis_id}
+    return invoke(this.#env, 690, args, this.#grant); // GET /repos/{owner}/{repo}/code-scanning/analyses/{analysis_id}
   }
   getAutofix(...args) {
-    return invoke(this.#env, 684, args); // GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/autofix
+    return invoke(this.#env, 684, args, this.#grant); // GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/autofix
   }
   getCodeqlDatabase(...args) {
-    return invoke(this.#env, 693, args); // GET /repos/{owner}/{repo}/code-scanning/codeql/databases/{language}
+    return invoke(this.#env, 693, args, this.#grant); // GET /repos/{owner}/{repo}/code-scanning/codeql/databases/{language}
   }
   getDefaultSetup(...args) {
-    return invoke(this.#env, 697, args); // GET /repos/{owner}/{repo}/code-scanning/default-setup
+    return invoke(this.#env, 697, args, this.#grant); // GET /repos/{owner}/{repo}/code-scanning/default-setup
   }
   getSarif(...args) {
-    return invoke(this.#env, 700, args); // GET /repos/{owner}/{repo}/code-scanning/sarifs/{sarif_id}
+    return invoke(this.#env, 700, args, this.#grant); // GET /repos/{owner}/{repo}/code-scanning/sarifs/{sarif_id}
   }
   getVariantAnalysis(...args) {
-    return invoke(this.#env, 695, args); // GET /repos/{owner}/{repo}/code-scanning/codeql/variant-analyses/{codeql_variant_analysis_id}
+    return invoke(this.#env, 695, args, this.#grant); // GET /repos/{owner}/{repo}/code-scanning/codeql/variant-analyses/{codeql_variant_analysis_id}
   }
   getVariantAnalysisRepoTask(...args) {
-    return invoke(this.#env, 696, args); // GET /repos/{owner}/{repo}/code-scanning/codeql/variant-analyses/{codeql_variant_analysis_id}/repos/{repo_owner}/{repo_name}
+    return invoke(this.#env, 696, args, this.#grant); // GET /repos/{owner}/{repo}/code-scanning/codeql/variant-analyses/{codeql_variant_analysis_id}/repos/{repo_owner}/{repo_name}
   }
   listAlertInstances(...args) {
-    return invoke(this.#env, 687, args); // GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/instances
+    return invoke(this.#env, 687, args, this.#grant); // GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/instances
   }
   listAlertsForOrg(...args) {
-    return invoke(this.#env, 277, args); // GET /orgs/{org}/code-scanning/alerts
+    return invoke(this.#env, 277, args, this.#grant); // GET /orgs/{org}/code-scanning/alerts
   }
   listAlertsForRepo(...args) {
-    return invoke(this.#env, 681, args); // GET /repos/{owner}/{repo}/code-scanning/alerts
+    return invoke(this.#env, 681, args, this.#grant); // GET /repos/{owner}/{repo}/code-scanning/alerts
   }
   listCodeqlDatabases(...args) {
-    return invoke(this.#env, 691, args); // GET /repos/{owner}/{repo}/code-scanning/codeql/databases
+    return invoke(this.#env, 691, args, this.#grant); // GET /repos/{owner}/{repo}/code-scanning/codeql/databases
   }
   listRecentAnalyses(...args) {
-    return invoke(this.#env, 688, args); // GET /repos/{owner}/{repo}/code-scanning/analyses
+    return invoke(this.#env, 688, args, this.#grant); // GET /repos/{owner}/{repo}/code-scanning/analyses
   }
   updateAlert(...args) {
-    return invoke(this.#env, 683, args); // PATCH /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}
+    return invoke(this.#env, 683, args, this.#grant); // PATCH /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}
   }
   updateDefaultSetup(...args) {
-    return invoke(this.#env, 698, args); // PATCH /repos/{owner}/{repo}/code-scanning/default-setup
+    return invoke(this.#env, 698, args, this.#grant); // PATCH /repos/{owner}/{repo}/code-scanning/default-setup
   }
   uploadSarif(...args) {
-    return invoke(this.#env, 699, args); // POST /repos/{owner}/{repo}/code-scanning/sarifs
+    return invoke(this.#env, 699, args, this.#grant); // POST /repos/{owner}/{repo}/code-scanning/sarifs
   }
 }
 
 class CodeSecurity extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   attachConfiguration(...args) {
-    return invoke(this.#env, 285, args); // POST /orgs/{org}/code-security/configurations/{configuration_id}/attach
+    return invoke(this.#env, 285, args, this.#grant); // POST /orgs/{org}/code-security/configurations/{configuration_id}/attach
   }
   attachEnterpriseConfiguration(...args) {
-    return invoke(this.#env, 51, args); // POST /enterprises/{enterprise}/code-security/configurations/{configuration_id}/attach
+    return invoke(this.#env, 51, args, this.#grant); // POST /enterprises/{enterprise}/code-security/configurations/{configuration_id}/attach
   }
   createConfiguration(...args) {
-    return invoke(this.#env, 279, args); // POST /orgs/{org}/code-security/configurations
+    return invoke(this.#env, 279, args, this.#grant); // POST /orgs/{org}/code-security/configurations
   }
   createConfigurationForEnterprise(...args) {
-    return invoke(this.#env, 46, args); // POST /enterprises/{enterprise}/code-security/configurations
+    return invoke(this.#env, 46, args, this.#grant); // POST /enterprises/{enterprise}/code-security/configurations
   }
   deleteConfiguration(...args) {
-    return invoke(this.#env, 282, args); // DELETE /orgs/{org}/code-security/configurations/{configuration_id}
+    return invoke(this.#env, 282, args, this.#grant); // DELETE /orgs/{org}/code-security/configurations/{configuration_id}
   }
   deleteConfigurationForEnterprise(...args) {
-    return invoke(this.#env, 48, args); // DELETE /enterprises/{enterprise}/code-security/configurations/{configuration_id}
+    return invoke(this.#env, 48, args, this.#grant); // DELETE /enterprises/{enterprise}/code-security/configurations/{configuration_id}
   }
   detachConfiguration(...args) {
-    return invoke(this.#env, 281, args); // DELETE /orgs/{org}/code-security/configurations/detach
+    return invoke(this.#env, 281, args, this.#grant); // DELETE /orgs/{org}/code-security/configurations/detach
   }
   getConfiguration(...args) {
-    return invoke(this.#env, 283, args); // GET /orgs/{org}/code-security/configurations/{configuration_id}
+    return invoke(this.#env, 283, args, this.#grant); // GET /orgs/{org}/code-security/configurations/{configuration_id}
   }
   getConfigurationForRepository(...args) {
-    return invoke(this.#env, 701, args); // GET /repos/{owner}/{repo}/code-security-configuration
+    return invoke(this.#env, 701, args, this.#grant); // GET /repos/{owner}/{repo}/code-security-configuration
   }
   getConfigurationsForEnterprise(...args) {
-    return invoke(this.#env, 45, args); // GET /enterprises/{enterprise}/code-security/configurations
+    return invoke(this.#env, 45, args, this.#grant); // GET /enterprises/{enterprise}/code-security/configurations
   }
   getConfigurationsForOrg(...args) {
-    return invoke(this.#env, 278, args); // GET /orgs/{org}/code-security/configurations
+    return invoke(this.#env, 278, args, this.#grant); // GET /orgs/{org}/code-security/configurations
   }
   getDefaultConfigurations(...args) {
-    return invoke(this.#env, 280, args); // GET /orgs/{org}/code-security/configurations/defaults
+    return invoke(this.#env, 280, args, this.#grant); // GET /orgs/{org}/code-security/configurations/defaults
   }
   getDefaultConfigurationsForEnterprise(...args) {
-    return invoke(this.#env, 47, args); // GET /enterprises/{enterprise}/code-security/configurations/defaults
+    return invoke(this.#env, 47, args, this.#grant); // GET /enterprises/{enterprise}/code-security/configurations/defaults
   }
   getRepositoriesForConfiguration(...args) {
-    return invoke(this.#env, 287, args); // GET /orgs/{org}/code-security/configurations/{configuration_id}/repositories
+    return invoke(this.#env, 287, args, this.#grant); // GET /orgs/{org}/code-security/configurations/{configuration_id}/repositories
   }
   getRepositoriesForEnterpriseConfiguration(...args) {
-    return invoke(this.#env, 53, args); // GET /enterprises/{enterprise}/code-security/configurations/{configuration_id}/repositories
+    return invoke(this.#env, 53, args, this.#grant); // GET /enterprises/{enterprise}/code-security/configurations/{configuration_id}/repositories
   }
   getSingleConfigurationForEnterprise(...args) {
-    return invoke(this.#env, 49, args); // GET /enterprises/{enterprise}/code-security/configurations/{configuration_id}
+    return invoke(this.#env, 49, args, this.#grant); // GET /enterprises/{enterprise}/code-security/configurations/{configuration_id}
   }
   setConfigurationAsDefault(...args) {
-    return invoke(this.#env, 286, args); // PUT /orgs/{org}/code-security/configurations/{configuration_id}/defaults
+    return invoke(this.#env, 286, args, this.#grant); // PUT /orgs/{org}/code-security/configurations/{configuration_id}/defaults
   }
   setConfigurationAsDefaultForEnterprise(...args) {
-    return invoke(this.#env, 52, args); // PUT /enterprises/{enterprise}/code-security/configurations/{configuration_id}/defaults
+    return invoke(this.#env, 52, args, this.#grant); // PUT /enterprises/{enterprise}/code-security/configurations/{configuration_id}/defaults
   }
   updateConfiguration(...args) {
-    return invoke(this.#env, 284, args); // PATCH /orgs/{org}/code-security/configurations/{configuration_id}
+    return invoke(this.#env, 284, args, this.#grant); // PATCH /orgs/{org}/code-security/configurations/{configuration_id}
   }
   updateEnterpriseConfiguration(...args) {
-    return invoke(this.#env, 50, args); // PATCH /enterprises/{enterprise}/code-security/configurations/{configuration_id}
+    return invoke(this.#env, 50, args, this.#grant); // PATCH /enterprises/{enterprise}/code-security/configurations/{configuration_id}
   }
 }
 
 class CodesOfConduct extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   getAllCodesOfConduct(...args) {
-    return invoke(this.#env, 34, args); // GET /codes_of_conduct
+    return invoke(this.#env, 34, args, this.#grant); // GET /codes_of_conduct
   }
   getConductCode(...args) {
-    return invoke(this.#env, 35, args); // GET /codes_of_conduct/{key}
+    return invoke(this.#env, 35, args, this.#grant); // GET /codes_of_conduct/{key}
   }
 }
 
 class Codespaces extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   addRepositoryForSecretForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1078, args); // PUT /user/codespaces/secrets/{secret_name}/repositories/{repository_id}
+    return invoke(this.#env, 1078, args, this.#grant); // PUT /user/codespaces/secrets/{secret_name}/repositories/{repository_id}
   }
   addSelectedRepoToOrgSecret(...args) {
-    return invoke(this.#env, 300, args); // PUT /orgs/{org}/codespaces/secrets/{secret_name}/repositories/{repository_id}
+    return invoke(this.#env, 300, args, this.#grant); // PUT /orgs/{org}/codespaces/secrets/{secret_name}/repositories/{repository_id}
   }
   checkPermissionsForDevcontainer(...args) {
-    return invoke(this.#env, 708, args); // GET /repos/{owner}/{repo}/codespaces/permissions_check
+    return invoke(this.#env, 708, args, this.#grant); // GET /repos/{owner}/{repo}/codespaces/permissions_check
   }
   codespaceMachinesForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1084, args); // GET /user/codespaces/{codespace_name}/machines
+    return invoke(this.#env, 1084, args, this.#grant); // GET /user/codespaces/{codespace_name}/machines
   }
   createForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1069, args); // POST /user/codespaces
+    return invoke(this.#env, 1069, args, this.#grant); // POST /user/codespaces
   }
   createOrUpdateOrgSecret(...args) {
-    return invoke(this.#env, 296, args); // PUT /orgs/{org}/codespaces/secrets/{secret_name}
+    return invoke(this.#env, 296, args, this.#grant); // PUT /orgs/{org}/codespaces/secrets/{secret_name}
   }
   createOrUpdateRepoSecret(...args) {
-    return invoke(this.#env, 713, args); // PUT /repos/{owner}/{repo}/codespaces/secrets/{secret_name}
+    return invoke(this.#env, 713, args, this.#grant); // PUT /repos/{owner}/{repo}/codespaces/secrets/{secret_name}
   }
   createOrUpdateSecretForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1074, args); // PUT /user/codespaces/secrets/{secret_name}
+    return invoke(this.#env, 1074, args, this.#grant); // PUT /user/codespaces/secrets/{secret_name}
   }
   createWithPrForAuthenticatedUser(...args) {
-    return invoke(this.#env, 939, args); // POST /repos/{owner}/{repo}/pulls/{pull_number}/codespaces
+    return invoke(this.#env, 939, args, this.#grant); // POST /repos/{owner}/{repo}/pulls/{pull_number}/codespaces
   }
   createWithRepoForAuthenticatedUser(...args) {
-    return invoke(this.#env, 704, args); // POST /repos/{owner}/{repo}/codespaces
+    return invoke(this.#env, 704, args, this.#grant); // POST /repos/{owner}/{repo}/codespaces
   }
   deleteCodespacesAccessUsers(...args) {
-    return invoke(this.#env, 290, args); // DELETE /orgs/{org}/codespaces/access/selected_users
+    return invoke(this.#env, 290, args, this.#grant); // DELETE /orgs/{org}/codespaces/access/selected_users
   }
   deleteForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1079, args); // DELETE /user/codespaces/{codespace_name}
+    return invoke(this.#env, 1079, args, this.#grant); // DELETE /user/codespaces/{codespace_name}
   }
   deleteFromOrganization(...args) {
-    return invoke(this.#env, 395, args); // DELETE /orgs/{org}/members/{username}/codespaces/{codespace_name}
+    return invoke(this.#env, 395, args, this.#grant); // DELETE /orgs/{org}/members/{username}/codespaces/{codespace_name}
   }
   deleteOrgSecret(...args) {
-    return invoke(this.#env, 294, args); // DELETE /orgs/{org}/codespaces/secrets/{secret_name}
+    return invoke(this.#env, 294, args, this.#grant); // DELETE /orgs/{org}/codespaces/secrets/{secret_name}
   }
   deleteRepoSecret(...args) {
-    return invoke(this.#env, 711, args); // DELETE /repos/{owner}/{repo}/codespaces/secrets/{secret_name}
+    return invoke(this.#env, 711, args, this.#grant); // DELETE /repos/{owner}/{repo}/codespaces/secrets/{secret_name}
   }
   deleteSecretForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1072, args); // DELETE /user/codespaces/secrets/{secret_name}
+    return invoke(this.#env, 1072, args, this.#grant); // DELETE /user/codespaces/secrets/{secret_name}
   }
   exportForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1082, args); // POST /user/codespaces/{codespace_name}/exports
+    return invoke(this.#env, 1082, args, this.#grant); // POST /user/codespaces/{codespace_name}/exports
   }
   getCodespacesForUserInOrg(...args) {
-    return invoke(this.#env, 394, args); // GET /orgs/{org}/members/{username}/codespaces
+    return invoke(this.#env, 394, args, this.#grant); // GET /orgs/{org}/members/{username}/codespaces
   }
   getExportDetailsForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1083, args); // GET /user/codespaces/{codespace_name}/exports/{export_id}
+    return invoke(this.#env, 1083, args, this.#grant); // GET /user/codespaces/{codespace_name}/exports/{export_id}
   }
   getForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1080, args); // GET /user/codespaces/{codespace_name}
+    return invoke(this.#env, 1080, args, this.#grant); // GET /user/codespaces/{codespace_name}
   }
   getOrgPublicKey(...args) {
-    return invoke(this.#env, 293, args); // GET /orgs/{org}/codespaces/secrets/public-key
+    return invoke(this.#env, 293, args, this.#grant); // GET /orgs/{org}/codespaces/secrets/public-key
   }
   getOrgSecret(...args) {
-    return invoke(this.#env, 295, args); // GET /orgs/{org}/codespaces/secrets/{secret_name}
+    return invoke(this.#env, 295, args, this.#grant); // GET /orgs/{org}/codespaces/secrets/{secret_name}
   }
   getPublicKeyForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1071, args); // GET /user/codespaces/secrets/public-key
+    return invoke(this.#env, 1071, args, this.#grant); // GET /user/codespaces/secrets/public-key
   }
   getRepoPublicKey(...args) {
-    return invoke(this.#env, 710, args); // GET /repos/{owner}/{repo}/codespaces/secrets/public-key
+    return invoke(this.#env, 710, args, this.#grant); // GET /repos/{owner}/{repo}/codespaces/secrets/public-key
   }
   getRepoSecret(...args) {
-    return invoke(this.#env, 712, args); // GET /repos/{owner}/{repo}/codespaces/secrets/{secret_name}
+    return invoke(this.#env, 712, args, this.#grant); // GET /repos/{owner}/{repo}/codespaces/secrets/{secret_name}
   }
   getSecretForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1073, args); // GET /user/codespaces/secrets/{secret_name}
+    return invoke(this.#env, 1073, args, this.#grant); // GET /user/codespaces/secrets/{secret_name}
   }
   listDevcontainersInRepositoryForAuthenticatedUser(...args) {
-    return invoke(this.#env, 705, args); // GET /repos/{owner}/{repo}/codespaces/devcontainers
+    return invoke(this.#env, 705, args, this.#grant); // GET /repos/{owner}/{repo}/codespaces/devcontainers
   }
   listForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1068, args); // GET /user/codespaces
+    return invoke(this.#env, 1068, args, this.#grant); // GET /user/codespaces
   }
   listInOrganization(...args) {
-    return invoke(this.#env, 288, args); // GET /orgs/{org}/codespaces
+    return invoke(this.#env, 288, args, this.#grant); // GET /orgs/{org}/codespaces
   }
   listInRepositoryForAuthenticatedUser(...args) {
-    return invoke(this.#env, 703, args); // GET /repos/{owner}/{repo}/codespaces
+    return invoke(this.#env, 703, args, this.#grant); // GET /repos/{owner}/{repo}/codespaces
   }
   listOrgSecrets(...args) {
-    return invoke(this.#env, 292, args); // GET /orgs/{org}/codespaces/secrets
+    return invoke(this.#env, 292, args, this.#grant); // GET /orgs/{org}/codespaces/secrets
   }
   listRepoSecrets(...args) {
-    return invoke(this.#env, 709, args); // GET /repos/{owner}/{repo}/codespaces/secrets
+    return invoke(this.#env, 709, args, this.#grant); // GET /repos/{owner}/{repo}/codespaces/secrets
   }
   listRepositoriesForSecretForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1075, args); // GET /user/codespaces/secrets/{secret_name}/repositories
+    return invoke(this.#env, 1075, args, this.#grant); // GET /user/codespaces/secrets/{secret_name}/repositories
   }
   listSecretsForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1070, args); // GET /user/codespaces/secrets
+    return invoke(this.#env, 1070, args, this.#grant); // GET /user/codespaces/secrets
   }
   listSelectedReposForOrgSecret(...args) {
-    return invoke(this.#env, 297, args); // GET /orgs/{org}/codespaces/secrets/{secret_name}/repositories
+    return invoke(this.#env, 297, args, this.#grant); // GET /orgs/{org}/codespaces/secrets/{secret_name}/repositories
   }
   preFlightWithRepoForAuthenticatedUser(...args) {
-    return invoke(this.#env, 707, args); // GET /repos/{owner}/{repo}/codespaces/new
+    return invoke(this.#env, 707, args, this.#grant); // GET /repos/{owner}/{repo}/codespaces/new
   }
   publishForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1085, args); // POST /user/codespaces/{codespace_name}/publish
+    return invoke(this.#env, 1085, args, this.#grant); // POST /user/codespaces/{codespace_name}/publish
   }
   removeRepositoryForSecretForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1077, args); // DELETE /user/codespaces/secrets/{secret_name}/repositories/{repository_id}
+    return invoke(this.#env, 1077, args, this.#grant); // DELETE /user/codespaces/secrets/{secret_name}/repositories/{repository_id}
   }
   removeSelectedRepoFromOrgSecret(...args) {
-    return invoke(this.#env, 299, args); // DELETE /orgs/{org}/codespaces/secrets/{secret_name}/repositories/{repository_id}
+    return invoke(this.#env, 299, args, this.#grant); // DELETE /orgs/{org}/codespaces/secrets/{secret_name}/repositories/{repository_id}
   }
   repoMachinesForAuthenticatedUser(...args) {
-    return invoke(this.#env, 706, args); // GET /repos/{owner}/{repo}/codespaces/machines
+    return invoke(this.#env, 706, args, this.#grant); // GET /repos/{owner}/{repo}/codespaces/machines
   }
   setCodespacesAccess(...args) {
-    return invoke(this.#env, 289, args); // PUT /orgs/{org}/codespaces/access
+    return invoke(this.#env, 289, args, this.#grant); // PUT /orgs/{org}/codespaces/access
   }
   setCodespacesAccessUsers(...args) {
-    return invoke(this.#env, 291, args); // POST /orgs/{org}/codespaces/access/selected_users
+    return invoke(this.#env, 291, args, this.#grant); // POST /orgs/{org}/codespaces/access/selected_users
   }
   setRepositoriesForSecretForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1076, args); // PUT /user/codespaces/secrets/{secret_name}/repositories
+    return invoke(this.#env, 1076, args, this.#grant); // PUT /user/codespaces/secrets/{secret_name}/repositories
   }
   setSelectedReposForOrgSecret(...args) {
-    return invoke(this.#env, 298, args); // PUT /orgs/{org}/codespaces/secrets/{secret_name}/repositories
+    return invoke(this.#env, 298, args, this.#grant); // PUT /orgs/{org}/codespaces/secrets/{secret_name}/repositories
   }
   startForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1086, args); // POST /user/codespaces/{codespace_name}/start
+    return invoke(this.#env, 1086, args, this.#grant); // POST /user/codespaces/{codespace_name}/start
   }
   stopForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1087, args); // POST /user/codespaces/{codespace_name}/stop
+    return invoke(this.#env, 1087, args, this.#grant); // POST /user/codespaces/{codespace_name}/stop
   }
   stopInOrganization(...args) {
-    return invoke(this.#env, 396, args); // POST /orgs/{org}/members/{username}/codespaces/{codespace_name}/stop
+    return invoke(this.#env, 396, args, this.#grant); // POST /orgs/{org}/members/{username}/codespaces/{codespace_name}/stop
   }
   updateForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1081, args); // PATCH /user/codespaces/{codespace_name}
+    return invoke(this.#env, 1081, args, this.#grant); // PATCH /user/codespaces/{codespace_name}
   }
 }
 
 class Copilot extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   addCopilotSeatsForTeams(...args) {
-    return invoke(this.#env, 318, args); // POST /orgs/{org}/copilot/billing/selected_teams
+    return invoke(this.#env, 318, args, this.#grant); // POST /orgs/{org}/copilot/billing/selected_teams
   }
   addCopilotSeatsForUsers(...args) {
-    return invoke(this.#env, 320, args); // POST /orgs/{org}/copilot/billing/selected_users
+    return invoke(this.#env, 320, args, this.#grant); // POST /orgs/{org}/copilot/billing/selected_users
   }
   addOrganizationsToEnterpriseCodingAgentPolicy(...args) {
-    return invoke(this.#env, 62, args); // POST /enterprises/{enterprise}/copilot/policies/coding_agent/organizations
+    return invoke(this.#env, 62, args, this.#grant); // POST /enterprises/{enterprise}/copilot/policies/coding_agent/organizations
   }
   cancelCopilotSeatAssignmentForTeams(...args) {
-    return invoke(this.#env, 317, args); // DELETE /orgs/{org}/copilot/billing/selected_teams
+    return invoke(this.#env, 317, args, this.#grant); // DELETE /orgs/{org}/copilot/billing/selected_teams
   }
   cancelCopilotSeatAssignmentForUsers(...args) {
-    return invoke(this.#env, 319, args); // DELETE /orgs/{org}/copilot/billing/selected_users
+    return invoke(this.#env, 319, args, this.#grant); // DELETE /orgs/{org}/copilot/billing/selected_users
   }
   copilotContentExclusionForOrganization(...args) {
-    return invoke(this.#env, 327, args); // GET /orgs/{org}/copilot/content_exclusion
+    return invoke(this.#env, 327, args, this.#grant); // GET /orgs/{org}/copilot/content_exclusion
   }
   copilotEnterpriseOneDayUsageMetrics(...args) {
-    return invoke(this.#env, 54, args); // GET /enterprises/{enterprise}/copilot/metrics/reports/enterprise-1-day
+    return invoke(this.#env, 54, args, this.#grant); // GET /enterprises/{enterprise}/copilot/metrics/reports/enterprise-1-day
   }
   copilotEnterpriseReposOneDayReport(...args) {
-    return invoke(this.#env, 56, args); // GET /enterprises/{enterprise}/copilot/metrics/reports/repos-1-day
+    return invoke(this.#env, 56, args, this.#grant); // GET /enterprises/{enterprise}/copilot/metrics/reports/repos-1-day
   }
   copilotEnterpriseUsageMetrics(...args) {
-    return invoke(this.#env, 55, args); // GET /enterprises/{enterprise}/copilot/metrics/reports/enterprise-28-day/latest
+    return invoke(this.#env, 55, args, this.#grant); // GET /enterprises/{enterprise}/copilot/metrics/reports/enterprise-28-day/latest
   }
   copilotEnterpriseUserTeamsOneDayReport(...args) {
-    return invoke(this.#env, 57, args); // GET /enterprises/{enterprise}/copilot/metrics/reports/user-teams-1-day
+    return invoke(this.#env, 57, args, this.#grant); // GET /enterprises/{enterprise}/copilot/metrics/reports/user-teams-1-day
   }
   copilotOrganizationOneDayUsageMetrics(...args) {
-    return invoke(this.#env, 329, args); // GET /orgs/{org}/copilot/metrics/reports/organization-1-day
+    return invoke(this.#env, 329, args, this.#grant); // GET /orgs/{org}/copilot/metrics/reports/organization-1-day
   }
   copilotOrganizationReposOneDayReport(...args) {
-    return invoke(this.#env, 331, args); // GET /orgs/{org}/copilot/metrics/reports/repos-1-day
+    return invoke(this.#env, 331, args, this.#grant); // GET /orgs/{org}/copilot/metrics/reports/repos-1-day
   }
   copilotOrganizationUsageMetrics(...args) {
-    return invoke(this.#env, 330, args); // GET /orgs/{org}/copilot/metrics/reports/organization-28-day/latest
+    return invoke(this.#env, 330, args, this.#grant); // GET /orgs/{org}/copilot/metrics/reports/organization-28-day/latest
   }
   copilotOrganizationUserTeamsOneDayReport(...args) {
-    return invoke(this.#env, 332, args); // GET /orgs/{org}/copilot/metrics/reports/user-teams-1-day
+    return invoke(this.#env, 332, args, this.#grant); // GET /orgs/{org}/copilot/metrics/reports/user-teams-1-day
   }
   copilotOrganizationUsersOneDayUsageMetrics(...args) {
-    return invoke(this.#env, 333, args); // GET /orgs/{org}/copilot/metrics/reports/users-1-day
+    return invoke(this.#env, 333, args, this.#grant); // GET /orgs/{org}/copilot/metrics/reports/users-1-day
   }
   copilotOrganizationUsersUsageMetrics(...args) {
-    return invoke(this.#env, 334, args); // GET /orgs/{org}/copilot/metrics/reports/users-28-day/latest
+    return invoke(this.#env, 334, args, this.#grant); // GET /orgs/{org}/copilot/metrics/reports/users-28-day/latest
   }
   copilotUsersOneDayUsageMetrics(...args) {
-    return invoke(this.#env, 58, args); // GET /enterprises/{enterprise}/copilot/metrics/reports/users-1-day
+    return invoke(this.#env, 58, args, this.#grant); // GET /enterprises/{enterprise}/copilot/metrics/reports/users-1-day
   }
   copilotUsersUsageMetrics(...args) {
-    return invoke(this.#env, 59, args); // GET /enterprises/{enterprise}/copilot/metrics/reports/users-28-day/latest
+    return invoke(this.#env, 59, args, this.#grant); // GET /enterprises/{enterprise}/copilot/metrics/reports/users-28-day/latest
   }
   disableCopilotCodingAgentForRepositoryInOrganization(...args) {
-    return invoke(this.#env, 325, args); // DELETE /orgs/{org}/copilot/coding-agent/permissions/repositories/{repository_id}
+    return invoke(this.#env, 325, args, this.#grant); // DELETE /orgs/{org}/copilot/coding-agent/permissions/repositories/{repository_id}
   }
   enableCopilotCodingAgentForRepositoryInOrganization(...args) {
-    return invoke(this.#env, 326, args); // PUT /orgs/{org}/copilot/coding-agent/permissions/repositories/{repository_id}
+    return invoke(this.#env, 326, args, this.#grant); // PUT /orgs/{org}/copilot/coding-agent/permissions/repositories/{repository_id}
   }
   getCopilotCloudAgentConfiguration(...args) {
-    return invoke(this.#env, 743, args); // GET /repos/{owner}/{repo}/copilot/cloud-agent/configuration
+    return invoke(this.#env, 743, args, this.#grant); // GET /repos/{owner}/{repo}/copilot/cloud-agent/configuration
   }
   getCopilotCodingAgentPermissionsOrganization(...args) {
-    return invoke(this.#env, 321, args); // GET /orgs/{org}/copilot/coding-agent/permissions
+    return invoke(this.#env, 321, args, this.#grant); // GET /orgs/{org}/copilot/coding-agent/permissions
   }
   getCopilotOrganizationDetails(...args) {
-    return invoke(this.#env, 315, args); // GET /orgs/{org}/copilot/billing
+    return invoke(this.#env, 315, args, this.#grant); // GET /orgs/{org}/copilot/billing
   }
   getCopilotSeatDetailsForUser(...args) {
-    return invoke(this.#env, 397, args); // GET /orgs/{org}/members/{username}/copilot
+    return invoke(this.#env, 397, args, this.#grant); // GET /orgs/{org}/members/{username}/copilot
   }
   listCopilotCodingAgentSelectedRepositoriesForOrganization(...args) {
-    return invoke(this.#env, 323, args); // GET /orgs/{org}/copilot/coding-agent/permissions/repositories
+    return invoke(this.#env, 323, args, this.#grant); // GET /orgs/{org}/copilot/coding-agent/permissions/repositories
   }
   listCopilotSeats(...args) {
-    return invoke(this.#env, 316, args); // GET /orgs/{org}/copilot/billing/seats
+    return invoke(this.#env, 316, args, this.#grant); // GET /orgs/{org}/copilot/billing/seats
   }
   removeOrganizationsFromEnterpriseCodingAgentPolicy(...args) {
-    return invoke(this.#env, 61, args); // DELETE /enterprises/{enterprise}/copilot/policies/coding_agent/organizations
+    return invoke(this.#env, 61, args, this.#grant); // DELETE /enterprises/{enterprise}/copilot/policies/coding_agent/organizations
   }
   setCopilotCodingAgentPermissionsOrganization(...args) {
-    return invoke(this.#env, 322, args); // PUT /orgs/{org}/copilot/coding-agent/permissions
+    return invoke(this.#env, 322, args, this.#grant); // PUT /orgs/{org}/copilot/coding-agent/permissions
   }
   setCopilotCodingAgentSelectedRepositoriesForOrganization(...args) {
-    return invoke(this.#env, 324, args); // PUT /orgs/{org}/copilot/coding-agent/permissions/repositories
+    return invoke(this.#env, 324, args, this.#grant); // PUT /orgs/{org}/copilot/coding-agent/permissions/repositories
   }
   setCopilotContentExclusionForOrganization(...args) {
-    return invoke(this.#env, 328, args); // PUT /orgs/{org}/copilot/content_exclusion
+    return invoke(this.#env, 328, args, this.#grant); // PUT /orgs/{org}/copilot/content_exclusion
   }
   setEnterpriseCodingAgentPolicy(...args) {
-    return invoke(this.#env, 60, args); // PUT /enterprises/{enterprise}/copilot/policies/coding_agent
+    return invoke(this.#env, 60, args, this.#grant); // PUT /enterprises/{enterprise}/copilot/policies/coding_agent
   }
 }
 
 class CopilotSpaces extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   addCollaboratorForOrg(...args) {
-    return invoke(this.#env, 307, args); // POST /orgs/{org}/copilot-spaces/{space_number}/collaborators
+    return invoke(this.#env, 307, args, this.#grant); // POST /orgs/{org}/copilot-spaces/{space_number}/collaborators
   }
   addCollaboratorForUser(...args) {
-    return invoke(this.#env, 1170, args); // POST /users/{username}/copilot-spaces/{space_number}/collaborators
+    return invoke(this.#env, 1170, args, this.#grant); // POST /users/{username}/copilot-spaces/{space_number}/collaborators
   }
   createForOrg(...args) {
-    return invoke(this.#env, 302, args); // POST /orgs/{org}/copilot-spaces
+    return invoke(this.#env, 302, args, this.#grant); // POST /orgs/{org}/copilot-spaces
   }
   createForUser(...args) {
-    return invoke(this.#env, 1165, args); // POST /users/{username}/copilot-spaces
+    return invoke(this.#env, 1165, args, this.#grant); // POST /users/{username}/copilot-spaces
   }
   createResourceForOrg(...args) {
-    return invoke(this.#env, 311, args); // POST /orgs/{org}/copilot-spaces/{space_number}/resources
+    return invoke(this.#env, 311, args, this.#grant); // POST /orgs/{org}/copilot-spaces/{space_number}/resources
   }
   createResourceForUser(...args) {
-    return invoke(this.#env, 1174, args); // POST /users/{username}/copilot-spaces/{space_number}/resources
+    return invoke(this.#env, 1174, args, this.#grant); // POST /users/{username}/copilot-spaces/{space_number}/resources
   }
   deleteForOrg(...args) {
-    return invoke(this.#env, 303, args); // DELETE /orgs/{org}/copilot-spaces/{space_number}
+    return invoke(this.#env, 303, args, this.#grant); // DELETE /orgs/{org}/copilot-spaces/{space_number}
   }
   deleteForUser(...args) {
-    return invoke(this.#env, 1166, args); // DELETE /users/{username}/copilot-spaces/{space_number}
+    return invoke(this.#env, 1166, args, this.#grant); // DELETE /users/{username}/copilot-spaces/{space_number}
   }
   deleteResourceForOrg(...args) {
-    return invoke(this.#env, 312, args); // DELETE /orgs/{org}/copilot-spaces/{space_number}/resources/{space_resource_id}
+    return invoke(this.#env, 312, args, this.#grant); // DELETE /orgs/{org}/copilot-spaces/{space_number}/resources/{space_resource_id}
   }
   deleteResourceForUser(...args) {
-    return invoke(this.#env, 1175, args); // DELETE /users/{username}/copilot-spaces/{space_number}/resources/{space_resource_id}
+    return invoke(this.#env, 1175, args, this.#grant); // DELETE /users/{username}/copilot-spaces/{space_number}/resources/{space_resource_id}
   }
   getForOrg(...args) {
-    return invoke(this.#env, 304, args); // GET /orgs/{org}/copilot-spaces/{space_number}
+    return invoke(this.#env, 304, args, this.#grant); // GET /orgs/{org}/copilot-spaces/{space_number}
   }
   getForUser(...args) {
-    return invoke(this.#env, 1167, args); // GET /users/{username}/copilot-spaces/{space_number}
+    return invoke(this.#env, 1167, args, this.#grant); // GET /users/{username}/copilot-spaces/{space_number}
   }
   getResourceForOrg(...args) {
-    return invoke(this.#env, 313, args); // GET /orgs/{org}/copilot-spaces/{space_number}/resources/{space_resource_id}
+    return invoke(this.#env, 313, args, this.#grant); // GET /orgs/{org}/copilot-spaces/{space_number}/resources/{space_resource_id}
   }
   getResourceForUser(...args) {
-    return invoke(this.#env, 1176, args); // GET /users/{username}/copilot-spaces/{space_number}/resources/{space_resource_id}
+    return invoke(this.#env, 1176, args, this.#grant); // GET /users/{username}/copilot-spaces/{space_number}/resources/{space_resource_id}
   }
   listCollaboratorsForOrg(...args) {
-    return invoke(this.#env, 306, args); // GET /orgs/{org}/copilot-spaces/{space_number}/collaborators
+    return invoke(this.#env, 306, args, this.#grant); // GET /orgs/{org}/copilot-spaces/{space_number}/collaborators
   }
   listCollaboratorsForUser(...args) {
-    return invoke(this.#env, 1169, args); // GET /users/{username}/copilot-spaces/{space_number}/collaborators
+    return invoke(this.#env, 1169, args, this.#grant); // GET /users/{username}/copilot-spaces/{space_number}/collaborators
   }
   listForOrg(...args) {
-    return invoke(this.#env, 301, args); // GET /orgs/{org}/copilot-spaces
+    return invoke(this.#env, 301, args, this.#grant); // GET /orgs/{org}/copilot-spaces
   }
   listForUser(...args) {
-    return invoke(this.#env, 1164, args); // GET /users/{username}/copilot-spaces
+    return invoke(this.#env, 1164, args, this.#grant); // GET /users/{username}/copilot-spaces
   }
   listResourcesForOrg(...args) {
-    return invoke(this.#env, 310, args); // GET /orgs/{org}/copilot-spaces/{space_number}/resources
+    return invoke(this.#env, 310, args, this.#grant); // GET /orgs/{org}/copilot-spaces/{space_number}/resources
   }
   listResourcesForUser(...args) {
-    return invoke(this.#env, 1173, args); // GET /users/{username}/copilot-spaces/{space_number}/resources
+    return invoke(this.#env, 1173, args, this.#grant); // GET /users/{username}/copilot-spaces/{space_number}/resources
   }
   removeCollaboratorForOrg(...args) {
-    return invoke(this.#env, 308, args); // DELETE /orgs/{org}/copilot-spaces/{space_number}/collaborators/{actor_type}/{actor_identifier}
+    return invoke(this.#env, 308, args, this.#grant); // DELETE /orgs/{org}/copilot-spaces/{space_number}/collaborators/{actor_type}/{actor_identifier}
   }
   removeCollaboratorForUser(...args) {
-    return invoke(this.#env, 1171, args); // DELETE /users/{username}/copilot-spaces/{space_number}/collaborators/{actor_type}/{actor_identifier}
+    return invoke(this.#env, 1171, args, this.#grant); // DELETE /users/{username}/copilot-spaces/{space_number}/collaborators/{actor_type}/{actor_identifier}
   }
   updateCollaboratorForOrg(...args) {
-    return invoke(this.#env, 309, args); // PUT /orgs/{org}/copilot-spaces/{space_number}/collaborators/{actor_type}/{actor_identifier}
+    return invoke(this.#env, 309, args, this.#grant); // PUT /orgs/{org}/copilot-spaces/{space_number}/collaborators/{actor_type}/{actor_identifier}
   }
   updateCollaboratorForUser(...args) {
-    return invoke(this.#env, 1172, args); // PUT /users/{username}/copilot-spaces/{space_number}/collaborators/{actor_type}/{actor_identifier}
+    return invoke(this.#env, 1172, args, this.#grant); // PUT /users/{username}/copilot-spaces/{space_number}/collaborators/{actor_type}/{actor_identifier}
   }
   updateForOrg(...args) {
-    return invoke(this.#env, 305, args); // PUT /orgs/{org}/copilot-spaces/{space_number}
+    return invoke(this.#env, 305, args, this.#grant); // PUT /orgs/{org}/copilot-spaces/{space_number}
   }
   updateForUser(...args) {
-    return invoke(this.#env, 1168, args); // PUT /users/{username}/copilot-spaces/{space_number}
+    return invoke(this.#env, 1168, args, this.#grant); // PUT /users/{username}/copilot-spaces/{space_number}
   }
   updateResourceForOrg(...args) {
-    return invoke(this.#env, 314, args); // PUT /orgs/{org}/copilot-spaces/{space_number}/resources/{space_resource_id}
+    return invoke(this.#env, 314, args, this.#grant); // PUT /orgs/{org}/copilot-spaces/{space_number}/resources/{space_resource_id}
   }
   updateResourceForUser(...args) {
-    return invoke(this.#env, 1177, args); // PUT /users/{username}/copilot-spaces/{space_number}/resources/{space_resource_id}
+    return invoke(this.#env, 1177, args, this.#grant); // PUT /users/{username}/copilot-spaces/{space_number}/resources/{space_resource_id}
   }
 }
 
 class Credentials extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   revoke(...args) {
-    return invoke(this.#env, 36, args); // POST /credentials/revoke
+    return invoke(this.#env, 36, args, this.#grant); // POST /credentials/revoke
   }
 }
 
 class Dependabot extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   addSelectedRepoToOrgSecret(...args) {
-    return invoke(this.#env, 347, args); // PUT /orgs/{org}/dependabot/secrets/{secret_name}/repositories/{repository_id}
+    return invoke(this.#env, 347, args, this.#grant); // PUT /orgs/{org}/dependabot/secrets/{secret_name}/repositories/{repository_id}
   }
   createOrUpdateOrgSecret(...args) {
-    return invoke(this.#env, 343, args); // PUT /orgs/{org}/dependabot/secrets/{secret_name}
+    return invoke(this.#env, 343, args, this.#grant); // PUT /orgs/{org}/dependabot/secrets/{secret_name}
   }
   createOrUpdateRepoSecret(...args) {
-    return invoke(this.#env, 751, args); // PUT /repos/{owner}/{repo}/dependabot/secrets/{secret_name}
+    return invoke(this.#env, 751, args, this.#grant); // PUT /repos/{owner}/{repo}/dependabot/secrets/{secret_name}
   }
   deleteOrgSecret(...args) {
-    return invoke(this.#env, 341, args); // DELETE /orgs/{org}/dependabot/secrets/{secret_name}
+    return invoke(this.#env, 341, args, this.#grant); // DELETE /orgs/{org}/dependabot/secrets/{secret_name}
   }
   deleteRepoSecret(...args) {
-    return invoke(this.#env, 749, args); // DELETE /repos/{owner}/{repo}/dependabot/secrets/{secret_name}
+    return invoke(this.#env, 749, args, this.#grant); // DELETE /repos/{owner}/{repo}/dependabot/secrets/{secret_name}
   }
   getAlert(...args) {
-    return invoke(this.#env, 745, args); // GET /repos/{owner}/{repo}/dependabot/alerts/{alert_number}
+    return invoke(this.#env, 745, args, this.#grant); // GET /repos/{owner}/{repo}/dependabot/alerts/{alert_number}
   }
   getOrgPublicKey(...args) {
-    return invoke(this.#env, 340, args); // GET /orgs/{org}/dependabot/secrets/public-key
+    return invoke(this.#env, 340, args, this.#grant); // GET /orgs/{org}/dependabot/secrets/public-key
   }
   getOrgSecret(...args) {
-    return invoke(this.#env, 342, args); // GET /orgs/{org}/dependabot/secrets/{secret_name}
+    return invoke(this.#env, 342, args, this.#grant); // GET /orgs/{org}/dependabot/secrets/{secret_name}
   }
   getRepoPublicKey(...args) {
-    return invoke(this.#env, 748, args); // GET /repos/{owner}/{repo}/dependabot/secrets/public-key
+    return invoke(this.#env, 748, args, this.#grant); // GET /repos/{owner}/{repo}/dependabot/secrets/public-key
   }
   getRepoSecret(...args) {
-    return invoke(this.#env, 750, args); // GET /repos/{owner}/{repo}/dependabot/secrets/{secret_name}
+    return invoke(this.#env, 750, args, this.#grant); // GET /repos/{owner}/{repo}/dependabot/secrets/{secret_name}
   }
   listAlertsForEnterprise(...args) {
-    return invoke(this.#env, 63, args); // GET /enterprises/{enterprise}/dependabot/alerts
+    return invoke(this.#env, 63, args, this.#grant); // GET /enterprises/{enterprise}/dependabot/alerts
   }
   listAlertsForOrg(...args) {
-    return invoke(this.#env, 335, args); // GET /orgs/{org}/dependabot/alerts
+    return invoke(this.#env, 335, args, this.#grant); // GET /orgs/{org}/dependabot/alerts
   }
   listAlertsForRepo(...args) {
-    return invoke(this.#env, 744, args); // GET /repos/{owner}/{repo}/dependabot/alerts
+    return invoke(this.#env, 744, args, this.#grant); // GET /repos/{owner}/{repo}/dependabot/alerts
   }
   listOrgSecrets(...args) {
-    return invoke(this.#env, 339, args); // GET /orgs/{org}/dependabot/secrets
+    return invoke(this.#env, 339, args, this.#grant); // GET /orgs/{org}/dependabot/secrets
   }
   listRepoSecrets(...args) {
-    return invoke(this.#env, 747, args); // GET /repos/{owner}/{repo}/dependabot/secrets
+    return invoke(this.#env, 747, args, this.#grant); // GET /repos/{owner}/{repo}/dependabot/secrets
   }
   listSelectedReposForOrgSecret(...args) {
-    return invoke(this.#env, 344, args); // GET /orgs/{org}/dependabot/secrets/{secret_name}/repositories
+    return invoke(this.#env, 344, args, this.#grant); // GET /orgs/{org}/dependabot/secrets/{secret_name}/repositories
   }
   removeSelectedRepoFromOrgSecret(...args) {
-    return invoke(this.#env, 346, args); // DELETE /orgs/{org}/dependabot/secrets/{secret_name}/repositories/{repository_id}
+    return invoke(this.#env, 346, args, this.#grant); // DELETE /orgs/{org}/dependabot/secrets/{secret_name}/repositories/{repository_id}
   }
   repositoryAccessForEnterprise(...args) {
-    return invoke(this.#env, 64, args); // GET /enterprises/{enterprise}/dependabot/repository-access
+    return invoke(this.#env, 64, args, this.#grant); // GET /enterprises/{enterprise}/dependabot/repository-access
   }
   repositoryAccessForOrg(...args) {
-    return invoke(this.#env, 336, args); // GET /orgs/{org}/dependabot/repository-access
+    return invoke(this.#env, 336, args, this.#grant); // GET /orgs/{org}/dependabot/repository-access
   }
   setRepositoryAccessDefaultLevel(...args) {
-    return invoke(this.#env, 338, args); // PUT /orgs/{org}/dependabot/repository-access/default-level
+    return invoke(this.#env, 338, args, this.#grant); // PUT /orgs/{org}/dependabot/repository-access/default-level
   }
   setRepositoryAccessDefaultLevelForEnterprise(...args) {
-    return invoke(this.#env, 66, args); // PUT /enterprises/{enterprise}/dependabot/repository-access/default-level
+    return invoke(this.#env, 66, args, this.#grant); // PUT /enterprises/{enterprise}/dependabot/repository-access/default-level
   }
   setSelectedReposForOrgSecret(...args) {
-    return invoke(this.#env, 345, args); // PUT /orgs/{org}/dependabot/secrets/{secret_name}/repositories
+    return invoke(this.#env, 345, args, this.#grant); // PUT /orgs/{org}/dependabot/secrets/{secret_name}/repositories
   }
   updateAlert(...args) {
-    return invoke(this.#env, 746, args); // PATCH /repos/{owner}/{repo}/dependabot/alerts/{alert_number}
+    return invoke(this.#env, 746, args, this.#grant); // PATCH /repos/{owner}/{repo}/dependabot/alerts/{alert_number}
   }
   updateRepositoryAccessForEnterprise(...args) {
-    return invoke(this.#env, 65, args); // PATCH /enterprises/{enterprise}/dependabot/repository-access
+    return invoke(this.#env, 65, args, this.#grant); // PATCH /enterprises/{enterprise}/dependabot/repository-access
   }
   updateRepositoryAccessForOrg(...args) {
-    return invoke(this.#env, 337, args); // PATCH /orgs/{org}/dependabot/repository-access
+    return invoke(this.#env, 337, args, this.#grant); // PATCH /orgs/{org}/dependabot/repository-access
   }
 }
 
 class DependencyGraph extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   createRepositorySnapshot(...args) {
-    return invoke(this.#env, 756, args); // POST /repos/{owner}/{repo}/dependency-graph/snapshots
+    return invoke(this.#env, 756, args, this.#grant); // POST /repos/{owner}/{repo}/dependency-graph/snapshots
   }
   diffRange(...args) {
-    return invoke(this.#env, 752, args); // GET /repos/{owner}/{repo}/dependency-graph/compare/{basehead}
+    return invoke(this.#env, 752, args, this.#grant); // GET /repos/{owner}/{repo}/dependency-graph/compare/{basehead}
   }
   exportSbom(...args) {
-    return invoke(this.#env, 753, args); // GET /repos/{owner}/{repo}/dependency-graph/sbom
+    return invoke(this.#env, 753, args, this.#grant); // GET /repos/{owner}/{repo}/dependency-graph/sbom
   }
   fetchSbomReport(...args) {
-    return invoke(this.#env, 754, args); // GET /repos/{owner}/{repo}/dependency-graph/sbom/fetch-report/{sbom_uuid}
+    return invoke(this.#env, 754, args, this.#grant); // GET /repos/{owner}/{repo}/dependency-graph/sbom/fetch-report/{sbom_uuid}
   }
   generateSbomReport(...args) {
-    return invoke(this.#env, 755, args); // GET /repos/{owner}/{repo}/dependency-graph/sbom/generate-report
+    return invoke(this.#env, 755, args, this.#grant); // GET /repos/{owner}/{repo}/dependency-graph/sbom/generate-report
   }
 }
 
 class Emojis extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   get(...args) {
-    return invoke(this.#env, 37, args); // GET /emojis
+    return invoke(this.#env, 37, args, this.#grant); // GET /emojis
   }
 }
 
 class EnterpriseTeamMemberships extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   add(...args) {
-    return invoke(this.#env, 74, args); // PUT /enterprises/{enterprise}/teams/{enterprise-team}/memberships/{username}
+    return invoke(this.#env, 74, args, this.#grant); // PUT /enterprises/{enterprise}/teams/{enterprise-team}/memberships/{username}
   }
   bulkAdd(...args) {
-    return invoke(this.#env, 70, args); // POST /enterprises/{enterprise}/teams/{enterprise-team}/memberships/add
+    return invoke(this.#env, 70, args, this.#grant); // POST /enterprises/{enterprise}/teams/{enterprise-team}/memberships/add
   }
   bulkRemove(...args) {
-    return invoke(this.#env, 71, args); // POST /enterprises/{enterprise}/teams/{enterprise-team}/memberships/remove
+    return invoke(this.#env, 71, args, this.#grant); // POST /enterprises/{enterprise}/teams/{enterprise-team}/memberships/remove
   }
   get(...args) {
-    return invoke(this.#env, 73, args); // GET /enterprises/{enterprise}/teams/{enterprise-team}/memberships/{username}
+    return invoke(this.#env, 73, args, this.#grant); // GET /enterprises/{enterprise}/teams/{enterprise-team}/memberships/{username}
   }
   list(...args) {
-    return invoke(this.#env, 69, args); // GET /enterprises/{enterprise}/teams/{enterprise-team}/memberships
+    return invoke(this.#env, 69, args, this.#grant); // GET /enterprises/{enterprise}/teams/{enterprise-team}/memberships
   }
   remove(...args) {
-    return invoke(this.#env, 72, args); // DELETE /enterprises/{enterprise}/teams/{enterprise-team}/memberships/{username}
+    return invoke(this.#env, 72, args, this.#grant); // DELETE /enterprises/{enterprise}/teams/{enterprise-team}/memberships/{username}
   }
 }
 
 class EnterpriseTeamOrganizations extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   add(...args) {
-    return invoke(this.#env, 80, args); // PUT /enterprises/{enterprise}/teams/{enterprise-team}/organizations/{org}
+    return invoke(this.#env, 80, args, this.#grant); // PUT /enterprises/{enterprise}/teams/{enterprise-team}/organizations/{org}
   }
   bulkAdd(...args) {
-    return invoke(this.#env, 76, args); // POST /enterprises/{enterprise}/teams/{enterprise-team}/organizations/add
+    return invoke(this.#env, 76, args, this.#grant); // POST /enterprises/{enterprise}/teams/{enterprise-team}/organizations/add
   }
   bulkRemove(...args) {
-    return invoke(this.#env, 77, args); // POST /enterprises/{enterprise}/teams/{enterprise-team}/organizations/remove
+    return invoke(this.#env, 77, args, this.#grant); // POST /enterprises/{enterprise}/teams/{enterprise-team}/organizations/remove
   }
   delete(...args) {
-    return invoke(this.#env, 78, args); // DELETE /enterprises/{enterprise}/teams/{enterprise-team}/organizations/{org}
+    return invoke(this.#env, 78, args, this.#grant); // DELETE /enterprises/{enterprise}/teams/{enterprise-team}/organizations/{org}
   }
   getAssignment(...args) {
-    return invoke(this.#env, 79, args); // GET /enterprises/{enterprise}/teams/{enterprise-team}/organizations/{org}
+    return invoke(this.#env, 79, args, this.#grant); // GET /enterprises/{enterprise}/teams/{enterprise-team}/organizations/{org}
   }
   getAssignments(...args) {
-    return invoke(this.#env, 75, args); // GET /enterprises/{enterprise}/teams/{enterprise-team}/organizations
+    return invoke(this.#env, 75, args, this.#grant); // GET /enterprises/{enterprise}/teams/{enterprise-team}/organizations
   }
 }
 
 class EnterpriseTeams extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 68, args); // POST /enterprises/{enterprise}/teams
+    return invoke(this.#env, 68, args, this.#grant); // POST /enterprises/{enterprise}/teams
   }
   delete(...args) {
-    return invoke(this.#env, 81, args); // DELETE /enterprises/{enterprise}/teams/{team_slug}
+    return invoke(this.#env, 81, args, this.#grant); // DELETE /enterprises/{enterprise}/teams/{team_slug}
   }
   get(...args) {
-    return invoke(this.#env, 82, args); // GET /enterprises/{enterprise}/teams/{team_slug}
+    return invoke(this.#env, 82, args, this.#grant); // GET /enterprises/{enterprise}/teams/{team_slug}
   }
   list(...args) {
-    return invoke(this.#env, 67, args); // GET /enterprises/{enterprise}/teams
+    return invoke(this.#env, 67, args, this.#grant); // GET /enterprises/{enterprise}/teams
   }
   update(...args) {
-    return invoke(this.#env, 83, args); // PATCH /enterprises/{enterprise}/teams/{team_slug}
+    return invoke(this.#env, 83, args, this.#grant); // PATCH /enterprises/{enterprise}/teams/{team_slug}
   }
 }
 
 class Gists extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   checkIsStarred(...args) {
-    return invoke(this.#env, 102, args); // GET /gists/{gist_id}/star
+    return invoke(this.#env, 102, args, this.#grant); // GET /gists/{gist_id}/star
   }
   create(...args) {
-    return invoke(this.#env, 87, args); // POST /gists
+    return invoke(this.#env, 87, args, this.#grant); // POST /gists
   }
   createComment(...args) {
-    return invoke(this.#env, 94, args); // POST /gists/{gist_id}/comments
+    return invoke(this.#env, 94, args, this.#grant); // POST /gists/{gist_id}/comments
   }
   delete(...args) {
-    return invoke(this.#env, 90, args); // DELETE /gists/{gist_id}
+    return invoke(this.#env, 90, args, this.#grant); // DELETE /gists/{gist_id}
   }
   deleteComment(...args) {
-    return invoke(this.#env, 95, args); // DELETE /gists/{gist_id}/comments/{comment_id}
+    return invoke(this.#env, 95, args, this.#grant); // DELETE /gists/{gist_id}/comments/{comment_id}
   }
   fork(...args) {
-    return invoke(this.#env, 100, args); // POST /gists/{gist_id}/forks
+    return invoke(this.#env, 100, args, this.#grant); // POST /gists/{gist_id}/forks
   }
   get(...args) {
-    return invoke(this.#env, 91, args); // GET /gists/{gist_id}
+    return invoke(this.#env, 91, args, this.#grant); // GET /gists/{gist_id}
   }
   getComment(...args) {
-    return invoke(this.#env, 96, args); // GET /gists/{gist_id}/comments/{comment_id}
+    return invoke(this.#env, 96, args, this.#grant); // GET /gists/{gist_id}/comments/{comment_id}
   }
   getRevision(...args) {
-    return invoke(this.#env, 104, args); // GET /gists/{gist_id}/{sha}
+    return invoke(this.#env, 104, args, this.#grant); // GET /gists/{gist_id}/{sha}
   }
   list(...args) {
-    return invoke(this.#env, 86, args); // GET /gists
+    return invoke(this.#env, 86, args, this.#grant); // GET /gists
   }
   listComments(...args) {
-    return invoke(this.#env, 93, args); // GET /gists/{gist_id}/comments
+    return invoke(this.#env, 93, args, this.#grant); // GET /gists/{gist_id}/comments
   }
   listCommits(...args) {
-    return invoke(this.#env, 98, args); // GET /gists/{gist_id}/commits
+    return invoke(this.#env, 98, args, this.#grant); // GET /gists/{gist_id}/commits
   }
   listForUser(...args) {
-    return invoke(this.#env, 1185, args); // GET /users/{username}/gists
+    return invoke(this.#env, 1185, args, this.#grant); // GET /users/{username}/gists
   }
   listForks(...args) {
-    return invoke(this.#env, 99, args); // GET /gists/{gist_id}/forks
+    return invoke(this.#env, 99, args, this.#grant); // GET /gists/{gist_id}/forks
   }
   listPublic(...args) {
-    return invoke(this.#env, 88, args); // GET /gists/public
+    return invoke(this.#env, 88, args, this.#grant); // GET /gists/public
   }
   listStarred(...args) {
-    return invoke(this.#env, 89, args); // GET /gists/starred
+    return invoke(this.#env, 89, args, this.#grant); // GET /gists/starred
   }
   star(...args) {
-    return invoke(this.#env, 103, args); // PUT /gists/{gist_id}/star
+    return invoke(this.#env, 103, args, this.#grant); // PUT /gists/{gist_id}/star
   }
   unstar(...args) {
-    return invoke(this.#env, 101, args); // DELETE /gists/{gist_id}/star
+    return invoke(this.#env, 101, args, this.#grant); // DELETE /gists/{gist_id}/star
   }
   update(...args) {
-    return invoke(this.#env, 92, args); // PATCH /gists/{gist_id}
+    return invoke(this.#env, 92, args, this.#grant); // PATCH /gists/{gist_id}
   }
   updateComment(...args) {
-    return invoke(this.#env, 97, args); // PATCH /gists/{gist_id}/comments/{comment_id}
+    return invoke(this.#env, 97, args, this.#grant); // PATCH /gists/{gist_id}/comments/{comment_id}
   }
 }
 
 class Git extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   createBlob(...args) {
-    return invoke(this.#env, 792, args); // POST /repos/{owner}/{repo}/git/blobs
+    return invoke(this.#env, 792, args, this.#grant); // POST /repos/{owner}/{repo}/git/blobs
   }
   createCommit(...args) {
-    return invoke(this.#env, 794, args); // POST /repos/{owner}/{repo}/git/commits
+    return invoke(this.#env, 794, args, this.#grant); // POST /repos/{owner}/{repo}/git/commits
   }
   createRef(...args) {
-    return invoke(this.#env, 798, args); // POST /repos/{owner}/{repo}/git/refs
+    return invoke(this.#env, 798, args, this.#grant); // POST /repos/{owner}/{repo}/git/refs
   }
   createTag(...args) {
-    return invoke(this.#env, 801, args); // POST /repos/{owner}/{repo}/git/tags
+    return invoke(this.#env, 801, args, this.#grant); // POST /repos/{owner}/{repo}/git/tags
   }
   createTree(...args) {
-    return invoke(this.#env, 803, args); // POST /repos/{owner}/{repo}/git/trees
+    return invoke(this.#env, 803, args, this.#grant); // POST /repos/{owner}/{repo}/git/trees
   }
   deleteRef(...args) {
-    return invoke(this.#env, 799, args); // DELETE /repos/{owner}/{repo}/git/refs/{ref}
+    return invoke(this.#env, 799, args, this.#grant); // DELETE /repos/{owner}/{repo}/git/refs/{ref}
   }
   getBlob(...args) {
-    return invoke(this.#env, 793, args); // GET /repos/{owner}/{repo}/git/blobs/{file_sha}
+    return invoke(this.#env, 793, args, this.#grant); // GET /repos/{owner}/{repo}/git/blobs/{file_sha}
   }
   getCommit(...args) {
-    return invoke(this.#env, 795, args); // GET /repos/{owner}/{repo}/git/commits/{commit_sha}
+    return invoke(this.#env, 795, args, this.#grant); // GET /repos/{owner}/{repo}/git/commits/{commit_sha}
   }
   getRef(...args) {
-    return invoke(this.#env, 797, args); // GET /repos/{owner}/{repo}/git/ref/{ref}
+    return invoke(this.#env, 797, args, this.#grant); // GET /repos/{owner}/{repo}/git/ref/{ref}
   }
   getTag(...args) {
-    return invoke(this.#env, 802, args); // GET /repos/{owner}/{repo}/git/tags/{tag_sha}
+    return invoke(this.#env, 802, args, this.#grant); // GET /repos/{owner}/{repo}/git/tags/{tag_sha}
   }
   getTree(...args) {
-    return invoke(this.#env, 804, args); // GET /repos/{owner}/{repo}/git/trees/{tree_sha}
+    return invoke(this.#env, 804, args, this.#grant); // GET /repos/{owner}/{repo}/git/trees/{tree_sha}
   }
   listMatchingRefs(...args) {
-    return invoke(this.#env, 796, args); // GET /repos/{owner}/{repo}/git/matching-refs/{ref}
+    return invoke(this.#env, 796, args, this.#grant); // GET /repos/{owner}/{repo}/git/matching-refs/{ref}
   }
   updateRef(...args) {
-    return invoke(this.#env, 800, args); // PATCH /repos/{owner}/{repo}/git/refs/{ref}
+    return invoke(this.#env, 800, args, this.#grant); // PATCH /repos/{owner}/{repo}/git/refs/{ref}
   }
 }
 
 class Gitignore extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   getAllTemplates(...args) {
-    return invoke(this.#env, 105, args); // GET /gitignore/templates
+    return invoke(this.#env, 105, args, this.#grant); // GET /gitignore/templates
   }
   getTemplate(...args) {
-    return invoke(this.#env, 106, args); // GET /gitignore/templates/{name}
+    return invoke(this.#env, 106, args, this.#grant); // GET /gitignore/templates/{name}
   }
 }
 
 class HostedCompute extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   createNetworkConfigurationForOrg(...args) {
-    return invoke(this.#env, 497, args); // POST /orgs/{org}/settings/network-configurations
+    return invoke(this.#env, 497, args, this.#grant); // POST /orgs/{org}/settings/network-configurations
   }
   deleteNetworkConfigurationFromOrg(...args) {
-    return invoke(this.#env, 498, args); // DELETE /orgs/{org}/settings/network-configurations/{network_configuration_id}
+    return invoke(this.#env, 498, args, this.#grant); // DELETE /orgs/{org}/settings/network-configurations/{network_configuration_id}
   }
   getNetworkConfigurationForOrg(...args) {
-    return invoke(this.#env, 499, args); // GET /orgs/{org}/settings/network-configurations/{network_configuration_id}
+    return invoke(this.#env, 499, args, this.#grant); // GET /orgs/{org}/settings/network-configurations/{network_configuration_id}
   }
   getNetworkSettingsForOrg(...args) {
-    return invoke(this.#env, 501, args); // GET /orgs/{org}/settings/network-settings/{network_settings_id}
+    return invoke(this.#env, 501, args, this.#grant); // GET /orgs/{org}/settings/network-settings/{network_settings_id}
   }
   listNetworkConfigurationsForOrg(...args) {
-    return invoke(this.#env, 496, args); // GET /orgs/{org}/settings/network-configurations
+    return invoke(this.#env, 496, args, this.#grant); // GET /orgs/{org}/settings/network-configurations
   }
   updateNetworkConfigurationForOrg(...args) {
-    return invoke(this.#env, 500, args); // PATCH /orgs/{org}/settings/network-configurations/{network_configuration_id}
+    return invoke(this.#env, 500, args, this.#grant); // PATCH /orgs/{org}/settings/network-configurations/{network_configuration_id}
   }
 }
 
 class Interactions extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   getPullRequestBypassListForRepo(...args) {
-    return invoke(this.#env, 834, args); // GET /repos/{owner}/{repo}/interaction-limits/pulls/bypass-list
+    return invoke(this.#env, 834, args, this.#grant); // GET /repos/{owner}/{repo}/interaction-limits/pulls/bypass-list
   }
   getPullRequestCreationCapForOrg(...args) {
-    return invoke(this.#env, 376, args); // GET /orgs/{org}/interaction-limits/pulls/creation-cap
+    return invoke(this.#env, 376, args, this.#grant); // GET /orgs/{org}/interaction-limits/pulls/creation-cap
   }
   getPullRequestCreationCapForRepo(...args) {
-    return invoke(this.#env, 836, args); // GET /repos/{owner}/{repo}/interaction-limits/pulls/creation-cap
+    return invoke(this.#env, 836, args, this.#grant); // GET /repos/{owner}/{repo}/interaction-limits/pulls/creation-cap
   }
   getRestrictionsForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1107, args); // GET /user/interaction-limits
+    return invoke(this.#env, 1107, args, this.#grant); // GET /user/interaction-limits
   }
   getRestrictionsForOrg(...args) {
-    return invoke(this.#env, 374, args); // GET /orgs/{org}/interaction-limits
+    return invoke(this.#env, 374, args, this.#grant); // GET /orgs/{org}/interaction-limits
   }
   getRestrictionsForRepo(...args) {
-    return invoke(this.#env, 831, args); // GET /repos/{owner}/{repo}/interaction-limits
+    return invoke(this.#env, 831, args, this.#grant); // GET /repos/{owner}/{repo}/interaction-limits
   }
   removePullRequestBypassListForRepo(...args) {
-    return invoke(this.#env, 833, args); // DELETE /repos/{owner}/{repo}/interaction-limits/pulls/bypass-list
+    return invoke(this.#env, 833, args, this.#grant); // DELETE /repos/{owner}/{repo}/interaction-limits/pulls/bypass-list
   }
   removeRestrictionsForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1106, args); // DELETE /user/interaction-limits
+    return invoke(this.#env, 1106, args, this.#grant); // DELETE /user/interaction-limits
   }
   removeRestrictionsForOrg(...args) {
-    return invoke(this.#env, 373, args); // DELETE /orgs/{org}/interaction-limits
+    return invoke(this.#env, 373, args, this.#grant); // DELETE /orgs/{org}/interaction-limits
   }
   removeRestrictionsForRepo(...args) {
-    return invoke(this.#env, 830, args); // DELETE /repos/{owner}/{repo}/interaction-limits
+    return invoke(this.#env, 830, args, this.#grant); // DELETE /repos/{owner}/{repo}/interaction-limits
   }
   setPullRequestBypassListForRepo(...args) {
-    return invoke(this.#env, 835, args); // PUT /repos/{owner}/{repo}/interaction-limits/pulls/bypass-list
+    return invoke(this.#env, 835, args, this.#grant); // PUT /repos/{owner}/{repo}/interaction-limits/pulls/bypass-list
   }
   setRestrictionsForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1108, args); // PUT /user/interaction-limits
+    return invoke(this.#env, 1108, args, this.#grant); // PUT /user/interaction-limits
   }
   setRestrictionsForOrg(...args) {
-    return invoke(this.#env, 375, args); // PUT /orgs/{org}/interaction-limits
+    return invoke(this.#env, 375, args, this.#grant); // PUT /orgs/{org}/interaction-limits
   }
   setRestrictionsForRepo(...args) {
-    return invoke(this.#env, 832, args); // PUT /repos/{owner}/{repo}/interaction-limits
+    return invoke(this.#env, 832, args, this.#grant); // PUT /repos/{owner}/{repo}/interaction-limits
   }
   updatePullRequestCreationCapForOrg(...args) {
-    return invoke(this.#env, 377, args); // PATCH /orgs/{org}/interaction-limits/pulls/creation-cap
+    return invoke(this.#env, 377, args, this.#grant); // PATCH /orgs/{org}/interaction-limits/pulls/creation-cap
   }
   updatePullRequestCreationCapForRepo(...args) {
-    return invoke(this.#env, 837, args); // PATCH /repos/{owner}/{repo}/interaction-limits/pulls/creation-cap
+    return invoke(this.#env, 837, args, this.#grant); // PATCH /repos/{owner}/{repo}/interaction-limits/pulls/creation-cap
   }
 }
 
 class Issues extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   addAssignees(...args) {
-    return invoke(this.#env, 858, args); // POST /repos/{owner}/{repo}/issues/{issue_number}/assignees
+    return invoke(this.#env, 858, args, this.#grant); // POST /repos/{owner}/{repo}/issues/{issue_number}/assignees
   }
   addBlockedByDependency(...args) {
-    return invoke(this.#env, 863, args); // POST /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by
+    return invoke(this.#env, 863, args, this.#grant); // POST /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by
   }
   addIssueFieldValues(...args) {
-    return invoke(this.#env, 868, args); // POST /repos/{owner}/{repo}/issues/{issue_number}/issue-field-values
+    return invoke(this.#env, 868, args, this.#grant); // POST /repos/{owner}/{repo}/issues/{issue_number}/issue-field-values
   }
   addLabels(...args) {
-    return invoke(this.#env, 873, args); // POST /repos/{owner}/{repo}/issues/{issue_number}/labels
+    return invoke(this.#env, 873, args, this.#grant); // POST /repos/{owner}/{repo}/issues/{issue_number}/labels
   }
   addSubIssue(...args) {
-    return invoke(this.#env, 884, args); // POST /repos/{owner}/{repo}/issues/{issue_number}/sub_issues
+    return invoke(this.#env, 884, args, this.#grant); // POST /repos/{owner}/{repo}/issues/{issue_number}/sub_issues
   }
   approveSuggestion(...args) {
-    return invoke(this.#env, 887, args); // POST /repos/{owner}/{repo}/issues/{issue_number}/suggestions/{suggestion_id}/approve
+    return invoke(this.#env, 887, args, this.#grant); // POST /repos/{owner}/{repo}/issues/{issue_number}/suggestions/{suggestion_id}/approve
   }
   checkUserCanBeAssigned(...args) {
-    return invoke(this.#env, 621, args); // GET /repos/{owner}/{repo}/assignees/{assignee}
+    return invoke(this.#env, 621, args, this.#grant); // GET /repos/{owner}/{repo}/assignees/{assignee}
   }
   checkUserCanBeAssignedToIssue(...args) {
-    return invoke(this.#env, 859, args); // GET /repos/{owner}/{repo}/issues/{issue_number}/assignees/{assignee}
+    return invoke(this.#env, 859, args, this.#grant); // GET /repos/{owner}/{repo}/issues/{issue_number}/assignees/{assignee}
   }
   create(...args) {
-    return invoke(this.#env, 843, args); // POST /repos/{owner}/{repo}/issues
+    return invoke(this.#env, 843, args, this.#grant); // POST /repos/{owner}/{repo}/issues
   }
   createComment(...args) {
-    return invoke(this.#env, 861, args); // POST /repos/{owner}/{repo}/issues/{issue_number}/comments
+    return invoke(this.#env, 861, args, this.#grant); // POST /repos/{owner}/{repo}/issues/{issue_number}/comments
   }
   createLabel(...args) {
-    return invoke(this.#env, 895, args); // POST /repos/{owner}/{repo}/labels
+    return invoke(this.#env, 895, args, this.#grant); // POST /repos/{owner}/{repo}/labels
   }
   createMilestone(...args) {
-    return invoke(this.#env, 904, args); // POST /repos/{owner}/{repo}/milestones
+    return invoke(this.#env, 904, args, this.#grant); // POST /repos/{owner}/{repo}/milestones
   }
   deleteComment(...args) {
-    return invoke(this.#env, 845, args); // DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}
+    return invoke(this.#env, 845, args, this.#grant); // DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}
   }
   deleteIssueFieldValue(...args) {
-    return invoke(this.#env, 870, args); // DELETE /repos/{owner}/{repo}/issues/{issue_number}/issue-field-values/{issue_field_id}
+    return invoke(this.#env, 870, args, this.#grant); // DELETE /repos/{owner}/{repo}/issues/{issue_number}/issue-field-values/{issue_field_id}
   }
   deleteLabel(...args) {
-    return invoke(this.#env, 896, args); // DELETE /repos/{owner}/{repo}/labels/{name}
+    return invoke(this.#env, 896, args, this.#grant); // DELETE /repos/{owner}/{repo}/labels/{name}
   }
   deleteMilestone(...args) {
-    return invoke(this.#env, 905, args); // DELETE /repos/{owner}/{repo}/milestones/{milestone_number}
+    return invoke(this.#env, 905, args, this.#grant); // DELETE /repos/{owner}/{repo}/milestones/{milestone_number}
   }
   dismissSuggestion(...args) {
-    return invoke(this.#env, 888, args); // POST /repos/{owner}/{repo}/issues/{issue_number}/suggestions/{suggestion_id}/dismiss
+    return invoke(this.#env, 888, args, this.#grant); // POST /repos/{owner}/{repo}/issues/{issue_number}/suggestions/{suggestion_id}/dismiss
   }
   get(...args) {
-    return invoke(this.#env, 855, args); // GET /repos/{owner}/{repo}/issues/{issue_number}
+    return invoke(this.#env, 855, args, this.#grant); // GET /repos/{owner}/{repo}/issues/{issue_number}
   }
   getComment(...args) {
-    return invoke(this.#env, 846, args); // GET /repos/{owner}/{repo}/issues/comments/{comment_id}
+    return invoke(this.#env, 846, args, this.#grant); // GET /repos/{owner}/{repo}/issues/comments/{comment_id}
   }
   getEvent(...args) {
-    return invoke(this.#env, 854, args); // GET /repos/{owner}/{repo}/issues/events/{event_id}
+    return invoke(this.#env, 854, args, this.#grant); // GET /repos/{owner}/{repo}/issues/events/{event_id}
   }
   getLabel(...args) {
-    return invoke(this.#env, 897, args); // GET /repos/{owner}/{repo}/labels/{name}
+    return invoke(this.#env, 897, args, this.#grant); // GET /repos/{owner}/{repo}/labels/{name}
   }
   getMilestone(...args) {
-    return invoke(this.#env, 906, args); // GET /repos/{owner}/{repo}/milestones/{milestone_number}
+    return invoke(this.#env, 906, args, this.#grant); // GET /repos/{owner}/{repo}/milestones/{milestone_number}
   }
   getParent(...args) {
-    return invoke(this.#env, 878, args); // GET /repos/{owner}/{repo}/issues/{issue_number}/parent
+    return invoke(this.#env, 878, args, this.#grant); // GET /repos/{owner}/{repo}/issues/{issue_number}/parent
   }
   list(...args) {
-    return invoke(this.#env, 109, args); // GET /issues
+    return invoke(this.#env, 109, args, this.#grant); // GET /issues
   }
   listAssignees(...args) {
-    return invoke(this.#env, 620, args); // GET /repos/{owner}/{repo}/assignees
+    return invoke(this.#env, 620, args, this.#grant); // GET /repos/{owner}/{repo}/assignees
   }
   listComments(...args) {
-    return invoke(this.#env, 860, args); // GET /repos/{owner}/{repo}/issues/{issue_number}/comments
+    return invoke(this.#env, 860, args, this.#grant); // GET /repos/{owner}/{repo}/issues/{issue_number}/comments
   }
   listCommentsForRepo(...args) {
-    return invoke(this.#env, 844, args); // GET /repos/{owner}/{repo}/issues/comments
+    return invoke(this.#env, 844, args, this.#grant); // GET /repos/{owner}/{repo}/issues/comments
   }
   listDependenciesBlockedBy(...args) {
-    return invoke(this.#env, 862, args); // GET /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by
+    return invoke(this.#env, 862, args, this.#grant); // GET /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by
   }
   listDependenciesBlocking(...args) {
-    return invoke(this.#env, 865, args); // GET /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocking
+    return invoke(this.#env, 865, args, this.#grant); // GET /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocking
   }
   listEvents(...args) {
-    return invoke(this.#env, 866, args); // GET /repos/{owner}/{repo}/issues/{issue_number}/events
+    return invoke(this.#env, 866, args, this.#grant); // GET /repos/{owner}/{repo}/issues/{issue_number}/events
   }
   listEventsForRepo(...args) {
-    return invoke(this.#env, 853, args); // GET /repos/{owner}/{repo}/issues/events
+    return invoke(this.#env, 853, args, this.#grant); // GET /repos/{owner}/{repo}/issues/events
   }
   listEventsForTimeline(...args) {
-    return invoke(this.#env, 889, args); // GET /repos/{owner}/{repo}/issues/{issue_number}/timeline
+    return invoke(this.#env, 889, args, this.#grant); // GET /repos/{owner}/{repo}/issues/{issue_number}/timeline
   }
   listForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1109, args); // GET /user/issues
+    return invoke(this.#env, 1109, args, this.#grant); // GET /user/issues
   }
   listForOrg(...args) {
-    return invoke(this.#env, 390, args); // GET /orgs/{org}/issues
+    return invoke(this.#env, 390, args, this.#grant); // GET /orgs/{org}/issues
   }
   listForRepo(...args) {
-    return invoke(this.#env, 842, args); // GET /repos/{owner}/{repo}/issues
+    return invoke(this.#env, 842, args, this.#grant); // GET /repos/{owner}/{repo}/issues
   }
   listIssueFieldValuesForIssue(...args) {
-    return invoke(this.#env, 867, args); // GET /repos/{owner}/{repo}/issues/{issue_number}/issue-field-values
+    return invoke(this.#env, 867, args, this.#grant); // GET /repos/{owner}/{repo}/issues/{issue_number}/issue-field-values
   }
   listLabelsForMilestone(...args) {
-    return invoke(this.#env, 908, args); // GET /repos/{owner}/{repo}/milestones/{milestone_number}/labels
+    return invoke(this.#env, 908, args, this.#grant); // GET /repos/{owner}/{repo}/milestones/{milestone_number}/labels
   }
   listLabelsForRepo(...args) {
-    return invoke(this.#env, 894, args); // GET /repos/{owner}/{repo}/labels
+    return invoke(this.#env, 894, args, this.#grant); // GET /repos/{owner}/{repo}/labels
   }
   listLabelsOnIssue(...args) {
-    return invoke(this.#env, 872, args); // GET /repos/{owner}/{repo}/issues/{issue_number}/labels
+    return invoke(this.#env, 872, args, this.#grant); // GET /repos/{owner}/{repo}/issues/{issue_number}/labels
   }
   listMilestones(...args) {
-    return invoke(this.#env, 903, args); // GET /repos/{owner}/{repo}/milestones
+    return invoke(this.#env, 903, args, this.#grant); // GET /repos/{owner}/{repo}/milestones
   }
   listSubIssues(...args) {
-    return invoke(this.#env, 883, args); // GET /repos/{owner}/{repo}/issues/{issue_number}/sub_issues
+    return invoke(this.#env, 883, args, this.#grant); // GET /repos/{owner}/{repo}/issues/{issue_number}/sub_issues
   }
   listSuggestions(...args) {
-    return invoke(this.#env, 886, args); // GET /repos/{owner}/{repo}/issues/{issue_number}/suggestions
+    return invoke(this.#env, 886, args, this.#grant); // GET /repos/{owner}/{repo}/issues/{issue_number}/suggestions
   }
   lock(...args) {
-    return invoke(this.#env, 877, args); // PUT /repos/{owner}/{repo}/issues/{issue_number}/lock
+    return invoke(this.#env, 877, args, this.#grant); // PUT /repos/{owner}/{repo}/issues/{issue_number}/lock
   }
   pinComment(...args) {
-    return invoke(this.#env, 849, args); // PUT /repos/{owner}/{repo}/issues/comments/{comment_id}/pin
+    return invoke(this.#env, 849, args, this.#grant); // PUT /repos/{owner}/{repo}/issues/comments/{comment_id}/pin
   }
   removeAllLabels(...args) {
-    return invoke(this.#env, 871, args); // DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels
+    return invoke(this.#env, 871, args, this.#grant); // DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels
   }
   removeAssignees(...args) {
-    return invoke(this.#env, 857, args); // DELETE /repos/{owner}/{repo}/issues/{issue_number}/assignees
+    return invoke(this.#env, 857, args, this.#grant); // DELETE /repos/{owner}/{repo}/issues/{issue_number}/assignees
   }
   removeDependencyBlockedBy(...args) {
-    return invoke(this.#env, 864, args); // DELETE /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by/{issue_id}
+    return invoke(this.#env, 864, args, this.#grant); // DELETE /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by/{issue_id}
   }
   removeLabel(...args) {
-    return invoke(this.#env, 875, args); // DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels/{name}
+    return invoke(this.#env, 875, args, this.#grant); // DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels/{name}
   }
   removeSubIssue(...args) {
-    return invoke(this.#env, 882, args); // DELETE /repos/{owner}/{repo}/issues/{issue_number}/sub_issue
+    return invoke(this.#env, 882, args, this.#grant); // DELETE /repos/{owner}/{repo}/issues/{issue_number}/sub_issue
   }
   reprioritizeSubIssue(...args) {
-    return invoke(this.#env, 885, args); // PATCH /repos/{owner}/{repo}/issues/{issue_number}/sub_issues/priority
+    return invoke(this.#env, 885, args, this.#grant); // PATCH /repos/{owner}/{repo}/issues/{issue_number}/sub_issues/priority
   }
   setIssueFieldValues(...args) {
-    return invoke(this.#env, 869, args); // PUT /repos/{owner}/{repo}/issues/{issue_number}/issue-field-values
+    return invoke(this.#env, 869, args, this.#grant); // PUT /repos/{owner}/{repo}/issues/{issue_number}/issue-field-values
   }
   setLabels(...args) {
-    return invoke(this.#env, 874, args); // PUT /repos/{owner}/{repo}/issues/{issue_number}/labels
+    return invoke(this.#env, 874, args, this.#grant); // PUT /repos/{owner}/{repo}/issues/{issue_number}/labels
   }
   unlock(...args) {
-    return invoke(this.#env, 876, args); // DELETE /repos/{owner}/{repo}/issues/{issue_number}/lock
+    return invoke(this.#env, 876, args, this.#grant); // DELETE /repos/{owner}/{repo}/issues/{issue_number}/lock
   }
   unpinComment(...args) {
-    return invoke(this.#env, 848, args); // DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}/pin
+    return invoke(this.#env, 848, args, this.#grant); // DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}/pin
   }
   update(...args) {
-    return invoke(this.#env, 856, args); // PATCH /repos/{owner}/{repo}/issues/{issue_number}
+    return invoke(this.#env, 856, args, this.#grant); // PATCH /repos/{owner}/{repo}/issues/{issue_number}
   }
   updateComment(...args) {
-    return invoke(this.#env, 847, args); // PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}
+    return invoke(this.#env, 847, args, this.#grant); // PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}
   }
   updateLabel(...args) {
-    return invoke(this.#env, 898, args); // PATCH /repos/{owner}/{repo}/labels/{name}
+    return invoke(this.#env, 898, args, this.#grant); // PATCH /repos/{owner}/{repo}/labels/{name}
   }
   updateMilestone(...args) {
-    return invoke(this.#env, 907, args); // PATCH /repos/{owner}/{repo}/milestones/{milestone_number}
+    return invoke(this.#env, 907, args, this.#grant); // PATCH /repos/{owner}/{repo}/milestones/{milestone_number}
   }
 }
 
 class Licenses extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   get(...args) {
-    return invoke(this.#env, 111, args); // GET /licenses/{license}
+    return invoke(this.#env, 111, args, this.#grant); // GET /licenses/{license}
   }
   getAllCommonlyUsed(...args) {
-    return invoke(this.#env, 110, args); // GET /licenses
+    return invoke(this.#env, 110, args, this.#grant); // GET /licenses
   }
   getForRepo(...args) {
-    return invoke(this.#env, 900, args); // GET /repos/{owner}/{repo}/license
+    return invoke(this.#env, 900, args, this.#grant); // GET /repos/{owner}/{repo}/license
   }
 }
 
 class Markdown extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   render(...args) {
-    return invoke(this.#env, 112, args); // POST /markdown
+    return invoke(this.#env, 112, args, this.#grant); // POST /markdown
   }
   renderRaw(...args) {
-    return invoke(this.#env, 113, args); // POST /markdown/raw
+    return invoke(this.#env, 113, args, this.#grant); // POST /markdown/raw
   }
 }
 
 class Meta extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   get(...args) {
-    return invoke(this.#env, 120, args); // GET /meta
+    return invoke(this.#env, 120, args, this.#grant); // GET /meta
   }
   getAllVersions(...args) {
-    return invoke(this.#env, 1221, args); // GET /versions
+    return invoke(this.#env, 1221, args, this.#grant); // GET /versions
   }
   getOctocat(...args) {
-    return invoke(this.#env, 130, args); // GET /octocat
+    return invoke(this.#env, 130, args, this.#grant); // GET /octocat
   }
   getZen(...args) {
-    return invoke(this.#env, 1222, args); // GET /zen
+    return invoke(this.#env, 1222, args, this.#grant); // GET /zen
   }
   root(...args) {
-    return invoke(this.#env, 0, args); // GET /
+    return invoke(this.#env, 0, args, this.#grant); // GET /
   }
 }
 
 class Migrations extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   cancelImport(...args) {
-    return invoke(this.#env, 821, args); // DELETE /repos/{owner}/{repo}/import
+    return invoke(this.#env, 821, args, this.#grant); // DELETE /repos/{owner}/{repo}/import
   }
   deleteArchiveForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1122, args); // DELETE /user/migrations/{migration_id}/archive
+    return invoke(this.#env, 1122, args, this.#grant); // DELETE /user/migrations/{migration_id}/archive
   }
   deleteArchiveForOrg(...args) {
-    return invoke(this.#env, 404, args); // DELETE /orgs/{org}/migrations/{migration_id}/archive
+    return invoke(this.#env, 404, args, this.#grant); // DELETE /orgs/{org}/migrations/{migration_id}/archive
   }
   downloadArchiveForOrg(...args) {
-    return invoke(this.#env, 405, args); // GET /orgs/{org}/migrations/{migration_id}/archive
+    return invoke(this.#env, 405, args, this.#grant); // GET /orgs/{org}/migrations/{migration_id}/archive
   }
   getArchiveForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1123, args); // GET /user/migrations/{migration_id}/archive
+    return invoke(this.#env, 1123, args, this.#grant); // GET /user/migrations/{migration_id}/archive
   }
   getCommitAuthors(...args) {
-    return invoke(this.#env, 825, args); // GET /repos/{owner}/{repo}/import/authors
+    return invoke(this.#env, 825, args, this.#grant); // GET /repos/{owner}/{repo}/import/authors
   }
   getImportStatus(...args) {
-    return invoke(this.#env, 822, args); // GET /repos/{owner}/{repo}/import
+    return invoke(this.#env, 822, args, this.#grant); // GET /repos/{owner}/{repo}/import
   }
   getLargeFiles(...args) {
-    return invoke(this.#env, 827, args); // GET /repos/{owner}/{repo}/import/large_files
+    return invoke(this.#env, 827, args, this.#grant); // GET /repos/{owner}/{repo}/import/large_files
   }
   getStatusForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1121, args); // GET /user/migrations/{migration_id}
+    return invoke(this.#env, 1121, args, this.#grant); // GET /user/migrations/{migration_id}
   }
   getStatusForOrg(...args) {
-    return invoke(this.#env, 403, args); // GET /orgs/{org}/migrations/{migration_id}
+    return invoke(this.#env, 403, args, this.#grant); // GET /orgs/{org}/migrations/{migration_id}
   }
   listForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1119, args); // GET /user/migrations
+    return invoke(this.#env, 1119, args, this.#grant); // GET /user/migrations
   }
   listForOrg(...args) {
-    return invoke(this.#env, 401, args); // GET /orgs/{org}/migrations
+    return invoke(this.#env, 401, args, this.#grant); // GET /orgs/{org}/migrations
   }
   listReposForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1125, args); // GET /user/migrations/{migration_id}/repositories
+    return invoke(this.#env, 1125, args, this.#grant); // GET /user/migrations/{migration_id}/repositories
   }
   listReposForOrg(...args) {
-    return invoke(this.#env, 407, args); // GET /orgs/{org}/migrations/{migration_id}/repositories
+    return invoke(this.#env, 407, args, this.#grant); // GET /orgs/{org}/migrations/{migration_id}/repositories
   }
   mapCommitAuthor(...args) {
-    return invoke(this.#env, 826, args); // PATCH /repos/{owner}/{repo}/import/authors/{author_id}
+    return invoke(this.#env, 826, args, this.#grant); // PATCH /repos/{owner}/{repo}/import/authors/{author_id}
   }
   setLfsPreference(...args) {
-    return invoke(this.#env, 828, args); // PATCH /repos/{owner}/{repo}/import/lfs
+    return invoke(this.#env, 828, args, this.#grant); // PATCH /repos/{owner}/{repo}/import/lfs
   }
   startForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1120, args); // POST /user/migrations
+    return invoke(this.#env, 1120, args, this.#grant); // POST /user/migrations
   }
   startForOrg(...args) {
-    return invoke(this.#env, 402, args); // POST /orgs/{org}/migrations
+    return invoke(this.#env, 402, args, this.#grant); // POST /orgs/{org}/migrations
   }
   startImport(...args) {
-    return invoke(this.#env, 824, args); // PUT /repos/{owner}/{repo}/import
+    return invoke(this.#env, 824, args, this.#grant); // PUT /repos/{owner}/{repo}/import
   }
   unlockRepoForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1124, args); // DELETE /user/migrations/{migration_id}/repos/{repo_name}/lock
+    return invoke(this.#env, 1124, args, this.#grant); // DELETE /user/migrations/{migration_id}/repos/{repo_name}/lock
   }
   unlockRepoForOrg(...args) {
-    return invoke(this.#env, 406, args); // DELETE /orgs/{org}/migrations/{migration_id}/repos/{repo_name}/lock
+    return invoke(this.#env, 406, args, this.#grant); // DELETE /orgs/{org}/migrations/{migration_id}/repos/{repo_name}/lock
   }
   updateImport(...args) {
-    return invoke(this.#env, 823, args); // PATCH /repos/{owner}/{repo}/import
+    return invoke(this.#env, 823, args, this.#grant); // PATCH /repos/{owner}/{repo}/import
   }
 }
 
 class Oidc extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   createOidcCustomPropertyInclusionForEnterprise(...args) {
-    return invoke(this.#env, 43, args); // POST /enterprises/{enterprise}/actions/oidc/customization/properties/repo
+    return invoke(this.#env, 43, args, this.#grant); // POST /enterprises/{enterprise}/actions/oidc/customization/properties/repo
   }
   createOidcCustomPropertyInclusionForOrg(...args) {
-    return invoke(this.#env, 167, args); // POST /orgs/{org}/actions/oidc/customization/properties/repo
+    return invoke(this.#env, 167, args, this.#grant); // POST /orgs/{org}/actions/oidc/customization/properties/repo
   }
   deleteOidcCustomPropertyInclusionForEnterprise(...args) {
-    return invoke(this.#env, 44, args); // DELETE /enterprises/{enterprise}/actions/oidc/customization/properties/repo/{custom_property_name}
+    return invoke(this.#env, 44, args, this.#grant); // DELETE /enterprises/{enterprise}/actions/oidc/customization/properties/repo/{custom_property_name}
   }
   deleteOidcCustomPropertyInclusionForOrg(...args) {
-    return invoke(this.#env, 168, args); // DELETE /orgs/{org}/actions/oidc/customization/properties/repo/{custom_property_name}
+    return invoke(this.#env, 168, args, this.#grant); // DELETE /orgs/{org}/actions/oidc/customization/properties/repo/{custom_property_name}
   }
   getOidcCustomSubTemplateForOrg(...args) {
-    return invoke(this.#env, 169, args); // GET /orgs/{org}/actions/oidc/customization/sub
+    return invoke(this.#env, 169, args, this.#grant); // GET /orgs/{org}/actions/oidc/customization/sub
   }
   listOidcCustomPropertyInclusionsForEnterprise(...args) {
-    return invoke(this.#env, 42, args); // GET /enterprises/{enterprise}/actions/oidc/customization/properties/repo
+    return invoke(this.#env, 42, args, this.#grant); // GET /enterprises/{enterprise}/actions/oidc/customization/properties/repo
   }
   listOidcCustomPropertyInclusionsForOrg(...args) {
-    return invoke(this.#env, 166, args); // GET /orgs/{org}/actions/oidc/customization/properties/repo
+    return invoke(this.#env, 166, args, this.#grant); // GET /orgs/{org}/actions/oidc/customization/properties/repo
   }
   updateOidcCustomSubTemplateForOrg(...args) {
-    return invoke(this.#env, 170, args); // PUT /orgs/{org}/actions/oidc/customization/sub
+    return invoke(this.#env, 170, args, this.#grant); // PUT /orgs/{org}/actions/oidc/customization/sub
   }
 }
 
 class Orgs extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   addSecurityManagerTeam(...args) {
-    return invoke(this.#env, 489, args); // PUT /orgs/{org}/security-managers/teams/{team_slug}
+    return invoke(this.#env, 489, args, this.#grant); // PUT /orgs/{org}/security-managers/teams/{team_slug}
   }
   assignTeamToOrgRole(...args) {
-    return invoke(this.#env, 412, args); // PUT /orgs/{org}/organization-roles/teams/{team_slug}/{role_id}
+    return invoke(this.#env, 412, args, this.#grant); // PUT /orgs/{org}/organization-roles/teams/{team_slug}/{role_id}
   }
   assignUserToOrgRole(...args) {
-    return invoke(this.#env, 415, args); // PUT /orgs/{org}/organization-roles/users/{username}/{role_id}
+    return invoke(this.#env, 415, args, this.#grant); // PUT /orgs/{org}/organization-roles/users/{username}/{role_id}
   }
   blockUser(...args) {
-    return invoke(this.#env, 271, args); // PUT /orgs/{org}/blocks/{username}
+    return invoke(this.#env, 271, args, this.#grant); // PUT /orgs/{org}/blocks/{username}
   }
   cancelInvitation(...args) {
-    return invoke(this.#env, 380, args); // DELETE /orgs/{org}/invitations/{invitation_id}
+    return invoke(this.#env, 380, args, this.#grant); // DELETE /orgs/{org}/invitations/{invitation_id}
   }
   checkBlockedUser(...args) {
-    return invoke(this.#env, 270, args); // GET /orgs/{org}/blocks/{username}
+    return invoke(this.#env, 270, args, this.#grant); // GET /orgs/{org}/blocks/{username}
   }
   checkMembershipForUser(...args) {
-    return invoke(this.#env, 393, args); // GET /orgs/{org}/members/{username}
+    return invoke(this.#env, 393, args, this.#grant); // GET /orgs/{org}/members/{username}
   }
   checkPublicMembershipForUser(...args) {
-    return invoke(this.#env, 466, args); // GET /orgs/{org}/public_members/{username}
+    return invoke(this.#env, 466, args, this.#grant); // GET /orgs/{org}/public_members/{username}
   }
   convertMemberToOutsideCollaborator(...args) {
-    return invoke(this.#env, 421, args); // PUT /orgs/{org}/outside_collaborators/{username}
+    return invoke(this.#env, 421, args, this.#grant); // PUT /orgs/{org}/outside_collaborators/{username}
   }
   createArtifactDeploymentRecord(...args) {
-    return invoke(this.#env, 255, args); // POST /orgs/{org}/artifacts/metadata/deployment-record
+    return invoke(this.#env, 255, args, this.#grant); // POST /orgs/{org}/artifacts/metadata/deployment-record
   }
   createArtifactStorageRecord(...args) {
-    return invoke(this.#env, 259, args); // POST /orgs/{org}/artifacts/metadata/storage-record
+    return invoke(this.#env, 259, args, this.#grant); // POST /orgs/{org}/artifacts/metadata/storage-record
   }
   createClusterDeploymentRecordsJob(...args) {
-    return invoke(this.#env, 257, args); // POST /orgs/{org}/artifacts/metadata/deployment-record/cluster/{cluster}/jobs
+    return invoke(this.#env, 257, args, this.#grant); // POST /orgs/{org}/artifacts/metadata/deployment-record/cluster/{cluster}/jobs
   }
   createInvitation(...args) {
-    return invoke(this.#env, 379, args); // POST /orgs/{org}/invitations
+    return invoke(this.#env, 379, args, this.#grant); // POST /orgs/{org}/invitations
   }
   createIssueField(...args) {
-    return invoke(this.#env, 383, args); // POST /orgs/{org}/issue-fields
+    return invoke(this.#env, 383, args, this.#grant); // POST /orgs/{org}/issue-fields
   }
   createIssueType(...args) {
-    return invoke(this.#env, 387, args); // POST /orgs/{org}/issue-types
+    return invoke(this.#env, 387, args, this.#grant); // POST /orgs/{org}/issue-types
   }
   createWebhook(...args) {
-    return invoke(this.#env, 352, args); // POST /orgs/{org}/hooks
+    return invoke(this.#env, 352, args, this.#grant); // POST /orgs/{org}/hooks
   }
   customPropertiesForReposCreateOrUpdateOrganizationDefinition(...args) {
-    return invoke(this.#env, 461, args); // PUT /orgs/{org}/properties/schema/{custom_property_name}
+    return invoke(this.#env, 461, args, this.#grant); // PUT /orgs/{org}/properties/schema/{custom_property_name}
   }
   customPropertiesForReposCreateOrUpdateOrganizationDefinitions(...args) {
-    return invoke(this.#env, 458, args); // PATCH /orgs/{org}/properties/schema
+    return invoke(this.#env, 458, args, this.#grant); // PATCH /orgs/{org}/properties/schema
   }
   customPropertiesForReposCreateOrUpdateOrganizationValues(...args) {
-    return invoke(this.#env, 463, args); // PATCH /orgs/{org}/properties/values
+    return invoke(this.#env, 463, args, this.#grant); // PATCH /orgs/{org}/properties/values
   }
   customPropertiesForReposDeleteOrganizationDefinition(...args) {
-    return invoke(this.#env, 459, args); // DELETE /orgs/{org}/properties/schema/{custom_property_name}
+    return invoke(this.#env, 459, args, this.#grant); // DELETE /orgs/{org}/properties/schema/{custom_property_name}
   }
   customPropertiesForReposGetOrganizationDefinition(...args) {
-    return invoke(this.#env, 460, args); // GET /orgs/{org}/properties/schema/{custom_property_name}
+    return invoke(this.#env, 460, args, this.#grant); // GET /orgs/{org}/properties/schema/{custom_property_name}
   }
   customPropertiesForReposGetOrganizationDefinitions(...args) {
-    return invoke(this.#env, 457, args); // GET /orgs/{org}/properties/schema
+    return invoke(this.#env, 457, args, this.#grant); // GET /orgs/{org}/properties/schema
   }
   customPropertiesForReposGetOrganizationValues(...args) {
-    return invoke(this.#env, 462, args); // GET /orgs/{org}/properties/values
+    return invoke(this.#env, 462, args, this.#grant); // GET /orgs/{org}/properties/values
   }
   delete(...args) {
-    return invoke(this.#env, 145, args); // DELETE /orgs/{org}
+    return invoke(this.#env, 145, args, this.#grant); // DELETE /orgs/{org}
   }
   deleteAttestationsBulk(...args) {
-    return invoke(this.#env, 263, args); // POST /orgs/{org}/attestations/delete-request
+    return invoke(this.#env, 263, args, this.#grant); // POST /orgs/{org}/attestations/delete-request
   }
   deleteAttestationsById(...args) {
-    return invoke(this.#env, 266, args); // DELETE /orgs/{org}/attestations/{attestation_id}
+    return invoke(this.#env, 266, args, this.#grant); // DELETE /orgs/{org}/attestations/{attestation_id}
   }
   deleteAttestationsBySubjectDigest(...args) {
-    return invoke(this.#env, 264, args); // DELETE /orgs/{org}/attestations/digest/{subject_digest}
+    return invoke(this.#env, 264, args, this.#grant); // DELETE /orgs/{org}/attestations/digest/{subject_digest}
   }
   deleteIssueField(...args) {
-    return invoke(this.#env, 384, args); // DELETE /orgs/{org}/issue-fields/{issue_field_id}
+    return invoke(this.#env, 384, args, this.#grant); // DELETE /orgs/{org}/issue-fields/{issue_field_id}
   }
   deleteIssueType(...args) {
-    return invoke(this.#env, 388, args); // DELETE /orgs/{org}/issue-types/{issue_type_id}
+    return invoke(this.#env, 388, args, this.#grant); // DELETE /orgs/{org}/issue-types/{issue_type_id}
   }
   deleteWebhook(...args) {
-    return invoke(this.#env, 353, args); // DELETE /orgs/{org}/hooks/{hook_id}
+    return invoke(this.#env, 353, args, this.#grant); // DELETE /orgs/{org}/hooks/{hook_id}
   }
   disableSelectedRepositoryImmutableReleasesOrganization(...args) {
-    return invoke(this.#env, 494, args); // DELETE /orgs/{org}/settings/immutable-releases/repositories/{repository_id}
+    return invoke(this.#env, 494, args, this.#grant); // DELETE /orgs/{org}/settings/immutable-releases/repositories/{repository_id}
   }
   enableOrDisableSecurityProductOnAllOrgRepos(...args) {
-    return invoke(this.#env, 517, args); // POST /orgs/{org}/{security_product}/{enablement}
+    return invoke(this.#env, 517, args, this.#grant); // POST /orgs/{org}/{security_product}/{enablement}
   }
   enableSelectedRepositoryImmutableReleasesOrganization(...args) {
-    return invoke(this.#env, 495, args); // PUT /orgs/{org}/settings/immutable-releases/repositories/{repository_id}
+    return invoke(this.#env, 495, args, this.#grant); // PUT /orgs/{org}/settings/immutable-releases/repositories/{repository_id}
   }
   get(...args) {
-    return invoke(this.#env, 146, args); // GET /orgs/{org}
+    return invoke(this.#env, 146, args, this.#grant); // GET /orgs/{org}
   }
   getClusterDeploymentRecordsJob(...args) {
-    return invoke(this.#env, 258, args); // GET /orgs/{org}/artifacts/metadata/deployment-record/cluster/{cluster}/jobs/{job_id}
+    return invoke(this.#env, 258, args, this.#grant); // GET /orgs/{org}/artifacts/metadata/deployment-record/cluster/{cluster}/jobs/{job_id}
   }
   getImmutableReleasesSettings(...args) {
-    return invoke(this.#env, 490, args); // GET /orgs/{org}/settings/immutable-releases
+    return invoke(this.#env, 490, args, this.#grant); // GET /orgs/{org}/settings/immutable-releases
   }
   getImmutableReleasesSettingsRepositories(...args) {
-    return invoke(this.#env, 492, args); // GET /orgs/{org}/settings/immutable-releases/repositories
+    return invoke(this.#env, 492, args, this.#grant); // GET /orgs/{org}/settings/immutable-releases/repositories
   }
   getMembershipForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1117, args); // GET /user/memberships/orgs/{org}
+    return invoke(this.#env, 1117, args, this.#grant); // GET /user/memberships/orgs/{org}
   }
   getMembershipForUser(...args) {
-    return invoke(this.#env, 399, args); // GET /orgs/{org}/memberships/{username}
+    return invoke(this.#env, 399, args, this.#grant); // GET /orgs/{org}/memberships/{username}
   }
   getOrgRole(...args) {
-    return invoke(this.#env, 416, args); // GET /orgs/{org}/organization-roles/{role_id}
+    return invoke(this.#env, 416, args, this.#grant); // GET /orgs/{org}/organization-roles/{role_id}
   }
   getOrgRulesetHistory(...args) {
-    return invoke(this.#env, 477, args); // GET /orgs/{org}/rulesets/{ruleset_id}/history
+    return invoke(this.#env, 477, args, this.#grant); // GET /orgs/{org}/rulesets/{ruleset_id}/history
   }
   getOrgRulesetVersion(...args) {
-    return invoke(this.#env, 478, args); // GET /orgs/{org}/rulesets/{ruleset_id}/history/{version_id}
+    return invoke(this.#env, 478, args, this.#grant); // GET /orgs/{org}/rulesets/{ruleset_id}/history/{version_id}
   }
   getWebhook(...args) {
-    return invoke(this.#env, 354, args); // GET /orgs/{org}/hooks/{hook_id}
+    return invoke(this.#env, 354, args, this.#grant); // GET /orgs/{org}/hooks/{hook_id}
   }
   getWebhookConfigForOrg(...args) {
-    return invoke(this.#env, 356, args); // GET /orgs/{org}/hooks/{hook_id}/config
+    return invoke(this.#env, 356, args, this.#grant); // GET /orgs/{org}/hooks/{hook_id}/config
   }
   getWebhookDelivery(...args) {
-    return invoke(this.#env, 359, args); // GET /orgs/{org}/hooks/{hook_id}/deliveries/{delivery_id}
+    return invoke(this.#env, 359, args, this.#grant); // GET /orgs/{org}/hooks/{hook_id}/deliveries/{delivery_id}
   }
   list(...args) {
-    return invoke(this.#env, 131, args); // GET /organizations
+    return invoke(this.#env, 131, args, this.#grant); // GET /organizations
   }
   listAppInstallations(...args) {
-    return invoke(this.#env, 372, args); // GET /orgs/{org}/installations
+    return invoke(this.#env, 372, args, this.#grant); // GET /orgs/{org}/installations
   }
   listArtifactDeploymentRecords(...args) {
-    return invoke(this.#env, 260, args); // GET /orgs/{org}/artifacts/{subject_digest}/metadata/deployment-records
+    return invoke(this.#env, 260, args, this.#grant); // GET /orgs/{org}/artifacts/{subject_digest}/metadata/deployment-records
   }
   listArtifactStorageRecords(...args) {
-    return invoke(this.#env, 261, args); // GET /orgs/{org}/artifacts/{subject_digest}/metadata/storage-records
+    return invoke(this.#env, 261, args, this.#grant); // GET /orgs/{org}/artifacts/{subject_digest}/metadata/storage-records
   }
   listAttestationRepositories(...args) {
-    return invoke(this.#env, 265, args); // GET /orgs/{org}/attestations/repositories
+    return invoke(this.#env, 265, args, this.#grant); // GET /orgs/{org}/attestations/repositories
   }
   listAttestations(...args) {
-    return invoke(this.#env, 267, args); // GET /orgs/{org}/attestations/{subject_digest}
+    return invoke(this.#env, 267, args, this.#grant); // GET /orgs/{org}/attestations/{subject_digest}
   }
   listAttestationsBulk(...args) {
-    return invoke(this.#env, 262, args); // POST /orgs/{org}/attestations/bulk-list
+    return invoke(this.#env, 262, args, this.#grant); // POST /orgs/{org}/attestations/bulk-list
   }
   listBlockedUsers(...args) {
-    return invoke(this.#env, 268, args); // GET /orgs/{org}/blocks
+    return invoke(this.#env, 268, args, this.#grant); // GET /orgs/{org}/blocks
   }
   listFailedInvitations(...args) {
-    return invoke(this.#env, 350, args); // GET /orgs/{org}/failed_invitations
+    return invoke(this.#env, 350, args, this.#grant); // GET /orgs/{org}/failed_invitations
   }
   listForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1126, args); // GET /user/orgs
+    return invoke(this.#env, 1126, args, this.#grant); // GET /user/orgs
   }
   listForUser(...args) {
-    return invoke(this.#env, 1190, args); // GET /users/{username}/orgs
+    return invoke(this.#env, 1190, args, this.#grant); // GET /users/{username}/orgs
   }
   listInvitationTeams(...args) {
-    return invoke(this.#env, 381, args); // GET /orgs/{org}/invitations/{invitation_id}/teams
+    return invoke(this.#env, 381, args, this.#grant); // GET /orgs/{org}/invitations/{invitation_id}/teams
   }
   listIssueFields(...args) {
-    return invoke(this.#env, 382, args); // GET /orgs/{org}/issue-fields
+    return invoke(this.#env, 382, args, this.#grant); // GET /orgs/{org}/issue-fields
   }
   listIssueTypes(...args) {
-    return invoke(this.#env, 386, args); // GET /orgs/{org}/issue-types
+    return invoke(this.#env, 386, args, this.#grant); // GET /orgs/{org}/issue-types
   }
   listMembers(...args) {
-    return invoke(this.#env, 391, args); // GET /orgs/{org}/members
+    return invoke(this.#env, 391, args, this.#grant); // GET /orgs/{org}/members
   }
   listMembershipsForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1116, args); // GET /user/memberships/orgs
+    return invoke(this.#env, 1116, args, this.#grant); // GET /user/memberships/orgs
   }
   listOrgRoleTeams(...args) {
-    return invoke(this.#env, 417, args); // GET /orgs/{org}/organization-roles/{role_id}/teams
+    return invoke(this.#env, 417, args, this.#grant); // GET /orgs/{org}/organization-roles/{role_id}/teams
   }
   listOrgRoleUsers(...args) {
-    return invoke(this.#env, 418, args); // GET /orgs/{org}/organization-roles/{role_id}/users
+    return invoke(this.#env, 418, args, this.#grant); // GET /orgs/{org}/organization-roles/{role_id}/users
   }
   listOrgRoles(...args) {
-    return invoke(this.#env, 409, args); // GET /orgs/{org}/organization-roles
+    return invoke(this.#env, 409, args, this.#grant); // GET /orgs/{org}/organization-roles
   }
   listOrganizationFineGrainedPermissions(...args) {
-    return invoke(this.#env, 408, args); // GET /orgs/{org}/organization-fine-grained-permissions
+    return invoke(this.#env, 408, args, this.#grant); // GET /orgs/{org}/organization-fine-grained-permissions
   }
   listOutsideCollaborators(...args) {
-    return invoke(this.#env, 419, args); // GET /orgs/{org}/outside_collaborators
+    return invoke(this.#env, 419, args, this.#grant); // GET /orgs/{org}/outside_collaborators
   }
   listPatGrantRepositories(...args) {
-    return invoke(this.#env, 437, args); // GET /orgs/{org}/personal-access-tokens/{pat_id}/repositories
+    return invoke(this.#env, 437, args, this.#grant); // GET /orgs/{org}/personal-access-tokens/{pat_id}/repositories
   }
   listPatGrantRequestRepositories(...args) {
-    return invoke(this.#env, 433, args); // GET /orgs/{org}/personal-access-token-requests/{pat_request_id}/repositories
+    return invoke(this.#env, 433, args, this.#grant); // GET /orgs/{org}/personal-access-token-requests/{pat_request_id}/repositories
   }
   listPatGrantRequests(...args) {
-    return invoke(this.#env, 430, args); // GET /orgs/{org}/personal-access-token-requests
+    return invoke(this.#env, 430, args, this.#grant); // GET /orgs/{org}/personal-access-token-requests
   }
   listPatGrants(...args) {
-    return invoke(this.#env, 434, args); // GET /orgs/{org}/personal-access-tokens
+    return invoke(this.#env, 434, args, this.#grant); // GET /orgs/{org}/personal-access-tokens
   }
   listPendingInvitations(...args) {
-    return invoke(this.#env, 378, args); // GET /orgs/{org}/invitations
+    return invoke(this.#env, 378, args, this.#grant); // GET /orgs/{org}/invitations
   }
   listPublicMembers(...args) {
-    return invoke(this.#env, 464, args); // GET /orgs/{org}/public_members
+    return invoke(this.#env, 464, args, this.#grant); // GET /orgs/{org}/public_members
   }
   listSecurityManagerTeams(...args) {
-    return invoke(this.#env, 487, args); // GET /orgs/{org}/security-managers
+    return invoke(this.#env, 487, args, this.#grant); // GET /orgs/{org}/security-managers
   }
   listWebhookDeliveries(...args) {
-    return invoke(this.#env, 358, args); // GET /orgs/{org}/hooks/{hook_id}/deliveries
+    return invoke(this.#env, 358, args, this.#grant); // GET /orgs/{org}/hooks/{hook_id}/deliveries
   }
   listWebhooks(...args) {
-    return invoke(this.#env, 351, args); // GET /orgs/{org}/hooks
+    return invoke(this.#env, 351, args, this.#grant); // GET /orgs/{org}/hooks
   }
   pingWebhook(...args) {
-    return invoke(this.#env, 361, args); // POST /orgs/{org}/hooks/{hook_id}/pings
+    return invoke(this.#env, 361, args, this.#grant); // POST /orgs/{org}/hooks/{hook_id}/pings
   }
   redeliverWebhookDelivery(...args) {
-    return invoke(this.#env, 360, args); // POST /orgs/{org}/hooks/{hook_id}/deliveries/{delivery_id}/attempts
+    return invoke(this.#env, 360, args, this.#grant); // POST /orgs/{org}/hooks/{hook_id}/deliveries/{delivery_id}/attempts
   }
   removeMember(...args) {
-    return invoke(this.#env, 392, args); // DELETE /orgs/{org}/members/{username}
+    return invoke(this.#env, 392, args, this.#grant); // DELETE /orgs/{org}/members/{username}
   }
   removeMembershipForUser(...args) {
-    return invoke(this.#env, 398, args); // DELETE /orgs/{org}/memberships/{username}
+    return invoke(this.#env, 398, args, this.#grant); // DELETE /orgs/{org}/memberships/{username}
   }
   removeOutsideCollaborator(...args) {
-    return invoke(this.#env, 420, args); // DELETE /orgs/{org}/outside_collaborators/{username}
+    return invoke(this.#env, 420, args, this.#grant); // DELETE /orgs/{org}/outside_collaborators/{username}
   }
   removePublicMembershipForAuthenticatedUser(...args) {
-    return invoke(this.#env, 465, args); // DELETE /orgs/{org}/public_members/{username}
+    return invoke(this.#env, 465, args, this.#grant); // DELETE /orgs/{org}/public_members/{username}
   }
   removeSecurityManagerTeam(...args) {
-    return invoke(this.#env, 488, args); // DELETE /orgs/{org}/security-managers/teams/{team_slug}
+    return invoke(this.#env, 488, args, this.#grant); // DELETE /orgs/{org}/security-managers/teams/{team_slug}
   }
   reviewPatGrantRequest(...args) {
-    return invoke(this.#env, 432, args); // POST /orgs/{org}/personal-access-token-requests/{pat_request_id}
+    return invoke(this.#env, 432, args, this.#grant); // POST /orgs/{org}/personal-access-token-requests/{pat_request_id}
   }
   reviewPatGrantRequestsInBulk(...args) {
-    return invoke(this.#env, 431, args); // POST /orgs/{org}/personal-access-token-requests
+    return invoke(this.#env, 431, args, this.#grant); // POST /orgs/{org}/personal-access-token-requests
   }
   revokeAllOrgRolesTeam(...args) {
-    return invoke(this.#env, 410, args); // DELETE /orgs/{org}/organization-roles/teams/{team_slug}
+    return invoke(this.#env, 410, args, this.#grant); // DELETE /orgs/{org}/organization-roles/teams/{team_slug}
   }
   revokeAllOrgRolesUser(...args) {
-    return invoke(this.#env, 413, args); // DELETE /orgs/{org}/organization-roles/users/{username}
+    return invoke(this.#env, 413, args, this.#grant); // DELETE /orgs/{org}/organization-roles/users/{username}
   }
   revokeOrgRoleTeam(...args) {
-    return invoke(this.#env, 411, args); // DELETE /orgs/{org}/organization-roles/teams/{team_slug}/{role_id}
+    return invoke(this.#env, 411, args, this.#grant); // DELETE /orgs/{org}/organization-roles/teams/{team_slug}/{role_id}
   }
   revokeOrgRoleUser(...args) {
-    return invoke(this.#env, 414, args); // DELETE /orgs/{org}/organization-roles/users/{username}/{role_id}
+    return invoke(this.#env, 414, args, this.#grant); // DELETE /orgs/{org}/organization-roles/users/{username}/{role_id}
   }
   setClusterDeploymentRecords(...args) {
-    return invoke(this.#env, 256, args); // POST /orgs/{org}/artifacts/metadata/deployment-record/cluster/{cluster}
+    return invoke(this.#env, 256, args, this.#grant); // POST /orgs/{org}/artifacts/metadata/deployment-record/cluster/{cluster}
   }
   setImmutableReleasesSettings(...args) {
-    return invoke(this.#env, 491, args); // PUT /orgs/{org}/settings/immutable-releases
+    return invoke(this.#env, 491, args, this.#grant); // PUT /orgs/{org}/settings/immutable-releases
   }
   setImmutableReleasesSettingsRepositories(...args) {
-    return invoke(this.#env, 493, args); // PUT /orgs/{org}/settings/immutable-releases/repositories
+    return invoke(this.#env, 493, args, this.#grant); // PUT /orgs/{org}/settings/immutable-releases/repositories
   }
   setMembershipForUser(...args) {
-    return invoke(this.#env, 400, args); // PUT /orgs/{org}/memberships/{username}
+    return invoke(this.#env, 400, args, this.#grant); // PUT /orgs/{org}/memberships/{username}
   }
   setPublicMembershipForAuthenticatedUser(...args) {
-    return invoke(this.#env, 467, args); // PUT /orgs/{org}/public_members/{username}
+    return invoke(this.#env, 467, args, this.#grant); // PUT /orgs/{org}/public_members/{username}
   }
   unblockUser(...args) {
-    return invoke(this.#env, 269, args); // DELETE /orgs/{org}/blocks/{username}
+    return invoke(this.#env, 269, args, this.#grant); // DELETE /orgs/{org}/blocks/{username}
   }
   update(...args) {
-    return invoke(this.#env, 147, args); // PATCH /orgs/{org}
+    return invoke(this.#env, 147, args, this.#grant); // PATCH /orgs/{org}
   }
   updateIssueField(...args) {
-    return invoke(this.#env, 385, args); // PATCH /orgs/{org}/issue-fields/{issue_field_id}
+    return invoke(this.#env, 385, args, this.#grant); // PATCH /orgs/{org}/issue-fields/{issue_field_id}
   }
   updateIssueType(...args) {
-    return invoke(this.#env, 389, args); // PUT /orgs/{org}/issue-types/{issue_type_id}
+    return invoke(this.#env, 389, args, this.#grant); // PUT /orgs/{org}/issue-types/{issue_type_id}
   }
   updateMembershipForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1118, args); // PATCH /user/memberships/orgs/{org}
+    return invoke(this.#env, 1118, args, this.#grant); // PATCH /user/memberships/orgs/{org}
   }
   updatePatAccess(...args) {
-    return invoke(this.#env, 436, args); // POST /orgs/{org}/personal-access-tokens/{pat_id}
+    return invoke(this.#env, 436, args, this.#grant); // POST /orgs/{org}/personal-access-tokens/{pat_id}
   }
   updatePatAccesses(...args) {
-    return invoke(this.#env, 435, args); // POST /orgs/{org}/personal-access-tokens
+    return invoke(this.#env, 435, args, this.#grant); // POST /orgs/{org}/personal-access-tokens
   }
   updateWebhook(...args) {
-    return invoke(this.#env, 355, args); // PATCH /orgs/{org}/hooks/{hook_id}
+    return invoke(this.#env, 355, args, this.#grant); // PATCH /orgs/{org}/hooks/{hook_id}
   }
   updateWebhookConfigForOrg(...args) {
-    return invoke(this.#env, 357, args); // PATCH /orgs/{org}/hooks/{hook_id}/config
+    return invoke(this.#env, 357, args, this.#grant); // PATCH /orgs/{org}/hooks/{hook_id}/config
   }
 }
 
 class Packages extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   deletePackageForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1128, args); // DELETE /user/packages/{package_type}/{package_name}
+    return invoke(this.#env, 1128, args, this.#grant); // DELETE /user/packages/{package_type}/{package_name}
   }
   deletePackageForOrg(...args) {
-    return invoke(this.#env, 423, args); // DELETE /orgs/{org}/packages/{package_type}/{package_name}
+    return invoke(this.#env, 423, args, this.#grant); // DELETE /orgs/{org}/packages/{package_type}/{package_name}
   }
   deletePackageForUser(...args) {
-    return invoke(this.#env, 1192, args); // DELETE /users/{username}/packages/{package_type}/{package_name}
+    return invoke(this.#env, 1192, args, this.#grant); // DELETE /users/{username}/packages/{package_type}/{package_name}
   }
   deletePackageVersionForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1132, args); // DELETE /user/packages/{package_type}/{package_name}/versions/{package_version_id}
+    return invoke(this.#env, 1132, args, this.#grant); // DELETE /user/packages/{package_type}/{package_name}/versions/{package_version_id}
   }
   deletePackageVersionForOrg(...args) {
-    return invoke(this.#env, 427, args); // DELETE /orgs/{org}/packages/{package_type}/{package_name}/versions/{package_version_id}
+    return invoke(this.#env, 427, args, this.#grant); // DELETE /orgs/{org}/packages/{package_type}/{package_name}/versions/{package_version_id}
   }
   deletePackageVersionForUser(...args) {
-    return invoke(this.#env, 1196, args); // DELETE /users/{username}/packages/{package_type}/{package_name}/versions/{package_version_id}
+    return invoke(this.#env, 1196, args, this.#grant); // DELETE /users/{username}/packages/{package_type}/{package_name}/versions/{package_version_id}
   }
   getAllPackageVersionsForPackageOwnedByAuthenticatedUser(...args) {
-    return invoke(this.#env, 1131, args); // GET /user/packages/{package_type}/{package_name}/versions
+    return invoke(this.#env, 1131, args, this.#grant); // GET /user/packages/{package_type}/{package_name}/versions
   }
   getAllPackageVersionsForPackageOwnedByOrg(...args) {
-    return invoke(this.#env, 426, args); // GET /orgs/{org}/packages/{package_type}/{package_name}/versions
+    return invoke(this.#env, 426, args, this.#grant); // GET /orgs/{org}/packages/{package_type}/{package_name}/versions
   }
   getAllPackageVersionsForPackageOwnedByUser(...args) {
-    return invoke(this.#env, 1195, args); // GET /users/{username}/packages/{package_type}/{package_name}/versions
+    return invoke(this.#env, 1195, args, this.#grant); // GET /users/{username}/packages/{package_type}/{package_name}/versions
   }
   getPackageForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1129, args); // GET /user/packages/{package_type}/{package_name}
+    return invoke(this.#env, 1129, args, this.#grant); // GET /user/packages/{package_type}/{package_name}
   }
   getPackageForOrganization(...args) {
-    return invoke(this.#env, 424, args); // GET /orgs/{org}/packages/{package_type}/{package_name}
+    return invoke(this.#env, 424, args, this.#grant); // GET /orgs/{org}/packages/{package_type}/{package_name}
   }
   getPackageForUser(...args) {
-    return invoke(this.#env, 1193, args); // GET /users/{username}/packages/{package_type}/{package_name}
+    return invoke(this.#env, 1193, args, this.#grant); // GET /users/{username}/packages/{package_type}/{package_name}
   }
   getPackageVersionForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1133, args); // GET /user/packages/{package_type}/{package_name}/versions/{package_version_id}
+    return invoke(this.#env, 1133, args, this.#grant); // GET /user/packages/{package_type}/{package_name}/versions/{package_version_id}
   }
   getPackageVersionForOrganization(...args) {
-    return invoke(this.#env, 428, args); // GET /orgs/{org}/packages/{package_type}/{package_name}/versions/{package_version_id}
+    return invoke(this.#env, 428, args, this.#grant); // GET /orgs/{org}/packages/{package_type}/{package_name}/versions/{package_version_id}
   }
   getPackageVersionForUser(...args) {
-    return invoke(this.#env, 1197, args); // GET /users/{username}/packages/{package_type}/{package_name}/versions/{package_version_id}
+    return invoke(this.#env, 1197, args, this.#grant); // GET /users/{username}/packages/{package_type}/{package_name}/versions/{package_version_id}
   }
   listDockerMigrationConflictingPackagesForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1088, args); // GET /user/docker/conflicts
+    return invoke(this.#env, 1088, args, this.#grant); // GET /user/docker/conflicts
   }
   listDockerMigrationConflictingPackagesForOrganization(...args) {
-    return invoke(this.#env, 348, args); // GET /orgs/{org}/docker/conflicts
+    return invoke(this.#env, 348, args, this.#grant); // GET /orgs/{org}/docker/conflicts
   }
   listDockerMigrationConflictingPackagesForUser(...args) {
-    return invoke(this.#env, 1178, args); // GET /users/{username}/docker/conflicts
+    return invoke(this.#env, 1178, args, this.#grant); // GET /users/{username}/docker/conflicts
   }
   listPackagesForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1127, args); // GET /user/packages
+    return invoke(this.#env, 1127, args, this.#grant); // GET /user/packages
   }
   listPackagesForOrganization(...args) {
-    return invoke(this.#env, 422, args); // GET /orgs/{org}/packages
+    return invoke(this.#env, 422, args, this.#grant); // GET /orgs/{org}/packages
   }
   listPackagesForUser(...args) {
-    return invoke(this.#env, 1191, args); // GET /users/{username}/packages
+    return invoke(this.#env, 1191, args, this.#grant); // GET /users/{username}/packages
   }
   restorePackageForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1130, args); // POST /user/packages/{package_type}/{package_name}/restore
+    return invoke(this.#env, 1130, args, this.#grant); // POST /user/packages/{package_type}/{package_name}/restore
   }
   restorePackageForOrg(...args) {
-    return invoke(this.#env, 425, args); // POST /orgs/{org}/packages/{package_type}/{package_name}/restore
+    return invoke(this.#env, 425, args, this.#grant); // POST /orgs/{org}/packages/{package_type}/{package_name}/restore
   }
   restorePackageForUser(...args) {
-    return invoke(this.#env, 1194, args); // POST /users/{username}/packages/{package_type}/{package_name}/restore
+    return invoke(this.#env, 1194, args, this.#grant); // POST /users/{username}/packages/{package_type}/{package_name}/restore
   }
   restorePackageVersionForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1134, args); // POST /user/packages/{package_type}/{package_name}/versions/{package_version_id}/restore
+    return invoke(this.#env, 1134, args, this.#grant); // POST /user/packages/{package_type}/{package_name}/versions/{package_version_id}/restore
   }
   restorePackageVersionForOrg(...args) {
-    return invoke(this.#env, 429, args); // POST /orgs/{org}/packages/{package_type}/{package_name}/versions/{package_version_id}/restore
+    return invoke(this.#env, 429, args, this.#grant); // POST /orgs/{org}/packages/{package_type}/{package_name}/versions/{package_version_id}/restore
   }
   restorePackageVersionForUser(...args) {
-    return invoke(this.#env, 1198, args); // POST /users/{username}/packages/{package_type}/{package_name}/versions/{package_version_id}/restore
+    return invoke(this.#env, 1198, args, this.#grant); // POST /users/{username}/packages/{package_type}/{package_name}/versions/{package_version_id}/restore
   }
 }
 
 class PrivateRegistries extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   createOrgPrivateRegistry(...args) {
-    return invoke(this.#env, 439, args); // POST /orgs/{org}/private-registries
+    return invoke(this.#env, 439, args, this.#grant); // POST /orgs/{org}/private-registries
   }
   deleteOrgPrivateRegistry(...args) {
-    return invoke(this.#env, 441, args); // DELETE /orgs/{org}/private-registries/{secret_name}
+    return invoke(this.#env, 441, args, this.#grant); // DELETE /orgs/{org}/private-registries/{secret_name}
   }
   getOrgPrivateRegistry(...args) {
-    return invoke(this.#env, 442, args); // GET /orgs/{org}/private-registries/{secret_name}
+    return invoke(this.#env, 442, args, this.#grant); // GET /orgs/{org}/private-registries/{secret_name}
   }
   getOrgPublicKey(...args) {
-    return invoke(this.#env, 440, args); // GET /orgs/{org}/private-registries/public-key
+    return invoke(this.#env, 440, args, this.#grant); // GET /orgs/{org}/private-registries/public-key
   }
   listOrgPrivateRegistries(...args) {
-    return invoke(this.#env, 438, args); // GET /orgs/{org}/private-registries
+    return invoke(this.#env, 438, args, this.#grant); // GET /orgs/{org}/private-registries
   }
   updateOrgPrivateRegistry(...args) {
-    return invoke(this.#env, 443, args); // PATCH /orgs/{org}/private-registries/{secret_name}
+    return invoke(this.#env, 443, args, this.#grant); // PATCH /orgs/{org}/private-registries/{secret_name}
   }
 }
 
 class Projects extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   addFieldForOrg(...args) {
-    return invoke(this.#env, 448, args); // POST /orgs/{org}/projectsV2/{project_number}/fields
+    return invoke(this.#env, 448, args, this.#grant); // POST /orgs/{org}/projectsV2/{project_number}/fields
   }
   addFieldForUser(...args) {
-    return invoke(this.#env, 1202, args); // POST /users/{username}/projectsV2/{project_number}/fields
+    return invoke(this.#env, 1202, args, this.#grant); // POST /users/{username}/projectsV2/{project_number}/fields
   }
   addItemForOrg(...args) {
-    return invoke(this.#env, 451, args); // POST /orgs/{org}/projectsV2/{project_number}/items
+    return invoke(this.#env, 451, args, this.#grant); // POST /orgs/{org}/projectsV2/{project_number}/items
   }
   addItemForUser(...args) {
-    return invoke(this.#env, 1205, args); // POST /users/{username}/projectsV2/{project_number}/items
+    return invoke(this.#env, 1205, args, this.#grant); // POST /users/{username}/projectsV2/{project_number}/items
   }
   createDraftItemForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1155, args); // POST /user/{user_id}/projectsV2/{project_number}/drafts
+    return invoke(this.#env, 1155, args, this.#grant); // POST /user/{user_id}/projectsV2/{project_number}/drafts
   }
   createDraftItemForOrg(...args) {
-    return invoke(this.#env, 446, args); // POST /orgs/{org}/projectsV2/{project_number}/drafts
+    return invoke(this.#env, 446, args, this.#grant); // POST /orgs/{org}/projectsV2/{project_number}/drafts
   }
   createViewForOrg(...args) {
-    return invoke(this.#env, 455, args); // POST /orgs/{org}/projectsV2/{project_number}/views
+    return invoke(this.#env, 455, args, this.#grant); // POST /orgs/{org}/projectsV2/{project_number}/views
   }
   createViewForUser(...args) {
-    return invoke(this.#env, 1157, args); // POST /users/{user_id}/projectsV2/{project_number}/views
+    return invoke(this.#env, 1157, args, this.#grant); // POST /users/{user_id}/projectsV2/{project_number}/views
   }
   deleteItemForOrg(...args) {
-    return invoke(this.#env, 452, args); // DELETE /orgs/{org}/projectsV2/{project_number}/items/{item_id}
+    return invoke(this.#env, 452, args, this.#grant); // DELETE /orgs/{org}/projectsV2/{project_number}/items/{item_id}
   }
   deleteItemForUser(...args) {
-    return invoke(this.#env, 1206, args); // DELETE /users/{username}/projectsV2/{project_number}/items/{item_id}
+    return invoke(this.#env, 1206, args, this.#grant); // DELETE /users/{username}/projectsV2/{project_number}/items/{item_id}
   }
   getFieldForOrg(...args) {
-    return invoke(this.#env, 449, args); // GET /orgs/{org}/projectsV2/{project_number}/fields/{field_id}
+    return invoke(this.#env, 449, args, this.#grant); // GET /orgs/{org}/projectsV2/{project_number}/fields/{field_id}
   }
   getFieldForUser(...args) {
-    return invoke(this.#env, 1203, args); // GET /users/{username}/projectsV2/{project_number}/fields/{field_id}
+    return invoke(this.#env, 1203, args, this.#grant); // GET /users/{username}/projectsV2/{project_number}/fields/{field_id}
   }
   getForOrg(...args) {
-    return invoke(this.#env, 445, args); // GET /orgs/{org}/projectsV2/{project_number}
+    return invoke(this.#env, 445, args, this.#grant); // GET /orgs/{org}/projectsV2/{project_number}
   }
   getForUser(...args) {
-    return invoke(this.#env, 1200, args); // GET /users/{username}/projectsV2/{project_number}
+    return invoke(this.#env, 1200, args, this.#grant); // GET /users/{username}/projectsV2/{project_number}
   }
   getOrgItem(...args) {
-    return invoke(this.#env, 453, args); // GET /orgs/{org}/projectsV2/{project_number}/items/{item_id}
+    return invoke(this.#env, 453, args, this.#grant); // GET /orgs/{org}/projectsV2/{project_number}/items/{item_id}
   }
   getUserItem(...args) {
-    return invoke(this.#env, 1207, args); // GET /users/{username}/projectsV2/{project_number}/items/{item_id}
+    return invoke(this.#env, 1207, args, this.#grant); // GET /users/{username}/projectsV2/{project_number}/items/{item_id}
   }
   listFieldsForOrg(...args) {
-    return invoke(this.#env, 447, args); // GET /orgs/{org}/projectsV2/{project_number}/fields
+    return invoke(this.#env, 447, args, this.#grant); // GET /orgs/{org}/projectsV2/{project_number}/fields
   }
   listFieldsForUser(...args) {
-    return invoke(this.#env, 1201, args); // GET /users/{username}/projectsV2/{project_number}/fields
+    return invoke(this.#env, 1201, args, this.#grant); // GET /users/{username}/projectsV2/{project_number}/fields
   }
   listForOrg(...args) {
-    return invoke(this.#env, 444, args); // GET /orgs/{org}/projectsV2
+    return invoke(this.#env, 444, args, this.#grant); // GET /orgs/{org}/projectsV2
   }
   listForUser(...args) {
-    return invoke(this.#env, 1199, args); // GET /users/{username}/projectsV2
+    return invoke(this.#env, 1199, args, this.#grant); // GET /users/{username}/projectsV2
   }
   listItemsForOrg(...args) {
-    return invoke(this.#env, 450, args); // GET /orgs/{org}/projectsV2/{project_number}/items
+    return invoke(this.#env, 450, args, this.#grant); // GET /orgs/{org}/projectsV2/{project_number}/items
   }
   listItemsForUser(...args) {
-    return invoke(this.#env, 1204, args); // GET /users/{username}/projectsV2/{project_number}/items
+    return invoke(this.#env, 1204, args, this.#grant); // GET /users/{username}/projectsV2/{project_number}/items
   }
   listViewItemsForOrg(...args) {
-    return invoke(this.#env, 456, args); // GET /orgs/{org}/projectsV2/{project_number}/views/{view_number}/items
+    return invoke(this.#env, 456, args, this.#grant); // GET /orgs/{org}/projectsV2/{project_number}/views/{view_number}/items
   }
   listViewItemsForUser(...args) {
-    return invoke(this.#env, 1209, args); // GET /users/{username}/projectsV2/{project_number}/views/{view_number}/items
+    return invoke(this.#env, 1209, args, this.#grant); // GET /users/{username}/projectsV2/{project_number}/views/{view_number}/items
   }
   updateItemForOrg(...args) {
-    return invoke(this.#env, 454, args); // PATCH /orgs/{org}/projectsV2/{project_number}/items/{item_id}
+    return invoke(this.#env, 454, args, this.#grant); // PATCH /orgs/{org}/projectsV2/{project_number}/items/{item_id}
   }
   updateItemForUser(...args) {
-    return invoke(this.#env, 1208, args); // PATCH /users/{username}/projectsV2/{project_number}/items/{item_id}
+    return invoke(this.#env, 1208, args, this.#grant); // PATCH /users/{username}/projectsV2/{project_number}/items/{item_id}
   }
 }
 
 class PullRequestStacks extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   add(...args) {
-    return invoke(this.#env, 1009, args); // POST /repos/{owner}/{repo}/stacks/{stack_number}/add
+    return invoke(this.#env, 1009, args, this.#grant); // POST /repos/{owner}/{repo}/stacks/{stack_number}/add
   }
   create(...args) {
-    return invoke(this.#env, 1007, args); // POST /repos/{owner}/{repo}/stacks
+    return invoke(this.#env, 1007, args, this.#grant); // POST /repos/{owner}/{repo}/stacks
   }
   get(...args) {
-    return invoke(this.#env, 1008, args); // GET /repos/{owner}/{repo}/stacks/{stack_number}
+    return invoke(this.#env, 1008, args, this.#grant); // GET /repos/{owner}/{repo}/stacks/{stack_number}
   }
   list(...args) {
-    return invoke(this.#env, 1006, args); // GET /repos/{owner}/{repo}/stacks
+    return invoke(this.#env, 1006, args, this.#grant); // GET /repos/{owner}/{repo}/stacks
   }
   unstack(...args) {
-    return invoke(this.#env, 1010, args); // POST /repos/{owner}/{repo}/stacks/{stack_number}/unstack
+    return invoke(this.#env, 1010, args, this.#grant); // POST /repos/{owner}/{repo}/stacks/{stack_number}/unstack
   }
 }
 
 class Pulls extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   checkIfMerged(...args) {
-    return invoke(this.#env, 945, args); // GET /repos/{owner}/{repo}/pulls/{pull_number}/merge
+    return invoke(this.#env, 945, args, this.#grant); // GET /repos/{owner}/{repo}/pulls/{pull_number}/merge
   }
   create(...args) {
-    return invoke(this.#env, 929, args); // POST /repos/{owner}/{repo}/pulls
+    return invoke(this.#env, 929, args, this.#grant); // POST /repos/{owner}/{repo}/pulls
   }
   createReplyForReviewComment(...args) {
-    return invoke(this.#env, 942, args); // POST /repos/{owner}/{repo}/pulls/{pull_number}/comments/{comment_id}/replies
+    return invoke(this.#env, 942, args, this.#grant); // POST /repos/{owner}/{repo}/pulls/{pull_number}/comments/{comment_id}/replies
   }
   createReview(...args) {
-    return invoke(this.#env, 953, args); // POST /repos/{owner}/{repo}/pulls/{pull_number}/reviews
+    return invoke(this.#env, 953, args, this.#grant); // POST /repos/{owner}/{repo}/pulls/{pull_number}/reviews
   }
   createReviewComment(...args) {
-    return invoke(this.#env, 941, args); // POST /repos/{owner}/{repo}/pulls/{pull_number}/comments
+    return invoke(this.#env, 941, args, this.#grant); // POST /repos/{owner}/{repo}/pulls/{pull_number}/comments
   }
   deletePendingReview(...args) {
-    return invoke(this.#env, 954, args); // DELETE /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}
+    return invoke(this.#env, 954, args, this.#grant); // DELETE /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}
   }
   deleteReviewComment(...args) {
-    return invoke(this.#env, 931, args); // DELETE /repos/{owner}/{repo}/pulls/comments/{comment_id}
+    return invoke(this.#env, 931, args, this.#grant); // DELETE /repos/{owner}/{repo}/pulls/comments/{comment_id}
   }
   dismissReview(...args) {
-    return invoke(this.#env, 958, args); // PUT /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/dismissals
+    return invoke(this.#env, 958, args, this.#grant); // PUT /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/dismissals
   }
   get(...args) {
-    return invoke(this.#env, 937, args); // GET /repos/{owner}/{repo}/pulls/{pull_number}
+    return invoke(this.#env, 937, args, this.#grant); // GET /repos/{owner}/{repo}/pulls/{pull_number}
   }
   getMergeAsyncResult(...args) {
-    return invoke(this.#env, 948, args); // GET /repos/{owner}/{repo}/pulls/{pull_number}/merge-async/{uuid}
+    return invoke(this.#env, 948, args, this.#grant); // GET /repos/{owner}/{repo}/pulls/{pull_number}/merge-async/{uuid}
   }
   getReview(...args) {
-    return invoke(this.#env, 955, args); // GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}
+    return invoke(this.#env, 955, args, this.#grant); // GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}
   }
   getReviewComment(...args) {
-    return invoke(this.#env, 932, args); // GET /repos/{owner}/{repo}/pulls/comments/{comment_id}
+    return invoke(this.#env, 932, args, this.#grant); // GET /repos/{owner}/{repo}/pulls/comments/{comment_id}
   }
   list(...args) {
-    return invoke(this.#env, 928, args); // GET /repos/{owner}/{repo}/pulls
+    return invoke(this.#env, 928, args, this.#grant); // GET /repos/{owner}/{repo}/pulls
   }
   listCommentsForReview(...args) {
-    return invoke(this.#env, 957, args); // GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/comments
+    return invoke(this.#env, 957, args, this.#grant); // GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/comments
   }
   listCommits(...args) {
-    return invoke(this.#env, 943, args); // GET /repos/{owner}/{repo}/pulls/{pull_number}/commits
+    return invoke(this.#env, 943, args, this.#grant); // GET /repos/{owner}/{repo}/pulls/{pull_number}/commits
   }
   listFiles(...args) {
-    return invoke(this.#env, 944, args); // GET /repos/{owner}/{repo}/pulls/{pull_number}/files
+    return invoke(this.#env, 944, args, this.#grant); // GET /repos/{owner}/{repo}/pulls/{pull_number}/files
   }
   listRequestedReviewers(...args) {
-    return invoke(this.#env, 950, args); // GET /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers
+    return invoke(this.#env, 950, args, this.#grant); // GET /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers
   }
   listReviewComments(...args) {
-    return invoke(this.#env, 940, args); // GET /repos/{owner}/{repo}/pulls/{pull_number}/comments
+    return invoke(this.#env, 940, args, this.#grant); // GET /repos/{owner}/{repo}/pulls/{pull_number}/comments
   }
   listReviewCommentsForRepo(...args) {
-    return invoke(this.#env, 930, args); // GET /repos/{owner}/{repo}/pulls/comments
+    return invoke(this.#env, 930, args, this.#grant); // GET /repos/{owner}/{repo}/pulls/comments
   }
   listReviews(...args) {
-    return invoke(this.#env, 952, args); // GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews
+    return invoke(this.#env, 952, args, this.#grant); // GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews
   }
   merge(...args) {
-    return invoke(this.#env, 946, args); // PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge
+    return invoke(this.#env, 946, args, this.#grant); // PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge
   }
   mergeAsync(...args) {
-    return invoke(this.#env, 947, args); // PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge-async
+    return invoke(this.#env, 947, args, this.#grant); // PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge-async
   }
   removeRequestedReviewers(...args) {
-    return invoke(this.#env, 949, args); // DELETE /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers
+    return invoke(this.#env, 949, args, this.#grant); // DELETE /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers
   }
   requestReviewers(...args) {
-    return invoke(this.#env, 951, args); // POST /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers
+    return invoke(this.#env, 951, args, this.#grant); // POST /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers
   }
   submitReview(...args) {
-    return invoke(this.#env, 959, args); // POST /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/events
+    return invoke(this.#env, 959, args, this.#grant); // POST /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/events
   }
   update(...args) {
-    return invoke(this.#env, 938, args); // PATCH /repos/{owner}/{repo}/pulls/{pull_number}
+    return invoke(this.#env, 938, args, this.#grant); // PATCH /repos/{owner}/{repo}/pulls/{pull_number}
   }
   updateBranch(...args) {
-    return invoke(this.#env, 960, args); // PUT /repos/{owner}/{repo}/pulls/{pull_number}/update-branch
+    return invoke(this.#env, 960, args, this.#grant); // PUT /repos/{owner}/{repo}/pulls/{pull_number}/update-branch
   }
   updateReview(...args) {
-    return invoke(this.#env, 956, args); // PUT /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}
+    return invoke(this.#env, 956, args, this.#grant); // PUT /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}
   }
   updateReviewComment(...args) {
-    return invoke(this.#env, 933, args); // PATCH /repos/{owner}/{repo}/pulls/comments/{comment_id}
+    return invoke(this.#env, 933, args, this.#grant); // PATCH /repos/{owner}/{repo}/pulls/comments/{comment_id}
   }
 }
 
 class RateLimit extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   get(...args) {
-    return invoke(this.#env, 518, args); // GET /rate_limit
+    return invoke(this.#env, 518, args, this.#grant); // GET /rate_limit
   }
 }
 
 class Reactions extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   createForCommitComment(...args) {
-    return invoke(this.#env, 724, args); // POST /repos/{owner}/{repo}/comments/{comment_id}/reactions
+    return invoke(this.#env, 724, args, this.#grant); // POST /repos/{owner}/{repo}/comments/{comment_id}/reactions
   }
   createForIssue(...args) {
-    return invoke(this.#env, 880, args); // POST /repos/{owner}/{repo}/issues/{issue_number}/reactions
+    return invoke(this.#env, 880, args, this.#grant); // POST /repos/{owner}/{repo}/issues/{issue_number}/reactions
   }
   createForIssueComment(...args) {
-    return invoke(this.#env, 851, args); // POST /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions
+    return invoke(this.#env, 851, args, this.#grant); // POST /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions
   }
   createForPullRequestReviewComment(...args) {
-    return invoke(this.#env, 935, args); // POST /repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions
+    return invoke(this.#env, 935, args, this.#grant); // POST /repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions
   }
   createForRelease(...args) {
-    return invoke(this.#env, 977, args); // POST /repos/{owner}/{repo}/releases/{release_id}/reactions
+    return invoke(this.#env, 977, args, this.#grant); // POST /repos/{owner}/{repo}/releases/{release_id}/reactions
   }
   deleteForCommitComment(...args) {
-    return invoke(this.#env, 725, args); // DELETE /repos/{owner}/{repo}/comments/{comment_id}/reactions/{reaction_id}
+    return invoke(this.#env, 725, args, this.#grant); // DELETE /repos/{owner}/{repo}/comments/{comment_id}/reactions/{reaction_id}
   }
   deleteForIssue(...args) {
-    return invoke(this.#env, 881, args); // DELETE /repos/{owner}/{repo}/issues/{issue_number}/reactions/{reaction_id}
+    return invoke(this.#env, 881, args, this.#grant); // DELETE /repos/{owner}/{repo}/issues/{issue_number}/reactions/{reaction_id}
   }
   deleteForIssueComment(...args) {
-    return invoke(this.#env, 852, args); // DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions/{reaction_id}
+    return invoke(this.#env, 852, args, this.#grant); // DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions/{reaction_id}
   }
   deleteForPullRequestComment(...args) {
-    return invoke(this.#env, 936, args); // DELETE /repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions/{reaction_id}
+    return invoke(this.#env, 936, args, this.#grant); // DELETE /repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions/{reaction_id}
   }
   deleteForRelease(...args) {
-    return invoke(this.#env, 978, args); // DELETE /repos/{owner}/{repo}/releases/{release_id}/reactions/{reaction_id}
+    return invoke(this.#env, 978, args, this.#grant); // DELETE /repos/{owner}/{repo}/releases/{release_id}/reactions/{reaction_id}
   }
   listForCommitComment(...args) {
-    return invoke(this.#env, 723, args); // GET /repos/{owner}/{repo}/comments/{comment_id}/reactions
+    return invoke(this.#env, 723, args, this.#grant); // GET /repos/{owner}/{repo}/comments/{comment_id}/reactions
   }
   listForIssue(...args) {
-    return invoke(this.#env, 879, args); // GET /repos/{owner}/{repo}/issues/{issue_number}/reactions
+    return invoke(this.#env, 879, args, this.#grant); // GET /repos/{owner}/{repo}/issues/{issue_number}/reactions
   }
   listForIssueComment(...args) {
-    return invoke(this.#env, 850, args); // GET /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions
+    return invoke(this.#env, 850, args, this.#grant); // GET /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions
   }
   listForPullRequestReviewComment(...args) {
-    return invoke(this.#env, 934, args); // GET /repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions
+    return invoke(this.#env, 934, args, this.#grant); // GET /repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions
   }
   listForRelease(...args) {
-    return invoke(this.#env, 976, args); // GET /repos/{owner}/{repo}/releases/{release_id}/reactions
+    return invoke(this.#env, 976, args, this.#grant); // GET /repos/{owner}/{repo}/releases/{release_id}/reactions
   }
 }
 
 class Repos extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   acceptInvitationForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1140, args); // PATCH /user/repository_invitations/{invitation_id}
+    return invoke(this.#env, 1140, args, this.#grant); // PATCH /user/repository_invitations/{invitation_id}
   }
   addAppAccessRestrictions(...args) {
-    return invoke(this.#env, 656, args); // POST /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/apps
+    return invoke(this.#env, 656, args, this.#grant); // POST /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/apps
   }
   addCollaborator(...args) {
-    return invoke(this.#env, 717, args); // PUT /repos/{owner}/{repo}/collaborators/{username}
+    return invoke(this.#env, 717, args, this.#grant); // PUT /repos/{owner}/{repo}/collaborators/{username}
   }
   addStatusCheckContexts(...args) {
-    return invoke(this.#env, 650, args); // POST /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks/contexts
+    return invoke(this.#env, 650, args, this.#grant); // POST /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks/contexts
   }
   addTeamAccessRestrictions(...args) {
-    return invoke(this.#env, 660, args); // POST /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/teams
+    return invoke(this.#env, 660, args, this.#grant); // POST /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/teams
   }
   addUserAccessRestrictions(...args) {
-    return invoke(this.#env, 664, args); // POST /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/users
+    return invoke(this.#env, 664, args, this.#grant); // POST /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/users
   }
   cancelPagesDeployment(...args) {
-    return invoke(this.#env, 921, args); // POST /repos/{owner}/{repo}/pages/deployments/{pages_deployment_id}/cancel
+    return invoke(this.#env, 921, args, this.#grant); // POST /repos/{owner}/{repo}/pages/deployments/{pages_deployment_id}/cancel
   }
   checkAutomatedSecurityFixes(...args) {
-    return invoke(this.#env, 629, args); // GET /repos/{owner}/{repo}/automated-security-fixes
+    return invoke(this.#env, 629, args, this.#grant); // GET /repos/{owner}/{repo}/automated-security-fixes
   }
   checkCollaborator(...args) {
-    return invoke(this.#env, 716, args); // GET /repos/{owner}/{repo}/collaborators/{username}
+    return invoke(this.#env, 716, args, this.#grant); // GET /repos/{owner}/{repo}/collaborators/{username}
   }
   checkImmutableReleases(...args) {
-    return invoke(this.#env, 819, args); // GET /repos/{owner}/{repo}/immutable-releases
+    return invoke(this.#env, 819, args, this.#grant); // GET /repos/{owner}/{repo}/immutable-releases
   }
   checkPrivateVulnerabilityReporting(...args) {
-    return invoke(this.#env, 924, args); // GET /repos/{owner}/{repo}/private-vulnerability-reporting
+    return invoke(this.#env, 924, args, this.#grant); // GET /repos/{owner}/{repo}/private-vulnerability-reporting
   }
   checkVulnerabilityAlerts(...args) {
-    return invoke(this.#env, 1034, args); // GET /repos/{owner}/{repo}/vulnerability-alerts
+    return invoke(this.#env, 1034, args, this.#grant); // GET /repos/{owner}/{repo}/vulnerability-alerts
   }
   codeownersErrors(...args) {
-    return invoke(this.#env, 702, args); // GET /repos/{owner}/{repo}/codeowners/errors
+    return invoke(this.#env, 702, args, this.#grant); // GET /repos/{owner}/{repo}/codeowners/errors
   }
   compareCommits(...args) {
-    return invoke(this.#env, 738, args); // GET /repos/{owner}/{repo}/compare/{base}...{head}
+    return invoke(this.#env, 738, args, this.#grant); // GET /repos/{owner}/{repo}/compare/{base}...{head}
   }
   compareCommitsWithBasehead(...args) {
-    return invoke(this.#env, 737, args); // GET /repos/{owner}/{repo}/compare/{basehead}
+    return invoke(this.#env, 737, args, this.#grant); // GET /repos/{owner}/{repo}/compare/{basehead}
   }
   createAttestation(...args) {
-    return invoke(this.#env, 622, args); // POST /repos/{owner}/{repo}/attestations
+    return invoke(this.#env, 622, args, this.#grant); // POST /repos/{owner}/{repo}/attestations
   }
   createAutolink(...args) {
-    return invoke(this.#env, 625, args); // POST /repos/{owner}/{repo}/autolinks
+    return invoke(this.#env, 625, args, this.#grant); // POST /repos/{owner}/{repo}/autolinks
   }
   createCommitComment(...args) {
-    return invoke(this.#env, 729, args); // POST /repos/{owner}/{repo}/commits/{commit_sha}/comments
+    return invoke(this.#env, 729, args, this.#grant); // POST /repos/{owner}/{repo}/commits/{commit_sha}/comments
   }
   createCommitSignatureProtection(...args) {
-    return invoke(this.#env, 644, args); // POST /repos/{owner}/{repo}/branches/{branch}/protection/required_signatures
+    return invoke(this.#env, 644, args, this.#grant); // POST /repos/{owner}/{repo}/branches/{branch}/protection/required_signatures
   }
   createCommitStatus(...args) {
-    return invoke(this.#env, 1018, args); // POST /repos/{owner}/{repo}/statuses/{sha}
+    return invoke(this.#env, 1018, args, this.#grant); // POST /repos/{owner}/{repo}/statuses/{sha}
   }
   createDeployKey(...args) {
-    return invoke(this.#env, 891, args); // POST /repos/{owner}/{repo}/keys
+    return invoke(this.#env, 891, args, this.#grant); // POST /repos/{owner}/{repo}/keys
   }
   createDeployment(...args) {
-    return invoke(this.#env, 758, args); // POST /repos/{owner}/{repo}/deployments
+    return invoke(this.#env, 758, args, this.#grant); // POST /repos/{owner}/{repo}/deployments
   }
   createDeploymentBranchPolicy(...args) {
-    return invoke(this.#env, 770, args); // POST /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies
+    return invoke(this.#env, 770, args, this.#grant); // POST /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies
   }
   createDeploymentProtectionRule(...args) {
-    return invoke(this.#env, 775, args); // POST /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules
+    return invoke(this.#env, 775, args, this.#grant); // POST /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules
   }
   createDeploymentStatus(...args) {
-    return invoke(this.#env, 762, args); // POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses
+    return invoke(this.#env, 762, args, this.#grant); // POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses
   }
   createDispatchEvent(...args) {
-    return invoke(this.#env, 764, args); // POST /repos/{owner}/{repo}/dispatches
+    return invoke(this.#env, 764, args, this.#grant); // POST /repos/{owner}/{repo}/dispatches
   }
   createForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1137, args); // POST /user/repos
+    return invoke(this.#env, 1137, args, this.#grant); // POST /user/repos
   }
   createFork(...args) {
-    return invoke(this.#env, 791, args); // POST /repos/{owner}/{repo}/forks
+    return invoke(this.#env, 791, args, this.#grant); // POST /repos/{owner}/{repo}/forks
   }
   createInOrg(...args) {
-    return invoke(this.#env, 469, args); // POST /orgs/{org}/repos
+    return invoke(this.#env, 469, args, this.#grant); // POST /orgs/{org}/repos
   }
   createOrUpdateEnvironment(...args) {
-    return invoke(this.#env, 768, args); // PUT /repos/{owner}/{repo}/environments/{environment_name}
+    return invoke(this.#env, 768, args, this.#grant); // PUT /repos/{owner}/{repo}/environments/{environment_name}
   }
   createOrUpdateFileContents(...args) {
-    return invoke(this.#env, 741, args); // PUT /repos/{owner}/{repo}/contents/{path}
+    return invoke(this.#env, 741, args, this.#grant); // PUT /repos/{owner}/{repo}/contents/{path}
   }
   createOrgRuleset(...args) {
-    return invoke(this.#env, 471, args); // POST /orgs/{org}/rulesets
+    return invoke(this.#env, 471, args, this.#grant); // POST /orgs/{org}/rulesets
   }
   createPagesDeployment(...args) {
-    return invoke(this.#env, 919, args); // POST /repos/{owner}/{repo}/pages/deployments
+    return invoke(this.#env, 919, args, this.#grant); // POST /repos/{owner}/{repo}/pages/deployments
   }
   createPagesSite(...args) {
-    return invoke(this.#env, 913, args); // POST /repos/{owner}/{repo}/pages
+    return invoke(this.#env, 913, args, this.#grant); // POST /repos/{owner}/{repo}/pages
   }
   createRelease(...args) {
-    return invoke(this.#env, 964, args); // POST /repos/{owner}/{repo}/releases
+    return invoke(this.#env, 964, args, this.#grant); // POST /repos/{owner}/{repo}/releases
   }
   createRepoRuleset(...args) {
-    return invoke(this.#env, 981, args); // POST /repos/{owner}/{repo}/rulesets
+    return invoke(this.#env, 981, args, this.#grant); // POST /repos/{owner}/{repo}/rulesets
   }
   createUsingTemplate(...args) {
-    return invoke(this.#env, 1037, args); // POST /repos/{template_owner}/{template_repo}/generate
+    return invoke(this.#env, 1037, args, this.#grant); // POST /repos/{template_owner}/{template_repo}/generate
   }
   createWebhook(...args) {
-    return invoke(this.#env, 807, args); // POST /repos/{owner}/{repo}/hooks
+    return invoke(this.#env, 807, args, this.#grant); // POST /repos/{owner}/{repo}/hooks
   }
   customPropertiesForReposCreateOrUpdateRepositoryValues(...args) {
-    return invoke(this.#env, 927, args); // PATCH /repos/{owner}/{repo}/properties/values
+    return invoke(this.#env, 927, args, this.#grant); // PATCH /repos/{owner}/{repo}/properties/values
   }
   customPropertiesForReposGetRepositoryValues(...args) {
-    return invoke(this.#env, 926, args); // GET /repos/{owner}/{repo}/properties/values
+    return invoke(this.#env, 926, args, this.#grant); // GET /repos/{owner}/{repo}/properties/values
   }
   declineInvitationForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1139, args); // DELETE /user/repository_invitations/{invitation_id}
+    return invoke(this.#env, 1139, args, this.#grant); // DELETE /user/repository_invitations/{invitation_id}
   }
   delete(...args) {
-    return invoke(this.#env, 519, args); // DELETE /repos/{owner}/{repo}
+    return invoke(this.#env, 519, args, this.#grant); // DELETE /repos/{owner}/{repo}
   }
   deleteAccessRestrictions(...args) {
-    return invoke(this.#env, 652, args); // DELETE /repos/{owner}/{repo}/branches/{branch}/protection/restrictions
+    return invoke(this.#env, 652, args, this.#grant); // DELETE /repos/{owner}/{repo}/branches/{branch}/protection/restrictions
   }
   deleteAdminBranchProtection(...args) {
-    return invoke(this.#env, 636, args); // DELETE /repos/{owner}/{repo}/branches/{branch}/protection/enforce_admins
+    return invoke(this.#env, 636, args, this.#grant); // DELETE /repos/{owner}/{repo}/branches/{branch}/protection/enforce_admins
   }
   deleteAnEnvironment(...args) {
-    return invoke(this.#env, 766, args); // DELETE /repos/{owner}/{repo}/environments/{environment_name}
+    return invoke(this.#env, 766, args, this.#grant); // DELETE /repos/{owner}/{repo}/environments/{environment_name}
   }
   deleteAutolink(...args) {
-    return invoke(this.#env, 626, args); // DELETE /repos/{owner}/{repo}/autolinks/{autolink_id}
+    return invoke(this.#env, 626, args, this.#grant); // DELETE /repos/{owner}/{repo}/autolinks/{autolink_id}
   }
   deleteBranchProtection(...args) {
-    return invoke(this.#env, 633, args); // DELETE /repos/{owner}/{repo}/branches/{branch}/protection
+    return invoke(this.#env, 633, args, this.#grant); // DELETE /repos/{owner}/{repo}/branches/{branch}/protection
   }
   deleteCommitComment(...args) {
-    return invoke(this.#env, 720, args); // DELETE /repos/{owner}/{repo}/comments/{comment_id}
+    return invoke(this.#env, 720, args, this.#grant); // DELETE /repos/{owner}/{repo}/comments/{comment_id}
   }
   deleteCommitSignatureProtection(...args) {
-    return invoke(this.#env, 642, args); // DELETE /repos/{owner}/{repo}/branches/{branch}/protection/required_signatures
+    return invoke(this.#env, 642, args, this.#grant); // DELETE /repos/{owner}/{repo}/branches/{branch}/protection/required_signatures
   }
   deleteDeployKey(...args) {
-    return invoke(this.#env, 892, args); // DELETE /repos/{owner}/{repo}/keys/{key_id}
+    return invoke(this.#env, 892, args, this.#grant); // DELETE /repos/{owner}/{repo}/keys/{key_id}
   }
   deleteDeployment(...args) {
-    return invoke(this.#env, 759, args); // DELETE /repos/{owner}/{repo}/deployments/{deployment_id}
+    return invoke(this.#env, 759, args, this.#grant); // DELETE /repos/{owner}/{repo}/deployments/{deployment_id}
   }
   deleteDeploymentBranchPolicy(...args) {
-    return invoke(this.#env, 771, args); // DELETE /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies/{branch_policy_id}
+    return invoke(this.#env, 771, args, this.#grant); // DELETE /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies/{branch_policy_id}
   }
   deleteFile(...args) {
-    return invoke(this.#env, 739, args); // DELETE /repos/{owner}/{repo}/contents/{path}
+    return invoke(this.#env, 739, args, this.#grant); // DELETE /repos/{owner}/{repo}/contents/{path}
   }
   deleteInvitation(...args) {
-    return invoke(this.#env, 839, args); // DELETE /repos/{owner}/{repo}/invitations/{invitation_id}
+    return invoke(this.#env, 839, args, this.#grant); // DELETE /repos/{owner}/{repo}/invitations/{invitation_id}
   }
   deleteOrgRuleset(...args) {
-    return invoke(this.#env, 474, args); // DELETE /orgs/{org}/rulesets/{ruleset_id}
+    return invoke(this.#env, 474, args, this.#grant); // DELETE /orgs/{org}/rulesets/{ruleset_id}
   }
   deletePagesSite(...args) {
-    return invoke(this.#env, 911, args); // DELETE /repos/{owner}/{repo}/pages
+    return invoke(this.#env, 911, args, this.#grant); // DELETE /repos/{owner}/{repo}/pages
   }
   deletePullRequestReviewProtection(...args) {
-    return invoke(this.#env, 639, args); // DELETE /repos/{owner}/{repo}/branches/{branch}/protection/required_pull_request_reviews
+    return invoke(this.#env, 639, args, this.#grant); // DELETE /repos/{owner}/{repo}/branches/{branch}/protection/required_pull_request_reviews
   }
   deleteRelease(...args) {
-    return invoke(this.#env, 971, args); // DELETE /repos/{owner}/{repo}/releases/{release_id}
+    return invoke(this.#env, 971, args, this.#grant); // DELETE /repos/{owner}/{repo}/releases/{release_id}
   }
   deleteReleaseAsset(...args) {
-    return invoke(this.#env, 965, args); // DELETE /repos/{owner}/{repo}/releases/assets/{asset_id}
+    return invoke(this.#env, 965, args, this.#grant); // DELETE /repos/{owner}/{repo}/releases/assets/{asset_id}
   }
   deleteRepoRuleset(...args) {
-    return invoke(this.#env, 984, args); // DELETE /repos/{owner}/{repo}/rulesets/{ruleset_id}
+    return invoke(this.#env, 984, args, this.#grant); // DELETE /repos/{owner}/{repo}/rulesets/{ruleset_id}
   }
   deleteWebhook(...args) {
-    return invoke(this.#env, 808, args); // DELETE /repos/{owner}/{repo}/hooks/{hook_id}
+    return invoke(this.#env, 808, args, this.#grant); // DELETE /repos/{owner}/{repo}/hooks/{hook_id}
   }
   disableAutomatedSecurityFixes(...args) {
-    return invoke(this.#env, 628, args); // DELETE /repos/{owner}/{repo}/automated-security-fixes
+    return invoke(this.#env, 628, args, this.#grant); // DELETE /repos/{owner}/{repo}/automated-security-fixes
   }
   disableDeploymentProtectionRule(...args) {
-    return invoke(this.#env, 777, args); // DELETE /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules/{protection_rule_id}
+    return invoke(this.#env, 777, args, this.#grant); // DELETE /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules/{protection_rule_id}
   }
   disableImmutableReleases(...args) {
-    return invoke(this.#env, 818, args); // DELETE /repos/{owner}/{repo}/immutable-releases
+    return invoke(this.#env, 818, args, this.#grant); // DELETE /repos/{owner}/{repo}/immutable-releases
   }
   disablePrivateVulnerabilityReporting(...args) {
-    return invoke(this.#env, 923, args); // DELETE /repos/{owner}/{repo}/private-vulnerability-reporting
+    return invoke(this.#env, 923, args, this.#grant); // DELETE /repos/{owner}/{repo}/private-vulnerability-reporting
   }
   disableVulnerabilityAlerts(...args) {
-    return invoke(this.#env, 1033, args); // DELETE /repos/{owner}/{repo}/vulnerability-alerts
+    return invoke(this.#env, 1033, args, this.#grant); // DELETE /repos/{owner}/{repo}/vulnerability-alerts
   }
   downloadTarballArchive(...args) {
-    return invoke(this.#env, 1024, args); // GET /repos/{owner}/{repo}/tarball/{ref}
+    return invoke(this.#env, 1024, args, this.#grant); // GET /repos/{owner}/{repo}/tarball/{ref}
   }
   downloadZipballArchive(...args) {
-    return invoke(this.#env, 1036, args); // GET /repos/{owner}/{repo}/zipball/{ref}
+    return invoke(this.#env, 1036, args, this.#grant); // GET /repos/{owner}/{repo}/zipball/{ref}
   }
   enableAutomatedSecurityFixes(...args) {
-    return invoke(this.#env, 630, args); // PUT /repos/{owner}/{repo}/automated-security-fixes
+    return invoke(this.#env, 630, args, this.#grant); // PUT /repos/{owner}/{repo}/automated-security-fixes
   }
   enableImmutableReleases(...args) {
-    return invoke(this.#env, 820, args); // PUT /repos/{owner}/{repo}/immutable-releases
+    return invoke(this.#env, 820, args, this.#grant); // PUT /repos/{owner}/{repo}/immutable-releases
   }
   enablePrivateVulnerabilityReporting(...args) {
-    return invoke(this.#env, 925, args); // PUT /repos/{owner}/{repo}/private-vulnerability-reporting
+    return invoke(this.#env, 925, args, this.#grant); // PUT /repos/{owner}/{repo}/private-vulnerability-reporting
   }
   enableVulnerabilityAlerts(...args) {
-    return invoke(this.#env, 1035, args); // PUT /repos/{owner}/{repo}/vulnerability-alerts
+    return invoke(this.#env, 1035, args, this.#grant); // PUT /repos/{owner}/{repo}/vulnerability-alerts
   }
   generateReleaseNotes(...args) {
-    return invoke(this.#env, 968, args); // POST /repos/{owner}/{repo}/releases/generate-notes
+    return invoke(this.#env, 968, args, this.#grant); // POST /repos/{owner}/{repo}/releases/generate-notes
   }
   get(...args) {
-    return invoke(this.#env, 520, args); // GET /repos/{owner}/{repo}
+    return invoke(this.#env, 520, args, this.#grant); // GET /repos/{owner}/{repo}
   }
   getAccessRestrictions(...args) {
-    return invoke(this.#env, 653, args); // GET /repos/{owner}/{repo}/branches/{branch}/protection/restrictions
+    return invoke(this.#env, 653, args, this.#grant); // GET /repos/{owner}/{repo}/branches/{branch}/protection/restrictions
   }
   getAdminBranchProtection(...args) {
-    return invoke(this.#env, 637, args); // GET /repos/{owner}/{repo}/branches/{branch}/protection/enforce_admins
+    return invoke(this.#env, 637, args, this.#grant); // GET /repos/{owner}/{repo}/branches/{branch}/protection/enforce_admins
   }
   getAllDeploymentProtectionRules(...args) {
-    return invoke(this.#env, 774, args); // GET /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules
+    return invoke(this.#env, 774, args, this.#grant); // GET /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules
   }
   getAllEnvironments(...args) {
-    return invoke(this.#env, 765, args); // GET /repos/{owner}/{repo}/environments
+    return invoke(this.#env, 765, args, this.#grant); // GET /repos/{owner}/{repo}/environments
   }
   getAllStatusCheckContexts(...args) {
-    return invoke(this.#env, 649, args); // GET /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks/contexts
+    return invoke(this.#env, 649, args, this.#grant); // GET /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks/contexts
   }
   getAllTopics(...args) {
-    return invoke(this.#env, 1026, args); // GET /repos/{owner}/{repo}/topics
+    return invoke(this.#env, 1026, args, this.#grant); // GET /repos/{owner}/{repo}/topics
   }
   getAppsWithAccessToProtectedBranch(...args) {
-    return invoke(this.#env, 655, args); // GET /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/apps
+    return invoke(this.#env, 655, args, this.#grant); // GET /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/apps
   }
   getAutolink(...args) {
-    return invoke(this.#env, 627, args); // GET /repos/{owner}/{repo}/autolinks/{autolink_id}
+    return invoke(this.#env, 627, args, this.#grant); // GET /repos/{owner}/{repo}/autolinks/{autolink_id}
   }
   getBranch(...args) {
-    return invoke(this.#env, 632, args); // GET /repos/{owner}/{repo}/branches/{branch}
+    return invoke(this.#env, 632, args, this.#grant); // GET /repos/{owner}/{repo}/branches/{branch}
   }
   getBranchProtection(...args) {
-    return invoke(this.#env, 634, args); // GET /repos/{owner}/{repo}/branches/{branch}/protection
+    return invoke(this.#env, 634, args, this.#grant); // GET /repos/{owner}/{repo}/branches/{branch}/protection
   }
   getBranchRules(...args) {
-    return invoke(this.#env, 979, args); // GET /repos/{owner}/{repo}/rules/branches/{branch}
+    return invoke(this.#env, 979, args, this.#grant); // GET /repos/{owner}/{repo}/rules/branches/{branch}
   }
   getClones(...args) {
-    return invoke(this.#env, 1028, args); // GET /repos/{owner}/{repo}/traffic/clones
+    return invoke(this.#env, 1028, args, this.#grant); // GET /repos/{owner}/{repo}/traffic/clones
   }
   getCodeFrequencyStats(...args) {
-    return invoke(this.#env, 1013, args); // GET /repos/{owner}/{repo}/stats/code_frequency
+    return invoke(this.#env, 1013, args, this.#grant); // GET /repos/{owner}/{repo}/stats/code_frequency
   }
   getCollaboratorPermissionLevel(...args) {
-    return invoke(this.#env, 718, args); // GET /repos/{owner}/{repo}/collaborators/{username}/permission
+    return invoke(this.#env, 718, args, this.#grant); // GET /repos/{owner}/{repo}/collaborators/{username}/permission
   }
   getCombinedStatusForRef(...args) {
-    return invoke(this.#env, 734, args); // GET /repos/{owner}/{repo}/commits/{ref}/status
+    return invoke(this.#env, 734, args, this.#grant); // GET /repos/{owner}/{repo}/commits/{ref}/status
   }
   getCommit(...args) {
-    return invoke(this.#env, 731, args); // GET /repos/{owner}/{repo}/commits/{ref}
+    return invoke(this.#env, 731, args, this.#grant); // GET /repos/{owner}/{repo}/commits/{ref}
   }
   getCommitActivityStats(...args) {
-    return invoke(this.#env, 1014, args); // GET /repos/{owner}/{repo}/stats/commit_activity
+    return invoke(this.#env, 1014, args, this.#grant); // GET /repos/{owner}/{repo}/stats/commit_activity
   }
   getCommitComment(...args) {
-    return invoke(this.#env, 721, args); // GET /repos/{owner}/{repo}/comments/{comment_id}
+    return invoke(this.#env, 721, args, this.#grant); // GET /repos/{owner}/{repo}/comments/{comment_id}
   }
   getCommitSignatureProtection(...args) {
-    return invoke(this.#env, 643, args); // GET /repos/{owner}/{repo}/branches/{branch}/protection/required_signatures
+    return invoke(this.#env, 643, args, this.#grant); // GET /repos/{owner}/{repo}/branches/{branch}/protection/required_signatures
   }
   getCommunityProfileMetrics(...args) {
-    return invoke(this.#env, 736, args); // GET /repos/{owner}/{repo}/community/profile
+    return invoke(this.#env, 736, args, this.#grant); // GET /repos/{owner}/{repo}/community/profile
   }
   getContent(...args) {
-    return invoke(this.#env, 740, args); // GET /repos/{owner}/{repo}/contents/{path}
+    return invoke(this.#env, 740, args, this.#grant); // GET /repos/{owner}/{repo}/contents/{path}
   }
   getContributorsStats(...args) {
-    return invoke(this.#env, 1015, args); // GET /repos/{owner}/{repo}/stats/contributors
+    return invoke(this.#env, 1015, args, this.#grant); // GET /repos/{owner}/{repo}/stats/contributors
   }
   getCustomDeploymentProtectionRule(...args) {
-    return invoke(this.#env, 778, args); // GET /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules/{protection_rule_id}
+    return invoke(this.#env, 778, args, this.#grant); // GET /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules/{protection_rule_id}
   }
   getDeployKey(...args) {
-    return invoke(this.#env, 893, args); // GET /repos/{owner}/{repo}/keys/{key_id}
+    return invoke(this.#env, 893, args, this.#grant); // GET /repos/{owner}/{repo}/keys/{key_id}
   }
   getDeployment(...args) {
-    return invoke(this.#env, 760, args); // GET /repos/{owner}/{repo}/deployments/{deployment_id}
+    return invoke(this.#env, 760, args, this.#grant); // GET /repos/{owner}/{repo}/deployments/{deployment_id}
   }
   getDeploymentBranchPolicy(...args) {
-    return invoke(this.#env, 772, args); // GET /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies/{branch_policy_id}
+    return invoke(this.#env, 772, args, this.#grant); // GET /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies/{branch_policy_id}
   }
   getDeploymentStatus(...args) {
-    return invoke(this.#env, 763, args); // GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses/{status_id}
+    return invoke(this.#env, 763, args, this.#grant); // GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses/{status_id}
   }
   getEnvironment(...args) {
-    return invoke(this.#env, 767, args); // GET /repos/{owner}/{repo}/environments/{environment_name}
+    return invoke(this.#env, 767, args, this.#grant); // GET /repos/{owner}/{repo}/environments/{environment_name}
   }
   getHashAlgorithm(...args) {
-    return invoke(this.#env, 805, args); // GET /repos/{owner}/{repo}/hash-algorithm
+    return invoke(this.#env, 805, args, this.#grant); // GET /repos/{owner}/{repo}/hash-algorithm
   }
   getLatestPagesBuild(...args) {
-    return invoke(this.#env, 917, args); // GET /repos/{owner}/{repo}/pages/builds/latest
+    return invoke(this.#env, 917, args, this.#grant); // GET /repos/{owner}/{repo}/pages/builds/latest
   }
   getLatestRelease(...args) {
-    return invoke(this.#env, 969, args); // GET /repos/{owner}/{repo}/releases/latest
+    return invoke(this.#env, 969, args, this.#grant); // GET /repos/{owner}/{repo}/releases/latest
   }
   getOrgRuleSuite(...args) {
-    return invoke(this.#env, 473, args); // GET /orgs/{org}/rulesets/rule-suites/{rule_suite_id}
+    return invoke(this.#env, 473, args, this.#grant); // GET /orgs/{org}/rulesets/rule-suites/{rule_suite_id}
   }
   getOrgRuleSuites(...args) {
-    return invoke(this.#env, 472, args); // GET /orgs/{org}/rulesets/rule-suites
+    return invoke(this.#env, 472, args, this.#grant); // GET /orgs/{org}/rulesets/rule-suites
   }
   getOrgRuleset(...args) {
-    return invoke(this.#env, 475, args); // GET /orgs/{org}/rulesets/{ruleset_id}
+    return invoke(this.#env, 475, args, this.#grant); // GET /orgs/{org}/rulesets/{ruleset_id}
   }
   getOrgRulesets(...args) {
-    return invoke(this.#env, 470, args); // GET /orgs/{org}/rulesets
+    return invoke(this.#env, 470, args, this.#grant); // GET /orgs/{org}/rulesets
   }
   getPages(...args) {
-    return invoke(this.#env, 912, args); // GET /repos/{owner}/{repo}/pages
+    return invoke(this.#env, 912, args, this.#grant); // GET /repos/{owner}/{repo}/pages
   }
   getPagesBuild(...args) {
-    return invoke(this.#env, 918, args); // GET /repos/{owner}/{repo}/pages/builds/{build_id}
+    return invoke(this.#env, 918, args, this.#grant); // GET /repos/{owner}/{repo}/pages/builds/{build_id}
   }
   getPagesDeployment(...args) {
-    return invoke(this.#env, 920, args); // GET /repos/{owner}/{repo}/pages/deployments/{pages_deployment_id}
+    return invoke(this.#env, 920, args, this.#grant); // GET /repos/{owner}/{repo}/pages/deployments/{pages_deployment_id}
   }
   getPagesHealthCheck(...args) {
-    return invoke(this.#env, 922, args); // GET /repos/{owner}/{repo}/pages/health
+    return invoke(this.#env, 922, args, this.#grant); // GET /repos/{owner}/{repo}/pages/health
   }
   getParticipationStats(...args) {
-    return invoke(this.#env, 1016, args); // GET /repos/{owner}/{repo}/stats/participation
+    return invoke(this.#env, 1016, args, this.#grant); // GET /repos/{owner}/{repo}/stats/participation
   }
   getPullRequestReviewProtection(...args) {
-    return invoke(this.#env, 640, args); // GET /repos/{owner}/{repo}/branches/{branch}/protection/required_pull_request_reviews
+    return invoke(this.#env, 640, args, this.#grant); // GET /repos/{owner}/{repo}/branches/{branch}/protection/required_pull_request_reviews
   }
   getPunchCardStats(...args) {
-    return invoke(this.#env, 1017, args); // GET /repos/{owner}/{repo}/stats/punch_card
+    return invoke(this.#env, 1017, args, this.#grant); // GET /repos/{owner}/{repo}/stats/punch_card
   }
   getReadme(...args) {
-    return invoke(this.#env, 961, args); // GET /repos/{owner}/{repo}/readme
+    return invoke(this.#env, 961, args, this.#grant); // GET /repos/{owner}/{repo}/readme
   }
   getReadmeInDirectory(...args) {
-    return invoke(this.#env, 962, args); // GET /repos/{owner}/{repo}/readme/{dir}
+    return invoke(this.#env, 962, args, this.#grant); // GET /repos/{owner}/{repo}/readme/{dir}
   }
   getRelease(...args) {
-    return invoke(this.#env, 972, args); // GET /repos/{owner}/{repo}/releases/{release_id}
+    return invoke(this.#env, 972, args, this.#grant); // GET /repos/{owner}/{repo}/releases/{release_id}
   }
   getReleaseAsset(...args) {
-    return invoke(this.#env, 966, args); // GET /repos/{owner}/{repo}/releases/assets/{asset_id}
+    return invoke(this.#env, 966, args, this.#grant); // GET /repos/{owner}/{repo}/releases/assets/{asset_id}
   }
   getReleaseByTag(...args) {
-    return invoke(this.#env, 970, args); // GET /repos/{owner}/{repo}/releases/tags/{tag}
+    return invoke(this.#env, 970, args, this.#grant); // GET /repos/{owner}/{repo}/releases/tags/{tag}
   }
   getRepoRuleSuite(...args) {
-    return invoke(this.#env, 983, args); // GET /repos/{owner}/{repo}/rulesets/rule-suites/{rule_suite_id}
+    return invoke(this.#env, 983, args, this.#grant); // GET /repos/{owner}/{repo}/rulesets/rule-suites/{rule_suite_id}
   }
   getRepoRuleSuites(...args) {
-    return invoke(this.#env, 982, args); // GET /repos/{owner}/{repo}/rulesets/rule-suites
+    return invoke(this.#env, 982, args, this.#grant); // GET /repos/{owner}/{repo}/rulesets/rule-suites
   }
   getRepoRuleset(...args) {
-    return invoke(this.#env, 985, args); // GET /repos/{owner}/{repo}/rulesets/{ruleset_id}
+    return invoke(this.#env, 985, args, this.#grant); // GET /repos/{owner}/{repo}/rulesets/{ruleset_id}
   }
   getRepoRulesetHistory(...args) {
-    return invoke(this.#env, 987, args); // GET /repos/{owner}/{repo}/rulesets/{ruleset_id}/history
+    return invoke(this.#env, 987, args, this.#grant); // GET /repos/{owner}/{repo}/rulesets/{ruleset_id}/history
   }
   getRepoRulesetVersion(...args) {
-    return invoke(this.#env, 988, args); // GET /repos/{owner}/{repo}/rulesets/{ruleset_id}/history/{version_id}
+    return invoke(this.#env, 988, args, this.#grant); // GET /repos/{owner}/{repo}/rulesets/{ruleset_id}/history/{version_id}
   }
   getRepoRulesets(...args) {
-    return invoke(this.#env, 980, args); // GET /repos/{owner}/{repo}/rulesets
+    return invoke(this.#env, 980, args, this.#grant); // GET /repos/{owner}/{repo}/rulesets
   }
   getStatusChecksProtection(...args) {
-    return invoke(this.#env, 646, args); // GET /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks
+    return invoke(this.#env, 646, args, this.#grant); // GET /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks
   }
   getTeamsWithAccessToProtectedBranch(...args) {
-    return invoke(this.#env, 659, args); // GET /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/teams
+    return invoke(this.#env, 659, args, this.#grant); // GET /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/teams
   }
   getTopPaths(...args) {
-    return invoke(this.#env, 1029, args); // GET /repos/{owner}/{repo}/traffic/popular/paths
+    return invoke(this.#env, 1029, args, this.#grant); // GET /repos/{owner}/{repo}/traffic/popular/paths
   }
   getTopReferrers(...args) {
-    return invoke(this.#env, 1030, args); // GET /repos/{owner}/{repo}/traffic/popular/referrers
+    return invoke(this.#env, 1030, args, this.#grant); // GET /repos/{owner}/{repo}/traffic/popular/referrers
   }
   getUsersWithAccessToProtectedBranch(...args) {
-    return invoke(this.#env, 663, args); // GET /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/users
+    return invoke(this.#env, 663, args, this.#grant); // GET /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/users
   }
   getViews(...args) {
-    return invoke(this.#env, 1031, args); // GET /repos/{owner}/{repo}/traffic/views
+    return invoke(this.#env, 1031, args, this.#grant); // GET /repos/{owner}/{repo}/traffic/views
   }
   getWebhook(...args) {
-    return invoke(this.#env, 809, args); // GET /repos/{owner}/{repo}/hooks/{hook_id}
+    return invoke(this.#env, 809, args, this.#grant); // GET /repos/{owner}/{repo}/hooks/{hook_id}
   }
   getWebhookConfigForRepo(...args) {
-    return invoke(this.#env, 811, args); // GET /repos/{owner}/{repo}/hooks/{hook_id}/config
+    return invoke(this.#env, 811, args, this.#grant); // GET /repos/{owner}/{repo}/hooks/{hook_id}/config
   }
   getWebhookDelivery(...args) {
-    return invoke(this.#env, 814, args); // GET /repos/{owner}/{repo}/hooks/{hook_id}/deliveries/{delivery_id}
+    return invoke(this.#env, 814, args, this.#grant); // GET /repos/{owner}/{repo}/hooks/{hook_id}/deliveries/{delivery_id}
   }
   listActivities(...args) {
-    return invoke(this.#env, 607, args); // GET /repos/{owner}/{repo}/activity
+    return invoke(this.#env, 607, args, this.#grant); // GET /repos/{owner}/{repo}/activity
   }
   listAttestations(...args) {
-    return invoke(this.#env, 623, args); // GET /repos/{owner}/{repo}/attestations/{subject_digest}
+    return invoke(this.#env, 623, args, this.#grant); // GET /repos/{owner}/{repo}/attestations/{subject_digest}
   }
   listAutolinks(...args) {
-    return invoke(this.#env, 624, args); // GET /repos/{owner}/{repo}/autolinks
+    return invoke(this.#env, 624, args, this.#grant); // GET /repos/{owner}/{repo}/autolinks
   }
   listBranches(...args) {
-    return invoke(this.#env, 631, args); // GET /repos/{owner}/{repo}/branches
+    return invoke(this.#env, 631, args, this.#grant); // GET /repos/{owner}/{repo}/branches
   }
   listBranchesForHeadCommit(...args) {
-    return invoke(this.#env, 727, args); // GET /repos/{owner}/{repo}/commits/{commit_sha}/branches-where-head
+    return invoke(this.#env, 727, args, this.#grant); // GET /repos/{owner}/{repo}/commits/{commit_sha}/branches-where-head
   }
   listCollaborators(...args) {
-    return invoke(this.#env, 714, args); // GET /repos/{owner}/{repo}/collaborators
+    return invoke(this.#env, 714, args, this.#grant); // GET /repos/{owner}/{repo}/collaborators
   }
   listCommentsForCommit(...args) {
-    return invoke(this.#env, 728, args); // GET /repos/{owner}/{repo}/commits/{commit_sha}/comments
+    return invoke(this.#env, 728, args, this.#grant); // GET /repos/{owner}/{repo}/commits/{commit_sha}/comments
   }
   listCommitCommentsForRepo(...args) {
-    return invoke(this.#env, 719, args); // GET /repos/{owner}/{repo}/comments
+    return invoke(this.#env, 719, args, this.#grant); // GET /repos/{owner}/{repo}/comments
   }
   listCommitStatusesForRef(...args) {
-    return invoke(this.#env, 735, args); // GET /repos/{owner}/{repo}/commits/{ref}/statuses
+    return invoke(this.#env, 735, args, this.#grant); // GET /repos/{owner}/{repo}/commits/{ref}/statuses
   }
   listCommits(...args) {
-    return invoke(this.#env, 726, args); // GET /repos/{owner}/{repo}/commits
+    return invoke(this.#env, 726, args, this.#grant); // GET /repos/{owner}/{repo}/commits
   }
   listContributors(...args) {
-    return invoke(this.#env, 742, args); // GET /repos/{owner}/{repo}/contributors
+    return invoke(this.#env, 742, args, this.#grant); // GET /repos/{owner}/{repo}/contributors
   }
   listCustomDeploymentRuleIntegrations(...args) {
-    return invoke(this.#env, 776, args); // GET /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules/apps
+    return invoke(this.#env, 776, args, this.#grant); // GET /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules/apps
   }
   listDeployKeys(...args) {
-    return invoke(this.#env, 890, args); // GET /repos/{owner}/{repo}/keys
+    return invoke(this.#env, 890, args, this.#grant); // GET /repos/{owner}/{repo}/keys
   }
   listDeploymentBranchPolicies(...args) {
-    return invoke(this.#env, 769, args); // GET /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies
+    return invoke(this.#env, 769, args, this.#grant); // GET /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies
   }
   listDeploymentStatuses(...args) {
-    return invoke(this.#env, 761, args); // GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses
+    return invoke(this.#env, 761, args, this.#grant); // GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses
   }
   listDeployments(...args) {
-    return invoke(this.#env, 757, args); // GET /repos/{owner}/{repo}/deployments
+    return invoke(this.#env, 757, args, this.#grant); // GET /repos/{owner}/{repo}/deployments
   }
   listForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1136, args); // GET /user/repos
+    return invoke(this.#env, 1136, args, this.#grant); // GET /user/repos
   }
   listForOrg(...args) {
-    return invoke(this.#env, 468, args); // GET /orgs/{org}/repos
+    return invoke(this.#env, 468, args, this.#grant); // GET /orgs/{org}/repos
   }
   listForUser(...args) {
-    return invoke(this.#env, 1212, args); // GET /users/{username}/repos
+    return invoke(this.#env, 1212, args, this.#grant); // GET /users/{username}/repos
   }
   listForks(...args) {
-    return invoke(this.#env, 790, args); // GET /repos/{owner}/{repo}/forks
+    return invoke(this.#env, 790, args, this.#grant); // GET /repos/{owner}/{repo}/forks
   }
   listInvitations(...args) {
-    return invoke(this.#env, 838, args); // GET /repos/{owner}/{repo}/invitations
+    return invoke(this.#env, 838, args, this.#grant); // GET /repos/{owner}/{repo}/invitations
   }
   listInvitationsForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1138, args); // GET /user/repository_invitations
+    return invoke(this.#env, 1138, args, this.#grant); // GET /user/repository_invitations
   }
   listIssueTypes(...args) {
-    return invoke(this.#env, 841, args); // GET /repos/{owner}/{repo}/issue-types
+    return invoke(this.#env, 841, args, this.#grant); // GET /repos/{owner}/{repo}/issue-types
   }
   listLanguages(...args) {
-    return invoke(this.#env, 899, args); // GET /repos/{owner}/{repo}/languages
+    return invoke(this.#env, 899, args, this.#grant); // GET /repos/{owner}/{repo}/languages
   }
   listPagesBuilds(...args) {
-    return invoke(this.#env, 915, args); // GET /repos/{owner}/{repo}/pages/builds
+    return invoke(this.#env, 915, args, this.#grant); // GET /repos/{owner}/{repo}/pages/builds
   }
   listPublic(...args) {
-    return invoke(this.#env, 1038, args); // GET /repositories
+    return invoke(this.#env, 1038, args, this.#grant); // GET /repositories
   }
   listPullRequestsAssociatedWithCommit(...args) {
-    return invoke(this.#env, 730, args); // GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls
+    return invoke(this.#env, 730, args, this.#grant); // GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls
   }
   listReleaseAssets(...args) {
-    return invoke(this.#env, 974, args); // GET /repos/{owner}/{repo}/releases/{release_id}/assets
+    return invoke(this.#env, 974, args, this.#grant); // GET /repos/{owner}/{repo}/releases/{release_id}/assets
   }
   listReleases(...args) {
-    return invoke(this.#env, 963, args); // GET /repos/{owner}/{repo}/releases
+    return invoke(this.#env, 963, args, this.#grant); // GET /repos/{owner}/{repo}/releases
   }
   listTags(...args) {
-    return invoke(this.#env, 1023, args); // GET /repos/{owner}/{repo}/tags
+    return invoke(this.#env, 1023, args, this.#grant); // GET /repos/{owner}/{repo}/tags
   }
   listTeams(...args) {
-    return invoke(this.#env, 1025, args); // GET /repos/{owner}/{repo}/teams
+    return invoke(this.#env, 1025, args, this.#grant); // GET /repos/{owner}/{repo}/teams
   }
   listWebhookDeliveries(...args) {
-    return invoke(this.#env, 813, args); // GET /repos/{owner}/{repo}/hooks/{hook_id}/deliveries
+    return invoke(this.#env, 813, args, this.#grant); // GET /repos/{owner}/{repo}/hooks/{hook_id}/deliveries
   }
   listWebhooks(...args) {
-    return invoke(this.#env, 806, args); // GET /repos/{owner}/{repo}/hooks
+    return invoke(this.#env, 806, args, this.#grant); // GET /repos/{owner}/{repo}/hooks
   }
   merge(...args) {
-    return invoke(this.#env, 902, args); // POST /repos/{owner}/{repo}/merges
+    return invoke(this.#env, 902, args, this.#grant); // POST /repos/{owner}/{repo}/merges
   }
   mergeUpstream(...args) {
-    return invoke(this.#env, 901, args); // POST /repos/{owner}/{repo}/merge-upstream
+    return invoke(this.#env, 901, args, this.#grant); // POST /repos/{owner}/{repo}/merge-upstream
   }
   pingWebhook(...args) {
-    return invoke(this.#env, 816, args); // POST /repos/{owner}/{repo}/hooks/{hook_id}/pings
+    return invoke(this.#env, 816, args, this.#grant); // POST /repos/{owner}/{repo}/hooks/{hook_id}/pings
   }
   redeliverWebhookDelivery(...args) {
-    return invoke(this.#env, 815, args); // POST /repos/{owner}/{repo}/hooks/{hook_id}/deliveries/{delivery_id}/attempts
+    return invoke(this.#env, 815, args, this.#grant); // POST /repos/{owner}/{repo}/hooks/{hook_id}/deliveries/{delivery_id}/attempts
   }
   removeAppAccessRestrictions(...args) {
-    return invoke(this.#env, 654, args); // DELETE /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/apps
+    return invoke(this.#env, 654, args, this.#grant); // DELETE /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/apps
   }
   removeCollaborator(...args) {
-    return invoke(this.#env, 715, args); // DELETE /repos/{owner}/{repo}/collaborators/{username}
+    return invoke(this.#env, 715, args, this.#grant); // DELETE /repos/{owner}/{repo}/collaborators/{username}
   }
   removeStatusCheckContexts(...args) {
-    return invoke(this.#env, 648, args); // DELETE /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks/contexts
+    return invoke(this.#env, 648, args, this.#grant); // DELETE /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks/contexts
   }
   removeStatusCheckProtection(...args) {
-    return invoke(this.#env, 645, args); // DELETE /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks
+    return invoke(this.#env, 645, args, this.#grant); // DELETE /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks
   }
   removeTeamAccessRestrictions(...args) {
-    return invoke(this.#env, 658, args); // DELETE /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/teams
+    return invoke(this.#env, 658, args, this.#grant); // DELETE /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/teams
   }
   removeUserAccessRestrictions(...args) {
-    return invoke(this.#env, 662, args); // DELETE /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/users
+    return invoke(this.#env, 662, args, this.#grant); // DELETE /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/users
   }
   renameBranch(...args) {
-    return invoke(this.#env, 666, args); // POST /repos/{owner}/{repo}/branches/{branch}/rename
+    return invoke(this.#env, 666, args, this.#grant); // POST /repos/{owner}/{repo}/branches/{branch}/rename
   }
   replaceAllTopics(...args) {
-    return invoke(this.#env, 1027, args); // PUT /repos/{owner}/{repo}/topics
+    return invoke(this.#env, 1027, args, this.#grant); // PUT /repos/{owner}/{repo}/topics
   }
   requestPagesBuild(...args) {
-    return invoke(this.#env, 916, args); // POST /repos/{owner}/{repo}/pages/builds
+    return invoke(this.#env, 916, args, this.#grant); // POST /repos/{owner}/{repo}/pages/builds
   }
   setAdminBranchProtection(...args) {
-    return invoke(this.#env, 638, args); // POST /repos/{owner}/{repo}/branches/{branch}/protection/enforce_admins
+    return invoke(this.#env, 638, args, this.#grant); // POST /repos/{owner}/{repo}/branches/{branch}/protection/enforce_admins
   }
   setAppAccessRestrictions(...args) {
-    return invoke(this.#env, 657, args); // PUT /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/apps
+    return invoke(this.#env, 657, args, this.#grant); // PUT /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/apps
   }
   setStatusCheckContexts(...args) {
-    return invoke(this.#env, 651, args); // PUT /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks/contexts
+    return invoke(this.#env, 651, args, this.#grant); // PUT /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks/contexts
   }
   setTeamAccessRestrictions(...args) {
-    return invoke(this.#env, 661, args); // PUT /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/teams
+    return invoke(this.#env, 661, args, this.#grant); // PUT /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/teams
   }
   setUserAccessRestrictions(...args) {
-    return invoke(this.#env, 665, args); // PUT /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/users
+    return invoke(this.#env, 665, args, this.#grant); // PUT /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/users
   }
   testPushWebhook(...args) {
-    return invoke(this.#env, 817, args); // POST /repos/{owner}/{repo}/hooks/{hook_id}/tests
+    return invoke(this.#env, 817, args, this.#grant); // POST /repos/{owner}/{repo}/hooks/{hook_id}/tests
   }
   transfer(...args) {
-    return invoke(this.#env, 1032, args); // POST /repos/{owner}/{repo}/transfer
+    return invoke(this.#env, 1032, args, this.#grant); // POST /repos/{owner}/{repo}/transfer
   }
   update(...args) {
-    return invoke(this.#env, 521, args); // PATCH /repos/{owner}/{repo}
+    return invoke(this.#env, 521, args, this.#grant); // PATCH /repos/{owner}/{repo}
   }
   updateBranchProtection(...args) {
-    return invoke(this.#env, 635, args); // PUT /repos/{owner}/{repo}/branches/{branch}/protection
+    return invoke(this.#env, 635, args, this.#grant); // PUT /repos/{owner}/{repo}/branches/{branch}/protection
   }
   updateCommitComment(...args) {
-    return invoke(this.#env, 722, args); // PATCH /repos/{owner}/{repo}/comments/{comment_id}
+    return invoke(this.#env, 722, args, this.#grant); // PATCH /repos/{owner}/{repo}/comments/{comment_id}
   }
   updateDeploymentBranchPolicy(...args) {
-    return invoke(this.#env, 773, args); // PUT /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies/{branch_policy_id}
+    return invoke(this.#env, 773, args, this.#grant); // PUT /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies/{branch_policy_id}
   }
   updateInformationAboutPagesSite(...args) {
-    return invoke(this.#env, 914, args); // PUT /repos/{owner}/{repo}/pages
+    return invoke(this.#env, 914, args, this.#grant); // PUT /repos/{owner}/{repo}/pages
   }
   updateInvitation(...args) {
-    return invoke(this.#env, 840, args); // PATCH /repos/{owner}/{repo}/invitations/{invitation_id}
+    return invoke(this.#env, 840, args, this.#grant); // PATCH /repos/{owner}/{repo}/invitations/{invitation_id}
   }
   updateOrgRuleset(...args) {
-    return invoke(this.#env, 476, args); // PUT /orgs/{org}/rulesets/{ruleset_id}
+    return invoke(this.#env, 476, args, this.#grant); // PUT /orgs/{org}/rulesets/{ruleset_id}
   }
   updatePullRequestReviewProtection(...args) {
-    return invoke(this.#env, 641, args); // PATCH /repos/{owner}/{repo}/branches/{branch}/protection/required_pull_request_reviews
+    return invoke(this.#env, 641, args, this.#grant); // PATCH /repos/{owner}/{repo}/branches/{branch}/protection/required_pull_request_reviews
   }
   updateRelease(...args) {
-    return invoke(this.#env, 973, args); // PATCH /repos/{owner}/{repo}/releases/{release_id}
+    return invoke(this.#env, 973, args, this.#grant); // PATCH /repos/{owner}/{repo}/releases/{release_id}
   }
   updateReleaseAsset(...args) {
-    return invoke(this.#env, 967, args); // PATCH /repos/{owner}/{repo}/releases/assets/{asset_id}
+    return invoke(this.#env, 967, args, this.#grant); // PATCH /repos/{owner}/{repo}/releases/assets/{asset_id}
   }
   updateRepoRuleset(...args) {
-    return invoke(this.#env, 986, args); // PUT /repos/{owner}/{repo}/rulesets/{ruleset_id}
+    return invoke(this.#env, 986, args, this.#grant); // PUT /repos/{owner}/{repo}/rulesets/{ruleset_id}
   }
   updateStatusCheckProtection(...args) {
-    return invoke(this.#env, 647, args); // PATCH /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks
+    return invoke(this.#env, 647, args, this.#grant); // PATCH /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks
   }
   updateWebhook(...args) {
-    return invoke(this.#env, 810, args); // PATCH /repos/{owner}/{repo}/hooks/{hook_id}
+    return invoke(this.#env, 810, args, this.#grant); // PATCH /repos/{owner}/{repo}/hooks/{hook_id}
   }
   updateWebhookConfigForRepo(...args) {
-    return invoke(this.#env, 812, args); // PATCH /repos/{owner}/{repo}/hooks/{hook_id}/config
+    return invoke(this.#env, 812, args, this.#grant); // PATCH /repos/{owner}/{repo}/hooks/{hook_id}/config
   }
   uploadReleaseAsset(...args) {
-    return invoke(this.#env, 975, args); // POST /repos/{owner}/{repo}/releases/{release_id}/assets
+    return invoke(this.#env, 975, args, this.#grant); // POST /repos/{owner}/{repo}/releases/{release_id}/assets
   }
 }
 
 class Search extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   code(...args) {
-    return invoke(this.#env, 1039, args); // GET /search/code
+    return invoke(this.#env, 1039, args, this.#grant); // GET /search/code
   }
   commits(...args) {
-    return invoke(this.#env, 1040, args); // GET /search/commits
+    return invoke(this.#env, 1040, args, this.#grant); // GET /search/commits
   }
   issuesAndPullRequests(...args) {
-    return invoke(this.#env, 1041, args); // GET /search/issues
+    return invoke(this.#env, 1041, args, this.#grant); // GET /search/issues
   }
   labels(...args) {
-    return invoke(this.#env, 1042, args); // GET /search/labels
+    return invoke(this.#env, 1042, args, this.#grant); // GET /search/labels
   }
   repos(...args) {
-    return invoke(this.#env, 1043, args); // GET /search/repositories
+    return invoke(this.#env, 1043, args, this.#grant); // GET /search/repositories
   }
   topics(...args) {
-    return invoke(this.#env, 1044, args); // GET /search/topics
+    return invoke(this.#env, 1044, args, this.#grant); // GET /search/topics
   }
   users(...args) {
-    return invoke(this.#env, 1045, args); // GET /search/users
+    return invoke(this.#env, 1045, args, this.#grant); // GET /search/users
   }
 }
 
 class SecretScanning extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   bulkCreateOrgCustomPatterns(...args) {
-    return invoke(this.#env, 482, args); // POST /orgs/{org}/secret-scanning/custom-patterns
+    return invoke(this.#env, 482, args, this.#grant); // POST /orgs/{org}/secret-scanning/custom-patterns
   }
   bulkCreateRepoCustomPatterns(...args) {
-    return invoke(this.#env, 995, args); // POST /repos/{owner}/{repo}/secret-scanning/custom-patterns
+    return invoke(this.#env, 995, args, this.#grant); // POST /repos/{owner}/{repo}/secret-scanning/custom-patterns
   }
   bulkDeleteOrgCustomPatterns(...args) {
-    return invoke(this.#env, 480, args); // DELETE /orgs/{org}/secret-scanning/custom-patterns
+    return invoke(this.#env, 480, args, this.#grant); // DELETE /orgs/{org}/secret-scanning/custom-patterns
   }
   bulkDeleteRepoCustomPatterns(...args) {
-    return invoke(this.#env, 993, args); // DELETE /repos/{owner}/{repo}/secret-scanning/custom-patterns
+    return invoke(this.#env, 993, args, this.#grant); // DELETE /repos/{owner}/{repo}/secret-scanning/custom-patterns
   }
   createPushProtectionBypass(...args) {
-    return invoke(this.#env, 997, args); // POST /repos/{owner}/{repo}/secret-scanning/push-protection-bypasses
+    return invoke(this.#env, 997, args, this.#grant); // POST /repos/{owner}/{repo}/secret-scanning/push-protection-bypasses
   }
   getAlert(...args) {
-    return invoke(this.#env, 990, args); // GET /repos/{owner}/{repo}/secret-scanning/alerts/{alert_number}
+    return invoke(this.#env, 990, args, this.#grant); // GET /repos/{owner}/{repo}/secret-scanning/alerts/{alert_number}
   }
   getScanHistory(...args) {
-    return invoke(this.#env, 998, args); // GET /repos/{owner}/{repo}/secret-scanning/scan-history
+    return invoke(this.#env, 998, args, this.#grant); // GET /repos/{owner}/{repo}/secret-scanning/scan-history
   }
   listAlertsForOrg(...args) {
-    return invoke(this.#env, 479, args); // GET /orgs/{org}/secret-scanning/alerts
+    return invoke(this.#env, 479, args, this.#grant); // GET /orgs/{org}/secret-scanning/alerts
   }
   listAlertsForRepo(...args) {
-    return invoke(this.#env, 989, args); // GET /repos/{owner}/{repo}/secret-scanning/alerts
+    return invoke(this.#env, 989, args, this.#grant); // GET /repos/{owner}/{repo}/secret-scanning/alerts
   }
   listLocationsForAlert(...args) {
-    return invoke(this.#env, 992, args); // GET /repos/{owner}/{repo}/secret-scanning/alerts/{alert_number}/locations
+    return invoke(this.#env, 992, args, this.#grant); // GET /repos/{owner}/{repo}/secret-scanning/alerts/{alert_number}/locations
   }
   listOrgCustomPatterns(...args) {
-    return invoke(this.#env, 481, args); // GET /orgs/{org}/secret-scanning/custom-patterns
+    return invoke(this.#env, 481, args, this.#grant); // GET /orgs/{org}/secret-scanning/custom-patterns
   }
   listOrgPatternConfigs(...args) {
-    return invoke(this.#env, 484, args); // GET /orgs/{org}/secret-scanning/pattern-configurations
+    return invoke(this.#env, 484, args, this.#grant); // GET /orgs/{org}/secret-scanning/pattern-configurations
   }
   listRepoCustomPatterns(...args) {
-    return invoke(this.#env, 994, args); // GET /repos/{owner}/{repo}/secret-scanning/custom-patterns
+    return invoke(this.#env, 994, args, this.#grant); // GET /repos/{owner}/{repo}/secret-scanning/custom-patterns
   }
   updateAlert(...args) {
-    return invoke(this.#env, 991, args); // PATCH /repos/{owner}/{repo}/secret-scanning/alerts/{alert_number}
+    return invoke(this.#env, 991, args, this.#grant); // PATCH /repos/{owner}/{repo}/secret-scanning/alerts/{alert_number}
   }
   updateOrgCustomPattern(...args) {
-    return invoke(this.#env, 483, args); // PATCH /orgs/{org}/secret-scanning/custom-patterns/{pattern_id}
+    return invoke(this.#env, 483, args, this.#grant); // PATCH /orgs/{org}/secret-scanning/custom-patterns/{pattern_id}
   }
   updateOrgPatternConfigs(...args) {
-    return invoke(this.#env, 485, args); // PATCH /orgs/{org}/secret-scanning/pattern-configurations
+    return invoke(this.#env, 485, args, this.#grant); // PATCH /orgs/{org}/secret-scanning/pattern-configurations
   }
   updateRepoCustomPattern(...args) {
-    return invoke(this.#env, 996, args); // PATCH /repos/{owner}/{repo}/secret-scanning/custom-patterns/{pattern_id}
+    return invoke(this.#env, 996, args, this.#grant); // PATCH /repos/{owner}/{repo}/secret-scanning/custom-patterns/{pattern_id}
   }
 }
 
 class SecurityAdvisories extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   createFork(...args) {
-    return invoke(this.#env, 1005, args); // POST /repos/{owner}/{repo}/security-advisories/{ghsa_id}/forks
+    return invoke(this.#env, 1005, args, this.#grant); // POST /repos/{owner}/{repo}/security-advisories/{ghsa_id}/forks
   }
   createPrivateVulnerabilityReport(...args) {
-    return invoke(this.#env, 1001, args); // POST /repos/{owner}/{repo}/security-advisories/reports
+    return invoke(this.#env, 1001, args, this.#grant); // POST /repos/{owner}/{repo}/security-advisories/reports
   }
   createRepositoryAdvisory(...args) {
-    return invoke(this.#env, 1000, args); // POST /repos/{owner}/{repo}/security-advisories
+    return invoke(this.#env, 1000, args, this.#grant); // POST /repos/{owner}/{repo}/security-advisories
   }
   createRepositoryAdvisoryCveRequest(...args) {
-    return invoke(this.#env, 1004, args); // POST /repos/{owner}/{repo}/security-advisories/{ghsa_id}/cve
+    return invoke(this.#env, 1004, args, this.#grant); // POST /repos/{owner}/{repo}/security-advisories/{ghsa_id}/cve
   }
   getGlobalAdvisory(...args) {
-    return invoke(this.#env, 2, args); // GET /advisories/{ghsa_id}
+    return invoke(this.#env, 2, args, this.#grant); // GET /advisories/{ghsa_id}
   }
   getRepositoryAdvisory(...args) {
-    return invoke(this.#env, 1002, args); // GET /repos/{owner}/{repo}/security-advisories/{ghsa_id}
+    return invoke(this.#env, 1002, args, this.#grant); // GET /repos/{owner}/{repo}/security-advisories/{ghsa_id}
   }
   listGlobalAdvisories(...args) {
-    return invoke(this.#env, 1, args); // GET /advisories
+    return invoke(this.#env, 1, args, this.#grant); // GET /advisories
   }
   listOrgRepositoryAdvisories(...args) {
-    return invoke(this.#env, 486, args); // GET /orgs/{org}/security-advisories
+    return invoke(this.#env, 486, args, this.#grant); // GET /orgs/{org}/security-advisories
   }
   listRepositoryAdvisories(...args) {
-    return invoke(this.#env, 999, args); // GET /repos/{owner}/{repo}/security-advisories
+    return invoke(this.#env, 999, args, this.#grant); // GET /repos/{owner}/{repo}/security-advisories
   }
   updateRepositoryAdvisory(...args) {
-    return invoke(this.#env, 1003, args); // PATCH /repos/{owner}/{repo}/security-advisories/{ghsa_id}
+    return invoke(this.#env, 1003, args, this.#grant); // PATCH /repos/{owner}/{repo}/security-advisories/{ghsa_id}
   }
 }
 
 class Teams extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   addMemberLegacy(...args) {
-    return invoke(this.#env, 1053, args); // PUT /teams/{team_id}/members/{username}
+    return invoke(this.#env, 1053, args, this.#grant); // PUT /teams/{team_id}/members/{username}
   }
   addOrUpdateMembershipForUserInOrg(...args) {
-    return invoke(this.#env, 511, args); // PUT /orgs/{org}/teams/{team_slug}/memberships/{username}
+    return invoke(this.#env, 511, args, this.#grant); // PUT /orgs/{org}/teams/{team_slug}/memberships/{username}
   }
   addOrUpdateMembershipForUserLegacy(...args) {
-    return invoke(this.#env, 1056, args); // PUT /teams/{team_id}/memberships/{username}
+    return invoke(this.#env, 1056, args, this.#grant); // PUT /teams/{team_id}/memberships/{username}
   }
   addOrUpdateRepoPermissionsInOrg(...args) {
-    return invoke(this.#env, 515, args); // PUT /orgs/{org}/teams/{team_slug}/repos/{owner}/{repo}
+    return invoke(this.#env, 515, args, this.#grant); // PUT /orgs/{org}/teams/{team_slug}/repos/{owner}/{repo}
   }
   addOrUpdateRepoPermissionsLegacy(...args) {
-    return invoke(this.#env, 1060, args); // PUT /teams/{team_id}/repos/{owner}/{repo}
+    return invoke(this.#env, 1060, args, this.#grant); // PUT /teams/{team_id}/repos/{owner}/{repo}
   }
   checkPermissionsForRepoInOrg(...args) {
-    return invoke(this.#env, 514, args); // GET /orgs/{org}/teams/{team_slug}/repos/{owner}/{repo}
+    return invoke(this.#env, 514, args, this.#grant); // GET /orgs/{org}/teams/{team_slug}/repos/{owner}/{repo}
   }
   checkPermissionsForRepoLegacy(...args) {
-    return invoke(this.#env, 1059, args); // GET /teams/{team_id}/repos/{owner}/{repo}
+    return invoke(this.#env, 1059, args, this.#grant); // GET /teams/{team_id}/repos/{owner}/{repo}
   }
   create(...args) {
-    return invoke(this.#env, 503, args); // POST /orgs/{org}/teams
+    return invoke(this.#env, 503, args, this.#grant); // POST /orgs/{org}/teams
   }
   deleteInOrg(...args) {
-    return invoke(this.#env, 504, args); // DELETE /orgs/{org}/teams/{team_slug}
+    return invoke(this.#env, 504, args, this.#grant); // DELETE /orgs/{org}/teams/{team_slug}
   }
   deleteLegacy(...args) {
-    return invoke(this.#env, 1046, args); // DELETE /teams/{team_id}
+    return invoke(this.#env, 1046, args, this.#grant); // DELETE /teams/{team_id}
   }
   getByName(...args) {
-    return invoke(this.#env, 505, args); // GET /orgs/{org}/teams/{team_slug}
+    return invoke(this.#env, 505, args, this.#grant); // GET /orgs/{org}/teams/{team_slug}
   }
   getLegacy(...args) {
-    return invoke(this.#env, 1047, args); // GET /teams/{team_id}
+    return invoke(this.#env, 1047, args, this.#grant); // GET /teams/{team_id}
   }
   getMemberLegacy(...args) {
-    return invoke(this.#env, 1052, args); // GET /teams/{team_id}/members/{username}
+    return invoke(this.#env, 1052, args, this.#grant); // GET /teams/{team_id}/members/{username}
   }
   getMembershipForUserInOrg(...args) {
-    return invoke(this.#env, 510, args); // GET /orgs/{org}/teams/{team_slug}/memberships/{username}
+    return invoke(this.#env, 510, args, this.#grant); // GET /orgs/{org}/teams/{team_slug}/memberships/{username}
   }
   getMembershipForUserLegacy(...args) {
-    return invoke(this.#env, 1055, args); // GET /teams/{team_id}/memberships/{username}
+    return invoke(this.#env, 1055, args, this.#grant); // GET /teams/{team_id}/memberships/{username}
   }
   list(...args) {
-    return invoke(this.#env, 502, args); // GET /orgs/{org}/teams
+    return invoke(this.#env, 502, args, this.#grant); // GET /orgs/{org}/teams
   }
   listChildInOrg(...args) {
-    return invoke(this.#env, 516, args); // GET /orgs/{org}/teams/{team_slug}/teams
+    return invoke(this.#env, 516, args, this.#grant); // GET /orgs/{org}/teams/{team_slug}/teams
   }
   listChildLegacy(...args) {
-    return invoke(this.#env, 1061, args); // GET /teams/{team_id}/teams
+    return invoke(this.#env, 1061, args, this.#grant); // GET /teams/{team_id}/teams
   }
   listForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1153, args); // GET /user/teams
+    return invoke(this.#env, 1153, args, this.#grant); // GET /user/teams
   }
   listMembersInOrg(...args) {
-    return invoke(this.#env, 508, args); // GET /orgs/{org}/teams/{team_slug}/members
+    return invoke(this.#env, 508, args, this.#grant); // GET /orgs/{org}/teams/{team_slug}/members
   }
   listMembersLegacy(...args) {
-    return invoke(this.#env, 1050, args); // GET /teams/{team_id}/members
+    return invoke(this.#env, 1050, args, this.#grant); // GET /teams/{team_id}/members
   }
   listPendingInvitationsInOrg(...args) {
-    return invoke(this.#env, 507, args); // GET /orgs/{org}/teams/{team_slug}/invitations
+    return invoke(this.#env, 507, args, this.#grant); // GET /orgs/{org}/teams/{team_slug}/invitations
   }
   listPendingInvitationsLegacy(...args) {
-    return invoke(this.#env, 1049, args); // GET /teams/{team_id}/invitations
+    return invoke(this.#env, 1049, args, this.#grant); // GET /teams/{team_id}/invitations
   }
   listReposInOrg(...args) {
-    return invoke(this.#env, 512, args); // GET /orgs/{org}/teams/{team_slug}/repos
+    return invoke(this.#env, 512, args, this.#grant); // GET /orgs/{org}/teams/{team_slug}/repos
   }
   listReposLegacy(...args) {
-    return invoke(this.#env, 1057, args); // GET /teams/{team_id}/repos
+    return invoke(this.#env, 1057, args, this.#grant); // GET /teams/{team_id}/repos
   }
   removeMemberLegacy(...args) {
-    return invoke(this.#env, 1051, args); // DELETE /teams/{team_id}/members/{username}
+    return invoke(this.#env, 1051, args, this.#grant); // DELETE /teams/{team_id}/members/{username}
   }
   removeMembershipForUserInOrg(...args) {
-    return invoke(this.#env, 509, args); // DELETE /orgs/{org}/teams/{team_slug}/memberships/{username}
+    return invoke(this.#env, 509, args, this.#grant); // DELETE /orgs/{org}/teams/{team_slug}/memberships/{username}
   }
   removeMembershipForUserLegacy(...args) {
-    return invoke(this.#env, 1054, args); // DELETE /teams/{team_id}/memberships/{username}
+    return invoke(this.#env, 1054, args, this.#grant); // DELETE /teams/{team_id}/memberships/{username}
   }
   removeRepoInOrg(...args) {
-    return invoke(this.#env, 513, args); // DELETE /orgs/{org}/teams/{team_slug}/repos/{owner}/{repo}
+    return invoke(this.#env, 513, args, this.#grant); // DELETE /orgs/{org}/teams/{team_slug}/repos/{owner}/{repo}
   }
   removeRepoLegacy(...args) {
-    return invoke(this.#env, 1058, args); // DELETE /teams/{team_id}/repos/{owner}/{repo}
+    return invoke(this.#env, 1058, args, this.#grant); // DELETE /teams/{team_id}/repos/{owner}/{repo}
   }
   updateInOrg(...args) {
-    return invoke(this.#env, 506, args); // PATCH /orgs/{org}/teams/{team_slug}
+    return invoke(this.#env, 506, args, this.#grant); // PATCH /orgs/{org}/teams/{team_slug}
   }
   updateLegacy(...args) {
-    return invoke(this.#env, 1048, args); // PATCH /teams/{team_id}
+    return invoke(this.#env, 1048, args, this.#grant); // PATCH /teams/{team_id}
   }
 }
 
 class Users extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   addEmailForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1092, args); // POST /user/emails
+    return invoke(this.#env, 1092, args, this.#grant); // POST /user/emails
   }
   addSocialAccountForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1143, args); // POST /user/social_accounts
+    return invoke(this.#env, 1143, args, this.#grant); // POST /user/social_accounts
   }
   block(...args) {
-    return invoke(this.#env, 1067, args); // PUT /user/blocks/{username}
+    return invoke(this.#env, 1067, args, this.#grant); // PUT /user/blocks/{username}
   }
   checkBlocked(...args) {
-    return invoke(this.#env, 1066, args); // GET /user/blocks/{username}
+    return invoke(this.#env, 1066, args, this.#grant); // GET /user/blocks/{username}
   }
   checkFollowingForUser(...args) {
-    return invoke(this.#env, 1184, args); // GET /users/{username}/following/{target_user}
+    return invoke(this.#env, 1184, args, this.#grant); // GET /users/{username}/following/{target_user}
   }
   checkPersonIsFollowedByAuthenticated(...args) {
-    return invoke(this.#env, 1096, args); // GET /user/following/{username}
+    return invoke(this.#env, 1096, args, this.#grant); // GET /user/following/{username}
   }
   createGpgKeyForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1099, args); // POST /user/gpg_keys
+    return invoke(this.#env, 1099, args, this.#grant); // POST /user/gpg_keys
   }
   createPublicSshKeyForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1111, args); // POST /user/keys
+    return invoke(this.#env, 1111, args, this.#grant); // POST /user/keys
   }
   createSshSigningKeyForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1145, args); // POST /user/ssh_signing_keys
+    return invoke(this.#env, 1145, args, this.#grant); // POST /user/ssh_signing_keys
   }
   deleteAttestationsBulk(...args) {
-    return invoke(this.#env, 1160, args); // POST /users/{username}/attestations/delete-request
+    return invoke(this.#env, 1160, args, this.#grant); // POST /users/{username}/attestations/delete-request
   }
   deleteAttestationsById(...args) {
-    return invoke(this.#env, 1162, args); // DELETE /users/{username}/attestations/{attestation_id}
+    return invoke(this.#env, 1162, args, this.#grant); // DELETE /users/{username}/attestations/{attestation_id}
   }
   deleteAttestationsBySubjectDigest(...args) {
-    return invoke(this.#env, 1161, args); // DELETE /users/{username}/attestations/digest/{subject_digest}
+    return invoke(this.#env, 1161, args, this.#grant); // DELETE /users/{username}/attestations/digest/{subject_digest}
   }
   deleteEmailForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1090, args); // DELETE /user/emails
+    return invoke(this.#env, 1090, args, this.#grant); // DELETE /user/emails
   }
   deleteGpgKeyForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1100, args); // DELETE /user/gpg_keys/{gpg_key_id}
+    return invoke(this.#env, 1100, args, this.#grant); // DELETE /user/gpg_keys/{gpg_key_id}
   }
   deletePublicSshKeyForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1112, args); // DELETE /user/keys/{key_id}
+    return invoke(this.#env, 1112, args, this.#grant); // DELETE /user/keys/{key_id}
   }
   deleteSocialAccountForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1141, args); // DELETE /user/social_accounts
+    return invoke(this.#env, 1141, args, this.#grant); // DELETE /user/social_accounts
   }
   deleteSshSigningKeyForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1146, args); // DELETE /user/ssh_signing_keys/{ssh_signing_key_id}
+    return invoke(this.#env, 1146, args, this.#grant); // DELETE /user/ssh_signing_keys/{ssh_signing_key_id}
   }
   follow(...args) {
-    return invoke(this.#env, 1097, args); // PUT /user/following/{username}
+    return invoke(this.#env, 1097, args, this.#grant); // PUT /user/following/{username}
   }
   getAuthenticated(...args) {
-    return invoke(this.#env, 1062, args); // GET /user
+    return invoke(this.#env, 1062, args, this.#grant); // GET /user
   }
   getById(...args) {
-    return invoke(this.#env, 1154, args); // GET /user/{account_id}
+    return invoke(this.#env, 1154, args, this.#grant); // GET /user/{account_id}
   }
   getByUsername(...args) {
-    return invoke(this.#env, 1158, args); // GET /users/{username}
+    return invoke(this.#env, 1158, args, this.#grant); // GET /users/{username}
   }
   getContextForUser(...args) {
-    return invoke(this.#env, 1187, args); // GET /users/{username}/hovercard
+    return invoke(this.#env, 1187, args, this.#grant); // GET /users/{username}/hovercard
   }
   getGpgKeyForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1101, args); // GET /user/gpg_keys/{gpg_key_id}
+    return invoke(this.#env, 1101, args, this.#grant); // GET /user/gpg_keys/{gpg_key_id}
   }
   getPublicSshKeyForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1113, args); // GET /user/keys/{key_id}
+    return invoke(this.#env, 1113, args, this.#grant); // GET /user/keys/{key_id}
   }
   getSshSigningKeyForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1147, args); // GET /user/ssh_signing_keys/{ssh_signing_key_id}
+    return invoke(this.#env, 1147, args, this.#grant); // GET /user/ssh_signing_keys/{ssh_signing_key_id}
   }
   list(...args) {
-    return invoke(this.#env, 1156, args); // GET /users
+    return invoke(this.#env, 1156, args, this.#grant); // GET /users
   }
   listAttestations(...args) {
-    return invoke(this.#env, 1163, args); // GET /users/{username}/attestations/{subject_digest}
+    return invoke(this.#env, 1163, args, this.#grant); // GET /users/{username}/attestations/{subject_digest}
   }
   listAttestationsBulk(...args) {
-    return invoke(this.#env, 1159, args); // POST /users/{username}/attestations/bulk-list
+    return invoke(this.#env, 1159, args, this.#grant); // POST /users/{username}/attestations/bulk-list
   }
   listBlockedByAuthenticatedUser(...args) {
-    return invoke(this.#env, 1064, args); // GET /user/blocks
+    return invoke(this.#env, 1064, args, this.#grant); // GET /user/blocks
   }
   listEmailsForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1091, args); // GET /user/emails
+    return invoke(this.#env, 1091, args, this.#grant); // GET /user/emails
   }
   listFollowedByAuthenticatedUser(...args) {
-    return invoke(this.#env, 1094, args); // GET /user/following
+    return invoke(this.#env, 1094, args, this.#grant); // GET /user/following
   }
   listFollowersForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1093, args); // GET /user/followers
+    return invoke(this.#env, 1093, args, this.#grant); // GET /user/followers
   }
   listFollowersForUser(...args) {
-    return invoke(this.#env, 1182, args); // GET /users/{username}/followers
+    return invoke(this.#env, 1182, args, this.#grant); // GET /users/{username}/followers
   }
   listFollowingForUser(...args) {
-    return invoke(this.#env, 1183, args); // GET /users/{username}/following
+    return invoke(this.#env, 1183, args, this.#grant); // GET /users/{username}/following
   }
   listGpgKeysForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1098, args); // GET /user/gpg_keys
+    return invoke(this.#env, 1098, args, this.#grant); // GET /user/gpg_keys
   }
   listGpgKeysForUser(...args) {
-    return invoke(this.#env, 1186, args); // GET /users/{username}/gpg_keys
+    return invoke(this.#env, 1186, args, this.#grant); // GET /users/{username}/gpg_keys
   }
   listPublicEmailsForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1135, args); // GET /user/public_emails
+    return invoke(this.#env, 1135, args, this.#grant); // GET /user/public_emails
   }
   listPublicKeysForUser(...args) {
-    return invoke(this.#env, 1189, args); // GET /users/{username}/keys
+    return invoke(this.#env, 1189, args, this.#grant); // GET /users/{username}/keys
   }
   listPublicSshKeysForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1110, args); // GET /user/keys
+    return invoke(this.#env, 1110, args, this.#grant); // GET /user/keys
   }
   listSocialAccountsForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1142, args); // GET /user/social_accounts
+    return invoke(this.#env, 1142, args, this.#grant); // GET /user/social_accounts
   }
   listSocialAccountsForUser(...args) {
-    return invoke(this.#env, 1217, args); // GET /users/{username}/social_accounts
+    return invoke(this.#env, 1217, args, this.#grant); // GET /users/{username}/social_accounts
   }
   listSshSigningKeysForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1144, args); // GET /user/ssh_signing_keys
+    return invoke(this.#env, 1144, args, this.#grant); // GET /user/ssh_signing_keys
   }
   listSshSigningKeysForUser(...args) {
-    return invoke(this.#env, 1218, args); // GET /users/{username}/ssh_signing_keys
+    return invoke(this.#env, 1218, args, this.#grant); // GET /users/{username}/ssh_signing_keys
   }
   setPrimaryEmailVisibilityForAuthenticatedUser(...args) {
-    return invoke(this.#env, 1089, args); // PATCH /user/email/visibility
+    return invoke(this.#env, 1089, args, this.#grant); // PATCH /user/email/visibility
   }
   unblock(...args) {
-    return invoke(this.#env, 1065, args); // DELETE /user/blocks/{username}
+    return invoke(this.#env, 1065, args, this.#grant); // DELETE /user/blocks/{username}
   }
   unfollow(...args) {
-    return invoke(this.#env, 1095, args); // DELETE /user/following/{username}
+    return invoke(this.#env, 1095, args, this.#grant); // DELETE /user/following/{username}
   }
   updateAuthenticated(...args) {
-    return invoke(this.#env, 1063, args); // PATCH /user
+    return invoke(this.#env, 1063, args, this.#grant); // PATCH /user
+  }
+}
+
+// `withAuth(auth, rights)`'s answer (src/grant.rs): the resources, bound to one auth, narrowed.
+class Session extends RpcTarget {
+  #env;
+  #grant;
+  constructor(env, grant) {
+    super();
+    this.#env = env;
+    this.#grant = grant;
+  }
+  get actions() {
+    return new Actions(this.#env, this.#grant);
+  }
+  get activity() {
+    return new Activity(this.#env, this.#grant);
+  }
+  get agentTasks() {
+    return new AgentTasks(this.#env, this.#grant);
+  }
+  get agents() {
+    return new Agents(this.#env, this.#grant);
+  }
+  get apiInsights() {
+    return new ApiInsights(this.#env, this.#grant);
+  }
+  get apps() {
+    return new Apps(this.#env, this.#grant);
+  }
+  get billing() {
+    return new Billing(this.#env, this.#grant);
+  }
+  get campaigns() {
+    return new Campaigns(this.#env, this.#grant);
+  }
+  get checks() {
+    return new Checks(this.#env, this.#grant);
+  }
+  get classroom() {
+    return new Classroom(this.#env, this.#grant);
+  }
+  get codeQuality() {
+    return new CodeQuality(this.#env, this.#grant);
+  }
+  get codeScanning() {
+    return new CodeScanning(this.#env, this.#grant);
+  }
+  get codeSecurity() {
+    return new CodeSecurity(this.#env, this.#grant);
+  }
+  get codesOfConduct() {
+    return new CodesOfConduct(this.#env, this.#grant);
+  }
+  get codespaces() {
+    return new Codespaces(this.#env, this.#grant);
+  }
+  get copilot() {
+    return new Copilot(this.#env, this.#grant);
+  }
+  get copilotSpaces() {
+    return new CopilotSpaces(this.#env, this.#grant);
+  }
+  get credentials() {
+    return new Credentials(this.#env, this.#grant);
+  }
+  get dependabot() {
+    return new Dependabot(this.#env, this.#grant);
+  }
+  get dependencyGraph() {
+    return new DependencyGraph(this.#env, this.#grant);
+  }
+  get emojis() {
+    return new Emojis(this.#env, this.#grant);
+  }
+  get enterpriseTeamMemberships() {
+    return new EnterpriseTeamMemberships(this.#env, this.#grant);
+  }
+  get enterpriseTeamOrganizations() {
+    return new EnterpriseTeamOrganizations(this.#env, this.#grant);
+  }
+  get enterpriseTeams() {
+    return new EnterpriseTeams(this.#env, this.#grant);
+  }
+  get gists() {
+    return new Gists(this.#env, this.#grant);
+  }
+  get git() {
+    return new Git(this.#env, this.#grant);
+  }
+  get gitignore() {
+    return new Gitignore(this.#env, this.#grant);
+  }
+  get hostedCompute() {
+    return new HostedCompute(this.#env, this.#grant);
+  }
+  get interactions() {
+    return new Interactions(this.#env, this.#grant);
+  }
+  get issues() {
+    return new Issues(this.#env, this.#grant);
+  }
+  get licenses() {
+    return new Licenses(this.#env, this.#grant);
+  }
+  get markdown() {
+    return new Markdown(this.#env, this.#grant);
+  }
+  get meta() {
+    return new Meta(this.#env, this.#grant);
+  }
+  get migrations() {
+    return new Migrations(this.#env, this.#grant);
+  }
+  get oidc() {
+    return new Oidc(this.#env, this.#grant);
+  }
+  get orgs() {
+    return new Orgs(this.#env, this.#grant);
+  }
+  get packages() {
+    return new Packages(this.#env, this.#grant);
+  }
+  get privateRegistries() {
+    return new PrivateRegistries(this.#env, this.#grant);
+  }
+  get projects() {
+    return new Projects(this.#env, this.#grant);
+  }
+  get pullRequestStacks() {
+    return new PullRequestStacks(this.#env, this.#grant);
+  }
+  get pulls() {
+    return new Pulls(this.#env, this.#grant);
+  }
+  get rateLimit() {
+    return new RateLimit(this.#env, this.#grant);
+  }
+  get reactions() {
+    return new Reactions(this.#env, this.#grant);
+  }
+  get repos() {
+    return new Repos(this.#env, this.#grant);
+  }
+  get search() {
+    return new Search(this.#env, this.#grant);
+  }
+  get secretScanning() {
+    return new SecretScanning(this.#env, this.#grant);
+  }
+  get securityAdvisories() {
+    return new SecurityAdvisories(this.#env, this.#grant);
+  }
+  get teams() {
+    return new Teams(this.#env, this.#grant);
+  }
+  get users() {
+    return new Users(this.#env, this.#grant);
+  }
+  // Disposing the session's stub (`using`) wipes its credential here, if workerd calls this on
+  // the target (README, "Sessions": what tests/sessions.test.mjs found).
+  [Symbol.dispose]() {
+    this.#grant = "!this session was disposed; it makes no call";
+  }
+  // A narrower session: the intersection of these rights with this one's, never wider.
+  attenuate(...args) {
+    return new Session(this.#env, grantOf(this.#grant, args, 2));
   }
 }
 
 export default class GithubCapability extends WorkerEntrypoint {
   get actions() {
-    return new Actions(this.env);
+    return new Actions(this.env, held(this.ctx));
   }
   get activity() {
-    return new Activity(this.env);
+    return new Activity(this.env, held(this.ctx));
   }
   get agentTasks() {
-    return new AgentTasks(this.env);
+    return new AgentTasks(this.env, held(this.ctx));
   }
   get agents() {
-    return new Agents(this.env);
+    return new Agents(this.env, held(this.ctx));
   }
   get apiInsights() {
-    return new ApiInsights(this.env);
+    return new ApiInsights(this.env, held(this.ctx));
   }
   get apps() {
-    return new Apps(this.env);
+    return new Apps(this.env, held(this.ctx));
   }
   get billing() {
-    return new Billing(this.env);
+    return new Billing(this.env, held(this.ctx));
   }
   get campaigns() {
-    return new Campaigns(this.env);
+    return new Campaigns(this.env, held(this.ctx));
   }
   get checks() {
-    return new Checks(this.env);
+    return new Checks(this.env, held(this.ctx));
   }
   get classroom() {
-    return new Classroom(this.env);
+    return new Classroom(this.env, held(this.ctx));
   }
   get codeQuality() {
-    return new CodeQuality(this.env);
+    return new CodeQuality(this.env, held(this.ctx));
   }
   get codeScanning() {
-    return new CodeScanning(this.env);
+    return new CodeScanning(this.env, held(this.ctx));
   }
   get codeSecurity() {
-    return new CodeSecurity(this.env);
+    return new CodeSecurity(this.env, held(this.ctx));
   }
   get codesOfConduct() {
-    return new CodesOfConduct(this.env);
+    return new CodesOfConduct(this.env, held(this.ctx));
   }
   get codespaces() {
-    return new Codespaces(this.env);
+    return new Codespaces(this.env, held(this.ctx));
   }
   get copilot() {
-    return new Copilot(this.env);
+    return new Copilot(this.env, held(this.ctx));
   }
   get copilotSpaces() {
-    return new CopilotSpaces(this.env);
+    return new CopilotSpaces(this.env, held(this.ctx));
   }
   get credentials() {
-    return new Credentials(this.env);
+    return new Credentials(this.env, held(this.ctx));
   }
   get dependabot() {
-    return new Dependabot(this.env);
+    return new Dependabot(this.env, held(this.ctx));
   }
   get dependencyGraph() {
-    return new DependencyGraph(this.env);
+    return new DependencyGraph(this.env, held(this.ctx));
   }
   get emojis() {
-    return new Emojis(this.env);
+    return new Emojis(this.env, held(this.ctx));
   }
   get enterpriseTeamMemberships() {
-    return new EnterpriseTeamMemberships(this.env);
+    return new EnterpriseTeamMemberships(this.env, held(this.ctx));
   }
   get enterpriseTeamOrganizations() {
-    return new EnterpriseTeamOrganizations(this.env);
+    return new EnterpriseTeamOrganizations(this.env, held(this.ctx));
   }
   get enterpriseTeams() {
-    return new EnterpriseTeams(this.env);
+    return new EnterpriseTeams(this.env, held(this.ctx));
   }
   get gists() {
-    return new Gists(this.env);
+    return new Gists(this.env, held(this.ctx));
   }
   get git() {
-    return new Git(this.env);
+    return new Git(this.env, held(this.ctx));
   }
   get gitignore() {
-    return new Gitignore(this.env);
+    return new Gitignore(this.env, held(this.ctx));
   }
   get hostedCompute() {
-    return new HostedCompute(this.env);
+    return new HostedCompute(this.env, held(this.ctx));
   }
   get interactions() {
-    return new Interactions(this.env);
+    return new Interactions(this.env, held(this.ctx));
   }
   get issues() {
-    return new Issues(this.env);
+    return new Issues(this.env, held(this.ctx));
   }
   get licenses() {
-    return new Licenses(this.env);
+    return new Licenses(this.env, held(this.ctx));
   }
   get markdown() {
-    return new Markdown(this.env);
+    return new Markdown(this.env, held(this.ctx));
   }
   get meta() {
-    return new Meta(this.env);
+    return new Meta(this.env, held(this.ctx));
   }
   get migrations() {
-    return new Migrations(this.env);
+    return new Migrations(this.env, held(this.ctx));
   }
   get oidc() {
-    return new Oidc(this.env);
+    return new Oidc(this.env, held(this.ctx));
   }
   get orgs() {
-    return new Orgs(this.env);
+    return new Orgs(this.env, held(this.ctx));
   }
   get packages() {
-    return new Packages(this.env);
+    return new Packages(this.env, held(this.ctx));
   }
   get privateRegistries() {
-    return new PrivateRegistries(this.env);
+    return new PrivateRegistries(this.env, held(this.ctx));
   }
   get projects() {
-    return new Projects(this.env);
+    return new Projects(this.env, held(this.ctx));
   }
   get pullRequestStacks() {
-    return new PullRequestStacks(this.env);
+    return new PullRequestStacks(this.env, held(this.ctx));
   }
   get pulls() {
-    return new Pulls(this.env);
+    return new Pulls(this.env, held(this.ctx));
   }
   get rateLimit() {
-    return new RateLimit(this.env);
+    return new RateLimit(this.env, held(this.ctx));
   }
   get reactions() {
-    return new Reactions(this.env);
+    return new Reactions(this.env, held(this.ctx));
   }
   get repos() {
-    return new Repos(this.env);
+    return new Repos(this.env, held(this.ctx));
   }
   get search() {
-    return new Search(this.env);
+    return new Search(this.env, held(this.ctx));
   }
   get secretScanning() {
-    return new SecretScanning(this.env);
+    return new SecretScanning(this.env, held(this.ctx));
   }
   get securityAdvisories() {
-    return new SecurityAdvisories(this.env);
+    return new SecurityAdvisories(this.env, held(this.ctx));
   }
   get teams() {
-    return new Teams(this.env);
+    return new Teams(this.env, held(this.ctx));
   }
   get users() {
-    return new Users(this.env);
+    return new Users(this.env, held(this.ctx));
+  }
+  // A session bound to `auth`, narrowed by `rights` and by this caller's binding.
+  withAuth(...args) {
+    return new Session(this.env, grantOf(held(this.ctx) ?? "", args, 1));
   }
   // Reachable only over RPC: plain HTTP gets nothing.
   fetch() {

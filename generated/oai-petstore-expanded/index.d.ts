@@ -99,20 +99,61 @@ export interface CallOptions {
   };
 }
 
+/** A session's auth (`withAuth`): fixed for every call of the session. */
+export type Auth = NonNullable<CallOptions["auth"]>;
+
+/** Options of a session's methods: its auth is fixed, so they take none. */
+export type SessionOptions = Omit<CallOptions, "auth"> & { auth?: never };
+
 export interface OaiPetstoreExpandedCapability extends Rpc.WorkerEntrypointBranded {
   pets: OaiPetstoreExpandedPets;
+  /** A session (README, "Sessions"): `readOnly` keeps the read methods alone. */
+  withAuth(auth: Auth | null | undefined, rights: OaiPetstoreExpandedRights & { readOnly: true }): OaiPetstoreExpandedReadSession;
+  withAuth(auth?: Auth | null, rights?: OaiPetstoreExpandedRights): OaiPetstoreExpandedSession;
 }
 
-export interface OaiPetstoreExpandedPets extends Rpc.RpcTargetBranded {
+/** `withAuth`'s answer: the resources, bound to one auth and narrowed by rights. */
+export interface OaiPetstoreExpandedSession extends Rpc.RpcTargetBranded {
+  pets: OaiPetstoreExpandedPets<SessionOptions>;
+  /** A session (README, "Sessions"): `readOnly` keeps the read methods alone. */
+  attenuate(rights: OaiPetstoreExpandedRights & { readOnly: true }): OaiPetstoreExpandedReadSession;
+  attenuate(rights: OaiPetstoreExpandedRights): OaiPetstoreExpandedSession;
+}
+
+/** A `readOnly` session: its read methods alone (classes: read). */
+export interface OaiPetstoreExpandedReadSession extends Rpc.RpcTargetBranded {
+  pets: OaiPetstoreExpandedReadPets;
+  attenuate(rights: OaiPetstoreExpandedRights): OaiPetstoreExpandedReadSession;
+}
+
+/** The classes of oai-petstore-expanded's operations, which rights name (README, "Rights"). */
+export type OaiPetstoreExpandedClass = "read" | "write" | "destructive";
+
+/** What a session may call: `only` the union of its patterns (`resource.method`, `resource.*`, a class), `except` removed, `readOnly` the read class. */
+export interface OaiPetstoreExpandedRights {
+  only?: (OaiPetstoreExpandedClass | (string & {}))[];
+  except?: (OaiPetstoreExpandedClass | (string & {}))[];
+  readOnly?: boolean;
+}
+
+export interface OaiPetstoreExpandedPets<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** POST /pets (classes: write) */
-  create(params: { name: string; tag?: string }, options?: CallOptions): Promise<Result<Pet, Error_>>;
+  create(params: { name: string; tag?: string }, options?: O): Promise<Result<Pet, Error_>>;
   /** DELETE /pets/{id} (classes: write, destructive) */
-  del(id: string | number, options?: CallOptions): Promise<Result<null, Error_>>;
+  del(id: string | number, options?: O): Promise<Result<null, Error_>>;
   /** GET /pets (classes: read) */
-  list(options?: CallOptions): Promise<Result<Pet[], Error_>>;
-  list(params?: { tags?: string[]; limit?: number } | null, options?: CallOptions): Promise<Result<Pet[], Error_>>;
+  list(options?: O): Promise<Result<Pet[], Error_>>;
+  list(params?: { tags?: string[]; limit?: number } | null, options?: O): Promise<Result<Pet[], Error_>>;
   /** GET /pets/{id} (classes: read) */
-  retrieve(id: string | number, options?: CallOptions): Promise<Result<Pet, Error_>>;
+  retrieve(id: string | number, options?: O): Promise<Result<Pet, Error_>>;
+}
+
+export interface OaiPetstoreExpandedReadPets<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** GET /pets (classes: read) */
+  list(options?: O): Promise<Result<Pet[], Error_>>;
+  list(params?: { tags?: string[]; limit?: number } | null, options?: O): Promise<Result<Pet[], Error_>>;
+  /** GET /pets/{id} (classes: read) */
+  retrieve(id: string | number, options?: O): Promise<Result<Pet, Error_>>;
 }
 
 // The spec's named schemas (components.schemas) the methods use.

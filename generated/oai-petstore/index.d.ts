@@ -99,18 +99,59 @@ export interface CallOptions {
   };
 }
 
+/** A session's auth (`withAuth`): fixed for every call of the session. */
+export type Auth = NonNullable<CallOptions["auth"]>;
+
+/** Options of a session's methods: its auth is fixed, so they take none. */
+export type SessionOptions = Omit<CallOptions, "auth"> & { auth?: never };
+
 export interface OaiPetstoreCapability extends Rpc.WorkerEntrypointBranded {
   pets: OaiPetstorePets;
+  /** A session (README, "Sessions"): `readOnly` keeps the read methods alone. */
+  withAuth(auth: Auth | null | undefined, rights: OaiPetstoreRights & { readOnly: true }): OaiPetstoreReadSession;
+  withAuth(auth?: Auth | null, rights?: OaiPetstoreRights): OaiPetstoreSession;
 }
 
-export interface OaiPetstorePets extends Rpc.RpcTargetBranded {
+/** `withAuth`'s answer: the resources, bound to one auth and narrowed by rights. */
+export interface OaiPetstoreSession extends Rpc.RpcTargetBranded {
+  pets: OaiPetstorePets<SessionOptions>;
+  /** A session (README, "Sessions"): `readOnly` keeps the read methods alone. */
+  attenuate(rights: OaiPetstoreRights & { readOnly: true }): OaiPetstoreReadSession;
+  attenuate(rights: OaiPetstoreRights): OaiPetstoreSession;
+}
+
+/** A `readOnly` session: its read methods alone (classes: read). */
+export interface OaiPetstoreReadSession extends Rpc.RpcTargetBranded {
+  pets: OaiPetstoreReadPets;
+  attenuate(rights: OaiPetstoreRights): OaiPetstoreReadSession;
+}
+
+/** The classes of oai-petstore's operations, which rights name (README, "Rights"). */
+export type OaiPetstoreClass = "read" | "write" | "destructive";
+
+/** What a session may call: `only` the union of its patterns (`resource.method`, `resource.*`, a class), `except` removed, `readOnly` the read class. */
+export interface OaiPetstoreRights {
+  only?: (OaiPetstoreClass | (string & {}))[];
+  except?: (OaiPetstoreClass | (string & {}))[];
+  readOnly?: boolean;
+}
+
+export interface OaiPetstorePets<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** Create a pet — POST /pets (classes: write) */
-  create(params: { id: number; name: string; tag?: string }, options?: CallOptions): Promise<Result<null, Error_>>;
+  create(params: { id: number; name: string; tag?: string }, options?: O): Promise<Result<null, Error_>>;
   /** List all pets — GET /pets (classes: read) */
-  list(options?: CallOptions): Promise<Result<Pets, Error_>>;
-  list(params?: { limit?: number } | null, options?: CallOptions): Promise<Result<Pets, Error_>>;
+  list(options?: O): Promise<Result<Pets, Error_>>;
+  list(params?: { limit?: number } | null, options?: O): Promise<Result<Pets, Error_>>;
   /** Info for a specific pet — GET /pets/{petId} (classes: read) */
-  retrieve(petId: string | number, options?: CallOptions): Promise<Result<Pet, Error_>>;
+  retrieve(petId: string | number, options?: O): Promise<Result<Pet, Error_>>;
+}
+
+export interface OaiPetstoreReadPets<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** List all pets — GET /pets (classes: read) */
+  list(options?: O): Promise<Result<Pets, Error_>>;
+  list(params?: { limit?: number } | null, options?: O): Promise<Result<Pets, Error_>>;
+  /** Info for a specific pet — GET /pets/{petId} (classes: read) */
+  retrieve(petId: string | number, options?: O): Promise<Result<Pet, Error_>>;
 }
 
 // The spec's named schemas (components.schemas) the methods use.

@@ -99,17 +99,57 @@ export interface CallOptions {
   };
 }
 
+/** A session's auth (`withAuth`): fixed for every call of the session. */
+export type Auth = NonNullable<CallOptions["auth"]>;
+
+/** Options of a session's methods: its auth is fixed, so they take none. */
+export type SessionOptions = Omit<CallOptions, "auth"> & { auth?: never };
+
 export interface OaiTictactoeCapability extends Rpc.WorkerEntrypointBranded {
   board: OaiTictactoeBoard;
+  /** A session (README, "Sessions"): `readOnly` keeps the read methods alone. */
+  withAuth(auth: Auth | null | undefined, rights: OaiTictactoeRights & { readOnly: true }): OaiTictactoeReadSession;
+  withAuth(auth?: Auth | null, rights?: OaiTictactoeRights): OaiTictactoeSession;
 }
 
-export interface OaiTictactoeBoard extends Rpc.RpcTargetBranded {
+/** `withAuth`'s answer: the resources, bound to one auth and narrowed by rights. */
+export interface OaiTictactoeSession extends Rpc.RpcTargetBranded {
+  board: OaiTictactoeBoard<SessionOptions>;
+  /** A session (README, "Sessions"): `readOnly` keeps the read methods alone. */
+  attenuate(rights: OaiTictactoeRights & { readOnly: true }): OaiTictactoeReadSession;
+  attenuate(rights: OaiTictactoeRights): OaiTictactoeSession;
+}
+
+/** A `readOnly` session: its read methods alone (classes: read). */
+export interface OaiTictactoeReadSession extends Rpc.RpcTargetBranded {
+  board: OaiTictactoeReadBoard;
+  attenuate(rights: OaiTictactoeRights): OaiTictactoeReadSession;
+}
+
+/** The classes of oai-tictactoe's operations, which rights name (README, "Rights"). */
+export type OaiTictactoeClass = "read" | "write" | "destructive";
+
+/** What a session may call: `only` the union of its patterns (`resource.method`, `resource.*`, a class), `except` removed, `readOnly` the read class. */
+export interface OaiTictactoeRights {
+  only?: (OaiTictactoeClass | (string & {}))[];
+  except?: (OaiTictactoeClass | (string & {}))[];
+  readOnly?: boolean;
+}
+
+export interface OaiTictactoeBoard<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** Get the whole board — GET /board (classes: read) */
-  list(options?: CallOptions): Promise<Result<Status>>;
+  list(options?: O): Promise<Result<Status>>;
   /** Get a single board square — GET /board/{row}/{column} (classes: read) */
-  retrieve(row: string | number, column: string | number, options?: CallOptions): Promise<Result<Mark>>;
+  retrieve(row: string | number, column: string | number, options?: O): Promise<Result<Mark>>;
   /** Set a single board square — PUT /board/{row}/{column} (classes: write) */
-  update(row: string | number, column: string | number, params: { progressUrl?: string; body: "." | "X" | "O" }, options?: CallOptions): Promise<Result<Status | null>>;
+  update(row: string | number, column: string | number, params: { progressUrl?: string; body: "." | "X" | "O" }, options?: O): Promise<Result<Status | null>>;
+}
+
+export interface OaiTictactoeReadBoard<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** Get the whole board — GET /board (classes: read) */
+  list(options?: O): Promise<Result<Status>>;
+  /** Get a single board square — GET /board/{row}/{column} (classes: read) */
+  retrieve(row: string | number, column: string | number, options?: O): Promise<Result<Mark>>;
 }
 
 // The spec's named schemas (components.schemas) the methods use.

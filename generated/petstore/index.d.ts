@@ -99,74 +99,147 @@ export interface CallOptions {
   };
 }
 
+/** A session's auth (`withAuth`): fixed for every call of the session. */
+export type Auth = NonNullable<CallOptions["auth"]>;
+
+/** Options of a session's methods: its auth is fixed, so they take none. */
+export type SessionOptions = Omit<CallOptions, "auth"> & { auth?: never };
+
 export interface PetstoreCapability extends Rpc.WorkerEntrypointBranded {
   pet: PetstorePet;
   store: PetstoreStore;
   user: PetstoreUser;
+  /** A session (README, "Sessions"): `readOnly` keeps the read methods alone. */
+  withAuth(auth: Auth | null | undefined, rights: PetstoreRights & { readOnly: true }): PetstoreReadSession;
+  withAuth(auth?: Auth | null, rights?: PetstoreRights): PetstoreSession;
 }
 
-export interface PetstorePet extends Rpc.RpcTargetBranded {
+/** `withAuth`'s answer: the resources, bound to one auth and narrowed by rights. */
+export interface PetstoreSession extends Rpc.RpcTargetBranded {
+  pet: PetstorePet<SessionOptions>;
+  store: PetstoreStore<SessionOptions>;
+  user: PetstoreUser<SessionOptions>;
+  /** A session (README, "Sessions"): `readOnly` keeps the read methods alone. */
+  attenuate(rights: PetstoreRights & { readOnly: true }): PetstoreReadSession;
+  attenuate(rights: PetstoreRights): PetstoreSession;
+}
+
+/** A `readOnly` session: its read methods alone (classes: read). */
+export interface PetstoreReadSession extends Rpc.RpcTargetBranded {
+  pet: PetstoreReadPet;
+  store: PetstoreReadStore;
+  user: PetstoreReadUser;
+  attenuate(rights: PetstoreRights): PetstoreReadSession;
+}
+
+/** The classes of petstore's operations, which rights name (README, "Rights"). */
+export type PetstoreClass = "read" | "write" | "destructive";
+
+/** What a session may call: `only` the union of its patterns (`resource.method`, `resource.*`, a class), `except` removed, `readOnly` the read class. */
+export interface PetstoreRights {
+  only?: (PetstoreClass | (string & {}))[];
+  except?: (PetstoreClass | (string & {}))[];
+  readOnly?: boolean;
+}
+
+export interface PetstorePet<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** Add a new pet to the store. — POST /pet (classes: write) */
-  create(params: { category?: { id?: number; name?: string }; id?: number; name: string; photoUrls: string[]; status?: "available" | "pending" | "sold"; tags?: Tag[] }, options?: CallOptions): Promise<Result<Pet>>;
+  create(params: { category?: { id?: number; name?: string }; id?: number; name: string; photoUrls: string[]; status?: "available" | "pending" | "sold"; tags?: Tag[] }, options?: O): Promise<Result<Pet>>;
   /** Deletes a pet. — DELETE /pet/{petId} (classes: write, destructive) */
-  del(petId: string | number, options?: CallOptions): Promise<Result<null>>;
+  del(petId: string | number, options?: O): Promise<Result<null>>;
   /** Finds Pets by status. — GET /pet/findByStatus (classes: read) */
-  findByStatus(options?: CallOptions): Promise<Result<Pet[]>>;
-  findByStatus(params?: { status?: "available" | "pending" | "sold" } | null, options?: CallOptions): Promise<Result<Pet[]>>;
+  findByStatus(options?: O): Promise<Result<Pet[]>>;
+  findByStatus(params?: { status?: "available" | "pending" | "sold" } | null, options?: O): Promise<Result<Pet[]>>;
   /** Finds Pets by tags. — GET /pet/findByTags (classes: read) */
-  findByTags(options?: CallOptions): Promise<Result<Pet[]>>;
-  findByTags(params?: { tags?: string[] } | null, options?: CallOptions): Promise<Result<Pet[]>>;
+  findByTags(options?: O): Promise<Result<Pet[]>>;
+  findByTags(params?: { tags?: string[] } | null, options?: O): Promise<Result<Pet[]>>;
   /** Find pet by ID. — GET /pet/{petId} (classes: read) */
-  retrieve(petId: string | number, options?: CallOptions): Promise<Result<Pet>>;
+  retrieve(petId: string | number, options?: O): Promise<Result<Pet>>;
   /** Update an existing pet. — PUT /pet (classes: write) */
-  updatePet(params: { category?: { id?: number; name?: string }; id?: number; name: string; photoUrls: string[]; status?: "available" | "pending" | "sold"; tags?: Tag[] }, options?: CallOptions): Promise<Result<Pet>>;
+  updatePet(params: { category?: { id?: number; name?: string }; id?: number; name: string; photoUrls: string[]; status?: "available" | "pending" | "sold"; tags?: Tag[] }, options?: O): Promise<Result<Pet>>;
   /** Updates a pet in the store with form data. — POST /pet/{petId} (classes: write) */
-  updatePetWithForm(petId: string | number, options?: CallOptions): Promise<Result<Pet>>;
-  updatePetWithForm(petId: string | number, params?: { name?: string; status?: string } | null, options?: CallOptions): Promise<Result<Pet>>;
+  updatePetWithForm(petId: string | number, options?: O): Promise<Result<Pet>>;
+  updatePetWithForm(petId: string | number, params?: { name?: string; status?: string } | null, options?: O): Promise<Result<Pet>>;
   /** Uploads an image. — POST /pet/{petId}/uploadImage (classes: write) */
-  uploadImage(petId: string | number, options?: CallOptions): Promise<Result<ApiResponse>>;
-  uploadImage(petId: string | number, params?: { additionalMetadata?: string; body?: Binary | string } | null, options?: CallOptions): Promise<Result<ApiResponse>>;
+  uploadImage(petId: string | number, options?: O): Promise<Result<ApiResponse>>;
+  uploadImage(petId: string | number, params?: { additionalMetadata?: string; body?: Binary | string } | null, options?: O): Promise<Result<ApiResponse>>;
 }
 
-export interface PetstoreStore extends Rpc.RpcTargetBranded {
-  inventory: PetstoreStore_Inventory;
-  order: PetstoreStore_Order;
+export interface PetstoreStore<O = CallOptions> extends Rpc.RpcTargetBranded {
+  inventory: PetstoreStore_Inventory<O>;
+  order: PetstoreStore_Order<O>;
 }
 
-export interface PetstoreStore_Inventory extends Rpc.RpcTargetBranded {
+export interface PetstoreStore_Inventory<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** Returns pet inventories by status. — GET /store/inventory (classes: read) */
-  retrieve(options?: CallOptions): Promise<Result<Record<string, number>>>;
+  retrieve(options?: O): Promise<Result<Record<string, number>>>;
 }
 
-export interface PetstoreStore_Order extends Rpc.RpcTargetBranded {
+export interface PetstoreStore_Order<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** Place an order for a pet. — POST /store/order (classes: write) */
-  create(options?: CallOptions): Promise<Result<Order>>;
-  create(params?: { complete?: boolean; id?: number; petId?: number; quantity?: number; shipDate?: string; status?: "placed" | "approved" | "delivered" } | null, options?: CallOptions): Promise<Result<Order>>;
+  create(options?: O): Promise<Result<Order>>;
+  create(params?: { complete?: boolean; id?: number; petId?: number; quantity?: number; shipDate?: string; status?: "placed" | "approved" | "delivered" } | null, options?: O): Promise<Result<Order>>;
   /** Delete purchase order by identifier. — DELETE /store/order/{orderId} (classes: write, destructive) */
-  del(orderId: string | number, options?: CallOptions): Promise<Result<null>>;
+  del(orderId: string | number, options?: O): Promise<Result<null>>;
   /** Find purchase order by ID. — GET /store/order/{orderId} (classes: read) */
-  retrieve(orderId: string | number, options?: CallOptions): Promise<Result<Order>>;
+  retrieve(orderId: string | number, options?: O): Promise<Result<Order>>;
 }
 
-export interface PetstoreUser extends Rpc.RpcTargetBranded {
+export interface PetstoreUser<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** Create user. — POST /user (classes: write) */
-  create(options?: CallOptions): Promise<Result<User>>;
-  create(params?: { email?: string; firstName?: string; id?: number; lastName?: string; password?: string; phone?: string; userStatus?: number; username?: string } | null, options?: CallOptions): Promise<Result<User>>;
+  create(options?: O): Promise<Result<User>>;
+  create(params?: { email?: string; firstName?: string; id?: number; lastName?: string; password?: string; phone?: string; userStatus?: number; username?: string } | null, options?: O): Promise<Result<User>>;
   /** Creates list of users with given input array. — POST /user/createWithList (classes: write) */
-  createWithList(options?: CallOptions): Promise<Result<User>>;
-  createWithList(params?: unknown, options?: CallOptions): Promise<Result<User>>;
+  createWithList(options?: O): Promise<Result<User>>;
+  createWithList(params?: unknown, options?: O): Promise<Result<User>>;
   /** Delete user resource. — DELETE /user/{username} (classes: write, destructive) */
-  del(username: string | number, options?: CallOptions): Promise<Result<null>>;
+  del(username: string | number, options?: O): Promise<Result<null>>;
   /** Logs user into the system. — GET /user/login (classes: read) */
-  login(options?: CallOptions): Promise<Result<string>>;
-  login(params?: { username?: string; password?: string } | null, options?: CallOptions): Promise<Result<string>>;
+  login(options?: O): Promise<Result<string>>;
+  login(params?: { username?: string; password?: string } | null, options?: O): Promise<Result<string>>;
   /** Logs out current logged in user session. — GET /user/logout (classes: read) */
-  logout(options?: CallOptions): Promise<Result<null>>;
+  logout(options?: O): Promise<Result<null>>;
   /** Get user by user name. — GET /user/{username} (classes: read) */
-  retrieve(username: string | number, options?: CallOptions): Promise<Result<User>>;
+  retrieve(username: string | number, options?: O): Promise<Result<User>>;
   /** Update user resource. — PUT /user/{username} (classes: write) */
-  update(username: string | number, options?: CallOptions): Promise<Result<null>>;
-  update(username: string | number, params?: { email?: string; firstName?: string; id?: number; lastName?: string; password?: string; phone?: string; userStatus?: number; username?: string } | null, options?: CallOptions): Promise<Result<null>>;
+  update(username: string | number, options?: O): Promise<Result<null>>;
+  update(username: string | number, params?: { email?: string; firstName?: string; id?: number; lastName?: string; password?: string; phone?: string; userStatus?: number; username?: string } | null, options?: O): Promise<Result<null>>;
+}
+
+export interface PetstoreReadPet<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** Finds Pets by status. — GET /pet/findByStatus (classes: read) */
+  findByStatus(options?: O): Promise<Result<Pet[]>>;
+  findByStatus(params?: { status?: "available" | "pending" | "sold" } | null, options?: O): Promise<Result<Pet[]>>;
+  /** Finds Pets by tags. — GET /pet/findByTags (classes: read) */
+  findByTags(options?: O): Promise<Result<Pet[]>>;
+  findByTags(params?: { tags?: string[] } | null, options?: O): Promise<Result<Pet[]>>;
+  /** Find pet by ID. — GET /pet/{petId} (classes: read) */
+  retrieve(petId: string | number, options?: O): Promise<Result<Pet>>;
+}
+
+export interface PetstoreReadStore<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  inventory: PetstoreReadStore_Inventory<O>;
+  order: PetstoreReadStore_Order<O>;
+}
+
+export interface PetstoreReadStore_Inventory<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** Returns pet inventories by status. — GET /store/inventory (classes: read) */
+  retrieve(options?: O): Promise<Result<Record<string, number>>>;
+}
+
+export interface PetstoreReadStore_Order<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** Find purchase order by ID. — GET /store/order/{orderId} (classes: read) */
+  retrieve(orderId: string | number, options?: O): Promise<Result<Order>>;
+}
+
+export interface PetstoreReadUser<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** Logs user into the system. — GET /user/login (classes: read) */
+  login(options?: O): Promise<Result<string>>;
+  login(params?: { username?: string; password?: string } | null, options?: O): Promise<Result<string>>;
+  /** Logs out current logged in user session. — GET /user/logout (classes: read) */
+  logout(options?: O): Promise<Result<null>>;
+  /** Get user by user name. — GET /user/{username} (classes: read) */
+  retrieve(username: string | number, options?: O): Promise<Result<User>>;
 }
 
 // The spec's named schemas (components.schemas) the methods use.

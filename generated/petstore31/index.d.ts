@@ -99,17 +99,55 @@ export interface CallOptions {
   };
 }
 
+/** A session's auth (`withAuth`): fixed for every call of the session. */
+export type Auth = NonNullable<CallOptions["auth"]>;
+
+/** Options of a session's methods: its auth is fixed, so they take none. */
+export type SessionOptions = Omit<CallOptions, "auth"> & { auth?: never };
+
 export interface Petstore31Capability extends Rpc.WorkerEntrypointBranded {
   pet: Petstore31Pet;
+  /** A session (README, "Sessions"): `readOnly` keeps the read methods alone. */
+  withAuth(auth: Auth | null | undefined, rights: Petstore31Rights & { readOnly: true }): Petstore31ReadSession;
+  withAuth(auth?: Auth | null, rights?: Petstore31Rights): Petstore31Session;
 }
 
-export interface Petstore31Pet extends Rpc.RpcTargetBranded {
+/** `withAuth`'s answer: the resources, bound to one auth and narrowed by rights. */
+export interface Petstore31Session extends Rpc.RpcTargetBranded {
+  pet: Petstore31Pet<SessionOptions>;
+  /** A session (README, "Sessions"): `readOnly` keeps the read methods alone. */
+  attenuate(rights: Petstore31Rights & { readOnly: true }): Petstore31ReadSession;
+  attenuate(rights: Petstore31Rights): Petstore31Session;
+}
+
+/** A `readOnly` session: its read methods alone (classes: read). */
+export interface Petstore31ReadSession extends Rpc.RpcTargetBranded {
+  pet: Petstore31ReadPet;
+  attenuate(rights: Petstore31Rights): Petstore31ReadSession;
+}
+
+/** The classes of petstore31's operations, which rights name (README, "Rights"). */
+export type Petstore31Class = "read" | "write" | "destructive";
+
+/** What a session may call: `only` the union of its patterns (`resource.method`, `resource.*`, a class), `except` removed, `readOnly` the read class. */
+export interface Petstore31Rights {
+  only?: (Petstore31Class | (string & {}))[];
+  except?: (Petstore31Class | (string & {}))[];
+  readOnly?: boolean;
+}
+
+export interface Petstore31Pet<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** Add a new pet to the store. — POST /pet (classes: write) */
-  create(params: { availableInstances?: number; category?: { id?: number; name?: string }; id?: number; name: string; petDetails?: { category?: Category; id?: number; tag?: Tag }; petDetailsId?: number; photoUrls: string[]; status?: "available" | "pending" | "sold"; tags?: Tag[] }, options?: CallOptions): Promise<Result<Pet>>;
+  create(params: { availableInstances?: number; category?: { id?: number; name?: string }; id?: number; name: string; petDetails?: { category?: Category; id?: number; tag?: Tag }; petDetailsId?: number; photoUrls: string[]; status?: "available" | "pending" | "sold"; tags?: Tag[] }, options?: O): Promise<Result<Pet>>;
   /** Find pet by it's identifier. — GET /pet/{petId} (classes: read) */
-  retrieve(petId: string | number, options?: CallOptions): Promise<Result<Pet>>;
+  retrieve(petId: string | number, options?: O): Promise<Result<Pet>>;
   /** Update an existing pet. — PUT /pet (classes: write) */
-  update(params: { availableInstances?: number; category?: { id?: number; name?: string }; id?: number; name: string; petDetails?: { category?: Category; id?: number; tag?: Tag }; petDetailsId?: number; photoUrls: string[]; status?: "available" | "pending" | "sold"; tags?: Tag[] }, options?: CallOptions): Promise<Result<Pet>>;
+  update(params: { availableInstances?: number; category?: { id?: number; name?: string }; id?: number; name: string; petDetails?: { category?: Category; id?: number; tag?: Tag }; petDetailsId?: number; photoUrls: string[]; status?: "available" | "pending" | "sold"; tags?: Tag[] }, options?: O): Promise<Result<Pet>>;
+}
+
+export interface Petstore31ReadPet<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** Find pet by it's identifier. — GET /pet/{petId} (classes: read) */
+  retrieve(petId: string | number, options?: O): Promise<Result<Pet>>;
 }
 
 // The spec's named schemas (components.schemas) the methods use.

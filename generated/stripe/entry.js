@@ -18,9 +18,9 @@ const REQUEST_ID = "request-id";
 // only the resources are callable (tests/surface.test.mjs). After a panic, wasm-bindgen's abort
 // handler (worker-build enables it) replaces the wasm instance before the next call.
 const proto = Base.prototype;
-const { capa_begin, capa_finish, capa_unreachable, capa_internal, capa_invalid_body, capa_store } = proto;
+const { capa_begin, capa_finish, capa_unreachable, capa_internal, capa_invalid_body, capa_store, capa_grant } = proto;
 for (const key of Object.getOwnPropertyNames(proto)) if (key !== "constructor") delete proto[key];
-if ([capa_begin, capa_finish, capa_unreachable, capa_internal, capa_invalid_body, capa_store].some((f) => typeof f !== "function")) {
+if ([capa_begin, capa_finish, capa_unreachable, capa_internal, capa_invalid_body, capa_store, capa_grant].some((f) => typeof f !== "function")) {
   throw new Error("capa: the wasm build lacks the runtime's exports");
 }
 
@@ -46,7 +46,7 @@ function scanner(scan) {
 }
 
 // One call: the runtime answers with an envelope or a request to send (see src/wasm.rs).
-async function invoke(env, op, args) {
+async function invoke(env, op, args, grant) {
   const ticket = ++tickets;
   let out, body, bytes, status, type;
   try {
@@ -57,8 +57,8 @@ async function invoke(env, op, args) {
     // `flags`: what earlier rounds did (see begin); `t0`: when the call began, for its receipt.
     let flags = 0;
     const t0 = Date.now();
-    out = begin(env, op, ticket, json, flags, t0);
-    if (unsettled(out)) [out, flags] = await settle(env, op, ticket, json, out, flags, t0);
+    out = begin(env, op, ticket, json, flags, t0, grant);
+    if (unsettled(out)) [out, flags] = await settle(env, op, ticket, json, out, flags, t0, grant);
     while (out.charCodeAt(0) === 70 /* F: fetch */) {
       const colon = out.indexOf(":");
       const handle = +out.slice(1, colon);
@@ -123,9 +123,56 @@ async function invoke(env, op, args) {
 // The env is passed only when it is not the one the runtime read last (workerd hands every call
 // the same one); "E": the runtime holds none (a new instance after a panic). `flags`: what the
 // call's earlier rounds did (1: a token was obtained for it, 2: its token was refused once).
-function begin(env, op, ticket, json, flags, t0) {
-  const out = capa_begin(op, ticket, json, env === bound ? undefined : (bound = env), Date.now(), flags, t0);
-  return out === "E" ? capa_begin(op, ticket, json, (bound = env), Date.now(), flags, t0) : out;
+// `grant`: what the caller holds (its binding's props, its session), undefined on the plain path.
+function begin(env, op, ticket, json, flags, t0, grant) {
+  const out = capa_begin(op, ticket, json, env === bound ? undefined : (bound = env), Date.now(), flags, t0, grant);
+  return out === "E" ? capa_begin(op, ticket, json, (bound = env), Date.now(), flags, t0, grant) : out;
+}
+
+// What the caller's binding grants (src/grant.rs): none without props, which workerd hands each
+// call as `ctx.props` (`{}` without). The runtime compiles each distinct props once.
+const propsGrants = new Map();
+function held(ctx) {
+  const props = ctx.props;
+  for (const _ in props) return propsGrant(props);
+  return undefined;
+}
+
+function propsGrant(props) {
+  let json;
+  try {
+    json = JSON.stringify(props);
+  } catch {
+    json = "null";
+  }
+  let grant = propsGrants.get(json);
+  if (grant === undefined) {
+    grant = made("", json, 0) || null;
+    if (propsGrants.size < 64) propsGrants.set(json, grant);
+  }
+  return grant ?? undefined;
+}
+
+// The grant of `withAuth` (kind 1) or `attenuate` (2) from `args`, made by the runtime, which
+// validates them now and answers each of the session's calls accordingly: neither ever throws.
+function grantOf(from, args, kind) {
+  let json;
+  try {
+    json = argsJson(args);
+    takeBinaries();
+  } catch {
+    json = "\0[\"unserializable\"]";
+  }
+  return made(from, json, kind);
+}
+
+// A fault in the runtime makes a grant that refuses every call (fail closed), not an exception.
+function made(from, json, kind) {
+  try {
+    return capa_grant(from, json, kind);
+  } catch {
+    return "!the capability could not read these rights: an internal error (the Worker's log has details)";
+  }
 }
 
 // What the runtime needs before the fetch: S, Secrets Store values to read (src/store.rs); X, a
@@ -139,14 +186,14 @@ function unsettled(out) {
 
 // Performs those steps, beginning the call again after each. Reads and waits are bounded; an
 // exchange the runtime handed this call is always made (others wait for it).
-async function settle(env, op, ticket, json, out, flags, t0) {
+async function settle(env, op, ticket, json, out, flags, t0, grant) {
   for (let round = 0; unsettled(out); ) {
     const step = out.charCodeAt(0);
     if (step === 83 || step === 87) {
       if (++round > 8) throw new Error("capa: the call's credentials did not settle");
     }
     if (step === 83) await readStore(env, JSON.parse(out.slice(1)));
-    out = begin(env, op, ticket, json, flags, t0);
+    out = begin(env, op, ticket, json, flags, t0, grant);
   }
   return [out, flags];
 }
@@ -179,3616 +226,4216 @@ function internal(op) {
 
 class Account extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   retrieve(...args) {
-    return invoke(this.#env, 0, args); // GET /v1/account
+    return invoke(this.#env, 0, args, this.#grant); // GET /v1/account
   }
 }
 
 class AccountLinks extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 1, args); // POST /v1/account_links
+    return invoke(this.#env, 1, args, this.#grant); // POST /v1/account_links
   }
 }
 
 class AccountSessions extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 2, args); // POST /v1/account_sessions
+    return invoke(this.#env, 2, args, this.#grant); // POST /v1/account_sessions
   }
 }
 
 class Accounts extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   get bankAccounts() {
-    return new Accounts_BankAccounts(this.#env);
+    return new Accounts_BankAccounts(this.#env, this.#grant);
   }
   get capabilities() {
-    return new Accounts_Capabilities(this.#env);
+    return new Accounts_Capabilities(this.#env, this.#grant);
   }
   get externalAccounts() {
-    return new Accounts_ExternalAccounts(this.#env);
+    return new Accounts_ExternalAccounts(this.#env, this.#grant);
   }
   get people() {
-    return new Accounts_People(this.#env);
+    return new Accounts_People(this.#env, this.#grant);
   }
   get persons() {
-    return new Accounts_Persons(this.#env);
+    return new Accounts_Persons(this.#env, this.#grant);
   }
   create(...args) {
-    return invoke(this.#env, 4, args); // POST /v1/accounts
+    return invoke(this.#env, 4, args, this.#grant); // POST /v1/accounts
   }
   del(...args) {
-    return invoke(this.#env, 5, args); // DELETE /v1/accounts/{account}
+    return invoke(this.#env, 5, args, this.#grant); // DELETE /v1/accounts/{account}
   }
   list(...args) {
-    return invoke(this.#env, 3, args); // GET /v1/accounts
+    return invoke(this.#env, 3, args, this.#grant); // GET /v1/accounts
   }
   loginLinks(...args) {
-    return invoke(this.#env, 20, args); // POST /v1/accounts/{account}/login_links
+    return invoke(this.#env, 20, args, this.#grant); // POST /v1/accounts/{account}/login_links
   }
   reject(...args) {
-    return invoke(this.#env, 31, args); // POST /v1/accounts/{account}/reject
+    return invoke(this.#env, 31, args, this.#grant); // POST /v1/accounts/{account}/reject
   }
   retrieve(...args) {
-    return invoke(this.#env, 6, args); // GET /v1/accounts/{account}
+    return invoke(this.#env, 6, args, this.#grant); // GET /v1/accounts/{account}
   }
   update(...args) {
-    return invoke(this.#env, 7, args); // POST /v1/accounts/{account}
+    return invoke(this.#env, 7, args, this.#grant); // POST /v1/accounts/{account}
   }
 }
 
 class Accounts_BankAccounts extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 8, args); // POST /v1/accounts/{account}/bank_accounts
+    return invoke(this.#env, 8, args, this.#grant); // POST /v1/accounts/{account}/bank_accounts
   }
   del(...args) {
-    return invoke(this.#env, 9, args); // DELETE /v1/accounts/{account}/bank_accounts/{id}
+    return invoke(this.#env, 9, args, this.#grant); // DELETE /v1/accounts/{account}/bank_accounts/{id}
   }
   retrieve(...args) {
-    return invoke(this.#env, 10, args); // GET /v1/accounts/{account}/bank_accounts/{id}
+    return invoke(this.#env, 10, args, this.#grant); // GET /v1/accounts/{account}/bank_accounts/{id}
   }
   update(...args) {
-    return invoke(this.#env, 11, args); // POST /v1/accounts/{account}/bank_accounts/{id}
+    return invoke(this.#env, 11, args, this.#grant); // POST /v1/accounts/{account}/bank_accounts/{id}
   }
 }
 
 class Accounts_Capabilities extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   list(...args) {
-    return invoke(this.#env, 12, args); // GET /v1/accounts/{account}/capabilities
+    return invoke(this.#env, 12, args, this.#grant); // GET /v1/accounts/{account}/capabilities
   }
   retrieve(...args) {
-    return invoke(this.#env, 13, args); // GET /v1/accounts/{account}/capabilities/{capability}
+    return invoke(this.#env, 13, args, this.#grant); // GET /v1/accounts/{account}/capabilities/{capability}
   }
   update(...args) {
-    return invoke(this.#env, 14, args); // POST /v1/accounts/{account}/capabilities/{capability}
+    return invoke(this.#env, 14, args, this.#grant); // POST /v1/accounts/{account}/capabilities/{capability}
   }
 }
 
 class Accounts_ExternalAccounts extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 16, args); // POST /v1/accounts/{account}/external_accounts
+    return invoke(this.#env, 16, args, this.#grant); // POST /v1/accounts/{account}/external_accounts
   }
   del(...args) {
-    return invoke(this.#env, 17, args); // DELETE /v1/accounts/{account}/external_accounts/{id}
+    return invoke(this.#env, 17, args, this.#grant); // DELETE /v1/accounts/{account}/external_accounts/{id}
   }
   list(...args) {
-    return invoke(this.#env, 15, args); // GET /v1/accounts/{account}/external_accounts
+    return invoke(this.#env, 15, args, this.#grant); // GET /v1/accounts/{account}/external_accounts
   }
   retrieve(...args) {
-    return invoke(this.#env, 18, args); // GET /v1/accounts/{account}/external_accounts/{id}
+    return invoke(this.#env, 18, args, this.#grant); // GET /v1/accounts/{account}/external_accounts/{id}
   }
   update(...args) {
-    return invoke(this.#env, 19, args); // POST /v1/accounts/{account}/external_accounts/{id}
+    return invoke(this.#env, 19, args, this.#grant); // POST /v1/accounts/{account}/external_accounts/{id}
   }
 }
 
 class Accounts_People extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 22, args); // POST /v1/accounts/{account}/people
+    return invoke(this.#env, 22, args, this.#grant); // POST /v1/accounts/{account}/people
   }
   del(...args) {
-    return invoke(this.#env, 23, args); // DELETE /v1/accounts/{account}/people/{person}
+    return invoke(this.#env, 23, args, this.#grant); // DELETE /v1/accounts/{account}/people/{person}
   }
   list(...args) {
-    return invoke(this.#env, 21, args); // GET /v1/accounts/{account}/people
+    return invoke(this.#env, 21, args, this.#grant); // GET /v1/accounts/{account}/people
   }
   retrieve(...args) {
-    return invoke(this.#env, 24, args); // GET /v1/accounts/{account}/people/{person}
+    return invoke(this.#env, 24, args, this.#grant); // GET /v1/accounts/{account}/people/{person}
   }
   update(...args) {
-    return invoke(this.#env, 25, args); // POST /v1/accounts/{account}/people/{person}
+    return invoke(this.#env, 25, args, this.#grant); // POST /v1/accounts/{account}/people/{person}
   }
 }
 
 class Accounts_Persons extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 27, args); // POST /v1/accounts/{account}/persons
+    return invoke(this.#env, 27, args, this.#grant); // POST /v1/accounts/{account}/persons
   }
   del(...args) {
-    return invoke(this.#env, 28, args); // DELETE /v1/accounts/{account}/persons/{person}
+    return invoke(this.#env, 28, args, this.#grant); // DELETE /v1/accounts/{account}/persons/{person}
   }
   list(...args) {
-    return invoke(this.#env, 26, args); // GET /v1/accounts/{account}/persons
+    return invoke(this.#env, 26, args, this.#grant); // GET /v1/accounts/{account}/persons
   }
   retrieve(...args) {
-    return invoke(this.#env, 29, args); // GET /v1/accounts/{account}/persons/{person}
+    return invoke(this.#env, 29, args, this.#grant); // GET /v1/accounts/{account}/persons/{person}
   }
   update(...args) {
-    return invoke(this.#env, 30, args); // POST /v1/accounts/{account}/persons/{person}
+    return invoke(this.#env, 30, args, this.#grant); // POST /v1/accounts/{account}/persons/{person}
   }
 }
 
 class ApplePay extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   get domains() {
-    return new ApplePay_Domains(this.#env);
+    return new ApplePay_Domains(this.#env, this.#grant);
   }
 }
 
 class ApplePay_Domains extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 33, args); // POST /v1/apple_pay/domains
+    return invoke(this.#env, 33, args, this.#grant); // POST /v1/apple_pay/domains
   }
   del(...args) {
-    return invoke(this.#env, 34, args); // DELETE /v1/apple_pay/domains/{domain}
+    return invoke(this.#env, 34, args, this.#grant); // DELETE /v1/apple_pay/domains/{domain}
   }
   list(...args) {
-    return invoke(this.#env, 32, args); // GET /v1/apple_pay/domains
+    return invoke(this.#env, 32, args, this.#grant); // GET /v1/apple_pay/domains
   }
   retrieve(...args) {
-    return invoke(this.#env, 35, args); // GET /v1/apple_pay/domains/{domain}
+    return invoke(this.#env, 35, args, this.#grant); // GET /v1/apple_pay/domains/{domain}
   }
 }
 
 class ApplicationFees extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   get refunds() {
-    return new ApplicationFees_Refunds(this.#env);
+    return new ApplicationFees_Refunds(this.#env, this.#grant);
   }
   list(...args) {
-    return invoke(this.#env, 36, args); // GET /v1/application_fees
+    return invoke(this.#env, 36, args, this.#grant); // GET /v1/application_fees
   }
   refund(...args) {
-    return invoke(this.#env, 40, args); // POST /v1/application_fees/{id}/refund
+    return invoke(this.#env, 40, args, this.#grant); // POST /v1/application_fees/{id}/refund
   }
   retrieve(...args) {
-    return invoke(this.#env, 39, args); // GET /v1/application_fees/{id}
+    return invoke(this.#env, 39, args, this.#grant); // GET /v1/application_fees/{id}
   }
 }
 
 class ApplicationFees_Refunds extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 42, args); // POST /v1/application_fees/{id}/refunds
+    return invoke(this.#env, 42, args, this.#grant); // POST /v1/application_fees/{id}/refunds
   }
   list(...args) {
-    return invoke(this.#env, 41, args); // GET /v1/application_fees/{id}/refunds
+    return invoke(this.#env, 41, args, this.#grant); // GET /v1/application_fees/{id}/refunds
   }
   retrieve(...args) {
-    return invoke(this.#env, 37, args); // GET /v1/application_fees/{fee}/refunds/{id}
+    return invoke(this.#env, 37, args, this.#grant); // GET /v1/application_fees/{fee}/refunds/{id}
   }
   update(...args) {
-    return invoke(this.#env, 38, args); // POST /v1/application_fees/{fee}/refunds/{id}
+    return invoke(this.#env, 38, args, this.#grant); // POST /v1/application_fees/{fee}/refunds/{id}
   }
 }
 
 class Apps extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   get secrets() {
-    return new Apps_Secrets(this.#env);
+    return new Apps_Secrets(this.#env, this.#grant);
   }
 }
 
 class Apps_Secrets extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 44, args); // POST /v1/apps/secrets
+    return invoke(this.#env, 44, args, this.#grant); // POST /v1/apps/secrets
   }
   delete(...args) {
-    return invoke(this.#env, 45, args); // POST /v1/apps/secrets/delete
+    return invoke(this.#env, 45, args, this.#grant); // POST /v1/apps/secrets/delete
   }
   find(...args) {
-    return invoke(this.#env, 46, args); // GET /v1/apps/secrets/find
+    return invoke(this.#env, 46, args, this.#grant); // GET /v1/apps/secrets/find
   }
   list(...args) {
-    return invoke(this.#env, 43, args); // GET /v1/apps/secrets
+    return invoke(this.#env, 43, args, this.#grant); // GET /v1/apps/secrets
   }
 }
 
 class Balance extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   get history() {
-    return new Balance_History(this.#env);
+    return new Balance_History(this.#env, this.#grant);
   }
   retrieve(...args) {
-    return invoke(this.#env, 47, args); // GET /v1/balance
+    return invoke(this.#env, 47, args, this.#grant); // GET /v1/balance
   }
 }
 
 class Balance_History extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   list(...args) {
-    return invoke(this.#env, 48, args); // GET /v1/balance/history
+    return invoke(this.#env, 48, args, this.#grant); // GET /v1/balance/history
   }
   retrieve(...args) {
-    return invoke(this.#env, 49, args); // GET /v1/balance/history/{id}
+    return invoke(this.#env, 49, args, this.#grant); // GET /v1/balance/history/{id}
   }
 }
 
 class BalanceTransactions extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   list(...args) {
-    return invoke(this.#env, 50, args); // GET /v1/balance_transactions
+    return invoke(this.#env, 50, args, this.#grant); // GET /v1/balance_transactions
   }
   retrieve(...args) {
-    return invoke(this.#env, 51, args); // GET /v1/balance_transactions/{id}
+    return invoke(this.#env, 51, args, this.#grant); // GET /v1/balance_transactions/{id}
   }
 }
 
 class Billing extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   get meterEventAdjustments() {
-    return new Billing_MeterEventAdjustments(this.#env);
+    return new Billing_MeterEventAdjustments(this.#env, this.#grant);
   }
   get meterEvents() {
-    return new Billing_MeterEvents(this.#env);
+    return new Billing_MeterEvents(this.#env, this.#grant);
   }
   get meters() {
-    return new Billing_Meters(this.#env);
+    return new Billing_Meters(this.#env, this.#grant);
   }
 }
 
 class Billing_MeterEventAdjustments extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 52, args); // POST /v1/billing/meter_event_adjustments
+    return invoke(this.#env, 52, args, this.#grant); // POST /v1/billing/meter_event_adjustments
   }
 }
 
 class Billing_MeterEvents extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 53, args); // POST /v1/billing/meter_events
+    return invoke(this.#env, 53, args, this.#grant); // POST /v1/billing/meter_events
   }
 }
 
 class Billing_Meters extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   get eventSummaries() {
-    return new Billing_Meters_EventSummaries(this.#env);
+    return new Billing_Meters_EventSummaries(this.#env, this.#grant);
   }
   create(...args) {
-    return invoke(this.#env, 55, args); // POST /v1/billing/meters
+    return invoke(this.#env, 55, args, this.#grant); // POST /v1/billing/meters
   }
   deactivate(...args) {
-    return invoke(this.#env, 58, args); // POST /v1/billing/meters/{id}/deactivate
+    return invoke(this.#env, 58, args, this.#grant); // POST /v1/billing/meters/{id}/deactivate
   }
   list(...args) {
-    return invoke(this.#env, 54, args); // GET /v1/billing/meters
+    return invoke(this.#env, 54, args, this.#grant); // GET /v1/billing/meters
   }
   reactivate(...args) {
-    return invoke(this.#env, 60, args); // POST /v1/billing/meters/{id}/reactivate
+    return invoke(this.#env, 60, args, this.#grant); // POST /v1/billing/meters/{id}/reactivate
   }
   retrieve(...args) {
-    return invoke(this.#env, 56, args); // GET /v1/billing/meters/{id}
+    return invoke(this.#env, 56, args, this.#grant); // GET /v1/billing/meters/{id}
   }
   update(...args) {
-    return invoke(this.#env, 57, args); // POST /v1/billing/meters/{id}
+    return invoke(this.#env, 57, args, this.#grant); // POST /v1/billing/meters/{id}
   }
 }
 
 class Billing_Meters_EventSummaries extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   list(...args) {
-    return invoke(this.#env, 59, args); // GET /v1/billing/meters/{id}/event_summaries
+    return invoke(this.#env, 59, args, this.#grant); // GET /v1/billing/meters/{id}/event_summaries
   }
 }
 
 class BillingPortal extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   get configurations() {
-    return new BillingPortal_Configurations(this.#env);
+    return new BillingPortal_Configurations(this.#env, this.#grant);
   }
   get sessions() {
-    return new BillingPortal_Sessions(this.#env);
+    return new BillingPortal_Sessions(this.#env, this.#grant);
   }
 }
 
 class BillingPortal_Configurations extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 62, args); // POST /v1/billing_portal/configurations
+    return invoke(this.#env, 62, args, this.#grant); // POST /v1/billing_portal/configurations
   }
   list(...args) {
-    return invoke(this.#env, 61, args); // GET /v1/billing_portal/configurations
+    return invoke(this.#env, 61, args, this.#grant); // GET /v1/billing_portal/configurations
   }
   retrieve(...args) {
-    return invoke(this.#env, 63, args); // GET /v1/billing_portal/configurations/{configuration}
+    return invoke(this.#env, 63, args, this.#grant); // GET /v1/billing_portal/configurations/{configuration}
   }
   update(...args) {
-    return invoke(this.#env, 64, args); // POST /v1/billing_portal/configurations/{configuration}
+    return invoke(this.#env, 64, args, this.#grant); // POST /v1/billing_portal/configurations/{configuration}
   }
 }
 
 class BillingPortal_Sessions extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 65, args); // POST /v1/billing_portal/sessions
+    return invoke(this.#env, 65, args, this.#grant); // POST /v1/billing_portal/sessions
   }
 }
 
 class Charges extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   get dispute() {
-    return new Charges_Dispute(this.#env);
+    return new Charges_Dispute(this.#env, this.#grant);
   }
   get refunds() {
-    return new Charges_Refunds(this.#env);
+    return new Charges_Refunds(this.#env, this.#grant);
   }
   capture(...args) {
-    return invoke(this.#env, 71, args); // POST /v1/charges/{charge}/capture
+    return invoke(this.#env, 71, args, this.#grant); // POST /v1/charges/{charge}/capture
   }
   create(...args) {
-    return invoke(this.#env, 67, args); // POST /v1/charges
+    return invoke(this.#env, 67, args, this.#grant); // POST /v1/charges
   }
   list(...args) {
-    return invoke(this.#env, 66, args); // GET /v1/charges
+    return invoke(this.#env, 66, args, this.#grant); // GET /v1/charges
   }
   refund(...args) {
-    return invoke(this.#env, 75, args); // POST /v1/charges/{charge}/refund
+    return invoke(this.#env, 75, args, this.#grant); // POST /v1/charges/{charge}/refund
   }
   retrieve(...args) {
-    return invoke(this.#env, 69, args); // GET /v1/charges/{charge}
+    return invoke(this.#env, 69, args, this.#grant); // GET /v1/charges/{charge}
   }
   search(...args) {
-    return invoke(this.#env, 68, args); // GET /v1/charges/search
+    return invoke(this.#env, 68, args, this.#grant); // GET /v1/charges/search
   }
   update(...args) {
-    return invoke(this.#env, 70, args); // POST /v1/charges/{charge}
+    return invoke(this.#env, 70, args, this.#grant); // POST /v1/charges/{charge}
   }
 }
 
 class Charges_Dispute extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   close(...args) {
-    return invoke(this.#env, 74, args); // POST /v1/charges/{charge}/dispute/close
+    return invoke(this.#env, 74, args, this.#grant); // POST /v1/charges/{charge}/dispute/close
   }
   retrieve(...args) {
-    return invoke(this.#env, 72, args); // GET /v1/charges/{charge}/dispute
+    return invoke(this.#env, 72, args, this.#grant); // GET /v1/charges/{charge}/dispute
   }
   update(...args) {
-    return invoke(this.#env, 73, args); // POST /v1/charges/{charge}/dispute
+    return invoke(this.#env, 73, args, this.#grant); // POST /v1/charges/{charge}/dispute
   }
 }
 
 class Charges_Refunds extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 77, args); // POST /v1/charges/{charge}/refunds
+    return invoke(this.#env, 77, args, this.#grant); // POST /v1/charges/{charge}/refunds
   }
   list(...args) {
-    return invoke(this.#env, 76, args); // GET /v1/charges/{charge}/refunds
+    return invoke(this.#env, 76, args, this.#grant); // GET /v1/charges/{charge}/refunds
   }
   retrieve(...args) {
-    return invoke(this.#env, 78, args); // GET /v1/charges/{charge}/refunds/{refund}
+    return invoke(this.#env, 78, args, this.#grant); // GET /v1/charges/{charge}/refunds/{refund}
   }
   update(...args) {
-    return invoke(this.#env, 79, args); // POST /v1/charges/{charge}/refunds/{refund}
+    return invoke(this.#env, 79, args, this.#grant); // POST /v1/charges/{charge}/refunds/{refund}
   }
 }
 
 class Checkout extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   get sessions() {
-    return new Checkout_Sessions(this.#env);
+    return new Checkout_Sessions(this.#env, this.#grant);
   }
 }
 
 class Checkout_Sessions extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   get lineItems() {
-    return new Checkout_Sessions_LineItems(this.#env);
+    return new Checkout_Sessions_LineItems(this.#env, this.#grant);
   }
   create(...args) {
-    return invoke(this.#env, 81, args); // POST /v1/checkout/sessions
+    return invoke(this.#env, 81, args, this.#grant); // POST /v1/checkout/sessions
   }
   expire(...args) {
-    return invoke(this.#env, 83, args); // POST /v1/checkout/sessions/{session}/expire
+    return invoke(this.#env, 83, args, this.#grant); // POST /v1/checkout/sessions/{session}/expire
   }
   list(...args) {
-    return invoke(this.#env, 80, args); // GET /v1/checkout/sessions
+    return invoke(this.#env, 80, args, this.#grant); // GET /v1/checkout/sessions
   }
   retrieve(...args) {
-    return invoke(this.#env, 82, args); // GET /v1/checkout/sessions/{session}
+    return invoke(this.#env, 82, args, this.#grant); // GET /v1/checkout/sessions/{session}
   }
 }
 
 class Checkout_Sessions_LineItems extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   list(...args) {
-    return invoke(this.#env, 84, args); // GET /v1/checkout/sessions/{session}/line_items
+    return invoke(this.#env, 84, args, this.#grant); // GET /v1/checkout/sessions/{session}/line_items
   }
 }
 
 class Climate extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   get orders() {
-    return new Climate_Orders(this.#env);
+    return new Climate_Orders(this.#env, this.#grant);
   }
   get products() {
-    return new Climate_Products(this.#env);
+    return new Climate_Products(this.#env, this.#grant);
   }
   get suppliers() {
-    return new Climate_Suppliers(this.#env);
+    return new Climate_Suppliers(this.#env, this.#grant);
   }
 }
 
 class Climate_Orders extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   cancel(...args) {
-    return invoke(this.#env, 89, args); // POST /v1/climate/orders/{order}/cancel
+    return invoke(this.#env, 89, args, this.#grant); // POST /v1/climate/orders/{order}/cancel
   }
   create(...args) {
-    return invoke(this.#env, 86, args); // POST /v1/climate/orders
+    return invoke(this.#env, 86, args, this.#grant); // POST /v1/climate/orders
   }
   list(...args) {
-    return invoke(this.#env, 85, args); // GET /v1/climate/orders
+    return invoke(this.#env, 85, args, this.#grant); // GET /v1/climate/orders
   }
   retrieve(...args) {
-    return invoke(this.#env, 87, args); // GET /v1/climate/orders/{order}
+    return invoke(this.#env, 87, args, this.#grant); // GET /v1/climate/orders/{order}
   }
   update(...args) {
-    return invoke(this.#env, 88, args); // POST /v1/climate/orders/{order}
+    return invoke(this.#env, 88, args, this.#grant); // POST /v1/climate/orders/{order}
   }
 }
 
 class Climate_Products extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   list(...args) {
-    return invoke(this.#env, 90, args); // GET /v1/climate/products
+    return invoke(this.#env, 90, args, this.#grant); // GET /v1/climate/products
   }
   retrieve(...args) {
-    return invoke(this.#env, 91, args); // GET /v1/climate/products/{product}
+    return invoke(this.#env, 91, args, this.#grant); // GET /v1/climate/products/{product}
   }
 }
 
 class Climate_Suppliers extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   list(...args) {
-    return invoke(this.#env, 92, args); // GET /v1/climate/suppliers
+    return invoke(this.#env, 92, args, this.#grant); // GET /v1/climate/suppliers
   }
   retrieve(...args) {
-    return invoke(this.#env, 93, args); // GET /v1/climate/suppliers/{supplier}
+    return invoke(this.#env, 93, args, this.#grant); // GET /v1/climate/suppliers/{supplier}
   }
 }
 
 class ConfirmationTokens extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   retrieve(...args) {
-    return invoke(this.#env, 94, args); // GET /v1/confirmation_tokens/{confirmation_token}
+    return invoke(this.#env, 94, args, this.#grant); // GET /v1/confirmation_tokens/{confirmation_token}
   }
 }
 
 class CountrySpecs extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   list(...args) {
-    return invoke(this.#env, 95, args); // GET /v1/country_specs
+    return invoke(this.#env, 95, args, this.#grant); // GET /v1/country_specs
   }
   retrieve(...args) {
-    return invoke(this.#env, 96, args); // GET /v1/country_specs/{country}
+    return invoke(this.#env, 96, args, this.#grant); // GET /v1/country_specs/{country}
   }
 }
 
 class Coupons extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 98, args); // POST /v1/coupons
+    return invoke(this.#env, 98, args, this.#grant); // POST /v1/coupons
   }
   del(...args) {
-    return invoke(this.#env, 99, args); // DELETE /v1/coupons/{coupon}
+    return invoke(this.#env, 99, args, this.#grant); // DELETE /v1/coupons/{coupon}
   }
   list(...args) {
-    return invoke(this.#env, 97, args); // GET /v1/coupons
+    return invoke(this.#env, 97, args, this.#grant); // GET /v1/coupons
   }
   retrieve(...args) {
-    return invoke(this.#env, 100, args); // GET /v1/coupons/{coupon}
+    return invoke(this.#env, 100, args, this.#grant); // GET /v1/coupons/{coupon}
   }
   update(...args) {
-    return invoke(this.#env, 101, args); // POST /v1/coupons/{coupon}
+    return invoke(this.#env, 101, args, this.#grant); // POST /v1/coupons/{coupon}
   }
 }
 
 class CreditNotes extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   get lines() {
-    return new CreditNotes_Lines(this.#env);
+    return new CreditNotes_Lines(this.#env, this.#grant);
   }
   get preview() {
-    return new CreditNotes_Preview(this.#env);
+    return new CreditNotes_Preview(this.#env, this.#grant);
   }
   create(...args) {
-    return invoke(this.#env, 103, args); // POST /v1/credit_notes
+    return invoke(this.#env, 103, args, this.#grant); // POST /v1/credit_notes
   }
   list(...args) {
-    return invoke(this.#env, 102, args); // GET /v1/credit_notes
+    return invoke(this.#env, 102, args, this.#grant); // GET /v1/credit_notes
   }
   retrieve(...args) {
-    return invoke(this.#env, 107, args); // GET /v1/credit_notes/{id}
+    return invoke(this.#env, 107, args, this.#grant); // GET /v1/credit_notes/{id}
   }
   update(...args) {
-    return invoke(this.#env, 108, args); // POST /v1/credit_notes/{id}
+    return invoke(this.#env, 108, args, this.#grant); // POST /v1/credit_notes/{id}
   }
   void(...args) {
-    return invoke(this.#env, 109, args); // POST /v1/credit_notes/{id}/void
+    return invoke(this.#env, 109, args, this.#grant); // POST /v1/credit_notes/{id}/void
   }
 }
 
 class CreditNotes_Lines extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   list(...args) {
-    return invoke(this.#env, 106, args); // GET /v1/credit_notes/{credit_note}/lines
+    return invoke(this.#env, 106, args, this.#grant); // GET /v1/credit_notes/{credit_note}/lines
   }
 }
 
 class CreditNotes_Preview extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   get lines() {
-    return new CreditNotes_Preview_Lines(this.#env);
+    return new CreditNotes_Preview_Lines(this.#env, this.#grant);
   }
   retrieve(...args) {
-    return invoke(this.#env, 104, args); // GET /v1/credit_notes/preview
+    return invoke(this.#env, 104, args, this.#grant); // GET /v1/credit_notes/preview
   }
 }
 
 class CreditNotes_Preview_Lines extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   list(...args) {
-    return invoke(this.#env, 105, args); // GET /v1/credit_notes/preview/lines
+    return invoke(this.#env, 105, args, this.#grant); // GET /v1/credit_notes/preview/lines
   }
 }
 
 class CustomerSessions extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 110, args); // POST /v1/customer_sessions
+    return invoke(this.#env, 110, args, this.#grant); // POST /v1/customer_sessions
   }
 }
 
 class Customers extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   get balanceTransactions() {
-    return new Customers_BalanceTransactions(this.#env);
+    return new Customers_BalanceTransactions(this.#env, this.#grant);
   }
   get bankAccounts() {
-    return new Customers_BankAccounts(this.#env);
+    return new Customers_BankAccounts(this.#env, this.#grant);
   }
   get cards() {
-    return new Customers_Cards(this.#env);
+    return new Customers_Cards(this.#env, this.#grant);
   }
   get cashBalance() {
-    return new Customers_CashBalance(this.#env);
+    return new Customers_CashBalance(this.#env, this.#grant);
   }
   get cashBalanceTransactions() {
-    return new Customers_CashBalanceTransactions(this.#env);
+    return new Customers_CashBalanceTransactions(this.#env, this.#grant);
   }
   get discount() {
-    return new Customers_Discount(this.#env);
+    return new Customers_Discount(this.#env, this.#grant);
   }
   get paymentMethods() {
-    return new Customers_PaymentMethods(this.#env);
+    return new Customers_PaymentMethods(this.#env, this.#grant);
   }
   get sources() {
-    return new Customers_Sources(this.#env);
+    return new Customers_Sources(this.#env, this.#grant);
   }
   get subscriptions() {
-    return new Customers_Subscriptions(this.#env);
+    return new Customers_Subscriptions(this.#env, this.#grant);
   }
   get taxIds() {
-    return new Customers_TaxIds(this.#env);
+    return new Customers_TaxIds(this.#env, this.#grant);
   }
   create(...args) {
-    return invoke(this.#env, 112, args); // POST /v1/customers
+    return invoke(this.#env, 112, args, this.#grant); // POST /v1/customers
   }
   del(...args) {
-    return invoke(this.#env, 114, args); // DELETE /v1/customers/{customer}
+    return invoke(this.#env, 114, args, this.#grant); // DELETE /v1/customers/{customer}
   }
   fundingInstructions(...args) {
-    return invoke(this.#env, 138, args); // POST /v1/customers/{customer}/funding_instructions
+    return invoke(this.#env, 138, args, this.#grant); // POST /v1/customers/{customer}/funding_instructions
   }
   list(...args) {
-    return invoke(this.#env, 111, args); // GET /v1/customers
+    return invoke(this.#env, 111, args, this.#grant); // GET /v1/customers
   }
   retrieve(...args) {
-    return invoke(this.#env, 115, args); // GET /v1/customers/{customer}
+    return invoke(this.#env, 115, args, this.#grant); // GET /v1/customers/{customer}
   }
   search(...args) {
-    return invoke(this.#env, 113, args); // GET /v1/customers/search
+    return invoke(this.#env, 113, args, this.#grant); // GET /v1/customers/search
   }
   update(...args) {
-    return invoke(this.#env, 116, args); // POST /v1/customers/{customer}
+    return invoke(this.#env, 116, args, this.#grant); // POST /v1/customers/{customer}
   }
 }
 
 class Customers_BalanceTransactions extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 118, args); // POST /v1/customers/{customer}/balance_transactions
+    return invoke(this.#env, 118, args, this.#grant); // POST /v1/customers/{customer}/balance_transactions
   }
   list(...args) {
-    return invoke(this.#env, 117, args); // GET /v1/customers/{customer}/balance_transactions
+    return invoke(this.#env, 117, args, this.#grant); // GET /v1/customers/{customer}/balance_transactions
   }
   retrieve(...args) {
-    return invoke(this.#env, 119, args); // GET /v1/customers/{customer}/balance_transactions/{transaction}
+    return invoke(this.#env, 119, args, this.#grant); // GET /v1/customers/{customer}/balance_transactions/{transaction}
   }
   update(...args) {
-    return invoke(this.#env, 120, args); // POST /v1/customers/{customer}/balance_transactions/{transaction}
+    return invoke(this.#env, 120, args, this.#grant); // POST /v1/customers/{customer}/balance_transactions/{transaction}
   }
 }
 
 class Customers_BankAccounts extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 122, args); // POST /v1/customers/{customer}/bank_accounts
+    return invoke(this.#env, 122, args, this.#grant); // POST /v1/customers/{customer}/bank_accounts
   }
   del(...args) {
-    return invoke(this.#env, 123, args); // DELETE /v1/customers/{customer}/bank_accounts/{id}
+    return invoke(this.#env, 123, args, this.#grant); // DELETE /v1/customers/{customer}/bank_accounts/{id}
   }
   list(...args) {
-    return invoke(this.#env, 121, args); // GET /v1/customers/{customer}/bank_accounts
+    return invoke(this.#env, 121, args, this.#grant); // GET /v1/customers/{customer}/bank_accounts
   }
   retrieve(...args) {
-    return invoke(this.#env, 124, args); // GET /v1/customers/{customer}/bank_accounts/{id}
+    return invoke(this.#env, 124, args, this.#grant); // GET /v1/customers/{customer}/bank_accounts/{id}
   }
   update(...args) {
-    return invoke(this.#env, 125, args); // POST /v1/customers/{customer}/bank_accounts/{id}
+    return invoke(this.#env, 125, args, this.#grant); // POST /v1/customers/{customer}/bank_accounts/{id}
   }
   verify(...args) {
-    return invoke(this.#env, 126, args); // POST /v1/customers/{customer}/bank_accounts/{id}/verify
+    return invoke(this.#env, 126, args, this.#grant); // POST /v1/customers/{customer}/bank_accounts/{id}/verify
   }
 }
 
 class Customers_Cards extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 128, args); // POST /v1/customers/{customer}/cards
+    return invoke(this.#env, 128, args, this.#grant); // POST /v1/customers/{customer}/cards
   }
   del(...args) {
-    return invoke(this.#env, 129, args); // DELETE /v1/customers/{customer}/cards/{id}
+    return invoke(this.#env, 129, args, this.#grant); // DELETE /v1/customers/{customer}/cards/{id}
   }
   list(...args) {
-    return invoke(this.#env, 127, args); // GET /v1/customers/{customer}/cards
+    return invoke(this.#env, 127, args, this.#grant); // GET /v1/customers/{customer}/cards
   }
   retrieve(...args) {
-    return invoke(this.#env, 130, args); // GET /v1/customers/{customer}/cards/{id}
+    return invoke(this.#env, 130, args, this.#grant); // GET /v1/customers/{customer}/cards/{id}
   }
   update(...args) {
-    return invoke(this.#env, 131, args); // POST /v1/customers/{customer}/cards/{id}
+    return invoke(this.#env, 131, args, this.#grant); // POST /v1/customers/{customer}/cards/{id}
   }
 }
 
 class Customers_CashBalance extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   retrieve(...args) {
-    return invoke(this.#env, 132, args); // GET /v1/customers/{customer}/cash_balance
+    return invoke(this.#env, 132, args, this.#grant); // GET /v1/customers/{customer}/cash_balance
   }
   update(...args) {
-    return invoke(this.#env, 133, args); // POST /v1/customers/{customer}/cash_balance
+    return invoke(this.#env, 133, args, this.#grant); // POST /v1/customers/{customer}/cash_balance
   }
 }
 
 class Customers_CashBalanceTransactions extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   list(...args) {
-    return invoke(this.#env, 134, args); // GET /v1/customers/{customer}/cash_balance_transactions
+    return invoke(this.#env, 134, args, this.#grant); // GET /v1/customers/{customer}/cash_balance_transactions
   }
   retrieve(...args) {
-    return invoke(this.#env, 135, args); // GET /v1/customers/{customer}/cash_balance_transactions/{transaction}
+    return invoke(this.#env, 135, args, this.#grant); // GET /v1/customers/{customer}/cash_balance_transactions/{transaction}
   }
 }
 
 class Customers_Discount extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   del(...args) {
-    return invoke(this.#env, 136, args); // DELETE /v1/customers/{customer}/discount
+    return invoke(this.#env, 136, args, this.#grant); // DELETE /v1/customers/{customer}/discount
   }
   retrieve(...args) {
-    return invoke(this.#env, 137, args); // GET /v1/customers/{customer}/discount
+    return invoke(this.#env, 137, args, this.#grant); // GET /v1/customers/{customer}/discount
   }
 }
 
 class Customers_PaymentMethods extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   list(...args) {
-    return invoke(this.#env, 139, args); // GET /v1/customers/{customer}/payment_methods
+    return invoke(this.#env, 139, args, this.#grant); // GET /v1/customers/{customer}/payment_methods
   }
   retrieve(...args) {
-    return invoke(this.#env, 140, args); // GET /v1/customers/{customer}/payment_methods/{payment_method}
+    return invoke(this.#env, 140, args, this.#grant); // GET /v1/customers/{customer}/payment_methods/{payment_method}
   }
 }
 
 class Customers_Sources extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 142, args); // POST /v1/customers/{customer}/sources
+    return invoke(this.#env, 142, args, this.#grant); // POST /v1/customers/{customer}/sources
   }
   del(...args) {
-    return invoke(this.#env, 143, args); // DELETE /v1/customers/{customer}/sources/{id}
+    return invoke(this.#env, 143, args, this.#grant); // DELETE /v1/customers/{customer}/sources/{id}
   }
   list(...args) {
-    return invoke(this.#env, 141, args); // GET /v1/customers/{customer}/sources
+    return invoke(this.#env, 141, args, this.#grant); // GET /v1/customers/{customer}/sources
   }
   retrieve(...args) {
-    return invoke(this.#env, 144, args); // GET /v1/customers/{customer}/sources/{id}
+    return invoke(this.#env, 144, args, this.#grant); // GET /v1/customers/{customer}/sources/{id}
   }
   update(...args) {
-    return invoke(this.#env, 145, args); // POST /v1/customers/{customer}/sources/{id}
+    return invoke(this.#env, 145, args, this.#grant); // POST /v1/customers/{customer}/sources/{id}
   }
   verify(...args) {
-    return invoke(this.#env, 146, args); // POST /v1/customers/{customer}/sources/{id}/verify
+    return invoke(this.#env, 146, args, this.#grant); // POST /v1/customers/{customer}/sources/{id}/verify
   }
 }
 
 class Customers_Subscriptions extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   get discount() {
-    return new Customers_Subscriptions_Discount(this.#env);
+    return new Customers_Subscriptions_Discount(this.#env, this.#grant);
   }
   create(...args) {
-    return invoke(this.#env, 148, args); // POST /v1/customers/{customer}/subscriptions
+    return invoke(this.#env, 148, args, this.#grant); // POST /v1/customers/{customer}/subscriptions
   }
   del(...args) {
-    return invoke(this.#env, 149, args); // DELETE /v1/customers/{customer}/subscriptions/{subscription_exposed_id}
+    return invoke(this.#env, 149, args, this.#grant); // DELETE /v1/customers/{customer}/subscriptions/{subscription_exposed_id}
   }
   list(...args) {
-    return invoke(this.#env, 147, args); // GET /v1/customers/{customer}/subscriptions
+    return invoke(this.#env, 147, args, this.#grant); // GET /v1/customers/{customer}/subscriptions
   }
   retrieve(...args) {
-    return invoke(this.#env, 150, args); // GET /v1/customers/{customer}/subscriptions/{subscription_exposed_id}
+    return invoke(this.#env, 150, args, this.#grant); // GET /v1/customers/{customer}/subscriptions/{subscription_exposed_id}
   }
   update(...args) {
-    return invoke(this.#env, 151, args); // POST /v1/customers/{customer}/subscriptions/{subscription_exposed_id}
+    return invoke(this.#env, 151, args, this.#grant); // POST /v1/customers/{customer}/subscriptions/{subscription_exposed_id}
   }
 }
 
 class Customers_Subscriptions_Discount extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   del(...args) {
-    return invoke(this.#env, 152, args); // DELETE /v1/customers/{customer}/subscriptions/{subscription_exposed_id}/discount
+    return invoke(this.#env, 152, args, this.#grant); // DELETE /v1/customers/{customer}/subscriptions/{subscription_exposed_id}/discount
   }
   retrieve(...args) {
-    return invoke(this.#env, 153, args); // GET /v1/customers/{customer}/subscriptions/{subscription_exposed_id}/discount
+    return invoke(this.#env, 153, args, this.#grant); // GET /v1/customers/{customer}/subscriptions/{subscription_exposed_id}/discount
   }
 }
 
 class Customers_TaxIds extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 155, args); // POST /v1/customers/{customer}/tax_ids
+    return invoke(this.#env, 155, args, this.#grant); // POST /v1/customers/{customer}/tax_ids
   }
   del(...args) {
-    return invoke(this.#env, 156, args); // DELETE /v1/customers/{customer}/tax_ids/{id}
+    return invoke(this.#env, 156, args, this.#grant); // DELETE /v1/customers/{customer}/tax_ids/{id}
   }
   list(...args) {
-    return invoke(this.#env, 154, args); // GET /v1/customers/{customer}/tax_ids
+    return invoke(this.#env, 154, args, this.#grant); // GET /v1/customers/{customer}/tax_ids
   }
   retrieve(...args) {
-    return invoke(this.#env, 157, args); // GET /v1/customers/{customer}/tax_ids/{id}
+    return invoke(this.#env, 157, args, this.#grant); // GET /v1/customers/{customer}/tax_ids/{id}
   }
 }
 
 class Disputes extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   close(...args) {
-    return invoke(this.#env, 161, args); // POST /v1/disputes/{dispute}/close
+    return invoke(this.#env, 161, args, this.#grant); // POST /v1/disputes/{dispute}/close
   }
   list(...args) {
-    return invoke(this.#env, 158, args); // GET /v1/disputes
+    return invoke(this.#env, 158, args, this.#grant); // GET /v1/disputes
   }
   retrieve(...args) {
-    return invoke(this.#env, 159, args); // GET /v1/disputes/{dispute}
+    return invoke(this.#env, 159, args, this.#grant); // GET /v1/disputes/{dispute}
   }
   update(...args) {
-    return invoke(this.#env, 160, args); // POST /v1/disputes/{dispute}
+    return invoke(this.#env, 160, args, this.#grant); // POST /v1/disputes/{dispute}
   }
 }
 
 class Entitlements extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   get activeEntitlements() {
-    return new Entitlements_ActiveEntitlements(this.#env);
+    return new Entitlements_ActiveEntitlements(this.#env, this.#grant);
   }
   get features() {
-    return new Entitlements_Features(this.#env);
+    return new Entitlements_Features(this.#env, this.#grant);
   }
 }
 
 class Entitlements_ActiveEntitlements extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   list(...args) {
-    return invoke(this.#env, 162, args); // GET /v1/entitlements/active_entitlements
+    return invoke(this.#env, 162, args, this.#grant); // GET /v1/entitlements/active_entitlements
   }
   retrieve(...args) {
-    return invoke(this.#env, 163, args); // GET /v1/entitlements/active_entitlements/{id}
+    return invoke(this.#env, 163, args, this.#grant); // GET /v1/entitlements/active_entitlements/{id}
   }
 }
 
 class Entitlements_Features extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 165, args); // POST /v1/entitlements/features
+    return invoke(this.#env, 165, args, this.#grant); // POST /v1/entitlements/features
   }
   list(...args) {
-    return invoke(this.#env, 164, args); // GET /v1/entitlements/features
+    return invoke(this.#env, 164, args, this.#grant); // GET /v1/entitlements/features
   }
   retrieve(...args) {
-    return invoke(this.#env, 166, args); // GET /v1/entitlements/features/{id}
+    return invoke(this.#env, 166, args, this.#grant); // GET /v1/entitlements/features/{id}
   }
   update(...args) {
-    return invoke(this.#env, 167, args); // POST /v1/entitlements/features/{id}
+    return invoke(this.#env, 167, args, this.#grant); // POST /v1/entitlements/features/{id}
   }
 }
 
 class EphemeralKeys extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 168, args); // POST /v1/ephemeral_keys
+    return invoke(this.#env, 168, args, this.#grant); // POST /v1/ephemeral_keys
   }
   del(...args) {
-    return invoke(this.#env, 169, args); // DELETE /v1/ephemeral_keys/{key}
+    return invoke(this.#env, 169, args, this.#grant); // DELETE /v1/ephemeral_keys/{key}
   }
 }
 
 class Events extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   list(...args) {
-    return invoke(this.#env, 170, args); // GET /v1/events
+    return invoke(this.#env, 170, args, this.#grant); // GET /v1/events
   }
   retrieve(...args) {
-    return invoke(this.#env, 171, args); // GET /v1/events/{id}
+    return invoke(this.#env, 171, args, this.#grant); // GET /v1/events/{id}
   }
 }
 
 class ExchangeRates extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   list(...args) {
-    return invoke(this.#env, 172, args); // GET /v1/exchange_rates
+    return invoke(this.#env, 172, args, this.#grant); // GET /v1/exchange_rates
   }
   retrieve(...args) {
-    return invoke(this.#env, 173, args); // GET /v1/exchange_rates/{rate_id}
+    return invoke(this.#env, 173, args, this.#grant); // GET /v1/exchange_rates/{rate_id}
   }
 }
 
 class FileLinks extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 175, args); // POST /v1/file_links
+    return invoke(this.#env, 175, args, this.#grant); // POST /v1/file_links
   }
   list(...args) {
-    return invoke(this.#env, 174, args); // GET /v1/file_links
+    return invoke(this.#env, 174, args, this.#grant); // GET /v1/file_links
   }
   retrieve(...args) {
-    return invoke(this.#env, 176, args); // GET /v1/file_links/{link}
+    return invoke(this.#env, 176, args, this.#grant); // GET /v1/file_links/{link}
   }
   update(...args) {
-    return invoke(this.#env, 177, args); // POST /v1/file_links/{link}
+    return invoke(this.#env, 177, args, this.#grant); // POST /v1/file_links/{link}
   }
 }
 
 class Files extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 179, args); // POST /v1/files
+    return invoke(this.#env, 179, args, this.#grant); // POST /v1/files
   }
   list(...args) {
-    return invoke(this.#env, 178, args); // GET /v1/files
+    return invoke(this.#env, 178, args, this.#grant); // GET /v1/files
   }
   retrieve(...args) {
-    return invoke(this.#env, 180, args); // GET /v1/files/{file}
+    return invoke(this.#env, 180, args, this.#grant); // GET /v1/files/{file}
   }
 }
 
 class FinancialConnections extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   get accounts() {
-    return new FinancialConnections_Accounts(this.#env);
+    return new FinancialConnections_Accounts(this.#env, this.#grant);
   }
   get sessions() {
-    return new FinancialConnections_Sessions(this.#env);
+    return new FinancialConnections_Sessions(this.#env, this.#grant);
   }
   get transactions() {
-    return new FinancialConnections_Transactions(this.#env);
+    return new FinancialConnections_Transactions(this.#env, this.#grant);
   }
 }
 
 class FinancialConnections_Accounts extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   get owners() {
-    return new FinancialConnections_Accounts_Owners(this.#env);
+    return new FinancialConnections_Accounts_Owners(this.#env, this.#grant);
   }
   disconnect(...args) {
-    return invoke(this.#env, 183, args); // POST /v1/financial_connections/accounts/{account}/disconnect
+    return invoke(this.#env, 183, args, this.#grant); // POST /v1/financial_connections/accounts/{account}/disconnect
   }
   list(...args) {
-    return invoke(this.#env, 181, args); // GET /v1/financial_connections/accounts
+    return invoke(this.#env, 181, args, this.#grant); // GET /v1/financial_connections/accounts
   }
   refresh(...args) {
-    return invoke(this.#env, 185, args); // POST /v1/financial_connections/accounts/{account}/refresh
+    return invoke(this.#env, 185, args, this.#grant); // POST /v1/financial_connections/accounts/{account}/refresh
   }
   retrieve(...args) {
-    return invoke(this.#env, 182, args); // GET /v1/financial_connections/accounts/{account}
+    return invoke(this.#env, 182, args, this.#grant); // GET /v1/financial_connections/accounts/{account}
   }
   subscribe(...args) {
-    return invoke(this.#env, 186, args); // POST /v1/financial_connections/accounts/{account}/subscribe
+    return invoke(this.#env, 186, args, this.#grant); // POST /v1/financial_connections/accounts/{account}/subscribe
   }
   unsubscribe(...args) {
-    return invoke(this.#env, 187, args); // POST /v1/financial_connections/accounts/{account}/unsubscribe
+    return invoke(this.#env, 187, args, this.#grant); // POST /v1/financial_connections/accounts/{account}/unsubscribe
   }
 }
 
 class FinancialConnections_Accounts_Owners extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   list(...args) {
-    return invoke(this.#env, 184, args); // GET /v1/financial_connections/accounts/{account}/owners
+    return invoke(this.#env, 184, args, this.#grant); // GET /v1/financial_connections/accounts/{account}/owners
   }
 }
 
 class FinancialConnections_Sessions extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 188, args); // POST /v1/financial_connections/sessions
+    return invoke(this.#env, 188, args, this.#grant); // POST /v1/financial_connections/sessions
   }
   retrieve(...args) {
-    return invoke(this.#env, 189, args); // GET /v1/financial_connections/sessions/{session}
+    return invoke(this.#env, 189, args, this.#grant); // GET /v1/financial_connections/sessions/{session}
   }
 }
 
 class FinancialConnections_Transactions extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   list(...args) {
-    return invoke(this.#env, 190, args); // GET /v1/financial_connections/transactions
+    return invoke(this.#env, 190, args, this.#grant); // GET /v1/financial_connections/transactions
   }
   retrieve(...args) {
-    return invoke(this.#env, 191, args); // GET /v1/financial_connections/transactions/{transaction}
+    return invoke(this.#env, 191, args, this.#grant); // GET /v1/financial_connections/transactions/{transaction}
   }
 }
 
 class Forwarding extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   get requests() {
-    return new Forwarding_Requests(this.#env);
+    return new Forwarding_Requests(this.#env, this.#grant);
   }
 }
 
 class Forwarding_Requests extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 193, args); // POST /v1/forwarding/requests
+    return invoke(this.#env, 193, args, this.#grant); // POST /v1/forwarding/requests
   }
   list(...args) {
-    return invoke(this.#env, 192, args); // GET /v1/forwarding/requests
+    return invoke(this.#env, 192, args, this.#grant); // GET /v1/forwarding/requests
   }
   retrieve(...args) {
-    return invoke(this.#env, 194, args); // GET /v1/forwarding/requests/{id}
+    return invoke(this.#env, 194, args, this.#grant); // GET /v1/forwarding/requests/{id}
   }
 }
 
 class Identity extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   get verificationReports() {
-    return new Identity_VerificationReports(this.#env);
+    return new Identity_VerificationReports(this.#env, this.#grant);
   }
   get verificationSessions() {
-    return new Identity_VerificationSessions(this.#env);
+    return new Identity_VerificationSessions(this.#env, this.#grant);
   }
 }
 
 class Identity_VerificationReports extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   list(...args) {
-    return invoke(this.#env, 195, args); // GET /v1/identity/verification_reports
+    return invoke(this.#env, 195, args, this.#grant); // GET /v1/identity/verification_reports
   }
   retrieve(...args) {
-    return invoke(this.#env, 196, args); // GET /v1/identity/verification_reports/{report}
+    return invoke(this.#env, 196, args, this.#grant); // GET /v1/identity/verification_reports/{report}
   }
 }
 
 class Identity_VerificationSessions extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   cancel(...args) {
-    return invoke(this.#env, 201, args); // POST /v1/identity/verification_sessions/{session}/cancel
+    return invoke(this.#env, 201, args, this.#grant); // POST /v1/identity/verification_sessions/{session}/cancel
   }
   create(...args) {
-    return invoke(this.#env, 198, args); // POST /v1/identity/verification_sessions
+    return invoke(this.#env, 198, args, this.#grant); // POST /v1/identity/verification_sessions
   }
   list(...args) {
-    return invoke(this.#env, 197, args); // GET /v1/identity/verification_sessions
+    return invoke(this.#env, 197, args, this.#grant); // GET /v1/identity/verification_sessions
   }
   redact(...args) {
-    return invoke(this.#env, 202, args); // POST /v1/identity/verification_sessions/{session}/redact
+    return invoke(this.#env, 202, args, this.#grant); // POST /v1/identity/verification_sessions/{session}/redact
   }
   retrieve(...args) {
-    return invoke(this.#env, 199, args); // GET /v1/identity/verification_sessions/{session}
+    return invoke(this.#env, 199, args, this.#grant); // GET /v1/identity/verification_sessions/{session}
   }
   update(...args) {
-    return invoke(this.#env, 200, args); // POST /v1/identity/verification_sessions/{session}
+    return invoke(this.#env, 200, args, this.#grant); // POST /v1/identity/verification_sessions/{session}
   }
 }
 
 class Invoiceitems extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 204, args); // POST /v1/invoiceitems
+    return invoke(this.#env, 204, args, this.#grant); // POST /v1/invoiceitems
   }
   del(...args) {
-    return invoke(this.#env, 205, args); // DELETE /v1/invoiceitems/{invoiceitem}
+    return invoke(this.#env, 205, args, this.#grant); // DELETE /v1/invoiceitems/{invoiceitem}
   }
   list(...args) {
-    return invoke(this.#env, 203, args); // GET /v1/invoiceitems
+    return invoke(this.#env, 203, args, this.#grant); // GET /v1/invoiceitems
   }
   retrieve(...args) {
-    return invoke(this.#env, 206, args); // GET /v1/invoiceitems/{invoiceitem}
+    return invoke(this.#env, 206, args, this.#grant); // GET /v1/invoiceitems/{invoiceitem}
   }
   update(...args) {
-    return invoke(this.#env, 207, args); // POST /v1/invoiceitems/{invoiceitem}
+    return invoke(this.#env, 207, args, this.#grant); // POST /v1/invoiceitems/{invoiceitem}
   }
 }
 
 class Invoices extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   get lines() {
-    return new Invoices_Lines(this.#env);
+    return new Invoices_Lines(this.#env, this.#grant);
   }
   get upcoming() {
-    return new Invoices_Upcoming(this.#env);
+    return new Invoices_Upcoming(this.#env, this.#grant);
   }
   create(...args) {
-    return invoke(this.#env, 209, args); // POST /v1/invoices
+    return invoke(this.#env, 209, args, this.#grant); // POST /v1/invoices
   }
   createPreview(...args) {
-    return invoke(this.#env, 210, args); // POST /v1/invoices/create_preview
+    return invoke(this.#env, 210, args, this.#grant); // POST /v1/invoices/create_preview
   }
   del(...args) {
-    return invoke(this.#env, 214, args); // DELETE /v1/invoices/{invoice}
+    return invoke(this.#env, 214, args, this.#grant); // DELETE /v1/invoices/{invoice}
   }
   finalize(...args) {
-    return invoke(this.#env, 217, args); // POST /v1/invoices/{invoice}/finalize
+    return invoke(this.#env, 217, args, this.#grant); // POST /v1/invoices/{invoice}/finalize
   }
   list(...args) {
-    return invoke(this.#env, 208, args); // GET /v1/invoices
+    return invoke(this.#env, 208, args, this.#grant); // GET /v1/invoices
   }
   markUncollectible(...args) {
-    return invoke(this.#env, 220, args); // POST /v1/invoices/{invoice}/mark_uncollectible
+    return invoke(this.#env, 220, args, this.#grant); // POST /v1/invoices/{invoice}/mark_uncollectible
   }
   pay(...args) {
-    return invoke(this.#env, 221, args); // POST /v1/invoices/{invoice}/pay
+    return invoke(this.#env, 221, args, this.#grant); // POST /v1/invoices/{invoice}/pay
   }
   retrieve(...args) {
-    return invoke(this.#env, 215, args); // GET /v1/invoices/{invoice}
+    return invoke(this.#env, 215, args, this.#grant); // GET /v1/invoices/{invoice}
   }
   search(...args) {
-    return invoke(this.#env, 211, args); // GET /v1/invoices/search
+    return invoke(this.#env, 211, args, this.#grant); // GET /v1/invoices/search
   }
   send(...args) {
-    return invoke(this.#env, 222, args); // POST /v1/invoices/{invoice}/send
+    return invoke(this.#env, 222, args, this.#grant); // POST /v1/invoices/{invoice}/send
   }
   update(...args) {
-    return invoke(this.#env, 216, args); // POST /v1/invoices/{invoice}
+    return invoke(this.#env, 216, args, this.#grant); // POST /v1/invoices/{invoice}
   }
   void(...args) {
-    return invoke(this.#env, 223, args); // POST /v1/invoices/{invoice}/void
+    return invoke(this.#env, 223, args, this.#grant); // POST /v1/invoices/{invoice}/void
   }
 }
 
 class Invoices_Lines extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   list(...args) {
-    return invoke(this.#env, 218, args); // GET /v1/invoices/{invoice}/lines
+    return invoke(this.#env, 218, args, this.#grant); // GET /v1/invoices/{invoice}/lines
   }
   update(...args) {
-    return invoke(this.#env, 219, args); // POST /v1/invoices/{invoice}/lines/{line_item_id}
+    return invoke(this.#env, 219, args, this.#grant); // POST /v1/invoices/{invoice}/lines/{line_item_id}
   }
 }
 
 class Invoices_Upcoming extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   get lines() {
-    return new Invoices_Upcoming_Lines(this.#env);
+    return new Invoices_Upcoming_Lines(this.#env, this.#grant);
   }
   retrieve(...args) {
-    return invoke(this.#env, 212, args); // GET /v1/invoices/upcoming
+    return invoke(this.#env, 212, args, this.#grant); // GET /v1/invoices/upcoming
   }
 }
 
 class Invoices_Upcoming_Lines extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   list(...args) {
-    return invoke(this.#env, 213, args); // GET /v1/invoices/upcoming/lines
+    return invoke(this.#env, 213, args, this.#grant); // GET /v1/invoices/upcoming/lines
   }
 }
 
 class Issuing extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   get authorizations() {
-    return new Issuing_Authorizations(this.#env);
+    return new Issuing_Authorizations(this.#env, this.#grant);
   }
   get cardholders() {
-    return new Issuing_Cardholders(this.#env);
+    return new Issuing_Cardholders(this.#env, this.#grant);
   }
   get cards() {
-    return new Issuing_Cards(this.#env);
+    return new Issuing_Cards(this.#env, this.#grant);
   }
   get disputes() {
-    return new Issuing_Disputes(this.#env);
+    return new Issuing_Disputes(this.#env, this.#grant);
   }
   get personalizationDesigns() {
-    return new Issuing_PersonalizationDesigns(this.#env);
+    return new Issuing_PersonalizationDesigns(this.#env, this.#grant);
   }
   get physicalBundles() {
-    return new Issuing_PhysicalBundles(this.#env);
+    return new Issuing_PhysicalBundles(this.#env, this.#grant);
   }
   get settlements() {
-    return new Issuing_Settlements(this.#env);
+    return new Issuing_Settlements(this.#env, this.#grant);
   }
   get tokens() {
-    return new Issuing_Tokens(this.#env);
+    return new Issuing_Tokens(this.#env, this.#grant);
   }
   get transactions() {
-    return new Issuing_Transactions(this.#env);
+    return new Issuing_Transactions(this.#env, this.#grant);
   }
 }
 
 class Issuing_Authorizations extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   approve(...args) {
-    return invoke(this.#env, 227, args); // POST /v1/issuing/authorizations/{authorization}/approve
+    return invoke(this.#env, 227, args, this.#grant); // POST /v1/issuing/authorizations/{authorization}/approve
   }
   decline(...args) {
-    return invoke(this.#env, 228, args); // POST /v1/issuing/authorizations/{authorization}/decline
+    return invoke(this.#env, 228, args, this.#grant); // POST /v1/issuing/authorizations/{authorization}/decline
   }
   list(...args) {
-    return invoke(this.#env, 224, args); // GET /v1/issuing/authorizations
+    return invoke(this.#env, 224, args, this.#grant); // GET /v1/issuing/authorizations
   }
   retrieve(...args) {
-    return invoke(this.#env, 225, args); // GET /v1/issuing/authorizations/{authorization}
+    return invoke(this.#env, 225, args, this.#grant); // GET /v1/issuing/authorizations/{authorization}
   }
   update(...args) {
-    return invoke(this.#env, 226, args); // POST /v1/issuing/authorizations/{authorization}
+    return invoke(this.#env, 226, args, this.#grant); // POST /v1/issuing/authorizations/{authorization}
   }
 }
 
 class Issuing_Cardholders extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 230, args); // POST /v1/issuing/cardholders
+    return invoke(this.#env, 230, args, this.#grant); // POST /v1/issuing/cardholders
   }
   list(...args) {
-    return invoke(this.#env, 229, args); // GET /v1/issuing/cardholders
+    return invoke(this.#env, 229, args, this.#grant); // GET /v1/issuing/cardholders
   }
   retrieve(...args) {
-    return invoke(this.#env, 231, args); // GET /v1/issuing/cardholders/{cardholder}
+    return invoke(this.#env, 231, args, this.#grant); // GET /v1/issuing/cardholders/{cardholder}
   }
   update(...args) {
-    return invoke(this.#env, 232, args); // POST /v1/issuing/cardholders/{cardholder}
+    return invoke(this.#env, 232, args, this.#grant); // POST /v1/issuing/cardholders/{cardholder}
   }
 }
 
 class Issuing_Cards extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 234, args); // POST /v1/issuing/cards
+    return invoke(this.#env, 234, args, this.#grant); // POST /v1/issuing/cards
   }
   list(...args) {
-    return invoke(this.#env, 233, args); // GET /v1/issuing/cards
+    return invoke(this.#env, 233, args, this.#grant); // GET /v1/issuing/cards
   }
   retrieve(...args) {
-    return invoke(this.#env, 235, args); // GET /v1/issuing/cards/{card}
+    return invoke(this.#env, 235, args, this.#grant); // GET /v1/issuing/cards/{card}
   }
   update(...args) {
-    return invoke(this.#env, 236, args); // POST /v1/issuing/cards/{card}
+    return invoke(this.#env, 236, args, this.#grant); // POST /v1/issuing/cards/{card}
   }
 }
 
 class Issuing_Disputes extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 238, args); // POST /v1/issuing/disputes
+    return invoke(this.#env, 238, args, this.#grant); // POST /v1/issuing/disputes
   }
   list(...args) {
-    return invoke(this.#env, 237, args); // GET /v1/issuing/disputes
+    return invoke(this.#env, 237, args, this.#grant); // GET /v1/issuing/disputes
   }
   retrieve(...args) {
-    return invoke(this.#env, 239, args); // GET /v1/issuing/disputes/{dispute}
+    return invoke(this.#env, 239, args, this.#grant); // GET /v1/issuing/disputes/{dispute}
   }
   submit(...args) {
-    return invoke(this.#env, 241, args); // POST /v1/issuing/disputes/{dispute}/submit
+    return invoke(this.#env, 241, args, this.#grant); // POST /v1/issuing/disputes/{dispute}/submit
   }
   update(...args) {
-    return invoke(this.#env, 240, args); // POST /v1/issuing/disputes/{dispute}
+    return invoke(this.#env, 240, args, this.#grant); // POST /v1/issuing/disputes/{dispute}
   }
 }
 
 class Issuing_PersonalizationDesigns extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 243, args); // POST /v1/issuing/personalization_designs
+    return invoke(this.#env, 243, args, this.#grant); // POST /v1/issuing/personalization_designs
   }
   list(...args) {
-    return invoke(this.#env, 242, args); // GET /v1/issuing/personalization_designs
+    return invoke(this.#env, 242, args, this.#grant); // GET /v1/issuing/personalization_designs
   }
   retrieve(...args) {
-    return invoke(this.#env, 244, args); // GET /v1/issuing/personalization_designs/{personalization_design}
+    return invoke(this.#env, 244, args, this.#grant); // GET /v1/issuing/personalization_designs/{personalization_design}
   }
   update(...args) {
-    return invoke(this.#env, 245, args); // POST /v1/issuing/personalization_designs/{personalization_design}
+    return invoke(this.#env, 245, args, this.#grant); // POST /v1/issuing/personalization_designs/{personalization_design}
   }
 }
 
 class Issuing_PhysicalBundles extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   list(...args) {
-    return invoke(this.#env, 246, args); // GET /v1/issuing/physical_bundles
+    return invoke(this.#env, 246, args, this.#grant); // GET /v1/issuing/physical_bundles
   }
   retrieve(...args) {
-    return invoke(this.#env, 247, args); // GET /v1/issuing/physical_bundles/{physical_bundle}
+    return invoke(this.#env, 247, args, this.#grant); // GET /v1/issuing/physical_bundles/{physical_bundle}
   }
 }
 
 class Issuing_Settlements extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   retrieve(...args) {
-    return invoke(this.#env, 248, args); // GET /v1/issuing/settlements/{settlement}
+    return invoke(this.#env, 248, args, this.#grant); // GET /v1/issuing/settlements/{settlement}
   }
   update(...args) {
-    return invoke(this.#env, 249, args); // POST /v1/issuing/settlements/{settlement}
+    return invoke(this.#env, 249, args, this.#grant); // POST /v1/issuing/settlements/{settlement}
   }
 }
 
 class Issuing_Tokens extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   list(...args) {
-    return invoke(this.#env, 250, args); // GET /v1/issuing/tokens
+    return invoke(this.#env, 250, args, this.#grant); // GET /v1/issuing/tokens
   }
   retrieve(...args) {
-    return invoke(this.#env, 251, args); // GET /v1/issuing/tokens/{token}
+    return invoke(this.#env, 251, args, this.#grant); // GET /v1/issuing/tokens/{token}
   }
   update(...args) {
-    return invoke(this.#env, 252, args); // POST /v1/issuing/tokens/{token}
+    return invoke(this.#env, 252, args, this.#grant); // POST /v1/issuing/tokens/{token}
   }
 }
 
 class Issuing_Transactions extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   list(...args) {
-    return invoke(this.#env, 253, args); // GET /v1/issuing/transactions
+    return invoke(this.#env, 253, args, this.#grant); // GET /v1/issuing/transactions
   }
   retrieve(...args) {
-    return invoke(this.#env, 254, args); // GET /v1/issuing/transactions/{transaction}
+    return invoke(this.#env, 254, args, this.#grant); // GET /v1/issuing/transactions/{transaction}
   }
   update(...args) {
-    return invoke(this.#env, 255, args); // POST /v1/issuing/transactions/{transaction}
+    return invoke(this.#env, 255, args, this.#grant); // POST /v1/issuing/transactions/{transaction}
   }
 }
 
 class LinkAccountSessions extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 256, args); // POST /v1/link_account_sessions
+    return invoke(this.#env, 256, args, this.#grant); // POST /v1/link_account_sessions
   }
   retrieve(...args) {
-    return invoke(this.#env, 257, args); // GET /v1/link_account_sessions/{session}
+    return invoke(this.#env, 257, args, this.#grant); // GET /v1/link_account_sessions/{session}
   }
 }
 
 class LinkedAccounts extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   get owners() {
-    return new LinkedAccounts_Owners(this.#env);
+    return new LinkedAccounts_Owners(this.#env, this.#grant);
   }
   disconnect(...args) {
-    return invoke(this.#env, 260, args); // POST /v1/linked_accounts/{account}/disconnect
+    return invoke(this.#env, 260, args, this.#grant); // POST /v1/linked_accounts/{account}/disconnect
   }
   list(...args) {
-    return invoke(this.#env, 258, args); // GET /v1/linked_accounts
+    return invoke(this.#env, 258, args, this.#grant); // GET /v1/linked_accounts
   }
   refresh(...args) {
-    return invoke(this.#env, 262, args); // POST /v1/linked_accounts/{account}/refresh
+    return invoke(this.#env, 262, args, this.#grant); // POST /v1/linked_accounts/{account}/refresh
   }
   retrieve(...args) {
-    return invoke(this.#env, 259, args); // GET /v1/linked_accounts/{account}
+    return invoke(this.#env, 259, args, this.#grant); // GET /v1/linked_accounts/{account}
   }
 }
 
 class LinkedAccounts_Owners extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   list(...args) {
-    return invoke(this.#env, 261, args); // GET /v1/linked_accounts/{account}/owners
+    return invoke(this.#env, 261, args, this.#grant); // GET /v1/linked_accounts/{account}/owners
   }
 }
 
 class Mandates extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   retrieve(...args) {
-    return invoke(this.#env, 263, args); // GET /v1/mandates/{mandate}
+    return invoke(this.#env, 263, args, this.#grant); // GET /v1/mandates/{mandate}
   }
 }
 
 class PaymentIntents extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   applyCustomerBalance(...args) {
-    return invoke(this.#env, 269, args); // POST /v1/payment_intents/{intent}/apply_customer_balance
+    return invoke(this.#env, 269, args, this.#grant); // POST /v1/payment_intents/{intent}/apply_customer_balance
   }
   cancel(...args) {
-    return invoke(this.#env, 270, args); // POST /v1/payment_intents/{intent}/cancel
+    return invoke(this.#env, 270, args, this.#grant); // POST /v1/payment_intents/{intent}/cancel
   }
   capture(...args) {
-    return invoke(this.#env, 271, args); // POST /v1/payment_intents/{intent}/capture
+    return invoke(this.#env, 271, args, this.#grant); // POST /v1/payment_intents/{intent}/capture
   }
   confirm(...args) {
-    return invoke(this.#env, 272, args); // POST /v1/payment_intents/{intent}/confirm
+    return invoke(this.#env, 272, args, this.#grant); // POST /v1/payment_intents/{intent}/confirm
   }
   create(...args) {
-    return invoke(this.#env, 265, args); // POST /v1/payment_intents
+    return invoke(this.#env, 265, args, this.#grant); // POST /v1/payment_intents
   }
   incrementAuthorization(...args) {
-    return invoke(this.#env, 273, args); // POST /v1/payment_intents/{intent}/increment_authorization
+    return invoke(this.#env, 273, args, this.#grant); // POST /v1/payment_intents/{intent}/increment_authorization
   }
   list(...args) {
-    return invoke(this.#env, 264, args); // GET /v1/payment_intents
+    return invoke(this.#env, 264, args, this.#grant); // GET /v1/payment_intents
   }
   retrieve(...args) {
-    return invoke(this.#env, 267, args); // GET /v1/payment_intents/{intent}
+    return invoke(this.#env, 267, args, this.#grant); // GET /v1/payment_intents/{intent}
   }
   search(...args) {
-    return invoke(this.#env, 266, args); // GET /v1/payment_intents/search
+    return invoke(this.#env, 266, args, this.#grant); // GET /v1/payment_intents/search
   }
   update(...args) {
-    return invoke(this.#env, 268, args); // POST /v1/payment_intents/{intent}
+    return invoke(this.#env, 268, args, this.#grant); // POST /v1/payment_intents/{intent}
   }
   verifyMicrodeposits(...args) {
-    return invoke(this.#env, 274, args); // POST /v1/payment_intents/{intent}/verify_microdeposits
+    return invoke(this.#env, 274, args, this.#grant); // POST /v1/payment_intents/{intent}/verify_microdeposits
   }
 }
 
 class PaymentLinks extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   get lineItems() {
-    return new PaymentLinks_LineItems(this.#env);
+    return new PaymentLinks_LineItems(this.#env, this.#grant);
   }
   create(...args) {
-    return invoke(this.#env, 276, args); // POST /v1/payment_links
+    return invoke(this.#env, 276, args, this.#grant); // POST /v1/payment_links
   }
   list(...args) {
-    return invoke(this.#env, 275, args); // GET /v1/payment_links
+    return invoke(this.#env, 275, args, this.#grant); // GET /v1/payment_links
   }
   retrieve(...args) {
-    return invoke(this.#env, 277, args); // GET /v1/payment_links/{payment_link}
+    return invoke(this.#env, 277, args, this.#grant); // GET /v1/payment_links/{payment_link}
   }
   update(...args) {
-    return invoke(this.#env, 278, args); // POST /v1/payment_links/{payment_link}
+    return invoke(this.#env, 278, args, this.#grant); // POST /v1/payment_links/{payment_link}
   }
 }
 
 class PaymentLinks_LineItems extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   list(...args) {
-    return invoke(this.#env, 279, args); // GET /v1/payment_links/{payment_link}/line_items
+    return invoke(this.#env, 279, args, this.#grant); // GET /v1/payment_links/{payment_link}/line_items
   }
 }
 
 class PaymentMethodConfigurations extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 281, args); // POST /v1/payment_method_configurations
+    return invoke(this.#env, 281, args, this.#grant); // POST /v1/payment_method_configurations
   }
   list(...args) {
-    return invoke(this.#env, 280, args); // GET /v1/payment_method_configurations
+    return invoke(this.#env, 280, args, this.#grant); // GET /v1/payment_method_configurations
   }
   retrieve(...args) {
-    return invoke(this.#env, 282, args); // GET /v1/payment_method_configurations/{configuration}
+    return invoke(this.#env, 282, args, this.#grant); // GET /v1/payment_method_configurations/{configuration}
   }
   update(...args) {
-    return invoke(this.#env, 283, args); // POST /v1/payment_method_configurations/{configuration}
+    return invoke(this.#env, 283, args, this.#grant); // POST /v1/payment_method_configurations/{configuration}
   }
 }
 
 class PaymentMethodDomains extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 285, args); // POST /v1/payment_method_domains
+    return invoke(this.#env, 285, args, this.#grant); // POST /v1/payment_method_domains
   }
   list(...args) {
-    return invoke(this.#env, 284, args); // GET /v1/payment_method_domains
+    return invoke(this.#env, 284, args, this.#grant); // GET /v1/payment_method_domains
   }
   retrieve(...args) {
-    return invoke(this.#env, 286, args); // GET /v1/payment_method_domains/{payment_method_domain}
+    return invoke(this.#env, 286, args, this.#grant); // GET /v1/payment_method_domains/{payment_method_domain}
   }
   update(...args) {
-    return invoke(this.#env, 287, args); // POST /v1/payment_method_domains/{payment_method_domain}
+    return invoke(this.#env, 287, args, this.#grant); // POST /v1/payment_method_domains/{payment_method_domain}
   }
   validate(...args) {
-    return invoke(this.#env, 288, args); // POST /v1/payment_method_domains/{payment_method_domain}/validate
+    return invoke(this.#env, 288, args, this.#grant); // POST /v1/payment_method_domains/{payment_method_domain}/validate
   }
 }
 
 class PaymentMethods extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   attach(...args) {
-    return invoke(this.#env, 293, args); // POST /v1/payment_methods/{payment_method}/attach
+    return invoke(this.#env, 293, args, this.#grant); // POST /v1/payment_methods/{payment_method}/attach
   }
   create(...args) {
-    return invoke(this.#env, 290, args); // POST /v1/payment_methods
+    return invoke(this.#env, 290, args, this.#grant); // POST /v1/payment_methods
   }
   detach(...args) {
-    return invoke(this.#env, 294, args); // POST /v1/payment_methods/{payment_method}/detach
+    return invoke(this.#env, 294, args, this.#grant); // POST /v1/payment_methods/{payment_method}/detach
   }
   list(...args) {
-    return invoke(this.#env, 289, args); // GET /v1/payment_methods
+    return invoke(this.#env, 289, args, this.#grant); // GET /v1/payment_methods
   }
   retrieve(...args) {
-    return invoke(this.#env, 291, args); // GET /v1/payment_methods/{payment_method}
+    return invoke(this.#env, 291, args, this.#grant); // GET /v1/payment_methods/{payment_method}
   }
   update(...args) {
-    return invoke(this.#env, 292, args); // POST /v1/payment_methods/{payment_method}
+    return invoke(this.#env, 292, args, this.#grant); // POST /v1/payment_methods/{payment_method}
   }
 }
 
 class Payouts extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   cancel(...args) {
-    return invoke(this.#env, 299, args); // POST /v1/payouts/{payout}/cancel
+    return invoke(this.#env, 299, args, this.#grant); // POST /v1/payouts/{payout}/cancel
   }
   create(...args) {
-    return invoke(this.#env, 296, args); // POST /v1/payouts
+    return invoke(this.#env, 296, args, this.#grant); // POST /v1/payouts
   }
   list(...args) {
-    return invoke(this.#env, 295, args); // GET /v1/payouts
+    return invoke(this.#env, 295, args, this.#grant); // GET /v1/payouts
   }
   retrieve(...args) {
-    return invoke(this.#env, 297, args); // GET /v1/payouts/{payout}
+    return invoke(this.#env, 297, args, this.#grant); // GET /v1/payouts/{payout}
   }
   reverse(...args) {
-    return invoke(this.#env, 300, args); // POST /v1/payouts/{payout}/reverse
+    return invoke(this.#env, 300, args, this.#grant); // POST /v1/payouts/{payout}/reverse
   }
   update(...args) {
-    return invoke(this.#env, 298, args); // POST /v1/payouts/{payout}
+    return invoke(this.#env, 298, args, this.#grant); // POST /v1/payouts/{payout}
   }
 }
 
 class Plans extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 302, args); // POST /v1/plans
+    return invoke(this.#env, 302, args, this.#grant); // POST /v1/plans
   }
   del(...args) {
-    return invoke(this.#env, 303, args); // DELETE /v1/plans/{plan}
+    return invoke(this.#env, 303, args, this.#grant); // DELETE /v1/plans/{plan}
   }
   list(...args) {
-    return invoke(this.#env, 301, args); // GET /v1/plans
+    return invoke(this.#env, 301, args, this.#grant); // GET /v1/plans
   }
   retrieve(...args) {
-    return invoke(this.#env, 304, args); // GET /v1/plans/{plan}
+    return invoke(this.#env, 304, args, this.#grant); // GET /v1/plans/{plan}
   }
   update(...args) {
-    return invoke(this.#env, 305, args); // POST /v1/plans/{plan}
+    return invoke(this.#env, 305, args, this.#grant); // POST /v1/plans/{plan}
   }
 }
 
 class Prices extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 307, args); // POST /v1/prices
+    return invoke(this.#env, 307, args, this.#grant); // POST /v1/prices
   }
   list(...args) {
-    return invoke(this.#env, 306, args); // GET /v1/prices
+    return invoke(this.#env, 306, args, this.#grant); // GET /v1/prices
   }
   retrieve(...args) {
-    return invoke(this.#env, 309, args); // GET /v1/prices/{price}
+    return invoke(this.#env, 309, args, this.#grant); // GET /v1/prices/{price}
   }
   search(...args) {
-    return invoke(this.#env, 308, args); // GET /v1/prices/search
+    return invoke(this.#env, 308, args, this.#grant); // GET /v1/prices/search
   }
   update(...args) {
-    return invoke(this.#env, 310, args); // POST /v1/prices/{price}
+    return invoke(this.#env, 310, args, this.#grant); // POST /v1/prices/{price}
   }
 }
 
 class Products extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   get features() {
-    return new Products_Features(this.#env);
+    return new Products_Features(this.#env, this.#grant);
   }
   create(...args) {
-    return invoke(this.#env, 312, args); // POST /v1/products
+    return invoke(this.#env, 312, args, this.#grant); // POST /v1/products
   }
   del(...args) {
-    return invoke(this.#env, 314, args); // DELETE /v1/products/{id}
+    return invoke(this.#env, 314, args, this.#grant); // DELETE /v1/products/{id}
   }
   list(...args) {
-    return invoke(this.#env, 311, args); // GET /v1/products
+    return invoke(this.#env, 311, args, this.#grant); // GET /v1/products
   }
   retrieve(...args) {
-    return invoke(this.#env, 315, args); // GET /v1/products/{id}
+    return invoke(this.#env, 315, args, this.#grant); // GET /v1/products/{id}
   }
   search(...args) {
-    return invoke(this.#env, 313, args); // GET /v1/products/search
+    return invoke(this.#env, 313, args, this.#grant); // GET /v1/products/search
   }
   update(...args) {
-    return invoke(this.#env, 316, args); // POST /v1/products/{id}
+    return invoke(this.#env, 316, args, this.#grant); // POST /v1/products/{id}
   }
 }
 
 class Products_Features extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 318, args); // POST /v1/products/{product}/features
+    return invoke(this.#env, 318, args, this.#grant); // POST /v1/products/{product}/features
   }
   del(...args) {
-    return invoke(this.#env, 319, args); // DELETE /v1/products/{product}/features/{id}
+    return invoke(this.#env, 319, args, this.#grant); // DELETE /v1/products/{product}/features/{id}
   }
   list(...args) {
-    return invoke(this.#env, 317, args); // GET /v1/products/{product}/features
+    return invoke(this.#env, 317, args, this.#grant); // GET /v1/products/{product}/features
   }
   retrieve(...args) {
-    return invoke(this.#env, 320, args); // GET /v1/products/{product}/features/{id}
+    return invoke(this.#env, 320, args, this.#grant); // GET /v1/products/{product}/features/{id}
   }
 }
 
 class PromotionCodes extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 322, args); // POST /v1/promotion_codes
+    return invoke(this.#env, 322, args, this.#grant); // POST /v1/promotion_codes
   }
   list(...args) {
-    return invoke(this.#env, 321, args); // GET /v1/promotion_codes
+    return invoke(this.#env, 321, args, this.#grant); // GET /v1/promotion_codes
   }
   retrieve(...args) {
-    return invoke(this.#env, 323, args); // GET /v1/promotion_codes/{promotion_code}
+    return invoke(this.#env, 323, args, this.#grant); // GET /v1/promotion_codes/{promotion_code}
   }
   update(...args) {
-    return invoke(this.#env, 324, args); // POST /v1/promotion_codes/{promotion_code}
+    return invoke(this.#env, 324, args, this.#grant); // POST /v1/promotion_codes/{promotion_code}
   }
 }
 
 class Quotes extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   get computedUpfrontLineItems() {
-    return new Quotes_ComputedUpfrontLineItems(this.#env);
+    return new Quotes_ComputedUpfrontLineItems(this.#env, this.#grant);
   }
   get lineItems() {
-    return new Quotes_LineItems(this.#env);
+    return new Quotes_LineItems(this.#env, this.#grant);
   }
   get pdf() {
-    return new Quotes_Pdf(this.#env);
+    return new Quotes_Pdf(this.#env, this.#grant);
   }
   accept(...args) {
-    return invoke(this.#env, 329, args); // POST /v1/quotes/{quote}/accept
+    return invoke(this.#env, 329, args, this.#grant); // POST /v1/quotes/{quote}/accept
   }
   cancel(...args) {
-    return invoke(this.#env, 330, args); // POST /v1/quotes/{quote}/cancel
+    return invoke(this.#env, 330, args, this.#grant); // POST /v1/quotes/{quote}/cancel
   }
   create(...args) {
-    return invoke(this.#env, 326, args); // POST /v1/quotes
+    return invoke(this.#env, 326, args, this.#grant); // POST /v1/quotes
   }
   finalize(...args) {
-    return invoke(this.#env, 332, args); // POST /v1/quotes/{quote}/finalize
+    return invoke(this.#env, 332, args, this.#grant); // POST /v1/quotes/{quote}/finalize
   }
   list(...args) {
-    return invoke(this.#env, 325, args); // GET /v1/quotes
+    return invoke(this.#env, 325, args, this.#grant); // GET /v1/quotes
   }
   retrieve(...args) {
-    return invoke(this.#env, 327, args); // GET /v1/quotes/{quote}
+    return invoke(this.#env, 327, args, this.#grant); // GET /v1/quotes/{quote}
   }
   update(...args) {
-    return invoke(this.#env, 328, args); // POST /v1/quotes/{quote}
+    return invoke(this.#env, 328, args, this.#grant); // POST /v1/quotes/{quote}
   }
 }
 
 class Quotes_ComputedUpfrontLineItems extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   list(...args) {
-    return invoke(this.#env, 331, args); // GET /v1/quotes/{quote}/computed_upfront_line_items
+    return invoke(this.#env, 331, args, this.#grant); // GET /v1/quotes/{quote}/computed_upfront_line_items
   }
 }
 
 class Quotes_LineItems extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   list(...args) {
-    return invoke(this.#env, 333, args); // GET /v1/quotes/{quote}/line_items
+    return invoke(this.#env, 333, args, this.#grant); // GET /v1/quotes/{quote}/line_items
   }
 }
 
 class Quotes_Pdf extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   retrieve(...args) {
-    return invoke(this.#env, 334, args); // GET /v1/quotes/{quote}/pdf
+    return invoke(this.#env, 334, args, this.#grant); // GET /v1/quotes/{quote}/pdf
   }
 }
 
 class Radar extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   get earlyFraudWarnings() {
-    return new Radar_EarlyFraudWarnings(this.#env);
+    return new Radar_EarlyFraudWarnings(this.#env, this.#grant);
   }
   get valueListItems() {
-    return new Radar_ValueListItems(this.#env);
+    return new Radar_ValueListItems(this.#env, this.#grant);
   }
   get valueLists() {
-    return new Radar_ValueLists(this.#env);
+    return new Radar_ValueLists(this.#env, this.#grant);
   }
 }
 
 class Radar_EarlyFraudWarnings extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   list(...args) {
-    return invoke(this.#env, 335, args); // GET /v1/radar/early_fraud_warnings
+    return invoke(this.#env, 335, args, this.#grant); // GET /v1/radar/early_fraud_warnings
   }
   retrieve(...args) {
-    return invoke(this.#env, 336, args); // GET /v1/radar/early_fraud_warnings/{early_fraud_warning}
+    return invoke(this.#env, 336, args, this.#grant); // GET /v1/radar/early_fraud_warnings/{early_fraud_warning}
   }
 }
 
 class Radar_ValueListItems extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 338, args); // POST /v1/radar/value_list_items
+    return invoke(this.#env, 338, args, this.#grant); // POST /v1/radar/value_list_items
   }
   del(...args) {
-    return invoke(this.#env, 339, args); // DELETE /v1/radar/value_list_items/{item}
+    return invoke(this.#env, 339, args, this.#grant); // DELETE /v1/radar/value_list_items/{item}
   }
   list(...args) {
-    return invoke(this.#env, 337, args); // GET /v1/radar/value_list_items
+    return invoke(this.#env, 337, args, this.#grant); // GET /v1/radar/value_list_items
   }
   retrieve(...args) {
-    return invoke(this.#env, 340, args); // GET /v1/radar/value_list_items/{item}
+    return invoke(this.#env, 340, args, this.#grant); // GET /v1/radar/value_list_items/{item}
   }
 }
 
 class Radar_ValueLists extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 342, args); // POST /v1/radar/value_lists
+    return invoke(this.#env, 342, args, this.#grant); // POST /v1/radar/value_lists
   }
   del(...args) {
-    return invoke(this.#env, 343, args); // DELETE /v1/radar/value_lists/{value_list}
+    return invoke(this.#env, 343, args, this.#grant); // DELETE /v1/radar/value_lists/{value_list}
   }
   list(...args) {
-    return invoke(this.#env, 341, args); // GET /v1/radar/value_lists
+    return invoke(this.#env, 341, args, this.#grant); // GET /v1/radar/value_lists
   }
   retrieve(...args) {
-    return invoke(this.#env, 344, args); // GET /v1/radar/value_lists/{value_list}
+    return invoke(this.#env, 344, args, this.#grant); // GET /v1/radar/value_lists/{value_list}
   }
   update(...args) {
-    return invoke(this.#env, 345, args); // POST /v1/radar/value_lists/{value_list}
+    return invoke(this.#env, 345, args, this.#grant); // POST /v1/radar/value_lists/{value_list}
   }
 }
 
 class Refunds extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   cancel(...args) {
-    return invoke(this.#env, 350, args); // POST /v1/refunds/{refund}/cancel
+    return invoke(this.#env, 350, args, this.#grant); // POST /v1/refunds/{refund}/cancel
   }
   create(...args) {
-    return invoke(this.#env, 347, args); // POST /v1/refunds
+    return invoke(this.#env, 347, args, this.#grant); // POST /v1/refunds
   }
   list(...args) {
-    return invoke(this.#env, 346, args); // GET /v1/refunds
+    return invoke(this.#env, 346, args, this.#grant); // GET /v1/refunds
   }
   retrieve(...args) {
-    return invoke(this.#env, 348, args); // GET /v1/refunds/{refund}
+    return invoke(this.#env, 348, args, this.#grant); // GET /v1/refunds/{refund}
   }
   update(...args) {
-    return invoke(this.#env, 349, args); // POST /v1/refunds/{refund}
+    return invoke(this.#env, 349, args, this.#grant); // POST /v1/refunds/{refund}
   }
 }
 
 class Reporting extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   get reportRuns() {
-    return new Reporting_ReportRuns(this.#env);
+    return new Reporting_ReportRuns(this.#env, this.#grant);
   }
   get reportTypes() {
-    return new Reporting_ReportTypes(this.#env);
+    return new Reporting_ReportTypes(this.#env, this.#grant);
   }
 }
 
 class Reporting_ReportRuns extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 352, args); // POST /v1/reporting/report_runs
+    return invoke(this.#env, 352, args, this.#grant); // POST /v1/reporting/report_runs
   }
   list(...args) {
-    return invoke(this.#env, 351, args); // GET /v1/reporting/report_runs
+    return invoke(this.#env, 351, args, this.#grant); // GET /v1/reporting/report_runs
   }
   retrieve(...args) {
-    return invoke(this.#env, 353, args); // GET /v1/reporting/report_runs/{report_run}
+    return invoke(this.#env, 353, args, this.#grant); // GET /v1/reporting/report_runs/{report_run}
   }
 }
 
 class Reporting_ReportTypes extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   list(...args) {
-    return invoke(this.#env, 354, args); // GET /v1/reporting/report_types
+    return invoke(this.#env, 354, args, this.#grant); // GET /v1/reporting/report_types
   }
   retrieve(...args) {
-    return invoke(this.#env, 355, args); // GET /v1/reporting/report_types/{report_type}
+    return invoke(this.#env, 355, args, this.#grant); // GET /v1/reporting/report_types/{report_type}
   }
 }
 
 class Reviews extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   approve(...args) {
-    return invoke(this.#env, 358, args); // POST /v1/reviews/{review}/approve
+    return invoke(this.#env, 358, args, this.#grant); // POST /v1/reviews/{review}/approve
   }
   list(...args) {
-    return invoke(this.#env, 356, args); // GET /v1/reviews
+    return invoke(this.#env, 356, args, this.#grant); // GET /v1/reviews
   }
   retrieve(...args) {
-    return invoke(this.#env, 357, args); // GET /v1/reviews/{review}
+    return invoke(this.#env, 357, args, this.#grant); // GET /v1/reviews/{review}
   }
 }
 
 class SetupAttempts extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   list(...args) {
-    return invoke(this.#env, 359, args); // GET /v1/setup_attempts
+    return invoke(this.#env, 359, args, this.#grant); // GET /v1/setup_attempts
   }
 }
 
 class SetupIntents extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   cancel(...args) {
-    return invoke(this.#env, 364, args); // POST /v1/setup_intents/{intent}/cancel
+    return invoke(this.#env, 364, args, this.#grant); // POST /v1/setup_intents/{intent}/cancel
   }
   confirm(...args) {
-    return invoke(this.#env, 365, args); // POST /v1/setup_intents/{intent}/confirm
+    return invoke(this.#env, 365, args, this.#grant); // POST /v1/setup_intents/{intent}/confirm
   }
   create(...args) {
-    return invoke(this.#env, 361, args); // POST /v1/setup_intents
+    return invoke(this.#env, 361, args, this.#grant); // POST /v1/setup_intents
   }
   list(...args) {
-    return invoke(this.#env, 360, args); // GET /v1/setup_intents
+    return invoke(this.#env, 360, args, this.#grant); // GET /v1/setup_intents
   }
   retrieve(...args) {
-    return invoke(this.#env, 362, args); // GET /v1/setup_intents/{intent}
+    return invoke(this.#env, 362, args, this.#grant); // GET /v1/setup_intents/{intent}
   }
   update(...args) {
-    return invoke(this.#env, 363, args); // POST /v1/setup_intents/{intent}
+    return invoke(this.#env, 363, args, this.#grant); // POST /v1/setup_intents/{intent}
   }
   verifyMicrodeposits(...args) {
-    return invoke(this.#env, 366, args); // POST /v1/setup_intents/{intent}/verify_microdeposits
+    return invoke(this.#env, 366, args, this.#grant); // POST /v1/setup_intents/{intent}/verify_microdeposits
   }
 }
 
 class ShippingRates extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 368, args); // POST /v1/shipping_rates
+    return invoke(this.#env, 368, args, this.#grant); // POST /v1/shipping_rates
   }
   list(...args) {
-    return invoke(this.#env, 367, args); // GET /v1/shipping_rates
+    return invoke(this.#env, 367, args, this.#grant); // GET /v1/shipping_rates
   }
   retrieve(...args) {
-    return invoke(this.#env, 369, args); // GET /v1/shipping_rates/{shipping_rate_token}
+    return invoke(this.#env, 369, args, this.#grant); // GET /v1/shipping_rates/{shipping_rate_token}
   }
   update(...args) {
-    return invoke(this.#env, 370, args); // POST /v1/shipping_rates/{shipping_rate_token}
+    return invoke(this.#env, 370, args, this.#grant); // POST /v1/shipping_rates/{shipping_rate_token}
   }
 }
 
 class Sigma extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   get scheduledQueryRuns() {
-    return new Sigma_ScheduledQueryRuns(this.#env);
+    return new Sigma_ScheduledQueryRuns(this.#env, this.#grant);
   }
 }
 
 class Sigma_ScheduledQueryRuns extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   list(...args) {
-    return invoke(this.#env, 371, args); // GET /v1/sigma/scheduled_query_runs
+    return invoke(this.#env, 371, args, this.#grant); // GET /v1/sigma/scheduled_query_runs
   }
   retrieve(...args) {
-    return invoke(this.#env, 372, args); // GET /v1/sigma/scheduled_query_runs/{scheduled_query_run}
+    return invoke(this.#env, 372, args, this.#grant); // GET /v1/sigma/scheduled_query_runs/{scheduled_query_run}
   }
 }
 
 class Sources extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   get mandateNotifications() {
-    return new Sources_MandateNotifications(this.#env);
+    return new Sources_MandateNotifications(this.#env, this.#grant);
   }
   get sourceTransactions() {
-    return new Sources_SourceTransactions(this.#env);
+    return new Sources_SourceTransactions(this.#env, this.#grant);
   }
   create(...args) {
-    return invoke(this.#env, 373, args); // POST /v1/sources
+    return invoke(this.#env, 373, args, this.#grant); // POST /v1/sources
   }
   retrieve(...args) {
-    return invoke(this.#env, 374, args); // GET /v1/sources/{source}
+    return invoke(this.#env, 374, args, this.#grant); // GET /v1/sources/{source}
   }
   update(...args) {
-    return invoke(this.#env, 375, args); // POST /v1/sources/{source}
+    return invoke(this.#env, 375, args, this.#grant); // POST /v1/sources/{source}
   }
   verify(...args) {
-    return invoke(this.#env, 379, args); // POST /v1/sources/{source}/verify
+    return invoke(this.#env, 379, args, this.#grant); // POST /v1/sources/{source}/verify
   }
 }
 
 class Sources_MandateNotifications extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   retrieve(...args) {
-    return invoke(this.#env, 376, args); // GET /v1/sources/{source}/mandate_notifications/{mandate_notification}
+    return invoke(this.#env, 376, args, this.#grant); // GET /v1/sources/{source}/mandate_notifications/{mandate_notification}
   }
 }
 
 class Sources_SourceTransactions extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   list(...args) {
-    return invoke(this.#env, 377, args); // GET /v1/sources/{source}/source_transactions
+    return invoke(this.#env, 377, args, this.#grant); // GET /v1/sources/{source}/source_transactions
   }
   retrieve(...args) {
-    return invoke(this.#env, 378, args); // GET /v1/sources/{source}/source_transactions/{source_transaction}
+    return invoke(this.#env, 378, args, this.#grant); // GET /v1/sources/{source}/source_transactions/{source_transaction}
   }
 }
 
 class SubscriptionItems extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   get usageRecordSummaries() {
-    return new SubscriptionItems_UsageRecordSummaries(this.#env);
+    return new SubscriptionItems_UsageRecordSummaries(this.#env, this.#grant);
   }
   create(...args) {
-    return invoke(this.#env, 381, args); // POST /v1/subscription_items
+    return invoke(this.#env, 381, args, this.#grant); // POST /v1/subscription_items
   }
   del(...args) {
-    return invoke(this.#env, 382, args); // DELETE /v1/subscription_items/{item}
+    return invoke(this.#env, 382, args, this.#grant); // DELETE /v1/subscription_items/{item}
   }
   list(...args) {
-    return invoke(this.#env, 380, args); // GET /v1/subscription_items
+    return invoke(this.#env, 380, args, this.#grant); // GET /v1/subscription_items
   }
   retrieve(...args) {
-    return invoke(this.#env, 383, args); // GET /v1/subscription_items/{item}
+    return invoke(this.#env, 383, args, this.#grant); // GET /v1/subscription_items/{item}
   }
   update(...args) {
-    return invoke(this.#env, 384, args); // POST /v1/subscription_items/{item}
+    return invoke(this.#env, 384, args, this.#grant); // POST /v1/subscription_items/{item}
   }
   usageRecords(...args) {
-    return invoke(this.#env, 386, args); // POST /v1/subscription_items/{subscription_item}/usage_records
+    return invoke(this.#env, 386, args, this.#grant); // POST /v1/subscription_items/{subscription_item}/usage_records
   }
 }
 
 class SubscriptionItems_UsageRecordSummaries extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   list(...args) {
-    return invoke(this.#env, 385, args); // GET /v1/subscription_items/{subscription_item}/usage_record_summaries
+    return invoke(this.#env, 385, args, this.#grant); // GET /v1/subscription_items/{subscription_item}/usage_record_summaries
   }
 }
 
 class SubscriptionSchedules extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   cancel(...args) {
-    return invoke(this.#env, 391, args); // POST /v1/subscription_schedules/{schedule}/cancel
+    return invoke(this.#env, 391, args, this.#grant); // POST /v1/subscription_schedules/{schedule}/cancel
   }
   create(...args) {
-    return invoke(this.#env, 388, args); // POST /v1/subscription_schedules
+    return invoke(this.#env, 388, args, this.#grant); // POST /v1/subscription_schedules
   }
   list(...args) {
-    return invoke(this.#env, 387, args); // GET /v1/subscription_schedules
+    return invoke(this.#env, 387, args, this.#grant); // GET /v1/subscription_schedules
   }
   release(...args) {
-    return invoke(this.#env, 392, args); // POST /v1/subscription_schedules/{schedule}/release
+    return invoke(this.#env, 392, args, this.#grant); // POST /v1/subscription_schedules/{schedule}/release
   }
   retrieve(...args) {
-    return invoke(this.#env, 389, args); // GET /v1/subscription_schedules/{schedule}
+    return invoke(this.#env, 389, args, this.#grant); // GET /v1/subscription_schedules/{schedule}
   }
   update(...args) {
-    return invoke(this.#env, 390, args); // POST /v1/subscription_schedules/{schedule}
+    return invoke(this.#env, 390, args, this.#grant); // POST /v1/subscription_schedules/{schedule}
   }
 }
 
 class Subscriptions extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   get discount() {
-    return new Subscriptions_Discount(this.#env);
+    return new Subscriptions_Discount(this.#env, this.#grant);
   }
   create(...args) {
-    return invoke(this.#env, 394, args); // POST /v1/subscriptions
+    return invoke(this.#env, 394, args, this.#grant); // POST /v1/subscriptions
   }
   del(...args) {
-    return invoke(this.#env, 396, args); // DELETE /v1/subscriptions/{subscription_exposed_id}
+    return invoke(this.#env, 396, args, this.#grant); // DELETE /v1/subscriptions/{subscription_exposed_id}
   }
   list(...args) {
-    return invoke(this.#env, 393, args); // GET /v1/subscriptions
+    return invoke(this.#env, 393, args, this.#grant); // GET /v1/subscriptions
   }
   resume(...args) {
-    return invoke(this.#env, 400, args); // POST /v1/subscriptions/{subscription}/resume
+    return invoke(this.#env, 400, args, this.#grant); // POST /v1/subscriptions/{subscription}/resume
   }
   retrieve(...args) {
-    return invoke(this.#env, 397, args); // GET /v1/subscriptions/{subscription_exposed_id}
+    return invoke(this.#env, 397, args, this.#grant); // GET /v1/subscriptions/{subscription_exposed_id}
   }
   search(...args) {
-    return invoke(this.#env, 395, args); // GET /v1/subscriptions/search
+    return invoke(this.#env, 395, args, this.#grant); // GET /v1/subscriptions/search
   }
   update(...args) {
-    return invoke(this.#env, 398, args); // POST /v1/subscriptions/{subscription_exposed_id}
+    return invoke(this.#env, 398, args, this.#grant); // POST /v1/subscriptions/{subscription_exposed_id}
   }
 }
 
 class Subscriptions_Discount extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   del(...args) {
-    return invoke(this.#env, 399, args); // DELETE /v1/subscriptions/{subscription_exposed_id}/discount
+    return invoke(this.#env, 399, args, this.#grant); // DELETE /v1/subscriptions/{subscription_exposed_id}/discount
   }
 }
 
 class Tax extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   get calculations() {
-    return new Tax_Calculations(this.#env);
+    return new Tax_Calculations(this.#env, this.#grant);
   }
   get registrations() {
-    return new Tax_Registrations(this.#env);
+    return new Tax_Registrations(this.#env, this.#grant);
   }
   get settings() {
-    return new Tax_Settings(this.#env);
+    return new Tax_Settings(this.#env, this.#grant);
   }
   get transactions() {
-    return new Tax_Transactions(this.#env);
+    return new Tax_Transactions(this.#env, this.#grant);
   }
 }
 
 class Tax_Calculations extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   get lineItems() {
-    return new Tax_Calculations_LineItems(this.#env);
+    return new Tax_Calculations_LineItems(this.#env, this.#grant);
   }
   create(...args) {
-    return invoke(this.#env, 401, args); // POST /v1/tax/calculations
+    return invoke(this.#env, 401, args, this.#grant); // POST /v1/tax/calculations
   }
 }
 
 class Tax_Calculations_LineItems extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   list(...args) {
-    return invoke(this.#env, 402, args); // GET /v1/tax/calculations/{calculation}/line_items
+    return invoke(this.#env, 402, args, this.#grant); // GET /v1/tax/calculations/{calculation}/line_items
   }
 }
 
 class Tax_Registrations extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 404, args); // POST /v1/tax/registrations
+    return invoke(this.#env, 404, args, this.#grant); // POST /v1/tax/registrations
   }
   list(...args) {
-    return invoke(this.#env, 403, args); // GET /v1/tax/registrations
+    return invoke(this.#env, 403, args, this.#grant); // GET /v1/tax/registrations
   }
   retrieve(...args) {
-    return invoke(this.#env, 405, args); // GET /v1/tax/registrations/{id}
+    return invoke(this.#env, 405, args, this.#grant); // GET /v1/tax/registrations/{id}
   }
   update(...args) {
-    return invoke(this.#env, 406, args); // POST /v1/tax/registrations/{id}
+    return invoke(this.#env, 406, args, this.#grant); // POST /v1/tax/registrations/{id}
   }
 }
 
 class Tax_Settings extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   retrieve(...args) {
-    return invoke(this.#env, 407, args); // GET /v1/tax/settings
+    return invoke(this.#env, 407, args, this.#grant); // GET /v1/tax/settings
   }
   update(...args) {
-    return invoke(this.#env, 408, args); // POST /v1/tax/settings
+    return invoke(this.#env, 408, args, this.#grant); // POST /v1/tax/settings
   }
 }
 
 class Tax_Transactions extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   get lineItems() {
-    return new Tax_Transactions_LineItems(this.#env);
+    return new Tax_Transactions_LineItems(this.#env, this.#grant);
   }
   createFromCalculation(...args) {
-    return invoke(this.#env, 409, args); // POST /v1/tax/transactions/create_from_calculation
+    return invoke(this.#env, 409, args, this.#grant); // POST /v1/tax/transactions/create_from_calculation
   }
   createReversal(...args) {
-    return invoke(this.#env, 410, args); // POST /v1/tax/transactions/create_reversal
+    return invoke(this.#env, 410, args, this.#grant); // POST /v1/tax/transactions/create_reversal
   }
   retrieve(...args) {
-    return invoke(this.#env, 411, args); // GET /v1/tax/transactions/{transaction}
+    return invoke(this.#env, 411, args, this.#grant); // GET /v1/tax/transactions/{transaction}
   }
 }
 
 class Tax_Transactions_LineItems extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   list(...args) {
-    return invoke(this.#env, 412, args); // GET /v1/tax/transactions/{transaction}/line_items
+    return invoke(this.#env, 412, args, this.#grant); // GET /v1/tax/transactions/{transaction}/line_items
   }
 }
 
 class TaxCodes extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   list(...args) {
-    return invoke(this.#env, 413, args); // GET /v1/tax_codes
+    return invoke(this.#env, 413, args, this.#grant); // GET /v1/tax_codes
   }
   retrieve(...args) {
-    return invoke(this.#env, 414, args); // GET /v1/tax_codes/{id}
+    return invoke(this.#env, 414, args, this.#grant); // GET /v1/tax_codes/{id}
   }
 }
 
 class TaxIds extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 416, args); // POST /v1/tax_ids
+    return invoke(this.#env, 416, args, this.#grant); // POST /v1/tax_ids
   }
   del(...args) {
-    return invoke(this.#env, 417, args); // DELETE /v1/tax_ids/{id}
+    return invoke(this.#env, 417, args, this.#grant); // DELETE /v1/tax_ids/{id}
   }
   list(...args) {
-    return invoke(this.#env, 415, args); // GET /v1/tax_ids
+    return invoke(this.#env, 415, args, this.#grant); // GET /v1/tax_ids
   }
   retrieve(...args) {
-    return invoke(this.#env, 418, args); // GET /v1/tax_ids/{id}
+    return invoke(this.#env, 418, args, this.#grant); // GET /v1/tax_ids/{id}
   }
 }
 
 class TaxRates extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 420, args); // POST /v1/tax_rates
+    return invoke(this.#env, 420, args, this.#grant); // POST /v1/tax_rates
   }
   list(...args) {
-    return invoke(this.#env, 419, args); // GET /v1/tax_rates
+    return invoke(this.#env, 419, args, this.#grant); // GET /v1/tax_rates
   }
   retrieve(...args) {
-    return invoke(this.#env, 421, args); // GET /v1/tax_rates/{tax_rate}
+    return invoke(this.#env, 421, args, this.#grant); // GET /v1/tax_rates/{tax_rate}
   }
   update(...args) {
-    return invoke(this.#env, 422, args); // POST /v1/tax_rates/{tax_rate}
+    return invoke(this.#env, 422, args, this.#grant); // POST /v1/tax_rates/{tax_rate}
   }
 }
 
 class Terminal extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   get configurations() {
-    return new Terminal_Configurations(this.#env);
+    return new Terminal_Configurations(this.#env, this.#grant);
   }
   get connectionTokens() {
-    return new Terminal_ConnectionTokens(this.#env);
+    return new Terminal_ConnectionTokens(this.#env, this.#grant);
   }
   get locations() {
-    return new Terminal_Locations(this.#env);
+    return new Terminal_Locations(this.#env, this.#grant);
   }
   get readers() {
-    return new Terminal_Readers(this.#env);
+    return new Terminal_Readers(this.#env, this.#grant);
   }
 }
 
 class Terminal_Configurations extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 424, args); // POST /v1/terminal/configurations
+    return invoke(this.#env, 424, args, this.#grant); // POST /v1/terminal/configurations
   }
   del(...args) {
-    return invoke(this.#env, 425, args); // DELETE /v1/terminal/configurations/{configuration}
+    return invoke(this.#env, 425, args, this.#grant); // DELETE /v1/terminal/configurations/{configuration}
   }
   list(...args) {
-    return invoke(this.#env, 423, args); // GET /v1/terminal/configurations
+    return invoke(this.#env, 423, args, this.#grant); // GET /v1/terminal/configurations
   }
   retrieve(...args) {
-    return invoke(this.#env, 426, args); // GET /v1/terminal/configurations/{configuration}
+    return invoke(this.#env, 426, args, this.#grant); // GET /v1/terminal/configurations/{configuration}
   }
   update(...args) {
-    return invoke(this.#env, 427, args); // POST /v1/terminal/configurations/{configuration}
+    return invoke(this.#env, 427, args, this.#grant); // POST /v1/terminal/configurations/{configuration}
   }
 }
 
 class Terminal_ConnectionTokens extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 428, args); // POST /v1/terminal/connection_tokens
+    return invoke(this.#env, 428, args, this.#grant); // POST /v1/terminal/connection_tokens
   }
 }
 
 class Terminal_Locations extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 430, args); // POST /v1/terminal/locations
+    return invoke(this.#env, 430, args, this.#grant); // POST /v1/terminal/locations
   }
   del(...args) {
-    return invoke(this.#env, 431, args); // DELETE /v1/terminal/locations/{location}
+    return invoke(this.#env, 431, args, this.#grant); // DELETE /v1/terminal/locations/{location}
   }
   list(...args) {
-    return invoke(this.#env, 429, args); // GET /v1/terminal/locations
+    return invoke(this.#env, 429, args, this.#grant); // GET /v1/terminal/locations
   }
   retrieve(...args) {
-    return invoke(this.#env, 432, args); // GET /v1/terminal/locations/{location}
+    return invoke(this.#env, 432, args, this.#grant); // GET /v1/terminal/locations/{location}
   }
   update(...args) {
-    return invoke(this.#env, 433, args); // POST /v1/terminal/locations/{location}
+    return invoke(this.#env, 433, args, this.#grant); // POST /v1/terminal/locations/{location}
   }
 }
 
 class Terminal_Readers extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   cancelAction(...args) {
-    return invoke(this.#env, 439, args); // POST /v1/terminal/readers/{reader}/cancel_action
+    return invoke(this.#env, 439, args, this.#grant); // POST /v1/terminal/readers/{reader}/cancel_action
   }
   create(...args) {
-    return invoke(this.#env, 435, args); // POST /v1/terminal/readers
+    return invoke(this.#env, 435, args, this.#grant); // POST /v1/terminal/readers
   }
   del(...args) {
-    return invoke(this.#env, 436, args); // DELETE /v1/terminal/readers/{reader}
+    return invoke(this.#env, 436, args, this.#grant); // DELETE /v1/terminal/readers/{reader}
   }
   list(...args) {
-    return invoke(this.#env, 434, args); // GET /v1/terminal/readers
+    return invoke(this.#env, 434, args, this.#grant); // GET /v1/terminal/readers
   }
   processPaymentIntent(...args) {
-    return invoke(this.#env, 440, args); // POST /v1/terminal/readers/{reader}/process_payment_intent
+    return invoke(this.#env, 440, args, this.#grant); // POST /v1/terminal/readers/{reader}/process_payment_intent
   }
   processSetupIntent(...args) {
-    return invoke(this.#env, 441, args); // POST /v1/terminal/readers/{reader}/process_setup_intent
+    return invoke(this.#env, 441, args, this.#grant); // POST /v1/terminal/readers/{reader}/process_setup_intent
   }
   refundPayment(...args) {
-    return invoke(this.#env, 442, args); // POST /v1/terminal/readers/{reader}/refund_payment
+    return invoke(this.#env, 442, args, this.#grant); // POST /v1/terminal/readers/{reader}/refund_payment
   }
   retrieve(...args) {
-    return invoke(this.#env, 437, args); // GET /v1/terminal/readers/{reader}
+    return invoke(this.#env, 437, args, this.#grant); // GET /v1/terminal/readers/{reader}
   }
   setReaderDisplay(...args) {
-    return invoke(this.#env, 443, args); // POST /v1/terminal/readers/{reader}/set_reader_display
+    return invoke(this.#env, 443, args, this.#grant); // POST /v1/terminal/readers/{reader}/set_reader_display
   }
   update(...args) {
-    return invoke(this.#env, 438, args); // POST /v1/terminal/readers/{reader}
+    return invoke(this.#env, 438, args, this.#grant); // POST /v1/terminal/readers/{reader}
   }
 }
 
 class TestHelpers extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   get confirmationTokens() {
-    return new TestHelpers_ConfirmationTokens(this.#env);
+    return new TestHelpers_ConfirmationTokens(this.#env, this.#grant);
   }
   get customers() {
-    return new TestHelpers_Customers(this.#env);
+    return new TestHelpers_Customers(this.#env, this.#grant);
   }
   get issuing() {
-    return new TestHelpers_Issuing(this.#env);
+    return new TestHelpers_Issuing(this.#env, this.#grant);
   }
   get refunds() {
-    return new TestHelpers_Refunds(this.#env);
+    return new TestHelpers_Refunds(this.#env, this.#grant);
   }
   get terminal() {
-    return new TestHelpers_Terminal(this.#env);
+    return new TestHelpers_Terminal(this.#env, this.#grant);
   }
   get testClocks() {
-    return new TestHelpers_TestClocks(this.#env);
+    return new TestHelpers_TestClocks(this.#env, this.#grant);
   }
   get treasury() {
-    return new TestHelpers_Treasury(this.#env);
+    return new TestHelpers_Treasury(this.#env, this.#grant);
   }
 }
 
 class TestHelpers_ConfirmationTokens extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 444, args); // POST /v1/test_helpers/confirmation_tokens
+    return invoke(this.#env, 444, args, this.#grant); // POST /v1/test_helpers/confirmation_tokens
   }
 }
 
 class TestHelpers_Customers extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   fundCashBalance(...args) {
-    return invoke(this.#env, 445, args); // POST /v1/test_helpers/customers/{customer}/fund_cash_balance
+    return invoke(this.#env, 445, args, this.#grant); // POST /v1/test_helpers/customers/{customer}/fund_cash_balance
   }
 }
 
 class TestHelpers_Issuing extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   get authorizations() {
-    return new TestHelpers_Issuing_Authorizations(this.#env);
+    return new TestHelpers_Issuing_Authorizations(this.#env, this.#grant);
   }
   get cards() {
-    return new TestHelpers_Issuing_Cards(this.#env);
+    return new TestHelpers_Issuing_Cards(this.#env, this.#grant);
   }
   get personalizationDesigns() {
-    return new TestHelpers_Issuing_PersonalizationDesigns(this.#env);
+    return new TestHelpers_Issuing_PersonalizationDesigns(this.#env, this.#grant);
   }
   get transactions() {
-    return new TestHelpers_Issuing_Transactions(this.#env);
+    return new TestHelpers_Issuing_Transactions(this.#env, this.#grant);
   }
 }
 
 class TestHelpers_Issuing_Authorizations extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   capture(...args) {
-    return invoke(this.#env, 447, args); // POST /v1/test_helpers/issuing/authorizations/{authorization}/capture
+    return invoke(this.#env, 447, args, this.#grant); // POST /v1/test_helpers/issuing/authorizations/{authorization}/capture
   }
   create(...args) {
-    return invoke(this.#env, 446, args); // POST /v1/test_helpers/issuing/authorizations
+    return invoke(this.#env, 446, args, this.#grant); // POST /v1/test_helpers/issuing/authorizations
   }
   expire(...args) {
-    return invoke(this.#env, 448, args); // POST /v1/test_helpers/issuing/authorizations/{authorization}/expire
+    return invoke(this.#env, 448, args, this.#grant); // POST /v1/test_helpers/issuing/authorizations/{authorization}/expire
   }
   increment(...args) {
-    return invoke(this.#env, 449, args); // POST /v1/test_helpers/issuing/authorizations/{authorization}/increment
+    return invoke(this.#env, 449, args, this.#grant); // POST /v1/test_helpers/issuing/authorizations/{authorization}/increment
   }
   reverse(...args) {
-    return invoke(this.#env, 450, args); // POST /v1/test_helpers/issuing/authorizations/{authorization}/reverse
+    return invoke(this.#env, 450, args, this.#grant); // POST /v1/test_helpers/issuing/authorizations/{authorization}/reverse
   }
 }
 
 class TestHelpers_Issuing_Cards extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   get shipping() {
-    return new TestHelpers_Issuing_Cards_Shipping(this.#env);
+    return new TestHelpers_Issuing_Cards_Shipping(this.#env, this.#grant);
   }
 }
 
 class TestHelpers_Issuing_Cards_Shipping extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   deliver(...args) {
-    return invoke(this.#env, 451, args); // POST /v1/test_helpers/issuing/cards/{card}/shipping/deliver
+    return invoke(this.#env, 451, args, this.#grant); // POST /v1/test_helpers/issuing/cards/{card}/shipping/deliver
   }
   fail(...args) {
-    return invoke(this.#env, 452, args); // POST /v1/test_helpers/issuing/cards/{card}/shipping/fail
+    return invoke(this.#env, 452, args, this.#grant); // POST /v1/test_helpers/issuing/cards/{card}/shipping/fail
   }
   return(...args) {
-    return invoke(this.#env, 453, args); // POST /v1/test_helpers/issuing/cards/{card}/shipping/return
+    return invoke(this.#env, 453, args, this.#grant); // POST /v1/test_helpers/issuing/cards/{card}/shipping/return
   }
   ship(...args) {
-    return invoke(this.#env, 454, args); // POST /v1/test_helpers/issuing/cards/{card}/shipping/ship
+    return invoke(this.#env, 454, args, this.#grant); // POST /v1/test_helpers/issuing/cards/{card}/shipping/ship
   }
 }
 
 class TestHelpers_Issuing_PersonalizationDesigns extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   activate(...args) {
-    return invoke(this.#env, 455, args); // POST /v1/test_helpers/issuing/personalization_designs/{personalization_design}/activate
+    return invoke(this.#env, 455, args, this.#grant); // POST /v1/test_helpers/issuing/personalization_designs/{personalization_design}/activate
   }
   deactivate(...args) {
-    return invoke(this.#env, 456, args); // POST /v1/test_helpers/issuing/personalization_designs/{personalization_design}/deactivate
+    return invoke(this.#env, 456, args, this.#grant); // POST /v1/test_helpers/issuing/personalization_designs/{personalization_design}/deactivate
   }
   reject(...args) {
-    return invoke(this.#env, 457, args); // POST /v1/test_helpers/issuing/personalization_designs/{personalization_design}/reject
+    return invoke(this.#env, 457, args, this.#grant); // POST /v1/test_helpers/issuing/personalization_designs/{personalization_design}/reject
   }
 }
 
 class TestHelpers_Issuing_Transactions extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   createForceCapture(...args) {
-    return invoke(this.#env, 458, args); // POST /v1/test_helpers/issuing/transactions/create_force_capture
+    return invoke(this.#env, 458, args, this.#grant); // POST /v1/test_helpers/issuing/transactions/create_force_capture
   }
   createUnlinkedRefund(...args) {
-    return invoke(this.#env, 459, args); // POST /v1/test_helpers/issuing/transactions/create_unlinked_refund
+    return invoke(this.#env, 459, args, this.#grant); // POST /v1/test_helpers/issuing/transactions/create_unlinked_refund
   }
   refund(...args) {
-    return invoke(this.#env, 460, args); // POST /v1/test_helpers/issuing/transactions/{transaction}/refund
+    return invoke(this.#env, 460, args, this.#grant); // POST /v1/test_helpers/issuing/transactions/{transaction}/refund
   }
 }
 
 class TestHelpers_Refunds extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   expire(...args) {
-    return invoke(this.#env, 461, args); // POST /v1/test_helpers/refunds/{refund}/expire
+    return invoke(this.#env, 461, args, this.#grant); // POST /v1/test_helpers/refunds/{refund}/expire
   }
 }
 
 class TestHelpers_Terminal extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   get readers() {
-    return new TestHelpers_Terminal_Readers(this.#env);
+    return new TestHelpers_Terminal_Readers(this.#env, this.#grant);
   }
 }
 
 class TestHelpers_Terminal_Readers extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   presentPaymentMethod(...args) {
-    return invoke(this.#env, 462, args); // POST /v1/test_helpers/terminal/readers/{reader}/present_payment_method
+    return invoke(this.#env, 462, args, this.#grant); // POST /v1/test_helpers/terminal/readers/{reader}/present_payment_method
   }
 }
 
 class TestHelpers_TestClocks extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   advance(...args) {
-    return invoke(this.#env, 467, args); // POST /v1/test_helpers/test_clocks/{test_clock}/advance
+    return invoke(this.#env, 467, args, this.#grant); // POST /v1/test_helpers/test_clocks/{test_clock}/advance
   }
   create(...args) {
-    return invoke(this.#env, 464, args); // POST /v1/test_helpers/test_clocks
+    return invoke(this.#env, 464, args, this.#grant); // POST /v1/test_helpers/test_clocks
   }
   del(...args) {
-    return invoke(this.#env, 465, args); // DELETE /v1/test_helpers/test_clocks/{test_clock}
+    return invoke(this.#env, 465, args, this.#grant); // DELETE /v1/test_helpers/test_clocks/{test_clock}
   }
   list(...args) {
-    return invoke(this.#env, 463, args); // GET /v1/test_helpers/test_clocks
+    return invoke(this.#env, 463, args, this.#grant); // GET /v1/test_helpers/test_clocks
   }
   retrieve(...args) {
-    return invoke(this.#env, 466, args); // GET /v1/test_helpers/test_clocks/{test_clock}
+    return invoke(this.#env, 466, args, this.#grant); // GET /v1/test_helpers/test_clocks/{test_clock}
   }
 }
 
 class TestHelpers_Treasury extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   get inboundTransfers() {
-    return new TestHelpers_Treasury_InboundTransfers(this.#env);
+    return new TestHelpers_Treasury_InboundTransfers(this.#env, this.#grant);
   }
   get outboundPayments() {
-    return new TestHelpers_Treasury_OutboundPayments(this.#env);
+    return new TestHelpers_Treasury_OutboundPayments(this.#env, this.#grant);
   }
   get outboundTransfers() {
-    return new TestHelpers_Treasury_OutboundTransfers(this.#env);
+    return new TestHelpers_Treasury_OutboundTransfers(this.#env, this.#grant);
   }
   get receivedCredits() {
-    return new TestHelpers_Treasury_ReceivedCredits(this.#env);
+    return new TestHelpers_Treasury_ReceivedCredits(this.#env, this.#grant);
   }
   get receivedDebits() {
-    return new TestHelpers_Treasury_ReceivedDebits(this.#env);
+    return new TestHelpers_Treasury_ReceivedDebits(this.#env, this.#grant);
   }
 }
 
 class TestHelpers_Treasury_InboundTransfers extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   fail(...args) {
-    return invoke(this.#env, 468, args); // POST /v1/test_helpers/treasury/inbound_transfers/{id}/fail
+    return invoke(this.#env, 468, args, this.#grant); // POST /v1/test_helpers/treasury/inbound_transfers/{id}/fail
   }
   return(...args) {
-    return invoke(this.#env, 469, args); // POST /v1/test_helpers/treasury/inbound_transfers/{id}/return
+    return invoke(this.#env, 469, args, this.#grant); // POST /v1/test_helpers/treasury/inbound_transfers/{id}/return
   }
   succeed(...args) {
-    return invoke(this.#env, 470, args); // POST /v1/test_helpers/treasury/inbound_transfers/{id}/succeed
+    return invoke(this.#env, 470, args, this.#grant); // POST /v1/test_helpers/treasury/inbound_transfers/{id}/succeed
   }
 }
 
 class TestHelpers_Treasury_OutboundPayments extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   fail(...args) {
-    return invoke(this.#env, 472, args); // POST /v1/test_helpers/treasury/outbound_payments/{id}/fail
+    return invoke(this.#env, 472, args, this.#grant); // POST /v1/test_helpers/treasury/outbound_payments/{id}/fail
   }
   post(...args) {
-    return invoke(this.#env, 473, args); // POST /v1/test_helpers/treasury/outbound_payments/{id}/post
+    return invoke(this.#env, 473, args, this.#grant); // POST /v1/test_helpers/treasury/outbound_payments/{id}/post
   }
   return(...args) {
-    return invoke(this.#env, 474, args); // POST /v1/test_helpers/treasury/outbound_payments/{id}/return
+    return invoke(this.#env, 474, args, this.#grant); // POST /v1/test_helpers/treasury/outbound_payments/{id}/return
   }
   update(...args) {
-    return invoke(this.#env, 471, args); // POST /v1/test_helpers/treasury/outbound_payments/{id}
+    return invoke(this.#env, 471, args, this.#grant); // POST /v1/test_helpers/treasury/outbound_payments/{id}
   }
 }
 
 class TestHelpers_Treasury_OutboundTransfers extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   fail(...args) {
-    return invoke(this.#env, 476, args); // POST /v1/test_helpers/treasury/outbound_transfers/{outbound_transfer}/fail
+    return invoke(this.#env, 476, args, this.#grant); // POST /v1/test_helpers/treasury/outbound_transfers/{outbound_transfer}/fail
   }
   post(...args) {
-    return invoke(this.#env, 477, args); // POST /v1/test_helpers/treasury/outbound_transfers/{outbound_transfer}/post
+    return invoke(this.#env, 477, args, this.#grant); // POST /v1/test_helpers/treasury/outbound_transfers/{outbound_transfer}/post
   }
   return(...args) {
-    return invoke(this.#env, 478, args); // POST /v1/test_helpers/treasury/outbound_transfers/{outbound_transfer}/return
+    return invoke(this.#env, 478, args, this.#grant); // POST /v1/test_helpers/treasury/outbound_transfers/{outbound_transfer}/return
   }
   update(...args) {
-    return invoke(this.#env, 475, args); // POST /v1/test_helpers/treasury/outbound_transfers/{outbound_transfer}
+    return invoke(this.#env, 475, args, this.#grant); // POST /v1/test_helpers/treasury/outbound_transfers/{outbound_transfer}
   }
 }
 
 class TestHelpers_Treasury_ReceivedCredits extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 479, args); // POST /v1/test_helpers/treasury/received_credits
+    return invoke(this.#env, 479, args, this.#grant); // POST /v1/test_helpers/treasury/received_credits
   }
 }
 
 class TestHelpers_Treasury_ReceivedDebits extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 480, args); // POST /v1/test_helpers/treasury/received_debits
+    return invoke(this.#env, 480, args, this.#grant); // POST /v1/test_helpers/treasury/received_debits
   }
 }
 
 class Tokens extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 481, args); // POST /v1/tokens
+    return invoke(this.#env, 481, args, this.#grant); // POST /v1/tokens
   }
   retrieve(...args) {
-    return invoke(this.#env, 482, args); // GET /v1/tokens/{token}
+    return invoke(this.#env, 482, args, this.#grant); // GET /v1/tokens/{token}
   }
 }
 
 class Topups extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   cancel(...args) {
-    return invoke(this.#env, 487, args); // POST /v1/topups/{topup}/cancel
+    return invoke(this.#env, 487, args, this.#grant); // POST /v1/topups/{topup}/cancel
   }
   create(...args) {
-    return invoke(this.#env, 484, args); // POST /v1/topups
+    return invoke(this.#env, 484, args, this.#grant); // POST /v1/topups
   }
   list(...args) {
-    return invoke(this.#env, 483, args); // GET /v1/topups
+    return invoke(this.#env, 483, args, this.#grant); // GET /v1/topups
   }
   retrieve(...args) {
-    return invoke(this.#env, 485, args); // GET /v1/topups/{topup}
+    return invoke(this.#env, 485, args, this.#grant); // GET /v1/topups/{topup}
   }
   update(...args) {
-    return invoke(this.#env, 486, args); // POST /v1/topups/{topup}
+    return invoke(this.#env, 486, args, this.#grant); // POST /v1/topups/{topup}
   }
 }
 
 class Transfers extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   get reversals() {
-    return new Transfers_Reversals(this.#env);
+    return new Transfers_Reversals(this.#env, this.#grant);
   }
   create(...args) {
-    return invoke(this.#env, 489, args); // POST /v1/transfers
+    return invoke(this.#env, 489, args, this.#grant); // POST /v1/transfers
   }
   list(...args) {
-    return invoke(this.#env, 488, args); // GET /v1/transfers
+    return invoke(this.#env, 488, args, this.#grant); // GET /v1/transfers
   }
   retrieve(...args) {
-    return invoke(this.#env, 492, args); // GET /v1/transfers/{transfer}
+    return invoke(this.#env, 492, args, this.#grant); // GET /v1/transfers/{transfer}
   }
   update(...args) {
-    return invoke(this.#env, 493, args); // POST /v1/transfers/{transfer}
+    return invoke(this.#env, 493, args, this.#grant); // POST /v1/transfers/{transfer}
   }
 }
 
 class Transfers_Reversals extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 491, args); // POST /v1/transfers/{id}/reversals
+    return invoke(this.#env, 491, args, this.#grant); // POST /v1/transfers/{id}/reversals
   }
   list(...args) {
-    return invoke(this.#env, 490, args); // GET /v1/transfers/{id}/reversals
+    return invoke(this.#env, 490, args, this.#grant); // GET /v1/transfers/{id}/reversals
   }
   retrieve(...args) {
-    return invoke(this.#env, 494, args); // GET /v1/transfers/{transfer}/reversals/{id}
+    return invoke(this.#env, 494, args, this.#grant); // GET /v1/transfers/{transfer}/reversals/{id}
   }
   update(...args) {
-    return invoke(this.#env, 495, args); // POST /v1/transfers/{transfer}/reversals/{id}
+    return invoke(this.#env, 495, args, this.#grant); // POST /v1/transfers/{transfer}/reversals/{id}
   }
 }
 
 class Treasury extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   get creditReversals() {
-    return new Treasury_CreditReversals(this.#env);
+    return new Treasury_CreditReversals(this.#env, this.#grant);
   }
   get debitReversals() {
-    return new Treasury_DebitReversals(this.#env);
+    return new Treasury_DebitReversals(this.#env, this.#grant);
   }
   get financialAccounts() {
-    return new Treasury_FinancialAccounts(this.#env);
+    return new Treasury_FinancialAccounts(this.#env, this.#grant);
   }
   get inboundTransfers() {
-    return new Treasury_InboundTransfers(this.#env);
+    return new Treasury_InboundTransfers(this.#env, this.#grant);
   }
   get outboundPayments() {
-    return new Treasury_OutboundPayments(this.#env);
+    return new Treasury_OutboundPayments(this.#env, this.#grant);
   }
   get outboundTransfers() {
-    return new Treasury_OutboundTransfers(this.#env);
+    return new Treasury_OutboundTransfers(this.#env, this.#grant);
   }
   get receivedCredits() {
-    return new Treasury_ReceivedCredits(this.#env);
+    return new Treasury_ReceivedCredits(this.#env, this.#grant);
   }
   get receivedDebits() {
-    return new Treasury_ReceivedDebits(this.#env);
+    return new Treasury_ReceivedDebits(this.#env, this.#grant);
   }
   get transactionEntries() {
-    return new Treasury_TransactionEntries(this.#env);
+    return new Treasury_TransactionEntries(this.#env, this.#grant);
   }
   get transactions() {
-    return new Treasury_Transactions(this.#env);
+    return new Treasury_Transactions(this.#env, this.#grant);
   }
 }
 
 class Treasury_CreditReversals extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 497, args); // POST /v1/treasury/credit_reversals
+    return invoke(this.#env, 497, args, this.#grant); // POST /v1/treasury/credit_reversals
   }
   list(...args) {
-    return invoke(this.#env, 496, args); // GET /v1/treasury/credit_reversals
+    return invoke(this.#env, 496, args, this.#grant); // GET /v1/treasury/credit_reversals
   }
   retrieve(...args) {
-    return invoke(this.#env, 498, args); // GET /v1/treasury/credit_reversals/{credit_reversal}
+    return invoke(this.#env, 498, args, this.#grant); // GET /v1/treasury/credit_reversals/{credit_reversal}
   }
 }
 
 class Treasury_DebitReversals extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 500, args); // POST /v1/treasury/debit_reversals
+    return invoke(this.#env, 500, args, this.#grant); // POST /v1/treasury/debit_reversals
   }
   list(...args) {
-    return invoke(this.#env, 499, args); // GET /v1/treasury/debit_reversals
+    return invoke(this.#env, 499, args, this.#grant); // GET /v1/treasury/debit_reversals
   }
   retrieve(...args) {
-    return invoke(this.#env, 501, args); // GET /v1/treasury/debit_reversals/{debit_reversal}
+    return invoke(this.#env, 501, args, this.#grant); // GET /v1/treasury/debit_reversals/{debit_reversal}
   }
 }
 
 class Treasury_FinancialAccounts extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   get features() {
-    return new Treasury_FinancialAccounts_Features(this.#env);
+    return new Treasury_FinancialAccounts_Features(this.#env, this.#grant);
   }
   create(...args) {
-    return invoke(this.#env, 503, args); // POST /v1/treasury/financial_accounts
+    return invoke(this.#env, 503, args, this.#grant); // POST /v1/treasury/financial_accounts
   }
   list(...args) {
-    return invoke(this.#env, 502, args); // GET /v1/treasury/financial_accounts
+    return invoke(this.#env, 502, args, this.#grant); // GET /v1/treasury/financial_accounts
   }
   retrieve(...args) {
-    return invoke(this.#env, 504, args); // GET /v1/treasury/financial_accounts/{financial_account}
+    return invoke(this.#env, 504, args, this.#grant); // GET /v1/treasury/financial_accounts/{financial_account}
   }
   update(...args) {
-    return invoke(this.#env, 505, args); // POST /v1/treasury/financial_accounts/{financial_account}
+    return invoke(this.#env, 505, args, this.#grant); // POST /v1/treasury/financial_accounts/{financial_account}
   }
 }
 
 class Treasury_FinancialAccounts_Features extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   retrieve(...args) {
-    return invoke(this.#env, 506, args); // GET /v1/treasury/financial_accounts/{financial_account}/features
+    return invoke(this.#env, 506, args, this.#grant); // GET /v1/treasury/financial_accounts/{financial_account}/features
   }
   update(...args) {
-    return invoke(this.#env, 507, args); // POST /v1/treasury/financial_accounts/{financial_account}/features
+    return invoke(this.#env, 507, args, this.#grant); // POST /v1/treasury/financial_accounts/{financial_account}/features
   }
 }
 
 class Treasury_InboundTransfers extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   cancel(...args) {
-    return invoke(this.#env, 511, args); // POST /v1/treasury/inbound_transfers/{inbound_transfer}/cancel
+    return invoke(this.#env, 511, args, this.#grant); // POST /v1/treasury/inbound_transfers/{inbound_transfer}/cancel
   }
   create(...args) {
-    return invoke(this.#env, 509, args); // POST /v1/treasury/inbound_transfers
+    return invoke(this.#env, 509, args, this.#grant); // POST /v1/treasury/inbound_transfers
   }
   list(...args) {
-    return invoke(this.#env, 508, args); // GET /v1/treasury/inbound_transfers
+    return invoke(this.#env, 508, args, this.#grant); // GET /v1/treasury/inbound_transfers
   }
   retrieve(...args) {
-    return invoke(this.#env, 510, args); // GET /v1/treasury/inbound_transfers/{id}
+    return invoke(this.#env, 510, args, this.#grant); // GET /v1/treasury/inbound_transfers/{id}
   }
 }
 
 class Treasury_OutboundPayments extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   cancel(...args) {
-    return invoke(this.#env, 515, args); // POST /v1/treasury/outbound_payments/{id}/cancel
+    return invoke(this.#env, 515, args, this.#grant); // POST /v1/treasury/outbound_payments/{id}/cancel
   }
   create(...args) {
-    return invoke(this.#env, 513, args); // POST /v1/treasury/outbound_payments
+    return invoke(this.#env, 513, args, this.#grant); // POST /v1/treasury/outbound_payments
   }
   list(...args) {
-    return invoke(this.#env, 512, args); // GET /v1/treasury/outbound_payments
+    return invoke(this.#env, 512, args, this.#grant); // GET /v1/treasury/outbound_payments
   }
   retrieve(...args) {
-    return invoke(this.#env, 514, args); // GET /v1/treasury/outbound_payments/{id}
+    return invoke(this.#env, 514, args, this.#grant); // GET /v1/treasury/outbound_payments/{id}
   }
 }
 
 class Treasury_OutboundTransfers extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   cancel(...args) {
-    return invoke(this.#env, 519, args); // POST /v1/treasury/outbound_transfers/{outbound_transfer}/cancel
+    return invoke(this.#env, 519, args, this.#grant); // POST /v1/treasury/outbound_transfers/{outbound_transfer}/cancel
   }
   create(...args) {
-    return invoke(this.#env, 517, args); // POST /v1/treasury/outbound_transfers
+    return invoke(this.#env, 517, args, this.#grant); // POST /v1/treasury/outbound_transfers
   }
   list(...args) {
-    return invoke(this.#env, 516, args); // GET /v1/treasury/outbound_transfers
+    return invoke(this.#env, 516, args, this.#grant); // GET /v1/treasury/outbound_transfers
   }
   retrieve(...args) {
-    return invoke(this.#env, 518, args); // GET /v1/treasury/outbound_transfers/{outbound_transfer}
+    return invoke(this.#env, 518, args, this.#grant); // GET /v1/treasury/outbound_transfers/{outbound_transfer}
   }
 }
 
 class Treasury_ReceivedCredits extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   list(...args) {
-    return invoke(this.#env, 520, args); // GET /v1/treasury/received_credits
+    return invoke(this.#env, 520, args, this.#grant); // GET /v1/treasury/received_credits
   }
   retrieve(...args) {
-    return invoke(this.#env, 521, args); // GET /v1/treasury/received_credits/{id}
+    return invoke(this.#env, 521, args, this.#grant); // GET /v1/treasury/received_credits/{id}
   }
 }
 
 class Treasury_ReceivedDebits extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   list(...args) {
-    return invoke(this.#env, 522, args); // GET /v1/treasury/received_debits
+    return invoke(this.#env, 522, args, this.#grant); // GET /v1/treasury/received_debits
   }
   retrieve(...args) {
-    return invoke(this.#env, 523, args); // GET /v1/treasury/received_debits/{id}
+    return invoke(this.#env, 523, args, this.#grant); // GET /v1/treasury/received_debits/{id}
   }
 }
 
 class Treasury_TransactionEntries extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   list(...args) {
-    return invoke(this.#env, 524, args); // GET /v1/treasury/transaction_entries
+    return invoke(this.#env, 524, args, this.#grant); // GET /v1/treasury/transaction_entries
   }
   retrieve(...args) {
-    return invoke(this.#env, 525, args); // GET /v1/treasury/transaction_entries/{id}
+    return invoke(this.#env, 525, args, this.#grant); // GET /v1/treasury/transaction_entries/{id}
   }
 }
 
 class Treasury_Transactions extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   list(...args) {
-    return invoke(this.#env, 526, args); // GET /v1/treasury/transactions
+    return invoke(this.#env, 526, args, this.#grant); // GET /v1/treasury/transactions
   }
   retrieve(...args) {
-    return invoke(this.#env, 527, args); // GET /v1/treasury/transactions/{id}
+    return invoke(this.#env, 527, args, this.#grant); // GET /v1/treasury/transactions/{id}
   }
 }
 
 class WebhookEndpoints extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 529, args); // POST /v1/webhook_endpoints
+    return invoke(this.#env, 529, args, this.#grant); // POST /v1/webhook_endpoints
   }
   del(...args) {
-    return invoke(this.#env, 530, args); // DELETE /v1/webhook_endpoints/{webhook_endpoint}
+    return invoke(this.#env, 530, args, this.#grant); // DELETE /v1/webhook_endpoints/{webhook_endpoint}
   }
   list(...args) {
-    return invoke(this.#env, 528, args); // GET /v1/webhook_endpoints
+    return invoke(this.#env, 528, args, this.#grant); // GET /v1/webhook_endpoints
   }
   retrieve(...args) {
-    return invoke(this.#env, 531, args); // GET /v1/webhook_endpoints/{webhook_endpoint}
+    return invoke(this.#env, 531, args, this.#grant); // GET /v1/webhook_endpoints/{webhook_endpoint}
   }
   update(...args) {
-    return invoke(this.#env, 532, args); // POST /v1/webhook_endpoints/{webhook_endpoint}
+    return invoke(this.#env, 532, args, this.#grant); // POST /v1/webhook_endpoints/{webhook_endpoint}
+  }
+}
+
+// `withAuth(auth, rights)`'s answer (src/grant.rs): the resources, bound to one auth, narrowed.
+class Session extends RpcTarget {
+  #env;
+  #grant;
+  constructor(env, grant) {
+    super();
+    this.#env = env;
+    this.#grant = grant;
+  }
+  get account() {
+    return new Account(this.#env, this.#grant);
+  }
+  get accountLinks() {
+    return new AccountLinks(this.#env, this.#grant);
+  }
+  get accountSessions() {
+    return new AccountSessions(this.#env, this.#grant);
+  }
+  get accounts() {
+    return new Accounts(this.#env, this.#grant);
+  }
+  get applePay() {
+    return new ApplePay(this.#env, this.#grant);
+  }
+  get applicationFees() {
+    return new ApplicationFees(this.#env, this.#grant);
+  }
+  get apps() {
+    return new Apps(this.#env, this.#grant);
+  }
+  get balance() {
+    return new Balance(this.#env, this.#grant);
+  }
+  get balanceTransactions() {
+    return new BalanceTransactions(this.#env, this.#grant);
+  }
+  get billing() {
+    return new Billing(this.#env, this.#grant);
+  }
+  get billingPortal() {
+    return new BillingPortal(this.#env, this.#grant);
+  }
+  get charges() {
+    return new Charges(this.#env, this.#grant);
+  }
+  get checkout() {
+    return new Checkout(this.#env, this.#grant);
+  }
+  get climate() {
+    return new Climate(this.#env, this.#grant);
+  }
+  get confirmationTokens() {
+    return new ConfirmationTokens(this.#env, this.#grant);
+  }
+  get countrySpecs() {
+    return new CountrySpecs(this.#env, this.#grant);
+  }
+  get coupons() {
+    return new Coupons(this.#env, this.#grant);
+  }
+  get creditNotes() {
+    return new CreditNotes(this.#env, this.#grant);
+  }
+  get customerSessions() {
+    return new CustomerSessions(this.#env, this.#grant);
+  }
+  get customers() {
+    return new Customers(this.#env, this.#grant);
+  }
+  get disputes() {
+    return new Disputes(this.#env, this.#grant);
+  }
+  get entitlements() {
+    return new Entitlements(this.#env, this.#grant);
+  }
+  get ephemeralKeys() {
+    return new EphemeralKeys(this.#env, this.#grant);
+  }
+  get events() {
+    return new Events(this.#env, this.#grant);
+  }
+  get exchangeRates() {
+    return new ExchangeRates(this.#env, this.#grant);
+  }
+  get fileLinks() {
+    return new FileLinks(this.#env, this.#grant);
+  }
+  get files() {
+    return new Files(this.#env, this.#grant);
+  }
+  get financialConnections() {
+    return new FinancialConnections(this.#env, this.#grant);
+  }
+  get forwarding() {
+    return new Forwarding(this.#env, this.#grant);
+  }
+  get identity() {
+    return new Identity(this.#env, this.#grant);
+  }
+  get invoiceitems() {
+    return new Invoiceitems(this.#env, this.#grant);
+  }
+  get invoices() {
+    return new Invoices(this.#env, this.#grant);
+  }
+  get issuing() {
+    return new Issuing(this.#env, this.#grant);
+  }
+  get linkAccountSessions() {
+    return new LinkAccountSessions(this.#env, this.#grant);
+  }
+  get linkedAccounts() {
+    return new LinkedAccounts(this.#env, this.#grant);
+  }
+  get mandates() {
+    return new Mandates(this.#env, this.#grant);
+  }
+  get paymentIntents() {
+    return new PaymentIntents(this.#env, this.#grant);
+  }
+  get paymentLinks() {
+    return new PaymentLinks(this.#env, this.#grant);
+  }
+  get paymentMethodConfigurations() {
+    return new PaymentMethodConfigurations(this.#env, this.#grant);
+  }
+  get paymentMethodDomains() {
+    return new PaymentMethodDomains(this.#env, this.#grant);
+  }
+  get paymentMethods() {
+    return new PaymentMethods(this.#env, this.#grant);
+  }
+  get payouts() {
+    return new Payouts(this.#env, this.#grant);
+  }
+  get plans() {
+    return new Plans(this.#env, this.#grant);
+  }
+  get prices() {
+    return new Prices(this.#env, this.#grant);
+  }
+  get products() {
+    return new Products(this.#env, this.#grant);
+  }
+  get promotionCodes() {
+    return new PromotionCodes(this.#env, this.#grant);
+  }
+  get quotes() {
+    return new Quotes(this.#env, this.#grant);
+  }
+  get radar() {
+    return new Radar(this.#env, this.#grant);
+  }
+  get refunds() {
+    return new Refunds(this.#env, this.#grant);
+  }
+  get reporting() {
+    return new Reporting(this.#env, this.#grant);
+  }
+  get reviews() {
+    return new Reviews(this.#env, this.#grant);
+  }
+  get setupAttempts() {
+    return new SetupAttempts(this.#env, this.#grant);
+  }
+  get setupIntents() {
+    return new SetupIntents(this.#env, this.#grant);
+  }
+  get shippingRates() {
+    return new ShippingRates(this.#env, this.#grant);
+  }
+  get sigma() {
+    return new Sigma(this.#env, this.#grant);
+  }
+  get sources() {
+    return new Sources(this.#env, this.#grant);
+  }
+  get subscriptionItems() {
+    return new SubscriptionItems(this.#env, this.#grant);
+  }
+  get subscriptionSchedules() {
+    return new SubscriptionSchedules(this.#env, this.#grant);
+  }
+  get subscriptions() {
+    return new Subscriptions(this.#env, this.#grant);
+  }
+  get tax() {
+    return new Tax(this.#env, this.#grant);
+  }
+  get taxCodes() {
+    return new TaxCodes(this.#env, this.#grant);
+  }
+  get taxIds() {
+    return new TaxIds(this.#env, this.#grant);
+  }
+  get taxRates() {
+    return new TaxRates(this.#env, this.#grant);
+  }
+  get terminal() {
+    return new Terminal(this.#env, this.#grant);
+  }
+  get testHelpers() {
+    return new TestHelpers(this.#env, this.#grant);
+  }
+  get tokens() {
+    return new Tokens(this.#env, this.#grant);
+  }
+  get topups() {
+    return new Topups(this.#env, this.#grant);
+  }
+  get transfers() {
+    return new Transfers(this.#env, this.#grant);
+  }
+  get treasury() {
+    return new Treasury(this.#env, this.#grant);
+  }
+  get webhookEndpoints() {
+    return new WebhookEndpoints(this.#env, this.#grant);
+  }
+  // Disposing the session's stub (`using`) wipes its credential here, if workerd calls this on
+  // the target (README, "Sessions": what tests/sessions.test.mjs found).
+  [Symbol.dispose]() {
+    this.#grant = "!this session was disposed; it makes no call";
+  }
+  // A narrower session: the intersection of these rights with this one's, never wider.
+  attenuate(...args) {
+    return new Session(this.#env, grantOf(this.#grant, args, 2));
   }
 }
 
 export default class StripeCapability extends WorkerEntrypoint {
   get account() {
-    return new Account(this.env);
+    return new Account(this.env, held(this.ctx));
   }
   get accountLinks() {
-    return new AccountLinks(this.env);
+    return new AccountLinks(this.env, held(this.ctx));
   }
   get accountSessions() {
-    return new AccountSessions(this.env);
+    return new AccountSessions(this.env, held(this.ctx));
   }
   get accounts() {
-    return new Accounts(this.env);
+    return new Accounts(this.env, held(this.ctx));
   }
   get applePay() {
-    return new ApplePay(this.env);
+    return new ApplePay(this.env, held(this.ctx));
   }
   get applicationFees() {
-    return new ApplicationFees(this.env);
+    return new ApplicationFees(this.env, held(this.ctx));
   }
   get apps() {
-    return new Apps(this.env);
+    return new Apps(this.env, held(this.ctx));
   }
   get balance() {
-    return new Balance(this.env);
+    return new Balance(this.env, held(this.ctx));
   }
   get balanceTransactions() {
-    return new BalanceTransactions(this.env);
+    return new BalanceTransactions(this.env, held(this.ctx));
   }
   get billing() {
-    return new Billing(this.env);
+    return new Billing(this.env, held(this.ctx));
   }
   get billingPortal() {
-    return new BillingPortal(this.env);
+    return new BillingPortal(this.env, held(this.ctx));
   }
   get charges() {
-    return new Charges(this.env);
+    return new Charges(this.env, held(this.ctx));
   }
   get checkout() {
-    return new Checkout(this.env);
+    return new Checkout(this.env, held(this.ctx));
   }
   get climate() {
-    return new Climate(this.env);
+    return new Climate(this.env, held(this.ctx));
   }
   get confirmationTokens() {
-    return new ConfirmationTokens(this.env);
+    return new ConfirmationTokens(this.env, held(this.ctx));
   }
   get countrySpecs() {
-    return new CountrySpecs(this.env);
+    return new CountrySpecs(this.env, held(this.ctx));
   }
   get coupons() {
-    return new Coupons(this.env);
+    return new Coupons(this.env, held(this.ctx));
   }
   get creditNotes() {
-    return new CreditNotes(this.env);
+    return new CreditNotes(this.env, held(this.ctx));
   }
   get customerSessions() {
-    return new CustomerSessions(this.env);
+    return new CustomerSessions(this.env, held(this.ctx));
   }
   get customers() {
-    return new Customers(this.env);
+    return new Customers(this.env, held(this.ctx));
   }
   get disputes() {
-    return new Disputes(this.env);
+    return new Disputes(this.env, held(this.ctx));
   }
   get entitlements() {
-    return new Entitlements(this.env);
+    return new Entitlements(this.env, held(this.ctx));
   }
   get ephemeralKeys() {
-    return new EphemeralKeys(this.env);
+    return new EphemeralKeys(this.env, held(this.ctx));
   }
   get events() {
-    return new Events(this.env);
+    return new Events(this.env, held(this.ctx));
   }
   get exchangeRates() {
-    return new ExchangeRates(this.env);
+    return new ExchangeRates(this.env, held(this.ctx));
   }
   get fileLinks() {
-    return new FileLinks(this.env);
+    return new FileLinks(this.env, held(this.ctx));
   }
   get files() {
-    return new Files(this.env);
+    return new Files(this.env, held(this.ctx));
   }
   get financialConnections() {
-    return new FinancialConnections(this.env);
+    return new FinancialConnections(this.env, held(this.ctx));
   }
   get forwarding() {
-    return new Forwarding(this.env);
+    return new Forwarding(this.env, held(this.ctx));
   }
   get identity() {
-    return new Identity(this.env);
+    return new Identity(this.env, held(this.ctx));
   }
   get invoiceitems() {
-    return new Invoiceitems(this.env);
+    return new Invoiceitems(this.env, held(this.ctx));
   }
   get invoices() {
-    return new Invoices(this.env);
+    return new Invoices(this.env, held(this.ctx));
   }
   get issuing() {
-    return new Issuing(this.env);
+    return new Issuing(this.env, held(this.ctx));
   }
   get linkAccountSessions() {
-    return new LinkAccountSessions(this.env);
+    return new LinkAccountSessions(this.env, held(this.ctx));
   }
   get linkedAccounts() {
-    return new LinkedAccounts(this.env);
+    return new LinkedAccounts(this.env, held(this.ctx));
   }
   get mandates() {
-    return new Mandates(this.env);
+    return new Mandates(this.env, held(this.ctx));
   }
   get paymentIntents() {
-    return new PaymentIntents(this.env);
+    return new PaymentIntents(this.env, held(this.ctx));
   }
   get paymentLinks() {
-    return new PaymentLinks(this.env);
+    return new PaymentLinks(this.env, held(this.ctx));
   }
   get paymentMethodConfigurations() {
-    return new PaymentMethodConfigurations(this.env);
+    return new PaymentMethodConfigurations(this.env, held(this.ctx));
   }
   get paymentMethodDomains() {
-    return new PaymentMethodDomains(this.env);
+    return new PaymentMethodDomains(this.env, held(this.ctx));
   }
   get paymentMethods() {
-    return new PaymentMethods(this.env);
+    return new PaymentMethods(this.env, held(this.ctx));
   }
   get payouts() {
-    return new Payouts(this.env);
+    return new Payouts(this.env, held(this.ctx));
   }
   get plans() {
-    return new Plans(this.env);
+    return new Plans(this.env, held(this.ctx));
   }
   get prices() {
-    return new Prices(this.env);
+    return new Prices(this.env, held(this.ctx));
   }
   get products() {
-    return new Products(this.env);
+    return new Products(this.env, held(this.ctx));
   }
   get promotionCodes() {
-    return new PromotionCodes(this.env);
+    return new PromotionCodes(this.env, held(this.ctx));
   }
   get quotes() {
-    return new Quotes(this.env);
+    return new Quotes(this.env, held(this.ctx));
   }
   get radar() {
-    return new Radar(this.env);
+    return new Radar(this.env, held(this.ctx));
   }
   get refunds() {
-    return new Refunds(this.env);
+    return new Refunds(this.env, held(this.ctx));
   }
   get reporting() {
-    return new Reporting(this.env);
+    return new Reporting(this.env, held(this.ctx));
   }
   get reviews() {
-    return new Reviews(this.env);
+    return new Reviews(this.env, held(this.ctx));
   }
   get setupAttempts() {
-    return new SetupAttempts(this.env);
+    return new SetupAttempts(this.env, held(this.ctx));
   }
   get setupIntents() {
-    return new SetupIntents(this.env);
+    return new SetupIntents(this.env, held(this.ctx));
   }
   get shippingRates() {
-    return new ShippingRates(this.env);
+    return new ShippingRates(this.env, held(this.ctx));
   }
   get sigma() {
-    return new Sigma(this.env);
+    return new Sigma(this.env, held(this.ctx));
   }
   get sources() {
-    return new Sources(this.env);
+    return new Sources(this.env, held(this.ctx));
   }
   get subscriptionItems() {
-    return new SubscriptionItems(this.env);
+    return new SubscriptionItems(this.env, held(this.ctx));
   }
   get subscriptionSchedules() {
-    return new SubscriptionSchedules(this.env);
+    return new SubscriptionSchedules(this.env, held(this.ctx));
   }
   get subscriptions() {
-    return new Subscriptions(this.env);
+    return new Subscriptions(this.env, held(this.ctx));
   }
   get tax() {
-    return new Tax(this.env);
+    return new Tax(this.env, held(this.ctx));
   }
   get taxCodes() {
-    return new TaxCodes(this.env);
+    return new TaxCodes(this.env, held(this.ctx));
   }
   get taxIds() {
-    return new TaxIds(this.env);
+    return new TaxIds(this.env, held(this.ctx));
   }
   get taxRates() {
-    return new TaxRates(this.env);
+    return new TaxRates(this.env, held(this.ctx));
   }
   get terminal() {
-    return new Terminal(this.env);
+    return new Terminal(this.env, held(this.ctx));
   }
   get testHelpers() {
-    return new TestHelpers(this.env);
+    return new TestHelpers(this.env, held(this.ctx));
   }
   get tokens() {
-    return new Tokens(this.env);
+    return new Tokens(this.env, held(this.ctx));
   }
   get topups() {
-    return new Topups(this.env);
+    return new Topups(this.env, held(this.ctx));
   }
   get transfers() {
-    return new Transfers(this.env);
+    return new Transfers(this.env, held(this.ctx));
   }
   get treasury() {
-    return new Treasury(this.env);
+    return new Treasury(this.env, held(this.ctx));
   }
   get webhookEndpoints() {
-    return new WebhookEndpoints(this.env);
+    return new WebhookEndpoints(this.env, held(this.ctx));
+  }
+  // A session bound to `auth`, narrowed by `rights` and by this caller's binding.
+  withAuth(...args) {
+    return new Session(this.env, grantOf(held(this.ctx) ?? "", args, 1));
   }
   // Reachable only over RPC: plain HTTP gets nothing.
   fetch() {

@@ -18,9 +18,9 @@ const REQUEST_ID = null;
 // only the resources are callable (tests/surface.test.mjs). After a panic, wasm-bindgen's abort
 // handler (worker-build enables it) replaces the wasm instance before the next call.
 const proto = Base.prototype;
-const { capa_begin, capa_finish, capa_unreachable, capa_internal, capa_invalid_body, capa_store } = proto;
+const { capa_begin, capa_finish, capa_unreachable, capa_internal, capa_invalid_body, capa_store, capa_grant } = proto;
 for (const key of Object.getOwnPropertyNames(proto)) if (key !== "constructor") delete proto[key];
-if ([capa_begin, capa_finish, capa_unreachable, capa_internal, capa_invalid_body, capa_store].some((f) => typeof f !== "function")) {
+if ([capa_begin, capa_finish, capa_unreachable, capa_internal, capa_invalid_body, capa_store, capa_grant].some((f) => typeof f !== "function")) {
   throw new Error("capa: the wasm build lacks the runtime's exports");
 }
 
@@ -46,7 +46,7 @@ function scanner(scan) {
 }
 
 // One call: the runtime answers with an envelope or a request to send (see src/wasm.rs).
-async function invoke(env, op, args) {
+async function invoke(env, op, args, grant) {
   const ticket = ++tickets;
   let out, body, bytes, status, type;
   try {
@@ -57,8 +57,8 @@ async function invoke(env, op, args) {
     // `flags`: what earlier rounds did (see begin); `t0`: when the call began, for its receipt.
     let flags = 0;
     const t0 = Date.now();
-    out = begin(env, op, ticket, json, flags, t0);
-    if (unsettled(out)) [out, flags] = await settle(env, op, ticket, json, out, flags, t0);
+    out = begin(env, op, ticket, json, flags, t0, grant);
+    if (unsettled(out)) [out, flags] = await settle(env, op, ticket, json, out, flags, t0, grant);
     while (out.charCodeAt(0) === 70 /* F: fetch */) {
       const colon = out.indexOf(":");
       const handle = +out.slice(1, colon);
@@ -123,9 +123,56 @@ async function invoke(env, op, args) {
 // The env is passed only when it is not the one the runtime read last (workerd hands every call
 // the same one); "E": the runtime holds none (a new instance after a panic). `flags`: what the
 // call's earlier rounds did (1: a token was obtained for it, 2: its token was refused once).
-function begin(env, op, ticket, json, flags, t0) {
-  const out = capa_begin(op, ticket, json, env === bound ? undefined : (bound = env), Date.now(), flags, t0);
-  return out === "E" ? capa_begin(op, ticket, json, (bound = env), Date.now(), flags, t0) : out;
+// `grant`: what the caller holds (its binding's props, its session), undefined on the plain path.
+function begin(env, op, ticket, json, flags, t0, grant) {
+  const out = capa_begin(op, ticket, json, env === bound ? undefined : (bound = env), Date.now(), flags, t0, grant);
+  return out === "E" ? capa_begin(op, ticket, json, (bound = env), Date.now(), flags, t0, grant) : out;
+}
+
+// What the caller's binding grants (src/grant.rs): none without props, which workerd hands each
+// call as `ctx.props` (`{}` without). The runtime compiles each distinct props once.
+const propsGrants = new Map();
+function held(ctx) {
+  const props = ctx.props;
+  for (const _ in props) return propsGrant(props);
+  return undefined;
+}
+
+function propsGrant(props) {
+  let json;
+  try {
+    json = JSON.stringify(props);
+  } catch {
+    json = "null";
+  }
+  let grant = propsGrants.get(json);
+  if (grant === undefined) {
+    grant = made("", json, 0) || null;
+    if (propsGrants.size < 64) propsGrants.set(json, grant);
+  }
+  return grant ?? undefined;
+}
+
+// The grant of `withAuth` (kind 1) or `attenuate` (2) from `args`, made by the runtime, which
+// validates them now and answers each of the session's calls accordingly: neither ever throws.
+function grantOf(from, args, kind) {
+  let json;
+  try {
+    json = argsJson(args);
+    takeBinaries();
+  } catch {
+    json = "\0[\"unserializable\"]";
+  }
+  return made(from, json, kind);
+}
+
+// A fault in the runtime makes a grant that refuses every call (fail closed), not an exception.
+function made(from, json, kind) {
+  try {
+    return capa_grant(from, json, kind);
+  } catch {
+    return "!the capability could not read these rights: an internal error (the Worker's log has details)";
+  }
 }
 
 // What the runtime needs before the fetch: S, Secrets Store values to read (src/store.rs); X, a
@@ -139,14 +186,14 @@ function unsettled(out) {
 
 // Performs those steps, beginning the call again after each. Reads and waits are bounded; an
 // exchange the runtime handed this call is always made (others wait for it).
-async function settle(env, op, ticket, json, out, flags, t0) {
+async function settle(env, op, ticket, json, out, flags, t0, grant) {
   for (let round = 0; unsettled(out); ) {
     const step = out.charCodeAt(0);
     if (step === 83 || step === 87) {
       if (++round > 8) throw new Error("capa: the call's credentials did not settle");
     }
     if (step === 83) await readStore(env, JSON.parse(out.slice(1)));
-    out = begin(env, op, ticket, json, flags, t0);
+    out = begin(env, op, ticket, json, flags, t0, grant);
   }
   return [out, flags];
 }
@@ -179,1371 +226,1655 @@ function internal(op) {
 
 class Analytics extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   get extensions() {
-    return new Analytics_Extensions(this.#env);
+    return new Analytics_Extensions(this.#env, this.#grant);
   }
   get games() {
-    return new Analytics_Games(this.#env);
+    return new Analytics_Games(this.#env, this.#grant);
   }
 }
 
 class Analytics_Extensions extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   list(...args) {
-    return invoke(this.#env, 0, args); // GET /analytics/extensions
+    return invoke(this.#env, 0, args, this.#grant); // GET /analytics/extensions
   }
 }
 
 class Analytics_Games extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   list(...args) {
-    return invoke(this.#env, 1, args); // GET /analytics/games
+    return invoke(this.#env, 1, args, this.#grant); // GET /analytics/games
   }
 }
 
 class Authorization extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   get users() {
-    return new Authorization_Users(this.#env);
+    return new Authorization_Users(this.#env, this.#grant);
   }
 }
 
 class Authorization_Users extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   list(...args) {
-    return invoke(this.#env, 2, args); // GET /authorization/users
+    return invoke(this.#env, 2, args, this.#grant); // GET /authorization/users
   }
 }
 
 class Bits extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   get cheermotes() {
-    return new Bits_Cheermotes(this.#env);
+    return new Bits_Cheermotes(this.#env, this.#grant);
   }
   get extensions() {
-    return new Bits_Extensions(this.#env);
+    return new Bits_Extensions(this.#env, this.#grant);
   }
   get leaderboard() {
-    return new Bits_Leaderboard(this.#env);
+    return new Bits_Leaderboard(this.#env, this.#grant);
   }
 }
 
 class Bits_Cheermotes extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   list(...args) {
-    return invoke(this.#env, 3, args); // GET /bits/cheermotes
+    return invoke(this.#env, 3, args, this.#grant); // GET /bits/cheermotes
   }
 }
 
 class Bits_Extensions extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   list(...args) {
-    return invoke(this.#env, 4, args); // GET /bits/extensions
+    return invoke(this.#env, 4, args, this.#grant); // GET /bits/extensions
   }
   update(...args) {
-    return invoke(this.#env, 5, args); // PUT /bits/extensions
+    return invoke(this.#env, 5, args, this.#grant); // PUT /bits/extensions
   }
 }
 
 class Bits_Leaderboard extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   list(...args) {
-    return invoke(this.#env, 6, args); // GET /bits/leaderboard
+    return invoke(this.#env, 6, args, this.#grant); // GET /bits/leaderboard
   }
 }
 
 class ChannelPoints extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   get customRewards() {
-    return new ChannelPoints_CustomRewards(this.#env);
+    return new ChannelPoints_CustomRewards(this.#env, this.#grant);
   }
 }
 
 class ChannelPoints_CustomRewards extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 10, args); // POST /channel_points/custom_rewards
+    return invoke(this.#env, 10, args, this.#grant); // POST /channel_points/custom_rewards
   }
   del(...args) {
-    return invoke(this.#env, 7, args); // DELETE /channel_points/custom_rewards
+    return invoke(this.#env, 7, args, this.#grant); // DELETE /channel_points/custom_rewards
   }
   getCustomRewardRedemption(...args) {
-    return invoke(this.#env, 11, args); // GET /channel_points/custom_rewards/redemptions
+    return invoke(this.#env, 11, args, this.#grant); // GET /channel_points/custom_rewards/redemptions
   }
   list(...args) {
-    return invoke(this.#env, 8, args); // GET /channel_points/custom_rewards
+    return invoke(this.#env, 8, args, this.#grant); // GET /channel_points/custom_rewards
   }
   update(...args) {
-    return invoke(this.#env, 9, args); // PATCH /channel_points/custom_rewards
+    return invoke(this.#env, 9, args, this.#grant); // PATCH /channel_points/custom_rewards
   }
   updateRedemptionStatus(...args) {
-    return invoke(this.#env, 12, args); // PATCH /channel_points/custom_rewards/redemptions
+    return invoke(this.#env, 12, args, this.#grant); // PATCH /channel_points/custom_rewards/redemptions
   }
 }
 
 class Channels extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   get ads() {
-    return new Channels_Ads(this.#env);
+    return new Channels_Ads(this.#env, this.#grant);
   }
   addChannelVip(...args) {
-    return invoke(this.#env, 23, args); // POST /channels/vips
+    return invoke(this.#env, 23, args, this.#grant); // POST /channels/vips
   }
   commercial(...args) {
-    return invoke(this.#env, 17, args); // POST /channels/commercial
+    return invoke(this.#env, 17, args, this.#grant); // POST /channels/commercial
   }
   editors(...args) {
-    return invoke(this.#env, 18, args); // GET /channels/editors
+    return invoke(this.#env, 18, args, this.#grant); // GET /channels/editors
   }
   followed(...args) {
-    return invoke(this.#env, 19, args); // GET /channels/followed
+    return invoke(this.#env, 19, args, this.#grant); // GET /channels/followed
   }
   followers(...args) {
-    return invoke(this.#env, 20, args); // GET /channels/followers
+    return invoke(this.#env, 20, args, this.#grant); // GET /channels/followers
   }
   getVips(...args) {
-    return invoke(this.#env, 22, args); // GET /channels/vips
+    return invoke(this.#env, 22, args, this.#grant); // GET /channels/vips
   }
   list(...args) {
-    return invoke(this.#env, 13, args); // GET /channels
+    return invoke(this.#env, 13, args, this.#grant); // GET /channels
   }
   removeChannelVip(...args) {
-    return invoke(this.#env, 21, args); // DELETE /channels/vips
+    return invoke(this.#env, 21, args, this.#grant); // DELETE /channels/vips
   }
   update(...args) {
-    return invoke(this.#env, 14, args); // PATCH /channels
+    return invoke(this.#env, 14, args, this.#grant); // PATCH /channels
   }
 }
 
 class Channels_Ads extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   get schedule() {
-    return new Channels_Ads_Schedule(this.#env);
+    return new Channels_Ads_Schedule(this.#env, this.#grant);
   }
   retrieve(...args) {
-    return invoke(this.#env, 15, args); // GET /channels/ads
+    return invoke(this.#env, 15, args, this.#grant); // GET /channels/ads
   }
 }
 
 class Channels_Ads_Schedule extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   get snooze() {
-    return new Channels_Ads_Schedule_Snooze(this.#env);
+    return new Channels_Ads_Schedule_Snooze(this.#env, this.#grant);
   }
 }
 
 class Channels_Ads_Schedule_Snooze extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 16, args); // POST /channels/ads/schedule/snooze
+    return invoke(this.#env, 16, args, this.#grant); // POST /channels/ads/schedule/snooze
   }
 }
 
 class Charity extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   get campaigns() {
-    return new Charity_Campaigns(this.#env);
+    return new Charity_Campaigns(this.#env, this.#grant);
   }
   get donations() {
-    return new Charity_Donations(this.#env);
+    return new Charity_Donations(this.#env, this.#grant);
   }
 }
 
 class Charity_Campaigns extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   list(...args) {
-    return invoke(this.#env, 24, args); // GET /charity/campaigns
+    return invoke(this.#env, 24, args, this.#grant); // GET /charity/campaigns
   }
 }
 
 class Charity_Donations extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   list(...args) {
-    return invoke(this.#env, 25, args); // GET /charity/donations
+    return invoke(this.#env, 25, args, this.#grant); // GET /charity/donations
   }
 }
 
 class Chat extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   get announcements() {
-    return new Chat_Announcements(this.#env);
+    return new Chat_Announcements(this.#env, this.#grant);
   }
   get badges() {
-    return new Chat_Badges(this.#env);
+    return new Chat_Badges(this.#env, this.#grant);
   }
   get chatters() {
-    return new Chat_Chatters(this.#env);
+    return new Chat_Chatters(this.#env, this.#grant);
   }
   get color() {
-    return new Chat_Color(this.#env);
+    return new Chat_Color(this.#env, this.#grant);
   }
   get emotes() {
-    return new Chat_Emotes(this.#env);
+    return new Chat_Emotes(this.#env, this.#grant);
   }
   get messages() {
-    return new Chat_Messages(this.#env);
+    return new Chat_Messages(this.#env, this.#grant);
   }
   get settings() {
-    return new Chat_Settings(this.#env);
+    return new Chat_Settings(this.#env, this.#grant);
   }
   get shoutouts() {
-    return new Chat_Shoutouts(this.#env);
+    return new Chat_Shoutouts(this.#env, this.#grant);
   }
 }
 
 class Chat_Announcements extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 26, args); // POST /chat/announcements
+    return invoke(this.#env, 26, args, this.#grant); // POST /chat/announcements
   }
 }
 
 class Chat_Badges extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   global(...args) {
-    return invoke(this.#env, 28, args); // GET /chat/badges/global
+    return invoke(this.#env, 28, args, this.#grant); // GET /chat/badges/global
   }
   list(...args) {
-    return invoke(this.#env, 27, args); // GET /chat/badges
+    return invoke(this.#env, 27, args, this.#grant); // GET /chat/badges
   }
 }
 
 class Chat_Chatters extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   list(...args) {
-    return invoke(this.#env, 29, args); // GET /chat/chatters
+    return invoke(this.#env, 29, args, this.#grant); // GET /chat/chatters
   }
 }
 
 class Chat_Color extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   list(...args) {
-    return invoke(this.#env, 30, args); // GET /chat/color
+    return invoke(this.#env, 30, args, this.#grant); // GET /chat/color
   }
   update(...args) {
-    return invoke(this.#env, 31, args); // PUT /chat/color
+    return invoke(this.#env, 31, args, this.#grant); // PUT /chat/color
   }
 }
 
 class Chat_Emotes extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   global(...args) {
-    return invoke(this.#env, 33, args); // GET /chat/emotes/global
+    return invoke(this.#env, 33, args, this.#grant); // GET /chat/emotes/global
   }
   list(...args) {
-    return invoke(this.#env, 32, args); // GET /chat/emotes
+    return invoke(this.#env, 32, args, this.#grant); // GET /chat/emotes
   }
   set(...args) {
-    return invoke(this.#env, 34, args); // GET /chat/emotes/set
+    return invoke(this.#env, 34, args, this.#grant); // GET /chat/emotes/set
   }
   user(...args) {
-    return invoke(this.#env, 35, args); // GET /chat/emotes/user
+    return invoke(this.#env, 35, args, this.#grant); // GET /chat/emotes/user
   }
 }
 
 class Chat_Messages extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 36, args); // POST /chat/messages
+    return invoke(this.#env, 36, args, this.#grant); // POST /chat/messages
   }
 }
 
 class Chat_Settings extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   list(...args) {
-    return invoke(this.#env, 37, args); // GET /chat/settings
+    return invoke(this.#env, 37, args, this.#grant); // GET /chat/settings
   }
   update(...args) {
-    return invoke(this.#env, 38, args); // PATCH /chat/settings
+    return invoke(this.#env, 38, args, this.#grant); // PATCH /chat/settings
   }
 }
 
 class Chat_Shoutouts extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 39, args); // POST /chat/shoutouts
+    return invoke(this.#env, 39, args, this.#grant); // POST /chat/shoutouts
   }
 }
 
 class Clips extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 41, args); // POST /clips
+    return invoke(this.#env, 41, args, this.#grant); // POST /clips
   }
   downloads(...args) {
-    return invoke(this.#env, 42, args); // GET /clips/downloads
+    return invoke(this.#env, 42, args, this.#grant); // GET /clips/downloads
   }
   list(...args) {
-    return invoke(this.#env, 40, args); // GET /clips
+    return invoke(this.#env, 40, args, this.#grant); // GET /clips
   }
 }
 
 class ContentClassificationLabels extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   list(...args) {
-    return invoke(this.#env, 43, args); // GET /content_classification_labels
+    return invoke(this.#env, 43, args, this.#grant); // GET /content_classification_labels
   }
 }
 
 class Entitlements extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   get drops() {
-    return new Entitlements_Drops(this.#env);
+    return new Entitlements_Drops(this.#env, this.#grant);
   }
 }
 
 class Entitlements_Drops extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   list(...args) {
-    return invoke(this.#env, 44, args); // GET /entitlements/drops
+    return invoke(this.#env, 44, args, this.#grant); // GET /entitlements/drops
   }
   update(...args) {
-    return invoke(this.#env, 45, args); // PATCH /entitlements/drops
+    return invoke(this.#env, 45, args, this.#grant); // PATCH /entitlements/drops
   }
 }
 
 class Eventsub extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   get conduits() {
-    return new Eventsub_Conduits(this.#env);
+    return new Eventsub_Conduits(this.#env, this.#grant);
   }
   get subscriptions() {
-    return new Eventsub_Subscriptions(this.#env);
+    return new Eventsub_Subscriptions(this.#env, this.#grant);
   }
 }
 
 class Eventsub_Conduits extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 49, args); // POST /eventsub/conduits
+    return invoke(this.#env, 49, args, this.#grant); // POST /eventsub/conduits
   }
   del(...args) {
-    return invoke(this.#env, 46, args); // DELETE /eventsub/conduits
+    return invoke(this.#env, 46, args, this.#grant); // DELETE /eventsub/conduits
   }
   getConduitShards(...args) {
-    return invoke(this.#env, 50, args); // GET /eventsub/conduits/shards
+    return invoke(this.#env, 50, args, this.#grant); // GET /eventsub/conduits/shards
   }
   list(...args) {
-    return invoke(this.#env, 47, args); // GET /eventsub/conduits
+    return invoke(this.#env, 47, args, this.#grant); // GET /eventsub/conduits
   }
   update(...args) {
-    return invoke(this.#env, 48, args); // PATCH /eventsub/conduits
+    return invoke(this.#env, 48, args, this.#grant); // PATCH /eventsub/conduits
   }
   updateConduitShards(...args) {
-    return invoke(this.#env, 51, args); // PATCH /eventsub/conduits/shards
+    return invoke(this.#env, 51, args, this.#grant); // PATCH /eventsub/conduits/shards
   }
 }
 
 class Eventsub_Subscriptions extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 54, args); // POST /eventsub/subscriptions
+    return invoke(this.#env, 54, args, this.#grant); // POST /eventsub/subscriptions
   }
   del(...args) {
-    return invoke(this.#env, 52, args); // DELETE /eventsub/subscriptions
+    return invoke(this.#env, 52, args, this.#grant); // DELETE /eventsub/subscriptions
   }
   list(...args) {
-    return invoke(this.#env, 53, args); // GET /eventsub/subscriptions
+    return invoke(this.#env, 53, args, this.#grant); // GET /eventsub/subscriptions
   }
 }
 
 class Extensions extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   get jwt() {
-    return new Extensions_Jwt(this.#env);
+    return new Extensions_Jwt(this.#env, this.#grant);
   }
   chat(...args) {
-    return invoke(this.#env, 56, args); // POST /extensions/chat
+    return invoke(this.#env, 56, args, this.#grant); // POST /extensions/chat
   }
   getExtensionConfigurationSegment(...args) {
-    return invoke(this.#env, 57, args); // GET /extensions/configurations
+    return invoke(this.#env, 57, args, this.#grant); // GET /extensions/configurations
   }
   list(...args) {
-    return invoke(this.#env, 55, args); // GET /extensions
+    return invoke(this.#env, 55, args, this.#grant); // GET /extensions
   }
   live(...args) {
-    return invoke(this.#env, 61, args); // GET /extensions/live
+    return invoke(this.#env, 61, args, this.#grant); // GET /extensions/live
   }
   pubsub(...args) {
-    return invoke(this.#env, 62, args); // POST /extensions/pubsub
+    return invoke(this.#env, 62, args, this.#grant); // POST /extensions/pubsub
   }
   released(...args) {
-    return invoke(this.#env, 63, args); // GET /extensions/released
+    return invoke(this.#env, 63, args, this.#grant); // GET /extensions/released
   }
   requiredConfiguration(...args) {
-    return invoke(this.#env, 64, args); // PUT /extensions/required_configuration
+    return invoke(this.#env, 64, args, this.#grant); // PUT /extensions/required_configuration
   }
   setExtensionConfigurationSegment(...args) {
-    return invoke(this.#env, 58, args); // PUT /extensions/configurations
+    return invoke(this.#env, 58, args, this.#grant); // PUT /extensions/configurations
   }
   transactions(...args) {
-    return invoke(this.#env, 65, args); // GET /extensions/transactions
+    return invoke(this.#env, 65, args, this.#grant); // GET /extensions/transactions
   }
 }
 
 class Extensions_Jwt extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   get secrets() {
-    return new Extensions_Jwt_Secrets(this.#env);
+    return new Extensions_Jwt_Secrets(this.#env, this.#grant);
   }
 }
 
 class Extensions_Jwt_Secrets extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 60, args); // POST /extensions/jwt/secrets
+    return invoke(this.#env, 60, args, this.#grant); // POST /extensions/jwt/secrets
   }
   list(...args) {
-    return invoke(this.#env, 59, args); // GET /extensions/jwt/secrets
+    return invoke(this.#env, 59, args, this.#grant); // GET /extensions/jwt/secrets
   }
 }
 
 class Games extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   list(...args) {
-    return invoke(this.#env, 66, args); // GET /games
+    return invoke(this.#env, 66, args, this.#grant); // GET /games
   }
   top(...args) {
-    return invoke(this.#env, 67, args); // GET /games/top
+    return invoke(this.#env, 67, args, this.#grant); // GET /games/top
   }
 }
 
 class Goals extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   list(...args) {
-    return invoke(this.#env, 68, args); // GET /goals
+    return invoke(this.#env, 68, args, this.#grant); // GET /goals
   }
 }
 
 class GuestStar extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   get channelSettings() {
-    return new GuestStar_ChannelSettings(this.#env);
+    return new GuestStar_ChannelSettings(this.#env, this.#grant);
   }
   get invites() {
-    return new GuestStar_Invites(this.#env);
+    return new GuestStar_Invites(this.#env, this.#grant);
   }
   get session() {
-    return new GuestStar_Session(this.#env);
+    return new GuestStar_Session(this.#env, this.#grant);
   }
   get slot() {
-    return new GuestStar_Slot(this.#env);
+    return new GuestStar_Slot(this.#env, this.#grant);
   }
   get slotSettings() {
-    return new GuestStar_SlotSettings(this.#env);
+    return new GuestStar_SlotSettings(this.#env, this.#grant);
   }
 }
 
 class GuestStar_ChannelSettings extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   retrieve(...args) {
-    return invoke(this.#env, 69, args); // GET /guest_star/channel_settings
+    return invoke(this.#env, 69, args, this.#grant); // GET /guest_star/channel_settings
   }
   update(...args) {
-    return invoke(this.#env, 70, args); // PUT /guest_star/channel_settings
+    return invoke(this.#env, 70, args, this.#grant); // PUT /guest_star/channel_settings
   }
 }
 
 class GuestStar_Invites extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 73, args); // POST /guest_star/invites
+    return invoke(this.#env, 73, args, this.#grant); // POST /guest_star/invites
   }
   del(...args) {
-    return invoke(this.#env, 71, args); // DELETE /guest_star/invites
+    return invoke(this.#env, 71, args, this.#grant); // DELETE /guest_star/invites
   }
   list(...args) {
-    return invoke(this.#env, 72, args); // GET /guest_star/invites
+    return invoke(this.#env, 72, args, this.#grant); // GET /guest_star/invites
   }
 }
 
 class GuestStar_Session extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 76, args); // POST /guest_star/session
+    return invoke(this.#env, 76, args, this.#grant); // POST /guest_star/session
   }
   del(...args) {
-    return invoke(this.#env, 74, args); // DELETE /guest_star/session
+    return invoke(this.#env, 74, args, this.#grant); // DELETE /guest_star/session
   }
   list(...args) {
-    return invoke(this.#env, 75, args); // GET /guest_star/session
+    return invoke(this.#env, 75, args, this.#grant); // GET /guest_star/session
   }
 }
 
 class GuestStar_Slot extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   assignGuestStarSlot(...args) {
-    return invoke(this.#env, 79, args); // POST /guest_star/slot
+    return invoke(this.#env, 79, args, this.#grant); // POST /guest_star/slot
   }
   del(...args) {
-    return invoke(this.#env, 77, args); // DELETE /guest_star/slot
+    return invoke(this.#env, 77, args, this.#grant); // DELETE /guest_star/slot
   }
   updateGuestStarSlot(...args) {
-    return invoke(this.#env, 78, args); // PATCH /guest_star/slot
+    return invoke(this.#env, 78, args, this.#grant); // PATCH /guest_star/slot
   }
 }
 
 class GuestStar_SlotSettings extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   update(...args) {
-    return invoke(this.#env, 80, args); // PATCH /guest_star/slot_settings
+    return invoke(this.#env, 80, args, this.#grant); // PATCH /guest_star/slot_settings
   }
 }
 
 class Hypetrain extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   get status() {
-    return new Hypetrain_Status(this.#env);
+    return new Hypetrain_Status(this.#env, this.#grant);
   }
 }
 
 class Hypetrain_Status extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   list(...args) {
-    return invoke(this.#env, 81, args); // GET /hypetrain/status
+    return invoke(this.#env, 81, args, this.#grant); // GET /hypetrain/status
   }
 }
 
 class Moderation extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   get automod() {
-    return new Moderation_Automod(this.#env);
+    return new Moderation_Automod(this.#env, this.#grant);
   }
   get banned() {
-    return new Moderation_Banned(this.#env);
+    return new Moderation_Banned(this.#env, this.#grant);
   }
   get bans() {
-    return new Moderation_Bans(this.#env);
+    return new Moderation_Bans(this.#env, this.#grant);
   }
   get blockedTerms() {
-    return new Moderation_BlockedTerms(this.#env);
+    return new Moderation_BlockedTerms(this.#env, this.#grant);
   }
   get channels() {
-    return new Moderation_Channels(this.#env);
+    return new Moderation_Channels(this.#env, this.#grant);
   }
   get chat() {
-    return new Moderation_Chat(this.#env);
+    return new Moderation_Chat(this.#env, this.#grant);
   }
   get enforcements() {
-    return new Moderation_Enforcements(this.#env);
+    return new Moderation_Enforcements(this.#env, this.#grant);
   }
   get moderators() {
-    return new Moderation_Moderators(this.#env);
+    return new Moderation_Moderators(this.#env, this.#grant);
   }
   get shieldMode() {
-    return new Moderation_ShieldMode(this.#env);
+    return new Moderation_ShieldMode(this.#env, this.#grant);
   }
   get suspiciousUsers() {
-    return new Moderation_SuspiciousUsers(this.#env);
+    return new Moderation_SuspiciousUsers(this.#env, this.#grant);
   }
   get unbanRequests() {
-    return new Moderation_UnbanRequests(this.#env);
+    return new Moderation_UnbanRequests(this.#env, this.#grant);
   }
   get warnings() {
-    return new Moderation_Warnings(this.#env);
+    return new Moderation_Warnings(this.#env, this.#grant);
   }
 }
 
 class Moderation_Automod extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   get message() {
-    return new Moderation_Automod_Message(this.#env);
+    return new Moderation_Automod_Message(this.#env, this.#grant);
   }
   get settings() {
-    return new Moderation_Automod_Settings(this.#env);
+    return new Moderation_Automod_Settings(this.#env, this.#grant);
   }
 }
 
 class Moderation_Automod_Message extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 82, args); // POST /moderation/automod/message
+    return invoke(this.#env, 82, args, this.#grant); // POST /moderation/automod/message
   }
 }
 
 class Moderation_Automod_Settings extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   list(...args) {
-    return invoke(this.#env, 83, args); // GET /moderation/automod/settings
+    return invoke(this.#env, 83, args, this.#grant); // GET /moderation/automod/settings
   }
   update(...args) {
-    return invoke(this.#env, 84, args); // PUT /moderation/automod/settings
+    return invoke(this.#env, 84, args, this.#grant); // PUT /moderation/automod/settings
   }
 }
 
 class Moderation_Banned extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   list(...args) {
-    return invoke(this.#env, 85, args); // GET /moderation/banned
+    return invoke(this.#env, 85, args, this.#grant); // GET /moderation/banned
   }
 }
 
 class Moderation_Bans extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   del(...args) {
-    return invoke(this.#env, 86, args); // DELETE /moderation/bans
+    return invoke(this.#env, 86, args, this.#grant); // DELETE /moderation/bans
   }
   update(...args) {
-    return invoke(this.#env, 87, args); // POST /moderation/bans
+    return invoke(this.#env, 87, args, this.#grant); // POST /moderation/bans
   }
 }
 
 class Moderation_BlockedTerms extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 90, args); // POST /moderation/blocked_terms
+    return invoke(this.#env, 90, args, this.#grant); // POST /moderation/blocked_terms
   }
   del(...args) {
-    return invoke(this.#env, 88, args); // DELETE /moderation/blocked_terms
+    return invoke(this.#env, 88, args, this.#grant); // DELETE /moderation/blocked_terms
   }
   list(...args) {
-    return invoke(this.#env, 89, args); // GET /moderation/blocked_terms
+    return invoke(this.#env, 89, args, this.#grant); // GET /moderation/blocked_terms
   }
 }
 
 class Moderation_Channels extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   list(...args) {
-    return invoke(this.#env, 91, args); // GET /moderation/channels
+    return invoke(this.#env, 91, args, this.#grant); // GET /moderation/channels
   }
 }
 
 class Moderation_Chat extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   del(...args) {
-    return invoke(this.#env, 92, args); // DELETE /moderation/chat
+    return invoke(this.#env, 92, args, this.#grant); // DELETE /moderation/chat
   }
 }
 
 class Moderation_Enforcements extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   get status() {
-    return new Moderation_Enforcements_Status(this.#env);
+    return new Moderation_Enforcements_Status(this.#env, this.#grant);
   }
 }
 
 class Moderation_Enforcements_Status extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 93, args); // POST /moderation/enforcements/status
+    return invoke(this.#env, 93, args, this.#grant); // POST /moderation/enforcements/status
   }
 }
 
 class Moderation_Moderators extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 96, args); // POST /moderation/moderators
+    return invoke(this.#env, 96, args, this.#grant); // POST /moderation/moderators
   }
   del(...args) {
-    return invoke(this.#env, 94, args); // DELETE /moderation/moderators
+    return invoke(this.#env, 94, args, this.#grant); // DELETE /moderation/moderators
   }
   list(...args) {
-    return invoke(this.#env, 95, args); // GET /moderation/moderators
+    return invoke(this.#env, 95, args, this.#grant); // GET /moderation/moderators
   }
 }
 
 class Moderation_ShieldMode extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   list(...args) {
-    return invoke(this.#env, 97, args); // GET /moderation/shield_mode
+    return invoke(this.#env, 97, args, this.#grant); // GET /moderation/shield_mode
   }
   update(...args) {
-    return invoke(this.#env, 98, args); // PUT /moderation/shield_mode
+    return invoke(this.#env, 98, args, this.#grant); // PUT /moderation/shield_mode
   }
 }
 
 class Moderation_SuspiciousUsers extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   del(...args) {
-    return invoke(this.#env, 99, args); // DELETE /moderation/suspicious_users
+    return invoke(this.#env, 99, args, this.#grant); // DELETE /moderation/suspicious_users
   }
   update(...args) {
-    return invoke(this.#env, 100, args); // POST /moderation/suspicious_users
+    return invoke(this.#env, 100, args, this.#grant); // POST /moderation/suspicious_users
   }
 }
 
 class Moderation_UnbanRequests extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   list(...args) {
-    return invoke(this.#env, 101, args); // GET /moderation/unban_requests
+    return invoke(this.#env, 101, args, this.#grant); // GET /moderation/unban_requests
   }
   update(...args) {
-    return invoke(this.#env, 102, args); // PATCH /moderation/unban_requests
+    return invoke(this.#env, 102, args, this.#grant); // PATCH /moderation/unban_requests
   }
 }
 
 class Moderation_Warnings extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 103, args); // POST /moderation/warnings
+    return invoke(this.#env, 103, args, this.#grant); // POST /moderation/warnings
   }
 }
 
 class Polls extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 106, args); // POST /polls
+    return invoke(this.#env, 106, args, this.#grant); // POST /polls
   }
   list(...args) {
-    return invoke(this.#env, 104, args); // GET /polls
+    return invoke(this.#env, 104, args, this.#grant); // GET /polls
   }
   update(...args) {
-    return invoke(this.#env, 105, args); // PATCH /polls
+    return invoke(this.#env, 105, args, this.#grant); // PATCH /polls
   }
 }
 
 class Predictions extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 109, args); // POST /predictions
+    return invoke(this.#env, 109, args, this.#grant); // POST /predictions
   }
   list(...args) {
-    return invoke(this.#env, 107, args); // GET /predictions
+    return invoke(this.#env, 107, args, this.#grant); // GET /predictions
   }
   update(...args) {
-    return invoke(this.#env, 108, args); // PATCH /predictions
+    return invoke(this.#env, 108, args, this.#grant); // PATCH /predictions
   }
 }
 
 class Raids extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   del(...args) {
-    return invoke(this.#env, 110, args); // DELETE /raids
+    return invoke(this.#env, 110, args, this.#grant); // DELETE /raids
   }
   update(...args) {
-    return invoke(this.#env, 111, args); // POST /raids
+    return invoke(this.#env, 111, args, this.#grant); // POST /raids
   }
 }
 
 class Schedule extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   get icalendar() {
-    return new Schedule_Icalendar(this.#env);
+    return new Schedule_Icalendar(this.#env, this.#grant);
   }
   get segment() {
-    return new Schedule_Segment(this.#env);
+    return new Schedule_Segment(this.#env, this.#grant);
   }
   get settings() {
-    return new Schedule_Settings(this.#env);
+    return new Schedule_Settings(this.#env, this.#grant);
   }
   retrieve(...args) {
-    return invoke(this.#env, 112, args); // GET /schedule
+    return invoke(this.#env, 112, args, this.#grant); // GET /schedule
   }
 }
 
 class Schedule_Icalendar extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   retrieve(...args) {
-    return invoke(this.#env, 113, args); // GET /schedule/icalendar
+    return invoke(this.#env, 113, args, this.#grant); // GET /schedule/icalendar
   }
 }
 
 class Schedule_Segment extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   createChannelStreamScheduleSegment(...args) {
-    return invoke(this.#env, 116, args); // POST /schedule/segment
+    return invoke(this.#env, 116, args, this.#grant); // POST /schedule/segment
   }
   del(...args) {
-    return invoke(this.#env, 114, args); // DELETE /schedule/segment
+    return invoke(this.#env, 114, args, this.#grant); // DELETE /schedule/segment
   }
   updateChannelStreamScheduleSegment(...args) {
-    return invoke(this.#env, 115, args); // PATCH /schedule/segment
+    return invoke(this.#env, 115, args, this.#grant); // PATCH /schedule/segment
   }
 }
 
 class Schedule_Settings extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   update(...args) {
-    return invoke(this.#env, 117, args); // PATCH /schedule/settings
+    return invoke(this.#env, 117, args, this.#grant); // PATCH /schedule/settings
   }
 }
 
 class Search extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   get categories() {
-    return new Search_Categories(this.#env);
+    return new Search_Categories(this.#env, this.#grant);
   }
   get channels() {
-    return new Search_Channels(this.#env);
+    return new Search_Channels(this.#env, this.#grant);
   }
 }
 
 class Search_Categories extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   list(...args) {
-    return invoke(this.#env, 118, args); // GET /search/categories
+    return invoke(this.#env, 118, args, this.#grant); // GET /search/categories
   }
 }
 
 class Search_Channels extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   list(...args) {
-    return invoke(this.#env, 119, args); // GET /search/channels
+    return invoke(this.#env, 119, args, this.#grant); // GET /search/channels
   }
 }
 
 class SharedChat extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   get session() {
-    return new SharedChat_Session(this.#env);
+    return new SharedChat_Session(this.#env, this.#grant);
   }
 }
 
 class SharedChat_Session extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   list(...args) {
-    return invoke(this.#env, 120, args); // GET /shared_chat/session
+    return invoke(this.#env, 120, args, this.#grant); // GET /shared_chat/session
   }
 }
 
 class Streams extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   createStreamMarker(...args) {
-    return invoke(this.#env, 125, args); // POST /streams/markers
+    return invoke(this.#env, 125, args, this.#grant); // POST /streams/markers
   }
   followed(...args) {
-    return invoke(this.#env, 122, args); // GET /streams/followed
+    return invoke(this.#env, 122, args, this.#grant); // GET /streams/followed
   }
   getStreamMarkers(...args) {
-    return invoke(this.#env, 124, args); // GET /streams/markers
+    return invoke(this.#env, 124, args, this.#grant); // GET /streams/markers
   }
   key(...args) {
-    return invoke(this.#env, 123, args); // GET /streams/key
+    return invoke(this.#env, 123, args, this.#grant); // GET /streams/key
   }
   list(...args) {
-    return invoke(this.#env, 121, args); // GET /streams
+    return invoke(this.#env, 121, args, this.#grant); // GET /streams
   }
   tags(...args) {
-    return invoke(this.#env, 126, args); // GET /streams/tags
+    return invoke(this.#env, 126, args, this.#grant); // GET /streams/tags
   }
 }
 
 class Subscriptions extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   list(...args) {
-    return invoke(this.#env, 127, args); // GET /subscriptions
+    return invoke(this.#env, 127, args, this.#grant); // GET /subscriptions
   }
   user(...args) {
-    return invoke(this.#env, 128, args); // GET /subscriptions/user
+    return invoke(this.#env, 128, args, this.#grant); // GET /subscriptions/user
   }
 }
 
 class Tags extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   get streams() {
-    return new Tags_Streams(this.#env);
+    return new Tags_Streams(this.#env, this.#grant);
   }
 }
 
 class Tags_Streams extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   list(...args) {
-    return invoke(this.#env, 129, args); // GET /tags/streams
+    return invoke(this.#env, 129, args, this.#grant); // GET /tags/streams
   }
 }
 
 class Teams extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   channel(...args) {
-    return invoke(this.#env, 131, args); // GET /teams/channel
+    return invoke(this.#env, 131, args, this.#grant); // GET /teams/channel
   }
   list(...args) {
-    return invoke(this.#env, 130, args); // GET /teams
+    return invoke(this.#env, 130, args, this.#grant); // GET /teams
   }
 }
 
 class Users extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   get extensions() {
-    return new Users_Extensions(this.#env);
+    return new Users_Extensions(this.#env, this.#grant);
   }
   blockUser(...args) {
-    return invoke(this.#env, 136, args); // PUT /users/blocks
+    return invoke(this.#env, 136, args, this.#grant); // PUT /users/blocks
   }
   getUserBlockList(...args) {
-    return invoke(this.#env, 135, args); // GET /users/blocks
+    return invoke(this.#env, 135, args, this.#grant); // GET /users/blocks
   }
   list(...args) {
-    return invoke(this.#env, 132, args); // GET /users
+    return invoke(this.#env, 132, args, this.#grant); // GET /users
   }
   unblockUser(...args) {
-    return invoke(this.#env, 134, args); // DELETE /users/blocks
+    return invoke(this.#env, 134, args, this.#grant); // DELETE /users/blocks
   }
   update(...args) {
-    return invoke(this.#env, 133, args); // PUT /users
+    return invoke(this.#env, 133, args, this.#grant); // PUT /users
   }
 }
 
 class Users_Extensions extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   get list() {
-    return new Users_Extensions_List(this.#env);
+    return new Users_Extensions_List(this.#env, this.#grant);
   }
   retrieve(...args) {
-    return invoke(this.#env, 137, args); // GET /users/extensions
+    return invoke(this.#env, 137, args, this.#grant); // GET /users/extensions
   }
   update(...args) {
-    return invoke(this.#env, 138, args); // PUT /users/extensions
+    return invoke(this.#env, 138, args, this.#grant); // PUT /users/extensions
   }
 }
 
 class Users_Extensions_List extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   list(...args) {
-    return invoke(this.#env, 139, args); // GET /users/extensions/list
+    return invoke(this.#env, 139, args, this.#grant); // GET /users/extensions/list
   }
 }
 
 class Videos extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   clips(...args) {
-    return invoke(this.#env, 142, args); // POST /videos/clips
+    return invoke(this.#env, 142, args, this.#grant); // POST /videos/clips
   }
   del(...args) {
-    return invoke(this.#env, 140, args); // DELETE /videos
+    return invoke(this.#env, 140, args, this.#grant); // DELETE /videos
   }
   list(...args) {
-    return invoke(this.#env, 141, args); // GET /videos
+    return invoke(this.#env, 141, args, this.#grant); // GET /videos
   }
 }
 
 class Whispers extends RpcTarget {
   #env;
-  constructor(env) {
+  #grant;
+  constructor(env, grant) {
     super();
     this.#env = env;
+    this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 143, args); // POST /whispers
+    return invoke(this.#env, 143, args, this.#grant); // POST /whispers
+  }
+}
+
+// `withAuth(auth, rights)`'s answer (src/grant.rs): the resources, bound to one auth, narrowed.
+class Session extends RpcTarget {
+  #env;
+  #grant;
+  constructor(env, grant) {
+    super();
+    this.#env = env;
+    this.#grant = grant;
+  }
+  get analytics() {
+    return new Analytics(this.#env, this.#grant);
+  }
+  get authorization() {
+    return new Authorization(this.#env, this.#grant);
+  }
+  get bits() {
+    return new Bits(this.#env, this.#grant);
+  }
+  get channelPoints() {
+    return new ChannelPoints(this.#env, this.#grant);
+  }
+  get channels() {
+    return new Channels(this.#env, this.#grant);
+  }
+  get charity() {
+    return new Charity(this.#env, this.#grant);
+  }
+  get chat() {
+    return new Chat(this.#env, this.#grant);
+  }
+  get clips() {
+    return new Clips(this.#env, this.#grant);
+  }
+  get contentClassificationLabels() {
+    return new ContentClassificationLabels(this.#env, this.#grant);
+  }
+  get entitlements() {
+    return new Entitlements(this.#env, this.#grant);
+  }
+  get eventsub() {
+    return new Eventsub(this.#env, this.#grant);
+  }
+  get extensions() {
+    return new Extensions(this.#env, this.#grant);
+  }
+  get games() {
+    return new Games(this.#env, this.#grant);
+  }
+  get goals() {
+    return new Goals(this.#env, this.#grant);
+  }
+  get guestStar() {
+    return new GuestStar(this.#env, this.#grant);
+  }
+  get hypetrain() {
+    return new Hypetrain(this.#env, this.#grant);
+  }
+  get moderation() {
+    return new Moderation(this.#env, this.#grant);
+  }
+  get polls() {
+    return new Polls(this.#env, this.#grant);
+  }
+  get predictions() {
+    return new Predictions(this.#env, this.#grant);
+  }
+  get raids() {
+    return new Raids(this.#env, this.#grant);
+  }
+  get schedule() {
+    return new Schedule(this.#env, this.#grant);
+  }
+  get search() {
+    return new Search(this.#env, this.#grant);
+  }
+  get sharedChat() {
+    return new SharedChat(this.#env, this.#grant);
+  }
+  get streams() {
+    return new Streams(this.#env, this.#grant);
+  }
+  get subscriptions() {
+    return new Subscriptions(this.#env, this.#grant);
+  }
+  get tags() {
+    return new Tags(this.#env, this.#grant);
+  }
+  get teams() {
+    return new Teams(this.#env, this.#grant);
+  }
+  get users() {
+    return new Users(this.#env, this.#grant);
+  }
+  get videos() {
+    return new Videos(this.#env, this.#grant);
+  }
+  get whispers() {
+    return new Whispers(this.#env, this.#grant);
+  }
+  // Disposing the session's stub (`using`) wipes its credential here, if workerd calls this on
+  // the target (README, "Sessions": what tests/sessions.test.mjs found).
+  [Symbol.dispose]() {
+    this.#grant = "!this session was disposed; it makes no call";
+  }
+  // A narrower session: the intersection of these rights with this one's, never wider.
+  attenuate(...args) {
+    return new Session(this.#env, grantOf(this.#grant, args, 2));
   }
 }
 
 export default class TwitchCapability extends WorkerEntrypoint {
   get analytics() {
-    return new Analytics(this.env);
+    return new Analytics(this.env, held(this.ctx));
   }
   get authorization() {
-    return new Authorization(this.env);
+    return new Authorization(this.env, held(this.ctx));
   }
   get bits() {
-    return new Bits(this.env);
+    return new Bits(this.env, held(this.ctx));
   }
   get channelPoints() {
-    return new ChannelPoints(this.env);
+    return new ChannelPoints(this.env, held(this.ctx));
   }
   get channels() {
-    return new Channels(this.env);
+    return new Channels(this.env, held(this.ctx));
   }
   get charity() {
-    return new Charity(this.env);
+    return new Charity(this.env, held(this.ctx));
   }
   get chat() {
-    return new Chat(this.env);
+    return new Chat(this.env, held(this.ctx));
   }
   get clips() {
-    return new Clips(this.env);
+    return new Clips(this.env, held(this.ctx));
   }
   get contentClassificationLabels() {
-    return new ContentClassificationLabels(this.env);
+    return new ContentClassificationLabels(this.env, held(this.ctx));
   }
   get entitlements() {
-    return new Entitlements(this.env);
+    return new Entitlements(this.env, held(this.ctx));
   }
   get eventsub() {
-    return new Eventsub(this.env);
+    return new Eventsub(this.env, held(this.ctx));
   }
   get extensions() {
-    return new Extensions(this.env);
+    return new Extensions(this.env, held(this.ctx));
   }
   get games() {
-    return new Games(this.env);
+    return new Games(this.env, held(this.ctx));
   }
   get goals() {
-    return new Goals(this.env);
+    return new Goals(this.env, held(this.ctx));
   }
   get guestStar() {
-    return new GuestStar(this.env);
+    return new GuestStar(this.env, held(this.ctx));
   }
   get hypetrain() {
-    return new Hypetrain(this.env);
+    return new Hypetrain(this.env, held(this.ctx));
   }
   get moderation() {
-    return new Moderation(this.env);
+    return new Moderation(this.env, held(this.ctx));
   }
   get polls() {
-    return new Polls(this.env);
+    return new Polls(this.env, held(this.ctx));
   }
   get predictions() {
-    return new Predictions(this.env);
+    return new Predictions(this.env, held(this.ctx));
   }
   get raids() {
-    return new Raids(this.env);
+    return new Raids(this.env, held(this.ctx));
   }
   get schedule() {
-    return new Schedule(this.env);
+    return new Schedule(this.env, held(this.ctx));
   }
   get search() {
-    return new Search(this.env);
+    return new Search(this.env, held(this.ctx));
   }
   get sharedChat() {
-    return new SharedChat(this.env);
+    return new SharedChat(this.env, held(this.ctx));
   }
   get streams() {
-    return new Streams(this.env);
+    return new Streams(this.env, held(this.ctx));
   }
   get subscriptions() {
-    return new Subscriptions(this.env);
+    return new Subscriptions(this.env, held(this.ctx));
   }
   get tags() {
-    return new Tags(this.env);
+    return new Tags(this.env, held(this.ctx));
   }
   get teams() {
-    return new Teams(this.env);
+    return new Teams(this.env, held(this.ctx));
   }
   get users() {
-    return new Users(this.env);
+    return new Users(this.env, held(this.ctx));
   }
   get videos() {
-    return new Videos(this.env);
+    return new Videos(this.env, held(this.ctx));
   }
   get whispers() {
-    return new Whispers(this.env);
+    return new Whispers(this.env, held(this.ctx));
+  }
+  // A session bound to `auth`, narrowed by `rights` and by this caller's binding.
+  withAuth(...args) {
+    return new Session(this.env, grantOf(held(this.ctx) ?? "", args, 1));
   }
   // Reachable only over RPC: plain HTTP gets nothing.
   fetch() {

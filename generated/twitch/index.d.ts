@@ -99,6 +99,12 @@ export interface CallOptions {
   };
 }
 
+/** A session's auth (`withAuth`): fixed for every call of the session. */
+export type Auth = NonNullable<CallOptions["auth"]>;
+
+/** Options of a session's methods: its auth is fixed, so they take none. */
+export type SessionOptions = Omit<CallOptions, "auth"> & { auth?: never };
+
 export interface TwitchCapability extends Rpc.WorkerEntrypointBranded {
   analytics: TwitchAnalytics;
   authorization: TwitchAuthorization;
@@ -130,641 +136,1130 @@ export interface TwitchCapability extends Rpc.WorkerEntrypointBranded {
   users: TwitchUsers;
   videos: TwitchVideos;
   whispers: TwitchWhispers;
+  /** A session (README, "Sessions"): `readOnly` keeps the read methods alone. */
+  withAuth(auth: Auth | null | undefined, rights: TwitchRights & { readOnly: true }): TwitchReadSession;
+  withAuth(auth?: Auth | null, rights?: TwitchRights): TwitchSession;
 }
 
-export interface TwitchAnalytics extends Rpc.RpcTargetBranded {
-  extensions: TwitchAnalytics_Extensions;
-  games: TwitchAnalytics_Games;
+/** `withAuth`'s answer: the resources, bound to one auth and narrowed by rights. */
+export interface TwitchSession extends Rpc.RpcTargetBranded {
+  analytics: TwitchAnalytics<SessionOptions>;
+  authorization: TwitchAuthorization<SessionOptions>;
+  bits: TwitchBits<SessionOptions>;
+  channelPoints: TwitchChannelPoints<SessionOptions>;
+  channels: TwitchChannels<SessionOptions>;
+  charity: TwitchCharity<SessionOptions>;
+  chat: TwitchChat<SessionOptions>;
+  clips: TwitchClips<SessionOptions>;
+  contentClassificationLabels: TwitchContentClassificationLabels<SessionOptions>;
+  entitlements: TwitchEntitlements<SessionOptions>;
+  eventsub: TwitchEventsub<SessionOptions>;
+  extensions: TwitchExtensions<SessionOptions>;
+  games: TwitchGames<SessionOptions>;
+  goals: TwitchGoals<SessionOptions>;
+  guestStar: TwitchGuestStar<SessionOptions>;
+  hypetrain: TwitchHypetrain<SessionOptions>;
+  moderation: TwitchModeration<SessionOptions>;
+  polls: TwitchPolls<SessionOptions>;
+  predictions: TwitchPredictions<SessionOptions>;
+  raids: TwitchRaids<SessionOptions>;
+  schedule: TwitchSchedule<SessionOptions>;
+  search: TwitchSearch<SessionOptions>;
+  sharedChat: TwitchSharedChat<SessionOptions>;
+  streams: TwitchStreams<SessionOptions>;
+  subscriptions: TwitchSubscriptions<SessionOptions>;
+  tags: TwitchTags<SessionOptions>;
+  teams: TwitchTeams<SessionOptions>;
+  users: TwitchUsers<SessionOptions>;
+  videos: TwitchVideos<SessionOptions>;
+  whispers: TwitchWhispers<SessionOptions>;
+  /** A session (README, "Sessions"): `readOnly` keeps the read methods alone. */
+  attenuate(rights: TwitchRights & { readOnly: true }): TwitchReadSession;
+  attenuate(rights: TwitchRights): TwitchSession;
 }
 
-export interface TwitchAnalytics_Extensions extends Rpc.RpcTargetBranded {
+/** A `readOnly` session: its read methods alone (classes: read). */
+export interface TwitchReadSession extends Rpc.RpcTargetBranded {
+  analytics: TwitchReadAnalytics;
+  authorization: TwitchReadAuthorization;
+  bits: TwitchReadBits;
+  channelPoints: TwitchReadChannelPoints;
+  channels: TwitchReadChannels;
+  charity: TwitchReadCharity;
+  chat: TwitchReadChat;
+  clips: TwitchReadClips;
+  contentClassificationLabels: TwitchReadContentClassificationLabels;
+  entitlements: TwitchReadEntitlements;
+  eventsub: TwitchReadEventsub;
+  extensions: TwitchReadExtensions;
+  games: TwitchReadGames;
+  goals: TwitchReadGoals;
+  guestStar: TwitchReadGuestStar;
+  hypetrain: TwitchReadHypetrain;
+  moderation: TwitchReadModeration;
+  polls: TwitchReadPolls;
+  predictions: TwitchReadPredictions;
+  schedule: TwitchReadSchedule;
+  search: TwitchReadSearch;
+  sharedChat: TwitchReadSharedChat;
+  streams: TwitchReadStreams;
+  subscriptions: TwitchReadSubscriptions;
+  tags: TwitchReadTags;
+  teams: TwitchReadTeams;
+  users: TwitchReadUsers;
+  videos: TwitchReadVideos;
+  attenuate(rights: TwitchRights): TwitchReadSession;
+}
+
+/** The classes of twitch's operations, which rights name (README, "Rights"). */
+export type TwitchClass = "read" | "write" | "destructive";
+
+/** What a session may call: `only` the union of its patterns (`resource.method`, `resource.*`, a class), `except` removed, `readOnly` the read class. */
+export interface TwitchRights {
+  only?: (TwitchClass | (string & {}))[];
+  except?: (TwitchClass | (string & {}))[];
+  readOnly?: boolean;
+}
+
+export interface TwitchAnalytics<O = CallOptions> extends Rpc.RpcTargetBranded {
+  extensions: TwitchAnalytics_Extensions<O>;
+  games: TwitchAnalytics_Games<O>;
+}
+
+export interface TwitchAnalytics_Extensions<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** Gets an analytics report for one or more extensions. — GET /analytics/extensions (classes: read) */
-  list(options?: CallOptions): Promise<Result<GetExtensionAnalyticsResponse>>;
-  list(params?: { extension_id?: string; type?: "overview_v2"; started_at?: string; ended_at?: string; first?: number; after?: string } | null, options?: CallOptions): Promise<Result<GetExtensionAnalyticsResponse>>;
+  list(options?: O): Promise<Result<GetExtensionAnalyticsResponse>>;
+  list(params?: { extension_id?: string; type?: "overview_v2"; started_at?: string; ended_at?: string; first?: number; after?: string } | null, options?: O): Promise<Result<GetExtensionAnalyticsResponse>>;
 }
 
-export interface TwitchAnalytics_Games extends Rpc.RpcTargetBranded {
+export interface TwitchAnalytics_Games<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** Gets an analytics report for one or more games. — GET /analytics/games (classes: read) */
-  list(options?: CallOptions): Promise<Result<GetGameAnalyticsResponse>>;
-  list(params?: { game_id?: string; type?: "overview_v2"; started_at?: string; ended_at?: string; first?: number; after?: string } | null, options?: CallOptions): Promise<Result<GetGameAnalyticsResponse>>;
+  list(options?: O): Promise<Result<GetGameAnalyticsResponse>>;
+  list(params?: { game_id?: string; type?: "overview_v2"; started_at?: string; ended_at?: string; first?: number; after?: string } | null, options?: O): Promise<Result<GetGameAnalyticsResponse>>;
 }
 
-export interface TwitchAuthorization extends Rpc.RpcTargetBranded {
-  users: TwitchAuthorization_Users;
+export interface TwitchAuthorization<O = CallOptions> extends Rpc.RpcTargetBranded {
+  users: TwitchAuthorization_Users<O>;
 }
 
-export interface TwitchAuthorization_Users extends Rpc.RpcTargetBranded {
+export interface TwitchAuthorization_Users<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** NEW Gets the authorization scopes that the specified user has granted the application. — GET /authorization/users (classes: read) */
-  list(params: { user_id: string[] }, options?: CallOptions): Promise<Result<GetAuthorizationByUserResponse>>;
+  list(params: { user_id: string[] }, options?: O): Promise<Result<GetAuthorizationByUserResponse>>;
 }
 
-export interface TwitchBits extends Rpc.RpcTargetBranded {
-  cheermotes: TwitchBits_Cheermotes;
-  extensions: TwitchBits_Extensions;
-  leaderboard: TwitchBits_Leaderboard;
+export interface TwitchBits<O = CallOptions> extends Rpc.RpcTargetBranded {
+  cheermotes: TwitchBits_Cheermotes<O>;
+  extensions: TwitchBits_Extensions<O>;
+  leaderboard: TwitchBits_Leaderboard<O>;
 }
 
-export interface TwitchBits_Cheermotes extends Rpc.RpcTargetBranded {
+export interface TwitchBits_Cheermotes<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** Gets a list of Cheermotes that users can use to cheer Bits. — GET /bits/cheermotes (classes: read) */
-  list(options?: CallOptions): Promise<Result<GetCheermotesResponse>>;
-  list(params?: { broadcaster_id?: string } | null, options?: CallOptions): Promise<Result<GetCheermotesResponse>>;
+  list(options?: O): Promise<Result<GetCheermotesResponse>>;
+  list(params?: { broadcaster_id?: string } | null, options?: O): Promise<Result<GetCheermotesResponse>>;
 }
 
-export interface TwitchBits_Extensions extends Rpc.RpcTargetBranded {
+export interface TwitchBits_Extensions<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** Gets the list of Bits products that belongs to the extension. — GET /bits/extensions (classes: read) */
-  list(options?: CallOptions): Promise<Result<GetExtensionBitsProductsResponse>>;
-  list(params?: { should_include_all?: boolean } | null, options?: CallOptions): Promise<Result<GetExtensionBitsProductsResponse>>;
+  list(options?: O): Promise<Result<GetExtensionBitsProductsResponse>>;
+  list(params?: { should_include_all?: boolean } | null, options?: O): Promise<Result<GetExtensionBitsProductsResponse>>;
   /** Adds or updates a Bits product that the extension created. — PUT /bits/extensions (classes: write) */
-  update(options?: CallOptions): Promise<Result<UpdateExtensionBitsProductResponse>>;
-  update(params?: { cost?: { amount: number; type: "bits" }; display_name?: string; expiration?: string; in_development?: boolean; is_broadcast?: boolean; sku?: string } | null, options?: CallOptions): Promise<Result<UpdateExtensionBitsProductResponse>>;
+  update(options?: O): Promise<Result<UpdateExtensionBitsProductResponse>>;
+  update(params?: { cost?: { amount: number; type: "bits" }; display_name?: string; expiration?: string; in_development?: boolean; is_broadcast?: boolean; sku?: string } | null, options?: O): Promise<Result<UpdateExtensionBitsProductResponse>>;
 }
 
-export interface TwitchBits_Leaderboard extends Rpc.RpcTargetBranded {
+export interface TwitchBits_Leaderboard<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** Gets the Bits leaderboard for the authenticated broadcaster. — GET /bits/leaderboard (classes: read) */
-  list(options?: CallOptions): Promise<Result<GetBitsLeaderboardResponse>>;
-  list(params?: { count?: number; period?: "day" | "week" | "month" | "year" | "all"; started_at?: string; user_id?: string } | null, options?: CallOptions): Promise<Result<GetBitsLeaderboardResponse>>;
+  list(options?: O): Promise<Result<GetBitsLeaderboardResponse>>;
+  list(params?: { count?: number; period?: "day" | "week" | "month" | "year" | "all"; started_at?: string; user_id?: string } | null, options?: O): Promise<Result<GetBitsLeaderboardResponse>>;
 }
 
-export interface TwitchChannelPoints extends Rpc.RpcTargetBranded {
-  customRewards: TwitchChannelPoints_CustomRewards;
+export interface TwitchChannelPoints<O = CallOptions> extends Rpc.RpcTargetBranded {
+  customRewards: TwitchChannelPoints_CustomRewards<O>;
 }
 
-export interface TwitchChannelPoints_CustomRewards extends Rpc.RpcTargetBranded {
+export interface TwitchChannelPoints_CustomRewards<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** Creates a Custom Reward in the broadcaster’s channel. — POST /channel_points/custom_rewards (classes: write) */
-  create(params: { broadcaster_id: string; background_color?: string; cost?: number; global_cooldown_seconds?: number; is_enabled?: boolean; is_global_cooldown_enabled?: boolean; is_max_per_stream_enabled?: boolean; is_max_per_user_per_stream_enabled?: boolean; is_user_input_required?: boolean; max_per_stream?: number; max_per_user_per_stream?: number; prompt?: string; should_redemptions_skip_request_queue?: boolean; title?: string }, options?: CallOptions): Promise<Result<CreateCustomRewardsResponse>>;
+  create(params: { broadcaster_id: string; background_color?: string; cost?: number; global_cooldown_seconds?: number; is_enabled?: boolean; is_global_cooldown_enabled?: boolean; is_max_per_stream_enabled?: boolean; is_max_per_user_per_stream_enabled?: boolean; is_user_input_required?: boolean; max_per_stream?: number; max_per_user_per_stream?: number; prompt?: string; should_redemptions_skip_request_queue?: boolean; title?: string }, options?: O): Promise<Result<CreateCustomRewardsResponse>>;
   /** Deletes a custom reward that the broadcaster created. — DELETE /channel_points/custom_rewards (classes: write, destructive) */
-  del(params: { broadcaster_id: string; id: string }, options?: CallOptions): Promise<Result<null>>;
+  del(params: { broadcaster_id: string; id: string }, options?: O): Promise<Result<null>>;
   /** Gets a list of redemptions for a custom reward. — GET /channel_points/custom_rewards/redemptions (classes: read) */
-  getCustomRewardRedemption(params: { broadcaster_id: string; reward_id: string; status?: "CANCELED" | "FULFILLED" | "UNFULFILLED"; id?: string[]; sort?: "OLDEST" | "NEWEST"; after?: string; first?: number }, options?: CallOptions): Promise<Result<GetCustomRewardRedemptionResponse>>;
+  getCustomRewardRedemption(params: { broadcaster_id: string; reward_id: string; status?: "CANCELED" | "FULFILLED" | "UNFULFILLED"; id?: string[]; sort?: "OLDEST" | "NEWEST"; after?: string; first?: number }, options?: O): Promise<Result<GetCustomRewardRedemptionResponse>>;
   /** Gets a list of custom rewards that the specified broadcaster created. — GET /channel_points/custom_rewards (classes: read) */
-  list(params: { broadcaster_id: string; id?: string[]; only_manageable_rewards?: boolean }, options?: CallOptions): Promise<Result<GetCustomRewardResponse>>;
+  list(params: { broadcaster_id: string; id?: string[]; only_manageable_rewards?: boolean }, options?: O): Promise<Result<GetCustomRewardResponse>>;
   /** Updates a custom reward. — PATCH /channel_points/custom_rewards (classes: write) */
-  update(params: { broadcaster_id: string; id: string; background_color?: string; cost?: number; global_cooldown_seconds?: number; is_enabled?: boolean; is_global_cooldown_enabled?: boolean; is_max_per_stream_enabled?: boolean; is_max_per_user_per_stream_enabled?: boolean; is_paused?: boolean; is_user_input_required?: boolean; max_per_stream?: number; max_per_user_per_stream?: number; prompt?: string; should_redemptions_skip_request_queue?: boolean; title?: string }, options?: CallOptions): Promise<Result<UpdateCustomRewardResponse>>;
+  update(params: { broadcaster_id: string; id: string; background_color?: string; cost?: number; global_cooldown_seconds?: number; is_enabled?: boolean; is_global_cooldown_enabled?: boolean; is_max_per_stream_enabled?: boolean; is_max_per_user_per_stream_enabled?: boolean; is_paused?: boolean; is_user_input_required?: boolean; max_per_stream?: number; max_per_user_per_stream?: number; prompt?: string; should_redemptions_skip_request_queue?: boolean; title?: string }, options?: O): Promise<Result<UpdateCustomRewardResponse>>;
   /** Updates a redemption’s status. — PATCH /channel_points/custom_rewards/redemptions (classes: write) */
-  updateRedemptionStatus(params: { id: string[]; broadcaster_id: string; reward_id: string; status?: "CANCELED" | "FULFILLED" }, options?: CallOptions): Promise<Result<UpdateRedemptionStatusResponse>>;
+  updateRedemptionStatus(params: { id: string[]; broadcaster_id: string; reward_id: string; status?: "CANCELED" | "FULFILLED" }, options?: O): Promise<Result<UpdateRedemptionStatusResponse>>;
 }
 
-export interface TwitchChannels extends Rpc.RpcTargetBranded {
-  ads: TwitchChannels_Ads;
+export interface TwitchChannels<O = CallOptions> extends Rpc.RpcTargetBranded {
+  ads: TwitchChannels_Ads<O>;
   /** Adds the specified user as a VIP in the broadcaster’s channel. — POST /channels/vips (classes: write) */
-  addChannelVip(params: { user_id: string; broadcaster_id: string }, options?: CallOptions): Promise<Result<null>>;
+  addChannelVip(params: { user_id: string; broadcaster_id: string }, options?: O): Promise<Result<null>>;
   /** Starts a commercial on the specified channel. — POST /channels/commercial (classes: write) */
-  commercial(options?: CallOptions): Promise<Result<StartCommercialResponse>>;
-  commercial(params?: { broadcaster_id?: string; length?: number } | null, options?: CallOptions): Promise<Result<StartCommercialResponse>>;
+  commercial(options?: O): Promise<Result<StartCommercialResponse>>;
+  commercial(params?: { broadcaster_id?: string; length?: number } | null, options?: O): Promise<Result<StartCommercialResponse>>;
   /** Gets the broadcaster’s list editors. — GET /channels/editors (classes: read) */
-  editors(params: { broadcaster_id: string }, options?: CallOptions): Promise<Result<GetChannelEditorsResponse>>;
+  editors(params: { broadcaster_id: string }, options?: O): Promise<Result<GetChannelEditorsResponse>>;
   /** Gets a list of broadcasters that the specified user follows. You can also use this endpoint to see whether a user follows a specific broadcaster. — GET /channels/followed (classes: read) */
-  followed(params: { user_id: string; broadcaster_id?: string; first?: number; after?: string }, options?: CallOptions): Promise<Result<GetFollowedChannelsResponse>>;
+  followed(params: { user_id: string; broadcaster_id?: string; first?: number; after?: string }, options?: O): Promise<Result<GetFollowedChannelsResponse>>;
   /** Gets a list of users that follow the specified broadcaster. You can also use this endpoint to see whether a specific user follows the broadcaster. — GET /channels/followers (classes: read) */
-  followers(params: { user_id?: string; broadcaster_id: string; first?: number; after?: string }, options?: CallOptions): Promise<Result<GetChannelFollowersResponse>>;
+  followers(params: { user_id?: string; broadcaster_id: string; first?: number; after?: string }, options?: O): Promise<Result<GetChannelFollowersResponse>>;
   /** Gets a list of the broadcaster’s VIPs. — GET /channels/vips (classes: read) */
-  getVips(params: { user_id?: string[]; broadcaster_id: string; first?: number; after?: string }, options?: CallOptions): Promise<Result<GetViPsResponse>>;
+  getVips(params: { user_id?: string[]; broadcaster_id: string; first?: number; after?: string }, options?: O): Promise<Result<GetViPsResponse>>;
   /** Gets information about one or more channels. — GET /channels (classes: read) */
-  list(params: { broadcaster_id: string[] }, options?: CallOptions): Promise<Result<GetChannelInformationResponse>>;
+  list(params: { broadcaster_id: string[] }, options?: O): Promise<Result<GetChannelInformationResponse>>;
   /** Removes the specified user as a VIP in the broadcaster’s channel. — DELETE /channels/vips (classes: write, destructive) */
-  removeChannelVip(params: { user_id: string; broadcaster_id: string }, options?: CallOptions): Promise<Result<null>>;
+  removeChannelVip(params: { user_id: string; broadcaster_id: string }, options?: O): Promise<Result<null>>;
   /** Updates a channel’s properties. — PATCH /channels (classes: write) */
-  update(params: { broadcaster_id: string; broadcaster_language?: string; content_classification_labels?: { id: "DebatedSocialIssuesAndPolitics" | "DrugsIntoxication" | "SexualThemes" | "ViolentGraphic" | "Gambling" | "ProfanityVulgarity"; is_enabled: boolean }[]; delay?: number; game_id?: string; is_branded_content?: boolean; tags?: string[]; title?: string }, options?: CallOptions): Promise<Result<null>>;
+  update(params: { broadcaster_id: string; broadcaster_language?: string; content_classification_labels?: { id: "DebatedSocialIssuesAndPolitics" | "DrugsIntoxication" | "SexualThemes" | "ViolentGraphic" | "Gambling" | "ProfanityVulgarity"; is_enabled: boolean }[]; delay?: number; game_id?: string; is_branded_content?: boolean; tags?: string[]; title?: string }, options?: O): Promise<Result<null>>;
 }
 
-export interface TwitchChannels_Ads extends Rpc.RpcTargetBranded {
-  schedule: TwitchChannels_Ads_Schedule;
+export interface TwitchChannels_Ads<O = CallOptions> extends Rpc.RpcTargetBranded {
+  schedule: TwitchChannels_Ads_Schedule<O>;
   /** Returns ad schedule related information. — GET /channels/ads (classes: read) */
-  retrieve(params: { broadcaster_id: string }, options?: CallOptions): Promise<Result<GetAdScheduleResponse>>;
+  retrieve(params: { broadcaster_id: string }, options?: O): Promise<Result<GetAdScheduleResponse>>;
 }
 
-export interface TwitchChannels_Ads_Schedule extends Rpc.RpcTargetBranded {
-  snooze: TwitchChannels_Ads_Schedule_Snooze;
+export interface TwitchChannels_Ads_Schedule<O = CallOptions> extends Rpc.RpcTargetBranded {
+  snooze: TwitchChannels_Ads_Schedule_Snooze<O>;
 }
 
-export interface TwitchChannels_Ads_Schedule_Snooze extends Rpc.RpcTargetBranded {
+export interface TwitchChannels_Ads_Schedule_Snooze<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** Pushes back the timestamp of the upcoming automatic mid-roll ad by 5 minutes. — POST /channels/ads/schedule/snooze (classes: write) */
-  create(params: { broadcaster_id: string }, options?: CallOptions): Promise<Result<SnoozeNextAdResponse>>;
+  create(params: { broadcaster_id: string }, options?: O): Promise<Result<SnoozeNextAdResponse>>;
 }
 
-export interface TwitchCharity extends Rpc.RpcTargetBranded {
-  campaigns: TwitchCharity_Campaigns;
-  donations: TwitchCharity_Donations;
+export interface TwitchCharity<O = CallOptions> extends Rpc.RpcTargetBranded {
+  campaigns: TwitchCharity_Campaigns<O>;
+  donations: TwitchCharity_Donations<O>;
 }
 
-export interface TwitchCharity_Campaigns extends Rpc.RpcTargetBranded {
+export interface TwitchCharity_Campaigns<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** Gets information about the broadcaster’s active charity campaign. — GET /charity/campaigns (classes: read) */
-  list(params: { broadcaster_id: string }, options?: CallOptions): Promise<Result<GetCharityCampaignResponse>>;
+  list(params: { broadcaster_id: string }, options?: O): Promise<Result<GetCharityCampaignResponse>>;
 }
 
-export interface TwitchCharity_Donations extends Rpc.RpcTargetBranded {
+export interface TwitchCharity_Donations<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** Gets the list of donations that users have made to the broadcaster’s active charity campaign. — GET /charity/donations (classes: read) */
-  list(params: { broadcaster_id: string; first?: number; after?: string }, options?: CallOptions): Promise<Result<GetCharityCampaignDonationsResponse>>;
+  list(params: { broadcaster_id: string; first?: number; after?: string }, options?: O): Promise<Result<GetCharityCampaignDonationsResponse>>;
 }
 
-export interface TwitchChat extends Rpc.RpcTargetBranded {
-  announcements: TwitchChat_Announcements;
-  badges: TwitchChat_Badges;
-  chatters: TwitchChat_Chatters;
-  color: TwitchChat_Color;
-  emotes: TwitchChat_Emotes;
-  messages: TwitchChat_Messages;
-  settings: TwitchChat_Settings;
-  shoutouts: TwitchChat_Shoutouts;
+export interface TwitchChat<O = CallOptions> extends Rpc.RpcTargetBranded {
+  announcements: TwitchChat_Announcements<O>;
+  badges: TwitchChat_Badges<O>;
+  chatters: TwitchChat_Chatters<O>;
+  color: TwitchChat_Color<O>;
+  emotes: TwitchChat_Emotes<O>;
+  messages: TwitchChat_Messages<O>;
+  settings: TwitchChat_Settings<O>;
+  shoutouts: TwitchChat_Shoutouts<O>;
 }
 
-export interface TwitchChat_Announcements extends Rpc.RpcTargetBranded {
+export interface TwitchChat_Announcements<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** Sends an announcement to the broadcaster’s chat room. — POST /chat/announcements (classes: write) */
-  create(params: { broadcaster_id: string; moderator_id: string; color?: "blue" | "green" | "orange" | "purple" | "primary"; message?: string }, options?: CallOptions): Promise<Result<null>>;
+  create(params: { broadcaster_id: string; moderator_id: string; color?: "blue" | "green" | "orange" | "purple" | "primary"; message?: string }, options?: O): Promise<Result<null>>;
 }
 
-export interface TwitchChat_Badges extends Rpc.RpcTargetBranded {
+export interface TwitchChat_Badges<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** Gets Twitch’s list of chat badges. — GET /chat/badges/global (classes: read) */
-  global(options?: CallOptions): Promise<Result<GetGlobalChatBadgesResponse>>;
+  global(options?: O): Promise<Result<GetGlobalChatBadgesResponse>>;
   /** Gets the broadcaster’s list of custom chat badges. — GET /chat/badges (classes: read) */
-  list(params: { broadcaster_id: string }, options?: CallOptions): Promise<Result<GetChannelChatBadgesResponse>>;
+  list(params: { broadcaster_id: string }, options?: O): Promise<Result<GetChannelChatBadgesResponse>>;
 }
 
-export interface TwitchChat_Chatters extends Rpc.RpcTargetBranded {
+export interface TwitchChat_Chatters<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** Gets the list of users that are connected to the broadcaster’s chat session. — GET /chat/chatters (classes: read) */
-  list(params: { broadcaster_id: string; moderator_id: string; first?: number; after?: string }, options?: CallOptions): Promise<Result<GetChattersResponse>>;
+  list(params: { broadcaster_id: string; moderator_id: string; first?: number; after?: string }, options?: O): Promise<Result<GetChattersResponse>>;
 }
 
-export interface TwitchChat_Color extends Rpc.RpcTargetBranded {
+export interface TwitchChat_Color<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** Gets the color used for the user’s name in chat. — GET /chat/color (classes: read) */
-  list(params: { user_id: string[] }, options?: CallOptions): Promise<Result<GetUserChatColorResponse>>;
+  list(params: { user_id: string[] }, options?: O): Promise<Result<GetUserChatColorResponse>>;
   /** Updates the color used for the user’s name in chat. — PUT /chat/color (classes: write) */
-  update(params: { user_id: string; color: "blue" | "blue_violet" | "cadet_blue" | "chocolate" | "coral" | "dodger_blue" | "firebrick" | "golden_rod" | "green" | "hot_pink" | "orange_red" | "red" | "sea_green" | "spring_green" | "yellow_green" }, options?: CallOptions): Promise<Result<null>>;
+  update(params: { user_id: string; color: "blue" | "blue_violet" | "cadet_blue" | "chocolate" | "coral" | "dodger_blue" | "firebrick" | "golden_rod" | "green" | "hot_pink" | "orange_red" | "red" | "sea_green" | "spring_green" | "yellow_green" }, options?: O): Promise<Result<null>>;
 }
 
-export interface TwitchChat_Emotes extends Rpc.RpcTargetBranded {
+export interface TwitchChat_Emotes<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** Gets all global emotes. — GET /chat/emotes/global (classes: read) */
-  global(options?: CallOptions): Promise<Result<GetGlobalEmotesResponse>>;
+  global(options?: O): Promise<Result<GetGlobalEmotesResponse>>;
   /** Gets the broadcaster’s list of custom emotes. — GET /chat/emotes (classes: read) */
-  list(params: { broadcaster_id: string }, options?: CallOptions): Promise<Result<GetChannelEmotesResponse>>;
+  list(params: { broadcaster_id: string }, options?: O): Promise<Result<GetChannelEmotesResponse>>;
   /** Gets emotes for one or more specified emote sets. — GET /chat/emotes/set (classes: read) */
-  set(params: { emote_set_id: string[] }, options?: CallOptions): Promise<Result<GetEmoteSetsResponse>>;
+  set(params: { emote_set_id: string[] }, options?: O): Promise<Result<GetEmoteSetsResponse>>;
   /** Retrieves emotes available to the user across all channels. — GET /chat/emotes/user (classes: read) */
-  user(params: { user_id: string; after?: string; broadcaster_id?: string }, options?: CallOptions): Promise<Result<GetUserEmotesResponse>>;
+  user(params: { user_id: string; after?: string; broadcaster_id?: string }, options?: O): Promise<Result<GetUserEmotesResponse>>;
 }
 
-export interface TwitchChat_Messages extends Rpc.RpcTargetBranded {
+export interface TwitchChat_Messages<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** Sends a message to the broadcaster’s chat room. — POST /chat/messages (classes: write) */
-  create(options?: CallOptions): Promise<Result<SendChatMessageResponse>>;
-  create(params?: { broadcaster_id?: string; for_source_only?: boolean; message?: string; reply_parent_message_id?: string; sender_id?: string } | null, options?: CallOptions): Promise<Result<SendChatMessageResponse>>;
+  create(options?: O): Promise<Result<SendChatMessageResponse>>;
+  create(params?: { broadcaster_id?: string; for_source_only?: boolean; message?: string; reply_parent_message_id?: string; sender_id?: string } | null, options?: O): Promise<Result<SendChatMessageResponse>>;
 }
 
-export interface TwitchChat_Settings extends Rpc.RpcTargetBranded {
+export interface TwitchChat_Settings<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** Gets the broadcaster’s chat settings. — GET /chat/settings (classes: read) */
-  list(params: { broadcaster_id: string; moderator_id?: string }, options?: CallOptions): Promise<Result<GetChatSettingsResponse>>;
+  list(params: { broadcaster_id: string; moderator_id?: string }, options?: O): Promise<Result<GetChatSettingsResponse>>;
   /** Updates the broadcaster’s chat settings. — PATCH /chat/settings (classes: write) */
-  update(params: { broadcaster_id: string; moderator_id: string; emote_mode?: boolean; follower_mode?: boolean; follower_mode_duration?: number; non_moderator_chat_delay?: boolean; non_moderator_chat_delay_duration?: 2 | 4 | 6; slow_mode?: boolean; slow_mode_wait_time?: number; subscriber_mode?: boolean; unique_chat_mode?: boolean }, options?: CallOptions): Promise<Result<UpdateChatSettingsResponse>>;
+  update(params: { broadcaster_id: string; moderator_id: string; emote_mode?: boolean; follower_mode?: boolean; follower_mode_duration?: number; non_moderator_chat_delay?: boolean; non_moderator_chat_delay_duration?: 2 | 4 | 6; slow_mode?: boolean; slow_mode_wait_time?: number; subscriber_mode?: boolean; unique_chat_mode?: boolean }, options?: O): Promise<Result<UpdateChatSettingsResponse>>;
 }
 
-export interface TwitchChat_Shoutouts extends Rpc.RpcTargetBranded {
+export interface TwitchChat_Shoutouts<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** Sends a Shoutout to the specified broadcaster. — POST /chat/shoutouts (classes: write) */
-  create(params: { from_broadcaster_id: string; to_broadcaster_id: string; moderator_id: string }, options?: CallOptions): Promise<Result<null>>;
+  create(params: { from_broadcaster_id: string; to_broadcaster_id: string; moderator_id: string }, options?: O): Promise<Result<null>>;
 }
 
-export interface TwitchClips extends Rpc.RpcTargetBranded {
+export interface TwitchClips<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** Creates a clip from the broadcaster’s stream. — POST /clips (classes: write) */
-  create(params: { broadcaster_id: string; title?: string; duration?: number }, options?: CallOptions): Promise<Result<CreateClipResponse>>;
+  create(params: { broadcaster_id: string; title?: string; duration?: number }, options?: O): Promise<Result<CreateClipResponse>>;
   /** NEW Provides URLs to download the video file(s) for the specified clips. — GET /clips/downloads (classes: read) */
-  downloads(params: { editor_id: string; broadcaster_id: string; clip_id: string[] }, options?: CallOptions): Promise<Result<GetClipsDownloadResponse>>;
+  downloads(params: { editor_id: string; broadcaster_id: string; clip_id: string[] }, options?: O): Promise<Result<GetClipsDownloadResponse>>;
   /** Gets one or more video clips. — GET /clips (classes: read) */
-  list(options?: CallOptions): Promise<Result<GetClipsResponse>>;
-  list(params?: { broadcaster_id?: string; game_id?: string; id?: string[]; started_at?: string; ended_at?: string; first?: number; before?: string; after?: string; is_featured?: boolean } | null, options?: CallOptions): Promise<Result<GetClipsResponse>>;
+  list(options?: O): Promise<Result<GetClipsResponse>>;
+  list(params?: { broadcaster_id?: string; game_id?: string; id?: string[]; started_at?: string; ended_at?: string; first?: number; before?: string; after?: string; is_featured?: boolean } | null, options?: O): Promise<Result<GetClipsResponse>>;
 }
 
-export interface TwitchContentClassificationLabels extends Rpc.RpcTargetBranded {
+export interface TwitchContentClassificationLabels<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** Gets information about Twitch content classification labels. — GET /content_classification_labels (classes: read) */
-  list(options?: CallOptions): Promise<Result<GetContentClassificationLabelsResponse>>;
-  list(params?: { locale?: string } | null, options?: CallOptions): Promise<Result<GetContentClassificationLabelsResponse>>;
+  list(options?: O): Promise<Result<GetContentClassificationLabelsResponse>>;
+  list(params?: { locale?: string } | null, options?: O): Promise<Result<GetContentClassificationLabelsResponse>>;
 }
 
-export interface TwitchEntitlements extends Rpc.RpcTargetBranded {
-  drops: TwitchEntitlements_Drops;
+export interface TwitchEntitlements<O = CallOptions> extends Rpc.RpcTargetBranded {
+  drops: TwitchEntitlements_Drops<O>;
 }
 
-export interface TwitchEntitlements_Drops extends Rpc.RpcTargetBranded {
+export interface TwitchEntitlements_Drops<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** Gets an organization’s list of entitlements that have been granted to a game, a user, or both. — GET /entitlements/drops (classes: read) */
-  list(options?: CallOptions): Promise<Result<GetDropsEntitlementsResponse>>;
-  list(params?: { id?: string[]; user_id?: string; game_id?: string; fulfillment_status?: "CLAIMED" | "FULFILLED"; after?: string; first?: number } | null, options?: CallOptions): Promise<Result<GetDropsEntitlementsResponse>>;
+  list(options?: O): Promise<Result<GetDropsEntitlementsResponse>>;
+  list(params?: { id?: string[]; user_id?: string; game_id?: string; fulfillment_status?: "CLAIMED" | "FULFILLED"; after?: string; first?: number } | null, options?: O): Promise<Result<GetDropsEntitlementsResponse>>;
   /** Updates the Drop entitlement’s fulfillment status. — PATCH /entitlements/drops (classes: write) */
-  update(options?: CallOptions): Promise<Result<UpdateDropsEntitlementsResponse>>;
-  update(params?: { entitlement_ids?: string[]; fulfillment_status?: "CLAIMED" | "FULFILLED" } | null, options?: CallOptions): Promise<Result<UpdateDropsEntitlementsResponse>>;
+  update(options?: O): Promise<Result<UpdateDropsEntitlementsResponse>>;
+  update(params?: { entitlement_ids?: string[]; fulfillment_status?: "CLAIMED" | "FULFILLED" } | null, options?: O): Promise<Result<UpdateDropsEntitlementsResponse>>;
 }
 
-export interface TwitchEventsub extends Rpc.RpcTargetBranded {
-  conduits: TwitchEventsub_Conduits;
-  subscriptions: TwitchEventsub_Subscriptions;
+export interface TwitchEventsub<O = CallOptions> extends Rpc.RpcTargetBranded {
+  conduits: TwitchEventsub_Conduits<O>;
+  subscriptions: TwitchEventsub_Subscriptions<O>;
 }
 
-export interface TwitchEventsub_Conduits extends Rpc.RpcTargetBranded {
+export interface TwitchEventsub_Conduits<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** Creates a new conduit. — POST /eventsub/conduits (classes: write) */
-  create(options?: CallOptions): Promise<Result<CreateConduitsResponse>>;
-  create(params?: { shard_count?: number } | null, options?: CallOptions): Promise<Result<CreateConduitsResponse>>;
+  create(options?: O): Promise<Result<CreateConduitsResponse>>;
+  create(params?: { shard_count?: number } | null, options?: O): Promise<Result<CreateConduitsResponse>>;
   /** Deletes a specified conduit. — DELETE /eventsub/conduits (classes: write, destructive) */
-  del(params: { id: string }, options?: CallOptions): Promise<Result<null>>;
+  del(params: { id: string }, options?: O): Promise<Result<null>>;
   /** Gets a lists of all shards for a conduit. — GET /eventsub/conduits/shards (classes: read) */
-  getConduitShards(params: { conduit_id: string; status?: string; after?: string }, options?: CallOptions): Promise<Result<GetConduitShardsResponse>>;
+  getConduitShards(params: { conduit_id: string; status?: string; after?: string }, options?: O): Promise<Result<GetConduitShardsResponse>>;
   /** Gets the conduits for a client ID. — GET /eventsub/conduits (classes: read) */
-  list(options?: CallOptions): Promise<Result<GetConduitsResponse>>;
+  list(options?: O): Promise<Result<GetConduitsResponse>>;
   /** Updates a conduit’s shard count. — PATCH /eventsub/conduits (classes: write) */
-  update(options?: CallOptions): Promise<Result<UpdateConduitsResponse>>;
-  update(params?: { id?: string; shard_count?: number } | null, options?: CallOptions): Promise<Result<UpdateConduitsResponse>>;
+  update(options?: O): Promise<Result<UpdateConduitsResponse>>;
+  update(params?: { id?: string; shard_count?: number } | null, options?: O): Promise<Result<UpdateConduitsResponse>>;
   /** Updates shard(s) for a conduit. — PATCH /eventsub/conduits/shards (classes: write) */
-  updateConduitShards(options?: CallOptions): Promise<Result<UpdateConduitShardsResponse>>;
-  updateConduitShards(params?: { conduit_id?: string; shards?: { id: string; transport: { callback?: string; method?: "webhook" | "websocket"; secret?: string; session_id?: string } }[] } | null, options?: CallOptions): Promise<Result<UpdateConduitShardsResponse>>;
+  updateConduitShards(options?: O): Promise<Result<UpdateConduitShardsResponse>>;
+  updateConduitShards(params?: { conduit_id?: string; shards?: { id: string; transport: { callback?: string; method?: "webhook" | "websocket"; secret?: string; session_id?: string } }[] } | null, options?: O): Promise<Result<UpdateConduitShardsResponse>>;
 }
 
-export interface TwitchEventsub_Subscriptions extends Rpc.RpcTargetBranded {
+export interface TwitchEventsub_Subscriptions<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** Creates an EventSub subscription. — POST /eventsub/subscriptions (classes: write) */
-  create(options?: CallOptions): Promise<Result<CreateEventSubSubscriptionResponse>>;
-  create(params?: { condition?: Record<string, unknown>; transport?: { callback?: string; conduit_id?: string; method: "webhook" | "websocket" | "conduit"; secret?: string; session_id?: string }; type?: "automod.message.hold" | "automod.message.update" | "automod.settings.update" | "automod.terms.update" | "channel.bits.use" | "channel.update" | "channel.follow" | "channel.ad_break.begin" | "channel.chat.clear" | "channel.chat.clear_user_messages" | "channel.chat.message" | "channel.chat.message_delete" | "channel.chat.notification" | "channel.chat_settings.update" | "channel.chat.user_message_hold" | "channel.chat.user_message_update" | "channel.shared_chat.begin" | "channel.shared_chat.update" | "channel.shared_chat.end" | "channel.subscribe" | "channel.subscription.end" | "channel.subscription.gift" | "channel.subscription.message" | "channel.cheer" | "channel.raid" | "channel.ban" | "channel.unban" | "channel.unban_request.create" | "channel.unban_request.resolve" | "channel.moderate" | "channel.moderator.add" | "channel.moderator.remove" | "channel.guest_star_session.begin" | "channel.guest_star_session.end" | "channel.guest_star_guest.update" | "channel.guest_star_settings.update" | "channel.channel_points_automatic_reward_redemption.add" | "channel.channel_points_custom_reward.add" | "channel.channel_points_custom_reward.update" | "channel.channel_points_custom_reward.remove" | "channel.channel_points_custom_reward_redemption.add" | "channel.channel_points_custom_reward_redemption.update" | "channel.poll.begin" | "channel.poll.progress" | "channel.poll.end" | "channel.prediction.begin" | "channel.prediction.progress" | "channel.prediction.lock" | "channel.prediction.end" | "channel.suspicious_user.message" | "channel.suspicious_user.update" | "channel.vip.add" | "channel.vip.remove" | "channel.warning.acknowledge" | "channel.warning.send" | "channel.charity_campaign.donate" | "channel.charity_campaign.start" | "channel.charity_campaign.progress" | "channel.charity_campaign.stop" | "conduit.shard.disabled" | "drop.entitlement.grant" | "extension.bits_transaction.create" | "channel.goal.begin" | "channel.goal.progress" | "channel.goal.end" | "channel.hype_train.begin" | "channel.hype_train.progress" | "channel.hype_train.end" | "channel.shield_mode.begin" | "channel.shield_mode.end" | "channel.shoutout.create" | "channel.shoutout.receive" | "stream.online" | "stream.offline" | "user.authorization.grant" | "user.authorization.revoke" | "user.update" | "user.whisper.message"; version?: string } | null, options?: CallOptions): Promise<Result<CreateEventSubSubscriptionResponse>>;
+  create(options?: O): Promise<Result<CreateEventSubSubscriptionResponse>>;
+  create(params?: { condition?: Record<string, unknown>; transport?: { callback?: string; conduit_id?: string; method: "webhook" | "websocket" | "conduit"; secret?: string; session_id?: string }; type?: "automod.message.hold" | "automod.message.update" | "automod.settings.update" | "automod.terms.update" | "channel.bits.use" | "channel.update" | "channel.follow" | "channel.ad_break.begin" | "channel.chat.clear" | "channel.chat.clear_user_messages" | "channel.chat.message" | "channel.chat.message_delete" | "channel.chat.notification" | "channel.chat_settings.update" | "channel.chat.user_message_hold" | "channel.chat.user_message_update" | "channel.shared_chat.begin" | "channel.shared_chat.update" | "channel.shared_chat.end" | "channel.subscribe" | "channel.subscription.end" | "channel.subscription.gift" | "channel.subscription.message" | "channel.cheer" | "channel.raid" | "channel.ban" | "channel.unban" | "channel.unban_request.create" | "channel.unban_request.resolve" | "channel.moderate" | "channel.moderator.add" | "channel.moderator.remove" | "channel.guest_star_session.begin" | "channel.guest_star_session.end" | "channel.guest_star_guest.update" | "channel.guest_star_settings.update" | "channel.channel_points_automatic_reward_redemption.add" | "channel.channel_points_custom_reward.add" | "channel.channel_points_custom_reward.update" | "channel.channel_points_custom_reward.remove" | "channel.channel_points_custom_reward_redemption.add" | "channel.channel_points_custom_reward_redemption.update" | "channel.poll.begin" | "channel.poll.progress" | "channel.poll.end" | "channel.prediction.begin" | "channel.prediction.progress" | "channel.prediction.lock" | "channel.prediction.end" | "channel.suspicious_user.message" | "channel.suspicious_user.update" | "channel.vip.add" | "channel.vip.remove" | "channel.warning.acknowledge" | "channel.warning.send" | "channel.charity_campaign.donate" | "channel.charity_campaign.start" | "channel.charity_campaign.progress" | "channel.charity_campaign.stop" | "conduit.shard.disabled" | "drop.entitlement.grant" | "extension.bits_transaction.create" | "channel.goal.begin" | "channel.goal.progress" | "channel.goal.end" | "channel.hype_train.begin" | "channel.hype_train.progress" | "channel.hype_train.end" | "channel.shield_mode.begin" | "channel.shield_mode.end" | "channel.shoutout.create" | "channel.shoutout.receive" | "stream.online" | "stream.offline" | "user.authorization.grant" | "user.authorization.revoke" | "user.update" | "user.whisper.message"; version?: string } | null, options?: O): Promise<Result<CreateEventSubSubscriptionResponse>>;
   /** Deletes an EventSub subscription. — DELETE /eventsub/subscriptions (classes: write, destructive) */
-  del(params: { id: string }, options?: CallOptions): Promise<Result<null>>;
+  del(params: { id: string }, options?: O): Promise<Result<null>>;
   /** Gets a list of EventSub subscriptions that the client in the access token created. — GET /eventsub/subscriptions (classes: read) */
-  list(options?: CallOptions): Promise<Result<GetEventSubSubscriptionsResponse>>;
-  list(params?: { status?: "enabled" | "webhook_callback_verification_pending" | "webhook_callback_verification_failed" | "notification_failures_exceeded" | "authorization_revoked" | "moderator_removed" | "user_removed" | "chat_user_banned" | "version_removed" | "beta_maintenance" | "websocket_disconnected" | "websocket_failed_ping_pong" | "websocket_received_inbound_traffic" | "websocket_connection_unused" | "websocket_internal_error" | "websocket_network_timeout" | "websocket_network_error" | "websocket_failed_to_reconnect"; type?: "automod.message.hold" | "automod.message.update" | "automod.settings.update" | "automod.terms.update" | "channel.bits.use" | "channel.update" | "channel.follow" | "channel.ad_break.begin" | "channel.chat.clear" | "channel.chat.clear_user_messages" | "channel.chat.message" | "channel.chat.message_delete" | "channel.chat.notification" | "channel.chat_settings.update" | "channel.chat.user_message_hold" | "channel.chat.user_message_update" | "channel.shared_chat.begin" | "channel.shared_chat.update" | "channel.shared_chat.end" | "channel.subscribe" | "channel.subscription.end" | "channel.subscription.gift" | "channel.subscription.message" | "channel.cheer" | "channel.raid" | "channel.ban" | "channel.unban" | "channel.unban_request.create" | "channel.unban_request.resolve" | "channel.moderate" | "channel.moderator.add" | "channel.moderator.remove" | "channel.guest_star_session.begin" | "channel.guest_star_session.end" | "channel.guest_star_guest.update" | "channel.guest_star_settings.update" | "channel.channel_points_automatic_reward_redemption.add" | "channel.channel_points_custom_reward.add" | "channel.channel_points_custom_reward.update" | "channel.channel_points_custom_reward.remove" | "channel.channel_points_custom_reward_redemption.add" | "channel.channel_points_custom_reward_redemption.update" | "channel.poll.begin" | "channel.poll.progress" | "channel.poll.end" | "channel.prediction.begin" | "channel.prediction.progress" | "channel.prediction.lock" | "channel.prediction.end" | "channel.suspicious_user.message" | "channel.suspicious_user.update" | "channel.vip.add" | "channel.vip.remove" | "channel.warning.acknowledge" | "channel.warning.send" | "channel.charity_campaign.donate" | "channel.charity_campaign.start" | "channel.charity_campaign.progress" | "channel.charity_campaign.stop" | "conduit.shard.disabled" | "drop.entitlement.grant" | "extension.bits_transaction.create" | "channel.goal.begin" | "channel.goal.progress" | "channel.goal.end" | "channel.hype_train.begin" | "channel.hype_train.progress" | "channel.hype_train.end" | "channel.shield_mode.begin" | "channel.shield_mode.end" | "channel.shoutout.create" | "channel.shoutout.receive" | "stream.online" | "stream.offline" | "user.authorization.grant" | "user.authorization.revoke" | "user.update" | "user.whisper.message"; user_id?: string; subscription_id?: string; after?: string } | null, options?: CallOptions): Promise<Result<GetEventSubSubscriptionsResponse>>;
+  list(options?: O): Promise<Result<GetEventSubSubscriptionsResponse>>;
+  list(params?: { status?: "enabled" | "webhook_callback_verification_pending" | "webhook_callback_verification_failed" | "notification_failures_exceeded" | "authorization_revoked" | "moderator_removed" | "user_removed" | "chat_user_banned" | "version_removed" | "beta_maintenance" | "websocket_disconnected" | "websocket_failed_ping_pong" | "websocket_received_inbound_traffic" | "websocket_connection_unused" | "websocket_internal_error" | "websocket_network_timeout" | "websocket_network_error" | "websocket_failed_to_reconnect"; type?: "automod.message.hold" | "automod.message.update" | "automod.settings.update" | "automod.terms.update" | "channel.bits.use" | "channel.update" | "channel.follow" | "channel.ad_break.begin" | "channel.chat.clear" | "channel.chat.clear_user_messages" | "channel.chat.message" | "channel.chat.message_delete" | "channel.chat.notification" | "channel.chat_settings.update" | "channel.chat.user_message_hold" | "channel.chat.user_message_update" | "channel.shared_chat.begin" | "channel.shared_chat.update" | "channel.shared_chat.end" | "channel.subscribe" | "channel.subscription.end" | "channel.subscription.gift" | "channel.subscription.message" | "channel.cheer" | "channel.raid" | "channel.ban" | "channel.unban" | "channel.unban_request.create" | "channel.unban_request.resolve" | "channel.moderate" | "channel.moderator.add" | "channel.moderator.remove" | "channel.guest_star_session.begin" | "channel.guest_star_session.end" | "channel.guest_star_guest.update" | "channel.guest_star_settings.update" | "channel.channel_points_automatic_reward_redemption.add" | "channel.channel_points_custom_reward.add" | "channel.channel_points_custom_reward.update" | "channel.channel_points_custom_reward.remove" | "channel.channel_points_custom_reward_redemption.add" | "channel.channel_points_custom_reward_redemption.update" | "channel.poll.begin" | "channel.poll.progress" | "channel.poll.end" | "channel.prediction.begin" | "channel.prediction.progress" | "channel.prediction.lock" | "channel.prediction.end" | "channel.suspicious_user.message" | "channel.suspicious_user.update" | "channel.vip.add" | "channel.vip.remove" | "channel.warning.acknowledge" | "channel.warning.send" | "channel.charity_campaign.donate" | "channel.charity_campaign.start" | "channel.charity_campaign.progress" | "channel.charity_campaign.stop" | "conduit.shard.disabled" | "drop.entitlement.grant" | "extension.bits_transaction.create" | "channel.goal.begin" | "channel.goal.progress" | "channel.goal.end" | "channel.hype_train.begin" | "channel.hype_train.progress" | "channel.hype_train.end" | "channel.shield_mode.begin" | "channel.shield_mode.end" | "channel.shoutout.create" | "channel.shoutout.receive" | "stream.online" | "stream.offline" | "user.authorization.grant" | "user.authorization.revoke" | "user.update" | "user.whisper.message"; user_id?: string; subscription_id?: string; after?: string } | null, options?: O): Promise<Result<GetEventSubSubscriptionsResponse>>;
 }
 
-export interface TwitchExtensions extends Rpc.RpcTargetBranded {
-  jwt: TwitchExtensions_Jwt;
+export interface TwitchExtensions<O = CallOptions> extends Rpc.RpcTargetBranded {
+  jwt: TwitchExtensions_Jwt<O>;
   /** Sends a message to the specified broadcaster’s chat room. — POST /extensions/chat (classes: write) */
-  chat(params: { broadcaster_id: string; extension_id?: string; extension_version?: string; text?: string }, options?: CallOptions): Promise<Result<null>>;
+  chat(params: { broadcaster_id: string; extension_id?: string; extension_version?: string; text?: string }, options?: O): Promise<Result<null>>;
   /** Gets the specified configuration segment from the specified extension. — GET /extensions/configurations (classes: read) */
-  getExtensionConfigurationSegment(params: { broadcaster_id?: string; extension_id: string; segment: "broadcaster" | "developer" | "global" }, options?: CallOptions): Promise<Result<GetExtensionConfigurationSegmentResponse>>;
+  getExtensionConfigurationSegment(params: { broadcaster_id?: string; extension_id: string; segment: "broadcaster" | "developer" | "global" }, options?: O): Promise<Result<GetExtensionConfigurationSegmentResponse>>;
   /** Gets information about an extension. — GET /extensions (classes: read) */
-  list(params: { extension_id: string; extension_version?: string }, options?: CallOptions): Promise<Result<GetExtensionsResponse>>;
+  list(params: { extension_id: string; extension_version?: string }, options?: O): Promise<Result<GetExtensionsResponse>>;
   /** Gets a list of broadcasters that are streaming live and have installed or activated the extension. — GET /extensions/live (classes: read) */
-  live(params: { extension_id: string; first?: number; after?: string }, options?: CallOptions): Promise<Result<GetExtensionLiveChannelsResponse>>;
+  live(params: { extension_id: string; first?: number; after?: string }, options?: O): Promise<Result<GetExtensionLiveChannelsResponse>>;
   /** Sends a message to one or more viewers. — POST /extensions/pubsub (classes: write) */
-  pubsub(options?: CallOptions): Promise<Result<null>>;
-  pubsub(params?: { broadcaster_id?: string; is_global_broadcast?: boolean; message?: string; target?: ("broadcast" | "global" | "whisper-<user-id>")[] } | null, options?: CallOptions): Promise<Result<null>>;
+  pubsub(options?: O): Promise<Result<null>>;
+  pubsub(params?: { broadcaster_id?: string; is_global_broadcast?: boolean; message?: string; target?: ("broadcast" | "global" | "whisper-<user-id>")[] } | null, options?: O): Promise<Result<null>>;
   /** Gets information about a released extension. — GET /extensions/released (classes: read) */
-  released(params: { extension_id: string; extension_version?: string }, options?: CallOptions): Promise<Result<GetReleasedExtensionsResponse>>;
+  released(params: { extension_id: string; extension_version?: string }, options?: O): Promise<Result<GetReleasedExtensionsResponse>>;
   /** Updates the extension’s required_configuration string. — PUT /extensions/required_configuration (classes: write) */
-  requiredConfiguration(params: { broadcaster_id: string; extension_id?: string; extension_version?: string; required_configuration?: string }, options?: CallOptions): Promise<Result<null>>;
+  requiredConfiguration(params: { broadcaster_id: string; extension_id?: string; extension_version?: string; required_configuration?: string }, options?: O): Promise<Result<null>>;
   /** Updates a configuration segment. — PUT /extensions/configurations (classes: write) */
-  setExtensionConfigurationSegment(options?: CallOptions): Promise<Result<null>>;
-  setExtensionConfigurationSegment(params?: { broadcaster_id?: string; content?: string; extension_id?: string; segment?: "broadcaster" | "developer" | "global"; version?: string } | null, options?: CallOptions): Promise<Result<null>>;
+  setExtensionConfigurationSegment(options?: O): Promise<Result<null>>;
+  setExtensionConfigurationSegment(params?: { broadcaster_id?: string; content?: string; extension_id?: string; segment?: "broadcaster" | "developer" | "global"; version?: string } | null, options?: O): Promise<Result<null>>;
   /** Gets an extension’s list of transactions. — GET /extensions/transactions (classes: read) */
-  transactions(params: { extension_id: string; id?: string[]; first?: number; after?: string }, options?: CallOptions): Promise<Result<GetExtensionTransactionsResponse>>;
+  transactions(params: { extension_id: string; id?: string[]; first?: number; after?: string }, options?: O): Promise<Result<GetExtensionTransactionsResponse>>;
 }
 
-export interface TwitchExtensions_Jwt extends Rpc.RpcTargetBranded {
-  secrets: TwitchExtensions_Jwt_Secrets;
+export interface TwitchExtensions_Jwt<O = CallOptions> extends Rpc.RpcTargetBranded {
+  secrets: TwitchExtensions_Jwt_Secrets<O>;
 }
 
-export interface TwitchExtensions_Jwt_Secrets extends Rpc.RpcTargetBranded {
+export interface TwitchExtensions_Jwt_Secrets<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** Creates a shared secret used to sign and verify JWT tokens. — POST /extensions/jwt/secrets (classes: write) */
-  create(params: { extension_id: string; delay?: number }, options?: CallOptions): Promise<Result<CreateExtensionSecretResponse>>;
+  create(params: { extension_id: string; delay?: number }, options?: O): Promise<Result<CreateExtensionSecretResponse>>;
   /** Gets an extension’s list of shared secrets. — GET /extensions/jwt/secrets (classes: read) */
-  list(options?: CallOptions): Promise<Result<GetExtensionSecretsResponse>>;
+  list(options?: O): Promise<Result<GetExtensionSecretsResponse>>;
 }
 
-export interface TwitchGames extends Rpc.RpcTargetBranded {
+export interface TwitchGames<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** Gets information about specified games. — GET /games (classes: read) */
-  list(options?: CallOptions): Promise<Result<GetGamesResponse>>;
-  list(params?: { id?: string[]; name?: string[]; igdb_id?: string[] } | null, options?: CallOptions): Promise<Result<GetGamesResponse>>;
+  list(options?: O): Promise<Result<GetGamesResponse>>;
+  list(params?: { id?: string[]; name?: string[]; igdb_id?: string[] } | null, options?: O): Promise<Result<GetGamesResponse>>;
   /** Gets information about all broadcasts on Twitch. — GET /games/top (classes: read) */
-  top(options?: CallOptions): Promise<Result<GetTopGamesResponse>>;
-  top(params?: { first?: number; after?: string; before?: string } | null, options?: CallOptions): Promise<Result<GetTopGamesResponse>>;
+  top(options?: O): Promise<Result<GetTopGamesResponse>>;
+  top(params?: { first?: number; after?: string; before?: string } | null, options?: O): Promise<Result<GetTopGamesResponse>>;
 }
 
-export interface TwitchGoals extends Rpc.RpcTargetBranded {
+export interface TwitchGoals<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** Gets the broadcaster’s list of active goals. — GET /goals (classes: read) */
-  list(params: { broadcaster_id: string }, options?: CallOptions): Promise<Result<GetCreatorGoalsResponse>>;
+  list(params: { broadcaster_id: string }, options?: O): Promise<Result<GetCreatorGoalsResponse>>;
 }
 
-export interface TwitchGuestStar extends Rpc.RpcTargetBranded {
-  channelSettings: TwitchGuestStar_ChannelSettings;
-  invites: TwitchGuestStar_Invites;
-  session: TwitchGuestStar_Session;
-  slot: TwitchGuestStar_Slot;
-  slotSettings: TwitchGuestStar_SlotSettings;
+export interface TwitchGuestStar<O = CallOptions> extends Rpc.RpcTargetBranded {
+  channelSettings: TwitchGuestStar_ChannelSettings<O>;
+  invites: TwitchGuestStar_Invites<O>;
+  session: TwitchGuestStar_Session<O>;
+  slot: TwitchGuestStar_Slot<O>;
+  slotSettings: TwitchGuestStar_SlotSettings<O>;
 }
 
-export interface TwitchGuestStar_ChannelSettings extends Rpc.RpcTargetBranded {
+export interface TwitchGuestStar_ChannelSettings<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** BETA Gets the channel settings for configuration of the Guest Star feature for a particular host. — GET /guest_star/channel_settings (classes: read) */
-  retrieve(params: { broadcaster_id: string; moderator_id: string }, options?: CallOptions): Promise<Result<GetChannelGuestStarSettingsResponse>>;
+  retrieve(params: { broadcaster_id: string; moderator_id: string }, options?: O): Promise<Result<GetChannelGuestStarSettingsResponse>>;
   /** BETA Mutates the channel settings for configuration of the Guest Star feature for a particular host. — PUT /guest_star/channel_settings (classes: write) */
-  update(params: { broadcaster_id: string; group_layout?: "TILED_LAYOUT" | "SCREENSHARE_LAYOUT" | "HORIZONTAL_LAYOUT" | "VERTICAL_LAYOUT"; is_browser_source_audio_enabled?: boolean; is_moderator_send_live_enabled?: boolean; regenerate_browser_sources?: boolean; slot_count?: number }, options?: CallOptions): Promise<Result<null>>;
+  update(params: { broadcaster_id: string; group_layout?: "TILED_LAYOUT" | "SCREENSHARE_LAYOUT" | "HORIZONTAL_LAYOUT" | "VERTICAL_LAYOUT"; is_browser_source_audio_enabled?: boolean; is_moderator_send_live_enabled?: boolean; regenerate_browser_sources?: boolean; slot_count?: number }, options?: O): Promise<Result<null>>;
 }
 
-export interface TwitchGuestStar_Invites extends Rpc.RpcTargetBranded {
+export interface TwitchGuestStar_Invites<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** BETA Sends an invite to a specified guest on behalf of the broadcaster for a Guest Star session in progress. — POST /guest_star/invites (classes: write) */
-  create(params: { broadcaster_id: string; moderator_id: string; session_id: string; guest_id: string }, options?: CallOptions): Promise<Result<null>>;
+  create(params: { broadcaster_id: string; moderator_id: string; session_id: string; guest_id: string }, options?: O): Promise<Result<null>>;
   /** BETA Revokes a previously sent invite for a Guest Star session. — DELETE /guest_star/invites (classes: write, destructive) */
-  del(params: { broadcaster_id: string; moderator_id: string; session_id: string; guest_id: string }, options?: CallOptions): Promise<Result<null>>;
+  del(params: { broadcaster_id: string; moderator_id: string; session_id: string; guest_id: string }, options?: O): Promise<Result<null>>;
   /** BETA Provides the caller with a list of pending invites to a Guest Star session. — GET /guest_star/invites (classes: read) */
-  list(params: { broadcaster_id: string; moderator_id: string; session_id: string }, options?: CallOptions): Promise<Result<GetGuestStarInvitesResponse>>;
+  list(params: { broadcaster_id: string; moderator_id: string; session_id: string }, options?: O): Promise<Result<GetGuestStarInvitesResponse>>;
 }
 
-export interface TwitchGuestStar_Session extends Rpc.RpcTargetBranded {
+export interface TwitchGuestStar_Session<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** BETA Programmatically creates a Guest Star session on behalf of the broadcaster. — POST /guest_star/session (classes: write) */
-  create(params: { broadcaster_id: string }, options?: CallOptions): Promise<Result<CreateGuestStarSessionResponse>>;
+  create(params: { broadcaster_id: string }, options?: O): Promise<Result<CreateGuestStarSessionResponse>>;
   /** BETA Programmatically ends a Guest Star session on behalf of the broadcaster. — DELETE /guest_star/session (classes: write, destructive) */
-  del(params: { broadcaster_id: string; session_id: string }, options?: CallOptions): Promise<Result<EndGuestStarSessionResponse>>;
+  del(params: { broadcaster_id: string; session_id: string }, options?: O): Promise<Result<EndGuestStarSessionResponse>>;
   /** BETA Gets information about an ongoing Guest Star session for a particular channel. — GET /guest_star/session (classes: read) */
-  list(params: { broadcaster_id: string; moderator_id: string }, options?: CallOptions): Promise<Result<GetGuestStarSessionResponse>>;
+  list(params: { broadcaster_id: string; moderator_id: string }, options?: O): Promise<Result<GetGuestStarSessionResponse>>;
 }
 
-export interface TwitchGuestStar_Slot extends Rpc.RpcTargetBranded {
+export interface TwitchGuestStar_Slot<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** BETA Allows a previously invited user to be assigned a slot within the active Guest Star session. — POST /guest_star/slot (classes: write) */
-  assignGuestStarSlot(params: { broadcaster_id: string; moderator_id: string; session_id: string; guest_id: string; slot_id: string }, options?: CallOptions): Promise<Result<null>>;
+  assignGuestStarSlot(params: { broadcaster_id: string; moderator_id: string; session_id: string; guest_id: string; slot_id: string }, options?: O): Promise<Result<null>>;
   /** BETA Allows a caller to remove a slot assignment from a user participating in an active Guest Star session. — DELETE /guest_star/slot (classes: write, destructive) */
-  del(params: { broadcaster_id: string; moderator_id: string; session_id: string; guest_id: string; slot_id: string; should_reinvite_guest?: string }, options?: CallOptions): Promise<Result<null>>;
+  del(params: { broadcaster_id: string; moderator_id: string; session_id: string; guest_id: string; slot_id: string; should_reinvite_guest?: string }, options?: O): Promise<Result<null>>;
   /** BETA Allows a user to update the assigned slot for a particular user within the active Guest Star session. — PATCH /guest_star/slot (classes: write) */
-  updateGuestStarSlot(params: { broadcaster_id: string; moderator_id: string; session_id: string; source_slot_id: string; destination_slot_id?: string }, options?: CallOptions): Promise<Result<null>>;
+  updateGuestStarSlot(params: { broadcaster_id: string; moderator_id: string; session_id: string; source_slot_id: string; destination_slot_id?: string }, options?: O): Promise<Result<null>>;
 }
 
-export interface TwitchGuestStar_SlotSettings extends Rpc.RpcTargetBranded {
+export interface TwitchGuestStar_SlotSettings<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** BETA Allows a user to update slot settings for a particular guest within a Guest Star session. — PATCH /guest_star/slot_settings (classes: write) */
-  update(params: { broadcaster_id: string; moderator_id: string; session_id: string; slot_id: string; is_audio_enabled?: boolean; is_video_enabled?: boolean; is_live?: boolean; volume?: number }, options?: CallOptions): Promise<Result<null>>;
+  update(params: { broadcaster_id: string; moderator_id: string; session_id: string; slot_id: string; is_audio_enabled?: boolean; is_video_enabled?: boolean; is_live?: boolean; volume?: number }, options?: O): Promise<Result<null>>;
 }
 
-export interface TwitchHypetrain extends Rpc.RpcTargetBranded {
-  status: TwitchHypetrain_Status;
+export interface TwitchHypetrain<O = CallOptions> extends Rpc.RpcTargetBranded {
+  status: TwitchHypetrain_Status<O>;
 }
 
-export interface TwitchHypetrain_Status extends Rpc.RpcTargetBranded {
+export interface TwitchHypetrain_Status<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** NEW Gets the status of a Hype Train for the specified broadcaster. — GET /hypetrain/status (classes: read) */
-  list(params: { broadcaster_id: string }, options?: CallOptions): Promise<Result<GetHypeTrainStatusResponse>>;
+  list(params: { broadcaster_id: string }, options?: O): Promise<Result<GetHypeTrainStatusResponse>>;
 }
 
-export interface TwitchModeration extends Rpc.RpcTargetBranded {
-  automod: TwitchModeration_Automod;
-  banned: TwitchModeration_Banned;
-  bans: TwitchModeration_Bans;
-  blockedTerms: TwitchModeration_BlockedTerms;
-  channels: TwitchModeration_Channels;
-  chat: TwitchModeration_Chat;
-  enforcements: TwitchModeration_Enforcements;
-  moderators: TwitchModeration_Moderators;
-  shieldMode: TwitchModeration_ShieldMode;
-  suspiciousUsers: TwitchModeration_SuspiciousUsers;
-  unbanRequests: TwitchModeration_UnbanRequests;
-  warnings: TwitchModeration_Warnings;
+export interface TwitchModeration<O = CallOptions> extends Rpc.RpcTargetBranded {
+  automod: TwitchModeration_Automod<O>;
+  banned: TwitchModeration_Banned<O>;
+  bans: TwitchModeration_Bans<O>;
+  blockedTerms: TwitchModeration_BlockedTerms<O>;
+  channels: TwitchModeration_Channels<O>;
+  chat: TwitchModeration_Chat<O>;
+  enforcements: TwitchModeration_Enforcements<O>;
+  moderators: TwitchModeration_Moderators<O>;
+  shieldMode: TwitchModeration_ShieldMode<O>;
+  suspiciousUsers: TwitchModeration_SuspiciousUsers<O>;
+  unbanRequests: TwitchModeration_UnbanRequests<O>;
+  warnings: TwitchModeration_Warnings<O>;
 }
 
-export interface TwitchModeration_Automod extends Rpc.RpcTargetBranded {
-  message: TwitchModeration_Automod_Message;
-  settings: TwitchModeration_Automod_Settings;
+export interface TwitchModeration_Automod<O = CallOptions> extends Rpc.RpcTargetBranded {
+  message: TwitchModeration_Automod_Message<O>;
+  settings: TwitchModeration_Automod_Settings<O>;
 }
 
-export interface TwitchModeration_Automod_Message extends Rpc.RpcTargetBranded {
+export interface TwitchModeration_Automod_Message<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** Allow or deny the message that AutoMod flagged for review. — POST /moderation/automod/message (classes: write) */
-  create(options?: CallOptions): Promise<Result<null>>;
-  create(params?: { action?: "ALLOW" | "DENY"; msg_id?: string; user_id?: string } | null, options?: CallOptions): Promise<Result<null>>;
+  create(options?: O): Promise<Result<null>>;
+  create(params?: { action?: "ALLOW" | "DENY"; msg_id?: string; user_id?: string } | null, options?: O): Promise<Result<null>>;
 }
 
-export interface TwitchModeration_Automod_Settings extends Rpc.RpcTargetBranded {
+export interface TwitchModeration_Automod_Settings<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** Gets the broadcaster’s AutoMod settings. — GET /moderation/automod/settings (classes: read) */
-  list(params: { broadcaster_id: string; moderator_id: string }, options?: CallOptions): Promise<Result<GetAutoModSettingsResponse>>;
+  list(params: { broadcaster_id: string; moderator_id: string }, options?: O): Promise<Result<GetAutoModSettingsResponse>>;
   /** Updates the broadcaster’s AutoMod settings. — PUT /moderation/automod/settings (classes: write) */
-  update(params: { broadcaster_id: string; moderator_id: string; aggression?: number; bullying?: number; disability?: number; misogyny?: number; overall_level?: number; race_ethnicity_or_religion?: number; sex_based_terms?: number; sexuality_sex_or_gender?: number; swearing?: number }, options?: CallOptions): Promise<Result<UpdateAutoModSettingsResponse>>;
+  update(params: { broadcaster_id: string; moderator_id: string; aggression?: number; bullying?: number; disability?: number; misogyny?: number; overall_level?: number; race_ethnicity_or_religion?: number; sex_based_terms?: number; sexuality_sex_or_gender?: number; swearing?: number }, options?: O): Promise<Result<UpdateAutoModSettingsResponse>>;
 }
 
-export interface TwitchModeration_Banned extends Rpc.RpcTargetBranded {
+export interface TwitchModeration_Banned<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** Gets all users that the broadcaster banned or put in a timeout. — GET /moderation/banned (classes: read) */
-  list(params: { broadcaster_id: string; user_id?: string[]; first?: number; after?: string; before?: string }, options?: CallOptions): Promise<Result<GetBannedUsersResponse>>;
+  list(params: { broadcaster_id: string; user_id?: string[]; first?: number; after?: string; before?: string }, options?: O): Promise<Result<GetBannedUsersResponse>>;
 }
 
-export interface TwitchModeration_Bans extends Rpc.RpcTargetBranded {
+export interface TwitchModeration_Bans<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** Removes the ban or timeout that was placed on the specified user. — DELETE /moderation/bans (classes: write, destructive) */
-  del(params: { broadcaster_id: string; moderator_id: string; user_id: string }, options?: CallOptions): Promise<Result<null>>;
+  del(params: { broadcaster_id: string; moderator_id: string; user_id: string }, options?: O): Promise<Result<null>>;
   /** Bans a user from participating in a broadcaster’s chat room or puts them in a timeout. — POST /moderation/bans (classes: write) */
-  update(params: { broadcaster_id: string; moderator_id: string; data?: { duration?: number; reason?: string; user_id: string } }, options?: CallOptions): Promise<Result<BanUserResponse>>;
+  update(params: { broadcaster_id: string; moderator_id: string; data?: { duration?: number; reason?: string; user_id: string } }, options?: O): Promise<Result<BanUserResponse>>;
 }
 
-export interface TwitchModeration_BlockedTerms extends Rpc.RpcTargetBranded {
+export interface TwitchModeration_BlockedTerms<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** Adds a word or phrase to the broadcaster’s list of blocked terms. — POST /moderation/blocked_terms (classes: write) */
-  create(params: { broadcaster_id: string; moderator_id: string; text?: string }, options?: CallOptions): Promise<Result<AddBlockedTermResponse>>;
+  create(params: { broadcaster_id: string; moderator_id: string; text?: string }, options?: O): Promise<Result<AddBlockedTermResponse>>;
   /** Removes the word or phrase from the broadcaster’s list of blocked terms. — DELETE /moderation/blocked_terms (classes: write, destructive) */
-  del(params: { broadcaster_id: string; moderator_id: string; id: string }, options?: CallOptions): Promise<Result<null>>;
+  del(params: { broadcaster_id: string; moderator_id: string; id: string }, options?: O): Promise<Result<null>>;
   /** Gets the broadcaster’s list of non-private, blocked words or phrases. — GET /moderation/blocked_terms (classes: read) */
-  list(params: { broadcaster_id: string; moderator_id: string; first?: number; after?: string }, options?: CallOptions): Promise<Result<GetBlockedTermsResponse>>;
+  list(params: { broadcaster_id: string; moderator_id: string; first?: number; after?: string }, options?: O): Promise<Result<GetBlockedTermsResponse>>;
 }
 
-export interface TwitchModeration_Channels extends Rpc.RpcTargetBranded {
+export interface TwitchModeration_Channels<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** Gets a list of channels that the specified user has moderator privileges in. — GET /moderation/channels (classes: read) */
-  list(params: { user_id: string; after?: string; first?: number }, options?: CallOptions): Promise<Result<GetModeratedChannelsResponse>>;
+  list(params: { user_id: string; after?: string; first?: number }, options?: O): Promise<Result<GetModeratedChannelsResponse>>;
 }
 
-export interface TwitchModeration_Chat extends Rpc.RpcTargetBranded {
+export interface TwitchModeration_Chat<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** Removes a single chat message or all chat messages from the broadcaster’s chat room. — DELETE /moderation/chat (classes: write, destructive) */
-  del(params: { broadcaster_id: string; moderator_id: string; message_id?: string }, options?: CallOptions): Promise<Result<null>>;
+  del(params: { broadcaster_id: string; moderator_id: string; message_id?: string }, options?: O): Promise<Result<null>>;
 }
 
-export interface TwitchModeration_Enforcements extends Rpc.RpcTargetBranded {
-  status: TwitchModeration_Enforcements_Status;
+export interface TwitchModeration_Enforcements<O = CallOptions> extends Rpc.RpcTargetBranded {
+  status: TwitchModeration_Enforcements_Status<O>;
 }
 
-export interface TwitchModeration_Enforcements_Status extends Rpc.RpcTargetBranded {
+export interface TwitchModeration_Enforcements_Status<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** Checks whether AutoMod would flag the specified message for review. — POST /moderation/enforcements/status (classes: write) */
-  create(params: { broadcaster_id: string; data?: { msg_id: string; msg_text: string }[] }, options?: CallOptions): Promise<Result<CheckAutoModStatusResponse>>;
+  create(params: { broadcaster_id: string; data?: { msg_id: string; msg_text: string }[] }, options?: O): Promise<Result<CheckAutoModStatusResponse>>;
 }
 
-export interface TwitchModeration_Moderators extends Rpc.RpcTargetBranded {
+export interface TwitchModeration_Moderators<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** Adds a moderator to the broadcaster’s chat room. — POST /moderation/moderators (classes: write) */
-  create(params: { broadcaster_id: string; user_id: string }, options?: CallOptions): Promise<Result<null>>;
+  create(params: { broadcaster_id: string; user_id: string }, options?: O): Promise<Result<null>>;
   /** Removes a moderator from the broadcaster’s chat room. — DELETE /moderation/moderators (classes: write, destructive) */
-  del(params: { broadcaster_id: string; user_id: string }, options?: CallOptions): Promise<Result<null>>;
+  del(params: { broadcaster_id: string; user_id: string }, options?: O): Promise<Result<null>>;
   /** Gets all users allowed to moderate the broadcaster’s chat room. — GET /moderation/moderators (classes: read) */
-  list(params: { broadcaster_id: string; user_id?: string[]; first?: string; after?: string }, options?: CallOptions): Promise<Result<GetModeratorsResponse>>;
+  list(params: { broadcaster_id: string; user_id?: string[]; first?: string; after?: string }, options?: O): Promise<Result<GetModeratorsResponse>>;
 }
 
-export interface TwitchModeration_ShieldMode extends Rpc.RpcTargetBranded {
+export interface TwitchModeration_ShieldMode<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** Gets the broadcaster’s Shield Mode activation status. — GET /moderation/shield_mode (classes: read) */
-  list(params: { broadcaster_id: string; moderator_id: string }, options?: CallOptions): Promise<Result<GetShieldModeStatusResponse>>;
+  list(params: { broadcaster_id: string; moderator_id: string }, options?: O): Promise<Result<GetShieldModeStatusResponse>>;
   /** Activates or deactivates the broadcaster’s Shield Mode. — PUT /moderation/shield_mode (classes: write) */
-  update(params: { broadcaster_id: string; moderator_id: string; is_active?: boolean }, options?: CallOptions): Promise<Result<UpdateShieldModeStatusResponse>>;
+  update(params: { broadcaster_id: string; moderator_id: string; is_active?: boolean }, options?: O): Promise<Result<UpdateShieldModeStatusResponse>>;
 }
 
-export interface TwitchModeration_SuspiciousUsers extends Rpc.RpcTargetBranded {
+export interface TwitchModeration_SuspiciousUsers<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** NEW Remove a suspicious user status from a chatter on broadcaster’s channel. — DELETE /moderation/suspicious_users (classes: write, destructive) */
-  del(params: { broadcaster_id: string; moderator_id: string; user_id: string }, options?: CallOptions): Promise<Result<RemoveSuspiciousStatusFromChatUserResponse>>;
+  del(params: { broadcaster_id: string; moderator_id: string; user_id: string }, options?: O): Promise<Result<RemoveSuspiciousStatusFromChatUserResponse>>;
   /** NEW Adds a suspicious user status to a chatter on the broadcaster’s channel. — POST /moderation/suspicious_users (classes: write) */
-  update(params: { broadcaster_id: string; moderator_id: string; status?: "ACTIVE_MONITORING" | "RESTRICTED"; user_id?: string }, options?: CallOptions): Promise<Result<AddSuspiciousStatusToChatUserResponse>>;
+  update(params: { broadcaster_id: string; moderator_id: string; status?: "ACTIVE_MONITORING" | "RESTRICTED"; user_id?: string }, options?: O): Promise<Result<AddSuspiciousStatusToChatUserResponse>>;
 }
 
-export interface TwitchModeration_UnbanRequests extends Rpc.RpcTargetBranded {
+export interface TwitchModeration_UnbanRequests<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** Gets a list of unban requests for a broadcaster’s channel. — GET /moderation/unban_requests (classes: read) */
-  list(params: { broadcaster_id: string; moderator_id: string; status: string; user_id?: string; after?: string; first?: number }, options?: CallOptions): Promise<Result<GetUnbanRequestsResponse>>;
+  list(params: { broadcaster_id: string; moderator_id: string; status: string; user_id?: string; after?: string; first?: number }, options?: O): Promise<Result<GetUnbanRequestsResponse>>;
   /** Resolves an unban request by approving or denying it. — PATCH /moderation/unban_requests (classes: write) */
-  update(params: { broadcaster_id: string; moderator_id: string; unban_request_id: string; status: string; resolution_text?: string }, options?: CallOptions): Promise<Result<ResolveUnbanRequestsResponse>>;
+  update(params: { broadcaster_id: string; moderator_id: string; unban_request_id: string; status: string; resolution_text?: string }, options?: O): Promise<Result<ResolveUnbanRequestsResponse>>;
 }
 
-export interface TwitchModeration_Warnings extends Rpc.RpcTargetBranded {
+export interface TwitchModeration_Warnings<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** Warns a user in the specified broadcaster’s chat room, preventing them from chat interaction until the warning is acknowledged. — POST /moderation/warnings (classes: write) */
-  create(params: { broadcaster_id: string; moderator_id: string; data?: { reason: string; user_id: string } }, options?: CallOptions): Promise<Result<WarnChatUserResponse>>;
+  create(params: { broadcaster_id: string; moderator_id: string; data?: { reason: string; user_id: string } }, options?: O): Promise<Result<WarnChatUserResponse>>;
 }
 
-export interface TwitchPolls extends Rpc.RpcTargetBranded {
+export interface TwitchPolls<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** Creates a poll that viewers in the broadcaster’s channel can vote on. — POST /polls (classes: write) */
-  create(options?: CallOptions): Promise<Result<CreatePollResponse>>;
-  create(params?: { broadcaster_id?: string; channel_points_per_vote?: number; channel_points_voting_enabled?: boolean; choices?: { title: string }[]; duration?: number; title?: string } | null, options?: CallOptions): Promise<Result<CreatePollResponse>>;
+  create(options?: O): Promise<Result<CreatePollResponse>>;
+  create(params?: { broadcaster_id?: string; channel_points_per_vote?: number; channel_points_voting_enabled?: boolean; choices?: { title: string }[]; duration?: number; title?: string } | null, options?: O): Promise<Result<CreatePollResponse>>;
   /** Gets a list of polls that the broadcaster created. — GET /polls (classes: read) */
-  list(params: { broadcaster_id: string; id?: string[]; first?: string; after?: string }, options?: CallOptions): Promise<Result<GetPollsResponse>>;
+  list(params: { broadcaster_id: string; id?: string[]; first?: string; after?: string }, options?: O): Promise<Result<GetPollsResponse>>;
   /** End an active poll. — PATCH /polls (classes: write) */
-  update(options?: CallOptions): Promise<Result<EndPollResponse>>;
-  update(params?: { broadcaster_id?: string; id?: string; status?: "TERMINATED" | "ARCHIVED" } | null, options?: CallOptions): Promise<Result<EndPollResponse>>;
+  update(options?: O): Promise<Result<EndPollResponse>>;
+  update(params?: { broadcaster_id?: string; id?: string; status?: "TERMINATED" | "ARCHIVED" } | null, options?: O): Promise<Result<EndPollResponse>>;
 }
 
-export interface TwitchPredictions extends Rpc.RpcTargetBranded {
+export interface TwitchPredictions<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** Create a Channel Points Prediction. — POST /predictions (classes: write) */
-  create(options?: CallOptions): Promise<Result<CreatePredictionResponse>>;
-  create(params?: { broadcaster_id?: string; outcomes?: { title: string }[]; prediction_window?: number; title?: string } | null, options?: CallOptions): Promise<Result<CreatePredictionResponse>>;
+  create(options?: O): Promise<Result<CreatePredictionResponse>>;
+  create(params?: { broadcaster_id?: string; outcomes?: { title: string }[]; prediction_window?: number; title?: string } | null, options?: O): Promise<Result<CreatePredictionResponse>>;
   /** Gets a list of Channel Points Predictions that the broadcaster created. — GET /predictions (classes: read) */
-  list(params: { broadcaster_id: string; id?: string[]; first?: string; after?: string }, options?: CallOptions): Promise<Result<GetPredictionsResponse>>;
+  list(params: { broadcaster_id: string; id?: string[]; first?: string; after?: string }, options?: O): Promise<Result<GetPredictionsResponse>>;
   /** Locks, resolves, or cancels a Channel Points Prediction. — PATCH /predictions (classes: write) */
-  update(options?: CallOptions): Promise<Result<EndPredictionResponse>>;
-  update(params?: { broadcaster_id?: string; id?: string; status?: "RESOLVED" | "CANCELED" | "LOCKED"; winning_outcome_id?: string } | null, options?: CallOptions): Promise<Result<EndPredictionResponse>>;
+  update(options?: O): Promise<Result<EndPredictionResponse>>;
+  update(params?: { broadcaster_id?: string; id?: string; status?: "RESOLVED" | "CANCELED" | "LOCKED"; winning_outcome_id?: string } | null, options?: O): Promise<Result<EndPredictionResponse>>;
 }
 
-export interface TwitchRaids extends Rpc.RpcTargetBranded {
+export interface TwitchRaids<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** Cancel a pending raid. — DELETE /raids (classes: write, destructive) */
-  del(params: { broadcaster_id: string }, options?: CallOptions): Promise<Result<null>>;
+  del(params: { broadcaster_id: string }, options?: O): Promise<Result<null>>;
   /** Raid another channel by sending the broadcaster’s viewers to the targeted channel. — POST /raids (classes: write) */
-  update(options?: CallOptions): Promise<Result<StartARaidResponse>>;
-  update(params?: { from_broadcaster_id?: string; to_broadcaster_id?: string } | null, options?: CallOptions): Promise<Result<StartARaidResponse>>;
+  update(options?: O): Promise<Result<StartARaidResponse>>;
+  update(params?: { from_broadcaster_id?: string; to_broadcaster_id?: string } | null, options?: O): Promise<Result<StartARaidResponse>>;
 }
 
-export interface TwitchSchedule extends Rpc.RpcTargetBranded {
-  icalendar: TwitchSchedule_Icalendar;
-  segment: TwitchSchedule_Segment;
-  settings: TwitchSchedule_Settings;
+export interface TwitchSchedule<O = CallOptions> extends Rpc.RpcTargetBranded {
+  icalendar: TwitchSchedule_Icalendar<O>;
+  segment: TwitchSchedule_Segment<O>;
+  settings: TwitchSchedule_Settings<O>;
   /** Gets the broadcaster’s streaming schedule. — GET /schedule (classes: read) */
-  retrieve(params: { broadcaster_id: string; id?: string[]; start_time?: string; utc_offset?: string; first?: number; after?: string }, options?: CallOptions): Promise<Result<GetChannelStreamScheduleResponse>>;
+  retrieve(params: { broadcaster_id: string; id?: string[]; start_time?: string; utc_offset?: string; first?: number; after?: string }, options?: O): Promise<Result<GetChannelStreamScheduleResponse>>;
 }
 
-export interface TwitchSchedule_Icalendar extends Rpc.RpcTargetBranded {
+export interface TwitchSchedule_Icalendar<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** Gets the broadcaster’s streaming schedule as an iCalendar. — GET /schedule/icalendar (classes: read) */
-  retrieve(params: { broadcaster_id: string }, options?: CallOptions): Promise<Result<string>>;
+  retrieve(params: { broadcaster_id: string }, options?: O): Promise<Result<string>>;
 }
 
-export interface TwitchSchedule_Segment extends Rpc.RpcTargetBranded {
+export interface TwitchSchedule_Segment<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** Adds a single or recurring broadcast to the broadcaster’s streaming schedule. — POST /schedule/segment (classes: write) */
-  createChannelStreamScheduleSegment(params: { broadcaster_id: string; category_id?: string; duration?: string; is_recurring?: boolean; start_time?: string; timezone?: string; title?: string }, options?: CallOptions): Promise<Result<CreateChannelStreamScheduleSegmentResponse>>;
+  createChannelStreamScheduleSegment(params: { broadcaster_id: string; category_id?: string; duration?: string; is_recurring?: boolean; start_time?: string; timezone?: string; title?: string }, options?: O): Promise<Result<CreateChannelStreamScheduleSegmentResponse>>;
   /** Deletes a broadcast from the broadcaster’s streaming schedule. — DELETE /schedule/segment (classes: write, destructive) */
-  del(params: { broadcaster_id: string; id: string }, options?: CallOptions): Promise<Result<null>>;
+  del(params: { broadcaster_id: string; id: string }, options?: O): Promise<Result<null>>;
   /** Updates a scheduled broadcast segment. — PATCH /schedule/segment (classes: write) */
-  updateChannelStreamScheduleSegment(params: { broadcaster_id: string; id: string; category_id?: string; duration?: string; is_canceled?: boolean; start_time?: string; timezone?: string; title?: string }, options?: CallOptions): Promise<Result<UpdateChannelStreamScheduleSegmentResponse>>;
+  updateChannelStreamScheduleSegment(params: { broadcaster_id: string; id: string; category_id?: string; duration?: string; is_canceled?: boolean; start_time?: string; timezone?: string; title?: string }, options?: O): Promise<Result<UpdateChannelStreamScheduleSegmentResponse>>;
 }
 
-export interface TwitchSchedule_Settings extends Rpc.RpcTargetBranded {
+export interface TwitchSchedule_Settings<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** Updates the broadcaster’s schedule settings, such as scheduling a vacation. — PATCH /schedule/settings (classes: write) */
-  update(params: { broadcaster_id: string; is_vacation_enabled?: boolean; vacation_start_time?: string; vacation_end_time?: string; timezone?: string }, options?: CallOptions): Promise<Result<null>>;
+  update(params: { broadcaster_id: string; is_vacation_enabled?: boolean; vacation_start_time?: string; vacation_end_time?: string; timezone?: string }, options?: O): Promise<Result<null>>;
 }
 
-export interface TwitchSearch extends Rpc.RpcTargetBranded {
-  categories: TwitchSearch_Categories;
-  channels: TwitchSearch_Channels;
+export interface TwitchSearch<O = CallOptions> extends Rpc.RpcTargetBranded {
+  categories: TwitchSearch_Categories<O>;
+  channels: TwitchSearch_Channels<O>;
 }
 
-export interface TwitchSearch_Categories extends Rpc.RpcTargetBranded {
+export interface TwitchSearch_Categories<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** Gets the games or categories that match the specified query. — GET /search/categories (classes: read) */
-  list(params: { query: string; first?: number; after?: string }, options?: CallOptions): Promise<Result<SearchCategoriesResponse>>;
+  list(params: { query: string; first?: number; after?: string }, options?: O): Promise<Result<SearchCategoriesResponse>>;
 }
 
-export interface TwitchSearch_Channels extends Rpc.RpcTargetBranded {
+export interface TwitchSearch_Channels<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** Gets the channels that match the specified query and have streamed content within the past 6 months. — GET /search/channels (classes: read) */
-  list(params: { query: string; live_only?: boolean; first?: number; after?: string }, options?: CallOptions): Promise<Result<SearchChannelsResponse>>;
+  list(params: { query: string; live_only?: boolean; first?: number; after?: string }, options?: O): Promise<Result<SearchChannelsResponse>>;
 }
 
-export interface TwitchSharedChat extends Rpc.RpcTargetBranded {
-  session: TwitchSharedChat_Session;
+export interface TwitchSharedChat<O = CallOptions> extends Rpc.RpcTargetBranded {
+  session: TwitchSharedChat_Session<O>;
 }
 
-export interface TwitchSharedChat_Session extends Rpc.RpcTargetBranded {
+export interface TwitchSharedChat_Session<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** NEW Retrieves the active shared chat session for a channel. — GET /shared_chat/session (classes: read) */
-  list(params: { broadcaster_id: string }, options?: CallOptions): Promise<Result<GetSharedChatSessionResponse>>;
+  list(params: { broadcaster_id: string }, options?: O): Promise<Result<GetSharedChatSessionResponse>>;
 }
 
-export interface TwitchStreams extends Rpc.RpcTargetBranded {
+export interface TwitchStreams<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** Adds a marker to a live stream. — POST /streams/markers (classes: write) */
-  createStreamMarker(options?: CallOptions): Promise<Result<CreateStreamMarkerResponse>>;
-  createStreamMarker(params?: { description?: string; user_id?: string } | null, options?: CallOptions): Promise<Result<CreateStreamMarkerResponse>>;
+  createStreamMarker(options?: O): Promise<Result<CreateStreamMarkerResponse>>;
+  createStreamMarker(params?: { description?: string; user_id?: string } | null, options?: O): Promise<Result<CreateStreamMarkerResponse>>;
   /** Gets the list of broadcasters that the user follows and that are streaming live. — GET /streams/followed (classes: read) */
-  followed(params: { user_id: string; first?: number; after?: string }, options?: CallOptions): Promise<Result<GetFollowedStreamsResponse>>;
+  followed(params: { user_id: string; first?: number; after?: string }, options?: O): Promise<Result<GetFollowedStreamsResponse>>;
   /** Gets a list of markers from the user’s most recent stream or from the specified VOD/video. — GET /streams/markers (classes: read) */
-  getStreamMarkers(options?: CallOptions): Promise<Result<GetStreamMarkersResponse>>;
-  getStreamMarkers(params?: { user_id?: string; video_id?: string; first?: string; before?: string; after?: string } | null, options?: CallOptions): Promise<Result<GetStreamMarkersResponse>>;
+  getStreamMarkers(options?: O): Promise<Result<GetStreamMarkersResponse>>;
+  getStreamMarkers(params?: { user_id?: string; video_id?: string; first?: string; before?: string; after?: string } | null, options?: O): Promise<Result<GetStreamMarkersResponse>>;
   /** Gets the channel’s stream key. — GET /streams/key (classes: read) */
-  key(params: { broadcaster_id: string }, options?: CallOptions): Promise<Result<GetStreamKeyResponse>>;
+  key(params: { broadcaster_id: string }, options?: O): Promise<Result<GetStreamKeyResponse>>;
   /** Gets a list of all streams. — GET /streams (classes: read) */
-  list(options?: CallOptions): Promise<Result<GetStreamsResponse>>;
-  list(params?: { user_id?: string[]; user_login?: string[]; game_id?: string[]; type?: "all" | "live"; language?: string[]; first?: number; before?: string; after?: string } | null, options?: CallOptions): Promise<Result<GetStreamsResponse>>;
+  list(options?: O): Promise<Result<GetStreamsResponse>>;
+  list(params?: { user_id?: string[]; user_login?: string[]; game_id?: string[]; type?: "all" | "live"; language?: string[]; first?: number; before?: string; after?: string } | null, options?: O): Promise<Result<GetStreamsResponse>>;
   /** Gets the list of stream tags that the broadcaster or Twitch added to their channel. — GET /streams/tags (classes: read) @deprecated */
-  tags(params: { broadcaster_id: string }, options?: CallOptions): Promise<Result<GetStreamTagsResponse>>;
+  tags(params: { broadcaster_id: string }, options?: O): Promise<Result<GetStreamTagsResponse>>;
 }
 
-export interface TwitchSubscriptions extends Rpc.RpcTargetBranded {
+export interface TwitchSubscriptions<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** Gets a list of users that subscribe to the specified broadcaster. — GET /subscriptions (classes: read) */
-  list(params: { broadcaster_id: string; user_id?: string[]; first?: string; after?: string; before?: string }, options?: CallOptions): Promise<Result<GetBroadcasterSubscriptionsResponse>>;
+  list(params: { broadcaster_id: string; user_id?: string[]; first?: string; after?: string; before?: string }, options?: O): Promise<Result<GetBroadcasterSubscriptionsResponse>>;
   /** Checks whether the user subscribes to the broadcaster’s channel. — GET /subscriptions/user (classes: read) */
-  user(params: { broadcaster_id: string; user_id: string }, options?: CallOptions): Promise<Result<CheckUserSubscriptionResponse>>;
+  user(params: { broadcaster_id: string; user_id: string }, options?: O): Promise<Result<CheckUserSubscriptionResponse>>;
 }
 
-export interface TwitchTags extends Rpc.RpcTargetBranded {
-  streams: TwitchTags_Streams;
+export interface TwitchTags<O = CallOptions> extends Rpc.RpcTargetBranded {
+  streams: TwitchTags_Streams<O>;
 }
 
-export interface TwitchTags_Streams extends Rpc.RpcTargetBranded {
+export interface TwitchTags_Streams<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** Gets the list of all stream tags that Twitch defines. You can also filter the list by one or more tag IDs. — GET /tags/streams (classes: read) @deprecated */
-  list(options?: CallOptions): Promise<Result<GetAllStreamTagsResponse>>;
-  list(params?: { tag_id?: string[]; first?: number; after?: string } | null, options?: CallOptions): Promise<Result<GetAllStreamTagsResponse>>;
+  list(options?: O): Promise<Result<GetAllStreamTagsResponse>>;
+  list(params?: { tag_id?: string[]; first?: number; after?: string } | null, options?: O): Promise<Result<GetAllStreamTagsResponse>>;
 }
 
-export interface TwitchTeams extends Rpc.RpcTargetBranded {
+export interface TwitchTeams<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** Gets the list of Twitch teams that the broadcaster is a member of. — GET /teams/channel (classes: read) */
-  channel(params: { broadcaster_id: string }, options?: CallOptions): Promise<Result<GetChannelTeamsResponse>>;
+  channel(params: { broadcaster_id: string }, options?: O): Promise<Result<GetChannelTeamsResponse>>;
   /** Gets information about the specified Twitch team. — GET /teams (classes: read) */
-  list(options?: CallOptions): Promise<Result<GetTeamsResponse>>;
-  list(params?: { name?: string; id?: string } | null, options?: CallOptions): Promise<Result<GetTeamsResponse>>;
+  list(options?: O): Promise<Result<GetTeamsResponse>>;
+  list(params?: { name?: string; id?: string } | null, options?: O): Promise<Result<GetTeamsResponse>>;
 }
 
-export interface TwitchUsers extends Rpc.RpcTargetBranded {
-  extensions: TwitchUsers_Extensions;
+export interface TwitchUsers<O = CallOptions> extends Rpc.RpcTargetBranded {
+  extensions: TwitchUsers_Extensions<O>;
   /** Blocks the specified user from interacting with or having contact with the broadcaster. — PUT /users/blocks (classes: write) */
-  blockUser(params: { target_user_id: string; source_context?: "chat" | "whisper"; reason?: "harassment" | "spam" | "other" }, options?: CallOptions): Promise<Result<null>>;
+  blockUser(params: { target_user_id: string; source_context?: "chat" | "whisper"; reason?: "harassment" | "spam" | "other" }, options?: O): Promise<Result<null>>;
   /** Gets the list of users that the broadcaster has blocked. — GET /users/blocks (classes: read) */
-  getUserBlockList(params: { broadcaster_id: string; first?: number; after?: string }, options?: CallOptions): Promise<Result<GetUserBlockListResponse>>;
+  getUserBlockList(params: { broadcaster_id: string; first?: number; after?: string }, options?: O): Promise<Result<GetUserBlockListResponse>>;
   /** Gets information about one or more users. — GET /users (classes: read) */
-  list(options?: CallOptions): Promise<Result<GetUsersResponse>>;
-  list(params?: { id?: string[]; login?: string[] } | null, options?: CallOptions): Promise<Result<GetUsersResponse>>;
+  list(options?: O): Promise<Result<GetUsersResponse>>;
+  list(params?: { id?: string[]; login?: string[] } | null, options?: O): Promise<Result<GetUsersResponse>>;
   /** Removes the user from the broadcaster’s list of blocked users. — DELETE /users/blocks (classes: write, destructive) */
-  unblockUser(params: { target_user_id: string }, options?: CallOptions): Promise<Result<null>>;
+  unblockUser(params: { target_user_id: string }, options?: O): Promise<Result<null>>;
   /** Updates the user’s information. — PUT /users (classes: write) */
-  update(options?: CallOptions): Promise<Result<UpdateUserResponse>>;
-  update(params?: { description?: string } | null, options?: CallOptions): Promise<Result<UpdateUserResponse>>;
+  update(options?: O): Promise<Result<UpdateUserResponse>>;
+  update(params?: { description?: string } | null, options?: O): Promise<Result<UpdateUserResponse>>;
 }
 
-export interface TwitchUsers_Extensions extends Rpc.RpcTargetBranded {
-  list: TwitchUsers_Extensions_List;
+export interface TwitchUsers_Extensions<O = CallOptions> extends Rpc.RpcTargetBranded {
+  list: TwitchUsers_Extensions_List<O>;
   /** Gets the active extensions that the broadcaster has installed for each configuration. — GET /users/extensions (classes: read) */
-  retrieve(options?: CallOptions): Promise<Result<GetUserActiveExtensionsResponse>>;
-  retrieve(params?: { user_id?: string } | null, options?: CallOptions): Promise<Result<GetUserActiveExtensionsResponse>>;
+  retrieve(options?: O): Promise<Result<GetUserActiveExtensionsResponse>>;
+  retrieve(params?: { user_id?: string } | null, options?: O): Promise<Result<GetUserActiveExtensionsResponse>>;
   /** Updates an installed extension’s information. — PUT /users/extensions (classes: write) */
-  update(options?: CallOptions): Promise<Result<UpdateUserExtensionsResponse>>;
-  update(params?: { data?: { component?: Record<string, UserExtensionComponentUpdate>; overlay?: Record<string, UserExtensionOverlayUpdate>; panel?: Record<string, UserExtensionPanelUpdate> } } | null, options?: CallOptions): Promise<Result<UpdateUserExtensionsResponse>>;
+  update(options?: O): Promise<Result<UpdateUserExtensionsResponse>>;
+  update(params?: { data?: { component?: Record<string, UserExtensionComponentUpdate>; overlay?: Record<string, UserExtensionOverlayUpdate>; panel?: Record<string, UserExtensionPanelUpdate> } } | null, options?: O): Promise<Result<UpdateUserExtensionsResponse>>;
 }
 
-export interface TwitchUsers_Extensions_List extends Rpc.RpcTargetBranded {
+export interface TwitchUsers_Extensions_List<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** Gets a list of all extensions (both active and inactive) that the broadcaster has installed. — GET /users/extensions/list (classes: read) */
-  list(options?: CallOptions): Promise<Result<GetUserExtensionsResponse>>;
+  list(options?: O): Promise<Result<GetUserExtensionsResponse>>;
 }
 
-export interface TwitchVideos extends Rpc.RpcTargetBranded {
+export interface TwitchVideos<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** NEW  Creates a clip from the broadcaster’s VOD. — POST /videos/clips (classes: write) */
-  clips(params: { editor_id: string; broadcaster_id: string; vod_id: string; vod_offset: number; duration?: number; title: string }, options?: CallOptions): Promise<Result<CreateClipFromVodResponse>>;
+  clips(params: { editor_id: string; broadcaster_id: string; vod_id: string; vod_offset: number; duration?: number; title: string }, options?: O): Promise<Result<CreateClipFromVodResponse>>;
   /** Deletes one or more videos. — DELETE /videos (classes: write, destructive) */
-  del(params: { id: string[] }, options?: CallOptions): Promise<Result<DeleteVideosResponse>>;
+  del(params: { id: string[] }, options?: O): Promise<Result<DeleteVideosResponse>>;
   /** Gets information about one or more published videos. — GET /videos (classes: read) */
-  list(options?: CallOptions): Promise<Result<GetVideosResponse>>;
-  list(params?: { id?: string[]; user_id?: string; game_id?: string; language?: string; period?: "all" | "day" | "month" | "week"; sort?: "time" | "trending" | "views"; type?: "all" | "archive" | "highlight" | "upload"; first?: string; after?: string; before?: string } | null, options?: CallOptions): Promise<Result<GetVideosResponse>>;
+  list(options?: O): Promise<Result<GetVideosResponse>>;
+  list(params?: { id?: string[]; user_id?: string; game_id?: string; language?: string; period?: "all" | "day" | "month" | "week"; sort?: "time" | "trending" | "views"; type?: "all" | "archive" | "highlight" | "upload"; first?: string; after?: string; before?: string } | null, options?: O): Promise<Result<GetVideosResponse>>;
 }
 
-export interface TwitchWhispers extends Rpc.RpcTargetBranded {
+export interface TwitchWhispers<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** Sends a whisper message to the specified user. — POST /whispers (classes: write) */
-  create(params: { from_user_id: string; to_user_id: string; message?: string }, options?: CallOptions): Promise<Result<null>>;
+  create(params: { from_user_id: string; to_user_id: string; message?: string }, options?: O): Promise<Result<null>>;
+}
+
+export interface TwitchReadAnalytics<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  extensions: TwitchReadAnalytics_Extensions<O>;
+  games: TwitchReadAnalytics_Games<O>;
+}
+
+export interface TwitchReadAnalytics_Extensions<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** Gets an analytics report for one or more extensions. — GET /analytics/extensions (classes: read) */
+  list(options?: O): Promise<Result<GetExtensionAnalyticsResponse>>;
+  list(params?: { extension_id?: string; type?: "overview_v2"; started_at?: string; ended_at?: string; first?: number; after?: string } | null, options?: O): Promise<Result<GetExtensionAnalyticsResponse>>;
+}
+
+export interface TwitchReadAnalytics_Games<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** Gets an analytics report for one or more games. — GET /analytics/games (classes: read) */
+  list(options?: O): Promise<Result<GetGameAnalyticsResponse>>;
+  list(params?: { game_id?: string; type?: "overview_v2"; started_at?: string; ended_at?: string; first?: number; after?: string } | null, options?: O): Promise<Result<GetGameAnalyticsResponse>>;
+}
+
+export interface TwitchReadAuthorization<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  users: TwitchReadAuthorization_Users<O>;
+}
+
+export interface TwitchReadAuthorization_Users<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** NEW Gets the authorization scopes that the specified user has granted the application. — GET /authorization/users (classes: read) */
+  list(params: { user_id: string[] }, options?: O): Promise<Result<GetAuthorizationByUserResponse>>;
+}
+
+export interface TwitchReadBits<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  cheermotes: TwitchReadBits_Cheermotes<O>;
+  extensions: TwitchReadBits_Extensions<O>;
+  leaderboard: TwitchReadBits_Leaderboard<O>;
+}
+
+export interface TwitchReadBits_Cheermotes<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** Gets a list of Cheermotes that users can use to cheer Bits. — GET /bits/cheermotes (classes: read) */
+  list(options?: O): Promise<Result<GetCheermotesResponse>>;
+  list(params?: { broadcaster_id?: string } | null, options?: O): Promise<Result<GetCheermotesResponse>>;
+}
+
+export interface TwitchReadBits_Extensions<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** Gets the list of Bits products that belongs to the extension. — GET /bits/extensions (classes: read) */
+  list(options?: O): Promise<Result<GetExtensionBitsProductsResponse>>;
+  list(params?: { should_include_all?: boolean } | null, options?: O): Promise<Result<GetExtensionBitsProductsResponse>>;
+}
+
+export interface TwitchReadBits_Leaderboard<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** Gets the Bits leaderboard for the authenticated broadcaster. — GET /bits/leaderboard (classes: read) */
+  list(options?: O): Promise<Result<GetBitsLeaderboardResponse>>;
+  list(params?: { count?: number; period?: "day" | "week" | "month" | "year" | "all"; started_at?: string; user_id?: string } | null, options?: O): Promise<Result<GetBitsLeaderboardResponse>>;
+}
+
+export interface TwitchReadChannelPoints<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  customRewards: TwitchReadChannelPoints_CustomRewards<O>;
+}
+
+export interface TwitchReadChannelPoints_CustomRewards<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** Gets a list of redemptions for a custom reward. — GET /channel_points/custom_rewards/redemptions (classes: read) */
+  getCustomRewardRedemption(params: { broadcaster_id: string; reward_id: string; status?: "CANCELED" | "FULFILLED" | "UNFULFILLED"; id?: string[]; sort?: "OLDEST" | "NEWEST"; after?: string; first?: number }, options?: O): Promise<Result<GetCustomRewardRedemptionResponse>>;
+  /** Gets a list of custom rewards that the specified broadcaster created. — GET /channel_points/custom_rewards (classes: read) */
+  list(params: { broadcaster_id: string; id?: string[]; only_manageable_rewards?: boolean }, options?: O): Promise<Result<GetCustomRewardResponse>>;
+}
+
+export interface TwitchReadChannels<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  ads: TwitchReadChannels_Ads<O>;
+  /** Gets the broadcaster’s list editors. — GET /channels/editors (classes: read) */
+  editors(params: { broadcaster_id: string }, options?: O): Promise<Result<GetChannelEditorsResponse>>;
+  /** Gets a list of broadcasters that the specified user follows. You can also use this endpoint to see whether a user follows a specific broadcaster. — GET /channels/followed (classes: read) */
+  followed(params: { user_id: string; broadcaster_id?: string; first?: number; after?: string }, options?: O): Promise<Result<GetFollowedChannelsResponse>>;
+  /** Gets a list of users that follow the specified broadcaster. You can also use this endpoint to see whether a specific user follows the broadcaster. — GET /channels/followers (classes: read) */
+  followers(params: { user_id?: string; broadcaster_id: string; first?: number; after?: string }, options?: O): Promise<Result<GetChannelFollowersResponse>>;
+  /** Gets a list of the broadcaster’s VIPs. — GET /channels/vips (classes: read) */
+  getVips(params: { user_id?: string[]; broadcaster_id: string; first?: number; after?: string }, options?: O): Promise<Result<GetViPsResponse>>;
+  /** Gets information about one or more channels. — GET /channels (classes: read) */
+  list(params: { broadcaster_id: string[] }, options?: O): Promise<Result<GetChannelInformationResponse>>;
+}
+
+export interface TwitchReadChannels_Ads<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** Returns ad schedule related information. — GET /channels/ads (classes: read) */
+  retrieve(params: { broadcaster_id: string }, options?: O): Promise<Result<GetAdScheduleResponse>>;
+}
+
+export interface TwitchReadCharity<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  campaigns: TwitchReadCharity_Campaigns<O>;
+  donations: TwitchReadCharity_Donations<O>;
+}
+
+export interface TwitchReadCharity_Campaigns<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** Gets information about the broadcaster’s active charity campaign. — GET /charity/campaigns (classes: read) */
+  list(params: { broadcaster_id: string }, options?: O): Promise<Result<GetCharityCampaignResponse>>;
+}
+
+export interface TwitchReadCharity_Donations<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** Gets the list of donations that users have made to the broadcaster’s active charity campaign. — GET /charity/donations (classes: read) */
+  list(params: { broadcaster_id: string; first?: number; after?: string }, options?: O): Promise<Result<GetCharityCampaignDonationsResponse>>;
+}
+
+export interface TwitchReadChat<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  badges: TwitchReadChat_Badges<O>;
+  chatters: TwitchReadChat_Chatters<O>;
+  color: TwitchReadChat_Color<O>;
+  emotes: TwitchReadChat_Emotes<O>;
+  settings: TwitchReadChat_Settings<O>;
+}
+
+export interface TwitchReadChat_Badges<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** Gets Twitch’s list of chat badges. — GET /chat/badges/global (classes: read) */
+  global(options?: O): Promise<Result<GetGlobalChatBadgesResponse>>;
+  /** Gets the broadcaster’s list of custom chat badges. — GET /chat/badges (classes: read) */
+  list(params: { broadcaster_id: string }, options?: O): Promise<Result<GetChannelChatBadgesResponse>>;
+}
+
+export interface TwitchReadChat_Chatters<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** Gets the list of users that are connected to the broadcaster’s chat session. — GET /chat/chatters (classes: read) */
+  list(params: { broadcaster_id: string; moderator_id: string; first?: number; after?: string }, options?: O): Promise<Result<GetChattersResponse>>;
+}
+
+export interface TwitchReadChat_Color<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** Gets the color used for the user’s name in chat. — GET /chat/color (classes: read) */
+  list(params: { user_id: string[] }, options?: O): Promise<Result<GetUserChatColorResponse>>;
+}
+
+export interface TwitchReadChat_Emotes<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** Gets all global emotes. — GET /chat/emotes/global (classes: read) */
+  global(options?: O): Promise<Result<GetGlobalEmotesResponse>>;
+  /** Gets the broadcaster’s list of custom emotes. — GET /chat/emotes (classes: read) */
+  list(params: { broadcaster_id: string }, options?: O): Promise<Result<GetChannelEmotesResponse>>;
+  /** Gets emotes for one or more specified emote sets. — GET /chat/emotes/set (classes: read) */
+  set(params: { emote_set_id: string[] }, options?: O): Promise<Result<GetEmoteSetsResponse>>;
+  /** Retrieves emotes available to the user across all channels. — GET /chat/emotes/user (classes: read) */
+  user(params: { user_id: string; after?: string; broadcaster_id?: string }, options?: O): Promise<Result<GetUserEmotesResponse>>;
+}
+
+export interface TwitchReadChat_Settings<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** Gets the broadcaster’s chat settings. — GET /chat/settings (classes: read) */
+  list(params: { broadcaster_id: string; moderator_id?: string }, options?: O): Promise<Result<GetChatSettingsResponse>>;
+}
+
+export interface TwitchReadClips<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** NEW Provides URLs to download the video file(s) for the specified clips. — GET /clips/downloads (classes: read) */
+  downloads(params: { editor_id: string; broadcaster_id: string; clip_id: string[] }, options?: O): Promise<Result<GetClipsDownloadResponse>>;
+  /** Gets one or more video clips. — GET /clips (classes: read) */
+  list(options?: O): Promise<Result<GetClipsResponse>>;
+  list(params?: { broadcaster_id?: string; game_id?: string; id?: string[]; started_at?: string; ended_at?: string; first?: number; before?: string; after?: string; is_featured?: boolean } | null, options?: O): Promise<Result<GetClipsResponse>>;
+}
+
+export interface TwitchReadContentClassificationLabels<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** Gets information about Twitch content classification labels. — GET /content_classification_labels (classes: read) */
+  list(options?: O): Promise<Result<GetContentClassificationLabelsResponse>>;
+  list(params?: { locale?: string } | null, options?: O): Promise<Result<GetContentClassificationLabelsResponse>>;
+}
+
+export interface TwitchReadEntitlements<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  drops: TwitchReadEntitlements_Drops<O>;
+}
+
+export interface TwitchReadEntitlements_Drops<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** Gets an organization’s list of entitlements that have been granted to a game, a user, or both. — GET /entitlements/drops (classes: read) */
+  list(options?: O): Promise<Result<GetDropsEntitlementsResponse>>;
+  list(params?: { id?: string[]; user_id?: string; game_id?: string; fulfillment_status?: "CLAIMED" | "FULFILLED"; after?: string; first?: number } | null, options?: O): Promise<Result<GetDropsEntitlementsResponse>>;
+}
+
+export interface TwitchReadEventsub<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  conduits: TwitchReadEventsub_Conduits<O>;
+  subscriptions: TwitchReadEventsub_Subscriptions<O>;
+}
+
+export interface TwitchReadEventsub_Conduits<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** Gets a lists of all shards for a conduit. — GET /eventsub/conduits/shards (classes: read) */
+  getConduitShards(params: { conduit_id: string; status?: string; after?: string }, options?: O): Promise<Result<GetConduitShardsResponse>>;
+  /** Gets the conduits for a client ID. — GET /eventsub/conduits (classes: read) */
+  list(options?: O): Promise<Result<GetConduitsResponse>>;
+}
+
+export interface TwitchReadEventsub_Subscriptions<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** Gets a list of EventSub subscriptions that the client in the access token created. — GET /eventsub/subscriptions (classes: read) */
+  list(options?: O): Promise<Result<GetEventSubSubscriptionsResponse>>;
+  list(params?: { status?: "enabled" | "webhook_callback_verification_pending" | "webhook_callback_verification_failed" | "notification_failures_exceeded" | "authorization_revoked" | "moderator_removed" | "user_removed" | "chat_user_banned" | "version_removed" | "beta_maintenance" | "websocket_disconnected" | "websocket_failed_ping_pong" | "websocket_received_inbound_traffic" | "websocket_connection_unused" | "websocket_internal_error" | "websocket_network_timeout" | "websocket_network_error" | "websocket_failed_to_reconnect"; type?: "automod.message.hold" | "automod.message.update" | "automod.settings.update" | "automod.terms.update" | "channel.bits.use" | "channel.update" | "channel.follow" | "channel.ad_break.begin" | "channel.chat.clear" | "channel.chat.clear_user_messages" | "channel.chat.message" | "channel.chat.message_delete" | "channel.chat.notification" | "channel.chat_settings.update" | "channel.chat.user_message_hold" | "channel.chat.user_message_update" | "channel.shared_chat.begin" | "channel.shared_chat.update" | "channel.shared_chat.end" | "channel.subscribe" | "channel.subscription.end" | "channel.subscription.gift" | "channel.subscription.message" | "channel.cheer" | "channel.raid" | "channel.ban" | "channel.unban" | "channel.unban_request.create" | "channel.unban_request.resolve" | "channel.moderate" | "channel.moderator.add" | "channel.moderator.remove" | "channel.guest_star_session.begin" | "channel.guest_star_session.end" | "channel.guest_star_guest.update" | "channel.guest_star_settings.update" | "channel.channel_points_automatic_reward_redemption.add" | "channel.channel_points_custom_reward.add" | "channel.channel_points_custom_reward.update" | "channel.channel_points_custom_reward.remove" | "channel.channel_points_custom_reward_redemption.add" | "channel.channel_points_custom_reward_redemption.update" | "channel.poll.begin" | "channel.poll.progress" | "channel.poll.end" | "channel.prediction.begin" | "channel.prediction.progress" | "channel.prediction.lock" | "channel.prediction.end" | "channel.suspicious_user.message" | "channel.suspicious_user.update" | "channel.vip.add" | "channel.vip.remove" | "channel.warning.acknowledge" | "channel.warning.send" | "channel.charity_campaign.donate" | "channel.charity_campaign.start" | "channel.charity_campaign.progress" | "channel.charity_campaign.stop" | "conduit.shard.disabled" | "drop.entitlement.grant" | "extension.bits_transaction.create" | "channel.goal.begin" | "channel.goal.progress" | "channel.goal.end" | "channel.hype_train.begin" | "channel.hype_train.progress" | "channel.hype_train.end" | "channel.shield_mode.begin" | "channel.shield_mode.end" | "channel.shoutout.create" | "channel.shoutout.receive" | "stream.online" | "stream.offline" | "user.authorization.grant" | "user.authorization.revoke" | "user.update" | "user.whisper.message"; user_id?: string; subscription_id?: string; after?: string } | null, options?: O): Promise<Result<GetEventSubSubscriptionsResponse>>;
+}
+
+export interface TwitchReadExtensions<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  jwt: TwitchReadExtensions_Jwt<O>;
+  /** Gets the specified configuration segment from the specified extension. — GET /extensions/configurations (classes: read) */
+  getExtensionConfigurationSegment(params: { broadcaster_id?: string; extension_id: string; segment: "broadcaster" | "developer" | "global" }, options?: O): Promise<Result<GetExtensionConfigurationSegmentResponse>>;
+  /** Gets information about an extension. — GET /extensions (classes: read) */
+  list(params: { extension_id: string; extension_version?: string }, options?: O): Promise<Result<GetExtensionsResponse>>;
+  /** Gets a list of broadcasters that are streaming live and have installed or activated the extension. — GET /extensions/live (classes: read) */
+  live(params: { extension_id: string; first?: number; after?: string }, options?: O): Promise<Result<GetExtensionLiveChannelsResponse>>;
+  /** Gets information about a released extension. — GET /extensions/released (classes: read) */
+  released(params: { extension_id: string; extension_version?: string }, options?: O): Promise<Result<GetReleasedExtensionsResponse>>;
+  /** Gets an extension’s list of transactions. — GET /extensions/transactions (classes: read) */
+  transactions(params: { extension_id: string; id?: string[]; first?: number; after?: string }, options?: O): Promise<Result<GetExtensionTransactionsResponse>>;
+}
+
+export interface TwitchReadExtensions_Jwt<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  secrets: TwitchReadExtensions_Jwt_Secrets<O>;
+}
+
+export interface TwitchReadExtensions_Jwt_Secrets<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** Gets an extension’s list of shared secrets. — GET /extensions/jwt/secrets (classes: read) */
+  list(options?: O): Promise<Result<GetExtensionSecretsResponse>>;
+}
+
+export interface TwitchReadGames<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** Gets information about specified games. — GET /games (classes: read) */
+  list(options?: O): Promise<Result<GetGamesResponse>>;
+  list(params?: { id?: string[]; name?: string[]; igdb_id?: string[] } | null, options?: O): Promise<Result<GetGamesResponse>>;
+  /** Gets information about all broadcasts on Twitch. — GET /games/top (classes: read) */
+  top(options?: O): Promise<Result<GetTopGamesResponse>>;
+  top(params?: { first?: number; after?: string; before?: string } | null, options?: O): Promise<Result<GetTopGamesResponse>>;
+}
+
+export interface TwitchReadGoals<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** Gets the broadcaster’s list of active goals. — GET /goals (classes: read) */
+  list(params: { broadcaster_id: string }, options?: O): Promise<Result<GetCreatorGoalsResponse>>;
+}
+
+export interface TwitchReadGuestStar<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  channelSettings: TwitchReadGuestStar_ChannelSettings<O>;
+  invites: TwitchReadGuestStar_Invites<O>;
+  session: TwitchReadGuestStar_Session<O>;
+}
+
+export interface TwitchReadGuestStar_ChannelSettings<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** BETA Gets the channel settings for configuration of the Guest Star feature for a particular host. — GET /guest_star/channel_settings (classes: read) */
+  retrieve(params: { broadcaster_id: string; moderator_id: string }, options?: O): Promise<Result<GetChannelGuestStarSettingsResponse>>;
+}
+
+export interface TwitchReadGuestStar_Invites<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** BETA Provides the caller with a list of pending invites to a Guest Star session. — GET /guest_star/invites (classes: read) */
+  list(params: { broadcaster_id: string; moderator_id: string; session_id: string }, options?: O): Promise<Result<GetGuestStarInvitesResponse>>;
+}
+
+export interface TwitchReadGuestStar_Session<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** BETA Gets information about an ongoing Guest Star session for a particular channel. — GET /guest_star/session (classes: read) */
+  list(params: { broadcaster_id: string; moderator_id: string }, options?: O): Promise<Result<GetGuestStarSessionResponse>>;
+}
+
+export interface TwitchReadHypetrain<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  status: TwitchReadHypetrain_Status<O>;
+}
+
+export interface TwitchReadHypetrain_Status<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** NEW Gets the status of a Hype Train for the specified broadcaster. — GET /hypetrain/status (classes: read) */
+  list(params: { broadcaster_id: string }, options?: O): Promise<Result<GetHypeTrainStatusResponse>>;
+}
+
+export interface TwitchReadModeration<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  automod: TwitchReadModeration_Automod<O>;
+  banned: TwitchReadModeration_Banned<O>;
+  blockedTerms: TwitchReadModeration_BlockedTerms<O>;
+  channels: TwitchReadModeration_Channels<O>;
+  moderators: TwitchReadModeration_Moderators<O>;
+  shieldMode: TwitchReadModeration_ShieldMode<O>;
+  unbanRequests: TwitchReadModeration_UnbanRequests<O>;
+}
+
+export interface TwitchReadModeration_Automod<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  settings: TwitchReadModeration_Automod_Settings<O>;
+}
+
+export interface TwitchReadModeration_Automod_Settings<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** Gets the broadcaster’s AutoMod settings. — GET /moderation/automod/settings (classes: read) */
+  list(params: { broadcaster_id: string; moderator_id: string }, options?: O): Promise<Result<GetAutoModSettingsResponse>>;
+}
+
+export interface TwitchReadModeration_Banned<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** Gets all users that the broadcaster banned or put in a timeout. — GET /moderation/banned (classes: read) */
+  list(params: { broadcaster_id: string; user_id?: string[]; first?: number; after?: string; before?: string }, options?: O): Promise<Result<GetBannedUsersResponse>>;
+}
+
+export interface TwitchReadModeration_BlockedTerms<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** Gets the broadcaster’s list of non-private, blocked words or phrases. — GET /moderation/blocked_terms (classes: read) */
+  list(params: { broadcaster_id: string; moderator_id: string; first?: number; after?: string }, options?: O): Promise<Result<GetBlockedTermsResponse>>;
+}
+
+export interface TwitchReadModeration_Channels<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** Gets a list of channels that the specified user has moderator privileges in. — GET /moderation/channels (classes: read) */
+  list(params: { user_id: string; after?: string; first?: number }, options?: O): Promise<Result<GetModeratedChannelsResponse>>;
+}
+
+export interface TwitchReadModeration_Moderators<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** Gets all users allowed to moderate the broadcaster’s chat room. — GET /moderation/moderators (classes: read) */
+  list(params: { broadcaster_id: string; user_id?: string[]; first?: string; after?: string }, options?: O): Promise<Result<GetModeratorsResponse>>;
+}
+
+export interface TwitchReadModeration_ShieldMode<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** Gets the broadcaster’s Shield Mode activation status. — GET /moderation/shield_mode (classes: read) */
+  list(params: { broadcaster_id: string; moderator_id: string }, options?: O): Promise<Result<GetShieldModeStatusResponse>>;
+}
+
+export interface TwitchReadModeration_UnbanRequests<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** Gets a list of unban requests for a broadcaster’s channel. — GET /moderation/unban_requests (classes: read) */
+  list(params: { broadcaster_id: string; moderator_id: string; status: string; user_id?: string; after?: string; first?: number }, options?: O): Promise<Result<GetUnbanRequestsResponse>>;
+}
+
+export interface TwitchReadPolls<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** Gets a list of polls that the broadcaster created. — GET /polls (classes: read) */
+  list(params: { broadcaster_id: string; id?: string[]; first?: string; after?: string }, options?: O): Promise<Result<GetPollsResponse>>;
+}
+
+export interface TwitchReadPredictions<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** Gets a list of Channel Points Predictions that the broadcaster created. — GET /predictions (classes: read) */
+  list(params: { broadcaster_id: string; id?: string[]; first?: string; after?: string }, options?: O): Promise<Result<GetPredictionsResponse>>;
+}
+
+export interface TwitchReadSchedule<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  icalendar: TwitchReadSchedule_Icalendar<O>;
+  /** Gets the broadcaster’s streaming schedule. — GET /schedule (classes: read) */
+  retrieve(params: { broadcaster_id: string; id?: string[]; start_time?: string; utc_offset?: string; first?: number; after?: string }, options?: O): Promise<Result<GetChannelStreamScheduleResponse>>;
+}
+
+export interface TwitchReadSchedule_Icalendar<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** Gets the broadcaster’s streaming schedule as an iCalendar. — GET /schedule/icalendar (classes: read) */
+  retrieve(params: { broadcaster_id: string }, options?: O): Promise<Result<string>>;
+}
+
+export interface TwitchReadSearch<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  categories: TwitchReadSearch_Categories<O>;
+  channels: TwitchReadSearch_Channels<O>;
+}
+
+export interface TwitchReadSearch_Categories<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** Gets the games or categories that match the specified query. — GET /search/categories (classes: read) */
+  list(params: { query: string; first?: number; after?: string }, options?: O): Promise<Result<SearchCategoriesResponse>>;
+}
+
+export interface TwitchReadSearch_Channels<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** Gets the channels that match the specified query and have streamed content within the past 6 months. — GET /search/channels (classes: read) */
+  list(params: { query: string; live_only?: boolean; first?: number; after?: string }, options?: O): Promise<Result<SearchChannelsResponse>>;
+}
+
+export interface TwitchReadSharedChat<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  session: TwitchReadSharedChat_Session<O>;
+}
+
+export interface TwitchReadSharedChat_Session<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** NEW Retrieves the active shared chat session for a channel. — GET /shared_chat/session (classes: read) */
+  list(params: { broadcaster_id: string }, options?: O): Promise<Result<GetSharedChatSessionResponse>>;
+}
+
+export interface TwitchReadStreams<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** Gets the list of broadcasters that the user follows and that are streaming live. — GET /streams/followed (classes: read) */
+  followed(params: { user_id: string; first?: number; after?: string }, options?: O): Promise<Result<GetFollowedStreamsResponse>>;
+  /** Gets a list of markers from the user’s most recent stream or from the specified VOD/video. — GET /streams/markers (classes: read) */
+  getStreamMarkers(options?: O): Promise<Result<GetStreamMarkersResponse>>;
+  getStreamMarkers(params?: { user_id?: string; video_id?: string; first?: string; before?: string; after?: string } | null, options?: O): Promise<Result<GetStreamMarkersResponse>>;
+  /** Gets the channel’s stream key. — GET /streams/key (classes: read) */
+  key(params: { broadcaster_id: string }, options?: O): Promise<Result<GetStreamKeyResponse>>;
+  /** Gets a list of all streams. — GET /streams (classes: read) */
+  list(options?: O): Promise<Result<GetStreamsResponse>>;
+  list(params?: { user_id?: string[]; user_login?: string[]; game_id?: string[]; type?: "all" | "live"; language?: string[]; first?: number; before?: string; after?: string } | null, options?: O): Promise<Result<GetStreamsResponse>>;
+  /** Gets the list of stream tags that the broadcaster or Twitch added to their channel. — GET /streams/tags (classes: read) @deprecated */
+  tags(params: { broadcaster_id: string }, options?: O): Promise<Result<GetStreamTagsResponse>>;
+}
+
+export interface TwitchReadSubscriptions<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** Gets a list of users that subscribe to the specified broadcaster. — GET /subscriptions (classes: read) */
+  list(params: { broadcaster_id: string; user_id?: string[]; first?: string; after?: string; before?: string }, options?: O): Promise<Result<GetBroadcasterSubscriptionsResponse>>;
+  /** Checks whether the user subscribes to the broadcaster’s channel. — GET /subscriptions/user (classes: read) */
+  user(params: { broadcaster_id: string; user_id: string }, options?: O): Promise<Result<CheckUserSubscriptionResponse>>;
+}
+
+export interface TwitchReadTags<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  streams: TwitchReadTags_Streams<O>;
+}
+
+export interface TwitchReadTags_Streams<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** Gets the list of all stream tags that Twitch defines. You can also filter the list by one or more tag IDs. — GET /tags/streams (classes: read) @deprecated */
+  list(options?: O): Promise<Result<GetAllStreamTagsResponse>>;
+  list(params?: { tag_id?: string[]; first?: number; after?: string } | null, options?: O): Promise<Result<GetAllStreamTagsResponse>>;
+}
+
+export interface TwitchReadTeams<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** Gets the list of Twitch teams that the broadcaster is a member of. — GET /teams/channel (classes: read) */
+  channel(params: { broadcaster_id: string }, options?: O): Promise<Result<GetChannelTeamsResponse>>;
+  /** Gets information about the specified Twitch team. — GET /teams (classes: read) */
+  list(options?: O): Promise<Result<GetTeamsResponse>>;
+  list(params?: { name?: string; id?: string } | null, options?: O): Promise<Result<GetTeamsResponse>>;
+}
+
+export interface TwitchReadUsers<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  extensions: TwitchReadUsers_Extensions<O>;
+  /** Gets the list of users that the broadcaster has blocked. — GET /users/blocks (classes: read) */
+  getUserBlockList(params: { broadcaster_id: string; first?: number; after?: string }, options?: O): Promise<Result<GetUserBlockListResponse>>;
+  /** Gets information about one or more users. — GET /users (classes: read) */
+  list(options?: O): Promise<Result<GetUsersResponse>>;
+  list(params?: { id?: string[]; login?: string[] } | null, options?: O): Promise<Result<GetUsersResponse>>;
+}
+
+export interface TwitchReadUsers_Extensions<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  list: TwitchReadUsers_Extensions_List<O>;
+  /** Gets the active extensions that the broadcaster has installed for each configuration. — GET /users/extensions (classes: read) */
+  retrieve(options?: O): Promise<Result<GetUserActiveExtensionsResponse>>;
+  retrieve(params?: { user_id?: string } | null, options?: O): Promise<Result<GetUserActiveExtensionsResponse>>;
+}
+
+export interface TwitchReadUsers_Extensions_List<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** Gets a list of all extensions (both active and inactive) that the broadcaster has installed. — GET /users/extensions/list (classes: read) */
+  list(options?: O): Promise<Result<GetUserExtensionsResponse>>;
+}
+
+export interface TwitchReadVideos<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** Gets information about one or more published videos. — GET /videos (classes: read) */
+  list(options?: O): Promise<Result<GetVideosResponse>>;
+  list(params?: { id?: string[]; user_id?: string; game_id?: string; language?: string; period?: "all" | "day" | "month" | "week"; sort?: "time" | "trending" | "views"; type?: "all" | "archive" | "highlight" | "upload"; first?: string; after?: string; before?: string } | null, options?: O): Promise<Result<GetVideosResponse>>;
 }
 
 // The spec's named schemas (components.schemas) the methods use.

@@ -49,7 +49,7 @@ use std::collections::{BTreeMap, BTreeSet};
 const RESERVED: &[&str] = &["then", "constructor", "prototype", "__proto__", "toString", "toLocaleString", "valueOf", "toJSON", "hasOwnProperty", "isPrototypeOf", "propertyIsEnumerable", "dup"];
 
 /// Names a top-level resource may not have: the entrypoint's own members (its handlers, and the
-/// session methods a later issue adds).
+/// session methods `withAuth` and `attenuate`).
 const ENTRYPOINT_RESERVED: &[&str] = &[
     "fetch", "connect", "env", "ctx", "queue", "scheduled", "tail", "trace", "email", "alarm", "webSocketMessage", "webSocketClose", "webSocketError",
     "withAuth", "attenuate",

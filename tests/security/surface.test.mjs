@@ -32,11 +32,22 @@ export default {
         if (d.get) walk(d.get.call(target), prefix + "." + n);
       }
     };
-    const cap = Object.create(Capability.prototype);
+    // As workerd makes it for a call over a binding without props.
+    const cap = Object.create(Capability.prototype, { env: { value: {} }, ctx: { value: { props: {} } } });
     for (const n of chain[0]) {
       const d = Object.getOwnPropertyDescriptor(Capability.prototype, n);
       if (d.get) walk(d.get.call(cap), n);
     }
+    // A session, and what it holds: the same resources, and attenuate.
+    const session = cap.withAuth({});
+    const sessionProto = Object.getPrototypeOf(session);
+    const sessionNames = Object.getOwnPropertyNames(sessionProto).sort();
+    const sessionSymbols = Object.getOwnPropertySymbols(sessionProto).map(String);
+    for (const n of sessionNames) {
+      const d = Object.getOwnPropertyDescriptor(sessionProto, n);
+      if (d.get) walk(d.get.call(session), "session." + n);
+    }
+    resources["session"] = { names: sessionNames.filter((n) => n !== "constructor"), base: Object.getPrototypeOf(sessionProto)?.constructor?.name, own: Object.keys(session), symbols: sessionSymbols };
     // The named exports besides the entrypoint (a token provider's Durable Object class): their
     // public members, which any Worker binding the class could call.
     const objects = Object.fromEntries(Object.keys(mod).filter((k) => k !== "default").map((k) => [k, Object.getOwnPropertyNames(mod[k].prototype).sort()]));
@@ -73,7 +84,7 @@ for (const provider of ["stripe", "petstore", "github", "twitch", "auth-oauth2"]
       // The token object answers ciphertext only; nothing else is on it.
       assert.deepEqual(objects, OBJECTS[provider] ?? {});
       assert.equal(chain.length, 1, "the generated class, straight over WorkerEntrypoint");
-      assert.deepEqual(chain[0], ["constructor", "fetch", ...resources].sort());
+      assert.deepEqual(chain[0], ["constructor", "fetch", "withAuth", ...resources].sort());
       // What each resource holds, from the table: its sub-resources and methods, nothing else
       // (no `env`: the Worker's env sits in a private field), straight over RpcTarget.
       const want = {};
@@ -81,6 +92,11 @@ for (const provider of ["stripe", "petstore", "github", "twitch", "auth-oauth2"]
         const parts = op.call.split(".");
         for (let i = 1; i < parts.length; i++) (want[parts.slice(0, i).join(".")] ??= new Set()).add(parts[i]);
       }
+      // A session holds the same tree below it, and attenuate beside the resources.
+      for (const [k, v] of Object.entries(want)) want["session." + k] = v;
+      want.session = new Set([...resources, "attenuate"]);
+      for (const r of resources) want.session.add(r);
+      assert.deepEqual(found.session.symbols, ["Symbol(Symbol.dispose)"], "a session's one symbol member");
       assert.deepEqual(Object.keys(found).sort(), Object.keys(want).sort());
       for (const [resource, { names, base, own }] of Object.entries(found)) {
         assert.deepEqual(names, [...want[resource]].sort(), resource);
@@ -94,11 +110,11 @@ for (const provider of ["stripe", "petstore", "github", "twitch", "auth-oauth2"]
 
   test(`${provider}: every method names its own operation, by a constant; none takes one from its caller`, () => {
     const entry = readFileSync(path.join(ROOT, "generated", provider, "entry.js"), "utf8");
-    const indices = [...entry.matchAll(/invoke\(([^)]*)\)/g)].map((m) => m[1]).filter((a) => a !== "env, op, args");
+    const indices = [...entry.matchAll(/invoke\(([^)]*)\)/g)].map((m) => m[1]).filter((a) => a !== "env, op, args, grant");
     assert.equal(indices.length, table.operations.length);
     const seen = indices.map((a) => {
-      const m = a.match(/^this\.#env, (\d+), args$/);
-      assert.ok(m, `invoke(${a}) must pass the Worker's env, a literal index and the arguments`);
+      const m = a.match(/^this\.#env, (\d+), args, this\.#grant$/);
+      assert.ok(m, `invoke(${a}) must pass the Worker's env, a literal index, the arguments and the holder's grant`);
       return Number(m[1]);
     });
     assert.deepEqual([...seen].sort((x, y) => x - y), table.operations.map((_, i) => i), "each operation once");
@@ -122,7 +138,7 @@ for (const provider of ["stripe", "petstore", "github", "twitch", "auth-oauth2"]
       }
     };
     try {
-      const internals = ["env", "ctx", "constructor", "__proto__", "toString", "toLocaleString", "valueOf", "hasOwnProperty", "isPrototypeOf", "propertyIsEnumerable", "__defineGetter__", "__lookupGetter__", "#env", "invoke", "internal", "receiptOf", "scanner", "__worker_init_state", "__wbg_reset_state", "CapaTokens", "take", "put", "release", "obtain", "flights", "sealers", "slot"];
+      const internals = ["env", "ctx", "constructor", "__proto__", "toString", "toLocaleString", "valueOf", "hasOwnProperty", "isPrototypeOf", "propertyIsEnumerable", "__defineGetter__", "__lookupGetter__", "#env", "invoke", "internal", "receiptOf", "scanner", "__worker_init_state", "__wbg_reset_state", "CapaTokens", "take", "put", "release", "obtain", "flights", "sealers", "slot", "attenuate", "held", "propsGrant", "grantOf", "made", "Session", "#grant"];
       const first = table.operations[0].call.split(".");
       for (const name of [...exported, ...internals]) {
         if (!internals.includes(name) || !(name in Object.prototype)) {

@@ -5,7 +5,7 @@
 // may name anything of another tenant; and nothing a call brought outlives it.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startUpstream, startWorkers } from "../harness.mjs";
+import { COMPATIBILITY_DATE, startUpstream, startWorkers } from "../harness.mjs";
 import { CANARIES, canary, findLeaks, rng, strings } from "./corpus.mjs";
 
 const SECRET = CANARIES.secret.values[0];
@@ -88,6 +88,103 @@ test(`stripe: ${CALLS} interleaved calls from ${TENANTS} tenants each carry exac
     const after = await cap.call("customers.retrieve", "cus_after");
     assert.equal(upstream.take().headers.authorization, `Bearer ${SECRET}`);
     assert.equal(after.receipt.credential, "secret");
+  } finally {
+    await cap.dispose();
+  }
+});
+
+// A caller that holds one session per tenant and makes the calls through them, interleaved.
+const SESSIONS = `
+export default {
+  async fetch(request, env) {
+    const { tenants, calls, concurrency } = await request.json();
+    const sessions = await Promise.all(tenants.map((t) => env.CAP.withAuth(t.auth)));
+    const out = new Array(calls.length);
+    let next = 0;
+    const lane = async () => {
+      while (next < calls.length) {
+        const i = next++;
+        const c = calls[i];
+        try {
+          out[i] = { value: await sessions[c.t].customers.retrieve(...c.args) };
+        } catch (e) {
+          out[i] = { thrown: String(e?.message ?? e) };
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: concurrency }, lane));
+    return Response.json(out);
+  },
+};`;
+
+test(`stripe: ${CALLS} interleaved calls through ${TENANTS} sessions of ${TENANTS} tenants each carry their session's credential`, async () => {
+  const r = rng(9);
+  const tenants = Array.from({ length: TENANTS }, (_, t) => ({
+    id: t,
+    key: t % 5 === 4 ? null : canary(r),
+    account: t % 3 === 0 ? canary(r, "context") : null,
+  }));
+  for (const t of tenants) {
+    t.auth = {};
+    if (t.key) t.auth.apiKey = t.key;
+    if (t.account) t.auth.headers = { "Stripe-Account": t.account };
+  }
+  upstream.requests.length = 0;
+  upstream.reply = (request) => {
+    const echo = { url: request.url, authorization: request.headers.authorization, account: request.headers["stripe-account"] ?? null };
+    return r.chance(0.2)
+      ? { status: 401, delay: r.int(25), json: { error: { message: `Invalid API Key provided: ${request.headers.authorization}`, echo } } }
+      : { status: 200, delay: r.int(25), json: { id: request.url, echo } };
+  };
+  const cap = await startWorkers({
+    provider: "stripe",
+    bindings: { STRIPE_API_KEY: SECRET, CAPA_LOOPBACK_ORIGIN: upstream.origin },
+    workers: [{ name: "sessions", modules: true, script: SESSIONS, compatibilityDate: COMPATIBILITY_DATE, serviceBindings: { CAP: "capability" } }],
+  });
+  try {
+    // Random interleaving; one call in ten tries to switch to another tenant's key or account.
+    const calls = Array.from({ length: CALLS }, (_, n) => {
+      const t = tenants[r.int(TENANTS)];
+      const other = tenants[(t.id + 1 + r.int(TENANTS - 1)) % TENANTS];
+      const hostile = n % 10 === 9;
+      const auth = other.key ? { apiKey: other.key } : { headers: { "Stripe-Account": other.account ?? "acct_OTHER" } };
+      return { t: t.id, args: hostile ? [`cus_t${t.id}_c${n}`, null, { auth }] : [`cus_t${t.id}_c${n}`], hostile, tenant: t };
+    });
+    const res = await (await cap.mf.getWorker("sessions")).fetch("http://sessions/", {
+      method: "POST",
+      body: JSON.stringify({ tenants: tenants.map((t) => ({ auth: t.auth })), calls: calls.map(({ t, args }) => ({ t, args })), concurrency: 50 }),
+    });
+    const outcomes = await res.json();
+
+    const hostile = calls.filter((c) => c.hostile).length;
+    assert.equal(upstream.requests.length, CALLS - hostile, "a refused switch makes no request");
+    for (const request of upstream.requests) {
+      const [, t] = request.url.match(/cus_t(\d+)_c\d+$/);
+      const tenant = tenants[Number(t)];
+      assert.equal(request.headers.authorization, `Bearer ${tenant.key ?? SECRET}`, `${request.url}: another session's credential`);
+      assert.equal(request.headers["stripe-account"], tenant.account ?? undefined, `${request.url}: another session's account`);
+    }
+    outcomes.forEach((outcome, n) => {
+      assert.equal(outcome.thrown, undefined, `call ${n} threw: ${outcome.thrown}`);
+      const envelope = outcome.value;
+      const { tenant } = calls[n];
+      assert.deepEqual(findLeaks(envelope), [], `call ${n}`);
+      const text = strings(envelope).join("\n");
+      for (const other of tenants) {
+        if (other === tenant) continue;
+        if (other.key) assert.ok(!text.includes(other.key), `call ${n} names tenant ${other.id}'s key`);
+        if (other.account) assert.ok(!text.includes(other.account), `call ${n} names tenant ${other.id}'s account`);
+        assert.ok(!text.includes(`cus_t${other.id}_`), `call ${n} holds tenant ${other.id}'s answer`);
+      }
+      if (calls[n].hostile) {
+        assert.equal(envelope.error.code, "invalid_argument", `call ${n}`);
+        assert.match(envelope.error.message, /auth is fixed by withAuth/);
+        return;
+      }
+      assert.equal(envelope.receipt.credential, tenant.key ? "call" : "secret");
+      if (envelope.ok) assert.equal(envelope.result.echo.authorization, "Bearer [REDACTED]");
+      else assert.equal(envelope.error.message, "Invalid API Key provided: Bearer [REDACTED]");
+    });
   } finally {
     await cap.dispose();
   }

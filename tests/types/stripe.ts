@@ -34,6 +34,12 @@ export default {
     if (file.ok) file.result.id satisfies string;
     // @ts-expect-error amount is required
     await env.STRIPE.paymentIntents.create({ currency: "usd" });
+    // A session through the binding (awaited: a stub, disposed at the end of the scope).
+    using tenant = await env.STRIPE.withAuth({ apiKey: "sk_test_tenant" }, { except: ["money"] });
+    const listed = await tenant.customers.list({ limit: 1 });
+    if (listed.ok) listed.result.data satisfies Customer[];
+    // @ts-expect-error not a method of the capability
+    await tenant.customers.levitate();
     return Response.json({ ok: created.ok });
   },
 };

@@ -48,3 +48,30 @@ export async function calls(key: string): Promise<Result<unknown, unknown>[]> {
   r.receipt.refreshed satisfies boolean;
   return out;
 }
+
+// Sessions (README, "Sessions"): the same resources, bound to one auth; their methods take no
+// auth; `readOnly` keeps the read methods alone.
+export async function sessions(key: string): Promise<Result<unknown, unknown>[]> {
+  const tenant = stripe.withAuth({ apiKey: key, headers: { "Stripe-Account": "acct_1" } }, { except: ["money", "destructive"] });
+  const reader = tenant.attenuate({ readOnly: true });
+  const only = stripe.withAuth(null, { only: ["customers.*", "read"] });
+  const out = [
+    await tenant.customers.list({ limit: 1 }),
+    await tenant.customers.create({ email: "a@b.c" }),
+    await reader.customers.retrieve("cus_1"),
+    await reader.attenuate({ only: ["customers.list"] }).customers.list(),
+    await only.paymentIntents.retrieve("pi_1"),
+    await stripe.withAuth({ apiKey: key }).customers.list(),
+  ];
+  // @ts-expect-error a session's auth is fixed: its methods take none
+  await tenant.customers.list({ limit: 1 }, { auth: { apiKey: key } });
+  // @ts-expect-error a read-only session has no write methods
+  await reader.customers.create({ email: "a@b.c" });
+  // @ts-expect-error nor does an attenuation of one
+  await reader.attenuate({}).customers.del("cus_1");
+  // @ts-expect-error rights are patterns, not numbers
+  stripe.withAuth({ apiKey: key }, { only: [7] });
+  // @ts-expect-error a header outside the allow-list
+  stripe.withAuth({ headers: { "X-Other": "1" } });
+  return out;
+}

@@ -25,9 +25,9 @@ const REQUEST_ID = __REQUEST_ID__;
 // only the resources are callable (tests/surface.test.mjs). After a panic, wasm-bindgen's abort
 // handler (worker-build enables it) replaces the wasm instance before the next call.
 const proto = Base.prototype;
-const { capa_begin, capa_finish, capa_unreachable, capa_internal, capa_invalid_body, capa_store__TOKEN_EXPORTS__ } = proto;
+const { capa_begin, capa_finish, capa_unreachable, capa_internal, capa_invalid_body, capa_store, capa_grant__TOKEN_EXPORTS__ } = proto;
 for (const key of Object.getOwnPropertyNames(proto)) if (key !== "constructor") delete proto[key];
-if ([capa_begin, capa_finish, capa_unreachable, capa_internal, capa_invalid_body, capa_store__TOKEN_EXPORTS__].some((f) => typeof f !== "function")) {
+if ([capa_begin, capa_finish, capa_unreachable, capa_internal, capa_invalid_body, capa_store, capa_grant__TOKEN_EXPORTS__].some((f) => typeof f !== "function")) {
   throw new Error("capa: the wasm build lacks the runtime's exports");
 }
 
@@ -53,7 +53,7 @@ function scanner(scan) {
 }
 
 // One call: the runtime answers with an envelope or a request to send (see src/wasm.rs).
-async function invoke(env, op, args) {
+async function invoke(env, op, args, grant) {
   const ticket = ++tickets;
   let out, body, bytes, status, type;
   try {
@@ -64,8 +64,8 @@ async function invoke(env, op, args) {
     // `flags`: what earlier rounds did (see begin); `t0`: when the call began, for its receipt.
     let flags = 0;
     const t0 = Date.now();
-    out = begin(env, op, ticket, json, flags, t0);
-    if (unsettled(out)) [out, flags] = await settle(env, op, ticket, json, out, flags, t0);
+    out = begin(env, op, ticket, json, flags, t0, grant);
+    if (unsettled(out)) [out, flags] = await settle(env, op, ticket, json, out, flags, t0, grant);
     while (out.charCodeAt(0) === 70 /* F: fetch */) {
       const colon = out.indexOf(":");
       const handle = +out.slice(1, colon);
@@ -130,9 +130,56 @@ __TOKEN_RETRY__    }
 // The env is passed only when it is not the one the runtime read last (workerd hands every call
 // the same one); "E": the runtime holds none (a new instance after a panic). `flags`: what the
 // call's earlier rounds did (1: a token was obtained for it, 2: its token was refused once).
-function begin(env, op, ticket, json, flags, t0) {
-  const out = capa_begin(op, ticket, json, env === bound ? undefined : (bound = env), Date.now(), flags, t0);
-  return out === "E" ? capa_begin(op, ticket, json, (bound = env), Date.now(), flags, t0) : out;
+// `grant`: what the caller holds (its binding's props, its session), undefined on the plain path.
+function begin(env, op, ticket, json, flags, t0, grant) {
+  const out = capa_begin(op, ticket, json, env === bound ? undefined : (bound = env), Date.now(), flags, t0, grant);
+  return out === "E" ? capa_begin(op, ticket, json, (bound = env), Date.now(), flags, t0, grant) : out;
+}
+
+// What the caller's binding grants (src/grant.rs): none without props, which workerd hands each
+// call as `ctx.props` (`{}` without). The runtime compiles each distinct props once.
+const propsGrants = new Map();
+function held(ctx) {
+  const props = ctx.props;
+  for (const _ in props) return propsGrant(props);
+  return undefined;
+}
+
+function propsGrant(props) {
+  let json;
+  try {
+    json = JSON.stringify(props);
+  } catch {
+    json = "null";
+  }
+  let grant = propsGrants.get(json);
+  if (grant === undefined) {
+    grant = made("", json, 0) || null;
+    if (propsGrants.size < 64) propsGrants.set(json, grant);
+  }
+  return grant ?? undefined;
+}
+
+// The grant of `withAuth` (kind 1) or `attenuate` (2) from `args`, made by the runtime, which
+// validates them now and answers each of the session's calls accordingly: neither ever throws.
+function grantOf(from, args, kind) {
+  let json;
+  try {
+    json = argsJson(args);
+    takeBinaries();
+  } catch {
+    json = "\0[\"unserializable\"]";
+  }
+  return made(from, json, kind);
+}
+
+// A fault in the runtime makes a grant that refuses every call (fail closed), not an exception.
+function made(from, json, kind) {
+  try {
+    return capa_grant(from, json, kind);
+  } catch {
+    return "!the capability could not read these rights: an internal error (the Worker's log has details)";
+  }
 }
 
 // What the runtime needs before the fetch: S, Secrets Store values to read (src/store.rs); X, a
@@ -146,14 +193,14 @@ function unsettled(out) {
 
 // Performs those steps, beginning the call again after each. Reads and waits are bounded; an
 // exchange the runtime handed this call is always made (others wait for it).
-async function settle(env, op, ticket, json, out, flags, t0) {
+async function settle(env, op, ticket, json, out, flags, t0, grant) {
   for (let round = 0; unsettled(out); ) {
     const step = out.charCodeAt(0);
     if (step === 83 || step === 87) {
       if (++round > 8) throw new Error("capa: the call's credentials did not settle");
     }
     if (step === 83) await readStore(env, JSON.parse(out.slice(1)));__TOKEN_OBTAIN__
-    out = begin(env, op, ticket, json, flags, t0);
+    out = begin(env, op, ticket, json, flags, t0, grant);
   }
   return [out, flags];
 }
@@ -342,8 +389,8 @@ export class CapaTokens extends DurableObject {
     if (this.#slot === undefined) this.#slot = (await this.ctx.storage.get("slot")) ?? null;
     const s = this.#slot;
     const leased = this.#lease !== null && now < this.#lease.until;
-    if (s && now < s.expires) return now >= s.due && !leased ? { sealed: s, lease: this.#grant(now) } : { sealed: s };
-    if (!leased) return { lease: this.#grant(now) };
+    if (s && now < s.expires) return now >= s.due && !leased ? { sealed: s, lease: this.#leaseFor(now) } : { sealed: s };
+    if (!leased) return { lease: this.#leaseFor(now) };
     return new Promise((resolve) => {
       const waiter = { resolve };
       waiter.timer = setTimeout(() => {
@@ -371,7 +418,7 @@ export class CapaTokens extends DurableObject {
     this.#wake({});
   }
 
-  #grant(now) {
+  #leaseFor(now) {
     this.#lease = { id: crypto.randomUUID(), until: now + LEASE_MS };
     return this.#lease.id;
   }
@@ -391,8 +438,8 @@ const TOKEN_RETRY: &str = r#"      // R: the upstream refused the deployment's t
       // with a fresh one.
       if (out === "R" && !(flags & 2)) {
         flags |= 2;
-        out = begin(env, op, ticket, json, flags, t0);
-        if (unsettled(out)) [out, flags] = await settle(env, op, ticket, json, out, flags, t0);
+        out = begin(env, op, ticket, json, flags, t0, grant);
+        if (unsettled(out)) [out, flags] = await settle(env, op, ticket, json, out, flags, t0, grant);
       }
 "#;
 
@@ -425,35 +472,69 @@ pub fn emit(manifest: &Manifest, model: &Model, root: &Node) -> String {
     );
     w.push_str(pick(TOKENS));
 
+    // Every resource object carries the env and the caller's grant (src/grant.rs) to its methods.
     for node in root.descendants() {
         let _ = writeln!(w);
         let _ = writeln!(w, "class {} extends RpcTarget {{", node.type_name());
         let _ = writeln!(w, "  #env;");
-        let _ = writeln!(w, "  constructor(env) {{");
+        let _ = writeln!(w, "  #grant;");
+        let _ = writeln!(w, "  constructor(env, grant) {{");
         let _ = writeln!(w, "    super();");
         let _ = writeln!(w, "    this.#env = env;");
+        let _ = writeln!(w, "    this.#grant = grant;");
         let _ = writeln!(w, "  }}");
         for (name, child) in &node.children {
             let _ = writeln!(w, "  get {}() {{", member(name));
-            let _ = writeln!(w, "    return new {}(this.#env);", child.type_name());
+            let _ = writeln!(w, "    return new {}(this.#env, this.#grant);", child.type_name());
             let _ = writeln!(w, "  }}");
         }
         for (method, &i) in &node.methods {
             let op = &model.operations[i];
             let _ = writeln!(w, "  {}(...args) {{", member(method));
-            let _ = writeln!(w, "    return invoke(this.#env, {i}, args); // {} {}", op.method, op.path);
+            let _ = writeln!(w, "    return invoke(this.#env, {i}, args, this.#grant); // {} {}", op.method, op.path);
             let _ = writeln!(w, "  }}");
         }
         let _ = writeln!(w, "}}");
     }
 
+    // A session: the same resources, its grant fixing the auth and narrowing the rights.
+    let _ = writeln!(w);
+    let _ = writeln!(w, "// `withAuth(auth, rights)`'s answer (src/grant.rs): the resources, bound to one auth, narrowed.");
+    let _ = writeln!(w, "class Session extends RpcTarget {{");
+    let _ = writeln!(w, "  #env;");
+    let _ = writeln!(w, "  #grant;");
+    let _ = writeln!(w, "  constructor(env, grant) {{");
+    let _ = writeln!(w, "    super();");
+    let _ = writeln!(w, "    this.#env = env;");
+    let _ = writeln!(w, "    this.#grant = grant;");
+    let _ = writeln!(w, "  }}");
+    for (name, child) in &root.children {
+        let _ = writeln!(w, "  get {}() {{", member(name));
+        let _ = writeln!(w, "    return new {}(this.#env, this.#grant);", child.type_name());
+        let _ = writeln!(w, "  }}");
+    }
+    let _ = writeln!(w, "  // Disposing the session's stub (`using`) wipes its credential here, if workerd calls this on");
+    let _ = writeln!(w, "  // the target (README, \"Sessions\": what tests/sessions.test.mjs found).");
+    let _ = writeln!(w, "  [Symbol.dispose]() {{");
+    let _ = writeln!(w, "    this.#grant = \"!this session was disposed; it makes no call\";");
+    let _ = writeln!(w, "  }}");
+    let _ = writeln!(w, "  // A narrower session: the intersection of these rights with this one's, never wider.");
+    let _ = writeln!(w, "  attenuate(...args) {{");
+    let _ = writeln!(w, "    return new Session(this.#env, grantOf(this.#grant, args, 2));");
+    let _ = writeln!(w, "  }}");
+    let _ = writeln!(w, "}}");
+
     let _ = writeln!(w);
     let _ = writeln!(w, "export default class {}Capability extends WorkerEntrypoint {{", manifest.capability.to_upper_camel_case());
     for (name, child) in &root.children {
         let _ = writeln!(w, "  get {}() {{", member(name));
-        let _ = writeln!(w, "    return new {}(this.env);", child.type_name());
+        let _ = writeln!(w, "    return new {}(this.env, held(this.ctx));", child.type_name());
         let _ = writeln!(w, "  }}");
     }
+    let _ = writeln!(w, "  // A session bound to `auth`, narrowed by `rights` and by this caller's binding.");
+    let _ = writeln!(w, "  withAuth(...args) {{");
+    let _ = writeln!(w, "    return new Session(this.env, grantOf(held(this.ctx) ?? \"\", args, 1));");
+    let _ = writeln!(w, "  }}");
     let _ = writeln!(w, "  // Reachable only over RPC: plain HTTP gets nothing.");
     let _ = writeln!(w, "  fetch() {{");
     let _ = writeln!(w, "    return new Response(\"Not found\", {{ status: 404 }});");

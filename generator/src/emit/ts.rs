@@ -152,10 +152,19 @@ pub fn emit(spec: &Spec, manifest: &Manifest, model: &Model, root: &Node, classe
     let _ = writeln!(w, "  }};");
     let _ = writeln!(w, "}}");
     let _ = writeln!(w);
+    let _ = writeln!(w, "/** A session's auth (`withAuth`): fixed for every call of the session. */");
+    let _ = writeln!(w, "export type Auth = NonNullable<CallOptions[\"auth\"]>;");
+    let _ = writeln!(w);
+    let _ = writeln!(w, "/** Options of a session's methods: its auth is fixed, so they take none. */");
+    let _ = writeln!(w, "export type SessionOptions = Omit<CallOptions, \"auth\"> & {{ auth?: never }};");
+    let _ = writeln!(w);
 
     // The declaration's own names, which no schema's may shadow.
-    let reserved: Vec<String> =
-        std::iter::once(format!("{prefix}Capability")).chain(root.descendants().iter().map(|n| format!("{prefix}{}", n.type_name()))).collect();
+    let reserved: Vec<String> = ["Capability", "Session", "ReadSession", "Class", "Rights"]
+        .iter()
+        .map(|n| format!("{prefix}{n}"))
+        .chain(root.descendants().iter().flat_map(|n| [format!("{prefix}{}", n.type_name()), format!("{prefix}Read{}", n.type_name())]))
+        .collect();
     let types = Types::new(spec, &reserved);
 
     // Branded as workers-types brands what they are (a WorkerEntrypoint, RpcTargets), so that
@@ -165,15 +174,84 @@ pub fn emit(spec: &Spec, manifest: &Manifest, model: &Model, root: &Node, classe
     for (name, child) in &root.children {
         let _ = writeln!(w, "  {}: {prefix}{};", member(name), child.type_name());
     }
+    session_members(w, &prefix, "withAuth(auth");
+    let _ = writeln!(w, "}}");
+    let read = |i: usize| classes.of[i] & 1 != 0;
+    let holds_read = |node: &Node| node.descendants().iter().any(|n| n.methods.values().any(|&i| read(i))) || node.methods.values().any(|&i| read(i));
+
+    // A session: the same resources, whose methods take no `auth` (README, "Sessions").
+    let _ = writeln!(w);
+    let _ = writeln!(w, "/** `withAuth`'s answer: the resources, bound to one auth and narrowed by rights. */");
+    let _ = writeln!(w, "export interface {prefix}Session extends Rpc.RpcTargetBranded {{");
+    for (name, child) in &root.children {
+        let _ = writeln!(w, "  {}: {prefix}{}<SessionOptions>;", member(name), child.type_name());
+    }
+    session_members(w, &prefix, "attenuate");
+    let _ = writeln!(w, "}}");
+    let _ = writeln!(w);
+    let _ = writeln!(w, "/** A `readOnly` session: its read methods alone (classes: read). */");
+    let _ = writeln!(w, "export interface {prefix}ReadSession extends Rpc.RpcTargetBranded {{");
+    for (name, child) in root.children.iter().filter(|(_, c)| holds_read(c)) {
+        let _ = writeln!(w, "  {}: {prefix}Read{};", member(name), child.type_name());
+    }
+    let _ = writeln!(w, "  attenuate(rights: {prefix}Rights): {prefix}ReadSession;");
+    let _ = writeln!(w, "}}");
+    let _ = writeln!(w);
+    let names: Vec<String> = classes.names.iter().map(|c| format!("{c:?}")).collect();
+    let _ = writeln!(w, "/** The classes of {}'s operations, which rights name (README, \"Rights\"). */", manifest.capability);
+    let _ = writeln!(w, "export type {prefix}Class = {};", names.join(" | "));
+    let _ = writeln!(w);
+    let _ = writeln!(w, "/** What a session may call: `only` the union of its patterns (`resource.method`, `resource.*`, a class), `except` removed, `readOnly` the read class. */");
+    let _ = writeln!(w, "export interface {prefix}Rights {{");
+    let _ = writeln!(w, "  only?: ({prefix}Class | (string & {{}}))[];");
+    let _ = writeln!(w, "  except?: ({prefix}Class | (string & {{}}))[];");
+    let _ = writeln!(w, "  readOnly?: boolean;");
     let _ = writeln!(w, "}}");
 
     for node in root.descendants() {
         let _ = writeln!(w);
-        let _ = writeln!(w, "export interface {prefix}{} extends Rpc.RpcTargetBranded {{", node.type_name());
+        let _ = writeln!(w, "export interface {prefix}{}<O = CallOptions> extends Rpc.RpcTargetBranded {{", node.type_name());
         for (name, child) in &node.children {
-            let _ = writeln!(w, "  {}: {prefix}{};", member(name), child.type_name());
+            let _ = writeln!(w, "  {}: {prefix}{}<O>;", member(name), child.type_name());
         }
-        for (method, &i) in &node.methods {
+        methods(w, &types, manifest, model, classes, node, |_| true);
+        let _ = writeln!(w, "}}");
+    }
+    for node in root.descendants().into_iter().filter(|n| holds_read(n)) {
+        let _ = writeln!(w);
+        let _ = writeln!(w, "export interface {prefix}Read{}<O = SessionOptions> extends Rpc.RpcTargetBranded {{", node.type_name());
+        for (name, child) in node.children.iter().filter(|(_, c)| holds_read(c)) {
+            let _ = writeln!(w, "  {}: {prefix}Read{}<O>;", member(name), child.type_name());
+        }
+        methods(w, &types, manifest, model, classes, node, read);
+        let _ = writeln!(w, "}}");
+    }
+    let declarations = types.declarations();
+    if !declarations.is_empty() {
+        let _ = writeln!(w);
+        let _ = writeln!(w, "// The spec's named schemas (components.schemas) the methods use.");
+        let _ = writeln!(w);
+        w.push_str(&declarations);
+    }
+    out
+}
+
+/// `withAuth` (on the capability) or `attenuate` (on a session): `readOnly: true` narrows the
+/// type to the read methods.
+fn session_members(w: &mut String, prefix: &str, lead: &str) {
+    let _ = writeln!(w, "  /** A session (README, \"Sessions\"): `readOnly` keeps the read methods alone. */");
+    let (narrow, wide) = match lead {
+        "withAuth(auth" => ("withAuth(auth: Auth | null | undefined, rights", "withAuth(auth?: Auth | null, rights?"),
+        _ => ("attenuate(rights", "attenuate(rights"),
+    };
+    let _ = writeln!(w, "  {narrow}: {prefix}Rights & {{ readOnly: true }}): {prefix}ReadSession;");
+    let _ = writeln!(w, "  {wide}: {prefix}Rights): {prefix}Session;");
+}
+
+/// The declarations of `node`'s methods that `keep` keeps (by operation index).
+fn methods(w: &mut String, types: &Types<'_>, manifest: &Manifest, model: &Model, classes: &crate::classes::Classes, node: &Node, keep: impl Fn(usize) -> bool) {
+    {
+        for (method, &i) in node.methods.iter().filter(|(_, &i)| keep(i)) {
             let op = &model.operations[i];
             let doc = match &op.summary {
                 Some(s) => format!("{} — {} {}", s.replace("*/", "* /"), op.method, op.path),
@@ -185,30 +263,21 @@ pub fn emit(spec: &Spec, manifest: &Manifest, model: &Model, root: &Node, classe
             let _ = writeln!(w, "  /** {doc} (classes: {classes}){deprecated} */");
             let path: Vec<String> = op.path_params.iter().map(|p| format!("{}: string | number", arg(p))).collect();
             let lead = if path.is_empty() { String::new() } else { format!("{}, ", path.join(", ")) };
-            let result = result_type(&types, manifest, op);
-            match params_type(&types, op) {
+            let result = result_type(types, manifest, op);
+            match params_type(types, op) {
                 Some((ty, required)) => {
                     if !required {
-                        let _ = writeln!(w, "  {}({lead}options?: CallOptions): Promise<{result}>;", member(method));
+                        let _ = writeln!(w, "  {}({lead}options?: O): Promise<{result}>;", member(method));
                     }
                     let q = if required { "" } else { "?" };
-                    let _ = writeln!(w, "  {}({lead}params{q}: {ty}, options?: CallOptions): Promise<{result}>;", member(method));
+                    let _ = writeln!(w, "  {}({lead}params{q}: {ty}, options?: O): Promise<{result}>;", member(method));
                 }
                 None => {
-                    let _ = writeln!(w, "  {}({lead}options?: CallOptions): Promise<{result}>;", member(method));
+                    let _ = writeln!(w, "  {}({lead}options?: O): Promise<{result}>;", member(method));
                 }
             }
         }
-        let _ = writeln!(w, "}}");
     }
-    let declarations = types.declarations();
-    if !declarations.is_empty() {
-        let _ = writeln!(w);
-        let _ = writeln!(w, "// The spec's named schemas (components.schemas) the methods use.");
-        let _ = writeln!(w);
-        w.push_str(&declarations);
-    }
-    out
 }
 
 /// `Result<T, E>` for `op`.

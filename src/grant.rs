@@ -1,0 +1,211 @@
+//! What a caller holds: the rights its binding's props grant, and sessions.
+//!
+//! Past the deployment's layer ([`crate::rights`]) a call may be narrowed twice more:
+//!
+//! - **By its binding.** A caller's deployer sets `props` on the service binding
+//!   (`services = [{ binding = "STRIPE", service = "capa-stripe", props = { only = ["read"] } }]`);
+//!   workerd hands them to each call as `this.ctx.props`. One deployed capability thus serves
+//!   several callers with different rights, set where the caller is deployed, not in its code.
+//!   Props travel with every call (bindings are cached per `env`, which all callers share).
+//! - **By a session.** `withAuth(auth, rights)` returns an `RpcTarget` with the same resources,
+//!   bound to that `auth` (fixed: a session's methods refuse `options.auth`, so its holder cannot
+//!   switch tenant or connected account) and narrowed by `rights`; `attenuate(rights)` narrows
+//!   it again. The holder can pass it on to code that never sees the key.
+//!
+//! Each layer compiles once, when it is made, into the set of operations it allows
+//! ([`crate::rights::layer_text`]), and a session's is the intersection with the one it came
+//! from: a session can only narrow. What the entry holds for a call is a *grant*, text only Rust
+//! writes and reads:
+//!
+//! ```text
+//! G<binding layer>\n<session layer>\n<session options JSON, or nothing outside a session>
+//! !<why>                                   a session that was refused when it was made
+//! ```
+//!
+//! A layer is `*`, `x<hex>` (one bit per operation) or `!<why>` (props that name nothing: every
+//! call through that binding is refused, fail closed, as the deployment's vars are). A grant is
+//! made by [`props`], [`session`] and [`attenuate`] and kept in a private field of the entry's
+//! objects, beyond any caller's reach: callers hold stubs, never the grant. The session's
+//! credential lives there and nowhere else, so nothing outlives the session object; the grant
+//! type prints no credential.
+//!
+//! `withAuth` never throws (every call resolves to an envelope): auth or rights that do not
+//! validate make a session whose every call answers `invalid_argument` with why, and makes no
+//! upstream call.
+
+use crate::args;
+use crate::error::CallError;
+use crate::rights::{self, Layer, Rights};
+use crate::table::{Operation, Provider};
+use crate::value::Value;
+
+/// A grant as read for one call.
+pub struct Held<'a> {
+    binding: &'a str,
+    session: &'a str,
+    /// The session's options (`{"auth": ...}`), or `None` outside a session.
+    options: Option<&'a str>,
+}
+
+impl std::fmt::Debug for Held<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Held").field("binding", &self.binding).field("session", &self.session).field("in_session", &self.options.is_some()).finish()
+    }
+}
+
+impl<'a> Held<'a> {
+    /// The grant's text; a refused session's why as `invalid_argument`.
+    pub fn read(grant: &'a str) -> Result<Self, CallError> {
+        if let Some(why) = grant.strip_prefix('!') {
+            return Err(CallError::invalid(why.to_owned()));
+        }
+        let mut parts = grant.strip_prefix('G').unwrap_or("!").splitn(3, '\n');
+        match (parts.next(), parts.next(), parts.next()) {
+            (Some(binding), Some(session), Some(options)) => Ok(Held { binding, session, options: (!options.is_empty()).then_some(options) }),
+            // Only [`props`], [`session`] and [`attenuate`] write grants.
+            _ => Err(CallError::Internal("a grant the runtime did not write")),
+        }
+    }
+
+    /// The refusal of a call to `op` (at `index` in the table), if a layer refuses it.
+    pub fn refusal(&self, provider: &'static Provider, op: &'static Operation, index: usize) -> Option<CallError> {
+        let refused = |layer: &'static str, text: &str, why: &str| {
+            let why = match text.strip_prefix('!') {
+                Some(broken) => broken.to_owned(),
+                None => why.to_owned(),
+            };
+            CallError::NotAllowed { capability: provider.capability, call: op.call, layer, why }
+        };
+        if !Layer(self.binding).allows(index) {
+            return Some(refused("the caller's binding", self.binding, "(its props, set where the caller is deployed)"));
+        }
+        if !Layer(self.session).allows(index) {
+            return Some(refused("the session", self.session, "(its rights: withAuth's, narrowed by each attenuate)"));
+        }
+        None
+    }
+
+    /// The session's options, parsed: `Some` in a session, whose auth replaces the call's.
+    pub fn options(&self) -> Result<Option<Value>, CallError> {
+        self.options.map(|text| crate::parse::parse(text).map_err(|_| CallError::Internal("a session's options did not parse"))).transpose()
+    }
+}
+
+/// The grant of a binding's `props` (their JSON), or `""` when they narrow nothing.
+pub fn props(provider: &Provider, json: &str) -> String {
+    let layer = match crate::parse::parse(json) {
+        Ok(Value::Object(entries)) if entries.is_empty() => return String::new(),
+        Ok(props @ Value::Object(_)) => match layer_of(provider, &props) {
+            Ok(layer) => layer,
+            Err(why) => format!("!(its props {why}: every call through this binding is refused until they are fixed)"),
+        },
+        _ => String::from("!(its props are no object)"),
+    };
+    if layer == "*" {
+        return String::new();
+    }
+    format!("G{layer}\n*\n")
+}
+
+/// The grant of `withAuth(auth, rights)` (`json`: the argument array as the entry wrote it) made
+/// through a binding whose grant is `from` (`""`: none).
+pub fn session(provider: &Provider, from: &str, json: &str) -> String {
+    let binding = from.strip_prefix('G').and_then(|g| g.split('\n').next()).unwrap_or("*");
+    let made = (|| {
+        let values = args::parse(json).map_err(|e| format!("withAuth: {e}"))?;
+        if json.starts_with('\u{1}') {
+            return Err(String::from("withAuth takes no binary data"));
+        }
+        let mut values = values;
+        while values.last() == Some(&Value::Null) {
+            values.pop();
+        }
+        let mut values = values.into_iter();
+        let (auth, rights) = (values.next().unwrap_or(Value::Null), values.next().unwrap_or(Value::Null));
+        if values.next().is_some() {
+            return Err(String::from("withAuth takes auth and rights, no more"));
+        }
+        // Validated now as `options.auth` is per call: what passes here passes on every call.
+        let options = Value::Object(vec![(String::from("auth"), auth)]);
+        args::check_options(&options, provider.call_headers).map_err(|e| format!("withAuth's auth was refused: {e}"))?;
+        let layer = layer_of(provider, &rights).map_err(|why| format!("withAuth's rights {why}"))?;
+        Ok(format!("G{binding}\n{layer}\n{}", options.to_json()))
+    })();
+    made.unwrap_or_else(|why| format!("!{why}; this session makes no call"))
+}
+
+/// The grant of `attenuate(rights)` on the session whose grant is `from`: the intersection,
+/// never wider.
+pub fn attenuate(provider: &Provider, from: &str, json: &str) -> String {
+    let Some(Ok(held)) = from.starts_with('G').then(|| Held::read(from)) else {
+        // A refused session stays refused.
+        return from.to_owned();
+    };
+    let Some(options) = held.options else { return String::from("!attenuate is a session's; this session makes no call") };
+    let rights = match args::parse(json).map(|mut v| {
+        while v.last() == Some(&Value::Null) {
+            v.pop();
+        }
+        v
+    }) {
+        Ok(values) if values.len() <= 1 && !json.starts_with('\u{1}') => values.into_iter().next().unwrap_or(Value::Null),
+        Ok(_) => return String::from("!attenuate takes rights, no more; this session makes no call"),
+        Err(e) => return format!("!attenuate: {e}; this session makes no call"),
+    };
+    match layer_of(provider, &rights) {
+        Ok(layer) => format!("G{}\n{}\n{options}", held.binding, narrowed(held.session, &layer)),
+        Err(why) => format!("!attenuate's rights {why}; this session makes no call"),
+    }
+}
+
+/// `session` narrowed by `layer`; a refusing session layer stays as it is.
+fn narrowed(session: &str, layer: &str) -> String {
+    if session.starts_with('!') {
+        session.to_owned()
+    } else {
+        rights::intersect(session, layer)
+    }
+}
+
+/// The layer text of `{ only?, except?, readOnly? }` (null: everything), or why it is none.
+/// `only` and `except` are arrays of patterns (or one comma-separated string, as in the vars).
+fn layer_of(provider: &Provider, rights: &Value) -> Result<String, String> {
+    let entries = match rights {
+        Value::Null => return Ok(String::from("*")),
+        Value::Object(entries) => entries,
+        other => return Err(format!("must be an object ({{ only?, except?, readOnly? }}), not {}", other.kind())),
+    };
+    let mut only: Option<Vec<&str>> = None;
+    let mut except: Vec<&str> = Vec::new();
+    let mut read_only = false;
+    for (key, value) in entries {
+        match key.as_str() {
+            "only" => only = list(key, value)?,
+            "except" => except = list(key, value)?.unwrap_or_default(),
+            "readOnly" => match value {
+                Value::Null | Value::Bool(false) => {}
+                Value::Bool(true) => read_only = true,
+                other => return Err(format!("give `readOnly` as true or false, not {}", other.kind())),
+            },
+            other => return Err(format!("hold `{}`, which is not one of only, except, readOnly", args::printable(other))),
+        }
+    }
+    let rights = Rights::from_lists(provider, only, except, read_only).map_err(|entry| {
+        format!("name `{}`, which is no class ({}) and no operation", args::printable(&entry), provider.classes.join(", "))
+    })?;
+    Ok(rights::layer_text(provider, |op| rights.allows(op)))
+}
+
+/// A list of patterns: an array of strings, or one comma-separated string.
+fn list<'v>(key: &str, value: &'v Value) -> Result<Option<Vec<&'v str>>, String> {
+    match value {
+        Value::Null => Ok(None),
+        Value::String(s) => Ok(Some(s.split(',').collect())),
+        Value::Array(items) => items
+            .iter()
+            .map(|i| i.as_str().ok_or_else(|| format!("list `{key}` holds {}, not a pattern string", i.kind())))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some),
+        other => Err(format!("give `{key}` as an array of patterns, not {}", other.kind())),
+    }
+}
