@@ -150,6 +150,21 @@ test("basic pair: base64(user:password) from two handles; per call, both or neit
   assert.equal(upstream.requests.length, 0);
 });
 
+test("basic pair: a session binds a user name and password, and keeps both out of receipts", async () => {
+  const user = "AC_CONTEXTsession7";
+  const session = { call: "withAuth", args: [{ username: user, password: PASSWORD_ODD }] };
+  const [out] = await basic.batch([{ path: [session, "accounts", "messages", "list"], args: ["AC3"] }], 1);
+  assert.equal(out.value?.ok, true, JSON.stringify(out));
+  assert.deepEqual(findLeaks(out.value), []);
+  assert.doesNotMatch(JSON.stringify(out.value.receipt), /CONTEXT|CANARY/);
+  assert.equal(out.value.receipt.credential, "call");
+  assert.equal(upstream.take().headers.authorization, `Basic ${b64(`${user}:${PASSWORD_ODD}`)}`);
+  // Half a pair makes a session whose calls are refused, before any request.
+  const [half] = await basic.batch([{ path: [{ call: "withAuth", args: [{ username: user }] }, "accounts", "messages", "list"], args: ["AC3"] }], 1);
+  assert.equal(half.value?.error?.code, "invalid_argument", JSON.stringify(half));
+  assert.equal(upstream.requests.length, 0);
+});
+
 test("basic pair: a missing user name handle is missing_credential naming it, before any request", async () => {
   const [out] = await basic.batch([{ target: "CAP_NO_SID", call: "accounts.messages.list", args: ["AC1"] }], 1);
   const e = out.value;

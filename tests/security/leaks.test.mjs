@@ -160,6 +160,7 @@ for (const { provider, share, secret, panicOn, bound = {}, tokenUrl, loginUrl } 
     });
     const issued = new Set();
     const seen = { leaks: [], outcomes: {} };
+    let sessions = 0;
     try {
       await (await cap.store(secret, "CAP_STORE")).create(STORE_SECRET);
       const n = Math.round(CALLS * share);
@@ -168,7 +169,19 @@ for (const { provider, share, secret, panicOn, bound = {}, tokenUrl, loginUrl } 
         for (let i = 0; i < Math.min(500, n - done); i++) {
           const target = r.pick(["CAP", "CAP", "CAP", "CAP_HOSTILE", "CAP_BARE", "CAP_PANIC", "CAP_STORE", "CAP_READ_ONLY", ...(expiring ? ["CAP_SHARED"] : [])]);
           const op = target === "CAP_PANIC" && r.chance(0.5) ? table.operations.find((o) => o.call === panicOn) : r.pick(table.operations);
-          calls.push({ target, call: op.call, args: randomArgs(r, table, op, issued) });
+          const args = randomArgs(r, table, op, issued);
+          // One call in six goes through a session (src/grant.rs) holding the call's auth, now
+          // and then narrowed: the session's credential must be as invisible as a per-call one.
+          if (r.chance(1 / 6)) {
+            const last = args.at(-1);
+            const options = last && typeof last === "object" && !Array.isArray(last) && Object.keys(last).length === 1 && "auth" in last;
+            const auth = options ? args.pop().auth : {};
+            const rights = r.pick([undefined, undefined, { readOnly: true }, { except: ["destructive"] }, { only: [op.call] }]);
+            calls.push({ target, call: op.call, path: [{ call: "withAuth", args: rights ? [auth, rights] : [auth] }, ...op.call.split(".")], args });
+            sessions++;
+          } else {
+            calls.push({ target, call: op.call, args });
+          }
         }
         const outcomes = await cap.batch(calls, 24);
         done += calls.length;
@@ -207,6 +220,7 @@ for (const { provider, share, secret, panicOn, bound = {}, tokenUrl, loginUrl } 
         if (credential === STORE_SECRET) fromStore++;
       }
       assert.ok(fromStore > 0, "no request carried the Secrets Store's value: the store path was not taken");
+      assert.ok(sessions > n / 10, `only ${sessions} of ${n} calls went through a session`);
       totals.calls += n;
       totals.upstreamRequests += upstream.requests.length;
       totals.leaks += seen.leaks.length;

@@ -12,6 +12,18 @@ const SECRET = CANARIES.secret.values[0];
 const TENANTS = 50;
 const CALLS = 1000;
 
+// An envelope holds no leak and nothing of any tenant but its own.
+function assertOnlyItsOwn(envelope, tenant, tenants, n) {
+  assert.deepEqual(findLeaks(envelope), [], `call ${n}`);
+  const text = strings(envelope).join("\n");
+  for (const other of tenants) {
+    if (other === tenant) continue;
+    if (other.key) assert.ok(!text.includes(other.key), `call ${n} names tenant ${other.id}'s key`);
+    if (other.account) assert.ok(!text.includes(other.account), `call ${n} names tenant ${other.id}'s account`);
+    assert.ok(!text.includes(`cus_t${other.id}_`), `call ${n} holds tenant ${other.id}'s answer`);
+  }
+}
+
 let upstream;
 before(async () => {
   upstream = await startUpstream();
@@ -63,14 +75,7 @@ test(`stripe: ${CALLS} interleaved calls from ${TENANTS} tenants each carry exac
     outcomes.forEach((outcome, n) => {
       const envelope = outcome.value;
       const { tenant } = calls[n];
-      assert.deepEqual(findLeaks(envelope), [], `call ${n}`);
-      const text = strings(envelope).join("\n");
-      for (const other of tenants) {
-        if (other === tenant) continue;
-        if (other.key) assert.ok(!text.includes(other.key), `call ${n} names tenant ${other.id}'s key`);
-        if (other.account) assert.ok(!text.includes(other.account), `call ${n} names tenant ${other.id}'s account`);
-        assert.ok(!text.includes(`cus_t${other.id}_`), `call ${n} holds tenant ${other.id}'s answer`);
-      }
+      assertOnlyItsOwn(envelope, tenant, tenants, n);
       assert.equal(envelope.receipt.credential, tenant.key ? "call" : "secret");
       if (envelope.ok) {
         assert.equal(envelope.result.id, `/v1/customers/cus_t${tenant.id}_c${n}`);
@@ -168,14 +173,7 @@ test(`stripe: ${CALLS} interleaved calls through ${TENANTS} sessions of ${TENANT
       assert.equal(outcome.thrown, undefined, `call ${n} threw: ${outcome.thrown}`);
       const envelope = outcome.value;
       const { tenant } = calls[n];
-      assert.deepEqual(findLeaks(envelope), [], `call ${n}`);
-      const text = strings(envelope).join("\n");
-      for (const other of tenants) {
-        if (other === tenant) continue;
-        if (other.key) assert.ok(!text.includes(other.key), `call ${n} names tenant ${other.id}'s key`);
-        if (other.account) assert.ok(!text.includes(other.account), `call ${n} names tenant ${other.id}'s account`);
-        assert.ok(!text.includes(`cus_t${other.id}_`), `call ${n} holds tenant ${other.id}'s answer`);
-      }
+      assertOnlyItsOwn(envelope, tenant, tenants, n);
       if (calls[n].hostile) {
         assert.equal(envelope.error.code, "invalid_argument", `call ${n}`);
         assert.match(envelope.error.message, /auth is fixed by withAuth/);

@@ -475,19 +475,7 @@ pub fn emit(manifest: &Manifest, model: &Model, root: &Node) -> String {
     // Every resource object carries the env and the caller's grant (src/grant.rs) to its methods.
     for node in root.descendants() {
         let _ = writeln!(w);
-        let _ = writeln!(w, "class {} extends RpcTarget {{", node.type_name());
-        let _ = writeln!(w, "  #env;");
-        let _ = writeln!(w, "  #grant;");
-        let _ = writeln!(w, "  constructor(env, grant) {{");
-        let _ = writeln!(w, "    super();");
-        let _ = writeln!(w, "    this.#env = env;");
-        let _ = writeln!(w, "    this.#grant = grant;");
-        let _ = writeln!(w, "  }}");
-        for (name, child) in &node.children {
-            let _ = writeln!(w, "  get {}() {{", member(name));
-            let _ = writeln!(w, "    return new {}(this.#env, this.#grant);", child.type_name());
-            let _ = writeln!(w, "  }}");
-        }
+        target_class(w, &node.type_name(), node);
         for (method, &i) in &node.methods {
             let op = &model.operations[i];
             let _ = writeln!(w, "  {}(...args) {{", member(method));
@@ -500,19 +488,7 @@ pub fn emit(manifest: &Manifest, model: &Model, root: &Node) -> String {
     // A session: the same resources, its grant fixing the auth and narrowing the rights.
     let _ = writeln!(w);
     let _ = writeln!(w, "// `withAuth(auth, rights)`'s answer (src/grant.rs): the resources, bound to one auth, narrowed.");
-    let _ = writeln!(w, "class Session extends RpcTarget {{");
-    let _ = writeln!(w, "  #env;");
-    let _ = writeln!(w, "  #grant;");
-    let _ = writeln!(w, "  constructor(env, grant) {{");
-    let _ = writeln!(w, "    super();");
-    let _ = writeln!(w, "    this.#env = env;");
-    let _ = writeln!(w, "    this.#grant = grant;");
-    let _ = writeln!(w, "  }}");
-    for (name, child) in &root.children {
-        let _ = writeln!(w, "  get {}() {{", member(name));
-        let _ = writeln!(w, "    return new {}(this.#env, this.#grant);", child.type_name());
-        let _ = writeln!(w, "  }}");
-    }
+    target_class(w, "Session", root);
     let _ = writeln!(w, "  // Disposing the session's stub (`using`) wipes its credential here, if workerd calls this on");
     let _ = writeln!(w, "  // the target (README, \"Sessions\": what tests/sessions.test.mjs found).");
     let _ = writeln!(w, "  [Symbol.dispose]() {{");
@@ -541,6 +517,24 @@ pub fn emit(manifest: &Manifest, model: &Model, root: &Node) -> String {
     let _ = writeln!(w, "  }}");
     let _ = writeln!(w, "}}");
     out
+}
+
+/// The head of an `RpcTarget` class holding the env and a grant, and its getters for `node`'s
+/// children (the class is left open for its methods).
+fn target_class(w: &mut String, name: &str, node: &Node) {
+    let _ = writeln!(w, "class {name} extends RpcTarget {{");
+    let _ = writeln!(w, "  #env;");
+    let _ = writeln!(w, "  #grant;");
+    let _ = writeln!(w, "  constructor(env, grant) {{");
+    let _ = writeln!(w, "    super();");
+    let _ = writeln!(w, "    this.#env = env;");
+    let _ = writeln!(w, "    this.#grant = grant;");
+    let _ = writeln!(w, "  }}");
+    for (child_name, child) in &node.children {
+        let _ = writeln!(w, "  get {}() {{", member(child_name));
+        let _ = writeln!(w, "    return new {}(this.#env, this.#grant);", child.type_name());
+        let _ = writeln!(w, "  }}");
+    }
 }
 
 /// A class member name: bare when an identifier, quoted otherwise.
