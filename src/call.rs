@@ -324,6 +324,14 @@ pub fn begin_held(provider: &'static Provider, op_index: u32, args_json: &str, b
                 }
             }
         }
+        // A call that sends no cached token (its own key, a public operation) must not echo one
+        // either: the upstream knows the deployment's token, and no result is a place for it.
+        #[cfg(capa_tokens)]
+        if config.token.is_none() {
+            if let Some(cached) = bindings.tokens().and_then(|t| t.cached(op.scheme)) {
+                redactor.share_token(cached);
+            }
+        }
         let (request, credential) = request::build(provider, op, args, config)?;
         Ok(Next::Send(request, credential))
     })();

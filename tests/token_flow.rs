@@ -187,6 +187,23 @@ fn a_per_call_token_is_sent_as_is_and_a_401_is_the_callers() {
 }
 
 #[test]
+fn a_call_that_sends_no_cached_token_still_scans_for_it() {
+    let env = env();
+    assert!(matches!(begin(&OAUTH, 0, "[]", &env, NOW), Step::Token { .. }));
+    assert!(env.tokens.put(0, 200, GRANTED, NOW, 60));
+    // A per-call token goes out, and the deployment's cached one is among the needles.
+    let step = begin(&OAUTH, 0, r#"[{"auth":{"apiKey":"at_CANARYtenant"}}]"#, &env, NOW + 1.0);
+    let wire = wire_of(&step);
+    assert_eq!(header(&wire, "authorization").unwrap(), "Bearer at_CANARYtenant");
+    assert!(wire[4].as_array().unwrap().iter().any(|n| n == TOKEN), "the cached token is scanned for: {}", wire[4]);
+    let Step::Fetch(call) = step else { unreachable!() };
+    let text = format!(r#"{{"echo":"{TOKEN}"}}"#);
+    let body: &str = &text;
+    let v = envelope(call.finish(&HttpResponse { status: 400, content_type: Some("application/json"), request_id: None, location: None, binary: false, body: &body }, NOW + 2.0));
+    assert_eq!(v["error"]["upstream"]["echo"], "[REDACTED]");
+}
+
+#[test]
 fn an_unset_client_id_is_missing_credential_before_any_exchange() {
     let env = Env { values: HashMap::from([("O_CLIENT_SECRET", SECRET)]), tokens: Tokens::default(), sharing: Sharing::Off };
     let v = envelope(begin(&OAUTH, 0, "[]", &env, NOW));

@@ -180,6 +180,15 @@ impl Tokens {
         }
     }
 
+    /// The credentials of scheme `scheme`'s cached token, expired or not, for a call that does
+    /// not send it to scan for it all the same.
+    pub fn cached(&self, scheme: u8) -> Option<Rc<Credentials>> {
+        match self.slots.borrow().get(usize::from(scheme)) {
+            Some(Slot::Ready { token, .. }) => Some(Rc::clone(&token.credentials)),
+            _ => None,
+        }
+    }
+
     /// The token endpoint's answer for scheme `scheme` (`status` 0: it could not be reached),
     /// at `now`; `margin_s` as [`TokenExchange::margin_s`].
     pub fn put(&self, scheme: u8, status: u16, body: &str, now: f64, margin_s: u32) -> bool {
