@@ -4,6 +4,7 @@ const HELP = `capa-rs demo caller. Try:
   curl -s http://127.0.0.1:8787/customers/cus_123
   curl -s -X POST http://127.0.0.1:8787/payment_intents -d '{"amount":2500,"currency":"usd"}'
   curl -s -X POST http://127.0.0.1:8787/call/customers.list -d '[{"limit":3,"expand":["data.default_source"]}]'
+  curl -s -X POST http://127.0.0.1:8787/session/paymentIntents.create -d '{"rights":{"except":["money"]},"args":[{"amount":2500,"currency":"usd"}]}'
 `;
 
 export default {
@@ -15,12 +16,15 @@ export default {
       result = await env.STRIPE.customers.retrieve(decodeURIComponent(second), { expand: ["default_source"] });
     } else if (first === "payment_intents" && request.method === "POST") {
       result = await env.STRIPE.paymentIntents.create(await request.json());
-    } else if (first === "call" && second && request.method === "POST") {
-      // Any method: POST /call/<resource.method> with the JSON array of arguments.
+    } else if ((first === "call" || first === "session") && second && request.method === "POST") {
+      // Any method: POST /call/<resource.method> with the JSON array of arguments; or through a
+      // session, POST /session/<resource.method> with { auth?, rights?, args }: withAuth(auth,
+      // rights), pipelined into the call (README, "Sessions").
       const path = second.split(".");
-      let target = env.STRIPE;
+      const body = await request.json();
+      let target = first === "session" ? env.STRIPE.withAuth(body.auth ?? {}, body.rights) : env.STRIPE;
+      const args = first === "session" ? (body.args ?? []) : body;
       for (const key of path.slice(0, -1)) target = target[key];
-      const args = await request.json();
       result = await target[path[path.length - 1]](...(Array.isArray(args) ? args : [args]));
     } else {
       return new Response(HELP, { headers: { "content-type": "text/plain" } });
