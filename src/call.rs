@@ -401,12 +401,19 @@ impl Call {
                     AuthStage::Login => "the login wall is still there after a fresh login",
                     _ => "the upstream refused freshly obtained credentials",
                 };
+                // The provider's own word on why (its error object, redacted), as an
+                // upstream_error would carry it; a login wall's page is none.
+                let upstream = match (stage, response::judge(self.provider, &self.request.url, false, response, &self.redactor, 0)) {
+                    (AuthStage::Upstream, Outcome::Error(e)) => e.upstream().cloned(),
+                    _ => None,
+                };
                 let error = CallError::AuthFailed {
                     capability: self.provider.capability,
                     stage,
                     status: Some(response.status),
                     why,
                     check: crate::token::check(scheme_of(&self)),
+                    upstream,
                 };
                 let mut receipt = self.receipt(Some(response.status), response.request_id);
                 receipt.close(self.started_ms, now_ms, false);

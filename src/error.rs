@@ -149,7 +149,16 @@ pub enum CallError {
     /// `check`: what the message says to check — a kind (`client credentials`) and its handles,
     /// the secret's last (names, never values).
     #[error("{}", auth_failed(capability, *stage, *status, why, check))]
-    AuthFailed { capability: &'static str, stage: AuthStage, status: Option<u16>, why: &'static str, check: (&'static str, &'static str, &'static str) },
+    /// `upstream`: at the `upstream` stage, the provider's error object (redacted), as
+    /// `upstream_error` would carry it: why fresh credentials were refused (a missing scope).
+    AuthFailed {
+        capability: &'static str,
+        stage: AuthStage,
+        status: Option<u16>,
+        why: &'static str,
+        check: (&'static str, &'static str, &'static str),
+        upstream: Option<Value>,
+    },
 
     #[error("{call} is not allowed: {layer} of {capability} does not offer it {why}")]
     NotAllowed { capability: &'static str, call: &'static str, layer: &'static str, why: String },
@@ -218,7 +227,8 @@ impl CallError {
             CallError::Upstream { upstream, .. }
             | CallError::Redirect { upstream, .. }
             | CallError::InvalidBody { upstream, .. }
-            | CallError::BodyWithheld { upstream, .. } => upstream.as_ref(),
+            | CallError::BodyWithheld { upstream, .. }
+            | CallError::AuthFailed { upstream, .. } => upstream.as_ref(),
             _ => None,
         }
     }

@@ -181,6 +181,8 @@ test("a 401 to the cached token: dropped, a fresh one obtained, the call sent on
   assert.equal(e.error.code, "auth_failed");
   assert.equal(e.error.stage, "upstream");
   assert.equal(e.error.status, 401);
+  // The provider's own word on why, as an upstream_error carries it: the token it echoed redacted.
+  assert.deepEqual(e.error.upstream, { error: "invalid_token", token: "[REDACTED]" });
   assert.deepEqual([e.receipt.attempts, e.receipt.refreshed, e.receipt.verdict], [2, true, "fail"]);
   assert.equal(apiRequests.length, 2);
   assert.equal(tokenRequests.length, 1);

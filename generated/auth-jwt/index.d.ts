@@ -67,7 +67,8 @@ export type CapabilityError<E = JsonValue> =
       stage: "token" | "login" | "upstream";
       /** The token endpoint's, the login's or the upstream's status; absent when it could not be reached. */
       status?: number;
-      upstream?: undefined;
+      /** At the `upstream` stage, the provider's error object (credentials redacted), or its body's text when it is not JSON. */
+      upstream?: E | string;
     }
   | {
       code: "missing_credential" | "header_not_allowed" | "invalid_argument" | "unknown_parameter" | "upstream_unreachable" | "operation_not_allowed" | "internal";

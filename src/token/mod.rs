@@ -110,7 +110,7 @@ impl Failure {
             Failure::NoSession(status) => (Some(status), "the login set none of the session's cookies"),
         };
         let stage = if matches!(self, Failure::Login(_) | Failure::NoSession(_)) { AuthStage::Login } else { AuthStage::Token };
-        CallError::AuthFailed { capability, stage, status, why, check }
+        CallError::AuthFailed { capability, stage, status, why, check, upstream: None }
     }
 }
 

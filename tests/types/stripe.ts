@@ -20,6 +20,10 @@ export default {
       const upstream = created.error.upstream;
       if (typeof upstream === "object") upstream.type satisfies ApiErrors["type"];
       created.error.status satisfies number;
+    } else if (created.error.code === "auth_failed") {
+      // Where fresh credentials were refused, the provider's word on why.
+      const why = created.error.upstream;
+      if (typeof why === "object") why.message satisfies string | undefined;
     }
     const list = await env.STRIPE.customers.list({ limit: 3, created: { gte: 1 } });
     if (list.ok) for (const c of list.result.data) c.id satisfies string;
