@@ -239,6 +239,34 @@ pub fn check(root: &Path, manifest: &Manifest, spec: &Spec) -> Report {
     report
 }
 
+/// The deployment's rights vars (`CAPA_ONLY`, `CAPA_EXCEPT`, `CAPA_READ_ONLY` in
+/// `[env.<provider>.vars]`, src/rights.rs) against the provider's calls and classes: an entry
+/// naming neither would make the Worker refuse every call once deployed (it fails closed), so it
+/// fails here first, naming the var and the entry.
+pub fn rights_vars(root: &Path, cap: &str, calls: &[String], classes: &[String]) -> Vec<String> {
+    let Some(config) = std::fs::read_to_string(root.join("wrangler.toml")).ok().and_then(|t| t.parse::<toml::Table>().ok()) else { return Vec::new() };
+    let Some(vars) = config.get("env").and_then(|e| e.get(cap)).and_then(|e| e.get("vars")) else { return Vec::new() };
+    let mut errors = Vec::new();
+    for var in ["CAPA_ONLY", "CAPA_EXCEPT"] {
+        let Some(value) = vars.get(var).and_then(toml::Value::as_str) else { continue };
+        for entry in value.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+            if !classes.iter().any(|c| c == entry) && !calls.iter().any(|c| crate::classes::matches(entry, c)) {
+                errors.push(format!(
+                    "wrangler.toml's [env.{cap}.vars] {var} names `{entry}`, which is no class ({}) and no operation of {cap}: the Worker would refuse every call",
+                    classes.join(", ")
+                ));
+            }
+        }
+    }
+    if let Some(value) = vars.get("CAPA_READ_ONLY") {
+        let ok = matches!(value.as_str().map(str::trim), Some("" | "true" | "false" | "1" | "0")) || value.as_bool().is_some();
+        if !ok {
+            errors.push(format!("wrangler.toml's [env.{cap}.vars] CAPA_READ_ONLY is `{value}`: give \"true\" or \"false\" (the Worker would refuse every call)"));
+        }
+    }
+    errors
+}
+
 /// The token object's binding (src/token/shared.rs), if the env declares one: named
 /// `CAPA_TOKENS`, of class `CapaTokens`, in a provider with a token scheme, migrated where it is
 /// defined (no `script_name`); its sealing key joins the handles.
@@ -301,6 +329,26 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("wrangler.toml"), format!("[env.{cap}]\nmain = \"generated/{cap}/entry.js\"\nbuild = {{ command = \"bash scripts/build.sh {cap}\" }}\n")).unwrap();
         dir
+    }
+
+    #[test]
+    fn rights_vars_naming_nothing_fail_before_deploy() {
+        let dir = root_with_env("things");
+        let calls = ["things.list".to_owned(), "things.items.create".to_owned()];
+        let classes = ["read".to_owned(), "write".to_owned(), "destructive".to_owned()];
+        let with = |vars: &str| {
+            std::fs::write(dir.join("wrangler.toml"), format!("[env.things]\nmain = \"x\"\n[env.things.vars]\n{vars}\n")).unwrap();
+            rights_vars(&dir, "things", &calls, &classes)
+        };
+        assert_eq!(with("CAPA_ONLY = \"things.*, read\"\nCAPA_EXCEPT = \"things.items.create\"\nCAPA_READ_ONLY = \"true\""), Vec::<String>::new());
+        assert_eq!(with("CAPA_READ_ONLY = false"), Vec::<String>::new());
+        let errors = with("CAPA_ONLY = \"thing.*\"\nCAPA_EXCEPT = \"read, mony\"\nCAPA_READ_ONLY = \"yes\"");
+        assert_eq!(errors.len(), 3, "{errors:?}");
+        assert!(errors[0].contains("CAPA_ONLY names `thing.*`, which is no class (read, write, destructive)"), "{errors:?}");
+        assert!(errors[1].contains("CAPA_EXCEPT names `mony`"), "{errors:?}");
+        assert!(errors[2].contains("CAPA_READ_ONLY"), "{errors:?}");
+        // No vars, nothing to check.
+        assert_eq!(rights_vars(&root_with_env("things"), "things", &calls, &classes), Vec::<String>::new());
     }
 
     #[test]

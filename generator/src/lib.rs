@@ -72,6 +72,11 @@ pub fn generate(manifest_path: &Path) -> Result<Output> {
     let model = model::build(&spec, &manifest)?;
     let names = names::assign(&model.operations, &manifest.names, manifest.naming, manifest.version_prefix.as_deref())?;
     let classes = classes_of(&manifest, &model, &names)?;
+    let calls: Vec<String> = names.iter().map(names::Name::call).collect();
+    let rights = check::rights_vars(&repo_root(), &manifest.capability, &calls, &classes.names);
+    if !rights.is_empty() {
+        anyhow::bail!("{}: the rights check failed:\n  {}", manifest.capability, rights.join("\n  "));
+    }
     let lock = upgrade::Lock::new(&manifest.spec.display().to_string(), &bytes, &upgrade::methods(&spec, &model, &names), &upgrade::types(&spec));
     let tree = emit::tree::build(&names);
     let files = vec![
@@ -128,6 +133,18 @@ pub fn table(manifest_path: &Path) -> Result<serde_json::Value> {
 fn classes_of(manifest: &manifest::Manifest, model: &model::Model, names: &[names::Name]) -> Result<classes::Classes> {
     let methods: Vec<&str> = model.operations.iter().map(|o| o.method.as_str()).collect();
     classes::assign(&methods, names, &manifest.classes).map_err(|e| anyhow::anyhow!("{}: {e}", manifest.capability))
+}
+
+/// The errors of the deployment's rights vars for the provider whose manifest is `manifest_path`
+/// ([`check::rights_vars`]), for `capa-gen verify`.
+pub fn rights_errors(root: &Path, manifest_path: &Path) -> Result<Vec<String>> {
+    let manifest = manifest::Manifest::load(manifest_path)?;
+    let spec = spec::Spec::load(&manifest.spec_path())?;
+    let model = model::build(&spec, &manifest)?;
+    let names = names::assign(&model.operations, &manifest.names, manifest.naming, manifest.version_prefix.as_deref())?;
+    let classes = classes_of(&manifest, &model, &names)?;
+    let calls: Vec<String> = names.iter().map(names::Name::call).collect();
+    Ok(check::rights_vars(root, &manifest.capability, &calls, &classes.names))
 }
 
 /// The repository root: the parent of this crate's directory.

@@ -157,7 +157,8 @@ fn run() -> Result<ExitCode> {
             for provider in &providers {
                 let manifest = capa_gen::manifest::Manifest::load(&capa_gen::manifest_path(&root, provider))?;
                 let spec = capa_gen::spec::Spec::load(&manifest.spec_path())?;
-                let report = capa_gen::check::check(&root, &manifest, &spec);
+                let mut report = capa_gen::check::check(&root, &manifest, &spec);
+                report.errors.extend(capa_gen::rights_errors(&root, &capa_gen::manifest_path(&root, provider))?);
                 println!("{provider}: {}", if report.errors.is_empty() { "ok" } else { "FAILS" });
                 for e in &report.errors {
                     println!("  error: {e}");
