@@ -46,8 +46,6 @@ pub struct CallOptions {
     pub username: Option<Secret>,
     /// `options.auth.headers`, matched to the allow-list: canonical name and value.
     pub headers: Vec<(&'static str, Secret)>,
-    /// Whether `options.auth` was given at all (not `null`): a session's methods refuse it.
-    pub auth_given: bool,
 }
 
 /// The argument array, from the JSON text the entry made of it (`src/js/args.js`), which may
@@ -156,7 +154,12 @@ pub fn takes_params(op: &Operation) -> bool {
 }
 
 /// Splits the arguments of a call to `op`.
-pub fn split(op: &Operation, call_headers: &'static [&'static str], mut args: Vec<Value>) -> Result<Args, CallError> {
+pub fn split(op: &Operation, call_headers: &'static [&'static str], args: Vec<Value>) -> Result<Args, CallError> {
+    split_with(op, call_headers, args, false)
+}
+
+/// [`split`]; `fixed`: a session's call, whose options may not carry `auth`.
+fn split_with(op: &Operation, call_headers: &'static [&'static str], mut args: Vec<Value>, fixed: bool) -> Result<Args, CallError> {
     let n = op.path_params.len();
     if args.len() < n {
         return Err(CallError::invalid(format!(
@@ -224,7 +227,7 @@ pub fn split(op: &Operation, call_headers: &'static [&'static str], mut args: Ve
         path: args,
         params,
         options: match options {
-            Some(v) => parse_options(&v, call_headers)?,
+            Some(v) => parse_options(&v, call_headers, fixed)?,
             None => CallOptions::default(),
         },
         binaries: false,
@@ -262,23 +265,20 @@ fn is_options(value: &Value, op: &Operation) -> bool {
 /// Whether `options` (an options object) would pass as a call's, for a session's auth checked
 /// when the session is made.
 pub fn check_options(options: &Value, call_headers: &'static [&'static str]) -> Result<(), CallError> {
-    parse_options(options, call_headers).map(drop)
+    parse_options(options, call_headers, false).map(drop)
 }
 
-/// A session's call: its fixed `session` options replace the call's, which may not carry
-/// `auth` (the holder cannot switch tenant or connected account).
-pub fn fix_options(args: &mut Args, session: &Value, call: &str, call_headers: &'static [&'static str]) -> Result<(), CallError> {
-    if args.options.auth_given {
-        return Err(CallError::invalid(format!(
-            "{call} is a session's method: its auth is fixed by withAuth, and options.auth is refused (make another session for other credentials)"
-        )));
-    }
-    args.options = parse_options(session, call_headers)?;
-    Ok(())
+/// The arguments of a session's call: as [`split`], but options may not carry `auth` (the
+/// holder cannot switch tenant or connected account), and the session's own options, `session`,
+/// take their place.
+pub fn split_in_session(op: &Operation, call_headers: &'static [&'static str], args: Vec<Value>, session: &Value) -> Result<Args, CallError> {
+    let mut args = split_with(op, call_headers, args, true)?;
+    args.options = parse_options(session, call_headers, false)?;
+    Ok(args)
 }
 
 #[inline(never)]
-fn parse_options(value: &Value, call_headers: &'static [&'static str]) -> Result<CallOptions, CallError> {
+fn parse_options(value: &Value, call_headers: &'static [&'static str], fixed: bool) -> Result<CallOptions, CallError> {
     let entries = match value {
         Value::Null => return Ok(CallOptions::default()),
         Value::Object(entries) => entries,
@@ -287,10 +287,13 @@ fn parse_options(value: &Value, call_headers: &'static [&'static str]) -> Result
     let mut options = CallOptions::default();
     for (key, value) in entries {
         match key.as_str() {
-            "auth" => {
-                options.auth_given = *value != Value::Null;
-                parse_auth(value, call_headers, &mut options)?
+            // A session's method: whatever `auth` holds, it is refused as such, before it is judged.
+            "auth" if fixed && *value != Value::Null => {
+                return Err(CallError::invalid(
+                    "this is a session's method: its auth is fixed by withAuth, and options.auth is refused (make another session for other credentials)",
+                ))
             }
+            "auth" => parse_auth(value, call_headers, &mut options)?,
             other => {
                 return Err(CallError::invalid(format!(
                     "unknown option `{}`; options are: {}",

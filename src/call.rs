@@ -272,10 +272,10 @@ pub fn begin_held(provider: &'static Provider, op_index: u32, args_json: &str, b
             store_backed: crate::auth::handles(provider).filter(|n| bindings.in_store(n)).collect(),
             token: None,
         };
-        let mut args = args::split(op, provider.call_headers, values)?;
-        if let Some(options) = &session {
-            args::fix_options(&mut args, options, op.call, provider.call_headers)?;
-        }
+        let mut args = match &session {
+            None => args::split(op, provider.call_headers, values)?,
+            Some(options) => args::split_in_session(op, provider.call_headers, values, options)?,
+        };
         args.binaries = args_json.starts_with('\u{1}');
         // Context headers (Stripe-Account) are no credentials, but the receipt carries none of
         // them either, even when the upstream puts one in its request id.

@@ -110,7 +110,13 @@ pub fn props(provider: &Provider, json: &str) -> String {
 /// The grant of `withAuth(auth, rights)` (`json`: the argument array as the entry wrote it) made
 /// through a binding whose grant is `from` (`""`: none).
 pub fn session(provider: &Provider, from: &str, json: &str) -> String {
-    let binding = from.strip_prefix('G').and_then(|g| g.split('\n').next()).unwrap_or("*");
+    let binding = match from.strip_prefix('G').and_then(|g| g.split('\n').next()) {
+        Some(layer) => layer,
+        None if from.is_empty() => "*",
+        // A binding whose grant could not be made refuses every call; its sessions too.
+        None if from.starts_with('!') => return from.to_owned(),
+        None => return String::from("!a grant the runtime did not write; this session makes no call"),
+    };
     let made = (|| {
         let values = args::parse(json).map_err(|e| format!("withAuth: {e}"))?;
         if json.starts_with('\u{1}') {

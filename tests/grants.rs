@@ -58,6 +58,12 @@ fn a_session_sends_its_key_and_refuses_another() {
     let (c, message) = call(&s, "customers.list", r#"[{"limit":1},{"auth":{"apiKey":"sk_other"}}]"#).unwrap_err();
     assert_eq!(c, "invalid_argument");
     assert!(message.contains("auth is fixed"), "{message}");
+    // Refused as a switch whatever it holds: a malformed one, a header off the allow-list.
+    for other in [r#"{"apiKey":5}"#, r#"{"headers":{"X-Other":"1"}}"#, "{}"] {
+        let (c, message) = call(&s, "customers.list", &format!(r#"[null,{{"auth":{other}}}]"#)).unwrap_err();
+        assert_eq!(c, "invalid_argument", "{other}");
+        assert!(message.contains("auth is fixed"), "{other}: {message}");
+    }
     // Switching only the connected account is switching tenant too.
     assert_eq!(code(call(&s, "customers.list", r#"[null,{"auth":{"headers":{"Stripe-Account":"acct_2"}}}]"#)), "invalid_argument");
     // A session without a key sends the Worker's, and still fixes auth.
@@ -146,6 +152,11 @@ fn binding_props_narrow_its_calls_and_its_sessions() {
     assert!(message.contains("the caller's binding"), "{message}");
     assert_eq!(code(call(&s, "customers.list", "[]")), "sent");
     assert_eq!(code(call(&s, "charges.list", "[]")), "operation_not_allowed");
+    // A binding whose grant could not be made (a fault: the entry's fail-closed text) refuses
+    // its sessions too; so does text the runtime did not write.
+    for broken in ["!the capability could not read these rights", "Xforged"] {
+        assert_eq!(code(call(&session(broken, "null", "null"), "customers.list", "[]")), "invalid_argument", "{broken}");
+    }
     // Props that name nothing, or hold what capa does not read, refuse every call (fail closed).
     for props in [r#"{"except":["mony"]}"#, r#"{"auth":"STRIPE_TENANT"}"#, r#"{"readOnly":"true"}"#, "[]"] {
         let g = grant::props(&PROVIDER, props);

@@ -128,6 +128,8 @@ test("a session's methods refuse per-call auth: its holder cannot switch tenant 
   const s = withAuth({ apiKey: TENANT, headers: { "Stripe-Account": "acct_1" } });
   assert.match(await refused("invalid_argument", [s, "customers.list"], [{ limit: 1 }, { auth: { apiKey: OTHER } }]), /auth is fixed by withAuth/);
   await refused("invalid_argument", [s, "customers.retrieve"], ["cus_1", { auth: { headers: { "Stripe-Account": "acct_2" } } }]);
+  // Whatever the per-call auth holds, it is refused as a switch, before it is judged.
+  assert.match(await refused("invalid_argument", [s, "customers.list"], [null, { auth: { headers: { "X-Other": "1" } } }]), /auth is fixed by withAuth/);
   await refused("invalid_argument", [withAuth({}), "customers.list"], [{ auth: { apiKey: OTHER } }]);
   // Other arguments pass as on plain calls.
   await sent([s, "customers.retrieve"], ["cus_1", { expand: ["sources"] }]);

@@ -136,8 +136,8 @@ export type AuthBasicClass = "read" | "write" | "destructive";
 
 /** What a session may call: `only` the union of its patterns (`resource.method`, `resource.*`, a class), `except` removed, `readOnly` the read class. */
 export interface AuthBasicRights {
-  only?: (AuthBasicClass | (string & {}))[];
-  except?: (AuthBasicClass | (string & {}))[];
+  only?: (AuthBasicClass | (string & {}))[] | string;
+  except?: (AuthBasicClass | (string & {}))[] | string;
   readOnly?: boolean;
 }
 

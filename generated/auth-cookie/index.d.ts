@@ -134,8 +134,8 @@ export type AuthCookieClass = "read" | "write" | "destructive";
 
 /** What a session may call: `only` the union of its patterns (`resource.method`, `resource.*`, a class), `except` removed, `readOnly` the read class. */
 export interface AuthCookieRights {
-  only?: (AuthCookieClass | (string & {}))[];
-  except?: (AuthCookieClass | (string & {}))[];
+  only?: (AuthCookieClass | (string & {}))[] | string;
+  except?: (AuthCookieClass | (string & {}))[] | string;
   readOnly?: boolean;
 }
 

@@ -135,8 +135,8 @@ export type AuthJwtClass = "read" | "write" | "destructive";
 
 /** What a session may call: `only` the union of its patterns (`resource.method`, `resource.*`, a class), `except` removed, `readOnly` the read class. */
 export interface AuthJwtRights {
-  only?: (AuthJwtClass | (string & {}))[];
-  except?: (AuthJwtClass | (string & {}))[];
+  only?: (AuthJwtClass | (string & {}))[] | string;
+  except?: (AuthJwtClass | (string & {}))[] | string;
   readOnly?: boolean;
 }
 

@@ -144,8 +144,8 @@ export type AuthMultiClass = "read" | "write" | "destructive";
 
 /** What a session may call: `only` the union of its patterns (`resource.method`, `resource.*`, a class), `except` removed, `readOnly` the read class. */
 export interface AuthMultiRights {
-  only?: (AuthMultiClass | (string & {}))[];
-  except?: (AuthMultiClass | (string & {}))[];
+  only?: (AuthMultiClass | (string & {}))[] | string;
+  except?: (AuthMultiClass | (string & {}))[] | string;
   readOnly?: boolean;
 }
 

@@ -135,8 +135,8 @@ export type AuthOauth2Class = "read" | "write" | "destructive";
 
 /** What a session may call: `only` the union of its patterns (`resource.method`, `resource.*`, a class), `except` removed, `readOnly` the read class. */
 export interface AuthOauth2Rights {
-  only?: (AuthOauth2Class | (string & {}))[];
-  except?: (AuthOauth2Class | (string & {}))[];
+  only?: (AuthOauth2Class | (string & {}))[] | string;
+  except?: (AuthOauth2Class | (string & {}))[] | string;
   readOnly?: boolean;
 }
 

@@ -132,8 +132,8 @@ export type AuthQueryClass = "read" | "write" | "destructive";
 
 /** What a session may call: `only` the union of its patterns (`resource.method`, `resource.*`, a class), `except` removed, `readOnly` the read class. */
 export interface AuthQueryRights {
-  only?: (AuthQueryClass | (string & {}))[];
-  except?: (AuthQueryClass | (string & {}))[];
+  only?: (AuthQueryClass | (string & {}))[] | string;
+  except?: (AuthQueryClass | (string & {}))[] | string;
   readOnly?: boolean;
 }
 

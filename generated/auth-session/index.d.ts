@@ -135,8 +135,8 @@ export type AuthSessionClass = "read" | "write" | "destructive";
 
 /** What a session may call: `only` the union of its patterns (`resource.method`, `resource.*`, a class), `except` removed, `readOnly` the read class. */
 export interface AuthSessionRights {
-  only?: (AuthSessionClass | (string & {}))[];
-  except?: (AuthSessionClass | (string & {}))[];
+  only?: (AuthSessionClass | (string & {}))[] | string;
+  except?: (AuthSessionClass | (string & {}))[] | string;
   readOnly?: boolean;
 }
 

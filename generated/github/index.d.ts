@@ -274,8 +274,8 @@ export type GithubClass = "read" | "write" | "destructive";
 
 /** What a session may call: `only` the union of its patterns (`resource.method`, `resource.*`, a class), `except` removed, `readOnly` the read class. */
 export interface GithubRights {
-  only?: (GithubClass | (string & {}))[];
-  except?: (GithubClass | (string & {}))[];
+  only?: (GithubClass | (string & {}))[] | string;
+  except?: (GithubClass | (string & {}))[] | string;
   readOnly?: boolean;
 }
 

@@ -132,8 +132,8 @@ export type OaiPetstoreExpandedClass = "read" | "write" | "destructive";
 
 /** What a session may call: `only` the union of its patterns (`resource.method`, `resource.*`, a class), `except` removed, `readOnly` the read class. */
 export interface OaiPetstoreExpandedRights {
-  only?: (OaiPetstoreExpandedClass | (string & {}))[];
-  except?: (OaiPetstoreExpandedClass | (string & {}))[];
+  only?: (OaiPetstoreExpandedClass | (string & {}))[] | string;
+  except?: (OaiPetstoreExpandedClass | (string & {}))[] | string;
   readOnly?: boolean;
 }
 

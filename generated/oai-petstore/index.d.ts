@@ -132,8 +132,8 @@ export type OaiPetstoreClass = "read" | "write" | "destructive";
 
 /** What a session may call: `only` the union of its patterns (`resource.method`, `resource.*`, a class), `except` removed, `readOnly` the read class. */
 export interface OaiPetstoreRights {
-  only?: (OaiPetstoreClass | (string & {}))[];
-  except?: (OaiPetstoreClass | (string & {}))[];
+  only?: (OaiPetstoreClass | (string & {}))[] | string;
+  except?: (OaiPetstoreClass | (string & {}))[] | string;
   readOnly?: boolean;
 }
 

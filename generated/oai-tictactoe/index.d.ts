@@ -132,8 +132,8 @@ export type OaiTictactoeClass = "read" | "write" | "destructive";
 
 /** What a session may call: `only` the union of its patterns (`resource.method`, `resource.*`, a class), `except` removed, `readOnly` the read class. */
 export interface OaiTictactoeRights {
-  only?: (OaiTictactoeClass | (string & {}))[];
-  except?: (OaiTictactoeClass | (string & {}))[];
+  only?: (OaiTictactoeClass | (string & {}))[] | string;
+  except?: (OaiTictactoeClass | (string & {}))[] | string;
   readOnly?: boolean;
 }
 

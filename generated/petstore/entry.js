@@ -130,10 +130,13 @@ function begin(env, op, ticket, json, flags, t0, grant) {
 }
 
 // What the caller's binding grants (src/grant.rs): none without props, which workerd hands each
-// call as `ctx.props` (`{}` without). The runtime compiles each distinct props once.
+// call as `ctx.props` (`{}` without). The runtime compiles each distinct props once; props that
+// are no object reach it too, and refuse every call.
 const propsGrants = new Map();
 function held(ctx) {
   const props = ctx.props;
+  if (props === undefined) return undefined;
+  if (typeof props !== "object" || props === null || Array.isArray(props)) return propsGrant(props);
   for (const _ in props) return propsGrant(props);
   return undefined;
 }
@@ -148,7 +151,8 @@ function propsGrant(props) {
   let grant = propsGrants.get(json);
   if (grant === undefined) {
     grant = made("", json, 0) || null;
-    if (propsGrants.size < 64) propsGrants.set(json, grant);
+    // A fault's answer (refusing all) is not kept: the next call tries again.
+    if (propsGrants.size < 64 && !grant?.startsWith("!")) propsGrants.set(json, grant);
   }
   return grant ?? undefined;
 }

@@ -138,8 +138,8 @@ export type PetstoreClass = "read" | "write" | "destructive";
 
 /** What a session may call: `only` the union of its patterns (`resource.method`, `resource.*`, a class), `except` removed, `readOnly` the read class. */
 export interface PetstoreRights {
-  only?: (PetstoreClass | (string & {}))[];
-  except?: (PetstoreClass | (string & {}))[];
+  only?: (PetstoreClass | (string & {}))[] | string;
+  except?: (PetstoreClass | (string & {}))[] | string;
   readOnly?: boolean;
 }
 

@@ -132,8 +132,8 @@ export type Petstore31Class = "read" | "write" | "destructive";
 
 /** What a session may call: `only` the union of its patterns (`resource.method`, `resource.*`, a class), `except` removed, `readOnly` the read class. */
 export interface Petstore31Rights {
-  only?: (Petstore31Class | (string & {}))[];
-  except?: (Petstore31Class | (string & {}))[];
+  only?: (Petstore31Class | (string & {}))[] | string;
+  except?: (Petstore31Class | (string & {}))[] | string;
   readOnly?: boolean;
 }
 

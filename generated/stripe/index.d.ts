@@ -335,8 +335,8 @@ export type StripeClass = "read" | "write" | "destructive" | "money";
 
 /** What a session may call: `only` the union of its patterns (`resource.method`, `resource.*`, a class), `except` removed, `readOnly` the read class. */
 export interface StripeRights {
-  only?: (StripeClass | (string & {}))[];
-  except?: (StripeClass | (string & {}))[];
+  only?: (StripeClass | (string & {}))[] | string;
+  except?: (StripeClass | (string & {}))[] | string;
   readOnly?: boolean;
 }
 

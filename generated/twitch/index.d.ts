@@ -217,8 +217,8 @@ export type TwitchClass = "read" | "write" | "destructive";
 
 /** What a session may call: `only` the union of its patterns (`resource.method`, `resource.*`, a class), `except` removed, `readOnly` the read class. */
 export interface TwitchRights {
-  only?: (TwitchClass | (string & {}))[];
-  except?: (TwitchClass | (string & {}))[];
+  only?: (TwitchClass | (string & {}))[] | string;
+  except?: (TwitchClass | (string & {}))[] | string;
   readOnly?: boolean;
 }
 

@@ -204,8 +204,8 @@ pub fn emit(spec: &Spec, manifest: &Manifest, model: &Model, root: &Node, classe
     let _ = writeln!(w);
     let _ = writeln!(w, "/** What a session may call: `only` the union of its patterns (`resource.method`, `resource.*`, a class), `except` removed, `readOnly` the read class. */");
     let _ = writeln!(w, "export interface {prefix}Rights {{");
-    let _ = writeln!(w, "  only?: ({prefix}Class | (string & {{}}))[];");
-    let _ = writeln!(w, "  except?: ({prefix}Class | (string & {{}}))[];");
+    let _ = writeln!(w, "  only?: ({prefix}Class | (string & {{}}))[] | string;");
+    let _ = writeln!(w, "  except?: ({prefix}Class | (string & {{}}))[] | string;");
     let _ = writeln!(w, "  readOnly?: boolean;");
     let _ = writeln!(w, "}}");
 
