@@ -121,7 +121,7 @@ fn unreadable(args_json: &str, error: Option<crate::parse::ParseError>) -> CallE
     let mut at = String::from("argument");
     for (i, key) in path.iter().enumerate() {
         if i == 8 {
-            at.push_str("…");
+            at.push('…');
             break;
         }
         match (i, key.parse::<u32>()) {
