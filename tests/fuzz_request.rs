@@ -424,7 +424,7 @@ fn input() -> impl Strategy<Value = Input> {
                 (Some(p), None, _) => args.push(p),
                 (None, None, _) => {}
             }
-            if shape == 3 && args.len() % 5 == 0 {
+            if shape == 3 && args.len().is_multiple_of(5) {
                 args.push(json!("one too many"));
             }
             Input { provider, op, args: Value::Array(args), secret, client, loopback, answer }

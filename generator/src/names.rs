@@ -124,7 +124,7 @@ pub fn is_version(segment: &str) -> bool {
 }
 
 /// The version prefix every path shares (see the module docs), as literals.
-fn shared_version_prefix<'a>(ops: &'a [Operation]) -> Option<Vec<&'a str>> {
+fn shared_version_prefix(ops: &[Operation]) -> Option<Vec<&str>> {
     let mut common: Option<Vec<&str>> = None;
     for op in ops {
         let lits: Vec<&str> = raw_segments(&op.path).into_iter().map_while(|s| if let Seg::Lit(l) = s { Some(l) } else { None }).collect();
