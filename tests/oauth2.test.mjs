@@ -118,6 +118,24 @@ test("one token request serves the calls that follow; a public operation sends n
   assert.equal(apiRequests.at(-1).headers.authorization, undefined);
 });
 
+test("a session without a token of its own sends the deployment's cached one; with one, its own", async () => {
+  const through = async (auth, call, ...args) => {
+    const [out] = await cap.batch([{ path: [{ call: "withAuth", args: [auth] }, ...call.split(".")], args }], 1);
+    assert.equal(out.thrown, undefined, JSON.stringify(out.thrown));
+    assert.deepEqual(findLeaks(out.value), [], call);
+    return out.value;
+  };
+  const cached = await through({}, "things.retrieve", "t1");
+  assert.equal(cached.ok, true, JSON.stringify(cached.error));
+  assert.equal(cached.receipt.credential, "secret");
+  assert.match(apiRequests.at(-1).headers.authorization, /^Bearer at_CANARY\d+_/);
+  assert.equal(tokenRequests.length, 0, "the cached token served");
+  const own = await through({ apiKey: "at_CANARYsessiontoken" }, "things.retrieve", "t1");
+  assert.equal(own.receipt.credential, "call");
+  assert.equal(apiRequests.at(-1).headers.authorization, "Bearer at_CANARYsessiontoken");
+  assert.equal(tokenRequests.length, 0);
+});
+
 test("100 concurrent calls meeting an empty cache make one token request", async () => {
   // The exchange takes 300 ms: every call arrives while it is in flight.
   slowTokens = true;
