@@ -198,6 +198,17 @@ pub struct Call {
     resume: Resume,
 }
 
+/// The credentials a call's arguments carry (`auth.apiKey`, `password`, secret headers) into
+/// `redactor`, and its basic user name as context (out of receipts).
+fn add_call_credentials(redactor: &mut Redactor, values: &[crate::value::Value], secret_headers: &[&str]) {
+    for value in args::credential_strings(values, secret_headers) {
+        redactor.add(value);
+    }
+    if let Some(user) = args::call_username(values) {
+        redactor.add_context(user);
+    }
+}
+
 /// Starts a call to operation `op_index` with `args_json`, the JSON array of the call's arguments.
 pub fn begin(provider: &'static Provider, op_index: u32, args_json: &str, bindings: &dyn Bindings, now_ms: f64) -> Step {
     begin_again(provider, op_index, args_json, bindings, now_ms, Resume::default())
@@ -237,26 +248,16 @@ pub fn begin_held(provider: &'static Provider, op_index: u32, args_json: &str, b
         let session = held.as_ref().map(crate::grant::Held::options).transpose()?.flatten();
         // A session's credentials are the call's own, redacted like them.
         if let Some(options) = &session {
-            for value in args::credential_strings(std::slice::from_ref(options), provider.secret_call_headers) {
-                redactor.add(value);
-            }
-            if let Some(user) = args::call_username(std::slice::from_ref(options)) {
-                redactor.add_context(user);
-            }
+            add_call_credentials(&mut redactor, std::slice::from_ref(options), provider.secret_call_headers);
         }
         let values = args::parse(args_json)?;
         // The call's own credentials join the Worker secret's (already in the redactor) before
         // anything is judged: a call refused for a malformed option must not echo a key it
         // carried elsewhere in the same options.
-        for value in args::credential_strings(&values, provider.secret_call_headers) {
-            redactor.add(value);
-        }
-        // A basic pair's user name, the Worker's and the call's: context, out of receipts.
+        add_call_credentials(&mut redactor, &values, provider.secret_call_headers);
+        // A basic pair's user name, the Worker's: context, out of receipts.
         for user in &secrets.identifiers {
             redactor.add_context(user.expose());
-        }
-        if let Some(user) = args::call_username(&values) {
-            redactor.add_context(user);
         }
         let bound_headers: Vec<(&'static str, &str)> =
             provider.bound_headers.iter().filter_map(|&(header, binding)| Some((header, bindings.get(binding).filter(|v| !v.is_empty())?))).collect();

@@ -117,20 +117,9 @@ pub fn session(provider: &Provider, from: &str, json: &str) -> String {
         None if from.starts_with('!') => return from.to_owned(),
         None => return String::from("!a grant the runtime did not write; this session makes no call"),
     };
-    let made = (|| {
-        let values = args::parse(json).map_err(|e| format!("withAuth: {e}"))?;
-        if json.starts_with('\u{1}') {
-            return Err(String::from("withAuth takes no binary data"));
-        }
-        let mut values = values;
-        while values.last() == Some(&Value::Null) {
-            values.pop();
-        }
-        let mut values = values.into_iter();
+    let made = (|| -> Result<String, String> {
+        let mut values = arguments(json, "withAuth", "auth and rights", 2)?.into_iter();
         let (auth, rights) = (values.next().unwrap_or(Value::Null), values.next().unwrap_or(Value::Null));
-        if values.next().is_some() {
-            return Err(String::from("withAuth takes auth and rights, no more"));
-        }
         // Validated now as `options.auth` is per call: what passes here passes on every call.
         let options = Value::Object(vec![(String::from("auth"), auth)]);
         args::check_options(&options, provider.call_headers).map_err(|e| format!("withAuth's auth was refused: {e}"))?;
@@ -148,29 +137,30 @@ pub fn attenuate(provider: &Provider, from: &str, json: &str) -> String {
         return from.to_owned();
     };
     let Some(options) = held.options else { return String::from("!attenuate is a session's; this session makes no call") };
-    let rights = match args::parse(json).map(|mut v| {
-        while v.last() == Some(&Value::Null) {
-            v.pop();
-        }
-        v
-    }) {
-        Ok(values) if values.len() <= 1 && !json.starts_with('\u{1}') => values.into_iter().next().unwrap_or(Value::Null),
-        Ok(_) => return String::from("!attenuate takes rights, no more; this session makes no call"),
-        Err(e) => return format!("!attenuate: {e}; this session makes no call"),
+    let rights = match arguments(json, "attenuate", "rights", 1) {
+        Ok(values) => values.into_iter().next().unwrap_or(Value::Null),
+        Err(why) => return format!("!{why}; this session makes no call"),
     };
     match layer_of(provider, &rights) {
-        Ok(layer) => format!("G{}\n{}\n{options}", held.binding, narrowed(held.session, &layer)),
+        Ok(layer) => format!("G{}\n{}\n{options}", held.binding, rights::intersect(held.session, &layer)),
         Err(why) => format!("!attenuate's rights {why}; this session makes no call"),
     }
 }
 
-/// `session` narrowed by `layer`; a refusing session layer stays as it is.
-fn narrowed(session: &str, layer: &str) -> String {
-    if session.starts_with('!') {
-        session.to_owned()
-    } else {
-        rights::intersect(session, layer)
+/// The arguments of `method` (`withAuth`, `attenuate`) as the entry wrote them, trailing `null`s
+/// dropped (arguments left `undefined`), at most `max` of them (`takes` names them).
+fn arguments(json: &str, method: &str, takes: &str, max: usize) -> Result<Vec<Value>, String> {
+    let mut values = args::parse(json).map_err(|e| format!("{method}: {e}"))?;
+    if json.starts_with('\u{1}') {
+        return Err(format!("{method} takes no binary data"));
     }
+    while values.last() == Some(&Value::Null) {
+        values.pop();
+    }
+    if values.len() > max {
+        return Err(format!("{method} takes {takes}, no more"));
+    }
+    Ok(values)
 }
 
 /// The layer text of `{ only?, except?, readOnly? }` (null: everything), or why it is none.

@@ -70,14 +70,7 @@ impl Rights {
         except: impl IntoIterator<Item = &'a str>,
         read_only: bool,
     ) -> Result<Self, String> {
-        let list = |entries: &mut dyn Iterator<Item = &'a str>| -> Result<Vec<Pattern>, String> {
-            entries.map(str::trim).filter(|e| !e.is_empty()).map(|e| pattern(provider, e).ok_or_else(|| e.to_owned())).collect()
-        };
-        let only = match only {
-            Some(only) => Some(list(&mut only.into_iter())?),
-            None => None,
-        };
-        Ok(Rights { only, except: list(&mut except.into_iter())?, read_only })
+        Ok(Rights { only: only.map(|o| patterns(provider, o)).transpose()?, except: patterns(provider, except)?, read_only })
     }
 
     /// Whether this layer allows `op`.
@@ -158,12 +151,12 @@ impl Deployment {
             Some("true" | "1") => true,
             Some(other) => return Deployment::Broken(READ_ONLY_VAR, other.to_owned()),
         };
-        // Which var an entry that names nothing came from, for the message.
-        if let Err(entry) = Rights::from_lists(provider, only.map(|t| t.split(',')), [], false) {
-            return Deployment::Broken(ONLY_VAR, entry);
-        }
-        match Rights::from_lists(provider, only.map(|t| t.split(',')), except.unwrap_or("").split(','), read_only) {
-            Ok(rights) => Deployment::Narrowed(rights),
+        let only = match only.map(|t| patterns(provider, t.split(','))).transpose() {
+            Ok(only) => only,
+            Err(entry) => return Deployment::Broken(ONLY_VAR, entry),
+        };
+        match patterns(provider, except.unwrap_or("").split(',')) {
+            Ok(except) => Deployment::Narrowed(Rights { only, except, read_only }),
             Err(entry) => Deployment::Broken(EXCEPT_VAR, entry),
         }
     }
@@ -187,6 +180,11 @@ impl Deployment {
             }),
         }
     }
+}
+
+/// A list's entries as patterns (blank ones skipped), or the first entry that names nothing.
+fn patterns<'a>(provider: &Provider, entries: impl IntoIterator<Item = &'a str>) -> Result<Vec<Pattern>, String> {
+    entries.into_iter().map(str::trim).filter(|e| !e.is_empty()).map(|e| pattern(provider, e).ok_or_else(|| e.to_owned())).collect()
 }
 
 /// `entry` as a pattern of `provider`'s, if it names a class or at least one operation.

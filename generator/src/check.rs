@@ -243,7 +243,8 @@ pub fn check(root: &Path, manifest: &Manifest, spec: &Spec) -> Report {
 /// `[env.<provider>.vars]`, src/rights.rs) against the provider's calls and classes: an entry
 /// naming neither would make the Worker refuse every call once deployed (it fails closed), so it
 /// fails here first, naming the var and the entry.
-pub fn rights_vars(root: &Path, cap: &str, calls: &[String], classes: &[String]) -> Vec<String> {
+pub fn rights_vars(root: &Path, cap: &str, names: &[crate::names::Name], classes: &[String]) -> Vec<String> {
+    let calls: Vec<String> = names.iter().map(crate::names::Name::call).collect();
     let Some(config) = std::fs::read_to_string(root.join("wrangler.toml")).ok().and_then(|t| t.parse::<toml::Table>().ok()) else { return Vec::new() };
     let Some(vars) = config.get("env").and_then(|e| e.get(cap)).and_then(|e| e.get("vars")) else { return Vec::new() };
     let mut errors = Vec::new();
@@ -334,7 +335,8 @@ mod tests {
     #[test]
     fn rights_vars_naming_nothing_fail_before_deploy() {
         let dir = root_with_env("things");
-        let calls = ["things.list".to_owned(), "things.items.create".to_owned()];
+        let name = |resource: &[&str], method: &str| crate::names::Name { resource: resource.iter().map(|r| r.to_string()).collect(), method: method.into() };
+        let calls = [name(&["things"], "list"), name(&["things", "items"], "create")];
         let classes = ["read".to_owned(), "write".to_owned(), "destructive".to_owned()];
         let with = |vars: &str| {
             std::fs::write(dir.join("wrangler.toml"), format!("[env.things]\nmain = \"x\"\n[env.things.vars]\n{vars}\n")).unwrap();

@@ -72,8 +72,7 @@ pub fn generate(manifest_path: &Path) -> Result<Output> {
     let model = model::build(&spec, &manifest)?;
     let names = names::assign(&model.operations, &manifest.names, manifest.naming, manifest.version_prefix.as_deref())?;
     let classes = classes_of(&manifest, &model, &names)?;
-    let calls: Vec<String> = names.iter().map(names::Name::call).collect();
-    let rights = check::rights_vars(&repo_root(), &manifest.capability, &calls, &classes.names);
+    let rights = check::rights_vars(&repo_root(), &manifest.capability, &names, &classes.names);
     if !rights.is_empty() {
         anyhow::bail!("{}: the rights check failed:\n  {}", manifest.capability, rights.join("\n  "));
     }
@@ -143,8 +142,7 @@ pub fn rights_errors(root: &Path, manifest_path: &Path) -> Result<Vec<String>> {
     let model = model::build(&spec, &manifest)?;
     let names = names::assign(&model.operations, &manifest.names, manifest.naming, manifest.version_prefix.as_deref())?;
     let classes = classes_of(&manifest, &model, &names)?;
-    let calls: Vec<String> = names.iter().map(names::Name::call).collect();
-    Ok(check::rights_vars(root, &manifest.capability, &calls, &classes.names))
+    Ok(check::rights_vars(root, &manifest.capability, &names, &classes.names))
 }
 
 /// The repository root: the parent of this crate's directory.

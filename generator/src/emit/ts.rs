@@ -175,10 +175,14 @@ pub fn emit(spec: &Spec, manifest: &Manifest, model: &Model, root: &Node, classe
     for (name, child) in &root.children {
         let _ = writeln!(w, "  {}: {prefix}{};", member(name), child.type_name());
     }
-    session_members(w, &prefix, "withAuth(auth");
+    session_members(w, &prefix, "withAuth(auth: Auth | null | undefined, rights", "withAuth(auth?: Auth | null, rights?");
     let _ = writeln!(w, "}}");
     let read = |i: usize| classes.of[i] & 1 != 0;
-    let holds_read = |node: &Node| node.descendants().iter().any(|n| n.methods.values().any(|&i| read(i))) || node.methods.values().any(|&i| read(i));
+    // Whether `node` or any node below it has a read method: it has a place in a read session.
+    fn holds(node: &Node, read: &dyn Fn(usize) -> bool) -> bool {
+        node.methods.values().any(|&i| read(i)) || node.children.values().any(|c| holds(c, read))
+    }
+    let holds_read = |node: &Node| holds(node, &read);
 
     // A session: the same resources, whose methods take no `auth` (README, "Sessions").
     let _ = writeln!(w);
@@ -187,7 +191,7 @@ pub fn emit(spec: &Spec, manifest: &Manifest, model: &Model, root: &Node, classe
     for (name, child) in &root.children {
         let _ = writeln!(w, "  {}: {prefix}{}<SessionOptions>;", member(name), child.type_name());
     }
-    session_members(w, &prefix, "attenuate");
+    session_members(w, &prefix, "attenuate(rights", "attenuate(rights");
     let _ = writeln!(w, "}}");
     let _ = writeln!(w);
     let _ = writeln!(w, "/** A `readOnly` session: its read methods alone (classes: read). */");
@@ -237,45 +241,40 @@ pub fn emit(spec: &Spec, manifest: &Manifest, model: &Model, root: &Node, classe
     out
 }
 
-/// `withAuth` (on the capability) or `attenuate` (on a session): `readOnly: true` narrows the
-/// type to the read methods.
-fn session_members(w: &mut String, prefix: &str, lead: &str) {
+/// `withAuth` (on the capability) or `attenuate` (on a session), each signature up to the rights'
+/// type: `readOnly: true` (`narrow`) narrows the type to the read methods, anything else (`wide`)
+/// does not.
+fn session_members(w: &mut String, prefix: &str, narrow: &str, wide: &str) {
     let _ = writeln!(w, "  /** A session (README, \"Sessions\"): `readOnly` keeps the read methods alone. */");
-    let (narrow, wide) = match lead {
-        "withAuth(auth" => ("withAuth(auth: Auth | null | undefined, rights", "withAuth(auth?: Auth | null, rights?"),
-        _ => ("attenuate(rights", "attenuate(rights"),
-    };
     let _ = writeln!(w, "  {narrow}: {prefix}Rights & {{ readOnly: true }}): {prefix}ReadSession;");
     let _ = writeln!(w, "  {wide}: {prefix}Rights): {prefix}Session;");
 }
 
 /// The declarations of `node`'s methods that `keep` keeps (by operation index).
 fn methods(w: &mut String, types: &Types<'_>, manifest: &Manifest, model: &Model, classes: &crate::classes::Classes, node: &Node, keep: impl Fn(usize) -> bool) {
-    {
-        for (method, &i) in node.methods.iter().filter(|(_, &i)| keep(i)) {
-            let op = &model.operations[i];
-            let doc = match &op.summary {
-                Some(s) => format!("{} — {} {}", s.replace("*/", "* /"), op.method, op.path),
-                None => format!("{} {}", op.method, op.path),
-            };
-            let deprecated = if op.deprecated { " @deprecated" } else { "" };
-            // Its classes, which rights name (README, "Rights").
-            let classes = crate::classes::named(classes, classes.of[i]).join(", ");
-            let _ = writeln!(w, "  /** {doc} (classes: {classes}){deprecated} */");
-            let path: Vec<String> = op.path_params.iter().map(|p| format!("{}: string | number", arg(p))).collect();
-            let lead = if path.is_empty() { String::new() } else { format!("{}, ", path.join(", ")) };
-            let result = result_type(types, manifest, op);
-            match params_type(types, op) {
-                Some((ty, required)) => {
-                    if !required {
-                        let _ = writeln!(w, "  {}({lead}options?: O): Promise<{result}>;", member(method));
-                    }
-                    let q = if required { "" } else { "?" };
-                    let _ = writeln!(w, "  {}({lead}params{q}: {ty}, options?: O): Promise<{result}>;", member(method));
-                }
-                None => {
+    for (method, &i) in node.methods.iter().filter(|(_, &i)| keep(i)) {
+        let op = &model.operations[i];
+        let doc = match &op.summary {
+            Some(s) => format!("{} — {} {}", s.replace("*/", "* /"), op.method, op.path),
+            None => format!("{} {}", op.method, op.path),
+        };
+        let deprecated = if op.deprecated { " @deprecated" } else { "" };
+        // Its classes, which rights name (README, "Rights").
+        let classes = crate::classes::named(classes, classes.of[i]).join(", ");
+        let _ = writeln!(w, "  /** {doc} (classes: {classes}){deprecated} */");
+        let path: Vec<String> = op.path_params.iter().map(|p| format!("{}: string | number", arg(p))).collect();
+        let lead = if path.is_empty() { String::new() } else { format!("{}, ", path.join(", ")) };
+        let result = result_type(types, manifest, op);
+        match params_type(types, op) {
+            Some((ty, required)) => {
+                if !required {
                     let _ = writeln!(w, "  {}({lead}options?: O): Promise<{result}>;", member(method));
                 }
+                let q = if required { "" } else { "?" };
+                let _ = writeln!(w, "  {}({lead}params{q}: {ty}, options?: O): Promise<{result}>;", member(method));
+            }
+            None => {
+                let _ = writeln!(w, "  {}({lead}options?: O): Promise<{result}>;", member(method));
             }
         }
     }
