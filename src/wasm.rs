@@ -133,11 +133,20 @@ impl EnvBindings {
             let bound = raw(BINDING).is_some_and(|v| v.is_object() && js_sys::Reflect::get(&v, &JsValue::from_str("idFromName")).is_ok_and(|f| f.is_function()));
             Sharing::read(bound, var(KEY_VAR).as_deref())
         };
+        // A rights var as text: a string as it is, a boolean (`CAPA_READ_ONLY = true` in TOML) as
+        // its word, any other value (an array) as its JSON, which names nothing and so refuses
+        // every call: a var set in a shape not read must not leave the Worker open.
+        let rights_var = |name: &str| {
+            let v = raw(name).filter(|v| !v.is_undefined() && !v.is_null())?;
+            v.as_string()
+                .or_else(|| v.as_bool().map(|b| b.to_string()))
+                .or_else(|| Some(js_sys::JSON::stringify(&v).ok().map_or_else(|| String::from("?"), String::from)))
+        };
         let rights = crate::rights::Deployment::read(
             &PROVIDER,
-            var(crate::rights::ONLY_VAR).as_deref(),
-            var(crate::rights::EXCEPT_VAR).as_deref(),
-            var(crate::rights::READ_ONLY_VAR).as_deref(),
+            rights_var(crate::rights::ONLY_VAR).as_deref(),
+            rights_var(crate::rights::EXCEPT_VAR).as_deref(),
+            rights_var(crate::rights::READ_ONLY_VAR).as_deref(),
         );
         EnvBindings {
             values,

@@ -21,6 +21,10 @@ before(async () => {
       READ_ONLY: narrowed({ CAPA_READ_ONLY: "true" }),
       CUSTOMERS: narrowed({ CAPA_ONLY: "customers.*, paymentIntents.retrieve", CAPA_EXCEPT: "customers.del" }),
       TYPO: narrowed({ CAPA_EXCEPT: "mony" }),
+      // Vars as TOML may give them: a boolean is read as its word; an array, not read as a
+      // list, refuses every call rather than leave the Worker open.
+      READ_ONLY_BOOL: narrowed({ CAPA_READ_ONLY: true }),
+      EXCEPT_ARRAY: narrowed({ CAPA_EXCEPT: ["money"] }),
     },
   });
 });
@@ -86,6 +90,15 @@ test("only a resource and one method, less one: the union, minus the exception",
   await refused("CUSTOMERS", "customers.del", "cus_1");
   await refused("CUSTOMERS", "paymentIntents.list");
   await refused("CUSTOMERS", "charges.list");
+});
+
+test("vars in other shapes: a boolean CAPA_READ_ONLY holds; an array CAPA_EXCEPT refuses every call", async () => {
+  await allowed("READ_ONLY_BOOL", "customers.list");
+  await refused("READ_ONLY_BOOL", "customers.create", { email: "a@example.com" });
+  for (const call of ["customers.list", "paymentIntents.create"]) {
+    const r = await refused("EXCEPT_ARRAY", call);
+    assert.match(r.error.message, /CAPA_EXCEPT names `\["money"\]`/);
+  }
 });
 
 test("a var entry that names nothing refuses every call, naming the var and the entry", async () => {

@@ -249,7 +249,11 @@ pub fn rights_vars(root: &Path, cap: &str, names: &[crate::names::Name], classes
     let Some(vars) = config.get("env").and_then(|e| e.get(cap)).and_then(|e| e.get("vars")) else { return Vec::new() };
     let mut errors = Vec::new();
     for var in ["CAPA_ONLY", "CAPA_EXCEPT"] {
-        let Some(value) = vars.get(var).and_then(toml::Value::as_str) else { continue };
+        let Some(value) = vars.get(var) else { continue };
+        let Some(value) = value.as_str() else {
+            errors.push(format!("wrangler.toml's [env.{cap}.vars] {var} is `{value}`: give it as one string of comma-separated patterns (the Worker would refuse every call)"));
+            continue;
+        };
         for entry in value.split(',').map(str::trim).filter(|e| !e.is_empty()) {
             if !classes.iter().any(|c| c == entry) && !calls.iter().any(|c| crate::classes::matches(entry, c)) {
                 errors.push(format!(
@@ -344,6 +348,8 @@ mod tests {
         };
         assert_eq!(with("CAPA_ONLY = \"things.*, read\"\nCAPA_EXCEPT = \"things.items.create\"\nCAPA_READ_ONLY = \"true\""), Vec::<String>::new());
         assert_eq!(with("CAPA_READ_ONLY = false"), Vec::<String>::new());
+        let shaped = with("CAPA_EXCEPT = [\"money\"]");
+        assert!(shaped.len() == 1 && shaped[0].contains("give it as one string"), "{shaped:?}");
         let errors = with("CAPA_ONLY = \"thing.*\"\nCAPA_EXCEPT = \"read, mony\"\nCAPA_READ_ONLY = \"yes\"");
         assert_eq!(errors.len(), 3, "{errors:?}");
         assert!(errors[0].contains("CAPA_ONLY names `thing.*`, which is no class (read, write, destructive)"), "{errors:?}");
