@@ -44,20 +44,11 @@ const WAYS = {
 async function ways(env, target, names, n, block) {
   const stub = env[target.toUpperCase()];
   using held = await stub.withAuth({ apiKey: KEY });
-  const ms = Object.fromEntries(names.map((w) => [w, 0]));
-  for (let pass = 0; pass * block < n; pass++) {
-    const calls = Math.min(block, n - pass * block);
-    for (let k = 0; k < names.length; k++) {
-      const w = names[(pass + k) % names.length];
-      const started = Date.now();
-      for (let i = 0; i < calls; i++) {
-        const r = await WAYS[w](stub, held);
-        if (!r.ok) throw new Error(`${target} ${w}: ${JSON.stringify(r.error)}`);
-      }
-      ms[w] += Date.now() - started;
-    }
-  }
-  return ms;
+  // Awaited here: `held` is disposed when this returns.
+  return await inTurns(names, n, block, async (w) => {
+    const r = await WAYS[w](stub, held);
+    if (!r.ok) throw new Error(`${target} ${w}: ${JSON.stringify(r.error)}`);
+  });
 }
 
 async function once(env, target, name) {
@@ -76,15 +67,20 @@ async function once(env, target, name) {
 // `targets=a,b,c&block=B`: n calls per target, in blocks of B calls that take turns (the order
 // rotating each pass), each block timed on its own. Targets compared this way share every stretch
 // of the machine's drift, where loops run one after another each meet their own.
-async function interleaved(env, targets, name, n, block) {
-  const ms = Object.fromEntries(targets.map((t) => [t, 0]));
+function interleaved(env, targets, name, n, block) {
+  return inTurns(targets, n, block, (t) => once(env, t, name));
+}
+
+// `n` calls of `one(key)` per key, in turns of `block` (the order rotating each pass): ms per key.
+async function inTurns(keys, n, block, one) {
+  const ms = Object.fromEntries(keys.map((k) => [k, 0]));
   for (let pass = 0; pass * block < n; pass++) {
     const calls = Math.min(block, n - pass * block);
-    for (let k = 0; k < targets.length; k++) {
-      const t = targets[(pass + k) % targets.length];
+    for (let k = 0; k < keys.length; k++) {
+      const key = keys[(pass + k) % keys.length];
       const started = Date.now();
-      for (let i = 0; i < calls; i++) await once(env, t, name);
-      ms[t] += Date.now() - started;
+      for (let i = 0; i < calls; i++) await one(key);
+      ms[key] += Date.now() - started;
     }
   }
   return ms;
