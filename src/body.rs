@@ -257,7 +257,7 @@ fn percent_decode(text: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        match (bytes[i], bytes.get(i + 1..i + 3).and_then(crate::forms::hex_byte)) {
+        match (bytes[i], bytes.get(i + 1..i + 3).and_then(crate::views::hex_byte)) {
             (b'%', Some(byte)) => {
                 out.push(byte);
                 i += 3;

@@ -305,7 +305,7 @@ pub fn begin_held(provider: &'static Provider, op_index: u32, args_json: &str, b
                         // A soft login wall's marker: the entry's scan then flags a page holding
                         // it, and `finish` reads it (see `crate::token`).
                         if let AuthScheme::Session(login) = scheme.auth {
-                            redactor.add(login.wall_marker);
+                            redactor.watch(login.wall_marker);
                         }
                         config.token = Some(wire);
                         token = Some((op.scheme, generation, obtained_at));
@@ -379,6 +379,12 @@ impl Call {
     /// the response for): see [`HttpRequest::push_fetch_json`].
     pub fn push_fetch_json(&self, out: &mut String) {
         self.request.push_fetch_json(out, &self.redactor);
+        // The credential it carries, for the entry's answer should the runtime lose the call
+        // after sending it ([`lost`]).
+        out.pop();
+        out.push_str(",\"");
+        out.push_str(self.credential.as_str());
+        out.push_str("\"]");
     }
 
     /// When the call began (ms since the epoch).
@@ -437,7 +443,11 @@ impl Call {
         receipt.close(self.started_ms, now_ms, !matches!(outcome, Outcome::Error(_)));
         Step::Done(match outcome {
             Outcome::Null => Envelope::Complete(receipt::ok("null", &receipt)),
-            Outcome::Body(attach) => Envelope::AttachBody { attach, receipt: receipt::values(&receipt) },
+            Outcome::Body(attach) => {
+                // A JSON body the entry may yet find does not parse: what its message may say.
+                let media_type = (attach == response::Attach::Json).then(|| response::printable_type(response.content_type.unwrap_or(""), &self.redactor));
+                Envelope::AttachBody { attach, receipt: receipt::values(&receipt, media_type.as_deref()) }
+            }
             Outcome::Redacted { json_text } => Envelope::Complete(receipt::ok(&json_text, &receipt)),
             Outcome::Error(error) => Envelope::Complete(receipt::fail(&error, &self.redactor, &receipt)),
             Outcome::Follow { .. } => unreachable!("redirects return above"),
@@ -455,7 +465,7 @@ impl Call {
         let op = &self.provider.operations[self.op_index];
         let mut receipt = Receipt::new(self.provider, op, self.started_ms);
         receipt.status = status;
-        receipt.request_id = request_id.map(|id| self.redactor.redact_receipt(id));
+        receipt.request_id = request_id.and_then(|id| self.redactor.redact_receipt(id));
         receipt.attempts = self.attempts;
         receipt.credential = self.credential.as_str();
         receipt.refreshed = self.resume.obtained || self.resume.after_401;
@@ -469,8 +479,32 @@ fn injected_panic(call: &str) -> ! {
     panic!("fault injection: {FAULT_VAR} asked {call} to panic");
 }
 
-/// The envelope for a fault inside the runtime (a panic, a lost call): `internal`, with a receipt
-/// naming the operation when it is known. The details are in the Worker's log, not here.
+/// The envelope for a call whose request went out and which a fault then lost (its own panic
+/// after the request, or another call's that replaced the instance holding it):
+/// `upstream_outcome_unknown`, with a receipt saying what went out, as the entry saw it —
+/// `attempts` requests, the last answered `status` (0: none), sent with `credential` (the word
+/// the request named; anything else is `none`), after rounds `flags` ([`Resume::from_flags`]).
+/// What came back is not judged: the call's redactor may be gone, so nothing of it is shown.
+#[cold]
+#[inline(never)]
+#[allow(clippy::too_many_arguments)]
+pub fn lost(provider: &'static Provider, op_index: u32, now_ms: f64, started_ms: f64, attempts: u32, status: u16, credential: &str, flags: u32) -> String {
+    let Some(op) = provider.operations.get(op_index as usize) else { return internal(provider, op_index, now_ms) };
+    let status = (status != 0).then_some(status);
+    let error = CallError::OutcomeUnknown { status };
+    let mut receipt = Receipt::new(provider, op, started_ms);
+    receipt.status = status;
+    receipt.attempts = attempts.max(1);
+    receipt.credential = CredentialUse::ALL.iter().map(|c| c.as_str()).find(|c| *c == credential).unwrap_or(CredentialUse::None.as_str());
+    let resume = Resume::from_flags(flags, started_ms);
+    receipt.refreshed = resume.obtained || resume.after_401;
+    receipt.close(started_ms, now_ms, false);
+    receipt::fail(&error, &Redactor::default(), &receipt)
+}
+
+/// The envelope for a fault inside the runtime before any request went out (a panic):
+/// `internal`, with a receipt naming the operation when it is known. The details are in the
+/// Worker's log, not here.
 #[cold]
 #[inline(never)]
 pub fn internal(provider: &'static Provider, op_index: u32, now_ms: f64) -> String {

@@ -36,6 +36,9 @@ pub enum Code {
     AuthFailed,
     /// The operation is outside the caller's rights (`crate::rights`); no upstream call.
     OperationNotAllowed,
+    /// The call's request went out, then a fault inside the capability lost its outcome: it may
+    /// have taken effect. Never `internal`, which says nothing was sent.
+    UpstreamOutcomeUnknown,
     /// A fault inside the capability itself (a bug, a panic); details go to the Worker log.
     Internal,
 }
@@ -75,12 +78,13 @@ impl Code {
             Code::UpstreamBodyWithheld => "upstream_body_withheld",
             Code::AuthFailed => "auth_failed",
             Code::OperationNotAllowed => "operation_not_allowed",
+            Code::UpstreamOutcomeUnknown => "upstream_outcome_unknown",
             Code::Internal => "internal",
         }
     }
 
     /// Every code, for the README check and for callers' exhaustive matches.
-    pub const ALL: [Code; 12] = [
+    pub const ALL: [Code; 13] = [
         Code::MissingCredential,
         Code::HeaderNotAllowed,
         Code::InvalidArgument,
@@ -92,6 +96,7 @@ impl Code {
         Code::UpstreamBodyWithheld,
         Code::AuthFailed,
         Code::OperationNotAllowed,
+        Code::UpstreamOutcomeUnknown,
         Code::Internal,
     ];
 }
@@ -163,6 +168,13 @@ pub enum CallError {
     #[error("{call} is not allowed: {layer} of {capability} does not offer it {why}")]
     NotAllowed { capability: &'static str, call: &'static str, layer: &'static str, why: String },
 
+    /// `status`: what the upstream last answered, if it answered.
+    #[error(
+        "the request was sent{}, then a fault inside the capability lost its outcome: it may have taken effect; check before sending it again (the Worker's log has details)",
+        .status.map_or(String::new(), |s| format!(" and answered HTTP {s}"))
+    )]
+    OutcomeUnknown { status: Option<u16> },
+
     #[error("internal error in the capability: {0}")]
     Internal(&'static str),
 }
@@ -197,6 +209,7 @@ impl CallError {
             CallError::BodyWithheld { .. } => Code::UpstreamBodyWithheld,
             CallError::AuthFailed { .. } => Code::AuthFailed,
             CallError::NotAllowed { .. } => Code::OperationNotAllowed,
+            CallError::OutcomeUnknown { .. } => Code::UpstreamOutcomeUnknown,
             CallError::Internal(_) => Code::Internal,
         }
     }
@@ -208,7 +221,7 @@ impl CallError {
             | CallError::Redirect { status, .. }
             | CallError::InvalidBody { status, .. }
             | CallError::BodyWithheld { status, .. } => Some(*status),
-            CallError::AuthFailed { status, .. } => *status,
+            CallError::AuthFailed { status, .. } | CallError::OutcomeUnknown { status } => *status,
             _ => None,
         }
     }

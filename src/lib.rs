@@ -14,8 +14,9 @@
 //!   answer to an envelope, and JSON read and written by hand (numbers keep their text).
 //! - [`auth`], [`store`]: how each scheme puts the credential on the wire; credentials read
 //!   from a Secrets Store.
-//! - [`secret`], [`redact`], [`forms`], [`header`]: credentials that cannot print, the forms
-//!   they take in upstream text and their redaction, what a header may carry.
+//! - [`secret`], [`redact`], [`views`], [`forms`], [`header`]: credentials that cannot print,
+//!   their redaction from every view a caller can decode, base64 for the wire, what a header
+//!   may carry.
 //! - [`call`]: the call as a state machine with no I/O, driven by the JS entry.
 //! - [`rights`], [`grant`]: which operations a caller may invoke (the deployment's vars;
 //!   classes), and what a caller holds (its binding's props, sessions).
@@ -50,6 +51,7 @@ pub mod store;
 pub mod table;
 pub mod token;
 pub mod value;
+pub mod views;
 
 #[cfg(target_arch = "wasm32")]
 mod wasm;

@@ -6,7 +6,7 @@
 //! the verdict. It holds no credential, header value or query value: the struct has no field
 //! that could take one.
 
-use crate::error::CallError;
+use crate::error::{CallError, Code};
 use crate::json::{push_raw, push_str, push_u64};
 use crate::request::CredentialUse;
 use crate::redact::Redactor;
@@ -24,8 +24,9 @@ pub struct Receipt<'a> {
     pub path: &'static str,
     /// The upstream's final HTTP status; `null` when no upstream answered.
     pub status: Option<u16>,
-    /// The upstream's request id header (Stripe `Request-Id`), for support tickets; borrowed
-    /// from the response unless redaction had to rewrite it.
+    /// The upstream's request id header (Stripe `Request-Id`), for support tickets, when it is
+    /// shaped like one ([`Redactor::redact_receipt`]); borrowed from the response unless
+    /// redaction had to rewrite it.
     pub request_id: Option<Cow<'a, str>>,
     /// When the call started (ms since the epoch); written as ISO-8601, UTC, milliseconds.
     pub started_ms: f64,
@@ -169,22 +170,37 @@ pub fn ok(result_json: &str, receipt: &Receipt<'_>) -> String {
     out
 }
 
-/// The receipt's values for [`Envelope::AttachBody`] (with room for a wire prefix).
-pub fn values(receipt: &Receipt<'_>) -> String {
+/// The receipt's values for [`Envelope::AttachBody`] (with room for a wire prefix). For a body
+/// the entry will parse as JSON, `media_type` follows them: what [`fail_with_values`] prints if
+/// the body does not parse.
+pub fn values(receipt: &Receipt<'_>, media_type: Option<&str>) -> String {
     let mut out = String::with_capacity(320);
     receipt.push_values(&mut out);
+    if let Some(media_type) = media_type {
+        out.pop();
+        out.push(',');
+        push_str(&mut out, media_type);
+        out.push(']');
+    }
     out
 }
 
-/// `{ ok: false, error: { code, message, status?, upstream? }, receipt }`. The message passes
-/// through the call's redactor here, so no failure envelope can skip it; `upstream` was redacted
-/// before it was parsed.
+/// `{ ok: false, error: { code, message, status?, upstream? }, receipt }`, every string of it
+/// passed through the call's redactor here, so no failure envelope can skip it: the message,
+/// each string, key and number of `upstream`, and the receipt's request id (taken through
+/// [`Redactor::redact_receipt`] when the receipt was made). What the capability says in its own
+/// words is scrubbed of context values too; only an upstream error object (`upstream_error`,
+/// `upstream_redirect`: the provider's own answer) and its message may name them.
 #[cold]
 #[inline(never)]
 pub fn fail(error: &CallError, redactor: &Redactor, receipt: &Receipt<'_>) -> String {
-    let message = redactor.redact(&error.to_string()).into_owned();
+    let own = !matches!(error.code(), Code::UpstreamError | Code::UpstreamRedirect);
+    let message = error.to_string();
+    let message = if own { redactor.redact_own(&message) } else { redactor.redact(&message) };
     let mut out = String::with_capacity(512);
-    push_error(&mut out, error, &message);
+    push_error(&mut out, error, &message, &|value, out| {
+        redactor.push_value(value, own, out);
+    });
     receipt.push_json(&mut out);
     out.push('}');
     out
@@ -192,18 +208,22 @@ pub fn fail(error: &CallError, redactor: &Redactor, receipt: &Receipt<'_>) -> St
 
 /// A failure envelope for a call the runtime already answered with a success receipt's values
 /// ([`values`]), which the entry hands back: the entry found the body it attached is not what
-/// the receipt said (JSON that does not parse). The verdict becomes `fail`; the rest is the
-/// runtime's own receipt. `None` when `values` is not such a list.
+/// the receipt said (JSON that does not parse). The values end with the media type as the
+/// message may print it (the runtime chose it while it held the call's redactor); the verdict
+/// becomes `fail`; the rest is the runtime's own receipt. `excerpt` is the body's start, which
+/// the entry's scan flagged nothing in. `None` when `values` is not such a list.
 #[cold]
 #[inline(never)]
-pub fn fail_with_values(error: &CallError, values: &str) -> Option<String> {
+pub fn fail_with_values(status: u16, values: &str, excerpt: &str) -> Option<String> {
     let Value::Array(mut values) = crate::parse::parse(values).ok()? else { return None };
-    if values.len() != FIELDS.len() {
+    if values.len() != FIELDS.len() + 1 {
         return None;
     }
+    let Some(Value::String(content_type)) = values.pop() else { return None };
+    let error = crate::response::invalid_body(status, &content_type, excerpt);
     values[FIELDS.len() - 1] = Value::String("fail".into());
     let mut out = String::with_capacity(512);
-    push_error(&mut out, error, &error.to_string());
+    push_error(&mut out, &error, &error.to_string(), &|value, out| value.push_json(out));
     out.push('{');
     for (i, (name, value)) in FIELDS.iter().zip(&values).enumerate() {
         if i > 0 {
@@ -217,8 +237,9 @@ pub fn fail_with_values(error: &CallError, values: &str) -> Option<String> {
     Some(out)
 }
 
-/// `{"ok":false,"error":{...},"receipt":` — the envelope up to its receipt.
-fn push_error(out: &mut String, error: &CallError, message: &str) {
+/// `{"ok":false,"error":{...},"receipt":` — the envelope up to its receipt; `upstream` is
+/// written by `write`.
+fn push_error(out: &mut String, error: &CallError, message: &str, write: &dyn Fn(&Value, &mut String)) {
     out.push_str("{\"ok\":false,\"error\":{\"code\":");
     push_raw(out, error.code().as_str());
     out.push_str(",\"message\":");
@@ -233,7 +254,7 @@ fn push_error(out: &mut String, error: &CallError, message: &str) {
     }
     if let Some(upstream) = error.upstream() {
         out.push_str(",\"upstream\":");
-        upstream.push_json(out);
+        write(upstream, out);
     }
     out.push_str("},\"receipt\":");
 }
@@ -332,17 +353,18 @@ mod tests {
         let mut receipt = Receipt::new(provider, &provider.operations[0], 1_795_489_629_248.0);
         receipt.status = Some(200);
         receipt.close(1_795_489_629_248.0, 1_795_489_629_250.0, true);
-        let error = crate::response::invalid_body(200, "application/json; charset=utf-8", "<html>");
-        let envelope = fail_with_values(&error, &values(&receipt)).unwrap();
+        let envelope = fail_with_values(200, &values(&receipt, Some("application/json")), "<html>").unwrap();
         let v: serde_json::Value = serde_json::from_str(&envelope).unwrap();
         assert_eq!(v["ok"], false);
         assert_eq!(v["error"]["code"], "upstream_invalid_body");
+        assert_eq!(v["error"]["message"], "the upstream answered 200 as application/json with a body that does not parse as JSON");
         assert_eq!(v["error"]["upstream"], "<html>");
         assert_eq!(v["receipt"]["verdict"], "fail");
         assert_eq!(v["receipt"]["durationMs"], 2);
         assert_eq!(v["receipt"]["call"], provider.operations[0].call);
-        assert_eq!(fail_with_values(&error, "[1,2]"), None);
-        assert_eq!(fail_with_values(&error, "not json"), None);
+        assert_eq!(fail_with_values(200, "[1,2]", ""), None);
+        assert_eq!(fail_with_values(200, &values(&receipt, None), ""), None, "no media type");
+        assert_eq!(fail_with_values(200, "not json", ""), None);
     }
 
     #[test]

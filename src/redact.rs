@@ -1,50 +1,60 @@
-//! Redaction: every credential of a call, in every form, out of everything its caller sees.
+//! Redaction: every credential of a call, in every view, out of everything its caller sees.
 //!
-//! A call's [`Redactor`] holds two sets of [`Credentials`]: the Worker secret's, prepared once
-//! per `env` and shared by every call (`src/wasm.rs` keeps it), and the call's own (its
-//! `options.auth.apiKey`, its secret per-call headers), made for the call and dropped with it.
-//! Nothing a call brought outlives it.
+//! A call's [`Redactor`] holds its needles: the deployment's credentials, prepared once per `env`
+//! and shared by every call (`src/wasm.rs` keeps them); the deployment's current token (and what
+//! obtained it: an assertion, a login), shared the same way until it changes; and the call's own
+//! (its `options.auth.apiKey`, its secret per-call headers, its session's), made for the call
+//! and dropped with it. Each value is a needle, and so is each long line of a multi-line one (a
+//! PEM key), which an upstream may echo reflowed. Beside them, the call's *context* values
+//! (`Stripe-Account`, a basic pair's user name, a bound `Client-Id`): identifiers a result may
+//! name, which the receipt and the capability's own words may not.
 //!
-//! Looking is split from replacing, because nearly every body holds nothing:
+//! **What is judged** is each string as the caller receives it (a JSON result parsed, its keys
+//! too), searched in every view [`crate::views`] defines: raw, percent-decoded, base64-decoded,
+//! one more level of JSON unescaping, and any two of these composed. The span that spelled a
+//! find is replaced by [`REDACTED`]; if the result still holds one (a credential can contain
+//! `[`, and so reappear across the seam of a replacement), the whole string is. Replaced text is
+//! not searched again, so redaction always ends.
 //!
-//! - **Looking** ([`Redactor::finds_in`], and the JS entry's one pass over each response body,
-//!   `src/js/scan.js`) searches for a short list of plain strings, the *scan* needles, at least
-//!   one of which is inside every form of every credential ([`crate::forms`]: the anchors, or
-//!   literal variants, of each value and of its base64 cores; a typical key has four). The list
-//!   crosses to the entry with the request, where the body is, so a body that holds nothing
-//!   never enters the wasm.
-//! - **Replacing** ([`Redactor::redact`]) runs only on text that looking flagged (and on error
-//!   bodies, which are small and read anyway). One left-to-right pass finds, at each position,
-//!   every form starting there — a whole textual form of a value or core (raw, JSON-escaped,
-//!   percent-encoded, in any mix: [`crate::forms::decoded_len`]), or a plain one (an anchor, a
-//!   literal variant) — and replaces the union of all of them, overlapping and adjacent ones
-//!   under one marker. (Replacing the first form found and skipping past it let a short form cut
-//!   into a longer one starting after it and leave that one's tail: the fuzz target found it.)
-//!   Replaced text is not scanned again, so redaction always ends.
-//! - **Failing closed**: if the result still holds a scan needle (a credential can contain `[`,
-//!   and so reappear across the seam of a replacement), the whole text becomes `[REDACTED]`.
+//! **Looking is split from replacing**, because nearly every body holds nothing and most are
+//! large. The JS entry looks first, in one pass over the body where it already is
+//! (`src/js/scan.js`), and the body crosses into wasm only when that pass *flags* it
+//! ([`Redactor::flags`] is the same rule, for native tests). The rule is sound for the views
+//! above: a body flags when it holds a needle raw, or anything a view could decode — a `%`; a
+//! `\` (in JSON, only the escapes that can write a credential's character: `\\`, an ASCII
+//! `\u00XX`, and `\"` `\/` `\n`... when a credential holds that character); a `+` when a
+//! credential holds a space; or a run of base64 characters long enough to encode the shortest
+//! credential ([`crate::views::min_run`]). A body with none of these shows its caller nothing a
+//! view could decode, so a credential in it would be raw, and the needles would have found it.
+//! The list and what follows from it cross to the entry with the request
+//! ([`Redactor::push_scan_json`]), where the credentials already go (the request's headers),
+//! never into an envelope.
 
-use crate::forms;
 use crate::secret::Secret;
+use crate::value::Value;
+use crate::views::{min_run, Needles};
 use std::borrow::Cow;
 use std::rc::Rc;
 
 /// What replaces a credential found in upstream text.
 pub const REDACTED: &str = "[REDACTED]";
 
-/// Credential values and the strings that find them.
+/// How many decodings deep the guarantee reaches (two, composed).
+pub const DEPTH: u8 = 2;
+
+/// A line of a multi-line credential at least this long is a needle of its own (a PEM key's
+/// base64 lines; not its `-----BEGIN` armour, which is no secret).
+pub const LINE_MIN: usize = 16;
+
+/// The longest request id a receipt takes (`receipt.requestId`); a longer or odd one is `null`.
+pub const REQUEST_ID_MAX: usize = 128;
+
+/// Credential values, as needles.
 #[derive(Debug, Default)]
 pub struct Credentials {
-    /// The values and their base64 cores, each matched whole in any textual form (a core, too,
-    /// is text an upstream may JSON-escape or percent-encode: PHP writes `/` as `\/`).
-    forms: Vec<Secret>,
-    /// Plain strings replaced wherever they occur: the forms' anchors, or their literal
-    /// variants when they have none.
-    literals: Vec<Secret>,
-    /// The needles looking searches for, one inside every textual form of every form: the
-    /// literals, less those holding another.
-    scan: Vec<Secret>,
-    /// How many credentials were added (the first entries of `forms` are not all of them).
+    /// The values, and the long lines of multi-line ones.
+    needles: Vec<Secret>,
+    /// How many credentials were added.
     count: usize,
 }
 
@@ -55,52 +65,36 @@ impl Credentials {
             return;
         }
         self.count += 1;
-        let mut found: Vec<String> = vec![value.to_owned()];
-        let mut push = |form: &str| {
-            if !form.is_empty() && !found.iter().any(|f| f == form) {
-                found.push(form.to_owned());
-            }
-        };
-        forms::base64_cores(value.as_bytes(), &mut push);
-        let json = forms::json_escaped(value);
-        if *json != *value {
-            forms::base64_cores(json.as_bytes(), &mut push);
-        }
-        for form in found {
-            match forms::anchor(&form) {
-                Some(anchor) => self.add_literal(anchor),
-                None => forms::literal_variants(&form, &mut |v| self.add_literal(v)),
-            }
-            if !self.forms.iter().any(|f| f.expose() == form) {
-                self.forms.push(Secret::new(form));
+        self.push(value);
+        if value.contains('\n') {
+            for line in value.lines().map(str::trim) {
+                if line.len() >= LINE_MIN && !line.starts_with("-----") {
+                    self.push(line);
+                }
             }
         }
     }
 
-    fn add_literal(&mut self, literal: &str) {
-        if literal.is_empty() || self.literals.iter().any(|s| s.expose() == literal) {
-            return;
-        }
-        let at = self.literals.partition_point(|s| s.expose().len() >= literal.len());
-        self.literals.insert(at, Secret::new(literal.to_owned()));
-        // Looking needs only the needles no other is inside of.
-        if !self.scan.iter().any(|s| literal.contains(s.expose())) {
-            self.scan.retain(|s| !s.expose().contains(literal));
-            self.scan.push(Secret::new(literal.to_owned()));
+    fn push(&mut self, needle: &str) {
+        if !self.holds(needle) {
+            self.needles.push(Secret::new(needle.to_owned()));
         }
     }
 
     fn holds(&self, value: &str) -> bool {
-        self.forms.iter().any(|v| v.expose() == value)
+        self.needles.iter().any(|v| v.expose() == value)
     }
 
     pub(crate) fn is_empty(&self) -> bool {
         self.count == 0
     }
+
+    fn values(&self) -> impl Iterator<Item = &[u8]> {
+        self.needles.iter().map(|s| s.expose().as_bytes())
+    }
 }
 
-/// The credentials of one call: the Worker secret's (shared) and the call's own; and the
-/// call's context header values, kept out of its receipt alone.
+/// The needles of one call, and what it may show where.
 #[derive(Debug, Default)]
 pub struct Redactor {
     shared: Option<Rc<Credentials>>,
@@ -109,12 +103,15 @@ pub struct Redactor {
     token: Option<Rc<Credentials>>,
     own: Credentials,
     context: Vec<Secret>,
+    /// Plain strings the entry flags a body for that are no credential (a login wall's marker,
+    /// [`crate::token::ended`]): looked for, never replaced.
+    watch: Vec<&'static str>,
 }
 
 impl Redactor {
     /// A redactor starting from prepared credentials (the Worker secret's).
     pub fn with_shared(shared: Option<Rc<Credentials>>) -> Self {
-        Redactor { shared, token: None, own: Credentials::default(), context: Vec::new() }
+        Redactor { shared, ..Redactor::default() }
     }
 
     /// Adds the deployment's access token the call sends (prepared when it was obtained).
@@ -129,25 +126,18 @@ impl Redactor {
         }
     }
 
-    /// Adds a per-call context value (`Stripe-Account`): an identifier results may hold, but
-    /// a receipt may not ([`Redactor::redact_receipt`]).
+    /// Adds a context value (`Stripe-Account`): an identifier results may hold, but a receipt
+    /// and the capability's own words may not ([`Redactor::redact_own`]).
     pub fn add_context(&mut self, value: &str) {
-        if !value.is_empty() {
+        if !value.is_empty() && !self.context.iter().any(|c| c.expose() == value) {
             self.context.push(Secret::new(value.to_owned()));
         }
     }
 
-    /// Upstream text bound for the receipt (its request id): credentials and context values
-    /// replaced, in one pass (a credential replaced first could cut into a context value and
-    /// leave the rest of it standing).
-    pub fn redact_receipt<'a>(&self, text: &'a str) -> Cow<'a, str> {
-        let context = |t: &str| self.context.iter().any(|c| t.contains(c.expose()));
-        if !self.finds_in(text) && !context(text) {
-            return Cow::Borrowed(text);
-        }
-        match self.replace_all(text, &self.context) {
-            Some(out) if !self.finds_in(&out) && !context(&out) => Cow::Owned(out),
-            _ => Cow::Borrowed(REDACTED),
+    /// Has the entry flag bodies holding `marker` (no credential, so never replaced).
+    pub fn watch(&mut self, marker: &'static str) {
+        if !marker.is_empty() {
+            self.watch.push(marker);
         }
     }
 
@@ -155,116 +145,248 @@ impl Redactor {
         self.shared.as_deref().into_iter().chain(self.token.as_deref()).chain(std::iter::once(&self.own))
     }
 
-    fn scan_needles(&self) -> impl Iterator<Item = &Secret> {
-        self.sets().flat_map(|s| s.scan.iter())
+    fn credentials(&self) -> Needles<'_> {
+        Needles::new(self.sets().flat_map(Credentials::values))
     }
 
-    /// Whether `text` holds any credential.
+    fn credentials_and_context(&self) -> Needles<'_> {
+        Needles::new(self.sets().flat_map(Credentials::values).chain(self.context.iter().map(|c| c.expose().as_bytes())))
+    }
+
+    /// Whether `text`, in any view, holds a credential.
     pub fn finds_in(&self, text: &str) -> bool {
-        // Length first: most texts checked per call (request ids) are shorter than a needle, and
-        // setting up a substring search costs more than the search.
-        self.scan_needles().any(|n| n.expose().len() <= text.len() && text.contains(n.expose()))
+        self.credentials().found(text.as_bytes(), DEPTH)
     }
 
-    /// Appends the scan needles as a JSON array for the JS entry, the number of the Worker
-    /// secret's first: `[k, shared..., own...]`. The entry compiles the shared ones once and
-    /// keeps them; the call's own are compiled for the call and dropped with it. Only the
-    /// request description carries this list: it goes where the credentials themselves already
-    /// go (the request's headers), never into an envelope.
+    /// `text` with every credential, in every view, replaced by [`REDACTED`]; borrowed when it
+    /// holds none. For what the upstream said (results, its error objects).
+    pub fn redact<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        replace(text, &self.credentials())
+    }
+
+    /// [`Redactor::redact`], context values too: for the capability's own words (its messages,
+    /// and what it quotes of an answer outside an upstream error object) and receipts.
+    pub fn redact_own<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        replace(text, &self.credentials_and_context())
+    }
+
+    /// The upstream's request id as a receipt may carry it: a bounded token of visible ASCII
+    /// (else `None`, so nothing of an odd header reaches a receipt), credentials and context
+    /// values replaced.
+    pub fn redact_receipt<'a>(&self, text: &'a str) -> Option<Cow<'a, str>> {
+        let shaped = (1..=REQUEST_ID_MAX).contains(&text.len()) && text.bytes().all(|b| (0x21..=0x7e).contains(&b) && b != b'"' && b != b'\\');
+        shaped.then(|| self.redact_own(text))
+    }
+
+    /// `value` as JSON with every string, key and number passed through `scrub`
+    /// ([`Redactor::redact`] or [`Redactor::redact_own`]); a number that changed becomes a string.
+    /// Answers whether anything changed.
+    pub fn push_value(&self, value: &Value, own: bool, out: &mut String) -> bool {
+        push_scrubbed(value, &Scrub { redactor: self, own }, out)
+    }
+
+    /// Whether the entry's one pass would flag `text` (`src/js/scan.js`, the same rule): it may
+    /// hold a credential in some view, or holds a watched marker. `json`: the body is JSON,
+    /// whose caller sees its strings unescaped once already.
+    pub fn flags(&self, text: &str, json: bool) -> bool {
+        let scan = self.scan();
+        if scan.needles.is_empty() {
+            return false;
+        }
+        let bytes = text.as_bytes();
+        if scan.needles.iter().any(|n| text.contains(n)) || bytes.contains(&b'%') || (scan.escapes.contains('+') && bytes.contains(&b'+')) {
+            return true;
+        }
+        let escapes = bytes.iter().enumerate().filter(|(_, &b)| b == b'\\').any(|(i, _)| {
+            !json
+                || match bytes.get(i + 1) {
+                    Some(b'\\') => true,
+                    Some(b'u') => bytes.get(i + 2..i + 5).is_some_and(|h| h[0] == b'0' && h[1] == b'0' && (b'0'..=b'7').contains(&h[2])),
+                    Some(&c) => scan.escapes.contains(c as char),
+                    None => false,
+                }
+        });
+        escapes || (scan.run > 0 && long_run(bytes, scan.run, json))
+    }
+
+    /// What the entry scans with: `[k, run, escapes, ...needles]`, the first `k` needles the
+    /// deployment's (compiled once by the entry and kept; the call's own are compiled for it and
+    /// dropped); `run` the shortest base64 run that flags (0: none); `escapes` the letters of
+    /// the JSON escapes that flag (`"`, `/`, `n`...: a credential holds that character), and `+`
+    /// when a credential holds a space.
     pub fn push_scan_json(&self, out: &mut String) {
+        let scan = self.scan();
         out.push('[');
-        let shared = self.shared.as_ref().map_or(0, |s| s.scan.len()) + self.token.as_ref().map_or(0, |s| s.scan.len());
-        crate::json::push_u64(out, shared as u64, 0);
-        for needle in self.scan_needles() {
+        crate::json::push_u64(out, scan.shared as u64, 0);
+        out.push(',');
+        crate::json::push_u64(out, scan.run as u64, 0);
+        out.push(',');
+        crate::json::push_str(out, &scan.escapes);
+        for needle in &scan.needles {
             out.push(',');
-            crate::json::push_str(out, needle.expose());
+            crate::json::push_str(out, needle);
         }
         out.push(']');
     }
 
-    /// `text` with every credential replaced by [`REDACTED`]; borrowed when there is none.
-    pub fn redact<'a>(&self, text: &'a str) -> Cow<'a, str> {
-        // Most texts checked per call (request ids) hold nothing: no allocation.
-        if !self.finds_in(text) {
-            return Cow::Borrowed(text);
+    fn scan(&self) -> Scan<'_> {
+        let shared = self.shared.iter().chain(&self.token).map(|s| s.needles.len()).sum();
+        let mut scan = Scan { shared, run: 0, escapes: String::new(), needles: Vec::new() };
+        let mut shortest = usize::MAX;
+        for needle in self.sets().flat_map(|s| s.needles.iter()).map(Secret::expose) {
+            shortest = shortest.min(needle.len());
+            for (c, letter) in [('"', '"'), ('/', '/'), ('\n', 'n'), ('\r', 'r'), ('\t', 't'), ('\u{8}', 'b'), ('\u{c}', 'f'), (' ', '+')] {
+                if needle.contains(c) && !scan.escapes.contains(letter) {
+                    scan.escapes.push(letter);
+                }
+            }
+            scan.needles.push(needle);
         }
-        match self.replace_all(text, &[]) {
-            Some(out) if !self.finds_in(&out) => Cow::Owned(out),
-            _ => Cow::Borrowed(REDACTED),
+        if shortest != usize::MAX {
+            scan.run = min_run(shortest);
+        }
+        scan.needles.extend(self.watch.iter().copied());
+        scan
+    }
+}
+
+/// What the entry's scan is given.
+struct Scan<'a> {
+    shared: usize,
+    run: usize,
+    escapes: String,
+    needles: Vec<&'a str>,
+}
+
+/// Whether `text` holds a run of at least `least` characters of one base64 alphabet (line
+/// breaks inside it, and in JSON the escapes `\/`, `\n`, `\r`, count): the entry's rule
+/// (`longRun` in `src/js/scan.js`).
+fn long_run(text: &[u8], least: usize, json: bool) -> bool {
+    let class = |i: usize| -> u8 {
+        match text[i] {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'\n' | b'\r' => 3,
+            b'+' | b'/' => 1,
+            b'-' | b'_' => 2,
+            b'\\' if json => match text.get(i + 1) {
+                Some(b'/') => 1,
+                Some(b'n' | b'r') => 3,
+                _ => 0,
+            },
+            _ => 0,
+        }
+    };
+    // One count per alphabet: a run is of one of them.
+    let (mut standard, mut url) = (0, 0);
+    for i in 0..text.len() {
+        let c = class(i);
+        standard = if c & 1 != 0 { standard + 1 } else { 0 };
+        url = if c & 2 != 0 { url + 1 } else { 0 };
+        if standard >= least || url >= least {
+            return true;
         }
     }
+    false
+}
 
-    /// One pass: every character inside any form of any credential is replaced, overlapping and
-    /// adjacent forms under one marker. (Replacing the first form found and skipping past it
-    /// would let a short form, an anchor, cut into a longer one that starts after it and leave
-    /// that one's tail behind.)
-    #[cold]
-    #[inline(never)]
-    fn replace_all(&self, text: &str, extra: &[Secret]) -> Option<String> {
-        let bytes = text.as_bytes();
-        let mut starts = [false; 256];
-        for literal in extra {
-            starts[usize::from(literal.expose().as_bytes()[0])] = true;
+/// `text` with every span `needles` finds replaced.
+fn replace<'a>(text: &'a str, needles: &Needles<'_>) -> Cow<'a, str> {
+    // Most texts checked (request ids, messages) hold nothing: one search, no allocation.
+    if !needles.found(text.as_bytes(), DEPTH) {
+        return Cow::Borrowed(text);
+    }
+    let mut spans = Vec::new();
+    needles.spans(text.as_bytes(), DEPTH, &mut spans);
+    spans.sort_unstable();
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    let mut i = 0;
+    while i < spans.len() {
+        let (mut from, mut to) = spans[i];
+        i += 1;
+        while i < spans.len() && spans[i].0 <= to {
+            to = to.max(spans[i].1);
+            i += 1;
         }
-        for set in self.sets() {
-            for literal in &set.literals {
-                starts[usize::from(literal.expose().as_bytes()[0])] = true;
-            }
-            for value in &set.forms {
-                let first = value.expose().as_bytes()[0];
-                starts[usize::from(first)] = true;
-                starts[usize::from(b'%')] = true;
-                starts[usize::from(b'\\')] = true;
-                if first == b' ' {
-                    starts[usize::from(b'+')] = true;
-                }
-            }
+        from = from.max(copied);
+        while !text.is_char_boundary(from) {
+            from -= 1;
         }
-        let mut out = String::with_capacity(text.len());
-        let mut copied = 0;
-        // The interval being replaced, [from, to).
-        let mut span: Option<(usize, usize)> = None;
-        for i in 0..bytes.len() {
-            if let Some((from, to)) = span {
-                if i >= to {
-                    out.push_str(text.get(copied..from)?);
-                    out.push_str(REDACTED);
-                    copied = to;
-                    span = None;
-                }
-            }
-            if !starts[usize::from(bytes[i])] {
-                continue;
-            }
-            let mut end = i;
-            for literal in extra.iter().filter(|l| bytes[i..].starts_with(l.expose().as_bytes())) {
-                end = end.max(i + literal.expose().len());
-            }
-            for set in self.sets().filter(|s| !s.is_empty()) {
-                for value in &set.forms {
-                    let value = value.expose().as_bytes();
-                    if forms::may_start(bytes[i], value[0]) {
-                        end = end.max(i + forms::decoded_len(bytes, i, value).unwrap_or(0));
-                    }
-                }
-                if let Some(literal) = set.literals.iter().find(|l| bytes[i..].starts_with(l.expose().as_bytes())) {
-                    end = end.max(i + literal.expose().len());
-                }
-            }
-            if end > i {
-                span = Some(match span {
-                    Some((from, to)) => (from, to.max(end)),
-                    None => (i, end),
-                });
-            }
+        while !text.is_char_boundary(to) {
+            to += 1;
         }
-        if let Some((from, _)) = span {
-            out.push_str(text.get(copied..from)?);
-            out.push_str(REDACTED);
-        } else {
-            out.push_str(text.get(copied..)?);
+        out.push_str(&text[copied..from]);
+        out.push_str(REDACTED);
+        copied = to;
+    }
+    out.push_str(&text[copied..]);
+    if needles.found(out.as_bytes(), DEPTH) {
+        return Cow::Borrowed(REDACTED);
+    }
+    Cow::Owned(out)
+}
+
+/// Which redaction a value's strings get.
+struct Scrub<'r> {
+    redactor: &'r Redactor,
+    own: bool,
+}
+
+impl Scrub<'_> {
+    fn apply<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        if self.own { self.redactor.redact_own(text) } else { self.redactor.redact(text) }
+    }
+}
+
+/// [`Value::push_json`] with every string, key and number text passed through `scrub`.
+fn push_scrubbed(value: &Value, scrub: &Scrub<'_>, out: &mut String) -> bool {
+    match value {
+        Value::String(s) => {
+            let s = scrub.apply(s);
+            crate::json::push_str(out, &s);
+            matches!(s, Cow::Owned(_)) || s == REDACTED
         }
-        Some(out)
+        Value::Number(n) => match scrub.apply(n.as_str()) {
+            Cow::Borrowed(same) if same == n.as_str() => {
+                out.push_str(same);
+                false
+            }
+            other => {
+                crate::json::push_str(out, &other);
+                true
+            }
+        },
+        Value::Array(items) => {
+            out.push('[');
+            let mut changed = false;
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                changed |= push_scrubbed(item, scrub, out);
+            }
+            out.push(']');
+            changed
+        }
+        Value::Object(entries) => {
+            out.push('{');
+            let mut changed = false;
+            for (i, (k, v)) in entries.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                let key = scrub.apply(k);
+                changed |= matches!(key, Cow::Owned(_)) || key != k.as_str();
+                crate::json::push_str(out, &key);
+                out.push(':');
+                changed |= push_scrubbed(v, scrub, out);
+            }
+            out.push('}');
+            changed
+        }
+        other => {
+            other.push_json(out);
+            false
+        }
     }
 }
 
@@ -286,74 +408,66 @@ mod tests {
     }
 
     #[test]
-    fn every_listed_form_is_found_and_replaced_whole() {
+    fn the_forms_an_upstream_writes_are_replaced_whole() {
         let key = "sk_test_CANARY\"&/+= x%~";
         let mut r = Redactor::default();
         r.add(key);
         let json = serde_json::to_string(key).unwrap();
         let json = &json[1..json.len() - 1];
-        let upper: String = key.bytes().map(|b| if b.is_ascii_alphanumeric() || b == b'_' { (b as char).to_string() } else { format!("%{b:02X}") }).collect();
-        let lower = upper.to_lowercase().replace("sk_test_canary", "sk_test_CANARY");
-        let b64 = |s: &str, alphabet| forms::base64_with(s.as_bytes(), alphabet, true);
-        let std = forms::base64(key.as_bytes());
+        let every_byte: String = key.bytes().map(|b| format!("%{b:02x}")).collect();
+        let unicode: String = key.bytes().map(|b| format!("\\u{b:04x}")).collect();
+        let std = crate::forms::base64(key.as_bytes());
         let forms = [
             key.to_owned(),
             json.to_owned(),
-            upper,
-            lower,
+            every_byte.clone(),
+            unicode,
             std.clone(),
             std.trim_end_matches('=').to_owned(),
-            b64(key, b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
-            forms::base64(format!("{key}:").as_bytes()),
-            forms::base64(format!("user:{key}").as_bytes()),
-            forms::base64(format!("{{\"authorization\":\"Bearer {json}\"}}").as_bytes()),
+            crate::forms::base64(format!("user:{key}").as_bytes()),
+            crate::forms::base64(every_byte.as_bytes()),
+            crate::forms::base64(format!("{{\"authorization\":\"Bearer {json}\"}}").as_bytes()),
         ];
         for form in forms {
             let text = format!("echo <{form}> end");
             assert!(r.finds_in(&text), "not found: {form}");
-            let out = r.redact(&text);
-            assert!(out.starts_with("echo <") && out.ends_with("> end"), "{form} → {out}");
-            assert!(!out.contains("CANARY") && !r.finds_in(&out), "{form} → {out}");
+            assert_eq!(r.redact(&text), "echo <[REDACTED]> end", "{form}");
         }
     }
 
     #[test]
-    fn shared_and_own_credentials_both_count_and_the_scan_list_says_which_is_which() {
-        let mut shared = Credentials::default();
-        shared.add("sk_test_SHAREDKEY1");
-        let mut r = Redactor::with_shared(Some(Rc::new(shared)));
-        r.add("sk_test_SHAREDKEY1");
-        r.add("sk_test_OWNKEY2222");
-        assert_eq!(r.redact("a sk_test_SHAREDKEY1 b sk_test_OWNKEY2222 c"), "a [REDACTED] b [REDACTED] c");
-        let mut scan = String::new();
-        r.push_scan_json(&mut scan);
-        let scan: Vec<serde_json::Value> = serde_json::from_str(&scan).unwrap();
-        // Each key: its anchor (the whole key) and three cores (no `+` or `/` in them, so the URL
-        // alphabet's are the same); the Worker secret's first.
-        assert_eq!(scan[0], 4);
-        let needles: Vec<&str> = scan[1..].iter().filter_map(|v| v.as_str()).collect();
-        assert_eq!(
-            needles,
-            [
-                "sk_test_SHAREDKEY1", "c2tfdGVzdF9TSEFSRURLRVkx", "NrX3Rlc3RfU0hBUkVES0VZM", "za190ZXN0X1NIQVJFREtFWT",
-                "sk_test_OWNKEY2222", "c2tfdGVzdF9PV05LRVkyMjIy", "NrX3Rlc3RfT1dOS0VZMjIyM", "za190ZXN0X09XTktFWTIyMj",
-            ]
-        );
+    fn multi_line_credentials_are_found_line_by_line() {
+        let pem = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\nVJTUt9Us8cKjMzEfYyjiWA4R4/M2bS1GB4t7NXp98C3SC6dVMvDuictGeurT8jNbvJZHtCSuYEvu\n-----END PRIVATE KEY-----\n";
+        let mut r = Redactor::default();
+        r.add(pem);
+        // Reflowed with \r\n and indented, the armour left: each line still goes.
+        let echoed = pem.replace('\n', "\r\n    ");
+        let out = r.redact(&echoed);
+        assert!(!out.contains("MIIEvQ") && !out.contains("VJTUt9") && out.contains("BEGIN PRIVATE KEY"), "{out}");
     }
 
     #[test]
-    fn context_values_leave_receipts_only() {
+    fn context_values_leave_receipts_and_own_words_only() {
         let mut r = Redactor::default();
         r.add("sk_test_CANARYkey1");
         r.add_context("acct_CONTEXT1");
         assert_eq!(r.redact("req_acct_CONTEXT1"), "req_acct_CONTEXT1");
-        assert_eq!(r.redact_receipt("req_acct_CONTEXT1_sk_test_CANARYkey1"), "req_[REDACTED]_[REDACTED]");
-        assert!(matches!(r.redact_receipt("req_1"), Cow::Borrowed(_)));
-        // A one-letter key inside the context value: both go in one pass (the fuzz target's case).
+        assert_eq!(r.redact_receipt("req_acct_CONTEXT1_sk_test_CANARYkey1").unwrap(), "req_[REDACTED]_[REDACTED]");
+        assert!(matches!(r.redact_receipt("req_1"), Some(Cow::Borrowed(_))));
+        // In any view: base64 and percent-encoded, in a request id.
+        let b64 = crate::forms::base64(b"acct_CONTEXT1");
+        assert_eq!(r.redact_receipt(&b64).unwrap(), REDACTED);
+        assert_eq!(r.redact_receipt("req_%61cct_CONTEXT1").unwrap(), "req_[REDACTED]");
+        assert_eq!(r.redact_own("application/x-acct_CONTEXT1"), "application/x-[REDACTED]");
+        // A request id that is no token of visible ASCII is none.
+        for odd in ["", "two words", "quote\"d", &"x".repeat(REQUEST_ID_MAX + 1), "é"] {
+            assert_eq!(r.redact_receipt(odd), None, "{odd}");
+        }
+        // A one-letter key inside the context value: both go in one pass.
         let mut r = Redactor::default();
         r.add("t");
         r.add_context("acct_CONTEXTAx");
-        assert_eq!(r.redact_receipt("acct_CONTEXTAx"), REDACTED);
+        assert_eq!(r.redact_receipt("acct_CONTEXTAx").unwrap(), REDACTED);
     }
 
     #[test]
@@ -374,5 +488,52 @@ mod tests {
         let mut r = Redactor::default();
         r.add("xx[RED");
         assert_eq!(r.redact("xxxx[RED"), REDACTED);
+    }
+
+    #[test]
+    fn values_are_scrubbed_keys_and_numbers_too() {
+        let mut r = Redactor::default();
+        r.add("sk_test_CANARY");
+        r.add("31415926");
+        r.add_context("acct_CONTEXT1");
+        let v = crate::parse::parse(r#"{"sk_test_CANARY":[1,31415926,"a sk_test_CANARY b"],"acct":"acct_CONTEXT1"}"#).unwrap();
+        let mut out = String::new();
+        assert!(r.push_value(&v, false, &mut out));
+        assert_eq!(out, r#"{"[REDACTED]":[1,"[REDACTED]","a [REDACTED] b"],"acct":"acct_CONTEXT1"}"#);
+        out.clear();
+        assert!(r.push_value(&v, true, &mut out));
+        assert!(out.ends_with(r#""acct":"[REDACTED]"}"#), "{out}");
+        out.clear();
+        assert!(!r.push_value(&crate::parse::parse(r#"{"a":[1,"b"]}"#).unwrap(), true, &mut out));
+    }
+
+    #[test]
+    fn the_scan_list_says_which_needles_are_shared_and_what_flags() {
+        let mut shared = Credentials::default();
+        shared.add("sk_test_SHAREDKEY1");
+        let mut r = Redactor::with_shared(Some(Rc::new(shared)));
+        r.add("sk_test_SHAREDKEY1");
+        r.add("own key/2");
+        r.watch("name=\"password\"");
+        let mut scan = String::new();
+        r.push_scan_json(&mut scan);
+        let scan: Vec<serde_json::Value> = serde_json::from_str(&scan).unwrap();
+        assert_eq!(scan, serde_json::json!([1, 12, "/+", "sk_test_SHAREDKEY1", "own key/2", "name=\"password\""]).as_array().unwrap().clone());
+    }
+
+    #[test]
+    fn the_entry_flags_what_a_view_could_decode_and_nothing_else() {
+        let mut r = Redactor::default();
+        r.add("sk_test_0123456789abcdef");
+        let clean = r#"{"id":"cus_00000000000001","url":"/v1/customers/cus_1/sources","d":"line\nnext \"q\" \/"}"#;
+        assert!(!r.flags(clean, true), "a JSON body with only harmless escapes");
+        assert!(r.flags(clean, false), "as text its backslashes are what a view decodes");
+        for flagged in [r#"{"a":"sk_test_0123456789abcdef"}"#, r#"{"a":"50%"}"#, r#"{"a":"\\"}"#, r#"{"a":"\u0041"}"#, &format!(r#"{{"a":"{}"}}"#, "QUJD".repeat(9))] {
+            assert!(r.flags(flagged, true), "{flagged}");
+        }
+        // Non-ASCII escapes write no credential character.
+        assert!(!r.flags(r#"{"a":"\u00e9\u4e2d"}"#, true));
+        // No credential, nothing to look for.
+        assert!(!Redactor::default().flags("sk_test_ %", false));
     }
 }

@@ -136,6 +136,8 @@ pub enum CredentialUse {
 }
 
 impl CredentialUse {
+    pub const ALL: [CredentialUse; 3] = [CredentialUse::Secret, CredentialUse::Call, CredentialUse::None];
+
     pub fn as_str(self) -> &'static str {
         match self {
             CredentialUse::Secret => "secret",

@@ -2,15 +2,20 @@
 //!
 //! - 2xx: the result. 204/205 and empty bodies give `null`, JSON media types give the parsed
 //!   body, other text (as the entry tells text from bytes: `src/js/body.js`) gives the text,
-//!   anything else the bytes, a `Uint8Array`. A binary body holding a credential of the call is
-//!   withheld (`upstream_body_withheld`): text can be redacted, bytes cannot without corrupting
-//!   them, and a half-masked file is worse than none.
+//!   anything else the bytes, a `Uint8Array`. A binary body holding a credential of the call
+//!   (in any view of its text: [`crate::views`]) is withheld (`upstream_body_withheld`): text
+//!   can be redacted, bytes cannot without corrupting them, and a half-masked file is worse
+//!   than none.
 //! - 3xx: followed only within the request's origin (credentials never go elsewhere), at most
 //!   [`MAX_REDIRECTS`] times; to another origin it is an `upstream_redirect` error.
 //! - 4xx/5xx: `upstream_error` with the status and the provider's error object (the key named
 //!   by the manifest's `error_object`, Stripe's `error`), its `message` as the message.
 //!
-//! Upstream text passes through the call's redactor before anything of it is kept.
+//! A body the entry's scan flags ([`crate::redact`]) is judged here as its caller would receive
+//! it: a JSON body parsed, each string and key redacted; text redacted whole; bytes withheld.
+//! Everything an error keeps of the answer is redacted before it is cut to size (a cut through
+//! a credential's encoding would hide the rest of it from redaction), and again, with the
+//! call's context values, when the envelope is written ([`crate::receipt::fail`]).
 
 use crate::error::CallError;
 use crate::redact::Redactor;
@@ -28,21 +33,21 @@ pub struct HttpResponse<'a> {
     /// Read only for a 3xx (the entry reports it for those alone).
     pub location: Option<&'a str>,
     /// The entry read the body as bytes (a 2xx whose media type is not text), which it keeps:
-    /// [`BodyText::text`] is then empty, and [`BodyText::holds_credential`] what the entry found
-    /// in the bytes' ASCII.
+    /// [`BodyText::flagged`] is what its scan of their text found, and [`BodyText::text`] that
+    /// text when it flagged (else empty).
     pub binary: bool,
     pub body: &'a dyn BodyText,
 }
 
 /// The response body, wherever it lives. In the Worker it stays a JS string: the entry scans it
-/// for the call's credentials itself (one pass over it for all the needles the request
-/// names, see [`crate::request::HttpRequest::push_fetch_json`]) and, when it holds none, attaches
-/// its own copy to the envelope. Only bodies that must be rewritten or read (redaction, error
-/// objects) are copied into wasm.
+/// itself (one pass, for what the request's scan list names: [`crate::redact`]) and, when
+/// nothing flags, attaches its own copy to the envelope. Only bodies that must be judged,
+/// rewritten or read (flagged ones, error objects) are copied into wasm.
 pub trait BodyText {
     fn is_empty(&self) -> bool;
-    /// Whether the body holds any of `redactor`'s credentials.
-    fn holds_credential(&self, redactor: &Redactor) -> bool;
+    /// Whether the entry's scan flagged the body: it may hold one of `redactor`'s credentials
+    /// in some view, or a watched marker. `json`: it is read as JSON.
+    fn flagged(&self, redactor: &Redactor, json: bool) -> bool;
     /// The text itself.
     fn text(&self) -> std::borrow::Cow<'_, str>;
 }
@@ -51,8 +56,8 @@ impl BodyText for &str {
     fn is_empty(&self) -> bool {
         str::is_empty(self)
     }
-    fn holds_credential(&self, redactor: &Redactor) -> bool {
-        redactor.finds_in(self)
+    fn flagged(&self, redactor: &Redactor, json: bool) -> bool {
+        redactor.flags(self, json)
     }
     fn text(&self) -> std::borrow::Cow<'_, str> {
         std::borrow::Cow::Borrowed(self)
@@ -66,7 +71,8 @@ pub enum Outcome {
     Null,
     /// Success whose body holds no credential, for the entry to attach as it says.
     Body(Attach),
-    /// Success whose body had credentials replaced: the redacted JSON text, or a string value.
+    /// Success whose body the runtime judged (the entry's scan flagged it): the result as JSON
+    /// text, every string of it redacted.
     Redacted { json_text: String },
     /// Same-origin redirect: fetch this URL next, as `GET` without body when `as_get`.
     Follow { url: String, as_get: bool },
@@ -107,12 +113,12 @@ pub fn judge(provider: &Provider, request_url: &str, post: bool, response: &Http
             if status == 204 || status == 205 || response.body.is_empty() {
                 Outcome::Null
             } else if response.binary {
-                if response.body.holds_credential(redactor) {
-                    Outcome::Error(withheld(status, response.content_type.unwrap_or("")))
+                if response.body.flagged(redactor, false) && redactor.finds_in(&response.body.text()) {
+                    Outcome::Error(withheld(status, response.content_type.unwrap_or(""), redactor))
                 } else {
                     Outcome::Body(Attach::Bytes)
                 }
-            } else if !response.body.holds_credential(redactor) {
+            } else if !response.body.flagged(redactor, json) {
                 Outcome::Body(if json { Attach::Json } else { Attach::Text })
             } else {
                 redacted(json, response, redactor)
@@ -126,33 +132,41 @@ pub fn judge(provider: &Provider, request_url: &str, post: bool, response: &Http
 // The branches below are out of line: a Worker's first call compiles the wasm functions it runs,
 // whole, so code a common call does not take is kept out of the functions it does.
 
-/// A success whose body holds a credential: the redacted text, parsed as JSON when its media
-/// type says it is (and `upstream_invalid_body` when it is not).
+/// A success body the entry's scan flagged, judged as its caller would receive it: JSON parsed
+/// and every string, key and number redacted (`upstream_invalid_body` when it does not parse),
+/// text redacted whole. A text that held nothing is attached by the entry after all; a JSON body
+/// is answered as written here even then, so that the entry never parses (and, failing, quotes)
+/// a flagged body itself.
 #[cold]
 #[inline(never)]
 fn redacted(json: bool, response: &HttpResponse<'_>, redactor: &Redactor) -> Outcome {
     let text = response.body.text();
-    let redacted = redactor.redact(&text);
-    if json && crate::parse::parse(&redacted).is_err() {
-        return Outcome::Error(invalid_body(response.status, response.content_type.unwrap_or(""), &redacted));
+    if json {
+        return match crate::parse::parse(&text) {
+            Ok(value) => {
+                let mut json_text = String::with_capacity(text.len());
+                redactor.push_value(&value, false, &mut json_text);
+                Outcome::Redacted { json_text }
+            }
+            Err(_) => Outcome::Error(invalid_body(response.status, &printable_type(response.content_type.unwrap_or(""), redactor), &redactor.redact(&text))),
+        };
     }
-    let json_text = if json {
-        redacted.into_owned()
-    } else {
-        let mut text = String::with_capacity(redacted.len() + 2);
-        crate::json::push_str(&mut text, &redacted);
-        text
-    };
-    Outcome::Redacted { json_text }
+    match redactor.redact(&text) {
+        std::borrow::Cow::Borrowed(_) => Outcome::Body(Attach::Text),
+        std::borrow::Cow::Owned(redacted) => {
+            let mut json_text = String::with_capacity(redacted.len() + 2);
+            crate::json::push_str(&mut json_text, &redacted);
+            Outcome::Redacted { json_text }
+        }
+    }
 }
 
 /// `upstream_invalid_body` for a success whose JSON media type came with something else; `text`
-/// has been redacted (or found to hold no credential).
+/// has been redacted (or the entry's scan flagged nothing in it), and `content_type` is
+/// [`printable_type`]'s.
 #[cold]
 #[inline(never)]
 pub fn invalid_body(status: u16, content_type: &str, text: &str) -> CallError {
-    let content_type = essence(content_type);
-    let content_type = if crate::header::value_fault(content_type).is_none() { content_type } else { "JSON" };
     CallError::InvalidBody {
         status,
         content_type: content_type.to_owned(),
@@ -163,8 +177,8 @@ pub fn invalid_body(status: u16, content_type: &str, text: &str) -> CallError {
 /// `upstream_body_withheld`: a binary success body holding a credential of the call.
 #[cold]
 #[inline(never)]
-fn withheld(status: u16, content_type: &str) -> CallError {
-    let content_type = printable_type(content_type);
+fn withheld(status: u16, content_type: &str, redactor: &Redactor) -> CallError {
+    let content_type = printable_type(content_type, redactor);
     CallError::BodyWithheld {
         status,
         upstream: Some(Value::Object(vec![("contentType".into(), Value::String(content_type.clone()))])),
@@ -173,11 +187,11 @@ fn withheld(status: u16, content_type: &str) -> CallError {
 }
 
 /// A media type as a message may show it: its essence, or a stand-in if it could not travel in
-/// a header (so it cannot carry anything a message should not).
-fn printable_type(content_type: &str) -> String {
+/// a header or holds anything of the call's credentials or context (in any view).
+pub fn printable_type(content_type: &str, redactor: &Redactor) -> String {
     let essence = essence(content_type);
-    if essence.is_empty() || crate::header::value_fault(essence).is_some() {
-        "unknown type".to_owned()
+    if essence.is_empty() || crate::header::value_fault(essence).is_some() || redactor.redact_own(essence) != essence {
+        "an unnamed media type".to_owned()
     } else {
         essence.to_owned()
     }
@@ -208,11 +222,12 @@ fn redirect(request_url: &str, post: bool, response: &HttpResponse<'_>, redactor
     }
 }
 
-/// The typed error for an HTTP error status, carrying the provider's error object.
+/// The typed error for an HTTP error status, carrying the provider's error object: parsed
+/// first, so that it is redacted as the caller will see it, and redacted before its message is
+/// cut to size.
 #[inline(never)]
 fn upstream_error(provider: &Provider, status: u16, json: bool, body: &str, redactor: &Redactor) -> CallError {
-    let body = redactor.redact(body);
-    let parsed: Option<Value> = if json { crate::parse::parse(&body).ok() } else { None };
+    let parsed: Option<Value> = if json { crate::parse::parse(body).ok() } else { None };
     let upstream = match (parsed, provider.error_object) {
         (Some(whole), Some(key)) => match whole.get(key) {
             Some(inner) => Some(inner.clone()),
@@ -220,8 +235,9 @@ fn upstream_error(provider: &Provider, status: u16, json: bool, body: &str, reda
         },
         (Some(whole), None) => Some(whole),
         (None, _) if body.trim().is_empty() => None,
-        (None, _) => Some(Value::String(truncate(&body, 2048).to_owned())),
+        (None, _) => Some(Value::String(truncate(&redactor.redact(body), 2048).to_owned())),
     };
+    let upstream = upstream.map(|u| redacted_value(&u, redactor));
     let message = upstream
         .as_ref()
         .and_then(|u| u.get("message"))
@@ -229,6 +245,15 @@ fn upstream_error(provider: &Provider, status: u16, json: bool, body: &str, reda
         .map(|m| truncate(m, 1024).to_owned())
         .unwrap_or_else(|| format!("upstream answered HTTP {status}"));
     CallError::Upstream { status, message, upstream }
+}
+
+/// `value` with every string, key and number redacted (unchanged values are cloned as they are).
+fn redacted_value(value: &Value, redactor: &Redactor) -> Value {
+    let mut text = String::new();
+    if !redactor.push_value(value, false, &mut text) {
+        return value.clone();
+    }
+    crate::parse::parse(&text).unwrap_or(Value::String(crate::redact::REDACTED.to_owned()))
 }
 
 fn truncate(text: &str, max: usize) -> &str {

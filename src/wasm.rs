@@ -15,7 +15,8 @@
 //! not a Rust `String` the entry must decode and then free with another call into wasm. Every
 //! export returns a string whose first character says what it is:
 //!
-//! - `F<handle>:<request JSON>`: fetch this (`[url, method, body, headers, scan]`, with
+//! - `F<handle>:<request JSON>`: fetch this (`[url, method, body, headers, scan, credential]`,
+//!   `credential` the receipt's word for what it carries, with
 //!   `redirect: "manual"`; a body that is not a string or `null` is assembled from the call's
 //!   binary arguments, which never enter the wasm: [`crate::body`]), scan the response body for
 //!   the needles of `scan` (`[k, ...needles]`, the first `k` the Worker secret's: see
@@ -54,15 +55,22 @@
 //! - `J[...]` / `T[...]` / `B[...]`: success; the receipt's values in
 //!   [`crate::receipt::FIELDS`] order, which the entry names back, and the response body it
 //!   holds as `result`, parsed as JSON (`J`), as text (`T`) or as its bytes (`B`, a
-//!   `Uint8Array`). Only when the body holds no credential.
+//!   `Uint8Array`). Only when the body holds no credential. `J`'s values end with one more, the
+//!   media type as [`capa_invalid_body`] may print it if the body does not parse.
+//! - `L` (from [`capa_finish`] and [`capa_unreachable`]): the call was lost with the instance
+//!   that held it; answer it with [`capa_lost`].
 //!
 //! The two per-call answers are JSON arrays, not objects: the entry parses one of each per
 //! call, and parsing an array builds no object shape and internalizes no key (measured in
 //! bench/README.md).
 //!
 //! Calls in flight live in a slab keyed by handle. A panic aborts the wasm instance, which
-//! workers-rs then replaces; the entry answers that call with [`capa_internal`], and calls whose
-//! handles died with the old instance get `internal` from [`capa_finish`]. The new instance's
+//! workers-rs then replaces; the entry answers that call with [`capa_internal`] if none of its
+//! requests went out, else with [`capa_lost`] (`upstream_outcome_unknown`: it went out, and
+//! whether it took effect is not known). Calls whose handles died with the old instance get `L`
+//! from [`capa_finish`] or [`capa_unreachable`], and the entry answers them with [`capa_lost`]
+//! too: their requests went out, and what came back can no longer be judged (their redactors,
+//! which held their credentials, died with the instance). The new instance's
 //! slab starts empty, so it hands out the dead one's handles again: every call therefore also
 //! carries the entry's *ticket* (a counter in the JS module, which outlives instances), and a
 //! handle is honoured only with the ticket it was issued with. Without it, a response to a call
@@ -226,16 +234,16 @@ thread_local! {
 struct JsBody {
     text: js_sys::JsString,
     empty: bool,
-    /// The entry found one of the request's `scan` strings, which are this call's redactor's.
-    holds_credential: bool,
+    /// The entry's scan flagged it, for this call's redactor's scan list.
+    flagged: bool,
 }
 
 impl BodyText for JsBody {
     fn is_empty(&self) -> bool {
         self.empty
     }
-    fn holds_credential(&self, _: &crate::redact::Redactor) -> bool {
-        self.holds_credential
+    fn flagged(&self, _: &crate::redact::Redactor, _: bool) -> bool {
+        self.flagged
     }
     fn text(&self) -> std::borrow::Cow<'_, str> {
         std::borrow::Cow::Owned(String::from(&self.text))
@@ -511,8 +519,9 @@ pub fn capa_signed(scheme: u8, input: &str, signature: &[u8], now: f64) -> JsStr
 }
 
 /// The upstream answered the call `handle`, issued with `ticket`. `body` stays a JS string; `empty` and
-/// `holds_credential` are what the entry found (the latter scanning for the request's `scan`);
-/// `binary`: the entry read the body as bytes, which it keeps (`body` is then empty).
+/// `flagged` are what the entry found (the latter scanning with the request's `scan`);
+/// `binary`: the entry read the body as bytes, which it keeps (`body` is then their text when
+/// it flagged, for the runtime to judge, else empty).
 /// `headers` holds the response's content type, request id ([`Provider::request_id_header`])
 /// and, for a 3xx only, its location (each header the entry reads is a call into the runtime).
 #[wasm_bindgen]
@@ -526,11 +535,13 @@ pub fn capa_finish(
     headers: &str,
     body: js_sys::JsString,
     empty: bool,
-    holds_credential: bool,
+    flagged: bool,
     binary: bool,
 ) -> JsString {
     let Some(call) = CALLS.with(|c| c.borrow_mut().take(handle, ticket)) else {
-        return internal(op, now);
+        // Its instance died (another call's panic) after its request went out.
+        let _ = (op, now);
+        return JsString::from("L");
     };
     // `content-type \n request-id \n location`, absent ones empty: one string to copy in, not
     // three. A header value cannot hold a line feed (fetch refuses and strips them).
@@ -543,7 +554,7 @@ pub fn capa_finish(
         request_id,
         location,
         binary,
-        body: &JsBody { text: body, empty, holds_credential },
+        body: &JsBody { text: body, empty, flagged },
     };
     wire(call.finish(&response, now), ticket, now)
 }
@@ -553,25 +564,38 @@ pub fn capa_finish(
 pub fn capa_unreachable(handle: u32, ticket: f64, op: u32, now: f64, message: &str) -> JsString {
     match CALLS.with(|c| c.borrow_mut().take(handle, ticket)) {
         Some(call) => wire(Step::Done(call.unreachable(message, now)), ticket, now),
-        None => internal(op, now),
+        None => {
+            let _ = op;
+            JsString::from("L")
+        }
     }
 }
 
 /// The upstream's success said JSON and the entry could not parse the body it attached (see
 /// [`Envelope::AttachBody`]): `upstream_invalid_body`, with the receipt the runtime gave
-/// (`values`, the `J` answer's) turned to `fail`. `excerpt` is the body's start, which the entry's
-/// scan found to hold no credential. Stateless: the call is over.
+/// (`values`, the `J` answer's, ending with the media type to print) turned to `fail`.
+/// `excerpt` is the body's start, in which the entry's scan flagged nothing. Stateless: the
+/// call is over.
 #[wasm_bindgen]
-pub fn capa_invalid_body(op: u32, now: f64, status: u16, content_type: &str, values: &str, excerpt: &str) -> JsString {
-    let error = crate::response::invalid_body(status, content_type, excerpt);
-    match crate::receipt::fail_with_values(&error, values) {
+pub fn capa_invalid_body(op: u32, now: f64, status: u16, values: &str, excerpt: &str) -> JsString {
+    match crate::receipt::fail_with_values(status, values, excerpt) {
         Some(envelope) => JsString::from(envelope.as_str()),
         None => internal(op, now),
     }
 }
 
-/// The envelope for a call that hit a fault in the runtime (the panic itself is in the log).
+/// The envelope for a call that hit a fault in the runtime before any request of it went out
+/// (the panic itself is in the log).
 #[wasm_bindgen]
 pub fn capa_internal(op: u32, now: f64) -> JsString {
     internal(op, now)
+}
+
+/// The envelope for a call whose request went out (`attempts` times since `started`, the last
+/// answered `status`, 0 for none, sent with `credential`, after rounds `flags`) and which the
+/// runtime then faulted on or lost with its instance: `upstream_outcome_unknown`
+/// ([`call::lost`]).
+#[wasm_bindgen]
+pub fn capa_lost(op: u32, now: f64, started: f64, attempts: u32, status: u16, credential: &str, flags: u32) -> JsString {
+    JsString::from(call::lost(&PROVIDER, op, now, started, attempts, status, credential, flags).as_str())
 }

@@ -6,8 +6,8 @@
 import { RpcTarget, WorkerEntrypoint, DurableObject } from "cloudflare:workers";
 import Base from "../../build/auth-oauth2/index.js";
 import { argsJson, takeBinaries } from "../../src/js/args.js";
-import { isText, requestBody, scanText } from "../../src/js/body.js";
-import { compile, holdsAny } from "../../src/js/scan.js";
+import { isJson, isText, requestBody, scanText } from "../../src/js/body.js";
+import { flagged } from "../../src/js/scan.js";
 
 const CAPABILITY = "auth-oauth2";
 const REQUEST_ID = null;
@@ -18,9 +18,9 @@ const REQUEST_ID = null;
 // only the resources are callable (tests/surface.test.mjs). After a panic, wasm-bindgen's abort
 // handler (worker-build enables it) replaces the wasm instance before the next call.
 const proto = Base.prototype;
-const { capa_begin, capa_finish, capa_unreachable, capa_internal, capa_invalid_body, capa_store, capa_grant, capa_token, capa_signed, capa_unsealed } = proto;
+const { capa_begin, capa_finish, capa_unreachable, capa_internal, capa_lost, capa_invalid_body, capa_store, capa_grant, capa_token, capa_signed, capa_unsealed } = proto;
 for (const key of Object.getOwnPropertyNames(proto)) if (key !== "constructor") delete proto[key];
-if ([capa_begin, capa_finish, capa_unreachable, capa_internal, capa_invalid_body, capa_store, capa_grant, capa_token, capa_signed, capa_unsealed].some((f) => typeof f !== "function")) {
+if ([capa_begin, capa_finish, capa_unreachable, capa_internal, capa_lost, capa_invalid_body, capa_store, capa_grant, capa_token, capa_signed, capa_unsealed].some((f) => typeof f !== "function")) {
   throw new Error("capa: the wasm build lacks the runtime's exports");
 }
 
@@ -30,42 +30,31 @@ let bound;
 // outlives the wasm instances a panic replaces, so no two calls share one.
 let tickets = 0;
 
-// What response bodies are scanned for (see src/redact.rs): `[k, ...needles]`, the first k the
-// Worker secret's, the same for every call with this env, so compiled once and kept; the rest
-// the call's own (a per-call key), compiled for that call alone and never kept.
-let shared = { needles: [], compiled: compile([]) };
-function scanner(scan) {
-  const k = scan[0];
-  let same = k === shared.needles.length;
-  for (let i = 0; same && i < k; i++) same = scan[i + 1] === shared.needles[i];
-  if (!same) {
-    const needles = scan.slice(1, k + 1);
-    shared = { needles, compiled: compile(needles) };
-  }
-  return scan.length === k + 1 ? shared.compiled : compile(scan.slice(1));
-}
-
 // One call: the runtime answers with an envelope or a request to send (see src/wasm.rs).
 async function invoke(env, op, args, grant) {
   const ticket = ++tickets;
-  let out, body, bytes, status, type;
+  // `flags`: what earlier rounds did (see begin); `t0`: when the call began, for its receipt.
+  // `sent`, `status`, `credential`: what went out and came back, for the answer to a call the
+  // runtime faults on (or loses with its instance) after its request went out (capa_lost).
+  const t0 = Date.now();
+  let out, body, bytes, status = null, type, flags = 0, sent = 0, credential = "none";
   try {
     // JSON text, or the report of a value JSON would change (a Map, NaN): src/js/args.js. Binary
     // arguments stay here; the runtime's requests name them by index (src/js/body.js).
     const json = argsJson(args);
     const binaries = json.charCodeAt(0) === 1 ? takeBinaries() : null;
-    // `flags`: what earlier rounds did (see begin); `t0`: when the call began, for its receipt.
-    let flags = 0;
-    const t0 = Date.now();
     out = begin(env, op, ticket, json, flags, t0, grant);
     if (unsettled(out)) [out, flags] = await settle(env, op, ticket, json, out, flags, t0, grant);
     while (out.charCodeAt(0) === 70 /* F: fetch */) {
       const colon = out.indexOf(":");
       const handle = +out.slice(1, colon);
-      const [url, method, reqBody, headers, scan] = JSON.parse(out.slice(colon + 1));
+      const [url, method, reqBody, headers, scan, used] = JSON.parse(out.slice(colon + 1));
+      credential = used;
       let res, h;
       try {
         const init = { method, headers, body: reqBody === null || typeof reqBody === "string" ? reqBody : requestBody(reqBody, binaries), redirect: "manual" };
+        sent++;
+        status = null;
         res = await fetch(url, init);
         h = res.headers;
         status = res.status;
@@ -82,10 +71,14 @@ async function invoke(env, op, args, grant) {
         out = capa_unreachable(handle, ticket, op, Date.now(), String(e?.message ?? e));
         break;
       }
-      // The runtime redacts what this finds (withholds bytes that hold any); the body crosses
-      // into wasm only if it must be read.
-      const found =
-        scan.length > 1 && (bytes === null ? body.length !== 0 && holdsAny(body, scanner(scan)) : bytes.length !== 0 && holdsAny(scanText(bytes), scanner(scan)));
+      // The runtime judges what the scan flags (src/js/scan.js): redacts it, withholds bytes that
+      // hold a credential. Only then does the body cross into wasm (bytes as their text).
+      let found = false;
+      if (scan.length > 3) {
+        if (bytes === null) found = body.length !== 0 && flagged(body, scan, isJson(type));
+        else if (bytes.length !== 0 && flagged((body = scanText(bytes)), scan, false)) found = true;
+        else body = "";
+      }
       // Content type, request id and (for a redirect only: each read is a call into the runtime)
       // location, as one string: one copy into wasm instead of three. Values hold no line feed.
       let heads = type + "\n" + ((REQUEST_ID && h.get(REQUEST_ID)) ?? "");
@@ -102,13 +95,17 @@ async function invoke(env, op, args, grant) {
     }
   } catch {
     // A fault in the runtime: a panic aborts the wasm instance, which workers-rs replaces before
-    // the next call. The panic is in the Worker's log; the caller still gets an envelope.
-    return internal(op);
+    // the next call. The panic is in the Worker's log; the caller still gets an envelope, which
+    // says whether its request went out.
+    return sent ? lost(op, t0, sent, status, credential, flags) : internal(op);
   }
   const kind = out.charCodeAt(0);
   if (kind === 123 /* { */) return JSON.parse(out);
-  // J/T/B: the body held no credential; attach it here rather than copy it through wasm.
-  const receipt = receiptOf(JSON.parse(out.slice(1)));
+  // L: the runtime lost the call with the instance a panic replaced, after its request went out.
+  if (kind === 76 /* L */) return lost(op, t0, sent, status, credential, flags);
+  // J/T/B: the scan flagged nothing in the body; attach it here rather than copy it through wasm.
+  const values = JSON.parse(out.slice(1));
+  const receipt = receiptOf(values);
   if (kind === 66 /* B */) return { ok: true, result: bytes, receipt };
   let result = body;
   if (kind === 74 /* J */) {
@@ -116,11 +113,11 @@ async function invoke(env, op, args, grant) {
       result = JSON.parse(body);
     } catch {
       // Declared JSON but is not: the runtime's upstream_invalid_body, with the body's start
-      // (the scan found no credential in it) and this very receipt turned to fail.
+      // (the scan flagged nothing in it) and this very receipt turned to fail.
       try {
-        return JSON.parse(capa_invalid_body(op, Date.now(), status, type, out.slice(1), body.slice(0, 2048)));
+        return JSON.parse(capa_invalid_body(op, Date.now(), status, out.slice(1), body.slice(0, 2048)));
       } catch {
-        return internal(op);
+        return lost(op, t0, sent, status, credential, flags);
       }
     }
   }
@@ -236,6 +233,21 @@ function internal(op) {
     return JSON.parse(capa_internal(op, Date.now()));
   } catch {
     return { ok: false, error: { code: "internal", message: "internal error in the capability; the Worker's log has details" }, receipt: { capability: CAPABILITY, verdict: "fail" } };
+  }
+}
+
+// upstream_outcome_unknown: the call's request went out (`sent` times, the last answered
+// `status`, or null), then the runtime faulted or lost the call, so its outcome is unknown. Never
+// `internal`, which would say nothing was sent, and a caller trusting it would send it again.
+function lost(op, t0, sent, status, credential, flags) {
+  try {
+    return JSON.parse(capa_lost(op, Date.now(), t0, sent, status ?? 0, credential, flags));
+  } catch {
+    return {
+      ok: false,
+      error: { code: "upstream_outcome_unknown", message: "the request was sent, then a fault inside the capability lost its outcome: it may have taken effect; check before sending it again (the Worker's log has details)", ...(status ? { status } : {}) },
+      receipt: { capability: CAPABILITY, status, attempts: sent, credential, verdict: "fail" },
+    };
   }
 }
 

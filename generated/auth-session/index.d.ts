@@ -39,6 +39,7 @@ export type ErrorCode =
   | "upstream_body_withheld"
   | "auth_failed"
   | "operation_not_allowed"
+  | "upstream_outcome_unknown"
   | "internal";
 
 /** Bytes, for a binary body or a multipart file field (a Blob's type travels with it). */
@@ -60,6 +61,13 @@ export type CapabilityError<E = JsonValue> =
   | { code: "upstream_redirect"; message: string; status: number; upstream?: { location: string } }
   | { code: "upstream_invalid_body"; message: string; status: number; /** The body's first 2 KiB. */ upstream?: string }
   | { code: "upstream_body_withheld"; message: string; status: number; upstream: { contentType: string } }
+  | {
+      code: "upstream_outcome_unknown";
+      message: string;
+      /** What the upstream last answered, when it answered; the request went out either way. */
+      status?: number;
+      upstream?: undefined;
+    }
   | {
       code: "auth_failed";
       message: string;

@@ -23,6 +23,16 @@ export function requestBody(spec, binaries) {
 // string mangled by decoding. A response that names no type is read as text, as before.
 const TEXT = /^(?:text\/|application\/(?:json|xml|javascript|x-www-form-urlencoded|x-ndjson)(?:$|[\s;])|[^;]*\+(?:json|xml)(?:$|[\s;])|[^;]*;.*\bcharset=)/i;
 
+/**
+ * Whether the runtime reads a body of `type` as JSON: its essence `application/json` or
+ * `*+json`, as `is_json` in src/response.rs decides.
+ */
+export function isJson(type) {
+  if (type.startsWith("application/json") && (type.length === 16 || type[16] === ";" || type[16] === " ")) return true;
+  const essence = type.split(";", 1)[0].trim().toLowerCase();
+  return essence === "application/json" || essence.endsWith("+json");
+}
+
 /** Whether a success body of `type` (a Content-Type, or "") is read as text. */
 export function isText(type) {
   // JSON first: nearly every response is, and a prefix test is cheaper than the pattern.

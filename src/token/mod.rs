@@ -343,7 +343,7 @@ pub fn ended(scheme: &crate::table::Scheme, response: &crate::response::HttpResp
             }
             let page = (200..300).contains(&status)
                 && ((!login.wall_type.is_empty() && response.content_type.is_some_and(|t| crate::response::essence(t).eq_ignore_ascii_case(login.wall_type)))
-                    || (!login.wall_marker.is_empty() && response.body.holds_credential(redactor) && response.body.text().contains(login.wall_marker)));
+                    || (!login.wall_marker.is_empty() && response.body.flagged(redactor, crate::response::is_json(response.content_type)) && response.body.text().contains(login.wall_marker)));
             page.then_some(AuthStage::Login)
         }
         _ => (status == 401).then_some(AuthStage::Upstream),

@@ -1,179 +1,181 @@
-//! How an upstream writes a credential it echoes (every form the README lists, as encoders
-//! write them), and how an independent reader decodes text looking for one. Shared by the fuzz
-//! targets; deliberately not the runtime's own code (`src/forms.rs`), which it checks.
+//! How an upstream may write a credential it echoes, and how an independent reader decodes a
+//! string looking for one: the guarantee of the README's Security section, from outside. Shared
+//! by the fuzz targets; deliberately not the runtime's own code (`src/views.rs`), which it checks.
+//!
+//! A form is a chain of up to two encodings, each chosen per character where the encoding lets
+//! an encoder choose (any character may be `\u00XX` or `%XX`, either hex case): the writer side of
+//! "raw, percent, base64 at any alignment, one more JSON level, and any two composed".
 
 #![allow(dead_code)]
 
-use capa_rs::forms;
 use proptest::prelude::*;
 
-/// How one occurrence of a credential is written.
+/// One encoding an upstream applies.
 #[derive(Debug, Clone)]
-pub enum Form {
-    Raw,
-    /// Per character, a choice among the escapes a JSON encoder may use.
+pub enum Encoding {
+    /// JSON string escapes; per character a choice: raw where JSON allows it, `\X`, or
+    /// `\u00XX` in either case.
     Json(Vec<u8>),
-    /// Per character, a choice among raw, `%XX`, `%xx`, and `+` for a space.
-    Percent(Vec<u8>),
-    /// Base64 of `prefix + value + suffix` (of the value's JSON-escaped form when `json`), then
-    /// itself written as text is: as it is, JSON with `\/` (PHP), JSON with `\u002B` (.NET's
-    /// System.Text.Json), percent-encoded in either hex case (a query), by `wrap`.
-    Base64 { url: bool, pad: bool, prefix: Vec<u8>, suffix: Vec<u8>, json: bool, wrap: u8 },
+    /// Percent-encoding; per byte a choice: raw where unambiguous, `%XX`, `%xx`; a space as `+`
+    /// when `plus` (then a `+` itself is always `%2B`).
+    Percent { choices: Vec<u8>, plus: bool },
+    /// Base64 of `prefix + text + suffix`, in either alphabet, padded or not, wrapped in lines of
+    /// `wrap` characters when `wrap > 0` (MIME writes 76).
+    Base64 { url: bool, pad: bool, prefix: Vec<u8>, suffix: Vec<u8>, wrap: u8 },
 }
 
-pub fn unencodable(c: char) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_')
+/// How one occurrence of a credential is written: up to two encodings, applied in order.
+pub type Form = Vec<Encoding>;
+
+const STANDARD: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+const URL_SAFE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+fn base64(bytes: &[u8], alphabet: &[u8; 64], pad: bool) -> String {
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().enumerate().fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(alphabet[(n >> (18 - 6 * i)) as usize & 63] as char);
+            } else if pad {
+                out.push('=');
+            }
+        }
+    }
+    out
 }
 
-/// The JSON escapes real encoders write, each applied throughout: minimal (serde, JavaScript,
-/// Python), PHP's `\/`, Go's and Gson's HTML-safe `\u003c` (lower-case), .NET's `\u0022` and
-/// `\u002B` (upper-case).
-fn json_as_an_encoder_writes_it(secret: &str, profile: u8) -> String {
-    let minimal = serde_json::to_string(secret).unwrap();
-    let minimal = &minimal[1..minimal.len() - 1];
-    let escape = |text: &str, chars: &str, upper: bool| {
-        text.chars()
-            .map(|c| if chars.contains(c) { if upper { format!("\\u{:04X}", c as u32) } else { format!("\\u{:04x}", c as u32) } } else { c.to_string() })
-            .collect::<String>()
-    };
-    match profile % 5 {
-        0 => minimal.to_owned(),
-        1 => minimal.replace('/', "\\/"),
-        2 => escape(minimal, "<>&", false),
-        3 => escape(minimal, "<>&='", false),
-        _ => escape(&minimal.replace("\\\"", "\""), "\"<>&'+`", true),
+fn encode(text: &[u8], encoding: &Encoding) -> Vec<u8> {
+    let pick = |choices: &[u8], i: usize| choices[i % choices.len()];
+    match encoding {
+        Encoding::Json(choices) => {
+            let mut out = Vec::new();
+            // Per byte: the text may hold any bytes; what is not ASCII is written as it is (a
+            // JSON string holds UTF-8), and the reader decodes only what an escape wrote.
+            for (i, &b) in text.iter().enumerate() {
+                let unicode = |upper: bool| if upper { format!("\\u{:04X}", b) } else { format!("\\u{:04x}", b) };
+                let written = match (b, pick(choices, i) % 3) {
+                    (b'"' | b'\\', 0) => format!("\\{}", b as char),
+                    (b'/', 0) => "\\/".to_owned(),
+                    (b'\n', 0) => "\\n".to_owned(),
+                    (b'\r', 0) => "\\r".to_owned(),
+                    (b'\t', 0) => "\\t".to_owned(),
+                    (0..=0x1f | b'"' | b'\\', n) => unicode(n == 2),
+                    (0x80.., _) => (b as char).to_string(),
+                    (_, 0) => (b as char).to_string(),
+                    (_, 1) => (b as char).to_string(),
+                    (_, _) => unicode(true),
+                };
+                if b >= 0x80 {
+                    out.push(b);
+                } else {
+                    out.extend_from_slice(written.as_bytes());
+                }
+            }
+            out
+        }
+        Encoding::Percent { choices, plus } => {
+            let mut out = Vec::new();
+            for (i, &b) in text.iter().enumerate() {
+                let choice = pick(choices, i) % 3;
+                if b == b' ' && *plus && choice == 0 {
+                    out.push(b'+');
+                } else if choice == 0 && b != b'%' && !(*plus && b == b'+') && b.is_ascii_graphic() {
+                    out.push(b);
+                } else if choice == 2 {
+                    out.extend_from_slice(format!("%{b:02x}").as_bytes());
+                } else {
+                    out.extend_from_slice(format!("%{b:02X}").as_bytes());
+                }
+            }
+            out
+        }
+        Encoding::Base64 { url, pad, prefix, suffix, wrap } => {
+            let bytes = [prefix.as_slice(), text, suffix.as_slice()].concat();
+            let encoded = base64(&bytes, if *url { URL_SAFE } else { STANDARD }, *pad);
+            if *wrap == 0 {
+                return encoded.into_bytes();
+            }
+            encoded.as_bytes().chunks(usize::from(*wrap)).collect::<Vec<_>>().join(&b"\r\n"[..])
+        }
     }
 }
 
-/// Percent-encoding as real encoders write it, each applied throughout.
-fn percent_as_an_encoder_writes_it(secret: &str, profile: u8) -> String {
-    // (kept besides alphanumerics, space as `+`, upper-case hex)
-    let (keep, plus, upper) = match profile % 7 {
-        0 => ("-._~", false, true),  // RFC 3986
-        1 => ("-._~", false, false), // RFC 3986, lower-case
-        2 => ("-._~", true, true),   // Go QueryEscape, Python quote_plus
-        3 => ("-._~/", false, true), // Python quote
-        4 => ("-._~!'()*", false, true), // encodeURIComponent
-        5 => ("-._~!'()*", false, false),
-        _ => ("*-._", true, true), // WHATWG application/x-www-form-urlencoded
-    };
-    secret
-        .bytes()
-        .map(|b| match b {
-            b if b.is_ascii_alphanumeric() || keep.as_bytes().contains(&b) => (b as char).to_string(),
-            b' ' if plus => "+".to_owned(),
-            b if upper => format!("%{b:02X}"),
-            b => format!("%{b:02x}"),
-        })
-        .collect()
-}
-
+/// `secret` written in `form`. The text is what the caller receives, so it must be text: a form
+/// whose last encoding leaves bytes that are not UTF-8 (a JSON level over base64's decoded
+/// bytes cannot) is written lossily, which only ever makes finding harder.
 pub fn render(secret: &str, form: &Form) -> String {
-    // A value without an anchor is found in the forms real encoders write; one with an anchor in
-    // any mix of escapes (src/forms.rs).
-    let anchored = forms::anchor(secret).is_some();
-    match form {
-        Form::Raw => secret.to_owned(),
-        Form::Json(choices) if !anchored => json_as_an_encoder_writes_it(secret, choices[0]),
-        Form::Percent(choices) if !anchored => percent_as_an_encoder_writes_it(secret, choices[0]),
-        Form::Json(choices) => secret
-            .chars()
-            .enumerate()
-            .map(|(i, c)| {
-                let pick = choices[i % choices.len()];
-                let unicode = |upper: bool| if upper { format!("\\u{:04X}", c as u32) } else { format!("\\u{:04x}", c as u32) };
-                match c {
-                    '"' | '\\' => match pick % 3 {
-                        0 => format!("\\{c}"),
-                        n => unicode(n == 2),
-                    },
-                    '/' => match pick % 4 {
-                        0 => "/".to_owned(),
-                        1 => "\\/".to_owned(),
-                        n => unicode(n == 3),
-                    },
-                    c if unencodable(c) => c.to_string(),
-                    c => match pick % 3 {
-                        0 => c.to_string(),
-                        n => unicode(n == 2),
-                    },
-                }
-            })
-            .collect(),
-        Form::Percent(choices) => secret
-            .bytes()
-            .enumerate()
-            .map(|(i, b)| {
-                let pick = choices[i % choices.len()];
-                match b {
-                    b if unencodable(b as char) => (b as char).to_string(),
-                    b' ' if pick % 4 == 3 => "+".to_owned(),
-                    b if pick % 4 == 0 => (b as char).to_string(),
-                    b if pick % 4 == 1 => format!("%{b:02X}"),
-                    b => format!("%{b:02x}"),
-                }
-            })
-            .collect(),
-        Form::Base64 { url, pad, prefix, suffix, json, wrap } => {
-            let value = if *json { forms::json_escaped(secret).into_owned() } else { secret.to_owned() };
-            let bytes = [prefix.as_slice(), value.as_bytes(), suffix.as_slice()].concat();
-            let alphabet: &[u8; 64] = if *url {
-                b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-            } else {
-                b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-            };
-            let text = forms::base64_with(&bytes, alphabet, *pad);
-            match wrap % 5 {
-                1 => text.replace('/', "\\/"),
-                2 => text.replace('+', "\\u002B"),
-                3 => text.replace('+', "%2B").replace('/', "%2F").replace('=', "%3D"),
-                4 => text.replace('+', "%2b").replace('/', "%2f").replace('=', "%3d"),
-                _ => text,
-            }
-        }
+    let mut text = secret.as_bytes().to_vec();
+    for encoding in form {
+        text = encode(&text, encoding);
     }
+    String::from_utf8_lossy(&text).into_owned()
 }
 
-/// Every decoding an independent reader would try: percent, JSON escapes, base64 runs.
+/// Every view an independent reader would take of `text`: itself, and up to two decodings deep,
+/// percent (with and without `+` as a space), JSON escapes, and every base64-looking run at each
+/// of its four alignments.
 pub fn decodings(text: &str) -> Vec<Vec<u8>> {
-    let bytes = text.as_bytes();
-    let mut out = vec![bytes.to_vec()];
+    let mut out = vec![text.as_bytes().to_vec()];
+    for _ in 0..2 {
+        let mut next = Vec::new();
+        for view in &out {
+            next.push(view.clone());
+            next.extend(decode_once(view));
+        }
+        next.sort();
+        next.dedup();
+        out = next;
+    }
+    out
+}
+
+fn decode_once(bytes: &[u8]) -> Vec<Vec<u8>> {
     let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
-    let mut percent = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        match (bytes[i], bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex)) {
-            (b'%', Some(h), Some(l)) => {
-                percent.push(h * 16 + l);
-                i += 3;
-            }
-            (b'+', _, _) => {
-                percent.push(b' ');
-                i += 1;
-            }
-            (b, _, _) => {
-                percent.push(b);
-                i += 1;
+    let mut out = Vec::new();
+    for plus in [false, true] {
+        let mut percent = Vec::new();
+        let mut i = 0;
+        while i < bytes.len() {
+            match (bytes[i], bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex)) {
+                (b'%', Some(h), Some(l)) => {
+                    percent.push(h * 16 + l);
+                    i += 3;
+                }
+                (b'+', _, _) if plus => {
+                    percent.push(b' ');
+                    i += 1;
+                }
+                (b, _, _) => {
+                    percent.push(b);
+                    i += 1;
+                }
             }
         }
+        out.push(percent);
     }
-    out.push(percent);
     let mut json = Vec::new();
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'\\' && bytes.get(i + 1) == Some(&b'u') && bytes.len() >= i + 6 {
-            if let Some(code) = std::str::from_utf8(&bytes[i + 2..i + 6]).ok().and_then(|h| u32::from_str_radix(h, 16).ok()) {
-                if code < 0x80 {
-                    json.push(code as u8);
-                    i += 6;
-                    continue;
-                }
+        if bytes[i] == b'\\' {
+            if let Some(code) = bytes.get(i + 2..i + 6).filter(|_| bytes.get(i + 1) == Some(&b'u')).and_then(|h| std::str::from_utf8(h).ok()).and_then(|h| u32::from_str_radix(h, 16).ok()) {
+                let mut buf = [0; 4];
+                json.extend_from_slice(char::from_u32(code).unwrap_or('\u{fffd}').encode_utf8(&mut buf).as_bytes());
+                i += 6;
+                continue;
             }
-        }
-        if bytes[i] == b'\\' && matches!(bytes.get(i + 1), Some(b'"' | b'\\' | b'/')) {
-            json.push(bytes[i + 1]);
-            i += 2;
-            continue;
+            let simple = match bytes.get(i + 1) {
+                Some(b'n') => Some(b'\n'),
+                Some(b'r') => Some(b'\r'),
+                Some(b't') => Some(b'\t'),
+                Some(&c @ (b'"' | b'\\' | b'/')) => Some(c),
+                _ => None,
+            };
+            if let Some(c) = simple {
+                json.push(c);
+                i += 2;
+                continue;
+            }
         }
         json.push(bytes[i]);
         i += 1;
@@ -187,10 +189,12 @@ pub fn decodings(text: &str) -> Vec<Vec<u8>> {
         b'/' | b'_' => Some(63),
         _ => None,
     };
-    for run in text.split(|c: char| six(c as u32 as u8).is_none() || !c.is_ascii()).filter(|r| r.len() >= 8) {
+    // Runs of base64 characters, line breaks inside dropped.
+    let joined: Vec<u8> = bytes.iter().copied().filter(|&b| b != b'\r' && b != b'\n').collect();
+    for run in joined.split(|&c| six(c).is_none()).filter(|r| r.len() >= 4) {
         for start in 0..4.min(run.len()) {
             let (mut bits, mut n, mut decoded) = (0u32, 0, Vec::new());
-            for c in run.bytes().skip(start) {
+            for &c in &run[start..] {
                 bits = (bits << 6) | u32::from(six(c).unwrap_or(0));
                 n += 6;
                 if n >= 8 {
@@ -208,22 +212,18 @@ pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     needle.is_empty() || haystack.windows(needle.len()).any(|w| w == needle)
 }
 
-
-/// A random form to write a value of `len` bytes in: any the redactor claims to find.
-pub fn form(len: usize) -> BoxedStrategy<Form> {
+/// A random form: up to two encodings.
+pub fn form(_len: usize) -> BoxedStrategy<Form> {
     let choices = || prop::collection::vec(any::<u8>(), 1..8);
-    let bytes = || prop::collection::vec(any::<u8>(), 0..8);
-    // Base64 cores find a value anywhere in any base64 only from CORE_MIN_BYTES on; shorter
-    // values are found by their standalone encodings (of `value` and `value:`).
-    let base64 = if len >= forms::CORE_MIN_BYTES {
-        (any::<bool>(), any::<bool>(), bytes(), bytes(), any::<bool>(), any::<u8>())
-            .prop_map(|(url, pad, prefix, suffix, json, wrap)| Form::Base64 { url, pad, prefix, suffix, json, wrap })
-            .boxed()
-    } else {
-        (any::<bool>(), any::<bool>(), prop_oneof![Just(vec![]), Just(b":".to_vec())], any::<u8>())
-            .prop_map(|(url, pad, suffix, wrap)| Form::Base64 { url, pad, prefix: vec![], suffix, json: false, wrap })
-            .boxed()
-    };
-    prop_oneof![Just(Form::Raw), choices().prop_map(Form::Json), choices().prop_map(Form::Percent), base64].boxed()
+    // Any bytes around the text base64 carries, but those that would join an escape of the text
+    // (a `\` before its `\u0073`, a `%` before its `73`): that makes another text, which may
+    // hold the credential in no view at all.
+    let bytes = || prop::collection::vec(any::<u8>().prop_filter("no escape start", |b| *b != b'\\' && *b != b'%'), 0..6);
+    let encoding = prop_oneof![
+        choices().prop_map(Encoding::Json),
+        (choices(), any::<bool>()).prop_map(|(choices, plus)| Encoding::Percent { choices, plus }),
+        (any::<bool>(), any::<bool>(), bytes(), bytes(), prop_oneof![4 => Just(0u8), 1 => 4u8..80])
+            .prop_map(|(url, pad, prefix, suffix, wrap)| Encoding::Base64 { url, pad, prefix, suffix, wrap }),
+    ];
+    prop::collection::vec(encoding, 0..=2).boxed()
 }
-

@@ -40,10 +40,15 @@ export async function calls(key: string): Promise<Result<unknown, unknown>[]> {
   if (r.ok) {
     r.result satisfies unknown;
   } else {
-    r.error.code satisfies "missing_credential" | "header_not_allowed" | "invalid_argument" | "unknown_parameter" | "upstream_error" | "upstream_redirect" | "upstream_unreachable" | "upstream_invalid_body" | "upstream_body_withheld" | "auth_failed" | "operation_not_allowed" | "internal";
+    r.error.code satisfies "missing_credential" | "header_not_allowed" | "invalid_argument" | "unknown_parameter" | "upstream_error" | "upstream_redirect" | "upstream_unreachable" | "upstream_invalid_body" | "upstream_body_withheld" | "auth_failed" | "operation_not_allowed" | "upstream_outcome_unknown" | "internal";
     if (r.error.code === "auth_failed") r.error.stage satisfies "token" | "login" | "upstream";
     // A right the deployment does not offer carries no status and no upstream answer.
     if (r.error.code === "operation_not_allowed") r.error.status satisfies undefined;
+    // A request that went out and whose outcome a fault lost: maybe a status, never an answer.
+    if (r.error.code === "upstream_outcome_unknown") {
+      r.error.status satisfies number | undefined;
+      r.error.upstream satisfies undefined;
+    }
   }
   r.receipt.refreshed satisfies boolean;
   return out;
