@@ -189,17 +189,19 @@ pub fn values(receipt: &Receipt<'_>, media_type: Option<&str>) -> String {
 /// passed through the call's redactor here, so no failure envelope can skip it: the message,
 /// each string, key and number of `upstream`, and the receipt's request id (taken through
 /// [`Redactor::redact_receipt`] when the receipt was made). What the capability says in its own
-/// words is scrubbed of context values too; only an upstream error object (`upstream_error`,
-/// `upstream_redirect`: the provider's own answer) and its message may name them.
+/// words — every message but an `upstream_error`'s (the provider's), and what it derives from a
+/// header (a withheld body's `contentType`) — is scrubbed of context values too. What the
+/// provider answered (`upstream`: its error object, a body's start, a redirect's location) may
+/// name them, as a result may.
 #[cold]
 #[inline(never)]
 pub fn fail(error: &CallError, redactor: &Redactor, receipt: &Receipt<'_>) -> String {
-    let own = !matches!(error.code(), Code::UpstreamError | Code::UpstreamRedirect);
+    let code = error.code();
     let message = error.to_string();
-    let message = if own { redactor.redact_own(&message) } else { redactor.redact(&message) };
+    let message = if code == Code::UpstreamError { redactor.redact(&message) } else { redactor.redact_own(&message) };
     let mut out = String::with_capacity(512);
     push_error(&mut out, error, &message, &|value, out| {
-        redactor.push_value(value, own, out);
+        redactor.push_value(value, code == Code::UpstreamBodyWithheld, out);
     });
     receipt.push_json(&mut out);
     out.push('}');

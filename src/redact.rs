@@ -49,11 +49,20 @@ pub const LINE_MIN: usize = 16;
 /// The longest request id a receipt takes (`receipt.requestId`); a longer or odd one is `null`.
 pub const REQUEST_ID_MAX: usize = 128;
 
+/// A credential's *anchor* — its longest run of characters no JSON or URL encoder rewrites
+/// (`A-Z a-z 0-9 - . _`) — is a needle of its own when it is at least this long and not the
+/// whole value. Past the guarantee's two decodings (a JSON string inside a JSON string inside a
+/// URL), every encoder still writes the anchor as it is: replacing it there too is defence in
+/// depth, and a 12-character run of a key is distinctive enough not to occur by chance.
+pub const ANCHOR_MIN: usize = 12;
+
 /// Credential values, as needles.
 #[derive(Debug, Default)]
 pub struct Credentials {
-    /// The values, and the long lines of multi-line ones.
+    /// The values, and the long lines of multi-line ones: what the guarantee is stated on.
     needles: Vec<Secret>,
+    /// Their anchors ([`ANCHOR_MIN`]), replaced too.
+    anchors: Vec<Secret>,
     /// How many credentials were added.
     count: usize,
 }
@@ -73,6 +82,11 @@ impl Credentials {
                 }
             }
         }
+        if let Some(anchor) = anchor(value) {
+            if !self.anchors.iter().any(|a| a.expose() == anchor) {
+                self.anchors.push(Secret::new(anchor.to_owned()));
+            }
+        }
     }
 
     fn push(&mut self, needle: &str) {
@@ -90,8 +104,16 @@ impl Credentials {
     }
 
     fn values(&self) -> impl Iterator<Item = &[u8]> {
-        self.needles.iter().map(|s| s.expose().as_bytes())
+        self.needles.iter().chain(&self.anchors).map(|s| s.expose().as_bytes())
     }
+}
+
+/// `value`'s anchor, if it is long enough and not `value` itself.
+fn anchor(value: &str) -> Option<&str> {
+    let plain = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_');
+    let longest = value.as_bytes().split(|b| !plain(b)).max_by_key(|run| run.len())?;
+    let start = longest.as_ptr() as usize - value.as_ptr() as usize;
+    (longest.len() >= ANCHOR_MIN && longest.len() < value.len()).then(|| &value[start..start + longest.len()])
 }
 
 /// The needles of one call, and what it may show where.
@@ -230,9 +252,12 @@ impl Redactor {
     }
 
     fn scan(&self) -> Scan<'_> {
-        let shared = self.shared.iter().chain(&self.token).map(|s| s.needles.len()).sum();
+        let shared = self.shared.iter().chain(&self.token).map(|s| s.needles.len() + s.anchors.len()).sum();
         let mut scan = Scan { shared, run: 0, escapes: String::new(), needles: Vec::new() };
         let mut shortest = usize::MAX;
+        for set in self.sets() {
+            scan.needles.extend(set.needles.iter().chain(&set.anchors).map(Secret::expose));
+        }
         for needle in self.sets().flat_map(|s| s.needles.iter()).map(Secret::expose) {
             shortest = shortest.min(needle.len());
             for (c, letter) in [('"', '"'), ('/', '/'), ('\n', 'n'), ('\r', 'r'), ('\t', 't'), ('\u{8}', 'b'), ('\u{c}', 'f'), (' ', '+')] {
@@ -240,7 +265,6 @@ impl Redactor {
                     scan.escapes.push(letter);
                 }
             }
-            scan.needles.push(needle);
         }
         if shortest != usize::MAX {
             scan.run = min_run(shortest);

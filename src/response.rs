@@ -186,11 +186,14 @@ fn withheld(status: u16, content_type: &str, redactor: &Redactor) -> CallError {
     }
 }
 
-/// A media type as a message may show it: its essence, or a stand-in if it could not travel in
-/// a header or holds anything of the call's credentials or context (in any view).
+/// A media type as a message may show it: the essence of the header value with the call's
+/// credentials and context values (in any view) replaced — the whole value first, since its
+/// essence ends at the first `;`, which may cut a credential in two — or a stand-in if it could
+/// not travel in a header.
 pub fn printable_type(content_type: &str, redactor: &Redactor) -> String {
-    let essence = essence(content_type);
-    if essence.is_empty() || crate::header::value_fault(essence).is_some() || redactor.redact_own(essence) != essence {
+    let redacted = redactor.redact_own(content_type);
+    let essence = essence(&redacted);
+    if essence.is_empty() || crate::header::value_fault(essence).is_some() {
         "an unnamed media type".to_owned()
     } else {
         essence.to_owned()

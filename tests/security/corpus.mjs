@@ -74,21 +74,29 @@ export function canary(r, kind = "callKey") {
 const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 const SIX = new Map([...B64].map((c, i) => [c, i]).concat([["+", 62], ["/", 63], ["-", 62], ["_", 63]]));
 
-/** Every decoding of `text` the detector reads: itself, percent- and JSON-unescaped, base64. */
-export function decodings(text) {
-  const out = [text];
-  const percent = text.replace(/%([0-9a-fA-F]{2})/g, (_, h) => String.fromCharCode(parseInt(h, 16)));
-  out.push(percent, percent.replace(/\+/g, " "));
-  out.push(text.replace(/\\u([0-9a-fA-F]{4})|\\(["\\/])/g, (_, u, c) => (u ? String.fromCharCode(parseInt(u, 16)) : c)));
-  for (const run of text.match(/[A-Za-z0-9+/_-]{8,}/g) ?? []) {
-    // A run may start anywhere in its stream: decoding from each of its first four characters
-    // meets every byte boundary.
+/** One level of every decoding the detector reads: percent (and `+` as a space), JSON escapes, base64 runs. */
+function decodeOnce(text) {
+  const out = [];
+  if (text.includes("%") || text.includes("+")) {
+    const percent = text.replace(/%([0-9a-fA-F]{2})/g, (_, h) => String.fromCharCode(parseInt(h, 16)));
+    out.push(percent, percent.replace(/\+/g, " "), text.replace(/\+/g, " ").replace(/%([0-9a-fA-F]{2})/g, (_, h) => String.fromCharCode(parseInt(h, 16))));
+  }
+  if (text.includes("\\")) {
+    const simple = { n: "\n", r: "\r", t: "\t", b: "\b", f: "\f", '"': '"', "\\": "\\", "/": "/" };
+    out.push(text.replace(/\\u([0-9a-fA-F]{4})|\\(["\\/nrtbf])/g, (_, u, c) => (u ? String.fromCharCode(parseInt(u, 16)) : simple[c])));
+  }
+  // Runs of base64 characters, either alphabet, line breaks inside them dropped. A run may start
+  // anywhere in its stream: decoding from each of its first four characters meets every byte
+  // boundary.
+  for (const found of text.match(/[A-Za-z0-9+/_\r\n-]{8,}/g) ?? []) {
+    const run = found.replace(/[\r\n]/g, "");
+    if (run.length < 8) continue;
     for (let start = 0; start < 4; start++) {
       let bits = 0,
         n = 0,
         bytes = "";
       for (let i = start; i < run.length; i++) {
-        bits = (bits << 6) | SIX.get(run[i]);
+        bits = ((bits << 6) | SIX.get(run[i])) & 0xffffff;
         n += 6;
         if (n >= 8) {
           n -= 8;
@@ -101,9 +109,41 @@ export function decodings(text) {
   return out;
 }
 
-/** Whether `text`, in any decoding, holds `marker`. */
-export function holdsMarker(text, marker) {
-  return decodings(text).some((d) => d.includes(marker));
+/**
+ * Every decoding of `text` the detector reads: itself, and up to two levels deep (any two of
+ * percent, JSON escapes and base64 composed), as the README's Security section states the
+ * guarantee. Written apart from the runtime's own views (src/views.rs), which it checks.
+ */
+export function decodings(text) {
+  const out = [text];
+  for (const once of decodeOnce(text)) out.push(once, ...decodeOnce(once));
+  return out;
+}
+
+/**
+ * Windows of known credential values that say a value leaked even where its marker was cut
+ * away (a redaction that replaced the head of a value and left its tail): every 12 characters
+ * of each value outside its marker, when they are distinctive (6 distinct characters or more).
+ */
+export function windowsOf(values, into = new Set()) {
+  for (const value of values) {
+    if (typeof value !== "string") continue;
+    for (let i = 0; i + 12 <= value.length; i++) {
+      const w = value.slice(i, i + 12);
+      if (!w.includes("CANARY") && !w.includes("CONTEXT") && new Set(w).size >= 6) into.add(w);
+    }
+  }
+  return into;
+}
+
+function holdsWindow(text, windows) {
+  for (let i = 0; i + 12 <= text.length; i++) if (windows.has(text.slice(i, i + 12))) return true;
+  return false;
+}
+
+/** Whether `text`, in any decoding, holds `marker` (or, given `windows`, a window of a known value). */
+export function holdsMarker(text, marker, windows) {
+  return decodings(text).some((d) => d.includes(marker) || (windows !== undefined && windows.size !== 0 && holdsWindow(d, windows)));
 }
 
 /** Every string inside `value` (object keys too). */
@@ -115,23 +155,27 @@ export function strings(value, out = []) {
 }
 
 /**
- * The leaks in what a caller saw: `envelope` and `logs`. Credential markers may appear nowhere;
- * context markers nowhere but results and the upstream's own answer (its error object, its
- * error's message, a redirect's location).
+ * The leaks in what a caller saw: `envelope` and `logs`. Credential markers may appear nowhere.
+ * Context markers may appear in results and in what the provider answered (`error.upstream`,
+ * but a withheld body's `contentType`, which the capability derives from a header), and in an
+ * `upstream_error`'s message (the provider's own); never in receipts, the capability's own
+ * messages or logs. `windows` (windowsOf): pieces of credential values known to the test (what
+ * the upstream received, say), which may appear nowhere either.
  */
-export function findLeaks(envelope, logs = []) {
+export function findLeaks(envelope, logs = [], windows = undefined) {
   const leaks = [];
-  const check = (where, value, marker) => {
-    for (const s of strings(value)) if (holdsMarker(s, marker)) leaks.push({ where, marker, text: s.slice(0, 300) });
+  const check = (where, value, marker, known) => {
+    for (const s of strings(value)) if (holdsMarker(s, marker, known)) leaks.push({ where, marker, text: s.slice(0, 300) });
   };
-  check("envelope", envelope, CREDENTIAL_MARKER);
-  check("logs", logs, CREDENTIAL_MARKER);
+  check("envelope", envelope, CREDENTIAL_MARKER, windows);
+  check("logs", logs, CREDENTIAL_MARKER, windows);
   check("logs", logs, CONTEXT_MARKER);
   if (envelope && typeof envelope === "object") {
     check("receipt", envelope.receipt, CONTEXT_MARKER);
     const error = envelope.error;
-    if (error && !["upstream_error", "upstream_redirect"].includes(error.code)) check("error", error, CONTEXT_MARKER);
     if (error?.code) check("error.code", error.code, CONTEXT_MARKER);
+    if (error && error.code !== "upstream_error") check("error.message", error.message, CONTEXT_MARKER);
+    if (error?.code === "upstream_body_withheld") check("error.upstream", error.upstream, CONTEXT_MARKER);
   }
   return leaks;
 }
@@ -160,5 +204,26 @@ export function echoForms(value) {
     ["base64url-basic", base64url(`${value}:`)],
     ["base64-basic-user", latin1Base64(`user:${value}`)],
     ["base64-in-json", latin1Base64(JSON.stringify({ authorization: `Bearer ${value}` }))],
+    // Found by the attacker's run of issue 31: what a plain-form scan misses.
+    ["percent-every-byte", everyByte(value)],
+    ["percent-every-byte-mixed", everyByte(value).replace(/%[0-9A-F]{2}/g, (h, i) => (i % 2 ? h.toLowerCase() : h))],
+    ["base64-of-percent", latin1Base64(everyByte(value))],
+    ["base64-of-uri-component", latin1Base64(encodeURIComponent(value))],
+    ["base64-of-solidus", latin1Base64(JSON.stringify(value).slice(1, -1).replace(/\//g, "\\/"))],
+    ["base64-of-base64", latin1Base64(latin1Base64(`user:${value}`))],
+    ["percent-of-base64", strict(latin1Base64(value))],
+    ["nested-json", JSON.stringify(JSON.stringify({ token: value })).slice(1, -1)],
+    ["base64-wrapped", latin1Base64(`-- ${value} --`).replace(/(.{8})/g, "$1\r\n")],
   ];
+}
+
+const everyByte = (s) => [...Buffer.from(s, "latin1")].map((b) => "%" + b.toString(16).toUpperCase().padStart(2, "0")).join("");
+
+/**
+ * Raw JSON text of a document `{ echo: value }` whose every ASCII letter and digit is written
+ * `\u00XX`: it parses to the value itself, so the caller receives it raw.
+ */
+export function unicodeEscapedJson(value) {
+  const escaped = JSON.stringify(value).slice(1, -1).replace(/[A-Za-z0-9]/g, (c) => "\\u00" + c.charCodeAt(0).toString(16).padStart(2, "0"));
+  return `{"echo":"${escaped}"}`;
 }

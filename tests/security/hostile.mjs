@@ -5,7 +5,10 @@
 //
 // A new feature adds its paths here: a retry joins the behaviours (a 429, a 503 with
 // Retry-After), a refreshed token the credentials, pagination the results.
-import { CORPUS, canary, echoForms, latin1Base64 } from "./corpus.mjs";
+import { CORPUS, canary, echoForms, latin1Base64, unicodeEscapedJson } from "./corpus.mjs";
+
+// What a header value may carry (Node refuses the rest).
+const headerSafe = (s) => s.replace(/[^\x20-\x7e]/g, "");
 
 /**
  * The credential an upstream request carried, as the upstream sees it: `authHeader` (or, for a
@@ -71,6 +74,27 @@ export function hostileReply(r, request, { authHeader, contextHeaders = [], stat
     // Bytes (a PDF, an archive): handed back as they came, or withheld when they hold a key.
     binaryEcho: () => ({ status: 200, headers: { "content-type": r.pick(["application/pdf", "application/octet-stream", "image/png"]) }, body: Buffer.concat([noise(r), Buffer.from(forms[pick], "latin1"), noise(r)]) }),
     binaryClean: () => ({ status: 200, headers: { "content-type": "application/zip" }, body: Buffer.concat([noise(r), Buffer.from(context.join(","))]) }),
+    // Found by the attacker's run of issue 31. The key, or a context value, in the media type
+    // (which an invalid body's message and a withheld body's `upstream.contentType` quote).
+    mediaTypeEcho: () => {
+      const inType = headerSafe(r.pick([key, forms[pick], context[0] ?? key]));
+      return r.pick([
+        { status: 200, headers: { "content-type": `application/vnd.${inType}+json` }, body: r.pick(["not json", `{"a":1`, key]) },
+        { status: 200, headers: { "content-type": `application/x-${inType}` }, body: Buffer.concat([noise(r), Buffer.from(forms[pick], "latin1")]) },
+        { status: 200, headers: { "content-type": `application/json; x=${inType}` }, body: "{bad" },
+        { status: r.pick([400, 500]), headers: { "content-type": `text/${inType}` }, body: `bad ${forms[pick]}` },
+      ]);
+    },
+    // Every letter a JSON `\u00XX` escape: the caller receives the key raw once it is parsed.
+    unicodeEscapes: () => ({ status: r.pick([200, 200, 402, 500]), headers: { "content-type": "application/json" }, body: unicodeEscapedJson(r.pick([key, ...context])) }),
+    // A JSON document quoted inside a JSON string, twice.
+    nestedJson: () => ({ status: r.pick([200, 400]), json: { inner: JSON.stringify({ token: key, deeper: JSON.stringify({ token: key, header }) }), error: { message: JSON.stringify({ key }) } } }),
+    // The request id carrying the key or a context value in an encoded form.
+    requestIdForms: () => ({
+      status: r.pick([200, 404]),
+      headers: { "request-id": headerSafe(r.pick([forms["percent-every-byte"], forms["base64-of-percent"], forms["base64-of-base64"], forms.base64url, latin1Base64(context[0] ?? key), encodeURIComponent(context[0] ?? key), `req_${latin1Base64(`${context[0] ?? ""}:${key}`)}`])) },
+      json: { ok: 1 },
+    }),
   };
   const name = r.pick(Object.keys(behaviours));
   stats[name] = (stats[name] ?? 0) + 1;

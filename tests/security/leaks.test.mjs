@@ -3,19 +3,22 @@
 // escape) and a hostile upstream that echoes them back in every form, on every path a call can
 // take — success, every typed error, 4xx/5xx echoes, malformed JSON, redirects carrying the key,
 // request ids, dropped connections, a panic, a missing secret, a secret with odd characters.
-// Everything the caller got and everything the Workers logged is searched, decoded, for the
-// canaries' markers (tests/security/corpus.mjs). The count of leaks must be 0.
+// Everything the caller got and everything the Workers logged is searched, decoded two levels
+// deep, for the canaries' markers and for distinctive pieces of every credential value the
+// upstream received (tests/security/corpus.mjs). The count of leaks must be 0.
 //
-// SECURITY_CALLS (default 10000, shared by the providers) and SECURITY_SEED set the run.
+// SECURITY_CALLS (default 10000, shared by the providers) and SECURITY_SEED set the run;
+// `SECURITY_CALLS=100000 node --test --test-timeout=0 tests/security/leaks.test.mjs` is the long
+// run (after `npm test` has built the Workers).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startUpstream, startWorkers, tableOf } from "../harness.mjs";
-import { CANARIES, canary, findLeaks, rng } from "./corpus.mjs";
+import { CANARIES, canary, findLeaks, rng, windowsOf } from "./corpus.mjs";
 import { credentialOf, hostileReply, randomArgs } from "./hostile.mjs";
 
 const CALLS = Number(process.env.SECURITY_CALLS ?? 10000);
 const SEED = Number(process.env.SECURITY_SEED ?? 20261201);
-const CODES = ["missing_credential", "header_not_allowed", "invalid_argument", "unknown_parameter", "upstream_error", "upstream_redirect", "upstream_unreachable", "upstream_invalid_body", "upstream_body_withheld", "auth_failed", "operation_not_allowed", "internal"];
+const CODES = ["missing_credential", "header_not_allowed", "invalid_argument", "unknown_parameter", "upstream_error", "upstream_redirect", "upstream_unreachable", "upstream_invalid_body", "upstream_body_withheld", "auth_failed", "operation_not_allowed", "upstream_outcome_unknown", "internal"];
 const [SECRET, HOSTILE_SECRET] = CANARIES.secret.values;
 // What the Secrets Store variant holds: a credential canary of its own, so the run can tell the
 // store path was taken.
@@ -160,6 +163,11 @@ for (const { provider, share, secret, panicOn, bound = {}, tokenUrl, loginUrl } 
     });
     const issued = new Set();
     const seen = { leaks: [], outcomes: {} };
+    // Pieces of every credential value known to the run: what calls passed, what the deployment
+    // holds, and everything the upstream received in a credential's place (tokens, cookies,
+    // assertions, passwords), added as requests arrive.
+    const windows = windowsOf([SECRET, HOSTILE_SECRET, STORE_SECRET, ...Object.entries(bound).filter(([k]) => !/CLIENT_ID|USERNAME|ACCOUNT_SID/.test(k)).map(([, v]) => v)]);
+    let read = 0;
     let sessions = 0;
     try {
       await (await cap.store(secret, "CAP_STORE")).create(STORE_SECRET);
@@ -185,6 +193,12 @@ for (const { provider, share, secret, panicOn, bound = {}, tokenUrl, loginUrl } 
         }
         const outcomes = await cap.batch(calls, 24);
         done += calls.length;
+        windowsOf([...issued, ...tokens], windows);
+        for (; read < upstream.requests.length; read++) {
+          const request = upstream.requests[read];
+          const sent = tokenUrl && request.url === tokenUrl ? "" : loginUrl && request.url === loginUrl ? (new URLSearchParams(request.body).get("password") ?? "") : credentialOf(request, table.authHeader, table);
+          windowsOf([sent], windows);
+        }
         outcomes.forEach((outcome, i) => {
           if (outcome.thrown) {
             totals.thrown++;
@@ -196,10 +210,10 @@ for (const { provider, share, secret, panicOn, bound = {}, tokenUrl, loginUrl } 
           if (!envelope.ok) assert.ok(CODES.includes(envelope.error.code), envelope.error.code);
           const kind = envelope.ok ? "ok" : envelope.error.code;
           seen.outcomes[kind] = (seen.outcomes[kind] ?? 0) + 1;
-          for (const leak of findLeaks(envelope)) seen.leaks.push({ call: calls[i].call, target: calls[i].target, ...leak });
+          for (const leak of findLeaks(envelope, [], windows)) seen.leaks.push({ call: calls[i].call, target: calls[i].target, ...leak });
         });
       }
-      for (const leak of findLeaks(null, cap.logs)) seen.leaks.push(leak);
+      for (const leak of findLeaks(null, cap.logs, windows)) seen.leaks.push(leak);
 
       // Upstream: every credential it received is the Worker secret of the instance or a key
       // some call passed; no call's key went anywhere else.
@@ -240,12 +254,16 @@ for (const { provider, share, secret, panicOn, bound = {}, tokenUrl, loginUrl } 
 
 // Found by the randomized run above: a panic replaces the wasm instance, whose new slab hands out
 // the dead one's handles again, so a response to a call of the dead instance was judged and
-// redacted as the new call holding its handle (another tenant's credentials, its receipt).
-test("a panic while calls are in flight: each call is answered for itself", async () => {
+// redacted as the new call holding its handle (another tenant's credentials, its receipt). And
+// found by issue 31's attack: the call that died with the instance was then answered `internal`
+// with `attempts: 0`, though its request had gone out and been answered: a caller trusting that
+// receipt sends a POST again. It is `upstream_outcome_unknown`, with what went out.
+test("a panic while calls are in flight: each call is answered for itself, and truly", async () => {
   upstream.requests.length = 0;
   upstream.reply = (request) => ({
-    status: 200,
+    status: request.url.includes("slow") ? 201 : 200,
     delay: request.url.includes("slower") ? 600 : request.url.includes("slow") ? 300 : 0,
+    headers: { "request-id": "req_1" },
     json: { id: request.url, echo: request.headers.authorization },
   });
   const cap = await startWorkers({
@@ -255,16 +273,30 @@ test("a panic while calls are in flight: each call is answered for itself", asyn
   try {
     const [a, b, c] = await cap.batch(
       [
-        { call: "customers.retrieve", args: ["cus_slow", { auth: { apiKey: "sk_test_CANARYtenantA111111" } }] },
+        { call: "customers.update", args: ["cus_slow", { name: "x" }, { auth: { apiKey: "sk_test_CANARYtenantA111111" } }] },
         { call: "customers.del", args: ["cus_panics"] },
         { call: "customers.retrieve", args: ["cus_slower", { auth: { apiKey: "sk_test_CANARYtenantB222222" } }] },
       ],
       3,
     );
+    console.log(`panic: receipts ${JSON.stringify({ a: [a.value.error?.code, a.value.receipt], b: [b.value.error?.code, b.value.receipt], c: [c.value.ok, c.value.receipt] })}`);
+    // B panicked before its request: internal, nothing sent.
     assert.equal(b.value.error.code, "internal");
-    // A's call died with the instance that held it: internal, never C's state.
+    assert.equal(b.value.receipt.attempts, 0);
+    assert.equal(upstream.requests.filter((r) => r.url.includes("cus_panics")).length, 0);
+    // A's call died with the instance that held it, after its POST went out and was answered:
+    // never C's state, never `internal`, never "nothing was sent".
     assert.equal(a.value.ok, false, JSON.stringify(a.value));
-    assert.equal(a.value.error.code, "internal");
+    assert.equal(a.value.error.code, "upstream_outcome_unknown");
+    assert.equal(a.value.error.status, 201);
+    assert.equal(a.value.error.upstream, undefined);
+    assert.equal(a.value.receipt.attempts, 1);
+    assert.equal(a.value.receipt.credential, "call");
+    assert.equal(a.value.receipt.status, 201);
+    assert.equal(a.value.receipt.operation, "PostCustomersCustomer");
+    assert.equal(a.value.receipt.verdict, "fail");
+    assert.match(a.value.error.message, /was sent and answered HTTP 201.*may have taken effect/);
+    assert.equal(upstream.requests.filter((r) => r.url.includes("cus_slow") && r.method === "POST").length, 1);
     assert.equal(c.value.ok, true, JSON.stringify(c.value));
     assert.equal(c.value.result.id, "/v1/customers/cus_slower");
     assert.equal(c.value.result.echo, "Bearer [REDACTED]");
