@@ -46,9 +46,16 @@ export async function startUpstream() {
         body = JSON.stringify(out.json);
         headers["content-type"] ??= "application/json";
       }
+      // A reply Node cannot write (a header with a line break) drops the connection rather than
+      // leave the capability waiting for an answer that never comes; the test sees it counted.
       const send = () => {
-        res.writeHead(out.status ?? 200, headers);
-        res.end(body);
+        try {
+          res.writeHead(out.status ?? 200, headers);
+          res.end(body);
+        } catch (e) {
+          upstream.unwritable = (upstream.unwritable ?? 0) + 1;
+          req.socket.destroy();
+        }
       };
       if (out.delay) setTimeout(send, out.delay);
       else send();

