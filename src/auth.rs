@@ -204,8 +204,8 @@ fn signing_key(grant: &crate::table::JwtGrant, pem: &str) -> Result<Secret, &'st
     let (der, kind) = crate::pem::pkcs8(pem)?;
     match (grant.alg, kind) {
         (JwtAlg::Rs256, KeyKind::Rsa) | (JwtAlg::Es256, KeyKind::Ec) => Ok(Secret::new(base64(&der))),
-        (JwtAlg::Rs256, KeyKind::Ec) => Err("is an EC key, and the manifest's algorithm RS256 signs with RSA"),
-        (JwtAlg::Es256, KeyKind::Rsa) => Err("is an RSA key, and the manifest's algorithm ES256 signs with EC P-256"),
+        (JwtAlg::Rs256, KeyKind::Ec) => Err("is an EC key, and the manifest's algorithm RS256 signs with RSA: store the RSA key, or set `jwt.algorithm = \"ES256\"` for an EC P-256 one"),
+        (JwtAlg::Es256, KeyKind::Rsa) => Err("is an RSA key, and the manifest's algorithm ES256 signs with EC P-256: store the EC key, or set `jwt.algorithm = \"RS256\"` for an RSA one"),
     }
 }
 
