@@ -76,8 +76,8 @@ pub fn id_binding(scheme: &Scheme) -> Option<&'static str> {
     }
 }
 
-/// A session's login field handles other than its secret (the user name): context, out of
-/// receipts.
+/// A session's login field handles other than its secret (the user name): credentials like the
+/// password, since whoever holds the login's fields holds the session.
 fn login_handles(scheme: &Scheme) -> impl Iterator<Item = &'static str> {
     let fields: &'static [(&'static str, &'static str)] = match scheme.auth {
         AuthScheme::Session(login) => login.fields,
@@ -88,10 +88,10 @@ fn login_handles(scheme: &Scheme) -> impl Iterator<Item = &'static str> {
 }
 
 /// Every handle of `provider`'s schemes whose value is a credential (keys, credential
-/// headers; a basic user name, a client id and a login's other fields are context): what the
-/// deployment's redactor scans for.
+/// headers, every field of a session's login, its user name too; a basic user name and a client
+/// id are context): what the deployment's redactor scans for.
 pub fn credential_handles(provider: &Provider) -> impl Iterator<Item = &'static str> {
-    provider.schemes.iter().flat_map(|s| std::iter::once(s.secret).chain(s.headers.iter().map(|&(_, h)| h)))
+    provider.schemes.iter().flat_map(|s| std::iter::once(s.secret).chain(s.headers.iter().map(|&(_, h)| h)).chain(login_handles(s)))
 }
 
 /// Every handle `provider`'s schemes read: keys, user names, client ids, credential headers,
@@ -219,11 +219,27 @@ impl WorkerSecrets {
                 credentials.add(value);
             }
         }
-        // Identifiers that travel with a credential (a login's user name too): out of receipts.
+        // A form login sends its fields form-encoded, and an app logging or echoing the request
+        // (in base64, say) holds them so: base64 of an encoded value is no form the redactor
+        // derives from the value, so the encoded value is a needle of its own.
+        for scheme in provider.schemes {
+            if let AuthScheme::Session(login) = scheme.auth {
+                for value in login.fields.iter().filter(|_| !login.json).filter_map(|&(_, handle)| get(handle)) {
+                    let mut encoded = String::with_capacity(value.len() + 8);
+                    crate::encode::percent_encode_into(&mut encoded, value);
+                    if encoded != value {
+                        credentials.add(&encoded);
+                    }
+                    drop(Secret::new(encoded));
+                }
+            }
+        }
+        // Identifiers that travel with a credential (a basic user name, a client id): out of
+        // receipts. (A login's user name is a credential, above.)
         let identifiers = provider
             .schemes
             .iter()
-            .flat_map(|s| id_binding(s).into_iter().chain(login_handles(s)))
+            .filter_map(id_binding)
             .filter_map(&get)
             .map(|u| Secret::new(u.to_owned()))
             .collect();
@@ -244,9 +260,16 @@ impl WorkerSecrets {
                     None => key_fault(scheme, value).map(Unsendable::Secret),
                 };
                 if let Some((binding, id)) = id {
+                    // A basic user name ends at its `:`; a client id is form-encoded before it
+                    // joins the pair (RFC 6749 §2.3.1), so one may hold `:` (only what no
+                    // header carries, a newline, is refused: it is a mistake, not an id).
+                    let fault_of = match scheme.auth {
+                        AuthScheme::ClientCredentials(_) => crate::header::value_fault,
+                        _ => username_fault,
+                    };
                     fault = fault.or(match id {
                         None => Some(Unsendable::Unset(binding)),
-                        Some(u) => username_fault(u).map(|f| Unsendable::Handle(binding, f)),
+                        Some(u) => fault_of(u).map(|f| Unsendable::Handle(binding, f)),
                     });
                 }
                 let mut headers = Vec::with_capacity(scheme.headers.len());

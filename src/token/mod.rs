@@ -41,7 +41,10 @@
 //! Per call, `options.auth.apiKey` is a ready access token: sent as a bearer token, never cached,
 //! never refreshed (a 401 is the caller's `upstream_error`). Only the deployment's credentials
 //! produce cached material. The cached token is a credential like any: held in [`Secret`]s,
-//! scanned for in every response ([`crate::redact`]), never in a receipt, error or log.
+//! scanned for in every response ([`crate::redact`]), never in a receipt, error or log; so is
+//! what obtained it and an API could echo: a service account's exchanged JWT (the assertion,
+//! replayable until its `exp`) joins the credentials of the token it obtained, and a session's
+//! login fields are the deployment's credentials ([`crate::auth::credential_handles`]).
 
 use crate::error::{AuthStage, CallError};
 use crate::redact::Credentials;
@@ -147,6 +150,11 @@ struct Token {
 pub struct Tokens {
     slots: RefCell<Vec<Slot>>,
     generations: std::cell::Cell<u32>,
+    /// By scheme, the assertion the exchange in flight sent (a service account's signed JWT,
+    /// [`oauth::signed`]): until its `exp` anyone holding it can exchange it for tokens, and an
+    /// API may echo it, so it joins the credentials of the token it obtains ([`Tokens::put`])
+    /// and is scrubbed from every call's answers for as long as that token is cached.
+    assertions: RefCell<Vec<Option<Secret>>>,
 }
 
 impl Tokens {
@@ -192,7 +200,26 @@ impl Tokens {
     /// The token endpoint's answer for scheme `scheme` (`status` 0: it could not be reached),
     /// at `now`; `margin_s` as [`TokenExchange::margin_s`].
     pub fn put(&self, scheme: u8, status: u16, body: &str, now: f64, margin_s: u32) -> bool {
-        self.settle(scheme, oauth::read_token(status, body).map(bearer), now, margin_s)
+        // The assertion this exchange sent, if it was a service account's: a credential of the
+        // token it obtained. A refused one is dropped with the flight (only the token endpoint
+        // saw it, and no call's answer comes from there).
+        let assertion = self.assertions.borrow_mut().get_mut(usize::from(scheme)).and_then(Option::take);
+        let obtained = oauth::read_token(status, body).map(bearer).map(|mut token| {
+            token.values.extend(assertion);
+            token
+        });
+        self.settle(scheme, obtained, now, margin_s)
+    }
+
+    /// The flight of scheme `scheme` is about to send `assertion` to the token endpoint
+    /// ([`oauth::signed`]); [`Tokens::put`] adds it to the credentials of what it obtains.
+    fn sent(&self, scheme: u8, assertion: Secret) {
+        let mut assertions = self.assertions.borrow_mut();
+        let i = usize::from(scheme);
+        if assertions.len() <= i {
+            assertions.resize_with(i + 1, || None);
+        }
+        assertions[i] = Some(assertion);
     }
 
     /// A token obtained without an exchange (a service account's own JWT), valid `lifetime_s`.

@@ -107,6 +107,8 @@ pub fn signed(tokens: &Tokens, scheme: u8, grant: &'static JwtGrant, input: &str
     let mut form = crate::encode::Pairs::new();
     form.push("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer");
     form.push("assertion", jwt.expose());
+    // Replayable until its `exp`: scrubbed with the token it obtains (see `Tokens::sent`).
+    tokens.sent(scheme, jwt);
     // The form holds a replayable assertion: a body that does not print.
     let body = crate::body::RequestBody::Secret(Secret::new(form.into_string()));
     let mut request = token_request(grant.token_url, String::new(), None, origin_override);
