@@ -219,19 +219,24 @@ impl WorkerSecrets {
                 credentials.add(value);
             }
         }
-        // A form login sends its fields form-encoded, and an app logging or echoing the request
-        // (in base64, say) holds them so: base64 of an encoded value is no form the redactor
-        // derives from the value, so the encoded value is a needle of its own.
+        // Values a scheme sends form-encoded (a form login's fields; an OAuth2 client's secret,
+        // encoded into its basic pair): whatever logs or echoes that request holds them so, in
+        // base64 too, and base64 of an encoded value is no form the redactor derives from the
+        // value, so the encoded value is a needle of its own.
         for scheme in provider.schemes {
-            if let AuthScheme::Session(login) = scheme.auth {
-                for value in login.fields.iter().filter(|_| !login.json).filter_map(|&(_, handle)| get(handle)) {
-                    let mut encoded = String::with_capacity(value.len() + 8);
-                    crate::encode::percent_encode_into(&mut encoded, value);
-                    if encoded != value {
-                        credentials.add(&encoded);
-                    }
-                    drop(Secret::new(encoded));
+            let secret = [("", scheme.secret)];
+            let encoded_handles: &[(&str, &str)] = match scheme.auth {
+                AuthScheme::Session(login) if !login.json => login.fields,
+                AuthScheme::ClientCredentials(_) => &secret,
+                _ => &[],
+            };
+            for value in encoded_handles.iter().filter_map(|&(_, handle)| get(handle)) {
+                let mut encoded = String::with_capacity(value.len() + 8);
+                crate::encode::percent_encode_into(&mut encoded, value);
+                if encoded != value {
+                    credentials.add(&encoded);
                 }
+                drop(Secret::new(encoded));
             }
         }
         // Identifiers that travel with a credential (a basic user name, a client id): out of

@@ -199,6 +199,26 @@ fn a_refused_token_whose_replacement_is_refused_at_the_endpoint_was_not_refreshe
 }
 
 #[test]
+fn a_client_secret_is_scrubbed_as_its_basic_pair_sent_it_form_encoded() {
+    // The pair is `urlencode(id):urlencode(secret)`: base64 of it holds the encoded secret's
+    // core, not the secret's, whenever encoding changes it.
+    const ODD: &str = "cs_CANARY/odd+secret=1&x";
+    let mut env = env();
+    env.values.insert("O_CLIENT_SECRET", ODD);
+    let step = begin(&OAUTH, 0, "[]", &env, NOW);
+    let basic = header(&wire_of(&step), "authorization").unwrap();
+    assert_eq!(basic, format!("Basic {}", b64("client-1:cs_CANARY%2Fodd%2Bsecret%3D1%26x")));
+    assert!(env.tokens.put(0, 200, GRANTED, NOW, 60));
+    let Step::Fetch(call) = begin(&OAUTH, 0, "[]", &env, NOW + 1.0) else { panic!() };
+    // An API that logs its gateway's requests, the token endpoint's among them.
+    let logged = format!(r#"{{"log":["{basic}","{}"]}}"#, &basic["Basic ".len()..]);
+    let body: &str = &logged;
+    let v = envelope(call.finish(&HttpResponse { status: 200, content_type: Some("application/json"), request_id: None, location: None, binary: false, body: &body }, NOW + 2.0));
+    let core = &b64("client-1:cs_CANARY%2Fodd%2Bsecret%3D1%26x")[12..36];
+    assert!(!v.to_string().contains(core), "{v}");
+}
+
+#[test]
 fn a_client_id_holding_a_colon_is_form_encoded_into_the_basic_pair() {
     // RFC 6749 §2.3.1: id and secret are form-encoded before they join `id:secret`, so a `:` in
     // the id is no separator (a basic user name's `:` stays refused: src/auth.rs).
