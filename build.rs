@@ -2,8 +2,14 @@
 //!
 //! `CAPA_PROVIDER=<name>` (default `stripe`) picks `generated/<name>/operations.rs`, written by
 //! `capa-gen build <name>` (run by `scripts/build.sh <name>`, the wrangler build command).
+//!
+//! Only the provider's *name* leaves this script (`CAPA_TABLE_PROVIDER`); `src/lib.rs` includes
+//! the table by a path relative to itself, and the rerun line names the table relative to the
+//! package. No absolute path is baked into the build: a `target/` made in another checkout and
+//! reused here (copied, or shared through `CARGO_TARGET_DIR`) would otherwise go on compiling
+//! *that* checkout's table, while freshness was judged by this one's files.
 
-use std::path::PathBuf;
+use std::path::Path;
 
 fn main() {
     println!("cargo:rerun-if-env-changed=CAPA_PROVIDER");
@@ -12,16 +18,16 @@ fn main() {
         !provider.is_empty() && provider.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_'),
         "CAPA_PROVIDER must be a provider name like `stripe`, got {provider:?}"
     );
-    let table: PathBuf = [env!("CARGO_MANIFEST_DIR"), "generated", &provider, "operations.rs"].iter().collect();
+    // Relative to the package root, which is a build script's working directory.
+    let table = format!("generated/{provider}/operations.rs");
     assert!(
-        table.exists(),
-        "{} is missing: run `cargo run -p capa-gen -- build {provider}` first",
-        table.display()
+        Path::new(&table).exists(),
+        "{table} is missing: run `cargo run -p capa-gen -- build {provider}` first"
     );
-    println!("cargo:rerun-if-changed={}", table.display());
-    println!("cargo:rustc-env=CAPA_TABLE={}", table.display());
+    println!("cargo:rerun-if-changed={table}");
+    println!("cargo:rustc-env=CAPA_TABLE_PROVIDER={provider}");
 
-    // `capa_tokens`: the build carries the token lifecycle (src/token.rs). A Worker whose table
+    // `capa_tokens`: the build carries the token lifecycle (src/token/). A Worker whose table
     // exchanges no credentials for tokens leaves it out, and its bundle does not pay for it;
     // native builds (the tests) always carry it.
     println!("cargo:rustc-check-cfg=cfg(capa_tokens)");

@@ -76,8 +76,8 @@ pub fn id_binding(scheme: &Scheme) -> Option<&'static str> {
     }
 }
 
-/// A session's login field handles other than its secret (the user name): context, out of
-/// receipts.
+/// A session's login field handles other than its secret (the user name): credentials like the
+/// password, since whoever holds the login's fields holds the session.
 fn login_handles(scheme: &Scheme) -> impl Iterator<Item = &'static str> {
     let fields: &'static [(&'static str, &'static str)] = match scheme.auth {
         AuthScheme::Session(login) => login.fields,
@@ -88,10 +88,10 @@ fn login_handles(scheme: &Scheme) -> impl Iterator<Item = &'static str> {
 }
 
 /// Every handle of `provider`'s schemes whose value is a credential (keys, credential
-/// headers; a basic user name, a client id and a login's other fields are context): what the
-/// deployment's redactor scans for.
+/// headers, every field of a session's login, its user name too; a basic user name and a client
+/// id are context): what the deployment's redactor scans for.
 pub fn credential_handles(provider: &Provider) -> impl Iterator<Item = &'static str> {
-    provider.schemes.iter().flat_map(|s| std::iter::once(s.secret).chain(s.headers.iter().map(|&(_, h)| h)))
+    provider.schemes.iter().flat_map(|s| std::iter::once(s.secret).chain(s.headers.iter().map(|&(_, h)| h)).chain(login_handles(s)))
 }
 
 /// Every handle `provider`'s schemes read: keys, user names, client ids, credential headers,
@@ -204,8 +204,8 @@ fn signing_key(grant: &crate::table::JwtGrant, pem: &str) -> Result<Secret, &'st
     let (der, kind) = crate::pem::pkcs8(pem)?;
     match (grant.alg, kind) {
         (JwtAlg::Rs256, KeyKind::Rsa) | (JwtAlg::Es256, KeyKind::Ec) => Ok(Secret::new(base64(&der))),
-        (JwtAlg::Rs256, KeyKind::Ec) => Err("is an EC key, and the manifest's algorithm RS256 signs with RSA"),
-        (JwtAlg::Es256, KeyKind::Rsa) => Err("is an RSA key, and the manifest's algorithm ES256 signs with EC P-256"),
+        (JwtAlg::Rs256, KeyKind::Ec) => Err("is an EC key, and the manifest's algorithm RS256 signs with RSA: store the RSA key, or set `jwt.algorithm = \"ES256\"` for an EC P-256 one"),
+        (JwtAlg::Es256, KeyKind::Rsa) => Err("is an RSA key, and the manifest's algorithm ES256 signs with EC P-256: store the EC key, or set `jwt.algorithm = \"RS256\"` for an RSA one"),
     }
 }
 
@@ -219,11 +219,32 @@ impl WorkerSecrets {
                 credentials.add(value);
             }
         }
-        // Identifiers that travel with a credential (a login's user name too): out of receipts.
+        // Values a scheme sends form-encoded (a form login's fields; an OAuth2 client's secret,
+        // encoded into its basic pair): whatever logs or echoes that request holds them so, in
+        // base64 too, and base64 of an encoded value is no form the redactor derives from the
+        // value, so the encoded value is a needle of its own.
+        for scheme in provider.schemes {
+            let secret = [("", scheme.secret)];
+            let encoded_handles: &[(&str, &str)] = match scheme.auth {
+                AuthScheme::Session(login) if !login.json => login.fields,
+                AuthScheme::ClientCredentials(_) => &secret,
+                _ => &[],
+            };
+            for value in encoded_handles.iter().filter_map(|&(_, handle)| get(handle)) {
+                let mut encoded = String::with_capacity(value.len() + 8);
+                crate::encode::percent_encode_into(&mut encoded, value);
+                if encoded != value {
+                    credentials.add(&encoded);
+                }
+                drop(Secret::new(encoded));
+            }
+        }
+        // Identifiers that travel with a credential (a basic user name, a client id): out of
+        // receipts. (A login's user name is a credential, above.)
         let identifiers = provider
             .schemes
             .iter()
-            .flat_map(|s| id_binding(s).into_iter().chain(login_handles(s)))
+            .filter_map(id_binding)
             .filter_map(&get)
             .map(|u| Secret::new(u.to_owned()))
             .collect();
@@ -244,9 +265,16 @@ impl WorkerSecrets {
                     None => key_fault(scheme, value).map(Unsendable::Secret),
                 };
                 if let Some((binding, id)) = id {
+                    // A basic user name ends at its `:`; a client id is form-encoded before it
+                    // joins the pair (RFC 6749 §2.3.1), so one may hold `:` (only what no
+                    // header carries, a newline, is refused: it is a mistake, not an id).
+                    let fault_of = match scheme.auth {
+                        AuthScheme::ClientCredentials(_) => crate::header::value_fault,
+                        _ => username_fault,
+                    };
                     fault = fault.or(match id {
                         None => Some(Unsendable::Unset(binding)),
-                        Some(u) => username_fault(u).map(|f| Unsendable::Handle(binding, f)),
+                        Some(u) => fault_of(u).map(|f| Unsendable::Handle(binding, f)),
                     });
                 }
                 let mut headers = Vec::with_capacity(scheme.headers.len());

@@ -84,7 +84,8 @@ pub trait Bindings {
 /// What a call that begins again brings from its earlier rounds.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Resume {
-    /// A token was obtained for it (it made the exchange, or waited for another call's).
+    /// A flight ended for it (it made the exchange, or waited for another call's): a token
+    /// arrived, unless that flight failed (the receipt's `refreshed` tells them apart).
     pub obtained: bool,
     /// The upstream refused its cached credentials once (a token's 401, a session's relogin
     /// status or login wall) and they were dropped: this is the second attempt, and the last.
@@ -362,7 +363,7 @@ pub fn begin_held(provider: &'static Provider, op_index: u32, args_json: &str, b
             let mut receipt = Receipt::new(provider, op, started_ms);
             // A second round's refusal still made the first round's attempt.
             receipt.attempts = u32::from(resume.after_401);
-            receipt.refreshed = resume.obtained || resume.after_401;
+            receipt.refreshed = refreshed(resume, token.is_some());
             receipt.close(started_ms, now_ms, false);
             Step::Done(Envelope::Complete(receipt::fail(&error, &redactor, &receipt)))
         }
@@ -468,9 +469,16 @@ impl Call {
         receipt.request_id = request_id.and_then(|id| self.redactor.redact_receipt(id));
         receipt.attempts = self.attempts;
         receipt.credential = self.credential.as_str();
-        receipt.refreshed = self.resume.obtained || self.resume.after_401;
+        receipt.refreshed = refreshed(self.resume, self.token.is_some());
         receipt
     }
+}
+
+/// The receipt's `refreshed`: the call holds a deployment token (`holds`) that arrived since it
+/// began (it obtained or waited for one, or its refused one was replaced). A round that waited
+/// for an exchange that failed obtained nothing, whatever its flags say.
+fn refreshed(resume: Resume, holds: bool) -> bool {
+    holds && (resume.obtained || resume.after_401)
 }
 
 #[cold]

@@ -115,7 +115,8 @@ pub enum CallError {
     MissingStoreSecret { capability: &'static str, binding: &'static str },
 
     #[error(
-        "the Worker secret {secret} is set but cannot be sent: it {fault}; set it again with `wrangler secret put {secret} --env {capability}` (a trailing newline is the usual cause)"
+        "the Worker secret {secret} is set but cannot be used: it {fault}; set it again with `wrangler secret put {secret} --env {capability}`{}",
+        newline_hint(.fault)
     )]
     UnsendableSecret { capability: &'static str, secret: &'static str, fault: &'static str },
 
@@ -249,6 +250,16 @@ impl CallError {
 
 fn quoted(names: &[String]) -> String {
     names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+}
+
+/// What an unusable secret's message adds about newlines: the usual cause of control characters
+/// (`echo key | wrangler secret put` stores the newline), and of nothing else.
+fn newline_hint(fault: &str) -> &'static str {
+    if fault == crate::header::CONTROL_FAULT {
+        " (a trailing newline is the usual cause: `echo` adds one; `printf %s key |` does not)"
+    } else {
+        ""
+    }
 }
 
 fn allowed_list(allowed: &[&str]) -> String {

@@ -10,6 +10,10 @@
 /// The longest header value accepted, in bytes: 8 KiB, the line most HTTP servers take.
 pub const MAX_VALUE: usize = 8 * 1024;
 
+/// [`value_fault`]'s words for control characters, which an unusable secret's message explains
+/// ([`crate::error::CallError::UnsendableSecret`]).
+pub const CONTROL_FAULT: &str = "must not hold control characters (CR, LF, NUL, tab...)";
+
 /// Why a value cannot travel in a header: the end of a sentence that names it.
 pub fn value_fault(value: &str) -> Option<&'static str> {
     let bytes = value.as_bytes();
@@ -18,7 +22,7 @@ pub fn value_fault(value: &str) -> Option<&'static str> {
     } else if bytes.len() > MAX_VALUE {
         Some("is over 8 KiB, more than an upstream takes in a header")
     } else if bytes.iter().any(|&b| b < 0x20 || b == 0x7f) {
-        Some("must not hold control characters (CR, LF, NUL, tab...)")
+        Some(CONTROL_FAULT)
     } else if !value.is_ascii() {
         Some("must be ASCII: headers carry bytes, and upstreams read others in different ways")
     } else if bytes[0] == b' ' || bytes[bytes.len() - 1] == b' ' {

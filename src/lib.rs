@@ -56,7 +56,8 @@ pub mod views;
 #[cfg(target_arch = "wasm32")]
 mod wasm;
 
-/// The provider this build serves, emitted by `capa-gen build <provider>`.
+/// The provider this build serves, emitted by `capa-gen build <provider>`: the table of this
+/// checkout, by a path relative to this file (build.rs says why not an absolute one).
 pub mod provider {
-    include!(env!("CAPA_TABLE"));
+    include!(concat!("../generated/", env!("CAPA_TABLE_PROVIDER"), "/operations.rs"));
 }

@@ -23,7 +23,9 @@ const EC_PUBLIC_KEY: &[u8] = &[0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0
 /// DER of the prime256v1 OID (1.2.840.10045.3.1.7).
 const PRIME256V1: &[u8] = &[0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
 
-/// The PKCS#8 DER of `pem`, and its kind; or why it is none the Worker can use.
+/// The PKCS#8 DER of `pem`, and its kind; or why it is none the Worker can use: what is wrong
+/// with it and what to do, as the end of "the Worker secret X … it <fault>" (each cause has its
+/// own words: only a key cut short at a newline is said to be).
 pub fn pkcs8(pem: &str) -> Result<(Vec<u8>, KeyKind), &'static str> {
     // A key pasted from a JSON credentials file keeps its `\n` escapes.
     let unescaped;
@@ -34,20 +36,60 @@ pub fn pkcs8(pem: &str) -> Result<(Vec<u8>, KeyKind), &'static str> {
         pem.trim()
     };
     let label = pem.strip_prefix("-----BEGIN ").and_then(|rest| rest.split_once("-----")).map(|(label, _)| label);
-    let Some(label) = label else { return Err("is not a PEM private key (-----BEGIN PRIVATE KEY-----)") };
+    let Some(label) = label else {
+        return Err(if pem.starts_with('{') {
+            "is JSON, not a PEM private key: store the `private_key` field's value (`-----BEGIN PRIVATE KEY-----` …), not the whole credentials file"
+        } else if pem.contains("-----BEGIN ") {
+            "holds text before its `-----BEGIN` line: store the PEM file alone"
+        } else {
+            "is not a PEM private key (it should begin `-----BEGIN PRIVATE KEY-----`, or `RSA` or `EC PRIVATE KEY`): store the key file itself"
+        });
+    };
     let end = format!("-----END {label}-----");
     // After `-----BEGIN <label>-----`.
     let body = pem["-----BEGIN ".len() + label.len() + "-----".len()..].trim_end();
-    let Some(body) = body.strip_suffix(end.as_str()) else { return Err("is a PEM block without its END line") };
-    let der = decode_base64(body).ok_or("holds a PEM body that is not base64")?;
+    let Some(body) = body.strip_suffix(end.as_str()) else {
+        // Nothing after the BEGIN line: the secret kept the first line of a pasted key, as a
+        // prompt that reads one line does. The one fault a newline causes.
+        return Err(if body.trim().is_empty() {
+            "holds only the key's `-----BEGIN` line: the rest was lost at its first newline (a prompt reading one line keeps only that of a pasted key); pipe the file in instead, `wrangler secret put <name> < key.pem`"
+        } else {
+            "is a PEM block without its matching `-----END` line: the key was cut short or edited; store the whole file"
+        });
+    };
+    // RFC 1421 headers (`Proc-Type: 4,ENCRYPTED`, `DEK-Info: …`): OpenSSL's encrypted PKCS#1
+    // and SEC1 keys.
+    if body.lines().any(|l| l.trim_start().starts_with("Proc-Type:") && l.contains("ENCRYPTED")) || body.contains("DEK-Info:") {
+        return Err(match label {
+            "EC PRIVATE KEY" => "is an encrypted EC key (`Proc-Type: 4,ENCRYPTED`) and the Worker has no passphrase: decrypt it (`openssl ec -in key.pem -out plain.pem`) and store that",
+            _ => "is an encrypted RSA key (`Proc-Type: 4,ENCRYPTED`) and the Worker has no passphrase: decrypt it (`openssl rsa -in key.pem -out plain.pem`) and store that",
+        });
+    }
+    match label {
+        "ENCRYPTED PRIVATE KEY" => {
+            return Err("is an encrypted PKCS#8 key (`BEGIN ENCRYPTED PRIVATE KEY`) and the Worker has no passphrase: decrypt it (`openssl pkcs8 -in key.pem -out plain.pem`) and store that")
+        }
+        "PUBLIC KEY" | "RSA PUBLIC KEY" | "EC PUBLIC KEY" => {
+            return Err("is a public key, and a JWT is signed with the private one: store the private key (`BEGIN PRIVATE KEY`) instead")
+        }
+        "CERTIFICATE" | "X509 CERTIFICATE" | "TRUSTED CERTIFICATE" | "CERTIFICATE REQUEST" | "NEW CERTIFICATE REQUEST" => {
+            return Err("is a certificate, which holds no private key: store the private key it was issued for (`BEGIN PRIVATE KEY`)")
+        }
+        "OPENSSH PRIVATE KEY" => {
+            return Err("is an OpenSSH key, which WebCrypto cannot import: convert a copy to PKCS#8 (`ssh-keygen -p -m PKCS8 -f key`) and store that")
+        }
+        "PRIVATE KEY" | "RSA PRIVATE KEY" | "EC PRIVATE KEY" => {}
+        _ => return Err("is a PEM block that holds no private key (its label is none of `PRIVATE KEY`, `RSA PRIVATE KEY`, `EC PRIVATE KEY`): store the private key"),
+    }
+    let der = decode_base64(body).ok_or(
+        "has a body that is not base64 (characters other than A-Z, a-z, 0-9, +, / and = between its BEGIN and END lines): store the key file unchanged",
+    )?;
     match label {
         "PRIVATE KEY" if contains(&der, RSA_ENCRYPTION) => Ok((der, KeyKind::Rsa)),
         "PRIVATE KEY" if contains(&der, EC_PUBLIC_KEY) => Ok((der, KeyKind::Ec)),
-        "PRIVATE KEY" => Err("is a PKCS#8 key of an algorithm other than RSA or EC"),
+        "PRIVATE KEY" => Err("is a PKCS#8 key of an algorithm other than RSA or EC (Ed25519?): JWTs here are signed with RS256 (RSA) or ES256 (EC P-256); store such a key"),
         "RSA PRIVATE KEY" => Ok((wrap(&[RSA_ENCRYPTION, &[0x05, 0x00]].concat(), &der), KeyKind::Rsa)),
-        "EC PRIVATE KEY" => Ok((wrap(&[EC_PUBLIC_KEY, PRIME256V1].concat(), &der), KeyKind::Ec)),
-        "ENCRYPTED PRIVATE KEY" => Err("is an encrypted key; the Worker has no passphrase: store it decrypted"),
-        _ => Err("is a PEM block that holds no private key"),
+        _ => Ok((wrap(&[EC_PUBLIC_KEY, PRIME256V1].concat(), &der), KeyKind::Ec)),
     }
 }
 
@@ -139,6 +181,45 @@ mod tests {
         let (der, _) = pkcs8(&pem("RSA PRIVATE KEY", &big)).unwrap();
         assert_eq!(&der[..2], &[0x30, 0x82]);
         assert_eq!(usize::from(der[2]) << 8 | usize::from(der[3]), der.len() - 4);
+    }
+
+    #[test]
+    fn each_unusable_key_says_what_is_wrong_and_only_a_lost_newline_mentions_newlines() {
+        let rsa = pem("RSA PRIVATE KEY", &[0x30, 0x00]);
+        let encrypted_pkcs1 = rsa.replacen("\n", "\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-256-CBC,0123456789ABCDEF0123456789ABCDEF\n\n", 1);
+        let encrypted_sec1 = pem("EC PRIVATE KEY", &[0x30, 0x00]).replacen("\n", "\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,00\n\n", 1);
+        let cases: &[(&str, String, &[&str])] = &[
+            ("encrypted PKCS#1", encrypted_pkcs1, &["encrypted RSA key", "Proc-Type: 4,ENCRYPTED", "no passphrase", "openssl rsa"]),
+            ("encrypted SEC1", encrypted_sec1, &["encrypted EC key", "openssl ec"]),
+            ("encrypted PKCS#8", pem("ENCRYPTED PRIVATE KEY", &[1, 2, 3]), &["encrypted PKCS#8 key", "openssl pkcs8"]),
+            ("public key", pem("PUBLIC KEY", &[1, 2, 3]), &["is a public key", "private"]),
+            ("RSA public key", pem("RSA PUBLIC KEY", &[1, 2, 3]), &["is a public key"]),
+            ("certificate", pem("CERTIFICATE", &[1, 2, 3]), &["is a certificate", "holds no private key"]),
+            ("OpenSSH", pem("OPENSSH PRIVATE KEY", &[1, 2, 3]), &["OpenSSH", "ssh-keygen -p -m PKCS8"]),
+            ("other block", pem("X509 CRL", &[1, 2, 3]), &["holds no private key"]),
+            ("bad base64", "-----BEGIN PRIVATE KEY-----\n!!!\n-----END PRIVATE KEY-----".to_owned(), &["not base64"]),
+            ("Ed25519", pem("PRIVATE KEY", &[0x30, 0x03, 0x06, 0x03, 0x2b, 0x65, 0x70]), &["other than RSA or EC", "RS256", "ES256"]),
+            ("no PEM", "sk_live_123".to_owned(), &["not a PEM private key", "-----BEGIN PRIVATE KEY-----"]),
+            ("a JSON file", r#"{"type":"service_account","private_key":"-----BEGIN PRIVATE KEY-----\n..."}"#.to_owned(), &["is JSON", "private_key"]),
+            ("text before", format!("key:\n{rsa}"), &["text before"]),
+            ("cut short", "-----BEGIN PRIVATE KEY-----\nAAAA\n".to_owned(), &["without its matching `-----END`", "cut short"]),
+            ("mismatched END", "-----BEGIN RSA PRIVATE KEY-----\nMAA=\n-----END PRIVATE KEY-----".to_owned(), &["`-----END`"]),
+        ];
+        for (what, key, words) in cases {
+            let fault = pkcs8(key).expect_err(what);
+            for word in *words {
+                assert!(fault.contains(word), "{what}: {fault:?} lacks {word:?}");
+            }
+            assert!(!fault.contains("newline"), "{what}: no newline is at fault, and {fault:?} says one is");
+        }
+        // The one fault a newline causes: a pasted key stored as its first line alone.
+        let first_line = pkcs8("-----BEGIN PRIVATE KEY-----").unwrap_err();
+        assert!(first_line.contains("only the key's `-----BEGIN` line") && first_line.contains("newline") && first_line.contains("< key.pem"), "{first_line}");
+        assert_eq!(pkcs8("-----BEGIN RSA PRIVATE KEY-----\n").unwrap_err(), first_line);
+        // Nor does the whole message, unless a control character is the fault.
+        let message = |fault| crate::error::CallError::UnsendableSecret { capability: "acme", secret: "ACME_KEY", fault }.to_string();
+        assert!(!message(pkcs8(&pem("ENCRYPTED PRIVATE KEY", &[1])).unwrap_err()).contains("newline"));
+        assert!(message(crate::header::value_fault("key\n").unwrap()).contains("a trailing newline is the usual cause"));
     }
 
     #[test]

@@ -2,7 +2,8 @@
 // against a token endpoint and an API of our own on 127.0.0.1 that verify every JWT with the
 // public key: the signature (RS256 from PKCS#8 and PKCS#1 keys, ES256), the claims, the exchange
 // (grant_type jwt-bearer), the JWT sent itself as the bearer, one flight for concurrent calls,
-// refresh on a 401, and no private key, JWT or token in anything a caller or a log sees.
+// refresh on a 401, and no private key, JWT or token in anything a caller or a log sees — the
+// exchanged JWT (the assertion) included, when the API echoes it in every form.
 import { test, before, after, beforeEach } from "node:test";
 import assert from "node:assert/strict";
 import { generateKeyPairSync, verify } from "node:crypto";
@@ -24,6 +25,10 @@ const TOKEN_URL = "https://oauth2.example.com/token";
 const b64url = (b) => Buffer.from(b).toString("base64url");
 
 let upstream, cap, tokenRequests, apiRequests, assertions, issued, revoked;
+// The last assertion the token endpoint was sent (the signed JWT, whole), and how the API echoes
+// it when asked: "json" (as it is, base64, base64url, in a form, and as the request id) or
+// "binary" (inside a binary body).
+let lastAssertion, echoAssertion;
 
 /** The JWT's parts, its signature checked with `publicKey` by `alg` (throws when it fails). */
 function verified(jwt, publicKey, alg) {
@@ -42,6 +47,7 @@ function serve(req) {
     const form = new URLSearchParams(req.body);
     if (form.get("grant_type") !== "urn:ietf:params:oauth:grant-type:jwt-bearer") return { status: 400, json: { error: "unsupported_grant_type" } };
     let claims;
+    lastAssertion = form.get("assertion");
     try {
       claims = verified(form.get("assertion"), rsa.publicKey, "RS256");
     } catch (e) {
@@ -66,6 +72,12 @@ function serve(req) {
     return { status: 200, json: { id: 12345, echo: bearer } };
   }
   if (!bearer.startsWith("ya29.CANARY") || revoked.has(bearer)) return { status: 401, json: { error: "invalid_token", got: bearer } };
+  const a = lastAssertion;
+  if (echoAssertion === "json") {
+    const json = { files: [], assertion: a, b64: Buffer.from(a).toString("base64"), b64url: b64url(a), form: `assertion=${encodeURIComponent(a)}` };
+    return { status: 200, headers: { "x-request-id": `req_${a}` }, json };
+  }
+  if (echoAssertion === "binary") return { status: 200, headers: { "content-type": "application/octet-stream" }, body: Buffer.concat([Buffer.from([0, 1, 2]), Buffer.from(a), Buffer.from([255])]) };
   return { status: 200, json: { files: [], echo: req.headers.authorization } };
 }
 
@@ -82,6 +94,7 @@ before(async () => {
       CAP_WRONG: { bindings: { ...base, AUTHJ_PRIVATE_KEY: KEYS.wrongKey } },
       CAP_NOT_A_KEY: { bindings: { ...base, AUTHJ_PRIVATE_KEY: "sk_live_not_a_pem" } },
       CAP_EC_FOR_RSA: { bindings: { ...base, AUTHJ_PRIVATE_KEY: KEYS.ecPkcs8 } },
+      CAP_ECHO: { bindings: { ...base, AUTHJ_PRIVATE_KEY: KEYS.pkcs8 } },
     },
   });
 });
@@ -98,6 +111,7 @@ beforeEach(() => {
   tokenRequests = [];
   apiRequests = [];
   assertions = [];
+  echoAssertion = undefined;
 });
 
 /** One call; nothing a caller sees holds a key's body, a JWT or a token. */
@@ -176,4 +190,30 @@ test("a key the endpoint does not know, no key at all, a key of the wrong kind: 
     assert.match(e.error.message, /AUTHJ_PRIVATE_KEY/);
   }
   assert.equal(tokenRequests.length, 1, "neither unusable key reached the token endpoint");
+});
+
+test("the exchanged JWT (the assertion) is a credential: echoed in every form, by every call while its token serves, it reaches no caller", async () => {
+  echoAssertion = "json";
+  const seen = [];
+  for (let i = 0; i < 3; i++) {
+    // The first call obtains the token (and sends the assertion); the others find it cached.
+    const r = await run("CAP_ECHO", "files.retrieve");
+    assert.equal(r.ok, true, JSON.stringify(r.error));
+    seen.push(r);
+  }
+  assert.equal(tokenRequests.length, 1, "one exchange: the later calls echo an assertion they never sent");
+  const a = lastAssertion;
+  assert.match(a, /^eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+$/);
+  const forms = [a, Buffer.from(a).toString("base64").replace(/=+$/, ""), b64url(a), encodeURIComponent(a), a.split(".")[2]];
+  for (const r of seen) {
+    const text = JSON.stringify(r);
+    for (const form of forms) assert.ok(!text.includes(form.slice(0, 40)), `the assertion reached the caller: ${text.slice(0, 300)}`);
+    assert.equal(r.result.assertion, "[REDACTED]");
+    assert.equal(r.receipt.requestId, "req_[REDACTED]");
+  }
+  // Inside a binary body it cannot be cut out: the body is withheld.
+  echoAssertion = "binary";
+  const b = await run("CAP_ECHO", "files.retrieve");
+  assert.equal(b.error?.code, "upstream_body_withheld", JSON.stringify(b));
+  assert.equal(b.result, undefined);
 });

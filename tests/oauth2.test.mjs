@@ -20,6 +20,8 @@ const CLIENTS = {
   [CLIENT]: { secret: SECRET, lifetime: 3600 },
   "client-CONTEXTshort": { secret: SECRET, lifetime: 2 },
   "client-CONTEXTodd": { secret: SECRET_ODD, lifetime: 3600 },
+  // RFC 6749 §2.3.1 lets an id hold `:`: form-encoded, it is no separator.
+  "urn:acme:CONTEXT client/1": { secret: SECRET_ODD, lifetime: 3600 },
 };
 let upstream, cap;
 let issued, valid, tokenRequests, apiRequests, refuseAll, echo, slowTokens;
@@ -60,6 +62,7 @@ before(async () => {
       CAP_REFUSED: client(CLIENT, "cs_CANARYwrong0000000000"),
       CAP_NO_ID: { bindings: { AUTHO_CLIENT_SECRET: SECRET, ...loopback } },
       CAP_401: client(CLIENT),
+      CAP_COLON: client("urn:acme:CONTEXT client/1", SECRET_ODD),
     },
   });
 });
@@ -104,6 +107,15 @@ test("the exchange: a basic-authenticated form POST to the spec's token URL, the
   const odd = await run("CAP_ODD", "things.list");
   assert.equal(odd.ok, true, JSON.stringify(odd.error));
   assert.equal(tokenRequests[1].headers.authorization, `Basic ${b64(`${form("client-CONTEXTodd")}:${form(SECRET_ODD)}`)}`);
+});
+
+test("a client id holding `:` is form-encoded into the basic pair, and works", async () => {
+  const r = await run("CAP_COLON", "things.list");
+  assert.equal(r.ok, true, JSON.stringify(r.error));
+  assert.equal(tokenRequests.length, 1);
+  const sent = tokenRequests[0].headers.authorization;
+  assert.equal(sent, `Basic ${b64(`urn%3Aacme%3ACONTEXT%20client%2F1:${form(SECRET_ODD)}`)}`);
+  assert.equal(Buffer.from(sent.slice(6), "base64").toString().split(":").length, 2, "one `:`, the separator");
 });
 
 test("one token request serves the calls that follow; a public operation sends none", async () => {
@@ -215,9 +227,11 @@ test("a refused client is auth_failed at the token stage, naming the handles, wi
   assert.match(e.error.message, /wrangler secret put AUTHO_CLIENT_SECRET --env auth-oauth2/);
   assert.equal(e.result, undefined);
   assert.equal(apiRequests.length, 0);
+  assert.deepEqual([e.receipt.refreshed, e.receipt.attempts], [false, 0], "no token was obtained");
   // The calls right after get the same answer without storming the endpoint.
   const outs = await cap.batch(Array.from({ length: 10 }, () => ({ target: "CAP_REFUSED", call: "things.list", args: [] })), 10);
   assert.ok(outs.every((o) => o.value.error?.code === "auth_failed"));
+  assert.ok(outs.every((o) => o.value.receipt.refreshed === false));
   assert.equal(tokenRequests.length, 1, `token requests: ${tokenRequests.length}`);
 });
 

@@ -1,8 +1,9 @@
 // Cookie sessions through the auth-session fixture Worker in workerd, over a real service
 // binding, against an app of our own on 127.0.0.1 (the recording upstream): the exact login,
 // the jar kept and replayed, one login for concurrent calls, a new login on a 401 and on a soft
-// login wall (a 200 login page), a persisting wall and a refused login as auth_failed/login, and
-// no password or session cookie in anything a caller or a log sees.
+// login wall (a 200 login page), a persisting wall and a refused login as auth_failed/login, a
+// session refused right after its login ending the call, and no password, user name or session
+// cookie in anything a caller or a log sees.
 import { test, before, after, beforeEach } from "node:test";
 import assert from "node:assert/strict";
 import { startUpstream, startWorkers } from "./harness.mjs";
@@ -12,7 +13,8 @@ const [PASSWORD, PASSWORD_ODD] = CANARIES.loginPassword.values;
 const USER = "ada@CONTEXT.example";
 const LOGIN_PAGE = '<html><form action="/login" method="post"><input name="username"><input name="password" type="password"></form></html>';
 
-let upstream, cap, logins, apiRequests, sessions, wallAlways, wallType, serial;
+let upstream, cap, logins, apiRequests, sessions, wallAlways, wallType, serial, refuse401;
+const b64 = (s) => Buffer.from(s).toString("base64");
 
 function serve(req) {
   if (req.url === "/login") {
@@ -33,7 +35,13 @@ function serve(req) {
   const sid = /(?:^|; )sid=([^;]+)/.exec(req.headers.cookie ?? "")?.[1];
   // A session the app forgot answers its login page, 200, as such apps do.
   if (wallAlways || !sessions.has(sid)) return { status: 200, headers: { "content-type": wallType }, body: LOGIN_PAGE };
-  if (req.url.startsWith("/api/me")) return { status: 200, json: { user: USER, cookie: req.headers.cookie } };
+  if (refuse401) return { status: 401, json: { error: "session ended" } };
+  // The app echoes who is logged in, in every form an app might: as it is, base64, form-encoded,
+  // and in its request id.
+  if (req.url.startsWith("/api/me")) {
+    const json = { user: USER, b64: b64(USER), form: `username=${encodeURIComponent(USER)}`, cookie: req.headers.cookie };
+    return { status: 200, headers: { "x-request-id": `req_${USER}` }, json };
+  }
   return { status: req.method === "POST" ? 201 : 200, json: req.method === "POST" ? { id: "p1" } : [{ id: "p1" }] };
 }
 
@@ -56,6 +64,7 @@ before(async () => {
       CAP_WALL: { bindings: { ...base, AUTHS_PASSWORD: PASSWORD } },
       CAP_WRONG: { bindings: { ...base, AUTHS_PASSWORD: "pw_CANARYwrong000000000" } },
       CAP_NO_USER: { bindings: { CAPA_LOOPBACK_ORIGIN: upstream.origin, AUTHS_PASSWORD: PASSWORD } },
+      CAP_FRESH: { bindings: { ...base, AUTHS_PASSWORD: PASSWORD } },
     },
   });
 });
@@ -71,6 +80,7 @@ beforeEach(() => {
   apiRequests = [];
   wallAlways = false;
   wallType = "text/html; charset=utf-8";
+  refuse401 = false;
 });
 
 async function run(target, call, ...args) {
@@ -94,6 +104,10 @@ test("the login: a form POST of the fields from their handles; the kept cookie r
   assert.deepEqual([r.receipt.credential, r.receipt.refreshed, r.receipt.attempts], ["secret", true, 1]);
   const me = await run("CAP", "me.retrieve");
   assert.equal(me.result.cookie, "sid=[REDACTED]", "the cookie's echo is scrubbed");
+  // The user name is the deployment's credential too (a Worker secret): scrubbed in every form.
+  assert.deepEqual([me.result.user, me.receipt.requestId], ["[REDACTED]", "req_[REDACTED]"]);
+  const text = JSON.stringify(me);
+  for (const form of [USER, b64(USER).replace(/=+$/, ""), encodeURIComponent(USER), "ada@"]) assert.ok(!text.includes(form), `${form} reached the caller: ${text}`);
   assert.equal(me.receipt.refreshed, false);
   assert.equal(logins.length, 1, "the session serves the calls that follow");
 });
@@ -169,4 +183,22 @@ test("Workers sharing the token object share one session: one login for both", a
   }
   assert.equal(logins.length, 1, `logins: ${logins.length}`);
   assert.equal(new Set(apiRequests.map((r) => r.headers.cookie)).size, 1, "both Workers replayed the one session");
+});
+
+test("a session the app refuses within a second of its login ends the call: no second login", async () => {
+  // A session that new did not expire: logging in again would be refused alike, and every call
+  // would become a login.
+  refuse401 = true;
+  const e = await run("CAP_FRESH", "projects.list");
+  assert.deepEqual([e.error.code, e.error.stage, e.error.status], ["auth_failed", "upstream", 401]);
+  assert.deepEqual([e.receipt.attempts, e.receipt.refreshed], [1, true]);
+  assert.equal(logins.length, 1);
+  assert.equal(apiRequests.length, 1);
+  // Older than a second, the same refusal is a session that ended: one login more, one retry.
+  await new Promise((resolve) => setTimeout(resolve, 1100));
+  logins = [];
+  apiRequests = [];
+  const again = await run("CAP_FRESH", "projects.list");
+  assert.deepEqual([again.error?.code, again.error?.stage, again.receipt.attempts], ["auth_failed", "upstream", 2]);
+  assert.deepEqual([logins.length, apiRequests.length], [1, 2]);
 });

@@ -1,14 +1,16 @@
 //! A call whose scheme exchanges the deployment's client credentials for a token, natively:
 //! the exchange step, single flight, the token on the wire, refresh on a 401 then one retry,
 //! `auth_failed` at each stage, and that neither the client secret nor the token reaches an
-//! envelope. The workerd side is `tests/oauth2.test.mjs` against the `auth-oauth2` fixture.
+//! envelope; a service account's JWT assertion and a login's user name, echoed in every form,
+//! reaching no envelope either. The workerd side is `tests/oauth2.test.mjs`, `jwt.test.mjs` and
+//! `session.test.mjs` against the auth fixtures.
 
 use capa_rs::call::{begin, begin_again, Bindings, Resume, Step};
 use capa_rs::receipt::Envelope;
 use capa_rs::response::HttpResponse;
-use capa_rs::table::{AuthScheme, AuthUse, Body, Method, Operation, Provider, Scheme, TokenExchange};
+use capa_rs::table::{AuthScheme, AuthUse, Body, JwtAlg, JwtGrant, Login, Method, Operation, Provider, Scheme, TokenExchange};
 use capa_rs::token::shared::{adopt, Adopted, Sharing};
-use capa_rs::token::Tokens;
+use capa_rs::token::{signed, Signed, Tokens};
 use std::collections::HashMap;
 
 const NOW: f64 = 1_795_489_629_248.0;
@@ -170,6 +172,67 @@ fn a_refused_client_is_auth_failed_at_the_token_stage_naming_the_handles() {
     let message = v["error"]["message"].as_str().unwrap();
     assert!(message.contains("O_CLIENT_ID") && message.contains("wrangler secret put O_CLIENT_SECRET --env oauth"), "{message}");
     assert_eq!(v["receipt"]["attempts"], 0);
+    // No token was obtained: the receipt says so, for the call that made the exchange and for
+    // one that waited for it.
+    assert_eq!(v["receipt"]["refreshed"], false);
+    let waited = envelope(begin_again(&OAUTH, 0, "[]", &env, NOW + 1.0, Resume { obtained: true, ..Resume::default() }));
+    assert_eq!((waited["error"]["code"].as_str(), waited["receipt"]["refreshed"].as_bool()), (Some("auth_failed"), Some(false)));
+}
+
+#[test]
+fn a_refused_token_whose_replacement_is_refused_at_the_endpoint_was_not_refreshed() {
+    let env = env();
+    env.tokens.need(0, NOW);
+    env.tokens.put(0, 200, GRANTED, NOW, 60);
+    let Step::Fetch(call) = begin(&OAUTH, 0, "[]", &env, NOW) else { panic!() };
+    let body = &"{}";
+    let response = HttpResponse { status: 401, content_type: Some("application/json"), request_id: None, location: None, binary: false, body };
+    let later = NOW + capa_rs::call::FRESH_TOKEN_MS + 1.0;
+    let Step::Refresh { generation, .. } = call.finish(&response, later) else { panic!("a 401 to a cached token refreshes") };
+    env.tokens.invalidate(0, generation);
+    let after = Resume { obtained: false, after_401: true, started_ms: Some(later) };
+    assert!(matches!(begin_again(&OAUTH, 0, "[]", &env, later, after), Step::Token { .. }));
+    env.tokens.put(0, 400, r#"{"error":"invalid_client"}"#, later, 60);
+    let v = envelope(begin_again(&OAUTH, 0, "[]", &env, later, Resume { obtained: true, ..after }));
+    assert_eq!((v["error"]["code"].as_str(), v["error"]["stage"].as_str()), (Some("auth_failed"), Some("token")));
+    assert_eq!((v["receipt"]["attempts"].as_u64(), v["receipt"]["refreshed"].as_bool()), (Some(1), Some(false)));
+}
+
+#[test]
+fn a_client_secret_is_scrubbed_as_its_basic_pair_sent_it_form_encoded() {
+    // The pair is `urlencode(id):urlencode(secret)`: base64 of it holds the encoded secret's
+    // core, not the secret's, whenever encoding changes it.
+    const ODD: &str = "cs_CANARY/odd+secret=1&x";
+    let mut env = env();
+    env.values.insert("O_CLIENT_SECRET", ODD);
+    let step = begin(&OAUTH, 0, "[]", &env, NOW);
+    let basic = header(&wire_of(&step), "authorization").unwrap();
+    assert_eq!(basic, format!("Basic {}", b64("client-1:cs_CANARY%2Fodd%2Bsecret%3D1%26x")));
+    assert!(env.tokens.put(0, 200, GRANTED, NOW, 60));
+    let Step::Fetch(call) = begin(&OAUTH, 0, "[]", &env, NOW + 1.0) else { panic!() };
+    // An API that logs its gateway's requests, the token endpoint's among them.
+    let logged = format!(r#"{{"log":["{basic}","{}"]}}"#, &basic["Basic ".len()..]);
+    let body: &str = &logged;
+    let v = envelope(call.finish(&HttpResponse { status: 200, content_type: Some("application/json"), request_id: None, location: None, binary: false, body: &body }, NOW + 2.0));
+    let core = &b64("client-1:cs_CANARY%2Fodd%2Bsecret%3D1%26x")[12..36];
+    assert!(!v.to_string().contains(core), "{v}");
+}
+
+#[test]
+fn a_client_id_holding_a_colon_is_form_encoded_into_the_basic_pair() {
+    // RFC 6749 §2.3.1: id and secret are form-encoded before they join `id:secret`, so a `:` in
+    // the id is no separator (a basic user name's `:` stays refused: src/auth.rs).
+    let mut env = env();
+    env.values.insert("O_CLIENT_ID", "urn:acme:client 1");
+    let step = begin(&OAUTH, 0, "[]", &env, NOW);
+    assert!(matches!(step, Step::Token { .. }), "{step:?}");
+    assert_eq!(header(&wire_of(&step), "authorization").unwrap(), format!("Basic {}", b64(&format!("urn%3Aacme%3Aclient%201:{SECRET}"))));
+    // What no header can carry is still a mistake, named.
+    env.values.insert("O_CLIENT_ID", "client-1\n");
+    let fresh = Env { values: env.values.clone(), tokens: Tokens::default(), sharing: Sharing::Off };
+    let v = envelope(begin(&OAUTH, 0, "[]", &fresh, NOW));
+    assert_eq!(v["error"]["code"], "missing_credential");
+    assert!(v["error"]["message"].as_str().unwrap().contains("O_CLIENT_ID"), "{v}");
 }
 
 #[test]
@@ -274,4 +337,136 @@ fn the_object_bound_without_a_key_is_named_and_begins_no_flight() {
     // No flight was begun: with sharing off, the next call is the flight.
     env.sharing = Sharing::Off;
     assert!(matches!(begin(&OAUTH, 0, "[]", &env, NOW), Step::Token { .. }));
+}
+
+// A service account whose JWT is exchanged for a token (Google's kind), and a cookie session.
+
+static GRANT: JwtGrant = JwtGrant {
+    alg: JwtAlg::Rs256,
+    token_url: "https://oauth2.example.com/token",
+    issuer: "sa@example.iam.gserviceaccount.com",
+    subject: "",
+    audience: "https://oauth2.example.com/token",
+    scope: "files.read",
+    lifetime_s: 3600,
+    margin_s: 60,
+};
+
+static SERVICE: Provider = Provider {
+    capability: "sa",
+    schemes: &[Scheme { secret: "SA_KEY", auth: AuthScheme::ServiceAccount(&GRANT), headers: &[] }],
+    request_id_header: Some("X-Request-Id"),
+    ..OAUTH
+};
+
+/// A PKCS#1 PEM as the runtime checks it (the signature itself is the entry's, WebCrypto's).
+const PEM: &str = "-----BEGIN RSA PRIVATE KEY-----\nMAA=\n-----END RSA PRIVATE KEY-----\n";
+
+/// Standard base64 without padding, as an API might encode what it echoes.
+fn b64_bare(s: &str) -> String {
+    b64(s).trim_end_matches('=').to_owned()
+}
+
+/// A response echoing `value` in the body (as it is, in base64, in a form) and as the request
+/// id; or, `binary`, as the bytes of a binary body.
+fn echo<'a>(value: &str, body: &'a mut String, binary: bool) -> HttpResponse<'a> {
+    *body = if binary { format!("\u{1}\u{2}{value}\u{3}") } else { format!(r#"{{"raw":"{value}","b64":"{}","form":"assertion={value}&x=1"}}"#, b64_bare(value)) };
+    let body: &'a String = body;
+    let text: &'a &'a str = Box::leak(Box::new(body.as_str()));
+    let id: &'a str = Box::leak(format!("req_{value}").into_boxed_str());
+    HttpResponse { status: 200, content_type: Some(if binary { "application/octet-stream" } else { "application/json" }), request_id: Some(id), location: None, binary, body: text }
+}
+
+/// That nothing of `value` (whole, base64) reached the envelope `v`.
+fn scrubbed(v: &serde_json::Value, value: &str) {
+    let text = v.to_string();
+    assert!(!text.contains(value) && !text.contains(&b64_bare(value)), "{value} reached the caller: {text}");
+    assert!(!text.contains(&value[..value.len().min(24)]), "a piece of {value} reached the caller: {text}");
+}
+
+#[test]
+fn a_service_accounts_assertion_is_scrubbed_from_every_call_while_its_token_is_cached() {
+    let env = Env { values: HashMap::from([("SA_KEY", PEM)]), tokens: Tokens::default(), sharing: Sharing::Off };
+    let Step::Sign { scheme: 0, input, .. } = begin(&SERVICE, 0, "[]", &env, NOW) else { panic!("the JWT is signed first") };
+    let Signed::Exchange(exchange) = signed(&env.tokens, 0, &GRANT, &input, &[7; 64], NOW, None) else { panic!("then exchanged") };
+    let mut wire = String::new();
+    exchange.push_fetch_json(&mut wire, &capa_rs::redact::Redactor::default());
+    let wire: serde_json::Value = serde_json::from_str(&wire).unwrap();
+    let assertion = wire[2].as_str().unwrap().split("assertion=").nth(1).unwrap().to_owned();
+    assert!(assertion.starts_with(&input) && assertion.len() > input.len() + 64, "{assertion}");
+    assert!(env.tokens.put(0, 200, r#"{"access_token":"ya29.CANARYsa1","token_type":"Bearer","expires_in":3599}"#, NOW, 60));
+    // The call that obtained the token, one that finds it cached, and one sending its own token:
+    // none shows the assertion, in any form, in its result, its request id or a binary body.
+    let rounds = [
+        begin_again(&SERVICE, 0, "[]", &env, NOW, Resume { obtained: true, ..Resume::default() }),
+        begin(&SERVICE, 0, "[]", &env, NOW + 10_000.0),
+        begin(&SERVICE, 0, r#"[{"auth":{"apiKey":"ya29.CANARYcaller"}}]"#, &env, NOW + 20_000.0),
+    ];
+    for step in rounds {
+        let Step::Fetch(call) = step else { panic!("{step:?}") };
+        let mut body = String::new();
+        let v = envelope(call.finish(&echo(&assertion, &mut body, false), NOW + 30_000.0));
+        assert_eq!(v["ok"], true, "{v}");
+        assert_eq!(v["receipt"]["requestId"], "req_[REDACTED]");
+        assert_eq!(v["result"]["raw"], "[REDACTED]");
+        scrubbed(&v, &assertion);
+    }
+    let Step::Fetch(call) = begin(&SERVICE, 0, "[]", &env, NOW + 40_000.0) else { panic!() };
+    let mut body = String::new();
+    let v = envelope(call.finish(&echo(&assertion, &mut body, true), NOW + 40_001.0));
+    assert_eq!(v["error"]["code"], "upstream_body_withheld", "{v}");
+    scrubbed(&v, &assertion);
+    // Shared with its token through the token object (sealed there): another isolate that adopts
+    // the token scrubs the assertion too.
+    let (record, ..) = env.tokens.record(0).unwrap();
+    let other = Env { values: env.values.clone(), tokens: Tokens::default(), sharing: Sharing::Off };
+    other.tokens.need(0, NOW + 50_000.0);
+    assert_eq!(adopt(&other.tokens, 0, Some(&record), false, NOW + 50_000.0), Adopted::Serve);
+    let Step::Fetch(call) = begin(&SERVICE, 0, "[]", &other, NOW + 50_001.0) else { panic!() };
+    let mut body = String::new();
+    scrubbed(&envelope(call.finish(&echo(&assertion, &mut body, false), NOW + 50_002.0)), &assertion);
+}
+
+static LOGIN: Login = Login {
+    url: "https://app.example.com/login",
+    json: false,
+    fields: &[("username", "APP_USER"), ("password", "APP_PASSWORD")],
+    cookies: &["sid"],
+    relogin: &[401],
+    wall_type: "",
+    wall_marker: "",
+    lifetime_s: 3600,
+    margin_s: 60,
+};
+
+static APP: Provider = Provider {
+    capability: "app",
+    schemes: &[Scheme { secret: "APP_PASSWORD", auth: AuthScheme::Session(&LOGIN), headers: &[] }],
+    request_id_header: Some("X-Request-Id"),
+    ..OAUTH
+};
+
+#[test]
+fn a_logins_user_name_is_a_credential_scrubbed_like_its_password() {
+    const USER: &str = "ada.lovelace@example.com";
+    let env = Env { values: HashMap::from([("APP_USER", USER), ("APP_PASSWORD", "pw_CANARYlogin0000")]), tokens: Tokens::default(), sharing: Sharing::Off };
+    let login = begin(&APP, 0, "[]", &env, NOW);
+    assert_eq!(wire_of(&login)[2], "username=ada.lovelace%40example.com&password=pw_CANARYlogin0000");
+    assert!(env.tokens.put_session(0, &LOGIN, 302, "sid=sid_CANARYsession0001; Max-Age=600", NOW));
+    let Step::Fetch(call) = begin_again(&APP, 0, "[]", &env, NOW, Resume { obtained: true, ..Resume::default() }) else { panic!() };
+    let mut body = String::new();
+    let v = envelope(call.finish(&echo(USER, &mut body, false), NOW + 1.0));
+    assert_eq!((v["result"]["raw"].as_str(), v["receipt"]["requestId"].as_str()), (Some("[REDACTED]"), Some("req_[REDACTED]")));
+    scrubbed(&v, USER);
+    assert!(!v.to_string().contains("ada.lovelace%40example.com"), "{v}");
+    // The login as it was sent (form-encoded), logged in base64 and echoed: found too.
+    let Step::Fetch(call) = begin(&APP, 0, "[]", &env, NOW + 1.5) else { panic!() };
+    let logged = format!(r#"{{"logged":"{}"}}"#, b64("username=ada.lovelace%40example.com&password=pw_CANARYlogin0000"));
+    let body: &str = &logged;
+    let v = envelope(call.finish(&HttpResponse { status: 200, content_type: Some("application/json"), request_id: None, location: None, binary: false, body: &body }, NOW + 1.6));
+    assert!(!v.to_string().contains(&b64("ada.lovelace%40example.com")[..24]), "{v}");
+    // A call sending its own cookie scans for it too: it is the deployment's credential.
+    let Step::Fetch(call) = begin(&APP, 0, r#"[{"auth":{"apiKey":"sid=sid_CANARYcaller000"}}]"#, &env, NOW + 2.0) else { panic!() };
+    let mut body = String::new();
+    scrubbed(&envelope(call.finish(&echo(USER, &mut body, false), NOW + 3.0)), USER);
 }

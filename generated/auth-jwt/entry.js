@@ -10,7 +10,7 @@ import { isJson, isText, requestBody, scanText } from "../../src/js/body.js";
 import { flagged } from "../../src/js/scan.js";
 
 const CAPABILITY = "auth-jwt";
-const REQUEST_ID = null;
+const REQUEST_ID = "x-request-id";
 
 // worker-build puts every wasm export on its entrypoint class, which would make each one an RPC
 // method any caller could reach, passing its own env. Keep the runtime's exports here and

@@ -13,7 +13,7 @@ pub static PROVIDER: Provider = Provider {
     secret_call_headers: &[],
     static_headers: &[],
     bound_headers: &[],
-    request_id_header: None,
+    request_id_header: Some("X-Request-Id"),
     error_object: None,
     servers: &["https://api.example.com/v1"],
     classes: &["read", "write", "destructive"],

@@ -12,7 +12,7 @@ pub static PROVIDER: Provider = Provider {
     secret_call_headers: &[],
     static_headers: &[],
     bound_headers: &[],
-    request_id_header: None,
+    request_id_header: Some("X-Request-Id"),
     error_object: None,
     servers: &["https://app.example.com/api"],
     classes: &["read", "write", "destructive"],

@@ -41,7 +41,10 @@
 //! Per call, `options.auth.apiKey` is a ready access token: sent as a bearer token, never cached,
 //! never refreshed (a 401 is the caller's `upstream_error`). Only the deployment's credentials
 //! produce cached material. The cached token is a credential like any: held in [`Secret`]s,
-//! scanned for in every response ([`crate::redact`]), never in a receipt, error or log.
+//! scanned for in every response ([`crate::redact`]), never in a receipt, error or log; so is
+//! what obtained it and an API could echo: a service account's exchanged JWT (the assertion,
+//! replayable until its `exp`) joins the credentials of the token it obtained, and a session's
+//! login fields are the deployment's credentials ([`crate::auth::credential_handles`]).
 
 use crate::error::{AuthStage, CallError};
 use crate::redact::Credentials;
@@ -147,7 +150,18 @@ struct Token {
 pub struct Tokens {
     slots: RefCell<Vec<Slot>>,
     generations: std::cell::Cell<u32>,
+    /// By scheme, the assertions its exchanges sent (a service account's signed JWTs,
+    /// [`oauth::signed`]) that have not expired, with their `exp` (ms), newest last: until then
+    /// anyone holding one can exchange it for tokens, and an API may echo it, so each joins the
+    /// credentials of every token obtained while it is valid ([`Tokens::put`]), and is scrubbed
+    /// from every call's answers while one of those is cached. A token replaced early (revoked:
+    /// a 401) thus leaves its assertion scrubbed. At most [`MAX_ASSERTIONS`].
+    assertions: RefCell<Vec<Vec<(Secret, f64)>>>,
 }
+
+/// The most assertions a scheme's tokens carry: a token endpoint issuing tokens far shorter-lived
+/// than the JWTs would otherwise grow every call's needles without bound.
+pub const MAX_ASSERTIONS: usize = 4;
 
 impl Tokens {
     /// What a call beginning at `now` does about scheme `scheme`'s token (see the module docs).
@@ -192,7 +206,32 @@ impl Tokens {
     /// The token endpoint's answer for scheme `scheme` (`status` 0: it could not be reached),
     /// at `now`; `margin_s` as [`TokenExchange::margin_s`].
     pub fn put(&self, scheme: u8, status: u16, body: &str, now: f64, margin_s: u32) -> bool {
-        self.settle(scheme, oauth::read_token(status, body).map(bearer), now, margin_s)
+        // The assertions this scheme's exchanges sent that are still valid (a service
+        // account's; the one this exchange sent among them): credentials of the token obtained.
+        let obtained = oauth::read_token(status, body).map(bearer).map(|mut token| {
+            if let Some(live) = self.assertions.borrow_mut().get_mut(usize::from(scheme)) {
+                live.retain(|(_, exp)| now < *exp);
+                token.values.extend(live.iter().map(|(a, _)| Secret::new(a.expose().to_owned())));
+            }
+            token
+        });
+        self.settle(scheme, obtained, now, margin_s)
+    }
+
+    /// The flight of scheme `scheme` is about to send `assertion`, valid until `exp_ms`, to the
+    /// token endpoint ([`oauth::signed`]); [`Tokens::put`] adds it to the credentials of what it
+    /// obtains, and of every token after it until `exp_ms`.
+    fn sent(&self, scheme: u8, assertion: Secret, exp_ms: f64) {
+        let mut assertions = self.assertions.borrow_mut();
+        let i = usize::from(scheme);
+        if assertions.len() <= i {
+            assertions.resize_with(i + 1, Vec::new);
+        }
+        let live = &mut assertions[i];
+        if live.len() >= MAX_ASSERTIONS {
+            live.remove(0);
+        }
+        live.push((assertion, exp_ms));
     }
 
     /// A token obtained without an exchange (a service account's own JWT), valid `lifetime_s`.

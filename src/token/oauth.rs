@@ -107,6 +107,11 @@ pub fn signed(tokens: &Tokens, scheme: u8, grant: &'static JwtGrant, input: &str
     let mut form = crate::encode::Pairs::new();
     form.push("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer");
     form.push("assertion", jwt.expose());
+    // Replayable until its `exp` (the backdated `iat` plus the lifetime; counted here from the
+    // signature, a moment after `signing_input` wrote the claims: never before the JWT's own):
+    // scrubbed with the tokens obtained until then (see `Tokens::sent`).
+    let exp_ms = (((now / 1000.0) as u64).saturating_sub(u64::from(JWT_BACKDATE_S)) + u64::from(grant.lifetime_s)) as f64 * 1000.0;
+    tokens.sent(scheme, jwt, exp_ms);
     // The form holds a replayable assertion: a body that does not print.
     let body = crate::body::RequestBody::Secret(Secret::new(form.into_string()));
     let mut request = token_request(grant.token_url, String::new(), None, origin_override);
@@ -182,6 +187,73 @@ mod tests {
         // A failure reported for no flight (a late one, its slot since served) changes nothing.
         assert!(matches!(signed(&tokens, 1, &APP, "h.c", &[], 2.0, None), Signed::Failed));
         ready(tokens.need(1, 3.0));
+    }
+
+    #[test]
+    fn each_assertion_is_scrubbed_with_every_token_obtained_until_its_exp() {
+        use crate::table::JwtAlg;
+        static GRANT: JwtGrant = JwtGrant {
+            alg: JwtAlg::Rs256,
+            token_url: "https://oauth2.example.com/token",
+            issuer: "sa@example.com",
+            subject: "",
+            audience: "",
+            scope: "",
+            lifetime_s: 3600,
+            margin_s: 60,
+        };
+        const T0: f64 = 1_700_000_000_000.0;
+        let tokens = Tokens::default();
+        // Signs and exchanges at `now`, the signature `mark`: the assertion sent.
+        let exchange = |now: f64, mark: u8| -> String {
+            assert!(matches!(tokens.need(0, now), Need::Fetch));
+            let input = signing_input(&GRANT, now);
+            let Signed::Exchange(request) = signed(&tokens, 0, &GRANT, &input, &[mark; 48], now, None) else { panic!("an exchange") };
+            let Some(crate::body::RequestBody::Secret(form)) = &request.body else { panic!() };
+            let assertion = form.expose().split("assertion=").nth(1).unwrap().to_owned();
+            let token = format!(r#"{{"access_token":"ya29.t{mark}","token_type":"Bearer","expires_in":3599}}"#);
+            assert!(tokens.put(0, 200, &token, now, 60));
+            assertion
+        };
+        let finds = |text: &str| crate::redact::Redactor::with_shared(tokens.cached(0)).finds_in(text);
+        let first = exchange(T0, 1);
+        assert!(finds(&first), "the assertion is a credential of its token");
+        // Its token revoked within the hour (a 401): the next token carries both assertions.
+        let (_, generation) = ready(tokens.need(0, T0 + 600_000.0));
+        tokens.invalidate(0, generation);
+        let second = exchange(T0 + 600_000.0, 2);
+        assert!(finds(&first) && finds(&second), "the first is still valid, and still scrubbed");
+        // Once the first has expired, the tokens obtained after it no longer carry it.
+        let (_, generation) = ready(tokens.need(0, T0 + 3_600_000.0));
+        tokens.invalidate(0, generation);
+        let third = exchange(T0 + 3_600_000.0, 3);
+        assert!(finds(&second) && finds(&third) && !finds(&first));
+        // A refused exchange's assertion was sent too: scrubbed with the next token obtained.
+        let (_, generation) = ready(tokens.need(0, T0 + 3_700_000.0));
+        tokens.invalidate(0, generation);
+        assert!(matches!(tokens.need(0, T0 + 3_700_000.0), Need::Fetch));
+        let input = signing_input(&GRANT, T0 + 3_700_000.0);
+        let Signed::Exchange(request) = signed(&tokens, 0, &GRANT, &input, &[4; 48], T0 + 3_700_000.0, None) else { panic!() };
+        let Some(crate::body::RequestBody::Secret(form)) = &request.body else { panic!() };
+        let refused = form.expose().split("assertion=").nth(1).unwrap().to_owned();
+        assert!(!tokens.put(0, 400, r#"{"error":"invalid_grant"}"#, T0 + 3_700_000.0, 60));
+        let fifth = exchange(T0 + 3_702_000.0, 5);
+        assert!(finds(&refused) && finds(&fifth));
+        // No more than MAX_ASSERTIONS are carried, the newest kept.
+        for mark in 6..12 {
+            let (_, generation) = ready(tokens.need(0, T0 + 3_800_000.0 + f64::from(mark)));
+            tokens.invalidate(0, generation);
+            exchange(T0 + 3_800_000.0 + f64::from(mark), mark);
+        }
+        let newest = exchange_after(&tokens, T0 + 3_900_000.0, 12, &exchange);
+        assert!(finds(&newest) && !finds(&fifth));
+    }
+
+    /// `exchange` at `now` after dropping the cached token.
+    fn exchange_after(tokens: &Tokens, now: f64, mark: u8, exchange: &dyn Fn(f64, u8) -> String) -> String {
+        let (_, generation) = ready(tokens.need(0, now));
+        tokens.invalidate(0, generation);
+        exchange(now, mark)
     }
 
     #[test]

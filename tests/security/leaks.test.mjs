@@ -43,7 +43,9 @@ const PROVIDERS = [
   { provider: "auth-oauth2", share: 0.1, secret: "AUTHO_CLIENT_SECRET", panicOn: "things.list", bound: { AUTHO_CLIENT_ID: "client-CONTEXTleaks" }, tokenUrl: "/oauth/token" },
   // A cookie session: the password is posted to a hostile login (below), whose cookies the API
   // side then echoes; its login pages (soft walls) and 401s log in again.
-  { provider: "auth-session", share: 0.1, secret: "AUTHS_PASSWORD", panicOn: "projects.list", bound: { AUTHS_USERNAME: "ada@CONTEXT.example" }, loginUrl: "/login" },
+  // Its user name is a credential too (a canary of its own), which the app now and then echoes
+  // with the whole login form (below).
+  { provider: "auth-session", share: 0.1, secret: "AUTHS_PASSWORD", panicOn: "projects.list", bound: { AUTHS_USERNAME: CANARIES.loginUsername.values[0] }, loginUrl: "/login" },
 ];
 
 /**
@@ -134,9 +136,24 @@ for (const { provider, share, secret, panicOn, bound = {}, tokenUrl, loginUrl } 
     const stats = totals.behaviours;
     upstream.requests.length = 0;
     const tokens = new Set();
+    // The login form (user name and password) that obtained each session cookie.
+    const logins = new Map();
     upstream.reply = (request) => {
       if (tokenUrl && request.url === tokenUrl) return hostileTokenReply(r, request, tokens, stats);
-      if (loginUrl && request.url === loginUrl) return hostileLoginReply(r, request, tokens, stats);
+      if (loginUrl && request.url === loginUrl) {
+        const reply = hostileLoginReply(r, request, tokens, stats);
+        const sid = /^sid=([^;]+)/.exec(reply.headers?.["set-cookie"]?.[0] ?? "")?.[1];
+        if (sid) logins.set(sid, request.body);
+        return reply;
+      }
+      // Now and then the session's app echoes the login form of the session a call sends (its
+      // own Worker's: another's credentials are not its to scrub), as it is, in base64 and as
+      // its request id.
+      const login = logins.get(/(?:^|; )sid=([^;]+)/.exec(request.headers.cookie ?? "")?.[1]);
+      if (login && r.chance(0.05)) {
+        stats["app:loginEcho"] = (stats["app:loginEcho"] ?? 0) + 1;
+        return { status: 200, headers: { "x-request-id": login }, json: { login, b64: Buffer.from(login).toString("base64") } };
+      }
       // Now and then the session's app answers its login page (a soft wall).
       if (loginUrl && r.chance(0.05)) return { status: 200, headers: { "content-type": "text/html" }, body: `<form><input name="password"></form> ${request.headers.cookie}` };
       return hostileReply(r, request, { authHeader: table.authHeader, contextHeaders: table.callHeaders, stats, table });
