@@ -149,3 +149,11 @@ fn petstore_reads_writes_destructive() {
     assert_eq!(got, counts(&[("read", 8), ("write", 11), ("destructive", 3)]));
     assert_classes(&of, &[("pet.del", &["write", "destructive"]), ("pet.uploadImage", &["write"]), ("user.logout", &["read"])]);
 }
+
+#[test]
+fn the_generator_bounds_rights_as_the_runtime_reads_them() {
+    // npm run check refuses a var the runtime would refuse; a call the runtime could not name
+    // fails the build.
+    assert_eq!(capa_gen::check::MAX_ENTRIES, capa_rs::rights::MAX_ENTRIES);
+    assert_eq!(capa_gen::classes::MAX_CALL_LEN, capa_rs::rights::MAX_ENTRY_LEN);
+}
