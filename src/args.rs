@@ -287,10 +287,13 @@ fn parse_options(value: &Value, call_headers: &'static [&'static str], fixed: bo
     let mut options = CallOptions::default();
     for (key, value) in entries {
         match key.as_str() {
-            // A session's method: whatever `auth` holds, it is refused as such, before it is judged.
-            "auth" if fixed && *value != Value::Null => {
+            // A session's method: whatever `auth` holds, `null` included, it is refused as such,
+            // before it is judged. `null` asks for nothing, but a caller who writes it believes
+            // it chooses the credentials; it is told they are the session's instead. (An
+            // `undefined` auth never arrives: JSON drops the member.)
+            "auth" if fixed => {
                 return Err(CallError::invalid(
-                    "this is a session's method: its auth is fixed by withAuth, and options.auth is refused (make another session for other credentials)",
+                    "this is a session's method: its auth is fixed by withAuth, and options.auth is refused whatever it holds, null too (make another session for other credentials)",
                 ))
             }
             "auth" => parse_auth(value, call_headers, &mut options)?,
@@ -373,12 +376,17 @@ fn parse_auth(value: &Value, call_headers: &'static [&'static str], options: &mu
 /// A caller-supplied name fit to quote in a message: short token characters only, so an error
 /// never carries more than a name back (not a pasted key, not a control sequence).
 pub fn printable(name: &str) -> String {
-    let token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
-    if name.len() <= 64 && name.chars().all(token) {
+    if is_printable(name) {
         name.to_owned()
     } else {
         "<unprintable name>".to_owned()
     }
+}
+
+/// Whether [`printable`] quotes `name` as it is.
+pub fn is_printable(name: &str) -> bool {
+    let token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+    name.len() <= 64 && name.chars().all(token)
 }
 
 #[cfg(test)]

@@ -8,9 +8,10 @@
 //!   several callers with different rights, set where the caller is deployed, not in its code.
 //!   Props travel with every call (bindings are cached per `env`, which all callers share).
 //! - **By a session.** `withAuth(auth, rights)` returns an `RpcTarget` with the same resources,
-//!   bound to that `auth` (fixed: a session's methods refuse `options.auth`, so its holder cannot
-//!   switch tenant or connected account) and narrowed by `rights`; `attenuate(rights)` narrows
-//!   it again. The holder can pass it on to code that never sees the key.
+//!   bound to that `auth` (fixed: a session's methods refuse `options.auth` whatever it holds,
+//!   `null` included, so its holder cannot switch tenant or connected account, nor believe it
+//!   did) and narrowed by `rights`; `attenuate(rights)` narrows it again. The holder can pass it
+//!   on to code that never sees the key.
 //!
 //! Each layer compiles once, when it is made, into the set of operations it allows
 //! ([`crate::rights::layer_text`]), and a session's is the intersection with the one it came
@@ -32,6 +33,11 @@
 //! `withAuth` never throws (every call resolves to an envelope): auth or rights that do not
 //! validate make a session whose every call answers `invalid_argument` with why, and makes no
 //! upstream call.
+//!
+//! What a caller hands in is bounded before it costs anything: rights lists as every layer's
+//! are ([`rights::bounded`]: 256 entries of 256 bytes), and `withAuth`'s and `attenuate`'s
+//! arguments at [`MAX_ARGUMENTS_JSON`] bytes of JSON, measured before they are parsed (a million
+//! entries cost the capability a length check, not a million values).
 
 use crate::args;
 use crate::error::CallError;
@@ -147,9 +153,23 @@ pub fn attenuate(provider: &Provider, from: &str, json: &str) -> String {
     }
 }
 
+/// The most JSON text `withAuth`'s or `attenuate`'s arguments take: two rights lists at their
+/// bounds ([`rights::MAX_ENTRIES`] entries of [`rights::MAX_ENTRY_LEN`] bytes, about 66 KB each
+/// as JSON) and an auth fit with room to spare. Checked before the text is parsed, so a caller
+/// cannot make the capability build a million values only to refuse them.
+pub const MAX_ARGUMENTS_JSON: usize = 256 * 1024;
+
 /// The arguments of `method` (`withAuth`, `attenuate`) as the entry wrote them, trailing `null`s
 /// dropped (arguments left `undefined`), at most `max` of them (`takes` names them).
 fn arguments(json: &str, method: &str, takes: &str, max: usize) -> Result<Vec<Value>, String> {
+    if json.len() > MAX_ARGUMENTS_JSON {
+        return Err(format!(
+            "{method}'s arguments are {} bytes as JSON, more than its {takes} can hold (at most {MAX_ARGUMENTS_JSON}; a rights list holds at most {} entries of at most {} bytes)",
+            json.len(),
+            rights::MAX_ENTRIES,
+            rights::MAX_ENTRY_LEN
+        ));
+    }
     let mut values = args::parse(json).map_err(|e| format!("{method}: {e}"))?;
     if json.starts_with('\u{1}') {
         return Err(format!("{method} takes no binary data"));
@@ -176,8 +196,8 @@ fn layer_of(provider: &Provider, rights: &Value) -> Result<String, String> {
     let mut read_only = false;
     for (key, value) in entries {
         match key.as_str() {
-            "only" => only = list(key, value)?,
-            "except" => except = list(key, value)?.unwrap_or_default(),
+            "only" => only = list(provider, key, value)?,
+            "except" => except = list(provider, key, value)?.unwrap_or_default(),
             "readOnly" => match value {
                 Value::Null | Value::Bool(false) => {}
                 Value::Bool(true) => read_only = true,
@@ -186,22 +206,33 @@ fn layer_of(provider: &Provider, rights: &Value) -> Result<String, String> {
             other => return Err(format!("hold `{}`, which is not one of only, except, readOnly", args::printable(other))),
         }
     }
-    let rights = Rights::from_lists(provider, only, except, read_only).map_err(|entry| {
-        format!("name `{}`, which is no class ({}) and no operation", args::printable(&entry), provider.classes.join(", "))
-    })?;
+    let rights = Rights::from_lists(provider, only, except, read_only).map_err(|fault| fault.describe(provider, true, quoted))?;
     Ok(rights::layer_text(provider, |op| rights.allows(op)))
 }
 
-/// A list of patterns: an array of strings, or one comma-separated string.
-fn list<'v>(key: &str, value: &'v Value) -> Result<Option<Vec<&'v str>>, String> {
+/// An entry that names nothing, as a message quotes it: a short name as it is; one padded with
+/// a character other than an ASCII space (`"read\u{a0}"`: only ASCII spaces are trimmed) says so;
+/// anything else is not echoed (a session's messages reach whoever holds it).
+fn quoted(entry: &str) -> String {
+    let bare = entry.trim();
+    if !args::is_printable(entry) && bare != entry && args::is_printable(bare) {
+        return format!("`{bare}` with a character around it that is no ASCII space (only ASCII spaces are trimmed from an entry)");
+    }
+    format!("`{}`", args::printable(entry))
+}
+
+/// A list of patterns: an array of strings, or one comma-separated string; bounded as the
+/// runtime bounds every rights list ([`rights::bounded`]), before anything else is read of it.
+fn list<'v>(provider: &Provider, key: &str, value: &'v Value) -> Result<Option<Vec<&'v str>>, String> {
+    let too_big = |fault: rights::Fault| fault.describe_in(provider, true, Some(key), quoted);
     match value {
         Value::Null => Ok(None),
-        Value::String(s) => Ok(Some(s.split(',').collect())),
-        Value::Array(items) => items
-            .iter()
-            .map(|i| i.as_str().ok_or_else(|| format!("list `{key}` holds {}, not a pattern string", i.kind())))
-            .collect::<Result<Vec<_>, _>>()
-            .map(Some),
+        Value::String(s) => rights::bounded(s.split(',')).map(Some).map_err(too_big),
+        Value::Array(items) if items.len() > rights::MAX_ENTRIES => Err(too_big(rights::Fault::TooMany)),
+        Value::Array(items) => {
+            let strings = items.iter().map(|i| i.as_str().ok_or_else(|| format!("list `{key}` holds {}, not a pattern string", i.kind())));
+            rights::bounded(strings.collect::<Result<Vec<_>, _>>()?).map(Some).map_err(too_big)
+        }
         other => Err(format!("give `{key}` as an array of patterns, not {}", other.kind())),
     }
 }

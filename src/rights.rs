@@ -20,6 +20,20 @@
 //! `operation_not_allowed`, naming the var and the entry, because a typo in `CAPA_EXCEPT`
 //! (`mony`) must not quietly allow what it meant to forbid. Refused calls make no upstream
 //! request.
+//!
+//! Entries are trimmed of ASCII spaces (U+0020) and nothing else: `"read\u{a0}"` (a no-break
+//! space) or `"money\t"` is no class, so it names nothing and the layer refuses as for any
+//! unknown name. Trimming Unicode whitespace would make a name that looks like no class act as
+//! one; a stray character must fail loudly instead.
+//!
+//! Lists are bounded: at most [`MAX_ENTRIES`] entries each, of at most [`MAX_ENTRY_LEN`] bytes.
+//! Each entry is resolved against every operation, so an unbounded list is CPU a caller spends
+//! in the capability (a million entries cost 1.6 s per `withAuth`); the bounds are checked
+//! before any entry is resolved, and a list past them is a layer that refuses (the vars and
+//! props: every call; a session: `invalid_argument`), never one read in part. 256 entries is
+//! more than any rights set needs (a class or `resource.*` stands for many operations); 256
+//! bytes is nearly four times the longest call of any provider here, 67 (the generator refuses
+//! a longer one, `generator/src/classes.rs`).
 
 use crate::error::CallError;
 use crate::table::{Operation, Provider};
@@ -31,6 +45,60 @@ pub const READ_ONLY_VAR: &str = "CAPA_READ_ONLY";
 
 /// Bit of the `read` class in [`Operation::classes`].
 const READ: u8 = 1;
+
+/// The most entries a rights list (`only`, `except`, a var) holds.
+pub const MAX_ENTRIES: usize = 256;
+
+/// The longest entry a rights list holds, in bytes.
+pub const MAX_ENTRY_LEN: usize = 256;
+
+/// Why a list is no list of patterns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fault {
+    /// An entry (trimmed) that names no class and no operation.
+    Names(String),
+    /// More than [`MAX_ENTRIES`] entries.
+    TooMany,
+    /// An entry longer than [`MAX_ENTRY_LEN`] bytes (its length).
+    TooLong(usize),
+}
+
+impl Fault {
+    /// What the list does wrong, after its subject: "its CAPA_EXCEPT" (`plural` false: "names",
+    /// "holds") or "withAuth's rights" (true: "name", "hold"). `quote` shows an entry, as each
+    /// layer's author can read it.
+    pub fn describe(&self, provider: &Provider, plural: bool, quote: impl Fn(&str) -> String) -> String {
+        self.describe_in(provider, plural, None, quote)
+    }
+
+    /// [`Fault::describe`], naming the list (`in `except``) where the subject holds several.
+    pub fn describe_in(&self, provider: &Provider, plural: bool, list: Option<&str>, quote: impl Fn(&str) -> String) -> String {
+        let s = if plural { "" } else { "s" };
+        let within = list.map(|l| format!(" in `{l}`")).unwrap_or_default();
+        match self {
+            Fault::Names(entry) => format!("name{s} {}, which is no class ({}) and no operation", quote(entry), provider.classes.join(", ")),
+            Fault::TooMany => format!("hold{s} more than {MAX_ENTRIES} entries{within} (a rights list holds at most {MAX_ENTRIES})"),
+            Fault::TooLong(len) => format!("hold{s} an entry of {len} bytes{within} (a rights entry holds at most {MAX_ENTRY_LEN})"),
+        }
+    }
+}
+
+/// A list's entries, bounded: at most [`MAX_ENTRIES`] of them (blank ones count), each at most
+/// [`MAX_ENTRY_LEN`] bytes. Stops reading at the first entry past the bound, so a list of a
+/// million entries costs what 257 do here.
+pub fn bounded<'a>(entries: impl IntoIterator<Item = &'a str>) -> Result<Vec<&'a str>, Fault> {
+    let mut list = Vec::new();
+    for entry in entries {
+        if list.len() == MAX_ENTRIES {
+            return Err(Fault::TooMany);
+        }
+        if entry.len() > MAX_ENTRY_LEN {
+            return Err(Fault::TooLong(entry.len()));
+        }
+        list.push(entry);
+    }
+    Ok(list)
+}
 
 /// One entry of `only` or `except`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,14 +130,15 @@ pub struct Rights {
 }
 
 impl Rights {
-    /// From a layer's lists, each entry resolved against `provider`'s classes and operations;
-    /// `Err(entry)`: the first entry that names neither (the layer then refuses everything).
+    /// From a layer's lists, bounded ([`bounded`]) and each entry resolved against
+    /// `provider`'s classes and operations; `Err`: the first fault (the layer then refuses
+    /// everything).
     pub fn from_lists<'a>(
         provider: &Provider,
         only: Option<impl IntoIterator<Item = &'a str>>,
         except: impl IntoIterator<Item = &'a str>,
         read_only: bool,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, Fault> {
         Ok(Rights { only: only.map(|o| patterns(provider, o)).transpose()?, except: patterns(provider, except)?, read_only })
     }
 
@@ -136,7 +205,7 @@ pub enum Deployment {
     #[default]
     Open,
     Narrowed(Rights),
-    /// A var names something that is no class and no operation (var, entry).
+    /// A var is no list of patterns, or no boolean (var, why: [`Fault::describe`]'s words).
     Broken(&'static str, String),
 }
 
@@ -146,18 +215,20 @@ impl Deployment {
         if only.is_none() && except.is_none() && read_only.is_none() {
             return Deployment::Open;
         }
-        let read_only = match read_only.map(str::trim) {
+        let broken = |var, fault: Fault| Deployment::Broken(var, fault.describe(provider, false, |e| format!("`{}`", shown(e))));
+        let read_only = match read_only.map(|v| v.trim_matches(' ')) {
             None | Some("" | "false" | "0") => false,
             Some("true" | "1") => true,
-            Some(other) => return Deployment::Broken(READ_ONLY_VAR, other.to_owned()),
+            Some(other) if other.len() > MAX_ENTRY_LEN => return broken(READ_ONLY_VAR, Fault::TooLong(other.len())),
+            Some(other) => return broken(READ_ONLY_VAR, Fault::Names(other.to_owned())),
         };
         let only = match only.map(|t| patterns(provider, t.split(','))).transpose() {
             Ok(only) => only,
-            Err(entry) => return Deployment::Broken(ONLY_VAR, entry),
+            Err(fault) => return broken(ONLY_VAR, fault),
         };
         match patterns(provider, except.unwrap_or("").split(',')) {
             Ok(except) => Deployment::Narrowed(Rights { only, except, read_only }),
-            Err(entry) => Deployment::Broken(EXCEPT_VAR, entry),
+            Err(fault) => broken(EXCEPT_VAR, fault),
         }
     }
 
@@ -172,19 +243,31 @@ impl Deployment {
                 layer: "the deployment",
                 why: String::from("(its CAPA_ONLY, CAPA_EXCEPT and CAPA_READ_ONLY vars)"),
             }),
-            Deployment::Broken(var, entry) => Some(CallError::NotAllowed {
+            Deployment::Broken(var, why) => Some(CallError::NotAllowed {
                 capability: provider.capability,
                 call: op.call,
                 layer: "the deployment",
-                why: format!("(its {var} names `{entry}`, which is no class ({}) and no operation: every call is refused until the var is fixed)", provider.classes.join(", ")),
+                why: format!("(its {var} {why}: every call is refused until the var is fixed)"),
             }),
         }
     }
 }
 
-/// A list's entries as patterns (blank ones skipped), or the first entry that names nothing.
-fn patterns<'a>(provider: &Provider, entries: impl IntoIterator<Item = &'a str>) -> Result<Vec<Pattern>, String> {
-    entries.into_iter().map(str::trim).filter(|e| !e.is_empty()).map(|e| pattern(provider, e).ok_or_else(|| e.to_owned())).collect()
+/// A list's entries as patterns: bounded first, then each trimmed of ASCII spaces alone (blank
+/// ones skipped) and resolved; or the first fault.
+fn patterns<'a>(provider: &Provider, entries: impl IntoIterator<Item = &'a str>) -> Result<Vec<Pattern>, Fault> {
+    bounded(entries)?
+        .into_iter()
+        .map(|e| e.trim_matches(' '))
+        .filter(|e| !e.is_empty())
+        .map(|e| pattern(provider, e).ok_or_else(|| Fault::Names(e.to_owned())))
+        .collect()
+}
+
+/// An entry as a message shows it: printable ASCII as it is, anything else escaped
+/// (`read\u{a0}`), so a character that looks like a space is seen for what it is.
+pub fn shown(entry: &str) -> String {
+    entry.chars().map(|c| if c == ' ' || c.is_ascii_graphic() { c.to_string() } else { c.escape_unicode().to_string() }).collect()
 }
 
 /// `entry` as a pattern of `provider`'s, if it names a class or at least one operation.
@@ -260,5 +343,50 @@ mod tests {
             let message = d.refusal(&PROVIDER, &OPS[0]).unwrap().to_string();
             assert!(message.contains(var) && message.contains(&format!("`{entry}`")), "{message}");
         }
+    }
+
+    #[test]
+    fn entries_are_trimmed_of_ascii_spaces_alone() {
+        assert_eq!(allowed(&Deployment::read(&PROVIDER, Some("  read  ,   charges.create "), None, Some(" true "))), ["customers.list", "charges.retrieve"]);
+        // A no-break space, a tab, a newline, an ideographic space: part of the entry, which then
+        // names nothing, and the message shows it.
+        for (except, shown) in [("read\u{a0}", "read\\u{a0}"), ("\tmoney", "\\u{9}money"), ("money\n", "money\\u{a}"), ("\u{3000}read", "\\u{3000}read")] {
+            let d = Deployment::read(&PROVIDER, None, Some(except), None);
+            assert!(allowed(&d).is_empty(), "{except:?}");
+            let message = d.refusal(&PROVIDER, &OPS[0]).unwrap().to_string();
+            assert!(message.contains(&format!("names `{shown}`, which is no class")), "{message}");
+        }
+        assert!(allowed(&Deployment::read(&PROVIDER, None, None, Some("true\u{a0}"))).is_empty());
+    }
+
+    #[test]
+    fn lists_past_the_bounds_refuse_every_call_naming_the_bound() {
+        let at_most = vec!["charges.*"; MAX_ENTRIES].join(",");
+        assert_eq!(allowed(&Deployment::read(&PROVIDER, Some(&at_most), None, None)).len(), 3);
+        // Blank entries count: the bound is on what is read, not on what it names.
+        for (only, except, var, says) in [
+            (Some(format!("{at_most},charges.*")), None, ONLY_VAR, "holds more than 256 entries (a rights list holds at most 256)"),
+            (None, Some(",".repeat(MAX_ENTRIES)), EXCEPT_VAR, "holds more than 256 entries"),
+            (None, Some("x".repeat(MAX_ENTRY_LEN + 1)), EXCEPT_VAR, "holds an entry of 257 bytes (a rights entry holds at most 256)"),
+        ] {
+            let d = Deployment::read(&PROVIDER, only.as_deref(), except.as_deref(), None);
+            assert!(allowed(&d).is_empty(), "{var}");
+            let message = d.refusal(&PROVIDER, &OPS[0]).unwrap().to_string();
+            assert!(message.contains(&format!("its {var} {says}")), "{message}");
+        }
+        assert_eq!(bounded(["a"; MAX_ENTRIES]).map(|l| l.len()), Ok(MAX_ENTRIES));
+        assert_eq!(bounded(std::iter::repeat_n("a", 1_000_000)), Err(Fault::TooMany));
+        assert_eq!(bounded([&*"a".repeat(MAX_ENTRY_LEN)]).map(|l| l.len()), Ok(1));
+    }
+
+    #[test]
+    fn a_list_of_a_million_entries_is_refused_before_any_is_resolved() {
+        // Each of these, resolved, scans the table; a million of them cost seconds. Bounded,
+        // resolution never begins: the refusal takes what splitting 257 entries takes.
+        let million = vec!["charges.retrieve"; 1_000_000].join(",");
+        let started = std::time::Instant::now();
+        let d = Deployment::read(&PROVIDER, Some(&million), None, None);
+        assert!(matches!(&d, Deployment::Broken(ONLY_VAR, why) if why.contains("more than 256")), "{d:?}");
+        assert!(started.elapsed() < std::time::Duration::from_millis(50), "{:?}", started.elapsed());
     }
 }

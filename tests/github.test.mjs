@@ -1,6 +1,7 @@
 // The GitHub capability: Octokit's names (`naming = "operationId"`), pinned User-Agent, API version
 // and Accept, a token sent when the Worker has one (the description declares no security), a
-// text/plain body, an operation on its own server (uploads.github.com), a DELETE with a body.
+// text/plain body, an operation on its own server (uploads.github.com), a DELETE with a body; the
+// destructive class, by its names and the manifest's, through a binding's props.
 import { test, before, after, beforeEach } from "node:test";
 import assert from "node:assert/strict";
 import { startUpstream, startWorkers } from "./harness.mjs";
@@ -11,7 +12,12 @@ let upstream, cap;
 
 before(async () => {
   upstream = await startUpstream();
-  cap = await startWorkers({ provider: "github", bindings: { GITHUB_TOKEN: TOKEN, CAPA_LOOPBACK_ORIGIN: upstream.origin } });
+  cap = await startWorkers({
+    provider: "github",
+    bindings: { GITHUB_TOKEN: TOKEN, CAPA_LOOPBACK_ORIGIN: upstream.origin },
+    // A caller whose binding may do anything but what ends or undoes (README, "Rights").
+    props: { CAP_SAFE: { except: ["destructive"] } },
+  });
 });
 after(async () => {
   assert.deepEqual(findLeaks(null, cap.logs), []);
@@ -128,4 +134,28 @@ test("compareCommits: two parameters in one segment, each kept to its part", asy
   assert.equal(r.error.code, "invalid_argument");
   assert.match(r.error.message, /path parameter `base` must not hold `...`/);
   assert.equal(upstream.requests.length, 0);
+});
+
+test("except destructive: GitHub's acts that end, give away or shut out are refused by name, merges are not", async () => {
+  const ends = [
+    ["repos.transfer", "o", "r", { new_owner: "someone" }],
+    ["users.block", "u"],
+    ["orgs.blockUser", "org", "u"],
+    ["issues.lock", "o", "r", 1],
+    ["pulls.dismissReview", "o", "r", 1, 2, { message: "m" }],
+    ["actions.forceCancelWorkflowRun", "o", "r", 3],
+    ["apps.suspendInstallation", 4],
+    // By the manifest: its name hides that it removes a member.
+    ["orgs.convertMemberToOutsideCollaborator", "org", "u"],
+  ];
+  const out = await cap.batch(ends.map(([call, ...args]) => ({ target: "CAP_SAFE", call, args })), 1);
+  out.forEach(({ value, thrown }, i) => {
+    assert.equal(thrown, undefined, JSON.stringify(thrown));
+    assert.equal(value.error?.code, "operation_not_allowed", `${ends[i][0]}: ${JSON.stringify(value.error)}`);
+    assert.match(value.error.message, /the caller's binding of github does not offer it/);
+  });
+  assert.equal(upstream.requests.length, 0);
+  const [merge] = await cap.batch([{ target: "CAP_SAFE", call: "pulls.merge", args: ["o", "r", 7] }], 1);
+  assert.equal(merge.value.ok, true, JSON.stringify(merge.value.error));
+  assert.equal(upstream.take().url, "/repos/o/r/pulls/7/merge");
 });

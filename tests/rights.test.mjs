@@ -2,7 +2,9 @@
 // workerd, with CAPA_ONLY / CAPA_EXCEPT / CAPA_READ_ONLY vars, called over a service binding
 // against a recording upstream. Allowed calls go through; refused ones are operation_not_allowed
 // naming the deployment, with no upstream request and no credential anywhere; classes (read,
-// destructive, Stripe's money) work as patterns; a var entry naming nothing refuses every call.
+// destructive, Stripe's money) work as patterns, each refusing by name the operations issue 31
+// found slipping past it; a var entry naming nothing (a typo, a no-break space around a class)
+// or a list past its bound refuses every call.
 import { test, before, after, beforeEach } from "node:test";
 import assert from "node:assert/strict";
 import { CANARY, startUpstream, startWorkers, assertNoCanary } from "./harness.mjs";
@@ -25,6 +27,13 @@ before(async () => {
       // list, refuses every call rather than leave the Worker open.
       READ_ONLY_BOOL: narrowed({ CAPA_READ_ONLY: true }),
       EXCEPT_ARRAY: narrowed({ CAPA_EXCEPT: ["money"] }),
+      // Each class alone (issue 31: operations that slipped past them).
+      EXCEPT_MONEY: narrowed({ CAPA_EXCEPT: "money" }),
+      EXCEPT_DESTRUCTIVE: narrowed({ CAPA_EXCEPT: "destructive" }),
+      // Only ASCII spaces are trimmed: a no-break space makes a name that is no class.
+      PADDED: narrowed({ CAPA_EXCEPT: "money\u00a0" }),
+      // Past the bound of 256 entries: refused whole, whatever the entries name.
+      TOO_MANY: narrowed({ CAPA_EXCEPT: Array(257).fill("money").join(",") }),
     },
   });
 });
@@ -106,4 +115,48 @@ test("a var entry that names nothing refuses every call, naming the var and the 
     const r = await refused("TYPO", call);
     assert.match(r.error.message, /CAPA_EXCEPT names `mony`, which is no class \(read, write, destructive, money\)/);
   }
+});
+
+// Issue 31's operations, by class: each refused where its class is excepted, and offered where
+// only the other class is (so the refusal is its class's, not something else's).
+const MONEY = [
+  ["customers.subscriptions.create", "cus_1", { items: [{ price: "price_1" }] }],
+  ["subscriptionItems.create", { subscription: "sub_1", price: "price_1" }],
+  ["quotes.accept", "qt_1"],
+  ["terminal.readers.processPaymentIntent", "tmr_1", { payment_intent: "pi_1" }],
+  ["terminal.readers.refundPayment", "tmr_1", { payment_intent: "pi_1" }],
+  ["subscriptions.update", "sub_1", { items: [{ price: "price_2" }] }],
+  ["invoices.finalize", "in_1"],
+  ["customers.update", "cus_1", { balance: 100000 }],
+];
+const DESTRUCTIVE = [
+  ["identity.verificationSessions.redact", "vs_1"],
+  ["financialConnections.accounts.disconnect", "fca_1"],
+  ["issuing.authorizations.decline", "iauth_1"],
+  ["paymentMethods.detach", "pm_1"],
+  ["invoices.markUncollectible", "in_1"],
+];
+
+test("except money refuses what charges or commits a customer, named by the issue; destructive ones pass", async () => {
+  for (const [call, ...args] of MONEY) await refused("EXCEPT_MONEY", call, ...args);
+  for (const [call, ...args] of DESTRUCTIVE) await allowed("EXCEPT_MONEY", call, ...args);
+  assert.equal(upstream.requests.length, DESTRUCTIVE.length);
+});
+
+test("except destructive refuses what ends or undoes, named by the issue; money ones that end nothing pass", async () => {
+  for (const [call, ...args] of DESTRUCTIVE) await refused("EXCEPT_DESTRUCTIVE", call, ...args);
+  for (const [call, ...args] of MONEY) await allowed("EXCEPT_DESTRUCTIVE", call, ...args);
+  assert.equal(upstream.requests.length, MONEY.length);
+});
+
+test("a var entry padded with a no-break space names nothing: every call is refused, and the message shows it", async () => {
+  for (const call of ["customers.list", "paymentIntents.create"]) {
+    const r = await refused("PADDED", call);
+    assert.match(r.error.message, /CAPA_EXCEPT names `money\\u\{a0\}`, which is no class/);
+  }
+});
+
+test("a var past 256 entries refuses every call, naming the bound", async () => {
+  const r = await refused("TOO_MANY", "customers.list");
+  assert.match(r.error.message, /its CAPA_EXCEPT holds more than 256 entries \(a rights list holds at most 256\): every call is refused until the var is fixed/);
 });

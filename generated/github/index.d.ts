@@ -368,7 +368,7 @@ export interface GithubActions<O = CallOptions> extends Rpc.RpcTargetBranded {
   disableSelectedRepositoryGithubActionsOrganization(org: string | number, repositoryId: string | number, options?: O): Promise<Result<null>>;
   /** Remove a repository from the list of repositories allowed to use self-hosted runners in an organization — DELETE /orgs/{org}/actions/permissions/self-hosted-runners/repositories/{repository_id} (classes: write, destructive) */
   disableSelectedRepositorySelfHostedRunnersOrganization(org: string | number, repositoryId: string | number, options?: O): Promise<Result<null, BasicError>>;
-  /** Disable a workflow — PUT /repos/{owner}/{repo}/actions/workflows/{workflow_id}/disable (classes: write) */
+  /** Disable a workflow — PUT /repos/{owner}/{repo}/actions/workflows/{workflow_id}/disable (classes: write, destructive) */
   disableWorkflow(owner: string | number, repo: string | number, workflowId: string | number, options?: O): Promise<Result<null>>;
   /** Download an artifact — GET /repos/{owner}/{repo}/actions/artifacts/{artifact_id}/{archive_format} (classes: read) */
   downloadArtifact(owner: string | number, repo: string | number, artifactId: string | number, archiveFormat: string | number, options?: O): Promise<Result<null, BasicError>>;
@@ -384,7 +384,7 @@ export interface GithubActions<O = CallOptions> extends Rpc.RpcTargetBranded {
   enableSelectedRepositorySelfHostedRunnersOrganization(org: string | number, repositoryId: string | number, options?: O): Promise<Result<null, BasicError>>;
   /** Enable a workflow — PUT /repos/{owner}/{repo}/actions/workflows/{workflow_id}/enable (classes: write) */
   enableWorkflow(owner: string | number, repo: string | number, workflowId: string | number, options?: O): Promise<Result<null>>;
-  /** Force cancel a workflow run — POST /repos/{owner}/{repo}/actions/runs/{run_id}/force-cancel (classes: write) */
+  /** Force cancel a workflow run — POST /repos/{owner}/{repo}/actions/runs/{run_id}/force-cancel (classes: write, destructive) */
   forceCancelWorkflowRun(owner: string | number, repo: string | number, runId: string | number, options?: O): Promise<Result<EmptyObject, BasicError>>;
   /** Create configuration for a just-in-time runner for an organization — POST /orgs/{org}/actions/runners/generate-jitconfig (classes: write) */
   generateRunnerJitconfigForOrg(org: string | number, params: { labels: string[]; name: string; runner_group_id: number; work_folder?: string }, options?: O): Promise<Result<{ encoded_jit_config: string; runner: Runner }, BasicError>>;
@@ -990,13 +990,13 @@ export interface GithubApps<O = CallOptions> extends Rpc.RpcTargetBranded {
   redeliverWebhookDelivery(deliveryId: string | number, options?: O): Promise<Result<Record<string, JsonValue>, BasicError>>;
   /** Remove a repository from an app installation — DELETE /user/installations/{installation_id}/repositories/{repository_id} (classes: write, destructive) */
   removeRepoFromInstallationForAuthenticatedUser(installationId: string | number, repositoryId: string | number, options?: O): Promise<Result<null, BasicError>>;
-  /** Reset a token — PATCH /applications/{client_id}/token (classes: write) */
+  /** Reset a token — PATCH /applications/{client_id}/token (classes: write, destructive) */
   resetToken(clientId: string | number, params: { access_token: string }, options?: O): Promise<Result<Authorization, ValidationError>>;
   /** Revoke an installation access token — DELETE /installation/token (classes: write, destructive) */
   revokeInstallationAccessToken(options?: O): Promise<Result<null>>;
   /** Create a scoped access token — POST /applications/{client_id}/token/scoped (classes: write) */
   scopeToken(clientId: string | number, params: { access_token: string; permissions?: { actions?: "read" | "write"; administration?: "read" | "write"; artifact_metadata?: "read" | "write"; attestations?: "read" | "write"; checks?: "read" | "write"; code_quality?: "read" | "write"; codespaces?: "read" | "write"; contents?: "read" | "write"; custom_properties_for_organizations?: "read" | "write"; dependabot_secrets?: "read" | "write"; deployments?: "read" | "write"; discussions?: "read" | "write"; email_addresses?: "read" | "write"; enterprise_custom_properties_for_organizations?: "read" | "write" | "admin"; environments?: "read" | "write"; followers?: "read" | "write"; git_ssh_keys?: "read" | "write"; gpg_keys?: "read" | "write"; interaction_limits?: "read" | "write"; issues?: "read" | "write"; members?: "read" | "write"; merge_queues?: "read" | "write"; metadata?: "read" | "write"; organization_administration?: "read" | "write"; organization_announcement_banners?: "read" | "write"; organization_copilot_agent_settings?: "read" | "write"; organization_copilot_seat_management?: "read" | "write"; organization_custom_org_roles?: "read" | "write"; organization_custom_properties?: "read" | "write" | "admin"; organization_custom_roles?: "read" | "write"; organization_events?: "read"; organization_hooks?: "read" | "write"; organization_packages?: "read" | "write"; organization_personal_access_token_requests?: "read" | "write"; organization_personal_access_tokens?: "read" | "write"; organization_plan?: "read"; organization_projects?: "read" | "write" | "admin"; organization_secrets?: "read" | "write"; organization_self_hosted_runners?: "read" | "write"; organization_user_blocking?: "read" | "write"; packages?: "read" | "write"; pages?: "read" | "write"; profile?: "write"; pull_requests?: "read" | "write"; repository_custom_properties?: "read" | "write"; repository_hooks?: "read" | "write"; repository_projects?: "read" | "write" | "admin"; secret_scanning_alerts?: "read" | "write"; secrets?: "read" | "write"; security_events?: "read" | "write"; single_file?: "read" | "write"; starring?: "read" | "write"; statuses?: "read" | "write"; vulnerability_alerts?: "read" | "write"; workflows?: "write" }; repositories?: string[]; repository_ids?: number[]; target?: string; target_id?: number }, options?: O): Promise<Result<Authorization, BasicError>>;
-  /** Suspend an app installation — PUT /app/installations/{installation_id}/suspended (classes: write) */
+  /** Suspend an app installation — PUT /app/installations/{installation_id}/suspended (classes: write, destructive) */
   suspendInstallation(installationId: string | number, options?: O): Promise<Result<null, BasicError>>;
   /** Unsuspend an app installation — DELETE /app/installations/{installation_id}/suspended (classes: write, destructive) */
   unsuspendInstallation(installationId: string | number, options?: O): Promise<Result<null, BasicError>>;
@@ -1342,9 +1342,9 @@ export interface GithubCodespaces<O = CallOptions> extends Rpc.RpcTargetBranded 
   setSelectedReposForOrgSecret(org: string | number, secretName: string | number, params: { selected_repository_ids: number[] }, options?: O): Promise<Result<null, BasicError>>;
   /** Start a codespace for the authenticated user — POST /user/codespaces/{codespace_name}/start (classes: write) */
   startForAuthenticatedUser(codespaceName: string | number, options?: O): Promise<Result<Codespace, BasicError>>;
-  /** Stop a codespace for the authenticated user — POST /user/codespaces/{codespace_name}/stop (classes: write) */
+  /** Stop a codespace for the authenticated user — POST /user/codespaces/{codespace_name}/stop (classes: write, destructive) */
   stopForAuthenticatedUser(codespaceName: string | number, options?: O): Promise<Result<Codespace, BasicError>>;
-  /** Stop a codespace for an organization user — POST /orgs/{org}/members/{username}/codespaces/{codespace_name}/stop (classes: write) */
+  /** Stop a codespace for an organization user — POST /orgs/{org}/members/{username}/codespaces/{codespace_name}/stop (classes: write, destructive) */
   stopInOrganization(org: string | number, username: string | number, codespaceName: string | number, options?: O): Promise<Result<Codespace, BasicError>>;
   /** Update a codespace for the authenticated user — PATCH /user/codespaces/{codespace_name} (classes: write) */
   updateForAuthenticatedUser(codespaceName: string | number, options?: O): Promise<Result<Codespace, BasicError>>;
@@ -1580,7 +1580,7 @@ export interface GithubEnterpriseTeamMemberships<O = CallOptions> extends Rpc.Rp
   add(enterprise: string | number, enterpriseTeam: string | number, username: string | number, options?: O): Promise<Result<SimpleUser>>;
   /** Bulk add team members — POST /enterprises/{enterprise}/teams/{enterprise-team}/memberships/add (classes: write) */
   bulkAdd(enterprise: string | number, enterpriseTeam: string | number, params: { usernames: string[] }, options?: O): Promise<Result<SimpleUser[]>>;
-  /** Bulk remove team members — POST /enterprises/{enterprise}/teams/{enterprise-team}/memberships/remove (classes: write) */
+  /** Bulk remove team members — POST /enterprises/{enterprise}/teams/{enterprise-team}/memberships/remove (classes: write, destructive) */
   bulkRemove(enterprise: string | number, enterpriseTeam: string | number, params: { usernames: string[] }, options?: O): Promise<Result<SimpleUser[]>>;
   /** Get enterprise team membership — GET /enterprises/{enterprise}/teams/{enterprise-team}/memberships/{username} (classes: read) */
   get(enterprise: string | number, enterpriseTeam: string | number, username: string | number, options?: O): Promise<Result<SimpleUser>>;
@@ -1596,7 +1596,7 @@ export interface GithubEnterpriseTeamOrganizations<O = CallOptions> extends Rpc.
   add(enterprise: string | number, enterpriseTeam: string | number, org: string | number, options?: O): Promise<Result<OrganizationSimple>>;
   /** Add organization assignments — POST /enterprises/{enterprise}/teams/{enterprise-team}/organizations/add (classes: write) */
   bulkAdd(enterprise: string | number, enterpriseTeam: string | number, params: { organization_slugs: string[] }, options?: O): Promise<Result<OrganizationSimple[]>>;
-  /** Remove organization assignments — POST /enterprises/{enterprise}/teams/{enterprise-team}/organizations/remove (classes: write) */
+  /** Remove organization assignments — POST /enterprises/{enterprise}/teams/{enterprise-team}/organizations/remove (classes: write, destructive) */
   bulkRemove(enterprise: string | number, enterpriseTeam: string | number, params: { organization_slugs: string[] }, options?: O): Promise<Result<null>>;
   /** Delete an organization assignment — DELETE /enterprises/{enterprise}/teams/{enterprise-team}/organizations/{org} (classes: write, destructive) */
   delete(enterprise: string | number, enterpriseTeam: string | number, org: string | number, options?: O): Promise<Result<null>>;
@@ -1798,7 +1798,7 @@ export interface GithubIssues<O = CallOptions> extends Rpc.RpcTargetBranded {
   deleteLabel(owner: string | number, repo: string | number, name: string | number, options?: O): Promise<Result<null>>;
   /** Delete a milestone — DELETE /repos/{owner}/{repo}/milestones/{milestone_number} (classes: write, destructive) */
   deleteMilestone(owner: string | number, repo: string | number, milestoneNumber: string | number, options?: O): Promise<Result<null, BasicError>>;
-  /** Dismiss an issue suggestion — POST /repos/{owner}/{repo}/issues/{issue_number}/suggestions/{suggestion_id}/dismiss (classes: write) */
+  /** Dismiss an issue suggestion — POST /repos/{owner}/{repo}/issues/{issue_number}/suggestions/{suggestion_id}/dismiss (classes: write, destructive) */
   dismissSuggestion(owner: string | number, repo: string | number, issueNumber: string | number, suggestionId: string | number, options?: O): Promise<Result<IssueSuggestion, BasicError>>;
   /** Get an issue — GET /repos/{owner}/{repo}/issues/{issue_number} (classes: read) */
   get(owner: string | number, repo: string | number, issueNumber: string | number, options?: O): Promise<Result<Issue, BasicError>>;
@@ -1869,7 +1869,7 @@ export interface GithubIssues<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** List issue suggestions — GET /repos/{owner}/{repo}/issues/{issue_number}/suggestions (classes: read) */
   listSuggestions(owner: string | number, repo: string | number, issueNumber: string | number, options?: O): Promise<Result<IssueSuggestion[], BasicError>>;
   listSuggestions(owner: string | number, repo: string | number, issueNumber: string | number, params?: { state?: "pending" | "applied" | "approved" | "dismissed" | "replaced" | "invalidated" | "all"; action?: "set_type" | "add_label" | "add_field" | "add_assignee" | "close_issue"; per_page?: number; page?: number } | null, options?: O): Promise<Result<IssueSuggestion[], BasicError>>;
-  /** Lock an issue — PUT /repos/{owner}/{repo}/issues/{issue_number}/lock (classes: write) */
+  /** Lock an issue — PUT /repos/{owner}/{repo}/issues/{issue_number}/lock (classes: write, destructive) */
   lock(owner: string | number, repo: string | number, issueNumber: string | number, options?: O): Promise<Result<null, BasicError>>;
   lock(owner: string | number, repo: string | number, issueNumber: string | number, params?: { lock_reason?: "off-topic" | "too heated" | "resolved" | "spam" } | null, options?: O): Promise<Result<null, BasicError>>;
   /** Pin an issue comment — PUT /repos/{owner}/{repo}/issues/comments/{comment_id}/pin (classes: write) */
@@ -2025,7 +2025,7 @@ export interface GithubOrgs<O = CallOptions> extends Rpc.RpcTargetBranded {
   assignTeamToOrgRole(org: string | number, teamSlug: string | number, roleId: string | number, options?: O): Promise<Result<null>>;
   /** Assign an organization role to a user — PUT /orgs/{org}/organization-roles/users/{username}/{role_id} (classes: write) */
   assignUserToOrgRole(org: string | number, username: string | number, roleId: string | number, options?: O): Promise<Result<null>>;
-  /** Block a user from an organization — PUT /orgs/{org}/blocks/{username} (classes: write) */
+  /** Block a user from an organization — PUT /orgs/{org}/blocks/{username} (classes: write, destructive) */
   blockUser(org: string | number, username: string | number, options?: O): Promise<Result<null, ValidationError>>;
   /** Cancel an organization invitation — DELETE /orgs/{org}/invitations/{invitation_id} (classes: write, destructive) */
   cancelInvitation(org: string | number, invitationId: string | number, options?: O): Promise<Result<null, BasicError>>;
@@ -2035,7 +2035,7 @@ export interface GithubOrgs<O = CallOptions> extends Rpc.RpcTargetBranded {
   checkMembershipForUser(org: string | number, username: string | number, options?: O): Promise<Result<null>>;
   /** Check public organization membership for a user — GET /orgs/{org}/public_members/{username} (classes: read) */
   checkPublicMembershipForUser(org: string | number, username: string | number, options?: O): Promise<Result<null>>;
-  /** Convert an organization member to outside collaborator — PUT /orgs/{org}/outside_collaborators/{username} (classes: write) */
+  /** Convert an organization member to outside collaborator — PUT /orgs/{org}/outside_collaborators/{username} (classes: write, destructive) */
   convertMemberToOutsideCollaborator(org: string | number, username: string | number, options?: O): Promise<Result<Record<string, never> | null, BasicError>>;
   convertMemberToOutsideCollaborator(org: string | number, username: string | number, params?: { async?: boolean } | null, options?: O): Promise<Result<Record<string, never> | null, BasicError>>;
   /** Create an artifact deployment record — POST /orgs/{org}/artifacts/metadata/deployment-record (classes: write) */
@@ -2085,7 +2085,7 @@ export interface GithubOrgs<O = CallOptions> extends Rpc.RpcTargetBranded {
   deleteWebhook(org: string | number, hookId: string | number, options?: O): Promise<Result<null, BasicError>>;
   /** Disable a selected repository for immutable releases in an organization — DELETE /orgs/{org}/settings/immutable-releases/repositories/{repository_id} (classes: write, destructive) */
   disableSelectedRepositoryImmutableReleasesOrganization(org: string | number, repositoryId: string | number, options?: O): Promise<Result<null>>;
-  /** Enable or disable a security feature for an organization — POST /orgs/{org}/{security_product}/{enablement} (classes: write) @deprecated */
+  /** Enable or disable a security feature for an organization — POST /orgs/{org}/{security_product}/{enablement} (classes: write, destructive) @deprecated */
   enableOrDisableSecurityProductOnAllOrgRepos(org: string | number, securityProduct: string | number, enablement: string | number, options?: O): Promise<Result<null>>;
   enableOrDisableSecurityProductOnAllOrgRepos(org: string | number, securityProduct: string | number, enablement: string | number, params?: { query_suite?: "default" | "extended" } | null, options?: O): Promise<Result<null>>;
   /** Enable a selected repository for immutable releases in an organization — PUT /orgs/{org}/settings/immutable-releases/repositories/{repository_id} (classes: write) */
@@ -2415,7 +2415,7 @@ export interface GithubPullRequestStacks<O = CallOptions> extends Rpc.RpcTargetB
   /** List pull request stacks — GET /repos/{owner}/{repo}/stacks (classes: read) */
   list(owner: string | number, repo: string | number, options?: O): Promise<Result<PullRequestStackMinimal[], BasicError>>;
   list(owner: string | number, repo: string | number, params?: { pull_request?: number; per_page?: number; page?: number } | null, options?: O): Promise<Result<PullRequestStackMinimal[], BasicError>>;
-  /** Remove pull requests from a pull request stack — POST /repos/{owner}/{repo}/stacks/{stack_number}/unstack (classes: write) */
+  /** Remove pull requests from a pull request stack — POST /repos/{owner}/{repo}/stacks/{stack_number}/unstack (classes: write, destructive) */
   unstack(owner: string | number, repo: string | number, stackNumber: string | number, options?: O): Promise<Result<{ base: { ref: string }; created_at: string; id: number; node_id: string; number: number; open: boolean; pull_requests: PullRequestStackPullRequest[]; url: string } | null, BasicError>>;
 }
 
@@ -2435,7 +2435,7 @@ export interface GithubPulls<O = CallOptions> extends Rpc.RpcTargetBranded {
   deletePendingReview(owner: string | number, repo: string | number, pullNumber: string | number, reviewId: string | number, options?: O): Promise<Result<PullRequestReview, BasicError>>;
   /** Delete a review comment for a pull request — DELETE /repos/{owner}/{repo}/pulls/comments/{comment_id} (classes: write, destructive) */
   deleteReviewComment(owner: string | number, repo: string | number, commentId: string | number, options?: O): Promise<Result<null, BasicError>>;
-  /** Dismiss a review for a pull request — PUT /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/dismissals (classes: write) */
+  /** Dismiss a review for a pull request — PUT /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/dismissals (classes: write, destructive) */
   dismissReview(owner: string | number, repo: string | number, pullNumber: string | number, reviewId: string | number, params: { event?: "DISMISS"; message: string }, options?: O): Promise<Result<PullRequestReview, BasicError>>;
   /** Get a pull request — GET /repos/{owner}/{repo}/pulls/{pull_number} (classes: read) */
   get(owner: string | number, repo: string | number, pullNumber: string | number, options?: O): Promise<Result<PullRequest, BasicError>>;
@@ -2973,7 +2973,7 @@ export interface GithubRepos<O = CallOptions> extends Rpc.RpcTargetBranded {
   setUserAccessRestrictions(owner: string | number, repo: string | number, branch: string | number, params: { users: string[] }, options?: O): Promise<Result<SimpleUser[], ValidationError>>;
   /** Test the push repository webhook — POST /repos/{owner}/{repo}/hooks/{hook_id}/tests (classes: write) */
   testPushWebhook(owner: string | number, repo: string | number, hookId: string | number, options?: O): Promise<Result<null, BasicError>>;
-  /** Transfer a repository — POST /repos/{owner}/{repo}/transfer (classes: write) */
+  /** Transfer a repository — POST /repos/{owner}/{repo}/transfer (classes: write, destructive) */
   transfer(owner: string | number, repo: string | number, params: { new_name?: string; new_owner: string; team_ids?: number[] }, options?: O): Promise<Result<MinimalRepository>>;
   /** Update a repository — PATCH /repos/{owner}/{repo} (classes: write) */
   update(owner: string | number, repo: string | number, options?: O): Promise<Result<FullRepository, BasicError>>;
@@ -3195,7 +3195,7 @@ export interface GithubUsers<O = CallOptions> extends Rpc.RpcTargetBranded {
   addEmailForAuthenticatedUser(params?: unknown, options?: O): Promise<Result<Email[], BasicError>>;
   /** Add social accounts for the authenticated user — POST /user/social_accounts (classes: write) */
   addSocialAccountForAuthenticatedUser(params: { account_urls: string[] }, options?: O): Promise<Result<SocialAccount[], BasicError>>;
-  /** Block a user — PUT /user/blocks/{username} (classes: write) */
+  /** Block a user — PUT /user/blocks/{username} (classes: write, destructive) */
   block(username: string | number, options?: O): Promise<Result<null, BasicError>>;
   /** Check if a user is blocked by the authenticated user — GET /user/blocks/{username} (classes: read) */
   checkBlocked(username: string | number, options?: O): Promise<Result<null, BasicError>>;

@@ -387,7 +387,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
-            classes: 0b010, // write
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "apps/delete-authorization",
@@ -435,7 +435,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
-            classes: 0b010, // write
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "apps/check-token",
@@ -1237,7 +1237,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
-            classes: 0b010, // write
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "enterprise-team-memberships/remove",
@@ -1328,7 +1328,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
-            classes: 0b010, // write
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "enterprise-team-organizations/delete",
@@ -4451,7 +4451,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
-            classes: 0b010, // write
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "campaigns/list-org-campaigns",
@@ -6557,7 +6557,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
-            classes: 0b010, // write
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "copilot/get-copilot-seat-details-for-user",
@@ -6940,7 +6940,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
-            classes: 0b010, // write
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "packages/list-packages-for-organization",
@@ -8628,7 +8628,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
-            classes: 0b010, // write
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "rate-limit/get",
@@ -9651,7 +9651,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
-            classes: 0b010, // write
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "actions/list-jobs-for-workflow-run",
@@ -9975,7 +9975,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
-            classes: 0b010, // write
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "actions/create-workflow-dispatch",
@@ -14433,7 +14433,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
-            classes: 0b010, // write
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "issues/get-parent",
@@ -14610,7 +14610,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
-            classes: 0b010, // write
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "issues/list-events-for-timeline",
@@ -15773,7 +15773,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
-            classes: 0b010, // write
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "pulls/submit-review",
@@ -16690,7 +16690,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
-            classes: 0b010, // write
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "activity/list-stargazers-for-repo",
@@ -17031,7 +17031,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Optional,
             scheme: 0,
-            classes: 0b010, // write
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "repos/disable-vulnerability-alerts",
@@ -17609,7 +17609,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
-            classes: 0b010, // write
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "codespaces/list-for-authenticated-user",
@@ -17909,7 +17909,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Optional,
             scheme: 0,
-            classes: 0b010, // write
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "packages/list-docker-migration-conflicting-packages-for-authenticated-user",

@@ -183,7 +183,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
-            classes: 0b010, // write
+            classes: 0b1010, // write, money
         },
         Operation {
             id: "PostAccountsAccountBankAccounts",
@@ -203,7 +203,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
-            classes: 0b010, // write
+            classes: 0b1010, // write, money
         },
         Operation {
             id: "DeleteAccountsAccountBankAccountsId",
@@ -264,7 +264,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
-            classes: 0b010, // write
+            classes: 0b1010, // write, money
         },
         Operation {
             id: "GetAccountsAccountCapabilities",
@@ -353,7 +353,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
-            classes: 0b010, // write
+            classes: 0b1010, // write, money
         },
         Operation {
             id: "DeleteAccountsAccountExternalAccountsId",
@@ -414,7 +414,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
-            classes: 0b010, // write
+            classes: 0b1010, // write, money
         },
         Operation {
             id: "PostAccountsAccountLoginLinks",
@@ -1122,7 +1122,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
-            classes: 0b010, // write
+            classes: 0b1010, // write, money
         },
         Operation {
             id: "GetBillingMeters",
@@ -1213,7 +1213,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
-            classes: 0b010, // write
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "GetBillingMetersIdEventSummaries",
@@ -1819,7 +1819,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
-            classes: 0b010, // write
+            classes: 0b1010, // write, money
         },
         Operation {
             id: "GetClimateOrdersOrder",
@@ -1869,7 +1869,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
-            classes: 0b110, // write, destructive
+            classes: 0b1110, // write, destructive, money
         },
         Operation {
             id: "GetClimateProducts",
@@ -2265,7 +2265,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
-            classes: 0b110, // write, destructive
+            classes: 0b1110, // write, destructive, money
         },
         Operation {
             id: "PostCustomerSessions",
@@ -2431,7 +2431,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
-            classes: 0b010, // write
+            classes: 0b1010, // write, money
         },
         Operation {
             id: "GetCustomersCustomerBalanceTransactions",
@@ -2805,7 +2805,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
-            classes: 0b110, // write, destructive
+            classes: 0b1110, // write, destructive, money
         },
         Operation {
             id: "GetCustomersCustomerDiscount",
@@ -3061,7 +3061,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
-            classes: 0b010, // write
+            classes: 0b1010, // write, money
         },
         Operation {
             id: "DeleteCustomersCustomerSubscriptionsSubscriptionExposedId",
@@ -3079,7 +3079,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
-            classes: 0b110, // write, destructive
+            classes: 0b1110, // write, destructive, money
         },
         Operation {
             id: "GetCustomersCustomerSubscriptionsSubscriptionExposedId",
@@ -3141,7 +3141,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
-            classes: 0b010, // write
+            classes: 0b1010, // write, money
         },
         Operation {
             id: "DeleteCustomersCustomerSubscriptionsSubscriptionExposedIdDiscount",
@@ -3155,7 +3155,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
-            classes: 0b110, // write, destructive
+            classes: 0b1110, // write, destructive, money
         },
         Operation {
             id: "GetCustomersCustomerSubscriptionsSubscriptionExposedIdDiscount",
@@ -3716,7 +3716,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
-            classes: 0b010, // write
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "GetFinancialConnectionsAccountsAccountOwners",
@@ -3787,7 +3787,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
-            classes: 0b010, // write
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "PostFinancialConnectionsSessions",
@@ -4070,7 +4070,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
-            classes: 0b010, // write
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "GetInvoiceitems",
@@ -4127,7 +4127,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
-            classes: 0b010, // write
+            classes: 0b1010, // write, money
         },
         Operation {
             id: "DeleteInvoiceitemsInvoiceitem",
@@ -4187,7 +4187,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
-            classes: 0b010, // write
+            classes: 0b1010, // write, money
         },
         Operation {
             id: "GetInvoices",
@@ -4258,7 +4258,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
-            classes: 0b010, // write
+            classes: 0b1010, // write, money
         },
         Operation {
             id: "PostInvoicesCreatePreview",
@@ -4463,7 +4463,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
-            classes: 0b010, // write
+            classes: 0b1010, // write, money
         },
         Operation {
             id: "PostInvoicesInvoiceFinalize",
@@ -4480,7 +4480,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
-            classes: 0b010, // write
+            classes: 0b1010, // write, money
         },
         Operation {
             id: "GetInvoicesInvoiceLines",
@@ -4526,7 +4526,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
-            classes: 0b010, // write
+            classes: 0b1010, // write, money
         },
         Operation {
             id: "PostInvoicesInvoiceMarkUncollectible",
@@ -4542,7 +4542,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
-            classes: 0b010, // write
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "PostInvoicesInvoicePay",
@@ -4687,7 +4687,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
-            classes: 0b010, // write
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "GetIssuingCardholders",
@@ -4779,7 +4779,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
-            classes: 0b010, // write
+            classes: 0b1010, // write, money
         },
         Operation {
             id: "GetIssuingCards",
@@ -4835,7 +4835,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
-            classes: 0b010, // write
+            classes: 0b1010, // write, money
         },
         Operation {
             id: "GetIssuingCardsCard",
@@ -4873,7 +4873,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
-            classes: 0b010, // write
+            classes: 0b1010, // write, money
         },
         Operation {
             id: "GetIssuingDisputes",
@@ -5325,7 +5325,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
-            classes: 0b010, // write
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "GetLinkedAccountsAccountOwners",
@@ -5649,7 +5649,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
-            classes: 0b010, // write
+            classes: 0b1010, // write, money
         },
         Operation {
             id: "GetPaymentLinks",
@@ -6170,7 +6170,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
-            classes: 0b010, // write
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "GetPayouts",
@@ -6911,7 +6911,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
-            classes: 0b010, // write
+            classes: 0b1010, // write, money
         },
         Operation {
             id: "PostQuotesQuoteCancel",
@@ -7915,7 +7915,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
-            classes: 0b010, // write
+            classes: 0b1010, // write, money
         },
         Operation {
             id: "DeleteSubscriptionItemsItem",
@@ -7933,7 +7933,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
-            classes: 0b110, // write, destructive
+            classes: 0b1110, // write, destructive, money
         },
         Operation {
             id: "GetSubscriptionItemsItem",
@@ -7976,7 +7976,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
-            classes: 0b010, // write
+            classes: 0b1010, // write, money
         },
         Operation {
             id: "GetSubscriptionItemsSubscriptionItemUsageRecordSummaries",
@@ -8014,7 +8014,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
-            classes: 0b010, // write
+            classes: 0b1010, // write, money
         },
         Operation {
             id: "GetSubscriptionSchedules",
@@ -8062,7 +8062,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
-            classes: 0b010, // write
+            classes: 0b1010, // write, money
         },
         Operation {
             id: "GetSubscriptionSchedulesSchedule",
@@ -8099,7 +8099,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
-            classes: 0b010, // write
+            classes: 0b1010, // write, money
         },
         Operation {
             id: "PostSubscriptionSchedulesScheduleCancel",
@@ -8117,7 +8117,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
-            classes: 0b110, // write, destructive
+            classes: 0b1110, // write, destructive, money
         },
         Operation {
             id: "PostSubscriptionSchedulesScheduleRelease",
@@ -8134,7 +8134,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
-            classes: 0b010, // write
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "GetSubscriptions",
@@ -8250,7 +8250,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
-            classes: 0b110, // write, destructive
+            classes: 0b1110, // write, destructive, money
         },
         Operation {
             id: "GetSubscriptionsSubscriptionExposedId",
@@ -8314,7 +8314,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
-            classes: 0b010, // write
+            classes: 0b1010, // write, money
         },
         Operation {
             id: "DeleteSubscriptionsSubscriptionExposedIdDiscount",
@@ -8328,7 +8328,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
-            classes: 0b110, // write, destructive
+            classes: 0b1110, // write, destructive, money
         },
         Operation {
             id: "PostSubscriptionsSubscriptionResume",
@@ -9091,7 +9091,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
-            classes: 0b010, // write
+            classes: 0b1010, // write, money
         },
         Operation {
             id: "PostTerminalReadersReaderProcessSetupIntent",
@@ -9133,7 +9133,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
-            classes: 0b010, // write
+            classes: 0b1010, // write, money
         },
         Operation {
             id: "PostTerminalReadersReaderSetReaderDisplay",
@@ -9383,7 +9383,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Form { open: false },
             auth: AuthUse::Required,
             scheme: 0,
-            classes: 0b010, // write
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "PostTestHelpersIssuingPersonalizationDesignsPersonalizationDesignReject",

@@ -628,7 +628,7 @@ export interface TwitchModeration_Banned<O = CallOptions> extends Rpc.RpcTargetB
 export interface TwitchModeration_Bans<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** Removes the ban or timeout that was placed on the specified user. — DELETE /moderation/bans (classes: write, destructive) */
   del(params: { broadcaster_id: string; moderator_id: string; user_id: string }, options?: O): Promise<Result<null>>;
-  /** Bans a user from participating in a broadcaster’s chat room or puts them in a timeout. — POST /moderation/bans (classes: write) */
+  /** Bans a user from participating in a broadcaster’s chat room or puts them in a timeout. — POST /moderation/bans (classes: write, destructive) */
   update(params: { broadcaster_id: string; moderator_id: string; data?: { duration?: number; reason?: string; user_id: string } }, options?: O): Promise<Result<BanUserResponse>>;
 }
 
@@ -679,7 +679,7 @@ export interface TwitchModeration_ShieldMode<O = CallOptions> extends Rpc.RpcTar
 export interface TwitchModeration_SuspiciousUsers<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** NEW Remove a suspicious user status from a chatter on broadcaster’s channel. — DELETE /moderation/suspicious_users (classes: write, destructive) */
   del(params: { broadcaster_id: string; moderator_id: string; user_id: string }, options?: O): Promise<Result<RemoveSuspiciousStatusFromChatUserResponse>>;
-  /** NEW Adds a suspicious user status to a chatter on the broadcaster’s channel. — POST /moderation/suspicious_users (classes: write) */
+  /** NEW Adds a suspicious user status to a chatter on the broadcaster’s channel. — POST /moderation/suspicious_users (classes: write, destructive) */
   update(params: { broadcaster_id: string; moderator_id: string; status?: "ACTIVE_MONITORING" | "RESTRICTED"; user_id?: string }, options?: O): Promise<Result<AddSuspiciousStatusToChatUserResponse>>;
 }
 
@@ -701,7 +701,7 @@ export interface TwitchPolls<O = CallOptions> extends Rpc.RpcTargetBranded {
   create(params?: { broadcaster_id?: string; channel_points_per_vote?: number; channel_points_voting_enabled?: boolean; choices?: { title: string }[]; duration?: number; title?: string } | null, options?: O): Promise<Result<CreatePollResponse>>;
   /** Gets a list of polls that the broadcaster created. — GET /polls (classes: read) */
   list(params: { broadcaster_id: string; id?: string[]; first?: string; after?: string }, options?: O): Promise<Result<GetPollsResponse>>;
-  /** End an active poll. — PATCH /polls (classes: write) */
+  /** End an active poll. — PATCH /polls (classes: write, destructive) */
   update(options?: O): Promise<Result<EndPollResponse>>;
   update(params?: { broadcaster_id?: string; id?: string; status?: "TERMINATED" | "ARCHIVED" } | null, options?: O): Promise<Result<EndPollResponse>>;
 }
@@ -712,7 +712,7 @@ export interface TwitchPredictions<O = CallOptions> extends Rpc.RpcTargetBranded
   create(params?: { broadcaster_id?: string; outcomes?: { title: string }[]; prediction_window?: number; title?: string } | null, options?: O): Promise<Result<CreatePredictionResponse>>;
   /** Gets a list of Channel Points Predictions that the broadcaster created. — GET /predictions (classes: read) */
   list(params: { broadcaster_id: string; id?: string[]; first?: string; after?: string }, options?: O): Promise<Result<GetPredictionsResponse>>;
-  /** Locks, resolves, or cancels a Channel Points Prediction. — PATCH /predictions (classes: write) */
+  /** Locks, resolves, or cancels a Channel Points Prediction. — PATCH /predictions (classes: write, destructive) */
   update(options?: O): Promise<Result<EndPredictionResponse>>;
   update(params?: { broadcaster_id?: string; id?: string; status?: "RESOLVED" | "CANCELED" | "LOCKED"; winning_outcome_id?: string } | null, options?: O): Promise<Result<EndPredictionResponse>>;
 }
@@ -821,7 +821,7 @@ export interface TwitchTeams<O = CallOptions> extends Rpc.RpcTargetBranded {
 
 export interface TwitchUsers<O = CallOptions> extends Rpc.RpcTargetBranded {
   extensions: TwitchUsers_Extensions<O>;
-  /** Blocks the specified user from interacting with or having contact with the broadcaster. — PUT /users/blocks (classes: write) */
+  /** Blocks the specified user from interacting with or having contact with the broadcaster. — PUT /users/blocks (classes: write, destructive) */
   blockUser(params: { target_user_id: string; source_context?: "chat" | "whisper"; reason?: "harassment" | "spam" | "other" }, options?: O): Promise<Result<null>>;
   /** Gets the list of users that the broadcaster has blocked. — GET /users/blocks (classes: read) */
   getUserBlockList(params: { broadcaster_id: string; first?: number; after?: string }, options?: O): Promise<Result<GetUserBlockListResponse>>;

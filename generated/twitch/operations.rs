@@ -1633,7 +1633,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Required,
             scheme: 0,
-            classes: 0b010, // write
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "remove-blocked-term",
@@ -1866,7 +1866,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Required,
             scheme: 0,
-            classes: 0b010, // write
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "get-unban-requests",
@@ -1962,7 +1962,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Required,
             scheme: 0,
-            classes: 0b010, // write
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "create-poll",
@@ -2021,7 +2021,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::Json { open: false },
             auth: AuthUse::Required,
             scheme: 0,
-            classes: 0b010, // write
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "create-prediction",
@@ -2528,7 +2528,7 @@ pub static PROVIDER: Provider = Provider {
             body: Body::None,
             auth: AuthUse::Required,
             scheme: 0,
-            classes: 0b010, // write
+            classes: 0b110, // write, destructive
         },
         Operation {
             id: "get-user-active-extensions",

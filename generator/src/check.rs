@@ -239,10 +239,15 @@ pub fn check(root: &Path, manifest: &Manifest, spec: &Spec) -> Report {
     report
 }
 
+/// The most entries a rights list holds, as the runtime reads it (`src/rights.rs`,
+/// `MAX_ENTRIES`; `generator/tests/classes.rs` holds the two equal). Entries hold at most
+/// [`crate::classes::MAX_CALL_LEN`] bytes, the runtime's `MAX_ENTRY_LEN`.
+pub const MAX_ENTRIES: usize = 256;
+
 /// The deployment's rights vars (`CAPA_ONLY`, `CAPA_EXCEPT`, `CAPA_READ_ONLY` in
 /// `[env.<provider>.vars]`, src/rights.rs) against the provider's calls and classes: an entry
-/// naming neither would make the Worker refuse every call once deployed (it fails closed), so it
-/// fails here first, naming the var and the entry.
+/// naming neither, or a list past the runtime's bounds, would make the Worker refuse every call
+/// once deployed (it fails closed), so it fails here first, naming the var and the entry.
 pub fn rights_vars(root: &Path, cap: &str, names: &[crate::names::Name], classes: &[String]) -> Vec<String> {
     let calls: Vec<String> = names.iter().map(crate::names::Name::call).collect();
     let Some(config) = std::fs::read_to_string(root.join("wrangler.toml")).ok().and_then(|t| t.parse::<toml::Table>().ok()) else { return Vec::new() };
@@ -254,7 +259,20 @@ pub fn rights_vars(root: &Path, cap: &str, names: &[crate::names::Name], classes
             errors.push(format!("wrangler.toml's [env.{cap}.vars] {var} is `{value}`: give it as one string of comma-separated patterns (the Worker would refuse every call)"));
             continue;
         };
-        for entry in value.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        // Bounded and trimmed as the runtime does (ASCII spaces alone, src/rights.rs).
+        if value.split(',').count() > MAX_ENTRIES {
+            errors.push(format!("wrangler.toml's [env.{cap}.vars] {var} holds more than {MAX_ENTRIES} entries, the most a rights list holds: the Worker would refuse every call"));
+            continue;
+        }
+        for entry in value.split(',').map(|e| e.trim_matches(' ')).filter(|e| !e.is_empty()) {
+            if entry.len() > crate::classes::MAX_CALL_LEN {
+                errors.push(format!(
+                    "wrangler.toml's [env.{cap}.vars] {var} holds an entry of {} bytes; a rights entry holds at most {}: the Worker would refuse every call",
+                    entry.len(),
+                    crate::classes::MAX_CALL_LEN
+                ));
+                continue;
+            }
             if !classes.iter().any(|c| c == entry) && !calls.iter().any(|c| crate::classes::matches(entry, c)) {
                 errors.push(format!(
                     "wrangler.toml's [env.{cap}.vars] {var} names `{entry}`, which is no class ({}) and no operation of {cap}: the Worker would refuse every call",
@@ -264,7 +282,7 @@ pub fn rights_vars(root: &Path, cap: &str, names: &[crate::names::Name], classes
         }
     }
     if let Some(value) = vars.get("CAPA_READ_ONLY") {
-        let ok = matches!(value.as_str().map(str::trim), Some("" | "true" | "false" | "1" | "0")) || value.as_bool().is_some();
+        let ok = matches!(value.as_str().map(|v| v.trim_matches(' ')), Some("" | "true" | "false" | "1" | "0")) || value.as_bool().is_some();
         if !ok {
             errors.push(format!("wrangler.toml's [env.{cap}.vars] CAPA_READ_ONLY is `{value}`: give \"true\" or \"false\" (the Worker would refuse every call)"));
         }
@@ -350,6 +368,15 @@ mod tests {
         assert_eq!(with("CAPA_READ_ONLY = false"), Vec::<String>::new());
         let shaped = with("CAPA_EXCEPT = [\"money\"]");
         assert!(shaped.len() == 1 && shaped[0].contains("give it as one string"), "{shaped:?}");
+        // Only ASCII spaces are trimmed: a no-break space or a tab is part of the entry.
+        let padded = with("CAPA_EXCEPT = \"money\\u00a0, read\"\nCAPA_ONLY = \"\\tread\"");
+        assert!(padded.len() == 2 && padded.iter().all(|e| e.contains("which is no class")), "{padded:?}");
+        // Bounded as the runtime bounds them.
+        let many = with(&format!("CAPA_EXCEPT = \"{}\"", vec!["read"; MAX_ENTRIES + 1].join(",")));
+        assert!(many.len() == 1 && many[0].contains("more than 256 entries"), "{many:?}");
+        assert_eq!(with(&format!("CAPA_EXCEPT = \"{}\"", vec!["read"; MAX_ENTRIES].join(","))), Vec::<String>::new());
+        let long = with(&format!("CAPA_ONLY = \"{}\"", "x".repeat(300)));
+        assert!(long.len() == 1 && long[0].contains("300 bytes"), "{long:?}");
         let errors = with("CAPA_ONLY = \"thing.*\"\nCAPA_EXCEPT = \"read, mony\"\nCAPA_READ_ONLY = \"yes\"");
         assert_eq!(errors.len(), 3, "{errors:?}");
         assert!(errors[0].contains("CAPA_ONLY names `thing.*`, which is no class (read, write, destructive)"), "{errors:?}");

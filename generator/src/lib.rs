@@ -130,8 +130,8 @@ pub fn table(manifest_path: &Path) -> Result<serde_json::Value> {
 
 /// Each operation's classes ([`classes::assign`]).
 fn classes_of(manifest: &manifest::Manifest, model: &model::Model, names: &[names::Name]) -> Result<classes::Classes> {
-    let methods: Vec<&str> = model.operations.iter().map(|o| o.method.as_str()).collect();
-    classes::assign(&methods, names, &manifest.classes).map_err(|e| anyhow::anyhow!("{}: {e}", manifest.capability))
+    let ops: Vec<classes::Op<'_>> = model.operations.iter().map(|o| classes::Op { method: &o.method, id: &o.id }).collect();
+    classes::assign(&ops, names, &manifest.classes).map_err(|e| anyhow::anyhow!("{}: {e}", manifest.capability))
 }
 
 /// The errors of the deployment's rights vars for the provider whose manifest is `manifest_path`
