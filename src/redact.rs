@@ -175,20 +175,36 @@ impl Redactor {
         Needles::new(self.sets().flat_map(Credentials::values).chain(self.context.iter().map(|c| c.expose().as_bytes())))
     }
 
+    /// The shortest credential needle (and context value, with `context`): a text shorter than
+    /// it holds none in any view, since no decoding lengthens a text. Every call checks a few
+    /// short texts (its request id, its media type); this answers for them without building a
+    /// search.
+    fn shortest(&self, context: bool) -> usize {
+        let sets = self.sets().flat_map(|s| s.needles.iter().chain(&s.anchors));
+        let context = self.context.iter().filter(|_| context);
+        sets.chain(context).map(|n| n.expose().len()).filter(|&n| n > 0).min().unwrap_or(usize::MAX)
+    }
+
     /// Whether `text`, in any view, holds a credential.
     pub fn finds_in(&self, text: &str) -> bool {
-        self.credentials().found(text.as_bytes(), DEPTH)
+        text.len() >= self.shortest(false) && self.credentials().found(text.as_bytes(), DEPTH)
     }
 
     /// `text` with every credential, in every view, replaced by [`REDACTED`]; borrowed when it
     /// holds none. For what the upstream said (results, its error objects).
     pub fn redact<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        if text.len() < self.shortest(false) {
+            return Cow::Borrowed(text);
+        }
         replace(text, &self.credentials())
     }
 
     /// [`Redactor::redact`], context values too: for the capability's own words (its messages,
     /// and what it quotes of an answer outside an upstream error object) and receipts.
     pub fn redact_own<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        if text.len() < self.shortest(true) {
+            return Cow::Borrowed(text);
+        }
         replace(text, &self.credentials_and_context())
     }
 
@@ -211,7 +227,16 @@ impl Redactor {
     /// hold a credential in some view, or holds a watched marker. `json`: the body is JSON,
     /// whose caller sees its strings unescaped once already.
     pub fn flags(&self, text: &str, json: bool) -> bool {
-        let scan = self.scan();
+        // Read from the very list the entry gets, so that the two cannot drift apart.
+        let mut wire = String::new();
+        self.push_scan_json(&mut wire);
+        let Ok(Value::Array(list)) = crate::parse::parse(&wire) else { return true };
+        let number = |v: &Value| v.scalar_text().and_then(|t| t.parse::<usize>().ok()).unwrap_or(0);
+        let scan = Scan {
+            run: number(&list[1]),
+            escapes: list[2].as_str().unwrap_or("").to_owned(),
+            needles: list[3..].iter().filter_map(Value::as_str).collect(),
+        };
         if scan.needles.is_empty() {
             return false;
         }
@@ -237,46 +262,38 @@ impl Redactor {
     /// the JSON escapes that flag (`"`, `/`, `n`...: a credential holds that character), and `+`
     /// when a credential holds a space.
     pub fn push_scan_json(&self, out: &mut String) {
-        let scan = self.scan();
+        let needles = || self.sets().flat_map(|s| s.needles.iter());
+        let shared: usize = self.shared.iter().chain(&self.token).map(|s| s.needles.len() + s.anchors.len()).sum();
         out.push('[');
-        crate::json::push_u64(out, scan.shared as u64, 0);
+        crate::json::push_u64(out, shared as u64, 0);
         out.push(',');
-        crate::json::push_u64(out, scan.run as u64, 0);
-        out.push(',');
-        crate::json::push_str(out, &scan.escapes);
-        for needle in &scan.needles {
+        let shortest = needles().map(|n| n.expose().len()).min();
+        crate::json::push_u64(out, shortest.map_or(0, min_run) as u64, 0);
+        out.push_str(",\"");
+        for (c, letter) in ESCAPES {
+            if needles().any(|n| n.expose().contains(c)) {
+                out.push_str(letter);
+            }
+        }
+        out.push('"');
+        for needle in self.sets().flat_map(|s| s.needles.iter().chain(&s.anchors)) {
             out.push(',');
-            crate::json::push_str(out, needle);
+            crate::json::push_str(out, needle.expose());
+        }
+        for marker in &self.watch {
+            out.push(',');
+            crate::json::push_str(out, marker);
         }
         out.push(']');
     }
-
-    fn scan(&self) -> Scan<'_> {
-        let shared = self.shared.iter().chain(&self.token).map(|s| s.needles.len() + s.anchors.len()).sum();
-        let mut scan = Scan { shared, run: 0, escapes: String::new(), needles: Vec::new() };
-        let mut shortest = usize::MAX;
-        for set in self.sets() {
-            scan.needles.extend(set.needles.iter().chain(&set.anchors).map(Secret::expose));
-        }
-        for needle in self.sets().flat_map(|s| s.needles.iter()).map(Secret::expose) {
-            shortest = shortest.min(needle.len());
-            for (c, letter) in [('"', '"'), ('/', '/'), ('\n', 'n'), ('\r', 'r'), ('\t', 't'), ('\u{8}', 'b'), ('\u{c}', 'f'), (' ', '+')] {
-                if needle.contains(c) && !scan.escapes.contains(letter) {
-                    scan.escapes.push(letter);
-                }
-            }
-        }
-        if shortest != usize::MAX {
-            scan.run = min_run(shortest);
-        }
-        scan.needles.extend(self.watch.iter().copied());
-        scan
-    }
 }
 
-/// What the entry's scan is given.
+/// The JSON escapes that can write a credential's character, by that character (as the scan
+/// list names them: `\"` written `\\"` in JSON), and `+`, standing for a space in a form.
+const ESCAPES: [(char, &str); 8] = [('"', "\\\""), ('/', "/"), ('\n', "n"), ('\r', "r"), ('\t', "t"), ('\u{8}', "b"), ('\u{c}', "f"), (' ', "+")];
+
+/// What the entry's scan is given (its count of shared needles aside).
 struct Scan<'a> {
-    shared: usize,
     run: usize,
     escapes: String,
     needles: Vec<&'a str>,
@@ -544,12 +561,12 @@ mod tests {
         shared.add("sk_test_SHAREDKEY1");
         let mut r = Redactor::with_shared(Some(Rc::new(shared)));
         r.add("sk_test_SHAREDKEY1");
-        r.add("own key/2");
+        r.add("own key/2\"");
         r.watch("name=\"password\"");
         let mut scan = String::new();
         r.push_scan_json(&mut scan);
         let scan: Vec<serde_json::Value> = serde_json::from_str(&scan).unwrap();
-        assert_eq!(scan, serde_json::json!([1, 12, "/+", "sk_test_SHAREDKEY1", "own key/2", "name=\"password\""]).as_array().unwrap().clone());
+        assert_eq!(scan, serde_json::json!([1, 14, "\"/+", "sk_test_SHAREDKEY1", "own key/2\"", "name=\"password\""]).as_array().unwrap().clone());
     }
 
     #[test]

@@ -100,8 +100,9 @@ function writes(text, escapes) {
   return false;
 }
 
-// Base64 characters: bit 1 the standard alphabet's, bit 2 the URL one's; line breaks both.
-const ALPHABET = new Uint8Array(128);
+// Base64 characters: bit 1 the standard alphabet's, bit 2 the URL one's; line breaks both. Over
+// every UTF-16 code unit, so a character needs no range check before its lookup.
+const ALPHABET = new Uint8Array(65536);
 for (let c = 0; c < 128; c++) {
   const ch = String.fromCharCode(c);
   if (/[A-Za-z0-9\n\r]/.test(ch)) ALPHABET[c] = 3;
@@ -115,20 +116,25 @@ ALPHABET[45] = ALPHABET[95] = 2; // - _
 // window past it, so most of a body is never read.
 export function longRun(text, least, json) {
   const len = text.length;
-  for (let i = least - 1; i < len; ) {
+  let i = least - 1;
+  while (i < len) {
+    const stop = i - least;
     let mask = 3;
     let j = i;
-    for (; j > i - least; j--) {
+    while (j > stop) {
       const c = text.charCodeAt(j);
-      let m = c < 128 ? ALPHABET[c] : 0;
-      if (m === 0 && c === 92 && json) {
+      let m = ALPHABET[c];
+      if (m === 0) {
+        if (c !== 92 || !json) break;
         const next = text.charCodeAt(j + 1);
         m = next === 47 ? 1 : next === 110 || next === 114 ? 3 : 0;
+        if (m === 0) break;
       }
       mask &= m;
       if (mask === 0) break;
+      j--;
     }
-    if (mask !== 0) return true;
+    if (j === stop) return true;
     i = j + least;
   }
   return false;
