@@ -2,7 +2,7 @@
 //!
 //! Workers RPC keeps only `name` and `message` of a thrown error, so a capability never throws:
 //! every failure is a value, `{ ok: false, error: { code, message, status?, upstream? } }`.
-//! `code` is the contract callers branch on (listed in the README); `message` is for humans and
+//! `code` is the contract callers branch on (listed in docs/contract.md); `message` is for humans and
 //! names what went wrong — a parameter, a header name, the secret to set — never a value that
 //! could be a credential.
 
@@ -83,7 +83,7 @@ impl Code {
         }
     }
 
-    /// Every code, for the README check and for callers' exhaustive matches.
+    /// Every code, for the docs check and for callers' exhaustive matches.
     pub const ALL: [Code; 13] = [
         Code::MissingCredential,
         Code::HeaderNotAllowed,
@@ -297,14 +297,14 @@ mod tests {
 }
 
 #[cfg(test)]
-mod readme {
+mod docs {
     use super::Code;
 
     #[test]
-    fn the_readme_lists_every_code() {
-        let readme = include_str!("../README.md");
+    fn the_contract_lists_every_code() {
+        let contract = include_str!("../docs/contract.md");
         for code in Code::ALL {
-            assert!(readme.contains(&format!("| `{}` |", code.as_str())), "README's error table lacks {}", code.as_str());
+            assert!(contract.contains(&format!("| `{}` |", code.as_str())), "docs/contract.md's error table lacks {}", code.as_str());
         }
     }
 }
