@@ -14,7 +14,7 @@ export const KEY = "sk_test_bench_0000000000000000000000";
 /// `targets`: any of "rust", "twin" and "bare" (the twin scanning nothing), bound in the caller
 /// as RUST, TWIN and BARE. `dist`: the Rust
 /// Worker's build (`wrangler deploy --dry-run --outdir`); `variants`: more builds of it to compare,
-/// `{ name: dist }`, each bound in the caller under its name in capitals (bench/ab.mjs); other keys
+/// `{ name: dist }`, each bound in the caller under its name in capitals (bench/diag/ab.mjs); other keys
 /// go to Miniflare as they are.
 export function benchWorkers(targets, { dist = path.join(ROOT, "dist", "stripe"), variants = {}, ...options } = {}) {
   const capability = (name, source) => ({ name, compatibilityDate: COMPAT, bindings: { STRIPE_API_KEY: KEY }, outboundService: "upstream", ...source });

@@ -12,7 +12,7 @@ CAPA_PROVIDER="$provider" worker-build --release --out-dir "build/$provider"
 # reaches workerd before it supports it. A Worker's first call compiles each wasm function it runs,
 # whole: binaryen's default inlines every function with one caller however large (error paths,
 # redirects, redaction) into the exports, so the first call compiled them all. Left out of line
-# above 200 bytes, the first call compiles ~35 % less (bench/first-call.mjs).
+# above 200 bytes, the first call compiles ~35 % less (bench/diag/first-call.mjs).
 wasm-opt "build/$provider/index_bg.wasm" -O --one-caller-inline-max-function-size 200 -o "build/$provider/index_bg.wasm" \
   --enable-mutable-globals --enable-sign-ext --enable-nontrapping-float-to-int --enable-bulk-memory \
   --enable-multivalue --enable-reference-types --enable-exception-handling

@@ -3,12 +3,12 @@
 // caller loops over one case, for the twin and then the Rust Worker, as µs per call by leaf symbol
 // and by every frame on the stack, sorted by rust − twin. A diagnostic, not a benchmark: run after
 // a bench build (dist/), like own-cpu.mjs, whose child process it reuses (OWN_CPU_DIST applies).
-//   node bench/diff-cpu.mjs [create|list|big] [calls]
+//   node bench/diag/diff-cpu.mjs [create|list|big] [calls]
 // What it showed (bench/README.md, last section): the difference is spread over dozens of
 // sub-µs items (wasm functions, JSON of the wire, typed-array views, allocator, Liftoff frames),
 // with no single one worth a design change.
 import { havePerf, sampleCalls } from "./perf.mjs";
-import { ROOT } from "./workers.mjs";
+import { ROOT } from "../workers.mjs";
 
 const kase = process.argv[2] ?? "create";
 const calls = Number(process.argv[3] ?? 10000);

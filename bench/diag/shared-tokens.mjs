@@ -8,8 +8,8 @@
 // `shared − warm` is the object's added latency on a cold isolate (key derivation, HMAC, the
 // object's RPC, decryption); `exchange − warm` what a token request costs here (a loopback one:
 // a real token endpoint costs tens to hundreds of ms more).
-//   node bench/shared-tokens.mjs [copies=12]     (after scripts/test.sh or a build of dist/auth-oauth2)
-import { startUpstream, startWorkers } from "../tests/harness.mjs";
+//   node bench/diag/shared-tokens.mjs [copies=12]     (after scripts/test.sh or a build of dist/auth-oauth2)
+import { startUpstream, startWorkers } from "../../tests/harness.mjs";
 
 const copies = Number(process.argv[2] ?? 12);
 const KEY = "tk_BENCHsealing00000000000000000000000";

@@ -50,7 +50,7 @@ const CALLS_HZ = 4000;
 /// (`rust` or `twin`), handing each stack to `onSample`; returns a converter from a sample count
 /// to µs per call. own-cpu.mjs and diff-cpu.mjs both measure this way.
 export async function sampleCalls({ root, target, kase, calls }, onSample) {
-  const script = path.join(root, "bench", "own-cpu.mjs");
+  const script = path.join(root, "bench", "diag", "own-cpu.mjs");
   await sampleWorkerd({ root, script, args: ["--child", target, kase, String(calls)], hz: CALLS_HZ }, onSample);
   return (samples) => (samples / CALLS_HZ / (WARM + calls)) * 1e6;
 }

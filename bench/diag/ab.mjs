@@ -1,13 +1,13 @@
 // A/B diagnostic: builds of the Rust Worker side by side with the twin in one workerd, taking
 // turns within every round as the per-call bench does, so all share the machine's drift. For
 // weighing a change before a full `npm run bench`:
-//   node bench/ab.mjs base=dist/stripe new=/tmp/new-dist    (dirs from `wrangler deploy --dry-run --outdir`)
+//   node bench/diag/ab.mjs base=dist/stripe new=/tmp/new-dist    (dirs from `wrangler deploy --dry-run --outdir`)
 // BENCH_CASES, BENCH_N (calls per target per round), BENCH_BLOCK, BENCH_ROUNDS as in run.mjs.
 // Differences under ~3 % need several runs on these VMs: per-round ratios spread by ±5 %.
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { paired, quartiles } from "./stats.mjs";
-import { ROOT, benchWorkers, turns } from "./workers.mjs";
+import { paired, quartiles } from "../stats.mjs";
+import { ROOT, benchWorkers, turns } from "../workers.mjs";
 
 /// Per case and target: median ms per call, and the median of per-round ratios to the twin with
 /// quartiles. `variants`: `{ name: dist }`.
@@ -47,6 +47,6 @@ export function print(results) {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const variants = Object.fromEntries(process.argv.slice(2).map((a) => a.split("=")).map(([name, dir]) => [name, path.resolve(ROOT, dir)]));
-  if (!Object.keys(variants).length) throw new Error("usage: node bench/ab.mjs name=distdir [name=distdir ...]");
+  if (!Object.keys(variants).length) throw new Error("usage: node bench/diag/ab.mjs name=distdir [name=distdir ...]");
   print(await compare(variants, options()));
 }

@@ -1,8 +1,8 @@
 // Where the time goes: a V8 CPU profile of one capability Worker's isolate (through workerd's
 // inspector) while the benchmark caller loops over one case. Diagnostics, not a benchmark.
-//   node bench/profile.mjs rust|twin create|list|big     (after scripts/bench.sh built dist/)
+//   node bench/diag/profile.mjs rust|twin create|list|big     (after scripts/bench.sh built dist/)
 import WebSocket from "ws";
-import { benchWorkers } from "./workers.mjs";
+import { benchWorkers } from "../workers.mjs";
 const target = process.argv[2] ?? "rust", kase = process.argv[3] ?? "list";
 const mf = benchWorkers(["rust", "twin"], { inspectorPort: 9333 });
 await mf.ready;

@@ -4,11 +4,11 @@
 // (its JS entry and wasm, or twin.js) and leaving out the upstream exchange both must pay for
 // (`fetch()`, reading the body, response headers). Diagnostics, not a benchmark: run after
 // `npm run bench` (or scripts/bench.sh) built dist/.
-//   node bench/own-cpu.mjs [create,list] [calls]
+//   node bench/diag/own-cpu.mjs [create,list] [calls]
 // End-to-end per-call figures move ±10 % between runs on these machines; this figure moves ±3 µs.
 import path from "node:path";
 import { WARM, havePerf, sampleCalls } from "./perf.mjs";
-import { ROOT, benchWorkers } from "./workers.mjs";
+import { ROOT, benchWorkers } from "../workers.mjs";
 
 if (process.argv[2] === "--child") {
   // One target, one case, looped inside workerd (the parent records this process with perf).

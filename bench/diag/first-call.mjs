@@ -3,12 +3,12 @@
 // Worker being compiled and its module evaluated) and the first request, and within each into
 // wasm compilation and the rest. Diagnostics, not a benchmark: run after `npm run bench` (or
 // scripts/bench.sh) built dist/.
-//   node bench/first-call.mjs [runs]     (OWN_CPU_V8_FLAGS adds V8 flags, e.g. --no-wasm-lazy-compilation)
+//   node bench/diag/first-call.mjs [runs]     (OWN_CPU_V8_FLAGS adds V8 flags, e.g. --no-wasm-lazy-compilation)
 // Under perf, V8 writes every compiled function to its perf map, so compilation reads slower here
 // than it runs; compare the phases and the targets, not these figures with the bench's.
 import { fileURLToPath } from "node:url";
 import { havePerf, sampleWorkerd } from "./perf.mjs";
-import { ROOT, benchWorkers } from "./workers.mjs";
+import { ROOT, benchWorkers } from "../workers.mjs";
 
 const HZ = 20000;
 

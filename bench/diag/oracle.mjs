@@ -1,6 +1,6 @@
 // Where the Rust Worker's per-call time goes, end to end (a diagnostic, like own-cpu.mjs; not a
 // benchmark). Builds the Stripe Worker unminified and derives two variants of its entry, then
-// measures all three beside the twin (bench/ab.mjs):
+// measures all three beside the twin (bench/diag/ab.mjs):
 //   - oracle: the runtime's answers replayed from the first call, so no call enters wasm: the
 //     entry's own structure (RPC target, JSON, fetch, scan, envelope) without the runtime;
 //   - hot: each call first runs begin + finish HOT (10) times more, synchronously, so those
@@ -8,12 +8,12 @@
 // rust − oracle is what the two wasm calls cost a call in place, cold; against the warm figure
 // it says how much of that is the runtime's work and how much is its code and data being out of
 // cache after everything else a call does in between.
-//   node bench/oracle.mjs          (BENCH_CASES, BENCH_N, BENCH_BLOCK, BENCH_ROUNDS as in ab.mjs)
+//   node bench/diag/oracle.mjs          (BENCH_CASES, BENCH_N, BENCH_BLOCK, BENCH_ROUNDS as in ab.mjs)
 import { execFileSync } from "node:child_process";
 import { cpSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { compare, options, print } from "./ab.mjs";
-import { ROOT } from "./workers.mjs";
+import { ROOT } from "../workers.mjs";
 
 const HOT = 10;
 const plain = path.join(ROOT, "dist", "stripe-plain");
