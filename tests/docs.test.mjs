@@ -8,26 +8,26 @@
 //     by their wrangler configs, and stripe-mock upstream.
 // Codes, receipt fields and option keys in docs/contract.md are checked on the Rust side, where
 // they are listed (tests/docs.rs).
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, mkdirSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { ROOT } from "./harness.mjs";
 
 /** The docs this suite reads, relative to the repository's root. */
-export function docFiles() {
+function docFiles() {
   const docs = readdirSync(path.join(ROOT, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`).sort();
   return ["README.md", ...(existsSync(path.join(ROOT, "ARCHITECTURE.md")) ? ["ARCHITECTURE.md"] : []), ...docs, "bench/README.md"];
 }
 
 /**
- * A markdown file read into what the checks need: its lines, which of them are inside a fenced
- * block, its fenced blocks ({ lang, start (1-based line of the first content line), text }),
- * its inline code spans and link targets (each with its line), and its headings' anchors.
+ * A markdown file read into what the checks need: its lines, its fenced blocks ({ lang, start
+ * (1-based line of the first content line), text }), the inline code spans and link targets of
+ * the rest (each with its line), and its headings' anchors.
  */
-export function readDoc(file) {
+function readDoc(file) {
   const text = readFileSync(path.join(ROOT, file), "utf8");
   const lines = text.split("\n");
   const blocks = [];
@@ -90,7 +90,7 @@ export function readDoc(file) {
 }
 
 /** GitHub's heading anchor: the rendered text, lower-cased, punctuation dropped, spaces as `-`. */
-export function githubSlug(heading) {
+function githubSlug(heading) {
   const rendered = heading
     .replace(/!?\[([^\]]*)\]\([^)]*\)/g, "$1") // links and images: their text
     .replace(/<[^>]+>/g, "") // inline HTML
@@ -197,16 +197,16 @@ test("docs: every repository path they name exists, every link resolves to a fil
   const docs = new Map(docFiles().map((f) => [f, readDoc(f)]));
   const broken = [];
   let checked = 0;
+  let links = 0;
   for (const doc of docs.values()) {
     for (const { line, path: p } of pathsInCode(doc, top)) {
       checked++;
-      if (process.env.DOCS_DEBUG) console.log("PATH", doc.file, line, p);
       if (!exists(p, entries)) broken.push(`${doc.file}:${line}: \`${p}\` names no file or directory of the repository`);
     }
     for (const { line, target } of doc.links) {
       if (/^[a-z][a-z0-9+.-]*:/i.test(target)) continue; // https:, mailto:
       checked++;
-      if (process.env.DOCS_DEBUG) console.log("LINK", doc.file, line, target);
+      links++;
       const [file, anchor] = target.split("#");
       const resolved = file ? path.posix.normalize(path.posix.join(path.posix.dirname(doc.file), decodeURIComponent(file))) : doc.file;
       if (file && (resolved.startsWith("..") || !exists(resolved, entries))) {
@@ -228,6 +228,7 @@ test("docs: every repository path they name exists, every link resolves to a fil
       }
     }
   }
+  t.diagnostic(`${checked - links} paths and ${links} links in ${[...docs.keys()].join(", ")}`);
   assert.ok(checked > 50, `only ${checked} paths and links found: is the extraction broken?`);
   assert.deepEqual(broken, [], `${broken.length} broken path(s) or link(s) in the docs:\n${broken.join("\n")}`);
 });
@@ -240,7 +241,7 @@ test("docs: every repository path they name exists, every link resolves to a fil
 // declared, with this type, in the snippet's own module (so `env` is the snippet's `Env`) when
 // the snippet uses it and does not declare it at its top level. Anything else a snippet uses must
 // be declared in it.
-export const SNIPPET_PRELUDE = {
+const SNIPPET_PRELUDE = {
   env: "Env", // the Worker's env, typed by the snippet's own `interface Env`
   email: "string",
   tenant: "{ stripeKey: string }",
@@ -257,7 +258,7 @@ const TSC_FLAGS = ["--noEmit", "--strict", "--target", "es2022", "--lib", "esnex
  * a snippet's `Service<T>` passes stubs through as they are and maps the others as workers-types
  * does). Free names of SNIPPET_PRELUDE are declared. Answers the files with where each came from.
  */
-export function writeSnippets(dir) {
+function writeSnippets(dir) {
   const snippets = [];
   const stubs = new Map(); // provider -> the names snippets import from it
   for (const file of docFiles()) {
@@ -300,7 +301,7 @@ export function writeSnippets(dir) {
 }
 
 /** tsc over the snippets in `dir`, once: its diagnostics, each mapped to its doc and line. */
-export function checkSnippets(dir, snippets) {
+function checkSnippets(dir, snippets) {
   const tsc = path.join(ROOT, "node_modules", ".bin", "tsc");
   // The snippets live outside the repository: its node_modules is where the types are.
   const typeRoots = ["--typeRoots", path.join(ROOT, "node_modules")];
@@ -327,5 +328,200 @@ test("docs: every TypeScript snippet type-checks against the generated declarati
     assert.deepEqual(errors, [], `the docs' TypeScript snippets do not type-check:\n${errors.join("\n")}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// The README's curl lines
+// ---------------------------------------------------------------------------------------------
+
+/** The words of a shell line, quotes honoured, and its trailing `# comment`. */
+function shellWords(line) {
+  const words = [];
+  let word = null;
+  let i = 0;
+  for (; i < line.length; i++) {
+    const c = line[i];
+    if (c === "'" || c === '"') {
+      const end = line.indexOf(c, i + 1);
+      if (end < 0) throw new Error(`unterminated ${c} in: ${line}`);
+      word = (word ?? "") + line.slice(i + 1, end);
+      i = end;
+    } else if (/\s/.test(c)) {
+      if (word !== null) words.push(word), (word = null);
+    } else if (c === "#" && word === null) break;
+    else word = (word ?? "") + c;
+  }
+  if (word !== null) words.push(word);
+  return { words, comment: line.slice(i + 1).trim() };
+}
+
+/** A curl line as the request it makes: `-X`, `-d` (curl's form content type) and the URL. */
+function curlRequest(line) {
+  const { words, comment } = shellWords(line);
+  assert.equal(words[0], "curl", line);
+  let method, body, url;
+  for (let i = 1; i < words.length; i++) {
+    const w = words[i];
+    if (w === "-X" || w === "--request") method = words[++i];
+    else if (w === "-d" || w === "--data" || w === "--data-raw") body = words[++i];
+    else if (w === "-s" || w === "--silent") continue;
+    else if (/^https?:\/\//.test(w)) url = w;
+    else throw new Error(`curl option ${w} is not one this check reads: ${line}`);
+  }
+  assert.ok(url, `no URL in: ${line}`);
+  method ??= body === undefined ? "GET" : "POST";
+  const headers = body === undefined ? {} : { "content-type": "application/x-www-form-urlencoded" };
+  return { line, comment, method, url, body, headers };
+}
+
+/** What a curl line's comment says it answers, as checks of its envelope: none, a success; an
+ * error code first (`unknown_parameter, ...`); `stripe-mock's 400`, the upstream's refusal with
+ * that status; `before any request`, no upstream request made. Anything else is refused: a
+ * comment this check cannot read is one nobody checks. */
+function expectation(comment, codes) {
+  const checks = [];
+  let rest = comment;
+  const take = (re) => {
+    const m = re.exec(rest);
+    if (m) rest = (rest.slice(0, m.index) + rest.slice(m.index + m[0].length)).trim();
+    return m;
+  };
+  let m;
+  if (!comment) checks.push(["ok: true, with a result", (e) => e.ok === true && "result" in e]);
+  else if ((m = /^([a-z_]+)(?![\w-])/.exec(rest)) && codes.includes(m[1])) {
+    const code = take(/^([a-z_]+)[:,]?/)[1];
+    checks.push([`ok: false, error.code ${code}`, (e) => e.ok === false && e.error?.code === code]);
+  } else if ((m = take(/^stripe-mock's (\d{3})\b[:,]?/))) {
+    const status = Number(m[1]);
+    checks.push([`ok: false, upstream_error with status ${status}`, (e) => e.ok === false && e.error?.code === "upstream_error" && e.error.status === status]);
+  } else throw new Error(`this check cannot read the comment "# ${comment}": start it with an error code or "stripe-mock's <status>"`);
+  if (take(/\bbefore any request\b,?/)) checks.push(["no upstream request (receipt attempts 0, status null)", (e) => e.receipt?.attempts === 0 && e.receipt?.status === null]);
+  return { checks, said: comment, unread: rest };
+}
+
+/** The README's "Two commands": its curl lines, the receipt keys it says each prints, and the
+ * addresses it names for the demo caller and stripe-mock. */
+function twoCommands() {
+  const readme = readDoc("README.md");
+  const start = readme.lines.findIndex((l) => /^## Two commands\s*$/.test(l));
+  assert.ok(start >= 0, "README.md has no `## Two commands` section");
+  const end = readme.lines.findIndex((l, i) => i > start && /^## /.test(l));
+  const inSection = (line) => line > start && (end < 0 || line <= end);
+  const curls = readme.blocks
+    .filter((b) => b.lang === "sh" && inSection(b.start))
+    .flatMap((b) => b.text.split("\n").map((text, i) => ({ text, line: b.start + i })))
+    .filter((l) => /^curl\s/.test(l.text));
+  const prose = readme.lines.slice(start, end < 0 ? undefined : end).join("\n");
+  const printed = /its receipt \(([^)]*)\)/.exec(prose);
+  assert.ok(printed, 'README.md\'s "Two commands" no longer says what each curl prints ("its receipt (`operation`, ...)")');
+  const receiptKeys = [...printed[1].matchAll(/`(\w+)`/g)].map((m) => m[1]);
+  return { curls, receiptKeys, prose };
+}
+
+test("README: the curl lines of \"Two commands\" answer as documented, against npm start's stack in workerd", async (t) => {
+  const { Miniflare, convertV4MiniflareOptions } = await import("miniflare");
+  const { stripeMock } = await import("./conformance/validators.mjs");
+  const { curls, receiptKeys, prose } = twoCommands();
+  assert.ok(curls.length >= 3, `only ${curls.length} curl line(s) found in README.md's "Two commands"`);
+  assert.ok(receiptKeys.length >= 5, `the README names only ${receiptKeys.length} receipt key(s)`);
+
+  // The addresses: what scripts/dev.sh serves and calls by default is what the README names.
+  const dev = readFileSync(path.join(ROOT, "scripts", "dev.sh"), "utf8");
+  const port = /^PORT="\$\{PORT:-(\d+)\}"/m.exec(dev)?.[1];
+  const upstreamPort = /^UPSTREAM_PORT="\$\{UPSTREAM_PORT:-(\d+)\}"/m.exec(dev)?.[1];
+  assert.ok(port && upstreamPort, "scripts/dev.sh no longer sets PORT and UPSTREAM_PORT defaults as this check reads them");
+  const origin = `http://127.0.0.1:${port}`;
+  assert.ok(prose.includes(`\`${origin}\``), `README.md's "Two commands" does not name the demo caller's address, ${origin} (scripts/dev.sh)`);
+  assert.ok(prose.includes(`127.0.0.1:${upstreamPort}`), `README.md's "Two commands" does not name stripe-mock's address, 127.0.0.1:${upstreamPort} (scripts/dev.sh)`);
+  // The capability's local vars: what scripts/dev.sh writes into .dev.vars.stripe.
+  const heredoc = /cat > \.dev\.vars\.stripe <<(\w+)\n([\s\S]*?)\n\1\n/.exec(dev);
+  assert.ok(heredoc, "scripts/dev.sh no longer writes .dev.vars.stripe as this check reads it");
+
+  const codes = [...readFileSync(path.join(ROOT, "docs", "contract.md"), "utf8").matchAll(/^\| `([a-z_]+)` \|/gm)].map((m) => m[1]);
+  const requests = curls.map(({ text, line }) => ({ ...curlRequest(text), at: `README.md:${line}` }));
+  const problems = [];
+  for (const r of requests) {
+    if (new URL(r.url).origin !== origin) problems.push(`${r.at}: ${r.url} is not the demo caller's ${origin} (scripts/dev.sh)`);
+    try {
+      r.expect = expectation(r.comment, codes);
+      if (r.expect.unread) t.diagnostic(`${r.at}: "${r.expect.unread}" is description, not checked`);
+    } catch (e) {
+      problems.push(`${r.at}: ${e.message}`);
+    }
+  }
+  assert.deepEqual(problems, [], problems.join("\n"));
+
+  // `npm start`'s stack: the demo caller and the Stripe capability as their wrangler configs wire
+  // them under `--env stripe` (names, compatibility, bindings), the capability the bundle
+  // `wrangler deploy --dry-run` built (dist/stripe), its vars those of .dev.vars.stripe, and
+  // stripe-mock upstream (on a free port, as the conformance suite runs it).
+  const dist = path.join(ROOT, "dist", "stripe");
+  const wasm = existsSync(dist) ? readdirSync(dist).filter((f) => f.endsWith(".wasm")) : [];
+  assert.equal(wasm.length, 1, `${dist}: expected the built Stripe capability; run \`wrangler deploy --dry-run --outdir dist/stripe --env stripe\``);
+  const wrangler = await import("wrangler");
+  const worker = (config) => {
+    const configPath = path.join(ROOT, config);
+    const { name } = wrangler.unstable_readConfig({ config: configPath, env: "stripe" }, { hideWarnings: true });
+    const { workerOptions, main } = wrangler.unstable_getMiniflareWorkerOptions(configPath, "stripe");
+    const { compatibilityDate, compatibilityFlags, bindings, serviceBindings } = workerOptions;
+    return { name, main, compatibilityDate, compatibilityFlags, bindings, serviceBindings };
+  };
+  const demo = worker("demo/wrangler.toml");
+  const capability = worker("wrangler.toml");
+  let mf, mock;
+  try {
+    mock = await stripeMock();
+    const vars = Object.fromEntries(
+      heredoc[2]
+        .replaceAll("$UPSTREAM_PORT", new URL(mock.origin).port)
+        .split("\n")
+        .map((l) => l.split(/=(.*)/s).slice(0, 2)),
+    );
+    assert.equal(vars.CAPA_LOOPBACK_ORIGIN, mock.origin, "scripts/dev.sh's .dev.vars.stripe no longer points the capability at the upstream");
+    mf = new Miniflare(
+      convertV4MiniflareOptions({
+        cf: false,
+        workers: [
+          { name: demo.name, compatibilityDate: demo.compatibilityDate, compatibilityFlags: demo.compatibilityFlags, modules: true, scriptPath: demo.main, bindings: demo.bindings, serviceBindings: demo.serviceBindings },
+          {
+            name: capability.name,
+            compatibilityDate: capability.compatibilityDate,
+            compatibilityFlags: capability.compatibilityFlags,
+            modulesRoot: dist,
+            modules: [
+              { type: "ESModule", path: path.join(dist, "entry.js") },
+              { type: "CompiledWasm", path: path.join(dist, wasm[0]) },
+            ],
+            bindings: { ...capability.bindings, ...vars },
+          },
+        ],
+      }),
+    );
+    await mf.ready;
+    const failures = [];
+    for (const r of requests) {
+      const res = await mf.dispatchFetch(r.url, { method: r.method, body: r.body, headers: r.headers });
+      const text = await res.text();
+      let envelope;
+      try {
+        envelope = JSON.parse(text);
+      } catch {
+        failures.push(`${r.at}: ${r.line}\n  answered no JSON envelope (${res.status}): ${text.slice(0, 300)}`);
+        continue;
+      }
+      const shown = JSON.stringify({ ok: envelope.ok, error: envelope.error, receipt: envelope.receipt }).slice(0, 600);
+      const { receipt: rc = {} } = envelope;
+      t.diagnostic(`${r.at}: ${r.method} ${new URL(r.url).pathname} → ${envelope.ok ? "ok" : `${envelope.error?.code} ${envelope.error?.status ?? ""}`.trim()} (${rc.call}, status ${rc.status}, attempts ${rc.attempts})`);
+      for (const [what, holds] of r.expect.checks) {
+        if (!holds(envelope)) failures.push(`${r.at}: ${r.line}\n  the README says: ${r.comment ? `# ${r.comment}` : "(no comment: a success)"}; expected ${what}\n  answered: ${shown}`);
+      }
+      const missing = receiptKeys.filter((k) => !(envelope.receipt && k in envelope.receipt));
+      if (missing.length) failures.push(`${r.at}: ${r.line}\n  the README says each prints a receipt with ${receiptKeys.join(", ")}; missing ${missing.join(", ")}\n  answered: ${shown}`);
+    }
+    assert.deepEqual(failures, [], `README.md's curl lines do not answer as documented:\n${failures.join("\n")}`);
+  } finally {
+    await mf?.dispose();
+    mock?.stop();
   }
 });
