@@ -22,6 +22,10 @@ use crate::value::Value;
 /// Keys of the options object. A trailing object made of these alone is options.
 pub const OPTION_KEYS: &[&str] = &["auth"];
 
+/// Keys of `options.auth` (and of a session's auth, `withAuth(auth)`): what [`parse_options`]
+/// reads; any other key is refused. docs/contract.md names each (`tests/docs.rs`).
+pub const AUTH_KEYS: &[&str] = &["apiKey", "username", "password", "headers"];
+
 /// The call's arguments, sorted by role.
 #[derive(Debug)]
 pub struct Args {
@@ -497,6 +501,17 @@ mod tests {
         assert_eq!(code(&RETRIEVE, r#"["c",{"auth":{"apiKey":""}}]"#), Code::InvalidArgument);
         assert_eq!(code(&RETRIEVE, r#"["c",{"auth":{"apiKey":"a\nb"}}]"#), Code::InvalidArgument);
         assert_eq!(code(&RETRIEVE, r#"["c",{"auth":{"headers":{"Stripe-Account":7}}}]"#), Code::InvalidArgument);
+    }
+
+    #[test]
+    fn auth_keys_are_the_keys_options_auth_takes() {
+        for key in AUTH_KEYS {
+            let value = if *key == "headers" { "{}" } else { r#""x""# };
+            let options = crate::parse::parse(&format!(r#"{{"auth":{{"{key}":{value}}}}}"#)).unwrap();
+            assert!(check_options(&options, HEADERS).is_ok(), "options.auth.{key} refused");
+        }
+        let options = crate::parse::parse(r#"{"auth":{"token":"x"}}"#).unwrap();
+        assert!(check_options(&options, HEADERS).unwrap_err().to_string().contains("unknown key `token`"));
     }
 
     #[test]

@@ -1,0 +1,92 @@
+//! docs/contract.md holds the contract's lists as the runtime holds them: every error code in its
+//! error table (and no other), every receipt field in its Receipt section (the example naming
+//! exactly those, in order), every option key and `options.auth` key in its Arguments section.
+//! The rest of the docs checks (paths, links, TypeScript snippets, the README's curl lines) are
+//! `tests/docs.test.mjs`.
+
+use capa_rs::args::{AUTH_KEYS, OPTION_KEYS};
+use capa_rs::error::Code;
+use capa_rs::receipt::FIELDS;
+
+const CONTRACT: &str = include_str!("../docs/contract.md");
+
+/// The lines of the `## <heading>` section of docs/contract.md, up to the next `## ` heading
+/// outside a fenced block.
+fn section(heading: &str) -> Vec<&'static str> {
+    let mut lines = CONTRACT.lines().skip_while(|l| l.trim_end() != format!("## {heading}"));
+    assert!(lines.next().is_some(), "docs/contract.md has no `## {heading}` section");
+    let mut fenced = false;
+    lines
+        .take_while(|l| {
+            if l.trim_start().starts_with("```") {
+                fenced = !fenced;
+            }
+            fenced || !l.starts_with("## ")
+        })
+        .collect()
+}
+
+/// The code of a section: its fenced blocks, and its inline code spans (which may run across a
+/// line break), one text each.
+fn code_of(lines: &[&str]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut prose = String::new();
+    let mut block: Option<String> = None;
+    for line in lines {
+        if line.trim_start().starts_with("```") {
+            match block.take() {
+                Some(text) => out.push(text),
+                None => block = Some(String::new()),
+            }
+            continue;
+        }
+        let text = block.as_mut().unwrap_or(&mut prose);
+        text.push_str(line);
+        text.push('\n');
+    }
+    out.extend(prose.split('`').skip(1).step_by(2).map(str::to_owned));
+    out
+}
+
+/// The identifiers (`[A-Za-z_][A-Za-z0-9_]*`) a text holds.
+fn identifiers(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).filter(|w| w.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_'))
+}
+
+#[test]
+fn the_contract_lists_every_code() {
+    let rows: Vec<&str> = section("Error codes")
+        .into_iter()
+        .filter_map(|l| l.strip_prefix("| `")?.split_once("` |").map(|(code, _)| code))
+        .collect();
+    let codes: Vec<&str> = Code::ALL.iter().map(|c| c.as_str()).collect();
+    let missing: Vec<_> = codes.iter().filter(|c| !rows.contains(c)).collect();
+    let unknown: Vec<_> = rows.iter().filter(|r| !codes.contains(r)).collect();
+    assert!(missing.is_empty(), "docs/contract.md's error table lacks {missing:?}");
+    assert!(unknown.is_empty(), "docs/contract.md's error table lists codes the runtime does not have: {unknown:?}");
+}
+
+#[test]
+fn the_contract_lists_every_receipt_field() {
+    let lines = section("Receipt");
+    let code = code_of(&lines);
+    let named: Vec<&str> = code.iter().flat_map(|c| identifiers(c)).collect();
+    let missing: Vec<_> = FIELDS.iter().filter(|f| !named.contains(f)).collect();
+    assert!(missing.is_empty(), "docs/contract.md's Receipt section does not name {missing:?}");
+    // Its example receipt (the section's first fenced block) has exactly the fields, in order.
+    let example = code.iter().find(|c| c.contains('{')).expect("docs/contract.md's Receipt section has no example");
+    let keys: Vec<&str> = example
+        .split([',', '{', '}', '\n'])
+        .filter_map(|part| part.trim().split_once(':').map(|(key, _)| key.trim()))
+        .filter(|key| identifiers(key).eq([*key]))
+        .collect();
+    assert_eq!(keys, FIELDS, "docs/contract.md's example receipt against receipt::FIELDS");
+}
+
+#[test]
+fn the_contract_lists_every_option() {
+    let code = code_of(&section("Arguments"));
+    let named: Vec<&str> = code.iter().flat_map(|c| identifiers(c)).collect();
+    let missing: Vec<_> = OPTION_KEYS.iter().chain(AUTH_KEYS).filter(|k| !named.contains(k)).collect();
+    assert!(missing.is_empty(), "docs/contract.md's Arguments section does not name the option key(s) {missing:?}");
+}
