@@ -125,7 +125,7 @@ const NOT_PATHS = new Map([
 
 // Files a doc may link to before they land, each with why. A missing one is reported as a
 // diagnostic, not a failure; once it exists it is checked as any other (its anchors included).
-const PENDING = new Map([["ARCHITECTURE.md", "written on another branch (issue 24); drop this entry once it lands"]]);
+const PENDING = new Map();
 
 // Names the docs use for a provider that is an example, not one of the repository's: the README's
 // walkthrough adds `acme` (`generated/acme/`), as a placeholder `<name>` would. A path naming one
