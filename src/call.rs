@@ -13,25 +13,27 @@
 
 use crate::args;
 use crate::error::CallError;
-use crate::receipt::{self, Envelope, Receipt};
+use crate::receipt::{self, CredentialUse, Envelope, Receipt};
 use crate::auth::WorkerSecrets;
-use crate::request::{self, Config, CredentialUse, HttpRequest};
+use crate::http::{HttpRequest, HttpResponse};
+use crate::request::{self, Config};
 use crate::token::Tokens;
 #[cfg(capa_tokens)]
 use crate::{
     error::AuthStage,
-    request::HeaderValue,
+    http::HeaderValue,
     secret::Secret,
     table::{AuthScheme, AuthUse, Scheme},
     token::Need,
 };
-use crate::response::{self, HttpResponse, Outcome};
+use crate::response::{self, Outcome};
 use crate::redact::Redactor;
 use crate::table::{Method, Provider};
 use std::rc::Rc;
 
 /// Worker variable holding a loopback origin that replaces the spec's servers. Set by `.dev.vars`
-/// for `wrangler dev` and by the tests; ignored unless loopback (see [`request::loopback_origin`]).
+/// for `wrangler dev` and by the tests; ignored unless loopback
+/// (see [`crate::origin::loopback_origin`]).
 pub const ORIGIN_OVERRIDE_VAR: &str = "CAPA_LOOPBACK_ORIGIN";
 
 /// Worker variable for fault injection: `panic:<call>` makes that call panic inside the runtime,
@@ -46,7 +48,7 @@ pub trait Bindings {
     /// The vetted loopback origin that replaces the spec's servers and token endpoints (dev and
     /// tests): [`ORIGIN_OVERRIDE_VAR`], if loopback.
     fn origin_override(&self) -> Option<String> {
-        self.get(ORIGIN_OVERRIDE_VAR).and_then(request::loopback_origin)
+        self.get(ORIGIN_OVERRIDE_VAR).and_then(crate::origin::loopback_origin)
     }
 
     /// The deployment's credentials ([`WorkerSecrets`]) prepared for sending. Prepared per call
@@ -446,7 +448,7 @@ impl Call {
             Outcome::Null => Envelope::Complete(receipt::ok("null", &receipt)),
             Outcome::Body(attach) => {
                 // A JSON body the entry may yet find does not parse: what its message may say.
-                let media_type = (attach == response::Attach::Json).then(|| response::printable_type(response.content_type.unwrap_or(""), &self.redactor));
+                let media_type = (attach == receipt::Attach::Json).then(|| response::printable_type(response.content_type.unwrap_or(""), &self.redactor));
                 Envelope::AttachBody { attach, receipt: receipt::values(&receipt, media_type.as_deref()) }
             }
             Outcome::Redacted { json_text } => Envelope::Complete(receipt::ok(&json_text, &receipt)),

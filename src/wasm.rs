@@ -79,9 +79,9 @@
 
 use crate::call::{self, Bindings, Call, Step};
 use crate::provider::PROVIDER;
-use crate::receipt::Envelope;
+use crate::receipt::{Attach, Envelope};
 use crate::auth::WorkerSecrets;
-use crate::response::{Attach, BodyText, HttpResponse};
+use crate::http::{BodyText, HttpResponse};
 use crate::table::Provider;
 #[cfg(capa_tokens)]
 use crate::table::AuthScheme;
