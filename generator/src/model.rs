@@ -5,7 +5,9 @@
 //! whether it needs the credential, and whether its success response is a list (names use it).
 //! Anything the runtime cannot do faithfully is left out with a note, never half-supported.
 
-use crate::manifest::{Manifest, Unspecified};
+use crate::fit::{is_loopback, unfit_for_raw_json};
+use crate::manifest::Manifest;
+use crate::schemes::{Scheme, Unspecified};
 use crate::spec::Spec;
 use anyhow::{bail, Context, Result};
 use serde_json::Value;
@@ -251,7 +253,7 @@ fn operation(
 ) -> Result<Option<Operation>> {
     // The runtime writes these into every receipt as they are, unescaped (src/receipt.rs).
     for (what, text) in [("operationId", id), ("path", path)] {
-        if crate::unfit_for_raw_json(text) {
+        if unfit_for_raw_json(text) {
             anyhow::bail!("its {what} has a quote, backslash or control character");
         }
     }
@@ -431,7 +433,7 @@ fn token_urls(spec: &Spec, manifest: &Manifest) -> Result<Vec<Option<String>>> {
                 return Ok(Some(url.to_owned()));
             }
             // A service account without one sends its JWT itself.
-            if a.scheme != crate::manifest::Scheme::Oauth2 {
+            if a.scheme != Scheme::Oauth2 {
                 return Ok(None);
             }
             let t = a.table();
@@ -558,8 +560,8 @@ fn request_body(spec: &Spec, rb: &Value, method: &str, params: &mut Vec<Param>, 
     if !params.is_empty() {
         params.push(Param { name: "body".into(), at: At::Body, required, schema: spec.resolve(&schema)?.clone() });
     }
-    if crate::unfit_for_raw_json(media) {
-        // The runtime sends it as a static header value, unescaped (src/request.rs).
+    if unfit_for_raw_json(media) {
+        // The runtime sends it as a static header value, unescaped (src/http.rs).
         bail!("{id}: media type {media:?} has a quote, backslash or control character");
     }
     Ok(if is_json(media) {
@@ -574,15 +576,6 @@ fn request_body(spec: &Spec, rb: &Value, method: &str, params: &mut Vec<Param>, 
 /// Media types whose bodies are text: `text/*`, and XML (which, unlike bytes, a string holds).
 fn is_text(media: &str) -> bool {
     media.starts_with("text/") || media == "application/xml" || media.ends_with("+xml")
-}
-
-/// `http://127.0.0.1…`, `http://localhost…`, `http://[::1]…`: where plain http is fine.
-pub(crate) fn is_loopback(url: &str) -> bool {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
-    let name = if host.starts_with('[') { host.split_inclusive(']').next().unwrap_or("") } else { host.split(':').next().unwrap_or("") };
-    matches!(name.to_ascii_lowercase().as_str(), "127.0.0.1" | "localhost" | "[::1]")
 }
 
 fn is_json(media: &str) -> bool {

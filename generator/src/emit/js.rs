@@ -4,7 +4,8 @@
 //! Worker's own `env` to the Rust runtime and performs the `fetch` the runtime asks for.
 
 use super::tree::Node;
-use crate::manifest::{Manifest, Scheme};
+use crate::manifest::Manifest;
+use crate::schemes::Scheme;
 use crate::model::Model;
 use crate::names::is_ident;
 use heck::ToUpperCamelCase;
