@@ -1,9 +1,11 @@
 //! One call, as a state machine that never touches the network.
 //!
-//! [`begin`] turns `(operation, arguments, Worker config)` into either a finished envelope (the
-//! call was refused) or a [`Call`] plus the request to send. The JS entry sends it and reports
-//! the response to [`Call::finish`], which answers with the envelope or with the next request
-//! (a same-origin redirect). A network failure goes to [`Call::unreachable`].
+//! [`begin_round`] turns a [`Round`] (the operation, its arguments, what the caller holds, what
+//! earlier rounds did, the time) and the Worker's [`Bindings`] into either a finished envelope
+//! (the call was refused), a step to take first (a token), or a [`Call`] plus the request to
+//! send ([`begin`] and its kin make the round for native callers). The JS entry sends it and
+//! reports the response to [`Call::finish`], which answers with the envelope or with the next
+//! request (a same-origin redirect). A network failure goes to [`Call::unreachable`].
 //!
 //! Keeping I/O out of Rust has three payoffs. Every step is a synchronous wasm call, so a panic
 //! surfaces as an exception in the JS entry, which still answers with an envelope, instead of
@@ -212,6 +214,30 @@ fn add_call_credentials(redactor: &mut Redactor, values: &[crate::value::Value],
     }
 }
 
+/// One round of a call, as the entry begins it: everything [`begin_round`] reads of the call
+/// but the Worker's bindings, which come as the [`Bindings`] read once per `env`. The wasm entry
+/// makes one from `capa_begin`'s arguments per round (`src/wasm.rs`); [`begin`], [`begin_again`]
+/// and [`begin_held`] make them for native callers.
+///
+/// | field | what it is | on a call's first round, plain path |
+/// |---|---|---|
+/// | `op` | the operation: its index in the provider's table | |
+/// | `args` | the JSON text of the call's argument array (`\u{1}` first: it names binary arguments the entry keeps, [`crate::body`]) | |
+/// | `grant` | what the caller holds: its binding's props or its session, as [`crate::grant`] made it | `None` |
+/// | `resume` | what the call's earlier rounds did, and when its first began ([`Resume`]) | `Resume::default()` |
+/// | `now_ms` | when this round begins (ms since the epoch) | |
+///
+/// The first three are the call's and the same every round; the last two change as it goes
+/// (a round that obtained a token, or whose token the upstream refused, begins it again).
+#[derive(Debug, Clone, Copy)]
+pub struct Round<'a> {
+    pub op: u32,
+    pub args: &'a str,
+    pub grant: Option<&'a str>,
+    pub resume: Resume,
+    pub now_ms: f64,
+}
+
 /// Starts a call to operation `op_index` with `args_json`, the JSON array of the call's arguments.
 pub fn begin(provider: &'static Provider, op_index: u32, args_json: &str, bindings: &dyn Bindings, now_ms: f64) -> Step {
     begin_again(provider, op_index, args_json, bindings, now_ms, Resume::default())
@@ -225,6 +251,14 @@ pub fn begin_again(provider: &'static Provider, op_index: u32, args_json: &str, 
 /// [`begin_again`] for a call made through what its caller holds: `grant`, the text of its
 /// binding's props or its session ([`crate::grant`]); `None`, the plain path.
 pub fn begin_held(provider: &'static Provider, op_index: u32, args_json: &str, bindings: &dyn Bindings, now_ms: f64, resume: Resume, grant: Option<&str>) -> Step {
+    begin_round(provider, Round { op: op_index, args: args_json, grant, resume, now_ms }, bindings)
+}
+
+/// Begins `round` of a call to one of `provider`'s operations, with the Worker's `bindings`:
+/// the request to send, a step its scheme's token needs first (an exchange, a signature, a
+/// wait, the Durable Object's copy), or the envelope of a call refused.
+pub fn begin_round(provider: &'static Provider, round: Round<'_>, bindings: &dyn Bindings) -> Step {
+    let Round { op: op_index, args: args_json, grant, resume, now_ms } = round;
     let Some(op) = provider.operations.get(op_index as usize) else {
         // Only the generated entry calls in, with indices from the same table.
         return Step::Done(Envelope::Complete(internal(provider, op_index, now_ms)));

@@ -388,19 +388,32 @@ fn internal(op: u32, now: f64) -> JsString {
     JsString::from(call::internal(&PROVIDER, op, now).as_str())
 }
 
-/// Starts a call of operation `op` with `args`, the JSON text of the argument array, at `now`
-/// (ms since the epoch). `ticket` is the entry's number for this call (see the module docs). `env` is the Worker's env when it is not the one passed last time;
-/// without it the bindings read then serve. A runtime without them (a fresh instance, after a
-/// panic replaced the old one) answers `E`, and the entry calls again with `env`.
+/// Begins a round of a call: its first, or one after a step an earlier round asked the entry to
+/// take (`S`, `X`, `G`, `D`, `W`, `R`: see the module docs). Its arguments, by what they are:
 ///
-/// `flags` says what the call's earlier rounds did ([`call::Resume::from_flags`]): 0 on its
-/// first.
+/// | argument | what it is | where it goes | first round, plain path |
+/// |---|---|---|---|
+/// | *the call* | | | |
+/// | `op` | the operation: its index in the table | [`call::Round::op`] | |
+/// | `args` | the JSON text of the argument array (`argsJson`, `src/js/args.js`) | [`call::Round::args`] | |
+/// | `grant` | what the caller holds, its binding's props or its session ([`crate::grant`]), as [`capa_grant`] made it | [`call::Round::grant`] | `undefined` |
+/// | *the bindings* | | | |
+/// | `env` | the Worker's `env`, when it is not the one passed last | read once, kept for the calls after ([`EnvBindings`]) | `undefined`: the one read serves |
+/// | *the round* | | | |
+/// | `ticket` | the entry's number for the call, the same every round | kept with the call's handle ([`Slab`]: see the module docs) | |
+/// | `flags` | what the call's earlier rounds did: bit 0, a token was obtained for it; bit 1, its token was refused once | [`call::Round::resume`] ([`call::Resume::from_flags`]) | 0 |
+/// | `started` | when the call's first round began (ms since the epoch), for its receipt | [`call::Round::resume`] | read only when `flags` is not 0 |
+/// | `now` | when this round begins (ms since the epoch) | [`call::Round::now_ms`] | |
 ///
-/// `grant`: what the caller holds, its binding's props or its session ([`crate::grant`]), as the
-/// entry got it from [`capa_grant`]; `undefined` on the plain path.
+/// Everything but `env` and `ticket` becomes one [`call::Round`], which is what the runtime
+/// passes on ([`call::begin_round`]); numbers and strings cross as they are, so a round costs no
+/// JS object and no wasm-bindgen struct. A runtime holding no bindings (a fresh instance, after
+/// a panic replaced the old one) and given no `env` answers `E`, and the entry calls again with
+/// `env`.
 #[wasm_bindgen]
 #[allow(clippy::too_many_arguments)]
-pub fn capa_begin(op: u32, ticket: f64, args: &str, env: Option<worker::Env>, now: f64, flags: u32, started: f64, grant: Option<String>) -> JsString {
+pub fn capa_begin(op: u32, args: &str, grant: Option<String>, env: Option<worker::Env>, ticket: f64, flags: u32, started: f64, now: f64) -> JsString {
+    let round = call::Round { op, args, grant: grant.as_deref(), resume: call::Resume::from_flags(flags, started), now_ms: now };
     let step = ENV.with(|cache| {
         let mut cache = cache.borrow_mut();
         if let Some(env) = env {
@@ -417,7 +430,7 @@ pub fn capa_begin(op: u32, ticket: f64, args: &str, env: Option<worker::Env>, no
             let read = if bindings.store.is_empty() { None } else { bindings.store.request(now) };
             match read {
                 Some(read) => Err(read),
-                None => Ok(call::begin_held(&PROVIDER, op, args, bindings, now, call::Resume::from_flags(flags, started), grant.as_deref())),
+                None => Ok(call::begin_round(&PROVIDER, round, bindings)),
             }
         })
     });
