@@ -146,7 +146,7 @@ pub fn username_fault(value: &str) -> Option<&'static str> {
 }
 
 /// The deployment's credentials, prepared once per `env` (the Worker's bindings do not change
-/// between calls, so the wasm entry keeps this, `src/wasm.rs`, instead of making it per call):
+/// between calls, so the wasm entry keeps this, `src/wasm/env.rs`, instead of making it per call):
 /// each scheme's [`WorkerSecret`], and what finds any of them in upstream text, for the
 /// redactor.
 #[derive(Debug)]

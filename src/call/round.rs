@@ -30,8 +30,8 @@ use std::rc::Rc;
 
 /// One round of a call, as the entry begins it: everything [`begin_round`] reads of the call
 /// but the Worker's bindings, which come as the [`Bindings`] read once per `env`. The wasm entry
-/// makes one from `capa_begin`'s arguments per round (`src/wasm.rs`); [`begin`], [`begin_again`]
-/// and [`begin_held`] make them for native callers.
+/// makes one from `capa_begin`'s arguments per round (`src/wasm/mod.rs`); [`begin`],
+/// [`begin_again`] and [`begin_held`] make them for native callers.
 ///
 /// | field | what it is | on a call's first round, plain path |
 /// |---|---|---|
