@@ -3,16 +3,18 @@
 //! `generator/tests/layers.rs`, which each write their crate's layers.
 //!
 //! What counts as an edge: a path `crate::<name>` (or `$crate::<name>`), each name of a group
-//! `crate::{<name>::…, <name>, …}`, and a `super::` chain from a submodule file that climbs to the
-//! crate root (`super::super::<name>` in `src/token/oauth.rs`), in code: comments, strings and
+//! `crate::{<name>::…, <name>, …}`, and a `super::` chain from a submodule file that climbs to
+//! the crate root (`super::super::<name>` in `src/a/b.rs`), in code: comments, strings and
 //! character literals are blanked first, and so is every item under `#[cfg(test)]` (a module's
 //! unit tests may reach anywhere; the code that ships may not). A name that is not a module the
 //! root declares is an item of the root itself (`crate::repo_root`): an edge to the root, which
-//! sits above every layer.
+//! sits above every layer and which no module may use.
 //!
-//! What it does not see: paths that do not start at the crate (`use super::x` inside one module,
-//! names brought in by a glob from a module already counted) and macros that build paths from
-//! pieces. Neither crate does the latter.
+//! What it does not see: the root's own uses (lib.rs names its modules bare, and may use any);
+//! paths that do not start at the crate (`use super::x` within one module, names a glob brought
+//! in from a module already counted); an inline module that climbs with `super::` (its depth is
+//! taken as its file's); test code under any attribute but exactly `#[cfg(test)]`; macros that
+//! build paths from pieces. Neither crate has the last three.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
