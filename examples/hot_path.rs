@@ -4,7 +4,7 @@
 //!   N=20000 valgrind --tool=callgrind target/release/examples/hot_path create
 use capa_rs::call::{begin, Bindings, Step};
 use capa_rs::provider::PROVIDER;
-use capa_rs::response::HttpResponse;
+use capa_rs::http::HttpResponse;
 struct Env;
 impl Bindings for Env {
     fn get(&self, name: &str) -> Option<&str> {

@@ -23,7 +23,7 @@
 //! none, so no tenant's key is ever sent with the deployment's user name or secret header.
 //!
 //! A key in the query stays out of the request's URL until the request is written for `fetch`
-//! ([`crate::request::HttpRequest::push_fetch_json`], the one place credentials are written
+//! ([`crate::http::HttpRequest::push_fetch_json`], the one place credentials are written
 //! out): the URL a receipt, an error or a panic could show never holds it. Receipts carry the
 //! path template alone, as always.
 //!
@@ -113,6 +113,19 @@ pub fn wire_value(scheme: &Scheme, username: Option<&str>, key: &str) -> Secret 
     })
 }
 
+/// The client's credentials as the token endpoint takes them (RFC 6749 §2.3.1: HTTP basic over
+/// the form-encoded id and secret): what a client-credentials scheme sends to obtain its token
+/// ([`crate::token`]), prepared with the deployment's other credentials.
+pub fn client_authorization(client_id: &str, secret: &str) -> Secret {
+    let mut pair = String::with_capacity(client_id.len() + secret.len() + 8);
+    crate::encode::percent_encode_into(&mut pair, client_id);
+    pair.push(':');
+    crate::encode::percent_encode_into(&mut pair, secret);
+    let wire = Secret::new(format!("Basic {}", base64(pair.as_bytes())));
+    drop(Secret::new(pair));
+    wire
+}
+
 /// Why `value` cannot be this scheme's key, if it cannot: what no header can carry, and for a
 /// cookie, what a cookie value cannot hold (RFC 6265: no space, `"`, `,`, `;` or `\`, which
 /// would end it or add another).
@@ -133,7 +146,7 @@ pub fn username_fault(value: &str) -> Option<&'static str> {
 }
 
 /// The deployment's credentials, prepared once per `env` (the Worker's bindings do not change
-/// between calls, so the wasm entry keeps this, `src/wasm.rs`, instead of making it per call):
+/// between calls, so the wasm entry keeps this, `src/wasm/env.rs`, instead of making it per call):
 /// each scheme's [`WorkerSecret`], and what finds any of them in upstream text, for the
 /// redactor.
 #[derive(Debug)]
@@ -150,7 +163,7 @@ pub struct WorkerSecrets {
 #[derive(Debug)]
 pub struct WorkerSecret {
     /// What travels: the key's wire value; for a client-credentials scheme, the client's
-    /// authorization at the token endpoint ([`crate::token::client_authorization`]).
+    /// authorization at the token endpoint ([`client_authorization`]).
     pub(crate) wire: Secret,
     /// The scheme's credential headers, in [`Scheme::headers`] order.
     pub(crate) headers: Vec<(&'static str, Secret)>,
@@ -289,7 +302,7 @@ impl WorkerSecrets {
                 }
                 let id = id.and_then(|(_, u)| u);
                 let wire = match (scheme.auth, key) {
-                    (AuthScheme::ClientCredentials(_), _) if cfg!(capa_tokens) => crate::token::client_authorization(id.unwrap_or(""), value),
+                    (AuthScheme::ClientCredentials(_), _) if cfg!(capa_tokens) => client_authorization(id.unwrap_or(""), value),
                     (_, Some(key)) => key.unwrap_or_else(|_| Secret::new(String::new())),
                     _ => wire_value(scheme, id, value),
                 };

@@ -11,8 +11,8 @@
 //!   from which the entry builds a `FormData` (which writes the boundary and `Content-Type`
 //!   itself, so none is set here).
 //!
-//! On the wire to the entry (`HttpRequest::push_fetch_json`) the body slot is therefore a
-//! string, `null`, a number (binary) or an array of parts (`[name, text]` and
+//! On the wire to the entry ([`crate::http::HttpRequest::push_fetch_json`]) the body slot is
+//! therefore a string, `null`, a number (binary) or an array of parts (`[name, text]` and
 //! `[name, index, filename, type]`): the plain path's string is the only case it reads first.
 //!
 //! Where each field goes in a multipart body follows OpenAPI's defaults for `multipart`:
@@ -25,6 +25,7 @@
 
 use crate::encode::Pairs;
 use crate::error::CallError;
+use crate::media::{concrete, in_range};
 use crate::table::Operation;
 use crate::value::Value;
 
@@ -230,25 +231,6 @@ pub fn misplaced(op: &Operation, name: &str) -> CallError {
         op.call,
         crate::args::printable(name)
     ))
-}
-
-/// A media type fit to send: `type/subtype` with no range and nothing a header cannot carry.
-fn concrete(media: &str) -> bool {
-    let essence = crate::response::essence(media);
-    essence.split_once('/').is_some_and(|(t, s)| !t.is_empty() && !s.is_empty())
-        && !media.contains('*')
-        && crate::header::value_fault(media).is_none()
-}
-
-/// Whether `media` falls in `range` (`*/*`, `image/*`).
-fn in_range(media: &str, range: &str) -> bool {
-    let media = crate::response::essence(media);
-    let range = crate::response::essence(range);
-    match range.strip_suffix("/*") {
-        Some("*") => true,
-        Some(kind) => media.split('/').next().is_some_and(|k| k.eq_ignore_ascii_case(kind)),
-        None => media.eq_ignore_ascii_case(range),
-    }
 }
 
 /// `%XX` back to bytes: the form encoder wrote only those and unreserved bytes.

@@ -194,6 +194,21 @@ impl CallError {
         CallError::InvalidArgument(message.into())
     }
 
+    /// `upstream_invalid_body` for a success whose JSON media type came with something else;
+    /// `text` has been redacted (or the entry's scan flagged nothing in it), and `content_type`
+    /// is as `crate::response::printable_type` prints it. Made where the runtime judges the body
+    /// ([`crate::response`]) and where the entry finds it does not parse after all
+    /// ([`crate::receipt::fail_with_values`]).
+    #[cold]
+    #[inline(never)]
+    pub fn invalid_body(status: u16, content_type: &str, text: &str) -> Self {
+        CallError::InvalidBody {
+            status,
+            content_type: content_type.to_owned(),
+            upstream: (!text.is_empty()).then(|| Value::String(truncate(text, 2048).to_owned())),
+        }
+    }
+
     pub fn code(&self) -> Code {
         match self {
             CallError::MissingCredential { .. }
@@ -246,6 +261,19 @@ impl CallError {
             _ => None,
         }
     }
+}
+
+/// At most `max` bytes of `text`, cut at a character boundary: what an error keeps of the
+/// upstream's text (a body's start, a message).
+pub fn truncate(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
 }
 
 fn quoted(names: &[String]) -> String {

@@ -10,19 +10,25 @@
 //! - [`table`]: the operation table the generator emits for one provider, as static data.
 //! - [`args`], [`request`], [`encode`], [`body`]: from positional arguments to an upstream
 //!   request (bodies that are not one string, binary and multipart, in [`body`]).
+//! - [`http`]: the request the entry is handed to `fetch`, and what it reports of the answer.
 //! - [`response`], [`receipt`], [`error`], [`json`], [`parse`], [`value`]: from the upstream's
 //!   answer to an envelope, and JSON read and written by hand (numbers keep their text).
+//! - [`media`], [`origin`]: media types, and the origins a credential is bound to.
 //! - [`auth`], [`store`]: how each scheme puts the credential on the wire; credentials read
 //!   from a Secrets Store.
-//! - [`secret`], [`redact`], [`views`], [`forms`], [`header`]: credentials that cannot print,
-//!   their redaction from every view a caller can decode, base64 for the wire, what a header
-//!   may carry.
+//! - [`token`]: tokens a scheme obtains with the deployment's credentials, and their lifecycle.
+//! - [`secret`], [`redact`], [`views`], [`forms`], [`header`], [`pem`]: credentials that cannot
+//!   print, their redaction from every view a caller can decode, base64 for the wire, what a
+//!   header may carry, private keys.
 //! - [`call`]: the call as a state machine with no I/O, driven by the JS entry.
 //! - [`rights`], [`grant`]: which operations a caller may invoke (the deployment's vars;
 //!   classes), and what a caller holds (its binding's props, sessions).
 //! - `wasm` (wasm32 only): the exports the generated JS entry calls.
 //!
 //! Everything but `wasm` is plain Rust, tested natively with `cargo test`.
+//!
+//! The modules stand in layers, each using only its own and those below, with no cycle:
+//! `tests/layers.rs` lists them, lowest first, and fails on a use that reaches up.
 //!
 //! # Which provider
 //!
@@ -38,7 +44,10 @@ pub mod error;
 pub mod forms;
 pub mod grant;
 pub mod header;
+pub mod http;
 pub mod json;
+pub mod media;
+pub mod origin;
 pub mod parse;
 pub mod pem;
 pub mod receipt;

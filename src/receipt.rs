@@ -5,10 +5,15 @@
 //! and how long it took, how many upstream attempts it made, which credential kind it used, and
 //! the verdict. It holds no credential, header value or query value: the struct has no field
 //! that could take one.
+//!
+//! This module is the form of a call's answer, and its words: which credential a call used
+//! ([`CredentialUse`]), how the entry attaches a body it holds ([`Attach`]), the envelopes
+//! ([`Envelope`]). It knows the error a call ended in and the redactor its strings pass through,
+//! not how either came about: the request is [`crate::request`]'s, the verdict on an answer
+//! [`crate::response`]'s, and the call that joins them [`crate::call`]'s.
 
 use crate::error::{CallError, Code};
 use crate::json::{push_raw, push_str, push_u64};
-use crate::request::CredentialUse;
 use crate::redact::Redactor;
 use crate::table::{Operation, Provider};
 use crate::value::Value;
@@ -147,6 +152,40 @@ pub const FIELDS: [&str; 13] = [
     "verdict",
 ];
 
+/// Which credential a call used; shown in the receipt as `credential`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CredentialUse {
+    /// The Worker secret.
+    Secret,
+    /// `options.auth.apiKey`.
+    Call,
+    /// None sent.
+    None,
+}
+
+impl CredentialUse {
+    pub const ALL: [CredentialUse; 3] = [CredentialUse::Secret, CredentialUse::Call, CredentialUse::None];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CredentialUse::Secret => "secret",
+            CredentialUse::Call => "call",
+            CredentialUse::None => "none",
+        }
+    }
+}
+
+/// How the entry attaches a success body it holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attach {
+    /// Parsed as JSON.
+    Json,
+    /// As text.
+    Text,
+    /// As its bytes, a `Uint8Array`.
+    Bytes,
+}
+
 /// How the success result reaches the caller.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Envelope {
@@ -156,7 +195,7 @@ pub enum Envelope {
     /// `attach` says; `receipt` is the receipt's values ([`Receipt::push_values`]).
     /// Used when the body holds no credential, so a large body is never copied back out of wasm
     /// nor re-encoded.
-    AttachBody { attach: crate::response::Attach, receipt: String },
+    AttachBody { attach: Attach, receipt: String },
 }
 
 /// `{ ok: true, result, receipt }` with `result` as raw JSON text.
@@ -222,7 +261,7 @@ pub fn fail_with_values(status: u16, values: &str, excerpt: &str) -> Option<Stri
         return None;
     }
     let Some(Value::String(content_type)) = values.pop() else { return None };
-    let error = crate::response::invalid_body(status, &content_type, excerpt);
+    let error = CallError::invalid_body(status, &content_type, excerpt);
     values[FIELDS.len() - 1] = Value::String("fail".into());
     let mut out = String::with_capacity(512);
     push_error(&mut out, &error, &error.to_string(), &|value, out| value.push_json(out));

@@ -1,10 +1,10 @@
 //! Redaction: every credential of a call, in every view, out of everything its caller sees.
 //!
 //! A call's [`Redactor`] holds its needles: the deployment's credentials, prepared once per `env`
-//! and shared by every call (`src/wasm.rs` keeps them); the deployment's current token (and what
-//! obtained it: an assertion, a login), shared the same way until it changes; and the call's own
-//! (its `options.auth.apiKey`, its secret per-call headers, its session's), made for the call
-//! and dropped with it. Each value is a needle, and so is each long line of a multi-line one (a
+//! and shared by every call (`src/wasm/env.rs` keeps them); the deployment's current token (and
+//! what obtained it: an assertion, a login), shared the same way until it changes; and the
+//! call's own (its `options.auth.apiKey`, its secret per-call headers, its session's), made for
+//! the call and dropped with it. Each value is a needle, and so is each long line of a multi-line one (a
 //! PEM key), which an upstream may echo reflowed. Beside them, the call's *context* values
 //! (`Stripe-Account`, a basic pair's user name, a bound `Client-Id`): identifiers a result may
 //! name, which the receipt and the capability's own words may not.

@@ -4,155 +4,33 @@
 //! how it is encoded, where the request goes. A key the operation does not declare is refused
 //! (`unknown_parameter`) unless the body schema itself is open: a capability does only what its
 //! spec declares.
+//!
+//! What it makes is an [`HttpRequest`] ([`crate::http`], which writes it for `fetch`) and the
+//! receipt's word for the credential it carries ([`CredentialUse`]). How each scheme's credential
+//! looks on the wire is [`crate::auth`]'s; a token the scheme obtains first arrives ready in
+//! [`Config::token`] ([`crate::token`]); the origin a loopback override brings is vetted before
+//! it gets here ([`crate::origin`]).
 
 use crate::args::Args;
 use crate::auth::{Place, WorkerSecrets};
 use crate::body::RequestBody;
 use crate::encode::{fill_path, path_value, Pairs};
 use crate::error::CallError;
-use crate::redact::Redactor;
+use crate::http::{HeaderValue, HttpRequest};
+use crate::origin::server_path;
+use crate::receipt::CredentialUse;
 use crate::secret::Secret;
 use crate::table::{At, AuthScheme, AuthUse, Body, Method, Operation, Provider, Style};
 use crate::value::Value;
 use std::borrow::Cow;
 use std::rc::Rc;
 
-/// An upstream request, ready to hand to `fetch`.
-#[derive(Debug)]
-pub struct HttpRequest {
-    pub method: Method,
-    pub url: String,
-    pub headers: Vec<(&'static str, HeaderValue)>,
-    pub body: Option<RequestBody>,
-    /// A credential that travels in the query (`Query` schemes): its parameter name and value,
-    /// appended to `url` only when the request is written for `fetch`, so the URL anything else
-    /// could show never holds it (see [`crate::auth`]).
-    pub query_credential: Option<(&'static str, HeaderValue)>,
-}
-
-/// A header value; credentials stay wrapped until the request is handed to `fetch`.
-#[derive(Debug)]
-pub enum HeaderValue {
-    /// From the table or the manifest: no allocation per call.
-    Static(&'static str),
-    Plain(String),
-    Secret(Secret),
-    /// The key of the deployment's scheme `.1`, prepared once per `env`.
-    WorkerKey(Rc<WorkerSecrets>, u8),
-    /// Credential header `.2` of the deployment's scheme `.1`.
-    WorkerHeader(Rc<WorkerSecrets>, u8, usize),
-    /// The deployment's access token, as cached ([`crate::token`]).
-    Token(Rc<Secret>),
-}
-
-impl HeaderValue {
-    fn expose(&self) -> &str {
-        match self {
-            HeaderValue::Static(s) => s,
-            HeaderValue::Plain(s) => s,
-            HeaderValue::Secret(s) => s.expose(),
-            HeaderValue::WorkerKey(w, scheme) => w.scheme(*scheme).map_or("", |s| s.wire.expose()),
-            HeaderValue::WorkerHeader(w, scheme, i) => w.scheme(*scheme).and_then(|s| s.headers.get(*i)).map_or("", |(_, v)| v.expose()),
-            HeaderValue::Token(t) => t.expose(),
-        }
-    }
-}
-
-impl HttpRequest {
-    /// Writes the request as JSON for the JS entry to pass to `fetch(url, init)`: the array
-    /// `[url, method, body or null, [[name, value]...], scan]` (a body that is not text is
-    /// described for the entry to assemble: [`crate::body`]), where `scan` lists the credential
-    /// values (in every form they travel) the entry looks for in the response body. An array
-    /// rather than an object: the entry parses one per call, and an array builds no object
-    /// shape and looks up no key. This is the one place credentials are written out, on their
-    /// way upstream; nothing else serializes a request. Appended to `out`, the wire string.
-    pub fn push_fetch_json(&self, out: &mut String, scan: &Redactor) {
-        out.reserve(self.url.len() + 320 + self.body.as_ref().map_or(0, RequestBody::text_len));
-        out.push('[');
-        crate::json::push_str(out, &self.wire_url());
-        out.push_str(",\"");
-        out.push_str(self.method.as_str());
-        out.push_str("\",");
-        match &self.body {
-            Some(body) => body.push_json(out),
-            None => out.push_str("null"),
-        }
-        out.push_str(",[");
-        for (i, (name, value)) in self.headers.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            // Header names are HTTP tokens from the table (no character JSON escapes), and so
-            // are the table's static values; anything else goes through the escaping writer.
-            out.push_str("[\"");
-            out.push_str(name);
-            out.push_str("\",");
-            match value {
-                HeaderValue::Static(text) => crate::json::push_raw(out, text),
-                other => crate::json::push_str(out, other.expose()),
-            }
-            out.push(']');
-        }
-        out.push_str("],");
-        scan.push_scan_json(out);
-        out.push(']');
-    }
-
-    /// The URL `fetch` is given: [`HttpRequest::url`] with the query credential, if any.
-    pub fn wire_url(&self) -> Cow<'_, str> {
-        match &self.query_credential {
-            None => Cow::Borrowed(&self.url),
-            Some((name, value)) => Cow::Owned(url_with(&self.url, name, value.expose())),
-        }
-    }
-
-    /// The value of a header, for tests.
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.expose())
-    }
-}
-
-/// `url` with `name=value` added to its query, both percent-encoded.
-#[inline(never)]
-fn url_with(url: &str, name: &str, value: &str) -> String {
-    let mut full = String::with_capacity(url.len() + name.len() + value.len() * 3 + 2);
-    full.push_str(url);
-    full.push(if url.contains('?') { '&' } else { '?' });
-    crate::encode::percent_encode_into(&mut full, name);
-    full.push('=');
-    crate::encode::percent_encode_into(&mut full, value);
-    full
-}
-
-/// Which credential a call used; shown in the receipt as `credential`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CredentialUse {
-    /// The Worker secret.
-    Secret,
-    /// `options.auth.apiKey`.
-    Call,
-    /// None sent.
-    None,
-}
-
-impl CredentialUse {
-    pub const ALL: [CredentialUse; 3] = [CredentialUse::Secret, CredentialUse::Call, CredentialUse::None];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CredentialUse::Secret => "secret",
-            CredentialUse::Call => "call",
-            CredentialUse::None => "none",
-        }
-    }
-}
-
 /// The Worker's configuration, as far as a call reads it.
 pub struct Config<'a> {
     /// The deployment's credentials, every scheme's.
     pub secrets: Rc<WorkerSecrets>,
     /// A loopback origin replacing the spec's servers (dev and tests), already vetted by
-    /// [`loopback_origin`].
+    /// [`crate::origin::loopback_origin`].
     pub origin_override: Option<String>,
     /// The values of [`Provider::bound_headers`] the Worker has set: `(header, value)`.
     pub bound_headers: Vec<(&'static str, &'a str)>,
@@ -358,7 +236,7 @@ pub fn build(provider: &'static Provider, op: &'static Operation, args: Args, co
     }
 
     // The query credential counts, percent-encoded, though it is added only on the way out.
-    let credential_len = query_credential.as_ref().map_or(0, |(name, value): &(&str, HeaderValue)| name.len() + value.expose().len() * 3 + 2);
+    let credential_len = query_credential.as_ref().map_or(0, |(name, value): &(&str, HeaderValue)| name.len() + value.wire_len() * 3 + 2);
     if url.len() + credential_len > MAX_URL {
         return Err(too_long(op, url.len() + credential_len));
     }
@@ -478,34 +356,6 @@ fn header_param(name: &'static str, key: &str, value: Value, headers: &mut Vec<(
         }
         other => Err(CallError::invalid(format!("header parameter `{key}` must be a scalar, not {}", other.kind()))),
     }
-}
-
-/// The path part of a server URL: `/api/v3` of `https://petstore3.swagger.io/api/v3`.
-fn server_path(server: &str) -> &str {
-    let after_scheme = server.find("://").map_or(0, |i| i + 3);
-    server[after_scheme..].find('/').map_or("", |i| &server[after_scheme + i..])
-}
-
-/// The origin of a URL: `https://api.stripe.com` of `https://api.stripe.com/v1/x`.
-pub fn origin_of(url: &str) -> &str {
-    let after_scheme = url.find("://").map_or(0, |i| i + 3);
-    url[after_scheme..].find(['/', '?', '#']).map_or(url, |i| &url[..after_scheme + i])
-}
-
-/// `value` if it is a loopback origin (`http://127.0.0.1:8787`, `http://localhost:9000`,
-/// `http://[::1]:8080`, no path), else `None`. Only such an origin may replace the spec's
-/// servers: an override pointing anywhere else could carry the credential off, so it is ignored.
-pub fn loopback_origin(value: &str) -> Option<String> {
-    let value = value.trim().trim_end_matches('/');
-    let rest = value.strip_prefix("http://").or_else(|| value.strip_prefix("https://"))?;
-    let (host, port) = match rest.strip_prefix("[::1]") {
-        Some(port) => ("[::1]", port),
-        None => rest.split_at(rest.find(':').unwrap_or(rest.len())),
-    };
-    let port_ok = port.is_empty()
-        || port.strip_prefix(':').is_some_and(|p| !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()));
-    let host_ok = matches!(host.to_ascii_lowercase().as_str(), "127.0.0.1" | "localhost" | "[::1]");
-    (host_ok && port_ok).then(|| value.to_owned())
 }
 
 #[cfg(test)]

@@ -16,53 +16,21 @@
 //! Everything an error keeps of the answer is redacted before it is cut to size (a cut through
 //! a credential's encoding would hide the rest of it from redaction), and again, with the
 //! call's context values, when the envelope is written ([`crate::receipt::fail`]).
+//!
+//! The verdict alone: the response arrives as the entry reported it ([`crate::http`]), and the
+//! verdict leaves as an [`Outcome`] for [`crate::call`] to act on (follow the redirect, answer
+//! the caller). This module sends nothing, holds no call, and writes no envelope.
 
-use crate::error::CallError;
+use crate::error::{truncate, CallError};
+use crate::http::HttpResponse;
+use crate::media::{essence, is_json};
+use crate::origin::origin_of;
+use crate::receipt::Attach;
 use crate::redact::Redactor;
 use crate::table::Provider;
 use crate::value::Value;
 
 pub const MAX_REDIRECTS: u32 = 5;
-
-/// What the JS entry reports of an upstream response.
-#[derive(Clone, Copy)]
-pub struct HttpResponse<'a> {
-    pub status: u16,
-    pub content_type: Option<&'a str>,
-    pub request_id: Option<&'a str>,
-    /// Read only for a 3xx (the entry reports it for those alone).
-    pub location: Option<&'a str>,
-    /// The entry read the body as bytes (a 2xx whose media type is not text), which it keeps:
-    /// [`BodyText::flagged`] is what its scan of their text found, and [`BodyText::text`] that
-    /// text when it flagged (else empty).
-    pub binary: bool,
-    pub body: &'a dyn BodyText,
-}
-
-/// The response body, wherever it lives. In the Worker it stays a JS string: the entry scans it
-/// itself (one pass, for what the request's scan list names: [`crate::redact`]) and, when
-/// nothing flags, attaches its own copy to the envelope. Only bodies that must be judged,
-/// rewritten or read (flagged ones, error objects) are copied into wasm.
-pub trait BodyText {
-    fn is_empty(&self) -> bool;
-    /// Whether the entry's scan flagged the body: it may hold one of `redactor`'s credentials
-    /// in some view, or a watched marker. `json`: it is read as JSON.
-    fn flagged(&self, redactor: &Redactor, json: bool) -> bool;
-    /// The text itself.
-    fn text(&self) -> std::borrow::Cow<'_, str>;
-}
-
-impl BodyText for &str {
-    fn is_empty(&self) -> bool {
-        str::is_empty(self)
-    }
-    fn flagged(&self, redactor: &Redactor, json: bool) -> bool {
-        redactor.flags(self, json)
-    }
-    fn text(&self) -> std::borrow::Cow<'_, str> {
-        std::borrow::Cow::Borrowed(self)
-    }
-}
 
 /// The verdict on one upstream response.
 #[derive(Debug, PartialEq)]
@@ -77,31 +45,6 @@ pub enum Outcome {
     /// Same-origin redirect: fetch this URL next, as `GET` without body when `as_get`.
     Follow { url: String, as_get: bool },
     Error(CallError),
-}
-
-/// How the entry attaches a success body it holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Attach {
-    /// Parsed as JSON.
-    Json,
-    /// As text.
-    Text,
-    /// As its bytes, a `Uint8Array`.
-    Bytes,
-}
-
-/// A media type's essence, `type/subtype`, as written: `text/html` of `text/html; charset=utf-8`.
-pub fn essence(media: &str) -> &str {
-    media.split(';').next().unwrap_or("").trim()
-}
-
-pub fn is_json(content_type: Option<&str>) -> bool {
-    content_type.is_some_and(|ct| {
-        // Compared in place: lowering a copy would allocate on every call.
-        let essence = essence(ct).as_bytes();
-        essence.eq_ignore_ascii_case(b"application/json")
-            || essence.len() >= 5 && essence[essence.len() - 5..].eq_ignore_ascii_case(b"+json")
-    })
 }
 
 /// Judges `response` to a request sent to `request_url` with `method`.
@@ -148,7 +91,7 @@ fn redacted(json: bool, response: &HttpResponse<'_>, redactor: &Redactor) -> Out
                 redactor.push_value(&value, false, &mut json_text);
                 Outcome::Redacted { json_text }
             }
-            Err(_) => Outcome::Error(invalid_body(response.status, &printable_type(response.content_type.unwrap_or(""), redactor), &redactor.redact(&text))),
+            Err(_) => Outcome::Error(CallError::invalid_body(response.status, &printable_type(response.content_type.unwrap_or(""), redactor), &redactor.redact(&text))),
         };
     }
     match redactor.redact(&text) {
@@ -158,19 +101,6 @@ fn redacted(json: bool, response: &HttpResponse<'_>, redactor: &Redactor) -> Out
             crate::json::push_str(&mut json_text, &redacted);
             Outcome::Redacted { json_text }
         }
-    }
-}
-
-/// `upstream_invalid_body` for a success whose JSON media type came with something else; `text`
-/// has been redacted (or the entry's scan flagged nothing in it), and `content_type` is
-/// [`printable_type`]'s.
-#[cold]
-#[inline(never)]
-pub fn invalid_body(status: u16, content_type: &str, text: &str) -> CallError {
-    CallError::InvalidBody {
-        status,
-        content_type: content_type.to_owned(),
-        upstream: (!text.is_empty()).then(|| Value::String(truncate(text, 2048).to_owned())),
     }
 }
 
@@ -205,10 +135,10 @@ pub fn printable_type(content_type: &str, redactor: &Redactor) -> String {
 fn redirect(request_url: &str, post: bool, response: &HttpResponse<'_>, redactor: &Redactor, redirects: u32) -> Outcome {
     let status = response.status;
     let location = response.location.map(|l| redactor.redact(l).into_owned());
-    let origin = crate::request::origin_of(request_url);
+    let origin = origin_of(request_url);
     let target = match location.as_deref() {
         Some(l) if l.starts_with('/') && !l.starts_with("//") => Some(format!("{origin}{l}")),
-        Some(l) if crate::request::origin_of(l).eq_ignore_ascii_case(origin) => Some(l.to_owned()),
+        Some(l) if origin_of(l).eq_ignore_ascii_case(origin) => Some(l.to_owned()),
         _ => None,
     };
     match target {
@@ -257,17 +187,6 @@ fn redacted_value(value: &Value, redactor: &Redactor) -> Value {
         return value.clone();
     }
     crate::parse::parse(&text).unwrap_or(Value::String(crate::redact::REDACTED.to_owned()))
-}
-
-fn truncate(text: &str, max: usize) -> &str {
-    if text.len() <= max {
-        return text;
-    }
-    let mut end = max;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    &text[..end]
 }
 
 #[cfg(test)]

@@ -14,9 +14,10 @@
 //! — the value is behind an async `get()`, which only the JS entry can await. So the runtime keeps
 //! a [`Store`] of such handles: when a call begins and a handle's value is missing or older than
 //! the TTL, the runtime answers `S[names]` instead of starting the call; the entry awaits each
-//! `env[name].get()`, hands the values back ([`Store::put`], `capa_store` in `src/wasm.rs`), and
-//! begins the call again. Values are cached for `CAPA_SECRETS_STORE_TTL` seconds (a var; default
-//! 60, at most 3600, 0 reads the store on every call): a rotated secret reaches calls within that
+//! `env[name].get()`, hands the values back ([`Store::put`], `capa_store` in
+//! `src/wasm/mod.rs`), and begins the call again. Values are cached for
+//! `CAPA_SECRETS_STORE_TTL` seconds (a var; default 60, at most 3600, 0 reads the store on
+//! every call): a rotated secret reaches calls within that
 //! time, and a call in between costs nothing. A handle whose `get()` fails (no such secret, no
 //! access) holds no value: calls needing it are `missing_credential` naming the binding.
 //!

@@ -5,7 +5,7 @@
 use capa_rs::call::{begin, Bindings, Call, Step, ORIGIN_OVERRIDE_VAR};
 use capa_rs::provider::PROVIDER;
 use capa_rs::receipt::Envelope;
-use capa_rs::response::HttpResponse;
+use capa_rs::http::HttpResponse;
 use std::collections::HashMap;
 
 const SECRET: &str = "sk_test_CANARYsecret";
@@ -85,7 +85,7 @@ fn retrieve_builds_the_request_and_attaches_the_body_in_js() {
     assert_eq!(fetch_json[5], "secret");
 
     match call.finish(&json_response(200, &r#"{"id":"cus_123"}"#), NOW + 12.0) {
-        Step::Done(Envelope::AttachBody { attach: capa_rs::response::Attach::Json, receipt }) => {
+        Step::Done(Envelope::AttachBody { attach: capa_rs::receipt::Attach::Json, receipt }) => {
             let v = receipt_of(&receipt);
             assert_eq!(v["durationMs"], 12);
             assert_eq!(v["startedAt"], "2026-11-24T03:07:09.248Z");

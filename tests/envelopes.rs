@@ -15,7 +15,8 @@ mod echo;
 
 use capa_rs::call::{begin, Bindings, Step};
 use capa_rs::receipt::Envelope;
-use capa_rs::response::{Attach, HttpResponse};
+use capa_rs::http::HttpResponse;
+use capa_rs::receipt::Attach;
 use capa_rs::table::{AuthScheme, AuthUse, Body, Method, Operation, Provider, Scheme};
 use echo::{contains, decodings, Encoding};
 use std::collections::HashMap;

@@ -23,7 +23,7 @@ mod fuzz;
 
 use capa_rs::call::{begin, Bindings, Call, Step, ORIGIN_OVERRIDE_VAR};
 use capa_rs::receipt::Envelope;
-use capa_rs::response::HttpResponse;
+use capa_rs::http::HttpResponse;
 use capa_rs::table::{At, AuthScheme, AuthUse, Body, Method, Operation, Param, Provider, Scheme, Style};
 use echo::{contains, decodings, form, render, Form};
 use proptest::prelude::*;
@@ -665,7 +665,7 @@ fn check_request(provider: &'static Provider, op: &'static Operation, input: &In
 }
 
 /// The credentials of the call, as the upstream saw them: what it may echo.
-fn credentials(req: &capa_rs::request::HttpRequest) -> Vec<String> {
+fn credentials(req: &capa_rs::http::HttpRequest) -> Vec<String> {
     let mut out = Vec::new();
     for (name, _) in &req.headers {
         let value = req.header(name).unwrap_or_default();
@@ -698,7 +698,7 @@ fn respond(call: Call, answer: &Answer) -> Result<(), TestCaseError> {
         binary: answer.binary,
         body: &body.as_str(),
     };
-    let origin = capa_rs::request::origin_of(&call.request().url).to_owned();
+    let origin = capa_rs::origin::origin_of(&call.request().url).to_owned();
     match call.finish(&response, 1.0) {
         Step::Fetch(next) => {
             prop_assert!(next.request().url.starts_with(&origin), "a redirect left the origin: {}", next.request().url);

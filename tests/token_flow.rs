@@ -7,7 +7,7 @@
 
 use capa_rs::call::{begin, begin_again, Bindings, Resume, Step};
 use capa_rs::receipt::Envelope;
-use capa_rs::response::HttpResponse;
+use capa_rs::http::HttpResponse;
 use capa_rs::table::{AuthScheme, AuthUse, Body, JwtAlg, JwtGrant, Login, Method, Operation, Provider, Scheme, TokenExchange};
 use capa_rs::token::shared::{adopt, Adopted, Sharing};
 use capa_rs::token::{signed, Signed, Tokens};

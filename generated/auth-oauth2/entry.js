@@ -26,11 +26,11 @@ if ([capa_begin, capa_finish, capa_unreachable, capa_internal, capa_lost, capa_i
 
 // The env whose bindings the runtime holds.
 let bound;
-// Each call's number, which the runtime checks its handle against (src/wasm.rs): this module
+// Each call's number, which the runtime checks its handle against (src/wasm/mod.rs): this module
 // outlives the wasm instances a panic replaces, so no two calls share one.
 let tickets = 0;
 
-// One call: the runtime answers with an envelope or a request to send (see src/wasm.rs).
+// One call: the runtime answers with an envelope or a request to send (see src/wasm/mod.rs).
 async function invoke(env, op, args, grant) {
   const ticket = ++tickets;
   // `flags`: what earlier rounds did (see begin); `t0`: when the call began, for its receipt.
@@ -124,13 +124,14 @@ async function invoke(env, op, args, grant) {
   return { ok: true, result, receipt };
 }
 
-// The env is passed only when it is not the one the runtime read last (workerd hands every call
-// the same one); "E": the runtime holds none (a new instance after a panic). `flags`: what the
-// call's earlier rounds did (1: a token was obtained for it, 2: its token was refused once).
-// `grant`: what the caller holds (its binding's props, its session), undefined on the plain path.
+// One round of the call (capa_begin in src/wasm/mod.rs: the call, the bindings, the round). The
+// env is passed only when it is not the one the runtime read last (workerd hands every call the
+// same one); "E": the runtime holds none (a new instance after a panic). `flags`: what the call's
+// earlier rounds did (1: a token was obtained for it, 2: its token was refused once). `grant`:
+// what the caller holds (its binding's props, its session), undefined on the plain path.
 function begin(env, op, ticket, json, flags, t0, grant) {
-  const out = capa_begin(op, ticket, json, env === bound ? undefined : (bound = env), Date.now(), flags, t0, grant);
-  return out === "E" ? capa_begin(op, ticket, json, (bound = env), Date.now(), flags, t0, grant) : out;
+  const out = capa_begin(op, json, grant, env === bound ? undefined : (bound = env), ticket, flags, t0, Date.now());
+  return out === "E" ? capa_begin(op, json, grant, (bound = env), ticket, flags, t0, Date.now()) : out;
 }
 
 // What the caller's binding grants (src/grant.rs): none without props, which workerd hands each

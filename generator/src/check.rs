@@ -25,7 +25,8 @@
 //!   pair's user name, a client id, a credential header's): a binding under any other name would
 //!   leave the handle unset.
 
-use crate::manifest::{Manifest, Scheme};
+use crate::manifest::Manifest;
+use crate::schemes::Scheme;
 use crate::security::{attaches, key_attaches, kinds, Kind};
 use crate::spec::Spec;
 use serde_json::Value;
@@ -421,7 +422,7 @@ mod tests {
             let mut m = manifest(Scheme::Header, Some("X-Key"));
             m.auth.schemes.insert(
                 name.into(),
-                crate::manifest::Named { secret: "THINGS_TOKEN".into(), scheme, header: None, name: None, username: None, headers: BTreeMap::new(), client_id: None, token_url: None, scopes: Vec::new(), refresh_margin: None, jwt: Default::default(), login: None },
+                crate::schemes::Named { secret: "THINGS_TOKEN".into(), scheme, header: None, name: None, username: None, headers: BTreeMap::new(), client_id: None, token_url: None, scopes: Vec::new(), refresh_margin: None, jwt: Default::default(), login: None },
             );
             check(&root_with_env("things"), &m, &spec)
         };

@@ -4,6 +4,12 @@
 //! them) → [`names`] (`resource.method` for each) → [`emit`] (operation table, JS entry,
 //! TypeScript declaration, method table). Output for the shipped providers is pinned by golden
 //! tests (`generator/tests/golden.rs`); `npm run regen` rewrites it.
+//!
+//! Below the stages lie their inputs: the [`manifest`] (its auth [`schemes`] as data of their
+//! own), the checkout's layout ([`repo`]) and the rules text must meet to enter the generated
+//! files ([`fit`]). The modules stand in layers, each using only its own and those below, with
+//! no cycle (`generator/tests/layers.rs` lists them); this root wires the stages together and
+//! no module uses it.
 #![deny(missing_docs)]
 
 /// The deploy-time check of credentials: manifest against spec and `wrangler.toml`.
@@ -12,12 +18,18 @@ pub mod check;
 pub mod classes;
 /// Stage 4: the generated files.
 pub mod emit;
+/// Whether the inputs' text fits where the generated files put it.
+pub mod fit;
 /// The provider manifest (`openapi/<provider>/capa.toml`).
 pub mod manifest;
 /// Stage 2: operations as the runtime needs them.
 pub mod model;
 /// Stage 3: public names.
 pub mod names;
+/// Where things are in the checkout.
+pub mod repo;
+/// The manifest's auth schemes (`[auth]`, `[auth.schemes.<name>]`), as data.
+pub mod schemes;
 /// Which scheme an operation authenticates with: the spec's security against the manifest's.
 pub mod security;
 /// Stage 1: the spec as a JSON tree.
@@ -28,12 +40,7 @@ pub mod upgrade;
 use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
 
-/// Whether `text` holds a quote, a backslash or a control character. The runtime writes the
-/// table's strings (operation ids, paths, media types, pinned header values) into JSON as they
-/// are, unescaped (`json::push_raw` in src/json.rs), so the generator refuses any such string.
-pub fn unfit_for_raw_json(text: &str) -> bool {
-    text.chars().any(|c| c == '"' || c == '\\' || c.is_control())
-}
+pub use repo::{manifest_path, providers, repo_root, PROVIDER_DIRS};
 
 /// One generated file: its name inside `generated/<provider>/`, and its text.
 pub struct File {
@@ -143,40 +150,6 @@ pub fn rights_errors(root: &Path, manifest_path: &Path) -> Result<Vec<String>> {
     let names = names::assign(&model.operations, &manifest.names, manifest.naming, manifest.version_prefix.as_deref())?;
     let classes = classes_of(&manifest, &model, &names)?;
     Ok(check::rights_vars(root, &manifest.capability, &names, &classes.names))
-}
-
-/// The repository root: the parent of this crate's directory.
-pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
-}
-
-/// Where manifests live: the providers, and the test fixtures (one small spec per auth scheme,
-/// built and tested like a provider).
-pub const PROVIDER_DIRS: [&str; 2] = ["openapi", "tests/fixtures/auth"];
-
-/// Every provider with a manifest under [`PROVIDER_DIRS`], sorted.
-pub fn providers(root: &Path) -> Result<Vec<String>> {
-    let mut out = Vec::new();
-    for dir in PROVIDER_DIRS {
-        let Ok(entries) = std::fs::read_dir(root.join(dir)) else { continue };
-        for entry in entries {
-            let entry = entry?;
-            if entry.path().join("capa.toml").exists() {
-                out.push(entry.file_name().to_string_lossy().into_owned());
-            }
-        }
-    }
-    out.sort();
-    Ok(out)
-}
-
-/// `openapi/<provider>/capa.toml`, or the fixture's of that name.
-pub fn manifest_path(root: &Path, provider: &str) -> PathBuf {
-    PROVIDER_DIRS
-        .iter()
-        .map(|dir| root.join(dir).join(provider).join("capa.toml"))
-        .find(|p| p.exists())
-        .unwrap_or_else(|| root.join("openapi").join(provider).join("capa.toml"))
 }
 
 #[cfg(test)]

@@ -38,7 +38,15 @@
 //!
 //! [names]                               # operationId = "resource.method", when the rule's name won't do
 //! ```
+//!
+//! This module reads the file and holds it to the rules that span it: names, the headers it
+//! pins, binds or lets callers set, none of them a header the runtime or a scheme owns. Its
+//! schemes (`[auth]`, `[auth.schemes.<name>]`) are data of their own ([`crate::schemes`]), which
+//! each check alone; what the settings mean for the operations is for the stages above to say
+//! (how `naming` names them: [`crate::names`]). It knows nothing of the spec.
 
+use crate::fit::unfit_for_raw_json;
+use crate::schemes::{is_env_name, is_token, Attach, Auth, Jwt, Scheme, Unspecified, RUNTIME_HEADERS};
 use anyhow::{bail, Context, Result};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -66,7 +74,7 @@ pub struct Manifest {
     pub upstream: Upstream,
     /// How methods are named: from paths (default) or operationIds.
     #[serde(default)]
-    pub naming: crate::names::Naming,
+    pub naming: Naming,
     /// The path prefix names leave out (`"/rest/api/3"`); unset, the rule's (see `names`).
     pub version_prefix: Option<String>,
     /// Name overrides: operationId → `resource.method`.
@@ -81,227 +89,16 @@ pub struct Manifest {
     pub dir: PathBuf,
 }
 
-/// `[auth]`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Auth {
-    /// bearer, basic or header.
-    pub scheme: Scheme,
-    /// The header name, for `scheme = "header"`.
-    pub header: Option<String>,
-    /// The query parameter or cookie name, for `scheme = "query"` or `"cookie"`.
-    pub name: Option<String>,
-    /// For `scheme = "basic"`: the binding (a Worker secret or var) holding the user name; the
-    /// secret is then the password.
-    pub username: Option<String>,
-    /// What operations stating no `security` of their own need. Unset: the document's
-    /// `security`, or none when it has none. Set, it replaces the document's (Twitch's says `[]`
-    /// though every Helix endpoint wants a token).
-    pub unspecified: Option<Unspecified>,
-    /// Credentials sent with the key, each in its header: header → handle (a key header plus a
-    /// secret header, which the spec requires together).
-    #[serde(default)]
-    pub headers: BTreeMap<String, String>,
-    /// For `scheme = "oauth2"`: the handle holding the client id (the secret is the client
-    /// secret).
-    pub client_id: Option<String>,
-    /// For `oauth2`: the token endpoint; unset, the spec's `flows.clientCredentials.tokenUrl`.
-    pub token_url: Option<String>,
-    /// For `oauth2`: the scopes asked for; unset, none.
-    #[serde(default)]
-    pub scopes: Vec<String>,
-    /// For `oauth2`: seconds before expiry a token is refreshed (default 60, at most half its
-    /// lifetime).
-    pub refresh_margin: Option<u32>,
-    /// For `scheme = "jwt"`: the JWT's claims and how it is signed.
-    #[serde(default)]
-    pub jwt: Jwt,
-    /// For `scheme = "session"`: the login and how a session is seen to end.
-    #[serde(default)]
-    pub login: Option<Login>,
-    /// Further schemes, keyed by the spec's `securitySchemes` name each attaches.
-    #[serde(default)]
-    pub schemes: BTreeMap<String, Named>,
-}
-
-/// `[auth.schemes.<name>]`: a scheme beside the default, with a handle of its own.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Named {
-    /// The handle holding its key.
-    pub secret: String,
-    /// How its key travels.
-    pub scheme: Scheme,
-    /// As `auth.header`.
-    pub header: Option<String>,
-    /// As `auth.name`.
-    pub name: Option<String>,
-    /// As `auth.username`.
-    pub username: Option<String>,
-    /// As `auth.headers`.
-    #[serde(default)]
-    pub headers: BTreeMap<String, String>,
-    /// For `scheme = "oauth2"`: the handle holding the client id (the secret is the client
-    /// secret).
-    pub client_id: Option<String>,
-    /// For `oauth2`: the token endpoint; unset, the spec's `flows.clientCredentials.tokenUrl`.
-    pub token_url: Option<String>,
-    /// For `oauth2`: the scopes asked for; unset, none.
-    #[serde(default)]
-    pub scopes: Vec<String>,
-    /// For `oauth2`: seconds before expiry a token is refreshed (default 60, at most half its
-    /// lifetime).
-    pub refresh_margin: Option<u32>,
-    /// For `scheme = "jwt"`: the JWT's claims and how it is signed.
-    #[serde(default)]
-    pub jwt: Jwt,
-    /// For `scheme = "session"`: the login and how a session is seen to end.
-    #[serde(default)]
-    pub login: Option<Login>,
-}
-
-/// `jwt = { ... }`: a service account's JWT (for `scheme = "jwt"`).
-#[derive(Debug, Default, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Jwt {
-    /// `RS256` (default) or `ES256`.
-    pub algorithm: Option<String>,
-    /// The `iss` claim (a service account's email, a GitHub App's id).
-    pub issuer: Option<String>,
-    /// The `sub` claim, if any.
-    pub subject: Option<String>,
-    /// The `aud` claim; unset, the token URL (when there is one).
-    pub audience: Option<String>,
-    /// Seconds from `iat` to `exp` (default 3600, at most 3600).
-    pub lifetime: Option<u32>,
-}
-
-/// `login = { ... }`: a cookie session's login (for `scheme = "session"`).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Login {
-    /// Where the login is POSTed (https, or loopback).
-    pub url: String,
-    /// A JSON body; default a form.
-    #[serde(default)]
-    pub json: bool,
-    /// The body's fields: field → handle (the scheme's secret among them).
-    pub fields: BTreeMap<String, String>,
-    /// The cookies kept from its `Set-Cookie`s; unset: all.
-    #[serde(default)]
-    pub cookies: Vec<String>,
-    /// Statuses meaning the session ended (default 401).
-    pub relogin: Option<Vec<u16>>,
-    /// A soft login wall: a 2xx that is the login page.
-    #[serde(default)]
-    pub wall: Wall,
-    /// Seconds a session is kept (default 3600; less when a cookie's Max-Age says so).
-    pub lifetime: Option<u32>,
-}
-
-/// `wall = { content_type, marker }`: what makes a 2xx the login page (either matching).
-#[derive(Debug, Default, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Wall {
-    /// Its media type (`text/html`, where the API answers JSON).
-    pub content_type: Option<String>,
-    /// Text only the login page holds (`name="password"`).
-    pub marker: Option<String>,
-}
-
-/// One scheme the manifest declares, the default (`[auth]`) or a named one, as one shape.
-#[derive(Debug, Clone, Copy)]
-pub struct Attach<'a> {
-    /// `None` for the default; else the spec's `securitySchemes` name.
-    pub spec_name: Option<&'a str>,
-    /// The key's handle.
-    pub secret: &'a str,
-    /// How the key travels.
-    pub scheme: Scheme,
-    /// The key's header, for `header`.
-    pub header: Option<&'a str>,
-    /// The key's query parameter or cookie.
-    pub name: Option<&'a str>,
-    /// A basic pair's user name handle.
-    pub username: Option<&'a str>,
-    /// Credential headers sent with the key: header → handle.
-    pub headers: &'a BTreeMap<String, String>,
-    /// For `oauth2`: the client id's handle.
-    pub client_id: Option<&'a str>,
-    /// For `oauth2`: the token endpoint, if the manifest sets it.
-    pub token_url: Option<&'a str>,
-    /// For `oauth2`: the scopes asked for.
-    pub scopes: &'a [String],
-    /// For `oauth2`: the refresh margin, if set.
-    pub refresh_margin: Option<u32>,
-    /// For `jwt`: its claims and algorithm.
-    pub jwt: &'a Jwt,
-    /// For `session`: its login.
-    pub login: Option<&'a Login>,
-}
-
-impl Attach<'_> {
-    /// Where it is declared, for messages: `auth` or `auth.schemes.<name>`.
-    pub fn table(&self) -> String {
-        self.spec_name.map_or_else(|| "auth".to_owned(), |n| format!("auth.schemes.{n}"))
-    }
-
-    /// The header carrying the key, lowercase for bearer/basic, `cookie` for a cookie; empty for
-    /// a key in the query.
-    pub fn key_header(&self) -> &str {
-        match self.scheme {
-            Scheme::Header => self.header.unwrap_or(""),
-            Scheme::Cookie => "cookie",
-            Scheme::Query => "",
-            Scheme::Bearer | Scheme::Basic | Scheme::Oauth2 | Scheme::Jwt => "authorization",
-            Scheme::Session => "cookie",
-        }
-    }
-
-    /// The query parameter carrying the key, for `scheme = "query"`.
-    pub fn key_query(&self) -> Option<&str> {
-        (self.scheme == Scheme::Query).then_some(self.name).flatten()
-    }
-
-    /// The cookie carrying the key, for `scheme = "cookie"`.
-    pub fn key_cookie(&self) -> Option<&str> {
-        (self.scheme == Scheme::Cookie).then_some(self.name).flatten()
-    }
-
-    /// Every handle it reads: the key's, a pair's user name or a client's id, its credential
-    /// headers'.
-    pub fn handles(&self) -> impl Iterator<Item = &str> {
-        let login = self.login.into_iter().flat_map(|l| l.fields.values().map(String::as_str)).filter(|h| *h != self.secret);
-        std::iter::once(self.secret).chain(self.username).chain(self.client_id).chain(self.headers.values().map(String::as_str)).chain(login)
-    }
-}
-
-/// How the credential travels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-#[allow(missing_docs)]
-pub enum Scheme {
-    Bearer,
-    Basic,
-    Header,
-    Query,
-    Cookie,
-    /// OAuth2 client credentials: the secret is the client secret, `client_id` its id's handle.
-    Oauth2,
-    /// A service account: the secret is a PEM private key signing a JWT (RFC 7523).
-    Jwt,
-    /// A cookie session: the Worker logs in (`login`), the secret one of the login's fields.
-    Session,
-}
-
-/// What an operation stating no `security` of its own needs, by the manifest.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-#[allow(missing_docs)]
-pub enum Unspecified {
-    Never,
-    Optional,
-    Required,
+/// How operations are named (`naming`): see [`crate::names`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+pub enum Naming {
+    /// From the path and verb (the rule in [`crate::names`]).
+    #[default]
+    #[serde(rename = "path")]
+    Path,
+    /// From `tag/verb-noun` operationIds.
+    #[serde(rename = "operationId")]
+    OperationId,
 }
 
 /// `[call]`.
@@ -349,9 +146,6 @@ impl Call {
     }
 }
 
-/// Headers a manifest may neither pin nor let callers set: the runtime owns them.
-const RUNTIME_HEADERS: &[&str] = &["authorization", "content-type", "content-length", "host", "cookie", "transfer-encoding"];
-
 impl Manifest {
     /// Reads and checks a manifest.
     pub fn load(path: &Path) -> Result<Manifest> {
@@ -388,7 +182,7 @@ impl Manifest {
             call: Call::default(),
             // Relative servers resolve somewhere, so that every operation is counted.
             upstream: Upstream { origin: Some("https://stand-in.invalid".into()), ..Upstream::default() },
-            naming: crate::names::Naming::Path,
+            naming: Naming::Path,
             classes: BTreeMap::new(),
             version_prefix: None,
             names: BTreeMap::new(),
@@ -406,124 +200,12 @@ impl Manifest {
         if !ident(&self.capability) {
             bail!("capability {:?} must be lowercase letters, digits, - or _", self.capability);
         }
-        let env_name = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
-        if !env_name(&self.secret) || !env_name(&self.binding) {
+        if !is_env_name(&self.secret) || !is_env_name(&self.binding) {
             bail!("secret and binding must be UPPER_SNAKE_CASE names");
         }
-        let token = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
         let schemes = self.schemes();
         for a in &schemes {
-            let t = a.table();
-            match (a.scheme, a.header) {
-                (Scheme::Header, Some(h)) if token(h) && !RUNTIME_HEADERS.contains(&h.to_ascii_lowercase().as_str()) => {}
-                (Scheme::Header, _) => bail!("{t}.scheme = \"header\" needs {t}.header, a header name the runtime does not own"),
-                (_, Some(_)) => bail!("{t}.header is only for {t}.scheme = \"header\""),
-                _ => {}
-            }
-            // A query parameter or cookie name: what a URL or a Cookie header carries unescaped.
-            let cookie_name = |s: &str| token(s) && !s.contains(['=', '%']);
-            match (a.scheme, a.name) {
-                (Scheme::Query | Scheme::Cookie, Some(n)) if cookie_name(n) => {}
-                (Scheme::Query | Scheme::Cookie, _) => bail!("{t}.scheme = \"query\" or \"cookie\" needs {t}.name, the parameter or cookie name"),
-                (_, Some(_)) => bail!("{t}.name is only for {t}.scheme = \"query\" or \"cookie\""),
-                _ => {}
-            }
-            match (a.scheme, a.username) {
-                (Scheme::Basic, Some(u)) if env_name(u) && u != a.secret => {}
-                (Scheme::Basic, Some(u)) => bail!("{t}.username {u:?} must name a binding in UPPER_SNAKE_CASE other than the secret"),
-                (_, Some(_)) => bail!("{t}.username is only for {t}.scheme = \"basic\""),
-                _ => {}
-            }
-            if !env_name(a.secret) {
-                bail!("{t}.secret {:?} must be an UPPER_SNAKE_CASE name", a.secret);
-            }
-            match (a.scheme, a.client_id) {
-                (Scheme::Oauth2, Some(id)) if env_name(id) && id != a.secret => {}
-                (Scheme::Oauth2, _) => bail!("{t}.scheme = \"oauth2\" needs {t}.client_id, the UPPER_SNAKE_CASE handle of the client id (the secret is the client secret)"),
-                (_, Some(_)) => bail!("{t}.client_id is only for {t}.scheme = \"oauth2\""),
-                _ => {}
-            }
-            let token_scheme = matches!(a.scheme, Scheme::Oauth2 | Scheme::Jwt);
-            if !token_scheme && (a.token_url.is_some() || !a.scopes.is_empty() || a.refresh_margin.is_some()) {
-                bail!("{t}.token_url, scopes and refresh_margin are only for {t}.scheme = \"oauth2\" or \"jwt\"");
-            }
-            let jwt = a.jwt;
-            let claims = [&jwt.issuer, &jwt.subject, &jwt.audience];
-            match a.scheme {
-                Scheme::Jwt => {
-                    if !matches!(jwt.algorithm.as_deref(), None | Some("RS256" | "ES256")) {
-                        bail!("{t}.jwt.algorithm is RS256 or ES256");
-                    }
-                    if jwt.issuer.as_deref().is_none_or(str::is_empty) {
-                        bail!("{t}.jwt.issuer is required: the JWT's `iss` (a service account's email, a GitHub App's id)");
-                    }
-                    if claims.iter().any(|c| c.as_deref().is_some_and(crate::unfit_for_raw_json)) {
-                        bail!("{t}.jwt: a claim has a quote, backslash or control character");
-                    }
-                    if jwt.lifetime.is_some_and(|l| l == 0 || l > 3600) {
-                        bail!("{t}.jwt.lifetime is 1 to 3600 seconds");
-                    }
-                }
-                _ if jwt.algorithm.is_some() || claims.iter().any(|c| c.is_some()) || jwt.lifetime.is_some() => {
-                    bail!("{t}.jwt is only for {t}.scheme = \"jwt\"")
-                }
-                _ => {}
-            }
-            match (a.scheme, a.login) {
-                (Scheme::Session, Some(login)) => {
-                    if !login.url.starts_with("https://") && !crate::model::is_loopback(&login.url) || crate::unfit_for_raw_json(&login.url) {
-                        bail!("{t}.login.url {:?} must be an https:// URL: the password travels there", login.url);
-                    }
-                    if !login.fields.values().any(|h| h == a.secret) {
-                        bail!("{t}.login.fields must send the secret {} (the password) as one of its fields", a.secret);
-                    }
-                    for (field, handle) in &login.fields {
-                        if field.is_empty() || crate::unfit_for_raw_json(field) || !env_name(handle) {
-                            bail!("{t}.login.fields: {field:?} must name an UPPER_SNAKE_CASE handle");
-                        }
-                    }
-                    if login.cookies.iter().any(|c| !cookie_name(c)) {
-                        bail!("{t}.login.cookies: cookie names are tokens without `=`");
-                    }
-                    if login.relogin.as_ref().is_some_and(|r| r.is_empty() || r.iter().any(|s| !(400..600).contains(s))) {
-                        bail!("{t}.login.relogin lists 4xx or 5xx statuses");
-                    }
-                    // (The marker is only looked for, never written into JSON: quotes are fine.)
-                    let wall = [&login.wall.content_type, &login.wall.marker];
-                    if wall.iter().any(|w| w.as_deref().is_some_and(|w| w.is_empty() || w.chars().any(char::is_control))) {
-                        bail!("{t}.login.wall: its content_type and marker are non-empty text without control characters");
-                    }
-                    if login.lifetime.is_some_and(|l| l == 0) {
-                        bail!("{t}.login.lifetime is at least 1 second");
-                    }
-                }
-                (Scheme::Session, None) => bail!("{t}.scheme = \"session\" needs {t}.login = {{ url, fields, ... }}"),
-                (_, Some(_)) => bail!("{t}.login is only for {t}.scheme = \"session\""),
-                _ => {}
-            }
-            if let Some(url) = a.token_url {
-                if !url.starts_with("https://") && !crate::model::is_loopback(url) || crate::unfit_for_raw_json(url) {
-                    bail!("{t}.token_url {url:?} must be an https:// URL: the client secret travels there");
-                }
-            }
-            if a.scopes.iter().any(|s| s.is_empty() || s.contains(' ') || crate::unfit_for_raw_json(s)) {
-                bail!("{t}.scopes: each scope is one non-empty word");
-            }
-            if a.refresh_margin.is_some_and(|m| m > 3600) {
-                bail!("{t}.refresh_margin is at most 3600 seconds");
-            }
-            for (h, handle) in a.headers {
-                let lower = h.to_ascii_lowercase();
-                if !token(h) || RUNTIME_HEADERS.contains(&lower.as_str()) || lower == a.key_header().to_ascii_lowercase() {
-                    bail!("{t}.headers: {h:?} cannot carry a credential: not a header name, or the runtime owns it");
-                }
-                if !env_name(handle) || handle == a.secret || a.username == Some(handle) {
-                    bail!("{t}.headers: {h:?} must name a handle in UPPER_SNAKE_CASE other than the scheme's secret, not {handle:?}");
-                }
-                if self.upstream.headers.keys().chain(self.upstream.bound_headers.keys()).chain(self.call.allowed()).any(|o| o.eq_ignore_ascii_case(h)) {
-                    bail!("{t}.headers: {h:?} is also pinned, bound or a call header; a credential header is allowed per call by being one");
-                }
-            }
+            a.check(|h| self.upstream.headers.keys().chain(self.upstream.bound_headers.keys()).chain(self.call.allowed()).any(|o| o.eq_ignore_ascii_case(h)))?;
         }
         if self.auth.schemes.contains_key("") {
             bail!("auth.schemes needs the spec's securitySchemes names as keys");
@@ -538,7 +220,7 @@ impl Manifest {
         }
         for h in self.call.allowed() {
             let lower = h.to_ascii_lowercase();
-            if !token(h) || RUNTIME_HEADERS.contains(&lower.as_str()) || is_key_header(&lower) {
+            if !is_token(h) || RUNTIME_HEADERS.contains(&lower.as_str()) || is_key_header(&lower) {
                 bail!("call header {h:?} cannot be allowed per call: not a header name, or the runtime owns it");
             }
             if self.upstream.headers.keys().any(|p| p.eq_ignore_ascii_case(h)) {
@@ -550,20 +232,20 @@ impl Manifest {
         }
         for (h, v) in &self.upstream.headers {
             let lower = h.to_ascii_lowercase();
-            if !token(h) || RUNTIME_HEADERS.contains(&lower.as_str()) || is_key_header(&lower) {
+            if !is_token(h) || RUNTIME_HEADERS.contains(&lower.as_str()) || is_key_header(&lower) {
                 bail!("upstream header {h:?} cannot be pinned: not a header name, or the runtime owns it");
             }
-            // The runtime writes pinned values into the request unescaped (src/request.rs).
-            if crate::unfit_for_raw_json(v) {
+            // The runtime writes pinned values into the request unescaped (src/http.rs).
+            if unfit_for_raw_json(v) {
                 bail!("upstream header {h:?} has control characters, quotes or backslashes in its value");
             }
         }
         for (h, binding) in &self.upstream.bound_headers {
             let lower = h.to_ascii_lowercase();
-            if !token(h) || RUNTIME_HEADERS.contains(&lower.as_str()) || is_key_header(&lower) || self.upstream.headers.keys().any(|p| p.eq_ignore_ascii_case(h)) {
+            if !is_token(h) || RUNTIME_HEADERS.contains(&lower.as_str()) || is_key_header(&lower) || self.upstream.headers.keys().any(|p| p.eq_ignore_ascii_case(h)) {
                 bail!("bound header {h:?} cannot be sent: not a header name, pinned, or owned by the runtime");
             }
-            if !env_name(binding) || schemes.iter().any(|a| a.handles().any(|h| h == binding)) {
+            if !is_env_name(binding) || schemes.iter().any(|a| a.handles().any(|h| h == binding)) {
                 bail!("bound header {h:?} must name a binding in UPPER_SNAKE_CASE other than a credential handle, not {binding:?}");
             }
         }

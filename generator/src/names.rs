@@ -39,6 +39,7 @@
 //!    top-level resources named like the entrypoint's own members (`fetch`, `env`, `email`,
 //!    `withAuth`, ...), which nested names cannot clash with (`users.email` stays `email`).
 
+use crate::manifest::Naming;
 use crate::model::Operation;
 use anyhow::{bail, Result};
 use heck::ToLowerCamelCase;
@@ -54,18 +55,6 @@ const ENTRYPOINT_RESERVED: &[&str] = &[
     "fetch", "connect", "env", "ctx", "queue", "scheduled", "tail", "trace", "email", "alarm", "webSocketMessage", "webSocketClose", "webSocketError",
     "withAuth", "attenuate",
 ];
-
-/// How operations are named (manifest `naming`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
-pub enum Naming {
-    /// From the path and verb (the rule above).
-    #[default]
-    #[serde(rename = "path")]
-    Path,
-    /// From `tag/verb-noun` operationIds.
-    #[serde(rename = "operationId")]
-    OperationId,
-}
 
 /// One operation's public name: resource path and method.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]

@@ -2,7 +2,7 @@
 //! with, and what the deploy-time check ([`crate::check`]) reads.
 //!
 //! An operation's `security` lists alternatives, each a set of the spec's schemes required
-//! together. A manifest scheme ([`Attach`]: the default `[auth]`, or an `[auth.schemes.<name>]`)
+//! together. A manifest scheme ([`Attach`](crate::schemes::Attach): the default `[auth]`, or an `[auth.schemes.<name>]`)
 //! *meets* an alternative when it attaches every scheme in it: its key one of them (a bearer
 //! token also carries OAuth2 and OpenID Connect tokens), its credential headers or the
 //! deployment's bound headers the API-key headers among the rest. An operation takes the first
@@ -12,7 +12,8 @@
 //! tokens) — and the default when none does (a browser flow the Worker cannot run: the manifest's credential,
 //! or a per-call token). A provider with one scheme therefore sends what it always sent.
 
-use crate::manifest::{Attach, Manifest, Scheme};
+use crate::manifest::Manifest;
+use crate::schemes::{Attach, Scheme};
 use crate::spec::Spec;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -116,7 +117,7 @@ pub fn choose(spec: &Spec, manifest: &Manifest, alternatives: &[Value]) -> usize
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::manifest::Named;
+    use crate::schemes::Named;
     use serde_json::json;
 
     #[test]

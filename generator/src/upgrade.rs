@@ -561,7 +561,7 @@ pub fn lock_path(manifest: &Manifest) -> std::path::PathBuf {
 pub fn check_lock(manifest: &Manifest, spec_bytes: &[u8]) -> Result<Option<Lock>> {
     let path = lock_path(manifest);
     let spec_file = manifest.spec.display().to_string();
-    let dir = manifest.dir.strip_prefix(crate::repo_root()).unwrap_or(&manifest.dir).display().to_string();
+    let dir = manifest.dir.strip_prefix(crate::repo::repo_root()).unwrap_or(&manifest.dir).display().to_string();
     let Some(lock) = Lock::read(&path)? else {
         bail!(
             "{dir}/capa.lock is missing: lock the spec with `npm run spec-update -- {} {dir}/{spec_file}`",

@@ -1,4 +1,4 @@
-// A call's arguments as the JSON text the runtime reads (src/call.rs), refusing values JSON
+// A call's arguments as the JSON text the runtime reads (src/call/round.rs), refusing values JSON
 // would change without a word.
 //
 // `JSON.stringify` turns a Map, a Set or a typed array into `{}` or a bag of indices, NaN into
@@ -15,7 +15,7 @@
 // the runtime is told where each one was. Then the text is "\u0001", the JSON array of reports
 // `[size, type, name, ...path]` (a Blob's `type`, a File's `name`), "\u0001", and the arguments'
 // JSON with each binary written as `null`; `takeBinaries()` hands the values, in report order,
-// to the entry, which sends the ones the runtime's request names (src/wasm.rs). Reports come
+// to the entry, which sends the ones the runtime's request names (src/wasm/mod.rs). Reports come
 // from this walk, not from the JSON, so no argument can pose as binary data.
 
 // Containers nest at most this deep, the argument list being the first: as deep as the

@@ -25,7 +25,7 @@ const TEXT = /^(?:text\/|application\/(?:json|xml|javascript|x-www-form-urlencod
 
 /**
  * Whether the runtime reads a body of `type` as JSON: its essence `application/json` or
- * `*+json`, as `is_json` in src/response.rs decides.
+ * `*+json`, as `is_json` in src/media.rs decides.
  */
 export function isJson(type) {
   if (type.startsWith("application/json") && (type.length === 16 || type[16] === ";" || type[16] === " ")) return true;

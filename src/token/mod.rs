@@ -56,7 +56,7 @@ pub mod oauth;
 pub mod session;
 pub mod shared;
 
-pub use oauth::{client_authorization, exchange_request, signed, signing_input, Signed, JWT_BACKDATE_S};
+pub use oauth::{exchange_request, signed, signing_input, Signed, JWT_BACKDATE_S};
 pub use session::{login_request, MIN_COOKIE_SECRET};
 
 /// How long a failed exchange answers the calls that meet it before one tries again.
@@ -363,7 +363,7 @@ fn bearer((token, lifetime_s): (Secret, u32)) -> Obtained {
 /// and tests), as the API's is.
 fn endpoint(url: &str, origin_override: Option<&str>) -> String {
     match origin_override {
-        Some(origin) => [origin, &url[crate::request::origin_of(url).len()..]].concat(),
+        Some(origin) => [origin, &url[crate::origin::origin_of(url).len()..]].concat(),
         None => url.to_owned(),
     }
 }
@@ -372,7 +372,7 @@ fn endpoint(url: &str, origin_override: Option<&str>) -> String {
 /// stage an `auth_failed` names if it persists after fresh ones: a token's 401; a session's
 /// relogin statuses, or its soft login wall (a 2xx that is the login page, by its media type or
 /// its marker, which the call's scan looks for).
-pub fn ended(scheme: &crate::table::Scheme, response: &crate::response::HttpResponse<'_>, redactor: &crate::redact::Redactor) -> Option<AuthStage> {
+pub fn ended(scheme: &crate::table::Scheme, response: &crate::http::HttpResponse<'_>, redactor: &crate::redact::Redactor) -> Option<AuthStage> {
     use crate::table::AuthScheme;
     let status = response.status;
     match scheme.auth {
@@ -381,8 +381,8 @@ pub fn ended(scheme: &crate::table::Scheme, response: &crate::response::HttpResp
                 return Some(AuthStage::Upstream);
             }
             let page = (200..300).contains(&status)
-                && ((!login.wall_type.is_empty() && response.content_type.is_some_and(|t| crate::response::essence(t).eq_ignore_ascii_case(login.wall_type)))
-                    || (!login.wall_marker.is_empty() && response.body.flagged(redactor, crate::response::is_json(response.content_type)) && response.body.text().contains(login.wall_marker)));
+                && ((!login.wall_type.is_empty() && response.content_type.is_some_and(|t| crate::media::essence(t).eq_ignore_ascii_case(login.wall_type)))
+                    || (!login.wall_marker.is_empty() && response.body.flagged(redactor, crate::media::is_json(response.content_type)) && response.body.text().contains(login.wall_marker)));
             page.then_some(AuthStage::Login)
         }
         _ => (status == 401).then_some(AuthStage::Upstream),

@@ -6,8 +6,8 @@
 //! itself (a GitHub App's JWT).
 
 use super::{Failure, Tokens, DEFAULT_LIFETIME_S};
-use crate::forms::{base64, base64_with};
-use crate::request::{HeaderValue, HttpRequest};
+use crate::forms::base64_with;
+use crate::http::{HeaderValue, HttpRequest};
 use crate::secret::Secret;
 use crate::table::{JwtGrant, Method, TokenExchange};
 use crate::value::Value;
@@ -36,18 +36,6 @@ pub(super) fn read_token(status: u16, body: &str) -> Result<(Secret, u32), Failu
         _ => None,
     };
     Ok((Secret::new(token.to_owned()), lifetime.filter(|s| *s > 0).unwrap_or(DEFAULT_LIFETIME_S)))
-}
-
-/// The client's credentials as the token endpoint takes them (RFC 6749 §2.3.1: HTTP basic over
-/// the form-encoded id and secret).
-pub fn client_authorization(client_id: &str, secret: &str) -> Secret {
-    let mut pair = String::with_capacity(client_id.len() + secret.len() + 8);
-    crate::encode::percent_encode_into(&mut pair, client_id);
-    pair.push(':');
-    crate::encode::percent_encode_into(&mut pair, secret);
-    let wire = Secret::new(format!("Basic {}", base64(pair.as_bytes())));
-    drop(Secret::new(pair));
-    wire
 }
 
 /// Seconds a JWT's `iat` is set in the past.
@@ -122,7 +110,8 @@ pub fn signed(tokens: &Tokens, scheme: u8, grant: &'static JwtGrant, input: &str
 const BASE64URL: [u8; 64] = *b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 /// The token request for `exchange`: `POST` the form `grant_type=client_credentials` (and the
-/// scopes) with the client's basic credentials (`client`, from [`client_authorization`]).
+/// scopes) with the client's basic credentials (`client`, from
+/// [`crate::auth::client_authorization`]).
 /// `origin_override` (a vetted loopback origin, dev and tests) replaces the endpoint's origin
 /// as it does the API's.
 pub fn exchange_request(exchange: &'static TokenExchange, client: HeaderValue, origin_override: Option<&str>) -> HttpRequest {
@@ -151,6 +140,8 @@ mod tests {
     use super::super::tests::ready;
     use super::super::Need;
     use super::*;
+    use crate::auth::client_authorization;
+    use crate::forms::base64;
 
     #[test]
     fn a_service_accounts_jwt_carries_its_claims_and_becomes_the_token_or_its_exchange() {

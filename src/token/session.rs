@@ -5,7 +5,7 @@
 //! scheme's lifetime or the shortest `Max-Age`.
 
 use super::{Failure, Obtained};
-use crate::request::{HeaderValue, HttpRequest};
+use crate::http::{HeaderValue, HttpRequest};
 use crate::secret::Secret;
 use crate::table::{Login, Method};
 

@@ -1,6 +1,7 @@
 //! `operations.rs`: the provider as a `static` the runtime includes.
 
-use crate::manifest::{Manifest, Scheme};
+use crate::manifest::Manifest;
+use crate::schemes::Scheme;
 use crate::model::{At, AuthUse, Body, Model, Style};
 use crate::names::Name;
 use std::fmt::Write;

@@ -130,13 +130,13 @@ pub fn emit(spec: &Spec, manifest: &Manifest, model: &Model, root: &Node, classe
     let secrets: Vec<&str> = manifest.schemes().iter().map(|a| a.secret).collect();
     let schemes = manifest.schemes();
     match secrets.as_slice() {
-        [_] if schemes[0].scheme == crate::manifest::Scheme::Session => {
+        [_] if schemes[0].scheme == crate::schemes::Scheme::Session => {
             let _ = writeln!(w, "    /** A ready `Cookie` value (`sid=…`) for this call alone: sent as it is, never kept (the Worker logs in with its own). */");
         }
-        [_] if schemes[0].scheme == crate::manifest::Scheme::Jwt => {
+        [_] if schemes[0].scheme == crate::schemes::Scheme::Jwt => {
             let _ = writeln!(w, "    /** A ready access token for this call alone: sent as a bearer token, never cached or refreshed (the Worker signs its own with {}). */", schemes[0].secret);
         }
-        [_] if schemes[0].scheme == crate::manifest::Scheme::Oauth2 => {
+        [_] if schemes[0].scheme == crate::schemes::Scheme::Oauth2 => {
             let _ = writeln!(w, "    /** A ready access token for this call alone: sent as a bearer token, never cached or refreshed (the Worker obtains its own from {} and {}). */", schemes[0].client_id.unwrap_or_default(), schemes[0].secret);
         }
         [one] => {
@@ -147,7 +147,7 @@ pub fn emit(spec: &Spec, manifest: &Manifest, model: &Model, root: &Node, classe
         }
     }
     let _ = writeln!(w, "    apiKey?: string;");
-    if manifest.auth.scheme == crate::manifest::Scheme::Basic {
+    if manifest.auth.scheme == crate::schemes::Scheme::Basic {
         let _ = writeln!(w, "    /** The basic password: apiKey's other name (give one of them). */");
         let _ = writeln!(w, "    password?: string;");
         if manifest.auth.username.is_some() {

@@ -4,11 +4,23 @@
 //! keys with where each travels (query with its style, header, body field), the body encoding,
 //! whether it needs the credential, and whether its success response is a list (names use it).
 //! Anything the runtime cannot do faithfully is left out with a note, never half-supported.
+//!
+//! Here: the operations' shape and where each parameter travels, the credential they need, and
+//! the checks that span them. What an operation sends and answers (bodies, responses, media
+//! types) is `model/bodies.rs`'s; where it goes (servers, token endpoints) `model/servers.rs`'s.
 
-use crate::manifest::{Manifest, Unspecified};
+use crate::fit::{is_loopback, unfit_for_raw_json};
+use crate::manifest::Manifest;
+use crate::schemes::Unspecified;
 use crate::spec::Spec;
 use anyhow::{bail, Context, Result};
 use serde_json::Value;
+
+mod bodies;
+mod servers;
+
+use bodies::{answers, error_schema, request_body, returns_list};
+use servers::{server, token_urls};
 
 /// The HTTP methods a path item can hold, lowercase as in the spec.
 pub const METHODS: [&str; 7] = ["get", "put", "post", "delete", "options", "head", "patch"];
@@ -251,7 +263,7 @@ fn operation(
 ) -> Result<Option<Operation>> {
     // The runtime writes these into every receipt as they are, unescaped (src/receipt.rs).
     for (what, text) in [("operationId", id), ("path", path)] {
-        if crate::unfit_for_raw_json(text) {
+        if unfit_for_raw_json(text) {
             anyhow::bail!("its {what} has a quote, backslash or control character");
         }
     }
@@ -414,41 +426,6 @@ fn operation(
     }))
 }
 
-/// Each scheme's token endpoint (`oauth2` schemes only): the manifest's `token_url`, else the
-/// spec's `flows.clientCredentials.tokenUrl` of the scheme it names (for `[auth]`, the spec's one
-/// client-credentials scheme).
-fn token_urls(spec: &Spec, manifest: &Manifest) -> Result<Vec<Option<String>>> {
-    let schemes = spec.doc.pointer("/components/securitySchemes").and_then(Value::as_object);
-    let url_of = |scheme: &Value| {
-        let scheme = spec.resolve(scheme).unwrap_or(scheme);
-        scheme.pointer("/flows/clientCredentials/tokenUrl").and_then(Value::as_str).map(str::to_owned)
-    };
-    manifest
-        .schemes()
-        .iter()
-        .map(|a| {
-            if let Some(url) = a.token_url {
-                return Ok(Some(url.to_owned()));
-            }
-            // A service account without one sends its JWT itself.
-            if a.scheme != crate::manifest::Scheme::Oauth2 {
-                return Ok(None);
-            }
-            let t = a.table();
-            let found: Vec<String> = match a.spec_name {
-                Some(name) => schemes.and_then(|s| s.get(name)).and_then(url_of).into_iter().collect(),
-                None => schemes.into_iter().flat_map(|s| s.values()).filter_map(url_of).collect(),
-            };
-            match found.as_slice() {
-                [url] if url.starts_with("https://") || is_loopback(url) => Ok(Some(url.clone())),
-                [url] => bail!("the spec's token URL {url:?} is not an absolute https:// URL: set {t}.token_url"),
-                [] => bail!("the spec declares no clientCredentials flow for [{t}]: set {t}.token_url"),
-                _ => bail!("the spec declares several clientCredentials flows: set {t}.token_url, or name the scheme in [auth.schemes.<name>]"),
-            }
-        })
-        .collect()
-}
-
 /// The `security` an operation states, else the document's — unless the manifest's
 /// `auth.unspecified` decides for operations stating none.
 pub fn security<'a>(spec: &'a Spec, manifest: &Manifest, op: &'a Value) -> Option<&'a Value> {
@@ -457,11 +434,6 @@ pub fn security<'a>(spec: &'a Spec, manifest: &Manifest, op: &'a Value) -> Optio
         (None, Some(_)) => None,
         (None, None) => spec.doc.get("security"),
     }
-}
-
-/// A media type's essence, lowercase: `application/json` of `Application/JSON; charset=utf-8`.
-fn essence(media: &str) -> String {
-    media.split(';').next().unwrap_or("").trim().to_ascii_lowercase()
 }
 
 /// `{name}`s of a path template, in order. A parameter may share its segment with text or other
@@ -498,209 +470,6 @@ fn style(p: &Value, name: &str, id: &str) -> Result<Style> {
         ("pipeDelimited", _) => Style::PipeDelimited,
         (other, _) => bail!("{id}: query parameter `{name}` has style {other:?}, which query parameters cannot have"),
     })
-}
-
-/// The body encoding, and the body's top-level fields added to `params`.
-fn request_body(spec: &Spec, rb: &Value, method: &str, params: &mut Vec<Param>, id: &str) -> Result<Body> {
-    let rb = spec.resolve(rb)?;
-    let required = rb.get("required").and_then(Value::as_bool).unwrap_or(false);
-    let content = rb.get("content").and_then(Value::as_object).context("requestBody without content")?;
-    // The most structured encoding the operation offers: JSON, then forms, then text, then bytes.
-    let pick = content
-        .keys()
-        .find(|k| is_json(&essence(k)))
-        .or_else(|| content.keys().find(|k| essence(k) == "application/x-www-form-urlencoded"))
-        .or_else(|| content.keys().find(|k| essence(k) == "multipart/form-data"))
-        .or_else(|| content.keys().find(|k| is_text(&essence(k))))
-        .or_else(|| content.keys().next());
-    let Some(media) = pick else { bail!("{id}: a requestBody whose content names no media type") };
-    let schema = content[media].get("schema").cloned().unwrap_or(Value::Null);
-    let media = &essence(media);
-    if media == "multipart/form-data" {
-        let Some(shape) = spec.object_shape(&schema)? else { bail!("{id}: a multipart body whose schema is not an object") };
-        for (name, schema) in &shape.properties {
-            params.push(Param { name: name.clone(), at: At::Body, required: required && shape.required.contains(name), schema: spec.resolve(schema)?.clone() });
-        }
-        let encoding = content.iter().find(|(k, _)| essence(k) == *media).and_then(|(_, m)| m.get("encoding")).and_then(Value::as_object);
-        let deep = encoding
-            .into_iter()
-            .flatten()
-            .filter(|(_, e)| e.get("style").and_then(Value::as_str) == Some("deepObject"))
-            .map(|(name, _)| name.clone())
-            .collect();
-        return Ok(Body::Multipart { open: shape.open, deep });
-    }
-    let form = media == "application/x-www-form-urlencoded";
-    if form || is_json(media) {
-        if let Some(shape) = spec.object_shape(&schema)? {
-            // GET/DELETE operations declaring an empty form body (246 in Stripe's spec) send none.
-            if shape.properties.is_empty() && !shape.open {
-                return Ok(Body::None);
-            }
-            for (name, schema) in &shape.properties {
-                params.push(Param {
-                    name: name.clone(),
-                    at: At::Body,
-                    required: required && shape.required.contains(name),
-                    schema: spec.resolve(schema)?.clone(),
-                });
-            }
-            return Ok(if form { Body::Form { open: shape.open } } else { Body::Json { open: shape.open } });
-        }
-        if form {
-            bail!("{id}: a form body whose schema is not an object");
-        }
-        if method == "GET" {
-            bail!("{id}: a JSON body on GET, which fetch cannot send");
-        }
-    }
-    // The body is the params argument itself, or its `body` key when there are other params.
-    if !params.is_empty() {
-        params.push(Param { name: "body".into(), at: At::Body, required, schema: spec.resolve(&schema)?.clone() });
-    }
-    if crate::unfit_for_raw_json(media) {
-        // The runtime sends it as a static header value, unescaped (src/request.rs).
-        bail!("{id}: media type {media:?} has a quote, backslash or control character");
-    }
-    Ok(if is_json(media) {
-        Body::JsonValue
-    } else if is_text(media) {
-        Body::Text(media.clone())
-    } else {
-        Body::Binary(media.clone())
-    })
-}
-
-/// Media types whose bodies are text: `text/*`, and XML (which, unlike bytes, a string holds).
-fn is_text(media: &str) -> bool {
-    media.starts_with("text/") || media == "application/xml" || media.ends_with("+xml")
-}
-
-/// `http://127.0.0.1…`, `http://localhost…`, `http://[::1]…`: where plain http is fine.
-pub(crate) fn is_loopback(url: &str) -> bool {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
-    let name = if host.starts_with('[') { host.split_inclusive(']').next().unwrap_or("") } else { host.split(':').next().unwrap_or("") };
-    matches!(name.to_ascii_lowercase().as_str(), "127.0.0.1" | "localhost" | "[::1]")
-}
-
-fn is_json(media: &str) -> bool {
-    media == "application/json" || (media.starts_with("application/") && media.ends_with("+json"))
-}
-
-/// What each 2xx response answers, distinct, in status order.
-fn answers(spec: &Spec, op: &Value) -> Result<Vec<Answer>> {
-    let Some(responses) = op.get("responses").and_then(Value::as_object) else { return Ok(vec![Answer::None]) };
-    let mut codes: Vec<&String> = responses.keys().filter(|c| c.starts_with('2')).collect();
-    codes.sort();
-    let mut out = Vec::new();
-    for code in codes {
-        let answer = response_answer(spec, &responses[code])?;
-        if !out.contains(&answer) {
-            out.push(answer);
-        }
-    }
-    if out.is_empty() {
-        out.push(Answer::None);
-    }
-    Ok(out)
-}
-
-/// The JSON schema of the error responses: the first 4xx or 5xx declaring one, else `default`'s.
-fn error_schema(spec: &Spec, op: &Value) -> Result<Option<Value>> {
-    let Some(responses) = op.get("responses").and_then(Value::as_object) else { return Ok(None) };
-    let mut codes: Vec<&String> = responses.keys().filter(|c| c.starts_with('4') || c.starts_with('5')).collect();
-    codes.sort();
-    codes.extend(responses.keys().filter(|c| *c == "default"));
-    for code in codes {
-        if let Answer::Json(schema) = response_answer(spec, &responses[code])? {
-            if !schema.is_null() {
-                return Ok(Some(schema));
-            }
-        }
-    }
-    Ok(None)
-}
-
-/// What one response answers.
-fn response_answer(spec: &Spec, response: &Value) -> Result<Answer> {
-    let response = spec.resolve(response)?;
-    let Some(content) = response.get("content").and_then(Value::as_object).filter(|c| !c.is_empty()) else { return Ok(Answer::None) };
-    if let Some((_, media)) = content.iter().find(|(k, _)| is_json(&essence(k))) {
-        return Ok(Answer::Json(media.get("schema").cloned().unwrap_or(Value::Null)));
-    }
-    if content.keys().any(|k| is_text(&essence(k))) {
-        return Ok(Answer::Text);
-    }
-    Ok(Answer::Binary)
-}
-
-/// Whether the success response is a list: a JSON array, or an object whose `data` is one (the
-/// common envelope: Stripe's `{object: "list", data, has_more}`, Twitch's `{data, pagination}`),
-/// or whose member named as the path's last segment is one (Twilio's `Messages.json` answering
-/// `{ messages: [...], next_page_uri }`).
-fn returns_list(spec: &Spec, op: &Value, path: &str) -> Result<bool> {
-    let Some(responses) = op.get("responses").and_then(Value::as_object) else { return Ok(false) };
-    let Some((_, ok)) = responses.iter().find(|(code, _)| code.starts_with('2')) else { return Ok(false) };
-    let ok = spec.resolve(ok)?;
-    let Some(schema) = ok.get("content").and_then(Value::as_object).and_then(|c| c.iter().find(|(k, _)| is_json(k))).and_then(|(_, m)| m.get("schema")) else {
-        return Ok(false);
-    };
-    let schema = spec.resolve(schema)?;
-    if schema.get("type").and_then(Value::as_str) == Some("array") {
-        return Ok(true);
-    }
-    let Some(Value::Object(props)) = schema.get("properties") else { return Ok(false) };
-    let last = path.rsplit('/').find(|s| !s.is_empty() && !s.contains('{')).unwrap_or("");
-    let resource = last.split('.').next().unwrap_or("").replace(['-', '_'], "").to_ascii_lowercase();
-    for (name, member) in props {
-        let named = name == "data" || (!resource.is_empty() && name.replace(['-', '_'], "").to_ascii_lowercase() == resource);
-        if named && spec.resolve(member)?.get("type").and_then(Value::as_str) == Some("array") {
-            return Ok(true);
-        }
-    }
-    Ok(false)
-}
-
-/// The absolute base URL for an operation: the first `servers` entry of the operation, its path
-/// item or the document (none anywhere: `/`, as OpenAPI says); its variables filled from the
-/// manifest's `upstream.server_variables`, else their defaults; relative URLs resolved against
-/// the manifest's `upstream.origin`.
-fn server(manifest: &Manifest, scopes: [&Value; 3]) -> Result<String> {
-    let entry = scopes.iter().find_map(|s| s.get("servers").and_then(Value::as_array).and_then(|a| a.first()));
-    let mut url = match entry {
-        Some(entry) => entry.get("url").and_then(Value::as_str).context("a server without url")?.to_owned(),
-        None => "/".to_owned(),
-    };
-    if let Some(Value::Object(vars)) = entry.and_then(|e| e.get("variables")) {
-        for (name, var) in vars {
-            let default = var.get("default").and_then(|d| d.as_str().map(str::to_owned).or_else(|| Some(d.to_string())));
-            let value = match (manifest.upstream.server_variables.get(name), default) {
-                (Some(v), _) => v.clone(),
-                (None, Some(d)) => d,
-                (None, None) => bail!("server variable `{name}` of {url} has no default: set upstream.server_variables.{name} in the manifest"),
-            };
-            if let Some(Value::Array(allowed)) = var.get("enum") {
-                if !allowed.iter().any(|a| a.as_str() == Some(&value)) {
-                    bail!("server variable `{name}` = {value:?} is not one the spec allows ({})", allowed.iter().map(Value::to_string).collect::<Vec<_>>().join(", "));
-                }
-            }
-            url = url.replace(&format!("{{{name}}}"), &value);
-        }
-    }
-    if url.starts_with('/') {
-        let origin = manifest
-            .upstream
-            .origin
-            .as_deref()
-            .with_context(|| format!("the spec's server {url:?} is relative (a spec naming none has `/`): set upstream.origin in the manifest"))?;
-        url = format!("{}{url}", origin.trim_end_matches('/'));
-    }
-    if !(url.starts_with("https://") || url.starts_with("http://")) || url.contains('{') {
-        bail!("server URL {url:?} is not an absolute http(s) URL");
-    }
-    Ok(url.trim_end_matches('/').to_owned())
 }
 
 #[cfg(test)]

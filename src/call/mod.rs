@@ -1,9 +1,15 @@
 //! One call, as a state machine that never touches the network.
 //!
-//! [`begin`] turns `(operation, arguments, Worker config)` into either a finished envelope (the
-//! call was refused) or a [`Call`] plus the request to send. The JS entry sends it and reports
-//! the response to [`Call::finish`], which answers with the envelope or with the next request
-//! (a same-origin redirect). A network failure goes to [`Call::unreachable`].
+//! [`begin_round`] turns a [`Round`] (the operation, its arguments, what the caller holds, what
+//! earlier rounds did, the time) and the Worker's [`Bindings`] into either a finished envelope
+//! (the call was refused), a step to take first (a token), or a [`Call`] plus the request to
+//! send ([`begin`] and its kin make the round for native callers). The JS entry sends it and
+//! reports the response to [`Call::finish`], which answers with the envelope or with the next
+//! request (a same-origin redirect). A network failure goes to [`Call::unreachable`].
+//!
+//! A round's beginning, everything a call can be refused for before a request exists, is
+//! `src/call/round.rs`'s; this module holds what the rounds share (the [`Bindings`], what
+//! earlier rounds did, the [`Step`]s) and the call in flight, from its request to its envelope.
 //!
 //! Keeping I/O out of Rust has three payoffs. Every step is a synchronous wasm call, so a panic
 //! surfaces as an exception in the JS entry, which still answers with an envelope, instead of
@@ -11,27 +17,29 @@
 //! future/closure glue per call. And the whole flow — arguments to envelope — is tested natively
 //! with `cargo test`, no Worker needed.
 
-use crate::args;
-use crate::error::CallError;
-use crate::receipt::{self, Envelope, Receipt};
 use crate::auth::WorkerSecrets;
-use crate::request::{self, Config, CredentialUse, HttpRequest};
-use crate::token::Tokens;
+use crate::error::CallError;
 #[cfg(capa_tokens)]
-use crate::{
-    error::AuthStage,
-    request::HeaderValue,
-    secret::Secret,
-    table::{AuthScheme, AuthUse, Scheme},
-    token::Need,
-};
-use crate::response::{self, HttpResponse, Outcome};
+use crate::error::AuthStage;
+use crate::http::{HttpRequest, HttpResponse};
+use crate::receipt::{self, CredentialUse, Envelope, Receipt};
 use crate::redact::Redactor;
+use crate::response::{self, Outcome};
+#[cfg(capa_tokens)]
+use crate::secret::Secret;
 use crate::table::{Method, Provider};
+use crate::token::Tokens;
 use std::rc::Rc;
 
+mod round;
+
+#[cfg(capa_tokens)]
+pub use round::obtaining;
+pub use round::{begin, begin_again, begin_held, begin_round, Round};
+
 /// Worker variable holding a loopback origin that replaces the spec's servers. Set by `.dev.vars`
-/// for `wrangler dev` and by the tests; ignored unless loopback (see [`request::loopback_origin`]).
+/// for `wrangler dev` and by the tests; ignored unless loopback
+/// (see [`crate::origin::loopback_origin`]).
 pub const ORIGIN_OVERRIDE_VAR: &str = "CAPA_LOOPBACK_ORIGIN";
 
 /// Worker variable for fault injection: `panic:<call>` makes that call panic inside the runtime,
@@ -46,7 +54,7 @@ pub trait Bindings {
     /// The vetted loopback origin that replaces the spec's servers and token endpoints (dev and
     /// tests): [`ORIGIN_OVERRIDE_VAR`], if loopback.
     fn origin_override(&self) -> Option<String> {
-        self.get(ORIGIN_OVERRIDE_VAR).and_then(request::loopback_origin)
+        self.get(ORIGIN_OVERRIDE_VAR).and_then(crate::origin::loopback_origin)
     }
 
     /// The deployment's credentials ([`WorkerSecrets`]) prepared for sending. Prepared per call
@@ -136,53 +144,6 @@ pub enum Step {
     Done(Envelope),
 }
 
-/// What the first round of a call comes to.
-enum Next {
-    Send(HttpRequest, CredentialUse),
-    #[cfg(capa_tokens)]
-    Token(HttpRequest),
-    #[cfg(capa_tokens)]
-    Sign { alg: &'static str, key: Secret, input: String },
-    #[cfg(capa_tokens)]
-    Wait,
-    #[cfg(capa_tokens)]
-    Take { key: Secret, aad: String },
-}
-
-/// The first step of obtaining `scheme`'s token, this call being the flight: the exchange of
-/// the client's credentials, or the signature of a service account's JWT.
-#[cold]
-#[cfg(capa_tokens)]
-fn first_step(scheme: &'static Scheme, index: u8, secrets: &Rc<WorkerSecrets>, origin_override: Option<&str>, now_ms: f64) -> Next {
-    // What the deployment prepared for it (the key to sign with, the login body), copied for the
-    // step that carries it out.
-    let prepared = || Secret::new(secrets.scheme(index).map_or("", |s| s.wire.expose()).to_owned());
-    match scheme.auth {
-        AuthScheme::ServiceAccount(grant) => Next::Sign { alg: grant.alg.as_str(), key: prepared(), input: crate::token::signing_input(grant, now_ms) },
-        AuthScheme::ClientCredentials(exchange) => {
-            let client = HeaderValue::WorkerKey(Rc::clone(secrets), index);
-            Next::Token(crate::token::exchange_request(exchange, client, origin_override))
-        }
-        AuthScheme::Session(login) => Next::Token(crate::token::login_request(login, prepared(), origin_override)),
-        _ => unreachable!("only token schemes have a first step"),
-    }
-}
-
-/// The first step of obtaining scheme `index`'s token when the Durable Object had none to
-/// give ([`crate::token::shared::adopt`]): as [`first_step`].
-#[cfg(capa_tokens)]
-pub fn obtaining(provider: &'static Provider, index: u8, secrets: &Rc<WorkerSecrets>, origin_override: Option<&str>, now_ms: f64) -> Option<Step> {
-    let scheme = provider.schemes.get(usize::from(index))?;
-    if !matches!(scheme.auth, AuthScheme::ClientCredentials(_) | AuthScheme::ServiceAccount(_) | AuthScheme::Session(_)) {
-        return None;
-    }
-    Some(match first_step(scheme, index, secrets, origin_override, now_ms) {
-        Next::Token(request) => Step::Token { scheme: index, request },
-        Next::Sign { alg, key, input } => Step::Sign { scheme: index, alg, key, input },
-        _ => return None,
-    })
-}
-
 /// A call in flight.
 #[derive(Debug)]
 pub struct Call {
@@ -197,177 +158,6 @@ pub struct Call {
     #[cfg_attr(not(capa_tokens), allow(dead_code))]
     token: Option<(u8, u32, f64)>,
     resume: Resume,
-}
-
-/// The credentials a call's arguments carry (`auth.apiKey`, `password`, secret headers) into
-/// `redactor`, and its basic user name as context (out of receipts).
-fn add_call_credentials(redactor: &mut Redactor, values: &[crate::value::Value], secret_headers: &[&str]) {
-    for value in args::credential_strings(values, secret_headers) {
-        redactor.add(value);
-    }
-    if let Some(user) = args::call_username(values) {
-        redactor.add_context(user);
-    }
-}
-
-/// Starts a call to operation `op_index` with `args_json`, the JSON array of the call's arguments.
-pub fn begin(provider: &'static Provider, op_index: u32, args_json: &str, bindings: &dyn Bindings, now_ms: f64) -> Step {
-    begin_again(provider, op_index, args_json, bindings, now_ms, Resume::default())
-}
-
-/// [`begin`], for a call beginning again after a step its earlier round asked for.
-pub fn begin_again(provider: &'static Provider, op_index: u32, args_json: &str, bindings: &dyn Bindings, now_ms: f64, resume: Resume) -> Step {
-    begin_held(provider, op_index, args_json, bindings, now_ms, resume, None)
-}
-
-/// [`begin_again`] for a call made through what its caller holds: `grant`, the text of its
-/// binding's props or its session ([`crate::grant`]); `None`, the plain path.
-pub fn begin_held(provider: &'static Provider, op_index: u32, args_json: &str, bindings: &dyn Bindings, now_ms: f64, resume: Resume, grant: Option<&str>) -> Step {
-    let Some(op) = provider.operations.get(op_index as usize) else {
-        // Only the generated entry calls in, with indices from the same table.
-        return Step::Done(Envelope::Complete(internal(provider, op_index, now_ms)));
-    };
-    let secrets = bindings.worker_secrets(provider);
-    let mut redactor = Redactor::with_shared(secrets.credentials());
-    #[cfg_attr(not(capa_tokens), allow(unused_mut))]
-    let mut token = None;
-
-    let result = (|| {
-        if let Some(fault) = bindings.get(FAULT_VAR) {
-            if fault.strip_prefix("panic:") == Some(op.call) {
-                injected_panic(op.call);
-            }
-        }
-        // Outside the rights: refused before its arguments are read, with no request.
-        if let Some(refusal) = bindings.rights().refusal(provider, op) {
-            return Err(refusal);
-        }
-        let held = grant.map(crate::grant::Held::read).transpose()?;
-        if let Some(refusal) = held.as_ref().and_then(|h| h.refusal(provider, op, op_index as usize)) {
-            return Err(refusal);
-        }
-        let session = held.as_ref().map(crate::grant::Held::options).transpose()?.flatten();
-        // A session's credentials are the call's own, redacted like them.
-        if let Some(options) = &session {
-            add_call_credentials(&mut redactor, std::slice::from_ref(options), provider.secret_call_headers);
-        }
-        let values = args::parse(args_json)?;
-        // The call's own credentials join the Worker secret's (already in the redactor) before
-        // anything is judged: a call refused for a malformed option must not echo a key it
-        // carried elsewhere in the same options.
-        add_call_credentials(&mut redactor, &values, provider.secret_call_headers);
-        // A basic pair's user name, the Worker's: context, out of receipts.
-        for user in &secrets.identifiers {
-            redactor.add_context(user.expose());
-        }
-        let bound_headers: Vec<(&'static str, &str)> =
-            provider.bound_headers.iter().filter_map(|&(header, binding)| Some((header, bindings.get(binding).filter(|v| !v.is_empty())?))).collect();
-        // Deployment context values (a Client-Id) stay out of receipts like per-call ones.
-        for (_, value) in &bound_headers {
-            redactor.add_context(value);
-        }
-        #[cfg_attr(not(capa_tokens), allow(unused_mut))]
-        let mut config = Config {
-            secrets,
-            origin_override: bindings.origin_override(),
-            bound_headers,
-            store_backed: crate::auth::handles(provider).filter(|n| bindings.in_store(n)).collect(),
-            token: None,
-        };
-        let mut args = match &session {
-            None => args::split(op, provider.call_headers, values)?,
-            Some(options) => args::split_in_session(op, provider.call_headers, values, options)?,
-        };
-        args.binaries = args_json.starts_with('\u{1}');
-        // Context headers (Stripe-Account) are no credentials, but the receipt carries none of
-        // them either, even when the upstream puts one in its request id.
-        for (name, value) in &args.options.headers {
-            if !provider.secret_call_headers.contains(name) {
-                redactor.add_context(value.expose());
-            }
-        }
-        // A scheme that exchanges the deployment's credentials for a token: the cached token,
-        // or the exchange first. A per-call key is a ready token and needs none.
-        #[cfg(capa_tokens)]
-        let scheme = provider.scheme(op);
-        // (`capa_tokens`: only in builds whose table has such a scheme; see build.rs.)
-        #[cfg(capa_tokens)]
-        if matches!(scheme.auth, AuthScheme::ClientCredentials(_) | AuthScheme::ServiceAccount(_) | AuthScheme::Session(_))
-            && op.auth != AuthUse::Never
-            && args.options.api_key.is_none()
-        {
-            let sendable = config.secrets.scheme(op.scheme).is_some_and(|s| s.refusal(provider, scheme).is_none());
-            // Checked before the cache is asked: a flight begun here must be flown.
-            let shared = if sendable { bindings.sharing().key(provider.capability)? } else { None };
-            if sendable {
-                match bindings.tokens().map(|t| t.need(op.scheme, now_ms)) {
-                    Some(Need::Ready { wire, credentials, generation, obtained_at }) => {
-                        redactor.share_token(credentials);
-                        // A soft login wall's marker: the entry's scan then flags a page holding
-                        // it, and `finish` reads it (see `crate::token`).
-                        if let AuthScheme::Session(login) = scheme.auth {
-                            redactor.watch(login.wall_marker);
-                        }
-                        config.token = Some(wire);
-                        token = Some((op.scheme, generation, obtained_at));
-                    }
-                    // The Durable Object's token first, unless the upstream just refused the
-                    // one this isolate had (perhaps the object's): then a fresh one replaces it.
-                    Some(Need::Fetch) => {
-                        if let Some(key) = shared.filter(|_| !resume.after_401) {
-                            let aad = crate::token::shared::aad(provider, op.scheme, &config.secrets);
-                            return Ok(Next::Take { key: Secret::new(key.expose().to_owned()), aad });
-                        }
-                        return Ok(first_step(scheme, op.scheme, &config.secrets, config.origin_override.as_deref(), now_ms));
-                    }
-                    Some(Need::Wait) => return Ok(Next::Wait),
-                    Some(Need::Failed(failure)) => return Err(failure.error(provider.capability, crate::token::check(scheme))),
-                    None => return Err(CallError::Internal("this runtime keeps no tokens")),
-                }
-            }
-        }
-        // A call that sends no cached token (its own key, a public operation) must not echo one
-        // either: the upstream knows the deployment's token, and no result is a place for it.
-        #[cfg(capa_tokens)]
-        if config.token.is_none() {
-            if let Some(cached) = bindings.tokens().and_then(|t| t.cached(op.scheme)) {
-                redactor.share_token(cached);
-            }
-        }
-        let (request, credential) = request::build(provider, op, args, config)?;
-        Ok(Next::Send(request, credential))
-    })();
-
-    let started_ms = resume.started_ms.unwrap_or(now_ms);
-    match result {
-        Ok(Next::Send(request, credential)) => Step::Fetch(Call {
-            provider,
-            op_index: op_index as usize,
-            request,
-            redactor,
-            credential,
-            started_ms,
-            attempts: 1 + u32::from(resume.after_401),
-            token,
-            resume,
-        }),
-        #[cfg(capa_tokens)]
-        Ok(Next::Token(request)) => Step::Token { scheme: op.scheme, request },
-        #[cfg(capa_tokens)]
-        Ok(Next::Sign { alg, key, input }) => Step::Sign { scheme: op.scheme, alg, key, input },
-        #[cfg(capa_tokens)]
-        Ok(Next::Wait) => Step::Wait { scheme: op.scheme },
-        #[cfg(capa_tokens)]
-        Ok(Next::Take { key, aad }) => Step::Take { scheme: op.scheme, key, aad },
-        Err(error) => {
-            let mut receipt = Receipt::new(provider, op, started_ms);
-            // A second round's refusal still made the first round's attempt.
-            receipt.attempts = u32::from(resume.after_401);
-            receipt.refreshed = refreshed(resume, token.is_some());
-            receipt.close(started_ms, now_ms, false);
-            Step::Done(Envelope::Complete(receipt::fail(&error, &redactor, &receipt)))
-        }
-    }
 }
 
 impl Call {
@@ -446,7 +236,7 @@ impl Call {
             Outcome::Null => Envelope::Complete(receipt::ok("null", &receipt)),
             Outcome::Body(attach) => {
                 // A JSON body the entry may yet find does not parse: what its message may say.
-                let media_type = (attach == response::Attach::Json).then(|| response::printable_type(response.content_type.unwrap_or(""), &self.redactor));
+                let media_type = (attach == receipt::Attach::Json).then(|| response::printable_type(response.content_type.unwrap_or(""), &self.redactor));
                 Envelope::AttachBody { attach, receipt: receipt::values(&receipt, media_type.as_deref()) }
             }
             Outcome::Redacted { json_text } => Envelope::Complete(receipt::ok(&json_text, &receipt)),
@@ -479,12 +269,6 @@ impl Call {
 /// for an exchange that failed obtained nothing, whatever its flags say.
 fn refreshed(resume: Resume, holds: bool) -> bool {
     holds && (resume.obtained || resume.after_401)
-}
-
-#[cold]
-#[inline(never)]
-fn injected_panic(call: &str) -> ! {
-    panic!("fault injection: {FAULT_VAR} asked {call} to panic");
 }
 
 /// The envelope for a call whose request went out and which a fault then lost (its own panic

@@ -76,159 +76,28 @@
 //! handle is honoured only with the ticket it was issued with. Without it, a response to a call
 //! of the dead instance would be judged by, and redacted for, a call of the new one that got its
 //! handle: another tenant's credentials (the security suite found this).
+//!
+//! Here: the exports and the strings they answer. The bindings read once per `env` are
+//! `src/wasm/env.rs`'s ([`EnvBindings`]); the calls in flight, by handle and ticket,
+//! `src/wasm/slab.rs`'s.
 
-use crate::call::{self, Bindings, Call, Step};
+use crate::call::{self, Step};
+#[cfg(capa_tokens)]
+use crate::call::Bindings;
+use crate::http::{BodyText, HttpResponse};
 use crate::provider::PROVIDER;
-use crate::receipt::Envelope;
-use crate::auth::WorkerSecrets;
-use crate::response::{Attach, BodyText, HttpResponse};
-use crate::table::Provider;
+use crate::receipt::{Attach, Envelope};
 #[cfg(capa_tokens)]
 use crate::table::AuthScheme;
 use crate::token::Tokens;
 use js_sys::JsString;
-use std::cell::RefCell;
-use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 
-/// The bindings the runtime reads, read once per `env` object. workerd hands every call of an
-/// isolate the same `env`, so the entry passes it only when it differs from the one it passed
-/// last (see [`capa_begin`]): a call costs nothing here instead of three `Reflect.get`s and
-/// string copies across the wasm boundary. The deployment's credentials are kept prepared
-/// ([`WorkerSecrets`]: their wire values and redaction needles), so a call that sends one copies
-/// nothing.
-struct EnvBindings {
-    values: Vec<(&'static str, Option<String>)>,
-    secrets: Rc<WorkerSecrets>,
-    /// Credential handles bound to Secrets Store secrets, and their values as last read.
-    store: crate::store::Store,
-    /// The isolate's access tokens: kept across a new `env` (the same Worker's), lost with the
-    /// instance.
-    tokens: Tokens,
-    /// What the deployment's vars let callers invoke ([`crate::rights`]).
-    rights: crate::rights::Deployment,
-    /// Whether they are shared through the `CAPA_TOKENS` Durable Object.
-    #[cfg(capa_tokens)]
-    sharing: crate::token::shared::Sharing,
-}
+mod env;
+mod slab;
 
-impl EnvBindings {
-    fn read(env: worker::Env, tokens: Tokens) -> Self {
-        let raw = |name: &str| js_sys::Reflect::get(env.as_ref(), &JsValue::from_str(name)).ok();
-        let names = crate::auth::handles(&PROVIDER)
-            .chain([call::ORIGIN_OVERRIDE_VAR, call::FAULT_VAR, crate::store::TTL_VAR])
-            .chain(PROVIDER.bound_headers.iter().map(|(_, b)| *b));
-        let mut store_names = Vec::new();
-        let mut values: Vec<(&'static str, Option<String>)> = Vec::new();
-        for name in names {
-            if values.iter().any(|(n, _)| *n == name) {
-                continue;
-            }
-            let value = raw(name);
-            // A Secrets Store binding: an object whose `get()` the entry awaits.
-            let credential = crate::auth::handles(&PROVIDER).any(|h| h == name);
-            if credential && value.as_ref().is_some_and(|v| v.is_object() && js_sys::Reflect::get(v, &JsValue::from_str("get")).is_ok_and(|g| g.is_function())) {
-                store_names.push(name);
-            }
-            values.push((name, value.and_then(|v| v.as_string())));
-        }
-        let ttl = values.iter().find(|(n, _)| *n == crate::store::TTL_VAR).and_then(|(_, v)| v.clone());
-        let secrets = Rc::new(WorkerSecrets::new(&PROVIDER, |n| values.iter().find(|(k, _)| *k == n).and_then(|(_, v)| v.as_deref())));
-        let var = |name: &str| raw(name).and_then(|v| v.as_string());
-        #[cfg(capa_tokens)]
-        let sharing = {
-            use crate::token::shared::{Sharing, BINDING, KEY_VAR};
-            let bound = raw(BINDING).is_some_and(|v| v.is_object() && js_sys::Reflect::get(&v, &JsValue::from_str("idFromName")).is_ok_and(|f| f.is_function()));
-            Sharing::read(bound, var(KEY_VAR).as_deref())
-        };
-        // A rights var as text: a string as it is, a boolean (`CAPA_READ_ONLY = true` in TOML) as
-        // its word, any other value (an array) as its JSON, which names nothing and so refuses
-        // every call: a var set in a shape not read must not leave the Worker open.
-        let rights_var = |name: &str| {
-            let v = raw(name).filter(|v| !v.is_undefined() && !v.is_null())?;
-            v.as_string()
-                .or_else(|| v.as_bool().map(|b| b.to_string()))
-                .or_else(|| Some(js_sys::JSON::stringify(&v).ok().map_or_else(|| String::from("?"), String::from)))
-        };
-        let rights = crate::rights::Deployment::read(
-            &PROVIDER,
-            rights_var(crate::rights::ONLY_VAR).as_deref(),
-            rights_var(crate::rights::EXCEPT_VAR).as_deref(),
-            rights_var(crate::rights::READ_ONLY_VAR).as_deref(),
-        );
-        EnvBindings {
-            values,
-            rights,
-            secrets,
-            store: crate::store::Store::new(store_names, ttl.as_deref()),
-            tokens,
-            #[cfg(capa_tokens)]
-            sharing,
-        }
-    }
-
-    /// The `P` step storing scheme `scheme`'s token in the Durable Object, if shared; else `""`.
-    #[cfg(capa_tokens)]
-    fn share(&self, scheme: u8) -> JsString {
-        let (crate::token::shared::Sharing::On(key), Some(record)) = (&self.sharing, self.tokens.record(scheme)) else { return JsString::from("") };
-        let mut out = String::with_capacity(record.0.len() * 2 + 128);
-        crate::token::shared::push_put(&mut out, scheme, key, &crate::token::shared::aad(&PROVIDER, scheme, &self.secrets), record);
-        JsString::from(out.as_str())
-    }
-
-    /// A value read from the store: kept, and the prepared secret remade when it changed.
-    fn put(&mut self, name: &str, value: Option<String>, now: f64) {
-        if self.store.put(name, value, now) {
-            let fresh = self.store.value(name).map(str::to_owned);
-            if let Some((_, slot)) = self.values.iter_mut().find(|(n, _)| *n == name) {
-                *slot = fresh;
-            }
-            let fresh = Rc::new(WorkerSecrets::new(&PROVIDER, |n| self.get(n)));
-            let old = std::mem::replace(&mut self.secrets, fresh);
-            self.forget_changed(&old);
-        }
-    }
-
-    /// Forgets the tokens of every scheme whose deployment credentials differ from `old`'s.
-    fn forget_changed(&self, old: &WorkerSecrets) {
-        for i in 0..PROVIDER.schemes.len() as u8 {
-            if !self.secrets.same_scheme(old, i) {
-                self.tokens.forget(i);
-            }
-        }
-    }
-}
-
-impl Bindings for EnvBindings {
-    fn get(&self, name: &str) -> Option<&str> {
-        self.values.iter().find(|(n, _)| *n == name).and_then(|(_, v)| v.as_deref())
-    }
-
-    fn worker_secrets(&self, _: &Provider) -> Rc<WorkerSecrets> {
-        Rc::clone(&self.secrets)
-    }
-
-    fn in_store(&self, name: &str) -> bool {
-        self.store.holds(name)
-    }
-
-    fn tokens(&self) -> Option<&Tokens> {
-        Some(&self.tokens)
-    }
-
-    fn rights(&self) -> &crate::rights::Deployment {
-        &self.rights
-    }
-
-    #[cfg(capa_tokens)]
-    fn sharing(&self) -> &crate::token::shared::Sharing {
-        &self.sharing
-    }
-}
-
-thread_local! {
-    static ENV: RefCell<Option<EnvBindings>> = const { RefCell::new(None) };
-}
+use env::{EnvBindings, ENV};
+use slab::CALLS;
 
 /// A response body left in JS (see [`BodyText`]), with what the entry found scanning it.
 struct JsBody {
@@ -247,62 +116,6 @@ impl BodyText for JsBody {
     }
     fn text(&self) -> std::borrow::Cow<'_, str> {
         std::borrow::Cow::Owned(String::from(&self.text))
-    }
-}
-
-/// Calls waiting for their upstream response.
-struct Slab {
-    calls: Vec<Option<(f64, Call)>>,
-    free: Vec<u32>,
-}
-
-/// A call whose response never came back (its request was cancelled mid-fetch) is dropped after
-/// this long, so abandoned calls cannot pile up in a long-lived isolate.
-const ABANDONED_MS: f64 = 15.0 * 60.0 * 1000.0;
-
-thread_local! {
-    static CALLS: RefCell<Slab> = const { RefCell::new(Slab { calls: Vec::new(), free: Vec::new() }) };
-}
-
-impl Slab {
-    fn insert(&mut self, ticket: f64, call: Call, now: f64) -> u32 {
-        if self.free.is_empty() && self.calls.len() % 256 == 255 {
-            self.sweep(now);
-        }
-        match self.free.pop() {
-            Some(i) => {
-                self.calls[i as usize] = Some((ticket, call));
-                i
-            }
-            None => {
-                self.calls.push(Some((ticket, call)));
-                (self.calls.len() - 1) as u32
-            }
-        }
-    }
-
-    fn get(&self, handle: u32) -> Option<&Call> {
-        self.calls.get(handle as usize)?.as_ref().map(|(_, call)| call)
-    }
-
-    /// The call `handle` names, if it was issued with `ticket`.
-    fn take(&mut self, handle: u32, ticket: f64) -> Option<Call> {
-        let slot = self.calls.get_mut(handle as usize)?;
-        if slot.as_ref()?.0 != ticket {
-            return None;
-        }
-        let (_, call) = slot.take()?;
-        self.free.push(handle);
-        Some(call)
-    }
-
-    fn sweep(&mut self, now: f64) {
-        for (i, slot) in self.calls.iter_mut().enumerate() {
-            if slot.as_ref().is_some_and(|(_, call)| now - call.started_ms() > ABANDONED_MS) {
-                *slot = None;
-                self.free.push(i as u32);
-            }
-        }
     }
 }
 
@@ -388,19 +201,32 @@ fn internal(op: u32, now: f64) -> JsString {
     JsString::from(call::internal(&PROVIDER, op, now).as_str())
 }
 
-/// Starts a call of operation `op` with `args`, the JSON text of the argument array, at `now`
-/// (ms since the epoch). `ticket` is the entry's number for this call (see the module docs). `env` is the Worker's env when it is not the one passed last time;
-/// without it the bindings read then serve. A runtime without them (a fresh instance, after a
-/// panic replaced the old one) answers `E`, and the entry calls again with `env`.
+/// Begins a round of a call: its first, or one after a step an earlier round asked the entry to
+/// take (`S`, `X`, `G`, `D`, `W`, `R`: see the module docs). Its arguments, by what they are:
 ///
-/// `flags` says what the call's earlier rounds did ([`call::Resume::from_flags`]): 0 on its
-/// first.
+/// | argument | what it is | where it goes | first round, plain path |
+/// |---|---|---|---|
+/// | *the call* | | | |
+/// | `op` | the operation: its index in the table | [`call::Round::op`] | |
+/// | `args` | the JSON text of the argument array (`argsJson`, `src/js/args.js`) | [`call::Round::args`] | |
+/// | `grant` | what the caller holds, its binding's props or its session ([`crate::grant`]), as [`capa_grant`] made it | [`call::Round::grant`] | `undefined` |
+/// | *the bindings* | | | |
+/// | `env` | the Worker's `env`, when it is not the one passed last | read once, kept for the calls after ([`EnvBindings`]) | `undefined`: the one read serves |
+/// | *the round* | | | |
+/// | `ticket` | the entry's number for the call, the same every round | kept with the call's handle ([`Slab`]: see the module docs) | |
+/// | `flags` | what the call's earlier rounds did: bit 0, a token was obtained for it; bit 1, its token was refused once | [`call::Round::resume`] ([`call::Resume::from_flags`]) | 0 |
+/// | `started` | when the call's first round began (ms since the epoch), for its receipt | [`call::Round::resume`] | read only when `flags` is not 0 |
+/// | `now` | when this round begins (ms since the epoch) | [`call::Round::now_ms`] | |
 ///
-/// `grant`: what the caller holds, its binding's props or its session ([`crate::grant`]), as the
-/// entry got it from [`capa_grant`]; `undefined` on the plain path.
+/// Everything but `env` and `ticket` becomes one [`call::Round`], which is what the runtime
+/// passes on ([`call::begin_round`]); numbers and strings cross as they are, so a round costs no
+/// JS object and no wasm-bindgen struct. A runtime holding no bindings (a fresh instance, after
+/// a panic replaced the old one) and given no `env` answers `E`, and the entry calls again with
+/// `env`.
 #[wasm_bindgen]
 #[allow(clippy::too_many_arguments)]
-pub fn capa_begin(op: u32, ticket: f64, args: &str, env: Option<worker::Env>, now: f64, flags: u32, started: f64, grant: Option<String>) -> JsString {
+pub fn capa_begin(op: u32, args: &str, grant: Option<String>, env: Option<worker::Env>, ticket: f64, flags: u32, started: f64, now: f64) -> JsString {
+    let round = call::Round { op, args, grant: grant.as_deref(), resume: call::Resume::from_flags(flags, started), now_ms: now };
     let step = ENV.with(|cache| {
         let mut cache = cache.borrow_mut();
         if let Some(env) = env {
@@ -417,7 +243,7 @@ pub fn capa_begin(op: u32, ticket: f64, args: &str, env: Option<worker::Env>, no
             let read = if bindings.store.is_empty() { None } else { bindings.store.request(now) };
             match read {
                 Some(read) => Err(read),
-                None => Ok(call::begin_held(&PROVIDER, op, args, bindings, now, call::Resume::from_flags(flags, started), grant.as_deref())),
+                None => Ok(call::begin_round(&PROVIDER, round, bindings)),
             }
         })
     });

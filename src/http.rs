@@ -1,0 +1,175 @@
+//! The HTTP exchange the entry performs for the runtime: the request it is handed
+//! ([`HttpRequest`], written for `fetch` by [`HttpRequest::push_fetch_json`]) and what it
+//! reports of the answer ([`HttpResponse`], its body left where it is: [`BodyText`]).
+//!
+//! Every request the runtime makes goes through here: an operation's ([`crate::request`]
+//! builds it from the table and the call's arguments), a token exchange or a login
+//! ([`crate::token`]), a redirect followed ([`crate::call`]). So does every answer, judged by
+//! [`crate::response`] or read by [`crate::token`]. This module is the shape they share and
+//! nothing of what fills it: it does not know operations, schemes or verdicts.
+//!
+//! It is also the one place credentials are written out, on their way upstream: a header value
+//! keeps a credential wrapped ([`HeaderValue`]: a [`Secret`], the deployment's prepared
+//! [`WorkerSecrets`], a cached token) until [`HttpRequest::push_fetch_json`] writes the request
+//! for `fetch`, and a key that travels in the query joins the URL only then
+//! ([`HttpRequest::wire_url`]), so the URL anything else could show never holds it.
+
+use crate::auth::WorkerSecrets;
+use crate::body::RequestBody;
+use crate::redact::Redactor;
+use crate::secret::Secret;
+use crate::table::Method;
+use std::borrow::Cow;
+use std::rc::Rc;
+
+/// An upstream request, ready to hand to `fetch`.
+#[derive(Debug)]
+pub struct HttpRequest {
+    pub method: Method,
+    pub url: String,
+    pub headers: Vec<(&'static str, HeaderValue)>,
+    pub body: Option<RequestBody>,
+    /// A credential that travels in the query (`Query` schemes): its parameter name and value,
+    /// appended to `url` only when the request is written for `fetch`, so the URL anything else
+    /// could show never holds it (see [`crate::auth`]).
+    pub query_credential: Option<(&'static str, HeaderValue)>,
+}
+
+/// A header value; credentials stay wrapped until the request is handed to `fetch`.
+#[derive(Debug)]
+pub enum HeaderValue {
+    /// From the table or the manifest: no allocation per call.
+    Static(&'static str),
+    Plain(String),
+    Secret(Secret),
+    /// The key of the deployment's scheme `.1`, prepared once per `env`.
+    WorkerKey(Rc<WorkerSecrets>, u8),
+    /// Credential header `.2` of the deployment's scheme `.1`.
+    WorkerHeader(Rc<WorkerSecrets>, u8, usize),
+    /// The deployment's access token, as cached ([`crate::token`]).
+    Token(Rc<Secret>),
+}
+
+impl HeaderValue {
+    /// The length of what travels, for sizing a URL before the credential joins it.
+    pub(crate) fn wire_len(&self) -> usize {
+        self.expose().len()
+    }
+
+    fn expose(&self) -> &str {
+        match self {
+            HeaderValue::Static(s) => s,
+            HeaderValue::Plain(s) => s,
+            HeaderValue::Secret(s) => s.expose(),
+            HeaderValue::WorkerKey(w, scheme) => w.scheme(*scheme).map_or("", |s| s.wire.expose()),
+            HeaderValue::WorkerHeader(w, scheme, i) => w.scheme(*scheme).and_then(|s| s.headers.get(*i)).map_or("", |(_, v)| v.expose()),
+            HeaderValue::Token(t) => t.expose(),
+        }
+    }
+}
+
+impl HttpRequest {
+    /// Writes the request as JSON for the JS entry to pass to `fetch(url, init)`: the array
+    /// `[url, method, body or null, [[name, value]...], scan]` (a body that is not text is
+    /// described for the entry to assemble: [`crate::body`]), where `scan` lists the credential
+    /// values (in every form they travel) the entry looks for in the response body. An array
+    /// rather than an object: the entry parses one per call, and an array builds no object
+    /// shape and looks up no key. This is the one place credentials are written out, on their
+    /// way upstream; nothing else serializes a request. Appended to `out`, the wire string.
+    pub fn push_fetch_json(&self, out: &mut String, scan: &Redactor) {
+        out.reserve(self.url.len() + 320 + self.body.as_ref().map_or(0, RequestBody::text_len));
+        out.push('[');
+        crate::json::push_str(out, &self.wire_url());
+        out.push_str(",\"");
+        out.push_str(self.method.as_str());
+        out.push_str("\",");
+        match &self.body {
+            Some(body) => body.push_json(out),
+            None => out.push_str("null"),
+        }
+        out.push_str(",[");
+        for (i, (name, value)) in self.headers.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            // Header names are HTTP tokens from the table (no character JSON escapes), and so
+            // are the table's static values; anything else goes through the escaping writer.
+            out.push_str("[\"");
+            out.push_str(name);
+            out.push_str("\",");
+            match value {
+                HeaderValue::Static(text) => crate::json::push_raw(out, text),
+                other => crate::json::push_str(out, other.expose()),
+            }
+            out.push(']');
+        }
+        out.push_str("],");
+        scan.push_scan_json(out);
+        out.push(']');
+    }
+
+    /// The URL `fetch` is given: [`HttpRequest::url`] with the query credential, if any.
+    pub fn wire_url(&self) -> Cow<'_, str> {
+        match &self.query_credential {
+            None => Cow::Borrowed(&self.url),
+            Some((name, value)) => Cow::Owned(url_with(&self.url, name, value.expose())),
+        }
+    }
+
+    /// The value of a header, for tests.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.expose())
+    }
+}
+
+/// `url` with `name=value` added to its query, both percent-encoded.
+#[inline(never)]
+fn url_with(url: &str, name: &str, value: &str) -> String {
+    let mut full = String::with_capacity(url.len() + name.len() + value.len() * 3 + 2);
+    full.push_str(url);
+    full.push(if url.contains('?') { '&' } else { '?' });
+    crate::encode::percent_encode_into(&mut full, name);
+    full.push('=');
+    crate::encode::percent_encode_into(&mut full, value);
+    full
+}
+
+/// What the JS entry reports of an upstream response.
+#[derive(Clone, Copy)]
+pub struct HttpResponse<'a> {
+    pub status: u16,
+    pub content_type: Option<&'a str>,
+    pub request_id: Option<&'a str>,
+    /// Read only for a 3xx (the entry reports it for those alone).
+    pub location: Option<&'a str>,
+    /// The entry read the body as bytes (a 2xx whose media type is not text), which it keeps:
+    /// [`BodyText::flagged`] is what its scan of their text found, and [`BodyText::text`] that
+    /// text when it flagged (else empty).
+    pub binary: bool,
+    pub body: &'a dyn BodyText,
+}
+
+/// The response body, wherever it lives. In the Worker it stays a JS string: the entry scans it
+/// itself (one pass, for what the request's scan list names: [`crate::redact`]) and, when
+/// nothing flags, attaches its own copy to the envelope. Only bodies that must be judged,
+/// rewritten or read (flagged ones, error objects) are copied into wasm.
+pub trait BodyText {
+    fn is_empty(&self) -> bool;
+    /// Whether the entry's scan flagged the body: it may hold one of `redactor`'s credentials
+    /// in some view, or a watched marker. `json`: it is read as JSON.
+    fn flagged(&self, redactor: &Redactor, json: bool) -> bool;
+    /// The text itself.
+    fn text(&self) -> Cow<'_, str>;
+}
+
+impl BodyText for &str {
+    fn is_empty(&self) -> bool {
+        str::is_empty(self)
+    }
+    fn flagged(&self, redactor: &Redactor, json: bool) -> bool {
+        redactor.flags(self, json)
+    }
+    fn text(&self) -> Cow<'_, str> {
+        Cow::Borrowed(self)
+    }
+}
