@@ -58,6 +58,7 @@ impl EnvBindings {
         }
         let ttl = values.iter().find(|(n, _)| *n == crate::store::TTL_VAR).and_then(|(_, v)| v.clone());
         let secrets = Rc::new(WorkerSecrets::new(&PROVIDER, |n| values.iter().find(|(k, _)| *k == n).and_then(|(_, v)| v.as_deref())));
+        #[cfg(capa_tokens)]
         let var = |name: &str| raw(name).and_then(|v| v.as_string());
         #[cfg(capa_tokens)]
         let sharing = {
