@@ -1,7 +1,8 @@
 // The plain-JS twin of the Stripe capability, for benchmarks only: the same RPC shape, the same
 // request building (argument splitting, options detection, unknown/required checks, strict
 // percent-encoding, deepObject query, bracketed form body, auth and pinned headers, manual
-// redirects), the same envelope and receipt, and a credential scrub of upstream text for the
+// redirects, an idempotency key on a POST and an attempt's timeout), the same envelope and
+// receipt (its callId and tries too), and a credential scrub of upstream text for the
 // forms the README lists (raw, JSON-escaped, percent-encoded in either hex case, base64 and
 // base64url of the key and of `key:`), written the plain way: one `includes` per form. It is the
 // bar the Rust Worker has to clear. With the var TWIN_SCAN=off it scans nothing: the baseline
@@ -103,7 +104,7 @@ function parseOptions(o) {
   return out;
 }
 
-function build(op, args, env) {
+function build(op, args, env, callId) {
   const { path, params, options } = split(op, args);
   let url = PROVIDER.server;
   let i = 0;
@@ -144,14 +145,18 @@ function build(op, args, env) {
     body = form.join("&");
   }
   headers.push(...options.headers);
+  // As stripe-node, and the capability: every POST carries an idempotency key.
+  const idempotencyKey = op.method === "POST" ? callId : null;
+  if (idempotencyKey) headers.push(["idempotency-key", idempotencyKey]);
   if (qs.length) url += "?" + qs.join("&");
-  return { url, init: { method: op.method, headers, body, redirect: "manual" }, secrets: formsOf(key, env), credential: options.apiKey ? "call" : "secret" };
+  return { url, init: { method: op.method, headers, body, redirect: "manual", signal: AbortSignal.timeout(30_000) }, secrets: formsOf(key, env), credential: options.apiKey ? "call" : "secret", idempotencyKey };
 }
 
-function receipt(op, started, status, requestId, attempts, credential, pass) {
+function receipt(op, started, status, requestId, attempts, credential, pass, callId, tries = [], idempotencyKey = null) {
   return {
     capability: PROVIDER.capability, operation: op.id, call: op.call, method: op.method, path: op.path, status, requestId,
     startedAt: new Date(started).toISOString(), durationMs: Date.now() - started, attempts, credential, verdict: pass ? "pass" : "fail",
+    callId, tries, idempotencyKey,
   };
 }
 function scrub(text, secrets) {
@@ -176,22 +181,26 @@ function formsOf(key, env) {
 async function invoke(env, opIndex, args) {
   const op = OPS[opIndex];
   const started = Date.now();
+  const callId = crypto.randomUUID();
   let req;
   try {
-    req = build(op, args, env);
+    req = build(op, args, env, callId);
   } catch (e) {
-    return { ok: false, error: { code: e.code ?? "internal", message: e.message }, receipt: receipt(op, started, null, null, 0, "none", false) };
+    return { ok: false, error: { code: e.code ?? "internal", message: e.message }, receipt: receipt(op, started, null, null, 0, "none", false, callId) };
   }
   let res, text;
+  const sent = Date.now();
   try {
     res = await fetch(req.url, req.init);
     text = await res.text();
   } catch (e) {
-    return { ok: false, error: { code: "upstream_unreachable", message: `upstream unreachable: ${e.message}` }, receipt: receipt(op, started, null, null, 1, req.credential, false) };
+    const tries = [{ status: null, failure: "unreachable", ms: Date.now() - sent, waitedMs: 0 }];
+    return { ok: false, error: { code: "upstream_unreachable", message: `upstream unreachable: ${e.message}` }, receipt: receipt(op, started, null, null, 1, req.credential, false, callId, tries, req.idempotencyKey) };
   }
   text = scrub(text, req.secrets);
   const json = /^application\/([\w.+-]*\+)?json/i.test(res.headers.get("content-type") ?? "");
-  const rcpt = (pass) => receipt(op, started, res.status, res.headers.get("request-id"), 1, req.credential, pass);
+  const tries = [{ status: res.status, ms: Date.now() - sent, waitedMs: 0 }];
+  const rcpt = (pass) => receipt(op, started, res.status, res.headers.get("request-id"), 1, req.credential, pass, callId, tries, req.idempotencyKey);
   if (res.status >= 200 && res.status < 300) {
     let result = text;
     if (res.status === 204 || !text) result = null;

@@ -20,7 +20,7 @@ use crate::table::{Body, Operation};
 use crate::value::Value;
 
 /// Keys of the options object. A trailing object made of these alone is options.
-pub const OPTION_KEYS: &[&str] = &["auth"];
+pub const OPTION_KEYS: &[&str] = &["auth", "maxRetries", "idempotencyKey", "timeoutMs"];
 
 /// Keys of `options.auth` (and of a session's auth, `withAuth(auth)`): what [`parse_options`]
 /// reads; any other key is refused. docs/contract.md names each (`tests/docs.rs`).
@@ -50,6 +50,14 @@ pub struct CallOptions {
     pub username: Option<Secret>,
     /// `options.auth.headers`, matched to the allow-list: canonical name and value.
     pub headers: Vec<(&'static str, Secret)>,
+    /// `options.maxRetries`: retries after a transient failure, 0 to [`crate::retry::MAX_RETRIES`].
+    pub max_retries: Option<u8>,
+    /// `options.idempotencyKey`: sent as the provider's idempotency header on a POST or PATCH,
+    /// on every attempt (1 to 255 printable ASCII characters).
+    pub idempotency_key: Option<String>,
+    /// `options.timeoutMs`: how long the call may take, attempts and waits together, 1 to
+    /// [`crate::retry::MAX_DEADLINE_MS`].
+    pub timeout_ms: Option<u64>,
 }
 
 /// The argument array, from the JSON text the entry made of it (`src/js/args.js`), which may
@@ -209,7 +217,7 @@ fn split_with(op: &Operation, call_headers: &'static [&'static str], mut args: V
                     return Err(CallError::UnknownParameter {
                         call: op.call,
                         names: entries.iter().map(|(k, _)| k.clone()).collect(),
-                        hint: "; it takes no parameters, and its options are: auth",
+                        hint: "; it takes no parameters, and its options are: auth, maxRetries, idempotencyKey, timeoutMs",
                     });
                 }
                 return Err(CallError::invalid(format!(
@@ -277,7 +285,12 @@ pub fn check_options(options: &Value, call_headers: &'static [&'static str]) -> 
 /// take their place.
 pub fn split_in_session(op: &Operation, call_headers: &'static [&'static str], args: Vec<Value>, session: &Value) -> Result<Args, CallError> {
     let mut args = split_with(op, call_headers, args, true)?;
-    args.options = parse_options(session, call_headers, false)?;
+    // The call's own options stand (retries, a key, a deadline); its credentials are the
+    // session's.
+    let session = parse_options(session, call_headers, false)?;
+    args.options.api_key = session.api_key;
+    args.options.username = session.username;
+    args.options.headers = session.headers;
     Ok(args)
 }
 
@@ -301,6 +314,9 @@ fn parse_options(value: &Value, call_headers: &'static [&'static str], fixed: bo
                 ))
             }
             "auth" => parse_auth(value, call_headers, &mut options)?,
+            "maxRetries" => options.max_retries = whole(value, "maxRetries", u64::from(crate::retry::MAX_RETRIES), 0)?.map(|n| n as u8),
+            "timeoutMs" => options.timeout_ms = whole(value, "timeoutMs", crate::retry::MAX_DEADLINE_MS, 1)?,
+            "idempotencyKey" => options.idempotency_key = idempotency_key(value)?,
             other => {
                 return Err(CallError::invalid(format!(
                     "unknown option `{}`; options are: {}",
@@ -311,6 +327,37 @@ fn parse_options(value: &Value, call_headers: &'static [&'static str], fixed: bo
         }
     }
     Ok(options)
+}
+
+/// An option that is a whole number from `min` to `max` (`null`: not given).
+fn whole(value: &Value, name: &str, max: u64, min: u64) -> Result<Option<u64>, CallError> {
+    let n = match value {
+        Value::Null => return Ok(None),
+        Value::Number(n) => n.as_str().parse::<u64>().ok(),
+        _ => None,
+    };
+    match n {
+        Some(n) if (min..=max).contains(&n) => Ok(Some(n)),
+        _ => Err(CallError::invalid(format!("options.{name} must be a whole number from {min} to {max}, not {}", match value {
+            Value::Number(n) => n.as_str().chars().take(24).collect::<String>(),
+            other => other.kind().to_owned(),
+        }))),
+    }
+}
+
+/// `options.idempotencyKey`: 1 to 255 printable ASCII characters, as a header carries them (no
+/// space at either end). A key is no credential, but it travels in a header.
+fn idempotency_key(value: &Value) -> Result<Option<String>, CallError> {
+    match value {
+        Value::Null => Ok(None),
+        Value::String(s) if (1..=255).contains(&s.len()) && header::value_fault(s).is_none() => Ok(Some(s.clone())),
+        Value::String(s) => Err(CallError::invalid(format!(
+            "options.idempotencyKey must be 1 to 255 printable ASCII characters, no space at either end; got {} characters{}",
+            s.chars().count(),
+            header::value_fault(s).map_or(String::new(), |f| format!(": it {f}"))
+        ))),
+        other => Err(CallError::invalid(format!("options.idempotencyKey must be a string, not {}", other.kind()))),
+    }
 }
 
 fn parse_auth(value: &Value, call_headers: &'static [&'static str], options: &mut CallOptions) -> Result<(), CallError> {

@@ -404,6 +404,7 @@ mod tests {
             error_object: None,
             servers: &["https://api.example.com"],
             classes: &["read", "write", "destructive"],
+            upstream: crate::table::Upstream::DEFAULT,
             operations: &[],
         }))
     }

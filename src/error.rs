@@ -39,6 +39,13 @@ pub enum Code {
     /// The call's request went out, then a fault inside the capability lost its outcome: it may
     /// have taken effect. Never `internal`, which says nothing was sent.
     UpstreamOutcomeUnknown,
+    /// No answer in time: an attempt's timeout, or the call's deadline ([`crate::retry`]).
+    UpstreamTimeout,
+    /// A response body larger than the capability reads (`limit`, bytes); the rest was not read.
+    UpstreamTooLarge,
+    /// A rate limit: the provider's wall (`stage: "upstream"`: a 429, or a spent
+    /// `x-ratelimit-remaining`), with `retryAfterMs` when it said.
+    RateLimited,
     /// A fault inside the capability itself (a bug, a panic); details go to the Worker log.
     Internal,
 }
@@ -79,12 +86,15 @@ impl Code {
             Code::AuthFailed => "auth_failed",
             Code::OperationNotAllowed => "operation_not_allowed",
             Code::UpstreamOutcomeUnknown => "upstream_outcome_unknown",
+            Code::UpstreamTimeout => "upstream_timeout",
+            Code::UpstreamTooLarge => "upstream_too_large",
+            Code::RateLimited => "rate_limited",
             Code::Internal => "internal",
         }
     }
 
     /// Every code, for the docs check (`tests/docs.rs`) and for callers' exhaustive matches.
-    pub const ALL: [Code; 13] = [
+    pub const ALL: [Code; 16] = [
         Code::MissingCredential,
         Code::HeaderNotAllowed,
         Code::InvalidArgument,
@@ -97,6 +107,9 @@ impl Code {
         Code::AuthFailed,
         Code::OperationNotAllowed,
         Code::UpstreamOutcomeUnknown,
+        Code::UpstreamTimeout,
+        Code::UpstreamTooLarge,
+        Code::RateLimited,
         Code::Internal,
     ];
 }
@@ -134,9 +147,23 @@ pub enum CallError {
     #[error("{call} does not accept parameter(s) {}{hint}", quoted(.names))]
     UnknownParameter { call: &'static str, names: Vec<String>, hint: &'static str },
 
-    /// `message` comes from the provider's error object, already redacted.
+    /// `message` comes from the provider's error object, already redacted. `retry_after_ms`:
+    /// the wait the provider named (`Retry-After`), when the call did not make it.
     #[error("{message}")]
-    Upstream { status: u16, message: String, upstream: Option<Value> },
+    Upstream { status: u16, message: String, upstream: Option<Value>, retry_after_ms: Option<u64> },
+
+    /// The provider's rate wall, as [`CallError::Upstream`] carries its answer.
+    #[error("{message}")]
+    RateLimited { status: u16, message: String, upstream: Option<Value>, retry_after_ms: Option<u64> },
+
+    /// A body over `limit` bytes, answered with `status`.
+    #[error("the upstream answered {status} with a body over {limit} bytes, more than this capability reads (the manifest's upstream.max_body_bytes); the rest was not read")]
+    TooLarge { status: u16, limit: u64 },
+
+    /// No answer in time; `0` says which limit ended it, `status` what the last answer was, if
+    /// one came.
+    #[error("{0}")]
+    Timeout(String, Option<u16>),
 
     #[error("upstream redirected ({status}) to another origin; not followed, so no credential leaves the API's origin")]
     Redirect { status: u16, upstream: Option<Value> },
@@ -219,6 +246,9 @@ impl CallError {
             CallError::InvalidArgument(_) => Code::InvalidArgument,
             CallError::UnknownParameter { .. } => Code::UnknownParameter,
             CallError::Upstream { .. } => Code::UpstreamError,
+            CallError::RateLimited { .. } => Code::RateLimited,
+            CallError::Timeout(..) => Code::UpstreamTimeout,
+            CallError::TooLarge { .. } => Code::UpstreamTooLarge,
             CallError::Redirect { .. } => Code::UpstreamRedirect,
             CallError::Unreachable(_) => Code::UpstreamUnreachable,
             CallError::InvalidBody { .. } => Code::UpstreamInvalidBody,
@@ -234,18 +264,37 @@ impl CallError {
     pub fn status(&self) -> Option<u16> {
         match self {
             CallError::Upstream { status, .. }
+            | CallError::RateLimited { status, .. }
+            | CallError::TooLarge { status, .. }
             | CallError::Redirect { status, .. }
             | CallError::InvalidBody { status, .. }
             | CallError::BodyWithheld { status, .. } => Some(*status),
-            CallError::AuthFailed { status, .. } | CallError::OutcomeUnknown { status } => *status,
+            CallError::AuthFailed { status, .. } | CallError::OutcomeUnknown { status } | CallError::Timeout(_, status) => *status,
             _ => None,
         }
     }
 
     /// `auth_failed`'s stage.
-    pub fn stage(&self) -> Option<AuthStage> {
+    pub fn stage(&self) -> Option<&'static str> {
         match self {
-            CallError::AuthFailed { stage, .. } => Some(*stage),
+            CallError::AuthFailed { stage, .. } => Some(stage.as_str()),
+            CallError::RateLimited { .. } => Some("upstream"),
+            _ => None,
+        }
+    }
+
+    /// The limit a body went over: `limit`.
+    pub fn limit(&self) -> Option<u64> {
+        match self {
+            CallError::TooLarge { limit, .. } => Some(*limit),
+            _ => None,
+        }
+    }
+
+    /// The wait the provider named, which the call did not make: `retryAfterMs`.
+    pub fn retry_after_ms(&self) -> Option<u64> {
+        match self {
+            CallError::Upstream { retry_after_ms, .. } | CallError::RateLimited { retry_after_ms, .. } => *retry_after_ms,
             _ => None,
         }
     }
@@ -254,6 +303,7 @@ impl CallError {
     pub fn upstream(&self) -> Option<&Value> {
         match self {
             CallError::Upstream { upstream, .. }
+            | CallError::RateLimited { upstream, .. }
             | CallError::Redirect { upstream, .. }
             | CallError::InvalidBody { upstream, .. }
             | CallError::BodyWithheld { upstream, .. }

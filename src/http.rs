@@ -142,6 +142,9 @@ pub struct HttpResponse<'a> {
     pub request_id: Option<&'a str>,
     /// Read only for a 3xx (the entry reports it for those alone).
     pub location: Option<&'a str>,
+    /// What its headers say about trying again ([`crate::retry::Hints`]); read only for a 4xx
+    /// or 5xx (the entry reports them for those alone).
+    pub hints: crate::retry::Hints,
     /// The entry read the body as bytes (a 2xx whose media type is not text), which it keeps:
     /// [`BodyText::flagged`] is what its scan of their text found, and [`BodyText::text`] that
     /// text when it flagged (else empty).

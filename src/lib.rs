@@ -54,6 +54,7 @@ pub mod receipt;
 pub mod redact;
 pub mod request;
 pub mod response;
+pub mod retry;
 pub mod rights;
 pub mod secret;
 pub mod store;

@@ -45,6 +45,58 @@ pub struct Receipt<'a> {
     pub refreshed: bool,
     /// `pass` when the call did what was asked, else `fail`.
     pub verdict: &'static str,
+    /// The call's id: random (the entry's UUID v4), new for every call, refused ones included.
+    pub call_id: &'a str,
+    /// One entry per upstream request that went out ([`Try`]); `attempts` is their number.
+    pub tries: &'a [Try],
+    /// The idempotency key its POST or PATCH carried ([`crate::retry`]): the one header value a
+    /// receipt carries, because it is no credential and it is what makes a retry safe.
+    pub idempotency_key: Option<&'a str>,
+}
+
+/// One upstream request of a call, as its receipt tells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Try {
+    /// What it answered; `None` when nothing came back.
+    pub status: Option<u16>,
+    /// Why nothing came back: `unreachable` or `timeout`.
+    pub failure: Option<&'static str>,
+    /// How long it took.
+    pub ms: u64,
+    /// How long the call waited before sending it (a retry's backoff or `Retry-After`).
+    pub waited_ms: u64,
+}
+
+impl Try {
+    /// `{"status":..,"failure":..,"ms":..,"waitedMs":..}`, `failure` only when there is one.
+    fn push_json(&self, out: &mut String) {
+        out.push_str("{\"status\":");
+        match self.status {
+            Some(status) => push_u64(out, u64::from(status), 0),
+            None => out.push_str("null"),
+        }
+        if let Some(failure) = self.failure {
+            out.push_str(",\"failure\":");
+            push_raw(out, failure);
+        }
+        out.push_str(",\"ms\":");
+        push_u64(out, self.ms, 0);
+        out.push_str(",\"waitedMs\":");
+        push_u64(out, self.waited_ms, 0);
+        out.push('}');
+    }
+}
+
+/// `tries` as the receipt writes them, a JSON array.
+pub fn push_tries(out: &mut String, tries: &[Try]) {
+    out.push('[');
+    for (i, t) in tries.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        t.push_json(out);
+    }
+    out.push(']');
 }
 
 impl Receipt<'_> {
@@ -63,6 +115,9 @@ impl Receipt<'_> {
             credential: CredentialUse::None.as_str(),
             refreshed: false,
             verdict: "fail",
+            call_id: "",
+            tries: &[],
+            idempotency_key: None,
         }
     }
 
@@ -129,6 +184,15 @@ impl Receipt<'_> {
         out.push_str(if self.refreshed { "true" } else { "false" });
         field(out);
         push_raw(out, self.verdict);
+        field(out);
+        push_str(out, self.call_id);
+        field(out);
+        push_tries(out, self.tries);
+        field(out);
+        match self.idempotency_key {
+            Some(key) => push_str(out, key),
+            None => out.push_str("null"),
+        }
         out.push(if named { '}' } else { ']' });
     }
 }
@@ -136,7 +200,7 @@ impl Receipt<'_> {
 /// A receipt's fields, in the order [`Receipt::push_json`] writes them and
 /// [`Receipt::push_values`] lists them. The generated JS entry names the values back in this
 /// order (`receiptOf`); `tests/wire.rs` checks its list against this one.
-pub const FIELDS: [&str; 13] = [
+pub const FIELDS: [&str; 16] = [
     "capability",
     "operation",
     "call",
@@ -150,6 +214,9 @@ pub const FIELDS: [&str; 13] = [
     "credential",
     "refreshed",
     "verdict",
+    "callId",
+    "tries",
+    "idempotencyKey",
 ];
 
 /// Which credential a call used; shown in the receipt as `credential`.
@@ -237,7 +304,7 @@ pub fn values(receipt: &Receipt<'_>, media_type: Option<&str>) -> String {
 pub fn fail(error: &CallError, redactor: &Redactor, receipt: &Receipt<'_>) -> String {
     let code = error.code();
     let message = error.to_string();
-    let message = if code == Code::UpstreamError { redactor.redact(&message) } else { redactor.redact_own(&message) };
+    let message = if matches!(code, Code::UpstreamError | Code::RateLimited) { redactor.redact(&message) } else { redactor.redact_own(&message) };
     let mut out = String::with_capacity(512);
     push_error(&mut out, error, &message, &|value, out| {
         redactor.push_value(value, code == Code::UpstreamBodyWithheld, out);
@@ -262,7 +329,8 @@ pub fn fail_with_values(status: u16, values: &str, excerpt: &str) -> Option<Stri
     }
     let Some(Value::String(content_type)) = values.pop() else { return None };
     let error = CallError::invalid_body(status, &content_type, excerpt);
-    values[FIELDS.len() - 1] = Value::String("fail".into());
+    let verdict = FIELDS.iter().position(|f| *f == "verdict")?;
+    values[verdict] = Value::String("fail".into());
     let mut out = String::with_capacity(512);
     push_error(&mut out, &error, &error.to_string(), &|value, out| value.push_json(out));
     out.push('{');
@@ -287,11 +355,19 @@ fn push_error(out: &mut String, error: &CallError, message: &str, write: &dyn Fn
     push_str(out, message);
     if let Some(stage) = error.stage() {
         out.push_str(",\"stage\":");
-        push_raw(out, stage.as_str());
+        push_raw(out, stage);
     }
     if let Some(status) = error.status() {
         out.push_str(",\"status\":");
         push_u64(out, u64::from(status), 0);
+    }
+    if let Some(limit) = error.limit() {
+        out.push_str(",\"limit\":");
+        push_u64(out, limit, 0);
+    }
+    if let Some(ms) = error.retry_after_ms() {
+        out.push_str(",\"retryAfterMs\":");
+        push_u64(out, ms, 0);
     }
     if let Some(upstream) = error.upstream() {
         out.push_str(",\"upstream\":");

@@ -39,6 +39,9 @@ pub struct Config<'a> {
     /// The access token to send, for an operation whose scheme exchanges the deployment's
     /// credentials for one (the call found it cached: [`crate::token::Need::Ready`]).
     pub token: Option<Rc<Secret>>,
+    /// The idempotency key a POST or PATCH carries in [`crate::table::Upstream::idempotency_header`]
+    /// ([`crate::retry`]).
+    pub idempotency_key: Option<String>,
 }
 
 
@@ -140,6 +143,9 @@ pub fn build(provider: &'static Provider, op: &'static Operation, args: Args, co
     }
     for (name, value) in provider.static_headers {
         request_headers.push((name, HeaderValue::Static(value)));
+    }
+    if let (Some(name), Some(key)) = (provider.upstream.idempotency_header, config.idempotency_key) {
+        request_headers.push((name, HeaderValue::Plain(key)));
     }
     // A bound header's deployment value, unless the call brings its own.
     for &(name, value) in &config.bound_headers {
@@ -392,6 +398,7 @@ mod tests {
         error_object: None,
         servers: &["https://api.example.com"],
         classes: &["read", "write", "destructive"],
+        upstream: crate::table::Upstream::DEFAULT,
         operations: &[],
     };
 
@@ -399,7 +406,7 @@ mod tests {
     fn a_name_in_two_places_is_addressed_by_where_it_goes() {
         let values = crate::args::parse(r#"[{"limit":5,"query.limit":10,"header.limit":"3"}]"#).unwrap();
         let args = crate::args::split(&OP, &[], values).unwrap();
-        let config = Config { secrets: Rc::new(WorkerSecrets::new(&PROVIDER, |_| None)), origin_override: None, bound_headers: Vec::new(), store_backed: Vec::new(), token: None };
+        let config = Config { secrets: Rc::new(WorkerSecrets::new(&PROVIDER, |_| None)), origin_override: None, bound_headers: Vec::new(), store_backed: Vec::new(), token: None, idempotency_key: None };
         let (req, _) = build(&PROVIDER, &OP, args, config).unwrap();
         assert_eq!(req.url, "https://api.example.com/things?limit=10");
         assert_eq!(req.body.as_ref().and_then(RequestBody::as_text), Some(r#"{"limit":5}"#));

@@ -147,6 +147,7 @@ fn redirect(request_url: &str, post: bool, response: &HttpResponse<'_>, redactor
             status,
             message: format!("upstream redirected more than {MAX_REDIRECTS} times"),
             upstream: None,
+            retry_after_ms: None,
         }),
         None => Outcome::Error(CallError::Redirect {
             status,
@@ -177,7 +178,7 @@ fn upstream_error(provider: &Provider, status: u16, json: bool, body: &str, reda
         .and_then(Value::as_str)
         .map(|m| truncate(m, 1024).to_owned())
         .unwrap_or_else(|| format!("upstream answered HTTP {status}"));
-    CallError::Upstream { status, message, upstream }
+    CallError::Upstream { status, message, upstream, retry_after_ms: None }
 }
 
 /// `value` with every string, key and number redacted (unchanged values are cloned as they are).
@@ -205,11 +206,12 @@ mod tests {
         error_object: Some("error"),
         servers: &["https://api.stripe.com"],
         classes: &["read", "write", "destructive"],
+        upstream: crate::table::Upstream::DEFAULT,
         operations: &[],
     };
 
     fn resp(status: u16, ct: &'static str, body: &'static &'static str) -> HttpResponse<'static> {
-        HttpResponse { status, content_type: Some(ct), request_id: None, location: None, binary: false, body }
+        HttpResponse { status, content_type: Some(ct), request_id: None, location: None, hints: Default::default(), binary: false, body }
     }
 
     fn redactor() -> Redactor {

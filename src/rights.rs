@@ -310,6 +310,7 @@ mod tests {
         error_object: None,
         servers: &["https://api.example.com"],
         classes: &["read", "write", "destructive", "money"],
+        upstream: crate::table::Upstream::DEFAULT,
         operations: &OPS,
     };
 

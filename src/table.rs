@@ -38,8 +38,33 @@ pub struct Provider {
     pub servers: &'static [&'static str],
     /// The names of the classes of operation, by bit ([`Operation::classes`]).
     pub classes: &'static [&'static str],
+    /// How the upstream is to be called again, and how much of an answer is read
+    /// ([`crate::retry`]): the manifest's `[upstream]` keys.
+    pub upstream: Upstream,
     /// Every callable operation; a call names one by index.
     pub operations: &'static [Operation],
+}
+
+/// The manifest's say on one call's robustness ([`crate::retry`]): what the provider takes and
+/// answers, as data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Upstream {
+    /// The header the provider reads an idempotency key from (Stripe: `Idempotency-Key`): every
+    /// POST and PATCH carries one, and only then may they be sent again.
+    pub idempotency_header: Option<&'static str>,
+    /// A 409 is transient here (Stripe's: a request that raced another with its key), as
+    /// stripe-node retries it; elsewhere (GitHub) it is a real conflict and final.
+    pub retry_conflict: bool,
+    /// Retries a call makes after a transient failure when it does not say (`maxRetries`).
+    pub max_retries: u8,
+    /// The largest response body read, in bytes: a larger one is `upstream_too_large`, and the
+    /// rest of it is not read.
+    pub max_body_bytes: u64,
+}
+
+impl Upstream {
+    /// No idempotency key, 409 final, the default retries, bodies up to 10 MiB.
+    pub const DEFAULT: Upstream = Upstream { idempotency_header: None, retry_conflict: false, max_retries: 2, max_body_bytes: 10 << 20 };
 }
 
 /// One way of authenticating: a key (or password) from a handle, attached as [`AuthScheme`]

@@ -60,7 +60,7 @@ fn receipt_of(values: &str) -> serde_json::Value {
 }
 
 fn json_response<'a>(status: u16, body: &'a &'a str) -> HttpResponse<'a> {
-    HttpResponse { status, content_type: Some("application/json"), request_id: Some("req_1"), location: None, binary: false, body }
+    HttpResponse { status, content_type: Some("application/json"), request_id: Some("req_1"), location: None, hints: Default::default(), binary: false, body }
 }
 
 #[test]
@@ -72,7 +72,7 @@ fn retrieve_builds_the_request_and_attaches_the_body_in_js() {
     assert_eq!(req.header("stripe-version"), Some("2024-04-10"));
     assert_eq!(req.body, None);
     let mut text = String::new();
-    call.push_fetch_json(&mut text);
+    call.push_fetch_json(&mut text, NOW);
     // The entry's `fetch` wire: [url, method, body, headers, scan, credential].
     let fetch_json: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(fetch_json[0], req.url.as_str());
@@ -186,20 +186,20 @@ fn errors_redirects_and_network_failures() {
     assert_eq!(v["error"]["upstream"]["code"], "card_declined");
 
     let call = fetch(start("customers.create", r#"[{"email":"a@b.c"}]"#, &env()));
-    let moved = HttpResponse { status: 303, content_type: None, request_id: None, location: Some("/v1/customers/cus_9"), binary: false, body: &"" };
+    let moved = HttpResponse { status: 303, content_type: None, request_id: None, location: Some("/v1/customers/cus_9"), hints: Default::default(), binary: false, body: &"" };
     let call = fetch(call.finish(&moved, NOW));
     assert_eq!(call.request().url, "https://api.stripe.com/v1/customers/cus_9");
     assert_eq!(call.request().method, capa_rs::table::Method::Get);
     assert_eq!(call.request().body, None);
     assert_eq!(call.request().header("content-type"), None);
     assert_eq!(call.request().header("authorization"), Some(&*format!("Bearer {SECRET}")));
-    let v = complete(call.finish(&HttpResponse { status: 204, content_type: None, request_id: None, location: None, binary: false, body: &"" }, NOW));
+    let v = complete(call.finish(&HttpResponse { status: 204, content_type: None, request_id: None, location: None, hints: Default::default(), binary: false, body: &"" }, NOW));
     assert_eq!(v["result"], serde_json::Value::Null);
     assert_eq!(v["receipt"]["attempts"], 2);
 
-    let call = fetch(start("customers.list", "[]", &env()));
-    match call.unreachable(&format!("connect failed for Bearer {SECRET}"), NOW) {
-        Envelope::Complete(text) => {
+    let call = fetch(start("customers.list", r#"[{"maxRetries":0}]"#, &env()));
+    match call.unreachable(&format!("connect failed for Bearer {SECRET}"), false, NOW) {
+        Step::Done(Envelope::Complete(text)) => {
             let v: serde_json::Value = serde_json::from_str(&text).unwrap();
             assert_eq!(v["error"]["code"], "upstream_unreachable");
             assert_eq!(v["error"]["message"], "upstream unreachable: connect failed for Bearer [REDACTED]");

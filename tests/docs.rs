@@ -75,8 +75,22 @@ fn the_contract_lists_every_receipt_field() {
     assert!(missing.is_empty(), "docs/contract.md's Receipt section does not name {missing:?}");
     // Its example receipt (the section's first fenced block) has exactly the fields, in order.
     let example = code.iter().find(|c| c.contains('{')).expect("docs/contract.md's Receipt section has no example");
-    let keys: Vec<&str> = example
-        .split([',', '{', '}', '\n'])
+    // The receipt's own keys: what stands at depth one (a try's keys inside `tries` are not).
+    let mut top = String::new();
+    let mut depth = 0;
+    for c in example.chars() {
+        match c {
+            '{' | '[' => depth += 1,
+            '}' | ']' => depth -= 1,
+            _ if depth == 1 => top.push(c),
+            _ => {}
+        }
+        if depth == 1 && c == '{' {
+            top.push(',');
+        }
+    }
+    let keys: Vec<&str> = top
+        .split([',', '\n'])
         .filter_map(|part| part.trim().split_once(':').map(|(key, _)| key.trim()))
         .filter(|key| identifiers(key).eq([*key]))
         .collect();

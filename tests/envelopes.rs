@@ -49,6 +49,8 @@ fn provider(auth: AuthScheme) -> &'static Provider {
         error_object: Some("error"),
         servers: &["https://api.example.com"],
         classes: &["read", "write", "destructive"],
+        // Retries are their own suite's (tests/retry.test.mjs); here each path answers once.
+        upstream: capa_rs::table::Upstream { max_retries: 0, ..capa_rs::table::Upstream::DEFAULT },
         operations: &OPS,
     }))
 }
@@ -117,6 +119,7 @@ fn envelopes(provider: &'static Provider, env: &Env, args: &str, form: &str) -> 
                 content_type: Some(Box::leak(content_type.clone().into_boxed_str())),
                 request_id: Some(Box::leak(request_id.clone().into_boxed_str())),
                 location: location.then(|| &*Box::leak(text.clone().into_boxed_str())),
+                hints: Default::default(),
                 binary,
                 body,
             };
@@ -124,6 +127,11 @@ fn envelopes(provider: &'static Provider, env: &Env, args: &str, form: &str) -> 
             let envelope = loop {
                 match call.finish(&response, NOW + 5.0) {
                     Step::Fetch(next) => call = next,
+                    Step::Pause { call: paused, .. } => match paused.resume(NOW + 6.0) {
+                        Step::Fetch(next) => call = next,
+                        Step::Done(Envelope::Complete(text)) => break text,
+                        other => panic!("{other:?}"),
+                    },
                     Step::Done(Envelope::Complete(text)) => break text,
                     Step::Done(Envelope::AttachBody { attach, receipt }) => {
                         // The entry attaches the body it holds (its scan flagged nothing in it):
@@ -141,7 +149,7 @@ fn envelopes(provider: &'static Provider, env: &Env, args: &str, form: &str) -> 
             out.push((what.to_owned(), envelope));
         }
         let Step::Fetch(call) = begin(provider, 0, args, env, NOW) else { panic!() };
-        let Envelope::Complete(envelope) = call.unreachable(&format!("connection reset by {form}"), NOW + 5.0) else { panic!() };
+        let Step::Done(Envelope::Complete(envelope)) = call.unreachable(&format!("connection reset by {form}"), false, NOW + 5.0) else { panic!() };
         out.push(("unreachable".to_owned(), envelope));
     }
     out

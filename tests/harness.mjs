@@ -160,7 +160,7 @@ export async function startWorkers({ provider, bindings = {}, outboundService, v
       { type: "CompiledWasm", path: path.join(dir, wasm[0]) },
     ],
     compatibilityDate: COMPATIBILITY_DATE,
-    bindings,
+    bindings: withTestWaits(bindings),
     ...(outboundService ? { outboundService } : {}),
   });
   const targets = { CAP: "capability", ...Object.fromEntries(Object.keys(variants).map((v) => [v, `capability-${v.toLowerCase()}`])) };
@@ -201,6 +201,16 @@ export async function startWorkers({ provider, bindings = {}, outboundService, v
    * variant named `target`). */
   const store = async (binding, target = "CAP") => (await mf.getSecretsStoreSecretAPI(binding, targets[target]))();
   return { mf, call, batch, logs, store, dispose: () => mf.dispose() };
+}
+
+/**
+ * A test's capability bindings with the waits between retries (src/retry.rs) scaled down to a
+ * thousandth, unless the test sets the scale itself: a suite whose upstream answers 503 must not
+ * sleep a second per call. The runtime honours the scale only with a loopback origin.
+ */
+function withTestWaits(bindings) {
+  if (!bindings?.CAPA_LOOPBACK_ORIGIN || "CAPA_LOOPBACK_WAIT_SCALE" in bindings) return bindings;
+  return { ...bindings, CAPA_LOOPBACK_WAIT_SCALE: "0.001" };
 }
 
 /** An argument the caller Worker turns into binary data (see CALLER): `as` one of Uint8Array

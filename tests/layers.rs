@@ -22,8 +22,9 @@ const LAYERS: &[(&str, &[&str])] = &[
     // What a call can fail with, and what none of its answers may show.
     ("errors and redaction", &["error", "redact"]),
     // A call's inputs (its arguments, their encodings, the rights and grants that admit it, the
-    // Secrets Store's values) and the form of its answer (receipts, envelopes).
-    ("inputs and envelopes", &["args", "encode", "rights", "grant", "store", "receipt"]),
+    // Secrets Store's values, the retry policy its options choose) and the form of its answer
+    // (receipts, envelopes).
+    ("inputs and envelopes", &["args", "encode", "rights", "grant", "store", "retry", "receipt"]),
     // How a credential travels, and bodies that are not one string.
     ("credentials and bodies", &["auth", "body"]),
     // The HTTP exchange the entry performs for the runtime: the request it is handed, the

@@ -34,6 +34,7 @@ static MULTI: Provider = Provider {
     error_object: None,
     servers: &["https://api.example.com"],
     classes: &["read", "write", "destructive"],
+    upstream: capa_rs::table::Upstream::DEFAULT,
     operations: &OPS,
 };
 
@@ -53,7 +54,7 @@ fn call(env: &Env, i: u32, args: &str) -> Result<Vec<(String, String)>, serde_js
     match begin(&MULTI, i, args, env, NOW) {
         Step::Fetch(call) => {
             let mut wire = String::new();
-            call.push_fetch_json(&mut wire);
+            call.push_fetch_json(&mut wire, NOW);
             let v: serde_json::Value = serde_json::from_str(&wire).unwrap();
             Ok(v[3].as_array().unwrap().iter().map(|h| (h[0].as_str().unwrap().to_owned(), h[1].as_str().unwrap().to_owned())).collect())
         }
@@ -120,7 +121,7 @@ fn every_deployment_credential_is_scanned_for_whichever_is_sent() {
     let env = full();
     let Step::Fetch(call) = begin(&MULTI, 1, "[]", &env, NOW) else { panic!() };
     let mut wire = String::new();
-    call.push_fetch_json(&mut wire);
+    call.push_fetch_json(&mut wire, NOW);
     let v: serde_json::Value = serde_json::from_str(&wire).unwrap();
     let scan: Vec<&str> = v[4].as_array().unwrap()[1..].iter().filter_map(|n| n.as_str()).collect();
     for value in ["key_CANARY1", "sec_CANARY2", "tok_CANARY3"] {

@@ -50,9 +50,12 @@ test("retrieve with the Worker secret: exact request, result and receipt", async
 
   assert.equal(r.ok, true);
   assert.deepEqual(r.result, { id: "cus_123", object: "customer" });
-  const { startedAt, durationMs, ...rest } = r.receipt;
+  const { startedAt, durationMs, callId, tries, ...rest } = r.receipt;
   assert.match(startedAt, ISO);
   assert.ok(Number.isInteger(durationMs) && durationMs >= 0);
+  assert.match(callId, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  assert.equal(tries.length, 1);
+  assert.deepEqual({ ...tries[0], ms: 0 }, { status: 200, ms: 0, waitedMs: 0 });
   assert.deepEqual(rest, {
     capability: "stripe",
     operation: "GetCustomersCustomer",
@@ -65,6 +68,7 @@ test("retrieve with the Worker secret: exact request, result and receipt", async
     credential: "secret",
     refreshed: false,
     verdict: "pass",
+    idempotencyKey: null,
   });
 });
 
@@ -322,11 +326,13 @@ test("an unreachable upstream gives upstream_unreachable", async () => {
   await closed.close();
   const lonely = await startWorkers({ provider: "stripe", bindings: { STRIPE_API_KEY: CANARY.secret, CAPA_LOOPBACK_ORIGIN: closed.origin } });
   try {
+    // A GET is tried again after a failed connection (src/retry.rs): three tries in all.
     const r = await lonely.call("customers.retrieve", "cus_123");
     assert.equal(r.ok, false);
     assert.equal(r.error.code, "upstream_unreachable");
     assert.equal(r.receipt.status, null);
-    assert.equal(r.receipt.attempts, 1);
+    assert.equal(r.receipt.attempts, 3);
+    assert.deepEqual(r.receipt.tries.map((t) => t.failure), ["unreachable", "unreachable", "unreachable"]);
     assertNoCanary(assert, [r, lonely.logs], "envelope and logs");
   } finally {
     await lonely.dispose();

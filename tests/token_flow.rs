@@ -45,6 +45,7 @@ static OAUTH: Provider = Provider {
     error_object: None,
     servers: &["https://api.example.com"],
     classes: &["read", "write", "destructive"],
+    upstream: capa_rs::table::Upstream::DEFAULT,
     operations: &OPS,
 };
 
@@ -73,7 +74,7 @@ fn env() -> Env {
 fn wire_of(step: &Step) -> serde_json::Value {
     let mut out = String::new();
     match step {
-        Step::Fetch(call) => call.push_fetch_json(&mut out),
+        Step::Fetch(call) => call.push_fetch_json(&mut out, NOW),
         Step::Token { request, .. } => request.push_fetch_json(&mut out, &capa_rs::redact::Redactor::default()),
         other => panic!("no request: {other:?}"),
     }
@@ -115,13 +116,19 @@ fn the_first_call_exchanges_the_client_credentials_then_sends_the_token() {
     let Step::Fetch(call) = resumed else { unreachable!() };
     let body = format!(r#"{{"echo":"{TOKEN}"}}"#);
     let text = &body.as_str();
-    let done = call.finish(&HttpResponse { status: 200, content_type: Some("application/json"), request_id: None, location: None, binary: false, body: text }, NOW);
+    let done = call.finish(&HttpResponse { status: 200, content_type: Some("application/json"), request_id: None, location: None, hints: Default::default(), binary: false, body: text }, NOW);
     let v = envelope(done);
     assert_eq!(v["result"]["echo"], "[REDACTED]");
     assert_eq!(v["receipt"]["refreshed"], true);
     assert_eq!(v["receipt"]["credential"], "secret");
     // The next call finds it cached: no exchange, not refreshed.
     assert!(matches!(begin(&OAUTH, 0, "[]", &env, NOW + 5.0), Step::Fetch(_)));
+}
+
+/// A round after an `R` step, with the tries it handed back.
+fn resumed(env: &Env, now_ms: f64, resume: Resume, earlier: &str) -> Step {
+    let round = capa_rs::call::Round { op: 0, args: "[]", grant: None, call_id: capa_rs::call::NATIVE_CALL_ID, resume, earlier: Some(earlier), now_ms };
+    capa_rs::call::begin_round(&OAUTH, round, env)
 }
 
 #[test]
@@ -131,19 +138,21 @@ fn a_401_drops_the_token_once_and_a_second_is_auth_failed() {
     env.tokens.put(0, 200, GRANTED, NOW, 60);
     let Step::Fetch(call) = begin(&OAUTH, 0, "[]", &env, NOW) else { panic!() };
     let unauthorized = &"{}";
-    let response = HttpResponse { status: 401, content_type: Some("application/json"), request_id: None, location: None, binary: false, body: unauthorized };
+    let response = HttpResponse { status: 401, content_type: Some("application/json"), request_id: None, location: None, hints: Default::default(), binary: false, body: unauthorized };
     let later = NOW + capa_rs::call::FRESH_TOKEN_MS + 1.0;
-    let Step::Refresh { scheme: 0, generation } = call.finish(&response, later) else { panic!("a 401 to a cached token refreshes") };
+    let Step::Refresh { scheme: 0, generation, tries } = call.finish(&response, later) else { panic!("a 401 to a cached token refreshes") };
     env.tokens.invalidate(0, generation);
-    let again = begin_again(&OAUTH, 0, "[]", &env, NOW, Resume { obtained: false, after_401: true, ..Resume::default() });
+    // The next round brings the first's tries back (the entry hands an R step's to it).
+    let again = resumed(&env, NOW, Resume { obtained: false, after_401: true, ..Resume::default() }, &tries);
     assert!(matches!(again, Step::Token { .. }), "the dropped token is exchanged anew");
     env.tokens.put(0, 200, GRANTED.replace("accesstoken1", "accesstoken2").as_str(), NOW, 60);
-    let Step::Fetch(call) = begin_again(&OAUTH, 0, "[]", &env, NOW, Resume { obtained: true, after_401: true, ..Resume::default() }) else { panic!() };
+    let Step::Fetch(call) = resumed(&env, NOW, Resume { obtained: true, after_401: true, ..Resume::default() }, &tries) else { panic!() };
     let v = envelope(call.finish(&response, NOW));
     assert_eq!(v["error"]["code"], "auth_failed");
     assert_eq!(v["error"]["stage"], "upstream");
     assert_eq!(v["error"]["status"], 401);
     assert_eq!(v["receipt"]["attempts"], 2);
+    assert_eq!(v["receipt"]["tries"].as_array().unwrap().iter().map(|t| t["status"].as_u64()).collect::<Vec<_>>(), [Some(401), Some(401)]);
     assert_eq!(v["receipt"]["refreshed"], true);
 }
 
@@ -154,7 +163,7 @@ fn a_401_to_a_token_just_obtained_is_auth_failed_at_once() {
     env.tokens.put(0, 200, GRANTED, NOW, 60);
     let Step::Fetch(call) = begin(&OAUTH, 0, "[]", &env, NOW) else { panic!() };
     let body = &"{}";
-    let response = HttpResponse { status: 401, content_type: Some("application/json"), request_id: None, location: None, binary: false, body };
+    let response = HttpResponse { status: 401, content_type: Some("application/json"), request_id: None, location: None, hints: Default::default(), binary: false, body };
     let v = envelope(call.finish(&response, NOW + 10.0));
     assert_eq!((v["error"]["code"].as_str(), v["error"]["stage"].as_str()), (Some("auth_failed"), Some("upstream")));
     assert_eq!(v["receipt"]["attempts"], 1, "no exchange for a token a second old: another would not help");
@@ -186,14 +195,14 @@ fn a_refused_token_whose_replacement_is_refused_at_the_endpoint_was_not_refreshe
     env.tokens.put(0, 200, GRANTED, NOW, 60);
     let Step::Fetch(call) = begin(&OAUTH, 0, "[]", &env, NOW) else { panic!() };
     let body = &"{}";
-    let response = HttpResponse { status: 401, content_type: Some("application/json"), request_id: None, location: None, binary: false, body };
+    let response = HttpResponse { status: 401, content_type: Some("application/json"), request_id: None, location: None, hints: Default::default(), binary: false, body };
     let later = NOW + capa_rs::call::FRESH_TOKEN_MS + 1.0;
-    let Step::Refresh { generation, .. } = call.finish(&response, later) else { panic!("a 401 to a cached token refreshes") };
+    let Step::Refresh { generation, tries, .. } = call.finish(&response, later) else { panic!("a 401 to a cached token refreshes") };
     env.tokens.invalidate(0, generation);
     let after = Resume { obtained: false, after_401: true, started_ms: Some(later) };
-    assert!(matches!(begin_again(&OAUTH, 0, "[]", &env, later, after), Step::Token { .. }));
+    assert!(matches!(resumed(&env, later, after, &tries), Step::Token { .. }));
     env.tokens.put(0, 400, r#"{"error":"invalid_client"}"#, later, 60);
-    let v = envelope(begin_again(&OAUTH, 0, "[]", &env, later, Resume { obtained: true, ..after }));
+    let v = envelope(resumed(&env, later, Resume { obtained: true, ..after }, &tries));
     assert_eq!((v["error"]["code"].as_str(), v["error"]["stage"].as_str()), (Some("auth_failed"), Some("token")));
     assert_eq!((v["receipt"]["attempts"].as_u64(), v["receipt"]["refreshed"].as_bool()), (Some(1), Some(false)));
 }
@@ -213,7 +222,7 @@ fn a_client_secret_is_scrubbed_as_its_basic_pair_sent_it_form_encoded() {
     // An API that logs its gateway's requests, the token endpoint's among them.
     let logged = format!(r#"{{"log":["{basic}","{}"]}}"#, &basic["Basic ".len()..]);
     let body: &str = &logged;
-    let v = envelope(call.finish(&HttpResponse { status: 200, content_type: Some("application/json"), request_id: None, location: None, binary: false, body: &body }, NOW + 2.0));
+    let v = envelope(call.finish(&HttpResponse { status: 200, content_type: Some("application/json"), request_id: None, location: None, hints: Default::default(), binary: false, body: &body }, NOW + 2.0));
     let core = &b64("client-1:cs_CANARY%2Fodd%2Bsecret%3D1%26x")[12..36];
     assert!(!v.to_string().contains(core), "{v}");
 }
@@ -243,7 +252,7 @@ fn a_per_call_token_is_sent_as_is_and_a_401_is_the_callers() {
     assert_eq!(header(&request, "authorization").unwrap(), "Bearer at_CANARYtenant");
     let Step::Fetch(call) = step else { unreachable!() };
     let body = &r#"{"error":"expired"}"#;
-    let v = envelope(call.finish(&HttpResponse { status: 401, content_type: Some("application/json"), request_id: None, location: None, binary: false, body }, NOW));
+    let v = envelope(call.finish(&HttpResponse { status: 401, content_type: Some("application/json"), request_id: None, location: None, hints: Default::default(), binary: false, body }, NOW));
     assert_eq!(v["error"]["code"], "upstream_error");
     assert_eq!(v["receipt"]["refreshed"], false);
     assert!(matches!(begin(&OAUTH, 0, "[]", &env, NOW), Step::Token { .. }), "nothing was cached from the call's token");
@@ -262,7 +271,7 @@ fn a_call_that_sends_no_cached_token_still_scans_for_it() {
     let Step::Fetch(call) = step else { unreachable!() };
     let text = format!(r#"{{"echo":"{TOKEN}"}}"#);
     let body: &str = &text;
-    let v = envelope(call.finish(&HttpResponse { status: 400, content_type: Some("application/json"), request_id: None, location: None, binary: false, body: &body }, NOW + 2.0));
+    let v = envelope(call.finish(&HttpResponse { status: 400, content_type: Some("application/json"), request_id: None, location: None, hints: Default::default(), binary: false, body: &body }, NOW + 2.0));
     assert_eq!(v["error"]["upstream"]["echo"], "[REDACTED]");
 }
 
@@ -374,7 +383,7 @@ fn echo<'a>(value: &str, body: &'a mut String, binary: bool) -> HttpResponse<'a>
     let body: &'a String = body;
     let text: &'a &'a str = Box::leak(Box::new(body.as_str()));
     let id: &'a str = Box::leak(format!("req_{value}").into_boxed_str());
-    HttpResponse { status: 200, content_type: Some(if binary { "application/octet-stream" } else { "application/json" }), request_id: Some(id), location: None, binary, body: text }
+    HttpResponse { status: 200, content_type: Some(if binary { "application/octet-stream" } else { "application/json" }), request_id: Some(id), location: None, hints: Default::default(), binary, body: text }
 }
 
 /// That nothing of `value` (whole, base64) reached the envelope `v`.
@@ -464,7 +473,7 @@ fn a_logins_user_name_is_a_credential_scrubbed_like_its_password() {
     let Step::Fetch(call) = begin(&APP, 0, "[]", &env, NOW + 1.5) else { panic!() };
     let logged = format!(r#"{{"logged":"{}"}}"#, b64("username=ada.lovelace%40example.com&password=pw_CANARYlogin0000"));
     let body: &str = &logged;
-    let v = envelope(call.finish(&HttpResponse { status: 200, content_type: Some("application/json"), request_id: None, location: None, binary: false, body: &body }, NOW + 1.6));
+    let v = envelope(call.finish(&HttpResponse { status: 200, content_type: Some("application/json"), request_id: None, location: None, hints: Default::default(), binary: false, body: &body }, NOW + 1.6));
     assert!(!v.to_string().contains(&b64("ada.lovelace%40example.com")[..24]), "{v}");
     // A call sending its own cookie scans for it too: it is the deployment's credential.
     let Step::Fetch(call) = begin(&APP, 0, r#"[{"auth":{"apiKey":"sid=sid_CANARYcaller000"}}]"#, &env, NOW + 2.0) else { panic!() };

@@ -25,6 +25,24 @@ export interface Receipt {
   /** The call obtained a new access token for the deployment's credentials (none was cached, it was due, or the upstream refused the cached one). */
   refreshed: boolean;
   verdict: "pass" | "fail";
+  /** The call's id: random (a UUID v4), new for every call, refused ones included. */
+  callId: string;
+  /** One entry per upstream request that went out (redirects, retries and the resend after a refused token included); `attempts` is their number. */
+  tries: Try[];
+  /** The idempotency key its POST or PATCH carried (the caller's `idempotencyKey`, else its `callId`), on every attempt; null when none was sent. */
+  idempotencyKey: string | null;
+}
+
+/** One upstream request of a call. */
+export interface Try {
+  /** What it answered; null when nothing came back. */
+  status: number | null;
+  /** Why nothing came back. */
+  failure?: "unreachable" | "timeout";
+  /** How long it took. */
+  ms: number;
+  /** How long the call waited before sending it (a retry's backoff, or the provider's `Retry-After`). */
+  waitedMs: number;
 }
 
 export type ErrorCode =
@@ -40,6 +58,9 @@ export type ErrorCode =
   | "auth_failed"
   | "operation_not_allowed"
   | "upstream_outcome_unknown"
+  | "upstream_timeout"
+  | "upstream_too_large"
+  | "rate_limited"
   | "internal";
 
 /** Bytes, for a binary body or a multipart file field (a Blob's type travels with it). */
@@ -57,6 +78,33 @@ export type CapabilityError<E = JsonValue> =
       status: number;
       /** The provider's error object (credentials redacted), or its body's text when it is not JSON. */
       upstream?: E | string;
+      /** The wait the provider named (`Retry-After`), which the call did not make: longer than a call waits, or past its deadline. */
+      retryAfterMs?: number;
+    }
+  | {
+      code: "rate_limited";
+      message: string;
+      /** `upstream`: the provider's wall (a 429, or its rate limit spent). */
+      stage: "upstream" | "capability";
+      status?: number;
+      /** When to try again, when it is known. */
+      retryAfterMs?: number;
+      upstream?: E | string;
+    }
+  | {
+      code: "upstream_too_large";
+      message: string;
+      status: number;
+      /** The most body bytes this capability reads (the manifest's `max_body_bytes`; 10 MiB unless it says). */
+      limit: number;
+      upstream?: undefined;
+    }
+  | {
+      code: "upstream_timeout";
+      message: string;
+      /** What the upstream last answered, if anything; the receipt's `tries` say how each request ended. */
+      status?: number;
+      upstream?: undefined;
     }
   | { code: "upstream_redirect"; message: string; status: number; upstream?: { location: string } }
   | { code: "upstream_invalid_body"; message: string; status: number; /** The body's first 2 KiB. */ upstream?: string }
@@ -106,6 +154,12 @@ export interface CallOptions {
     /** Per-call headers, from the provider's allow-list only. */
     headers?: {  };
   };
+  /** Retries after a transient failure (a connection, a timeout, 408, 429, 5xx): 0 to 5; default 2. */
+  maxRetries?: number;
+  /** This provider takes no idempotency key (its POST and PATCH are never sent twice): refused. */
+  idempotencyKey?: never;
+  /** How long the call may take, attempts and waits together: 1 to 300000 ms; default 60000. */
+  timeoutMs?: number;
 }
 
 /** A session's auth (`withAuth`): fixed for every call of the session. */

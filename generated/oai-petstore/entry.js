@@ -6,7 +6,7 @@
 import { RpcTarget, WorkerEntrypoint } from "cloudflare:workers";
 import Base from "../../build/oai-petstore/index.js";
 import { argsJson, takeBinaries } from "../../src/js/args.js";
-import { isJson, isText, requestBody, scanText } from "../../src/js/body.js";
+import { isJson, isText, readBody, requestBody, scanText } from "../../src/js/body.js";
 import { flagged } from "../../src/js/scan.js";
 
 const CAPABILITY = "oai-petstore";
@@ -18,9 +18,9 @@ const REQUEST_ID = null;
 // only the resources are callable (tests/surface.test.mjs). After a panic, wasm-bindgen's abort
 // handler (worker-build enables it) replaces the wasm instance before the next call.
 const proto = Base.prototype;
-const { capa_begin, capa_finish, capa_unreachable, capa_internal, capa_lost, capa_invalid_body, capa_store, capa_grant } = proto;
+const { capa_begin, capa_finish, capa_unreachable, capa_resume, capa_too_large, capa_internal, capa_lost, capa_invalid_body, capa_store, capa_grant } = proto;
 for (const key of Object.getOwnPropertyNames(proto)) if (key !== "constructor") delete proto[key];
-if ([capa_begin, capa_finish, capa_unreachable, capa_internal, capa_lost, capa_invalid_body, capa_store, capa_grant].some((f) => typeof f !== "function")) {
+if ([capa_begin, capa_finish, capa_unreachable, capa_resume, capa_too_large, capa_internal, capa_lost, capa_invalid_body, capa_store, capa_grant].some((f) => typeof f !== "function")) {
   throw new Error("capa: the wasm build lacks the runtime's exports");
 }
 
@@ -33,43 +33,58 @@ let tickets = 0;
 // One call: the runtime answers with an envelope or a request to send (see src/wasm/mod.rs).
 async function invoke(env, op, args, grant) {
   const ticket = ++tickets;
-  // `flags`: what earlier rounds did (see begin); `t0`: when the call began, for its receipt.
-  // `sent`, `status`, `credential`: what went out and came back, for the answer to a call the
-  // runtime faults on (or loses with its instance) after its request went out (capa_lost).
+  // The call's id (its receipt's callId, its default idempotency key): fresh for every call.
+  const id = crypto.randomUUID();
+  // `flags`: what earlier rounds did (see begin); `t0`: when the call began, for its receipt;
+  // `earlier`: the tries an R step handed back. `sent`, `status`, `credential`: what went out
+  // and came back, for the answer to a call the runtime faults on (or loses with its instance)
+  // after its request went out (capa_lost).
   const t0 = Date.now();
-  let out, body, bytes, status = null, type, flags = 0, sent = 0, credential = "none";
+  let out, body, bytes, status = null, type, flags = 0, sent = 0, credential = "none", earlier;
   try {
     // JSON text, or the report of a value JSON would change (a Map, NaN): src/js/args.js. Binary
     // arguments stay here; the runtime's requests name them by index (src/js/body.js).
     const json = argsJson(args);
     const binaries = json.charCodeAt(0) === 1 ? takeBinaries() : null;
-    out = begin(env, op, ticket, json, flags, t0, grant);
-    if (unsettled(out)) [out, flags] = await settle(env, op, ticket, json, out, flags, t0, grant);
-    while (out.charCodeAt(0) === 70 /* F: fetch */) {
+    out = begin(env, op, ticket, json, flags, t0, grant, id, earlier);
+    if (unsettled(out)) [out, flags] = await settle(env, op, ticket, json, out, flags, t0, grant, id, earlier);
+    for (;;) {
+      const step = out.charCodeAt(0);
+      // Y<handle>:<ms>: wait before the call's next attempt (a retry, src/retry.rs).
+      if (step === 89 /* Y */) {
+        const colon = out.indexOf(":");
+        await later(+out.slice(colon + 1));
+        out = capa_resume(+out.slice(1, colon), ticket, Date.now());
+        continue;
+      }
+      if (step !== 70 /* F: fetch */) break;
       const colon = out.indexOf(":");
       const handle = +out.slice(1, colon);
-      const [url, method, reqBody, headers, scan, used] = JSON.parse(out.slice(colon + 1));
+      const [url, method, reqBody, headers, scan, used, timeout, limit] = JSON.parse(out.slice(colon + 1));
       credential = used;
-      let res, h;
+      let res, h, read;
       try {
-        const init = { method, headers, body: reqBody === null || typeof reqBody === "string" ? reqBody : requestBody(reqBody, binaries), redirect: "manual" };
+        // The attempt's time (src/retry.rs) bounds its answer and its body.
+        const init = { method, headers, body: reqBody === null || typeof reqBody === "string" ? reqBody : requestBody(reqBody, binaries), redirect: "manual", signal: AbortSignal.timeout(timeout) };
         sent++;
         status = null;
         res = await fetch(url, init);
         h = res.headers;
         status = res.status;
         type = h.get("content-type") ?? "";
-        // A success that is not text is bytes, handed back as they came.
-        if (status >= 200 && status < 300 && !isText(type)) {
-          bytes = new Uint8Array(await res.arrayBuffer());
-          body = "";
-        } else {
-          bytes = null;
-          body = await res.text();
-        }
+        // A success that is not text is bytes, handed back as they came. At most `limit` bytes
+        // of either are read (null: more; the rest is not).
+        const binary = status >= 200 && status < 300 && !isText(type);
+        read = await readBody(res, limit, binary);
+        bytes = binary ? read : null;
+        body = binary ? "" : read;
       } catch (e) {
-        out = capa_unreachable(handle, ticket, op, Date.now(), String(e?.message ?? e));
-        break;
+        out = capa_unreachable(handle, ticket, op, Date.now(), String(e?.message ?? e), e?.name === "TimeoutError");
+        continue;
+      }
+      if (read === null) {
+        out = capa_too_large(handle, ticket, Date.now(), status, (REQUEST_ID && h.get(REQUEST_ID)) ?? "");
+        continue;
       }
       // The runtime judges what the scan flags (src/js/scan.js): redacts it, withholds bytes that
       // hold a credential. Only then does the body cross into wasm (bytes as their text).
@@ -80,9 +95,14 @@ async function invoke(env, op, args, grant) {
         else body = "";
       }
       // Content type, request id and (for a redirect only: each read is a call into the runtime)
-      // location, as one string: one copy into wasm instead of three. Values hold no line feed.
+      // location, and for a failure what it says about trying again (src/retry.rs), as one
+      // string: one copy into wasm instead of several. Values hold no line feed.
       let heads = type + "\n" + ((REQUEST_ID && h.get(REQUEST_ID)) ?? "");
       if (status >= 300 && status < 400) heads += "\n" + (h.get("location") ?? "");
+      else if (status >= 400) {
+        heads += "\n";
+        for (const name of HINTS) heads += "\n" + (h.get(name) ?? "");
+      }
       const empty = bytes === null ? body.length === 0 : bytes.length === 0;
       out = capa_finish(handle, ticket, op, Date.now(), status, heads, body, empty, found, bytes !== null);
     }
@@ -90,12 +110,12 @@ async function invoke(env, op, args, grant) {
     // A fault in the runtime: a panic aborts the wasm instance, which workers-rs replaces before
     // the next call. The panic is in the Worker's log; the caller still gets an envelope, which
     // says whether its request went out.
-    return sent ? lost(op, t0, sent, status, credential, flags) : internal(op);
+    return sent ? lost(op, t0, sent, status, credential, flags, id) : internal(op, id);
   }
   const kind = out.charCodeAt(0);
   if (kind === 123 /* { */) return JSON.parse(out);
   // L: the runtime lost the call with the instance a panic replaced, after its request went out.
-  if (kind === 76 /* L */) return lost(op, t0, sent, status, credential, flags);
+  if (kind === 76 /* L */) return lost(op, t0, sent, status, credential, flags, id);
   // J/T/B: the scan flagged nothing in the body; attach it here rather than copy it through wasm.
   const values = JSON.parse(out.slice(1));
   const receipt = receiptOf(values);
@@ -110,21 +130,26 @@ async function invoke(env, op, args, grant) {
       try {
         return JSON.parse(capa_invalid_body(op, Date.now(), status, out.slice(1), body.slice(0, 2048)));
       } catch {
-        return lost(op, t0, sent, status, credential, flags);
+        return lost(op, t0, sent, status, credential, flags, id);
       }
     }
   }
   return { ok: true, result, receipt };
 }
 
+// What a failure's headers say about trying again, in the order src/wasm/mod.rs reads them.
+const HINTS = ["retry-after-ms", "retry-after", "stripe-should-retry", "x-should-retry", "x-ratelimit-remaining", "x-ratelimit-reset"];
+const later = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
 // One round of the call (capa_begin in src/wasm/mod.rs: the call, the bindings, the round). The
 // env is passed only when it is not the one the runtime read last (workerd hands every call the
 // same one); "E": the runtime holds none (a new instance after a panic). `flags`: what the call's
 // earlier rounds did (1: a token was obtained for it, 2: its token was refused once). `grant`:
-// what the caller holds (its binding's props, its session), undefined on the plain path.
-function begin(env, op, ticket, json, flags, t0, grant) {
-  const out = capa_begin(op, json, grant, env === bound ? undefined : (bound = env), ticket, flags, t0, Date.now());
-  return out === "E" ? capa_begin(op, json, grant, (bound = env), ticket, flags, t0, Date.now()) : out;
+// what the caller holds (its binding's props, its session), undefined on the plain path. `id`:
+// the call's id. `earlier`: the tries an R step handed back, undefined on the plain path.
+function begin(env, op, ticket, json, flags, t0, grant, id, earlier) {
+  const out = capa_begin(op, json, grant, id, env === bound ? undefined : (bound = env), ticket, flags, t0, earlier, Date.now());
+  return out === "E" ? capa_begin(op, json, grant, id, (bound = env), ticket, flags, t0, earlier, Date.now()) : out;
 }
 
 // What the caller's binding grants (src/grant.rs): none without props, which workerd hands each
@@ -188,14 +213,14 @@ function unsettled(out) {
 
 // Performs those steps, beginning the call again after each. Reads and waits are bounded; an
 // exchange the runtime handed this call is always made (others wait for it).
-async function settle(env, op, ticket, json, out, flags, t0, grant) {
+async function settle(env, op, ticket, json, out, flags, t0, grant, id, earlier) {
   for (let round = 0; unsettled(out); ) {
     const step = out.charCodeAt(0);
     if (step === 83 || step === 87) {
       if (++round > 8) throw new Error("capa: the call's credentials did not settle");
     }
     if (step === 83) await readStore(env, JSON.parse(out.slice(1)));
-    out = begin(env, op, ticket, json, flags, t0, grant);
+    out = begin(env, op, ticket, json, flags, t0, grant, id, earlier);
   }
   return [out, flags];
 }
@@ -215,28 +240,35 @@ async function readStore(env, names) {
 // A success receipt arrives as its values, in the order of FIELDS in src/receipt.rs (tests/wire.rs
 // holds this list to it): an array parses without building an object shape or looking up keys.
 function receiptOf(v) {
-  return { capability: v[0], operation: v[1], call: v[2], method: v[3], path: v[4], status: v[5], requestId: v[6], startedAt: v[7], durationMs: v[8], attempts: v[9], credential: v[10], refreshed: v[11], verdict: v[12] };
+  return { capability: v[0], operation: v[1], call: v[2], method: v[3], path: v[4], status: v[5], requestId: v[6], startedAt: v[7], durationMs: v[8], attempts: v[9], credential: v[10], refreshed: v[11], verdict: v[12], callId: v[13], tries: v[14], idempotencyKey: v[15] };
 }
 
-function internal(op) {
+// The receipt's callId is set here, not passed in: after a panic these run on the aborted
+// instance, which can take numbers but not allocate a string.
+function internal(op, id) {
   try {
-    return JSON.parse(capa_internal(op, Date.now()));
+    const envelope = JSON.parse(capa_internal(op, Date.now()));
+    envelope.receipt.callId = id;
+    return envelope;
   } catch {
-    return { ok: false, error: { code: "internal", message: "internal error in the capability; the Worker's log has details" }, receipt: { capability: CAPABILITY, verdict: "fail" } };
+    return { ok: false, error: { code: "internal", message: "internal error in the capability; the Worker's log has details" }, receipt: { capability: CAPABILITY, callId: id, verdict: "fail" } };
   }
 }
 
 // upstream_outcome_unknown: the call's request went out (`sent` times, the last answered
 // `status`, or null), then the runtime faulted or lost the call, so its outcome is unknown. Never
 // `internal`, which would say nothing was sent, and a caller trusting it would send it again.
-function lost(op, t0, sent, status, credential, flags) {
+const CREDENTIALS = ["secret", "call", "none"];
+function lost(op, t0, sent, status, credential, flags, id) {
   try {
-    return JSON.parse(capa_lost(op, Date.now(), t0, sent, status ?? 0, credential, flags));
+    const envelope = JSON.parse(capa_lost(op, Date.now(), t0, sent, status ?? 0, CREDENTIALS.indexOf(credential), flags));
+    envelope.receipt.callId = id;
+    return envelope;
   } catch {
     return {
       ok: false,
       error: { code: "upstream_outcome_unknown", message: "the request was sent, then a fault inside the capability lost its outcome: it may have taken effect; check before sending it again (the Worker's log has details)", ...(status ? { status } : {}) },
-      receipt: { capability: CAPABILITY, status, attempts: sent, credential, verdict: "fail" },
+      receipt: { capability: CAPABILITY, status, attempts: sent, credential, callId: id, verdict: "fail" },
     };
   }
 }

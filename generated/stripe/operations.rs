@@ -16,6 +16,7 @@ pub static PROVIDER: Provider = Provider {
     error_object: Some("error"),
     servers: &["https://api.stripe.com", "https://files.stripe.com"],
     classes: &["read", "write", "destructive", "money"],
+    upstream: Upstream { idempotency_header: Some("Idempotency-Key"), retry_conflict: true, max_retries: 2, max_body_bytes: 10485760 },
     operations: &[
         Operation {
             id: "GetAccount",

@@ -16,6 +16,7 @@ pub static PROVIDER: Provider = Provider {
     error_object: None,
     servers: &["https://api.twitch.tv/helix"],
     classes: &["read", "write", "destructive"],
+    upstream: Upstream { idempotency_header: None, retry_conflict: false, max_retries: 2, max_body_bytes: 10485760 },
     operations: &[
         Operation {
             id: "get-extension-analytics",

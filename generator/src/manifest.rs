@@ -137,7 +137,27 @@ pub struct Upstream {
     /// Headers whose value is a Worker binding (secret or var): header → binding name.
     #[serde(default)]
     pub bound_headers: BTreeMap<String, String>,
+    /// The header the provider reads an idempotency key from (Stripe: `Idempotency-Key`): every
+    /// POST and PATCH then carries one, and only then may they be retried (src/retry.rs).
+    pub idempotency_header: Option<String>,
+    /// Whether a 409 is transient (Stripe's: a request racing another with its key, which
+    /// stripe-node retries) rather than a real conflict (GitHub's).
+    #[serde(default)]
+    pub retry_409: bool,
+    /// Retries after a transient failure when a call does not say (`options.maxRetries`); default
+    /// 2, at most [`MAX_RETRIES`].
+    pub max_retries: Option<u8>,
+    /// The largest response body read, in bytes (default 10 MiB, at most 32 MiB: RPC's own
+    /// limit): a larger one is refused with `upstream_too_large`, and the rest is not read.
+    pub max_body_bytes: Option<u64>,
 }
+
+/// The largest `max_body_bytes`: what Workers RPC carries at most.
+pub const MAX_BODY_BYTES: u64 = 32 << 20;
+
+/// The most retries a manifest or a call may ask for: the runtime's `retry::MAX_RETRIES`
+/// (generator/tests/classes.rs holds the two equal).
+pub const MAX_RETRIES: u8 = 5;
 
 impl Call {
     /// Every header callers may set: context headers, then secret ones.
@@ -209,6 +229,19 @@ impl Manifest {
         }
         if self.auth.schemes.contains_key("") {
             bail!("auth.schemes needs the spec's securitySchemes names as keys");
+        }
+        if let Some(h) = &self.upstream.idempotency_header {
+            let lower = h.to_ascii_lowercase();
+            let taken = self.upstream.headers.keys().chain(self.upstream.bound_headers.keys()).chain(self.call.allowed()).any(|o| o.eq_ignore_ascii_case(h));
+            if !is_token(h) || taken || RUNTIME_HEADERS.contains(&lower.as_str()) || schemes.iter().any(|a| a.key_header().eq_ignore_ascii_case(h)) {
+                bail!("upstream.idempotency_header {h:?} must be a header name no other key of the manifest or the runtime sets");
+            }
+        }
+        if self.upstream.max_retries.is_some_and(|n| n > MAX_RETRIES) {
+            bail!("upstream.max_retries is at most {MAX_RETRIES}");
+        }
+        if self.upstream.max_body_bytes.is_some_and(|n| n == 0 || n > MAX_BODY_BYTES) {
+            bail!("upstream.max_body_bytes is from 1 to {MAX_BODY_BYTES} (32 MiB, what RPC carries)");
         }
         // A header carrying some scheme's key is the runtime's.
         let key_headers: Vec<String> = schemes.iter().map(|a| a.key_header().to_ascii_lowercase()).filter(|h| !h.is_empty()).collect();

@@ -22,9 +22,10 @@ use crate::error::CallError;
 #[cfg(capa_tokens)]
 use crate::error::AuthStage;
 use crate::http::{HttpRequest, HttpResponse};
-use crate::receipt::{self, CredentialUse, Envelope, Receipt};
+use crate::receipt::{self, CredentialUse, Envelope, Receipt, Try};
 use crate::redact::Redactor;
 use crate::response::{self, Outcome};
+use crate::retry::{self, Decision, Ending, Policy};
 #[cfg(capa_tokens)]
 use crate::secret::Secret;
 use crate::table::{Method, Provider};
@@ -35,7 +36,7 @@ mod round;
 
 #[cfg(capa_tokens)]
 pub use round::obtaining;
-pub use round::{begin, begin_again, begin_held, begin_round, Round};
+pub use round::{begin, begin_again, begin_held, begin_round, Round, ATTEMPT_MS_VAR, NATIVE_CALL_ID, WAIT_SCALE_VAR};
 
 /// Worker variable holding a loopback origin that replaces the spec's servers. Set by `.dev.vars`
 /// for `wrangler dev` and by the tests; ignored unless loopback
@@ -137,9 +138,13 @@ pub enum Step {
     #[cfg(capa_tokens)]
     Take { scheme: u8, key: Secret, aad: String },
     /// The upstream refused the call's token: drop it ([`Tokens::invalidate`] with
-    /// `generation`), then begin the call again with [`Resume::after_401`].
+    /// `generation`), then begin the call again with [`Resume::after_401`], handing back
+    /// `tries` (the JSON of the tries so far) as the next round's `earlier`.
     #[cfg(capa_tokens)]
-    Refresh { scheme: u8, generation: u32 },
+    Refresh { scheme: u8, generation: u32, tries: String },
+    /// Wait `wait_ms` before the call's next attempt (a retry: [`crate::retry`]), then
+    /// [`Call::resume`].
+    Pause { call: Call, wait_ms: u64 },
     /// The call is over.
     Done(Envelope),
 }
@@ -153,11 +158,52 @@ pub struct Call {
     redactor: Redactor,
     credential: CredentialUse,
     started_ms: f64,
-    attempts: u32,
     /// The deployment's token it sent: `(scheme, generation, obtained_at)`.
     #[cfg_attr(not(capa_tokens), allow(dead_code))]
     token: Option<(u8, u32, f64)>,
     resume: Resume,
+    /// The entry's id for the call (its receipt's `callId`, its jitter, its default key).
+    call_id: String,
+    /// The key its POST or PATCH carries, on every attempt.
+    idempotency_key: Option<String>,
+    policy: Policy,
+    /// What waits are multiplied by ([`WAIT_SCALE_VAR`]; 1 outside tests).
+    wait_scale: f64,
+    /// How long an attempt may take ([`retry::ATTEMPT_MS`]; [`ATTEMPT_MS_VAR`] in tests).
+    attempt_ms: u64,
+    /// Retries made so far (the token's resend is none).
+    retries: u8,
+    /// Every request that went out, and how each ended.
+    tries: Vec<Try>,
+    /// When the request in flight went out, and how long the call waited before it.
+    sent_ms: f64,
+    waited_ms: u64,
+}
+
+/// Tries an `R` step handed back ([`Step::Refresh`]), as [`Try::push_json`] wrote them.
+fn earlier_tries(text: &str) -> Vec<Try> {
+    let Ok(crate::value::Value::Array(items)) = crate::parse::parse(text) else { return Vec::new() };
+    let number = |v: Option<&crate::value::Value>| v.and_then(|v| v.scalar_text()).and_then(|t| t.parse::<u64>().ok());
+    items
+        .iter()
+        .map(|item| Try {
+            status: number(item.get("status")).and_then(|s| u16::try_from(s).ok()),
+            failure: match item.get("failure").and_then(crate::value::Value::as_str) {
+                Some("timeout") => Some("timeout"),
+                Some(_) => Some("unreachable"),
+                None => None,
+            },
+            ms: number(item.get("ms")).unwrap_or(0),
+            waited_ms: number(item.get("waitedMs")).unwrap_or(0),
+        })
+        .take(retry::MAX_REQUESTS as usize)
+        .collect()
+}
+
+fn tries_json(tries: &[Try]) -> String {
+    let mut out = String::new();
+    receipt::push_tries(&mut out, tries);
+    out
 }
 
 impl Call {
@@ -168,14 +214,90 @@ impl Call {
 
     /// The request to send now, as the JS entry's `fetch` wants it (with the credentials to scan
     /// the response for): see [`HttpRequest::push_fetch_json`].
-    pub fn push_fetch_json(&self, out: &mut String) {
+    pub fn push_fetch_json(&self, out: &mut String, now_ms: f64) {
         self.request.push_fetch_json(out, &self.redactor);
         // The credential it carries, for the entry's answer should the runtime lose the call
-        // after sending it ([`lost`]).
+        // after sending it ([`lost`]); and how long this attempt may take.
         out.pop();
         out.push_str(",\"");
         out.push_str(self.credential.as_str());
-        out.push_str("\"]");
+        out.push_str("\",");
+        crate::json::push_u64(out, self.attempt_ms(now_ms), 0);
+        out.push(',');
+        crate::json::push_u64(out, self.provider.upstream.max_body_bytes, 0);
+        out.push(']');
+    }
+
+    /// The upstream answered `status` with a body larger than the provider's limit, which the
+    /// entry stopped reading: `upstream_too_large`, at `now_ms`. Final: the same request would
+    /// bring the same body.
+    pub fn too_large(mut self, status: u16, request_id: Option<&str>, now_ms: f64) -> Envelope {
+        self.ended(Some(status), None, now_ms);
+        let error = CallError::TooLarge { status, limit: self.provider.upstream.max_body_bytes };
+        self.fail(&error, Some(status), request_id, now_ms)
+    }
+
+    /// How long an attempt sent at `now_ms` may take: [`retry::ATTEMPT_MS`], or what is left of
+    /// the call's deadline (at least 1 ms: the timer needs one).
+    fn attempt_ms(&self, now_ms: f64) -> u64 {
+        self.attempt_ms.min(self.left_ms(now_ms)).max(1)
+    }
+
+    /// What is left of the call's deadline at `now_ms`.
+    fn left_ms(&self, now_ms: f64) -> u64 {
+        (self.started_ms + self.policy.deadline_ms as f64 - now_ms).max(0.0) as u64
+    }
+
+    /// Records how the request in flight ended, at `now_ms`.
+    fn ended(&mut self, status: Option<u16>, failure: Option<&'static str>, now_ms: f64) {
+        self.tries.push(Try { status, failure, ms: (now_ms - self.sent_ms).max(0.0) as u64, waited_ms: self.waited_ms });
+        self.waited_ms = 0;
+    }
+
+    /// What the policy decides after an attempt that ended so: a pause before the next, or
+    /// `None` (the call answers).
+    fn retry(mut self, ending: Ending, now_ms: f64) -> Result<Step, Call> {
+        let random = retry::jitter(&self.call_id, self.retries + 1);
+        let requests = self.tries.len() as u32;
+        match retry::decide(self.request.method, ending, &self.policy, self.retries, requests, self.left_ms(now_ms), random) {
+            Decision::Retry { wait_ms } => {
+                self.retries += 1;
+                let wait_ms = (wait_ms as f64 * self.wait_scale) as u64;
+                self.waited_ms = wait_ms;
+                Ok(Step::Pause { call: self, wait_ms })
+            }
+            Decision::Final => Err(self),
+        }
+    }
+
+    /// The wait a [`Step::Pause`] asked for is over, at `now_ms`: the next attempt, or the end
+    /// of a call whose deadline passed meanwhile.
+    pub fn resume(mut self, now_ms: f64) -> Step {
+        if self.left_ms(now_ms) == 0 {
+            let error = self.timeout(None, now_ms);
+            return Step::Done(self.fail(&error, None, None, now_ms));
+        }
+        self.sent_ms = now_ms;
+        Step::Fetch(self)
+    }
+
+    /// `upstream_timeout` at `now_ms`, saying which limit ended the call: its deadline, or (its
+    /// retries spent or not allowed) its last attempt's time.
+    fn timeout(&self, status: Option<u16>, now_ms: f64) -> CallError {
+        let n = self.tries.len();
+        let why = if self.left_ms(now_ms) == 0 {
+            format!("no answer within the call's deadline of {} ms ({n} request(s) sent; the receipt's tries say how each ended)", self.policy.deadline_ms)
+        } else {
+            format!("no answer within an attempt's {} ms ({n} request(s) sent; the receipt's tries say how each ended)", self.attempt_ms(self.sent_ms))
+        };
+        CallError::Timeout(why, status)
+    }
+
+    /// The failure envelope, at `now_ms`, with the last answer's `status` and request id.
+    fn fail(&self, error: &CallError, status: Option<u16>, request_id: Option<&str>, now_ms: f64) -> Envelope {
+        let mut receipt = self.receipt(status, request_id);
+        receipt.close(self.started_ms, now_ms, false);
+        Envelope::Complete(receipt::fail(error, &self.redactor, &receipt))
     }
 
     /// When the call began (ms since the epoch).
@@ -185,6 +307,7 @@ impl Call {
 
     /// The upstream answered.
     pub fn finish(mut self, response: &HttpResponse<'_>, now_ms: f64) -> Step {
+        self.ended(Some(response.status), None, now_ms);
         // The deployment's token refused: once, drop it and begin again; a fresh one refused
         // is the end (see `crate::token`).
         #[cfg(capa_tokens)]
@@ -193,7 +316,7 @@ impl Call {
             let ended = self.token.and_then(|t| Some((t, crate::token::ended(scheme_of(&self), response, &self.redactor)?)));
             if let Some(((scheme, generation, obtained_at), stage)) = ended {
                 if !self.resume.after_401 && now_ms - obtained_at >= FRESH_TOKEN_MS {
-                    return Step::Refresh { scheme, generation };
+                    return Step::Refresh { scheme, generation, tries: tries_json(&self.tries) };
                 }
                 let why = match stage {
                     AuthStage::Login => "the login wall is still there after a fresh login",
@@ -219,17 +342,43 @@ impl Call {
             }
         }
         let post = self.request.method == Method::Post;
-        let outcome = response::judge(self.provider, &self.request.url, post, response, &self.redactor, self.attempts - 1);
+        // Redirects followed so far in this chain: the 3xx answers before this one.
+        let redirects = (self.tries.iter().rev().take_while(|t| t.status.is_some_and(|s| (300..400).contains(&s))).count() as u32).saturating_sub(1);
+        let outcome = response::judge(self.provider, &self.request.url, post, response, &self.redactor, redirects);
         if let Outcome::Follow { url, as_get } = outcome {
+            if self.tries.len() as u32 >= retry::MAX_REQUESTS {
+                let error = CallError::Upstream { status: response.status, message: format!("the call reached its {} upstream requests", retry::MAX_REQUESTS), upstream: None, retry_after_ms: None };
+                return Step::Done(self.fail(&error, Some(response.status), response.request_id, now_ms));
+            }
             self.request.url = url;
             if as_get {
                 self.request.method = Method::Get;
                 self.request.body = None;
                 self.request.headers.retain(|(name, _)| *name != "content-type");
             }
-            self.attempts += 1;
+            self.sent_ms = now_ms;
             return Step::Fetch(self);
         }
+        // A transient failure: again, after a wait, if the policy allows.
+        if let Outcome::Error(CallError::Upstream { .. }) = &outcome {
+            match self.retry(Ending::Answered { status: response.status, hints: response.hints }, now_ms) {
+                Ok(pause) => return pause,
+                Err(call) => self = call,
+            }
+        }
+        // The answer stands: a wall is `rate_limited`, and the wait the provider named, which
+        // the call did not make, goes to the caller.
+        let outcome = match outcome {
+            Outcome::Error(CallError::Upstream { status, message, upstream, .. }) => {
+                let retry_after_ms = response.hints.wait_ms();
+                Outcome::Error(if retry::walled(status, &response.hints) {
+                    CallError::RateLimited { status, message, upstream, retry_after_ms }
+                } else {
+                    CallError::Upstream { status, message, upstream, retry_after_ms }
+                })
+            }
+            other => other,
+        };
         let mut receipt = self.receipt(Some(response.status), response.request_id);
         receipt.close(self.started_ms, now_ms, !matches!(outcome, Outcome::Error(_)));
         Step::Done(match outcome {
@@ -245,11 +394,19 @@ impl Call {
         })
     }
 
-    /// `fetch` itself failed: DNS, connection refused, reset. `message` is the runtime's.
-    pub fn unreachable(self, message: &str, now_ms: f64) -> Envelope {
-        let mut receipt = self.receipt(None, None);
-        receipt.close(self.started_ms, now_ms, false);
-        Envelope::Complete(receipt::fail(&CallError::Unreachable(message.to_owned()), &self.redactor, &receipt))
+    /// `fetch` itself failed (DNS, connection refused, reset: `message` is the runtime's), or
+    /// the attempt's time ran out (`timed_out`): again after a wait, if the policy allows; else
+    /// the end.
+    pub fn unreachable(mut self, message: &str, timed_out: bool, now_ms: f64) -> Step {
+        self.ended(None, Some(if timed_out { "timeout" } else { "unreachable" }), now_ms);
+        let ending = if timed_out { Ending::TimedOut } else { Ending::Unreachable };
+        match self.retry(ending, now_ms) {
+            Ok(pause) => pause,
+            Err(call) => {
+                let error = if timed_out || call.left_ms(now_ms) == 0 { call.timeout(None, now_ms) } else { CallError::Unreachable(message.to_owned()) };
+                Step::Done(call.fail(&error, None, None, now_ms))
+            }
+        }
     }
 
     fn receipt<'r>(&'r self, status: Option<u16>, request_id: Option<&'r str>) -> Receipt<'r> {
@@ -257,7 +414,10 @@ impl Call {
         let mut receipt = Receipt::new(self.provider, op, self.started_ms);
         receipt.status = status;
         receipt.request_id = request_id.and_then(|id| self.redactor.redact_receipt(id));
-        receipt.attempts = self.attempts;
+        receipt.attempts = self.tries.len() as u32;
+        receipt.tries = &self.tries;
+        receipt.call_id = &self.call_id;
+        receipt.idempotency_key = self.idempotency_key.as_deref();
         receipt.credential = self.credential.as_str();
         receipt.refreshed = refreshed(self.resume, self.token.is_some());
         receipt
@@ -275,18 +435,25 @@ fn refreshed(resume: Resume, holds: bool) -> bool {
 /// after the request, or another call's that replaced the instance holding it):
 /// `upstream_outcome_unknown`, with a receipt saying what went out, as the entry saw it —
 /// `attempts` requests, the last answered `status` (0: none), sent with `credential` (the word
-/// the request named; anything else is `none`), after rounds `flags` ([`Resume::from_flags`]).
+/// the request named; anything else is `none`), after rounds `flags` ([`Resume::from_flags`]);
+/// `call_id` the entry's id for it.
 /// What came back is not judged: the call's redactor may be gone, so nothing of it is shown.
 #[cold]
 #[inline(never)]
 #[allow(clippy::too_many_arguments)]
-pub fn lost(provider: &'static Provider, op_index: u32, now_ms: f64, started_ms: f64, attempts: u32, status: u16, credential: &str, flags: u32) -> String {
-    let Some(op) = provider.operations.get(op_index as usize) else { return internal(provider, op_index, now_ms) };
+pub fn lost(provider: &'static Provider, op_index: u32, now_ms: f64, started_ms: f64, attempts: u32, status: u16, credential: &str, flags: u32, call_id: &str) -> String {
+    let Some(op) = provider.operations.get(op_index as usize) else { return internal(provider, op_index, now_ms, call_id) };
     let status = (status != 0).then_some(status);
     let error = CallError::OutcomeUnknown { status };
     let mut receipt = Receipt::new(provider, op, started_ms);
     receipt.status = status;
-    receipt.attempts = attempts.max(1);
+    receipt.attempts = attempts.clamp(1, retry::MAX_REQUESTS);
+    // What the entry saw: that many requests went out, the last answered `status`.
+    let tries: Vec<Try> = (0..receipt.attempts)
+        .map(|i| Try { status: if i + 1 == receipt.attempts { status } else { None }, failure: None, ms: 0, waited_ms: 0 })
+        .collect();
+    receipt.tries = &tries;
+    receipt.call_id = call_id;
     receipt.credential = CredentialUse::ALL.iter().map(|c| c.as_str()).find(|c| *c == credential).unwrap_or(CredentialUse::None.as_str());
     let resume = Resume::from_flags(flags, started_ms);
     receipt.refreshed = resume.obtained || resume.after_401;
@@ -299,11 +466,12 @@ pub fn lost(provider: &'static Provider, op_index: u32, now_ms: f64, started_ms:
 /// Worker's log, not here.
 #[cold]
 #[inline(never)]
-pub fn internal(provider: &'static Provider, op_index: u32, now_ms: f64) -> String {
+pub fn internal(provider: &'static Provider, op_index: u32, now_ms: f64, call_id: &str) -> String {
     let error = CallError::Internal("the Worker's log has details");
     match provider.operations.get(op_index as usize) {
         Some(op) => {
             let mut receipt = Receipt::new(provider, op, now_ms);
+            receipt.call_id = call_id;
             receipt.close(now_ms, now_ms, false);
             receipt::fail(&error, &Redactor::default(), &receipt)
         }

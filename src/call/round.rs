@@ -15,7 +15,8 @@ use crate::http::HttpRequest;
 use crate::receipt::{self, CredentialUse, Envelope, Receipt};
 use crate::redact::Redactor;
 use crate::request::{self, Config};
-use crate::table::Provider;
+use crate::retry::Policy;
+use crate::table::{Method, Provider};
 #[cfg(capa_tokens)]
 use crate::{
     auth::WorkerSecrets,
@@ -38,19 +39,35 @@ use std::rc::Rc;
 /// | `op` | the operation: its index in the provider's table | |
 /// | `args` | the JSON text of the call's argument array (`\u{1}` first: it names binary arguments the entry keeps, [`crate::body`]) | |
 /// | `grant` | what the caller holds: its binding's props or its session, as [`crate::grant`] made it | `None` |
+/// | `call_id` | the call's id, a UUID v4 the entry made ([`crate::receipt::Receipt::call_id`]) | |
 /// | `resume` | what the call's earlier rounds did, and when its first began ([`Resume`]) | `Resume::default()` |
+/// | `earlier` | the tries of an earlier round whose token the upstream refused (an `R` step's) | `None` |
 /// | `now_ms` | when this round begins (ms since the epoch) | |
 ///
-/// The first three are the call's and the same every round; the last two change as it goes
-/// (a round that obtained a token, or whose token the upstream refused, begins it again).
+/// The first four are the call's and the same every round; the rest change as it goes (a round
+/// that obtained a token, or whose token the upstream refused, begins it again).
 #[derive(Debug, Clone, Copy)]
 pub struct Round<'a> {
     pub op: u32,
     pub args: &'a str,
     pub grant: Option<&'a str>,
+    pub call_id: &'a str,
     pub resume: Resume,
+    pub earlier: Option<&'a str>,
     pub now_ms: f64,
 }
+
+/// The id native callers' rounds get ([`begin`] and its kin): the entry makes a fresh one per call.
+pub const NATIVE_CALL_ID: &str = "00000000-0000-4000-8000-000000000000";
+
+/// Worker variable scaling every wait a call makes between attempts (`0.01`: a hundredth), for
+/// tests that retry without sleeping seconds; honoured only with a loopback origin
+/// ([`super::ORIGIN_OVERRIDE_VAR`]), so a deployment cannot set it.
+pub const WAIT_SCALE_VAR: &str = "CAPA_LOOPBACK_WAIT_SCALE";
+
+/// Worker variable replacing how long an attempt may take ([`crate::retry::ATTEMPT_MS`], in ms),
+/// for tests of an upstream that never answers; honoured only with a loopback origin.
+pub const ATTEMPT_MS_VAR: &str = "CAPA_LOOPBACK_ATTEMPT_MS";
 
 /// Starts a call to operation `op_index` with `args_json`, the JSON array of the call's arguments.
 pub fn begin(provider: &'static Provider, op_index: u32, args_json: &str, bindings: &dyn Bindings, now_ms: f64) -> Step {
@@ -65,17 +82,18 @@ pub fn begin_again(provider: &'static Provider, op_index: u32, args_json: &str, 
 /// [`begin_again`] for a call made through what its caller holds: `grant`, the text of its
 /// binding's props or its session ([`crate::grant`]); `None`, the plain path.
 pub fn begin_held(provider: &'static Provider, op_index: u32, args_json: &str, bindings: &dyn Bindings, now_ms: f64, resume: Resume, grant: Option<&str>) -> Step {
-    begin_round(provider, Round { op: op_index, args: args_json, grant, resume, now_ms }, bindings)
+    begin_round(provider, Round { op: op_index, args: args_json, grant, call_id: NATIVE_CALL_ID, resume, earlier: None, now_ms }, bindings)
 }
 
 /// Begins `round` of a call to one of `provider`'s operations, with the Worker's `bindings`:
 /// the request to send, a step its scheme's token needs first (an exchange, a signature, a
 /// wait, the Durable Object's copy), or the envelope of a call refused.
 pub fn begin_round(provider: &'static Provider, round: Round<'_>, bindings: &dyn Bindings) -> Step {
-    let Round { op: op_index, args: args_json, grant, resume, now_ms } = round;
+    let Round { op: op_index, args: args_json, grant, call_id, resume, earlier, now_ms } = round;
+    let earlier = earlier.map(super::earlier_tries).unwrap_or_default();
     let Some(op) = provider.operations.get(op_index as usize) else {
         // Only the generated entry calls in, with indices from the same table.
-        return Step::Done(Envelope::Complete(internal(provider, op_index, now_ms)));
+        return Step::Done(Envelope::Complete(internal(provider, op_index, now_ms, call_id)));
     };
     let secrets = bindings.worker_secrets(provider);
     let mut redactor = Redactor::with_shared(secrets.credentials());
@@ -116,17 +134,42 @@ pub fn begin_round(provider: &'static Provider, round: Round<'_>, bindings: &dyn
         for (_, value) in &bound_headers {
             redactor.add_context(value);
         }
-        #[cfg_attr(not(capa_tokens), allow(unused_mut))]
-        let mut config = Config {
-            secrets,
-            origin_override: bindings.origin_override(),
-            bound_headers,
-            store_backed: crate::auth::handles(provider).filter(|n| bindings.in_store(n)).collect(),
-            token: None,
-        };
         let mut args = match &session {
             None => args::split(op, provider.call_headers, values)?,
             Some(options) => args::split_in_session(op, provider.call_headers, values, options)?,
+        };
+        // Robustness (`crate::retry`): a POST or PATCH to a provider that takes an idempotency
+        // key carries one, the caller's or else the call's own id, on every attempt.
+        if args.options.idempotency_key.is_some() && provider.upstream.idempotency_header.is_none() {
+            return Err(crate::error::CallError::invalid(format!(
+                "{} takes no idempotency key (options.idempotencyKey): its POST and PATCH requests are never sent twice",
+                provider.capability
+            )));
+        }
+        let keyed = provider.upstream.idempotency_header.is_some() && matches!(op.method, Method::Post | Method::Patch);
+        let idempotency_key = keyed.then(|| args.options.idempotency_key.take().unwrap_or_else(|| call_id.to_owned()));
+        let origin_override = bindings.origin_override();
+        let wait_scale = bindings
+            .get(WAIT_SCALE_VAR)
+            .filter(|_| origin_override.is_some())
+            .and_then(crate::retry::decimal)
+            .filter(|v| *v > 0.0 && *v <= 1.0)
+            .unwrap_or(1.0);
+        let attempt_ms = bindings
+            .get(ATTEMPT_MS_VAR)
+            .filter(|_| origin_override.is_some())
+            .and_then(|v| v.parse::<u64>().ok())
+            .filter(|v| (1..=crate::retry::ATTEMPT_MS).contains(v))
+            .unwrap_or(crate::retry::ATTEMPT_MS);
+        let robust = Robust { policy: Policy::new(&provider.upstream, args.options.max_retries, args.options.timeout_ms, keyed), wait_scale, attempt_ms };
+        #[cfg_attr(not(capa_tokens), allow(unused_mut))]
+        let mut config = Config {
+            secrets,
+            origin_override,
+            bound_headers,
+            store_backed: crate::auth::handles(provider).filter(|n| bindings.in_store(n)).collect(),
+            token: None,
+            idempotency_key: idempotency_key.clone(),
         };
         args.binaries = args_json.starts_with('\u{1}');
         // Context headers (Stripe-Account) are no credentials, but the receipt carries none of
@@ -185,21 +228,29 @@ pub fn begin_round(provider: &'static Provider, round: Round<'_>, bindings: &dyn
             }
         }
         let (request, credential) = request::build(provider, op, args, config)?;
-        Ok(Next::Send(request, credential))
+        Ok(Next::Send(request, credential, robust, idempotency_key))
     })();
 
     let started_ms = resume.started_ms.unwrap_or(now_ms);
     match result {
-        Ok(Next::Send(request, credential)) => Step::Fetch(Call {
+        Ok(Next::Send(request, credential, robust, idempotency_key)) => Step::Fetch(Call {
             provider,
             op_index: op_index as usize,
             request,
             redactor,
             credential,
             started_ms,
-            attempts: 1 + u32::from(resume.after_401),
             token,
             resume,
+            call_id: call_id.to_owned(),
+            idempotency_key,
+            policy: robust.policy,
+            wait_scale: robust.wait_scale,
+            attempt_ms: robust.attempt_ms,
+            retries: 0,
+            tries: earlier,
+            sent_ms: now_ms,
+            waited_ms: 0,
         }),
         #[cfg(capa_tokens)]
         Ok(Next::Token(request)) => Step::Token { scheme: op.scheme, request },
@@ -212,7 +263,9 @@ pub fn begin_round(provider: &'static Provider, round: Round<'_>, bindings: &dyn
         Err(error) => {
             let mut receipt = Receipt::new(provider, op, started_ms);
             // A second round's refusal still made the first round's attempt.
-            receipt.attempts = u32::from(resume.after_401);
+            receipt.attempts = earlier.len() as u32;
+            receipt.tries = &earlier;
+            receipt.call_id = call_id;
             receipt.refreshed = refreshed(resume, token.is_some());
             receipt.close(started_ms, now_ms, false);
             Step::Done(Envelope::Complete(receipt::fail(&error, &redactor, &receipt)))
@@ -220,9 +273,16 @@ pub fn begin_round(provider: &'static Provider, round: Round<'_>, bindings: &dyn
     }
 }
 
+/// What a call's options and its deployment chose of its robustness.
+struct Robust {
+    policy: Policy,
+    wait_scale: f64,
+    attempt_ms: u64,
+}
+
 /// What the first round of a call comes to.
 enum Next {
-    Send(HttpRequest, CredentialUse),
+    Send(HttpRequest, CredentialUse, Robust, Option<String>),
     #[cfg(capa_tokens)]
     Token(HttpRequest),
     #[cfg(capa_tokens)]

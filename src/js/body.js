@@ -48,3 +48,42 @@ const utf8 = new TextDecoder();
 export function scanText(bytes) {
   return utf8.decode(bytes);
 }
+
+/**
+ * The body of `res` as text, or as bytes (`asBytes`), when it holds at most `limit` bytes;
+ * `null` when it holds more, and then the rest is not read (the body is cancelled): a response
+ * over the capability's limit (src/retry.rs, `upstream_too_large`) never sits in memory whole.
+ * A `Content-Length` decides at once, and a known, small body reads as it always did; without
+ * one, the bytes are counted as they arrive.
+ */
+export async function readBody(res, limit, asBytes) {
+  const length = res.headers.get("content-length");
+  if (length !== null) {
+    if (+length > limit) {
+      await res.body?.cancel().catch(() => {});
+      return null;
+    }
+    return asBytes ? new Uint8Array(await res.arrayBuffer()) : res.text();
+  }
+  const reader = res.body?.getReader();
+  if (!reader) return asBytes ? new Uint8Array(0) : "";
+  const chunks = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => {});
+      return null;
+    }
+    chunks.push(value);
+  }
+  const all = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    all.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return asBytes ? all : utf8.decode(all);
+}

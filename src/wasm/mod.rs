@@ -15,8 +15,10 @@
 //! not a Rust `String` the entry must decode and then free with another call into wasm. Every
 //! export returns a string whose first character says what it is:
 //!
-//! - `F<handle>:<request JSON>`: fetch this (`[url, method, body, headers, scan, credential]`,
-//!   `credential` the receipt's word for what it carries, with
+//! - `F<handle>:<request JSON>`: fetch this (`[url, method, body, headers, scan, credential,
+//!   timeout, limit]`, `credential` the receipt's word for what it carries, `timeout` the ms the
+//!   attempt may take, answer and body: `AbortSignal.timeout`, `limit` the most body bytes to
+//!   read, else [`capa_too_large`]), with
 //!   `redirect: "manual"`; a body that is not a string or `null` is assembled from the call's
 //!   binary arguments, which never enter the wasm: [`crate::body`]), scan the response body for
 //!   the needles of `scan` (`[k, ...needles]`, the first `k` the Worker secret's: see
@@ -50,8 +52,11 @@
 //!   lease and gets no `P` releases it.
 //! - `W<scheme>` (from [`capa_begin`] only): another call is obtaining that token (single
 //!   flight): await its exchange, then begin again with flag 1 set.
-//! - `R` (from [`capa_finish`] only): the upstream refused the deployment's token, which the
-//!   runtime dropped: begin again with flag 2 set (the call's second and last attempt).
+//! - `R<tries>` (from [`capa_finish`] only): the upstream refused the deployment's token, which
+//!   the runtime dropped: begin again with flag 2 set (the call's second and last attempt),
+//!   handing `tries` (the JSON of the requests so far) back as `earlier`.
+//! - `Y<handle>:<ms>` (from [`capa_finish`] and [`capa_unreachable`]): wait `ms` before the
+//!   call's next attempt (a retry: [`crate::retry`]), then [`capa_resume`].
 //! - `J[...]` / `T[...]` / `B[...]`: success; the receipt's values in
 //!   [`crate::receipt::FIELDS`] order, which the entry names back, and the response body it
 //!   holds as `result`, parsed as JSON (`J`), as text (`T`) or as its bytes (`B`, a
@@ -159,13 +164,16 @@ fn wire(step: Step, ticket: f64, now: f64) -> JsString {
             out
         }
         #[cfg(capa_tokens)]
-        Step::Refresh { scheme, generation } => {
+        Step::Refresh { scheme, generation, tries } => {
             ENV.with(|cache| {
                 if let Some(bindings) = cache.borrow().as_ref() {
                     bindings.tokens.invalidate(scheme, generation);
                 }
             });
-            String::from("R")
+            let mut out = String::with_capacity(tries.len() + 1);
+            out.push('R');
+            out.push_str(&tries);
+            out
         }
         Step::Fetch(call) => CALLS.with(|calls| {
             let mut calls = calls.borrow_mut();
@@ -175,8 +183,17 @@ fn wire(step: Step, ticket: f64, now: f64) -> JsString {
             crate::json::push_u64(&mut out, u64::from(handle), 0);
             out.push(':');
             if let Some(call) = calls.get(handle) {
-                call.push_fetch_json(&mut out);
+                call.push_fetch_json(&mut out, now);
             }
+            out
+        }),
+        Step::Pause { call, wait_ms } => CALLS.with(|calls| {
+            let handle = calls.borrow_mut().insert(ticket, call, now);
+            let mut out = String::with_capacity(24);
+            out.push('Y');
+            crate::json::push_u64(&mut out, u64::from(handle), 0);
+            out.push(':');
+            crate::json::push_u64(&mut out, wait_ms, 0);
             out
         }),
         Step::Done(Envelope::Complete(envelope)) => envelope,
@@ -197,8 +214,8 @@ fn wire(step: Step, ticket: f64, now: f64) -> JsString {
 }
 
 /// The `internal` envelope for `op`, as the entry reads it.
-fn internal(op: u32, now: f64) -> JsString {
-    JsString::from(call::internal(&PROVIDER, op, now).as_str())
+fn internal(op: u32, now: f64, call_id: &str) -> JsString {
+    JsString::from(call::internal(&PROVIDER, op, now, call_id).as_str())
 }
 
 /// Begins a round of a call: its first, or one after a step an earlier round asked the entry to
@@ -210,12 +227,14 @@ fn internal(op: u32, now: f64) -> JsString {
 /// | `op` | the operation: its index in the table | [`call::Round::op`] | |
 /// | `args` | the JSON text of the argument array (`argsJson`, `src/js/args.js`) | [`call::Round::args`] | |
 /// | `grant` | what the caller holds, its binding's props or its session ([`crate::grant`]), as [`capa_grant`] made it | [`call::Round::grant`] | `undefined` |
+/// | `call_id` | the call's id, a UUID v4 (`crypto.randomUUID()`), the same every round | [`call::Round::call_id`] | |
 /// | *the bindings* | | | |
 /// | `env` | the Worker's `env`, when it is not the one passed last | read once, kept for the calls after ([`EnvBindings`]) | `undefined`: the one read serves |
 /// | *the round* | | | |
 /// | `ticket` | the entry's number for the call, the same every round | kept with the call's handle ([`Slab`]: see the module docs) | |
 /// | `flags` | what the call's earlier rounds did: bit 0, a token was obtained for it; bit 1, its token was refused once | [`call::Round::resume`] ([`call::Resume::from_flags`]) | 0 |
 /// | `started` | when the call's first round began (ms since the epoch), for its receipt | [`call::Round::resume`] | read only when `flags` is not 0 |
+/// | `earlier` | the tries an `R` step handed back, for the round after it | [`call::Round::earlier`] | `undefined` |
 /// | `now` | when this round begins (ms since the epoch) | [`call::Round::now_ms`] | |
 ///
 /// Everything but `env` and `ticket` becomes one [`call::Round`], which is what the runtime
@@ -225,8 +244,8 @@ fn internal(op: u32, now: f64) -> JsString {
 /// `env`.
 #[wasm_bindgen]
 #[allow(clippy::too_many_arguments)]
-pub fn capa_begin(op: u32, args: &str, grant: Option<String>, env: Option<worker::Env>, ticket: f64, flags: u32, started: f64, now: f64) -> JsString {
-    let round = call::Round { op, args, grant: grant.as_deref(), resume: call::Resume::from_flags(flags, started), now_ms: now };
+pub fn capa_begin(op: u32, args: &str, grant: Option<String>, call_id: &str, env: Option<worker::Env>, ticket: f64, flags: u32, started: f64, earlier: Option<String>, now: f64) -> JsString {
+    let round = call::Round { op, args, grant: grant.as_deref(), call_id, resume: call::Resume::from_flags(flags, started), earlier: earlier.as_deref(), now_ms: now };
     let step = ENV.with(|cache| {
         let mut cache = cache.borrow_mut();
         if let Some(env) = env {
@@ -369,31 +388,59 @@ pub fn capa_finish(
         let _ = (op, now);
         return JsString::from("L");
     };
-    // `content-type \n request-id \n location`, absent ones empty: one string to copy in, not
-    // three. A header value cannot hold a line feed (fetch refuses and strips them).
+    // `content-type \n request-id \n location`, and for a 4xx or 5xx the retry hints after it
+    // (`retry-after-ms`, `retry-after`, `stripe-should-retry`, `x-should-retry`,
+    // `x-ratelimit-remaining`, `x-ratelimit-reset`): absent ones empty, one string to copy in.
+    // A header value cannot hold a line feed (fetch refuses and strips them).
     let mut headers = headers.split('\n').map(|value| Some(value).filter(|v| !v.is_empty()));
     let mut next = || headers.next().flatten();
     let (content_type, request_id, location) = (next(), next(), next());
+    let hints = if status >= 400 { crate::retry::Hints::read([next(), next(), next(), next(), next(), next()], now) } else { crate::retry::Hints::default() };
     let response = HttpResponse {
         status,
         content_type,
         request_id,
         location,
+        hints,
         binary,
         body: &JsBody { text: body, empty, flagged },
     };
     wire(call.finish(&response, now), ticket, now)
 }
 
-/// `fetch` failed for the call `handle`, issued with `ticket`; `message` is the runtime's.
+/// `fetch` failed for the call `handle`, issued with `ticket`; `message` is the runtime's;
+/// `timed_out`: the attempt's time (the request's timeout) ran out. Answers the next step: a
+/// pause before another attempt (`Y`), or the envelope.
 #[wasm_bindgen]
-pub fn capa_unreachable(handle: u32, ticket: f64, op: u32, now: f64, message: &str) -> JsString {
+pub fn capa_unreachable(handle: u32, ticket: f64, op: u32, now: f64, message: &str, timed_out: bool) -> JsString {
     match CALLS.with(|c| c.borrow_mut().take(handle, ticket)) {
-        Some(call) => wire(Step::Done(call.unreachable(message, now)), ticket, now),
+        Some(call) => wire(call.unreachable(message, timed_out, now), ticket, now),
         None => {
             let _ = op;
             JsString::from("L")
         }
+    }
+}
+
+/// The upstream answered the call `handle`, issued with `ticket`, `status` with a body over the
+/// limit its `F` step named, which the entry stopped reading (`request_id` its request id
+/// header, `""` without): `upstream_too_large`.
+#[wasm_bindgen]
+pub fn capa_too_large(handle: u32, ticket: f64, now: f64, status: u16, request_id: &str) -> JsString {
+    match CALLS.with(|c| c.borrow_mut().take(handle, ticket)) {
+        Some(call) => wire(Step::Done(call.too_large(status, Some(request_id).filter(|r| !r.is_empty()), now)), ticket, now),
+        None => JsString::from("L"),
+    }
+}
+
+/// The wait a `Y` step asked for is over for the call `handle`, issued with `ticket`, at `now`:
+/// its next attempt (`F`), or its envelope if its deadline passed; `L` if it was lost with its
+/// instance meanwhile.
+#[wasm_bindgen]
+pub fn capa_resume(handle: u32, ticket: f64, now: f64) -> JsString {
+    match CALLS.with(|c| c.borrow_mut().take(handle, ticket)) {
+        Some(call) => wire(call.resume(now), ticket, now),
+        None => JsString::from("L"),
     }
 }
 
@@ -406,7 +453,7 @@ pub fn capa_unreachable(handle: u32, ticket: f64, op: u32, now: f64, message: &s
 pub fn capa_invalid_body(op: u32, now: f64, status: u16, values: &str, excerpt: &str) -> JsString {
     match crate::receipt::fail_with_values(status, values, excerpt) {
         Some(envelope) => JsString::from(envelope.as_str()),
-        None => internal(op, now),
+        None => internal(op, now, ""),
     }
 }
 
@@ -414,14 +461,21 @@ pub fn capa_invalid_body(op: u32, now: f64, status: u16, values: &str, excerpt: 
 /// (the panic itself is in the log).
 #[wasm_bindgen]
 pub fn capa_internal(op: u32, now: f64) -> JsString {
-    internal(op, now)
+    // No string comes in: after a panic this runs on the aborted instance, which cannot
+    // allocate. The entry sets the receipt's callId.
+    internal(op, now, "")
 }
 
 /// The envelope for a call whose request went out (`attempts` times since `started`, the last
-/// answered `status`, 0 for none, sent with `credential`, after rounds `flags`) and which the
+/// answered `status`, 0 for none, sent with `credential`, an index into `CredentialUse::ALL`,
+/// after rounds `flags`) and which the
 /// runtime then faulted on or lost with its instance: `upstream_outcome_unknown`
 /// ([`call::lost`]).
 #[wasm_bindgen]
-pub fn capa_lost(op: u32, now: f64, started: f64, attempts: u32, status: u16, credential: &str, flags: u32) -> JsString {
-    JsString::from(call::lost(&PROVIDER, op, now, started, attempts, status, credential, flags).as_str())
+#[allow(clippy::too_many_arguments)]
+pub fn capa_lost(op: u32, now: f64, started: f64, attempts: u32, status: u16, credential: i32, flags: u32) -> JsString {
+    // Numbers only, as for `capa_internal`: `credential` indexes `CredentialUse::ALL` (any other
+    // number: none), and the entry sets the receipt's callId.
+    let credential = usize::try_from(credential).ok().and_then(|i| crate::receipt::CredentialUse::ALL.get(i)).map_or("none", |c| c.as_str());
+    JsString::from(call::lost(&PROVIDER, op, now, started, attempts, status, credential, flags, "").as_str())
 }

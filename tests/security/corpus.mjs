@@ -174,7 +174,7 @@ export function findLeaks(envelope, logs = [], windows = undefined) {
     check("receipt", envelope.receipt, CONTEXT_MARKER);
     const error = envelope.error;
     if (error?.code) check("error.code", error.code, CONTEXT_MARKER);
-    if (error && error.code !== "upstream_error") check("error.message", error.message, CONTEXT_MARKER);
+    if (error && !["upstream_error", "rate_limited"].includes(error.code)) check("error.message", error.message, CONTEXT_MARKER);
     if (error?.code === "upstream_body_withheld") check("error.upstream", error.upstream, CONTEXT_MARKER);
   }
   return leaks;

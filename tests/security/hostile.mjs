@@ -85,6 +85,12 @@ export function hostileReply(r, request, { authHeader, contextHeaders = [], stat
         { status: r.pick([400, 500]), headers: { "content-type": `text/${inType}` }, body: `bad ${forms[pick]}` },
       ]);
     },
+    // Retries (src/retry.rs): a wall naming a wait, short or long, its body echoing the key; a
+    // hint that overrules the status; an answer slower than an attempt may take. The hidden
+    // ends of a retry (the 503 before the 200) reach no caller, and the last one is searched.
+    rateLimited: () => ({ status: r.pick([429, 403]), headers: { "retry-after": r.pick(["0", "1", "120"]), "x-ratelimit-remaining": "0" }, json: { error: { message: `slow down ${forms[pick]}` } } }),
+    hinted: () => ({ status: r.pick([400, 409, 503]), headers: { [r.pick(["x-should-retry", "stripe-should-retry"])]: r.pick(["true", "false"]) }, json: { error: { message: `hinted ${forms[pick]}` } } }),
+    slowerThanAnAttempt: () => ({ status: 200, delay: 400, json: { late: forms[pick] } }),
     // Every letter a JSON `\u00XX` escape: the caller receives the key raw once it is parsed.
     unicodeEscapes: () => ({ status: r.pick([200, 200, 402, 500]), headers: { "content-type": "application/json" }, body: unicodeEscapedJson(r.pick([key, ...context])) }),
     // A JSON document quoted inside a JSON string, twice.

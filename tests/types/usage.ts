@@ -27,6 +27,9 @@ export async function calls(key: string): Promise<Result<unknown, unknown>[]> {
     await stripe.files.create({ file: { data: new Uint8Array(4), name: "scan.pdf", type: "application/pdf" }, purpose: "dispute_evidence" }),
     await petstore.pet.uploadImage(7, { body: new ArrayBuffer(8) }),
     await petstore.pet.uploadImage(7, { additionalMetadata: "front", body: "text" }),
+    // How robust a call is (docs/contract.md, "Retries and deadlines").
+    await stripe.paymentIntents.create({ amount: 2500, currency: "usd" }, { idempotencyKey: "order-42", maxRetries: 3, timeoutMs: 10_000 }),
+    await stripe.customers.retrieve("cus_1", { maxRetries: 0 }),
   ];
   // @ts-expect-error a file field takes bytes, not a number
   await stripe.files.create({ file: 42, purpose: "dispute_evidence" });
@@ -34,16 +37,24 @@ export async function calls(key: string): Promise<Result<unknown, unknown>[]> {
   await stripe.paymentIntents.create({ currency: "usd" });
   // @ts-expect-error only allow-listed headers
   await stripe.customers.retrieve("cus_1", { auth: { headers: { "X-Other": "1" } } });
+  // @ts-expect-error Petstore takes no idempotency key
+  await petstore.pet.retrieve(7, { idempotencyKey: "k" });
   // @ts-expect-error the path argument comes first
   await stripe.customers.retrieve({ expand: ["sources"] });
   const r = out[0];
   if (r.ok) {
     r.result satisfies unknown;
   } else {
-    r.error.code satisfies "missing_credential" | "header_not_allowed" | "invalid_argument" | "unknown_parameter" | "upstream_error" | "upstream_redirect" | "upstream_unreachable" | "upstream_invalid_body" | "upstream_body_withheld" | "auth_failed" | "operation_not_allowed" | "upstream_outcome_unknown" | "internal";
+    r.error.code satisfies "missing_credential" | "header_not_allowed" | "invalid_argument" | "unknown_parameter" | "upstream_error" | "upstream_redirect" | "upstream_unreachable" | "upstream_invalid_body" | "upstream_body_withheld" | "auth_failed" | "operation_not_allowed" | "upstream_outcome_unknown" | "upstream_timeout" | "rate_limited" | "internal";
     if (r.error.code === "auth_failed") r.error.stage satisfies "token" | "login" | "upstream";
     // A right the deployment does not offer carries no status and no upstream answer.
     if (r.error.code === "operation_not_allowed") r.error.status satisfies undefined;
+    // A wall names when to try again, when it knows; an upstream error too.
+    if (r.error.code === "rate_limited") {
+      r.error.stage satisfies "upstream" | "capability";
+      r.error.retryAfterMs satisfies number | undefined;
+    }
+    if (r.error.code === "upstream_error") r.error.retryAfterMs satisfies number | undefined;
     // A request that went out and whose outcome a fault lost: maybe a status, never an answer.
     if (r.error.code === "upstream_outcome_unknown") {
       r.error.status satisfies number | undefined;
@@ -51,6 +62,9 @@ export async function calls(key: string): Promise<Result<unknown, unknown>[]> {
     }
   }
   r.receipt.refreshed satisfies boolean;
+  r.receipt.callId satisfies string;
+  r.receipt.tries[0]?.failure satisfies "unreachable" | "timeout" | undefined;
+  r.receipt.idempotencyKey satisfies string | null;
   return out;
 }
 

@@ -80,6 +80,15 @@ pub fn emit(manifest: &Manifest, model: &Model, names: &[Name], classes: &crate:
     let _ = writeln!(w, "    error_object: {:?},", manifest.upstream.error_object);
     let _ = writeln!(w, "    servers: &{:?},", model.servers);
     let _ = writeln!(w, "    classes: &{:?},", classes.names);
+    let up = &manifest.upstream;
+    let _ = writeln!(
+        w,
+        "    upstream: Upstream {{ idempotency_header: {:?}, retry_conflict: {}, max_retries: {}, max_body_bytes: {} }},",
+        up.idempotency_header,
+        up.retry_409,
+        up.max_retries.unwrap_or(2),
+        up.max_body_bytes.unwrap_or(10 << 20)
+    );
     let _ = writeln!(w, "    operations: &[");
     for ((op, name), bits) in model.operations.iter().zip(names).zip(&classes.of) {
         let _ = writeln!(w, "        Operation {{");
