@@ -260,9 +260,9 @@ test("a 50 MB body, with and without Content-Length, is upstream_too_large, its 
       assert.equal(big.written.length, 1, `${path}: the upstream saw its connection close`);
       if (path === "sized") floor = big.written[0];
       if (path.startsWith("sized")) assert.ok(big.written[0] <= 8 * 1024 * 1024, `${path}: refused by its length, yet ${big.written[0]} bytes were taken`);
-      // Counting as it arrives: at most the limit and what workerd's pipe reads ahead (~2 MiB
-      // here), past the buffers' floor.
-      else assert.ok(big.written[0] <= floor + limit + 2 * 1024 * 1024, `${path}: ${big.written[0]} bytes written before the close (floor ${floor})`);
+      // Counting as it arrives: at most the limit and what workerd reads ahead of the Worker while
+      // it reads (2-3 MiB here), past the buffers' floor.
+      else assert.ok(big.written[0] <= floor + limit + 4 * 1024 * 1024, `${path}: ${big.written[0]} bytes written before the close (floor ${floor})`);
       console.log(`too large, ${path}: ${(big.written[0] / 1048576).toFixed(1)} MiB written before the close`);
     }
   } finally {

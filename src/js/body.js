@@ -53,8 +53,11 @@ export function scanText(bytes) {
  * The body of `res` as text, or as bytes (`asBytes`), when it holds at most `limit` bytes;
  * `null` when it holds more, and then the rest is not read (the body is cancelled): a response
  * over the capability's limit (src/retry.rs, `upstream_too_large`) never sits in memory whole.
- * A `Content-Length` decides at once, and a known, small body reads as it always did; without
- * one, the bytes are counted as they arrive.
+ * A `Content-Length` decides at once, and a known, small body reads as it always did. Without
+ * one, the bytes are counted as they arrive, read into one buffer that grows eightfold
+ * (32 KiB, 256 KiB, 2 MiB, ..., the limit and one byte) with workerd's `readAtLeast`, which fills
+ * it in one read where a plain reader hands over 4 KiB at a time (a 200 KB body: 2 reads, not
+ * 49; bench/README.md).
  */
 export async function readBody(res, limit, asBytes) {
   const length = res.headers.get("content-length");
@@ -65,25 +68,28 @@ export async function readBody(res, limit, asBytes) {
     }
     return asBytes ? new Uint8Array(await res.arrayBuffer()) : res.text();
   }
-  const reader = res.body?.getReader();
-  if (!reader) return asBytes ? new Uint8Array(0) : "";
-  const chunks = [];
+  if (res.body === null) return asBytes ? new Uint8Array(0) : "";
+  const reader = res.body.getReader({ mode: "byob" });
+  let buffer = new Uint8Array(Math.min(limit + 1, 32768));
   let size = 0;
   for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel().catch(() => {});
-      return null;
+    if (size === buffer.length) {
+      if (size > limit) {
+        await reader.cancel().catch(() => {});
+        return null;
+      }
+      const bigger = new Uint8Array(Math.min(limit + 1, buffer.length * 8));
+      bigger.set(buffer);
+      buffer = bigger;
     }
-    chunks.push(value);
+    const { done, value } = await reader.readAtLeast(buffer.length - size, buffer.subarray(size));
+    if (value) {
+      buffer = new Uint8Array(value.buffer);
+      size += value.byteLength;
+    }
+    if (done) break;
   }
-  const all = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    all.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return asBytes ? all : utf8.decode(all);
+  if (size > limit) return null;
+  const bytes = buffer.subarray(0, size);
+  return asBytes ? bytes : utf8.decode(bytes);
 }

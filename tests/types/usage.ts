@@ -45,7 +45,7 @@ export async function calls(key: string): Promise<Result<unknown, unknown>[]> {
   if (r.ok) {
     r.result satisfies unknown;
   } else {
-    r.error.code satisfies "missing_credential" | "header_not_allowed" | "invalid_argument" | "unknown_parameter" | "upstream_error" | "upstream_redirect" | "upstream_unreachable" | "upstream_invalid_body" | "upstream_body_withheld" | "auth_failed" | "operation_not_allowed" | "upstream_outcome_unknown" | "upstream_timeout" | "rate_limited" | "internal";
+    r.error.code satisfies "missing_credential" | "header_not_allowed" | "invalid_argument" | "unknown_parameter" | "upstream_error" | "upstream_redirect" | "upstream_unreachable" | "upstream_invalid_body" | "upstream_body_withheld" | "auth_failed" | "operation_not_allowed" | "upstream_outcome_unknown" | "upstream_timeout" | "upstream_too_large" | "rate_limited" | "internal";
     if (r.error.code === "auth_failed") r.error.stage satisfies "token" | "login" | "upstream";
     // A right the deployment does not offer carries no status and no upstream answer.
     if (r.error.code === "operation_not_allowed") r.error.status satisfies undefined;
@@ -55,6 +55,11 @@ export async function calls(key: string): Promise<Result<unknown, unknown>[]> {
       r.error.retryAfterMs satisfies number | undefined;
     }
     if (r.error.code === "upstream_error") r.error.retryAfterMs satisfies number | undefined;
+    // An answer past the deployment's size limit: the limit, and the status it came with.
+    if (r.error.code === "upstream_too_large") {
+      r.error.limit satisfies number;
+      r.error.status satisfies number;
+    }
     // A request that went out and whose outcome a fault lost: maybe a status, never an answer.
     if (r.error.code === "upstream_outcome_unknown") {
       r.error.status satisfies number | undefined;
