@@ -27,7 +27,7 @@ fn main() {
         let mut out = String::new();
         c.push_fetch_json(&mut out, 1.0);
         std::hint::black_box(out);
-        let r = HttpResponse { status: 200, content_type: Some("application/json"), request_id: Some("req_1"), location: None, hints: Default::default(), binary: false, body: &body };
+        let r = HttpResponse { status: 200, content_type: Some("application/json"), request_id: Some("req_1"), location: None, hints: Default::default(), link: None, binary: false, body: &body };
         std::hint::black_box(c.finish(&r, 2.0));
     }
     eprintln!("{which}: {:.2} µs/call", t.elapsed().as_secs_f64() * 1e6 / n as f64);

@@ -20,7 +20,7 @@ use crate::table::{Body, Operation};
 use crate::value::Value;
 
 /// Keys of the options object. A trailing object made of these alone is options.
-pub const OPTION_KEYS: &[&str] = &["auth", "maxRetries", "idempotencyKey", "timeoutMs"];
+pub const OPTION_KEYS: &[&str] = &["auth", "maxRetries", "idempotencyKey", "timeoutMs", "pages"];
 
 /// Keys of `options.auth` (and of a session's auth, `withAuth(auth)`): what [`parse_options`]
 /// reads; any other key is refused. docs/contract.md names each (`tests/docs.rs`).
@@ -58,10 +58,13 @@ pub struct CallOptions {
     /// `options.timeoutMs`: how long the call may take, attempts and waits together, 1 to
     /// [`crate::retry::MAX_DEADLINE_MS`].
     pub timeout_ms: Option<u64>,
+    /// `options.pages`: walk the operation's pages into one result ([`crate::pages`]).
+    pub pages: Option<crate::pages::Limits>,
 }
 
 /// The argument array, from the JSON text the entry made of it (`src/js/args.js`), which may
 /// instead report the first value JSON cannot carry: `"\0"` and `[kind, ...path]`.
+#[inline(never)]
 pub fn parse(args_json: &str) -> Result<Vec<Value>, CallError> {
     if let Some(rest) = args_json.strip_prefix('\u{1}') {
         return with_binaries(rest);
@@ -166,6 +169,7 @@ pub fn takes_params(op: &Operation) -> bool {
 }
 
 /// Splits the arguments of a call to `op`.
+#[inline(never)]
 pub fn split(op: &Operation, call_headers: &'static [&'static str], args: Vec<Value>) -> Result<Args, CallError> {
     split_with(op, call_headers, args, false)
 }
@@ -217,7 +221,7 @@ fn split_with(op: &Operation, call_headers: &'static [&'static str], mut args: V
                     return Err(CallError::UnknownParameter {
                         call: op.call,
                         names: entries.iter().map(|(k, _)| k.clone()).collect(),
-                        hint: "; it takes no parameters, and its options are: auth, maxRetries, idempotencyKey, timeoutMs",
+                        hint: "; it takes no parameters, and its options are: auth, maxRetries, idempotencyKey, timeoutMs, pages",
                     });
                 }
                 return Err(CallError::invalid(format!(
@@ -283,6 +287,7 @@ pub fn check_options(options: &Value, call_headers: &'static [&'static str]) -> 
 /// The arguments of a session's call: as [`split`], but options may not carry `auth` (the
 /// holder cannot switch tenant or connected account), and the session's own options, `session`,
 /// take their place.
+#[inline(never)]
 pub fn split_in_session(op: &Operation, call_headers: &'static [&'static str], args: Vec<Value>, session: &Value) -> Result<Args, CallError> {
     let mut args = split_with(op, call_headers, args, true)?;
     // The call's own options stand (retries, a key, a deadline); its credentials are the
@@ -317,6 +322,7 @@ fn parse_options(value: &Value, call_headers: &'static [&'static str], fixed: bo
             "maxRetries" => options.max_retries = whole(value, "maxRetries", u64::from(crate::retry::MAX_RETRIES), 0)?.map(|n| n as u8),
             "timeoutMs" => options.timeout_ms = whole(value, "timeoutMs", crate::retry::MAX_DEADLINE_MS, 1)?,
             "idempotencyKey" => options.idempotency_key = idempotency_key(value)?,
+            "pages" => options.pages = pages(value)?,
             other => {
                 return Err(CallError::invalid(format!(
                     "unknown option `{}`; options are: {}",
@@ -343,6 +349,26 @@ fn whole(value: &Value, name: &str, max: u64, min: u64) -> Result<Option<u64>, C
             other => other.kind().to_owned(),
         }))),
     }
+}
+
+/// `options.pages`: `{ maxItems?, maxPages? }` (`null`: not given), each a whole number within
+/// [`crate::pages`]'s maxima; neither given, the defaults.
+fn pages(value: &Value) -> Result<Option<crate::pages::Limits>, CallError> {
+    use crate::pages::{Limits, MAX_ITEMS, MAX_PAGES};
+    let entries = match value {
+        Value::Null => return Ok(None),
+        Value::Object(entries) => entries,
+        other => return Err(CallError::invalid(format!("options.pages must be an object ({{ maxItems?, maxPages? }}), not {}", other.kind()))),
+    };
+    let mut limits = Limits::default();
+    for (key, value) in entries {
+        match key.as_str() {
+            "maxItems" => limits.max_items = whole(value, "pages.maxItems", u64::from(MAX_ITEMS), 1)?.map_or(limits.max_items, |n| n as u32),
+            "maxPages" => limits.max_pages = whole(value, "pages.maxPages", u64::from(MAX_PAGES), 1)?.map_or(limits.max_pages, |n| n as u32),
+            other => return Err(CallError::invalid(format!("unknown member `{}` of options.pages; it takes maxItems and maxPages", printable(other)))),
+        }
+    }
+    Ok(Some(limits))
 }
 
 /// `options.idempotencyKey`: 1 to 255 printable ASCII characters, as a header carries them (no

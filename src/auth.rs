@@ -406,6 +406,7 @@ mod tests {
             classes: &["read", "write", "destructive"],
             upstream: crate::table::Upstream::DEFAULT,
             operations: &[],
+            paging: &[],
         }))
     }
 

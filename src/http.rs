@@ -145,6 +145,9 @@ pub struct HttpResponse<'a> {
     /// What its headers say about trying again ([`crate::retry::Hints`]); read only for a 4xx
     /// or 5xx (the entry reports them for those alone).
     pub hints: crate::retry::Hints,
+    /// Its `Link` header: read only for a 2xx of a call walking pages ([`crate::pages`]; the
+    /// entry reports it for those alone).
+    pub link: Option<&'a str>,
     /// The entry read the body as bytes (a 2xx whose media type is not text), which it keeps:
     /// [`BodyText::flagged`] is what its scan of their text found, and [`BodyText::text`] that
     /// text when it flagged (else empty).

@@ -48,6 +48,7 @@ pub mod http;
 pub mod json;
 pub mod media;
 pub mod origin;
+pub mod pages;
 pub mod parse;
 pub mod pem;
 pub mod receipt;

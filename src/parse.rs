@@ -36,6 +36,7 @@ impl fmt::Display for ParseError {
 }
 
 /// Parses `text`, which must hold exactly one JSON value.
+#[inline(never)]
 pub fn parse(text: &str) -> Result<Value, ParseError> {
     let mut p = Parser { text, bytes: text.as_bytes(), at: 0 };
     let value = p.value(0)?;

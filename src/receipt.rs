@@ -52,6 +52,9 @@ pub struct Receipt<'a> {
     /// The idempotency key its POST or PATCH carried ([`crate::retry`]): the one header value a
     /// receipt carries, because it is no credential and it is what makes a retry safe.
     pub idempotency_key: Option<&'a str>,
+    /// The pages a call walking them took (`options.pages`, [`crate::pages`]); `None` (null)
+    /// for any other call.
+    pub pages: Option<u32>,
 }
 
 /// One upstream request of a call, as its receipt tells it.
@@ -118,6 +121,7 @@ impl Receipt<'_> {
             call_id: "",
             tries: &[],
             idempotency_key: None,
+            pages: None,
         }
     }
 
@@ -193,6 +197,11 @@ impl Receipt<'_> {
             Some(key) => push_str(out, key),
             None => out.push_str("null"),
         }
+        field(out);
+        match self.pages {
+            Some(pages) => push_u64(out, u64::from(pages), 0),
+            None => out.push_str("null"),
+        }
         out.push(if named { '}' } else { ']' });
     }
 }
@@ -200,7 +209,7 @@ impl Receipt<'_> {
 /// A receipt's fields, in the order [`Receipt::push_json`] writes them and
 /// [`Receipt::push_values`] lists them. The generated JS entry names the values back in this
 /// order (`receiptOf`); `tests/wire.rs` checks its list against this one.
-pub const FIELDS: [&str; 16] = [
+pub const FIELDS: [&str; 17] = [
     "capability",
     "operation",
     "call",
@@ -217,6 +226,7 @@ pub const FIELDS: [&str; 16] = [
     "callId",
     "tries",
     "idempotencyKey",
+    "pages",
 ];
 
 /// Which credential a call used; shown in the receipt as `credential`.

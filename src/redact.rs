@@ -202,6 +202,7 @@ impl Redactor {
 
     /// `text` with every credential, in every view, replaced by [`REDACTED`]; borrowed when it
     /// holds none. For what the upstream said (results, its error objects).
+    #[inline(never)]
     pub fn redact<'a>(&self, text: &'a str) -> Cow<'a, str> {
         if text.len() < self.shortest(false) {
             return Cow::Borrowed(text);
@@ -229,6 +230,7 @@ impl Redactor {
     /// `value` as JSON with every string, key and number passed through `scrub`
     /// ([`Redactor::redact`] or [`Redactor::redact_own`]); a number that changed becomes a string.
     /// Answers whether anything changed.
+    #[inline(never)]
     pub fn push_value(&self, value: &Value, own: bool, out: &mut String) -> bool {
         push_scrubbed(value, &Scrub { redactor: self, own }, out)
     }

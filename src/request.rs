@@ -46,6 +46,7 @@ pub struct Config<'a> {
 
 
 /// Builds the request for `op`.
+#[inline(never)]
 pub fn build(provider: &'static Provider, op: &'static Operation, args: Args, config: Config<'_>) -> Result<(HttpRequest, CredentialUse), CallError> {
     // Path first: nothing else matters if an argument would leave its segment.
     let path_values = args
@@ -400,6 +401,7 @@ mod tests {
         classes: &["read", "write", "destructive"],
         upstream: crate::table::Upstream::DEFAULT,
         operations: &[],
+        paging: &[],
     };
 
     #[test]

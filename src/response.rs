@@ -208,10 +208,11 @@ mod tests {
         classes: &["read", "write", "destructive"],
         upstream: crate::table::Upstream::DEFAULT,
         operations: &[],
+        paging: &[],
     };
 
     fn resp(status: u16, ct: &'static str, body: &'static &'static str) -> HttpResponse<'static> {
-        HttpResponse { status, content_type: Some(ct), request_id: None, location: None, hints: Default::default(), binary: false, body }
+        HttpResponse { status, content_type: Some(ct), request_id: None, location: None, hints: Default::default(), link: None, binary: false, body }
     }
 
     fn redactor() -> Redactor {

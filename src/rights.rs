@@ -312,6 +312,7 @@ mod tests {
         classes: &["read", "write", "destructive", "money"],
         upstream: crate::table::Upstream::DEFAULT,
         operations: &OPS,
+        paging: &[],
     };
 
     fn allowed(d: &Deployment) -> Vec<&'static str> {

@@ -43,6 +43,40 @@ pub struct Provider {
     pub upstream: Upstream,
     /// Every callable operation; a call names one by index.
     pub operations: &'static [Operation],
+    /// The operations that page, by index in [`Provider::operations`] (ascending), and how
+    /// ([`crate::pages`]): what `options.pages` walks. Kept apart from [`Operation`] so that a
+    /// table pays for paging only where an operation pages.
+    pub paging: &'static [(u16, Paging)],
+}
+
+/// How one operation's answers continue on a next page ([`crate::pages`]), as the generator
+/// found it in the spec (or the manifest said).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Paging {
+    pub convention: Convention,
+    /// The member of the answer holding the items (`data`, `items`); empty: the answer is the
+    /// array itself.
+    pub items: &'static str,
+    /// The parameter that sets a page's size (`limit`, `per_page`, `first`); empty: none.
+    pub size: &'static str,
+    /// The most items a page may hold ([`Paging::size`]'s maximum in the spec; 100 unless it
+    /// says).
+    pub max_size: u32,
+}
+
+/// Where the way to the next page is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Convention {
+    /// The next page starts after the last item: `param` (Stripe's `starting_after`) takes the
+    /// last item's `key` (`id`), while the answer's `more` member (`has_more`) is true.
+    LastItem { param: &'static str, key: &'static str, more: &'static str },
+    /// The answer names the next page's cursor at `cursor` (a dotted member path:
+    /// `pagination.cursor`, `next_cursor`, `next_page`), which `param` (`after`, `cursor`,
+    /// `page`) takes; none, null or empty: the last page.
+    BodyCursor { cursor: &'static str, param: &'static str },
+    /// The answer's `Link` header names the next page (`rel="next"`, RFC 8288): its query,
+    /// reduced to the operation's own parameters, is the next page's (GitHub).
+    Link,
 }
 
 /// The manifest's say on one call's robustness ([`crate::retry`]): what the provider takes and

@@ -45,6 +45,11 @@ impl Number {
         Number(text.to_owned())
     }
 
+    /// A whole number.
+    pub fn from_u64(n: u64) -> Self {
+        Number(n.to_string())
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -60,7 +60,7 @@ fn receipt_of(values: &str) -> serde_json::Value {
 }
 
 fn json_response<'a>(status: u16, body: &'a &'a str) -> HttpResponse<'a> {
-    HttpResponse { status, content_type: Some("application/json"), request_id: Some("req_1"), location: None, hints: Default::default(), binary: false, body }
+    HttpResponse { status, content_type: Some("application/json"), request_id: Some("req_1"), location: None, hints: Default::default(), link: None, binary: false, body }
 }
 
 #[test]
@@ -186,14 +186,14 @@ fn errors_redirects_and_network_failures() {
     assert_eq!(v["error"]["upstream"]["code"], "card_declined");
 
     let call = fetch(start("customers.create", r#"[{"email":"a@b.c"}]"#, &env()));
-    let moved = HttpResponse { status: 303, content_type: None, request_id: None, location: Some("/v1/customers/cus_9"), hints: Default::default(), binary: false, body: &"" };
+    let moved = HttpResponse { status: 303, content_type: None, request_id: None, location: Some("/v1/customers/cus_9"), hints: Default::default(), link: None, binary: false, body: &"" };
     let call = fetch(call.finish(&moved, NOW));
     assert_eq!(call.request().url, "https://api.stripe.com/v1/customers/cus_9");
     assert_eq!(call.request().method, capa_rs::table::Method::Get);
     assert_eq!(call.request().body, None);
     assert_eq!(call.request().header("content-type"), None);
     assert_eq!(call.request().header("authorization"), Some(&*format!("Bearer {SECRET}")));
-    let v = complete(call.finish(&HttpResponse { status: 204, content_type: None, request_id: None, location: None, hints: Default::default(), binary: false, body: &"" }, NOW));
+    let v = complete(call.finish(&HttpResponse { status: 204, content_type: None, request_id: None, location: None, hints: Default::default(), link: None, binary: false, body: &"" }, NOW));
     assert_eq!(v["result"], serde_json::Value::Null);
     assert_eq!(v["receipt"]["attempts"], 2);
 

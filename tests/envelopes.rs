@@ -52,6 +52,7 @@ fn provider(auth: AuthScheme) -> &'static Provider {
         // Retries are their own suite's (tests/retry.test.mjs); here each path answers once.
         upstream: capa_rs::table::Upstream { max_retries: 0, ..capa_rs::table::Upstream::DEFAULT },
         operations: &OPS,
+        paging: &[],
     }))
 }
 
@@ -120,6 +121,7 @@ fn envelopes(provider: &'static Provider, env: &Env, args: &str, form: &str) -> 
                 request_id: Some(Box::leak(request_id.clone().into_boxed_str())),
                 location: location.then(|| &*Box::leak(text.clone().into_boxed_str())),
                 hints: Default::default(),
+                link: None,
                 binary,
                 body,
             };

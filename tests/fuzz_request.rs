@@ -203,6 +203,7 @@ macro_rules! synthetic {
             classes: &["read", "write", "destructive"],
             upstream: capa_rs::table::Upstream::DEFAULT,
             operations: &OPS,
+            paging: &[],
         };
     };
 }
@@ -699,6 +700,7 @@ fn respond(call: Call, answer: &Answer) -> Result<(), TestCaseError> {
         request_id: request_id.as_deref(),
         location: location.as_deref(),
         hints: Default::default(),
+        link: None,
         binary: answer.binary,
         body: &body.as_str(),
     };

@@ -24,7 +24,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     // A call's inputs (its arguments, their encodings, the rights and grants that admit it, the
     // Secrets Store's values, the retry policy its options choose) and the form of its answer
     // (receipts, envelopes).
-    ("inputs and envelopes", &["args", "encode", "rights", "grant", "store", "retry", "receipt"]),
+    ("inputs and envelopes", &["args", "encode", "rights", "grant", "store", "retry", "pages", "receipt"]),
     // How a credential travels, and bodies that are not one string.
     ("credentials and bodies", &["auth", "body"]),
     // The HTTP exchange the entry performs for the runtime: the request it is handed, the

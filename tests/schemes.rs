@@ -36,6 +36,7 @@ static MULTI: Provider = Provider {
     classes: &["read", "write", "destructive"],
     upstream: capa_rs::table::Upstream::DEFAULT,
     operations: &OPS,
+    paging: &[],
 };
 
 struct Env(HashMap<&'static str, &'static str>);

@@ -47,6 +47,7 @@ static OAUTH: Provider = Provider {
     classes: &["read", "write", "destructive"],
     upstream: capa_rs::table::Upstream::DEFAULT,
     operations: &OPS,
+    paging: &[],
 };
 
 struct Env {
@@ -116,7 +117,7 @@ fn the_first_call_exchanges_the_client_credentials_then_sends_the_token() {
     let Step::Fetch(call) = resumed else { unreachable!() };
     let body = format!(r#"{{"echo":"{TOKEN}"}}"#);
     let text = &body.as_str();
-    let done = call.finish(&HttpResponse { status: 200, content_type: Some("application/json"), request_id: None, location: None, hints: Default::default(), binary: false, body: text }, NOW);
+    let done = call.finish(&HttpResponse { status: 200, content_type: Some("application/json"), request_id: None, location: None, hints: Default::default(), link: None, binary: false, body: text }, NOW);
     let v = envelope(done);
     assert_eq!(v["result"]["echo"], "[REDACTED]");
     assert_eq!(v["receipt"]["refreshed"], true);
@@ -138,7 +139,7 @@ fn a_401_drops_the_token_once_and_a_second_is_auth_failed() {
     env.tokens.put(0, 200, GRANTED, NOW, 60);
     let Step::Fetch(call) = begin(&OAUTH, 0, "[]", &env, NOW) else { panic!() };
     let unauthorized = &"{}";
-    let response = HttpResponse { status: 401, content_type: Some("application/json"), request_id: None, location: None, hints: Default::default(), binary: false, body: unauthorized };
+    let response = HttpResponse { status: 401, content_type: Some("application/json"), request_id: None, location: None, hints: Default::default(), link: None, binary: false, body: unauthorized };
     let later = NOW + capa_rs::call::FRESH_TOKEN_MS + 1.0;
     let Step::Refresh { scheme: 0, generation, tries } = call.finish(&response, later) else { panic!("a 401 to a cached token refreshes") };
     env.tokens.invalidate(0, generation);
@@ -163,7 +164,7 @@ fn a_401_to_a_token_just_obtained_is_auth_failed_at_once() {
     env.tokens.put(0, 200, GRANTED, NOW, 60);
     let Step::Fetch(call) = begin(&OAUTH, 0, "[]", &env, NOW) else { panic!() };
     let body = &"{}";
-    let response = HttpResponse { status: 401, content_type: Some("application/json"), request_id: None, location: None, hints: Default::default(), binary: false, body };
+    let response = HttpResponse { status: 401, content_type: Some("application/json"), request_id: None, location: None, hints: Default::default(), link: None, binary: false, body };
     let v = envelope(call.finish(&response, NOW + 10.0));
     assert_eq!((v["error"]["code"].as_str(), v["error"]["stage"].as_str()), (Some("auth_failed"), Some("upstream")));
     assert_eq!(v["receipt"]["attempts"], 1, "no exchange for a token a second old: another would not help");
@@ -195,7 +196,7 @@ fn a_refused_token_whose_replacement_is_refused_at_the_endpoint_was_not_refreshe
     env.tokens.put(0, 200, GRANTED, NOW, 60);
     let Step::Fetch(call) = begin(&OAUTH, 0, "[]", &env, NOW) else { panic!() };
     let body = &"{}";
-    let response = HttpResponse { status: 401, content_type: Some("application/json"), request_id: None, location: None, hints: Default::default(), binary: false, body };
+    let response = HttpResponse { status: 401, content_type: Some("application/json"), request_id: None, location: None, hints: Default::default(), link: None, binary: false, body };
     let later = NOW + capa_rs::call::FRESH_TOKEN_MS + 1.0;
     let Step::Refresh { generation, tries, .. } = call.finish(&response, later) else { panic!("a 401 to a cached token refreshes") };
     env.tokens.invalidate(0, generation);
@@ -222,7 +223,7 @@ fn a_client_secret_is_scrubbed_as_its_basic_pair_sent_it_form_encoded() {
     // An API that logs its gateway's requests, the token endpoint's among them.
     let logged = format!(r#"{{"log":["{basic}","{}"]}}"#, &basic["Basic ".len()..]);
     let body: &str = &logged;
-    let v = envelope(call.finish(&HttpResponse { status: 200, content_type: Some("application/json"), request_id: None, location: None, hints: Default::default(), binary: false, body: &body }, NOW + 2.0));
+    let v = envelope(call.finish(&HttpResponse { status: 200, content_type: Some("application/json"), request_id: None, location: None, hints: Default::default(), link: None, binary: false, body: &body }, NOW + 2.0));
     let core = &b64("client-1:cs_CANARY%2Fodd%2Bsecret%3D1%26x")[12..36];
     assert!(!v.to_string().contains(core), "{v}");
 }
@@ -252,7 +253,7 @@ fn a_per_call_token_is_sent_as_is_and_a_401_is_the_callers() {
     assert_eq!(header(&request, "authorization").unwrap(), "Bearer at_CANARYtenant");
     let Step::Fetch(call) = step else { unreachable!() };
     let body = &r#"{"error":"expired"}"#;
-    let v = envelope(call.finish(&HttpResponse { status: 401, content_type: Some("application/json"), request_id: None, location: None, hints: Default::default(), binary: false, body }, NOW));
+    let v = envelope(call.finish(&HttpResponse { status: 401, content_type: Some("application/json"), request_id: None, location: None, hints: Default::default(), link: None, binary: false, body }, NOW));
     assert_eq!(v["error"]["code"], "upstream_error");
     assert_eq!(v["receipt"]["refreshed"], false);
     assert!(matches!(begin(&OAUTH, 0, "[]", &env, NOW), Step::Token { .. }), "nothing was cached from the call's token");
@@ -271,7 +272,7 @@ fn a_call_that_sends_no_cached_token_still_scans_for_it() {
     let Step::Fetch(call) = step else { unreachable!() };
     let text = format!(r#"{{"echo":"{TOKEN}"}}"#);
     let body: &str = &text;
-    let v = envelope(call.finish(&HttpResponse { status: 400, content_type: Some("application/json"), request_id: None, location: None, hints: Default::default(), binary: false, body: &body }, NOW + 2.0));
+    let v = envelope(call.finish(&HttpResponse { status: 400, content_type: Some("application/json"), request_id: None, location: None, hints: Default::default(), link: None, binary: false, body: &body }, NOW + 2.0));
     assert_eq!(v["error"]["upstream"]["echo"], "[REDACTED]");
 }
 
@@ -383,7 +384,7 @@ fn echo<'a>(value: &str, body: &'a mut String, binary: bool) -> HttpResponse<'a>
     let body: &'a String = body;
     let text: &'a &'a str = Box::leak(Box::new(body.as_str()));
     let id: &'a str = Box::leak(format!("req_{value}").into_boxed_str());
-    HttpResponse { status: 200, content_type: Some(if binary { "application/octet-stream" } else { "application/json" }), request_id: Some(id), location: None, hints: Default::default(), binary, body: text }
+    HttpResponse { status: 200, content_type: Some(if binary { "application/octet-stream" } else { "application/json" }), request_id: Some(id), location: None, hints: Default::default(), link: None, binary, body: text }
 }
 
 /// That nothing of `value` (whole, base64) reached the envelope `v`.
@@ -473,7 +474,7 @@ fn a_logins_user_name_is_a_credential_scrubbed_like_its_password() {
     let Step::Fetch(call) = begin(&APP, 0, "[]", &env, NOW + 1.5) else { panic!() };
     let logged = format!(r#"{{"logged":"{}"}}"#, b64("username=ada.lovelace%40example.com&password=pw_CANARYlogin0000"));
     let body: &str = &logged;
-    let v = envelope(call.finish(&HttpResponse { status: 200, content_type: Some("application/json"), request_id: None, location: None, hints: Default::default(), binary: false, body: &body }, NOW + 1.6));
+    let v = envelope(call.finish(&HttpResponse { status: 200, content_type: Some("application/json"), request_id: None, location: None, hints: Default::default(), link: None, binary: false, body: &body }, NOW + 1.6));
     assert!(!v.to_string().contains(&b64("ada.lovelace%40example.com")[..24]), "{v}");
     // A call sending its own cookie scans for it too: it is the deployment's credential.
     let Step::Fetch(call) = begin(&APP, 0, r#"[{"auth":{"apiKey":"sid=sid_CANARYcaller000"}}]"#, &env, NOW + 2.0) else { panic!() };

@@ -53,4 +53,6 @@ pub static PROVIDER: Provider = Provider {
             classes: 0b010, // write
         },
     ],
+    paging: &[
+    ],
 };

@@ -60,7 +60,7 @@ async function invoke(env, op, args, grant) {
       if (step !== 70 /* F: fetch */) break;
       const colon = out.indexOf(":");
       const handle = +out.slice(1, colon);
-      const [url, method, reqBody, headers, scan, used, timeout, limit] = JSON.parse(out.slice(colon + 1));
+      const [url, method, reqBody, headers, scan, used, timeout, limit, paged] = JSON.parse(out.slice(colon + 1));
       credential = used;
       let res, h, read;
       // The attempt's time (src/retry.rs) bounds its answer and its body. The timer is cleared
@@ -105,6 +105,8 @@ async function invoke(env, op, args, grant) {
       // string: one copy into wasm instead of several. Values hold no line feed.
       let heads = type + "\n" + ((REQUEST_ID && h.get(REQUEST_ID)) ?? "");
       if (status >= 300 && status < 400) heads += "\n" + (h.get("location") ?? "");
+      // A page of a walk (src/pages.rs): its Link, after an empty location.
+      else if (paged && status < 300) heads += "\n\n" + (h.get("link") ?? "");
       else if (status >= 400) {
         heads += "\n";
         for (const name of HINTS) heads += "\n" + (h.get(name) ?? "");
@@ -258,7 +260,7 @@ async function readStore(env, names) {
 // A success receipt arrives as its values, in the order of FIELDS in src/receipt.rs (tests/wire.rs
 // holds this list to it): an array parses without building an object shape or looking up keys.
 function receiptOf(v) {
-  return { capability: v[0], operation: v[1], call: v[2], method: v[3], path: v[4], status: v[5], requestId: v[6], startedAt: v[7], durationMs: v[8], attempts: v[9], credential: v[10], refreshed: v[11], verdict: v[12], callId: v[13], tries: v[14], idempotencyKey: v[15] };
+  return { capability: v[0], operation: v[1], call: v[2], method: v[3], path: v[4], status: v[5], requestId: v[6], startedAt: v[7], durationMs: v[8], attempts: v[9], credential: v[10], refreshed: v[11], verdict: v[12], callId: v[13], tries: v[14], idempotencyKey: v[15], pages: v[16] };
 }
 
 // The receipt's callId is set here, not passed in: after a panic these run on the aborted

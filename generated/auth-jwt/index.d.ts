@@ -31,6 +31,8 @@ export interface Receipt {
   tries: Try[];
   /** The idempotency key its POST or PATCH carried (the caller's `idempotencyKey`, else its `callId`), on every attempt; null when none was sent. */
   idempotencyKey: string | null;
+  /** The pages a call walking them took (`options.pages`); null for any other call. */
+  pages: number | null;
 }
 
 /** One upstream request of a call. */
@@ -145,6 +147,29 @@ export interface JsonArray extends Array<JsonValue> {}
 export type Result<T = JsonValue, E = JsonValue> =
   | { ok: true; result: T; receipt: Receipt }
   | { ok: false; error: CapabilityError<E>; receipt: Receipt };
+
+/** `options.pages` of an operation that pages (docs/pages.md): stop after `maxItems` items (1 to 10000; default 1000) or `maxPages` pages (1 to 40; default 10). */
+export interface Pages {
+  maxItems?: number;
+  maxPages?: number;
+}
+
+/** Many pages in one call: every page's items, whether more follow, and the params that continue exactly where it stopped. */
+export interface Page<T> {
+  data: T[];
+  hasMore: boolean;
+  /** Pass these back as the params to continue; null after the last page. */
+  next: { [key: string]: JsonValue } | null;
+  pages: number;
+}
+
+/** The items of a list result: its `K` member's elements, or its own when `K` is "". */
+export type ItemOf<R, K extends string> = K extends "" ? (R extends (infer I)[] ? I : JsonValue) : R extends { [k in K]?: (infer I)[] | null } ? I : JsonValue;
+
+/** A walk's failure on a later page keeps what it gathered: the items so far, and the params of the page that failed. */
+export type Paged<T, E = JsonValue> =
+  | { ok: true; result: Page<T>; receipt: Receipt }
+  | { ok: false; error: CapabilityError<E> & { partial?: { data: T[]; next: { [key: string]: JsonValue } | null } }; receipt: Receipt };
 
 /** Options every method takes last. */
 export interface CallOptions {

@@ -63,4 +63,6 @@ pub static PROVIDER: Provider = Provider {
             classes: 0b010, // write
         },
     ],
+    paging: &[
+    ],
 };

@@ -31,6 +31,8 @@ export interface Receipt {
   tries: Try[];
   /** The idempotency key its POST or PATCH carried (the caller's `idempotencyKey`, else its `callId`), on every attempt; null when none was sent. */
   idempotencyKey: string | null;
+  /** The pages a call walking them took (`options.pages`); null for any other call. */
+  pages: number | null;
 }
 
 /** One upstream request of a call. */
@@ -145,6 +147,29 @@ export interface JsonArray extends Array<JsonValue> {}
 export type Result<T = JsonValue, E = JsonValue> =
   | { ok: true; result: T; receipt: Receipt }
   | { ok: false; error: CapabilityError<E>; receipt: Receipt };
+
+/** `options.pages` of an operation that pages (docs/pages.md): stop after `maxItems` items (1 to 10000; default 1000) or `maxPages` pages (1 to 40; default 10). */
+export interface Pages {
+  maxItems?: number;
+  maxPages?: number;
+}
+
+/** Many pages in one call: every page's items, whether more follow, and the params that continue exactly where it stopped. */
+export interface Page<T> {
+  data: T[];
+  hasMore: boolean;
+  /** Pass these back as the params to continue; null after the last page. */
+  next: { [key: string]: JsonValue } | null;
+  pages: number;
+}
+
+/** The items of a list result: its `K` member's elements, or its own when `K` is "". */
+export type ItemOf<R, K extends string> = K extends "" ? (R extends (infer I)[] ? I : JsonValue) : R extends { [k in K]?: (infer I)[] | null } ? I : JsonValue;
+
+/** A walk's failure on a later page keeps what it gathered: the items so far, and the params of the page that failed. */
+export type Paged<T, E = JsonValue> =
+  | { ok: true; result: Page<T>; receipt: Receipt }
+  | { ok: false; error: CapabilityError<E> & { partial?: { data: T[]; next: { [key: string]: JsonValue } | null } }; receipt: Receipt };
 
 /** Options every method takes last. */
 export interface CallOptions {
@@ -559,12 +584,18 @@ export interface GithubActions<O = CallOptions> extends Rpc.RpcTargetBranded {
   getWorkflowRunUsage(owner: string | number, repo: string | number, runId: string | number, options?: O): Promise<Result<WorkflowRunUsage>>;
   /** Get workflow usage — GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/timing (classes: read) */
   getWorkflowUsage(owner: string | number, repo: string | number, workflowId: string | number, options?: O): Promise<Result<WorkflowUsage>>;
+  /** List artifacts for a repository — GET /repos/{owner}/{repo}/actions/artifacts (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listArtifactsForRepo(owner: string | number, repo: string | number, params: { per_page?: number; page?: number; name?: string } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ artifacts: Artifact[]; total_count: number }, "artifacts">>>;
   /** List artifacts for a repository — GET /repos/{owner}/{repo}/actions/artifacts (classes: read) */
   listArtifactsForRepo(owner: string | number, repo: string | number, options?: O): Promise<Result<{ artifacts: Artifact[]; total_count: number }>>;
   listArtifactsForRepo(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number; name?: string } | null, options?: O): Promise<Result<{ artifacts: Artifact[]; total_count: number }>>;
+  /** List concurrency groups for a repository — GET /repos/{owner}/{repo}/actions/concurrency_groups (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listConcurrencyGroupsForRepository(owner: string | number, repo: string | number, params: { per_page?: number; after?: string } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<ConcurrencyGroupList, "concurrency_groups">, ValidationError>>;
   /** List concurrency groups for a repository — GET /repos/{owner}/{repo}/actions/concurrency_groups (classes: read) */
   listConcurrencyGroupsForRepository(owner: string | number, repo: string | number, options?: O): Promise<Result<ConcurrencyGroupList, ValidationError>>;
   listConcurrencyGroupsForRepository(owner: string | number, repo: string | number, params?: { per_page?: number; after?: string } | null, options?: O): Promise<Result<ConcurrencyGroupList, ValidationError>>;
+  /** List concurrency groups for a workflow run — GET /repos/{owner}/{repo}/actions/runs/{run_id}/concurrency_groups (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listConcurrencyGroupsForWorkflowRun(owner: string | number, repo: string | number, runId: string | number, params: { per_page?: number; before?: string; after?: string } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<ConcurrencyGroupRunList, "concurrency_groups">, BasicError>>;
   /** List concurrency groups for a workflow run — GET /repos/{owner}/{repo}/actions/runs/{run_id}/concurrency_groups (classes: read) */
   listConcurrencyGroupsForWorkflowRun(owner: string | number, repo: string | number, runId: string | number, options?: O): Promise<Result<ConcurrencyGroupRunList, BasicError>>;
   listConcurrencyGroupsForWorkflowRun(owner: string | number, repo: string | number, runId: string | number, params?: { per_page?: number; before?: string; after?: string } | null, options?: O): Promise<Result<ConcurrencyGroupRunList, BasicError>>;
@@ -572,9 +603,13 @@ export interface GithubActions<O = CallOptions> extends Rpc.RpcTargetBranded {
   listCustomImageVersionsForOrg(org: string | number, imageDefinitionId: string | number, options?: O): Promise<Result<{ image_versions: ActionsHostedRunnerCustomImageVersion[]; total_count: number }>>;
   /** List custom images for an organization — GET /orgs/{org}/actions/hosted-runners/images/custom (classes: read) */
   listCustomImagesForOrg(org: string | number, options?: O): Promise<Result<{ images: ActionsHostedRunnerCustomImage[]; total_count: number }>>;
+  /** List environment secrets — GET /repos/{owner}/{repo}/environments/{environment_name}/secrets (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listEnvironmentSecrets(owner: string | number, repo: string | number, environmentName: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ secrets: ActionsSecret[]; total_count: number }, "secrets">>>;
   /** List environment secrets — GET /repos/{owner}/{repo}/environments/{environment_name}/secrets (classes: read) */
   listEnvironmentSecrets(owner: string | number, repo: string | number, environmentName: string | number, options?: O): Promise<Result<{ secrets: ActionsSecret[]; total_count: number }>>;
   listEnvironmentSecrets(owner: string | number, repo: string | number, environmentName: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<{ secrets: ActionsSecret[]; total_count: number }>>;
+  /** List environment variables — GET /repos/{owner}/{repo}/environments/{environment_name}/variables (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listEnvironmentVariables(owner: string | number, repo: string | number, environmentName: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ total_count: number; variables: ActionsVariable[] }, "variables">>>;
   /** List environment variables — GET /repos/{owner}/{repo}/environments/{environment_name}/variables (classes: read) */
   listEnvironmentVariables(owner: string | number, repo: string | number, environmentName: string | number, options?: O): Promise<Result<{ total_count: number; variables: ActionsVariable[] }>>;
   listEnvironmentVariables(owner: string | number, repo: string | number, environmentName: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<{ total_count: number; variables: ActionsVariable[] }>>;
@@ -584,9 +619,13 @@ export interface GithubActions<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** List GitHub-hosted runners for an organization — GET /orgs/{org}/actions/hosted-runners (classes: read) */
   listHostedRunnersForOrg(org: string | number, options?: O): Promise<Result<{ runners: ActionsHostedRunner[]; total_count: number }>>;
   listHostedRunnersForOrg(org: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<{ runners: ActionsHostedRunner[]; total_count: number }>>;
+  /** List jobs for a workflow run — GET /repos/{owner}/{repo}/actions/runs/{run_id}/jobs (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listJobsForWorkflowRun(owner: string | number, repo: string | number, runId: string | number, params: { filter?: "latest" | "all"; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ jobs: Job[]; total_count: number }, "jobs">>>;
   /** List jobs for a workflow run — GET /repos/{owner}/{repo}/actions/runs/{run_id}/jobs (classes: read) */
   listJobsForWorkflowRun(owner: string | number, repo: string | number, runId: string | number, options?: O): Promise<Result<{ jobs: Job[]; total_count: number }>>;
   listJobsForWorkflowRun(owner: string | number, repo: string | number, runId: string | number, params?: { filter?: "latest" | "all"; per_page?: number; page?: number } | null, options?: O): Promise<Result<{ jobs: Job[]; total_count: number }>>;
+  /** List jobs for a workflow run attempt — GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}/jobs (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listJobsForWorkflowRunAttempt(owner: string | number, repo: string | number, runId: string | number, attemptNumber: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ jobs: Job[]; total_count: number }, "jobs">, BasicError>>;
   /** List jobs for a workflow run attempt — GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}/jobs (classes: read) */
   listJobsForWorkflowRunAttempt(owner: string | number, repo: string | number, runId: string | number, attemptNumber: string | number, options?: O): Promise<Result<{ jobs: Job[]; total_count: number }, BasicError>>;
   listJobsForWorkflowRunAttempt(owner: string | number, repo: string | number, runId: string | number, attemptNumber: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<{ jobs: Job[]; total_count: number }, BasicError>>;
@@ -594,9 +633,13 @@ export interface GithubActions<O = CallOptions> extends Rpc.RpcTargetBranded {
   listLabelsForSelfHostedRunnerForOrg(org: string | number, runnerId: string | number, options?: O): Promise<Result<{ labels: RunnerLabel[]; total_count: number }, BasicError>>;
   /** List labels for a self-hosted runner for a repository — GET /repos/{owner}/{repo}/actions/runners/{runner_id}/labels (classes: read) */
   listLabelsForSelfHostedRunnerForRepo(owner: string | number, repo: string | number, runnerId: string | number, options?: O): Promise<Result<{ labels: RunnerLabel[]; total_count: number }, BasicError>>;
+  /** List organization secrets — GET /orgs/{org}/actions/secrets (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listOrgSecrets(org: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ secrets: OrganizationActionsSecret[]; total_count: number }, "secrets">>>;
   /** List organization secrets — GET /orgs/{org}/actions/secrets (classes: read) */
   listOrgSecrets(org: string | number, options?: O): Promise<Result<{ secrets: OrganizationActionsSecret[]; total_count: number }>>;
   listOrgSecrets(org: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<{ secrets: OrganizationActionsSecret[]; total_count: number }>>;
+  /** List organization variables — GET /orgs/{org}/actions/variables (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listOrgVariables(org: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ total_count: number; variables: OrganizationActionsVariable[] }, "variables">>>;
   /** List organization variables — GET /orgs/{org}/actions/variables (classes: read) */
   listOrgVariables(org: string | number, options?: O): Promise<Result<{ total_count: number; variables: OrganizationActionsVariable[] }>>;
   listOrgVariables(org: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<{ total_count: number; variables: OrganizationActionsVariable[] }>>;
@@ -609,12 +652,18 @@ export interface GithubActions<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** List repository organization variables — GET /repos/{owner}/{repo}/actions/organization-variables (classes: read) */
   listRepoOrganizationVariables(owner: string | number, repo: string | number, options?: O): Promise<Result<{ total_count: number; variables: ActionsVariable[] }>>;
   listRepoOrganizationVariables(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<{ total_count: number; variables: ActionsVariable[] }>>;
+  /** List repository secrets — GET /repos/{owner}/{repo}/actions/secrets (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listRepoSecrets(owner: string | number, repo: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ secrets: ActionsSecret[]; total_count: number }, "secrets">>>;
   /** List repository secrets — GET /repos/{owner}/{repo}/actions/secrets (classes: read) */
   listRepoSecrets(owner: string | number, repo: string | number, options?: O): Promise<Result<{ secrets: ActionsSecret[]; total_count: number }>>;
   listRepoSecrets(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<{ secrets: ActionsSecret[]; total_count: number }>>;
+  /** List repository variables — GET /repos/{owner}/{repo}/actions/variables (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listRepoVariables(owner: string | number, repo: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ total_count: number; variables: ActionsVariable[] }, "variables">>>;
   /** List repository variables — GET /repos/{owner}/{repo}/actions/variables (classes: read) */
   listRepoVariables(owner: string | number, repo: string | number, options?: O): Promise<Result<{ total_count: number; variables: ActionsVariable[] }>>;
   listRepoVariables(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<{ total_count: number; variables: ActionsVariable[] }>>;
+  /** List repository workflows — GET /repos/{owner}/{repo}/actions/workflows (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listRepoWorkflows(owner: string | number, repo: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ total_count: number; workflows: Workflow[] }, "workflows">>>;
   /** List repository workflows — GET /repos/{owner}/{repo}/actions/workflows (classes: read) */
   listRepoWorkflows(owner: string | number, repo: string | number, options?: O): Promise<Result<{ total_count: number; workflows: Workflow[] }>>;
   listRepoWorkflows(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<{ total_count: number; workflows: Workflow[] }>>;
@@ -637,15 +686,23 @@ export interface GithubActions<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** List self-hosted runner groups for an organization — GET /orgs/{org}/actions/runner-groups (classes: read) */
   listSelfHostedRunnerGroupsForOrg(org: string | number, options?: O): Promise<Result<{ runner_groups: RunnerGroupsOrg[]; total_count: number }>>;
   listSelfHostedRunnerGroupsForOrg(org: string | number, params?: { per_page?: number; page?: number; visible_to_repository?: string } | null, options?: O): Promise<Result<{ runner_groups: RunnerGroupsOrg[]; total_count: number }>>;
+  /** List self-hosted runners for an organization — GET /orgs/{org}/actions/runners (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listSelfHostedRunnersForOrg(org: string | number, params: { name?: string; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ runners: Runner[]; total_count: number }, "runners">>>;
   /** List self-hosted runners for an organization — GET /orgs/{org}/actions/runners (classes: read) */
   listSelfHostedRunnersForOrg(org: string | number, options?: O): Promise<Result<{ runners: Runner[]; total_count: number }>>;
   listSelfHostedRunnersForOrg(org: string | number, params?: { name?: string; per_page?: number; page?: number } | null, options?: O): Promise<Result<{ runners: Runner[]; total_count: number }>>;
+  /** List self-hosted runners for a repository — GET /repos/{owner}/{repo}/actions/runners (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listSelfHostedRunnersForRepo(owner: string | number, repo: string | number, params: { name?: string; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ runners: Runner[]; total_count: number }, "runners">>>;
   /** List self-hosted runners for a repository — GET /repos/{owner}/{repo}/actions/runners (classes: read) */
   listSelfHostedRunnersForRepo(owner: string | number, repo: string | number, options?: O): Promise<Result<{ runners: Runner[]; total_count: number }>>;
   listSelfHostedRunnersForRepo(owner: string | number, repo: string | number, params?: { name?: string; per_page?: number; page?: number } | null, options?: O): Promise<Result<{ runners: Runner[]; total_count: number }>>;
+  /** List self-hosted runners in a group for an organization — GET /orgs/{org}/actions/runner-groups/{runner_group_id}/runners (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listSelfHostedRunnersInGroupForOrg(org: string | number, runnerGroupId: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ runners: Runner[]; total_count: number }, "runners">>>;
   /** List self-hosted runners in a group for an organization — GET /orgs/{org}/actions/runner-groups/{runner_group_id}/runners (classes: read) */
   listSelfHostedRunnersInGroupForOrg(org: string | number, runnerGroupId: string | number, options?: O): Promise<Result<{ runners: Runner[]; total_count: number }>>;
   listSelfHostedRunnersInGroupForOrg(org: string | number, runnerGroupId: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<{ runners: Runner[]; total_count: number }>>;
+  /** List workflow run artifacts — GET /repos/{owner}/{repo}/actions/runs/{run_id}/artifacts (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listWorkflowRunArtifacts(owner: string | number, repo: string | number, runId: string | number, params: { per_page?: number; page?: number; name?: string; direction?: "asc" | "desc" } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ artifacts: Artifact[]; total_count: number }, "artifacts">>>;
   /** List workflow run artifacts — GET /repos/{owner}/{repo}/actions/runs/{run_id}/artifacts (classes: read) */
   listWorkflowRunArtifacts(owner: string | number, repo: string | number, runId: string | number, options?: O): Promise<Result<{ artifacts: Artifact[]; total_count: number }>>;
   listWorkflowRunArtifacts(owner: string | number, repo: string | number, runId: string | number, params?: { per_page?: number; page?: number; name?: string; direction?: "asc" | "desc" } | null, options?: O): Promise<Result<{ artifacts: Artifact[]; total_count: number }>>;
@@ -789,6 +846,8 @@ export interface GithubActivity<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** List events for the authenticated user — GET /users/{username}/events (classes: read) */
   listEventsForAuthenticatedUser(username: string | number, options?: O): Promise<Result<Event[]>>;
   listEventsForAuthenticatedUser(username: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<Event[]>>;
+  /** List notifications for the authenticated user — GET /notifications (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listNotificationsForAuthenticatedUser(params: { all?: boolean; participating?: boolean; since?: string; before?: string; page?: number; per_page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Thread[], "">, BasicError>>;
   /** List notifications for the authenticated user — GET /notifications (classes: read) */
   listNotificationsForAuthenticatedUser(options?: O): Promise<Result<Thread[], BasicError>>;
   listNotificationsForAuthenticatedUser(params?: { all?: boolean; participating?: boolean; since?: string; before?: string; page?: number; per_page?: number } | null, options?: O): Promise<Result<Thread[], BasicError>>;
@@ -816,24 +875,34 @@ export interface GithubActivity<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** List repository events — GET /repos/{owner}/{repo}/events (classes: read) */
   listRepoEvents(owner: string | number, repo: string | number, options?: O): Promise<Result<Event[]>>;
   listRepoEvents(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<Event[]>>;
+  /** List repository notifications for the authenticated user — GET /repos/{owner}/{repo}/notifications (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listRepoNotificationsForAuthenticatedUser(owner: string | number, repo: string | number, params: { all?: boolean; participating?: boolean; since?: string; before?: string; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Thread[], "">>>;
   /** List repository notifications for the authenticated user — GET /repos/{owner}/{repo}/notifications (classes: read) */
   listRepoNotificationsForAuthenticatedUser(owner: string | number, repo: string | number, options?: O): Promise<Result<Thread[]>>;
   listRepoNotificationsForAuthenticatedUser(owner: string | number, repo: string | number, params?: { all?: boolean; participating?: boolean; since?: string; before?: string; per_page?: number; page?: number } | null, options?: O): Promise<Result<Thread[]>>;
+  /** List repositories starred by the authenticated user — GET /user/starred (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listReposStarredByAuthenticatedUser(params: { sort?: "created" | "updated"; direction?: "asc" | "desc"; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Repository[], "">, BasicError>>;
   /** List repositories starred by the authenticated user — GET /user/starred (classes: read) */
   listReposStarredByAuthenticatedUser(options?: O): Promise<Result<Repository[], BasicError>>;
   listReposStarredByAuthenticatedUser(params?: { sort?: "created" | "updated"; direction?: "asc" | "desc"; per_page?: number; page?: number } | null, options?: O): Promise<Result<Repository[], BasicError>>;
   /** List repositories starred by a user — GET /users/{username}/starred (classes: read) */
   listReposStarredByUser(username: string | number, options?: O): Promise<Result<StarredRepository[] | Repository[]>>;
   listReposStarredByUser(username: string | number, params?: { sort?: "created" | "updated"; direction?: "asc" | "desc"; per_page?: number; page?: number } | null, options?: O): Promise<Result<StarredRepository[] | Repository[]>>;
+  /** List repositories watched by a user — GET /users/{username}/subscriptions (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listReposWatchedByUser(username: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<MinimalRepository[], "">>>;
   /** List repositories watched by a user — GET /users/{username}/subscriptions (classes: read) */
   listReposWatchedByUser(username: string | number, options?: O): Promise<Result<MinimalRepository[]>>;
   listReposWatchedByUser(username: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<MinimalRepository[]>>;
   /** List stargazers — GET /repos/{owner}/{repo}/stargazers (classes: read) */
   listStargazersForRepo(owner: string | number, repo: string | number, options?: O): Promise<Result<SimpleUser[] | Stargazer[], ValidationError>>;
   listStargazersForRepo(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<SimpleUser[] | Stargazer[], ValidationError>>;
+  /** List repositories watched by the authenticated user — GET /user/subscriptions (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listWatchedReposForAuthenticatedUser(params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<MinimalRepository[], "">, BasicError>>;
   /** List repositories watched by the authenticated user — GET /user/subscriptions (classes: read) */
   listWatchedReposForAuthenticatedUser(options?: O): Promise<Result<MinimalRepository[], BasicError>>;
   listWatchedReposForAuthenticatedUser(params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<MinimalRepository[], BasicError>>;
+  /** List watchers — GET /repos/{owner}/{repo}/subscribers (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listWatchersForRepo(owner: string | number, repo: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<SimpleUser[], "">>>;
   /** List watchers — GET /repos/{owner}/{repo}/subscribers (classes: read) */
   listWatchersForRepo(owner: string | number, repo: string | number, options?: O): Promise<Result<SimpleUser[]>>;
   listWatchersForRepo(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<SimpleUser[]>>;
@@ -866,9 +935,13 @@ export interface GithubAgentTasks<O = CallOptions> extends Rpc.RpcTargetBranded 
   getTaskById(taskId: string | number, options?: O): Promise<Result<{ archived_at?: string | null; artifacts?: { data: Record<string, JsonValue>; provider: "github"; type: "pull" | "branch" }[]; created_at: string; creator?: { id?: number }; creator_type?: "user" | "organization"; custom_agent?: { id?: string }; html_url?: string; id: string; name?: string; owner?: { id?: number }; repository?: { id?: number }; session_count?: number; state: "queued" | "in_progress" | "completed" | "failed" | "idle" | "waiting_for_user" | "timed_out" | "cancelled"; updated_at?: string; url?: string; user_collaborators?: { id?: number }[] } & { sessions?: { base_ref?: string; completed_at?: string; created_at: string; error?: Record<string, JsonValue>; head_ref?: string; id: string; model?: string; name?: string; owner?: Record<string, JsonValue>; prompt?: string; repository?: Record<string, JsonValue>; state: "queued" | "in_progress" | "completed" | "failed" | "idle" | "waiting_for_user" | "timed_out" | "cancelled"; task_id?: string; updated_at?: string; usage?: Record<string, JsonValue>; user?: Record<string, JsonValue> }[] }, { documentation_url: string; errors?: { code: "missing" | "missing_field" | "invalid" | "already_exists" | "unprocessable" | "custom"; message?: string }[]; message: string }>>;
   /** Get a task by repo — GET /agents/repos/{owner}/{repo}/tasks/{task_id} (classes: read) */
   getTaskByRepoAndId(owner: string | number, repo: string | number, taskId: string | number, options?: O): Promise<Result<{ archived_at?: string | null; artifacts?: { data: Record<string, JsonValue>; provider: "github"; type: "pull" | "branch" }[]; created_at: string; creator?: { id?: number }; creator_type?: "user" | "organization"; custom_agent?: { id?: string }; html_url?: string; id: string; name?: string; owner?: { id?: number }; repository?: { id?: number }; session_count?: number; state: "queued" | "in_progress" | "completed" | "failed" | "idle" | "waiting_for_user" | "timed_out" | "cancelled"; updated_at?: string; url?: string; user_collaborators?: { id?: number }[] } & { sessions?: { base_ref?: string; completed_at?: string; created_at: string; error?: Record<string, JsonValue>; head_ref?: string; id: string; model?: string; name?: string; owner?: Record<string, JsonValue>; prompt?: string; repository?: Record<string, JsonValue>; state: "queued" | "in_progress" | "completed" | "failed" | "idle" | "waiting_for_user" | "timed_out" | "cancelled"; task_id?: string; updated_at?: string; usage?: Record<string, JsonValue>; user?: Record<string, JsonValue> }[] }, { documentation_url: string; errors?: { code: "missing" | "missing_field" | "invalid" | "already_exists" | "unprocessable" | "custom"; message?: string }[]; message: string }>>;
+  /** List tasks — GET /agents/tasks (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listTasks(params: { per_page?: number; page?: number; sort?: "updated_at" | "created_at"; direction?: "asc" | "desc"; state?: string; is_archived?: boolean; since?: string } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ tasks: { archived_at?: string | null; artifacts?: Record<string, JsonValue>[]; created_at: string; creator?: Record<string, JsonValue>; creator_type?: "user" | "organization"; custom_agent?: Record<string, JsonValue>; html_url?: string; id: string; name?: string; owner?: Record<string, JsonValue>; repository?: Record<string, JsonValue>; session_count?: number; state: "queued" | "in_progress" | "completed" | "failed" | "idle" | "waiting_for_user" | "timed_out" | "cancelled"; updated_at?: string; url?: string; user_collaborators?: Record<string, JsonValue>[] }[]; total_active_count?: number; total_archived_count?: number }, "tasks">, { documentation_url: string; errors?: { code: "missing" | "missing_field" | "invalid" | "already_exists" | "unprocessable" | "custom"; message?: string }[]; message: string }>>;
   /** List tasks — GET /agents/tasks (classes: read) */
   listTasks(options?: O): Promise<Result<{ tasks: { archived_at?: string | null; artifacts?: Record<string, JsonValue>[]; created_at: string; creator?: Record<string, JsonValue>; creator_type?: "user" | "organization"; custom_agent?: Record<string, JsonValue>; html_url?: string; id: string; name?: string; owner?: Record<string, JsonValue>; repository?: Record<string, JsonValue>; session_count?: number; state: "queued" | "in_progress" | "completed" | "failed" | "idle" | "waiting_for_user" | "timed_out" | "cancelled"; updated_at?: string; url?: string; user_collaborators?: Record<string, JsonValue>[] }[]; total_active_count?: number; total_archived_count?: number }, { documentation_url: string; errors?: { code: "missing" | "missing_field" | "invalid" | "already_exists" | "unprocessable" | "custom"; message?: string }[]; message: string }>>;
   listTasks(params?: { per_page?: number; page?: number; sort?: "updated_at" | "created_at"; direction?: "asc" | "desc"; state?: string; is_archived?: boolean; since?: string } | null, options?: O): Promise<Result<{ tasks: { archived_at?: string | null; artifacts?: Record<string, JsonValue>[]; created_at: string; creator?: Record<string, JsonValue>; creator_type?: "user" | "organization"; custom_agent?: Record<string, JsonValue>; html_url?: string; id: string; name?: string; owner?: Record<string, JsonValue>; repository?: Record<string, JsonValue>; session_count?: number; state: "queued" | "in_progress" | "completed" | "failed" | "idle" | "waiting_for_user" | "timed_out" | "cancelled"; updated_at?: string; url?: string; user_collaborators?: Record<string, JsonValue>[] }[]; total_active_count?: number; total_archived_count?: number }, { documentation_url: string; errors?: { code: "missing" | "missing_field" | "invalid" | "already_exists" | "unprocessable" | "custom"; message?: string }[]; message: string }>>;
+  /** List tasks for repository — GET /agents/repos/{owner}/{repo}/tasks (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listTasksForRepo(owner: string | number, repo: string | number, params: { per_page?: number; page?: number; sort?: "updated_at" | "created_at"; direction?: "asc" | "desc"; state?: string; is_archived?: boolean; since?: string; creator_id?: number[] } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ tasks: { archived_at?: string | null; artifacts?: Record<string, JsonValue>[]; created_at: string; creator?: Record<string, JsonValue>; creator_type?: "user" | "organization"; custom_agent?: Record<string, JsonValue>; html_url?: string; id: string; name?: string; owner?: Record<string, JsonValue>; repository?: Record<string, JsonValue>; session_count?: number; state: "queued" | "in_progress" | "completed" | "failed" | "idle" | "waiting_for_user" | "timed_out" | "cancelled"; updated_at?: string; url?: string; user_collaborators?: Record<string, JsonValue>[] }[]; total_active_count?: number; total_archived_count?: number }, "tasks">, { documentation_url: string; errors?: { code: "missing" | "missing_field" | "invalid" | "already_exists" | "unprocessable" | "custom"; message?: string }[]; message: string }>>;
   /** List tasks for repository — GET /agents/repos/{owner}/{repo}/tasks (classes: read) */
   listTasksForRepo(owner: string | number, repo: string | number, options?: O): Promise<Result<{ tasks: { archived_at?: string | null; artifacts?: Record<string, JsonValue>[]; created_at: string; creator?: Record<string, JsonValue>; creator_type?: "user" | "organization"; custom_agent?: Record<string, JsonValue>; html_url?: string; id: string; name?: string; owner?: Record<string, JsonValue>; repository?: Record<string, JsonValue>; session_count?: number; state: "queued" | "in_progress" | "completed" | "failed" | "idle" | "waiting_for_user" | "timed_out" | "cancelled"; updated_at?: string; url?: string; user_collaborators?: Record<string, JsonValue>[] }[]; total_active_count?: number; total_archived_count?: number }, { documentation_url: string; errors?: { code: "missing" | "missing_field" | "invalid" | "already_exists" | "unprocessable" | "custom"; message?: string }[]; message: string }>>;
   listTasksForRepo(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number; sort?: "updated_at" | "created_at"; direction?: "asc" | "desc"; state?: string; is_archived?: boolean; since?: string; creator_id?: number[] } | null, options?: O): Promise<Result<{ tasks: { archived_at?: string | null; artifacts?: Record<string, JsonValue>[]; created_at: string; creator?: Record<string, JsonValue>; creator_type?: "user" | "organization"; custom_agent?: Record<string, JsonValue>; html_url?: string; id: string; name?: string; owner?: Record<string, JsonValue>; repository?: Record<string, JsonValue>; session_count?: number; state: "queued" | "in_progress" | "completed" | "failed" | "idle" | "waiting_for_user" | "timed_out" | "cancelled"; updated_at?: string; url?: string; user_collaborators?: Record<string, JsonValue>[] }[]; total_active_count?: number; total_archived_count?: number }, { documentation_url: string; errors?: { code: "missing" | "missing_field" | "invalid" | "already_exists" | "unprocessable" | "custom"; message?: string }[]; message: string }>>;
@@ -907,9 +980,13 @@ export interface GithubAgents<O = CallOptions> extends Rpc.RpcTargetBranded {
   getRepoSecret(owner: string | number, repo: string | number, secretName: string | number, options?: O): Promise<Result<ActionsSecret>>;
   /** Get a repository variable — GET /repos/{owner}/{repo}/agents/variables/{name} (classes: read) */
   getRepoVariable(owner: string | number, repo: string | number, name: string | number, options?: O): Promise<Result<ActionsVariable>>;
+  /** List organization secrets — GET /orgs/{org}/agents/secrets (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listOrgSecrets(org: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ secrets: OrganizationActionsSecret[]; total_count: number }, "secrets">>>;
   /** List organization secrets — GET /orgs/{org}/agents/secrets (classes: read) */
   listOrgSecrets(org: string | number, options?: O): Promise<Result<{ secrets: OrganizationActionsSecret[]; total_count: number }>>;
   listOrgSecrets(org: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<{ secrets: OrganizationActionsSecret[]; total_count: number }>>;
+  /** List organization variables — GET /orgs/{org}/agents/variables (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listOrgVariables(org: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ total_count: number; variables: OrganizationActionsVariable[] }, "variables">>>;
   /** List organization variables — GET /orgs/{org}/agents/variables (classes: read) */
   listOrgVariables(org: string | number, options?: O): Promise<Result<{ total_count: number; variables: OrganizationActionsVariable[] }>>;
   listOrgVariables(org: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<{ total_count: number; variables: OrganizationActionsVariable[] }>>;
@@ -919,9 +996,13 @@ export interface GithubAgents<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** List repository organization variables — GET /repos/{owner}/{repo}/agents/organization-variables (classes: read) */
   listRepoOrganizationVariables(owner: string | number, repo: string | number, options?: O): Promise<Result<{ total_count: number; variables: ActionsVariable[] }>>;
   listRepoOrganizationVariables(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<{ total_count: number; variables: ActionsVariable[] }>>;
+  /** List repository secrets — GET /repos/{owner}/{repo}/agents/secrets (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listRepoSecrets(owner: string | number, repo: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ secrets: ActionsSecret[]; total_count: number }, "secrets">>>;
   /** List repository secrets — GET /repos/{owner}/{repo}/agents/secrets (classes: read) */
   listRepoSecrets(owner: string | number, repo: string | number, options?: O): Promise<Result<{ secrets: ActionsSecret[]; total_count: number }>>;
   listRepoSecrets(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<{ secrets: ActionsSecret[]; total_count: number }>>;
+  /** List repository variables — GET /repos/{owner}/{repo}/agents/variables (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listRepoVariables(owner: string | number, repo: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ total_count: number; variables: ActionsVariable[] }, "variables">>>;
   /** List repository variables — GET /repos/{owner}/{repo}/agents/variables (classes: read) */
   listRepoVariables(owner: string | number, repo: string | number, options?: O): Promise<Result<{ total_count: number; variables: ActionsVariable[] }>>;
   listRepoVariables(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<{ total_count: number; variables: ActionsVariable[] }>>;
@@ -1004,36 +1085,56 @@ export interface GithubApps<O = CallOptions> extends Rpc.RpcTargetBranded {
   getWebhookConfigForApp(options?: O): Promise<Result<WebhookConfig>>;
   /** Get a delivery for an app webhook — GET /app/hook/deliveries/{delivery_id} (classes: read) */
   getWebhookDelivery(deliveryId: string | number, options?: O): Promise<Result<HookDelivery, BasicError>>;
+  /** List accounts for a plan — GET /marketplace_listing/plans/{plan_id}/accounts (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listAccountsForPlan(planId: string | number, params: { sort?: "created" | "updated"; direction?: "asc" | "desc"; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<MarketplacePurchase[], "">, BasicError>>;
   /** List accounts for a plan — GET /marketplace_listing/plans/{plan_id}/accounts (classes: read) */
   listAccountsForPlan(planId: string | number, options?: O): Promise<Result<MarketplacePurchase[], BasicError>>;
   listAccountsForPlan(planId: string | number, params?: { sort?: "created" | "updated"; direction?: "asc" | "desc"; per_page?: number; page?: number } | null, options?: O): Promise<Result<MarketplacePurchase[], BasicError>>;
+  /** List accounts for a plan (stubbed) — GET /marketplace_listing/stubbed/plans/{plan_id}/accounts (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listAccountsForPlanStubbed(planId: string | number, params: { sort?: "created" | "updated"; direction?: "asc" | "desc"; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<MarketplacePurchase[], "">, BasicError>>;
   /** List accounts for a plan (stubbed) — GET /marketplace_listing/stubbed/plans/{plan_id}/accounts (classes: read) */
   listAccountsForPlanStubbed(planId: string | number, options?: O): Promise<Result<MarketplacePurchase[], BasicError>>;
   listAccountsForPlanStubbed(planId: string | number, params?: { sort?: "created" | "updated"; direction?: "asc" | "desc"; per_page?: number; page?: number } | null, options?: O): Promise<Result<MarketplacePurchase[], BasicError>>;
+  /** List repositories accessible to the user access token — GET /user/installations/{installation_id}/repositories (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listInstallationReposForAuthenticatedUser(installationId: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ repositories: (Repository & { custom_properties?: Record<string, JsonValue> })[]; repository_selection?: string; total_count: number }, "repositories">, BasicError>>;
   /** List repositories accessible to the user access token — GET /user/installations/{installation_id}/repositories (classes: read) */
   listInstallationReposForAuthenticatedUser(installationId: string | number, options?: O): Promise<Result<{ repositories: (Repository & { custom_properties?: Record<string, JsonValue> })[]; repository_selection?: string; total_count: number }, BasicError>>;
   listInstallationReposForAuthenticatedUser(installationId: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<{ repositories: (Repository & { custom_properties?: Record<string, JsonValue> })[]; repository_selection?: string; total_count: number }, BasicError>>;
   /** List installation requests for the authenticated app — GET /app/installation-requests (classes: read) */
   listInstallationRequestsForAuthenticatedApp(options?: O): Promise<Result<IntegrationInstallationRequest[], BasicError>>;
   listInstallationRequestsForAuthenticatedApp(params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<IntegrationInstallationRequest[], BasicError>>;
+  /** List installations for the authenticated app — GET /app/installations (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listInstallations(params: { per_page?: number; page?: number; since?: string; outdated?: string } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ access_tokens_url: string; account: { avatar_url: string; email?: string | null; events_url: string; followers_url: string; following_url: string; gists_url: string; gravatar_id: string | null; html_url: string; id: number; login: string; name?: string | null; node_id: string; organizations_url: string; received_events_url: string; repos_url: string; site_admin: boolean; starred_at?: string; starred_url: string; subscriptions_url: string; type: string; url: string } & { avatar_url: string; created_at: string | null; description?: string | null; html_url: string; id: number; name: string; node_id: string; slug: string; updated_at: string | null; website_url?: string | null } | null; app_id: number; app_slug: string; contact_email?: string | null; created_at: string; events: string[]; has_multiple_single_files?: boolean; html_url: string; id: number; permissions: { actions?: "read" | "write"; administration?: "read" | "write"; checks?: "read" | "write"; contents?: "read" | "write"; deployments?: "read" | "write"; environments?: "read" | "write"; issues?: "read" | "write"; members?: "read" | "write"; metadata?: "read" | "write"; organization_administration?: "read" | "write"; organization_announcement_banners?: "read" | "write"; organization_custom_roles?: "read" | "write"; organization_hooks?: "read" | "write"; organization_packages?: "read" | "write"; organization_personal_access_token_requests?: "read" | "write"; organization_personal_access_tokens?: "read" | "write"; organization_plan?: "read"; organization_projects?: "read" | "write" | "admin"; organization_secrets?: "read" | "write"; organization_self_hosted_runners?: "read" | "write"; organization_user_blocking?: "read" | "write"; packages?: "read" | "write"; pages?: "read" | "write"; pull_requests?: "read" | "write"; repository_hooks?: "read" | "write"; repository_projects?: "read" | "write" | "admin"; secret_scanning_alerts?: "read" | "write"; secrets?: "read" | "write"; security_events?: "read" | "write"; single_file?: "read" | "write"; statuses?: "read" | "write"; team_discussions?: "read" | "write"; vulnerability_alerts?: "read" | "write"; workflows?: "write" }; repositories_url: string; repository_selection: "all" | "selected"; single_file_name: string | null; single_file_paths?: string[]; suspended_at: string | null; suspended_by: { avatar_url: string; email?: string | null; events_url: string; followers_url: string; following_url: string; gists_url: string; gravatar_id: string | null; html_url: string; id: number; login: string; name?: string | null; node_id: string; organizations_url: string; received_events_url: string; repos_url: string; site_admin: boolean; starred_at?: string; starred_url: string; subscriptions_url: string; type: string; url: string } | null; target_id: number; target_type: string; updated_at: string }[], "">>>;
   /** List installations for the authenticated app — GET /app/installations (classes: read) */
   listInstallations(options?: O): Promise<Result<{ access_tokens_url: string; account: { avatar_url: string; email?: string | null; events_url: string; followers_url: string; following_url: string; gists_url: string; gravatar_id: string | null; html_url: string; id: number; login: string; name?: string | null; node_id: string; organizations_url: string; received_events_url: string; repos_url: string; site_admin: boolean; starred_at?: string; starred_url: string; subscriptions_url: string; type: string; url: string } & { avatar_url: string; created_at: string | null; description?: string | null; html_url: string; id: number; name: string; node_id: string; slug: string; updated_at: string | null; website_url?: string | null } | null; app_id: number; app_slug: string; contact_email?: string | null; created_at: string; events: string[]; has_multiple_single_files?: boolean; html_url: string; id: number; permissions: { actions?: "read" | "write"; administration?: "read" | "write"; checks?: "read" | "write"; contents?: "read" | "write"; deployments?: "read" | "write"; environments?: "read" | "write"; issues?: "read" | "write"; members?: "read" | "write"; metadata?: "read" | "write"; organization_administration?: "read" | "write"; organization_announcement_banners?: "read" | "write"; organization_custom_roles?: "read" | "write"; organization_hooks?: "read" | "write"; organization_packages?: "read" | "write"; organization_personal_access_token_requests?: "read" | "write"; organization_personal_access_tokens?: "read" | "write"; organization_plan?: "read"; organization_projects?: "read" | "write" | "admin"; organization_secrets?: "read" | "write"; organization_self_hosted_runners?: "read" | "write"; organization_user_blocking?: "read" | "write"; packages?: "read" | "write"; pages?: "read" | "write"; pull_requests?: "read" | "write"; repository_hooks?: "read" | "write"; repository_projects?: "read" | "write" | "admin"; secret_scanning_alerts?: "read" | "write"; secrets?: "read" | "write"; security_events?: "read" | "write"; single_file?: "read" | "write"; statuses?: "read" | "write"; team_discussions?: "read" | "write"; vulnerability_alerts?: "read" | "write"; workflows?: "write" }; repositories_url: string; repository_selection: "all" | "selected"; single_file_name: string | null; single_file_paths?: string[]; suspended_at: string | null; suspended_by: { avatar_url: string; email?: string | null; events_url: string; followers_url: string; following_url: string; gists_url: string; gravatar_id: string | null; html_url: string; id: number; login: string; name?: string | null; node_id: string; organizations_url: string; received_events_url: string; repos_url: string; site_admin: boolean; starred_at?: string; starred_url: string; subscriptions_url: string; type: string; url: string } | null; target_id: number; target_type: string; updated_at: string }[]>>;
   listInstallations(params?: { per_page?: number; page?: number; since?: string; outdated?: string } | null, options?: O): Promise<Result<{ access_tokens_url: string; account: { avatar_url: string; email?: string | null; events_url: string; followers_url: string; following_url: string; gists_url: string; gravatar_id: string | null; html_url: string; id: number; login: string; name?: string | null; node_id: string; organizations_url: string; received_events_url: string; repos_url: string; site_admin: boolean; starred_at?: string; starred_url: string; subscriptions_url: string; type: string; url: string } & { avatar_url: string; created_at: string | null; description?: string | null; html_url: string; id: number; name: string; node_id: string; slug: string; updated_at: string | null; website_url?: string | null } | null; app_id: number; app_slug: string; contact_email?: string | null; created_at: string; events: string[]; has_multiple_single_files?: boolean; html_url: string; id: number; permissions: { actions?: "read" | "write"; administration?: "read" | "write"; checks?: "read" | "write"; contents?: "read" | "write"; deployments?: "read" | "write"; environments?: "read" | "write"; issues?: "read" | "write"; members?: "read" | "write"; metadata?: "read" | "write"; organization_administration?: "read" | "write"; organization_announcement_banners?: "read" | "write"; organization_custom_roles?: "read" | "write"; organization_hooks?: "read" | "write"; organization_packages?: "read" | "write"; organization_personal_access_token_requests?: "read" | "write"; organization_personal_access_tokens?: "read" | "write"; organization_plan?: "read"; organization_projects?: "read" | "write" | "admin"; organization_secrets?: "read" | "write"; organization_self_hosted_runners?: "read" | "write"; organization_user_blocking?: "read" | "write"; packages?: "read" | "write"; pages?: "read" | "write"; pull_requests?: "read" | "write"; repository_hooks?: "read" | "write"; repository_projects?: "read" | "write" | "admin"; secret_scanning_alerts?: "read" | "write"; secrets?: "read" | "write"; security_events?: "read" | "write"; single_file?: "read" | "write"; statuses?: "read" | "write"; team_discussions?: "read" | "write"; vulnerability_alerts?: "read" | "write"; workflows?: "write" }; repositories_url: string; repository_selection: "all" | "selected"; single_file_name: string | null; single_file_paths?: string[]; suspended_at: string | null; suspended_by: { avatar_url: string; email?: string | null; events_url: string; followers_url: string; following_url: string; gists_url: string; gravatar_id: string | null; html_url: string; id: number; login: string; name?: string | null; node_id: string; organizations_url: string; received_events_url: string; repos_url: string; site_admin: boolean; starred_at?: string; starred_url: string; subscriptions_url: string; type: string; url: string } | null; target_id: number; target_type: string; updated_at: string }[]>>;
+  /** List app installations accessible to the user access token — GET /user/installations (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listInstallationsForAuthenticatedUser(params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ installations: Installation[]; total_count: number }, "installations">, BasicError>>;
   /** List app installations accessible to the user access token — GET /user/installations (classes: read) */
   listInstallationsForAuthenticatedUser(options?: O): Promise<Result<{ installations: Installation[]; total_count: number }, BasicError>>;
   listInstallationsForAuthenticatedUser(params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<{ installations: Installation[]; total_count: number }, BasicError>>;
+  /** List plans — GET /marketplace_listing/plans (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listPlans(params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<MarketplaceListingPlan[], "">, BasicError>>;
   /** List plans — GET /marketplace_listing/plans (classes: read) */
   listPlans(options?: O): Promise<Result<MarketplaceListingPlan[], BasicError>>;
   listPlans(params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<MarketplaceListingPlan[], BasicError>>;
+  /** List plans (stubbed) — GET /marketplace_listing/stubbed/plans (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listPlansStubbed(params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<MarketplaceListingPlan[], "">, BasicError>>;
   /** List plans (stubbed) — GET /marketplace_listing/stubbed/plans (classes: read) */
   listPlansStubbed(options?: O): Promise<Result<MarketplaceListingPlan[], BasicError>>;
   listPlansStubbed(params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<MarketplaceListingPlan[], BasicError>>;
+  /** List repositories accessible to the app installation — GET /installation/repositories (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listReposAccessibleToInstallation(params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ repositories: (Repository & { custom_properties?: Record<string, JsonValue> })[]; repository_selection?: string; total_count: number }, "repositories">, BasicError>>;
   /** List repositories accessible to the app installation — GET /installation/repositories (classes: read) */
   listReposAccessibleToInstallation(options?: O): Promise<Result<{ repositories: (Repository & { custom_properties?: Record<string, JsonValue> })[]; repository_selection?: string; total_count: number }, BasicError>>;
   listReposAccessibleToInstallation(params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<{ repositories: (Repository & { custom_properties?: Record<string, JsonValue> })[]; repository_selection?: string; total_count: number }, BasicError>>;
+  /** List subscriptions for the authenticated user — GET /user/marketplace_purchases (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listSubscriptionsForAuthenticatedUser(params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<UserMarketplacePurchase[], "">, BasicError>>;
   /** List subscriptions for the authenticated user — GET /user/marketplace_purchases (classes: read) */
   listSubscriptionsForAuthenticatedUser(options?: O): Promise<Result<UserMarketplacePurchase[], BasicError>>;
   listSubscriptionsForAuthenticatedUser(params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<UserMarketplacePurchase[], BasicError>>;
+  /** List subscriptions for the authenticated user (stubbed) — GET /user/marketplace_purchases/stubbed (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listSubscriptionsForAuthenticatedUserStubbed(params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<UserMarketplacePurchase[], "">, BasicError>>;
   /** List subscriptions for the authenticated user (stubbed) — GET /user/marketplace_purchases/stubbed (classes: read) */
   listSubscriptionsForAuthenticatedUserStubbed(options?: O): Promise<Result<UserMarketplacePurchase[], BasicError>>;
   listSubscriptionsForAuthenticatedUserStubbed(params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<UserMarketplacePurchase[], BasicError>>;
@@ -1106,6 +1207,8 @@ export interface GithubCampaigns<O = CallOptions> extends Rpc.RpcTargetBranded {
   deleteCampaign(org: string | number, campaignNumber: string | number, options?: O): Promise<Result<null, BasicError>>;
   /** Get a campaign for an organization — GET /orgs/{org}/campaigns/{campaign_number} (classes: read) */
   getCampaignSummary(org: string | number, campaignNumber: string | number, options?: O): Promise<Result<CampaignSummary, BasicError>>;
+  /** List campaigns for an organization — GET /orgs/{org}/campaigns (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listOrgCampaigns(org: string | number, params: { page?: number; per_page?: number; direction?: "asc" | "desc"; state?: "open" | "closed"; sort?: "created" | "updated" | "ends_at" | "published" } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<CampaignSummary[], "">, BasicError>>;
   /** List campaigns for an organization — GET /orgs/{org}/campaigns (classes: read) */
   listOrgCampaigns(org: string | number, options?: O): Promise<Result<CampaignSummary[], BasicError>>;
   listOrgCampaigns(org: string | number, params?: { page?: number; per_page?: number; direction?: "asc" | "desc"; state?: "open" | "closed"; sort?: "created" | "updated" | "ends_at" | "published" } | null, options?: O): Promise<Result<CampaignSummary[], BasicError>>;
@@ -1123,6 +1226,8 @@ export interface GithubChecks<O = CallOptions> extends Rpc.RpcTargetBranded {
   get(owner: string | number, repo: string | number, checkRunId: string | number, options?: O): Promise<Result<CheckRun>>;
   /** Get a check suite — GET /repos/{owner}/{repo}/check-suites/{check_suite_id} (classes: read) */
   getSuite(owner: string | number, repo: string | number, checkSuiteId: string | number, options?: O): Promise<Result<CheckSuite>>;
+  /** List check run annotations — GET /repos/{owner}/{repo}/check-runs/{check_run_id}/annotations (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listAnnotations(owner: string | number, repo: string | number, checkRunId: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<CheckAnnotation[], "">>>;
   /** List check run annotations — GET /repos/{owner}/{repo}/check-runs/{check_run_id}/annotations (classes: read) */
   listAnnotations(owner: string | number, repo: string | number, checkRunId: string | number, options?: O): Promise<Result<CheckAnnotation[]>>;
   listAnnotations(owner: string | number, repo: string | number, checkRunId: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<CheckAnnotation[]>>;
@@ -1210,6 +1315,8 @@ export interface GithubCodeScanning<O = CallOptions> extends Rpc.RpcTargetBrande
   /** List instances of a code scanning alert — GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/instances (classes: read) */
   listAlertInstances(owner: string | number, repo: string | number, alertNumber: string | number, options?: O): Promise<Result<CodeScanningAlertInstanceList[], BasicError>>;
   listAlertInstances(owner: string | number, repo: string | number, alertNumber: string | number, params?: { page?: number; per_page?: number; ref?: string; pr?: number } | null, options?: O): Promise<Result<CodeScanningAlertInstanceList[], BasicError>>;
+  /** List code scanning alerts for an organization — GET /orgs/{org}/code-scanning/alerts (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listAlertsForOrg(org: string | number, params: { tool_name?: string; tool_guid?: string | null; before?: string; after?: string; page?: number; per_page?: number; direction?: "asc" | "desc"; state?: "open" | "closed" | "dismissed" | "fixed"; sort?: "created" | "updated"; severity?: "critical" | "high" | "medium" | "low" | "warning" | "note" | "error"; assignees?: string } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<CodeScanningOrganizationAlertItems[], "">, BasicError>>;
   /** List code scanning alerts for an organization — GET /orgs/{org}/code-scanning/alerts (classes: read) */
   listAlertsForOrg(org: string | number, options?: O): Promise<Result<CodeScanningOrganizationAlertItems[], BasicError>>;
   listAlertsForOrg(org: string | number, params?: { tool_name?: string; tool_guid?: string | null; before?: string; after?: string; page?: number; per_page?: number; direction?: "asc" | "desc"; state?: "open" | "closed" | "dismissed" | "fixed"; sort?: "created" | "updated"; severity?: "critical" | "high" | "medium" | "low" | "warning" | "note" | "error"; assignees?: string } | null, options?: O): Promise<Result<CodeScanningOrganizationAlertItems[], BasicError>>;
@@ -1359,14 +1466,20 @@ export interface GithubCodespaces<O = CallOptions> extends Rpc.RpcTargetBranded 
   /** List codespaces in a repository for the authenticated user — GET /repos/{owner}/{repo}/codespaces (classes: read) */
   listInRepositoryForAuthenticatedUser(owner: string | number, repo: string | number, options?: O): Promise<Result<{ codespaces: Codespace[]; total_count: number }, BasicError>>;
   listInRepositoryForAuthenticatedUser(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<{ codespaces: Codespace[]; total_count: number }, BasicError>>;
+  /** List organization secrets — GET /orgs/{org}/codespaces/secrets (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listOrgSecrets(org: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ secrets: CodespacesOrgSecret[]; total_count: number }, "secrets">>>;
   /** List organization secrets — GET /orgs/{org}/codespaces/secrets (classes: read) */
   listOrgSecrets(org: string | number, options?: O): Promise<Result<{ secrets: CodespacesOrgSecret[]; total_count: number }>>;
   listOrgSecrets(org: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<{ secrets: CodespacesOrgSecret[]; total_count: number }>>;
+  /** List repository secrets — GET /repos/{owner}/{repo}/codespaces/secrets (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listRepoSecrets(owner: string | number, repo: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ secrets: RepoCodespacesSecret[]; total_count: number }, "secrets">>>;
   /** List repository secrets — GET /repos/{owner}/{repo}/codespaces/secrets (classes: read) */
   listRepoSecrets(owner: string | number, repo: string | number, options?: O): Promise<Result<{ secrets: RepoCodespacesSecret[]; total_count: number }>>;
   listRepoSecrets(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<{ secrets: RepoCodespacesSecret[]; total_count: number }>>;
   /** List selected repositories for a user secret — GET /user/codespaces/secrets/{secret_name}/repositories (classes: read) */
   listRepositoriesForSecretForAuthenticatedUser(secretName: string | number, options?: O): Promise<Result<{ repositories: MinimalRepository[]; total_count: number }, BasicError>>;
+  /** List secrets for the authenticated user — GET /user/codespaces/secrets (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listSecretsForAuthenticatedUser(params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ secrets: CodespacesSecret[]; total_count: number }, "secrets">>>;
   /** List secrets for the authenticated user — GET /user/codespaces/secrets (classes: read) */
   listSecretsForAuthenticatedUser(options?: O): Promise<Result<{ secrets: CodespacesSecret[]; total_count: number }>>;
   listSecretsForAuthenticatedUser(params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<{ secrets: CodespacesSecret[]; total_count: number }>>;
@@ -1458,6 +1571,8 @@ export interface GithubCopilot<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** List repositories enabled for Copilot cloud agent in an organization — GET /orgs/{org}/copilot/coding-agent/permissions/repositories (classes: read) */
   listCopilotCodingAgentSelectedRepositoriesForOrganization(org: string | number, options?: O): Promise<Result<{ repositories: MinimalRepository[]; total_count: number }, BasicError>>;
   listCopilotCodingAgentSelectedRepositoriesForOrganization(org: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<{ repositories: MinimalRepository[]; total_count: number }, BasicError>>;
+  /** List all Copilot seat assignments for an organization — GET /orgs/{org}/copilot/billing/seats (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listCopilotSeats(org: string | number, params: { page?: number; per_page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ seats?: CopilotSeatDetails[]; total_seats?: number }, "seats">, BasicError>>;
   /** List all Copilot seat assignments for an organization — GET /orgs/{org}/copilot/billing/seats (classes: read) */
   listCopilotSeats(org: string | number, options?: O): Promise<Result<{ seats?: CopilotSeatDetails[]; total_seats?: number }, BasicError>>;
   listCopilotSeats(org: string | number, params?: { page?: number; per_page?: number } | null, options?: O): Promise<Result<{ seats?: CopilotSeatDetails[]; total_seats?: number }, BasicError>>;
@@ -1576,9 +1691,13 @@ export interface GithubDependabot<O = CallOptions> extends Rpc.RpcTargetBranded 
   /** List Dependabot alerts for a repository — GET /repos/{owner}/{repo}/dependabot/alerts (classes: read) */
   listAlertsForRepo(owner: string | number, repo: string | number, options?: O): Promise<Result<DependabotAlert[], BasicError>>;
   listAlertsForRepo(owner: string | number, repo: string | number, params?: { classification?: string; state?: string; severity?: string; ecosystem?: string; package?: string; manifest?: string; epss_percentage?: string; has?: string | "patch"[]; assignee?: string; scope?: "development" | "runtime"; relationship?: string; sort?: "created" | "updated" | "epss_percentage"; direction?: "asc" | "desc"; before?: string; after?: string; per_page?: number } | null, options?: O): Promise<Result<DependabotAlert[], BasicError>>;
+  /** List organization secrets — GET /orgs/{org}/dependabot/secrets (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listOrgSecrets(org: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ secrets: OrganizationDependabotSecret[]; total_count: number }, "secrets">>>;
   /** List organization secrets — GET /orgs/{org}/dependabot/secrets (classes: read) */
   listOrgSecrets(org: string | number, options?: O): Promise<Result<{ secrets: OrganizationDependabotSecret[]; total_count: number }>>;
   listOrgSecrets(org: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<{ secrets: OrganizationDependabotSecret[]; total_count: number }>>;
+  /** List repository secrets — GET /repos/{owner}/{repo}/dependabot/secrets (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listRepoSecrets(owner: string | number, repo: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ secrets: DependabotSecret[]; total_count: number }, "secrets">>>;
   /** List repository secrets — GET /repos/{owner}/{repo}/dependabot/secrets (classes: read) */
   listRepoSecrets(owner: string | number, repo: string | number, options?: O): Promise<Result<{ secrets: DependabotSecret[]; total_count: number }>>;
   listRepoSecrets(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<{ secrets: DependabotSecret[]; total_count: number }>>;
@@ -1613,6 +1732,8 @@ export interface GithubDependabot<O = CallOptions> extends Rpc.RpcTargetBranded 
 export interface GithubDependencyGraph<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** Create a snapshot of dependencies for a repository — POST /repos/{owner}/{repo}/dependency-graph/snapshots (classes: write) */
   createRepositorySnapshot(owner: string | number, repo: string | number, params: { detector: { name: string; url: string; version: string }; job: { correlator: string; html_url?: string; id: string }; manifests?: Record<string, Manifest>; metadata?: Record<string, string | number | boolean | null>; ref: string; scanned: string; sha: string; version: number }, options?: O): Promise<Result<{ created_at: string; id: number; message: string; result: string }>>;
+  /** Get a diff of the dependencies between commits — GET /repos/{owner}/{repo}/dependency-graph/compare/{basehead} (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  diffRange(owner: string | number, repo: string | number, basehead: string | number, params: { name?: string } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<DependencyGraphDiff, "">, BasicError>>;
   /** Get a diff of the dependencies between commits — GET /repos/{owner}/{repo}/dependency-graph/compare/{basehead} (classes: read) */
   diffRange(owner: string | number, repo: string | number, basehead: string | number, options?: O): Promise<Result<DependencyGraphDiff, BasicError>>;
   diffRange(owner: string | number, repo: string | number, basehead: string | number, params?: { name?: string } | null, options?: O): Promise<Result<DependencyGraphDiff, BasicError>>;
@@ -1638,6 +1759,8 @@ export interface GithubEnterpriseTeamMemberships<O = CallOptions> extends Rpc.Rp
   bulkRemove(enterprise: string | number, enterpriseTeam: string | number, params: { usernames: string[] }, options?: O): Promise<Result<SimpleUser[]>>;
   /** Get enterprise team membership — GET /enterprises/{enterprise}/teams/{enterprise-team}/memberships/{username} (classes: read) */
   get(enterprise: string | number, enterpriseTeam: string | number, username: string | number, options?: O): Promise<Result<SimpleUser>>;
+  /** List members in an enterprise team — GET /enterprises/{enterprise}/teams/{enterprise-team}/memberships (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  list(enterprise: string | number, enterpriseTeam: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<SimpleUser[], "">>>;
   /** List members in an enterprise team — GET /enterprises/{enterprise}/teams/{enterprise-team}/memberships (classes: read) */
   list(enterprise: string | number, enterpriseTeam: string | number, options?: O): Promise<Result<SimpleUser[]>>;
   list(enterprise: string | number, enterpriseTeam: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<SimpleUser[]>>;
@@ -1668,6 +1791,8 @@ export interface GithubEnterpriseTeams<O = CallOptions> extends Rpc.RpcTargetBra
   delete(enterprise: string | number, teamSlug: string | number, options?: O): Promise<Result<null, BasicError>>;
   /** Get an enterprise team — GET /enterprises/{enterprise}/teams/{team_slug} (classes: read) */
   get(enterprise: string | number, teamSlug: string | number, options?: O): Promise<Result<EnterpriseTeam, BasicError>>;
+  /** List enterprise teams — GET /enterprises/{enterprise}/teams (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  list(enterprise: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<EnterpriseTeam[], "">, BasicError>>;
   /** List enterprise teams — GET /enterprises/{enterprise}/teams (classes: read) */
   list(enterprise: string | number, options?: O): Promise<Result<EnterpriseTeam[], BasicError>>;
   list(enterprise: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<EnterpriseTeam[], BasicError>>;
@@ -1695,24 +1820,38 @@ export interface GithubGists<O = CallOptions> extends Rpc.RpcTargetBranded {
   getComment(gistId: string | number, commentId: string | number, options?: O): Promise<Result<GistComment, { block?: { created_at?: string; html_url?: string | null; reason?: string }; documentation_url?: string; message?: string }>>;
   /** Get a gist revision — GET /gists/{gist_id}/{sha} (classes: read) */
   getRevision(gistId: string | number, sha: string | number, options?: O): Promise<Result<GistSimple, BasicError>>;
+  /** List gists for the authenticated user — GET /gists (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  list(params: { since?: string; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<BaseGist[], "">, BasicError>>;
   /** List gists for the authenticated user — GET /gists (classes: read) */
   list(options?: O): Promise<Result<BaseGist[], BasicError>>;
   list(params?: { since?: string; per_page?: number; page?: number } | null, options?: O): Promise<Result<BaseGist[], BasicError>>;
+  /** List gist comments — GET /gists/{gist_id}/comments (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listComments(gistId: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<GistComment[], "">, BasicError>>;
   /** List gist comments — GET /gists/{gist_id}/comments (classes: read) */
   listComments(gistId: string | number, options?: O): Promise<Result<GistComment[], BasicError>>;
   listComments(gistId: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<GistComment[], BasicError>>;
+  /** List gist commits — GET /gists/{gist_id}/commits (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listCommits(gistId: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<GistCommit[], "">, BasicError>>;
   /** List gist commits — GET /gists/{gist_id}/commits (classes: read) */
   listCommits(gistId: string | number, options?: O): Promise<Result<GistCommit[], BasicError>>;
   listCommits(gistId: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<GistCommit[], BasicError>>;
+  /** List gists for a user — GET /users/{username}/gists (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listForUser(username: string | number, params: { since?: string; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<BaseGist[], "">, ValidationError>>;
   /** List gists for a user — GET /users/{username}/gists (classes: read) */
   listForUser(username: string | number, options?: O): Promise<Result<BaseGist[], ValidationError>>;
   listForUser(username: string | number, params?: { since?: string; per_page?: number; page?: number } | null, options?: O): Promise<Result<BaseGist[], ValidationError>>;
+  /** List gist forks — GET /gists/{gist_id}/forks (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listForks(gistId: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<GistSimple[], "">, BasicError>>;
   /** List gist forks — GET /gists/{gist_id}/forks (classes: read) */
   listForks(gistId: string | number, options?: O): Promise<Result<GistSimple[], BasicError>>;
   listForks(gistId: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<GistSimple[], BasicError>>;
+  /** List public gists — GET /gists/public (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listPublic(params: { since?: string; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<BaseGist[], "">, BasicError>>;
   /** List public gists — GET /gists/public (classes: read) */
   listPublic(options?: O): Promise<Result<BaseGist[], BasicError>>;
   listPublic(params?: { since?: string; per_page?: number; page?: number } | null, options?: O): Promise<Result<BaseGist[], BasicError>>;
+  /** List starred gists — GET /gists/starred (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listStarred(params: { since?: string; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<BaseGist[], "">, BasicError>>;
   /** List starred gists — GET /gists/starred (classes: read) */
   listStarred(options?: O): Promise<Result<BaseGist[], BasicError>>;
   listStarred(params?: { since?: string; per_page?: number; page?: number } | null, options?: O): Promise<Result<BaseGist[], BasicError>>;
@@ -1751,6 +1890,8 @@ export interface GithubGit<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** Get a tree — GET /repos/{owner}/{repo}/git/trees/{tree_sha} (classes: read) */
   getTree(owner: string | number, repo: string | number, treeSha: string | number, options?: O): Promise<Result<GitTree, BasicError>>;
   getTree(owner: string | number, repo: string | number, treeSha: string | number, params?: { recursive?: string } | null, options?: O): Promise<Result<GitTree, BasicError>>;
+  /** List matching references — GET /repos/{owner}/{repo}/git/matching-refs/{ref} (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listMatchingRefs(owner: string | number, repo: string | number, ref: string | number, params: null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<GitRef[], "">, BasicError>>;
   /** List matching references — GET /repos/{owner}/{repo}/git/matching-refs/{ref} (classes: read) */
   listMatchingRefs(owner: string | number, repo: string | number, ref: string | number, options?: O): Promise<Result<GitRef[], BasicError>>;
   /** Update a reference — PATCH /repos/{owner}/{repo}/git/refs/{ref} (classes: write) */
@@ -1866,60 +2007,98 @@ export interface GithubIssues<O = CallOptions> extends Rpc.RpcTargetBranded {
   getMilestone(owner: string | number, repo: string | number, milestoneNumber: string | number, options?: O): Promise<Result<Milestone, BasicError>>;
   /** Get parent issue — GET /repos/{owner}/{repo}/issues/{issue_number}/parent (classes: read) */
   getParent(owner: string | number, repo: string | number, issueNumber: string | number, options?: O): Promise<Result<Issue, BasicError>>;
+  /** List issues assigned to the authenticated user — GET /issues (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  list(params: { filter?: "assigned" | "created" | "mentioned" | "subscribed" | "repos" | "all"; state?: "open" | "closed" | "all"; labels?: string; sort?: "created" | "updated" | "comments"; direction?: "asc" | "desc"; since?: string; collab?: boolean; orgs?: boolean; owned?: boolean; pulls?: boolean; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Issue[], "">, BasicError>>;
   /** List issues assigned to the authenticated user — GET /issues (classes: read) */
   list(options?: O): Promise<Result<Issue[], BasicError>>;
   list(params?: { filter?: "assigned" | "created" | "mentioned" | "subscribed" | "repos" | "all"; state?: "open" | "closed" | "all"; labels?: string; sort?: "created" | "updated" | "comments"; direction?: "asc" | "desc"; since?: string; collab?: boolean; orgs?: boolean; owned?: boolean; pulls?: boolean; per_page?: number; page?: number } | null, options?: O): Promise<Result<Issue[], BasicError>>;
+  /** List assignees — GET /repos/{owner}/{repo}/assignees (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listAssignees(owner: string | number, repo: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<SimpleUser[], "">, BasicError>>;
   /** List assignees — GET /repos/{owner}/{repo}/assignees (classes: read) */
   listAssignees(owner: string | number, repo: string | number, options?: O): Promise<Result<SimpleUser[], BasicError>>;
   listAssignees(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<SimpleUser[], BasicError>>;
+  /** List issue comments — GET /repos/{owner}/{repo}/issues/{issue_number}/comments (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listComments(owner: string | number, repo: string | number, issueNumber: string | number, params: { since?: string; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<IssueComment[], "">, BasicError>>;
   /** List issue comments — GET /repos/{owner}/{repo}/issues/{issue_number}/comments (classes: read) */
   listComments(owner: string | number, repo: string | number, issueNumber: string | number, options?: O): Promise<Result<IssueComment[], BasicError>>;
   listComments(owner: string | number, repo: string | number, issueNumber: string | number, params?: { since?: string; per_page?: number; page?: number } | null, options?: O): Promise<Result<IssueComment[], BasicError>>;
+  /** List issue comments for a repository — GET /repos/{owner}/{repo}/issues/comments (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listCommentsForRepo(owner: string | number, repo: string | number, params: { sort?: "created" | "updated"; direction?: "asc" | "desc"; since?: string; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<IssueComment[], "">, BasicError>>;
   /** List issue comments for a repository — GET /repos/{owner}/{repo}/issues/comments (classes: read) */
   listCommentsForRepo(owner: string | number, repo: string | number, options?: O): Promise<Result<IssueComment[], BasicError>>;
   listCommentsForRepo(owner: string | number, repo: string | number, params?: { sort?: "created" | "updated"; direction?: "asc" | "desc"; since?: string; per_page?: number; page?: number } | null, options?: O): Promise<Result<IssueComment[], BasicError>>;
+  /** List dependencies an issue is blocked by — GET /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listDependenciesBlockedBy(owner: string | number, repo: string | number, issueNumber: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Issue[], "">, BasicError>>;
   /** List dependencies an issue is blocked by — GET /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by (classes: read) */
   listDependenciesBlockedBy(owner: string | number, repo: string | number, issueNumber: string | number, options?: O): Promise<Result<Issue[], BasicError>>;
   listDependenciesBlockedBy(owner: string | number, repo: string | number, issueNumber: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<Issue[], BasicError>>;
+  /** List dependencies an issue is blocking — GET /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocking (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listDependenciesBlocking(owner: string | number, repo: string | number, issueNumber: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Issue[], "">, BasicError>>;
   /** List dependencies an issue is blocking — GET /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocking (classes: read) */
   listDependenciesBlocking(owner: string | number, repo: string | number, issueNumber: string | number, options?: O): Promise<Result<Issue[], BasicError>>;
   listDependenciesBlocking(owner: string | number, repo: string | number, issueNumber: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<Issue[], BasicError>>;
+  /** List issue events — GET /repos/{owner}/{repo}/issues/{issue_number}/events (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listEvents(owner: string | number, repo: string | number, issueNumber: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<IssueEventForIssue[], "">, BasicError>>;
   /** List issue events — GET /repos/{owner}/{repo}/issues/{issue_number}/events (classes: read) */
   listEvents(owner: string | number, repo: string | number, issueNumber: string | number, options?: O): Promise<Result<IssueEventForIssue[], BasicError>>;
   listEvents(owner: string | number, repo: string | number, issueNumber: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<IssueEventForIssue[], BasicError>>;
+  /** List issue events for a repository — GET /repos/{owner}/{repo}/issues/events (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listEventsForRepo(owner: string | number, repo: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<IssueEvent[], "">, ValidationError>>;
   /** List issue events for a repository — GET /repos/{owner}/{repo}/issues/events (classes: read) */
   listEventsForRepo(owner: string | number, repo: string | number, options?: O): Promise<Result<IssueEvent[], ValidationError>>;
   listEventsForRepo(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<IssueEvent[], ValidationError>>;
+  /** List timeline events for an issue — GET /repos/{owner}/{repo}/issues/{issue_number}/timeline (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listEventsForTimeline(owner: string | number, repo: string | number, issueNumber: string | number, params: { per_page?: number; page?: number; exclude?: string } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<TimelineIssueEvents[], "">, BasicError>>;
   /** List timeline events for an issue — GET /repos/{owner}/{repo}/issues/{issue_number}/timeline (classes: read) */
   listEventsForTimeline(owner: string | number, repo: string | number, issueNumber: string | number, options?: O): Promise<Result<TimelineIssueEvents[], BasicError>>;
   listEventsForTimeline(owner: string | number, repo: string | number, issueNumber: string | number, params?: { per_page?: number; page?: number; exclude?: string } | null, options?: O): Promise<Result<TimelineIssueEvents[], BasicError>>;
+  /** List user account issues assigned to the authenticated user — GET /user/issues (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listForAuthenticatedUser(params: { filter?: "assigned" | "created" | "mentioned" | "subscribed" | "repos" | "all"; state?: "open" | "closed" | "all"; labels?: string; sort?: "created" | "updated" | "comments"; direction?: "asc" | "desc"; since?: string; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Issue[], "">, BasicError>>;
   /** List user account issues assigned to the authenticated user — GET /user/issues (classes: read) */
   listForAuthenticatedUser(options?: O): Promise<Result<Issue[], BasicError>>;
   listForAuthenticatedUser(params?: { filter?: "assigned" | "created" | "mentioned" | "subscribed" | "repos" | "all"; state?: "open" | "closed" | "all"; labels?: string; sort?: "created" | "updated" | "comments"; direction?: "asc" | "desc"; since?: string; per_page?: number; page?: number } | null, options?: O): Promise<Result<Issue[], BasicError>>;
+  /** List organization issues assigned to the authenticated user — GET /orgs/{org}/issues (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listForOrg(org: string | number, params: { filter?: "assigned" | "created" | "mentioned" | "subscribed" | "repos" | "all"; state?: "open" | "closed" | "all"; labels?: string; type?: string; sort?: "created" | "updated" | "comments"; direction?: "asc" | "desc"; since?: string; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Issue[], "">, BasicError>>;
   /** List organization issues assigned to the authenticated user — GET /orgs/{org}/issues (classes: read) */
   listForOrg(org: string | number, options?: O): Promise<Result<Issue[], BasicError>>;
   listForOrg(org: string | number, params?: { filter?: "assigned" | "created" | "mentioned" | "subscribed" | "repos" | "all"; state?: "open" | "closed" | "all"; labels?: string; type?: string; sort?: "created" | "updated" | "comments"; direction?: "asc" | "desc"; since?: string; per_page?: number; page?: number } | null, options?: O): Promise<Result<Issue[], BasicError>>;
+  /** List repository issues — GET /repos/{owner}/{repo}/issues (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listForRepo(owner: string | number, repo: string | number, params: { milestone?: string; state?: "open" | "closed" | "all"; assignee?: string; type?: string; creator?: string; mentioned?: string; issue_field_values?: string; labels?: string; sort?: "created" | "updated" | "comments"; direction?: "asc" | "desc"; since?: string; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Issue[], "">, BasicError>>;
   /** List repository issues — GET /repos/{owner}/{repo}/issues (classes: read) */
   listForRepo(owner: string | number, repo: string | number, options?: O): Promise<Result<Issue[], BasicError>>;
   listForRepo(owner: string | number, repo: string | number, params?: { milestone?: string; state?: "open" | "closed" | "all"; assignee?: string; type?: string; creator?: string; mentioned?: string; issue_field_values?: string; labels?: string; sort?: "created" | "updated" | "comments"; direction?: "asc" | "desc"; since?: string; per_page?: number; page?: number } | null, options?: O): Promise<Result<Issue[], BasicError>>;
+  /** List issue field values for an issue — GET /repos/{owner}/{repo}/issues/{issue_number}/issue-field-values (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listIssueFieldValuesForIssue(owner: string | number, repo: string | number, issueNumber: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<IssueFieldValue[], "">, BasicError>>;
   /** List issue field values for an issue — GET /repos/{owner}/{repo}/issues/{issue_number}/issue-field-values (classes: read) */
   listIssueFieldValuesForIssue(owner: string | number, repo: string | number, issueNumber: string | number, options?: O): Promise<Result<IssueFieldValue[], BasicError>>;
   listIssueFieldValuesForIssue(owner: string | number, repo: string | number, issueNumber: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<IssueFieldValue[], BasicError>>;
+  /** List labels for issues in a milestone — GET /repos/{owner}/{repo}/milestones/{milestone_number}/labels (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listLabelsForMilestone(owner: string | number, repo: string | number, milestoneNumber: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Label[], "">>>;
   /** List labels for issues in a milestone — GET /repos/{owner}/{repo}/milestones/{milestone_number}/labels (classes: read) */
   listLabelsForMilestone(owner: string | number, repo: string | number, milestoneNumber: string | number, options?: O): Promise<Result<Label[]>>;
   listLabelsForMilestone(owner: string | number, repo: string | number, milestoneNumber: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<Label[]>>;
+  /** List labels for a repository — GET /repos/{owner}/{repo}/labels (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listLabelsForRepo(owner: string | number, repo: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Label[], "">, BasicError>>;
   /** List labels for a repository — GET /repos/{owner}/{repo}/labels (classes: read) */
   listLabelsForRepo(owner: string | number, repo: string | number, options?: O): Promise<Result<Label[], BasicError>>;
   listLabelsForRepo(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<Label[], BasicError>>;
+  /** List labels for an issue — GET /repos/{owner}/{repo}/issues/{issue_number}/labels (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listLabelsOnIssue(owner: string | number, repo: string | number, issueNumber: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Label[], "">, BasicError>>;
   /** List labels for an issue — GET /repos/{owner}/{repo}/issues/{issue_number}/labels (classes: read) */
   listLabelsOnIssue(owner: string | number, repo: string | number, issueNumber: string | number, options?: O): Promise<Result<Label[], BasicError>>;
   listLabelsOnIssue(owner: string | number, repo: string | number, issueNumber: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<Label[], BasicError>>;
+  /** List milestones — GET /repos/{owner}/{repo}/milestones (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listMilestones(owner: string | number, repo: string | number, params: { state?: "open" | "closed" | "all"; sort?: "due_on" | "completeness"; direction?: "asc" | "desc"; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Milestone[], "">, BasicError>>;
   /** List milestones — GET /repos/{owner}/{repo}/milestones (classes: read) */
   listMilestones(owner: string | number, repo: string | number, options?: O): Promise<Result<Milestone[], BasicError>>;
   listMilestones(owner: string | number, repo: string | number, params?: { state?: "open" | "closed" | "all"; sort?: "due_on" | "completeness"; direction?: "asc" | "desc"; per_page?: number; page?: number } | null, options?: O): Promise<Result<Milestone[], BasicError>>;
+  /** List sub-issues — GET /repos/{owner}/{repo}/issues/{issue_number}/sub_issues (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listSubIssues(owner: string | number, repo: string | number, issueNumber: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Issue[], "">, BasicError>>;
   /** List sub-issues — GET /repos/{owner}/{repo}/issues/{issue_number}/sub_issues (classes: read) */
   listSubIssues(owner: string | number, repo: string | number, issueNumber: string | number, options?: O): Promise<Result<Issue[], BasicError>>;
   listSubIssues(owner: string | number, repo: string | number, issueNumber: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<Issue[], BasicError>>;
+  /** List issue suggestions — GET /repos/{owner}/{repo}/issues/{issue_number}/suggestions (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listSuggestions(owner: string | number, repo: string | number, issueNumber: string | number, params: { state?: "pending" | "applied" | "approved" | "dismissed" | "replaced" | "invalidated" | "all"; action?: "set_type" | "add_label" | "add_field" | "add_assignee" | "close_issue"; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<IssueSuggestion[], "">, BasicError>>;
   /** List issue suggestions — GET /repos/{owner}/{repo}/issues/{issue_number}/suggestions (classes: read) */
   listSuggestions(owner: string | number, repo: string | number, issueNumber: string | number, options?: O): Promise<Result<IssueSuggestion[], BasicError>>;
   listSuggestions(owner: string | number, repo: string | number, issueNumber: string | number, params?: { state?: "pending" | "applied" | "approved" | "dismissed" | "replaced" | "invalidated" | "all"; action?: "set_type" | "add_label" | "add_field" | "add_assignee" | "close_issue"; per_page?: number; page?: number } | null, options?: O): Promise<Result<IssueSuggestion[], BasicError>>;
@@ -2020,15 +2199,23 @@ export interface GithubMigrations<O = CallOptions> extends Rpc.RpcTargetBranded 
   /** Get an organization migration status — GET /orgs/{org}/migrations/{migration_id} (classes: read) */
   getStatusForOrg(org: string | number, migrationId: string | number, options?: O): Promise<Result<Migration, BasicError>>;
   getStatusForOrg(org: string | number, migrationId: string | number, params?: { exclude?: "repositories"[] } | null, options?: O): Promise<Result<Migration, BasicError>>;
+  /** List user migrations — GET /user/migrations (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listForAuthenticatedUser(params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Migration[], "">, BasicError>>;
   /** List user migrations — GET /user/migrations (classes: read) */
   listForAuthenticatedUser(options?: O): Promise<Result<Migration[], BasicError>>;
   listForAuthenticatedUser(params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<Migration[], BasicError>>;
+  /** List organization migrations — GET /orgs/{org}/migrations (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listForOrg(org: string | number, params: { per_page?: number; page?: number; exclude?: "repositories"[] } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Migration[], "">>>;
   /** List organization migrations — GET /orgs/{org}/migrations (classes: read) */
   listForOrg(org: string | number, options?: O): Promise<Result<Migration[]>>;
   listForOrg(org: string | number, params?: { per_page?: number; page?: number; exclude?: "repositories"[] } | null, options?: O): Promise<Result<Migration[]>>;
+  /** List repositories for a user migration — GET /user/migrations/{migration_id}/repositories (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listReposForAuthenticatedUser(migrationId: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<MinimalRepository[], "">, BasicError>>;
   /** List repositories for a user migration — GET /user/migrations/{migration_id}/repositories (classes: read) */
   listReposForAuthenticatedUser(migrationId: string | number, options?: O): Promise<Result<MinimalRepository[], BasicError>>;
   listReposForAuthenticatedUser(migrationId: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<MinimalRepository[], BasicError>>;
+  /** List repositories in an organization migration — GET /orgs/{org}/migrations/{migration_id}/repositories (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listReposForOrg(org: string | number, migrationId: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<MinimalRepository[], "">, BasicError>>;
   /** List repositories in an organization migration — GET /orgs/{org}/migrations/{migration_id}/repositories (classes: read) */
   listReposForOrg(org: string | number, migrationId: string | number, options?: O): Promise<Result<MinimalRepository[], BasicError>>;
   listReposForOrg(org: string | number, migrationId: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<MinimalRepository[], BasicError>>;
@@ -2119,6 +2306,8 @@ export interface GithubOrgs<O = CallOptions> extends Rpc.RpcTargetBranded {
   customPropertiesForReposGetOrganizationDefinition(org: string | number, customPropertyName: string | number, options?: O): Promise<Result<CustomProperty, BasicError>>;
   /** Get all custom properties for an organization — GET /orgs/{org}/properties/schema (classes: read) */
   customPropertiesForReposGetOrganizationDefinitions(org: string | number, options?: O): Promise<Result<CustomProperty[], BasicError>>;
+  /** List custom property values for organization repositories — GET /orgs/{org}/properties/values (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  customPropertiesForReposGetOrganizationValues(org: string | number, params: { per_page?: number; page?: number; repository_query?: string } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<OrgRepoCustomPropertyValues[], "">, BasicError>>;
   /** List custom property values for organization repositories — GET /orgs/{org}/properties/values (classes: read) */
   customPropertiesForReposGetOrganizationValues(org: string | number, options?: O): Promise<Result<OrgRepoCustomPropertyValues[], BasicError>>;
   customPropertiesForReposGetOrganizationValues(org: string | number, params?: { per_page?: number; page?: number; repository_query?: string } | null, options?: O): Promise<Result<OrgRepoCustomPropertyValues[], BasicError>>;
@@ -2170,9 +2359,13 @@ export interface GithubOrgs<O = CallOptions> extends Rpc.RpcTargetBranded {
   getWebhookConfigForOrg(org: string | number, hookId: string | number, options?: O): Promise<Result<WebhookConfig>>;
   /** Get a webhook delivery for an organization webhook — GET /orgs/{org}/hooks/{hook_id}/deliveries/{delivery_id} (classes: read) */
   getWebhookDelivery(org: string | number, hookId: string | number, deliveryId: string | number, options?: O): Promise<Result<HookDelivery, BasicError>>;
+  /** List organizations — GET /organizations (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  list(params: { since?: number; per_page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<OrganizationSimple[], "">>>;
   /** List organizations — GET /organizations (classes: read) */
   list(options?: O): Promise<Result<OrganizationSimple[]>>;
   list(params?: { since?: number; per_page?: number } | null, options?: O): Promise<Result<OrganizationSimple[]>>;
+  /** List app installations for an organization — GET /orgs/{org}/installations (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listAppInstallations(org: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ installations: Installation[]; total_count: number }, "installations">>>;
   /** List app installations for an organization — GET /orgs/{org}/installations (classes: read) */
   listAppInstallations(org: string | number, options?: O): Promise<Result<{ installations: Installation[]; total_count: number }>>;
   listAppInstallations(org: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<{ installations: Installation[]; total_count: number }>>;
@@ -2191,15 +2384,23 @@ export interface GithubOrgs<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** List users blocked by an organization — GET /orgs/{org}/blocks (classes: read) */
   listBlockedUsers(org: string | number, options?: O): Promise<Result<SimpleUser[]>>;
   listBlockedUsers(org: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<SimpleUser[]>>;
+  /** List failed organization invitations — GET /orgs/{org}/failed_invitations (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listFailedInvitations(org: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<OrganizationInvitation[], "">, BasicError>>;
   /** List failed organization invitations — GET /orgs/{org}/failed_invitations (classes: read) */
   listFailedInvitations(org: string | number, options?: O): Promise<Result<OrganizationInvitation[], BasicError>>;
   listFailedInvitations(org: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<OrganizationInvitation[], BasicError>>;
+  /** List organizations for the authenticated user — GET /user/orgs (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listForAuthenticatedUser(params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<OrganizationSimple[], "">, BasicError>>;
   /** List organizations for the authenticated user — GET /user/orgs (classes: read) */
   listForAuthenticatedUser(options?: O): Promise<Result<OrganizationSimple[], BasicError>>;
   listForAuthenticatedUser(params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<OrganizationSimple[], BasicError>>;
+  /** List organizations for a user — GET /users/{username}/orgs (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listForUser(username: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<OrganizationSimple[], "">>>;
   /** List organizations for a user — GET /users/{username}/orgs (classes: read) */
   listForUser(username: string | number, options?: O): Promise<Result<OrganizationSimple[]>>;
   listForUser(username: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<OrganizationSimple[]>>;
+  /** List organization invitation teams — GET /orgs/{org}/invitations/{invitation_id}/teams (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listInvitationTeams(org: string | number, invitationId: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Team[], "">, BasicError>>;
   /** List organization invitation teams — GET /orgs/{org}/invitations/{invitation_id}/teams (classes: read) */
   listInvitationTeams(org: string | number, invitationId: string | number, options?: O): Promise<Result<Team[], BasicError>>;
   listInvitationTeams(org: string | number, invitationId: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<Team[], BasicError>>;
@@ -2207,15 +2408,23 @@ export interface GithubOrgs<O = CallOptions> extends Rpc.RpcTargetBranded {
   listIssueFields(org: string | number, options?: O): Promise<Result<IssueField[], BasicError>>;
   /** List issue types for an organization — GET /orgs/{org}/issue-types (classes: read) */
   listIssueTypes(org: string | number, options?: O): Promise<Result<IssueType[], BasicError>>;
+  /** List organization members — GET /orgs/{org}/members (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listMembers(org: string | number, params: { filter?: "2fa_disabled" | "2fa_insecure" | "all"; role?: "all" | "admin" | "member"; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<SimpleUser[], "">, ValidationError>>;
   /** List organization members — GET /orgs/{org}/members (classes: read) */
   listMembers(org: string | number, options?: O): Promise<Result<SimpleUser[], ValidationError>>;
   listMembers(org: string | number, params?: { filter?: "2fa_disabled" | "2fa_insecure" | "all"; role?: "all" | "admin" | "member"; per_page?: number; page?: number } | null, options?: O): Promise<Result<SimpleUser[], ValidationError>>;
+  /** List organization memberships for the authenticated user — GET /user/memberships/orgs (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listMembershipsForAuthenticatedUser(params: { state?: "active" | "pending"; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<OrgMembership[], "">, BasicError>>;
   /** List organization memberships for the authenticated user — GET /user/memberships/orgs (classes: read) */
   listMembershipsForAuthenticatedUser(options?: O): Promise<Result<OrgMembership[], BasicError>>;
   listMembershipsForAuthenticatedUser(params?: { state?: "active" | "pending"; per_page?: number; page?: number } | null, options?: O): Promise<Result<OrgMembership[], BasicError>>;
+  /** List teams that are assigned to an organization role — GET /orgs/{org}/organization-roles/{role_id}/teams (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listOrgRoleTeams(org: string | number, roleId: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<TeamRoleAssignment[], "">>>;
   /** List teams that are assigned to an organization role — GET /orgs/{org}/organization-roles/{role_id}/teams (classes: read) */
   listOrgRoleTeams(org: string | number, roleId: string | number, options?: O): Promise<Result<TeamRoleAssignment[]>>;
   listOrgRoleTeams(org: string | number, roleId: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<TeamRoleAssignment[]>>;
+  /** List users that are assigned to an organization role — GET /orgs/{org}/organization-roles/{role_id}/users (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listOrgRoleUsers(org: string | number, roleId: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<UserRoleAssignment[], "">>>;
   /** List users that are assigned to an organization role — GET /orgs/{org}/organization-roles/{role_id}/users (classes: read) */
   listOrgRoleUsers(org: string | number, roleId: string | number, options?: O): Promise<Result<UserRoleAssignment[]>>;
   listOrgRoleUsers(org: string | number, roleId: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<UserRoleAssignment[]>>;
@@ -2223,24 +2432,38 @@ export interface GithubOrgs<O = CallOptions> extends Rpc.RpcTargetBranded {
   listOrgRoles(org: string | number, options?: O): Promise<Result<{ roles?: OrganizationRole[]; total_count?: number }, BasicError>>;
   /** List organization fine-grained permissions for an organization — GET /orgs/{org}/organization-fine-grained-permissions (classes: read) */
   listOrganizationFineGrainedPermissions(org: string | number, options?: O): Promise<Result<{ description: string; name: string }[], BasicError>>;
+  /** List outside collaborators for an organization — GET /orgs/{org}/outside_collaborators (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listOutsideCollaborators(org: string | number, params: { filter?: "2fa_disabled" | "2fa_insecure" | "all"; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<SimpleUser[], "">>>;
   /** List outside collaborators for an organization — GET /orgs/{org}/outside_collaborators (classes: read) */
   listOutsideCollaborators(org: string | number, options?: O): Promise<Result<SimpleUser[]>>;
   listOutsideCollaborators(org: string | number, params?: { filter?: "2fa_disabled" | "2fa_insecure" | "all"; per_page?: number; page?: number } | null, options?: O): Promise<Result<SimpleUser[]>>;
+  /** List repositories a fine-grained personal access token has access to — GET /orgs/{org}/personal-access-tokens/{pat_id}/repositories (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listPatGrantRepositories(org: string | number, patId: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<MinimalRepository[], "">, BasicError>>;
   /** List repositories a fine-grained personal access token has access to — GET /orgs/{org}/personal-access-tokens/{pat_id}/repositories (classes: read) */
   listPatGrantRepositories(org: string | number, patId: string | number, options?: O): Promise<Result<MinimalRepository[], BasicError>>;
   listPatGrantRepositories(org: string | number, patId: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<MinimalRepository[], BasicError>>;
+  /** List repositories requested to be accessed by a fine-grained personal access token — GET /orgs/{org}/personal-access-token-requests/{pat_request_id}/repositories (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listPatGrantRequestRepositories(org: string | number, patRequestId: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<MinimalRepository[], "">, BasicError>>;
   /** List repositories requested to be accessed by a fine-grained personal access token — GET /orgs/{org}/personal-access-token-requests/{pat_request_id}/repositories (classes: read) */
   listPatGrantRequestRepositories(org: string | number, patRequestId: string | number, options?: O): Promise<Result<MinimalRepository[], BasicError>>;
   listPatGrantRequestRepositories(org: string | number, patRequestId: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<MinimalRepository[], BasicError>>;
+  /** List requests to access organization resources with fine-grained personal access tokens — GET /orgs/{org}/personal-access-token-requests (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listPatGrantRequests(org: string | number, params: { per_page?: number; page?: number; sort?: "created_at"; direction?: "asc" | "desc"; owner?: string[]; repository?: string; permission?: string; last_used_before?: string; last_used_after?: string; token_id?: string[] } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<OrganizationProgrammaticAccessGrantRequest[], "">, BasicError>>;
   /** List requests to access organization resources with fine-grained personal access tokens — GET /orgs/{org}/personal-access-token-requests (classes: read) */
   listPatGrantRequests(org: string | number, options?: O): Promise<Result<OrganizationProgrammaticAccessGrantRequest[], BasicError>>;
   listPatGrantRequests(org: string | number, params?: { per_page?: number; page?: number; sort?: "created_at"; direction?: "asc" | "desc"; owner?: string[]; repository?: string; permission?: string; last_used_before?: string; last_used_after?: string; token_id?: string[] } | null, options?: O): Promise<Result<OrganizationProgrammaticAccessGrantRequest[], BasicError>>;
+  /** List fine-grained personal access tokens with access to organization resources — GET /orgs/{org}/personal-access-tokens (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listPatGrants(org: string | number, params: { per_page?: number; page?: number; sort?: "created_at"; direction?: "asc" | "desc"; owner?: string[]; repository?: string; permission?: string; last_used_before?: string; last_used_after?: string; token_id?: string[] } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<OrganizationProgrammaticAccessGrant[], "">, BasicError>>;
   /** List fine-grained personal access tokens with access to organization resources — GET /orgs/{org}/personal-access-tokens (classes: read) */
   listPatGrants(org: string | number, options?: O): Promise<Result<OrganizationProgrammaticAccessGrant[], BasicError>>;
   listPatGrants(org: string | number, params?: { per_page?: number; page?: number; sort?: "created_at"; direction?: "asc" | "desc"; owner?: string[]; repository?: string; permission?: string; last_used_before?: string; last_used_after?: string; token_id?: string[] } | null, options?: O): Promise<Result<OrganizationProgrammaticAccessGrant[], BasicError>>;
+  /** List pending organization invitations — GET /orgs/{org}/invitations (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listPendingInvitations(org: string | number, params: { per_page?: number; page?: number; role?: "all" | "admin" | "direct_member" | "billing_manager" | "hiring_manager"; invitation_source?: "all" | "member" | "scim" } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<OrganizationInvitation[], "">, BasicError>>;
   /** List pending organization invitations — GET /orgs/{org}/invitations (classes: read) */
   listPendingInvitations(org: string | number, options?: O): Promise<Result<OrganizationInvitation[], BasicError>>;
   listPendingInvitations(org: string | number, params?: { per_page?: number; page?: number; role?: "all" | "admin" | "direct_member" | "billing_manager" | "hiring_manager"; invitation_source?: "all" | "member" | "scim" } | null, options?: O): Promise<Result<OrganizationInvitation[], BasicError>>;
+  /** List public organization members — GET /orgs/{org}/public_members (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listPublicMembers(org: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<SimpleUser[], "">>>;
   /** List public organization members — GET /orgs/{org}/public_members (classes: read) */
   listPublicMembers(org: string | number, options?: O): Promise<Result<SimpleUser[]>>;
   listPublicMembers(org: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<SimpleUser[]>>;
@@ -2249,6 +2472,8 @@ export interface GithubOrgs<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** List deliveries for an organization webhook — GET /orgs/{org}/hooks/{hook_id}/deliveries (classes: read) */
   listWebhookDeliveries(org: string | number, hookId: string | number, options?: O): Promise<Result<HookDeliveryItem[], BasicError>>;
   listWebhookDeliveries(org: string | number, hookId: string | number, params?: { per_page?: number; cursor?: string; status?: "success" | "failure" } | null, options?: O): Promise<Result<HookDeliveryItem[], BasicError>>;
+  /** List organization webhooks — GET /orgs/{org}/hooks (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listWebhooks(org: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<OrgHook[], "">, BasicError>>;
   /** List organization webhooks — GET /orgs/{org}/hooks (classes: read) */
   listWebhooks(org: string | number, options?: O): Promise<Result<OrgHook[], BasicError>>;
   listWebhooks(org: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<OrgHook[], BasicError>>;
@@ -2429,27 +2654,43 @@ export interface GithubProjects<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** Get an item for a user owned project — GET /users/{username}/projectsV2/{project_number}/items/{item_id} (classes: read) */
   getUserItem(username: string | number, projectNumber: string | number, itemId: string | number, options?: O): Promise<Result<ProjectsV2ItemWithContent, BasicError>>;
   getUserItem(username: string | number, projectNumber: string | number, itemId: string | number, params?: { fields?: string | string[] } | null, options?: O): Promise<Result<ProjectsV2ItemWithContent, BasicError>>;
+  /** List project fields for organization — GET /orgs/{org}/projectsV2/{project_number}/fields (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listFieldsForOrg(org: string | number, projectNumber: string | number, params: { per_page?: number; before?: string; after?: string } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<ProjectsV2Field[], "">, BasicError>>;
   /** List project fields for organization — GET /orgs/{org}/projectsV2/{project_number}/fields (classes: read) */
   listFieldsForOrg(org: string | number, projectNumber: string | number, options?: O): Promise<Result<ProjectsV2Field[], BasicError>>;
   listFieldsForOrg(org: string | number, projectNumber: string | number, params?: { per_page?: number; before?: string; after?: string } | null, options?: O): Promise<Result<ProjectsV2Field[], BasicError>>;
+  /** List project fields for user — GET /users/{username}/projectsV2/{project_number}/fields (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listFieldsForUser(username: string | number, projectNumber: string | number, params: { per_page?: number; before?: string; after?: string } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<ProjectsV2Field[], "">, BasicError>>;
   /** List project fields for user — GET /users/{username}/projectsV2/{project_number}/fields (classes: read) */
   listFieldsForUser(username: string | number, projectNumber: string | number, options?: O): Promise<Result<ProjectsV2Field[], BasicError>>;
   listFieldsForUser(username: string | number, projectNumber: string | number, params?: { per_page?: number; before?: string; after?: string } | null, options?: O): Promise<Result<ProjectsV2Field[], BasicError>>;
+  /** List projects for organization — GET /orgs/{org}/projectsV2 (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listForOrg(org: string | number, params: { q?: string; before?: string; after?: string; per_page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<ProjectsV2[], "">, BasicError>>;
   /** List projects for organization — GET /orgs/{org}/projectsV2 (classes: read) */
   listForOrg(org: string | number, options?: O): Promise<Result<ProjectsV2[], BasicError>>;
   listForOrg(org: string | number, params?: { q?: string; before?: string; after?: string; per_page?: number } | null, options?: O): Promise<Result<ProjectsV2[], BasicError>>;
+  /** List projects for user — GET /users/{username}/projectsV2 (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listForUser(username: string | number, params: { q?: string; before?: string; after?: string; per_page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<ProjectsV2[], "">, BasicError>>;
   /** List projects for user — GET /users/{username}/projectsV2 (classes: read) */
   listForUser(username: string | number, options?: O): Promise<Result<ProjectsV2[], BasicError>>;
   listForUser(username: string | number, params?: { q?: string; before?: string; after?: string; per_page?: number } | null, options?: O): Promise<Result<ProjectsV2[], BasicError>>;
+  /** List items for an organization owned project — GET /orgs/{org}/projectsV2/{project_number}/items (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listItemsForOrg(org: string | number, projectNumber: string | number, params: { q?: string; fields?: string | string[]; before?: string; after?: string; per_page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<ProjectsV2ItemWithContent[], "">, BasicError>>;
   /** List items for an organization owned project — GET /orgs/{org}/projectsV2/{project_number}/items (classes: read) */
   listItemsForOrg(org: string | number, projectNumber: string | number, options?: O): Promise<Result<ProjectsV2ItemWithContent[], BasicError>>;
   listItemsForOrg(org: string | number, projectNumber: string | number, params?: { q?: string; fields?: string | string[]; before?: string; after?: string; per_page?: number } | null, options?: O): Promise<Result<ProjectsV2ItemWithContent[], BasicError>>;
+  /** List items for a user owned project — GET /users/{username}/projectsV2/{project_number}/items (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listItemsForUser(username: string | number, projectNumber: string | number, params: { before?: string; after?: string; per_page?: number; q?: string; fields?: string | string[] } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<ProjectsV2ItemWithContent[], "">, BasicError>>;
   /** List items for a user owned project — GET /users/{username}/projectsV2/{project_number}/items (classes: read) */
   listItemsForUser(username: string | number, projectNumber: string | number, options?: O): Promise<Result<ProjectsV2ItemWithContent[], BasicError>>;
   listItemsForUser(username: string | number, projectNumber: string | number, params?: { before?: string; after?: string; per_page?: number; q?: string; fields?: string | string[] } | null, options?: O): Promise<Result<ProjectsV2ItemWithContent[], BasicError>>;
+  /** List items for an organization project view — GET /orgs/{org}/projectsV2/{project_number}/views/{view_number}/items (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listViewItemsForOrg(org: string | number, projectNumber: string | number, viewNumber: string | number, params: { fields?: string | string[]; before?: string; after?: string; per_page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<ProjectsV2ItemWithContent[], "">, BasicError>>;
   /** List items for an organization project view — GET /orgs/{org}/projectsV2/{project_number}/views/{view_number}/items (classes: read) */
   listViewItemsForOrg(org: string | number, projectNumber: string | number, viewNumber: string | number, options?: O): Promise<Result<ProjectsV2ItemWithContent[], BasicError>>;
   listViewItemsForOrg(org: string | number, projectNumber: string | number, viewNumber: string | number, params?: { fields?: string | string[]; before?: string; after?: string; per_page?: number } | null, options?: O): Promise<Result<ProjectsV2ItemWithContent[], BasicError>>;
+  /** List items for a user project view — GET /users/{username}/projectsV2/{project_number}/views/{view_number}/items (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listViewItemsForUser(username: string | number, projectNumber: string | number, viewNumber: string | number, params: { fields?: string | string[]; before?: string; after?: string; per_page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<ProjectsV2ItemWithContent[], "">, BasicError>>;
   /** List items for a user project view — GET /users/{username}/projectsV2/{project_number}/views/{view_number}/items (classes: read) */
   listViewItemsForUser(username: string | number, projectNumber: string | number, viewNumber: string | number, options?: O): Promise<Result<ProjectsV2ItemWithContent[], BasicError>>;
   listViewItemsForUser(username: string | number, projectNumber: string | number, viewNumber: string | number, params?: { fields?: string | string[]; before?: string; after?: string; per_page?: number } | null, options?: O): Promise<Result<ProjectsV2ItemWithContent[], BasicError>>;
@@ -2499,26 +2740,40 @@ export interface GithubPulls<O = CallOptions> extends Rpc.RpcTargetBranded {
   getReview(owner: string | number, repo: string | number, pullNumber: string | number, reviewId: string | number, options?: O): Promise<Result<PullRequestReview, BasicError>>;
   /** Get a review comment for a pull request — GET /repos/{owner}/{repo}/pulls/comments/{comment_id} (classes: read) */
   getReviewComment(owner: string | number, repo: string | number, commentId: string | number, options?: O): Promise<Result<PullRequestReviewComment, BasicError>>;
+  /** List pull requests — GET /repos/{owner}/{repo}/pulls (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  list(owner: string | number, repo: string | number, params: { state?: "open" | "closed" | "all"; head?: string; base?: string; sort?: "created" | "updated" | "popularity" | "long-running"; direction?: "asc" | "desc"; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<PullRequestSimple[], "">, ValidationError>>;
   /** List pull requests — GET /repos/{owner}/{repo}/pulls (classes: read) */
   list(owner: string | number, repo: string | number, options?: O): Promise<Result<PullRequestSimple[], ValidationError>>;
   list(owner: string | number, repo: string | number, params?: { state?: "open" | "closed" | "all"; head?: string; base?: string; sort?: "created" | "updated" | "popularity" | "long-running"; direction?: "asc" | "desc"; per_page?: number; page?: number } | null, options?: O): Promise<Result<PullRequestSimple[], ValidationError>>;
+  /** List comments for a pull request review — GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/comments (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listCommentsForReview(owner: string | number, repo: string | number, pullNumber: string | number, reviewId: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<ReviewComment[], "">, BasicError>>;
   /** List comments for a pull request review — GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/comments (classes: read) */
   listCommentsForReview(owner: string | number, repo: string | number, pullNumber: string | number, reviewId: string | number, options?: O): Promise<Result<ReviewComment[], BasicError>>;
   listCommentsForReview(owner: string | number, repo: string | number, pullNumber: string | number, reviewId: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<ReviewComment[], BasicError>>;
+  /** List commits on a pull request — GET /repos/{owner}/{repo}/pulls/{pull_number}/commits (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listCommits(owner: string | number, repo: string | number, pullNumber: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Commit[], "">>>;
   /** List commits on a pull request — GET /repos/{owner}/{repo}/pulls/{pull_number}/commits (classes: read) */
   listCommits(owner: string | number, repo: string | number, pullNumber: string | number, options?: O): Promise<Result<Commit[]>>;
   listCommits(owner: string | number, repo: string | number, pullNumber: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<Commit[]>>;
+  /** List pull requests files — GET /repos/{owner}/{repo}/pulls/{pull_number}/files (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listFiles(owner: string | number, repo: string | number, pullNumber: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<DiffEntry[], "">, ValidationError>>;
   /** List pull requests files — GET /repos/{owner}/{repo}/pulls/{pull_number}/files (classes: read) */
   listFiles(owner: string | number, repo: string | number, pullNumber: string | number, options?: O): Promise<Result<DiffEntry[], ValidationError>>;
   listFiles(owner: string | number, repo: string | number, pullNumber: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<DiffEntry[], ValidationError>>;
   /** Get all requested reviewers for a pull request — GET /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers (classes: read) */
   listRequestedReviewers(owner: string | number, repo: string | number, pullNumber: string | number, options?: O): Promise<Result<PullRequestReviewRequest>>;
+  /** List review comments on a pull request — GET /repos/{owner}/{repo}/pulls/{pull_number}/comments (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listReviewComments(owner: string | number, repo: string | number, pullNumber: string | number, params: { sort?: "created" | "updated"; direction?: "asc" | "desc"; since?: string; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<PullRequestReviewComment[], "">>>;
   /** List review comments on a pull request — GET /repos/{owner}/{repo}/pulls/{pull_number}/comments (classes: read) */
   listReviewComments(owner: string | number, repo: string | number, pullNumber: string | number, options?: O): Promise<Result<PullRequestReviewComment[]>>;
   listReviewComments(owner: string | number, repo: string | number, pullNumber: string | number, params?: { sort?: "created" | "updated"; direction?: "asc" | "desc"; since?: string; per_page?: number; page?: number } | null, options?: O): Promise<Result<PullRequestReviewComment[]>>;
+  /** List review comments in a repository — GET /repos/{owner}/{repo}/pulls/comments (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listReviewCommentsForRepo(owner: string | number, repo: string | number, params: { sort?: "created" | "updated" | "created_at"; direction?: "asc" | "desc"; since?: string; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<PullRequestReviewComment[], "">>>;
   /** List review comments in a repository — GET /repos/{owner}/{repo}/pulls/comments (classes: read) */
   listReviewCommentsForRepo(owner: string | number, repo: string | number, options?: O): Promise<Result<PullRequestReviewComment[]>>;
   listReviewCommentsForRepo(owner: string | number, repo: string | number, params?: { sort?: "created" | "updated" | "created_at"; direction?: "asc" | "desc"; since?: string; per_page?: number; page?: number } | null, options?: O): Promise<Result<PullRequestReviewComment[]>>;
+  /** List reviews for a pull request — GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listReviews(owner: string | number, repo: string | number, pullNumber: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<PullRequestReview[], "">>>;
   /** List reviews for a pull request — GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews (classes: read) */
   listReviews(owner: string | number, repo: string | number, pullNumber: string | number, options?: O): Promise<Result<PullRequestReview[]>>;
   listReviews(owner: string | number, repo: string | number, pullNumber: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<PullRequestReview[]>>;
@@ -2573,18 +2828,28 @@ export interface GithubReactions<O = CallOptions> extends Rpc.RpcTargetBranded {
   deleteForPullRequestComment(owner: string | number, repo: string | number, commentId: string | number, reactionId: string | number, options?: O): Promise<Result<null>>;
   /** Delete a release reaction — DELETE /repos/{owner}/{repo}/releases/{release_id}/reactions/{reaction_id} (classes: write, destructive) */
   deleteForRelease(owner: string | number, repo: string | number, releaseId: string | number, reactionId: string | number, options?: O): Promise<Result<null>>;
+  /** List reactions for a commit comment — GET /repos/{owner}/{repo}/comments/{comment_id}/reactions (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listForCommitComment(owner: string | number, repo: string | number, commentId: string | number, params: { content?: "+1" | "-1" | "laugh" | "confused" | "heart" | "hooray" | "rocket" | "eyes"; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Reaction[], "">, BasicError>>;
   /** List reactions for a commit comment — GET /repos/{owner}/{repo}/comments/{comment_id}/reactions (classes: read) */
   listForCommitComment(owner: string | number, repo: string | number, commentId: string | number, options?: O): Promise<Result<Reaction[], BasicError>>;
   listForCommitComment(owner: string | number, repo: string | number, commentId: string | number, params?: { content?: "+1" | "-1" | "laugh" | "confused" | "heart" | "hooray" | "rocket" | "eyes"; per_page?: number; page?: number } | null, options?: O): Promise<Result<Reaction[], BasicError>>;
+  /** List reactions for an issue — GET /repos/{owner}/{repo}/issues/{issue_number}/reactions (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listForIssue(owner: string | number, repo: string | number, issueNumber: string | number, params: { content?: "+1" | "-1" | "laugh" | "confused" | "heart" | "hooray" | "rocket" | "eyes"; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Reaction[], "">, BasicError>>;
   /** List reactions for an issue — GET /repos/{owner}/{repo}/issues/{issue_number}/reactions (classes: read) */
   listForIssue(owner: string | number, repo: string | number, issueNumber: string | number, options?: O): Promise<Result<Reaction[], BasicError>>;
   listForIssue(owner: string | number, repo: string | number, issueNumber: string | number, params?: { content?: "+1" | "-1" | "laugh" | "confused" | "heart" | "hooray" | "rocket" | "eyes"; per_page?: number; page?: number } | null, options?: O): Promise<Result<Reaction[], BasicError>>;
+  /** List reactions for an issue comment — GET /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listForIssueComment(owner: string | number, repo: string | number, commentId: string | number, params: { content?: "+1" | "-1" | "laugh" | "confused" | "heart" | "hooray" | "rocket" | "eyes"; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Reaction[], "">, BasicError>>;
   /** List reactions for an issue comment — GET /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions (classes: read) */
   listForIssueComment(owner: string | number, repo: string | number, commentId: string | number, options?: O): Promise<Result<Reaction[], BasicError>>;
   listForIssueComment(owner: string | number, repo: string | number, commentId: string | number, params?: { content?: "+1" | "-1" | "laugh" | "confused" | "heart" | "hooray" | "rocket" | "eyes"; per_page?: number; page?: number } | null, options?: O): Promise<Result<Reaction[], BasicError>>;
+  /** List reactions for a pull request review comment — GET /repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listForPullRequestReviewComment(owner: string | number, repo: string | number, commentId: string | number, params: { content?: "+1" | "-1" | "laugh" | "confused" | "heart" | "hooray" | "rocket" | "eyes"; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Reaction[], "">, BasicError>>;
   /** List reactions for a pull request review comment — GET /repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions (classes: read) */
   listForPullRequestReviewComment(owner: string | number, repo: string | number, commentId: string | number, options?: O): Promise<Result<Reaction[], BasicError>>;
   listForPullRequestReviewComment(owner: string | number, repo: string | number, commentId: string | number, params?: { content?: "+1" | "-1" | "laugh" | "confused" | "heart" | "hooray" | "rocket" | "eyes"; per_page?: number; page?: number } | null, options?: O): Promise<Result<Reaction[], BasicError>>;
+  /** List reactions for a release — GET /repos/{owner}/{repo}/releases/{release_id}/reactions (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listForRelease(owner: string | number, repo: string | number, releaseId: string | number, params: { content?: "+1" | "laugh" | "heart" | "hooray" | "rocket" | "eyes"; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Reaction[], "">, BasicError>>;
   /** List reactions for a release — GET /repos/{owner}/{repo}/releases/{release_id}/reactions (classes: read) */
   listForRelease(owner: string | number, repo: string | number, releaseId: string | number, options?: O): Promise<Result<Reaction[], BasicError>>;
   listForRelease(owner: string | number, repo: string | number, releaseId: string | number, params?: { content?: "+1" | "laugh" | "heart" | "hooray" | "rocket" | "eyes"; per_page?: number; page?: number } | null, options?: O): Promise<Result<Reaction[], BasicError>>;
@@ -2667,8 +2932,8 @@ export interface GithubRepos<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** Create a GitHub Pages deployment — POST /repos/{owner}/{repo}/pages/deployments (classes: write) */
   createPagesDeployment(owner: string | number, repo: string | number, params: { artifact_id?: number; artifact_url?: string; environment?: string; oidc_token: string; pages_build_version: string }, options?: O): Promise<Result<PageDeployment, BasicError>>;
   /** Create a GitHub Pages site — POST /repos/{owner}/{repo}/pages (classes: write) */
-  createPagesSite(owner: string | number, repo: string | number, options?: O): Promise<Result<Page, BasicError>>;
-  createPagesSite(owner: string | number, repo: string | number, params?: { build_type?: "legacy" | "workflow"; source?: { branch: string; path?: "/" | "/docs" } } | null, options?: O): Promise<Result<Page, BasicError>>;
+  createPagesSite(owner: string | number, repo: string | number, options?: O): Promise<Result<Page_, BasicError>>;
+  createPagesSite(owner: string | number, repo: string | number, params?: { build_type?: "legacy" | "workflow"; source?: { branch: string; path?: "/" | "/docs" } } | null, options?: O): Promise<Result<Page_, BasicError>>;
   /** Create a release — POST /repos/{owner}/{repo}/releases (classes: write) */
   createRelease(owner: string | number, repo: string | number, params: { body?: string; discussion_category_name?: string; draft?: boolean; generate_release_notes?: boolean; make_latest?: "true" | "false" | "legacy"; name?: string; prerelease?: boolean; tag_name: string; target_commitish?: string }, options?: O): Promise<Result<Release, BasicError>>;
   /** Create a repository ruleset — POST /repos/{owner}/{repo}/rulesets (classes: write) */
@@ -2830,7 +3095,7 @@ export interface GithubRepos<O = CallOptions> extends Rpc.RpcTargetBranded {
   getOrgRulesets(org: string | number, options?: O): Promise<Result<RepositoryRuleset[], BasicError>>;
   getOrgRulesets(org: string | number, params?: { per_page?: number; page?: number; targets?: string } | null, options?: O): Promise<Result<RepositoryRuleset[], BasicError>>;
   /** Get a GitHub Pages site — GET /repos/{owner}/{repo}/pages (classes: read) */
-  getPages(owner: string | number, repo: string | number, options?: O): Promise<Result<Page, BasicError>>;
+  getPages(owner: string | number, repo: string | number, options?: O): Promise<Result<Page_, BasicError>>;
   /** Get GitHub Pages build — GET /repos/{owner}/{repo}/pages/builds/{build_id} (classes: read) */
   getPagesBuild(owner: string | number, repo: string | number, buildId: string | number, options?: O): Promise<Result<PageBuild>>;
   /** Get the status of a GitHub Pages deployment — GET /repos/{owner}/{repo}/pages/deployments/{pages_deployment_id} (classes: read) */
@@ -2890,6 +3155,8 @@ export interface GithubRepos<O = CallOptions> extends Rpc.RpcTargetBranded {
   getWebhookConfigForRepo(owner: string | number, repo: string | number, hookId: string | number, options?: O): Promise<Result<WebhookConfig>>;
   /** Get a delivery for a repository webhook — GET /repos/{owner}/{repo}/hooks/{hook_id}/deliveries/{delivery_id} (classes: read) */
   getWebhookDelivery(owner: string | number, repo: string | number, hookId: string | number, deliveryId: string | number, options?: O): Promise<Result<HookDelivery, BasicError>>;
+  /** List repository activities — GET /repos/{owner}/{repo}/activity (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listActivities(owner: string | number, repo: string | number, params: { direction?: "asc" | "desc"; per_page?: number; before?: string; after?: string; ref?: string; actor?: string; time_period?: "day" | "week" | "month" | "quarter" | "year"; activity_type?: "push" | "force_push" | "branch_creation" | "branch_deletion" | "pr_merge" | "merge_queue_merge" } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Activity[], "">, ValidationErrorSimple>>;
   /** List repository activities — GET /repos/{owner}/{repo}/activity (classes: read) */
   listActivities(owner: string | number, repo: string | number, options?: O): Promise<Result<Activity[], ValidationErrorSimple>>;
   listActivities(owner: string | number, repo: string | number, params?: { direction?: "asc" | "desc"; per_page?: number; before?: string; after?: string; ref?: string; actor?: string; time_period?: "day" | "week" | "month" | "quarter" | "year"; activity_type?: "push" | "force_push" | "branch_creation" | "branch_deletion" | "pr_merge" | "merge_queue_merge" } | null, options?: O): Promise<Result<Activity[], ValidationErrorSimple>>;
@@ -2898,59 +3165,91 @@ export interface GithubRepos<O = CallOptions> extends Rpc.RpcTargetBranded {
   listAttestations(owner: string | number, repo: string | number, subjectDigest: string | number, params?: { per_page?: number; before?: string; after?: string; predicate_type?: string } | null, options?: O): Promise<Result<{ attestations?: { bundle?: Record<string, JsonValue>; bundle_url?: string; initiator?: string; repository_id?: number }[] }>>;
   /** Get all autolinks of a repository — GET /repos/{owner}/{repo}/autolinks (classes: read) */
   listAutolinks(owner: string | number, repo: string | number, options?: O): Promise<Result<Autolink[]>>;
+  /** List branches — GET /repos/{owner}/{repo}/branches (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listBranches(owner: string | number, repo: string | number, params: { protected?: boolean; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<ShortBranch[], "">, BasicError>>;
   /** List branches — GET /repos/{owner}/{repo}/branches (classes: read) */
   listBranches(owner: string | number, repo: string | number, options?: O): Promise<Result<ShortBranch[], BasicError>>;
   listBranches(owner: string | number, repo: string | number, params?: { protected?: boolean; per_page?: number; page?: number } | null, options?: O): Promise<Result<ShortBranch[], BasicError>>;
   /** List branches for HEAD commit — GET /repos/{owner}/{repo}/commits/{commit_sha}/branches-where-head (classes: read) */
   listBranchesForHeadCommit(owner: string | number, repo: string | number, commitSha: string | number, options?: O): Promise<Result<BranchShort[], BasicError>>;
+  /** List repository collaborators — GET /repos/{owner}/{repo}/collaborators (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listCollaborators(owner: string | number, repo: string | number, params: { affiliation?: "outside" | "direct" | "all"; permission?: "pull" | "triage" | "push" | "maintain" | "admin"; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Collaborator[], "">, BasicError>>;
   /** List repository collaborators — GET /repos/{owner}/{repo}/collaborators (classes: read) */
   listCollaborators(owner: string | number, repo: string | number, options?: O): Promise<Result<Collaborator[], BasicError>>;
   listCollaborators(owner: string | number, repo: string | number, params?: { affiliation?: "outside" | "direct" | "all"; permission?: "pull" | "triage" | "push" | "maintain" | "admin"; per_page?: number; page?: number } | null, options?: O): Promise<Result<Collaborator[], BasicError>>;
+  /** List commit comments — GET /repos/{owner}/{repo}/commits/{commit_sha}/comments (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listCommentsForCommit(owner: string | number, repo: string | number, commitSha: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<CommitComment[], "">>>;
   /** List commit comments — GET /repos/{owner}/{repo}/commits/{commit_sha}/comments (classes: read) */
   listCommentsForCommit(owner: string | number, repo: string | number, commitSha: string | number, options?: O): Promise<Result<CommitComment[]>>;
   listCommentsForCommit(owner: string | number, repo: string | number, commitSha: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<CommitComment[]>>;
+  /** List commit comments for a repository — GET /repos/{owner}/{repo}/comments (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listCommitCommentsForRepo(owner: string | number, repo: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<CommitComment[], "">>>;
   /** List commit comments for a repository — GET /repos/{owner}/{repo}/comments (classes: read) */
   listCommitCommentsForRepo(owner: string | number, repo: string | number, options?: O): Promise<Result<CommitComment[]>>;
   listCommitCommentsForRepo(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<CommitComment[]>>;
+  /** List commit statuses for a reference — GET /repos/{owner}/{repo}/commits/{ref}/statuses (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listCommitStatusesForRef(owner: string | number, repo: string | number, ref: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Status[], "">>>;
   /** List commit statuses for a reference — GET /repos/{owner}/{repo}/commits/{ref}/statuses (classes: read) */
   listCommitStatusesForRef(owner: string | number, repo: string | number, ref: string | number, options?: O): Promise<Result<Status[]>>;
   listCommitStatusesForRef(owner: string | number, repo: string | number, ref: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<Status[]>>;
+  /** List commits — GET /repos/{owner}/{repo}/commits (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listCommits(owner: string | number, repo: string | number, params: { sha?: string; path?: string; author?: string; committer?: string; since?: string; until?: string; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Commit[], "">, BasicError>>;
   /** List commits — GET /repos/{owner}/{repo}/commits (classes: read) */
   listCommits(owner: string | number, repo: string | number, options?: O): Promise<Result<Commit[], BasicError>>;
   listCommits(owner: string | number, repo: string | number, params?: { sha?: string; path?: string; author?: string; committer?: string; since?: string; until?: string; per_page?: number; page?: number } | null, options?: O): Promise<Result<Commit[], BasicError>>;
+  /** List repository contributors — GET /repos/{owner}/{repo}/contributors (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listContributors(owner: string | number, repo: string | number, params: { anon?: string; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Contributor[] | null, "">, BasicError>>;
   /** List repository contributors — GET /repos/{owner}/{repo}/contributors (classes: read) */
   listContributors(owner: string | number, repo: string | number, options?: O): Promise<Result<Contributor[] | null, BasicError>>;
   listContributors(owner: string | number, repo: string | number, params?: { anon?: string; per_page?: number; page?: number } | null, options?: O): Promise<Result<Contributor[] | null, BasicError>>;
   /** List custom deployment rule integrations available for an environment — GET /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules/apps (classes: read) */
   listCustomDeploymentRuleIntegrations(owner: string | number, repo: string | number, environmentName: string | number, options?: O): Promise<Result<{ available_custom_deployment_protection_rule_integrations?: CustomDeploymentRuleApp[]; total_count?: number }>>;
   listCustomDeploymentRuleIntegrations(owner: string | number, repo: string | number, environmentName: string | number, params?: { page?: number; per_page?: number } | null, options?: O): Promise<Result<{ available_custom_deployment_protection_rule_integrations?: CustomDeploymentRuleApp[]; total_count?: number }>>;
+  /** List deploy keys — GET /repos/{owner}/{repo}/keys (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listDeployKeys(owner: string | number, repo: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<DeployKey[], "">>>;
   /** List deploy keys — GET /repos/{owner}/{repo}/keys (classes: read) */
   listDeployKeys(owner: string | number, repo: string | number, options?: O): Promise<Result<DeployKey[]>>;
   listDeployKeys(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<DeployKey[]>>;
   /** List deployment branch policies — GET /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies (classes: read) */
   listDeploymentBranchPolicies(owner: string | number, repo: string | number, environmentName: string | number, options?: O): Promise<Result<{ branch_policies: DeploymentBranchPolicy[]; total_count: number }>>;
   listDeploymentBranchPolicies(owner: string | number, repo: string | number, environmentName: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<{ branch_policies: DeploymentBranchPolicy[]; total_count: number }>>;
+  /** List deployment statuses — GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listDeploymentStatuses(owner: string | number, repo: string | number, deploymentId: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<DeploymentStatus[], "">, BasicError>>;
   /** List deployment statuses — GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses (classes: read) */
   listDeploymentStatuses(owner: string | number, repo: string | number, deploymentId: string | number, options?: O): Promise<Result<DeploymentStatus[], BasicError>>;
   listDeploymentStatuses(owner: string | number, repo: string | number, deploymentId: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<DeploymentStatus[], BasicError>>;
+  /** List deployments — GET /repos/{owner}/{repo}/deployments (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listDeployments(owner: string | number, repo: string | number, params: { sha?: string; ref?: string; task?: string; environment?: string | null; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Deployment[], "">>>;
   /** List deployments — GET /repos/{owner}/{repo}/deployments (classes: read) */
   listDeployments(owner: string | number, repo: string | number, options?: O): Promise<Result<Deployment[]>>;
   listDeployments(owner: string | number, repo: string | number, params?: { sha?: string; ref?: string; task?: string; environment?: string | null; per_page?: number; page?: number } | null, options?: O): Promise<Result<Deployment[]>>;
+  /** List repositories for the authenticated user — GET /user/repos (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listForAuthenticatedUser(params: { visibility?: "all" | "public" | "private"; affiliation?: string; type?: "all" | "owner" | "public" | "private" | "member"; sort?: "created" | "updated" | "pushed" | "full_name"; direction?: "asc" | "desc"; per_page?: number; page?: number; since?: string; before?: string } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Repository[], "">, BasicError>>;
   /** List repositories for the authenticated user — GET /user/repos (classes: read) */
   listForAuthenticatedUser(options?: O): Promise<Result<Repository[], BasicError>>;
   listForAuthenticatedUser(params?: { visibility?: "all" | "public" | "private"; affiliation?: string; type?: "all" | "owner" | "public" | "private" | "member"; sort?: "created" | "updated" | "pushed" | "full_name"; direction?: "asc" | "desc"; per_page?: number; page?: number; since?: string; before?: string } | null, options?: O): Promise<Result<Repository[], BasicError>>;
+  /** List organization repositories — GET /orgs/{org}/repos (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listForOrg(org: string | number, params: { type?: "all" | "public" | "private" | "forks" | "sources" | "member"; sort?: "created" | "updated" | "pushed" | "full_name"; direction?: "asc" | "desc"; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<MinimalRepository[], "">>>;
   /** List organization repositories — GET /orgs/{org}/repos (classes: read) */
   listForOrg(org: string | number, options?: O): Promise<Result<MinimalRepository[]>>;
   listForOrg(org: string | number, params?: { type?: "all" | "public" | "private" | "forks" | "sources" | "member"; sort?: "created" | "updated" | "pushed" | "full_name"; direction?: "asc" | "desc"; per_page?: number; page?: number } | null, options?: O): Promise<Result<MinimalRepository[]>>;
+  /** List repositories for a user — GET /users/{username}/repos (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listForUser(username: string | number, params: { type?: "all" | "owner" | "member"; sort?: "created" | "updated" | "pushed" | "full_name"; direction?: "asc" | "desc"; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<MinimalRepository[], "">>>;
   /** List repositories for a user — GET /users/{username}/repos (classes: read) */
   listForUser(username: string | number, options?: O): Promise<Result<MinimalRepository[]>>;
   listForUser(username: string | number, params?: { type?: "all" | "owner" | "member"; sort?: "created" | "updated" | "pushed" | "full_name"; direction?: "asc" | "desc"; per_page?: number; page?: number } | null, options?: O): Promise<Result<MinimalRepository[]>>;
+  /** List forks — GET /repos/{owner}/{repo}/forks (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listForks(owner: string | number, repo: string | number, params: { sort?: "newest" | "oldest" | "stargazers" | "watchers"; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<MinimalRepository[], "">, BasicError>>;
   /** List forks — GET /repos/{owner}/{repo}/forks (classes: read) */
   listForks(owner: string | number, repo: string | number, options?: O): Promise<Result<MinimalRepository[], BasicError>>;
   listForks(owner: string | number, repo: string | number, params?: { sort?: "newest" | "oldest" | "stargazers" | "watchers"; per_page?: number; page?: number } | null, options?: O): Promise<Result<MinimalRepository[], BasicError>>;
+  /** List repository invitations — GET /repos/{owner}/{repo}/invitations (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listInvitations(owner: string | number, repo: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<RepositoryInvitation[], "">>>;
   /** List repository invitations — GET /repos/{owner}/{repo}/invitations (classes: read) */
   listInvitations(owner: string | number, repo: string | number, options?: O): Promise<Result<RepositoryInvitation[]>>;
   listInvitations(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<RepositoryInvitation[]>>;
+  /** List repository invitations for the authenticated user — GET /user/repository_invitations (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listInvitationsForAuthenticatedUser(params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<RepositoryInvitation[], "">, BasicError>>;
   /** List repository invitations for the authenticated user — GET /user/repository_invitations (classes: read) */
   listInvitationsForAuthenticatedUser(options?: O): Promise<Result<RepositoryInvitation[], BasicError>>;
   listInvitationsForAuthenticatedUser(params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<RepositoryInvitation[], BasicError>>;
@@ -2958,30 +3257,46 @@ export interface GithubRepos<O = CallOptions> extends Rpc.RpcTargetBranded {
   listIssueTypes(owner: string | number, repo: string | number, options?: O): Promise<Result<IssueType[], BasicError>>;
   /** List repository languages — GET /repos/{owner}/{repo}/languages (classes: read) */
   listLanguages(owner: string | number, repo: string | number, options?: O): Promise<Result<Language>>;
+  /** List GitHub Pages builds — GET /repos/{owner}/{repo}/pages/builds (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listPagesBuilds(owner: string | number, repo: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<PageBuild[], "">>>;
   /** List GitHub Pages builds — GET /repos/{owner}/{repo}/pages/builds (classes: read) */
   listPagesBuilds(owner: string | number, repo: string | number, options?: O): Promise<Result<PageBuild[]>>;
   listPagesBuilds(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<PageBuild[]>>;
+  /** List public repositories — GET /repositories (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listPublic(params: { since?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<MinimalRepository[], "">, ValidationError>>;
   /** List public repositories — GET /repositories (classes: read) */
   listPublic(options?: O): Promise<Result<MinimalRepository[], ValidationError>>;
   listPublic(params?: { since?: number } | null, options?: O): Promise<Result<MinimalRepository[], ValidationError>>;
+  /** List pull requests associated with a commit — GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listPullRequestsAssociatedWithCommit(owner: string | number, repo: string | number, commitSha: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<PullRequestSimple[], "">, BasicError>>;
   /** List pull requests associated with a commit — GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls (classes: read) */
   listPullRequestsAssociatedWithCommit(owner: string | number, repo: string | number, commitSha: string | number, options?: O): Promise<Result<PullRequestSimple[], BasicError>>;
   listPullRequestsAssociatedWithCommit(owner: string | number, repo: string | number, commitSha: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<PullRequestSimple[], BasicError>>;
+  /** List release assets — GET /repos/{owner}/{repo}/releases/{release_id}/assets (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listReleaseAssets(owner: string | number, repo: string | number, releaseId: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<ReleaseAsset[], "">>>;
   /** List release assets — GET /repos/{owner}/{repo}/releases/{release_id}/assets (classes: read) */
   listReleaseAssets(owner: string | number, repo: string | number, releaseId: string | number, options?: O): Promise<Result<ReleaseAsset[]>>;
   listReleaseAssets(owner: string | number, repo: string | number, releaseId: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<ReleaseAsset[]>>;
+  /** List releases — GET /repos/{owner}/{repo}/releases (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listReleases(owner: string | number, repo: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Release[], "">, BasicError>>;
   /** List releases — GET /repos/{owner}/{repo}/releases (classes: read) */
   listReleases(owner: string | number, repo: string | number, options?: O): Promise<Result<Release[], BasicError>>;
   listReleases(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<Release[], BasicError>>;
+  /** List repository tags — GET /repos/{owner}/{repo}/tags (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listTags(owner: string | number, repo: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Tag[], "">>>;
   /** List repository tags — GET /repos/{owner}/{repo}/tags (classes: read) */
   listTags(owner: string | number, repo: string | number, options?: O): Promise<Result<Tag[]>>;
   listTags(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<Tag[]>>;
+  /** List repository teams — GET /repos/{owner}/{repo}/teams (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listTeams(owner: string | number, repo: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Team[], "">, BasicError>>;
   /** List repository teams — GET /repos/{owner}/{repo}/teams (classes: read) */
   listTeams(owner: string | number, repo: string | number, options?: O): Promise<Result<Team[], BasicError>>;
   listTeams(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<Team[], BasicError>>;
   /** List deliveries for a repository webhook — GET /repos/{owner}/{repo}/hooks/{hook_id}/deliveries (classes: read) */
   listWebhookDeliveries(owner: string | number, repo: string | number, hookId: string | number, options?: O): Promise<Result<HookDeliveryItem[], BasicError>>;
   listWebhookDeliveries(owner: string | number, repo: string | number, hookId: string | number, params?: { per_page?: number; cursor?: string; status?: "success" | "failure" } | null, options?: O): Promise<Result<HookDeliveryItem[], BasicError>>;
+  /** List repository webhooks — GET /repos/{owner}/{repo}/hooks (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listWebhooks(owner: string | number, repo: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Hook[], "">, BasicError>>;
   /** List repository webhooks — GET /repos/{owner}/{repo}/hooks (classes: read) */
   listWebhooks(owner: string | number, repo: string | number, options?: O): Promise<Result<Hook[], BasicError>>;
   listWebhooks(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<Hook[], BasicError>>;
@@ -3105,20 +3420,28 @@ export interface GithubSecretScanning<O = CallOptions> extends Rpc.RpcTargetBran
   getAlert(owner: string | number, repo: string | number, alertNumber: string | number, params?: { hide_secret?: boolean } | null, options?: O): Promise<Result<SecretScanningAlertWithMetadata, { code?: string; documentation_url?: string; message?: string }>>;
   /** Get secret scanning scan history for a repository — GET /repos/{owner}/{repo}/secret-scanning/scan-history (classes: read) */
   getScanHistory(owner: string | number, repo: string | number, options?: O): Promise<Result<SecretScanningScanHistory, { code?: string; documentation_url?: string; message?: string }>>;
+  /** List secret scanning alerts for an organization — GET /orgs/{org}/secret-scanning/alerts (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listAlertsForOrg(org: string | number, params: { state?: "open" | "resolved"; secret_type?: string; exclude_secret_types?: string; exclude_providers?: string; providers?: string; resolution?: string; assignee?: string; sort?: "created" | "updated"; direction?: "asc" | "desc"; page?: number; per_page?: number; before?: string; after?: string; validity?: string; is_publicly_leaked?: boolean; is_multi_repo?: boolean; hide_secret?: boolean; is_bypassed?: boolean; included_metadata?: string; owner_email_hash?: string } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<OrganizationSecretScanningAlert[], "">, BasicError>>;
   /** List secret scanning alerts for an organization — GET /orgs/{org}/secret-scanning/alerts (classes: read) */
   listAlertsForOrg(org: string | number, options?: O): Promise<Result<OrganizationSecretScanningAlert[], BasicError>>;
   listAlertsForOrg(org: string | number, params?: { state?: "open" | "resolved"; secret_type?: string; exclude_secret_types?: string; exclude_providers?: string; providers?: string; resolution?: string; assignee?: string; sort?: "created" | "updated"; direction?: "asc" | "desc"; page?: number; per_page?: number; before?: string; after?: string; validity?: string; is_publicly_leaked?: boolean; is_multi_repo?: boolean; hide_secret?: boolean; is_bypassed?: boolean; included_metadata?: string; owner_email_hash?: string } | null, options?: O): Promise<Result<OrganizationSecretScanningAlert[], BasicError>>;
   /** List secret scanning alerts for a repository — GET /repos/{owner}/{repo}/secret-scanning/alerts (classes: read) */
   listAlertsForRepo(owner: string | number, repo: string | number, options?: O): Promise<Result<SecretScanningAlert[], { code?: string; documentation_url?: string; message?: string }>>;
   listAlertsForRepo(owner: string | number, repo: string | number, params?: { state?: "open" | "resolved"; secret_type?: string; exclude_secret_types?: string; exclude_providers?: string; providers?: string; resolution?: string; assignee?: string; sort?: "created" | "updated"; direction?: "asc" | "desc"; page?: number; per_page?: number; before?: string; after?: string; validity?: string; is_publicly_leaked?: boolean; is_multi_repo?: boolean; hide_secret?: boolean; is_bypassed?: boolean; included_metadata?: string; owner_email_hash?: string } | null, options?: O): Promise<Result<SecretScanningAlert[], { code?: string; documentation_url?: string; message?: string }>>;
+  /** List locations for a secret scanning alert — GET /repos/{owner}/{repo}/secret-scanning/alerts/{alert_number}/locations (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listLocationsForAlert(owner: string | number, repo: string | number, alertNumber: string | number, params: { page?: number; per_page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<SecretScanningLocation[], "">, { code?: string; documentation_url?: string; message?: string }>>;
   /** List locations for a secret scanning alert — GET /repos/{owner}/{repo}/secret-scanning/alerts/{alert_number}/locations (classes: read) */
   listLocationsForAlert(owner: string | number, repo: string | number, alertNumber: string | number, options?: O): Promise<Result<SecretScanningLocation[], { code?: string; documentation_url?: string; message?: string }>>;
   listLocationsForAlert(owner: string | number, repo: string | number, alertNumber: string | number, params?: { page?: number; per_page?: number } | null, options?: O): Promise<Result<SecretScanningLocation[], { code?: string; documentation_url?: string; message?: string }>>;
+  /** List organization custom patterns — GET /orgs/{org}/secret-scanning/custom-patterns (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listOrgCustomPatterns(org: string | number, params: { state?: "published" | "unpublished"; push_protection?: "enabled" | "disabled"; sort?: "created" | "updated" | "name"; direction?: "asc" | "desc"; page?: number; per_page?: number; before?: string; after?: string } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<SecretScanningCustomPattern[], "">, BasicError>>;
   /** List organization custom patterns — GET /orgs/{org}/secret-scanning/custom-patterns (classes: read) */
   listOrgCustomPatterns(org: string | number, options?: O): Promise<Result<SecretScanningCustomPattern[], BasicError>>;
   listOrgCustomPatterns(org: string | number, params?: { state?: "published" | "unpublished"; push_protection?: "enabled" | "disabled"; sort?: "created" | "updated" | "name"; direction?: "asc" | "desc"; page?: number; per_page?: number; before?: string; after?: string } | null, options?: O): Promise<Result<SecretScanningCustomPattern[], BasicError>>;
   /** List organization pattern configurations — GET /orgs/{org}/secret-scanning/pattern-configurations (classes: read) */
   listOrgPatternConfigs(org: string | number, options?: O): Promise<Result<SecretScanningPatternConfiguration, BasicError>>;
+  /** List repository custom patterns — GET /repos/{owner}/{repo}/secret-scanning/custom-patterns (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listRepoCustomPatterns(owner: string | number, repo: string | number, params: { state?: "published" | "unpublished"; push_protection?: "enabled" | "disabled"; sort?: "created" | "updated" | "name"; direction?: "asc" | "desc"; page?: number; per_page?: number; before?: string; after?: string } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<SecretScanningCustomPattern[], "">, BasicError>>;
   /** List repository custom patterns — GET /repos/{owner}/{repo}/secret-scanning/custom-patterns (classes: read) */
   listRepoCustomPatterns(owner: string | number, repo: string | number, options?: O): Promise<Result<SecretScanningCustomPattern[], BasicError>>;
   listRepoCustomPatterns(owner: string | number, repo: string | number, params?: { state?: "published" | "unpublished"; push_protection?: "enabled" | "disabled"; sort?: "created" | "updated" | "name"; direction?: "asc" | "desc"; page?: number; per_page?: number; before?: string; after?: string } | null, options?: O): Promise<Result<SecretScanningCustomPattern[], BasicError>>;
@@ -3196,33 +3519,53 @@ export interface GithubTeams<O = CallOptions> extends Rpc.RpcTargetBranded {
   getMembershipForUserInOrg(org: string | number, teamSlug: string | number, username: string | number, options?: O): Promise<Result<TeamMembership>>;
   /** Get team membership for a user (Legacy) — GET /teams/{team_id}/memberships/{username} (classes: read) @deprecated */
   getMembershipForUserLegacy(teamId: string | number, username: string | number, options?: O): Promise<Result<TeamMembership, BasicError>>;
+  /** List teams — GET /orgs/{org}/teams (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  list(org: string | number, params: { per_page?: number; page?: number; team_type?: "all" | "enterprise" | "organization" } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Team[], "">, BasicError>>;
   /** List teams — GET /orgs/{org}/teams (classes: read) */
   list(org: string | number, options?: O): Promise<Result<Team[], BasicError>>;
   list(org: string | number, params?: { per_page?: number; page?: number; team_type?: "all" | "enterprise" | "organization" } | null, options?: O): Promise<Result<Team[], BasicError>>;
+  /** List child teams — GET /orgs/{org}/teams/{team_slug}/teams (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listChildInOrg(org: string | number, teamSlug: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Team[], "">>>;
   /** List child teams — GET /orgs/{org}/teams/{team_slug}/teams (classes: read) */
   listChildInOrg(org: string | number, teamSlug: string | number, options?: O): Promise<Result<Team[]>>;
   listChildInOrg(org: string | number, teamSlug: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<Team[]>>;
+  /** List child teams (Legacy) — GET /teams/{team_id}/teams (classes: read) @deprecated: many pages in one call (pages: Link; docs/pages.md) */
+  listChildLegacy(teamId: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Team[], "">, BasicError>>;
   /** List child teams (Legacy) — GET /teams/{team_id}/teams (classes: read) @deprecated */
   listChildLegacy(teamId: string | number, options?: O): Promise<Result<Team[], BasicError>>;
   listChildLegacy(teamId: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<Team[], BasicError>>;
+  /** List teams for the authenticated user — GET /user/teams (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listForAuthenticatedUser(params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<TeamFull[], "">, BasicError>>;
   /** List teams for the authenticated user — GET /user/teams (classes: read) */
   listForAuthenticatedUser(options?: O): Promise<Result<TeamFull[], BasicError>>;
   listForAuthenticatedUser(params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<TeamFull[], BasicError>>;
+  /** List team members — GET /orgs/{org}/teams/{team_slug}/members (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listMembersInOrg(org: string | number, teamSlug: string | number, params: { role?: "member" | "maintainer" | "all"; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<TeamMember[], "">>>;
   /** List team members — GET /orgs/{org}/teams/{team_slug}/members (classes: read) */
   listMembersInOrg(org: string | number, teamSlug: string | number, options?: O): Promise<Result<TeamMember[]>>;
   listMembersInOrg(org: string | number, teamSlug: string | number, params?: { role?: "member" | "maintainer" | "all"; per_page?: number; page?: number } | null, options?: O): Promise<Result<TeamMember[]>>;
+  /** List team members (Legacy) — GET /teams/{team_id}/members (classes: read) @deprecated: many pages in one call (pages: Link; docs/pages.md) */
+  listMembersLegacy(teamId: string | number, params: { role?: "member" | "maintainer" | "all"; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<TeamMember[], "">, BasicError>>;
   /** List team members (Legacy) — GET /teams/{team_id}/members (classes: read) @deprecated */
   listMembersLegacy(teamId: string | number, options?: O): Promise<Result<TeamMember[], BasicError>>;
   listMembersLegacy(teamId: string | number, params?: { role?: "member" | "maintainer" | "all"; per_page?: number; page?: number } | null, options?: O): Promise<Result<TeamMember[], BasicError>>;
+  /** List pending team invitations — GET /orgs/{org}/teams/{team_slug}/invitations (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listPendingInvitationsInOrg(org: string | number, teamSlug: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<OrganizationInvitation[], "">>>;
   /** List pending team invitations — GET /orgs/{org}/teams/{team_slug}/invitations (classes: read) */
   listPendingInvitationsInOrg(org: string | number, teamSlug: string | number, options?: O): Promise<Result<OrganizationInvitation[]>>;
   listPendingInvitationsInOrg(org: string | number, teamSlug: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<OrganizationInvitation[]>>;
+  /** List pending team invitations (Legacy) — GET /teams/{team_id}/invitations (classes: read) @deprecated: many pages in one call (pages: Link; docs/pages.md) */
+  listPendingInvitationsLegacy(teamId: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<OrganizationInvitation[], "">>>;
   /** List pending team invitations (Legacy) — GET /teams/{team_id}/invitations (classes: read) @deprecated */
   listPendingInvitationsLegacy(teamId: string | number, options?: O): Promise<Result<OrganizationInvitation[]>>;
   listPendingInvitationsLegacy(teamId: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<OrganizationInvitation[]>>;
+  /** List team repositories — GET /orgs/{org}/teams/{team_slug}/repos (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listReposInOrg(org: string | number, teamSlug: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<MinimalRepository[], "">>>;
   /** List team repositories — GET /orgs/{org}/teams/{team_slug}/repos (classes: read) */
   listReposInOrg(org: string | number, teamSlug: string | number, options?: O): Promise<Result<MinimalRepository[]>>;
   listReposInOrg(org: string | number, teamSlug: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<MinimalRepository[]>>;
+  /** List team repositories (Legacy) — GET /teams/{team_id}/repos (classes: read) @deprecated: many pages in one call (pages: Link; docs/pages.md) */
+  listReposLegacy(teamId: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<MinimalRepository[], "">, BasicError>>;
   /** List team repositories (Legacy) — GET /teams/{team_id}/repos (classes: read) @deprecated */
   listReposLegacy(teamId: string | number, options?: O): Promise<Result<MinimalRepository[], BasicError>>;
   listReposLegacy(teamId: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<MinimalRepository[], BasicError>>;
@@ -3298,6 +3641,8 @@ export interface GithubUsers<O = CallOptions> extends Rpc.RpcTargetBranded {
   getPublicSshKeyForAuthenticatedUser(keyId: string | number, options?: O): Promise<Result<Key, BasicError>>;
   /** Get an SSH signing key for the authenticated user — GET /user/ssh_signing_keys/{ssh_signing_key_id} (classes: read) */
   getSshSigningKeyForAuthenticatedUser(sshSigningKeyId: string | number, options?: O): Promise<Result<SshSigningKey, BasicError>>;
+  /** List users — GET /users (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  list(params: { since?: number; per_page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<SimpleUser[], "">>>;
   /** List users — GET /users (classes: read) */
   list(options?: O): Promise<Result<SimpleUser[]>>;
   list(params?: { since?: number; per_page?: number } | null, options?: O): Promise<Result<SimpleUser[]>>;
@@ -3309,45 +3654,73 @@ export interface GithubUsers<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** List users blocked by the authenticated user — GET /user/blocks (classes: read) */
   listBlockedByAuthenticatedUser(options?: O): Promise<Result<SimpleUser[], BasicError>>;
   listBlockedByAuthenticatedUser(params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<SimpleUser[], BasicError>>;
+  /** List email addresses for the authenticated user — GET /user/emails (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listEmailsForAuthenticatedUser(params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Email[], "">, BasicError>>;
   /** List email addresses for the authenticated user — GET /user/emails (classes: read) */
   listEmailsForAuthenticatedUser(options?: O): Promise<Result<Email[], BasicError>>;
   listEmailsForAuthenticatedUser(params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<Email[], BasicError>>;
+  /** List the people the authenticated user follows — GET /user/following (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listFollowedByAuthenticatedUser(params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<SimpleUser[], "">, BasicError>>;
   /** List the people the authenticated user follows — GET /user/following (classes: read) */
   listFollowedByAuthenticatedUser(options?: O): Promise<Result<SimpleUser[], BasicError>>;
   listFollowedByAuthenticatedUser(params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<SimpleUser[], BasicError>>;
+  /** List followers of the authenticated user — GET /user/followers (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listFollowersForAuthenticatedUser(params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<SimpleUser[], "">, BasicError>>;
   /** List followers of the authenticated user — GET /user/followers (classes: read) */
   listFollowersForAuthenticatedUser(options?: O): Promise<Result<SimpleUser[], BasicError>>;
   listFollowersForAuthenticatedUser(params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<SimpleUser[], BasicError>>;
+  /** List followers of a user — GET /users/{username}/followers (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listFollowersForUser(username: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<SimpleUser[], "">>>;
   /** List followers of a user — GET /users/{username}/followers (classes: read) */
   listFollowersForUser(username: string | number, options?: O): Promise<Result<SimpleUser[]>>;
   listFollowersForUser(username: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<SimpleUser[]>>;
+  /** List the people a user follows — GET /users/{username}/following (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listFollowingForUser(username: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<SimpleUser[], "">>>;
   /** List the people a user follows — GET /users/{username}/following (classes: read) */
   listFollowingForUser(username: string | number, options?: O): Promise<Result<SimpleUser[]>>;
   listFollowingForUser(username: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<SimpleUser[]>>;
+  /** List GPG keys for the authenticated user — GET /user/gpg_keys (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listGpgKeysForAuthenticatedUser(params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<GpgKey[], "">, BasicError>>;
   /** List GPG keys for the authenticated user — GET /user/gpg_keys (classes: read) */
   listGpgKeysForAuthenticatedUser(options?: O): Promise<Result<GpgKey[], BasicError>>;
   listGpgKeysForAuthenticatedUser(params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<GpgKey[], BasicError>>;
+  /** List GPG keys for a user — GET /users/{username}/gpg_keys (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listGpgKeysForUser(username: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<GpgKey[], "">>>;
   /** List GPG keys for a user — GET /users/{username}/gpg_keys (classes: read) */
   listGpgKeysForUser(username: string | number, options?: O): Promise<Result<GpgKey[]>>;
   listGpgKeysForUser(username: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<GpgKey[]>>;
+  /** List public email addresses for the authenticated user — GET /user/public_emails (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listPublicEmailsForAuthenticatedUser(params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Email[], "">, BasicError>>;
   /** List public email addresses for the authenticated user — GET /user/public_emails (classes: read) */
   listPublicEmailsForAuthenticatedUser(options?: O): Promise<Result<Email[], BasicError>>;
   listPublicEmailsForAuthenticatedUser(params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<Email[], BasicError>>;
+  /** List public keys for a user — GET /users/{username}/keys (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listPublicKeysForUser(username: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<KeySimple[], "">>>;
   /** List public keys for a user — GET /users/{username}/keys (classes: read) */
   listPublicKeysForUser(username: string | number, options?: O): Promise<Result<KeySimple[]>>;
   listPublicKeysForUser(username: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<KeySimple[]>>;
+  /** List public SSH keys for the authenticated user — GET /user/keys (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listPublicSshKeysForAuthenticatedUser(params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Key[], "">, BasicError>>;
   /** List public SSH keys for the authenticated user — GET /user/keys (classes: read) */
   listPublicSshKeysForAuthenticatedUser(options?: O): Promise<Result<Key[], BasicError>>;
   listPublicSshKeysForAuthenticatedUser(params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<Key[], BasicError>>;
+  /** List social accounts for the authenticated user — GET /user/social_accounts (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listSocialAccountsForAuthenticatedUser(params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<SocialAccount[], "">, BasicError>>;
   /** List social accounts for the authenticated user — GET /user/social_accounts (classes: read) */
   listSocialAccountsForAuthenticatedUser(options?: O): Promise<Result<SocialAccount[], BasicError>>;
   listSocialAccountsForAuthenticatedUser(params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<SocialAccount[], BasicError>>;
+  /** List social accounts for a user — GET /users/{username}/social_accounts (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listSocialAccountsForUser(username: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<SocialAccount[], "">>>;
   /** List social accounts for a user — GET /users/{username}/social_accounts (classes: read) */
   listSocialAccountsForUser(username: string | number, options?: O): Promise<Result<SocialAccount[]>>;
   listSocialAccountsForUser(username: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<SocialAccount[]>>;
+  /** List SSH signing keys for the authenticated user — GET /user/ssh_signing_keys (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listSshSigningKeysForAuthenticatedUser(params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<SshSigningKey[], "">, BasicError>>;
   /** List SSH signing keys for the authenticated user — GET /user/ssh_signing_keys (classes: read) */
   listSshSigningKeysForAuthenticatedUser(options?: O): Promise<Result<SshSigningKey[], BasicError>>;
   listSshSigningKeysForAuthenticatedUser(params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<SshSigningKey[], BasicError>>;
+  /** List SSH signing keys for a user — GET /users/{username}/ssh_signing_keys (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listSshSigningKeysForUser(username: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<SshSigningKey[], "">>>;
   /** List SSH signing keys for a user — GET /users/{username}/ssh_signing_keys (classes: read) */
   listSshSigningKeysForUser(username: string | number, options?: O): Promise<Result<SshSigningKey[]>>;
   listSshSigningKeysForUser(username: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<SshSigningKey[]>>;
@@ -3486,12 +3859,18 @@ export interface GithubReadActions<O = SessionOptions> extends Rpc.RpcTargetBran
   getWorkflowRunUsage(owner: string | number, repo: string | number, runId: string | number, options?: O): Promise<Result<WorkflowRunUsage>>;
   /** Get workflow usage — GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/timing (classes: read) */
   getWorkflowUsage(owner: string | number, repo: string | number, workflowId: string | number, options?: O): Promise<Result<WorkflowUsage>>;
+  /** List artifacts for a repository — GET /repos/{owner}/{repo}/actions/artifacts (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listArtifactsForRepo(owner: string | number, repo: string | number, params: { per_page?: number; page?: number; name?: string } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ artifacts: Artifact[]; total_count: number }, "artifacts">>>;
   /** List artifacts for a repository — GET /repos/{owner}/{repo}/actions/artifacts (classes: read) */
   listArtifactsForRepo(owner: string | number, repo: string | number, options?: O): Promise<Result<{ artifacts: Artifact[]; total_count: number }>>;
   listArtifactsForRepo(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number; name?: string } | null, options?: O): Promise<Result<{ artifacts: Artifact[]; total_count: number }>>;
+  /** List concurrency groups for a repository — GET /repos/{owner}/{repo}/actions/concurrency_groups (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listConcurrencyGroupsForRepository(owner: string | number, repo: string | number, params: { per_page?: number; after?: string } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<ConcurrencyGroupList, "concurrency_groups">, ValidationError>>;
   /** List concurrency groups for a repository — GET /repos/{owner}/{repo}/actions/concurrency_groups (classes: read) */
   listConcurrencyGroupsForRepository(owner: string | number, repo: string | number, options?: O): Promise<Result<ConcurrencyGroupList, ValidationError>>;
   listConcurrencyGroupsForRepository(owner: string | number, repo: string | number, params?: { per_page?: number; after?: string } | null, options?: O): Promise<Result<ConcurrencyGroupList, ValidationError>>;
+  /** List concurrency groups for a workflow run — GET /repos/{owner}/{repo}/actions/runs/{run_id}/concurrency_groups (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listConcurrencyGroupsForWorkflowRun(owner: string | number, repo: string | number, runId: string | number, params: { per_page?: number; before?: string; after?: string } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<ConcurrencyGroupRunList, "concurrency_groups">, BasicError>>;
   /** List concurrency groups for a workflow run — GET /repos/{owner}/{repo}/actions/runs/{run_id}/concurrency_groups (classes: read) */
   listConcurrencyGroupsForWorkflowRun(owner: string | number, repo: string | number, runId: string | number, options?: O): Promise<Result<ConcurrencyGroupRunList, BasicError>>;
   listConcurrencyGroupsForWorkflowRun(owner: string | number, repo: string | number, runId: string | number, params?: { per_page?: number; before?: string; after?: string } | null, options?: O): Promise<Result<ConcurrencyGroupRunList, BasicError>>;
@@ -3499,9 +3878,13 @@ export interface GithubReadActions<O = SessionOptions> extends Rpc.RpcTargetBran
   listCustomImageVersionsForOrg(org: string | number, imageDefinitionId: string | number, options?: O): Promise<Result<{ image_versions: ActionsHostedRunnerCustomImageVersion[]; total_count: number }>>;
   /** List custom images for an organization — GET /orgs/{org}/actions/hosted-runners/images/custom (classes: read) */
   listCustomImagesForOrg(org: string | number, options?: O): Promise<Result<{ images: ActionsHostedRunnerCustomImage[]; total_count: number }>>;
+  /** List environment secrets — GET /repos/{owner}/{repo}/environments/{environment_name}/secrets (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listEnvironmentSecrets(owner: string | number, repo: string | number, environmentName: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ secrets: ActionsSecret[]; total_count: number }, "secrets">>>;
   /** List environment secrets — GET /repos/{owner}/{repo}/environments/{environment_name}/secrets (classes: read) */
   listEnvironmentSecrets(owner: string | number, repo: string | number, environmentName: string | number, options?: O): Promise<Result<{ secrets: ActionsSecret[]; total_count: number }>>;
   listEnvironmentSecrets(owner: string | number, repo: string | number, environmentName: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<{ secrets: ActionsSecret[]; total_count: number }>>;
+  /** List environment variables — GET /repos/{owner}/{repo}/environments/{environment_name}/variables (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listEnvironmentVariables(owner: string | number, repo: string | number, environmentName: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ total_count: number; variables: ActionsVariable[] }, "variables">>>;
   /** List environment variables — GET /repos/{owner}/{repo}/environments/{environment_name}/variables (classes: read) */
   listEnvironmentVariables(owner: string | number, repo: string | number, environmentName: string | number, options?: O): Promise<Result<{ total_count: number; variables: ActionsVariable[] }>>;
   listEnvironmentVariables(owner: string | number, repo: string | number, environmentName: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<{ total_count: number; variables: ActionsVariable[] }>>;
@@ -3511,9 +3894,13 @@ export interface GithubReadActions<O = SessionOptions> extends Rpc.RpcTargetBran
   /** List GitHub-hosted runners for an organization — GET /orgs/{org}/actions/hosted-runners (classes: read) */
   listHostedRunnersForOrg(org: string | number, options?: O): Promise<Result<{ runners: ActionsHostedRunner[]; total_count: number }>>;
   listHostedRunnersForOrg(org: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<{ runners: ActionsHostedRunner[]; total_count: number }>>;
+  /** List jobs for a workflow run — GET /repos/{owner}/{repo}/actions/runs/{run_id}/jobs (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listJobsForWorkflowRun(owner: string | number, repo: string | number, runId: string | number, params: { filter?: "latest" | "all"; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ jobs: Job[]; total_count: number }, "jobs">>>;
   /** List jobs for a workflow run — GET /repos/{owner}/{repo}/actions/runs/{run_id}/jobs (classes: read) */
   listJobsForWorkflowRun(owner: string | number, repo: string | number, runId: string | number, options?: O): Promise<Result<{ jobs: Job[]; total_count: number }>>;
   listJobsForWorkflowRun(owner: string | number, repo: string | number, runId: string | number, params?: { filter?: "latest" | "all"; per_page?: number; page?: number } | null, options?: O): Promise<Result<{ jobs: Job[]; total_count: number }>>;
+  /** List jobs for a workflow run attempt — GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}/jobs (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listJobsForWorkflowRunAttempt(owner: string | number, repo: string | number, runId: string | number, attemptNumber: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ jobs: Job[]; total_count: number }, "jobs">, BasicError>>;
   /** List jobs for a workflow run attempt — GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}/jobs (classes: read) */
   listJobsForWorkflowRunAttempt(owner: string | number, repo: string | number, runId: string | number, attemptNumber: string | number, options?: O): Promise<Result<{ jobs: Job[]; total_count: number }, BasicError>>;
   listJobsForWorkflowRunAttempt(owner: string | number, repo: string | number, runId: string | number, attemptNumber: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<{ jobs: Job[]; total_count: number }, BasicError>>;
@@ -3521,9 +3908,13 @@ export interface GithubReadActions<O = SessionOptions> extends Rpc.RpcTargetBran
   listLabelsForSelfHostedRunnerForOrg(org: string | number, runnerId: string | number, options?: O): Promise<Result<{ labels: RunnerLabel[]; total_count: number }, BasicError>>;
   /** List labels for a self-hosted runner for a repository — GET /repos/{owner}/{repo}/actions/runners/{runner_id}/labels (classes: read) */
   listLabelsForSelfHostedRunnerForRepo(owner: string | number, repo: string | number, runnerId: string | number, options?: O): Promise<Result<{ labels: RunnerLabel[]; total_count: number }, BasicError>>;
+  /** List organization secrets — GET /orgs/{org}/actions/secrets (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listOrgSecrets(org: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ secrets: OrganizationActionsSecret[]; total_count: number }, "secrets">>>;
   /** List organization secrets — GET /orgs/{org}/actions/secrets (classes: read) */
   listOrgSecrets(org: string | number, options?: O): Promise<Result<{ secrets: OrganizationActionsSecret[]; total_count: number }>>;
   listOrgSecrets(org: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<{ secrets: OrganizationActionsSecret[]; total_count: number }>>;
+  /** List organization variables — GET /orgs/{org}/actions/variables (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listOrgVariables(org: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ total_count: number; variables: OrganizationActionsVariable[] }, "variables">>>;
   /** List organization variables — GET /orgs/{org}/actions/variables (classes: read) */
   listOrgVariables(org: string | number, options?: O): Promise<Result<{ total_count: number; variables: OrganizationActionsVariable[] }>>;
   listOrgVariables(org: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<{ total_count: number; variables: OrganizationActionsVariable[] }>>;
@@ -3536,12 +3927,18 @@ export interface GithubReadActions<O = SessionOptions> extends Rpc.RpcTargetBran
   /** List repository organization variables — GET /repos/{owner}/{repo}/actions/organization-variables (classes: read) */
   listRepoOrganizationVariables(owner: string | number, repo: string | number, options?: O): Promise<Result<{ total_count: number; variables: ActionsVariable[] }>>;
   listRepoOrganizationVariables(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<{ total_count: number; variables: ActionsVariable[] }>>;
+  /** List repository secrets — GET /repos/{owner}/{repo}/actions/secrets (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listRepoSecrets(owner: string | number, repo: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ secrets: ActionsSecret[]; total_count: number }, "secrets">>>;
   /** List repository secrets — GET /repos/{owner}/{repo}/actions/secrets (classes: read) */
   listRepoSecrets(owner: string | number, repo: string | number, options?: O): Promise<Result<{ secrets: ActionsSecret[]; total_count: number }>>;
   listRepoSecrets(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<{ secrets: ActionsSecret[]; total_count: number }>>;
+  /** List repository variables — GET /repos/{owner}/{repo}/actions/variables (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listRepoVariables(owner: string | number, repo: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ total_count: number; variables: ActionsVariable[] }, "variables">>>;
   /** List repository variables — GET /repos/{owner}/{repo}/actions/variables (classes: read) */
   listRepoVariables(owner: string | number, repo: string | number, options?: O): Promise<Result<{ total_count: number; variables: ActionsVariable[] }>>;
   listRepoVariables(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<{ total_count: number; variables: ActionsVariable[] }>>;
+  /** List repository workflows — GET /repos/{owner}/{repo}/actions/workflows (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listRepoWorkflows(owner: string | number, repo: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ total_count: number; workflows: Workflow[] }, "workflows">>>;
   /** List repository workflows — GET /repos/{owner}/{repo}/actions/workflows (classes: read) */
   listRepoWorkflows(owner: string | number, repo: string | number, options?: O): Promise<Result<{ total_count: number; workflows: Workflow[] }>>;
   listRepoWorkflows(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<{ total_count: number; workflows: Workflow[] }>>;
@@ -3564,15 +3961,23 @@ export interface GithubReadActions<O = SessionOptions> extends Rpc.RpcTargetBran
   /** List self-hosted runner groups for an organization — GET /orgs/{org}/actions/runner-groups (classes: read) */
   listSelfHostedRunnerGroupsForOrg(org: string | number, options?: O): Promise<Result<{ runner_groups: RunnerGroupsOrg[]; total_count: number }>>;
   listSelfHostedRunnerGroupsForOrg(org: string | number, params?: { per_page?: number; page?: number; visible_to_repository?: string } | null, options?: O): Promise<Result<{ runner_groups: RunnerGroupsOrg[]; total_count: number }>>;
+  /** List self-hosted runners for an organization — GET /orgs/{org}/actions/runners (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listSelfHostedRunnersForOrg(org: string | number, params: { name?: string; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ runners: Runner[]; total_count: number }, "runners">>>;
   /** List self-hosted runners for an organization — GET /orgs/{org}/actions/runners (classes: read) */
   listSelfHostedRunnersForOrg(org: string | number, options?: O): Promise<Result<{ runners: Runner[]; total_count: number }>>;
   listSelfHostedRunnersForOrg(org: string | number, params?: { name?: string; per_page?: number; page?: number } | null, options?: O): Promise<Result<{ runners: Runner[]; total_count: number }>>;
+  /** List self-hosted runners for a repository — GET /repos/{owner}/{repo}/actions/runners (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listSelfHostedRunnersForRepo(owner: string | number, repo: string | number, params: { name?: string; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ runners: Runner[]; total_count: number }, "runners">>>;
   /** List self-hosted runners for a repository — GET /repos/{owner}/{repo}/actions/runners (classes: read) */
   listSelfHostedRunnersForRepo(owner: string | number, repo: string | number, options?: O): Promise<Result<{ runners: Runner[]; total_count: number }>>;
   listSelfHostedRunnersForRepo(owner: string | number, repo: string | number, params?: { name?: string; per_page?: number; page?: number } | null, options?: O): Promise<Result<{ runners: Runner[]; total_count: number }>>;
+  /** List self-hosted runners in a group for an organization — GET /orgs/{org}/actions/runner-groups/{runner_group_id}/runners (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listSelfHostedRunnersInGroupForOrg(org: string | number, runnerGroupId: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ runners: Runner[]; total_count: number }, "runners">>>;
   /** List self-hosted runners in a group for an organization — GET /orgs/{org}/actions/runner-groups/{runner_group_id}/runners (classes: read) */
   listSelfHostedRunnersInGroupForOrg(org: string | number, runnerGroupId: string | number, options?: O): Promise<Result<{ runners: Runner[]; total_count: number }>>;
   listSelfHostedRunnersInGroupForOrg(org: string | number, runnerGroupId: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<{ runners: Runner[]; total_count: number }>>;
+  /** List workflow run artifacts — GET /repos/{owner}/{repo}/actions/runs/{run_id}/artifacts (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listWorkflowRunArtifacts(owner: string | number, repo: string | number, runId: string | number, params: { per_page?: number; page?: number; name?: string; direction?: "asc" | "desc" } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ artifacts: Artifact[]; total_count: number }, "artifacts">>>;
   /** List workflow run artifacts — GET /repos/{owner}/{repo}/actions/runs/{run_id}/artifacts (classes: read) */
   listWorkflowRunArtifacts(owner: string | number, repo: string | number, runId: string | number, options?: O): Promise<Result<{ artifacts: Artifact[]; total_count: number }>>;
   listWorkflowRunArtifacts(owner: string | number, repo: string | number, runId: string | number, params?: { per_page?: number; page?: number; name?: string; direction?: "asc" | "desc" } | null, options?: O): Promise<Result<{ artifacts: Artifact[]; total_count: number }>>;
@@ -3600,6 +4005,8 @@ export interface GithubReadActivity<O = SessionOptions> extends Rpc.RpcTargetBra
   /** List events for the authenticated user — GET /users/{username}/events (classes: read) */
   listEventsForAuthenticatedUser(username: string | number, options?: O): Promise<Result<Event[]>>;
   listEventsForAuthenticatedUser(username: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<Event[]>>;
+  /** List notifications for the authenticated user — GET /notifications (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listNotificationsForAuthenticatedUser(params: { all?: boolean; participating?: boolean; since?: string; before?: string; page?: number; per_page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Thread[], "">, BasicError>>;
   /** List notifications for the authenticated user — GET /notifications (classes: read) */
   listNotificationsForAuthenticatedUser(options?: O): Promise<Result<Thread[], BasicError>>;
   listNotificationsForAuthenticatedUser(params?: { all?: boolean; participating?: boolean; since?: string; before?: string; page?: number; per_page?: number } | null, options?: O): Promise<Result<Thread[], BasicError>>;
@@ -3627,24 +4034,34 @@ export interface GithubReadActivity<O = SessionOptions> extends Rpc.RpcTargetBra
   /** List repository events — GET /repos/{owner}/{repo}/events (classes: read) */
   listRepoEvents(owner: string | number, repo: string | number, options?: O): Promise<Result<Event[]>>;
   listRepoEvents(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<Event[]>>;
+  /** List repository notifications for the authenticated user — GET /repos/{owner}/{repo}/notifications (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listRepoNotificationsForAuthenticatedUser(owner: string | number, repo: string | number, params: { all?: boolean; participating?: boolean; since?: string; before?: string; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Thread[], "">>>;
   /** List repository notifications for the authenticated user — GET /repos/{owner}/{repo}/notifications (classes: read) */
   listRepoNotificationsForAuthenticatedUser(owner: string | number, repo: string | number, options?: O): Promise<Result<Thread[]>>;
   listRepoNotificationsForAuthenticatedUser(owner: string | number, repo: string | number, params?: { all?: boolean; participating?: boolean; since?: string; before?: string; per_page?: number; page?: number } | null, options?: O): Promise<Result<Thread[]>>;
+  /** List repositories starred by the authenticated user — GET /user/starred (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listReposStarredByAuthenticatedUser(params: { sort?: "created" | "updated"; direction?: "asc" | "desc"; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Repository[], "">, BasicError>>;
   /** List repositories starred by the authenticated user — GET /user/starred (classes: read) */
   listReposStarredByAuthenticatedUser(options?: O): Promise<Result<Repository[], BasicError>>;
   listReposStarredByAuthenticatedUser(params?: { sort?: "created" | "updated"; direction?: "asc" | "desc"; per_page?: number; page?: number } | null, options?: O): Promise<Result<Repository[], BasicError>>;
   /** List repositories starred by a user — GET /users/{username}/starred (classes: read) */
   listReposStarredByUser(username: string | number, options?: O): Promise<Result<StarredRepository[] | Repository[]>>;
   listReposStarredByUser(username: string | number, params?: { sort?: "created" | "updated"; direction?: "asc" | "desc"; per_page?: number; page?: number } | null, options?: O): Promise<Result<StarredRepository[] | Repository[]>>;
+  /** List repositories watched by a user — GET /users/{username}/subscriptions (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listReposWatchedByUser(username: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<MinimalRepository[], "">>>;
   /** List repositories watched by a user — GET /users/{username}/subscriptions (classes: read) */
   listReposWatchedByUser(username: string | number, options?: O): Promise<Result<MinimalRepository[]>>;
   listReposWatchedByUser(username: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<MinimalRepository[]>>;
   /** List stargazers — GET /repos/{owner}/{repo}/stargazers (classes: read) */
   listStargazersForRepo(owner: string | number, repo: string | number, options?: O): Promise<Result<SimpleUser[] | Stargazer[], ValidationError>>;
   listStargazersForRepo(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<SimpleUser[] | Stargazer[], ValidationError>>;
+  /** List repositories watched by the authenticated user — GET /user/subscriptions (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listWatchedReposForAuthenticatedUser(params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<MinimalRepository[], "">, BasicError>>;
   /** List repositories watched by the authenticated user — GET /user/subscriptions (classes: read) */
   listWatchedReposForAuthenticatedUser(options?: O): Promise<Result<MinimalRepository[], BasicError>>;
   listWatchedReposForAuthenticatedUser(params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<MinimalRepository[], BasicError>>;
+  /** List watchers — GET /repos/{owner}/{repo}/subscribers (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listWatchersForRepo(owner: string | number, repo: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<SimpleUser[], "">>>;
   /** List watchers — GET /repos/{owner}/{repo}/subscribers (classes: read) */
   listWatchersForRepo(owner: string | number, repo: string | number, options?: O): Promise<Result<SimpleUser[]>>;
   listWatchersForRepo(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<SimpleUser[]>>;
@@ -3655,9 +4072,13 @@ export interface GithubReadAgentTasks<O = SessionOptions> extends Rpc.RpcTargetB
   getTaskById(taskId: string | number, options?: O): Promise<Result<{ archived_at?: string | null; artifacts?: { data: Record<string, JsonValue>; provider: "github"; type: "pull" | "branch" }[]; created_at: string; creator?: { id?: number }; creator_type?: "user" | "organization"; custom_agent?: { id?: string }; html_url?: string; id: string; name?: string; owner?: { id?: number }; repository?: { id?: number }; session_count?: number; state: "queued" | "in_progress" | "completed" | "failed" | "idle" | "waiting_for_user" | "timed_out" | "cancelled"; updated_at?: string; url?: string; user_collaborators?: { id?: number }[] } & { sessions?: { base_ref?: string; completed_at?: string; created_at: string; error?: Record<string, JsonValue>; head_ref?: string; id: string; model?: string; name?: string; owner?: Record<string, JsonValue>; prompt?: string; repository?: Record<string, JsonValue>; state: "queued" | "in_progress" | "completed" | "failed" | "idle" | "waiting_for_user" | "timed_out" | "cancelled"; task_id?: string; updated_at?: string; usage?: Record<string, JsonValue>; user?: Record<string, JsonValue> }[] }, { documentation_url: string; errors?: { code: "missing" | "missing_field" | "invalid" | "already_exists" | "unprocessable" | "custom"; message?: string }[]; message: string }>>;
   /** Get a task by repo — GET /agents/repos/{owner}/{repo}/tasks/{task_id} (classes: read) */
   getTaskByRepoAndId(owner: string | number, repo: string | number, taskId: string | number, options?: O): Promise<Result<{ archived_at?: string | null; artifacts?: { data: Record<string, JsonValue>; provider: "github"; type: "pull" | "branch" }[]; created_at: string; creator?: { id?: number }; creator_type?: "user" | "organization"; custom_agent?: { id?: string }; html_url?: string; id: string; name?: string; owner?: { id?: number }; repository?: { id?: number }; session_count?: number; state: "queued" | "in_progress" | "completed" | "failed" | "idle" | "waiting_for_user" | "timed_out" | "cancelled"; updated_at?: string; url?: string; user_collaborators?: { id?: number }[] } & { sessions?: { base_ref?: string; completed_at?: string; created_at: string; error?: Record<string, JsonValue>; head_ref?: string; id: string; model?: string; name?: string; owner?: Record<string, JsonValue>; prompt?: string; repository?: Record<string, JsonValue>; state: "queued" | "in_progress" | "completed" | "failed" | "idle" | "waiting_for_user" | "timed_out" | "cancelled"; task_id?: string; updated_at?: string; usage?: Record<string, JsonValue>; user?: Record<string, JsonValue> }[] }, { documentation_url: string; errors?: { code: "missing" | "missing_field" | "invalid" | "already_exists" | "unprocessable" | "custom"; message?: string }[]; message: string }>>;
+  /** List tasks — GET /agents/tasks (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listTasks(params: { per_page?: number; page?: number; sort?: "updated_at" | "created_at"; direction?: "asc" | "desc"; state?: string; is_archived?: boolean; since?: string } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ tasks: { archived_at?: string | null; artifacts?: Record<string, JsonValue>[]; created_at: string; creator?: Record<string, JsonValue>; creator_type?: "user" | "organization"; custom_agent?: Record<string, JsonValue>; html_url?: string; id: string; name?: string; owner?: Record<string, JsonValue>; repository?: Record<string, JsonValue>; session_count?: number; state: "queued" | "in_progress" | "completed" | "failed" | "idle" | "waiting_for_user" | "timed_out" | "cancelled"; updated_at?: string; url?: string; user_collaborators?: Record<string, JsonValue>[] }[]; total_active_count?: number; total_archived_count?: number }, "tasks">, { documentation_url: string; errors?: { code: "missing" | "missing_field" | "invalid" | "already_exists" | "unprocessable" | "custom"; message?: string }[]; message: string }>>;
   /** List tasks — GET /agents/tasks (classes: read) */
   listTasks(options?: O): Promise<Result<{ tasks: { archived_at?: string | null; artifacts?: Record<string, JsonValue>[]; created_at: string; creator?: Record<string, JsonValue>; creator_type?: "user" | "organization"; custom_agent?: Record<string, JsonValue>; html_url?: string; id: string; name?: string; owner?: Record<string, JsonValue>; repository?: Record<string, JsonValue>; session_count?: number; state: "queued" | "in_progress" | "completed" | "failed" | "idle" | "waiting_for_user" | "timed_out" | "cancelled"; updated_at?: string; url?: string; user_collaborators?: Record<string, JsonValue>[] }[]; total_active_count?: number; total_archived_count?: number }, { documentation_url: string; errors?: { code: "missing" | "missing_field" | "invalid" | "already_exists" | "unprocessable" | "custom"; message?: string }[]; message: string }>>;
   listTasks(params?: { per_page?: number; page?: number; sort?: "updated_at" | "created_at"; direction?: "asc" | "desc"; state?: string; is_archived?: boolean; since?: string } | null, options?: O): Promise<Result<{ tasks: { archived_at?: string | null; artifacts?: Record<string, JsonValue>[]; created_at: string; creator?: Record<string, JsonValue>; creator_type?: "user" | "organization"; custom_agent?: Record<string, JsonValue>; html_url?: string; id: string; name?: string; owner?: Record<string, JsonValue>; repository?: Record<string, JsonValue>; session_count?: number; state: "queued" | "in_progress" | "completed" | "failed" | "idle" | "waiting_for_user" | "timed_out" | "cancelled"; updated_at?: string; url?: string; user_collaborators?: Record<string, JsonValue>[] }[]; total_active_count?: number; total_archived_count?: number }, { documentation_url: string; errors?: { code: "missing" | "missing_field" | "invalid" | "already_exists" | "unprocessable" | "custom"; message?: string }[]; message: string }>>;
+  /** List tasks for repository — GET /agents/repos/{owner}/{repo}/tasks (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listTasksForRepo(owner: string | number, repo: string | number, params: { per_page?: number; page?: number; sort?: "updated_at" | "created_at"; direction?: "asc" | "desc"; state?: string; is_archived?: boolean; since?: string; creator_id?: number[] } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ tasks: { archived_at?: string | null; artifacts?: Record<string, JsonValue>[]; created_at: string; creator?: Record<string, JsonValue>; creator_type?: "user" | "organization"; custom_agent?: Record<string, JsonValue>; html_url?: string; id: string; name?: string; owner?: Record<string, JsonValue>; repository?: Record<string, JsonValue>; session_count?: number; state: "queued" | "in_progress" | "completed" | "failed" | "idle" | "waiting_for_user" | "timed_out" | "cancelled"; updated_at?: string; url?: string; user_collaborators?: Record<string, JsonValue>[] }[]; total_active_count?: number; total_archived_count?: number }, "tasks">, { documentation_url: string; errors?: { code: "missing" | "missing_field" | "invalid" | "already_exists" | "unprocessable" | "custom"; message?: string }[]; message: string }>>;
   /** List tasks for repository — GET /agents/repos/{owner}/{repo}/tasks (classes: read) */
   listTasksForRepo(owner: string | number, repo: string | number, options?: O): Promise<Result<{ tasks: { archived_at?: string | null; artifacts?: Record<string, JsonValue>[]; created_at: string; creator?: Record<string, JsonValue>; creator_type?: "user" | "organization"; custom_agent?: Record<string, JsonValue>; html_url?: string; id: string; name?: string; owner?: Record<string, JsonValue>; repository?: Record<string, JsonValue>; session_count?: number; state: "queued" | "in_progress" | "completed" | "failed" | "idle" | "waiting_for_user" | "timed_out" | "cancelled"; updated_at?: string; url?: string; user_collaborators?: Record<string, JsonValue>[] }[]; total_active_count?: number; total_archived_count?: number }, { documentation_url: string; errors?: { code: "missing" | "missing_field" | "invalid" | "already_exists" | "unprocessable" | "custom"; message?: string }[]; message: string }>>;
   listTasksForRepo(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number; sort?: "updated_at" | "created_at"; direction?: "asc" | "desc"; state?: string; is_archived?: boolean; since?: string; creator_id?: number[] } | null, options?: O): Promise<Result<{ tasks: { archived_at?: string | null; artifacts?: Record<string, JsonValue>[]; created_at: string; creator?: Record<string, JsonValue>; creator_type?: "user" | "organization"; custom_agent?: Record<string, JsonValue>; html_url?: string; id: string; name?: string; owner?: Record<string, JsonValue>; repository?: Record<string, JsonValue>; session_count?: number; state: "queued" | "in_progress" | "completed" | "failed" | "idle" | "waiting_for_user" | "timed_out" | "cancelled"; updated_at?: string; url?: string; user_collaborators?: Record<string, JsonValue>[] }[]; total_active_count?: number; total_archived_count?: number }, { documentation_url: string; errors?: { code: "missing" | "missing_field" | "invalid" | "already_exists" | "unprocessable" | "custom"; message?: string }[]; message: string }>>;
@@ -3676,9 +4097,13 @@ export interface GithubReadAgents<O = SessionOptions> extends Rpc.RpcTargetBrand
   getRepoSecret(owner: string | number, repo: string | number, secretName: string | number, options?: O): Promise<Result<ActionsSecret>>;
   /** Get a repository variable — GET /repos/{owner}/{repo}/agents/variables/{name} (classes: read) */
   getRepoVariable(owner: string | number, repo: string | number, name: string | number, options?: O): Promise<Result<ActionsVariable>>;
+  /** List organization secrets — GET /orgs/{org}/agents/secrets (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listOrgSecrets(org: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ secrets: OrganizationActionsSecret[]; total_count: number }, "secrets">>>;
   /** List organization secrets — GET /orgs/{org}/agents/secrets (classes: read) */
   listOrgSecrets(org: string | number, options?: O): Promise<Result<{ secrets: OrganizationActionsSecret[]; total_count: number }>>;
   listOrgSecrets(org: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<{ secrets: OrganizationActionsSecret[]; total_count: number }>>;
+  /** List organization variables — GET /orgs/{org}/agents/variables (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listOrgVariables(org: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ total_count: number; variables: OrganizationActionsVariable[] }, "variables">>>;
   /** List organization variables — GET /orgs/{org}/agents/variables (classes: read) */
   listOrgVariables(org: string | number, options?: O): Promise<Result<{ total_count: number; variables: OrganizationActionsVariable[] }>>;
   listOrgVariables(org: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<{ total_count: number; variables: OrganizationActionsVariable[] }>>;
@@ -3688,9 +4113,13 @@ export interface GithubReadAgents<O = SessionOptions> extends Rpc.RpcTargetBrand
   /** List repository organization variables — GET /repos/{owner}/{repo}/agents/organization-variables (classes: read) */
   listRepoOrganizationVariables(owner: string | number, repo: string | number, options?: O): Promise<Result<{ total_count: number; variables: ActionsVariable[] }>>;
   listRepoOrganizationVariables(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<{ total_count: number; variables: ActionsVariable[] }>>;
+  /** List repository secrets — GET /repos/{owner}/{repo}/agents/secrets (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listRepoSecrets(owner: string | number, repo: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ secrets: ActionsSecret[]; total_count: number }, "secrets">>>;
   /** List repository secrets — GET /repos/{owner}/{repo}/agents/secrets (classes: read) */
   listRepoSecrets(owner: string | number, repo: string | number, options?: O): Promise<Result<{ secrets: ActionsSecret[]; total_count: number }>>;
   listRepoSecrets(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<{ secrets: ActionsSecret[]; total_count: number }>>;
+  /** List repository variables — GET /repos/{owner}/{repo}/agents/variables (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listRepoVariables(owner: string | number, repo: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ total_count: number; variables: ActionsVariable[] }, "variables">>>;
   /** List repository variables — GET /repos/{owner}/{repo}/agents/variables (classes: read) */
   listRepoVariables(owner: string | number, repo: string | number, options?: O): Promise<Result<{ total_count: number; variables: ActionsVariable[] }>>;
   listRepoVariables(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<{ total_count: number; variables: ActionsVariable[] }>>;
@@ -3744,36 +4173,56 @@ export interface GithubReadApps<O = SessionOptions> extends Rpc.RpcTargetBranded
   getWebhookConfigForApp(options?: O): Promise<Result<WebhookConfig>>;
   /** Get a delivery for an app webhook — GET /app/hook/deliveries/{delivery_id} (classes: read) */
   getWebhookDelivery(deliveryId: string | number, options?: O): Promise<Result<HookDelivery, BasicError>>;
+  /** List accounts for a plan — GET /marketplace_listing/plans/{plan_id}/accounts (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listAccountsForPlan(planId: string | number, params: { sort?: "created" | "updated"; direction?: "asc" | "desc"; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<MarketplacePurchase[], "">, BasicError>>;
   /** List accounts for a plan — GET /marketplace_listing/plans/{plan_id}/accounts (classes: read) */
   listAccountsForPlan(planId: string | number, options?: O): Promise<Result<MarketplacePurchase[], BasicError>>;
   listAccountsForPlan(planId: string | number, params?: { sort?: "created" | "updated"; direction?: "asc" | "desc"; per_page?: number; page?: number } | null, options?: O): Promise<Result<MarketplacePurchase[], BasicError>>;
+  /** List accounts for a plan (stubbed) — GET /marketplace_listing/stubbed/plans/{plan_id}/accounts (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listAccountsForPlanStubbed(planId: string | number, params: { sort?: "created" | "updated"; direction?: "asc" | "desc"; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<MarketplacePurchase[], "">, BasicError>>;
   /** List accounts for a plan (stubbed) — GET /marketplace_listing/stubbed/plans/{plan_id}/accounts (classes: read) */
   listAccountsForPlanStubbed(planId: string | number, options?: O): Promise<Result<MarketplacePurchase[], BasicError>>;
   listAccountsForPlanStubbed(planId: string | number, params?: { sort?: "created" | "updated"; direction?: "asc" | "desc"; per_page?: number; page?: number } | null, options?: O): Promise<Result<MarketplacePurchase[], BasicError>>;
+  /** List repositories accessible to the user access token — GET /user/installations/{installation_id}/repositories (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listInstallationReposForAuthenticatedUser(installationId: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ repositories: (Repository & { custom_properties?: Record<string, JsonValue> })[]; repository_selection?: string; total_count: number }, "repositories">, BasicError>>;
   /** List repositories accessible to the user access token — GET /user/installations/{installation_id}/repositories (classes: read) */
   listInstallationReposForAuthenticatedUser(installationId: string | number, options?: O): Promise<Result<{ repositories: (Repository & { custom_properties?: Record<string, JsonValue> })[]; repository_selection?: string; total_count: number }, BasicError>>;
   listInstallationReposForAuthenticatedUser(installationId: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<{ repositories: (Repository & { custom_properties?: Record<string, JsonValue> })[]; repository_selection?: string; total_count: number }, BasicError>>;
   /** List installation requests for the authenticated app — GET /app/installation-requests (classes: read) */
   listInstallationRequestsForAuthenticatedApp(options?: O): Promise<Result<IntegrationInstallationRequest[], BasicError>>;
   listInstallationRequestsForAuthenticatedApp(params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<IntegrationInstallationRequest[], BasicError>>;
+  /** List installations for the authenticated app — GET /app/installations (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listInstallations(params: { per_page?: number; page?: number; since?: string; outdated?: string } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ access_tokens_url: string; account: { avatar_url: string; email?: string | null; events_url: string; followers_url: string; following_url: string; gists_url: string; gravatar_id: string | null; html_url: string; id: number; login: string; name?: string | null; node_id: string; organizations_url: string; received_events_url: string; repos_url: string; site_admin: boolean; starred_at?: string; starred_url: string; subscriptions_url: string; type: string; url: string } & { avatar_url: string; created_at: string | null; description?: string | null; html_url: string; id: number; name: string; node_id: string; slug: string; updated_at: string | null; website_url?: string | null } | null; app_id: number; app_slug: string; contact_email?: string | null; created_at: string; events: string[]; has_multiple_single_files?: boolean; html_url: string; id: number; permissions: { actions?: "read" | "write"; administration?: "read" | "write"; checks?: "read" | "write"; contents?: "read" | "write"; deployments?: "read" | "write"; environments?: "read" | "write"; issues?: "read" | "write"; members?: "read" | "write"; metadata?: "read" | "write"; organization_administration?: "read" | "write"; organization_announcement_banners?: "read" | "write"; organization_custom_roles?: "read" | "write"; organization_hooks?: "read" | "write"; organization_packages?: "read" | "write"; organization_personal_access_token_requests?: "read" | "write"; organization_personal_access_tokens?: "read" | "write"; organization_plan?: "read"; organization_projects?: "read" | "write" | "admin"; organization_secrets?: "read" | "write"; organization_self_hosted_runners?: "read" | "write"; organization_user_blocking?: "read" | "write"; packages?: "read" | "write"; pages?: "read" | "write"; pull_requests?: "read" | "write"; repository_hooks?: "read" | "write"; repository_projects?: "read" | "write" | "admin"; secret_scanning_alerts?: "read" | "write"; secrets?: "read" | "write"; security_events?: "read" | "write"; single_file?: "read" | "write"; statuses?: "read" | "write"; team_discussions?: "read" | "write"; vulnerability_alerts?: "read" | "write"; workflows?: "write" }; repositories_url: string; repository_selection: "all" | "selected"; single_file_name: string | null; single_file_paths?: string[]; suspended_at: string | null; suspended_by: { avatar_url: string; email?: string | null; events_url: string; followers_url: string; following_url: string; gists_url: string; gravatar_id: string | null; html_url: string; id: number; login: string; name?: string | null; node_id: string; organizations_url: string; received_events_url: string; repos_url: string; site_admin: boolean; starred_at?: string; starred_url: string; subscriptions_url: string; type: string; url: string } | null; target_id: number; target_type: string; updated_at: string }[], "">>>;
   /** List installations for the authenticated app — GET /app/installations (classes: read) */
   listInstallations(options?: O): Promise<Result<{ access_tokens_url: string; account: { avatar_url: string; email?: string | null; events_url: string; followers_url: string; following_url: string; gists_url: string; gravatar_id: string | null; html_url: string; id: number; login: string; name?: string | null; node_id: string; organizations_url: string; received_events_url: string; repos_url: string; site_admin: boolean; starred_at?: string; starred_url: string; subscriptions_url: string; type: string; url: string } & { avatar_url: string; created_at: string | null; description?: string | null; html_url: string; id: number; name: string; node_id: string; slug: string; updated_at: string | null; website_url?: string | null } | null; app_id: number; app_slug: string; contact_email?: string | null; created_at: string; events: string[]; has_multiple_single_files?: boolean; html_url: string; id: number; permissions: { actions?: "read" | "write"; administration?: "read" | "write"; checks?: "read" | "write"; contents?: "read" | "write"; deployments?: "read" | "write"; environments?: "read" | "write"; issues?: "read" | "write"; members?: "read" | "write"; metadata?: "read" | "write"; organization_administration?: "read" | "write"; organization_announcement_banners?: "read" | "write"; organization_custom_roles?: "read" | "write"; organization_hooks?: "read" | "write"; organization_packages?: "read" | "write"; organization_personal_access_token_requests?: "read" | "write"; organization_personal_access_tokens?: "read" | "write"; organization_plan?: "read"; organization_projects?: "read" | "write" | "admin"; organization_secrets?: "read" | "write"; organization_self_hosted_runners?: "read" | "write"; organization_user_blocking?: "read" | "write"; packages?: "read" | "write"; pages?: "read" | "write"; pull_requests?: "read" | "write"; repository_hooks?: "read" | "write"; repository_projects?: "read" | "write" | "admin"; secret_scanning_alerts?: "read" | "write"; secrets?: "read" | "write"; security_events?: "read" | "write"; single_file?: "read" | "write"; statuses?: "read" | "write"; team_discussions?: "read" | "write"; vulnerability_alerts?: "read" | "write"; workflows?: "write" }; repositories_url: string; repository_selection: "all" | "selected"; single_file_name: string | null; single_file_paths?: string[]; suspended_at: string | null; suspended_by: { avatar_url: string; email?: string | null; events_url: string; followers_url: string; following_url: string; gists_url: string; gravatar_id: string | null; html_url: string; id: number; login: string; name?: string | null; node_id: string; organizations_url: string; received_events_url: string; repos_url: string; site_admin: boolean; starred_at?: string; starred_url: string; subscriptions_url: string; type: string; url: string } | null; target_id: number; target_type: string; updated_at: string }[]>>;
   listInstallations(params?: { per_page?: number; page?: number; since?: string; outdated?: string } | null, options?: O): Promise<Result<{ access_tokens_url: string; account: { avatar_url: string; email?: string | null; events_url: string; followers_url: string; following_url: string; gists_url: string; gravatar_id: string | null; html_url: string; id: number; login: string; name?: string | null; node_id: string; organizations_url: string; received_events_url: string; repos_url: string; site_admin: boolean; starred_at?: string; starred_url: string; subscriptions_url: string; type: string; url: string } & { avatar_url: string; created_at: string | null; description?: string | null; html_url: string; id: number; name: string; node_id: string; slug: string; updated_at: string | null; website_url?: string | null } | null; app_id: number; app_slug: string; contact_email?: string | null; created_at: string; events: string[]; has_multiple_single_files?: boolean; html_url: string; id: number; permissions: { actions?: "read" | "write"; administration?: "read" | "write"; checks?: "read" | "write"; contents?: "read" | "write"; deployments?: "read" | "write"; environments?: "read" | "write"; issues?: "read" | "write"; members?: "read" | "write"; metadata?: "read" | "write"; organization_administration?: "read" | "write"; organization_announcement_banners?: "read" | "write"; organization_custom_roles?: "read" | "write"; organization_hooks?: "read" | "write"; organization_packages?: "read" | "write"; organization_personal_access_token_requests?: "read" | "write"; organization_personal_access_tokens?: "read" | "write"; organization_plan?: "read"; organization_projects?: "read" | "write" | "admin"; organization_secrets?: "read" | "write"; organization_self_hosted_runners?: "read" | "write"; organization_user_blocking?: "read" | "write"; packages?: "read" | "write"; pages?: "read" | "write"; pull_requests?: "read" | "write"; repository_hooks?: "read" | "write"; repository_projects?: "read" | "write" | "admin"; secret_scanning_alerts?: "read" | "write"; secrets?: "read" | "write"; security_events?: "read" | "write"; single_file?: "read" | "write"; statuses?: "read" | "write"; team_discussions?: "read" | "write"; vulnerability_alerts?: "read" | "write"; workflows?: "write" }; repositories_url: string; repository_selection: "all" | "selected"; single_file_name: string | null; single_file_paths?: string[]; suspended_at: string | null; suspended_by: { avatar_url: string; email?: string | null; events_url: string; followers_url: string; following_url: string; gists_url: string; gravatar_id: string | null; html_url: string; id: number; login: string; name?: string | null; node_id: string; organizations_url: string; received_events_url: string; repos_url: string; site_admin: boolean; starred_at?: string; starred_url: string; subscriptions_url: string; type: string; url: string } | null; target_id: number; target_type: string; updated_at: string }[]>>;
+  /** List app installations accessible to the user access token — GET /user/installations (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listInstallationsForAuthenticatedUser(params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ installations: Installation[]; total_count: number }, "installations">, BasicError>>;
   /** List app installations accessible to the user access token — GET /user/installations (classes: read) */
   listInstallationsForAuthenticatedUser(options?: O): Promise<Result<{ installations: Installation[]; total_count: number }, BasicError>>;
   listInstallationsForAuthenticatedUser(params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<{ installations: Installation[]; total_count: number }, BasicError>>;
+  /** List plans — GET /marketplace_listing/plans (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listPlans(params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<MarketplaceListingPlan[], "">, BasicError>>;
   /** List plans — GET /marketplace_listing/plans (classes: read) */
   listPlans(options?: O): Promise<Result<MarketplaceListingPlan[], BasicError>>;
   listPlans(params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<MarketplaceListingPlan[], BasicError>>;
+  /** List plans (stubbed) — GET /marketplace_listing/stubbed/plans (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listPlansStubbed(params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<MarketplaceListingPlan[], "">, BasicError>>;
   /** List plans (stubbed) — GET /marketplace_listing/stubbed/plans (classes: read) */
   listPlansStubbed(options?: O): Promise<Result<MarketplaceListingPlan[], BasicError>>;
   listPlansStubbed(params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<MarketplaceListingPlan[], BasicError>>;
+  /** List repositories accessible to the app installation — GET /installation/repositories (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listReposAccessibleToInstallation(params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ repositories: (Repository & { custom_properties?: Record<string, JsonValue> })[]; repository_selection?: string; total_count: number }, "repositories">, BasicError>>;
   /** List repositories accessible to the app installation — GET /installation/repositories (classes: read) */
   listReposAccessibleToInstallation(options?: O): Promise<Result<{ repositories: (Repository & { custom_properties?: Record<string, JsonValue> })[]; repository_selection?: string; total_count: number }, BasicError>>;
   listReposAccessibleToInstallation(params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<{ repositories: (Repository & { custom_properties?: Record<string, JsonValue> })[]; repository_selection?: string; total_count: number }, BasicError>>;
+  /** List subscriptions for the authenticated user — GET /user/marketplace_purchases (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listSubscriptionsForAuthenticatedUser(params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<UserMarketplacePurchase[], "">, BasicError>>;
   /** List subscriptions for the authenticated user — GET /user/marketplace_purchases (classes: read) */
   listSubscriptionsForAuthenticatedUser(options?: O): Promise<Result<UserMarketplacePurchase[], BasicError>>;
   listSubscriptionsForAuthenticatedUser(params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<UserMarketplacePurchase[], BasicError>>;
+  /** List subscriptions for the authenticated user (stubbed) — GET /user/marketplace_purchases/stubbed (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listSubscriptionsForAuthenticatedUserStubbed(params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<UserMarketplacePurchase[], "">, BasicError>>;
   /** List subscriptions for the authenticated user (stubbed) — GET /user/marketplace_purchases/stubbed (classes: read) */
   listSubscriptionsForAuthenticatedUserStubbed(options?: O): Promise<Result<UserMarketplacePurchase[], BasicError>>;
   listSubscriptionsForAuthenticatedUserStubbed(params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<UserMarketplacePurchase[], BasicError>>;
@@ -3817,6 +4266,8 @@ export interface GithubReadBilling<O = SessionOptions> extends Rpc.RpcTargetBran
 export interface GithubReadCampaigns<O = SessionOptions> extends Rpc.RpcTargetBranded {
   /** Get a campaign for an organization — GET /orgs/{org}/campaigns/{campaign_number} (classes: read) */
   getCampaignSummary(org: string | number, campaignNumber: string | number, options?: O): Promise<Result<CampaignSummary, BasicError>>;
+  /** List campaigns for an organization — GET /orgs/{org}/campaigns (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listOrgCampaigns(org: string | number, params: { page?: number; per_page?: number; direction?: "asc" | "desc"; state?: "open" | "closed"; sort?: "created" | "updated" | "ends_at" | "published" } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<CampaignSummary[], "">, BasicError>>;
   /** List campaigns for an organization — GET /orgs/{org}/campaigns (classes: read) */
   listOrgCampaigns(org: string | number, options?: O): Promise<Result<CampaignSummary[], BasicError>>;
   listOrgCampaigns(org: string | number, params?: { page?: number; per_page?: number; direction?: "asc" | "desc"; state?: "open" | "closed"; sort?: "created" | "updated" | "ends_at" | "published" } | null, options?: O): Promise<Result<CampaignSummary[], BasicError>>;
@@ -3827,6 +4278,8 @@ export interface GithubReadChecks<O = SessionOptions> extends Rpc.RpcTargetBrand
   get(owner: string | number, repo: string | number, checkRunId: string | number, options?: O): Promise<Result<CheckRun>>;
   /** Get a check suite — GET /repos/{owner}/{repo}/check-suites/{check_suite_id} (classes: read) */
   getSuite(owner: string | number, repo: string | number, checkSuiteId: string | number, options?: O): Promise<Result<CheckSuite>>;
+  /** List check run annotations — GET /repos/{owner}/{repo}/check-runs/{check_run_id}/annotations (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listAnnotations(owner: string | number, repo: string | number, checkRunId: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<CheckAnnotation[], "">>>;
   /** List check run annotations — GET /repos/{owner}/{repo}/check-runs/{check_run_id}/annotations (classes: read) */
   listAnnotations(owner: string | number, repo: string | number, checkRunId: string | number, options?: O): Promise<Result<CheckAnnotation[]>>;
   listAnnotations(owner: string | number, repo: string | number, checkRunId: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<CheckAnnotation[]>>;
@@ -3889,6 +4342,8 @@ export interface GithubReadCodeScanning<O = SessionOptions> extends Rpc.RpcTarge
   /** List instances of a code scanning alert — GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/instances (classes: read) */
   listAlertInstances(owner: string | number, repo: string | number, alertNumber: string | number, options?: O): Promise<Result<CodeScanningAlertInstanceList[], BasicError>>;
   listAlertInstances(owner: string | number, repo: string | number, alertNumber: string | number, params?: { page?: number; per_page?: number; ref?: string; pr?: number } | null, options?: O): Promise<Result<CodeScanningAlertInstanceList[], BasicError>>;
+  /** List code scanning alerts for an organization — GET /orgs/{org}/code-scanning/alerts (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listAlertsForOrg(org: string | number, params: { tool_name?: string; tool_guid?: string | null; before?: string; after?: string; page?: number; per_page?: number; direction?: "asc" | "desc"; state?: "open" | "closed" | "dismissed" | "fixed"; sort?: "created" | "updated"; severity?: "critical" | "high" | "medium" | "low" | "warning" | "note" | "error"; assignees?: string } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<CodeScanningOrganizationAlertItems[], "">, BasicError>>;
   /** List code scanning alerts for an organization — GET /orgs/{org}/code-scanning/alerts (classes: read) */
   listAlertsForOrg(org: string | number, options?: O): Promise<Result<CodeScanningOrganizationAlertItems[], BasicError>>;
   listAlertsForOrg(org: string | number, params?: { tool_name?: string; tool_guid?: string | null; before?: string; after?: string; page?: number; per_page?: number; direction?: "asc" | "desc"; state?: "open" | "closed" | "dismissed" | "fixed"; sort?: "created" | "updated"; severity?: "critical" | "high" | "medium" | "low" | "warning" | "note" | "error"; assignees?: string } | null, options?: O): Promise<Result<CodeScanningOrganizationAlertItems[], BasicError>>;
@@ -3970,14 +4425,20 @@ export interface GithubReadCodespaces<O = SessionOptions> extends Rpc.RpcTargetB
   /** List codespaces in a repository for the authenticated user — GET /repos/{owner}/{repo}/codespaces (classes: read) */
   listInRepositoryForAuthenticatedUser(owner: string | number, repo: string | number, options?: O): Promise<Result<{ codespaces: Codespace[]; total_count: number }, BasicError>>;
   listInRepositoryForAuthenticatedUser(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<{ codespaces: Codespace[]; total_count: number }, BasicError>>;
+  /** List organization secrets — GET /orgs/{org}/codespaces/secrets (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listOrgSecrets(org: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ secrets: CodespacesOrgSecret[]; total_count: number }, "secrets">>>;
   /** List organization secrets — GET /orgs/{org}/codespaces/secrets (classes: read) */
   listOrgSecrets(org: string | number, options?: O): Promise<Result<{ secrets: CodespacesOrgSecret[]; total_count: number }>>;
   listOrgSecrets(org: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<{ secrets: CodespacesOrgSecret[]; total_count: number }>>;
+  /** List repository secrets — GET /repos/{owner}/{repo}/codespaces/secrets (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listRepoSecrets(owner: string | number, repo: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ secrets: RepoCodespacesSecret[]; total_count: number }, "secrets">>>;
   /** List repository secrets — GET /repos/{owner}/{repo}/codespaces/secrets (classes: read) */
   listRepoSecrets(owner: string | number, repo: string | number, options?: O): Promise<Result<{ secrets: RepoCodespacesSecret[]; total_count: number }>>;
   listRepoSecrets(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<{ secrets: RepoCodespacesSecret[]; total_count: number }>>;
   /** List selected repositories for a user secret — GET /user/codespaces/secrets/{secret_name}/repositories (classes: read) */
   listRepositoriesForSecretForAuthenticatedUser(secretName: string | number, options?: O): Promise<Result<{ repositories: MinimalRepository[]; total_count: number }, BasicError>>;
+  /** List secrets for the authenticated user — GET /user/codespaces/secrets (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listSecretsForAuthenticatedUser(params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ secrets: CodespacesSecret[]; total_count: number }, "secrets">>>;
   /** List secrets for the authenticated user — GET /user/codespaces/secrets (classes: read) */
   listSecretsForAuthenticatedUser(options?: O): Promise<Result<{ secrets: CodespacesSecret[]; total_count: number }>>;
   listSecretsForAuthenticatedUser(params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<{ secrets: CodespacesSecret[]; total_count: number }>>;
@@ -4030,6 +4491,8 @@ export interface GithubReadCopilot<O = SessionOptions> extends Rpc.RpcTargetBran
   /** List repositories enabled for Copilot cloud agent in an organization — GET /orgs/{org}/copilot/coding-agent/permissions/repositories (classes: read) */
   listCopilotCodingAgentSelectedRepositoriesForOrganization(org: string | number, options?: O): Promise<Result<{ repositories: MinimalRepository[]; total_count: number }, BasicError>>;
   listCopilotCodingAgentSelectedRepositoriesForOrganization(org: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<{ repositories: MinimalRepository[]; total_count: number }, BasicError>>;
+  /** List all Copilot seat assignments for an organization — GET /orgs/{org}/copilot/billing/seats (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listCopilotSeats(org: string | number, params: { page?: number; per_page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ seats?: CopilotSeatDetails[]; total_seats?: number }, "seats">, BasicError>>;
   /** List all Copilot seat assignments for an organization — GET /orgs/{org}/copilot/billing/seats (classes: read) */
   listCopilotSeats(org: string | number, options?: O): Promise<Result<{ seats?: CopilotSeatDetails[]; total_seats?: number }, BasicError>>;
   listCopilotSeats(org: string | number, params?: { page?: number; per_page?: number } | null, options?: O): Promise<Result<{ seats?: CopilotSeatDetails[]; total_seats?: number }, BasicError>>;
@@ -4080,9 +4543,13 @@ export interface GithubReadDependabot<O = SessionOptions> extends Rpc.RpcTargetB
   /** List Dependabot alerts for a repository — GET /repos/{owner}/{repo}/dependabot/alerts (classes: read) */
   listAlertsForRepo(owner: string | number, repo: string | number, options?: O): Promise<Result<DependabotAlert[], BasicError>>;
   listAlertsForRepo(owner: string | number, repo: string | number, params?: { classification?: string; state?: string; severity?: string; ecosystem?: string; package?: string; manifest?: string; epss_percentage?: string; has?: string | "patch"[]; assignee?: string; scope?: "development" | "runtime"; relationship?: string; sort?: "created" | "updated" | "epss_percentage"; direction?: "asc" | "desc"; before?: string; after?: string; per_page?: number } | null, options?: O): Promise<Result<DependabotAlert[], BasicError>>;
+  /** List organization secrets — GET /orgs/{org}/dependabot/secrets (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listOrgSecrets(org: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ secrets: OrganizationDependabotSecret[]; total_count: number }, "secrets">>>;
   /** List organization secrets — GET /orgs/{org}/dependabot/secrets (classes: read) */
   listOrgSecrets(org: string | number, options?: O): Promise<Result<{ secrets: OrganizationDependabotSecret[]; total_count: number }>>;
   listOrgSecrets(org: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<{ secrets: OrganizationDependabotSecret[]; total_count: number }>>;
+  /** List repository secrets — GET /repos/{owner}/{repo}/dependabot/secrets (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listRepoSecrets(owner: string | number, repo: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ secrets: DependabotSecret[]; total_count: number }, "secrets">>>;
   /** List repository secrets — GET /repos/{owner}/{repo}/dependabot/secrets (classes: read) */
   listRepoSecrets(owner: string | number, repo: string | number, options?: O): Promise<Result<{ secrets: DependabotSecret[]; total_count: number }>>;
   listRepoSecrets(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<{ secrets: DependabotSecret[]; total_count: number }>>;
@@ -4098,6 +4565,8 @@ export interface GithubReadDependabot<O = SessionOptions> extends Rpc.RpcTargetB
 }
 
 export interface GithubReadDependencyGraph<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** Get a diff of the dependencies between commits — GET /repos/{owner}/{repo}/dependency-graph/compare/{basehead} (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  diffRange(owner: string | number, repo: string | number, basehead: string | number, params: { name?: string } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<DependencyGraphDiff, "">, BasicError>>;
   /** Get a diff of the dependencies between commits — GET /repos/{owner}/{repo}/dependency-graph/compare/{basehead} (classes: read) */
   diffRange(owner: string | number, repo: string | number, basehead: string | number, options?: O): Promise<Result<DependencyGraphDiff, BasicError>>;
   diffRange(owner: string | number, repo: string | number, basehead: string | number, params?: { name?: string } | null, options?: O): Promise<Result<DependencyGraphDiff, BasicError>>;
@@ -4117,6 +4586,8 @@ export interface GithubReadEmojis<O = SessionOptions> extends Rpc.RpcTargetBrand
 export interface GithubReadEnterpriseTeamMemberships<O = SessionOptions> extends Rpc.RpcTargetBranded {
   /** Get enterprise team membership — GET /enterprises/{enterprise}/teams/{enterprise-team}/memberships/{username} (classes: read) */
   get(enterprise: string | number, enterpriseTeam: string | number, username: string | number, options?: O): Promise<Result<SimpleUser>>;
+  /** List members in an enterprise team — GET /enterprises/{enterprise}/teams/{enterprise-team}/memberships (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  list(enterprise: string | number, enterpriseTeam: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<SimpleUser[], "">>>;
   /** List members in an enterprise team — GET /enterprises/{enterprise}/teams/{enterprise-team}/memberships (classes: read) */
   list(enterprise: string | number, enterpriseTeam: string | number, options?: O): Promise<Result<SimpleUser[]>>;
   list(enterprise: string | number, enterpriseTeam: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<SimpleUser[]>>;
@@ -4133,6 +4604,8 @@ export interface GithubReadEnterpriseTeamOrganizations<O = SessionOptions> exten
 export interface GithubReadEnterpriseTeams<O = SessionOptions> extends Rpc.RpcTargetBranded {
   /** Get an enterprise team — GET /enterprises/{enterprise}/teams/{team_slug} (classes: read) */
   get(enterprise: string | number, teamSlug: string | number, options?: O): Promise<Result<EnterpriseTeam, BasicError>>;
+  /** List enterprise teams — GET /enterprises/{enterprise}/teams (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  list(enterprise: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<EnterpriseTeam[], "">, BasicError>>;
   /** List enterprise teams — GET /enterprises/{enterprise}/teams (classes: read) */
   list(enterprise: string | number, options?: O): Promise<Result<EnterpriseTeam[], BasicError>>;
   list(enterprise: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<EnterpriseTeam[], BasicError>>;
@@ -4147,24 +4620,38 @@ export interface GithubReadGists<O = SessionOptions> extends Rpc.RpcTargetBrande
   getComment(gistId: string | number, commentId: string | number, options?: O): Promise<Result<GistComment, { block?: { created_at?: string; html_url?: string | null; reason?: string }; documentation_url?: string; message?: string }>>;
   /** Get a gist revision — GET /gists/{gist_id}/{sha} (classes: read) */
   getRevision(gistId: string | number, sha: string | number, options?: O): Promise<Result<GistSimple, BasicError>>;
+  /** List gists for the authenticated user — GET /gists (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  list(params: { since?: string; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<BaseGist[], "">, BasicError>>;
   /** List gists for the authenticated user — GET /gists (classes: read) */
   list(options?: O): Promise<Result<BaseGist[], BasicError>>;
   list(params?: { since?: string; per_page?: number; page?: number } | null, options?: O): Promise<Result<BaseGist[], BasicError>>;
+  /** List gist comments — GET /gists/{gist_id}/comments (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listComments(gistId: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<GistComment[], "">, BasicError>>;
   /** List gist comments — GET /gists/{gist_id}/comments (classes: read) */
   listComments(gistId: string | number, options?: O): Promise<Result<GistComment[], BasicError>>;
   listComments(gistId: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<GistComment[], BasicError>>;
+  /** List gist commits — GET /gists/{gist_id}/commits (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listCommits(gistId: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<GistCommit[], "">, BasicError>>;
   /** List gist commits — GET /gists/{gist_id}/commits (classes: read) */
   listCommits(gistId: string | number, options?: O): Promise<Result<GistCommit[], BasicError>>;
   listCommits(gistId: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<GistCommit[], BasicError>>;
+  /** List gists for a user — GET /users/{username}/gists (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listForUser(username: string | number, params: { since?: string; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<BaseGist[], "">, ValidationError>>;
   /** List gists for a user — GET /users/{username}/gists (classes: read) */
   listForUser(username: string | number, options?: O): Promise<Result<BaseGist[], ValidationError>>;
   listForUser(username: string | number, params?: { since?: string; per_page?: number; page?: number } | null, options?: O): Promise<Result<BaseGist[], ValidationError>>;
+  /** List gist forks — GET /gists/{gist_id}/forks (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listForks(gistId: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<GistSimple[], "">, BasicError>>;
   /** List gist forks — GET /gists/{gist_id}/forks (classes: read) */
   listForks(gistId: string | number, options?: O): Promise<Result<GistSimple[], BasicError>>;
   listForks(gistId: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<GistSimple[], BasicError>>;
+  /** List public gists — GET /gists/public (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listPublic(params: { since?: string; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<BaseGist[], "">, BasicError>>;
   /** List public gists — GET /gists/public (classes: read) */
   listPublic(options?: O): Promise<Result<BaseGist[], BasicError>>;
   listPublic(params?: { since?: string; per_page?: number; page?: number } | null, options?: O): Promise<Result<BaseGist[], BasicError>>;
+  /** List starred gists — GET /gists/starred (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listStarred(params: { since?: string; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<BaseGist[], "">, BasicError>>;
   /** List starred gists — GET /gists/starred (classes: read) */
   listStarred(options?: O): Promise<Result<BaseGist[], BasicError>>;
   listStarred(params?: { since?: string; per_page?: number; page?: number } | null, options?: O): Promise<Result<BaseGist[], BasicError>>;
@@ -4182,6 +4669,8 @@ export interface GithubReadGit<O = SessionOptions> extends Rpc.RpcTargetBranded 
   /** Get a tree — GET /repos/{owner}/{repo}/git/trees/{tree_sha} (classes: read) */
   getTree(owner: string | number, repo: string | number, treeSha: string | number, options?: O): Promise<Result<GitTree, BasicError>>;
   getTree(owner: string | number, repo: string | number, treeSha: string | number, params?: { recursive?: string } | null, options?: O): Promise<Result<GitTree, BasicError>>;
+  /** List matching references — GET /repos/{owner}/{repo}/git/matching-refs/{ref} (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listMatchingRefs(owner: string | number, repo: string | number, ref: string | number, params: null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<GitRef[], "">, BasicError>>;
   /** List matching references — GET /repos/{owner}/{repo}/git/matching-refs/{ref} (classes: read) */
   listMatchingRefs(owner: string | number, repo: string | number, ref: string | number, options?: O): Promise<Result<GitRef[], BasicError>>;
 }
@@ -4235,60 +4724,98 @@ export interface GithubReadIssues<O = SessionOptions> extends Rpc.RpcTargetBrand
   getMilestone(owner: string | number, repo: string | number, milestoneNumber: string | number, options?: O): Promise<Result<Milestone, BasicError>>;
   /** Get parent issue — GET /repos/{owner}/{repo}/issues/{issue_number}/parent (classes: read) */
   getParent(owner: string | number, repo: string | number, issueNumber: string | number, options?: O): Promise<Result<Issue, BasicError>>;
+  /** List issues assigned to the authenticated user — GET /issues (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  list(params: { filter?: "assigned" | "created" | "mentioned" | "subscribed" | "repos" | "all"; state?: "open" | "closed" | "all"; labels?: string; sort?: "created" | "updated" | "comments"; direction?: "asc" | "desc"; since?: string; collab?: boolean; orgs?: boolean; owned?: boolean; pulls?: boolean; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Issue[], "">, BasicError>>;
   /** List issues assigned to the authenticated user — GET /issues (classes: read) */
   list(options?: O): Promise<Result<Issue[], BasicError>>;
   list(params?: { filter?: "assigned" | "created" | "mentioned" | "subscribed" | "repos" | "all"; state?: "open" | "closed" | "all"; labels?: string; sort?: "created" | "updated" | "comments"; direction?: "asc" | "desc"; since?: string; collab?: boolean; orgs?: boolean; owned?: boolean; pulls?: boolean; per_page?: number; page?: number } | null, options?: O): Promise<Result<Issue[], BasicError>>;
+  /** List assignees — GET /repos/{owner}/{repo}/assignees (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listAssignees(owner: string | number, repo: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<SimpleUser[], "">, BasicError>>;
   /** List assignees — GET /repos/{owner}/{repo}/assignees (classes: read) */
   listAssignees(owner: string | number, repo: string | number, options?: O): Promise<Result<SimpleUser[], BasicError>>;
   listAssignees(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<SimpleUser[], BasicError>>;
+  /** List issue comments — GET /repos/{owner}/{repo}/issues/{issue_number}/comments (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listComments(owner: string | number, repo: string | number, issueNumber: string | number, params: { since?: string; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<IssueComment[], "">, BasicError>>;
   /** List issue comments — GET /repos/{owner}/{repo}/issues/{issue_number}/comments (classes: read) */
   listComments(owner: string | number, repo: string | number, issueNumber: string | number, options?: O): Promise<Result<IssueComment[], BasicError>>;
   listComments(owner: string | number, repo: string | number, issueNumber: string | number, params?: { since?: string; per_page?: number; page?: number } | null, options?: O): Promise<Result<IssueComment[], BasicError>>;
+  /** List issue comments for a repository — GET /repos/{owner}/{repo}/issues/comments (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listCommentsForRepo(owner: string | number, repo: string | number, params: { sort?: "created" | "updated"; direction?: "asc" | "desc"; since?: string; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<IssueComment[], "">, BasicError>>;
   /** List issue comments for a repository — GET /repos/{owner}/{repo}/issues/comments (classes: read) */
   listCommentsForRepo(owner: string | number, repo: string | number, options?: O): Promise<Result<IssueComment[], BasicError>>;
   listCommentsForRepo(owner: string | number, repo: string | number, params?: { sort?: "created" | "updated"; direction?: "asc" | "desc"; since?: string; per_page?: number; page?: number } | null, options?: O): Promise<Result<IssueComment[], BasicError>>;
+  /** List dependencies an issue is blocked by — GET /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listDependenciesBlockedBy(owner: string | number, repo: string | number, issueNumber: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Issue[], "">, BasicError>>;
   /** List dependencies an issue is blocked by — GET /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by (classes: read) */
   listDependenciesBlockedBy(owner: string | number, repo: string | number, issueNumber: string | number, options?: O): Promise<Result<Issue[], BasicError>>;
   listDependenciesBlockedBy(owner: string | number, repo: string | number, issueNumber: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<Issue[], BasicError>>;
+  /** List dependencies an issue is blocking — GET /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocking (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listDependenciesBlocking(owner: string | number, repo: string | number, issueNumber: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Issue[], "">, BasicError>>;
   /** List dependencies an issue is blocking — GET /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocking (classes: read) */
   listDependenciesBlocking(owner: string | number, repo: string | number, issueNumber: string | number, options?: O): Promise<Result<Issue[], BasicError>>;
   listDependenciesBlocking(owner: string | number, repo: string | number, issueNumber: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<Issue[], BasicError>>;
+  /** List issue events — GET /repos/{owner}/{repo}/issues/{issue_number}/events (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listEvents(owner: string | number, repo: string | number, issueNumber: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<IssueEventForIssue[], "">, BasicError>>;
   /** List issue events — GET /repos/{owner}/{repo}/issues/{issue_number}/events (classes: read) */
   listEvents(owner: string | number, repo: string | number, issueNumber: string | number, options?: O): Promise<Result<IssueEventForIssue[], BasicError>>;
   listEvents(owner: string | number, repo: string | number, issueNumber: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<IssueEventForIssue[], BasicError>>;
+  /** List issue events for a repository — GET /repos/{owner}/{repo}/issues/events (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listEventsForRepo(owner: string | number, repo: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<IssueEvent[], "">, ValidationError>>;
   /** List issue events for a repository — GET /repos/{owner}/{repo}/issues/events (classes: read) */
   listEventsForRepo(owner: string | number, repo: string | number, options?: O): Promise<Result<IssueEvent[], ValidationError>>;
   listEventsForRepo(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<IssueEvent[], ValidationError>>;
+  /** List timeline events for an issue — GET /repos/{owner}/{repo}/issues/{issue_number}/timeline (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listEventsForTimeline(owner: string | number, repo: string | number, issueNumber: string | number, params: { per_page?: number; page?: number; exclude?: string } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<TimelineIssueEvents[], "">, BasicError>>;
   /** List timeline events for an issue — GET /repos/{owner}/{repo}/issues/{issue_number}/timeline (classes: read) */
   listEventsForTimeline(owner: string | number, repo: string | number, issueNumber: string | number, options?: O): Promise<Result<TimelineIssueEvents[], BasicError>>;
   listEventsForTimeline(owner: string | number, repo: string | number, issueNumber: string | number, params?: { per_page?: number; page?: number; exclude?: string } | null, options?: O): Promise<Result<TimelineIssueEvents[], BasicError>>;
+  /** List user account issues assigned to the authenticated user — GET /user/issues (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listForAuthenticatedUser(params: { filter?: "assigned" | "created" | "mentioned" | "subscribed" | "repos" | "all"; state?: "open" | "closed" | "all"; labels?: string; sort?: "created" | "updated" | "comments"; direction?: "asc" | "desc"; since?: string; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Issue[], "">, BasicError>>;
   /** List user account issues assigned to the authenticated user — GET /user/issues (classes: read) */
   listForAuthenticatedUser(options?: O): Promise<Result<Issue[], BasicError>>;
   listForAuthenticatedUser(params?: { filter?: "assigned" | "created" | "mentioned" | "subscribed" | "repos" | "all"; state?: "open" | "closed" | "all"; labels?: string; sort?: "created" | "updated" | "comments"; direction?: "asc" | "desc"; since?: string; per_page?: number; page?: number } | null, options?: O): Promise<Result<Issue[], BasicError>>;
+  /** List organization issues assigned to the authenticated user — GET /orgs/{org}/issues (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listForOrg(org: string | number, params: { filter?: "assigned" | "created" | "mentioned" | "subscribed" | "repos" | "all"; state?: "open" | "closed" | "all"; labels?: string; type?: string; sort?: "created" | "updated" | "comments"; direction?: "asc" | "desc"; since?: string; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Issue[], "">, BasicError>>;
   /** List organization issues assigned to the authenticated user — GET /orgs/{org}/issues (classes: read) */
   listForOrg(org: string | number, options?: O): Promise<Result<Issue[], BasicError>>;
   listForOrg(org: string | number, params?: { filter?: "assigned" | "created" | "mentioned" | "subscribed" | "repos" | "all"; state?: "open" | "closed" | "all"; labels?: string; type?: string; sort?: "created" | "updated" | "comments"; direction?: "asc" | "desc"; since?: string; per_page?: number; page?: number } | null, options?: O): Promise<Result<Issue[], BasicError>>;
+  /** List repository issues — GET /repos/{owner}/{repo}/issues (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listForRepo(owner: string | number, repo: string | number, params: { milestone?: string; state?: "open" | "closed" | "all"; assignee?: string; type?: string; creator?: string; mentioned?: string; issue_field_values?: string; labels?: string; sort?: "created" | "updated" | "comments"; direction?: "asc" | "desc"; since?: string; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Issue[], "">, BasicError>>;
   /** List repository issues — GET /repos/{owner}/{repo}/issues (classes: read) */
   listForRepo(owner: string | number, repo: string | number, options?: O): Promise<Result<Issue[], BasicError>>;
   listForRepo(owner: string | number, repo: string | number, params?: { milestone?: string; state?: "open" | "closed" | "all"; assignee?: string; type?: string; creator?: string; mentioned?: string; issue_field_values?: string; labels?: string; sort?: "created" | "updated" | "comments"; direction?: "asc" | "desc"; since?: string; per_page?: number; page?: number } | null, options?: O): Promise<Result<Issue[], BasicError>>;
+  /** List issue field values for an issue — GET /repos/{owner}/{repo}/issues/{issue_number}/issue-field-values (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listIssueFieldValuesForIssue(owner: string | number, repo: string | number, issueNumber: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<IssueFieldValue[], "">, BasicError>>;
   /** List issue field values for an issue — GET /repos/{owner}/{repo}/issues/{issue_number}/issue-field-values (classes: read) */
   listIssueFieldValuesForIssue(owner: string | number, repo: string | number, issueNumber: string | number, options?: O): Promise<Result<IssueFieldValue[], BasicError>>;
   listIssueFieldValuesForIssue(owner: string | number, repo: string | number, issueNumber: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<IssueFieldValue[], BasicError>>;
+  /** List labels for issues in a milestone — GET /repos/{owner}/{repo}/milestones/{milestone_number}/labels (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listLabelsForMilestone(owner: string | number, repo: string | number, milestoneNumber: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Label[], "">>>;
   /** List labels for issues in a milestone — GET /repos/{owner}/{repo}/milestones/{milestone_number}/labels (classes: read) */
   listLabelsForMilestone(owner: string | number, repo: string | number, milestoneNumber: string | number, options?: O): Promise<Result<Label[]>>;
   listLabelsForMilestone(owner: string | number, repo: string | number, milestoneNumber: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<Label[]>>;
+  /** List labels for a repository — GET /repos/{owner}/{repo}/labels (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listLabelsForRepo(owner: string | number, repo: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Label[], "">, BasicError>>;
   /** List labels for a repository — GET /repos/{owner}/{repo}/labels (classes: read) */
   listLabelsForRepo(owner: string | number, repo: string | number, options?: O): Promise<Result<Label[], BasicError>>;
   listLabelsForRepo(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<Label[], BasicError>>;
+  /** List labels for an issue — GET /repos/{owner}/{repo}/issues/{issue_number}/labels (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listLabelsOnIssue(owner: string | number, repo: string | number, issueNumber: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Label[], "">, BasicError>>;
   /** List labels for an issue — GET /repos/{owner}/{repo}/issues/{issue_number}/labels (classes: read) */
   listLabelsOnIssue(owner: string | number, repo: string | number, issueNumber: string | number, options?: O): Promise<Result<Label[], BasicError>>;
   listLabelsOnIssue(owner: string | number, repo: string | number, issueNumber: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<Label[], BasicError>>;
+  /** List milestones — GET /repos/{owner}/{repo}/milestones (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listMilestones(owner: string | number, repo: string | number, params: { state?: "open" | "closed" | "all"; sort?: "due_on" | "completeness"; direction?: "asc" | "desc"; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Milestone[], "">, BasicError>>;
   /** List milestones — GET /repos/{owner}/{repo}/milestones (classes: read) */
   listMilestones(owner: string | number, repo: string | number, options?: O): Promise<Result<Milestone[], BasicError>>;
   listMilestones(owner: string | number, repo: string | number, params?: { state?: "open" | "closed" | "all"; sort?: "due_on" | "completeness"; direction?: "asc" | "desc"; per_page?: number; page?: number } | null, options?: O): Promise<Result<Milestone[], BasicError>>;
+  /** List sub-issues — GET /repos/{owner}/{repo}/issues/{issue_number}/sub_issues (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listSubIssues(owner: string | number, repo: string | number, issueNumber: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Issue[], "">, BasicError>>;
   /** List sub-issues — GET /repos/{owner}/{repo}/issues/{issue_number}/sub_issues (classes: read) */
   listSubIssues(owner: string | number, repo: string | number, issueNumber: string | number, options?: O): Promise<Result<Issue[], BasicError>>;
   listSubIssues(owner: string | number, repo: string | number, issueNumber: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<Issue[], BasicError>>;
+  /** List issue suggestions — GET /repos/{owner}/{repo}/issues/{issue_number}/suggestions (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listSuggestions(owner: string | number, repo: string | number, issueNumber: string | number, params: { state?: "pending" | "applied" | "approved" | "dismissed" | "replaced" | "invalidated" | "all"; action?: "set_type" | "add_label" | "add_field" | "add_assignee" | "close_issue"; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<IssueSuggestion[], "">, BasicError>>;
   /** List issue suggestions — GET /repos/{owner}/{repo}/issues/{issue_number}/suggestions (classes: read) */
   listSuggestions(owner: string | number, repo: string | number, issueNumber: string | number, options?: O): Promise<Result<IssueSuggestion[], BasicError>>;
   listSuggestions(owner: string | number, repo: string | number, issueNumber: string | number, params?: { state?: "pending" | "applied" | "approved" | "dismissed" | "replaced" | "invalidated" | "all"; action?: "set_type" | "add_label" | "add_field" | "add_assignee" | "close_issue"; per_page?: number; page?: number } | null, options?: O): Promise<Result<IssueSuggestion[], BasicError>>;
@@ -4337,15 +4864,23 @@ export interface GithubReadMigrations<O = SessionOptions> extends Rpc.RpcTargetB
   /** Get an organization migration status — GET /orgs/{org}/migrations/{migration_id} (classes: read) */
   getStatusForOrg(org: string | number, migrationId: string | number, options?: O): Promise<Result<Migration, BasicError>>;
   getStatusForOrg(org: string | number, migrationId: string | number, params?: { exclude?: "repositories"[] } | null, options?: O): Promise<Result<Migration, BasicError>>;
+  /** List user migrations — GET /user/migrations (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listForAuthenticatedUser(params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Migration[], "">, BasicError>>;
   /** List user migrations — GET /user/migrations (classes: read) */
   listForAuthenticatedUser(options?: O): Promise<Result<Migration[], BasicError>>;
   listForAuthenticatedUser(params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<Migration[], BasicError>>;
+  /** List organization migrations — GET /orgs/{org}/migrations (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listForOrg(org: string | number, params: { per_page?: number; page?: number; exclude?: "repositories"[] } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Migration[], "">>>;
   /** List organization migrations — GET /orgs/{org}/migrations (classes: read) */
   listForOrg(org: string | number, options?: O): Promise<Result<Migration[]>>;
   listForOrg(org: string | number, params?: { per_page?: number; page?: number; exclude?: "repositories"[] } | null, options?: O): Promise<Result<Migration[]>>;
+  /** List repositories for a user migration — GET /user/migrations/{migration_id}/repositories (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listReposForAuthenticatedUser(migrationId: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<MinimalRepository[], "">, BasicError>>;
   /** List repositories for a user migration — GET /user/migrations/{migration_id}/repositories (classes: read) */
   listReposForAuthenticatedUser(migrationId: string | number, options?: O): Promise<Result<MinimalRepository[], BasicError>>;
   listReposForAuthenticatedUser(migrationId: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<MinimalRepository[], BasicError>>;
+  /** List repositories in an organization migration — GET /orgs/{org}/migrations/{migration_id}/repositories (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listReposForOrg(org: string | number, migrationId: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<MinimalRepository[], "">, BasicError>>;
   /** List repositories in an organization migration — GET /orgs/{org}/migrations/{migration_id}/repositories (classes: read) */
   listReposForOrg(org: string | number, migrationId: string | number, options?: O): Promise<Result<MinimalRepository[], BasicError>>;
   listReposForOrg(org: string | number, migrationId: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<MinimalRepository[], BasicError>>;
@@ -4371,6 +4906,8 @@ export interface GithubReadOrgs<O = SessionOptions> extends Rpc.RpcTargetBranded
   customPropertiesForReposGetOrganizationDefinition(org: string | number, customPropertyName: string | number, options?: O): Promise<Result<CustomProperty, BasicError>>;
   /** Get all custom properties for an organization — GET /orgs/{org}/properties/schema (classes: read) */
   customPropertiesForReposGetOrganizationDefinitions(org: string | number, options?: O): Promise<Result<CustomProperty[], BasicError>>;
+  /** List custom property values for organization repositories — GET /orgs/{org}/properties/values (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  customPropertiesForReposGetOrganizationValues(org: string | number, params: { per_page?: number; page?: number; repository_query?: string } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<OrgRepoCustomPropertyValues[], "">, BasicError>>;
   /** List custom property values for organization repositories — GET /orgs/{org}/properties/values (classes: read) */
   customPropertiesForReposGetOrganizationValues(org: string | number, options?: O): Promise<Result<OrgRepoCustomPropertyValues[], BasicError>>;
   customPropertiesForReposGetOrganizationValues(org: string | number, params?: { per_page?: number; page?: number; repository_query?: string } | null, options?: O): Promise<Result<OrgRepoCustomPropertyValues[], BasicError>>;
@@ -4400,9 +4937,13 @@ export interface GithubReadOrgs<O = SessionOptions> extends Rpc.RpcTargetBranded
   getWebhookConfigForOrg(org: string | number, hookId: string | number, options?: O): Promise<Result<WebhookConfig>>;
   /** Get a webhook delivery for an organization webhook — GET /orgs/{org}/hooks/{hook_id}/deliveries/{delivery_id} (classes: read) */
   getWebhookDelivery(org: string | number, hookId: string | number, deliveryId: string | number, options?: O): Promise<Result<HookDelivery, BasicError>>;
+  /** List organizations — GET /organizations (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  list(params: { since?: number; per_page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<OrganizationSimple[], "">>>;
   /** List organizations — GET /organizations (classes: read) */
   list(options?: O): Promise<Result<OrganizationSimple[]>>;
   list(params?: { since?: number; per_page?: number } | null, options?: O): Promise<Result<OrganizationSimple[]>>;
+  /** List app installations for an organization — GET /orgs/{org}/installations (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listAppInstallations(org: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ installations: Installation[]; total_count: number }, "installations">>>;
   /** List app installations for an organization — GET /orgs/{org}/installations (classes: read) */
   listAppInstallations(org: string | number, options?: O): Promise<Result<{ installations: Installation[]; total_count: number }>>;
   listAppInstallations(org: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<{ installations: Installation[]; total_count: number }>>;
@@ -4419,15 +4960,23 @@ export interface GithubReadOrgs<O = SessionOptions> extends Rpc.RpcTargetBranded
   /** List users blocked by an organization — GET /orgs/{org}/blocks (classes: read) */
   listBlockedUsers(org: string | number, options?: O): Promise<Result<SimpleUser[]>>;
   listBlockedUsers(org: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<SimpleUser[]>>;
+  /** List failed organization invitations — GET /orgs/{org}/failed_invitations (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listFailedInvitations(org: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<OrganizationInvitation[], "">, BasicError>>;
   /** List failed organization invitations — GET /orgs/{org}/failed_invitations (classes: read) */
   listFailedInvitations(org: string | number, options?: O): Promise<Result<OrganizationInvitation[], BasicError>>;
   listFailedInvitations(org: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<OrganizationInvitation[], BasicError>>;
+  /** List organizations for the authenticated user — GET /user/orgs (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listForAuthenticatedUser(params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<OrganizationSimple[], "">, BasicError>>;
   /** List organizations for the authenticated user — GET /user/orgs (classes: read) */
   listForAuthenticatedUser(options?: O): Promise<Result<OrganizationSimple[], BasicError>>;
   listForAuthenticatedUser(params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<OrganizationSimple[], BasicError>>;
+  /** List organizations for a user — GET /users/{username}/orgs (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listForUser(username: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<OrganizationSimple[], "">>>;
   /** List organizations for a user — GET /users/{username}/orgs (classes: read) */
   listForUser(username: string | number, options?: O): Promise<Result<OrganizationSimple[]>>;
   listForUser(username: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<OrganizationSimple[]>>;
+  /** List organization invitation teams — GET /orgs/{org}/invitations/{invitation_id}/teams (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listInvitationTeams(org: string | number, invitationId: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Team[], "">, BasicError>>;
   /** List organization invitation teams — GET /orgs/{org}/invitations/{invitation_id}/teams (classes: read) */
   listInvitationTeams(org: string | number, invitationId: string | number, options?: O): Promise<Result<Team[], BasicError>>;
   listInvitationTeams(org: string | number, invitationId: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<Team[], BasicError>>;
@@ -4435,15 +4984,23 @@ export interface GithubReadOrgs<O = SessionOptions> extends Rpc.RpcTargetBranded
   listIssueFields(org: string | number, options?: O): Promise<Result<IssueField[], BasicError>>;
   /** List issue types for an organization — GET /orgs/{org}/issue-types (classes: read) */
   listIssueTypes(org: string | number, options?: O): Promise<Result<IssueType[], BasicError>>;
+  /** List organization members — GET /orgs/{org}/members (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listMembers(org: string | number, params: { filter?: "2fa_disabled" | "2fa_insecure" | "all"; role?: "all" | "admin" | "member"; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<SimpleUser[], "">, ValidationError>>;
   /** List organization members — GET /orgs/{org}/members (classes: read) */
   listMembers(org: string | number, options?: O): Promise<Result<SimpleUser[], ValidationError>>;
   listMembers(org: string | number, params?: { filter?: "2fa_disabled" | "2fa_insecure" | "all"; role?: "all" | "admin" | "member"; per_page?: number; page?: number } | null, options?: O): Promise<Result<SimpleUser[], ValidationError>>;
+  /** List organization memberships for the authenticated user — GET /user/memberships/orgs (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listMembershipsForAuthenticatedUser(params: { state?: "active" | "pending"; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<OrgMembership[], "">, BasicError>>;
   /** List organization memberships for the authenticated user — GET /user/memberships/orgs (classes: read) */
   listMembershipsForAuthenticatedUser(options?: O): Promise<Result<OrgMembership[], BasicError>>;
   listMembershipsForAuthenticatedUser(params?: { state?: "active" | "pending"; per_page?: number; page?: number } | null, options?: O): Promise<Result<OrgMembership[], BasicError>>;
+  /** List teams that are assigned to an organization role — GET /orgs/{org}/organization-roles/{role_id}/teams (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listOrgRoleTeams(org: string | number, roleId: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<TeamRoleAssignment[], "">>>;
   /** List teams that are assigned to an organization role — GET /orgs/{org}/organization-roles/{role_id}/teams (classes: read) */
   listOrgRoleTeams(org: string | number, roleId: string | number, options?: O): Promise<Result<TeamRoleAssignment[]>>;
   listOrgRoleTeams(org: string | number, roleId: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<TeamRoleAssignment[]>>;
+  /** List users that are assigned to an organization role — GET /orgs/{org}/organization-roles/{role_id}/users (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listOrgRoleUsers(org: string | number, roleId: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<UserRoleAssignment[], "">>>;
   /** List users that are assigned to an organization role — GET /orgs/{org}/organization-roles/{role_id}/users (classes: read) */
   listOrgRoleUsers(org: string | number, roleId: string | number, options?: O): Promise<Result<UserRoleAssignment[]>>;
   listOrgRoleUsers(org: string | number, roleId: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<UserRoleAssignment[]>>;
@@ -4451,24 +5008,38 @@ export interface GithubReadOrgs<O = SessionOptions> extends Rpc.RpcTargetBranded
   listOrgRoles(org: string | number, options?: O): Promise<Result<{ roles?: OrganizationRole[]; total_count?: number }, BasicError>>;
   /** List organization fine-grained permissions for an organization — GET /orgs/{org}/organization-fine-grained-permissions (classes: read) */
   listOrganizationFineGrainedPermissions(org: string | number, options?: O): Promise<Result<{ description: string; name: string }[], BasicError>>;
+  /** List outside collaborators for an organization — GET /orgs/{org}/outside_collaborators (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listOutsideCollaborators(org: string | number, params: { filter?: "2fa_disabled" | "2fa_insecure" | "all"; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<SimpleUser[], "">>>;
   /** List outside collaborators for an organization — GET /orgs/{org}/outside_collaborators (classes: read) */
   listOutsideCollaborators(org: string | number, options?: O): Promise<Result<SimpleUser[]>>;
   listOutsideCollaborators(org: string | number, params?: { filter?: "2fa_disabled" | "2fa_insecure" | "all"; per_page?: number; page?: number } | null, options?: O): Promise<Result<SimpleUser[]>>;
+  /** List repositories a fine-grained personal access token has access to — GET /orgs/{org}/personal-access-tokens/{pat_id}/repositories (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listPatGrantRepositories(org: string | number, patId: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<MinimalRepository[], "">, BasicError>>;
   /** List repositories a fine-grained personal access token has access to — GET /orgs/{org}/personal-access-tokens/{pat_id}/repositories (classes: read) */
   listPatGrantRepositories(org: string | number, patId: string | number, options?: O): Promise<Result<MinimalRepository[], BasicError>>;
   listPatGrantRepositories(org: string | number, patId: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<MinimalRepository[], BasicError>>;
+  /** List repositories requested to be accessed by a fine-grained personal access token — GET /orgs/{org}/personal-access-token-requests/{pat_request_id}/repositories (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listPatGrantRequestRepositories(org: string | number, patRequestId: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<MinimalRepository[], "">, BasicError>>;
   /** List repositories requested to be accessed by a fine-grained personal access token — GET /orgs/{org}/personal-access-token-requests/{pat_request_id}/repositories (classes: read) */
   listPatGrantRequestRepositories(org: string | number, patRequestId: string | number, options?: O): Promise<Result<MinimalRepository[], BasicError>>;
   listPatGrantRequestRepositories(org: string | number, patRequestId: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<MinimalRepository[], BasicError>>;
+  /** List requests to access organization resources with fine-grained personal access tokens — GET /orgs/{org}/personal-access-token-requests (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listPatGrantRequests(org: string | number, params: { per_page?: number; page?: number; sort?: "created_at"; direction?: "asc" | "desc"; owner?: string[]; repository?: string; permission?: string; last_used_before?: string; last_used_after?: string; token_id?: string[] } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<OrganizationProgrammaticAccessGrantRequest[], "">, BasicError>>;
   /** List requests to access organization resources with fine-grained personal access tokens — GET /orgs/{org}/personal-access-token-requests (classes: read) */
   listPatGrantRequests(org: string | number, options?: O): Promise<Result<OrganizationProgrammaticAccessGrantRequest[], BasicError>>;
   listPatGrantRequests(org: string | number, params?: { per_page?: number; page?: number; sort?: "created_at"; direction?: "asc" | "desc"; owner?: string[]; repository?: string; permission?: string; last_used_before?: string; last_used_after?: string; token_id?: string[] } | null, options?: O): Promise<Result<OrganizationProgrammaticAccessGrantRequest[], BasicError>>;
+  /** List fine-grained personal access tokens with access to organization resources — GET /orgs/{org}/personal-access-tokens (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listPatGrants(org: string | number, params: { per_page?: number; page?: number; sort?: "created_at"; direction?: "asc" | "desc"; owner?: string[]; repository?: string; permission?: string; last_used_before?: string; last_used_after?: string; token_id?: string[] } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<OrganizationProgrammaticAccessGrant[], "">, BasicError>>;
   /** List fine-grained personal access tokens with access to organization resources — GET /orgs/{org}/personal-access-tokens (classes: read) */
   listPatGrants(org: string | number, options?: O): Promise<Result<OrganizationProgrammaticAccessGrant[], BasicError>>;
   listPatGrants(org: string | number, params?: { per_page?: number; page?: number; sort?: "created_at"; direction?: "asc" | "desc"; owner?: string[]; repository?: string; permission?: string; last_used_before?: string; last_used_after?: string; token_id?: string[] } | null, options?: O): Promise<Result<OrganizationProgrammaticAccessGrant[], BasicError>>;
+  /** List pending organization invitations — GET /orgs/{org}/invitations (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listPendingInvitations(org: string | number, params: { per_page?: number; page?: number; role?: "all" | "admin" | "direct_member" | "billing_manager" | "hiring_manager"; invitation_source?: "all" | "member" | "scim" } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<OrganizationInvitation[], "">, BasicError>>;
   /** List pending organization invitations — GET /orgs/{org}/invitations (classes: read) */
   listPendingInvitations(org: string | number, options?: O): Promise<Result<OrganizationInvitation[], BasicError>>;
   listPendingInvitations(org: string | number, params?: { per_page?: number; page?: number; role?: "all" | "admin" | "direct_member" | "billing_manager" | "hiring_manager"; invitation_source?: "all" | "member" | "scim" } | null, options?: O): Promise<Result<OrganizationInvitation[], BasicError>>;
+  /** List public organization members — GET /orgs/{org}/public_members (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listPublicMembers(org: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<SimpleUser[], "">>>;
   /** List public organization members — GET /orgs/{org}/public_members (classes: read) */
   listPublicMembers(org: string | number, options?: O): Promise<Result<SimpleUser[]>>;
   listPublicMembers(org: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<SimpleUser[]>>;
@@ -4477,6 +5048,8 @@ export interface GithubReadOrgs<O = SessionOptions> extends Rpc.RpcTargetBranded
   /** List deliveries for an organization webhook — GET /orgs/{org}/hooks/{hook_id}/deliveries (classes: read) */
   listWebhookDeliveries(org: string | number, hookId: string | number, options?: O): Promise<Result<HookDeliveryItem[], BasicError>>;
   listWebhookDeliveries(org: string | number, hookId: string | number, params?: { per_page?: number; cursor?: string; status?: "success" | "failure" } | null, options?: O): Promise<Result<HookDeliveryItem[], BasicError>>;
+  /** List organization webhooks — GET /orgs/{org}/hooks (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listWebhooks(org: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<OrgHook[], "">, BasicError>>;
   /** List organization webhooks — GET /orgs/{org}/hooks (classes: read) */
   listWebhooks(org: string | number, options?: O): Promise<Result<OrgHook[], BasicError>>;
   listWebhooks(org: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<OrgHook[], BasicError>>;
@@ -4542,27 +5115,43 @@ export interface GithubReadProjects<O = SessionOptions> extends Rpc.RpcTargetBra
   /** Get an item for a user owned project — GET /users/{username}/projectsV2/{project_number}/items/{item_id} (classes: read) */
   getUserItem(username: string | number, projectNumber: string | number, itemId: string | number, options?: O): Promise<Result<ProjectsV2ItemWithContent, BasicError>>;
   getUserItem(username: string | number, projectNumber: string | number, itemId: string | number, params?: { fields?: string | string[] } | null, options?: O): Promise<Result<ProjectsV2ItemWithContent, BasicError>>;
+  /** List project fields for organization — GET /orgs/{org}/projectsV2/{project_number}/fields (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listFieldsForOrg(org: string | number, projectNumber: string | number, params: { per_page?: number; before?: string; after?: string } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<ProjectsV2Field[], "">, BasicError>>;
   /** List project fields for organization — GET /orgs/{org}/projectsV2/{project_number}/fields (classes: read) */
   listFieldsForOrg(org: string | number, projectNumber: string | number, options?: O): Promise<Result<ProjectsV2Field[], BasicError>>;
   listFieldsForOrg(org: string | number, projectNumber: string | number, params?: { per_page?: number; before?: string; after?: string } | null, options?: O): Promise<Result<ProjectsV2Field[], BasicError>>;
+  /** List project fields for user — GET /users/{username}/projectsV2/{project_number}/fields (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listFieldsForUser(username: string | number, projectNumber: string | number, params: { per_page?: number; before?: string; after?: string } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<ProjectsV2Field[], "">, BasicError>>;
   /** List project fields for user — GET /users/{username}/projectsV2/{project_number}/fields (classes: read) */
   listFieldsForUser(username: string | number, projectNumber: string | number, options?: O): Promise<Result<ProjectsV2Field[], BasicError>>;
   listFieldsForUser(username: string | number, projectNumber: string | number, params?: { per_page?: number; before?: string; after?: string } | null, options?: O): Promise<Result<ProjectsV2Field[], BasicError>>;
+  /** List projects for organization — GET /orgs/{org}/projectsV2 (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listForOrg(org: string | number, params: { q?: string; before?: string; after?: string; per_page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<ProjectsV2[], "">, BasicError>>;
   /** List projects for organization — GET /orgs/{org}/projectsV2 (classes: read) */
   listForOrg(org: string | number, options?: O): Promise<Result<ProjectsV2[], BasicError>>;
   listForOrg(org: string | number, params?: { q?: string; before?: string; after?: string; per_page?: number } | null, options?: O): Promise<Result<ProjectsV2[], BasicError>>;
+  /** List projects for user — GET /users/{username}/projectsV2 (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listForUser(username: string | number, params: { q?: string; before?: string; after?: string; per_page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<ProjectsV2[], "">, BasicError>>;
   /** List projects for user — GET /users/{username}/projectsV2 (classes: read) */
   listForUser(username: string | number, options?: O): Promise<Result<ProjectsV2[], BasicError>>;
   listForUser(username: string | number, params?: { q?: string; before?: string; after?: string; per_page?: number } | null, options?: O): Promise<Result<ProjectsV2[], BasicError>>;
+  /** List items for an organization owned project — GET /orgs/{org}/projectsV2/{project_number}/items (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listItemsForOrg(org: string | number, projectNumber: string | number, params: { q?: string; fields?: string | string[]; before?: string; after?: string; per_page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<ProjectsV2ItemWithContent[], "">, BasicError>>;
   /** List items for an organization owned project — GET /orgs/{org}/projectsV2/{project_number}/items (classes: read) */
   listItemsForOrg(org: string | number, projectNumber: string | number, options?: O): Promise<Result<ProjectsV2ItemWithContent[], BasicError>>;
   listItemsForOrg(org: string | number, projectNumber: string | number, params?: { q?: string; fields?: string | string[]; before?: string; after?: string; per_page?: number } | null, options?: O): Promise<Result<ProjectsV2ItemWithContent[], BasicError>>;
+  /** List items for a user owned project — GET /users/{username}/projectsV2/{project_number}/items (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listItemsForUser(username: string | number, projectNumber: string | number, params: { before?: string; after?: string; per_page?: number; q?: string; fields?: string | string[] } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<ProjectsV2ItemWithContent[], "">, BasicError>>;
   /** List items for a user owned project — GET /users/{username}/projectsV2/{project_number}/items (classes: read) */
   listItemsForUser(username: string | number, projectNumber: string | number, options?: O): Promise<Result<ProjectsV2ItemWithContent[], BasicError>>;
   listItemsForUser(username: string | number, projectNumber: string | number, params?: { before?: string; after?: string; per_page?: number; q?: string; fields?: string | string[] } | null, options?: O): Promise<Result<ProjectsV2ItemWithContent[], BasicError>>;
+  /** List items for an organization project view — GET /orgs/{org}/projectsV2/{project_number}/views/{view_number}/items (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listViewItemsForOrg(org: string | number, projectNumber: string | number, viewNumber: string | number, params: { fields?: string | string[]; before?: string; after?: string; per_page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<ProjectsV2ItemWithContent[], "">, BasicError>>;
   /** List items for an organization project view — GET /orgs/{org}/projectsV2/{project_number}/views/{view_number}/items (classes: read) */
   listViewItemsForOrg(org: string | number, projectNumber: string | number, viewNumber: string | number, options?: O): Promise<Result<ProjectsV2ItemWithContent[], BasicError>>;
   listViewItemsForOrg(org: string | number, projectNumber: string | number, viewNumber: string | number, params?: { fields?: string | string[]; before?: string; after?: string; per_page?: number } | null, options?: O): Promise<Result<ProjectsV2ItemWithContent[], BasicError>>;
+  /** List items for a user project view — GET /users/{username}/projectsV2/{project_number}/views/{view_number}/items (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listViewItemsForUser(username: string | number, projectNumber: string | number, viewNumber: string | number, params: { fields?: string | string[]; before?: string; after?: string; per_page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<ProjectsV2ItemWithContent[], "">, BasicError>>;
   /** List items for a user project view — GET /users/{username}/projectsV2/{project_number}/views/{view_number}/items (classes: read) */
   listViewItemsForUser(username: string | number, projectNumber: string | number, viewNumber: string | number, options?: O): Promise<Result<ProjectsV2ItemWithContent[], BasicError>>;
   listViewItemsForUser(username: string | number, projectNumber: string | number, viewNumber: string | number, params?: { fields?: string | string[]; before?: string; after?: string; per_page?: number } | null, options?: O): Promise<Result<ProjectsV2ItemWithContent[], BasicError>>;
@@ -4587,26 +5176,40 @@ export interface GithubReadPulls<O = SessionOptions> extends Rpc.RpcTargetBrande
   getReview(owner: string | number, repo: string | number, pullNumber: string | number, reviewId: string | number, options?: O): Promise<Result<PullRequestReview, BasicError>>;
   /** Get a review comment for a pull request — GET /repos/{owner}/{repo}/pulls/comments/{comment_id} (classes: read) */
   getReviewComment(owner: string | number, repo: string | number, commentId: string | number, options?: O): Promise<Result<PullRequestReviewComment, BasicError>>;
+  /** List pull requests — GET /repos/{owner}/{repo}/pulls (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  list(owner: string | number, repo: string | number, params: { state?: "open" | "closed" | "all"; head?: string; base?: string; sort?: "created" | "updated" | "popularity" | "long-running"; direction?: "asc" | "desc"; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<PullRequestSimple[], "">, ValidationError>>;
   /** List pull requests — GET /repos/{owner}/{repo}/pulls (classes: read) */
   list(owner: string | number, repo: string | number, options?: O): Promise<Result<PullRequestSimple[], ValidationError>>;
   list(owner: string | number, repo: string | number, params?: { state?: "open" | "closed" | "all"; head?: string; base?: string; sort?: "created" | "updated" | "popularity" | "long-running"; direction?: "asc" | "desc"; per_page?: number; page?: number } | null, options?: O): Promise<Result<PullRequestSimple[], ValidationError>>;
+  /** List comments for a pull request review — GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/comments (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listCommentsForReview(owner: string | number, repo: string | number, pullNumber: string | number, reviewId: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<ReviewComment[], "">, BasicError>>;
   /** List comments for a pull request review — GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/comments (classes: read) */
   listCommentsForReview(owner: string | number, repo: string | number, pullNumber: string | number, reviewId: string | number, options?: O): Promise<Result<ReviewComment[], BasicError>>;
   listCommentsForReview(owner: string | number, repo: string | number, pullNumber: string | number, reviewId: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<ReviewComment[], BasicError>>;
+  /** List commits on a pull request — GET /repos/{owner}/{repo}/pulls/{pull_number}/commits (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listCommits(owner: string | number, repo: string | number, pullNumber: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Commit[], "">>>;
   /** List commits on a pull request — GET /repos/{owner}/{repo}/pulls/{pull_number}/commits (classes: read) */
   listCommits(owner: string | number, repo: string | number, pullNumber: string | number, options?: O): Promise<Result<Commit[]>>;
   listCommits(owner: string | number, repo: string | number, pullNumber: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<Commit[]>>;
+  /** List pull requests files — GET /repos/{owner}/{repo}/pulls/{pull_number}/files (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listFiles(owner: string | number, repo: string | number, pullNumber: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<DiffEntry[], "">, ValidationError>>;
   /** List pull requests files — GET /repos/{owner}/{repo}/pulls/{pull_number}/files (classes: read) */
   listFiles(owner: string | number, repo: string | number, pullNumber: string | number, options?: O): Promise<Result<DiffEntry[], ValidationError>>;
   listFiles(owner: string | number, repo: string | number, pullNumber: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<DiffEntry[], ValidationError>>;
   /** Get all requested reviewers for a pull request — GET /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers (classes: read) */
   listRequestedReviewers(owner: string | number, repo: string | number, pullNumber: string | number, options?: O): Promise<Result<PullRequestReviewRequest>>;
+  /** List review comments on a pull request — GET /repos/{owner}/{repo}/pulls/{pull_number}/comments (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listReviewComments(owner: string | number, repo: string | number, pullNumber: string | number, params: { sort?: "created" | "updated"; direction?: "asc" | "desc"; since?: string; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<PullRequestReviewComment[], "">>>;
   /** List review comments on a pull request — GET /repos/{owner}/{repo}/pulls/{pull_number}/comments (classes: read) */
   listReviewComments(owner: string | number, repo: string | number, pullNumber: string | number, options?: O): Promise<Result<PullRequestReviewComment[]>>;
   listReviewComments(owner: string | number, repo: string | number, pullNumber: string | number, params?: { sort?: "created" | "updated"; direction?: "asc" | "desc"; since?: string; per_page?: number; page?: number } | null, options?: O): Promise<Result<PullRequestReviewComment[]>>;
+  /** List review comments in a repository — GET /repos/{owner}/{repo}/pulls/comments (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listReviewCommentsForRepo(owner: string | number, repo: string | number, params: { sort?: "created" | "updated" | "created_at"; direction?: "asc" | "desc"; since?: string; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<PullRequestReviewComment[], "">>>;
   /** List review comments in a repository — GET /repos/{owner}/{repo}/pulls/comments (classes: read) */
   listReviewCommentsForRepo(owner: string | number, repo: string | number, options?: O): Promise<Result<PullRequestReviewComment[]>>;
   listReviewCommentsForRepo(owner: string | number, repo: string | number, params?: { sort?: "created" | "updated" | "created_at"; direction?: "asc" | "desc"; since?: string; per_page?: number; page?: number } | null, options?: O): Promise<Result<PullRequestReviewComment[]>>;
+  /** List reviews for a pull request — GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listReviews(owner: string | number, repo: string | number, pullNumber: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<PullRequestReview[], "">>>;
   /** List reviews for a pull request — GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews (classes: read) */
   listReviews(owner: string | number, repo: string | number, pullNumber: string | number, options?: O): Promise<Result<PullRequestReview[]>>;
   listReviews(owner: string | number, repo: string | number, pullNumber: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<PullRequestReview[]>>;
@@ -4618,18 +5221,28 @@ export interface GithubReadRateLimit<O = SessionOptions> extends Rpc.RpcTargetBr
 }
 
 export interface GithubReadReactions<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** List reactions for a commit comment — GET /repos/{owner}/{repo}/comments/{comment_id}/reactions (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listForCommitComment(owner: string | number, repo: string | number, commentId: string | number, params: { content?: "+1" | "-1" | "laugh" | "confused" | "heart" | "hooray" | "rocket" | "eyes"; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Reaction[], "">, BasicError>>;
   /** List reactions for a commit comment — GET /repos/{owner}/{repo}/comments/{comment_id}/reactions (classes: read) */
   listForCommitComment(owner: string | number, repo: string | number, commentId: string | number, options?: O): Promise<Result<Reaction[], BasicError>>;
   listForCommitComment(owner: string | number, repo: string | number, commentId: string | number, params?: { content?: "+1" | "-1" | "laugh" | "confused" | "heart" | "hooray" | "rocket" | "eyes"; per_page?: number; page?: number } | null, options?: O): Promise<Result<Reaction[], BasicError>>;
+  /** List reactions for an issue — GET /repos/{owner}/{repo}/issues/{issue_number}/reactions (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listForIssue(owner: string | number, repo: string | number, issueNumber: string | number, params: { content?: "+1" | "-1" | "laugh" | "confused" | "heart" | "hooray" | "rocket" | "eyes"; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Reaction[], "">, BasicError>>;
   /** List reactions for an issue — GET /repos/{owner}/{repo}/issues/{issue_number}/reactions (classes: read) */
   listForIssue(owner: string | number, repo: string | number, issueNumber: string | number, options?: O): Promise<Result<Reaction[], BasicError>>;
   listForIssue(owner: string | number, repo: string | number, issueNumber: string | number, params?: { content?: "+1" | "-1" | "laugh" | "confused" | "heart" | "hooray" | "rocket" | "eyes"; per_page?: number; page?: number } | null, options?: O): Promise<Result<Reaction[], BasicError>>;
+  /** List reactions for an issue comment — GET /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listForIssueComment(owner: string | number, repo: string | number, commentId: string | number, params: { content?: "+1" | "-1" | "laugh" | "confused" | "heart" | "hooray" | "rocket" | "eyes"; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Reaction[], "">, BasicError>>;
   /** List reactions for an issue comment — GET /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions (classes: read) */
   listForIssueComment(owner: string | number, repo: string | number, commentId: string | number, options?: O): Promise<Result<Reaction[], BasicError>>;
   listForIssueComment(owner: string | number, repo: string | number, commentId: string | number, params?: { content?: "+1" | "-1" | "laugh" | "confused" | "heart" | "hooray" | "rocket" | "eyes"; per_page?: number; page?: number } | null, options?: O): Promise<Result<Reaction[], BasicError>>;
+  /** List reactions for a pull request review comment — GET /repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listForPullRequestReviewComment(owner: string | number, repo: string | number, commentId: string | number, params: { content?: "+1" | "-1" | "laugh" | "confused" | "heart" | "hooray" | "rocket" | "eyes"; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Reaction[], "">, BasicError>>;
   /** List reactions for a pull request review comment — GET /repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions (classes: read) */
   listForPullRequestReviewComment(owner: string | number, repo: string | number, commentId: string | number, options?: O): Promise<Result<Reaction[], BasicError>>;
   listForPullRequestReviewComment(owner: string | number, repo: string | number, commentId: string | number, params?: { content?: "+1" | "-1" | "laugh" | "confused" | "heart" | "hooray" | "rocket" | "eyes"; per_page?: number; page?: number } | null, options?: O): Promise<Result<Reaction[], BasicError>>;
+  /** List reactions for a release — GET /repos/{owner}/{repo}/releases/{release_id}/reactions (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listForRelease(owner: string | number, repo: string | number, releaseId: string | number, params: { content?: "+1" | "laugh" | "heart" | "hooray" | "rocket" | "eyes"; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Reaction[], "">, BasicError>>;
   /** List reactions for a release — GET /repos/{owner}/{repo}/releases/{release_id}/reactions (classes: read) */
   listForRelease(owner: string | number, repo: string | number, releaseId: string | number, options?: O): Promise<Result<Reaction[], BasicError>>;
   listForRelease(owner: string | number, repo: string | number, releaseId: string | number, params?: { content?: "+1" | "laugh" | "heart" | "hooray" | "rocket" | "eyes"; per_page?: number; page?: number } | null, options?: O): Promise<Result<Reaction[], BasicError>>;
@@ -4743,7 +5356,7 @@ export interface GithubReadRepos<O = SessionOptions> extends Rpc.RpcTargetBrande
   getOrgRulesets(org: string | number, options?: O): Promise<Result<RepositoryRuleset[], BasicError>>;
   getOrgRulesets(org: string | number, params?: { per_page?: number; page?: number; targets?: string } | null, options?: O): Promise<Result<RepositoryRuleset[], BasicError>>;
   /** Get a GitHub Pages site — GET /repos/{owner}/{repo}/pages (classes: read) */
-  getPages(owner: string | number, repo: string | number, options?: O): Promise<Result<Page, BasicError>>;
+  getPages(owner: string | number, repo: string | number, options?: O): Promise<Result<Page_, BasicError>>;
   /** Get GitHub Pages build — GET /repos/{owner}/{repo}/pages/builds/{build_id} (classes: read) */
   getPagesBuild(owner: string | number, repo: string | number, buildId: string | number, options?: O): Promise<Result<PageBuild>>;
   /** Get the status of a GitHub Pages deployment — GET /repos/{owner}/{repo}/pages/deployments/{pages_deployment_id} (classes: read) */
@@ -4803,6 +5416,8 @@ export interface GithubReadRepos<O = SessionOptions> extends Rpc.RpcTargetBrande
   getWebhookConfigForRepo(owner: string | number, repo: string | number, hookId: string | number, options?: O): Promise<Result<WebhookConfig>>;
   /** Get a delivery for a repository webhook — GET /repos/{owner}/{repo}/hooks/{hook_id}/deliveries/{delivery_id} (classes: read) */
   getWebhookDelivery(owner: string | number, repo: string | number, hookId: string | number, deliveryId: string | number, options?: O): Promise<Result<HookDelivery, BasicError>>;
+  /** List repository activities — GET /repos/{owner}/{repo}/activity (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listActivities(owner: string | number, repo: string | number, params: { direction?: "asc" | "desc"; per_page?: number; before?: string; after?: string; ref?: string; actor?: string; time_period?: "day" | "week" | "month" | "quarter" | "year"; activity_type?: "push" | "force_push" | "branch_creation" | "branch_deletion" | "pr_merge" | "merge_queue_merge" } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Activity[], "">, ValidationErrorSimple>>;
   /** List repository activities — GET /repos/{owner}/{repo}/activity (classes: read) */
   listActivities(owner: string | number, repo: string | number, options?: O): Promise<Result<Activity[], ValidationErrorSimple>>;
   listActivities(owner: string | number, repo: string | number, params?: { direction?: "asc" | "desc"; per_page?: number; before?: string; after?: string; ref?: string; actor?: string; time_period?: "day" | "week" | "month" | "quarter" | "year"; activity_type?: "push" | "force_push" | "branch_creation" | "branch_deletion" | "pr_merge" | "merge_queue_merge" } | null, options?: O): Promise<Result<Activity[], ValidationErrorSimple>>;
@@ -4811,59 +5426,91 @@ export interface GithubReadRepos<O = SessionOptions> extends Rpc.RpcTargetBrande
   listAttestations(owner: string | number, repo: string | number, subjectDigest: string | number, params?: { per_page?: number; before?: string; after?: string; predicate_type?: string } | null, options?: O): Promise<Result<{ attestations?: { bundle?: Record<string, JsonValue>; bundle_url?: string; initiator?: string; repository_id?: number }[] }>>;
   /** Get all autolinks of a repository — GET /repos/{owner}/{repo}/autolinks (classes: read) */
   listAutolinks(owner: string | number, repo: string | number, options?: O): Promise<Result<Autolink[]>>;
+  /** List branches — GET /repos/{owner}/{repo}/branches (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listBranches(owner: string | number, repo: string | number, params: { protected?: boolean; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<ShortBranch[], "">, BasicError>>;
   /** List branches — GET /repos/{owner}/{repo}/branches (classes: read) */
   listBranches(owner: string | number, repo: string | number, options?: O): Promise<Result<ShortBranch[], BasicError>>;
   listBranches(owner: string | number, repo: string | number, params?: { protected?: boolean; per_page?: number; page?: number } | null, options?: O): Promise<Result<ShortBranch[], BasicError>>;
   /** List branches for HEAD commit — GET /repos/{owner}/{repo}/commits/{commit_sha}/branches-where-head (classes: read) */
   listBranchesForHeadCommit(owner: string | number, repo: string | number, commitSha: string | number, options?: O): Promise<Result<BranchShort[], BasicError>>;
+  /** List repository collaborators — GET /repos/{owner}/{repo}/collaborators (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listCollaborators(owner: string | number, repo: string | number, params: { affiliation?: "outside" | "direct" | "all"; permission?: "pull" | "triage" | "push" | "maintain" | "admin"; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Collaborator[], "">, BasicError>>;
   /** List repository collaborators — GET /repos/{owner}/{repo}/collaborators (classes: read) */
   listCollaborators(owner: string | number, repo: string | number, options?: O): Promise<Result<Collaborator[], BasicError>>;
   listCollaborators(owner: string | number, repo: string | number, params?: { affiliation?: "outside" | "direct" | "all"; permission?: "pull" | "triage" | "push" | "maintain" | "admin"; per_page?: number; page?: number } | null, options?: O): Promise<Result<Collaborator[], BasicError>>;
+  /** List commit comments — GET /repos/{owner}/{repo}/commits/{commit_sha}/comments (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listCommentsForCommit(owner: string | number, repo: string | number, commitSha: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<CommitComment[], "">>>;
   /** List commit comments — GET /repos/{owner}/{repo}/commits/{commit_sha}/comments (classes: read) */
   listCommentsForCommit(owner: string | number, repo: string | number, commitSha: string | number, options?: O): Promise<Result<CommitComment[]>>;
   listCommentsForCommit(owner: string | number, repo: string | number, commitSha: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<CommitComment[]>>;
+  /** List commit comments for a repository — GET /repos/{owner}/{repo}/comments (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listCommitCommentsForRepo(owner: string | number, repo: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<CommitComment[], "">>>;
   /** List commit comments for a repository — GET /repos/{owner}/{repo}/comments (classes: read) */
   listCommitCommentsForRepo(owner: string | number, repo: string | number, options?: O): Promise<Result<CommitComment[]>>;
   listCommitCommentsForRepo(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<CommitComment[]>>;
+  /** List commit statuses for a reference — GET /repos/{owner}/{repo}/commits/{ref}/statuses (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listCommitStatusesForRef(owner: string | number, repo: string | number, ref: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Status[], "">>>;
   /** List commit statuses for a reference — GET /repos/{owner}/{repo}/commits/{ref}/statuses (classes: read) */
   listCommitStatusesForRef(owner: string | number, repo: string | number, ref: string | number, options?: O): Promise<Result<Status[]>>;
   listCommitStatusesForRef(owner: string | number, repo: string | number, ref: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<Status[]>>;
+  /** List commits — GET /repos/{owner}/{repo}/commits (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listCommits(owner: string | number, repo: string | number, params: { sha?: string; path?: string; author?: string; committer?: string; since?: string; until?: string; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Commit[], "">, BasicError>>;
   /** List commits — GET /repos/{owner}/{repo}/commits (classes: read) */
   listCommits(owner: string | number, repo: string | number, options?: O): Promise<Result<Commit[], BasicError>>;
   listCommits(owner: string | number, repo: string | number, params?: { sha?: string; path?: string; author?: string; committer?: string; since?: string; until?: string; per_page?: number; page?: number } | null, options?: O): Promise<Result<Commit[], BasicError>>;
+  /** List repository contributors — GET /repos/{owner}/{repo}/contributors (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listContributors(owner: string | number, repo: string | number, params: { anon?: string; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Contributor[] | null, "">, BasicError>>;
   /** List repository contributors — GET /repos/{owner}/{repo}/contributors (classes: read) */
   listContributors(owner: string | number, repo: string | number, options?: O): Promise<Result<Contributor[] | null, BasicError>>;
   listContributors(owner: string | number, repo: string | number, params?: { anon?: string; per_page?: number; page?: number } | null, options?: O): Promise<Result<Contributor[] | null, BasicError>>;
   /** List custom deployment rule integrations available for an environment — GET /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules/apps (classes: read) */
   listCustomDeploymentRuleIntegrations(owner: string | number, repo: string | number, environmentName: string | number, options?: O): Promise<Result<{ available_custom_deployment_protection_rule_integrations?: CustomDeploymentRuleApp[]; total_count?: number }>>;
   listCustomDeploymentRuleIntegrations(owner: string | number, repo: string | number, environmentName: string | number, params?: { page?: number; per_page?: number } | null, options?: O): Promise<Result<{ available_custom_deployment_protection_rule_integrations?: CustomDeploymentRuleApp[]; total_count?: number }>>;
+  /** List deploy keys — GET /repos/{owner}/{repo}/keys (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listDeployKeys(owner: string | number, repo: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<DeployKey[], "">>>;
   /** List deploy keys — GET /repos/{owner}/{repo}/keys (classes: read) */
   listDeployKeys(owner: string | number, repo: string | number, options?: O): Promise<Result<DeployKey[]>>;
   listDeployKeys(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<DeployKey[]>>;
   /** List deployment branch policies — GET /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies (classes: read) */
   listDeploymentBranchPolicies(owner: string | number, repo: string | number, environmentName: string | number, options?: O): Promise<Result<{ branch_policies: DeploymentBranchPolicy[]; total_count: number }>>;
   listDeploymentBranchPolicies(owner: string | number, repo: string | number, environmentName: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<{ branch_policies: DeploymentBranchPolicy[]; total_count: number }>>;
+  /** List deployment statuses — GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listDeploymentStatuses(owner: string | number, repo: string | number, deploymentId: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<DeploymentStatus[], "">, BasicError>>;
   /** List deployment statuses — GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses (classes: read) */
   listDeploymentStatuses(owner: string | number, repo: string | number, deploymentId: string | number, options?: O): Promise<Result<DeploymentStatus[], BasicError>>;
   listDeploymentStatuses(owner: string | number, repo: string | number, deploymentId: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<DeploymentStatus[], BasicError>>;
+  /** List deployments — GET /repos/{owner}/{repo}/deployments (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listDeployments(owner: string | number, repo: string | number, params: { sha?: string; ref?: string; task?: string; environment?: string | null; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Deployment[], "">>>;
   /** List deployments — GET /repos/{owner}/{repo}/deployments (classes: read) */
   listDeployments(owner: string | number, repo: string | number, options?: O): Promise<Result<Deployment[]>>;
   listDeployments(owner: string | number, repo: string | number, params?: { sha?: string; ref?: string; task?: string; environment?: string | null; per_page?: number; page?: number } | null, options?: O): Promise<Result<Deployment[]>>;
+  /** List repositories for the authenticated user — GET /user/repos (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listForAuthenticatedUser(params: { visibility?: "all" | "public" | "private"; affiliation?: string; type?: "all" | "owner" | "public" | "private" | "member"; sort?: "created" | "updated" | "pushed" | "full_name"; direction?: "asc" | "desc"; per_page?: number; page?: number; since?: string; before?: string } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Repository[], "">, BasicError>>;
   /** List repositories for the authenticated user — GET /user/repos (classes: read) */
   listForAuthenticatedUser(options?: O): Promise<Result<Repository[], BasicError>>;
   listForAuthenticatedUser(params?: { visibility?: "all" | "public" | "private"; affiliation?: string; type?: "all" | "owner" | "public" | "private" | "member"; sort?: "created" | "updated" | "pushed" | "full_name"; direction?: "asc" | "desc"; per_page?: number; page?: number; since?: string; before?: string } | null, options?: O): Promise<Result<Repository[], BasicError>>;
+  /** List organization repositories — GET /orgs/{org}/repos (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listForOrg(org: string | number, params: { type?: "all" | "public" | "private" | "forks" | "sources" | "member"; sort?: "created" | "updated" | "pushed" | "full_name"; direction?: "asc" | "desc"; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<MinimalRepository[], "">>>;
   /** List organization repositories — GET /orgs/{org}/repos (classes: read) */
   listForOrg(org: string | number, options?: O): Promise<Result<MinimalRepository[]>>;
   listForOrg(org: string | number, params?: { type?: "all" | "public" | "private" | "forks" | "sources" | "member"; sort?: "created" | "updated" | "pushed" | "full_name"; direction?: "asc" | "desc"; per_page?: number; page?: number } | null, options?: O): Promise<Result<MinimalRepository[]>>;
+  /** List repositories for a user — GET /users/{username}/repos (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listForUser(username: string | number, params: { type?: "all" | "owner" | "member"; sort?: "created" | "updated" | "pushed" | "full_name"; direction?: "asc" | "desc"; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<MinimalRepository[], "">>>;
   /** List repositories for a user — GET /users/{username}/repos (classes: read) */
   listForUser(username: string | number, options?: O): Promise<Result<MinimalRepository[]>>;
   listForUser(username: string | number, params?: { type?: "all" | "owner" | "member"; sort?: "created" | "updated" | "pushed" | "full_name"; direction?: "asc" | "desc"; per_page?: number; page?: number } | null, options?: O): Promise<Result<MinimalRepository[]>>;
+  /** List forks — GET /repos/{owner}/{repo}/forks (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listForks(owner: string | number, repo: string | number, params: { sort?: "newest" | "oldest" | "stargazers" | "watchers"; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<MinimalRepository[], "">, BasicError>>;
   /** List forks — GET /repos/{owner}/{repo}/forks (classes: read) */
   listForks(owner: string | number, repo: string | number, options?: O): Promise<Result<MinimalRepository[], BasicError>>;
   listForks(owner: string | number, repo: string | number, params?: { sort?: "newest" | "oldest" | "stargazers" | "watchers"; per_page?: number; page?: number } | null, options?: O): Promise<Result<MinimalRepository[], BasicError>>;
+  /** List repository invitations — GET /repos/{owner}/{repo}/invitations (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listInvitations(owner: string | number, repo: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<RepositoryInvitation[], "">>>;
   /** List repository invitations — GET /repos/{owner}/{repo}/invitations (classes: read) */
   listInvitations(owner: string | number, repo: string | number, options?: O): Promise<Result<RepositoryInvitation[]>>;
   listInvitations(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<RepositoryInvitation[]>>;
+  /** List repository invitations for the authenticated user — GET /user/repository_invitations (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listInvitationsForAuthenticatedUser(params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<RepositoryInvitation[], "">, BasicError>>;
   /** List repository invitations for the authenticated user — GET /user/repository_invitations (classes: read) */
   listInvitationsForAuthenticatedUser(options?: O): Promise<Result<RepositoryInvitation[], BasicError>>;
   listInvitationsForAuthenticatedUser(params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<RepositoryInvitation[], BasicError>>;
@@ -4871,30 +5518,46 @@ export interface GithubReadRepos<O = SessionOptions> extends Rpc.RpcTargetBrande
   listIssueTypes(owner: string | number, repo: string | number, options?: O): Promise<Result<IssueType[], BasicError>>;
   /** List repository languages — GET /repos/{owner}/{repo}/languages (classes: read) */
   listLanguages(owner: string | number, repo: string | number, options?: O): Promise<Result<Language>>;
+  /** List GitHub Pages builds — GET /repos/{owner}/{repo}/pages/builds (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listPagesBuilds(owner: string | number, repo: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<PageBuild[], "">>>;
   /** List GitHub Pages builds — GET /repos/{owner}/{repo}/pages/builds (classes: read) */
   listPagesBuilds(owner: string | number, repo: string | number, options?: O): Promise<Result<PageBuild[]>>;
   listPagesBuilds(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<PageBuild[]>>;
+  /** List public repositories — GET /repositories (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listPublic(params: { since?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<MinimalRepository[], "">, ValidationError>>;
   /** List public repositories — GET /repositories (classes: read) */
   listPublic(options?: O): Promise<Result<MinimalRepository[], ValidationError>>;
   listPublic(params?: { since?: number } | null, options?: O): Promise<Result<MinimalRepository[], ValidationError>>;
+  /** List pull requests associated with a commit — GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listPullRequestsAssociatedWithCommit(owner: string | number, repo: string | number, commitSha: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<PullRequestSimple[], "">, BasicError>>;
   /** List pull requests associated with a commit — GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls (classes: read) */
   listPullRequestsAssociatedWithCommit(owner: string | number, repo: string | number, commitSha: string | number, options?: O): Promise<Result<PullRequestSimple[], BasicError>>;
   listPullRequestsAssociatedWithCommit(owner: string | number, repo: string | number, commitSha: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<PullRequestSimple[], BasicError>>;
+  /** List release assets — GET /repos/{owner}/{repo}/releases/{release_id}/assets (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listReleaseAssets(owner: string | number, repo: string | number, releaseId: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<ReleaseAsset[], "">>>;
   /** List release assets — GET /repos/{owner}/{repo}/releases/{release_id}/assets (classes: read) */
   listReleaseAssets(owner: string | number, repo: string | number, releaseId: string | number, options?: O): Promise<Result<ReleaseAsset[]>>;
   listReleaseAssets(owner: string | number, repo: string | number, releaseId: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<ReleaseAsset[]>>;
+  /** List releases — GET /repos/{owner}/{repo}/releases (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listReleases(owner: string | number, repo: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Release[], "">, BasicError>>;
   /** List releases — GET /repos/{owner}/{repo}/releases (classes: read) */
   listReleases(owner: string | number, repo: string | number, options?: O): Promise<Result<Release[], BasicError>>;
   listReleases(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<Release[], BasicError>>;
+  /** List repository tags — GET /repos/{owner}/{repo}/tags (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listTags(owner: string | number, repo: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Tag[], "">>>;
   /** List repository tags — GET /repos/{owner}/{repo}/tags (classes: read) */
   listTags(owner: string | number, repo: string | number, options?: O): Promise<Result<Tag[]>>;
   listTags(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<Tag[]>>;
+  /** List repository teams — GET /repos/{owner}/{repo}/teams (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listTeams(owner: string | number, repo: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Team[], "">, BasicError>>;
   /** List repository teams — GET /repos/{owner}/{repo}/teams (classes: read) */
   listTeams(owner: string | number, repo: string | number, options?: O): Promise<Result<Team[], BasicError>>;
   listTeams(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<Team[], BasicError>>;
   /** List deliveries for a repository webhook — GET /repos/{owner}/{repo}/hooks/{hook_id}/deliveries (classes: read) */
   listWebhookDeliveries(owner: string | number, repo: string | number, hookId: string | number, options?: O): Promise<Result<HookDeliveryItem[], BasicError>>;
   listWebhookDeliveries(owner: string | number, repo: string | number, hookId: string | number, params?: { per_page?: number; cursor?: string; status?: "success" | "failure" } | null, options?: O): Promise<Result<HookDeliveryItem[], BasicError>>;
+  /** List repository webhooks — GET /repos/{owner}/{repo}/hooks (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listWebhooks(owner: string | number, repo: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Hook[], "">, BasicError>>;
   /** List repository webhooks — GET /repos/{owner}/{repo}/hooks (classes: read) */
   listWebhooks(owner: string | number, repo: string | number, options?: O): Promise<Result<Hook[], BasicError>>;
   listWebhooks(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<Hook[], BasicError>>;
@@ -4923,20 +5586,28 @@ export interface GithubReadSecretScanning<O = SessionOptions> extends Rpc.RpcTar
   getAlert(owner: string | number, repo: string | number, alertNumber: string | number, params?: { hide_secret?: boolean } | null, options?: O): Promise<Result<SecretScanningAlertWithMetadata, { code?: string; documentation_url?: string; message?: string }>>;
   /** Get secret scanning scan history for a repository — GET /repos/{owner}/{repo}/secret-scanning/scan-history (classes: read) */
   getScanHistory(owner: string | number, repo: string | number, options?: O): Promise<Result<SecretScanningScanHistory, { code?: string; documentation_url?: string; message?: string }>>;
+  /** List secret scanning alerts for an organization — GET /orgs/{org}/secret-scanning/alerts (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listAlertsForOrg(org: string | number, params: { state?: "open" | "resolved"; secret_type?: string; exclude_secret_types?: string; exclude_providers?: string; providers?: string; resolution?: string; assignee?: string; sort?: "created" | "updated"; direction?: "asc" | "desc"; page?: number; per_page?: number; before?: string; after?: string; validity?: string; is_publicly_leaked?: boolean; is_multi_repo?: boolean; hide_secret?: boolean; is_bypassed?: boolean; included_metadata?: string; owner_email_hash?: string } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<OrganizationSecretScanningAlert[], "">, BasicError>>;
   /** List secret scanning alerts for an organization — GET /orgs/{org}/secret-scanning/alerts (classes: read) */
   listAlertsForOrg(org: string | number, options?: O): Promise<Result<OrganizationSecretScanningAlert[], BasicError>>;
   listAlertsForOrg(org: string | number, params?: { state?: "open" | "resolved"; secret_type?: string; exclude_secret_types?: string; exclude_providers?: string; providers?: string; resolution?: string; assignee?: string; sort?: "created" | "updated"; direction?: "asc" | "desc"; page?: number; per_page?: number; before?: string; after?: string; validity?: string; is_publicly_leaked?: boolean; is_multi_repo?: boolean; hide_secret?: boolean; is_bypassed?: boolean; included_metadata?: string; owner_email_hash?: string } | null, options?: O): Promise<Result<OrganizationSecretScanningAlert[], BasicError>>;
   /** List secret scanning alerts for a repository — GET /repos/{owner}/{repo}/secret-scanning/alerts (classes: read) */
   listAlertsForRepo(owner: string | number, repo: string | number, options?: O): Promise<Result<SecretScanningAlert[], { code?: string; documentation_url?: string; message?: string }>>;
   listAlertsForRepo(owner: string | number, repo: string | number, params?: { state?: "open" | "resolved"; secret_type?: string; exclude_secret_types?: string; exclude_providers?: string; providers?: string; resolution?: string; assignee?: string; sort?: "created" | "updated"; direction?: "asc" | "desc"; page?: number; per_page?: number; before?: string; after?: string; validity?: string; is_publicly_leaked?: boolean; is_multi_repo?: boolean; hide_secret?: boolean; is_bypassed?: boolean; included_metadata?: string; owner_email_hash?: string } | null, options?: O): Promise<Result<SecretScanningAlert[], { code?: string; documentation_url?: string; message?: string }>>;
+  /** List locations for a secret scanning alert — GET /repos/{owner}/{repo}/secret-scanning/alerts/{alert_number}/locations (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listLocationsForAlert(owner: string | number, repo: string | number, alertNumber: string | number, params: { page?: number; per_page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<SecretScanningLocation[], "">, { code?: string; documentation_url?: string; message?: string }>>;
   /** List locations for a secret scanning alert — GET /repos/{owner}/{repo}/secret-scanning/alerts/{alert_number}/locations (classes: read) */
   listLocationsForAlert(owner: string | number, repo: string | number, alertNumber: string | number, options?: O): Promise<Result<SecretScanningLocation[], { code?: string; documentation_url?: string; message?: string }>>;
   listLocationsForAlert(owner: string | number, repo: string | number, alertNumber: string | number, params?: { page?: number; per_page?: number } | null, options?: O): Promise<Result<SecretScanningLocation[], { code?: string; documentation_url?: string; message?: string }>>;
+  /** List organization custom patterns — GET /orgs/{org}/secret-scanning/custom-patterns (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listOrgCustomPatterns(org: string | number, params: { state?: "published" | "unpublished"; push_protection?: "enabled" | "disabled"; sort?: "created" | "updated" | "name"; direction?: "asc" | "desc"; page?: number; per_page?: number; before?: string; after?: string } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<SecretScanningCustomPattern[], "">, BasicError>>;
   /** List organization custom patterns — GET /orgs/{org}/secret-scanning/custom-patterns (classes: read) */
   listOrgCustomPatterns(org: string | number, options?: O): Promise<Result<SecretScanningCustomPattern[], BasicError>>;
   listOrgCustomPatterns(org: string | number, params?: { state?: "published" | "unpublished"; push_protection?: "enabled" | "disabled"; sort?: "created" | "updated" | "name"; direction?: "asc" | "desc"; page?: number; per_page?: number; before?: string; after?: string } | null, options?: O): Promise<Result<SecretScanningCustomPattern[], BasicError>>;
   /** List organization pattern configurations — GET /orgs/{org}/secret-scanning/pattern-configurations (classes: read) */
   listOrgPatternConfigs(org: string | number, options?: O): Promise<Result<SecretScanningPatternConfiguration, BasicError>>;
+  /** List repository custom patterns — GET /repos/{owner}/{repo}/secret-scanning/custom-patterns (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listRepoCustomPatterns(owner: string | number, repo: string | number, params: { state?: "published" | "unpublished"; push_protection?: "enabled" | "disabled"; sort?: "created" | "updated" | "name"; direction?: "asc" | "desc"; page?: number; per_page?: number; before?: string; after?: string } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<SecretScanningCustomPattern[], "">, BasicError>>;
   /** List repository custom patterns — GET /repos/{owner}/{repo}/secret-scanning/custom-patterns (classes: read) */
   listRepoCustomPatterns(owner: string | number, repo: string | number, options?: O): Promise<Result<SecretScanningCustomPattern[], BasicError>>;
   listRepoCustomPatterns(owner: string | number, repo: string | number, params?: { state?: "published" | "unpublished"; push_protection?: "enabled" | "disabled"; sort?: "created" | "updated" | "name"; direction?: "asc" | "desc"; page?: number; per_page?: number; before?: string; after?: string } | null, options?: O): Promise<Result<SecretScanningCustomPattern[], BasicError>>;
@@ -4973,33 +5644,53 @@ export interface GithubReadTeams<O = SessionOptions> extends Rpc.RpcTargetBrande
   getMembershipForUserInOrg(org: string | number, teamSlug: string | number, username: string | number, options?: O): Promise<Result<TeamMembership>>;
   /** Get team membership for a user (Legacy) — GET /teams/{team_id}/memberships/{username} (classes: read) @deprecated */
   getMembershipForUserLegacy(teamId: string | number, username: string | number, options?: O): Promise<Result<TeamMembership, BasicError>>;
+  /** List teams — GET /orgs/{org}/teams (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  list(org: string | number, params: { per_page?: number; page?: number; team_type?: "all" | "enterprise" | "organization" } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Team[], "">, BasicError>>;
   /** List teams — GET /orgs/{org}/teams (classes: read) */
   list(org: string | number, options?: O): Promise<Result<Team[], BasicError>>;
   list(org: string | number, params?: { per_page?: number; page?: number; team_type?: "all" | "enterprise" | "organization" } | null, options?: O): Promise<Result<Team[], BasicError>>;
+  /** List child teams — GET /orgs/{org}/teams/{team_slug}/teams (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listChildInOrg(org: string | number, teamSlug: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Team[], "">>>;
   /** List child teams — GET /orgs/{org}/teams/{team_slug}/teams (classes: read) */
   listChildInOrg(org: string | number, teamSlug: string | number, options?: O): Promise<Result<Team[]>>;
   listChildInOrg(org: string | number, teamSlug: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<Team[]>>;
+  /** List child teams (Legacy) — GET /teams/{team_id}/teams (classes: read) @deprecated: many pages in one call (pages: Link; docs/pages.md) */
+  listChildLegacy(teamId: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Team[], "">, BasicError>>;
   /** List child teams (Legacy) — GET /teams/{team_id}/teams (classes: read) @deprecated */
   listChildLegacy(teamId: string | number, options?: O): Promise<Result<Team[], BasicError>>;
   listChildLegacy(teamId: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<Team[], BasicError>>;
+  /** List teams for the authenticated user — GET /user/teams (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listForAuthenticatedUser(params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<TeamFull[], "">, BasicError>>;
   /** List teams for the authenticated user — GET /user/teams (classes: read) */
   listForAuthenticatedUser(options?: O): Promise<Result<TeamFull[], BasicError>>;
   listForAuthenticatedUser(params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<TeamFull[], BasicError>>;
+  /** List team members — GET /orgs/{org}/teams/{team_slug}/members (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listMembersInOrg(org: string | number, teamSlug: string | number, params: { role?: "member" | "maintainer" | "all"; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<TeamMember[], "">>>;
   /** List team members — GET /orgs/{org}/teams/{team_slug}/members (classes: read) */
   listMembersInOrg(org: string | number, teamSlug: string | number, options?: O): Promise<Result<TeamMember[]>>;
   listMembersInOrg(org: string | number, teamSlug: string | number, params?: { role?: "member" | "maintainer" | "all"; per_page?: number; page?: number } | null, options?: O): Promise<Result<TeamMember[]>>;
+  /** List team members (Legacy) — GET /teams/{team_id}/members (classes: read) @deprecated: many pages in one call (pages: Link; docs/pages.md) */
+  listMembersLegacy(teamId: string | number, params: { role?: "member" | "maintainer" | "all"; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<TeamMember[], "">, BasicError>>;
   /** List team members (Legacy) — GET /teams/{team_id}/members (classes: read) @deprecated */
   listMembersLegacy(teamId: string | number, options?: O): Promise<Result<TeamMember[], BasicError>>;
   listMembersLegacy(teamId: string | number, params?: { role?: "member" | "maintainer" | "all"; per_page?: number; page?: number } | null, options?: O): Promise<Result<TeamMember[], BasicError>>;
+  /** List pending team invitations — GET /orgs/{org}/teams/{team_slug}/invitations (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listPendingInvitationsInOrg(org: string | number, teamSlug: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<OrganizationInvitation[], "">>>;
   /** List pending team invitations — GET /orgs/{org}/teams/{team_slug}/invitations (classes: read) */
   listPendingInvitationsInOrg(org: string | number, teamSlug: string | number, options?: O): Promise<Result<OrganizationInvitation[]>>;
   listPendingInvitationsInOrg(org: string | number, teamSlug: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<OrganizationInvitation[]>>;
+  /** List pending team invitations (Legacy) — GET /teams/{team_id}/invitations (classes: read) @deprecated: many pages in one call (pages: Link; docs/pages.md) */
+  listPendingInvitationsLegacy(teamId: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<OrganizationInvitation[], "">>>;
   /** List pending team invitations (Legacy) — GET /teams/{team_id}/invitations (classes: read) @deprecated */
   listPendingInvitationsLegacy(teamId: string | number, options?: O): Promise<Result<OrganizationInvitation[]>>;
   listPendingInvitationsLegacy(teamId: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<OrganizationInvitation[]>>;
+  /** List team repositories — GET /orgs/{org}/teams/{team_slug}/repos (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listReposInOrg(org: string | number, teamSlug: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<MinimalRepository[], "">>>;
   /** List team repositories — GET /orgs/{org}/teams/{team_slug}/repos (classes: read) */
   listReposInOrg(org: string | number, teamSlug: string | number, options?: O): Promise<Result<MinimalRepository[]>>;
   listReposInOrg(org: string | number, teamSlug: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<MinimalRepository[]>>;
+  /** List team repositories (Legacy) — GET /teams/{team_id}/repos (classes: read) @deprecated: many pages in one call (pages: Link; docs/pages.md) */
+  listReposLegacy(teamId: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<MinimalRepository[], "">, BasicError>>;
   /** List team repositories (Legacy) — GET /teams/{team_id}/repos (classes: read) @deprecated */
   listReposLegacy(teamId: string | number, options?: O): Promise<Result<MinimalRepository[], BasicError>>;
   listReposLegacy(teamId: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<MinimalRepository[], BasicError>>;
@@ -5027,6 +5718,8 @@ export interface GithubReadUsers<O = SessionOptions> extends Rpc.RpcTargetBrande
   getPublicSshKeyForAuthenticatedUser(keyId: string | number, options?: O): Promise<Result<Key, BasicError>>;
   /** Get an SSH signing key for the authenticated user — GET /user/ssh_signing_keys/{ssh_signing_key_id} (classes: read) */
   getSshSigningKeyForAuthenticatedUser(sshSigningKeyId: string | number, options?: O): Promise<Result<SshSigningKey, BasicError>>;
+  /** List users — GET /users (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  list(params: { since?: number; per_page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<SimpleUser[], "">>>;
   /** List users — GET /users (classes: read) */
   list(options?: O): Promise<Result<SimpleUser[]>>;
   list(params?: { since?: number; per_page?: number } | null, options?: O): Promise<Result<SimpleUser[]>>;
@@ -5036,45 +5729,73 @@ export interface GithubReadUsers<O = SessionOptions> extends Rpc.RpcTargetBrande
   /** List users blocked by the authenticated user — GET /user/blocks (classes: read) */
   listBlockedByAuthenticatedUser(options?: O): Promise<Result<SimpleUser[], BasicError>>;
   listBlockedByAuthenticatedUser(params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<SimpleUser[], BasicError>>;
+  /** List email addresses for the authenticated user — GET /user/emails (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listEmailsForAuthenticatedUser(params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Email[], "">, BasicError>>;
   /** List email addresses for the authenticated user — GET /user/emails (classes: read) */
   listEmailsForAuthenticatedUser(options?: O): Promise<Result<Email[], BasicError>>;
   listEmailsForAuthenticatedUser(params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<Email[], BasicError>>;
+  /** List the people the authenticated user follows — GET /user/following (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listFollowedByAuthenticatedUser(params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<SimpleUser[], "">, BasicError>>;
   /** List the people the authenticated user follows — GET /user/following (classes: read) */
   listFollowedByAuthenticatedUser(options?: O): Promise<Result<SimpleUser[], BasicError>>;
   listFollowedByAuthenticatedUser(params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<SimpleUser[], BasicError>>;
+  /** List followers of the authenticated user — GET /user/followers (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listFollowersForAuthenticatedUser(params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<SimpleUser[], "">, BasicError>>;
   /** List followers of the authenticated user — GET /user/followers (classes: read) */
   listFollowersForAuthenticatedUser(options?: O): Promise<Result<SimpleUser[], BasicError>>;
   listFollowersForAuthenticatedUser(params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<SimpleUser[], BasicError>>;
+  /** List followers of a user — GET /users/{username}/followers (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listFollowersForUser(username: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<SimpleUser[], "">>>;
   /** List followers of a user — GET /users/{username}/followers (classes: read) */
   listFollowersForUser(username: string | number, options?: O): Promise<Result<SimpleUser[]>>;
   listFollowersForUser(username: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<SimpleUser[]>>;
+  /** List the people a user follows — GET /users/{username}/following (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listFollowingForUser(username: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<SimpleUser[], "">>>;
   /** List the people a user follows — GET /users/{username}/following (classes: read) */
   listFollowingForUser(username: string | number, options?: O): Promise<Result<SimpleUser[]>>;
   listFollowingForUser(username: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<SimpleUser[]>>;
+  /** List GPG keys for the authenticated user — GET /user/gpg_keys (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listGpgKeysForAuthenticatedUser(params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<GpgKey[], "">, BasicError>>;
   /** List GPG keys for the authenticated user — GET /user/gpg_keys (classes: read) */
   listGpgKeysForAuthenticatedUser(options?: O): Promise<Result<GpgKey[], BasicError>>;
   listGpgKeysForAuthenticatedUser(params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<GpgKey[], BasicError>>;
+  /** List GPG keys for a user — GET /users/{username}/gpg_keys (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listGpgKeysForUser(username: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<GpgKey[], "">>>;
   /** List GPG keys for a user — GET /users/{username}/gpg_keys (classes: read) */
   listGpgKeysForUser(username: string | number, options?: O): Promise<Result<GpgKey[]>>;
   listGpgKeysForUser(username: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<GpgKey[]>>;
+  /** List public email addresses for the authenticated user — GET /user/public_emails (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listPublicEmailsForAuthenticatedUser(params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Email[], "">, BasicError>>;
   /** List public email addresses for the authenticated user — GET /user/public_emails (classes: read) */
   listPublicEmailsForAuthenticatedUser(options?: O): Promise<Result<Email[], BasicError>>;
   listPublicEmailsForAuthenticatedUser(params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<Email[], BasicError>>;
+  /** List public keys for a user — GET /users/{username}/keys (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listPublicKeysForUser(username: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<KeySimple[], "">>>;
   /** List public keys for a user — GET /users/{username}/keys (classes: read) */
   listPublicKeysForUser(username: string | number, options?: O): Promise<Result<KeySimple[]>>;
   listPublicKeysForUser(username: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<KeySimple[]>>;
+  /** List public SSH keys for the authenticated user — GET /user/keys (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listPublicSshKeysForAuthenticatedUser(params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Key[], "">, BasicError>>;
   /** List public SSH keys for the authenticated user — GET /user/keys (classes: read) */
   listPublicSshKeysForAuthenticatedUser(options?: O): Promise<Result<Key[], BasicError>>;
   listPublicSshKeysForAuthenticatedUser(params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<Key[], BasicError>>;
+  /** List social accounts for the authenticated user — GET /user/social_accounts (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listSocialAccountsForAuthenticatedUser(params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<SocialAccount[], "">, BasicError>>;
   /** List social accounts for the authenticated user — GET /user/social_accounts (classes: read) */
   listSocialAccountsForAuthenticatedUser(options?: O): Promise<Result<SocialAccount[], BasicError>>;
   listSocialAccountsForAuthenticatedUser(params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<SocialAccount[], BasicError>>;
+  /** List social accounts for a user — GET /users/{username}/social_accounts (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listSocialAccountsForUser(username: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<SocialAccount[], "">>>;
   /** List social accounts for a user — GET /users/{username}/social_accounts (classes: read) */
   listSocialAccountsForUser(username: string | number, options?: O): Promise<Result<SocialAccount[]>>;
   listSocialAccountsForUser(username: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<SocialAccount[]>>;
+  /** List SSH signing keys for the authenticated user — GET /user/ssh_signing_keys (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listSshSigningKeysForAuthenticatedUser(params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<SshSigningKey[], "">, BasicError>>;
   /** List SSH signing keys for the authenticated user — GET /user/ssh_signing_keys (classes: read) */
   listSshSigningKeysForAuthenticatedUser(options?: O): Promise<Result<SshSigningKey[], BasicError>>;
   listSshSigningKeysForAuthenticatedUser(params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<SshSigningKey[], BasicError>>;
+  /** List SSH signing keys for a user — GET /users/{username}/ssh_signing_keys (classes: read): many pages in one call (pages: Link; docs/pages.md) */
+  listSshSigningKeysForUser(username: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<SshSigningKey[], "">>>;
   /** List SSH signing keys for a user — GET /users/{username}/ssh_signing_keys (classes: read) */
   listSshSigningKeysForUser(username: string | number, options?: O): Promise<Result<SshSigningKey[]>>;
   listSshSigningKeysForUser(username: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<SshSigningKey[]>>;
@@ -9696,32 +10417,6 @@ export interface PackageVersion {
   url: string;
 }
 
-/** The configuration for GitHub Pages for a repository. */
-export interface Page {
-  /** The process in which the Page will be built. */
-  build_type?: "legacy" | "workflow" | null;
-  /** The Pages site's custom domain */
-  cname: string | null;
-  /** Whether the Page has a custom 404 page. */
-  custom_404: boolean;
-  /** The web address the Page can be accessed from. */
-  html_url?: string;
-  https_certificate?: PagesHttpsCertificate;
-  /** Whether https is enabled on the domain */
-  https_enforced?: boolean;
-  /** The timestamp when a pending domain becomes unverified. */
-  pending_domain_unverified_at?: string | null;
-  /** The state if the domain is verified */
-  protected_domain_state?: "pending" | "verified" | "unverified" | null;
-  /** Whether the GitHub Pages site is publicly visible. If set to `true`, the site is accessible to anyone on the internet. If set to `false`, the site will only be accessible to users who have at least `read` access to the repository that publi… */
-  public: boolean;
-  source?: PagesSourceHash;
-  /** The status of the most recent build of the Page. */
-  status: "built" | "building" | "errored" | null;
-  /** The API address for accessing this Page resource. */
-  url: string;
-}
-
 /** Page Build */
 export interface PageBuild {
   commit: string;
@@ -9750,6 +10445,32 @@ export interface PageDeployment {
   preview_url?: string;
   /** The URI to monitor GitHub Pages deployment status. */
   status_url: string;
+}
+
+/** The configuration for GitHub Pages for a repository. */
+export interface Page_ {
+  /** The process in which the Page will be built. */
+  build_type?: "legacy" | "workflow" | null;
+  /** The Pages site's custom domain */
+  cname: string | null;
+  /** Whether the Page has a custom 404 page. */
+  custom_404: boolean;
+  /** The web address the Page can be accessed from. */
+  html_url?: string;
+  https_certificate?: PagesHttpsCertificate;
+  /** Whether https is enabled on the domain */
+  https_enforced?: boolean;
+  /** The timestamp when a pending domain becomes unverified. */
+  pending_domain_unverified_at?: string | null;
+  /** The state if the domain is verified */
+  protected_domain_state?: "pending" | "verified" | "unverified" | null;
+  /** Whether the GitHub Pages site is publicly visible. If set to `true`, the site is accessible to anyone on the internet. If set to `false`, the site will only be accessible to users who have at least `read` access to the repository that publi… */
+  public: boolean;
+  source?: PagesSourceHash;
+  /** The status of the most recent build of the Page. */
+  status: "built" | "building" | "errored" | null;
+  /** The API address for accessing this Page resource. */
+  url: string;
 }
 
 export interface PagesDeploymentStatus {

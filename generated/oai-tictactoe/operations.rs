@@ -64,4 +64,6 @@ pub static PROVIDER: Provider = Provider {
             classes: 0b010, // write
         },
     ],
+    paging: &[
+    ],
 };

@@ -337,4 +337,6 @@ pub static PROVIDER: Provider = Provider {
             classes: 0b010, // write
         },
     ],
+    paging: &[
+    ],
 };

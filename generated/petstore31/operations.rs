@@ -81,4 +81,6 @@ pub static PROVIDER: Provider = Provider {
             classes: 0b001, // read
         },
     ],
+    paging: &[
+    ],
 };

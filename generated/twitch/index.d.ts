@@ -31,6 +31,8 @@ export interface Receipt {
   tries: Try[];
   /** The idempotency key its POST or PATCH carried (the caller's `idempotencyKey`, else its `callId`), on every attempt; null when none was sent. */
   idempotencyKey: string | null;
+  /** The pages a call walking them took (`options.pages`); null for any other call. */
+  pages: number | null;
 }
 
 /** One upstream request of a call. */
@@ -145,6 +147,29 @@ export interface JsonArray extends Array<JsonValue> {}
 export type Result<T = JsonValue, E = JsonValue> =
   | { ok: true; result: T; receipt: Receipt }
   | { ok: false; error: CapabilityError<E>; receipt: Receipt };
+
+/** `options.pages` of an operation that pages (docs/pages.md): stop after `maxItems` items (1 to 10000; default 1000) or `maxPages` pages (1 to 40; default 10). */
+export interface Pages {
+  maxItems?: number;
+  maxPages?: number;
+}
+
+/** Many pages in one call: every page's items, whether more follow, and the params that continue exactly where it stopped. */
+export interface Page<T> {
+  data: T[];
+  hasMore: boolean;
+  /** Pass these back as the params to continue; null after the last page. */
+  next: { [key: string]: JsonValue } | null;
+  pages: number;
+}
+
+/** The items of a list result: its `K` member's elements, or its own when `K` is "". */
+export type ItemOf<R, K extends string> = K extends "" ? (R extends (infer I)[] ? I : JsonValue) : R extends { [k in K]?: (infer I)[] | null } ? I : JsonValue;
+
+/** A walk's failure on a later page keeps what it gathered: the items so far, and the params of the page that failed. */
+export type Paged<T, E = JsonValue> =
+  | { ok: true; result: Page<T>; receipt: Receipt }
+  | { ok: false; error: CapabilityError<E> & { partial?: { data: T[]; next: { [key: string]: JsonValue } | null } }; receipt: Receipt };
 
 /** Options every method takes last. */
 export interface CallOptions {
@@ -290,12 +315,16 @@ export interface TwitchAnalytics<O = CallOptions> extends Rpc.RpcTargetBranded {
 }
 
 export interface TwitchAnalytics_Extensions<O = CallOptions> extends Rpc.RpcTargetBranded {
+  /** Gets an analytics report for one or more extensions. — GET /analytics/extensions (classes: read): many pages in one call (pages: pagination.cursor → after; docs/pages.md) */
+  list(params: { extension_id?: string; type?: "overview_v2"; started_at?: string; ended_at?: string; first?: number; after?: string } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<GetExtensionAnalyticsResponse, "data">>>;
   /** Gets an analytics report for one or more extensions. — GET /analytics/extensions (classes: read) */
   list(options?: O): Promise<Result<GetExtensionAnalyticsResponse>>;
   list(params?: { extension_id?: string; type?: "overview_v2"; started_at?: string; ended_at?: string; first?: number; after?: string } | null, options?: O): Promise<Result<GetExtensionAnalyticsResponse>>;
 }
 
 export interface TwitchAnalytics_Games<O = CallOptions> extends Rpc.RpcTargetBranded {
+  /** Gets an analytics report for one or more games. — GET /analytics/games (classes: read): many pages in one call (pages: pagination.cursor → after; docs/pages.md) */
+  list(params: { game_id?: string; type?: "overview_v2"; started_at?: string; ended_at?: string; first?: number; after?: string } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<GetGameAnalyticsResponse, "data">>>;
   /** Gets an analytics report for one or more games. — GET /analytics/games (classes: read) */
   list(options?: O): Promise<Result<GetGameAnalyticsResponse>>;
   list(params?: { game_id?: string; type?: "overview_v2"; started_at?: string; ended_at?: string; first?: number; after?: string } | null, options?: O): Promise<Result<GetGameAnalyticsResponse>>;
@@ -346,6 +375,8 @@ export interface TwitchChannelPoints_CustomRewards<O = CallOptions> extends Rpc.
   create(params: { broadcaster_id: string; background_color?: string; cost?: number; global_cooldown_seconds?: number; is_enabled?: boolean; is_global_cooldown_enabled?: boolean; is_max_per_stream_enabled?: boolean; is_max_per_user_per_stream_enabled?: boolean; is_user_input_required?: boolean; max_per_stream?: number; max_per_user_per_stream?: number; prompt?: string; should_redemptions_skip_request_queue?: boolean; title?: string }, options?: O): Promise<Result<CreateCustomRewardsResponse>>;
   /** Deletes a custom reward that the broadcaster created. — DELETE /channel_points/custom_rewards (classes: write, destructive) */
   del(params: { broadcaster_id: string; id: string }, options?: O): Promise<Result<null>>;
+  /** Gets a list of redemptions for a custom reward. — GET /channel_points/custom_rewards/redemptions (classes: read): many pages in one call (pages: pagination.cursor → after; docs/pages.md) */
+  getCustomRewardRedemption(params: { broadcaster_id: string; reward_id: string; status?: "CANCELED" | "FULFILLED" | "UNFULFILLED"; id?: string[]; sort?: "OLDEST" | "NEWEST"; after?: string; first?: number }, options: O & { pages: Pages }): Promise<Paged<ItemOf<GetCustomRewardRedemptionResponse, "data">>>;
   /** Gets a list of redemptions for a custom reward. — GET /channel_points/custom_rewards/redemptions (classes: read) */
   getCustomRewardRedemption(params: { broadcaster_id: string; reward_id: string; status?: "CANCELED" | "FULFILLED" | "UNFULFILLED"; id?: string[]; sort?: "OLDEST" | "NEWEST"; after?: string; first?: number }, options?: O): Promise<Result<GetCustomRewardRedemptionResponse>>;
   /** Gets a list of custom rewards that the specified broadcaster created. — GET /channel_points/custom_rewards (classes: read) */
@@ -365,10 +396,16 @@ export interface TwitchChannels<O = CallOptions> extends Rpc.RpcTargetBranded {
   commercial(params?: { broadcaster_id?: string; length?: number } | null, options?: O): Promise<Result<StartCommercialResponse>>;
   /** Gets the broadcaster’s list editors. — GET /channels/editors (classes: read) */
   editors(params: { broadcaster_id: string }, options?: O): Promise<Result<GetChannelEditorsResponse>>;
+  /** Gets a list of broadcasters that the specified user follows. You can also use this endpoint to see whether a user follows a specific broadcaster. — GET /channels/followed (classes: read): many pages in one call (pages: pagination.cursor → after; docs/pages.md) */
+  followed(params: { user_id: string; broadcaster_id?: string; first?: number; after?: string }, options: O & { pages: Pages }): Promise<Paged<ItemOf<GetFollowedChannelsResponse, "data">>>;
   /** Gets a list of broadcasters that the specified user follows. You can also use this endpoint to see whether a user follows a specific broadcaster. — GET /channels/followed (classes: read) */
   followed(params: { user_id: string; broadcaster_id?: string; first?: number; after?: string }, options?: O): Promise<Result<GetFollowedChannelsResponse>>;
+  /** Gets a list of users that follow the specified broadcaster. You can also use this endpoint to see whether a specific user follows the broadcaster. — GET /channels/followers (classes: read): many pages in one call (pages: pagination.cursor → after; docs/pages.md) */
+  followers(params: { user_id?: string; broadcaster_id: string; first?: number; after?: string }, options: O & { pages: Pages }): Promise<Paged<ItemOf<GetChannelFollowersResponse, "data">>>;
   /** Gets a list of users that follow the specified broadcaster. You can also use this endpoint to see whether a specific user follows the broadcaster. — GET /channels/followers (classes: read) */
   followers(params: { user_id?: string; broadcaster_id: string; first?: number; after?: string }, options?: O): Promise<Result<GetChannelFollowersResponse>>;
+  /** Gets a list of the broadcaster’s VIPs. — GET /channels/vips (classes: read): many pages in one call (pages: pagination.cursor → after; docs/pages.md) */
+  getVips(params: { user_id?: string[]; broadcaster_id: string; first?: number; after?: string }, options: O & { pages: Pages }): Promise<Paged<ItemOf<GetViPsResponse, "data">>>;
   /** Gets a list of the broadcaster’s VIPs. — GET /channels/vips (classes: read) */
   getVips(params: { user_id?: string[]; broadcaster_id: string; first?: number; after?: string }, options?: O): Promise<Result<GetViPsResponse>>;
   /** Gets information about one or more channels. — GET /channels (classes: read) */
@@ -405,6 +442,8 @@ export interface TwitchCharity_Campaigns<O = CallOptions> extends Rpc.RpcTargetB
 }
 
 export interface TwitchCharity_Donations<O = CallOptions> extends Rpc.RpcTargetBranded {
+  /** Gets the list of donations that users have made to the broadcaster’s active charity campaign. — GET /charity/donations (classes: read): many pages in one call (pages: pagination.cursor → after; docs/pages.md) */
+  list(params: { broadcaster_id: string; first?: number; after?: string }, options: O & { pages: Pages }): Promise<Paged<ItemOf<GetCharityCampaignDonationsResponse, "data">>>;
   /** Gets the list of donations that users have made to the broadcaster’s active charity campaign. — GET /charity/donations (classes: read) */
   list(params: { broadcaster_id: string; first?: number; after?: string }, options?: O): Promise<Result<GetCharityCampaignDonationsResponse>>;
 }
@@ -433,6 +472,8 @@ export interface TwitchChat_Badges<O = CallOptions> extends Rpc.RpcTargetBranded
 }
 
 export interface TwitchChat_Chatters<O = CallOptions> extends Rpc.RpcTargetBranded {
+  /** Gets the list of users that are connected to the broadcaster’s chat session. — GET /chat/chatters (classes: read): many pages in one call (pages: pagination.cursor → after; docs/pages.md) */
+  list(params: { broadcaster_id: string; moderator_id: string; first?: number; after?: string }, options: O & { pages: Pages }): Promise<Paged<ItemOf<GetChattersResponse, "data">>>;
   /** Gets the list of users that are connected to the broadcaster’s chat session. — GET /chat/chatters (classes: read) */
   list(params: { broadcaster_id: string; moderator_id: string; first?: number; after?: string }, options?: O): Promise<Result<GetChattersResponse>>;
 }
@@ -451,6 +492,8 @@ export interface TwitchChat_Emotes<O = CallOptions> extends Rpc.RpcTargetBranded
   list(params: { broadcaster_id: string }, options?: O): Promise<Result<GetChannelEmotesResponse>>;
   /** Gets emotes for one or more specified emote sets. — GET /chat/emotes/set (classes: read) */
   set(params: { emote_set_id: string[] }, options?: O): Promise<Result<GetEmoteSetsResponse>>;
+  /** Retrieves emotes available to the user across all channels. — GET /chat/emotes/user (classes: read): many pages in one call (pages: pagination.cursor → after; docs/pages.md) */
+  user(params: { user_id: string; after?: string; broadcaster_id?: string }, options: O & { pages: Pages }): Promise<Paged<ItemOf<GetUserEmotesResponse, "data">>>;
   /** Retrieves emotes available to the user across all channels. — GET /chat/emotes/user (classes: read) */
   user(params: { user_id: string; after?: string; broadcaster_id?: string }, options?: O): Promise<Result<GetUserEmotesResponse>>;
 }
@@ -478,6 +521,8 @@ export interface TwitchClips<O = CallOptions> extends Rpc.RpcTargetBranded {
   create(params: { broadcaster_id: string; title?: string; duration?: number }, options?: O): Promise<Result<CreateClipResponse>>;
   /** NEW Provides URLs to download the video file(s) for the specified clips. — GET /clips/downloads (classes: read) */
   downloads(params: { editor_id: string; broadcaster_id: string; clip_id: string[] }, options?: O): Promise<Result<GetClipsDownloadResponse>>;
+  /** Gets one or more video clips. — GET /clips (classes: read): many pages in one call (pages: pagination.cursor → after; docs/pages.md) */
+  list(params: { broadcaster_id?: string; game_id?: string; id?: string[]; started_at?: string; ended_at?: string; first?: number; before?: string; after?: string; is_featured?: boolean } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<GetClipsResponse, "data">>>;
   /** Gets one or more video clips. — GET /clips (classes: read) */
   list(options?: O): Promise<Result<GetClipsResponse>>;
   list(params?: { broadcaster_id?: string; game_id?: string; id?: string[]; started_at?: string; ended_at?: string; first?: number; before?: string; after?: string; is_featured?: boolean } | null, options?: O): Promise<Result<GetClipsResponse>>;
@@ -494,6 +539,8 @@ export interface TwitchEntitlements<O = CallOptions> extends Rpc.RpcTargetBrande
 }
 
 export interface TwitchEntitlements_Drops<O = CallOptions> extends Rpc.RpcTargetBranded {
+  /** Gets an organization’s list of entitlements that have been granted to a game, a user, or both. — GET /entitlements/drops (classes: read): many pages in one call (pages: pagination.cursor → after; docs/pages.md) */
+  list(params: { id?: string[]; user_id?: string; game_id?: string; fulfillment_status?: "CLAIMED" | "FULFILLED"; after?: string; first?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<GetDropsEntitlementsResponse, "data">>>;
   /** Gets an organization’s list of entitlements that have been granted to a game, a user, or both. — GET /entitlements/drops (classes: read) */
   list(options?: O): Promise<Result<GetDropsEntitlementsResponse>>;
   list(params?: { id?: string[]; user_id?: string; game_id?: string; fulfillment_status?: "CLAIMED" | "FULFILLED"; after?: string; first?: number } | null, options?: O): Promise<Result<GetDropsEntitlementsResponse>>;
@@ -513,6 +560,8 @@ export interface TwitchEventsub_Conduits<O = CallOptions> extends Rpc.RpcTargetB
   create(params?: { shard_count?: number } | null, options?: O): Promise<Result<CreateConduitsResponse>>;
   /** Deletes a specified conduit. — DELETE /eventsub/conduits (classes: write, destructive) */
   del(params: { id: string }, options?: O): Promise<Result<null>>;
+  /** Gets a lists of all shards for a conduit. — GET /eventsub/conduits/shards (classes: read): many pages in one call (pages: pagination.cursor → after; docs/pages.md) */
+  getConduitShards(params: { conduit_id: string; status?: string; after?: string }, options: O & { pages: Pages }): Promise<Paged<ItemOf<GetConduitShardsResponse, "data">>>;
   /** Gets a lists of all shards for a conduit. — GET /eventsub/conduits/shards (classes: read) */
   getConduitShards(params: { conduit_id: string; status?: string; after?: string }, options?: O): Promise<Result<GetConduitShardsResponse>>;
   /** Gets the conduits for a client ID. — GET /eventsub/conduits (classes: read) */
@@ -531,6 +580,8 @@ export interface TwitchEventsub_Subscriptions<O = CallOptions> extends Rpc.RpcTa
   create(params?: { condition?: Record<string, unknown>; transport?: { callback?: string; conduit_id?: string; method: "webhook" | "websocket" | "conduit"; secret?: string; session_id?: string }; type?: "automod.message.hold" | "automod.message.update" | "automod.settings.update" | "automod.terms.update" | "channel.bits.use" | "channel.update" | "channel.follow" | "channel.ad_break.begin" | "channel.chat.clear" | "channel.chat.clear_user_messages" | "channel.chat.message" | "channel.chat.message_delete" | "channel.chat.notification" | "channel.chat_settings.update" | "channel.chat.user_message_hold" | "channel.chat.user_message_update" | "channel.shared_chat.begin" | "channel.shared_chat.update" | "channel.shared_chat.end" | "channel.subscribe" | "channel.subscription.end" | "channel.subscription.gift" | "channel.subscription.message" | "channel.cheer" | "channel.raid" | "channel.ban" | "channel.unban" | "channel.unban_request.create" | "channel.unban_request.resolve" | "channel.moderate" | "channel.moderator.add" | "channel.moderator.remove" | "channel.guest_star_session.begin" | "channel.guest_star_session.end" | "channel.guest_star_guest.update" | "channel.guest_star_settings.update" | "channel.channel_points_automatic_reward_redemption.add" | "channel.channel_points_custom_reward.add" | "channel.channel_points_custom_reward.update" | "channel.channel_points_custom_reward.remove" | "channel.channel_points_custom_reward_redemption.add" | "channel.channel_points_custom_reward_redemption.update" | "channel.poll.begin" | "channel.poll.progress" | "channel.poll.end" | "channel.prediction.begin" | "channel.prediction.progress" | "channel.prediction.lock" | "channel.prediction.end" | "channel.suspicious_user.message" | "channel.suspicious_user.update" | "channel.vip.add" | "channel.vip.remove" | "channel.warning.acknowledge" | "channel.warning.send" | "channel.charity_campaign.donate" | "channel.charity_campaign.start" | "channel.charity_campaign.progress" | "channel.charity_campaign.stop" | "conduit.shard.disabled" | "drop.entitlement.grant" | "extension.bits_transaction.create" | "channel.goal.begin" | "channel.goal.progress" | "channel.goal.end" | "channel.hype_train.begin" | "channel.hype_train.progress" | "channel.hype_train.end" | "channel.shield_mode.begin" | "channel.shield_mode.end" | "channel.shoutout.create" | "channel.shoutout.receive" | "stream.online" | "stream.offline" | "user.authorization.grant" | "user.authorization.revoke" | "user.update" | "user.whisper.message"; version?: string } | null, options?: O): Promise<Result<CreateEventSubSubscriptionResponse>>;
   /** Deletes an EventSub subscription. — DELETE /eventsub/subscriptions (classes: write, destructive) */
   del(params: { id: string }, options?: O): Promise<Result<null>>;
+  /** Gets a list of EventSub subscriptions that the client in the access token created. — GET /eventsub/subscriptions (classes: read): many pages in one call (pages: pagination.cursor → after; docs/pages.md) */
+  list(params: { status?: "enabled" | "webhook_callback_verification_pending" | "webhook_callback_verification_failed" | "notification_failures_exceeded" | "authorization_revoked" | "moderator_removed" | "user_removed" | "chat_user_banned" | "version_removed" | "beta_maintenance" | "websocket_disconnected" | "websocket_failed_ping_pong" | "websocket_received_inbound_traffic" | "websocket_connection_unused" | "websocket_internal_error" | "websocket_network_timeout" | "websocket_network_error" | "websocket_failed_to_reconnect"; type?: "automod.message.hold" | "automod.message.update" | "automod.settings.update" | "automod.terms.update" | "channel.bits.use" | "channel.update" | "channel.follow" | "channel.ad_break.begin" | "channel.chat.clear" | "channel.chat.clear_user_messages" | "channel.chat.message" | "channel.chat.message_delete" | "channel.chat.notification" | "channel.chat_settings.update" | "channel.chat.user_message_hold" | "channel.chat.user_message_update" | "channel.shared_chat.begin" | "channel.shared_chat.update" | "channel.shared_chat.end" | "channel.subscribe" | "channel.subscription.end" | "channel.subscription.gift" | "channel.subscription.message" | "channel.cheer" | "channel.raid" | "channel.ban" | "channel.unban" | "channel.unban_request.create" | "channel.unban_request.resolve" | "channel.moderate" | "channel.moderator.add" | "channel.moderator.remove" | "channel.guest_star_session.begin" | "channel.guest_star_session.end" | "channel.guest_star_guest.update" | "channel.guest_star_settings.update" | "channel.channel_points_automatic_reward_redemption.add" | "channel.channel_points_custom_reward.add" | "channel.channel_points_custom_reward.update" | "channel.channel_points_custom_reward.remove" | "channel.channel_points_custom_reward_redemption.add" | "channel.channel_points_custom_reward_redemption.update" | "channel.poll.begin" | "channel.poll.progress" | "channel.poll.end" | "channel.prediction.begin" | "channel.prediction.progress" | "channel.prediction.lock" | "channel.prediction.end" | "channel.suspicious_user.message" | "channel.suspicious_user.update" | "channel.vip.add" | "channel.vip.remove" | "channel.warning.acknowledge" | "channel.warning.send" | "channel.charity_campaign.donate" | "channel.charity_campaign.start" | "channel.charity_campaign.progress" | "channel.charity_campaign.stop" | "conduit.shard.disabled" | "drop.entitlement.grant" | "extension.bits_transaction.create" | "channel.goal.begin" | "channel.goal.progress" | "channel.goal.end" | "channel.hype_train.begin" | "channel.hype_train.progress" | "channel.hype_train.end" | "channel.shield_mode.begin" | "channel.shield_mode.end" | "channel.shoutout.create" | "channel.shoutout.receive" | "stream.online" | "stream.offline" | "user.authorization.grant" | "user.authorization.revoke" | "user.update" | "user.whisper.message"; user_id?: string; subscription_id?: string; after?: string } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<GetEventSubSubscriptionsResponse, "data">>>;
   /** Gets a list of EventSub subscriptions that the client in the access token created. — GET /eventsub/subscriptions (classes: read) */
   list(options?: O): Promise<Result<GetEventSubSubscriptionsResponse>>;
   list(params?: { status?: "enabled" | "webhook_callback_verification_pending" | "webhook_callback_verification_failed" | "notification_failures_exceeded" | "authorization_revoked" | "moderator_removed" | "user_removed" | "chat_user_banned" | "version_removed" | "beta_maintenance" | "websocket_disconnected" | "websocket_failed_ping_pong" | "websocket_received_inbound_traffic" | "websocket_connection_unused" | "websocket_internal_error" | "websocket_network_timeout" | "websocket_network_error" | "websocket_failed_to_reconnect"; type?: "automod.message.hold" | "automod.message.update" | "automod.settings.update" | "automod.terms.update" | "channel.bits.use" | "channel.update" | "channel.follow" | "channel.ad_break.begin" | "channel.chat.clear" | "channel.chat.clear_user_messages" | "channel.chat.message" | "channel.chat.message_delete" | "channel.chat.notification" | "channel.chat_settings.update" | "channel.chat.user_message_hold" | "channel.chat.user_message_update" | "channel.shared_chat.begin" | "channel.shared_chat.update" | "channel.shared_chat.end" | "channel.subscribe" | "channel.subscription.end" | "channel.subscription.gift" | "channel.subscription.message" | "channel.cheer" | "channel.raid" | "channel.ban" | "channel.unban" | "channel.unban_request.create" | "channel.unban_request.resolve" | "channel.moderate" | "channel.moderator.add" | "channel.moderator.remove" | "channel.guest_star_session.begin" | "channel.guest_star_session.end" | "channel.guest_star_guest.update" | "channel.guest_star_settings.update" | "channel.channel_points_automatic_reward_redemption.add" | "channel.channel_points_custom_reward.add" | "channel.channel_points_custom_reward.update" | "channel.channel_points_custom_reward.remove" | "channel.channel_points_custom_reward_redemption.add" | "channel.channel_points_custom_reward_redemption.update" | "channel.poll.begin" | "channel.poll.progress" | "channel.poll.end" | "channel.prediction.begin" | "channel.prediction.progress" | "channel.prediction.lock" | "channel.prediction.end" | "channel.suspicious_user.message" | "channel.suspicious_user.update" | "channel.vip.add" | "channel.vip.remove" | "channel.warning.acknowledge" | "channel.warning.send" | "channel.charity_campaign.donate" | "channel.charity_campaign.start" | "channel.charity_campaign.progress" | "channel.charity_campaign.stop" | "conduit.shard.disabled" | "drop.entitlement.grant" | "extension.bits_transaction.create" | "channel.goal.begin" | "channel.goal.progress" | "channel.goal.end" | "channel.hype_train.begin" | "channel.hype_train.progress" | "channel.hype_train.end" | "channel.shield_mode.begin" | "channel.shield_mode.end" | "channel.shoutout.create" | "channel.shoutout.receive" | "stream.online" | "stream.offline" | "user.authorization.grant" | "user.authorization.revoke" | "user.update" | "user.whisper.message"; user_id?: string; subscription_id?: string; after?: string } | null, options?: O): Promise<Result<GetEventSubSubscriptionsResponse>>;
@@ -556,6 +607,8 @@ export interface TwitchExtensions<O = CallOptions> extends Rpc.RpcTargetBranded 
   /** Updates a configuration segment. — PUT /extensions/configurations (classes: write) */
   setExtensionConfigurationSegment(options?: O): Promise<Result<null>>;
   setExtensionConfigurationSegment(params?: { broadcaster_id?: string; content?: string; extension_id?: string; segment?: "broadcaster" | "developer" | "global"; version?: string } | null, options?: O): Promise<Result<null>>;
+  /** Gets an extension’s list of transactions. — GET /extensions/transactions (classes: read): many pages in one call (pages: pagination.cursor → after; docs/pages.md) */
+  transactions(params: { extension_id: string; id?: string[]; first?: number; after?: string }, options: O & { pages: Pages }): Promise<Paged<ItemOf<GetExtensionTransactionsResponse, "data">>>;
   /** Gets an extension’s list of transactions. — GET /extensions/transactions (classes: read) */
   transactions(params: { extension_id: string; id?: string[]; first?: number; after?: string }, options?: O): Promise<Result<GetExtensionTransactionsResponse>>;
 }
@@ -575,6 +628,8 @@ export interface TwitchGames<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** Gets information about specified games. — GET /games (classes: read) */
   list(options?: O): Promise<Result<GetGamesResponse>>;
   list(params?: { id?: string[]; name?: string[]; igdb_id?: string[] } | null, options?: O): Promise<Result<GetGamesResponse>>;
+  /** Gets information about all broadcasts on Twitch. — GET /games/top (classes: read): many pages in one call (pages: pagination.cursor → after; docs/pages.md) */
+  top(params: { first?: number; after?: string; before?: string } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<GetTopGamesResponse, "data">>>;
   /** Gets information about all broadcasts on Twitch. — GET /games/top (classes: read) */
   top(options?: O): Promise<Result<GetTopGamesResponse>>;
   top(params?: { first?: number; after?: string; before?: string } | null, options?: O): Promise<Result<GetTopGamesResponse>>;
@@ -675,6 +730,8 @@ export interface TwitchModeration_Automod_Settings<O = CallOptions> extends Rpc.
 }
 
 export interface TwitchModeration_Banned<O = CallOptions> extends Rpc.RpcTargetBranded {
+  /** Gets all users that the broadcaster banned or put in a timeout. — GET /moderation/banned (classes: read): many pages in one call (pages: pagination.cursor → after; docs/pages.md) */
+  list(params: { broadcaster_id: string; user_id?: string[]; first?: number; after?: string; before?: string }, options: O & { pages: Pages }): Promise<Paged<ItemOf<GetBannedUsersResponse, "data">>>;
   /** Gets all users that the broadcaster banned or put in a timeout. — GET /moderation/banned (classes: read) */
   list(params: { broadcaster_id: string; user_id?: string[]; first?: number; after?: string; before?: string }, options?: O): Promise<Result<GetBannedUsersResponse>>;
 }
@@ -691,11 +748,15 @@ export interface TwitchModeration_BlockedTerms<O = CallOptions> extends Rpc.RpcT
   create(params: { broadcaster_id: string; moderator_id: string; text?: string }, options?: O): Promise<Result<AddBlockedTermResponse>>;
   /** Removes the word or phrase from the broadcaster’s list of blocked terms. — DELETE /moderation/blocked_terms (classes: write, destructive) */
   del(params: { broadcaster_id: string; moderator_id: string; id: string }, options?: O): Promise<Result<null>>;
+  /** Gets the broadcaster’s list of non-private, blocked words or phrases. — GET /moderation/blocked_terms (classes: read): many pages in one call (pages: pagination.cursor → after; docs/pages.md) */
+  list(params: { broadcaster_id: string; moderator_id: string; first?: number; after?: string }, options: O & { pages: Pages }): Promise<Paged<ItemOf<GetBlockedTermsResponse, "data">>>;
   /** Gets the broadcaster’s list of non-private, blocked words or phrases. — GET /moderation/blocked_terms (classes: read) */
   list(params: { broadcaster_id: string; moderator_id: string; first?: number; after?: string }, options?: O): Promise<Result<GetBlockedTermsResponse>>;
 }
 
 export interface TwitchModeration_Channels<O = CallOptions> extends Rpc.RpcTargetBranded {
+  /** Gets a list of channels that the specified user has moderator privileges in. — GET /moderation/channels (classes: read): many pages in one call (pages: pagination.cursor → after; docs/pages.md) */
+  list(params: { user_id: string; after?: string; first?: number }, options: O & { pages: Pages }): Promise<Paged<ItemOf<GetModeratedChannelsResponse, "data">>>;
   /** Gets a list of channels that the specified user has moderator privileges in. — GET /moderation/channels (classes: read) */
   list(params: { user_id: string; after?: string; first?: number }, options?: O): Promise<Result<GetModeratedChannelsResponse>>;
 }
@@ -719,6 +780,8 @@ export interface TwitchModeration_Moderators<O = CallOptions> extends Rpc.RpcTar
   create(params: { broadcaster_id: string; user_id: string }, options?: O): Promise<Result<null>>;
   /** Removes a moderator from the broadcaster’s chat room. — DELETE /moderation/moderators (classes: write, destructive) */
   del(params: { broadcaster_id: string; user_id: string }, options?: O): Promise<Result<null>>;
+  /** Gets all users allowed to moderate the broadcaster’s chat room. — GET /moderation/moderators (classes: read): many pages in one call (pages: pagination.cursor → after; docs/pages.md) */
+  list(params: { broadcaster_id: string; user_id?: string[]; first?: string; after?: string }, options: O & { pages: Pages }): Promise<Paged<ItemOf<GetModeratorsResponse, "data">>>;
   /** Gets all users allowed to moderate the broadcaster’s chat room. — GET /moderation/moderators (classes: read) */
   list(params: { broadcaster_id: string; user_id?: string[]; first?: string; after?: string }, options?: O): Promise<Result<GetModeratorsResponse>>;
 }
@@ -738,6 +801,8 @@ export interface TwitchModeration_SuspiciousUsers<O = CallOptions> extends Rpc.R
 }
 
 export interface TwitchModeration_UnbanRequests<O = CallOptions> extends Rpc.RpcTargetBranded {
+  /** Gets a list of unban requests for a broadcaster’s channel. — GET /moderation/unban_requests (classes: read): many pages in one call (pages: pagination.cursor → after; docs/pages.md) */
+  list(params: { broadcaster_id: string; moderator_id: string; status: string; user_id?: string; after?: string; first?: number }, options: O & { pages: Pages }): Promise<Paged<ItemOf<GetUnbanRequestsResponse, "data">>>;
   /** Gets a list of unban requests for a broadcaster’s channel. — GET /moderation/unban_requests (classes: read) */
   list(params: { broadcaster_id: string; moderator_id: string; status: string; user_id?: string; after?: string; first?: number }, options?: O): Promise<Result<GetUnbanRequestsResponse>>;
   /** Resolves an unban request by approving or denying it. — PATCH /moderation/unban_requests (classes: write) */
@@ -753,6 +818,8 @@ export interface TwitchPolls<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** Creates a poll that viewers in the broadcaster’s channel can vote on. — POST /polls (classes: write) */
   create(options?: O): Promise<Result<CreatePollResponse>>;
   create(params?: { broadcaster_id?: string; channel_points_per_vote?: number; channel_points_voting_enabled?: boolean; choices?: { title: string }[]; duration?: number; title?: string } | null, options?: O): Promise<Result<CreatePollResponse>>;
+  /** Gets a list of polls that the broadcaster created. — GET /polls (classes: read): many pages in one call (pages: pagination.cursor → after; docs/pages.md) */
+  list(params: { broadcaster_id: string; id?: string[]; first?: string; after?: string }, options: O & { pages: Pages }): Promise<Paged<ItemOf<GetPollsResponse, "data">>>;
   /** Gets a list of polls that the broadcaster created. — GET /polls (classes: read) */
   list(params: { broadcaster_id: string; id?: string[]; first?: string; after?: string }, options?: O): Promise<Result<GetPollsResponse>>;
   /** End an active poll. — PATCH /polls (classes: write, destructive) */
@@ -764,6 +831,8 @@ export interface TwitchPredictions<O = CallOptions> extends Rpc.RpcTargetBranded
   /** Create a Channel Points Prediction. — POST /predictions (classes: write) */
   create(options?: O): Promise<Result<CreatePredictionResponse>>;
   create(params?: { broadcaster_id?: string; outcomes?: { title: string }[]; prediction_window?: number; title?: string } | null, options?: O): Promise<Result<CreatePredictionResponse>>;
+  /** Gets a list of Channel Points Predictions that the broadcaster created. — GET /predictions (classes: read): many pages in one call (pages: pagination.cursor → after; docs/pages.md) */
+  list(params: { broadcaster_id: string; id?: string[]; first?: string; after?: string }, options: O & { pages: Pages }): Promise<Paged<ItemOf<GetPredictionsResponse, "data">>>;
   /** Gets a list of Channel Points Predictions that the broadcaster created. — GET /predictions (classes: read) */
   list(params: { broadcaster_id: string; id?: string[]; first?: string; after?: string }, options?: O): Promise<Result<GetPredictionsResponse>>;
   /** Locks, resolves, or cancels a Channel Points Prediction. — PATCH /predictions (classes: write, destructive) */
@@ -812,11 +881,15 @@ export interface TwitchSearch<O = CallOptions> extends Rpc.RpcTargetBranded {
 }
 
 export interface TwitchSearch_Categories<O = CallOptions> extends Rpc.RpcTargetBranded {
+  /** Gets the games or categories that match the specified query. — GET /search/categories (classes: read): many pages in one call (pages: pagination.cursor → after; docs/pages.md) */
+  list(params: { query: string; first?: number; after?: string }, options: O & { pages: Pages }): Promise<Paged<ItemOf<SearchCategoriesResponse, "data">>>;
   /** Gets the games or categories that match the specified query. — GET /search/categories (classes: read) */
   list(params: { query: string; first?: number; after?: string }, options?: O): Promise<Result<SearchCategoriesResponse>>;
 }
 
 export interface TwitchSearch_Channels<O = CallOptions> extends Rpc.RpcTargetBranded {
+  /** Gets the channels that match the specified query and have streamed content within the past 6 months. — GET /search/channels (classes: read): many pages in one call (pages: pagination.cursor → after; docs/pages.md) */
+  list(params: { query: string; live_only?: boolean; first?: number; after?: string }, options: O & { pages: Pages }): Promise<Paged<ItemOf<SearchChannelsResponse, "data">>>;
   /** Gets the channels that match the specified query and have streamed content within the past 6 months. — GET /search/channels (classes: read) */
   list(params: { query: string; live_only?: boolean; first?: number; after?: string }, options?: O): Promise<Result<SearchChannelsResponse>>;
 }
@@ -834,13 +907,19 @@ export interface TwitchStreams<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** Adds a marker to a live stream. — POST /streams/markers (classes: write) */
   createStreamMarker(options?: O): Promise<Result<CreateStreamMarkerResponse>>;
   createStreamMarker(params?: { description?: string; user_id?: string } | null, options?: O): Promise<Result<CreateStreamMarkerResponse>>;
+  /** Gets the list of broadcasters that the user follows and that are streaming live. — GET /streams/followed (classes: read): many pages in one call (pages: pagination.cursor → after; docs/pages.md) */
+  followed(params: { user_id: string; first?: number; after?: string }, options: O & { pages: Pages }): Promise<Paged<ItemOf<GetFollowedStreamsResponse, "data">>>;
   /** Gets the list of broadcasters that the user follows and that are streaming live. — GET /streams/followed (classes: read) */
   followed(params: { user_id: string; first?: number; after?: string }, options?: O): Promise<Result<GetFollowedStreamsResponse>>;
+  /** Gets a list of markers from the user’s most recent stream or from the specified VOD/video. — GET /streams/markers (classes: read): many pages in one call (pages: pagination.cursor → after; docs/pages.md) */
+  getStreamMarkers(params: { user_id?: string; video_id?: string; first?: string; before?: string; after?: string } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<GetStreamMarkersResponse, "data">>>;
   /** Gets a list of markers from the user’s most recent stream or from the specified VOD/video. — GET /streams/markers (classes: read) */
   getStreamMarkers(options?: O): Promise<Result<GetStreamMarkersResponse>>;
   getStreamMarkers(params?: { user_id?: string; video_id?: string; first?: string; before?: string; after?: string } | null, options?: O): Promise<Result<GetStreamMarkersResponse>>;
   /** Gets the channel’s stream key. — GET /streams/key (classes: read) */
   key(params: { broadcaster_id: string }, options?: O): Promise<Result<GetStreamKeyResponse>>;
+  /** Gets a list of all streams. — GET /streams (classes: read): many pages in one call (pages: pagination.cursor → after; docs/pages.md) */
+  list(params: { user_id?: string[]; user_login?: string[]; game_id?: string[]; type?: "all" | "live"; language?: string[]; first?: number; before?: string; after?: string } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<GetStreamsResponse, "data">>>;
   /** Gets a list of all streams. — GET /streams (classes: read) */
   list(options?: O): Promise<Result<GetStreamsResponse>>;
   list(params?: { user_id?: string[]; user_login?: string[]; game_id?: string[]; type?: "all" | "live"; language?: string[]; first?: number; before?: string; after?: string } | null, options?: O): Promise<Result<GetStreamsResponse>>;
@@ -849,6 +928,8 @@ export interface TwitchStreams<O = CallOptions> extends Rpc.RpcTargetBranded {
 }
 
 export interface TwitchSubscriptions<O = CallOptions> extends Rpc.RpcTargetBranded {
+  /** Gets a list of users that subscribe to the specified broadcaster. — GET /subscriptions (classes: read): many pages in one call (pages: pagination.cursor → after; docs/pages.md) */
+  list(params: { broadcaster_id: string; user_id?: string[]; first?: string; after?: string; before?: string }, options: O & { pages: Pages }): Promise<Paged<ItemOf<GetBroadcasterSubscriptionsResponse, "data">>>;
   /** Gets a list of users that subscribe to the specified broadcaster. — GET /subscriptions (classes: read) */
   list(params: { broadcaster_id: string; user_id?: string[]; first?: string; after?: string; before?: string }, options?: O): Promise<Result<GetBroadcasterSubscriptionsResponse>>;
   /** Checks whether the user subscribes to the broadcaster’s channel. — GET /subscriptions/user (classes: read) */
@@ -860,6 +941,8 @@ export interface TwitchTags<O = CallOptions> extends Rpc.RpcTargetBranded {
 }
 
 export interface TwitchTags_Streams<O = CallOptions> extends Rpc.RpcTargetBranded {
+  /** Gets the list of all stream tags that Twitch defines. You can also filter the list by one or more tag IDs. — GET /tags/streams (classes: read) @deprecated: many pages in one call (pages: pagination.cursor → after; docs/pages.md) */
+  list(params: { tag_id?: string[]; first?: number; after?: string } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<GetAllStreamTagsResponse, "data">>>;
   /** Gets the list of all stream tags that Twitch defines. You can also filter the list by one or more tag IDs. — GET /tags/streams (classes: read) @deprecated */
   list(options?: O): Promise<Result<GetAllStreamTagsResponse>>;
   list(params?: { tag_id?: string[]; first?: number; after?: string } | null, options?: O): Promise<Result<GetAllStreamTagsResponse>>;
@@ -877,6 +960,8 @@ export interface TwitchUsers<O = CallOptions> extends Rpc.RpcTargetBranded {
   extensions: TwitchUsers_Extensions<O>;
   /** Blocks the specified user from interacting with or having contact with the broadcaster. — PUT /users/blocks (classes: write, destructive) */
   blockUser(params: { target_user_id: string; source_context?: "chat" | "whisper"; reason?: "harassment" | "spam" | "other" }, options?: O): Promise<Result<null>>;
+  /** Gets the list of users that the broadcaster has blocked. — GET /users/blocks (classes: read): many pages in one call (pages: pagination.cursor → after; docs/pages.md) */
+  getUserBlockList(params: { broadcaster_id: string; first?: number; after?: string }, options: O & { pages: Pages }): Promise<Paged<ItemOf<GetUserBlockListResponse, "data">>>;
   /** Gets the list of users that the broadcaster has blocked. — GET /users/blocks (classes: read) */
   getUserBlockList(params: { broadcaster_id: string; first?: number; after?: string }, options?: O): Promise<Result<GetUserBlockListResponse>>;
   /** Gets information about one or more users. — GET /users (classes: read) */
@@ -909,6 +994,8 @@ export interface TwitchVideos<O = CallOptions> extends Rpc.RpcTargetBranded {
   clips(params: { editor_id: string; broadcaster_id: string; vod_id: string; vod_offset: number; duration?: number; title: string }, options?: O): Promise<Result<CreateClipFromVodResponse>>;
   /** Deletes one or more videos. — DELETE /videos (classes: write, destructive) */
   del(params: { id: string[] }, options?: O): Promise<Result<DeleteVideosResponse>>;
+  /** Gets information about one or more published videos. — GET /videos (classes: read): many pages in one call (pages: pagination.cursor → after; docs/pages.md) */
+  list(params: { id?: string[]; user_id?: string; game_id?: string; language?: string; period?: "all" | "day" | "month" | "week"; sort?: "time" | "trending" | "views"; type?: "all" | "archive" | "highlight" | "upload"; first?: string; after?: string; before?: string } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<GetVideosResponse, "data">>>;
   /** Gets information about one or more published videos. — GET /videos (classes: read) */
   list(options?: O): Promise<Result<GetVideosResponse>>;
   list(params?: { id?: string[]; user_id?: string; game_id?: string; language?: string; period?: "all" | "day" | "month" | "week"; sort?: "time" | "trending" | "views"; type?: "all" | "archive" | "highlight" | "upload"; first?: string; after?: string; before?: string } | null, options?: O): Promise<Result<GetVideosResponse>>;
@@ -925,12 +1012,16 @@ export interface TwitchReadAnalytics<O = SessionOptions> extends Rpc.RpcTargetBr
 }
 
 export interface TwitchReadAnalytics_Extensions<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** Gets an analytics report for one or more extensions. — GET /analytics/extensions (classes: read): many pages in one call (pages: pagination.cursor → after; docs/pages.md) */
+  list(params: { extension_id?: string; type?: "overview_v2"; started_at?: string; ended_at?: string; first?: number; after?: string } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<GetExtensionAnalyticsResponse, "data">>>;
   /** Gets an analytics report for one or more extensions. — GET /analytics/extensions (classes: read) */
   list(options?: O): Promise<Result<GetExtensionAnalyticsResponse>>;
   list(params?: { extension_id?: string; type?: "overview_v2"; started_at?: string; ended_at?: string; first?: number; after?: string } | null, options?: O): Promise<Result<GetExtensionAnalyticsResponse>>;
 }
 
 export interface TwitchReadAnalytics_Games<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** Gets an analytics report for one or more games. — GET /analytics/games (classes: read): many pages in one call (pages: pagination.cursor → after; docs/pages.md) */
+  list(params: { game_id?: string; type?: "overview_v2"; started_at?: string; ended_at?: string; first?: number; after?: string } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<GetGameAnalyticsResponse, "data">>>;
   /** Gets an analytics report for one or more games. — GET /analytics/games (classes: read) */
   list(options?: O): Promise<Result<GetGameAnalyticsResponse>>;
   list(params?: { game_id?: string; type?: "overview_v2"; started_at?: string; ended_at?: string; first?: number; after?: string } | null, options?: O): Promise<Result<GetGameAnalyticsResponse>>;
@@ -974,6 +1065,8 @@ export interface TwitchReadChannelPoints<O = SessionOptions> extends Rpc.RpcTarg
 }
 
 export interface TwitchReadChannelPoints_CustomRewards<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** Gets a list of redemptions for a custom reward. — GET /channel_points/custom_rewards/redemptions (classes: read): many pages in one call (pages: pagination.cursor → after; docs/pages.md) */
+  getCustomRewardRedemption(params: { broadcaster_id: string; reward_id: string; status?: "CANCELED" | "FULFILLED" | "UNFULFILLED"; id?: string[]; sort?: "OLDEST" | "NEWEST"; after?: string; first?: number }, options: O & { pages: Pages }): Promise<Paged<ItemOf<GetCustomRewardRedemptionResponse, "data">>>;
   /** Gets a list of redemptions for a custom reward. — GET /channel_points/custom_rewards/redemptions (classes: read) */
   getCustomRewardRedemption(params: { broadcaster_id: string; reward_id: string; status?: "CANCELED" | "FULFILLED" | "UNFULFILLED"; id?: string[]; sort?: "OLDEST" | "NEWEST"; after?: string; first?: number }, options?: O): Promise<Result<GetCustomRewardRedemptionResponse>>;
   /** Gets a list of custom rewards that the specified broadcaster created. — GET /channel_points/custom_rewards (classes: read) */
@@ -984,10 +1077,16 @@ export interface TwitchReadChannels<O = SessionOptions> extends Rpc.RpcTargetBra
   ads: TwitchReadChannels_Ads<O>;
   /** Gets the broadcaster’s list editors. — GET /channels/editors (classes: read) */
   editors(params: { broadcaster_id: string }, options?: O): Promise<Result<GetChannelEditorsResponse>>;
+  /** Gets a list of broadcasters that the specified user follows. You can also use this endpoint to see whether a user follows a specific broadcaster. — GET /channels/followed (classes: read): many pages in one call (pages: pagination.cursor → after; docs/pages.md) */
+  followed(params: { user_id: string; broadcaster_id?: string; first?: number; after?: string }, options: O & { pages: Pages }): Promise<Paged<ItemOf<GetFollowedChannelsResponse, "data">>>;
   /** Gets a list of broadcasters that the specified user follows. You can also use this endpoint to see whether a user follows a specific broadcaster. — GET /channels/followed (classes: read) */
   followed(params: { user_id: string; broadcaster_id?: string; first?: number; after?: string }, options?: O): Promise<Result<GetFollowedChannelsResponse>>;
+  /** Gets a list of users that follow the specified broadcaster. You can also use this endpoint to see whether a specific user follows the broadcaster. — GET /channels/followers (classes: read): many pages in one call (pages: pagination.cursor → after; docs/pages.md) */
+  followers(params: { user_id?: string; broadcaster_id: string; first?: number; after?: string }, options: O & { pages: Pages }): Promise<Paged<ItemOf<GetChannelFollowersResponse, "data">>>;
   /** Gets a list of users that follow the specified broadcaster. You can also use this endpoint to see whether a specific user follows the broadcaster. — GET /channels/followers (classes: read) */
   followers(params: { user_id?: string; broadcaster_id: string; first?: number; after?: string }, options?: O): Promise<Result<GetChannelFollowersResponse>>;
+  /** Gets a list of the broadcaster’s VIPs. — GET /channels/vips (classes: read): many pages in one call (pages: pagination.cursor → after; docs/pages.md) */
+  getVips(params: { user_id?: string[]; broadcaster_id: string; first?: number; after?: string }, options: O & { pages: Pages }): Promise<Paged<ItemOf<GetViPsResponse, "data">>>;
   /** Gets a list of the broadcaster’s VIPs. — GET /channels/vips (classes: read) */
   getVips(params: { user_id?: string[]; broadcaster_id: string; first?: number; after?: string }, options?: O): Promise<Result<GetViPsResponse>>;
   /** Gets information about one or more channels. — GET /channels (classes: read) */
@@ -1010,6 +1109,8 @@ export interface TwitchReadCharity_Campaigns<O = SessionOptions> extends Rpc.Rpc
 }
 
 export interface TwitchReadCharity_Donations<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** Gets the list of donations that users have made to the broadcaster’s active charity campaign. — GET /charity/donations (classes: read): many pages in one call (pages: pagination.cursor → after; docs/pages.md) */
+  list(params: { broadcaster_id: string; first?: number; after?: string }, options: O & { pages: Pages }): Promise<Paged<ItemOf<GetCharityCampaignDonationsResponse, "data">>>;
   /** Gets the list of donations that users have made to the broadcaster’s active charity campaign. — GET /charity/donations (classes: read) */
   list(params: { broadcaster_id: string; first?: number; after?: string }, options?: O): Promise<Result<GetCharityCampaignDonationsResponse>>;
 }
@@ -1030,6 +1131,8 @@ export interface TwitchReadChat_Badges<O = SessionOptions> extends Rpc.RpcTarget
 }
 
 export interface TwitchReadChat_Chatters<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** Gets the list of users that are connected to the broadcaster’s chat session. — GET /chat/chatters (classes: read): many pages in one call (pages: pagination.cursor → after; docs/pages.md) */
+  list(params: { broadcaster_id: string; moderator_id: string; first?: number; after?: string }, options: O & { pages: Pages }): Promise<Paged<ItemOf<GetChattersResponse, "data">>>;
   /** Gets the list of users that are connected to the broadcaster’s chat session. — GET /chat/chatters (classes: read) */
   list(params: { broadcaster_id: string; moderator_id: string; first?: number; after?: string }, options?: O): Promise<Result<GetChattersResponse>>;
 }
@@ -1046,6 +1149,8 @@ export interface TwitchReadChat_Emotes<O = SessionOptions> extends Rpc.RpcTarget
   list(params: { broadcaster_id: string }, options?: O): Promise<Result<GetChannelEmotesResponse>>;
   /** Gets emotes for one or more specified emote sets. — GET /chat/emotes/set (classes: read) */
   set(params: { emote_set_id: string[] }, options?: O): Promise<Result<GetEmoteSetsResponse>>;
+  /** Retrieves emotes available to the user across all channels. — GET /chat/emotes/user (classes: read): many pages in one call (pages: pagination.cursor → after; docs/pages.md) */
+  user(params: { user_id: string; after?: string; broadcaster_id?: string }, options: O & { pages: Pages }): Promise<Paged<ItemOf<GetUserEmotesResponse, "data">>>;
   /** Retrieves emotes available to the user across all channels. — GET /chat/emotes/user (classes: read) */
   user(params: { user_id: string; after?: string; broadcaster_id?: string }, options?: O): Promise<Result<GetUserEmotesResponse>>;
 }
@@ -1058,6 +1163,8 @@ export interface TwitchReadChat_Settings<O = SessionOptions> extends Rpc.RpcTarg
 export interface TwitchReadClips<O = SessionOptions> extends Rpc.RpcTargetBranded {
   /** NEW Provides URLs to download the video file(s) for the specified clips. — GET /clips/downloads (classes: read) */
   downloads(params: { editor_id: string; broadcaster_id: string; clip_id: string[] }, options?: O): Promise<Result<GetClipsDownloadResponse>>;
+  /** Gets one or more video clips. — GET /clips (classes: read): many pages in one call (pages: pagination.cursor → after; docs/pages.md) */
+  list(params: { broadcaster_id?: string; game_id?: string; id?: string[]; started_at?: string; ended_at?: string; first?: number; before?: string; after?: string; is_featured?: boolean } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<GetClipsResponse, "data">>>;
   /** Gets one or more video clips. — GET /clips (classes: read) */
   list(options?: O): Promise<Result<GetClipsResponse>>;
   list(params?: { broadcaster_id?: string; game_id?: string; id?: string[]; started_at?: string; ended_at?: string; first?: number; before?: string; after?: string; is_featured?: boolean } | null, options?: O): Promise<Result<GetClipsResponse>>;
@@ -1074,6 +1181,8 @@ export interface TwitchReadEntitlements<O = SessionOptions> extends Rpc.RpcTarge
 }
 
 export interface TwitchReadEntitlements_Drops<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** Gets an organization’s list of entitlements that have been granted to a game, a user, or both. — GET /entitlements/drops (classes: read): many pages in one call (pages: pagination.cursor → after; docs/pages.md) */
+  list(params: { id?: string[]; user_id?: string; game_id?: string; fulfillment_status?: "CLAIMED" | "FULFILLED"; after?: string; first?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<GetDropsEntitlementsResponse, "data">>>;
   /** Gets an organization’s list of entitlements that have been granted to a game, a user, or both. — GET /entitlements/drops (classes: read) */
   list(options?: O): Promise<Result<GetDropsEntitlementsResponse>>;
   list(params?: { id?: string[]; user_id?: string; game_id?: string; fulfillment_status?: "CLAIMED" | "FULFILLED"; after?: string; first?: number } | null, options?: O): Promise<Result<GetDropsEntitlementsResponse>>;
@@ -1085,6 +1194,8 @@ export interface TwitchReadEventsub<O = SessionOptions> extends Rpc.RpcTargetBra
 }
 
 export interface TwitchReadEventsub_Conduits<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** Gets a lists of all shards for a conduit. — GET /eventsub/conduits/shards (classes: read): many pages in one call (pages: pagination.cursor → after; docs/pages.md) */
+  getConduitShards(params: { conduit_id: string; status?: string; after?: string }, options: O & { pages: Pages }): Promise<Paged<ItemOf<GetConduitShardsResponse, "data">>>;
   /** Gets a lists of all shards for a conduit. — GET /eventsub/conduits/shards (classes: read) */
   getConduitShards(params: { conduit_id: string; status?: string; after?: string }, options?: O): Promise<Result<GetConduitShardsResponse>>;
   /** Gets the conduits for a client ID. — GET /eventsub/conduits (classes: read) */
@@ -1092,6 +1203,8 @@ export interface TwitchReadEventsub_Conduits<O = SessionOptions> extends Rpc.Rpc
 }
 
 export interface TwitchReadEventsub_Subscriptions<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** Gets a list of EventSub subscriptions that the client in the access token created. — GET /eventsub/subscriptions (classes: read): many pages in one call (pages: pagination.cursor → after; docs/pages.md) */
+  list(params: { status?: "enabled" | "webhook_callback_verification_pending" | "webhook_callback_verification_failed" | "notification_failures_exceeded" | "authorization_revoked" | "moderator_removed" | "user_removed" | "chat_user_banned" | "version_removed" | "beta_maintenance" | "websocket_disconnected" | "websocket_failed_ping_pong" | "websocket_received_inbound_traffic" | "websocket_connection_unused" | "websocket_internal_error" | "websocket_network_timeout" | "websocket_network_error" | "websocket_failed_to_reconnect"; type?: "automod.message.hold" | "automod.message.update" | "automod.settings.update" | "automod.terms.update" | "channel.bits.use" | "channel.update" | "channel.follow" | "channel.ad_break.begin" | "channel.chat.clear" | "channel.chat.clear_user_messages" | "channel.chat.message" | "channel.chat.message_delete" | "channel.chat.notification" | "channel.chat_settings.update" | "channel.chat.user_message_hold" | "channel.chat.user_message_update" | "channel.shared_chat.begin" | "channel.shared_chat.update" | "channel.shared_chat.end" | "channel.subscribe" | "channel.subscription.end" | "channel.subscription.gift" | "channel.subscription.message" | "channel.cheer" | "channel.raid" | "channel.ban" | "channel.unban" | "channel.unban_request.create" | "channel.unban_request.resolve" | "channel.moderate" | "channel.moderator.add" | "channel.moderator.remove" | "channel.guest_star_session.begin" | "channel.guest_star_session.end" | "channel.guest_star_guest.update" | "channel.guest_star_settings.update" | "channel.channel_points_automatic_reward_redemption.add" | "channel.channel_points_custom_reward.add" | "channel.channel_points_custom_reward.update" | "channel.channel_points_custom_reward.remove" | "channel.channel_points_custom_reward_redemption.add" | "channel.channel_points_custom_reward_redemption.update" | "channel.poll.begin" | "channel.poll.progress" | "channel.poll.end" | "channel.prediction.begin" | "channel.prediction.progress" | "channel.prediction.lock" | "channel.prediction.end" | "channel.suspicious_user.message" | "channel.suspicious_user.update" | "channel.vip.add" | "channel.vip.remove" | "channel.warning.acknowledge" | "channel.warning.send" | "channel.charity_campaign.donate" | "channel.charity_campaign.start" | "channel.charity_campaign.progress" | "channel.charity_campaign.stop" | "conduit.shard.disabled" | "drop.entitlement.grant" | "extension.bits_transaction.create" | "channel.goal.begin" | "channel.goal.progress" | "channel.goal.end" | "channel.hype_train.begin" | "channel.hype_train.progress" | "channel.hype_train.end" | "channel.shield_mode.begin" | "channel.shield_mode.end" | "channel.shoutout.create" | "channel.shoutout.receive" | "stream.online" | "stream.offline" | "user.authorization.grant" | "user.authorization.revoke" | "user.update" | "user.whisper.message"; user_id?: string; subscription_id?: string; after?: string } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<GetEventSubSubscriptionsResponse, "data">>>;
   /** Gets a list of EventSub subscriptions that the client in the access token created. — GET /eventsub/subscriptions (classes: read) */
   list(options?: O): Promise<Result<GetEventSubSubscriptionsResponse>>;
   list(params?: { status?: "enabled" | "webhook_callback_verification_pending" | "webhook_callback_verification_failed" | "notification_failures_exceeded" | "authorization_revoked" | "moderator_removed" | "user_removed" | "chat_user_banned" | "version_removed" | "beta_maintenance" | "websocket_disconnected" | "websocket_failed_ping_pong" | "websocket_received_inbound_traffic" | "websocket_connection_unused" | "websocket_internal_error" | "websocket_network_timeout" | "websocket_network_error" | "websocket_failed_to_reconnect"; type?: "automod.message.hold" | "automod.message.update" | "automod.settings.update" | "automod.terms.update" | "channel.bits.use" | "channel.update" | "channel.follow" | "channel.ad_break.begin" | "channel.chat.clear" | "channel.chat.clear_user_messages" | "channel.chat.message" | "channel.chat.message_delete" | "channel.chat.notification" | "channel.chat_settings.update" | "channel.chat.user_message_hold" | "channel.chat.user_message_update" | "channel.shared_chat.begin" | "channel.shared_chat.update" | "channel.shared_chat.end" | "channel.subscribe" | "channel.subscription.end" | "channel.subscription.gift" | "channel.subscription.message" | "channel.cheer" | "channel.raid" | "channel.ban" | "channel.unban" | "channel.unban_request.create" | "channel.unban_request.resolve" | "channel.moderate" | "channel.moderator.add" | "channel.moderator.remove" | "channel.guest_star_session.begin" | "channel.guest_star_session.end" | "channel.guest_star_guest.update" | "channel.guest_star_settings.update" | "channel.channel_points_automatic_reward_redemption.add" | "channel.channel_points_custom_reward.add" | "channel.channel_points_custom_reward.update" | "channel.channel_points_custom_reward.remove" | "channel.channel_points_custom_reward_redemption.add" | "channel.channel_points_custom_reward_redemption.update" | "channel.poll.begin" | "channel.poll.progress" | "channel.poll.end" | "channel.prediction.begin" | "channel.prediction.progress" | "channel.prediction.lock" | "channel.prediction.end" | "channel.suspicious_user.message" | "channel.suspicious_user.update" | "channel.vip.add" | "channel.vip.remove" | "channel.warning.acknowledge" | "channel.warning.send" | "channel.charity_campaign.donate" | "channel.charity_campaign.start" | "channel.charity_campaign.progress" | "channel.charity_campaign.stop" | "conduit.shard.disabled" | "drop.entitlement.grant" | "extension.bits_transaction.create" | "channel.goal.begin" | "channel.goal.progress" | "channel.goal.end" | "channel.hype_train.begin" | "channel.hype_train.progress" | "channel.hype_train.end" | "channel.shield_mode.begin" | "channel.shield_mode.end" | "channel.shoutout.create" | "channel.shoutout.receive" | "stream.online" | "stream.offline" | "user.authorization.grant" | "user.authorization.revoke" | "user.update" | "user.whisper.message"; user_id?: string; subscription_id?: string; after?: string } | null, options?: O): Promise<Result<GetEventSubSubscriptionsResponse>>;
@@ -1107,6 +1220,8 @@ export interface TwitchReadExtensions<O = SessionOptions> extends Rpc.RpcTargetB
   live(params: { extension_id: string; first?: number; after?: string }, options?: O): Promise<Result<GetExtensionLiveChannelsResponse>>;
   /** Gets information about a released extension. — GET /extensions/released (classes: read) */
   released(params: { extension_id: string; extension_version?: string }, options?: O): Promise<Result<GetReleasedExtensionsResponse>>;
+  /** Gets an extension’s list of transactions. — GET /extensions/transactions (classes: read): many pages in one call (pages: pagination.cursor → after; docs/pages.md) */
+  transactions(params: { extension_id: string; id?: string[]; first?: number; after?: string }, options: O & { pages: Pages }): Promise<Paged<ItemOf<GetExtensionTransactionsResponse, "data">>>;
   /** Gets an extension’s list of transactions. — GET /extensions/transactions (classes: read) */
   transactions(params: { extension_id: string; id?: string[]; first?: number; after?: string }, options?: O): Promise<Result<GetExtensionTransactionsResponse>>;
 }
@@ -1124,6 +1239,8 @@ export interface TwitchReadGames<O = SessionOptions> extends Rpc.RpcTargetBrande
   /** Gets information about specified games. — GET /games (classes: read) */
   list(options?: O): Promise<Result<GetGamesResponse>>;
   list(params?: { id?: string[]; name?: string[]; igdb_id?: string[] } | null, options?: O): Promise<Result<GetGamesResponse>>;
+  /** Gets information about all broadcasts on Twitch. — GET /games/top (classes: read): many pages in one call (pages: pagination.cursor → after; docs/pages.md) */
+  top(params: { first?: number; after?: string; before?: string } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<GetTopGamesResponse, "data">>>;
   /** Gets information about all broadcasts on Twitch. — GET /games/top (classes: read) */
   top(options?: O): Promise<Result<GetTopGamesResponse>>;
   top(params?: { first?: number; after?: string; before?: string } | null, options?: O): Promise<Result<GetTopGamesResponse>>;
@@ -1184,21 +1301,29 @@ export interface TwitchReadModeration_Automod_Settings<O = SessionOptions> exten
 }
 
 export interface TwitchReadModeration_Banned<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** Gets all users that the broadcaster banned or put in a timeout. — GET /moderation/banned (classes: read): many pages in one call (pages: pagination.cursor → after; docs/pages.md) */
+  list(params: { broadcaster_id: string; user_id?: string[]; first?: number; after?: string; before?: string }, options: O & { pages: Pages }): Promise<Paged<ItemOf<GetBannedUsersResponse, "data">>>;
   /** Gets all users that the broadcaster banned or put in a timeout. — GET /moderation/banned (classes: read) */
   list(params: { broadcaster_id: string; user_id?: string[]; first?: number; after?: string; before?: string }, options?: O): Promise<Result<GetBannedUsersResponse>>;
 }
 
 export interface TwitchReadModeration_BlockedTerms<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** Gets the broadcaster’s list of non-private, blocked words or phrases. — GET /moderation/blocked_terms (classes: read): many pages in one call (pages: pagination.cursor → after; docs/pages.md) */
+  list(params: { broadcaster_id: string; moderator_id: string; first?: number; after?: string }, options: O & { pages: Pages }): Promise<Paged<ItemOf<GetBlockedTermsResponse, "data">>>;
   /** Gets the broadcaster’s list of non-private, blocked words or phrases. — GET /moderation/blocked_terms (classes: read) */
   list(params: { broadcaster_id: string; moderator_id: string; first?: number; after?: string }, options?: O): Promise<Result<GetBlockedTermsResponse>>;
 }
 
 export interface TwitchReadModeration_Channels<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** Gets a list of channels that the specified user has moderator privileges in. — GET /moderation/channels (classes: read): many pages in one call (pages: pagination.cursor → after; docs/pages.md) */
+  list(params: { user_id: string; after?: string; first?: number }, options: O & { pages: Pages }): Promise<Paged<ItemOf<GetModeratedChannelsResponse, "data">>>;
   /** Gets a list of channels that the specified user has moderator privileges in. — GET /moderation/channels (classes: read) */
   list(params: { user_id: string; after?: string; first?: number }, options?: O): Promise<Result<GetModeratedChannelsResponse>>;
 }
 
 export interface TwitchReadModeration_Moderators<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** Gets all users allowed to moderate the broadcaster’s chat room. — GET /moderation/moderators (classes: read): many pages in one call (pages: pagination.cursor → after; docs/pages.md) */
+  list(params: { broadcaster_id: string; user_id?: string[]; first?: string; after?: string }, options: O & { pages: Pages }): Promise<Paged<ItemOf<GetModeratorsResponse, "data">>>;
   /** Gets all users allowed to moderate the broadcaster’s chat room. — GET /moderation/moderators (classes: read) */
   list(params: { broadcaster_id: string; user_id?: string[]; first?: string; after?: string }, options?: O): Promise<Result<GetModeratorsResponse>>;
 }
@@ -1209,16 +1334,22 @@ export interface TwitchReadModeration_ShieldMode<O = SessionOptions> extends Rpc
 }
 
 export interface TwitchReadModeration_UnbanRequests<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** Gets a list of unban requests for a broadcaster’s channel. — GET /moderation/unban_requests (classes: read): many pages in one call (pages: pagination.cursor → after; docs/pages.md) */
+  list(params: { broadcaster_id: string; moderator_id: string; status: string; user_id?: string; after?: string; first?: number }, options: O & { pages: Pages }): Promise<Paged<ItemOf<GetUnbanRequestsResponse, "data">>>;
   /** Gets a list of unban requests for a broadcaster’s channel. — GET /moderation/unban_requests (classes: read) */
   list(params: { broadcaster_id: string; moderator_id: string; status: string; user_id?: string; after?: string; first?: number }, options?: O): Promise<Result<GetUnbanRequestsResponse>>;
 }
 
 export interface TwitchReadPolls<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** Gets a list of polls that the broadcaster created. — GET /polls (classes: read): many pages in one call (pages: pagination.cursor → after; docs/pages.md) */
+  list(params: { broadcaster_id: string; id?: string[]; first?: string; after?: string }, options: O & { pages: Pages }): Promise<Paged<ItemOf<GetPollsResponse, "data">>>;
   /** Gets a list of polls that the broadcaster created. — GET /polls (classes: read) */
   list(params: { broadcaster_id: string; id?: string[]; first?: string; after?: string }, options?: O): Promise<Result<GetPollsResponse>>;
 }
 
 export interface TwitchReadPredictions<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** Gets a list of Channel Points Predictions that the broadcaster created. — GET /predictions (classes: read): many pages in one call (pages: pagination.cursor → after; docs/pages.md) */
+  list(params: { broadcaster_id: string; id?: string[]; first?: string; after?: string }, options: O & { pages: Pages }): Promise<Paged<ItemOf<GetPredictionsResponse, "data">>>;
   /** Gets a list of Channel Points Predictions that the broadcaster created. — GET /predictions (classes: read) */
   list(params: { broadcaster_id: string; id?: string[]; first?: string; after?: string }, options?: O): Promise<Result<GetPredictionsResponse>>;
 }
@@ -1240,11 +1371,15 @@ export interface TwitchReadSearch<O = SessionOptions> extends Rpc.RpcTargetBrand
 }
 
 export interface TwitchReadSearch_Categories<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** Gets the games or categories that match the specified query. — GET /search/categories (classes: read): many pages in one call (pages: pagination.cursor → after; docs/pages.md) */
+  list(params: { query: string; first?: number; after?: string }, options: O & { pages: Pages }): Promise<Paged<ItemOf<SearchCategoriesResponse, "data">>>;
   /** Gets the games or categories that match the specified query. — GET /search/categories (classes: read) */
   list(params: { query: string; first?: number; after?: string }, options?: O): Promise<Result<SearchCategoriesResponse>>;
 }
 
 export interface TwitchReadSearch_Channels<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** Gets the channels that match the specified query and have streamed content within the past 6 months. — GET /search/channels (classes: read): many pages in one call (pages: pagination.cursor → after; docs/pages.md) */
+  list(params: { query: string; live_only?: boolean; first?: number; after?: string }, options: O & { pages: Pages }): Promise<Paged<ItemOf<SearchChannelsResponse, "data">>>;
   /** Gets the channels that match the specified query and have streamed content within the past 6 months. — GET /search/channels (classes: read) */
   list(params: { query: string; live_only?: boolean; first?: number; after?: string }, options?: O): Promise<Result<SearchChannelsResponse>>;
 }
@@ -1259,13 +1394,19 @@ export interface TwitchReadSharedChat_Session<O = SessionOptions> extends Rpc.Rp
 }
 
 export interface TwitchReadStreams<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** Gets the list of broadcasters that the user follows and that are streaming live. — GET /streams/followed (classes: read): many pages in one call (pages: pagination.cursor → after; docs/pages.md) */
+  followed(params: { user_id: string; first?: number; after?: string }, options: O & { pages: Pages }): Promise<Paged<ItemOf<GetFollowedStreamsResponse, "data">>>;
   /** Gets the list of broadcasters that the user follows and that are streaming live. — GET /streams/followed (classes: read) */
   followed(params: { user_id: string; first?: number; after?: string }, options?: O): Promise<Result<GetFollowedStreamsResponse>>;
+  /** Gets a list of markers from the user’s most recent stream or from the specified VOD/video. — GET /streams/markers (classes: read): many pages in one call (pages: pagination.cursor → after; docs/pages.md) */
+  getStreamMarkers(params: { user_id?: string; video_id?: string; first?: string; before?: string; after?: string } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<GetStreamMarkersResponse, "data">>>;
   /** Gets a list of markers from the user’s most recent stream or from the specified VOD/video. — GET /streams/markers (classes: read) */
   getStreamMarkers(options?: O): Promise<Result<GetStreamMarkersResponse>>;
   getStreamMarkers(params?: { user_id?: string; video_id?: string; first?: string; before?: string; after?: string } | null, options?: O): Promise<Result<GetStreamMarkersResponse>>;
   /** Gets the channel’s stream key. — GET /streams/key (classes: read) */
   key(params: { broadcaster_id: string }, options?: O): Promise<Result<GetStreamKeyResponse>>;
+  /** Gets a list of all streams. — GET /streams (classes: read): many pages in one call (pages: pagination.cursor → after; docs/pages.md) */
+  list(params: { user_id?: string[]; user_login?: string[]; game_id?: string[]; type?: "all" | "live"; language?: string[]; first?: number; before?: string; after?: string } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<GetStreamsResponse, "data">>>;
   /** Gets a list of all streams. — GET /streams (classes: read) */
   list(options?: O): Promise<Result<GetStreamsResponse>>;
   list(params?: { user_id?: string[]; user_login?: string[]; game_id?: string[]; type?: "all" | "live"; language?: string[]; first?: number; before?: string; after?: string } | null, options?: O): Promise<Result<GetStreamsResponse>>;
@@ -1274,6 +1415,8 @@ export interface TwitchReadStreams<O = SessionOptions> extends Rpc.RpcTargetBran
 }
 
 export interface TwitchReadSubscriptions<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** Gets a list of users that subscribe to the specified broadcaster. — GET /subscriptions (classes: read): many pages in one call (pages: pagination.cursor → after; docs/pages.md) */
+  list(params: { broadcaster_id: string; user_id?: string[]; first?: string; after?: string; before?: string }, options: O & { pages: Pages }): Promise<Paged<ItemOf<GetBroadcasterSubscriptionsResponse, "data">>>;
   /** Gets a list of users that subscribe to the specified broadcaster. — GET /subscriptions (classes: read) */
   list(params: { broadcaster_id: string; user_id?: string[]; first?: string; after?: string; before?: string }, options?: O): Promise<Result<GetBroadcasterSubscriptionsResponse>>;
   /** Checks whether the user subscribes to the broadcaster’s channel. — GET /subscriptions/user (classes: read) */
@@ -1285,6 +1428,8 @@ export interface TwitchReadTags<O = SessionOptions> extends Rpc.RpcTargetBranded
 }
 
 export interface TwitchReadTags_Streams<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** Gets the list of all stream tags that Twitch defines. You can also filter the list by one or more tag IDs. — GET /tags/streams (classes: read) @deprecated: many pages in one call (pages: pagination.cursor → after; docs/pages.md) */
+  list(params: { tag_id?: string[]; first?: number; after?: string } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<GetAllStreamTagsResponse, "data">>>;
   /** Gets the list of all stream tags that Twitch defines. You can also filter the list by one or more tag IDs. — GET /tags/streams (classes: read) @deprecated */
   list(options?: O): Promise<Result<GetAllStreamTagsResponse>>;
   list(params?: { tag_id?: string[]; first?: number; after?: string } | null, options?: O): Promise<Result<GetAllStreamTagsResponse>>;
@@ -1300,6 +1445,8 @@ export interface TwitchReadTeams<O = SessionOptions> extends Rpc.RpcTargetBrande
 
 export interface TwitchReadUsers<O = SessionOptions> extends Rpc.RpcTargetBranded {
   extensions: TwitchReadUsers_Extensions<O>;
+  /** Gets the list of users that the broadcaster has blocked. — GET /users/blocks (classes: read): many pages in one call (pages: pagination.cursor → after; docs/pages.md) */
+  getUserBlockList(params: { broadcaster_id: string; first?: number; after?: string }, options: O & { pages: Pages }): Promise<Paged<ItemOf<GetUserBlockListResponse, "data">>>;
   /** Gets the list of users that the broadcaster has blocked. — GET /users/blocks (classes: read) */
   getUserBlockList(params: { broadcaster_id: string; first?: number; after?: string }, options?: O): Promise<Result<GetUserBlockListResponse>>;
   /** Gets information about one or more users. — GET /users (classes: read) */
@@ -1320,6 +1467,8 @@ export interface TwitchReadUsers_Extensions_List<O = SessionOptions> extends Rpc
 }
 
 export interface TwitchReadVideos<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** Gets information about one or more published videos. — GET /videos (classes: read): many pages in one call (pages: pagination.cursor → after; docs/pages.md) */
+  list(params: { id?: string[]; user_id?: string; game_id?: string; language?: string; period?: "all" | "day" | "month" | "week"; sort?: "time" | "trending" | "views"; type?: "all" | "archive" | "highlight" | "upload"; first?: string; after?: string; before?: string } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<GetVideosResponse, "data">>>;
   /** Gets information about one or more published videos. — GET /videos (classes: read) */
   list(options?: O): Promise<Result<GetVideosResponse>>;
   list(params?: { id?: string[]; user_id?: string; game_id?: string; language?: string; period?: "all" | "day" | "month" | "week"; sort?: "time" | "trending" | "views"; type?: "all" | "archive" | "highlight" | "upload"; first?: string; after?: string; before?: string } | null, options?: O): Promise<Result<GetVideosResponse>>;

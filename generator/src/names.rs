@@ -344,6 +344,7 @@ mod tests {
             auth: AuthUse::Required,
             scheme: 0,
             returns_list: list,
+            paging: None,
             results: vec![crate::model::Answer::None],
             error: None,
             summary: None,

@@ -33,6 +33,7 @@ use crate::token::Tokens;
 use std::rc::Rc;
 
 mod round;
+mod walk;
 
 #[cfg(capa_tokens)]
 pub use round::obtaining;
@@ -178,6 +179,8 @@ pub struct Call {
     /// When the request in flight went out, and how long the call waited before it.
     sent_ms: f64,
     waited_ms: u64,
+    /// The walk of pages `options.pages` asked for ([`crate::pages`]); `None` on the plain path.
+    paged: Option<Box<walk::Paged>>,
 }
 
 /// Tries an `R` step handed back ([`Step::Refresh`]), as [`Try::push_json`] wrote them.
@@ -224,7 +227,14 @@ impl Call {
         out.push_str("\",");
         crate::json::push_u64(out, self.attempt_ms(now_ms), 0);
         out.push(',');
-        crate::json::push_u64(out, self.provider.upstream.max_body_bytes, 0);
+        match &self.paged {
+            None => crate::json::push_u64(out, self.provider.upstream.max_body_bytes, 0),
+            // A walk's pages share the limit; and the entry hands each page's `Link` in.
+            Some(paged) => {
+                crate::json::push_u64(out, self.provider.upstream.max_body_bytes.saturating_sub(paged.bytes), 0);
+                out.push_str(",1");
+            }
+        }
         out.push(']');
     }
 
@@ -258,7 +268,7 @@ impl Call {
     /// `None` (the call answers).
     fn retry(mut self, ending: Ending, now_ms: f64) -> Result<Step, Call> {
         let random = retry::jitter(&self.call_id, self.retries + 1);
-        let requests = self.tries.len() as u32;
+        let requests = (self.tries.len() - self.paged.as_ref().map_or(0, |p| p.page_start)) as u32;
         match retry::decide(self.request.method, ending, &self.policy, self.retries, requests, self.left_ms(now_ms), random) {
             Decision::Retry { wait_ms } => {
                 self.retries += 1;
@@ -297,7 +307,75 @@ impl Call {
     fn fail(&self, error: &CallError, status: Option<u16>, request_id: Option<&str>, now_ms: f64) -> Envelope {
         let mut receipt = self.receipt(status, request_id);
         receipt.close(self.started_ms, now_ms, false);
-        Envelope::Complete(receipt::fail(error, &self.redactor, &receipt))
+        Envelope::Complete(self.partial(receipt::fail(error, &self.redactor, &receipt)))
+    }
+
+    /// A failure envelope of a walk past its first page, with `error.partial`: the items so
+    /// far, and the params of the page that failed ([`crate::pages::Walk::partial`]).
+    fn partial(&self, envelope: String) -> String {
+        let Some(partial) = self.paged.as_ref().and_then(|p| p.walk.partial(&self.redactor)) else { return envelope };
+        // The receipt is the envelope's last member, and no key of it (nor any escaped string
+        // before it) spells `,"receipt":`; the error object closes just before.
+        match envelope.rfind(",\"receipt\":") {
+            Some(at) if at > 0 => {
+                let mut out = String::with_capacity(envelope.len() + partial.len() + 12);
+                out.push_str(&envelope[..at - 1]);
+                out.push_str(",\"partial\":");
+                out.push_str(&partial);
+                out.push_str(&envelope[at - 1..]);
+                out
+            }
+            _ => envelope,
+        }
+    }
+
+    /// A page of a walk answered with success: its items join the result, then the next page
+    /// or the result.
+    #[cold]
+    #[inline(never)]
+    fn page(mut self, response: &HttpResponse<'_>, now_ms: f64) -> Step {
+        let op = &self.provider.operations[self.op_index];
+        let text = response.body.text();
+        let body = if response.status == 204 || response.body.is_empty() {
+            crate::value::Value::Null
+        } else {
+            match crate::parse::parse(&text) {
+                Ok(value) => value,
+                Err(_) => {
+                    let media = response::printable_type(response.content_type.unwrap_or(""), &self.redactor);
+                    let error = CallError::invalid_body(response.status, &media, &self.redactor.redact(&text));
+                    return Step::Done(self.fail(&error, Some(response.status), response.request_id, now_ms));
+                }
+            }
+        };
+        // A page starts only while its worst case (every retry, every redirect) still fits in
+        // the call's requests.
+        let left = crate::pages::MAX_REQUESTS.saturating_sub(self.tries.len() as u32 + retry::MAX_REQUESTS - 1);
+        let paged = self.paged.as_mut().expect("a page of a walk");
+        paged.bytes += text.len() as u64;
+        let turn = paged.walk.page(op, &body, response.link, &self.request.url, left, &self.redactor);
+        drop(text);
+        match turn {
+            Err(error) => Step::Done(self.fail(&error, Some(response.status), response.request_id, now_ms)),
+            Ok(crate::pages::Turn::Done(result)) => {
+                let mut receipt = self.receipt(Some(response.status), response.request_id);
+                receipt.close(self.started_ms, now_ms, true);
+                Step::Done(Envelope::Complete(receipt::ok(&result, &receipt)))
+            }
+            Ok(crate::pages::Turn::Next) => {
+                let paged = self.paged.as_mut().expect("a page of a walk");
+                match paged.request(self.provider, op) {
+                    Ok(request) => {
+                        paged.page_start = self.tries.len();
+                        self.request = request;
+                        self.retries = 0;
+                        self.sent_ms = now_ms;
+                        Step::Fetch(self)
+                    }
+                    Err(error) => Step::Done(self.fail(&error, Some(response.status), response.request_id, now_ms)),
+                }
+            }
+        }
     }
 
     /// When the call began (ms since the epoch).
@@ -341,12 +419,15 @@ impl Call {
                 return Step::Done(Envelope::Complete(receipt::fail(&error, &self.redactor, &receipt)));
             }
         }
+        if self.paged.is_some() && (200..300).contains(&response.status) {
+            return self.page(response, now_ms);
+        }
         let post = self.request.method == Method::Post;
         // Redirects followed so far in this chain: the 3xx answers before this one.
         let redirects = (self.tries.iter().rev().take_while(|t| t.status.is_some_and(|s| (300..400).contains(&s))).count() as u32).saturating_sub(1);
         let outcome = response::judge(self.provider, &self.request.url, post, response, &self.redactor, redirects);
         if let Outcome::Follow { url, as_get } = outcome {
-            if self.tries.len() as u32 >= retry::MAX_REQUESTS {
+            if (self.tries.len() - self.paged.as_ref().map_or(0, |p| p.page_start)) as u32 >= retry::MAX_REQUESTS {
                 let error = CallError::Upstream { status: response.status, message: format!("the call reached its {} upstream requests", retry::MAX_REQUESTS), upstream: None, retry_after_ms: None };
                 return Step::Done(self.fail(&error, Some(response.status), response.request_id, now_ms));
             }
@@ -389,7 +470,7 @@ impl Call {
                 Envelope::AttachBody { attach, receipt: receipt::values(&receipt, media_type.as_deref()) }
             }
             Outcome::Redacted { json_text } => Envelope::Complete(receipt::ok(&json_text, &receipt)),
-            Outcome::Error(error) => Envelope::Complete(receipt::fail(&error, &self.redactor, &receipt)),
+            Outcome::Error(error) => Envelope::Complete(self.partial(receipt::fail(&error, &self.redactor, &receipt))),
             Outcome::Follow { .. } => unreachable!("redirects return above"),
         })
     }
@@ -420,6 +501,7 @@ impl Call {
         receipt.idempotency_key = self.idempotency_key.as_deref();
         receipt.credential = self.credential.as_str();
         receipt.refreshed = refreshed(self.resume, self.token.is_some());
+        receipt.pages = self.paged.as_ref().map(|p| p.walk.pages());
         receipt
     }
 }

@@ -9,6 +9,7 @@
 //! anything is judged, so no refusal can echo one. What happens after the request goes out is
 //! the parent module's ([`Call::finish`]).
 
+use super::walk::Paged;
 use super::{internal, refreshed, Bindings, Call, Resume, Step, FAULT_VAR};
 use crate::args;
 use crate::http::HttpRequest;
@@ -16,11 +17,11 @@ use crate::receipt::{self, CredentialUse, Envelope, Receipt};
 use crate::redact::Redactor;
 use crate::request::{self, Config};
 use crate::retry::Policy;
-use crate::table::{Method, Provider};
+use crate::error::CallError;
+use crate::table::{Method, Operation, Provider};
 #[cfg(capa_tokens)]
 use crate::{
     auth::WorkerSecrets,
-    error::CallError,
     http::HeaderValue,
     secret::Secret,
     table::{AuthScheme, AuthUse, Scheme},
@@ -227,13 +228,18 @@ pub fn begin_round(provider: &'static Provider, round: Round<'_>, bindings: &dyn
                 redactor.share_token(cached);
             }
         }
+        // A walk of pages (`crate::pages`) keeps what rebuilds its requests.
+        let paged = match args.options.pages.take() {
+            None => None,
+            Some(limits) => Some(Box::new(walk(provider, op, op_index, limits, &mut args, args_json, session.clone(), &config)?)),
+        };
         let (request, credential) = request::build(provider, op, args, config)?;
-        Ok(Next::Send(request, credential, robust, idempotency_key))
+        Ok(Next::Send(request, credential, robust, idempotency_key, paged))
     })();
 
     let started_ms = resume.started_ms.unwrap_or(now_ms);
     match result {
-        Ok(Next::Send(request, credential, robust, idempotency_key)) => Step::Fetch(Call {
+        Ok(Next::Send(request, credential, robust, idempotency_key, paged)) => Step::Fetch(Call {
             provider,
             op_index: op_index as usize,
             request,
@@ -251,6 +257,7 @@ pub fn begin_round(provider: &'static Provider, round: Round<'_>, bindings: &dyn
             tries: earlier,
             sent_ms: now_ms,
             waited_ms: 0,
+            paged,
         }),
         #[cfg(capa_tokens)]
         Ok(Next::Token(request)) => Step::Token { scheme: op.scheme, request },
@@ -273,6 +280,29 @@ pub fn begin_round(provider: &'static Provider, round: Round<'_>, bindings: &dyn
     }
 }
 
+/// The walk `options.pages` asked for (`limits`), for an operation that pages: its first
+/// page's params set into `args`. An operation that does not page refuses it.
+#[cold]
+#[inline(never)]
+#[allow(clippy::too_many_arguments)]
+fn walk(provider: &'static Provider, op: &Operation, op_index: u32, limits: crate::pages::Limits, args: &mut crate::args::Args, args_json: &str, session: Option<crate::value::Value>, config: &Config<'_>) -> Result<Paged, CallError> {
+    let index = u16::try_from(op_index).ok();
+    let Some(paging) = provider.paging.iter().find(|(i, _)| Some(*i) == index).map(|(_, p)| *p) else {
+        return Err(CallError::invalid(format!(
+            "{} does not page (its spec shows no way to a next page), so options.pages does not apply; methods.txt marks the operations that page",
+            op.call
+        )));
+    };
+    let params = match args.params.take() {
+        None => Vec::new(),
+        Some(crate::value::Value::Object(entries)) => entries,
+        Some(other) => return Err(CallError::invalid(format!("params must be an object to walk pages, not {}", other.kind()))),
+    };
+    let walk = crate::pages::Walk::new(paging, limits, params);
+    args.params = Some(crate::value::Value::Object(walk.params().to_vec()));
+    Ok(Paged::new(walk, args_json, session, config))
+}
+
 /// What a call's options and its deployment chose of its robustness.
 struct Robust {
     policy: Policy,
@@ -282,7 +312,7 @@ struct Robust {
 
 /// What the first round of a call comes to.
 enum Next {
-    Send(HttpRequest, CredentialUse, Robust, Option<String>),
+    Send(HttpRequest, CredentialUse, Robust, Option<String>, Option<Box<Paged>>),
     #[cfg(capa_tokens)]
     Token(HttpRequest),
     #[cfg(capa_tokens)]

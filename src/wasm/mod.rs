@@ -396,12 +396,15 @@ pub fn capa_finish(
     let mut next = || headers.next().flatten();
     let (content_type, request_id, location) = (next(), next(), next());
     let hints = if status >= 400 { crate::retry::Hints::read([next(), next(), next(), next(), next(), next()], now) } else { crate::retry::Hints::default() };
+    // A page of a walk (`crate::pages`): its `Link` after an empty location.
+    let link = if status < 300 { next() } else { None };
     let response = HttpResponse {
         status,
         content_type,
         request_id,
         location,
         hints,
+        link,
         binary,
         body: &JsBody { text: body, empty, flagged },
     };

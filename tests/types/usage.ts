@@ -70,6 +70,7 @@ export async function calls(key: string): Promise<Result<unknown, unknown>[]> {
   r.receipt.callId satisfies string;
   r.receipt.tries[0]?.failure satisfies "unreachable" | "timeout" | undefined;
   r.receipt.idempotencyKey satisfies string | null;
+  r.receipt.pages satisfies number | null;
   return out;
 }
 
@@ -98,4 +99,24 @@ export async function sessions(key: string): Promise<Result<unknown, unknown>[]>
   // @ts-expect-error a header outside the allow-list
   stripe.withAuth({ headers: { "X-Other": "1" } });
   return out;
+}
+
+// Pages (docs/pages.md): an operation that pages takes `pages` and answers its items typed; one
+// that does not refuses it; a session's methods page too.
+export async function pages(key: string): Promise<void> {
+  const r = await stripe.customers.list({ limit: 100 }, { pages: { maxItems: 250 } });
+  if (r.ok) {
+    r.result.data[0]?.id satisfies string | undefined;
+    r.result.hasMore satisfies boolean;
+    r.result.pages satisfies number;
+    if (r.result.next) await stripe.customers.list(r.result.next, { pages: {} });
+  } else {
+    r.error.partial?.data satisfies unknown[] | undefined;
+  }
+  const all = await stripe.withAuth({ apiKey: key }).customers.list(undefined, { pages: { maxPages: 3 } });
+  if (all.ok) all.result.data satisfies { id: string }[];
+  // @ts-expect-error retrieving one customer does not page
+  await stripe.customers.retrieve("cus_1", { pages: {} });
+  // @ts-expect-error maxItems is a number
+  await stripe.customers.list({}, { pages: { maxItems: "all" } });
 }

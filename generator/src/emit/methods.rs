@@ -20,7 +20,9 @@ pub fn emit(manifest: &Manifest, model: &Model, names: &[Name], classes: &crate:
                 args.push(if op.params.iter().any(|p| p.required) { "params".into() } else { "params?".into() });
             }
             args.push("options?".into());
-            let id = format!("{}  [{}]", op.id, crate::classes::named(classes, *bits).join(", "));
+            // Operations that page say how (`options.pages`, docs/pages.md).
+            let pages = op.paging.as_ref().map(|p| format!("  ({})", p.convention.label())).unwrap_or_default();
+            let id = format!("{}  [{}]{pages}", op.id, crate::classes::named(classes, *bits).join(", "));
             (format!("{}({})", name.call(), args.join(", ")), format!("{} {}", op.method, op.path), id)
         })
         .collect();
@@ -38,6 +40,10 @@ pub fn emit(manifest: &Manifest, model: &Model, names: &[Name], classes: &crate:
     );
     let counts: Vec<String> = classes.names.iter().enumerate().map(|(i, n)| format!("{n} {}", classes.of.iter().filter(|b| *b & (1 << i) != 0).count())).collect();
     let _ = writeln!(out, "# classes: {}", counts.join(", "));
+    let paging = model.operations.iter().filter(|op| op.paging.is_some()).count();
+    if paging > 0 {
+        let _ = writeln!(out, "# {paging} operation(s) page: options.pages walks them (docs/pages.md)");
+    }
     for (call, http, id) in &rows {
         let _ = writeln!(out, "{call:width$}  {http:width2$}  {id}");
     }

@@ -2,6 +2,7 @@
 
 use crate::manifest::Manifest;
 use crate::schemes::Scheme;
+use crate::model::paging::Convention;
 use crate::model::{At, AuthUse, Body, Model, Style};
 use crate::names::Name;
 use std::fmt::Write;
@@ -144,6 +145,17 @@ pub fn emit(manifest: &Manifest, model: &Model, names: &[Name], classes: &crate:
         let _ = writeln!(w, "            scheme: {},", op.scheme);
         let _ = writeln!(w, "            classes: {bits:#05b}, // {}", crate::classes::named(classes, *bits).join(", "));
         let _ = writeln!(w, "        }},");
+    }
+    let _ = writeln!(w, "    ],");
+    let _ = writeln!(w, "    paging: &[");
+    for (i, op) in model.operations.iter().enumerate() {
+        let Some(p) = &op.paging else { continue };
+        let convention = match &p.convention {
+            Convention::LastItem { param, key, more } => format!("Convention::LastItem {{ param: {param:?}, key: {key:?}, more: {more:?} }}"),
+            Convention::BodyCursor { cursor, param } => format!("Convention::BodyCursor {{ cursor: {cursor:?}, param: {param:?} }}"),
+            Convention::Link => "Convention::Link".to_owned(),
+        };
+        let _ = writeln!(w, "        ({i}, Paging {{ convention: {convention}, items: {:?}, size: {:?}, max_size: {} }}),", p.items, p.size, p.max_size);
     }
     let _ = writeln!(w, "    ],");
     let _ = writeln!(w, "}};");

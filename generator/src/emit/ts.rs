@@ -43,6 +43,8 @@ export interface Receipt {
   tries: Try[];
   /** The idempotency key its POST or PATCH carried (the caller's `idempotencyKey`, else its `callId`), on every attempt; null when none was sent. */
   idempotencyKey: string | null;
+  /** The pages a call walking them took (`options.pages`); null for any other call. */
+  pages: number | null;
 }
 
 /** One upstream request of a call. */
@@ -157,6 +159,29 @@ export interface JsonArray extends Array<JsonValue> {}
 export type Result<T = JsonValue, E = JsonValue> =
   | { ok: true; result: T; receipt: Receipt }
   | { ok: false; error: CapabilityError<E>; receipt: Receipt };
+
+/** `options.pages` of an operation that pages (docs/pages.md): stop after `maxItems` items (1 to 10000; default 1000) or `maxPages` pages (1 to 40; default 10). */
+export interface Pages {
+  maxItems?: number;
+  maxPages?: number;
+}
+
+/** Many pages in one call: every page's items, whether more follow, and the params that continue exactly where it stopped. */
+export interface Page<T> {
+  data: T[];
+  hasMore: boolean;
+  /** Pass these back as the params to continue; null after the last page. */
+  next: { [key: string]: JsonValue } | null;
+  pages: number;
+}
+
+/** The items of a list result: its `K` member's elements, or its own when `K` is "". */
+export type ItemOf<R, K extends string> = K extends "" ? (R extends (infer I)[] ? I : JsonValue) : R extends { [k in K]?: (infer I)[] | null } ? I : JsonValue;
+
+/** A walk's failure on a later page keeps what it gathered: the items so far, and the params of the page that failed. */
+export type Paged<T, E = JsonValue> =
+  | { ok: true; result: Page<T>; receipt: Receipt }
+  | { ok: false; error: CapabilityError<E> & { partial?: { data: T[]; next: { [key: string]: JsonValue } | null } }; receipt: Receipt };
 "#;
 
 /// The TypeScript declaration.
@@ -330,10 +355,23 @@ fn methods(w: &mut String, types: &Types<'_>, manifest: &Manifest, model: &Model
         let deprecated = if op.deprecated { " @deprecated" } else { "" };
         // Its classes, which rights name (README, "Rights").
         let classes = crate::classes::named(classes, classes.of[i]).join(", ");
-        let _ = writeln!(w, "  /** {doc} (classes: {classes}){deprecated} */");
         let path: Vec<String> = op.path_params.iter().map(|p| format!("{}: string | number", arg(p))).collect();
         let lead = if path.is_empty() { String::new() } else { format!("{}, ", path.join(", ")) };
         let result = result_type(types, manifest, op);
+        // An operation that pages: an overload taking `pages` first, its result the items.
+        if let Some(paging) = &op.paging {
+            let (item_result, error) = result_type_parts(types, manifest, op);
+            let error = error.map(|e| format!(", {e}")).unwrap_or_default();
+            let paged = format!("Paged<ItemOf<{item_result}, {:?}>{error}>", paging.items);
+            let params = match params_type(types, op) {
+                Some((ty, true)) => ty,
+                Some((ty, false)) => format!("{ty} | undefined"),
+                None => "null | undefined".to_owned(),
+            };
+            let _ = writeln!(w, "  /** {doc} (classes: {classes}){deprecated}: many pages in one call ({}; docs/pages.md) */", paging.convention.label());
+            let _ = writeln!(w, "  {}({lead}params: {params}, options: O & {{ pages: Pages }}): Promise<{paged}>;", member(method));
+        }
+        let _ = writeln!(w, "  /** {doc} (classes: {classes}){deprecated} */");
         match params_type(types, op) {
             Some((ty, required)) => {
                 if !required {
@@ -351,6 +389,14 @@ fn methods(w: &mut String, types: &Types<'_>, manifest: &Manifest, model: &Model
 
 /// `Result<T, E>` for `op`.
 fn result_type(types: &Types<'_>, manifest: &Manifest, op: &Operation) -> String {
+    match result_type_parts(types, manifest, op) {
+        (result, Some(e)) => format!("Result<{result}, {e}>"),
+        (result, None) => format!("Result<{result}>"),
+    }
+}
+
+/// `T` and `E` of `op`'s `Result<T, E>` (`None`: the default `E`).
+fn result_type_parts(types: &Types<'_>, manifest: &Manifest, op: &Operation) -> (String, Option<String>) {
     let mut members: Vec<String> = Vec::new();
     for answer in &op.results {
         let ty = match answer {
@@ -373,10 +419,7 @@ fn result_type(types: &Types<'_>, manifest: &Manifest, op: &Operation) -> String
         });
         types.ty(inner.as_ref().unwrap_or(schema), Way::Out)
     });
-    match error {
-        Some(e) if e != "JsonValue" => format!("Result<{result}, {e}>"),
-        _ => format!("Result<{result}>"),
-    }
+    (result, error.filter(|e| e != "JsonValue"))
 }
 
 /// The params argument's type and whether it is required; `None` when the operation takes none.

@@ -259,6 +259,7 @@ const GLOBALS: &[&str] = &[
     "Promise", "Record", "Uint8Array", "ArrayBuffer", "ArrayBufferView", "Blob", "Array", "Object", "String", "Number", "Boolean", "Date", "Error", "Function",
     "Symbol", "Map", "Set", "Partial", "Required", "Readonly", "Pick", "Omit", "Exclude", "Extract", "NonNullable", "Response", "Request", "Headers", "File",
     "Service", "Rpc", "Result", "Receipt", "ErrorCode", "CapabilityError", "CallOptions", "Auth", "SessionOptions", "Binary", "FilePart", "JsonValue", "JsonObject", "JsonArray",
+    "Try", "Pages", "Page", "ItemOf", "Paged",
 ];
 
 fn is_binary(schema: &Value) -> bool {

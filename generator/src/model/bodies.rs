@@ -14,7 +14,7 @@ use anyhow::{bail, Context, Result};
 use serde_json::Value;
 
 /// A media type's essence, lowercase: `application/json` of `Application/JSON; charset=utf-8`.
-fn essence(media: &str) -> String {
+pub(super) fn essence(media: &str) -> String {
     media.split(';').next().unwrap_or("").trim().to_ascii_lowercase()
 }
 
@@ -94,7 +94,7 @@ fn is_text(media: &str) -> bool {
     media.starts_with("text/") || media == "application/xml" || media.ends_with("+xml")
 }
 
-fn is_json(media: &str) -> bool {
+pub(super) fn is_json(media: &str) -> bool {
     media == "application/json" || (media.starts_with("application/") && media.ends_with("+json"))
 }
 

@@ -17,6 +17,7 @@ use anyhow::{bail, Context, Result};
 use serde_json::Value;
 
 mod bodies;
+pub mod paging;
 mod servers;
 
 use bodies::{answers, error_schema, request_body, returns_list};
@@ -65,6 +66,8 @@ pub struct Operation {
     pub scheme: usize,
     /// A GET whose success response is a list.
     pub returns_list: bool,
+    /// How its answers continue on a next page, when they do (`options.pages`).
+    pub paging: Option<paging::Paging>,
     /// What every 2xx response answers, distinct, in status order; never empty (no 2xx
     /// response: [`Answer::None`]).
     pub results: Vec<Answer>,
@@ -407,6 +410,7 @@ fn operation(
         }
     };
 
+    let paging = paging::detect(spec, op, &upper, path, &params)?;
     Ok(Some(Operation {
         id: id.to_owned(),
         method: upper.clone(),
@@ -419,6 +423,7 @@ fn operation(
         auth,
         scheme,
         returns_list: upper == "GET" && returns_list(spec, op, path)?,
+        paging,
         results: answers(spec, op)?,
         error: error_schema(spec, op)?,
         summary: op.get("summary").and_then(Value::as_str).map(str::to_owned),

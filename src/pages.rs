@@ -1,0 +1,412 @@
+//! Many pages in one call: `options.pages`, walked here, page by page, into one result.
+//!
+//! Callers want "the first 250 customers" in one call, as stripe-node's auto-pagination and
+//! Octokit's `paginate` give them. A call with `options.pages` asks for that; this module holds
+//! the walk's rules and nothing else: which items a page holds, where the next page is, when the
+//! walk stops, and what the caller gets back. Sending each page is [`crate::call`]'s, which
+//! builds every page's request with the normal request builder for the same operation.
+//!
+//! # Conventions
+//!
+//! How an operation pages is data the generator found in the spec ([`crate::table::Paging`];
+//! docs/pages.md states the detection rules):
+//! - **the last item** (Stripe's lists): while the answer's `has_more` is true, the next page is
+//!   the same call with `starting_after` set to the last item's `id`;
+//! - **a cursor in the body** (Twitch's `pagination.cursor` into `after`, Stripe search's
+//!   `next_page` into `page`, `next_cursor`, `nextPageToken`): the next page is the same call with
+//!   that parameter set to the cursor; no cursor, the last page;
+//! - **the `Link` header** (GitHub): `rel="next"` names the next page's URL.
+//!
+//! # The cursor never routes
+//!
+//! Nothing an upstream says chooses where the next request goes. A cursor is a parameter value;
+//! a `Link` URL must name the request's own origin and path, and is reduced to the operation's
+//! own query parameters (a parameter it does not declare ends the walk with an error): the next
+//! request is then built from those parameters as any call's is, by the same builder, so it
+//! carries the same credential to the same place and nowhere else.
+//!
+//! # Caps and `next`
+//!
+//! A walk stops at `maxItems` items or `maxPages` pages (defaults and maxima below, as
+//! stripe-node's `autoPagingToArray` insists on at most 10,000 items), when the last page
+//! comes, or when the call's requests ([`MAX_REQUESTS`]) would run out. `next` is exactly the
+//! params to pass back to continue: nothing is lost or repeated, also when `maxItems` ends the
+//! walk inside a page. For the last-item convention the cut item's id continues it; for cursors
+//! the walk asks the last page for only the items it still wants (the size parameter), so a cut
+//! never falls inside a page; for page numbers (a `Link` carrying `page`) the next page is
+//! renumbered with a page size dividing the items taken (`gcd`), so it begins at the first item
+//! not taken.
+
+use crate::error::CallError;
+use crate::redact::Redactor;
+use crate::table::{At, Convention, Operation, Paging};
+use crate::value::{Number, Value};
+
+/// The most items one call may gather (stripe-node's `autoPagingToArray` cap).
+pub const MAX_ITEMS: u32 = 10_000;
+/// The most pages one call may walk.
+pub const MAX_PAGES: u32 = 40;
+/// Items gathered when `options.pages` does not say.
+pub const DEFAULT_MAX_ITEMS: u32 = 1_000;
+/// Pages walked when `options.pages` does not say.
+pub const DEFAULT_MAX_PAGES: u32 = 10;
+/// The most upstream requests a call walking pages sends, pages, retries and redirects
+/// together: Workers' subrequest limit per invocation on the free plan.
+pub const MAX_REQUESTS: u32 = 50;
+
+/// What `options.pages` asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub max_items: u32,
+    pub max_pages: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { max_items: DEFAULT_MAX_ITEMS, max_pages: DEFAULT_MAX_PAGES }
+    }
+}
+
+/// What a page decided.
+#[derive(Debug, PartialEq)]
+pub enum Turn {
+    /// Fetch another page with these params.
+    Next,
+    /// The walk is over: the result's JSON text.
+    Done(String),
+}
+
+/// A walk in progress: the items so far (redacted JSON, comma-separated) and the params of the
+/// page to fetch next.
+#[derive(Debug)]
+pub struct Walk {
+    paging: Paging,
+    limits: Limits,
+    pages: u32,
+    items: u32,
+    data: String,
+    /// The params of the page being fetched (the caller's, with the walk's cursor and size).
+    params: Vec<(String, Value)>,
+    /// The params to continue after the walk, once it stopped with more to come.
+    next: Option<Vec<(String, Value)>>,
+}
+
+impl Walk {
+    /// A walk of an operation paging as `paging`, from the caller's `params` (an object's
+    /// entries), within `limits`. The first page asks for as many items as the walk wants, up to
+    /// a page's maximum, unless the caller chose a size.
+    pub fn new(paging: Paging, limits: Limits, params: Vec<(String, Value)>) -> Walk {
+        let mut walk = Walk { paging, limits, pages: 0, items: 0, data: String::new(), params, next: None };
+        if !paging.size.is_empty() && walk.param(paging.size).is_none() {
+            let size = limits.max_items.min(paging.max_size).max(1);
+            walk.set(paging.size, Value::Number(Number::from_u64(u64::from(size))));
+        }
+        walk
+    }
+
+    /// The params of the page to fetch now.
+    pub fn params(&self) -> &[(String, Value)] {
+        &self.params
+    }
+
+    /// Pages taken so far.
+    pub fn pages(&self) -> u32 {
+        self.pages
+    }
+
+    fn param(&self, name: &str) -> Option<&Value> {
+        self.params.iter().find(|(k, _)| k == name).map(|(_, v)| v)
+    }
+
+    fn set(&mut self, name: &str, value: Value) {
+        match self.params.iter_mut().find(|(k, _)| k == name) {
+            Some((_, v)) => *v = value,
+            None => self.params.push((name.to_owned(), value)),
+        }
+    }
+
+    /// A page answered `body` (parsed), with `link` its `Link` header, to a request sent to
+    /// `request_url` for `op`: its items join the result (each redacted), and the walk goes on
+    /// ([`Turn::Next`], [`Walk::params`] updated) or ends. `requests_left`: how many more
+    /// requests the call may send. An answer without its items, or a next page elsewhere, is an
+    /// error.
+    pub fn page(&mut self, op: &Operation, body: &Value, link: Option<&str>, request_url: &str, requests_left: u32, redactor: &Redactor) -> Result<Turn, CallError> {
+        let items = match self.paging.items {
+            "" => body,
+            member => body.get(member).unwrap_or(&Value::Null),
+        };
+        let Value::Array(items) = items else {
+            return Err(CallError::invalid(format!(
+                "page {} of the walk holds no list of items ({}), so the walk stopped",
+                self.pages + 1,
+                if self.paging.items.is_empty() { "the answer is no array".to_owned() } else { format!("no array at `{}`", self.paging.items) }
+            )));
+        };
+        let want = (self.limits.max_items - self.items) as usize;
+        let taken = items.len().min(want);
+        for item in &items[..taken] {
+            if self.items > 0 {
+                self.data.push(',');
+            }
+            redactor.push_value(item, false, &mut self.data);
+            self.items += 1;
+        }
+        self.pages += 1;
+        let cut = taken < items.len();
+        // Where the items after the last one taken are: this page's own params again, moved on.
+        let more = match self.paging.convention {
+            Convention::LastItem { param, key, more } => {
+                let has_more = matches!(body.get(more), Some(Value::Bool(true)));
+                match items[..taken].last().and_then(|item| item.get(key)) {
+                    Some(last) if cut || has_more => {
+                        self.set(param, last.clone());
+                        true
+                    }
+                    _ => false,
+                }
+            }
+            Convention::BodyCursor { cursor, param } => match member(body, cursor) {
+                // A cut inside a page leaves its rest behind the cursor: start the page again
+                // (the size asked for below keeps this from happening with upstreams that honour
+                // it).
+                _ if cut => true,
+                Some(value @ (Value::String(_) | Value::Number(_))) if value.as_str() != Some("") => {
+                    self.set(param, value.clone());
+                    true
+                }
+                _ => false,
+            },
+            Convention::Link => {
+                if cut {
+                    self.renumber(taken as u64)
+                } else {
+                    match link.and_then(next_link) {
+                        Some(url) => {
+                            let params = reduce(op, url, request_url)?;
+                            for (name, value) in params {
+                                self.set(&name, value);
+                            }
+                            true
+                        }
+                        None => false,
+                    }
+                }
+            }
+        };
+        let remaining = self.limits.max_items - self.items;
+        if !more {
+            return Ok(Turn::Done(self.result(false)));
+        }
+        if remaining == 0 || self.pages >= self.limits.max_pages || requests_left == 0 {
+            self.next = Some(self.params.clone());
+            return Ok(Turn::Done(self.result(true)));
+        }
+        // A cursor's next page asks for what the walk still wants, so that it ends on a page's
+        // end (page numbers keep their size: a smaller one would renumber the pages).
+        if !self.paging.size.is_empty() && !matches!(self.paging.convention, Convention::Link) {
+            let size = self.param(self.paging.size).and_then(|v| v.scalar_text()).and_then(|t| t.parse::<u32>().ok()).unwrap_or(self.paging.max_size);
+            if remaining < size {
+                self.set(self.paging.size, Value::Number(Number::from_u64(u64::from(remaining))));
+            }
+        }
+        Ok(Turn::Next)
+    }
+
+    /// A page-numbered walk cut after `taken` items of the page it fetched: the params that
+    /// begin at the first item not taken, with a page size dividing the items before it. False
+    /// when the page has no number or size to renumber (a cursor link): the cut page again.
+    fn renumber(&mut self, taken: u64) -> bool {
+        let number = |v: Option<&Value>| v.and_then(|v| v.scalar_text()).and_then(|t| t.parse::<u64>().ok());
+        let size_name = self.paging.size;
+        let (Some(size), page) = (number(self.param(size_name)).filter(|s| *s > 0), number(self.param("page")).unwrap_or(1)) else { return true };
+        let offset = (page.max(1) - 1) * size + taken;
+        let new_size = gcd(offset, size);
+        self.set(size_name, Value::Number(Number::from_u64(new_size)));
+        self.set("page", Value::Number(Number::from_u64(offset / new_size + 1)));
+        true
+    }
+
+    /// The result: `{ data, hasMore, next, pages }`; `next` the params to continue with (every
+    /// string redacted), or null.
+    fn result(&self, has_more: bool) -> String {
+        let mut out = String::with_capacity(self.data.len() + 64);
+        out.push_str("{\"data\":[");
+        out.push_str(&self.data);
+        out.push_str("],\"hasMore\":");
+        out.push_str(if has_more { "true" } else { "false" });
+        out.push_str(",\"next\":");
+        self.push_next(self.next.as_deref(), &mut out);
+        out.push_str(",\"pages\":");
+        crate::json::push_u64(&mut out, u64::from(self.pages), 0);
+        out.push('}');
+        out
+    }
+
+    fn push_next(&self, next: Option<&[(String, Value)]>, out: &mut String) {
+        match next {
+            None => out.push_str("null"),
+            Some(params) => {
+                out.push('{');
+                for (i, (k, v)) in params.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    crate::json::push_str(out, k);
+                    out.push(':');
+                    v.push_json(out);
+                }
+                out.push('}');
+            }
+        }
+    }
+
+    /// What a failure on a later page keeps: `{ data, next }`, the items so far and the params
+    /// of the page that failed; `None` before any page was taken. Strings redacted by `redactor`.
+    pub fn partial(&self, redactor: &Redactor) -> Option<String> {
+        if self.pages == 0 {
+            return None;
+        }
+        let mut next = String::new();
+        self.push_next(Some(&self.params), &mut next);
+        let mut out = String::with_capacity(self.data.len() + next.len() + 24);
+        out.push_str("{\"data\":[");
+        out.push_str(&self.data);
+        out.push_str("],\"next\":");
+        // The params hold nothing the caller did not send or the upstream did not name; what an
+        // upstream named passes the redactor like every string of a result.
+        match crate::parse::parse(&next) {
+            Ok(value) => {
+                redactor.push_value(&value, false, &mut out);
+            }
+            Err(_) => out.push_str("null"),
+        }
+        out.push('}');
+        Some(out)
+    }
+}
+
+fn gcd(mut a: u64, mut b: u64) -> u64 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a.max(1)
+}
+
+/// The member at a dotted path (`pagination.cursor`).
+fn member<'v>(value: &'v Value, path: &str) -> Option<&'v Value> {
+    path.split('.').try_fold(value, |v, key| v.get(key))
+}
+
+/// The URL of a `Link` header's `rel="next"` (RFC 8288): `<url>; rel="next"`, among others.
+pub fn next_link(header: &str) -> Option<&str> {
+    let mut rest = header;
+    while let Some(open) = rest.find('<') {
+        let close = open + rest[open..].find('>')?;
+        let url = &rest[open + 1..close];
+        let params_end = rest[close..].find(',').map_or(rest.len(), |i| close + i);
+        let params = &rest[close + 1..params_end];
+        let next = params.split(';').any(|p| {
+            let p = p.trim();
+            let Some(value) = p.strip_prefix("rel").map(str::trim_start).and_then(|v| v.strip_prefix('=')) else { return false };
+            value.trim().trim_matches('"').split_ascii_whitespace().any(|r| r.eq_ignore_ascii_case("next"))
+        });
+        if next {
+            return Some(url);
+        }
+        rest = &rest[params_end..];
+        if rest.is_empty() {
+            break;
+        }
+        rest = &rest[1..];
+    }
+    None
+}
+
+/// A next page's URL reduced to `op`'s own query parameters, after checking it names the
+/// origin and path of `request_url`, the request that brought it.
+pub fn reduce(op: &Operation, url: &str, request_url: &str) -> Result<Vec<(String, Value)>, CallError> {
+    let split = |u: &str| -> (String, String) {
+        let (base, query) = u.split_once('?').unwrap_or((u, ""));
+        let base = base.split_once('#').map_or(base, |(b, _)| b);
+        (base.to_owned(), query.split_once('#').map_or(query, |(q, _)| q).to_owned())
+    };
+    let (base, query) = split(url);
+    let (request_base, _) = split(request_url);
+    if !base.eq_ignore_ascii_case(&request_base) {
+        let origin = |u: &str| crate::origin::origin_of(u).to_owned();
+        let why = if origin(&base) != origin(&request_base) { "another origin" } else { "another path" };
+        return Err(CallError::invalid(format!("the upstream's next page is at {why} than the call's; a walk never leaves the operation's own origin and path, so it stopped")));
+    }
+    let mut params: Vec<(String, Value)> = Vec::new();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let (name, value) = (decode(name), decode(value));
+        let declared = op.params.iter().find(|p| matches!(p.at, At::Query(_) | At::QueryAlias(_)) && p.wire_name() == name);
+        let Some(param) = declared else {
+            return Err(CallError::invalid(format!(
+                "the upstream's next page names a parameter {} does not declare (`{}`), so the walk stopped",
+                op.call,
+                name.chars().filter(|c| !c.is_control()).take(64).collect::<String>()
+            )));
+        };
+        let value = match value.parse::<u64>() {
+            Ok(n) if !value.starts_with('0') || value == "0" => Value::Number(Number::from_u64(n)),
+            _ => Value::String(value),
+        };
+        params.push((param.name.to_owned(), value));
+    }
+    Ok(params)
+}
+
+/// Percent-decoding of a query component (`+` a space), invalid sequences kept as written.
+fn decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => match std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                Some(b) => {
+                    out.push(b);
+                    i += 2;
+                }
+                None => out.push(b'%'),
+            },
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_next_link_among_others() {
+        let h = r#"<https://api.github.com/repositories/1/issues?page=2>; rel="next", <https://api.github.com/repositories/1/issues?page=5>; rel="last""#;
+        assert_eq!(next_link(h), Some("https://api.github.com/repositories/1/issues?page=2"));
+        let h = r#"<https://x/a?page=1>; rel="prev", <https://x/a?page=3>; rel="next""#;
+        assert_eq!(next_link(h), Some("https://x/a?page=3"));
+        assert_eq!(next_link(r#"<https://x/a?page=1>; rel="prev""#), None);
+        assert_eq!(next_link(r#"<https://x/a?page=9>; rel="last next""#), Some("https://x/a?page=9"));
+        assert_eq!(next_link("garbage"), None);
+    }
+
+    #[test]
+    fn decodes_query_components() {
+        assert_eq!(decode("a%20b+c"), "a b c");
+        assert_eq!(decode("100%"), "100%");
+        assert_eq!(decode("%zz"), "%zz");
+        assert_eq!(decode("%41"), "A");
+    }
+
+    #[test]
+    fn gcd_renumbers_pages() {
+        assert_eq!(gcd(45, 30), 15);
+        assert_eq!(gcd(0, 30), 30);
+        assert_eq!(gcd(7, 30), 1);
+    }
+}
