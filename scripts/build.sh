@@ -13,6 +13,9 @@ CAPA_PROVIDER="$provider" worker-build --release --out-dir "build/$provider"
 # whole: binaryen's default inlines every function with one caller however large (error paths,
 # redirects, redaction) into the exports, so the first call compiled them all. Left out of line
 # above 200 bytes, the first call compiles ~35 % less (bench/diag/first-call.mjs).
+# Exports of the worker crate for features this runtime never uses go first, so that wasm-opt
+# drops what only they reach (scripts/unexport.mjs).
+node scripts/unexport.mjs "build/$provider/index_bg.wasm"
 wasm-opt "build/$provider/index_bg.wasm" -O --one-caller-inline-max-function-size 200 -o "build/$provider/index_bg.wasm" \
   --enable-mutable-globals --enable-sign-ext --enable-nontrapping-float-to-int --enable-bulk-memory \
   --enable-multivalue --enable-reference-types --enable-exception-handling

@@ -297,87 +297,64 @@ fn member<'v>(value: &'v Value, path: &str) -> Option<&'v Value> {
     path.split('.').try_fold(value, |v, key| v.get(key))
 }
 
-/// The URL of a `Link` header's `rel="next"` (RFC 8288): `<url>; rel="next"`, among others.
+/// The URL of a `Link` header's `rel="next"` (RFC 8288): `<url>; rel="next"`, among others
+/// separated by commas (a URL holds no `>`; one holding a comma is taken whole all the same,
+/// since the split is only after its `>`).
 pub fn next_link(header: &str) -> Option<&str> {
     let mut rest = header;
-    while let Some(open) = rest.find('<') {
+    loop {
+        let open = rest.find('<')?;
         let close = open + rest[open..].find('>')?;
-        let url = &rest[open + 1..close];
-        let params_end = rest[close..].find(',').map_or(rest.len(), |i| close + i);
+        let params_end = rest[close..].find('<').map_or(rest.len(), |i| close + i);
         let params = &rest[close + 1..params_end];
-        let next = params.split(';').any(|p| {
-            let p = p.trim();
-            let Some(value) = p.strip_prefix("rel").map(str::trim_start).and_then(|v| v.strip_prefix('=')) else { return false };
-            value.trim().trim_matches('"').split_ascii_whitespace().any(|r| r.eq_ignore_ascii_case("next"))
-        });
-        if next {
-            return Some(url);
+        if params.split(';').any(|p| matches!(p.trim().split_once('='), Some((k, v)) if k.trim().eq_ignore_ascii_case("rel") && v.trim().trim_matches('"').split(' ').any(|r| r.eq_ignore_ascii_case("next")))) {
+            return Some(&rest[open + 1..close]);
         }
         rest = &rest[params_end..];
-        if rest.is_empty() {
-            break;
-        }
-        rest = &rest[1..];
     }
-    None
 }
 
 /// A next page's URL reduced to `op`'s own query parameters, after checking it names the
 /// origin and path of `request_url`, the request that brought it.
 pub fn reduce(op: &Operation, url: &str, request_url: &str) -> Result<Vec<(String, Value)>, CallError> {
-    let split = |u: &str| -> (String, String) {
-        let (base, query) = u.split_once('?').unwrap_or((u, ""));
-        let base = base.split_once('#').map_or(base, |(b, _)| b);
-        (base.to_owned(), query.split_once('#').map_or(query, |(q, _)| q).to_owned())
-    };
-    let (base, query) = split(url);
-    let (request_base, _) = split(request_url);
-    if !base.eq_ignore_ascii_case(&request_base) {
-        let origin = |u: &str| crate::origin::origin_of(u).to_owned();
-        let why = if origin(&base) != origin(&request_base) { "another origin" } else { "another path" };
+    let base = |u: &str| u.split(['?', '#']).next().unwrap_or("").to_ascii_lowercase();
+    if base(url) != base(request_url) {
+        let why = if crate::origin::origin_of(url).eq_ignore_ascii_case(crate::origin::origin_of(request_url)) { "another path" } else { "another origin" };
         return Err(CallError::invalid(format!("the upstream's next page is at {why} than the call's; a walk never leaves the operation's own origin and path, so it stopped")));
     }
+    let query = url.split('#').next().unwrap_or("").split_once('?').map_or("", |(_, q)| q);
     let mut params: Vec<(String, Value)> = Vec::new();
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
         let (name, value) = (decode(name), decode(value));
-        let declared = op.params.iter().find(|p| matches!(p.at, At::Query(_) | At::QueryAlias(_)) && p.wire_name() == name);
-        let Some(param) = declared else {
-            return Err(CallError::invalid(format!(
-                "the upstream's next page names a parameter {} does not declare (`{}`), so the walk stopped",
-                op.call,
-                name.chars().filter(|c| !c.is_control()).take(64).collect::<String>()
-            )));
+        let Some(param) = op.params.iter().find(|p| matches!(p.at, At::Query(_) | At::QueryAlias(_)) && p.wire_name() == name) else {
+            return Err(CallError::invalid("the upstream's next page names a parameter the operation does not declare, so the walk stopped"));
         };
-        let value = match value.parse::<u64>() {
-            Ok(n) if !value.starts_with('0') || value == "0" => Value::Number(Number::from_u64(n)),
-            _ => Value::String(value),
-        };
-        params.push((param.name.to_owned(), value));
+        let whole = !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) && (value == "0" || !value.starts_with('0')) && value.len() < 16;
+        params.push((param.name.to_owned(), if whole { Value::Number(Number::from_json(&value)) } else { Value::String(value) }));
     }
     Ok(params)
 }
 
-/// Percent-decoding of a query component (`+` a space), invalid sequences kept as written.
+/// Percent-decoding of a query component (`+` a space); text whose escapes are not UTF-8 is
+/// kept as written.
 fn decode(text: &str) -> String {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => match std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                Some(b) => {
-                    out.push(b);
-                    i += 2;
-                }
-                None => out.push(b'%'),
-            },
-            b => out.push(b),
-        }
+        let hex = |b: u8| (b as char).to_digit(16);
+        out.push(match bytes[i] {
+            b'+' => b' ',
+            b'%' if i + 2 < bytes.len() && hex(bytes[i + 1]).is_some() && hex(bytes[i + 2]).is_some() => {
+                i += 2;
+                (hex(bytes[i - 1]).unwrap_or(0) * 16 + hex(bytes[i]).unwrap_or(0)) as u8
+            }
+            b => b,
+        });
         i += 1;
     }
-    String::from_utf8_lossy(&out).into_owned()
+    String::from_utf8(out).unwrap_or_else(|_| text.to_owned())
 }
 
 #[cfg(test)]

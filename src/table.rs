@@ -46,7 +46,7 @@ pub struct Provider {
     /// The operations that page, by index in [`Provider::operations`] (ascending), and how
     /// ([`crate::pages`]): what `options.pages` walks. Kept apart from [`Operation`] so that a
     /// table pays for paging only where an operation pages.
-    pub paging: &'static [(u16, Paging)],
+    pub paging: &'static [(u16, &'static Paging)],
 }
 
 /// How one operation's answers continue on a next page ([`crate::pages`]), as the generator

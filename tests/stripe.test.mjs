@@ -69,6 +69,7 @@ test("retrieve with the Worker secret: exact request, result and receipt", async
     refreshed: false,
     verdict: "pass",
     idempotencyKey: null,
+    pages: null,
   });
 });
 

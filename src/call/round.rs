@@ -287,7 +287,7 @@ pub fn begin_round(provider: &'static Provider, round: Round<'_>, bindings: &dyn
 #[allow(clippy::too_many_arguments)]
 fn walk(provider: &'static Provider, op: &Operation, op_index: u32, limits: crate::pages::Limits, args: &mut crate::args::Args, args_json: &str, session: Option<crate::value::Value>, config: &Config<'_>) -> Result<Paged, CallError> {
     let index = u16::try_from(op_index).ok();
-    let Some(paging) = provider.paging.iter().find(|(i, _)| Some(*i) == index).map(|(_, p)| *p) else {
+    let Some(paging) = provider.paging.iter().find(|(i, _)| Some(*i) == index).map(|(_, p)| **p) else {
         return Err(CallError::invalid(format!(
             "{} does not page (its spec shows no way to a next page), so options.pages does not apply; methods.txt marks the operations that page",
             op.call

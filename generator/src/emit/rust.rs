@@ -155,7 +155,7 @@ pub fn emit(manifest: &Manifest, model: &Model, names: &[Name], classes: &crate:
             Convention::BodyCursor { cursor, param } => format!("Convention::BodyCursor {{ cursor: {cursor:?}, param: {param:?} }}"),
             Convention::Link => "Convention::Link".to_owned(),
         };
-        let _ = writeln!(w, "        ({i}, Paging {{ convention: {convention}, items: {:?}, size: {:?}, max_size: {} }}),", p.items, p.size, p.max_size);
+        let _ = writeln!(w, "        ({i}, &Paging {{ convention: {convention}, items: {:?}, size: {:?}, max_size: {} }}),", p.items, p.size, p.max_size);
     }
     let _ = writeln!(w, "    ],");
     let _ = writeln!(w, "}};");
