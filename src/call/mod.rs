@@ -304,6 +304,7 @@ impl Call {
     }
 
     /// The failure envelope, at `now_ms`, with the last answer's `status` and request id.
+    #[inline(never)]
     fn fail(&self, error: &CallError, status: Option<u16>, request_id: Option<&str>, now_ms: f64) -> Envelope {
         let mut receipt = self.receipt(status, request_id);
         receipt.close(self.started_ms, now_ms, false);
@@ -312,6 +313,7 @@ impl Call {
 
     /// A failure envelope of a walk past its first page, with `error.partial`: the items so
     /// far, and the params of the page that failed ([`crate::pages::Walk::partial`]).
+    #[inline(never)]
     fn partial(&self, envelope: String) -> String {
         let Some(partial) = self.paged.as_ref().and_then(|p| p.walk.partial(&self.redactor)) else { return envelope };
         // The receipt is the envelope's last member, and no key of it (nor any escaped string
@@ -490,6 +492,7 @@ impl Call {
         }
     }
 
+    #[inline(never)]
     fn receipt<'r>(&'r self, status: Option<u16>, request_id: Option<&'r str>) -> Receipt<'r> {
         let op = &self.provider.operations[self.op_index];
         let mut receipt = Receipt::new(self.provider, op, self.started_ms);
