@@ -91,6 +91,15 @@ export function hostileReply(r, request, { authHeader, contextHeaders = [], stat
     rateLimited: () => ({ status: r.pick([429, 403]), headers: { "retry-after": r.pick(["0", "1", "120"]), "x-ratelimit-remaining": "0" }, json: { error: { message: `slow down ${forms[pick]}` } } }),
     hinted: () => ({ status: r.pick([400, 409, 503]), headers: { [r.pick(["x-should-retry", "stripe-should-retry"])]: r.pick(["true", "false"]) }, json: { error: { message: `hinted ${forms[pick]}` } } }),
     slowerThanAnAttempt: () => ({ status: 200, delay: 400, json: { late: forms[pick] } }),
+    // Pages (src/pages.rs): a list that goes on, its next page named by a cursor, a last item
+    // or a Link that carries the key, its own origin or another's; items echo the key. A walk
+    // follows only what stays on the call's origin and path, and shows none of it.
+    pagedEcho: () => {
+      const self = `http://${request.headers.host}${request.url.split("?")[0]}`;
+      const link = r.pick([`<${self}?page=${2 + r.int(5)}>; rel="next"`, `<${self}?page=2&starting_after=${encodeURIComponent(key)}>; rel="next"`, `<https://evil.example/next?k=${encodeURIComponent(key)}>; rel="next"`, `<${self}?page=3&evil=${forms.base64}>; rel="next"`]);
+      const data = [{ id: r.pick([`obj_${r.int(1e6)}`, forms[pick], key]), note: forms[pick] }, { id: `obj_${r.int(1e6)}`, context }];
+      return { status: 200, headers: { link: headerSafe(link) }, json: { object: "list", has_more: r.chance(0.8), data, items: data, pagination: { cursor: r.pick([forms[pick], key, String(r.int(100))]) }, next_page: forms.base64, next_cursor: key } };
+    },
     // Every letter a JSON `\u00XX` escape: the caller receives the key raw once it is parsed.
     unicodeEscapes: () => ({ status: r.pick([200, 200, 402, 500]), headers: { "content-type": "application/json" }, body: unicodeEscapedJson(r.pick([key, ...context])) }),
     // A JSON document quoted inside a JSON string, twice.
@@ -102,7 +111,8 @@ export function hostileReply(r, request, { authHeader, contextHeaders = [], stat
       json: { ok: 1 },
     }),
   };
-  const name = r.pick(Object.keys(behaviours));
+  // A GET is often a list, and a list often goes on: walks of pages get pages to walk.
+  const name = request.method === "GET" && r.chance(0.3) ? "pagedEcho" : r.pick(Object.keys(behaviours));
   stats[name] = (stats[name] ?? 0) + 1;
   return behaviours[name]();
 }
@@ -163,7 +173,10 @@ export function randomOptions(r, table, issued) {
     if (r.chance(0.05) && table.callHeaders.length) headers[table.callHeaders[0]] = r.pick(CORPUS.headerValues.refused);
     auth.headers = headers;
   }
-  return { auth };
+  const options = { auth };
+  // Now and then a walk of pages (refused with invalid_argument where the operation does not page).
+  if (r.chance(0.15)) options.pages = r.pick([{}, { maxPages: 1 + r.int(3) }, { maxItems: 1 + r.int(5) }]);
+  return options;
 }
 
 /** Random arguments for `op`: path values (now and then hostile), params, options. */

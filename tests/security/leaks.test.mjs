@@ -228,6 +228,7 @@ for (const { provider, share, secret, panicOn, bound = {}, tokenUrl, loginUrl } 
           if (!envelope.ok) assert.ok(CODES.includes(envelope.error.code), envelope.error.code);
           const kind = envelope.ok ? "ok" : envelope.error.code;
           seen.outcomes[kind] = (seen.outcomes[kind] ?? 0) + 1;
+          if (envelope.receipt.pages > 1) seen.outcomes.walked = (seen.outcomes.walked ?? 0) + 1;
           for (const leak of findLeaks(envelope, [], windows)) seen.leaks.push({ call: calls[i].call, target: calls[i].target, ...leak });
         });
       }
@@ -262,7 +263,7 @@ for (const { provider, share, secret, panicOn, bound = {}, tokenUrl, loginUrl } 
       // redirects and unreachable upstreams all occurred.
       // (A failed connection or a slow answer is retried where it may be, so its code is reached
       // when retries are spent or not allowed: one of the two, at least.)
-      for (const kinds of [["ok"], ["upstream_error"], ["invalid_argument"], ["internal"], ["upstream_redirect"], ["upstream_unreachable", "upstream_timeout"], ["upstream_invalid_body"], ["upstream_body_withheld"], ["missing_credential"], ["rate_limited"]]) {
+      for (const kinds of [["walked"], ["ok"], ["upstream_error"], ["invalid_argument"], ["internal"], ["upstream_redirect"], ["upstream_unreachable", "upstream_timeout"], ["upstream_invalid_body"], ["upstream_body_withheld"], ["missing_credential"], ["rate_limited"]]) {
         if (n >= 2000) assert.ok(kinds.some((kind) => seen.outcomes[kind] > 0), `no ${kinds.join(" or ")} outcome in ${n} calls: ${JSON.stringify(seen.outcomes)}`);
       }
       assert.ok(cap.logs.some((l) => l.includes("fault injection")), "the panics were logged (and their logs searched)");
