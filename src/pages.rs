@@ -67,6 +67,10 @@ impl Default for Limits {
     }
 }
 
+/// Members of a list answer kept beside the items, from the last page, when they are numbers or
+/// booleans: GitHub's search (`total_count`, `incomplete_results`), Twitch's `total`.
+pub const KEPT: [&str; 3] = ["total_count", "incomplete_results", "total"];
+
 /// What a page decided.
 #[derive(Debug, PartialEq)]
 pub enum Turn {
@@ -85,6 +89,8 @@ pub struct Walk {
     pages: u32,
     items: u32,
     data: String,
+    /// [`KEPT`] members of the last page, as JSON (`,"total_count":3`).
+    kept: String,
     /// The params of the page being fetched (the caller's, with the walk's cursor and size).
     params: Vec<(String, Value)>,
     /// The params to continue after the walk, once it stopped with more to come.
@@ -96,7 +102,7 @@ impl Walk {
     /// entries), within `limits`. The first page asks for as many items as the walk wants, up to
     /// a page's maximum, unless the caller chose a size.
     pub fn new(paging: Paging, limits: Limits, params: Vec<(String, Value)>) -> Walk {
-        let mut walk = Walk { paging, limits, pages: 0, items: 0, data: String::new(), params, next: None };
+        let mut walk = Walk { paging, limits, pages: 0, items: 0, data: String::new(), kept: String::new(), params, next: None };
         if !paging.size.is_empty() && walk.param(paging.size).is_none() {
             let size = limits.max_items.min(paging.max_size).max(1);
             walk.set(paging.size, Value::Number(Number::from_u64(u64::from(size))));
@@ -152,6 +158,15 @@ impl Walk {
             self.items += 1;
         }
         self.pages += 1;
+        self.kept.clear();
+        for name in KEPT {
+            if let Some(value @ (Value::Number(_) | Value::Bool(_))) = body.get(name) {
+                self.kept.push_str(",\"");
+                self.kept.push_str(name);
+                self.kept.push_str("\":");
+                value.push_json(&mut self.kept);
+            }
+        }
         let cut = taken < items.len();
         // Where the items after the last one taken are: this page's own params again, moved on.
         let more = match self.paging.convention {
@@ -238,6 +253,7 @@ impl Walk {
         self.push_next(self.next.as_deref(), &mut out);
         out.push_str(",\"pages\":");
         crate::json::push_u64(&mut out, u64::from(self.pages), 0);
+        out.push_str(&self.kept);
         out.push('}');
         out
     }
@@ -307,7 +323,7 @@ pub fn next_link(header: &str) -> Option<&str> {
         let close = open + rest[open..].find('>')?;
         let params_end = rest[close..].find('<').map_or(rest.len(), |i| close + i);
         let params = &rest[close + 1..params_end];
-        if params.split(';').any(|p| matches!(p.trim().split_once('='), Some((k, v)) if k.trim().eq_ignore_ascii_case("rel") && v.trim().trim_matches('"').split(' ').any(|r| r.eq_ignore_ascii_case("next")))) {
+        if params.split(';').any(|p| matches!(p.trim().split_once('='), Some((k, v)) if k.trim().eq_ignore_ascii_case("rel") && v.trim_matches(|c: char| c == '"' || c == ',' || c.is_ascii_whitespace()).split(' ').any(|r| r.eq_ignore_ascii_case("next")))) {
             return Some(&rest[open + 1..close]);
         }
         rest = &rest[params_end..];

@@ -124,6 +124,7 @@ test("Twitch's cursor in the body: pages follow pagination.cursor into after, th
     "/helix/channels/followers?broadcaster_id=1&first=5&after=20",
   ]);
   assert.equal(r.result.data.length, 23, "the last page held only 3");
+  assert.equal(r.result.total, 23, "Twitch's total is kept beside data");
   assert.equal(r.result.hasMore, false);
   assert.equal(r.result.next, null);
   assert.equal(r.receipt.pages, 3);

@@ -161,6 +161,10 @@ export interface Page<T> {
   /** Pass these back as the params to continue; null after the last page. */
   next: { [key: string]: JsonValue } | null;
   pages: number;
+  /** Kept from the last page where the answer has them (GitHub's searches; Twitch's `total`). */
+  total_count?: number;
+  incomplete_results?: boolean;
+  total?: number;
 }
 
 /** The items of a list result: its `K` member's elements, or its own when `K` is "". */
