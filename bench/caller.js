@@ -41,7 +41,28 @@ const WAYS = {
   },
 };
 
+// 1,000 customers over 10 pages (bench/pages.mjs): one call walking them (`options.pages`), or
+// ten calls threading the cursor by hand, as a caller without pages does.
+const WALK = { email: "walk", limit: 100 };
+const WALKS = {
+  pages: async (s) => {
+    const r = await s.customers.list(WALK, { pages: { maxItems: 1000 } });
+    if (!r.ok || r.result.data.length !== 1000) throw new Error(`pages: ${JSON.stringify(r.error ?? r.result.pages)}`);
+  },
+  tenCalls: async (s) => {
+    let after, items = 0;
+    for (let page = 0; page < 10; page++) {
+      const r = await s.customers.list(after ? { ...WALK, starting_after: after } : WALK);
+      if (!r.ok) throw new Error(`tenCalls: ${JSON.stringify(r.error)}`);
+      items += r.result.data.length;
+      after = r.result.data.at(-1).id;
+    }
+    if (items !== 1000) throw new Error(`tenCalls: ${items} items`);
+  },
+};
+
 async function ways(env, target, names, n, block) {
+  if (names.every((w) => w in WALKS)) return await inTurns(names, n, block, (w) => WALKS[w](env[target.toUpperCase()]));
   const stub = env[target.toUpperCase()];
   using held = await stub.withAuth({ apiKey: KEY });
   // Awaited here: `held` is disposed when this returns.

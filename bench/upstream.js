@@ -19,9 +19,27 @@ const HEADERS = { "content-type": "application/json", "request-id": "req_bench" 
 const sized = (body) => ({ ...HEADERS, "content-length": String(new TextEncoder().encode(body).length) });
 const SIZED = new Map([INTENT, SMALL_LIST, BIG_LIST].map((b) => [b, sized(b)]));
 
+// 1,000 customers in pages of 100, walked by `starting_after` (bench/pages.mjs): each page's
+// text made once.
+const WALK = 1000;
+const walkPages = new Map();
+function walkPage(after) {
+  const start = after ? Number(after.slice(4)) + 1 : 0;
+  if (!walkPages.has(start)) {
+    const data = Array.from({ length: Math.min(100, WALK - start) }, (_, i) => customer(start + i));
+    const body = JSON.stringify({ object: "list", url: "/v1/customers", has_more: start + 100 < WALK, data });
+    walkPages.set(start, [body, sized(body)]);
+  }
+  return walkPages.get(start);
+}
+
 export default {
   async fetch(request) {
     const url = new URL(request.url);
+    if (url.searchParams.get("email") === "walk") {
+      const [body, headers] = walkPage(url.searchParams.get("starting_after"));
+      return new Response(body, { headers });
+    }
     if (request.method === "POST") {
       await request.arrayBuffer();
       return new Response(INTENT, { headers: SIZED.get(INTENT) });
