@@ -166,6 +166,7 @@ fn run() -> Result<ExitCode> {
         "help" | "--help" | "-h" => {
             match names {
                 [] => out(&help())?,
+                [c] if c == "--help" || c == "-h" => out(&command_help("help").unwrap_or_default())?,
                 [c] => out(&command_help(c).with_context(|| format!("no command {c:?}; `capa-gen help` lists them"))?)?,
                 _ => return Err(usage("help")),
             }
