@@ -92,3 +92,39 @@ fn the_checkout_is_found_from_where_it_runs_not_where_it_was_built() {
     assert_eq!(code2, 2);
     assert!(err2.contains(&elsewhere.join("openapi/stripe/capa.toml").display().to_string()), "{err2}");
 }
+
+#[test]
+fn a_first_spec_update_reports_what_it_locked_and_add_works_in_any_checkout() {
+    // A checkout of its own: capa-gen reads the one it runs in.
+    let dir = std::env::temp_dir().join(format!("capa-cli-first-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("openapi/acme")).unwrap();
+    std::fs::write(dir.join("wrangler.toml"), "name = \"x\"\n").unwrap();
+    let spec = dir.join("acme.yaml");
+    std::fs::write(
+        &spec,
+        "openapi: 3.0.3\ninfo: { title: Acme, version: \"1\" }\nservers: [{ url: \"https://api.acme.example\" }]\nsecurity: [{ key: [] }]\n\
+         paths:\n  /things:\n    get: { operationId: listThings, responses: { \"200\": { description: ok } } }\n    post: { operationId: createThing, responses: { \"201\": { description: ok } } }\n\
+         components: { securitySchemes: { key: { type: apiKey, in: header, name: X-Acme-Key } } }\n",
+    )
+    .unwrap();
+
+    // `add`: manifest inferred, env added, the first lock said, generated, checked.
+    let (code, out, err) = capa_gen(&dir, &["add", "acme", spec.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("inferred: [auth]: header from the spec's `key` (secret ACME_API_KEY), header = \"X-Acme-Key\""), "{out}");
+    assert!(out.contains("locked openapi/acme/acme.yaml: 2 method(s)") && out.contains("deploy check: ok"), "{out}");
+    assert!(std::fs::read_to_string(dir.join("wrangler.toml")).unwrap().contains("[env.acme]"));
+    assert!(dir.join("generated/acme/index.d.ts").exists());
+    let (code, _, err) = capa_gen(&dir, &["add", "acme", spec.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("exists") && err.contains("--force"), "{err}");
+
+    // `update` of a provider with no lock yet: what it locks, not a diff against nothing.
+    std::fs::remove_file(dir.join("openapi/acme/capa.lock")).unwrap();
+    let (code, out, err) = capa_gen(&dir, &["update", "acme", spec.to_str().unwrap()]);
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("acme: locking") && out.contains("for the first time: 2 method(s)"), "{out}");
+    assert!(!out.contains("0 method(s) added"), "{out}");
+}

@@ -292,6 +292,9 @@ pub fn infer(spec: &Spec, name: &str) -> Inferred {
                 entry.comments.push(format!("OAuth2 client credentials: the Worker exchanges the client id and secret at {token_url}"));
                 entry.comments.push("(the spec's tokenUrl), caches the token and refreshes it.".into());
                 entry.keys.push(("client_id".into(), format!("{id:?}")));
+                out.notes.push(Note::info(format!(
+                    "`{spec_name}`: each isolate obtains and caches its own token; to share one across isolates, bind the token object ([env.{name}] CAPA_TOKENS, docs/auth.md)"
+                )));
                 // The default scheme finds the spec's flow only when it is the spec's one
                 // client-credentials flow; name it otherwise.
                 let flows = raw.values().filter(|v| v.pointer("/flows/clientCredentials/tokenUrl").is_some()).count();
