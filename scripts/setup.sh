@@ -36,18 +36,28 @@ if ! .tools/bin/wasm-bindgen --version 2>/dev/null | grep -q " $WASM_BINDGEN_VER
 fi
 for pid in "${pids[@]}"; do wait "$pid"; done
 
-# stripe-mock, Stripe's own validator (the conformance suite, `npm start`'s upstream): built from
-# the machine's shared tools (tools/stripe-mock beside this checkout, or $CAPA_SHARED, or
-# /work/shared); its build installs Debian's golang-go when go is missing, and does nothing when
-# the binary is there already.
-if [ ! -x .tools/stripe-mock/stripe-mock ] || [ -n "${CAPA_SHARED:-}" ]; then
-  shared=""
-  for candidate in "${CAPA_SHARED:-}" "$ROOT/../shared" /work/shared; do
-    if [ -n "$candidate" ] && [ -f "$candidate/tools/stripe-mock/build.sh" ]; then shared="$candidate"; break; fi
-  done
-  if [ -z "$shared" ]; then
-    echo "setup: stripe-mock's source (shared/tools/stripe-mock) is not beside this checkout nor in /work/shared; set CAPA_SHARED to the directory holding tools/stripe-mock" >&2
-    exit 1
+# stripe-mock, Stripe's own validator (the conformance suite, `npm start`'s upstream), at the
+# version whose embedded spec is openapi/stripe/spec3.json. Where the Go module proxy answers,
+# `go install` fetches it; offline, it is built from the shared tools' vendored source
+# (tools/stripe-mock in $CAPA_SHARED, or in the `shared/` directory beside this checkout), whose
+# build installs Debian's golang-go when go is missing. Nothing happens when the binary is there.
+STRIPE_MOCK_VERSION=v0.186.0
+if ! .tools/stripe-mock/stripe-mock -version 2>/dev/null | grep -q "$STRIPE_MOCK_VERSION"; then
+  mkdir -p .tools/stripe-mock
+  installed=""
+  if command -v go >/dev/null && timeout 10 go list -m "github.com/stripe/stripe-mock@$STRIPE_MOCK_VERSION" >/dev/null 2>&1; then
+    echo "setup: go install github.com/stripe/stripe-mock@$STRIPE_MOCK_VERSION" >&2
+    GOBIN="$ROOT/.tools/stripe-mock" CGO_ENABLED=0 go install -trimpath -ldflags "-X main.version=$STRIPE_MOCK_VERSION" "github.com/stripe/stripe-mock@$STRIPE_MOCK_VERSION" && installed=1
   fi
-  bash "$shared/tools/stripe-mock/build.sh" .tools/stripe-mock
+  if [ -z "$installed" ]; then
+    shared=""
+    for candidate in "${CAPA_SHARED:-}" "$ROOT/../shared"; do
+      if [ -n "$candidate" ] && [ -f "$candidate/tools/stripe-mock/build.sh" ]; then shared="$candidate"; break; fi
+    done
+    if [ -z "$shared" ]; then
+      echo "setup: cannot get stripe-mock $STRIPE_MOCK_VERSION: the Go module proxy did not answer (is go installed, the network up?) and no shared tools are at \$CAPA_SHARED or ../shared (set CAPA_SHARED to the directory holding tools/stripe-mock)" >&2
+      exit 1
+    fi
+    bash "$shared/tools/stripe-mock/build.sh" .tools/stripe-mock
+  fi
 fi

@@ -28,6 +28,8 @@ pub mod model;
 pub mod names;
 /// Where things are in the checkout.
 pub mod repo;
+/// A new provider's manifest inferred from its spec, and what to do once it is built.
+pub mod scaffold;
 /// The manifest's auth schemes (`[auth]`, `[auth.schemes.<name>]`), as data.
 pub mod schemes;
 /// Which scheme an operation authenticates with: the spec's security against the manifest's.
@@ -150,6 +152,113 @@ pub fn rights_errors(root: &Path, manifest_path: &Path) -> Result<Vec<String>> {
     let names = names::assign(&model.operations, &manifest.names, manifest.naming, manifest.version_prefix.as_deref())?;
     let classes = classes_of(&manifest, &model, &names)?;
     Ok(check::rights_vars(root, &manifest.capability, &names, &classes.names))
+}
+
+/// What [`add`] did.
+pub struct Added {
+    /// The manifest written.
+    pub manifest: PathBuf,
+    /// What the scaffold inferred, noted and flagged.
+    pub notes: Vec<scaffold::Note>,
+    /// The lock written, as its summary line.
+    pub locked: String,
+    /// The generation's summary line.
+    pub generated: String,
+    /// The deploy check's report.
+    pub check: check::Report,
+}
+
+/// Adds the provider `name` from the spec at `spec_file` (`capa-gen add`): installs the spec in
+/// `openapi/<name>/`, writes the manifest the scaffold infers, adds `[env.<name>]` to
+/// `wrangler.toml`, locks the spec, generates and runs the deploy check. Refuses a provider that
+/// exists unless `force`.
+pub fn add(root: &Path, name: &str, spec_file: &Path, options: &scaffold::Options, force: bool) -> Result<Added> {
+    if !scaffold::valid_name(name) {
+        anyhow::bail!("{name:?} cannot name a provider: lowercase letters, digits and `-`, starting with a letter");
+    }
+    let existing = manifest_path(root, name);
+    if existing.exists() && !force {
+        anyhow::bail!("{} exists: provider {name} is there already (add --force to write it again, or choose another name)", existing.display());
+    }
+    if existing.exists() && !existing.starts_with(root.join("openapi")) {
+        anyhow::bail!("{name} is a test fixture ({}): choose another name", existing.display());
+    }
+    let bytes = std::fs::read(spec_file).with_context(|| format!("reading {}", spec_file.display()))?;
+    let spec = spec::Spec::load(spec_file)?;
+    let file_name = spec_file.file_name().context("the spec has no file name")?.to_string_lossy().into_owned();
+    let plan = scaffold::plan(&spec, name, &file_name, options)?;
+
+    let dir = root.join("openapi").join(name);
+    if force && dir.exists() {
+        std::fs::remove_dir_all(&dir).with_context(|| format!("removing {}", dir.display()))?;
+    }
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    std::fs::write(dir.join(&file_name), &bytes).with_context(|| format!("writing {}", dir.join(&file_name).display()))?;
+    let manifest_file = dir.join("capa.toml");
+    std::fs::write(&manifest_file, &plan.manifest).with_context(|| format!("writing {}", manifest_file.display()))?;
+    let wrangler = root.join("wrangler.toml");
+    let text = std::fs::read_to_string(&wrangler).with_context(|| format!("reading {}", wrangler.display()))?;
+    if let Some(text) = scaffold::add_env(&text, name)? {
+        std::fs::write(&wrangler, text)?;
+    }
+
+    // The first lock: what it pins, not a diff against nothing.
+    let (manifest, methods, types) = methods_of(&manifest_file, &dir.join(&file_name))?;
+    let lock = upgrade::Lock::new(&file_name, &bytes, &methods, &types);
+    std::fs::write(upgrade::lock_path(&manifest), lock.text())?;
+    let locked = format!("locked openapi/{name}/{file_name}: {} method(s), sha256 {}…", lock.methods, &lock.sha256[..12]);
+
+    let out = generate(&manifest_file)?;
+    let gen_dir = root.join("generated").join(name);
+    std::fs::create_dir_all(&gen_dir)?;
+    for f in &out.files {
+        std::fs::write(gen_dir.join(f.name), &f.text)?;
+    }
+    let (lock_path, lock) = &out.lock;
+    std::fs::write(lock_path, lock.text())?;
+    let generated = format!(
+        "generated/{name}/: {} file(s){}{}",
+        out.files.len(),
+        if out.skipped.is_empty() { String::new() } else { format!(", {} operation(s) skipped (see methods.txt)", out.skipped.len()) },
+        if out.warnings == 0 { String::new() } else { format!(", {} spec warning(s) (see methods.txt)", out.warnings) }
+    );
+    let mut report = check::check(root, &manifest, &spec);
+    report.errors.extend(rights_errors(root, &manifest_file)?);
+    Ok(Added { manifest: manifest_file, notes: plan.notes, locked, generated, check: report })
+}
+
+/// The next steps for a built provider ([`scaffold::guide`]).
+pub fn guide(root: &Path, provider: &str) -> Result<String> {
+    let path = manifest_path(root, provider);
+    let manifest = manifest::Manifest::load(&path)?;
+    let spec = spec::Spec::load(&manifest.spec_path())?;
+    let model = model::build(&spec, &manifest)?;
+    let names = names::assign(&model.operations, &manifest.names, manifest.naming, manifest.version_prefix.as_deref())?;
+    let classes = classes_of(&manifest, &model, &names)?;
+    let report = check::check(root, &manifest, &spec);
+    Ok(scaffold::guide::render(&manifest, &model, &names, &classes, &report.handles))
+}
+
+/// A provider's declarations for a caller in another repository (`capa-gen declare`): its
+/// `index.d.ts` as one file that needs only `@cloudflare/workers-types`, and the binding block.
+pub fn declare(root: &Path, provider: &str) -> Result<(String, String)> {
+    let path = manifest_path(root, provider);
+    let manifest = manifest::Manifest::load(&path)?;
+    let out = generate(&path)?;
+    let dts = out.files.iter().find(|f| f.name == "index.d.ts").context("no declarations")?;
+    let lock = &out.lock.1;
+    let text = format!(
+        "// {cap}.d.ts: the capability `capa-{cap}`'s types for a caller Worker, written by\n\
+         // `npm run declare -- {cap} <folder>` in capa-rs from {spec} (sha256 {sha}…).\n\
+         // Needs only @cloudflare/workers-types. When the provider's spec is upgraded, run the command\n\
+         // again and commit the change: tsc then names every call the new version breaks.\n\
+         /// <reference types=\"@cloudflare/workers-types\" />\n{}",
+        dts.text,
+        cap = manifest.capability,
+        spec = lock.spec,
+        sha = &lock.sha256[..12],
+    );
+    Ok((text, scaffold::guide::binding_block(&manifest)))
 }
 
 #[cfg(test)]

@@ -203,6 +203,8 @@ fn earlier_tries(text: &str) -> Vec<Try> {
         .collect()
 }
 
+/// The tries so far, for a token refresh's fresh begin (only token builds refresh).
+#[cfg(capa_tokens)]
 fn tries_json(tries: &[Try]) -> String {
     let mut out = String::new();
     receipt::push_tries(&mut out, tries);

@@ -1,0 +1,213 @@
+//! What else a spec shows plainly: where its error object sits, which response header carries
+//! the upstream's request id, a credential declared as an ordinary parameter, a soft error in a
+//! success body, and whether its servers may carry a credential.
+//!
+//! The first two are manifest keys today (`upstream.error_object`, `upstream.request_id_header`)
+//! and are written. A credential parameter and a soft-error shape are the wire's settings, which
+//! come with their own issue: until then they are flagged, with what the Worker does meanwhile.
+
+use super::Note;
+use crate::spec::Spec;
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// Names that are a credential wherever they travel.
+const CREDENTIAL_NAMES: &[&str] = &["authorization", "api_key", "apikey", "api-key", "x-api-key", "access_token", "auth_token", "token", "private_token", "key", "secret", "client_secret"];
+
+/// Every operation (resolved), with its path item.
+fn operations(spec: &Spec) -> Vec<(&Value, &Value)> {
+    let mut out = Vec::new();
+    for (_, item) in spec.doc.get("paths").and_then(Value::as_object).into_iter().flatten() {
+        let item = spec.resolve(item).unwrap_or(item);
+        for method in crate::model::METHODS {
+            if let Some(op) = item.get(method) {
+                out.push((item, op));
+            }
+        }
+    }
+    out
+}
+
+/// The JSON schema of a response (its first JSON media type), resolved.
+fn json_schema<'a>(spec: &'a Spec, response: &'a Value) -> Option<&'a Value> {
+    let response = spec.resolve(response).ok()?;
+    let content = response.get("content")?.as_object()?;
+    let (_, media) = content.iter().find(|(t, _)| t.contains("json"))?;
+    spec.resolve(media.get("schema")?).ok()
+}
+
+/// The top-level property names of a schema (through `allOf`).
+fn properties(spec: &Spec, schema: &Value) -> BTreeMap<String, Value> {
+    let mut out = BTreeMap::new();
+    if let Some(p) = schema.get("properties").and_then(Value::as_object) {
+        for (k, v) in p {
+            out.insert(k.clone(), spec.resolve(v).unwrap_or(v).clone());
+        }
+    }
+    for member in schema.get("allOf").and_then(Value::as_array).into_iter().flatten() {
+        if let Ok(m) = spec.resolve(member) {
+            out.extend(properties(spec, m));
+        }
+    }
+    out
+}
+
+/// `upstream.error_object`: the property holding an object in most operations' error bodies.
+pub fn error_object(spec: &Spec) -> Option<String> {
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    let mut with_errors = 0;
+    for (_, op) in operations(spec) {
+        let Some(responses) = op.get("responses").and_then(Value::as_object) else { continue };
+        let mut seen: Option<String> = None;
+        for (status, response) in responses {
+            if status.starts_with('2') || status.starts_with('3') {
+                continue;
+            }
+            let Some(schema) = json_schema(spec, response) else { continue };
+            let props = properties(spec, schema);
+            if let Some((key, _)) = props.iter().find(|(k, v)| (k.as_str() == "error") && (v.get("type").and_then(Value::as_str) == Some("object") || v.get("properties").is_some())) {
+                seen = Some(key.clone());
+                break;
+            }
+        }
+        if responses.keys().any(|s| !s.starts_with('2')) {
+            with_errors += 1;
+        }
+        if let Some(k) = seen {
+            *counts.entry(k).or_default() += 1;
+        }
+    }
+    counts.into_iter().max_by_key(|(_, n)| *n).filter(|(_, n)| *n * 2 >= with_errors.max(1)).map(|(k, _)| k)
+}
+
+/// `upstream.request_id_header`: a response header named for a request id, the one most
+/// operations declare.
+pub fn request_id_header(spec: &Spec) -> Option<String> {
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for (_, op) in operations(spec) {
+        for (_, response) in op.get("responses").and_then(Value::as_object).into_iter().flatten() {
+            let Ok(response) = spec.resolve(response) else { continue };
+            for (header, _) in response.get("headers").and_then(Value::as_object).into_iter().flatten() {
+                let lower = header.to_ascii_lowercase();
+                if lower.ends_with("request-id") || lower.ends_with("requestid") || lower == "x-correlation-id" {
+                    *counts.entry(header.clone()).or_default() += 1;
+                }
+            }
+        }
+    }
+    counts.into_iter().max_by_key(|(_, n)| *n).map(|(h, _)| h)
+}
+
+/// A parameter that is a credential, declared on most operations: `(in, name, count, of)`.
+pub fn credential_parameter(spec: &Spec, key_names: &[(String, String)]) -> Option<(String, String, usize, usize)> {
+    let ops = operations(spec);
+    let mut counts: BTreeMap<(String, String), usize> = BTreeMap::new();
+    for (item, op) in &ops {
+        let params = item.get("parameters").and_then(Value::as_array).into_iter().flatten().chain(op.get("parameters").and_then(Value::as_array).into_iter().flatten());
+        let mut seen = std::collections::BTreeSet::new();
+        for p in params {
+            let Ok(p) = spec.resolve(p) else { continue };
+            let (Some(place), Some(name)) = (p.get("in").and_then(Value::as_str), p.get("name").and_then(Value::as_str)) else { continue };
+            if place == "path" {
+                continue;
+            }
+            let lower = name.to_ascii_lowercase();
+            let credential = CREDENTIAL_NAMES.contains(&lower.as_str()) || key_names.iter().any(|(pl, n)| pl == place && n.eq_ignore_ascii_case(name));
+            if credential && seen.insert((place.to_owned(), name.to_owned())) {
+                *counts.entry((place.to_owned(), name.to_owned())).or_default() += 1;
+            }
+        }
+    }
+    counts.into_iter().max_by_key(|(_, n)| *n).filter(|(_, n)| *n * 2 > ops.len()).map(|((place, name), n)| (place, name, n, ops.len()))
+}
+
+/// A soft error: success bodies with a boolean `ok`/`success` beside an `error`/`errors`, in
+/// how many operations.
+pub fn soft_errors(spec: &Spec) -> Option<(String, usize)> {
+    let mut count = 0;
+    let mut shape = String::new();
+    for (_, op) in operations(spec) {
+        let Some(responses) = op.get("responses").and_then(Value::as_object) else { continue };
+        let hit = responses.iter().filter(|(s, _)| s.starts_with('2')).find_map(|(_, r)| {
+            let props = properties(spec, json_schema(spec, r)?);
+            let flag = ["ok", "success"].into_iter().find(|k| props.get(*k).and_then(|v| v.get("type")).and_then(Value::as_str) == Some("boolean"))?;
+            let error = ["error", "errors"].into_iter().find(|k| props.contains_key(*k))?;
+            Some(format!("`{flag}` with `{error}`"))
+        });
+        if let Some(h) = hit {
+            count += 1;
+            shape = h;
+        }
+    }
+    (count > 0).then_some((shape, count))
+}
+
+/// Every server URL the spec names (document, path items, operations); a relative one as is.
+pub fn servers(spec: &Spec) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut add = |v: &Value| {
+        for s in v.get("servers").and_then(Value::as_array).into_iter().flatten() {
+            if let Some(url) = s.get("url").and_then(Value::as_str) {
+                if !out.iter().any(|o| o == url) {
+                    out.push(url.to_owned());
+                }
+            }
+        }
+    };
+    add(&spec.doc);
+    for (item, op) in operations(spec) {
+        add(item);
+        add(op);
+    }
+    out
+}
+
+/// Notes on the flagged settings, for the scaffold's report.
+pub fn flags(spec: &Spec, key_names: &[(String, String)]) -> Vec<Note> {
+    let mut notes = Vec::new();
+    if let Some((place, name, n, of)) = credential_parameter(spec, key_names) {
+        notes.push(Note::flag(format!(
+            "the credential `{name}` ({place}) is declared as a parameter on {n} of {of} operations: the manifest's scheme sends it, and a caller passing it is refused \
+             (unknown_parameter); the setting that names such a parameter comes with the wire issue (#27)"
+        )));
+    }
+    if let Some((shape, n)) = soft_errors(spec) {
+        notes.push(Note::flag(format!(
+            "{n} operation(s) answer success bodies with {shape}: a soft error, which the Worker reports as a result until the wire issue's setting (#27); callers should read the flag"
+        )));
+    }
+    notes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn error_object_request_id_credential_parameter_and_soft_errors_are_read() {
+        let err = json!({ "description": "no", "content": { "application/json": { "schema": { "type": "object", "properties": { "error": { "type": "object", "properties": { "message": { "type": "string" } } } } } } } });
+        let ok = json!({
+            "description": "ok",
+            "headers": { "X-Request-Id": { "schema": { "type": "string" } } },
+            "content": { "application/json": { "schema": { "type": "object", "properties": { "ok": { "type": "boolean" }, "error": { "type": "string" } } } } },
+        });
+        let key = json!({ "name": "api_key", "in": "query", "schema": { "type": "string" } });
+        let s = Spec::from_value(json!({
+            "openapi": "3.0.3",
+            "servers": [{ "url": "http://api.example.com" }],
+            "paths": {
+                "/a": { "get": { "parameters": [key], "responses": { "200": ok, "400": err } } },
+                "/b": { "get": { "parameters": [key], "responses": { "200": ok, "default": err } } },
+                "/c": { "get": { "responses": { "200": { "description": "ok" } } } },
+            },
+        }))
+        .unwrap();
+        assert_eq!(error_object(&s).as_deref(), Some("error"));
+        assert_eq!(request_id_header(&s).as_deref(), Some("X-Request-Id"));
+        assert_eq!(credential_parameter(&s, &[]), Some(("query".into(), "api_key".into(), 2, 3)));
+        assert_eq!(soft_errors(&s), Some(("`ok` with `error`".into(), 2)));
+        assert_eq!(servers(&s), vec!["http://api.example.com".to_owned()]);
+        assert_eq!(flags(&s, &[]).len(), 2);
+    }
+}
