@@ -37,7 +37,8 @@ function entries(value) {
 
 /** A matcher for one entry against `doc`'s operations, or null when it names nothing. */
 function pattern(doc, entry) {
-  if (doc.classes.includes(entry) && doc.classes.indexOf(entry) < 8) return (op) => op.classes.includes(entry);
+  // A class (the runtime holds at most eight, as bits: a ninth names nothing).
+  if (doc.classes.includes(entry)) return doc.classes.indexOf(entry) < 8 ? (op) => op.classes.includes(entry) : null;
   const below = entry.endsWith(".*") ? entry.slice(0, -2) : null;
   const matches = below !== null ? (op) => op.name.length > below.length && op.name.startsWith(below) && op.name[below.length] === "." : (op) => op.name === entry;
   return doc.operations.some(matches) ? matches : null;
