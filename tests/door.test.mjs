@@ -286,3 +286,29 @@ test("canaries: a hostile upstream echoing every credential it got, through ever
   assert.ok(got.some((r) => r.headers.authorization === `Bearer ${DOOR_CANARY.stripeSecret}`));
   door.upstream.reply = () => ({ status: 200, json: {} });
 });
+
+test("npm run grant: issues (the token printed once, on stdout), lists and revokes through the admin route", async () => {
+  const { execFile } = await import("node:child_process");
+  const run = (...args) =>
+    new Promise((resolve) => execFile(process.execPath, [path.join(ROOT, "scripts", "grant.mjs"), ...args], { env: { ...process.env, DOOR_URL: door.base, DOOR_ADMIN_SECRET: DOOR_CANARY.adminSecret, TENANT: DOOR_CANARY.tenantKey } }, (error, stdout, stderr) => resolve({ code: error?.code ?? 0, stdout, stderr })));
+  const issued = await run("stripe:" + JSON.stringify({ only: ["customers.*"] }), "--ttl-days", "1", "--label", "cli", "--tenant-key-env", "TENANT");
+  assert.equal(issued.code, 0, issued.stderr);
+  const token = issued.stdout.trim();
+  assert.match(token, /^capa_[0-9a-f]{16}_[A-Za-z0-9_-]{43}$/);
+  const id = token.split("_")[1];
+  const client = await door.client(token);
+  door.upstream.reply = () => ({ status: 200, json: { object: "list", data: [] } });
+  const env = envelopeOf(await client.callTool({ name: "call", arguments: { name: "stripe.customers.list", args: [] } }));
+  assert.equal(env.ok, true);
+  assert.equal(door.upstream.take().headers.authorization, `Bearer ${DOOR_CANARY.tenantKey}`);
+  const listed = await run("list");
+  assert.equal(listed.code, 0);
+  const mine = JSON.parse(listed.stdout).find((g) => g.id === id);
+  assert.deepEqual(mine.capabilities.stripe, { rights: { only: ["customers.*"], except: ["destructive", "money"], readOnly: true }, tenant: true });
+  seen.push(listed.stdout, issued.stderr);
+  assert.equal((await run("revoke", id)).code, 0);
+  await assert.rejects(client.listTools());
+  const refused = await run("stripe:{not json");
+  assert.equal(refused.code, 2);
+  door.upstream.reply = () => ({ status: 200, json: {} });
+});
