@@ -48,10 +48,10 @@ function bearer(request) {
 }
 
 async function mcp(request, env) {
-  if (request.method !== "POST") return new Response(null, { status: 405, headers: { Allow: "POST" } });
   const token = bearer(request);
   const grant = token ? await grantsOf(env).authorize(token) : null;
   if (!grant) return unauthorized();
+  if (request.method !== "POST") return new Response(null, { status: 405, headers: { Allow: "POST" } });
   const version = request.headers.get("mcp-protocol-version");
   if (version !== null && !PROTOCOL_VERSIONS.includes(version)) return jsonError(400, `Unsupported protocol version ${version} (this door speaks ${PROTOCOL_VERSIONS.join(", ")})`);
   const length = Number(request.headers.get("content-length") ?? 0);

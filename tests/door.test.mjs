@@ -45,20 +45,28 @@ const EVERYTHING = { stripe: { rights: { readOnly: false, only: ["read", "write"
 
 let door;
 const seen = []; // every tool list, result and error an agent saw, for the canary run
+const tokens = []; // every grant token issued
 before(async () => {
   door = await startDoor();
 });
 after(async () => {
   // The canary run: nothing any test saw, nor any log line, holds a secret, a tenant key, a
   // grant token or the door's keys.
-  assertNoDoorCanary(assert, seen, "what agents saw");
-  assertNoDoorCanary(assert, door.logs, "the logs");
-  await door?.dispose();
+  // Grant tokens too: each is a credential, shown once to whoever issued it.
+  try {
+    const canaries = [...Object.values(DOOR_CANARY), ...tokens];
+    assert.ok(seen.length > 0, "the canary run saw what agents saw");
+    assertNoDoorCanary(assert, seen, "what agents saw", canaries);
+    assertNoDoorCanary(assert, door.logs, "the logs", canaries);
+  } finally {
+    await door?.dispose();
+  }
 });
 
 /** A client for a new grant; `seen` keeps what it is shown. */
 async function agent(grant) {
   const issued = await door.issue(grant);
+  tokens.push(issued.token);
   const client = await door.client(issued.token);
   const tools = (await client.listTools()).tools;
   seen.push(tools, issued.id);
@@ -84,6 +92,7 @@ test("initialize and tools/list with the SDK's Client: 2025-11-25, search and ca
 
 test("protocol versions: 2025-06-18 is answered as asked, an older one with 2025-11-25, an unknown header refused", async () => {
   const { token } = await door.issue({ capabilities: { stripe: {} } });
+  tokens.push(token);
   const init = (v) => door.post({ authorization: `Bearer ${token}` }, { jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: v, capabilities: {}, clientInfo: { name: "raw", version: "0" } } });
   for (const [asked, answered] of [["2025-06-18", "2025-06-18"], ["2025-11-25", "2025-11-25"], ["2024-11-05", "2025-11-25"]]) {
     const r = await init(asked);
@@ -237,6 +246,7 @@ test("a spent budget is rate_limited at stage grant; writes have their own cap",
 test("no token, a wrong, a revoked and an expired one: 401 with WWW-Authenticate and nothing else", async () => {
   const { token, id } = await door.issue({ capabilities: { stripe: {} } });
   const short = await door.issue({ capabilities: { stripe: {} }, ttlDays: 0.5 / 86400 });
+  tokens.push(token, short.token);
   const list = (t) => door.post(t ? { authorization: `Bearer ${t}` } : {}, { jsonrpc: "2.0", id: 1, method: "tools/list" });
   assert.equal((await list(token)).status, 200);
   const wrong = token.slice(0, -4) + (token.endsWith("AAAA") ? "BBBB" : "AAAA");
@@ -249,10 +259,16 @@ test("no token, a wrong, a revoked and an expired one: 401 with WWW-Authenticate
     assert.equal(await r.text(), "", label);
   }
   await assert.rejects(door.client(null));
+  // Any method: a GET without a token is 401 too, with a token 405 (no stream to open).
+  assert.equal((await fetch(new URL("/mcp", door.base))).status, 401);
+  const other = await door.issue({ capabilities: { stripe: {} } });
+  tokens.push(other.token);
+  assert.equal((await fetch(new URL("/mcp", door.base), { headers: { authorization: `Bearer ${other.token}` } })).status, 405);
 });
 
 test("a foreign Origin is refused; the configured one passes", async () => {
   const { token } = await door.issue({ capabilities: { stripe: {} } });
+  tokens.push(token);
   const body = { jsonrpc: "2.0", id: 1, method: "tools/list" };
   assert.equal((await door.post({ authorization: `Bearer ${token}`, origin: "https://evil.example" }, body)).status, 403);
   assert.equal((await door.post({ authorization: `Bearer ${token}`, origin: ALLOWED_ORIGIN }, body)).status, 200);
@@ -294,6 +310,7 @@ test("npm run grant: issues (the token printed once, on stdout), lists and revok
   const issued = await run("stripe:" + JSON.stringify({ only: ["customers.*"] }), "--ttl-days", "1", "--label", "cli", "--tenant-key-env", "TENANT");
   assert.equal(issued.code, 0, issued.stderr);
   const token = issued.stdout.trim();
+  tokens.push(token);
   assert.match(token, /^capa_[0-9a-f]{16}_[A-Za-z0-9_-]{43}$/);
   const id = token.split("_")[1];
   const client = await door.client(token);

@@ -128,7 +128,8 @@ pub fn plain(text: &str) -> String {
         }
     }
     let out = out.replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'");
-    out.split_whitespace().collect::<Vec<_>>().join(" ")
+    // A tag's space before punctuation (`<a>customers</a>.`) is no space of the text.
+    out.split_whitespace().collect::<Vec<_>>().join(" ").replace(" .", ".").replace(" ,", ",").replace(" )", ")")
 }
 
 /// Up to the first full stop that ends a sentence (a `.` followed by a space and a capital, or
