@@ -36,8 +36,9 @@ function capability(provider, name, bindings) {
   };
 }
 
-/** The door, both capabilities and one upstream. `doorBindings` override the door's vars. */
-export async function startDoor({ doorBindings = {} } = {}) {
+/** The door, both capabilities and one upstream. `doorBindings` override the door's vars;
+ * `persist`, a directory, keeps the grants object's storage there (on disk, to be read). */
+export async function startDoor({ doorBindings = {}, persist } = {}) {
   const upstream = await startUpstream();
   const logs = [];
   const loop = { CAPA_LOOPBACK_ORIGIN: upstream.origin, CAPA_LOOPBACK_WAIT_SCALE: "0.001" };
@@ -64,6 +65,7 @@ export async function startDoor({ doorBindings = {} } = {}) {
         capability("stripe", "capa-stripe", { STRIPE_API_KEY: DOOR_CANARY.stripeSecret, ...loop }),
         capability("github", "capa-github", { GITHUB_TOKEN: DOOR_CANARY.githubSecret, ...loop }),
       ],
+      ...(persist ? { resourcePersistencePath: persist } : {}),
     }),
   );
   const url = await mf.ready;
