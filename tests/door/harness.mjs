@@ -3,7 +3,8 @@
 // (dist/stripe, dist/github) over real service bindings, each calling a recording upstream on
 // 127.0.0.1; and the MCP SDK's own Client over Streamable HTTP against it.
 import { Miniflare, convertV4MiniflareOptions } from "miniflare";
-import { readdirSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
@@ -36,9 +37,48 @@ function capability(provider, name, bindings) {
   };
 }
 
+/**
+ * The door bundled with more capabilities' documents than it ships with (`extra`: provider
+ * names, whose generated/<p>/door.json join Stripe's and GitHub's): door/index.js as wrangler
+ * bundles it, with door/catalog.js's list swapped for one naming them too. For suites that
+ * need a capability the shipped door does not serve (a fixture of an expiring scheme).
+ */
+async function bundleWith(extra) {
+  const esbuild = await import("esbuild");
+  const dir = mkdtempSync(path.join(tmpdir(), "capa-door-bundle-"));
+  const catalog = path.join(dir, "catalog.js");
+  const docs = ["stripe", "github", ...extra].map((p) => path.join(ROOT, "generated", p, "door.json"));
+  const original = readFileSync(path.join(ROOT, "door", "catalog.js"), "utf8");
+  writeFileSync(
+    catalog,
+    docs.map((d, i) => `import d${i} from ${JSON.stringify(d)};`).join("\n") +
+      `\nexport const CATALOG = Object.fromEntries([${docs.map((_, i) => `d${i}`).join(", ")}].map((doc) => [doc.capability, doc]));\n` +
+      original.slice(original.indexOf("const BY_NAME")),
+  );
+  const stub = path.join(ROOT, "door", "stub", "ajv.js");
+  await esbuild.build({
+    entryPoints: [path.join(ROOT, "door", "index.js")],
+    bundle: true,
+    format: "esm",
+    platform: "neutral",
+    mainFields: ["module", "main"],
+    conditions: ["workerd", "worker", "browser"],
+    external: ["cloudflare:workers"],
+    alias: { ajv: stub, "ajv-formats": stub },
+    outfile: path.join(dir, "index.js"),
+    logLevel: "error",
+    plugins: [{ name: "catalog", setup: (b) => b.onResolve({ filter: /^\.\/catalog\.js$/ }, () => ({ path: catalog })) }],
+  });
+  return dir;
+}
+
 /** The door, both capabilities and one upstream. `doorBindings` override the door's vars;
- * `persist`, a directory, keeps the grants object's storage there (on disk, to be read). */
-export async function startDoor({ doorBindings = {}, persist } = {}) {
+ * `persist`, a directory, keeps the grants object's storage there (on disk, to be read);
+ * `extra` ({ provider: bindings }) binds more capabilities (built in dist/<provider>) to a door
+ * bundled with their documents. */
+export async function startDoor({ doorBindings = {}, persist, extra = {} } = {}) {
+  const bundle = Object.keys(extra).length ? await bundleWith(Object.keys(extra)) : path.join(ROOT, "dist", "mcp");
+  const extraDocs = Object.keys(extra).map((p) => JSON.parse(readFileSync(path.join(ROOT, "generated", p, "door.json"), "utf8")));
   const upstream = await startUpstream();
   const logs = [];
   const loop = { CAPA_LOOPBACK_ORIGIN: upstream.origin, CAPA_LOOPBACK_WAIT_SCALE: "0.001" };
@@ -49,11 +89,11 @@ export async function startDoor({ doorBindings = {}, persist } = {}) {
       workers: [
         {
           name: "door",
-          modulesRoot: path.join(ROOT, "dist", "mcp"),
-          modules: [{ type: "ESModule", path: path.join(ROOT, "dist", "mcp", "index.js") }],
+          modulesRoot: bundle,
+          modules: [{ type: "ESModule", path: path.join(bundle, "index.js") }],
           compatibilityDate: COMPATIBILITY_DATE,
           durableObjects: { DOOR_GRANTS: "DoorGrants" },
-          serviceBindings: { STRIPE: "capa-stripe", GITHUB: "capa-github" },
+          serviceBindings: { STRIPE: "capa-stripe", GITHUB: "capa-github", ...Object.fromEntries(extraDocs.map((d) => [d.binding, `capa-${d.capability}`])) },
           bindings: {
             DOOR_TOKEN_KEY: DOOR_CANARY.tokenKey,
             DOOR_SEAL_KEY: DOOR_CANARY.sealKey,
@@ -64,6 +104,7 @@ export async function startDoor({ doorBindings = {}, persist } = {}) {
         },
         capability("stripe", "capa-stripe", { STRIPE_API_KEY: DOOR_CANARY.stripeSecret, ...loop }),
         capability("github", "capa-github", { GITHUB_TOKEN: DOOR_CANARY.githubSecret, ...loop }),
+        ...Object.entries(extra).map(([p, bindings]) => capability(p, `capa-${p}`, { ...bindings, ...loop })),
       ],
       ...(persist ? { resourcePersistencePath: persist } : {}),
     }),
