@@ -54,7 +54,18 @@ trap 'kill $upstream 2>/dev/null || true' EXIT
 
 demo=demo/wrangler.toml
 if [ "$provider" = stripe ]; then
+  # The agent door (door/, docs/door.md) on $DOOR_PORT, bound to the same Stripe capability (found
+  # through wrangler's dev registry), with random keys for development written once (gitignored).
+  DOOR_PORT="${DOOR_PORT:-8788}"
+  if [ ! -f door/.dev.vars.stripe ]; then
+    node -e 'const r = () => require("crypto").randomBytes(32).toString("base64url");
+      console.log(`DOOR_TOKEN_KEY=${r()}\nDOOR_SEAL_KEY=${r()}\nDOOR_ADMIN_SECRET=${r()}`)' > door/.dev.vars.stripe
+  fi
+  wrangler dev -c door/wrangler.toml --env stripe --ip 127.0.0.1 --port "$DOOR_PORT" --inspector-port 0 --show-interactive-dev-session=false &
+  door=$!
+  trap 'kill $upstream $door 2>/dev/null || true' EXIT
   echo "dev: try  curl -s http://127.0.0.1:$PORT/customers/cus_123" >&2
+  echo "dev: the MCP door on http://127.0.0.1:$DOOR_PORT/mcp; a token:  npm run grant -- stripe" >&2
 else
   # The demo caller bound to this provider: a config of its own, beside demo/wrangler.toml
   # (demo/.wrangler/ is gitignored).

@@ -29,5 +29,11 @@ for provider in $(for m in openapi/*/capa.toml tests/fixtures/auth/*/capa.toml; 
   grep -E "Total Upload" "$log" >&2 || true
 done
 
+# The MCP door (door/), bound in its tests to the Stripe and GitHub builds above.
+echo "== build mcp (wrangler deploy --dry-run)" >&2
+rm -rf dist/mcp && mkdir -p dist
+wrangler deploy --dry-run --outdir dist/mcp --env mcp > dist/mcp.build.log 2>&1 || { cat dist/mcp.build.log; exit 1; }
+grep -E "Total Upload" dist/mcp.build.log >&2 || true
+
 echo "== workerd tests (Miniflare)" >&2
 node --test --test-timeout=600000 --test-concurrency=1 "tests/*.test.mjs" "tests/security/*.test.mjs" "tests/conformance/*.test.mjs"

@@ -53,6 +53,24 @@ fn identifiers(text: &str) -> impl Iterator<Item = &str> {
     text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).filter(|w| w.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_'))
 }
 
+/// The stages the generated declarations give `rate_limited` (`stage: "upstream" | …`) are each
+/// in the contract's row for it (`stage: "grant"`), and the row names no other.
+#[test]
+fn the_contract_names_every_stage_of_rate_limited() {
+    let dts = include_str!("../generated/stripe/index.d.ts");
+    let at = dts.find("code: \"rate_limited\";").expect("index.d.ts declares rate_limited");
+    let line = dts[at..].lines().find(|l| l.trim_start().starts_with("stage:")).expect("rate_limited has a stage");
+    let declared: Vec<&str> = line.split('"').skip(1).step_by(2).collect();
+    let row = section("Error codes").into_iter().find(|l| l.starts_with("| `rate_limited` |")).expect("a rate_limited row");
+    let named: Vec<&str> = row.split("stage: \"").skip(1).filter_map(|s| s.split('"').next()).collect();
+    for stage in &declared {
+        assert!(named.contains(stage), "docs/contract.md's rate_limited row does not name stage {stage:?}");
+    }
+    for stage in &named {
+        assert!(declared.contains(stage), "docs/contract.md's rate_limited row names stage {stage:?}, which index.d.ts does not declare");
+    }
+}
+
 #[test]
 fn the_contract_lists_every_code() {
     let rows: Vec<&str> = section("Error codes")

@@ -86,8 +86,8 @@ export type CapabilityError<E = JsonValue> =
   | {
       code: "rate_limited";
       message: string;
-      /** `upstream`: the provider's wall (a 429, or its rate limit spent). */
-      stage: "upstream" | "capability";
+      /** `upstream`: the provider's wall (a 429, or its rate limit spent); `grant`: the budget of the MCP door's grant an agent calls through (docs/door.md). */
+      stage: "upstream" | "capability" | "grant";
       status?: number;
       /** When to try again, when it is known. */
       retryAfterMs?: number;

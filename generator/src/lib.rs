@@ -92,6 +92,7 @@ pub fn generate(manifest_path: &Path) -> Result<Output> {
         File { name: "entry.js", text: emit::js::emit(&manifest, &model, &tree) },
         File { name: "index.d.ts", text: emit::ts::emit(&spec, &manifest, &model, &tree, &classes) },
         File { name: "methods.txt", text: emit::methods::emit(&manifest, &model, &names, &classes) },
+        File { name: "door.json", text: emit::door::emit(&spec, &manifest, &model, &names, &classes) },
     ];
     if let Some(entry) = files.iter().find(|f| f.name == "entry.js") {
         check_js(&manifest.capability, &entry.text)?;

@@ -51,7 +51,9 @@ export async function calls(key: string): Promise<Result<unknown, unknown>[]> {
     if (r.error.code === "operation_not_allowed") r.error.status satisfies undefined;
     // A wall names when to try again, when it knows; an upstream error too.
     if (r.error.code === "rate_limited") {
-      r.error.stage satisfies "upstream" | "capability";
+      r.error.stage satisfies "upstream" | "capability" | "grant";
+      // @ts-expect-error no such stage
+      r.error.stage === "door";
       r.error.retryAfterMs satisfies number | undefined;
     }
     if (r.error.code === "upstream_error") r.error.retryAfterMs satisfies number | undefined;

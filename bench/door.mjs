@@ -1,0 +1,46 @@
+// The agent door's figures (docs/door.md, "Figures"): the tool list's size for a Stripe+GitHub
+// grant, the first `search` of a GitHub grant in a fresh isolate (the index built at first use),
+// and later searches' latency, through the MCP SDK's Client against the built door in workerd
+// (dist/mcp, dist/stripe, dist/github: scripts/test.sh builds them). Wall-clock times include
+// the HTTP round trip and the grants object; run it on a quiet machine:
+//   node bench/door.mjs
+import { startDoor } from "../tests/door/harness.mjs";
+
+const door = await startDoor();
+try {
+  const both = await door.issue({ capabilities: { stripe: {}, github: {} } });
+  const c1 = await door.client(both.token);
+  const tools = JSON.stringify((await c1.listTools()).tools);
+  console.log(`tool list, Stripe+GitHub grant: ${tools.length} bytes (~${Math.round(tools.length / 4)} tokens)`);
+  await c1.close();
+  // A fresh door (new isolates) for the cold figure: GitHub alone.
+  await door.dispose();
+  const cold = await startDoor();
+  Object.assign(door, cold);
+  const gh = await cold.issue({ capabilities: { github: { rights: { readOnly: false, only: ["read", "write", "destructive"] } } } });
+  const c = await cold.client(gh.token);
+  let t = performance.now();
+  await c.callTool({ name: "search", arguments: { query: "create an issue" } });
+  const first = performance.now() - t;
+  const times = [];
+  const queries = ["merge a pull request", "get the contents of a file", "list pull requests of a repository", "trigger a workflow run", "get the authenticated user"];
+  for (let i = 0; i < 50; i++) {
+    t = performance.now();
+    await c.callTool({ name: "search", arguments: { query: queries[i % queries.length] } });
+    times.push(performance.now() - t);
+  }
+  times.sort((a, b) => a - b);
+  const tl = [];
+  for (let i = 0; i < 20; i++) {
+    t = performance.now();
+    await c.listTools();
+    tl.push(performance.now() - t);
+  }
+  tl.sort((a, b) => a - b);
+  console.log(`GitHub, first search in a fresh isolate (index build included): ${first.toFixed(0)} ms`);
+  console.log(`GitHub, search: median ${times[25].toFixed(1)} ms, p90 ${times[45].toFixed(1)} ms (tools/list, no search: median ${tl[10].toFixed(1)} ms)`);
+  console.log(`GitHub index build, estimated: ${(first - times[25]).toFixed(0)} ms`);
+  await c.close();
+} finally {
+  await door.dispose();
+}
