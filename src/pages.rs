@@ -210,11 +210,11 @@ impl Walk {
         };
         let remaining = self.limits.max_items - self.items;
         if !more {
-            return Ok(Turn::Done(self.result(false)));
+            return Ok(Turn::Done(self.result(false, redactor)));
         }
         if remaining == 0 || self.pages >= self.limits.max_pages || requests_left == 0 {
             self.next = Some(self.params.clone());
-            return Ok(Turn::Done(self.result(true)));
+            return Ok(Turn::Done(self.result(true, redactor)));
         }
         // A cursor's next page asks for what the walk still wants, so that it ends on a page's
         // end (page numbers keep their size: a smaller one would renumber the pages).
@@ -241,16 +241,17 @@ impl Walk {
         true
     }
 
-    /// The result: `{ data, hasMore, next, pages }`; `next` the params to continue with (every
-    /// string redacted), or null.
-    fn result(&self, has_more: bool) -> String {
+    /// The result: `{ data, hasMore, next, pages }`; `next` the params to continue with, or
+    /// null. Every string of `next` passes `redactor`, as the items did: a cursor is the
+    /// upstream's word, and an upstream may put a credential in it.
+    fn result(&self, has_more: bool, redactor: &Redactor) -> String {
         let mut out = String::with_capacity(self.data.len() + 64);
         out.push_str("{\"data\":[");
         out.push_str(&self.data);
         out.push_str("],\"hasMore\":");
         out.push_str(if has_more { "true" } else { "false" });
         out.push_str(",\"next\":");
-        self.push_next(self.next.as_deref(), &mut out);
+        push_params(self.next.as_deref(), redactor, &mut out);
         out.push_str(",\"pages\":");
         crate::json::push_u64(&mut out, u64::from(self.pages), 0);
         out.push_str(&self.kept);
@@ -258,46 +259,30 @@ impl Walk {
         out
     }
 
-    fn push_next(&self, next: Option<&[(String, Value)]>, out: &mut String) {
-        match next {
-            None => out.push_str("null"),
-            Some(params) => {
-                out.push('{');
-                for (i, (k, v)) in params.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    crate::json::push_str(out, k);
-                    out.push(':');
-                    v.push_json(out);
-                }
-                out.push('}');
-            }
-        }
-    }
-
     /// What a failure on a later page keeps: `{ data, next }`, the items so far and the params
-    /// of the page that failed; `None` before any page was taken. Strings redacted by `redactor`.
+    /// of the page that failed (redacted, as [`Walk::result`]'s); `None` before any page was
+    /// taken.
     pub fn partial(&self, redactor: &Redactor) -> Option<String> {
         if self.pages == 0 {
             return None;
         }
-        let mut next = String::new();
-        self.push_next(Some(&self.params), &mut next);
-        let mut out = String::with_capacity(self.data.len() + next.len() + 24);
+        let mut out = String::with_capacity(self.data.len() + 64);
         out.push_str("{\"data\":[");
         out.push_str(&self.data);
         out.push_str("],\"next\":");
-        // The params hold nothing the caller did not send or the upstream did not name; what an
-        // upstream named passes the redactor like every string of a result.
-        match crate::parse::parse(&next) {
-            Ok(value) => {
-                redactor.push_value(&value, false, &mut out);
-            }
-            Err(_) => out.push_str("null"),
-        }
+        push_params(Some(&self.params), redactor, &mut out);
         out.push('}');
         Some(out)
+    }
+}
+
+/// Params as a JSON object (`null` for none), every string and key through `redactor`.
+fn push_params(params: Option<&[(String, Value)]>, redactor: &Redactor, out: &mut String) {
+    match params {
+        None => out.push_str("null"),
+        Some(params) => {
+            redactor.push_value(&Value::Object(params.to_vec()), false, out);
+        }
     }
 }
 

@@ -200,3 +200,20 @@ test("a hostile upstream echoing the key in items and cursors: no page leaks it"
   assert.equal(r.result.data.length, 6);
   noLeak(r);
 });
+
+test("a cursor holding the key, raw or in base64, never reaches next (found by the randomized run)", async () => {
+  for (const cursor of [TW, Buffer.from(TW).toString("base64"), encodeURIComponent(`x ${TW}`)]) {
+    fresh(() => ({ status: 200, json: { data: [{ user_id: "1" }], pagination: { cursor } } }));
+    const r = await twitch.call("channels.followers", { broadcaster_id: "1" }, { pages: { maxPages: 1 } });
+    assert.equal(r.ok, true, JSON.stringify(r).slice(0, 300));
+    assert.equal(r.result.hasMore, true);
+    assert.ok(r.result.next, "a next to continue with");
+    noLeak(r);
+    // And when the page after it fails, the partial's next is redacted too.
+    fresh((n) => (n === 1 ? { status: 200, json: { data: [{ user_id: "1" }], pagination: { cursor } } } : { status: 500, json: { message: "down" } }));
+    const failed = await twitch.call("channels.followers", { broadcaster_id: "1" }, { pages: {}, maxRetries: 0 });
+    assert.equal(failed.ok, false);
+    assert.ok(failed.error.partial.next);
+    noLeak(failed);
+  }
+});

@@ -38,6 +38,9 @@ export function credentialOf(request, authHeader, table = {}) {
  * The upstream's answer to `request`, one of its behaviours at random. `stats` counts them.
  * `authHeader`: where the credential travels; `contextHeaders`: per-call context headers.
  */
+/** URLs whose last answer was a dropped connection (hostileReply). */
+const down = new Set();
+
 export function hostileReply(r, request, { authHeader, contextHeaders = [], stats, table = {} }) {
   // The key, or now and then a credential header sent with it (a secret header): echoed in
   // every form alike.
@@ -111,9 +114,16 @@ export function hostileReply(r, request, { authHeader, contextHeaders = [], stat
       json: { ok: 1 },
     }),
   };
+  // An endpoint that dropped a connection often drops the next one too (the call's retries), so
+  // that calls end unreachable or timed out, not only recover.
+  if (down.has(request.url) && r.chance(0.7)) {
+    stats.downAgain = (stats.downAgain ?? 0) + 1;
+    return { destroy: true };
+  }
   // A GET is often a list, and a list often goes on: walks of pages get pages to walk.
   const name = request.method === "GET" && r.chance(0.3) ? "pagedEcho" : r.pick(Object.keys(behaviours));
   stats[name] = (stats[name] ?? 0) + 1;
+  if (name === "unreachable") down.add(request.url);
   return behaviours[name]();
 }
 
@@ -194,7 +204,12 @@ export function randomArgs(r, table, op, issued) {
       if (r.chance(0.04)) params[`bogus_${r.int(100)}`] = 1;
     } else if (r.chance(0.3)) params = r.pick([7, "str", [1, 2]]);
   }
-  const options = randomOptions(r, table, issued);
+  let options = randomOptions(r, table, issued);
+  // An operation that pages is now and then walked with params it takes (src/pages.rs).
+  if (op.pages && r.chance(0.25)) {
+    params = {};
+    options = { ...(options ?? {}), pages: r.pick([{}, { maxPages: 2 + r.int(3) }, { maxItems: 2 + r.int(5) }]) };
+  }
   if (options !== undefined) args.push(params ?? null, options);
   else if (params !== undefined) args.push(params);
   if (r.chance(0.01)) args.push("one too many", {});

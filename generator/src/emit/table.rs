@@ -61,6 +61,7 @@ pub fn emit(manifest: &Manifest, model: &Model, names: &[Name], classes: &crate:
                 "auth": match op.auth { AuthUse::Required => "required", AuthUse::Optional => "optional", AuthUse::Never => "never" },
                 "scheme": op.scheme,
                 "classes": crate::classes::named(classes, *bits),
+                "pages": op.paging.is_some(),
             })
         })
         .collect();
