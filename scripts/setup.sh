@@ -39,7 +39,8 @@ for pid in "${pids[@]}"; do wait "$pid"; done
 # stripe-mock, Stripe's own validator (the conformance suite, `npm start`'s upstream), at the
 # version whose embedded spec is openapi/stripe/spec3.json. Where the Go module proxy answers,
 # `go install` fetches it; offline, it is built from the shared tools' vendored source
-# (tools/stripe-mock in $CAPA_SHARED, or in the `shared/` directory beside this checkout), whose
+# (tools/stripe-mock in $CAPA_SHARED, in the `shared/` directory beside this checkout, or beside
+# the checkout this one was cloned from), whose
 # build installs Debian's golang-go when go is missing. Nothing happens when the binary is there.
 STRIPE_MOCK_VERSION=v0.186.0
 if ! .tools/stripe-mock/stripe-mock -version 2>/dev/null | grep -q "$STRIPE_MOCK_VERSION"; then
@@ -51,11 +52,16 @@ if ! .tools/stripe-mock/stripe-mock -version 2>/dev/null | grep -q "$STRIPE_MOCK
   fi
   if [ -z "$installed" ]; then
     shared=""
-    for candidate in "${CAPA_SHARED:-}" "$ROOT/../shared"; do
+    # A clone made elsewhere (CI clones the working checkout to a fresh directory) looks beside
+    # the checkout it was cloned from too, when that is a directory on this machine.
+    origin=$(git -C "$ROOT" config --get remote.origin.url 2>/dev/null || true)
+    cloned_from=""
+    if [ -n "$origin" ] && [ -d "$origin" ]; then cloned_from="$origin/../shared"; fi
+    for candidate in "${CAPA_SHARED:-}" "$ROOT/../shared" "$cloned_from"; do
       if [ -n "$candidate" ] && [ -f "$candidate/tools/stripe-mock/build.sh" ]; then shared="$candidate"; break; fi
     done
     if [ -z "$shared" ]; then
-      echo "setup: cannot get stripe-mock $STRIPE_MOCK_VERSION: the Go module proxy did not answer (is go installed, the network up?) and no shared tools are at \$CAPA_SHARED or ../shared (set CAPA_SHARED to the directory holding tools/stripe-mock)" >&2
+      echo "setup: cannot get stripe-mock $STRIPE_MOCK_VERSION: the Go module proxy did not answer (is go installed, the network up?) and no shared tools are at \$CAPA_SHARED, ../shared or beside the origin checkout (set CAPA_SHARED to the directory holding tools/stripe-mock)" >&2
       exit 1
     fi
     bash "$shared/tools/stripe-mock/build.sh" .tools/stripe-mock
