@@ -23,7 +23,7 @@
 use crate::classes::Classes;
 use crate::emit::types::{Types, Way};
 use crate::manifest::Manifest;
-use crate::model::{Answer, Body, Model, Operation};
+use crate::model::{Body, Model, Operation};
 use crate::names::Name;
 use crate::spec::Spec;
 use serde_json::{json, Value};
@@ -198,19 +198,7 @@ fn signature(types: &Types<'_>, op: &Operation) -> String {
         let q = if op.params.iter().any(|p| p.required) { "" } else { "?" };
         args.push(format!("params{q}: {{ {} }}", fields.join("; ")));
     }
-    let mut results: Vec<String> = Vec::new();
-    for answer in &op.results {
-        let ty = match answer {
-            Answer::None => "null".to_owned(),
-            Answer::Text => "string".to_owned(),
-            Answer::Binary => "Uint8Array".to_owned(),
-            Answer::Json(schema) if schema.is_null() => "JsonValue".to_owned(),
-            Answer::Json(schema) => short(types.ty(schema, Way::Out)),
-        };
-        if !results.contains(&ty) {
-            results.push(ty);
-        }
-    }
+    let results = super::ts::answer_types(types, op, short);
     cap(&format!("({}) => {}", args.join(", "), results.join(" | ")), SIGNATURE_MAX)
 }
 

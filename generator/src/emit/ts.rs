@@ -399,8 +399,9 @@ fn result_type(types: &Types<'_>, manifest: &Manifest, op: &Operation) -> String
     }
 }
 
-/// `T` and `E` of `op`'s `Result<T, E>` (`None`: the default `E`).
-fn result_type_parts(types: &Types<'_>, manifest: &Manifest, op: &Operation) -> (String, Option<String>) {
+/// The types `op`'s 2xx answers have, distinct, in status order; `named` rewrites each schema's
+/// type (the door's signatures shorten them).
+pub(super) fn answer_types(types: &Types<'_>, op: &Operation, named: impl Fn(String) -> String) -> Vec<String> {
     let mut members: Vec<String> = Vec::new();
     for answer in &op.results {
         let ty = match answer {
@@ -408,12 +409,18 @@ fn result_type_parts(types: &Types<'_>, manifest: &Manifest, op: &Operation) -> 
             Answer::Text => "string".to_owned(),
             Answer::Binary => "Uint8Array".to_owned(),
             Answer::Json(schema) if schema.is_null() => "JsonValue".to_owned(),
-            Answer::Json(schema) => types.ty(schema, Way::Out),
+            Answer::Json(schema) => named(types.ty(schema, Way::Out)),
         };
         if !members.contains(&ty) {
             members.push(ty);
         }
     }
+    members
+}
+
+/// `T` and `E` of `op`'s `Result<T, E>` (`None`: the default `E`).
+fn result_type_parts(types: &Types<'_>, manifest: &Manifest, op: &Operation) -> (String, Option<String>) {
+    let members = answer_types(types, op, |ty| ty);
     let result = if members.iter().any(|m| m == "JsonValue") { "JsonValue".to_owned() } else { members.join(" | ") };
     let error = op.error.as_ref().map(|schema| {
         // The runtime hands back the body's `error_object` member when the body has one.
