@@ -5,21 +5,16 @@
 // (The capability isolate's peak heap, which the issue asks for too, is not measured yet.)
 //   node bench/pages.mjs            (BENCH_N walks per way per round, BENCH_ROUNDS rounds)
 import { paired, quartiles } from "./stats.mjs";
-import { benchWorkers } from "./workers.mjs";
+import { benchWorkers, wayRounds } from "./workers.mjs";
 
 const WAYS = ["pages", "tenCalls"];
 
 export async function pages({ n = 20, block = 5, rounds = 7 } = {}) {
   const mf = benchWorkers(["rust"]);
-  const ms = [];
+  let ms;
   try {
     await mf.ready;
-    for (let r = 0; r < rounds + 1; r++) {
-      const res = await mf.dispatchFetch(`http://caller/?target=rust&ways=${WAYS.join(",")}&n=${n}&block=${block}`);
-      const out = await res.json();
-      if (out.error) throw new Error(out.error);
-      if (r > 0) ms.push(out.ms); // the first round warms up
-    }
+    ms = await wayRounds(mf, "rust", WAYS, { n, block, rounds });
   } finally {
     await mf.dispose();
   }

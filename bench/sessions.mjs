@@ -5,20 +5,15 @@
 // ms per call and the median of per-round ratios to the plain call, with quartiles.
 //   node bench/sessions.mjs            (BENCH_N calls per way per round, BENCH_ROUNDS rounds)
 import { paired, quartiles } from "./stats.mjs";
-import { benchWorkers } from "./workers.mjs";
+import { benchWorkers, wayRounds } from "./workers.mjs";
 
 const WAYS = ["plain", "callKey", "held", "pipelined"];
 
 export async function sessions({ n = 1000, block = 50, rounds = 11 } = {}) {
   const mf = benchWorkers(["rust"]);
-  const ms = [];
+  let ms;
   try {
-    for (let r = 0; r < rounds + 1; r++) {
-      const res = await mf.dispatchFetch(`http://caller/?target=rust&ways=${WAYS.join(",")}&n=${n}&block=${block}`);
-      const out = await res.json();
-      if (out.error) throw new Error(out.error);
-      if (r > 0) ms.push(out.ms); // the first round warms up
-    }
+    ms = await wayRounds(mf, "rust", WAYS, { n, block, rounds });
   } finally {
     await mf.dispose();
   }

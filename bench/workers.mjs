@@ -36,6 +36,19 @@ export function benchWorkers(targets, { dist = path.join(ROOT, "dist", "stripe")
 
 /// One round in the caller: `n` calls per target, in turns of `block` calls (the order rotating
 /// each pass), each target's turns summed: `{ target: ms }`.
+/// `rounds` rounds (after one to warm up) of `n` calls per way of one target, in turns of
+/// `block` (bench/caller.js `ways`): each round's `{ way: ms }`.
+export async function wayRounds(mf, target, ways, { n, block, rounds }) {
+  const ms = [];
+  for (let r = 0; r < rounds + 1; r++) {
+    const res = await mf.dispatchFetch(`http://caller/?target=${target}&ways=${ways.join(",")}&n=${n}&block=${block}`);
+    const out = await res.json();
+    if (out.error) throw new Error(out.error);
+    if (r > 0) ms.push(out.ms); // the first round warms up
+  }
+  return ms;
+}
+
 export async function turns(mf, targets, name, n, block) {
   const res = await mf.dispatchFetch(`http://caller/?targets=${targets.join(",")}&case=${name}&n=${n}&block=${block}`);
   const out = await res.json();
