@@ -74,7 +74,7 @@ pub const KEPT: [&str; 3] = ["total_count", "incomplete_results", "total"];
 /// What a page decided.
 #[derive(Debug, PartialEq)]
 pub enum Turn {
-    /// Fetch another page with these params.
+    /// Fetch another page, with [`Walk::params`].
     Next,
     /// The walk is over: the result's JSON text.
     Done(String),

@@ -266,11 +266,17 @@ impl Call {
         self.waited_ms = 0;
     }
 
+    /// Requests sent for the page in flight (for a call that walks no pages, for the call): what
+    /// [`retry::MAX_REQUESTS`] bounds.
+    fn page_requests(&self) -> u32 {
+        (self.tries.len() - self.paged.as_ref().map_or(0, |p| p.page_start)) as u32
+    }
+
     /// What the policy decides after an attempt that ended so: a pause before the next, or
     /// `None` (the call answers).
     fn retry(mut self, ending: Ending, now_ms: f64) -> Result<Step, Call> {
         let random = retry::jitter(&self.call_id, self.retries + 1);
-        let requests = (self.tries.len() - self.paged.as_ref().map_or(0, |p| p.page_start)) as u32;
+        let requests = self.page_requests();
         match retry::decide(self.request.method, ending, &self.policy, self.retries, requests, self.left_ms(now_ms), random) {
             Decision::Retry { wait_ms } => {
                 self.retries += 1;
@@ -431,7 +437,7 @@ impl Call {
         let redirects = (self.tries.iter().rev().take_while(|t| t.status.is_some_and(|s| (300..400).contains(&s))).count() as u32).saturating_sub(1);
         let outcome = response::judge(self.provider, &self.request.url, post, response, &self.redactor, redirects);
         if let Outcome::Follow { url, as_get } = outcome {
-            if (self.tries.len() - self.paged.as_ref().map_or(0, |p| p.page_start)) as u32 >= retry::MAX_REQUESTS {
+            if self.page_requests() >= retry::MAX_REQUESTS {
                 let error = CallError::Upstream { status: response.status, message: format!("the call reached its {} upstream requests", retry::MAX_REQUESTS), upstream: None, retry_after_ms: None };
                 return Step::Done(self.fail(&error, Some(response.status), response.request_id, now_ms));
             }
