@@ -14,7 +14,7 @@ export const KEY = "sk_test_bench_0000000000000000000000";
 /// `targets`: any of "rust", "twin" and "bare" (the twin scanning nothing), bound in the caller
 /// as RUST, TWIN and BARE. `dist`: the Rust
 /// Worker's build (`wrangler deploy --dry-run --outdir`); `variants`: more builds of it to compare,
-/// `{ name: dist }`, each bound in the caller under its name in capitals (bench/diag/ab.mjs); other keys
+/// `{ name: dist }` (or a twin.js variant), each bound in the caller under its name in capitals (bench/diag/ab.mjs); other keys
 /// go to Miniflare as they are.
 export function benchWorkers(targets, { dist = path.join(ROOT, "dist", "stripe"), variants = {}, ...options } = {}) {
   const capability = (name, source) => ({ name, compatibilityDate: COMPAT, bindings: { STRIPE_API_KEY: KEY }, outboundService: "upstream", ...source });
@@ -23,6 +23,8 @@ export function benchWorkers(targets, { dist = path.join(ROOT, "dist", "stripe")
     { name: "upstream", modules: true, scriptPath: path.join(BENCH, "upstream.js"), compatibilityDate: COMPAT },
   ];
   const rust = (name, dir) => {
+    // A variant of the twin (a .js file): what a change costs the plain-JS way.
+    if (dir.endsWith(".js")) return workers.push(capability(name, { modules: true, scriptPath: dir }));
     const wasm = readdirSync(dir).find((f) => f.endsWith(".wasm"));
     workers.push(capability(name, { modulesRoot: dir, modules: [{ type: "ESModule", path: path.join(dir, "entry.js") }, { type: "CompiledWasm", path: path.join(dir, wasm) }] }));
   };

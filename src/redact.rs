@@ -282,8 +282,9 @@ impl Redactor {
             for n in &set.needles {
                 shortest = shortest.min(n.expose().len());
                 for &b in n.expose().as_bytes() {
-                    if let Some(i) = ESCAPES.iter().position(|(c, _)| *c as u8 == b) {
-                        holds[i] = true;
+                    // Every escaped character is below 64: one bit test per byte, not eight.
+                    if b < 64 && ESCAPED >> b & 1 == 1 {
+                        holds[ESCAPES.iter().position(|(c, _)| *c as u8 == b).unwrap_or(0)] = true;
                     }
                 }
             }
@@ -316,6 +317,15 @@ impl Redactor {
 /// The JSON escapes that can write a credential's character, by that character (as the scan
 /// list names them: `\"` written `\\"` in JSON), and `+`, standing for a space in a form.
 const ESCAPES: [(char, &str); 8] = [('"', "\\\""), ('/', "/"), ('\n', "n"), ('\r', "r"), ('\t', "t"), ('\u{8}', "b"), ('\u{c}', "f"), (' ', "+")];
+/// [`ESCAPES`]' characters as bits of one word (each is below 64).
+const ESCAPED: u64 = {
+    let (mut bits, mut i) = (0u64, 0);
+    while i < ESCAPES.len() {
+        bits |= 1 << ESCAPES[i].0 as u32;
+        i += 1;
+    }
+    bits
+};
 
 /// What the entry's scan is given (its count of shared needles aside).
 struct Scan<'a> {

@@ -36,19 +36,19 @@ function variant(name, edits) {
   writeFileSync(path.join(dir, "entry.js"), js);
   return dir;
 }
-const BEGIN = "const out = capa_begin(op, json, grant, env === bound ? void 0 : bound = env, ticket, flags, t0, Date.now());";
+const BEGIN = "const out = capa_begin(op, json, grant, id, env === bound ? void 0 : bound = env, ticket, flags, t0, earlier, Date.now());";
 const FINISH = "out = capa_finish(handle, ticket, op, Date.now(), status, heads, body, empty, found, bytes !== null);";
 const variants = {
   rust: plain,
   oracle: variant("oracle", [
-    [BEGIN, `const out = (globalThis.__begun ??= {})[op + json] ??= capa_begin(op, json, grant, env === bound ? void 0 : bound = env, ticket, flags, t0, Date.now());`],
+    [BEGIN, `const out = (globalThis.__begun ??= {})[op + json] ??= capa_begin(op, json, grant, id, env === bound ? void 0 : bound = env, ticket, flags, t0, earlier, Date.now());`],
     [FINISH, `out = (globalThis.__finished ??= {})[op] ??= capa_finish(handle, ticket, op, Date.now(), status, heads, body, empty, found, bytes !== null);`],
   ]),
   hot: variant("hot", [
     [
       BEGIN,
       `if (env === bound) for (let k = 0; k < ${HOT}; k++) {
-        const o = capa_begin(op, json, grant, void 0, -1, 0, t0, Date.now());
+        const o = capa_begin(op, json, grant, id, void 0, -1, 0, t0, undefined, Date.now());
         if (o.charCodeAt(0) === 70) capa_finish(+o.slice(1, o.indexOf(":")), -1, op, Date.now(), 200, "application/json\\nreq_hot", "{}", false, false, false);
       }
       ${BEGIN}`,
