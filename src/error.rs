@@ -44,7 +44,8 @@ pub enum Code {
     /// A response body larger than the capability reads (`limit`, bytes); the rest was not read.
     UpstreamTooLarge,
     /// A rate limit: the provider's wall (`stage: "upstream"`: a 429, or a spent
-    /// `x-ratelimit-remaining`), with `retryAfterMs` when it said.
+    /// `x-ratelimit-remaining`), with `retryAfterMs` when it said; or this Worker's own call
+    /// budget (`stage: "capability"`, [`crate::budget`]), with no request sent.
     RateLimited,
     /// A fault inside the capability itself (a bug, a panic); details go to the Worker log.
     Internal,
@@ -193,6 +194,11 @@ pub enum CallError {
         upstream: Option<Value>,
     },
 
+    /// This Worker's own call budget ([`crate::budget`]) is spent: `rate_limited`, stage
+    /// `capability`, with no status and no `retryAfterMs` (the limiter does not say).
+    #[error("{0}")]
+    OverBudget(String),
+
     #[error("{call} is not allowed: {layer} of {capability} does not offer it {why}")]
     NotAllowed { capability: &'static str, call: &'static str, layer: &'static str, why: String },
 
@@ -246,7 +252,7 @@ impl CallError {
             CallError::InvalidArgument(_) => Code::InvalidArgument,
             CallError::UnknownParameter { .. } => Code::UnknownParameter,
             CallError::Upstream { .. } => Code::UpstreamError,
-            CallError::RateLimited { .. } => Code::RateLimited,
+            CallError::RateLimited { .. } | CallError::OverBudget(_) => Code::RateLimited,
             CallError::Timeout(..) => Code::UpstreamTimeout,
             CallError::TooLarge { .. } => Code::UpstreamTooLarge,
             CallError::Redirect { .. } => Code::UpstreamRedirect,
@@ -274,11 +280,12 @@ impl CallError {
         }
     }
 
-    /// `auth_failed`'s stage.
+    /// `auth_failed`'s and `rate_limited`'s stage.
     pub fn stage(&self) -> Option<&'static str> {
         match self {
             CallError::AuthFailed { stage, .. } => Some(stage.as_str()),
             CallError::RateLimited { .. } => Some("upstream"),
+            CallError::OverBudget(_) => Some("capability"),
             _ => None,
         }
     }

@@ -19,9 +19,13 @@
 //! writes and reads:
 //!
 //! ```text
-//! G<binding layer>\n<session layer>\n<session options JSON, or nothing outside a session>
+//! G<binding layer>\n<session layer>\n<who>\n<session options JSON, or nothing outside a session>
 //! !<why>                                   a session that was refused when it was made
 //! ```
+//!
+//! `<who>` is the caller identity the props name, for budgets ([`crate::budget`]) and later
+//! audit records: `t<tenant>` (whose quota), else `c<caller>` (who is calling), else nothing.
+//! Sessions keep their binding's.
 //!
 //! A layer is `*`, `x<hex>` (one bit per operation) or `!<why>` (props that name nothing: every
 //! call through that binding is refused, fail closed, as the deployment's vars are). A grant is
@@ -49,6 +53,8 @@ use crate::value::Value;
 pub struct Held<'a> {
     binding: &'a str,
     session: &'a str,
+    /// Who the binding's props say is calling: `t<tenant>`, `c<caller>` or `""`.
+    pub who: &'a str,
     /// The session's options (`{"auth": ...}`), or `None` outside a session.
     options: Option<&'a str>,
 }
@@ -65,9 +71,9 @@ impl<'a> Held<'a> {
         if let Some(why) = grant.strip_prefix('!') {
             return Err(CallError::invalid(why.to_owned()));
         }
-        let mut parts = grant.strip_prefix('G').unwrap_or("!").splitn(3, '\n');
-        match (parts.next(), parts.next(), parts.next()) {
-            (Some(binding), Some(session), Some(options)) => Ok(Held { binding, session, options: (!options.is_empty()).then_some(options) }),
+        let mut parts = grant.strip_prefix('G').unwrap_or("!").splitn(4, '\n');
+        match (parts.next(), parts.next(), parts.next(), parts.next()) {
+            (Some(binding), Some(session), Some(who), Some(options)) => Ok(Held { binding, session, who, options: (!options.is_empty()).then_some(options) }),
             // Only [`props`], [`session`] and [`attenuate`] write grants.
             _ => Err(CallError::Internal("a grant the runtime did not write")),
         }
@@ -97,28 +103,62 @@ impl<'a> Held<'a> {
     }
 }
 
-/// The grant of a binding's `props` (their JSON), or `""` when they narrow nothing.
+/// The grant of a binding's `props` (their JSON), or `""` when they narrow nothing and name no
+/// one. Props hold rights (`only`, `except`, `readOnly`) and who is calling (`caller`, `tenant`);
+/// any other key, or a malformed value, refuses every call through the binding.
 pub fn props(provider: &Provider, json: &str) -> String {
-    let layer = match crate::parse::parse(json) {
+    // A refused binding is a layer that refuses every call (`operation_not_allowed`, naming it).
+    let refused = |why: String| format!("G!(its props {why}: every call through this binding is refused until they are fixed)\n*\n\n");
+    let (layer, who) = match crate::parse::parse(json) {
         Ok(Value::Object(entries)) if entries.is_empty() => return String::new(),
-        Ok(props @ Value::Object(_)) => match layer_of(provider, &props) {
-            Ok(layer) => layer,
-            Err(why) => format!("!(its props {why}: every call through this binding is refused until they are fixed)"),
-        },
-        _ => String::from("!(its props are no object)"),
+        Ok(mut props @ Value::Object(_)) => {
+            let who = match identity(&mut props) {
+                Ok(who) => who,
+                Err(why) => return refused(why),
+            };
+            match layer_of(provider, &props) {
+                Ok(layer) => (layer, who),
+                Err(why) => return refused(why),
+            }
+        }
+        _ => return String::from("G!(its props are no object)\n*\n\n"),
     };
-    if layer == "*" {
+    if layer == "*" && who.is_empty() {
         return String::new();
     }
-    format!("G{layer}\n*\n")
+    format!("G{layer}\n*\n{who}\n")
+}
+
+/// The `<who>` of props' `caller` and `tenant` entries, taken out of `props` (the tenant first:
+/// its quota is the bucket), or why one is refused.
+fn identity(props: &mut Value) -> Result<String, String> {
+    let Value::Object(entries) = props else { return Ok(String::new()) };
+    let mut who = String::new();
+    let mut i = 0;
+    while i < entries.len() {
+        let key = entries[i].0.as_str();
+        if key != "tenant" && key != "caller" {
+            i += 1;
+            continue;
+        }
+        let (key, value) = entries.remove(i);
+        let name = value.as_str().ok_or_else(|| format!("give `{key}` as a string, not {}", value.kind()))?;
+        if let Some(fault) = crate::budget::name_fault(name) {
+            return Err(format!("hold a `{key}` that {fault}"));
+        }
+        if who.is_empty() || key == "tenant" {
+            who = format!("{}{name}", &key[..1]);
+        }
+    }
+    Ok(who)
 }
 
 /// The grant of `withAuth(auth, rights)` (`json`: the argument array as the entry wrote it) made
 /// through a binding whose grant is `from` (`""`: none).
 pub fn session(provider: &Provider, from: &str, json: &str) -> String {
-    let binding = match from.strip_prefix('G').and_then(|g| g.split('\n').next()) {
-        Some(layer) => layer,
-        None if from.is_empty() => "*",
+    let (binding, who) = match from.strip_prefix('G').map(|g| g.split('\n')) {
+        Some(mut parts) => (parts.next().unwrap_or("!"), parts.nth(1).unwrap_or("")),
+        None if from.is_empty() => ("*", ""),
         // A binding whose grant could not be made refuses every call; its sessions too.
         None if from.starts_with('!') => return from.to_owned(),
         None => return String::from("!a grant the runtime did not write; this session makes no call"),
@@ -130,7 +170,7 @@ pub fn session(provider: &Provider, from: &str, json: &str) -> String {
         let options = Value::Object(vec![(String::from("auth"), auth)]);
         args::check_options(&options, provider.call_headers).map_err(|e| format!("withAuth's auth was refused: {e}"))?;
         let layer = layer_of(provider, &rights).map_err(|why| format!("withAuth's rights {why}"))?;
-        Ok(format!("G{binding}\n{layer}\n{}", options.to_json()))
+        Ok(format!("G{binding}\n{layer}\n{who}\n{}", options.to_json()))
     })();
     made.unwrap_or_else(|why| format!("!{why}; this session makes no call"))
 }
@@ -148,7 +188,7 @@ pub fn attenuate(provider: &Provider, from: &str, json: &str) -> String {
         Err(why) => return format!("!{why}; this session makes no call"),
     };
     match layer_of(provider, &rights) {
-        Ok(layer) => format!("G{}\n{}\n{options}", held.binding, rights::intersect(held.session, &layer)),
+        Ok(layer) => format!("G{}\n{}\n{}\n{options}", held.binding, rights::intersect(held.session, &layer), held.who),
         Err(why) => format!("!attenuate's rights {why}; this session makes no call"),
     }
 }

@@ -38,6 +38,7 @@
 pub mod args;
 pub mod auth;
 pub mod body;
+pub mod budget;
 pub mod call;
 pub mod encode;
 pub mod error;

@@ -249,3 +249,32 @@ fn a_million_entries_answer_at_once() {
         assert!(took < std::time::Duration::from_millis(10), "{method}: {took:?}");
     }
 }
+
+#[test]
+fn props_name_a_tenant_or_caller_which_sessions_keep_and_withauth_cannot_set() {
+    use capa_rs::grant::Held;
+    // A name alone makes a grant (the budget needs it) that narrows nothing.
+    let g = grant::props(&PROVIDER, r#"{"caller":"billing","tenant":"acme"}"#);
+    assert_eq!(Held::read(&g).unwrap().who, "tacme", "the tenant keys the bucket");
+    assert_eq!(code(call(&g, "charges.create", "[]")), "sent");
+    let g = grant::props(&PROVIDER, r#"{"caller":"billing","only":["read"]}"#);
+    assert_eq!(Held::read(&g).unwrap().who, "cbilling");
+    assert_eq!(code(call(&g, "charges.create", "[]")), "operation_not_allowed");
+    // Sessions and their attenuations keep the binding's name.
+    let s = session(&g, &format!(r#"{{"apiKey":"{TENANT}"}}"#), "null");
+    assert_eq!(Held::read(&s).unwrap().who, "cbilling");
+    let a = grant::attenuate(&PROVIDER, &s, r#"[{"only":["customers.list"]}]"#);
+    assert_eq!(Held::read(&a).unwrap().who, "cbilling");
+    assert_eq!(code(call(&a, "customers.list", "[]")), "sent");
+    // Without props, no one is named.
+    assert_eq!(grant::props(&PROVIDER, "{}"), "");
+    // withAuth's rights take no names: a session cannot choose whose quota it spends.
+    let (c, message) = call(&session("", "null", r#"{"tenant":"other"}"#), "customers.list", "[]").unwrap_err();
+    assert_eq!(c, "invalid_argument");
+    assert!(message.contains("`tenant`"), "{message}");
+    // Malformed names refuse every call through the binding.
+    for props in [r#"{"tenant":""}"#, r#"{"tenant":"a b"}"#, r#"{"caller":["x"]}"#, r#"{"caller":"x","who":"y"}"#] {
+        let (c, _) = call(&grant::props(&PROVIDER, props), "customers.list", "[]").unwrap_err();
+        assert_eq!(c, "operation_not_allowed", "{props}");
+    }
+}

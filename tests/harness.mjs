@@ -143,14 +143,16 @@ export default {
  * (`{ CAP_READ: { only: ["read"] } }`) adds bindings in the caller to the main Worker carrying
  * those props, as a caller's deployer would set them.
  */
-export async function startWorkers({ provider, bindings = {}, outboundService, variants = {}, secretsStoreSecrets, durableObjects, workers = [], options = {}, props = {} } = {}) {
+export async function startWorkers({ provider, bindings = {}, outboundService, variants = {}, secretsStoreSecrets, durableObjects, extra = {}, workers = [], options = {}, props = {} } = {}) {
   const dir = path.join(ROOT, "dist", provider);
   const wasm = readdirSync(dir).filter((f) => f.endsWith(".wasm"));
   if (wasm.length !== 1) throw new Error(`${dir}: expected one .wasm beside entry.js; run scripts/test.sh`);
   const logs = [];
   // `secretsStoreSecrets` ({ BINDING: { store_id, secret_name } }) binds Secrets Store secrets
   // in the capability (a variant may bind its own); seed them with `store(binding).create(value)`.
+  // `extra`: more of the main capability's Worker options (`ratelimits`, `serviceBindings`).
   const capability = (name, bindings, store = secretsStoreSecrets, objects) => ({
+    ...(name === "capability" ? extra : {}),
     ...(store ? { secretsStoreSecrets: store } : {}),
     ...(objects ? { durableObjects: objects } : {}),
     name,

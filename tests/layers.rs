@@ -21,10 +21,10 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("data", &["table", "json", "value", "parse", "secret", "header", "forms", "views", "pem", "media", "origin"]),
     // What a call can fail with, and what none of its answers may show.
     ("errors and redaction", &["error", "redact"]),
-    // A call's inputs (its arguments, their encodings, the rights and grants that admit it, the
-    // Secrets Store's values, the retry policy its options choose) and the form of its answer
+    // A call's inputs (its arguments, their encodings, the rights, budgets and grants that admit
+    // it, the Secrets Store's values, the retry policy its options choose) and the form of its answer
     // (receipts, envelopes).
-    ("inputs and envelopes", &["args", "encode", "rights", "grant", "store", "retry", "pages", "receipt"]),
+    ("inputs and envelopes", &["args", "encode", "rights", "budget", "grant", "store", "retry", "pages", "receipt"]),
     // How a credential travels, and bodies that are not one string.
     ("credentials and bodies", &["auth", "body"]),
     // The HTTP exchange the entry performs for the runtime: the request it is handed, the

@@ -200,7 +200,7 @@ fn a_refused_token_whose_replacement_is_refused_at_the_endpoint_was_not_refreshe
     let later = NOW + capa_rs::call::FRESH_TOKEN_MS + 1.0;
     let Step::Refresh { generation, tries, .. } = call.finish(&response, later) else { panic!("a 401 to a cached token refreshes") };
     env.tokens.invalidate(0, generation);
-    let after = Resume { obtained: false, after_401: true, started_ms: Some(later) };
+    let after = Resume { after_401: true, started_ms: Some(later), ..Resume::default() };
     assert!(matches!(resumed(&env, later, after, &tries), Step::Token { .. }));
     env.tokens.put(0, 400, r#"{"error":"invalid_client"}"#, later, 60);
     let v = envelope(resumed(&env, later, Resume { obtained: true, ..after }, &tries));
@@ -330,7 +330,7 @@ fn a_shared_flight_asks_the_object_first_and_a_call_after_a_401_does_not() {
     let sent = begin_again(&OAUTH, 0, "[]", &second, NOW + 2.0, Resume { obtained: true, ..Resume::default() });
     assert_eq!(header(&wire_of(&sent), "authorization").unwrap(), format!("Bearer {TOKEN}"));
     // After a 401 the call obtains a fresh token itself: the object's may be the refused one.
-    let after = begin_again(&OAUTH, 0, "[]", &shared_env(), NOW, Resume { obtained: false, after_401: true, started_ms: Some(NOW) });
+    let after = begin_again(&OAUTH, 0, "[]", &shared_env(), NOW, Resume { after_401: true, started_ms: Some(NOW), ..Resume::default() });
     assert!(matches!(after, Step::Token { scheme: 0, .. }), "{after:?}");
 }
 

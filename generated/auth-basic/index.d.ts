@@ -86,7 +86,7 @@ export type CapabilityError<E = JsonValue> =
   | {
       code: "rate_limited";
       message: string;
-      /** `upstream`: the provider's wall (a 429, or its rate limit spent); `grant`: the budget of the MCP door's grant an agent calls through (docs/door.md). */
+      /** `upstream`: the provider's wall (a 429, or its rate limit spent); `capability`: this Worker's call budget for the caller (its CAPA_BUDGET rate limit; no request sent, and no `retryAfterMs`: the limiter does not say); `grant`: the budget of the MCP door's grant an agent calls through (docs/door.md). */
       stage: "upstream" | "capability" | "grant";
       status?: number;
       /** When to try again, when it is known. */

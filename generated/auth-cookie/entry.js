@@ -207,13 +207,13 @@ function made(from, json, kind) {
   }
 }
 
-// What the runtime needs before the fetch: S, Secrets Store values to read (src/store.rs); X, a
-// token exchange to make, G, a service account's JWT to sign (then maybe exchange), D, the
-// shared token to take from the Durable Object (then maybe either), or W, another call's
-// flight to await (src/token/).
+// What the runtime needs before the fetch: S, Secrets Store values to read (src/store.rs); Q, a
+// unit of the call budget to spend (src/budget.rs); X, a token exchange to make, G, a service
+// account's JWT to sign (then maybe exchange), D, the shared token to take from the Durable
+// Object (then maybe either), or W, another call's flight to await (src/token/).
 function unsettled(out) {
   const step = out.charCodeAt(0);
-  return step === 83 /* S */;
+  return step === 83 /* S */ || step === 81 /* Q */;
 }
 
 // Performs those steps, beginning the call again after each. Reads and waits are bounded; an
@@ -221,13 +221,40 @@ function unsettled(out) {
 async function settle(env, op, ticket, json, out, flags, t0, grant, id, earlier) {
   for (let round = 0; unsettled(out); ) {
     const step = out.charCodeAt(0);
-    if (step === 83 || step === 87) {
+    if (step === 83 || step === 87 || step === 81) {
       if (++round > 8) throw new Error("capa: the call's credentials did not settle");
     }
     if (step === 83) await readStore(env, JSON.parse(out.slice(1)));
+    else if (step === 81) flags |= await spend(env, JSON.parse(out.slice(1)));
     out = begin(env, op, ticket, json, flags, t0, grant, id, earlier);
   }
   return [out, flags];
+}
+
+// Spends one unit of the call budget's bucket `key` (src/budget.rs) on the CAPA_BUDGET Rate
+// Limiting binding: the runtime's flag for what happened (4 spent, 8 refused, 16 the limiter
+// failed). A credential's bucket (`key` null) is keyed by an HMAC of `text` under a key derived
+// from the CAPA_BUDGET_KEY secret, never by the credential itself.
+async function spend(env, [key, text]) {
+  try {
+    if (key === null) key = "auth:" + (await budgetHmac(env.CAPA_BUDGET_KEY, text));
+    return (await env.CAPA_BUDGET.limit({ key })).success ? 4 : 8;
+  } catch {
+    return 16;
+  }
+}
+
+// The HMAC key derived (HKDF-SHA-256) from the secret, kept while the secret stays the same.
+let budgetKey = null;
+async function budgetHmac(secret, text) {
+  if (budgetKey?.secret !== secret) {
+    const raw = await crypto.subtle.importKey("raw", new TextEncoder().encode(secret), "HKDF", false, ["deriveKey"]);
+    const info = new TextEncoder().encode("capa-rs call budget buckets");
+    const key = await crypto.subtle.deriveKey({ name: "HKDF", hash: "SHA-256", salt: new Uint8Array(0), info }, raw, { name: "HMAC", hash: "SHA-256", length: 256 }, false, ["sign"]);
+    budgetKey = { secret, key };
+  }
+  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", budgetKey.key, new TextEncoder().encode(text)));
+  return Array.from(mac.subarray(0, 16), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 // Each named binding's `get()`, handed to the runtime; a failed read is no value (the runtime then

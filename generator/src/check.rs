@@ -252,8 +252,9 @@ pub const MAX_ENTRIES: usize = 256;
 pub fn rights_vars(root: &Path, cap: &str, names: &[crate::names::Name], classes: &[String]) -> Vec<String> {
     let calls: Vec<String> = names.iter().map(crate::names::Name::call).collect();
     let Some(config) = std::fs::read_to_string(root.join("wrangler.toml")).ok().and_then(|t| t.parse::<toml::Table>().ok()) else { return Vec::new() };
-    let Some(vars) = config.get("env").and_then(|e| e.get(cap)).and_then(|e| e.get("vars")) else { return Vec::new() };
-    let mut errors = Vec::new();
+    // The call budget's binding and the props of the bindings that call the capability.
+    let mut errors = crate::callers::check(&config, cap, &|p| classes.iter().any(|c| c == p) || calls.iter().any(|c| crate::classes::matches(p, c)));
+    let Some(vars) = config.get("env").and_then(|e| e.get(cap)).and_then(|e| e.get("vars")) else { return errors };
     for var in ["CAPA_ONLY", "CAPA_EXCEPT"] {
         let Some(value) = vars.get(var) else { continue };
         let Some(value) = value.as_str() else {

@@ -12,6 +12,8 @@
 //! no module uses it.
 #![deny(missing_docs)]
 
+/// What `wrangler.toml` says about the capability's callers: its call budget, their props.
+pub mod callers;
 /// The deploy-time check of credentials: manifest against spec and `wrangler.toml`.
 pub mod check;
 /// Classes of operation (read, write, destructive, the manifest's).

@@ -18,9 +18,9 @@ const LAYERS: &[(&str, &[&str])] = &[
     // The stages: which scheme each operation meets, the operations as the runtime needs them,
     // their public names, their classes.
     ("stages", &["security", "model", "names", "classes"]),
-    // What is made of them: the deploy-time check, the lock and spec upgrades, the files, and
+    // What is made of them: the deploy-time check (and its reading of the callers' bindings), the lock and spec upgrades, the files, and
     // the scaffold of a new provider's manifest (which reads the stages, as the check does).
-    ("outputs", &["check", "upgrade", "emit", "scaffold"]),
+    ("outputs", &["callers", "check", "upgrade", "emit", "scaffold"]),
 ];
 
 #[test]

@@ -83,6 +83,12 @@ pub trait Bindings {
         &OPEN
     }
 
+    /// Whether the deployment binds a call budget ([`crate::budget::BINDING`]), and if so whether
+    /// it can key credentials ([`crate::budget::KEY_VAR`] is set); `None`: no budget.
+    fn budget(&self) -> Option<bool> {
+        None
+    }
+
     /// Whether the isolates share tokens through the Durable Object ([`crate::token::shared`]).
     #[cfg(capa_tokens)]
     fn sharing(&self) -> &crate::token::shared::Sharing {
@@ -102,13 +108,16 @@ pub struct Resume {
     pub after_401: bool,
     /// When the call's first round began (ms), for its receipt; `None`: this round's time.
     pub started_ms: Option<f64>,
+    /// What became of its call budget's unit ([`crate::budget`]'s flags; 0: not asked yet).
+    pub budget: u32,
 }
 
 impl Resume {
-    /// From the entry's flags (bit 0 [`Resume::obtained`], bit 1 [`Resume::after_401`]) and the
-    /// call's first round's time.
+    /// From the entry's flags (bit 0 [`Resume::obtained`], bit 1 [`Resume::after_401`], bits 2–4
+    /// [`Resume::budget`]) and the call's first round's time.
     pub fn from_flags(flags: u32, started_ms: f64) -> Self {
-        Resume { obtained: flags & 1 != 0, after_401: flags & 2 != 0, started_ms: (flags != 0).then_some(started_ms) }
+        let budget = flags & (crate::budget::SPENT | crate::budget::REFUSED | crate::budget::FAILED);
+        Resume { obtained: flags & 1 != 0, after_401: flags & 2 != 0, started_ms: (flags != 0).then_some(started_ms), budget }
     }
 }
 
@@ -146,6 +155,9 @@ pub enum Step {
     /// Wait `wait_ms` before the call's next attempt (a retry: [`crate::retry`]), then
     /// [`Call::resume`].
     Pause { call: Call, wait_ms: u64 },
+    /// Spend a unit of the call budget this keys ([`crate::budget`]), then begin again with the
+    /// outcome's flag.
+    Budget(crate::budget::Ask),
     /// The call is over.
     Done(Envelope),
 }

@@ -121,6 +121,20 @@ pub fn begin_round(provider: &'static Provider, round: Round<'_>, bindings: &dyn
             add_call_credentials(&mut redactor, std::slice::from_ref(options), provider.secret_call_headers);
         }
         let values = args::parse(args_json)?;
+        // What keys a call budget's bucket when the props name no one: the call's own credential
+        // (or its session's), only when the deployment can key it (`crate::budget`).
+        let budget_credential = match bindings.budget() {
+            Some(true) if resume.budget == 0 && held.as_ref().is_none_or(|h| h.who.is_empty()) => {
+                let from = session.as_ref().map_or(values.as_slice(), std::slice::from_ref);
+                let mut text = String::new();
+                for part in args::credential_strings(from, provider.secret_call_headers).chain(args::call_username(from)) {
+                    text.push_str(part);
+                    text.push('\n');
+                }
+                (!text.is_empty()).then_some(text)
+            }
+            _ => None,
+        };
         // The call's own credentials join the Worker secret's (already in the redactor) before
         // anything is judged: a call refused for a malformed option must not echo a key it
         // carried elsewhere in the same options.
@@ -178,6 +192,17 @@ pub fn begin_round(provider: &'static Provider, round: Round<'_>, bindings: &dyn
         for (name, value) in &args.options.headers {
             if !provider.secret_call_headers.contains(name) {
                 redactor.add_context(value.expose());
+            }
+        }
+        // The call budget, once per call: after every check above (a refused call spends
+        // nothing), before any credential step or request.
+        if let Some(keyed) = bindings.budget() {
+            let who = held.as_ref().map_or("", |h| h.who);
+            if resume.budget & crate::budget::REFUSED != 0 {
+                return Err(crate::budget::refused(provider.capability, who));
+            }
+            if resume.budget == 0 {
+                return Ok(Next::Budget(crate::budget::Ask::of(who, budget_credential, keyed)));
             }
         }
         // A scheme that exchanges the deployment's credentials for a token: the cached token,
@@ -259,6 +284,7 @@ pub fn begin_round(provider: &'static Provider, round: Round<'_>, bindings: &dyn
             waited_ms: 0,
             paged,
         }),
+        Ok(Next::Budget(ask)) => Step::Budget(ask),
         #[cfg(capa_tokens)]
         Ok(Next::Token(request)) => Step::Token { scheme: op.scheme, request },
         #[cfg(capa_tokens)]
@@ -313,6 +339,7 @@ struct Robust {
 /// What the first round of a call comes to.
 enum Next {
     Send(HttpRequest, CredentialUse, Robust, Option<String>, Option<Box<Paged>>),
+    Budget(crate::budget::Ask),
     #[cfg(capa_tokens)]
     Token(HttpRequest),
     #[cfg(capa_tokens)]

@@ -34,6 +34,8 @@ pub(super) struct EnvBindings {
     /// Whether they are shared through the `CAPA_TOKENS` Durable Object.
     #[cfg(capa_tokens)]
     sharing: crate::token::shared::Sharing,
+    /// The call budget's binding ([`crate::budget`]): `Some(keyed)` when bound.
+    budget: Option<bool>,
 }
 
 impl EnvBindings {
@@ -81,9 +83,14 @@ impl EnvBindings {
             rights_var(crate::rights::EXCEPT_VAR).as_deref(),
             rights_var(crate::rights::READ_ONLY_VAR).as_deref(),
         );
+        // A Rate Limiting binding: an object with `limit()`.
+        let budget = raw(crate::budget::BINDING)
+            .is_some_and(|v| v.is_object() && js_sys::Reflect::get(&v, &JsValue::from_str("limit")).is_ok_and(|f| f.is_function()))
+            .then(|| raw(crate::budget::KEY_VAR).and_then(|v| v.as_string()).is_some_and(|k| !k.is_empty()));
         EnvBindings {
             values,
             rights,
+            budget,
             secrets,
             store: crate::store::Store::new(store_names, ttl.as_deref()),
             tokens,
@@ -143,6 +150,10 @@ impl Bindings for EnvBindings {
 
     fn rights(&self) -> &crate::rights::Deployment {
         &self.rights
+    }
+
+    fn budget(&self) -> Option<bool> {
+        self.budget
     }
 
     #[cfg(capa_tokens)]

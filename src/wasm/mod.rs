@@ -55,6 +55,10 @@
 //! - `R<tries>` (from [`capa_finish`] only): the upstream refused the deployment's token, which
 //!   the runtime dropped: begin again with flag 2 set (the call's second and last attempt),
 //!   handing `tries` (the JSON of the requests so far) back as `earlier`.
+//! - `Q[key]` / `Q[null, text]` (from [`capa_begin`] only): spend a unit of the call budget
+//!   ([`crate::budget`]) keyed by `key`, or by `auth:` and the HMAC of `text` under a key
+//!   derived from `CAPA_BUDGET_KEY`; then begin again with flag 4 (spent), 8 (refused) or 16
+//!   (the limiter failed) set.
 //! - `Y<handle>:<ms>` (from [`capa_finish`] and [`capa_unreachable`]): wait `ms` before the
 //!   call's next attempt (a retry: [`crate::retry`]), then [`capa_resume`].
 //! - `J[...]` / `T[...]` / `B[...]`: success; the receipt's values in
@@ -187,6 +191,11 @@ fn wire(step: Step, ticket: f64, now: f64) -> JsString {
             }
             out
         }),
+        Step::Budget(ask) => {
+            let mut out = String::from("Q");
+            ask.push_json(&mut out);
+            out
+        }
         Step::Pause { call, wait_ms } => CALLS.with(|calls| {
             let handle = calls.borrow_mut().insert(ticket, call, now);
             let mut out = String::with_capacity(24);
