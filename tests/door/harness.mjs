@@ -93,6 +93,8 @@ export async function startDoor({ doorBindings = {}, persist, extra = {} } = {})
           modules: [{ type: "ESModule", path: path.join(bundle, "index.js") }],
           compatibilityDate: COMPATIBILITY_DATE,
           durableObjects: { DOOR_GRANTS: "DoorGrants" },
+          // Code mode's sandboxes (door/execute.js).
+          workerLoaders: { LOADER: {} },
           serviceBindings: { STRIPE: "capa-stripe", GITHUB: "capa-github", ...Object.fromEntries(extraDocs.map((d) => [d.binding, `capa-${d.capability}`])) },
           bindings: {
             DOOR_TOKEN_KEY: DOOR_CANARY.tokenKey,

@@ -1,0 +1,129 @@
+// `execute`: code mode. An agent's script (the body of an async function) runs in a sandbox
+// Worker of its own, made for the one execution by the Worker Loader (`env.LOADER`), with one
+// name in reach: `api`, the grant's capabilities under their names
+// (`await api.stripe.customers.list({ limit: 3 })`), each call answering the envelope `call`
+// answers, `{ ok, result | error, receipt }`.
+//
+// Where each thing lives, and why:
+// - The sandbox (door/sandbox.js, its modules) has no network (`globalOutbound: null`: `fetch`
+//   and `connect` throw), no bindings but one stub, and `limits` (CPU, subrequests) for
+//   production. Its stub is `ctx.exports.DoorExecution({ props: { execution } })`: a loopback
+//   entrypoint of this Worker whose props name the execution. An RpcTarget put in a loaded
+//   Worker's `env` does not clone; an entrypoint with props does, and the sandbox cannot read
+//   the props, nor forge another execution's, nor reach anything but the entrypoint's methods.
+// - The credential never enters the sandbox: `DoorExecution.call` runs here, in the door, and
+//   makes the capability session exactly as `call` does (door/tools.js `callOperation`: the
+//   grant's rights, its per-minute budget, a tenant's key unsealed only while the session is
+//   made). The sandbox sends a name and JSON arguments, and gets the envelope back.
+// - The door enforces, per execution, a wall-clock deadline (DOOR_EXECUTE_DEADLINE_MS) and a
+//   call budget (DOOR_EXECUTE_MAX_CALLS), counted in the execution's record, which the props
+//   name. Past the deadline the door answers without waiting for the sandbox and closes the
+//   record, so a script still running can call nothing more. A synchronous endless loop never
+//   yields to any timer: in production `limits.cpuMs` stops it (Miniflare does not enforce
+//   `limits`, and such a loop there blocks the host's isolate too: docs/door.md).
+// - What comes back is text the door parses: the script's value as JSON, its `console` lines,
+//   and for a throw its message and the script's own stack frames. Receipts are the door's
+//   record of the calls it made for the execution, not the sandbox's say.
+import { WorkerEntrypoint } from "cloudflare:workers";
+import { callOperation, cut, refusal, show } from "./tools.js";
+import { HARNESS, scriptModule } from "./sandbox.js";
+
+/** The sandbox's compatibility date: the door's own. */
+export const SANDBOX_COMPATIBILITY_DATE = "2026-11-01";
+/** Defaults, overridden by the vars DOOR_EXECUTE_DEADLINE_MS and DOOR_EXECUTE_MAX_CALLS. */
+export const DEFAULT_DEADLINE_MS = 30_000;
+export const DEFAULT_MAX_CALLS = 50;
+/** The most characters of a script. */
+export const MAX_CODE_CHARS = 50_000;
+/** Production limits of a sandbox: CPU per execution, and subrequests (its calls, and a few). */
+export const SANDBOX_CPU_MS = 1_000;
+// How long past the deadline the door waits for the sandbox's own answer (which carries the
+// logs so far) before answering without it.
+const GRACE_MS = 250;
+
+// The executions under way in this isolate, by id: { env, grant, caps, calls, maxCalls,
+// receipts, open }. A loopback entrypoint's call runs in the Worker that made its stub.
+const RUNS = new Map();
+
+/** A positive whole number from a var, or the default. */
+function setting(value, fallback) {
+  const n = Number(value);
+  return Number.isInteger(n) && n > 0 ? n : fallback;
+}
+
+/** The entrypoint the sandbox's stub reaches: one method, a call by qualified name. */
+export class DoorExecution extends WorkerEntrypoint {
+  /** Calls `name` with `argsJson` (a JSON list) for the execution the props name: an envelope. */
+  async call(name, argsJson) {
+    const run = RUNS.get(this.ctx.props?.execution);
+    if (!run || !run.open) return refusal("invalid_argument", "this execution has ended (its deadline passed): nothing more is called for it");
+    if (run.calls >= run.maxCalls) return refusal("rate_limited", `this execution's call budget is spent (${run.maxCalls} calls an execution); split the work over more executions`, { stage: "grant" });
+    run.calls++;
+    let args;
+    try {
+      args = typeof argsJson === "string" ? JSON.parse(argsJson) : null;
+    } catch {
+      args = null;
+    }
+    if (!Array.isArray(args)) return refusal("invalid_argument", "arguments are what JSON carries");
+    const envelope = await callOperation(run.env, run.grant, run.caps, name, args);
+    if (envelope?.receipt && run.open) run.receipts.push(envelope.receipt);
+    return envelope;
+  }
+}
+
+/** Parses the sandbox's answer (JSON text), or null when it is none. */
+function answerOf(text) {
+  try {
+    const a = typeof text === "string" ? JSON.parse(text) : null;
+    return a && typeof a === "object" ? a : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Runs `code` for `grant` over `caps`: the MCP tool result. */
+export async function execute(env, ctx, grant, caps, code) {
+  const text = (t, isError = false) => ({ content: [{ type: "text", text: cut(t) }], ...(isError ? { isError: true } : {}) });
+  if (typeof code !== "string" || code.trim() === "") return text("execute takes { code: string }: the body of an async function, whose only reach is api", true);
+  if (code.length > MAX_CODE_CHARS) return text(`a script is at most ${MAX_CODE_CHARS} characters`, true);
+  const deadlineMs = setting(env.DOOR_EXECUTE_DEADLINE_MS, DEFAULT_DEADLINE_MS);
+  const maxCalls = setting(env.DOOR_EXECUTE_MAX_CALLS, DEFAULT_MAX_CALLS);
+  const id = crypto.randomUUID();
+  const run = { env, grant, caps, calls: 0, maxCalls, receipts: [], open: true };
+  RUNS.set(id, run);
+  let timer;
+  let answer;
+  let failure = null;
+  try {
+    const worker = env.LOADER.get(`door-execute-${id}`, () => ({
+      compatibilityDate: SANDBOX_COMPATIBILITY_DATE,
+      mainModule: "harness.js",
+      modules: { "harness.js": HARNESS, "script.js": scriptModule(code) },
+      env: { DOOR: ctx.exports.DoorExecution({ props: { execution: id } }) },
+      globalOutbound: null,
+      limits: { cpuMs: SANDBOX_CPU_MS, subRequests: maxCalls + 5 },
+    }));
+    const entry = worker.getEntrypoint();
+    const late = new Promise((resolve) => (timer = setTimeout(() => resolve(null), deadlineMs + GRACE_MS)));
+    const raw = await Promise.race([entry.run(caps.map((c) => c.capability), deadlineMs), late]);
+    answer = raw === null ? { error: { message: `the script ran past its deadline (${deadlineMs} ms) and was stopped` } } : answerOf(raw);
+    if (!answer) answer = { error: { message: "the sandbox answered nothing the door reads" } };
+  } catch (e) {
+    // The sandbox did not load (the script does not parse) or died: its message, no stack.
+    failure = String(e?.message ?? e).slice(0, 2_000);
+    answer = { error: { message: `the script did not run: ${failure}` } };
+  } finally {
+    clearTimeout(timer);
+    run.open = false;
+    RUNS.delete(id);
+  }
+  const out = {
+    ok: !answer.error,
+    ...(answer.error ? { error: answer.error } : { value: answer.value ?? null }),
+    logs: Array.isArray(answer.logs) ? answer.logs : [],
+    calls: run.calls,
+    receipts: run.receipts,
+  };
+  return text(show(out), !out.ok);
+}
