@@ -94,7 +94,7 @@ export async function execute(env, ctx, grant, caps, code) {
   RUNS.set(id, run);
   let timer;
   let answer;
-  let failure = null;
+  let failure;
   try {
     const worker = env.LOADER.get(`door-execute-${id}`, () => ({
       compatibilityDate: SANDBOX_COMPATIBILITY_DATE,
@@ -111,7 +111,10 @@ export async function execute(env, ctx, grant, caps, code) {
     if (!answer) answer = { error: { message: "the sandbox answered nothing the door reads" } };
   } catch (e) {
     // The sandbox did not load (the script does not parse) or died: its message, no stack.
-    failure = String(e?.message ?? e).slice(0, 2_000);
+    // Its line numbers are the script's own (the module's first line is the function's head).
+    failure = String(e?.message ?? e)
+      .slice(0, 2_000)
+      .replace(/script\.js:(\d+)/g, (_, n) => `script.js:${Number(n) - 1}`);
     answer = { error: { message: `the script did not run: ${failure}` } };
   } finally {
     clearTimeout(timer);

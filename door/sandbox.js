@@ -5,8 +5,9 @@
 // The harness's code is `runScript` below, text that runs in the sandbox and:
 // - builds `api`: per capability a proxy whose every property path is an operation's name
 //   (`api.stripe.customers.list`) and whose call sends the name and the arguments as JSON to
-//   the door's stub; `then` and `toJSON` are no names, so `await api.stripe` and
-//   `JSON.stringify(api)` do no call;
+//   the door's stub, answering a plain promise of the envelope; `then` and `toJSON` are no
+//   names, so `await api.stripe` and `JSON.stringify(api)` do no call, and a node prints as
+//   its name (`String(api.stripe.customers)` is "api.stripe.customers");
 // - captures `console` (log, info, debug; warn and error prefixed), at most 500 lines and
 //   24,000 characters, then counts what it dropped;
 // - races the script against the deadline, so that a script that awaits past it answers with
@@ -55,16 +56,24 @@ const RUN_SCRIPT = String.raw`async function runScript(door, script, names, dead
   };
   for (const [method, prefix] of [["log", ""], ["info", ""], ["debug", ""], ["warn", "[warn] "], ["error", "[error] "]]) console[method] = (...args) => push(prefix, args);
 
-  const call = (name, args) => {
+  // A plain promise of the envelope: nothing of the RPC promise (its pipelining) reaches the
+  // script.
+  const call = async (name, args) => {
     const list = Array.from(args);
     while (list.length > 0 && list[list.length - 1] === undefined) list.pop();
-    return door.call(name, JSON.stringify(list, replacer));
+    return await door.call(name, JSON.stringify(list, replacer));
   };
-  const node = (path) =>
-    new Proxy(function operation() {}, {
-      get: (_, key) => (typeof key !== "string" || key === "then" || key === "toJSON" ? undefined : node(path + "." + key)),
+  const node = (path) => {
+    const named = () => "api." + path;
+    return new Proxy(function operation() {}, {
+      get: (_, key) => {
+        if (key === "toString" || key === Symbol.toPrimitive) return named;
+        if (typeof key !== "string" || key === "then" || key === "toJSON") return undefined;
+        return node(path + "." + key);
+      },
       apply: (_, __, args) => call(path, args),
     });
+  };
   const api = Object.freeze(Object.fromEntries(names.map((n) => [n, node(n)])));
 
   // The frames of the script's own module, its line numbers its own (its first line is the
