@@ -1,5 +1,6 @@
-// The door's tools, over one request's grant: `search`, `call`, and one tool per operation when
-// the grant reaches few enough of them. Names are qualified by capability everywhere
+// The door's tools, over one request's grant: `search`, `call`, `execute` when the door has a
+// Worker Loader (its work is door/execute.js's), and one tool per operation when the grant
+// reaches few enough of them. Names are qualified by capability everywhere
 // (`stripe.customers.list`); per-operation tools use `_` (`stripe_customers_list`), as some
 // clients refuse dots in tool names.
 //
