@@ -5,7 +5,7 @@
 // answers, `{ ok, result | error, receipt }`.
 //
 // Where each thing lives, and why:
-// - The sandbox (door/sandbox.js, its modules) has no network (`globalOutbound: null`: `fetch`
+// - The sandbox (door/sandbox.js, its modules), loaded for the one execution, has no network (`globalOutbound: null`: `fetch`
 //   and `connect` throw), no bindings but one stub, and `limits` (CPU, subrequests) for
 //   production. Its stub is `ctx.exports.DoorExecution({ props: { execution } })`: a loopback
 //   entrypoint of this Worker whose props name the execution. An RpcTarget put in a loaded
@@ -95,16 +95,21 @@ export async function execute(env, ctx, grant, caps, code) {
   let timer;
   let answer;
   let failure;
+  let worker;
+  let entry;
   try {
-    const worker = env.LOADER.get(`door-execute-${id}`, () => ({
+    const sandbox = {
       compatibilityDate: SANDBOX_COMPATIBILITY_DATE,
       mainModule: "harness.js",
       modules: { "harness.js": HARNESS, "script.js": scriptModule(code) },
       env: { DOOR: ctx.exports.DoorExecution({ props: { execution: id } }) },
       globalOutbound: null,
       limits: { cpuMs: SANDBOX_CPU_MS, subRequests: maxCalls + 5 },
-    }));
-    const entry = worker.getEntrypoint();
+    };
+    // Every script is new code: `load` is the loader's one-shot path (nothing to cache by id);
+    // `get` with the execution's id where a runtime has no `load`.
+    worker = typeof env.LOADER.load === "function" ? env.LOADER.load(sandbox) : env.LOADER.get(`door-execute-${id}`, () => sandbox);
+    entry = worker.getEntrypoint();
     const late = new Promise((resolve) => (timer = setTimeout(() => resolve(null), deadlineMs + GRACE_MS)));
     const raw = await Promise.race([entry.run(caps.map((c) => c.capability), deadlineMs), late]);
     answer = raw === null ? { error: { message: `the script ran past its deadline (${deadlineMs} ms) and was stopped` } } : answerOf(raw);
@@ -120,6 +125,14 @@ export async function execute(env, ctx, grant, caps, code) {
     clearTimeout(timer);
     run.open = false;
     RUNS.delete(id);
+    // The stubs hold native handles: released now rather than left to the collector.
+    for (const stub of [entry, worker]) {
+      try {
+        stub?.[Symbol.dispose]?.();
+      } catch {
+        // best effort: disposal never changes the answer
+      }
+    }
   }
   const out = {
     ok: !answer.error,
