@@ -66,7 +66,14 @@ export class DoorExecution extends WorkerEntrypoint {
       args = null;
     }
     if (!Array.isArray(args)) return refusal("invalid_argument", "arguments are what JSON carries");
-    const envelope = await callOperation(run.env, run.grant, run.caps, name, args);
+    let envelope;
+    try {
+      envelope = await callOperation(run.env, run.grant, run.caps, name, args);
+    } catch {
+      // A fault of the door's own (a grant that no longer unseals, a binding that threw): said
+      // as such, with nothing of the host's error crossing into the sandbox.
+      return refusal("internal", "the door could not make this call");
+    }
     if (envelope?.receipt && run.open) run.receipts.push(envelope.receipt);
     return envelope;
   }
