@@ -5,9 +5,9 @@
 // answers, `{ ok, result | error, receipt }`.
 //
 // Where each thing lives, and why:
-// - The sandbox (door/sandbox.js, its modules), loaded for the one execution, has no network (`globalOutbound: null`: `fetch`
-//   and `connect` throw), no bindings but one stub, and `limits` (CPU, subrequests) for
-//   production. Its stub is `ctx.exports.DoorExecution({ props: { execution } })`: a loopback
+// - The sandbox (door/sandbox.js, its modules), loaded for the one execution, has no network
+//   (`globalOutbound: null`: `fetch` and `connect` throw), no bindings but one stub, and
+//   `limits` (CPU, subrequests) for production. Its stub is `ctx.exports.DoorExecution({ props: { execution } })`: a loopback
 //   entrypoint of this Worker whose props name the execution. An RpcTarget put in a loaded
 //   Worker's `env` does not clone; an entrypoint with props does, and the sandbox cannot read
 //   the props, nor forge another execution's, nor reach anything but the entrypoint's methods.
@@ -41,8 +41,11 @@ export const SANDBOX_CPU_MS = 1_000;
 // logs so far) before answering without it.
 const GRACE_MS = 250;
 
-// The executions under way in this isolate, by id: { env, grant, caps, calls, maxCalls,
-// receipts, open }. A loopback entrypoint's call runs in the Worker that made its stub.
+// The executions under way in this isolate, by id (a random UUID, alive while its execution
+// runs): { env, grant, caps, calls, maxCalls, receipts, open }. A loopback entrypoint's call
+// runs in the Worker that made its stub. Another Worker of the account bound to this
+// entrypoint with props of its own would have to name a live execution's id to call anything.
+
 const RUNS = new Map();
 
 /** A positive whole number from a var, or the default. */
