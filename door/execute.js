@@ -45,7 +45,6 @@ const GRACE_MS = 250;
 // runs): { env, grant, caps, calls, maxCalls, receipts, open }. A loopback entrypoint's call
 // runs in the Worker that made its stub. Another Worker of the account bound to this
 // entrypoint with props of its own would have to name a live execution's id to call anything.
-
 const RUNS = new Map();
 
 /** A positive whole number from a var, or the default. */
