@@ -194,6 +194,10 @@ test("the call budget: past its calls an execution's api answers rate_limited, n
   assert.equal(out.calls, MAX_CALLS);
   assert.equal(out.receipts.length, MAX_CALLS);
   assert.equal(door.upstream.requests.splice(0).length, MAX_CALLS);
+  // Calls made at once are counted one by one: exactly the budget goes out.
+  const parallel = await run(`const all = await Promise.all(Array.from({ length: ${MAX_CALLS + 4} }, () => api.stripe.customers.list())); return all.filter((e) => e.ok).length;`);
+  assert.equal(parallel.value, MAX_CALLS);
+  assert.equal(door.upstream.requests.splice(0).length, MAX_CALLS);
   // The grant's own per-minute budget holds inside scripts too, at stage grant.
   const small = await agent({ capabilities: { stripe: {} }, budget: { perMinute: 2 } });
   const spent = await small.run(`const r = []; for (let i = 0; i < 3; i++) r.push(await api.stripe.customers.list()); return r.map((e) => e.ok || e.error.message);`);
