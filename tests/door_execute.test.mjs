@@ -331,3 +331,22 @@ test("canaries through execute: a hostile upstream echoing every credential it g
   assert.ok(got.some((r) => r.headers.authorization === `Bearer ${DOOR_CANARY.stripeSecret}`));
   reset();
 });
+
+test("a door without a Worker Loader offers no execute, and search does not mention it", async () => {
+  const plain = await startDoor({ loader: false });
+  try {
+    const { token } = await plain.issue({ capabilities: { stripe: {} } });
+    tokens.push(token);
+    const client = await plain.client(token);
+    const tools = (await client.listTools()).tools;
+    assert.deepEqual(tools.map((t) => t.name), ["search", "call"]);
+    const found = await client.callTool({ name: "search", arguments: { query: "list customers" } });
+    seen.push(tools, found);
+    assert.doesNotMatch(textOf(found), /execute/);
+    const refused = await client.callTool({ name: "execute", arguments: { code: "return 1" } });
+    assert.equal(refused.isError, true);
+    assert.match(textOf(refused), /No tool named execute/);
+  } finally {
+    await plain.dispose();
+  }
+});
