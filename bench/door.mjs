@@ -3,11 +3,48 @@
 // and later searches' latency, through the MCP SDK's Client against the built door in workerd
 // (dist/mcp, dist/stripe, dist/github: scripts/test.sh builds them). Wall-clock times include
 // the HTTP round trip and the grants object; run it on a quiet machine:
-//   node bench/door.mjs
+//   node bench/door.mjs            (all of it)
+//   node bench/door.mjs execute    (only `execute` with one call against a plain `call`)
 import { startDoor } from "../tests/door/harness.mjs";
 
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** `execute` with one call against a plain `call` of the same operation: medians over `n`
+ * alternating rounds, after a warm-up. The difference is the sandbox: a Worker loaded for the
+ * execution, the script's module, and the stub's hop back into the door. */
+async function executeVsCall(door, n = 60) {
+  const g = await door.issue({ capabilities: { stripe: {} }, budget: { perMinute: 10_000 } });
+  const c = await door.client(g.token);
+  door.upstream.reply = () => ({ status: 200, json: { id: "cus_1", object: "customer" } });
+  const call = () => c.callTool({ name: "call", arguments: { name: "stripe.customers.retrieve", args: ["cus_1"] } });
+  const execute = () => c.callTool({ name: "execute", arguments: { code: 'const r = await api.stripe.customers.retrieve("cus_1"); return r.result.id;' } });
+  for (let i = 0; i < 5; i++) await Promise.all([call(), execute()].map((p) => p.catch(() => {})));
+  const times = { call: [], execute: [] };
+  for (let i = 0; i < n; i++) {
+    for (const [name, f] of i % 2 ? [["call", call], ["execute", execute]] : [["execute", execute], ["call", call]]) {
+      const t = performance.now();
+      const r = await f();
+      times[name].push(performance.now() - t);
+      if (r.isError) throw new Error(`${name} failed: ${JSON.stringify(r)}`);
+    }
+  }
+  door.upstream.requests.splice(0);
+  const [mc, me] = [median(times.call), median(times.execute)];
+  console.log(`one call: call median ${mc.toFixed(1)} ms, execute (one call in a script) median ${me.toFixed(1)} ms: +${(me - mc).toFixed(1)} ms (${n} rounds each)`);
+  await c.close();
+}
+
 const door = await startDoor();
+if (process.argv[2] === "execute") {
+  try {
+    await executeVsCall(door);
+  } finally {
+    await door.dispose();
+  }
+  process.exit(0);
+}
 try {
+  await executeVsCall(door);
   const both = await door.issue({ capabilities: { stripe: {}, github: {} } });
   const c1 = await door.client(both.token);
   const tools = JSON.stringify((await c1.listTools()).tools);

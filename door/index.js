@@ -23,13 +23,17 @@ import { CallToolRequestSchema, ListToolsRequestSchema } from "@modelcontextprot
 import { callTool, scope, toolList } from "./tools.js";
 import { grantsOf } from "./grants.js";
 import { sameText } from "./crypto.js";
+import { execute } from "./execute.js";
 
 export { DoorGrants } from "./grants.js";
+// The entrypoint an `execute` sandbox's stub reaches (door/execute.js), by `ctx.exports`.
+export { DoorExecution } from "./execute.js";
 
 export const PROTOCOL_VERSIONS = ["2025-11-25", "2025-06-18"];
 const MAX_BODY = 1 << 20;
 const INSTRUCTIONS =
   "Tools for the APIs this grant reaches. Use search to find an operation by what it does (it shows its name and signature), then call it by that name with its positional arguments. Credentials are held by the door: never pass auth.";
+const CODE_INSTRUCTIONS = " To chain, loop or page over several calls, write a script for execute: `api.<capability>.<operation>(...args)` answers what call answers.";
 
 const unauthorized = () => new Response(null, { status: 401, headers: { "WWW-Authenticate": 'Bearer realm="capa-door", error="invalid_token"' } });
 const jsonError = (status, message) => Response.json({ jsonrpc: "2.0", error: { code: -32000, message }, id: null }, { status });
@@ -47,7 +51,7 @@ function bearer(request) {
   return m ? m[1] : null;
 }
 
-async function mcp(request, env) {
+async function mcp(request, env, ctx) {
   const token = bearer(request);
   const grant = token ? await grantsOf(env).authorize(token) : null;
   if (!grant) return unauthorized();
@@ -68,9 +72,15 @@ async function mcp(request, env) {
     if (m?.method === "initialize" && m.params && !PROTOCOL_VERSIONS.includes(m.params.protocolVersion)) m.params.protocolVersion = PROTOCOL_VERSIONS[0];
   }
   const caps = scope(env, grant);
-  const server = new Server({ name: "capa-door", version: "1.0.0" }, { capabilities: { tools: {} }, instructions: INSTRUCTIONS, jsonSchemaValidator: new CfWorkerJsonSchemaValidator() });
-  server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: toolList(caps) }));
-  server.setRequestHandler(CallToolRequestSchema, async (req) => callTool(env, grant, caps, req.params.name, req.params.arguments ?? {}));
+  // Code mode is offered when the door has its Worker Loader and can make loopback stubs.
+  const code = !!env.LOADER && !!ctx?.exports?.DoorExecution;
+  const server = new Server({ name: "capa-door", version: "1.0.0" }, { capabilities: { tools: {} }, instructions: INSTRUCTIONS + (code ? CODE_INSTRUCTIONS : ""), jsonSchemaValidator: new CfWorkerJsonSchemaValidator() });
+  server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: toolList(caps, code) }));
+  server.setRequestHandler(CallToolRequestSchema, async (req) => {
+    const input = req.params.arguments ?? {};
+    if (code && req.params.name === "execute") return execute(env, ctx, grant, caps, input.code);
+    return callTool(env, grant, caps, req.params.name, input, code);
+  });
   const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
   await server.connect(transport);
   return transport.handleRequest(request, { parsedBody: body });
@@ -91,11 +101,11 @@ async function admin(request, env, rest) {
 }
 
 export default {
-  async fetch(request, env) {
+  async fetch(request, env, ctx) {
     const origin = request.headers.get("origin");
     if (origin !== null && !allowedOrigins(env).includes(origin)) return new Response("origin not allowed\n", { status: 403 });
     const { pathname } = new URL(request.url);
-    if (pathname === "/mcp") return mcp(request, env);
+    if (pathname === "/mcp") return mcp(request, env, ctx);
     if (pathname === "/admin/grants" || pathname.startsWith("/admin/grants/")) return admin(request, env, pathname.slice("/admin/grants".length));
     return new Response("capa door: MCP at POST /mcp\n", { status: 404 });
   },

@@ -1,5 +1,6 @@
-// The door's tools, over one request's grant: `search`, `call`, and one tool per operation when
-// the grant reaches few enough of them. Names are qualified by capability everywhere
+// The door's tools, over one request's grant: `search`, `call`, `execute` when the door has a
+// Worker Loader (its work is door/execute.js's), and one tool per operation when the grant
+// reaches few enough of them. Names are qualified by capability everywhere
 // (`stripe.customers.list`); per-operation tools use `_` (`stripe_customers_list`), as some
 // clients refuse dots in tool names.
 //
@@ -47,19 +48,19 @@ export function cut(text) {
 }
 
 /** JSON of an envelope, binary results shown by their size rather than their bytes. */
-function show(value) {
+export function show(value) {
   return JSON.stringify(value, (_, v) => (v instanceof ArrayBuffer || ArrayBuffer.isView(v) ? { binary: true, bytes: v.byteLength } : v), 2);
 }
 
-const refusal = (code, message, extra = {}) => ({ ok: false, error: { code, message, ...extra }, receipt: null });
+export const refusal = (code, message, extra = {}) => ({ ok: false, error: { code, message, ...extra }, receipt: null });
 
 /** Whether an argument list carries an `auth` of the agent's own (in any object argument). */
 function carriesAuth(args) {
   return args.some((a) => a !== null && typeof a === "object" && !Array.isArray(a) && Object.hasOwn(a, "auth"));
 }
 
-/** The tool list for `caps`. */
-export function toolList(caps) {
+/** The tool list for `caps`; `execute` when the door has its Worker Loader (`code`). */
+export function toolList(caps, code = false) {
   const names = caps.map((c) => c.capability).join(", ");
   const tools = [
     {
@@ -76,6 +77,7 @@ export function toolList(caps) {
       inputSchema: { type: "object", properties: { name: { type: "string", description: "Qualified name: stripe.customers.list" }, args: { type: "array", description: "Positional arguments: path parameters, then params", items: {} } }, required: ["name"] },
     },
   ];
+  if (code) tools.push(executeTool(caps));
   const reached = caps.reduce((n, c) => n + c.reach.size, 0);
   if (reached <= MAX_OPERATION_TOOLS) {
     for (const c of caps) {
@@ -91,6 +93,17 @@ export function toolList(caps) {
     }
   }
   return tools;
+}
+
+/** The `execute` tool: code mode (door/execute.js). */
+function executeTool(caps) {
+  const names = caps.map((c) => c.capability);
+  return {
+    name: "execute",
+    title: "Run a script against the APIs",
+    description: `Runs JavaScript: the body of an async function whose only reach is \`api\`, this grant's capabilities (${names.join(", ")}) by name, each operation as \`search\` shows it: \`const r = await api.${names[0] ?? "stripe"}.customers.list({ limit: 3 })\` answers { ok, result | error, receipt } as \`call\` does. Loop, page and chain calls; \`return\` what you want back. No network, no credentials (never pass auth). Answers { ok, value | error, logs, calls, receipts }, cut past ${MAX_RESULT_CHARS} characters.`,
+    inputSchema: { type: "object", properties: { code: { type: "string", description: "The body of an async function: statements, await, return" } }, required: ["code"] },
+  };
 }
 
 /** A per-operation tool's input: its path parameters, and its params object. */
@@ -112,7 +125,7 @@ function inputSchema(op) {
 }
 
 /** Answers a `tools/call` for `caps` under `grant`: the MCP result. */
-export async function callTool(env, grant, caps, name, input) {
+export async function callTool(env, grant, caps, name, input, code = false) {
   const text = (t, isError = false) => ({ content: [{ type: "text", text: cut(t) }], ...(isError ? { isError: true } : {}) });
   if (name === "search") {
     const query = input?.query;
@@ -121,7 +134,9 @@ export async function callTool(env, grant, caps, name, input) {
     const hits = search(caps.map((c) => ({ ...c, index: indexOf(c.doc) })), query, limit);
     if (hits.length === 0) return text(`No operation this grant reaches matches "${query}".`);
     const lines = hits.map(({ capability, op }) => `${capability}.${op.name}  ${op.method} ${op.path}  [${op.classes.join(", ")}]\n  ${op.summary}\n  ${op.signature}`);
-    return text(`${lines.join("\n\n")}\n\nCall one with call({ name, args }): args is the positional list of its signature (path parameters, then params).`);
+    const first = hits[0];
+    const script = code ? `\nOr in execute({ code }), as a method of api with the same arguments: const r = await api.${first.capability}.${first.op.name}(…); if (r.ok) return r.result;` : "";
+    return text(`${lines.join("\n\n")}\n\nCall one with call({ name, args }): args is the positional list of its signature (path parameters, then params).${script}`);
   }
   let qualified = name;
   let args = input?.args ?? [];
@@ -141,7 +156,7 @@ export async function callTool(env, grant, caps, name, input) {
 }
 
 /** One call through the grant: the capability's envelope, or the door's refusal. */
-async function callOperation(env, grant, caps, qualified, args) {
+export async function callOperation(env, grant, caps, qualified, args) {
   if (typeof qualified !== "string") return refusal("invalid_argument", "call takes { name: string, args?: unknown[] }");
   const dot = qualified.indexOf(".");
   const c = caps.find((c) => c.capability === qualified.slice(0, dot));

@@ -79,10 +79,10 @@ async function agent(grant) {
 
 const hitsOf = (result) => textOf(result).split("\n").filter((l) => /^[a-z]+\.\S+  /.test(l)).map((l) => l.split("  ")[0]);
 
-test("initialize and tools/list with the SDK's Client: 2025-11-25, search and call for a large grant", async () => {
+test("initialize and tools/list with the SDK's Client: 2025-11-25, search, call and execute for a large grant", async () => {
   const { client, tools } = await agent({ capabilities: EVERYTHING });
   assert.equal(client.getServerVersion().name, "capa-door");
-  assert.deepEqual(tools.map((t) => t.name), ["search", "call"]);
+  assert.deepEqual(tools.map((t) => t.name), ["search", "call", "execute"]);
   const bytes = JSON.stringify(tools).length;
   console.log(`tool list for a Stripe+GitHub grant: ${bytes} bytes (~${Math.round(bytes / 4)} tokens)`);
   assert.ok(bytes < 4000, `the tool list stays small: ${bytes}`);
@@ -200,7 +200,7 @@ test("an agent's own auth is refused with invalid_argument and never forwarded",
 test("a grant reaching two capabilities with colliding names: each call goes to its own", async () => {
   const { call, tools } = await agent({ capabilities: { stripe: { rights: { only: ["apps.secrets.list"] } }, github: { rights: { only: ["apps.getAuthenticated", "apps.listInstallations"] } } } });
   // Three operations: the per-operation tools are offered, named by capability.
-  assert.deepEqual(tools.map((t) => t.name).sort(), ["call", "github_apps_getAuthenticated", "github_apps_listInstallations", "search", "stripe_apps_secrets_list"]);
+  assert.deepEqual(tools.map((t) => t.name).sort(), ["call", "execute", "github_apps_getAuthenticated", "github_apps_listInstallations", "search", "stripe_apps_secrets_list"]);
   const hits = hitsOf(await call("search", { query: "apps", limit: 10 }));
   assert.deepEqual(hits.sort(), ["github.apps.getAuthenticated", "github.apps.listInstallations", "stripe.apps.secrets.list"]);
   assert.equal(envelopeOf(await call("call", { name: "stripe.apps.secrets.list", args: [{ scope: { type: "account" } }] })).ok, true);

@@ -75,8 +75,8 @@ async function bundleWith(extra) {
 /** The door, both capabilities and one upstream. `doorBindings` override the door's vars;
  * `persist`, a directory, keeps the grants object's storage there (on disk, to be read);
  * `extra` ({ provider: bindings }) binds more capabilities (built in dist/<provider>) to a door
- * bundled with their documents. */
-export async function startDoor({ doorBindings = {}, persist, extra = {} } = {}) {
+ * bundled with their documents; `loader: false` leaves out the Worker Loader (no `execute`). */
+export async function startDoor({ doorBindings = {}, persist, extra = {}, loader = true } = {}) {
   const bundle = Object.keys(extra).length ? await bundleWith(Object.keys(extra)) : path.join(ROOT, "dist", "mcp");
   const extraDocs = Object.keys(extra).map((p) => JSON.parse(readFileSync(path.join(ROOT, "generated", p, "door.json"), "utf8")));
   const upstream = await startUpstream();
@@ -93,6 +93,8 @@ export async function startDoor({ doorBindings = {}, persist, extra = {} } = {})
           modules: [{ type: "ESModule", path: path.join(bundle, "index.js") }],
           compatibilityDate: COMPATIBILITY_DATE,
           durableObjects: { DOOR_GRANTS: "DoorGrants" },
+          // Code mode's sandboxes (door/execute.js); `loader: false` for a door without.
+          ...(loader ? { workerLoaders: { LOADER: {} } } : {}),
           serviceBindings: { STRIPE: "capa-stripe", GITHUB: "capa-github", ...Object.fromEntries(extraDocs.map((d) => [d.binding, `capa-${d.capability}`])) },
           bindings: {
             DOOR_TOKEN_KEY: DOOR_CANARY.tokenKey,
