@@ -15,7 +15,11 @@
 //! - **a cursor in the body** (Twitch's `pagination.cursor` into `after`, Stripe search's
 //!   `next_page` into `page`, `next_cursor`, `nextPageToken`): the next page is the same call with
 //!   that parameter set to the cursor; no cursor, the last page;
-//! - **the `Link` header** (GitHub): `rel="next"` names the next page's URL.
+//! - **the `Link` header** (GitHub): `rel="next"` names the next page's URL;
+//! - **page numbers** and **offsets**: the next page is the same call with `page` one more, or
+//!   `offset` moved past the items this page held. Nothing in the answer says whether more
+//!   follow, so the walk stops at a page shorter than the size it asked for (or empty), or once
+//!   the answer's `total_count` or `total` says every item came.
 //!
 //! # The cursor never routes
 //!
@@ -124,6 +128,11 @@ impl Walk {
         self.params.iter().find(|(k, _)| k == name).map(|(_, v)| v)
     }
 
+    /// A param's value as a whole number, if it is one.
+    fn number(&self, name: &str) -> Option<u64> {
+        self.param(name).and_then(|v| v.scalar_text()).and_then(|t| t.parse::<u64>().ok())
+    }
+
     fn set(&mut self, name: &str, value: Value) {
         match self.params.iter_mut().find(|(k, _)| k == name) {
             Some((_, v)) => *v = value,
@@ -168,6 +177,17 @@ impl Walk {
             }
         }
         let cut = taken < items.len();
+        // Page numbers and offsets: whether this was the last page, by its size or a total.
+        let last_page = || {
+            let asked = self.number(self.paging.size).unwrap_or(u64::from(self.paging.max_size));
+            let total = ["total_count", "total"].iter().find_map(|m| body.get(m)).and_then(|v| v.scalar_text()).and_then(|t| t.parse::<u64>().ok());
+            let before = match self.paging.convention {
+                Convention::Offset { param } => self.number(param).unwrap_or(0),
+                Convention::PageNumber { param, first } => self.number(param).unwrap_or(u64::from(first)).saturating_sub(u64::from(first)) * asked,
+                _ => 0,
+            };
+            items.is_empty() || (items.len() as u64) < asked || total.is_some_and(|t| before + items.len() as u64 >= t)
+        };
         // Where the items after the last one taken are: this page's own params again, moved on.
         let more = match self.paging.convention {
             Convention::LastItem { param, key, more } => {
@@ -191,9 +211,30 @@ impl Walk {
                 }
                 _ => false,
             },
+            Convention::PageNumber { param, first } => {
+                if cut {
+                    self.renumber(param, first, taken as u64)
+                } else if last_page() {
+                    false
+                } else {
+                    let page = self.number(param).unwrap_or(u64::from(first));
+                    self.set(param, Value::Number(Number::from_u64(page + 1)));
+                    true
+                }
+            }
+            Convention::Offset { param } => {
+                // A cut continues at the first item not taken: offsets need no renumbering.
+                if cut || !last_page() {
+                    let offset = self.number(param).unwrap_or(0);
+                    self.set(param, Value::Number(Number::from_u64(offset + taken as u64)));
+                    true
+                } else {
+                    false
+                }
+            }
             Convention::Link => {
                 if cut {
-                    self.renumber(taken as u64)
+                    self.renumber("page", 1, taken as u64)
                 } else {
                     match link.and_then(next_link) {
                         Some(url) => {
@@ -218,7 +259,7 @@ impl Walk {
         }
         // A cursor's next page asks for what the walk still wants, so that it ends on a page's
         // end (page numbers keep their size: a smaller one would renumber the pages).
-        if !self.paging.size.is_empty() && !matches!(self.paging.convention, Convention::Link) {
+        if !self.paging.size.is_empty() && !matches!(self.paging.convention, Convention::Link | Convention::PageNumber { .. }) {
             let size = self.param(self.paging.size).and_then(|v| v.scalar_text()).and_then(|t| t.parse::<u32>().ok()).unwrap_or(self.paging.max_size);
             if remaining < size {
                 self.set(self.paging.size, Value::Number(Number::from_u64(u64::from(remaining))));
@@ -230,14 +271,14 @@ impl Walk {
     /// A page-numbered walk cut after `taken` items of the page it fetched: the params that
     /// begin at the first item not taken, with a page size dividing the items before it. False
     /// when the page has no number or size to renumber (a cursor link): the cut page again.
-    fn renumber(&mut self, taken: u64) -> bool {
-        let number = |v: Option<&Value>| v.and_then(|v| v.scalar_text()).and_then(|t| t.parse::<u64>().ok());
+    fn renumber(&mut self, param: &str, first: u32, taken: u64) -> bool {
         let size_name = self.paging.size;
-        let (Some(size), page) = (number(self.param(size_name)).filter(|s| *s > 0), number(self.param("page")).unwrap_or(1)) else { return true };
-        let offset = (page.max(1) - 1) * size + taken;
+        let first = u64::from(first);
+        let (Some(size), page) = (self.number(size_name).filter(|s| *s > 0), self.number(param).unwrap_or(first)) else { return true };
+        let offset = (page.max(first) - first) * size + taken;
         let new_size = gcd(offset, size);
         self.set(size_name, Value::Number(Number::from_u64(new_size)));
-        self.set("page", Value::Number(Number::from_u64(offset / new_size + 1)));
+        self.set(param, Value::Number(Number::from_u64(offset / new_size + first)));
         true
     }
 
@@ -379,6 +420,43 @@ mod tests {
         assert_eq!(decode("100%"), "100%");
         assert_eq!(decode("%zz"), "%zz");
         assert_eq!(decode("%41"), "A");
+    }
+
+    #[test]
+    fn page_numbers_and_offsets_walk_until_a_short_page_or_the_total() {
+        use crate::table::{AuthUse, Body, Method};
+        static OP: Operation = Operation { id: "list", call: "rows.list", method: Method::Get, path: "/rows", server: 0, path_params: &[], multi: 0, params: &[], body: Body::None, auth: AuthUse::Never, scheme: 0, classes: 0 };
+        let rows = |from: u64, n: u64| Value::Array((from..from + n).map(|i| Value::Number(Number::from_u64(i))).collect());
+        let redactor = Redactor::default();
+        let numbered = Paging { convention: Convention::PageNumber { param: "page", first: 1 }, items: "", size: "per_page", max_size: 100 };
+        // 25 rows in pages of 10: pages 1, 2, then a short third page ends it.
+        let mut walk = Walk::new(numbered, Limits { max_items: 100, max_pages: 10 }, vec![(String::from("per_page"), Value::Number(Number::from_u64(10)))]);
+        assert_eq!(walk.page(&OP, &rows(0, 10), None, "", 40, &redactor).unwrap(), Turn::Next);
+        assert_eq!(walk.number("page"), Some(2));
+        assert_eq!(walk.page(&OP, &rows(10, 10), None, "", 40, &redactor).unwrap(), Turn::Next);
+        assert_eq!(walk.number("page"), Some(3));
+        let Turn::Done(result) = walk.page(&OP, &rows(20, 5), None, "", 40, &redactor).unwrap() else { panic!() };
+        assert!(result.contains("\"hasMore\":false") && walk.items == 25, "{result}");
+        // Cut at 15 of 20: page 2 of size 5 begins at item 15... renumbered so `next` continues there.
+        let mut walk = Walk::new(numbered, Limits { max_items: 15, max_pages: 10 }, vec![(String::from("per_page"), Value::Number(Number::from_u64(10)))]);
+        walk.page(&OP, &rows(0, 10), None, "", 40, &redactor).unwrap();
+        let Turn::Done(result) = walk.page(&OP, &rows(10, 10), None, "", 40, &redactor).unwrap() else { panic!() };
+        assert!(result.contains("\"next\":{\"per_page\":5,\"page\":4}"), "{result}");
+        // Offsets: a total ends the walk without a short page; a cut continues at the next item.
+        let offsets = Paging { convention: Convention::Offset { param: "offset" }, items: "rows", size: "limit", max_size: 100 };
+        let page = |from: u64, n: u64, total: u64| Value::Object(vec![(String::from("rows"), rows(from, n)), (String::from("total"), Value::Number(Number::from_u64(total)))]);
+        let mut walk = Walk::new(offsets, Limits { max_items: 100, max_pages: 10 }, vec![(String::from("limit"), Value::Number(Number::from_u64(10)))]);
+        assert_eq!(walk.page(&OP, &page(0, 10, 20), None, "", 40, &redactor).unwrap(), Turn::Next);
+        assert_eq!(walk.number("offset"), Some(10));
+        assert!(matches!(walk.page(&OP, &page(10, 10, 20), None, "", 40, &redactor).unwrap(), Turn::Done(r) if r.contains("\"hasMore\":false")));
+        let mut walk = Walk::new(offsets, Limits { max_items: 7, max_pages: 10 }, vec![(String::from("limit"), Value::Number(Number::from_u64(10)))]);
+        // The first page already asks for no more than the walk wants.
+        assert_eq!(walk.number("limit"), Some(10));
+        let Turn::Done(result) = walk.page(&OP, &page(0, 10, 50), None, "", 40, &redactor).unwrap() else { panic!() };
+        assert!(result.contains("\"next\":{\"limit\":10,\"offset\":7}"), "{result}");
+        // An empty first page is the last.
+        let mut walk = Walk::new(offsets, Limits::default(), Vec::new());
+        assert!(matches!(walk.page(&OP, &page(0, 0, 0), None, "", 40, &redactor).unwrap(), Turn::Done(_)));
     }
 
     #[test]

@@ -77,6 +77,11 @@ pub enum Convention {
     /// The answer's `Link` header names the next page (`rel="next"`, RFC 8288): its query,
     /// reduced to the operation's own parameters, is the next page's (GitHub).
     Link,
+    /// `param` numbers the pages (`page`), the first being `first`; the walk stops at a page
+    /// shorter than the size asked, an empty one, or a total reached.
+    PageNumber { param: &'static str, first: u32 },
+    /// `param` (`offset`) counts the items before the page; stops as page numbers do.
+    Offset { param: &'static str },
 }
 
 /// The manifest's say on one call's robustness ([`crate::retry`]): what the provider takes and

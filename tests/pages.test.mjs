@@ -15,6 +15,7 @@ let upstream, stripe, github, twitch;
 // 40 customers, 35 issues, 23 followers: enough for three pages of each and a rest.
 const customers = Array.from({ length: 40 }, (_, i) => ({ id: `cus_${String(i + 1).padStart(3, "0")}`, object: "customer" }));
 const issues = Array.from({ length: 35 }, (_, i) => ({ number: i + 1, title: `issue ${i + 1}` }));
+const events = Array.from({ length: 23 }, (_, i) => ({ id: String(i + 1), type: "PushEvent" }));
 const followers = Array.from({ length: 23 }, (_, i) => ({ user_id: String(i + 1), user_login: `u${i + 1}` }));
 
 /** What each provider's list answers, as the provider pages; `fault(n, url)` may replace the n-th answer (the first is 1). */
@@ -39,6 +40,12 @@ function serve(req) {
     const headers = {};
     if (page * per < issues.length) headers.link = `<${upstream.origin}/repos/o/r/issues?per_page=${per}&page=${page + 1}>; rel="next", <${upstream.origin}/repos/o/r/issues?per_page=${per}&page=99>; rel="last"`;
     return { status: 200, json: data, headers };
+  }
+  if (url.pathname === "/users/u/events") {
+    // Page numbers, and no Link: the walk stops at the short page.
+    const per = Number(q.get("per_page") ?? 30);
+    const page = Number(q.get("page") ?? 1);
+    return { status: 200, json: events.slice((page - 1) * per, page * per) };
   }
   if (url.pathname === "/helix/channels/followers") {
     const first = Number(q.get("first") ?? 20);
@@ -142,6 +149,24 @@ test("GitHub's Link header: pages followed, a cut page renumbered so next begins
   const rest = await github.call("issues.listForRepo", "o", "r", r.result.next, { pages: {} });
   assert.deepEqual(rest.result.data.map((i) => i.number), issues.slice(25).map((i) => i.number), "none lost, none repeated");
   assert.equal(rest.result.next, null);
+});
+
+test("page numbers (GitHub's operations that declare no Link): pages until a short one; a cut page renumbered", async () => {
+  fresh();
+  const r = await github.call("activity.listEventsForAuthenticatedUser", "u", { per_page: 10 }, { pages: {} });
+  assert.equal(r.ok, true, JSON.stringify(r).slice(0, 400));
+  assert.deepEqual(urls(), ["/users/u/events?per_page=10", "/users/u/events?per_page=10&page=2", "/users/u/events?per_page=10&page=3"]);
+  assert.deepEqual(r.result.data.map((e) => e.id), events.map((e) => e.id));
+  assert.equal(r.result.hasMore, false, "a page of 3 where 10 were asked is the last");
+  assert.equal(r.result.next, null);
+  assert.equal(r.receipt.pages, 3);
+  assert.equal(r.receipt.tries.length, 3);
+  fresh();
+  const cut = await github.call("activity.listEventsForAuthenticatedUser", "u", { per_page: 10 }, { pages: { maxItems: 15 } });
+  assert.deepEqual(cut.result.next, { per_page: 5, page: 4 }, "items 16.. are page 4 of 5");
+  fresh();
+  const rest = await github.call("activity.listEventsForAuthenticatedUser", "u", cut.result.next, { pages: {} });
+  assert.deepEqual([...cut.result.data, ...rest.result.data].map((e) => e.id), events.map((e) => e.id), "none lost, none repeated");
 });
 
 test("a hostile Link to another origin, another path or an undeclared parameter ends the walk: no request there", async () => {

@@ -647,6 +647,8 @@ export interface GithubActions<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** List organization variables — GET /orgs/{org}/actions/variables (classes: read) */
   listOrgVariables(org: string | number, options?: O): Promise<Result<{ total_count: number; variables: OrganizationActionsVariable[] }>>;
   listOrgVariables(org: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<{ total_count: number; variables: OrganizationActionsVariable[] }>>;
+  /** List repository access to a self-hosted runner group in an organization — GET /orgs/{org}/actions/runner-groups/{runner_group_id}/repositories (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  listRepoAccessToSelfHostedRunnerGroupInOrg(org: string | number, runnerGroupId: string | number, params: { page?: number; per_page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ repositories: MinimalRepository[]; total_count: number }, "repositories">>>;
   /** List repository access to a self-hosted runner group in an organization — GET /orgs/{org}/actions/runner-groups/{runner_group_id}/repositories (classes: read) */
   listRepoAccessToSelfHostedRunnerGroupInOrg(org: string | number, runnerGroupId: string | number, options?: O): Promise<Result<{ repositories: MinimalRepository[]; total_count: number }>>;
   listRepoAccessToSelfHostedRunnerGroupInOrg(org: string | number, runnerGroupId: string | number, params?: { page?: number; per_page?: number } | null, options?: O): Promise<Result<{ repositories: MinimalRepository[]; total_count: number }>>;
@@ -675,15 +677,23 @@ export interface GithubActions<O = CallOptions> extends Rpc.RpcTargetBranded {
   listRunnerApplicationsForOrg(org: string | number, options?: O): Promise<Result<RunnerApplication[]>>;
   /** List runner applications for a repository — GET /repos/{owner}/{repo}/actions/runners/downloads (classes: read) */
   listRunnerApplicationsForRepo(owner: string | number, repo: string | number, options?: O): Promise<Result<RunnerApplication[]>>;
+  /** List selected repositories for an organization secret — GET /orgs/{org}/actions/secrets/{secret_name}/repositories (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  listSelectedReposForOrgSecret(org: string | number, secretName: string | number, params: { page?: number; per_page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ repositories: MinimalRepository[]; total_count: number }, "repositories">>>;
   /** List selected repositories for an organization secret — GET /orgs/{org}/actions/secrets/{secret_name}/repositories (classes: read) */
   listSelectedReposForOrgSecret(org: string | number, secretName: string | number, options?: O): Promise<Result<{ repositories: MinimalRepository[]; total_count: number }>>;
   listSelectedReposForOrgSecret(org: string | number, secretName: string | number, params?: { page?: number; per_page?: number } | null, options?: O): Promise<Result<{ repositories: MinimalRepository[]; total_count: number }>>;
+  /** List selected repositories for an organization variable — GET /orgs/{org}/actions/variables/{name}/repositories (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  listSelectedReposForOrgVariable(org: string | number, name: string | number, params: { page?: number; per_page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ repositories: MinimalRepository[]; total_count: number }, "repositories">>>;
   /** List selected repositories for an organization variable — GET /orgs/{org}/actions/variables/{name}/repositories (classes: read) */
   listSelectedReposForOrgVariable(org: string | number, name: string | number, options?: O): Promise<Result<{ repositories: MinimalRepository[]; total_count: number }>>;
   listSelectedReposForOrgVariable(org: string | number, name: string | number, params?: { page?: number; per_page?: number } | null, options?: O): Promise<Result<{ repositories: MinimalRepository[]; total_count: number }>>;
+  /** List selected repositories enabled for GitHub Actions in an organization — GET /orgs/{org}/actions/permissions/repositories (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  listSelectedRepositoriesEnabledGithubActionsOrganization(org: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ repositories: Repository[]; total_count: number }, "repositories">>>;
   /** List selected repositories enabled for GitHub Actions in an organization — GET /orgs/{org}/actions/permissions/repositories (classes: read) */
   listSelectedRepositoriesEnabledGithubActionsOrganization(org: string | number, options?: O): Promise<Result<{ repositories: Repository[]; total_count: number }>>;
   listSelectedRepositoriesEnabledGithubActionsOrganization(org: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<{ repositories: Repository[]; total_count: number }>>;
+  /** List repositories allowed to use self-hosted runners in an organization — GET /orgs/{org}/actions/permissions/self-hosted-runners/repositories (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  listSelectedRepositoriesSelfHostedRunnersOrganization(org: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ repositories?: Repository[]; total_count?: number }, "repositories">, BasicError>>;
   /** List repositories allowed to use self-hosted runners in an organization — GET /orgs/{org}/actions/permissions/self-hosted-runners/repositories (classes: read) */
   listSelectedRepositoriesSelfHostedRunnersOrganization(org: string | number, options?: O): Promise<Result<{ repositories?: Repository[]; total_count?: number }, BasicError>>;
   listSelectedRepositoriesSelfHostedRunnersOrganization(org: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<{ repositories?: Repository[]; total_count?: number }, BasicError>>;
@@ -847,6 +857,8 @@ export interface GithubActivity<O = CallOptions> extends Rpc.RpcTargetBranded {
   getThread(threadId: string | number, options?: O): Promise<Result<Thread, BasicError>>;
   /** Get a thread subscription for the authenticated user — GET /notifications/threads/{thread_id}/subscription (classes: read) */
   getThreadSubscriptionForAuthenticatedUser(threadId: string | number, options?: O): Promise<Result<ThreadSubscription, BasicError>>;
+  /** List events for the authenticated user — GET /users/{username}/events (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  listEventsForAuthenticatedUser(username: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Event[], "">>>;
   /** List events for the authenticated user — GET /users/{username}/events (classes: read) */
   listEventsForAuthenticatedUser(username: string | number, options?: O): Promise<Result<Event[]>>;
   listEventsForAuthenticatedUser(username: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<Event[]>>;
@@ -855,27 +867,43 @@ export interface GithubActivity<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** List notifications for the authenticated user — GET /notifications (classes: read) */
   listNotificationsForAuthenticatedUser(options?: O): Promise<Result<Thread[], BasicError>>;
   listNotificationsForAuthenticatedUser(params?: { all?: boolean; participating?: boolean; since?: string; before?: string; page?: number; per_page?: number } | null, options?: O): Promise<Result<Thread[], BasicError>>;
+  /** List organization events for the authenticated user — GET /users/{username}/events/orgs/{org} (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  listOrgEventsForAuthenticatedUser(username: string | number, org: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Event[], "">>>;
   /** List organization events for the authenticated user — GET /users/{username}/events/orgs/{org} (classes: read) */
   listOrgEventsForAuthenticatedUser(username: string | number, org: string | number, options?: O): Promise<Result<Event[]>>;
   listOrgEventsForAuthenticatedUser(username: string | number, org: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<Event[]>>;
+  /** List public events — GET /events (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  listPublicEvents(params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Event[], "">, BasicError>>;
   /** List public events — GET /events (classes: read) */
   listPublicEvents(options?: O): Promise<Result<Event[], BasicError>>;
   listPublicEvents(params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<Event[], BasicError>>;
+  /** List public events for a network of repositories — GET /networks/{owner}/{repo}/events (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  listPublicEventsForRepoNetwork(owner: string | number, repo: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Event[], "">, BasicError>>;
   /** List public events for a network of repositories — GET /networks/{owner}/{repo}/events (classes: read) */
   listPublicEventsForRepoNetwork(owner: string | number, repo: string | number, options?: O): Promise<Result<Event[], BasicError>>;
   listPublicEventsForRepoNetwork(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<Event[], BasicError>>;
+  /** List public events for a user — GET /users/{username}/events/public (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  listPublicEventsForUser(username: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Event[], "">>>;
   /** List public events for a user — GET /users/{username}/events/public (classes: read) */
   listPublicEventsForUser(username: string | number, options?: O): Promise<Result<Event[]>>;
   listPublicEventsForUser(username: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<Event[]>>;
+  /** List public organization events — GET /orgs/{org}/events (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  listPublicOrgEvents(org: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Event[], "">>>;
   /** List public organization events — GET /orgs/{org}/events (classes: read) */
   listPublicOrgEvents(org: string | number, options?: O): Promise<Result<Event[]>>;
   listPublicOrgEvents(org: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<Event[]>>;
+  /** List events received by the authenticated user — GET /users/{username}/received_events (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  listReceivedEventsForUser(username: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Event[], "">>>;
   /** List events received by the authenticated user — GET /users/{username}/received_events (classes: read) */
   listReceivedEventsForUser(username: string | number, options?: O): Promise<Result<Event[]>>;
   listReceivedEventsForUser(username: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<Event[]>>;
+  /** List public events received by a user — GET /users/{username}/received_events/public (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  listReceivedPublicEventsForUser(username: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Event[], "">>>;
   /** List public events received by a user — GET /users/{username}/received_events/public (classes: read) */
   listReceivedPublicEventsForUser(username: string | number, options?: O): Promise<Result<Event[]>>;
   listReceivedPublicEventsForUser(username: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<Event[]>>;
+  /** List repository events — GET /repos/{owner}/{repo}/events (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  listRepoEvents(owner: string | number, repo: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Event[], "">>>;
   /** List repository events — GET /repos/{owner}/{repo}/events (classes: read) */
   listRepoEvents(owner: string | number, repo: string | number, options?: O): Promise<Result<Event[]>>;
   listRepoEvents(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<Event[]>>;
@@ -1010,9 +1038,13 @@ export interface GithubAgents<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** List repository variables — GET /repos/{owner}/{repo}/agents/variables (classes: read) */
   listRepoVariables(owner: string | number, repo: string | number, options?: O): Promise<Result<{ total_count: number; variables: ActionsVariable[] }>>;
   listRepoVariables(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<{ total_count: number; variables: ActionsVariable[] }>>;
+  /** List selected repositories for an organization secret — GET /orgs/{org}/agents/secrets/{secret_name}/repositories (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  listSelectedReposForOrgSecret(org: string | number, secretName: string | number, params: { page?: number; per_page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ repositories: MinimalRepository[]; total_count: number }, "repositories">>>;
   /** List selected repositories for an organization secret — GET /orgs/{org}/agents/secrets/{secret_name}/repositories (classes: read) */
   listSelectedReposForOrgSecret(org: string | number, secretName: string | number, options?: O): Promise<Result<{ repositories: MinimalRepository[]; total_count: number }>>;
   listSelectedReposForOrgSecret(org: string | number, secretName: string | number, params?: { page?: number; per_page?: number } | null, options?: O): Promise<Result<{ repositories: MinimalRepository[]; total_count: number }>>;
+  /** List selected repositories for an organization variable — GET /orgs/{org}/agents/variables/{name}/repositories (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  listSelectedReposForOrgVariable(org: string | number, name: string | number, params: { page?: number; per_page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ repositories: MinimalRepository[]; total_count: number }, "repositories">>>;
   /** List selected repositories for an organization variable — GET /orgs/{org}/agents/variables/{name}/repositories (classes: read) */
   listSelectedReposForOrgVariable(org: string | number, name: string | number, options?: O): Promise<Result<{ repositories: MinimalRepository[]; total_count: number }>>;
   listSelectedReposForOrgVariable(org: string | number, name: string | number, params?: { page?: number; per_page?: number } | null, options?: O): Promise<Result<{ repositories: MinimalRepository[]; total_count: number }>>;
@@ -1033,8 +1065,12 @@ export interface GithubAgents<O = CallOptions> extends Rpc.RpcTargetBranded {
 }
 
 export interface GithubApiInsights<O = CallOptions> extends Rpc.RpcTargetBranded {
+  /** Get route stats by actor — GET /orgs/{org}/insights/api/route-stats/{actor_type}/{actor_id} (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  getRouteStatsByActor(org: string | number, actorType: string | number, actorId: string | number, params: { min_timestamp: string; max_timestamp?: string; page?: number; per_page?: number; direction?: "asc" | "desc"; sort?: ("last_rate_limited_timestamp" | "last_request_timestamp" | "rate_limited_request_count" | "http_method" | "api_route" | "total_request_count")[]; api_route_substring?: string }, options: O & { pages: Pages }): Promise<Paged<ItemOf<ApiInsightsRouteStats, "">>>;
   /** Get route stats by actor — GET /orgs/{org}/insights/api/route-stats/{actor_type}/{actor_id} (classes: read) */
   getRouteStatsByActor(org: string | number, actorType: string | number, actorId: string | number, params: { min_timestamp: string; max_timestamp?: string; page?: number; per_page?: number; direction?: "asc" | "desc"; sort?: ("last_rate_limited_timestamp" | "last_request_timestamp" | "rate_limited_request_count" | "http_method" | "api_route" | "total_request_count")[]; api_route_substring?: string }, options?: O): Promise<Result<ApiInsightsRouteStats>>;
+  /** Get subject stats — GET /orgs/{org}/insights/api/subject-stats (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  getSubjectStats(org: string | number, params: { min_timestamp: string; max_timestamp?: string; page?: number; per_page?: number; direction?: "asc" | "desc"; sort?: ("last_rate_limited_timestamp" | "last_request_timestamp" | "rate_limited_request_count" | "subject_name" | "total_request_count")[]; subject_name_substring?: string }, options: O & { pages: Pages }): Promise<Paged<ItemOf<ApiInsightsSubjectStats, "">>>;
   /** Get subject stats — GET /orgs/{org}/insights/api/subject-stats (classes: read) */
   getSubjectStats(org: string | number, params: { min_timestamp: string; max_timestamp?: string; page?: number; per_page?: number; direction?: "asc" | "desc"; sort?: ("last_rate_limited_timestamp" | "last_request_timestamp" | "rate_limited_request_count" | "subject_name" | "total_request_count")[]; subject_name_substring?: string }, options?: O): Promise<Result<ApiInsightsSubjectStats>>;
   /** Get summary stats — GET /orgs/{org}/insights/api/summary-stats (classes: read) */
@@ -1049,6 +1085,8 @@ export interface GithubApiInsights<O = CallOptions> extends Rpc.RpcTargetBranded
   getTimeStatsByActor(org: string | number, actorType: string | number, actorId: string | number, params: { min_timestamp: string; max_timestamp?: string; timestamp_increment: string }, options?: O): Promise<Result<ApiInsightsTimeStats>>;
   /** Get time stats by user — GET /orgs/{org}/insights/api/time-stats/users/{user_id} (classes: read) */
   getTimeStatsByUser(org: string | number, userId: string | number, params: { min_timestamp: string; max_timestamp?: string; timestamp_increment: string }, options?: O): Promise<Result<ApiInsightsTimeStats>>;
+  /** Get user stats — GET /orgs/{org}/insights/api/user-stats/{user_id} (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  getUserStats(org: string | number, userId: string | number, params: { min_timestamp: string; max_timestamp?: string; page?: number; per_page?: number; direction?: "asc" | "desc"; sort?: ("last_rate_limited_timestamp" | "last_request_timestamp" | "rate_limited_request_count" | "subject_name" | "total_request_count")[]; actor_name_substring?: string }, options: O & { pages: Pages }): Promise<Paged<ItemOf<ApiInsightsUserStats, "">>>;
   /** Get user stats — GET /orgs/{org}/insights/api/user-stats/{user_id} (classes: read) */
   getUserStats(org: string | number, userId: string | number, params: { min_timestamp: string; max_timestamp?: string; page?: number; per_page?: number; direction?: "asc" | "desc"; sort?: ("last_rate_limited_timestamp" | "last_request_timestamp" | "rate_limited_request_count" | "subject_name" | "total_request_count")[]; actor_name_substring?: string }, options?: O): Promise<Result<ApiInsightsUserStats>>;
 }
@@ -1104,6 +1142,8 @@ export interface GithubApps<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** List repositories accessible to the user access token — GET /user/installations/{installation_id}/repositories (classes: read) */
   listInstallationReposForAuthenticatedUser(installationId: string | number, options?: O): Promise<Result<{ repositories: (Repository & { custom_properties?: Record<string, JsonValue> })[]; repository_selection?: string; total_count: number }, BasicError>>;
   listInstallationReposForAuthenticatedUser(installationId: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<{ repositories: (Repository & { custom_properties?: Record<string, JsonValue> })[]; repository_selection?: string; total_count: number }, BasicError>>;
+  /** List installation requests for the authenticated app — GET /app/installation-requests (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  listInstallationRequestsForAuthenticatedApp(params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<IntegrationInstallationRequest[], "">, BasicError>>;
   /** List installation requests for the authenticated app — GET /app/installation-requests (classes: read) */
   listInstallationRequestsForAuthenticatedApp(options?: O): Promise<Result<IntegrationInstallationRequest[], BasicError>>;
   listInstallationRequestsForAuthenticatedApp(params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<IntegrationInstallationRequest[], BasicError>>;
@@ -1170,6 +1210,8 @@ export interface GithubBilling<O = CallOptions> extends Rpc.RpcTargetBranded {
   createOrganizationBudget(org: string | number, params?: { budget_alerting?: { alert_recipients?: string[]; will_alert?: boolean }; budget_amount?: number; budget_entity_name?: string; budget_product_sku?: string; budget_scope?: "organization" | "repository" | "multi_user_customer" | "user"; budget_type?: "BundlePricing" | "ProductPricing" | "SkuPricing"; prevent_further_usage?: boolean; user?: string } | null, options?: O): Promise<Result<CreateBudget, BasicError>>;
   /** Delete a budget for an organization — DELETE /organizations/{org}/settings/billing/budgets/{budget_id} (classes: write, destructive) */
   deleteBudgetOrg(org: string | number, budgetId: string | number, options?: O): Promise<Result<DeleteBudget, BasicError>>;
+  /** Get all budgets for an organization — GET /organizations/{org}/settings/billing/budgets (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  getAllBudgetsOrg(org: string | number, params: { page?: number; per_page?: number; scope?: "enterprise" | "organization" | "repository" | "cost_center" | "multi_user_customer" | "user"; user?: string } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<GetAllBudgets, "budgets">, BasicError>>;
   /** Get all budgets for an organization — GET /organizations/{org}/settings/billing/budgets (classes: read) */
   getAllBudgetsOrg(org: string | number, options?: O): Promise<Result<GetAllBudgets, BasicError>>;
   getAllBudgetsOrg(org: string | number, params?: { page?: number; per_page?: number; scope?: "enterprise" | "organization" | "repository" | "cost_center" | "multi_user_customer" | "user"; user?: string } | null, options?: O): Promise<Result<GetAllBudgets, BasicError>>;
@@ -1263,12 +1305,18 @@ export interface GithubClassroom<O = CallOptions> extends Rpc.RpcTargetBranded {
   getAnAssignment(assignmentId: string | number, options?: O): Promise<Result<ClassroomAssignment, BasicError>>;
   /** Closing down - Get assignment grades — GET /assignments/{assignment_id}/grades (classes: read) @deprecated */
   getAssignmentGrades(assignmentId: string | number, options?: O): Promise<Result<ClassroomAssignmentGrade[], BasicError>>;
+  /** Closing down - List accepted assignments for an assignment — GET /assignments/{assignment_id}/accepted_assignments (classes: read) @deprecated: many pages in one call (pages: page number → page; docs/pages.md) */
+  listAcceptedAssignmentsForAnAssignment(assignmentId: string | number, params: { page?: number; per_page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<ClassroomAcceptedAssignment[], "">, BasicError>>;
   /** Closing down - List accepted assignments for an assignment — GET /assignments/{assignment_id}/accepted_assignments (classes: read) @deprecated */
   listAcceptedAssignmentsForAnAssignment(assignmentId: string | number, options?: O): Promise<Result<ClassroomAcceptedAssignment[], BasicError>>;
   listAcceptedAssignmentsForAnAssignment(assignmentId: string | number, params?: { page?: number; per_page?: number } | null, options?: O): Promise<Result<ClassroomAcceptedAssignment[], BasicError>>;
+  /** Closing down - List assignments for a classroom — GET /classrooms/{classroom_id}/assignments (classes: read) @deprecated: many pages in one call (pages: page number → page; docs/pages.md) */
+  listAssignmentsForAClassroom(classroomId: string | number, params: { page?: number; per_page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<SimpleClassroomAssignment[], "">, BasicError>>;
   /** Closing down - List assignments for a classroom — GET /classrooms/{classroom_id}/assignments (classes: read) @deprecated */
   listAssignmentsForAClassroom(classroomId: string | number, options?: O): Promise<Result<SimpleClassroomAssignment[], BasicError>>;
   listAssignmentsForAClassroom(classroomId: string | number, params?: { page?: number; per_page?: number } | null, options?: O): Promise<Result<SimpleClassroomAssignment[], BasicError>>;
+  /** Closing down - List classrooms — GET /classrooms (classes: read) @deprecated: many pages in one call (pages: page number → page; docs/pages.md) */
+  listClassrooms(params: { page?: number; per_page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<SimpleClassroom[], "">, BasicError>>;
   /** Closing down - List classrooms — GET /classrooms (classes: read) @deprecated */
   listClassrooms(options?: O): Promise<Result<SimpleClassroom[], BasicError>>;
   listClassrooms(params?: { page?: number; per_page?: number } | null, options?: O): Promise<Result<SimpleClassroom[], BasicError>>;
@@ -1316,6 +1364,8 @@ export interface GithubCodeScanning<O = CallOptions> extends Rpc.RpcTargetBrande
   getVariantAnalysis(owner: string | number, repo: string | number, codeqlVariantAnalysisId: string | number, options?: O): Promise<Result<CodeScanningVariantAnalysis, BasicError>>;
   /** Get the analysis status of a repository in a CodeQL variant analysis — GET /repos/{owner}/{repo}/code-scanning/codeql/variant-analyses/{codeql_variant_analysis_id}/repos/{repo_owner}/{repo_name} (classes: read) */
   getVariantAnalysisRepoTask(owner: string | number, repo: string | number, codeqlVariantAnalysisId: string | number, repoOwner: string | number, repoName: string | number, options?: O): Promise<Result<CodeScanningVariantAnalysisRepoTask, BasicError>>;
+  /** List instances of a code scanning alert — GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/instances (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  listAlertInstances(owner: string | number, repo: string | number, alertNumber: string | number, params: { page?: number; per_page?: number; ref?: string; pr?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<CodeScanningAlertInstanceList[], "">, BasicError>>;
   /** List instances of a code scanning alert — GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/instances (classes: read) */
   listAlertInstances(owner: string | number, repo: string | number, alertNumber: string | number, options?: O): Promise<Result<CodeScanningAlertInstanceList[], BasicError>>;
   listAlertInstances(owner: string | number, repo: string | number, alertNumber: string | number, params?: { page?: number; per_page?: number; ref?: string; pr?: number } | null, options?: O): Promise<Result<CodeScanningAlertInstanceList[], BasicError>>;
@@ -1324,11 +1374,15 @@ export interface GithubCodeScanning<O = CallOptions> extends Rpc.RpcTargetBrande
   /** List code scanning alerts for an organization — GET /orgs/{org}/code-scanning/alerts (classes: read) */
   listAlertsForOrg(org: string | number, options?: O): Promise<Result<CodeScanningOrganizationAlertItems[], BasicError>>;
   listAlertsForOrg(org: string | number, params?: { tool_name?: string; tool_guid?: string | null; before?: string; after?: string; page?: number; per_page?: number; direction?: "asc" | "desc"; state?: "open" | "closed" | "dismissed" | "fixed"; sort?: "created" | "updated"; severity?: "critical" | "high" | "medium" | "low" | "warning" | "note" | "error"; assignees?: string } | null, options?: O): Promise<Result<CodeScanningOrganizationAlertItems[], BasicError>>;
+  /** List code scanning alerts for a repository — GET /repos/{owner}/{repo}/code-scanning/alerts (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  listAlertsForRepo(owner: string | number, repo: string | number, params: { tool_name?: string; tool_guid?: string | null; page?: number; per_page?: number; ref?: string; direction?: "asc" | "desc"; sort?: "created" | "number" | "updated"; state?: "open" | "dismissed" | "fixed" | null } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<CodeScanningAlertItems[], "">, BasicError>>;
   /** List code scanning alerts for a repository — GET /repos/{owner}/{repo}/code-scanning/alerts (classes: read) */
   listAlertsForRepo(owner: string | number, repo: string | number, options?: O): Promise<Result<CodeScanningAlertItems[], BasicError>>;
   listAlertsForRepo(owner: string | number, repo: string | number, params?: { tool_name?: string; tool_guid?: string | null; page?: number; per_page?: number; ref?: string; direction?: "asc" | "desc"; sort?: "created" | "number" | "updated"; state?: "open" | "dismissed" | "fixed" | null } | null, options?: O): Promise<Result<CodeScanningAlertItems[], BasicError>>;
   /** List CodeQL databases for a repository — GET /repos/{owner}/{repo}/code-scanning/codeql/databases (classes: read) */
   listCodeqlDatabases(owner: string | number, repo: string | number, options?: O): Promise<Result<CodeScanningCodeqlDatabase[], BasicError>>;
+  /** List code scanning analyses for a repository — GET /repos/{owner}/{repo}/code-scanning/analyses (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  listRecentAnalyses(owner: string | number, repo: string | number, params: { tool_name?: string; tool_guid?: string | null; page?: number; per_page?: number; pr?: number; ref?: string; sarif_id?: string; direction?: "asc" | "desc"; sort?: "created" } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<CodeScanningAnalysis[], "">, BasicError>>;
   /** List code scanning analyses for a repository — GET /repos/{owner}/{repo}/code-scanning/analyses (classes: read) */
   listRecentAnalyses(owner: string | number, repo: string | number, options?: O): Promise<Result<CodeScanningAnalysis[], BasicError>>;
   listRecentAnalyses(owner: string | number, repo: string | number, params?: { tool_name?: string; tool_guid?: string | null; page?: number; per_page?: number; pr?: number; ref?: string; sarif_id?: string; direction?: "asc" | "desc"; sort?: "created" } | null, options?: O): Promise<Result<CodeScanningAnalysis[], BasicError>>;
@@ -1439,6 +1493,8 @@ export interface GithubCodespaces<O = CallOptions> extends Rpc.RpcTargetBranded 
   deleteSecretForAuthenticatedUser(secretName: string | number, options?: O): Promise<Result<null>>;
   /** Export a codespace for the authenticated user — POST /user/codespaces/{codespace_name}/exports (classes: write) */
   exportForAuthenticatedUser(codespaceName: string | number, options?: O): Promise<Result<CodespaceExportDetails, BasicError>>;
+  /** List codespaces for a user in organization — GET /orgs/{org}/members/{username}/codespaces (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  getCodespacesForUserInOrg(org: string | number, username: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ codespaces: Codespace[]; total_count: number }, "codespaces">, BasicError>>;
   /** List codespaces for a user in organization — GET /orgs/{org}/members/{username}/codespaces (classes: read) */
   getCodespacesForUserInOrg(org: string | number, username: string | number, options?: O): Promise<Result<{ codespaces: Codespace[]; total_count: number }, BasicError>>;
   getCodespacesForUserInOrg(org: string | number, username: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<{ codespaces: Codespace[]; total_count: number }, BasicError>>;
@@ -1458,15 +1514,23 @@ export interface GithubCodespaces<O = CallOptions> extends Rpc.RpcTargetBranded 
   getRepoSecret(owner: string | number, repo: string | number, secretName: string | number, options?: O): Promise<Result<RepoCodespacesSecret>>;
   /** Get a secret for the authenticated user — GET /user/codespaces/secrets/{secret_name} (classes: read) */
   getSecretForAuthenticatedUser(secretName: string | number, options?: O): Promise<Result<CodespacesSecret>>;
+  /** List devcontainer configurations in a repository for the authenticated user — GET /repos/{owner}/{repo}/codespaces/devcontainers (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  listDevcontainersInRepositoryForAuthenticatedUser(owner: string | number, repo: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ devcontainers: { display_name?: string; name?: string; path: string }[]; total_count: number }, "devcontainers">, BasicError>>;
   /** List devcontainer configurations in a repository for the authenticated user — GET /repos/{owner}/{repo}/codespaces/devcontainers (classes: read) */
   listDevcontainersInRepositoryForAuthenticatedUser(owner: string | number, repo: string | number, options?: O): Promise<Result<{ devcontainers: { display_name?: string; name?: string; path: string }[]; total_count: number }, BasicError>>;
   listDevcontainersInRepositoryForAuthenticatedUser(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<{ devcontainers: { display_name?: string; name?: string; path: string }[]; total_count: number }, BasicError>>;
+  /** List codespaces for the authenticated user — GET /user/codespaces (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  listForAuthenticatedUser(params: { per_page?: number; page?: number; repository_id?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ codespaces: Codespace[]; total_count: number }, "codespaces">, BasicError>>;
   /** List codespaces for the authenticated user — GET /user/codespaces (classes: read) */
   listForAuthenticatedUser(options?: O): Promise<Result<{ codespaces: Codespace[]; total_count: number }, BasicError>>;
   listForAuthenticatedUser(params?: { per_page?: number; page?: number; repository_id?: number } | null, options?: O): Promise<Result<{ codespaces: Codespace[]; total_count: number }, BasicError>>;
+  /** List codespaces for the organization — GET /orgs/{org}/codespaces (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  listInOrganization(org: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ codespaces: Codespace[]; total_count: number }, "codespaces">, BasicError>>;
   /** List codespaces for the organization — GET /orgs/{org}/codespaces (classes: read) */
   listInOrganization(org: string | number, options?: O): Promise<Result<{ codespaces: Codespace[]; total_count: number }, BasicError>>;
   listInOrganization(org: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<{ codespaces: Codespace[]; total_count: number }, BasicError>>;
+  /** List codespaces in a repository for the authenticated user — GET /repos/{owner}/{repo}/codespaces (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  listInRepositoryForAuthenticatedUser(owner: string | number, repo: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ codespaces: Codespace[]; total_count: number }, "codespaces">, BasicError>>;
   /** List codespaces in a repository for the authenticated user — GET /repos/{owner}/{repo}/codespaces (classes: read) */
   listInRepositoryForAuthenticatedUser(owner: string | number, repo: string | number, options?: O): Promise<Result<{ codespaces: Codespace[]; total_count: number }, BasicError>>;
   listInRepositoryForAuthenticatedUser(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<{ codespaces: Codespace[]; total_count: number }, BasicError>>;
@@ -1487,6 +1551,8 @@ export interface GithubCodespaces<O = CallOptions> extends Rpc.RpcTargetBranded 
   /** List secrets for the authenticated user — GET /user/codespaces/secrets (classes: read) */
   listSecretsForAuthenticatedUser(options?: O): Promise<Result<{ secrets: CodespacesSecret[]; total_count: number }>>;
   listSecretsForAuthenticatedUser(params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<{ secrets: CodespacesSecret[]; total_count: number }>>;
+  /** List selected repositories for an organization secret — GET /orgs/{org}/codespaces/secrets/{secret_name}/repositories (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  listSelectedReposForOrgSecret(org: string | number, secretName: string | number, params: { page?: number; per_page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ repositories: MinimalRepository[]; total_count: number }, "repositories">, BasicError>>;
   /** List selected repositories for an organization secret — GET /orgs/{org}/codespaces/secrets/{secret_name}/repositories (classes: read) */
   listSelectedReposForOrgSecret(org: string | number, secretName: string | number, options?: O): Promise<Result<{ repositories: MinimalRepository[]; total_count: number }, BasicError>>;
   listSelectedReposForOrgSecret(org: string | number, secretName: string | number, params?: { page?: number; per_page?: number } | null, options?: O): Promise<Result<{ repositories: MinimalRepository[]; total_count: number }, BasicError>>;
@@ -1572,6 +1638,8 @@ export interface GithubCopilot<O = CallOptions> extends Rpc.RpcTargetBranded {
   getCopilotOrganizationDetails(org: string | number, options?: O): Promise<Result<CopilotOrganizationDetails, BasicError>>;
   /** Get Copilot seat assignment details for a user — GET /orgs/{org}/members/{username}/copilot (classes: read) */
   getCopilotSeatDetailsForUser(org: string | number, username: string | number, options?: O): Promise<Result<CopilotSeatDetails, BasicError>>;
+  /** List repositories enabled for Copilot cloud agent in an organization — GET /orgs/{org}/copilot/coding-agent/permissions/repositories (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  listCopilotCodingAgentSelectedRepositoriesForOrganization(org: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ repositories: MinimalRepository[]; total_count: number }, "repositories">, BasicError>>;
   /** List repositories enabled for Copilot cloud agent in an organization — GET /orgs/{org}/copilot/coding-agent/permissions/repositories (classes: read) */
   listCopilotCodingAgentSelectedRepositoriesForOrganization(org: string | number, options?: O): Promise<Result<{ repositories: MinimalRepository[]; total_count: number }, BasicError>>;
   listCopilotCodingAgentSelectedRepositoriesForOrganization(org: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<{ repositories: MinimalRepository[]; total_count: number }, BasicError>>;
@@ -1705,6 +1773,8 @@ export interface GithubDependabot<O = CallOptions> extends Rpc.RpcTargetBranded 
   /** List repository secrets — GET /repos/{owner}/{repo}/dependabot/secrets (classes: read) */
   listRepoSecrets(owner: string | number, repo: string | number, options?: O): Promise<Result<{ secrets: DependabotSecret[]; total_count: number }>>;
   listRepoSecrets(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<{ secrets: DependabotSecret[]; total_count: number }>>;
+  /** List selected repositories for an organization secret — GET /orgs/{org}/dependabot/secrets/{secret_name}/repositories (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  listSelectedReposForOrgSecret(org: string | number, secretName: string | number, params: { page?: number; per_page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ repositories: MinimalRepository[]; total_count: number }, "repositories">>>;
   /** List selected repositories for an organization secret — GET /orgs/{org}/dependabot/secrets/{secret_name}/repositories (classes: read) */
   listSelectedReposForOrgSecret(org: string | number, secretName: string | number, options?: O): Promise<Result<{ repositories: MinimalRepository[]; total_count: number }>>;
   listSelectedReposForOrgSecret(org: string | number, secretName: string | number, params?: { page?: number; per_page?: number } | null, options?: O): Promise<Result<{ repositories: MinimalRepository[]; total_count: number }>>;
@@ -1783,6 +1853,8 @@ export interface GithubEnterpriseTeamOrganizations<O = CallOptions> extends Rpc.
   delete(enterprise: string | number, enterpriseTeam: string | number, org: string | number, options?: O): Promise<Result<null>>;
   /** Get organization assignment — GET /enterprises/{enterprise}/teams/{enterprise-team}/organizations/{org} (classes: read) */
   getAssignment(enterprise: string | number, enterpriseTeam: string | number, org: string | number, options?: O): Promise<Result<OrganizationSimple>>;
+  /** Get organization assignments — GET /enterprises/{enterprise}/teams/{enterprise-team}/organizations (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  getAssignments(enterprise: string | number, enterpriseTeam: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<OrganizationSimple[], "">>>;
   /** Get organization assignments — GET /enterprises/{enterprise}/teams/{enterprise-team}/organizations (classes: read) */
   getAssignments(enterprise: string | number, enterpriseTeam: string | number, options?: O): Promise<Result<OrganizationSimple[]>>;
   getAssignments(enterprise: string | number, enterpriseTeam: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<OrganizationSimple[]>>;
@@ -2149,6 +2221,8 @@ export interface GithubIssues<O = CallOptions> extends Rpc.RpcTargetBranded {
 export interface GithubLicenses<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** Get a license — GET /licenses/{license} (classes: read) */
   get(license: string | number, options?: O): Promise<Result<License, BasicError>>;
+  /** Get all commonly used licenses — GET /licenses (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  getAllCommonlyUsed(params: { featured?: boolean; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<LicenseSimple[], "">>>;
   /** Get all commonly used licenses — GET /licenses (classes: read) */
   getAllCommonlyUsed(options?: O): Promise<Result<LicenseSimple[]>>;
   getAllCommonlyUsed(params?: { featured?: boolean; per_page?: number; page?: number } | null, options?: O): Promise<Result<LicenseSimple[]>>;
@@ -2343,6 +2417,8 @@ export interface GithubOrgs<O = CallOptions> extends Rpc.RpcTargetBranded {
   getClusterDeploymentRecordsJob(org: string | number, cluster: string | number, jobId: string | number, options?: O): Promise<Result<{ errors?: Record<string, JsonValue>[]; job_id: number; started_at?: string; status: "pending" | "processing" | "completed" | "failed"; total_count?: number }, BasicError>>;
   /** Get immutable releases settings for an organization — GET /orgs/{org}/settings/immutable-releases (classes: read) */
   getImmutableReleasesSettings(org: string | number, options?: O): Promise<Result<ImmutableReleasesOrganizationSettings>>;
+  /** List selected repositories for immutable releases enforcement — GET /orgs/{org}/settings/immutable-releases/repositories (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  getImmutableReleasesSettingsRepositories(org: string | number, params: { page?: number; per_page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ repositories: MinimalRepository[]; total_count: number }, "repositories">>>;
   /** List selected repositories for immutable releases enforcement — GET /orgs/{org}/settings/immutable-releases/repositories (classes: read) */
   getImmutableReleasesSettingsRepositories(org: string | number, options?: O): Promise<Result<{ repositories: MinimalRepository[]; total_count: number }>>;
   getImmutableReleasesSettingsRepositories(org: string | number, params?: { page?: number; per_page?: number } | null, options?: O): Promise<Result<{ repositories: MinimalRepository[]; total_count: number }>>;
@@ -2352,6 +2428,8 @@ export interface GithubOrgs<O = CallOptions> extends Rpc.RpcTargetBranded {
   getMembershipForUser(org: string | number, username: string | number, options?: O): Promise<Result<OrgMembership, BasicError>>;
   /** Get an organization role — GET /orgs/{org}/organization-roles/{role_id} (classes: read) */
   getOrgRole(org: string | number, roleId: string | number, options?: O): Promise<Result<OrganizationRole, BasicError>>;
+  /** Get organization ruleset history — GET /orgs/{org}/rulesets/{ruleset_id}/history (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  getOrgRulesetHistory(org: string | number, rulesetId: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<RulesetVersion[], "">, BasicError>>;
   /** Get organization ruleset history — GET /orgs/{org}/rulesets/{ruleset_id}/history (classes: read) */
   getOrgRulesetHistory(org: string | number, rulesetId: string | number, options?: O): Promise<Result<RulesetVersion[], BasicError>>;
   getOrgRulesetHistory(org: string | number, rulesetId: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<RulesetVersion[], BasicError>>;
@@ -2385,6 +2463,8 @@ export interface GithubOrgs<O = CallOptions> extends Rpc.RpcTargetBranded {
   listAttestations(org: string | number, subjectDigest: string | number, params?: { per_page?: number; before?: string; after?: string; predicate_type?: string } | null, options?: O): Promise<Result<{ attestations?: { bundle?: Record<string, JsonValue> | null; bundle_url?: string; initiator?: string; repository_id?: number }[] }>>;
   /** List attestations by bulk subject digests — POST /orgs/{org}/attestations/bulk-list (classes: write) */
   listAttestationsBulk(org: string | number, params: { per_page?: number; before?: string; after?: string; predicate_type?: string; subject_digests: string[] }, options?: O): Promise<Result<{ attestations_subject_digests?: Record<string, Record<string, JsonValue>[] | null>; page_info?: { has_next?: boolean; has_previous?: boolean; next?: string; previous?: string } }>>;
+  /** List users blocked by an organization — GET /orgs/{org}/blocks (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  listBlockedUsers(org: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<SimpleUser[], "">>>;
   /** List users blocked by an organization — GET /orgs/{org}/blocks (classes: read) */
   listBlockedUsers(org: string | number, options?: O): Promise<Result<SimpleUser[]>>;
   listBlockedUsers(org: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<SimpleUser[]>>;
@@ -2555,9 +2635,13 @@ export interface GithubPackages<O = CallOptions> extends Rpc.RpcTargetBranded {
   deletePackageVersionForOrg(org: string | number, packageType: string | number, packageName: string | number, packageVersionId: string | number, options?: O): Promise<Result<null, BasicError>>;
   /** Delete package version for a user — DELETE /users/{username}/packages/{package_type}/{package_name}/versions/{package_version_id} (classes: write, destructive) */
   deletePackageVersionForUser(username: string | number, packageType: string | number, packageName: string | number, packageVersionId: string | number, options?: O): Promise<Result<null, BasicError>>;
+  /** List package versions for a package owned by the authenticated user — GET /user/packages/{package_type}/{package_name}/versions (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  getAllPackageVersionsForPackageOwnedByAuthenticatedUser(packageType: string | number, packageName: string | number, params: { page?: number; per_page?: number; state?: "active" | "deleted" } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<PackageVersion[], "">, BasicError>>;
   /** List package versions for a package owned by the authenticated user — GET /user/packages/{package_type}/{package_name}/versions (classes: read) */
   getAllPackageVersionsForPackageOwnedByAuthenticatedUser(packageType: string | number, packageName: string | number, options?: O): Promise<Result<PackageVersion[], BasicError>>;
   getAllPackageVersionsForPackageOwnedByAuthenticatedUser(packageType: string | number, packageName: string | number, params?: { page?: number; per_page?: number; state?: "active" | "deleted" } | null, options?: O): Promise<Result<PackageVersion[], BasicError>>;
+  /** List package versions for a package owned by an organization — GET /orgs/{org}/packages/{package_type}/{package_name}/versions (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  getAllPackageVersionsForPackageOwnedByOrg(org: string | number, packageType: string | number, packageName: string | number, params: { page?: number; per_page?: number; state?: "active" | "deleted" } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<PackageVersion[], "">, BasicError>>;
   /** List package versions for a package owned by an organization — GET /orgs/{org}/packages/{package_type}/{package_name}/versions (classes: read) */
   getAllPackageVersionsForPackageOwnedByOrg(org: string | number, packageType: string | number, packageName: string | number, options?: O): Promise<Result<PackageVersion[], BasicError>>;
   getAllPackageVersionsForPackageOwnedByOrg(org: string | number, packageType: string | number, packageName: string | number, params?: { page?: number; per_page?: number; state?: "active" | "deleted" } | null, options?: O): Promise<Result<PackageVersion[], BasicError>>;
@@ -2581,10 +2665,16 @@ export interface GithubPackages<O = CallOptions> extends Rpc.RpcTargetBranded {
   listDockerMigrationConflictingPackagesForOrganization(org: string | number, options?: O): Promise<Result<Package[], BasicError>>;
   /** Get list of conflicting packages during Docker migration for user — GET /users/{username}/docker/conflicts (classes: read) */
   listDockerMigrationConflictingPackagesForUser(username: string | number, options?: O): Promise<Result<Package[], BasicError>>;
+  /** List packages for the authenticated user's namespace — GET /user/packages (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  listPackagesForAuthenticatedUser(params: { package_type: "npm" | "maven" | "rubygems" | "docker" | "nuget" | "container"; visibility?: "public" | "private" | "internal"; page?: number; per_page?: number }, options: O & { pages: Pages }): Promise<Paged<ItemOf<Package[], "">>>;
   /** List packages for the authenticated user's namespace — GET /user/packages (classes: read) */
   listPackagesForAuthenticatedUser(params: { package_type: "npm" | "maven" | "rubygems" | "docker" | "nuget" | "container"; visibility?: "public" | "private" | "internal"; page?: number; per_page?: number }, options?: O): Promise<Result<Package[]>>;
+  /** List packages for an organization — GET /orgs/{org}/packages (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  listPackagesForOrganization(org: string | number, params: { package_type: "npm" | "maven" | "rubygems" | "docker" | "nuget" | "container"; visibility?: "public" | "private" | "internal"; page?: number; per_page?: number }, options: O & { pages: Pages }): Promise<Paged<ItemOf<Package[], "">, BasicError>>;
   /** List packages for an organization — GET /orgs/{org}/packages (classes: read) */
   listPackagesForOrganization(org: string | number, params: { package_type: "npm" | "maven" | "rubygems" | "docker" | "nuget" | "container"; visibility?: "public" | "private" | "internal"; page?: number; per_page?: number }, options?: O): Promise<Result<Package[], BasicError>>;
+  /** List packages for a user — GET /users/{username}/packages (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  listPackagesForUser(username: string | number, params: { package_type: "npm" | "maven" | "rubygems" | "docker" | "nuget" | "container"; visibility?: "public" | "private" | "internal"; page?: number; per_page?: number }, options: O & { pages: Pages }): Promise<Paged<ItemOf<Package[], "">, BasicError>>;
   /** List packages for a user — GET /users/{username}/packages (classes: read) */
   listPackagesForUser(username: string | number, params: { package_type: "npm" | "maven" | "rubygems" | "docker" | "nuget" | "container"; visibility?: "public" | "private" | "internal"; page?: number; per_page?: number }, options?: O): Promise<Result<Package[], BasicError>>;
   /** Restore a package for the authenticated user — POST /user/packages/{package_type}/{package_name}/restore (classes: write) */
@@ -2711,6 +2801,8 @@ export interface GithubPullRequestStacks<O = CallOptions> extends Rpc.RpcTargetB
   create(owner: string | number, repo: string | number, params: { pull_requests: number[] }, options?: O): Promise<Result<{ base: { ref: string }; created_at: string; id: number; node_id: string; number: number; open: boolean; pull_requests: PullRequestStackPullRequest[]; url: string }, BasicError>>;
   /** Get a pull request stack — GET /repos/{owner}/{repo}/stacks/{stack_number} (classes: read) */
   get(owner: string | number, repo: string | number, stackNumber: string | number, options?: O): Promise<Result<{ base: { ref: string }; created_at: string; id: number; node_id: string; number: number; open: boolean; pull_requests: PullRequestStackPullRequest[]; url: string }, BasicError>>;
+  /** List pull request stacks — GET /repos/{owner}/{repo}/stacks (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  list(owner: string | number, repo: string | number, params: { pull_request?: number; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<PullRequestStackMinimal[], "">, BasicError>>;
   /** List pull request stacks — GET /repos/{owner}/{repo}/stacks (classes: read) */
   list(owner: string | number, repo: string | number, options?: O): Promise<Result<PullRequestStackMinimal[], BasicError>>;
   list(owner: string | number, repo: string | number, params?: { pull_request?: number; per_page?: number; page?: number } | null, options?: O): Promise<Result<PullRequestStackMinimal[], BasicError>>;
@@ -3025,6 +3117,8 @@ export interface GithubRepos<O = CallOptions> extends Rpc.RpcTargetBranded {
   getAdminBranchProtection(owner: string | number, repo: string | number, branch: string | number, options?: O): Promise<Result<ProtectedBranchAdminEnforced>>;
   /** Get all deployment protection rules for an environment — GET /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules (classes: read) */
   getAllDeploymentProtectionRules(owner: string | number, repo: string | number, environmentName: string | number, options?: O): Promise<Result<{ custom_deployment_protection_rules?: DeploymentProtectionRule[]; total_count?: number }>>;
+  /** List environments — GET /repos/{owner}/{repo}/environments (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  getAllEnvironments(owner: string | number, repo: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ environments?: Environment[]; total_count?: number }, "environments">>>;
   /** List environments — GET /repos/{owner}/{repo}/environments (classes: read) */
   getAllEnvironments(owner: string | number, repo: string | number, options?: O): Promise<Result<{ environments?: Environment[]; total_count?: number }>>;
   getAllEnvironments(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<{ environments?: Environment[]; total_count?: number }>>;
@@ -3041,6 +3135,8 @@ export interface GithubRepos<O = CallOptions> extends Rpc.RpcTargetBranded {
   getBranch(owner: string | number, repo: string | number, branch: string | number, options?: O): Promise<Result<BranchWithProtection, BasicError>>;
   /** Get branch protection — GET /repos/{owner}/{repo}/branches/{branch}/protection (classes: read) */
   getBranchProtection(owner: string | number, repo: string | number, branch: string | number, options?: O): Promise<Result<BranchProtection, BasicError>>;
+  /** Get rules for a branch — GET /repos/{owner}/{repo}/rules/branches/{branch} (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  getBranchRules(owner: string | number, repo: string | number, branch: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<RepositoryRuleDetailed[], "">>>;
   /** Get rules for a branch — GET /repos/{owner}/{repo}/rules/branches/{branch} (classes: read) */
   getBranchRules(owner: string | number, repo: string | number, branch: string | number, options?: O): Promise<Result<RepositoryRuleDetailed[]>>;
   getBranchRules(owner: string | number, repo: string | number, branch: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<RepositoryRuleDetailed[]>>;
@@ -3090,11 +3186,15 @@ export interface GithubRepos<O = CallOptions> extends Rpc.RpcTargetBranded {
   getLatestRelease(owner: string | number, repo: string | number, options?: O): Promise<Result<Release, BasicError>>;
   /** Get an organization rule suite — GET /orgs/{org}/rulesets/rule-suites/{rule_suite_id} (classes: read) */
   getOrgRuleSuite(org: string | number, ruleSuiteId: string | number, options?: O): Promise<Result<RuleSuite, BasicError>>;
+  /** List organization rule suites — GET /orgs/{org}/rulesets/rule-suites (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  getOrgRuleSuites(org: string | number, params: { ref?: string; repository_name?: string; time_period?: "hour" | "day" | "week" | "month"; actor_name?: string; rule_suite_result?: "pass" | "fail" | "bypass" | "all"; evaluate_status?: "all" | "active" | "evaluate"; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<RuleSuites, "">, BasicError>>;
   /** List organization rule suites — GET /orgs/{org}/rulesets/rule-suites (classes: read) */
   getOrgRuleSuites(org: string | number, options?: O): Promise<Result<RuleSuites, BasicError>>;
   getOrgRuleSuites(org: string | number, params?: { ref?: string; repository_name?: string; time_period?: "hour" | "day" | "week" | "month"; actor_name?: string; rule_suite_result?: "pass" | "fail" | "bypass" | "all"; evaluate_status?: "all" | "active" | "evaluate"; per_page?: number; page?: number } | null, options?: O): Promise<Result<RuleSuites, BasicError>>;
   /** Get an organization repository ruleset — GET /orgs/{org}/rulesets/{ruleset_id} (classes: read) */
   getOrgRuleset(org: string | number, rulesetId: string | number, options?: O): Promise<Result<RepositoryRuleset, BasicError>>;
+  /** Get all organization repository rulesets — GET /orgs/{org}/rulesets (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  getOrgRulesets(org: string | number, params: { per_page?: number; page?: number; targets?: string } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<RepositoryRuleset[], "">, BasicError>>;
   /** Get all organization repository rulesets — GET /orgs/{org}/rulesets (classes: read) */
   getOrgRulesets(org: string | number, options?: O): Promise<Result<RepositoryRuleset[], BasicError>>;
   getOrgRulesets(org: string | number, params?: { per_page?: number; page?: number; targets?: string } | null, options?: O): Promise<Result<RepositoryRuleset[], BasicError>>;
@@ -3126,17 +3226,23 @@ export interface GithubRepos<O = CallOptions> extends Rpc.RpcTargetBranded {
   getReleaseByTag(owner: string | number, repo: string | number, tag: string | number, options?: O): Promise<Result<Release, BasicError>>;
   /** Get a repository rule suite — GET /repos/{owner}/{repo}/rulesets/rule-suites/{rule_suite_id} (classes: read) */
   getRepoRuleSuite(owner: string | number, repo: string | number, ruleSuiteId: string | number, options?: O): Promise<Result<RuleSuite, BasicError>>;
+  /** List repository rule suites — GET /repos/{owner}/{repo}/rulesets/rule-suites (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  getRepoRuleSuites(owner: string | number, repo: string | number, params: { ref?: string; time_period?: "hour" | "day" | "week" | "month"; actor_name?: string; rule_suite_result?: "pass" | "fail" | "bypass" | "all"; evaluate_status?: "all" | "active" | "evaluate"; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<RuleSuites, "">, BasicError>>;
   /** List repository rule suites — GET /repos/{owner}/{repo}/rulesets/rule-suites (classes: read) */
   getRepoRuleSuites(owner: string | number, repo: string | number, options?: O): Promise<Result<RuleSuites, BasicError>>;
   getRepoRuleSuites(owner: string | number, repo: string | number, params?: { ref?: string; time_period?: "hour" | "day" | "week" | "month"; actor_name?: string; rule_suite_result?: "pass" | "fail" | "bypass" | "all"; evaluate_status?: "all" | "active" | "evaluate"; per_page?: number; page?: number } | null, options?: O): Promise<Result<RuleSuites, BasicError>>;
   /** Get a repository ruleset — GET /repos/{owner}/{repo}/rulesets/{ruleset_id} (classes: read) */
   getRepoRuleset(owner: string | number, repo: string | number, rulesetId: string | number, options?: O): Promise<Result<RepositoryRuleset, BasicError>>;
   getRepoRuleset(owner: string | number, repo: string | number, rulesetId: string | number, params?: { includes_parents?: boolean } | null, options?: O): Promise<Result<RepositoryRuleset, BasicError>>;
+  /** Get repository ruleset history — GET /repos/{owner}/{repo}/rulesets/{ruleset_id}/history (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  getRepoRulesetHistory(owner: string | number, repo: string | number, rulesetId: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<RulesetVersion[], "">, BasicError>>;
   /** Get repository ruleset history — GET /repos/{owner}/{repo}/rulesets/{ruleset_id}/history (classes: read) */
   getRepoRulesetHistory(owner: string | number, repo: string | number, rulesetId: string | number, options?: O): Promise<Result<RulesetVersion[], BasicError>>;
   getRepoRulesetHistory(owner: string | number, repo: string | number, rulesetId: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<RulesetVersion[], BasicError>>;
   /** Get repository ruleset version — GET /repos/{owner}/{repo}/rulesets/{ruleset_id}/history/{version_id} (classes: read) */
   getRepoRulesetVersion(owner: string | number, repo: string | number, rulesetId: string | number, versionId: string | number, options?: O): Promise<Result<RulesetVersionWithState, BasicError>>;
+  /** Get all repository rulesets — GET /repos/{owner}/{repo}/rulesets (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  getRepoRulesets(owner: string | number, repo: string | number, params: { per_page?: number; page?: number; includes_parents?: boolean; targets?: string } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<RepositoryRuleset[], "">, BasicError>>;
   /** Get all repository rulesets — GET /repos/{owner}/{repo}/rulesets (classes: read) */
   getRepoRulesets(owner: string | number, repo: string | number, options?: O): Promise<Result<RepositoryRuleset[], BasicError>>;
   getRepoRulesets(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number; includes_parents?: boolean; targets?: string } | null, options?: O): Promise<Result<RepositoryRuleset[], BasicError>>;
@@ -3392,18 +3498,32 @@ export interface GithubRepos<O = CallOptions> extends Rpc.RpcTargetBranded {
 }
 
 export interface GithubSearch<O = CallOptions> extends Rpc.RpcTargetBranded {
+  /** Search code — GET /search/code (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  code(params: { q: string; sort?: "indexed"; order?: "desc" | "asc"; per_page?: number; page?: number }, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ incomplete_results: boolean; items: CodeSearchResultItem[]; total_count: number }, "items">, BasicError>>;
   /** Search code — GET /search/code (classes: read) */
   code(params: { q: string; sort?: "indexed"; order?: "desc" | "asc"; per_page?: number; page?: number }, options?: O): Promise<Result<{ incomplete_results: boolean; items: CodeSearchResultItem[]; total_count: number }, BasicError>>;
+  /** Search commits — GET /search/commits (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  commits(params: { q: string; sort?: "author-date" | "committer-date"; order?: "desc" | "asc"; per_page?: number; page?: number }, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ incomplete_results: boolean; items: CommitSearchResultItem[]; total_count: number }, "items">>>;
   /** Search commits — GET /search/commits (classes: read) */
   commits(params: { q: string; sort?: "author-date" | "committer-date"; order?: "desc" | "asc"; per_page?: number; page?: number }, options?: O): Promise<Result<{ incomplete_results: boolean; items: CommitSearchResultItem[]; total_count: number }>>;
+  /** Search issues and pull requests — GET /search/issues (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  issuesAndPullRequests(params: { q: string; sort?: "comments" | "reactions" | "reactions-+1" | "reactions--1" | "reactions-smile" | "reactions-thinking_face" | "reactions-heart" | "reactions-tada" | "interactions" | "created" | "updated"; order?: "desc" | "asc"; per_page?: number; page?: number; advanced_search?: string; search_type?: "semantic" | "hybrid" }, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ incomplete_results: boolean; items: IssueSearchResultItem[]; lexical_fallback_reason?: ("no_text_terms" | "quoted_text" | "non_issue_target" | "or_boolean_not_supported" | "no_accessible_repos" | "server_error" | "only_non_semantic_fields_requested" | "service_unavailable")[]; search_type: "lexical" | "semantic" | "hybrid"; total_count: number }, "items">, BasicError>>;
   /** Search issues and pull requests — GET /search/issues (classes: read) */
   issuesAndPullRequests(params: { q: string; sort?: "comments" | "reactions" | "reactions-+1" | "reactions--1" | "reactions-smile" | "reactions-thinking_face" | "reactions-heart" | "reactions-tada" | "interactions" | "created" | "updated"; order?: "desc" | "asc"; per_page?: number; page?: number; advanced_search?: string; search_type?: "semantic" | "hybrid" }, options?: O): Promise<Result<{ incomplete_results: boolean; items: IssueSearchResultItem[]; lexical_fallback_reason?: ("no_text_terms" | "quoted_text" | "non_issue_target" | "or_boolean_not_supported" | "no_accessible_repos" | "server_error" | "only_non_semantic_fields_requested" | "service_unavailable")[]; search_type: "lexical" | "semantic" | "hybrid"; total_count: number }, BasicError>>;
+  /** Search labels — GET /search/labels (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  labels(params: { repository_id: number; q: string; sort?: "created" | "updated"; order?: "desc" | "asc"; per_page?: number; page?: number }, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ incomplete_results: boolean; items: LabelSearchResultItem[]; total_count: number }, "items">, BasicError>>;
   /** Search labels — GET /search/labels (classes: read) */
   labels(params: { repository_id: number; q: string; sort?: "created" | "updated"; order?: "desc" | "asc"; per_page?: number; page?: number }, options?: O): Promise<Result<{ incomplete_results: boolean; items: LabelSearchResultItem[]; total_count: number }, BasicError>>;
+  /** Search repositories — GET /search/repositories (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  repos(params: { q: string; sort?: "stars" | "forks" | "help-wanted-issues" | "updated"; order?: "desc" | "asc"; per_page?: number; page?: number }, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ incomplete_results: boolean; items: RepoSearchResultItem[]; total_count: number }, "items">, ValidationError>>;
   /** Search repositories — GET /search/repositories (classes: read) */
   repos(params: { q: string; sort?: "stars" | "forks" | "help-wanted-issues" | "updated"; order?: "desc" | "asc"; per_page?: number; page?: number }, options?: O): Promise<Result<{ incomplete_results: boolean; items: RepoSearchResultItem[]; total_count: number }, ValidationError>>;
+  /** Search topics — GET /search/topics (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  topics(params: { q: string; per_page?: number; page?: number }, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ incomplete_results: boolean; items: TopicSearchResultItem[]; total_count: number }, "items">>>;
   /** Search topics — GET /search/topics (classes: read) */
   topics(params: { q: string; per_page?: number; page?: number }, options?: O): Promise<Result<{ incomplete_results: boolean; items: TopicSearchResultItem[]; total_count: number }>>;
+  /** Search users — GET /search/users (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  users(params: { q: string; sort?: "followers" | "repositories" | "joined"; order?: "desc" | "asc"; per_page?: number; page?: number }, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ incomplete_results: boolean; items: UserSearchResultItem[]; total_count: number }, "items">, ValidationError>>;
   /** Search users — GET /search/users (classes: read) */
   users(params: { q: string; sort?: "followers" | "repositories" | "joined"; order?: "desc" | "asc"; per_page?: number; page?: number }, options?: O): Promise<Result<{ incomplete_results: boolean; items: UserSearchResultItem[]; total_count: number }, ValidationError>>;
 }
@@ -3429,6 +3549,8 @@ export interface GithubSecretScanning<O = CallOptions> extends Rpc.RpcTargetBran
   /** List secret scanning alerts for an organization — GET /orgs/{org}/secret-scanning/alerts (classes: read) */
   listAlertsForOrg(org: string | number, options?: O): Promise<Result<OrganizationSecretScanningAlert[], BasicError>>;
   listAlertsForOrg(org: string | number, params?: { state?: "open" | "resolved"; secret_type?: string; exclude_secret_types?: string; exclude_providers?: string; providers?: string; resolution?: string; assignee?: string; sort?: "created" | "updated"; direction?: "asc" | "desc"; page?: number; per_page?: number; before?: string; after?: string; validity?: string; is_publicly_leaked?: boolean; is_multi_repo?: boolean; hide_secret?: boolean; is_bypassed?: boolean; included_metadata?: string; owner_email_hash?: string } | null, options?: O): Promise<Result<OrganizationSecretScanningAlert[], BasicError>>;
+  /** List secret scanning alerts for a repository — GET /repos/{owner}/{repo}/secret-scanning/alerts (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  listAlertsForRepo(owner: string | number, repo: string | number, params: { state?: "open" | "resolved"; secret_type?: string; exclude_secret_types?: string; exclude_providers?: string; providers?: string; resolution?: string; assignee?: string; sort?: "created" | "updated"; direction?: "asc" | "desc"; page?: number; per_page?: number; before?: string; after?: string; validity?: string; is_publicly_leaked?: boolean; is_multi_repo?: boolean; hide_secret?: boolean; is_bypassed?: boolean; included_metadata?: string; owner_email_hash?: string } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<SecretScanningAlert[], "">, { code?: string; documentation_url?: string; message?: string }>>;
   /** List secret scanning alerts for a repository — GET /repos/{owner}/{repo}/secret-scanning/alerts (classes: read) */
   listAlertsForRepo(owner: string | number, repo: string | number, options?: O): Promise<Result<SecretScanningAlert[], { code?: string; documentation_url?: string; message?: string }>>;
   listAlertsForRepo(owner: string | number, repo: string | number, params?: { state?: "open" | "resolved"; secret_type?: string; exclude_secret_types?: string; exclude_providers?: string; providers?: string; resolution?: string; assignee?: string; sort?: "created" | "updated"; direction?: "asc" | "desc"; page?: number; per_page?: number; before?: string; after?: string; validity?: string; is_publicly_leaked?: boolean; is_multi_repo?: boolean; hide_secret?: boolean; is_bypassed?: boolean; included_metadata?: string; owner_email_hash?: string } | null, options?: O): Promise<Result<SecretScanningAlert[], { code?: string; documentation_url?: string; message?: string }>>;
@@ -3655,6 +3777,8 @@ export interface GithubUsers<O = CallOptions> extends Rpc.RpcTargetBranded {
   listAttestations(username: string | number, subjectDigest: string | number, params?: { per_page?: number; before?: string; after?: string; predicate_type?: string } | null, options?: O): Promise<Result<{ attestations?: { bundle?: Record<string, JsonValue>; bundle_url?: string; initiator?: string; repository_id?: number }[] } | EmptyObject | null, BasicError>>;
   /** List attestations by bulk subject digests — POST /users/{username}/attestations/bulk-list (classes: write) */
   listAttestationsBulk(username: string | number, params: { per_page?: number; before?: string; after?: string; predicate_type?: string; subject_digests: string[] }, options?: O): Promise<Result<{ attestations_subject_digests?: Record<string, Record<string, JsonValue>[] | null>; page_info?: { has_next?: boolean; has_previous?: boolean; next?: string; previous?: string } }>>;
+  /** List users blocked by the authenticated user — GET /user/blocks (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  listBlockedByAuthenticatedUser(params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<SimpleUser[], "">, BasicError>>;
   /** List users blocked by the authenticated user — GET /user/blocks (classes: read) */
   listBlockedByAuthenticatedUser(options?: O): Promise<Result<SimpleUser[], BasicError>>;
   listBlockedByAuthenticatedUser(params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<SimpleUser[], BasicError>>;
@@ -3922,6 +4046,8 @@ export interface GithubReadActions<O = SessionOptions> extends Rpc.RpcTargetBran
   /** List organization variables — GET /orgs/{org}/actions/variables (classes: read) */
   listOrgVariables(org: string | number, options?: O): Promise<Result<{ total_count: number; variables: OrganizationActionsVariable[] }>>;
   listOrgVariables(org: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<{ total_count: number; variables: OrganizationActionsVariable[] }>>;
+  /** List repository access to a self-hosted runner group in an organization — GET /orgs/{org}/actions/runner-groups/{runner_group_id}/repositories (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  listRepoAccessToSelfHostedRunnerGroupInOrg(org: string | number, runnerGroupId: string | number, params: { page?: number; per_page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ repositories: MinimalRepository[]; total_count: number }, "repositories">>>;
   /** List repository access to a self-hosted runner group in an organization — GET /orgs/{org}/actions/runner-groups/{runner_group_id}/repositories (classes: read) */
   listRepoAccessToSelfHostedRunnerGroupInOrg(org: string | number, runnerGroupId: string | number, options?: O): Promise<Result<{ repositories: MinimalRepository[]; total_count: number }>>;
   listRepoAccessToSelfHostedRunnerGroupInOrg(org: string | number, runnerGroupId: string | number, params?: { page?: number; per_page?: number } | null, options?: O): Promise<Result<{ repositories: MinimalRepository[]; total_count: number }>>;
@@ -3950,15 +4076,23 @@ export interface GithubReadActions<O = SessionOptions> extends Rpc.RpcTargetBran
   listRunnerApplicationsForOrg(org: string | number, options?: O): Promise<Result<RunnerApplication[]>>;
   /** List runner applications for a repository — GET /repos/{owner}/{repo}/actions/runners/downloads (classes: read) */
   listRunnerApplicationsForRepo(owner: string | number, repo: string | number, options?: O): Promise<Result<RunnerApplication[]>>;
+  /** List selected repositories for an organization secret — GET /orgs/{org}/actions/secrets/{secret_name}/repositories (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  listSelectedReposForOrgSecret(org: string | number, secretName: string | number, params: { page?: number; per_page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ repositories: MinimalRepository[]; total_count: number }, "repositories">>>;
   /** List selected repositories for an organization secret — GET /orgs/{org}/actions/secrets/{secret_name}/repositories (classes: read) */
   listSelectedReposForOrgSecret(org: string | number, secretName: string | number, options?: O): Promise<Result<{ repositories: MinimalRepository[]; total_count: number }>>;
   listSelectedReposForOrgSecret(org: string | number, secretName: string | number, params?: { page?: number; per_page?: number } | null, options?: O): Promise<Result<{ repositories: MinimalRepository[]; total_count: number }>>;
+  /** List selected repositories for an organization variable — GET /orgs/{org}/actions/variables/{name}/repositories (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  listSelectedReposForOrgVariable(org: string | number, name: string | number, params: { page?: number; per_page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ repositories: MinimalRepository[]; total_count: number }, "repositories">>>;
   /** List selected repositories for an organization variable — GET /orgs/{org}/actions/variables/{name}/repositories (classes: read) */
   listSelectedReposForOrgVariable(org: string | number, name: string | number, options?: O): Promise<Result<{ repositories: MinimalRepository[]; total_count: number }>>;
   listSelectedReposForOrgVariable(org: string | number, name: string | number, params?: { page?: number; per_page?: number } | null, options?: O): Promise<Result<{ repositories: MinimalRepository[]; total_count: number }>>;
+  /** List selected repositories enabled for GitHub Actions in an organization — GET /orgs/{org}/actions/permissions/repositories (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  listSelectedRepositoriesEnabledGithubActionsOrganization(org: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ repositories: Repository[]; total_count: number }, "repositories">>>;
   /** List selected repositories enabled for GitHub Actions in an organization — GET /orgs/{org}/actions/permissions/repositories (classes: read) */
   listSelectedRepositoriesEnabledGithubActionsOrganization(org: string | number, options?: O): Promise<Result<{ repositories: Repository[]; total_count: number }>>;
   listSelectedRepositoriesEnabledGithubActionsOrganization(org: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<{ repositories: Repository[]; total_count: number }>>;
+  /** List repositories allowed to use self-hosted runners in an organization — GET /orgs/{org}/actions/permissions/self-hosted-runners/repositories (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  listSelectedRepositoriesSelfHostedRunnersOrganization(org: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ repositories?: Repository[]; total_count?: number }, "repositories">, BasicError>>;
   /** List repositories allowed to use self-hosted runners in an organization — GET /orgs/{org}/actions/permissions/self-hosted-runners/repositories (classes: read) */
   listSelectedRepositoriesSelfHostedRunnersOrganization(org: string | number, options?: O): Promise<Result<{ repositories?: Repository[]; total_count?: number }, BasicError>>;
   listSelectedRepositoriesSelfHostedRunnersOrganization(org: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<{ repositories?: Repository[]; total_count?: number }, BasicError>>;
@@ -4006,6 +4140,8 @@ export interface GithubReadActivity<O = SessionOptions> extends Rpc.RpcTargetBra
   getThread(threadId: string | number, options?: O): Promise<Result<Thread, BasicError>>;
   /** Get a thread subscription for the authenticated user — GET /notifications/threads/{thread_id}/subscription (classes: read) */
   getThreadSubscriptionForAuthenticatedUser(threadId: string | number, options?: O): Promise<Result<ThreadSubscription, BasicError>>;
+  /** List events for the authenticated user — GET /users/{username}/events (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  listEventsForAuthenticatedUser(username: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Event[], "">>>;
   /** List events for the authenticated user — GET /users/{username}/events (classes: read) */
   listEventsForAuthenticatedUser(username: string | number, options?: O): Promise<Result<Event[]>>;
   listEventsForAuthenticatedUser(username: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<Event[]>>;
@@ -4014,27 +4150,43 @@ export interface GithubReadActivity<O = SessionOptions> extends Rpc.RpcTargetBra
   /** List notifications for the authenticated user — GET /notifications (classes: read) */
   listNotificationsForAuthenticatedUser(options?: O): Promise<Result<Thread[], BasicError>>;
   listNotificationsForAuthenticatedUser(params?: { all?: boolean; participating?: boolean; since?: string; before?: string; page?: number; per_page?: number } | null, options?: O): Promise<Result<Thread[], BasicError>>;
+  /** List organization events for the authenticated user — GET /users/{username}/events/orgs/{org} (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  listOrgEventsForAuthenticatedUser(username: string | number, org: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Event[], "">>>;
   /** List organization events for the authenticated user — GET /users/{username}/events/orgs/{org} (classes: read) */
   listOrgEventsForAuthenticatedUser(username: string | number, org: string | number, options?: O): Promise<Result<Event[]>>;
   listOrgEventsForAuthenticatedUser(username: string | number, org: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<Event[]>>;
+  /** List public events — GET /events (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  listPublicEvents(params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Event[], "">, BasicError>>;
   /** List public events — GET /events (classes: read) */
   listPublicEvents(options?: O): Promise<Result<Event[], BasicError>>;
   listPublicEvents(params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<Event[], BasicError>>;
+  /** List public events for a network of repositories — GET /networks/{owner}/{repo}/events (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  listPublicEventsForRepoNetwork(owner: string | number, repo: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Event[], "">, BasicError>>;
   /** List public events for a network of repositories — GET /networks/{owner}/{repo}/events (classes: read) */
   listPublicEventsForRepoNetwork(owner: string | number, repo: string | number, options?: O): Promise<Result<Event[], BasicError>>;
   listPublicEventsForRepoNetwork(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<Event[], BasicError>>;
+  /** List public events for a user — GET /users/{username}/events/public (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  listPublicEventsForUser(username: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Event[], "">>>;
   /** List public events for a user — GET /users/{username}/events/public (classes: read) */
   listPublicEventsForUser(username: string | number, options?: O): Promise<Result<Event[]>>;
   listPublicEventsForUser(username: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<Event[]>>;
+  /** List public organization events — GET /orgs/{org}/events (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  listPublicOrgEvents(org: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Event[], "">>>;
   /** List public organization events — GET /orgs/{org}/events (classes: read) */
   listPublicOrgEvents(org: string | number, options?: O): Promise<Result<Event[]>>;
   listPublicOrgEvents(org: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<Event[]>>;
+  /** List events received by the authenticated user — GET /users/{username}/received_events (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  listReceivedEventsForUser(username: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Event[], "">>>;
   /** List events received by the authenticated user — GET /users/{username}/received_events (classes: read) */
   listReceivedEventsForUser(username: string | number, options?: O): Promise<Result<Event[]>>;
   listReceivedEventsForUser(username: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<Event[]>>;
+  /** List public events received by a user — GET /users/{username}/received_events/public (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  listReceivedPublicEventsForUser(username: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Event[], "">>>;
   /** List public events received by a user — GET /users/{username}/received_events/public (classes: read) */
   listReceivedPublicEventsForUser(username: string | number, options?: O): Promise<Result<Event[]>>;
   listReceivedPublicEventsForUser(username: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<Event[]>>;
+  /** List repository events — GET /repos/{owner}/{repo}/events (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  listRepoEvents(owner: string | number, repo: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<Event[], "">>>;
   /** List repository events — GET /repos/{owner}/{repo}/events (classes: read) */
   listRepoEvents(owner: string | number, repo: string | number, options?: O): Promise<Result<Event[]>>;
   listRepoEvents(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<Event[]>>;
@@ -4127,17 +4279,25 @@ export interface GithubReadAgents<O = SessionOptions> extends Rpc.RpcTargetBrand
   /** List repository variables — GET /repos/{owner}/{repo}/agents/variables (classes: read) */
   listRepoVariables(owner: string | number, repo: string | number, options?: O): Promise<Result<{ total_count: number; variables: ActionsVariable[] }>>;
   listRepoVariables(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<{ total_count: number; variables: ActionsVariable[] }>>;
+  /** List selected repositories for an organization secret — GET /orgs/{org}/agents/secrets/{secret_name}/repositories (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  listSelectedReposForOrgSecret(org: string | number, secretName: string | number, params: { page?: number; per_page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ repositories: MinimalRepository[]; total_count: number }, "repositories">>>;
   /** List selected repositories for an organization secret — GET /orgs/{org}/agents/secrets/{secret_name}/repositories (classes: read) */
   listSelectedReposForOrgSecret(org: string | number, secretName: string | number, options?: O): Promise<Result<{ repositories: MinimalRepository[]; total_count: number }>>;
   listSelectedReposForOrgSecret(org: string | number, secretName: string | number, params?: { page?: number; per_page?: number } | null, options?: O): Promise<Result<{ repositories: MinimalRepository[]; total_count: number }>>;
+  /** List selected repositories for an organization variable — GET /orgs/{org}/agents/variables/{name}/repositories (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  listSelectedReposForOrgVariable(org: string | number, name: string | number, params: { page?: number; per_page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ repositories: MinimalRepository[]; total_count: number }, "repositories">>>;
   /** List selected repositories for an organization variable — GET /orgs/{org}/agents/variables/{name}/repositories (classes: read) */
   listSelectedReposForOrgVariable(org: string | number, name: string | number, options?: O): Promise<Result<{ repositories: MinimalRepository[]; total_count: number }>>;
   listSelectedReposForOrgVariable(org: string | number, name: string | number, params?: { page?: number; per_page?: number } | null, options?: O): Promise<Result<{ repositories: MinimalRepository[]; total_count: number }>>;
 }
 
 export interface GithubReadApiInsights<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** Get route stats by actor — GET /orgs/{org}/insights/api/route-stats/{actor_type}/{actor_id} (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  getRouteStatsByActor(org: string | number, actorType: string | number, actorId: string | number, params: { min_timestamp: string; max_timestamp?: string; page?: number; per_page?: number; direction?: "asc" | "desc"; sort?: ("last_rate_limited_timestamp" | "last_request_timestamp" | "rate_limited_request_count" | "http_method" | "api_route" | "total_request_count")[]; api_route_substring?: string }, options: O & { pages: Pages }): Promise<Paged<ItemOf<ApiInsightsRouteStats, "">>>;
   /** Get route stats by actor — GET /orgs/{org}/insights/api/route-stats/{actor_type}/{actor_id} (classes: read) */
   getRouteStatsByActor(org: string | number, actorType: string | number, actorId: string | number, params: { min_timestamp: string; max_timestamp?: string; page?: number; per_page?: number; direction?: "asc" | "desc"; sort?: ("last_rate_limited_timestamp" | "last_request_timestamp" | "rate_limited_request_count" | "http_method" | "api_route" | "total_request_count")[]; api_route_substring?: string }, options?: O): Promise<Result<ApiInsightsRouteStats>>;
+  /** Get subject stats — GET /orgs/{org}/insights/api/subject-stats (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  getSubjectStats(org: string | number, params: { min_timestamp: string; max_timestamp?: string; page?: number; per_page?: number; direction?: "asc" | "desc"; sort?: ("last_rate_limited_timestamp" | "last_request_timestamp" | "rate_limited_request_count" | "subject_name" | "total_request_count")[]; subject_name_substring?: string }, options: O & { pages: Pages }): Promise<Paged<ItemOf<ApiInsightsSubjectStats, "">>>;
   /** Get subject stats — GET /orgs/{org}/insights/api/subject-stats (classes: read) */
   getSubjectStats(org: string | number, params: { min_timestamp: string; max_timestamp?: string; page?: number; per_page?: number; direction?: "asc" | "desc"; sort?: ("last_rate_limited_timestamp" | "last_request_timestamp" | "rate_limited_request_count" | "subject_name" | "total_request_count")[]; subject_name_substring?: string }, options?: O): Promise<Result<ApiInsightsSubjectStats>>;
   /** Get summary stats — GET /orgs/{org}/insights/api/summary-stats (classes: read) */
@@ -4152,6 +4312,8 @@ export interface GithubReadApiInsights<O = SessionOptions> extends Rpc.RpcTarget
   getTimeStatsByActor(org: string | number, actorType: string | number, actorId: string | number, params: { min_timestamp: string; max_timestamp?: string; timestamp_increment: string }, options?: O): Promise<Result<ApiInsightsTimeStats>>;
   /** Get time stats by user — GET /orgs/{org}/insights/api/time-stats/users/{user_id} (classes: read) */
   getTimeStatsByUser(org: string | number, userId: string | number, params: { min_timestamp: string; max_timestamp?: string; timestamp_increment: string }, options?: O): Promise<Result<ApiInsightsTimeStats>>;
+  /** Get user stats — GET /orgs/{org}/insights/api/user-stats/{user_id} (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  getUserStats(org: string | number, userId: string | number, params: { min_timestamp: string; max_timestamp?: string; page?: number; per_page?: number; direction?: "asc" | "desc"; sort?: ("last_rate_limited_timestamp" | "last_request_timestamp" | "rate_limited_request_count" | "subject_name" | "total_request_count")[]; actor_name_substring?: string }, options: O & { pages: Pages }): Promise<Paged<ItemOf<ApiInsightsUserStats, "">>>;
   /** Get user stats — GET /orgs/{org}/insights/api/user-stats/{user_id} (classes: read) */
   getUserStats(org: string | number, userId: string | number, params: { min_timestamp: string; max_timestamp?: string; page?: number; per_page?: number; direction?: "asc" | "desc"; sort?: ("last_rate_limited_timestamp" | "last_request_timestamp" | "rate_limited_request_count" | "subject_name" | "total_request_count")[]; actor_name_substring?: string }, options?: O): Promise<Result<ApiInsightsUserStats>>;
 }
@@ -4192,6 +4354,8 @@ export interface GithubReadApps<O = SessionOptions> extends Rpc.RpcTargetBranded
   /** List repositories accessible to the user access token — GET /user/installations/{installation_id}/repositories (classes: read) */
   listInstallationReposForAuthenticatedUser(installationId: string | number, options?: O): Promise<Result<{ repositories: (Repository & { custom_properties?: Record<string, JsonValue> })[]; repository_selection?: string; total_count: number }, BasicError>>;
   listInstallationReposForAuthenticatedUser(installationId: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<{ repositories: (Repository & { custom_properties?: Record<string, JsonValue> })[]; repository_selection?: string; total_count: number }, BasicError>>;
+  /** List installation requests for the authenticated app — GET /app/installation-requests (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  listInstallationRequestsForAuthenticatedApp(params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<IntegrationInstallationRequest[], "">, BasicError>>;
   /** List installation requests for the authenticated app — GET /app/installation-requests (classes: read) */
   listInstallationRequestsForAuthenticatedApp(options?: O): Promise<Result<IntegrationInstallationRequest[], BasicError>>;
   listInstallationRequestsForAuthenticatedApp(params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<IntegrationInstallationRequest[], BasicError>>;
@@ -4236,6 +4400,8 @@ export interface GithubReadApps<O = SessionOptions> extends Rpc.RpcTargetBranded
 }
 
 export interface GithubReadBilling<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** Get all budgets for an organization — GET /organizations/{org}/settings/billing/budgets (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  getAllBudgetsOrg(org: string | number, params: { page?: number; per_page?: number; scope?: "enterprise" | "organization" | "repository" | "cost_center" | "multi_user_customer" | "user"; user?: string } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<GetAllBudgets, "budgets">, BasicError>>;
   /** Get all budgets for an organization — GET /organizations/{org}/settings/billing/budgets (classes: read) */
   getAllBudgetsOrg(org: string | number, options?: O): Promise<Result<GetAllBudgets, BasicError>>;
   getAllBudgetsOrg(org: string | number, params?: { page?: number; per_page?: number; scope?: "enterprise" | "organization" | "repository" | "cost_center" | "multi_user_customer" | "user"; user?: string } | null, options?: O): Promise<Result<GetAllBudgets, BasicError>>;
@@ -4305,12 +4471,18 @@ export interface GithubReadClassroom<O = SessionOptions> extends Rpc.RpcTargetBr
   getAnAssignment(assignmentId: string | number, options?: O): Promise<Result<ClassroomAssignment, BasicError>>;
   /** Closing down - Get assignment grades — GET /assignments/{assignment_id}/grades (classes: read) @deprecated */
   getAssignmentGrades(assignmentId: string | number, options?: O): Promise<Result<ClassroomAssignmentGrade[], BasicError>>;
+  /** Closing down - List accepted assignments for an assignment — GET /assignments/{assignment_id}/accepted_assignments (classes: read) @deprecated: many pages in one call (pages: page number → page; docs/pages.md) */
+  listAcceptedAssignmentsForAnAssignment(assignmentId: string | number, params: { page?: number; per_page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<ClassroomAcceptedAssignment[], "">, BasicError>>;
   /** Closing down - List accepted assignments for an assignment — GET /assignments/{assignment_id}/accepted_assignments (classes: read) @deprecated */
   listAcceptedAssignmentsForAnAssignment(assignmentId: string | number, options?: O): Promise<Result<ClassroomAcceptedAssignment[], BasicError>>;
   listAcceptedAssignmentsForAnAssignment(assignmentId: string | number, params?: { page?: number; per_page?: number } | null, options?: O): Promise<Result<ClassroomAcceptedAssignment[], BasicError>>;
+  /** Closing down - List assignments for a classroom — GET /classrooms/{classroom_id}/assignments (classes: read) @deprecated: many pages in one call (pages: page number → page; docs/pages.md) */
+  listAssignmentsForAClassroom(classroomId: string | number, params: { page?: number; per_page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<SimpleClassroomAssignment[], "">, BasicError>>;
   /** Closing down - List assignments for a classroom — GET /classrooms/{classroom_id}/assignments (classes: read) @deprecated */
   listAssignmentsForAClassroom(classroomId: string | number, options?: O): Promise<Result<SimpleClassroomAssignment[], BasicError>>;
   listAssignmentsForAClassroom(classroomId: string | number, params?: { page?: number; per_page?: number } | null, options?: O): Promise<Result<SimpleClassroomAssignment[], BasicError>>;
+  /** Closing down - List classrooms — GET /classrooms (classes: read) @deprecated: many pages in one call (pages: page number → page; docs/pages.md) */
+  listClassrooms(params: { page?: number; per_page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<SimpleClassroom[], "">, BasicError>>;
   /** Closing down - List classrooms — GET /classrooms (classes: read) @deprecated */
   listClassrooms(options?: O): Promise<Result<SimpleClassroom[], BasicError>>;
   listClassrooms(params?: { page?: number; per_page?: number } | null, options?: O): Promise<Result<SimpleClassroom[], BasicError>>;
@@ -4343,6 +4515,8 @@ export interface GithubReadCodeScanning<O = SessionOptions> extends Rpc.RpcTarge
   getVariantAnalysis(owner: string | number, repo: string | number, codeqlVariantAnalysisId: string | number, options?: O): Promise<Result<CodeScanningVariantAnalysis, BasicError>>;
   /** Get the analysis status of a repository in a CodeQL variant analysis — GET /repos/{owner}/{repo}/code-scanning/codeql/variant-analyses/{codeql_variant_analysis_id}/repos/{repo_owner}/{repo_name} (classes: read) */
   getVariantAnalysisRepoTask(owner: string | number, repo: string | number, codeqlVariantAnalysisId: string | number, repoOwner: string | number, repoName: string | number, options?: O): Promise<Result<CodeScanningVariantAnalysisRepoTask, BasicError>>;
+  /** List instances of a code scanning alert — GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/instances (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  listAlertInstances(owner: string | number, repo: string | number, alertNumber: string | number, params: { page?: number; per_page?: number; ref?: string; pr?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<CodeScanningAlertInstanceList[], "">, BasicError>>;
   /** List instances of a code scanning alert — GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/instances (classes: read) */
   listAlertInstances(owner: string | number, repo: string | number, alertNumber: string | number, options?: O): Promise<Result<CodeScanningAlertInstanceList[], BasicError>>;
   listAlertInstances(owner: string | number, repo: string | number, alertNumber: string | number, params?: { page?: number; per_page?: number; ref?: string; pr?: number } | null, options?: O): Promise<Result<CodeScanningAlertInstanceList[], BasicError>>;
@@ -4351,11 +4525,15 @@ export interface GithubReadCodeScanning<O = SessionOptions> extends Rpc.RpcTarge
   /** List code scanning alerts for an organization — GET /orgs/{org}/code-scanning/alerts (classes: read) */
   listAlertsForOrg(org: string | number, options?: O): Promise<Result<CodeScanningOrganizationAlertItems[], BasicError>>;
   listAlertsForOrg(org: string | number, params?: { tool_name?: string; tool_guid?: string | null; before?: string; after?: string; page?: number; per_page?: number; direction?: "asc" | "desc"; state?: "open" | "closed" | "dismissed" | "fixed"; sort?: "created" | "updated"; severity?: "critical" | "high" | "medium" | "low" | "warning" | "note" | "error"; assignees?: string } | null, options?: O): Promise<Result<CodeScanningOrganizationAlertItems[], BasicError>>;
+  /** List code scanning alerts for a repository — GET /repos/{owner}/{repo}/code-scanning/alerts (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  listAlertsForRepo(owner: string | number, repo: string | number, params: { tool_name?: string; tool_guid?: string | null; page?: number; per_page?: number; ref?: string; direction?: "asc" | "desc"; sort?: "created" | "number" | "updated"; state?: "open" | "dismissed" | "fixed" | null } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<CodeScanningAlertItems[], "">, BasicError>>;
   /** List code scanning alerts for a repository — GET /repos/{owner}/{repo}/code-scanning/alerts (classes: read) */
   listAlertsForRepo(owner: string | number, repo: string | number, options?: O): Promise<Result<CodeScanningAlertItems[], BasicError>>;
   listAlertsForRepo(owner: string | number, repo: string | number, params?: { tool_name?: string; tool_guid?: string | null; page?: number; per_page?: number; ref?: string; direction?: "asc" | "desc"; sort?: "created" | "number" | "updated"; state?: "open" | "dismissed" | "fixed" | null } | null, options?: O): Promise<Result<CodeScanningAlertItems[], BasicError>>;
   /** List CodeQL databases for a repository — GET /repos/{owner}/{repo}/code-scanning/codeql/databases (classes: read) */
   listCodeqlDatabases(owner: string | number, repo: string | number, options?: O): Promise<Result<CodeScanningCodeqlDatabase[], BasicError>>;
+  /** List code scanning analyses for a repository — GET /repos/{owner}/{repo}/code-scanning/analyses (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  listRecentAnalyses(owner: string | number, repo: string | number, params: { tool_name?: string; tool_guid?: string | null; page?: number; per_page?: number; pr?: number; ref?: string; sarif_id?: string; direction?: "asc" | "desc"; sort?: "created" } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<CodeScanningAnalysis[], "">, BasicError>>;
   /** List code scanning analyses for a repository — GET /repos/{owner}/{repo}/code-scanning/analyses (classes: read) */
   listRecentAnalyses(owner: string | number, repo: string | number, options?: O): Promise<Result<CodeScanningAnalysis[], BasicError>>;
   listRecentAnalyses(owner: string | number, repo: string | number, params?: { tool_name?: string; tool_guid?: string | null; page?: number; per_page?: number; pr?: number; ref?: string; sarif_id?: string; direction?: "asc" | "desc"; sort?: "created" } | null, options?: O): Promise<Result<CodeScanningAnalysis[], BasicError>>;
@@ -4398,6 +4576,8 @@ export interface GithubReadCodespaces<O = SessionOptions> extends Rpc.RpcTargetB
   checkPermissionsForDevcontainer(owner: string | number, repo: string | number, params: { ref: string; devcontainer_path: string }, options?: O): Promise<Result<CodespacesPermissionsCheckForDevcontainer, BasicError>>;
   /** List machine types for a codespace — GET /user/codespaces/{codespace_name}/machines (classes: read) */
   codespaceMachinesForAuthenticatedUser(codespaceName: string | number, options?: O): Promise<Result<{ machines: CodespaceMachine[]; total_count: number }, BasicError>>;
+  /** List codespaces for a user in organization — GET /orgs/{org}/members/{username}/codespaces (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  getCodespacesForUserInOrg(org: string | number, username: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ codespaces: Codespace[]; total_count: number }, "codespaces">, BasicError>>;
   /** List codespaces for a user in organization — GET /orgs/{org}/members/{username}/codespaces (classes: read) */
   getCodespacesForUserInOrg(org: string | number, username: string | number, options?: O): Promise<Result<{ codespaces: Codespace[]; total_count: number }, BasicError>>;
   getCodespacesForUserInOrg(org: string | number, username: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<{ codespaces: Codespace[]; total_count: number }, BasicError>>;
@@ -4417,15 +4597,23 @@ export interface GithubReadCodespaces<O = SessionOptions> extends Rpc.RpcTargetB
   getRepoSecret(owner: string | number, repo: string | number, secretName: string | number, options?: O): Promise<Result<RepoCodespacesSecret>>;
   /** Get a secret for the authenticated user — GET /user/codespaces/secrets/{secret_name} (classes: read) */
   getSecretForAuthenticatedUser(secretName: string | number, options?: O): Promise<Result<CodespacesSecret>>;
+  /** List devcontainer configurations in a repository for the authenticated user — GET /repos/{owner}/{repo}/codespaces/devcontainers (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  listDevcontainersInRepositoryForAuthenticatedUser(owner: string | number, repo: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ devcontainers: { display_name?: string; name?: string; path: string }[]; total_count: number }, "devcontainers">, BasicError>>;
   /** List devcontainer configurations in a repository for the authenticated user — GET /repos/{owner}/{repo}/codespaces/devcontainers (classes: read) */
   listDevcontainersInRepositoryForAuthenticatedUser(owner: string | number, repo: string | number, options?: O): Promise<Result<{ devcontainers: { display_name?: string; name?: string; path: string }[]; total_count: number }, BasicError>>;
   listDevcontainersInRepositoryForAuthenticatedUser(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<{ devcontainers: { display_name?: string; name?: string; path: string }[]; total_count: number }, BasicError>>;
+  /** List codespaces for the authenticated user — GET /user/codespaces (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  listForAuthenticatedUser(params: { per_page?: number; page?: number; repository_id?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ codespaces: Codespace[]; total_count: number }, "codespaces">, BasicError>>;
   /** List codespaces for the authenticated user — GET /user/codespaces (classes: read) */
   listForAuthenticatedUser(options?: O): Promise<Result<{ codespaces: Codespace[]; total_count: number }, BasicError>>;
   listForAuthenticatedUser(params?: { per_page?: number; page?: number; repository_id?: number } | null, options?: O): Promise<Result<{ codespaces: Codespace[]; total_count: number }, BasicError>>;
+  /** List codespaces for the organization — GET /orgs/{org}/codespaces (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  listInOrganization(org: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ codespaces: Codespace[]; total_count: number }, "codespaces">, BasicError>>;
   /** List codespaces for the organization — GET /orgs/{org}/codespaces (classes: read) */
   listInOrganization(org: string | number, options?: O): Promise<Result<{ codespaces: Codespace[]; total_count: number }, BasicError>>;
   listInOrganization(org: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<{ codespaces: Codespace[]; total_count: number }, BasicError>>;
+  /** List codespaces in a repository for the authenticated user — GET /repos/{owner}/{repo}/codespaces (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  listInRepositoryForAuthenticatedUser(owner: string | number, repo: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ codespaces: Codespace[]; total_count: number }, "codespaces">, BasicError>>;
   /** List codespaces in a repository for the authenticated user — GET /repos/{owner}/{repo}/codespaces (classes: read) */
   listInRepositoryForAuthenticatedUser(owner: string | number, repo: string | number, options?: O): Promise<Result<{ codespaces: Codespace[]; total_count: number }, BasicError>>;
   listInRepositoryForAuthenticatedUser(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<{ codespaces: Codespace[]; total_count: number }, BasicError>>;
@@ -4446,6 +4634,8 @@ export interface GithubReadCodespaces<O = SessionOptions> extends Rpc.RpcTargetB
   /** List secrets for the authenticated user — GET /user/codespaces/secrets (classes: read) */
   listSecretsForAuthenticatedUser(options?: O): Promise<Result<{ secrets: CodespacesSecret[]; total_count: number }>>;
   listSecretsForAuthenticatedUser(params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<{ secrets: CodespacesSecret[]; total_count: number }>>;
+  /** List selected repositories for an organization secret — GET /orgs/{org}/codespaces/secrets/{secret_name}/repositories (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  listSelectedReposForOrgSecret(org: string | number, secretName: string | number, params: { page?: number; per_page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ repositories: MinimalRepository[]; total_count: number }, "repositories">, BasicError>>;
   /** List selected repositories for an organization secret — GET /orgs/{org}/codespaces/secrets/{secret_name}/repositories (classes: read) */
   listSelectedReposForOrgSecret(org: string | number, secretName: string | number, options?: O): Promise<Result<{ repositories: MinimalRepository[]; total_count: number }, BasicError>>;
   listSelectedReposForOrgSecret(org: string | number, secretName: string | number, params?: { page?: number; per_page?: number } | null, options?: O): Promise<Result<{ repositories: MinimalRepository[]; total_count: number }, BasicError>>;
@@ -4492,6 +4682,8 @@ export interface GithubReadCopilot<O = SessionOptions> extends Rpc.RpcTargetBran
   getCopilotOrganizationDetails(org: string | number, options?: O): Promise<Result<CopilotOrganizationDetails, BasicError>>;
   /** Get Copilot seat assignment details for a user — GET /orgs/{org}/members/{username}/copilot (classes: read) */
   getCopilotSeatDetailsForUser(org: string | number, username: string | number, options?: O): Promise<Result<CopilotSeatDetails, BasicError>>;
+  /** List repositories enabled for Copilot cloud agent in an organization — GET /orgs/{org}/copilot/coding-agent/permissions/repositories (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  listCopilotCodingAgentSelectedRepositoriesForOrganization(org: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ repositories: MinimalRepository[]; total_count: number }, "repositories">, BasicError>>;
   /** List repositories enabled for Copilot cloud agent in an organization — GET /orgs/{org}/copilot/coding-agent/permissions/repositories (classes: read) */
   listCopilotCodingAgentSelectedRepositoriesForOrganization(org: string | number, options?: O): Promise<Result<{ repositories: MinimalRepository[]; total_count: number }, BasicError>>;
   listCopilotCodingAgentSelectedRepositoriesForOrganization(org: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<{ repositories: MinimalRepository[]; total_count: number }, BasicError>>;
@@ -4557,6 +4749,8 @@ export interface GithubReadDependabot<O = SessionOptions> extends Rpc.RpcTargetB
   /** List repository secrets — GET /repos/{owner}/{repo}/dependabot/secrets (classes: read) */
   listRepoSecrets(owner: string | number, repo: string | number, options?: O): Promise<Result<{ secrets: DependabotSecret[]; total_count: number }>>;
   listRepoSecrets(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<{ secrets: DependabotSecret[]; total_count: number }>>;
+  /** List selected repositories for an organization secret — GET /orgs/{org}/dependabot/secrets/{secret_name}/repositories (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  listSelectedReposForOrgSecret(org: string | number, secretName: string | number, params: { page?: number; per_page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ repositories: MinimalRepository[]; total_count: number }, "repositories">>>;
   /** List selected repositories for an organization secret — GET /orgs/{org}/dependabot/secrets/{secret_name}/repositories (classes: read) */
   listSelectedReposForOrgSecret(org: string | number, secretName: string | number, options?: O): Promise<Result<{ repositories: MinimalRepository[]; total_count: number }>>;
   listSelectedReposForOrgSecret(org: string | number, secretName: string | number, params?: { page?: number; per_page?: number } | null, options?: O): Promise<Result<{ repositories: MinimalRepository[]; total_count: number }>>;
@@ -4600,6 +4794,8 @@ export interface GithubReadEnterpriseTeamMemberships<O = SessionOptions> extends
 export interface GithubReadEnterpriseTeamOrganizations<O = SessionOptions> extends Rpc.RpcTargetBranded {
   /** Get organization assignment — GET /enterprises/{enterprise}/teams/{enterprise-team}/organizations/{org} (classes: read) */
   getAssignment(enterprise: string | number, enterpriseTeam: string | number, org: string | number, options?: O): Promise<Result<OrganizationSimple>>;
+  /** Get organization assignments — GET /enterprises/{enterprise}/teams/{enterprise-team}/organizations (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  getAssignments(enterprise: string | number, enterpriseTeam: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<OrganizationSimple[], "">>>;
   /** Get organization assignments — GET /enterprises/{enterprise}/teams/{enterprise-team}/organizations (classes: read) */
   getAssignments(enterprise: string | number, enterpriseTeam: string | number, options?: O): Promise<Result<OrganizationSimple[]>>;
   getAssignments(enterprise: string | number, enterpriseTeam: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<OrganizationSimple[]>>;
@@ -4828,6 +5024,8 @@ export interface GithubReadIssues<O = SessionOptions> extends Rpc.RpcTargetBrand
 export interface GithubReadLicenses<O = SessionOptions> extends Rpc.RpcTargetBranded {
   /** Get a license — GET /licenses/{license} (classes: read) */
   get(license: string | number, options?: O): Promise<Result<License, BasicError>>;
+  /** Get all commonly used licenses — GET /licenses (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  getAllCommonlyUsed(params: { featured?: boolean; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<LicenseSimple[], "">>>;
   /** Get all commonly used licenses — GET /licenses (classes: read) */
   getAllCommonlyUsed(options?: O): Promise<Result<LicenseSimple[]>>;
   getAllCommonlyUsed(params?: { featured?: boolean; per_page?: number; page?: number } | null, options?: O): Promise<Result<LicenseSimple[]>>;
@@ -4921,6 +5119,8 @@ export interface GithubReadOrgs<O = SessionOptions> extends Rpc.RpcTargetBranded
   getClusterDeploymentRecordsJob(org: string | number, cluster: string | number, jobId: string | number, options?: O): Promise<Result<{ errors?: Record<string, JsonValue>[]; job_id: number; started_at?: string; status: "pending" | "processing" | "completed" | "failed"; total_count?: number }, BasicError>>;
   /** Get immutable releases settings for an organization — GET /orgs/{org}/settings/immutable-releases (classes: read) */
   getImmutableReleasesSettings(org: string | number, options?: O): Promise<Result<ImmutableReleasesOrganizationSettings>>;
+  /** List selected repositories for immutable releases enforcement — GET /orgs/{org}/settings/immutable-releases/repositories (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  getImmutableReleasesSettingsRepositories(org: string | number, params: { page?: number; per_page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ repositories: MinimalRepository[]; total_count: number }, "repositories">>>;
   /** List selected repositories for immutable releases enforcement — GET /orgs/{org}/settings/immutable-releases/repositories (classes: read) */
   getImmutableReleasesSettingsRepositories(org: string | number, options?: O): Promise<Result<{ repositories: MinimalRepository[]; total_count: number }>>;
   getImmutableReleasesSettingsRepositories(org: string | number, params?: { page?: number; per_page?: number } | null, options?: O): Promise<Result<{ repositories: MinimalRepository[]; total_count: number }>>;
@@ -4930,6 +5130,8 @@ export interface GithubReadOrgs<O = SessionOptions> extends Rpc.RpcTargetBranded
   getMembershipForUser(org: string | number, username: string | number, options?: O): Promise<Result<OrgMembership, BasicError>>;
   /** Get an organization role — GET /orgs/{org}/organization-roles/{role_id} (classes: read) */
   getOrgRole(org: string | number, roleId: string | number, options?: O): Promise<Result<OrganizationRole, BasicError>>;
+  /** Get organization ruleset history — GET /orgs/{org}/rulesets/{ruleset_id}/history (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  getOrgRulesetHistory(org: string | number, rulesetId: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<RulesetVersion[], "">, BasicError>>;
   /** Get organization ruleset history — GET /orgs/{org}/rulesets/{ruleset_id}/history (classes: read) */
   getOrgRulesetHistory(org: string | number, rulesetId: string | number, options?: O): Promise<Result<RulesetVersion[], BasicError>>;
   getOrgRulesetHistory(org: string | number, rulesetId: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<RulesetVersion[], BasicError>>;
@@ -4961,6 +5163,8 @@ export interface GithubReadOrgs<O = SessionOptions> extends Rpc.RpcTargetBranded
   /** List attestations — GET /orgs/{org}/attestations/{subject_digest} (classes: read) */
   listAttestations(org: string | number, subjectDigest: string | number, options?: O): Promise<Result<{ attestations?: { bundle?: Record<string, JsonValue> | null; bundle_url?: string; initiator?: string; repository_id?: number }[] }>>;
   listAttestations(org: string | number, subjectDigest: string | number, params?: { per_page?: number; before?: string; after?: string; predicate_type?: string } | null, options?: O): Promise<Result<{ attestations?: { bundle?: Record<string, JsonValue> | null; bundle_url?: string; initiator?: string; repository_id?: number }[] }>>;
+  /** List users blocked by an organization — GET /orgs/{org}/blocks (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  listBlockedUsers(org: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<SimpleUser[], "">>>;
   /** List users blocked by an organization — GET /orgs/{org}/blocks (classes: read) */
   listBlockedUsers(org: string | number, options?: O): Promise<Result<SimpleUser[]>>;
   listBlockedUsers(org: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<SimpleUser[]>>;
@@ -5060,9 +5264,13 @@ export interface GithubReadOrgs<O = SessionOptions> extends Rpc.RpcTargetBranded
 }
 
 export interface GithubReadPackages<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** List package versions for a package owned by the authenticated user — GET /user/packages/{package_type}/{package_name}/versions (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  getAllPackageVersionsForPackageOwnedByAuthenticatedUser(packageType: string | number, packageName: string | number, params: { page?: number; per_page?: number; state?: "active" | "deleted" } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<PackageVersion[], "">, BasicError>>;
   /** List package versions for a package owned by the authenticated user — GET /user/packages/{package_type}/{package_name}/versions (classes: read) */
   getAllPackageVersionsForPackageOwnedByAuthenticatedUser(packageType: string | number, packageName: string | number, options?: O): Promise<Result<PackageVersion[], BasicError>>;
   getAllPackageVersionsForPackageOwnedByAuthenticatedUser(packageType: string | number, packageName: string | number, params?: { page?: number; per_page?: number; state?: "active" | "deleted" } | null, options?: O): Promise<Result<PackageVersion[], BasicError>>;
+  /** List package versions for a package owned by an organization — GET /orgs/{org}/packages/{package_type}/{package_name}/versions (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  getAllPackageVersionsForPackageOwnedByOrg(org: string | number, packageType: string | number, packageName: string | number, params: { page?: number; per_page?: number; state?: "active" | "deleted" } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<PackageVersion[], "">, BasicError>>;
   /** List package versions for a package owned by an organization — GET /orgs/{org}/packages/{package_type}/{package_name}/versions (classes: read) */
   getAllPackageVersionsForPackageOwnedByOrg(org: string | number, packageType: string | number, packageName: string | number, options?: O): Promise<Result<PackageVersion[], BasicError>>;
   getAllPackageVersionsForPackageOwnedByOrg(org: string | number, packageType: string | number, packageName: string | number, params?: { page?: number; per_page?: number; state?: "active" | "deleted" } | null, options?: O): Promise<Result<PackageVersion[], BasicError>>;
@@ -5086,10 +5294,16 @@ export interface GithubReadPackages<O = SessionOptions> extends Rpc.RpcTargetBra
   listDockerMigrationConflictingPackagesForOrganization(org: string | number, options?: O): Promise<Result<Package[], BasicError>>;
   /** Get list of conflicting packages during Docker migration for user — GET /users/{username}/docker/conflicts (classes: read) */
   listDockerMigrationConflictingPackagesForUser(username: string | number, options?: O): Promise<Result<Package[], BasicError>>;
+  /** List packages for the authenticated user's namespace — GET /user/packages (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  listPackagesForAuthenticatedUser(params: { package_type: "npm" | "maven" | "rubygems" | "docker" | "nuget" | "container"; visibility?: "public" | "private" | "internal"; page?: number; per_page?: number }, options: O & { pages: Pages }): Promise<Paged<ItemOf<Package[], "">>>;
   /** List packages for the authenticated user's namespace — GET /user/packages (classes: read) */
   listPackagesForAuthenticatedUser(params: { package_type: "npm" | "maven" | "rubygems" | "docker" | "nuget" | "container"; visibility?: "public" | "private" | "internal"; page?: number; per_page?: number }, options?: O): Promise<Result<Package[]>>;
+  /** List packages for an organization — GET /orgs/{org}/packages (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  listPackagesForOrganization(org: string | number, params: { package_type: "npm" | "maven" | "rubygems" | "docker" | "nuget" | "container"; visibility?: "public" | "private" | "internal"; page?: number; per_page?: number }, options: O & { pages: Pages }): Promise<Paged<ItemOf<Package[], "">, BasicError>>;
   /** List packages for an organization — GET /orgs/{org}/packages (classes: read) */
   listPackagesForOrganization(org: string | number, params: { package_type: "npm" | "maven" | "rubygems" | "docker" | "nuget" | "container"; visibility?: "public" | "private" | "internal"; page?: number; per_page?: number }, options?: O): Promise<Result<Package[], BasicError>>;
+  /** List packages for a user — GET /users/{username}/packages (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  listPackagesForUser(username: string | number, params: { package_type: "npm" | "maven" | "rubygems" | "docker" | "nuget" | "container"; visibility?: "public" | "private" | "internal"; page?: number; per_page?: number }, options: O & { pages: Pages }): Promise<Paged<ItemOf<Package[], "">, BasicError>>;
   /** List packages for a user — GET /users/{username}/packages (classes: read) */
   listPackagesForUser(username: string | number, params: { package_type: "npm" | "maven" | "rubygems" | "docker" | "nuget" | "container"; visibility?: "public" | "private" | "internal"; page?: number; per_page?: number }, options?: O): Promise<Result<Package[], BasicError>>;
 }
@@ -5164,6 +5378,8 @@ export interface GithubReadProjects<O = SessionOptions> extends Rpc.RpcTargetBra
 export interface GithubReadPullRequestStacks<O = SessionOptions> extends Rpc.RpcTargetBranded {
   /** Get a pull request stack — GET /repos/{owner}/{repo}/stacks/{stack_number} (classes: read) */
   get(owner: string | number, repo: string | number, stackNumber: string | number, options?: O): Promise<Result<{ base: { ref: string }; created_at: string; id: number; node_id: string; number: number; open: boolean; pull_requests: PullRequestStackPullRequest[]; url: string }, BasicError>>;
+  /** List pull request stacks — GET /repos/{owner}/{repo}/stacks (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  list(owner: string | number, repo: string | number, params: { pull_request?: number; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<PullRequestStackMinimal[], "">, BasicError>>;
   /** List pull request stacks — GET /repos/{owner}/{repo}/stacks (classes: read) */
   list(owner: string | number, repo: string | number, options?: O): Promise<Result<PullRequestStackMinimal[], BasicError>>;
   list(owner: string | number, repo: string | number, params?: { pull_request?: number; per_page?: number; page?: number } | null, options?: O): Promise<Result<PullRequestStackMinimal[], BasicError>>;
@@ -5286,6 +5502,8 @@ export interface GithubReadRepos<O = SessionOptions> extends Rpc.RpcTargetBrande
   getAdminBranchProtection(owner: string | number, repo: string | number, branch: string | number, options?: O): Promise<Result<ProtectedBranchAdminEnforced>>;
   /** Get all deployment protection rules for an environment — GET /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules (classes: read) */
   getAllDeploymentProtectionRules(owner: string | number, repo: string | number, environmentName: string | number, options?: O): Promise<Result<{ custom_deployment_protection_rules?: DeploymentProtectionRule[]; total_count?: number }>>;
+  /** List environments — GET /repos/{owner}/{repo}/environments (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  getAllEnvironments(owner: string | number, repo: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ environments?: Environment[]; total_count?: number }, "environments">>>;
   /** List environments — GET /repos/{owner}/{repo}/environments (classes: read) */
   getAllEnvironments(owner: string | number, repo: string | number, options?: O): Promise<Result<{ environments?: Environment[]; total_count?: number }>>;
   getAllEnvironments(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<{ environments?: Environment[]; total_count?: number }>>;
@@ -5302,6 +5520,8 @@ export interface GithubReadRepos<O = SessionOptions> extends Rpc.RpcTargetBrande
   getBranch(owner: string | number, repo: string | number, branch: string | number, options?: O): Promise<Result<BranchWithProtection, BasicError>>;
   /** Get branch protection — GET /repos/{owner}/{repo}/branches/{branch}/protection (classes: read) */
   getBranchProtection(owner: string | number, repo: string | number, branch: string | number, options?: O): Promise<Result<BranchProtection, BasicError>>;
+  /** Get rules for a branch — GET /repos/{owner}/{repo}/rules/branches/{branch} (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  getBranchRules(owner: string | number, repo: string | number, branch: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<RepositoryRuleDetailed[], "">>>;
   /** Get rules for a branch — GET /repos/{owner}/{repo}/rules/branches/{branch} (classes: read) */
   getBranchRules(owner: string | number, repo: string | number, branch: string | number, options?: O): Promise<Result<RepositoryRuleDetailed[]>>;
   getBranchRules(owner: string | number, repo: string | number, branch: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<RepositoryRuleDetailed[]>>;
@@ -5351,11 +5571,15 @@ export interface GithubReadRepos<O = SessionOptions> extends Rpc.RpcTargetBrande
   getLatestRelease(owner: string | number, repo: string | number, options?: O): Promise<Result<Release, BasicError>>;
   /** Get an organization rule suite — GET /orgs/{org}/rulesets/rule-suites/{rule_suite_id} (classes: read) */
   getOrgRuleSuite(org: string | number, ruleSuiteId: string | number, options?: O): Promise<Result<RuleSuite, BasicError>>;
+  /** List organization rule suites — GET /orgs/{org}/rulesets/rule-suites (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  getOrgRuleSuites(org: string | number, params: { ref?: string; repository_name?: string; time_period?: "hour" | "day" | "week" | "month"; actor_name?: string; rule_suite_result?: "pass" | "fail" | "bypass" | "all"; evaluate_status?: "all" | "active" | "evaluate"; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<RuleSuites, "">, BasicError>>;
   /** List organization rule suites — GET /orgs/{org}/rulesets/rule-suites (classes: read) */
   getOrgRuleSuites(org: string | number, options?: O): Promise<Result<RuleSuites, BasicError>>;
   getOrgRuleSuites(org: string | number, params?: { ref?: string; repository_name?: string; time_period?: "hour" | "day" | "week" | "month"; actor_name?: string; rule_suite_result?: "pass" | "fail" | "bypass" | "all"; evaluate_status?: "all" | "active" | "evaluate"; per_page?: number; page?: number } | null, options?: O): Promise<Result<RuleSuites, BasicError>>;
   /** Get an organization repository ruleset — GET /orgs/{org}/rulesets/{ruleset_id} (classes: read) */
   getOrgRuleset(org: string | number, rulesetId: string | number, options?: O): Promise<Result<RepositoryRuleset, BasicError>>;
+  /** Get all organization repository rulesets — GET /orgs/{org}/rulesets (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  getOrgRulesets(org: string | number, params: { per_page?: number; page?: number; targets?: string } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<RepositoryRuleset[], "">, BasicError>>;
   /** Get all organization repository rulesets — GET /orgs/{org}/rulesets (classes: read) */
   getOrgRulesets(org: string | number, options?: O): Promise<Result<RepositoryRuleset[], BasicError>>;
   getOrgRulesets(org: string | number, params?: { per_page?: number; page?: number; targets?: string } | null, options?: O): Promise<Result<RepositoryRuleset[], BasicError>>;
@@ -5387,17 +5611,23 @@ export interface GithubReadRepos<O = SessionOptions> extends Rpc.RpcTargetBrande
   getReleaseByTag(owner: string | number, repo: string | number, tag: string | number, options?: O): Promise<Result<Release, BasicError>>;
   /** Get a repository rule suite — GET /repos/{owner}/{repo}/rulesets/rule-suites/{rule_suite_id} (classes: read) */
   getRepoRuleSuite(owner: string | number, repo: string | number, ruleSuiteId: string | number, options?: O): Promise<Result<RuleSuite, BasicError>>;
+  /** List repository rule suites — GET /repos/{owner}/{repo}/rulesets/rule-suites (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  getRepoRuleSuites(owner: string | number, repo: string | number, params: { ref?: string; time_period?: "hour" | "day" | "week" | "month"; actor_name?: string; rule_suite_result?: "pass" | "fail" | "bypass" | "all"; evaluate_status?: "all" | "active" | "evaluate"; per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<RuleSuites, "">, BasicError>>;
   /** List repository rule suites — GET /repos/{owner}/{repo}/rulesets/rule-suites (classes: read) */
   getRepoRuleSuites(owner: string | number, repo: string | number, options?: O): Promise<Result<RuleSuites, BasicError>>;
   getRepoRuleSuites(owner: string | number, repo: string | number, params?: { ref?: string; time_period?: "hour" | "day" | "week" | "month"; actor_name?: string; rule_suite_result?: "pass" | "fail" | "bypass" | "all"; evaluate_status?: "all" | "active" | "evaluate"; per_page?: number; page?: number } | null, options?: O): Promise<Result<RuleSuites, BasicError>>;
   /** Get a repository ruleset — GET /repos/{owner}/{repo}/rulesets/{ruleset_id} (classes: read) */
   getRepoRuleset(owner: string | number, repo: string | number, rulesetId: string | number, options?: O): Promise<Result<RepositoryRuleset, BasicError>>;
   getRepoRuleset(owner: string | number, repo: string | number, rulesetId: string | number, params?: { includes_parents?: boolean } | null, options?: O): Promise<Result<RepositoryRuleset, BasicError>>;
+  /** Get repository ruleset history — GET /repos/{owner}/{repo}/rulesets/{ruleset_id}/history (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  getRepoRulesetHistory(owner: string | number, repo: string | number, rulesetId: string | number, params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<RulesetVersion[], "">, BasicError>>;
   /** Get repository ruleset history — GET /repos/{owner}/{repo}/rulesets/{ruleset_id}/history (classes: read) */
   getRepoRulesetHistory(owner: string | number, repo: string | number, rulesetId: string | number, options?: O): Promise<Result<RulesetVersion[], BasicError>>;
   getRepoRulesetHistory(owner: string | number, repo: string | number, rulesetId: string | number, params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<RulesetVersion[], BasicError>>;
   /** Get repository ruleset version — GET /repos/{owner}/{repo}/rulesets/{ruleset_id}/history/{version_id} (classes: read) */
   getRepoRulesetVersion(owner: string | number, repo: string | number, rulesetId: string | number, versionId: string | number, options?: O): Promise<Result<RulesetVersionWithState, BasicError>>;
+  /** Get all repository rulesets — GET /repos/{owner}/{repo}/rulesets (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  getRepoRulesets(owner: string | number, repo: string | number, params: { per_page?: number; page?: number; includes_parents?: boolean; targets?: string } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<RepositoryRuleset[], "">, BasicError>>;
   /** Get all repository rulesets — GET /repos/{owner}/{repo}/rulesets (classes: read) */
   getRepoRulesets(owner: string | number, repo: string | number, options?: O): Promise<Result<RepositoryRuleset[], BasicError>>;
   getRepoRulesets(owner: string | number, repo: string | number, params?: { per_page?: number; page?: number; includes_parents?: boolean; targets?: string } | null, options?: O): Promise<Result<RepositoryRuleset[], BasicError>>;
@@ -5568,18 +5798,32 @@ export interface GithubReadRepos<O = SessionOptions> extends Rpc.RpcTargetBrande
 }
 
 export interface GithubReadSearch<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** Search code — GET /search/code (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  code(params: { q: string; sort?: "indexed"; order?: "desc" | "asc"; per_page?: number; page?: number }, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ incomplete_results: boolean; items: CodeSearchResultItem[]; total_count: number }, "items">, BasicError>>;
   /** Search code — GET /search/code (classes: read) */
   code(params: { q: string; sort?: "indexed"; order?: "desc" | "asc"; per_page?: number; page?: number }, options?: O): Promise<Result<{ incomplete_results: boolean; items: CodeSearchResultItem[]; total_count: number }, BasicError>>;
+  /** Search commits — GET /search/commits (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  commits(params: { q: string; sort?: "author-date" | "committer-date"; order?: "desc" | "asc"; per_page?: number; page?: number }, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ incomplete_results: boolean; items: CommitSearchResultItem[]; total_count: number }, "items">>>;
   /** Search commits — GET /search/commits (classes: read) */
   commits(params: { q: string; sort?: "author-date" | "committer-date"; order?: "desc" | "asc"; per_page?: number; page?: number }, options?: O): Promise<Result<{ incomplete_results: boolean; items: CommitSearchResultItem[]; total_count: number }>>;
+  /** Search issues and pull requests — GET /search/issues (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  issuesAndPullRequests(params: { q: string; sort?: "comments" | "reactions" | "reactions-+1" | "reactions--1" | "reactions-smile" | "reactions-thinking_face" | "reactions-heart" | "reactions-tada" | "interactions" | "created" | "updated"; order?: "desc" | "asc"; per_page?: number; page?: number; advanced_search?: string; search_type?: "semantic" | "hybrid" }, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ incomplete_results: boolean; items: IssueSearchResultItem[]; lexical_fallback_reason?: ("no_text_terms" | "quoted_text" | "non_issue_target" | "or_boolean_not_supported" | "no_accessible_repos" | "server_error" | "only_non_semantic_fields_requested" | "service_unavailable")[]; search_type: "lexical" | "semantic" | "hybrid"; total_count: number }, "items">, BasicError>>;
   /** Search issues and pull requests — GET /search/issues (classes: read) */
   issuesAndPullRequests(params: { q: string; sort?: "comments" | "reactions" | "reactions-+1" | "reactions--1" | "reactions-smile" | "reactions-thinking_face" | "reactions-heart" | "reactions-tada" | "interactions" | "created" | "updated"; order?: "desc" | "asc"; per_page?: number; page?: number; advanced_search?: string; search_type?: "semantic" | "hybrid" }, options?: O): Promise<Result<{ incomplete_results: boolean; items: IssueSearchResultItem[]; lexical_fallback_reason?: ("no_text_terms" | "quoted_text" | "non_issue_target" | "or_boolean_not_supported" | "no_accessible_repos" | "server_error" | "only_non_semantic_fields_requested" | "service_unavailable")[]; search_type: "lexical" | "semantic" | "hybrid"; total_count: number }, BasicError>>;
+  /** Search labels — GET /search/labels (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  labels(params: { repository_id: number; q: string; sort?: "created" | "updated"; order?: "desc" | "asc"; per_page?: number; page?: number }, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ incomplete_results: boolean; items: LabelSearchResultItem[]; total_count: number }, "items">, BasicError>>;
   /** Search labels — GET /search/labels (classes: read) */
   labels(params: { repository_id: number; q: string; sort?: "created" | "updated"; order?: "desc" | "asc"; per_page?: number; page?: number }, options?: O): Promise<Result<{ incomplete_results: boolean; items: LabelSearchResultItem[]; total_count: number }, BasicError>>;
+  /** Search repositories — GET /search/repositories (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  repos(params: { q: string; sort?: "stars" | "forks" | "help-wanted-issues" | "updated"; order?: "desc" | "asc"; per_page?: number; page?: number }, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ incomplete_results: boolean; items: RepoSearchResultItem[]; total_count: number }, "items">, ValidationError>>;
   /** Search repositories — GET /search/repositories (classes: read) */
   repos(params: { q: string; sort?: "stars" | "forks" | "help-wanted-issues" | "updated"; order?: "desc" | "asc"; per_page?: number; page?: number }, options?: O): Promise<Result<{ incomplete_results: boolean; items: RepoSearchResultItem[]; total_count: number }, ValidationError>>;
+  /** Search topics — GET /search/topics (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  topics(params: { q: string; per_page?: number; page?: number }, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ incomplete_results: boolean; items: TopicSearchResultItem[]; total_count: number }, "items">>>;
   /** Search topics — GET /search/topics (classes: read) */
   topics(params: { q: string; per_page?: number; page?: number }, options?: O): Promise<Result<{ incomplete_results: boolean; items: TopicSearchResultItem[]; total_count: number }>>;
+  /** Search users — GET /search/users (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  users(params: { q: string; sort?: "followers" | "repositories" | "joined"; order?: "desc" | "asc"; per_page?: number; page?: number }, options: O & { pages: Pages }): Promise<Paged<ItemOf<{ incomplete_results: boolean; items: UserSearchResultItem[]; total_count: number }, "items">, ValidationError>>;
   /** Search users — GET /search/users (classes: read) */
   users(params: { q: string; sort?: "followers" | "repositories" | "joined"; order?: "desc" | "asc"; per_page?: number; page?: number }, options?: O): Promise<Result<{ incomplete_results: boolean; items: UserSearchResultItem[]; total_count: number }, ValidationError>>;
 }
@@ -5595,6 +5839,8 @@ export interface GithubReadSecretScanning<O = SessionOptions> extends Rpc.RpcTar
   /** List secret scanning alerts for an organization — GET /orgs/{org}/secret-scanning/alerts (classes: read) */
   listAlertsForOrg(org: string | number, options?: O): Promise<Result<OrganizationSecretScanningAlert[], BasicError>>;
   listAlertsForOrg(org: string | number, params?: { state?: "open" | "resolved"; secret_type?: string; exclude_secret_types?: string; exclude_providers?: string; providers?: string; resolution?: string; assignee?: string; sort?: "created" | "updated"; direction?: "asc" | "desc"; page?: number; per_page?: number; before?: string; after?: string; validity?: string; is_publicly_leaked?: boolean; is_multi_repo?: boolean; hide_secret?: boolean; is_bypassed?: boolean; included_metadata?: string; owner_email_hash?: string } | null, options?: O): Promise<Result<OrganizationSecretScanningAlert[], BasicError>>;
+  /** List secret scanning alerts for a repository — GET /repos/{owner}/{repo}/secret-scanning/alerts (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  listAlertsForRepo(owner: string | number, repo: string | number, params: { state?: "open" | "resolved"; secret_type?: string; exclude_secret_types?: string; exclude_providers?: string; providers?: string; resolution?: string; assignee?: string; sort?: "created" | "updated"; direction?: "asc" | "desc"; page?: number; per_page?: number; before?: string; after?: string; validity?: string; is_publicly_leaked?: boolean; is_multi_repo?: boolean; hide_secret?: boolean; is_bypassed?: boolean; included_metadata?: string; owner_email_hash?: string } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<SecretScanningAlert[], "">, { code?: string; documentation_url?: string; message?: string }>>;
   /** List secret scanning alerts for a repository — GET /repos/{owner}/{repo}/secret-scanning/alerts (classes: read) */
   listAlertsForRepo(owner: string | number, repo: string | number, options?: O): Promise<Result<SecretScanningAlert[], { code?: string; documentation_url?: string; message?: string }>>;
   listAlertsForRepo(owner: string | number, repo: string | number, params?: { state?: "open" | "resolved"; secret_type?: string; exclude_secret_types?: string; exclude_providers?: string; providers?: string; resolution?: string; assignee?: string; sort?: "created" | "updated"; direction?: "asc" | "desc"; page?: number; per_page?: number; before?: string; after?: string; validity?: string; is_publicly_leaked?: boolean; is_multi_repo?: boolean; hide_secret?: boolean; is_bypassed?: boolean; included_metadata?: string; owner_email_hash?: string } | null, options?: O): Promise<Result<SecretScanningAlert[], { code?: string; documentation_url?: string; message?: string }>>;
@@ -5730,6 +5976,8 @@ export interface GithubReadUsers<O = SessionOptions> extends Rpc.RpcTargetBrande
   /** List attestations — GET /users/{username}/attestations/{subject_digest} (classes: read) */
   listAttestations(username: string | number, subjectDigest: string | number, options?: O): Promise<Result<{ attestations?: { bundle?: Record<string, JsonValue>; bundle_url?: string; initiator?: string; repository_id?: number }[] } | EmptyObject | null, BasicError>>;
   listAttestations(username: string | number, subjectDigest: string | number, params?: { per_page?: number; before?: string; after?: string; predicate_type?: string } | null, options?: O): Promise<Result<{ attestations?: { bundle?: Record<string, JsonValue>; bundle_url?: string; initiator?: string; repository_id?: number }[] } | EmptyObject | null, BasicError>>;
+  /** List users blocked by the authenticated user — GET /user/blocks (classes: read): many pages in one call (pages: page number → page; docs/pages.md) */
+  listBlockedByAuthenticatedUser(params: { per_page?: number; page?: number } | null | undefined, options: O & { pages: Pages }): Promise<Paged<ItemOf<SimpleUser[], "">, BasicError>>;
   /** List users blocked by the authenticated user — GET /user/blocks (classes: read) */
   listBlockedByAuthenticatedUser(options?: O): Promise<Result<SimpleUser[], BasicError>>;
   listBlockedByAuthenticatedUser(params?: { per_page?: number; page?: number } | null, options?: O): Promise<Result<SimpleUser[], BasicError>>;

@@ -154,6 +154,8 @@ pub fn emit(manifest: &Manifest, model: &Model, names: &[Name], classes: &crate:
             Convention::LastItem { param, key, more } => format!("Convention::LastItem {{ param: {param:?}, key: {key:?}, more: {more:?} }}"),
             Convention::BodyCursor { cursor, param } => format!("Convention::BodyCursor {{ cursor: {cursor:?}, param: {param:?} }}"),
             Convention::Link => "Convention::Link".to_owned(),
+            Convention::PageNumber { param, first } => format!("Convention::PageNumber {{ param: {param:?}, first: {first} }}"),
+            Convention::Offset { param } => format!("Convention::Offset {{ param: {param:?} }}"),
         };
         let _ = writeln!(w, "        ({i}, &Paging {{ convention: {convention}, items: {:?}, size: {:?}, max_size: {} }}),", p.items, p.size, p.max_size);
     }

@@ -9,7 +9,13 @@
 //!   `pagination.cursor` → `after` (Twitch), `next_page` → `page` (Stripe search), `next_cursor`
 //!   → `cursor`, `response_metadata.next_cursor` → `cursor` (Slack), `nextPageToken` →
 //!   `pageToken`, `next_page_token` → `page_token`;
-//! - **the `Link` header**: a 2xx answer declaring a `Link` header (GitHub).
+//! - **the `Link` header**: a 2xx answer declaring a `Link` header (GitHub);
+//! - **page numbers**: an integer `page` query parameter beside a size parameter; the first page
+//!   is the parameter's `default`, else its `minimum`, else 1;
+//! - **offsets**: an integer `offset` query parameter beside a size parameter.
+//!
+//! Page numbers and offsets need the size parameter: their walk stops at a page shorter than the
+//! size it asked for (or empty), or once a `total_count` or `total` member says every item came.
 //!
 //! The page's size is the first of `limit`, `per_page`, `first`, `page_size`, `pageSize`,
 //! `max_results`, `maxResults` the operation takes, at most its schema's `maximum` (100 when the
@@ -54,6 +60,18 @@ pub enum Convention {
     },
     /// The `Link` header's `rel="next"`.
     Link,
+    /// `param` numbers the pages, the first being `first`.
+    PageNumber {
+        /// The parameter (`page`).
+        param: String,
+        /// The first page's number (1, or 0 where the spec says so).
+        first: u32,
+    },
+    /// `param` counts the items before the page.
+    Offset {
+        /// The parameter (`offset`).
+        param: String,
+    },
 }
 
 impl Convention {
@@ -63,6 +81,8 @@ impl Convention {
             Convention::LastItem { param, .. } => format!("pages: last item → {param}"),
             Convention::BodyCursor { cursor, param } => format!("pages: {cursor} → {param}"),
             Convention::Link => "pages: Link".to_owned(),
+            Convention::PageNumber { param, .. } => format!("pages: page number → {param}"),
+            Convention::Offset { param } => format!("pages: offset → {param}"),
         }
     }
 }
@@ -135,7 +155,17 @@ pub(super) fn detect(spec: &Spec, op: &Value, method: &str, path: &str, params: 
             Some(c) => Some(c),
             None => {
                 let link = ok.get("headers").and_then(Value::as_object).is_some_and(|h| h.keys().any(|k| k.eq_ignore_ascii_case("link")));
-                link.then_some(Convention::Link)
+                let integer = |p: &Param| p.schema.get("type").and_then(Value::as_str) == Some("integer");
+                let sized = SIZES.iter().any(|s| query(s).is_some());
+                if link {
+                    Some(Convention::Link)
+                } else if let Some(page) = query("page").filter(|p| sized && integer(p)) {
+                    let number = |key: &str| page.schema.get(key).and_then(Value::as_u64);
+                    let first = number("default").or_else(|| number("minimum")).unwrap_or(1).min(1) as u32;
+                    Some(Convention::PageNumber { param: page.name.clone(), first })
+                } else {
+                    query("offset").filter(|p| sized && integer(p)).map(|p| Convention::Offset { param: p.name.clone() })
+                }
             }
         }
     };
@@ -148,4 +178,37 @@ pub(super) fn detect(spec: &Spec, op: &Value, method: &str, path: &str, params: 
         .filter(|m| *m > 0)
         .map_or(100, |m| m.min(10_000) as u32);
     Ok(Some(Paging { convention, items, size, max_size }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{At, Style};
+    use serde_json::json;
+
+    fn param(name: &str, schema: Value) -> Param {
+        Param { name: name.into(), at: At::Query(Style::Form), required: false, schema }
+    }
+
+    fn paging(params: &[Param]) -> Option<Paging> {
+        let op = json!({ "responses": { "200": { "content": { "application/json": { "schema": { "type": "object", "properties": {
+            "rows": { "type": "array", "items": {} }, "total": { "type": "integer" } } } } } } } });
+        detect(&Spec::from_value(json!({ "openapi": "3.0.0", "paths": {} })).unwrap(), &op, "GET", "/rows", params).unwrap()
+    }
+
+    #[test]
+    fn page_numbers_and_offsets_need_an_integer_parameter_and_a_size() {
+        let int = json!({ "type": "integer" });
+        let size = param("limit", json!({ "type": "integer", "maximum": 50 }));
+        let numbered = paging(&[param("page", int.clone()), size.clone()]).unwrap();
+        assert_eq!(numbered.convention, Convention::PageNumber { param: "page".into(), first: 1 });
+        assert_eq!((numbered.items.as_str(), numbered.size.as_str(), numbered.max_size), ("rows", "limit", 50));
+        let zero = paging(&[param("page", json!({ "type": "integer", "minimum": 0 })), size.clone()]).unwrap();
+        assert_eq!(zero.convention, Convention::PageNumber { param: "page".into(), first: 0 });
+        let offsets = paging(&[param("offset", int.clone()), size.clone()]).unwrap();
+        assert_eq!(offsets.convention, Convention::Offset { param: "offset".into() });
+        // Without a size there is no stop rule; a string `page` is a cursor's, not a number.
+        assert_eq!(paging(&[param("page", int.clone())]), None);
+        assert_eq!(paging(&[param("page", json!({ "type": "string" })), size]), None);
+    }
 }
