@@ -84,6 +84,10 @@ pub struct Manifest {
     /// (`money = ["charges.create", "refunds.*"]`): see [`crate::classes`].
     #[serde(default)]
     pub classes: BTreeMap<String, Vec<String>>,
+    /// How operations page where the spec does not show it, or shows it wrongly: operationId →
+    /// rule (`[pages.<operationId>]`; docs/pages.md, "Overrides").
+    #[serde(default)]
+    pub pages: BTreeMap<String, PagesRule>,
     /// The directory the manifest was read from.
     #[serde(skip)]
     pub dir: PathBuf,
@@ -99,6 +103,32 @@ pub enum Naming {
     /// From `tag/verb-noun` operationIds.
     #[serde(rename = "operationId")]
     OperationId,
+}
+
+/// `[pages.<operationId>]`: one operation's paging, set by hand. `convention` is one of
+/// `last-item`, `cursor`, `link`, `page`, `offset` or `none` (it does not page); the other keys
+/// say what that convention reads, defaulting to what the spec showed, else the usual names.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PagesRule {
+    /// `last-item`, `cursor`, `link`, `page`, `offset` or `none`.
+    pub convention: String,
+    /// The parameter taking the next page's value (`starting_after`, `after`, `page`, `offset`).
+    pub param: Option<String>,
+    /// `cursor`: the answer's member naming the next cursor (a dotted path).
+    pub cursor: Option<String>,
+    /// `last-item`: the item's member the next page starts after (`id`).
+    pub key: Option<String>,
+    /// `last-item`: the answer's member saying more follow (`has_more`).
+    pub more: Option<String>,
+    /// The answer's member holding the items; `""`: the answer is the array.
+    pub items: Option<String>,
+    /// The page size parameter.
+    pub size: Option<String>,
+    /// The most items a page may hold.
+    pub max_size: Option<u32>,
+    /// `page`: the first page's number.
+    pub first: Option<u32>,
 }
 
 /// `[call]`.
@@ -204,6 +234,7 @@ impl Manifest {
             upstream: Upstream { origin: Some("https://stand-in.invalid".into()), ..Upstream::default() },
             naming: Naming::Path,
             classes: BTreeMap::new(),
+            pages: BTreeMap::new(),
             version_prefix: None,
             names: BTreeMap::new(),
             dir: spec.parent().unwrap_or(Path::new(".")).to_path_buf(),

@@ -194,6 +194,10 @@ pub fn build(spec: &Spec, manifest: &Manifest) -> Result<Model> {
             }
         }
     }
+    for (id, rule) in &manifest.pages {
+        let op = model.operations.iter_mut().find(|o| o.id == *id).with_context(|| format!("[pages.{id}] names no operation of the spec (an operationId)"))?;
+        op.paging = paging::overridden(rule, op.paging.take(), &op.method, &op.params).with_context(|| format!("[pages.{id}]"))?;
+    }
     model.operations.sort_by(|a, b| (&a.path, &a.method).cmp(&(&b.path, &b.method)));
     lint(&spec.doc, &mut Vec::new(), &mut model.warnings);
     Ok(model)

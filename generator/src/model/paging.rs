@@ -23,7 +23,7 @@
 
 use super::Param;
 use crate::spec::Spec;
-use anyhow::Result;
+use anyhow::{Context, Result};
 use serde_json::Value;
 
 /// How one operation pages (the runtime's `table::Paging`).
@@ -180,6 +180,50 @@ pub(super) fn detect(spec: &Spec, op: &Value, method: &str, path: &str, params: 
     Ok(Some(Paging { convention, items, size, max_size }))
 }
 
+/// An operation's paging as the manifest's `rule` sets it, over what the spec showed
+/// (`detected`): `None` when the rule says `none`. Every parameter it names must be a query
+/// parameter of the operation, and only a GET pages.
+pub(super) fn overridden(rule: &crate::manifest::PagesRule, detected: Option<Paging>, method: &str, params: &[Param]) -> Result<Option<Paging>> {
+    if rule.convention == "none" {
+        return Ok(None);
+    }
+    anyhow::ensure!(method == "GET", "only a GET pages; this operation is a {method}");
+    let query = |name: &str| -> Result<String> {
+        anyhow::ensure!(params.iter().any(|p| p.name == name && matches!(p.at, super::At::Query(_))), "`{name}` is no query parameter of the operation");
+        Ok(name.to_owned())
+    };
+    let named = |given: &Option<String>, usual: &str| query(given.as_deref().unwrap_or(usual));
+    let size = match (&rule.size, detected.as_ref().map(|d| d.size.as_str()).filter(|s| !s.is_empty())) {
+        (Some(size), _) => query(size)?,
+        (None, Some(size)) => size.to_owned(),
+        (None, None) => SIZES.iter().find(|s| params.iter().any(|p| p.name == **s)).map(|s| (*s).to_owned()).unwrap_or_default(),
+    };
+    let convention = match rule.convention.as_str() {
+        "last-item" => Convention::LastItem {
+            param: named(&rule.param, "starting_after")?,
+            key: rule.key.clone().unwrap_or_else(|| "id".into()),
+            more: rule.more.clone().unwrap_or_else(|| "has_more".into()),
+        },
+        "cursor" => Convention::BodyCursor {
+            cursor: rule.cursor.clone().context("a cursor convention names its `cursor` member")?,
+            param: query(rule.param.as_deref().context("a cursor convention names the `param` taking it")?)?,
+        },
+        "link" => Convention::Link,
+        "page" | "offset" => {
+            anyhow::ensure!(!size.is_empty(), "page numbers and offsets stop at a short page: name the page size parameter (`size`)");
+            if rule.convention == "page" {
+                Convention::PageNumber { param: named(&rule.param, "page")?, first: rule.first.unwrap_or(1) }
+            } else {
+                Convention::Offset { param: named(&rule.param, "offset")? }
+            }
+        }
+        other => anyhow::bail!("convention `{other}` is none of last-item, cursor, link, page, offset, none"),
+    };
+    let items = rule.items.clone().or_else(|| detected.as_ref().map(|d| d.items.clone())).unwrap_or_default();
+    let max_size = rule.max_size.or(detected.as_ref().map(|d| d.max_size)).unwrap_or(100).clamp(1, 10_000);
+    Ok(Some(Paging { convention, items, size, max_size }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -209,6 +253,27 @@ mod tests {
         assert_eq!(offsets.convention, Convention::Offset { param: "offset".into() });
         // Without a size there is no stop rule; a string `page` is a cursor's, not a number.
         assert_eq!(paging(&[param("page", int.clone())]), None);
-        assert_eq!(paging(&[param("page", json!({ "type": "string" })), size]), None);
+        assert_eq!(paging(&[param("page", json!({ "type": "string" })), size.clone()]), None);
+    }
+
+    #[test]
+    fn the_manifest_sets_or_removes_a_convention_checking_what_it_names() {
+        let rule = |toml: &str| -> crate::manifest::PagesRule { toml::from_str(toml).unwrap() };
+        let params = [param("after", json!({ "type": "string" })), param("limit", json!({ "type": "integer" }))];
+        let set = overridden(&rule("convention = \"cursor\"\ncursor = \"meta.next\"\nparam = \"after\"\nitems = \"results\""), None, "GET", &params).unwrap().unwrap();
+        assert_eq!(set.convention, Convention::BodyCursor { cursor: "meta.next".into(), param: "after".into() });
+        assert_eq!((set.items.as_str(), set.size.as_str(), set.max_size), ("results", "limit", 100));
+        let detected = paging(&[param("page", json!({ "type": "integer" })), param("limit", json!({ "type": "integer" }))]);
+        assert_eq!(overridden(&rule("convention = \"none\""), detected, "GET", &params).unwrap(), None);
+        for (bad, why) in [
+            ("convention = \"cursor\"\ncursor = \"next\"\nparam = \"page_token\"", "`page_token` is no query parameter"),
+            ("convention = \"cursor\"\nparam = \"after\"", "names its `cursor`"),
+            ("convention = \"pages\"", "is none of"),
+        ] {
+            let e = overridden(&rule(bad), None, "GET", &params).unwrap_err().to_string();
+            assert!(e.contains(why), "{bad}: {e}");
+        }
+        assert!(overridden(&rule("convention = \"link\""), None, "POST", &params).is_err());
+        assert!(overridden(&rule("convention = \"offset\""), None, "GET", &[param("offset", json!({ "type": "integer" }))]).unwrap_err().to_string().contains("short page"));
     }
 }
