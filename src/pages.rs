@@ -75,6 +75,30 @@ impl Default for Limits {
 /// booleans: GitHub's search (`total_count`, `incomplete_results`), Twitch's `total`.
 pub const KEPT: [&str; 3] = ["total_count", "incomplete_results", "total"];
 
+/// A page's items: parsed (each redacted as it joins the result), or as the text they came in.
+#[derive(Clone, Copy)]
+enum Items<'a> {
+    Parsed(&'a [Value]),
+    Raw(&'a [&'a str]),
+}
+
+impl Items<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Items::Parsed(values) => values.len(),
+            Items::Raw(raw) => raw.len(),
+        }
+    }
+
+    /// Item `i`'s member `key` (the last item's `id`, for the next page's cursor).
+    fn key(&self, i: usize, key: &str) -> Option<Value> {
+        match self {
+            Items::Parsed(values) => values.get(i)?.get(key).cloned(),
+            Items::Raw(raw) => crate::parse::parse(raw.get(i)?).ok()?.get(key).cloned(),
+        }
+    }
+}
+
 /// What a page decided.
 #[derive(Debug, PartialEq)]
 pub enum Turn {
@@ -119,6 +143,11 @@ impl Walk {
         &self.params
     }
 
+    /// The answer's member holding the items (`""`: the answer is the array).
+    pub fn items_member(&self) -> &'static str {
+        self.paging.items
+    }
+
     /// Pages taken so far.
     pub fn pages(&self) -> u32 {
         self.pages
@@ -140,30 +169,44 @@ impl Walk {
         }
     }
 
-    /// A page answered `body` (parsed), with `link` its `Link` header, to a request sent to
-    /// `request_url` for `op`: its items join the result (each redacted), and the walk goes on
-    /// ([`Turn::Next`], [`Walk::params`] updated) or ends. `requests_left`: how many more
-    /// requests the call may send. An answer without its items, or a next page elsewhere, is an
-    /// error.
-    pub fn page(&mut self, op: &Operation, body: &Value, link: Option<&str>, request_url: &str, requests_left: u32, redactor: &Redactor) -> Result<Turn, CallError> {
-        let items = match self.paging.items {
-            "" => body,
-            member => body.get(member).unwrap_or(&Value::Null),
+    /// A page answered `body`, with `link` its `Link` header, to a request sent to `request_url`
+    /// for `op`: its items join the result, and the walk goes on ([`Turn::Next`],
+    /// [`Walk::params`] updated) or ends. `raw`: the items as the text they came in, for a page
+    /// the entry's scan did not flag (it holds no credential in any view), copied into the result
+    /// as they are, `body` then holding the answer's other members; `None`: the items are
+    /// `body`'s own, each redacted. `requests_left`: how many more requests the call may send.
+    /// An answer without its items, or a next page elsewhere, is an error.
+    #[allow(clippy::too_many_arguments)]
+    pub fn page(&mut self, op: &Operation, body: &Value, raw: Option<&[&str]>, link: Option<&str>, request_url: &str, requests_left: u32, redactor: &Redactor) -> Result<Turn, CallError> {
+        let parsed = match (raw, self.paging.items) {
+            (Some(_), _) => None,
+            (None, "") => Some(body),
+            (None, member) => Some(body.get(member).unwrap_or(&Value::Null)),
         };
-        let Value::Array(items) = items else {
-            return Err(CallError::invalid(format!(
-                "page {} of the walk holds no list of items ({}), so the walk stopped",
-                self.pages + 1,
-                if self.paging.items.is_empty() { "the answer is no array".to_owned() } else { format!("no array at `{}`", self.paging.items) }
-            )));
+        let items = match (raw, parsed) {
+            (Some(raw), _) => Items::Raw(raw),
+            (None, Some(Value::Array(values))) => Items::Parsed(values),
+            _ => {
+                return Err(CallError::invalid(format!(
+                    "page {} of the walk holds no list of items ({}), so the walk stopped",
+                    self.pages + 1,
+                    if self.paging.items.is_empty() { "the answer is no array".to_owned() } else { format!("no array at `{}`", self.paging.items) }
+                )))
+            }
         };
+        let count = items.len();
         let want = (self.limits.max_items - self.items) as usize;
-        let taken = items.len().min(want);
-        for item in &items[..taken] {
+        let taken = count.min(want);
+        for i in 0..taken {
             if self.items > 0 {
                 self.data.push(',');
             }
-            redactor.push_value(item, false, &mut self.data);
+            match items {
+                Items::Raw(raw) => self.data.push_str(raw[i]),
+                Items::Parsed(values) => {
+                    redactor.push_value(&values[i], false, &mut self.data);
+                }
+            }
             self.items += 1;
         }
         self.pages += 1;
@@ -176,7 +219,7 @@ impl Walk {
                 value.push_json(&mut self.kept);
             }
         }
-        let cut = taken < items.len();
+        let cut = taken < count;
         // Page numbers and offsets: whether this was the last page, by its size or a total.
         let last_page = || {
             let asked = self.number(self.paging.size).unwrap_or(u64::from(self.paging.max_size));
@@ -186,15 +229,15 @@ impl Walk {
                 Convention::PageNumber { param, first } => self.number(param).unwrap_or(u64::from(first)).saturating_sub(u64::from(first)) * asked,
                 _ => 0,
             };
-            items.is_empty() || (items.len() as u64) < asked || total.is_some_and(|t| before + items.len() as u64 >= t)
+            count == 0 || (count as u64) < asked || total.is_some_and(|t| before + count as u64 >= t)
         };
         // Where the items after the last one taken are: this page's own params again, moved on.
         let more = match self.paging.convention {
             Convention::LastItem { param, key, more } => {
                 let has_more = matches!(body.get(more), Some(Value::Bool(true)));
-                match items[..taken].last().and_then(|item| item.get(key)) {
+                match taken.checked_sub(1).and_then(|i| items.key(i, key)) {
                     Some(last) if cut || has_more => {
-                        self.set(param, last.clone());
+                        self.set(param, last);
                         true
                     }
                     _ => false,
@@ -431,32 +474,32 @@ mod tests {
         let numbered = Paging { convention: Convention::PageNumber { param: "page", first: 1 }, items: "", size: "per_page", max_size: 100 };
         // 25 rows in pages of 10: pages 1, 2, then a short third page ends it.
         let mut walk = Walk::new(numbered, Limits { max_items: 100, max_pages: 10 }, vec![(String::from("per_page"), Value::Number(Number::from_u64(10)))]);
-        assert_eq!(walk.page(&OP, &rows(0, 10), None, "", 40, &redactor).unwrap(), Turn::Next);
+        assert_eq!(walk.page(&OP, &rows(0, 10), None, None, "", 40, &redactor).unwrap(), Turn::Next);
         assert_eq!(walk.number("page"), Some(2));
-        assert_eq!(walk.page(&OP, &rows(10, 10), None, "", 40, &redactor).unwrap(), Turn::Next);
+        assert_eq!(walk.page(&OP, &rows(10, 10), None, None, "", 40, &redactor).unwrap(), Turn::Next);
         assert_eq!(walk.number("page"), Some(3));
-        let Turn::Done(result) = walk.page(&OP, &rows(20, 5), None, "", 40, &redactor).unwrap() else { panic!() };
+        let Turn::Done(result) = walk.page(&OP, &rows(20, 5), None, None, "", 40, &redactor).unwrap() else { panic!() };
         assert!(result.contains("\"hasMore\":false") && walk.items == 25, "{result}");
         // Cut at 15 of 20: page 2 of size 5 begins at item 15... renumbered so `next` continues there.
         let mut walk = Walk::new(numbered, Limits { max_items: 15, max_pages: 10 }, vec![(String::from("per_page"), Value::Number(Number::from_u64(10)))]);
-        walk.page(&OP, &rows(0, 10), None, "", 40, &redactor).unwrap();
-        let Turn::Done(result) = walk.page(&OP, &rows(10, 10), None, "", 40, &redactor).unwrap() else { panic!() };
+        walk.page(&OP, &rows(0, 10), None, None, "", 40, &redactor).unwrap();
+        let Turn::Done(result) = walk.page(&OP, &rows(10, 10), None, None, "", 40, &redactor).unwrap() else { panic!() };
         assert!(result.contains("\"next\":{\"per_page\":5,\"page\":4}"), "{result}");
         // Offsets: a total ends the walk without a short page; a cut continues at the next item.
         let offsets = Paging { convention: Convention::Offset { param: "offset" }, items: "rows", size: "limit", max_size: 100 };
         let page = |from: u64, n: u64, total: u64| Value::Object(vec![(String::from("rows"), rows(from, n)), (String::from("total"), Value::Number(Number::from_u64(total)))]);
         let mut walk = Walk::new(offsets, Limits { max_items: 100, max_pages: 10 }, vec![(String::from("limit"), Value::Number(Number::from_u64(10)))]);
-        assert_eq!(walk.page(&OP, &page(0, 10, 20), None, "", 40, &redactor).unwrap(), Turn::Next);
+        assert_eq!(walk.page(&OP, &page(0, 10, 20), None, None, "", 40, &redactor).unwrap(), Turn::Next);
         assert_eq!(walk.number("offset"), Some(10));
-        assert!(matches!(walk.page(&OP, &page(10, 10, 20), None, "", 40, &redactor).unwrap(), Turn::Done(r) if r.contains("\"hasMore\":false")));
+        assert!(matches!(walk.page(&OP, &page(10, 10, 20), None, None, "", 40, &redactor).unwrap(), Turn::Done(r) if r.contains("\"hasMore\":false")));
         let mut walk = Walk::new(offsets, Limits { max_items: 7, max_pages: 10 }, vec![(String::from("limit"), Value::Number(Number::from_u64(10)))]);
         // The first page already asks for no more than the walk wants.
         assert_eq!(walk.number("limit"), Some(10));
-        let Turn::Done(result) = walk.page(&OP, &page(0, 10, 50), None, "", 40, &redactor).unwrap() else { panic!() };
+        let Turn::Done(result) = walk.page(&OP, &page(0, 10, 50), None, None, "", 40, &redactor).unwrap() else { panic!() };
         assert!(result.contains("\"next\":{\"limit\":10,\"offset\":7}"), "{result}");
         // An empty first page is the last.
         let mut walk = Walk::new(offsets, Limits::default(), Vec::new());
-        assert!(matches!(walk.page(&OP, &page(0, 0, 0), None, "", 40, &redactor).unwrap(), Turn::Done(_)));
+        assert!(matches!(walk.page(&OP, &page(0, 0, 0), None, None, "", 40, &redactor).unwrap(), Turn::Done(_)));
     }
 
     #[test]

@@ -47,6 +47,90 @@ pub fn parse(text: &str) -> Result<Value, ParseError> {
     Ok(value)
 }
 
+/// A JSON text split one level down without building what lies below: an array's items, or an
+/// object's members, each as its own text (a slice of the input, valid JSON). For a page of a
+/// walk whose items go back to the caller as they came (`crate::pages`): every item checked
+/// against the grammar, none turned into values and written again.
+#[derive(Debug, PartialEq)]
+pub enum Shallow<'a> {
+    Array(Vec<&'a str>),
+    /// Members in order; a repeated key keeps its first place and its last value.
+    Object(Vec<(String, &'a str)>),
+    /// A string, number, boolean or null.
+    Scalar,
+}
+
+/// [`Shallow`] of `text`, which must hold exactly one JSON value. A lone surrogate escape
+/// passes here (JavaScript's `JSON.parse`, which reads what this hands on, takes it).
+#[inline(never)]
+pub fn shallow(text: &str) -> Result<Shallow<'_>, ParseError> {
+    let mut p = Parser { text, bytes: text.as_bytes(), at: 0 };
+    p.space();
+    let open = p.bytes.get(p.at).copied();
+    let mut items = Vec::new();
+    let mut members: Vec<(String, &str)> = Vec::new();
+    match open {
+        Some(b'[' | b'{') => {
+            let close = if open == Some(b'[') { b']' } else { b'}' };
+            p.at += 1;
+            p.space();
+            if p.bytes.get(p.at) == Some(&close) {
+                p.at += 1;
+            } else {
+                loop {
+                    p.space();
+                    let key = if close == b'}' {
+                        if p.bytes.get(p.at) != Some(&b'"') {
+                            return Err(p.fail("expected a string key"));
+                        }
+                        let key = p.string()?;
+                        p.space();
+                        if p.bytes.get(p.at) != Some(&b':') {
+                            return Err(p.fail("expected `:`"));
+                        }
+                        p.at += 1;
+                        p.space();
+                        Some(key)
+                    } else {
+                        None
+                    };
+                    let from = p.at;
+                    p.skip(1)?;
+                    let raw = &text[from..p.at];
+                    match key {
+                        None => items.push(raw),
+                        Some(key) => match members.iter_mut().find(|(k, _)| *k == key) {
+                            Some(slot) => slot.1 = raw,
+                            None => members.push((key, raw)),
+                        },
+                    }
+                    p.space();
+                    match p.bytes.get(p.at) {
+                        Some(b',') => p.at += 1,
+                        Some(&b) if b == close => {
+                            p.at += 1;
+                            break;
+                        }
+                        _ => return Err(p.fail("expected `,` or a closing bracket")),
+                    }
+                }
+            }
+        }
+        _ => {
+            p.skip(0)?;
+        }
+    }
+    p.space();
+    if p.at != p.bytes.len() {
+        return Err(p.fail("text after the value"));
+    }
+    Ok(match open {
+        Some(b'[') => Shallow::Array(items),
+        Some(b'{') => Shallow::Object(members),
+        _ => Shallow::Scalar,
+    })
+}
+
 struct Parser<'a> {
     text: &'a str,
     bytes: &'a [u8],
@@ -76,6 +160,80 @@ impl Parser<'_> {
             Some(b'n') => self.word("null", Value::Null),
             Some(_) => Err(self.fail("not a JSON value")),
             None => Err(self.fail("the text ends before a value")),
+        }
+    }
+
+    /// Past one value, checking it, building nothing (strings' escapes checked, not decoded).
+    fn skip(&mut self, depth: usize) -> Result<(), ParseError> {
+        self.space();
+        match self.bytes.get(self.at) {
+            Some(&open @ (b'{' | b'[')) => {
+                self.deeper(depth + 1)?;
+                let close = if open == b'[' { b']' } else { b'}' };
+                self.at += 1;
+                self.space();
+                if self.bytes.get(self.at) == Some(&close) {
+                    self.at += 1;
+                    return Ok(());
+                }
+                loop {
+                    if close == b'}' {
+                        self.space();
+                        if self.bytes.get(self.at) != Some(&b'"') {
+                            return Err(self.fail("expected a string key"));
+                        }
+                        self.skip_string()?;
+                        self.space();
+                        if self.bytes.get(self.at) != Some(&b':') {
+                            return Err(self.fail("expected `:`"));
+                        }
+                        self.at += 1;
+                    }
+                    self.skip(depth + 1)?;
+                    self.space();
+                    match self.bytes.get(self.at) {
+                        Some(b',') => self.at += 1,
+                        Some(&b) if b == close => {
+                            self.at += 1;
+                            return Ok(());
+                        }
+                        _ => return Err(self.fail("expected `,` or a closing bracket")),
+                    }
+                }
+            }
+            Some(b'"') => self.skip_string(),
+            Some(b'-' | b'0'..=b'9') => self.number().map(drop),
+            Some(b't') => self.word("true", Value::Null).map(drop),
+            Some(b'f') => self.word("false", Value::Null).map(drop),
+            Some(b'n') => self.word("null", Value::Null).map(drop),
+            Some(_) => Err(self.fail("not a JSON value")),
+            None => Err(self.fail("the text ends before a value")),
+        }
+    }
+
+    /// Past a string, its escapes checked.
+    fn skip_string(&mut self) -> Result<(), ParseError> {
+        self.at += 1;
+        loop {
+            match self.bytes.get(self.at) {
+                Some(b'"') => {
+                    self.at += 1;
+                    return Ok(());
+                }
+                Some(b'\\') => {
+                    match self.bytes.get(self.at + 1) {
+                        Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => self.at += 2,
+                        Some(b'u') => {
+                            self.at += 2;
+                            self.hex4()?;
+                        }
+                        _ => return Err(self.fail("an unknown escape")),
+                    }
+                }
+                Some(&b) if b < 0x20 => return Err(self.fail("a control character in a string")),
+                Some(_) => self.at += 1,
+                None => return Err(self.fail("the text ends inside a string")),
+            }
         }
     }
 
@@ -306,6 +464,24 @@ mod tests {
         }
         assert_eq!(parse("[1, x]").unwrap_err(), ParseError { what: "not a JSON value", at: 4 });
         assert_eq!(parse("[1] 2").unwrap_err().to_string(), "text after the value at byte 4");
+    }
+
+    #[test]
+    fn shallow_splits_one_level_and_checks_the_rest() {
+        let text = r#" { "data" : [ {"id":"a\"b","n":[1,2.5e3]} , 7 ], "has_more": true, "data": [] } "#;
+        let Ok(Shallow::Object(members)) = shallow(text) else { panic!() };
+        assert_eq!(members, vec![(String::from("data"), "[]"), (String::from("has_more"), "true")]);
+        assert_eq!(shallow(r#"[{"a":1}, "x\u00e9", null]"#), Ok(Shallow::Array(vec![r#"{"a":1}"#, r#""x\u00e9""#, "null"])));
+        assert_eq!(shallow("3"), Ok(Shallow::Scalar));
+        for bad in [r#"[{"a":1,}]"#, r#"{"a":[01]}"#, "[\"\u{1}\"]", r#"{"a":"\q"}"#, "[1] 2", r#"{"a" 1}"#, "[tru]"] {
+            assert!(shallow(bad).is_err(), "{bad}");
+            assert!(parse(bad).is_err(), "{bad}");
+        }
+        // Every item the split hands on parses as itself.
+        let Ok(Shallow::Array(items)) = shallow(r#"[{"id":"cus_1","m":{"k":"v"}},[],"s",-0.5]"#) else { panic!() };
+        for item in items {
+            assert_eq!(round_trip(item), parse(item).unwrap().to_json());
+        }
     }
 
     #[test]

@@ -358,16 +358,25 @@ impl Call {
     fn page(mut self, response: &HttpResponse<'_>, now_ms: f64) -> Step {
         let op = &self.provider.operations[self.op_index];
         let text = response.body.text();
-        let body = if response.status == 204 || response.body.is_empty() {
-            crate::value::Value::Null
+        // A page the entry's scan did not flag holds no credential in any view: its items join
+        // the result as the text they came in (split one level, checked, not built), as an
+        // unflagged body reaches a plain call's caller untouched. A flagged one is read whole
+        // and each item redacted.
+        let clean = !response.body.flagged(&self.redactor, true);
+        let items_member = self.paged.as_ref().map_or("", |p| p.walk.items_member());
+        let read = if response.status == 204 || response.body.is_empty() {
+            Ok((crate::value::Value::Null, None))
+        } else if clean {
+            split_page(&text, items_member)
         } else {
-            match crate::parse::parse(&text) {
-                Ok(value) => value,
-                Err(_) => {
-                    let media = response::printable_type(response.content_type.unwrap_or(""), &self.redactor);
-                    let error = CallError::invalid_body(response.status, &media, &self.redactor.redact(&text));
-                    return Step::Done(self.fail(&error, Some(response.status), response.request_id, now_ms));
-                }
+            crate::parse::parse(&text).map(|v| (v, None))
+        };
+        let (body, raw) = match read {
+            Ok(read) => read,
+            Err(_) => {
+                let media = response::printable_type(response.content_type.unwrap_or(""), &self.redactor);
+                let error = CallError::invalid_body(response.status, &media, &self.redactor.redact(&text));
+                return Step::Done(self.fail(&error, Some(response.status), response.request_id, now_ms));
             }
         };
         // A page starts only while its worst case (every retry, every redirect) still fits in
@@ -375,7 +384,7 @@ impl Call {
         let left = crate::pages::MAX_REQUESTS.saturating_sub(self.tries.len() as u32 + retry::MAX_REQUESTS - 1);
         let paged = self.paged.as_mut().expect("a page of a walk");
         paged.bytes += text.len() as u64;
-        let turn = paged.walk.page(op, &body, response.link, &self.request.url, left, &self.redactor);
+        let turn = paged.walk.page(op, &body, raw.as_deref(), response.link, &self.request.url, left, &self.redactor);
         drop(text);
         match turn {
             Err(error) => Step::Done(self.fail(&error, Some(response.status), response.request_id, now_ms)),
@@ -534,6 +543,31 @@ impl Call {
 /// for an exchange that failed obtained nothing, whatever its flags say.
 fn refreshed(resume: Resume, holds: bool) -> bool {
     holds && (resume.obtained || resume.after_401)
+}
+
+/// An unflagged page split for its walk: the answer's members but the items built (they are
+/// few and small: `has_more`, a cursor, a total), and the items as their text; `items` names
+/// their member (`""`: the answer is the array).
+fn split_page<'t>(text: &'t str, items: &str) -> Result<(crate::value::Value, Option<Vec<&'t str>>), crate::parse::ParseError> {
+    use crate::parse::{shallow, Shallow};
+    use crate::value::Value;
+    match shallow(text)? {
+        Shallow::Array(raw) if items.is_empty() => Ok((Value::Null, Some(raw))),
+        Shallow::Object(members) if !items.is_empty() => {
+            let mut rest = Vec::with_capacity(members.len());
+            let mut raw = None;
+            for (name, value) in members {
+                match shallow(value)? {
+                    Shallow::Array(list) if name == items => raw = Some(list),
+                    _ => rest.push((name, crate::parse::parse(value)?)),
+                }
+            }
+            // No array at `items`: the answer as read, which the walk refuses naming it.
+            Ok((Value::Object(rest), raw))
+        }
+        // Not the shape the walk reads: read whole, for the walk to refuse.
+        _ => crate::parse::parse(text).map(|v| (v, None)),
+    }
 }
 
 /// The envelope for a call whose request went out and which a fault then lost (its own panic
