@@ -127,3 +127,37 @@ fn the_reader_agrees_with_serde_json() {
         Ok(())
     });
 }
+
+/// The one-level split a walk reads unflagged pages with (`parse::shallow`): JSON exactly when
+/// the reader says so (lone surrogates aside, which the random strings never write), and each
+/// piece it hands on reads as the same value the whole reading holds there.
+#[test]
+fn the_split_agrees_with_the_reader() {
+    use capa_rs::parse::{shallow, Shallow};
+    fuzz::run("shallow", (json_text(), damage()), |(text, damage)| {
+        let Some(text) = apply(&text, &damage) else { return Ok(()) };
+        let whole = parse(&text);
+        let split = shallow(&text);
+        prop_assert_eq!(whole.is_ok(), split.is_ok(), "{:?}", text);
+        match (whole, split) {
+            (Ok(Value::Array(values)), Ok(Shallow::Array(items))) => {
+                prop_assert_eq!(values.len(), items.len());
+                for (value, item) in values.iter().zip(items) {
+                    let piece = parse(item).ok();
+                    prop_assert_eq!(piece.as_ref(), Some(value), "{}", item);
+                }
+            }
+            (Ok(Value::Object(entries)), Ok(Shallow::Object(members))) => {
+                prop_assert_eq!(entries.len(), members.len());
+                for ((k, v), (name, raw)) in entries.iter().zip(members) {
+                    prop_assert_eq!(k, &name);
+                    let piece = parse(raw).ok();
+                    prop_assert_eq!(piece.as_ref(), Some(v), "{}", raw);
+                }
+            }
+            (Ok(Value::Array(_) | Value::Object(_)), Ok(other)) => prop_assert!(false, "split as {other:?}: {text}"),
+            _ => {}
+        }
+        Ok(())
+    });
+}
