@@ -171,17 +171,13 @@ pub fn build(provider: &'static Provider, op: &'static Operation, args: Args, co
     let form_in_query = matches!(op.method, Method::Get | Method::Head | Method::Delete);
     let body = match op.body {
         Body::None => None,
-        Body::Form { .. } if form_in_query => {
-            for (k, v) in &body_fields {
-                query.push_nested(k, v);
-            }
+        Body::Form { styles, .. } if form_in_query => {
+            query.push_form(&body_fields, &styles, op.params)?;
             None
         }
-        Body::Form { .. } => {
+        Body::Form { styles, .. } => {
             let mut form = Pairs::new();
-            for (k, v) in &body_fields {
-                form.push_nested(k, v);
-            }
+            form.push_form(&body_fields, &styles, op.params)?;
             request_headers.push(("content-type", HeaderValue::Static("application/x-www-form-urlencoded")));
             Some(RequestBody::Text(form.into_string()))
         }
@@ -263,7 +259,7 @@ struct Placed<'a> {
 /// `binaries`: the values may hold binary data, which only a multipart body's fields and a
 /// binary body may carry (the multipart encoder refuses it deeper than a field).
 fn place(op: &'static Operation, entries: Vec<(String, Value)>, out: &mut Placed<'_>, binaries: bool) -> Result<(), CallError> {
-    let open = matches!(op.body, Body::Form { open: true } | Body::Json { open: true } | Body::Multipart { open: true, .. });
+    let open = matches!(op.body, Body::Form { open: true, .. } | Body::Json { open: true } | Body::Multipart { open: true, .. });
     let mut unknown = Vec::new();
     for (key, value) in entries {
         let param = op.params.iter().find(|p| p.name == key);

@@ -325,7 +325,31 @@ impl Param {
     }
 }
 
-/// OpenAPI serialization style of a query parameter.
+/// How a form body's fields are serialized: OpenAPI's `encoding` for the media type, each
+/// property's `style` and `explode` (`form`, exploded, where it says nothing). `default` is
+/// every field's style but those listed in `fields`: the generator makes it the style most of
+/// the body's fields have, so that a body whose fields agree (Stripe's, `deepObject` on every
+/// array and object) lists none and its fields cost no search.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FieldStyles {
+    pub default: Style,
+    pub fields: &'static [(&'static str, Style)],
+}
+
+impl FieldStyles {
+    /// The style of the field `name`.
+    pub fn of(&self, name: &str) -> Style {
+        for &(field, style) in self.fields {
+            if field == name {
+                return style;
+            }
+        }
+        self.default
+    }
+}
+
+/// OpenAPI serialization style of a query parameter, or of a form body's field
+/// ([`FieldStyles`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Style {
     /// `style: form, explode: true` (the default): `id=1&id=2`, objects spread into keys.
@@ -345,9 +369,10 @@ pub enum Style {
 pub enum Body {
     /// No body. Also GET/DELETE operations whose spec declares an empty form body.
     None,
-    /// `application/x-www-form-urlencoded` with bracket nesting (`a[b][0]=c`).
+    /// `application/x-www-form-urlencoded`, each field serialized in its style
+    /// ([`FieldStyles`]; see [`crate::encode::Pairs::push_field`]).
     /// `open`: the schema allows properties it does not name.
-    Form { open: bool },
+    Form { open: bool, styles: FieldStyles },
     /// `application/json` object built from the body params. `open` as above.
     Json { open: bool },
     /// `application/json` whose schema is not an object (an array, say): the params argument

@@ -47,7 +47,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "From", at: At::Body, required: false },
                 Param { name: "To", at: At::Body, required: true },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::Form, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write

@@ -110,13 +110,7 @@ pub fn emit(manifest: &Manifest, model: &Model, names: &[Name], classes: &crate:
                     At::Query(s) | At::QueryAlias(s) => format!(
                         "At::{}(Style::{})",
                         if matches!(p.at, At::QueryAlias(_)) { "QueryAlias" } else { "Query" },
-                        match s {
-                            Style::Form => "Form",
-                            Style::FormCsv => "FormCsv",
-                            Style::DeepObject => "DeepObject",
-                            Style::SpaceDelimited => "SpaceDelimited",
-                            Style::PipeDelimited => "PipeDelimited",
-                        }
+                        style_name(s)
                     ),
                     At::Header => "At::Header".into(),
                     At::HeaderAlias => "At::HeaderAlias".into(),
@@ -128,7 +122,10 @@ pub fn emit(manifest: &Manifest, model: &Model, names: &[Name], classes: &crate:
         }
         let body = match &op.body {
             Body::None => "Body::None".to_owned(),
-            Body::Form { open } => format!("Body::Form {{ open: {open} }}"),
+            Body::Form { open, styles } => {
+                let fields: Vec<String> = styles.fields.iter().map(|(n, s)| format!("({n:?}, Style::{})", style_name(*s))).collect();
+                format!("Body::Form {{ open: {open}, styles: FieldStyles {{ default: Style::{}, fields: &[{}] }} }}", style_name(styles.default), fields.join(", "))
+            }
             Body::Json { open } => format!("Body::Json {{ open: {open} }}"),
             Body::JsonValue => "Body::JsonValue".to_owned(),
             Body::Text(media) => format!("Body::Text({media:?})"),
@@ -160,4 +157,15 @@ pub fn emit(manifest: &Manifest, model: &Model, names: &[Name], classes: &crate:
     let _ = writeln!(w, "    ],");
     let _ = writeln!(w, "}};");
     out
+}
+
+/// A style's variant name in `src/table.rs`.
+fn style_name(style: Style) -> &'static str {
+    match style {
+        Style::Form => "Form",
+        Style::FormCsv => "FormCsv",
+        Style::DeepObject => "DeepObject",
+        Style::SpaceDelimited => "SpaceDelimited",
+        Style::PipeDelimited => "PipeDelimited",
+    }
 }

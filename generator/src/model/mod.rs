@@ -128,7 +128,9 @@ pub enum Style {
 #[allow(missing_docs)]
 pub enum Body {
     None,
-    Form { open: bool },
+    /// `application/x-www-form-urlencoded`; `styles`: how each field is serialized, from the
+    /// media type's `encoding`.
+    Form { open: bool, styles: FieldStyles },
     Json { open: bool },
     JsonValue,
     Text(String),
@@ -136,6 +138,19 @@ pub enum Body {
     Multipart { open: bool, deep: Vec<String> },
     /// Bytes of this media type (or range: `image/*`, `*/*`).
     Binary(String),
+}
+
+/// How a form body's fields are serialized (OpenAPI's `encoding`, each property's `style` and
+/// `explode`; `form`, exploded, where it says nothing): `default` for every field not in
+/// `fields`. `default` is the style most of the body's container fields have (Stripe's
+/// `deepObject` everywhere), so that a body whose fields agree lists none; scalar fields are
+/// sent alike in every style and are never listed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldStyles {
+    /// The style of every field not in `fields`.
+    pub default: Style,
+    /// The fields of another style, by name.
+    pub fields: Vec<(String, Style)>,
 }
 
 /// What an operation's success answers, from the first 2xx response the spec declares (the

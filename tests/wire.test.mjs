@@ -1,0 +1,139 @@
+// The wire a spec asks for, through the `wire` fixture Worker (tests/fixtures/wire/wire/) in
+// workerd over a real service binding, against the recording upstream: the exact bytes of form
+// bodies under each `encoding` (OpenAPI's defaults and every override), read back by references
+// nobody here wrote — WHATWG `URLSearchParams` and Python's `urllib.parse.parse_qs` for forms,
+// the platform's `FormData` parser for multipart — so that a provider reading its spec's
+// encoding reads what the caller meant.
+import { test, before, after, beforeEach } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { startUpstream, startWorkers, bytes } from "./harness.mjs";
+import { findLeaks, windowsOf } from "./security/corpus.mjs";
+
+const TOKEN = "tok_CANARYwire000000000000000";
+
+let upstream, wire;
+
+before(async () => {
+  upstream = await startUpstream();
+  wire = await startWorkers({ provider: "wire", bindings: { WIRE_TOKEN: TOKEN, CAPA_LOOPBACK_ORIGIN: upstream.origin } });
+});
+after(async () => {
+  assert.deepEqual(findLeaks(null, wire.logs, windowsOf([TOKEN])), []);
+  await wire.dispose();
+  await upstream.close();
+});
+beforeEach(() => {
+  upstream.requests.length = 0;
+  upstream.reply = () => ({ status: 200, json: { id: 7 } });
+});
+
+async function call(dotted, ...args) {
+  const envelope = await wire.call(dotted, ...args);
+  assert.deepEqual(findLeaks(envelope, [], windowsOf([TOKEN])), [], dotted);
+  assert.ok(!JSON.stringify(envelope).includes(TOKEN), dotted);
+  return envelope;
+}
+
+/** `text` as Python's `parse_qs` reads it (blank values kept, strict): `{ key: [values] }`. */
+function parseQs(text) {
+  const script = "import sys, json, urllib.parse; print(json.dumps(urllib.parse.parse_qs(sys.stdin.read(), keep_blank_values=True, strict_parsing=True)))";
+  return JSON.parse(execFileSync("python3", ["-c", script], { input: text }).toString());
+}
+
+/** `text` as WHATWG `URLSearchParams` reads it: `{ key: [values] }`, keys in first-seen order. */
+function searchParams(text) {
+  const out = {};
+  for (const [k, v] of new URLSearchParams(text)) (out[k] ??= []).push(v);
+  return out;
+}
+
+/** The multipart body the upstream received, parsed by the platform's own parser. */
+function formData(req) {
+  return new Request("http://upstream/", { method: "POST", headers: { "content-type": req.headers["content-type"] }, body: req.raw }).formData();
+}
+
+test("form: OpenAPI's default encoding repeats an array's key and spreads an object; each override as declared", async () => {
+  const r = await call("messages.create", {
+    To: ["+1 555 0100", "b&c=d"],
+    Body: "hi there",
+    Count: 3,
+    Tags: { color: "red", size: "L" },
+    Csv: ["a", "b,c"],
+    CsvObject: { k: "v w" },
+    Pipes: [1, 2],
+    Spaces: [3, 4],
+    Deep: { k: "v" },
+    DeepList: ["x", "y"],
+  });
+  assert.equal(r.ok, true, JSON.stringify(r.error));
+  const req = upstream.take();
+  assert.equal(req.method, "POST");
+  assert.equal(req.url, "/v1/messages");
+  assert.equal(req.headers["content-type"], "application/x-www-form-urlencoded");
+  assert.equal(
+    req.body,
+    "To=%2B1%20555%200100&To=b%26c%3Dd&Body=hi%20there&Count=3&color=red&size=L&Csv=a,b%2Cc&CsvObject=k,v%20w&Pipes=1|2&Spaces=3%204&Deep[k]=v&DeepList[0]=x&DeepList[1]=y",
+  );
+  const expected = {
+    To: ["+1 555 0100", "b&c=d"],
+    Body: ["hi there"],
+    Count: ["3"],
+    color: ["red"],
+    size: ["L"],
+    Csv: ["a,b,c"],
+    CsvObject: ["k,v w"],
+    Pipes: ["1|2"],
+    Spaces: ["3 4"],
+    "Deep[k]": ["v"],
+    "DeepList[0]": ["x"],
+    "DeepList[1]": ["y"],
+  };
+  assert.deepEqual(parseQs(req.body), expected);
+  assert.deepEqual(searchParams(req.body), expected);
+  assert.equal(req.headers.authorization, `Bearer ${TOKEN}`);
+});
+
+test("form: an exploded object's member may not take another parameter's name; nothing is sent", async () => {
+  for (const params of [{ To: ["a"], Tags: { Body: "smuggled" } }, { To: ["a"], Tags: { To: "b" } }, { To: ["a"], Tags: { color: "x" }, color: "y" }]) {
+    const r = await call("messages.create", params);
+    assert.equal(r.ok, false, JSON.stringify(params));
+    assert.ok(["invalid_argument", "unknown_parameter"].includes(r.error.code), JSON.stringify(r.error));
+  }
+  assert.equal(upstream.requests.length, 0);
+});
+
+test("form: a body whose containers declare deepObject (Stripe's) keeps brackets and indices", async () => {
+  const r = await call("charges.create", { amount: 2500, expand: ["customer", "a b"], metadata: { order: "A 1", "k[]": "x" } });
+  assert.equal(r.ok, true, JSON.stringify(r.error));
+  const req = upstream.take();
+  assert.equal(req.body, "amount=2500&expand[0]=customer&expand[1]=a%20b&metadata[order]=A%201&metadata[k%5B%5D]=x");
+  const expected = { amount: ["2500"], "expand[0]": ["customer"], "expand[1]": ["a b"], "metadata[order]": ["A 1"], "metadata[k[]]": ["x"] };
+  assert.deepEqual(parseQs(req.body), expected);
+  assert.deepEqual(searchParams(req.body), expected);
+});
+
+test("multipart: arrays repeat their part, objects a JSON part, a deepObject field bracketed text parts, a file its bytes", async () => {
+  const r = await call("uploads.create", { file: { data: bytes("PNG\x00bytes", { type: "image/png", as: "Blob" }), name: "a.png" }, labels: ["a", "b c"], meta: { a: "x" }, link: { create: true } });
+  assert.equal(r.ok, true, JSON.stringify(r.error));
+  const req = upstream.take();
+  assert.match(req.headers["content-type"], /^multipart\/form-data; boundary=/);
+  const form = await formData(req);
+  assert.deepEqual(form.getAll("labels"), ["a", "b c"]);
+  assert.equal(form.get("meta"), '{"a":"x"}');
+  assert.equal(form.get("link[create]"), "true");
+  const file = form.get("file");
+  assert.equal(file.name, "a.png");
+  assert.equal(file.type, "image/png");
+  assert.equal(Buffer.from(await file.arrayBuffer()).toString("latin1"), "PNG\x00bytes");
+  assert.deepEqual([...form.keys()], ["file", "labels", "labels", "meta", "link[create]"]);
+});
+
+test("query: an array at the default style repeats its key; deepObject arrays take empty brackets", async () => {
+  const r = await call("search.retrieve", { id: ["1", "2 3"], expand: ["a", "b"] });
+  assert.equal(r.ok, true, JSON.stringify(r.error));
+  const req = upstream.take();
+  assert.equal(req.url, "/v1/search?id=1&id=2%203&expand[]=a&expand[]=b");
+  const query = req.url.split("?")[1];
+  assert.deepEqual(parseQs(query), { id: ["1", "2 3"], "expand[]": ["a", "b"] });
+});
