@@ -407,6 +407,7 @@ mod tests {
             upstream: crate::table::Upstream::DEFAULT,
             operations: &[],
             paging: &[],
+            optional_bodies: &[],
         }))
     }
 

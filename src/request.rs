@@ -93,7 +93,7 @@ pub fn build(provider: &'static Provider, op: &'static Operation, args: Args, co
     }
 
     if !missing.is_empty() {
-        return Err(CallError::invalid(format!("{} requires parameter(s) {}", op.call, missing.join(", "))));
+        missing_parameters(provider, op, missing, body_fields.is_empty() && whole_body.is_none())?;
     }
     if args.binaries && !matches!(op.body, Body::Binary(_)) && whole_body.as_ref().is_some_and(Value::holds_binary) {
         return Err(crate::body::misplaced(op, "body"));
@@ -301,6 +301,22 @@ fn place(op: &'static Operation, entries: Vec<(String, Value)>, out: &mut Placed
     })
 }
 
+/// Required parameters a call left out: `invalid_argument` naming them, but for the required
+/// fields of a body the operation may leave out ([`Provider::optional_bodies`]) when the call
+/// sends none (`no_body`). Only a call missing something comes here.
+#[cold]
+#[inline(never)]
+fn missing_parameters(provider: &Provider, op: &'static Operation, mut missing: Vec<String>, no_body: bool) -> Result<(), CallError> {
+    let index = provider.operations.iter().position(|o| std::ptr::eq(o, op));
+    if no_body && index.is_some_and(|i| provider.optional_bodies.binary_search(&(i as u16)).is_ok()) {
+        missing.retain(|m| !op.params.iter().any(|p| p.at == At::Body && m.trim_matches('`') == p.name));
+    }
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(CallError::invalid(format!("{} requires parameter(s) {}", op.call, missing.join(", "))))
+}
+
 /// A header whose deployment value comes from a binding, checked like any header value.
 #[inline(never)]
 fn bound_header(provider: &Provider, name: &'static str, value: &str, headers: &mut Vec<(&'static str, HeaderValue)>) -> Result<(), CallError> {
@@ -398,6 +414,7 @@ mod tests {
         upstream: crate::table::Upstream::DEFAULT,
         operations: &[],
         paging: &[],
+        optional_bodies: &[],
     };
 
     #[test]

@@ -209,6 +209,7 @@ mod tests {
         upstream: crate::table::Upstream::DEFAULT,
         operations: &[],
         paging: &[],
+        optional_bodies: &[],
     };
 
     fn resp(status: u16, ct: &'static str, body: &'static &'static str) -> HttpResponse<'static> {

@@ -313,6 +313,7 @@ mod tests {
         upstream: crate::table::Upstream::DEFAULT,
         operations: &OPS,
         paging: &[],
+        optional_bodies: &[],
     };
 
     fn allowed(d: &Deployment) -> Vec<&'static str> {

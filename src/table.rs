@@ -47,6 +47,11 @@ pub struct Provider {
     /// ([`crate::pages`]): what `options.pages` walks. Kept apart from [`Operation`] so that a
     /// table pays for paging only where an operation pages.
     pub paging: &'static [(u16, &'static Paging)],
+    /// The operations whose request body may be left out though some of its fields are
+    /// required, by index in [`Provider::operations`] (ascending): those fields
+    /// ([`Param::required`]) are required only when a body is sent. Apart from [`Operation`],
+    /// read only when a required parameter is missing.
+    pub optional_bodies: &'static [u16],
 }
 
 /// How one operation's answers continue on a next page ([`crate::pages`]), as the generator
@@ -298,6 +303,9 @@ pub struct Operation {
 pub struct Param {
     pub name: &'static str,
     pub at: At,
+    /// Must be given (and not null). A body field the body's schema requires is required
+    /// whenever a body is sent; when the body may be left out ([`Provider::optional_bodies`]),
+    /// only then.
     pub required: bool,
 }
 

@@ -204,6 +204,7 @@ macro_rules! synthetic {
             upstream: capa_rs::table::Upstream::DEFAULT,
             operations: &OPS,
             paging: &[],
+            optional_bodies: &[],
         };
     };
 }

@@ -37,6 +37,7 @@ static MULTI: Provider = Provider {
     upstream: capa_rs::table::Upstream::DEFAULT,
     operations: &OPS,
     paging: &[],
+    optional_bodies: &[],
 };
 
 struct Env(HashMap<&'static str, &'static str>);

@@ -48,6 +48,7 @@ static OAUTH: Provider = Provider {
     upstream: capa_rs::table::Upstream::DEFAULT,
     operations: &OPS,
     paging: &[],
+    optional_bodies: &[],
 };
 
 struct Env {

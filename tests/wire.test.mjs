@@ -19,9 +19,10 @@ before(async () => {
   wire = await startWorkers({ provider: "wire", bindings: { WIRE_TOKEN: TOKEN, CAPA_LOOPBACK_ORIGIN: upstream.origin } });
 });
 after(async () => {
-  assert.deepEqual(findLeaks(null, wire.logs, windowsOf([TOKEN])), []);
+  await upstream?.close();
+  if (!wire) return;
   await wire.dispose();
-  await upstream.close();
+  assert.deepEqual(findLeaks(null, wire.logs, windowsOf([TOKEN])), []);
 });
 beforeEach(() => {
   upstream.requests.length = 0;
@@ -136,4 +137,56 @@ test("query: an array at the default style repeats its key; deepObject arrays ta
   assert.equal(req.url, "/v1/search?id=1&id=2%203&expand[]=a&expand[]=b");
   const query = req.url.split("?")[1];
   assert.deepEqual(parseQs(query), { id: ["1", "2 3"], "expand[]": ["a", "b"] });
+});
+
+test("required body fields: required whenever a body is sent, the body itself optional or not; none sent, none asked", async () => {
+  // The body may be left out: no body fields, no body, no refusal.
+  let r = await call("channels.update", { broadcaster_id: "b1" });
+  assert.equal(r.ok, true, JSON.stringify(r.error));
+  let req = upstream.take();
+  assert.equal(req.url, "/v1/channels?broadcaster_id=b1");
+  assert.equal(req.body, "");
+  assert.equal(req.headers["content-type"], undefined);
+  // A body without its required field: refused, naming it, before any request.
+  r = await call("channels.update", { broadcaster_id: "b1", delay: 5 });
+  assert.equal(r.error.code, "invalid_argument");
+  assert.match(r.error.message, /`title`/);
+  assert.doesNotMatch(r.error.message, /broadcaster_id/);
+  assert.equal(upstream.requests.length, 0);
+  // Its required field given: sent.
+  r = await call("channels.update", { broadcaster_id: "b1", title: "t", delay: 5 });
+  assert.equal(r.ok, true, JSON.stringify(r.error));
+  req = upstream.take();
+  assert.deepEqual(JSON.parse(req.body), { title: "t", delay: 5 });
+  // A missing query parameter is refused as ever, named beside nothing else.
+  r = await call("channels.update", { title: "t" });
+  assert.equal(r.error.code, "invalid_argument");
+  assert.match(r.error.message, /`broadcaster_id`/);
+  assert.doesNotMatch(r.error.message, /`title`/);
+  // An optional form body alike.
+  r = await call("notes.create", {});
+  assert.equal(r.ok, true, JSON.stringify(r.error));
+  assert.equal(upstream.take().body, "");
+  r = await call("notes.create", { pinned: true });
+  assert.equal(r.error.code, "invalid_argument");
+  assert.match(r.error.message, /`text`/);
+  assert.equal(upstream.requests.length, 0);
+  r = await call("notes.create", { text: "a b", pinned: true });
+  assert.equal(upstream.take().body, "text=a%20b&pinned=true");
+  // A required body's required field: refused whether or not other fields are given.
+  for (const params of [{}, { Body: "x" }]) {
+    r = await call("messages.create", params);
+    assert.equal(r.error.code, "invalid_argument");
+    assert.match(r.error.message, /`To`/);
+  }
+  assert.equal(upstream.requests.length, 0);
+});
+
+test("required body fields are required in index.d.ts and methods.txt", async () => {
+  const { readFileSync } = await import("node:fs");
+  const types = readFileSync(new URL("../generated/wire/index.d.ts", import.meta.url), "utf8");
+  assert.match(types, /update\(params: \{ broadcaster_id: string; delay\?: number; title: string \}/);
+  assert.match(types, /create\(params: \{ pinned\?: boolean; text: string \}/);
+  const methods = readFileSync(new URL("../generated/wire/methods.txt", import.meta.url), "utf8");
+  assert.match(methods, /^notes\.create\(params, options\?\)/m);
 });

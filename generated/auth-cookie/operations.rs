@@ -49,6 +49,7 @@ pub static PROVIDER: Provider = Provider {
             classes: 0b010, // write
         },
     ],
+    optional_bodies: &[],
     paging: &[
     ],
 };

@@ -50,6 +50,7 @@ pub static PROVIDER: Provider = Provider {
             classes: 0b001, // read
         },
     ],
+    optional_bodies: &[],
     paging: &[
     ],
 };

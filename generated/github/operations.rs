@@ -20121,6 +20121,7 @@ pub static PROVIDER: Provider = Provider {
             classes: 0b001, // read
         },
     ],
+    optional_bodies: &[],
     paging: &[
         (3, &Paging { convention: Convention::Link, items: "tasks", size: "per_page", max_size: 100 }),
         (6, &Paging { convention: Convention::Link, items: "tasks", size: "per_page", max_size: 100 }),

@@ -337,6 +337,7 @@ pub static PROVIDER: Provider = Provider {
             classes: 0b010, // write
         },
     ],
+    optional_bodies: &[],
     paging: &[
     ],
 };

@@ -10803,6 +10803,7 @@ pub static PROVIDER: Provider = Provider {
             classes: 0b010, // write
         },
     ],
+    optional_bodies: &[],
     paging: &[
         (3, &Paging { convention: Convention::LastItem { param: "starting_after", key: "id", more: "has_more" }, items: "data", size: "limit", max_size: 100 }),
         (15, &Paging { convention: Convention::LastItem { param: "starting_after", key: "id", more: "has_more" }, items: "data", size: "limit", max_size: 100 }),

@@ -278,6 +278,19 @@ function lost(op, t0, sent, status, credential, flags, id) {
   }
 }
 
+class Channels extends RpcTarget {
+  #env;
+  #grant;
+  constructor(env, grant) {
+    super();
+    this.#env = env;
+    this.#grant = grant;
+  }
+  update(...args) {
+    return invoke(this.#env, 0, args, this.#grant); // PATCH /channels
+  }
+}
+
 class Charges extends RpcTarget {
   #env;
   #grant;
@@ -287,7 +300,7 @@ class Charges extends RpcTarget {
     this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 0, args, this.#grant); // POST /charges
+    return invoke(this.#env, 1, args, this.#grant); // POST /charges
   }
 }
 
@@ -300,7 +313,20 @@ class Messages extends RpcTarget {
     this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 1, args, this.#grant); // POST /messages
+    return invoke(this.#env, 2, args, this.#grant); // POST /messages
+  }
+}
+
+class Notes extends RpcTarget {
+  #env;
+  #grant;
+  constructor(env, grant) {
+    super();
+    this.#env = env;
+    this.#grant = grant;
+  }
+  create(...args) {
+    return invoke(this.#env, 3, args, this.#grant); // POST /notes
   }
 }
 
@@ -313,7 +339,7 @@ class Search extends RpcTarget {
     this.#grant = grant;
   }
   retrieve(...args) {
-    return invoke(this.#env, 2, args, this.#grant); // GET /search
+    return invoke(this.#env, 4, args, this.#grant); // GET /search
   }
 }
 
@@ -326,7 +352,7 @@ class Uploads extends RpcTarget {
     this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 3, args, this.#grant); // POST /uploads
+    return invoke(this.#env, 5, args, this.#grant); // POST /uploads
   }
 }
 
@@ -339,11 +365,17 @@ class Session extends RpcTarget {
     this.#env = env;
     this.#grant = grant;
   }
+  get channels() {
+    return new Channels(this.#env, this.#grant);
+  }
   get charges() {
     return new Charges(this.#env, this.#grant);
   }
   get messages() {
     return new Messages(this.#env, this.#grant);
+  }
+  get notes() {
+    return new Notes(this.#env, this.#grant);
   }
   get search() {
     return new Search(this.#env, this.#grant);
@@ -363,11 +395,17 @@ class Session extends RpcTarget {
 }
 
 export default class WireCapability extends WorkerEntrypoint {
+  get channels() {
+    return new Channels(this.env, held(this.ctx));
+  }
   get charges() {
     return new Charges(this.env, held(this.ctx));
   }
   get messages() {
     return new Messages(this.env, held(this.ctx));
+  }
+  get notes() {
+    return new Notes(this.env, held(this.ctx));
   }
   get search() {
     return new Search(this.env, held(this.ctx));

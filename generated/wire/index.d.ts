@@ -198,8 +198,10 @@ export type Auth = NonNullable<CallOptions["auth"]>;
 export type SessionOptions = Omit<CallOptions, "auth"> & { auth?: never };
 
 export interface WireCapability extends Rpc.WorkerEntrypointBranded {
+  channels: WireChannels;
   charges: WireCharges;
   messages: WireMessages;
+  notes: WireNotes;
   search: WireSearch;
   uploads: WireUploads;
   /** A session (README, "Sessions"): `readOnly` keeps the read methods alone. */
@@ -209,8 +211,10 @@ export interface WireCapability extends Rpc.WorkerEntrypointBranded {
 
 /** `withAuth`'s answer: the resources, bound to one auth and narrowed by rights. */
 export interface WireSession extends Rpc.RpcTargetBranded {
+  channels: WireChannels<SessionOptions>;
   charges: WireCharges<SessionOptions>;
   messages: WireMessages<SessionOptions>;
+  notes: WireNotes<SessionOptions>;
   search: WireSearch<SessionOptions>;
   uploads: WireUploads<SessionOptions>;
   /** A session (README, "Sessions"): `readOnly` keeps the read methods alone. */
@@ -234,6 +238,11 @@ export interface WireRights {
   readOnly?: boolean;
 }
 
+export interface WireChannels<O = CallOptions> extends Rpc.RpcTargetBranded {
+  /** An optional JSON body with a required field (Twitch's shape) — PATCH /channels (classes: write) */
+  update(params: { broadcaster_id: string; delay?: number; title: string }, options?: O): Promise<Result<null>>;
+}
+
 export interface WireCharges<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** A form body whose every container declares deepObject (Stripe's convention) — POST /charges (classes: write) */
   create(options?: O): Promise<Result<Thing>>;
@@ -243,6 +252,11 @@ export interface WireCharges<O = CallOptions> extends Rpc.RpcTargetBranded {
 export interface WireMessages<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** A form body left at OpenAPI's default encoding, with overrides — POST /messages (classes: write) */
   create(params: { Body?: string; Count?: number; Csv?: string[]; CsvObject?: Record<string, string>; Deep?: Record<string, string>; DeepList?: string[]; Pipes?: number[]; Spaces?: number[]; Tags?: { color?: string; size?: string }; To: string[] }, options?: O): Promise<Result<Thing>>;
+}
+
+export interface WireNotes<O = CallOptions> extends Rpc.RpcTargetBranded {
+  /** An optional form body with a required field — POST /notes (classes: write) */
+  create(params: { pinned?: boolean; text: string }, options?: O): Promise<Result<Thing>>;
 }
 
 export interface WireSearch<O = CallOptions> extends Rpc.RpcTargetBranded {

@@ -341,6 +341,7 @@ mod tests {
             multi: 0,
             params: vec![],
             body: Body::None,
+            optional_body: false,
             auth: AuthUse::Required,
             scheme: 0,
             returns_list: list,

@@ -144,6 +144,8 @@ pub fn emit(manifest: &Manifest, model: &Model, names: &[Name], classes: &crate:
         let _ = writeln!(w, "        }},");
     }
     let _ = writeln!(w, "    ],");
+    let optional: Vec<usize> = model.operations.iter().enumerate().filter(|(_, op)| op.optional_body).map(|(i, _)| i).collect();
+    let _ = writeln!(w, "    optional_bodies: &{optional:?},");
     let _ = writeln!(w, "    paging: &[");
     for (i, op) in model.operations.iter().enumerate() {
         let Some(p) = &op.paging else { continue };

@@ -18,7 +18,9 @@ pub(super) fn essence(media: &str) -> String {
     media.split(';').next().unwrap_or("").trim().to_ascii_lowercase()
 }
 
-/// The body encoding, and the body's top-level fields added to `params`.
+/// The body encoding, and the body's top-level fields added to `params`: a field the body's
+/// schema requires is required (`required: true`) whether or not the body itself is, and
+/// [`body_optional`] says when the body may be left out, those fields with it.
 pub(super) fn request_body(spec: &Spec, rb: &Value, method: &str, params: &mut Vec<Param>, id: &str) -> Result<Body> {
     let rb = spec.resolve(rb)?;
     let required = rb.get("required").and_then(Value::as_bool).unwrap_or(false);
@@ -37,7 +39,7 @@ pub(super) fn request_body(spec: &Spec, rb: &Value, method: &str, params: &mut V
     if media == "multipart/form-data" {
         let Some(shape) = spec.object_shape(&schema)? else { bail!("{id}: a multipart body whose schema is not an object") };
         for (name, schema) in &shape.properties {
-            params.push(Param { name: name.clone(), at: At::Body, required: required && shape.required.contains(name), schema: spec.resolve(schema)?.clone() });
+            params.push(Param { name: name.clone(), at: At::Body, required: shape.required.contains(name), schema: spec.resolve(schema)?.clone() });
         }
         let encoding = content.iter().find(|(k, _)| essence(k) == *media).and_then(|(_, m)| m.get("encoding")).and_then(Value::as_object);
         let deep = encoding
@@ -59,7 +61,7 @@ pub(super) fn request_body(spec: &Spec, rb: &Value, method: &str, params: &mut V
                 params.push(Param {
                     name: name.clone(),
                     at: At::Body,
-                    required: required && shape.required.contains(name),
+                    required: shape.required.contains(name),
                     schema: spec.resolve(schema)?.clone(),
                 });
             }
@@ -115,6 +117,12 @@ fn field_styles(spec: &Spec, properties: &[(String, Value)], encoding: Option<&V
     let default = styled.iter().map(|(_, s)| *s).max_by_key(|s| (count(*s), std::cmp::Reverse(styled.iter().position(|(_, t)| t == s)))).or(declared).unwrap_or(Style::Form);
     styled.retain(|(_, s)| *s != default);
     Ok(FieldStyles { default, fields: styled })
+}
+
+/// Whether the operation's request body may be left out (`requestBody.required` unset or false):
+/// then its required fields are required only when a body is sent.
+pub(super) fn body_optional(spec: &Spec, rb: &Value) -> Result<bool> {
+    Ok(!spec.resolve(rb)?.get("required").and_then(Value::as_bool).unwrap_or(false))
 }
 
 /// Media types whose bodies are text: `text/*`, and XML (which, unlike bytes, a string holds).

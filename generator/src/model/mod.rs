@@ -20,7 +20,7 @@ mod bodies;
 pub mod paging;
 mod servers;
 
-use bodies::{answers, error_schema, request_body, returns_list};
+use bodies::{answers, body_optional, error_schema, request_body, returns_list};
 use servers::{server, token_urls};
 
 /// The HTTP methods a path item can hold, lowercase as in the spec.
@@ -60,6 +60,9 @@ pub struct Operation {
     pub params: Vec<Param>,
     /// Body encoding.
     pub body: Body,
+    /// The body may be left out, though some of its fields are required: they are required
+    /// only when a body is sent (the runtime's `Provider::optional_bodies`).
+    pub optional_body: bool,
     /// Whether the credential is sent.
     pub auth: AuthUse,
     /// Index into [`Manifest::schemes`]: how it authenticates ([`crate::security::choose`]).
@@ -356,6 +359,11 @@ fn operation(
         None => Body::None,
         Some(rb) => request_body(spec, rb, &upper, &mut params, id)?,
     };
+    // Required fields of a body that may be left out are required only when a body is sent.
+    let optional_body = match op.get("requestBody") {
+        Some(rb) => body_optional(spec, rb)? && params.iter().any(|p| p.at == At::Body && p.required) && !matches!(body, Body::None),
+        None => false,
+    };
 
     // A name declared in two places (a query parameter and a body field, say): the body field
     // keeps the plain key, else the query parameter; the others are `query.<name>` and
@@ -435,6 +443,7 @@ fn operation(
         multi,
         params,
         body,
+        optional_body,
         auth,
         scheme,
         returns_list: upper == "GET" && returns_list(spec, op, path)?,
