@@ -232,6 +232,15 @@ impl WorkerSecrets {
                 credentials.add(value);
             }
         }
+        // A bound header marked secret (Twitch's Client-Id): its deployment value is a
+        // credential like the keys, read once per `env` with them (no work per call).
+        for &(header, binding) in provider.bound_headers {
+            if provider.secret_call_headers.contains(&header) {
+                if let Some(value) = get(binding) {
+                    credentials.add(value);
+                }
+            }
+        }
         // Values a scheme sends form-encoded (a form login's fields; an OAuth2 client's secret,
         // encoded into its basic pair): whatever logs or echoes that request holds them so, in
         // base64 too, and base64 of an encoded value is no form the redactor derives from the

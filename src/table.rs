@@ -22,7 +22,9 @@ pub struct Provider {
     pub call_headers: &'static [&'static str],
     /// Those of [`Provider::call_headers`] whose values are credentials (not mere context like
     /// `Stripe-Account`): scrubbed from upstream text like keys. Values of the others never
-    /// reach receipts, errors or logs either, but may legitimately come back in results.
+    /// reach receipts, errors or logs either, but may legitimately come back in results. A
+    /// [`Provider::bound_headers`] header named here (the manifest's `secret_bound_headers`) is
+    /// a credential in its deployment value too ([`crate::auth::WorkerSecrets::new`]).
     pub secret_call_headers: &'static [&'static str],
     /// Headers pinned on every upstream request (e.g. `Stripe-Version`). Callers cannot override them.
     pub static_headers: &'static [(&'static str, &'static str)],

@@ -8,21 +8,26 @@ import { test, before, after, beforeEach } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { startUpstream, startWorkers, bytes } from "./harness.mjs";
-import { findLeaks, windowsOf } from "./security/corpus.mjs";
+import { echoForms, findLeaks, unicodeEscapedJson, windowsOf } from "./security/corpus.mjs";
 
 const TOKEN = "tok_CANARYwire000000000000000";
+// A client id kept in a Worker secret, bound to `X-Client-Id` and marked secret by the manifest;
+// characters every encoding treats differently.
+const CLIENT_ID = "cid_CANARYclient/+%=&~ 9xQ";
+// An app name in a var, bound to `X-App`: context, which a result may name.
+const APP = "app_CONTEXTwire";
 
 let upstream, wire;
 
 before(async () => {
   upstream = await startUpstream();
-  wire = await startWorkers({ provider: "wire", bindings: { WIRE_TOKEN: TOKEN, CAPA_LOOPBACK_ORIGIN: upstream.origin } });
+  wire = await startWorkers({ provider: "wire", bindings: { WIRE_TOKEN: TOKEN, WIRE_CLIENT_ID: CLIENT_ID, WIRE_APP: APP, CAPA_LOOPBACK_ORIGIN: upstream.origin } });
 });
 after(async () => {
   await upstream?.close();
   if (!wire) return;
   await wire.dispose();
-  assert.deepEqual(findLeaks(null, wire.logs, windowsOf([TOKEN])), []);
+  assert.deepEqual(findLeaks(null, wire.logs, windowsOf([TOKEN, CLIENT_ID])), []);
 });
 beforeEach(() => {
   upstream.requests.length = 0;
@@ -31,7 +36,7 @@ beforeEach(() => {
 
 async function call(dotted, ...args) {
   const envelope = await wire.call(dotted, ...args);
-  assert.deepEqual(findLeaks(envelope, [], windowsOf([TOKEN])), [], dotted);
+  assert.deepEqual(findLeaks(envelope, [], windowsOf([TOKEN, CLIENT_ID])), [], dotted);
   assert.ok(!JSON.stringify(envelope).includes(TOKEN), dotted);
   return envelope;
 }
@@ -189,4 +194,44 @@ test("required body fields are required in index.d.ts and methods.txt", async ()
   assert.match(types, /create\(params: \{ pinned\?: boolean; text: string \}/);
   const methods = readFileSync(new URL("../generated/wire/methods.txt", import.meta.url), "utf8");
   assert.match(methods, /^notes\.create\(params, options\?\)/m);
+});
+
+// Where a hostile upstream puts the echoed text `form` (tests/security/forms.test.mjs's places).
+const headerSafe = (s) => s.replace(/[^\x20-\x7e]/g, "");
+const PLACES = {
+  jsonResult: (form) => ({ status: 200, json: { echo: form, [form]: 1 } }),
+  unicodeEscapedResult: (_, value) => ({ status: 200, headers: { "content-type": "application/json" }, body: unicodeEscapedJson(value) }),
+  textResult: (form) => ({ status: 200, headers: { "content-type": "text/plain" }, body: `you sent: ${form}` }),
+  errorObject: (form) => ({ status: 400, json: { error: { message: `bad client ${form}`, param: form } } }),
+  errorPage: (form) => ({ status: 502, headers: { "content-type": "text/html" }, body: `<pre>${form}</pre>` }),
+  invalidJson: (form) => ({ status: 200, headers: { "content-type": "application/json" }, body: `{"echo":"${form}"` }),
+  binary: (form) => ({ status: 200, headers: { "content-type": "application/octet-stream" }, body: Buffer.concat([Buffer.from([0, 255, 7]), Buffer.from(form, "latin1"), Buffer.from([1, 2])]) }),
+  requestId: (form) => ({ status: 200, headers: { "request-id": headerSafe(form) }, json: { ok: 1 } }),
+  redirectAway: (form) => ({ status: 302, headers: { location: `https://evil.example/x?k=${headerSafe(form)}` } }),
+};
+
+test("a secret bound header reaches the upstream and, echoed in every form in every place, none of it reaches the caller", async () => {
+  upstream.reply = (req) => ({ status: 200, json: { client: req.headers["x-client-id"], app: req.headers["x-app"] } });
+  const r = await call("search.retrieve", { id: ["1"] });
+  const req = upstream.take();
+  assert.equal(req.headers["x-client-id"], CLIENT_ID);
+  assert.equal(req.headers["x-app"], APP);
+  // The secret one is scrubbed from the result; the context one may be named there.
+  assert.deepEqual(r.result, { client: "[REDACTED]", app: APP });
+  const windows = windowsOf([TOKEN, CLIENT_ID]);
+  const leaks = [];
+  let calls = 0;
+  for (const [place, answer] of Object.entries(PLACES)) {
+    const forms = echoForms(CLIENT_ID);
+    for (const [name, form] of forms) {
+      upstream.reply = () => answer(form, CLIENT_ID);
+      const envelope = await wire.call("search.retrieve", { id: ["1"] });
+      calls++;
+      for (const leak of findLeaks(envelope, [], windows)) leaks.push({ place, form: name, ...leak });
+      if (JSON.stringify(envelope).includes(CLIENT_ID)) leaks.push({ place, form: name, raw: true });
+    }
+  }
+  upstream.requests.length = 0;
+  assert.ok(calls >= Object.keys(PLACES).length * 20, `${calls} calls`);
+  assert.deepEqual(leaks, []);
 });

@@ -9,7 +9,7 @@ pub static PROVIDER: Provider = Provider {
         Scheme { secret: "TWITCH_API_KEY", auth: AuthScheme::Bearer, headers: &[] },
     ],
     call_headers: &["Client-Id"],
-    secret_call_headers: &[],
+    secret_call_headers: &["Client-Id"],
     static_headers: &[],
     bound_headers: &[("Client-Id", "TWITCH_CLIENT_ID")],
     request_id_header: None,

@@ -35,6 +35,8 @@
 //! error_object = "error"                # where the provider's error object sits in error bodies
 //! headers = { "Stripe-Version" = "2024-04-10" }   # pinned on every request
 //! # bound_headers = { "Client-Id" = "TWITCH_CLIENT_ID" }   # value from a Worker secret or var
+//! # secret_bound_headers = ["Client-Id"] # bound headers whose values are credentials (scrubbed
+//! #                                     # from everything a caller sees, per call values too)
 //!
 //! [names]                               # operationId = "resource.method", when the rule's name won't do
 //! ```
@@ -137,6 +139,11 @@ pub struct Upstream {
     /// Headers whose value is a Worker binding (secret or var): header → binding name.
     #[serde(default)]
     pub bound_headers: BTreeMap<String, String>,
+    /// Bound headers whose values are credentials (a client id kept in a Worker secret): the
+    /// deployment's value, and a caller's per call, are scrubbed from everything a caller sees,
+    /// upstream echoes included, like an `[auth] headers` credential.
+    #[serde(default)]
+    pub secret_bound_headers: Vec<String>,
     /// The header the provider reads an idempotency key from (Stripe: `Idempotency-Key`): every
     /// POST and PATCH then carries one, and only then may they be retried (src/retry.rs).
     pub idempotency_header: Option<String>,
@@ -259,8 +266,11 @@ impl Manifest {
             if self.upstream.headers.keys().any(|p| p.eq_ignore_ascii_case(h)) {
                 bail!("call header {h:?} is also pinned in upstream.headers; a header is one or the other");
             }
-            if self.call.secret_headers.contains(h) && self.upstream.bound_headers.keys().any(|b| b.eq_ignore_ascii_case(h)) {
-                bail!("call header {h:?} is secret, but bound headers are context: its deployment value would not be scrubbed");
+            if self.call.secret_headers.contains(h)
+                && self.upstream.bound_headers.keys().any(|b| b.eq_ignore_ascii_case(h))
+                && !self.upstream.secret_bound_headers.iter().any(|b| b.eq_ignore_ascii_case(h))
+            {
+                bail!("call header {h:?} is secret, but its bound header is not: list it in upstream.secret_bound_headers too, or its deployment value would not be scrubbed");
             }
         }
         for (h, v) in &self.upstream.headers {
@@ -280,6 +290,11 @@ impl Manifest {
             }
             if !is_env_name(binding) || schemes.iter().any(|a| a.handles().any(|h| h == binding)) {
                 bail!("bound header {h:?} must name a binding in UPPER_SNAKE_CASE other than a credential handle, not {binding:?}");
+            }
+        }
+        for h in &self.upstream.secret_bound_headers {
+            if !self.upstream.bound_headers.contains_key(h) {
+                bail!("upstream.secret_bound_headers names {h:?}, which is not in upstream.bound_headers (spelled alike)");
             }
         }
         if let Some(origin) = &self.upstream.origin {
@@ -349,6 +364,9 @@ impl Manifest {
     /// Those of [`Manifest::call_headers`] whose values are credentials.
     pub fn secret_call_headers(&self) -> Vec<&str> {
         let mut out: Vec<&str> = self.call.secret_headers.iter().map(String::as_str).collect();
+        // A secret bound header's values are credentials whichever way they come: the runtime
+        // reads this list for both (src/auth.rs, `WorkerSecrets::new`).
+        out.extend(self.upstream.secret_bound_headers.iter().map(String::as_str).filter(|h| !out.iter().any(|o| o.eq_ignore_ascii_case(h))).collect::<Vec<_>>());
         out.extend(self.credential_headers().into_iter().filter(|h| !out.contains(h)).collect::<Vec<_>>());
         out
     }
