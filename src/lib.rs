@@ -58,6 +58,7 @@ pub mod response;
 pub mod retry;
 pub mod rights;
 pub mod secret;
+pub mod soft;
 pub mod store;
 pub mod table;
 pub mod token;

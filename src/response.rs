@@ -63,6 +63,8 @@ pub fn judge(provider: &Provider, request_url: &str, post: bool, response: &Http
                 }
             } else if !response.body.flagged(redactor, json) {
                 Outcome::Body(if json { Attach::Json } else { Attach::Text })
+            } else if let Some(failure) = provider.upstream.soft_error.filter(|_| json).and_then(|rule| crate::soft::judge(rule, status, &response.body.text(), redactor)) {
+                Outcome::Error(failure)
             } else {
                 redacted(json, response, redactor)
             }

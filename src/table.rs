@@ -101,11 +101,29 @@ pub struct Upstream {
     /// The largest response body read, in bytes: a larger one is `upstream_too_large`, and the
     /// rest of it is not read.
     pub max_body_bytes: u64,
+    /// How a success answer says it failed ([`crate::soft`]): the manifest's
+    /// `[upstream.soft_error]`.
+    pub soft_error: Option<&'static SoftError>,
 }
 
 impl Upstream {
-    /// No idempotency key, 409 final, the default retries, bodies up to 10 MiB.
-    pub const DEFAULT: Upstream = Upstream { idempotency_header: None, retry_conflict: false, max_retries: 2, max_body_bytes: 10 << 20 };
+    /// No idempotency key, 409 final, the default retries, bodies up to 10 MiB, no soft errors.
+    pub const DEFAULT: Upstream = Upstream { idempotency_header: None, retry_conflict: false, max_retries: 2, max_body_bytes: 10 << 20, soft_error: None };
+}
+
+/// A success answer that reports a failure ([`crate::soft`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SoftError {
+    /// The member that tells, a dotted path (`ok`, `meta.status`).
+    pub member: &'static str,
+    /// The JSON text of the value that means failure (`false`); empty: the member means
+    /// failure when present and not empty (`errors`: not null, `false`, `""`, `[]` or `{}`).
+    pub equals: &'static str,
+    /// The member holding the message (`error`), a dotted path; empty: none.
+    pub message: &'static str,
+    /// What the entry's scan watches for so that only a body that may hold the member crosses
+    /// into wasm: the member's last key, quoted (`"ok"`).
+    pub marker: &'static str,
 }
 
 /// One way of authenticating: a key (or password) from a handle, attached as [`AuthScheme`]

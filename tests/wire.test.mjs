@@ -235,3 +235,30 @@ test("a secret bound header reaches the upstream and, echoed in every form in ev
   assert.ok(calls >= Object.keys(PLACES).length * 20, `${calls} calls`);
   assert.deepEqual(leaks, []);
 });
+
+test("soft errors: a 200 whose `ok` is false is upstream_error with the status as sent, the provider's object redacted, verdict fail", async () => {
+  upstream.reply = () => ({ status: 200, json: { ok: false, error: "invalid_auth", detail: `token ${TOKEN}` } });
+  let r = await call("search.retrieve", { id: ["1"] });
+  assert.equal(upstream.requests.splice(0).length, 1, "sent once: a soft error is final");
+  assert.equal(r.ok, false);
+  assert.equal(r.error.code, "upstream_error");
+  assert.equal(r.error.status, 200);
+  assert.equal(r.error.message, "invalid_auth");
+  assert.deepEqual(r.error.upstream, { ok: false, error: "invalid_auth", detail: "token [REDACTED]" });
+  assert.equal(r.receipt.verdict, "fail");
+  assert.equal(r.receipt.status, 200);
+  // A key written with escapes is the same key.
+  upstream.reply = () => ({ status: 200, headers: { "content-type": "application/json" }, body: '{"\\u006fk":false,"error":"ratelimited"}' });
+  r = await call("search.retrieve", { id: ["1"] });
+  assert.equal(r.error?.code, "upstream_error", JSON.stringify(r));
+  assert.equal(r.error.message, "ratelimited");
+  // `ok: true`, another value, or no `ok` at all: a success, as the body says.
+  for (const json of [{ ok: true, error: "none" }, { ok: "false" }, { id: 7 }, [{ ok: false }], { nested: { ok: false } }]) {
+    upstream.reply = () => ({ status: 200, json });
+    r = await call("search.retrieve", { id: ["1"] });
+    assert.equal(r.ok, true, JSON.stringify(json));
+    assert.deepEqual(r.result, json);
+    assert.equal(r.receipt.verdict, "pass");
+  }
+  upstream.requests.length = 0;
+});

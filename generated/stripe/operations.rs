@@ -16,7 +16,7 @@ pub static PROVIDER: Provider = Provider {
     error_object: Some("error"),
     servers: &["https://api.stripe.com", "https://files.stripe.com"],
     classes: &["read", "write", "destructive", "money"],
-    upstream: Upstream { idempotency_header: Some("Idempotency-Key"), retry_conflict: true, max_retries: 2, max_body_bytes: 10485760 },
+    upstream: Upstream { idempotency_header: Some("Idempotency-Key"), retry_conflict: true, max_retries: 2, max_body_bytes: 10485760, soft_error: None },
     operations: &[
         Operation {
             id: "GetAccount",

@@ -37,6 +37,8 @@
 //! # bound_headers = { "Client-Id" = "TWITCH_CLIENT_ID" }   # value from a Worker secret or var
 //! # secret_bound_headers = ["Client-Id"] # bound headers whose values are credentials (scrubbed
 //! #                                     # from everything a caller sees, per call values too)
+//! # soft_error = { member = "ok", equals = false, message = "error" }  # a 2xx that says it
+//! #                                     # failed (unset equals: `member` present and not empty)
 //!
 //! [names]                               # operationId = "resource.method", when the rule's name won't do
 //! ```
@@ -157,6 +159,41 @@ pub struct Upstream {
     /// The largest response body read, in bytes (default 10 MiB, at most 32 MiB: RPC's own
     /// limit): a larger one is refused with `upstream_too_large`, and the rest is not read.
     pub max_body_bytes: Option<u64>,
+    /// How a success answer says it failed (`src/soft.rs`).
+    pub soft_error: Option<SoftError>,
+}
+
+/// `[upstream.soft_error]`: a member of a 2xx JSON answer that says the call failed (Slack's
+/// `ok = false`, GraphQL's `errors`), and where its message is.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SoftError {
+    /// The member that tells, a dotted path (`ok`, `meta.status`).
+    pub member: String,
+    /// The value that means failure (`false`, `"error"`, `0`); unset: the member means failure
+    /// when present and not empty.
+    pub equals: Option<toml::Value>,
+    /// The member holding the message, a dotted path (`error`).
+    pub message: Option<String>,
+}
+
+impl SoftError {
+    /// [`SoftError::equals`] as JSON text; empty when unset.
+    pub fn equals_json(&self) -> String {
+        match &self.equals {
+            None => String::new(),
+            Some(toml::Value::String(s)) => serde_json::Value::String(s.clone()).to_string(),
+            Some(toml::Value::Boolean(b)) => b.to_string(),
+            Some(toml::Value::Integer(i)) => i.to_string(),
+            Some(toml::Value::Float(f)) => serde_json::json!(f).to_string(),
+            Some(_) => String::new(),
+        }
+    }
+
+    /// The member's last key, quoted as JSON writes it: what the entry's scan watches for.
+    pub fn marker(&self) -> String {
+        serde_json::Value::String(self.member.rsplit('.').next().unwrap_or("").to_owned()).to_string()
+    }
 }
 
 /// The largest `max_body_bytes`: what Workers RPC carries at most.
@@ -246,6 +283,15 @@ impl Manifest {
         }
         if self.upstream.max_retries.is_some_and(|n| n > MAX_RETRIES) {
             bail!("upstream.max_retries is at most {MAX_RETRIES}");
+        }
+        if let Some(soft) = &self.upstream.soft_error {
+            let path_ok = |p: &str| !p.is_empty() && p.split('.').all(|k| !k.is_empty()) && !unfit_for_raw_json(p);
+            if !path_ok(&soft.member) || soft.message.as_deref().is_some_and(|m| !path_ok(m)) {
+                bail!("upstream.soft_error: `member` and `message` are dotted member paths (`ok`, `meta.status`), without quotes, backslashes or control characters");
+            }
+            if matches!(soft.equals, Some(toml::Value::Array(_) | toml::Value::Table(_) | toml::Value::Datetime(_))) {
+                bail!("upstream.soft_error.equals is a string, a number or a boolean (`equals = false`)");
+            }
         }
         if self.upstream.max_body_bytes.is_some_and(|n| n == 0 || n > MAX_BODY_BYTES) {
             bail!("upstream.max_body_bytes is from 1 to {MAX_BODY_BYTES} (32 MiB, what RPC carries)");

@@ -84,11 +84,21 @@ pub fn emit(manifest: &Manifest, model: &Model, names: &[Name], classes: &crate:
     let up = &manifest.upstream;
     let _ = writeln!(
         w,
-        "    upstream: Upstream {{ idempotency_header: {:?}, retry_conflict: {}, max_retries: {}, max_body_bytes: {} }},",
+        "    upstream: Upstream {{ idempotency_header: {:?}, retry_conflict: {}, max_retries: {}, max_body_bytes: {}, soft_error: {} }},",
         up.idempotency_header,
         up.retry_409,
         up.max_retries.unwrap_or(2),
-        up.max_body_bytes.unwrap_or(10 << 20)
+        up.max_body_bytes.unwrap_or(10 << 20),
+        match &up.soft_error {
+            None => "None".to_owned(),
+            Some(soft) => format!(
+                "Some(&SoftError {{ member: {:?}, equals: {:?}, message: {:?}, marker: {:?} }})",
+                soft.member,
+                soft.equals_json(),
+                soft.message.as_deref().unwrap_or_default(),
+                soft.marker()
+            ),
+        }
     );
     let _ = writeln!(w, "    operations: &[");
     for ((op, name), bits) in model.operations.iter().zip(names).zip(&classes.of) {
