@@ -36,4 +36,14 @@ fn main() {
     if !wasm || ["ClientCredentials(", "ServiceAccount(", "Session("].iter().any(|s| text.contains(&format!("AuthScheme::{s}"))) {
         println!("cargo:rustc-cfg=capa_tokens");
     }
+    // `capa_soft`, `capa_creds`: soft errors (src/soft.rs) and credential parameters
+    // (src/creds.rs), carried only by a Worker whose table has them (and by native builds).
+    println!("cargo:rustc-check-cfg=cfg(capa_soft)");
+    println!("cargo:rustc-check-cfg=cfg(capa_creds)");
+    if !wasm || text.contains("soft_error: Some(") {
+        println!("cargo:rustc-cfg=capa_soft");
+    }
+    if !wasm || text.contains("CredentialParam {") {
+        println!("cargo:rustc-cfg=capa_creds");
+    }
 }

@@ -39,6 +39,7 @@ pub mod args;
 pub mod auth;
 pub mod body;
 pub mod call;
+pub mod creds;
 pub mod encode;
 pub mod error;
 pub mod forms;

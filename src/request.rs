@@ -167,6 +167,14 @@ pub fn build(provider: &'static Provider, op: &'static Operation, args: Args, co
         }
     }
 
+    // Credentials the spec declares as parameters, each where this operation declares it.
+    // (Only builds whose table has them carry the code: `capa_creds`.)
+    #[cfg(capa_creds)]
+    let body_credential = !provider.credential_params.is_empty()
+        && crate::creds::fill(provider, op, &config.secrets, used, crate::creds::Places { query: &mut query_credential, headers: &mut request_headers, body: &mut body_fields })?;
+    #[cfg(not(capa_creds))]
+    let body_credential = false;
+
     // Form bodies of reads go to the query, as stripe-node sends them: fetch refuses a GET body.
     let form_in_query = matches!(op.method, Method::Get | Method::Head | Method::Delete);
     let body = match op.body {
@@ -211,6 +219,12 @@ pub fn build(provider: &'static Provider, op: &'static Operation, args: Args, co
                 Some(body)
             }
         },
+    };
+
+    // A body holding a credential parameter is a secret of its own (never printed).
+    let body = match body {
+        Some(RequestBody::Text(text)) if body_credential => Some(RequestBody::Secret(Secret::new(text))),
+        other => other,
     };
 
     for (name, value) in args.options.headers {
@@ -415,6 +429,7 @@ mod tests {
         operations: &[],
         paging: &[],
         optional_bodies: &[],
+        credential_params: &[],
     };
 
     #[test]

@@ -314,6 +314,7 @@ mod tests {
         operations: &OPS,
         paging: &[],
         optional_bodies: &[],
+        credential_params: &[],
     };
 
     fn allowed(d: &Deployment) -> Vec<&'static str> {

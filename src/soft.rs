@@ -1,5 +1,7 @@
 //! Soft errors: answers that report a failure with a success status.
 //!
+//! Only a Worker whose table has the rule carries this code (`capa_soft`, build.rs).
+//!
 //! Some APIs answer every call `200` and say in the body whether it worked (Slack's
 //! `{ "ok": false, "error": "invalid_auth" }`; GraphQL-shaped `{ "errors": [...] }`). Read as a
 //! success, such an answer would reach its caller as `ok: true` and a receipt's `verdict:
@@ -47,12 +49,10 @@ fn at<'v>(value: &'v Value, path: &str) -> Option<&'v Value> {
     path.split('.').try_fold(value, |v, key| v.get(key))
 }
 
-/// Two JSON values alike, numbers by their text's value (`1` and `1.0`).
+/// Two JSON values alike; numbers by their text (`0` is not `0.0`: no float parsing is
+/// compiled in for this).
 fn same(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => x.as_str().parse::<f64>().ok() == y.as_str().parse::<f64>().ok(),
-        _ => a == b,
-    }
+    a == b
 }
 
 /// A message member's text: a string as it is; an object's own `message`, else its JSON; a

@@ -54,6 +54,35 @@ pub struct Provider {
     /// ([`Param::required`]) are required only when a body is sent. Apart from [`Operation`],
     /// read only when a required parameter is missing.
     pub optional_bodies: &'static [u16],
+    /// Credentials the spec declares as parameters (the manifest's `[auth] params`), each where
+    /// an operation declares it, by operation index (ascending): filled from their handles
+    /// ([`crate::creds`]), never the caller's (they are not among [`Operation::params`]).
+    pub credential_params: &'static [CredentialParam],
+}
+
+/// A credential parameter of one operation ([`crate::creds`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CredentialParam {
+    /// Index into [`Provider::operations`].
+    pub op: u16,
+    /// Its name on the wire.
+    pub name: &'static str,
+    pub at: CredentialAt,
+    /// The handle (a Worker secret) its value comes from.
+    pub handle: &'static str,
+    /// The spec requires it: an unset handle is `missing_credential`; else it is left out.
+    pub required: bool,
+}
+
+/// Where a credential parameter travels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CredentialAt {
+    Query,
+    Header,
+    /// A cookie of that name, in the request's `Cookie` header.
+    Cookie,
+    /// A top-level field of the request body (form, multipart or JSON object).
+    Body,
 }
 
 /// How one operation's answers continue on a next page ([`crate::pages`]), as the generator

@@ -54,6 +54,7 @@ fn provider(auth: AuthScheme) -> &'static Provider {
         operations: &OPS,
         paging: &[],
         optional_bodies: &[],
+        credential_params: &[],
     }))
 }
 

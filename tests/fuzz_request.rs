@@ -205,6 +205,7 @@ macro_rules! synthetic {
             operations: &OPS,
             paging: &[],
             optional_bodies: &[],
+            credential_params: &[],
         };
     };
 }

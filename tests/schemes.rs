@@ -38,6 +38,7 @@ static MULTI: Provider = Provider {
     operations: &OPS,
     paging: &[],
     optional_bodies: &[],
+    credential_params: &[],
 };
 
 struct Env(HashMap<&'static str, &'static str>);

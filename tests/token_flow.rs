@@ -49,6 +49,7 @@ static OAUTH: Provider = Provider {
     operations: &OPS,
     paging: &[],
     optional_bodies: &[],
+    credential_params: &[],
 };
 
 struct Env {

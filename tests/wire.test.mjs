@@ -16,18 +16,24 @@ const TOKEN = "tok_CANARYwire000000000000000";
 const CLIENT_ID = "cid_CANARYclient/+%=&~ 9xQ";
 // An app name in a var, bound to `X-App`: context, which a result may name.
 const APP = "app_CONTEXTwire";
+// Credentials the spec declares as parameters (`[auth] params`): a token and a key.
+const PARAM_TOKEN = "ptok_CANARYparam/+= x0000";
+const PARAM_KEY = "pkey_CANARYkey&?#11111";
+const strict = (s) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => "%" + c.charCodeAt(0).toString(16).toUpperCase());
 
 let upstream, wire;
 
 before(async () => {
   upstream = await startUpstream();
-  wire = await startWorkers({ provider: "wire", bindings: { WIRE_TOKEN: TOKEN, WIRE_CLIENT_ID: CLIENT_ID, WIRE_APP: APP, CAPA_LOOPBACK_ORIGIN: upstream.origin } });
+  const bindings = { WIRE_TOKEN: TOKEN, WIRE_CLIENT_ID: CLIENT_ID, WIRE_APP: APP, WIRE_PARAM_TOKEN: PARAM_TOKEN, WIRE_PARAM_KEY: PARAM_KEY, CAPA_LOOPBACK_ORIGIN: upstream.origin };
+  const { WIRE_PARAM_TOKEN: _, ...noParamToken } = bindings;
+  wire = await startWorkers({ provider: "wire", bindings, variants: { CAP_NO_PARAM: { bindings: noParamToken } } });
 });
 after(async () => {
   await upstream?.close();
   if (!wire) return;
   await wire.dispose();
-  assert.deepEqual(findLeaks(null, wire.logs, windowsOf([TOKEN, CLIENT_ID])), []);
+  assert.deepEqual(findLeaks(null, wire.logs, windowsOf([TOKEN, CLIENT_ID, PARAM_TOKEN, PARAM_KEY])), []);
 });
 beforeEach(() => {
   upstream.requests.length = 0;
@@ -36,7 +42,7 @@ beforeEach(() => {
 
 async function call(dotted, ...args) {
   const envelope = await wire.call(dotted, ...args);
-  assert.deepEqual(findLeaks(envelope, [], windowsOf([TOKEN, CLIENT_ID])), [], dotted);
+  assert.deepEqual(findLeaks(envelope, [], windowsOf([TOKEN, CLIENT_ID, PARAM_TOKEN, PARAM_KEY])), [], dotted);
   assert.ok(!JSON.stringify(envelope).includes(TOKEN), dotted);
   return envelope;
 }
@@ -218,7 +224,7 @@ test("a secret bound header reaches the upstream and, echoed in every form in ev
   assert.equal(req.headers["x-app"], APP);
   // The secret one is scrubbed from the result; the context one may be named there.
   assert.deepEqual(r.result, { client: "[REDACTED]", app: APP });
-  const windows = windowsOf([TOKEN, CLIENT_ID]);
+  const windows = windowsOf([TOKEN, CLIENT_ID, PARAM_TOKEN, PARAM_KEY]);
   const leaks = [];
   let calls = 0;
   for (const [place, answer] of Object.entries(PLACES)) {
@@ -261,4 +267,85 @@ test("soft errors: a 200 whose `ok` is false is upstream_error with the status a
     assert.equal(r.receipt.verdict, "pass");
   }
   upstream.requests.length = 0;
+});
+
+test("credential parameters: filled from their handles wherever each operation declares them, once, beside the scheme's key", async () => {
+  upstream.reply = () => ({ status: 200, json: { id: 7 } });
+  let r = await call("token.query.retrieve", { q: "a b" });
+  assert.equal(r.ok, true, JSON.stringify(r.error));
+  let req = upstream.take();
+  assert.equal(req.url, `/v1/token/query?q=a%20b&token=${strict(PARAM_TOKEN)}`);
+  assert.deepEqual(new URL(req.url, "http://x").searchParams.getAll("token"), [PARAM_TOKEN]);
+  assert.equal(req.headers.authorization, `Bearer ${TOKEN}`);
+
+  r = await call("token.header.retrieve");
+  assert.equal(r.ok, true, JSON.stringify(r.error));
+  req = upstream.take();
+  assert.equal(req.headers.token, PARAM_TOKEN);
+  assert.equal(req.url, "/v1/token/header");
+
+  r = await call("token.cookie.retrieve");
+  assert.equal(r.ok, true, JSON.stringify(r.error));
+  req = upstream.take();
+  assert.equal(req.headers.cookie, `token=${strict(PARAM_TOKEN)}`);
+  assert.equal(decodeURIComponent(req.headers.cookie.slice("token=".length)), PARAM_TOKEN);
+
+  r = await call("token.form.create", { text: "hi there" });
+  assert.equal(r.ok, true, JSON.stringify(r.error));
+  req = upstream.take();
+  assert.equal(req.headers["content-type"], "application/x-www-form-urlencoded");
+  assert.deepEqual(parseQs(req.body), { text: ["hi there"], token: [PARAM_TOKEN] });
+
+  r = await call("token.json.create", { text: "hi" });
+  assert.equal(r.ok, true, JSON.stringify(r.error));
+  req = upstream.take();
+  assert.deepEqual(JSON.parse(req.body), { text: "hi", token: PARAM_TOKEN });
+  // Alone: the body is the credential's.
+  r = await call("token.json.create");
+  assert.deepEqual(JSON.parse(upstream.take().body), { token: PARAM_TOKEN });
+
+  // Made of two parameters from two handles.
+  r = await call("token.pair.retrieve");
+  assert.equal(r.ok, true, JSON.stringify(r.error));
+  req = upstream.take();
+  assert.equal(req.url, `/v1/token/pair?key=${strict(PARAM_KEY)}`);
+  assert.equal(req.headers.token, PARAM_TOKEN);
+});
+
+test("credential parameters are never the caller's, travel with no per-call key, and an unset handle is missing_credential", async () => {
+  for (const [method, params] of [["token.query.retrieve", { token: "attacker" }], ["token.form.create", { text: "x", token: "attacker" }], ["token.json.create", { token: "attacker" }], ["token.pair.retrieve", { key: "attacker" }]]) {
+    const r = await call(method, params);
+    assert.equal(r.error?.code, "unknown_parameter", `${method}: ${JSON.stringify(r.error)}`);
+  }
+  let r = await call("token.header.retrieve", { auth: { apiKey: "sk_test_CANARYtenant000" } });
+  assert.equal(r.error?.code, "invalid_argument", JSON.stringify(r.error));
+  assert.match(r.error.message, /WIRE_PARAM_TOKEN/);
+  const bare = await wire.batch([{ target: "CAP_NO_PARAM", call: "token.header.retrieve", args: [] }]);
+  assert.equal(bare[0].value.error.code, "missing_credential", JSON.stringify(bare[0]));
+  assert.match(bare[0].value.error.message, /WIRE_PARAM_TOKEN/);
+  assert.equal(upstream.requests.length, 0);
+  // They are in no declaration a caller reads.
+  const { readFileSync } = await import("node:fs");
+  const types = readFileSync(new URL("../generated/wire/index.d.ts", import.meta.url), "utf8");
+  assert.doesNotMatch(types, /[{;] (token|key)\??:/);
+  assert.match(types, /create\(params\?: \{ text\?: string \} \| null, options\?: O\)/);
+  const methods = readFileSync(new URL("../generated/wire/methods.txt", import.meta.url), "utf8");
+  assert.match(methods, /^token\.header\.retrieve\(options\?\)/m);
+});
+
+test("credential parameters echoed by the upstream, in every form in every place, reach no caller", async () => {
+  const windows = windowsOf([TOKEN, CLIENT_ID, PARAM_TOKEN, PARAM_KEY]);
+  const leaks = [];
+  for (const value of [PARAM_TOKEN, PARAM_KEY]) {
+    for (const [place, answer] of Object.entries(PLACES)) {
+      for (const [name, form] of echoForms(value)) {
+        upstream.reply = () => answer(form, value);
+        const envelope = await wire.call("token.pair.retrieve");
+        for (const leak of findLeaks(envelope, [], windows)) leaks.push({ place, form: name, ...leak });
+        if (JSON.stringify(envelope).includes(value)) leaks.push({ place, form: name, raw: true });
+      }
+    }
+  }
+  upstream.requests.length = 0;
+  assert.deepEqual(leaks, []);
 });

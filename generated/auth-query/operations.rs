@@ -66,6 +66,7 @@ pub static PROVIDER: Provider = Provider {
         },
     ],
     optional_bodies: &[],
+    credential_params: &[],
     paging: &[
     ],
 };

@@ -20122,6 +20122,7 @@ pub static PROVIDER: Provider = Provider {
         },
     ],
     optional_bodies: &[],
+    credential_params: &[],
     paging: &[
         (3, &Paging { convention: Convention::Link, items: "tasks", size: "per_page", max_size: 100 }),
         (6, &Paging { convention: Convention::Link, items: "tasks", size: "per_page", max_size: 100 }),

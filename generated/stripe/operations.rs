@@ -10804,6 +10804,7 @@ pub static PROVIDER: Provider = Provider {
         },
     ],
     optional_bodies: &[],
+    credential_params: &[],
     paging: &[
         (3, &Paging { convention: Convention::LastItem { param: "starting_after", key: "id", more: "has_more" }, items: "data", size: "limit", max_size: 100 }),
         (15, &Paging { convention: Convention::LastItem { param: "starting_after", key: "id", more: "has_more" }, items: "data", size: "limit", max_size: 100 }),

@@ -2659,6 +2659,7 @@ pub static PROVIDER: Provider = Provider {
         },
     ],
     optional_bodies: &[5, 10, 12, 17, 26, 36, 48, 49, 51, 54, 56, 58, 62, 64, 82, 87, 90, 93, 98, 100, 103, 105, 106, 108, 109, 116, 125, 138, 143],
+    credential_params: &[],
     paging: &[
         (0, &Paging { convention: Convention::BodyCursor { cursor: "pagination.cursor", param: "after" }, items: "data", size: "first", max_size: 100 }),
         (1, &Paging { convention: Convention::BodyCursor { cursor: "pagination.cursor", param: "after" }, items: "data", size: "first", max_size: 100 }),

@@ -343,6 +343,112 @@ class Search extends RpcTarget {
   }
 }
 
+class Token extends RpcTarget {
+  #env;
+  #grant;
+  constructor(env, grant) {
+    super();
+    this.#env = env;
+    this.#grant = grant;
+  }
+  get cookie() {
+    return new Token_Cookie(this.#env, this.#grant);
+  }
+  get form() {
+    return new Token_Form(this.#env, this.#grant);
+  }
+  get header() {
+    return new Token_Header(this.#env, this.#grant);
+  }
+  get json() {
+    return new Token_Json(this.#env, this.#grant);
+  }
+  get pair() {
+    return new Token_Pair(this.#env, this.#grant);
+  }
+  get query() {
+    return new Token_Query(this.#env, this.#grant);
+  }
+}
+
+class Token_Cookie extends RpcTarget {
+  #env;
+  #grant;
+  constructor(env, grant) {
+    super();
+    this.#env = env;
+    this.#grant = grant;
+  }
+  retrieve(...args) {
+    return invoke(this.#env, 5, args, this.#grant); // GET /token/cookie
+  }
+}
+
+class Token_Form extends RpcTarget {
+  #env;
+  #grant;
+  constructor(env, grant) {
+    super();
+    this.#env = env;
+    this.#grant = grant;
+  }
+  create(...args) {
+    return invoke(this.#env, 6, args, this.#grant); // POST /token/form
+  }
+}
+
+class Token_Header extends RpcTarget {
+  #env;
+  #grant;
+  constructor(env, grant) {
+    super();
+    this.#env = env;
+    this.#grant = grant;
+  }
+  retrieve(...args) {
+    return invoke(this.#env, 7, args, this.#grant); // GET /token/header
+  }
+}
+
+class Token_Json extends RpcTarget {
+  #env;
+  #grant;
+  constructor(env, grant) {
+    super();
+    this.#env = env;
+    this.#grant = grant;
+  }
+  create(...args) {
+    return invoke(this.#env, 8, args, this.#grant); // POST /token/json
+  }
+}
+
+class Token_Pair extends RpcTarget {
+  #env;
+  #grant;
+  constructor(env, grant) {
+    super();
+    this.#env = env;
+    this.#grant = grant;
+  }
+  retrieve(...args) {
+    return invoke(this.#env, 9, args, this.#grant); // GET /token/pair
+  }
+}
+
+class Token_Query extends RpcTarget {
+  #env;
+  #grant;
+  constructor(env, grant) {
+    super();
+    this.#env = env;
+    this.#grant = grant;
+  }
+  retrieve(...args) {
+    return invoke(this.#env, 10, args, this.#grant); // GET /token/query
+  }
+}
+
 class Uploads extends RpcTarget {
   #env;
   #grant;
@@ -352,7 +458,7 @@ class Uploads extends RpcTarget {
     this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 5, args, this.#grant); // POST /uploads
+    return invoke(this.#env, 11, args, this.#grant); // POST /uploads
   }
 }
 
@@ -379,6 +485,9 @@ class Session extends RpcTarget {
   }
   get search() {
     return new Search(this.#env, this.#grant);
+  }
+  get token() {
+    return new Token(this.#env, this.#grant);
   }
   get uploads() {
     return new Uploads(this.#env, this.#grant);
@@ -409,6 +518,9 @@ export default class WireCapability extends WorkerEntrypoint {
   }
   get search() {
     return new Search(this.env, held(this.ctx));
+  }
+  get token() {
+    return new Token(this.env, held(this.ctx));
   }
   get uploads() {
     return new Uploads(this.env, held(this.ctx));

@@ -203,6 +203,7 @@ export interface WireCapability extends Rpc.WorkerEntrypointBranded {
   messages: WireMessages;
   notes: WireNotes;
   search: WireSearch;
+  token: WireToken;
   uploads: WireUploads;
   /** A session (README, "Sessions"): `readOnly` keeps the read methods alone. */
   withAuth(auth: Auth | null | undefined, rights: WireRights & { readOnly: true }): WireReadSession;
@@ -216,6 +217,7 @@ export interface WireSession extends Rpc.RpcTargetBranded {
   messages: WireMessages<SessionOptions>;
   notes: WireNotes<SessionOptions>;
   search: WireSearch<SessionOptions>;
+  token: WireToken<SessionOptions>;
   uploads: WireUploads<SessionOptions>;
   /** A session (README, "Sessions"): `readOnly` keeps the read methods alone. */
   attenuate(rights: WireRights & { readOnly: true }): WireReadSession;
@@ -225,6 +227,7 @@ export interface WireSession extends Rpc.RpcTargetBranded {
 /** A `readOnly` session: its read methods alone (classes: read). */
 export interface WireReadSession extends Rpc.RpcTargetBranded {
   search: WireReadSearch;
+  token: WireReadToken;
   attenuate(rights: WireRights): WireReadSession;
 }
 
@@ -265,6 +268,47 @@ export interface WireSearch<O = CallOptions> extends Rpc.RpcTargetBranded {
   retrieve(params?: { id?: string[]; expand?: string[] } | null, options?: O): Promise<Result<Thing>>;
 }
 
+export interface WireToken<O = CallOptions> extends Rpc.RpcTargetBranded {
+  cookie: WireToken_Cookie<O>;
+  form: WireToken_Form<O>;
+  header: WireToken_Header<O>;
+  json: WireToken_Json<O>;
+  pair: WireToken_Pair<O>;
+  query: WireToken_Query<O>;
+}
+
+export interface WireToken_Cookie<O = CallOptions> extends Rpc.RpcTargetBranded {
+  /** The credential declared as a cookie — GET /token/cookie (classes: read) */
+  retrieve(options?: O): Promise<Result<Thing>>;
+}
+
+export interface WireToken_Form<O = CallOptions> extends Rpc.RpcTargetBranded {
+  /** The credential declared as a form field — POST /token/form (classes: write) */
+  create(params: { text: string }, options?: O): Promise<Result<Thing>>;
+}
+
+export interface WireToken_Header<O = CallOptions> extends Rpc.RpcTargetBranded {
+  /** The credential declared as a header — GET /token/header (classes: read) */
+  retrieve(options?: O): Promise<Result<Thing>>;
+}
+
+export interface WireToken_Json<O = CallOptions> extends Rpc.RpcTargetBranded {
+  /** The credential declared as a JSON body field — POST /token/json (classes: write) */
+  create(options?: O): Promise<Result<Thing>>;
+  create(params?: { text?: string } | null, options?: O): Promise<Result<Thing>>;
+}
+
+export interface WireToken_Pair<O = CallOptions> extends Rpc.RpcTargetBranded {
+  /** A credential made of two parameters, a key and a token — GET /token/pair (classes: read) */
+  retrieve(options?: O): Promise<Result<Thing>>;
+}
+
+export interface WireToken_Query<O = CallOptions> extends Rpc.RpcTargetBranded {
+  /** The credential declared as a query parameter — GET /token/query (classes: read) */
+  retrieve(options?: O): Promise<Result<Thing>>;
+  retrieve(params?: { q?: string } | null, options?: O): Promise<Result<Thing>>;
+}
+
 export interface WireUploads<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** A multipart body, defaults and a deepObject override — POST /uploads (classes: write) */
   create(options?: O): Promise<Result<Thing>>;
@@ -275,6 +319,34 @@ export interface WireReadSearch<O = SessionOptions> extends Rpc.RpcTargetBranded
   /** Query arrays, default and deepObject — GET /search (classes: read) */
   retrieve(options?: O): Promise<Result<Thing>>;
   retrieve(params?: { id?: string[]; expand?: string[] } | null, options?: O): Promise<Result<Thing>>;
+}
+
+export interface WireReadToken<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  cookie: WireReadToken_Cookie<O>;
+  header: WireReadToken_Header<O>;
+  pair: WireReadToken_Pair<O>;
+  query: WireReadToken_Query<O>;
+}
+
+export interface WireReadToken_Cookie<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** The credential declared as a cookie — GET /token/cookie (classes: read) */
+  retrieve(options?: O): Promise<Result<Thing>>;
+}
+
+export interface WireReadToken_Header<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** The credential declared as a header — GET /token/header (classes: read) */
+  retrieve(options?: O): Promise<Result<Thing>>;
+}
+
+export interface WireReadToken_Pair<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** A credential made of two parameters, a key and a token — GET /token/pair (classes: read) */
+  retrieve(options?: O): Promise<Result<Thing>>;
+}
+
+export interface WireReadToken_Query<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** The credential declared as a query parameter — GET /token/query (classes: read) */
+  retrieve(options?: O): Promise<Result<Thing>>;
+  retrieve(params?: { q?: string } | null, options?: O): Promise<Result<Thing>>;
 }
 
 // The spec's named schemas (components.schemas) the methods use.

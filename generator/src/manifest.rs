@@ -18,6 +18,8 @@
 //! # unspecified = "required"            # operations stating no `security` of their own: never |
 //! #                                     # optional | required; unset: the document's, else never
 //! # headers = { "X-Api-Secret" = "ACME_API_SECRET" }  # credentials sent with the key, each a handle
+//! # params = { token = "ACME_TOKEN" }   # credentials the spec declares as parameters: each filled
+//! #                                     # from its handle wherever an operation declares it
 //!
 //! # [auth.schemes.petstore_auth]        # another scheme, by the spec's securitySchemes name:
 //! # scheme = "bearer"                   # operations whose `security` it meets (and the default
@@ -196,6 +198,9 @@ impl SoftError {
     }
 }
 
+/// A named scheme's credential parameters: none (`[auth] params` is the default scheme's).
+static NO_PARAMS: BTreeMap<String, String> = BTreeMap::new();
+
 /// The largest `max_body_bytes`: what Workers RPC carries at most.
 pub const MAX_BODY_BYTES: u64 = 32 << 20;
 
@@ -235,6 +240,7 @@ impl Manifest {
                 username: None,
                 unspecified: Some(Unspecified::Required),
                 headers: BTreeMap::new(),
+                params: BTreeMap::new(),
                 client_id: None,
                 token_url: None,
                 scopes: Vec::new(),
@@ -374,6 +380,7 @@ impl Manifest {
             name: a.name.as_deref(),
             username: a.username.as_deref(),
             headers: &a.headers,
+            params: &a.params,
             client_id: a.client_id.as_deref(),
             token_url: a.token_url.as_deref(),
             scopes: &a.scopes,
@@ -390,6 +397,7 @@ impl Manifest {
                 name: s.name.as_deref(),
                 username: s.username.as_deref(),
                 headers: &s.headers,
+                params: &NO_PARAMS,
                 client_id: s.client_id.as_deref(),
                 token_url: s.token_url.as_deref(),
                 scopes: &s.scopes,

@@ -342,6 +342,7 @@ mod tests {
             params: vec![],
             body: Body::None,
             optional_body: false,
+            credentials: vec![],
             auth: AuthUse::Required,
             scheme: 0,
             returns_list: list,

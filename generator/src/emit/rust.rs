@@ -3,7 +3,7 @@
 use crate::manifest::Manifest;
 use crate::schemes::Scheme;
 use crate::model::paging::Convention;
-use crate::model::{At, AuthUse, Body, Model, Style};
+use crate::model::{At, AuthUse, Body, CredentialAt, Model, Style};
 use crate::names::Name;
 use std::fmt::Write;
 
@@ -156,6 +156,27 @@ pub fn emit(manifest: &Manifest, model: &Model, names: &[Name], classes: &crate:
     let _ = writeln!(w, "    ],");
     let optional: Vec<usize> = model.operations.iter().enumerate().filter(|(_, op)| op.optional_body).map(|(i, _)| i).collect();
     let _ = writeln!(w, "    optional_bodies: &{optional:?},");
+    let credentials: Vec<String> = model
+        .operations
+        .iter()
+        .enumerate()
+        .flat_map(|(i, op)| {
+            op.credentials.iter().map(move |c| {
+                let at = match c.at {
+                    CredentialAt::Query => "Query",
+                    CredentialAt::Header => "Header",
+                    CredentialAt::Cookie => "Cookie",
+                    CredentialAt::Body => "Body",
+                };
+                format!("        CredentialParam {{ op: {i}, name: {:?}, at: CredentialAt::{at}, handle: {:?}, required: {} }},\n", c.name, c.handle, c.required)
+            })
+        })
+        .collect();
+    if credentials.is_empty() {
+        let _ = writeln!(w, "    credential_params: &[],");
+    } else {
+        let _ = write!(w, "    credential_params: &[\n{}    ],\n", credentials.concat());
+    }
     let _ = writeln!(w, "    paging: &[");
     for (i, op) in model.operations.iter().enumerate() {
         let Some(p) = &op.paging else { continue };

@@ -63,6 +63,9 @@ pub struct Operation {
     /// The body may be left out, though some of its fields are required: they are required
     /// only when a body is sent (the runtime's `Provider::optional_bodies`).
     pub optional_body: bool,
+    /// The credential parameters it declares (`[auth] params`), each where it declares it: not
+    /// among [`Operation::params`], the caller's keys.
+    pub credentials: Vec<CredentialParam>,
     /// Whether the credential is sent.
     pub auth: AuthUse,
     /// Index into [`Manifest::schemes`]: how it authenticates ([`crate::security::choose`]).
@@ -94,6 +97,30 @@ pub struct Param {
     pub required: bool,
     /// The parameter's schema, for the TypeScript declaration.
     pub schema: Value,
+}
+
+/// A credential the spec declares as a parameter of an operation (`[auth] params`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CredentialParam {
+    /// Its name on the wire.
+    pub name: String,
+    /// Where this operation declares it.
+    pub at: CredentialAt,
+    /// The handle its value comes from.
+    pub handle: String,
+    /// The spec requires it: an unset handle is `missing_credential` (else it is left out).
+    pub required: bool,
+}
+
+/// Where a credential parameter travels (see `src/table.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub enum CredentialAt {
+    Query,
+    Header,
+    Cookie,
+    /// A top-level field of a form, multipart or JSON object body.
+    Body,
 }
 
 /// Where a parameter travels.
@@ -312,9 +339,23 @@ fn operation(
     }
 
     let mut params = Vec::new();
+    // Credentials the spec declares as parameters (`[auth] params`): filled from their handles
+    // wherever this operation declares them, never the caller's.
+    let credential_handle = |name: &str| schemes.iter().find_map(|a| a.params.get(name).cloned());
+    let mut credentials: Vec<CredentialParam> = Vec::new();
     for (name, place, p) in &declared {
         let required = p.get("required").and_then(Value::as_bool).unwrap_or(false);
         let schema = p.get("schema").cloned().unwrap_or(Value::Null);
+        if let Some(handle) = credential_handle(name) {
+            let at = match place.as_str() {
+                "query" => CredentialAt::Query,
+                "header" => CredentialAt::Header,
+                "cookie" => CredentialAt::Cookie,
+                _ => bail!("credential parameter `{name}` in {place}, where a credential cannot travel"),
+            };
+            credentials.push(CredentialParam { name: name.clone(), at, handle, required });
+            continue;
+        }
         let at = match place.as_str() {
             "path" => {
                 if !path_params.contains(name) {
@@ -359,6 +400,17 @@ fn operation(
         None => Body::None,
         Some(rb) => request_body(spec, rb, &upper, &mut params, id)?,
     };
+    // A body field that is a credential parameter is the capability's too.
+    params.retain(|p| match (p.at, credential_handle(&p.name)) {
+        (At::Body, Some(handle)) if p.name != "body" || !matches!(body, Body::JsonValue | Body::Text(_) | Body::Binary(_)) => {
+            credentials.push(CredentialParam { name: p.name.clone(), at: CredentialAt::Body, handle, required: p.required });
+            false
+        }
+        _ => true,
+    });
+    if credentials.iter().filter(|c| c.at == CredentialAt::Query).count() + usize::from(declared.iter().any(|(n, place, _)| place == "query" && schemes.iter().any(|a| a.key_query() == Some(n.as_str())))) > 1 {
+        bail!("two credentials in the query: the runtime adds one query credential per request");
+    }
     // Required fields of a body that may be left out are required only when a body is sent.
     let optional_body = match op.get("requestBody") {
         Some(rb) => body_optional(spec, rb)? && params.iter().any(|p| p.at == At::Body && p.required) && !matches!(body, Body::None),
@@ -444,6 +496,7 @@ fn operation(
         params,
         body,
         optional_body,
+        credentials,
         auth,
         scheme,
         returns_list: upper == "GET" && returns_list(spec, op, path)?,
