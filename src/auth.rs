@@ -99,9 +99,14 @@ pub fn credential_handles(provider: &Provider) -> impl Iterator<Item = &'static 
 }
 
 /// The handles of the credential parameters ([`crate::creds`]): none in a build without them.
+#[cfg(capa_creds)]
 fn param_handles(provider: &Provider) -> impl Iterator<Item = &'static str> {
-    let params: &'static [crate::table::CredentialParam] = if cfg!(capa_creds) { provider.credential_params } else { &[] };
-    params.iter().map(|c| c.handle)
+    provider.credential_params.iter().map(|c| c.handle)
+}
+
+#[cfg(not(capa_creds))]
+fn param_handles(_: &Provider) -> std::iter::Empty<&'static str> {
+    std::iter::empty()
 }
 
 /// Every handle `provider`'s schemes read: keys, user names, client ids, credential headers,
@@ -249,7 +254,9 @@ impl WorkerSecrets {
             }
         }
         // A bound header marked secret (Twitch's Client-Id): its deployment value is a
-        // credential like the keys, read once per `env` with them (no work per call).
+        // credential like the keys, read once per `env` with them (no work per call; only
+        // builds whose table binds headers carry it).
+        #[cfg(capa_bound)]
         for &(header, binding) in provider.bound_headers {
             if provider.secret_call_headers.contains(&header) {
                 if let Some(value) = get(binding) {
