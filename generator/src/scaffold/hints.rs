@@ -4,7 +4,7 @@
 //!
 //! The error object, the request id header and a soft-error shape are manifest keys
 //! (`upstream.error_object`, `upstream.request_id_header`, `[upstream.soft_error]`) and are
-//! written. A credential parameter is flagged, with what the Worker does meanwhile.
+//! written. A credential parameter is flagged, naming `[auth] params` for where else it travels.
 
 use super::Note;
 use crate::spec::Spec;
@@ -168,7 +168,8 @@ pub fn flags(spec: &Spec, key_names: &[(String, String)]) -> Vec<Note> {
     if let Some((place, name, n, of)) = credential_parameter(spec, key_names) {
         notes.push(Note::flag(format!(
             "the credential `{name}` ({place}) is declared as a parameter on {n} of {of} operations: the manifest's scheme sends it, and a caller passing it is refused \
-             (unknown_parameter); the setting that names such a parameter comes with the wire issue (#27)"
+             (unknown_parameter); where operations declare it elsewhere (another place, a body field), name it in [auth] params (`params = {{ {name} = \"<its handle>\" }}`) \
+             to have it filled there too"
         )));
     }
     notes

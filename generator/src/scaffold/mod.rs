@@ -236,7 +236,7 @@ pub fn plan(spec: &Spec, name: &str, spec_file: &str, options: &Options) -> Resu
         .collect();
     let flags = hints::flags(spec, &key_names);
     if !flags.is_empty() {
-        let _ = writeln!(w, "\n# Flagged for settings that come with the wire issue (#27):");
+        let _ = writeln!(w, "\n# Flagged:");
         for f in &flags {
             let _ = writeln!(w, "# - {}", f.text);
         }
