@@ -89,3 +89,23 @@ pub fn fill(provider: &Provider, op: &'static Operation, secrets: &WorkerSecrets
     }
     Ok(in_body)
 }
+
+/// Refuses a params object naming one of `op`'s credential parameters (`unknown_parameter`):
+/// checked before its entries are placed, since an open body would take any key as a field.
+#[cold]
+#[inline(never)]
+pub fn refuse_named(provider: &Provider, op: &'static Operation, entries: &[(String, Value)]) -> Result<(), CallError> {
+    if provider.credential_params.is_empty() {
+        return Ok(());
+    }
+    let Some(index) = provider.operations.iter().position(|o| std::ptr::eq(o, op)) else { return Ok(()) };
+    let named: Vec<String> = entries
+        .iter()
+        .filter(|(k, _)| provider.credential_params.iter().any(|c| usize::from(c.op) == index && c.name == k))
+        .map(|(k, _)| crate::args::printable(k))
+        .collect();
+    if named.is_empty() {
+        return Ok(());
+    }
+    Err(CallError::UnknownParameter { call: op.call, names: named, hint: " (a credential parameter: the capability fills it from its handle)" })
+}

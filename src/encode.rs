@@ -29,7 +29,7 @@
 //! empty value, which would collapse two segments into one.
 
 use crate::error::CallError;
-use crate::table::{FieldStyles, Param, Style};
+use crate::table::{CredentialParam, FieldStyles, Param, Style};
 use crate::value::Value;
 
 /// Appends `text` percent-encoded: unreserved bytes as they are, every other byte as `%XX`.
@@ -209,14 +209,15 @@ impl Pairs {
     }
 
     /// A form body's fields, each in its style (the table in the module docs). `declared`: the
-    /// operation's parameters, whose names an exploded object's members may not take.
-    pub fn push_form(&mut self, fields: &[(String, Value)], styles: &FieldStyles, declared: &[Param]) -> Result<(), CallError> {
+    /// operation's parameters, and `credentials` the provider's credential parameters
+    /// ([`crate::creds`]), whose names an exploded object's members may not take.
+    pub fn push_form(&mut self, fields: &[(String, Value)], styles: &FieldStyles, declared: &[Param], credentials: &[CredentialParam]) -> Result<(), CallError> {
         for (name, value) in fields {
             let style = styles.of(name);
             if style == Style::DeepObject {
                 self.push_nested(name, value);
             } else {
-                self.push_field(name, style, value, fields, declared)?;
+                self.push_field(name, style, value, fields, declared, credentials)?;
             }
         }
         Ok(())
@@ -224,14 +225,14 @@ impl Pairs {
 
     /// One form field in a style other than `deepObject`.
     #[inline(never)]
-    fn push_field(&mut self, name: &str, style: Style, value: &Value, fields: &[(String, Value)], declared: &[Param]) -> Result<(), CallError> {
+    fn push_field(&mut self, name: &str, style: Style, value: &Value, fields: &[(String, Value)], declared: &[Param], credentials: &[CredentialParam]) -> Result<(), CallError> {
         if value.with_text(|text| self.push(name, text)).is_some() {
             return Ok(());
         }
         match (style, value) {
             (Style::Form, Value::Object(members)) => {
                 for (key, member) in members {
-                    if declared.iter().any(|p| p.wire_name() == key) || fields.iter().any(|(f, _)| f == key) {
+                    if declared.iter().any(|p| p.wire_name() == key) || fields.iter().any(|(f, _)| f == key) || credentials.iter().any(|c| c.name == key) {
                         return Err(CallError::invalid(format!(
                             "form field `{}`: its member `{}` would be sent as a field of its own, and that name is another parameter's",
                             crate::args::printable(name),
@@ -463,7 +464,8 @@ mod tests {
         };
         let declared = [Param { name: "taken", at: crate::table::At::Body, required: false }];
         let mut p = Pairs::default();
-        p.push_form(&fields, styles, &declared).map(|()| p.into_string())
+        let credentials = [CredentialParam { op: 0, name: "token", at: crate::table::CredentialAt::Body, handle: "T", required: true }];
+        p.push_form(&fields, styles, &declared, &credentials).map(|()| p.into_string())
     }
 
     #[test]
@@ -475,7 +477,7 @@ mod tests {
         );
         assert_eq!(form(&plain, r#"{"csv":{"a":1,"b":"x"}}"#).unwrap(), "csv=a,1,b,x");
         // An exploded object's members may not take another parameter's or field's name.
-        for bad in [r#"{"o":{"taken":1}}"#, r#"{"o":{"n":1},"n":2}"#] {
+        for bad in [r#"{"o":{"taken":1}}"#, r#"{"o":{"n":1},"n":2}"#, r#"{"o":{"token":"attacker"}}"#] {
             assert_eq!(form(&plain, bad).unwrap_err().code(), crate::error::Code::InvalidArgument, "{bad}");
         }
         // Stripe's: deepObject everywhere, indexed arrays, as push_nested.

@@ -81,6 +81,10 @@ pub fn build(provider: &'static Provider, op: &'static Operation, args: Args, co
         (Body::JsonValue | Body::Text(_) | Body::Binary(_), Some(params)) if op.params.is_empty() => whole_body = Some(params),
         (_, Some(Value::Object(entries))) => {
             let mut placed = Placed { query: &mut query, headers: &mut headers, body: &mut body_fields, whole: &mut whole_body };
+            // A key naming a credential parameter is the capability's, even where an open body
+            // would take any key.
+            #[cfg(capa_creds)]
+            crate::creds::refuse_named(provider, op, &entries)?;
             place(op, entries, &mut placed, args.binaries)?
         }
         (_, Some(other)) => {
@@ -180,12 +184,12 @@ pub fn build(provider: &'static Provider, op: &'static Operation, args: Args, co
     let body = match op.body {
         Body::None => None,
         Body::Form { styles, .. } if form_in_query => {
-            query.push_form(&body_fields, &styles, op.params)?;
+            query.push_form(&body_fields, &styles, op.params, provider.credential_params)?;
             None
         }
         Body::Form { styles, .. } => {
             let mut form = Pairs::new();
-            form.push_form(&body_fields, &styles, op.params)?;
+            form.push_form(&body_fields, &styles, op.params, provider.credential_params)?;
             request_headers.push(("content-type", HeaderValue::Static("application/x-www-form-urlencoded")));
             Some(RequestBody::Text(form.into_string()))
         }

@@ -317,7 +317,17 @@ test("credential parameters are never the caller's, travel with no per-call key,
     const r = await call(method, params);
     assert.equal(r.error?.code, "unknown_parameter", `${method}: ${JSON.stringify(r.error)}`);
   }
-  let r = await call("token.header.retrieve", { auth: { apiKey: "sk_test_CANARYtenant000" } });
+  // Nor under cover: an exploded form object's member, or an open JSON body's extra key.
+  let r = await call("token.form.create", { text: "x", meta: { token: "attacker" } });
+  assert.equal(r.error?.code, "invalid_argument", JSON.stringify(r.error));
+  r = await call("token.json.create", { text: "x", extra: 1, token: "attacker" });
+  assert.equal(r.error?.code, "unknown_parameter", JSON.stringify(r.error));
+  assert.equal(upstream.requests.length, 0);
+  r = await call("token.form.create", { text: "x", meta: { a: "1" } });
+  assert.deepEqual(parseQs(upstream.take().body), { text: ["x"], a: ["1"], token: [PARAM_TOKEN] });
+  r = await call("token.json.create", { extra: 1 });
+  assert.deepEqual(JSON.parse(upstream.take().body), { extra: 1, token: PARAM_TOKEN });
+  r = await call("token.header.retrieve", { auth: { apiKey: "sk_test_CANARYtenant000" } });
   assert.equal(r.error?.code, "invalid_argument", JSON.stringify(r.error));
   assert.match(r.error.message, /WIRE_PARAM_TOKEN/);
   const bare = await wire.batch([{ target: "CAP_NO_PARAM", call: "token.header.retrieve", args: [] }]);
@@ -328,7 +338,8 @@ test("credential parameters are never the caller's, travel with no per-call key,
   const { readFileSync } = await import("node:fs");
   const types = readFileSync(new URL("../generated/wire/index.d.ts", import.meta.url), "utf8");
   assert.doesNotMatch(types, /[{;] (token|key)\??:/);
-  assert.match(types, /create\(params\?: \{ text\?: string \} \| null, options\?: O\)/);
+  assert.ok(types.includes("create(params?: { text?: string; [key: string]: unknown } | null, options?: O)"), "token.json.create without its token");
+  assert.ok(types.includes("create(params: { meta?: Record<string, string>; text: string }, options?: O)"), "token.form.create without its token");
   const methods = readFileSync(new URL("../generated/wire/methods.txt", import.meta.url), "utf8");
   assert.match(methods, /^token\.header\.retrieve\(options\?\)/m);
 });

@@ -284,7 +284,7 @@ export interface WireToken_Cookie<O = CallOptions> extends Rpc.RpcTargetBranded 
 
 export interface WireToken_Form<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** The credential declared as a form field — POST /token/form (classes: write) */
-  create(params: { text: string }, options?: O): Promise<Result<Thing>>;
+  create(params: { meta?: Record<string, string>; text: string }, options?: O): Promise<Result<Thing>>;
 }
 
 export interface WireToken_Header<O = CallOptions> extends Rpc.RpcTargetBranded {
@@ -295,7 +295,7 @@ export interface WireToken_Header<O = CallOptions> extends Rpc.RpcTargetBranded 
 export interface WireToken_Json<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** The credential declared as a JSON body field — POST /token/json (classes: write) */
   create(options?: O): Promise<Result<Thing>>;
-  create(params?: { text?: string } | null, options?: O): Promise<Result<Thing>>;
+  create(params?: { text?: string; [key: string]: unknown } | null, options?: O): Promise<Result<Thing>>;
 }
 
 export interface WireToken_Pair<O = CallOptions> extends Rpc.RpcTargetBranded {

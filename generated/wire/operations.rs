@@ -136,6 +136,7 @@ pub static PROVIDER: Provider = Provider {
             path_params: &[],
             multi: 0,
             params: &[
+                Param { name: "meta", at: At::Body, required: false },
                 Param { name: "text", at: At::Body, required: true },
             ],
             body: Body::Form { open: false, styles: FieldStyles { default: Style::Form, fields: &[] } },
@@ -168,7 +169,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[
                 Param { name: "text", at: At::Body, required: false },
             ],
-            body: Body::Json { open: false },
+            body: Body::Json { open: true },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
