@@ -36,4 +36,19 @@ fn main() {
     if !wasm || ["ClientCredentials(", "ServiceAccount(", "Session("].iter().any(|s| text.contains(&format!("AuthScheme::{s}"))) {
         println!("cargo:rustc-cfg=capa_tokens");
     }
+    // `capa_soft`, `capa_creds`: soft errors (src/soft.rs) and credential parameters
+    // (src/creds.rs), carried only by a Worker whose table has them (and by native builds).
+    println!("cargo:rustc-check-cfg=cfg(capa_soft)");
+    println!("cargo:rustc-check-cfg=cfg(capa_creds)");
+    println!("cargo:rustc-check-cfg=cfg(capa_bound)");
+    // `capa_bound`: headers bound to Worker bindings (a secret one's value a credential).
+    if !wasm || text.contains("bound_headers: &[(") {
+        println!("cargo:rustc-cfg=capa_bound");
+    }
+    if !wasm || text.contains("soft_error: Some(") {
+        println!("cargo:rustc-cfg=capa_soft");
+    }
+    if !wasm || text.contains("CredentialParam {") {
+        println!("cargo:rustc-cfg=capa_creds");
+    }
 }

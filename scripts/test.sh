@@ -20,8 +20,8 @@ echo "== TypeScript declarations (tsc)" >&2
 tsc --noEmit --strict --target es2022 --lib esnext --module esnext --moduleResolution bundler --types @cloudflare/workers-types tests/types/*.ts
 
 # Every provider with a manifest (openapi/<provider>/capa.toml, and the auth fixtures in
-# tests/fixtures/auth/), each a wrangler env.
-for provider in $(for m in openapi/*/capa.toml tests/fixtures/auth/*/capa.toml; do basename "$(dirname "$m")"; done); do
+# tests/fixtures/auth/, the wire fixtures in tests/fixtures/wire/), each a wrangler env.
+for provider in $(for m in openapi/*/capa.toml tests/fixtures/auth/*/capa.toml tests/fixtures/wire/*/capa.toml; do basename "$(dirname "$m")"; done); do
   echo "== build $provider (wrangler deploy --dry-run)" >&2
   rm -rf "dist/$provider" && mkdir -p dist
   log="dist/$provider.build.log"

@@ -164,7 +164,7 @@ pub fn takes_params(op: &Operation) -> bool {
     !op.params.is_empty()
         || matches!(
             op.body,
-            Body::Form { open: true } | Body::Json { open: true } | Body::Multipart { open: true, .. } | Body::JsonValue | Body::Text(_) | Body::Binary(_)
+            Body::Form { open: true, .. } | Body::Json { open: true } | Body::Multipart { open: true, .. } | Body::JsonValue | Body::Text(_) | Body::Binary(_)
         )
 }
 

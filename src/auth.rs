@@ -91,13 +91,32 @@ fn login_handles(scheme: &Scheme) -> impl Iterator<Item = &'static str> {
 /// headers, every field of a session's login, its user name too; a basic user name and a client
 /// id are context): what the deployment's redactor scans for.
 pub fn credential_handles(provider: &Provider) -> impl Iterator<Item = &'static str> {
-    provider.schemes.iter().flat_map(|s| std::iter::once(s.secret).chain(s.headers.iter().map(|&(_, h)| h)).chain(login_handles(s)))
+    provider
+        .schemes
+        .iter()
+        .flat_map(|s| std::iter::once(s.secret).chain(s.headers.iter().map(|&(_, h)| h)).chain(login_handles(s)))
+        .chain(param_handles(provider))
+}
+
+/// The handles of the credential parameters ([`crate::creds`]): none in a build without them.
+#[cfg(capa_creds)]
+fn param_handles(provider: &Provider) -> impl Iterator<Item = &'static str> {
+    provider.credential_params.iter().map(|c| c.handle)
+}
+
+#[cfg(not(capa_creds))]
+fn param_handles(_: &Provider) -> std::iter::Empty<&'static str> {
+    std::iter::empty()
 }
 
 /// Every handle `provider`'s schemes read: keys, user names, client ids, credential headers,
 /// login fields.
 pub fn handles(provider: &Provider) -> impl Iterator<Item = &'static str> {
-    provider.schemes.iter().flat_map(|s| std::iter::once(s.secret).chain(id_binding(s)).chain(s.headers.iter().map(|&(_, h)| h)).chain(login_handles(s)))
+    provider
+        .schemes
+        .iter()
+        .flat_map(|s| std::iter::once(s.secret).chain(id_binding(s)).chain(s.headers.iter().map(|&(_, h)| h)).chain(login_handles(s)))
+        .chain(param_handles(provider))
 }
 
 /// What travels for `key` (and a pair's `username`): a header's value, or a query parameter's.
@@ -156,6 +175,8 @@ pub struct WorkerSecrets {
     credentials: Option<Rc<Credentials>>,
     /// The basic user names and client ids: context, kept out of receipts.
     pub(crate) identifiers: Vec<Secret>,
+    /// The values of the credential parameters' handles ([`crate::creds`]) that are set.
+    params: Vec<(&'static str, Secret)>,
 }
 
 /// One scheme's credential as the deployment holds it: the key's wire value, the credential
@@ -230,6 +251,17 @@ impl WorkerSecrets {
         for handle in credential_handles(provider) {
             if let Some(value) = get(handle) {
                 credentials.add(value);
+            }
+        }
+        // A bound header marked secret (Twitch's Client-Id): its deployment value is a
+        // credential like the keys, read once per `env` with them (no work per call; only
+        // builds whose table binds headers carry it).
+        #[cfg(capa_bound)]
+        for &(header, binding) in provider.bound_headers {
+            if provider.secret_call_headers.contains(&header) {
+                if let Some(value) = get(binding) {
+                    credentials.add(value);
+                }
             }
         }
         // Values a scheme sends form-encoded (a form login's fields; an OAuth2 client's secret,
@@ -309,10 +341,23 @@ impl WorkerSecrets {
                 Some(WorkerSecret { wire, headers, fault })
             })
             .collect();
-        WorkerSecrets { schemes, credentials: (!credentials.is_empty()).then(|| Rc::new(credentials)), identifiers }
+        #[cfg_attr(not(capa_creds), allow(unused_mut))]
+        let mut params: Vec<(&'static str, Secret)> = Vec::new();
+        #[cfg(capa_creds)]
+        for c in provider.credential_params {
+            if let Some(value) = get(c.handle).filter(|_| !params.iter().any(|(h, _)| *h == c.handle)) {
+                params.push((c.handle, Secret::new(value.to_owned())));
+            }
+        }
+        WorkerSecrets { schemes, credentials: (!credentials.is_empty()).then(|| Rc::new(credentials)), identifiers, params }
     }
 
     /// The credentials a call's redactor starts from: every deployment credential's.
+    /// The value of a credential parameter's handle, when it is set.
+    pub fn param(&self, handle: &str) -> Option<&Secret> {
+        self.params.iter().find(|(h, _)| *h == handle).map(|(_, v)| v)
+    }
+
     pub fn credentials(&self) -> Option<Rc<Credentials>> {
         self.credentials.clone()
     }
@@ -407,6 +452,8 @@ mod tests {
             upstream: crate::table::Upstream::DEFAULT,
             operations: &[],
             paging: &[],
+            optional_bodies: &[],
+            credential_params: &[],
         }))
     }
 

@@ -1,5 +1,23 @@
 //! Turning argument values into URL paths, query strings and form bodies.
 //!
+//! A form body's fields follow the spec's `encoding` for the media type ([`Pairs::push_form`]),
+//! with OpenAPI's defaults where it says nothing (`style: form, explode: true`):
+//!
+//! | style | array | object |
+//! |---|---|---|
+//! | `form`, exploded (the default) | the key repeated: `to=a&to=b` | its members as fields of their own: `a=1&b=2` |
+//! | `form`, not exploded | `to=a,b` | `o=a,1,b,2` |
+//! | `spaceDelimited`, `pipeDelimited` | `to=a%20b`, `to=a\|b` | as `form`, not exploded, with that separator |
+//! | `deepObject` | indexed brackets: `to[0]=a&to[1]=b` (stripe-node's form, what Stripe reads) | brackets: `o[a]=1&o[b]=2`, nested to any depth |
+//!
+//! Query parameters follow the same table but for two things: a `deepObject` array of scalars
+//! takes empty brackets (`expand[]=a`, Stripe's query form) and an exploded object is refused
+//! (it would let a caller name any query parameter). In every style a scalar is `key=value`,
+//! `null` in a body field is the empty string (Stripe's "unset") and in a query sends nothing,
+//! and an item or member that is itself a container (where the style has no form for it) is
+//! sent as its JSON. A form-exploded body object's members may not take the name of a declared
+//! parameter or of another field of the call: they would send it twice, or under a cover.
+//!
 //! Everything outside RFC 3986's unreserved set (`A-Z a-z 0-9 - . _ ~`) is percent-encoded, in
 //! path segments, query keys and values, and form fields alike. That one rule is what keeps an
 //! argument inside its slot: a `/`, `?`, `#`, `%` or `\` in a value can never become structure.
@@ -11,7 +29,7 @@
 //! empty value, which would collapse two segments into one.
 
 use crate::error::CallError;
-use crate::table::Style;
+use crate::table::{CredentialParam, FieldStyles, Param, Style};
 use crate::value::Value;
 
 /// Appends `text` percent-encoded: unreserved bytes as they are, every other byte as `%XX`.
@@ -188,6 +206,48 @@ impl Pairs {
         if value.with_text(|text| self.push(key, text)).is_none() {
             self.push_under(key, value, ArrayKeys::Indexed);
         }
+    }
+
+    /// A form body's fields, each in its style (the table in the module docs). `declared`: the
+    /// operation's parameters, and `credentials` the provider's credential parameters
+    /// ([`crate::creds`]), whose names an exploded object's members may not take.
+    pub fn push_form(&mut self, fields: &[(String, Value)], styles: &FieldStyles, declared: &[Param], credentials: &[CredentialParam]) -> Result<(), CallError> {
+        for (name, value) in fields {
+            let style = styles.of(name);
+            if style == Style::DeepObject {
+                self.push_nested(name, value);
+            } else {
+                self.push_field(name, style, value, fields, declared, credentials)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// One form field in a style other than `deepObject`.
+    #[inline(never)]
+    fn push_field(&mut self, name: &str, style: Style, value: &Value, fields: &[(String, Value)], declared: &[Param], credentials: &[CredentialParam]) -> Result<(), CallError> {
+        if value.with_text(|text| self.push(name, text)).is_some() {
+            return Ok(());
+        }
+        match (style, value) {
+            (Style::Form, Value::Object(members)) => {
+                for (key, member) in members {
+                    if declared.iter().any(|p| p.wire_name() == key) || fields.iter().any(|(f, _)| f == key) || credentials.iter().any(|c| c.name == key) {
+                        return Err(CallError::invalid(format!(
+                            "form field `{}`: its member `{}` would be sent as a field of its own, and that name is another parameter's",
+                            crate::args::printable(name),
+                            crate::args::printable(key)
+                        )));
+                    }
+                    match member.with_text(|text| self.push(key, text)) {
+                        Some(()) => {}
+                        None => self.push_json(key, member),
+                    }
+                }
+            }
+            (style, v) => self.push_query(name, style, v),
+        }
+        Ok(())
     }
 
     /// The members of a container under `key[...]`.
@@ -395,6 +455,34 @@ mod tests {
             p.into_string(),
             "amount=2500&metadata[order]=A%201&metadata[empty]=&items[0][price]=p_1&items[0][qty]=2&expand[0]=customer&unset="
         );
+    }
+
+    fn form(styles: &FieldStyles, body: &str) -> Result<String, CallError> {
+        let fields: Vec<(String, Value)> = match v(body) {
+            Value::Object(entries) => entries,
+            _ => unreachable!(),
+        };
+        let declared = [Param { name: "taken", at: crate::table::At::Body, required: false }];
+        let mut p = Pairs::default();
+        let credentials = [CredentialParam { op: 0, name: "token", at: crate::table::CredentialAt::Body, handle: "T", required: true }];
+        p.push_form(&fields, styles, &declared, &credentials).map(|()| p.into_string())
+    }
+
+    #[test]
+    fn form_fields_follow_their_encoding() {
+        let plain = FieldStyles { default: Style::Form, fields: &[("csv", Style::FormCsv), ("deep", Style::DeepObject), ("pipe", Style::PipeDelimited)] };
+        assert_eq!(
+            form(&plain, r#"{"To":["a","b c"],"n":1,"unset":null,"o":{"x":1,"y":"z","in":[1]},"csv":["a","b,c"],"deep":{"k":["v","w"]},"pipe":[1,2],"none":[],"objs":[{"a":1}]}"#).unwrap(),
+            "To=a&To=b%20c&n=1&unset=&x=1&y=z&in=%5B1%5D&csv=a,b%2Cc&deep[k][0]=v&deep[k][1]=w&pipe=1|2&objs=%7B%22a%22%3A1%7D"
+        );
+        assert_eq!(form(&plain, r#"{"csv":{"a":1,"b":"x"}}"#).unwrap(), "csv=a,1,b,x");
+        // An exploded object's members may not take another parameter's or field's name.
+        for bad in [r#"{"o":{"taken":1}}"#, r#"{"o":{"n":1},"n":2}"#, r#"{"o":{"token":"attacker"}}"#] {
+            assert_eq!(form(&plain, bad).unwrap_err().code(), crate::error::Code::InvalidArgument, "{bad}");
+        }
+        // Stripe's: deepObject everywhere, indexed arrays, as push_nested.
+        let deep = FieldStyles { default: Style::DeepObject, fields: &[] };
+        assert_eq!(form(&deep, r#"{"expand":["a","b"],"metadata":{"k":"v"},"n":null}"#).unwrap(), "expand[0]=a&expand[1]=b&metadata[k]=v&n=");
     }
 
     #[test]

@@ -81,6 +81,10 @@ pub fn build(provider: &'static Provider, op: &'static Operation, args: Args, co
         (Body::JsonValue | Body::Text(_) | Body::Binary(_), Some(params)) if op.params.is_empty() => whole_body = Some(params),
         (_, Some(Value::Object(entries))) => {
             let mut placed = Placed { query: &mut query, headers: &mut headers, body: &mut body_fields, whole: &mut whole_body };
+            // A key naming a credential parameter is the capability's, even where an open body
+            // would take any key.
+            #[cfg(capa_creds)]
+            crate::creds::refuse_named(provider, op, &entries)?;
             place(op, entries, &mut placed, args.binaries)?
         }
         (_, Some(other)) => {
@@ -93,7 +97,7 @@ pub fn build(provider: &'static Provider, op: &'static Operation, args: Args, co
     }
 
     if !missing.is_empty() {
-        return Err(CallError::invalid(format!("{} requires parameter(s) {}", op.call, missing.join(", "))));
+        missing_parameters(provider, op, missing, body_fields.is_empty() && whole_body.is_none())?;
     }
     if args.binaries && !matches!(op.body, Body::Binary(_)) && whole_body.as_ref().is_some_and(Value::holds_binary) {
         return Err(crate::body::misplaced(op, "body"));
@@ -167,21 +171,25 @@ pub fn build(provider: &'static Provider, op: &'static Operation, args: Args, co
         }
     }
 
+    // Credentials the spec declares as parameters, each where this operation declares it.
+    // (Only builds whose table has them carry the code: `capa_creds`.)
+    #[cfg(capa_creds)]
+    let body_credential = !provider.credential_params.is_empty()
+        && crate::creds::fill(provider, op, &config.secrets, used, crate::creds::Places { query: &mut query_credential, headers: &mut request_headers, body: &mut body_fields })?;
+    #[cfg(not(capa_creds))]
+    let body_credential = false;
+
     // Form bodies of reads go to the query, as stripe-node sends them: fetch refuses a GET body.
     let form_in_query = matches!(op.method, Method::Get | Method::Head | Method::Delete);
     let body = match op.body {
         Body::None => None,
-        Body::Form { .. } if form_in_query => {
-            for (k, v) in &body_fields {
-                query.push_nested(k, v);
-            }
+        Body::Form { styles, .. } if form_in_query => {
+            query.push_form(&body_fields, &styles, op.params, provider.credential_params)?;
             None
         }
-        Body::Form { .. } => {
+        Body::Form { styles, .. } => {
             let mut form = Pairs::new();
-            for (k, v) in &body_fields {
-                form.push_nested(k, v);
-            }
+            form.push_form(&body_fields, &styles, op.params, provider.credential_params)?;
             request_headers.push(("content-type", HeaderValue::Static("application/x-www-form-urlencoded")));
             Some(RequestBody::Text(form.into_string()))
         }
@@ -215,6 +223,12 @@ pub fn build(provider: &'static Provider, op: &'static Operation, args: Args, co
                 Some(body)
             }
         },
+    };
+
+    // A body holding a credential parameter is a secret of its own (never printed).
+    let body = match body {
+        Some(RequestBody::Text(text)) if body_credential => Some(RequestBody::Secret(Secret::new(text))),
+        other => other,
     };
 
     for (name, value) in args.options.headers {
@@ -263,7 +277,7 @@ struct Placed<'a> {
 /// `binaries`: the values may hold binary data, which only a multipart body's fields and a
 /// binary body may carry (the multipart encoder refuses it deeper than a field).
 fn place(op: &'static Operation, entries: Vec<(String, Value)>, out: &mut Placed<'_>, binaries: bool) -> Result<(), CallError> {
-    let open = matches!(op.body, Body::Form { open: true } | Body::Json { open: true } | Body::Multipart { open: true, .. });
+    let open = matches!(op.body, Body::Form { open: true, .. } | Body::Json { open: true } | Body::Multipart { open: true, .. });
     let mut unknown = Vec::new();
     for (key, value) in entries {
         let param = op.params.iter().find(|p| p.name == key);
@@ -303,6 +317,22 @@ fn place(op: &'static Operation, entries: Vec<(String, Value)>, out: &mut Placed
         names: unknown.into_iter().map(|k| crate::args::printable(&k)).collect(),
         hint: if positional { " (path parameters are positional arguments)" } else { "" },
     })
+}
+
+/// Required parameters a call left out: `invalid_argument` naming them, but for the required
+/// fields of a body the operation may leave out ([`Provider::optional_bodies`]) when the call
+/// sends none (`no_body`). Only a call missing something comes here.
+#[cold]
+#[inline(never)]
+fn missing_parameters(provider: &Provider, op: &'static Operation, mut missing: Vec<String>, no_body: bool) -> Result<(), CallError> {
+    let index = provider.operations.iter().position(|o| std::ptr::eq(o, op));
+    if no_body && index.is_some_and(|i| provider.optional_bodies.binary_search(&(i as u16)).is_ok()) {
+        missing.retain(|m| !op.params.iter().any(|p| p.at == At::Body && m.trim_matches('`') == p.name));
+    }
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(CallError::invalid(format!("{} requires parameter(s) {}", op.call, missing.join(", "))))
 }
 
 /// A header whose deployment value comes from a binding, checked like any header value.
@@ -402,6 +432,8 @@ mod tests {
         upstream: crate::table::Upstream::DEFAULT,
         operations: &[],
         paging: &[],
+        optional_bodies: &[],
+        credential_params: &[],
     };
 
     #[test]

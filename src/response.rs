@@ -64,6 +64,11 @@ pub fn judge(provider: &Provider, request_url: &str, post: bool, response: &Http
             } else if !response.body.flagged(redactor, json) {
                 Outcome::Body(if json { Attach::Json } else { Attach::Text })
             } else {
+                // A soft error (`crate::soft`): only builds whose table has the rule carry it.
+                #[cfg(capa_soft)]
+                if let Some(failure) = provider.upstream.soft_error.filter(|_| json).and_then(|rule| crate::soft::judge(rule, status, &response.body.text(), redactor)) {
+                    return Outcome::Error(failure);
+                }
                 redacted(json, response, redactor)
             }
         }
@@ -209,6 +214,8 @@ mod tests {
         upstream: crate::table::Upstream::DEFAULT,
         operations: &[],
         paging: &[],
+        optional_bodies: &[],
+        credential_params: &[],
     };
 
     fn resp(status: u16, ct: &'static str, body: &'static &'static str) -> HttpResponse<'static> {

@@ -313,6 +313,8 @@ mod tests {
         upstream: crate::table::Upstream::DEFAULT,
         operations: &OPS,
         paging: &[],
+        optional_bodies: &[],
+        credential_params: &[],
     };
 
     fn allowed(d: &Deployment) -> Vec<&'static str> {

@@ -22,7 +22,9 @@ pub struct Provider {
     pub call_headers: &'static [&'static str],
     /// Those of [`Provider::call_headers`] whose values are credentials (not mere context like
     /// `Stripe-Account`): scrubbed from upstream text like keys. Values of the others never
-    /// reach receipts, errors or logs either, but may legitimately come back in results.
+    /// reach receipts, errors or logs either, but may legitimately come back in results. A
+    /// [`Provider::bound_headers`] header named here (the manifest's `secret_bound_headers`) is
+    /// a credential in its deployment value too ([`crate::auth::WorkerSecrets::new`]).
     pub secret_call_headers: &'static [&'static str],
     /// Headers pinned on every upstream request (e.g. `Stripe-Version`). Callers cannot override them.
     pub static_headers: &'static [(&'static str, &'static str)],
@@ -47,6 +49,40 @@ pub struct Provider {
     /// ([`crate::pages`]): what `options.pages` walks. Kept apart from [`Operation`] so that a
     /// table pays for paging only where an operation pages.
     pub paging: &'static [(u16, &'static Paging)],
+    /// The operations whose request body may be left out though some of its fields are
+    /// required, by index in [`Provider::operations`] (ascending): those fields
+    /// ([`Param::required`]) are required only when a body is sent. Apart from [`Operation`],
+    /// read only when a required parameter is missing.
+    pub optional_bodies: &'static [u16],
+    /// Credentials the spec declares as parameters (the manifest's `[auth] params`), each where
+    /// an operation declares it, by operation index (ascending): filled from their handles
+    /// ([`crate::creds`]), never the caller's (they are not among [`Operation::params`]).
+    pub credential_params: &'static [CredentialParam],
+}
+
+/// A credential parameter of one operation ([`crate::creds`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CredentialParam {
+    /// Index into [`Provider::operations`].
+    pub op: u16,
+    /// Its name on the wire.
+    pub name: &'static str,
+    pub at: CredentialAt,
+    /// The handle (a Worker secret) its value comes from.
+    pub handle: &'static str,
+    /// The spec requires it: an unset handle is `missing_credential`; else it is left out.
+    pub required: bool,
+}
+
+/// Where a credential parameter travels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CredentialAt {
+    Query,
+    Header,
+    /// A cookie of that name, in the request's `Cookie` header.
+    Cookie,
+    /// A top-level field of the request body (form, multipart or JSON object).
+    Body,
 }
 
 /// How one operation's answers continue on a next page ([`crate::pages`]), as the generator
@@ -99,11 +135,29 @@ pub struct Upstream {
     /// The largest response body read, in bytes: a larger one is `upstream_too_large`, and the
     /// rest of it is not read.
     pub max_body_bytes: u64,
+    /// How a success answer says it failed ([`crate::soft`]): the manifest's
+    /// `[upstream.soft_error]`.
+    pub soft_error: Option<&'static SoftError>,
 }
 
 impl Upstream {
-    /// No idempotency key, 409 final, the default retries, bodies up to 10 MiB.
-    pub const DEFAULT: Upstream = Upstream { idempotency_header: None, retry_conflict: false, max_retries: 2, max_body_bytes: 10 << 20 };
+    /// No idempotency key, 409 final, the default retries, bodies up to 10 MiB, no soft errors.
+    pub const DEFAULT: Upstream = Upstream { idempotency_header: None, retry_conflict: false, max_retries: 2, max_body_bytes: 10 << 20, soft_error: None };
+}
+
+/// A success answer that reports a failure ([`crate::soft`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SoftError {
+    /// The member that tells, a dotted path (`ok`, `meta.status`).
+    pub member: &'static str,
+    /// The JSON text of the value that means failure (`false`); empty: the member means
+    /// failure when present and not empty (`errors`: not null, `false`, `""`, `[]` or `{}`).
+    pub equals: &'static str,
+    /// The member holding the message (`error`), a dotted path; empty: none.
+    pub message: &'static str,
+    /// What the entry's scan watches for so that only a body that may hold the member crosses
+    /// into wasm: the member's last key, quoted (`"ok"`).
+    pub marker: &'static str,
 }
 
 /// One way of authenticating: a key (or password) from a handle, attached as [`AuthScheme`]
@@ -303,6 +357,9 @@ pub struct Operation {
 pub struct Param {
     pub name: &'static str,
     pub at: At,
+    /// Must be given (and not null). A body field the body's schema requires is required
+    /// whenever a body is sent; when the body may be left out ([`Provider::optional_bodies`]),
+    /// only then.
     pub required: bool,
 }
 
@@ -330,7 +387,31 @@ impl Param {
     }
 }
 
-/// OpenAPI serialization style of a query parameter.
+/// How a form body's fields are serialized: OpenAPI's `encoding` for the media type, each
+/// property's `style` and `explode` (`form`, exploded, where it says nothing). `default` is
+/// every field's style but those listed in `fields`: the generator makes it the style most of
+/// the body's fields have, so that a body whose fields agree (Stripe's, `deepObject` on every
+/// array and object) lists none and its fields cost no search.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FieldStyles {
+    pub default: Style,
+    pub fields: &'static [(&'static str, Style)],
+}
+
+impl FieldStyles {
+    /// The style of the field `name`.
+    pub fn of(&self, name: &str) -> Style {
+        for &(field, style) in self.fields {
+            if field == name {
+                return style;
+            }
+        }
+        self.default
+    }
+}
+
+/// OpenAPI serialization style of a query parameter, or of a form body's field
+/// ([`FieldStyles`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Style {
     /// `style: form, explode: true` (the default): `id=1&id=2`, objects spread into keys.
@@ -350,9 +431,10 @@ pub enum Style {
 pub enum Body {
     /// No body. Also GET/DELETE operations whose spec declares an empty form body.
     None,
-    /// `application/x-www-form-urlencoded` with bracket nesting (`a[b][0]=c`).
+    /// `application/x-www-form-urlencoded`, each field serialized in its style
+    /// ([`FieldStyles`]; see [`crate::encode::Pairs::push_field`]).
     /// `open`: the schema allows properties it does not name.
-    Form { open: bool },
+    Form { open: bool, styles: FieldStyles },
     /// `application/json` object built from the body params. `open` as above.
     Json { open: bool },
     /// `application/json` whose schema is not an object (an array, say): the params argument

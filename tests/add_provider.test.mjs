@@ -144,7 +144,11 @@ test("API keys (YAML 3.1): a header for most operations, the query and a cookie 
   assert.match(out, /\[auth\.schemes\.session\]: cookie/);
   assert.match(out, /`browser` is a flow through a browser/);
   assert.match(out, /flag: the credential `X-Weather-Key` \(header\) is declared as a parameter/);
-  assert.match(out, /flag: 2 operation\(s\) answer success bodies with `ok` with `error`/);
+  // The soft-error shape is written as the rule, and the Worker holds answers to it.
+  assert.match(out, /inferred: upstream\.soft_error: `ok` false means failure, the message in `error` \(2 operation\(s\)\)/);
+  upstream.reply = () => ({ status: 200, json: { ok: false, error: "city_not_found" } });
+  const soft = await workers.keys.call("forecasts.list", { city: "Atlantis" });
+  assert.deepEqual([soft.ok, soft.error?.code, soft.error?.status, soft.error?.message, soft.receipt.verdict], [false, "upstream_error", 200, "city_not_found", "fail"]);
   upstream.reply = () => ({ status: 200, json: { ok: true } });
 
   await call(workers.keys, "forecasts.list", { city: "Oslo" });

@@ -53,6 +53,8 @@ fn provider(auth: AuthScheme) -> &'static Provider {
         upstream: capa_rs::table::Upstream { max_retries: 0, ..capa_rs::table::Upstream::DEFAULT },
         operations: &OPS,
         paging: &[],
+        optional_bodies: &[],
+        credential_params: &[],
     }))
 }
 

@@ -24,7 +24,7 @@ mod fuzz;
 use capa_rs::call::{begin, Bindings, Call, Step, ORIGIN_OVERRIDE_VAR};
 use capa_rs::receipt::Envelope;
 use capa_rs::http::HttpResponse;
-use capa_rs::table::{At, AuthScheme, AuthUse, Body, Method, Operation, Param, Provider, Scheme, Style};
+use capa_rs::table::{At, AuthScheme, AuthUse, Body, FieldStyles, Method, Operation, Param, Provider, Scheme, Style};
 use echo::{contains, decodings, form, render, Form};
 use proptest::prelude::*;
 use serde_json::{json, Value};
@@ -69,7 +69,7 @@ static OPS: [Operation; 10] = [
         path_params: &["thing", "part"],
         multi: 0,
         params: &[p("expand", At::Query(Style::DeepObject), false), p("name", At::Body, true), p("meta", At::Body, false), p("items", At::Body, false)],
-        body: Body::Form { open: false },
+        body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
         auth: AuthUse::Required,
         scheme: 0,
         classes: 1,
@@ -139,7 +139,7 @@ static OPS: [Operation; 10] = [
         path_params: &["id"],
         multi: 0,
         params: &[p("expand", At::Body, false)],
-        body: Body::Form { open: true },
+        body: Body::Form { open: true, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
         auth: AuthUse::Required,
         scheme: 0,
         classes: 1,
@@ -181,7 +181,7 @@ static OPS: [Operation; 10] = [
         path_params: &["id", "sub"],
         multi: 0,
         params: &[],
-        body: Body::Form { open: true },
+        body: Body::Form { open: true, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
         auth: AuthUse::Optional,
         scheme: 0,
         classes: 1,
@@ -204,6 +204,8 @@ macro_rules! synthetic {
             upstream: capa_rs::table::Upstream::DEFAULT,
             operations: &OPS,
             paging: &[],
+            optional_bodies: &[],
+            credential_params: &[],
         };
     };
 }
@@ -591,7 +593,7 @@ fn check_request(provider: &'static Provider, op: &'static Operation, input: &In
     // Query and body keys: declared parameters only (any key of an open body but a path name).
     let query_names: Vec<&str> = op.params.iter().filter(|p| matches!(p.at, At::Query(_))).map(|p| p.name).collect();
     let body_names: Vec<&str> = op.params.iter().filter(|p| p.at == At::Body).map(|p| p.name).collect();
-    let open = matches!(op.body, Body::Form { open: true } | Body::Json { open: true } | Body::Multipart { open: true, .. });
+    let open = matches!(op.body, Body::Form { open: true, .. } | Body::Json { open: true } | Body::Multipart { open: true, .. });
     let form_in_query = matches!(op.method, Method::Get | Method::Head | Method::Delete) && matches!(op.body, Body::Form { .. });
     let in_body = |name: &str| body_names.contains(&name) || (open && !op.path_params.contains(&name) && !op.params.iter().any(|p| p.name == name && p.at != At::Body));
     check_pairs("the query", query, &|name| query_names.contains(&name) || (form_in_query && in_body(name)))?;

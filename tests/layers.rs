@@ -32,7 +32,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("the exchange", &["http"]),
     // The three stages of a call: an operation's request, the token lifecycle, the verdict on
     // an answer.
-    ("stages", &["request", "token", "response"]),
+    ("stages", &["creds", "request", "token", "soft", "response"]),
     // One call as a state machine, driving the stages.
     ("the call", &["call"]),
     // This build: which provider, and the exports the generated entry calls.

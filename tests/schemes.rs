@@ -37,6 +37,8 @@ static MULTI: Provider = Provider {
     upstream: capa_rs::table::Upstream::DEFAULT,
     operations: &OPS,
     paging: &[],
+    optional_bodies: &[],
+    credential_params: &[],
 };
 
 struct Env(HashMap<&'static str, &'static str>);

@@ -48,6 +48,8 @@ static OAUTH: Provider = Provider {
     upstream: capa_rs::table::Upstream::DEFAULT,
     operations: &OPS,
     paging: &[],
+    optional_bodies: &[],
+    credential_params: &[],
 };
 
 struct Env {

@@ -63,11 +63,18 @@ test("per call: apiKey alone keeps the deployment's Client-Id; Client-Id alone k
   assert.equal(r.receipt.credential, "call");
 });
 
-test("a request id that echoes the Client-Id is kept out of the receipt; the result may name it", async () => {
+test("the Client-Id is a secret bound header: an upstream echoing it in a request id or a result shows the caller none of it", async () => {
   upstream.reply = (req) => ({ status: 200, headers: { "request-id": req.headers["client-id"] }, json: { data: [{ client: req.headers["client-id"] }] } });
   const r = await call("users.list", { login: ["twitchdev"] });
-  assert.equal(upstream.take().url, "/helix/users?login=twitchdev");
-  assert.equal(r.result.data[0].client, CLIENT);
+  const req = upstream.take();
+  assert.equal(req.url, "/helix/users?login=twitchdev");
+  assert.equal(req.headers["client-id"], CLIENT);
+  assert.equal(r.result.data[0].client, "[REDACTED]");
+  assert.ok(!JSON.stringify(r).includes(CLIENT));
+  // A tenant's own Client-Id per call is a credential too.
+  const own = await call("users.list", { login: ["twitchdev"] }, { auth: { headers: { "Client-Id": TENANT_CLIENT } } });
+  assert.equal(upstream.take().headers["client-id"], TENANT_CLIENT);
+  assert.equal(own.result.data[0].client, "[REDACTED]");
 });
 
 test("every Helix endpoint sends the token, though the document says security: []", async () => {

@@ -16,7 +16,7 @@ pub static PROVIDER: Provider = Provider {
     error_object: None,
     servers: &["https://api.example.com"],
     classes: &["read", "write", "destructive"],
-    upstream: Upstream { idempotency_header: None, retry_conflict: false, max_retries: 2, max_body_bytes: 10485760 },
+    upstream: Upstream { idempotency_header: None, retry_conflict: false, max_retries: 2, max_body_bytes: 10485760, soft_error: None },
     operations: &[
         Operation {
             id: "ListMessage",
@@ -47,12 +47,14 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "From", at: At::Body, required: false },
                 Param { name: "To", at: At::Body, required: true },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::Form, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
         },
     ],
+    optional_bodies: &[],
+    credential_params: &[],
     paging: &[
     ],
 };

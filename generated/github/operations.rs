@@ -16,7 +16,7 @@ pub static PROVIDER: Provider = Provider {
     error_object: None,
     servers: &["https://api.github.com", "https://uploads.github.com"],
     classes: &["read", "write", "destructive"],
-    upstream: Upstream { idempotency_header: None, retry_conflict: false, max_retries: 2, max_body_bytes: 10485760 },
+    upstream: Upstream { idempotency_header: None, retry_conflict: false, max_retries: 2, max_body_bytes: 10485760, soft_error: None },
     operations: &[
         Operation {
             id: "meta/root",
@@ -20121,6 +20121,8 @@ pub static PROVIDER: Provider = Provider {
             classes: 0b001, // read
         },
     ],
+    optional_bodies: &[],
+    credential_params: &[],
     paging: &[
         (3, &Paging { convention: Convention::Link, items: "tasks", size: "per_page", max_size: 100 }),
         (6, &Paging { convention: Convention::Link, items: "tasks", size: "per_page", max_size: 100 }),

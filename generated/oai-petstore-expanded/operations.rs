@@ -16,7 +16,7 @@ pub static PROVIDER: Provider = Provider {
     error_object: None,
     servers: &["https://petstore.swagger.io/v2"],
     classes: &["read", "write", "destructive"],
-    upstream: Upstream { idempotency_header: None, retry_conflict: false, max_retries: 2, max_body_bytes: 10485760 },
+    upstream: Upstream { idempotency_header: None, retry_conflict: false, max_retries: 2, max_body_bytes: 10485760, soft_error: None },
     operations: &[
         Operation {
             id: "findPets",
@@ -81,6 +81,8 @@ pub static PROVIDER: Provider = Provider {
             classes: 0b001, // read
         },
     ],
+    optional_bodies: &[],
+    credential_params: &[],
     paging: &[
     ],
 };

@@ -16,7 +16,7 @@ pub static PROVIDER: Provider = Provider {
     error_object: None,
     servers: &["https://tictactoe.example.com"],
     classes: &["read", "write", "destructive"],
-    upstream: Upstream { idempotency_header: None, retry_conflict: false, max_retries: 2, max_body_bytes: 10485760 },
+    upstream: Upstream { idempotency_header: None, retry_conflict: false, max_retries: 2, max_body_bytes: 10485760, soft_error: None },
     operations: &[
         Operation {
             id: "get-board",
@@ -64,6 +64,8 @@ pub static PROVIDER: Provider = Provider {
             classes: 0b010, // write
         },
     ],
+    optional_bodies: &[],
+    credential_params: &[],
     paging: &[
     ],
 };

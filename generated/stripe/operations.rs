@@ -16,7 +16,7 @@ pub static PROVIDER: Provider = Provider {
     error_object: Some("error"),
     servers: &["https://api.stripe.com", "https://files.stripe.com"],
     classes: &["read", "write", "destructive", "money"],
-    upstream: Upstream { idempotency_header: Some("Idempotency-Key"), retry_conflict: true, max_retries: 2, max_body_bytes: 10485760 },
+    upstream: Upstream { idempotency_header: Some("Idempotency-Key"), retry_conflict: true, max_retries: 2, max_body_bytes: 10485760, soft_error: None },
     operations: &[
         Operation {
             id: "GetAccount",
@@ -51,7 +51,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "return_url", at: At::Body, required: false },
                 Param { name: "type", at: At::Body, required: true },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -69,7 +69,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "components", at: At::Body, required: true },
                 Param { name: "expand", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -122,7 +122,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "tos_acceptance", at: At::Body, required: false },
                 Param { name: "type", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -181,7 +181,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "settings", at: At::Body, required: false },
                 Param { name: "tos_acceptance", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b1010, // write, money
@@ -201,7 +201,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "external_account", at: At::Body, required: false },
                 Param { name: "metadata", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b1010, // write, money
@@ -262,7 +262,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "metadata", at: At::Body, required: false },
                 Param { name: "name", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b1010, // write, money
@@ -311,7 +311,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "requested", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -351,7 +351,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "external_account", at: At::Body, required: false },
                 Param { name: "metadata", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b1010, // write, money
@@ -412,7 +412,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "metadata", at: At::Body, required: false },
                 Param { name: "name", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b1010, // write, money
@@ -428,7 +428,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -491,7 +491,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "ssn_last_4", at: At::Body, required: false },
                 Param { name: "verification", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -564,7 +564,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "ssn_last_4", at: At::Body, required: false },
                 Param { name: "verification", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -627,7 +627,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "ssn_last_4", at: At::Body, required: false },
                 Param { name: "verification", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -700,7 +700,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "ssn_last_4", at: At::Body, required: false },
                 Param { name: "verification", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -717,7 +717,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "reason", at: At::Body, required: true },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b110, // write, destructive
@@ -754,7 +754,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "domain_name", at: At::Body, required: true },
                 Param { name: "expand", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -838,7 +838,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "metadata", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -872,7 +872,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "directive", at: At::Body, required: false },
                 Param { name: "expand", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b1010, // write, money
@@ -909,7 +909,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "metadata", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b1010, // write, money
@@ -949,7 +949,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "payload", at: At::Body, required: true },
                 Param { name: "scope", at: At::Body, required: true },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -967,7 +967,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "name", at: At::Body, required: true },
                 Param { name: "scope", at: At::Body, required: true },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b110, // write, destructive
@@ -1100,7 +1100,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "type", at: At::Body, required: true },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -1120,7 +1120,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "payload", at: At::Body, required: true },
                 Param { name: "timestamp", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b1010, // write, money
@@ -1162,7 +1162,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "value_settings", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -1195,7 +1195,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "display_name", at: At::Body, required: false },
                 Param { name: "expand", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -1211,7 +1211,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b110, // write, destructive
@@ -1250,7 +1250,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -1292,7 +1292,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "login_page", at: At::Body, required: false },
                 Param { name: "metadata", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -1330,7 +1330,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "login_page", at: At::Body, required: false },
                 Param { name: "metadata", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -1352,7 +1352,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "on_behalf_of", at: At::Body, required: false },
                 Param { name: "return_url", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -1410,7 +1410,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "transfer_data", at: At::Body, required: false },
                 Param { name: "transfer_group", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b1010, // write, money
@@ -1468,7 +1468,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "shipping", at: At::Body, required: false },
                 Param { name: "transfer_group", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -1492,7 +1492,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "transfer_data", at: At::Body, required: false },
                 Param { name: "transfer_group", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b1010, // write, money
@@ -1527,7 +1527,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "metadata", at: At::Body, required: false },
                 Param { name: "submit", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -1543,7 +1543,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b110, // write, destructive
@@ -1566,7 +1566,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "refund_application_fee", at: At::Body, required: false },
                 Param { name: "reverse_transfer", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b1010, // write, money
@@ -1611,7 +1611,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "refund_application_fee", at: At::Body, required: false },
                 Param { name: "reverse_transfer", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b1010, // write, money
@@ -1644,7 +1644,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "metadata", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -1725,7 +1725,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "tax_id_collection", at: At::Body, required: false },
                 Param { name: "ui_mode", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -1757,7 +1757,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b110, // write, destructive
@@ -1817,7 +1817,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "metric_tons", at: At::Body, required: false },
                 Param { name: "product", at: At::Body, required: true },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b1010, // write, money
@@ -1851,7 +1851,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "metadata", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -1867,7 +1867,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b1110, // write, destructive, money
@@ -2036,7 +2036,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "percent_off", at: At::Body, required: false },
                 Param { name: "redeem_by", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -2085,7 +2085,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "metadata", at: At::Body, required: false },
                 Param { name: "name", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -2135,7 +2135,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "refund_amount", at: At::Body, required: false },
                 Param { name: "shipping_cost", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b1010, // write, money
@@ -2247,7 +2247,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "memo", at: At::Body, required: false },
                 Param { name: "metadata", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -2263,7 +2263,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b1110, // write, destructive, money
@@ -2281,7 +2281,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "customer", at: At::Body, required: true },
                 Param { name: "expand", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -2340,7 +2340,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "tax_id_data", at: At::Body, required: false },
                 Param { name: "test_clock", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -2429,7 +2429,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "tax", at: At::Body, required: false },
                 Param { name: "tax_exempt", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b1010, // write, money
@@ -2468,7 +2468,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "metadata", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b1010, // write, money
@@ -2502,7 +2502,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "metadata", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -2542,7 +2542,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "metadata", at: At::Body, required: false },
                 Param { name: "source", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -2558,7 +2558,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b110, // write, destructive
@@ -2603,7 +2603,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "name", at: At::Body, required: false },
                 Param { name: "owner", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -2620,7 +2620,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "amounts", at: At::Body, required: false },
                 Param { name: "expand", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -2660,7 +2660,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "metadata", at: At::Body, required: false },
                 Param { name: "source", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -2676,7 +2676,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b110, // write, destructive
@@ -2721,7 +2721,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "name", at: At::Body, required: false },
                 Param { name: "owner", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -2754,7 +2754,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "settings", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b1010, // write, money
@@ -2838,7 +2838,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "funding_type", at: At::Body, required: true },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -2916,7 +2916,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "metadata", at: At::Body, required: false },
                 Param { name: "source", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -2932,7 +2932,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b110, // write, destructive
@@ -2977,7 +2977,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "name", at: At::Body, required: false },
                 Param { name: "owner", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -2994,7 +2994,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "amounts", at: At::Body, required: false },
                 Param { name: "expand", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -3059,7 +3059,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "trial_period_days", at: At::Body, required: false },
                 Param { name: "trial_settings", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b1010, // write, money
@@ -3077,7 +3077,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "invoice_now", at: At::Body, required: false },
                 Param { name: "prorate", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b1110, // write, destructive, money
@@ -3139,7 +3139,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "trial_from_plan", at: At::Body, required: false },
                 Param { name: "trial_settings", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b1010, // write, money
@@ -3206,7 +3206,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "type", at: At::Body, required: true },
                 Param { name: "value", at: At::Body, required: true },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -3293,7 +3293,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "metadata", at: At::Body, required: false },
                 Param { name: "submit", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -3309,7 +3309,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b110, // write, destructive
@@ -3385,7 +3385,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "metadata", at: At::Body, required: false },
                 Param { name: "name", at: At::Body, required: true },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -3420,7 +3420,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "metadata", at: At::Body, required: false },
                 Param { name: "name", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -3440,7 +3440,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "nonce", at: At::Body, required: false },
                 Param { name: "verification_session", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -3456,7 +3456,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b110, // write, destructive
@@ -3571,7 +3571,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "file", at: At::Body, required: true },
                 Param { name: "metadata", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -3605,7 +3605,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "expires_at", at: At::Body, required: false },
                 Param { name: "metadata", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -3714,7 +3714,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b110, // write, destructive
@@ -3751,7 +3751,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "features", at: At::Body, required: true },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -3768,7 +3768,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "features", at: At::Body, required: true },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -3785,7 +3785,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "features", at: At::Body, required: true },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b110, // write, destructive
@@ -3806,7 +3806,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "prefetch", at: At::Body, required: false },
                 Param { name: "return_url", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -3900,7 +3900,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "request", at: At::Body, required: false },
                 Param { name: "url", at: At::Body, required: true },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -4000,7 +4000,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "type", at: At::Body, required: false },
                 Param { name: "verification_flow", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -4036,7 +4036,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "provided_details", at: At::Body, required: false },
                 Param { name: "type", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -4052,7 +4052,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b110, // write, destructive
@@ -4068,7 +4068,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b110, // write, destructive
@@ -4125,7 +4125,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "unit_amount", at: At::Body, required: false },
                 Param { name: "unit_amount_decimal", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b1010, // write, money
@@ -4185,7 +4185,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "unit_amount", at: At::Body, required: false },
                 Param { name: "unit_amount_decimal", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b1010, // write, money
@@ -4256,7 +4256,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "subscription", at: At::Body, required: false },
                 Param { name: "transfer_data", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b1010, // write, money
@@ -4286,7 +4286,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "subscription", at: At::Body, required: false },
                 Param { name: "subscription_details", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -4461,7 +4461,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "statement_descriptor", at: At::Body, required: false },
                 Param { name: "transfer_data", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b1010, // write, money
@@ -4478,7 +4478,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "auto_advance", at: At::Body, required: false },
                 Param { name: "expand", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b1010, // write, money
@@ -4524,7 +4524,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "tax_amounts", at: At::Body, required: false },
                 Param { name: "tax_rates", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b1010, // write, money
@@ -4540,7 +4540,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b110, // write, destructive
@@ -4562,7 +4562,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "payment_method", at: At::Body, required: false },
                 Param { name: "source", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b1010, // write, money
@@ -4578,7 +4578,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -4594,7 +4594,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b110, // write, destructive
@@ -4650,7 +4650,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "metadata", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -4668,7 +4668,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "metadata", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b1010, // write, money
@@ -4685,7 +4685,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "metadata", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b110, // write, destructive
@@ -4736,7 +4736,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "status", at: At::Body, required: false },
                 Param { name: "type", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -4777,7 +4777,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "spending_controls", at: At::Body, required: false },
                 Param { name: "status", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b1010, // write, money
@@ -4833,7 +4833,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "status", at: At::Body, required: false },
                 Param { name: "type", at: At::Body, required: true },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b1010, // write, money
@@ -4871,7 +4871,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "spending_controls", at: At::Body, required: false },
                 Param { name: "status", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b1010, // write, money
@@ -4914,7 +4914,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "transaction", at: At::Body, required: false },
                 Param { name: "treasury", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -4949,7 +4949,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "metadata", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -4966,7 +4966,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "metadata", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -5012,7 +5012,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "preferences", at: At::Body, required: false },
                 Param { name: "transfer_lookup_key", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -5052,7 +5052,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "preferences", at: At::Body, required: false },
                 Param { name: "transfer_lookup_key", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -5122,7 +5122,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "metadata", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -5177,7 +5177,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "status", at: At::Body, required: true },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -5233,7 +5233,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "metadata", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -5254,7 +5254,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "prefetch", at: At::Body, required: false },
                 Param { name: "return_url", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -5323,7 +5323,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b110, // write, destructive
@@ -5360,7 +5360,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "features", at: At::Body, required: true },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -5444,7 +5444,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "transfer_group", at: At::Body, required: false },
                 Param { name: "use_stripe_sdk", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b1010, // write, money
@@ -5515,7 +5515,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "transfer_data", at: At::Body, required: false },
                 Param { name: "transfer_group", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -5533,7 +5533,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "currency", at: At::Body, required: false },
                 Param { name: "expand", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b1010, // write, money
@@ -5550,7 +5550,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "cancellation_reason", at: At::Body, required: false },
                 Param { name: "expand", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b110, // write, destructive
@@ -5573,7 +5573,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "statement_descriptor_suffix", at: At::Body, required: false },
                 Param { name: "transfer_data", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b1010, // write, money
@@ -5606,7 +5606,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "shipping", at: At::Body, required: false },
                 Param { name: "use_stripe_sdk", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b1010, // write, money
@@ -5628,7 +5628,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "statement_descriptor", at: At::Body, required: false },
                 Param { name: "transfer_data", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b1010, // write, money
@@ -5647,7 +5647,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "descriptor_code", at: At::Body, required: false },
                 Param { name: "expand", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b1010, // write, money
@@ -5710,7 +5710,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "tax_id_collection", at: At::Body, required: false },
                 Param { name: "transfer_data", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -5760,7 +5760,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "shipping_address_collection", at: At::Body, required: false },
                 Param { name: "subscription_data", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -5856,7 +5856,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "wechat_pay", at: At::Body, required: false },
                 Param { name: "zip", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -5929,7 +5929,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "wechat_pay", at: At::Body, required: false },
                 Param { name: "zip", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -5968,7 +5968,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "enabled", at: At::Body, required: false },
                 Param { name: "expand", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -6001,7 +6001,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "enabled", at: At::Body, required: false },
                 Param { name: "expand", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -6017,7 +6017,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -6097,7 +6097,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "wechat_pay", at: At::Body, required: false },
                 Param { name: "zip", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -6135,7 +6135,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "metadata", at: At::Body, required: false },
                 Param { name: "us_bank_account", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -6152,7 +6152,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "customer", at: At::Body, required: true },
                 Param { name: "expand", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -6168,7 +6168,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b110, // write, destructive
@@ -6215,7 +6215,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "source_type", at: At::Body, required: false },
                 Param { name: "statement_descriptor", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b1010, // write, money
@@ -6248,7 +6248,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "metadata", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -6264,7 +6264,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b110, // write, destructive
@@ -6281,7 +6281,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "metadata", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b1010, // write, money
@@ -6337,7 +6337,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "trial_period_days", at: At::Body, required: false },
                 Param { name: "usage_type", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -6388,7 +6388,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "product", at: At::Body, required: false },
                 Param { name: "trial_period_days", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -6448,7 +6448,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "unit_amount", at: At::Body, required: false },
                 Param { name: "unit_amount_decimal", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -6506,7 +6506,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "tax_behavior", at: At::Body, required: false },
                 Param { name: "transfer_lookup_key", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -6560,7 +6560,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "unit_label", at: At::Body, required: false },
                 Param { name: "url", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -6638,7 +6638,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "unit_label", at: At::Body, required: false },
                 Param { name: "url", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -6674,7 +6674,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "entitlement_feature", at: At::Body, required: true },
                 Param { name: "expand", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -6752,7 +6752,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "metadata", at: At::Body, required: false },
                 Param { name: "restrictions", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -6787,7 +6787,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "metadata", at: At::Body, required: false },
                 Param { name: "restrictions", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -6844,7 +6844,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "test_clock", at: At::Body, required: false },
                 Param { name: "transfer_data", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -6893,7 +6893,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "subscription_data", at: At::Body, required: false },
                 Param { name: "transfer_data", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -6909,7 +6909,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b1010, // write, money
@@ -6925,7 +6925,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b110, // write, destructive
@@ -6961,7 +6961,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "expires_at", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -7074,7 +7074,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "value", at: At::Body, required: true },
                 Param { name: "value_list", at: At::Body, required: true },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -7146,7 +7146,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "metadata", at: At::Body, required: false },
                 Param { name: "name", at: At::Body, required: true },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -7195,7 +7195,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "metadata", at: At::Body, required: false },
                 Param { name: "name", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -7244,7 +7244,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "refund_application_fee", at: At::Body, required: false },
                 Param { name: "reverse_transfer", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b1010, // write, money
@@ -7277,7 +7277,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "metadata", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -7293,7 +7293,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b110, // write, destructive
@@ -7331,7 +7331,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "parameters", at: At::Body, required: false },
                 Param { name: "report_type", at: At::Body, required: true },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -7431,7 +7431,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -7510,7 +7510,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "usage", at: At::Body, required: false },
                 Param { name: "use_stripe_sdk", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -7553,7 +7553,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "payment_method_options", at: At::Body, required: false },
                 Param { name: "payment_method_types", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -7570,7 +7570,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "cancellation_reason", at: At::Body, required: false },
                 Param { name: "expand", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b110, // write, destructive
@@ -7594,7 +7594,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "return_url", at: At::Body, required: false },
                 Param { name: "use_stripe_sdk", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -7613,7 +7613,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "descriptor_code", at: At::Body, required: false },
                 Param { name: "expand", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -7658,7 +7658,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "tax_code", at: At::Body, required: false },
                 Param { name: "type", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -7694,7 +7694,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "metadata", at: At::Body, required: false },
                 Param { name: "tax_behavior", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -7760,7 +7760,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "type", at: At::Body, required: false },
                 Param { name: "usage", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -7798,7 +7798,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "owner", at: At::Body, required: false },
                 Param { name: "source_order", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -7866,7 +7866,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "values", at: At::Body, required: true },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -7913,7 +7913,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "subscription", at: At::Body, required: true },
                 Param { name: "tax_rates", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b1010, // write, money
@@ -7931,7 +7931,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "proration_behavior", at: At::Body, required: false },
                 Param { name: "proration_date", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::Form, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b1110, // write, destructive, money
@@ -7974,7 +7974,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "quantity", at: At::Body, required: false },
                 Param { name: "tax_rates", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b1010, // write, money
@@ -8012,7 +8012,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "quantity", at: At::Body, required: true },
                 Param { name: "timestamp", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b1010, // write, money
@@ -8060,7 +8060,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "phases", at: At::Body, required: false },
                 Param { name: "start_date", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b1010, // write, money
@@ -8097,7 +8097,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "phases", at: At::Body, required: false },
                 Param { name: "proration_behavior", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b1010, // write, money
@@ -8115,7 +8115,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "invoice_now", at: At::Body, required: false },
                 Param { name: "prorate", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b1110, // write, destructive, money
@@ -8132,7 +8132,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "preserve_cancel_date", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b110, // write, destructive
@@ -8210,7 +8210,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "trial_period_days", at: At::Body, required: false },
                 Param { name: "trial_settings", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b1010, // write, money
@@ -8248,7 +8248,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "invoice_now", at: At::Body, required: false },
                 Param { name: "prorate", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b1110, // write, destructive, money
@@ -8312,7 +8312,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "trial_from_plan", at: At::Body, required: false },
                 Param { name: "trial_settings", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b1010, // write, money
@@ -8345,7 +8345,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "proration_behavior", at: At::Body, required: false },
                 Param { name: "proration_date", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b1010, // write, money
@@ -8368,7 +8368,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "shipping_cost", at: At::Body, required: false },
                 Param { name: "tax_date", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -8427,7 +8427,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "expires_at", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -8461,7 +8461,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "expires_at", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -8495,7 +8495,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "head_office", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -8514,7 +8514,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "metadata", at: At::Body, required: false },
                 Param { name: "reference", at: At::Body, required: true },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -8537,7 +8537,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "reference", at: At::Body, required: true },
                 Param { name: "shipping_cost", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -8646,7 +8646,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "type", at: At::Body, required: true },
                 Param { name: "value", at: At::Body, required: true },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -8724,7 +8724,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "state", at: At::Body, required: false },
                 Param { name: "tax_type", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -8764,7 +8764,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "state", at: At::Body, required: false },
                 Param { name: "tax_type", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -8806,7 +8806,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "tipping", at: At::Body, required: false },
                 Param { name: "verifone_p400", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -8858,7 +8858,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "tipping", at: At::Body, required: false },
                 Param { name: "verifone_p400", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -8875,7 +8875,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "location", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -8914,7 +8914,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "metadata", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -8964,7 +8964,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "metadata", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -9007,7 +9007,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "metadata", at: At::Body, required: false },
                 Param { name: "registration_code", at: At::Body, required: true },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -9055,7 +9055,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "label", at: At::Body, required: false },
                 Param { name: "metadata", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -9071,7 +9071,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b110, // write, destructive
@@ -9089,7 +9089,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "payment_intent", at: At::Body, required: true },
                 Param { name: "process_config", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b1010, // write, money
@@ -9108,7 +9108,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "process_config", at: At::Body, required: false },
                 Param { name: "setup_intent", at: At::Body, required: true },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -9131,7 +9131,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "refund_payment_config", at: At::Body, required: false },
                 Param { name: "reverse_transfer", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b1010, // write, money
@@ -9149,7 +9149,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "type", at: At::Body, required: true },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -9170,7 +9170,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "setup_future_usage", at: At::Body, required: false },
                 Param { name: "shipping", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -9189,7 +9189,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "reference", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -9215,7 +9215,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "verification_data", at: At::Body, required: false },
                 Param { name: "wallet", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -9234,7 +9234,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "purchase_details", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -9250,7 +9250,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b110, // write, destructive
@@ -9268,7 +9268,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "increment_amount", at: At::Body, required: true },
                 Param { name: "is_amount_controllable", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -9285,7 +9285,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "reverse_amount", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -9301,7 +9301,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -9317,7 +9317,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -9333,7 +9333,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -9349,7 +9349,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -9365,7 +9365,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -9381,7 +9381,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b110, // write, destructive
@@ -9398,7 +9398,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "rejection_reasons", at: At::Body, required: true },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b110, // write, destructive
@@ -9419,7 +9419,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "merchant_data", at: At::Body, required: false },
                 Param { name: "purchase_details", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -9440,7 +9440,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "merchant_data", at: At::Body, required: false },
                 Param { name: "purchase_details", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -9457,7 +9457,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "refund_amount", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -9473,7 +9473,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b110, // write, destructive
@@ -9493,7 +9493,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "interac_present", at: At::Body, required: false },
                 Param { name: "type", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -9530,7 +9530,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "frozen_time", at: At::Body, required: true },
                 Param { name: "name", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -9577,7 +9577,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "frozen_time", at: At::Body, required: true },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -9594,7 +9594,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "failure_details", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -9610,7 +9610,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -9626,7 +9626,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -9643,7 +9643,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "tracking_details", at: At::Body, required: true },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -9659,7 +9659,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -9675,7 +9675,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -9692,7 +9692,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "returned_details", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -9709,7 +9709,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "tracking_details", at: At::Body, required: true },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -9725,7 +9725,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -9741,7 +9741,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -9758,7 +9758,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "returned_details", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -9780,7 +9780,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "initiating_payment_method_details", at: At::Body, required: false },
                 Param { name: "network", at: At::Body, required: true },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -9802,7 +9802,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "initiating_payment_method_details", at: At::Body, required: false },
                 Param { name: "network", at: At::Body, required: true },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -9825,7 +9825,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "person", at: At::Body, required: false },
                 Param { name: "pii", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -9886,7 +9886,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "statement_descriptor", at: At::Body, required: false },
                 Param { name: "transfer_group", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b1010, // write, money
@@ -9920,7 +9920,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "metadata", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -9936,7 +9936,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b110, // write, destructive
@@ -9982,7 +9982,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "source_type", at: At::Body, required: false },
                 Param { name: "transfer_group", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b1010, // write, money
@@ -10021,7 +10021,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "metadata", at: At::Body, required: false },
                 Param { name: "refund_application_fee", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b1010, // write, money
@@ -10055,7 +10055,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "metadata", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -10088,7 +10088,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "expand", at: At::Body, required: false },
                 Param { name: "metadata", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -10128,7 +10128,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "metadata", at: At::Body, required: false },
                 Param { name: "received_credit", at: At::Body, required: true },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b1010, // write, money
@@ -10185,7 +10185,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "metadata", at: At::Body, required: false },
                 Param { name: "received_debit", at: At::Body, required: true },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b1010, // write, money
@@ -10241,7 +10241,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "platform_restrictions", at: At::Body, required: false },
                 Param { name: "supported_currencies", at: At::Body, required: true },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -10276,7 +10276,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "metadata", at: At::Body, required: false },
                 Param { name: "platform_restrictions", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -10315,7 +10315,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "outbound_payments", at: At::Body, required: false },
                 Param { name: "outbound_transfers", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -10359,7 +10359,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "origin_payment_method", at: At::Body, required: true },
                 Param { name: "statement_descriptor", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b1010, // write, money
@@ -10391,7 +10391,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b110, // write, destructive
@@ -10441,7 +10441,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "metadata", at: At::Body, required: false },
                 Param { name: "statement_descriptor", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b1010, // write, money
@@ -10473,7 +10473,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b110, // write, destructive
@@ -10518,7 +10518,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "metadata", at: At::Body, required: false },
                 Param { name: "statement_descriptor", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b1010, // write, money
@@ -10550,7 +10550,7 @@ pub static PROVIDER: Provider = Provider {
             params: &[
                 Param { name: "expand", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b110, // write, destructive
@@ -10746,7 +10746,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "metadata", at: At::Body, required: false },
                 Param { name: "url", at: At::Body, required: true },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
@@ -10797,12 +10797,14 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "metadata", at: At::Body, required: false },
                 Param { name: "url", at: At::Body, required: false },
             ],
-            body: Body::Form { open: false },
+            body: Body::Form { open: false, styles: FieldStyles { default: Style::DeepObject, fields: &[] } },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write
         },
     ],
+    optional_bodies: &[],
+    credential_params: &[],
     paging: &[
         (3, &Paging { convention: Convention::LastItem { param: "starting_after", key: "id", more: "has_more" }, items: "data", size: "limit", max_size: 100 }),
         (15, &Paging { convention: Convention::LastItem { param: "starting_after", key: "id", more: "has_more" }, items: "data", size: "limit", max_size: 100 }),

@@ -360,8 +360,7 @@ export interface TwitchBits_Extensions<O = CallOptions> extends Rpc.RpcTargetBra
   list(options?: O): Promise<Result<GetExtensionBitsProductsResponse>>;
   list(params?: { should_include_all?: boolean } | null, options?: O): Promise<Result<GetExtensionBitsProductsResponse>>;
   /** Adds or updates a Bits product that the extension created. — PUT /bits/extensions (classes: write) */
-  update(options?: O): Promise<Result<UpdateExtensionBitsProductResponse>>;
-  update(params?: { cost?: { amount: number; type: "bits" }; display_name?: string; expiration?: string; in_development?: boolean; is_broadcast?: boolean; sku?: string } | null, options?: O): Promise<Result<UpdateExtensionBitsProductResponse>>;
+  update(params: { cost: { amount: number; type: "bits" }; display_name: string; expiration?: string; in_development?: boolean; is_broadcast?: boolean; sku: string }, options?: O): Promise<Result<UpdateExtensionBitsProductResponse>>;
 }
 
 export interface TwitchBits_Leaderboard<O = CallOptions> extends Rpc.RpcTargetBranded {
@@ -376,7 +375,7 @@ export interface TwitchChannelPoints<O = CallOptions> extends Rpc.RpcTargetBrand
 
 export interface TwitchChannelPoints_CustomRewards<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** Creates a Custom Reward in the broadcaster’s channel. — POST /channel_points/custom_rewards (classes: write) */
-  create(params: { broadcaster_id: string; background_color?: string; cost?: number; global_cooldown_seconds?: number; is_enabled?: boolean; is_global_cooldown_enabled?: boolean; is_max_per_stream_enabled?: boolean; is_max_per_user_per_stream_enabled?: boolean; is_user_input_required?: boolean; max_per_stream?: number; max_per_user_per_stream?: number; prompt?: string; should_redemptions_skip_request_queue?: boolean; title?: string }, options?: O): Promise<Result<CreateCustomRewardsResponse>>;
+  create(params: { broadcaster_id: string; background_color?: string; cost: number; global_cooldown_seconds?: number; is_enabled?: boolean; is_global_cooldown_enabled?: boolean; is_max_per_stream_enabled?: boolean; is_max_per_user_per_stream_enabled?: boolean; is_user_input_required?: boolean; max_per_stream?: number; max_per_user_per_stream?: number; prompt?: string; should_redemptions_skip_request_queue?: boolean; title: string }, options?: O): Promise<Result<CreateCustomRewardsResponse>>;
   /** Deletes a custom reward that the broadcaster created. — DELETE /channel_points/custom_rewards (classes: write, destructive) */
   del(params: { broadcaster_id: string; id: string }, options?: O): Promise<Result<null>>;
   /** Gets a list of redemptions for a custom reward. — GET /channel_points/custom_rewards/redemptions (classes: read): many pages in one call (pages: pagination.cursor → after; docs/pages.md) */
@@ -388,7 +387,7 @@ export interface TwitchChannelPoints_CustomRewards<O = CallOptions> extends Rpc.
   /** Updates a custom reward. — PATCH /channel_points/custom_rewards (classes: write) */
   update(params: { broadcaster_id: string; id: string; background_color?: string; cost?: number; global_cooldown_seconds?: number; is_enabled?: boolean; is_global_cooldown_enabled?: boolean; is_max_per_stream_enabled?: boolean; is_max_per_user_per_stream_enabled?: boolean; is_paused?: boolean; is_user_input_required?: boolean; max_per_stream?: number; max_per_user_per_stream?: number; prompt?: string; should_redemptions_skip_request_queue?: boolean; title?: string }, options?: O): Promise<Result<UpdateCustomRewardResponse>>;
   /** Updates a redemption’s status. — PATCH /channel_points/custom_rewards/redemptions (classes: write) */
-  updateRedemptionStatus(params: { id: string[]; broadcaster_id: string; reward_id: string; status?: "CANCELED" | "FULFILLED" }, options?: O): Promise<Result<UpdateRedemptionStatusResponse>>;
+  updateRedemptionStatus(params: { id: string[]; broadcaster_id: string; reward_id: string; status: "CANCELED" | "FULFILLED" }, options?: O): Promise<Result<UpdateRedemptionStatusResponse>>;
 }
 
 export interface TwitchChannels<O = CallOptions> extends Rpc.RpcTargetBranded {
@@ -396,8 +395,7 @@ export interface TwitchChannels<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** Adds the specified user as a VIP in the broadcaster’s channel. — POST /channels/vips (classes: write) */
   addChannelVip(params: { user_id: string; broadcaster_id: string }, options?: O): Promise<Result<null>>;
   /** Starts a commercial on the specified channel. — POST /channels/commercial (classes: write) */
-  commercial(options?: O): Promise<Result<StartCommercialResponse>>;
-  commercial(params?: { broadcaster_id?: string; length?: number } | null, options?: O): Promise<Result<StartCommercialResponse>>;
+  commercial(params: { broadcaster_id: string; length: number }, options?: O): Promise<Result<StartCommercialResponse>>;
   /** Gets the broadcaster’s list editors. — GET /channels/editors (classes: read) */
   editors(params: { broadcaster_id: string }, options?: O): Promise<Result<GetChannelEditorsResponse>>;
   /** Gets a list of broadcasters that the specified user follows. You can also use this endpoint to see whether a user follows a specific broadcaster. — GET /channels/followed (classes: read): many pages in one call (pages: pagination.cursor → after; docs/pages.md) */
@@ -465,7 +463,7 @@ export interface TwitchChat<O = CallOptions> extends Rpc.RpcTargetBranded {
 
 export interface TwitchChat_Announcements<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** Sends an announcement to the broadcaster’s chat room. — POST /chat/announcements (classes: write) */
-  create(params: { broadcaster_id: string; moderator_id: string; color?: "blue" | "green" | "orange" | "purple" | "primary"; message?: string }, options?: O): Promise<Result<null>>;
+  create(params: { broadcaster_id: string; moderator_id: string; color?: "blue" | "green" | "orange" | "purple" | "primary"; message: string }, options?: O): Promise<Result<null>>;
 }
 
 export interface TwitchChat_Badges<O = CallOptions> extends Rpc.RpcTargetBranded {
@@ -504,8 +502,7 @@ export interface TwitchChat_Emotes<O = CallOptions> extends Rpc.RpcTargetBranded
 
 export interface TwitchChat_Messages<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** Sends a message to the broadcaster’s chat room. — POST /chat/messages (classes: write) */
-  create(options?: O): Promise<Result<SendChatMessageResponse>>;
-  create(params?: { broadcaster_id?: string; for_source_only?: boolean; message?: string; reply_parent_message_id?: string; sender_id?: string } | null, options?: O): Promise<Result<SendChatMessageResponse>>;
+  create(params: { broadcaster_id: string; for_source_only?: boolean; message: string; reply_parent_message_id?: string; sender_id: string }, options?: O): Promise<Result<SendChatMessageResponse>>;
 }
 
 export interface TwitchChat_Settings<O = CallOptions> extends Rpc.RpcTargetBranded {
@@ -560,8 +557,7 @@ export interface TwitchEventsub<O = CallOptions> extends Rpc.RpcTargetBranded {
 
 export interface TwitchEventsub_Conduits<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** Creates a new conduit. — POST /eventsub/conduits (classes: write) */
-  create(options?: O): Promise<Result<CreateConduitsResponse>>;
-  create(params?: { shard_count?: number } | null, options?: O): Promise<Result<CreateConduitsResponse>>;
+  create(params: { shard_count: number }, options?: O): Promise<Result<CreateConduitsResponse>>;
   /** Deletes a specified conduit. — DELETE /eventsub/conduits (classes: write, destructive) */
   del(params: { id: string }, options?: O): Promise<Result<null>>;
   /** Gets a lists of all shards for a conduit. — GET /eventsub/conduits/shards (classes: read): many pages in one call (pages: pagination.cursor → after; docs/pages.md) */
@@ -571,17 +567,14 @@ export interface TwitchEventsub_Conduits<O = CallOptions> extends Rpc.RpcTargetB
   /** Gets the conduits for a client ID. — GET /eventsub/conduits (classes: read) */
   list(options?: O): Promise<Result<GetConduitsResponse>>;
   /** Updates a conduit’s shard count. — PATCH /eventsub/conduits (classes: write) */
-  update(options?: O): Promise<Result<UpdateConduitsResponse>>;
-  update(params?: { id?: string; shard_count?: number } | null, options?: O): Promise<Result<UpdateConduitsResponse>>;
+  update(params: { id: string; shard_count: number }, options?: O): Promise<Result<UpdateConduitsResponse>>;
   /** Updates shard(s) for a conduit. — PATCH /eventsub/conduits/shards (classes: write) */
-  updateConduitShards(options?: O): Promise<Result<UpdateConduitShardsResponse>>;
-  updateConduitShards(params?: { conduit_id?: string; shards?: { id: string; transport: { callback?: string; method?: "webhook" | "websocket"; secret?: string; session_id?: string } }[] } | null, options?: O): Promise<Result<UpdateConduitShardsResponse>>;
+  updateConduitShards(params: { conduit_id: string; shards: { id: string; transport: { callback?: string; method?: "webhook" | "websocket"; secret?: string; session_id?: string } }[] }, options?: O): Promise<Result<UpdateConduitShardsResponse>>;
 }
 
 export interface TwitchEventsub_Subscriptions<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** Creates an EventSub subscription. — POST /eventsub/subscriptions (classes: write) */
-  create(options?: O): Promise<Result<CreateEventSubSubscriptionResponse>>;
-  create(params?: { condition?: Record<string, unknown>; transport?: { callback?: string; conduit_id?: string; method: "webhook" | "websocket" | "conduit"; secret?: string; session_id?: string }; type?: "automod.message.hold" | "automod.message.update" | "automod.settings.update" | "automod.terms.update" | "channel.bits.use" | "channel.update" | "channel.follow" | "channel.ad_break.begin" | "channel.chat.clear" | "channel.chat.clear_user_messages" | "channel.chat.message" | "channel.chat.message_delete" | "channel.chat.notification" | "channel.chat_settings.update" | "channel.chat.user_message_hold" | "channel.chat.user_message_update" | "channel.shared_chat.begin" | "channel.shared_chat.update" | "channel.shared_chat.end" | "channel.subscribe" | "channel.subscription.end" | "channel.subscription.gift" | "channel.subscription.message" | "channel.cheer" | "channel.raid" | "channel.ban" | "channel.unban" | "channel.unban_request.create" | "channel.unban_request.resolve" | "channel.moderate" | "channel.moderator.add" | "channel.moderator.remove" | "channel.guest_star_session.begin" | "channel.guest_star_session.end" | "channel.guest_star_guest.update" | "channel.guest_star_settings.update" | "channel.channel_points_automatic_reward_redemption.add" | "channel.channel_points_custom_reward.add" | "channel.channel_points_custom_reward.update" | "channel.channel_points_custom_reward.remove" | "channel.channel_points_custom_reward_redemption.add" | "channel.channel_points_custom_reward_redemption.update" | "channel.poll.begin" | "channel.poll.progress" | "channel.poll.end" | "channel.prediction.begin" | "channel.prediction.progress" | "channel.prediction.lock" | "channel.prediction.end" | "channel.suspicious_user.message" | "channel.suspicious_user.update" | "channel.vip.add" | "channel.vip.remove" | "channel.warning.acknowledge" | "channel.warning.send" | "channel.charity_campaign.donate" | "channel.charity_campaign.start" | "channel.charity_campaign.progress" | "channel.charity_campaign.stop" | "conduit.shard.disabled" | "drop.entitlement.grant" | "extension.bits_transaction.create" | "channel.goal.begin" | "channel.goal.progress" | "channel.goal.end" | "channel.hype_train.begin" | "channel.hype_train.progress" | "channel.hype_train.end" | "channel.shield_mode.begin" | "channel.shield_mode.end" | "channel.shoutout.create" | "channel.shoutout.receive" | "stream.online" | "stream.offline" | "user.authorization.grant" | "user.authorization.revoke" | "user.update" | "user.whisper.message"; version?: string } | null, options?: O): Promise<Result<CreateEventSubSubscriptionResponse>>;
+  create(params: { condition: Record<string, unknown>; transport: { callback?: string; conduit_id?: string; method: "webhook" | "websocket" | "conduit"; secret?: string; session_id?: string }; type: "automod.message.hold" | "automod.message.update" | "automod.settings.update" | "automod.terms.update" | "channel.bits.use" | "channel.update" | "channel.follow" | "channel.ad_break.begin" | "channel.chat.clear" | "channel.chat.clear_user_messages" | "channel.chat.message" | "channel.chat.message_delete" | "channel.chat.notification" | "channel.chat_settings.update" | "channel.chat.user_message_hold" | "channel.chat.user_message_update" | "channel.shared_chat.begin" | "channel.shared_chat.update" | "channel.shared_chat.end" | "channel.subscribe" | "channel.subscription.end" | "channel.subscription.gift" | "channel.subscription.message" | "channel.cheer" | "channel.raid" | "channel.ban" | "channel.unban" | "channel.unban_request.create" | "channel.unban_request.resolve" | "channel.moderate" | "channel.moderator.add" | "channel.moderator.remove" | "channel.guest_star_session.begin" | "channel.guest_star_session.end" | "channel.guest_star_guest.update" | "channel.guest_star_settings.update" | "channel.channel_points_automatic_reward_redemption.add" | "channel.channel_points_custom_reward.add" | "channel.channel_points_custom_reward.update" | "channel.channel_points_custom_reward.remove" | "channel.channel_points_custom_reward_redemption.add" | "channel.channel_points_custom_reward_redemption.update" | "channel.poll.begin" | "channel.poll.progress" | "channel.poll.end" | "channel.prediction.begin" | "channel.prediction.progress" | "channel.prediction.lock" | "channel.prediction.end" | "channel.suspicious_user.message" | "channel.suspicious_user.update" | "channel.vip.add" | "channel.vip.remove" | "channel.warning.acknowledge" | "channel.warning.send" | "channel.charity_campaign.donate" | "channel.charity_campaign.start" | "channel.charity_campaign.progress" | "channel.charity_campaign.stop" | "conduit.shard.disabled" | "drop.entitlement.grant" | "extension.bits_transaction.create" | "channel.goal.begin" | "channel.goal.progress" | "channel.goal.end" | "channel.hype_train.begin" | "channel.hype_train.progress" | "channel.hype_train.end" | "channel.shield_mode.begin" | "channel.shield_mode.end" | "channel.shoutout.create" | "channel.shoutout.receive" | "stream.online" | "stream.offline" | "user.authorization.grant" | "user.authorization.revoke" | "user.update" | "user.whisper.message"; version: string }, options?: O): Promise<Result<CreateEventSubSubscriptionResponse>>;
   /** Deletes an EventSub subscription. — DELETE /eventsub/subscriptions (classes: write, destructive) */
   del(params: { id: string }, options?: O): Promise<Result<null>>;
   /** Gets a list of EventSub subscriptions that the client in the access token created. — GET /eventsub/subscriptions (classes: read): many pages in one call (pages: pagination.cursor → after; docs/pages.md) */
@@ -594,7 +587,7 @@ export interface TwitchEventsub_Subscriptions<O = CallOptions> extends Rpc.RpcTa
 export interface TwitchExtensions<O = CallOptions> extends Rpc.RpcTargetBranded {
   jwt: TwitchExtensions_Jwt<O>;
   /** Sends a message to the specified broadcaster’s chat room. — POST /extensions/chat (classes: write) */
-  chat(params: { broadcaster_id: string; extension_id?: string; extension_version?: string; text?: string }, options?: O): Promise<Result<null>>;
+  chat(params: { broadcaster_id: string; extension_id: string; extension_version: string; text: string }, options?: O): Promise<Result<null>>;
   /** Gets the specified configuration segment from the specified extension. — GET /extensions/configurations (classes: read) */
   getExtensionConfigurationSegment(params: { broadcaster_id?: string; extension_id: string; segment: "broadcaster" | "developer" | "global" }, options?: O): Promise<Result<GetExtensionConfigurationSegmentResponse>>;
   /** Gets information about an extension. — GET /extensions (classes: read) */
@@ -602,15 +595,13 @@ export interface TwitchExtensions<O = CallOptions> extends Rpc.RpcTargetBranded 
   /** Gets a list of broadcasters that are streaming live and have installed or activated the extension. — GET /extensions/live (classes: read) */
   live(params: { extension_id: string; first?: number; after?: string }, options?: O): Promise<Result<GetExtensionLiveChannelsResponse>>;
   /** Sends a message to one or more viewers. — POST /extensions/pubsub (classes: write) */
-  pubsub(options?: O): Promise<Result<null>>;
-  pubsub(params?: { broadcaster_id?: string; is_global_broadcast?: boolean; message?: string; target?: ("broadcast" | "global" | "whisper-<user-id>")[] } | null, options?: O): Promise<Result<null>>;
+  pubsub(params: { broadcaster_id: string; is_global_broadcast?: boolean; message: string; target: ("broadcast" | "global" | "whisper-<user-id>")[] }, options?: O): Promise<Result<null>>;
   /** Gets information about a released extension. — GET /extensions/released (classes: read) */
   released(params: { extension_id: string; extension_version?: string }, options?: O): Promise<Result<GetReleasedExtensionsResponse>>;
   /** Updates the extension’s required_configuration string. — PUT /extensions/required_configuration (classes: write) */
-  requiredConfiguration(params: { broadcaster_id: string; extension_id?: string; extension_version?: string; required_configuration?: string }, options?: O): Promise<Result<null>>;
+  requiredConfiguration(params: { broadcaster_id: string; extension_id: string; extension_version: string; required_configuration: string }, options?: O): Promise<Result<null>>;
   /** Updates a configuration segment. — PUT /extensions/configurations (classes: write) */
-  setExtensionConfigurationSegment(options?: O): Promise<Result<null>>;
-  setExtensionConfigurationSegment(params?: { broadcaster_id?: string; content?: string; extension_id?: string; segment?: "broadcaster" | "developer" | "global"; version?: string } | null, options?: O): Promise<Result<null>>;
+  setExtensionConfigurationSegment(params: { broadcaster_id?: string; content?: string; extension_id: string; segment: "broadcaster" | "developer" | "global"; version?: string }, options?: O): Promise<Result<null>>;
   /** Gets an extension’s list of transactions. — GET /extensions/transactions (classes: read): many pages in one call (pages: pagination.cursor → after; docs/pages.md) */
   transactions(params: { extension_id: string; id?: string[]; first?: number; after?: string }, options: O & { pages: Pages }): Promise<Paged<ItemOf<GetExtensionTransactionsResponse, "data">>>;
   /** Gets an extension’s list of transactions. — GET /extensions/transactions (classes: read) */
@@ -722,8 +713,7 @@ export interface TwitchModeration_Automod<O = CallOptions> extends Rpc.RpcTarget
 
 export interface TwitchModeration_Automod_Message<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** Allow or deny the message that AutoMod flagged for review. — POST /moderation/automod/message (classes: write) */
-  create(options?: O): Promise<Result<null>>;
-  create(params?: { action?: "ALLOW" | "DENY"; msg_id?: string; user_id?: string } | null, options?: O): Promise<Result<null>>;
+  create(params: { action: "ALLOW" | "DENY"; msg_id: string; user_id: string }, options?: O): Promise<Result<null>>;
 }
 
 export interface TwitchModeration_Automod_Settings<O = CallOptions> extends Rpc.RpcTargetBranded {
@@ -744,12 +734,12 @@ export interface TwitchModeration_Bans<O = CallOptions> extends Rpc.RpcTargetBra
   /** Removes the ban or timeout that was placed on the specified user. — DELETE /moderation/bans (classes: write, destructive) */
   del(params: { broadcaster_id: string; moderator_id: string; user_id: string }, options?: O): Promise<Result<null>>;
   /** Bans a user from participating in a broadcaster’s chat room or puts them in a timeout. — POST /moderation/bans (classes: write, destructive) */
-  update(params: { broadcaster_id: string; moderator_id: string; data?: { duration?: number; reason?: string; user_id: string } }, options?: O): Promise<Result<BanUserResponse>>;
+  update(params: { broadcaster_id: string; moderator_id: string; data: { duration?: number; reason?: string; user_id: string } }, options?: O): Promise<Result<BanUserResponse>>;
 }
 
 export interface TwitchModeration_BlockedTerms<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** Adds a word or phrase to the broadcaster’s list of blocked terms. — POST /moderation/blocked_terms (classes: write) */
-  create(params: { broadcaster_id: string; moderator_id: string; text?: string }, options?: O): Promise<Result<AddBlockedTermResponse>>;
+  create(params: { broadcaster_id: string; moderator_id: string; text: string }, options?: O): Promise<Result<AddBlockedTermResponse>>;
   /** Removes the word or phrase from the broadcaster’s list of blocked terms. — DELETE /moderation/blocked_terms (classes: write, destructive) */
   del(params: { broadcaster_id: string; moderator_id: string; id: string }, options?: O): Promise<Result<null>>;
   /** Gets the broadcaster’s list of non-private, blocked words or phrases. — GET /moderation/blocked_terms (classes: read): many pages in one call (pages: pagination.cursor → after; docs/pages.md) */
@@ -776,7 +766,7 @@ export interface TwitchModeration_Enforcements<O = CallOptions> extends Rpc.RpcT
 
 export interface TwitchModeration_Enforcements_Status<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** Checks whether AutoMod would flag the specified message for review. — POST /moderation/enforcements/status (classes: write) */
-  create(params: { broadcaster_id: string; data?: { msg_id: string; msg_text: string }[] }, options?: O): Promise<Result<CheckAutoModStatusResponse>>;
+  create(params: { broadcaster_id: string; data: { msg_id: string; msg_text: string }[] }, options?: O): Promise<Result<CheckAutoModStatusResponse>>;
 }
 
 export interface TwitchModeration_Moderators<O = CallOptions> extends Rpc.RpcTargetBranded {
@@ -794,14 +784,14 @@ export interface TwitchModeration_ShieldMode<O = CallOptions> extends Rpc.RpcTar
   /** Gets the broadcaster’s Shield Mode activation status. — GET /moderation/shield_mode (classes: read) */
   list(params: { broadcaster_id: string; moderator_id: string }, options?: O): Promise<Result<GetShieldModeStatusResponse>>;
   /** Activates or deactivates the broadcaster’s Shield Mode. — PUT /moderation/shield_mode (classes: write) */
-  update(params: { broadcaster_id: string; moderator_id: string; is_active?: boolean }, options?: O): Promise<Result<UpdateShieldModeStatusResponse>>;
+  update(params: { broadcaster_id: string; moderator_id: string; is_active: boolean }, options?: O): Promise<Result<UpdateShieldModeStatusResponse>>;
 }
 
 export interface TwitchModeration_SuspiciousUsers<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** NEW Remove a suspicious user status from a chatter on broadcaster’s channel. — DELETE /moderation/suspicious_users (classes: write, destructive) */
   del(params: { broadcaster_id: string; moderator_id: string; user_id: string }, options?: O): Promise<Result<RemoveSuspiciousStatusFromChatUserResponse>>;
   /** NEW Adds a suspicious user status to a chatter on the broadcaster’s channel. — POST /moderation/suspicious_users (classes: write, destructive) */
-  update(params: { broadcaster_id: string; moderator_id: string; status?: "ACTIVE_MONITORING" | "RESTRICTED"; user_id?: string }, options?: O): Promise<Result<AddSuspiciousStatusToChatUserResponse>>;
+  update(params: { broadcaster_id: string; moderator_id: string; status: "ACTIVE_MONITORING" | "RESTRICTED"; user_id: string }, options?: O): Promise<Result<AddSuspiciousStatusToChatUserResponse>>;
 }
 
 export interface TwitchModeration_UnbanRequests<O = CallOptions> extends Rpc.RpcTargetBranded {
@@ -815,33 +805,29 @@ export interface TwitchModeration_UnbanRequests<O = CallOptions> extends Rpc.Rpc
 
 export interface TwitchModeration_Warnings<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** Warns a user in the specified broadcaster’s chat room, preventing them from chat interaction until the warning is acknowledged. — POST /moderation/warnings (classes: write) */
-  create(params: { broadcaster_id: string; moderator_id: string; data?: { reason: string; user_id: string } }, options?: O): Promise<Result<WarnChatUserResponse>>;
+  create(params: { broadcaster_id: string; moderator_id: string; data: { reason: string; user_id: string } }, options?: O): Promise<Result<WarnChatUserResponse>>;
 }
 
 export interface TwitchPolls<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** Creates a poll that viewers in the broadcaster’s channel can vote on. — POST /polls (classes: write) */
-  create(options?: O): Promise<Result<CreatePollResponse>>;
-  create(params?: { broadcaster_id?: string; channel_points_per_vote?: number; channel_points_voting_enabled?: boolean; choices?: { title: string }[]; duration?: number; title?: string } | null, options?: O): Promise<Result<CreatePollResponse>>;
+  create(params: { broadcaster_id: string; channel_points_per_vote?: number; channel_points_voting_enabled?: boolean; choices: { title: string }[]; duration: number; title: string }, options?: O): Promise<Result<CreatePollResponse>>;
   /** Gets a list of polls that the broadcaster created. — GET /polls (classes: read): many pages in one call (pages: pagination.cursor → after; docs/pages.md) */
   list(params: { broadcaster_id: string; id?: string[]; first?: string; after?: string }, options: O & { pages: Pages }): Promise<Paged<ItemOf<GetPollsResponse, "data">>>;
   /** Gets a list of polls that the broadcaster created. — GET /polls (classes: read) */
   list(params: { broadcaster_id: string; id?: string[]; first?: string; after?: string }, options?: O): Promise<Result<GetPollsResponse>>;
   /** End an active poll. — PATCH /polls (classes: write, destructive) */
-  update(options?: O): Promise<Result<EndPollResponse>>;
-  update(params?: { broadcaster_id?: string; id?: string; status?: "TERMINATED" | "ARCHIVED" } | null, options?: O): Promise<Result<EndPollResponse>>;
+  update(params: { broadcaster_id: string; id: string; status: "TERMINATED" | "ARCHIVED" }, options?: O): Promise<Result<EndPollResponse>>;
 }
 
 export interface TwitchPredictions<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** Create a Channel Points Prediction. — POST /predictions (classes: write) */
-  create(options?: O): Promise<Result<CreatePredictionResponse>>;
-  create(params?: { broadcaster_id?: string; outcomes?: { title: string }[]; prediction_window?: number; title?: string } | null, options?: O): Promise<Result<CreatePredictionResponse>>;
+  create(params: { broadcaster_id: string; outcomes: { title: string }[]; prediction_window: number; title: string }, options?: O): Promise<Result<CreatePredictionResponse>>;
   /** Gets a list of Channel Points Predictions that the broadcaster created. — GET /predictions (classes: read): many pages in one call (pages: pagination.cursor → after; docs/pages.md) */
   list(params: { broadcaster_id: string; id?: string[]; first?: string; after?: string }, options: O & { pages: Pages }): Promise<Paged<ItemOf<GetPredictionsResponse, "data">>>;
   /** Gets a list of Channel Points Predictions that the broadcaster created. — GET /predictions (classes: read) */
   list(params: { broadcaster_id: string; id?: string[]; first?: string; after?: string }, options?: O): Promise<Result<GetPredictionsResponse>>;
   /** Locks, resolves, or cancels a Channel Points Prediction. — PATCH /predictions (classes: write, destructive) */
-  update(options?: O): Promise<Result<EndPredictionResponse>>;
-  update(params?: { broadcaster_id?: string; id?: string; status?: "RESOLVED" | "CANCELED" | "LOCKED"; winning_outcome_id?: string } | null, options?: O): Promise<Result<EndPredictionResponse>>;
+  update(params: { broadcaster_id: string; id: string; status: "RESOLVED" | "CANCELED" | "LOCKED"; winning_outcome_id?: string }, options?: O): Promise<Result<EndPredictionResponse>>;
 }
 
 export interface TwitchRaids<O = CallOptions> extends Rpc.RpcTargetBranded {
@@ -867,7 +853,7 @@ export interface TwitchSchedule_Icalendar<O = CallOptions> extends Rpc.RpcTarget
 
 export interface TwitchSchedule_Segment<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** Adds a single or recurring broadcast to the broadcaster’s streaming schedule. — POST /schedule/segment (classes: write) */
-  createChannelStreamScheduleSegment(params: { broadcaster_id: string; category_id?: string; duration?: string; is_recurring?: boolean; start_time?: string; timezone?: string; title?: string }, options?: O): Promise<Result<CreateChannelStreamScheduleSegmentResponse>>;
+  createChannelStreamScheduleSegment(params: { broadcaster_id: string; category_id?: string; duration: string; is_recurring?: boolean; start_time: string; timezone: string; title?: string }, options?: O): Promise<Result<CreateChannelStreamScheduleSegmentResponse>>;
   /** Deletes a broadcast from the broadcaster’s streaming schedule. — DELETE /schedule/segment (classes: write, destructive) */
   del(params: { broadcaster_id: string; id: string }, options?: O): Promise<Result<null>>;
   /** Updates a scheduled broadcast segment. — PATCH /schedule/segment (classes: write) */
@@ -909,8 +895,7 @@ export interface TwitchSharedChat_Session<O = CallOptions> extends Rpc.RpcTarget
 
 export interface TwitchStreams<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** Adds a marker to a live stream. — POST /streams/markers (classes: write) */
-  createStreamMarker(options?: O): Promise<Result<CreateStreamMarkerResponse>>;
-  createStreamMarker(params?: { description?: string; user_id?: string } | null, options?: O): Promise<Result<CreateStreamMarkerResponse>>;
+  createStreamMarker(params: { description?: string; user_id: string }, options?: O): Promise<Result<CreateStreamMarkerResponse>>;
   /** Gets the list of broadcasters that the user follows and that are streaming live. — GET /streams/followed (classes: read): many pages in one call (pages: pagination.cursor → after; docs/pages.md) */
   followed(params: { user_id: string; first?: number; after?: string }, options: O & { pages: Pages }): Promise<Paged<ItemOf<GetFollowedStreamsResponse, "data">>>;
   /** Gets the list of broadcasters that the user follows and that are streaming live. — GET /streams/followed (classes: read) */
@@ -984,8 +969,7 @@ export interface TwitchUsers_Extensions<O = CallOptions> extends Rpc.RpcTargetBr
   retrieve(options?: O): Promise<Result<GetUserActiveExtensionsResponse>>;
   retrieve(params?: { user_id?: string } | null, options?: O): Promise<Result<GetUserActiveExtensionsResponse>>;
   /** Updates an installed extension’s information. — PUT /users/extensions (classes: write) */
-  update(options?: O): Promise<Result<UpdateUserExtensionsResponse>>;
-  update(params?: { data?: { component?: Record<string, UserExtensionComponentUpdate>; overlay?: Record<string, UserExtensionOverlayUpdate>; panel?: Record<string, UserExtensionPanelUpdate> } } | null, options?: O): Promise<Result<UpdateUserExtensionsResponse>>;
+  update(params: { data: { component?: Record<string, UserExtensionComponentUpdate>; overlay?: Record<string, UserExtensionOverlayUpdate>; panel?: Record<string, UserExtensionPanelUpdate> } }, options?: O): Promise<Result<UpdateUserExtensionsResponse>>;
 }
 
 export interface TwitchUsers_Extensions_List<O = CallOptions> extends Rpc.RpcTargetBranded {
@@ -1007,7 +991,7 @@ export interface TwitchVideos<O = CallOptions> extends Rpc.RpcTargetBranded {
 
 export interface TwitchWhispers<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** Sends a whisper message to the specified user. — POST /whispers (classes: write) */
-  create(params: { from_user_id: string; to_user_id: string; message?: string }, options?: O): Promise<Result<null>>;
+  create(params: { from_user_id: string; to_user_id: string; message: string }, options?: O): Promise<Result<null>>;
 }
 
 export interface TwitchReadAnalytics<O = SessionOptions> extends Rpc.RpcTargetBranded {

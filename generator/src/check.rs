@@ -33,6 +33,41 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
 
+/// Parameter names that are credentials wherever they travel (compared lowercase).
+const CREDENTIAL_NAMES: &[&str] = &["token", "api_key", "apikey", "api-key", "access_token", "auth_token", "private_token", "key", "secret", "client_secret", "password", "signature"];
+
+/// Query, header and cookie parameters whose names look like credentials and which no scheme
+/// fills (`[auth] params`, a scheme's key parameter, cookie or header): `(name, places, count)`.
+fn unmarked_credentials(spec: &Spec, schemes: &[crate::schemes::Attach<'_>]) -> Vec<(String, String, usize)> {
+    let marked = |name: &str| {
+        schemes.iter().any(|a| {
+            a.params.contains_key(name) || a.key_query() == Some(name) || a.key_cookie() == Some(name) || a.key_header().eq_ignore_ascii_case(name) || a.headers.keys().any(|h| h.eq_ignore_ascii_case(name))
+        })
+    };
+    let mut found: BTreeMap<String, (Vec<String>, usize)> = BTreeMap::new();
+    for (_, item) in spec.doc.get("paths").and_then(Value::as_object).into_iter().flatten() {
+        let Ok(item) = spec.resolve(item) else { continue };
+        for method in crate::model::METHODS {
+            let Some(op) = item.get(method) else { continue };
+            let mut seen: Vec<String> = Vec::new();
+            for p in [item.get("parameters"), op.get("parameters")].into_iter().flatten().flat_map(|v| v.as_array().into_iter().flatten()) {
+                let Ok(p) = spec.resolve(p) else { continue };
+                let (Some(name), Some(place)) = (p.get("name").and_then(Value::as_str), p.get("in").and_then(Value::as_str)) else { continue };
+                if place == "path" || !CREDENTIAL_NAMES.contains(&name.to_ascii_lowercase().as_str()) || marked(name) || seen.iter().any(|s| s == name) {
+                    continue;
+                }
+                seen.push(name.to_owned());
+                let entry = found.entry(name.to_owned()).or_default();
+                if !entry.0.iter().any(|p| p == place) {
+                    entry.0.push(place.to_owned());
+                }
+                entry.1 += 1;
+            }
+        }
+    }
+    found.into_iter().map(|(name, (places, count))| (name, places.join(", "), count)).collect()
+}
+
 /// What the check found.
 #[derive(Debug, Default, PartialEq)]
 pub struct Report {
@@ -180,6 +215,16 @@ pub fn check(root: &Path, manifest: &Manifest, spec: &Spec) -> Report {
         let what = format!("`{schemes}`");
         report.warnings.push(format!(
             "{count} operation(s) accept only {what}, which the Worker cannot run (a flow through a browser, or mutual TLS): they send the manifest's credential, or a per-call token (options.auth.apiKey)"
+        ));
+    }
+
+    // Parameters that look like credentials and are nobody's: a caller would hold them.
+    for (name, places, count) in unmarked_credentials(spec, &schemes) {
+        report.warnings.push(format!(
+            "`{name}` ({places}) is a parameter of {count} operation(s) and looks like a credential: if it is one, name it in [auth] params \
+             (`params = {{ {name} = \"{}_{}\" }}`), so the capability fills it from that handle wherever an operation declares it and callers never hold it",
+            cap.to_ascii_uppercase().replace('-', "_"),
+            name.to_ascii_uppercase().replace('-', "_")
         ));
     }
 
@@ -498,6 +543,23 @@ mod tests {
     }
 
     #[test]
+    fn parameters_that_look_like_credentials_are_flagged_unless_a_scheme_fills_them() {
+        let s = Spec::from_value(serde_json::json!({
+            "openapi": "3.0.3",
+            "paths": {
+                "/a": { "get": { "parameters": [{ "name": "token", "in": "query" }, { "name": "q", "in": "query" }], "responses": {} } },
+                "/b": { "post": { "parameters": [{ "name": "token", "in": "header" }, { "name": "Password", "in": "cookie" }], "responses": {} } },
+            },
+        }))
+        .unwrap();
+        let mut m = manifest(Scheme::Bearer, None);
+        let found = unmarked_credentials(&s, &m.schemes());
+        assert_eq!(found, vec![("Password".to_owned(), "cookie".to_owned(), 1), ("token".to_owned(), "query, header".to_owned(), 2)]);
+        m.auth.params.insert("token".into(), "THINGS_TOKEN".into());
+        assert_eq!(unmarked_credentials(&s, &m.schemes()).len(), 1);
+    }
+
+    #[test]
     fn every_shipped_provider_passes() {
         let root = crate::repo_root();
         for provider in crate::providers(&root).unwrap() {
@@ -505,7 +567,16 @@ mod tests {
             let spec = Spec::load(&manifest.spec_path()).unwrap();
             let report = check(&root, &manifest, &spec);
             assert_eq!(report.errors, Vec::<String>::new(), "{provider}");
-            let expected = if provider == "petstore" { 1 } else { 0 };
+            // GitHub: its Actions cache `key` and the OAuth `token` it checks are parameters whose
+            // names look like credentials and are not (the check says "if it is one"); the
+            // Petstore's login takes a `password` in the query (and has browser-only operations);
+            // Stripe's `client_secret` is a PaymentIntent's, a caller's to pass.
+            let expected = match provider.as_str() {
+                "petstore" => 2,
+                "stripe" => 1,
+                "github" => 2,
+                _ => 0,
+            };
             assert_eq!(report.warnings.len(), expected, "{provider}: {:?}", report.warnings);
         }
     }

@@ -18,6 +18,8 @@
 //! # unspecified = "required"            # operations stating no `security` of their own: never |
 //! #                                     # optional | required; unset: the document's, else never
 //! # headers = { "X-Api-Secret" = "ACME_API_SECRET" }  # credentials sent with the key, each a handle
+//! # params = { token = "ACME_TOKEN" }   # credentials the spec declares as parameters: each filled
+//! #                                     # from its handle wherever an operation declares it
 //!
 //! # [auth.schemes.petstore_auth]        # another scheme, by the spec's securitySchemes name:
 //! # scheme = "bearer"                   # operations whose `security` it meets (and the default
@@ -35,6 +37,10 @@
 //! error_object = "error"                # where the provider's error object sits in error bodies
 //! headers = { "Stripe-Version" = "2024-04-10" }   # pinned on every request
 //! # bound_headers = { "Client-Id" = "TWITCH_CLIENT_ID" }   # value from a Worker secret or var
+//! # secret_bound_headers = ["Client-Id"] # bound headers whose values are credentials (scrubbed
+//! #                                     # from everything a caller sees, per call values too)
+//! # soft_error = { member = "ok", equals = false, message = "error" }  # a 2xx that says it
+//! #                                     # failed (unset equals: `member` present and not empty)
 //!
 //! [names]                               # operationId = "resource.method", when the rule's name won't do
 //! ```
@@ -167,6 +173,11 @@ pub struct Upstream {
     /// Headers whose value is a Worker binding (secret or var): header → binding name.
     #[serde(default)]
     pub bound_headers: BTreeMap<String, String>,
+    /// Bound headers whose values are credentials (a client id kept in a Worker secret): the
+    /// deployment's value, and a caller's per call, are scrubbed from everything a caller sees,
+    /// upstream echoes included, like an `[auth] headers` credential.
+    #[serde(default)]
+    pub secret_bound_headers: Vec<String>,
     /// The header the provider reads an idempotency key from (Stripe: `Idempotency-Key`): every
     /// POST and PATCH then carries one, and only then may they be retried (src/retry.rs).
     pub idempotency_header: Option<String>,
@@ -180,7 +191,45 @@ pub struct Upstream {
     /// The largest response body read, in bytes (default 10 MiB, at most 32 MiB: RPC's own
     /// limit): a larger one is refused with `upstream_too_large`, and the rest is not read.
     pub max_body_bytes: Option<u64>,
+    /// How a success answer says it failed (`src/soft.rs`).
+    pub soft_error: Option<SoftError>,
 }
+
+/// `[upstream.soft_error]`: a member of a 2xx JSON answer that says the call failed (Slack's
+/// `ok = false`, GraphQL's `errors`), and where its message is.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SoftError {
+    /// The member that tells, a dotted path (`ok`, `meta.status`).
+    pub member: String,
+    /// The value that means failure (`false`, `"error"`, `0`); unset: the member means failure
+    /// when present and not empty.
+    pub equals: Option<toml::Value>,
+    /// The member holding the message, a dotted path (`error`).
+    pub message: Option<String>,
+}
+
+impl SoftError {
+    /// [`SoftError::equals`] as JSON text; empty when unset.
+    pub fn equals_json(&self) -> String {
+        match &self.equals {
+            None => String::new(),
+            Some(toml::Value::String(s)) => serde_json::Value::String(s.clone()).to_string(),
+            Some(toml::Value::Boolean(b)) => b.to_string(),
+            Some(toml::Value::Integer(i)) => i.to_string(),
+            Some(toml::Value::Float(f)) => serde_json::json!(f).to_string(),
+            Some(_) => String::new(),
+        }
+    }
+
+    /// The member's last key, quoted as JSON writes it: what the entry's scan watches for.
+    pub fn marker(&self) -> String {
+        serde_json::Value::String(self.member.rsplit('.').next().unwrap_or("").to_owned()).to_string()
+    }
+}
+
+/// A named scheme's credential parameters: none (`[auth] params` is the default scheme's).
+static NO_PARAMS: BTreeMap<String, String> = BTreeMap::new();
 
 /// The largest `max_body_bytes`: what Workers RPC carries at most.
 pub const MAX_BODY_BYTES: u64 = 32 << 20;
@@ -221,6 +270,7 @@ impl Manifest {
                 username: None,
                 unspecified: Some(Unspecified::Required),
                 headers: BTreeMap::new(),
+                params: BTreeMap::new(),
                 client_id: None,
                 token_url: None,
                 scopes: Vec::new(),
@@ -271,6 +321,15 @@ impl Manifest {
         if self.upstream.max_retries.is_some_and(|n| n > MAX_RETRIES) {
             bail!("upstream.max_retries is at most {MAX_RETRIES}");
         }
+        if let Some(soft) = &self.upstream.soft_error {
+            let path_ok = |p: &str| !p.is_empty() && p.split('.').all(|k| !k.is_empty()) && !unfit_for_raw_json(p);
+            if !path_ok(&soft.member) || soft.message.as_deref().is_some_and(|m| !path_ok(m)) {
+                bail!("upstream.soft_error: `member` and `message` are dotted member paths (`ok`, `meta.status`), without quotes, backslashes or control characters");
+            }
+            if matches!(soft.equals, Some(toml::Value::Array(_) | toml::Value::Table(_) | toml::Value::Datetime(_))) {
+                bail!("upstream.soft_error.equals is a string, a number or a boolean (`equals = false`)");
+            }
+        }
         if self.upstream.max_body_bytes.is_some_and(|n| n == 0 || n > MAX_BODY_BYTES) {
             bail!("upstream.max_body_bytes is from 1 to {MAX_BODY_BYTES} (32 MiB, what RPC carries)");
         }
@@ -290,8 +349,11 @@ impl Manifest {
             if self.upstream.headers.keys().any(|p| p.eq_ignore_ascii_case(h)) {
                 bail!("call header {h:?} is also pinned in upstream.headers; a header is one or the other");
             }
-            if self.call.secret_headers.contains(h) && self.upstream.bound_headers.keys().any(|b| b.eq_ignore_ascii_case(h)) {
-                bail!("call header {h:?} is secret, but bound headers are context: its deployment value would not be scrubbed");
+            if self.call.secret_headers.contains(h)
+                && self.upstream.bound_headers.keys().any(|b| b.eq_ignore_ascii_case(h))
+                && !self.upstream.secret_bound_headers.iter().any(|b| b.eq_ignore_ascii_case(h))
+            {
+                bail!("call header {h:?} is secret, but its bound header is not: list it in upstream.secret_bound_headers too, or its deployment value would not be scrubbed");
             }
         }
         for (h, v) in &self.upstream.headers {
@@ -311,6 +373,11 @@ impl Manifest {
             }
             if !is_env_name(binding) || schemes.iter().any(|a| a.handles().any(|h| h == binding)) {
                 bail!("bound header {h:?} must name a binding in UPPER_SNAKE_CASE other than a credential handle, not {binding:?}");
+            }
+        }
+        for h in &self.upstream.secret_bound_headers {
+            if !self.upstream.bound_headers.contains_key(h) {
+                bail!("upstream.secret_bound_headers names {h:?}, which is not in upstream.bound_headers (spelled alike)");
             }
         }
         if let Some(origin) = &self.upstream.origin {
@@ -344,6 +411,7 @@ impl Manifest {
             name: a.name.as_deref(),
             username: a.username.as_deref(),
             headers: &a.headers,
+            params: &a.params,
             client_id: a.client_id.as_deref(),
             token_url: a.token_url.as_deref(),
             scopes: &a.scopes,
@@ -360,6 +428,7 @@ impl Manifest {
                 name: s.name.as_deref(),
                 username: s.username.as_deref(),
                 headers: &s.headers,
+                params: &NO_PARAMS,
                 client_id: s.client_id.as_deref(),
                 token_url: s.token_url.as_deref(),
                 scopes: &s.scopes,
@@ -380,6 +449,9 @@ impl Manifest {
     /// Those of [`Manifest::call_headers`] whose values are credentials.
     pub fn secret_call_headers(&self) -> Vec<&str> {
         let mut out: Vec<&str> = self.call.secret_headers.iter().map(String::as_str).collect();
+        // A secret bound header's values are credentials whichever way they come: the runtime
+        // reads this list for both (src/auth.rs, `WorkerSecrets::new`).
+        out.extend(self.upstream.secret_bound_headers.iter().map(String::as_str).filter(|h| !out.iter().any(|o| o.eq_ignore_ascii_case(h))).collect::<Vec<_>>());
         out.extend(self.credential_headers().into_iter().filter(|h| !out.contains(h)).collect::<Vec<_>>());
         out
     }

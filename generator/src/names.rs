@@ -341,6 +341,8 @@ mod tests {
             multi: 0,
             params: vec![],
             body: Body::None,
+            optional_body: false,
+            credentials: vec![],
             auth: AuthUse::Required,
             scheme: 0,
             returns_list: list,

@@ -24,8 +24,8 @@ pub fn find_root(dir: &Path) -> Option<PathBuf> {
 }
 
 /// Where manifests live: the providers, and the test fixtures (one small spec per auth scheme,
-/// built and tested like a provider).
-pub const PROVIDER_DIRS: [&str; 2] = ["openapi", "tests/fixtures/auth"];
+/// and the wire fixtures: encodings, bodies and answers; each built and tested like a provider).
+pub const PROVIDER_DIRS: [&str; 3] = ["openapi", "tests/fixtures/auth", "tests/fixtures/wire"];
 
 /// Every provider with a manifest under [`PROVIDER_DIRS`], sorted.
 pub fn providers(root: &Path) -> Result<Vec<String>> {

@@ -60,6 +60,11 @@ pub struct Auth {
     /// secret header, which the spec requires together).
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
+    /// Credentials the spec declares as parameters: parameter name → handle. Each is filled from
+    /// its handle wherever an operation declares it (header, query, cookie, form or JSON body
+    /// field), and is never the caller's (`src/creds.rs`).
+    #[serde(default)]
+    pub params: BTreeMap<String, String>,
     /// For `scheme = "oauth2"`: the handle holding the client id (the secret is the client
     /// secret).
     pub client_id: Option<String>,
@@ -184,6 +189,8 @@ pub struct Attach<'a> {
     pub username: Option<&'a str>,
     /// Credential headers sent with the key: header → handle.
     pub headers: &'a BTreeMap<String, String>,
+    /// Credential parameters: parameter → handle (the default scheme's; empty for the others).
+    pub params: &'a BTreeMap<String, String>,
     /// For `oauth2`: the client id's handle.
     pub client_id: Option<&'a str>,
     /// For `oauth2`: the token endpoint, if the manifest sets it.
@@ -230,7 +237,12 @@ impl Attach<'_> {
     /// headers'.
     pub fn handles(&self) -> impl Iterator<Item = &str> {
         let login = self.login.into_iter().flat_map(|l| l.fields.values().map(String::as_str)).filter(|h| *h != self.secret);
-        std::iter::once(self.secret).chain(self.username).chain(self.client_id).chain(self.headers.values().map(String::as_str)).chain(login)
+        std::iter::once(self.secret)
+            .chain(self.username)
+            .chain(self.client_id)
+            .chain(self.headers.values().map(String::as_str))
+            .chain(login)
+            .chain(self.params.values().map(String::as_str).filter(|h| *h != self.secret))
     }
 
     /// Fails unless this scheme is well formed on its own: each field set exactly for the
@@ -336,6 +348,14 @@ impl Attach<'_> {
         }
         if self.refresh_margin.is_some_and(|m| m > 3600) {
             bail!("{t}.refresh_margin is at most 3600 seconds");
+        }
+        for (name, handle) in self.params {
+            if name.is_empty() || name.contains('.') || !is_env_name(handle) {
+                bail!("{t}.params: {name:?} must name a parameter (no `.`) and a handle in UPPER_SNAKE_CASE, not {handle:?}");
+            }
+            if self.key_query() == Some(name.as_str()) || self.key_cookie() == Some(name.as_str()) {
+                bail!("{t}.params: {name:?} is the scheme's own key parameter already");
+            }
         }
         for (h, handle) in self.headers {
             let lower = h.to_ascii_lowercase();

@@ -222,7 +222,7 @@ fn method(spec: &Spec, op: &Operation, name: &Name) -> Method {
     }
     let body = match &op.body {
         Body::None => "none".to_owned(),
-        Body::Form { open } => format!("form{}", if *open { " (open)" } else { "" }),
+        Body::Form { open, .. } => format!("form{}", if *open { " (open)" } else { "" }),
         Body::Json { open } => format!("json{}", if *open { " (open)" } else { "" }),
         Body::JsonValue => "json value".to_owned(),
         Body::Text(media) => format!("text ({media})"),

@@ -98,6 +98,12 @@ pub fn begin_round(provider: &'static Provider, round: Round<'_>, bindings: &dyn
     };
     let secrets = bindings.worker_secrets(provider);
     let mut redactor = Redactor::with_shared(secrets.credentials());
+    // A soft error's member: the entry's scan flags a body that may hold it (`crate::soft`;
+    // only builds whose table has the rule).
+    #[cfg(capa_soft)]
+    if let Some(soft) = provider.upstream.soft_error {
+        redactor.watch(soft.marker);
+    }
     #[cfg_attr(not(capa_tokens), allow(unused_mut))]
     let mut token = None;
 

@@ -46,6 +46,11 @@ const PROVIDERS = [
   // Its user name is a credential too (a canary of its own), which the app now and then echoes
   // with the whole login form (below).
   { provider: "auth-session", share: 0.1, secret: "AUTHS_PASSWORD", panicOn: "projects.list", bound: { AUTHS_USERNAME: CANARIES.loginUsername.values[0] }, loginUrl: "/login" },
+  // The wire fixture (tests/fixtures/wire/): credentials the spec declares as parameters, filled
+  // from their handles in the query, a header, a cookie, a form and a JSON field (a token, and a
+  // key beside it), and a bound header marked secret; a soft-error rule answering some 200s as
+  // failures.
+  { provider: "wire", share: 0.05, secret: "WIRE_TOKEN", panicOn: "search.retrieve", bound: { WIRE_PARAM_TOKEN: "ptok_CANARYleaks/+= 0000", WIRE_PARAM_KEY: "pkey_CANARYleaks&?#1111", WIRE_CLIENT_ID: "cid_CANARYleaks/+%2222", WIRE_APP: "app_CONTEXTleaks" } },
 ];
 
 /**

@@ -10,5 +10,9 @@ export async function titles(env: Env, tenant: { token: string; clientId: string
   if (!r.ok) return [r.error.message];
   // @ts-expect-error broadcaster_id is a list of ids
   await env.TWITCH.channels.list({ broadcaster_id: 141981764 });
+  // A body field its schema requires is required, though the body itself may be left out.
+  await env.TWITCH.chat.messages.create({ broadcaster_id: "1", sender_id: "2", message: "hi" });
+  // @ts-expect-error message is required whenever a body is sent
+  await env.TWITCH.chat.messages.create({ broadcaster_id: "1", sender_id: "2" });
   return r.result.data.map((c) => c.title);
 }

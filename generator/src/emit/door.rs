@@ -180,7 +180,7 @@ fn short(ty: String) -> String {
 fn signature(types: &Types<'_>, op: &Operation) -> String {
     let mut args: Vec<String> = op.path_params.iter().map(|p| format!("{p}: string")).collect();
     let whole = matches!(op.body, Body::JsonValue | Body::Text(_) | Body::Binary(_)) && op.params.is_empty();
-    let open = matches!(op.body, Body::Form { open: true } | Body::Json { open: true } | Body::Multipart { open: true, .. });
+    let open = matches!(op.body, Body::Form { open: true, .. } | Body::Json { open: true } | Body::Multipart { open: true, .. });
     if whole {
         args.push("body?: unknown".into());
     } else if !op.params.is_empty() || open {

@@ -15,7 +15,7 @@ pub fn emit(manifest: &Manifest, model: &Model, names: &[Name], classes: &crate:
         .map(|((op, name), bits)| {
             let mut args: Vec<String> = op.path_params.clone();
             let whole = matches!(op.body, Body::JsonValue | Body::Text(_) | Body::Binary(_)) && op.params.is_empty();
-            let open = matches!(op.body, Body::Form { open: true } | Body::Json { open: true } | Body::Multipart { open: true, .. });
+            let open = matches!(op.body, Body::Form { open: true, .. } | Body::Json { open: true } | Body::Multipart { open: true, .. });
             if whole || open || !op.params.is_empty() {
                 args.push(if op.params.iter().any(|p| p.required) { "params".into() } else { "params?".into() });
             }

@@ -3,7 +3,7 @@
 use crate::manifest::Manifest;
 use crate::schemes::Scheme;
 use crate::model::paging::Convention;
-use crate::model::{At, AuthUse, Body, Model, Style};
+use crate::model::{At, AuthUse, Body, CredentialAt, Model, Style};
 use crate::names::Name;
 use std::fmt::Write;
 
@@ -84,11 +84,21 @@ pub fn emit(manifest: &Manifest, model: &Model, names: &[Name], classes: &crate:
     let up = &manifest.upstream;
     let _ = writeln!(
         w,
-        "    upstream: Upstream {{ idempotency_header: {:?}, retry_conflict: {}, max_retries: {}, max_body_bytes: {} }},",
+        "    upstream: Upstream {{ idempotency_header: {:?}, retry_conflict: {}, max_retries: {}, max_body_bytes: {}, soft_error: {} }},",
         up.idempotency_header,
         up.retry_409,
         up.max_retries.unwrap_or(2),
-        up.max_body_bytes.unwrap_or(10 << 20)
+        up.max_body_bytes.unwrap_or(10 << 20),
+        match &up.soft_error {
+            None => "None".to_owned(),
+            Some(soft) => format!(
+                "Some(&SoftError {{ member: {:?}, equals: {:?}, message: {:?}, marker: {:?} }})",
+                soft.member,
+                soft.equals_json(),
+                soft.message.as_deref().unwrap_or_default(),
+                soft.marker()
+            ),
+        }
     );
     let _ = writeln!(w, "    operations: &[");
     for ((op, name), bits) in model.operations.iter().zip(names).zip(&classes.of) {
@@ -110,13 +120,7 @@ pub fn emit(manifest: &Manifest, model: &Model, names: &[Name], classes: &crate:
                     At::Query(s) | At::QueryAlias(s) => format!(
                         "At::{}(Style::{})",
                         if matches!(p.at, At::QueryAlias(_)) { "QueryAlias" } else { "Query" },
-                        match s {
-                            Style::Form => "Form",
-                            Style::FormCsv => "FormCsv",
-                            Style::DeepObject => "DeepObject",
-                            Style::SpaceDelimited => "SpaceDelimited",
-                            Style::PipeDelimited => "PipeDelimited",
-                        }
+                        style_name(s)
                     ),
                     At::Header => "At::Header".into(),
                     At::HeaderAlias => "At::HeaderAlias".into(),
@@ -128,7 +132,10 @@ pub fn emit(manifest: &Manifest, model: &Model, names: &[Name], classes: &crate:
         }
         let body = match &op.body {
             Body::None => "Body::None".to_owned(),
-            Body::Form { open } => format!("Body::Form {{ open: {open} }}"),
+            Body::Form { open, styles } => {
+                let fields: Vec<String> = styles.fields.iter().map(|(n, s)| format!("({n:?}, Style::{})", style_name(*s))).collect();
+                format!("Body::Form {{ open: {open}, styles: FieldStyles {{ default: Style::{}, fields: &[{}] }} }}", style_name(styles.default), fields.join(", "))
+            }
             Body::Json { open } => format!("Body::Json {{ open: {open} }}"),
             Body::JsonValue => "Body::JsonValue".to_owned(),
             Body::Text(media) => format!("Body::Text({media:?})"),
@@ -147,6 +154,29 @@ pub fn emit(manifest: &Manifest, model: &Model, names: &[Name], classes: &crate:
         let _ = writeln!(w, "        }},");
     }
     let _ = writeln!(w, "    ],");
+    let optional: Vec<usize> = model.operations.iter().enumerate().filter(|(_, op)| op.optional_body).map(|(i, _)| i).collect();
+    let _ = writeln!(w, "    optional_bodies: &{optional:?},");
+    let credentials: Vec<String> = model
+        .operations
+        .iter()
+        .enumerate()
+        .flat_map(|(i, op)| {
+            op.credentials.iter().map(move |c| {
+                let at = match c.at {
+                    CredentialAt::Query => "Query",
+                    CredentialAt::Header => "Header",
+                    CredentialAt::Cookie => "Cookie",
+                    CredentialAt::Body => "Body",
+                };
+                format!("        CredentialParam {{ op: {i}, name: {:?}, at: CredentialAt::{at}, handle: {:?}, required: {} }},\n", c.name, c.handle, c.required)
+            })
+        })
+        .collect();
+    if credentials.is_empty() {
+        let _ = writeln!(w, "    credential_params: &[],");
+    } else {
+        let _ = write!(w, "    credential_params: &[\n{}    ],\n", credentials.concat());
+    }
     let _ = writeln!(w, "    paging: &[");
     for (i, op) in model.operations.iter().enumerate() {
         let Some(p) = &op.paging else { continue };
@@ -162,4 +192,15 @@ pub fn emit(manifest: &Manifest, model: &Model, names: &[Name], classes: &crate:
     let _ = writeln!(w, "    ],");
     let _ = writeln!(w, "}};");
     out
+}
+
+/// A style's variant name in `src/table.rs`.
+fn style_name(style: Style) -> &'static str {
+    match style {
+        Style::Form => "Form",
+        Style::FormCsv => "FormCsv",
+        Style::DeepObject => "DeepObject",
+        Style::SpaceDelimited => "SpaceDelimited",
+        Style::PipeDelimited => "PipeDelimited",
+    }
 }

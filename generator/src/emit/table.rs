@@ -41,7 +41,7 @@ pub fn emit(manifest: &Manifest, model: &Model, names: &[Name], classes: &crate:
                 .collect();
             let (body, open) = match &op.body {
                 Body::None => ("none", false),
-                Body::Form { open } => ("form", *open),
+                Body::Form { open, .. } => ("form", *open),
                 Body::Json { open } => ("json", *open),
                 Body::JsonValue => ("jsonValue", false),
                 Body::Text(_) => ("text", false),

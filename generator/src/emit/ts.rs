@@ -445,7 +445,7 @@ fn params_type(types: &Types<'_>, op: &Operation) -> Option<(String, bool)> {
         return Some((ty.into(), false));
     }
     let binary_body = matches!(op.body, Body::Binary(_));
-    let open = matches!(op.body, Body::Form { open: true } | Body::Json { open: true } | Body::Multipart { open: true, .. });
+    let open = matches!(op.body, Body::Form { open: true, .. } | Body::Json { open: true } | Body::Multipart { open: true, .. });
     if op.params.is_empty() && !open {
         return None;
     }

@@ -7,7 +7,7 @@
 //! This part of the model reads the spec alone: where parameters travel, the credential and the
 //! server are the parent module's.
 
-use super::{Answer, At, Body, Param};
+use super::{Answer, At, Body, FieldStyles, Param, Style};
 use crate::fit::unfit_for_raw_json;
 use crate::spec::Spec;
 use anyhow::{bail, Context, Result};
@@ -18,7 +18,9 @@ pub(super) fn essence(media: &str) -> String {
     media.split(';').next().unwrap_or("").trim().to_ascii_lowercase()
 }
 
-/// The body encoding, and the body's top-level fields added to `params`.
+/// The body encoding, and the body's top-level fields added to `params`: a field the body's
+/// schema requires is required (`required: true`) whether or not the body itself is, and
+/// [`body_optional`] says when the body may be left out, those fields with it.
 pub(super) fn request_body(spec: &Spec, rb: &Value, method: &str, params: &mut Vec<Param>, id: &str) -> Result<Body> {
     let rb = spec.resolve(rb)?;
     let required = rb.get("required").and_then(Value::as_bool).unwrap_or(false);
@@ -37,7 +39,7 @@ pub(super) fn request_body(spec: &Spec, rb: &Value, method: &str, params: &mut V
     if media == "multipart/form-data" {
         let Some(shape) = spec.object_shape(&schema)? else { bail!("{id}: a multipart body whose schema is not an object") };
         for (name, schema) in &shape.properties {
-            params.push(Param { name: name.clone(), at: At::Body, required: required && shape.required.contains(name), schema: spec.resolve(schema)?.clone() });
+            params.push(Param { name: name.clone(), at: At::Body, required: shape.required.contains(name), schema: spec.resolve(schema)?.clone() });
         }
         let encoding = content.iter().find(|(k, _)| essence(k) == *media).and_then(|(_, m)| m.get("encoding")).and_then(Value::as_object);
         let deep = encoding
@@ -59,11 +61,15 @@ pub(super) fn request_body(spec: &Spec, rb: &Value, method: &str, params: &mut V
                 params.push(Param {
                     name: name.clone(),
                     at: At::Body,
-                    required: required && shape.required.contains(name),
+                    required: shape.required.contains(name),
                     schema: spec.resolve(schema)?.clone(),
                 });
             }
-            return Ok(if form { Body::Form { open: shape.open } } else { Body::Json { open: shape.open } });
+            if form {
+                let encoding = content.iter().find(|(k, _)| essence(k) == *media).and_then(|(_, m)| m.get("encoding"));
+                return Ok(Body::Form { open: shape.open, styles: field_styles(spec, &shape.properties, encoding, id)? });
+            }
+            return Ok(Body::Json { open: shape.open });
         }
         if form {
             bail!("{id}: a form body whose schema is not an object");
@@ -87,6 +93,36 @@ pub(super) fn request_body(spec: &Spec, rb: &Value, method: &str, params: &mut V
     } else {
         Body::Binary(media.clone())
     })
+}
+
+/// How each field of a form body is serialized: its `encoding`'s `style` and `explode`, read as
+/// a query parameter's are (`form`, exploded, where it says nothing), for the fields that can
+/// hold an array or an object (a scalar is `name=value` in every style).
+fn field_styles(spec: &Spec, properties: &[(String, Value)], encoding: Option<&Value>, id: &str) -> Result<FieldStyles> {
+    let mut styled: Vec<(String, Style)> = Vec::new();
+    for (name, schema) in properties {
+        let schema = spec.resolve(schema)?;
+        let scalar = matches!(schema.get("type").and_then(Value::as_str), Some("string" | "integer" | "number" | "boolean" | "null"));
+        if scalar {
+            continue;
+        }
+        let of = encoding.and_then(|e| e.get(name)).unwrap_or(&Value::Null);
+        styled.push((name.clone(), super::style(of, name, id)?));
+    }
+    // The most common style is the default (the first of the most common, in field order: a
+    // stable choice); with no container fields, whatever the encoding declares for any field,
+    // else `form`.
+    let count = |s: Style| styled.iter().filter(|(_, t)| *t == s).count();
+    let declared = encoding.and_then(Value::as_object).and_then(|e| e.iter().map(|(n, v)| super::style(v, n, id)).find_map(Result::ok));
+    let default = styled.iter().map(|(_, s)| *s).max_by_key(|s| (count(*s), std::cmp::Reverse(styled.iter().position(|(_, t)| t == s)))).or(declared).unwrap_or(Style::Form);
+    styled.retain(|(_, s)| *s != default);
+    Ok(FieldStyles { default, fields: styled })
+}
+
+/// Whether the operation's request body may be left out (`requestBody.required` unset or false):
+/// then its required fields are required only when a body is sent.
+pub(super) fn body_optional(spec: &Spec, rb: &Value) -> Result<bool> {
+    Ok(!spec.resolve(rb)?.get("required").and_then(Value::as_bool).unwrap_or(false))
 }
 
 /// Media types whose bodies are text: `text/*`, and XML (which, unlike bytes, a string holds).

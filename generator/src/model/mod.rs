@@ -20,7 +20,7 @@ mod bodies;
 pub mod paging;
 mod servers;
 
-use bodies::{answers, error_schema, request_body, returns_list};
+use bodies::{answers, body_optional, error_schema, request_body, returns_list};
 use servers::{server, token_urls};
 
 /// The HTTP methods a path item can hold, lowercase as in the spec.
@@ -60,6 +60,12 @@ pub struct Operation {
     pub params: Vec<Param>,
     /// Body encoding.
     pub body: Body,
+    /// The body may be left out, though some of its fields are required: they are required
+    /// only when a body is sent (the runtime's `Provider::optional_bodies`).
+    pub optional_body: bool,
+    /// The credential parameters it declares (`[auth] params`), each where it declares it: not
+    /// among [`Operation::params`], the caller's keys.
+    pub credentials: Vec<CredentialParam>,
     /// Whether the credential is sent.
     pub auth: AuthUse,
     /// Index into [`Manifest::schemes`]: how it authenticates ([`crate::security::choose`]).
@@ -91,6 +97,30 @@ pub struct Param {
     pub required: bool,
     /// The parameter's schema, for the TypeScript declaration.
     pub schema: Value,
+}
+
+/// A credential the spec declares as a parameter of an operation (`[auth] params`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CredentialParam {
+    /// Its name on the wire.
+    pub name: String,
+    /// Where this operation declares it.
+    pub at: CredentialAt,
+    /// The handle its value comes from.
+    pub handle: String,
+    /// The spec requires it: an unset handle is `missing_credential` (else it is left out).
+    pub required: bool,
+}
+
+/// Where a credential parameter travels (see `src/table.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub enum CredentialAt {
+    Query,
+    Header,
+    Cookie,
+    /// A top-level field of a form, multipart or JSON object body.
+    Body,
 }
 
 /// Where a parameter travels.
@@ -128,7 +158,9 @@ pub enum Style {
 #[allow(missing_docs)]
 pub enum Body {
     None,
-    Form { open: bool },
+    /// `application/x-www-form-urlencoded`; `styles`: how each field is serialized, from the
+    /// media type's `encoding`.
+    Form { open: bool, styles: FieldStyles },
     Json { open: bool },
     JsonValue,
     Text(String),
@@ -136,6 +168,19 @@ pub enum Body {
     Multipart { open: bool, deep: Vec<String> },
     /// Bytes of this media type (or range: `image/*`, `*/*`).
     Binary(String),
+}
+
+/// How a form body's fields are serialized (OpenAPI's `encoding`, each property's `style` and
+/// `explode`; `form`, exploded, where it says nothing): `default` for every field not in
+/// `fields`. `default` is the style most of the body's container fields have (Stripe's
+/// `deepObject` everywhere), so that a body whose fields agree lists none; scalar fields are
+/// sent alike in every style and are never listed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldStyles {
+    /// The style of every field not in `fields`.
+    pub default: Style,
+    /// The fields of another style, by name.
+    pub fields: Vec<(String, Style)>,
 }
 
 /// What an operation's success answers, from the first 2xx response the spec declares (the
@@ -298,9 +343,23 @@ fn operation(
     }
 
     let mut params = Vec::new();
+    // Credentials the spec declares as parameters (`[auth] params`): filled from their handles
+    // wherever this operation declares them, never the caller's.
+    let credential_handle = |name: &str| schemes.iter().find_map(|a| a.params.get(name).cloned());
+    let mut credentials: Vec<CredentialParam> = Vec::new();
     for (name, place, p) in &declared {
         let required = p.get("required").and_then(Value::as_bool).unwrap_or(false);
         let schema = p.get("schema").cloned().unwrap_or(Value::Null);
+        if let Some(handle) = credential_handle(name) {
+            let at = match place.as_str() {
+                "query" => CredentialAt::Query,
+                "header" => CredentialAt::Header,
+                "cookie" => CredentialAt::Cookie,
+                _ => bail!("credential parameter `{name}` in {place}, where a credential cannot travel"),
+            };
+            credentials.push(CredentialParam { name: name.clone(), at, handle, required });
+            continue;
+        }
         let at = match place.as_str() {
             "path" => {
                 if !path_params.contains(name) {
@@ -344,6 +403,22 @@ fn operation(
     let body = match op.get("requestBody") {
         None => Body::None,
         Some(rb) => request_body(spec, rb, &upper, &mut params, id)?,
+    };
+    // A body field that is a credential parameter is the capability's too.
+    params.retain(|p| match (p.at, credential_handle(&p.name)) {
+        (At::Body, Some(handle)) if p.name != "body" || !matches!(body, Body::JsonValue | Body::Text(_) | Body::Binary(_)) => {
+            credentials.push(CredentialParam { name: p.name.clone(), at: CredentialAt::Body, handle, required: p.required });
+            false
+        }
+        _ => true,
+    });
+    if credentials.iter().filter(|c| c.at == CredentialAt::Query).count() + usize::from(declared.iter().any(|(n, place, _)| place == "query" && schemes.iter().any(|a| a.key_query() == Some(n.as_str())))) > 1 {
+        bail!("two credentials in the query: the runtime adds one query credential per request");
+    }
+    // Required fields of a body that may be left out are required only when a body is sent.
+    let optional_body = match op.get("requestBody") {
+        Some(rb) => body_optional(spec, rb)? && params.iter().any(|p| p.at == At::Body && p.required) && !matches!(body, Body::None),
+        None => false,
     };
 
     // A name declared in two places (a query parameter and a body field, say): the body field
@@ -424,6 +499,8 @@ fn operation(
         multi,
         params,
         body,
+        optional_body,
+        credentials,
         auth,
         scheme,
         returns_list: upper == "GET" && returns_list(spec, op, path)?,

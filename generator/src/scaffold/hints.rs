@@ -2,9 +2,9 @@
 //! the upstream's request id, a credential declared as an ordinary parameter, a soft error in a
 //! success body, and whether its servers may carry a credential.
 //!
-//! The first two are manifest keys today (`upstream.error_object`, `upstream.request_id_header`)
-//! and are written. A credential parameter and a soft-error shape are the wire's settings, which
-//! come with their own issue: until then they are flagged, with what the Worker does meanwhile.
+//! The error object, the request id header and a soft-error shape are manifest keys
+//! (`upstream.error_object`, `upstream.request_id_header`, `[upstream.soft_error]`) and are
+//! written. A credential parameter is flagged, naming `[auth] params` for where else it travels.
 
 use super::Note;
 use crate::spec::Spec;
@@ -121,25 +121,25 @@ pub fn credential_parameter(spec: &Spec, key_names: &[(String, String)]) -> Opti
     counts.into_iter().max_by_key(|(_, n)| *n).filter(|(_, n)| *n * 2 > ops.len()).map(|((place, name), n)| (place, name, n, ops.len()))
 }
 
-/// A soft error: success bodies with a boolean `ok`/`success` beside an `error`/`errors`, in
-/// how many operations.
-pub fn soft_errors(spec: &Spec) -> Option<(String, usize)> {
+/// A soft error: success bodies with a boolean `ok`/`success` beside an `error`/`errors`: the
+/// flag, the message member, and in how many operations.
+pub fn soft_errors(spec: &Spec) -> Option<(String, String, usize)> {
     let mut count = 0;
-    let mut shape = String::new();
+    let mut shape = (String::new(), String::new());
     for (_, op) in operations(spec) {
         let Some(responses) = op.get("responses").and_then(Value::as_object) else { continue };
         let hit = responses.iter().filter(|(s, _)| s.starts_with('2')).find_map(|(_, r)| {
             let props = properties(spec, json_schema(spec, r)?);
             let flag = ["ok", "success"].into_iter().find(|k| props.get(*k).and_then(|v| v.get("type")).and_then(Value::as_str) == Some("boolean"))?;
             let error = ["error", "errors"].into_iter().find(|k| props.contains_key(*k))?;
-            Some(format!("`{flag}` with `{error}`"))
+            Some((flag.to_owned(), error.to_owned()))
         });
         if let Some(h) = hit {
             count += 1;
             shape = h;
         }
     }
-    (count > 0).then_some((shape, count))
+    (count > 0).then_some((shape.0, shape.1, count))
 }
 
 /// Every server URL the spec names (document, path items, operations); a relative one as is.
@@ -168,12 +168,8 @@ pub fn flags(spec: &Spec, key_names: &[(String, String)]) -> Vec<Note> {
     if let Some((place, name, n, of)) = credential_parameter(spec, key_names) {
         notes.push(Note::flag(format!(
             "the credential `{name}` ({place}) is declared as a parameter on {n} of {of} operations: the manifest's scheme sends it, and a caller passing it is refused \
-             (unknown_parameter); the setting that names such a parameter comes with the wire issue (#27)"
-        )));
-    }
-    if let Some((shape, n)) = soft_errors(spec) {
-        notes.push(Note::flag(format!(
-            "{n} operation(s) answer success bodies with {shape}: a soft error, which the Worker reports as a result until the wire issue's setting (#27); callers should read the flag"
+             (unknown_parameter); where operations declare it elsewhere (another place, a body field), name it in [auth] params (`params = {{ {name} = \"<its handle>\" }}`) \
+             to have it filled there too"
         )));
     }
     notes
@@ -206,8 +202,8 @@ mod tests {
         assert_eq!(error_object(&s).as_deref(), Some("error"));
         assert_eq!(request_id_header(&s).as_deref(), Some("X-Request-Id"));
         assert_eq!(credential_parameter(&s, &[]), Some(("query".into(), "api_key".into(), 2, 3)));
-        assert_eq!(soft_errors(&s), Some(("`ok` with `error`".into(), 2)));
+        assert_eq!(soft_errors(&s), Some(("ok".into(), "error".into(), 2)));
         assert_eq!(servers(&s), vec!["http://api.example.com".to_owned()]);
-        assert_eq!(flags(&s, &[]).len(), 2);
+        assert_eq!(flags(&s, &[]).len(), 1);
     }
 }

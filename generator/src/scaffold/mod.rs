@@ -8,8 +8,8 @@
 //!
 //! - [`auth`]: `[auth]` and `[auth.schemes.<name>]` from the spec's schemes and what each
 //!   operation asks for, handles named after the capability;
-//! - [`hints`]: `upstream.error_object` and `request_id_header` where the responses show them;
-//!   a credential declared as a parameter and soft errors in success bodies flagged; the servers
+//! - [`hints`]: `upstream.error_object`, `request_id_header` and `[upstream.soft_error]` where
+//!   the responses show them; a credential declared as a parameter flagged; the servers
 //!   a credential would travel to;
 //! - [`guide`]: the next steps printed after the build (secrets, the caller's binding block,
 //!   types, methods by class, example calls with real names).
@@ -220,6 +220,13 @@ pub fn plan(spec: &Spec, name: &str, spec_file: &str, options: &Options) -> Resu
             let _ = writeln!(w, "{u}");
         }
     }
+    if let Some((flag, error, n)) = hints::soft_errors(spec) {
+        let _ = writeln!(
+            w,
+            "\n[upstream.soft_error]\n# {n} operation(s) answer success bodies with a boolean `{flag}` beside `{error}`: a 2xx whose `{flag}` is false\n# is upstream_error, its message from `{error}`.\nmember = {flag:?}\nequals = false\nmessage = {error:?}"
+        );
+        notes.push(Note::inferred(format!("upstream.soft_error: `{flag}` false means failure, the message in `{error}` ({n} operation(s))")));
+    }
     let key_names: Vec<(String, String)> = crate::security::kinds(spec)
         .values()
         .filter_map(|k| match k {
@@ -229,7 +236,7 @@ pub fn plan(spec: &Spec, name: &str, spec_file: &str, options: &Options) -> Resu
         .collect();
     let flags = hints::flags(spec, &key_names);
     if !flags.is_empty() {
-        let _ = writeln!(w, "\n# Flagged for settings that come with the wire issue (#27):");
+        let _ = writeln!(w, "\n# Flagged:");
         for f in &flags {
             let _ = writeln!(w, "# - {}", f.text);
         }
@@ -278,6 +285,23 @@ mod tests {
             "components": { "securitySchemes": { "k": { "type": "apiKey", "in": "header", "name": "X-Key" } } },
         }))
         .unwrap()
+    }
+
+    #[test]
+    fn a_soft_error_shape_in_success_bodies_writes_the_rule() {
+        let ok = json!({ "description": "ok", "content": { "application/json": { "schema": { "type": "object", "properties": { "ok": { "type": "boolean" }, "error": { "type": "string" } } } } } });
+        let s = Spec::from_value(json!({
+            "openapi": "3.0.3", "info": { "title": "T", "version": "1" }, "servers": [{ "url": "https://api.example.com" }],
+            "paths": { "/a": { "get": { "responses": { "200": ok } } } },
+            "security": [{ "k": [] }],
+            "components": { "securitySchemes": { "k": { "type": "http", "scheme": "bearer" } } },
+        }))
+        .unwrap();
+        let p = plan(&s, "acme", "spec.json", &Options::default()).unwrap();
+        assert!(p.manifest.contains("[upstream.soft_error]\n"), "{}", p.manifest);
+        let m: crate::manifest::Manifest = toml::from_str(&p.manifest).unwrap();
+        let soft = m.upstream.soft_error.expect("the rule");
+        assert_eq!((soft.member.as_str(), soft.equals_json().as_str(), soft.message.as_deref(), soft.marker().as_str()), ("ok", "false", Some("error"), "\"ok\""));
     }
 
     #[test]

@@ -1,0 +1,111 @@
+//! Credentials a spec declares as parameters, wherever each operation puts them.
+//!
+//! Some specs declare their credential as a parameter of (nearly) every operation — a `token`
+//! as a header on some, in the query on others, as a form or JSON body field on others — and
+//! some make it of several parameters (a key and a token). The manifest's `[auth] params` names
+//! each such parameter and the handle it comes from; the generator takes them out of the
+//! operations' params (so they are in no `index.d.ts`, no `methods.txt`, and a caller naming one
+//! is `unknown_parameter`) and lists where each operation declares them
+//! ([`Provider::credential_params`]). Here each is filled from its handle's deployment value,
+//! once, in that place.
+//!
+//! The values are credentials like the keys: read with them once per Worker instance
+//! ([`crate::auth::WorkerSecrets`]), scrubbed from everything a caller sees. They travel with
+//! the deployment's credential only: a call bringing its own key (`options.auth.apiKey`) to an
+//! operation that declares one is refused, so that no tenant's key travels beside the
+//! deployment's token. An unset handle is `missing_credential` where the spec requires the
+//! parameter, and leaves it out where it does not.
+//!
+//! Providers without such parameters carry none of this (`capa_creds`, build.rs).
+
+use crate::auth::WorkerSecrets;
+use crate::error::CallError;
+use crate::http::HeaderValue;
+use crate::receipt::CredentialUse;
+use crate::secret::Secret;
+use crate::table::{CredentialAt, Operation, Provider};
+use crate::value::Value;
+
+/// Where the credential parameters go.
+pub struct Places<'a> {
+    /// The request's query credential: joins the URL only as the request is handed to `fetch`
+    /// ([`crate::http::HttpRequest::query_credential`]), so no URL anything else could show
+    /// holds it. One per request: the generator refuses an operation declaring two.
+    pub query: &'a mut Option<(&'static str, HeaderValue)>,
+    pub headers: &'a mut Vec<(&'static str, HeaderValue)>,
+    pub body: &'a mut Vec<(String, Value)>,
+}
+
+/// Fills `op`'s credential parameters; whether any went into the body (whose text then holds a
+/// credential).
+#[cold]
+#[inline(never)]
+pub fn fill(provider: &Provider, op: &'static Operation, secrets: &WorkerSecrets, used: CredentialUse, out: Places<'_>) -> Result<bool, CallError> {
+    let Some(index) = provider.operations.iter().position(|o| std::ptr::eq(o, op)) else { return Ok(false) };
+    let index = index as u16;
+    let start = provider.credential_params.partition_point(|c| c.op < index);
+    let mine = provider.credential_params[start..].iter().take_while(|c| c.op == index);
+    let mut in_body = false;
+    let mut cookies = String::new();
+    for c in mine {
+        if used == CredentialUse::Call {
+            return Err(CallError::invalid(format!(
+                "{}: its credential parameter `{}` comes from the deployment's {}, which does not travel with a per-call key (options.auth.apiKey)",
+                op.call, c.name, c.handle
+            )));
+        }
+        let Some(value) = secrets.param(c.handle) else {
+            if c.required {
+                return Err(CallError::MissingCredential { capability: provider.capability, secret: c.handle });
+            }
+            continue;
+        };
+        let value = value.expose();
+        match c.at {
+            CredentialAt::Query if out.query.is_none() => *out.query = Some((c.name, HeaderValue::Secret(Secret::new(value.to_owned())))),
+            CredentialAt::Query => return Err(CallError::Internal("two credentials in one request's query")),
+            CredentialAt::Header => {
+                if let Some(fault) = crate::header::value_fault(value) {
+                    return Err(CallError::UnsendableBinding { capability: provider.capability, binding: c.handle, header: c.name, fault });
+                }
+                out.headers.push((c.name, HeaderValue::Secret(Secret::new(value.to_owned()))));
+            }
+            CredentialAt::Cookie => {
+                if !cookies.is_empty() {
+                    cookies.push_str("; ");
+                }
+                cookies.push_str(c.name);
+                cookies.push('=');
+                crate::encode::percent_encode_into(&mut cookies, value);
+            }
+            CredentialAt::Body => {
+                out.body.push((c.name.to_owned(), Value::String(value.to_owned())));
+                in_body = true;
+            }
+        }
+    }
+    if !cookies.is_empty() {
+        out.headers.push(("cookie", HeaderValue::Secret(Secret::new(cookies))));
+    }
+    Ok(in_body)
+}
+
+/// Refuses a params object naming one of `op`'s credential parameters (`unknown_parameter`):
+/// checked before its entries are placed, since an open body would take any key as a field.
+#[cold]
+#[inline(never)]
+pub fn refuse_named(provider: &Provider, op: &'static Operation, entries: &[(String, Value)]) -> Result<(), CallError> {
+    if provider.credential_params.is_empty() {
+        return Ok(());
+    }
+    let Some(index) = provider.operations.iter().position(|o| std::ptr::eq(o, op)) else { return Ok(()) };
+    let named: Vec<String> = entries
+        .iter()
+        .filter(|(k, _)| provider.credential_params.iter().any(|c| usize::from(c.op) == index && c.name == k))
+        .map(|(k, _)| crate::args::printable(k))
+        .collect();
+    if named.is_empty() {
+        return Ok(());
+    }
+    Err(CallError::UnknownParameter { call: op.call, names: named, hint: " (a credential parameter: the capability fills it from its handle)" })
+}
