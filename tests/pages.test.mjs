@@ -198,6 +198,28 @@ test("a failing third page answers the error with partial: the items so far and 
   noLeak(r);
 });
 
+test("the subrequest cap: a walk whose every page needs a retry stops before 50 requests, and next goes on", async () => {
+  const seen = new Set();
+  fresh((n, url) => {
+    if (seen.has(url)) return undefined;
+    seen.add(url);
+    return { status: 503, json: { error: { message: "busy" } } };
+  });
+  const r = await stripe.call("customers.list", { limit: 1 }, { pages: { maxPages: 40 } });
+  assert.equal(r.ok, true, JSON.stringify(r).slice(0, 300));
+  assert.ok(r.receipt.tries.length <= 50, `${r.receipt.tries.length} requests`);
+  assert.equal(upstream.requests.length, r.receipt.tries.length, "the receipt lists every request");
+  assert.ok(r.result.pages < 40, "the cap ended the walk before maxPages did");
+  assert.equal(r.result.hasMore, true);
+  const taken = r.result.data.length;
+  assert.deepEqual(r.result.next, { limit: 1, starting_after: customers[taken - 1].id });
+  // Every page began only while its worst case (12 requests: retries and redirects) still fit.
+  assert.ok(r.receipt.tries.length + 12 > 50, "the walk went on while a page still fit");
+  fresh();
+  const rest = await stripe.call("customers.list", r.result.next, { pages: { maxPages: 40 } });
+  assert.deepEqual([...r.result.data, ...rest.result.data].map((c) => c.id), customers.map((c) => c.id), "none lost, none repeated");
+});
+
 test("an operation that does not page refuses pages; bad pages options are invalid_argument", async () => {
   fresh();
   for (const [args, re] of [
