@@ -79,21 +79,8 @@ pub fn shallow(text: &str) -> Result<Shallow<'_>, ParseError> {
             } else {
                 loop {
                     p.space();
-                    let key = if close == b'}' {
-                        if p.bytes.get(p.at) != Some(&b'"') {
-                            return Err(p.fail("expected a string key"));
-                        }
-                        let key = p.string()?;
-                        p.space();
-                        if p.bytes.get(p.at) != Some(&b':') {
-                            return Err(p.fail("expected `:`"));
-                        }
-                        p.at += 1;
-                        p.space();
-                        Some(key)
-                    } else {
-                        None
-                    };
+                    let key = if close == b'}' { Some(p.key()?) } else { None };
+                    p.space();
                     let from = p.at;
                     p.skip(1)?;
                     let raw = &text[from..p.at];
@@ -161,6 +148,20 @@ impl Parser<'_> {
             Some(_) => Err(self.fail("not a JSON value")),
             None => Err(self.fail("the text ends before a value")),
         }
+    }
+
+    /// An object member's key and its `:` (at the key's opening quote).
+    fn key(&mut self) -> Result<String, ParseError> {
+        if self.bytes.get(self.at) != Some(&b'"') {
+            return Err(self.fail("expected a string key"));
+        }
+        let key = self.string()?;
+        self.space();
+        if self.bytes.get(self.at) != Some(&b':') {
+            return Err(self.fail("expected `:`"));
+        }
+        self.at += 1;
+        Ok(key)
     }
 
     /// Past one value, checking it, building nothing (strings' escapes checked, not decoded).
@@ -288,15 +289,7 @@ impl Parser<'_> {
         }
         loop {
             self.space();
-            if self.bytes.get(self.at) != Some(&b'"') {
-                return Err(self.fail("expected a string key"));
-            }
-            let key = self.string()?;
-            self.space();
-            if self.bytes.get(self.at) != Some(&b':') {
-                return Err(self.fail("expected `:`"));
-            }
-            self.at += 1;
+            let key = self.key()?;
             let value = self.value(depth)?;
             match entries.iter_mut().find(|(k, _)| *k == key) {
                 Some(slot) => slot.1 = value,

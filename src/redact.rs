@@ -235,6 +235,16 @@ impl Redactor {
         push_scrubbed(value, &Scrub { redactor: self, own }, out)
     }
 
+    /// `value` with every string, key and number redacted (as [`Redactor::push_value`] writes
+    /// it), for an upstream's error object kept as a value; unchanged, a clone.
+    pub fn redact_value(&self, value: &Value) -> Value {
+        let mut text = String::new();
+        if !self.push_value(value, false, &mut text) {
+            return value.clone();
+        }
+        crate::parse::parse(&text).unwrap_or(Value::String(REDACTED.to_owned()))
+    }
+
     /// Whether the entry's one pass would flag `text` (`src/js/scan.js`, the same rule): it may
     /// hold a credential in some view, or holds a watched marker. `json`: the body is JSON,
     /// whose caller sees its strings unescaped once already.

@@ -176,7 +176,7 @@ fn upstream_error(provider: &Provider, status: u16, json: bool, body: &str, reda
         (None, _) if body.trim().is_empty() => None,
         (None, _) => Some(Value::String(truncate(&redactor.redact(body), 2048).to_owned())),
     };
-    let upstream = upstream.map(|u| redacted_value(&u, redactor));
+    let upstream = upstream.map(|u| redactor.redact_value(&u));
     let message = upstream
         .as_ref()
         .and_then(|u| u.get("message"))
@@ -186,14 +186,6 @@ fn upstream_error(provider: &Provider, status: u16, json: bool, body: &str, reda
     CallError::Upstream { status, message, upstream, retry_after_ms: None }
 }
 
-/// `value` with every string, key and number redacted (unchanged values are cloned as they are).
-fn redacted_value(value: &Value, redactor: &Redactor) -> Value {
-    let mut text = String::new();
-    if !redactor.push_value(value, false, &mut text) {
-        return value.clone();
-    }
-    crate::parse::parse(&text).unwrap_or(Value::String(crate::redact::REDACTED.to_owned()))
-}
 
 #[cfg(test)]
 mod tests {

@@ -34,7 +34,7 @@ pub fn judge(rule: &SoftError, status: u16, body: &str, redactor: &Redactor) -> 
     if !failed {
         return None;
     }
-    let upstream = redacted(&parsed, redactor);
+    let upstream = redactor.redact_value(&parsed);
     let message = (!rule.message.is_empty())
         .then(|| at(&upstream, rule.message))
         .flatten()
@@ -67,14 +67,6 @@ fn message_text(value: &Value) -> Option<String> {
     }
 }
 
-/// `value` with every string, key and number redacted.
-fn redacted(value: &Value, redactor: &Redactor) -> Value {
-    let mut text = String::new();
-    if !redactor.push_value(value, false, &mut text) {
-        return value.clone();
-    }
-    crate::parse::parse(&text).unwrap_or(Value::String(crate::redact::REDACTED.to_owned()))
-}
 
 #[cfg(test)]
 mod tests {
