@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { ROOT } from "./harness.mjs";
-import { startDoor, textOf, envelopeOf, assertNoDoorCanary, DOOR_CANARY, ALLOWED_ORIGIN } from "./door/harness.mjs";
+import { startDoor, textOf, envelopeOf, assertNoDoorCanary, canaryRun, DOOR_CANARY, ALLOWED_ORIGIN } from "./door/harness.mjs";
 
 const DOCS = Object.fromEntries(["stripe", "github"].map((p) => [p, JSON.parse(readFileSync(path.join(ROOT, "generated", p, "door.json"), "utf8"))]));
 const { reach, grantRights } = await import(path.join(ROOT, "door", "rights.js"));
@@ -49,18 +49,9 @@ const tokens = []; // every grant token issued
 before(async () => {
   door = await startDoor();
 });
-after(async () => {
-  // The canary run: nothing any test saw, nor any log line, holds a secret, a tenant key, a
-  // grant token or the door's keys.
-  // Grant tokens too: each is a credential, shown once to whoever issued it.
-  try {
-    const canaries = [...Object.values(DOOR_CANARY), ...tokens];
-    assertNoDoorCanary(assert, seen, "what agents saw", canaries);
-    assertNoDoorCanary(assert, door.logs, "the logs", canaries);
-  } finally {
-    await door?.dispose();
-  }
-});
+// The canary run: nothing any test saw, nor any log line, holds a secret, a tenant key, a grant
+// token or the door's keys.
+after(() => canaryRun(assert, door, seen, tokens));
 
 /** A client for a new grant; `seen` keeps what it is shown. */
 async function agent(grant) {

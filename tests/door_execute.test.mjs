@@ -9,7 +9,7 @@
 // enforce `limits.cpuMs` (production does: docs/door.md).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startDoor, textOf, assertNoDoorCanary, DOOR_CANARY } from "./door/harness.mjs";
+import { startDoor, textOf, assertNoDoorCanary, canaryRun, DOOR_CANARY } from "./door/harness.mjs";
 
 const DEADLINE_MS = 2000;
 const MAX_CALLS = 8;
@@ -20,15 +20,7 @@ const tokens = []; // every grant token issued
 before(async () => {
   door = await startDoor({ doorBindings: { DOOR_EXECUTE_DEADLINE_MS: String(DEADLINE_MS), DOOR_EXECUTE_MAX_CALLS: String(MAX_CALLS) } });
 });
-after(async () => {
-  try {
-    const canaries = [...Object.values(DOOR_CANARY), ...tokens];
-    assertNoDoorCanary(assert, seen, "what agents saw", canaries);
-    assertNoDoorCanary(assert, door.logs, "the logs", canaries);
-  } finally {
-    await door?.dispose();
-  }
-});
+after(() => canaryRun(assert, door, seen, tokens));
 
 /** A client for a new grant: `run(code)` executes a script and answers its parsed output. */
 async function agent(grant) {

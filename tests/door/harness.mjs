@@ -151,6 +151,22 @@ export function assertNoDoorCanary(assert, what, label, canaries = Object.values
   }
 }
 
+/**
+ * A suite's canary run, at its end: nothing agents saw (`seen`: tool lists, results, errors) and
+ * no log line of the door's workerd holds a secret, a tenant key, a grant token (`tokens`: each
+ * is a credential, shown once to whoever issued it) or the door's keys; the door is disposed
+ * whatever it finds.
+ */
+export async function canaryRun(assert, door, seen, tokens) {
+  try {
+    const canaries = [...Object.values(DOOR_CANARY), ...tokens];
+    assertNoDoorCanary(assert, seen, "what agents saw", canaries);
+    assertNoDoorCanary(assert, door.logs, "the logs", canaries);
+  } finally {
+    await door?.dispose();
+  }
+}
+
 function decodeURIComponentSafe(t) {
   try {
     return decodeURIComponent(t);
