@@ -88,6 +88,18 @@ impl Ask {
     }
 }
 
+/// The text a credential's bucket is keyed by: the credentials `args` carry in their `auth`
+/// (the call's own, or its session's options), one per line, and a basic pair's user name; `None`
+/// when they carry none.
+pub fn credential_text(args: &[crate::value::Value], secret_headers: &[&str]) -> Option<String> {
+    let mut text = String::new();
+    for part in crate::args::credential_strings(args, secret_headers).chain(crate::args::call_username(args)) {
+        text.push_str(part);
+        text.push('\n');
+    }
+    (!text.is_empty()).then_some(text)
+}
+
 /// Why a props `caller` or `tenant` is refused, if it is: 1 to [`MAX_NAME`] bytes of letters,
 /// digits and `-_.:@/` (a name for logs and buckets, never free text).
 pub fn name_fault(value: &str) -> Option<String> {

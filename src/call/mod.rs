@@ -557,10 +557,14 @@ fn split_page<'t>(text: &'t str, items: &str) -> Result<(crate::value::Value, Op
             let mut rest = Vec::with_capacity(members.len());
             let mut raw = None;
             for (name, value) in members {
-                match shallow(value)? {
-                    Shallow::Array(list) if name == items => raw = Some(list),
-                    _ => rest.push((name, crate::parse::parse(value)?)),
+                // Only the items' member is split again; the others are read once, whole.
+                if name == items {
+                    if let Shallow::Array(list) = shallow(value)? {
+                        raw = Some(list);
+                        continue;
+                    }
                 }
+                rest.push((name, crate::parse::parse(value)?));
             }
             // No array at `items`: the answer as read, which the walk refuses naming it.
             Ok((Value::Object(rest), raw))

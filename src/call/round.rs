@@ -131,13 +131,7 @@ pub fn begin_round(provider: &'static Provider, round: Round<'_>, bindings: &dyn
         // (or its session's), only when the deployment can key it (`crate::budget`).
         let budget_credential = match bindings.budget() {
             Some(true) if resume.budget == 0 && held.as_ref().is_none_or(|h| h.who.is_empty()) => {
-                let from = session.as_ref().map_or(values.as_slice(), std::slice::from_ref);
-                let mut text = String::new();
-                for part in args::credential_strings(from, provider.secret_call_headers).chain(args::call_username(from)) {
-                    text.push_str(part);
-                    text.push('\n');
-                }
-                (!text.is_empty()).then_some(text)
+                crate::budget::credential_text(session.as_ref().map_or(values.as_slice(), std::slice::from_ref), provider.secret_call_headers)
             }
             _ => None,
         };
