@@ -8,7 +8,13 @@
 /// The name the capability's Rate Limiting binding must have.
 const BUDGET: &str = "CAPA_BUDGET";
 /// The most bytes a props `caller` or `tenant` holds (the runtime's `budget::MAX_NAME`).
-const MAX_NAME: usize = 128;
+pub const MAX_NAME: usize = 128;
+
+/// Whether a props `caller` or `tenant` is a name the runtime takes (its `budget::name_fault`,
+/// which the generator does not link: generator/tests/classes.rs holds the two equal).
+pub fn is_name(name: &str) -> bool {
+    !name.is_empty() && name.len() <= MAX_NAME && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:@/".contains(&b))
+}
 
 /// The errors of `config` (wrangler.toml) for capability `cap`; `names` answers whether a rights
 /// pattern names one of its classes or operations.
@@ -64,7 +70,7 @@ fn props_faults(props: &toml::Value, names: &dyn Fn(&str) -> bool) -> Vec<String
         match key.as_str() {
             "tenant" | "caller" => match value.as_str() {
                 None => faults.push(format!("give `{key}` as a string")),
-                Some(name) if name.is_empty() || name.len() > MAX_NAME || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:@/".contains(&b)) => {
+                Some(name) if !is_name(name) => {
                     faults.push(format!("hold a `{key}` that is no name (1 to {MAX_NAME} letters, digits and - _ . : @ /)"))
                 }
                 Some(_) => {}

@@ -157,3 +157,17 @@ fn the_generator_bounds_rights_as_the_runtime_reads_them() {
     assert_eq!(capa_gen::check::MAX_ENTRIES, capa_rs::rights::MAX_ENTRIES);
     assert_eq!(capa_gen::classes::MAX_CALL_LEN, capa_rs::rights::MAX_ENTRY_LEN);
 }
+
+#[test]
+fn the_generator_reads_props_names_as_the_runtime_does() {
+    // npm run check refuses a props caller or tenant exactly when the runtime would.
+    assert_eq!(capa_gen::callers::MAX_NAME, capa_rs::budget::MAX_NAME);
+    let long = "a".repeat(capa_rs::budget::MAX_NAME);
+    let longer = "a".repeat(capa_rs::budget::MAX_NAME + 1);
+    let mut names = vec!["", "acme", "team-1_a.b:c@d/e", "has space", "semi;colon", "é", "tab\t", "quote\"", "\0", long.as_str(), longer.as_str()];
+    let every_byte: Vec<String> = (0u8..128).map(|b| format!("x{}", b as char)).collect();
+    names.extend(every_byte.iter().map(String::as_str));
+    for name in names {
+        assert_eq!(capa_gen::callers::is_name(name), capa_rs::budget::name_fault(name).is_none(), "{name:?}");
+    }
+}
