@@ -28,10 +28,11 @@ use crate::value::Value;
 
 /// Where the credential parameters go.
 pub struct Places<'a> {
-    /// The request's query credential: joins the URL only as the request is handed to `fetch`
-    /// ([`crate::http::HttpRequest::query_credential`]), so no URL anything else could show
-    /// holds it. One per request: the generator refuses an operation declaring two.
-    pub query: &'a mut Option<(&'static str, HeaderValue)>,
+    /// The request's query credentials (a `query` scheme's key may be there already): they
+    /// join the URL only as the request is handed to `fetch`
+    /// ([`crate::http::HttpRequest::query_credentials`]), so no URL anything else could show
+    /// holds them.
+    pub query: &'a mut Vec<(&'static str, HeaderValue)>,
     pub headers: &'a mut Vec<(&'static str, HeaderValue)>,
     pub body: &'a mut Vec<(String, Value)>,
 }
@@ -62,8 +63,7 @@ pub fn fill(provider: &Provider, op: &'static Operation, secrets: &WorkerSecrets
         };
         let value = value.expose();
         match c.at {
-            CredentialAt::Query if out.query.is_none() => *out.query = Some((c.name, HeaderValue::Secret(Secret::new(value.to_owned())))),
-            CredentialAt::Query => return Err(CallError::Internal("two credentials in one request's query")),
+            CredentialAt::Query => out.query.push((c.name, HeaderValue::Secret(Secret::new(value.to_owned())))),
             CredentialAt::Header => {
                 if let Some(fault) = crate::header::value_fault(value) {
                     return Err(CallError::UnsendableBinding { capability: provider.capability, binding: c.handle, header: c.name, fault });
@@ -85,9 +85,22 @@ pub fn fill(provider: &Provider, op: &'static Operation, secrets: &WorkerSecrets
         }
     }
     if !cookies.is_empty() {
-        out.headers.push(("cookie", HeaderValue::Secret(Secret::new(cookies))));
+        join_cookies(out.headers, cookies);
     }
     Ok(in_body)
+}
+
+/// Adds `cookies` (`a=1; b=2`) to the request's one `Cookie` header: after the scheme's own
+/// cookie (a `cookie` scheme's key, a session's cookies) when it has one, since two `Cookie`
+/// headers would reach the upstream joined by a comma, which no cookie parser reads as two.
+fn join_cookies(headers: &mut Vec<(&'static str, HeaderValue)>, cookies: String) {
+    match headers.iter_mut().find(|(n, _)| n.eq_ignore_ascii_case("cookie")) {
+        Some((_, scheme)) => {
+            let joined = [scheme.expose(), "; ", &cookies].concat();
+            *scheme = HeaderValue::Secret(Secret::new(joined));
+        }
+        None => headers.push(("cookie", HeaderValue::Secret(Secret::new(cookies)))),
+    }
 }
 
 /// Refuses a params object naming one of `op`'s credential parameters (`unknown_parameter`):

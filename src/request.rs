@@ -158,11 +158,11 @@ pub fn build(provider: &'static Provider, op: &'static Operation, args: Args, co
             bound_header(provider, name, value, &mut request_headers)?;
         }
     }
-    let mut query_credential = None;
+    let mut query_credentials = Vec::new();
     if let Some(value) = credential {
         match crate::auth::place(scheme) {
             Place::Header(name) => request_headers.push((name, value)),
-            Place::Query(name) => query_credential = Some((name, value)),
+            Place::Query(name) => query_credentials.push((name, value)),
         }
         if used == CredentialUse::Secret {
             for (i, &(name, _)) in scheme.headers.iter().enumerate() {
@@ -175,7 +175,7 @@ pub fn build(provider: &'static Provider, op: &'static Operation, args: Args, co
     // (Only builds whose table has them carry the code: `capa_creds`.)
     #[cfg(capa_creds)]
     let body_credential = !provider.credential_params.is_empty()
-        && crate::creds::fill(provider, op, &config.secrets, used, crate::creds::Places { query: &mut query_credential, headers: &mut request_headers, body: &mut body_fields })?;
+        && crate::creds::fill(provider, op, &config.secrets, used, crate::creds::Places { query: &mut query_credentials, headers: &mut request_headers, body: &mut body_fields })?;
     #[cfg(not(capa_creds))]
     let body_credential = false;
 
@@ -256,12 +256,12 @@ pub fn build(provider: &'static Provider, op: &'static Operation, args: Args, co
         url.push_str(&query);
     }
 
-    // The query credential counts, percent-encoded, though it is added only on the way out.
-    let credential_len = query_credential.as_ref().map_or(0, |(name, value): &(&str, HeaderValue)| name.len() + value.wire_len() * 3 + 2);
+    // The query credentials count, percent-encoded, though they are added only on the way out.
+    let credential_len: usize = query_credentials.iter().map(|(name, value): &(&str, HeaderValue)| name.len() + value.wire_len() * 3 + 2).sum();
     if url.len() + credential_len > MAX_URL {
         return Err(too_long(op, url.len() + credential_len));
     }
-    Ok((HttpRequest { method: op.method, url, headers: request_headers, body, query_credential }, used))
+    Ok((HttpRequest { method: op.method, url, headers: request_headers, body, query_credentials }, used))
 }
 
 /// Where the params object's entries went.

@@ -19,13 +19,18 @@ const APP = "app_CONTEXTwire";
 // Credentials the spec declares as parameters (`[auth] params`): a token and a key.
 const PARAM_TOKEN = "ptok_CANARYparam/+= x0000";
 const PARAM_KEY = "pkey_CANARYkey&?#11111";
+// The named schemes' keys (a cookie's, a query's) and the query scheme's own `token` parameter.
+const SID = "sid_CANARYcookie000000";
+const QUERY_KEY = "qkey_CANARYquery/+= 2222";
+const QUERY_TOKEN = "qtok_CANARYnamed&=?33333";
+const CANARIES = [TOKEN, CLIENT_ID, PARAM_TOKEN, PARAM_KEY, SID, QUERY_KEY, QUERY_TOKEN];
 const strict = (s) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => "%" + c.charCodeAt(0).toString(16).toUpperCase());
 
 let upstream, wire;
 
 before(async () => {
   upstream = await startUpstream();
-  const bindings = { WIRE_TOKEN: TOKEN, WIRE_CLIENT_ID: CLIENT_ID, WIRE_APP: APP, WIRE_PARAM_TOKEN: PARAM_TOKEN, WIRE_PARAM_KEY: PARAM_KEY, CAPA_LOOPBACK_ORIGIN: upstream.origin };
+  const bindings = { WIRE_TOKEN: TOKEN, WIRE_CLIENT_ID: CLIENT_ID, WIRE_APP: APP, WIRE_PARAM_TOKEN: PARAM_TOKEN, WIRE_PARAM_KEY: PARAM_KEY, WIRE_SID: SID, WIRE_QUERY_KEY: QUERY_KEY, WIRE_QUERY_TOKEN: QUERY_TOKEN, CAPA_LOOPBACK_ORIGIN: upstream.origin };
   const { WIRE_PARAM_TOKEN: _, ...noParamToken } = bindings;
   wire = await startWorkers({ provider: "wire", bindings, variants: { CAP_NO_PARAM: { bindings: noParamToken } } });
 });
@@ -33,7 +38,7 @@ after(async () => {
   await upstream?.close();
   if (!wire) return;
   await wire.dispose();
-  assert.deepEqual(findLeaks(null, wire.logs, windowsOf([TOKEN, CLIENT_ID, PARAM_TOKEN, PARAM_KEY])), []);
+  assert.deepEqual(findLeaks(null, wire.logs, windowsOf(CANARIES)), []);
 });
 beforeEach(() => {
   upstream.requests.length = 0;
@@ -42,7 +47,7 @@ beforeEach(() => {
 
 async function call(dotted, ...args) {
   const envelope = await wire.call(dotted, ...args);
-  assert.deepEqual(findLeaks(envelope, [], windowsOf([TOKEN, CLIENT_ID, PARAM_TOKEN, PARAM_KEY])), [], dotted);
+  assert.deepEqual(findLeaks(envelope, [], windowsOf(CANARIES)), [], dotted);
   assert.ok(!JSON.stringify(envelope).includes(TOKEN), dotted);
   return envelope;
 }
@@ -224,7 +229,7 @@ test("a secret bound header reaches the upstream and, echoed in every form in ev
   assert.equal(req.headers["x-app"], APP);
   // The secret one is scrubbed from the result; the context one may be named there.
   assert.deepEqual(r.result, { client: "[REDACTED]", app: APP });
-  const windows = windowsOf([TOKEN, CLIENT_ID, PARAM_TOKEN, PARAM_KEY]);
+  const windows = windowsOf(CANARIES);
   const leaks = [];
   let calls = 0;
   for (const [place, answer] of Object.entries(PLACES)) {
@@ -345,7 +350,7 @@ test("credential parameters are never the caller's, travel with no per-call key,
 });
 
 test("credential parameters echoed by the upstream, in every form in every place, reach no caller", async () => {
-  const windows = windowsOf([TOKEN, CLIENT_ID, PARAM_TOKEN, PARAM_KEY]);
+  const windows = windowsOf(CANARIES);
   const leaks = [];
   for (const value of [PARAM_TOKEN, PARAM_KEY]) {
     for (const [place, answer] of Object.entries(PLACES)) {
@@ -359,4 +364,71 @@ test("credential parameters echoed by the upstream, in every form in every place
   }
   upstream.requests.length = 0;
   assert.deepEqual(leaks, []);
+});
+
+test("credential parameters beside a cookie scheme's key: one Cookie header holding both", async () => {
+  const r = await call("named.cookie.retrieve");
+  assert.equal(r.ok, true, JSON.stringify(r.error));
+  const req = upstream.take();
+  // One header (two would arrive joined by a comma, which no cookie parser splits).
+  assert.equal(req.rawHeaders.filter((h, i) => i % 2 === 0 && h.toLowerCase() === "cookie").length, 1, JSON.stringify(req.rawHeaders));
+  assert.equal(req.headers.cookie, `sid=${SID}; token=${strict(PARAM_TOKEN)}`);
+  const jar = Object.fromEntries(req.headers.cookie.split("; ").map((c) => [c.slice(0, c.indexOf("=")), decodeURIComponent(c.slice(c.indexOf("=") + 1))]));
+  assert.deepEqual(jar, { sid: SID, token: PARAM_TOKEN });
+  assert.equal(req.headers.authorization, undefined, "the bearer is another scheme's");
+});
+
+test("query credentials: a query scheme's key and credential parameters all join the one query string, each once", async () => {
+  // Two credential parameters of [auth], both in the query, after the call's own.
+  let r = await call("token.both.retrieve", { q: "a b" });
+  assert.equal(r.ok, true, JSON.stringify(r.error));
+  let req = upstream.take();
+  assert.equal(req.url, `/v1/token/both?q=a%20b&key=${strict(PARAM_KEY)}&token=${strict(PARAM_TOKEN)}`);
+  let query = req.url.split("?").slice(1);
+  assert.equal(query.length, 1, "one `?`");
+  assert.deepEqual(parseQs(query[0]), { q: ["a b"], key: [PARAM_KEY], token: [PARAM_TOKEN] });
+  // None of the call's own: the first credential opens the query.
+  r = await call("token.both.retrieve");
+  req = upstream.take();
+  assert.equal(req.url, `/v1/token/both?key=${strict(PARAM_KEY)}&token=${strict(PARAM_TOKEN)}`);
+  // A query scheme's key beside two credential parameters, `token` the named scheme's own handle.
+  r = await call("named.query.retrieve", { q: "x" });
+  assert.equal(r.ok, true, JSON.stringify(r.error));
+  req = upstream.take();
+  assert.equal(req.url, `/v1/named/query?q=x&api_key=${strict(QUERY_KEY)}&key=${strict(PARAM_KEY)}&token=${strict(QUERY_TOKEN)}`);
+  query = req.url.split("?").slice(1);
+  assert.equal(query.length, 1, "one `?`");
+  const expected = { q: ["x"], api_key: [QUERY_KEY], key: [PARAM_KEY], token: [QUERY_TOKEN] };
+  assert.deepEqual(parseQs(query[0]), expected);
+  assert.deepEqual(searchParams(query[0]), expected);
+  assert.equal(req.headers.authorization, undefined);
+  // Not the caller's, under the named scheme either.
+  r = await call("named.query.retrieve", { token: "attacker" });
+  assert.equal(r.error?.code, "unknown_parameter", JSON.stringify(r.error));
+  assert.equal(upstream.requests.length, 0);
+  // The receipt's URL is the template: no credential there.
+  r = await call("named.query.retrieve");
+  upstream.take();
+  assert.ok(!JSON.stringify(r.receipt).includes("api_key="), JSON.stringify(r.receipt));
+});
+
+test("a named scheme's credential parameters: from its own handles on its operations, echoes of them reach no caller", async () => {
+  const windows = windowsOf(CANARIES);
+  const leaks = [];
+  for (const value of [QUERY_TOKEN, QUERY_KEY, SID]) {
+    for (const [place, answer] of Object.entries(PLACES)) {
+      for (const [name, form] of echoForms(value)) {
+        upstream.reply = () => answer(form, value);
+        const envelope = await wire.call(value === SID ? "named.cookie.retrieve" : "named.query.retrieve");
+        for (const leak of findLeaks(envelope, [], windows)) leaks.push({ place, form: name, ...leak });
+        if (JSON.stringify(envelope).includes(value)) leaks.push({ place, form: name, raw: true });
+      }
+    }
+  }
+  upstream.requests.length = 0;
+  assert.deepEqual(leaks, []);
+  // The types hold none of them.
+  const { readFileSync } = await import("node:fs");
+  const methods = readFileSync(new URL("../generated/wire/methods.txt", import.meta.url), "utf8");
+  assert.match(methods, /^named\.query\.retrieve\(params\?, options\?\)/m);
 });

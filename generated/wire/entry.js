@@ -344,6 +344,48 @@ class Messages extends RpcTarget {
   }
 }
 
+class Named extends RpcTarget {
+  #env;
+  #grant;
+  constructor(env, grant) {
+    super();
+    this.#env = env;
+    this.#grant = grant;
+  }
+  get cookie() {
+    return new Named_Cookie(this.#env, this.#grant);
+  }
+  get query() {
+    return new Named_Query(this.#env, this.#grant);
+  }
+}
+
+class Named_Cookie extends RpcTarget {
+  #env;
+  #grant;
+  constructor(env, grant) {
+    super();
+    this.#env = env;
+    this.#grant = grant;
+  }
+  retrieve(...args) {
+    return invoke(this.#env, 3, args, this.#grant); // GET /named/cookie
+  }
+}
+
+class Named_Query extends RpcTarget {
+  #env;
+  #grant;
+  constructor(env, grant) {
+    super();
+    this.#env = env;
+    this.#grant = grant;
+  }
+  retrieve(...args) {
+    return invoke(this.#env, 4, args, this.#grant); // GET /named/query
+  }
+}
+
 class Notes extends RpcTarget {
   #env;
   #grant;
@@ -353,7 +395,7 @@ class Notes extends RpcTarget {
     this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 3, args, this.#grant); // POST /notes
+    return invoke(this.#env, 5, args, this.#grant); // POST /notes
   }
 }
 
@@ -366,7 +408,7 @@ class Search extends RpcTarget {
     this.#grant = grant;
   }
   retrieve(...args) {
-    return invoke(this.#env, 4, args, this.#grant); // GET /search
+    return invoke(this.#env, 6, args, this.#grant); // GET /search
   }
 }
 
@@ -377,6 +419,9 @@ class Token extends RpcTarget {
     super();
     this.#env = env;
     this.#grant = grant;
+  }
+  get both() {
+    return new Token_Both(this.#env, this.#grant);
   }
   get cookie() {
     return new Token_Cookie(this.#env, this.#grant);
@@ -398,6 +443,19 @@ class Token extends RpcTarget {
   }
 }
 
+class Token_Both extends RpcTarget {
+  #env;
+  #grant;
+  constructor(env, grant) {
+    super();
+    this.#env = env;
+    this.#grant = grant;
+  }
+  retrieve(...args) {
+    return invoke(this.#env, 7, args, this.#grant); // GET /token/both
+  }
+}
+
 class Token_Cookie extends RpcTarget {
   #env;
   #grant;
@@ -407,7 +465,7 @@ class Token_Cookie extends RpcTarget {
     this.#grant = grant;
   }
   retrieve(...args) {
-    return invoke(this.#env, 5, args, this.#grant); // GET /token/cookie
+    return invoke(this.#env, 8, args, this.#grant); // GET /token/cookie
   }
 }
 
@@ -420,7 +478,7 @@ class Token_Form extends RpcTarget {
     this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 6, args, this.#grant); // POST /token/form
+    return invoke(this.#env, 9, args, this.#grant); // POST /token/form
   }
 }
 
@@ -433,7 +491,7 @@ class Token_Header extends RpcTarget {
     this.#grant = grant;
   }
   retrieve(...args) {
-    return invoke(this.#env, 7, args, this.#grant); // GET /token/header
+    return invoke(this.#env, 10, args, this.#grant); // GET /token/header
   }
 }
 
@@ -446,7 +504,7 @@ class Token_Json extends RpcTarget {
     this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 8, args, this.#grant); // POST /token/json
+    return invoke(this.#env, 11, args, this.#grant); // POST /token/json
   }
 }
 
@@ -459,7 +517,7 @@ class Token_Pair extends RpcTarget {
     this.#grant = grant;
   }
   retrieve(...args) {
-    return invoke(this.#env, 9, args, this.#grant); // GET /token/pair
+    return invoke(this.#env, 12, args, this.#grant); // GET /token/pair
   }
 }
 
@@ -472,7 +530,7 @@ class Token_Query extends RpcTarget {
     this.#grant = grant;
   }
   retrieve(...args) {
-    return invoke(this.#env, 10, args, this.#grant); // GET /token/query
+    return invoke(this.#env, 13, args, this.#grant); // GET /token/query
   }
 }
 
@@ -485,7 +543,7 @@ class Uploads extends RpcTarget {
     this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 11, args, this.#grant); // POST /uploads
+    return invoke(this.#env, 14, args, this.#grant); // POST /uploads
   }
 }
 
@@ -506,6 +564,9 @@ class Session extends RpcTarget {
   }
   get messages() {
     return new Messages(this.#env, this.#grant);
+  }
+  get named() {
+    return new Named(this.#env, this.#grant);
   }
   get notes() {
     return new Notes(this.#env, this.#grant);
@@ -539,6 +600,9 @@ export default class WireCapability extends WorkerEntrypoint {
   }
   get messages() {
     return new Messages(this.env, held(this.ctx));
+  }
+  get named() {
+    return new Named(this.env, held(this.ctx));
   }
   get notes() {
     return new Notes(this.env, held(this.ctx));

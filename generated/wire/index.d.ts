@@ -178,7 +178,7 @@ export type Paged<T, E = JsonValue> =
 /** Options every method takes last. */
 export interface CallOptions {
   auth?: {
-    /** Replaces the Worker secret WIRE_TOKEN for this call only. */
+    /** Replaces, for this call only, the key of the scheme the method uses (WIRE_TOKEN, WIRE_SID, WIRE_QUERY_KEY). */
     apiKey?: string;
     /** Per-call headers, from the provider's allow-list only. */
     headers?: {  };
@@ -201,6 +201,7 @@ export interface WireCapability extends Rpc.WorkerEntrypointBranded {
   channels: WireChannels;
   charges: WireCharges;
   messages: WireMessages;
+  named: WireNamed;
   notes: WireNotes;
   search: WireSearch;
   token: WireToken;
@@ -215,6 +216,7 @@ export interface WireSession extends Rpc.RpcTargetBranded {
   channels: WireChannels<SessionOptions>;
   charges: WireCharges<SessionOptions>;
   messages: WireMessages<SessionOptions>;
+  named: WireNamed<SessionOptions>;
   notes: WireNotes<SessionOptions>;
   search: WireSearch<SessionOptions>;
   token: WireToken<SessionOptions>;
@@ -226,6 +228,7 @@ export interface WireSession extends Rpc.RpcTargetBranded {
 
 /** A `readOnly` session: its read methods alone (classes: read). */
 export interface WireReadSession extends Rpc.RpcTargetBranded {
+  named: WireReadNamed;
   search: WireReadSearch;
   token: WireReadToken;
   attenuate(rights: WireRights): WireReadSession;
@@ -257,6 +260,22 @@ export interface WireMessages<O = CallOptions> extends Rpc.RpcTargetBranded {
   create(params: { Body?: string; Count?: number; Csv?: string[]; CsvObject?: Record<string, string>; Deep?: Record<string, string>; DeepList?: string[]; Pipes?: number[]; Spaces?: number[]; Tags?: { color?: string; size?: string }; To: string[] }, options?: O): Promise<Result<Thing>>;
 }
 
+export interface WireNamed<O = CallOptions> extends Rpc.RpcTargetBranded {
+  cookie: WireNamed_Cookie<O>;
+  query: WireNamed_Query<O>;
+}
+
+export interface WireNamed_Cookie<O = CallOptions> extends Rpc.RpcTargetBranded {
+  /** A cookie scheme's key beside a credential cookie parameter — GET /named/cookie (classes: read) */
+  retrieve(options?: O): Promise<Result<Thing>>;
+}
+
+export interface WireNamed_Query<O = CallOptions> extends Rpc.RpcTargetBranded {
+  /** A query scheme's key beside two credential query parameters, one the named scheme's own — GET /named/query (classes: read) */
+  retrieve(options?: O): Promise<Result<Thing>>;
+  retrieve(params?: { q?: string } | null, options?: O): Promise<Result<Thing>>;
+}
+
 export interface WireNotes<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** An optional form body with a required field — POST /notes (classes: write) */
   create(params: { pinned?: boolean; text: string }, options?: O): Promise<Result<Thing>>;
@@ -269,12 +288,19 @@ export interface WireSearch<O = CallOptions> extends Rpc.RpcTargetBranded {
 }
 
 export interface WireToken<O = CallOptions> extends Rpc.RpcTargetBranded {
+  both: WireToken_Both<O>;
   cookie: WireToken_Cookie<O>;
   form: WireToken_Form<O>;
   header: WireToken_Header<O>;
   json: WireToken_Json<O>;
   pair: WireToken_Pair<O>;
   query: WireToken_Query<O>;
+}
+
+export interface WireToken_Both<O = CallOptions> extends Rpc.RpcTargetBranded {
+  /** A credential of two parameters, both in the query — GET /token/both (classes: read) */
+  retrieve(options?: O): Promise<Result<Thing>>;
+  retrieve(params?: { q?: string } | null, options?: O): Promise<Result<Thing>>;
 }
 
 export interface WireToken_Cookie<O = CallOptions> extends Rpc.RpcTargetBranded {
@@ -315,6 +341,22 @@ export interface WireUploads<O = CallOptions> extends Rpc.RpcTargetBranded {
   create(params?: { file?: FilePart; labels?: string[]; link?: { create?: boolean }; meta?: { a?: string } } | null, options?: O): Promise<Result<Thing>>;
 }
 
+export interface WireReadNamed<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  cookie: WireReadNamed_Cookie<O>;
+  query: WireReadNamed_Query<O>;
+}
+
+export interface WireReadNamed_Cookie<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** A cookie scheme's key beside a credential cookie parameter — GET /named/cookie (classes: read) */
+  retrieve(options?: O): Promise<Result<Thing>>;
+}
+
+export interface WireReadNamed_Query<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** A query scheme's key beside two credential query parameters, one the named scheme's own — GET /named/query (classes: read) */
+  retrieve(options?: O): Promise<Result<Thing>>;
+  retrieve(params?: { q?: string } | null, options?: O): Promise<Result<Thing>>;
+}
+
 export interface WireReadSearch<O = SessionOptions> extends Rpc.RpcTargetBranded {
   /** Query arrays, default and deepObject — GET /search (classes: read) */
   retrieve(options?: O): Promise<Result<Thing>>;
@@ -322,10 +364,17 @@ export interface WireReadSearch<O = SessionOptions> extends Rpc.RpcTargetBranded
 }
 
 export interface WireReadToken<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  both: WireReadToken_Both<O>;
   cookie: WireReadToken_Cookie<O>;
   header: WireReadToken_Header<O>;
   pair: WireReadToken_Pair<O>;
   query: WireReadToken_Query<O>;
+}
+
+export interface WireReadToken_Both<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** A credential of two parameters, both in the query — GET /token/both (classes: read) */
+  retrieve(options?: O): Promise<Result<Thing>>;
+  retrieve(params?: { q?: string } | null, options?: O): Promise<Result<Thing>>;
 }
 
 export interface WireReadToken_Cookie<O = SessionOptions> extends Rpc.RpcTargetBranded {

@@ -468,7 +468,7 @@ mod tests {
             let mut m = manifest(Scheme::Header, Some("X-Key"));
             m.auth.schemes.insert(
                 name.into(),
-                crate::schemes::Named { secret: "THINGS_TOKEN".into(), scheme, header: None, name: None, username: None, headers: BTreeMap::new(), client_id: None, token_url: None, scopes: Vec::new(), refresh_margin: None, jwt: Default::default(), login: None },
+                crate::schemes::Named { secret: "THINGS_TOKEN".into(), scheme, header: None, name: None, username: None, headers: BTreeMap::new(), params: BTreeMap::new(), client_id: None, token_url: None, scopes: Vec::new(), refresh_margin: None, jwt: Default::default(), login: None },
             );
             check(&root_with_env("things"), &m, &spec)
         };

@@ -228,9 +228,6 @@ impl SoftError {
     }
 }
 
-/// A named scheme's credential parameters: none (`[auth] params` is the default scheme's).
-static NO_PARAMS: BTreeMap<String, String> = BTreeMap::new();
-
 /// The largest `max_body_bytes`: what Workers RPC carries at most.
 pub const MAX_BODY_BYTES: u64 = 32 << 20;
 
@@ -428,7 +425,7 @@ impl Manifest {
                 name: s.name.as_deref(),
                 username: s.username.as_deref(),
                 headers: &s.headers,
-                params: &NO_PARAMS,
+                params: &s.params,
                 client_id: s.client_id.as_deref(),
                 token_url: s.token_url.as_deref(),
                 scopes: &s.scopes,
