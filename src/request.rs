@@ -174,8 +174,9 @@ pub fn build(provider: &'static Provider, op: &'static Operation, args: Args, co
     // Credentials the spec declares as parameters, each where this operation declares it.
     // (Only builds whose table has them carry the code: `capa_creds`.)
     #[cfg(capa_creds)]
-    let body_credential = !provider.credential_params.is_empty()
-        && crate::creds::fill(provider, op, &config.secrets, used, crate::creds::Places { query: &mut query_credentials, headers: &mut request_headers, body: &mut body_fields })?;
+    let body_credential = (!provider.credential_params.is_empty() || !args.options.params.is_empty())
+        && crate::creds::fill(provider, op, &config.secrets, used, &args.options.params, crate::creds::Places { query: &mut query_credentials, headers: &mut request_headers, body: &mut body_fields })?;
+    // (Without them, options.auth.params was refused as it was read: src/args.rs.)
     #[cfg(not(capa_creds))]
     let body_credential = false;
 

@@ -23,7 +23,11 @@ const PARAM_KEY = "pkey_CANARYkey&?#11111";
 const SID = "sid_CANARYcookie000000";
 const QUERY_KEY = "qkey_CANARYquery/+= 2222";
 const QUERY_TOKEN = "qtok_CANARYnamed&=?33333";
-const CANARIES = [TOKEN, CLIENT_ID, PARAM_TOKEN, PARAM_KEY, SID, QUERY_KEY, QUERY_TOKEN];
+// A caller's own values (`options.auth.apiKey`, `options.auth.params`).
+const CALL_TOKEN = "ctok_CANARYcall/+= 44444";
+const CALL_KEY = "ckey_CANARYcallkey&?55555";
+const TENANT = "sk_test_CANARYtenant0000";
+const CANARIES = [TOKEN, CLIENT_ID, PARAM_TOKEN, PARAM_KEY, SID, QUERY_KEY, QUERY_TOKEN, CALL_TOKEN, CALL_KEY, TENANT];
 const strict = (s) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => "%" + c.charCodeAt(0).toString(16).toUpperCase());
 
 let upstream, wire;
@@ -431,4 +435,72 @@ test("a named scheme's credential parameters: from its own handles on its operat
   const { readFileSync } = await import("node:fs");
   const methods = readFileSync(new URL("../generated/wire/methods.txt", import.meta.url), "utf8");
   assert.match(methods, /^named\.query\.retrieve\(params\?, options\?\)/m);
+});
+
+test("per-call credential parameters (options.auth.params): each replaces the deployment's for the call, scanned for like a per-call key", async () => {
+  const windows = windowsOf(CANARIES);
+  const checked = async (...args) => {
+    const envelope = await wire.call(...args);
+    assert.deepEqual(findLeaks(envelope, [], windows), [], args[0]);
+    for (const c of [CALL_TOKEN, CALL_KEY, TENANT]) assert.ok(!JSON.stringify(envelope).includes(c), args[0]);
+    return envelope;
+  };
+  // Alone: beside the deployment's bearer and its `key`.
+  upstream.reply = (req) => ({ status: 200, json: { echo: req.headers.token, url: req.url } });
+  let r = await checked("token.header.retrieve", { auth: { params: { token: CALL_TOKEN } } });
+  assert.equal(r.ok, true, JSON.stringify(r.error));
+  let req = upstream.take();
+  assert.equal(req.headers.token, CALL_TOKEN);
+  assert.equal(req.headers.authorization, `Bearer ${TOKEN}`);
+  assert.equal(r.result.echo, "[REDACTED]");
+  r = await checked("token.pair.retrieve", { auth: { params: { token: CALL_TOKEN } } });
+  req = upstream.take();
+  assert.equal(req.url, `/v1/token/pair?key=${strict(PARAM_KEY)}`);
+  assert.equal(req.headers.token, CALL_TOKEN);
+  // In the body, and in the one query string beside a query scheme's key (the named scheme's own).
+  upstream.reply = () => ({ status: 200, json: { id: 7 } });
+  r = await checked("token.json.create", { text: "hi" }, { auth: { params: { token: CALL_TOKEN } } });
+  assert.deepEqual(JSON.parse(upstream.take().body), { text: "hi", token: CALL_TOKEN });
+  r = await checked("named.query.retrieve", { auth: { params: { token: CALL_TOKEN, key: CALL_KEY } } });
+  assert.equal(upstream.take().url, `/v1/named/query?api_key=${strict(QUERY_KEY)}&key=${strict(CALL_KEY)}&token=${strict(CALL_TOKEN)}`);
+  // With a tenant's key: every credential parameter the method declares comes with it.
+  r = await checked("token.pair.retrieve", { auth: { apiKey: TENANT, params: { token: CALL_TOKEN, key: CALL_KEY } } });
+  assert.equal(r.ok, true, JSON.stringify(r.error));
+  req = upstream.take();
+  assert.equal(req.headers.authorization, `Bearer ${TENANT}`);
+  assert.equal(req.url, `/v1/token/pair?key=${strict(CALL_KEY)}`);
+  assert.equal(req.headers.token, CALL_TOKEN);
+  r = await checked("token.pair.retrieve", { auth: { apiKey: TENANT, params: { token: CALL_TOKEN } } });
+  assert.equal(r.error?.code, "invalid_argument", JSON.stringify(r.error));
+  assert.match(r.error.message, /`key`/);
+  // A name the provider has but the method does not declare goes unused; one it does not have,
+  // or a value no header could carry, is refused before any request.
+  r = await checked("token.header.retrieve", { auth: { params: { token: CALL_TOKEN, key: CALL_KEY } } });
+  assert.equal(upstream.take().headers.token, CALL_TOKEN);
+  for (const params of [{ tokn: CALL_TOKEN }, { token: 7 }, { token: `${CALL_TOKEN}\n` }, { token: "" }]) {
+    r = await checked("token.header.retrieve", { auth: { params } });
+    assert.equal(r.error?.code, "invalid_argument", JSON.stringify(params));
+  }
+  assert.equal(upstream.requests.length, 0);
+  // An unset handle: a per-call value fills it; without one it stays missing_credential.
+  const [given, bare] = await wire.batch([
+    { target: "CAP_NO_PARAM", call: "token.header.retrieve", args: [{ auth: { params: { token: CALL_TOKEN } } }] },
+    { target: "CAP_NO_PARAM", call: "token.header.retrieve", args: [] },
+  ]);
+  assert.equal(given.value.ok, true, JSON.stringify(given));
+  assert.equal(upstream.take().headers.token, CALL_TOKEN);
+  assert.equal(bare.value.error.code, "missing_credential", JSON.stringify(bare));
+  assert.match(bare.value.error.message, /WIRE_PARAM_TOKEN/);
+  // Echoed by a hostile upstream in every form, in every place: none of it reaches the caller.
+  const leaks = [];
+  for (const [place, answer] of Object.entries(PLACES)) {
+    for (const [name, form] of echoForms(CALL_TOKEN)) {
+      upstream.reply = () => answer(form, CALL_TOKEN);
+      const envelope = await wire.call("token.header.retrieve", { auth: { params: { token: CALL_TOKEN } } });
+      for (const leak of findLeaks(envelope, [], windows)) leaks.push({ place, form: name, ...leak });
+      if (JSON.stringify(envelope).includes(CALL_TOKEN)) leaks.push({ place, form: name, raw: true });
+    }
+  }
+  upstream.requests.length = 0;
+  assert.deepEqual(leaks, []);
 });

@@ -182,6 +182,8 @@ export interface CallOptions {
     apiKey?: string;
     /** Per-call headers, from the provider's allow-list only. */
     headers?: {  };
+    /** Credential parameters for this call, by name: each replaces the deployment's; with apiKey, every one the method declares. */
+    params?: { "key"?: string; "token"?: string };
   };
   /** Retries after a transient failure (a connection, a timeout, 408, 429, 5xx): 0 to 5; default 2. */
   maxRetries?: number;

@@ -183,6 +183,18 @@ export function randomOptions(r, table, issued) {
     if (r.chance(0.05) && table.callHeaders.length) headers[table.callHeaders[0]] = r.pick(CORPUS.headerValues.refused);
     auth.headers = headers;
   }
+  // Credential parameters per call (`options.auth.params`, by name): canaries like a per-call
+  // key, now and then a value no header can carry or a name the provider does not have.
+  if (table.credentialParams?.length && r.chance(0.4)) {
+    const params = {};
+    for (const name of table.credentialParams) {
+      if (!r.chance(0.7)) continue;
+      params[name] = r.chance(0.95) ? canary(r) : r.pick([...CORPUS.headerValues.refused, ...CORPUS.headerValues.refusedTypes]);
+      if (typeof params[name] === "string") issued.add(params[name]);
+    }
+    if (r.chance(0.05)) params[`not_${table.credentialParams[0]}`] = canary(r);
+    auth.params = params;
+  }
   const options = { auth };
   // Now and then a walk of pages (refused with invalid_argument where the operation does not page).
   if (r.chance(0.15)) options.pages = r.pick([{}, { maxPages: 1 + r.int(3) }, { maxItems: 1 + r.int(5) }]);
