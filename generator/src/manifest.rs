@@ -308,6 +308,17 @@ impl Manifest {
         if self.auth.schemes.contains_key("") {
             bail!("auth.schemes needs the spec's securitySchemes names as keys");
         }
+        // A credential parameter is no scheme's key or credential header: both would be sent.
+        for a in &schemes {
+            for name in a.params.keys() {
+                let taken = schemes.iter().find(|b| {
+                    b.key_query() == Some(name.as_str()) || b.key_cookie() == Some(name.as_str()) || b.key_header().eq_ignore_ascii_case(name) || b.headers.keys().any(|h| h.eq_ignore_ascii_case(name))
+                });
+                if let Some(b) = taken {
+                    bail!("{}.params: {name:?} is {}'s own key or credential header already: that scheme fills it where it travels", a.table(), b.table());
+                }
+            }
+        }
         if let Some(h) = &self.upstream.idempotency_header {
             let lower = h.to_ascii_lowercase();
             let taken = self.upstream.headers.keys().chain(self.upstream.bound_headers.keys()).chain(self.call.allowed()).any(|o| o.eq_ignore_ascii_case(h));
