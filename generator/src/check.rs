@@ -247,6 +247,13 @@ pub fn check(root: &Path, manifest: &Manifest, spec: &Spec) -> Report {
         for (header, handle) in a.headers {
             report.handles.push(format!("{handle}: {} (sent as `{header}` with {})", put(handle), a.secret));
         }
+        // A credential parameter's handle, once (several parameters, or schemes, may share one).
+        for (param, handle) in a.params {
+            let line = format!("{handle}: {} (the credential parameter `{param}`)", put(handle));
+            if handle != a.secret && !report.handles.iter().any(|h| h.starts_with(&format!("{handle}: "))) {
+                report.handles.push(line);
+            }
+        }
     }
     for binding in manifest.upstream.bound_headers.values() {
         report.handles.push(format!("{binding}: wrangler secret put {binding} --env {cap} (or a var in [env.{cap}.vars])"));
