@@ -26,7 +26,11 @@ export function credentialOf(request, authHeader, table = {}) {
   }
   if (table.authQuery) return new URL(request.url, "http://upstream").searchParams.get(table.authQuery) ?? "";
   const value = request.headers[authHeader.toLowerCase()] ?? "";
-  if (table.authCookie) return value.startsWith(`${table.authCookie}=`) ? value.slice(table.authCookie.length + 1) : value;
+  if (table.authCookie) {
+    // Its own cookie, among others a request may carry in the one header (credential parameters).
+    const own = value.split("; ").find((c) => c.startsWith(`${table.authCookie}=`));
+    return own ? own.slice(table.authCookie.length + 1) : value;
+  }
   if (table.authPair && value.startsWith("Basic ")) {
     const pair = Buffer.from(value.slice(6), "base64").toString("latin1");
     return pair.slice(pair.indexOf(":") + 1);
