@@ -164,6 +164,10 @@ fn unreadable(args_json: &str, error: Option<crate::parse::ParseError>) -> CallE
 
 /// Whether the operation takes a params argument at all.
 pub fn takes_params(op: &Operation) -> bool {
+    #[cfg(capa_typed_parts)]
+    if matches!(op.body, Body::TypedMultipart { open: true, .. }) {
+        return true;
+    }
     !op.params.is_empty()
         || matches!(
             op.body,

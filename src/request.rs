@@ -215,7 +215,11 @@ pub fn build(provider: &'static Provider, op: &'static Operation, args: Args, co
         },
         // No Content-Type: the entry's FormData writes it, with its boundary.
         Body::Multipart { .. } if body_fields.is_empty() => None,
-        Body::Multipart { deep, .. } => Some(crate::body::multipart(op, body_fields, deep)?),
+        Body::Multipart { deep, .. } => Some(crate::body::multipart(op, body_fields, deep, &[])?),
+        #[cfg(capa_typed_parts)]
+        Body::TypedMultipart { .. } if body_fields.is_empty() => None,
+        #[cfg(capa_typed_parts)]
+        Body::TypedMultipart { deep, types, .. } => Some(crate::body::multipart(op, body_fields, deep, types)?),
         Body::Binary(media) => match whole_body {
             None => None,
             Some(value) => {
@@ -278,13 +282,13 @@ struct Placed<'a> {
 /// `binaries`: the values may hold binary data, which only a multipart body's fields and a
 /// binary body may carry (the multipart encoder refuses it deeper than a field).
 fn place(op: &'static Operation, entries: Vec<(String, Value)>, out: &mut Placed<'_>, binaries: bool) -> Result<(), CallError> {
-    let open = matches!(op.body, Body::Form { open: true, .. } | Body::Json { open: true } | Body::Multipart { open: true, .. });
+    let open = matches!(op.body, Body::Form { open: true, .. } | Body::Json { open: true } | Body::Multipart { open: true, .. }) || crate::body::typed_open(op);
     let mut unknown = Vec::new();
     for (key, value) in entries {
         let param = op.params.iter().find(|p| p.name == key);
         if binaries && value.holds_binary() {
             let carried = match param.map(|p| p.at) {
-                Some(At::Body) | None => matches!(op.body, Body::Multipart { .. } | Body::Binary(_)),
+                Some(At::Body) | None => matches!(op.body, Body::Multipart { .. } | Body::Binary(_)) || crate::body::typed(op).is_some(),
                 Some(_) => false,
             };
             if !carried && (param.is_some() || open) {

@@ -504,3 +504,56 @@ test("per-call credential parameters (options.auth.params): each replaces the de
   upstream.requests.length = 0;
   assert.deepEqual(leaks, []);
 });
+
+/**
+ * The multipart body the upstream received, parsed by Python's `email` package (no defects
+ * allowed): each part's name, file name, Content-Type as sent (null: none) and bytes (latin1).
+ */
+function mimeParts(req) {
+  const script = [
+    "import sys, json, email, email.policy",
+    "ct = sys.argv[1].encode()",
+    "msg = email.message_from_bytes(b'Content-Type: ' + ct + b'\\r\\n\\r\\n' + sys.stdin.buffer.read(), policy=email.policy.HTTP)",
+    "assert msg.is_multipart() and not msg.defects, msg.defects",
+    "print(json.dumps([[p.get_param('name', header='content-disposition'), p.get_filename(), dict((k.lower(), v) for k, v in p.raw_items()).get('content-type'), p.get_payload(decode=True).decode('latin1')] for p in msg.iter_parts()]))",
+  ].join("\n");
+  return JSON.parse(execFileSync("python3", ["-c", script, req.headers["content-type"]], { input: req.raw }).toString());
+}
+
+test("multipart: a field whose encoding gives a contentType is a text part of that type, framed with a boundary no caller sees", async () => {
+  const note = 'h\u00e9llo "q"\r\nline';
+  const params = { meta: { a: "x y" }, note, rows: ["a,b", "c"], plain: "p", file: bytes("PNG\x00\r\n--x", { type: "image/png", as: "Blob" }), either: "e" };
+  const r = await call("typed.create", params);
+  assert.equal(r.ok, true, JSON.stringify(r.error));
+  const req = upstream.take();
+  const boundary = req.headers["content-type"].match(/^multipart\/form-data; boundary=(capa[0-9a-f]{32})$/)?.[1];
+  assert.ok(boundary, req.headers["content-type"]);
+  const utf8 = (s) => Buffer.from(s, "utf8").toString("latin1");
+  assert.deepEqual(mimeParts(req), [
+    ["meta", null, "application/json", '{"a":"x y"}'],
+    ["note", null, "text/plain; charset=utf-8", utf8(note)],
+    ["rows", null, "text/csv", "a,b"],
+    ["rows", null, "text/csv", "c"],
+    ["plain", null, null, "p"],
+    ["file", "file", "image/png", "PNG\x00\r\n--x"],
+    // A list of types names no one type a text part could say it is: untyped.
+    ["either", null, null, "e"],
+  ]);
+  // The platform's own parser reads it alike: text parts are strings, the file a file.
+  const form = await formData(req);
+  assert.equal(form.get("meta"), '{"a":"x y"}');
+  assert.equal(form.get("note"), note);
+  assert.deepEqual(form.getAll("rows"), ["a,b", "c"]);
+  assert.equal(form.get("file").type, "image/png");
+  // A fresh boundary per request; a value holding what looks like a part's end stays inside it.
+  const hostile = `x\r\n--${boundary}\r\nContent-Disposition: form-data; name="plain"\r\n\r\nsmuggled`;
+  await call("typed.create", { note: hostile, plain: "p" });
+  const again = upstream.take();
+  assert.notEqual(again.headers["content-type"], req.headers["content-type"]);
+  assert.deepEqual(mimeParts(again).map(([name, , type, text]) => [name, type, text]), [["note", "text/plain; charset=utf-8", hostile], ["plain", null, "p"]]);
+  // A body with no typed field given goes as FormData, as every other multipart body does.
+  await call("typed.create", { plain: "p", either: "e" });
+  const plain = upstream.take();
+  assert.doesNotMatch(plain.headers["content-type"], /boundary=capa/);
+  assert.deepEqual(mimeParts(plain).map(([name, , type, text]) => [name, type, text]), [["plain", null, "p"], ["either", null, "e"]]);
+});

@@ -7,6 +7,7 @@ import { RpcTarget, WorkerEntrypoint } from "cloudflare:workers";
 import Base from "../../build/wire/index.js";
 import { argsJson, takeBinaries } from "../../src/js/args.js";
 import { isJson, isText, readBody, requestBody, scanText } from "../../src/js/body.js";
+import { framed } from "../../src/js/framed.js";
 import { flagged } from "../../src/js/scan.js";
 
 const CAPABILITY = "wire";
@@ -68,7 +69,7 @@ async function invoke(env, op, args, grant) {
       // than an AbortController and a timer cleared after the body (4 % of a call, measured in
       // one run: bench/README.md), and is what the twin does.
       try {
-        const init = { method, headers, body: reqBody === null || typeof reqBody === "string" ? reqBody : requestBody(reqBody, binaries), redirect: "manual", signal: AbortSignal.timeout(timeout) };
+        const init = { method, headers, body: reqBody === null || typeof reqBody === "string" ? reqBody : requestBody(reqBody, binaries, framed), redirect: "manual", signal: AbortSignal.timeout(timeout) };
         sent++;
         status = null;
         res = await fetch(url, init);
@@ -534,6 +535,19 @@ class Token_Query extends RpcTarget {
   }
 }
 
+class Typed extends RpcTarget {
+  #env;
+  #grant;
+  constructor(env, grant) {
+    super();
+    this.#env = env;
+    this.#grant = grant;
+  }
+  create(...args) {
+    return invoke(this.#env, 14, args, this.#grant); // POST /typed
+  }
+}
+
 class Uploads extends RpcTarget {
   #env;
   #grant;
@@ -543,7 +557,7 @@ class Uploads extends RpcTarget {
     this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 14, args, this.#grant); // POST /uploads
+    return invoke(this.#env, 15, args, this.#grant); // POST /uploads
   }
 }
 
@@ -576,6 +590,9 @@ class Session extends RpcTarget {
   }
   get token() {
     return new Token(this.#env, this.#grant);
+  }
+  get typed() {
+    return new Typed(this.#env, this.#grant);
   }
   get uploads() {
     return new Uploads(this.#env, this.#grant);
@@ -612,6 +629,9 @@ export default class WireCapability extends WorkerEntrypoint {
   }
   get token() {
     return new Token(this.env, held(this.ctx));
+  }
+  get typed() {
+    return new Typed(this.env, held(this.ctx));
   }
   get uploads() {
     return new Uploads(this.env, held(this.ctx));

@@ -207,6 +207,7 @@ export interface WireCapability extends Rpc.WorkerEntrypointBranded {
   notes: WireNotes;
   search: WireSearch;
   token: WireToken;
+  typed: WireTyped;
   uploads: WireUploads;
   /** A session (README, "Sessions"): `readOnly` keeps the read methods alone. */
   withAuth(auth: Auth | null | undefined, rights: WireRights & { readOnly: true }): WireReadSession;
@@ -222,6 +223,7 @@ export interface WireSession extends Rpc.RpcTargetBranded {
   notes: WireNotes<SessionOptions>;
   search: WireSearch<SessionOptions>;
   token: WireToken<SessionOptions>;
+  typed: WireTyped<SessionOptions>;
   uploads: WireUploads<SessionOptions>;
   /** A session (README, "Sessions"): `readOnly` keeps the read methods alone. */
   attenuate(rights: WireRights & { readOnly: true }): WireReadSession;
@@ -335,6 +337,12 @@ export interface WireToken_Query<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** The credential declared as a query parameter — GET /token/query (classes: read) */
   retrieve(options?: O): Promise<Result<Thing>>;
   retrieve(params?: { q?: string } | null, options?: O): Promise<Result<Thing>>;
+}
+
+export interface WireTyped<O = CallOptions> extends Rpc.RpcTargetBranded {
+  /** A multipart body whose encoding types some text parts (contentType) — POST /typed (classes: write) */
+  create(options?: O): Promise<Result<Thing>>;
+  create(params?: { either?: string; file?: FilePart; meta?: Record<string, string>; note?: string; plain?: string; rows?: string[] } | null, options?: O): Promise<Result<Thing>>;
 }
 
 export interface WireUploads<O = CallOptions> extends Rpc.RpcTargetBranded {

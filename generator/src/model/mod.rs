@@ -164,8 +164,9 @@ pub enum Body {
     Json { open: bool },
     JsonValue,
     Text(String),
-    /// `multipart/form-data`; `deep`: the fields its `encoding` makes `deepObject`.
-    Multipart { open: bool, deep: Vec<String> },
+    /// `multipart/form-data`; `deep`: the fields its `encoding` makes `deepObject`; `types`:
+    /// those whose text parts it gives a `contentType` (one concrete media type).
+    Multipart { open: bool, deep: Vec<String>, types: Vec<(String, String)> },
     /// Bytes of this media type (or range: `image/*`, `*/*`).
     Binary(String),
 }
