@@ -51,4 +51,9 @@ fn main() {
     if !wasm || text.contains("CredentialParam {") {
         println!("cargo:rustc-cfg=capa_creds");
     }
+    // `capa_typed_parts`: multipart text parts typed by the spec's `encoding` (src/body.rs).
+    println!("cargo:rustc-check-cfg=cfg(capa_typed_parts)");
+    if !wasm || text.contains("Body::TypedMultipart {") {
+        println!("cargo:rustc-cfg=capa_typed_parts");
+    }
 }

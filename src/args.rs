@@ -24,7 +24,7 @@ pub const OPTION_KEYS: &[&str] = &["auth", "maxRetries", "idempotencyKey", "time
 
 /// Keys of `options.auth` (and of a session's auth, `withAuth(auth)`): what [`parse_options`]
 /// reads; any other key is refused. docs/contract.md names each (`tests/docs.rs`).
-pub const AUTH_KEYS: &[&str] = &["apiKey", "username", "password", "headers"];
+pub const AUTH_KEYS: &[&str] = &["apiKey", "username", "password", "headers", "params"];
 
 /// The call's arguments, sorted by role.
 #[derive(Debug)]
@@ -50,6 +50,9 @@ pub struct CallOptions {
     pub username: Option<Secret>,
     /// `options.auth.headers`, matched to the allow-list: canonical name and value.
     pub headers: Vec<(&'static str, Secret)>,
+    /// `options.auth.params`: values of the provider's credential parameters ([`crate::creds`])
+    /// for this call, by parameter name (checked against the table when the request is built).
+    pub params: Vec<(String, Secret)>,
     /// `options.maxRetries`: retries after a transient failure, 0 to [`crate::retry::MAX_RETRIES`].
     pub max_retries: Option<u8>,
     /// `options.idempotencyKey`: sent as the provider's idempotency header on a POST or PATCH,
@@ -161,6 +164,10 @@ fn unreadable(args_json: &str, error: Option<crate::parse::ParseError>) -> CallE
 
 /// Whether the operation takes a params argument at all.
 pub fn takes_params(op: &Operation) -> bool {
+    #[cfg(capa_typed_parts)]
+    if matches!(op.body, Body::TypedMultipart { open: true, .. }) {
+        return true;
+    }
     !op.params.is_empty()
         || matches!(
             op.body,
@@ -251,7 +258,7 @@ fn split_with(op: &Operation, call_headers: &'static [&'static str], mut args: V
 }
 
 /// Every string a call passed as a credential (`auth.apiKey`, `auth.password`, secret
-/// `auth.headers`) in its last two arguments, read before the arguments are judged: a call
+/// `auth.headers`, `auth.params`) in its last two arguments, read before the arguments are judged: a call
 /// refused for a malformed option must not echo a key it carried elsewhere in the same options.
 pub fn credential_strings<'a>(args: &'a [Value], secret_headers: &'a [&'a str]) -> impl Iterator<Item = &'a str> {
     args.iter().rev().take(2).filter_map(|a| a.get("auth")).flat_map(move |auth| {
@@ -259,7 +266,12 @@ pub fn credential_strings<'a>(args: &'a [Value], secret_headers: &'a [&'a str]) 
         let password = auth.get("password").and_then(Value::as_str);
         let headers = auth.get("headers").and_then(Value::as_object).unwrap_or_default();
         let secret = headers.iter().filter(|(name, _)| secret_headers.iter().any(|h| h.eq_ignore_ascii_case(name)));
-        key.into_iter().chain(password).chain(secret.filter_map(|(_, v)| v.as_str()))
+        // (Only builds with credential parameters take them: `capa_creds`.)
+        #[cfg(capa_creds)]
+        let params = auth.get("params").and_then(Value::as_object).unwrap_or_default();
+        #[cfg(not(capa_creds))]
+        let params: &[(String, Value)] = &[];
+        key.into_iter().chain(password).chain(secret.filter_map(|(_, v)| v.as_str())).chain(params.iter().filter_map(|(_, v)| v.as_str()))
     })
 }
 
@@ -296,6 +308,7 @@ pub fn split_in_session(op: &Operation, call_headers: &'static [&'static str], a
     args.options.api_key = session.api_key;
     args.options.username = session.username;
     args.options.headers = session.headers;
+    args.options.params = session.params;
     Ok(args)
 }
 
@@ -439,9 +452,40 @@ fn parse_auth(value: &Value, call_headers: &'static [&'static str], options: &mu
                     return Err(CallError::invalid(format!("options.auth.headers[`{canonical}`] {fault}")));
                 }
             }
+            // Only a build whose table has credential parameters reads them (`capa_creds`).
+            #[cfg(not(capa_creds))]
+            "params" => return Err(CallError::invalid("options.auth.params: this provider has no credential parameters")),
+            #[cfg(capa_creds)]
+            "params" => {
+                let params = match value {
+                    Value::Null => continue,
+                    Value::Object(p) => p,
+                    other => {
+                        return Err(CallError::invalid(format!(
+                            "options.auth.params must be an object of credential parameter names to strings, not {}",
+                            other.kind()
+                        )))
+                    }
+                };
+                for (name, value) in params {
+                    // What a header may carry, wherever the parameter travels: a credential a
+                    // header could not hold is a mistake (a newline from a file), not a token.
+                    let fault = match value {
+                        Value::String(s) => match header::value_fault(s) {
+                            None => {
+                                options.params.push((name.clone(), Secret::new(s.clone())));
+                                continue;
+                            }
+                            Some(fault) => fault.to_owned(),
+                        },
+                        other => format!("must be a string, not {}", other.kind()),
+                    };
+                    return Err(CallError::invalid(format!("options.auth.params[`{}`] {fault}", printable(name))));
+                }
+            }
             other => {
                 return Err(CallError::invalid(format!(
-                    "unknown key `{}` in options.auth; it takes apiKey (or username and password) and headers",
+                    "unknown key `{}` in options.auth; it takes apiKey (or username and password), headers and params",
                     printable(other)
                 )))
             }
@@ -579,7 +623,7 @@ mod tests {
     #[test]
     fn auth_keys_are_the_keys_options_auth_takes() {
         for key in AUTH_KEYS {
-            let value = if *key == "headers" { "{}" } else { r#""x""# };
+            let value = if matches!(*key, "headers" | "params") { "{}" } else { r#""x""# };
             let options = crate::parse::parse(&format!(r#"{{"auth":{{"{key}":{value}}}}}"#)).unwrap();
             assert!(check_options(&options, HEADERS).is_ok(), "options.auth.{key} refused");
         }
@@ -592,6 +636,13 @@ mod tests {
         let a = args(r#"["c",{"expand":["x"]},{"auth":{"apiKey":"k1","headers":{"x-secret":"s1","Stripe-Account":"acct_1"}}}]"#);
         let found: Vec<&str> = credential_strings(&a, &["X-Secret"]).collect();
         assert_eq!(found, ["k1", "s1"]);
+        // Credential parameters' values are credentials, every one.
+        let a = args(r#"["c",{"auth":{"params":{"token":"t1","key":"k2"}}}]"#);
+        assert_eq!(credential_strings(&a, &[]).collect::<Vec<_>>(), ["t1", "k2"]);
+        let options = crate::parse::parse(r#"{"auth":{"params":{"token":7}}}"#).unwrap();
+        assert!(check_options(&options, HEADERS).is_err());
+        let options = crate::parse::parse(r#"{"auth":{"params":["t"]}}"#).unwrap();
+        assert!(check_options(&options, HEADERS).is_err());
     }
 
     #[test]

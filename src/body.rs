@@ -50,6 +50,10 @@ pub struct Part {
 #[derive(Debug, PartialEq)]
 pub enum PartValue {
     Text(String),
+    /// A text part with its own `Content-Type` (the spec's `encoding`), which only a body the
+    /// entry frames itself can carry (`capa_typed_parts` builds only).
+    #[cfg(capa_typed_parts)]
+    TypedText(String, &'static str),
     /// The caller's binary argument `index`, sent as a file named `filename` of `media_type`.
     File { index: u32, filename: String, media_type: String },
 }
@@ -101,6 +105,12 @@ fn push_parts(out: &mut String, parts: &[Part]) {
         out.push(',');
         match &part.value {
             PartValue::Text(text) => push_text(out, text),
+            #[cfg(capa_typed_parts)]
+            PartValue::TypedText(text, media_type) => {
+                push_text(out, text);
+                out.push_str(",null,");
+                push_text(out, media_type);
+            }
             PartValue::File { index, filename, media_type } => {
                 crate::json::push_u64(out, u64::from(*index), 0);
                 out.push(',');
@@ -114,12 +124,37 @@ fn push_parts(out: &mut String, parts: &[Part]) {
     out.push(']');
 }
 
+/// The `(deep, types)` of `op`'s body when it is a multipart body with typed parts.
+#[cfg(capa_typed_parts)]
+pub fn typed(op: &Operation) -> Option<(&'static [&'static str], &'static [(&'static str, &'static str)])> {
+    match op.body {
+        crate::table::Body::TypedMultipart { deep, types, .. } => Some((deep, types)),
+        _ => None,
+    }
+}
+
+/// None: this build has no multipart body with typed parts.
+#[cfg(not(capa_typed_parts))]
+pub fn typed(_: &Operation) -> Option<(&'static [&'static str], &'static [(&'static str, &'static str)])> {
+    None
+}
+
+/// Whether `op`'s body is an open multipart body with typed parts.
+pub fn typed_open(op: &Operation) -> bool {
+    #[cfg(capa_typed_parts)]
+    return matches!(op.body, crate::table::Body::TypedMultipart { open: true, .. });
+    #[cfg(not(capa_typed_parts))]
+    return { let _ = op; false };
+}
+
 /// The multipart body of `fields`, the call's body fields in the caller's order; `deep` names
-/// the fields encoded as `deepObject`.
+/// the fields encoded as `deepObject`, `types` those whose text parts have a `Content-Type` of
+/// their own.
 #[inline(never)]
-pub fn multipart(op: &Operation, fields: Vec<(String, Value)>, deep: &[&str]) -> Result<RequestBody, CallError> {
+pub fn multipart(op: &Operation, fields: Vec<(String, Value)>, deep: &[&str], types: &[(&str, &'static str)]) -> Result<RequestBody, CallError> {
     let mut parts = Vec::with_capacity(fields.len());
     for (name, value) in fields {
+        let typed = types.iter().find(|(n, _)| *n == name).map(|(_, t)| *t).filter(|_| cfg!(capa_typed_parts));
         if let Some(part) = file(&name, &value) {
             parts.push(part?);
             continue;
@@ -129,7 +164,7 @@ pub fn multipart(op: &Operation, fields: Vec<(String, Value)>, deep: &[&str]) ->
                 for item in items {
                     match file(&name, &item) {
                         Some(part) => parts.push(part?),
-                        None => parts.push(text_part(op, name.clone(), &item)?),
+                        None => parts.push(text_part(op, name.clone(), &item, typed)?),
                     }
                 }
             }
@@ -145,14 +180,14 @@ pub fn multipart(op: &Operation, fields: Vec<(String, Value)>, deep: &[&str]) ->
                     parts.push(Part { name: percent_decode(key), value: PartValue::Text(percent_decode(text)) });
                 }
             }
-            other => parts.push(text_part(op, name, &other)?),
+            other => parts.push(text_part(op, name, &other, typed)?),
         }
     }
     Ok(RequestBody::Multipart(parts))
 }
 
-/// A text part: a scalar's text, or a container's JSON.
-fn text_part(op: &Operation, name: String, value: &Value) -> Result<Part, CallError> {
+/// A text part: a scalar's text, or a container's JSON; typed when its field's `encoding` says.
+fn text_part(op: &Operation, name: String, value: &Value, typed: Option<&'static str>) -> Result<Part, CallError> {
     if value.holds_binary() {
         return Err(misplaced(op, &name));
     }
@@ -160,6 +195,12 @@ fn text_part(op: &Operation, name: String, value: &Value) -> Result<Part, CallEr
         Some(text) => text.into_owned(),
         None => value.to_json(),
     };
+    #[cfg(capa_typed_parts)]
+    if let Some(media_type) = typed {
+        return Ok(Part { name, value: PartValue::TypedText(text, media_type) });
+    }
+    #[cfg(not(capa_typed_parts))]
+    let _ = typed;
     Ok(Part { name, value: PartValue::Text(text) })
 }
 
@@ -301,7 +342,7 @@ mod tests {
             ("more".to_owned(), Value::Array(vec![bin(1, "image/png", ""), bin(2, "bad\ntype", "")])),
             ("named".to_owned(), Value::Object(vec![("data".into(), bin(3, "", "")), ("name".into(), json(r#""a.csv""#)), ("type".into(), json(r#""text/csv""#))])),
         ];
-        let body = multipart(&OP, fields, &["file_link_data", "expand"]).unwrap();
+        let body = multipart(&OP, fields, &["file_link_data", "expand"], &[]).unwrap();
         assert_eq!(
             wire(&body),
             concat!(
@@ -314,6 +355,16 @@ mod tests {
     }
 
     #[test]
+    fn a_typed_field_is_a_typed_text_part_every_time_it_repeats_and_a_file_stays_a_file() {
+        let fields = vec![("meta".into(), json(r#"{"a":1}"#)), ("rows".into(), json(r#"["x","y"]"#)), ("rows2".into(), bin(0, "image/png", "")), ("plain".into(), json(r#""p""#))];
+        let body = multipart(&OP, fields, &[], &[("meta", "application/json"), ("rows", "text/csv"), ("rows2", "text/csv")]).unwrap();
+        assert_eq!(
+            wire(&body),
+            r#"[["meta","{\"a\":1}",null,"application/json"],["rows","x",null,"text/csv"],["rows","y",null,"text/csv"],["rows2",0,"rows2","image/png"],["plain","p"]]"#
+        );
+    }
+
+    #[test]
     fn binary_data_deeper_than_a_field_is_refused() {
         for (name, value) in [
             ("file_link_data", Value::Object(vec![("x".into(), bin(0, "", ""))])),
@@ -322,7 +373,7 @@ mod tests {
             ("named", Value::Object(vec![("data".into(), bin(0, "", "")), ("size".into(), json("1"))])),
             ("named", Value::Object(vec![("data".into(), bin(0, "", "")), ("name".into(), json("1"))])),
         ] {
-            let e = multipart(&OP, vec![(name.into(), value)], &["file_link_data"]).unwrap_err();
+            let e = multipart(&OP, vec![(name.into(), value)], &["file_link_data"], &[]).unwrap_err();
             assert!(["holds binary data", "takes `data`", "must be a string"].iter().any(|m| e.to_string().contains(m)), "{name}: {e}");
         }
     }

@@ -29,10 +29,11 @@ pub struct HttpRequest {
     pub url: String,
     pub headers: Vec<(&'static str, HeaderValue)>,
     pub body: Option<RequestBody>,
-    /// A credential that travels in the query (`Query` schemes): its parameter name and value,
-    /// appended to `url` only when the request is written for `fetch`, so the URL anything else
-    /// could show never holds it (see [`crate::auth`]).
-    pub query_credential: Option<(&'static str, HeaderValue)>,
+    /// Credentials that travel in the query (a `Query` scheme's key, credential parameters
+    /// declared in the query, [`crate::creds`]): each parameter's name and value, appended to
+    /// `url` only when the request is written for `fetch`, so the URL anything else could show
+    /// never holds them (see [`crate::auth`]). Empty (no allocation) for most requests.
+    pub query_credentials: Vec<(&'static str, HeaderValue)>,
 }
 
 /// A header value; credentials stay wrapped until the request is handed to `fetch`.
@@ -56,7 +57,9 @@ impl HeaderValue {
         self.expose().len()
     }
 
-    fn expose(&self) -> &str {
+    /// What travels. Only for what joins it on its way out (a `Cookie` header's further
+    /// cookies, [`crate::creds`]): anything printed never holds it.
+    pub(crate) fn expose(&self) -> &str {
         match self {
             HeaderValue::Static(s) => s,
             HeaderValue::Plain(s) => s,
@@ -108,12 +111,17 @@ impl HttpRequest {
         out.push(']');
     }
 
-    /// The URL `fetch` is given: [`HttpRequest::url`] with the query credential, if any.
+    /// The URL `fetch` is given: [`HttpRequest::url`] with the query credentials, if any, each
+    /// once, after the call's own query, joined by one `?` then `&`.
     pub fn wire_url(&self) -> Cow<'_, str> {
-        match &self.query_credential {
-            None => Cow::Borrowed(&self.url),
-            Some((name, value)) => Cow::Owned(url_with(&self.url, name, value.expose())),
+        if self.query_credentials.is_empty() {
+            return Cow::Borrowed(&self.url);
         }
+        let mut url = self.url.clone();
+        for (name, value) in &self.query_credentials {
+            url = url_with(&url, name, value.expose());
+        }
+        Cow::Owned(url)
     }
 
     /// The value of a header, for tests.

@@ -158,11 +158,11 @@ pub fn build(provider: &'static Provider, op: &'static Operation, args: Args, co
             bound_header(provider, name, value, &mut request_headers)?;
         }
     }
-    let mut query_credential = None;
+    let mut query_credentials = Vec::new();
     if let Some(value) = credential {
         match crate::auth::place(scheme) {
             Place::Header(name) => request_headers.push((name, value)),
-            Place::Query(name) => query_credential = Some((name, value)),
+            Place::Query(name) => query_credentials.push((name, value)),
         }
         if used == CredentialUse::Secret {
             for (i, &(name, _)) in scheme.headers.iter().enumerate() {
@@ -174,8 +174,9 @@ pub fn build(provider: &'static Provider, op: &'static Operation, args: Args, co
     // Credentials the spec declares as parameters, each where this operation declares it.
     // (Only builds whose table has them carry the code: `capa_creds`.)
     #[cfg(capa_creds)]
-    let body_credential = !provider.credential_params.is_empty()
-        && crate::creds::fill(provider, op, &config.secrets, used, crate::creds::Places { query: &mut query_credential, headers: &mut request_headers, body: &mut body_fields })?;
+    let body_credential = (!provider.credential_params.is_empty() || !args.options.params.is_empty())
+        && crate::creds::fill(provider, op, &config.secrets, used, &args.options.params, crate::creds::Places { query: &mut query_credentials, headers: &mut request_headers, body: &mut body_fields })?;
+    // (Without them, options.auth.params was refused as it was read: src/args.rs.)
     #[cfg(not(capa_creds))]
     let body_credential = false;
 
@@ -214,7 +215,11 @@ pub fn build(provider: &'static Provider, op: &'static Operation, args: Args, co
         },
         // No Content-Type: the entry's FormData writes it, with its boundary.
         Body::Multipart { .. } if body_fields.is_empty() => None,
-        Body::Multipart { deep, .. } => Some(crate::body::multipart(op, body_fields, deep)?),
+        Body::Multipart { deep, .. } => Some(crate::body::multipart(op, body_fields, deep, &[])?),
+        #[cfg(capa_typed_parts)]
+        Body::TypedMultipart { .. } if body_fields.is_empty() => None,
+        #[cfg(capa_typed_parts)]
+        Body::TypedMultipart { deep, types, .. } => Some(crate::body::multipart(op, body_fields, deep, types)?),
         Body::Binary(media) => match whole_body {
             None => None,
             Some(value) => {
@@ -256,12 +261,12 @@ pub fn build(provider: &'static Provider, op: &'static Operation, args: Args, co
         url.push_str(&query);
     }
 
-    // The query credential counts, percent-encoded, though it is added only on the way out.
-    let credential_len = query_credential.as_ref().map_or(0, |(name, value): &(&str, HeaderValue)| name.len() + value.wire_len() * 3 + 2);
+    // The query credentials count, percent-encoded, though they are added only on the way out.
+    let credential_len: usize = query_credentials.iter().map(|(name, value): &(&str, HeaderValue)| name.len() + value.wire_len() * 3 + 2).sum();
     if url.len() + credential_len > MAX_URL {
         return Err(too_long(op, url.len() + credential_len));
     }
-    Ok((HttpRequest { method: op.method, url, headers: request_headers, body, query_credential }, used))
+    Ok((HttpRequest { method: op.method, url, headers: request_headers, body, query_credentials }, used))
 }
 
 /// Where the params object's entries went.
@@ -277,13 +282,13 @@ struct Placed<'a> {
 /// `binaries`: the values may hold binary data, which only a multipart body's fields and a
 /// binary body may carry (the multipart encoder refuses it deeper than a field).
 fn place(op: &'static Operation, entries: Vec<(String, Value)>, out: &mut Placed<'_>, binaries: bool) -> Result<(), CallError> {
-    let open = matches!(op.body, Body::Form { open: true, .. } | Body::Json { open: true } | Body::Multipart { open: true, .. });
+    let open = matches!(op.body, Body::Form { open: true, .. } | Body::Json { open: true } | Body::Multipart { open: true, .. }) || crate::body::typed_open(op);
     let mut unknown = Vec::new();
     for (key, value) in entries {
         let param = op.params.iter().find(|p| p.name == key);
         if binaries && value.holds_binary() {
             let carried = match param.map(|p| p.at) {
-                Some(At::Body) | None => matches!(op.body, Body::Multipart { .. } | Body::Binary(_)),
+                Some(At::Body) | None => matches!(op.body, Body::Multipart { .. } | Body::Binary(_)) || crate::body::typed(op).is_some(),
                 Some(_) => false,
             };
             if !carried && (param.is_some() || open) {

@@ -447,6 +447,13 @@ pub enum Body {
     /// (OpenAPI's `encoding: {style: deepObject}`) spread into bracketed text parts (`a[b]`, as
     /// Stripe reads them), any other object a part holding its JSON. `open` as above.
     Multipart { open: bool, deep: &'static [&'static str] },
+    /// A multipart body as [`Body::Multipart`] whose `encoding` types some fields' text parts
+    /// (`contentType`): `types` pairs a field with its part's `Content-Type`. The entry frames
+    /// such a body itself (`src/js/body.js`): a `FormData` cannot type a text part without
+    /// making it a file. Only operations declaring one carry it, so other providers' tables
+    /// (Stripe's) read as before, and only their builds carry it (`capa_typed_parts`, build.rs).
+    #[cfg(capa_typed_parts)]
+    TypedMultipart { open: bool, deep: &'static [&'static str], types: &'static [(&'static str, &'static str)] },
     /// A binary body (`application/octet-stream`, `image/*`, `*/*`...): the params argument is
     /// the bytes (`Uint8Array`, `ArrayBuffer`, `Blob`), or a string sent as UTF-8.
     Binary(&'static str),

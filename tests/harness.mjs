@@ -35,7 +35,7 @@ export async function startUpstream() {
     req.on("data", (c) => chunks.push(c));
     req.on("end", () => {
       const raw = Buffer.concat(chunks);
-      const recorded = { method: req.method, url: req.url, headers: req.headers, body: raw.toString("utf8"), raw };
+      const recorded = { method: req.method, url: req.url, headers: req.headers, rawHeaders: req.rawHeaders, body: raw.toString("utf8"), raw };
       upstream.requests.push(recorded);
       const out = upstream.reply(recorded) ?? { status: 200, json: {} };
       // `destroy`: the connection dies unanswered (the capability sees upstream_unreachable).

@@ -19,13 +19,22 @@ const APP = "app_CONTEXTwire";
 // Credentials the spec declares as parameters (`[auth] params`): a token and a key.
 const PARAM_TOKEN = "ptok_CANARYparam/+= x0000";
 const PARAM_KEY = "pkey_CANARYkey&?#11111";
+// The named schemes' keys (a cookie's, a query's) and the query scheme's own `token` parameter.
+const SID = "sid_CANARYcookie000000";
+const QUERY_KEY = "qkey_CANARYquery/+= 2222";
+const QUERY_TOKEN = "qtok_CANARYnamed&=?33333";
+// A caller's own values (`options.auth.apiKey`, `options.auth.params`).
+const CALL_TOKEN = "ctok_CANARYcall/+= 44444";
+const CALL_KEY = "ckey_CANARYcallkey&?55555";
+const TENANT = "sk_test_CANARYtenant0000";
+const CANARIES = [TOKEN, CLIENT_ID, PARAM_TOKEN, PARAM_KEY, SID, QUERY_KEY, QUERY_TOKEN, CALL_TOKEN, CALL_KEY, TENANT];
 const strict = (s) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => "%" + c.charCodeAt(0).toString(16).toUpperCase());
 
 let upstream, wire;
 
 before(async () => {
   upstream = await startUpstream();
-  const bindings = { WIRE_TOKEN: TOKEN, WIRE_CLIENT_ID: CLIENT_ID, WIRE_APP: APP, WIRE_PARAM_TOKEN: PARAM_TOKEN, WIRE_PARAM_KEY: PARAM_KEY, CAPA_LOOPBACK_ORIGIN: upstream.origin };
+  const bindings = { WIRE_TOKEN: TOKEN, WIRE_CLIENT_ID: CLIENT_ID, WIRE_APP: APP, WIRE_PARAM_TOKEN: PARAM_TOKEN, WIRE_PARAM_KEY: PARAM_KEY, WIRE_SID: SID, WIRE_QUERY_KEY: QUERY_KEY, WIRE_QUERY_TOKEN: QUERY_TOKEN, CAPA_LOOPBACK_ORIGIN: upstream.origin };
   const { WIRE_PARAM_TOKEN: _, ...noParamToken } = bindings;
   wire = await startWorkers({ provider: "wire", bindings, variants: { CAP_NO_PARAM: { bindings: noParamToken } } });
 });
@@ -33,7 +42,7 @@ after(async () => {
   await upstream?.close();
   if (!wire) return;
   await wire.dispose();
-  assert.deepEqual(findLeaks(null, wire.logs, windowsOf([TOKEN, CLIENT_ID, PARAM_TOKEN, PARAM_KEY])), []);
+  assert.deepEqual(findLeaks(null, wire.logs, windowsOf(CANARIES)), []);
 });
 beforeEach(() => {
   upstream.requests.length = 0;
@@ -42,7 +51,7 @@ beforeEach(() => {
 
 async function call(dotted, ...args) {
   const envelope = await wire.call(dotted, ...args);
-  assert.deepEqual(findLeaks(envelope, [], windowsOf([TOKEN, CLIENT_ID, PARAM_TOKEN, PARAM_KEY])), [], dotted);
+  assert.deepEqual(findLeaks(envelope, [], windowsOf(CANARIES)), [], dotted);
   assert.ok(!JSON.stringify(envelope).includes(TOKEN), dotted);
   return envelope;
 }
@@ -224,7 +233,7 @@ test("a secret bound header reaches the upstream and, echoed in every form in ev
   assert.equal(req.headers["x-app"], APP);
   // The secret one is scrubbed from the result; the context one may be named there.
   assert.deepEqual(r.result, { client: "[REDACTED]", app: APP });
-  const windows = windowsOf([TOKEN, CLIENT_ID, PARAM_TOKEN, PARAM_KEY]);
+  const windows = windowsOf(CANARIES);
   const leaks = [];
   let calls = 0;
   for (const [place, answer] of Object.entries(PLACES)) {
@@ -345,7 +354,7 @@ test("credential parameters are never the caller's, travel with no per-call key,
 });
 
 test("credential parameters echoed by the upstream, in every form in every place, reach no caller", async () => {
-  const windows = windowsOf([TOKEN, CLIENT_ID, PARAM_TOKEN, PARAM_KEY]);
+  const windows = windowsOf(CANARIES);
   const leaks = [];
   for (const value of [PARAM_TOKEN, PARAM_KEY]) {
     for (const [place, answer] of Object.entries(PLACES)) {
@@ -359,4 +368,192 @@ test("credential parameters echoed by the upstream, in every form in every place
   }
   upstream.requests.length = 0;
   assert.deepEqual(leaks, []);
+});
+
+test("credential parameters beside a cookie scheme's key: one Cookie header holding both", async () => {
+  const r = await call("named.cookie.retrieve");
+  assert.equal(r.ok, true, JSON.stringify(r.error));
+  const req = upstream.take();
+  // One header (two would arrive joined by a comma, which no cookie parser splits).
+  assert.equal(req.rawHeaders.filter((h, i) => i % 2 === 0 && h.toLowerCase() === "cookie").length, 1, JSON.stringify(req.rawHeaders));
+  assert.equal(req.headers.cookie, `sid=${SID}; token=${strict(PARAM_TOKEN)}`);
+  const jar = Object.fromEntries(req.headers.cookie.split("; ").map((c) => [c.slice(0, c.indexOf("=")), decodeURIComponent(c.slice(c.indexOf("=") + 1))]));
+  assert.deepEqual(jar, { sid: SID, token: PARAM_TOKEN });
+  assert.equal(req.headers.authorization, undefined, "the bearer is another scheme's");
+});
+
+test("query credentials: a query scheme's key and credential parameters all join the one query string, each once", async () => {
+  // Two credential parameters of [auth], both in the query, after the call's own.
+  let r = await call("token.both.retrieve", { q: "a b" });
+  assert.equal(r.ok, true, JSON.stringify(r.error));
+  let req = upstream.take();
+  assert.equal(req.url, `/v1/token/both?q=a%20b&key=${strict(PARAM_KEY)}&token=${strict(PARAM_TOKEN)}`);
+  let query = req.url.split("?").slice(1);
+  assert.equal(query.length, 1, "one `?`");
+  assert.deepEqual(parseQs(query[0]), { q: ["a b"], key: [PARAM_KEY], token: [PARAM_TOKEN] });
+  // None of the call's own: the first credential opens the query.
+  r = await call("token.both.retrieve");
+  req = upstream.take();
+  assert.equal(req.url, `/v1/token/both?key=${strict(PARAM_KEY)}&token=${strict(PARAM_TOKEN)}`);
+  // A query scheme's key beside two credential parameters, `token` the named scheme's own handle.
+  r = await call("named.query.retrieve", { q: "x" });
+  assert.equal(r.ok, true, JSON.stringify(r.error));
+  req = upstream.take();
+  assert.equal(req.url, `/v1/named/query?q=x&api_key=${strict(QUERY_KEY)}&key=${strict(PARAM_KEY)}&token=${strict(QUERY_TOKEN)}`);
+  query = req.url.split("?").slice(1);
+  assert.equal(query.length, 1, "one `?`");
+  const expected = { q: ["x"], api_key: [QUERY_KEY], key: [PARAM_KEY], token: [QUERY_TOKEN] };
+  assert.deepEqual(parseQs(query[0]), expected);
+  assert.deepEqual(searchParams(query[0]), expected);
+  assert.equal(req.headers.authorization, undefined);
+  // Not the caller's, under the named scheme either.
+  r = await call("named.query.retrieve", { token: "attacker" });
+  assert.equal(r.error?.code, "unknown_parameter", JSON.stringify(r.error));
+  assert.equal(upstream.requests.length, 0);
+  // The receipt's URL is the template: no credential there.
+  r = await call("named.query.retrieve");
+  upstream.take();
+  assert.ok(!JSON.stringify(r.receipt).includes("api_key="), JSON.stringify(r.receipt));
+});
+
+test("a named scheme's credential parameters: from its own handles on its operations, echoes of them reach no caller", async () => {
+  const windows = windowsOf(CANARIES);
+  const leaks = [];
+  for (const value of [QUERY_TOKEN, QUERY_KEY, SID]) {
+    for (const [place, answer] of Object.entries(PLACES)) {
+      for (const [name, form] of echoForms(value)) {
+        upstream.reply = () => answer(form, value);
+        const envelope = await wire.call(value === SID ? "named.cookie.retrieve" : "named.query.retrieve");
+        for (const leak of findLeaks(envelope, [], windows)) leaks.push({ place, form: name, ...leak });
+        if (JSON.stringify(envelope).includes(value)) leaks.push({ place, form: name, raw: true });
+      }
+    }
+  }
+  upstream.requests.length = 0;
+  assert.deepEqual(leaks, []);
+  // The types hold none of them.
+  const { readFileSync } = await import("node:fs");
+  const methods = readFileSync(new URL("../generated/wire/methods.txt", import.meta.url), "utf8");
+  assert.match(methods, /^named\.query\.retrieve\(params\?, options\?\)/m);
+});
+
+test("per-call credential parameters (options.auth.params): each replaces the deployment's for the call, scanned for like a per-call key", async () => {
+  const windows = windowsOf(CANARIES);
+  const checked = async (...args) => {
+    const envelope = await wire.call(...args);
+    assert.deepEqual(findLeaks(envelope, [], windows), [], args[0]);
+    for (const c of [CALL_TOKEN, CALL_KEY, TENANT]) assert.ok(!JSON.stringify(envelope).includes(c), args[0]);
+    return envelope;
+  };
+  // Alone: beside the deployment's bearer and its `key`.
+  upstream.reply = (req) => ({ status: 200, json: { echo: req.headers.token, url: req.url } });
+  let r = await checked("token.header.retrieve", { auth: { params: { token: CALL_TOKEN } } });
+  assert.equal(r.ok, true, JSON.stringify(r.error));
+  let req = upstream.take();
+  assert.equal(req.headers.token, CALL_TOKEN);
+  assert.equal(req.headers.authorization, `Bearer ${TOKEN}`);
+  assert.equal(r.result.echo, "[REDACTED]");
+  r = await checked("token.pair.retrieve", { auth: { params: { token: CALL_TOKEN } } });
+  req = upstream.take();
+  assert.equal(req.url, `/v1/token/pair?key=${strict(PARAM_KEY)}`);
+  assert.equal(req.headers.token, CALL_TOKEN);
+  // In the body, and in the one query string beside a query scheme's key (the named scheme's own).
+  upstream.reply = () => ({ status: 200, json: { id: 7 } });
+  r = await checked("token.json.create", { text: "hi" }, { auth: { params: { token: CALL_TOKEN } } });
+  assert.deepEqual(JSON.parse(upstream.take().body), { text: "hi", token: CALL_TOKEN });
+  r = await checked("named.query.retrieve", { auth: { params: { token: CALL_TOKEN, key: CALL_KEY } } });
+  assert.equal(upstream.take().url, `/v1/named/query?api_key=${strict(QUERY_KEY)}&key=${strict(CALL_KEY)}&token=${strict(CALL_TOKEN)}`);
+  // With a tenant's key: every credential parameter the method declares comes with it.
+  r = await checked("token.pair.retrieve", { auth: { apiKey: TENANT, params: { token: CALL_TOKEN, key: CALL_KEY } } });
+  assert.equal(r.ok, true, JSON.stringify(r.error));
+  req = upstream.take();
+  assert.equal(req.headers.authorization, `Bearer ${TENANT}`);
+  assert.equal(req.url, `/v1/token/pair?key=${strict(CALL_KEY)}`);
+  assert.equal(req.headers.token, CALL_TOKEN);
+  r = await checked("token.pair.retrieve", { auth: { apiKey: TENANT, params: { token: CALL_TOKEN } } });
+  assert.equal(r.error?.code, "invalid_argument", JSON.stringify(r.error));
+  assert.match(r.error.message, /`key`/);
+  // A name the provider has but the method does not declare goes unused; one it does not have,
+  // or a value no header could carry, is refused before any request.
+  r = await checked("token.header.retrieve", { auth: { params: { token: CALL_TOKEN, key: CALL_KEY } } });
+  assert.equal(upstream.take().headers.token, CALL_TOKEN);
+  for (const params of [{ tokn: CALL_TOKEN }, { token: 7 }, { token: `${CALL_TOKEN}\n` }, { token: "" }]) {
+    r = await checked("token.header.retrieve", { auth: { params } });
+    assert.equal(r.error?.code, "invalid_argument", JSON.stringify(params));
+  }
+  assert.equal(upstream.requests.length, 0);
+  // An unset handle: a per-call value fills it; without one it stays missing_credential.
+  const [given, bare] = await wire.batch([
+    { target: "CAP_NO_PARAM", call: "token.header.retrieve", args: [{ auth: { params: { token: CALL_TOKEN } } }] },
+    { target: "CAP_NO_PARAM", call: "token.header.retrieve", args: [] },
+  ]);
+  assert.equal(given.value.ok, true, JSON.stringify(given));
+  assert.equal(upstream.take().headers.token, CALL_TOKEN);
+  assert.equal(bare.value.error.code, "missing_credential", JSON.stringify(bare));
+  assert.match(bare.value.error.message, /WIRE_PARAM_TOKEN/);
+  // Echoed by a hostile upstream in every form, in every place: none of it reaches the caller.
+  const leaks = [];
+  for (const [place, answer] of Object.entries(PLACES)) {
+    for (const [name, form] of echoForms(CALL_TOKEN)) {
+      upstream.reply = () => answer(form, CALL_TOKEN);
+      const envelope = await wire.call("token.header.retrieve", { auth: { params: { token: CALL_TOKEN } } });
+      for (const leak of findLeaks(envelope, [], windows)) leaks.push({ place, form: name, ...leak });
+      if (JSON.stringify(envelope).includes(CALL_TOKEN)) leaks.push({ place, form: name, raw: true });
+    }
+  }
+  upstream.requests.length = 0;
+  assert.deepEqual(leaks, []);
+});
+
+/**
+ * The multipart body the upstream received, parsed by Python's `email` package (no defects
+ * allowed): each part's name, file name, Content-Type as sent (null: none) and bytes (latin1).
+ */
+function mimeParts(req) {
+  const script = [
+    "import sys, json, email, email.policy",
+    "ct = sys.argv[1].encode()",
+    "msg = email.message_from_bytes(b'Content-Type: ' + ct + b'\\r\\n\\r\\n' + sys.stdin.buffer.read(), policy=email.policy.HTTP)",
+    "assert msg.is_multipart() and not msg.defects, msg.defects",
+    "print(json.dumps([[p.get_param('name', header='content-disposition'), p.get_filename(), dict((k.lower(), v) for k, v in p.raw_items()).get('content-type'), p.get_payload(decode=True).decode('latin1')] for p in msg.iter_parts()]))",
+  ].join("\n");
+  return JSON.parse(execFileSync("python3", ["-c", script, req.headers["content-type"]], { input: req.raw }).toString());
+}
+
+test("multipart: a field whose encoding gives a contentType is a text part of that type, framed with a boundary no caller sees", async () => {
+  const note = 'h\u00e9llo "q"\r\nline';
+  const params = { meta: { a: "x y" }, note, rows: ["a,b", "c"], plain: "p", file: bytes("PNG\x00\r\n--x", { type: "image/png", as: "Blob" }), either: "e" };
+  const r = await call("typed.create", params);
+  assert.equal(r.ok, true, JSON.stringify(r.error));
+  const req = upstream.take();
+  const boundary = req.headers["content-type"].match(/^multipart\/form-data; boundary=(capa[0-9a-f]{32})$/)?.[1];
+  assert.ok(boundary, req.headers["content-type"]);
+  const utf8 = (s) => Buffer.from(s, "utf8").toString("latin1");
+  assert.deepEqual(mimeParts(req), [
+    ["meta", null, "application/json", '{"a":"x y"}'],
+    ["note", null, "text/plain; charset=utf-8", utf8(note)],
+    ["rows", null, "text/csv", "a,b"],
+    ["rows", null, "text/csv", "c"],
+    ["plain", null, null, "p"],
+    ["file", "file", "image/png", "PNG\x00\r\n--x"],
+    // A list of types names no one type a text part could say it is: untyped.
+    ["either", null, null, "e"],
+  ]);
+  // The platform's own parser reads it alike: text parts are strings, the file a file.
+  const form = await formData(req);
+  assert.equal(form.get("meta"), '{"a":"x y"}');
+  assert.equal(form.get("note"), note);
+  assert.deepEqual(form.getAll("rows"), ["a,b", "c"]);
+  assert.equal(form.get("file").type, "image/png");
+  // A fresh boundary per request; a value holding what looks like a part's end stays inside it.
+  const hostile = `x\r\n--${boundary}\r\nContent-Disposition: form-data; name="plain"\r\n\r\nsmuggled`;
+  await call("typed.create", { note: hostile, plain: "p" });
+  const again = upstream.take();
+  assert.notEqual(again.headers["content-type"], req.headers["content-type"]);
+  assert.deepEqual(mimeParts(again).map(([name, , type, text]) => [name, type, text]), [["note", "text/plain; charset=utf-8", hostile], ["plain", null, "p"]]);
+  // A body with no typed field given goes as FormData, as every other multipart body does.
+  await call("typed.create", { plain: "p", either: "e" });
+  const plain = upstream.take();
+  assert.doesNotMatch(plain.headers["content-type"], /boundary=capa/);
+  assert.deepEqual(mimeParts(plain).map(([name, , type, text]) => [name, type, text]), [["plain", null, "p"], ["either", null, "e"]]);
 });

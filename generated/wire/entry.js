@@ -7,6 +7,7 @@ import { RpcTarget, WorkerEntrypoint } from "cloudflare:workers";
 import Base from "../../build/wire/index.js";
 import { argsJson, takeBinaries } from "../../src/js/args.js";
 import { isJson, isText, readBody, requestBody, scanText } from "../../src/js/body.js";
+import { framed } from "../../src/js/framed.js";
 import { flagged } from "../../src/js/scan.js";
 
 const CAPABILITY = "wire";
@@ -68,7 +69,7 @@ async function invoke(env, op, args, grant) {
       // than an AbortController and a timer cleared after the body (4 % of a call, measured in
       // one run: bench/README.md), and is what the twin does.
       try {
-        const init = { method, headers, body: reqBody === null || typeof reqBody === "string" ? reqBody : requestBody(reqBody, binaries), redirect: "manual", signal: AbortSignal.timeout(timeout) };
+        const init = { method, headers, body: reqBody === null || typeof reqBody === "string" ? reqBody : requestBody(reqBody, binaries, framed), redirect: "manual", signal: AbortSignal.timeout(timeout) };
         sent++;
         status = null;
         res = await fetch(url, init);
@@ -344,6 +345,48 @@ class Messages extends RpcTarget {
   }
 }
 
+class Named extends RpcTarget {
+  #env;
+  #grant;
+  constructor(env, grant) {
+    super();
+    this.#env = env;
+    this.#grant = grant;
+  }
+  get cookie() {
+    return new Named_Cookie(this.#env, this.#grant);
+  }
+  get query() {
+    return new Named_Query(this.#env, this.#grant);
+  }
+}
+
+class Named_Cookie extends RpcTarget {
+  #env;
+  #grant;
+  constructor(env, grant) {
+    super();
+    this.#env = env;
+    this.#grant = grant;
+  }
+  retrieve(...args) {
+    return invoke(this.#env, 3, args, this.#grant); // GET /named/cookie
+  }
+}
+
+class Named_Query extends RpcTarget {
+  #env;
+  #grant;
+  constructor(env, grant) {
+    super();
+    this.#env = env;
+    this.#grant = grant;
+  }
+  retrieve(...args) {
+    return invoke(this.#env, 4, args, this.#grant); // GET /named/query
+  }
+}
+
 class Notes extends RpcTarget {
   #env;
   #grant;
@@ -353,7 +396,7 @@ class Notes extends RpcTarget {
     this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 3, args, this.#grant); // POST /notes
+    return invoke(this.#env, 5, args, this.#grant); // POST /notes
   }
 }
 
@@ -366,7 +409,7 @@ class Search extends RpcTarget {
     this.#grant = grant;
   }
   retrieve(...args) {
-    return invoke(this.#env, 4, args, this.#grant); // GET /search
+    return invoke(this.#env, 6, args, this.#grant); // GET /search
   }
 }
 
@@ -377,6 +420,9 @@ class Token extends RpcTarget {
     super();
     this.#env = env;
     this.#grant = grant;
+  }
+  get both() {
+    return new Token_Both(this.#env, this.#grant);
   }
   get cookie() {
     return new Token_Cookie(this.#env, this.#grant);
@@ -398,6 +444,19 @@ class Token extends RpcTarget {
   }
 }
 
+class Token_Both extends RpcTarget {
+  #env;
+  #grant;
+  constructor(env, grant) {
+    super();
+    this.#env = env;
+    this.#grant = grant;
+  }
+  retrieve(...args) {
+    return invoke(this.#env, 7, args, this.#grant); // GET /token/both
+  }
+}
+
 class Token_Cookie extends RpcTarget {
   #env;
   #grant;
@@ -407,7 +466,7 @@ class Token_Cookie extends RpcTarget {
     this.#grant = grant;
   }
   retrieve(...args) {
-    return invoke(this.#env, 5, args, this.#grant); // GET /token/cookie
+    return invoke(this.#env, 8, args, this.#grant); // GET /token/cookie
   }
 }
 
@@ -420,7 +479,7 @@ class Token_Form extends RpcTarget {
     this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 6, args, this.#grant); // POST /token/form
+    return invoke(this.#env, 9, args, this.#grant); // POST /token/form
   }
 }
 
@@ -433,7 +492,7 @@ class Token_Header extends RpcTarget {
     this.#grant = grant;
   }
   retrieve(...args) {
-    return invoke(this.#env, 7, args, this.#grant); // GET /token/header
+    return invoke(this.#env, 10, args, this.#grant); // GET /token/header
   }
 }
 
@@ -446,7 +505,7 @@ class Token_Json extends RpcTarget {
     this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 8, args, this.#grant); // POST /token/json
+    return invoke(this.#env, 11, args, this.#grant); // POST /token/json
   }
 }
 
@@ -459,7 +518,7 @@ class Token_Pair extends RpcTarget {
     this.#grant = grant;
   }
   retrieve(...args) {
-    return invoke(this.#env, 9, args, this.#grant); // GET /token/pair
+    return invoke(this.#env, 12, args, this.#grant); // GET /token/pair
   }
 }
 
@@ -472,7 +531,20 @@ class Token_Query extends RpcTarget {
     this.#grant = grant;
   }
   retrieve(...args) {
-    return invoke(this.#env, 10, args, this.#grant); // GET /token/query
+    return invoke(this.#env, 13, args, this.#grant); // GET /token/query
+  }
+}
+
+class Typed extends RpcTarget {
+  #env;
+  #grant;
+  constructor(env, grant) {
+    super();
+    this.#env = env;
+    this.#grant = grant;
+  }
+  create(...args) {
+    return invoke(this.#env, 14, args, this.#grant); // POST /typed
   }
 }
 
@@ -485,7 +557,7 @@ class Uploads extends RpcTarget {
     this.#grant = grant;
   }
   create(...args) {
-    return invoke(this.#env, 11, args, this.#grant); // POST /uploads
+    return invoke(this.#env, 15, args, this.#grant); // POST /uploads
   }
 }
 
@@ -507,6 +579,9 @@ class Session extends RpcTarget {
   get messages() {
     return new Messages(this.#env, this.#grant);
   }
+  get named() {
+    return new Named(this.#env, this.#grant);
+  }
   get notes() {
     return new Notes(this.#env, this.#grant);
   }
@@ -515,6 +590,9 @@ class Session extends RpcTarget {
   }
   get token() {
     return new Token(this.#env, this.#grant);
+  }
+  get typed() {
+    return new Typed(this.#env, this.#grant);
   }
   get uploads() {
     return new Uploads(this.#env, this.#grant);
@@ -540,6 +618,9 @@ export default class WireCapability extends WorkerEntrypoint {
   get messages() {
     return new Messages(this.env, held(this.ctx));
   }
+  get named() {
+    return new Named(this.env, held(this.ctx));
+  }
   get notes() {
     return new Notes(this.env, held(this.ctx));
   }
@@ -548,6 +629,9 @@ export default class WireCapability extends WorkerEntrypoint {
   }
   get token() {
     return new Token(this.env, held(this.ctx));
+  }
+  get typed() {
+    return new Typed(this.env, held(this.ctx));
   }
   get uploads() {
     return new Uploads(this.env, held(this.ctx));

@@ -178,10 +178,12 @@ export type Paged<T, E = JsonValue> =
 /** Options every method takes last. */
 export interface CallOptions {
   auth?: {
-    /** Replaces the Worker secret WIRE_TOKEN for this call only. */
+    /** Replaces, for this call only, the key of the scheme the method uses (WIRE_TOKEN, WIRE_SID, WIRE_QUERY_KEY). */
     apiKey?: string;
     /** Per-call headers, from the provider's allow-list only. */
     headers?: {  };
+    /** Credential parameters for this call, by name: each replaces the deployment's; with apiKey, every one the method declares. */
+    params?: { "key"?: string; "token"?: string };
   };
   /** Retries after a transient failure (a connection, a timeout, 408, 429, 5xx): 0 to 5; default 2. */
   maxRetries?: number;
@@ -201,9 +203,11 @@ export interface WireCapability extends Rpc.WorkerEntrypointBranded {
   channels: WireChannels;
   charges: WireCharges;
   messages: WireMessages;
+  named: WireNamed;
   notes: WireNotes;
   search: WireSearch;
   token: WireToken;
+  typed: WireTyped;
   uploads: WireUploads;
   /** A session (README, "Sessions"): `readOnly` keeps the read methods alone. */
   withAuth(auth: Auth | null | undefined, rights: WireRights & { readOnly: true }): WireReadSession;
@@ -215,9 +219,11 @@ export interface WireSession extends Rpc.RpcTargetBranded {
   channels: WireChannels<SessionOptions>;
   charges: WireCharges<SessionOptions>;
   messages: WireMessages<SessionOptions>;
+  named: WireNamed<SessionOptions>;
   notes: WireNotes<SessionOptions>;
   search: WireSearch<SessionOptions>;
   token: WireToken<SessionOptions>;
+  typed: WireTyped<SessionOptions>;
   uploads: WireUploads<SessionOptions>;
   /** A session (README, "Sessions"): `readOnly` keeps the read methods alone. */
   attenuate(rights: WireRights & { readOnly: true }): WireReadSession;
@@ -226,6 +232,7 @@ export interface WireSession extends Rpc.RpcTargetBranded {
 
 /** A `readOnly` session: its read methods alone (classes: read). */
 export interface WireReadSession extends Rpc.RpcTargetBranded {
+  named: WireReadNamed;
   search: WireReadSearch;
   token: WireReadToken;
   attenuate(rights: WireRights): WireReadSession;
@@ -257,6 +264,22 @@ export interface WireMessages<O = CallOptions> extends Rpc.RpcTargetBranded {
   create(params: { Body?: string; Count?: number; Csv?: string[]; CsvObject?: Record<string, string>; Deep?: Record<string, string>; DeepList?: string[]; Pipes?: number[]; Spaces?: number[]; Tags?: { color?: string; size?: string }; To: string[] }, options?: O): Promise<Result<Thing>>;
 }
 
+export interface WireNamed<O = CallOptions> extends Rpc.RpcTargetBranded {
+  cookie: WireNamed_Cookie<O>;
+  query: WireNamed_Query<O>;
+}
+
+export interface WireNamed_Cookie<O = CallOptions> extends Rpc.RpcTargetBranded {
+  /** A cookie scheme's key beside a credential cookie parameter — GET /named/cookie (classes: read) */
+  retrieve(options?: O): Promise<Result<Thing>>;
+}
+
+export interface WireNamed_Query<O = CallOptions> extends Rpc.RpcTargetBranded {
+  /** A query scheme's key beside two credential query parameters, one the named scheme's own — GET /named/query (classes: read) */
+  retrieve(options?: O): Promise<Result<Thing>>;
+  retrieve(params?: { q?: string } | null, options?: O): Promise<Result<Thing>>;
+}
+
 export interface WireNotes<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** An optional form body with a required field — POST /notes (classes: write) */
   create(params: { pinned?: boolean; text: string }, options?: O): Promise<Result<Thing>>;
@@ -269,12 +292,19 @@ export interface WireSearch<O = CallOptions> extends Rpc.RpcTargetBranded {
 }
 
 export interface WireToken<O = CallOptions> extends Rpc.RpcTargetBranded {
+  both: WireToken_Both<O>;
   cookie: WireToken_Cookie<O>;
   form: WireToken_Form<O>;
   header: WireToken_Header<O>;
   json: WireToken_Json<O>;
   pair: WireToken_Pair<O>;
   query: WireToken_Query<O>;
+}
+
+export interface WireToken_Both<O = CallOptions> extends Rpc.RpcTargetBranded {
+  /** A credential of two parameters, both in the query — GET /token/both (classes: read) */
+  retrieve(options?: O): Promise<Result<Thing>>;
+  retrieve(params?: { q?: string } | null, options?: O): Promise<Result<Thing>>;
 }
 
 export interface WireToken_Cookie<O = CallOptions> extends Rpc.RpcTargetBranded {
@@ -309,10 +339,32 @@ export interface WireToken_Query<O = CallOptions> extends Rpc.RpcTargetBranded {
   retrieve(params?: { q?: string } | null, options?: O): Promise<Result<Thing>>;
 }
 
+export interface WireTyped<O = CallOptions> extends Rpc.RpcTargetBranded {
+  /** A multipart body whose encoding types some text parts (contentType) — POST /typed (classes: write) */
+  create(options?: O): Promise<Result<Thing>>;
+  create(params?: { either?: string; file?: FilePart; meta?: Record<string, string>; note?: string; plain?: string; rows?: string[] } | null, options?: O): Promise<Result<Thing>>;
+}
+
 export interface WireUploads<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** A multipart body, defaults and a deepObject override — POST /uploads (classes: write) */
   create(options?: O): Promise<Result<Thing>>;
   create(params?: { file?: FilePart; labels?: string[]; link?: { create?: boolean }; meta?: { a?: string } } | null, options?: O): Promise<Result<Thing>>;
+}
+
+export interface WireReadNamed<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  cookie: WireReadNamed_Cookie<O>;
+  query: WireReadNamed_Query<O>;
+}
+
+export interface WireReadNamed_Cookie<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** A cookie scheme's key beside a credential cookie parameter — GET /named/cookie (classes: read) */
+  retrieve(options?: O): Promise<Result<Thing>>;
+}
+
+export interface WireReadNamed_Query<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** A query scheme's key beside two credential query parameters, one the named scheme's own — GET /named/query (classes: read) */
+  retrieve(options?: O): Promise<Result<Thing>>;
+  retrieve(params?: { q?: string } | null, options?: O): Promise<Result<Thing>>;
 }
 
 export interface WireReadSearch<O = SessionOptions> extends Rpc.RpcTargetBranded {
@@ -322,10 +374,17 @@ export interface WireReadSearch<O = SessionOptions> extends Rpc.RpcTargetBranded
 }
 
 export interface WireReadToken<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  both: WireReadToken_Both<O>;
   cookie: WireReadToken_Cookie<O>;
   header: WireReadToken_Header<O>;
   pair: WireReadToken_Pair<O>;
   query: WireReadToken_Query<O>;
+}
+
+export interface WireReadToken_Both<O = SessionOptions> extends Rpc.RpcTargetBranded {
+  /** A credential of two parameters, both in the query — GET /token/both (classes: read) */
+  retrieve(options?: O): Promise<Result<Thing>>;
+  retrieve(params?: { q?: string } | null, options?: O): Promise<Result<Thing>>;
 }
 
 export interface WireReadToken_Cookie<O = SessionOptions> extends Rpc.RpcTargetBranded {

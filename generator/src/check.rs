@@ -247,6 +247,13 @@ pub fn check(root: &Path, manifest: &Manifest, spec: &Spec) -> Report {
         for (header, handle) in a.headers {
             report.handles.push(format!("{handle}: {} (sent as `{header}` with {})", put(handle), a.secret));
         }
+        // A credential parameter's handle, once (several parameters, or schemes, may share one).
+        for (param, handle) in a.params {
+            let line = format!("{handle}: {} (the credential parameter `{param}`)", put(handle));
+            if handle != a.secret && !report.handles.iter().any(|h| h.starts_with(&format!("{handle}: "))) {
+                report.handles.push(line);
+            }
+        }
     }
     for binding in manifest.upstream.bound_headers.values() {
         report.handles.push(format!("{binding}: wrangler secret put {binding} --env {cap} (or a var in [env.{cap}.vars])"));
@@ -468,7 +475,7 @@ mod tests {
             let mut m = manifest(Scheme::Header, Some("X-Key"));
             m.auth.schemes.insert(
                 name.into(),
-                crate::schemes::Named { secret: "THINGS_TOKEN".into(), scheme, header: None, name: None, username: None, headers: BTreeMap::new(), client_id: None, token_url: None, scopes: Vec::new(), refresh_margin: None, jwt: Default::default(), login: None },
+                crate::schemes::Named { secret: "THINGS_TOKEN".into(), scheme, header: None, name: None, username: None, headers: BTreeMap::new(), params: BTreeMap::new(), client_id: None, token_url: None, scopes: Vec::new(), refresh_margin: None, jwt: Default::default(), login: None },
             );
             check(&root_with_env("things"), &m, &spec)
         };

@@ -228,9 +228,6 @@ impl SoftError {
     }
 }
 
-/// A named scheme's credential parameters: none (`[auth] params` is the default scheme's).
-static NO_PARAMS: BTreeMap<String, String> = BTreeMap::new();
-
 /// The largest `max_body_bytes`: what Workers RPC carries at most.
 pub const MAX_BODY_BYTES: u64 = 32 << 20;
 
@@ -310,6 +307,17 @@ impl Manifest {
         }
         if self.auth.schemes.contains_key("") {
             bail!("auth.schemes needs the spec's securitySchemes names as keys");
+        }
+        // A credential parameter is no scheme's key or credential header: both would be sent.
+        for a in &schemes {
+            for name in a.params.keys() {
+                let taken = schemes.iter().find(|b| {
+                    b.key_query() == Some(name.as_str()) || b.key_cookie() == Some(name.as_str()) || b.key_header().eq_ignore_ascii_case(name) || b.headers.keys().any(|h| h.eq_ignore_ascii_case(name))
+                });
+                if let Some(b) = taken {
+                    bail!("{}.params: {name:?} is {}'s own key or credential header already: that scheme fills it where it travels", a.table(), b.table());
+                }
+            }
         }
         if let Some(h) = &self.upstream.idempotency_header {
             let lower = h.to_ascii_lowercase();
@@ -428,7 +436,7 @@ impl Manifest {
                 name: s.name.as_deref(),
                 username: s.username.as_deref(),
                 headers: &s.headers,
-                params: &NO_PARAMS,
+                params: &s.params,
                 client_id: s.client_id.as_deref(),
                 token_url: s.token_url.as_deref(),
                 scopes: &s.scopes,

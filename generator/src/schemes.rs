@@ -104,6 +104,10 @@ pub struct Named {
     /// As `auth.headers`.
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
+    /// As `auth.params`: the credential parameters of the operations this scheme serves (on
+    /// them, before `[auth]`'s of the same name).
+    #[serde(default)]
+    pub params: BTreeMap<String, String>,
     /// For `scheme = "oauth2"`: the handle holding the client id (the secret is the client
     /// secret).
     pub client_id: Option<String>,
@@ -189,7 +193,7 @@ pub struct Attach<'a> {
     pub username: Option<&'a str>,
     /// Credential headers sent with the key: header → handle.
     pub headers: &'a BTreeMap<String, String>,
-    /// Credential parameters: parameter → handle (the default scheme's; empty for the others).
+    /// Credential parameters: parameter → handle.
     pub params: &'a BTreeMap<String, String>,
     /// For `oauth2`: the client id's handle.
     pub client_id: Option<&'a str>,

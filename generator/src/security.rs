@@ -139,7 +139,7 @@ mod tests {
         let choose = |m: &Manifest, security: Value| choose(&spec, m, security.as_array().unwrap());
         // One scheme: always it, as before.
         assert_eq!(choose(&m, json!([{ "token": [] }])), 0);
-        m.auth.schemes.insert("token".into(), Named { secret: "STATS_TOKEN".into(), scheme: Scheme::Bearer, header: None, name: None, username: None, headers: BTreeMap::new(), client_id: None, token_url: None, scopes: Vec::new(), refresh_margin: None, jwt: Default::default(), login: None });
+        m.auth.schemes.insert("token".into(), Named { secret: "STATS_TOKEN".into(), scheme: Scheme::Bearer, header: None, name: None, username: None, headers: BTreeMap::new(), params: BTreeMap::new(), client_id: None, token_url: None, scopes: Vec::new(), refresh_margin: None, jwt: Default::default(), login: None });
         assert_eq!(choose(&m, json!([{ "key": [], "secret": [] }])), 0);
         assert_eq!(choose(&m, json!([{ "token": [] }])), 1);
         assert_eq!(choose(&m, json!([{ "token": [] }, { "key": [], "secret": [] }])), 1, "spec order decides");

@@ -3,12 +3,19 @@
 //
 // Binary arguments never cross into wasm (src/js/args.js keeps them); the runtime describes the
 // body it wants by reference (src/body.rs): the index of the bytes to send, or the list of a
-// multipart body's parts, `[name, text]` and `[name, index, filename, type]`. A FormData writes
-// its own boundary and Content-Type, which is why the runtime sets none for it.
+// multipart body's parts, `[name, text]`, `[name, text, null, type]` (a text part the spec
+// types) and `[name, index, filename, type]`. A FormData (or, with a typed text part, the Blob
+// src/js/framed.js frames) writes its own boundary and Content-Type, which is why the runtime
+// sets none.
 
-/** The fetch body the runtime described (a number or a list of parts), from `binaries`. */
-export function requestBody(spec, binaries) {
+/**
+ * The fetch body the runtime described (a number or a list of parts), from `binaries`;
+ * `framed` (src/js/framed.js) for an entry whose table types multipart text parts.
+ */
+export function requestBody(spec, binaries, framed) {
   if (typeof spec === "number") return binaries[spec];
+  // A text part typed by the spec's `encoding` (`[name, text, null, type]`).
+  if (framed && spec.some((part) => part.length === 4 && typeof part[1] === "string")) return framed(spec, binaries);
   const form = new FormData();
   for (const [name, value, filename, type] of spec) {
     if (typeof value === "string") form.append(name, value);

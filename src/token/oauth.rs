@@ -131,7 +131,7 @@ fn token_request(token_url: &str, form: String, client: Option<HeaderValue>, ori
         ("content-type", HeaderValue::Static("application/x-www-form-urlencoded")),
     ];
     headers.extend(client.map(|c| ("authorization", c)));
-    HttpRequest { method: Method::Post, url, headers, body: Some(crate::body::RequestBody::Text(form)), query_credential: None }
+    HttpRequest { method: Method::Post, url, headers, body: Some(crate::body::RequestBody::Text(form)), query_credentials: Vec::new() }
 }
 
 

@@ -70,7 +70,7 @@ pub fn login_request(login: &'static Login, body: Secret, origin_override: Optio
         url,
         headers: vec![("content-type", HeaderValue::Static(media))],
         body: Some(crate::body::RequestBody::Secret(body)),
-        query_credential: None,
+        query_credentials: Vec::new(),
     }
 }
 

@@ -26,7 +26,11 @@ export function credentialOf(request, authHeader, table = {}) {
   }
   if (table.authQuery) return new URL(request.url, "http://upstream").searchParams.get(table.authQuery) ?? "";
   const value = request.headers[authHeader.toLowerCase()] ?? "";
-  if (table.authCookie) return value.startsWith(`${table.authCookie}=`) ? value.slice(table.authCookie.length + 1) : value;
+  if (table.authCookie) {
+    // Its own cookie, among others a request may carry in the one header (credential parameters).
+    const own = value.split("; ").find((c) => c.startsWith(`${table.authCookie}=`));
+    return own ? own.slice(table.authCookie.length + 1) : value;
+  }
   if (table.authPair && value.startsWith("Basic ")) {
     const pair = Buffer.from(value.slice(6), "base64").toString("latin1");
     return pair.slice(pair.indexOf(":") + 1);
@@ -182,6 +186,18 @@ export function randomOptions(r, table, issued) {
     if (r.chance(0.1)) headers[r.pick(CORPUS.headerNames.refused)] = canary(r);
     if (r.chance(0.05) && table.callHeaders.length) headers[table.callHeaders[0]] = r.pick(CORPUS.headerValues.refused);
     auth.headers = headers;
+  }
+  // Credential parameters per call (`options.auth.params`, by name): canaries like a per-call
+  // key, now and then a value no header can carry or a name the provider does not have.
+  if (table.credentialParams?.length && r.chance(0.4)) {
+    const params = {};
+    for (const name of table.credentialParams) {
+      if (!r.chance(0.7)) continue;
+      params[name] = r.chance(0.95) ? canary(r) : r.pick([...CORPUS.headerValues.refused, ...CORPUS.headerValues.refusedTypes]);
+      if (typeof params[name] === "string") issued.add(params[name]);
+    }
+    if (r.chance(0.05)) params[`not_${table.credentialParams[0]}`] = canary(r);
+    auth.params = params;
   }
   const options = { auth };
   // Now and then a walk of pages (refused with invalid_argument where the operation does not page).

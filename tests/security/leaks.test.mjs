@@ -48,9 +48,10 @@ const PROVIDERS = [
   { provider: "auth-session", share: 0.1, secret: "AUTHS_PASSWORD", panicOn: "projects.list", bound: { AUTHS_USERNAME: CANARIES.loginUsername.values[0] }, loginUrl: "/login" },
   // The wire fixture (tests/fixtures/wire/): credentials the spec declares as parameters, filled
   // from their handles in the query, a header, a cookie, a form and a JSON field (a token, and a
-  // key beside it), and a bound header marked secret; a soft-error rule answering some 200s as
-  // failures.
-  { provider: "wire", share: 0.05, secret: "WIRE_TOKEN", panicOn: "search.retrieve", bound: { WIRE_PARAM_TOKEN: "ptok_CANARYleaks/+= 0000", WIRE_PARAM_KEY: "pkey_CANARYleaks&?#1111", WIRE_CLIENT_ID: "cid_CANARYleaks/+%2222", WIRE_APP: "app_CONTEXTleaks" } },
+  // key beside it), beside a cookie scheme's key in one Cookie header and a query scheme's in one
+  // query string, or from a call's own options.auth.params; a bound header marked secret; a
+  // soft-error rule answering some 200s as failures.
+  { provider: "wire", share: 0.05, secret: "WIRE_TOKEN", panicOn: "search.retrieve", bound: { WIRE_PARAM_TOKEN: "ptok_CANARYleaks/+= 0000", WIRE_PARAM_KEY: "pkey_CANARYleaks&?#1111", WIRE_CLIENT_ID: "cid_CANARYleaks/+%2222", WIRE_APP: "app_CONTEXTleaks", WIRE_SID: "sid_CANARYleaks3333", WIRE_QUERY_KEY: "qkey_CANARYleaks/+= 4444", WIRE_QUERY_TOKEN: "qtok_CANARYleaks&=?5555" } },
 ];
 
 /**

@@ -2,9 +2,11 @@
 // surface a caller writes against, and reject what the runtime would refuse where types can.
 import type { StripeCapability, Result, CallOptions } from "../../generated/stripe/index";
 import type { PetstoreCapability } from "../../generated/petstore/index";
+import type { WireCapability } from "../../generated/wire/index";
 
 declare const stripe: StripeCapability;
 declare const petstore: PetstoreCapability;
+declare const wire: WireCapability;
 
 export async function calls(key: string): Promise<Result<unknown, unknown>[]> {
   const options: CallOptions = { auth: { apiKey: key, headers: { "Stripe-Account": "acct_1" } } };
@@ -37,6 +39,13 @@ export async function calls(key: string): Promise<Result<unknown, unknown>[]> {
   await stripe.paymentIntents.create({ currency: "usd" });
   // @ts-expect-error only allow-listed headers
   await stripe.customers.retrieve("cus_1", { auth: { headers: { "X-Other": "1" } } });
+  // Credential parameters per call, by name (docs/auth.md): only where the provider has them.
+  out.push(await wire.token.pair.retrieve({ auth: { apiKey: key, params: { token: key, key } } }));
+  out.push(await wire.token.header.retrieve({ auth: { params: { token: key } } }));
+  // @ts-expect-error no credential parameter of the provider's
+  await wire.token.header.retrieve({ auth: { params: { tokn: key } } });
+  // @ts-expect-error Stripe has no credential parameters
+  await stripe.customers.retrieve("cus_1", { auth: { params: { token: key } } });
   // @ts-expect-error Petstore takes no idempotency key
   await petstore.pet.retrieve(7, { idempotencyKey: "k" });
   // @ts-expect-error the path argument comes first

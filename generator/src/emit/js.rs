@@ -14,7 +14,7 @@ use std::fmt::Write;
 const PRELUDE: &str = r#"import { RpcTarget, WorkerEntrypoint__DURABLE__ } from "cloudflare:workers";
 import Base from "../../build/__CAPABILITY__/index.js";
 import { argsJson, takeBinaries } from "../../src/js/args.js";
-import { isJson, isText, readBody, requestBody, scanText } from "../../src/js/body.js";
+import { isJson, isText, readBody, requestBody, scanText } from "../../src/js/body.js";__FRAMED_IMPORT__
 import { flagged } from "../../src/js/scan.js";
 
 const CAPABILITY = "__CAPABILITY__";
@@ -76,7 +76,7 @@ async function invoke(env, op, args, grant) {
       // than an AbortController and a timer cleared after the body (4 % of a call, measured in
       // one run: bench/README.md), and is what the twin does.
       try {
-        const init = { method, headers, body: reqBody === null || typeof reqBody === "string" ? reqBody : requestBody(reqBody, binaries), redirect: "manual", signal: AbortSignal.timeout(timeout) };
+        const init = { method, headers, body: reqBody === null || typeof reqBody === "string" ? reqBody : requestBody(reqBody, binaries__FRAMED_ARG__), redirect: "manual", signal: AbortSignal.timeout(timeout) };
         sent++;
         status = null;
         res = await fetch(url, init);
@@ -542,8 +542,13 @@ pub fn emit(manifest: &Manifest, model: &Model, root: &Node) -> String {
     // likewise: `capa_tokens` in build.rs).
     let tokens = manifest.schemes().iter().any(|a| matches!(a.scheme, Scheme::Oauth2 | Scheme::Jwt | Scheme::Session));
     let pick = |text: &'static str| if tokens { text } else { "" };
+    // Only a provider with multipart text parts the spec types frames bodies itself.
+    let typed = model.operations.iter().any(|op| matches!(&op.body, crate::model::Body::Multipart { types, .. } if !types.is_empty()));
+    let typed = |text: &'static str| if typed { text } else { "" };
     w.push_str(
         &PRELUDE
+            .replace("__FRAMED_IMPORT__", typed("\nimport { framed } from \"../../src/js/framed.js\";"))
+            .replace("__FRAMED_ARG__", typed(", framed"))
             .replace("__CAPABILITY__", &manifest.capability)
             .replace("__REQUEST_ID__", &request_id)
             .replace("__DURABLE__", pick(", DurableObject"))

@@ -139,7 +139,11 @@ pub fn emit(manifest: &Manifest, model: &Model, names: &[Name], classes: &crate:
             Body::Json { open } => format!("Body::Json {{ open: {open} }}"),
             Body::JsonValue => "Body::JsonValue".to_owned(),
             Body::Text(media) => format!("Body::Text({media:?})"),
-            Body::Multipart { open, deep } => format!("Body::Multipart {{ open: {open}, deep: &{deep:?} }}"),
+            Body::Multipart { open, deep, types } if types.is_empty() => format!("Body::Multipart {{ open: {open}, deep: &{deep:?} }}"),
+            Body::Multipart { open, deep, types } => {
+                let types: Vec<String> = types.iter().map(|(n, t)| format!("({n:?}, {t:?})")).collect();
+                format!("Body::TypedMultipart {{ open: {open}, deep: &{deep:?}, types: &[{}] }}", types.join(", "))
+            }
             Body::Binary(media) => format!("Body::Binary({media:?})"),
         };
         let _ = writeln!(w, "            body: {body},");

@@ -4,11 +4,12 @@
 //! `operations.rs`, which holds the same facts.
 
 use crate::manifest::Manifest;
-use crate::model::{At, AuthUse, Body, Model, Style};
+use crate::model::{At, AuthUse, Body, CredentialAt, Model, Style};
 use crate::names::Name;
 use serde_json::{json, Value};
 
-/// `{ capability, secret, callHeaders, secretCallHeaders, servers, operations: [...] }`.
+/// `{ capability, secret, schemes, credentialParams, softError, callHeaders, secretCallHeaders,
+/// operations: [...] }`.
 pub fn emit(manifest: &Manifest, model: &Model, names: &[Name], classes: &crate::classes::Classes) -> Value {
     let operations: Vec<Value> = model
         .operations
@@ -60,11 +61,22 @@ pub fn emit(manifest: &Manifest, model: &Model, names: &[Name], classes: &crate:
                 "open": open,
                 "auth": match op.auth { AuthUse::Required => "required", AuthUse::Optional => "optional", AuthUse::Never => "never" },
                 "scheme": op.scheme,
+                // Credentials the spec declares as parameters, filled from their handles.
+                "credentials": op.credentials.iter().map(|c| json!({
+                    "name": c.name,
+                    "at": match c.at { CredentialAt::Query => "query", CredentialAt::Header => "header", CredentialAt::Cookie => "cookie", CredentialAt::Body => "body" },
+                    "handle": c.handle,
+                    "required": c.required,
+                })).collect::<Vec<_>>(),
                 "classes": crate::classes::named(classes, *bits),
                 "pages": op.paging.is_some(),
             })
         })
         .collect();
+    let schemes = manifest.schemes();
+    let mut credential_params: Vec<&str> = schemes.iter().flat_map(|a| a.params.keys().map(String::as_str)).collect();
+    credential_params.sort_unstable();
+    credential_params.dedup();
     json!({
         "capability": manifest.capability,
         "secret": manifest.secret,
@@ -81,7 +93,17 @@ pub fn emit(manifest: &Manifest, model: &Model, names: &[Name], classes: &crate:
             "authCookie": a.key_cookie(),
             "authPair": a.username.is_some(),
             "authHeaders": a.headers,
+            "params": a.params,
         })).collect::<Vec<_>>(),
+        // Every scheme's credential parameters, by name (what `options.auth.params` takes).
+        "credentialParams": credential_params,
+        // `[upstream.soft_error]`: the member that says a 2xx failed, the value that means it
+        // (null: present and not empty), the member holding the message.
+        "softError": manifest.upstream.soft_error.as_ref().map(|s| json!({
+            "member": s.member,
+            "equals": s.equals.as_ref().map(|_| serde_json::from_str::<Value>(&s.equals_json()).unwrap_or(Value::Null)),
+            "message": s.message,
+        })),
         "callHeaders": manifest.call_headers(),
         "secretCallHeaders": manifest.secret_call_headers(),
         "staticHeaders": manifest.upstream.headers,

@@ -235,6 +235,15 @@ pub fn emit(spec: &Spec, manifest: &Manifest, model: &Model, root: &Node, classe
     let headers: Vec<String> = manifest.call_headers().iter().map(|h| format!("{h:?}?: string")).collect();
     let _ = writeln!(w, "    /** Per-call headers, from the provider's allow-list only. */");
     let _ = writeln!(w, "    headers?: {{ {} }};", headers.join("; "));
+    // Credential parameters (`[auth] params`, any scheme's): only a provider that has them.
+    let mut params: Vec<&str> = schemes.iter().flat_map(|a| a.params.keys().map(String::as_str)).collect();
+    params.sort_unstable();
+    params.dedup();
+    if !params.is_empty() {
+        let fields: Vec<String> = params.iter().map(|p| format!("{p:?}?: string")).collect();
+        let _ = writeln!(w, "    /** Credential parameters for this call, by name: each replaces the deployment's; with apiKey, every one the method declares. */");
+        let _ = writeln!(w, "    params?: {{ {} }};", fields.join("; "));
+    }
     let _ = writeln!(w, "  }};");
     let _ = writeln!(w, "  /** Retries after a transient failure (a connection, a timeout, 408, 429, 5xx): 0 to 5; default {}. */", manifest.upstream.max_retries.unwrap_or(2));
     let _ = writeln!(w, "  maxRetries?: number;");

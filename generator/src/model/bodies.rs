@@ -47,8 +47,9 @@ pub(super) fn request_body(spec: &Spec, rb: &Value, method: &str, params: &mut V
             .flatten()
             .filter(|(_, e)| e.get("style").and_then(Value::as_str) == Some("deepObject"))
             .map(|(name, _)| name.clone())
-            .collect();
-        return Ok(Body::Multipart { open: shape.open, deep });
+            .collect::<Vec<_>>();
+        let types = part_types(encoding, &deep, id)?;
+        return Ok(Body::Multipart { open: shape.open, deep, types });
     }
     let form = media == "application/x-www-form-urlencoded";
     if form || is_json(media) {
@@ -93,6 +94,29 @@ pub(super) fn request_body(spec: &Spec, rb: &Value, method: &str, params: &mut V
     } else {
         Body::Binary(media.clone())
     })
+}
+
+/// The `contentType` a multipart body's `encoding` gives a field's text parts (a `deepObject`
+/// field's bracketed parts take none). A list of types (`image/png, image/jpeg`, which OpenAPI
+/// allows for files) or a range (`image/*`) names no one type a text part could say it is, and
+/// is left to the part (text as ever, files as the caller's bytes are typed).
+fn part_types(encoding: Option<&serde_json::Map<String, Value>>, deep: &[String], id: &str) -> Result<Vec<(String, String)>> {
+    let mut types = Vec::new();
+    for (name, e) in encoding.into_iter().flatten() {
+        let Some(media) = e.get("contentType").and_then(Value::as_str) else { continue };
+        let media = media.trim();
+        if deep.contains(name) || media.contains(',') || media.contains('*') {
+            continue;
+        }
+        // Written into a part's header as it is: a media type, its parameters, nothing else.
+        let fits = media.split_once('/').is_some_and(|(t, s)| !t.is_empty() && !s.is_empty())
+            && media.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$&^_.+-/;= ".contains(&b));
+        if !fits {
+            bail!("{id}: multipart field `{name}`: contentType {media:?} is not a media type a part's header can carry");
+        }
+        types.push((name.clone(), media.to_owned()));
+    }
+    Ok(types)
 }
 
 /// How each field of a form body is serialized: its `encoding`'s `style` and `explode`, read as

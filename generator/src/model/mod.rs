@@ -164,8 +164,9 @@ pub enum Body {
     Json { open: bool },
     JsonValue,
     Text(String),
-    /// `multipart/form-data`; `deep`: the fields its `encoding` makes `deepObject`.
-    Multipart { open: bool, deep: Vec<String> },
+    /// `multipart/form-data`; `deep`: the fields its `encoding` makes `deepObject`; `types`:
+    /// those whose text parts it gives a `contentType` (one concrete media type).
+    Multipart { open: bool, deep: Vec<String>, types: Vec<(String, String)> },
     /// Bytes of this media type (or range: `image/*`, `*/*`).
     Binary(String),
 }
@@ -345,7 +346,16 @@ fn operation(
     let mut params = Vec::new();
     // Credentials the spec declares as parameters (`[auth] params`): filled from their handles
     // wherever this operation declares them, never the caller's.
-    let credential_handle = |name: &str| schemes.iter().find_map(|a| a.params.get(name).cloned());
+    // The operation's own scheme's first (a named scheme's `params` on its operations), then
+    // `[auth]`'s, then any other scheme's: a parameter some scheme names is never the caller's.
+    let scheme = match security(spec, manifest, op).and_then(Value::as_array) {
+        Some(alternatives) => crate::security::choose(spec, manifest, alternatives),
+        None => 0,
+    };
+    let credential_handle = |name: &str| {
+        let own = [scheme, 0].into_iter().filter_map(|i| schemes.get(i));
+        own.chain(schemes.iter()).find_map(|a| a.params.get(name).cloned())
+    };
     let mut credentials: Vec<CredentialParam> = Vec::new();
     for (name, place, p) in &declared {
         let required = p.get("required").and_then(Value::as_bool).unwrap_or(false);
@@ -412,9 +422,6 @@ fn operation(
         }
         _ => true,
     });
-    if credentials.iter().filter(|c| c.at == CredentialAt::Query).count() + usize::from(declared.iter().any(|(n, place, _)| place == "query" && schemes.iter().any(|a| a.key_query() == Some(n.as_str())))) > 1 {
-        bail!("two credentials in the query: the runtime adds one query credential per request");
-    }
     // Required fields of a body that may be left out are required only when a body is sent.
     let optional_body = match op.get("requestBody") {
         Some(rb) => body_optional(spec, rb)? && params.iter().any(|p| p.at == At::Body && p.required) && !matches!(body, Body::None),
@@ -455,10 +462,6 @@ fn operation(
         bail!("parameter `{}` is declared twice, also as `query.`/`header.` of another; the params object cannot hold both", w[0]);
     }
 
-    let scheme = match security(spec, manifest, op).and_then(Value::as_array) {
-        Some(alternatives) => crate::security::choose(spec, manifest, alternatives),
-        None => 0,
-    };
     let auth = match security(spec, manifest, op).and_then(Value::as_array) {
         None => match manifest.auth.unspecified {
             None | Some(Unspecified::Never) => AuthUse::Never,

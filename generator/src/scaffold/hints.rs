@@ -4,7 +4,9 @@
 //!
 //! The error object, the request id header and a soft-error shape are manifest keys
 //! (`upstream.error_object`, `upstream.request_id_header`, `[upstream.soft_error]`) and are
-//! written. A credential parameter is flagged, naming `[auth] params` for where else it travels.
+//! written. So is `[auth] params` for parameters and body fields named plainly as credentials
+//! (`token`, `api_key`…), commented for names that only may be (`key`, `secret`); the scheme's
+//! own key parameter declared on most operations is flagged.
 
 use super::Note;
 use crate::spec::Spec;
@@ -119,6 +121,67 @@ pub fn credential_parameter(spec: &Spec, key_names: &[(String, String)]) -> Opti
         }
     }
     counts.into_iter().max_by_key(|(_, n)| *n).filter(|(_, n)| *n * 2 > ops.len()).map(|((place, name), n)| (place, name, n, ops.len()))
+}
+
+/// Names that are a credential so plainly that the scaffold writes them into `[auth] params`
+/// (others that look like one, `key`, `secret`, are written commented: a `key` may be a cache
+/// key).
+const SURE_CREDENTIAL_NAMES: &[&str] = &["token", "api_key", "apikey", "api-key", "x-api-key", "access_token", "auth_token", "private_token", "client_secret"];
+
+/// A parameter or top-level body field whose name looks like a credential.
+#[derive(Debug, PartialEq, Eq)]
+pub struct CredentialField {
+    /// Its name as declared.
+    pub name: String,
+    /// Where operations declare it (`query`, `header`, `cookie`, `body`), first seen first.
+    pub places: Vec<String>,
+    /// On how many operations.
+    pub operations: usize,
+    /// Its name leaves no doubt (`token`, `api_key`…), against `key` or `secret`.
+    pub sure: bool,
+}
+
+/// Every parameter and top-level request body field (form, multipart or JSON) whose name looks
+/// like a credential, for `[auth] params`: by name, with its places and count. `Authorization`
+/// is the scheme's, never a parameter's.
+pub fn credential_fields(spec: &Spec) -> Vec<CredentialField> {
+    let mut found: BTreeMap<String, CredentialField> = BTreeMap::new();
+    let mut add = |name: &str, place: &str, seen: &mut std::collections::BTreeSet<String>| {
+        let lower = name.to_ascii_lowercase();
+        if lower == "authorization" || !CREDENTIAL_NAMES.contains(&lower.as_str()) {
+            return;
+        }
+        let f = found.entry(name.to_owned()).or_insert_with(|| CredentialField { name: name.to_owned(), places: Vec::new(), operations: 0, sure: SURE_CREDENTIAL_NAMES.contains(&lower.as_str()) });
+        if !f.places.iter().any(|p| p == place) {
+            f.places.push(place.to_owned());
+        }
+        if seen.insert(name.to_owned()) {
+            f.operations += 1;
+        }
+    };
+    for (item, op) in operations(spec) {
+        let mut seen = std::collections::BTreeSet::new();
+        let params = item.get("parameters").and_then(Value::as_array).into_iter().flatten().chain(op.get("parameters").and_then(Value::as_array).into_iter().flatten());
+        for p in params {
+            let Ok(p) = spec.resolve(p) else { continue };
+            if let (Some(place), Some(name)) = (p.get("in").and_then(Value::as_str), p.get("name").and_then(Value::as_str)) {
+                if place != "path" {
+                    add(name, place, &mut seen);
+                }
+            }
+        }
+        let body = op.get("requestBody").and_then(|b| spec.resolve(b).ok()).and_then(|b| b.get("content")).and_then(Value::as_object);
+        for (media, content) in body.into_iter().flatten() {
+            if !(media.contains("json") || media.starts_with("application/x-www-form-urlencoded") || media.starts_with("multipart/form-data")) {
+                continue;
+            }
+            let Some(schema) = content.get("schema").and_then(|s| spec.resolve(s).ok()) else { continue };
+            for name in properties(spec, schema).keys() {
+                add(name, "body", &mut seen);
+            }
+        }
+    }
+    found.into_values().collect()
 }
 
 /// A soft error: success bodies with a boolean `ok`/`success` beside an `error`/`errors`: the

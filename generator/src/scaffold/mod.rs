@@ -161,6 +161,41 @@ pub fn plan(spec: &Spec, name: &str, spec_file: &str, options: &Options) -> Resu
         let _ = writeln!(w, "unspecified = {value:?}");
         notes.push(Note::inferred(format!("unspecified = {value:?}: {why}")));
     }
+    // [auth] params: parameters and body fields named as credentials, but for a scheme's own key
+    // (which the scheme fills where the spec puts it; flagged below when it is also elsewhere).
+    // Written for real where a plain credential name (`token`) is on at least half the
+    // operations; else commented: GitHub's `token` on a few operations is the OAuth token it
+    // checks, Stripe's `client_secret` a PaymentIntent's, each a caller's to pass.
+    let scheme_keys: Vec<String> = default
+        .iter()
+        .chain(&inferred.named)
+        .flat_map(|e| e.keys.iter().filter(|(k, _)| k == "name" || k == "header").map(|(_, v)| v.trim_matches('"').to_ascii_lowercase()))
+        .collect();
+    let of = spec.doc.get("paths").and_then(|p| p.as_object()).map_or(0, |p| p.values().map(|i| crate::model::METHODS.iter().filter(|m| i.get(**m).is_some()).count()).sum::<usize>());
+    let (sure, unsure): (Vec<_>, Vec<_>) = hints::credential_fields(spec).into_iter().filter(|f| !scheme_keys.contains(&f.name.to_ascii_lowercase())).partition(|f| f.sure && f.operations * 2 >= of && !f.name.contains('.'));
+    let handle = |name: &str| format!("{binding}_{}", name.to_ascii_uppercase().replace(|c: char| !c.is_ascii_alphanumeric(), "_"));
+    let place = |f: &hints::CredentialField| format!("{}, on {} of {of} operations", f.places.join(", "), f.operations);
+    if !sure.is_empty() {
+        let _ = writeln!(w, "# Credentials the spec declares as parameters or body fields, each filled from its handle");
+        let _ = writeln!(w, "# wherever an operation declares it, never the caller's (docs/auth.md):");
+        for f in &sure {
+            let _ = writeln!(w, "#   `{}`: {}", f.name, place(f));
+            notes.push(Note::inferred(format!("[auth] params: `{}` ({}) from {}", f.name, place(f), handle(&f.name))));
+        }
+        let entries: Vec<String> = sure.iter().map(|f| format!("{} = {:?}", toml_key(&f.name), handle(&f.name))).collect();
+        let _ = writeln!(w, "params = {{ {} }}", entries.join(", "));
+    }
+    if !unsure.is_empty() {
+        for f in &unsure {
+            let _ = writeln!(w, "# `{}` ({}) may be a credential; if it is, have it filled from a handle:", f.name, place(f));
+            notes.push(Note::flag(format!("`{}` ({}) may be a credential: if it is, name it in [auth] params", f.name, place(f))));
+        }
+        let entries: Vec<String> = unsure.iter().map(|f| format!("{} = {:?}", toml_key(&f.name), handle(&f.name))).collect();
+        match sure.is_empty() {
+            true => _ = writeln!(w, "# params = {{ {} }}", entries.join(", ")),
+            false => _ = writeln!(w, "# (add to params above: {})", entries.join(", ")),
+        }
+    }
     for e in &inferred.named {
         let _ = writeln!(w);
         let _ = writeln!(w, "[auth.schemes.{}]", toml_key(&e.spec_name));
@@ -302,6 +337,47 @@ mod tests {
         let m: crate::manifest::Manifest = toml::from_str(&p.manifest).unwrap();
         let soft = m.upstream.soft_error.expect("the rule");
         assert_eq!((soft.member.as_str(), soft.equals_json().as_str(), soft.message.as_deref(), soft.marker().as_str()), ("ok", "false", Some("error"), "\"ok\""));
+    }
+
+    #[test]
+    fn credential_parameters_are_written_into_auth_params_plain_names_real_others_commented() {
+        let ok = json!({ "200": { "description": "ok" } });
+        let s = Spec::from_value(json!({
+            "openapi": "3.0.3", "info": { "title": "T", "version": "1" }, "servers": [{ "url": "https://api.example.com" }],
+            "paths": {
+                "/a": { "get": { "parameters": [{ "name": "token", "in": "query", "schema": { "type": "string" } }, { "name": "key", "in": "query", "schema": { "type": "string" } }], "responses": ok } },
+                "/b": { "get": { "parameters": [{ "name": "token", "in": "header", "schema": { "type": "string" } }, { "name": "api_key", "in": "query", "schema": { "type": "string" } }, { "name": "client_secret", "in": "query", "schema": { "type": "string" } }], "responses": ok } },
+                "/c": { "post": {
+                    "requestBody": { "content": { "application/x-www-form-urlencoded": { "schema": { "type": "object", "required": ["token"], "properties": { "token": { "type": "string" }, "text": { "type": "string" } } } } } },
+                    "responses": ok } },
+            },
+            "security": [{ "k": [] }],
+            "components": { "securitySchemes": { "k": { "type": "apiKey", "in": "query", "name": "api_key" } } },
+        }))
+        .unwrap();
+        let p = plan(&s, "acme", "spec.json", &Options::default()).unwrap();
+        // `token` is plainly one (three places); `key` may be; `api_key` is the scheme's own key.
+        assert!(p.manifest.contains("params = { token = \"ACME_TOKEN\" }\n"), "{}", p.manifest);
+        assert!(p.manifest.contains("#   `token`: query, header, body, on 3 of 3 operations"), "{}", p.manifest);
+        // A plain name on one operation in three is commented too: a caller's, as often as not.
+        assert!(p.manifest.contains("# (add to params above: client_secret = \"ACME_CLIENT_SECRET\", key = \"ACME_KEY\")"), "{}", p.manifest);
+        assert!(!p.manifest.contains("api_key = "), "{}", p.manifest);
+        // What it wrote is a manifest the generator reads and checks, and the model fills `token`
+        // in each place.
+        let dir = std::env::temp_dir().join(format!("capa-scaffold-params-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("capa.toml"), &p.manifest).unwrap();
+        let m = crate::manifest::Manifest::load(&dir.join("capa.toml"));
+        let _ = std::fs::remove_dir_all(&dir);
+        let m = m.unwrap();
+        assert_eq!(m.auth.params.get("token").map(String::as_str), Some("ACME_TOKEN"));
+        let model = crate::model::build(&s, &m).unwrap();
+        let places: Vec<_> = model.operations.iter().flat_map(|o| o.credentials.iter().map(|c| (c.name.as_str(), c.at))).collect();
+        use crate::model::CredentialAt;
+        assert_eq!(places, [("token", CredentialAt::Query), ("token", CredentialAt::Header), ("token", CredentialAt::Body)]);
+        // None of them: nothing written.
+        let plain = plan(&spec(json!([{ "url": "https://api.example.com" }])), "acme", "spec.json", &Options::default()).unwrap();
+        assert!(!plain.manifest.contains("params"), "{}", plain.manifest);
     }
 
     #[test]
