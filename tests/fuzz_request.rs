@@ -595,8 +595,24 @@ fn check_request(provider: &'static Provider, op: &'static Operation, input: &In
     let body_names: Vec<&str> = op.params.iter().filter(|p| p.at == At::Body).map(|p| p.name).collect();
     let open = matches!(op.body, Body::Form { open: true, .. } | Body::Json { open: true } | Body::Multipart { open: true, .. });
     let form_in_query = matches!(op.method, Method::Get | Method::Head | Method::Delete) && matches!(op.body, Body::Form { .. });
-    let in_body = |name: &str| body_names.contains(&name) || (open && !op.path_params.contains(&name) && !op.params.iter().any(|p| p.name == name && p.at != At::Body));
-    check_pairs("the query", query, &|name| query_names.contains(&name) || (form_in_query && in_body(name)))?;
+    // An object given for a field in OpenAPI's default style (`form`, exploded) spreads into its
+    // members, each a key of its own (`{a: 1}` is `a=1`): those keys are the caller's object's,
+    // which the table does not name.
+    let spread_from = |name: &str| match (&op.body, op.params.iter().find(|p| p.name == name).map(|p| p.at)) {
+        (_, Some(At::Query(Style::Form))) => true,
+        (Body::Form { styles, .. }, Some(At::Body)) => styles.of(name) == Style::Form,
+        _ => false,
+    };
+    let spread: Vec<&str> = args
+        .iter()
+        .filter_map(Value::as_object)
+        .flat_map(|o| o.iter())
+        .filter(|(name, _)| spread_from(name))
+        .filter_map(|(_, v)| v.as_object())
+        .flat_map(|o| o.keys().map(String::as_str))
+        .collect();
+    let in_body = |name: &str| body_names.contains(&name) || spread.contains(&name) || (open && !op.path_params.contains(&name) && !op.params.iter().any(|p| p.name == name && p.at != At::Body));
+    check_pairs("the query", query, &|name| query_names.contains(&name) || spread.contains(&name) || (form_in_query && in_body(name)))?;
     let text_body = req.body.as_ref().and_then(|b| b.as_text());
     match (&op.body, text_body) {
         (Body::Form { .. }, Some(body)) => check_pairs("the form body", body, &|name| in_body(name))?,

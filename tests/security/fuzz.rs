@@ -6,6 +6,9 @@
 //! - `CAPA_FUZZ_SEED`: the first round's seed (default: the clock), printed with any failure, so
 //!   a failure replays with it.
 //!
+//! - `CAPA_FUZZ_SHRINK`: the most shrinking steps (default 20,000); a failure in a target whose
+//!   check is slow (the request fuzz's decoding detector) reports sooner with a few dozen.
+//!
 //! A failing case is shrunk to a minimal input and reported with it. Executions are counted and
 //! printed (`--nocapture` shows them).
 
@@ -33,7 +36,7 @@ where
         let seed = first_seed.wrapping_add(round);
         let mut bytes = [0u8; 32];
         bytes[..8].copy_from_slice(&seed.to_le_bytes());
-        let config = Config { cases, failure_persistence: None, max_shrink_iters: 20_000, ..Config::default() };
+        let config = Config { cases, failure_persistence: None, max_shrink_iters: std::env::var("CAPA_FUZZ_SHRINK").ok().and_then(|v| v.parse().ok()).unwrap_or(20_000), ..Config::default() };
         let mut runner = TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &bytes));
         match runner.run(&strategy, &test) {
             Ok(()) => {}
