@@ -155,14 +155,14 @@ pub fn multipart(op: &Operation, fields: Vec<(String, Value)>, deep: &[&str], ty
     let mut parts = Vec::with_capacity(fields.len());
     for (name, value) in fields {
         let typed = types.iter().find(|(n, _)| *n == name).map(|(_, t)| *t).filter(|_| cfg!(capa_typed_parts));
-        if let Some(part) = file(&name, &value) {
+        if let Some(part) = file(&name, &value, typed) {
             parts.push(part?);
             continue;
         }
         match value {
             Value::Array(items) if !deep.contains(&name.as_str()) => {
                 for item in items {
-                    match file(&name, &item) {
+                    match file(&name, &item, typed) {
                         Some(part) => parts.push(part?),
                         None => parts.push(text_part(op, name.clone(), &item, typed)?),
                     }
@@ -206,8 +206,8 @@ fn text_part(op: &Operation, name: String, value: &Value, typed: Option<&'static
 
 /// The file part `value` makes, if it is one: binary data, or `{ data, name?, type? }`. Named
 /// as given, else as the caller's `File` is, else after its field; typed as given, else as its
-/// `Blob` is, else `application/octet-stream`.
-fn file(field: &str, value: &Value) -> Option<Result<Part, CallError>> {
+/// `Blob` is, else as the field's `encoding` says (`spec`), else `application/octet-stream`.
+fn file(field: &str, value: &Value, spec: Option<&'static str>) -> Option<Result<Part, CallError>> {
     let (binary, name, media_type) = match value {
         Value::Binary(binary) => (binary, None, None),
         Value::Object(entries) => {
@@ -231,7 +231,10 @@ fn file(field: &str, value: &Value) -> Option<Result<Part, CallError>> {
     };
     let pick = |given: Option<&str>, own: &str| given.filter(|g| !g.is_empty()).map(str::to_owned).or_else(|| (!own.is_empty()).then(|| own.to_owned()));
     let filename = pick(name, &binary.name).unwrap_or_else(|| field.to_owned());
-    let media_type = pick(media_type, &binary.media_type).filter(|t| concrete(t)).unwrap_or_else(|| "application/octet-stream".to_owned());
+    let media_type = pick(media_type, &binary.media_type)
+        .filter(|t| concrete(t))
+        .or_else(|| spec.map(str::to_owned))
+        .unwrap_or_else(|| "application/octet-stream".to_owned());
     Some(Ok(Part { name: field.to_owned(), value: PartValue::File { index: binary.index, filename, media_type } }))
 }
 
@@ -356,11 +359,20 @@ mod tests {
 
     #[test]
     fn a_typed_field_is_a_typed_text_part_every_time_it_repeats_and_a_file_stays_a_file() {
-        let fields = vec![("meta".into(), json(r#"{"a":1}"#)), ("rows".into(), json(r#"["x","y"]"#)), ("rows2".into(), bin(0, "image/png", "")), ("plain".into(), json(r#""p""#))];
-        let body = multipart(&OP, fields, &[], &[("meta", "application/json"), ("rows", "text/csv"), ("rows2", "text/csv")]).unwrap();
+        let fields = vec![
+            ("meta".into(), json(r#"{"a":1}"#)),
+            ("rows".into(), json(r#"["x","y"]"#)),
+            ("rows2".into(), bin(0, "image/png", "")),
+            ("plain".into(), json(r#""p""#)),
+            ("doc".into(), bin(1, "", "")),
+        ];
+        let types = [("meta", "application/json"), ("rows", "text/csv"), ("rows2", "text/csv"), ("doc", "application/pdf")];
+        let body = multipart(&OP, fields, &[], &types).unwrap();
+        // A file is typed by the caller first (its own type, its Blob's), by the spec's
+        // `contentType` when the caller's says nothing.
         assert_eq!(
             wire(&body),
-            r#"[["meta","{\"a\":1}",null,"application/json"],["rows","x",null,"text/csv"],["rows","y",null,"text/csv"],["rows2",0,"rows2","image/png"],["plain","p"]]"#
+            r#"[["meta","{\"a\":1}",null,"application/json"],["rows","x",null,"text/csv"],["rows","y",null,"text/csv"],["rows2",0,"rows2","image/png"],["plain","p"],["doc",1,"doc","application/pdf"]]"#
         );
     }
 

@@ -522,7 +522,8 @@ function mimeParts(req) {
 
 test("multipart: a field whose encoding gives a contentType is a text part of that type, framed with a boundary no caller sees", async () => {
   const note = 'h\u00e9llo "q"\r\nline';
-  const params = { meta: { a: "x y" }, note, rows: ["a,b", "c"], plain: "p", file: bytes("PNG\x00\r\n--x", { type: "image/png", as: "Blob" }), either: "e" };
+  // `doc`'s encoding types it application/pdf: a file the caller left untyped takes that type.
+  const params = { meta: { a: "x y" }, note, rows: ["a,b", "c"], plain: "p", file: bytes("PNG\x00\r\n--x", { type: "image/png", as: "Blob" }), either: "e", doc: bytes("%PDF-1.7", { as: "Blob" }) };
   const r = await call("typed.create", params);
   assert.equal(r.ok, true, JSON.stringify(r.error));
   const req = upstream.take();
@@ -538,6 +539,7 @@ test("multipart: a field whose encoding gives a contentType is a text part of th
     ["file", "file", "image/png", "PNG\x00\r\n--x"],
     // A list of types names no one type a text part could say it is: untyped.
     ["either", null, null, "e"],
+    ["doc", "doc", "application/pdf", "%PDF-1.7"],
   ]);
   // The platform's own parser reads it alike: text parts are strings, the file a file.
   const form = await formData(req);
@@ -545,6 +547,7 @@ test("multipart: a field whose encoding gives a contentType is a text part of th
   assert.equal(form.get("note"), note);
   assert.deepEqual(form.getAll("rows"), ["a,b", "c"]);
   assert.equal(form.get("file").type, "image/png");
+  assert.equal(form.get("doc").type, "application/pdf");
   // A fresh boundary per request; a value holding what looks like a part's end stays inside it.
   const hostile = `x\r\n--${boundary}\r\nContent-Disposition: form-data; name="plain"\r\n\r\nsmuggled`;
   await call("typed.create", { note: hostile, plain: "p" });

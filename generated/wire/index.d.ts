@@ -342,7 +342,7 @@ export interface WireToken_Query<O = CallOptions> extends Rpc.RpcTargetBranded {
 export interface WireTyped<O = CallOptions> extends Rpc.RpcTargetBranded {
   /** A multipart body whose encoding types some text parts (contentType) — POST /typed (classes: write) */
   create(options?: O): Promise<Result<Thing>>;
-  create(params?: { either?: string; file?: FilePart; meta?: Record<string, string>; note?: string; plain?: string; rows?: string[] } | null, options?: O): Promise<Result<Thing>>;
+  create(params?: { doc?: FilePart; either?: string; file?: FilePart; meta?: Record<string, string>; note?: string; plain?: string; rows?: string[] } | null, options?: O): Promise<Result<Thing>>;
 }
 
 export interface WireUploads<O = CallOptions> extends Rpc.RpcTargetBranded {

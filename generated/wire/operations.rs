@@ -261,6 +261,7 @@ pub static PROVIDER: Provider = Provider {
             path_params: &[],
             multi: 0,
             params: &[
+                Param { name: "doc", at: At::Body, required: false },
                 Param { name: "either", at: At::Body, required: false },
                 Param { name: "file", at: At::Body, required: false },
                 Param { name: "meta", at: At::Body, required: false },
@@ -268,7 +269,7 @@ pub static PROVIDER: Provider = Provider {
                 Param { name: "plain", at: At::Body, required: false },
                 Param { name: "rows", at: At::Body, required: false },
             ],
-            body: Body::TypedMultipart { open: false, deep: &[], types: &[("meta", "application/json"), ("note", "text/plain; charset=utf-8"), ("rows", "text/csv")] },
+            body: Body::TypedMultipart { open: false, deep: &[], types: &[("doc", "application/pdf"), ("meta", "application/json"), ("note", "text/plain; charset=utf-8"), ("rows", "text/csv")] },
             auth: AuthUse::Required,
             scheme: 0,
             classes: 0b010, // write

@@ -96,10 +96,11 @@ pub(super) fn request_body(spec: &Spec, rb: &Value, method: &str, params: &mut V
     })
 }
 
-/// The `contentType` a multipart body's `encoding` gives a field's text parts (a `deepObject`
-/// field's bracketed parts take none). A list of types (`image/png, image/jpeg`, which OpenAPI
-/// allows for files) or a range (`image/*`) names no one type a text part could say it is, and
-/// is left to the part (text as ever, files as the caller's bytes are typed).
+/// The `contentType` a multipart body's `encoding` gives a field's text parts, and its files
+/// when the caller's bytes carry no type (a `deepObject` field's bracketed parts take none). A
+/// list of types (`image/png, image/jpeg`, which OpenAPI allows for files) or a range
+/// (`image/*`) names no one type a part could say it is, and is left to the part (text as ever,
+/// files as the caller's bytes are typed).
 fn part_types(encoding: Option<&serde_json::Map<String, Value>>, deep: &[String], id: &str) -> Result<Vec<(String, String)>> {
     let mut types = Vec::new();
     for (name, e) in encoding.into_iter().flatten() {
