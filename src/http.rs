@@ -124,7 +124,8 @@ impl HttpRequest {
         Cow::Owned(url)
     }
 
-    /// The value of a header, for tests.
+    /// The value of a header as it travels (a per-call basic pair's, for the call's needles:
+    /// `crate::call`; and for tests).
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.expose())
     }

@@ -200,7 +200,16 @@ fn no_envelope_of_any_path_shows_a_credential_for_any_scheme() {
             _ => format!(r#""apiKey":{}"#, serde_json::to_string(call_key).unwrap()),
         };
         let own = format!(r#"[{{"auth":{{{key},"headers":{{"X-Secret":{},"X-Account":{}}}}}}}]"#, serde_json::to_string(SECRET_HEADER).unwrap(), serde_json::to_string(CONTEXT).unwrap());
-        for (args, value) in [("[]", secret), (own.as_str(), call_key), (own.as_str(), SECRET_HEADER)] {
+        // A basic scheme's pair as it travels (`Basic base64(user:key)`), echoed in turn: its
+        // encodings are one decoding further from the key than the key's own.
+        let pair = |user: &str, key: &str| capa_rs::forms::base64(format!("{user}:{key}").as_bytes());
+        let sent = match auth {
+            AuthScheme::Basic => vec![("[]", capa_rs::forms::base64(format!("{secret}:").as_bytes())), (own.as_str(), capa_rs::forms::base64(format!("{call_key}:").as_bytes()))],
+            AuthScheme::BasicPair { .. } => vec![("[]", pair("AC_CONTEXTuser", secret)), (own.as_str(), pair("AC_CONTEXTcaller", call_key))],
+            _ => vec![],
+        };
+        let values = [("[]", secret), (own.as_str(), call_key), (own.as_str(), SECRET_HEADER)].into_iter().chain(sent.iter().map(|(a, v)| (*a, v.as_str())));
+        for (args, value) in values {
             for form in forms(value) {
                 for (what, envelope) in envelopes(provider, &env, args, &form) {
                     assert!(!shows(&envelope, value, "CANARY"), "{auth:?}, {value} written {form:?} in the {what}: {envelope}");

@@ -153,11 +153,6 @@ pub fn begin_round(provider: &'static Provider, round: Round<'_>, bindings: &dyn
             None => args::split(op, provider.call_headers, values)?,
             Some(options) => args::split_in_session(op, provider.call_headers, values, options)?,
         };
-        // A per-call key a basic scheme sends encoded: the encoded pair is a needle too
-        // ([`crate::auth::basic_token`]).
-        if let Some(key) = &args.options.api_key {
-            add_basic_token(&mut redactor, provider.scheme(op), key, args.options.username.as_ref());
-        }
         // Robustness (`crate::retry`): a POST or PATCH to a provider that takes an idempotency
         // key carries one, the caller's or else the call's own id, on every attempt.
         if args.options.idempotency_key.is_some() && provider.upstream.idempotency_header.is_none() {
@@ -264,6 +259,13 @@ pub fn begin_round(provider: &'static Provider, round: Round<'_>, bindings: &dyn
             Some(limits) => Some(Box::new(walk(provider, op, op_index, limits, &mut args, args_json, session.clone(), &config)?)),
         };
         let (request, credential) = request::build(provider, op, args, config)?;
+        // A per-call key a basic scheme sends encoded: the pair as sent is a needle of its own,
+        // as the deployment's is ([`crate::auth::basic_token`]), read from the request itself.
+        if credential == CredentialUse::Call {
+            if let Some(token) = request.header("authorization").and_then(crate::auth::basic_token) {
+                redactor.add(token);
+            }
+        }
         Ok(Next::Send(request, credential, robust, idempotency_key, paged))
     })();
 
@@ -397,20 +399,6 @@ fn add_call_credentials(redactor: &mut Redactor, values: &[crate::value::Value],
     }
     if let Some(user) = args::call_username(values) {
         redactor.add_context(user);
-    }
-}
-
-/// The encoded pair a per-call `key` (and a pair's `username`) makes under a basic `scheme`,
-/// added to the call's needles; nothing for other schemes.
-#[cold]
-#[inline(never)]
-fn add_basic_token(redactor: &mut Redactor, scheme: &crate::table::Scheme, key: &crate::secret::Secret, username: Option<&crate::secret::Secret>) {
-    use crate::table::AuthScheme;
-    if matches!(scheme.auth, AuthScheme::Basic | AuthScheme::BasicPair { .. }) {
-        let wire = crate::auth::wire_value(scheme, username.map(crate::secret::Secret::expose), key.expose());
-        if let Some(token) = crate::auth::basic_token(&wire) {
-            redactor.add(token);
-        }
     }
 }
 
