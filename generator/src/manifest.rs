@@ -407,6 +407,15 @@ impl Manifest {
         }
     }
 
+    /// Every credential parameter's name, of any scheme, sorted and each once: what
+    /// `options.auth.params` takes (`index.d.ts`, `capa-gen table`).
+    pub fn credential_params(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = self.auth.params.keys().chain(self.auth.schemes.values().flat_map(|s| s.params.keys())).map(String::as_str).collect();
+        names.sort_unstable();
+        names.dedup();
+        names
+    }
+
     /// Every scheme it declares: the default first, then the named ones by name (the table's
     /// order, [`crate::model::Operation::scheme`] indexes it).
     pub fn schemes(&self) -> Vec<Attach<'_>> {

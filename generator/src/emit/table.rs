@@ -73,10 +73,6 @@ pub fn emit(manifest: &Manifest, model: &Model, names: &[Name], classes: &crate:
             })
         })
         .collect();
-    let schemes = manifest.schemes();
-    let mut credential_params: Vec<&str> = schemes.iter().flat_map(|a| a.params.keys().map(String::as_str)).collect();
-    credential_params.sort_unstable();
-    credential_params.dedup();
     json!({
         "capability": manifest.capability,
         "secret": manifest.secret,
@@ -96,7 +92,7 @@ pub fn emit(manifest: &Manifest, model: &Model, names: &[Name], classes: &crate:
             "params": a.params,
         })).collect::<Vec<_>>(),
         // Every scheme's credential parameters, by name (what `options.auth.params` takes).
-        "credentialParams": credential_params,
+        "credentialParams": manifest.credential_params(),
         // `[upstream.soft_error]`: the member that says a 2xx failed, the value that means it
         // (null: present and not empty), the member holding the message.
         "softError": manifest.upstream.soft_error.as_ref().map(|s| json!({

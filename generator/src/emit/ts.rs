@@ -236,9 +236,7 @@ pub fn emit(spec: &Spec, manifest: &Manifest, model: &Model, root: &Node, classe
     let _ = writeln!(w, "    /** Per-call headers, from the provider's allow-list only. */");
     let _ = writeln!(w, "    headers?: {{ {} }};", headers.join("; "));
     // Credential parameters (`[auth] params`, any scheme's): only a provider that has them.
-    let mut params: Vec<&str> = schemes.iter().flat_map(|a| a.params.keys().map(String::as_str)).collect();
-    params.sort_unstable();
-    params.dedup();
+    let params = manifest.credential_params();
     if !params.is_empty() {
         let fields: Vec<String> = params.iter().map(|p| format!("{p:?}?: string")).collect();
         let _ = writeln!(w, "    /** Credential parameters for this call, by name: each replaces the deployment's; with apiKey, every one the method declares. */");
