@@ -73,12 +73,14 @@ fn retrieve_builds_the_request_and_attaches_the_body_in_js() {
     assert_eq!(req.body, None);
     let mut text = String::new();
     call.push_fetch_json(&mut text, NOW);
-    // The entry's `fetch` wire: [url, method, body, headers, scan, credential].
+    // The entry's `fetch` wire: [url, method, body, headers, scan, credential], the headers a
+    // record (no name repeats).
     let fetch_json: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(fetch_json[0], req.url.as_str());
     assert_eq!(fetch_json[1], "GET");
     assert_eq!(fetch_json[2], serde_json::Value::Null);
-    assert_eq!(fetch_json[3][0], serde_json::json!(["accept", "application/json"]));
+    assert_eq!(fetch_json[3]["accept"], "application/json");
+    assert_eq!(fetch_json[3]["authorization"], format!("Bearer {SECRET}"));
     // What the entry scans the body with (src/redact.rs): one needle, the secret (shared); the
     // shortest base64 run that could encode it; no escape that writes one of its characters.
     assert_eq!(fetch_json[4], serde_json::json!([1, (4 * SECRET.len()).div_ceil(3), "", SECRET]));

@@ -59,13 +59,22 @@ fn call(env: &Env, i: u32, args: &str) -> Result<Vec<(String, String)>, serde_js
             let mut wire = String::new();
             call.push_fetch_json(&mut wire, NOW);
             let v: serde_json::Value = serde_json::from_str(&wire).unwrap();
-            Ok(v[3].as_array().unwrap().iter().map(|h| (h[0].as_str().unwrap().to_owned(), h[1].as_str().unwrap().to_owned())).collect())
+            Ok(wire_headers(&v[3]))
         }
         Step::Done(Envelope::Complete(text)) => {
             assert!(!text.contains("CANARY"), "a credential in an envelope: {text}");
             Err(serde_json::from_str(&text).unwrap())
         }
         other => panic!("{other:?}"),
+    }
+}
+
+/// The headers of the `fetch` wire (`HttpRequest::push_fetch_json`): a record, or pairs when a
+/// name repeats.
+fn wire_headers(v: &serde_json::Value) -> Vec<(String, String)> {
+    match v {
+        serde_json::Value::Object(m) => m.iter().map(|(n, v)| (n.clone(), v.as_str().unwrap().to_owned())).collect(),
+        other => other.as_array().unwrap().iter().map(|h| (h[0].as_str().unwrap().to_owned(), h[1].as_str().unwrap().to_owned())).collect(),
     }
 }
 

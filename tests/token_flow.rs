@@ -84,8 +84,17 @@ fn wire_of(step: &Step) -> serde_json::Value {
     serde_json::from_str(&out).unwrap()
 }
 
+/// The headers of the `fetch` wire (`HttpRequest::push_fetch_json`): a record, or pairs when a
+/// name repeats.
+fn wire_headers(v: &serde_json::Value) -> Vec<(String, String)> {
+    match v {
+        serde_json::Value::Object(m) => m.iter().map(|(n, v)| (n.clone(), v.as_str().unwrap().to_owned())).collect(),
+        other => other.as_array().unwrap().iter().map(|h| (h[0].as_str().unwrap().to_owned(), h[1].as_str().unwrap().to_owned())).collect(),
+    }
+}
+
 fn header(wire: &serde_json::Value, name: &str) -> Option<String> {
-    wire[3].as_array().unwrap().iter().find(|h| h[0].as_str().unwrap().eq_ignore_ascii_case(name)).map(|h| h[1].as_str().unwrap().to_owned())
+    wire_headers(&wire[3]).into_iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v)
 }
 
 fn envelope(step: Step) -> serde_json::Value {
