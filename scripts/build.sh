@@ -16,6 +16,8 @@ CAPA_PROVIDER="$provider" worker-build --release --out-dir "build/$provider"
 # Exports of the worker crate for features this runtime never uses go first, so that wasm-opt
 # drops what only they reach (scripts/unexport.mjs).
 node scripts/unexport.mjs "build/$provider/index_bg.wasm"
-wasm-opt "build/$provider/index_bg.wasm" -O --one-caller-inline-max-function-size 200 -o "build/$provider/index_bg.wasm" \
+# CAPA_WASM_NAMES=1 keeps the names section, for diagnostics that name wasm functions
+# (bench/diag/first-compile.mjs); never for a deployed build (+~20 KiB gzip).
+wasm-opt "build/$provider/index_bg.wasm" -O --one-caller-inline-max-function-size 200 ${CAPA_WASM_NAMES:+-g} -o "build/$provider/index_bg.wasm" \
   --enable-mutable-globals --enable-sign-ext --enable-nontrapping-float-to-int --enable-bulk-memory \
   --enable-multivalue --enable-reference-types --enable-exception-handling

@@ -402,7 +402,9 @@ impl WorkerSecret {
 }
 
 /// A call's own credential, from `options.auth`: its wire value, checked against the scheme.
-/// `key` is `apiKey` (or `password`); `username` a pair's per-call user name.
+/// `key` is `apiKey` (or `password`); `username` a pair's per-call user name. Out of line: only
+/// calls that bring a key compile it.
+#[inline(never)]
 pub fn call_credential(scheme: &Scheme, key: Secret, username: Option<Secret>) -> Result<Secret, CallError> {
     if let Some(fault) = key_fault(scheme, key.expose()) {
         return Err(CallError::invalid(format!("options.auth.apiKey {fault}")));

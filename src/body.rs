@@ -124,9 +124,12 @@ fn push_parts(out: &mut String, parts: &[Part]) {
     out.push(']');
 }
 
+/// A multipart body's `(deep, types)`: its fields encoded deep, and its text parts' media types.
+pub type TypedParts = (&'static [&'static str], &'static [(&'static str, &'static str)]);
+
 /// The `(deep, types)` of `op`'s body when it is a multipart body with typed parts.
 #[cfg(capa_typed_parts)]
-pub fn typed(op: &Operation) -> Option<(&'static [&'static str], &'static [(&'static str, &'static str)])> {
+pub fn typed(op: &Operation) -> Option<TypedParts> {
     match op.body {
         crate::table::Body::TypedMultipart { deep, types, .. } => Some((deep, types)),
         _ => None,
@@ -135,7 +138,7 @@ pub fn typed(op: &Operation) -> Option<(&'static [&'static str], &'static [(&'st
 
 /// None: this build has no multipart body with typed parts.
 #[cfg(not(capa_typed_parts))]
-pub fn typed(_: &Operation) -> Option<(&'static [&'static str], &'static [(&'static str, &'static str)])> {
+pub fn typed(_: &Operation) -> Option<TypedParts> {
     None
 }
 

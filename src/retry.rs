@@ -133,10 +133,10 @@ impl Hints {
             t if t.eq_ignore_ascii_case("false") => Some(false),
             _ => None,
         };
-        let retry_after_ms = after_ms.and_then(|v| decimal(v)).map(|v| v as u64).or_else(|| after.and_then(|v| retry_after(v, now_ms)));
+        let retry_after_ms = after_ms.and_then(decimal).map(|v| v as u64).or_else(|| after.and_then(|v| retry_after(v, now_ms)));
         let wall = remaining.filter(|r| r.trim() == "0").map(|_| {
             // Epoch seconds (GitHub's), or seconds from now when small (some APIs).
-            reset.and_then(|r| decimal(r)).map(|r| {
+            reset.and_then(decimal).map(|r| {
                 if r > 1e9 {
                     (r * 1000.0 - now_ms).max(0.0) as u64
                 } else {

@@ -284,8 +284,10 @@ impl Call {
         (self.tries.len() - self.paged.as_ref().map_or(0, |p| p.page_start)) as u32
     }
 
-    /// What the policy decides after an attempt that ended so: a pause before the next, or
-    /// `None` (the call answers).
+    /// What the policy decides after an attempt that ended so: a pause before the next, or the
+    /// call handed back (it answers). The call moves through by value, as every step's does;
+    /// this runs only after a failed attempt, so its size costs the plain path nothing.
+    #[allow(clippy::result_large_err)]
     fn retry(mut self, ending: Ending, now_ms: f64) -> Result<Step, Call> {
         let random = retry::jitter(&self.call_id, self.retries + 1);
         let requests = self.page_requests();

@@ -117,15 +117,10 @@ pub fn begin_round(provider: &'static Provider, round: Round<'_>, bindings: &dyn
         if let Some(refusal) = bindings.rights().refusal(provider, op) {
             return Err(refusal);
         }
-        let held = grant.map(crate::grant::Held::read).transpose()?;
-        if let Some(refusal) = held.as_ref().and_then(|h| h.refusal(provider, op, op_index as usize)) {
-            return Err(refusal);
-        }
-        let session = held.as_ref().map(crate::grant::Held::options).transpose()?.flatten();
-        // A session's credentials are the call's own, redacted like them.
-        if let Some(options) = &session {
-            add_call_credentials(&mut redactor, std::slice::from_ref(options), provider.secret_call_headers);
-        }
+        let (held, session) = match grant {
+            None => (None, None),
+            Some(grant) => held(provider, op, op_index, grant, &mut redactor)?,
+        };
         let values = args::parse(args_json)?;
         // What keys a call budget's bucket when the props name no one: the call's own credential
         // (or its session's), only when the deployment can key it (`crate::budget`).
@@ -300,17 +295,40 @@ pub fn begin_round(provider: &'static Provider, round: Round<'_>, bindings: &dyn
         Ok(Next::Wait) => Step::Wait { scheme: op.scheme },
         #[cfg(capa_tokens)]
         Ok(Next::Take { key, aad }) => Step::Take { scheme: op.scheme, key, aad },
-        Err(error) => {
-            let mut receipt = Receipt::new(provider, op, started_ms);
-            // A second round's refusal still made the first round's attempt.
-            receipt.attempts = earlier.len() as u32;
-            receipt.tries = &earlier;
-            receipt.call_id = call_id;
-            receipt.refreshed = refreshed(resume, token.is_some());
-            receipt.close(started_ms, now_ms, false);
-            Step::Done(Envelope::Complete(receipt::fail(&error, &redactor, &receipt)))
-        }
+        Err(error) => refused(provider, op, &error, &redactor, &earlier, call_id, refreshed(resume, token.is_some()), started_ms, now_ms),
     }
+}
+
+/// What the caller holds (a binding's props, a session), read and checked against `op`: the
+/// grant and the session's options. Out of line: the plain path holds none.
+#[inline(never)]
+fn held<'g>(provider: &'static Provider, op: &'static crate::table::Operation, op_index: u32, grant: &'g str, redactor: &mut Redactor) -> Result<(Option<crate::grant::Held<'g>>, Option<crate::value::Value>), crate::error::CallError> {
+    let held = crate::grant::Held::read(grant)?;
+    if let Some(refusal) = held.refusal(provider, op, op_index as usize) {
+        return Err(refusal);
+    }
+    let session = held.options()?;
+    // A session's credentials are the call's own, redacted like them.
+    if let Some(options) = &session {
+        add_call_credentials(redactor, std::slice::from_ref(options), provider.secret_call_headers);
+    }
+    Ok((Some(held), session))
+}
+
+/// A round refused before its request: the failure's envelope. Out of line, as every path a
+/// common call does not take (a Worker's first call compiles the wasm functions it runs, whole).
+#[cold]
+#[inline(never)]
+#[allow(clippy::too_many_arguments)]
+fn refused(provider: &'static Provider, op: &'static crate::table::Operation, error: &crate::error::CallError, redactor: &Redactor, earlier: &[crate::receipt::Try], call_id: &str, refreshed: bool, started_ms: f64, now_ms: f64) -> Step {
+    let mut receipt = Receipt::new(provider, op, started_ms);
+    // A second round's refusal still made the first round's attempt.
+    receipt.attempts = earlier.len() as u32;
+    receipt.tries = earlier;
+    receipt.call_id = call_id;
+    receipt.refreshed = refreshed;
+    receipt.close(started_ms, now_ms, false);
+    Step::Done(Envelope::Complete(receipt::fail(error, redactor, &receipt)))
 }
 
 /// The walk `options.pages` asked for (`limits`), for an operation that pages: its first
