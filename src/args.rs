@@ -164,15 +164,7 @@ fn unreadable(args_json: &str, error: Option<crate::parse::ParseError>) -> CallE
 
 /// Whether the operation takes a params argument at all.
 pub fn takes_params(op: &Operation) -> bool {
-    #[cfg(capa_typed_parts)]
-    if matches!(op.body, Body::TypedMultipart { open: true, .. }) {
-        return true;
-    }
-    !op.params.is_empty()
-        || matches!(
-            op.body,
-            Body::Form { open: true, .. } | Body::Json { open: true } | Body::Multipart { open: true, .. } | Body::JsonValue | Body::Text(_) | Body::Binary(_)
-        )
+    !op.params.is_empty() || op.body.open() || matches!(op.body, Body::JsonValue | Body::Text(_) | Body::Binary(_))
 }
 
 /// Splits the arguments of a call to `op`.

@@ -142,14 +142,6 @@ pub fn typed(_: &Operation) -> Option<TypedParts> {
     None
 }
 
-/// Whether `op`'s body is an open multipart body with typed parts.
-pub fn typed_open(op: &Operation) -> bool {
-    #[cfg(capa_typed_parts)]
-    return matches!(op.body, crate::table::Body::TypedMultipart { open: true, .. });
-    #[cfg(not(capa_typed_parts))]
-    return { let _ = op; false };
-}
-
 /// The multipart body of `fields`, the call's body fields in the caller's order; `deep` names
 /// the fields encoded as `deepObject`, `types` those whose text parts have a `Content-Type` of
 /// their own.

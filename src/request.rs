@@ -282,7 +282,7 @@ struct Placed<'a> {
 /// `binaries`: the values may hold binary data, which only a multipart body's fields and a
 /// binary body may carry (the multipart encoder refuses it deeper than a field).
 fn place(op: &'static Operation, entries: Vec<(String, Value)>, out: &mut Placed<'_>, binaries: bool) -> Result<(), CallError> {
-    let open = matches!(op.body, Body::Form { open: true, .. } | Body::Json { open: true } | Body::Multipart { open: true, .. }) || crate::body::typed_open(op);
+    let open = op.body.open();
     let mut unknown = Vec::new();
     for (key, value) in entries {
         let param = op.params.iter().find(|p| p.name == key);

@@ -458,3 +458,16 @@ pub enum Body {
     /// the bytes (`Uint8Array`, `ArrayBuffer`, `Blob`), or a string sent as UTF-8.
     Binary(&'static str),
 }
+
+impl Body {
+    /// Whether the body's schema is open: it takes keys the spec does not declare (a form, JSON
+    /// or multipart body whose `additionalProperties` allows them).
+    pub fn open(&self) -> bool {
+        match self {
+            Body::Form { open, .. } | Body::Json { open } | Body::Multipart { open, .. } => *open,
+            #[cfg(capa_typed_parts)]
+            Body::TypedMultipart { open, .. } => *open,
+            Body::None | Body::JsonValue | Body::Text(_) | Body::Binary(_) => false,
+        }
+    }
+}
