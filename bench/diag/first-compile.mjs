@@ -7,13 +7,14 @@
 // Function names need a build that keeps the wasm names section: `CAPA_WASM_NAMES=1
 // scripts/build.sh stripe`, then `wrangler deploy --dry-run --outdir <dir> --env stripe`
 // (without it, functions are named by index). Linux only (V8 writes the map to /tmp).
-import { existsSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
+import { readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
+import { removeIsolateLogs } from "./perf.mjs";
 import { ROOT, benchWorkers } from "../workers.mjs";
 
 const dist = path.resolve(ROOT, process.argv[2] ?? "dist/stripe");
 const top = Number(process.argv[3] ?? 25);
-if (!existsSync("/tmp")) {
+if (process.platform !== "linux") {
   console.log("first-compile: needs V8's perf map in /tmp (Linux); nothing measured");
   process.exit(0);
 }
@@ -59,4 +60,4 @@ for (const { file, startup } of ours) {
   for (const e of first.sort((a, b) => b.size - a.size).slice(0, top)) console.log(`${String(e.size).padStart(8)}  ${e.name.replace(/^JS:/, "").slice(0, 120)}`);
 }
 for (const f of maps()) if (!before.has(f)) rmSync(`/tmp/${f}`, { force: true });
-for (const f of readdirSync(ROOT)) if (/^isolate-.*-v8\.log$/.test(f)) rmSync(path.join(ROOT, f));
+removeIsolateLogs(ROOT);

@@ -8,6 +8,12 @@ import { createInterface } from "node:readline";
 
 export const havePerf = () => spawnSync("perf", ["--version"]).status === 0;
 
+/// V8 writes a log per isolate (with its perf map) in workerd's cwd, the checkout's root, where
+/// workerd must run to find the scripts: removed after each run.
+export function removeIsolateLogs(root) {
+  for (const f of readdirSync(root)) if (/^isolate-.*-v8\.log$/.test(f)) rmSync(path.join(root, f));
+}
+
 /// Runs `node script ...args` under `perf record` at `hz` samples per second and calls
 /// `onSample(frames)` for each workerd sample, leaf first, each frame its symbol alone.
 /// `OWN_CPU_V8_FLAGS` adds V8 flags to workerd's.
@@ -17,8 +23,7 @@ export async function sampleWorkerd({ root, script, args, hz }, onSample) {
     const data = path.join(dir, "perf.data");
     const env = { ...process.env, MINIFLARE_WORKERD_V8_FLAGS: ["--perf-basic-prof", process.env.OWN_CPU_V8_FLAGS].filter(Boolean).join(" ") };
     const rec = spawnSync("perf", ["record", "-q", "-e", "cpu-clock", "-F", String(hz), "-g", "-o", data, "--", process.execPath, script, ...args], { cwd: root, env, stdio: ["ignore", "ignore", "pipe"] });
-    // V8 writes a log per isolate next to the perf map; workerd needs the scripts under its cwd.
-    for (const f of readdirSync(root)) if (/^isolate-.*-v8\.log$/.test(f)) rmSync(path.join(root, f));
+    removeIsolateLogs(root);
     if (rec.status !== 0) throw new Error(`perf record failed: ${rec.stderr}`);
     // `perf script` prints one stack per sample, blank-line separated: read it as a stream, since
     // a long run's text outgrows what one JS string may hold.
