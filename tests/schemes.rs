@@ -8,6 +8,10 @@ use capa_rs::receipt::Envelope;
 use capa_rs::table::{AuthScheme, AuthUse, Body, Method, Operation, Provider, Scheme};
 use std::collections::HashMap;
 
+#[path = "support/fetch.rs"]
+mod fetch;
+use fetch::wire_headers;
+
 const NOW: f64 = 1_795_489_629_248.0;
 
 const fn op(call: &'static str, path: &'static str, auth: AuthUse, scheme: u8) -> Operation {
@@ -66,15 +70,6 @@ fn call(env: &Env, i: u32, args: &str) -> Result<Vec<(String, String)>, serde_js
             Err(serde_json::from_str(&text).unwrap())
         }
         other => panic!("{other:?}"),
-    }
-}
-
-/// The headers of the `fetch` wire (`HttpRequest::push_fetch_json`): a record, or pairs when a
-/// name repeats.
-fn wire_headers(v: &serde_json::Value) -> Vec<(String, String)> {
-    match v {
-        serde_json::Value::Object(m) => m.iter().map(|(n, v)| (n.clone(), v.as_str().unwrap().to_owned())).collect(),
-        other => other.as_array().unwrap().iter().map(|h| (h[0].as_str().unwrap().to_owned(), h[1].as_str().unwrap().to_owned())).collect(),
     }
 }
 

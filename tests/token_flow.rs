@@ -13,6 +13,10 @@ use capa_rs::token::shared::{adopt, Adopted, Sharing};
 use capa_rs::token::{signed, Signed, Tokens};
 use std::collections::HashMap;
 
+#[path = "support/fetch.rs"]
+mod fetch;
+use fetch::wire_headers;
+
 const NOW: f64 = 1_795_489_629_248.0;
 const SECRET: &str = "cs_CANARYclientsecret";
 const TOKEN: &str = "at_CANARYaccesstoken1";
@@ -82,15 +86,6 @@ fn wire_of(step: &Step) -> serde_json::Value {
         other => panic!("no request: {other:?}"),
     }
     serde_json::from_str(&out).unwrap()
-}
-
-/// The headers of the `fetch` wire (`HttpRequest::push_fetch_json`): a record, or pairs when a
-/// name repeats.
-fn wire_headers(v: &serde_json::Value) -> Vec<(String, String)> {
-    match v {
-        serde_json::Value::Object(m) => m.iter().map(|(n, v)| (n.clone(), v.as_str().unwrap().to_owned())).collect(),
-        other => other.as_array().unwrap().iter().map(|h| (h[0].as_str().unwrap().to_owned(), h[1].as_str().unwrap().to_owned())).collect(),
-    }
 }
 
 fn header(wire: &serde_json::Value, name: &str) -> Option<String> {
