@@ -88,13 +88,15 @@ async function once(env, target, name) {
 // `targets=a,b,c&block=B`: n calls per target, in blocks of B calls that take turns (the order
 // rotating each pass), each block timed on its own. Targets compared this way share every stretch
 // of the machine's drift, where loops run one after another each meet their own.
-function interleaved(env, targets, name, n, block) {
-  return inTurns(targets, n, block, (t) => once(env, t, name));
+function interleaved(env, targets, name, n, block, laps) {
+  return inTurns(targets, n, block, (t) => once(env, t, name), laps);
 }
 
 // `n` calls of `one(key)` per key, in turns of `block` (the order rotating each pass): ms per key.
-async function inTurns(keys, n, block, one) {
+// `laps`, when given, gets each key's turns one by one, pass by pass (bench/diag/ab.mjs).
+async function inTurns(keys, n, block, one, laps) {
   const ms = Object.fromEntries(keys.map((k) => [k, 0]));
+  for (const k of keys) if (laps) laps[k] = [];
   for (let pass = 0; pass * block < n; pass++) {
     const calls = Math.min(block, n - pass * block);
     for (let k = 0; k < keys.length; k++) {
@@ -102,6 +104,7 @@ async function inTurns(keys, n, block, one) {
       const started = Date.now();
       for (let i = 0; i < calls; i++) await one(key);
       ms[key] += Date.now() - started;
+      laps?.[key].push(Date.now() - started);
     }
   }
   return ms;
@@ -121,7 +124,8 @@ export default {
       }
       if (u.searchParams.has("targets")) {
         const block = Number(u.searchParams.get("block") ?? 50);
-        return Response.json({ ms: await interleaved(env, u.searchParams.get("targets").split(","), name, n, block), n });
+        const laps = {};
+        return Response.json({ ms: await interleaved(env, u.searchParams.get("targets").split(","), name, n, block, laps), laps, n });
       }
       const started = Date.now();
       await Promise.all(

@@ -52,8 +52,14 @@ export async function wayRounds(mf, target, ways, { n, block, rounds }) {
 }
 
 export async function turns(mf, targets, name, n, block) {
+  return (await lapped(mf, targets, name, n, block)).ms;
+}
+
+/// As `turns`, with each target's turns one by one as well: `{ ms, laps: { target: [ms, ...] } }`,
+/// the i-th lap of every target from the same pass.
+export async function lapped(mf, targets, name, n, block) {
   const res = await mf.dispatchFetch(`http://caller/?targets=${targets.join(",")}&case=${name}&n=${n}&block=${block}`);
   const out = await res.json();
   if (out.error) throw new Error(out.error);
-  return out.ms;
+  return out;
 }

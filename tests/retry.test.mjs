@@ -3,7 +3,7 @@
 // Each test asserts the requests the upstream received and the receipt's `tries`. Waits are
 // scaled down by CAPA_LOOPBACK_WAIT_SCALE and attempts by CAPA_LOOPBACK_ATTEMPT_MS (honoured only
 // with a loopback origin), never slept through.
-import { test, before, after } from "node:test";
+import { test, before, after, beforeEach } from "node:test";
 import assert from "node:assert/strict";
 import { startUpstream, startWorkers } from "./harness.mjs";
 import { findLeaks } from "./security/corpus.mjs";
@@ -19,7 +19,24 @@ before(async () => {
   stripe = await startWorkers({ provider: "stripe", bindings: { ...base, STRIPE_API_KEY: SECRET } });
   github = await startWorkers({ provider: "github", bindings: { ...base, GITHUB_TOKEN: "ghp_CANARYretry000000000000000000000000" } });
   petstore = await startWorkers({ provider: "petstore", bindings: { ...base, PETSTORE_API_KEY: "pk_CANARYretry0000000" } });
+  if (process.env.CAPA_SHOW_RECEIPTS) for (const w of [stripe, github, petstore]) shown(w);
 });
+
+// CAPA_SHOW_RECEIPTS=1: each call's outcome and receipt on stdout, one JSON line each, under the
+// test's name: the figures issue 25's note reports (`node --test tests/retry.test.mjs`).
+let current = "";
+beforeEach((t) => {
+  current = t.name;
+});
+function shown(workers) {
+  const call = workers.call.bind(workers);
+  workers.call = async (...args) => {
+    const r = await call(...args);
+    const error = r.ok ? undefined : { code: r.error.code, status: r.error.status, retryAfterMs: r.error.retryAfterMs, limit: r.error.limit };
+    console.log(JSON.stringify({ test: current, op: args[0], ok: r.ok, error, receipt: r.receipt }));
+    return r;
+  };
+}
 after(async () => {
   await Promise.all([stripe?.dispose(), github?.dispose(), petstore?.dispose()]);
   await upstream.close();
@@ -241,6 +258,7 @@ async function startBigUpstream() {
 test("a 50 MB body, with and without Content-Length, is upstream_too_large, its rest unread; the next call is fine", async () => {
   const big = await startBigUpstream();
   const cap = await startWorkers({ provider: "github", bindings: { CAPA_LOOPBACK_ORIGIN: big.origin, GITHUB_TOKEN: "ghp_CANARYbig00000000000000000000000000" } });
+  if (process.env.CAPA_SHOW_RECEIPTS) shown(cap);
   try {
     const limit = 10 * 1024 * 1024;
     // What the socket and the runtime buffer before the Worker reads a byte: a body refused by
