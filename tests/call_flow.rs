@@ -2,7 +2,7 @@
 //! through the generated Stripe table (the default build). The same flow runs in workerd in
 //! `tests/*.test.mjs`; here it is fast and exhaustive about the pure decisions.
 
-use capa_rs::call::{begin, Bindings, Call, Step, ORIGIN_OVERRIDE_VAR};
+use capa_rs::call::{begin, Bindings, Call, Step, BODY_LIMIT_VAR, ORIGIN_OVERRIDE_VAR};
 use capa_rs::provider::PROVIDER;
 use capa_rs::receipt::Envelope;
 use capa_rs::http::HttpResponse;
@@ -108,6 +108,35 @@ fn the_loopback_override_replaces_only_the_origin() {
     for ignored in ["https://evil.example", "http://127.0.0.1:9999/x", "http://user@127.0.0.1:9999", "http://127.0.0.2"] {
         e.0.insert(ORIGIN_OVERRIDE_VAR, ignored.into());
         assert_eq!(fetch(start("customers.del", r#"["cus_1"]"#, &e)).request().url, "https://api.stripe.com/v1/customers/cus_1", "{ignored}");
+    }
+}
+
+#[test]
+fn the_body_limit_var_lowers_the_limit_only_with_a_loopback_origin() {
+    // The limit the entry reads up to: the `fetch` wire's eighth value.
+    let limit = |e: &Env| {
+        let mut text = String::new();
+        fetch(start("customers.retrieve", r#"["cus_1"]"#, e)).push_fetch_json(&mut text, NOW);
+        serde_json::from_str::<serde_json::Value>(&text).unwrap()[7].as_u64().unwrap()
+    };
+    let manifest = PROVIDER.upstream.max_body_bytes;
+    assert_eq!(manifest, 10 << 20);
+    let mut e = env();
+    e.0.insert(BODY_LIMIT_VAR, "4096".into());
+    assert_eq!(limit(&e), manifest, "a deployment without a loopback origin cannot lower it");
+    e.0.insert(ORIGIN_OVERRIDE_VAR, "http://127.0.0.1:9999".into());
+    assert_eq!(limit(&e), 4096);
+    // The error names the limit the call had.
+    let text = match fetch(start("customers.retrieve", r#"["cus_1"]"#, &e)).too_large(200, None, NOW + 1.0) {
+        Envelope::Complete(text) => text,
+        other => panic!("{other:?}"),
+    };
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!((v["error"]["code"].as_str(), v["error"]["limit"].as_u64()), (Some("upstream_too_large"), Some(4096)));
+    // Never above the manifest's, never none.
+    for ignored in ["0", "-1", "11000000", "4k", ""] {
+        e.0.insert(BODY_LIMIT_VAR, ignored.into());
+        assert_eq!(limit(&e), manifest, "{ignored:?}");
     }
 }
 

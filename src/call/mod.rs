@@ -37,7 +37,7 @@ mod walk;
 
 #[cfg(capa_tokens)]
 pub use round::obtaining;
-pub use round::{begin, begin_again, begin_held, begin_round, Round, ATTEMPT_MS_VAR, NATIVE_CALL_ID, WAIT_SCALE_VAR};
+pub use round::{begin, begin_again, begin_held, begin_round, Round, ATTEMPT_MS_VAR, BODY_LIMIT_VAR, NATIVE_CALL_ID, WAIT_SCALE_VAR};
 
 /// Worker variable holding a loopback origin that replaces the spec's servers. Set by `.dev.vars`
 /// for `wrangler dev` and by the tests; ignored unless loopback
@@ -184,6 +184,9 @@ pub struct Call {
     wait_scale: f64,
     /// How long an attempt may take ([`retry::ATTEMPT_MS`]; [`ATTEMPT_MS_VAR`] in tests).
     attempt_ms: u64,
+    /// The most bytes a response may hold (the manifest's `upstream.max_body_bytes`;
+    /// [`BODY_LIMIT_VAR`] in tests).
+    max_body: u64,
     /// Retries made so far (the token's resend is none).
     retries: u8,
     /// Every request that went out, and how each ended.
@@ -242,10 +245,10 @@ impl Call {
         crate::json::push_u64(out, self.attempt_ms(now_ms), 0);
         out.push(',');
         match &self.paged {
-            None => crate::json::push_u64(out, self.provider.upstream.max_body_bytes, 0),
+            None => crate::json::push_u64(out, self.max_body, 0),
             // A walk's pages share the limit; and the entry hands each page's `Link` in.
             Some(paged) => {
-                crate::json::push_u64(out, self.provider.upstream.max_body_bytes.saturating_sub(paged.bytes), 0);
+                crate::json::push_u64(out, self.max_body.saturating_sub(paged.bytes), 0);
                 out.push_str(",1");
             }
         }
@@ -257,7 +260,7 @@ impl Call {
     /// bring the same body.
     pub fn too_large(mut self, status: u16, request_id: Option<&str>, now_ms: f64) -> Envelope {
         self.ended(Some(status), None, now_ms);
-        let error = CallError::TooLarge { status, limit: self.provider.upstream.max_body_bytes };
+        let error = CallError::TooLarge { status, limit: self.max_body };
         self.fail(&error, Some(status), request_id, now_ms)
     }
 

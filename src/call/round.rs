@@ -70,6 +70,11 @@ pub const WAIT_SCALE_VAR: &str = "CAPA_LOOPBACK_WAIT_SCALE";
 /// for tests of an upstream that never answers; honoured only with a loopback origin.
 pub const ATTEMPT_MS_VAR: &str = "CAPA_LOOPBACK_ATTEMPT_MS";
 
+/// Worker variable lowering the response size limit (bytes, at most the manifest's
+/// `upstream.max_body_bytes`), so that the security suite's randomized run sends bodies over it
+/// by the hundred without sending 10 MiB each; honoured only with a loopback origin.
+pub const BODY_LIMIT_VAR: &str = "CAPA_LOOPBACK_BODY_LIMIT";
+
 /// Starts a call to operation `op_index` with `args_json`, the JSON array of the call's arguments.
 pub fn begin(provider: &'static Provider, op_index: u32, args_json: &str, bindings: &dyn Bindings, now_ms: f64) -> Step {
     begin_again(provider, op_index, args_json, bindings, now_ms, Resume::default())
@@ -171,7 +176,13 @@ pub fn begin_round(provider: &'static Provider, round: Round<'_>, bindings: &dyn
             .and_then(|v| v.parse::<u64>().ok())
             .filter(|v| (1..=crate::retry::ATTEMPT_MS).contains(v))
             .unwrap_or(crate::retry::ATTEMPT_MS);
-        let robust = Robust { policy: Policy::new(&provider.upstream, args.options.max_retries, args.options.timeout_ms, keyed), wait_scale, attempt_ms };
+        let max_body = bindings
+            .get(BODY_LIMIT_VAR)
+            .filter(|_| origin_override.is_some())
+            .and_then(|v| v.parse::<u64>().ok())
+            .filter(|v| (1..=provider.upstream.max_body_bytes).contains(v))
+            .unwrap_or(provider.upstream.max_body_bytes);
+        let robust = Robust { policy: Policy::new(&provider.upstream, args.options.max_retries, args.options.timeout_ms, keyed), wait_scale, attempt_ms, max_body };
         #[cfg_attr(not(capa_tokens), allow(unused_mut))]
         let mut config = Config {
             secrets,
@@ -280,6 +291,7 @@ pub fn begin_round(provider: &'static Provider, round: Round<'_>, bindings: &dyn
             policy: robust.policy,
             wait_scale: robust.wait_scale,
             attempt_ms: robust.attempt_ms,
+            max_body: robust.max_body,
             retries: 0,
             tries: earlier,
             sent_ms: now_ms,
@@ -359,6 +371,7 @@ struct Robust {
     policy: Policy,
     wait_scale: f64,
     attempt_ms: u64,
+    max_body: u64,
 }
 
 /// What the first round of a call comes to.

@@ -42,7 +42,7 @@ impl EnvBindings {
     pub(super) fn read(env: worker::Env, tokens: Tokens) -> Self {
         let raw = |name: &str| js_sys::Reflect::get(env.as_ref(), &JsValue::from_str(name)).ok();
         let names = crate::auth::handles(&PROVIDER)
-            .chain([call::ORIGIN_OVERRIDE_VAR, call::FAULT_VAR, call::WAIT_SCALE_VAR, call::ATTEMPT_MS_VAR, crate::store::TTL_VAR])
+            .chain([call::ORIGIN_OVERRIDE_VAR, call::FAULT_VAR, call::WAIT_SCALE_VAR, call::ATTEMPT_MS_VAR, call::BODY_LIMIT_VAR, crate::store::TTL_VAR])
             .chain(PROVIDER.bound_headers.iter().map(|(_, b)| *b));
         let mut store_names = Vec::new();
         let mut values: Vec<(&'static str, Option<String>)> = Vec::new();

@@ -42,6 +42,12 @@ export function credentialOf(request, authHeader, table = {}) {
  * The upstream's answer to `request`, one of its behaviours at random. `stats` counts them.
  * `authHeader`: where the credential travels; `contextHeaders`: per-call context headers.
  */
+/**
+ * The response limit the suites set (`CAPA_LOOPBACK_BODY_LIMIT`): above the largest body another
+ * behaviour sends (bigWithKeyAtEnd's ~250 KB), below every `overLimit` body.
+ */
+export const OVER_LIMIT = 320_000;
+
 /** URLs whose last answer was a dropped connection (hostileReply). */
 const down = new Set();
 
@@ -98,6 +104,17 @@ export function hostileReply(r, request, { authHeader, contextHeaders = [], stat
     rateLimited: () => ({ status: r.pick([429, 403]), headers: { "retry-after": r.pick(["0", "1", "120"]), "x-ratelimit-remaining": "0" }, json: { error: { message: `slow down ${forms[pick]}` } } }),
     hinted: () => ({ status: r.pick([400, 409, 503]), headers: { [r.pick(["x-should-retry", "stripe-should-retry"])]: r.pick(["true", "false"]) }, json: { error: { message: `hinted ${forms[pick]}` } } }),
     slowerThanAnAttempt: () => ({ status: 200, delay: 400, json: { late: forms[pick] } }),
+    // Size limits (src/retry.rs): a body over the capability's limit (the suites lower it to
+    // OVER_LIMIT's floor), said by its Content-Length or not, the key at both ends and in its
+    // request id: upstream_too_large, its rest unread, none of it shown.
+    overLimit: () => {
+      const fill = "k".repeat(OVER_LIMIT + r.int(OVER_LIMIT / 4));
+      const text = r.pick([JSON.stringify({ head: forms[pick], fill, tail: key }), `${forms[pick]} ${fill} ${key}`]);
+      const body = r.chance(0.3) ? Buffer.concat([noise(r), Buffer.from(text, "latin1")]) : text;
+      const headers = { "content-type": r.pick(["application/json", "text/plain", "application/octet-stream"]), "request-id": headerSafe(r.pick([key, forms[pick], "req_over"])) };
+      if (r.chance(0.5)) headers["content-length"] = String(Buffer.byteLength(body));
+      return { status: r.pick([200, 200, 500]), headers, body };
+    },
     // Pages (src/pages.rs): a list that goes on, its next page named by a cursor, a last item
     // or a Link that carries the key, its own origin or another's; items echo the key. A walk
     // follows only what stays on the call's origin and path, and shows none of it.

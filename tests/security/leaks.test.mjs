@@ -14,11 +14,11 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startUpstream, startWorkers, tableOf } from "../harness.mjs";
 import { CANARIES, canary, findLeaks, rng, windowsOf } from "./corpus.mjs";
-import { credentialOf, hostileReply, randomArgs } from "./hostile.mjs";
+import { OVER_LIMIT, credentialOf, hostileReply, randomArgs } from "./hostile.mjs";
 
 const CALLS = Number(process.env.SECURITY_CALLS ?? 10000);
 const SEED = Number(process.env.SECURITY_SEED ?? 20261201);
-const CODES = ["missing_credential", "header_not_allowed", "invalid_argument", "unknown_parameter", "upstream_error", "upstream_redirect", "upstream_unreachable", "upstream_invalid_body", "upstream_body_withheld", "auth_failed", "operation_not_allowed", "upstream_outcome_unknown", "upstream_timeout", "rate_limited", "internal"];
+const CODES = ["missing_credential", "header_not_allowed", "invalid_argument", "unknown_parameter", "upstream_error", "upstream_redirect", "upstream_unreachable", "upstream_invalid_body", "upstream_body_withheld", "auth_failed", "operation_not_allowed", "upstream_outcome_unknown", "upstream_timeout", "upstream_too_large", "rate_limited", "internal"];
 const [SECRET, HOSTILE_SECRET] = CANARIES.secret.values;
 // What the Secrets Store variant holds: a credential canary of its own, so the run can tell the
 // store path was taken.
@@ -164,8 +164,9 @@ for (const { provider, share, secret, panicOn, bound = {}, tokenUrl, loginUrl } 
       if (loginUrl && r.chance(0.05)) return { status: 200, headers: { "content-type": "text/html" }, body: `<form><input name="password"></form> ${request.headers.cookie}` };
       return hostileReply(r, request, { authHeader: table.authHeader, contextHeaders: table.callHeaders, stats, table });
     };
-    // Retries wait a thousandth as long, and an attempt may take 200 ms (slowerThanAnAttempt).
-    const base = { CAPA_LOOPBACK_ORIGIN: upstream.origin, CAPA_LOOPBACK_WAIT_SCALE: "0.001", CAPA_LOOPBACK_ATTEMPT_MS: "200", ...bound };
+    // Retries wait a thousandth as long, an attempt may take 200 ms (slowerThanAnAttempt), and a
+    // response 320 KB (overLimit).
+    const base = { CAPA_LOOPBACK_ORIGIN: upstream.origin, CAPA_LOOPBACK_WAIT_SCALE: "0.001", CAPA_LOOPBACK_ATTEMPT_MS: "200", CAPA_LOOPBACK_BODY_LIMIT: String(OVER_LIMIT), ...bound };
     // A token provider's main Worker shares its tokens through its token object, and CAP_SHARED,
     // another Worker, takes them from it (src/token/shared.rs): sealed under a canary key.
     const expiring = tokenUrl || loginUrl;
@@ -269,7 +270,7 @@ for (const { provider, share, secret, panicOn, bound = {}, tokenUrl, loginUrl } 
       // redirects and unreachable upstreams all occurred.
       // (A failed connection or a slow answer is retried where it may be, so its code is reached
       // when retries are spent or not allowed: one of the two, at least.)
-      for (const kinds of [["walked"], ["ok"], ["upstream_error"], ["invalid_argument"], ["internal"], ["upstream_redirect"], ["upstream_unreachable", "upstream_timeout"], ["upstream_invalid_body"], ["upstream_body_withheld"], ["missing_credential"], ["rate_limited"]]) {
+      for (const kinds of [["walked"], ["ok"], ["upstream_error"], ["invalid_argument"], ["internal"], ["upstream_redirect"], ["upstream_unreachable", "upstream_timeout"], ["upstream_invalid_body"], ["upstream_body_withheld"], ["missing_credential"], ["rate_limited"], ["upstream_too_large"]]) {
         if (n >= 2000) assert.ok(kinds.some((kind) => seen.outcomes[kind] > 0), `no ${kinds.join(" or ")} outcome in ${n} calls: ${JSON.stringify(seen.outcomes)}`);
       }
       assert.ok(cap.logs.some((l) => l.includes("fault injection")), "the panics were logged (and their logs searched)");
