@@ -39,10 +39,6 @@ export function credentialOf(request, authHeader, table = {}) {
 }
 
 /**
- * The upstream's answer to `request`, one of its behaviours at random. `stats` counts them.
- * `authHeader`: where the credential travels; `contextHeaders`: per-call context headers.
- */
-/**
  * The response limit the suites set (`CAPA_LOOPBACK_BODY_LIMIT`): above the largest body another
  * behaviour sends (bigWithKeyAtEnd's ~250 KB), below every `overLimit` body.
  */
@@ -51,6 +47,10 @@ export const OVER_LIMIT = 320_000;
 /** URLs whose last answer was a dropped connection (hostileReply). */
 const down = new Set();
 
+/**
+ * The upstream's answer to `request`, one of its behaviours at random. `stats` counts them.
+ * `authHeader`: where the credential travels; `contextHeaders`: per-call context headers.
+ */
 export function hostileReply(r, request, { authHeader, contextHeaders = [], stats, table = {} }) {
   // The key, or now and then a credential header sent with it (a secret header): echoed in
   // every form alike.
@@ -105,7 +105,7 @@ export function hostileReply(r, request, { authHeader, contextHeaders = [], stat
     hinted: () => ({ status: r.pick([400, 409, 503]), headers: { [r.pick(["x-should-retry", "stripe-should-retry"])]: r.pick(["true", "false"]) }, json: { error: { message: `hinted ${forms[pick]}` } } }),
     slowerThanAnAttempt: () => ({ status: 200, delay: 400, json: { late: forms[pick] } }),
     // Size limits (src/retry.rs): a body over the capability's limit (the suites lower it to
-    // OVER_LIMIT's floor), said by its Content-Length or not, the key at both ends and in its
+    // OVER_LIMIT), said by its Content-Length or not, the key at both ends and in its
     // request id: upstream_too_large, its rest unread, none of it shown.
     overLimit: () => {
       const fill = "k".repeat(OVER_LIMIT + r.int(OVER_LIMIT / 4));
