@@ -170,18 +170,18 @@ pub fn begin_round(provider: &'static Provider, round: Round<'_>, bindings: &dyn
             .and_then(crate::retry::decimal)
             .filter(|v| *v > 0.0 && *v <= 1.0)
             .unwrap_or(1.0);
-        let attempt_ms = bindings
-            .get(ATTEMPT_MS_VAR)
-            .filter(|_| origin_override.is_some())
-            .and_then(|v| v.parse::<u64>().ok())
-            .filter(|v| (1..=crate::retry::ATTEMPT_MS).contains(v))
-            .unwrap_or(crate::retry::ATTEMPT_MS);
-        let max_body = bindings
-            .get(BODY_LIMIT_VAR)
-            .filter(|_| origin_override.is_some())
-            .and_then(|v| v.parse::<u64>().ok())
-            .filter(|v| (1..=provider.upstream.max_body_bytes).contains(v))
-            .unwrap_or(provider.upstream.max_body_bytes);
+        // A test var only lowers a limit, to a whole number from 1 to it, and only with a
+        // loopback origin; otherwise the limit stands.
+        let lowered = |name: &str, limit: u64| {
+            bindings
+                .get(name)
+                .filter(|_| origin_override.is_some())
+                .and_then(|v| v.parse::<u64>().ok())
+                .filter(|v| (1..=limit).contains(v))
+                .unwrap_or(limit)
+        };
+        let attempt_ms = lowered(ATTEMPT_MS_VAR, crate::retry::ATTEMPT_MS);
+        let max_body = lowered(BODY_LIMIT_VAR, provider.upstream.max_body_bytes);
         let robust = Robust { policy: Policy::new(&provider.upstream, args.options.max_retries, args.options.timeout_ms, keyed), wait_scale, attempt_ms, max_body };
         #[cfg_attr(not(capa_tokens), allow(unused_mut))]
         let mut config = Config {
