@@ -96,15 +96,16 @@ function interleaved(env, targets, name, n, block, laps) {
 // `laps`, when given, gets each key's turns one by one, pass by pass (bench/diag/ab.mjs).
 async function inTurns(keys, n, block, one, laps) {
   const ms = Object.fromEntries(keys.map((k) => [k, 0]));
-  for (const k of keys) if (laps) laps[k] = [];
+  if (laps) for (const k of keys) laps[k] = [];
   for (let pass = 0; pass * block < n; pass++) {
     const calls = Math.min(block, n - pass * block);
     for (let k = 0; k < keys.length; k++) {
       const key = keys[(pass + k) % keys.length];
       const started = Date.now();
       for (let i = 0; i < calls; i++) await one(key);
-      ms[key] += Date.now() - started;
-      laps?.[key].push(Date.now() - started);
+      const took = Date.now() - started;
+      ms[key] += took;
+      laps?.[key].push(took);
     }
   }
   return ms;
